@@ -1,0 +1,120 @@
+"""Opening SQLCipher connections with a raw key, and what an ordinary connection may not do.
+
+Ordinary connections get an authorizer that denies ATTACH/DETACH, ``sqlcipher_export`` and the
+key pragmas, so that no code path in the app can write a plaintext copy of the store or change
+its key. Backup and rekey use a privileged connection that only this package opens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import sqlcipher3
+
+from storage.errors import (
+    CannotOpen,
+    OperationDenied,
+    StoreBusy,
+    StoreError,
+    StoreFull,
+)
+
+if TYPE_CHECKING:
+    # sqlcipher3 ships no type information; its API is the standard library's sqlite3.
+    from sqlite3 import Connection as Connection
+else:
+    Connection = sqlcipher3.Connection
+DatabaseError: type[Exception] = sqlcipher3.DatabaseError
+
+_DENIED_PRAGMAS = frozenset({"key", "rekey", "hexkey", "hexrekey", "writable_schema"})
+_ALLOWED_CIPHER_PRAGMAS = frozenset({"cipher_integrity_check", "cipher_version"})
+_DENIED_FUNCTIONS = frozenset({"sqlcipher_export", "load_extension"})
+_HEX_KEY = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _authorizer(action: int, arg1: str | None, arg2: str | None, *_: Any) -> int:
+    if action in (sqlcipher3.SQLITE_ATTACH, sqlcipher3.SQLITE_DETACH):
+        return int(sqlcipher3.SQLITE_DENY)
+    if action == sqlcipher3.SQLITE_PRAGMA and arg1 is not None:
+        name = arg1.lower()
+        if name in _DENIED_PRAGMAS or (
+            name.startswith("cipher") and name not in _ALLOWED_CIPHER_PRAGMAS
+        ):
+            return int(sqlcipher3.SQLITE_DENY)
+    if (
+        action == sqlcipher3.SQLITE_FUNCTION
+        and arg2 is not None
+        and arg2.lower() in _DENIED_FUNCTIONS
+    ):
+        return int(sqlcipher3.SQLITE_DENY)
+    return int(sqlcipher3.SQLITE_OK)
+
+
+def key_pragma(data_key: bytes) -> str:
+    """The raw-key PRAGMA text; the length is checked because a wrong-length hex string is
+    silently taken as a passphrase by SQLCipher."""
+    hexkey = data_key.hex()
+    if not _HEX_KEY.match(hexkey):
+        raise ValueError("the data key must be exactly 32 bytes")
+    return f"PRAGMA key = \"x'{hexkey}'\""
+
+
+def translate(exc: BaseException) -> StoreError:
+    """Map a driver error to a store error whose message carries no data."""
+    text = str(exc).lower()
+    if "not authorized" in text:
+        return OperationDenied()
+    if "file is not a database" in text or "malformed" in text:
+        return CannotOpen()
+    if "locked" in text or "busy" in text:
+        return StoreBusy()
+    if "full" in text:
+        return StoreFull()
+    return StoreError()
+
+
+def open_connection(path: Path, data_key: bytes, *, privileged: bool = False) -> Connection:
+    """Open and verify a keyed connection; raise CannotOpen for a wrong key or a damaged file.
+
+    Runs on the thread that will use the connection (sqlite objects are thread-bound).
+    """
+    conn = cast(
+        Connection,
+        sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=True),
+    )
+    try:
+        conn.execute(key_pragma(data_key))
+        # PRAGMA key always answers ok; the first read is what detects a wrong key or damage.
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA temp_store = MEMORY")
+    except DatabaseError as exc:
+        conn.close()
+        raise translate(exc) from None
+    if not privileged:
+        conn.set_authorizer(_authorizer)
+    return conn
+
+
+@contextlib.contextmanager
+def transaction(conn: Connection) -> Iterator[Connection]:
+    """All-or-nothing: commit on success, roll back on any exception (including cancel)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        try:
+            conn.execute("COMMIT")
+        except DatabaseError as exc:
+            conn.execute("ROLLBACK")
+            raise translate(exc) from None

@@ -1,0 +1,83 @@
+"""Store errors with a Japanese message for the user and no personal data in their text.
+
+The message is shown to office staff as is, so it says what happened and what to do; it never
+includes a key, a password, a file's content or a pupil's data.
+"""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base of every error the store reports to the services."""
+
+    message_ja = "データベースの操作に失敗しました。"
+
+    def __init__(self, message_ja: str | None = None) -> None:
+        if message_ja is not None:
+            self.message_ja = message_ja
+        super().__init__(self.message_ja)
+
+
+class StoreNotFound(StoreError):
+    message_ja = "指定されたデータベースが見つかりません。場所を確認してください。"
+
+
+class StoreExists(StoreError):
+    message_ja = (
+        "その場所には既にデータベースがあります。上書きはしません。"
+        "別の場所を指定してください。"
+    )
+
+
+class KeyFileMissing(StoreError):
+    message_ja = (
+        "データベースの鍵ファイル（.keys）が見つかりません。"
+        "バックアップから鍵ファイルを復元してください。"
+    )
+
+
+class KeyFileDamaged(StoreError):
+    message_ja = (
+        "鍵ファイル（.keys）が壊れています。バックアップから鍵ファイルを復元してください。"
+    )
+
+
+class WrongCredentials(StoreError):
+    message_ja = "ログインIDまたはパスワードが正しくありません。"
+
+
+class CannotOpen(StoreError):
+    """Wrong key and a damaged page 1 look the same to SQLCipher: say both, offer both."""
+
+    message_ja = (
+        "データベースを開けませんでした。鍵が一致しないか、ファイルが破損しています。"
+        "もう一度お試しいただくか、バックアップから復元してください。"
+    )
+
+
+class StoreBusy(StoreError):
+    message_ja = "データベースは別の処理で使用中です。しばらくしてからもう一度お試しください。"
+
+
+class StoreFull(StoreError):
+    message_ja = (
+        "ディスクの空き容量が不足しています。データは変更されていません。"
+        "空き容量を確保してください。"
+    )
+
+
+class NewerSchema(StoreError):
+    message_ja = (
+        "このデータベースは新しい版のアプリで作成されています。"
+        "アプリを更新してから開いてください。"
+    )
+
+
+class OperationDenied(StoreError):
+    """An SQL operation the ordinary connection may never do (ATTACH, export, rekey)."""
+
+    message_ja = "この操作はアプリから実行できません。"
+
+
+class Cancelled(StoreError):
+    message_ja = "処理を中止しました。データは変更されていません。"

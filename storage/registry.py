@@ -1,0 +1,252 @@
+"""The dataset registry: every dataset kind of the interchange format, declared once.
+
+The declaration lives in ``resources/datasets.toml``; this module turns it into typed,
+immutable objects that the importer, the store, the policy, the karte and the data
+dictionary all read. Adding a dataset kind or a column is an edit to that file, not code.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from resources import resource_path
+
+COLUMN_TYPES = frozenset(
+    {
+        "code", "text", "name", "kana", "date", "time", "int", "float", "percent",
+        "school_year", "month", "grade", "enum", "bool", "list", "email",
+    }
+)
+SQL_TYPES = {
+    "int": "INTEGER", "school_year": "INTEGER", "month": "INTEGER", "grade": "INTEGER",
+    "bool": "INTEGER", "float": "REAL", "percent": "REAL",
+}
+PERSON_REF_ROLES = frozenset(
+    {
+        "address_code", "school_code", "grade", "class_name", "seat_number", "pref_id",
+        "google_account", "name", "name_kana", "birth_date", "sex",
+    }
+)
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class RegistryError(ValueError):
+    """The registry file is inconsistent; raised at load time, never at run time."""
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    key: str
+    label: str
+    type: str
+    required: bool = False
+    synonyms: tuple[str, ...] = ()
+    ref: str | None = None
+    stored: bool = True
+    values: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES.get(self.type, "TEXT")
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """Every header text that names this column: the label first, then synonyms."""
+        return (self.label, *self.synonyms)
+
+
+@dataclass(frozen=True)
+class RetentionClass:
+    key: str
+    label: str
+    description: str
+    years_after_leaving: int | None
+
+
+@dataclass(frozen=True)
+class DatasetKind:
+    name: str
+    label: str
+    domain: str
+    retention: str
+    pupil: bool
+    columns: tuple[ColumnSpec, ...]
+    natural_key: tuple[str, ...]
+    karte_section: str
+    topics: tuple[str, ...] = ()
+    master: bool = False
+    event_date: str | None = None
+    _by_key: dict[str, ColumnSpec] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_key.update({c.key: c for c in self.columns})
+
+    @property
+    def table(self) -> str:
+        """Name of the store table; safe as an SQL identifier (checked at load)."""
+        return f"ds_{self.name}"
+
+    @property
+    def stored_columns(self) -> tuple[ColumnSpec, ...]:
+        return tuple(c for c in self.columns if c.stored)
+
+    @property
+    def required_columns(self) -> tuple[ColumnSpec, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+    @property
+    def person_ref_columns(self) -> tuple[ColumnSpec, ...]:
+        return tuple(c for c in self.columns if c.ref is not None)
+
+    @property
+    def links_to_pupil(self) -> bool:
+        """Rows of this kind are linked to a pupil of the master (``pupil_id``)."""
+        return self.pupil and not self.master
+
+    @property
+    def year_column(self) -> str | None:
+        """The column that gives the school year directly, if any."""
+        return "school_year" if "school_year" in self._by_key else None
+
+    def column(self, key: str) -> ColumnSpec:
+        try:
+            return self._by_key[key]
+        except KeyError:
+            raise KeyError(f"{self.name} has no column {key!r}") from None
+
+    def has_column(self, key: str) -> bool:
+        return key in self._by_key
+
+
+@dataclass(frozen=True)
+class Registry:
+    format_version: int
+    kinds: tuple[DatasetKind, ...]
+    retention_classes: tuple[RetentionClass, ...]
+
+    def kind(self, name: str) -> DatasetKind:
+        for k in self.kinds:
+            if k.name == name:
+                return k
+        raise KeyError(f"unknown dataset kind {name!r}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(k.name for k in self.kinds)
+
+    @property
+    def master(self) -> DatasetKind:
+        return next(k for k in self.kinds if k.master)
+
+    def retention(self, key: str) -> RetentionClass:
+        return next(r for r in self.retention_classes if r.key == key)
+
+
+def _column(raw: dict[str, Any], where: str) -> ColumnSpec:
+    key = str(raw["key"])
+    if not _IDENTIFIER.match(key):
+        raise RegistryError(f"{where}: column key {key!r} is not a safe identifier")
+    ctype = str(raw["type"])
+    if ctype not in COLUMN_TYPES:
+        raise RegistryError(f"{where}.{key}: unknown type {ctype!r}")
+    ref = raw.get("ref")
+    if ref is not None and ref not in PERSON_REF_ROLES:
+        raise RegistryError(f"{where}.{key}: unknown person-reference role {ref!r}")
+    values = tuple(str(v) for v in raw.get("values", ()))
+    if ctype == "enum" and not values:
+        raise RegistryError(f"{where}.{key}: enum without values")
+    return ColumnSpec(
+        key=key,
+        label=str(raw["label"]),
+        type=ctype,
+        required=bool(raw.get("required", False)),
+        synonyms=tuple(str(s) for s in raw.get("synonyms", ())),
+        ref=None if ref is None else str(ref),
+        stored=bool(raw.get("stored", True)),
+        values=values,
+        min=None if raw.get("min") is None else float(raw["min"]),
+        max=None if raw.get("max") is None else float(raw["max"]),
+    )
+
+
+def parse_registry(data: dict[str, Any]) -> Registry:
+    """Build and check a registry from the parsed TOML document."""
+    retention = tuple(
+        RetentionClass(
+            key=k,
+            label=str(v["label"]),
+            description=str(v["description"]),
+            years_after_leaving=v.get("years_after_leaving"),
+        )
+        for k, v in data["retention"].items()
+    )
+    retention_keys = {r.key for r in retention}
+    shared_refs = [_column(c, "person_refs") for c in data.get("person_refs", ())]
+    kinds = []
+    for name, raw in data["kinds"].items():
+        if not _IDENTIFIER.match(name):
+            raise RegistryError(f"kind name {name!r} is not a safe identifier")
+        own = [_column(c, name) for c in raw["columns"]]
+        own_keys = {c.key for c in own}
+        if len(own_keys) != len(own):
+            raise RegistryError(f"{name}: duplicate column keys")
+        columns = list(own)
+        if raw.get("person_refs", False):
+            # Shared person references only serve linkage: never stored on the row itself.
+            columns += [
+                ColumnSpec(**{**c.__dict__, "stored": False})
+                for c in shared_refs
+                if c.key not in own_keys
+            ]
+        kind = DatasetKind(
+            name=name,
+            label=str(raw["label"]),
+            domain=str(raw["domain"]),
+            retention=str(raw["retention"]),
+            pupil=bool(raw["pupil"]),
+            master=bool(raw.get("master", False)),
+            columns=tuple(columns),
+            natural_key=tuple(raw["natural_key"]),
+            karte_section=str(raw["karte_section"]),
+            topics=tuple(raw.get("topics", ())),
+            event_date=raw.get("event_date"),
+        )
+        if kind.retention not in retention_keys:
+            raise RegistryError(f"{name}: unknown retention class {kind.retention!r}")
+        stored = {c.key for c in kind.stored_columns}
+        missing = [k for k in kind.natural_key if k not in stored]
+        if missing:
+            raise RegistryError(f"{name}: natural key columns not stored: {missing}")
+        if kind.event_date is not None and kind.event_date not in stored:
+            raise RegistryError(f"{name}: event_date {kind.event_date!r} is not a stored column")
+        if kind.pupil and not kind.person_ref_columns:
+            raise RegistryError(f"{name}: a pupil dataset needs at least one person reference")
+        kinds.append(kind)
+    if sum(k.master for k in kinds) != 1:
+        raise RegistryError("exactly one kind must be the pupil master")
+    return Registry(
+        format_version=int(data["format_version"]),
+        kinds=tuple(kinds),
+        retention_classes=retention,
+    )
+
+
+def load_registry(path: Path | None = None) -> Registry:
+    """Load the registry file (the bundled one unless a path is given)."""
+    if path is None:
+        return default_registry()
+    with path.open("rb") as fh:
+        return parse_registry(tomllib.load(fh))
+
+
+@cache
+def default_registry() -> Registry:
+    with resource_path("datasets.toml").open("rb") as fh:
+        return parse_registry(tomllib.load(fh))

@@ -1,0 +1,1 @@
+"""Typed repositories: plain functions over a connection, run on the database thread."""

@@ -1,0 +1,47 @@
+"""Staff accounts (login id, display name, role, status). Secrets live in the key file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.connection import Connection
+from storage.keys import normalize_login
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    id: int
+    login_id: str
+    display_name: str
+    role: str
+    status: str
+
+
+_COLUMNS = "id, login_id, display_name, role, status"
+
+
+def _row(raw: tuple[object, ...]) -> AccountRow:
+    return AccountRow(int(str(raw[0])), str(raw[1]), str(raw[2]), str(raw[3]), str(raw[4]))
+
+
+def create(conn: Connection, login_id: str, display_name: str, role: str) -> AccountRow:
+    now = datetime.now().isoformat(timespec="seconds")
+    cur = conn.execute(
+        "INSERT INTO accounts (login_id, display_name, role, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (normalize_login(login_id), display_name, role, now, now),
+    )
+    assert cur.lastrowid is not None
+    return AccountRow(cur.lastrowid, normalize_login(login_id), display_name, role, "active")
+
+
+def by_login(conn: Connection, login_id: str) -> AccountRow | None:
+    raw = conn.execute(
+        f"SELECT {_COLUMNS} FROM accounts WHERE login_id = ?", (normalize_login(login_id),)
+    ).fetchone()
+    return None if raw is None else _row(raw)
+
+
+def all_accounts(conn: Connection) -> list[AccountRow]:
+    return [_row(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM accounts ORDER BY id")]

@@ -1,0 +1,67 @@
+"""Import batches: provenance of every stored row (file, content hash, who, when, count)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.connection import Connection
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    id: int
+    kind: str
+    source_name: str
+    content_sha256: str
+    imported_by: str
+    imported_at: str
+    row_count: int
+    status: str
+
+
+_COLUMNS = "id, kind, source_name, content_sha256, imported_by, imported_at, row_count, status"
+
+
+def _row(raw: tuple[object, ...]) -> BatchRow:
+    return BatchRow(
+        int(str(raw[0])), str(raw[1]), str(raw[2]), str(raw[3]), str(raw[4]), str(raw[5]),
+        int(str(raw[6])), str(raw[7]),
+    )
+
+
+def create(
+    conn: Connection,
+    kind: str,
+    source_name: str,
+    content_sha256: str,
+    imported_by: str,
+    row_count: int = 0,
+    note: str | None = None,
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO import_batches (kind, source_name, content_sha256, imported_by,"
+        " imported_at, row_count, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            kind, source_name, content_sha256, imported_by,
+            datetime.now().isoformat(timespec="seconds"), row_count, note,
+        ),
+    )
+    assert cur.lastrowid is not None
+    return int(cur.lastrowid)
+
+
+def set_row_count(conn: Connection, batch_id: int, row_count: int) -> None:
+    conn.execute("UPDATE import_batches SET row_count = ? WHERE id = ?", (row_count, batch_id))
+
+
+def latest(conn: Connection) -> BatchRow | None:
+    raw = conn.execute(
+        f"SELECT {_COLUMNS} FROM import_batches WHERE status = 'committed'"
+        " ORDER BY imported_at DESC, id DESC LIMIT 1"
+    ).fetchone()
+    return None if raw is None else _row(raw)
+
+
+def all_batches(conn: Connection) -> list[BatchRow]:
+    return [_row(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM import_batches ORDER BY id")]

@@ -1,0 +1,134 @@
+"""Numbered migrations of the core schema, and the dataset tables derived from the registry.
+
+Core tables change only through a new numbered migration. Dataset tables follow the registry:
+``sync_dataset_tables`` creates a missing table, adds a new column and its indexes, so that a new
+dataset kind or column is an edit to ``resources/datasets.toml``. It never drops anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from storage.connection import Connection, transaction
+from storage.errors import NewerSchema
+from storage.registry import DatasetKind, Registry
+
+Migration = Callable[[Connection], None]
+
+
+def _execute_script(conn: Connection, script: str) -> None:
+    """Run statements one by one: ``executescript`` would commit the open transaction."""
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _m001_core(conn: Connection) -> None:
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY,
+            login_id TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE import_batches (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            source_name TEXT NOT NULL,
+            content_sha256 TEXT NOT NULL,
+            imported_by TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            row_count INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'committed'
+                CHECK (status IN ('committed', 'rolled_back')),
+            note TEXT
+        );
+        CREATE INDEX import_batches_hash ON import_batches (content_sha256);
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            target TEXT,
+            pupil_id INTEGER,
+            detail TEXT,
+            prev_mac TEXT NOT NULL,
+            mac TEXT NOT NULL
+        );
+        CREATE INDEX audit_log_pupil ON audit_log (pupil_id);
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_m001_core,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: Connection, registry: Registry) -> int:
+    """Bring the store to this code's schema; each step is its own transaction."""
+    current = schema_version(conn)
+    if current > SCHEMA_VERSION:
+        raise NewerSchema()
+    for number in range(current + 1, SCHEMA_VERSION + 1):
+        with transaction(conn):
+            MIGRATIONS[number - 1](conn)
+            conn.execute(f"PRAGMA user_version = {number:d}")
+    with transaction(conn):
+        sync_dataset_tables(conn, registry)
+    return SCHEMA_VERSION
+
+
+def _existing_columns(conn: Connection, table: str) -> list[str]:
+    return [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
+
+
+def dataset_table_ddl(kind: DatasetKind) -> list[str]:
+    """CREATE statements for one kind. Identifiers are checked by the registry loader."""
+    cols = ["id INTEGER PRIMARY KEY"]
+    if kind.links_to_pupil:
+        cols.append("pupil_id INTEGER NOT NULL REFERENCES ds_students(id)")
+    cols += [
+        "batch_id INTEGER REFERENCES import_batches(id)",
+        "source_row INTEGER",
+    ]
+    cols += [f"{c.key} {c.sql_type}" for c in kind.stored_columns]
+    key = (["pupil_id"] if kind.links_to_pupil else []) + list(kind.natural_key)
+    statements = [
+        f"CREATE TABLE {kind.table} (\n    " + ",\n    ".join(cols) + "\n)",
+        f"CREATE UNIQUE INDEX {kind.table}_natural ON {kind.table} ({', '.join(key)})",
+        f"CREATE INDEX {kind.table}_batch ON {kind.table} (batch_id)",
+    ]
+    if kind.year_column is not None:
+        statements.append(
+            f"CREATE INDEX {kind.table}_year ON {kind.table} ({kind.year_column})"
+        )
+    return statements
+
+
+def sync_dataset_tables(conn: Connection, registry: Registry) -> None:
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    # The master first: other tables reference it.
+    ordered = sorted(registry.kinds, key=lambda k: not k.master)
+    for kind in ordered:
+        if kind.table not in tables:
+            for statement in dataset_table_ddl(kind):
+                conn.execute(statement)
+            continue
+        have = set(_existing_columns(conn, kind.table))
+        for col in kind.stored_columns:
+            if col.key not in have:
+                conn.execute(f"ALTER TABLE {kind.table} ADD COLUMN {col.key} {col.sql_type}")

@@ -1,0 +1,225 @@
+"""Creating and opening the encrypted store: the key file, the data key, the database thread.
+
+A ``Store`` is what the services hold after a successful unlock. It keeps the data key in
+memory only as long as the store is open (it is needed to wrap the key for a new account and
+to derive the audit key) and never writes it anywhere in the clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import sqlcipher3
+
+from storage import keys
+from storage.connection import Connection, DatabaseError, open_connection
+from storage.database import Database
+from storage.errors import Cancelled, KeyFileDamaged, StoreExists, StoreNotFound
+from storage.keys import KeyFile
+from storage.registry import Registry, default_registry
+from storage.schema import migrate
+
+STORE_KINDS = ("production", "demo", "test")
+Progress = Callable[[float], None]
+CancelFlag = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    ok: bool
+    problems: tuple[str, ...]  # page numbers and check names only; never row content
+
+
+def _now() -> str:
+    return datetime.now().isoformat(timespec="seconds")
+
+
+def _remove_store_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", ".keys", ".keys.tmp"):
+        candidate = path.with_name(path.name + suffix)
+        if candidate.exists():
+            candidate.unlink()
+
+
+class Store:
+    """An unlocked store. Build with ``Store.create`` or ``Store.open``."""
+
+    def __init__(
+        self, path: Path, keyfile: KeyFile, data_key: bytes, registry: Registry
+    ) -> None:
+        self.path = path
+        self.keyfile = keyfile
+        self.registry = registry
+        self._data_key = data_key
+        self.db = Database(path, data_key)
+        try:
+            self.db.call(lambda conn: migrate(conn, registry))
+            meta = self.db.call(_read_meta)
+        except BaseException:
+            self.db.close()
+            raise
+        if meta.get("store_id") != keyfile.store_id or meta.get("store_kind") != keyfile.store_kind:
+            self.db.close()
+            raise KeyFileDamaged("鍵ファイルがこのデータベースのものではありません。")
+        self.store_kind = meta["store_kind"]
+        self.created_at = meta.get("created_at", "")
+
+    # -- creation and unlocking -------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        store_kind: str,
+        login_id: str,
+        password: str,
+        *,
+        registry: Registry | None = None,
+        scrypt_n: int = keys.DEFAULT_SCRYPT_N,
+    ) -> tuple[Store, str]:
+        """Create an empty store with its first account; returns the store and recovery key.
+
+        Nothing is overwritten: an existing store or key file at ``path`` is refused. On any
+        failure the half-made files are removed.
+        """
+        if store_kind not in STORE_KINDS:
+            raise ValueError(f"unknown store kind {store_kind!r}")
+        if path.exists() or KeyFile.path_for(path).exists():
+            raise StoreExists()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        registry = registry or default_registry()
+        data_key = keys.new_data_key()
+        store_id = str(uuid.uuid4())
+        try:
+            conn = open_connection(path, data_key, privileged=True)
+            try:
+                migrate(conn, registry)
+                conn.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)",
+                    [
+                        ("store_id", store_id),
+                        ("store_kind", store_kind),
+                        ("created_at", _now()),
+                        ("format_version", str(registry.format_version)),
+                    ],
+                )
+            finally:
+                conn.close()
+            keyfile = KeyFile(store_id=store_id, store_kind=store_kind)
+            keyfile.add_account(login_id, password, data_key, n=scrypt_n)
+            recovery_key = keys.new_recovery_key()
+            keyfile.set_recovery(data_key, recovery_key)
+            keyfile.save(path)
+            return cls(path, keyfile, data_key, registry), recovery_key
+        except BaseException:
+            _remove_store_files(path)
+            raise
+
+    @classmethod
+    def open(
+        cls, path: Path, login_id: str, password: str, *, registry: Registry | None = None
+    ) -> Store:
+        """Unlock with an account's password; wrong credentials and damage say so in Japanese."""
+        keyfile = cls.read_keyfile(path)
+        data_key = keyfile.unlock(login_id, password)
+        return cls(path, keyfile, data_key, registry or default_registry())
+
+    @classmethod
+    def open_with_recovery_key(
+        cls, path: Path, recovery_key: str, *, registry: Registry | None = None
+    ) -> Store:
+        keyfile = cls.read_keyfile(path)
+        data_key = keyfile.unlock_with_recovery(recovery_key)
+        return cls(path, keyfile, data_key, registry or default_registry())
+
+    @staticmethod
+    def read_keyfile(path: Path) -> KeyFile:
+        """What can be read before unlocking: store id, kind, demo accounts."""
+        if not path.is_file():
+            raise StoreNotFound()
+        return KeyFile.load(path)
+
+    # -- key management ----------------------------------------------------------------------
+
+    def grant_password(self, login_id: str, password: str, scrypt_n: int | None = None) -> None:
+        """Wrap the data key for an account (new account or password change)."""
+        n = scrypt_n if scrypt_n is not None else self.keyfile._typical_n()
+        self.keyfile.add_account(login_id, password, self._data_key, n=n)
+        self.keyfile.save(self.path)
+
+    def revoke_password(self, login_id: str) -> None:
+        self.keyfile.remove_account(login_id)
+        self.keyfile.save(self.path)
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A key for one purpose (e.g. the audit chain), derived from the data key."""
+        label = b"toda-derive\x00" + purpose.encode()
+        return hmac.new(self._data_key, label, hashlib.sha256).digest()
+
+    # -- health ------------------------------------------------------------------------------
+
+    def size_bytes(self) -> int:
+        total = 0
+        for suffix in ("", "-wal"):
+            candidate = self.path.with_name(self.path.name + suffix)
+            if candidate.exists():
+                total += candidate.stat().st_size
+        return total
+
+    def integrity_check(
+        self, progress: Progress | None = None, cancel: CancelFlag | None = None
+    ) -> IntegrityReport:
+        """SQLCipher's page HMAC check, then SQLite's structural check."""
+        checks = ("cipher_integrity_check", "quick_check")
+        problems: list[str] = []
+        for step, check in enumerate(checks):
+            if cancel is not None and cancel():
+                raise Cancelled()
+            if progress is not None:
+                progress(step / len(checks))
+            rows = self.db.call(_pragma_rows(check))
+            for (text,) in rows:
+                if str(text) != "ok":
+                    problems.append(f"{check}: {text}")
+        if progress is not None:
+            progress(1.0)
+        return IntegrityReport(ok=not problems, problems=tuple(problems))
+
+    def close(self) -> None:
+        self.db.close()
+        self._data_key = b""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _pragma_rows(pragma: str) -> Callable[[Connection], list[tuple[object, ...]]]:
+    return lambda conn: conn.execute(f"PRAGMA {pragma}").fetchall()
+
+
+def _read_meta(conn: Connection) -> dict[str, str]:
+    return {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM meta")}
+
+
+def is_plain_sqlite_readable(path: Path) -> bool:
+    """True if stock SQLite (no key) can read the file: used by checks that it cannot."""
+    conn = sqlcipher3.connect(str(path))
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return True
+    except DatabaseError:
+        return False
+    finally:
+        conn.close()
+
+
+__all__ = ["STORE_KINDS", "IntegrityReport", "Store", "is_plain_sqlite_readable"]
