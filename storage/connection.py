@@ -87,6 +87,8 @@ def open_connection(path: Path, data_key: bytes, *, privileged: bool = False) ->
         sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=True),
     )
     try:
+        # SQLCipher's own log would print codec errors to stderr; the app reports instead.
+        conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(key_pragma(data_key))
         # PRAGMA key always answers ok; the first read is what detects a wrong key or damage.
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()

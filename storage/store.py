@@ -40,8 +40,9 @@ def _now() -> str:
     return datetime.now().isoformat(timespec="seconds")
 
 
-def _remove_store_files(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", ".keys", ".keys.tmp"):
+def remove_store_files(path: Path) -> None:
+    """Delete a store and its companions; only for a store this process just failed to make."""
+    for suffix in ("", "-wal", "-shm", "-journal", ".keys", ".keys.tmp", ".audit-head"):
         candidate = path.with_name(path.name + suffix)
         if candidate.exists():
             candidate.unlink()
@@ -57,6 +58,7 @@ class Store:
         self.keyfile = keyfile
         self.registry = registry
         self._data_key = data_key
+        self.closed = False
         self.db = Database(path, data_key)
         try:
             self.db.call(lambda conn: migrate(conn, registry))
@@ -118,7 +120,7 @@ class Store:
             keyfile.save(path)
             return cls(path, keyfile, data_key, registry), recovery_key
         except BaseException:
-            _remove_store_files(path)
+            remove_store_files(path)
             raise
 
     @classmethod
@@ -192,8 +194,11 @@ class Store:
         return IntegrityReport(ok=not problems, problems=tuple(problems))
 
     def close(self) -> None:
+        if self.closed:
+            return
         self.db.close()
         self._data_key = b""
+        self.closed = True
 
     def __enter__(self) -> Store:
         return self
@@ -203,7 +208,15 @@ class Store:
 
 
 def _pragma_rows(pragma: str) -> Callable[[Connection], list[tuple[object, ...]]]:
-    return lambda conn: conn.execute(f"PRAGMA {pragma}").fetchall()
+    """Rows of a check pragma; a page that cannot be read at all is itself a finding."""
+
+    def run(conn: Connection) -> list[tuple[object, ...]]:
+        try:
+            return conn.execute(f"PRAGMA {pragma}").fetchall()
+        except DatabaseError:
+            return [("unreadable page",)]
+
+    return run
 
 
 def _read_meta(conn: Connection) -> dict[str, str]:
@@ -222,4 +235,6 @@ def is_plain_sqlite_readable(path: Path) -> bool:
         conn.close()
 
 
-__all__ = ["STORE_KINDS", "IntegrityReport", "Store", "is_plain_sqlite_readable"]
+__all__ = [
+    "STORE_KINDS", "IntegrityReport", "Store", "is_plain_sqlite_readable", "remove_store_files"
+]

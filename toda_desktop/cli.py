@@ -1,0 +1,190 @@
+"""The command line for batch work: the same services as the window, in Japanese.
+
+    python -m toda_desktop init  --store PATH [--demo [--seed N] [--small] | --test] [--user ID]
+    python -m toda_desktop demo  --out DIR [--seed N] [--messy] [--small]
+    python -m toda_desktop info  --store PATH [--user ID]
+    python -m toda_desktop check --store PATH [--user ID]
+
+Commands that open a store authenticate: the user from --user or TODA_USER, the password from
+TODA_PASSWORD or a prompt. Exit status: 0 success, 1 a problem was found, 2 the command failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from storage import keys
+from toda_desktop.composition import Application, SignedIn, open_application
+from toda_desktop.errors import UserFacingError
+from toda_desktop.formatting import format_bytes, format_count
+from toda_desktop.store_setup import create_demo_store, create_empty_store
+
+EXIT_OK, EXIT_PROBLEM, EXIT_FAILED = 0, 1, 2
+# Cheaper key derivation for demo and test stores only (fictitious data; fast CI).
+FAST_KDF_ENV = "TODA_DEMO_SCRYPT_N"
+
+
+def _scrypt_n(store_kind: str) -> int:
+    raw = os.environ.get(FAST_KDF_ENV)
+    if store_kind == "production" or not raw:
+        return keys.DEFAULT_SCRYPT_N
+    return max(2**10, int(raw))
+
+
+def _password(prompt: str, *, confirm: bool = False) -> str:
+    from_env = os.environ.get("TODA_PASSWORD")
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise UserFacingError("パスワードを入力できません。TODA_PASSWORD を設定してください。")
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass("もう一度入力してください: ") != first:
+        raise UserFacingError("パスワードが一致しません。")
+    return first
+
+
+def _user(args: argparse.Namespace, default: str | None = None) -> str:
+    user = args.user or os.environ.get("TODA_USER") or default
+    if not user:
+        raise UserFacingError("ユーザーを --user または TODA_USER で指定してください。")
+    return str(user)
+
+
+def _sign_in(args: argparse.Namespace) -> tuple[Application, SignedIn]:
+    app = open_application(Path(args.store))
+    return app, app.sign_in(_user(args), _password("パスワード: "))
+
+
+def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
+    path = Path(args.store)
+    if args.demo:
+        def show(fraction: float) -> None:
+            out.write(f"\r  デモ都市を生成しています… {fraction:4.0%}")
+            out.flush()
+
+        created = create_demo_store(
+            path, seed=args.seed, small=args.small, scrypt_n=_scrypt_n("demo"), progress=show
+        )
+        out.write("\n")
+        header = open_application(path).header
+        out.write(f"デモ用データベースを作成しました: {path}\n")
+        out.write("デモ用アカウント（すべて架空のデータです）:\n")
+        for account in header.demo_accounts:
+            out.write(
+                f"  {account.login_id:<15} {account.role_label:<14} "
+                f"パスワード: {account.password}\n"
+            )
+    else:
+        kind = "test" if args.test else "production"
+        login = _user(args, default="lead")
+        password = _password("最初のアカウント（事業全体総括職員）のパスワード: ", confirm=True)
+        created = create_empty_store(path, kind, login, password, scrypt_n=_scrypt_n(kind))
+        label = "テスト用" if kind == "test" else "本番用"
+        out.write(f"{label}データベースを作成しました: {path}\n")
+        out.write(f"最初のアカウント: {login}（事業全体総括職員）\n")
+    out.write(
+        "\n回復キー（この一度だけ表示します。紙に書き写し、金庫など安全な場所に保管してください）:\n"
+        f"  {created.recovery_key}\n"
+    )
+    created.store.close()
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    from toda_desktop.demo import DemoConfig, generate_city, write_interchange_files
+
+    config = DemoConfig.small(seed=args.seed) if args.small else DemoConfig(seed=args.seed)
+    city = generate_city(config)
+    result = write_interchange_files(city, Path(args.out), messy=args.messy, seed=args.seed)
+    out.write(f"取込用ファイルを {len(result.files)} 個書き出しました: {args.out}\n")
+    out.write(f"正解データ（テスト用・取込しないこと）: {result.ground_truth_dir}\n")
+    return EXIT_OK
+
+
+def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
+    app, signed = _sign_in(args)
+    try:
+        overview = signed.overview()
+        out.write(f"データベース: {args.store}\n")
+        out.write(f"種類: {overview.store_kind_label}\n")
+        out.write(f"作成日時: {signed.store.created_at}\n")
+        out.write(f"サイズ: {format_bytes(overview.store_size_bytes)}\n")
+        out.write(f"児童生徒数: {format_count(overview.pupil_count)}\n")
+        years = overview.school_years
+        out.write("データ種別" + "".join(f"\t{y}年度" for y in years) + "\t合計\n")
+        for row in overview.datasets:
+            cells = "".join(f"\t{format_count(row.counts_by_year.get(y, 0))}" for y in years)
+            out.write(f"{row.label}{cells}\t{format_count(row.total)}\n")
+        if overview.last_import is not None:
+            last = overview.last_import
+            out.write(
+                f"最終取込: {last.imported_at:%Y-%m-%d %H:%M} {last.kind_label}"
+                f"（{last.source_name}、{format_count(last.row_count)}件）\n"
+            )
+        out.write(f"整合性: {overview.integrity.message}\n")
+    finally:
+        app.close()
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    app, signed = _sign_in(args)
+    try:
+        state = signed.check_integrity()
+    finally:
+        app.close()
+    out.write(("正常: " if state.ok else "異常: ") + state.message + "\n")
+    return EXIT_OK if state.ok else EXIT_PROBLEM
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m toda_desktop", description="戸田市 教育データ デスクトップ（コマンドライン）"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="データベースを新しく作成する")
+    init.add_argument("--store", required=True, help="作成するデータベースファイル")
+    kind = init.add_mutually_exclusive_group()
+    kind.add_argument("--demo", action="store_true", help="デモ都市（架空データ）で作成する")
+    kind.add_argument("--test", action="store_true", help="研修・評価用の空のデータベース")
+    init.add_argument("--seed", type=int, default=42, help="デモ都市の乱数の種")
+    init.add_argument("--small", action="store_true", help="小さなデモ都市（動作確認用）")
+    init.add_argument("--user", help="最初のアカウントのログインID（本番・テスト）")
+    init.set_defaults(handler=cmd_init)
+
+    demo = sub.add_parser("demo", help="デモ都市の取込用ファイルを書き出す")
+    demo.add_argument("--out", required=True, help="書き出し先フォルダ")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--messy", action="store_true", help="実際のファイルのような揺れを加える")
+    demo.add_argument("--small", action="store_true", help="小さなデモ都市")
+    demo.set_defaults(handler=cmd_demo)
+
+    for name, handler, text in (
+        ("info", cmd_info, "データベースの概要を表示する"),
+        ("check", cmd_check, "整合性を検査する"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("--store", required=True)
+        command.add_argument("--user", help="ログインID（TODA_USER でも可）")
+        command.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    stream = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args, stream))
+    except UserFacingError as exc:
+        sys.stderr.write(f"エラー: {exc.message_ja}\n")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        sys.stderr.write("中止しました。\n")
+        return EXIT_FAILED

@@ -1,0 +1,102 @@
+"""Writing a generated city straight into a store, one import batch per dataset kind.
+
+The frames carry the registry's column keys; pupil datasets carry the true ``address_code``,
+which is turned into the store's ``pupil_id`` here (the generator knows the truth, so no
+名寄せ is needed). Everything goes in one transaction: a cancelled load leaves nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from storage.connection import Connection, transaction
+from storage.registry import DatasetKind
+from storage.repos import batches, datasets
+from storage.store import Store
+from toda_desktop.demo import DemoCity
+
+Progress = Callable[[float], None]
+CancelFlag = Callable[[], bool]
+SOURCE_NAME = "デモ都市ジェネレータ"
+
+
+def _plain(value: Any) -> Any:
+    """pandas/numpy scalars to what sqlite takes; missing stays missing (None), never 0."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _rows(frame: pd.DataFrame, columns: list[str]) -> Iterator[tuple[Any, ...]]:
+    for raw in frame[columns].itertuples(index=False, name=None):
+        yield tuple(_plain(v) for v in raw)
+
+
+def _frame_digest(kind: DatasetKind, frame: pd.DataFrame) -> str:
+    digest = hashlib.sha256(kind.name.encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def load_city(
+    store: Store,
+    city: DemoCity,
+    imported_by: str,
+    *,
+    progress: Progress | None = None,
+    cancel: CancelFlag | None = None,
+) -> dict[str, int]:
+    """Insert every frame of the city; returns rows written per kind."""
+    registry = store.registry
+    kinds = sorted(registry.kinds, key=lambda k: not k.master)
+    total_rows = sum(len(city.frames[k.name]) for k in kinds) or 1
+
+    def write(conn: Connection) -> dict[str, int]:
+        written: dict[str, int] = {}
+        done = 0
+        with transaction(conn):
+            pupil_ids: dict[str, int] = {}
+            for kind in kinds:
+                frame = city.frames[kind.name]
+                stored = [c.key for c in kind.stored_columns]
+                batch_id = batches.create(
+                    conn, kind.name, SOURCE_NAME, _frame_digest(kind, frame), imported_by
+                )
+                if kind.links_to_pupil:
+                    frame = frame.assign(
+                        pupil_id=frame["address_code"].astype(str).map(pupil_ids)
+                    )
+                    if frame["pupil_id"].isna().any():
+                        raise ValueError(f"{kind.name}: rows refer to pupils not in the master")
+                    columns = ["pupil_id", *stored]
+                else:
+                    columns = stored
+                base = done
+
+                def step(n: int, base: int = base) -> None:
+                    if progress is not None:
+                        progress(min(1.0, (base + n) / total_rows))
+
+                count = datasets.insert_rows(
+                    conn, kind, columns, _rows(frame, columns),
+                    batch_id=batch_id, progress=step, cancel=cancel,
+                )
+                batches.set_row_count(conn, batch_id, count)
+                written[kind.name] = count
+                done += count
+                if kind.master:
+                    pupil_ids = datasets.pupil_ids_by_address(conn, kind)
+        return written
+
+    return store.db.call(write)

@@ -1,0 +1,34 @@
+"""Errors the services raise for people: a Japanese message that is safe to show.
+
+Every message is written for office staff and carries no personal data, key or password, so
+the UI and the command line can print ``message_ja`` as it is.
+"""
+
+from __future__ import annotations
+
+from storage.errors import StoreError
+
+
+class UserFacingError(Exception):
+    message_ja = "処理に失敗しました。"
+
+    def __init__(self, message_ja: str | None = None) -> None:
+        if message_ja is not None:
+            self.message_ja = message_ja
+        super().__init__(self.message_ja)
+
+    @classmethod
+    def from_store(cls, error: StoreError) -> UserFacingError:
+        return cls(error.message_ja)
+
+
+class SignInError(UserFacingError):
+    message_ja = "サインインできませんでした。"
+
+
+class PermissionDenied(UserFacingError):
+    message_ja = "この操作を行う権限がありません。"
+
+
+class OperationCancelled(UserFacingError):
+    message_ja = "処理を中止しました。データは変更されていません。"

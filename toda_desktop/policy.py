@@ -1,0 +1,109 @@
+"""The permission map as data, and the one place that answers "may this role do this?".
+
+Services call ``require`` before every access, so the rule holds for the GUI and the command
+line alike; the UI may hide buttons, but never decides.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from resources import resource_path
+from storage.registry import DatasetKind, Registry
+from toda_desktop.errors import PermissionDenied
+
+FUNCTIONS = frozenset(
+    {"admin", "pupil_search", "view", "edit", "import", "export", "print", "analysis", "audit_view"}
+)
+FUNCTION_LABELS = {
+    "admin": "管理機能",
+    "pupil_search": "児童生徒検索",
+    "view": "閲覧",
+    "edit": "編集",
+    "import": "取込",
+    "export": "出力",
+    "print": "印刷",
+    "analysis": "分析",
+    "audit_view": "監査ログの閲覧",
+}
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str
+    label: str
+    functions: frozenset[str]
+    domains: frozenset[str]
+    topics: frozenset[str]
+
+    def may(self, function: str) -> bool:
+        return function in self.functions
+
+    def sees(self, kind: DatasetKind) -> bool:
+        """Whether rows of this dataset kind are within the role's need to know."""
+        if "*" in self.domains or kind.domain in self.domains:
+            return True
+        return any(t in self.topics for t in kind.topics)
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: int
+    roles: tuple[Role, ...]
+
+    def role(self, key: str) -> Role:
+        for r in self.roles:
+            if r.key == key:
+                return r
+        raise KeyError(f"unknown role {key!r}")
+
+    def require(self, role_key: str, function: str) -> Role:
+        role = self.role(role_key)
+        if not role.may(function):
+            raise PermissionDenied(
+                f"この操作（{FUNCTION_LABELS.get(function, function)}）を行う権限がありません。"
+            )
+        return role
+
+    def visible_kinds(self, role_key: str, registry: Registry) -> tuple[DatasetKind, ...]:
+        role = self.role(role_key)
+        return tuple(k for k in registry.kinds if role.sees(k))
+
+
+def parse_policy(data: dict[str, object]) -> Policy:
+    roles_raw = data["roles"]
+    assert isinstance(roles_raw, dict)
+    roles = []
+    for key, raw in roles_raw.items():
+        functions = frozenset(raw.get("functions", ()))
+        unknown = functions - FUNCTIONS
+        if unknown:
+            raise ValueError(f"role {key}: unknown functions {sorted(unknown)}")
+        roles.append(
+            Role(
+                key=key,
+                label=str(raw["label"]),
+                functions=functions,
+                domains=frozenset(raw.get("domains", ())),
+                topics=frozenset(raw.get("topics", ())),
+            )
+        )
+    version = data.get("policy_version", 1)
+    assert isinstance(version, int)
+    return Policy(version=version, roles=tuple(roles))
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    if path is None:
+        return default_policy()
+    with path.open("rb") as fh:
+        return parse_policy(tomllib.load(fh))
+
+
+@cache
+def default_policy() -> Policy:
+    with resource_path("policy.toml").open("rb") as fh:
+        return parse_policy(tomllib.load(fh))

@@ -1,0 +1,1 @@
+"""Application services: the use cases the UI and the command line both call."""

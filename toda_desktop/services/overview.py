@@ -1,0 +1,123 @@
+"""The データ概要 page: what the store holds, per dataset kind and school year.
+
+Counts are aggregates without personal data, so every signed-in role may see them; the store
+size and the last integrity check tell the office whether the store is healthy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from storage.connection import Connection
+from storage.errors import Cancelled
+from storage.registry import Registry
+from storage.repos import batches, datasets, meta
+from storage.store import Store
+from toda_desktop.errors import OperationCancelled
+from toda_desktop.models import (
+    STORE_KIND_LABELS,
+    BatchSummary,
+    DatasetCount,
+    IntegrityState,
+    Overview,
+    Session,
+)
+from toda_desktop.services.audit_trail import AuditTrail
+
+Progress = Callable[[float], None]
+CancelFlag = Callable[[], bool]
+NOT_CHECKED = "まだ検査していません。"
+
+
+def _integrity_from_meta(values: dict[str, str]) -> IntegrityState:
+    checked = values.get("integrity_checked_at")
+    if checked is None:
+        return IntegrityState(ok=None, checked_at=None, message=NOT_CHECKED)
+    return IntegrityState(
+        ok=values.get("integrity_ok") == "1",
+        checked_at=datetime.fromisoformat(checked),
+        message=values.get("integrity_message", ""),
+    )
+
+
+class OverviewService:
+    def __init__(self, store: Store, registry: Registry, audit: AuditTrail) -> None:
+        self._store = store
+        self._registry = registry
+        self._audit = audit
+
+    def overview(self, session: Session) -> Overview:
+        registry = self._registry
+
+        def read(conn: Connection) -> Overview:
+            counts = [datasets.counts(conn, kind) for kind in registry.kinds]
+            latest = batches.latest(conn)
+            values = meta.all_items(conn)
+            labels = {k.name: k.label for k in registry.kinds}
+            master = next(c for c in counts if c.kind == registry.master.name)
+            years = sorted({y for c in counts for y in c.by_year})
+            return Overview(
+                store_kind=self._store.store_kind,
+                store_kind_label=STORE_KIND_LABELS[self._store.store_kind],
+                pupil_count=master.total,
+                school_years=tuple(years),
+                datasets=tuple(
+                    DatasetCount(c.kind, labels[c.kind], dict(c.by_year), c.total, c.latest)
+                    for c in counts
+                ),
+                last_import=None
+                if latest is None
+                else BatchSummary(
+                    batch_id=latest.id,
+                    kind=latest.kind,
+                    kind_label=labels.get(latest.kind, latest.kind),
+                    source_name=latest.source_name,
+                    imported_by=latest.imported_by,
+                    imported_at=datetime.fromisoformat(latest.imported_at),
+                    row_count=latest.row_count,
+                ),
+                store_size_bytes=self._store.size_bytes(),
+                integrity=_integrity_from_meta(values),
+            )
+
+        result = self._store.db.call(read)
+        self._audit.record(session.login_id, "view_overview")
+        return result
+
+    def check_integrity(
+        self,
+        session: Session,
+        progress: Progress | None = None,
+        cancel: CancelFlag | None = None,
+    ) -> IntegrityState:
+        try:
+            report = self._store.integrity_check(progress, cancel)
+        except Cancelled:
+            raise OperationCancelled("整合性の検査を中止しました。") from None
+        chain = self._audit.verify()
+        ok = report.ok and chain.ok
+        if ok:
+            message = "暗号化ページ・データベース構造・監査ログに異常はありません。"
+        elif not report.ok:
+            message = (
+                f"データベースに破損が見つかりました（{len(report.problems)}件）。"
+                "バックアップからの復元を検討してください。"
+            )
+        else:
+            message = f"監査ログに異常があります：{chain.reason}"
+        now = datetime.now().replace(microsecond=0)
+
+        def save(conn: Connection) -> None:
+            meta.put(conn, "integrity_checked_at", now.isoformat())
+            meta.put(conn, "integrity_ok", "1" if ok else "0")
+            meta.put(conn, "integrity_message", message)
+
+        self._store.db.call(save)
+        self._audit.record(
+            session.login_id,
+            "integrity_check",
+            outcome="ok" if ok else "problem",
+            detail={"problems": list(report.problems), "audit_chain": chain.ok},
+        )
+        return IntegrityState(ok=ok, checked_at=now, message=message)

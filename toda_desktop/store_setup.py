@@ -1,0 +1,134 @@
+"""Creating stores of the three kinds: production, demo and test.
+
+Production and test stores start empty with the project lead as the first account; a demo
+store holds the generated city and one demo account per role of the permission map. The kind
+is written inside the encrypted store (and, for display before sign-in, in the key file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage import keys
+from storage.errors import StoreError
+from storage.repos import accounts
+from storage.store import Store, remove_store_files
+from toda_desktop.errors import UserFacingError
+from toda_desktop.policy import Policy, default_policy
+from toda_desktop.services.accounts import check_password_rules, create_account
+from toda_desktop.services.audit_trail import AuditTrail
+
+Progress = Callable[[float], None]
+CancelFlag = Callable[[], bool]
+
+FIRST_ROLE = "project_lead"
+DEMO_PASSWORD = "toda-demo-2026"
+# One demo account per role of the map; the login id says the role.
+DEMO_LOGINS = {
+    "project_lead": ("demo-lead", "デモ 総括"),
+    "director": ("demo-director", "デモ 室長"),
+    "section_chief": ("demo-chief", "デモ 課長"),
+    "center_director": ("demo-center", "デモ 所長"),
+    "data_analyst": ("demo-analyst", "デモ 分析"),
+    "liaison": ("demo-liaison", "デモ 調整"),
+    "truancy_support": ("demo-truancy", "デモ 不登校支援"),
+    "bullying_support": ("demo-bullying", "デモ いじめ対策"),
+    "it_admin": ("demo-it", "デモ 情報管理"),
+}
+
+
+@dataclass(frozen=True)
+class CreatedStore:
+    store: Store
+    recovery_key: str
+
+
+def create_empty_store(
+    path: Path,
+    store_kind: str,
+    login_id: str,
+    password: str,
+    display_name: str = "事業全体総括職員",
+    *,
+    scrypt_n: int = keys.DEFAULT_SCRYPT_N,
+) -> CreatedStore:
+    """A production or test store with its first account (the project lead)."""
+    check_password_rules(password)
+    try:
+        store, recovery_key = Store.create(
+            path, store_kind, login_id, password, scrypt_n=scrypt_n
+        )
+    except StoreError as exc:
+        raise UserFacingError.from_store(exc) from None
+    try:
+        store.db.call(lambda conn: accounts.create(conn, login_id, display_name, FIRST_ROLE))
+        AuditTrail(store).record(
+            keys.normalize_login(login_id), "store_created", detail={"kind": store_kind}
+        )
+    except BaseException:
+        store.close()
+        remove_store_files(path)
+        raise
+    return CreatedStore(store, recovery_key)
+
+
+def create_demo_store(
+    path: Path,
+    *,
+    seed: int = 42,
+    small: bool = False,
+    scrypt_n: int = keys.DEFAULT_SCRYPT_N,
+    progress: Progress | None = None,
+    cancel: CancelFlag | None = None,
+    policy: Policy | None = None,
+) -> CreatedStore:
+    """A demo store: the generated city, one account per role, palms enrolled later."""
+    from toda_desktop.demo import DemoConfig, generate_city
+    from toda_desktop.demo.load import load_city
+
+    policy = policy or default_policy()
+    lead_login, lead_name = DEMO_LOGINS[FIRST_ROLE]
+    created = create_empty_store(
+        path, "demo", lead_login, DEMO_PASSWORD, lead_name, scrypt_n=scrypt_n
+    )
+    store = created.store
+    try:
+        demo_accounts = [
+            {
+                "login_id": lead_login,
+                "password": DEMO_PASSWORD,
+                "display_name": lead_name,
+                "role_label": policy.role(FIRST_ROLE).label,
+            }
+        ]
+        for role, (login, name) in DEMO_LOGINS.items():
+            if role == FIRST_ROLE:
+                continue
+            create_account(store, policy, login, name, role, DEMO_PASSWORD, scrypt_n=scrypt_n)
+            demo_accounts.append(
+                {
+                    "login_id": login,
+                    "password": DEMO_PASSWORD,
+                    "display_name": name,
+                    "role_label": policy.role(role).label,
+                }
+            )
+        store.keyfile.demo_accounts = demo_accounts
+        store.keyfile.save(path)
+        config = DemoConfig.small(seed=seed) if small else DemoConfig(seed=seed)
+
+        def part(start: float, end: float) -> Progress | None:
+            if progress is None:
+                return None
+            return lambda f: progress(start + (end - start) * f)
+
+        city = generate_city(config, progress=part(0.0, 0.4), cancel=cancel)
+        load_city(store, city, lead_login, progress=part(0.4, 1.0), cancel=cancel)
+        AuditTrail(store).record(lead_login, "demo_city_loaded", detail={"seed": seed})
+    except BaseException:
+        store.close()
+        remove_store_files(path)
+        raise
+    return created
