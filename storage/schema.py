@@ -106,7 +106,11 @@ def dataset_table_ddl(kind: DatasetKind) -> list[str]:
         "source_row INTEGER",
     ]
     cols += [f"{c.key} {c.sql_type}" for c in kind.stored_columns]
-    key = (["pupil_id"] if kind.links_to_pupil else []) + list(kind.natural_key)
+    # An empty optional key column means "not given": it must still collide with itself,
+    # so the unique index compares ifnull(column, '') (NULLs are distinct in SQLite).
+    key = (["pupil_id"] if kind.links_to_pupil else []) + [
+        k if kind.column(k).required else f"ifnull({k}, '')" for k in kind.natural_key
+    ]
     statements = [
         f"CREATE TABLE {kind.table} (\n    " + ",\n    ".join(cols) + "\n)",
         f"CREATE UNIQUE INDEX {kind.table}_natural ON {kind.table} ({', '.join(key)})",

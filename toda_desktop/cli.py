@@ -4,6 +4,7 @@
     python -m toda_desktop demo  --out DIR [--seed N] [--messy] [--small]
     python -m toda_desktop info  --store PATH [--user ID]
     python -m toda_desktop check --store PATH [--user ID]
+    python -m toda_desktop dictionary [--out FILE]
 
 Commands that open a store authenticate: the user from --user or TODA_USER, the password from
 TODA_PASSWORD or a prompt. Exit status: 0 success, 1 a problem was found, 2 the command failed.
@@ -143,9 +144,22 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if state.ok else EXIT_PROBLEM
 
 
+def cmd_dictionary(args: argparse.Namespace, out: TextIO) -> int:
+    from toda_desktop.data_dictionary import render
+
+    text = render()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        out.write(f"データ辞書を書き出しました: {args.out}\n")
+    else:
+        out.write(text)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m toda_desktop", description="戸田市 教育データ デスクトップ（コマンドライン）"
+        prog="python -m toda_desktop",
+        description="戸田市 教育データ デスクトップ（コマンドライン）",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -165,6 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--messy", action="store_true", help="実際のファイルのような揺れを加える")
     demo.add_argument("--small", action="store_true", help="小さなデモ都市")
     demo.set_defaults(handler=cmd_demo)
+
+    dictionary = sub.add_parser("dictionary", help="データ辞書（Markdown）を生成する")
+    dictionary.add_argument("--out", help="書き出し先（省略時は画面に表示）")
+    dictionary.set_defaults(handler=cmd_dictionary)
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),

@@ -24,7 +24,8 @@ Progress = Callable[[float], None]
 CancelFlag = Callable[[], bool]
 
 FIRST_ROLE = "project_lead"
-DEMO_PASSWORD = "toda-demo-2026"
+# Shown on the demo login screen on purpose; demo stores hold only fictitious data.
+DEMO_PASSWORD = "toda-demo-2026"  # noqa: S105
 # One demo account per role of the map; the login id says the role.
 DEMO_LOGINS = {
     "project_lead": ("demo-lead", "デモ 総括"),

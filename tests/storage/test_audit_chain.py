@@ -1,0 +1,90 @@
+"""The audit chain catches an edited, deleted, reordered, inserted or truncated entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from storage import audit
+from storage.connection import Connection, open_connection
+from storage.store import Store
+
+Tamper = Callable[[Connection], None]
+
+
+def _fill(store: Store, key: bytes, n: int = 6) -> None:
+    for i in range(n):
+        entry = store.db.call(
+            lambda c, i=i: audit.append(
+                c, key, actor="lead", action="view_karte", pupil_id=100 + i, detail={"i": i}
+            )
+        )
+        audit.write_anchor(store.path, entry.id, entry.mac)
+
+
+def _verify(store_path: Path, data_key: bytes, key: bytes) -> audit.ChainReport:
+    conn = open_connection(store_path, data_key, privileged=True)
+    try:
+        return audit.verify(conn, key, audit.read_anchor(store_path))
+    finally:
+        conn.close()
+
+
+def _tamper(store_path: Path, data_key: bytes, change: Tamper) -> None:
+    conn = open_connection(store_path, data_key, privileged=True)
+    try:
+        change(conn)
+    finally:
+        conn.close()
+
+
+def _swap(conn: Connection, a: int, b: int) -> None:
+    conn.execute("UPDATE audit_log SET id = -1 WHERE id = ?", (a,))
+    conn.execute("UPDATE audit_log SET id = ? WHERE id = ?", (a, b))
+    conn.execute("UPDATE audit_log SET id = ? WHERE id = -1", (b,))
+
+
+@pytest.mark.parametrize(
+    ("change", "first_bad"),
+    [
+        (lambda c: c.execute("UPDATE audit_log SET pupil_id = 999 WHERE id = 3"), 3),
+        (lambda c: c.execute("UPDATE audit_log SET actor = 'someone' WHERE id = 5"), 5),
+        (lambda c: c.execute("DELETE FROM audit_log WHERE id = 4"), 4),
+        (lambda c: _swap(c, 2, 3), 2),
+        (
+            lambda c: c.execute(
+                "INSERT INTO audit_log (id, at, actor, action, outcome, prev_mac, mac)"
+                " VALUES (7, '2026-01-01T00:00:00', 'x', 'export', 'ok', 'a', 'b')"
+            ),
+            7,
+        ),
+        (lambda c: c.execute("DELETE FROM audit_log WHERE id >= 5"), 5),
+    ],
+    ids=["edited", "edited-actor", "deleted", "reordered", "inserted", "truncated"],
+)
+def test_tampering_is_detected_and_located(
+    test_store: Store, store_path: Path, change: Tamper, first_bad: int
+) -> None:
+    key = test_store.derived_key("audit-chain")
+    data_key = test_store._data_key
+    test_store.db.call(lambda c: c.execute("DELETE FROM audit_log"))
+    _fill(test_store, key)
+    test_store.close()
+    assert _verify(store_path, data_key, key).ok
+    _tamper(store_path, data_key, change)
+    report = _verify(store_path, data_key, key)
+    assert not report.ok
+    assert report.first_bad_id == first_bad
+    assert str(first_bad) in report.reason
+
+
+def test_missing_anchor_is_reported(test_store: Store, store_path: Path) -> None:
+    key = test_store.derived_key("audit-chain")
+    data_key = test_store._data_key
+    _fill(test_store, key, 2)
+    test_store.close()
+    audit.anchor_path(store_path).unlink()
+    report = _verify(store_path, data_key, key)
+    assert not report.ok and "アンカー" in report.reason

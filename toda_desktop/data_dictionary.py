@@ -1,0 +1,120 @@
+"""The data dictionary of the interchange format, generated from the dataset registry.
+
+``docs/DATA_DICTIONARY.md`` is this function's output; a test keeps it in step with the
+registry, so the document other municipalities read is never out of date.
+"""
+
+from __future__ import annotations
+
+from storage.registry import ColumnSpec, Registry, default_registry
+
+TYPE_LABELS = {
+    "code": "コード（文字列・先頭0を保持）",
+    "text": "文字列",
+    "name": "氏名",
+    "kana": "カナ",
+    "date": "日付（西暦・和暦）",
+    "time": "時刻（HH:MM）",
+    "int": "整数",
+    "float": "数値",
+    "percent": "割合（%）",
+    "school_year": "年度（西暦）",
+    "month": "月（4〜12, 1〜3）",
+    "grade": "学年（1〜9）",
+    "enum": "選択肢",
+    "bool": "有無（1/0）",
+    "list": "番号の列（例: 3,4）",
+    "email": "アカウント（メール形式）",
+}
+DOMAIN_LABELS = {
+    "basic": "基本",
+    "school": "学校（個人情報なし）",
+    "attendance": "出欠",
+    "health": "保健",
+    "academic": "学力",
+    "survey": "調査",
+    "truancy": "不登校",
+    "bullying": "いじめ",
+    "consultation": "相談",
+    "other_department": "他部局",
+}
+REF_LABELS = {
+    "address_code": "宛名番号",
+    "school_code": "在籍キー",
+    "grade": "在籍キー",
+    "class_name": "在籍キー",
+    "seat_number": "在籍キー",
+    "pref_id": "県学調番号",
+    "google_account": "Googleアカウント",
+    "name": "照合",
+    "name_kana": "照合",
+    "birth_date": "照合",
+    "sex": "照合",
+}
+
+
+def _constraint(col: ColumnSpec) -> str:
+    parts = []
+    if col.values:
+        parts.append(" / ".join(col.values))
+    if col.min is not None or col.max is not None:
+        low = "" if col.min is None else f"{col.min:g}"
+        high = "" if col.max is None else f"{col.max:g}"
+        parts.append(f"{low}〜{high}")
+    return "、".join(parts)
+
+
+def render(registry: Registry | None = None) -> str:
+    registry = registry or default_registry()
+    lines = [
+        f"# データ辞書 — 教育データ取込・出力形式 v{registry.format_version}",
+        "",
+        "このファイルは `resources/datasets.toml`（データセット登録簿）から"
+        "`python -m toda_desktop dictionary` で生成されます。直接編集しないでください。",
+        "",
+        "- 見出しの別名は全角・半角、空白、括弧の違いを区別せずに認識します。",
+        "- 空欄は「不明」を意味し、0 とはみなしません。",
+        "- 「個人参照」は名寄せに使う列です。"
+        "「保存しない」列は照合にのみ使い、記録には残しません。",
+        "",
+        "## 保存期間の区分",
+        "",
+        "| 区分 | 名称 | 内容 |",
+        "|---|---|---|",
+    ]
+    for r in registry.retention_classes:
+        lines.append(f"| `{r.key}` | {r.label} | {r.description} |")
+    lines += ["", "## データ種別", "", "| 種別 | 名称 | アクセス領域 | 保存期間 | 同一記録の判定 |"]
+    lines.append("|---|---|---|---|---|")
+    for kind in registry.kinds:
+        domain = DOMAIN_LABELS.get(kind.domain, kind.domain)
+        if kind.topics:
+            domain += "（" + "・".join(DOMAIN_LABELS.get(t, t) for t in kind.topics) + "関連）"
+        key_labels = ", ".join(kind.column(k).label for k in kind.natural_key)
+        prefix = "児童生徒 + " if kind.links_to_pupil else ""
+        lines.append(
+            f"| `{kind.name}` | {kind.label} | {domain} | "
+            f"{registry.retention(kind.retention).label} | {prefix}{key_labels} |"
+        )
+    for kind in registry.kinds:
+        lines += [
+            "",
+            f"## {kind.label}（`{kind.name}`）",
+            "",
+            "| 見出し | 列キー | 型 | 必須 | 値の範囲 | 個人参照 | 保存 | 別名 |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for col in kind.columns:
+            lines.append(
+                f"| {col.label} | `{col.key}` | {TYPE_LABELS[col.type]} | "
+                f"{'●' if col.required else ''} | {_constraint(col)} | "
+                f"{REF_LABELS.get(col.ref, '') if col.ref else ''} | "
+                f"{'' if col.stored else '保存しない'} | {'、'.join(col.synonyms)} |"
+            )
+        if kind.pupil and not kind.master:
+            lines += [
+                "",
+                "各行は個人参照（宛名番号、年度＋学校コード＋学年＋組＋出席番号、県学調番号、"
+                "Googleアカウント、または氏名＋生年月日）の少なくとも一つで児童生徒を指します。",
+            ]
+    return "\n".join(lines) + "\n"
