@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from storage.connection import Connection, transaction
-from storage.registry import DatasetKind
+from storage.registry import DatasetKind, Registry
 from storage.repos import batches, datasets
 from storage.store import Store
 from toda_desktop.demo import DemoCity
@@ -49,6 +49,56 @@ def _frame_digest(kind: DatasetKind, frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
+def write_city(
+    conn: Connection,
+    registry: Registry,
+    city: DemoCity,
+    imported_by: str,
+    *,
+    progress: Progress | None = None,
+    cancel: CancelFlag | None = None,
+) -> dict[str, int]:
+    """Insert every frame of the city in one transaction; returns rows written per kind.
+
+    Takes a bare connection so that the benchmark can run the very same code on plain SQLite.
+    """
+    kinds = sorted(registry.kinds, key=lambda k: not k.master)
+    total_rows = sum(len(city.frames[k.name]) for k in kinds) or 1
+    written: dict[str, int] = {}
+    done = 0
+    with transaction(conn):
+        pupil_ids: dict[str, int] = {}
+        for kind in kinds:
+            frame = city.frames[kind.name]
+            stored = [c.key for c in kind.stored_columns]
+            batch_id = batches.create(
+                conn, kind.name, SOURCE_NAME, _frame_digest(kind, frame), imported_by
+            )
+            if kind.links_to_pupil:
+                frame = frame.assign(pupil_id=frame["address_code"].astype(str).map(pupil_ids))
+                if frame["pupil_id"].isna().any():
+                    raise ValueError(f"{kind.name}: rows refer to pupils not in the master")
+                columns = ["pupil_id", *stored]
+            else:
+                columns = stored
+            base = done
+
+            def step(n: int, base: int = base) -> None:
+                if progress is not None:
+                    progress(min(1.0, (base + n) / total_rows))
+
+            count = datasets.insert_rows(
+                conn, kind, columns, _rows(frame, columns),
+                batch_id=batch_id, progress=step, cancel=cancel,
+            )
+            batches.set_row_count(conn, batch_id, count)
+            written[kind.name] = count
+            done += count
+            if kind.master:
+                pupil_ids = datasets.pupil_ids_by_address(conn, kind)
+    return written
+
+
 def load_city(
     store: Store,
     city: DemoCity,
@@ -57,46 +107,9 @@ def load_city(
     progress: Progress | None = None,
     cancel: CancelFlag | None = None,
 ) -> dict[str, int]:
-    """Insert every frame of the city; returns rows written per kind."""
-    registry = store.registry
-    kinds = sorted(registry.kinds, key=lambda k: not k.master)
-    total_rows = sum(len(city.frames[k.name]) for k in kinds) or 1
-
-    def write(conn: Connection) -> dict[str, int]:
-        written: dict[str, int] = {}
-        done = 0
-        with transaction(conn):
-            pupil_ids: dict[str, int] = {}
-            for kind in kinds:
-                frame = city.frames[kind.name]
-                stored = [c.key for c in kind.stored_columns]
-                batch_id = batches.create(
-                    conn, kind.name, SOURCE_NAME, _frame_digest(kind, frame), imported_by
-                )
-                if kind.links_to_pupil:
-                    frame = frame.assign(
-                        pupil_id=frame["address_code"].astype(str).map(pupil_ids)
-                    )
-                    if frame["pupil_id"].isna().any():
-                        raise ValueError(f"{kind.name}: rows refer to pupils not in the master")
-                    columns = ["pupil_id", *stored]
-                else:
-                    columns = stored
-                base = done
-
-                def step(n: int, base: int = base) -> None:
-                    if progress is not None:
-                        progress(min(1.0, (base + n) / total_rows))
-
-                count = datasets.insert_rows(
-                    conn, kind, columns, _rows(frame, columns),
-                    batch_id=batch_id, progress=step, cancel=cancel,
-                )
-                batches.set_row_count(conn, batch_id, count)
-                written[kind.name] = count
-                done += count
-                if kind.master:
-                    pupil_ids = datasets.pupil_ids_by_address(conn, kind)
-        return written
-
-    return store.db.call(write)
+    """Write the city into an open store, on its database thread."""
+    return store.db.call(
+        lambda conn: write_city(
+            conn, store.registry, city, imported_by, progress=progress, cancel=cancel
+        )
+    )
