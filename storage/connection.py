@@ -21,6 +21,7 @@ from storage.errors import (
     StoreBusy,
     StoreError,
     StoreFull,
+    StoreReadOnly,
 )
 
 if TYPE_CHECKING:
@@ -70,6 +71,8 @@ def translate(exc: BaseException) -> StoreError:
         return OperationDenied()
     if "file is not a database" in text or "malformed" in text:
         return CannotOpen()
+    if "readonly" in text or "read-only" in text:
+        return StoreReadOnly()
     if "locked" in text or "busy" in text:
         return StoreBusy()
     if "full" in text:

@@ -66,6 +66,15 @@ class StoreFull(StoreError):
     )
 
 
+class StoreReadOnly(StoreError):
+    """SQLCipher also refuses writes after it found a page whose HMAC fails."""
+
+    message_ja = (
+        "データベースに書き込めません。ファイルの破損か、書き込み権限の不足が考えられます。"
+        "整合性を検査し、必要ならバックアップから復元してください。"
+    )
+
+
 class NewerSchema(StoreError):
     message_ja = (
         "このデータベースは新しい版のアプリで作成されています。"

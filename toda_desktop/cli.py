@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from storage import keys
+from storage.errors import StoreError
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
 from toda_desktop.formatting import format_bytes, format_count
@@ -200,7 +201,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args, stream))
-    except UserFacingError as exc:
+    except (UserFacingError, StoreError) as exc:
         sys.stderr.write(f"エラー: {exc.message_ja}\n")
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -63,8 +63,13 @@ class SignedIn:
         return self._overview.check_integrity(self.session, progress, cancel)
 
     def sign_out(self) -> None:
-        if not self.store.closed:
+        if self.store.closed:
+            return
+        try:
             self.audit.record(self.session.login_id, "sign_out")
+        except StoreError:
+            pass  # a damaged, read-only store cannot log; closing it is still right
+        finally:
             self.store.close()
 
 

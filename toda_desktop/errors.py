@@ -32,3 +32,11 @@ class PermissionDenied(UserFacingError):
 
 class OperationCancelled(UserFacingError):
     message_ja = "処理を中止しました。データは変更されていません。"
+
+
+def user_message(error: BaseException) -> str | None:
+    """The Japanese message to show for an error, or None if it is a bug (show a generic
+    dialog then). The UI uses this instead of knowing the store's exception types."""
+    if isinstance(error, UserFacingError | StoreError):
+        return error.message_ja
+    return None

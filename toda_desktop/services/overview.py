@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from storage.connection import Connection
-from storage.errors import Cancelled
+from storage.errors import Cancelled, StoreError
 from storage.registry import Registry
 from storage.repos import batches, datasets, meta
 from storage.store import Store
@@ -113,11 +113,17 @@ class OverviewService:
             meta.put(conn, "integrity_ok", "1" if ok else "0")
             meta.put(conn, "integrity_message", message)
 
-        self._store.db.call(save)
-        self._audit.record(
-            session.login_id,
-            "integrity_check",
-            outcome="ok" if ok else "problem",
-            detail={"problems": list(report.problems), "audit_chain": chain.ok},
-        )
+        try:
+            self._store.db.call(save)
+            self._audit.record(
+                session.login_id,
+                "integrity_check",
+                outcome="ok" if ok else "problem",
+                detail={"problems": list(report.problems), "audit_chain": chain.ok},
+            )
+        except StoreError:
+            if ok:
+                raise
+            # A damaged store may refuse writes; the finding itself must still reach the user.
+            message += "（検査結果はデータベースに記録できませんでした）"
         return IntegrityState(ok=ok, checked_at=now, message=message)

@@ -1,0 +1,106 @@
+"""The command line: create, inspect and check stores, with Japanese output and exit codes."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from toda_desktop.cli import main
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TODA_DEMO_SCRYPT_N", "1024")
+    monkeypatch.setenv("TODA_PASSWORD", PASSWORD)
+    monkeypatch.setenv("TODA_USER", "lead")
+
+
+def _run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_init_test_store_then_info_and_check(tmp_path: Path, env: None) -> None:
+    store = tmp_path / "t.tdb"
+    code, text = _run("init", "--store", str(store), "--test")
+    assert code == 0
+    assert "テスト用データベースを作成しました" in text
+    assert "回復キー" in text
+    assert PASSWORD not in text
+    code, text = _run("info", "--store", str(store))
+    assert code == 0 and "種類: テスト" in text and "児童生徒基本情報" in text
+    code, text = _run("check", "--store", str(store))
+    assert code == 0 and text.startswith("正常")
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path, env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "t.tdb"
+    assert _run("init", "--store", str(store), "--test")[0] == 0
+    before = store.read_bytes()
+    code, _ = _run("init", "--store", str(store), "--test")
+    assert code == 2
+    assert "既にデータベースがあります" in capsys.readouterr().err
+    assert store.read_bytes() == before
+
+
+def test_wrong_password_is_a_clear_japanese_error(
+    tmp_path: Path, env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "t.tdb"
+    _run("init", "--store", str(store), "--test")
+    monkeypatch.setenv("TODA_PASSWORD", "not the password")
+    code, _ = _run("info", "--store", str(store))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "ログインIDまたはパスワードが正しくありません" in err
+    assert "Traceback" not in err
+
+
+def test_short_password_is_refused(
+    tmp_path: Path, env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TODA_PASSWORD", "short")
+    code, _ = _run("init", "--store", str(tmp_path / "t.tdb"), "--test")
+    assert code == 2 and "8文字以上" in capsys.readouterr().err
+    assert not (tmp_path / "t.tdb").exists()
+
+
+def test_missing_store_is_reported(env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = _run("info", "--store", str(tmp_path / "absent.tdb"))
+    assert code == 2 and "見つかりません" in capsys.readouterr().err
+
+
+def test_check_reports_damage_with_exit_code_1(tmp_path: Path, env: None) -> None:
+    store = tmp_path / "t.tdb"
+    _run("init", "--store", str(store), "--test")
+    # Grow the file so that a page other than the first can be damaged.
+    from storage.store import Store
+
+    with Store.open(store, "lead", PASSWORD) as opened:
+        opened.db.call(
+            lambda c: c.executemany(
+                "INSERT INTO ds_schools (school_code, school_name, school_type) VALUES (?, ?, ?)",
+                [(f"{i:05d}", "学校" * 50, "小学校") for i in range(3000)],
+            )
+        )
+    size = store.stat().st_size
+    with store.open("r+b") as fh:
+        fh.seek(size - 4096 * 2 + 50)
+        fh.write(b"\x00\xff\x00\xff")
+    code, text = _run("check", "--store", str(store))
+    assert code == 1 and text.startswith("異常")
+
+
+def test_python_dash_m_entry_point_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "toda_desktop", "--help"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0 and "init" in result.stdout
