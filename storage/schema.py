@@ -70,7 +70,35 @@ def _m001_core(conn: Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_m001_core,)
+def _m002_sign_in(conn: Connection) -> None:
+    """Palm templates bound to accounts, and one-off recovery sign-ins."""
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE palm_templates (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            template BLOB NOT NULL,
+            binding TEXT NOT NULL,
+            quality INTEGER,
+            enrolled_at TEXT NOT NULL,
+            enrolled_by TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE INDEX palm_templates_account ON palm_templates (account_id);
+        CREATE TABLE recovery_grants (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            granted_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            used_at TEXT
+        )
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_m001_core, _m002_sign_in)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -17,7 +17,8 @@ from storage.repos import accounts
 from storage.store import Store, remove_store_files
 from toda_desktop.errors import UserFacingError
 from toda_desktop.policy import Policy, default_policy
-from toda_desktop.services.accounts import check_password_rules, create_account
+from toda_desktop.passwords import check_password
+from toda_desktop.services.accounts import create_account
 from toda_desktop.services.audit_trail import AuditTrail
 
 Progress = Callable[[float], None]
@@ -56,7 +57,8 @@ def create_empty_store(
     scrypt_n: int = keys.DEFAULT_SCRYPT_N,
 ) -> CreatedStore:
     """A production or test store with its first account (the project lead)."""
-    check_password_rules(password)
+    if store_kind != "demo":
+        check_password(password, login_id)
     try:
         store, recovery_key = Store.create(
             path, store_kind, login_id, password, scrypt_n=scrypt_n
@@ -107,7 +109,9 @@ def create_demo_store(
         for role, (login, name) in DEMO_LOGINS.items():
             if role == FIRST_ROLE:
                 continue
-            create_account(store, policy, login, name, role, DEMO_PASSWORD, scrypt_n=scrypt_n)
+            create_account(
+                store, policy, login, name, role, DEMO_PASSWORD, scrypt_n=scrypt_n, demo=True
+            )
             demo_accounts.append(
                 {
                     "login_id": login,

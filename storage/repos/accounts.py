@@ -45,3 +45,22 @@ def by_login(conn: Connection, login_id: str) -> AccountRow | None:
 
 def all_accounts(conn: Connection) -> list[AccountRow]:
     return [_row(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM accounts ORDER BY id")]
+
+
+def set_status(conn: Connection, account_id: int, status: str) -> None:
+    conn.execute(
+        "UPDATE accounts SET status = ?, updated_at = ? WHERE id = ?",
+        (status, datetime.now().isoformat(timespec="seconds"), account_id),
+    )
+
+
+def set_role(conn: Connection, account_id: int, role: str) -> None:
+    conn.execute(
+        "UPDATE accounts SET role = ?, updated_at = ? WHERE id = ?",
+        (role, datetime.now().isoformat(timespec="seconds"), account_id),
+    )
+
+
+def by_id(conn: Connection, account_id: int) -> AccountRow | None:
+    raw = conn.execute(f"SELECT {_COLUMNS} FROM accounts WHERE id = ?", (account_id,)).fetchone()
+    return None if raw is None else _row(raw)

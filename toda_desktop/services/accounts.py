@@ -6,15 +6,8 @@ from storage.connection import Connection, transaction
 from storage.repos import accounts
 from storage.store import Store
 from toda_desktop.errors import UserFacingError
+from toda_desktop.passwords import check_password
 from toda_desktop.policy import Policy
-
-MIN_PASSWORD_LENGTH = 8
-
-
-def check_password_rules(password: str) -> None:
-    """NIST SP 800-63B: length, not composition; the blocklist comes with sign-in (issue 3)."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserFacingError(f"パスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください。")
 
 
 def create_account(
@@ -26,9 +19,14 @@ def create_account(
     password: str,
     *,
     scrypt_n: int | None = None,
+    demo: bool = False,
 ) -> accounts.AccountRow:
+    """``demo``: the published demo password is allowed (demo stores only)."""
     policy.role(role)  # unknown roles are a programming error
-    check_password_rules(password)
+    if demo and store.store_kind != "demo":
+        raise UserFacingError("デモ用アカウントはデモ用データベースにしか作成できません。")
+    if not demo:
+        check_password(password, login_id)
 
     def insert(conn: Connection) -> accounts.AccountRow:
         with transaction(conn):
