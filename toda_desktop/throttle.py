@@ -152,8 +152,7 @@ class ThrottleBook:
         state.failures[factor] = 0
         if all(v == 0 for v in state.failures.values()) and not state.locked:
             del self.slots[slot]
-        else:
-            state.next_allowed = None
+        # Otherwise the other factor's delay still stands.
         self.save()
 
     def unlock(self, slot: str) -> bool:
