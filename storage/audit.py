@@ -135,3 +135,34 @@ def verify(conn: Connection, key: bytes, anchor: tuple[int, str] | None) -> Chai
     elif anchor != (last_id, last_mac):
         return ChainReport(False, count, anchor[0], "外部アンカーと監査ログの末尾が一致しません。")
     return ChainReport(True, count, None, f"監査ログ {count} 件の改ざんは検出されませんでした。")
+
+
+def query(
+    conn: Connection,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    pupil_id: int | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 5000,
+) -> list[AuditEntry]:
+    """Entries matching every given filter, newest first."""
+    where, params = [], []
+    for column, value in (("actor", actor), ("action", action), ("pupil_id", pupil_id)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if since is not None:
+        where.append("at >= ?")
+        params.append(since)
+    if until is not None:
+        where.append("at < ?")
+        params.append(until)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = conn.execute(
+        "SELECT id, at, actor, action, outcome, target, pupil_id, detail, mac FROM audit_log"
+        f" {clause} ORDER BY id DESC LIMIT ?",
+        (*params, limit),
+    ).fetchall()
+    return [AuditEntry(*row) for row in rows]

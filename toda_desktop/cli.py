@@ -5,6 +5,7 @@
     python -m toda_desktop info  --store PATH [--user ID]
     python -m toda_desktop check --store PATH [--user ID]
     python -m toda_desktop dictionary [--out FILE]
+    python -m toda_desktop audit verify|list --store PATH [--actor ID] [--csv FILE]
 
 Commands that open a store authenticate: the user from --user or TODA_USER, the password from
 TODA_PASSWORD or a prompt. Exit status: 0 success, 1 a problem was found, 2 the command failed.
@@ -157,6 +158,30 @@ def cmd_dictionary(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
+    from toda_desktop.services.audit_view import AuditFilter
+
+    app, signed = _sign_in(args)
+    try:
+        if args.audit_command == "verify":
+            check = signed.audit_view.verify(signed.session)
+            out.write(("正常: " if check.ok else "異常: ") + check.message + "\n")
+            return EXIT_OK if check.ok else EXIT_PROBLEM
+        filters = AuditFilter(actor=args.actor, action=args.action, pupil_id=args.pupil)
+        if args.csv:
+            result = signed.audit_view.export_csv(signed.session, Path(args.csv), filters)
+            out.write(f"監査ログ {format_count(result.rows)} 件を出力しました: {result.path}\n")
+            return EXIT_OK
+        for row in signed.audit_view.entries(signed.session, filters):
+            out.write(
+                f"{row.id}\t{row.at:%Y-%m-%d %H:%M:%S}\t{row.actor}\t{row.action_label}"
+                f"\t{row.outcome_label}\t{row.target}\t{row.pupil_id or ''}\n"
+            )
+        return EXIT_OK
+    finally:
+        app.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m toda_desktop",
@@ -184,6 +209,16 @@ def build_parser() -> argparse.ArgumentParser:
     dictionary = sub.add_parser("dictionary", help="データ辞書（Markdown）を生成する")
     dictionary.add_argument("--out", help="書き出し先（省略時は画面に表示）")
     dictionary.set_defaults(handler=cmd_dictionary)
+
+    audit_cmd = sub.add_parser("audit", help="監査ログ（検証・一覧・出力）")
+    audit_cmd.add_argument("audit_command", choices=["verify", "list"], help="verify または list")
+    audit_cmd.add_argument("--store", required=True)
+    audit_cmd.add_argument("--user", help="ログインID（TODA_USER でも可）")
+    audit_cmd.add_argument("--actor", help="利用者で絞り込む")
+    audit_cmd.add_argument("--action", help="操作で絞り込む（例: sign_in）")
+    audit_cmd.add_argument("--pupil", type=int, help="児童生徒IDで絞り込む")
+    audit_cmd.add_argument("--csv", help="CSV（UTF-8 BOM付き）に出力する")
+    audit_cmd.set_defaults(handler=cmd_audit)
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),

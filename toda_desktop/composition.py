@@ -19,6 +19,7 @@ from toda_desktop.errors import SignInError, UserFacingError
 from toda_desktop.models import DemoAccount, IntegrityState, Overview, Session, StoreHeader
 from toda_desktop.policy import Policy, default_policy
 from toda_desktop.services.audit_trail import AuditTrail
+from toda_desktop.services.audit_view import AuditViewService
 from toda_desktop.services.overview import OverviewService
 
 Progress = Callable[[float], None]
@@ -53,6 +54,11 @@ class SignedIn:
         self.registry = registry
         self.audit = AuditTrail(store)
         self._overview = OverviewService(store, registry, self.audit)
+        self.audit_view = AuditViewService(store, policy, self.audit)
+
+    def may(self, function: str) -> bool:
+        """For the UI to hide what the role cannot do; services still enforce it."""
+        return self.policy.role(self.session.role).may(function)
 
     def overview(self) -> Overview:
         return self._overview.overview(self.session)

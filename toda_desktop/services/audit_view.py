@@ -1,0 +1,174 @@
+"""Reading the audit log: filtered views, CSV export and chain verification.
+
+Only roles with the ``audit_view`` function (the project lead and the IT administrator) may
+read it; reading and exporting are themselves logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from storage import audit
+from storage.store import Store
+from toda_desktop.export_files import ExportResult, write_csv
+from toda_desktop.models import Session
+from toda_desktop.policy import Policy
+from toda_desktop.services.audit_trail import AuditTrail
+
+ACTION_LABELS = {
+    "store_created": "データベース作成",
+    "demo_city_loaded": "デモ都市の作成",
+    "sign_in": "サインイン",
+    "sign_in_failed": "サインイン失敗",
+    "account_locked": "アカウントのロック",
+    "account_unlocked": "アカウントのロック解除",
+    "sign_out": "サインアウト",
+    "session_locked": "画面ロック",
+    "session_resumed": "画面ロックの解除",
+    "palm_verify_failed": "手のひら静脈認証の失敗",
+    "palm_enrolled": "手のひら静脈の登録",
+    "palm_revoked": "手のひら静脈の登録取消",
+    "recovery_granted": "回復サインインの許可",
+    "recovery_sign_in": "回復サインイン",
+    "account_created": "アカウント作成",
+    "account_disabled": "アカウント無効化",
+    "account_enabled": "アカウント有効化",
+    "password_reset": "パスワード再設定",
+    "role_changed": "役割の変更",
+    "policy_changed": "権限設定の変更",
+    "permission_denied": "権限のない操作",
+    "device_event": "機器イベント",
+    "view_overview": "データ概要の閲覧",
+    "integrity_check": "整合性の検査",
+    "audit_view": "監査ログの閲覧",
+    "audit_export": "監査ログの出力",
+    "audit_verify": "監査ログの検証",
+    "search": "児童生徒の検索",
+    "view_karte": "カルテの閲覧",
+    "view_records": "記録の閲覧",
+    "edit": "記録の編集",
+    "import": "取込",
+    "export": "出力",
+    "print": "印刷",
+}
+OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり"}
+CSV_HEADER = ["番号", "日時", "利用者", "操作", "結果", "対象", "児童生徒ID", "詳細"]
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor: str | None = None
+    action: str | None = None
+    pupil_id: int | None = None
+    since: date | None = None
+    until: date | None = None  # inclusive
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    action_label: str
+    outcome_label: str
+    target: str
+    pupil_id: int | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    ok: bool
+    entries: int
+    first_bad_id: int | None
+    message: str
+
+
+class AuditViewService:
+    def __init__(self, store: Store, policy: Policy, trail: AuditTrail) -> None:
+        self._store = store
+        self._policy = policy
+        self._trail = trail
+
+    def _require(self, session: Session) -> None:
+        try:
+            self._policy.require(session.role, "audit_view")
+        except Exception:
+            self._trail.record(session.login_id, "permission_denied", outcome="denied",
+                               target="audit_view")
+            raise
+
+    def _query(self, filters: AuditFilter) -> list[AuditRow]:
+        until = None if filters.until is None else (filters.until + timedelta(days=1)).isoformat()
+        entries = self._store.db.call(
+            lambda conn: audit.query(
+                conn,
+                actor=filters.actor,
+                action=filters.action,
+                pupil_id=filters.pupil_id,
+                since=None if filters.since is None else filters.since.isoformat(),
+                until=until,
+            )
+        )
+        return [
+            AuditRow(
+                id=e.id,
+                at=datetime.fromisoformat(e.at),
+                actor=e.actor,
+                action=e.action,
+                action_label=ACTION_LABELS.get(e.action, e.action),
+                outcome_label=OUTCOME_LABELS.get(e.outcome, e.outcome),
+                target=e.target or "",
+                pupil_id=e.pupil_id,
+                detail=e.detail or "",
+            )
+            for e in entries
+        ]
+
+    def entries(self, session: Session, filters: AuditFilter | None = None) -> list[AuditRow]:
+        self._require(session)
+        filters = filters or AuditFilter()
+        rows = self._query(filters)
+        self._trail.record(session.login_id, "audit_view", detail=_filter_detail(filters))
+        return rows
+
+    def export_csv(
+        self, session: Session, path: Path, filters: AuditFilter | None = None,
+        encoding: str = "utf-8-sig",
+    ) -> ExportResult:
+        self._require(session)
+        filters = filters or AuditFilter()
+        rows = self._query(filters)
+        result = write_csv(
+            path,
+            CSV_HEADER,
+            (
+                [r.id, r.at.isoformat(sep=" "), r.actor, r.action_label, r.outcome_label,
+                 r.target, r.pupil_id, r.detail]
+                for r in rows
+            ),
+            encoding=encoding,
+        )
+        self._trail.record(
+            session.login_id, "audit_export",
+            detail={"rows": result.rows, "file": path.name, **_filter_detail(filters)},
+        )
+        return result
+
+    def verify(self, session: Session) -> ChainCheck:
+        self._require(session)
+        report = self._trail.verify()
+        self._trail.record(session.login_id, "audit_verify",
+                           outcome="ok" if report.ok else "problem")
+        return ChainCheck(report.ok, report.entries, report.first_bad_id, report.reason)
+
+
+def _filter_detail(filters: AuditFilter) -> dict[str, object]:
+    return {
+        k: (v.isoformat() if isinstance(v, date) else v)
+        for k, v in filters.__dict__.items()
+        if v is not None
+    }
