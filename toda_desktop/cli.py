@@ -67,14 +67,23 @@ def _sign_in(args: argparse.Namespace) -> tuple[Application, SignedIn]:
 def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.store)
     if args.demo:
+        interactive = out.isatty()
+        shown = [-1]
+
         def show(fraction: float) -> None:
-            out.write(f"\r  デモ都市を生成しています… {fraction:4.0%}")
-            out.flush()
+            step = int(fraction * 10)
+            if interactive:
+                out.write(f"\r  デモ都市を作成しています… {fraction:4.0%}")
+                out.flush()
+            elif step > shown[0]:
+                shown[0] = step
+                out.write(f"  デモ都市を作成しています… {step * 10}%\n")
 
         created = create_demo_store(
             path, seed=args.seed, small=args.small, scrypt_n=_scrypt_n("demo"), progress=show
         )
-        out.write("\n")
+        if interactive:
+            out.write("\n")
         header = open_application(path).header
         out.write(f"デモ用データベースを作成しました: {path}\n")
         out.write("デモ用アカウント（すべて架空のデータです）:\n")

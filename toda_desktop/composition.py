@@ -8,19 +8,26 @@ file's public part (store kind, demo accounts) is read.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from storage.errors import StoreError, WrongCredentials
+from devices import GuidanceCallback, Scanner, ScannerError, Simulator, scanner_for_store
+from storage.errors import StoreError
 from storage.registry import Registry, default_registry
-from storage.repos import accounts
+from storage.repos.accounts import AccountRow
 from storage.store import Store
-from toda_desktop.errors import SignInError, UserFacingError
+from toda_desktop.errors import PermissionDenied, SignInError, UserFacingError
 from toda_desktop.models import DemoAccount, IntegrityState, Overview, Session, StoreHeader
 from toda_desktop.policy import Policy, default_policy
+from toda_desktop.services.account_admin import AccountsService
 from toda_desktop.services.audit_trail import AuditTrail
 from toda_desktop.services.audit_view import AuditViewService
 from toda_desktop.services.overview import OverviewService
+from toda_desktop.services.palm import verify_palm
+from toda_desktop.session_clock import DEFAULT_IDLE, DEFAULT_MAX, SessionClock, SessionState
+from toda_desktop.signin import PasswordAccepted, start_sign_in
+from toda_desktop.throttle import ThrottleBook
 
 Progress = Callable[[float], None]
 CancelFlag = Callable[[], bool]
@@ -47,14 +54,29 @@ def read_header(store_path: Path) -> StoreHeader:
 class SignedIn:
     """What a signed-in user works with: the unlocked store and the services over it."""
 
-    def __init__(self, store: Store, session: Session, policy: Policy, registry: Registry) -> None:
+    def __init__(
+        self,
+        app: Application,
+        store: Store,
+        session: Session,
+        account_id: int,
+    ) -> None:
+        self.app = app
         self.store = store
         self.session = session
-        self.policy = policy
-        self.registry = registry
+        self.account_id = account_id
+        self.policy = app.policy
+        self.registry = app.registry
         self.audit = AuditTrail(store)
-        self._overview = OverviewService(store, registry, self.audit)
-        self.audit_view = AuditViewService(store, policy, self.audit)
+        self.clock = SessionClock(
+            clock=app.clock,
+            started_at=app.clock(),
+            idle_limit=app.idle_limit,
+            max_length=app.max_session,
+        )
+        self._overview = OverviewService(store, app.registry, self.audit)
+        self.audit_view = AuditViewService(store, app.policy, self.audit)
+        self.accounts = AccountsService(self)
 
     def may(self, function: str) -> bool:
         """For the UI to hide what the role cannot do; services still enforce it."""
@@ -66,7 +88,43 @@ class SignedIn:
     def check_integrity(
         self, progress: Progress | None = None, cancel: CancelFlag | None = None
     ) -> IntegrityState:
+        self.require("admin")
         return self._overview.check_integrity(self.session, progress, cancel)
+
+    def require(self, function: str) -> None:
+        """Enforce the permission map; a refusal is logged and said in Japanese."""
+        try:
+            self.policy.require(self.session.role, function)
+        except PermissionDenied:
+            self.audit.record(self.session.login_id, "permission_denied", outcome="denied",
+                              target=function)
+            raise
+
+    # -- idle lock --------------------------------------------------------------------------
+
+    def session_state(self) -> SessionState:
+        return self.clock.state()
+
+    def lock(self) -> None:
+        if not self.clock.locked:
+            self.clock.lock()
+            self.audit.record(self.session.login_id, "session_locked")
+
+    def resume_with_palm(
+        self, on_guidance: GuidanceCallback | None = None, cancel: CancelFlag | None = None
+    ) -> None:
+        """Unlock after idle: the palm again (the password alone is not enough)."""
+        if self.clock.state() is SessionState.EXPIRED:
+            raise SignInError("利用時間の上限に達しました。もう一度サインインしてください。")
+        scanner = self.app.open_scanner(self.store.store_kind, self.session.login_id)
+        try:
+            book = ThrottleBook.load(self.store.path, self.app.clock)
+            verify_palm(self.store, scanner, self.account_id, self.session.login_id, book,
+                        self.audit, on_guidance=on_guidance, cancel=cancel)
+        finally:
+            scanner.close()
+        self.clock.resume()
+        self.audit.record(self.session.login_id, "session_resumed")
 
     def sign_out(self) -> None:
         if self.store.closed:
@@ -79,6 +137,14 @@ class SignedIn:
             self.store.close()
 
 
+ScannerFactory = Callable[[str], Scanner]
+
+
+def default_scanner_factory(store_kind: str) -> Scanner:
+    """Demo and test stores: the simulator; production: the installed vendor scanner."""
+    return scanner_for_store(store_kind)
+
+
 class Application:
     """A store chosen but not yet unlocked."""
 
@@ -88,45 +154,65 @@ class Application:
         *,
         registry: Registry | None = None,
         policy: Policy | None = None,
+        scanner_factory: ScannerFactory = default_scanner_factory,
+        clock: Callable[[], datetime] = datetime.now,
+        idle_limit: timedelta = DEFAULT_IDLE,
+        max_session: timedelta = DEFAULT_MAX,
     ) -> None:
         self.store_path = store_path
         self.registry = registry or default_registry()
         self.policy = policy or default_policy()
+        self.scanner_factory = scanner_factory
+        self.clock = clock
+        self.idle_limit = idle_limit
+        self.max_session = max_session
         self.header = read_header(store_path)
         self.current: SignedIn | None = None
 
-    def sign_in(self, login_id: str, password: str) -> SignedIn:
-        """ID and password unlock the store; the account must exist and be active."""
+    def open_scanner(self, store_kind: str, login_id: str) -> Scanner:
         try:
-            store = Store.open(self.store_path, login_id, password, registry=self.registry)
-        except WrongCredentials:
-            raise SignInError("ログインIDまたはパスワードが正しくありません。") from None
-        except StoreError as exc:
+            scanner = self.scanner_factory(store_kind)
+            scanner.open()
+        except ScannerError as exc:
             raise SignInError(exc.message_ja) from None
+        if isinstance(scanner, Simulator):
+            scanner.default_subject = login_id
+        return scanner
+
+    def start_sign_in(self, login_id: str, password: str) -> PasswordAccepted:
+        """Step one: ID and password. Then ``verify_palm`` on the result (step two)."""
+        return start_sign_in(self, login_id, password)
+
+    def sign_in(self, login_id: str, password: str) -> SignedIn:
+        """Both steps without a screen (command line): password, then the palm (an
+        administrator's first sign-in enrolls it)."""
+        pending = self.start_sign_in(login_id, password)
         try:
-            session = self._session_for(store, login_id)
+            if pending.needs_enrollment and pending.may_self_enroll:
+                return pending.enroll_own_palm()
+            return pending.verify_palm()
         except BaseException:
-            store.close()
+            pending.cancel()
             raise
-        signed = SignedIn(store, session, self.policy, self.registry)
-        signed.audit.record(session.login_id, "sign_in", detail={"role": session.role})
+
+    def _open_session(
+        self, store: Store, account: AccountRow, method: str, detail: dict[str, object]
+    ) -> SignedIn:
+        role = self.policy.role(account.role)
+        session = Session(
+            account_id=account.id,
+            login_id=account.login_id,
+            display_name=account.display_name,
+            role=account.role,
+            role_label=role.label,
+            started_at=self.clock().replace(microsecond=0),
+        )
+        signed = SignedIn(self, store, session, account.id)
+        action = "recovery_sign_in" if method == "recovery" else "sign_in"
+        signed.audit.record(session.login_id, action,
+                            detail={"role": session.role, "method": method, **detail})
         self.current = signed
         return signed
-
-    def _session_for(self, store: Store, login_id: str) -> Session:
-        row = store.db.call(lambda conn: accounts.by_login(conn, login_id))
-        if row is None or row.status != "active":
-            AuditTrail(store).record(login_id, "sign_in", outcome="denied_account")
-            raise SignInError("このアカウントは使用できません。管理者に連絡してください。")
-        role = self.policy.role(row.role)
-        return Session(
-            account_id=row.id,
-            login_id=row.login_id,
-            display_name=row.display_name,
-            role=row.role,
-            role_label=role.label,
-            started_at=datetime.now().replace(microsecond=0),
-        )
 
     def close(self) -> None:
         if self.current is not None:
@@ -134,6 +220,6 @@ class Application:
             self.current = None
 
 
-def open_application(store_path: Path) -> Application:
+def open_application(store_path: Path, **options: Any) -> Application:
     """Build the application for a store; raises UserFacingError if it cannot be used."""
-    return Application(store_path)
+    return Application(store_path, **options)

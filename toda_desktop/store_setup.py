@@ -11,15 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from devices import Simulator, SimulatorConfig
 from storage import keys
 from storage.errors import StoreError
 from storage.repos import accounts
 from storage.store import Store, remove_store_files
 from toda_desktop.errors import UserFacingError
-from toda_desktop.policy import Policy, default_policy
 from toda_desktop.passwords import check_password
+from toda_desktop.policy import Policy, default_policy
 from toda_desktop.services.accounts import create_account
 from toda_desktop.services.audit_trail import AuditTrail
+from toda_desktop.services.palm import enroll_palm, present_own_palm_if_simulated
 
 Progress = Callable[[float], None]
 CancelFlag = Callable[[], bool]
@@ -77,6 +79,15 @@ def create_empty_store(
     return CreatedStore(store, recovery_key)
 
 
+def _enroll_demo_palms(store: Store, seed: int) -> None:
+    """Every demo account gets a simulated palm (subject = its login id)."""
+    audit = AuditTrail(store)
+    with Simulator(SimulatorConfig(seed=seed)) as scanner:
+        for row in store.db.call(accounts.all_accounts):
+            present_own_palm_if_simulated(scanner, row.login_id, scanner.info.enroll_stages)
+            enroll_palm(store, scanner, row.id, DEMO_LOGINS[FIRST_ROLE][0], audit)
+
+
 def create_demo_store(
     path: Path,
     *,
@@ -122,6 +133,7 @@ def create_demo_store(
             )
         store.keyfile.demo_accounts = demo_accounts
         store.keyfile.save(path)
+        _enroll_demo_palms(store, seed)
         config = DemoConfig.small(seed=seed) if small else DemoConfig(seed=seed)
 
         def part(start: float, end: float) -> Progress | None:

@@ -37,7 +37,8 @@ class ThrottleRules:
         if failures < self.free_attempts:
             return timedelta(0)
         steps = failures - self.free_attempts
-        return min(self.first_delay * (2**steps), self.max_delay)
+        delay: timedelta = min(self.first_delay * (2**steps), self.max_delay)
+        return delay
 
 
 DEFAULT_RULES = {

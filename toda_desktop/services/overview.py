@@ -56,7 +56,10 @@ class OverviewService:
             values = meta.all_items(conn)
             labels = {k.name: k.label for k in registry.kinds}
             master = next(c for c in counts if c.kind == registry.master.name)
-            years = sorted({y for c in counts for y in c.by_year})
+            # School years are those of the school data; infant check-ups and preschool
+            # records reach back to birth and are shown in the total only.
+            yearly = {k.name for k in registry.kinds if k.year_column is not None}
+            years = sorted({y for c in counts if c.kind in yearly for y in c.by_year})
             return Overview(
                 store_kind=self._store.store_kind,
                 store_kind_label=STORE_KIND_LABELS[self._store.store_kind],

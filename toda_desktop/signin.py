@@ -1,0 +1,197 @@
+"""Sign-in in two steps: ID and password unlock the store, then the palm opens the session.
+
+The password step is throttled before the store is touched (the counters live beside it);
+the palm step compares a fresh capture with the account's enrolled template at a requested
+false-match rate of 1 in 10,000. A demo or test store uses the simulator, which presents the
+signed-in user's own enrolled palm unless a test scripts otherwise; a production store
+refuses the simulator. When a production scanner is broken, a one-off recovery grant (made
+with the recovery key) lets one account in with its password alone, once, and it is logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from devices import GuidanceCallback, ProgressCallback, Scanner, ScannerError
+from storage.connection import Connection, transaction
+from storage.errors import StoreError, WrongCredentials
+from storage.keys import KeyFile, normalize_login
+from storage.repos import accounts, palms, recovery
+from storage.store import Store
+from toda_desktop.errors import SignInError
+from toda_desktop.services.audit_trail import AuditTrail
+from toda_desktop.services.palm import (
+    NOT_ENROLLED,
+    PALM_KEY_PURPOSE,
+    enroll_palm,
+    present_own_palm_if_simulated,
+    verify_palm,
+)
+from toda_desktop.throttle import ThrottleBook
+
+if TYPE_CHECKING:
+    from toda_desktop.composition import Application, SignedIn
+
+CancelFlag = Callable[[], bool]
+GENERIC_FAILURE = "ログインIDまたはパスワードが正しくありません。"
+
+
+def flush_failures(store: Store, book: ThrottleBook, audit: AuditTrail) -> None:
+    """Copy failures counted before unlock into the audit log, naming known accounts."""
+    events = book.take_pending()
+    if not events:
+        return
+    logins = {
+        store.keyfile.account_slot(row.login_id): row.login_id
+        for row in store.db.call(accounts.all_accounts)
+    }
+    for event in events:
+        actor = logins.get(str(event.get("slot")), "（不明なID）")
+        audit.record(
+            actor,
+            str(event.get("event", "sign_in_failed")),
+            outcome="failed",
+            detail={k: v for k, v in event.items() if k != "slot"},
+        )
+
+
+class PasswordAccepted:
+    """Between the two steps: the store is open, the session is not yet granted."""
+
+    def __init__(
+        self, app: Application, store: Store, account: accounts.AccountRow, book: ThrottleBook
+    ) -> None:
+        self._app = app
+        self._store = store
+        self._account = account
+        self._book = book
+        self._audit = AuditTrail(store)
+        self._palm_key = store.derived_key(PALM_KEY_PURPOSE)
+        self._scanner: Scanner | None = None
+        self.scanner_problem: str | None = None
+        self.login_id = account.login_id
+        self.display_name = account.display_name
+        self.role_label = app.policy.role(account.role).label
+        self.needs_enrollment = (
+            store.db.call(lambda c: palms.active(c, self._palm_key, account.id)) is None
+        )
+        self.may_self_enroll = self.needs_enrollment and app.policy.role(account.role).may("admin")
+        self.recovery_available = (
+            store.db.call(lambda c: recovery.usable(c, account.id, app.clock())) is not None
+        )
+        self._done = False
+
+    # -- the scanner ------------------------------------------------------------------------
+
+    def scanner(self) -> Scanner:
+        """The store's scanner, opened on first use; SignInError if there is none."""
+        if self._scanner is None:
+            try:
+                self._scanner = self._app.open_scanner(self._store.store_kind, self.login_id)
+            except SignInError as exc:
+                self.scanner_problem = exc.message_ja
+                raise
+        return self._scanner
+
+    # -- step two ---------------------------------------------------------------------------
+
+    def verify_palm(
+        self, on_guidance: GuidanceCallback | None = None, cancel: CancelFlag | None = None
+    ) -> SignedIn:
+        if self.needs_enrollment:
+            raise SignInError(NOT_ENROLLED)
+        fmr = verify_palm(self._store, self.scanner(), self._account.id, self.login_id,
+                          self._book, self._audit, on_guidance=on_guidance, cancel=cancel)
+        return self._grant("palm", {"fmr_achieved": fmr})
+
+    def enroll_own_palm(
+        self,
+        on_guidance: GuidanceCallback | None = None,
+        on_progress: ProgressCallback | None = None,
+        cancel: CancelFlag | None = None,
+    ) -> SignedIn:
+        """First sign-in of an administrator without a palm (e.g. a new production store)."""
+        if not self.may_self_enroll:
+            raise SignInError("手のひら静脈の登録は管理者が行います。管理者に依頼してください。")
+        scanner = self.scanner()
+        present_own_palm_if_simulated(scanner, self.login_id, scanner.info.enroll_stages)
+        enroll_palm(self._store, scanner, self._account.id, self.login_id, self._audit,
+                    on_guidance=on_guidance, on_progress=on_progress, cancel=cancel)
+        return self._grant("palm_enrolled", {})
+
+    def use_recovery_grant(self) -> SignedIn:
+        """The one-off password-only sign-in granted with the recovery key."""
+        now = self._app.clock()
+
+        def take(conn: Connection) -> recovery.GrantRow | None:
+            with transaction(conn):
+                grant = recovery.usable(conn, self._account.id, now)
+                if grant is not None:
+                    recovery.consume(conn, grant.id, now)
+                return grant
+
+        grant = self._store.db.call(take)
+        if grant is None:
+            raise SignInError("有効な回復サインインの許可がありません。")
+        return self._grant("recovery", {"grant_id": grant.id, "reason": grant.reason})
+
+    def cancel(self) -> None:
+        """Give up before the session starts: close the scanner and lock the store again."""
+        if not self._done:
+            self._close_scanner()
+            self._store.close()
+            self._done = True
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _close_scanner(self) -> None:
+        if self._scanner is not None:
+            with contextlib.suppress(ScannerError):
+                self._scanner.close()
+            self._scanner = None
+
+    def _grant(self, method: str, detail: dict[str, object]) -> SignedIn:
+        self._done = True
+        self._close_scanner()
+        return self._app._open_session(self._store, self._account, method, detail)
+
+
+def start_sign_in(app: Application, login_id: str, password: str) -> PasswordAccepted:
+    """Step one: throttle check, unlock with the password, check the account."""
+    store_path: Path = app.store_path
+    try:
+        keyfile = KeyFile.load(store_path)
+    except StoreError as exc:
+        raise SignInError(exc.message_ja) from None
+    slot = keyfile.account_slot(login_id)
+    book = ThrottleBook.load(store_path, app.clock)
+    book.check_allowed(slot)
+    try:
+        store = Store.open(store_path, login_id, password, registry=app.registry)
+    except WrongCredentials:
+        book.record_failure(slot, "password")
+        if book.is_locked(slot):
+            raise SignInError(
+                "失敗が続いたため、このアカウントはロックされました。管理者に解除を依頼してください。"
+            ) from None
+        raise SignInError(GENERIC_FAILURE) from None
+    except StoreError as exc:
+        raise SignInError(exc.message_ja) from None
+    try:
+        book.record_success(slot, "password")
+        audit = AuditTrail(store)
+        flush_failures(store, book, audit)
+        account = store.db.call(lambda c: accounts.by_login(c, normalize_login(login_id)))
+        if account is None or account.status != "active":
+            audit.record(normalize_login(login_id), "sign_in", outcome="denied",
+                         detail={"reason": "account_inactive"})
+            raise SignInError("このアカウントは使用できません。管理者に連絡してください。")
+        return PasswordAccepted(app, store, account, book)
+    except BaseException:
+        store.close()
+        raise
+
+
