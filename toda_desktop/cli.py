@@ -6,6 +6,7 @@
     python -m toda_desktop check --store PATH [--user ID]
     python -m toda_desktop dictionary [--out FILE]
     python -m toda_desktop audit verify|list --store PATH [--actor ID] [--csv FILE]
+    python -m toda_desktop recovery grant --store PATH --account ID --reason TEXT [--hours H]
 
 Commands that open a store authenticate: the user from --user or TODA_USER, the password from
 TODA_PASSWORD or a prompt. Exit status: 0 success, 1 a problem was found, 2 the command failed.
@@ -191,6 +192,26 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
         app.close()
 
 
+def cmd_recovery(args: argparse.Namespace, out: TextIO) -> int:
+    from toda_desktop.recovery import grant_recovery_sign_in
+
+    key = os.environ.get("TODA_RECOVERY_KEY")
+    if not key:
+        if not sys.stdin.isatty():
+            raise UserFacingError(
+                "回復キーを入力できません。TODA_RECOVERY_KEY を設定してください。"
+            )
+        key = getpass.getpass("回復キー: ")
+    expires = grant_recovery_sign_in(
+        Path(args.store), key, args.account, args.reason, hours=args.hours
+    )
+    out.write(
+        f"{args.account} に手のひら静脈なしのサインインを1回だけ許可しました"
+        f"（{expires:%Y-%m-%d %H:%M} まで）。\n"
+    )
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m toda_desktop",
@@ -228,6 +249,16 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd.add_argument("--pupil", type=int, help="児童生徒IDで絞り込む")
     audit_cmd.add_argument("--csv", help="CSV（UTF-8 BOM付き）に出力する")
     audit_cmd.set_defaults(handler=cmd_audit)
+
+    rec = sub.add_parser(
+        "recovery", help="スキャナ故障時の回復サインインを許可する（回復キーが必要）"
+    )
+    rec.add_argument("recovery_command", choices=["grant"])
+    rec.add_argument("--store", required=True)
+    rec.add_argument("--account", required=True, help="許可するアカウントのログインID")
+    rec.add_argument("--reason", required=True, help="理由（監査ログに記録されます）")
+    rec.add_argument("--hours", type=float, default=24, help="有効時間（既定24時間）")
+    rec.set_defaults(handler=cmd_recovery)
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),
