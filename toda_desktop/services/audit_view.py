@@ -101,7 +101,10 @@ class AuditViewService:
                                target="audit_view")
             raise
 
-    def _query(self, filters: AuditFilter) -> list[AuditRow]:
+    def _query(self, filters: AuditFilter, session: Session) -> list[AuditRow]:
+        """Roles without access to pupil data (the IT administrator) see who did what and
+        when, but not which pupil or what was searched."""
+        redact = not self._policy.role(session.role).may("view")
         until = None if filters.until is None else (filters.until + timedelta(days=1)).isoformat()
         entries = self._store.db.call(
             lambda conn: audit.query(
@@ -122,8 +125,8 @@ class AuditViewService:
                 action_label=ACTION_LABELS.get(e.action, e.action),
                 outcome_label=OUTCOME_LABELS.get(e.outcome, e.outcome),
                 target=e.target or "",
-                pupil_id=e.pupil_id,
-                detail=e.detail or "",
+                pupil_id=None if redact else e.pupil_id,
+                detail=("（非表示）" if e.detail else "") if redact else (e.detail or ""),
             )
             for e in entries
         ]
@@ -131,7 +134,7 @@ class AuditViewService:
     def entries(self, session: Session, filters: AuditFilter | None = None) -> list[AuditRow]:
         self._require(session)
         filters = filters or AuditFilter()
-        rows = self._query(filters)
+        rows = self._query(filters, session)
         self._trail.record(session.login_id, "audit_view", detail=_filter_detail(filters))
         return rows
 
@@ -141,7 +144,7 @@ class AuditViewService:
     ) -> ExportResult:
         self._require(session)
         filters = filters or AuditFilter()
-        rows = self._query(filters)
+        rows = self._query(filters, session)
         result = write_csv(
             path,
             CSV_HEADER,

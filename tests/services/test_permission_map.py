@@ -1,0 +1,167 @@
+"""Every role × every function × every data domain, through the service layer.
+
+The expectation is written here from the city's map (DESIGN.md, "Users and roles"), not read
+from resources/policy.toml, so the test fails if the policy file drifts from the map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devices import FakeClock, Scanner, Simulator, SimulatorConfig, require_real_scanner_for
+from storage.registry import default_registry
+from toda_desktop.composition import Application, SignedIn
+from toda_desktop.errors import PermissionDenied
+from toda_desktop.services.audit_view import AuditFilter
+from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
+
+ALL_KINDS = set(default_registry().names)
+BASIC = {"students", "schools", "enrollments"}
+FUNCTIONS = ("admin", "pupil_search", "view", "edit", "import", "export", "print", "analysis",
+             "audit_view")
+FULL_VIEW = {"pupil_search", "view", "export", "print", "analysis"}
+EXPECTED_FUNCTIONS = {
+    "director": FULL_VIEW,
+    "section_chief": FULL_VIEW,
+    "center_director": FULL_VIEW,
+    "project_lead": set(FUNCTIONS),
+    "data_analyst": FULL_VIEW | {"edit", "import"},
+    "liaison": {"pupil_search", "view"},
+    "truancy_support": {"pupil_search", "view"},
+    "bullying_support": {"pupil_search", "view"},
+    "it_admin": {"admin", "audit_view"},
+}
+EXPECTED_KINDS = {
+    "director": ALL_KINDS,
+    "section_chief": ALL_KINDS,
+    "center_director": ALL_KINDS,
+    "project_lead": ALL_KINDS,
+    "data_analyst": ALL_KINDS,
+    "liaison": BASIC | {"infant_checkups", "preschool"},
+    "truancy_support": BASIC | {"attendance_monthly", "health_room_visits", "long_absence",
+                                "consultations"},
+    "bullying_support": BASIC | {"bullying_records"},
+    "it_admin": set(),
+}
+
+
+@pytest.fixture(scope="module")
+def sessions(
+    _demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, SignedIn]]:
+    from tests.conftest import copy_store
+
+    path = copy_store(_demo_store_template, tmp_path_factory.mktemp("map") / "demo.tdb")
+    signed: dict[str, SignedIn] = {}
+    for role, (login, _) in DEMO_LOGINS.items():
+        sim = Simulator(SimulatorConfig(seed=1), clock=FakeClock())
+
+        def factory(kind: str, sim: Simulator = sim) -> Scanner:
+            require_real_scanner_for(kind, sim)
+            return sim
+
+        signed[role] = Application(path, scanner_factory=factory).sign_in(login, DEMO_PASSWORD)
+    yield signed
+    for s in signed.values():
+        s.sign_out()
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads() -> None:
+    """Sessions here live for the whole module (one store); the module fixture closes them."""
+
+
+def _pupil_with(signed: SignedIn, kind: str) -> int:
+    table = default_registry().kind(kind).table
+    column = "id" if kind == "students" else "pupil_id"
+    return int(signed.store.db.call(
+        lambda c: c.execute(f"SELECT {column} FROM {table} LIMIT 1").fetchone()[0]))
+
+
+def _record_id(signed: SignedIn, kind: str) -> int:
+    table = default_registry().kind(kind).table
+    return int(signed.store.db.call(
+        lambda c: c.execute(f"SELECT id FROM {table} LIMIT 1").fetchone()[0]))
+
+
+def _allowed(action: object) -> bool:
+    try:
+        action()  # type: ignore[operator]
+    except PermissionDenied as denied:
+        assert "権限" in denied.message_ja
+        return False
+    return True
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED_FUNCTIONS))
+def test_functions_match_the_map(sessions: dict[str, SignedIn], role: str, tmp_path: Path) -> None:
+    signed = sessions[role]
+    actual = {f for f in FUNCTIONS if signed.may(f)}
+    assert actual == EXPECTED_FUNCTIONS[role]
+    # Through the services that exist for each function (the gate for the rest).
+    assert _allowed(lambda: signed.accounts.list_accounts()) == ("admin" in actual)
+    assert _allowed(lambda: signed.check_integrity()) == ("admin" in actual)
+    assert _allowed(lambda: signed.audit_view.entries(signed.session)) == ("audit_view" in actual)
+    for function in ("pupil_search", "import", "print", "analysis"):
+        assert _allowed(lambda f=function: signed.require(f)) == (function in actual)
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED_KINDS))
+@pytest.mark.parametrize("kind", sorted(ALL_KINDS))
+def test_each_dataset_domain_matches_the_map(
+    sessions: dict[str, SignedIn], role: str, kind: str, tmp_path: Path
+) -> None:
+    signed = sessions[role]
+    registry_kind = default_registry().kind(kind)
+    sees = kind in EXPECTED_KINDS[role]
+    functions = EXPECTED_FUNCTIONS[role]
+    visible = {k.name for k in signed.records.visible_kinds()}
+    assert (kind in visible) == sees
+    if registry_kind.pupil:
+        pupil = _pupil_with(sessions["project_lead"], kind)
+        can_view = _allowed(lambda: signed.records.records(kind, pupil))
+        assert can_view == (sees and "view" in functions)
+        if "view" in functions:
+            listed = {d.kind for d in signed.records.linked_datasets(pupil)}
+            assert (kind in listed) == sees
+    can_export = _allowed(
+        lambda: signed.records.export_dataset(kind, tmp_path / f"{kind}.csv"))
+    assert can_export == (sees and "export" in functions)
+    assert (tmp_path / f"{kind}.csv").exists() == can_export
+    column = registry_kind.stored_columns[-1].key
+    record = _record_id(sessions["project_lead"], kind)
+    value = signed.store.db.call(
+        lambda c: c.execute(f"SELECT {column} FROM {registry_kind.table} WHERE id = ?",
+                            (record,)).fetchone()[0])
+    can_edit = _allowed(lambda: signed.records.update(kind, record, column, value))
+    assert can_edit == (sees and "edit" in functions)
+
+
+def test_it_admin_reads_no_pupil_data_by_any_path(sessions: dict[str, SignedIn]) -> None:
+    it = sessions["it_admin"]
+    lead = sessions["project_lead"]
+    pupil = _pupil_with(lead, "students")
+    lead.records.records("students", pupil)  # leaves a pupil-related audit entry
+    assert it.records.visible_kinds() == ()
+    for action in (lambda: it.records.linked_datasets(pupil),
+                   lambda: it.records.records("students", pupil)):
+        assert not _allowed(action)
+    overview = it.overview()  # aggregates only: counts, no rows
+    assert overview.pupil_count > 0
+    rows = it.audit_view.entries(it.session, AuditFilter())
+    assert rows and all(r.pupil_id is None for r in rows)
+    assert all(r.detail in ("", "（非表示）") for r in rows)
+    accounts = it.accounts.list_accounts()
+    assert {a.login_id for a in accounts} >= {"demo-it", "demo-lead"}
+
+
+def test_denials_are_audit_logged(sessions: dict[str, SignedIn]) -> None:
+    sessions["bullying_support"].records.visible_kinds()
+    assert not _allowed(lambda: sessions["bullying_support"].records.records("consultations", 1))
+    rows = sessions["project_lead"].audit_view.entries(
+        sessions["project_lead"].session, AuditFilter(actor="demo-bullying",
+                                                      action="permission_denied"))
+    assert any(r.target == "view:consultations" for r in rows)
