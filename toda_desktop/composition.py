@@ -25,6 +25,7 @@ from toda_desktop.services.audit_trail import AuditTrail
 from toda_desktop.services.audit_view import AuditViewService
 from toda_desktop.services.overview import OverviewService
 from toda_desktop.services.palm import verify_palm
+from toda_desktop.services.policy_admin import PolicyService
 from toda_desktop.services.records import RecordsService
 from toda_desktop.session_clock import DEFAULT_IDLE, DEFAULT_MAX, SessionClock, SessionState
 from toda_desktop.signin import PasswordAccepted, start_sign_in
@@ -79,6 +80,7 @@ class SignedIn:
         self.audit_view = AuditViewService(store, app.policy, self.audit)
         self.accounts = AccountsService(self)
         self.records = RecordsService(self)
+        self.policy_admin = PolicyService(self)
 
     def may(self, function: str) -> bool:
         """For the UI to hide what the role cannot do; services still enforce it."""

@@ -16,7 +16,10 @@ from storage.registry import DatasetKind, Registry
 from toda_desktop.errors import PermissionDenied
 
 FUNCTIONS = frozenset(
-    {"admin", "pupil_search", "view", "edit", "import", "export", "print", "analysis", "audit_view"}
+    {
+        "admin", "pupil_search", "view", "edit", "import", "export", "print", "analysis",
+        "audit_view", "policy_edit",
+    }
 )
 FUNCTION_LABELS = {
     "admin": "管理機能",
@@ -28,6 +31,7 @@ FUNCTION_LABELS = {
     "print": "印刷",
     "analysis": "分析",
     "audit_view": "監査ログの閲覧",
+    "policy_edit": "権限設定の変更",
 }
 
 
@@ -94,6 +98,23 @@ def parse_policy(data: dict[str, object]) -> Policy:
     version = data.get("policy_version", 1)
     assert isinstance(version, int)
     return Policy(version=version, roles=tuple(roles))
+
+
+def parse_policy_text(text: str) -> Policy:
+    """Parse an edited policy; a Japanese UserFacingError says what is wrong."""
+    from toda_desktop.errors import UserFacingError
+
+    try:
+        policy = parse_policy(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as exc:
+        raise UserFacingError(f"権限設定の書式に誤りがあります（{exc}）。") from None
+    except (KeyError, ValueError, AssertionError, AttributeError) as exc:
+        raise UserFacingError(f"権限設定の内容に誤りがあります: {exc}") from None
+    if not any(r.may("admin") for r in policy.roles):
+        raise UserFacingError("管理機能を持つ役割が一つもなくなるため、この設定は保存できません。")
+    if not any(r.may("policy_edit") for r in policy.roles):
+        raise UserFacingError("権限設定を変更できる役割がなくなるため、この設定は保存できません。")
+    return policy
 
 
 def load_policy(path: Path | None = None) -> Policy:

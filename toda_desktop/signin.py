@@ -30,6 +30,7 @@ from toda_desktop.services.palm import (
     present_own_palm_if_simulated,
     verify_palm,
 )
+from toda_desktop.services.policy_admin import store_policy
 from toda_desktop.throttle import ThrottleBook
 
 if TYPE_CHECKING:
@@ -181,6 +182,8 @@ def start_sign_in(app: Application, login_id: str, password: str) -> PasswordAcc
     except StoreError as exc:
         raise SignInError(exc.message_ja) from None
     try:
+        # The map in force is the store's own (the project lead may have edited it).
+        app.policy = store_policy(store)
         book.record_success(slot, "password")
         audit = AuditTrail(store)
         flush_failures(store, book, audit)

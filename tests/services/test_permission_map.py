@@ -21,7 +21,7 @@ from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
 ALL_KINDS = set(default_registry().names)
 BASIC = {"students", "schools", "enrollments"}
 FUNCTIONS = ("admin", "pupil_search", "view", "edit", "import", "export", "print", "analysis",
-             "audit_view")
+             "audit_view", "policy_edit")
 FULL_VIEW = {"pupil_search", "view", "export", "print", "analysis"}
 EXPECTED_FUNCTIONS = {
     "director": FULL_VIEW,
@@ -165,3 +165,34 @@ def test_denials_are_audit_logged(sessions: dict[str, SignedIn]) -> None:
         sessions["project_lead"].session, AuditFilter(actor="demo-bullying",
                                                       action="permission_denied"))
     assert any(r.target == "view:consultations" for r in rows)
+
+
+def test_only_the_project_lead_edits_the_map_and_it_applies_at_next_sign_in(
+    demo_store_path: Path,
+) -> None:
+    sim = Simulator(SimulatorConfig(seed=1), clock=FakeClock())
+
+    def factory(kind: str) -> Scanner:
+        return sim
+
+    app = Application(demo_store_path, scanner_factory=factory)
+    it = app.sign_in("demo-it", DEMO_PASSWORD)
+    assert not _allowed(lambda: it.policy_admin.update("x"))
+    it.sign_out()
+    lead = app.sign_in("demo-lead", DEMO_PASSWORD)
+    text = lead.policy_admin.current_text()
+    from toda_desktop.errors import UserFacingError
+
+    with pytest.raises(UserFacingError, match="書式"):
+        lead.policy_admin.update("[roles.x\n")
+    with pytest.raises(UserFacingError, match="使用中の役割"):
+        lead.policy_admin.update(text.split("[roles.it_admin]")[0])
+    edited = text.replace('domains = ["basic", "other_department"]',
+                          'domains = ["basic", "other_department", "health"]')
+    lead.policy_admin.update(edited)
+    rows = lead.audit_view.entries(lead.session, AuditFilter(action="policy_changed"))
+    assert "health" in rows[0].detail
+    lead.sign_out()
+    liaison = app.sign_in("demo-liaison", DEMO_PASSWORD)
+    assert "health_checkups" in {k.name for k in liaison.records.visible_kinds()}
+    liaison.sign_out()

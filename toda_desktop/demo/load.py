@@ -88,8 +88,13 @@ def write_city(
                     progress(min(1.0, (base + n) / total_rows))
 
             count = datasets.insert_rows(
-                conn, kind, columns, _rows(frame, columns),
-                batch_id=batch_id, progress=step, cancel=cancel,
+                conn,
+                kind,
+                columns,
+                _rows(frame, columns),
+                batch_id=batch_id,
+                progress=step,
+                cancel=cancel,
             )
             batches.set_row_count(conn, batch_id, count)
             written[kind.name] = count

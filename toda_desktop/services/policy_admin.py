@@ -1,0 +1,70 @@
+"""The project lead edits the permission map; the store keeps its own copy.
+
+A store starts with the bundled map (resources/policy.toml). An edit is validated, saved in
+the store's meta table and audit-logged with what changed; it applies from the next sign-in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from resources import resource_path
+from storage.repos import accounts, meta
+from storage.store import Store
+from toda_desktop.errors import UserFacingError
+from toda_desktop.policy import Policy, default_policy, parse_policy_text
+
+if TYPE_CHECKING:
+    from toda_desktop.composition import SignedIn
+
+META_KEY = "policy_toml"
+
+
+def store_policy(store: Store) -> Policy:
+    """The map in force for this store."""
+    text = store.db.call(lambda c: meta.get(c, META_KEY))
+    return default_policy() if text is None else parse_policy_text(text)
+
+
+def _summary(old: Policy, new: Policy) -> dict[str, object]:
+    changes: dict[str, object] = {}
+    old_roles = {r.key: r for r in old.roles}
+    for role in new.roles:
+        before = old_roles.get(role.key)
+        if before is None:
+            changes[role.key] = "added"
+        elif before != role:
+            changes[role.key] = {
+                "functions_added": sorted(role.functions - before.functions),
+                "functions_removed": sorted(before.functions - role.functions),
+                "domains_added": sorted(role.domains - before.domains),
+                "domains_removed": sorted(before.domains - role.domains),
+            }
+    for key in old_roles.keys() - {r.key for r in new.roles}:
+        changes[key] = "removed"
+    return changes
+
+
+class PolicyService:
+    def __init__(self, signed: SignedIn) -> None:
+        self._signed = signed
+
+    def current_text(self) -> str:
+        self._signed.require("policy_edit")
+        text = self._signed.store.db.call(lambda c: meta.get(c, META_KEY))
+        return text if text is not None else resource_path("policy.toml").read_text("utf-8")
+
+    def update(self, text: str) -> None:
+        signed = self._signed
+        signed.require("policy_edit")
+        new = parse_policy_text(text)
+        roles_in_use = {a.role for a in signed.store.db.call(accounts.all_accounts)}
+        missing = roles_in_use - {r.key for r in new.roles}
+        if missing:
+            raise UserFacingError(
+                "使用中の役割が設定から消えるため保存できません: " + "、".join(sorted(missing))
+            )
+        old = store_policy(signed.store)
+        signed.store.db.call(lambda c: meta.put(c, META_KEY, text))
+        signed.audit.record(signed.session.login_id, "policy_changed",
+                            detail={"changes": _summary(old, new)})
