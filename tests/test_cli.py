@@ -40,7 +40,9 @@ def test_init_test_store_then_info_and_check(tmp_path: Path, env: None) -> None:
     assert code == 0 and text.startswith("正常")
 
 
-def test_init_refuses_to_overwrite(tmp_path: Path, env: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_refuses_to_overwrite(
+    tmp_path: Path, env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     store = tmp_path / "t.tdb"
     assert _run("init", "--store", str(store), "--test")[0] == 0
     before = store.read_bytes()
@@ -72,7 +74,9 @@ def test_short_password_is_refused(
     assert not (tmp_path / "t.tdb").exists()
 
 
-def test_missing_store_is_reported(env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_store_is_reported(
+    env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _ = _run("info", "--store", str(tmp_path / "absent.tdb"))
     assert code == 2 and "見つかりません" in capsys.readouterr().err
 
