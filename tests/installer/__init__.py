@@ -1,0 +1,1 @@
+"""Frozen-build tests."""

@@ -1,0 +1,190 @@
+"""Start-up: the one place that builds the Qt application, fonts, error handling, services
+and the first window, then runs the event loop (after Vorta's ``__main__``).
+
+    toda-desktop [--store PATH] [--date-style wareki|seireki] [--smoke [--screenshots DIR]]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from resources import resource_path
+from toda_desktop.composition import open_application
+from toda_desktop.errors import user_message
+from toda_desktop.formatting import DATE_STYLES
+from ui.background import BackgroundRunner
+from ui.branding import PRODUCT_NAME
+from ui.error_reporting import ErrorReporter
+from ui.fonts import install_fonts
+from ui.shell import Shell
+
+EXIT_OK, EXIT_ERROR, EXIT_NO_STORE, EXIT_SMOKE_TIMEOUT = 0, 1, 2, 3
+STORE_ENV = "TODA_STORE"
+DEFAULT_STORE = Path("var", "demo", "store.tdb")
+FONT_FILE = ("fonts", "ipaexg.ttf")
+SMOKE_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class Options:
+    store: Path
+    date_style: str
+    smoke: bool
+    screenshots: Path | None
+
+
+def parse_args(argv: Sequence[str] | None) -> Options:
+    parser = argparse.ArgumentParser(prog="toda-desktop", description=PRODUCT_NAME)
+    parser.add_argument(
+        "--store",
+        type=Path,
+        help=(
+            f"データベースファイル（既定: 環境変数 {STORE_ENV}、"
+            f"なければ ./{DEFAULT_STORE.as_posix()}）"
+        ),
+    )
+    parser.add_argument(
+        "--date-style", choices=DATE_STYLES, default="wareki", help="年度・日付の表記"
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="動作確認: 画面なしで起動し、デモ用データベースならサインインまで試して終了する",
+    )
+    parser.add_argument("--screenshots", type=Path, help="--smoke 時に画面の画像を保存する場所")
+    args = parser.parse_args(argv)
+    store = args.store or Path(os.environ.get(STORE_ENV) or Path.cwd() / DEFAULT_STORE)
+    return Options(
+        store=store.expanduser().absolute(),
+        date_style=args.date_style,
+        smoke=args.smoke,
+        screenshots=args.screenshots,
+    )
+
+
+def error_log_file(store: Path) -> Path | None:
+    """Errors are logged next to the store (the office's data folder), else to stderr."""
+    return store.parent / "logs" / "toda-desktop-errors.log" if store.parent.is_dir() else None
+
+
+def create_qt_application(argv0: str) -> QApplication:
+    qt_app = QApplication([argv0])
+    qt_app.setApplicationName("toda-desktop")
+    qt_app.setOrganizationName("Toda City Board of Education")
+    qt_app.setStyle("Fusion")
+    return qt_app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parse_args(argv)
+    if options.smoke:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    qt_app = create_qt_application(sys.argv[0] if sys.argv else "toda-desktop")
+    reporter = ErrorReporter(error_log_file(options.store))
+    reporter.install()
+    try:
+        return _run(qt_app, options, reporter)
+    except Exception as exc:  # start-up failed before the event loop could show anything
+        error_id = reporter.report(exc, show=False)
+        if options.smoke:
+            _say(f"smoke: start-up failed ({error_id})", error=True)
+        else:
+            reporter.show_blocking(error_id)
+        return EXIT_ERROR
+    finally:
+        reporter.uninstall()
+
+
+def _run(qt_app: QApplication, options: Options, reporter: ErrorReporter) -> int:
+    install_fonts(qt_app, resource_path(*FONT_FILE))
+    try:
+        app_ctx = open_application(options.store)
+    except Exception as exc:
+        message = user_message(exc)
+        if message is None:
+            raise
+        return _cannot_open(message, options)
+    runner = BackgroundRunner(reporter)
+    shell = Shell(app_ctx, runner, options.date_style, on_quit=qt_app.quit)
+    reporter.set_dialog_parent(shell.active_window)
+    shell.show_login()
+    try:
+        if options.smoke:
+            return run_smoke(qt_app, shell, reporter, options.screenshots)
+        return qt_app.exec()
+    finally:
+        shell.shutdown()
+
+
+def _say(message: str, *, error: bool = False) -> None:
+    """Print if there is a console: a windowed Windows exe has no stdout/stderr."""
+    stream = sys.stderr if error else sys.stdout
+    if stream is not None:
+        print(message, file=stream, flush=True)
+
+
+def _cannot_open(message_ja: str, options: Options) -> int:
+    message = f"{message_ja}\n\nデータベース: {options.store}"
+    if options.smoke:
+        _say(message, error=True)
+    else:
+        QMessageBox.critical(None, PRODUCT_NAME, message)
+    return EXIT_NO_STORE
+
+
+def _wait(qt_app: QApplication, condition: object, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        qt_app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        time.sleep(0.01)
+    return False
+
+
+def run_smoke(
+    qt_app: QApplication, shell: Shell, reporter: ErrorReporter, screenshots: Path | None
+) -> int:
+    """Check the (frozen) application works end to end without a display.
+
+    Shows the login window; for a demo store also signs in with the first demo account and
+    waits for the データ概要 page to be filled, which exercises SQLCipher, key derivation,
+    the worker thread and the fonts in the built bundle.
+    """
+    deadline = time.monotonic() + SMOKE_TIMEOUT_S
+    login = shell.login_window
+    assert login is not None
+    _wait(qt_app, lambda: login.isVisible(), deadline)
+    if screenshots is not None:
+        screenshots.mkdir(parents=True, exist_ok=True)
+        login.grab().save(str(screenshots / "smoke-login.png"))
+    if login.demo_panel is not None:
+        login.demo_panel.choose(0)
+        login.submit()
+        from ui.pages.overview_page import OverviewPage
+
+        def overview_shown() -> bool:
+            window = shell.main_window
+            page = window.pages.currentWidget() if window is not None else None
+            return isinstance(page, OverviewPage) and page.overview is not None
+
+        ok = _wait(qt_app, lambda: overview_shown() or bool(reporter.report_count), deadline)
+        if not ok:
+            _say("smoke: timed out waiting for the overview", error=True)
+            return EXIT_SMOKE_TIMEOUT
+        if screenshots is not None and shell.main_window is not None:
+            shell.main_window.grab().save(str(screenshots / "smoke-main.png"))
+    qt_app.processEvents()
+    if reporter.report_count:
+        _say(f"smoke: {reporter.report_count} error(s) reported", error=True)
+        return EXIT_ERROR
+    _say("smoke: ok")
+    return EXIT_OK

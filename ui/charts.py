@@ -1,0 +1,73 @@
+"""Small interactive charts (pyqtgraph) for pages; printable charts will use matplotlib.
+
+Charts take their font from the widget (the bundled Japanese font set at start-up) and
+format numbers the way the tables do, so chart and table read the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from toda_desktop.formatting import format_count
+from ui import style
+
+BAR_COLOR = "#4a7fc1"
+
+
+class CountAxis(pg.AxisItem):  # type: ignore[misc]
+    """Value axis that writes counts as '12,345' instead of SI prefixes."""
+
+    def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:
+        return [format_count(round(v * scale)) for v in values]
+
+
+class BarChart(QWidget):
+    """A titled bar chart of labelled counts, with the value written above each bar."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.title_label = QLabel(title)
+        self.title_label.setStyleSheet(style.SECTION_TITLE)
+        layout.addWidget(self.title_label)
+        self.plot = pg.PlotWidget(axisItems={"left": CountAxis("left")})
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        font = self.font()
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setStyle(tickFont=font)
+            axis.enableAutoSIPrefix(False)
+        self.plot.setMinimumHeight(220)
+        layout.addWidget(self.plot)
+        self._items: list[Any] = []
+
+    def set_title(self, title: str) -> None:
+        self.title_label.setText(title)
+
+    def set_data(self, labels: Sequence[str], values: Sequence[int]) -> None:
+        for item in self._items:
+            self.plot.removeItem(item)
+        self._items.clear()
+        positions = list(range(len(values)))
+        bars = pg.BarGraphItem(x=positions, height=list(values), width=0.6, brush=BAR_COLOR)
+        self.plot.addItem(bars)
+        self._items.append(bars)
+        font = self.font()
+        for x, value in zip(positions, values, strict=True):
+            text = pg.TextItem(format_count(value), color="#333333", anchor=(0.5, 1.0))
+            text.setFont(font)
+            text.setPos(x, value)
+            self.plot.addItem(text)
+            self._items.append(text)
+        self.plot.getAxis("bottom").setTicks([list(zip(positions, labels, strict=True))])
+        top = max(values, default=0)
+        self.plot.setXRange(-0.6, max(len(values) - 0.4, 0.6), padding=0)
+        self.plot.setYRange(0, max(top * 1.15, 1), padding=0)

@@ -1,0 +1,374 @@
+"""データ概要: what the store holds (counts per kind and year), last import, size, integrity.
+
+All service calls (loading the overview, the integrity check) go through the
+:class:`BackgroundRunner`; the page only renders plain :class:`Overview` data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from toda_desktop.formatting import (
+    format_bytes,
+    format_count,
+    format_datetime,
+    format_school_year,
+)
+from toda_desktop.models import BatchSummary, IntegrityState, Overview
+from ui import style
+from ui.background import BackgroundOp, BackgroundRunner, TaskContext
+from ui.charts import BarChart
+from ui.pages.dataset_counts_model import RECENT_YEARS, DatasetCountsModel, TotalsLastProxy
+
+LoadOverview = Callable[[], Overview]
+CheckIntegrity = Callable[
+    [Callable[[float], None] | None, Callable[[], bool] | None], IntegrityState
+]
+
+# The dataset whose yearly counts are pupils (one enrollment row per pupil and year).
+ENROLLMENT_KIND = "enrollments"
+CHART_YEARS = 10
+
+
+def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
+    card = QFrame()
+    card.setObjectName("infoCard")
+    card.setStyleSheet(style.CARD)
+    layout = QVBoxLayout(card)
+    layout.setContentsMargins(16, 12, 16, 12)
+    heading = QLabel(title)
+    heading.setStyleSheet(style.MUTED)
+    layout.addWidget(heading)
+    return card, layout
+
+
+def _value_label() -> QLabel:
+    label = QLabel("—")
+    label.setStyleSheet("font-size: 16pt; font-weight: bold;")
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def describe_integrity(state: IntegrityState, date_style: str) -> tuple[str, str, str]:
+    """(headline, detail, colour) for an integrity state."""
+    when = f"{format_datetime(state.checked_at, date_style)} に検査" if state.checked_at else ""
+    if state.ok is None:
+        return "未検査", state.message or "まだ検査していません。", style.MUTED_COLOR
+    if state.ok:
+        return "正常", when or state.message, style.OK_COLOR
+    detail = "　".join(part for part in (state.message, when) if part)
+    return "異常あり", detail, style.ERROR_COLOR
+
+
+def describe_last_import(batch: BatchSummary | None, date_style: str) -> tuple[str, str]:
+    """(headline, detail) for the last import card."""
+    if batch is None:
+        return "取込はまだありません", ""
+    detail = (
+        f"{batch.kind_label}　{format_count(batch.row_count)}件\n"
+        f"ファイル: {batch.source_name}\n取込者: {batch.imported_by}"
+    )
+    return format_datetime(batch.imported_at, date_style), detail
+
+
+class OverviewPage(QWidget):
+    """The データ概要 page. Loads on first activation; 「最新の情報に更新」 reloads."""
+
+    def __init__(
+        self,
+        load_overview: LoadOverview,
+        check_integrity: CheckIntegrity,
+        runner: BackgroundRunner,
+        date_style: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._load_overview = load_overview
+        self._check_integrity = check_integrity
+        self._runner = runner
+        self._style = date_style
+        self._loaded = False
+        self._loading = False
+        self.integrity_op: BackgroundOp[IntegrityState] | None = None
+        self.overview: Overview | None = None
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        content = QWidget()
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(16)
+
+        title_row = QHBoxLayout()
+        title = QLabel("データ概要")
+        title.setStyleSheet(style.PAGE_TITLE)
+        self.status_label = QLabel("")
+        self.status_label.setStyleSheet(style.MUTED)
+        self.refresh_button = QPushButton("最新の情報に更新")
+        self.refresh_button.clicked.connect(self.reload)
+        title_row.addWidget(title)
+        title_row.addSpacing(12)
+        title_row.addWidget(self.status_label)
+        title_row.addStretch(1)
+        title_row.addWidget(self.refresh_button)
+        layout.addLayout(title_row)
+
+        layout.addLayout(self._build_cards())
+
+        table_box = QVBoxLayout()
+        table_head = QHBoxLayout()
+        table_title = QLabel("データの種類・年度別の件数")
+        table_title.setStyleSheet(style.SECTION_TITLE)
+        self.years_combo = QComboBox()
+        self.years_combo.addItem(f"直近{RECENT_YEARS}年度", RECENT_YEARS)
+        self.years_combo.addItem("すべての年度", None)
+        self.years_combo.setAccessibleName("表示する年度")
+        self.years_combo.currentIndexChanged.connect(self._years_choice_changed)
+        table_head.addWidget(table_title)
+        table_head.addSpacing(24)
+        table_head.addWidget(QLabel("表示する年度:"))
+        table_head.addWidget(self.years_combo)
+        table_head.addStretch(1)
+        table_box.addLayout(table_head)
+        self.model = DatasetCountsModel(date_style, self)
+        self.proxy = TotalsLastProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # keep registry order at first
+        self.table.setAlternatingRowColors(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(28)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setMinimumSectionSize(80)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        table_box.addWidget(self.table, 0, Qt.AlignmentFlag.AlignLeft)
+
+        layout.addLayout(table_box)
+
+        self.chart = BarChart("年度別の件数")
+        self.chart.setFixedHeight(280)
+        self.chart.setMaximumWidth(760)
+        layout.addWidget(self.chart, 0, Qt.AlignmentFlag.AlignLeft)
+        self.no_chart_label = QLabel("年度ごとのデータはまだありません。")
+        self.no_chart_label.setStyleSheet(style.MUTED)
+        self.no_chart_label.hide()
+        layout.addWidget(self.no_chart_label)
+        layout.addStretch(1)
+
+    def _build_cards(self) -> QGridLayout:
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(16)
+
+        card, lay = _card("児童生徒数")
+        self.pupil_count_label = _value_label()
+        lay.addWidget(self.pupil_count_label)
+        lay.addStretch(1)
+        grid.addWidget(card, 0, 0)
+
+        card, lay = _card("データベースの大きさ")
+        self.store_size_label = _value_label()
+        lay.addWidget(self.store_size_label)
+        lay.addStretch(1)
+        grid.addWidget(card, 0, 1)
+
+        card, lay = _card("最後の取込")
+        self.last_import_label = QLabel("—")
+        self.last_import_label.setStyleSheet("font-size: 12pt; font-weight: bold;")
+        self.last_import_detail = QLabel("")
+        self.last_import_detail.setWordWrap(True)
+        self.last_import_detail.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        lay.addWidget(self.last_import_label)
+        lay.addWidget(self.last_import_detail)
+        lay.addStretch(1)
+        grid.addWidget(card, 0, 2)
+
+        card, lay = _card("データベースの整合性")
+        self.integrity_label = QLabel("—")
+        self.integrity_label.setStyleSheet("font-size: 12pt; font-weight: bold;")
+        self.integrity_detail = QLabel("")
+        self.integrity_detail.setWordWrap(True)
+        self.integrity_progress = QProgressBar()
+        self.integrity_progress.setRange(0, 100)
+        self.integrity_progress.setFormat("%p%")
+        self.integrity_progress.hide()
+        buttons = QHBoxLayout()
+        self.integrity_button = QPushButton("整合性を検査")
+        self.integrity_button.clicked.connect(self.start_integrity_check)
+        self.integrity_cancel_button = QPushButton("中止")
+        self.integrity_cancel_button.clicked.connect(self.cancel_integrity_check)
+        self.integrity_cancel_button.hide()
+        buttons.addWidget(self.integrity_button)
+        buttons.addWidget(self.integrity_cancel_button)
+        buttons.addStretch(1)
+        lay.addWidget(self.integrity_label)
+        lay.addWidget(self.integrity_detail)
+        lay.addWidget(self.integrity_progress)
+        lay.addLayout(buttons)
+        grid.addWidget(card, 0, 3)
+
+        for col, stretch in enumerate((2, 2, 3, 3)):
+            grid.setColumnStretch(col, stretch)
+        return grid
+
+    # -- loading -------------------------------------------------------------------------
+
+    def activated(self) -> None:
+        """Called by the main window when the page is shown: load once."""
+        if not self._loaded and not self._loading:
+            self.reload()
+
+    def reload(self) -> None:
+        if self._loading:
+            return
+        self._loading = True
+        self.refresh_button.setEnabled(False)
+        self.status_label.setText("読み込んでいます…")
+        load = self._load_overview
+        op = self._runner.run(
+            lambda _ctx: load(),
+            on_success=self.show_overview,
+            parent=self,
+            label="データ概要を読み込んでいます…",
+        )
+        op.finished.connect(self._load_ended)
+
+    def _load_ended(self) -> None:
+        self._loading = False
+        self.refresh_button.setEnabled(True)
+        if not self._loaded:
+            self.status_label.setText("読み込めませんでした。")
+
+    def show_overview(self, overview: Overview) -> None:
+        """Render an :class:`Overview` (GUI thread)."""
+        self.overview = overview
+        self._loaded = True
+        self.status_label.setText("")
+        self.pupil_count_label.setText(f"{format_count(overview.pupil_count)} 人")
+        self.store_size_label.setText(format_bytes(overview.store_size_bytes))
+        headline, detail = describe_last_import(overview.last_import, self._style)
+        self.last_import_label.setText(headline)
+        self.last_import_detail.setText(detail)
+        self.last_import_detail.setVisible(bool(detail))
+        self.show_integrity(overview.integrity)
+        self.model.set_counts(overview.datasets, overview.school_years)
+        self._fit_table()
+        self._update_chart(overview)
+
+    def _years_choice_changed(self) -> None:
+        self.model.set_recent_years(self.years_combo.currentData())
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        """Size the table to its contents: the page scrolls as a whole, never the table."""
+        table = self.table
+        header = table.horizontalHeader()
+        header.resizeSections(QHeaderView.ResizeMode.ResizeToContents)
+        frame = 2 * table.frameWidth()
+        table.setFixedHeight(header.sizeHint().height() + table.verticalHeader().length() + frame)
+        # At least as wide as its columns (the page scrolls sideways on a small screen).
+        table.setFixedWidth(header.length() + frame)
+
+    def _update_chart(self, overview: Overview) -> None:
+        enrollment = next((d for d in overview.datasets if d.kind == ENROLLMENT_KIND), None)
+        if enrollment is not None and enrollment.counts_by_year:
+            self.chart.set_title("年度別の在籍児童生徒数")
+            counts = dict(enrollment.counts_by_year)
+        else:
+            self.chart.set_title("年度別の記録件数（すべてのデータの合計）")
+            counts = {}
+            for ds in overview.datasets:
+                for year, n in ds.counts_by_year.items():
+                    counts[year] = counts.get(year, 0) + n
+        years = sorted(counts)[-CHART_YEARS:]
+        self.chart.set_data(
+            [format_school_year(y, self._style) for y in years], [counts[y] for y in years]
+        )
+        self.chart.setVisible(bool(years))
+        self.no_chart_label.setVisible(not years)
+
+    # -- integrity check -----------------------------------------------------------------
+
+    def show_integrity(self, state: IntegrityState) -> None:
+        headline, detail, colour = describe_integrity(state, self._style)
+        self.integrity_label.setText(headline)
+        self.integrity_label.setStyleSheet(f"font-size: 12pt; font-weight: bold; color: {colour};")
+        self.integrity_detail.setText(detail)
+
+    def start_integrity_check(self) -> None:
+        if self.integrity_op is not None:
+            return
+        check = self._check_integrity
+
+        def task(ctx: TaskContext) -> IntegrityState:
+            return check(ctx.progress, ctx.cancelled)
+
+        self._set_checking(True)
+        self.integrity_op = self._runner.run(
+            task,
+            on_success=self._integrity_done,
+            on_cancelled=self._integrity_cancelled,
+            on_progress=lambda f: self.integrity_progress.setValue(round(f * 100)),
+            parent=self,
+            label="データベースの整合性を検査しています…",
+            cancellable=True,
+            progress_dialog=False,  # the card shows progress and 中止 itself
+        )
+        self.integrity_op.finished.connect(self._integrity_ended)
+
+    def cancel_integrity_check(self) -> None:
+        if self.integrity_op is not None:
+            self.integrity_op.cancel()
+            self.integrity_cancel_button.setEnabled(False)
+            self.integrity_detail.setText("中止しています…")
+
+    def _integrity_done(self, state: IntegrityState) -> None:
+        self.show_integrity(state)
+
+    def _integrity_cancelled(self) -> None:
+        self.integrity_detail.setText("検査を中止しました。")
+
+    def _integrity_ended(self) -> None:
+        self.integrity_op = None
+        self._set_checking(False)
+
+    def _set_checking(self, checking: bool) -> None:
+        self.integrity_button.setEnabled(not checking)
+        self.integrity_cancel_button.setVisible(checking)
+        self.integrity_cancel_button.setEnabled(checking)
+        self.integrity_progress.setVisible(checking)
+        if checking:
+            self.integrity_progress.setValue(0)
+            self.integrity_label.setText("検査中")
+            self.integrity_label.setStyleSheet("font-size: 12pt; font-weight: bold;")
+            self.integrity_detail.setText("")
