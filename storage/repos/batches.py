@@ -56,9 +56,12 @@ def set_row_count(conn: Connection, batch_id: int, row_count: int) -> None:
 
 
 def latest(conn: Connection) -> BatchRow | None:
+    """The last committed batch; ``imported_by`` is the account's display name if known."""
+    columns = ", ".join(f"b.{c.strip()}" for c in _COLUMNS.split(","))
     raw = conn.execute(
-        f"SELECT {_COLUMNS} FROM import_batches WHERE status = 'committed'"
-        " ORDER BY imported_at DESC, id DESC LIMIT 1"
+        f"SELECT {columns.replace('b.imported_by', 'coalesce(a.display_name, b.imported_by)')}"
+        " FROM import_batches b LEFT JOIN accounts a ON a.login_id = b.imported_by"
+        " WHERE b.status = 'committed' ORDER BY b.imported_at DESC, b.id DESC LIMIT 1"
     ).fetchone()
     return None if raw is None else _row(raw)
 
