@@ -1,0 +1,180 @@
+"""What an import leaves besides its rows: header mappings, the review queue, remembered
+名寄せ decisions, overwritten values (for rollback), and the rollback itself."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.connection import Connection
+from storage.registry import Registry
+
+
+def _now() -> str:
+    return datetime.now().isoformat(timespec="seconds")
+
+
+# -- saved header mappings -------------------------------------------------------------------
+
+def saved_mapping(conn: Connection, source_key: str, kind: str) -> dict[str, str]:
+    return {
+        str(h): str(c)
+        for h, c in conn.execute(
+            "SELECT raw_header, column_key FROM import_mappings WHERE source_key = ? AND kind = ?",
+            (source_key, kind),
+        )
+    }
+
+
+def save_mapping(
+    conn: Connection, source_key: str, kind: str, mapping: dict[str, str], saved_by: str
+) -> None:
+    conn.executemany(
+        "INSERT INTO import_mappings (source_key, kind, raw_header, column_key, saved_by,"
+        " saved_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(source_key, kind, raw_header)"
+        " DO UPDATE SET column_key = excluded.column_key, saved_by = excluded.saved_by,"
+        " saved_at = excluded.saved_at",
+        [(source_key, kind, h, c, saved_by, _now()) for h, c in mapping.items()],
+    )
+
+
+# -- remembered decisions ----------------------------------------------------------------------
+
+def decisions(conn: Connection) -> dict[str, int | None]:
+    """fingerprint → pupil id (None: the reviewer rejected the row)."""
+    return {
+        str(f): (None if d == "reject" else int(p))
+        for f, p, d in conn.execute("SELECT fingerprint, pupil_id, decision FROM linkage_decisions")
+    }
+
+
+def remember(conn: Connection, fingerprint: str, pupil_id: int | None, decided_by: str) -> None:
+    conn.execute(
+        "INSERT INTO linkage_decisions (fingerprint, pupil_id, decision, decided_by, decided_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT(fingerprint) DO UPDATE SET"
+        " pupil_id = excluded.pupil_id, decision = excluded.decision,"
+        " decided_by = excluded.decided_by, decided_at = excluded.decided_at",
+        (fingerprint, pupil_id, "reject" if pupil_id is None else "link", decided_by, _now()),
+    )
+
+
+# -- the review queue --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueItem:
+    id: int
+    batch_id: int
+    kind: str
+    source_name: str
+    source_row: int
+    fingerprint: str
+    row: dict[str, Any]
+    candidates: list[dict[str, Any]]
+    reason: str
+    status: str
+    pupil_id: int | None
+
+
+_QUEUE_COLUMNS = (
+    "id, batch_id, kind, source_name, source_row, fingerprint, row_json, candidates_json,"
+    " reason, status, pupil_id"
+)
+
+
+def _item(raw: Sequence[Any]) -> QueueItem:
+    return QueueItem(
+        int(raw[0]), int(raw[1]), str(raw[2]), str(raw[3]), int(raw[4]), str(raw[5]),
+        json.loads(raw[6]), json.loads(raw[7]), str(raw[8]), str(raw[9]),
+        None if raw[10] is None else int(raw[10]),
+    )
+
+
+def enqueue(
+    conn: Connection,
+    batch_id: int,
+    kind: str,
+    source_name: str,
+    items: Iterable[tuple[int, str, dict[str, Any], list[dict[str, Any]], str]],
+) -> int:
+    """items: (source row, fingerprint, row values, candidates, reason)."""
+    rows = [
+        (batch_id, kind, source_name, r, f, json.dumps(v, ensure_ascii=False, default=str),
+         json.dumps(c, ensure_ascii=False), reason)
+        for r, f, v, c, reason in items
+    ]
+    conn.executemany(
+        "INSERT INTO review_queue (batch_id, kind, source_name, source_row, fingerprint,"
+        " row_json, candidates_json, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return len(rows)
+
+
+def open_items(conn: Connection, kinds: Sequence[str] | None = None) -> list[QueueItem]:
+    sql = f"SELECT {_QUEUE_COLUMNS} FROM review_queue WHERE status = 'open'"
+    params: list[Any] = []
+    if kinds is not None:
+        sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+        params += list(kinds)
+    return [_item(r) for r in conn.execute(sql + " ORDER BY id", params)]
+
+
+def item(conn: Connection, item_id: int) -> QueueItem | None:
+    raw = conn.execute(f"SELECT {_QUEUE_COLUMNS} FROM review_queue WHERE id = ?",
+                       (item_id,)).fetchone()
+    return None if raw is None else _item(raw)
+
+
+def close_item(
+    conn: Connection, item_id: int, pupil_id: int | None, decided_by: str
+) -> None:
+    conn.execute(
+        "UPDATE review_queue SET status = ?, pupil_id = ?, decided_by = ?, decided_at = ?"
+        " WHERE id = ? AND status = 'open'",
+        ("rejected" if pupil_id is None else "linked", pupil_id, decided_by, _now(), item_id),
+    )
+
+
+def count_open(conn: Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM review_queue WHERE status = 'open'")
+               .fetchone()[0])
+
+
+# -- overwrites and rollback -------------------------------------------------------------------
+
+def remember_overwrite(
+    conn: Connection, batch_id: int, kind: str, record_id: int, old: dict[str, Any]
+) -> None:
+    conn.execute(
+        "INSERT INTO batch_overwrites (batch_id, kind, record_id, old_json) VALUES (?, ?, ?, ?)",
+        (batch_id, kind, record_id, json.dumps(old, ensure_ascii=False, default=str)),
+    )
+
+
+def rollback_batch(conn: Connection, registry: Registry, batch_id: int) -> dict[str, int]:
+    """Remove exactly one batch: its rows, its open queue items; restore what it overwrote.
+
+    The caller owns the transaction. Returns rows removed per kind.
+    """
+    removed: dict[str, int] = {}
+    for raw_kind, record_id, old_json in conn.execute(
+        "SELECT kind, record_id, old_json FROM batch_overwrites WHERE batch_id = ?"
+        " ORDER BY rowid DESC", (batch_id,)
+    ).fetchall():
+        kind = registry.kind(str(raw_kind))
+        old = json.loads(old_json)
+        columns = [c for c in old if kind.has_column(c) or c == "batch_id"]
+        assignments = ", ".join(f"{c} = ?" for c in columns)
+        conn.execute(f"UPDATE {kind.table} SET {assignments} WHERE id = ?",
+                     (*[old[c] for c in columns], record_id))
+    for kind in registry.kinds:
+        cur = conn.execute(f"DELETE FROM {kind.table} WHERE batch_id = ?", (batch_id,))
+        if cur.rowcount:
+            removed[kind.name] = int(cur.rowcount)
+    conn.execute("DELETE FROM review_queue WHERE batch_id = ? AND status = 'open'", (batch_id,))
+    conn.execute("DELETE FROM batch_overwrites WHERE batch_id = ?", (batch_id,))
+    conn.execute("UPDATE import_batches SET status = 'rolled_back' WHERE id = ?", (batch_id,))
+    return removed
