@@ -33,6 +33,11 @@ _ERA_DATE = re.compile(
 )
 
 
+_ERA_YEAR = re.compile(
+    r"^(?P<era>令和|平成|昭和|大正|[RHST])\s*(?P<year>元|\d{1,2})\s*(?:年度|年)?$"
+)
+
+
 class WarekiError(ValueError):
     """Not a valid era date; the message names the reason in Japanese."""
 
@@ -64,6 +69,27 @@ def parse_era_date(text: str) -> date:
     if following and result >= min(e.first_day for e in following):
         raise WarekiError(f"{era.name}はその日付より前に終わっています。")
     return result
+
+
+def parse_era_year(text: str) -> int:
+    """The Gregorian year of 令和4年, R4, 令和元年度, H31年度 (年/年度 optional; full width too).
+
+    A year after the era ended (平成32年) is rejected: the era had no such year.
+    """
+    cleaned = unicodedata.normalize("NFKC", text).strip().upper()
+    match = _ERA_YEAR.match(cleaned)
+    if match is None:
+        raise WarekiError("和暦の年として読めません。")
+    era = _BY_KEY[match["era"]]
+    n = 1 if match["year"] == "元" else int(match["year"])
+    if n < 1:
+        raise WarekiError("和暦の年が正しくありません。")
+    year = era.first_day.year + n - 1
+    following = [e.first_day for e in ERAS if e.first_day > era.first_day]
+    if following and year > min(following).year:
+        last = min(following).year - era.first_day.year + 1
+        raise WarekiError(f"{era.name}は{last}年までです。")
+    return year
 
 
 def format_era_year(year: int, month: int = 4, day: int = 1) -> str:

@@ -1,0 +1,810 @@
+"""Typing and validating the cells of a table, column by column.
+
+Each column type has a scalar parser (text → value, or a Japanese reason why not) that runs
+once per *distinct* value of a column (see :func:`analysis.common.map_unique`); the results
+are spread back to the rows with numpy. A 700,000-row attendance file has a few hundred
+distinct values per column, so parsing is dominated by pandas' factorize.
+
+Rules shared by all types: an empty cell is missing, never 0. A lone dash (-, －, ―) is
+treated as missing with a warning (it often means "none", which is not the same as 0).
+Full-width digits and letters are read as half-width.
+
+Output dtypes: int/school_year/month/grade → Int64; float/percent → Float64; bool → boolean;
+date → datetime64[ns]; everything else → string (time as "HH:MM", list as "3,4").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from analysis.common import (
+    CancelFn,
+    ProgressFn,
+    Steps,
+    concat_issues,
+    empty_issues,
+    issues_frame,
+    map_unique,
+)
+from analysis.headers import HeaderMapping
+from analysis.names import kana_problem, kana_value, name_problem, normalize_name
+from analysis.specs import ColumnLike
+from analysis.textio import RawTable
+from analysis.wareki import WarekiError, parse_era_date, parse_era_year
+
+# (value or None, error reason or None, error code, warning or None)
+Result = tuple[Any, str | None, str, str | None]
+Parser = Callable[[str], Result]
+
+MISSING: Result = (None, None, "", None)
+_DASH_ONLY = frozenset({"-", "－", "―", "‐", "−", "ー", "—", "–", "ｰ"})
+_DASH_WARNING = "「-」は空欄（不明）として扱いました。0 の場合は 0 と入力してください。"
+
+# Excel serial day numbers accepted as dates: 1954-10-03 .. 2099-12-31.
+SERIAL_MIN, SERIAL_MAX = 20_000, 73_050
+_EXCEL_EPOCH = date(1899, 12, 30)
+YEAR_MIN, YEAR_MAX = 1900, 2100
+SCHOOL_YEAR_MIN, SCHOOL_YEAR_MAX = 1989, 2100
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _fmt_num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _range_error(value: float, col: ColumnLike) -> str | None:
+    lo, hi = col.min, col.max
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        if lo is not None and hi is not None:
+            return f"範囲外の値です（{_fmt_num(lo)}～{_fmt_num(hi)}）。"
+        if lo is not None:
+            return f"範囲外の値です（{_fmt_num(lo)}以上）。"
+        assert hi is not None
+        return f"範囲外の値です（{_fmt_num(hi)}以下）。"
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers
+
+_INT = re.compile(r"^[+-]?\d+$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_DECIMAL = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+|\d+)$")
+
+
+def _number_text(s: str) -> str:
+    s = s.replace("−", "-").replace("▲", "-").replace("△", "-")
+    if _THOUSANDS.match(s):
+        s = s.replace(",", "")
+    return s
+
+
+def parse_int_text(text: str) -> int:
+    """'12', '１２', '1,234', '3.0' → int; raises ValueError with a Japanese reason."""
+    s = _number_text(_nfkc(text))
+    if _INT.match(s):
+        return int(s)
+    if _DECIMAL.match(s):
+        f = float(s)
+        if f.is_integer():
+            return int(f)
+        raise ValueError("整数ではありません。")
+    raise ValueError("数値として読めません。")
+
+
+def parse_float_text(text: str) -> float:
+    s = _number_text(_nfkc(text))
+    if _DECIMAL.match(s):
+        return float(s)
+    raise ValueError("数値として読めません。")
+
+
+def _numeric_parser(col: ColumnLike, convert: Callable[[str], float | int]) -> Parser:
+    def parse(text: str) -> Result:
+        s = text.strip()
+        if not s:
+            return MISSING
+        if s in _DASH_ONLY:
+            return (None, None, "", _DASH_WARNING)
+        try:
+            value = convert(s)
+        except ValueError as exc:
+            return (None, str(exc), "type", None)
+        problem = _range_error(value, col)
+        if problem:
+            return (None, problem, "range", None)
+        return (value, None, "", None)
+
+    return parse
+
+
+def _percent(text: str) -> float:
+    s = _nfkc(text)
+    if s.endswith("%"):
+        s = s[:-1].strip()
+    return parse_float_text(s)
+
+
+def _month(text: str) -> int:
+    s = _nfkc(text)
+    s = re.sub(r"月分?$", "", s).strip()
+    if not _INT.match(s):
+        raise ValueError("月として読めません（1～12 の数字で入力してください）。")
+    m = int(s)
+    if not 1 <= m <= 12:
+        raise ValueError("月は 1～12 です。")
+    return m
+
+
+_GRADE = re.compile(
+    r"^(?:第)?(?P<level>小学校|中学校|小学?|中学?)?(?:第)?(?P<n>\d)(?:学年|年生|年)?$"
+)
+
+
+def parse_grade_text(text: str) -> int:
+    """'3', '3年', '小3', '第3学年' → 3; '中1', '中学1年' → 7 (grades run 1..9)."""
+    s = _nfkc(text).replace(" ", "")
+    m = _GRADE.match(s)
+    if m is None:
+        raise ValueError("学年として読めません。")
+    n = int(m["n"])
+    level = m["level"] or ""
+    if level.startswith("中"):
+        if not 1 <= n <= 3:
+            raise ValueError("中学校の学年は 1～3 です。")
+        return n + 6
+    if level.startswith("小") and not 1 <= n <= 6:
+        raise ValueError("小学校の学年は 1～6 です。")
+    return n
+
+
+def school_year_of(day: date) -> int:
+    """The Japanese school year (April–March) a date falls in: 2023-03-31 → 2022."""
+    return day.year - (1 if day.month < 4 else 0)
+
+
+def parse_school_year_text(text: str) -> int:
+    """'2022', '2022年度', '令和4年度', 'R4', 'H31年度' → the school year (年度) as 2022 etc."""
+    s = _nfkc(text).upper().replace(" ", "")
+    m = re.match(r"^(\d{4})(?:年度|年)?$", s)
+    if m:
+        y = int(m.group(1))
+    elif re.match(r"^(令和|平成|昭和|大正|[RHST])", s):
+        try:
+            y = parse_era_year(s)
+        except WarekiError as exc:
+            raise ValueError(str(exc)) from None
+    else:
+        raise ValueError("年度として読めません（2022 や 令和4年度 のように入力してください）。")
+    if not SCHOOL_YEAR_MIN <= y <= SCHOOL_YEAR_MAX:
+        raise ValueError("年度が範囲外です。")
+    return y
+
+
+# --------------------------------------------------------------------------------------------
+# Dates and times
+
+_ISO = re.compile(
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+_KANJI_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_SERIAL = re.compile(r"^(\d{5})(?:\.0+)?$")
+_ERA_START = re.compile(r"^(令和|平成|昭和|大正|[RHST])\s*(元|\d)")
+_SHORT_YEAR = re.compile(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{1,2}$")
+_YEAR_LAST = re.compile(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}$")
+_NO_YEAR = re.compile(r"^\d{1,2}(?:[-/.]|月)\d{1,2}日?$")
+_NO_DAY = re.compile(r"^\d{4}(?:[-/.]|年)\d{1,2}月?$")
+
+
+def _make_date(y: int, m: int, d: int) -> date:
+    if not YEAR_MIN <= y <= YEAR_MAX:
+        raise ValueError("年が範囲外です。")
+    try:
+        return date(y, m, d)
+    except ValueError:
+        raise ValueError("存在しない日付です。") from None
+
+
+def parse_date_text(text: str) -> date:
+    """Read a date as schools write it; raise ValueError with a Japanese reason.
+
+    Accepted: 2022-04-01, 2022/4/1, 2022.4.1, 2022年4月1日, 20220401, 令和4年4月1日, R4.4.1,
+    R04/04/01, H31.4.30, 令和元年5月1日, full-width digits, a time part after a date (dropped),
+    Excel serial day numbers 20000..73050 (1954..2099). Refused because they cannot be read
+    for sure: 2-digit years (12/5/1), day-first or month-first with the year last (1/5/2012),
+    dates without year or day.
+    """
+    s = unicodedata.normalize("NFKC", text).strip().upper().replace(" 00:00:00", "")
+    s = re.sub(r"\s+", " ", s)
+    compact = s.replace(" ", "")
+    m = _ISO.match(s) or _KANJI_DATE.match(compact)
+    if m:
+        return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = _COMPACT.match(compact)
+    if m:
+        return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    if _ERA_START.match(compact):
+        try:
+            return parse_era_date(compact)
+        except WarekiError as exc:
+            raise ValueError(str(exc)) from None
+    m = _SERIAL.match(compact)
+    if m:
+        serial = int(m.group(1))
+        if SERIAL_MIN <= serial <= SERIAL_MAX:
+            return _EXCEL_EPOCH + timedelta(days=serial)
+        raise ValueError("日付として読めません（数値です）。")
+    if _SHORT_YEAR.match(compact):
+        raise ValueError(
+            "年が2桁のため日付を確定できません。西暦4桁（例: 2012/5/1）か和暦（例: R4.5.1）で"
+            "入力してください。"
+        )
+    if _YEAR_LAST.match(compact):
+        raise ValueError(
+            "年が最後にある日付は月と日の順序を確定できません。2012/5/1 のように年・月・日の順で"
+            "入力してください。"
+        )
+    if _NO_YEAR.match(compact):
+        raise ValueError("年がありません。")
+    if _NO_DAY.match(compact):
+        raise ValueError("日がありません。")
+    raise ValueError("日付として読めません。")
+
+
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_KANJI_TIME = re.compile(r"^(午前|午後|AM|PM)?(\d{1,2})時(?:(\d{1,2})分)?(?:(\d{1,2})秒)?$")
+_HHMM = re.compile(r"^(\d{2})(\d{2})$")
+_FRACTION = re.compile(r"^0?\.\d+$")
+
+
+def parse_time_text(text: str) -> str:
+    """'8:30', '08:30:00', '8時30分', '午後1時5分', '0830', Excel's 0.354166… → 'HH:MM'."""
+    s = unicodedata.normalize("NFKC", text).strip().upper().replace(" ", "")
+    hour: int
+    minute: int
+    m = _CLOCK.match(s)
+    if m:
+        hour, minute = int(m.group(1)), int(m.group(2))
+    elif (k := _KANJI_TIME.match(s)) is not None:
+        hour, minute = int(k.group(2)), int(k.group(3) or 0)
+        if k.group(1) in ("午後", "PM"):
+            if hour > 12:
+                raise ValueError("時刻として読めません。")
+            hour = hour % 12 + 12
+        elif k.group(1) in ("午前", "AM") and hour == 12:
+            hour = 0
+    elif (h := _HHMM.match(s)) is not None:
+        hour, minute = int(h.group(1)), int(h.group(2))
+    elif _FRACTION.match(s):
+        total = round(float(s) * 24 * 60)
+        hour, minute = divmod(total, 60)
+    else:
+        raise ValueError("時刻として読めません（8:30 のように入力してください）。")
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise ValueError("存在しない時刻です。")
+    return f"{hour:02d}:{minute:02d}"
+
+
+def _wrap(convert: Callable[[str], Any]) -> Parser:
+    def parse(text: str) -> Result:
+        s = text.strip()
+        if not s:
+            return MISSING
+        if s in _DASH_ONLY:
+            return (None, None, "", _DASH_WARNING)
+        try:
+            return (convert(s), None, "", None)
+        except ValueError as exc:
+            return (None, str(exc), "type", None)
+
+    return parse
+
+
+# --------------------------------------------------------------------------------------------
+# Booleans, enums, codes, lists, e-mail
+
+_TRUE = frozenset(
+    {"1", "○", "〇", "◯", "●", "有", "有り", "あり", "はい", "該当", "該当あり", "対象",
+     "true", "yes", "y", "t", "レ", "✓", "✔"}
+)
+_FALSE = frozenset(
+    {"0", "×", "✕", "✖", "無", "無し", "なし", "いいえ", "非該当", "該当なし", "対象外",
+     "false", "no", "n", "f"}
+)
+
+
+def parse_bool_text(text: str) -> bool:
+    s = _nfkc(text).casefold()
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    raise ValueError("「はい/いいえ」として読めません（1/0、有/無、○/× などで入力してください）。")
+
+
+# Aliases accepted for well-known value sets only (exact values otherwise).
+ENUM_ALIASES: dict[frozenset[str], dict[str, str]] = {
+    frozenset({"男", "女"}): {"男子": "男", "女子": "女", "男性": "男", "女性": "女"},
+}
+
+
+def _enum_parser(col: ColumnLike) -> Parser:
+    allowed = {_nfkc(v).casefold(): v for v in col.values}
+    aliases = {
+        _nfkc(k).casefold(): v
+        for k, v in ENUM_ALIASES.get(frozenset(col.values), {}).items()
+    }
+    shown = "、".join(list(col.values)[:6]) + ("など" if len(col.values) > 6 else "")
+
+    def parse(text: str) -> Result:
+        s = text.strip()
+        if not s:
+            return MISSING
+        if s in _DASH_ONLY:
+            return (None, None, "", _DASH_WARNING)
+        norm = re.sub(r"\s+", "", _nfkc(s)).casefold()
+        if norm in allowed:
+            return (allowed[norm], None, "", None)
+        spaced = _nfkc(s).casefold()
+        if spaced in allowed:
+            return (allowed[spaced], None, "", None)
+        if norm in aliases:
+            return (aliases[norm], None, "", None)
+        return (None, f"使える値ではありません（{shown}）。", "enum", None)
+
+    return parse
+
+
+_CODE_OK = re.compile(r"^[0-9A-Za-z_\-]+$")
+_EXPONENT = re.compile(r"^\d(?:\.\d+)?E[+-]?\d+$", re.IGNORECASE)
+_DOT_ZERO = re.compile(r"^\d+\.0+$")
+
+
+def parse_code_text(text: str) -> str:
+    s = _nfkc(text)
+    if _EXPONENT.match(s):
+        raise ValueError(
+            "指数表記（例: 1.23E+11）になっていて元の番号が分かりません。Excel で列を「文字列」に"
+            "して保存し直してください。"
+        )
+    if _DOT_ZERO.match(s):
+        raise ValueError(
+            "小数点付きの数値になっています（先頭の0が失われている可能性があります）。"
+        )
+    if not _CODE_OK.match(s):
+        raise ValueError("番号・コードに使えない文字が含まれています。")
+    return s
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def parse_email_text(text: str) -> str:
+    s = _nfkc(text).lower()
+    if not _EMAIL.match(s):
+        raise ValueError("メールアドレス（アカウント）として読めません。")
+    return s
+
+
+def parse_list_text(text: str) -> str:
+    """'3,4', '３、４', '3・4' → '3,4' (whole numbers)."""
+    parts = [p for p in re.split(r"[,、/・\s]+", _nfkc(text)) if p]
+    if not parts or not all(_INT.match(p) for p in parts):
+        raise ValueError("数字の並び（例: 3,4）として読めません。")
+    return ",".join(str(int(p)) for p in parts)
+
+
+def _name_parser(text: str) -> Result:
+    s = text.strip()
+    if not s:
+        return MISSING
+    value = normalize_name(s)
+    problem = name_problem(value)
+    if problem is None:
+        return (value, None, "", None)
+    if "外字" in problem:
+        return (value, problem, "gaiji", None)
+    return (value, None, "", problem)
+
+
+def _kana_parser(text: str) -> Result:
+    s = text.strip()
+    if not s:
+        return MISSING
+    value = kana_value(s)
+    problem = kana_problem(value)
+    if problem:
+        return (None, problem, "type", None)
+    return (value, None, "", None)
+
+
+_PRIVATE = re.compile(r"[\ue000-\uf8ff]")
+_TEXT_GAIJI = "外字（私用領域の文字）が含まれています。表示できない可能性があります。"
+_TEXT_WIDTHS = re.compile(r"[\uff01-\uff5e\uff61-\uff9f]+")
+
+
+def _text_parser(text: str) -> Result:
+    s = text.strip()
+    if not s:
+        return MISSING
+    s = _TEXT_WIDTHS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), s)
+    if _PRIVATE.search(s):
+        return (s, None, "", _TEXT_GAIJI)
+    return (s, None, "", None)
+
+
+def parser_for(col: ColumnLike) -> Parser:
+    """The scalar parser of a column: text → (value, error, error code, warning)."""
+    t = col.type
+    if t == "int":
+        return _numeric_parser(col, parse_int_text)
+    if t in ("float",):
+        return _numeric_parser(col, parse_float_text)
+    if t == "percent":
+        return _numeric_parser(col, _percent)
+    if t == "month":
+        return _numeric_parser(col, _month)
+    if t == "grade":
+        return _numeric_parser(col, parse_grade_text)
+    if t == "school_year":
+        return _numeric_parser(col, parse_school_year_text)
+    if t == "date":
+        return _wrap(parse_date_text)
+    if t == "time":
+        return _wrap(parse_time_text)
+    if t == "bool":
+        return _wrap(parse_bool_text)
+    if t == "enum":
+        return _enum_parser(col)
+    if t == "code":
+        return _wrap(parse_code_text)
+    if t == "email":
+        return _wrap(parse_email_text)
+    if t == "list":
+        return _wrap(parse_list_text)
+    if t == "name":
+        return _name_parser
+    if t == "kana":
+        return _kana_parser
+    if t == "text":
+        return _text_parser
+    raise ValueError(f"unknown column type {t!r}")
+
+
+def parse_value(col: ColumnLike, text: str) -> Result:
+    """One cell (for tests and single edits): (value, error, error code, warning)."""
+    return parser_for(col)(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Whole columns and tables
+
+INT_TYPES = frozenset({"int", "school_year", "month", "grade"})
+FLOAT_TYPES = frozenset({"float", "percent"})
+
+
+def _typed(
+    col: ColumnLike, values: list[Any], codes: npt.NDArray[np.intp], index: pd.Index
+) -> pd.Series:
+    t = col.type
+    if t in INT_TYPES:
+        arr: Any = pd.array(values, dtype="Int64")
+    elif t in FLOAT_TYPES:
+        arr = pd.array(values, dtype="Float64")
+    elif t == "bool":
+        arr = pd.array(values, dtype="boolean")
+    elif t == "date":
+        days = np.array(
+            [np.datetime64(v, "D") if v is not None else np.datetime64("NaT") for v in values],
+            dtype="datetime64[D]",
+        ).astype("datetime64[ns]")
+        return pd.Series(days[codes], index=index, name=col.key)
+    else:
+        arr = pd.array(values, dtype="string")
+    return pd.Series(arr.take(codes), index=index, name=col.key)
+
+
+@dataclass(frozen=True)
+class ParsedTable:
+    """Typed columns (by key; index = row number in the file) and every finding."""
+
+    frame: pd.DataFrame
+    issues: pd.DataFrame
+
+    @property
+    def error_rows(self) -> npt.NDArray[np.int64]:
+        rows = self.issues.loc[
+            (self.issues["severity"] == "error") & self.issues["row"].notna(), "row"
+        ]
+        return np.sort(pd.unique(rows.to_numpy(dtype=np.int64)))
+
+    @property
+    def valid(self) -> pd.Series:
+        """True for rows without an error."""
+        return pd.Series(~self.frame.index.isin(self.error_rows), index=self.frame.index)
+
+    @property
+    def blocking(self) -> bool:
+        """The file has an error that is not tied to one row (missing column, …)."""
+        file_level = self.issues["row"].isna() & (self.issues["severity"] == "error")
+        return bool(file_level.any())
+
+    def counts(self) -> dict[str, int]:
+        sev = self.issues["severity"].value_counts()
+        return {
+            "rows": len(self.frame),
+            "error_rows": len(self.error_rows),
+            "errors": int(sev.get("error", 0)),
+            "warnings": int(sev.get("warning", 0)),
+            "notes": int(sev.get("note", 0)),
+        }
+
+
+def parse_column(
+    texts: pd.Series,
+    col: ColumnLike,
+    *,
+    header: str | None = None,
+    numeric: pd.Series | None = None,
+) -> tuple[pd.Series, pd.DataFrame]:
+    """One column of text → (typed Series, issues). ``numeric``: Excel cells held numbers."""
+    shown = header or col.label
+    texts = texts.fillna("").astype(str)
+    codes, results = map_unique(texts, parser_for(col))
+    typed = _typed(col, [r[0] for r in results], codes, texts.index)
+    issues: list[pd.DataFrame] = []
+    errors = np.array([r[1] is not None for r in results], dtype=bool)
+    if errors.any():
+        rows = np.flatnonzero(errors[codes])
+        reasons = np.array([r[1] or "" for r in results], dtype=object)
+        kinds = np.array([r[2] for r in results], dtype=object)
+        for code in sorted(set(kinds[errors].tolist())):
+            sel = rows[kinds[codes[rows]] == code]
+            issues.append(
+                issues_frame(
+                    texts.index[sel], col.key, shown, texts.iloc[sel].tolist(),
+                    reasons[codes[sel]], "error", code,
+                )
+            )
+    warnings = np.array([r[3] is not None for r in results], dtype=bool)
+    if warnings.any():
+        rows = np.flatnonzero(warnings[codes])
+        reasons = np.array([r[3] or "" for r in results], dtype=object)
+        issues.append(
+            issues_frame(
+                texts.index[rows], col.key, shown, texts.iloc[rows].tolist(),
+                reasons[codes[rows]], "warning", "suspicious",
+            )
+        )
+    if col.required:
+        missing = np.array([r[0] is None and r[1] is None for r in results], dtype=bool)
+        rows = np.flatnonzero(missing[codes])
+        if len(rows):
+            issues.append(
+                issues_frame(
+                    texts.index[rows], col.key, shown, "", "必須項目が空欄です。", "error",
+                    "required",
+                )
+            )
+    if col.type == "code":
+        issues.append(_code_length_check(typed, col, shown, numeric))
+    if col.type == "percent":
+        issues.append(_fraction_check(typed, col, shown))
+    return typed, concat_issues(issues)
+
+
+def _code_length_check(
+    typed: pd.Series, col: ColumnLike, shown: str, numeric: pd.Series | None
+) -> pd.DataFrame:
+    """Codes that look like they lost leading zeros (typed as numbers in Excel)."""
+    present = typed.dropna()
+    if present.empty:
+        return empty_issues()
+    digits = present[present.str.fullmatch(r"\d+").fillna(False).astype(bool)]
+    out: list[pd.DataFrame] = []
+    if len(digits) >= 5:
+        lengths = digits.str.len()
+        mode = int(lengths.mode().iloc[0])
+        share = float((lengths == mode).mean())
+        short = lengths < mode
+        if share >= 0.8 and short.any():
+            idx = digits.index[short.to_numpy()]
+            out.append(
+                issues_frame(
+                    idx, col.key, shown, digits.loc[idx].tolist(),
+                    f"桁数が他の行（{mode}桁）より少なく、先頭の0が失われている可能性があります。",
+                    "warning", "short_code",
+                )
+            )
+    if numeric is not None:
+        was_number = numeric.reindex(present.index).fillna(False).astype(bool)
+        count = int(was_number.sum())
+        if count:
+            out.append(
+                issues_frame(
+                    [None], col.key, shown, "",
+                    f"{count}件が数値として入力されています。先頭の0が失われている場合は、列を"
+                    "「文字列」にして入力し直してください。",
+                    "warning", "numeric_code",
+                )
+            )
+    return concat_issues(out)
+
+
+def _fraction_check(typed: pd.Series, col: ColumnLike, shown: str) -> pd.DataFrame:
+    present = typed.dropna()
+    if len(present) >= 3 and float(present.max()) <= 1.0 and int((present > 0).sum()) >= 3:
+        return issues_frame(
+            [None], col.key, shown, "",
+            "すべての値が 1 以下です。割合が小数（0.125 = 12.5%）で入力されている可能性があります。"
+            "％の数値で入力してください。",
+            "warning", "fraction_percent",
+        )
+    return empty_issues()
+
+
+def parse_columns(
+    texts: pd.DataFrame,
+    columns: Sequence[ColumnLike],
+    *,
+    headers: Mapping[str, str] | None = None,
+    numeric: pd.DataFrame | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> ParsedTable:
+    """Type every column of ``texts`` (columns named by key) that ``columns`` describes.
+
+    ``headers`` gives the file's header text per key (used in reports); ``numeric`` (same
+    shape as ``texts``) marks Excel cells that held numbers.
+    """
+    steps = Steps(progress, cancel)
+    steps.report(0.0)
+    todo = [c for c in columns if c.key in texts.columns]
+    typed: dict[str, pd.Series] = {}
+    issues: list[pd.DataFrame] = []
+    for i, col in enumerate(todo):
+        series, found = parse_column(
+            texts[col.key], col,
+            header=(headers or {}).get(col.key),
+            numeric=None if numeric is None or col.key not in numeric else numeric[col.key],
+        )
+        typed[col.key] = series
+        issues.append(found)
+        steps.report((i + 1) / max(1, len(todo)))
+    frame = pd.DataFrame(typed, index=texts.index)
+    return ParsedTable(frame=frame, issues=concat_issues(issues))
+
+
+def parse_table(
+    raw: RawTable,
+    mapping: HeaderMapping,
+    columns: Sequence[ColumnLike],
+    *,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> ParsedTable:
+    """Type and validate a file read by :func:`analysis.textio.read_table`.
+
+    The issues include what reading found (ragged rows, control characters), the header
+    mapping's errors (file-level, ``row`` missing) and every cell's problem.
+    """
+    texts = pd.DataFrame(
+        {key: raw.frame[pos] for key, pos in mapping.positions.items()}, index=raw.frame.index
+    )
+    numeric = None
+    if raw.numeric is not None:
+        numeric = pd.DataFrame(
+            {
+                key: raw.numeric[pos]
+                for key, pos in mapping.positions.items()
+                if pos in raw.numeric.columns
+            },
+            index=raw.frame.index,
+        )
+    headers = {key: raw.headers[pos] or mapping.labels.get(key, key) for key, pos in
+               mapping.positions.items()}
+    parsed = parse_columns(
+        texts, columns, headers=headers, numeric=numeric, progress=progress, cancel=cancel
+    )
+    header_issues = issues_frame(
+        [None] * len(mapping.errors), None, None, "", list(mapping.errors), "error", "header"
+    )
+    unknown = [p for p in mapping.unknown if raw.headers[p]]
+    unnamed = [
+        p for p in mapping.unknown
+        if not raw.headers[p] and p in raw.frame.columns and (raw.frame[p] != "").any()
+    ]
+    unnamed_issues = issues_frame(
+        [None] * len(unnamed), None, None, "",
+        [f"{p + 1}列目は見出しがないため取り込みません（値が入っています）。" for p in unnamed],
+        "warning", "unnamed_column",
+    )
+    unknown_issues = issues_frame(
+        [None] * len(unknown), None, None, "",
+        [f"見出し「{raw.headers[p]}」は対応する列がないため取り込みません。" for p in unknown],
+        "note", "unknown_column",
+    )
+    return ParsedTable(
+        frame=parsed.frame,
+        issues=concat_issues(
+            [raw.issues, header_issues, unknown_issues, unnamed_issues, parsed.issues]
+        ),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Duplicates
+
+
+def find_duplicates(
+    frame: pd.DataFrame,
+    key: Sequence[str],
+    *,
+    compare: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Rows repeating another row: (mask of rows to drop, issues).
+
+    Rows equal in every ``compare`` column (default: all columns) to an earlier row are
+    dropped with a note. Remaining rows that share ``key`` (e.g. the natural key plus the
+    pupil) but differ elsewhere are conflicting duplicates: each gets an error naming the
+    other rows (rows with a missing key column are not compared). The index must hold row
+    numbers. Equality is judged on 64-bit row hashes (a false match needs ~4·10⁹ rows).
+    """
+    compare = list(compare or frame.columns)
+    key = list(key)
+    drop = pd.Series(False, index=frame.index)
+    if frame.empty:
+        return drop, empty_issues()
+    hashes = pd.util.hash_pandas_object(frame[compare], index=False)
+    exact = hashes.duplicated(keep="first").to_numpy()
+    issues: list[pd.DataFrame] = []
+    if exact.any():
+        first_pos = pd.Series(np.arange(len(frame))).groupby(hashes.to_numpy()).transform("first")
+        first_rows = frame.index.to_numpy()[first_pos.to_numpy()]
+        idx = np.flatnonzero(exact)
+        issues.append(
+            issues_frame(
+                frame.index[idx], None, None, "",
+                [f"{r}行目と同じ内容のため、重複として取り込みません。" for r in first_rows[idx]],
+                "note", "duplicate_row",
+            )
+        )
+        drop[:] = exact
+    rest = frame.loc[~exact]
+    keyed = rest.dropna(subset=key)
+    if len(keyed) and key:
+        key_hash = pd.util.hash_pandas_object(keyed[key], index=False)
+        clash = key_hash.duplicated(keep=False).to_numpy()
+        if clash.any():
+            rows = keyed.index.to_numpy()[clash]
+            groups = key_hash.to_numpy()[clash]
+            by_group: dict[int, list[int]] = {}
+            for g, r in zip(groups.tolist(), rows.tolist(), strict=True):
+                by_group.setdefault(g, []).append(r)
+            names = "・".join((labels or {}).get(k, k) for k in key)
+            reasons = []
+            for g, r in zip(groups.tolist(), rows.tolist(), strict=True):
+                others = [o for o in by_group[g] if o != r]
+                shown = "、".join(str(o) for o in others[:5]) + ("ほか" if len(others) > 5 else "")
+                reasons.append(
+                    f"{shown}行目と {names} が同じで内容が異なります。どちらが正しいか"
+                    "確認してください。"
+                )
+            issues.append(
+                issues_frame(rows, None, None, "", reasons, "error", "duplicate_conflict")
+            )
+    return drop, concat_issues(issues)
