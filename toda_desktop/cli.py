@@ -6,6 +6,8 @@
     python -m toda_desktop check --store PATH [--user ID]
     python -m toda_desktop dictionary [--out FILE]
     python -m toda_desktop audit verify|list --store PATH [--actor ID] [--csv FILE]
+    python -m toda_desktop import --store PATH [--kind K] [--dry-run] [--report F] FILE...
+    python -m toda_desktop export --store PATH --dataset KIND --out FILE [--cp932]
     python -m toda_desktop recovery grant --store PATH --account ID --reason TEXT [--hours H]
 
 Commands that open a store authenticate: the user from --user or TODA_USER, the password from
@@ -212,6 +214,75 @@ def cmd_recovery(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
+    from toda_desktop.export_files import write_csv
+    from toda_desktop.importing.service import ISSUE_HEADER, issue_rows
+
+    app, signed = _sign_in(args)
+    problems = False
+    report_rows: list[list[object]] = []
+    try:
+        for name in args.files:
+            path = Path(name)
+            inspection = signed.importer.inspect(path, args.kind)
+            if inspection.kind is None:
+                out.write(f"{path.name}: {inspection.guess.explanation}\n")
+                problems = True
+                continue
+            preview = signed.importer.preview(inspection)
+            c = preview.counts
+            out.write(
+                f"{path.name}: {inspection.kind.label}（{inspection.encoding_label}）"
+                f" {format_count(c['rows'])}行 — 新規 {format_count(c.get('new', 0))}、"
+                f"取込済みと同一 {format_count(c.get('identical', 0))}、"
+                f"値の異なる既存 {format_count(c.get('conflicts', 0))}、"
+                f"確認待ち {format_count(c.get('review', 0))}、"
+                f"照合不可 {format_count(c.get('rejected', 0))}、"
+                f"エラー行 {format_count(c.get('error_rows', 0))}\n"
+            )
+            report_rows += issue_rows(preview)
+            if preview.blocking:
+                problems = True
+                for row in issue_rows(preview):
+                    if row[1] == "" and row[5] == "エラー":
+                        out.write(f"  エラー: {row[4]}\n")
+                continue
+            if not preview.has_changes:
+                out.write("  取り込む新しい行はありません。\n")
+                continue
+            if args.dry_run:
+                continue
+            result = signed.importer.commit(preview, overwrite=args.overwrite)
+            problems = problems or result.excluded > 0
+            out.write(
+                f"  取込番号 {result.batch_id}: {format_count(result.inserted)}行を追加、"
+                f"{format_count(result.overwritten)}行を上書き、"
+                f"{format_count(result.queued)}行を確認待ちに登録しました。\n"
+            )
+        if args.report:
+            write_csv(Path(args.report), ISSUE_HEADER, report_rows)
+            out.write(f"検証結果を書き出しました: {args.report}\n")
+    finally:
+        app.close()
+    return EXIT_PROBLEM if problems else EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    app, signed = _sign_in(args)
+    try:
+        result = signed.records.export_dataset(
+            args.dataset, Path(args.out), encoding="cp932" if args.cp932 else "utf-8-sig"
+        )
+    finally:
+        app.close()
+    out.write(f"{format_count(result.rows)}行を出力しました: {result.path}\n")
+    if result.replaced_characters:
+        out.write(
+            f"注意: Shift_JIS で表せない文字 {result.replaced_characters} 個を〓にしました。\n"
+        )
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m toda_desktop",
@@ -259,6 +330,24 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--reason", required=True, help="理由（監査ログに記録されます）")
     rec.add_argument("--hours", type=float, default=24, help="有効時間（既定24時間）")
     rec.set_defaults(handler=cmd_recovery)
+
+    imp = sub.add_parser("import", help="CSV・Excel ファイルを取り込む")
+    imp.add_argument("--store", required=True)
+    imp.add_argument("--user", help="ログインID（TODA_USER でも可）")
+    imp.add_argument("--kind", help="データの種類（省略時は見出しから判断）")
+    imp.add_argument("--overwrite", action="store_true", help="値の異なる既存の記録を上書きする")
+    imp.add_argument("--dry-run", action="store_true", help="検証だけ行い、取り込まない")
+    imp.add_argument("--report", help="検証結果（行・列・理由）をCSVに書き出す")
+    imp.add_argument("files", nargs="+", help="取り込むファイル")
+    imp.set_defaults(handler=cmd_import)
+
+    exp = sub.add_parser("export", help="データの種類ごとに出力する（宛名番号付き）")
+    exp.add_argument("--store", required=True)
+    exp.add_argument("--user", help="ログインID（TODA_USER でも可）")
+    exp.add_argument("--dataset", required=True, help="データの種類（例: attendance_monthly）")
+    exp.add_argument("--out", required=True, help="出力ファイル（.csv または .xlsx）")
+    exp.add_argument("--cp932", action="store_true", help="Shift_JIS（CP932）で出力する")
+    exp.set_defaults(handler=cmd_export)
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),

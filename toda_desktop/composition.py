@@ -18,6 +18,8 @@ from storage.registry import Registry, default_registry
 from storage.repos.accounts import AccountRow
 from storage.store import Store
 from toda_desktop.errors import PermissionDenied, SignInError, UserFacingError
+from toda_desktop.importing.review import ReviewService
+from toda_desktop.importing.service import ImportService
 from toda_desktop.models import DemoAccount, IntegrityState, Overview, Session, StoreHeader
 from toda_desktop.policy import Policy, default_policy
 from toda_desktop.services.account_admin import AccountsService
@@ -81,6 +83,8 @@ class SignedIn:
         self.accounts = AccountsService(self)
         self.records = RecordsService(self)
         self.policy_admin = PolicyService(self)
+        self.importer = ImportService(self)
+        self.review = ReviewService(self)
 
     def may(self, function: str) -> bool:
         """For the UI to hide what the role cannot do; services still enforce it."""

@@ -99,7 +99,10 @@ def enqueue(
     source_name: str,
     items: Iterable[tuple[int, str, dict[str, Any], list[dict[str, Any]], str]],
 ) -> int:
-    """items: (source row, fingerprint, row values, candidates, reason)."""
+    """items: (source row, fingerprint, row values, candidates, reason). A row already
+    waiting in the queue (same kind, file and row) is not queued twice."""
+    already = waiting(conn, kind, source_name)
+    items = [i for i in items if (i[0], i[1]) not in already]
     rows = [
         (batch_id, kind, source_name, r, f, json.dumps(v, ensure_ascii=False, default=str),
          json.dumps(c, ensure_ascii=False), reason)
@@ -111,6 +114,16 @@ def enqueue(
         rows,
     )
     return len(rows)
+
+
+def waiting(conn: Connection, kind: str, source_name: str) -> set[tuple[int, str]]:
+    """(source row, fingerprint) of the rows of this file already waiting for review."""
+    return {
+        (int(r), str(f))
+        for r, f in conn.execute(
+            "SELECT source_row, fingerprint FROM review_queue WHERE status = 'open'"
+            " AND kind = ? AND source_name = ?", (kind, source_name))
+    }
 
 
 def open_items(conn: Connection, kinds: Sequence[str] | None = None) -> list[QueueItem]:

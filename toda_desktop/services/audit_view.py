@@ -50,6 +50,9 @@ ACTION_LABELS = {
     "view_records": "記録の閲覧",
     "edit": "記録の編集",
     "import": "取込",
+    "import_rollback": "取込の取消",
+    "review_view": "名寄せ確認待ちの閲覧",
+    "review_decision": "名寄せの確認",
     "export": "出力",
     "print": "印刷",
 }

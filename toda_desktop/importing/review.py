@@ -1,0 +1,166 @@
+"""The 名寄せ review queue: rows that could not be linked safely, decided by a person.
+
+A reviewer sees the row and its candidates side by side with the evidence, then confirms a
+candidate, picks another pupil, or rejects the row. The decision is remembered by the row's
+fingerprint (the next import of the same source links without asking) and audit-logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from storage.connection import Connection, transaction
+from storage.repos import datasets, imports
+from toda_desktop.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from toda_desktop.composition import SignedIn
+
+PERSON_FIELDS = ("name", "name_kana", "birth_date", "sex", "address_code", "school_year",
+                 "school_code", "grade", "class_name", "seat_number", "pref_id", "google_account")
+
+
+@dataclass(frozen=True)
+class CandidateView:
+    pupil_id: int
+    score: float
+    evidence: str
+    name: str
+    name_kana: str
+    birth_date: str
+    sex: str
+    address_code: str
+    school: str  # latest enrollment: 学校名 学年 組 番号
+
+
+@dataclass(frozen=True)
+class ReviewItemView:
+    id: int
+    kind: str
+    kind_label: str
+    source_name: str
+    source_row: int
+    reason: str
+    person: tuple[tuple[str, str], ...]  # (label, value) of the row's person references
+    data: tuple[tuple[str, str], ...]  # (label, value) of the row's other values
+    candidates: tuple[CandidateView, ...]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _pupil_cards(conn: Connection, pupil_ids: list[int]) -> dict[int, dict[str, str]]:
+    if not pupil_ids:
+        return {}
+    marks = ", ".join("?" for _ in pupil_ids)
+    cards: dict[int, dict[str, str]] = {}
+    for pid, name, kana, birth, sex, code in conn.execute(
+        f"SELECT id, name, name_kana, birth_date, sex, address_code FROM ds_students"
+        f" WHERE id IN ({marks})", pupil_ids
+    ):
+        cards[int(pid)] = {"name": _text(name), "name_kana": _text(kana),
+                           "birth_date": _text(birth), "sex": _text(sex),
+                           "address_code": _text(code), "school": ""}
+    for pid, year, school, grade, klass, seat in conn.execute(
+        "SELECT e.pupil_id, e.school_year, coalesce(s.school_name, e.school_code), e.grade,"
+        " e.class_name, e.seat_number FROM ds_enrollments e"
+        " LEFT JOIN ds_schools s ON s.school_code = e.school_code"
+        f" WHERE e.pupil_id IN ({marks}) ORDER BY e.school_year", pupil_ids
+    ):
+        if int(pid) in cards:
+            cards[int(pid)]["school"] = f"{year}年度 {school} {grade}年 {klass}組 {seat}番"
+    return cards
+
+
+class ReviewService:
+    def __init__(self, signed: SignedIn) -> None:
+        self._signed = signed
+
+    def open_count(self) -> int:
+        self._signed.require("import")
+        return self._signed.store.db.call(imports.count_open)
+
+    def open_items(self) -> list[ReviewItemView]:
+        signed = self._signed
+        signed.require("import")
+        visible = [k.name for k in signed.policy.visible_kinds(signed.session.role,
+                                                                signed.registry)]
+
+        def read(conn: Connection) -> list[ReviewItemView]:
+            items = imports.open_items(conn, visible)
+            ids = sorted({int(c["pupil_id"]) for i in items for c in i.candidates})
+            cards = _pupil_cards(conn, ids)
+            views = []
+            for item in items:
+                kind = signed.registry.kind(item.kind)
+                labels = {c.key: c.label for c in kind.columns}
+                person = tuple((labels.get(k, k), _text(item.row.get(k)))
+                               for k in PERSON_FIELDS if item.row.get(k) not in (None, ""))
+                data = tuple((labels.get(k, k), _text(v)) for k, v in item.row.items()
+                             if k not in PERSON_FIELDS and v not in (None, ""))
+                candidates = tuple(
+                    CandidateView(pupil_id=int(c["pupil_id"]), score=float(c["score"]),
+                                  evidence=str(c["evidence"]),
+                                  **cards.get(int(c["pupil_id"]), {
+                                      "name": "", "name_kana": "", "birth_date": "", "sex": "",
+                                      "address_code": "", "school": ""}))
+                    for c in item.candidates
+                )
+                views.append(ReviewItemView(item.id, item.kind, kind.label, item.source_name,
+                                            item.source_row, item.reason, person, data,
+                                            candidates))
+            return views
+
+        result = signed.store.db.call(read)
+        signed.audit.record(signed.session.login_id, "review_view",
+                            detail={"items": len(result)})
+        return result
+
+    def find_pupil(self, address_code: str) -> int | None:
+        """For 'pick another pupil': the pupil with this 宛名番号, if any."""
+        signed = self._signed
+        signed.require("import")
+        row = signed.store.db.call(lambda c: c.execute(
+            "SELECT id FROM ds_students WHERE address_code = ?", (address_code.strip(),)
+        ).fetchone())
+        return None if row is None else int(row[0])
+
+    def decide(self, item_id: int, pupil_id: int | None) -> None:
+        """Link the row to ``pupil_id`` (stored now, in its original batch) or reject it."""
+        signed = self._signed
+        signed.require("import")
+        registry = signed.registry
+
+        def apply(conn: Connection) -> str:
+            with transaction(conn):
+                item = imports.item(conn, item_id)
+                if item is None or item.status != "open":
+                    raise UserFacingError("この確認項目は既に処理されています。")
+                kind = registry.kind(item.kind)
+                if pupil_id is not None:
+                    exists = conn.execute("SELECT 1 FROM ds_students WHERE id = ?",
+                                          (pupil_id,)).fetchone()
+                    if exists is None:
+                        raise UserFacingError("その児童生徒は見つかりません。")
+                    stored = [c.key for c in kind.stored_columns]
+                    values = [item.row.get(c) for c in stored]
+                    key = ["pupil_id", *kind.natural_key]
+                    probe = dict(zip(stored, values, strict=True)) | {"pupil_id": pupil_id}
+                    where = " AND ".join(f"ifnull({k}, '') = ifnull(?, '')" for k in key)
+                    clash = conn.execute(f"SELECT 1 FROM {kind.table} WHERE {where}",
+                                         [probe[k] for k in key]).fetchone()
+                    if clash is None:
+                        datasets.insert_rows(conn, kind, ["pupil_id", *stored, "source_row"],
+                                             [(pupil_id, *values, item.source_row)],
+                                             batch_id=item.batch_id)
+                imports.close_item(conn, item_id, pupil_id, signed.session.login_id)
+                imports.remember(conn, item.fingerprint, pupil_id, signed.session.login_id)
+                return item.kind
+
+        kind_name = signed.store.db.call(apply)
+        signed.audit.record(
+            signed.session.login_id, "review_decision", target=kind_name, pupil_id=pupil_id,
+            detail={"item": item_id, "decision": "link" if pupil_id is not None else "reject"},
+        )
