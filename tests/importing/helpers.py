@@ -1,0 +1,53 @@
+"""Importing a written demo city into a store, in the order an office would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from toda_desktop.composition import SignedIn
+from toda_desktop.importing.service import ImportResult
+
+FIRST = ("students", "schools", "enrollments")
+
+
+def ordered_files(folder: Path) -> list[Path]:
+    files = [p for p in folder.iterdir() if p.is_file()]
+
+    def rank(p: Path) -> tuple[int, str]:
+        for i, prefix in enumerate(FIRST):
+            if p.name.startswith(prefix):
+                return i, p.name
+        return len(FIRST), p.name
+
+    return sorted(files, key=rank)
+
+
+def import_all(signed: SignedIn, folder: Path) -> list[ImportResult]:
+    results = []
+    for path in ordered_files(folder):
+        preview = signed.importer.preview(signed.importer.inspect(path))
+        if preview.can_commit:
+            results.append(signed.importer.commit(preview))
+    return results
+
+
+def stored_links(signed: SignedIn) -> pd.DataFrame:
+    """Every stored pupil row: (file, excel row) → the 宛名番号 it was linked to."""
+    frames = []
+    for kind in signed.registry.kinds:
+        if not kind.links_to_pupil:
+            continue
+        rows = signed.store.db.call(lambda c, k=kind: c.execute(
+            f"SELECT b.source_name, t.source_row, p.address_code FROM {k.table} t"
+            " JOIN import_batches b ON b.id = t.batch_id"
+            " JOIN ds_students p ON p.id = t.pupil_id").fetchall())
+        frames.append(pd.DataFrame(rows, columns=["file", "excel_row", "linked"]))
+    return pd.concat(frames, ignore_index=True)
+
+
+def truth(folder: Path) -> pd.DataFrame:
+    rows = pd.read_csv(folder / "ground_truth" / "rows.csv", dtype=str, keep_default_na=False)
+    rows["excel_row"] = rows["row"].astype(int) + 1  # data row 1 is Excel row 2
+    return rows
