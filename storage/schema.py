@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from storage.connection import Connection, transaction
+from storage.migrations import m004_search, m005_risk
 from storage.errors import NewerSchema
 from storage.registry import DatasetKind, Registry
 
@@ -146,7 +147,13 @@ def _m003_import(conn: Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_m001_core, _m002_sign_in, _m003_import)
+MIGRATIONS: tuple[Migration, ...] = (
+    _m001_core,
+    _m002_sign_in,
+    _m003_import,
+    m004_search.migrate,
+    m005_risk.migrate,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
