@@ -25,22 +25,16 @@ CancelFlag = Callable[[], bool]
 SOURCE_NAME = "デモ都市ジェネレータ"
 
 
-def _plain(value: Any) -> Any:
-    """pandas/numpy scalars to what sqlite takes; missing stays missing (None), never 0."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, date):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    return value
+def _column_values(series: pd.Series) -> list[Any]:
+    """Python scalars for sqlite (numpy/pandas ones become int/float/str); missing → None."""
+    values = series.astype(object).where(series.notna().to_numpy(), None).tolist()
+    if values and isinstance(next((v for v in values if v is not None), None), date):
+        return [None if v is None else v.isoformat() for v in values]
+    return values
 
 
 def _rows(frame: pd.DataFrame, columns: list[str]) -> Iterator[tuple[Any, ...]]:
-    for raw in frame[columns].itertuples(index=False, name=None):
-        yield tuple(_plain(v) for v in raw)
+    return zip(*(_column_values(frame[c]) for c in columns), strict=True)
 
 
 def _frame_digest(kind: DatasetKind, frame: pd.DataFrame) -> str:
