@@ -80,6 +80,7 @@ class SignedIn:
         )
         self._overview = OverviewService(store, app.registry, self.audit)
         self.audit_view = AuditViewService(store, app.policy, self.audit)
+        self._lock_logged = False
         self.accounts = AccountsService(self)
         self.records = RecordsService(self)
         self.policy_admin = PolicyService(self)
@@ -114,8 +115,10 @@ class SignedIn:
         return self.clock.state()
 
     def lock(self) -> None:
-        if not self.clock.locked:
-            self.clock.lock()
+        """Hide the session (idle or by the user); logged once per lock."""
+        self.clock.lock()
+        if not self._lock_logged:
+            self._lock_logged = True
             self.audit.record(self.session.login_id, "session_locked")
 
     def resume_with_palm(
@@ -132,6 +135,7 @@ class SignedIn:
         finally:
             scanner.close()
         self.clock.resume()
+        self._lock_logged = False
         self.audit.record(self.session.login_id, "session_resumed")
 
     def sign_out(self) -> None:
@@ -148,8 +152,15 @@ class SignedIn:
 ScannerFactory = Callable[[str], Scanner]
 
 
+DEMO_CAPTURE_SECONDS = 0.8
+
+
 def default_scanner_factory(store_kind: str) -> Scanner:
-    """Demo and test stores: the simulator; production: the installed vendor scanner."""
+    """Demo and test stores: the simulator; production: the installed vendor scanner.
+
+    On a demo store a capture takes a little time, so that people see the guidance."""
+    if store_kind == "demo":
+        return scanner_for_store(store_kind, capture_s=DEMO_CAPTURE_SECONDS)
     return scanner_for_store(store_kind)
 
 

@@ -6,6 +6,7 @@ line alike; the UI may hide buttons, but never decides.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -77,6 +78,20 @@ class Policy:
         return tuple(k for k in registry.kinds if role.sees(k))
 
 
+class PolicyError(ValueError):
+    """A policy that parses but names things that do not exist (Japanese message)."""
+
+    def __init__(self, message_ja: str) -> None:
+        self.message_ja = message_ja
+        super().__init__(message_ja)
+
+
+DOMAINS = frozenset(
+    {"*", "basic", "school", "attendance", "health", "academic", "survey", "truancy",
+     "bullying", "consultation", "other_department"}
+)
+
+
 def parse_policy(data: dict[str, object]) -> Policy:
     roles_raw = data["roles"]
     assert isinstance(roles_raw, dict)
@@ -85,7 +100,15 @@ def parse_policy(data: dict[str, object]) -> Policy:
         functions = frozenset(raw.get("functions", ()))
         unknown = functions - FUNCTIONS
         if unknown:
-            raise ValueError(f"role {key}: unknown functions {sorted(unknown)}")
+            raise PolicyError(
+                f"役割「{key}」に存在しない機能名があります: {'、'.join(sorted(unknown))}"
+                f"（使える名前: {'、'.join(sorted(FUNCTIONS))}）"
+            )
+        bad_domains = frozenset(raw.get("domains", ())) - DOMAINS
+        if bad_domains:
+            raise PolicyError(
+                f"役割「{key}」に存在しないデータ領域名があります: {'、'.join(sorted(bad_domains))}"
+            )
         roles.append(
             Role(
                 key=key,
@@ -107,9 +130,18 @@ def parse_policy_text(text: str) -> Policy:
     try:
         policy = parse_policy(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
-        raise UserFacingError(f"権限設定の書式に誤りがあります（{exc}）。") from None
-    except (KeyError, ValueError, AssertionError, AttributeError) as exc:
-        raise UserFacingError(f"権限設定の内容に誤りがあります: {exc}") from None
+        where = re.search(r"line (\d+), column (\d+)", str(exc))
+        place = f"（{where[1]}行目・{where[2]}文字目付近）" if where else ""
+        raise UserFacingError(
+            f"権限設定の書き方に誤りがあります{place}。括弧や引用符の閉じ忘れがないか確認してください。"
+        ) from None
+    except PolicyError as exc:
+        raise UserFacingError(exc.message_ja) from None
+    except (KeyError, ValueError, AssertionError, AttributeError, TypeError):
+        raise UserFacingError(
+            "権限設定の内容に誤りがあります。各役割に label・functions・domains があるか"
+            "確認してください。"
+        ) from None
     if not any(r.may("admin") for r in policy.roles):
         raise UserFacingError("管理機能を持つ役割が一つもなくなるため、この設定は保存できません。")
     if not any(r.may("policy_edit") for r in policy.roles):

@@ -88,7 +88,10 @@ class PasswordAccepted:
     # -- the scanner ------------------------------------------------------------------------
 
     def scanner(self) -> Scanner:
-        """The store's scanner, opened on first use; SignInError if there is none."""
+        """The store's scanner, opened on first use (again after it was unplugged);
+        SignInError if there is none."""
+        if self._scanner is not None and not self._scanner.is_open:
+            self._close_scanner()
         if self._scanner is None:
             try:
                 self._scanner = self._app.open_scanner(self._store.store_kind, self.login_id)
@@ -120,6 +123,7 @@ class PasswordAccepted:
         scanner = self.scanner()
         present_own_palm_if_simulated(scanner, self.login_id, scanner.info.enroll_stages)
         enroll_palm(self._store, scanner, self._account.id, self.login_id, self._audit,
+                    login_id=self.login_id,
                     on_guidance=on_guidance, on_progress=on_progress, cancel=cancel)
         return self._grant("palm_enrolled", {})
 

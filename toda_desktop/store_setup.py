@@ -85,7 +85,8 @@ def _enroll_demo_palms(store: Store, seed: int) -> None:
     with Simulator(SimulatorConfig(seed=seed)) as scanner:
         for row in store.db.call(accounts.all_accounts):
             present_own_palm_if_simulated(scanner, row.login_id, scanner.info.enroll_stages)
-            enroll_palm(store, scanner, row.id, DEMO_LOGINS[FIRST_ROLE][0], audit)
+            enroll_palm(store, scanner, row.id, DEMO_LOGINS[FIRST_ROLE][0], audit,
+                        login_id=row.login_id)
 
 
 def create_demo_store(

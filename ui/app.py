@@ -114,7 +114,9 @@ def _run(qt_app: QApplication, options: Options, reporter: ErrorReporter) -> int
             raise
         return _cannot_open(message, options)
     runner = BackgroundRunner(reporter)
-    shell = Shell(app_ctx, runner, options.date_style, on_quit=qt_app.quit)
+    shell = Shell(
+        app_ctx, runner, options.date_style, on_quit=qt_app.quit, activity_source=qt_app
+    )
     reporter.set_dialog_parent(shell.active_window)
     shell.show_login()
     try:

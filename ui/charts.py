@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from toda_desktop.formatting import format_count
@@ -41,10 +42,14 @@ class BarChart(QWidget):
         self.plot.hideButtons()
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         font = self.font()
+        metrics = QFontMetrics(font)
         for name in ("left", "bottom"):
             axis = self.plot.getAxis(name)
-            axis.setStyle(tickFont=font)
+            axis.setStyle(tickFont=font, tickTextOffset=6)
             axis.enableAutoSIPrefix(False)
+        # Room for the labels in the bundled font (the axes' defaults assume a smaller one).
+        self.plot.getAxis("bottom").setHeight(metrics.height() + 16)
+        self.plot.getAxis("left").setWidth(metrics.horizontalAdvance("000,000") + 14)
         self.plot.setMinimumHeight(220)
         layout.addWidget(self.plot)
         self._items: list[Any] = []

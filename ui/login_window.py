@@ -1,15 +1,18 @@
-"""The sign-in window: login ID and password, and for demo stores a list of demo accounts.
+"""The sign-in window: login ID and password, then the palm vein; for demo stores a list
+of demo accounts.
 
-Sign-in derives a key (~0.6 s) so it runs on the worker through :class:`BackgroundRunner`;
-the window only shows a busy bar meanwhile. Sign-in is a sequence of steps in a
-``QStackedWidget``: today only the password step; the palm-vein step will be a second page
-entered from :meth:`LoginWindow._after_password`.
+Sign-in is two pages of a ``QStackedWidget``. The password step derives a key (~0.6 s) and
+the palm step waits for the scanner, so both run on the worker through
+:class:`BackgroundRunner`. The palm page shows who is signing in, a picture of the hand
+placement that follows the device's guidance, the Japanese prompt, 中止 and 戻る; a first
+sign-in of an administrator without a palm enrolls it in stages; a one-off recovery
+sign-in is offered when the project lead has granted one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -32,13 +36,27 @@ from PySide6.QtWidgets import (
 
 from toda_desktop.models import DemoAccount, StoreHeader
 from ui import style
-from ui.background import BackgroundRunner, TaskContext
+from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.branding import ORGANIZATION, PRODUCT_NAME, window_title
+from ui.palm import PalmScanView, run_palm_operation
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
+    from toda_desktop.signin import PasswordAccepted
 
-SignInFunc = Callable[[str, str], "SignedIn"]
+StartSignIn = Callable[[str, str], "PasswordAccepted"]
+Callback = Callable[[Any], None]
+CancelFlag = Callable[[], bool]
+
+RECOVERY_BUTTON = "回復サインイン（手のひら静脈なし・1回限り）"
+RECOVERY_EXPLANATION = (
+    "スキャナの故障などのため、事業全体総括職員が回復キーで許可した場合に限り、"
+    "手のひら静脈なしでサインインできます。許可は1回限り・期限付きで、監査ログに記録されます。"
+)
+NOT_ENROLLED_TEXT = (
+    "このアカウントには手のひら静脈が登録されていません。"
+    "管理者（事業全体総括職員またはデジタル戦略室）に登録を依頼してください。"
+)
 
 
 class DemoAccountsPanel(QFrame):
@@ -88,19 +106,25 @@ class LoginWindow(QWidget):
 
     signed_in = Signal(object)  # SignedIn
 
+    PASSWORD_PAGE, PALM_PAGE = 0, 1
+
     def __init__(
         self,
         header: StoreHeader,
-        sign_in: SignInFunc,
+        start_sign_in: StartSignIn,
         runner: BackgroundRunner,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._sign_in = sign_in
+        self._start_sign_in = start_sign_in
         self._runner = runner
         self._busy = False
+        self._pending: PasswordAccepted | None = None
+        self._palm_mode = "verify"  # or "enroll" (first sign-in of an administrator)
+        self.palm_op: BackgroundOp[SignedIn] | None = None
         self.setWindowTitle(window_title(header.kind_label))
-        self.setMinimumSize(880, 520)
+        self.setMinimumSize(880, 600)
+        self.resize(960, 640)
 
         root = QVBoxLayout(self)
         root.setContentsMargins(0, 0, 0, 0)
@@ -110,7 +134,7 @@ class LoginWindow(QWidget):
             root.addWidget(banner)
 
         body = QHBoxLayout()
-        body.setContentsMargins(40, 32, 40, 32)
+        body.setContentsMargins(40, 28, 40, 28)
         body.setSpacing(32)
         root.addLayout(body, 1)
 
@@ -122,13 +146,14 @@ class LoginWindow(QWidget):
         org.setStyleSheet(style.MUTED)
         left.addWidget(title)
         left.addWidget(org)
-        left.addSpacing(24)
+        left.addSpacing(20)
 
-        self._steps = QStackedWidget()
-        self._steps.addWidget(self._build_password_step())
-        # The palm-vein verification step will be added here as the second page.
-        left.addWidget(self._steps)
+        self.steps = QStackedWidget()
+        self.steps.addWidget(self._build_password_step())
+        self.steps.addWidget(self._build_palm_step())
+        left.addWidget(self.steps)
         left.addStretch(1)
+        self.show_step(self.PASSWORD_PAGE)
         body.addLayout(left, 3)
 
         self.demo_panel: DemoAccountsPanel | None = None
@@ -139,6 +164,8 @@ class LoginWindow(QWidget):
 
         self.login_id_edit.setFocus()
 
+    # -- building --------------------------------------------------------------------------
+
     def _build_password_step(self) -> QWidget:
         page = QFrame()
         page.setObjectName("loginCard")
@@ -148,6 +175,13 @@ class LoginWindow(QWidget):
         heading = QLabel("サインイン")
         heading.setStyleSheet(style.SECTION_TITLE)
         layout.addWidget(heading)
+
+        self.notice_label = QLabel()
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setStyleSheet(style.NOTICE_TEXT)
+        self.notice_label.setAccessibleName("お知らせ")
+        self.notice_label.hide()
+        layout.addWidget(self.notice_label)
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -186,15 +220,94 @@ class LoginWindow(QWidget):
         row.addStretch(1)
         row.addWidget(self.login_button)
         layout.addLayout(row)
+        hint = QLabel("パスワードの確認のあと、手のひら静脈で本人確認を行います。")
+        hint.setWordWrap(True)
+        hint.setStyleSheet(style.MUTED)
+        layout.addWidget(hint)
 
         self.login_button.clicked.connect(self.submit)
         self.login_id_edit.returnPressed.connect(self.submit)
         self.password_edit.returnPressed.connect(self.submit)
         return page
 
+    def _build_palm_step(self) -> QWidget:
+        page = QFrame()
+        page.setObjectName("loginCard")
+        page.setStyleSheet(style.CARD)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(24, 18, 24, 18)
+        layout.setSpacing(12)
+        head = QHBoxLayout()
+        self.palm_heading = QLabel("手のひら静脈認証")
+        self.palm_heading.setStyleSheet(style.SECTION_TITLE)
+        self.user_label = QLabel("")
+        self.user_label.setStyleSheet("font-size: 11pt;")
+        self.user_label.setAccessibleName("サインインする利用者")
+        head.addWidget(self.palm_heading)
+        head.addSpacing(16)
+        head.addWidget(self.user_label)
+        head.addStretch(1)
+        layout.addLayout(head)
+
+        self.palm_view = PalmScanView()
+        layout.addWidget(self.palm_view)
+
+        buttons = QHBoxLayout()
+        self.back_button = QPushButton("戻る")
+        self.back_button.setToolTip("パスワードの入力に戻ります")
+        self.back_button.clicked.connect(self.back_to_password)
+        self.retry_button = QPushButton("もう一度読み取る")
+        self.retry_button.setMinimumWidth(140)
+        self.retry_button.clicked.connect(self.start_palm)
+        self.palm_cancel_button = QPushButton("中止")
+        self.palm_cancel_button.setMinimumWidth(100)
+        self.palm_cancel_button.clicked.connect(self.cancel_palm)
+        buttons.addWidget(self.back_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.retry_button)
+        buttons.addWidget(self.palm_cancel_button)
+        layout.addLayout(buttons)
+
+        self.recovery_box = QFrame()
+        self.recovery_box.setObjectName("recoveryBox")
+        self.recovery_box.setStyleSheet(
+            "QFrame#recoveryBox { background: #f6f7f9; border: 1px solid #d0d7de;"
+            " border-radius: 4px; }"
+        )
+        recovery = QVBoxLayout(self.recovery_box)
+        recovery.setContentsMargins(12, 8, 12, 8)
+        self.recovery_label = QLabel(RECOVERY_EXPLANATION)
+        self.recovery_label.setWordWrap(True)
+        self.recovery_button = QPushButton(RECOVERY_BUTTON)
+        self.recovery_button.clicked.connect(self.use_recovery)
+        recovery.addWidget(self.recovery_label)
+        recovery.addWidget(self.recovery_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.recovery_box.hide()
+        layout.addWidget(self.recovery_box)
+        return page
+
+    def show_step(self, index: int) -> None:
+        """Show one step; the stack takes that page's height (not the tallest page's)."""
+        for i in range(self.steps.count()):
+            page = self.steps.widget(i)
+            assert page is not None
+            vertical = (
+                QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            )
+            page.setSizePolicy(QSizePolicy.Policy.Preferred, vertical)
+        self.steps.setCurrentIndex(index)
+        self.steps.updateGeometry()
+
+    # -- the password step -----------------------------------------------------------------
+
     @property
     def busy(self) -> bool:
         return self._busy
+
+    @property
+    def pending(self) -> PasswordAccepted | None:
+        """The password-accepted state while the palm step is open."""
+        return self._pending
 
     def fill_account(self, account: DemoAccount) -> None:
         self.login_id_edit.setText(account.login_id)
@@ -203,8 +316,8 @@ class LoginWindow(QWidget):
         self.login_button.setFocus()
 
     def submit(self) -> None:
-        """Validate the form and start sign-in on the worker thread."""
-        if self._busy:
+        """Validate the form and check ID and password on the worker thread."""
+        if self._busy or self.steps.currentIndex() != self.PASSWORD_PAGE:
             return
         login_id = self.login_id_edit.text().strip()
         password = self.password_edit.text()
@@ -217,11 +330,12 @@ class LoginWindow(QWidget):
             self.password_edit.setFocus()
             return
         self._clear_error()
+        self.notice_label.hide()
         self._set_busy(True)
-        sign_in = self._sign_in
+        start = self._start_sign_in
 
-        def task(_ctx: TaskContext) -> SignedIn:
-            return sign_in(login_id, password)
+        def task(_ctx: TaskContext) -> PasswordAccepted:
+            return start(login_id, password)
 
         op = self._runner.run(
             task,
@@ -236,10 +350,38 @@ class LoginWindow(QWidget):
     def _sign_in_ended(self) -> None:
         self._set_busy(False)
 
-    def _after_password(self, signed: SignedIn) -> None:
-        """Password accepted. The palm-vein step will be inserted here before signing in."""
+    def _after_password(self, pending: PasswordAccepted) -> None:
+        """Password accepted: the palm step (verify, or a first enrollment)."""
         self.password_edit.clear()
-        self.signed_in.emit(signed)
+        self._pending = pending
+        self.user_label.setText(f"{pending.display_name} さん（{pending.role_label}）")
+        self.recovery_box.setVisible(pending.recovery_available)
+        self.recovery_button.setEnabled(True)
+        if self.demo_panel is not None:
+            self.demo_panel.hide()
+        self.show_step(self.PALM_PAGE)
+        if not pending.needs_enrollment:
+            self._palm_mode = "verify"
+            self.palm_heading.setText("手のひら静脈認証")
+            self.retry_button.setText("もう一度読み取る")
+            self.start_palm()
+        elif pending.may_self_enroll:
+            self._palm_mode = "enroll"
+            self.palm_heading.setText("手のひら静脈の登録（初回）")
+            self.retry_button.setText("登録を始める")
+            self.palm_view.show_idle(
+                "初めてのサインインです。手のひら静脈を登録します。",
+                "「登録を始める」を押し、案内に従ってスキャナに手のひらを数回かざしてください。"
+                "登録した手のひらは、次回からのサインインと画面ロックの解除に使います。",
+            )
+            self._set_palm_running(False)
+            self.retry_button.setFocus()
+        else:
+            self._palm_mode = "none"
+            self.palm_heading.setText("手のひら静脈認証")
+            self.palm_view.show_problem(NOT_ENROLLED_TEXT)
+            self._set_palm_running(False)
+            self.retry_button.hide()
 
     def _sign_in_failed(self, message: str) -> None:
         self._set_busy(False)
@@ -250,6 +392,11 @@ class LoginWindow(QWidget):
     def show_error(self, message: str) -> None:
         self.error_label.setText(message)
         self.error_label.show()
+
+    def show_notice(self, message: str) -> None:
+        """Information on the password page (e.g. why the last session ended)."""
+        self.notice_label.setText(message)
+        self.notice_label.setVisible(bool(message))
 
     def _clear_error(self) -> None:
         self.error_label.clear()
@@ -264,6 +411,117 @@ class LoginWindow(QWidget):
         self.busy_bar.setVisible(busy)
         self.busy_label.setVisible(busy)
 
+    # -- the palm step ---------------------------------------------------------------------
+
+    def start_palm(self) -> None:
+        """Verify (or enroll) the palm on the worker; the page follows the guidance."""
+        pending = self._pending
+        if pending is None or self.palm_op is not None or self._palm_mode == "none":
+            return
+        enroll = self._palm_mode == "enroll"
+
+        def task(on_guidance: Callback, on_progress: Callback, cancel: CancelFlag) -> SignedIn:
+            if enroll:
+                return pending.enroll_own_palm(on_guidance, on_progress, cancel)
+            return pending.verify_palm(on_guidance, cancel)
+
+        op = run_palm_operation(
+            self._runner,
+            self.palm_view,
+            task,
+            parent=self,
+            on_success=self._palm_accepted,
+            on_failure=self._palm_failed,
+        )
+        self.palm_op = op
+        self._set_palm_running(True)
+        op.finished.connect(self._palm_ended)
+
+    def cancel_palm(self) -> None:
+        """中止: stop waiting for the hand (the operation ends at its next check)."""
+        if self.palm_op is not None:
+            self.palm_op.cancel()
+            self.palm_cancel_button.setEnabled(False)
+
+    def _palm_accepted(self, signed: SignedIn) -> None:
+        self._pending = None
+        if self._palm_mode == "enroll":
+            self.palm_view.show_success("手のひら静脈を登録しました。", "登録できました")
+        else:
+            self.palm_view.show_success("本人確認ができました。")
+        self.signed_in.emit(signed)
+
+    def _palm_failed(self, _message: str) -> None:
+        if self._palm_mode == "verify":
+            self.retry_button.setText("もう一度読み取る")
+        else:
+            self.retry_button.setText("登録をやり直す")
+
+    def _palm_ended(self) -> None:
+        self.palm_op = None
+        self._set_palm_running(False)
+
+    def _set_palm_running(self, running: bool) -> None:
+        self.palm_cancel_button.setVisible(running)
+        self.palm_cancel_button.setEnabled(running)
+        self.retry_button.setVisible(not running and self._palm_mode != "none")
+        self.recovery_button.setEnabled(not running)
+        if not running and self.retry_button.isVisible():
+            self.retry_button.setFocus()
+
+    def use_recovery(self) -> None:
+        """The one-off password-only sign-in the project lead granted with the recovery key."""
+        pending = self._pending
+        if pending is None or self.palm_op is not None:
+            return
+        self.recovery_button.setEnabled(False)
+        self.retry_button.setEnabled(False)
+
+        def task(_ctx: TaskContext) -> SignedIn:
+            return pending.use_recovery_grant()
+
+        def failed(message: str) -> None:
+            self.palm_view.show_problem(message)
+
+        def ended() -> None:
+            self.retry_button.setEnabled(True)
+            self.recovery_button.setEnabled(self._pending is not None)
+
+        op = self._runner.run(
+            task,
+            on_success=self._palm_accepted,
+            on_user_error=failed,
+            parent=self,
+            label="回復サインインを確認しています…",
+        )
+        op.finished.connect(ended)
+
+    def back_to_password(self) -> None:
+        """戻る: give up this sign-in (the store is locked again) and show the password form."""
+        if self.palm_op is not None:
+            self.palm_op.cancel()
+        pending = self.take_pending()
+        if pending is not None:
+            self._runner.run(
+                lambda _ctx: pending.cancel(),
+                on_success=lambda _result: None,
+                parent=self,
+                progress_dialog=False,
+            )
+        self.show_step(self.PASSWORD_PAGE)
+        self.recovery_box.hide()
+        if self.demo_panel is not None:
+            self.demo_panel.show()
+        self.password_edit.clear()
+        self.password_edit.setFocus()
+
+    def take_pending(self) -> PasswordAccepted | None:
+        """Hand over an unfinished sign-in (to cancel it); the window forgets it."""
+        pending, self._pending = self._pending, None
+        return pending
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.password_edit.clear()
+        if self.palm_op is not None:
+            self.palm_op.cancel()
         super().closeEvent(event)

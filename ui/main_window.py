@@ -1,8 +1,10 @@
 """The main window after sign-in: a page list on the left, the current page on the right.
 
-Pages are added by the shell (:mod:`ui.app`), which builds them with the services they need;
-the window itself knows nothing about data. A page may define ``activated()``, called each
-time it is shown, to load or refresh lazily.
+Pages are added by the shell (:mod:`ui.shell`), which builds them with the services they
+need; the window itself knows nothing about data. A page may define ``activated()``, called
+each time it is shown, to load or refresh lazily. Pages may be grouped under a section
+heading (管理). When the session locks, :meth:`MainWindow.show_lock` takes the whole content
+out of the window (it is not merely disabled or covered) and shows the lock screen instead.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QProgressDialog,
     QSizePolicy,
     QStackedWidget,
     QToolBar,
@@ -32,6 +36,7 @@ NAV_STYLE = (
     " QListWidget#navigation::item { padding: 10px 14px; }"
     f" QListWidget#navigation::item:selected {{ background: {style.ACCENT}; color: white; }}"
 )
+PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class MainWindow(QMainWindow):
@@ -43,6 +48,8 @@ class MainWindow(QMainWindow):
     def __init__(self, session: Session, header: StoreHeader) -> None:
         super().__init__()
         self._closing_by_shell = False
+        self._last_section: str | None = None
+        self._content: QWidget | None = None  # the pages while the lock screen is shown
         self.setWindowTitle(
             window_title(header.kind_label, f"{session.display_name}（{session.role_label}）")
         )
@@ -68,7 +75,7 @@ class MainWindow(QMainWindow):
         body.addWidget(self.pages, 1)
         outer.addLayout(body, 1)
         self.setCentralWidget(central)
-        self.navigation.currentRowChanged.connect(self._show_page)
+        self.navigation.currentItemChanged.connect(self._show_page)
 
         self.sign_out_action = QAction("サインアウト", self)
         self.sign_out_action.setShortcut(QKeySequence("Ctrl+Shift+Q"))
@@ -100,26 +107,84 @@ class MainWindow(QMainWindow):
             label.setContentsMargins(8, 0, 8, 0)
             status.addPermanentWidget(label)
 
-    def add_page(self, title: str, page: QWidget) -> None:
-        """Append a page to the navigation; the first page added is shown first."""
-        self.pages.addWidget(page)
-        item = QListWidgetItem(title)
+    def add_page(self, title: str, page: QWidget, section: str | None = None) -> None:
+        """Append a page to the navigation, under ``section`` if given (a heading is added
+        when the section changes); the first page added is shown first."""
+        if section is not None and section != self._last_section:
+            heading = QListWidgetItem(section)
+            heading.setFlags(Qt.ItemFlag.NoItemFlags)
+            font = heading.font()
+            font.setBold(True)
+            font.setPointSizeF(max(font.pointSizeF() - 1, 8))
+            heading.setFont(font)
+            heading.setSizeHint(QSize(180, 34))
+            self.navigation.addItem(heading)
+        self._last_section = section
+        index = self.pages.addWidget(page)
+        item = QListWidgetItem(("　" if section else "") + title)
+        item.setData(PAGE_ROLE, index)
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, title)
         item.setSizeHint(QSize(180, 40))
         self.navigation.addItem(item)
-        if self.navigation.count() == 1:
-            self.navigation.setCurrentRow(0)
+        if self.navigation.currentItem() is None:
+            self.navigation.setCurrentItem(item)
+
+    def _page_items(self) -> list[QListWidgetItem]:
+        items = (self.navigation.item(i) for i in range(self.navigation.count()))
+        return [item for item in items if item.data(PAGE_ROLE) is not None]
 
     def page_titles(self) -> list[str]:
-        return [self.navigation.item(i).text() for i in range(self.navigation.count())]
+        return [str(item.data(Qt.ItemDataRole.AccessibleTextRole)) for item in self._page_items()]
 
-    def _show_page(self, row: int) -> None:
-        if row < 0:
+    def show_page(self, title: str) -> QWidget:
+        """Select a page by its title (as the user would click it); returns the page."""
+        for item in self._page_items():
+            if item.data(Qt.ItemDataRole.AccessibleTextRole) == title:
+                self.navigation.setCurrentItem(item)
+                page = self.pages.currentWidget()
+                assert page is not None
+                return page
+        raise KeyError(title)
+
+    def _show_page(self, item: QListWidgetItem | None, _previous: object = None) -> None:
+        if item is None or item.data(PAGE_ROLE) is None:
             return
-        self.pages.setCurrentIndex(row)
-        page = self.pages.widget(row)
+        self.pages.setCurrentIndex(int(item.data(PAGE_ROLE)))
+        page = self.pages.currentWidget()
         activated = getattr(page, "activated", None)
         if callable(activated):
             activated()
+
+    # -- the lock screen -------------------------------------------------------------------
+
+    @property
+    def locked(self) -> bool:
+        return self._content is not None
+
+    def show_lock(self, lock_screen: QWidget) -> None:
+        """Hide every piece of data: dialogs are closed, the pages leave the window."""
+        if self._content is not None:
+            return
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible() and not isinstance(dialog, QProgressDialog):
+                dialog.reject()
+        self._content = self.takeCentralWidget()
+        self.setCentralWidget(lock_screen)
+        lock_screen.show()  # now, not at the layout's next turn
+
+    def show_content(self) -> None:
+        """Back from the lock screen (after the palm was verified again)."""
+        content, self._content = self._content, None
+        if content is None:
+            return
+        lock_screen = self.takeCentralWidget()
+        self.setCentralWidget(content)
+        content.show()
+        if lock_screen is not None:
+            lock_screen.deleteLater()
+        page = self.pages.currentWidget()
+        if page is not None:
+            page.setFocus()
 
     def close_from_shell(self) -> None:
         """Close without asking the shell again (after sign-out)."""

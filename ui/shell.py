@@ -1,24 +1,43 @@
-"""The running application: which window is shown and the sign-in / sign-out flow.
+"""The running application: which window is shown and the sign-in / lock / sign-out flow.
 
 Built once by :func:`ui.app.main` (or by a test) with everything it needs; it owns the
-windows and hands each page the service callables it uses.
+windows and hands each page the service callables it uses. Pages that need a function of the
+permission map are added only when ``signed.may(...)`` says so (the services still enforce
+the map; hiding is for clarity). While someone is signed in, a :class:`SessionGuard` locks
+the screen after the idle limit and signs out at the session's maximum length.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from ui.background import BackgroundRunner
+from ui.lock_screen import SESSION_CHECK_MS, LockScreen, SessionGuard
 from ui.login_window import LoginWindow
 from ui.main_window import MainWindow
+from ui.pages.accounts_page import AccountsPage
+from ui.pages.audit_page import AuditPage
 from ui.pages.overview_page import OverviewPage
+from ui.pages.policy_page import PolicyPage
 
 if TYPE_CHECKING:
     from toda_desktop.composition import Application, SignedIn
+
+ADMIN_SECTION = "管理"
+
+
+def expired_notice(max_session: timedelta) -> str:
+    hours = max_session.total_seconds() / 3600
+    limit = f"{hours:g}時間" if hours >= 1 else f"{max_session.total_seconds() / 60:g}分"
+    return (
+        f"利用時間の上限（{limit}）に達したためサインアウトしました。"
+        "もう一度サインインしてください。"
+    )
 
 
 class Shell(QObject):
@@ -26,6 +45,8 @@ class Shell(QObject):
 
     main_window_shown = Signal(object)  # MainWindow
     signed_out = Signal()
+    locked = Signal()
+    unlocked = Signal()
 
     def __init__(
         self,
@@ -33,24 +54,36 @@ class Shell(QObject):
         runner: BackgroundRunner,
         date_style: str,
         on_quit: Callable[[], None],
+        *,
+        activity_source: QObject | None = None,
+        session_check_ms: int = SESSION_CHECK_MS,
     ) -> None:
+        """``activity_source`` is the QApplication (keyboard and mouse activity anywhere
+        keeps the session from locking); without one, the session locks after the idle
+        limit regardless of activity."""
         super().__init__()
         self._app_ctx = app_ctx
         self._runner = runner
         self._date_style = date_style
         self._on_quit = on_quit
+        self._activity_source = activity_source
+        self._session_check_ms = session_check_ms
         self._signed: SignedIn | None = None
         self._closed = False
+        self.guard: SessionGuard | None = None
         self.login_window: LoginWindow | None = None
         self.main_window: MainWindow | None = None
+        self.lock_screen: LockScreen | None = None
 
     @property
     def signed(self) -> SignedIn | None:
         return self._signed
 
-    def show_login(self) -> LoginWindow:
-        window = LoginWindow(self._app_ctx.header, self._app_ctx.sign_in, self._runner)
+    def show_login(self, notice: str | None = None) -> LoginWindow:
+        window = LoginWindow(self._app_ctx.header, self._app_ctx.start_sign_in, self._runner)
         window.signed_in.connect(self._on_signed_in)
+        if notice:
+            window.show_notice(notice)
         window.show()
         self.login_window = window
         return window
@@ -60,24 +93,107 @@ class Shell(QObject):
         window = MainWindow(signed.session, self._app_ctx.header)
         window.sign_out_requested.connect(self.sign_out)
         window.quit_requested.connect(self.quit)
-        # Pages get only the service calls they use. Later pages are added here.
-        window.add_page(
-            "データ概要",
-            OverviewPage(signed.overview, signed.check_integrity, self._runner, self._date_style),
-        )
+        self._add_pages(window, signed)
         window.show()  # before closing the login window, or Qt sees no window left and quits
         self.main_window = window
         if self.login_window is not None:
             self.login_window.close()
             self.login_window.deleteLater()
             self.login_window = None
+        guard = SessionGuard(signed, self._activity_source, self._session_check_ms, self)
+        guard.lock_needed.connect(self.lock)
+        guard.expired.connect(self._expired)
+        self.guard = guard
         self.main_window_shown.emit(window)
 
-    def sign_out(self) -> None:
+    def _add_pages(self, window: MainWindow, signed: SignedIn) -> None:
+        """Pages get only the service calls they use."""
+        runner, style = self._runner, self._date_style
+        window.add_page(
+            "データ概要", OverviewPage(signed.overview, signed.check_integrity, runner, style)
+        )
+        session = signed.session
+        if signed.may("admin"):
+            window.add_page(
+                "アカウント管理",
+                AccountsPage(signed.accounts, signed.policy.roles, runner, session.login_id),
+                ADMIN_SECTION,
+            )
+        if signed.may("audit_view"):
+            audit = signed.audit_view
+            window.add_page(
+                "監査ログ",
+                AuditPage(
+                    lambda filters: audit.entries(session, filters),
+                    lambda path, filters, encoding: audit.export_csv(
+                        session, path, filters, encoding
+                    ),
+                    lambda: audit.verify(session),
+                    runner,
+                    style,
+                ),
+                ADMIN_SECTION,
+            )
+        if signed.may("policy_edit"):
+            policy = signed.policy_admin
+            window.add_page(
+                "権限設定", PolicyPage(policy.current_text, policy.update, runner), ADMIN_SECTION
+            )
+
+    # -- idle lock and the session's end ---------------------------------------------------
+
+    def check_session(self) -> None:
+        """What the guard's timer does (tests call it instead of waiting)."""
+        if self.guard is not None:
+            self.guard.check()
+
+    def lock(self) -> None:
+        """Hide all data behind the lock screen; unlocking needs the palm again."""
+        signed, window = self._signed, self.main_window
+        if signed is None or window is None or window.locked:
+            return
+        screen = LockScreen(
+            signed.session, self._app_ctx.header, signed.resume_with_palm, self._runner
+        )
+        screen.unlocked.connect(self._unlock)
+        screen.sign_out_requested.connect(self.sign_out)
+        window.show_lock(screen)
+        self.lock_screen = screen
+        self._runner.run(  # the audit entry; the screen is already hidden
+            lambda _ctx: signed.lock(),
+            on_success=lambda _result: None,
+            parent=None,
+            progress_dialog=False,
+        )
+        self.locked.emit()
+
+    def _unlock(self) -> None:
+        window = self.main_window
+        if window is None:
+            return
+        window.show_content()
+        self.lock_screen = None
+        if self.guard is not None:
+            self.guard.unlocked()
+        self.unlocked.emit()
+
+    def _expired(self) -> None:
+        self.sign_out(notice=expired_notice(self._app_ctx.max_session))
+
+    # -- signing out and quitting ----------------------------------------------------------
+
+    def _stop_guard(self) -> None:
+        if self.guard is not None:
+            self.guard.stop()
+            self.guard.deleteLater()
+            self.guard = None
+
+    def sign_out(self, notice: str | None = None) -> None:
         """End the session on the worker, then go back to the login window."""
         signed, window = self._signed, self.main_window
         if signed is None or window is None:
             return
+        self._stop_guard()
         self._runner.cancel_all()
         window.setEnabled(False)
         op = self._runner.run(
@@ -87,28 +203,38 @@ class Shell(QObject):
             label="サインアウトしています…",
         )
         # Back to the login window even if sign-out failed (the error dialog says so).
-        op.finished.connect(self._back_to_login)
+        op.finished.connect(lambda: self._back_to_login(notice))
 
-    def _back_to_login(self) -> None:
+    def _back_to_login(self, notice: str | None = None) -> None:
         window = self.main_window
         self._signed = None
+        self.lock_screen = None
         if window is None:
             return
-        self.show_login()
+        self.show_login(notice)
         window.close_from_shell()
         window.deleteLater()
         self.main_window = None
         self.signed_out.emit()
 
+    def _take_pending_sign_in(self) -> Callable[[], None] | None:
+        """An unfinished two-step sign-in holds the store open: its cancel, if any."""
+        pending = self.login_window.take_pending() if self.login_window is not None else None
+        return pending.cancel if pending is not None else None
+
     def quit(self) -> None:
         """Sign out and close the store on the worker, then end the event loop."""
+        self._stop_guard()
         self._runner.cancel_all()
         for window in (self.main_window, self.login_window):
             if window is not None:
                 window.hide()
         app_ctx = self._app_ctx
+        cancel_pending = self._take_pending_sign_in()
 
         def close(_ctx: object) -> None:
+            if cancel_pending is not None:
+                cancel_pending()
             app_ctx.close()
 
         op = self._runner.run(
@@ -126,6 +252,8 @@ class Shell(QObject):
     def shutdown(self) -> None:
         """Final clean-up after the event loop (or a test) ends: close windows and the store,
         join the worker thread. Idempotent."""
+        self._stop_guard()
+        cancel_pending = self._take_pending_sign_in()
         for window in (self.main_window, self.login_window):
             if window is not None:
                 if isinstance(window, MainWindow):
@@ -134,11 +262,19 @@ class Shell(QObject):
                     window.close()
                 window.deleteLater()
         self.main_window = self.login_window = None
+        self.lock_screen = None
         if not self._closed:
             self._closed = True
             self._runner.cancel_all()
+            app_ctx = self._app_ctx
+
+            def close() -> None:
+                if cancel_pending is not None:
+                    cancel_pending()
+                app_ctx.close()
+
             try:
-                self._runner.call_blocking(self._app_ctx.close)
+                self._runner.call_blocking(close)
             except RuntimeError:
-                self._app_ctx.close()  # the worker is already gone
+                close()  # the worker is already gone
         self._runner.shutdown()

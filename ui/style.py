@@ -18,6 +18,14 @@ ERROR_TEXT = (
     f"color: {ERROR_COLOR}; background: #fdecea; border: 1px solid #f5c2c0;"
     " border-radius: 4px; padding: 6px;"
 )
+NOTICE_TEXT = (
+    "color: #0b3d6e; background: #e8f1fb; border: 1px solid #b6d0ee;"
+    " border-radius: 4px; padding: 6px;"
+)
+OK_TEXT = (
+    f"color: {OK_COLOR}; background: #e9f6ec; border: 1px solid #b9dfc2;"
+    " border-radius: 4px; padding: 6px;"
+)
 CARD = (
     "QFrame#loginCard, QFrame#infoCard { background: white; border: 1px solid #d0d7de;"
     " border-radius: 6px; }"

@@ -7,17 +7,21 @@ leaves a thread running).
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
+from devices import FakeClock, Scanner, Simulator, SimulatorConfig, require_real_scanner_for
 from resources import resource_path
 from toda_desktop.composition import Application, open_application
 from ui.background import BackgroundRunner
@@ -26,6 +30,15 @@ from ui.fonts import install_fonts
 from ui.shell import Shell
 
 SCREENSHOT_DIR = Path("/tmp/toda-ui-screenshots")
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage() -> Iterator[None]:
+    """Qt objects left in reference cycles (a runner, a reporter, a shell) must be freed
+    here, on the GUI thread: if the garbage collector happened to run later on a worker
+    thread it would destroy them there, and Qt crashes."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")
@@ -57,14 +70,87 @@ def app_ctx(demo_store_path: Path) -> Iterator[Application]:
 
 
 @pytest.fixture
-def shell(app_font: QFont, app_ctx: Application, runner: BackgroundRunner) -> Iterator[Shell]:
+def shell(
+    app_font: QFont, app_ctx: Application, runner: BackgroundRunner, qapp: QApplication
+) -> Iterator[Shell]:
     quits: list[bool] = []
-    sh = Shell(app_ctx, runner, "wareki", on_quit=lambda: quits.append(True))
+    sh = Shell(app_ctx, runner, "wareki", on_quit=lambda: quits.append(True), activity_source=qapp)
     yield sh
     sh.shutdown()
+
+
+class WallClock:
+    """The services' clock (session, throttle, audit times), moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 6, 1, 9, 0, 0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@pytest.fixture
+def wall_clock() -> WallClock:
+    return WallClock()
+
+
+@pytest.fixture
+def sim() -> Simulator:
+    """A scripted simulator whose waits take no time (its clock is fake)."""
+    return Simulator(SimulatorConfig(seed=3, timeout_s=5), clock=FakeClock())
+
+
+@pytest.fixture
+def slow_sim() -> Simulator:
+    """A scripted simulator on the real clock: ``SLEEP`` and ``STALL`` really wait, so a
+    test can look at the screen mid-operation and press 中止."""
+    return Simulator(SimulatorConfig(seed=3, timeout_s=30))
+
+
+def scanner_factory(scanner: Simulator) -> Callable[[str], Scanner]:
+    def factory(store_kind: str) -> Scanner:
+        require_real_scanner_for(store_kind, scanner)
+        return scanner
+
+    return factory
+
+
+ShellFactory = Callable[..., Shell]
+
+
+@pytest.fixture
+def make_shell(
+    app_font: QFont,
+    runner: BackgroundRunner,
+    qapp: QApplication,
+    demo_store_path: Path,
+    wall_clock: WallClock,
+    sim: Simulator,
+) -> Iterator[ShellFactory]:
+    """A shell over a demo store (or ``path``) with a scripted scanner and the wall clock;
+    other keyword arguments go to ``open_application`` (e.g. ``idle_limit``)."""
+    shells: list[Shell] = []
+
+    def make(
+        path: Path | None = None, scanner: Simulator | None = None, **options: Any
+    ) -> Shell:
+        options.setdefault("scanner_factory", scanner_factory(scanner or sim))
+        options.setdefault("clock", wall_clock)
+        ctx = open_application(path or demo_store_path, **options)
+        sh = Shell(ctx, runner, "wareki", on_quit=lambda: None, activity_source=qapp)
+        shells.append(sh)
+        return sh
+
+    yield make
+    for sh in shells:
+        sh.shutdown()
 
 
 @pytest.fixture(scope="session")
 def screenshot_dir() -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR
+

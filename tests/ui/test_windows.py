@@ -115,7 +115,7 @@ def test_sign_in_opens_main_window_with_real_overview(
     assert window.windowTitle() == (
         f"戸田市 教育データ デスクトップ — デモ — {session.display_name}（{session.role_label}）"
     )
-    assert window.page_titles() == ["データ概要"]
+    assert window.page_titles() == ["データ概要", "アカウント管理", "監査ログ", "権限設定"]
     status = " ".join(_visible_texts(window.statusBar()))
     assert session.display_name in status and session.role_label in status and "デモ" in status
 
@@ -165,6 +165,25 @@ def test_sign_in_opens_main_window_with_real_overview(
     ]
     page.years_combo.setCurrentIndex(0)
     window.grab().save(str(screenshot_dir / "main_overview.png"))
+
+
+@pytest.mark.parametrize(("width", "height"), [(1200, 780), (1024, 700)])
+def test_overview_parts_never_overlap(
+    qtbot: QtBot, shell: Shell, screenshot_dir: Path, width: int, height: int
+) -> None:
+    shell.show_login()
+    window = _sign_in(qtbot, shell)
+    window.resize(width, height)
+    page = _overview_page(qtbot, window)
+    # Right after the data arrived (no event processed yet) the layout is already right.
+    table, chart = page.table.geometry(), page.chart.geometry()
+    assert table.bottom() < chart.top()
+    assert table.height() >= page.table.horizontalHeader().height() + (
+        page.table.verticalHeader().length()
+    )
+    axis = page.chart.plot.getAxis("bottom")
+    assert axis.height() >= page.chart.fontMetrics().height() + 8  # room for the year labels
+    window.grab().save(str(screenshot_dir / f"main_overview_{width}x{height}.png"))
 
 
 def test_sorting_keeps_totals_row_last(qtbot: QtBot, shell: Shell) -> None:

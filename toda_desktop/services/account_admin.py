@@ -148,6 +148,7 @@ class AccountsService:
         try:
             present_own_palm_if_simulated(scanner, row.login_id, scanner.info.enroll_stages)
             enroll_palm(signed.store, scanner, row.id, signed.session.login_id, signed.audit,
+                        login_id=row.login_id,
                         on_guidance=on_guidance, on_progress=on_progress, cancel=cancel)
         finally:
             scanner.close()

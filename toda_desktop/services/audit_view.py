@@ -6,6 +6,7 @@ read it; reading and exporting are themselves logged.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -57,6 +58,58 @@ ACTION_LABELS = {
     "print": "印刷",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり"}
+DETAIL_LABELS = {
+    "role": "役割", "method": "方法", "fmr_achieved": "他人受入率", "reason": "理由",
+    "quality": "品質", "device": "機器", "rows": "件数", "file": "ファイル", "date": "日付",
+    "batch_id": "取込番号", "sha256": "ハッシュ", "inserted": "追加", "overwritten": "上書き",
+    "queued": "確認待ち", "excluded": "除外", "removed": "削除", "kind": "種類",
+    "seed": "乱数の種", "problems": "異常", "audit_chain": "監査ログ", "error": "エラー",
+    "templates": "登録数", "was_locked": "ロック中だった", "old": "変更前", "new": "変更後",
+    "changes": "変更内容", "grant_id": "許可番号", "expires_at": "有効期限", "items": "件数",
+    "item": "確認項目", "decision": "判断", "record_id": "記録番号", "consecutive": "連続回数",
+    "event": "内容", "factor": "要素", "at": "日時",
+}
+VALUE_LABELS = {
+    "palm": "手のひら静脈", "password": "パスワード", "recovery": "回復サインイン",
+    "palm_enrolled": "手のひら静脈の初回登録", "no_match": "不一致",
+    "spoof_suspected": "偽造の疑い", "duplicate": "重複", "link": "照合", "reject": "照合不可",
+    "account_inactive": "無効なアカウント", "True": "はい", "False": "いいえ",
+    "true": "はい", "false": "いいえ",
+}
+TARGET_PREFIXES = {"account:": "アカウント "}
+
+
+def describe_detail(detail: str | None) -> str:
+    """The stored JSON detail as a short Japanese summary (keys and codes translated)."""
+    if not detail:
+        return ""
+    try:
+        values = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(values, dict):
+        return str(values)
+    parts = []
+    for key, value in values.items():
+        if isinstance(value, float):
+            text = f"{value:.2g}"
+        elif isinstance(value, list | dict):
+            text = json.dumps(value, ensure_ascii=False)
+        else:
+            text = VALUE_LABELS.get(str(value), str(value))
+        parts.append(f"{DETAIL_LABELS.get(key, key)}: {text}")
+    return "、".join(parts)
+
+
+def describe_target(target: str | None) -> str:
+    if not target:
+        return ""
+    for prefix, label in TARGET_PREFIXES.items():
+        if target.startswith(prefix):
+            return label + target[len(prefix):]
+    return target
+
+
 CSV_HEADER = ["番号", "日時", "利用者", "操作", "結果", "対象", "児童生徒ID", "詳細"]
 
 
@@ -127,9 +180,9 @@ class AuditViewService:
                 action=e.action,
                 action_label=ACTION_LABELS.get(e.action, e.action),
                 outcome_label=OUTCOME_LABELS.get(e.outcome, e.outcome),
-                target=e.target or "",
+                target=describe_target(e.target),
                 pupil_id=None if redact else e.pupil_id,
-                detail=("（非表示）" if e.detail else "") if redact else (e.detail or ""),
+                detail=("（非表示）" if e.detail else "") if redact else describe_detail(e.detail),
             )
             for e in entries
         ]

@@ -46,6 +46,7 @@ def enroll_palm(
     actor: str,
     audit: AuditTrail,
     *,
+    login_id: str,
     on_guidance: GuidanceCallback | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: CancelFlag | None = None,
@@ -65,7 +66,7 @@ def enroll_palm(
         )
     except DuplicatePalm:
         audit.record(actor, "palm_enrolled", outcome="denied",
-                     target=f"account:{account_id}", detail={"reason": "duplicate"})
+                     target=f"account:{login_id}", detail={"reason": "duplicate"})
         raise UserFacingError(
             "この手のひらは既に別のアカウントに登録されています。登録できません。"
         ) from None
@@ -78,7 +79,7 @@ def enroll_palm(
             return palms.enroll(conn, key, account_id, template.to_bytes(), quality, actor)
 
     palm_id = store.db.call(save)
-    audit.record(actor, "palm_enrolled", target=f"account:{account_id}",
+    audit.record(actor, "palm_enrolled", target=f"account:{login_id}",
                  detail={"quality": quality, "device": scanner.info.backend})
     return palm_id
 

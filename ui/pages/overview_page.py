@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -45,6 +47,40 @@ CheckIntegrity = Callable[
 # The dataset whose yearly counts are pupils (one enrollment row per pupil and year).
 ENROLLMENT_KIND = "enrollments"
 CHART_YEARS = 10
+
+
+class FittedTable(QTableView):
+    """A table as tall as its rows and at most as wide as its columns; when the page is
+    narrower than the columns it scrolls sideways itself (and keeps room for that bar)."""
+
+    MIN_WIDTH = 360
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows_height = 0
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(self.MIN_WIDTH)
+
+    def fit(self) -> None:
+        header = self.horizontalHeader()
+        header.resizeSections(QHeaderView.ResizeMode.ResizeToContents)
+        frame = 2 * self.frameWidth()
+        self.setMaximumWidth(max(header.length() + frame, self.MIN_WIDTH))
+        self._rows_height = header.sizeHint().height() + self.verticalHeader().length() + frame
+        self._apply_height()
+
+    def _apply_height(self) -> None:
+        needs_bar = self.width() < self.maximumWidth()
+        bar = self.horizontalScrollBar().sizeHint().height() if needs_bar else 0
+        if self.height() != self._rows_height + bar or self.minimumHeight() == 0:
+            self.setFixedHeight(self._rows_height + bar)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._rows_height:
+            self._apply_height()
 
 
 def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
@@ -110,9 +146,11 @@ class OverviewPage(QWidget):
         self.overview: Overview | None = None
 
         scroll = QScrollArea()
+        self._scroll = scroll
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         content = QWidget()
+        self._content = content
         scroll.setWidget(content)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -156,7 +194,7 @@ class OverviewPage(QWidget):
         self.model = DatasetCountsModel(date_style, self)
         self.proxy = TotalsLastProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.table = QTableView()
+        self.table = FittedTable()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # keep registry order at first
@@ -168,16 +206,15 @@ class OverviewPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setMinimumSectionSize(80)
-        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        table_box.addWidget(self.table, 0, Qt.AlignmentFlag.AlignLeft)
+        table_box.addWidget(self.table)
 
         layout.addLayout(table_box)
 
         self.chart = BarChart("年度別の件数")
-        self.chart.setFixedHeight(280)
+        self.chart.setFixedHeight(300)
         self.chart.setMaximumWidth(760)
-        layout.addWidget(self.chart, 0, Qt.AlignmentFlag.AlignLeft)
+        self.chart.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        layout.addWidget(self.chart)
         self.no_chart_label = QLabel("年度ごとのデータはまだありません。")
         self.no_chart_label.setStyleSheet(style.MUTED)
         self.no_chart_label.hide()
@@ -284,20 +321,29 @@ class OverviewPage(QWidget):
         self.model.set_counts(overview.datasets, overview.school_years)
         self._fit_table()
         self._update_chart(overview)
+        self._relayout()
+
+    def _relayout(self) -> None:
+        """Lay the page out now, not at the next event: sizes changed with the data, and a
+        screenshot (or a paint) before the queued layout request would overlap."""
+        content, viewport = self._content, self._scroll.viewport()
+        layout = content.layout()
+        if layout is not None:
+            layout.activate()
+        # What QScrollArea does for a resizable widget on its next layout request.
+        needed = content.minimumSizeHint()
+        content.resize(
+            max(viewport.width(), needed.width()), max(viewport.height(), needed.height())
+        )
 
     def _years_choice_changed(self) -> None:
         self.model.set_recent_years(self.years_combo.currentData())
         self._fit_table()
+        self._relayout()
 
     def _fit_table(self) -> None:
-        """Size the table to its contents: the page scrolls as a whole, never the table."""
-        table = self.table
-        header = table.horizontalHeader()
-        header.resizeSections(QHeaderView.ResizeMode.ResizeToContents)
-        frame = 2 * table.frameWidth()
-        table.setFixedHeight(header.sizeHint().height() + table.verticalHeader().length() + frame)
-        # At least as wide as its columns (the page scrolls sideways on a small screen).
-        table.setFixedWidth(header.length() + frame)
+        """Size the table to its rows: the page scrolls up and down as a whole."""
+        self.table.fit()
 
     def _update_chart(self, overview: Overview) -> None:
         enrollment = next((d for d in overview.datasets if d.kind == ENROLLMENT_KIND), None)

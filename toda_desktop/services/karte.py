@@ -1,0 +1,530 @@
+"""The pupil karte (児童生徒カルテ): header, 連携情報, charts and records — within the map.
+
+A role sees only the dataset kinds its domains allow: a kind it may not see is not listed,
+has no chart and no records (not even a count). Every opening, records view and click-through
+is audit-logged with the pupil affected. Charts are plain data: one x axis (keys for the
+click-through, short labels, school-year boundaries) and aligned series; the UI draws them.
+``source_records(pupil, chart, x, series)`` answers "which records are behind this point".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from storage.connection import Connection
+from storage.registry import DatasetKind
+from storage.repos import karte as repo
+from storage.repos.karte import RecordFilter
+from toda_desktop.errors import PermissionDenied, UserFacingError
+from toda_desktop.services.search import ID_LABELS, ID_VISIBILITY
+
+if TYPE_CHECKING:
+    from toda_desktop.composition import SignedIn
+
+# Instruments named in the interchange format (DATA_FORMAT.md); unknown codes show as is.
+SURVEY_NAMES = {
+    "PREF_Q": "県学調児童生徒質問紙",
+    "LESSON": "授業がわかる調査",
+    "SCHOOL_LIFE": "学校生活アンケート",
+    "HAPPY": "しあわせアンケート",
+    "QU": "Q-Uアンケート",
+    "AIGROW": "非認知能力調査",
+    "RST": "Reading Skills Test",
+}
+SURVEY_DOMAINS = ("学習", "友人関係", "教師関係", "家庭", "生活", "自己肯定感")
+OVERALL = "全体"
+SUBJECTS = ("国語", "算数", "数学", "英語", "理科", "社会")
+SYMPTOMS = ("内科", "外科", "心因", "その他", "未記入")
+SCHOOL_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
+# Record tables the karte shows as lists (each only to roles that see the kind).
+RECORD_KINDS = ("consultations", "bullying_records", "case_meetings", "support_records")
+CHART_KINDS = {
+    "attendance": "attendance_monthly",
+    "health_room": "health_room_visits",
+    "long_absence": "long_absence",
+    "academic": "academic_results",
+    "survey": "survey_responses",
+}
+
+
+def survey_name(code: str) -> str:
+    return SURVEY_NAMES.get(code, code)
+
+
+# -- plain data for the UI -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Identifier:
+    key: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class KarteHeader:
+    pupil_id: int
+    name: str
+    name_kana: str
+    birth_date: date | None
+    sex: str
+    school_year: int | None  # of the current (latest) enrollment
+    school_code: str
+    school_name: str
+    grade: int | None
+    class_name: str
+    seat_number: int | None
+    identifiers: tuple[Identifier, ...]  # only the IDs the role may see
+    as_of: date | None  # the data shown is as of this import date
+
+    @property
+    def as_of_label(self) -> str:
+        if self.as_of is None:
+            return "データなし"
+        d = self.as_of
+        return f"{d.year}年{d.month}月{d.day}日取込分までのデータ"
+
+
+@dataclass(frozen=True)
+class LinkedData:
+    """One line of 連携情報: a dataset the role may see, with count and latest date."""
+
+    kind: str
+    label: str
+    section: str
+    count: int
+    latest: str  # "2025年3月14日", "2025年3月", "2025年度" or "—"
+    latest_date: date | None
+    last_imported: datetime | None
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    key: str  # passed back to ``source_records``
+    label: str
+    values: tuple[float | None, ...]  # aligned with the chart's x; None = no record
+    style: str  # "stack" (stacked bars), "bar" or "line"
+
+
+@dataclass(frozen=True)
+class KarteChart:
+    key: str  # "attendance", "health_room", "long_absence", "academic", "survey:<code>"
+    title: str
+    kind: str  # the dataset kind behind it
+    unit: str
+    x: tuple[str, ...]  # point keys: "YYYY-MM" (calendar month), "YYYY" (year), "YYYY-R"
+    x_labels: tuple[str, ...]
+    year_starts: tuple[int, ...]  # x index where each school year begins
+    year_labels: tuple[str, ...]  # "2024年度" per entry of year_starts
+    series: tuple[ChartSeries, ...]
+    y_range: tuple[float, float] | None = None
+
+    @property
+    def has_data(self) -> bool:
+        return any(v not in (None, 0) for s in self.series for v in s.values)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    batch_id: int | None
+    source_name: str
+    imported_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        when = "" if self.imported_at is None else f"{self.imported_at:%Y-%m-%d %H:%M}"
+        batch = "" if self.batch_id is None else f"取込#{self.batch_id} "
+        return f"{self.source_name}（{batch}{when}）" if when or batch else self.source_name
+
+
+@dataclass(frozen=True)
+class KarteRecords:
+    kind: str
+    label: str
+    title: str  # what the rows are, e.g. "出欠状況（月次） 2024年6月"
+    headers: tuple[str, ...]
+    keys: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+    record_ids: tuple[int, ...]
+    provenance: tuple[Provenance, ...]
+
+
+@dataclass(frozen=True)
+class Karte:
+    header: KarteHeader
+    linked: tuple[LinkedData, ...]
+    charts: tuple[KarteChart, ...]
+    record_kinds: tuple[str, ...]  # record tables to show as lists (consultations, …)
+    opened_at: datetime
+
+
+# -- axes ----------------------------------------------------------------------------------
+
+
+def school_year_of(year: int, month: int) -> int:
+    return year if month >= 4 else year - 1
+
+
+def _month_key(school_year: int, month: int) -> str:
+    return f"{school_year + (month < 4):04d}-{month:02d}"
+
+
+def _month_axis(years: Iterable[int]) -> tuple[list[str], list[str], list[int], list[str]]:
+    x, labels, starts, year_labels = [], [], [], []
+    for year in sorted(set(years)):
+        starts.append(len(x))
+        year_labels.append(f"{year}年度")
+        for m in SCHOOL_MONTHS:
+            x.append(_month_key(year, m))
+            labels.append(f"{m}月")
+    return x, labels, starts, year_labels
+
+
+def _parse_month(x: str) -> tuple[int, int]:
+    year, month = (int(p) for p in x.split("-"))
+    if not 1 <= month <= 12:
+        raise ValueError(x)
+    return school_year_of(year, month), month
+
+
+def point_source(
+    chart_key: str, x: str, series_key: str | None = None
+) -> tuple[str, RecordFilter, str]:
+    """(dataset kind, filter, title) of the records behind one chart point."""
+    try:
+        if chart_key in ("attendance", "long_absence"):
+            year, month = _parse_month(x)
+            kind = CHART_KINDS[chart_key]
+            return kind, RecordFilter(school_year=year, month=month), f"{_month_title(x)}"
+        if chart_key == "health_room":
+            year, month = _parse_month(x)
+            equals: tuple[tuple[str, object], ...] = ()
+            if series_key:
+                equals = (("symptom", None if series_key == "未記入" else series_key),)
+            title = _month_title(x) + (f" {series_key}" if series_key else "")
+            return ("health_room_visits",
+                    RecordFilter(school_year=year, month=month, equals=equals), title)
+        if chart_key == "academic":
+            year = int(x)
+            equals = (("subject", series_key),) if series_key else ()
+            return ("academic_results", RecordFilter(school_year=year, equals=equals),
+                    f"{year}年度" + (f" {series_key}" if series_key else ""))
+        if chart_key.startswith("survey:"):
+            code = chart_key.split(":", 1)[1]
+            year_text, round_text = x.split("-")
+            year, rnd = int(year_text), int(round_text)
+            domain = None if series_key in (None, "", OVERALL) else series_key
+            title = f"{survey_name(code)} {year}年度 第{rnd}回" + (f" {domain}" if domain else "")
+            return ("survey_responses",
+                    RecordFilter(school_year=year,
+                                 equals=(("survey_code", code), ("round", rnd)),
+                                 survey_domain=domain), title)
+    except (ValueError, KeyError):
+        pass
+    raise UserFacingError("グラフの項目が正しくありません。")
+
+
+def _month_title(x: str) -> str:
+    year, month = (int(p) for p in x.split("-"))
+    return f"{year}年{month}月"
+
+
+# -- charts --------------------------------------------------------------------------------
+
+
+def attendance_chart(rows: list[repo.AttendanceMonth], enrolled: list[int]) -> KarteChart:
+    x, labels, starts, year_labels = _month_axis([*enrolled, *(r.school_year for r in rows)])
+    by_key = {_month_key(r.school_year, r.month): r for r in rows}
+
+    def series(key: str, label: str, style: str, value: object) -> ChartSeries:
+        values = []
+        for k in x:
+            r = by_key.get(k)
+            v = None if r is None else value(r)  # type: ignore[operator]
+            values.append(None if v is None else float(v))
+        return ChartSeries(key, label, tuple(values), style)
+
+    def other(r: repo.AttendanceMonth) -> int | None:
+        if r.absence_days is None:
+            return None
+        known = (r.sick_days or 0) + (r.accident_days or 0) + (r.suspension_days or 0)
+        return max(0, r.absence_days - known)
+
+    return KarteChart(
+        key="attendance", title="出欠（月別）", kind="attendance_monthly", unit="日・回",
+        x=tuple(x), x_labels=tuple(labels), year_starts=tuple(starts),
+        year_labels=tuple(year_labels),
+        series=(
+            series("sick_days", "病気欠席", "stack", lambda r: r.sick_days),
+            series("accident_days", "事故欠席", "stack", lambda r: r.accident_days),
+            series("suspension_days", "出席停止・忌引", "stack", lambda r: r.suspension_days),
+            series("other_absence", "その他の欠席", "stack", other),
+            series("late_count", "遅刻", "line", lambda r: r.late_count),
+            series("early_leave_count", "早退", "line", lambda r: r.early_leave_count),
+        ),
+    )
+
+
+def health_room_chart(rows: list[tuple[str, str, int]], enrolled: list[int]) -> KarteChart:
+    years = [*enrolled, *(school_year_of(*(int(p) for p in m.split("-"))) for m, _, _ in rows)]
+    x, labels, starts, year_labels = _month_axis(years)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for month, symptom, n in rows:
+        counts[(symptom, month)] += n
+    present = {s for s, _ in counts}
+    order = [s for s in SYMPTOMS if s in present] + sorted(present - set(SYMPTOMS))
+    series = tuple(
+        ChartSeries(s, s, tuple(float(counts.get((s, k), 0)) for k in x), "stack")
+        for s in order or ["内科"]
+    )
+    return KarteChart(
+        key="health_room", title="保健室利用（月別）", kind="health_room_visits", unit="回",
+        x=tuple(x), x_labels=tuple(labels), year_starts=tuple(starts),
+        year_labels=tuple(year_labels), series=series,
+    )
+
+
+def long_absence_chart(rows: list[tuple[int, int, int | None, bool]],
+                       enrolled: list[int]) -> KarteChart:
+    x, labels, starts, year_labels = _month_axis([*enrolled, *(r[0] for r in rows)])
+    days = {_month_key(y, m): d for y, m, d, _ in rows}
+    truant = {_month_key(y, m): t for y, m, _, t in rows}
+    return KarteChart(
+        key="long_absence", title="長期欠席（年度内の累計欠席日数）", kind="long_absence",
+        unit="日", x=tuple(x), x_labels=tuple(labels), year_starts=tuple(starts),
+        year_labels=tuple(year_labels),
+        series=(
+            ChartSeries("absence_days", "累計欠席日数", tuple(
+                None if days.get(k) is None else float(days[k] or 0) for k in x), "bar"),
+            ChartSeries("truancy", "不登校", tuple(
+                (1.0 if truant[k] else 0.0) if k in truant else None for k in x), "flag"),
+        ),
+    )
+
+
+def academic_chart(rows: list[tuple[int, str, float | None, float | None]],
+                   enrolled: list[int]) -> KarteChart:
+    years = sorted({r[0] for r in rows} or set(enrolled))
+    levels = {(s, y): lv for y, s, lv, _ in rows}
+    subjects = {s for _, s, _, _ in rows}
+    order = [s for s in SUBJECTS if s in subjects] + sorted(subjects - set(SUBJECTS))
+    x = tuple(str(y) for y in years)
+    return KarteChart(
+        key="academic", title="学力（県学調 学力レベル）", kind="academic_results",
+        unit="レベル", x=x, x_labels=tuple(f"{y}年度" for y in years),
+        year_starts=tuple(range(len(years))), year_labels=tuple(f"{y}年度" for y in years),
+        series=tuple(
+            ChartSeries(s, s, tuple(levels.get((s, y)) for y in years), "line") for s in order
+        ),
+        y_range=(1.0, 12.0),
+    )
+
+
+def survey_charts(scores: list[repo.SurveyScore]) -> list[KarteChart]:
+    by_code: dict[str, list[repo.SurveyScore]] = defaultdict(list)
+    for s in scores:
+        by_code[s.survey_code].append(s)
+    charts = []
+    for code in sorted(by_code, key=lambda c: (list(SURVEY_NAMES).index(c)
+                                               if c in SURVEY_NAMES else 99, c)):
+        rows = by_code[code]
+        points = sorted({(s.school_year, s.round) for s in rows})
+        first: dict[tuple[int, int], str] = {}
+        for s in rows:
+            if s.first_date and (s.school_year, s.round) not in first:
+                first[(s.school_year, s.round)] = s.first_date
+        x = tuple(f"{y}-{r}" for y, r in points)
+        labels = []
+        for y, r in points:
+            month = first.get((y, r))
+            labels.append(f"{y}年度 第{r}回" + (f"（{int(month[5:7])}月）" if month else ""))
+        starts, year_labels = [], []
+        for i, (y, _) in enumerate(points):
+            if i == 0 or points[i - 1][0] != y:
+                starts.append(i)
+                year_labels.append(f"{y}年度")
+        cells = {(s.domain, s.school_year, s.round): s for s in rows}
+        domains = {s.domain for s in rows}
+        order = [d for d in SURVEY_DOMAINS if d in domains] + sorted(
+            domains - set(SURVEY_DOMAINS))
+
+        def pct(positive: int, answered: int) -> float | None:
+            return None if answered == 0 else round(100.0 * positive / answered, 1)
+
+        series = []
+        totals = []
+        for y, r in points:
+            here = [s for s in rows if (s.school_year, s.round) == (y, r)]
+            totals.append(pct(sum(s.positive for s in here), sum(s.answered for s in here)))
+        series.append(ChartSeries(OVERALL, OVERALL, tuple(totals), "line"))
+        for d in order:
+            values = []
+            for y, r in points:
+                c = cells.get((d, y, r))
+                values.append(None if c is None else pct(c.positive, c.answered))
+            series.append(ChartSeries(d, d or "（領域なし）", tuple(values), "line"))
+        charts.append(KarteChart(
+            key=f"survey:{code}", title=f"{survey_name(code)}（肯定的回答の割合）",
+            kind="survey_responses", unit="%", x=x, x_labels=tuple(labels),
+            year_starts=tuple(starts), year_labels=tuple(year_labels), series=tuple(series),
+            y_range=(0.0, 100.0),
+        ))
+    return charts
+
+
+# -- the service ---------------------------------------------------------------------------
+
+
+def _latest_label(kind: DatasetKind, text: str | None) -> tuple[str, date | None]:
+    if not text:
+        return "—", None
+    if len(text) == 4:
+        return f"{text}年度", None
+    if len(text) == 7:
+        y, m = (int(p) for p in text.split("-"))
+        return f"{y}年{m}月", date(y, m, 1)
+    try:
+        d = date.fromisoformat(text[:10])
+    except ValueError:
+        return text, None
+    return f"{d.year}年{d.month}月{d.day}日", d
+
+
+def _datetime(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+class KarteService:
+    def __init__(self, signed: SignedIn) -> None:
+        self._signed = signed
+
+    def visible_kinds(self) -> tuple[DatasetKind, ...]:
+        signed = self._signed
+        return signed.policy.visible_kinds(signed.session.role, signed.registry)
+
+    def _sees(self, name: str) -> bool:
+        return name in {k.name for k in self.visible_kinds()}
+
+    def _kind(self, kind_name: str) -> DatasetKind:
+        signed = self._signed
+        signed.require("view")
+        try:
+            kind = signed.registry.kind(kind_name)
+        except KeyError:
+            raise UserFacingError("そのデータの種類はありません。") from None
+        if not kind.pupil or not self._sees(kind.name):
+            signed.audit.record(signed.session.login_id, "permission_denied", outcome="denied",
+                                target=f"view:{kind_name}")
+            raise PermissionDenied(f"「{kind.label}」を扱う権限がありません。")
+        return kind
+
+    def open(self, pupil_id: int) -> Karte:
+        """Everything the karte shows for the role, read in one go; audit-logged."""
+        signed = self._signed
+        signed.require("view")
+        visible = [k for k in self.visible_kinds() if k.pupil]
+        names = {k.name for k in visible}
+
+        def read(conn: Connection) -> tuple[repo.HeaderRow | None, list[repo.KindSummary],
+                                            list[KarteChart]]:
+            head = repo.header(conn, pupil_id)
+            if head is None:
+                return None, [], []
+            summaries = [repo.summary(conn, k, pupil_id) for k in visible]
+            enrolled = repo.enrolled_years(conn, pupil_id)
+            charts: list[KarteChart] = []
+            if "attendance_monthly" in names:
+                charts.append(attendance_chart(repo.attendance(conn, pupil_id), enrolled))
+            if "health_room_visits" in names:
+                charts.append(health_room_chart(repo.health_visits_by_month(conn, pupil_id),
+                                                enrolled))
+            if "long_absence" in names:
+                charts.append(long_absence_chart(repo.long_absence(conn, pupil_id), enrolled))
+            if "academic_results" in names:
+                charts.append(academic_chart(repo.academic(conn, pupil_id), enrolled))
+            if "survey_responses" in names:
+                charts += survey_charts(repo.survey_scores(conn, pupil_id))
+            return head, summaries, charts
+
+        head, summaries, charts = signed.store.db.call(read)
+        if head is None:
+            raise UserFacingError("その児童生徒は見つかりません。")
+        linked = []
+        for kind, s in zip(visible, summaries, strict=True):
+            label, latest = _latest_label(kind, s.latest)
+            linked.append(LinkedData(kind.name, kind.label, kind.karte_section, s.count, label,
+                                     latest, _datetime(s.last_imported)))
+        imported = [d for d in (x.last_imported for x in linked) if d is not None]
+        identifiers = []
+        values = {"address_code": head.address_code, "pref_id": head.pref_id,
+                  "google_account": head.google_account}
+        for key, needs in ID_VISIBILITY.items():
+            value = values[key]
+            if value and needs in names:
+                identifiers.append(Identifier(key, ID_LABELS[key], value))
+        header = KarteHeader(
+            pupil_id=head.pupil_id, name=head.name, name_kana=head.name_kana,
+            birth_date=_date(head.birth_date), sex=head.sex or "",
+            school_year=head.school_year, school_code=head.school_code or "",
+            school_name=head.school_name or head.school_code or "", grade=head.grade,
+            class_name=head.class_name or "", seat_number=head.seat_number,
+            identifiers=tuple(identifiers),
+            as_of=max(imported).date() if imported else None,
+        )
+        record_kinds = tuple(k for k in RECORD_KINDS if k in names)
+        signed.audit.record(signed.session.login_id, "view_karte", pupil_id=pupil_id,
+                            detail={"datasets": len(linked), "charts": len(charts)})
+        return Karte(header=header, linked=tuple(linked), charts=tuple(charts),
+                     record_kinds=record_kinds, opened_at=datetime.now().replace(microsecond=0))
+
+    def records(self, pupil_id: int, kind_name: str) -> KarteRecords:
+        """All records of one linked dataset, each with its provenance; audit-logged."""
+        kind = self._kind(kind_name)
+        return self._records(pupil_id, kind, None, kind.label, {})
+
+    def source_records(
+        self, pupil_id: int, chart_key: str, x: str, series_key: str | None = None
+    ) -> KarteRecords:
+        """The records behind one chart point (click-through); audit-logged."""
+        kind_name, where, title = point_source(chart_key, x, series_key)
+        kind = self._kind(kind_name)
+        return self._records(pupil_id, kind, where, f"{kind.label} {title}",
+                             {"chart": chart_key, "x": x, "series": series_key})
+
+    def _records(self, pupil_id: int, kind: DatasetKind, where: RecordFilter | None,
+                 title: str, detail: dict[str, object]) -> KarteRecords:
+        signed = self._signed
+        raw = signed.store.db.call(lambda c: repo.records(c, kind, pupil_id, where))
+        signed.audit.record(signed.session.login_id, "view_records", target=kind.name,
+                            pupil_id=pupil_id, detail={**detail, "rows": len(raw.rows)})
+        extra_labels = {"item_text": "設問文", "domain": "領域", "positive": "肯定的回答"}
+        headers = tuple(
+            extra_labels[c] if c in raw.extra_columns else kind.column(c).label
+            for c in raw.columns
+        )
+        return KarteRecords(
+            kind=kind.name, label=kind.label, title=title, headers=headers, keys=raw.columns,
+            rows=raw.rows, record_ids=raw.ids,
+            provenance=tuple(
+                Provenance(b, s, _datetime(t))
+                for b, s, t in zip(raw.batch_ids, raw.sources, raw.imported_at, strict=True)
+            ),
+        )

@@ -1,0 +1,337 @@
+"""Pupil search (児童生徒検索): one box for names, kana and IDs, with school filters.
+
+What staff type is split into words; a pupil is found when every word matches one of:
+
+* a part of the name (kanji, kana or latin): old and variant kanji folded as in 名寄せ
+  (``analysis.names``: 髙→高, 﨑→崎 …, and the loose pairs 斎/斉, 嶋/島 …), hiragana and
+  katakana unified, full-width and half-width alike, spaces ignored;
+* a part of the kana (氏名カナ), small kana as large, long vowel marks ignored;
+* 宛名番号 / 県学調番号 (digits, leading zeros optional, 4+ digits as a prefix) and
+  Googleアカウント (with or without the domain) — each only for roles that may see that ID.
+
+Words never reach SQL or FTS5 as syntax: keys keep letters and digits only, are bound as
+parameters and quoted as FTS5 phrases. Every search is audit-logged with its query.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import TYPE_CHECKING
+
+from analysis.names import kana_value, loose_kana_key, loose_name_key
+from storage.connection import Connection, transaction
+from storage.repos import search as repo
+from toda_desktop.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from toda_desktop.composition import SignedIn
+
+MAX_QUERY_LENGTH = 100
+MAX_TERMS = 6
+DEFAULT_LIMIT = 300
+MIN_ID_PREFIX = 4
+
+# Which dataset kind a role must see to see (and search by) each ID. Every searching role sees
+# the master (宛名番号); 県学調番号 is the key of the academic survey, the Google account the
+# key of the school's own surveys (data minimization: a role without those sees neither).
+ID_LABELS = {"address_code": "宛名番号", "pref_id": "県学調番号",
+             "google_account": "Googleアカウント"}
+ID_VISIBILITY = {"address_code": "students", "pref_id": "academic_results",
+                 "google_account": "survey_responses"}
+
+SORT_COLUMNS = {
+    "name": "氏名", "name_kana": "カナ", "school": "学校", "grade": "学年",
+    "class_name": "組", "seat_number": "番号", "birth_date": "生年月日",
+}
+
+_KATAKANA = re.compile(r"^[\u30a1-\u30ff]+$")
+_DIGITS = re.compile(r"^[0-9][0-9\-]*$")
+_ACCOUNT = re.compile(r"^[a-z0-9._%+\-]+(@[a-z0-9.\-]*)?$|^@[a-z0-9.\-]+$")
+
+
+# -- normalization (reusing analysis.names) ------------------------------------------------
+
+
+def _letters(text: str) -> str:
+    """Letters and digits only: punctuation, symbols and spaces never reach the index."""
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+def name_search_key(text: str) -> str:
+    """Search key of a name: the loose 名寄せ key (strict variants, confusable pairs,
+    hiragana→katakana, no spaces), case-folded, letters and digits only."""
+    return _letters(loose_name_key(text).casefold())
+
+
+def kana_search_key(text: str) -> str:
+    """Search key of kana: the loose kana key (katakana, small→large, no ー), letters only."""
+    return _letters(loose_kana_key(text).casefold())
+
+
+def kana_sort_key(text: str) -> str:
+    return kana_value(text).replace(" ", "")
+
+
+def id_forms(kind: str, value: str) -> tuple[str, ...]:
+    """Searchable forms of an ID: digits with and without leading zeros; an account in lower
+    case with and without its domain."""
+    text = unicodedata.normalize("NFKC", value).strip().casefold()
+    if kind == "google_account":
+        text = re.sub(r"\s+", "", text)
+        local = text.split("@", 1)[0]
+        return tuple(dict.fromkeys(v for v in (text, local) if v))
+    digits = re.sub(r"[\s\-]", "", text)
+    stripped = digits.lstrip("0") or digits
+    return tuple(dict.fromkeys(v for v in (digits, stripped) if v))
+
+
+INDEX_KEYS = repo.IndexKeys(
+    name=name_search_key, kana=kana_search_key, kana_sort=kana_sort_key, ident=id_forms
+)
+
+
+def refresh_search_index(conn: Connection, pupil_ids: Iterable[int] | None = None) -> int:
+    """Rebuild the search index of these pupils (all when None) inside the caller's
+    transaction. Triggers queue every change of ds_students / ds_enrollments and the next
+    search catches up by itself; call this after a big import or a demo load so the first
+    search does not pay for it."""
+    return repo.refresh(conn, INDEX_KEYS, pupil_ids)
+
+
+def refresh_pending(conn: Connection) -> int:
+    """Index the pupils queued by the triggers (own transaction unless one is open)."""
+    if conn.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is None:
+        return 0
+    if conn.in_transaction:
+        return repo.refresh_pending(conn, INDEX_KEYS)
+    with transaction(conn):
+        return repo.refresh_pending(conn, INDEX_KEYS)
+
+
+def parse_query(text: str, id_kinds: Iterable[str] = tuple(ID_LABELS)) -> list[repo.Term]:
+    """The words of a query as search keys. ``id_kinds``: the IDs the role may search by."""
+    allowed = set(id_kinds)
+    terms = []
+    for raw in unicodedata.normalize("NFKC", text).split():
+        word = raw.casefold()
+        if not _letters(word):
+            continue  # punctuation alone (quotes, operators, dashes) matches nothing
+        if _DIGITS.match(word):
+            forms = [f for k in ("address_code", "pref_id") for f in id_forms(k, word)]
+            kinds = [k for k in ("address_code", "pref_id") if k in allowed]
+            digits = word.replace("-", "")
+            terms.append(repo.Term(
+                ids=tuple((k, f) for k in kinds for f in dict.fromkeys(forms)),
+                id_prefixes=tuple((k, digits) for k in kinds)
+                if len(digits) >= MIN_ID_PREFIX else (),
+            ))
+            continue
+        name = name_search_key(word)
+        kana = kana_search_key(word)
+        term = repo.Term(name=name, kana=kana if _KATAKANA.match(kana) else "")
+        if _ACCOUNT.match(word) and "google_account" in allowed:
+            account = id_forms("google_account", word)
+            full = word if "@" in word else account[-1]
+            term = replace(
+                term,
+                ids=tuple(("google_account", f) for f in account),
+                id_prefixes=(("google_account", full),) if len(full) >= MIN_ID_PREFIX else (),
+            )
+        if not term.empty:
+            terms.append(term)
+    return terms
+
+
+# -- results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    school_year: int | None = None
+    school_code: str | None = None
+    grade: int | None = None
+    class_name: str | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(v not in (None, "") for v in
+                   (self.school_year, self.school_code, self.grade, self.class_name))
+
+    def as_detail(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
+
+
+@dataclass(frozen=True)
+class PupilHit:
+    """One row of the result table (氏名, カナ, 学校, 学年, 組, 番号, 生年月日)."""
+
+    pupil_id: int
+    name: str
+    name_kana: str
+    school_name: str
+    school_code: str
+    grade: int | None
+    class_name: str
+    seat_number: int | None
+    birth_date: date | None
+    sex: str
+    school_year: int | None  # the enrollment shown: the filtered year, else the latest
+    address_code: str | None  # None when the role may not see it
+    exact: bool  # the whole name, kana or ID matched (listed first)
+
+    def sort_key(self, column: str) -> tuple[object, ...]:
+        """A key for sorting the table by one of ``SORT_COLUMNS``; blanks sort last."""
+        values: dict[str, object] = {
+            "name": self.name_kana.replace(" ", ""),  # Japanese names sort by reading
+            "name_kana": self.name_kana.replace(" ", ""),
+            "school": self.school_code,
+            "grade": self.grade,
+            "class_name": _class_order(self.class_name),
+            "seat_number": self.seat_number,
+            "birth_date": self.birth_date,
+        }
+        value = values[column]
+        if value is None or value == "":
+            return (1, "")
+        if column in ("school", "class_name"):
+            return (0, value, self.grade or 0, _class_order(self.class_name), self.seat_number or 0)
+        return (0, value)
+
+
+def _class_order(name: str) -> tuple[int, int, str]:
+    return (0, int(name), name) if name.isdigit() else (1, 0, name)
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    filters: SearchFilters
+    hits: tuple[PupilHit, ...]
+    truncated: bool  # more pupils matched than are listed: narrow the search
+    school_year: int | None  # the year a filter-only search listed (the latest when not given)
+
+    def sorted_by(self, column: str, descending: bool = False) -> SearchResults:
+        if column not in SORT_COLUMNS:
+            raise KeyError(column)
+        blanks = [h for h in self.hits if h.sort_key(column)[0] == 1]
+        filled = sorted((h for h in self.hits if h.sort_key(column)[0] == 0),
+                        key=lambda h: h.sort_key(column), reverse=descending)
+        return replace(self, hits=(*filled, *blanks))
+
+
+@dataclass(frozen=True)
+class SchoolChoice:
+    code: str
+    name: str
+    school_type: str
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    school_years: tuple[int, ...]  # newest first
+    schools: tuple[SchoolChoice, ...]
+    grades: tuple[int, ...]
+    classes: tuple[str, ...]
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+class SearchService:
+    def __init__(self, signed: SignedIn) -> None:
+        self._signed = signed
+
+    def id_kinds(self) -> tuple[str, ...]:
+        """The IDs this role may see and search by."""
+        signed = self._signed
+        role = signed.policy.role(signed.session.role)
+        out = []
+        for key, kind_name in ID_VISIBILITY.items():
+            if kind_name in signed.registry.names and role.sees(signed.registry.kind(kind_name)):
+                out.append(key)
+        return tuple(out)
+
+    def placeholder(self) -> str:
+        """What the search box understands, for its placeholder text."""
+        return "氏名・カナ（一部でも可）、" + "・".join(ID_LABELS[k] for k in self.id_kinds())
+
+    def search(
+        self, query: str, filters: SearchFilters | None = None, *, limit: int = DEFAULT_LIMIT
+    ) -> SearchResults:
+        signed = self._signed
+        signed.require("pupil_search")
+        filters = filters or SearchFilters()
+        if len(query) > MAX_QUERY_LENGTH:
+            raise UserFacingError(f"検索語が長すぎます（{MAX_QUERY_LENGTH}文字まで）。")
+        id_kinds = self.id_kinds()
+        terms = parse_query(query, id_kinds)
+        if len(terms) > MAX_TERMS:
+            raise UserFacingError(f"検索語は{MAX_TERMS}語までにしてください。")
+        words = query.split()
+        repo_filters = repo.Filters(
+            school_year=filters.school_year,
+            school_code=filters.school_code or None,
+            grade=filters.grade,
+            class_name=filters.class_name or None,
+        )
+
+        def run(conn: Connection) -> tuple[list[repo.PupilRow], int | None]:
+            refresh_pending(conn)
+            if words and not terms:
+                return [], repo_filters.school_year  # only punctuation: nothing can match
+            f = repo_filters
+            if not terms:
+                if not f.any:
+                    return [], None
+                if f.school_year is None:
+                    f = replace(f, school_year=repo.latest_school_year(conn))
+                    if f.school_year is None:
+                        return [], None
+            return repo.search(conn, terms, f, limit + 1), f.school_year
+
+        rows, year = signed.store.db.call(run)
+        truncated = len(rows) > limit
+        rows = rows[:limit]
+        show_address = "address_code" in id_kinds
+        hits = tuple(
+            PupilHit(
+                pupil_id=r.pupil_id, name=r.name, name_kana=r.name_kana,
+                school_name=r.school_name or r.school_code or "", school_code=r.school_code or "",
+                grade=r.grade, class_name=r.class_name or "", seat_number=r.seat_number,
+                birth_date=_date(r.birth_date), sex=r.sex or "", school_year=r.school_year,
+                address_code=r.address_code if show_address else None, exact=r.rank == 0,
+            )
+            for r in rows
+        )
+        signed.audit.record(
+            signed.session.login_id, "search", target="pupils",
+            detail={"query": query, "filters": filters.as_detail(), "results": len(hits),
+                    "truncated": truncated},
+        )
+        return SearchResults(query=query, filters=filters, hits=hits, truncated=truncated,
+                             school_year=year if not terms else filters.school_year)
+
+    def filter_options(
+        self, school_year: int | None = None, school_code: str | None = None,
+        grade: int | None = None,
+    ) -> FilterOptions:
+        """Choices for the filters (years, schools, grades and classes that exist)."""
+        self._signed.require("pupil_search")
+        raw = self._signed.store.db.call(
+            lambda c: repo.filter_choices(c, school_year, school_code or None, grade))
+        return FilterOptions(
+            school_years=raw.school_years,
+            schools=tuple(SchoolChoice(c, n, t) for c, n, t in raw.schools),
+            grades=raw.grades,
+            classes=raw.classes,
+        )

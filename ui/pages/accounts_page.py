@@ -1,0 +1,656 @@
+"""アカウント管理 (administrators only): the staff accounts and what can be done to them.
+
+Create, disable / enable, reset a password, change the role, enroll the palm (the person is
+at the scanner), revoke the palm, unlock after failed sign-ins. Every change is a call of
+``AccountsService`` on the worker; a refusal (permission, password rules, a duplicate palm…)
+comes back as the service's Japanese message and is shown where the user acted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui import style
+from ui.background import BackgroundOp, BackgroundRunner
+from ui.dialogs import FormDialog, confirm
+from ui.palm import PalmScanView, run_palm_operation
+
+if TYPE_CHECKING:
+    from toda_desktop.services.account_admin import AccountsService, AccountSummary
+
+Index = QModelIndex | QPersistentModelIndex
+HEADERS = ("ログインID", "氏名", "役割", "状態", "手のひら静脈", "ロック")
+RULES_TEXT = (
+    "8文字以上。記号や大文字の組み合わせは不要です。よく使われるパスワードは使えません。"
+)
+
+
+class RoleLike(Protocol):
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+class AccountsModel(QAbstractTableModel):
+    """The accounts as rows (plain ``AccountSummary`` data)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.accounts: list[AccountSummary] = []
+
+    def set_accounts(self, accounts: Sequence[AccountSummary]) -> None:
+        self.beginResetModel()
+        self.accounts = list(accounts)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.accounts)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        return None
+
+    @staticmethod
+    def cells(account: AccountSummary) -> tuple[str, ...]:
+        return (
+            account.login_id,
+            account.display_name,
+            account.role_label,
+            account.status_label,
+            "登録済" if account.palm_enrolled else "未登録",
+            "ロック中" if account.locked else "—",
+        )
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        account = self.accounts[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cells(account)[column]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column == 5 and account.locked:
+                return QColor(style.ERROR_COLOR)
+            if column == 4 and not account.palm_enrolled:
+                return QColor(style.ERROR_COLOR)
+            if not account.active:
+                return QColor(style.MUTED_COLOR)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
+            return int(Qt.AlignmentFlag.AlignCenter)
+        return None
+
+
+class NewAccountDialog(FormDialog):
+    def __init__(self, roles: Sequence[RoleLike], parent: QWidget | None = None) -> None:
+        super().__init__(
+            "アカウントの新規作成", "作成", parent,
+            intro="作成したあと、本人がいるときに手のひら静脈を登録してください。",
+        )
+        self.login_edit = QLineEdit()
+        self.login_edit.setMaxLength(64)
+        self.name_edit = QLineEdit()
+        self.name_edit.setMaxLength(64)
+        self.role_combo = QComboBox()
+        for role in roles:
+            self.role_combo.addItem(role.label, role.key)
+        self.password_edit = _password_edit()
+        self.confirm_edit = _password_edit()
+        self.form.addRow("ログインID", self.login_edit)
+        self.form.addRow("氏名", self.name_edit)
+        self.form.addRow("役割", self.role_combo)
+        self.form.addRow("パスワード", self.password_edit)
+        self.form.addRow("パスワード（確認）", self.confirm_edit)
+        self.form.addRow("", _hint(RULES_TEXT))
+
+    def problem(self) -> str | None:
+        if not self.login_edit.text().strip():
+            return "ログインIDを入力してください。"
+        if not self.name_edit.text().strip():
+            return "氏名を入力してください。"
+        return _passwords_problem(self.password_edit, self.confirm_edit)
+
+
+class PasswordDialog(FormDialog):
+    def __init__(self, account: AccountSummary, parent: QWidget | None = None) -> None:
+        super().__init__(
+            "パスワードの再設定", "再設定", parent,
+            intro=f"{account.display_name}（{account.login_id}）さんの新しいパスワードを"
+            "入力してください。本人に安全な方法で伝えてください。",
+        )
+        self.password_edit = _password_edit()
+        self.confirm_edit = _password_edit()
+        self.form.addRow("新しいパスワード", self.password_edit)
+        self.form.addRow("新しいパスワード（確認）", self.confirm_edit)
+        self.form.addRow("", _hint(RULES_TEXT))
+
+    def problem(self) -> str | None:
+        return _passwords_problem(self.password_edit, self.confirm_edit)
+
+
+class RoleDialog(FormDialog):
+    def __init__(
+        self, account: AccountSummary, roles: Sequence[RoleLike], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(
+            "役割の変更", "変更", parent,
+            intro=f"{account.display_name}（{account.login_id}）さんの役割を選んでください。"
+            "変更は次回のサインインから適用されます。",
+        )
+        self.role_combo = QComboBox()
+        for role in roles:
+            self.role_combo.addItem(role.label, role.key)
+        current = self.role_combo.findData(account.role)
+        if current >= 0:
+            self.role_combo.setCurrentIndex(current)
+        self.form.addRow("役割", self.role_combo)
+
+
+class EnrollDialog(QDialog):
+    """Palm enrollment with the person at the scanner: picture, guidance, stages."""
+
+    def __init__(
+        self,
+        account: AccountSummary,
+        enroll: Callable[[Any, Any, Callable[[], bool]], None],
+        runner: BackgroundRunner,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._enroll = enroll
+        self._runner = runner
+        self.op: BackgroundOp[None] | None = None
+        self.enrolled = False
+        self.setWindowTitle("手のひら静脈の登録")
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.setMinimumWidth(680)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 16, 20, 16)
+        who = QLabel(f"{account.display_name} さん（{account.login_id}・{account.role_label}）")
+        who.setStyleSheet(style.SECTION_TITLE)
+        layout.addWidget(who)
+        if account.palm_enrolled:
+            again = QLabel("既に登録があります。登録すると新しい手のひらに置き換わります。")
+            again.setStyleSheet(style.MUTED)
+            layout.addWidget(again)
+        self.palm_view = PalmScanView()
+        self.palm_view.show_idle(
+            "本人にスキャナの前に来てもらい、「読み取りを始める」を押してください。",
+            "案内に従って、手のひらを数回かざしてもらいます。",
+        )
+        layout.addWidget(self.palm_view)
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton("読み取りを始める")
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("中止")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.hide()
+        self.close_button = QPushButton("閉じる")
+        self.close_button.clicked.connect(self.reject)
+        buttons.addStretch(1)
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.close_button)
+        layout.addLayout(buttons)
+
+    def start(self) -> None:
+        if self.op is not None:
+            return
+        enroll = self._enroll
+
+        def task(on_guidance: Any, on_progress: Any, cancel: Callable[[], bool]) -> None:
+            enroll(on_guidance, on_progress, cancel)
+
+        self.op = run_palm_operation(
+            self._runner, self.palm_view, task, parent=self, on_success=self._done
+        )
+        self.op.finished.connect(self._ended)
+        self.start_button.hide()
+        self.cancel_button.show()
+        self.cancel_button.setEnabled(True)
+        self.close_button.setEnabled(False)
+
+    def cancel(self) -> None:
+        if self.op is not None:
+            self.op.cancel()
+            self.cancel_button.setEnabled(False)
+
+    def reject(self) -> None:
+        self.cancel()
+        super().reject()
+
+    def _done(self, _result: None) -> None:
+        self.enrolled = True
+        self.palm_view.show_success(
+            "登録しました。", "登録できました", "次回のサインインから使えます。"
+        )
+
+    def _ended(self) -> None:
+        self.op = None
+        self.cancel_button.hide()
+        self.close_button.setEnabled(True)
+        if self.enrolled:
+            self.close_button.setDefault(True)
+            self.close_button.setFocus()
+        else:
+            self.start_button.setText("もう一度読み取る")
+            self.start_button.show()
+
+
+def _password_edit() -> QLineEdit:
+    edit = QLineEdit()
+    edit.setEchoMode(QLineEdit.EchoMode.Password)
+    edit.setMaxLength(128)
+    return edit
+
+
+def _hint(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet(style.MUTED)
+    return label
+
+
+def _passwords_problem(password: QLineEdit, again: QLineEdit) -> str | None:
+    if not password.text():
+        return "パスワードを入力してください。"
+    if password.text() != again.text():
+        return "確認のために入力したパスワードが一致しません。"
+    return None
+
+
+class AccountsPage(QWidget):
+    """The アカウント管理 page. Loads on first activation."""
+
+    def __init__(
+        self,
+        service: AccountsService,
+        roles: Sequence[RoleLike],
+        runner: BackgroundRunner,
+        own_login: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._roles = tuple(roles)
+        self._runner = runner
+        self._own_login = own_login
+        self._loaded = False
+        self._loading = False
+        self._working = False
+        self._select_after_reload: str | None = None
+        self.dialog: QDialog | None = None
+        self.confirmation: QMessageBox | None = None
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(12)
+        title_row = QHBoxLayout()
+        title = QLabel("アカウント管理")
+        title.setStyleSheet(style.PAGE_TITLE)
+        self.refresh_button = QPushButton("最新の情報に更新")
+        self.refresh_button.clicked.connect(self.reload)
+        title_row.addWidget(title)
+        title_row.addStretch(1)
+        title_row.addWidget(self.refresh_button)
+        layout.addLayout(title_row)
+        note = QLabel(
+            "職員のアカウントを管理します。変更はすべて監査ログに記録されます。"
+            "パスワードや手のひら静脈の情報が画面やログに表示されることはありません。"
+        )
+        note.setWordWrap(True)
+        note.setStyleSheet(style.MUTED)
+        layout.addWidget(note)
+
+        actions = QHBoxLayout()
+        actions.setSpacing(6)
+        self.new_button = QPushButton("新規作成…")
+        self.toggle_button = QPushButton("無効化")
+        self.password_button = QPushButton("パスワード再設定…")
+        self.role_button = QPushButton("役割変更…")
+        self.enroll_button = QPushButton("手のひら静脈を登録…")
+        self.revoke_button = QPushButton("登録取消")
+        self.unlock_button = QPushButton("ロック解除")
+        self.new_button.clicked.connect(self.open_new_account)
+        self.toggle_button.clicked.connect(self.toggle_enabled)
+        self.password_button.clicked.connect(self.open_password_reset)
+        self.role_button.clicked.connect(self.open_role_change)
+        self.enroll_button.clicked.connect(self.open_enrollment)
+        self.revoke_button.clicked.connect(self.revoke_palm)
+        self.unlock_button.clicked.connect(self.unlock)
+        self.row_buttons = (
+            self.toggle_button, self.password_button, self.role_button,
+            self.enroll_button, self.revoke_button, self.unlock_button,
+        )
+        actions.addWidget(self.new_button)
+        actions.addSpacing(12)
+        for button in self.row_buttons:
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+        self.status_label.hide()
+        layout.addWidget(self.status_label)
+
+        self.model = AccountsModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(28)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setMinimumSectionSize(96)
+        self.table.setAccessibleName("アカウントの一覧")
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.table.doubleClicked.connect(lambda _index: self.open_role_change())
+        layout.addWidget(self.table, 1)
+        self._update_buttons()
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def activated(self) -> None:
+        if not self._loaded and not self._loading:
+            self.reload()
+
+    def reload(self) -> None:
+        if self._loading:
+            return
+        self._loading = True
+        self.refresh_button.setEnabled(False)
+        service = self._service
+        op = self._runner.run(
+            lambda _ctx: service.list_accounts(),
+            on_success=self._show_accounts,
+            parent=self,
+            label="アカウントの一覧を読み込んでいます…",
+        )
+        op.finished.connect(self._load_ended)
+
+    def _load_ended(self) -> None:
+        self._loading = False
+        self.refresh_button.setEnabled(True)
+
+    def _show_accounts(self, accounts: list[AccountSummary]) -> None:
+        selected = self.selected()
+        target = self._select_after_reload or (selected.login_id if selected else None)
+        self._select_after_reload = None
+        self.model.set_accounts(accounts)
+        self._loaded = True
+        if target is not None:
+            self.select(target)
+        self._update_buttons()
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    # -- selection -------------------------------------------------------------------------
+
+    def selected(self) -> AccountSummary | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        account: AccountSummary = self.model.accounts[self.proxy.mapToSource(rows[0]).row()]
+        return account
+
+    def select(self, login_id: str) -> bool:
+        for row, account in enumerate(self.model.accounts):
+            if account.login_id == login_id:
+                self.table.selectRow(self.proxy.mapFromSource(self.model.index(row, 0)).row())
+                return True
+        return False
+
+    def _update_buttons(self) -> None:
+        account = self.selected()
+        for button in self.row_buttons:
+            button.setEnabled(account is not None and not self._working)
+        self.new_button.setEnabled(not self._working)
+        if account is not None:
+            self.toggle_button.setText("無効化" if account.active else "有効化")
+            self.revoke_button.setEnabled(account.palm_enrolled and not self._working)
+            self.unlock_button.setEnabled(account.locked and not self._working)
+            own = account.login_id == self._own_login
+            self.role_button.setEnabled(not own and not self._working)
+            if own and account.active:
+                self.toggle_button.setEnabled(False)
+
+    # -- running a change ------------------------------------------------------------------
+
+    def show_status(self, message: str, *, error: bool = False) -> None:
+        self.status_label.setText(message)
+        self.status_label.setStyleSheet(style.ERROR_TEXT if error else style.OK_TEXT)
+        self.status_label.setVisible(bool(message))
+
+    def _change(
+        self,
+        call: Callable[[], object],
+        done: str,
+        *,
+        label: str,
+        dialog: FormDialog | None = None,
+    ) -> None:
+        """Run one service change on the worker, then say so and reload the list."""
+        self._working = True
+        self._update_buttons()
+        if dialog is not None:
+            dialog.set_busy(True)
+
+        def succeeded(_result: object) -> None:
+            if dialog is not None:
+                dialog.accept()
+            self.show_status(done)
+            self.reload()
+
+        def refused(message: str) -> None:
+            if dialog is not None:
+                dialog.show_error(message)
+            else:
+                self.show_status(message, error=True)
+
+        def ended() -> None:
+            self._working = False
+            if dialog is not None:
+                dialog.set_busy(False)
+            self._update_buttons()
+
+        op = self._runner.run(
+            lambda _ctx: call(),
+            on_success=succeeded,
+            on_user_error=refused,
+            parent=self,
+            label=label,
+        )
+        op.finished.connect(ended)
+
+    def _open(self, dialog: QDialog) -> QDialog:
+        self.dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _result, d=dialog: self._dialog_closed(d))
+        dialog.open()
+        return dialog
+
+    def _dialog_closed(self, dialog: QDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+
+    # -- the actions -----------------------------------------------------------------------
+
+    def open_new_account(self) -> NewAccountDialog:
+        dialog = NewAccountDialog(self._roles, self)
+        service = self._service
+
+        def submit() -> None:
+            login = dialog.login_edit.text().strip()
+            name = dialog.name_edit.text().strip()
+            role = str(dialog.role_combo.currentData())
+            password = dialog.password_edit.text()
+            self._select_after_reload = login
+            self._change(
+                lambda: service.create(login, name, role, password),
+                f"アカウント「{login}」を作成しました。続けて手のひら静脈を登録してください。",
+                label="アカウントを作成しています…",
+                dialog=dialog,
+            )
+
+        dialog.submitted.connect(submit)
+        self._open(dialog)
+        return dialog
+
+    def toggle_enabled(self) -> None:
+        account = self.selected()
+        if account is None:
+            return
+        service = self._service
+        login = account.login_id
+        if account.active:
+            self.confirmation = confirm(
+                self,
+                "アカウントの無効化",
+                f"{account.display_name}（{login}）さんのアカウントを無効にしますか？",
+                lambda: self._change(
+                    lambda: service.set_enabled(login, False),
+                    f"「{login}」を無効にしました。",
+                    label="変更しています…",
+                ),
+                yes_text="無効にする",
+                informative="無効にしたアカウントではサインインできません。あとで有効に戻せます。",
+            )
+        else:
+            self._change(
+                lambda: service.set_enabled(login, True),
+                f"「{login}」を有効にしました。",
+                label="変更しています…",
+            )
+
+    def open_password_reset(self) -> PasswordDialog | None:
+        account = self.selected()
+        if account is None:
+            return None
+        dialog = PasswordDialog(account, self)
+        service, login = self._service, account.login_id
+
+        def submit() -> None:
+            password = dialog.password_edit.text()
+            self._change(
+                lambda: service.reset_password(login, password),
+                f"「{login}」のパスワードを再設定しました。",
+                label="パスワードを再設定しています…",
+                dialog=dialog,
+            )
+
+        dialog.submitted.connect(submit)
+        self._open(dialog)
+        return dialog
+
+    def open_role_change(self) -> RoleDialog | None:
+        account = self.selected()
+        if account is None or account.login_id == self._own_login:
+            return None
+        dialog = RoleDialog(account, self._roles, self)
+        service, login = self._service, account.login_id
+
+        def submit() -> None:
+            role = str(dialog.role_combo.currentData())
+            label = dialog.role_combo.currentText()
+            self._change(
+                lambda: service.change_role(login, role),
+                f"「{login}」の役割を「{label}」に変更しました。",
+                label="役割を変更しています…",
+                dialog=dialog,
+            )
+
+        dialog.submitted.connect(submit)
+        self._open(dialog)
+        return dialog
+
+    def open_enrollment(self) -> EnrollDialog | None:
+        account = self.selected()
+        if account is None:
+            return None
+        service, login = self._service, account.login_id
+
+        def enroll(on_guidance: Any, on_progress: Any, cancel: Callable[[], bool]) -> None:
+            service.enroll_palm(login, on_guidance, on_progress, cancel)
+
+        dialog = EnrollDialog(account, enroll, self._runner, self)
+
+        def closed() -> None:
+            if dialog.enrolled:
+                self.show_status(f"「{login}」の手のひら静脈を登録しました。")
+                self.reload()
+
+        dialog.finished.connect(lambda _result: closed())
+        self._open(dialog)
+        return dialog
+
+    def revoke_palm(self) -> None:
+        account = self.selected()
+        if account is None:
+            return
+        service, login = self._service, account.login_id
+        self.confirmation = confirm(
+            self,
+            "手のひら静脈の登録取消",
+            f"{account.display_name}（{login}）さんの手のひら静脈の登録を取り消しますか？",
+            lambda: self._change(
+                lambda: service.revoke_palm(login),
+                f"「{login}」の手のひら静脈の登録を取り消しました。",
+                label="登録を取り消しています…",
+            ),
+            yes_text="取り消す",
+            informative="取り消すと、再び登録するまでこのアカウントではサインインできません。",
+        )
+
+    def unlock(self) -> None:
+        account = self.selected()
+        if account is None:
+            return
+        service, login = self._service, account.login_id
+
+        def call() -> bool:
+            return service.unlock(login)
+
+        self._change(call, f"「{login}」のロックを解除しました。", label="ロックを解除しています…")
+

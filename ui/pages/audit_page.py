@@ -1,0 +1,422 @@
+"""監査ログ (roles with ``audit_view``): who did what and when, filters, CSV, tamper check.
+
+The service decides what each role may see: for the IT administrator it hides which pupil
+and what was searched (（非表示）); the page shows the rows as they come. Reading, exporting
+and verifying are themselves logged by the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDate,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QColor, QIntValidator
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from toda_desktop.export_files import ENCODINGS, ExportResult
+from toda_desktop.formatting import format_count, format_date
+from toda_desktop.services.audit_view import ACTION_LABELS, AuditFilter
+from ui import style
+from ui.background import BackgroundRunner
+
+if TYPE_CHECKING:
+    from toda_desktop.services.audit_view import AuditRow, ChainCheck
+
+Index = QModelIndex | QPersistentModelIndex
+LoadEntries = Callable[[AuditFilter], "list[AuditRow]"]
+ExportCsv = Callable[[Path, AuditFilter, str], ExportResult]
+VerifyChain = Callable[[], "ChainCheck"]
+
+HEADERS = ("番号", "日時", "利用者", "操作", "結果", "対象", "児童生徒ID", "詳細")
+ALL = "（すべて）"
+PERIOD_DAYS = 30
+PROBLEM_OUTCOMES = ("失敗", "拒否", "異常あり")
+
+
+def format_moment(moment: Any, date_style: str) -> str:
+    return f"{format_date(moment, date_style)} {moment:%H:%M:%S}"
+
+
+class AuditModel(QAbstractTableModel):
+    def __init__(self, date_style: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._style = date_style
+        self.rows: list[AuditRow] = []
+
+    def set_rows(self, rows: Sequence[AuditRow]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        return None
+
+    def cells(self, row: AuditRow) -> tuple[str, ...]:
+        return (
+            str(row.id),
+            format_moment(row.at, self._style),
+            row.actor,
+            row.action_label,
+            row.outcome_label,
+            row.target,
+            "" if row.pupil_id is None else str(row.pupil_id),
+            row.detail,
+        )
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cells(row)[column]
+        if role == Qt.ItemDataRole.UserRole:  # sort key
+            return (row.id, row.at, row.actor, row.action_label, row.outcome_label, row.target,
+                    -1 if row.pupil_id is None else row.pupil_id, row.detail)[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column == 7 and row.detail:
+            return row.detail
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and column == 4
+            and row.outcome_label in PROBLEM_OUTCOMES
+        ):
+            return QColor(style.ERROR_COLOR)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 6):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+def _date_edit(day: QDate) -> QDateEdit:
+    edit = QDateEdit(day)
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("yyyy年M月d日")
+    return edit
+
+
+def _to_date(edit: QDateEdit) -> date:
+    q = edit.date()
+    return date(q.year(), q.month(), q.day())
+
+
+class AuditPage(QWidget):
+    """The 監査ログ page. Loads (newest first) on first activation."""
+
+    def __init__(
+        self,
+        load_entries: LoadEntries,
+        export_csv: ExportCsv,
+        verify_chain: VerifyChain,
+        runner: BackgroundRunner,
+        date_style: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._load_entries = load_entries
+        self._export_csv = export_csv
+        self._verify_chain = verify_chain
+        self._runner = runner
+        self._loaded = False
+        self._loading = False
+        self.applied_filter = AuditFilter()
+        # Where to save a CSV; a test may replace it (the default asks with a file dialog).
+        self.choose_export_path: Callable[[], Path | None] = self._ask_export_path
+        self.last_export: ExportResult | None = None
+        self.last_check: ChainCheck | None = None
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(10)
+        title_row = QHBoxLayout()
+        title = QLabel("監査ログ")
+        title.setStyleSheet(style.PAGE_TITLE)
+        self.count_label = QLabel("")
+        self.count_label.setStyleSheet(style.MUTED)
+        self.verify_button = QPushButton("改ざん検査")
+        self.verify_button.setToolTip("記録が書き換えられたり削除されたりしていないか確かめます")
+        self.verify_button.clicked.connect(self.verify)
+        title_row.addWidget(title)
+        title_row.addSpacing(12)
+        title_row.addWidget(self.count_label)
+        title_row.addStretch(1)
+        title_row.addWidget(self.verify_button)
+        layout.addLayout(title_row)
+
+        layout.addWidget(self._build_filters())
+
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_label.hide()
+        layout.addWidget(self.status_label)
+
+        self.model = AuditModel(date_style, self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # as the service orders them
+        self.table.setAlternatingRowColors(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table.setAccessibleName("監査ログの一覧")
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((64, 176, 120, 170, 64, 140, 96)):
+            header.resizeSection(column, width)
+        layout.addWidget(self.table, 1)
+
+        export_row = QHBoxLayout()
+        export_row.addStretch(1)
+        export_row.addWidget(QLabel("文字コード:"))
+        self.encoding_combo = QComboBox()
+        for key, label in ENCODINGS.items():
+            self.encoding_combo.addItem(label, key)
+        export_row.addWidget(self.encoding_combo)
+        self.export_button = QPushButton("CSVに出力…")
+        self.export_button.setToolTip("表示中の条件に合う記録をCSVファイルに保存します")
+        self.export_button.clicked.connect(self.export)
+        export_row.addWidget(self.export_button)
+        layout.addLayout(export_row)
+
+    def _build_filters(self) -> QWidget:
+        box = QFrame()
+        box.setObjectName("infoCard")
+        box.setStyleSheet(style.CARD)
+        grid = QGridLayout(box)
+        grid.setContentsMargins(12, 8, 12, 8)
+        grid.setHorizontalSpacing(8)
+
+        self.actor_combo = QComboBox()
+        self.actor_combo.setEditable(True)
+        self.actor_combo.addItem(ALL)
+        self.actor_combo.setMinimumWidth(160)
+        self.actor_combo.setAccessibleName("利用者")
+        self.action_combo = QComboBox()
+        self.action_combo.addItem(ALL, None)
+        for key, label in ACTION_LABELS.items():
+            self.action_combo.addItem(label, key)
+        self.action_combo.setAccessibleName("操作")
+        self.pupil_edit = QLineEdit()
+        self.pupil_edit.setValidator(QIntValidator(1, 2_000_000_000, self))
+        self.pupil_edit.setPlaceholderText("番号")
+        self.pupil_edit.setMaximumWidth(110)
+        self.pupil_edit.setAccessibleName("児童生徒ID")
+
+        today = QDate.currentDate()
+        self.period_check = QCheckBox("期間")
+        self.since_edit = _date_edit(today.addDays(-PERIOD_DAYS))
+        self.until_edit = _date_edit(today)
+        self.since_edit.setAccessibleName("期間の開始日")
+        self.until_edit.setAccessibleName("期間の終了日")
+        self.period_check.toggled.connect(self._period_toggled)
+        self._period_toggled(False)
+
+        self.search_button = QPushButton("検索")
+        self.search_button.setDefault(True)
+        self.search_button.clicked.connect(self.apply_filters)
+        self.clear_button = QPushButton("条件をクリア")
+        self.clear_button.clicked.connect(self.clear_filters)
+        self.pupil_edit.returnPressed.connect(self.apply_filters)
+
+        grid.addWidget(QLabel("利用者"), 0, 0)
+        grid.addWidget(self.actor_combo, 0, 1)
+        grid.addWidget(QLabel("操作"), 0, 2)
+        grid.addWidget(self.action_combo, 0, 3)
+        grid.addWidget(QLabel("児童生徒ID"), 0, 4)
+        grid.addWidget(self.pupil_edit, 0, 5)
+        grid.setColumnStretch(6, 1)
+        period = QHBoxLayout()
+        period.addWidget(self.since_edit)
+        period.addWidget(QLabel("〜"))
+        period.addWidget(self.until_edit)
+        period.addStretch(1)
+        grid.addWidget(self.period_check, 1, 0)
+        grid.addLayout(period, 1, 1, 1, 5)
+        grid.addWidget(self.search_button, 0, 7)
+        grid.addWidget(self.clear_button, 1, 7)
+        return box
+
+    def _period_toggled(self, on: bool) -> None:
+        self.since_edit.setEnabled(on)
+        self.until_edit.setEnabled(on)
+
+    # -- filters and loading ---------------------------------------------------------------
+
+    def current_filter(self) -> AuditFilter:
+        actor = self.actor_combo.currentText().strip()
+        pupil = self.pupil_edit.text().strip()
+        since = until = None
+        if self.period_check.isChecked():
+            since, until = _to_date(self.since_edit), _to_date(self.until_edit)
+            if since > until:
+                since, until = until, since
+        return AuditFilter(
+            actor=None if actor in ("", ALL) else actor,
+            action=self.action_combo.currentData(),
+            pupil_id=int(pupil) if pupil.isdigit() else None,
+            since=since,
+            until=until,
+        )
+
+    def activated(self) -> None:
+        if not self._loaded and not self._loading:
+            self.apply_filters()
+
+    def apply_filters(self) -> None:
+        if self._loading:
+            return
+        filters = self.current_filter()
+        self._loading = True
+        self.search_button.setEnabled(False)
+        self.count_label.setText("読み込んでいます…")
+        load = self._load_entries
+        op = self._runner.run(
+            lambda _ctx: load(filters),
+            on_success=lambda rows: self._show_rows(filters, rows),
+            parent=self,
+            label="監査ログを読み込んでいます…",
+        )
+        op.finished.connect(self._load_ended)
+
+    def clear_filters(self) -> None:
+        self.actor_combo.setCurrentIndex(0)
+        self.actor_combo.setEditText(ALL)
+        self.action_combo.setCurrentIndex(0)
+        self.pupil_edit.clear()
+        self.period_check.setChecked(False)
+        self.apply_filters()
+
+    def _load_ended(self) -> None:
+        self._loading = False
+        self.search_button.setEnabled(True)
+        if not self._loaded:
+            self.count_label.setText("読み込めませんでした。")
+
+    def _show_rows(self, filters: AuditFilter, rows: list[AuditRow]) -> None:
+        self._loaded = True
+        self.applied_filter = filters
+        self.model.set_rows(rows)
+        narrowed = filters != AuditFilter()
+        self.count_label.setText(
+            f"{format_count(len(rows))}件" + ("（条件で絞り込み中）" if narrowed else "")
+        )
+        known = {self.actor_combo.itemText(i) for i in range(self.actor_combo.count())}
+        for actor in sorted({r.actor for r in rows} - known):
+            self.actor_combo.addItem(actor)
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    # -- export and verification -----------------------------------------------------------
+
+    def _ask_export_path(self) -> Path | None:
+        name, _filter = QFileDialog.getSaveFileName(
+            self, "監査ログをCSVに出力", "監査ログ.csv", "CSVファイル (*.csv)"
+        )
+        return Path(name) if name else None
+
+    def show_status(self, message: str, css: str) -> None:
+        self.status_label.setText(message)
+        self.status_label.setStyleSheet(css)
+        self.status_label.setVisible(bool(message))
+
+    def export(self) -> None:
+        """Save the rows matching the applied filters (as shown) to a CSV file."""
+        path = self.choose_export_path()
+        if path is None:
+            return
+        if path.suffix.lower() != ".csv":
+            path = path.with_name(path.name + ".csv")
+        filters = self.applied_filter
+        encoding = str(self.encoding_combo.currentData())
+        export = self._export_csv
+        self.export_button.setEnabled(False)
+
+        def done(result: ExportResult) -> None:
+            self.last_export = result
+            note = (
+                f"（Shift_JISで表せない文字{result.replaced_characters}個を〓に置き換えました）"
+                if result.replaced_characters
+                else ""
+            )
+            self.show_status(
+                f"{format_count(result.rows)}件をCSVに出力しました: {result.path}{note}",
+                style.OK_TEXT,
+            )
+
+        op = self._runner.run(
+            lambda _ctx: export(path, filters, encoding),
+            on_success=done,
+            on_user_error=lambda message: self.show_status(message, style.ERROR_TEXT),
+            parent=self,
+            label="監査ログを出力しています…",
+        )
+        op.finished.connect(lambda: self.export_button.setEnabled(True))
+
+    def verify(self) -> None:
+        verify = self._verify_chain
+        self.verify_button.setEnabled(False)
+        self.show_status("改ざん検査をしています…", style.NOTICE_TEXT)
+
+        def done(check: ChainCheck) -> None:
+            self.last_check = check
+            if check.ok:
+                self.show_status(f"改ざん検査: 異常はありません。{check.message}", style.OK_TEXT)
+            else:
+                self.show_status(
+                    f"改ざん検査で異常が見つかりました: {check.message}\n"
+                    "記録を変更せずに、デジタル戦略室と事業全体総括職員に連絡してください。",
+                    style.ERROR_TEXT,
+                )
+
+        op = self._runner.run(
+            lambda _ctx: verify(),
+            on_success=done,
+            on_user_error=lambda message: self.show_status(message, style.ERROR_TEXT),
+            parent=self,
+            label="監査ログの改ざん検査をしています…",
+        )
+        op.finished.connect(lambda: self.verify_button.setEnabled(True))

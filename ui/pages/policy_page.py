@@ -1,0 +1,350 @@
+"""権限設定 (the project lead): the permission map as a readable table, and its text.
+
+The table shows roles × functions (●/×) and each role's data domains for the map saved in
+the store. The editor changes the map's TOML text; it is checked before asking for
+confirmation, saved by ``PolicyService.update`` (which validates again, refuses to drop a
+role in use and logs the change) and applies from the next sign-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from toda_desktop.data_dictionary import DOMAIN_LABELS
+from toda_desktop.errors import user_message
+from toda_desktop.policy import FUNCTION_LABELS, Policy, Role, parse_policy_text
+from ui import style
+from ui.background import BackgroundRunner
+from ui.dialogs import confirm
+
+Index = QModelIndex | QPersistentModelIndex
+FUNCTIONS = tuple(FUNCTION_LABELS)
+APPLIES_NEXT_TIME = (
+    "変更は次回のサインインから適用されます（サインイン中の利用者には、"
+    "次にサインインしたときに適用されます）。"
+)
+
+
+def legend_text() -> str:
+    """The keys of the file in Japanese, for editing it."""
+    functions = "、".join(f"{key}＝{label}" for key, label in FUNCTION_LABELS.items())
+    domains = "、".join(f"{key}＝{label}" for key, label in DOMAIN_LABELS.items())
+    return f"機能の名前: {functions}\nデータの範囲: {domains}、*＝すべて"
+
+
+def describe_domains(role: Role) -> str:
+    if "*" in role.domains:
+        return "すべて"
+    parts = "・".join(DOMAIN_LABELS.get(d, d) for d in sorted(role.domains, key=_domain_order))
+    topics = "・".join(DOMAIN_LABELS.get(t, t) for t in sorted(role.topics, key=_domain_order))
+    if topics:
+        parts += f"（{topics}に関するほかのデータも）"
+    return parts or "なし（児童生徒のデータは見られません）"
+
+
+def _domain_order(key: str) -> int:
+    order = list(DOMAIN_LABELS)
+    return order.index(key) if key in order else len(order)
+
+
+class PolicyMatrixModel(QAbstractTableModel):
+    """Roles × functions (●/×) and data domains of a :class:`Policy`."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.roles: tuple[Role, ...] = ()
+
+    def set_policy(self, policy: Policy) -> None:
+        self.beginResetModel()
+        self.roles = policy.roles
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.roles)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(FUNCTIONS) + 2
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if section == 0:
+            return "役割"
+        if section <= len(FUNCTIONS):
+            return FUNCTION_LABELS[FUNCTIONS[section - 1]].replace("の", "の\n", 1)
+        return "見られるデータ"
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self.roles[index.row()]
+        column = index.column()
+        allowed = 0 < column <= len(FUNCTIONS) and r.may(FUNCTIONS[column - 1])
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return r.label
+            if column <= len(FUNCTIONS):
+                return "●" if allowed else "×"
+            return describe_domains(r)
+        if role == Qt.ItemDataRole.ToolTipRole and column == len(FUNCTIONS) + 1:
+            return describe_domains(r)
+        if role == Qt.ItemDataRole.ToolTipRole and 0 < column <= len(FUNCTIONS):
+            verb = "できます" if allowed else "できません"
+            return f"{r.label}は「{FUNCTION_LABELS[FUNCTIONS[column - 1]]}」が{verb}。"
+        if role == Qt.ItemDataRole.ForegroundRole and 0 < column <= len(FUNCTIONS):
+            return QColor(style.OK_COLOR if allowed else "#9aa4b0")
+        if role == Qt.ItemDataRole.TextAlignmentRole and 0 < column <= len(FUNCTIONS):
+            return int(Qt.AlignmentFlag.AlignCenter)
+        return None
+
+
+class PolicyPage(QWidget):
+    """The 権限設定 page. Loads the saved map on first activation."""
+
+    def __init__(
+        self,
+        current_text: Callable[[], str],
+        update: Callable[[str], None],
+        runner: BackgroundRunner,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._current_text = current_text
+        self._update = update
+        self._runner = runner
+        self._saved_text = ""
+        self._loaded = False
+        self._loading = False
+        self.confirmation: QMessageBox | None = None
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(10)
+        title = QLabel("権限設定")
+        title.setStyleSheet(style.PAGE_TITLE)
+        layout.addWidget(title)
+        note = QLabel(
+            "役割ごとに、使える機能（●）と見られるデータの範囲を定めます。"
+            "サービスがすべての操作でこの設定を確かめます。" + APPLIES_NEXT_TIME
+        )
+        note.setWordWrap(True)
+        note.setStyleSheet(style.MUTED)
+        layout.addWidget(note)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setChildrenCollapsible(False)
+
+        matrix_box = QWidget()
+        matrix_layout = QVBoxLayout(matrix_box)
+        matrix_layout.setContentsMargins(0, 0, 0, 0)
+        heading = QLabel("保存されている設定")
+        heading.setStyleSheet(style.SECTION_TITLE)
+        matrix_layout.addWidget(heading)
+        self._matrix_heading = heading
+        self.model = PolicyMatrixModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAlternatingRowColors(True)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table.setAccessibleName("役割と機能の一覧")
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        matrix_layout.addWidget(self.table)
+        splitter.addWidget(matrix_box)
+
+        editor_box = QWidget()
+        editor_layout = QVBoxLayout(editor_box)
+        editor_layout.setContentsMargins(0, 6, 0, 0)
+        editor_head = QHBoxLayout()
+        editor_title = QLabel("設定ファイルの編集")
+        editor_title.setStyleSheet(style.SECTION_TITLE)
+        editor_hint = QLabel("（TOML形式。# で始まる行は説明です）")
+        editor_hint.setStyleSheet(style.MUTED)
+        self.legend_button = QPushButton("名前の説明を表示")
+        self.legend_button.setCheckable(True)
+        self.legend_button.toggled.connect(self._toggle_legend)
+        editor_head.addWidget(editor_title)
+        editor_head.addWidget(editor_hint)
+        editor_head.addStretch(1)
+        editor_head.addWidget(self.legend_button)
+        editor_layout.addLayout(editor_head)
+        self.legend_label = QLabel(legend_text())
+        self.legend_label.setWordWrap(True)
+        self.legend_label.setStyleSheet(style.MUTED)
+        self.legend_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.legend_label.hide()
+        editor_layout.addWidget(self.legend_label)
+        self.editor = QPlainTextEdit()
+        self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font = QFont(self.font())
+        font.setFamilies([mono.family(), self.font().family()])  # Japanese falls back
+        self.editor.setFont(font)
+        self.editor.setAccessibleName("権限設定の内容")
+        self.editor.textChanged.connect(self._text_changed)
+        editor_layout.addWidget(self.editor, 1)
+
+        self.message_label = QLabel("")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_label.hide()
+        editor_layout.addWidget(self.message_label)
+
+        buttons = QHBoxLayout()
+        self.revert_button = QPushButton("編集を取り消す")
+        self.revert_button.clicked.connect(self.revert)
+        self.save_button = QPushButton("保存…")
+        self.save_button.setMinimumWidth(110)
+        self.save_button.clicked.connect(self.save)
+        buttons.addStretch(1)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.save_button)
+        editor_layout.addLayout(buttons)
+        splitter.addWidget(editor_box)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        self.splitter = splitter
+        layout.addWidget(splitter, 1)
+        self._text_changed()
+
+    def _toggle_legend(self, shown: bool) -> None:
+        self.legend_label.setVisible(shown)
+        self.legend_button.setText("名前の説明を隠す" if shown else "名前の説明を表示")
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def activated(self) -> None:
+        if not self._loaded and not self._loading:
+            self.reload()
+
+    def reload(self) -> None:
+        self._loading = True
+        current = self._current_text
+        op = self._runner.run(
+            lambda _ctx: current(),
+            on_success=self._show_text,
+            parent=self,
+            label="権限設定を読み込んでいます…",
+        )
+        op.finished.connect(self._load_ended)
+
+    def _load_ended(self) -> None:
+        self._loading = False
+
+    def _show_text(self, text: str) -> None:
+        self._loaded = True
+        self._saved_text = text
+        self.editor.setPlainText(text)
+        self._show_matrix(text)
+
+    def _show_matrix(self, text: str) -> None:
+        try:
+            self.model.set_policy(parse_policy_text(text))
+        except Exception as exc:
+            message = user_message(exc)
+            if message is None:
+                raise
+            self.show_message(message, error=True)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self._size_matrix()
+
+    def _size_matrix(self) -> None:
+        """Give the table room for every role (the editor takes the rest)."""
+        table = self.table
+        wanted = (
+            table.horizontalHeader().height()
+            + table.verticalHeader().length()
+            + 2 * table.frameWidth()
+            + 4
+        )
+        heading = self._matrix_heading.sizeHint().height()
+        total = sum(self.splitter.sizes())
+        top = min(wanted + heading + 8, max(total - 220, 160))
+        self.splitter.setSizes([top, max(total - top, 220)])
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    @property
+    def modified(self) -> bool:
+        return self.editor.toPlainText() != self._saved_text
+
+    def _text_changed(self) -> None:
+        modified = self._loaded and self.modified
+        self.save_button.setEnabled(modified)
+        self.revert_button.setEnabled(modified)
+
+    def show_message(self, message: str, *, error: bool = False) -> None:
+        self.message_label.setText(message)
+        self.message_label.setStyleSheet(style.ERROR_TEXT if error else style.OK_TEXT)
+        self.message_label.setVisible(bool(message))
+
+    # -- saving ----------------------------------------------------------------------------
+
+    def revert(self) -> None:
+        self.editor.setPlainText(self._saved_text)
+        self.show_message("")
+
+    def save(self) -> None:
+        """Check the text, ask, then save it through the service on the worker."""
+        text = self.editor.toPlainText()
+        try:
+            policy = parse_policy_text(text)
+        except Exception as exc:
+            message = user_message(exc)
+            if message is None:
+                raise
+            self.show_message(message, error=True)
+            return
+        self.show_message("")
+        self.confirmation = confirm(
+            self,
+            "権限設定の保存",
+            f"権限設定を保存しますか？（役割 {len(policy.roles)} 件）",
+            lambda: self._save(text),
+            yes_text="保存する",
+            informative=APPLIES_NEXT_TIME + "\n変更内容は監査ログに記録されます。",
+        )
+
+    def _save(self, text: str) -> None:
+        update = self._update
+        self.save_button.setEnabled(False)
+
+        def saved(_result: None) -> None:
+            self._saved_text = text
+            self._show_matrix(text)
+            self.show_message("権限設定を保存しました。" + APPLIES_NEXT_TIME)
+
+        op = self._runner.run(
+            lambda _ctx: update(text),
+            on_success=saved,
+            on_user_error=lambda message: self.show_message(message, error=True),
+            parent=self,
+            label="権限設定を保存しています…",
+        )
+        op.finished.connect(self._text_changed)
