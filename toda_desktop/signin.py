@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from devices import GuidanceCallback, ProgressCallback, Scanner, ScannerError
+from devices import DeviceEvent, GuidanceCallback, ProgressCallback, Scanner, ScannerError
 from storage.connection import Connection, transaction
 from storage.errors import StoreError, WrongCredentials
 from storage.keys import KeyFile, normalize_login
@@ -98,7 +98,13 @@ class PasswordAccepted:
             except SignInError as exc:
                 self.scanner_problem = exc.message_ja
                 raise
+            self._scanner.add_listener(self._device_event)
         return self._scanner
+
+    def _device_event(self, event: DeviceEvent) -> None:
+        """Plugging and unplugging the scanner is logged (hand movements are not)."""
+        if event in (DeviceEvent.CONNECTED, DeviceEvent.REMOVED) and not self._store.closed:
+            self._audit.record(self.login_id, "device_event", detail={"event": event.value})
 
     # -- step two ---------------------------------------------------------------------------
 
@@ -154,6 +160,7 @@ class PasswordAccepted:
 
     def _close_scanner(self) -> None:
         if self._scanner is not None:
+            self._scanner.remove_listener(self._device_event)
             with contextlib.suppress(ScannerError):
                 self._scanner.close()
             self._scanner = None

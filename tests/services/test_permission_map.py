@@ -183,7 +183,7 @@ def test_only_the_project_lead_edits_the_map_and_it_applies_at_next_sign_in(
     text = lead.policy_admin.current_text()
     from toda_desktop.errors import UserFacingError
 
-    with pytest.raises(UserFacingError, match="書き方に誤り.*1行目"):
+    with pytest.raises(UserFacingError, match=r"書き方に誤り.*1行目"):
         lead.policy_admin.update("[roles.x\n")
     with pytest.raises(UserFacingError, match="使用中の役割"):
         lead.policy_admin.update(text.split("[roles.it_admin]")[0])

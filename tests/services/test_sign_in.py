@@ -97,6 +97,10 @@ def test_device_problems_are_said_plainly_and_not_counted(
     with pytest.raises(SignInError, match=message):
         pending.verify_palm()
     pending.cancel()
+    if script == "UNPLUG":
+        sim.plug()
+        events = [a for a in _actions(app) if a[1] == "device_event"]
+        assert ("demo-chief", "device_event", "成功") in events
 
 
 def test_cancel_during_palm_step(demo_store_path: Path, sim: Simulator, clock: WallClock) -> None:

@@ -73,7 +73,8 @@ VALUE_LABELS = {
     "palm": "手のひら静脈", "password": "パスワード", "recovery": "回復サインイン",
     "palm_enrolled": "手のひら静脈の初回登録", "no_match": "不一致",
     "spoof_suspected": "偽造の疑い", "duplicate": "重複", "link": "照合", "reject": "照合不可",
-    "account_inactive": "無効なアカウント", "True": "はい", "False": "いいえ",
+    "account_inactive": "無効なアカウント",
+    "connected": "スキャナ接続", "removed": "スキャナ取り外し", "True": "はい", "False": "いいえ",
     "true": "はい", "false": "いいえ",
 }
 TARGET_PREFIXES = {"account:": "アカウント "}
