@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from storage.connection import Connection, transaction
-from storage.migrations import m004_search, m005_risk
 from storage.errors import NewerSchema
+from storage.migrations import m004_search, m005_risk
 from storage.registry import DatasetKind, Registry
 
 Migration = Callable[[Connection], None]

@@ -25,10 +25,13 @@ from toda_desktop.policy import Policy, default_policy
 from toda_desktop.services.account_admin import AccountsService
 from toda_desktop.services.audit_trail import AuditTrail
 from toda_desktop.services.audit_view import AuditViewService
+from toda_desktop.services.extraction import ExtractionService
+from toda_desktop.services.karte import KarteService
 from toda_desktop.services.overview import OverviewService
 from toda_desktop.services.palm import verify_palm
 from toda_desktop.services.policy_admin import PolicyService
 from toda_desktop.services.records import RecordsService
+from toda_desktop.services.search import SearchService
 from toda_desktop.session_clock import DEFAULT_IDLE, DEFAULT_MAX, SessionClock, SessionState
 from toda_desktop.signin import PasswordAccepted, start_sign_in
 from toda_desktop.throttle import ThrottleBook
@@ -86,6 +89,9 @@ class SignedIn:
         self.policy_admin = PolicyService(self)
         self.importer = ImportService(self)
         self.review = ReviewService(self)
+        self.search = SearchService(self)
+        self.karte = KarteService(self)
+        self.extraction = ExtractionService(self)
 
     def may(self, function: str) -> bool:
         """For the UI to hide what the role cannot do; services still enforce it."""

@@ -19,6 +19,7 @@ from storage.registry import DatasetKind, Registry
 from storage.repos import batches, datasets
 from storage.store import Store
 from toda_desktop.demo import DemoCity
+from toda_desktop.services.search import refresh_search_index
 
 Progress = Callable[[float], None]
 CancelFlag = Callable[[], bool]
@@ -95,6 +96,8 @@ def write_city(
             done += count
             if kind.master:
                 pupil_ids = datasets.pupil_ids_by_address(conn, kind)
+        # Build the search index now, so that the first search does not pay for it.
+        refresh_search_index(conn)
     return written
 
 

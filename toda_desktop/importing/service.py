@@ -36,6 +36,7 @@ from toda_desktop.importing.frames import (
     storage_frame,
 )
 from toda_desktop.importing.reference import existing_rows, linkage_reference
+from toda_desktop.services.search import refresh_pending
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
@@ -327,6 +328,7 @@ class ImportService:
                 queued = imports.enqueue(conn, batch_id, kind.name, inspection.file_name,
                                          preview.to_review)
                 batches.set_row_count(conn, batch_id, inserted + overwritten)
+                refresh_pending(conn)  # names and classes searchable at once
                 return ImportResult(
                     batch_id=batch_id, kind_label=kind.label, inserted=inserted,
                     overwritten=overwritten, queued=queued,
@@ -370,7 +372,9 @@ class ImportService:
                     raise UserFacingError("その取込は見つからないか、既に取り消されています。")
                 if registry.kind(str(row[0])).master:
                     _refuse_if_referenced(conn, registry.kinds, batch_id)
-                return imports.rollback_batch(conn, registry, batch_id)
+                removed = imports.rollback_batch(conn, registry, batch_id)
+                refresh_pending(conn)  # removed pupils leave the search index at once
+                return removed
 
         removed = signed.store.db.call(undo)
         signed.audit.record(signed.session.login_id, "import_rollback",

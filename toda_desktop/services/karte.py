@@ -10,7 +10,7 @@ click-through, short labels, school-year boundaries) and aligned series; the UI 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -174,7 +174,10 @@ def _month_key(school_year: int, month: int) -> str:
 
 
 def _month_axis(years: Iterable[int]) -> tuple[list[str], list[str], list[int], list[str]]:
-    x, labels, starts, year_labels = [], [], [], []
+    x: list[str] = []
+    labels: list[str] = []
+    starts: list[int] = []
+    year_labels: list[str] = []
     for year in sorted(set(years)):
         starts.append(len(x))
         year_labels.append(f"{year}年度")
@@ -240,11 +243,12 @@ def attendance_chart(rows: list[repo.AttendanceMonth], enrolled: list[int]) -> K
     x, labels, starts, year_labels = _month_axis([*enrolled, *(r.school_year for r in rows)])
     by_key = {_month_key(r.school_year, r.month): r for r in rows}
 
-    def series(key: str, label: str, style: str, value: object) -> ChartSeries:
-        values = []
+    def series(key: str, label: str, style: str,
+               value: Callable[[repo.AttendanceMonth], int | None]) -> ChartSeries:
+        values: list[float | None] = []
         for k in x:
             r = by_key.get(k)
-            v = None if r is None else value(r)  # type: ignore[operator]
+            v = None if r is None else value(r)
             values.append(None if v is None else float(v))
         return ChartSeries(key, label, tuple(values), style)
 

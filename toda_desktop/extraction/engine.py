@@ -1,0 +1,415 @@
+"""Evaluating an extraction over the store (on the database thread).
+
+Each enabled leaf becomes one or two SQL queries that give, per pupil, whether the condition
+holds and the value that decided it; groups combine the pupil sets (AND = intersection,
+OR = union, negation = the population minus the set). The population is every pupil
+enrolled in the base school year. Pupils without the data a leaf needs do not meet it
+(and do meet its negation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from storage.connection import Connection
+from storage.registry import DatasetKind, Registry
+from storage.repos import extraction as repo
+from toda_desktop.errors import UserFacingError
+from toda_desktop.extraction.model import (
+    AGGREGATES,
+    DIRECTIONS,
+    OPERATORS,
+    Change,
+    CountInWindow,
+    Extraction,
+    FieldMeasure,
+    FieldTest,
+    Group,
+    Leaf,
+    Node,
+    Period,
+    SurveyPositivity,
+    Threshold,
+    Value,
+)
+
+NUMERIC = {"int", "float", "percent", "school_year", "month", "grade", "bool"}
+NO_RECORD = "記録なし"
+
+
+@dataclass(frozen=True)
+class LeafOutcome:
+    matched: frozenset[int]
+    values: dict[int, str]  # pupil -> the value that decided (or the observed value)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    base_year: int
+    population: dict[int, repo.PopulationRow]
+    matched: frozenset[int]
+    leaves: tuple[Leaf, ...]  # enabled leaves, in tree order
+    labels: tuple[str, ...]
+    outcomes: tuple[LeafOutcome, ...]
+
+
+# -- validation and labels -----------------------------------------------------------------
+
+
+def kinds_used(extraction: Extraction) -> set[str]:
+    out: set[str] = set()
+    for leaf in extraction.leaves():
+        if isinstance(leaf, Threshold | CountInWindow):
+            out.add(leaf.kind)
+        elif isinstance(leaf.measure, FieldMeasure):
+            out.add(leaf.measure.kind)
+        else:
+            out |= {"survey_responses", "survey_items"}
+    return out
+
+
+def _pupil_kind(registry: Registry, name: str) -> DatasetKind:
+    try:
+        kind = registry.kind(name)
+    except KeyError:
+        raise UserFacingError(f"データの種類「{name}」はありません。") from None
+    if not kind.pupil:
+        raise UserFacingError(
+            f"「{kind.label}」は児童生徒ごとのデータではないため条件にできません。")
+    return kind
+
+
+def _check_field(kind: DatasetKind, name: str) -> None:
+    if not kind.has_column(name) or not kind.column(name).stored:
+        raise UserFacingError(f"「{kind.label}」に項目「{name}」はありません。")
+
+
+def _check_tests(kind: DatasetKind, tests: tuple[FieldTest, ...]) -> None:
+    for t in tests:
+        _check_field(kind, t.field)
+        if t.op not in OPERATORS:
+            raise UserFacingError(f"比較の種類「{t.op}」は使えません。")
+
+
+def validate(extraction: Extraction, registry: Registry) -> None:
+    """Raise a Japanese UserFacingError for anything the engine cannot evaluate."""
+    if not extraction.name.strip():
+        raise UserFacingError("抽出条件に名前を付けてください。")
+    _validate_node(extraction.root, registry)
+
+
+def _validate_node(node: Node, registry: Registry) -> None:
+    if isinstance(node, Group):
+        if node.op not in ("and", "or"):
+            raise UserFacingError("条件の組み合わせは「すべて」か「いずれか」です。")
+        for item in node.items:
+            _validate_node(item, registry)
+        return
+    if not node.enabled:
+        return
+    if isinstance(node, Threshold):
+        kind = _pupil_kind(registry, node.kind)
+        _check_field(kind, node.field)
+        _check_tests(kind, node.where)
+        if node.op not in OPERATORS:
+            raise UserFacingError(f"比較の種類「{node.op}」は使えません。")
+        if node.aggregate not in AGGREGATES:
+            raise UserFacingError(f"集計の種類「{node.aggregate}」は使えません。")
+        if node.aggregate in ("sum", "avg") and kind.column(node.field).type not in NUMERIC:
+            raise UserFacingError(f"「{kind.column(node.field).label}」は数値ではありません。")
+    elif isinstance(node, Change):
+        if node.direction not in DIRECTIONS:
+            raise UserFacingError(f"変化の種類「{node.direction}」は使えません。")
+        if isinstance(node.measure, FieldMeasure):
+            kind = _pupil_kind(registry, node.measure.kind)
+            _check_field(kind, node.measure.field)
+            _check_tests(kind, node.measure.where)
+            if node.measure.aggregate not in repo.SQL_AGGREGATES:
+                raise UserFacingError(f"集計の種類「{node.measure.aggregate}」は使えません。")
+            if kind.column(node.measure.field).type not in NUMERIC:
+                raise UserFacingError(f"「{kind.column(node.measure.field).label}」は数値では"
+                                      "ありません。")
+        elif not node.measure.survey_code:
+            raise UserFacingError("調査コードを指定してください。")
+    elif isinstance(node, CountInWindow):
+        kind = _pupil_kind(registry, node.kind)
+        _check_tests(kind, node.where)
+        if kind.event_date is None:
+            raise UserFacingError(
+                f"「{kind.label}」には日付がないため、期間内の件数は数えられません。")
+        if node.min_count < 1 or node.window_days < 1:
+            raise UserFacingError("件数と日数は1以上にしてください。")
+
+
+def _value_text(value: Value) -> str:
+    if isinstance(value, tuple | list):
+        return "・".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    return str(value)
+
+
+def _tests_text(kind: DatasetKind, tests: tuple[FieldTest, ...]) -> str:
+    return "".join(
+        f"、{kind.column(t.field).label}が{_value_text(t.value)}{OPERATORS[t.op]}"
+        if t.op not in ("==",) else f"、{kind.column(t.field).label}={_value_text(t.value)}"
+        for t in tests
+    )
+
+
+def describe(node: Node, registry: Registry, base_year: int | None = None) -> str:
+    """A Japanese description of a node (its label when it has one)."""
+    if node.label:
+        return node.label
+    prefix = "次に該当しない: " if node.negate else ""
+    if isinstance(node, Group):
+        joiner = " かつ " if node.op == "and" else " または "
+        inner = joiner.join(describe(i, registry, base_year) for i in node.items if i.enabled)
+        return f"{prefix}（{inner}）"
+    if isinstance(node, Threshold):
+        kind = registry.kind(node.kind)
+        col = kind.column(node.field).label
+        period = "全期間" if node.period is None else node.period.label(base_year)
+        agg = "" if node.aggregate == "any" else f"の{AGGREGATES[node.aggregate]}"
+        scope = "（いずれかの記録）" if node.aggregate == "any" else ""
+        return (f"{prefix}{kind.label} {period}{_tests_text(kind, node.where)}: {col}{agg}が"
+                f"{_value_text(node.value)}{OPERATORS[node.op]}{scope}")
+    if isinstance(node, Change):
+        m = node.measure
+        if isinstance(m, SurveyPositivity):
+            from toda_desktop.services.karte import survey_name
+
+            what = f"{survey_name(m.survey_code)}の肯定的回答の割合"
+            if m.domain:
+                what += f"（{m.domain}）"
+            if m.subject:
+                what += f"（{m.subject}）"
+        else:
+            kind = registry.kind(m.kind)
+            what = (f"{kind.label}{_tests_text(kind, m.where)}の{kind.column(m.field).label}"
+                    f"（{AGGREGATES[m.aggregate]}）")
+        amount = f"（{node.amount:g}以上）" if node.amount and node.direction in (
+            "fell", "rose") else (f"（許容差{node.amount:g}）" if node.amount else "")
+        return (f"{prefix}{what}が{node.before.label(base_year)}→{node.after.label(base_year)}"
+                f"で{DIRECTIONS[node.direction]}{amount}")
+    kind = registry.kind(node.kind)
+    period = "全期間" if node.period is None else node.period.label(base_year)
+    return (f"{prefix}{kind.label}{_tests_text(kind, node.where)}が{period}に"
+            f"{node.window_days}日以内で{node.min_count}回以上")
+
+
+# -- evaluation ----------------------------------------------------------------------------
+
+
+def _scope(period: Period | None, base_year: int, tests: tuple[FieldTest, ...]) -> repo.Scope:
+    year = None
+    month = round_ = None
+    if period is not None:
+        year = None if period.year_offset is None else base_year + period.year_offset
+        month, round_ = period.month, period.round
+    return repo.Scope(school_year=year, month=month, round=round_,
+                      tests=tuple((t.field, t.op, _sql_value(t.value)) for t in tests))
+
+
+def _sql_value(value: Value) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, list):
+        return tuple(_sql_value(v) for v in value)
+    if isinstance(value, tuple):
+        return tuple(_sql_value(v) for v in value)
+    return value
+
+
+def _coerce(kind: DatasetKind, column: str, value: object) -> object:
+    if value is None:
+        return None
+    if kind.column(column).type in NUMERIC:
+        if isinstance(value, bool):
+            return float(value)
+        try:
+            return float(str(value))
+        except ValueError:
+            return None
+    return str(value)
+
+
+def _compare(op: str, left: object, right: object) -> bool:
+    if left is None:
+        return False
+    if op in ("in", "not_in"):
+        values = right if isinstance(right, tuple | list) else (right,)
+        inside = left in values
+        return inside if op == "in" else not inside
+    if right is None:
+        return (op == "!=")
+    try:
+        if op == ">=":
+            return bool(left >= right)  # type: ignore[operator]
+        if op == ">":
+            return bool(left > right)  # type: ignore[operator]
+        if op == "<=":
+            return bool(left <= right)  # type: ignore[operator]
+        if op == "<":
+            return bool(left < right)  # type: ignore[operator]
+        if op == "==":
+            return bool(left == right)
+        if op == "!=":
+            return bool(left != right)
+    except TypeError:
+        return False
+    raise ValueError(op)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}" if value == int(value) else f"{value:.1f}"
+    return str(value)
+
+
+def _period_text(period: str | None) -> str:
+    if not period:
+        return ""
+    if len(period) == 7:  # school year and month
+        year, month = period.split("-")
+        return f"（{int(year)}年度{int(month)}月）"
+    if len(period) == 4:
+        return f"（{period}年度）"
+    return f"（{period}）"
+
+
+def _threshold(conn: Connection, kind: DatasetKind, leaf: Threshold,
+               base_year: int) -> tuple[set[int], dict[int, str]]:
+    scope = _scope(leaf.period, base_year, leaf.where)
+    target: Any
+    if isinstance(leaf.value, tuple | list):
+        target = tuple(_coerce(kind, leaf.field, v) for v in leaf.value)
+    else:
+        target = _coerce(kind, leaf.field, leaf.value)
+    matched: set[int] = set()
+    values: dict[int, str] = {}
+    if leaf.aggregate == "any":
+        prefer_low = leaf.op in ("<", "<=")
+        best: dict[int, tuple[object, str | None, bool]] = {}
+        for pid, raw, period in repo.field_rows(conn, kind, leaf.field, scope):
+            v = _coerce(kind, leaf.field, raw)
+            ok = _compare(leaf.op, v, target)
+            have = best.get(pid)
+            if have is None or (ok and not have[2]) or (ok == have[2] and _better(
+                    v, have[0], prefer_low)):
+                best[pid] = (v, period, ok)
+        for pid, (v, period, ok) in best.items():
+            if ok:
+                matched.add(pid)
+            values[pid] = f"{_fmt(v)}{_period_text(period)}"
+        return matched, values
+    aggregated = repo.field_aggregate(conn, kind, leaf.field, leaf.aggregate, scope)
+    for pid, v in aggregated.items():
+        if _compare(leaf.op, v, target):
+            matched.add(pid)
+        values[pid] = f"{AGGREGATES[leaf.aggregate]} {_fmt(v)}"
+    return matched, values
+
+
+def _better(value: object, than: object, prefer_low: bool) -> bool:
+    try:
+        return bool(value < than) if prefer_low else bool(value > than)  # type: ignore[operator]
+    except TypeError:
+        return False
+
+
+def _measure(conn: Connection, registry: Registry, measure: FieldMeasure | SurveyPositivity,
+             period: Period, base_year: int) -> dict[int, float]:
+    if isinstance(measure, SurveyPositivity):
+        kind = registry.kind("survey_responses")
+        raw = repo.survey_positivity(conn, kind, _scope(period, base_year, ()),
+                                     measure.survey_code, measure.domain, measure.subject)
+        return {p: 100.0 * pos / n for p, (pos, n) in raw.items() if n}
+    kind = registry.kind(measure.kind)
+    return repo.field_aggregate(conn, kind, measure.field, measure.aggregate,
+                                _scope(period, base_year, measure.where))
+
+
+def _change(conn: Connection, registry: Registry, leaf: Change,
+            base_year: int) -> tuple[set[int], dict[int, str]]:
+    before = _measure(conn, registry, leaf.measure, leaf.before, base_year)
+    after = _measure(conn, registry, leaf.measure, leaf.after, base_year)
+    unit = "%" if isinstance(leaf.measure, SurveyPositivity) else ""
+    matched: set[int] = set()
+    values: dict[int, str] = {}
+    b_label, a_label = leaf.before.label(base_year), leaf.after.label(base_year)
+    for pid in before.keys() & after.keys():
+        b, a = before[pid], after[pid]
+        if leaf.holds(b, a):
+            matched.add(pid)
+        values[pid] = (f"{b_label} {b:.1f}{unit} → {a_label} {a:.1f}{unit}"
+                       f"（{a - b:+.1f}）")
+    for pid in before.keys() ^ after.keys():
+        side = a_label if pid in before else b_label
+        values[pid] = f"{side}の記録なし"
+    return matched, values
+
+
+def _count(conn: Connection, kind: DatasetKind, leaf: CountInWindow,
+           base_year: int) -> tuple[set[int], dict[int, str]]:
+    counts = repo.window_counts(conn, kind, leaf.window_days,
+                                _scope(leaf.period, base_year, leaf.where))
+    matched = {pid for pid, (n, _) in counts.items() if n >= leaf.min_count}
+    values = {pid: f"最多{n}回（{end}までの{leaf.window_days}日間）"
+              for pid, (n, end) in counts.items()}
+    return matched, values
+
+
+def evaluate(conn: Connection, registry: Registry, extraction: Extraction,
+             base_year: int | None = None) -> Evaluation:
+    if base_year is None:
+        base_year = extraction.school_year or repo.latest_school_year(conn)
+    if base_year is None:
+        raise UserFacingError("在籍データがないため抽出できません。")
+    population = repo.population(conn, base_year)
+    universe = frozenset(population)
+    leaves: list[Leaf] = []
+    outcomes: list[LeafOutcome] = []
+
+    def leaf_outcome(leaf: Leaf) -> LeafOutcome:
+        if isinstance(leaf, Threshold):
+            matched, values = _threshold(conn, registry.kind(leaf.kind), leaf, base_year)
+        elif isinstance(leaf, Change):
+            matched, values = _change(conn, registry, leaf, base_year)
+        else:
+            matched, values = _count(conn, registry.kind(leaf.kind), leaf, base_year)
+        hit = frozenset(matched) & universe
+        if leaf.negate:
+            hit = universe - hit
+        return LeafOutcome(hit, values)
+
+    def walk(node: Node) -> frozenset[int] | None:
+        """The pupils meeting the node; None for a node with nothing switched on."""
+        if not node.enabled:
+            return None
+        if isinstance(node, Group):
+            parts = [s for s in (walk(i) for i in node.items) if s is not None]
+            if not parts:
+                return None
+            result = frozenset.intersection(*parts) if node.op == "and" else frozenset().union(
+                *parts)
+            return universe - result if node.negate else result
+        outcome = leaf_outcome(node)
+        leaves.append(node)
+        outcomes.append(outcome)
+        return outcome.matched
+
+    matched = walk(extraction.root)
+    return Evaluation(
+        base_year=base_year,
+        population=population,
+        matched=universe if matched is None else matched,
+        leaves=tuple(leaves),
+        labels=tuple(describe(leaf, registry, base_year) for leaf in leaves),
+        outcomes=tuple(outcomes),
+    )
+
+
+def value_for(outcome: LeafOutcome, pupil_id: int) -> str:
+    return outcome.values.get(pupil_id, NO_RECORD)

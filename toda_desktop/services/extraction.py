@@ -1,0 +1,364 @@
+"""Condition extraction (抽出) within the permission map: fields, run, save, export.
+
+Extraction finds pupils, so it needs the ``pupil_search`` function; every dataset a
+condition touches must be within the role's domains (the field catalogue lists only those,
+and a run that names another is refused and logged). Runs, saves and exports are
+audit-logged; an export holds only the identity columns the role may see and the values of
+the conditions (which the role may see by construction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from storage.connection import Connection, transaction
+from storage.registry import DatasetKind
+from storage.repos import extraction as repo
+from toda_desktop.errors import PermissionDenied, UserFacingError
+from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
+from toda_desktop.extraction.engine import (
+    Evaluation,
+    evaluate,
+    kinds_used,
+    validate,
+    value_for,
+)
+from toda_desktop.extraction.model import AGGREGATES, OPERATORS, Extraction, from_json, to_json
+from toda_desktop.extraction.presets import PushSupportOptions, push_support_preset
+from toda_desktop.services.karte import SURVEY_DOMAINS, survey_name
+from toda_desktop.services.search import ID_LABELS, ID_VISIBILITY
+
+if TYPE_CHECKING:
+    from toda_desktop.composition import SignedIn
+
+# Person-reference IDs are not conditions (a pupil is found by ID in the search instead).
+_NOT_FIELDS = {"address_code", "pref_id", "google_account", "name", "name_kana"}
+_TYPE_OPERATORS = {
+    "numeric": (">=", ">", "<=", "<", "==", "!=", "in", "not_in"),
+    "date": (">=", ">", "<=", "<", "==", "!="),
+    "choice": ("==", "!=", "in", "not_in"),
+    "text": ("==", "!=", "in", "not_in"),
+}
+_NUMERIC = {"int", "float", "percent", "school_year", "month", "grade"}
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One field a condition can use."""
+
+    kind: str
+    kind_label: str
+    field: str
+    label: str
+    type: str  # registry column type
+    values: tuple[str, ...]  # allowed values of an enum ("" otherwise)
+    operators: tuple[str, ...]
+    aggregates: tuple[str, ...]
+    has_month: bool  # a month can be chosen (monthly data or an event date)
+    has_event_date: bool  # counts over a window are possible
+
+
+@dataclass(frozen=True)
+class SurveyInfo:
+    code: str
+    label: str
+    rounds: tuple[int, ...]
+    domains: tuple[str, ...]
+    subjects: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MatchedValue:
+    condition: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ExtractionRow:
+    pupil_id: int
+    name: str
+    name_kana: str
+    school_name: str
+    school_code: str
+    grade: int | None
+    class_name: str
+    seat_number: int | None
+    birth_date: date | None
+    address_code: str | None
+    values: tuple[MatchedValue, ...]
+
+
+@dataclass(frozen=True)
+class ConditionCount:
+    condition: str
+    pupils: int  # pupils of the population meeting this condition alone
+
+
+@dataclass(frozen=True)
+class ExtractionResult:
+    name: str
+    school_year: int
+    population: int
+    rows: tuple[ExtractionRow, ...]
+    conditions: tuple[str, ...]  # column headings of the values, in order
+    counts: tuple[ConditionCount, ...]
+    kinds: tuple[str, ...]  # datasets the conditions read (checked again on export)
+    run_at: datetime
+
+
+@dataclass(frozen=True)
+class SavedExtraction:
+    id: int
+    name: str
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+    usable: bool  # every dataset it reads is visible to this role
+    extraction: Extraction
+
+
+def _date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def _class_order(name: str) -> tuple[int, int, str]:
+    return (0, int(name), name) if name.isdigit() else (1, 0, name)
+
+
+class ExtractionService:
+    def __init__(self, signed: SignedIn) -> None:
+        self._signed = signed
+
+    # -- what can be asked ---------------------------------------------------------------
+
+    def _visible(self) -> dict[str, DatasetKind]:
+        signed = self._signed
+        return {k.name: k for k in signed.policy.visible_kinds(signed.session.role,
+                                                                signed.registry)}
+
+    def fields(self) -> tuple[FieldInfo, ...]:
+        """Every field of every pupil dataset the role may see."""
+        self._signed.require("pupil_search")
+        out = []
+        for kind in self._visible().values():
+            if not kind.pupil:
+                continue
+            for col in kind.stored_columns:
+                if col.key in _NOT_FIELDS:
+                    continue
+                if col.type in _NUMERIC:
+                    group = "numeric"
+                elif col.type == "date":
+                    group = "date"
+                elif col.type in ("enum", "bool"):
+                    group = "choice"
+                else:
+                    group = "text"
+                aggregates = tuple(AGGREGATES) if group == "numeric" else ("any", "count")
+                out.append(FieldInfo(
+                    kind=kind.name, kind_label=kind.label, field=col.key, label=col.label,
+                    type=col.type, values=col.values,
+                    operators=_TYPE_OPERATORS[group], aggregates=aggregates,
+                    has_month=kind.has_column("month") or kind.event_date is not None,
+                    has_event_date=kind.event_date is not None,
+                ))
+        return tuple(out)
+
+    def operators(self) -> dict[str, str]:
+        return dict(OPERATORS)
+
+    def surveys(self) -> tuple[SurveyInfo, ...]:
+        """Instruments in the store with their rounds, domains and subjects (empty for a
+        role that may not see surveys)."""
+        signed = self._signed
+        signed.require("pupil_search")
+        if "survey_responses" not in self._visible():
+            return ()
+
+        def read(conn: Connection) -> list[tuple[str, str, str, str]]:
+            rounds = conn.execute(
+                "SELECT survey_code, group_concat(DISTINCT coalesce(round, 1)),"
+                " group_concat(DISTINCT subject) FROM ds_survey_responses GROUP BY survey_code"
+            ).fetchall()
+            domains = dict(conn.execute(
+                "SELECT survey_code, group_concat(DISTINCT domain) FROM ds_survey_items"
+                " GROUP BY survey_code").fetchall())
+            return [(str(c), str(r or ""), str(s or ""), str(domains.get(c) or ""))
+                    for c, r, s in rounds]
+
+        out = []
+        for code, rounds, subjects, domains in signed.store.db.call(read):
+            have = set(filter(None, domains.split(",")))
+            out.append(SurveyInfo(
+                code=code, label=survey_name(code),
+                rounds=tuple(sorted(int(r) for r in rounds.split(",") if r)),
+                domains=tuple(d for d in SURVEY_DOMAINS if d in have) + tuple(
+                    sorted(have - set(SURVEY_DOMAINS))),
+                subjects=tuple(sorted(filter(None, subjects.split(","))))))
+        return tuple(out)
+
+    def push_support_preset(
+        self, options: PushSupportOptions | None = None, school_year: int | None = None
+    ) -> Extraction:
+        """The city's three push-support criteria, each switchable and tunable."""
+        return push_support_preset(options, school_year)
+
+    def _require_kinds(self, extraction: Extraction, action: str) -> None:
+        signed = self._signed
+        visible = self._visible()
+        for name in sorted(kinds_used(extraction)):
+            if name not in visible:
+                label = signed.registry.kind(name).label if name in signed.registry.names \
+                    else name
+                signed.audit.record(signed.session.login_id, "permission_denied",
+                                    outcome="denied", target=f"{action}:{name}")
+                raise PermissionDenied(f"「{label}」を条件に使う権限がありません。")
+
+    # -- running -------------------------------------------------------------------------
+
+    def run(self, extraction: Extraction, *, school_year: int | None = None) -> ExtractionResult:
+        """Evaluate on the current data; ``school_year`` overrides the base year."""
+        signed = self._signed
+        signed.require("pupil_search")
+        validate(extraction, signed.registry)
+        self._require_kinds(extraction, "extract")
+        evaluation = signed.store.db.call(
+            lambda c: evaluate(c, signed.registry, extraction, school_year))
+        result = self._result(extraction, evaluation)
+        signed.audit.record(
+            signed.session.login_id, "extraction", target=extraction.name,
+            detail={"school_year": result.school_year, "conditions": list(result.conditions),
+                    "results": len(result.rows), "population": result.population},
+        )
+        return result
+
+    def _result(self, extraction: Extraction, ev: Evaluation) -> ExtractionResult:
+        show_address = "address_code" in self._id_kinds()
+        rows = []
+        for pid in ev.matched:
+            p = ev.population[pid]
+            rows.append(ExtractionRow(
+                pupil_id=pid, name=p.name, name_kana=p.name_kana,
+                school_name=p.school_name or p.school_code or "",
+                school_code=p.school_code or "", grade=p.grade, class_name=p.class_name or "",
+                seat_number=p.seat_number, birth_date=_date(p.birth_date),
+                address_code=p.address_code if show_address else None,
+                values=tuple(MatchedValue(label, value_for(o, pid))
+                             for label, o in zip(ev.labels, ev.outcomes, strict=True)),
+            ))
+        rows.sort(key=lambda r: (r.school_code, r.grade or 0, _class_order(r.class_name),
+                                 r.seat_number or 0, r.pupil_id))
+        return ExtractionResult(
+            name=extraction.name, school_year=ev.base_year, population=len(ev.population),
+            rows=tuple(rows), conditions=ev.labels,
+            counts=tuple(ConditionCount(label, len(o.matched))
+                         for label, o in zip(ev.labels, ev.outcomes, strict=True)),
+            kinds=tuple(sorted(kinds_used(extraction))),
+            run_at=datetime.now().replace(microsecond=0),
+        )
+
+    def _id_kinds(self) -> set[str]:
+        visible = self._visible()
+        return {k for k, needs in ID_VISIBILITY.items() if needs in visible}
+
+    # -- saving --------------------------------------------------------------------------
+
+    def save(self, extraction: Extraction) -> SavedExtraction:
+        """Save under its name (an existing one of that name is replaced)."""
+        signed = self._signed
+        signed.require("pupil_search")
+        validate(extraction, signed.registry)
+        self._require_kinds(extraction, "extraction_save")
+        text = to_json(extraction)
+        name = extraction.name.strip()
+
+        def write(conn: Connection) -> int:
+            with transaction(conn):
+                return repo.save(conn, name, text, signed.session.login_id)
+
+        saved_id = signed.store.db.call(write)
+        signed.audit.record(signed.session.login_id, "extraction_saved", target=name,
+                            detail={"id": saved_id})
+        return self.get(saved_id)
+
+    def saved(self) -> tuple[SavedExtraction, ...]:
+        self._signed.require("pupil_search")
+        rows = self._signed.store.db.call(repo.all_saved)
+        return tuple(self._saved(r) for r in rows)
+
+    def get(self, saved_id: int) -> SavedExtraction:
+        self._signed.require("pupil_search")
+        row = self._signed.store.db.call(lambda c: repo.get_saved(c, saved_id))
+        if row is None:
+            raise UserFacingError("その保存済みの抽出条件は見つかりません。")
+        return self._saved(row)
+
+    def _saved(self, row: repo.SavedRow) -> SavedExtraction:
+        extraction = from_json(row.definition)
+        visible = self._visible()
+        return SavedExtraction(
+            id=row.id, name=row.name, created_by=row.created_by,
+            created_at=datetime.fromisoformat(row.created_at), updated_by=row.updated_by,
+            updated_at=datetime.fromisoformat(row.updated_at),
+            usable=all(k in visible for k in kinds_used(extraction)),
+            extraction=extraction,
+        )
+
+    def run_saved(self, saved_id: int, *, school_year: int | None = None) -> ExtractionResult:
+        return self.run(self.get(saved_id).extraction, school_year=school_year)
+
+    def delete(self, saved_id: int) -> None:
+        """Its author, or a role that may edit data, removes a saved extraction."""
+        signed = self._signed
+        item = self.get(saved_id)
+        if item.created_by != signed.session.login_id and not signed.may("edit"):
+            raise PermissionDenied("作成者以外はこの抽出条件を削除できません。")
+
+        def remove(conn: Connection) -> bool:
+            with transaction(conn):
+                return repo.delete_saved(conn, saved_id)
+
+        signed.store.db.call(remove)
+        signed.audit.record(signed.session.login_id, "extraction_deleted", target=item.name,
+                            detail={"id": saved_id})
+
+    # -- export --------------------------------------------------------------------------
+
+    def export(self, result: ExtractionResult, path: Path,
+               encoding: str = "utf-8-sig") -> ExportResult:
+        """The result list as CSV (UTF-8 with BOM or CP932) or .xlsx; audit-logged."""
+        signed = self._signed
+        signed.require("export")
+        visible = self._visible()
+        for name in result.kinds:
+            if name not in visible:
+                signed.audit.record(signed.session.login_id, "permission_denied",
+                                    outcome="denied", target=f"export:{name}")
+                raise PermissionDenied("この抽出結果を出力する権限がありません。")
+        show_address = "address_code" in self._id_kinds()
+        headers = [*([ID_LABELS["address_code"]] if show_address else []),
+                   "氏名", "カナ", "学校", "学年", "組", "番号", "生年月日", *result.conditions]
+        rows = [
+            [*([r.address_code] if show_address else []), r.name, r.name_kana, r.school_name,
+             r.grade, r.class_name, r.seat_number,
+             "" if r.birth_date is None else r.birth_date.isoformat(),
+             *(v.value for v in r.values)]
+            for r in result.rows
+        ]
+        if path.suffix.lower() == ".xlsx":
+            written = write_xlsx(path, headers, rows, sheet=result.name[:31] or "抽出結果")
+        else:
+            written = write_csv(path, headers, rows, encoding=encoding)
+        signed.audit.record(signed.session.login_id, "export", target=f"extraction:{result.name}",
+                            detail={"rows": written.rows, "file": path.name,
+                                    "school_year": result.school_year})
+        return written
