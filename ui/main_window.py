@@ -9,8 +9,8 @@ out of the window (it is not merely disabled or covered) and shows the lock scre
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QProgressDialog,
     QSizePolicy,
     QStackedWidget,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -37,6 +39,43 @@ NAV_STYLE = (
     f" QListWidget#navigation::item:selected {{ background: {style.ACCENT}; color: white; }}"
 )
 PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
+BADGE_ROLE = Qt.ItemDataRole.UserRole + 2
+BADGE_COLOR = "#c62828"
+
+
+class BadgeDelegate(QStyledItemDelegate):
+    """Draws an item as usual plus, if it has one, a count in a red pill on the right
+    (e.g. the open items of 名寄せ確認)."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        super().paint(painter, option, index)
+        badge = index.data(BADGE_ROLE)
+        if not badge:
+            return
+        text = str(badge)
+        painter.save()
+        font = QFont(option.font)
+        font.setBold(True)
+        font.setPointSizeF(max(font.pointSizeF() - 1.5, 7))
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        width = max(metrics.horizontalAdvance(text) + 12, 22)
+        height = metrics.height() + 4
+        rect = option.rect
+        pill = QRect(rect.right() - width - 10, rect.center().y() - height // 2 + 1, width,
+                     height)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(BADGE_COLOR))
+        painter.drawRoundedRect(pill, height / 2, height / 2)
+        painter.setPen(QColor("white"))
+        painter.drawText(pill, int(Qt.AlignmentFlag.AlignCenter), text)
+        painter.restore()
 
 
 class MainWindow(QMainWindow):
@@ -70,6 +109,7 @@ class MainWindow(QMainWindow):
         self.navigation.setStyleSheet(NAV_STYLE)
         self.navigation.setFixedWidth(200)
         self.navigation.setAccessibleName("メニュー")
+        self.navigation.setItemDelegate(BadgeDelegate(self.navigation))
         self.pages = QStackedWidget()
         body.addWidget(self.navigation)
         body.addWidget(self.pages, 1)
@@ -135,6 +175,21 @@ class MainWindow(QMainWindow):
 
     def page_titles(self) -> list[str]:
         return [str(item.data(Qt.ItemDataRole.AccessibleTextRole)) for item in self._page_items()]
+
+    def set_badge(self, title: str, count: int, tip: str = "") -> None:
+        """Show ``count`` beside a page's name in the navigation (nothing when 0)."""
+        for item in self._page_items():
+            if item.data(Qt.ItemDataRole.AccessibleTextRole) == title:
+                item.setData(BADGE_ROLE, f"{count:,}" if count > 0 else None)
+                item.setToolTip(tip if count > 0 else "")
+                return
+
+    def badge(self, title: str) -> str | None:
+        for item in self._page_items():
+            if item.data(Qt.ItemDataRole.AccessibleTextRole) == title:
+                value = item.data(BADGE_ROLE)
+                return None if value is None else str(value)
+        raise KeyError(title)
 
     def show_page(self, title: str) -> QWidget:
         """Select a page by its title (as the user would click it); returns the page."""

@@ -22,13 +22,18 @@ from ui.login_window import LoginWindow
 from ui.main_window import MainWindow
 from ui.pages.accounts_page import AccountsPage
 from ui.pages.audit_page import AuditPage
+from ui.pages.history_page import HistoryPage
+from ui.pages.import_page import ImportPage
 from ui.pages.overview_page import OverviewPage
 from ui.pages.policy_page import PolicyPage
+from ui.pages.review_page import ReviewPage, describe_pupil_with
 
 if TYPE_CHECKING:
     from toda_desktop.composition import Application, SignedIn
 
 ADMIN_SECTION = "管理"
+IMPORT_SECTION = "データの取込"
+REVIEW_TITLE = "名寄せ確認"
 
 
 def expired_notice(max_session: timedelta) -> str:
@@ -113,6 +118,8 @@ class Shell(QObject):
             "データ概要", OverviewPage(signed.overview, signed.check_integrity, runner, style)
         )
         session = signed.session
+        if signed.may("import"):
+            self._add_import_pages(window, signed)
         if signed.may("admin"):
             window.add_page(
                 "アカウント管理",
@@ -139,6 +146,49 @@ class Shell(QObject):
             window.add_page(
                 "権限設定", PolicyPage(policy.current_text, policy.update, runner), ADMIN_SECTION
             )
+
+    def _add_import_pages(self, window: MainWindow, signed: SignedIn) -> None:
+        """取込, 名寄せ確認 (with the open count as a badge) and 取込履歴."""
+        runner, registry = self._runner, signed.registry
+        importer, review = signed.importer, signed.review
+        kinds = signed.policy.visible_kinds(signed.session.role, registry)
+        master = registry.master.name
+        import_page = ImportPage(
+            importer, kinds, runner, master_kind=master,
+            can_overwrite=signed.may("edit"), can_export=signed.may("export"),
+        )
+        review_page = ReviewPage(
+            review,
+            lambda kind: {c.key: c.label for c in registry.kind(kind).columns},
+            runner,
+            describe_pupil_with(review),
+        )
+        history_page = HistoryPage(
+            importer.batches, importer.rollback, {k.name: k.label for k in registry.kinds},
+            runner, self._date_style,
+        )
+        window.add_page("取込", import_page, IMPORT_SECTION)
+        window.add_page(REVIEW_TITLE, review_page, IMPORT_SECTION)
+        window.add_page("取込履歴", history_page, IMPORT_SECTION)
+
+        def show_count(count: int) -> None:
+            if self.main_window is window or self.main_window is None:
+                window.set_badge(REVIEW_TITLE, count, f"確認待ち {count:,}件")
+
+        def refresh_count() -> None:
+            if window.locked or self._signed is not signed:
+                return
+            runner.run(lambda _ctx: review.open_count(), on_success=show_count,
+                       parent=window, progress_dialog=False)
+
+        def queue_changed() -> None:
+            review_page.mark_stale()
+            refresh_count()
+
+        review_page.open_count_changed.connect(show_count)
+        import_page.imported.connect(queue_changed)
+        history_page.changed.connect(queue_changed)
+        refresh_count()
 
     # -- idle lock and the session's end ---------------------------------------------------
 

@@ -67,4 +67,13 @@ def latest(conn: Connection) -> BatchRow | None:
 
 
 def all_batches(conn: Connection) -> list[BatchRow]:
-    return [_row(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM import_batches ORDER BY id")]
+    """Every batch; ``imported_by`` is the account's display name if known."""
+    columns = ", ".join(f"b.{c.strip()}" for c in _COLUMNS.split(","))
+    return [
+        _row(r)
+        for r in conn.execute(
+            f"SELECT {columns.replace('b.imported_by', 'coalesce(a.display_name, b.imported_by)')}"
+            " FROM import_batches b LEFT JOIN accounts a ON a.login_id = b.imported_by"
+            " ORDER BY b.id"
+        )
+    ]

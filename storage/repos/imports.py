@@ -19,9 +19,13 @@ def _now() -> str:
 
 # -- saved header mappings -------------------------------------------------------------------
 
-def saved_mapping(conn: Connection, source_key: str, kind: str) -> dict[str, str]:
+IGNORED = ""  # stored column_key of a header the user chose not to import
+
+
+def saved_mapping(conn: Connection, source_key: str, kind: str) -> dict[str, str | None]:
+    """raw header → column key, or None for 取り込まない."""
     return {
-        str(h): str(c)
+        str(h): (None if c == IGNORED else str(c))
         for h, c in conn.execute(
             "SELECT raw_header, column_key FROM import_mappings WHERE source_key = ? AND kind = ?",
             (source_key, kind),
@@ -30,14 +34,18 @@ def saved_mapping(conn: Connection, source_key: str, kind: str) -> dict[str, str
 
 
 def save_mapping(
-    conn: Connection, source_key: str, kind: str, mapping: dict[str, str], saved_by: str
+    conn: Connection, source_key: str, kind: str, mapping: dict[str, str | None], saved_by: str
 ) -> None:
+    """Replace the source's mapping for this kind as a whole (None = 取り込まない)."""
+    conn.execute("DELETE FROM import_mappings WHERE source_key = ? AND kind = ?",
+                 (source_key, kind))
     conn.executemany(
         "INSERT INTO import_mappings (source_key, kind, raw_header, column_key, saved_by,"
         " saved_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(source_key, kind, raw_header)"
         " DO UPDATE SET column_key = excluded.column_key, saved_by = excluded.saved_by,"
         " saved_at = excluded.saved_at",
-        [(source_key, kind, h, c, saved_by, _now()) for h, c in mapping.items()],
+        [(source_key, kind, h, IGNORED if c is None else c, saved_by, _now())
+         for h, c in mapping.items()],
     )
 
 

@@ -22,6 +22,7 @@ from ui.pages.policy_page import PolicyPage
 pytestmark = pytest.mark.gui
 
 ADMIN_PAGES = ["アカウント管理", "監査ログ", "権限設定"]
+IMPORT_PAGES = ["取込", "名寄せ確認", "取込履歴"]
 
 
 def _accounts_page(qtbot: QtBot, window: MainWindow) -> AccountsPage:
@@ -44,7 +45,8 @@ def _yes(box: QMessageBox | None) -> None:
 @pytest.mark.parametrize(
     ("login", "pages"),
     [
-        ("demo-lead", ["データ概要", *ADMIN_PAGES]),
+        ("demo-lead", ["データ概要", *IMPORT_PAGES, *ADMIN_PAGES]),
+        ("demo-analyst", ["データ概要", *IMPORT_PAGES]),
         ("demo-it", ["データ概要", "アカウント管理", "監査ログ"]),
         ("demo-director", ["データ概要"]),
     ],
@@ -55,7 +57,9 @@ def test_admin_pages_follow_the_permission_map(
     window = sign_in(qtbot, make_shell(), login)
     assert window.page_titles() == pages
     nav = [window.navigation.item(i).text() for i in range(window.navigation.count())]
-    assert ("管理" in nav) == (len(pages) > 1)  # the section heading
+    # The section headings.
+    assert ("管理" in nav) == bool(set(ADMIN_PAGES) & set(pages))
+    assert ("データの取込" in nav) == ("取込" in pages)
 
 
 def test_create_an_account_and_enroll_the_palm(
@@ -123,7 +127,7 @@ def test_create_an_account_and_enroll_the_palm(
         window.sign_out_action.trigger()
     signed_window = sign_in(qtbot, shell, "new-staff", "a fine new password")
     assert shell.signed is not None and shell.signed.session.display_name == "新任 職員"
-    assert signed_window.page_titles() == ["データ概要"]
+    assert signed_window.page_titles() == ["データ概要", *IMPORT_PAGES]  # data & analysis
 
 
 def test_account_changes_disable_role_password_unlock(

@@ -115,7 +115,9 @@ def test_sign_in_opens_main_window_with_real_overview(
     assert window.windowTitle() == (
         f"戸田市 教育データ デスクトップ — デモ — {session.display_name}（{session.role_label}）"
     )
-    assert window.page_titles() == ["データ概要", "アカウント管理", "監査ログ", "権限設定"]
+    assert window.page_titles() == [
+        "データ概要", "取込", "名寄せ確認", "取込履歴", "アカウント管理", "監査ログ", "権限設定"
+    ]
     status = " ".join(_visible_texts(window.statusBar()))
     assert session.display_name in status and session.role_label in status and "デモ" in status
 

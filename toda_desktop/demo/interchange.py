@@ -269,7 +269,7 @@ def write_interchange_files(
     truth = _Truth([], [], [])
     written: list[Path] = []
     alt_rng = stream(seed, "messy:encodings")
-    alt_year = {k: int(alt_rng.choice(city.config.years)) for k in layouts.PER_YEAR}
+    alt_year = {k: int(alt_rng.choice(city.config.years)) for k in sorted(layouts.PER_YEAR)}
     for step, (kind, (stem, year, idx)) in enumerate(plan):
         if cancel is not None and cancel():
             raise Cancelled()

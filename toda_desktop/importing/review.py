@@ -127,6 +127,15 @@ class ReviewService:
         ).fetchone())
         return None if row is None else int(row[0])
 
+    def describe_pupil(self, pupil_id: int) -> CandidateView | None:
+        """Who a pupil is, for a reviewer who picked another pupil by 宛名番号."""
+        signed = self._signed
+        signed.require("import")
+        card = signed.store.db.call(lambda c: _pupil_cards(c, [pupil_id])).get(pupil_id)
+        if card is None:
+            return None
+        return CandidateView(pupil_id=pupil_id, score=0.0, evidence="宛名番号で指定", **card)
+
     def decide(self, item_id: int, pupil_id: int | None) -> None:
         """Link the row to ``pupil_id`` (stored now, in its original batch) or reject it."""
         signed = self._signed

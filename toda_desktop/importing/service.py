@@ -28,6 +28,7 @@ from storage.errors import Cancelled as StoreCancelled
 from storage.registry import DatasetKind
 from storage.repos import batches, datasets, imports
 from toda_desktop.errors import OperationCancelled, UserFacingError
+from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.importing.frames import (
     json_row,
     key_text,
@@ -84,6 +85,11 @@ class ImportPreview:
     @property
     def has_changes(self) -> bool:
         return bool(len(self.to_insert) or len(self.to_overwrite) or self.to_review)
+
+    def changes_with(self, overwrite: bool) -> bool:
+        """Whether committing would store anything (conflicts only count when overwriting)."""
+        return bool(len(self.to_insert) or self.to_review
+                    or (overwrite and len(self.to_overwrite)))
 
     @property
     def can_commit(self) -> bool:
@@ -166,9 +172,8 @@ class ImportService:
         kind = signed.registry.kind(kind_name)
         if kind not in self._importable_kinds():
             raise UserFacingError(f"「{kind.label}」を取り込む権限がありません。")
-        keep = {h: k for h, k in saved.items() if k is not None}
         signed.store.db.call(
-            lambda c: imports.save_mapping(c, inspection.source_key, kind.name, keep,
+            lambda c: imports.save_mapping(c, inspection.source_key, kind.name, dict(saved),
                                            signed.session.login_id)
         )
         inspection.kind = kind
@@ -300,8 +305,9 @@ class ImportService:
         signed.require("import")
         if overwrite:
             signed.require("edit")
-        if not preview.has_changes:
-            raise UserFacingError("取り込む新しい行がありません（すべて取込済みです）。")
+        if not preview.changes_with(overwrite):
+            raise UserFacingError("取り込む新しい行がありません（すべて取込済みか、"
+                                  "上書きを選ばなかった既存の記録です）。")
         if preview.blocking:
             raise UserFacingError("ファイル全体に関わるエラーがあるため取り込めません。"
                                   "検証結果を確認してください。")
@@ -348,6 +354,21 @@ class ImportService:
                     "overwritten": result.overwritten, "queued": result.queued,
                     "excluded": result.excluded},
         )
+        return result
+
+    def export_issues(
+        self, preview: ImportPreview, path: Path, encoding: str = "utf-8-sig"
+    ) -> ExportResult:
+        """The validation report for the school that sent the file (CSV or .xlsx), logged."""
+        signed = self._signed
+        signed.require("export")
+        rows = issue_rows(preview)
+        if path.suffix.lower() == ".xlsx":
+            result = write_xlsx(path, ISSUE_HEADER, rows, sheet="検証結果")
+        else:
+            result = write_csv(path, ISSUE_HEADER, rows, encoding=encoding)
+        signed.audit.record(signed.session.login_id, "export", target="validation_report",
+                            detail={"rows": result.rows, "file": path.name})
         return result
 
     # -- batches ------------------------------------------------------------------------------

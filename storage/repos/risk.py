@@ -1,0 +1,353 @@
+"""Truancy-risk tables (migration 5) and the monthly panel data the model reads.
+
+The panel readers return plain tables (column names + row tuples); the service turns them
+into DataFrames for ``analysis.risk``. Survey answers are reduced in SQL to the share of
+positively answered items per pupil, round and item domain (the item of an answer is the one
+of the pupil's grade that year), so that a million answer rows never leave the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.connection import Connection
+
+ALERT_STATUSES = ("確認済み", "見守り", "支援開始", "対象外")
+
+
+def _now() -> str:
+    return datetime.now().isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[str, ...]
+    rows: list[tuple[object, ...]]
+
+
+def _table(conn: Connection, sql: str, params: Sequence[object] = ()) -> Table:
+    cur = conn.execute(sql, tuple(params))
+    columns = tuple(d[0] for d in cur.description)
+    return Table(columns, cur.fetchall())
+
+
+def _tables(conn: Connection) -> set[str]:
+    return {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def _years(years: tuple[int, int] | None, column: str = "school_year") -> tuple[str, list[object]]:
+    if years is None:
+        return "", []
+    return f" WHERE {column} BETWEEN ? AND ?", [years[0], years[1]]
+
+
+def _dates(years: tuple[int, int] | None, column: str) -> tuple[str, list[object]]:
+    if years is None:
+        return "", []
+    return (f" WHERE {column} >= ? AND {column} < ?",
+            [f"{years[0]:04d}-04-01", f"{years[1] + 1:04d}-04-01"])
+
+
+PANEL_KINDS = ("attendance", "enrollments", "schools", "long_absence", "health_room",
+               "consultations", "survey", "academic", "pupils")
+
+
+def read_panel(
+    conn: Connection, kinds: Iterable[str] = PANEL_KINDS, years: tuple[int, int] | None = None
+) -> dict[str, Table]:
+    """The tables of the model's inputs (see ``analysis.risk.panel.RiskInputs``), limited to
+    the school years ``years`` (inclusive) when given. Kinds whose table is missing are
+    left out."""
+    have = _tables(conn)
+    out: dict[str, Table] = {}
+    wanted = set(kinds)
+    if "attendance" in wanted and "ds_attendance_monthly" in have:
+        where, params = _years(years)
+        out["attendance"] = _table(
+            conn,
+            "SELECT pupil_id, school_year, month, school_days, absence_days, sick_days,"
+            " accident_days, suspension_days, late_count, early_leave_count"
+            f" FROM ds_attendance_monthly{where}",
+            params,
+        )
+    if "enrollments" in wanted and "ds_enrollments" in have:
+        where, params = _years(None if years is None else (years[0], years[1] + 1))
+        out["enrollments"] = _table(
+            conn,
+            "SELECT pupil_id, school_year, school_code, grade, special_needs_class,"
+            f" japanese_support FROM ds_enrollments{where} ORDER BY id",
+            params,
+        )
+    if "schools" in wanted and "ds_schools" in have:
+        out["schools"] = _table(conn, "SELECT school_code, school_type FROM ds_schools")
+    if "long_absence" in wanted and "ds_long_absence" in have:
+        where, params = _years(years)
+        out["long_absence"] = _table(
+            conn,
+            "SELECT pupil_id, school_year, month, absence_days, truancy"
+            f" FROM ds_long_absence{where}",
+            params,
+        )
+    if "health_room" in wanted and "ds_health_room_visits" in have:
+        where, params = _dates(years, "visit_date")
+        out["health_room"] = _table(
+            conn, f"SELECT pupil_id, visit_date, symptom FROM ds_health_room_visits{where}",
+            params,
+        )
+    if "consultations" in wanted and "ds_consultations" in have:
+        where, params = _dates(years, "consult_date")
+        out["consultations"] = _table(
+            conn, f"SELECT pupil_id, consult_date FROM ds_consultations{where}", params
+        )
+    if "survey" in wanted and {"ds_survey_responses", "ds_survey_items"} <= have:
+        where, params = _years(years, "r.school_year")
+        out["survey"] = _table(
+            conn,
+            "SELECT r.pupil_id, r.school_year, r.survey_code, r.round,"
+            " min(r.survey_date) AS survey_date, i.domain,"
+            " avg(instr(',' || replace(i.positive_answers, ' ', '') || ',',"
+            "           ',' || r.answer || ',') > 0) AS positive_share"
+            " FROM ds_survey_responses r"
+            " JOIN ds_enrollments e ON e.pupil_id = r.pupil_id AND e.school_year = r.school_year"
+            " JOIN ds_survey_items i ON i.survey_code = r.survey_code"
+            "  AND i.school_year = r.school_year AND i.grade = e.grade"
+            "  AND i.item_code = r.item_code"
+            f"{where}"
+            " GROUP BY r.pupil_id, r.school_year, r.survey_code, r.round, i.domain",
+            params,
+        )
+    if "academic" in wanted and "ds_academic_results" in have:
+        where, params = _years(years)
+        out["academic"] = _table(
+            conn,
+            f"SELECT pupil_id, school_year, subject, level FROM ds_academic_results{where}",
+            params,
+        )
+    if "pupils" in wanted and "ds_students" in have:
+        out["pupils"] = _table(conn, "SELECT id AS pupil_id, sex FROM ds_students")
+    return out
+
+
+def school_years(conn: Connection) -> list[int]:
+    """School years that have monthly attendance."""
+    if "ds_attendance_monthly" not in _tables(conn):
+        return []
+    rows = conn.execute(
+        "SELECT DISTINCT school_year FROM ds_attendance_monthly ORDER BY school_year"
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def address_codes(conn: Connection, pupil_ids: Iterable[int]) -> dict[int, str]:
+    ids = sorted({int(i) for i in pupil_ids})
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" for _ in chunk)
+        for pid, code in conn.execute(
+            f"SELECT id, address_code FROM ds_students WHERE id IN ({marks})", chunk
+        ):
+            out[int(pid)] = str(code)
+    return out
+
+
+def school_names(conn: Connection) -> dict[str, str]:
+    if "ds_schools" not in _tables(conn):
+        return {}
+    return {str(c): str(n) for c, n in conn.execute(
+        "SELECT school_code, school_name FROM ds_schools")}
+
+
+def data_version(conn: Connection) -> str:
+    """A short digest of the committed import batches: changes whenever the data does."""
+    digest = hashlib.sha256()
+    for row in conn.execute(
+        "SELECT id, kind, content_sha256, status FROM import_batches ORDER BY id"
+    ):
+        digest.update("|".join(str(v) for v in row).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()[:16]
+
+
+# -- model versions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    id: int
+    created_at: str
+    created_by: str
+    data_version: str
+    config_json: str
+    metrics_json: str
+    card_json: str
+    status: str
+
+
+_MODEL_COLUMNS = ("id, created_at, created_by, data_version, config_json, metrics_json,"
+                  " card_json, status")
+
+
+def _model_row(raw: Sequence[object]) -> ModelRow:
+    return ModelRow(int(str(raw[0])), str(raw[1]), str(raw[2]), str(raw[3]), str(raw[4]),
+                    str(raw[5]), str(raw[6]), str(raw[7]))
+
+
+def insert_model(
+    conn: Connection,
+    *,
+    created_by: str,
+    data_version: str,
+    config_json: str,
+    metrics_json: str,
+    card_json: str,
+    model: bytes,
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO risk_models (created_at, created_by, data_version, config_json,"
+        " metrics_json, card_json, model) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (_now(), created_by, data_version, config_json, metrics_json, card_json, model),
+    )
+    new_id = int(cur.lastrowid or 0)
+    conn.execute("UPDATE risk_models SET status = 'retired' WHERE id <> ? AND status = 'active'",
+                 (new_id,))
+    return new_id
+
+
+def latest_model(conn: Connection) -> ModelRow | None:
+    raw = conn.execute(
+        f"SELECT {_MODEL_COLUMNS} FROM risk_models WHERE status = 'active'"
+        " ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return None if raw is None else _model_row(raw)
+
+
+def get_model(conn: Connection, model_id: int) -> ModelRow | None:
+    raw = conn.execute(f"SELECT {_MODEL_COLUMNS} FROM risk_models WHERE id = ?",
+                       (model_id,)).fetchone()
+    return None if raw is None else _model_row(raw)
+
+
+def list_models(conn: Connection) -> list[ModelRow]:
+    return [_model_row(r) for r in conn.execute(
+        f"SELECT {_MODEL_COLUMNS} FROM risk_models ORDER BY id DESC")]
+
+
+def model_blob(conn: Connection, model_id: int) -> bytes:
+    raw = conn.execute("SELECT model FROM risk_models WHERE id = ?", (model_id,)).fetchone()
+    if raw is None:
+        raise KeyError(model_id)
+    return bytes(raw[0])
+
+
+def set_metrics(conn: Connection, model_id: int, metrics_json: str) -> None:
+    conn.execute("UPDATE risk_models SET metrics_json = ? WHERE id = ?", (metrics_json, model_id))
+
+
+# -- alerts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    id: int
+    month: str
+    pupil_id: int
+    school_code: str
+    rank: int
+    band: str
+    reasons_json: str
+    model_id: int
+    status: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    id: int
+    alert_id: int
+    status: str
+    note: str
+    marked_by: str
+    marked_at: str
+
+
+def insert_alerts(
+    conn: Connection,
+    month: str,
+    model_id: int,
+    rows: Iterable[tuple[int, str, int, str, str]],
+) -> int:
+    """Add (pupil_id, school_code, rank, band, reasons_json) rows; a pupil already listed for
+    the month by this model keeps its row (and its status history). Returns rows added."""
+    now = _now()
+    before = conn.total_changes
+    conn.executemany(
+        "INSERT OR IGNORE INTO risk_alerts (month, pupil_id, school_code, rank, band,"
+        " reasons_json, model_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(month, pid, school, rank, band, reasons, model_id, now)
+         for pid, school, rank, band, reasons in rows],
+    )
+    return int(conn.total_changes - before)
+
+
+_ALERT_SELECT = (
+    "SELECT a.id, a.month, a.pupil_id, a.school_code, a.rank, a.band, a.reasons_json,"
+    " a.model_id, s.status, s.note FROM risk_alerts a"
+    " LEFT JOIN risk_alert_status s ON s.id = ("
+    "   SELECT max(id) FROM risk_alert_status WHERE alert_id = a.id)"
+)
+
+
+def _alert_row(raw: Sequence[object]) -> AlertRow:
+    return AlertRow(
+        int(str(raw[0])), str(raw[1]), int(str(raw[2])), str(raw[3]), int(str(raw[4])),
+        str(raw[5]), str(raw[6]), int(str(raw[7])),
+        None if raw[8] is None else str(raw[8]), None if raw[9] is None else str(raw[9]),
+    )
+
+
+def alerts_for_month(
+    conn: Connection, month: str, model_id: int, top: int | None = None
+) -> list[AlertRow]:
+    sql = _ALERT_SELECT + " WHERE a.month = ? AND a.model_id = ?"
+    params: list[object] = [month, model_id]
+    if top is not None:
+        sql += " AND a.rank <= ?"
+        params.append(top)
+    sql += " ORDER BY a.school_code, a.rank"
+    return [_alert_row(r) for r in conn.execute(sql, params)]
+
+
+def alerts_for_pupil(conn: Connection, pupil_id: int) -> list[AlertRow]:
+    sql = _ALERT_SELECT + " WHERE a.pupil_id = ? ORDER BY a.month DESC, a.id DESC"
+    return [_alert_row(r) for r in conn.execute(sql, (pupil_id,))]
+
+
+def get_alert(conn: Connection, alert_id: int) -> AlertRow | None:
+    raw = conn.execute(_ALERT_SELECT + " WHERE a.id = ?", (alert_id,)).fetchone()
+    return None if raw is None else _alert_row(raw)
+
+
+def add_status(conn: Connection, alert_id: int, status: str, note: str, marked_by: str) -> int:
+    if status not in ALERT_STATUSES:
+        raise ValueError(status)
+    cur = conn.execute(
+        "INSERT INTO risk_alert_status (alert_id, status, note, marked_by, marked_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (alert_id, status, note, marked_by, _now()),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def status_history(conn: Connection, alert_id: int) -> list[StatusRow]:
+    return [
+        StatusRow(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]))
+        for r in conn.execute(
+            "SELECT id, alert_id, status, note, marked_by, marked_at FROM risk_alert_status"
+            " WHERE alert_id = ? ORDER BY id",
+            (alert_id,),
+        )
+    ]

@@ -1,0 +1,238 @@
+"""取込履歴 (roles with ``import``): every import batch, and taking one back.
+
+A batch can be rolled back as a whole (its rows and its open review items go, overwritten
+values come back). The service refuses when later data depends on it (e.g. pupils that other
+imports refer to) and says why in Japanese; the page shows that message where the user acted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from toda_desktop.formatting import format_count
+from ui import style
+from ui.background import BackgroundRunner
+from ui.dialogs import confirm
+from ui.pages.import_models import BatchesModel, BatchLine, batch_lines
+
+LoadBatches = Callable[[], list[Any]]
+Rollback = Callable[[int], dict[str, int]]
+
+
+class HistoryPage(QWidget):
+    """The 取込履歴 page; reloads each time it is shown. ``changed`` fires after a rollback."""
+
+    changed = Signal()
+
+    def __init__(
+        self,
+        load_batches: LoadBatches,
+        rollback: Rollback,
+        kind_labels: Mapping[str, str],
+        runner: BackgroundRunner,
+        date_style: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._load_batches = load_batches
+        self._rollback = rollback
+        self._kind_labels = dict(kind_labels)
+        self._runner = runner
+        self._loading = False
+        self._working = False
+        self._loaded = False
+        self.confirmation: QMessageBox | None = None
+        self.last_removed: dict[str, int] | None = None
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(10)
+        title_row = QHBoxLayout()
+        title = QLabel("取込履歴")
+        title.setStyleSheet(style.PAGE_TITLE)
+        self.count_label = QLabel("")
+        self.count_label.setStyleSheet(style.MUTED)
+        self.refresh_button = QPushButton("最新の情報に更新")
+        self.refresh_button.clicked.connect(self.reload)
+        title_row.addWidget(title)
+        title_row.addSpacing(12)
+        title_row.addWidget(self.count_label)
+        title_row.addStretch(1)
+        title_row.addWidget(self.refresh_button)
+        layout.addLayout(title_row)
+        note = QLabel(
+            "これまでの取込の一覧です（新しい順）。間違ったファイルを取り込んだときは、"
+            "その取込を選んで「この取込を取り消す」を押すと、その取込で入った記録だけを"
+            "取り除き、上書きした値を元に戻します。取消は監査ログに記録されます。"
+        )
+        note.setWordWrap(True)
+        note.setStyleSheet(style.MUTED)
+        layout.addWidget(note)
+
+        actions = QHBoxLayout()
+        self.rollback_button = QPushButton("この取込を取り消す…")
+        self.rollback_button.clicked.connect(self.ask_rollback)
+        actions.addWidget(self.rollback_button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_label.hide()
+        layout.addWidget(self.status_label)
+
+        self.model = BatchesModel(date_style, self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(28)
+        self.table.setAccessibleName("取込の一覧")
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate((56, 150, 240, 110, 170, 80, 100)):
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        layout.addWidget(self.table, 1)
+        self._update_buttons()
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    @property
+    def busy(self) -> bool:
+        return self._loading or self._working
+
+    def activated(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        if self._loading:
+            return
+        self._loading = True
+        self.refresh_button.setEnabled(False)
+        load, labels = self._load_batches, self._kind_labels
+        op = self._runner.run(
+            lambda _ctx: batch_lines(load(), labels),
+            on_success=self._show_lines,
+            on_user_error=lambda m: self.show_status(m, error=True),
+            parent=self,
+            label="取込履歴を読み込んでいます…",
+        )
+        op.finished.connect(self._load_ended)
+
+    def _load_ended(self) -> None:
+        self._loading = False
+        self.refresh_button.setEnabled(True)
+        self._update_buttons()
+
+    def _show_lines(self, lines: list[BatchLine]) -> None:
+        chosen = self.selected()
+        self.model.set_lines(lines)
+        self._loaded = True
+        undone = len(lines) - sum(line.active for line in lines)
+        self.count_label.setText(
+            f"{format_count(len(lines))}件"
+            + (f"（うち取り消し済み {format_count(undone)}件）" if undone else "")
+        )
+        if chosen is not None:
+            self.select(chosen.id)
+
+    # -- selection and rollback ------------------------------------------------------------
+
+    def selected(self) -> BatchLine | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.model.lines[self.proxy.mapToSource(rows[0]).row()]
+
+    def select(self, batch_id: int) -> bool:
+        for row, line in enumerate(self.model.lines):
+            if line.id == batch_id:
+                self.table.selectRow(self.proxy.mapFromSource(self.model.index(row, 0)).row())
+                return True
+        return False
+
+    def _update_buttons(self, *_args: object) -> None:
+        line = self.selected()
+        self.rollback_button.setEnabled(line is not None and line.active and not self.busy)
+
+    def show_status(self, message: str, *, error: bool = False) -> None:
+        self.status_label.setText(message)
+        self.status_label.setStyleSheet(style.ERROR_TEXT if error else style.OK_TEXT)
+        self.status_label.setVisible(bool(message))
+
+    def ask_rollback(self) -> None:
+        line = self.selected()
+        if line is None or not line.active or self.busy:
+            return
+        self.confirmation = confirm(
+            self,
+            "取込の取消",
+            f"取込番号 {line.id}「{line.source_name}」（{line.kind_label}・"
+            f"{format_count(line.row_count)}件）を取り消しますか？",
+            lambda: self.rollback(line),
+            yes_text="取り消す",
+            informative=(
+                "この取込で入った記録と、名寄せ確認で待っている行が削除されます。"
+                "この取込で上書きした記録は元の値に戻ります。ほかの取込には影響しません。"
+            ),
+        )
+
+    def rollback(self, line: BatchLine) -> None:
+        self._working = True
+        self._update_buttons()
+        rollback = self._rollback
+
+        def done(removed: dict[str, int]) -> None:
+            self.last_removed = removed
+            detail = "、".join(
+                f"{self._kind_labels.get(kind, kind)} {format_count(n)}件"
+                for kind, n in removed.items() if n
+            )
+            self.show_status(
+                f"取込番号 {line.id}「{line.source_name}」を取り消しました"
+                + (f"（削除: {detail}）。" if detail else "。")
+            )
+            self.changed.emit()
+            self.reload()
+
+        def ended() -> None:
+            self._working = False
+            self._update_buttons()
+
+        op = self._runner.run(
+            lambda _ctx: rollback(line.id),
+            on_success=done,
+            on_user_error=lambda m: self.show_status(m, error=True),
+            parent=self,
+            label="取込を取り消しています…",
+        )
+        op.finished.connect(ended)

@@ -1,0 +1,884 @@
+"""Plain data and table models of the import screens (取込, 取込履歴, 名寄せ確認).
+
+The services hand over their own objects (``FileInspection``, ``ImportPreview``,
+``ImportResult``, batch rows, ``ReviewItemView``); the screens turn what they show into the
+small dataclasses below and render them with ``QAbstractTableModel``s. Wording for staff
+(counts, the commit confirmation, states) lives here too, so it can be tested without Qt
+windows.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QComboBox, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from toda_desktop.formatting import format_count, format_datetime
+from ui import style
+
+Index = QModelIndex | QPersistentModelIndex
+
+# The office imports the pupils and their enrollment first: other records are linked to them.
+FIRST_KINDS = ("students", "schools", "enrollments")
+AGREE_BACKGROUND = "#dff3e4"
+DIFFER_BACKGROUND = "#fdebd3"
+CHOSEN_BACKGROUND = "#e8f1fb"
+WARNING_COLOR = "#8a5a00"
+
+
+def n_rows(n: int) -> str:
+    return f"{format_count(n)}行"
+
+
+# -- files of one wizard run -------------------------------------------------------------------
+
+WAITING, CURRENT, IMPORTED, NOTHING, SKIPPED, UNREADABLE = (
+    "waiting", "current", "imported", "nothing", "skipped", "unreadable"
+)
+
+
+@dataclass
+class FileEntry:
+    """One chosen file and how far the wizard got with it."""
+
+    path: Path
+    inspection: Any | None = None  # FileInspection
+    error: str | None = None  # why it could not be read (Japanese)
+    state: str = WAITING
+    result: Any | None = None  # ImportResult
+    note: str = ""
+    _kind: tuple[str, str] | None = None  # (name, label) kept after release()
+
+    @property
+    def kind_label(self) -> str:
+        kind = self._kind_pair()
+        return "—" if kind is None else kind[1]
+
+    @property
+    def kind_name(self) -> str | None:
+        kind = self._kind_pair()
+        return None if kind is None else kind[0]
+
+    def _kind_pair(self) -> tuple[str, str] | None:
+        kind = None if self.inspection is None else self.inspection.kind
+        return self._kind if kind is None else (str(kind.name), str(kind.label))
+
+    def finish(self, state: str) -> None:
+        """Done with this file: keep what the summary shows, let the file's table go (a
+        year of monthly attendance is a large table to hold for nothing)."""
+        self._kind = self._kind_pair()
+        self.state = state
+        self.inspection = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (IMPORTED, NOTHING, SKIPPED, UNREADABLE)
+
+    @property
+    def state_label(self) -> str:
+        if self.state == IMPORTED and self.result is not None:
+            return f"取込済み（取込番号 {self.result.batch_id}・{n_rows(self.result.inserted)}）"
+        return {
+            WAITING: "これから",
+            CURRENT: "確認中",
+            IMPORTED: "取込済み",
+            NOTHING: "取込なし",
+            SKIPPED: "飛ばしました",
+            UNREADABLE: "読めません",
+        }[self.state]
+
+
+def kind_rank(kind_name: str | None) -> int:
+    if kind_name in FIRST_KINDS:
+        return FIRST_KINDS.index(kind_name)
+    return len(FIRST_KINDS) + (1 if kind_name is None else 0)
+
+
+def in_import_order(entries: Sequence[FileEntry]) -> list[FileEntry]:
+    """児童生徒基本情報, 学校, 在籍 first; otherwise as chosen (a stable sort)."""
+    return sorted(entries, key=lambda e: kind_rank(e.kind_name))
+
+
+class FileQueueModel(QAbstractTableModel):
+    """The chosen files as a list: name on the first line, kind and state on the second."""
+
+    HEADERS = ("ファイル（種類・状態）",)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.entries: list[FileEntry] = []
+        self.current = -1
+
+    def set_entries(self, entries: Sequence[FileEntry]) -> None:
+        self.beginResetModel()
+        self.entries = list(entries)
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        if self.entries:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.entries) - 1, 0))
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.entries)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def text(self, row: int) -> str:
+        entry = self.entries[row]
+        marker = "▶ " if row == self.current else ""
+        return f"{marker}{entry.path.name}\n{entry.kind_label}・{entry.state_label}"
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        entry = self.entries[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.text(index.row())
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return entry.error or entry.note or str(entry.path)
+        if role == Qt.ItemDataRole.FontRole and index.row() == self.current:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.BackgroundRole and index.row() == self.current:
+            return QBrush(QColor("#e8f1fb"))
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if entry.state == UNREADABLE:
+                return QColor(style.ERROR_COLOR)
+            if entry.state == IMPORTED:
+                return QColor(style.OK_COLOR)
+            if entry.state in (SKIPPED, NOTHING):
+                return QColor(style.MUTED_COLOR)
+        return None
+
+
+# -- header mapping ----------------------------------------------------------------------------
+
+IGNORE_LABEL = "取り込まない"
+STATUS_TIPS = {
+    "重複しています": "二つの見出しが同じ列になっています。"
+                      "どちらかを「取り込まない」にしてください。",
+    "推定・要確認": "見出しの括弧書きを除いて推定しました。正しいか確認してください。",
+    "対応する列なし": "この見出しに当たる列が見つからないため、取り込みません。"
+                      "取り込む場合は「取り込む列」で選んでください。",
+    "変更あり（未保存）": "「この対応を保存」を押すと、この提出元の次の取込でも使われます。",
+}
+
+
+@dataclass
+class MappingRow:
+    position: int
+    header: str
+    sample: str
+    key: str | None
+    status: str
+    original: str | None = None
+    original_status: str = ""
+
+    def __post_init__(self) -> None:
+        self.original, self.original_status = self.key, self.status
+
+    @property
+    def changed(self) -> bool:
+        return self.key != self.original
+
+
+@dataclass(frozen=True)
+class ColumnChoice:
+    key: str | None
+    label: str
+
+
+def column_choices(kind: Any) -> list[ColumnChoice]:
+    """The combo's items: 取り込まない, then the kind's columns (required ones marked)."""
+    choices = [ColumnChoice(None, IGNORE_LABEL)]
+    for column in kind.columns:
+        label = str(column.label) + ("（必須）" if column.required else "")
+        choices.append(ColumnChoice(str(column.key), label))
+    return choices
+
+
+def mapping_rows(inspection: Any) -> list[MappingRow]:
+    """One row per file column, with the service's mapping and a plain status."""
+    mapping = inspection.mapping
+    raw = inspection.raw
+    headers: tuple[str, ...] = tuple(raw.headers)
+    first = raw.frame.iloc[0] if len(raw.frame) else None
+    key_at = {} if mapping is None else {pos: key for key, pos in mapping.positions.items()}
+    rows = []
+    for pos, header in enumerate(headers):
+        sample = "" if first is None else str(first.iloc[pos]) if pos < len(first) else ""
+        key = key_at.get(pos)
+        if mapping is None:
+            status = "種類を選んでください"
+        elif pos in mapping.duplicates:
+            status = "重複しています"
+        elif pos in mapping.inferred:
+            status = "推定・要確認"
+        elif key is not None:
+            status = "対応済み"
+        elif pos in mapping.ignored:
+            status = "取り込まない（保存済み）"
+        else:
+            status = "対応する列なし"
+        rows.append(MappingRow(pos, header, sample, key, status))
+    return rows
+
+
+def mapping_problems(kind: Any, rows: Sequence[MappingRow]) -> list[str]:
+    """What the current (maybe unsaved) choices lack: required columns, a column chosen twice."""
+    chosen: dict[str, list[MappingRow]] = {}
+    for row in rows:
+        if row.key is not None:
+            chosen.setdefault(row.key, []).append(row)
+    labels = {str(c.key): str(c.label) for c in kind.columns}
+    problems = []
+    for column in kind.columns:
+        if column.required and column.key not in chosen:
+            problems.append(
+                f"必須の列「{column.label}」がありません。ファイルの見出しのどれかが"
+                f"「{column.label}」にあたる場合は、その行の「取り込む列」で選んでください。"
+            )
+    for key, same in chosen.items():
+        if len(same) > 1:
+            names = "と".join(f"「{r.header or f'{r.position + 1}列目'}」" for r in same)
+            problems.append(
+                f"{names}がどちらも「{labels.get(key, key)}」になっています。"
+                "どちらか一方を「取り込まない」にしてください。"
+            )
+    return problems
+
+
+class MappingModel(QAbstractTableModel):
+    HEADERS = ("ファイルの見出し", "1行目の値", "取り込む列", "状態")
+    CHOICE_COLUMN = 2
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[MappingRow] = []
+        self.choices: list[ColumnChoice] = [ColumnChoice(None, IGNORE_LABEL)]
+
+    def set_rows(self, rows: Sequence[MappingRow], choices: Sequence[ColumnChoice]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.choices = list(choices)
+        self.endResetModel()
+
+    @property
+    def dirty(self) -> bool:
+        return any(r.changed for r in self.rows)
+
+    def choice_label(self, key: str | None) -> str:
+        for choice in self.choices:
+            if choice.key == key:
+                return choice.label
+        return IGNORE_LABEL if key is None else key
+
+    def saved_form(self) -> dict[str, str | None]:
+        """What ``remap`` takes: raw header → column key, or None for 取り込まない."""
+        return {row.header: row.key for row in self.rows}
+
+    def set_choice(self, row: int, key: str | None) -> None:
+        self.setData(self.index(row, self.CHOICE_COLUMN), key, Qt.ItemDataRole.EditRole)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and index.column() == self.CHOICE_COLUMN:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            header = row.header or f"（{row.position + 1}列目・見出しなし）"
+            return (header, row.sample, self.choice_label(row.key), row.status)[column]
+        if role == Qt.ItemDataRole.EditRole and column == self.CHOICE_COLUMN:
+            return row.key
+        if role == Qt.ItemDataRole.ToolTipRole and column == 1:
+            return row.sample or None
+        if role == Qt.ItemDataRole.ToolTipRole and column == 3:
+            return STATUS_TIPS.get(row.status)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 3:
+            if row.changed:
+                return QColor(style.ACCENT)
+            if row.status.startswith(("重複", "推定")):
+                return QColor(WARNING_COLOR)
+            if row.key is None:
+                return QColor(style.MUTED_COLOR)
+        return None
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if not index.isValid() or index.column() != self.CHOICE_COLUMN:
+            return False
+        if role != Qt.ItemDataRole.EditRole:
+            return False
+        row = self.rows[index.row()]
+        key = None if value in (None, "") else str(value)
+        if key == row.key:
+            return False
+        row.key = key
+        row.status = "変更あり（未保存）" if row.changed else row.original_status
+        self.dataChanged.emit(self.index(index.row(), 0), self.index(index.row(), 3))
+        return True
+
+
+class ColumnChoiceDelegate(QStyledItemDelegate):
+    """A combo box in the 取り込む列 column (opened as a persistent editor on every row)."""
+
+    def __init__(self, model: MappingModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._model = model
+
+    def createEditor(
+        self, parent: QWidget, option: QStyleOptionViewItem, index: Index
+    ) -> QWidget:
+        combo = QComboBox(parent)
+        combo.setAccessibleName("取り込む列")
+        for choice in self._model.choices:
+            combo.addItem(choice.label, choice.key)
+        combo.currentIndexChanged.connect(lambda _i, c=combo: self.commitData.emit(c))
+        return combo
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:
+        assert isinstance(editor, QComboBox)
+        position = editor.findData(index.data(Qt.ItemDataRole.EditRole))
+        editor.blockSignals(True)
+        editor.setCurrentIndex(max(position, 0))
+        editor.blockSignals(False)
+
+    def setModelData(self, editor: QWidget, model: Any, index: Index) -> None:
+        assert isinstance(editor, QComboBox)
+        model.setData(index, editor.currentData(), Qt.ItemDataRole.EditRole)
+
+
+# -- preview: counts, the confirmation, the validation report ------------------------------------
+
+# (counts key, label, explanation); shown in this order.
+COUNT_LABELS: tuple[tuple[str, str, str], ...] = (
+    ("rows", "ファイルの行数", "見出しを除いた行の数です。"),
+    ("new", "新規", "まだ取り込まれていない行です。取り込みます。"),
+    ("identical", "取込済みと同一", "既に同じ内容で取り込まれている行です。取り込みません。"),
+    ("conflicts", "値の異なる既存",
+     "同じ記録が既にあり、値が異なる行です。上書きを選んだときだけ置き換えます。"),
+    ("review", "確認待ち", "児童生徒を自動で決められなかった行です。「名寄せ確認」で確認します。"),
+    ("rejected", "照合不可", "どの児童生徒の行か分からない行です。取り込みません。"),
+    ("error_rows", "エラー行", "値に誤りがある行です。取り込みません。"),
+    ("duplicates_in_file", "ファイル内の重複",
+     "ファイルの中で重なっている行です。取り込みません。"),
+)
+PROBLEM_COUNTS = ("rejected", "error_rows")
+ATTENTION_COUNTS = ("review", "conflicts", "duplicates_in_file")
+
+
+def shown_counts(counts: Mapping[str, int]) -> list[tuple[str, str, str, int]]:
+    """(key, label, explanation, value) of the counts that apply to this kind."""
+    return [(k, label, tip, int(counts[k])) for k, label, tip in COUNT_LABELS if k in counts]
+
+
+def _join(parts: Sequence[str]) -> str:
+    if len(parts) <= 2:
+        return "と".join(parts)
+    return "、".join(parts[:-1]) + "と" + parts[-1]
+
+
+def rows_to_import(counts: Mapping[str, int], overwrite: bool) -> int:
+    return int(counts.get("new", 0)) + (int(counts.get("conflicts", 0)) if overwrite else 0)
+
+
+def commit_summary(counts: Mapping[str, int], overwrite: bool) -> str:
+    """The sentence the user confirms, e.g. 「エラーのある12行と照合できない3行を除いて、
+    2,155行を取り込みます。確認待ち6行は名寄せ確認に登録されます。」"""
+    excluded = []
+    for key, words in (
+        ("error_rows", "エラーのある{}"),
+        ("rejected", "照合できない{}"),
+        ("duplicates_in_file", "ファイル内で重複する{}"),
+        ("identical", "取込済みと同じ{}"),
+    ):
+        if counts.get(key, 0):
+            excluded.append(words.format(n_rows(counts[key])))
+    conflicts = int(counts.get("conflicts", 0))
+    if conflicts and not overwrite:
+        excluded.append(f"値の異なる既存の{n_rows(conflicts)}")
+    total = rows_to_import(counts, overwrite)
+    sentences = []
+    if total:
+        head = f"{_join(excluded)}を除いて、" if excluded else ""
+        sentences.append(f"{head}{n_rows(total)}を取り込みます。")
+    else:
+        sentences.append("新しく取り込む行はありません。")
+    if overwrite and conflicts:
+        sentences.append(
+            f"このうち{n_rows(conflicts)}は、既にある記録をこのファイルの値で上書きします。"
+        )
+    if counts.get("review", 0):
+        sentences.append(f"確認待ち{n_rows(counts['review'])}は名寄せ確認に登録されます。")
+    return "".join(sentences)
+
+
+def result_summary(result: Any) -> str:
+    parts = [f"新規 {n_rows(result.inserted)}"]
+    if result.overwritten:
+        parts.append(f"上書き {n_rows(result.overwritten)}")
+    if result.queued:
+        parts.append(f"名寄せ確認へ {n_rows(result.queued)}")
+    if result.skipped_identical:
+        parts.append(f"取込済みと同一のため省略 {n_rows(result.skipped_identical)}")
+    if result.excluded:
+        parts.append(f"エラー・照合不可で除外 {n_rows(result.excluded)}")
+    return "、".join(parts)
+
+
+ALL_SEVERITIES = "（すべて）"
+SEVERITY_ORDER = ("エラー", "注意", "参考")
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    file: str
+    row: int | None
+    column: str
+    value: str
+    reason: str
+    severity: str
+
+    @classmethod
+    def from_report(cls, values: Sequence[object]) -> IssueRow:
+        file, row, column, value, reason, severity = values
+        return cls(
+            str(file), None if row in ("", None) else int(str(row)), str(column or ""),
+            "" if value is None else str(value), str(reason), str(severity),
+        )
+
+
+def severity_counts(rows: Iterable[IssueRow]) -> dict[str, int]:
+    counts = dict.fromkeys(SEVERITY_ORDER, 0)
+    for row in rows:
+        counts[row.severity] = counts.get(row.severity, 0) + 1
+    return counts
+
+
+class IssuesModel(QAbstractTableModel):
+    HEADERS = ("ファイル", "行", "列", "値", "理由", "重要度")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[IssueRow] = []
+
+    def set_rows(self, rows: Sequence[IssueRow]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        issue = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            row = "ファイル全体" if issue.row is None else f"{issue.row}行目"
+            return (issue.file, row, issue.column, issue.value, issue.reason,
+                    issue.severity)[column]
+        if role == Qt.ItemDataRole.UserRole:  # sort key
+            return (issue.file, -1 if issue.row is None else issue.row, issue.column,
+                    issue.value, issue.reason, SEVERITY_ORDER.index(issue.severity)
+                    if issue.severity in SEVERITY_ORDER else 9)[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column in (3, 4):
+            return (issue.value, issue.reason)[column - 3] or None
+        if role == Qt.ItemDataRole.ForegroundRole and column == 5:
+            return QColor({"エラー": style.ERROR_COLOR, "注意": WARNING_COLOR}.get(
+                issue.severity, style.MUTED_COLOR))
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 1:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class SeverityFilter(QSortFilterProxyModel):
+    """Shows the issues of one 重要度 (or all)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.severity: str | None = None
+        self.setSortRole(Qt.ItemDataRole.UserRole)
+
+    def set_severity(self, severity: str | None) -> None:
+        self.beginFilterChange()
+        self.severity = severity
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        if self.severity is None:
+            return True
+        model = self.sourceModel()
+        assert isinstance(model, IssuesModel)
+        return model.rows[source_row].severity == self.severity
+
+
+# -- 取込履歴 ------------------------------------------------------------------------------------
+
+BATCH_STATES = {"committed": "取込済み", "rolled_back": "取り消し済み"}
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    id: int
+    kind: str
+    kind_label: str
+    source_name: str
+    imported_by: str
+    imported_at: datetime | None
+    row_count: int
+    status: str
+
+    @property
+    def active(self) -> bool:
+        return self.status == "committed"
+
+    @property
+    def status_label(self) -> str:
+        return BATCH_STATES.get(self.status, self.status)
+
+
+def batch_lines(batches: Iterable[Any], kind_labels: Mapping[str, str]) -> list[BatchLine]:
+    """The service's batch rows, newest first."""
+    lines = []
+    for b in batches:
+        try:
+            moment: datetime | None = datetime.fromisoformat(str(b.imported_at))
+        except ValueError:
+            moment = None
+        lines.append(BatchLine(int(b.id), str(b.kind), kind_labels.get(str(b.kind), str(b.kind)),
+                               str(b.source_name), str(b.imported_by), moment,
+                               int(b.row_count), str(b.status)))
+    return sorted(lines, key=lambda line: line.id, reverse=True)
+
+
+class BatchesModel(QAbstractTableModel):
+    HEADERS = ("番号", "種類", "ファイル", "取込者", "日時", "件数", "状態")
+
+    def __init__(self, date_style: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._style = date_style
+        self.lines: list[BatchLine] = []
+
+    def set_lines(self, lines: Sequence[BatchLine]) -> None:
+        self.beginResetModel()
+        self.lines = list(lines)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.lines)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def cells(self, line: BatchLine) -> tuple[str, ...]:
+        return (
+            str(line.id), line.kind_label, line.source_name, line.imported_by,
+            format_datetime(line.imported_at, self._style), format_count(line.row_count),
+            line.status_label,
+        )
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        line = self.lines[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cells(line)[column]
+        if role == Qt.ItemDataRole.UserRole:  # sort key
+            return (line.id, line.kind_label, line.source_name, line.imported_by,
+                    line.imported_at or datetime.min, line.row_count, line.status_label)[column]
+        if role == Qt.ItemDataRole.ForegroundRole and not line.active:
+            return QColor(style.MUTED_COLOR)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 5):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+# -- 名寄せ確認 ---------------------------------------------------------------------------------
+
+_SCHOOL = re.compile(r"(\d+)年度\s+(.+?)\s+(\S+)年\s+(\S+)組\s+(\S+)番")
+# (comparison row label, review-row column key or None, candidate attribute)
+COMPARE_FIELDS: tuple[tuple[str, str | None, str], ...] = (
+    ("氏名", "name", "name"),
+    ("氏名カナ", "name_kana", "name_kana"),
+    ("生年月日", "birth_date", "birth_date"),
+    ("性別", "sex", "sex"),
+    ("宛名番号", "address_code", "address_code"),
+    ("学校・学年・組", None, "school"),
+    ("一致度", None, "score"),
+    ("根拠", None, "evidence"),
+)
+SCHOOL_KEYS = ("school_year", "school_code", "grade", "class_name", "seat_number")
+
+
+def normalized(text: str) -> str:
+    """For comparing what a person reads as the same: width, spaces, hiragana/katakana."""
+    plain = unicodedata.normalize("NFKC", text)
+    plain = "".join(ch for ch in plain if not ch.isspace())
+    return "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in plain)
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    """One open review item as the page shows it."""
+
+    item: Any  # ReviewItemView
+    values: dict[str, str] = field(default_factory=dict)  # column key → the row's value
+    extra: tuple[tuple[str, str], ...] = ()  # other values of the row (label, value)
+
+    @property
+    def name(self) -> str:
+        return self.values.get("name", "")
+
+    @property
+    def school_text(self) -> str:
+        v = self.values
+        parts = []
+        if v.get("school_year"):
+            parts.append(f"{v['school_year']}年度")
+        if v.get("school_code"):
+            parts.append(f"学校コード {v['school_code']}")
+        if v.get("grade"):
+            parts.append(f"{v['grade']}年")
+        if v.get("class_name"):
+            parts.append(f"{v['class_name']}組")
+        if v.get("seat_number"):
+            parts.append(f"{v['seat_number']}番")
+        return " ".join(parts)
+
+
+def review_line(item: Any, labels_of: Callable[[str], Mapping[str, str]]) -> ReviewLine:
+    """``labels_of(kind)``: column key → Japanese label of that kind (from the registry)."""
+    labels = labels_of(str(item.kind))
+    key_of = {label: key for key, label in labels.items()}
+    values: dict[str, str] = {}
+    extra: list[tuple[str, str]] = []
+    for label, value in item.person:
+        key = key_of.get(label, label)
+        values[key] = str(value)
+        if key not in {f[1] for f in COMPARE_FIELDS} and key not in SCHOOL_KEYS:
+            extra.append((label, str(value)))
+    extra.extend((str(label), str(value)) for label, value in item.data)
+    return ReviewLine(item, values, tuple(extra))
+
+
+def agreement(
+    line: ReviewLine, field_key: str | None, attribute: str, candidate: Any
+) -> bool | None:
+    """True when the row and the candidate agree on a field, False when they differ, None when
+    there is nothing to compare."""
+    if attribute == "school":
+        match = _SCHOOL.match(str(candidate.school))
+        if match is None:
+            return None
+        theirs = dict(zip(("school_year", "school_name", "grade", "class_name", "seat_number"),
+                          match.groups(), strict=True))
+        compared = [k for k in ("school_year", "grade", "class_name", "seat_number")
+                    if line.values.get(k)]
+        if not compared:
+            return None
+        return all(normalized(line.values[k]) == normalized(theirs[k]) for k in compared)
+    if field_key is None:
+        return None
+    ours = line.values.get(field_key, "")
+    theirs_value = str(getattr(candidate, attribute, "") or "")
+    if not ours or not theirs_value:
+        return None
+    return normalized(ours) == normalized(theirs_value)
+
+
+class ComparisonModel(QAbstractTableModel):
+    """Rows are fields; column 0 is the file's row, the next columns its candidates."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.line: ReviewLine | None = None
+        self.chosen = 0  # the candidate the reviewer would confirm (index into candidates)
+
+    @property
+    def candidates(self) -> tuple[Any, ...]:
+        return () if self.line is None else tuple(self.line.item.candidates)
+
+    def set_line(self, line: ReviewLine | None) -> None:
+        self.beginResetModel()
+        self.line = line
+        self.chosen = 0
+        self.endResetModel()
+
+    def choose(self, number: int) -> None:
+        if not self.candidates:
+            return
+        self.chosen = min(max(number, 0), len(self.candidates) - 1)
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.columnCount() - 1)
+        self.dataChanged.emit(self.index(0, 0),
+                              self.index(self.rowCount() - 1, self.columnCount() - 1))
+
+    @property
+    def chosen_candidate(self) -> Any | None:
+        candidates = self.candidates
+        return candidates[self.chosen] if candidates else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() or self.line is None else len(COMPARE_FIELDS)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() or self.line is None else 1 + len(self.candidates)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Vertical:
+            return COMPARE_FIELDS[section][0]
+        if section == 0:
+            return "ファイルの行"
+        return f"候補{section}" + ("（選択中）" if section - 1 == self.chosen else "")
+
+    def cell(self, row: int, column: int) -> str:
+        assert self.line is not None
+        _label, key, attribute = COMPARE_FIELDS[row]
+        if column == 0:
+            if attribute == "school":
+                return self.line.school_text
+            return "" if key is None else self.line.values.get(key, "")
+        candidate = self.candidates[column - 1]
+        if attribute == "score":
+            return f"{candidate.score:g}点"
+        return str(getattr(candidate, attribute, "") or "")
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or self.line is None:
+            return None
+        row, column = index.row(), index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self.cell(row, column) or ("—" if role == Qt.ItemDataRole.DisplayRole else None)
+        if role == Qt.ItemDataRole.BackgroundRole and column > 0:
+            _label, key, attribute = COMPARE_FIELDS[row]
+            agree = agreement(self.line, key, attribute, self.candidates[column - 1])
+            if agree is True:
+                return QBrush(QColor(AGREE_BACKGROUND))
+            if agree is False:
+                return QBrush(QColor(DIFFER_BACKGROUND))
+            if column - 1 == self.chosen:
+                return QBrush(QColor(CHOSEN_BACKGROUND))
+        if role == Qt.ItemDataRole.BackgroundRole and column == 0:
+            return QBrush(QColor("#f3f5f8"))
+        if role == Qt.ItemDataRole.FontRole and (column == 0 or column - 1 == self.chosen):
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+
+class ReviewItemsModel(QAbstractTableModel):
+    HEADERS = ("種類", "ファイル", "行", "氏名", "生年月日", "理由")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lines: list[ReviewLine] = []
+
+    def set_lines(self, lines: Sequence[ReviewLine]) -> None:
+        self.beginResetModel()
+        self.lines = list(lines)
+        self.endResetModel()
+
+    def remove(self, item_id: int) -> int:
+        """Drop a decided item; returns the row it had (or -1)."""
+        for row, line in enumerate(self.lines):
+            if line.item.id == item_id:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self.lines[row]
+                self.endRemoveRows()
+                return row
+        return -1
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.lines)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        line = self.lines[index.row()]
+        item = line.item
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (item.kind_label, item.source_name, f"{item.source_row}行目", line.name,
+                    line.values.get("birth_date", ""), item.reason)[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 5:
+            return item.reason
+        return None

@@ -1,0 +1,1150 @@
+"""取込 (roles with ``import``): the import wizard over ``ImportService``.
+
+Choose files (several at once) → for each file in turn: the recognized kind with how sure and
+why, encoding and rows, the header mapping (changeable, saved per source with ``remap``) →
+preview in the background (counts, the validation report with a severity filter and export)
+→ commit after a confirmation that says in plain words what will happen → the result. The
+files are processed one after another in the office's order (児童生徒基本情報, 学校, 在籍
+first); the list on the left keeps the summary. Every service call runs on the worker through
+:class:`BackgroundRunner` with progress and 中止; the window never waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from toda_desktop.errors import OperationCancelled, user_message
+from toda_desktop.export_files import ExportResult
+from toda_desktop.formatting import format_count
+from toda_desktop.importing.service import issue_rows
+from ui import style
+from ui.background import BackgroundOp, BackgroundRunner, TaskContext
+from ui.dialogs import confirm
+from ui.pages.import_models import (
+    ALL_SEVERITIES,
+    ATTENTION_COUNTS,
+    CURRENT,
+    IMPORTED,
+    NOTHING,
+    PROBLEM_COUNTS,
+    SEVERITY_ORDER,
+    SKIPPED,
+    UNREADABLE,
+    WAITING,
+    ColumnChoiceDelegate,
+    FileEntry,
+    FileQueueModel,
+    IssueRow,
+    IssuesModel,
+    MappingModel,
+    SeverityFilter,
+    column_choices,
+    commit_summary,
+    in_import_order,
+    mapping_problems,
+    mapping_rows,
+    n_rows,
+    result_summary,
+    rows_to_import,
+    severity_counts,
+    shown_counts,
+)
+
+if TYPE_CHECKING:
+    from toda_desktop.importing.service import (
+        FileInspection,
+        ImportPreview,
+        ImportResult,
+        ImportService,
+    )
+
+START, MAPPING, PREVIEW, RESULT, FINISHED = range(5)
+STEP_TITLES = ("ファイルの選択", "種類と見出しの確認", "検証結果の確認", "取込")
+FILE_FILTER = "表のファイル (*.csv *.tsv *.txt *.xlsx);;すべてのファイル (*)"
+# Report formats: (key, label); CSV keys are export_files encodings.
+REPORT_FORMATS = (
+    ("utf-8-sig", "CSV（UTF-8・Excel向け）"),
+    ("cp932", "CSV（Shift_JIS）"),
+    ("xlsx", "Excel（.xlsx）"),
+)
+LOW_CONFIDENCE = 0.6
+ORDER_TEXT = (
+    "取り込む順番: 先に「児童生徒基本情報」と「在籍」（学校も）を取り込んでください。"
+    "出欠や保健室利用などの記録は、登録済みの児童生徒と照合して取り込みます。"
+)
+NO_PUPILS_TEXT = (
+    "まだ「児童生徒基本情報」が取り込まれていません。このままでは出欠などの記録を"
+    "児童生徒と照合できず、すべて「照合不可」になります。先に「児童生徒基本情報」と"
+    "「在籍」のファイルを取り込んでください。"
+)
+
+
+def _label(text: str = "", css: str = "", *, wrap: bool = True) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(wrap)
+    if css:
+        label.setStyleSheet(css)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _notice(css: str) -> QLabel:
+    label = _label("", css)
+    label.hide()
+    return label
+
+
+def _say(label: QLabel, text: str, css: str | None = None) -> None:
+    label.setText(text)
+    if css is not None:
+        label.setStyleSheet(css)
+    label.setVisible(bool(text))
+
+
+def _table(model: Any, name: str) -> QTableView:
+    table = QTableView()
+    table.setModel(model)
+    table.setAlternatingRowColors(True)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setWordWrap(False)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(28)
+    table.setAccessibleName(name)
+    return table
+
+
+class CountTile(QFrame):
+    """One count of the preview: a big number over its label."""
+
+    def __init__(self, label: str, tip: str) -> None:
+        super().__init__()
+        self.setObjectName("countTile")
+        self.setToolTip(tip)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(0)
+        self.value_label = QLabel("0")
+        self.value_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.caption = QLabel(label)
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.caption.setStyleSheet(style.MUTED)
+        layout.addWidget(self.value_label)
+        layout.addWidget(self.caption)
+        self.setStyleSheet(
+            "QFrame#countTile { background: white; border: 1px solid #d0d7de;"
+            " border-radius: 6px; }"
+        )
+
+    def set_value(self, value: int, colour: str) -> None:
+        self.value_label.setText(format_count(value))
+        self.value_label.setStyleSheet(f"font-size: 15pt; font-weight: bold; color: {colour};")
+
+
+class StepBar(QWidget):
+    """① ファイルの選択 › ② 種類と見出しの確認 › ③ 検証結果の確認 › ④ 取込"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        self.labels: list[QLabel] = []
+        for number, title in enumerate(STEP_TITLES):
+            if number:
+                arrow = QLabel("›")
+                arrow.setStyleSheet(style.MUTED)
+                layout.addWidget(arrow)
+            label = QLabel(f"{'①②③④'[number]} {title}")
+            self.labels.append(label)
+            layout.addWidget(label)
+        layout.addStretch(1)
+        self.set_step(0)
+
+    def set_step(self, step: int) -> None:
+        for number, label in enumerate(self.labels):
+            if number == step:
+                label.setStyleSheet(
+                    f"background: {style.ACCENT}; color: white; font-weight: bold;"
+                    " border-radius: 10px; padding: 3px 10px;"
+                )
+            else:
+                label.setStyleSheet(f"{style.MUTED} padding: 3px 10px;")
+
+
+class ImportPage(QWidget):
+    """The 取込 wizard. ``imported`` fires after each commit (history and review change)."""
+
+    imported = Signal()
+
+    def __init__(
+        self,
+        importer: ImportService,
+        kinds: Sequence[Any],
+        runner: BackgroundRunner,
+        *,
+        master_kind: str,
+        can_overwrite: bool,
+        can_export: bool,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._importer = importer
+        self._kinds = list(kinds)
+        self._runner = runner
+        self._master_kind = master_kind
+        self._can_overwrite = can_overwrite
+        self._can_export = can_export
+        self.entries: list[FileEntry] = []
+        self.current = -1
+        self.preview: ImportPreview | None = None
+        self.issues: list[IssueRow] = []
+        self.last_result: ImportResult | None = None
+        self.last_export: ExportResult | None = None
+        self.pupils_present = True
+        self.op: BackgroundOp[Any] | None = None
+        self.confirmation: QMessageBox | None = None
+        # Replaceable by tests (the defaults ask with a file dialog).
+        self.choose_files: Callable[[], list[Path]] = self._ask_files
+        self.choose_report_path: Callable[[str], Path | None] = self._ask_report_path
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(24, 20, 24, 16)
+        outer.setSpacing(10)
+        title_row = QHBoxLayout()
+        title = QLabel("取込")
+        title.setStyleSheet(style.PAGE_TITLE)
+        title_row.addWidget(title)
+        title_row.addSpacing(16)
+        self.step_bar = StepBar()
+        title_row.addWidget(self.step_bar, 1)
+        outer.addLayout(title_row)
+
+        body = QHBoxLayout()
+        body.setSpacing(16)
+        outer.addLayout(body, 1)
+        self.queue_panel = self._build_queue()
+        body.addWidget(self.queue_panel)
+        self.steps = QStackedWidget()
+        body.addWidget(self.steps, 1)
+        self.steps.addWidget(self._build_start())
+        self.steps.addWidget(self._build_mapping())
+        self.steps.addWidget(self._build_preview())
+        self.steps.addWidget(self._build_result())
+        self.steps.addWidget(self._build_finished())
+
+        busy = QHBoxLayout()
+        self.busy_label = QLabel("")
+        self.busy_label.setStyleSheet(style.MUTED)
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setMaximumWidth(280)
+        self.busy_bar.setTextVisible(False)
+        self.busy_cancel = QPushButton("中止")
+        self.busy_cancel.clicked.connect(self.cancel_work)
+        busy.addWidget(self.busy_label, 1)
+        busy.addWidget(self.busy_bar)
+        busy.addWidget(self.busy_cancel)
+        self.busy_row = QWidget()
+        self.busy_row.setLayout(busy)
+        self.busy_row.hide()
+        outer.addWidget(self.busy_row)
+        self._show_step(START)
+
+    # -- building the steps ----------------------------------------------------------------
+
+    def _build_queue(self) -> QWidget:
+        panel = QWidget()
+        panel.setFixedWidth(260)
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        heading = QLabel("取り込むファイル")
+        heading.setStyleSheet(style.SECTION_TITLE)
+        layout.addWidget(heading)
+        self.queue_model = FileQueueModel(self)
+        self.queue_table = _table(self.queue_model, "取り込むファイルの一覧")
+        self.queue_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.queue_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.queue_table.setWordWrap(True)
+        self.queue_table.setAlternatingRowColors(False)
+        self.queue_table.horizontalHeader().setStretchLastSection(True)
+        self.queue_table.horizontalHeader().hide()
+        self.queue_table.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.queue_table.setShowGrid(False)
+        self.queue_table.setStyleSheet(
+            "QTableView { border: 1px solid #d0d7de; }"
+            " QTableView::item { border-bottom: 1px solid #e4e8ec; padding: 2px 6px; }"
+        )
+        layout.addWidget(self.queue_table, 1)
+        self.order_label = _label("", style.MUTED)
+        layout.addWidget(self.order_label)
+        self.stop_button = QPushButton("残りのファイルをやめる")
+        self.stop_button.setToolTip("まだ取り込んでいないファイルを取り込まずに終わります")
+        self.stop_button.clicked.connect(self.stop_remaining)
+        layout.addWidget(self.stop_button)
+        panel.hide()
+        return panel
+
+    def _build_start(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.setSpacing(12)
+        layout.addWidget(_label("学校や各課から届いたファイルを、データベースに取り込みます。",
+                                style.SECTION_TITLE))
+        layout.addWidget(_label(
+            "CSV（UTF-8・Shift_JIS）、タブ区切り、Excel（.xlsx）のファイルを、一度に複数選べます。"
+            "ファイルごとに、データの種類と見出しの対応を確かめ、検証結果を見てから取り込みます。"
+            "取り込むまでデータベースは変わりません。"
+        ))
+        layout.addWidget(_label(ORDER_TEXT, style.NOTICE_TEXT))
+        row = QHBoxLayout()
+        self.choose_button = QPushButton("ファイルを選ぶ…")
+        self.choose_button.setDefault(True)
+        self.choose_button.setMinimumHeight(36)
+        self.choose_button.clicked.connect(self.pick_files)
+        row.addWidget(self.choose_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.start_status = _notice(style.ERROR_TEXT)
+        layout.addWidget(self.start_status)
+        layout.addStretch(1)
+        return page
+
+    def _build_mapping(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        self.file_title = _label("", style.SECTION_TITLE)
+        layout.addWidget(self.file_title)
+
+        card = QFrame()
+        card.setObjectName("infoCard")
+        card.setStyleSheet(style.CARD)
+        grid = QGridLayout(card)
+        grid.setContentsMargins(12, 8, 12, 8)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(4)
+        self.kind_combo = QComboBox()
+        self.kind_combo.setAccessibleName("データの種類")
+        self.kind_combo.setMinimumWidth(240)
+        self.kind_combo.addItem("（種類を選んでください）", None)
+        for kind in self._kinds:
+            self.kind_combo.addItem(str(kind.label), str(kind.name))
+        self.kind_combo.activated.connect(self._kind_chosen)
+        self.confidence_label = QLabel("")
+        self.guess_label = _label("", style.MUTED)
+        self.encoding_label = QLabel("")
+        self.rows_label = QLabel("")
+        kind_row = QHBoxLayout()
+        kind_row.addWidget(self.kind_combo)
+        kind_row.addSpacing(10)
+        kind_row.addWidget(self.confidence_label)
+        kind_row.addStretch(1)
+        grid.addWidget(QLabel("データの種類"), 0, 0)
+        grid.addLayout(kind_row, 0, 1)
+        grid.addWidget(self.guess_label, 1, 1)
+        facts = QHBoxLayout()
+        facts.addWidget(QLabel("文字コード: "))
+        facts.addWidget(self.encoding_label)
+        facts.addSpacing(24)
+        facts.addWidget(QLabel("行数: "))
+        facts.addWidget(self.rows_label)
+        facts.addStretch(1)
+        grid.addWidget(QLabel("ファイル"), 2, 0)
+        grid.addLayout(facts, 2, 1)
+        grid.setColumnStretch(1, 1)
+        layout.addWidget(card)
+
+        self.already_label = _notice(style.NOTICE_TEXT)
+        layout.addWidget(self.already_label)
+        self.problems_label = _notice(style.ERROR_TEXT)
+        layout.addWidget(self.problems_label)
+        self.mapping_notes = _notice(style.NOTICE_TEXT)
+        layout.addWidget(self.mapping_notes)
+
+        self.mapping_model = MappingModel(self)
+        self.mapping_table = _table(self.mapping_model, "見出しの対応")
+        self.mapping_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.mapping_table.setEditTriggers(QAbstractItemView.EditTrigger.AllEditTriggers)
+        self.mapping_table.verticalHeader().setDefaultSectionSize(32)
+        self.mapping_table.setItemDelegateForColumn(
+            MappingModel.CHOICE_COLUMN, ColumnChoiceDelegate(self.mapping_model, self)
+        )
+        header = self.mapping_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((150, 140, 200)):
+            header.resizeSection(column, width)
+        self.mapping_model.dataChanged.connect(self._mapping_edited)
+        layout.addWidget(self.mapping_table, 1)
+
+        buttons = QHBoxLayout()
+        self.skip_button = QPushButton("このファイルを飛ばす")
+        self.skip_button.clicked.connect(self.skip_file)
+        self.save_mapping_button = QPushButton("この対応を保存")
+        self.save_mapping_button.setToolTip(
+            "見出しの対応を、この提出元のファイル用に記憶します。次回から同じ対応で読みます。"
+        )
+        self.save_mapping_button.clicked.connect(lambda: self.save_mapping())
+        self.to_preview_button = QPushButton("検証に進む")
+        self.to_preview_button.setDefault(True)
+        self.to_preview_button.clicked.connect(self.start_preview)
+        buttons.addWidget(self.skip_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.save_mapping_button)
+        buttons.addWidget(self.to_preview_button)
+        layout.addLayout(buttons)
+        return page
+
+    def _build_preview(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        self.preview_title = _label("", style.SECTION_TITLE)
+        layout.addWidget(self.preview_title)
+        tiles = QGridLayout()
+        tiles.setSpacing(6)
+        self.tiles_grid = tiles
+        self.count_tiles: dict[str, CountTile] = {}
+        for _key, label, tip, _value in shown_counts({k: 0 for k in (
+            "rows", "new", "identical", "conflicts", "review", "rejected", "error_rows",
+            "duplicates_in_file")}):
+            tile = CountTile(label, tip)
+            place = len(self.count_tiles)
+            self.count_tiles[_key] = tile
+            tiles.addWidget(tile, place // 4, place % 4)
+        layout.addLayout(tiles)
+        self.link_label = _label("", style.MUTED)
+        layout.addWidget(self.link_label)
+        self.preview_notice = _notice(style.NOTICE_TEXT)
+        layout.addWidget(self.preview_notice)
+
+        report_row = QHBoxLayout()
+        report_title = QLabel("検証結果")
+        report_title.setStyleSheet("font-weight: bold;")
+        report_row.addWidget(report_title)
+        self.issue_count_label = QLabel("")
+        self.issue_count_label.setStyleSheet(style.MUTED)
+        report_row.addWidget(self.issue_count_label)
+        report_row.addStretch(1)
+        report_row.addWidget(QLabel("重要度:"))
+        self.severity_combo = QComboBox()
+        self.severity_combo.setAccessibleName("重要度で絞り込む")
+        self.severity_combo.setMinimumWidth(120)
+        self.severity_combo.addItem(ALL_SEVERITIES, None)
+        for severity in SEVERITY_ORDER:
+            self.severity_combo.addItem(severity, severity)
+        self.severity_combo.currentIndexChanged.connect(self._severity_chosen)
+        report_row.addWidget(self.severity_combo)
+        layout.addLayout(report_row)
+
+        self.issues_model = IssuesModel(self)
+        self.issues_proxy = SeverityFilter(self)
+        self.issues_proxy.setSourceModel(self.issues_model)
+        self.issues_table = _table(self.issues_proxy, "検証結果の一覧")
+        self.issues_table.setSortingEnabled(True)
+        self.issues_table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self.issues_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.issues_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate((150, 72, 90, 100, 300, 58)):
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        # On screen the file is the heading above; the exported report names it in each row.
+        self.issues_table.setColumnHidden(0, True)
+        layout.addWidget(self.issues_table, 1)
+
+        export_row = QHBoxLayout()
+        self.export_status = _notice(style.OK_TEXT)
+        export_row.addWidget(self.export_status, 1)
+        export_row.addStretch(0)
+        self.report_format_combo = QComboBox()
+        self.report_format_combo.setAccessibleName("出力の形式")
+        for key, label in REPORT_FORMATS:
+            self.report_format_combo.addItem(label, key)
+        self.export_button = QPushButton("検証結果を出力…")
+        self.export_button.setToolTip(
+            "検証結果をファイルに保存します。学校や提出元に渡して、ファイルを直してもらえます。"
+        )
+        self.export_button.clicked.connect(self.export_report)
+        if self._can_export:
+            export_row.addWidget(self.report_format_combo)
+            export_row.addWidget(self.export_button)
+        else:
+            self.report_format_combo.hide()
+            self.export_button.hide()
+        layout.addLayout(export_row)
+
+        self.overwrite_check = QCheckBox("")
+        self.overwrite_check.toggled.connect(lambda _on: self._update_commit_text())
+        self.overwrite_check.hide()
+        layout.addWidget(self.overwrite_check)
+        self.commit_text = _label("", "font-weight: bold;")
+        layout.addWidget(self.commit_text)
+
+        buttons = QHBoxLayout()
+        self.back_button = QPushButton("見出しの確認に戻る")
+        self.back_button.clicked.connect(lambda: self._show_step(MAPPING))
+        self.skip_button2 = QPushButton("このファイルを飛ばす")
+        self.skip_button2.clicked.connect(self.skip_file)
+        self.commit_button = QPushButton("取り込む…")
+        self.commit_button.setDefault(True)
+        self.commit_button.clicked.connect(self.ask_commit)
+        buttons.addWidget(self.back_button)
+        buttons.addWidget(self.skip_button2)
+        buttons.addStretch(1)
+        buttons.addWidget(self.commit_button)
+        layout.addLayout(buttons)
+        return page
+
+    def _build_result(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.setSpacing(12)
+        self.result_title = _label("", style.SECTION_TITLE)
+        layout.addWidget(self.result_title)
+        self.result_label = _label("", style.OK_TEXT)
+        layout.addWidget(self.result_label)
+        self.result_hint = _notice(style.NOTICE_TEXT)
+        layout.addWidget(self.result_hint)
+        layout.addWidget(_label(
+            "取り込んだ内容は「取込履歴」から取り消せます。", style.MUTED
+        ))
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.next_button = QPushButton("次のファイルへ")
+        self.next_button.setDefault(True)
+        self.next_button.setMinimumHeight(34)
+        self.next_button.clicked.connect(self.next_file)
+        row.addWidget(self.next_button)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        return page
+
+    def _build_finished(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.setSpacing(12)
+        layout.addWidget(_label("選んだファイルの処理が終わりました。", style.SECTION_TITLE))
+        self.finished_label = _label("")
+        layout.addWidget(self.finished_label)
+        self.finished_hint = _notice(style.NOTICE_TEXT)
+        layout.addWidget(self.finished_hint)
+        row = QHBoxLayout()
+        self.again_button = QPushButton("別のファイルを取り込む…")
+        self.again_button.setMinimumHeight(34)
+        self.again_button.clicked.connect(self.pick_files)
+        row.addWidget(self.again_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        return page
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def step(self) -> int:
+        return self.steps.currentIndex()
+
+    @property
+    def entry(self) -> FileEntry | None:
+        return self.entries[self.current] if 0 <= self.current < len(self.entries) else None
+
+    @property
+    def busy(self) -> bool:
+        return self.op is not None
+
+    def _show_step(self, step: int) -> None:
+        self.steps.setCurrentIndex(step)
+        self.step_bar.set_step({START: 0, MAPPING: 1, PREVIEW: 2, RESULT: 3, FINISHED: 3}[step])
+        self.queue_panel.setVisible(bool(self.entries))
+        self.stop_button.setVisible(step in (MAPPING, PREVIEW, RESULT)
+                                    and any(e.state == WAITING for e in self.entries))
+
+    def _set_busy(self, label: str | None) -> None:
+        busy = label is not None
+        self.busy_row.setVisible(busy)
+        self.busy_label.setText(label or "")
+        self.busy_bar.setRange(0, 0)
+        self.busy_cancel.setEnabled(True)
+        for widget in (self.steps, self.stop_button):
+            widget.setEnabled(not busy)
+
+    def _run(
+        self,
+        task: Callable[[TaskContext], Any],
+        on_success: Callable[[Any], None],
+        label: str,
+        *,
+        on_cancelled: Callable[[], None] | None = None,
+        on_user_error: Callable[[str], None] | None = None,
+        writes: bool = False,
+    ) -> BackgroundOp[Any]:
+        """``writes``: the task changes the store. If it completed although 中止 was pressed
+        (too late to stop), the change is real, so it is reported as done, not as cancelled."""
+        self._set_busy(label)
+        run, when_cancelled = task, on_cancelled
+        if writes:
+            completed: list[Any] = []
+
+            def run(ctx: TaskContext) -> Any:
+                result = task(ctx)
+                completed.append(result)
+                return result
+
+            def when_cancelled() -> None:
+                if completed:
+                    on_success(completed[0])
+                elif on_cancelled is not None:
+                    on_cancelled()
+
+        def progressed(fraction: float) -> None:
+            self.busy_bar.setRange(0, 1000)
+            self.busy_bar.setValue(round(fraction * 1000))
+
+        op = self._runner.run(
+            run, on_success=on_success, parent=self, label=label, cancellable=True,
+            on_cancelled=when_cancelled, on_user_error=on_user_error, on_progress=progressed,
+        )
+        self.op = op
+        op.finished.connect(self._work_ended)
+        return op
+
+    def _work_ended(self) -> None:
+        self.op = None
+        self._set_busy(None)
+        self._update_mapping_buttons()
+
+    def cancel_work(self) -> None:
+        if self.op is not None:
+            self.op.cancel()
+            self.busy_cancel.setEnabled(False)
+            self.busy_label.setText("中止しています…")
+
+    # -- choosing and reading the files ----------------------------------------------------
+
+    def _ask_files(self) -> list[Path]:
+        names, _filter = QFileDialog.getOpenFileNames(self, "取り込むファイルを選ぶ", "",
+                                                      FILE_FILTER)
+        return [Path(n) for n in names]
+
+    def pick_files(self) -> None:
+        if self.busy:
+            return
+        paths = self.choose_files()
+        if paths:
+            self.open_files(paths)
+
+    def open_files(self, paths: Sequence[Path]) -> None:
+        """Read and recognize every chosen file (one background run), then start with the
+        first in the office's order."""
+        importer, master = self._importer, self._master_kind
+        paths = list(paths)
+
+        def task(ctx: TaskContext) -> tuple[list[FileEntry], bool]:
+            entries = []
+            for number, path in enumerate(paths):
+                entry = FileEntry(path)
+
+                def progress(fraction: float, n: int = number) -> None:
+                    ctx.progress((n + fraction) / len(paths))
+
+                try:
+                    entry.inspection = importer.inspect(path, progress=progress,
+                                                        cancel=ctx.cancelled)
+                except OperationCancelled:
+                    raise
+                except Exception as exc:
+                    message = user_message(exc)
+                    if message is None:
+                        raise
+                    entry.error, entry.state = message, UNREADABLE
+                entries.append(entry)
+            have_pupils = any(
+                b.kind == master and b.status == "committed" for b in importer.batches()
+            )
+            return entries, have_pupils
+
+        _say(self.start_status, "")
+        self._run(task, self._files_read, "ファイルを読んでいます…",
+                  on_user_error=lambda m: _say(self.start_status, m))
+
+    def _files_read(self, found: tuple[list[FileEntry], bool]) -> None:
+        entries, have_pupils = found
+        ordered = in_import_order(entries)
+        self.entries = ordered
+        self.pupils_present = have_pupils
+        self.queue_model.set_entries(ordered)
+        notes = []
+        css = style.NOTICE_TEXT
+        if [e.path for e in ordered] != [e.path for e in entries]:
+            notes.append("児童生徒基本情報・学校・在籍のファイルを先に取り込むよう、"
+                         "順番を並べ替えました。")
+        links = [e for e in ordered if e.inspection is not None and e.inspection.kind is not None
+                 and e.inspection.kind.links_to_pupil]
+        if links and not have_pupils and not any(e.kind_name == self._master_kind
+                                                 for e in ordered):
+            notes.append(NO_PUPILS_TEXT)
+            css = style.ERROR_TEXT
+        for entry in ordered:
+            if entry.error:
+                notes.append(f"「{entry.path.name}」は読めません: {entry.error}")
+                css = style.ERROR_TEXT
+        _say(self.order_label, "\n".join(notes), css)
+        self.current = -1
+        self._advance()
+
+    def next_file(self) -> None:
+        """Go to the next file that is still waiting (or to the summary)."""
+        if not self.busy:
+            self._advance()
+
+    def _advance(self) -> None:
+        for number in range(self.current + 1, len(self.entries)):
+            if self.entries[number].state == WAITING:
+                self._open_entry(number)
+                return
+        self.current = len(self.entries)
+        self.queue_model.current = -1
+        self.queue_model.refresh()
+        self._show_finished()
+
+    def _open_entry(self, number: int) -> None:
+        self.current = number
+        self.queue_model.current = number
+        entry = self.entries[number]
+        entry.state = CURRENT
+        self.queue_model.refresh()
+        self.queue_table.scrollTo(self.queue_model.index(number, 0))
+        self.preview = None
+        self._show_inspection()
+        self._show_step(MAPPING)
+
+    def _file_heading(self, entry: FileEntry) -> str:
+        return f"ファイル {self.current + 1} / {len(self.entries)}　{entry.path.name}"
+
+    # -- step 2: kind and headers ----------------------------------------------------------
+
+    def _show_inspection(self) -> None:
+        entry = self.entry
+        assert entry is not None and entry.inspection is not None
+        inspection: FileInspection = entry.inspection
+        self.file_title.setText(self._file_heading(entry))
+        kind = inspection.kind
+        self.kind_combo.setCurrentIndex(max(self.kind_combo.findData(
+            None if kind is None else kind.name), 0))
+        guess = inspection.guess
+        sure = round(guess.confidence * 100)
+        if guess.kind is None:
+            self.confidence_label.setText("")
+        elif kind is not None and guess.kind != kind.name:
+            self.confidence_label.setText("（選び直した種類）")
+            self.confidence_label.setStyleSheet(style.MUTED)
+        else:
+            low = guess.confidence < LOW_CONFIDENCE
+            self.confidence_label.setText(f"確からしさ {sure}%" + ("（要確認）" if low else ""))
+            self.confidence_label.setStyleSheet(
+                f"color: {'#8a5a00' if low else style.OK_COLOR}; font-weight: bold;"
+            )
+        low = guess.kind is not None and guess.confidence < LOW_CONFIDENCE
+        self.guess_label.setText(guess.explanation + (
+            "\n確からしさが低いため、データの種類が正しいか確かめてください。" if low else ""))
+        self.encoding_label.setText(inspection.encoding_label
+                                    + (f"（シート「{inspection.raw.sheet}」）"
+                                       if inspection.raw.sheet else ""))
+        self.rows_label.setText(n_rows(inspection.raw.row_count))
+        before = inspection.already_imported
+        _say(self.already_label, "" if before is None else (
+            f"このファイルは既に取り込まれています（取込番号 {before.id}）。"
+            "もう一度取り込んでも同じ行は増えません。新しく照合できた行だけを取り込みます。"
+        ))
+        rows = mapping_rows(inspection)
+        choices = column_choices(kind) if kind is not None else []
+        self.mapping_model.set_rows(rows, choices)
+        if kind is not None:
+            for row in range(len(rows)):
+                self.mapping_table.openPersistentEditor(
+                    self.mapping_model.index(row, MappingModel.CHOICE_COLUMN))
+        self._show_mapping_messages()
+        self._update_mapping_buttons()
+
+    def _show_mapping_messages(self) -> None:
+        entry = self.entry
+        inspection = None if entry is None else entry.inspection
+        if inspection is None:
+            return
+        kind, mapping = inspection.kind, inspection.mapping
+        if kind is None:
+            _say(self.problems_label, "データの種類を判断できませんでした。"
+                 "上の「データの種類」で、このファイルの種類を選んでください。")
+            _say(self.mapping_notes, "")
+            return
+        problems = mapping_problems(kind, self.mapping_model.rows)
+        if not self.mapping_model.dirty and mapping is not None:
+            local = {p.split("。")[0] for p in problems}
+            problems += [e for e in mapping.errors if e.split("。")[0] not in local
+                         and not e.startswith("必須の列")]
+        _say(self.problems_label, "\n".join(problems))
+        notes = []
+        if self.mapping_model.dirty:
+            notes.append("変更した対応はまだ保存されていません。「この対応を保存」を押すと、"
+                         "この提出元のファイルを次に取り込むときも同じ対応で読みます。")
+        elif mapping is not None:
+            notes += [m for m in mapping.messages if m not in mapping.errors]
+        _say(self.mapping_notes, "\n".join(notes))
+
+    def _mapping_edited(self, *_args: object) -> None:
+        self._show_mapping_messages()
+        self._update_mapping_buttons()
+
+    def _update_mapping_buttons(self) -> None:
+        entry = self.entry
+        inspection = None if entry is None else entry.inspection
+        kind = None if inspection is None else inspection.kind
+        dirty = self.mapping_model.dirty
+        problems = [] if kind is None else mapping_problems(kind, self.mapping_model.rows)
+        service_errors = bool(inspection is not None and inspection.mapping is not None
+                              and inspection.mapping.errors)
+        self.save_mapping_button.setEnabled(kind is not None and dirty and not self.busy)
+        self.to_preview_button.setText("対応を保存して検証に進む" if dirty else "検証に進む")
+        self.to_preview_button.setEnabled(
+            kind is not None and not problems and (dirty or not service_errors)
+            and not self.busy
+        )
+
+    def _kind_chosen(self, _index: int) -> None:
+        entry = self.entry
+        name = self.kind_combo.currentData()
+        if entry is None or entry.inspection is None or name is None:
+            return
+        if entry.inspection.kind is not None and entry.inspection.kind.name == name:
+            return
+        importer, path = self._importer, entry.path
+
+        def task(ctx: TaskContext) -> FileInspection:
+            return importer.inspect(path, name, progress=ctx.progress, cancel=ctx.cancelled)
+
+        def done(inspection: FileInspection) -> None:
+            entry.inspection = inspection
+            self.queue_model.refresh()
+            self._show_inspection()
+
+        def refused(message: str) -> None:
+            self._show_inspection()
+            _say(self.problems_label, message)
+
+        self._run(task, done, "選んだ種類で読み直しています…", on_user_error=refused,
+                  on_cancelled=self._show_inspection)
+
+    def save_mapping(self, then: Callable[[], None] | None = None) -> None:
+        """``remap``: apply the choices and remember them for this source."""
+        entry = self.entry
+        if entry is None or entry.inspection is None or entry.inspection.kind is None:
+            return
+        importer, inspection = self._importer, entry.inspection
+        kind_name = str(inspection.kind.name)
+        saved = self.mapping_model.saved_form()
+
+        def done(updated: FileInspection) -> None:
+            entry.inspection = updated
+            self._show_inspection()
+            _say(self.mapping_notes, "見出しの対応を保存しました。この提出元のファイルは、"
+                 "次回から同じ対応で読みます。" + (
+                     "\n" + "\n".join(updated.mapping.messages)
+                     if updated.mapping is not None and updated.mapping.messages else ""))
+            if then is not None and updated.mapping is not None and not updated.mapping.errors:
+                then()
+
+        self._run(lambda _ctx: importer.remap(inspection, kind_name, saved), done,
+                  "見出しの対応を保存しています…",
+                  on_user_error=lambda m: _say(self.problems_label, m), writes=True)
+
+    # -- step 3: preview -------------------------------------------------------------------
+
+    def start_preview(self) -> None:
+        if self.busy:
+            return
+        if self.mapping_model.dirty:
+            self.save_mapping(then=self._preview)
+            return
+        self._preview()
+
+    def _preview(self) -> None:
+        entry = self.entry
+        if entry is None or entry.inspection is None:
+            return
+        importer, inspection = self._importer, entry.inspection
+
+        def task(ctx: TaskContext) -> tuple[ImportPreview, list[IssueRow]]:
+            preview = importer.preview(inspection, progress=ctx.progress, cancel=ctx.cancelled)
+            return preview, [IssueRow.from_report(r) for r in issue_rows(preview)]
+
+        def cancelled() -> None:
+            _say(self.mapping_notes, "検証を中止しました。データベースは変わっていません。")
+
+        self._run(task, self._show_preview, "ファイルを検証しています…",
+                  on_cancelled=cancelled,
+                  on_user_error=lambda m: _say(self.problems_label, m))
+
+    def _show_preview(self, found: tuple[ImportPreview, list[IssueRow]]) -> None:
+        preview, issues = found
+        entry = self.entry
+        assert entry is not None
+        self.preview, self.issues = preview, issues
+        counts = preview.counts
+        self.preview_title.setText(
+            f"{self._file_heading(entry)}（{preview.kind.label}）"
+        )
+        shown = [key for key, *_rest in shown_counts(counts)]
+        for key, tile in self.count_tiles.items():
+            tile.setVisible(key in shown)
+            if key in shown:
+                place = shown.index(key)
+                self.tiles_grid.addWidget(tile, place // 4, place % 4)
+            value = int(counts.get(key, 0))
+            colour = (style.ERROR_COLOR if key in PROBLEM_COUNTS and value else
+                      "#8a5a00" if key in ATTENTION_COUNTS and value else
+                      style.OK_COLOR if key == "new" and value else "#1b1f24")
+            tile.set_value(value, colour)
+        if "auto_linked" in counts:
+            waiting = counts.get("already_waiting", 0)
+            self.link_label.setText(
+                f"児童生徒との照合（名寄せ）: 自動で照合 {n_rows(counts['auto_linked'])}・"
+                f"確認待ち {n_rows(counts['review'])}・照合不可 {n_rows(counts['rejected'])}"
+                + (f"（ほかに、前回から確認待ちの行 {n_rows(waiting)}）" if waiting else "")
+            )
+            self.link_label.show()
+        else:
+            self.link_label.hide()
+        self.issues_model.set_rows(issues)
+        self.severity_combo.setCurrentIndex(0)
+        self._count_issues()
+        conflicts = int(counts.get("conflicts", 0))
+        self.overwrite_check.blockSignals(True)
+        self.overwrite_check.setChecked(False)
+        self.overwrite_check.blockSignals(False)
+        self.overwrite_check.setText(
+            f"値の異なる既存の記録 {n_rows(conflicts)}を、このファイルの値で上書きする"
+            "（取込を取り消すと元の値に戻ります）"
+        )
+        self.overwrite_check.setVisible(bool(conflicts) and self._can_overwrite)
+        _say(self.export_status, "")
+        self._update_commit_text()
+        self._show_step(PREVIEW)
+
+    def _count_issues(self) -> None:
+        counts = severity_counts(self.issues)
+        detail = "・".join(f"{k} {format_count(v)}" for k, v in counts.items() if v)
+        shown = self.issues_proxy.rowCount()
+        total = len(self.issues)
+        self.issue_count_label.setText(
+            "問題は見つかりませんでした" if not total else
+            f"{format_count(total)}件（{detail}）"
+            + (f"　うち {format_count(shown)}件を表示" if shown != total else "")
+        )
+
+    def _severity_chosen(self, _index: int) -> None:
+        self.issues_proxy.set_severity(self.severity_combo.currentData())
+        self._count_issues()
+
+    def _update_commit_text(self) -> None:
+        preview = self.preview
+        if preview is None:
+            return
+        counts = preview.counts
+        overwrite = self.overwrite_check.isChecked()
+        writes = rows_to_import(counts, overwrite) + int(counts.get("review", 0))
+        if preview.blocking:
+            _say(self.preview_notice,
+                 "ファイル全体に関わるエラーがあるため、このファイルは取り込めません。"
+                 "検証結果を出力して提出元に渡し、直したファイルをもう一度取り込んでください。",
+                 style.ERROR_TEXT)
+        elif not writes:
+            if counts.get("identical", 0) and not counts.get("conflicts", 0):
+                text = "このファイルの行はすべて取込済みです。取り込む新しい行はありません。"
+            elif counts.get("conflicts", 0) and self._can_overwrite:
+                text = ("新しく取り込む行はありません。値の異なる既存の記録を置き換えるときは、"
+                        "「上書きする」を選んでください。")
+            else:
+                text = "取り込める行がありません。検証結果を確認してください。"
+            rows = int(counts.get("rows", 0))
+            if (not self.pupils_present and counts.get("rejected", 0) == rows and rows
+                    and preview.kind.links_to_pupil):
+                text = NO_PUPILS_TEXT
+            _say(self.preview_notice, text, style.NOTICE_TEXT)
+        else:
+            _say(self.preview_notice, "")
+        can = bool(writes) and not preview.blocking
+        self.commit_button.setEnabled(can)
+        _say(self.commit_text, commit_summary(counts, overwrite) if can else "")
+
+    # -- the report ------------------------------------------------------------------------
+
+    def _ask_report_path(self, fmt: str) -> Path | None:
+        entry = self.entry
+        stem = Path(entry.path.name).stem if entry is not None else "取込"
+        suffix = ".xlsx" if fmt == "xlsx" else ".csv"
+        kind = "Excelファイル (*.xlsx)" if fmt == "xlsx" else "CSVファイル (*.csv)"
+        name, _filter = QFileDialog.getSaveFileName(
+            self, "検証結果を出力", f"{stem}_検証結果{suffix}", kind
+        )
+        return Path(name) if name else None
+
+    def export_report(self) -> None:
+        """Write the validation report (all rows, whatever the filter shows) for the school."""
+        if self.preview is None or self.busy:
+            return
+        fmt = str(self.report_format_combo.currentData())
+        path = self.choose_report_path(fmt)
+        if path is None:
+            return
+        suffix = ".xlsx" if fmt == "xlsx" else ".csv"
+        if path.suffix.lower() != suffix:
+            path = path.with_name(path.name + suffix)
+        preview = self.preview
+        importer = self._importer
+
+        def task(_ctx: TaskContext) -> ExportResult:
+            # Through the service: the export is checked and audit-logged.
+            return importer.export_issues(preview, path, "utf-8-sig" if fmt == "xlsx" else fmt)
+
+        def done(result: ExportResult) -> None:
+            self.last_export = result
+            note = (f"（Shift_JISで表せない文字{result.replaced_characters}個を〓に置き換えました）"
+                    if result.replaced_characters else "")
+            _say(self.export_status,
+                 f"検証結果 {format_count(result.rows)}件を出力しました: {result.path}{note}",
+                 style.OK_TEXT)
+
+        self._run(task, done, "検証結果を出力しています…",
+                  on_user_error=lambda m: _say(self.export_status, m, style.ERROR_TEXT))
+
+    # -- step 4: commit --------------------------------------------------------------------
+
+    def ask_commit(self) -> None:
+        preview = self.preview
+        if preview is None or self.busy or not self.commit_button.isEnabled():
+            return
+        overwrite = self.overwrite_check.isChecked() and self.overwrite_check.isVisible()
+        self.confirmation = confirm(
+            self,
+            "取込の確認",
+            f"「{preview.inspection.file_name}」（{preview.kind.label}）\n\n"
+            + commit_summary(preview.counts, overwrite),
+            lambda: self.commit(overwrite),
+            yes_text="取り込む",
+            informative="取り込んだあとでも「取込履歴」から取り消せます。",
+        )
+
+    def commit(self, overwrite: bool = False) -> None:
+        preview = self.preview
+        entry = self.entry
+        if preview is None or entry is None:
+            return
+        importer = self._importer
+
+        def task(ctx: TaskContext) -> ImportResult:
+            return importer.commit(preview, overwrite=overwrite, progress=ctx.progress,
+                                   cancel=ctx.cancelled)
+
+        def cancelled() -> None:
+            _say(self.preview_notice, "取込を中止しました。データベースは変わっていません。",
+                 style.NOTICE_TEXT)
+
+        self._run(task, self._committed, "取り込んでいます…", on_cancelled=cancelled,
+                  on_user_error=lambda m: _say(self.preview_notice, m, style.ERROR_TEXT),
+                  writes=True)
+
+    def _committed(self, result: ImportResult) -> None:
+        entry = self.entry
+        assert entry is not None
+        entry.result = result
+        entry.finish(IMPORTED)
+        self.last_result = result
+        if entry.kind_name == self._master_kind:
+            self.pupils_present = True
+        self.queue_model.refresh()
+        self.result_title.setText(
+            f"「{entry.path.name}」を取り込みました（取込番号 {result.batch_id}）"
+        )
+        self.result_label.setText(f"{result.kind_label}: {result_summary(result)}")
+        _say(self.result_hint, (
+            f"確認待ちの {n_rows(result.queued)}は「名寄せ確認」で、どの児童生徒の行かを"
+            "決めてください。決めた行はその時点で取り込まれます。"
+        ) if result.queued else "")
+        last = not any(e.state == WAITING for e in self.entries[self.current + 1:])
+        self.next_button.setText("まとめを見る" if last else "次のファイルへ")
+        self._show_step(RESULT)
+        self.next_button.setFocus()
+        self.imported.emit()
+
+    # -- skipping and the end --------------------------------------------------------------
+
+    def skip_file(self) -> None:
+        entry = self.entry
+        if entry is None or self.busy:
+            return
+        preview = self.preview if self.step == PREVIEW else None
+        nothing = (preview is not None and not preview.blocking and not preview.has_changes
+                   and not preview.counts.get("rejected") and not preview.counts.get("error_rows"))
+        entry.finish(NOTHING if nothing else SKIPPED)
+        entry.note = "取り込む新しい行はありませんでした。" if entry.state == NOTHING else ""
+        self.preview = None
+        self.next_file()
+
+    def stop_remaining(self) -> None:
+        if self.busy:
+            return
+        for entry in self.entries:
+            if entry.state in (WAITING, CURRENT):
+                entry.finish(SKIPPED)
+        self.preview = None
+        self.current = len(self.entries)
+        self.queue_model.current = -1
+        self.queue_model.refresh()
+        self._show_finished()
+
+    def _show_finished(self) -> None:
+        done = [e for e in self.entries if e.state == IMPORTED]
+        rows = sum(e.result.inserted for e in done if e.result is not None)
+        queued = sum(e.result.queued for e in done if e.result is not None)
+        parts = [f"取り込んだファイル {len(done)}件（新規 {n_rows(rows)}）"]
+        for state, words in ((NOTHING, "新しい行がなかったファイル"),
+                             (SKIPPED, "飛ばしたファイル"), (UNREADABLE, "読めなかったファイル")):
+            count = sum(e.state == state for e in self.entries)
+            if count:
+                parts.append(f"{words} {count}件")
+        self.finished_label.setText("、".join(parts) + "。左の一覧で、ファイルごとの結果を"
+                                    "確認できます。")
+        _say(self.finished_hint, (
+            f"確認待ちの {n_rows(queued)}があります。「名寄せ確認」で確認してください。"
+            "確認した判断は記憶され、同じ提出元の次の取込では自動で照合されます。"
+        ) if queued else "")
+        self._show_step(FINISHED)
