@@ -168,3 +168,26 @@ def test_remembered_decision_links_the_next_file_of_the_same_source(
     assert _count(signed, "ds_health_room_visits") == 1
     second = signed.importer.preview(signed.importer.inspect(tmp_path / "health_2024_5.csv"))
     assert second.counts["review"] == 0 and second.counts["auto_linked"] == 1
+
+
+def test_header_choices_including_do_not_import_are_remembered_per_source(
+    signed: SignedIn, tmp_path: Path
+) -> None:
+    path = tmp_path / "児童_2024.csv"
+    path.write_text("宛名番号,名前,フリガナ,誕生日,性別,備考\n"
+                    "0000000001,山田 太郎,ヤマダ タロウ,2014-05-01,男,メモ\n", encoding="utf-8")
+    inspection = signed.importer.inspect(path, "students")
+    assert inspection.mapping is not None and inspection.mapping.unknown
+    saved = {"宛名番号": "address_code", "名前": "name", "フリガナ": "name_kana",
+             "誕生日": "birth_date", "性別": "sex", "備考": None}
+    signed.importer.remap(inspection, "students", saved)
+    later = tmp_path / "児童_2025.csv"
+    later.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    again = signed.importer.inspect(later, "students")
+    assert again.mapping is not None
+    assert again.mapping.ignored and not again.mapping.unknown
+    preview = signed.importer.preview(again)
+    result = signed.importer.export_issues(preview, tmp_path / "検証結果.csv")
+    assert result.path.exists()
+    rows = signed.audit_view.entries(signed.session)
+    assert any(r.action == "export" and r.target == "validation_report" for r in rows)
