@@ -8,6 +8,7 @@
     python -m toda_desktop audit verify|list --store PATH [--actor ID] [--csv FILE]
     python -m toda_desktop import --store PATH [--kind K] [--dry-run] [--report F] FILE...
     python -m toda_desktop export --store PATH --dataset KIND --out FILE [--cp932]
+    python -m toda_desktop risk train|evaluate|score --store PATH [--month YYYY-MM] [--top 5]
     python -m toda_desktop recovery grant --store PATH --account ID --reason TEXT [--hours H]
 
 Commands that open a store authenticate: the user from --user or TODA_USER, the password from
@@ -29,6 +30,7 @@ from storage.errors import StoreError
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
 from toda_desktop.formatting import format_bytes, format_count
+from toda_desktop.risk.cli import add_risk_commands
 from toda_desktop.store_setup import create_demo_store, create_empty_store
 
 EXIT_OK, EXIT_PROBLEM, EXIT_FAILED = 0, 1, 2
@@ -348,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", required=True, help="出力ファイル（.csv または .xlsx）")
     exp.add_argument("--cp932", action="store_true", help="Shift_JIS（CP932）で出力する")
     exp.set_defaults(handler=cmd_export)
+
+    add_risk_commands(sub)
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),

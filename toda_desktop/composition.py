@@ -22,6 +22,7 @@ from toda_desktop.importing.review import ReviewService
 from toda_desktop.importing.service import ImportService
 from toda_desktop.models import DemoAccount, IntegrityState, Overview, Session, StoreHeader
 from toda_desktop.policy import Policy, default_policy
+from toda_desktop.risk.service import RiskService
 from toda_desktop.services.account_admin import AccountsService
 from toda_desktop.services.audit_trail import AuditTrail
 from toda_desktop.services.audit_view import AuditViewService
@@ -92,6 +93,7 @@ class SignedIn:
         self.search = SearchService(self)
         self.karte = KarteService(self)
         self.extraction = ExtractionService(self)
+        self.risk = RiskService(self)
 
     def may(self, function: str) -> bool:
         """For the UI to hide what the role cannot do; services still enforce it."""

@@ -1,0 +1,65 @@
+"""The ``risk`` commands, through a parser of their own (as the main CLI will add them)."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from toda_desktop.risk.cli import add_risk_commands
+from toda_desktop.store_setup import DEMO_PASSWORD
+
+
+def _run(*argv: str) -> str:
+    parser = argparse.ArgumentParser()
+    add_risk_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["risk", *argv])
+    out = io.StringIO()
+    assert args.handler(args, out) == 0
+    return out.getvalue()
+
+
+@pytest.fixture
+def as_user(monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.setenv("TODA_PASSWORD", DEMO_PASSWORD)
+
+    def use(login: str) -> None:
+        monkeypatch.setenv("TODA_USER", login)
+
+    return use
+
+
+@pytest.mark.slow
+def test_evaluate_prints_the_table_and_json(risk_store: Path, as_user: object) -> None:
+    as_user("demo-analyst")  # type: ignore[operator]
+    text = _run("evaluate", "--store", str(risk_store))
+    assert "上位5人の再現率" in text and "基準: 今年度の累積欠席日数の順" in text
+    report = json.loads(_run("evaluate", "--store", str(risk_store), "--json"))
+    assert report["bar"]["recall@5"] is not None
+    assert set(report["scorings"]) == {"model", "cum_abs", "abs_rate_last"}
+
+
+def test_score_prints_lists_and_writes_the_csv(
+    risk_store: Path, as_user: object, tmp_path: Path
+) -> None:
+    as_user("demo-truancy")  # type: ignore[operator]
+    text = _run("score", "--store", str(risk_store), "--month", "2025-11", "--top", "2")
+    assert "2025-11 の一覧" in text and "小学校" in text
+    as_user("demo-lead")  # type: ignore[operator]
+    out = tmp_path / "lists.csv"
+    text = _run("score", "--store", str(risk_store), "--month", "2025-11", "--out", str(out))
+    assert "出力しました" in text
+    first = out.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert first == "month,学校コード,宛名番号,rank,band,reasons"
+
+
+@pytest.mark.slow
+def test_train_quick_writes_a_card(risk_store: Path, as_user: object, tmp_path: Path) -> None:
+    as_user("demo-lead")  # type: ignore[operator]
+    card = tmp_path / "card.md"
+    text = _run("train", "--store", str(risk_store), "--quick", "--card", str(card))
+    assert "モデルを保存しました" in text
+    assert card.read_text(encoding="utf-8").startswith("# モデルカード")

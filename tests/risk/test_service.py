@@ -1,0 +1,222 @@
+"""The risk service on a small demo city: permissions, audit, alerts, status history."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from storage.repos import risk as repo
+from tests.risk.conftest import sign_in
+from toda_desktop.composition import SignedIn
+from toda_desktop.errors import PermissionDenied, UserFacingError
+from toda_desktop.policy import default_policy
+from toda_desktop.risk import ALERT_STATUSES, RiskService
+from toda_desktop.services.audit_view import AuditFilter
+
+MONTH = "2025-10"
+
+
+def _actions(signed: SignedIn, action: str) -> list[object]:
+    lead_view = signed.audit_view
+    return [e for e in lead_view.entries(signed.session, AuditFilter(action=action))]
+
+
+def test_migration_made_the_tables(sessions: dict[str, SignedIn]) -> None:
+    lead = sessions["project_lead"]
+    tables = lead.store.db.call(lambda c: {r[0] for r in c.execute(
+        "SELECT name FROM sqlite_master WHERE type='table'")})
+    assert {"risk_models", "risk_alerts", "risk_alert_status"} <= tables
+
+
+def test_training_stored_a_model_with_card_metrics_and_version(
+    sessions: dict[str, SignedIn]
+) -> None:
+    service = RiskService(sessions["data_analyst"])
+    info = service.model_info()
+    assert info.created_by == "demo-lead" and len(info.data_version) == 16
+    assert "モデルカード" in info.card and "入力に使いません" in info.card
+    assert set(info.evaluation["scorings"]) == {"model", "cum_abs", "abs_rate_last"}
+    row = sessions["project_lead"].store.db.call(repo.latest_model)
+    assert row is not None and json.loads(row.config_json)["family"] != "baseline"
+    blob = sessions["project_lead"].store.db.call(lambda c: repo.model_blob(c, row.id))
+    assert len(blob) > 100
+    assert _actions(sessions["project_lead"], "risk_train")
+
+
+@pytest.mark.parametrize("role", ["truancy_support", "bullying_support", "liaison", "it_admin"])
+def test_training_and_factors_need_the_analysis_function(
+    sessions: dict[str, SignedIn], role: str
+) -> None:
+    service = RiskService(sessions[role])
+    with pytest.raises(PermissionDenied):
+        service.train(quick=True)
+    with pytest.raises(PermissionDenied):
+        service.evaluate()
+    with pytest.raises(PermissionDenied):
+        service.factor_analysis()
+
+
+def test_alerts_are_for_the_roles_that_see_truancy_data(sessions: dict[str, SignedIn]) -> None:
+    expected = {"project_lead": True, "truancy_support": True, "data_analyst": True,
+                "director": True, "bullying_support": False, "liaison": False,
+                "it_admin": False}
+    for role, allowed in expected.items():
+        service = RiskService(sessions[role])
+        assert service.may_see_alerts() is allowed, role
+        if not allowed:
+            with pytest.raises(PermissionDenied):
+                service.alerts(MONTH)
+            with pytest.raises(PermissionDenied):
+                service.score(MONTH)  # no analysis function either
+            with pytest.raises(PermissionDenied):
+                service.explanations(1)
+
+
+def test_scoring_makes_per_school_lists_with_bands_and_reasons(
+    sessions: dict[str, SignedIn]
+) -> None:
+    truancy = RiskService(sessions["truancy_support"])
+    result = truancy.score(MONTH, top=3)
+    assert result.month == MONTH and result.with_ids
+    schools = {a.school_code for a in result.alerts}
+    assert len(result.alerts) == 3 * len(schools) and len(schools) == 3
+    for a in result.alerts:
+        assert a.address_code and len(a.address_code) == 10
+        assert a.band in ("高", "中", "低") and a.band_text.startswith(a.band)
+        assert a.reasons and all(isinstance(r, str) for r in a.reasons)
+        assert 1 <= a.rank <= 3
+    # Scoring again is idempotent: the same rows (and any status) are kept.
+    again = truancy.score(MONTH, top=3)
+    assert again.added == 0 and [a.id for a in again.alerts] == [a.id for a in result.alerts]
+    listed = truancy.alerts(MONTH, top=3)
+    assert [a.id for a in listed] == [a.id for a in result.alerts]
+    assert _actions(sessions["project_lead"], "risk_score")
+    assert _actions(sessions["project_lead"], "risk_alerts_view")
+
+
+def test_marking_an_alert_keeps_the_history_and_logs_the_pupil(
+    sessions: dict[str, SignedIn]
+) -> None:
+    truancy = RiskService(sessions["truancy_support"])
+    alert = truancy.score(MONTH).alerts[0]
+    truancy.mark_alert(alert.id, "確認済み", "担任と共有")
+    truancy.mark_alert(alert.id, "支援開始", "SSWにつなぐ")
+    history = truancy.alert_history(alert.id)
+    assert [h.status for h in history] == ["確認済み", "支援開始"]
+    assert history[0].by == "demo-truancy" and history[1].note == "SSWにつなぐ"
+    now = next(a for a in truancy.alerts(MONTH) if a.id == alert.id)
+    assert now.status == "支援開始"
+    with pytest.raises(UserFacingError):
+        truancy.mark_alert(alert.id, "要注意")
+    with pytest.raises(UserFacingError):
+        truancy.mark_alert(10**9, "見守り")
+    assert set(ALERT_STATUSES) == {"確認済み", "見守り", "支援開始", "対象外"}
+    lead = sessions["project_lead"]
+    marks = lead.audit_view.entries(lead.session, AuditFilter(action="risk_alert_mark"))
+    assert any(m.pupil_id == alert.pupil_id for m in marks)
+    explained = truancy.explanations(alert.pupil_id or 0)
+    assert explained is not None and explained.status == "支援開始"
+    with pytest.raises(PermissionDenied):
+        RiskService(sessions["bullying_support"]).mark_alert(alert.id, "見守り")
+
+
+def test_reasons_from_unseen_datasets_are_not_shown() -> None:
+    stored = json.dumps([
+        {"text": "直近の調査「友人関係」の肯定的回答 20%（学年平均 80%）", "feature": "survey_1",
+         "source": "survey_responses"},
+        {"text": "先月の欠席 6日（学年平均 0.8日）", "feature": "abs_last",
+         "source": "attendance_monthly"},
+    ], ensure_ascii=False)
+    seen = RiskService._reasons(stored, frozenset({"attendance_monthly"}))
+    assert seen == ("先月の欠席 6日（学年平均 0.8日）",
+                    "閲覧権限のないデータの寄与は表示していません")
+    everything = RiskService._reasons(stored, frozenset({"attendance_monthly",
+                                                         "survey_responses"}))
+    assert len(everything) == 2
+
+
+def test_an_analysis_role_without_truancy_data_gets_lists_without_pupils(
+    risk_store: Path,
+) -> None:
+    policy = default_policy()
+    roles = tuple(
+        replace(r, domains=frozenset({"basic", "survey"}), topics=frozenset())
+        if r.key == "data_analyst" else r
+        for r in policy.roles
+    )
+    signed = sign_in(risk_store, "data_analyst")
+    signed.policy = replace(policy, roles=roles)  # as if the lead had narrowed the map
+    try:
+        service = RiskService(signed)
+        assert not service.may_see_alerts()
+        result = service.score(MONTH)
+        assert not result.with_ids
+        assert all(a.address_code is None and a.pupil_id is None for a in result.alerts)
+        with pytest.raises(PermissionDenied):
+            service.alerts(MONTH)
+    finally:
+        signed.sign_out()
+
+
+def test_bad_months_and_missing_data_are_clear_errors(sessions: dict[str, SignedIn]) -> None:
+    service = RiskService(sessions["project_lead"])
+    for month in ("2025/10", "2025-13", "october"):
+        with pytest.raises(UserFacingError, match="YYYY-MM"):
+            service.score(month)
+    with pytest.raises(UserFacingError, match="出欠"):
+        service.score("2030-05")
+    with pytest.raises(UserFacingError):
+        service.score(MONTH, top=0)
+
+
+def test_the_csv_export_needs_the_export_function(
+    sessions: dict[str, SignedIn], tmp_path: Path
+) -> None:
+    truancy = RiskService(sessions["truancy_support"])
+    result = truancy.score(MONTH)
+    with pytest.raises(PermissionDenied):
+        truancy.export_alerts(result, tmp_path / "x.csv")
+    lead = RiskService(sessions["project_lead"])
+    out = lead.export_alerts(lead.score(MONTH), tmp_path / "alerts.csv")
+    with (tmp_path / "alerts.csv").open(encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["month", "学校コード", "宛名番号", "rank", "band", "reasons"]
+    assert len(rows) - 1 == out.rows == 15
+    assert all(r[0] == MONTH and len(r[2]) == 10 and r[4] in ("高", "中", "低") for r in rows[1:])
+
+
+def test_factor_analysis_and_domain_judgments(sessions: dict[str, SignedIn]) -> None:
+    lead = RiskService(sessions["project_lead"])
+    report = lead.factor_analysis()
+    assert report.results and "原因と結果" in report.caution
+    data = RiskService.factor_report_json(report)
+    assert data["results"][0]["text"]
+    pupil = sessions["project_lead"].store.db.call(lambda c: int(c.execute(
+        "SELECT pupil_id FROM ds_survey_responses LIMIT 1").fetchone()[0]))
+    judgments = lead.domain_judgments(pupil)
+    assert judgments and all("学年平均" in j.text for j in judgments)
+    with pytest.raises(PermissionDenied):
+        RiskService(sessions["truancy_support"]).domain_judgments(pupil)
+    lead_signed = sessions["project_lead"]
+    views = lead_signed.audit_view.entries(lead_signed.session,
+                                           AuditFilter(action="view_survey_domains"))
+    assert any(v.pupil_id == pupil for v in views)
+
+
+def test_training_an_empty_store_is_a_clear_error(test_store: object, store_path: Path) -> None:
+    from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
+    from toda_desktop.composition import Application
+
+    test_store.close()  # type: ignore[attr-defined]
+    signed = Application(store_path).sign_in(LEAD_LOGIN, LEAD_PASSWORD)
+    try:
+        with pytest.raises(UserFacingError, match="出欠"):
+            RiskService(signed).train(quick=True)
+        with pytest.raises(UserFacingError, match="学習済みのモデルがありません"):
+            RiskService(signed).score(MONTH)
+    finally:
+        signed.sign_out()

@@ -1,0 +1,175 @@
+"""The ``risk`` commands of the command line (issue 6)::
+
+    python -m toda_desktop risk train    --store PATH [--user ID] [--quick] [--card FILE]
+    python -m toda_desktop risk evaluate --store PATH [--user ID] [--json]
+    python -m toda_desktop risk score    --store PATH --month YYYY-MM [--top 5] [--out FILE]
+
+``train`` runs the candidate grid, selects, evaluates on the held-out last school year and
+stores the model; ``evaluate`` prints the metrics table of the stored model against the
+baselines with intervals (``--json``: the whole report); ``score`` makes the lists for use
+during a month from data up to the end of the month before (CSV columns ``month, 学校コード,
+宛名番号, rank, band, reasons``; 宛名番号 only for roles allowed to see the alerts).
+
+Sign-in is the command line's own (``toda_desktop.cli._sign_in``: --user or TODA_USER,
+TODA_PASSWORD or a prompt). Exit status as for every command: 0 success, 2 failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from toda_desktop.risk.service import RiskService
+
+EXIT_OK = 0
+
+
+def _progress(out: TextIO, text: str) -> Any:
+    shown = [-1]
+
+    def show(fraction: float) -> None:
+        step = int(fraction * 10)
+        if step > shown[0]:
+            shown[0] = step
+            out.write(f"  {text}… {step * 10}%\n")
+            out.flush()
+
+    return show
+
+
+def _pct(entry: dict[str, Any] | None) -> str:
+    if not entry or entry.get("value") is None:
+        return "—"
+    lo, hi = entry.get("lo"), entry.get("hi")
+    if lo is None or hi is None:
+        return f"{entry['value'] * 100:.1f}%"
+    return f"{entry['value'] * 100:.1f}% [{lo * 100:.1f}–{hi * 100:.1f}]"
+
+
+def _num(entry: dict[str, Any] | None) -> str:
+    if not entry or entry.get("value") is None:
+        return "—"
+    lo, hi = entry.get("lo"), entry.get("hi")
+    if lo is None or hi is None:
+        return f"{entry['value']:.3f}"
+    return f"{entry['value']:.3f} [{lo:.3f}–{hi:.3f}]"
+
+
+def write_metrics_table(report: dict[str, Any], out: TextIO) -> None:
+    """The held-out metrics of the model and the baselines, with 95% intervals."""
+    out.write(f"評価年度: {report['test_year']}年度（学習に使っていない年度）"
+              f"  月数 {len(report['months'])}  学校 {report['schools']}  "
+              f"新たな長期欠席 延べ{report['events']}人\n")
+    out.write("方法\t上位3人の再現率\t上位5人の再現率\t上位10人の再現率\t上位5人の適合率"
+              "\tROC-AUC\tPR-AUC\tBrier\n")
+    for name, rep in report["scorings"].items():
+        label = "選ばれたモデル: " + rep["label"] if name == "model" else rep["label"]
+        out.write(f"{label}\t{_pct(rep['recall@3'])}\t{_pct(rep['recall@5'])}\t"
+                  f"{_pct(rep['recall@10'])}\t{_pct(rep['precision@5'])}\t{_num(rep['auc'])}\t"
+                  f"{_num(rep['pr_auc'])}\t{_num(rep['brier'])}\n")
+    bar = report["bar"]
+    out.write(
+        f"目標: 上位5人の再現率 {bar['recall@5'] * 100:.1f}%（50%以上: "
+        f"{'達成' if bar['at_least_50'] else '未達'}）; 累積欠席の基準 "
+        f"{bar['baseline_recall@5'] * 100:.1f}%（区間上限 {bar['baseline_hi'] * 100:.1f}%）を"
+        f"{'上回る' if bar['above_baseline_interval'] else '上回らない'}; 差 "
+        f"{bar['difference'] * 100:+.1f}ポイント [{bar['difference_lo'] * 100:+.1f}–"
+        f"{bar['difference_hi'] * 100:+.1f}]\n")
+    lead = report["scorings"]["model"].get("lead_time", {})
+    if lead.get("mean") is not None:
+        out.write(f"先行期間: 平均 {lead['mean']:.1f}か月  一覧の安定性: "
+                  f"{(report['scorings']['model'].get('stability') or 0) * 100:.0f}%\n")
+    for rep in (report.get("horizon3") or {}).values():
+        auc = "—" if rep.get("auc") is None else f"{rep['auc']:.3f}"
+        out.write(f"3か月以内: {rep['label']}  上位5人の再現率 {_pct(rep['recall@5'])}"
+                  f"  ROC-AUC {auc}\n")
+
+
+def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
+    from toda_desktop.cli import _sign_in
+
+    app, signed = _sign_in(args)
+    try:
+        service = RiskService(signed)
+        result = service.train(quick=args.quick, progress=_progress(out, "学習しています"))
+    finally:
+        app.close()
+    out.write(f"モデルを保存しました（番号 {result.model_id}）: {result.config_label}\n")
+    out.write(f"候補 {result.grid_size}通り、検証 {result.grid_seconds:.0f}秒、"
+              f"全体 {result.seconds:.0f}秒\n")
+    write_metrics_table(result.evaluation, out)
+    if args.card:
+        Path(args.card).write_text(result.card, encoding="utf-8")
+        out.write(f"モデルカードを書き出しました: {args.card}\n")
+    return EXIT_OK
+
+
+def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
+    from toda_desktop.cli import _sign_in
+
+    app, signed = _sign_in(args)
+    try:
+        service = RiskService(signed)
+        report = service.evaluate(progress=None if args.json else _progress(out, "評価しています"))
+    finally:
+        app.close()
+    if args.json:
+        out.write(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    else:
+        write_metrics_table(report, out)
+    return EXIT_OK
+
+
+def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
+    from toda_desktop.cli import _sign_in
+
+    app, signed = _sign_in(args)
+    try:
+        service = RiskService(signed)
+        result = service.score(args.month, top=args.top)
+        if args.out:
+            written = service.export_alerts(result, Path(args.out))
+            out.write(f"{result.month} の一覧 {written.rows}行を出力しました: {written.path}\n")
+            return EXIT_OK
+    finally:
+        app.close()
+    out.write(f"{result.month} の一覧（学校ごと上位{args.top}人、モデル {result.model_id}）\n")
+    current = None
+    for a in result.alerts:
+        if a.school_code != current:
+            current = a.school_code
+            out.write(f"\n{a.school_name}（{a.school_code}）\n")
+        who = a.address_code if result.with_ids and a.address_code else "—"
+        out.write(f"  {a.rank}\t{who}\t{a.band}\t{' / '.join(a.reasons)}\n")
+    return EXIT_OK
+
+
+def add_risk_commands(subparsers: Any) -> None:
+    """Add ``risk train | evaluate | score`` to the main parser's subcommands."""
+    risk = subparsers.add_parser("risk", help="不登校の早期把握モデル（学習・評価・一覧）")
+    sub = risk.add_subparsers(dest="risk_command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--store", required=True)
+        p.add_argument("--user", help="ログインID（TODA_USER でも可）")
+
+    train = sub.add_parser("train", help="候補モデルを比べて選び、評価して保存する")
+    common(train)
+    train.add_argument("--quick", action="store_true",
+                       help="少数の候補だけで学習する（試行用）")
+    train.add_argument("--card", help="モデルカード（Markdown）の書き出し先")
+    train.set_defaults(handler=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="保存したモデルを基準と比べて評価する")
+    common(evaluate)
+    evaluate.add_argument("--json", action="store_true", help="JSONで出力する")
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+    score = sub.add_parser("score", help="ある月の学校ごとの一覧（アラート）を作る")
+    common(score)
+    score.add_argument("--month", required=True, help="一覧を使う月（YYYY-MM）")
+    score.add_argument("--top", type=int, default=5, help="学校ごとの人数（既定5）")
+    score.add_argument("--out", help="CSVの出力先（出力の権限が必要）")
+    score.set_defaults(handler=cmd_score)

@@ -1,0 +1,621 @@
+"""The truancy-risk service: train, evaluate, score monthly lists, alerts with reasons and
+their status history, factor analysis and survey-domain judgments — each within the map.
+
+Who may do what:
+
+- training, evaluation, model card and factor analysis need the "analysis" function;
+- alerts (lists with pupils, reasons, status marking, a pupil's explanation) are for roles
+  that may view and see the truancy-related datasets (monthly attendance and the
+  long-absence survey) — in the city's map the truancy-support staff and the project lead
+  (and the roles that see every dataset);
+- scoring a month needs either; the 宛名番号 of listed pupils go only to alert roles, and a
+  file of the lists needs the "export" function as well;
+- a pupil's survey-domain judgments need "view" and the survey dataset.
+
+Reasons are stored with the dataset each comes from and shown only for datasets the viewer
+may see. Every call is audit-logged (with the pupil where one is concerned). Risk is shown as
+a band (高/中/低) with its reasons; probabilities never leave this service.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.common import Cancelled, Steps
+from analysis.factors import (
+    CAUTION,
+    DomainJudgment,
+    FactorReport,
+    domain_judgments,
+    factor_analysis,
+    pupil_year_table,
+    to_jsonable,
+)
+from analysis.risk import (
+    FEATURE_BY_KEY,
+    FittedModel,
+    ModelConfig,
+    RiskInputs,
+    audit_groups,
+    build_frame,
+    candidate_grid,
+    develop,
+    evaluate_holdout,
+    json_ready,
+    model_card,
+    parse_month,
+    score_month,
+    small_grid,
+    split_years,
+)
+from analysis.risk.bands import BAND_TEXT
+from analysis.risk.explain import HIDDEN_NOTE, NO_REASON
+from storage.connection import Connection, transaction
+from storage.repos import risk as repo
+from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
+from toda_desktop.export_files import ExportResult, write_csv
+
+if TYPE_CHECKING:
+    from toda_desktop.composition import SignedIn
+
+Progress = Callable[[float], None]
+CancelFlag = Callable[[], bool]
+
+ALERT_STATUSES = repo.ALERT_STATUSES
+ALERT_KINDS = ("attendance_monthly", "long_absence")
+CSV_HEADER = ("month", "学校コード", "宛名番号", "rank", "band", "reasons")
+# Dataset kinds of the registry behind each input table of the model.
+INPUT_KIND = {
+    "attendance_monthly": "attendance",
+    "enrollments": "enrollments",
+    "schools": "schools",
+    "long_absence": "long_absence",
+    "health_room_visits": "health_room",
+    "consultations": "consultations",
+    "survey_responses": "survey",
+    "academic_results": "academic",
+}
+ALWAYS = ("attendance", "enrollments", "schools", "long_absence")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model_id: int
+    config_label: str
+    grid_size: int
+    grid_seconds: float
+    seconds: float
+    evaluation: dict[str, Any]
+    card: str
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: int
+    created_at: str
+    created_by: str
+    data_version: str
+    config_label: str
+    evaluation: dict[str, Any]
+    card: str
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    month: str
+    school_code: str
+    school_name: str
+    pupil_id: int | None  # None for roles that may not see who is listed
+    address_code: str | None
+    rank: int
+    band: str
+    band_text: str
+    reasons: tuple[str, ...]
+    status: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    month: str
+    model_id: int
+    alerts: tuple[Alert, ...]
+    with_ids: bool
+    added: int
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    status: str
+    note: str
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class PupilRisk:
+    month: str
+    band: str
+    band_text: str
+    reasons: tuple[str, ...]
+    status: str | None
+
+
+def _frames(tables: dict[str, repo.Table]) -> dict[str, pd.DataFrame]:
+    return {k: pd.DataFrame(t.rows, columns=list(t.columns)) for k, t in tables.items()}
+
+
+def _inputs(frames: dict[str, pd.DataFrame]) -> RiskInputs:
+    if "attendance" not in frames or frames["attendance"].empty:
+        raise UserFacingError("出欠状況（月次）のデータがありません。先に取り込んでください。")
+    empty_schools = pd.DataFrame({"school_code": pd.Series([], dtype=object),
+                                  "school_type": pd.Series([], dtype=object)})
+    return RiskInputs(
+        attendance=frames["attendance"],
+        enrollments=frames.get("enrollments", pd.DataFrame(
+            columns=["pupil_id", "school_year", "school_code", "grade"])),
+        schools=frames.get("schools", empty_schools),
+        long_absence=frames.get("long_absence"),
+        health_room=frames.get("health_room"),
+        consultations=frames.get("consultations"),
+        survey=frames.get("survey"),
+        academic=frames.get("academic"),
+        pupils=frames.get("pupils"),
+    )
+
+
+def _cancelled(fn: Callable[[], Any]) -> Any:
+    """Run an analysis: its cancel becomes OperationCancelled, a data problem a Japanese
+    UserFacingError (the analysis says what is missing in Japanese where users can act)."""
+    try:
+        return fn()
+    except Cancelled:
+        raise OperationCancelled() from None
+    except ValueError as exc:
+        text = str(exc)
+        if text.isascii():
+            text = ("学習・評価に必要なデータが足りません"
+                    "（年度・月ごとの出欠と長期欠席の記録が必要です）。")
+        raise UserFacingError(text) from None
+
+
+class RiskService:
+    def __init__(self, signed: SignedIn) -> None:
+        self._signed = signed
+
+    # -- permissions ----------------------------------------------------------------------
+
+    @property
+    def _actor(self) -> str:
+        return self._signed.session.login_id
+
+    def _deny(self, target: str, message: str) -> PermissionDenied:
+        self._signed.audit.record(self._actor, "permission_denied", outcome="denied",
+                                  target=target)
+        return PermissionDenied(message)
+
+    def may_see_alerts(self) -> bool:
+        """Whether this role sees alerts: "view" and the truancy-related datasets."""
+        signed = self._signed
+        role = signed.policy.role(signed.session.role)
+        return role.may("view") and all(role.sees(signed.registry.kind(k)) for k in ALERT_KINDS)
+
+    def _require_alerts(self, target: str = "risk_alerts") -> None:
+        if not self.may_see_alerts():
+            raise self._deny(target, "不登校の早期把握アラートを扱う権限がありません。")
+
+    def _visible_kinds(self) -> frozenset[str]:
+        signed = self._signed
+        return frozenset(k.name for k in signed.policy.visible_kinds(signed.session.role,
+                                                                     signed.registry))
+
+    # -- data -------------------------------------------------------------------------------
+
+    def _read(self, kinds: Iterable[str], years: tuple[int, int] | None = None) -> RiskInputs:
+        wanted = tuple(kinds)
+        tables = self._signed.store.db.call(lambda c: repo.read_panel(c, wanted, years))
+        return _inputs(_frames(tables))
+
+    def _data_version(self) -> str:
+        return str(self._signed.store.db.call(repo.data_version))
+
+    def _model_row(self, model_id: int | None) -> repo.ModelRow:
+        def get(conn: Connection) -> repo.ModelRow | None:
+            return repo.latest_model(conn) if model_id is None else repo.get_model(conn, model_id)
+
+        row = self._signed.store.db.call(get)
+        if row is None:
+            raise UserFacingError(
+                "学習済みのモデルがありません。先に「risk train」で学習してください。")
+        return row
+
+    def _load_model(self, row: repo.ModelRow) -> FittedModel:
+        blob = self._signed.store.db.call(lambda c: repo.model_blob(c, row.id))
+        return FittedModel.from_bytes(blob)
+
+    # -- training and evaluation ------------------------------------------------------------
+
+    def train(
+        self,
+        *,
+        quick: bool = False,
+        seed: int = 0,
+        progress: Progress | None = None,
+        cancel: CancelFlag | None = None,
+    ) -> TrainResult:
+        """Run the candidate grid, select, evaluate on the held-out last year, store the model.
+
+        ``quick`` uses a handful of candidates instead of the full grid (trials, tests)."""
+        signed = self._signed
+        signed.require("analysis")
+        steps = Steps(progress, cancel)
+
+        def run() -> TrainResult:
+            steps.report(0.0)
+            inputs = self._read(repo.PANEL_KINDS)
+            version = self._data_version()
+            frame = build_frame(inputs, progress=steps.part(0.02, 0.08).callback(),
+                                cancel=cancel)
+            audit = audit_groups(frame, inputs)
+            grid = small_grid() if quick else candidate_grid()
+            dev = develop(frame, grid=grid, audit=audit, seed=seed,
+                          progress=steps.part(0.08, 0.98).callback(), cancel=cancel)
+            years = sorted(set(frame["school_year"].tolist()))
+            facts = {
+                "created_at": pd.Timestamp.now().strftime("%Y-%m-%d %H:%M"),
+                "created_by": signed.session.display_name,
+                "data_version": version,
+                "period": f"{years[0]}年度〜{years[-1]}年度",
+                "pupils": int(frame["pupil_id"].nunique()),
+                "grid_size": len(grid),
+                "grid_seconds": dev.grid.seconds,
+                "selection_years": dev.selection_years,
+                "selection": dev.selection_row(),
+                "regret": dev.regret,
+                "seed": seed,
+            }
+            card = model_card(facts, dev.evaluation)
+            metrics = {"evaluation": dev.evaluation,
+                       "grid": json_ready({"summary": dev.grid.summary.to_dict("records")})}
+
+            def write(conn: Connection) -> int:
+                with transaction(conn):
+                    return repo.insert_model(
+                        conn, created_by=self._actor, data_version=version,
+                        config_json=json.dumps(dev.config.to_json(), ensure_ascii=False),
+                        metrics_json=json.dumps(metrics, ensure_ascii=False),
+                        card_json=json.dumps({"markdown": card, "facts": json_ready(facts)},
+                                             ensure_ascii=False),
+                        model=dev.model.to_bytes(),
+                    )
+
+            model_id = int(signed.store.db.call(write))
+            steps.report(1.0)
+            return TrainResult(model_id, dev.config.label, len(grid), dev.grid.seconds,
+                               dev.seconds, dev.evaluation, card)
+
+        try:
+            result: TrainResult = _cancelled(run)
+        except OperationCancelled:
+            signed.audit.record(self._actor, "risk_train", outcome="cancelled")
+            raise
+        bar = result.evaluation["bar"]
+        signed.audit.record(self._actor, "risk_train", target=f"risk_model:{result.model_id}",
+                            detail={"config": result.config_label, "grid": result.grid_size,
+                                    "recall@5": bar["recall@5"],
+                                    "baseline_recall@5": bar["baseline_recall@5"]})
+        return result
+
+    def model_info(self, model_id: int | None = None) -> ModelInfo:
+        self._signed.require("analysis")
+        row = self._model_row(model_id)
+        metrics = json.loads(row.metrics_json)
+        card = json.loads(row.card_json)
+        config = ModelConfig.from_json(json.loads(row.config_json))
+        self._signed.audit.record(self._actor, "risk_model_view", target=f"risk_model:{row.id}")
+        return ModelInfo(row.id, row.created_at, row.created_by, row.data_version, config.label,
+                         metrics.get("evaluation", {}), str(card.get("markdown", "")))
+
+    def evaluate(
+        self,
+        *,
+        model_id: int | None = None,
+        n_boot: int = 1000,
+        progress: Progress | None = None,
+        cancel: CancelFlag | None = None,
+    ) -> dict[str, Any]:
+        """Re-run the held-out evaluation of the stored model's configuration on the current
+        data (the model and the baselines fitted on earlier years, tested on the last)."""
+        signed = self._signed
+        signed.require("analysis")
+        row = self._model_row(model_id)
+        config = ModelConfig.from_json(json.loads(row.config_json))
+        steps = Steps(progress, cancel)
+
+        def run() -> dict[str, Any]:
+            inputs = self._read(repo.PANEL_KINDS)
+            frame = build_frame(inputs, progress=steps.part(0.0, 0.2).callback(), cancel=cancel)
+            _, holdout = split_years(frame)
+            report = evaluate_holdout(frame, config, holdout, audit=audit_groups(frame, inputs),
+                                      n_boot=n_boot, progress=steps.part(0.2, 1.0).callback(),
+                                      cancel=cancel)
+            return json_ready(report)
+
+        report: dict[str, Any] = _cancelled(run)
+        report["model_id"] = row.id
+        report["data_version"] = self._data_version()
+        report["trained_on_data_version"] = row.data_version
+        signed.audit.record(self._actor, "risk_evaluate", target=f"risk_model:{row.id}",
+                            detail={"test_year": report["test_year"],
+                                    "recall@5": report["bar"]["recall@5"]})
+        return report
+
+    # -- scoring and alerts -----------------------------------------------------------------
+
+    def score(
+        self,
+        month: str,
+        *,
+        top: int = 5,
+        model_id: int | None = None,
+        progress: Progress | None = None,
+        cancel: CancelFlag | None = None,
+    ) -> ScoreResult:
+        """The lists for use during ``month`` (YYYY-MM), from data up to the end of the month
+        before; stored as that month's alerts."""
+        signed = self._signed
+        with_ids = self.may_see_alerts()
+        if not with_ids and not signed.may("analysis"):
+            raise self._deny("risk_score", "不登校の早期把握の一覧を作成する権限がありません。")
+        if not 1 <= top <= 50:
+            raise UserFacingError("一覧の人数は1〜50人で指定してください。")
+        try:
+            list_year, offset = parse_month(month)
+        except ValueError:
+            raise UserFacingError("月は YYYY-MM の形で指定してください（例: 2025-10）。") from None
+        row = self._model_row(model_id)
+        model = self._load_model(row)
+        feature_year = list_year - 1 if offset == 0 else list_year
+        kinds = set(ALWAYS) | {INPUT_KIND[FEATURE_BY_KEY[f].source] for f in model.features
+                               if FEATURE_BY_KEY[f].source in INPUT_KIND}
+        steps = Steps(progress, cancel)
+
+        def run() -> pd.DataFrame:
+            inputs = self._read(sorted(kinds), (feature_year - 1, feature_year))
+            steps.report(0.4)
+            return score_month(model, inputs, list_year, offset, k=top,
+                               progress=steps.part(0.4, 0.95).callback(), cancel=cancel)
+
+        lists: pd.DataFrame = _cancelled(run)
+        listed = lists[lists["rank"] <= top]
+        rows = [
+            (int(pid), str(school), int(rank), str(band),
+             json.dumps([{"text": x.text, "feature": x.feature,
+                          "source": FEATURE_BY_KEY[x.feature].source}
+                         for x in reasons], ensure_ascii=False))
+            for pid, school, rank, band, reasons in zip(
+                listed["pupil_id"].tolist(), listed["school_code"].tolist(),
+                listed["rank"].tolist(), listed["band"].tolist(), listed["reasons"].tolist(),
+                strict=True)
+        ]
+        label = str(listed["list_month"].iloc[0]) if len(listed) else month
+
+        def write(conn: Connection) -> int:
+            with transaction(conn):
+                return repo.insert_alerts(conn, label, row.id, rows)
+
+        added = int(signed.store.db.call(write))
+        alerts = self._alerts_for(label, row.id, top, with_ids)
+        signed.audit.record(self._actor, "risk_score", target=f"risk_alerts:{label}",
+                            detail={"model_id": row.id, "alerts": len(alerts), "top": top,
+                                    "with_ids": with_ids})
+        steps.report(1.0)
+        return ScoreResult(label, row.id, tuple(alerts), with_ids, added)
+
+    def _alerts_for(self, month: str, model_id: int, top: int, with_ids: bool) -> list[Alert]:
+        signed = self._signed
+        visible = self._visible_kinds()
+
+        def read(conn: Connection) -> tuple[list[repo.AlertRow], dict[int, str], dict[str, str]]:
+            rows = repo.alerts_for_month(conn, month, model_id, top)
+            codes = repo.address_codes(conn, [r.pupil_id for r in rows]) if with_ids else {}
+            return rows, codes, repo.school_names(conn)
+
+        rows, codes, names = signed.store.db.call(read)
+        return [self._alert(r, codes, names, visible, with_ids) for r in rows]
+
+    @staticmethod
+    def _reasons(reasons_json: str, visible: frozenset[str]) -> tuple[str, ...]:
+        reasons = json.loads(reasons_json)
+        shown = [r["text"] for r in reasons if r.get("source") in visible]
+        out = shown or [NO_REASON]
+        if len(shown) < len(reasons):
+            out.append(HIDDEN_NOTE)
+        return tuple(out)
+
+    def _alert(self, r: repo.AlertRow, codes: dict[int, str], names: dict[str, str],
+               visible: frozenset[str], with_ids: bool) -> Alert:
+        return Alert(
+            id=r.id, month=r.month, school_code=r.school_code,
+            school_name=names.get(r.school_code, r.school_code),
+            pupil_id=r.pupil_id if with_ids else None,
+            address_code=codes.get(r.pupil_id) if with_ids else None,
+            rank=r.rank, band=r.band, band_text=BAND_TEXT[r.band],
+            reasons=self._reasons(r.reasons_json, visible),
+            status=r.status, note=r.note,
+        )
+
+    def alerts(self, month: str, *, top: int = 5) -> list[Alert]:
+        """The alert screen: the month's lists (latest model that scored it)."""
+        signed = self._signed
+        self._require_alerts()
+
+        def latest(conn: Connection) -> int | None:
+            raw = conn.execute("SELECT max(model_id) FROM risk_alerts WHERE month = ?",
+                               (month,)).fetchone()
+            return None if raw is None or raw[0] is None else int(raw[0])
+
+        model_id = signed.store.db.call(latest)
+        alerts = [] if model_id is None else self._alerts_for(month, model_id, top, True)
+        signed.audit.record(self._actor, "risk_alerts_view", target=f"risk_alerts:{month}",
+                            detail={"alerts": len(alerts)})
+        return alerts
+
+    def mark_alert(self, alert_id: int, status: str, note: str = "") -> None:
+        """The human step: 確認済み / 見守り / 支援開始 / 対象外, with a note (history kept)."""
+        signed = self._signed
+        self._require_alerts("risk_alert_mark")
+        if status not in ALERT_STATUSES:
+            raise UserFacingError("状態は " + "・".join(ALERT_STATUSES) + " のいずれかです。")
+        if len(note) > 2000:
+            raise UserFacingError("メモは2000文字以内で入力してください。")
+
+        def write(conn: Connection) -> int:
+            with transaction(conn):
+                alert = repo.get_alert(conn, alert_id)
+                if alert is None:
+                    raise KeyError(alert_id)
+                repo.add_status(conn, alert_id, status, note, self._actor)
+                return alert.pupil_id
+
+        try:
+            pupil_id = signed.store.db.call(write)
+        except KeyError:
+            raise UserFacingError("そのアラートは見つかりません。") from None
+        signed.audit.record(self._actor, "risk_alert_mark", target=f"risk_alert:{alert_id}",
+                            pupil_id=pupil_id, detail={"status": status})
+
+    def alert_history(self, alert_id: int) -> list[StatusEntry]:
+        signed = self._signed
+        self._require_alerts()
+
+        def read(conn: Connection) -> tuple[repo.AlertRow | None, list[repo.StatusRow]]:
+            return repo.get_alert(conn, alert_id), repo.status_history(conn, alert_id)
+
+        alert, history = signed.store.db.call(read)
+        if alert is None:
+            raise UserFacingError("そのアラートは見つかりません。")
+        signed.audit.record(self._actor, "risk_alert_history", target=f"risk_alert:{alert_id}",
+                            pupil_id=alert.pupil_id)
+        return [StatusEntry(h.status, h.note, h.marked_by, h.marked_at) for h in history]
+
+    def explanations(self, pupil_id: int) -> PupilRisk | None:
+        """The pupil's latest alert as band and reasons (for the karte), or None."""
+        signed = self._signed
+        self._require_alerts()
+        rows = signed.store.db.call(lambda c: repo.alerts_for_pupil(c, pupil_id))
+        signed.audit.record(self._actor, "risk_explanations", pupil_id=pupil_id)
+        if not rows:
+            return None
+        r = rows[0]
+        return PupilRisk(r.month, r.band, BAND_TEXT[r.band],
+                         self._reasons(r.reasons_json, self._visible_kinds()), r.status)
+
+    def export_alerts(self, result: ScoreResult, path: Path) -> ExportResult:
+        """The lists as CSV (month, 学校コード, 宛名番号, rank, band, reasons)."""
+        signed = self._signed
+        signed.require("export")
+        rows = [
+            (a.month, a.school_code, a.address_code if result.with_ids else "", a.rank, a.band,
+             " / ".join(a.reasons))
+            for a in result.alerts
+        ]
+        out = write_csv(path, list(CSV_HEADER), rows)
+        signed.audit.record(self._actor, "export", target=f"risk_alerts:{result.month}",
+                            detail={"rows": out.rows, "file": path.name,
+                                    "with_ids": result.with_ids})
+        return out
+
+    # -- factor analysis ----------------------------------------------------------------------
+
+    def factor_analysis(
+        self,
+        school_year: int | None = None,
+        *,
+        progress: Progress | None = None,
+        cancel: CancelFlag | None = None,
+    ) -> FactorReport:
+        """Single regressions and double-lasso estimates of absence on survey domains and
+        academic level, adjusted for grade, school, sex, special needs and Japanese support."""
+        signed = self._signed
+        signed.require("analysis")
+        years = signed.store.db.call(repo.school_years)
+        if not years:
+            raise UserFacingError("出欠状況（月次）のデータがありません。")
+        year = years[-1] if school_year is None else int(school_year)
+        if year not in years:
+            raise UserFacingError(f"{year}年度の出欠データがありません。")
+        inputs = self._read(("attendance", "enrollments", "survey", "academic", "pupils"),
+                            (year, year))
+        adjust = self._adjustments(inputs, year)
+        table = pupil_year_table(inputs.attendance, inputs.enrollments, inputs.survey,
+                                 inputs.academic, year, adjust)
+        controls = ["grade", "school_code", *[c for c in adjust.columns if c != "pupil_id"]]
+        report: FactorReport = _cancelled(lambda: factor_analysis(
+            table, school_year=year, controls=controls, progress=progress, cancel=cancel))
+        signed.audit.record(self._actor, "risk_factors", target=f"factors:{year}",
+                            detail={"pupils": report.n, "factors": len(report.results)})
+        return report
+
+    @staticmethod
+    def _adjustments(inputs: RiskInputs, year: int) -> pd.DataFrame:
+        enr = inputs.enrollments
+        enr = enr[enr["school_year"] == year].drop_duplicates("pupil_id", keep="last")
+        out = pd.DataFrame({"pupil_id": enr["pupil_id"].to_numpy(dtype=np.int64)})
+        for column in ("special_needs_class", "japanese_support"):
+            if column in enr.columns:
+                out[column] = pd.to_numeric(enr[column], errors="coerce").to_numpy()
+        if inputs.pupils is not None:
+            sex = inputs.pupils.set_index("pupil_id")["sex"]
+            out["female"] = out["pupil_id"].map(sex).eq("女").astype(np.float64).to_numpy()
+        return out
+
+    @staticmethod
+    def factor_report_json(report: FactorReport) -> dict[str, Any]:
+        return to_jsonable(report)
+
+    def domain_judgments(self, pupil_id: int, school_year: int | None = None) -> list[
+        DomainJudgment
+    ]:
+        """Which survey domains of the pupil look weak against the grade (karte)."""
+        signed = self._signed
+        signed.require("view")
+        role = signed.policy.role(signed.session.role)
+        if not role.sees(signed.registry.kind("survey_responses")):
+            raise self._deny("survey_domains", "調査回答を閲覧する権限がありません。")
+
+        def years_of(conn: Connection) -> list[int]:
+            rows = conn.execute(
+                "SELECT DISTINCT school_year FROM ds_survey_responses WHERE pupil_id = ?"
+                " ORDER BY school_year", (pupil_id,)).fetchall()
+            return [int(r[0]) for r in rows]
+
+        years = signed.store.db.call(years_of)
+        signed.audit.record(self._actor, "view_survey_domains", pupil_id=pupil_id)
+        if not years:
+            return []
+        year = years[-1] if school_year is None else int(school_year)
+        inputs = self._read(("attendance", "enrollments", "survey"), (year, year))
+        if inputs.survey is None:
+            return []
+        return domain_judgments(inputs.survey, inputs.enrollments, pupil_id, year)
+
+
+def caution_text() -> str:
+    return CAUTION
+
+
+def describe_alerts(alerts: Sequence[Alert]) -> dict[str, int]:
+    """Alerts per school (for summaries that must not list pupils)."""
+    out: dict[str, int] = {}
+    for a in alerts:
+        out[a.school_code] = out.get(a.school_code, 0) + 1
+    return out
