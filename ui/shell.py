@@ -16,22 +16,30 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
+from toda_desktop.extraction.engine import describe as describe_node
 from ui.background import BackgroundRunner
 from ui.lock_screen import SESSION_CHECK_MS, LockScreen, SessionGuard
 from ui.login_window import LoginWindow
 from ui.main_window import MainWindow
 from ui.pages.accounts_page import AccountsPage
 from ui.pages.audit_page import AuditPage
+from ui.pages.extraction_page import ExtractionPage
 from ui.pages.history_page import HistoryPage
 from ui.pages.import_page import ImportPage
+from ui.pages.karte_page import KartePage
 from ui.pages.overview_page import OverviewPage
 from ui.pages.policy_page import PolicyPage
 from ui.pages.review_page import ReviewPage, describe_pupil_with
+from ui.pages.search_page import SearchPage
 
 if TYPE_CHECKING:
     from toda_desktop.composition import Application, SignedIn
 
 ADMIN_SECTION = "管理"
+PUPIL_SECTION = "児童生徒"
+SEARCH_TITLE = "児童生徒検索"
+KARTE_TITLE = "児童生徒カルテ"
+EXTRACTION_TITLE = "抽出"
 IMPORT_SECTION = "データの取込"
 REVIEW_TITLE = "名寄せ確認"
 
@@ -118,6 +126,8 @@ class Shell(QObject):
             "データ概要", OverviewPage(signed.overview, signed.check_integrity, runner, style)
         )
         session = signed.session
+        if signed.may("pupil_search"):
+            self._add_pupil_pages(window, signed)
         if signed.may("import"):
             self._add_import_pages(window, signed)
         if signed.may("admin"):
@@ -146,6 +156,36 @@ class Shell(QObject):
             window.add_page(
                 "権限設定", PolicyPage(policy.current_text, policy.update, runner), ADMIN_SECTION
             )
+
+    def _add_pupil_pages(self, window: MainWindow, signed: SignedIn) -> None:
+        """児童生徒検索, 児童生徒カルテ (with ``view``) and 抽出; search and extraction results
+        open a pupil's karte."""
+        runner, style, registry = self._runner, self._date_style, signed.registry
+
+        def column_types(kind: str) -> dict[str, str]:
+            return {c.key: c.type for c in registry.kind(kind).columns}
+
+        search_page = SearchPage(signed.search, runner, style)
+        karte_page = (KartePage(signed.karte, runner, style, column_types)
+                      if signed.may("view") else None)
+        extraction_page = ExtractionPage(
+            signed.extraction, runner, style,
+            describe=lambda node, year=None: describe_node(node, registry, year),
+            filter_options=signed.search.filter_options,
+            can_export=signed.may("export"), can_delete_any=signed.may("edit"),
+            login_id=signed.session.login_id,
+        )
+        window.add_page(SEARCH_TITLE, search_page, PUPIL_SECTION)
+        if karte_page is not None:
+            window.add_page(KARTE_TITLE, karte_page, PUPIL_SECTION)
+
+            def open_karte(pupil_id: int) -> None:
+                window.show_page(KARTE_TITLE)
+                karte_page.open_pupil(pupil_id)
+
+            search_page.open_requested.connect(open_karte)
+            extraction_page.open_requested.connect(open_karte)
+        window.add_page(EXTRACTION_TITLE, extraction_page, PUPIL_SECTION)
 
     def _add_import_pages(self, window: MainWindow, signed: SignedIn) -> None:
         """取込, 名寄せ確認 (with the open count as a badge) and 取込履歴."""

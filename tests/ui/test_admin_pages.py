@@ -23,6 +23,7 @@ pytestmark = pytest.mark.gui
 
 ADMIN_PAGES = ["アカウント管理", "監査ログ", "権限設定"]
 IMPORT_PAGES = ["取込", "名寄せ確認", "取込履歴"]
+PUPIL_PAGES = ["児童生徒検索", "児童生徒カルテ", "抽出"]
 
 
 def _accounts_page(qtbot: QtBot, window: MainWindow) -> AccountsPage:
@@ -45,10 +46,10 @@ def _yes(box: QMessageBox | None) -> None:
 @pytest.mark.parametrize(
     ("login", "pages"),
     [
-        ("demo-lead", ["データ概要", *IMPORT_PAGES, *ADMIN_PAGES]),
-        ("demo-analyst", ["データ概要", *IMPORT_PAGES]),
+        ("demo-lead", ["データ概要", *PUPIL_PAGES, *IMPORT_PAGES, *ADMIN_PAGES]),
+        ("demo-analyst", ["データ概要", *PUPIL_PAGES, *IMPORT_PAGES]),
         ("demo-it", ["データ概要", "アカウント管理", "監査ログ"]),
-        ("demo-director", ["データ概要"]),
+        ("demo-director", ["データ概要", *PUPIL_PAGES]),
     ],
 )
 def test_admin_pages_follow_the_permission_map(
@@ -60,6 +61,7 @@ def test_admin_pages_follow_the_permission_map(
     # The section headings.
     assert ("管理" in nav) == bool(set(ADMIN_PAGES) & set(pages))
     assert ("データの取込" in nav) == ("取込" in pages)
+    assert ("児童生徒" in nav) == ("児童生徒検索" in pages)
 
 
 def test_create_an_account_and_enroll_the_palm(
@@ -127,7 +129,8 @@ def test_create_an_account_and_enroll_the_palm(
         window.sign_out_action.trigger()
     signed_window = sign_in(qtbot, shell, "new-staff", "a fine new password")
     assert shell.signed is not None and shell.signed.session.display_name == "新任 職員"
-    assert signed_window.page_titles() == ["データ概要", *IMPORT_PAGES]  # data & analysis
+    assert signed_window.page_titles() == [  # data & analysis
+        "データ概要", *PUPIL_PAGES, *IMPORT_PAGES]
 
 
 def test_account_changes_disable_role_password_unlock(

@@ -139,7 +139,8 @@ def test_import_wizard_on_the_messy_city(
     screenshot_dir: Path, tmp_path: Path,
 ) -> None:
     _shell, window = _window(qtbot, make_shell, lead_store)
-    assert window.page_titles()[:4] == ["データ概要", "取込", "名寄せ確認", "取込履歴"]
+    first = ["データ概要", "取込", "名寄せ確認", "取込履歴"]
+    assert [t for t in window.page_titles() if t in first] == first
     page = window.show_page("取込")
     assert isinstance(page, ImportPage) and page.step == wizard.START
     assert "先に「児童生徒基本情報」と「在籍」" in " ".join(visible_texts(page))

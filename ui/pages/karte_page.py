@@ -1,0 +1,541 @@
+"""児童生徒カルテ (roles with ``view``): one tab per opened pupil.
+
+A karte shows what the service gives the role and nothing else: the header (name, kana,
+birth date, sex, current school / grade / class / number, the IDs the role may see, the
+"as of" date), 連携情報 (the datasets the role may see, with counts and latest dates; choosing
+one lists its records), the charts (clicking a point lists the records behind it) and the
+record lists (相談, いじめ等 … as the role may see them). Every record row carries its
+provenance: source file, import batch and time. All reading runs on the worker; the service
+logs every opening, list and click-through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from toda_desktop.formatting import format_count, format_date, format_school_year
+from ui import style
+from ui.background import BackgroundRunner
+from ui.karte_charts import KarteChartView
+from ui.pages.pupil_tables import (
+    BLANK,
+    ID_KEYS,
+    ColumnTypes,
+    RecordsModel,
+    age_on,
+    class_label,
+    make_table,
+    moment_text,
+    years_in,
+)
+
+if TYPE_CHECKING:
+    from toda_desktop.services.karte import Karte, KarteRecords, KarteService, LinkedData
+
+MAX_TABS = 8
+ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+EMPTY_TEXT = (
+    "児童生徒検索または抽出の結果から、児童生徒を選んでカルテを開いてください。\n"
+    "（検索結果の行でEnterキーを押すか、ダブルクリックします）"
+)
+CHART_HINT = (
+    "グラフの棒や点をクリックすると、その元になった記録を下に表示します"
+    "（グラフを選んで←→キーで移動し、Enterキーでも表示できます）。"
+)
+PROVENANCE_NOTE = (
+    "各行の右端に、取込元ファイル・取込番号・取込日を表示しています"
+    "（行にマウスを置くと取込日時も表示します）。"
+)
+
+
+class RecordsPanel(QWidget):
+    """A titled list of records with their provenance (also used for the click-through)."""
+
+    closed = Signal()
+
+    def __init__(self, column_types: ColumnTypes, date_style: str, *, closable: bool = False,
+                 accessible_name: str = "記録の一覧", shown_ids: Sequence[str] = ID_KEYS,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._style = date_style
+        self.request = 0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.setSpacing(6)
+        top = QHBoxLayout()
+        self.title_label = QLabel("")
+        self.title_label.setStyleSheet(style.SECTION_TITLE)
+        self.title_label.setWordWrap(True)
+        self.count_label = QLabel("")
+        self.count_label.setStyleSheet(style.MUTED)
+        top.addWidget(self.title_label, 1)
+        top.addWidget(self.count_label)
+        self.close_button: QPushButton | None = None
+        if closable:
+            self.close_button = QPushButton("閉じる")
+            self.close_button.clicked.connect(self.closed)
+            top.addWidget(self.close_button)
+        layout.addLayout(top)
+        self.message_label = QLabel("")
+        self.message_label.setWordWrap(True)
+        self.message_label.setStyleSheet(style.MUTED)
+        self.message_label.hide()
+        layout.addWidget(self.message_label)
+        self.model = RecordsModel(column_types, date_style, self, shown_ids)
+        self.table, self.proxy = make_table(self.model, accessible_name, self)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        layout.addWidget(self.table, 1)
+        note = QLabel(PROVENANCE_NOTE)
+        note.setStyleSheet(style.MUTED)
+        layout.addWidget(note)
+
+    @property
+    def records(self) -> KarteRecords | None:
+        return self.model.records
+
+    def show_loading(self, title: str) -> None:
+        self.title_label.setText(title)
+        self.count_label.setText("")
+        self.message_label.setText("読み込んでいます…")
+        self.message_label.setStyleSheet(style.MUTED)
+        self.message_label.show()
+        self.model.set_records(None)
+
+    def show_records(self, records: KarteRecords) -> None:
+        self.title_label.setText(years_in(records.title, self._style))
+        self.model.set_records(records)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self.table.horizontalHeader().setSortIndicatorShown(False)
+        n = len(records.rows)
+        self.count_label.setText(f"{format_count(n)}件")
+        self.message_label.setVisible(n == 0)
+        self.message_label.setText("記録はありません。")
+        header = self.table.horizontalHeader()
+        header.resizeSections(QHeaderView.ResizeMode.ResizeToContents)
+        for column in range(header.count()):
+            header.resizeSection(column, min(max(header.sectionSize(column), 40), 300))
+
+    def show_error(self, message: str) -> None:
+        self.message_label.setText(message)
+        self.message_label.setStyleSheet(f"color: {style.ERROR_COLOR};")
+        self.message_label.show()
+
+
+class KarteView(QWidget):
+    """One pupil's karte."""
+
+    records_shown = Signal(object)  # KarteRecords (for tests)
+
+    def __init__(self, karte: Karte, service: KarteService, runner: BackgroundRunner,
+                 date_style: str, column_types: ColumnTypes,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.karte = karte
+        self._service = service
+        self._runner = runner
+        self._style = date_style
+        self._column_types = column_types
+        self.pupil_id = karte.header.pupil_id
+        self._shown_ids = tuple(i.key for i in karte.header.identifiers)
+        self.chart_views: list[KarteChartView] = []
+        self.record_panels: dict[str, RecordsPanel] = {}
+        self._loaded_tabs: set[str] = set()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.setSpacing(10)
+        layout.addWidget(self._build_header())
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self._build_linked())
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.setAccessibleName("カルテの内容")
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([300, 900])
+        layout.addWidget(splitter, 1)
+
+        self.charts_tab: QWidget | None = None
+        if karte.charts:
+            self.charts_tab = self._build_charts()
+            self.tabs.addTab(self.charts_tab, "グラフ")
+        self.records_panel = RecordsPanel(column_types, date_style, shown_ids=self._shown_ids)
+        self.records_panel.show_loading("")
+        self.records_panel.message_label.setText(
+            "左の「連携情報」からデータを選ぶと、その記録を表示します。")
+        self.tabs.addTab(self.records_panel, "記録")
+        labels = {d.kind: d for d in karte.linked}
+        for kind in karte.record_kinds:
+            panel = RecordsPanel(column_types, date_style, shown_ids=self._shown_ids)
+            linked = labels.get(kind)
+            name = linked.label if linked is not None else kind
+            count = f"（{linked.count}）" if linked is not None else ""
+            panel.setProperty("kind", kind)
+            self.record_panels[kind] = panel
+            self.tabs.addTab(panel, f"{name}{count}")
+        self.tabs.currentChanged.connect(self._tab_changed)
+
+    # -- header ----------------------------------------------------------------------------
+
+    def _build_header(self) -> QWidget:
+        h = self.karte.header
+        card = QFrame()
+        card.setObjectName("infoCard")
+        card.setStyleSheet(style.CARD)
+        outer = QHBoxLayout(card)
+        outer.setContentsMargins(18, 12, 18, 12)
+        outer.setSpacing(24)
+        left = QVBoxLayout()
+        left.setSpacing(2)
+        self.name_label = QLabel(h.name)
+        self.name_label.setStyleSheet("font-size: 20pt; font-weight: bold;")
+        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.kana_label = QLabel(h.name_kana)
+        self.kana_label.setStyleSheet(f"{style.MUTED} font-size: 11pt;")
+        left.addWidget(self.kana_label)
+        left.addWidget(self.name_label)
+        left.addStretch(1)
+        outer.addLayout(left)
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(4)
+        self.header_values: dict[str, str] = {}
+        birth = BLANK
+        if h.birth_date is not None:
+            birth = (f"{format_date(h.birth_date, self._style)}"
+                     f"（{age_on(h.birth_date, self.karte.opened_at.date())}歳）")
+        place = h.school_name or BLANK
+        klass = class_label(h.grade, h.class_name, h.seat_number)
+        if klass:
+            place += f"　{klass}"
+        if h.school_year is not None:
+            place += f"（{format_school_year(h.school_year, self._style)}）"
+        fields: list[tuple[str, str]] = [
+            ("生年月日", birth), ("性別", h.sex or BLANK), ("在籍", place),
+        ]
+        fields += [(i.label, i.value) for i in h.identifiers]
+        for n, (label, value) in enumerate(fields):
+            row, col = n % 3, (n // 3) * 2
+            key = QLabel(label)
+            key.setStyleSheet(style.MUTED)
+            val = QLabel(value)
+            val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            val.setAccessibleName(label)
+            grid.addWidget(key, row, col, Qt.AlignmentFlag.AlignRight)
+            grid.addWidget(val, row, col + 1)
+            self.header_values[label] = value
+        grid.setColumnStretch(grid.columnCount(), 1)
+        outer.addLayout(grid, 1)
+
+        right = QVBoxLayout()
+        right.setSpacing(2)
+        as_of = h.as_of
+        self.as_of_label = QLabel(
+            f"{format_date(as_of, self._style)}時点" if as_of is not None else "データなし")
+        self.as_of_label.setStyleSheet(
+            f"color: white; background: {style.ACCENT}; border-radius: 4px; padding: 4px 10px;"
+            " font-weight: bold;")
+        self.as_of_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.as_of_label.setToolTip("この日までに取り込んだデータを表示しています")
+        self.as_of_label.setAccessibleName("データの時点")
+        note = QLabel("この日までに取り込んだデータ")
+        note.setStyleSheet(style.MUTED)
+        opened = QLabel(f"表示: {moment_text(self.karte.opened_at, self._style)}")
+        opened.setStyleSheet(style.MUTED)
+        right.addWidget(self.as_of_label, 0, Qt.AlignmentFlag.AlignRight)
+        right.addWidget(note, 0, Qt.AlignmentFlag.AlignRight)
+        right.addWidget(opened, 0, Qt.AlignmentFlag.AlignRight)
+        right.addStretch(1)
+        outer.addLayout(right)
+        self.header_values["時点"] = self.as_of_label.text()
+        return card
+
+    # -- 連携情報 --------------------------------------------------------------------------
+
+    def _build_linked(self) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        title = QLabel("連携情報")
+        title.setStyleSheet(style.SECTION_TITLE)
+        layout.addWidget(title)
+        linked = [d for d in self.karte.linked]
+        table = QTableWidget(len(linked), 3)
+        table.setHorizontalHeaderLabels(["データ", "件数", "最新"])
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setTabKeyNavigation(False)
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(26)
+        table.setAccessibleName("連携情報")
+        table.setToolTip("選ぶ（クリックまたはEnterキー）と、そのデータの記録を表示します")
+        for row, d in enumerate(linked):
+            cells = (d.label, format_count(d.count), self._latest(d))
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, d.kind)
+                if column == 1:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                if d.count == 0:
+                    item.setForeground(Qt.GlobalColor.gray)
+                if column == 0 and d.last_imported is not None:
+                    item.setToolTip(f"{d.label}（{d.section}）\n最終取込: "
+                                    f"{moment_text(d.last_imported, self._style)}")
+                table.setItem(row, column, item)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        table.setMinimumWidth(280)
+        table.cellClicked.connect(lambda row, _col: self.show_linked(linked[row].kind))
+        table.installEventFilter(self)
+        self.linked_table = table
+        self._linked = linked
+        layout.addWidget(table, 1)
+        return box
+
+    def _latest(self, d: LinkedData) -> str:
+        return years_in(d.latest, self._style)
+
+    def linked_kinds(self) -> list[str]:
+        return [d.kind for d in self._linked]
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.linked_table and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and event.key() in ENTER_KEYS):
+            row = self.linked_table.currentRow()
+            if 0 <= row < len(self._linked):
+                self.show_linked(self._linked[row].kind)
+            return True
+        return super().eventFilter(watched, event)
+
+    def show_linked(self, kind: str) -> None:
+        """List every record of one linked dataset in the 記録 tab."""
+        label = next((d.label for d in self._linked if d.kind == kind), kind)
+        self.tabs.setCurrentWidget(self.records_panel)
+        self._load(self.records_panel, label,
+                   lambda service, pid: service.records(pid, kind))
+
+    def _load(self, panel: RecordsPanel, title: str,
+              read: Callable[[KarteService, int], KarteRecords]) -> None:
+        panel.show_loading(title)
+        panel.request += 1
+        token = panel.request
+        service, pid = self._service, self.pupil_id
+
+        def shown(records: KarteRecords) -> None:
+            if token == panel.request:  # only the latest choice is shown
+                panel.show_records(records)
+                self.records_shown.emit(records)
+
+        def refused(message: str) -> None:
+            if token == panel.request:
+                panel.show_error(message)
+
+        self._runner.run(lambda _ctx: read(service, pid), on_success=shown,
+                         on_user_error=refused, parent=panel,
+                         label="記録を読み込んでいます…")
+
+    def _tab_changed(self, index: int) -> None:
+        panel = self.tabs.widget(index)
+        kind = panel.property("kind") if panel is not None else None
+        if isinstance(panel, RecordsPanel) and kind and kind not in self._loaded_tabs:
+            self._loaded_tabs.add(str(kind))
+            self._load(panel, self.tabs.tabText(index),
+                       lambda service, pid: service.records(pid, str(kind)))
+
+    def show_record_tab(self, kind: str) -> RecordsPanel:
+        panel = self.record_panels[kind]
+        self.tabs.setCurrentWidget(panel)
+        return panel
+
+    # -- charts ----------------------------------------------------------------------------
+
+    def _build_charts(self) -> QWidget:
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setChildrenCollapsible(False)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(4, 4, 12, 4)
+        column.setSpacing(18)
+        hint = QLabel(CHART_HINT)
+        hint.setWordWrap(True)
+        hint.setStyleSheet(style.MUTED)
+        column.addWidget(hint)
+        for chart in self.karte.charts:
+            view = KarteChartView(chart, self._style)
+            view.point_clicked.connect(self.show_point)
+            view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            self.chart_views.append(view)
+            column.addWidget(view)
+        column.addStretch(1)
+        scroll.setWidget(content)
+        self.charts_scroll = scroll
+        splitter.addWidget(scroll)
+        self.source_panel = RecordsPanel(self._column_types, self._style, closable=True,
+                                         accessible_name="グラフの点の元の記録",
+                                         shown_ids=self._shown_ids)
+        self.source_panel.closed.connect(self.source_panel.hide)
+        self.source_panel.hide()
+        splitter.addWidget(self.source_panel)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.charts_splitter = splitter
+        return splitter
+
+    def chart(self, key: str) -> KarteChartView:
+        return next(v for v in self.chart_views if v.chart.key == key)
+
+    def show_point(self, chart_key: str, x: str, series_key: Any) -> None:
+        """The records behind one chart point, under the charts."""
+        if not self.source_panel.isVisible():
+            self.source_panel.show()
+            total = self.charts_splitter.height()
+            self.charts_splitter.setSizes([int(total * 0.62), int(total * 0.38)])
+        view = next((v for v in self.chart_views if v.chart.key == chart_key), None)
+        if view is not None:  # keep the chart in sight above the records
+            QTimer.singleShot(0, lambda: self.charts_scroll.ensureWidgetVisible(view, 0, 0))
+        self._load(self.source_panel, "グラフの点の元の記録",
+                   lambda service, pid: service.source_records(pid, chart_key, x, series_key))
+
+
+class KartePage(QWidget):
+    """Opened kartes as tabs; empty until a pupil is opened from search or extraction."""
+
+    opened = Signal(object)  # KarteView
+
+    def __init__(self, service: KarteService, runner: BackgroundRunner, date_style: str,
+                 column_types: ColumnTypes, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._runner = runner
+        self._style = date_style
+        self._column_types = column_types
+        self._opening: set[int] = set()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 16)
+        layout.setSpacing(6)
+        title_row = QHBoxLayout()
+        title = QLabel("児童生徒カルテ")
+        title.setStyleSheet(style.PAGE_TITLE)
+        title_row.addWidget(title)
+        title_row.addStretch(1)
+        self.status_label = QLabel("")
+        self.status_label.setStyleSheet(style.MUTED)
+        title_row.addWidget(self.status_label)
+        self.refresh_button = QPushButton("最新の情報に更新")
+        self.refresh_button.setToolTip("表示中のカルテを今のデータで開き直します")
+        self.refresh_button.clicked.connect(self.refresh_current)
+        self.refresh_button.setEnabled(False)
+        title_row.addWidget(self.refresh_button)
+        layout.addLayout(title_row)
+        self.stack = QStackedWidget()
+        self.empty_label = QLabel(EMPTY_TEXT)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setStyleSheet(f"{style.MUTED} font-size: 11pt;")
+        self.tabs = QTabWidget()
+        self.tabs.setTabsClosable(True)
+        self.tabs.setMovable(True)
+        self.tabs.setAccessibleName("開いているカルテ")
+        self.tabs.tabCloseRequested.connect(self.close_tab)
+        self.stack.addWidget(self.empty_label)
+        self.stack.addWidget(self.tabs)
+        layout.addWidget(self.stack, 1)
+        close = QShortcut(QKeySequence("Ctrl+W"), self)
+        close.activated.connect(lambda: self.close_tab(self.tabs.currentIndex()))
+
+    def views(self) -> list[KarteView]:
+        views = (self.tabs.widget(i) for i in range(self.tabs.count()))
+        return [v for v in views if isinstance(v, KarteView)]
+
+    def current_view(self) -> KarteView | None:
+        view = self.tabs.currentWidget()
+        return view if isinstance(view, KarteView) else None
+
+    def refresh_current(self) -> None:
+        view = self.current_view()
+        if view is not None:
+            self.open_pupil(view.pupil_id, refresh=True)
+
+    def open_pupil(self, pupil_id: int, *, refresh: bool = False) -> None:
+        """Open (or show) a pupil's karte; ``refresh`` reads it again in its tab."""
+        for view in self.views():
+            if view.pupil_id == pupil_id and not refresh:
+                self.tabs.setCurrentWidget(view)
+                view.linked_table.setFocus()
+                return
+        if pupil_id in self._opening:
+            return
+        self._opening.add(pupil_id)
+        self.status_label.setText("カルテを開いています…")
+        service = self._service
+
+        def ended() -> None:
+            self._opening.discard(pupil_id)
+            if not self._opening:
+                self.status_label.setText("")
+
+        op = self._runner.run(lambda _ctx: service.open(pupil_id), on_success=self._show,
+                              on_user_error=self._refused, parent=self,
+                              label="カルテを開いています…")
+        op.finished.connect(ended)
+
+    def _refused(self, message: str) -> None:
+        self.status_label.setText(message)
+
+    def _show(self, karte: Karte) -> None:
+        view = KarteView(karte, self._service, self._runner, self._style, self._column_types)
+        old = next((v for v in self.views() if v.pupil_id == view.pupil_id), None)
+        if old is not None:  # refreshed: in place of the old tab
+            self.tabs.insertTab(self.tabs.indexOf(old), view, karte.header.name)
+            self.close_tab(self.tabs.indexOf(old))
+        else:
+            while self.tabs.count() >= MAX_TABS:
+                self.close_tab(0)
+            self.tabs.addTab(view, karte.header.name)
+        self.tabs.setTabToolTip(self.tabs.indexOf(view),
+                                f"{karte.header.name}（{karte.header.name_kana}）")
+        self.tabs.setCurrentWidget(view)
+        self.stack.setCurrentWidget(self.tabs)
+        self.refresh_button.setEnabled(True)
+        view.linked_table.setFocus()
+        self.opened.emit(view)
+
+    def close_tab(self, index: int) -> None:
+        view = self.tabs.widget(index)
+        if view is None:
+            return
+        self.tabs.removeTab(index)
+        view.deleteLater()
+        if self.tabs.count() == 0:
+            self.stack.setCurrentWidget(self.empty_label)
+            self.refresh_button.setEnabled(False)

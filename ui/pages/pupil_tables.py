@@ -1,0 +1,442 @@
+"""Tables shared by 児童生徒検索, the karte and 抽出: item models over the services' plain
+dataclasses, a sort proxy that sorts by real values (blanks last), and the way pupil data is
+written for staff (学年 as 小4 / 中1, 令和 or 西暦 per the date style).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from toda_desktop.formatting import format_date, format_datetime, format_school_year
+from ui import style
+
+if TYPE_CHECKING:
+    from toda_desktop.services.extraction import ExtractionResult, ExtractionRow
+    from toda_desktop.services.karte import KarteRecords
+    from toda_desktop.services.search import PupilHit
+
+Index = QModelIndex | QPersistentModelIndex
+ColumnTypes = Callable[[str], dict[str, str]]  # dataset kind -> {column key: registry type}
+
+RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+CENTER = int(Qt.AlignmentFlag.AlignCenter)
+BLANK = "—"
+_YEAR_TEXT = re.compile(r"(\d{4})年度")
+_DAY_TEXT = re.compile(r"(\d{4})年(\d{1,2})月(?:(\d{1,2})日)?")
+_TRAILING_DAY = re.compile(r"\d+日$")
+_ISO_IN_TEXT = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_YEAR_MONTH = re.compile(r"(\d{4})年度(\d{1,2})月")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+# -- how pupil data is written -------------------------------------------------------------
+
+
+def grade_label(grade: int | None) -> str:
+    """学年 in the city's numbering (1–9, 7–9 being junior high) as staff say it."""
+    if grade is None:
+        return ""
+    return f"小{grade}" if grade <= 6 else f"中{grade - 6}"
+
+
+def class_label(grade: int | None, class_name: str, seat: int | None = None) -> str:
+    """「4年1組 3番」 (a junior-high grade counts from 1 again)."""
+    parts = []
+    if grade is not None:
+        parts.append(f"{grade if grade <= 6 else grade - 6}年")
+    if class_name:
+        parts.append(f"{class_name}組" if class_name.isdigit() else class_name)
+    text = "".join(parts)
+    if seat is not None:
+        text += f" {seat}番"
+    return text
+
+
+def years_in(text: str, date_style: str) -> str:
+    """Rewrite the 西暦 years, months and days in a service's text (「2024年度」,
+    「2024年6月」, 「2024年6月3日」) in the app's date style."""
+    if date_style != "wareki":
+        return text
+
+    def day(m: re.Match[str]) -> str:
+        try:
+            written = format_date(date(int(m[1]), int(m[2]), int(m[3] or 1)), date_style)
+        except ValueError:
+            return m[0]
+        return written if m[3] else _TRAILING_DAY.sub("", written)
+
+    text = _YEAR_TEXT.sub(lambda m: format_school_year(int(m.group(1)), date_style), text)
+    return _DAY_TEXT.sub(day, text)
+
+
+def dates_in(text: str, date_style: str) -> str:
+    """Like :func:`years_in`, and ISO dates (2025-06-03) written as staff write dates."""
+
+    def iso(m: re.Match[str]) -> str:
+        try:
+            return format_date(date(int(m[1]), int(m[2]), int(m[3])), date_style)
+        except ValueError:
+            return m[0]
+
+    def school_month(m: re.Match[str]) -> str:  # 「2025年度1月」 is January 2026
+        year, month = int(m[1]), int(m[2])
+        return f"{year + (month < 4)}年{month}月"
+
+    text = _YEAR_MONTH.sub(school_month, _ISO_IN_TEXT.sub(iso, text))
+    if date_style != "wareki":
+        return text
+    return years_in(text, date_style)
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def format_value(value: object, column_type: str, date_style: str) -> str:
+    """One stored value as staff read it."""
+    if value is None or value == "":
+        return BLANK
+    if column_type == "bool":
+        return "はい" if value in (1, True, "1") else "いいえ"
+    if column_type == "school_year" and isinstance(value, int):
+        return format_school_year(value, date_style)
+    if column_type == "month" and isinstance(value, int):
+        return f"{value}月"
+    if column_type == "grade" and isinstance(value, int):
+        return grade_label(value)
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return format_date(date.fromisoformat(value), date_style)
+        except ValueError:
+            return value
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _sort_value(value: object) -> tuple[int, Any]:
+    if value is None or value == "":
+        return (1, "")
+    if isinstance(value, bool | int | float):
+        return (0, (0, float(value)))
+    return (0, (1, str(value)))
+
+
+# -- the sort proxy and a table view set up the same way everywhere ------------------------
+
+
+class KeySortProxy(QSortFilterProxyModel):
+    """Sorts by the source model's ``sort_key(row, column)`` (Python values, blanks last)."""
+
+    def lessThan(self, left: Index, right: Index) -> bool:
+        source = self.sourceModel()
+        key = getattr(source, "sort_key", None)
+        if key is None:
+            return super().lessThan(left, right)
+        a, b = key(left.row(), left.column()), key(right.row(), right.column())
+        try:
+            return bool(a < b)
+        except TypeError:
+            return str(a) < str(b)
+
+
+def make_table(model: QAbstractTableModel, accessible_name: str,
+               parent: QWidget | None = None) -> tuple[QTableView, KeySortProxy]:
+    proxy = KeySortProxy(parent)
+    proxy.setSourceModel(model)
+    table = QTableView(parent)
+    table.setModel(proxy)
+    table.setSortingEnabled(True)
+    table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # in the service's order
+    table.setAlternatingRowColors(True)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setTabKeyNavigation(False)  # Tab leaves the table, arrows move inside
+    table.setWordWrap(False)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(26)
+    table.setAccessibleName(accessible_name)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    header.setHighlightSections(False)
+    return table, proxy
+
+
+def source_row(table: QTableView, proxy: QSortFilterProxyModel) -> int | None:
+    """The model row of the table's current row (None when nothing is current)."""
+    index = table.currentIndex()
+    if not index.isValid():
+        return None
+    return proxy.mapToSource(index).row()
+
+
+class _RowsModel(QAbstractTableModel):
+    headers: tuple[str, ...] = ()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self.row_count()
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.headers)
+
+    def row_count(self) -> int:
+        raise NotImplementedError
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal:
+            if role == Qt.ItemDataRole.DisplayRole and section < len(self.headers):
+                return self.headers[section]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return self.header_tip(section)
+        return None
+
+    def header_tip(self, section: int) -> str | None:
+        return None
+
+
+# -- pupils (search hits and extraction rows) ----------------------------------------------
+
+PUPIL_HEADERS = ("氏名", "カナ", "学校", "学年", "組", "番号", "生年月日")
+
+
+def _pupil_cells(p: PupilHit | ExtractionRow, date_style: str) -> list[str]:
+    return [
+        p.name, p.name_kana, p.school_name, grade_label(p.grade), p.class_name,
+        "" if p.seat_number is None else str(p.seat_number),
+        format_date(p.birth_date, date_style) if p.birth_date else BLANK,
+    ]
+
+
+def _pupil_key(p: PupilHit | ExtractionRow, column: int) -> tuple[int, Any]:
+    def cls(name: str) -> tuple[int, int, str]:
+        return (0, int(name), name) if name.isdigit() else (1, 0, name)
+
+    place = (p.school_code, p.grade or 0, cls(p.class_name), p.seat_number or 0)
+    keys: tuple[Any, ...] = (
+        p.name_kana.replace(" ", "") or None, p.name_kana.replace(" ", "") or None,
+        place if p.school_code else None, (p.grade, *place) if p.grade is not None else None,
+        (cls(p.class_name), *place) if p.class_name else None,
+        (p.seat_number, *place) if p.seat_number is not None else None,
+        p.birth_date,
+    )
+    value = keys[column]
+    return (1, "") if value is None else (0, value)
+
+
+class PupilHitsModel(_RowsModel):
+    """Search results (氏名, カナ, 学校, 学年, 組, 番号, 生年月日 [, 宛名番号])."""
+
+    def __init__(self, date_style: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._style = date_style
+        self.hits: list[PupilHit] = []
+        self.headers = PUPIL_HEADERS
+
+    def set_hits(self, hits: Sequence[PupilHit]) -> None:
+        self.beginResetModel()
+        self.hits = list(hits)
+        show_address = any(h.address_code for h in self.hits)
+        self.headers = PUPIL_HEADERS + (("宛名番号",) if show_address else ())
+        self.endResetModel()
+
+    def row_count(self) -> int:
+        return len(self.hits)
+
+    def cells(self, hit: PupilHit) -> list[str]:
+        cells = _pupil_cells(hit, self._style)
+        if len(self.headers) > len(PUPIL_HEADERS):
+            cells.append(hit.address_code or "")
+        return cells
+
+    def sort_key(self, row: int, column: int) -> tuple[int, Any]:
+        hit = self.hits[row]
+        if column >= len(PUPIL_HEADERS):
+            return _sort_value(hit.address_code)
+        return _pupil_key(hit, column)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        hit, column = self.hits[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cells(hit)[column]
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (3, 4, 5):
+            return CENTER
+        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
+            return "Enterキーまたはダブルクリックでカルテを開きます"
+        return None
+
+
+class ExtractionRowsModel(_RowsModel):
+    """The pupils an extraction found, with the value each condition matched on."""
+
+    def __init__(self, date_style: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._style = date_style
+        self.rows: list[ExtractionRow] = []
+        self.conditions: tuple[str, ...] = ()
+        self.headers = PUPIL_HEADERS
+
+    def set_result(self, result: ExtractionResult | None) -> None:
+        self.beginResetModel()
+        self.rows = [] if result is None else list(result.rows)
+        self.conditions = () if result is None else result.conditions
+        self.headers = PUPIL_HEADERS + tuple(
+            f"条件{i}" for i in range(1, len(self.conditions) + 1))
+        self.endResetModel()
+
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    def header_tip(self, section: int) -> str | None:
+        n = section - len(PUPIL_HEADERS)
+        if 0 <= n < len(self.conditions):
+            return dates_in(self.conditions[n], self._style)
+        return None
+
+    def value_text(self, row: int, number: int) -> str:
+        values = self.rows[row].values
+        return dates_in(values[number].value, self._style) if number < len(values) else ""
+
+    def sort_key(self, row: int, column: int) -> tuple[int, Any]:
+        r = self.rows[row]
+        n = column - len(PUPIL_HEADERS)
+        if n >= 0:
+            return _sort_value(r.values[n].value if n < len(r.values) else None)
+        return _pupil_key(r, column)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r, column = self.rows[index.row()], index.column()
+        n = column - len(PUPIL_HEADERS)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if n >= 0:
+                return self.value_text(row=index.row(), number=n)
+            return _pupil_cells(r, self._style)[column]
+        if role == Qt.ItemDataRole.ToolTipRole and n >= 0 and n < len(r.values):
+            return (f"{dates_in(r.values[n].condition, self._style)}\n"
+                    f"{self.value_text(index.row(), n)}")
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (3, 4, 5):
+            return CENTER
+        return None
+
+
+# -- records with provenance ---------------------------------------------------------------
+
+PROVENANCE_HEADERS = ("取込元ファイル", "取込番号", "取込日")
+
+
+ID_KEYS = ("address_code", "pref_id", "google_account")
+
+
+class RecordsModel(_RowsModel):
+    """Records of one dataset (as the karte service returns them), each row with where it
+    came from: the source file, the import batch and when it was imported.
+
+    ``shown_ids`` are the person IDs the karte header shows (the service decides which the
+    role may see); other ID columns are left out of the list too."""
+
+    def __init__(self, column_types: ColumnTypes, date_style: str,
+                 parent: QWidget | None = None, shown_ids: Sequence[str] = ID_KEYS) -> None:
+        super().__init__(parent)
+        self._column_types = column_types
+        self._style = date_style
+        self._shown_ids = set(shown_ids)
+        self.records: KarteRecords | None = None
+        self._columns: list[int] = []  # indices into the records' columns, as shown
+        self._types: list[str] = []
+
+    def set_records(self, records: KarteRecords | None) -> None:
+        self.beginResetModel()
+        self.records = records
+        self._columns = [] if records is None else [
+            i for i, key in enumerate(records.keys)
+            if key not in ID_KEYS or key in self._shown_ids]
+        self.headers = () if records is None else (
+            *(records.headers[i] for i in self._columns), *PROVENANCE_HEADERS)
+        types: dict[str, str] = {}
+        if records is not None:
+            try:
+                types = self._column_types(records.kind)
+            except KeyError:
+                types = {}
+        self._types = [] if records is None else [
+            types.get(records.keys[i], "") for i in self._columns]
+        self.endResetModel()
+
+    def row_count(self) -> int:
+        return 0 if self.records is None else len(self.records.rows)
+
+    def _value_count(self) -> int:
+        return len(self._columns)
+
+    def _value(self, row: int, column: int) -> object:
+        assert self.records is not None
+        return self.records.rows[row][self._columns[column]]
+
+    def cell(self, row: int, column: int) -> str:
+        assert self.records is not None
+        n = self._value_count()
+        if column < n:
+            key = self.records.keys[self._columns[column]]
+            kind = "bool" if key == "positive" else self._types[column]
+            return format_value(self._value(row, column), kind, self._style)
+        prov = self.records.provenance[row]
+        return (prov.source_name or BLANK,
+                BLANK if prov.batch_id is None else f"#{prov.batch_id}",
+                format_date(prov.imported_at, self._style) if prov.imported_at else BLANK,
+                )[column - n]
+
+    def sort_key(self, row: int, column: int) -> tuple[int, Any]:
+        assert self.records is not None
+        n = self._value_count()
+        if column < n:
+            return _sort_value(self._value(row, column))
+        prov = self.records.provenance[row]
+        imported = None if prov.imported_at is None else prov.imported_at.isoformat()
+        return _sort_value((prov.source_name, prov.batch_id, imported)[column - n])
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or self.records is None:
+            return None
+        row, column = index.row(), index.column()
+        n = self._value_count()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cell(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column >= n:
+                prov = self.records.provenance[row]
+                return (f"取込元ファイル: {prov.source_name}\n取込番号: {prov.batch_id}\n"
+                        f"取込日時: {moment_text(prov.imported_at, self._style)}")
+            text = self.cell(row, column)
+            return text if len(text) > 12 else None
+        if role == Qt.ItemDataRole.ForegroundRole and column >= n:
+            return QColor(style.MUTED_COLOR)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column < n:
+            value = self._value(row, column)
+            if isinstance(value, int | float) and not isinstance(value, bool) \
+                    and self._types[column] not in ("school_year", "month", "grade", "bool"):
+                return RIGHT
+        return None
+
+
+def moment_text(moment: datetime | None, date_style: str) -> str:
+    return format_datetime(moment, date_style) if moment is not None else BLANK
