@@ -196,3 +196,17 @@ def test_only_the_project_lead_edits_the_map_and_it_applies_at_next_sign_in(
     liaison = app.sign_in("demo-liaison", DEMO_PASSWORD)
     assert "health_checkups" in {k.name for k in liaison.records.visible_kinds()}
     liaison.sign_out()
+
+
+def test_ids_a_role_may_not_see_are_left_out_of_records_and_the_karte(
+    sessions: dict[str, SignedIn],
+) -> None:
+    pupil = _pupil_with(sessions["project_lead"], "enrollments")
+    lead = sessions["project_lead"].records.records("enrollments", pupil)
+    assert {"pref_id", "google_account"} <= set(lead.keys)
+    for role in ("liaison", "truancy_support", "bullying_support"):
+        table = sessions[role].records.records("enrollments", pupil)
+        assert not {"pref_id", "google_account"} & set(table.keys)
+        assert all(len(row) == len(table.keys) for row in table.rows)
+        karte = sessions[role].karte.records(pupil, "enrollments")
+        assert not {"pref_id", "google_account"} & set(karte.keys)

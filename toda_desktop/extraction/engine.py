@@ -35,7 +35,7 @@ from toda_desktop.extraction.model import (
 )
 
 NUMERIC = {"int", "float", "percent", "school_year", "month", "grade", "bool"}
-NO_RECORD = "記録なし"
+NO_RECORD = "該当する記録なし"
 
 
 @dataclass(frozen=True)
@@ -271,9 +271,9 @@ def _fmt(value: object) -> str:
 def _period_text(period: str | None) -> str:
     if not period:
         return ""
-    if len(period) == 7:  # school year and month
-        year, month = period.split("-")
-        return f"（{int(year)}年度{int(month)}月）"
+    if len(period) == 7:  # school year and month: January–March fall in the next calendar year
+        year, month = (int(p) for p in period.split("-"))
+        return f"（{year + 1 if month < 4 else year}年{month}月）"
     if len(period) == 4:
         return f"（{period}年度）"
     return f"（{period}）"

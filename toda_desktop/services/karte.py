@@ -20,7 +20,7 @@ from storage.registry import DatasetKind
 from storage.repos import karte as repo
 from storage.repos.karte import RecordFilter
 from toda_desktop.errors import PermissionDenied, UserFacingError
-from toda_desktop.services.search import ID_LABELS, ID_VISIBILITY
+from toda_desktop.services.search import ID_LABELS, ID_VISIBILITY, hidden_id_columns
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
@@ -520,13 +520,16 @@ class KarteService:
         signed.audit.record(signed.session.login_id, "view_records", target=kind.name,
                             pupil_id=pupil_id, detail={**detail, "rows": len(raw.rows)})
         extra_labels = {"item_text": "設問文", "domain": "領域", "positive": "肯定的回答"}
+        hidden = hidden_id_columns(signed.policy.role(signed.session.role), signed.registry)
+        keep = [i for i, c in enumerate(raw.columns) if c not in hidden]
+        columns = tuple(raw.columns[i] for i in keep)
         headers = tuple(
             extra_labels[c] if c in raw.extra_columns else kind.column(c).label
-            for c in raw.columns
+            for c in columns
         )
         return KarteRecords(
-            kind=kind.name, label=kind.label, title=title, headers=headers, keys=raw.columns,
-            rows=raw.rows, record_ids=raw.ids,
+            kind=kind.name, label=kind.label, title=title, headers=headers, keys=columns,
+            rows=tuple(tuple(row[i] for i in keep) for row in raw.rows), record_ids=raw.ids,
             provenance=tuple(
                 Provenance(b, s, _datetime(t))
                 for b, s, t in zip(raw.batch_ids, raw.sources, raw.imported_at, strict=True)

@@ -17,6 +17,7 @@ from storage.registry import DatasetKind
 from storage.repos import records
 from toda_desktop.errors import PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
+from toda_desktop.services.search import hidden_id_columns
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
@@ -79,12 +80,14 @@ class RecordsService:
         raw = signed.store.db.call(lambda c: records.for_pupil(c, kind, pupil_id))
         signed.audit.record(signed.session.login_id, "view_records", target=kind.name,
                             pupil_id=pupil_id, detail={"rows": len(raw.rows)})
+        hidden = hidden_id_columns(signed.policy.role(signed.session.role), signed.registry)
+        keep = [i for i, c in enumerate(raw.columns) if c not in hidden]
         return RecordTable(
             kind=kind.name,
             label=kind.label,
-            headers=tuple(kind.column(c).label for c in raw.columns),
-            keys=raw.columns,
-            rows=raw.rows,
+            headers=tuple(kind.column(raw.columns[i]).label for i in keep),
+            keys=tuple(raw.columns[i] for i in keep),
+            rows=tuple(tuple(row[i] for i in keep) for row in raw.rows),
             record_ids=raw.ids,
             sources=tuple(f"{src}（{at.replace('T', ' ')}）" for src, at in raw.provenance),
         )
@@ -121,7 +124,8 @@ class RecordsService:
         """A whole dataset, with the linked pupil's 宛名番号 for pupil kinds."""
         kind = self._kind("export", kind_name)
         signed = self._signed
-        columns = [c.key for c in kind.stored_columns]
+        hidden = hidden_id_columns(signed.policy.role(signed.session.role), signed.registry)
+        columns = [c.key for c in kind.stored_columns if c.key not in hidden]
         headers = [kind.column(c).label for c in columns]
         if kind.links_to_pupil:
             headers = ["宛名番号", *headers]

@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING
 
 from analysis.names import kana_value, loose_kana_key, loose_name_key
 from storage.connection import Connection, transaction
+from storage.registry import Registry
 from storage.repos import search as repo
 from toda_desktop.errors import UserFacingError
+from toda_desktop.policy import Role
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
@@ -42,6 +44,15 @@ ID_LABELS = {"address_code": "宛名番号", "pref_id": "県学調番号",
              "google_account": "Googleアカウント"}
 ID_VISIBILITY = {"address_code": "students", "pref_id": "academic_results",
                  "google_account": "survey_responses"}
+
+def hidden_id_columns(role: Role, registry: Registry) -> frozenset[str]:
+    """ID columns this role may not see (data minimization): 県学調番号 only with academic
+    results, Googleアカウント only with survey responses. Used wherever rows are shown."""
+    return frozenset(
+        key for key, kind_name in ID_VISIBILITY.items()
+        if kind_name in registry.names and not role.sees(registry.kind(kind_name))
+    )
+
 
 SORT_COLUMNS = {
     "name": "氏名", "name_kana": "カナ", "school": "学校", "grade": "学年",
