@@ -30,6 +30,7 @@ from ui.pages.karte_page import KartePage
 from ui.pages.overview_page import OverviewPage
 from ui.pages.policy_page import PolicyPage
 from ui.pages.review_page import ReviewPage, describe_pupil_with
+from ui.pages.risk_pages import add_risk_pages
 from ui.pages.search_page import SearchPage
 
 if TYPE_CHECKING:
@@ -126,8 +127,10 @@ class Shell(QObject):
             "データ概要", OverviewPage(signed.overview, signed.check_integrity, runner, style)
         )
         session = signed.session
+        open_karte = None
         if signed.may("pupil_search"):
-            self._add_pupil_pages(window, signed)
+            open_karte = self._add_pupil_pages(window, signed)
+        add_risk_pages(window, signed, runner, style, open_karte=open_karte)
         if signed.may("import"):
             self._add_import_pages(window, signed)
         if signed.may("admin"):
@@ -157,9 +160,11 @@ class Shell(QObject):
                 "権限設定", PolicyPage(policy.current_text, policy.update, runner), ADMIN_SECTION
             )
 
-    def _add_pupil_pages(self, window: MainWindow, signed: SignedIn) -> None:
+    def _add_pupil_pages(
+        self, window: MainWindow, signed: SignedIn
+    ) -> Callable[[int], None] | None:
         """児童生徒検索, 児童生徒カルテ (with ``view``) and 抽出; search and extraction results
-        open a pupil's karte."""
+        open a pupil's karte. Returns how to open a karte (None without ``view``)."""
         runner, style, registry = self._runner, self._date_style, signed.registry
 
         def column_types(kind: str) -> dict[str, str]:
@@ -186,6 +191,7 @@ class Shell(QObject):
             search_page.open_requested.connect(open_karte)
             extraction_page.open_requested.connect(open_karte)
         window.add_page(EXTRACTION_TITLE, extraction_page, PUPIL_SECTION)
+        return open_karte if karte_page is not None else None
 
     def _add_import_pages(self, window: MainWindow, signed: SignedIn) -> None:
         """取込, 名寄せ確認 (with the open count as a badge) and 取込履歴."""

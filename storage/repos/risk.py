@@ -131,6 +131,15 @@ def read_panel(
     return out
 
 
+def attendance_months(conn: Connection) -> list[tuple[int, int]]:
+    """(school year, month) with monthly attendance, in time order (April first)."""
+    if "ds_attendance_monthly" not in _tables(conn):
+        return []
+    rows = conn.execute(
+        "SELECT DISTINCT school_year, month FROM ds_attendance_monthly").fetchall()
+    return sorted(((int(y), int(m)) for y, m in rows), key=lambda p: (p[0], (p[1] - 4) % 12))
+
+
 def school_years(conn: Connection) -> list[int]:
     """School years that have monthly attendance."""
     if "ds_attendance_monthly" not in _tables(conn):

@@ -116,7 +116,8 @@ def test_sign_in_opens_main_window_with_real_overview(
         f"戸田市 教育データ デスクトップ — デモ — {session.display_name}（{session.role_label}）"
     )
     assert window.page_titles() == [
-        "データ概要", "児童生徒検索", "児童生徒カルテ", "抽出", "取込", "名寄せ確認", "取込履歴",
+        "データ概要", "児童生徒検索", "児童生徒カルテ", "抽出", "見守りアラート", "予測モデル",
+        "要因分析", "取込", "名寄せ確認", "取込履歴",
         "アカウント管理", "監査ログ", "権限設定",
     ]
     status = " ".join(_visible_texts(window.statusBar()))

@@ -57,6 +57,7 @@ from analysis.risk import (
 )
 from analysis.risk.bands import BAND_TEXT
 from analysis.risk.explain import HIDDEN_NOTE, NO_REASON
+from analysis.risk.panel import month_label, month_offset
 from storage.connection import Connection, transaction
 from storage.repos import risk as repo
 from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
@@ -208,6 +209,22 @@ class RiskService:
         role = signed.policy.role(signed.session.role)
         return role.may("view") and all(role.sees(signed.registry.kind(k)) for k in ALERT_KINDS)
 
+    def list_months(self) -> list[str]:
+        """Months a list can be made for: each month after one with attendance data (the
+        list for a month uses data up to the end of the month before)."""
+        if not (self.may_see_alerts() or self._signed.may("analysis")):
+            raise self._deny("risk_months", "不登校の早期把握の一覧を作成する権限がありません。")
+        months = []
+        for year, month in self._signed.store.db.call(repo.attendance_months):
+            offset = month_offset(month) + 1
+            months.append(month_label(year + 1, 0) if offset == 12 else month_label(year, offset))
+        return months
+
+    def school_years(self) -> list[int]:
+        """School years with monthly attendance (for the factor analysis year picker)."""
+        self._signed.require("analysis")
+        return list(self._signed.store.db.call(repo.school_years))
+
     def _require_alerts(self, target: str = "risk_alerts") -> None:
         if not self.may_see_alerts():
             raise self._deny(target, "不登校の早期把握アラートを扱う権限がありません。")
@@ -234,7 +251,8 @@ class RiskService:
         row = self._signed.store.db.call(get)
         if row is None:
             raise UserFacingError(
-                "学習済みのモデルがありません。先に「risk train」で学習してください。")
+                "学習済みのモデルがありません。「予測モデル」画面（またはコマンドの"
+                "「risk train」）で学習してください。")
         return row
 
     def _load_model(self, row: repo.ModelRow) -> FittedModel:

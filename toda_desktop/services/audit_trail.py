@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from storage import audit
+from storage.connection import Connection
 from storage.store import Store
 
 
@@ -27,8 +28,12 @@ class AuditTrail:
         pupil_id: int | None = None,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        entry = self._store.db.call(
-            lambda conn: audit.append(
+        path = self._store.path
+
+        def append(conn: Connection) -> None:
+            # On the database thread: entries and the anchor move together, in order, even
+            # when several threads record at once.
+            entry = audit.append(
                 conn,
                 self._key,
                 actor=actor,
@@ -38,8 +43,9 @@ class AuditTrail:
                 pupil_id=pupil_id,
                 detail=detail,
             )
-        )
-        audit.write_anchor(self._store.path, entry.id, entry.mac)
+            audit.write_anchor(path, entry.id, entry.mac)
+
+        self._store.db.call(append)
 
     def verify(self) -> audit.ChainReport:
         anchor = audit.read_anchor(self._store.path)

@@ -1,0 +1,745 @@
+"""見守りアラート (roles for which ``signed.risk.may_see_alerts()``): per school, who to check
+on first this month, with the reasons, and the human step.
+
+A month's lists are for use during that month and come from data up to the end of the month
+before. Each school's list stands alone: schools are picked one at a time, never ranked
+against each other, and risk is a band (高/中/低, colour and text) with its reasons — never a
+number. Staff record what they did (確認済み / 見守り / 支援開始 / 対象外, with a note); the
+history of those records is shown with the alert. Everything goes through the risk service,
+which checks the role, audit-logs and refuses with a Japanese message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from toda_desktop.formatting import format_count
+from toda_desktop.risk import ALERT_STATUSES, Alert, ScoreResult, StatusEntry
+from ui import style
+from ui.background import BackgroundOp, BackgroundRunner
+from ui.dialogs import FormDialog
+from ui.pages.risk_common import (
+    BAND_COLORS,
+    BAND_NAMES,
+    Column,
+    RecordsModel,
+    StatusLine,
+    band_chip,
+    fit_height,
+    format_moment,
+    make_table,
+    month_label,
+    muted,
+    previous_month,
+    section_title,
+)
+
+if TYPE_CHECKING:
+    from toda_desktop.export_files import ExportResult
+    from toda_desktop.risk import RiskService
+
+INTRO = "この一覧は、先に様子を確かめる児童生徒の目安です。児童生徒を分類するものではありません。"
+UNMARKED = "未記録"
+NOTE_LIMIT = 2000
+NO_MODEL = "学習済みのモデルがありません"
+NO_MODEL_TEXT = (
+    "まだ予測モデルがないため、一覧を作れません。データ整備・分析の担当職員に"
+    "「予測モデル」画面でモデルの学習を依頼してください。"
+)
+STATUS_HELP = {
+    "確認済み": "様子を確かめ、今は特別な対応は要らないと判断した",
+    "見守り": "引き続き様子を見守る",
+    "支援開始": "面談・家庭との連絡・関係機関へのつなぎなど、支援を始めた",
+    "対象外": "一覧に入った理由がはっきりしていて、見守りの対象ではない（療養中など）",
+}
+BAND_LEGEND = {
+    "高": "翌月に長期欠席となる見込みがおおむね5人に1人以上の水準",
+    "中": "おおむね20人に1人以上の水準",
+    "低": "それ未満（学校の中で先に確かめる順として一覧に入っています）",
+}
+
+
+@dataclass(frozen=True)
+class Loaded:
+    month: str
+    alerts: list[Alert]
+    scored: ScoreResult | None  # set when this load made the month's lists
+
+
+def status_text(alert: Alert) -> str:
+    return alert.status or UNMARKED
+
+
+ALERT_COLUMNS: list[Column[Alert]] = [
+    Column("順", lambda a: str(a.rank), sort=lambda a: a.rank, right=True,
+           tooltip=lambda a: "学校の中で、先に様子を確かめる目安の順です"),
+    Column("宛名番号", lambda a: a.address_code or "（非表示）"),
+    Column("帯", lambda a: a.band, band=lambda a: a.band, tooltip=lambda a: a.band_text),
+    Column("主な理由", lambda a: a.reasons[0] if a.reasons else "",
+           tooltip=lambda a: "\n".join(f"・{r}" for r in a.reasons)),
+    Column("記録", status_text,
+           color=lambda a: style.MUTED_COLOR if a.status is None else None,
+           tooltip=lambda a: a.note or ""),
+]
+
+HISTORY_COLUMNS: list[Column[tuple[StatusEntry, str]]] = [
+    Column("日時", lambda e: e[1]),
+    Column("記録", lambda e: e[0].status),
+    Column("記録した人", lambda e: e[0].by),
+    Column("メモ", lambda e: e[0].note.replace("\n", " "), tooltip=lambda e: e[0].note),
+]
+
+
+class MarkDialog(FormDialog):
+    """The human step for one alert: what was done, with a note."""
+
+    def __init__(self, alert: Alert, parent: QWidget | None = None) -> None:
+        who = f"宛名番号 {alert.address_code}" if alert.address_code else "この児童生徒"
+        super().__init__(
+            "見守りの記録", "記録する", parent,
+            intro=(f"{alert.school_name}・{who}（帯: {alert.band}）について、"
+                   "確かめたことや始めた支援を記録します。記録は履歴として残り、"
+                   "前の記録は消えません。"),
+        )
+        self.alert = alert
+        self.setMinimumWidth(620)
+        self.status_group = QButtonGroup(self)
+        choices = QWidget()
+        grid = QGridLayout(choices)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(6)
+        self.status_buttons: dict[str, QRadioButton] = {}
+        for row, status in enumerate(ALERT_STATUSES):
+            button = QRadioButton(status)
+            button.setAccessibleName(status)
+            help_label = muted(STATUS_HELP.get(status, ""))
+            help_label.setBuddy(button)
+            self.status_group.addButton(button)
+            self.status_buttons[status] = button
+            grid.addWidget(button, row, 0)
+            grid.addWidget(help_label, row, 1)
+        grid.setColumnStretch(1, 1)
+        if alert.status in self.status_buttons:
+            self.status_buttons[alert.status].setChecked(True)
+        self.status_group.buttonClicked.connect(lambda _b: self.clear_error())
+        self.form.addRow("記録の内容", choices)
+        self.note_edit = QPlainTextEdit()
+        self.note_edit.setPlaceholderText("例: 担任と様子を共有した。来週の面談で話を聞く。")
+        self.note_edit.setAccessibleName("メモ")
+        self.note_edit.setFixedHeight(110)
+        self.form.addRow("メモ", self.note_edit)
+        self.form.addRow("", muted("メモには、支援に必要なことだけを書いてください"
+                                   f"（{format_count(NOTE_LIMIT)}文字まで）。"))
+
+    def chosen_status(self) -> str | None:
+        for status, button in self.status_buttons.items():
+            if button.isChecked():
+                return status
+        return None
+
+    def choose(self, status: str) -> None:
+        self.status_buttons[status].setChecked(True)
+
+    def note(self) -> str:
+        return self.note_edit.toPlainText().strip()
+
+    def problem(self) -> str | None:
+        if self.chosen_status() is None:
+            return "記録の内容を選んでください。"
+        if len(self.note()) > NOTE_LIMIT:
+            return f"メモは{format_count(NOTE_LIMIT)}文字以内で入力してください。"
+        return None
+
+
+class AlertsPage(QWidget):
+    """The 見守りアラート page. ``open_requested(pupil_id)`` asks the shell for the karte."""
+
+    open_requested = Signal(int)
+    loaded = Signal(str)  # month
+    marked = Signal(int)  # alert id
+
+    def __init__(
+        self,
+        risk: RiskService,
+        list_months: Callable[[], list[str]],
+        runner: BackgroundRunner,
+        date_style: str,
+        *,
+        top: int = 5,
+        can_export: bool = False,
+        can_open_karte: bool = True,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._risk = risk
+        self._list_months = list_months
+        self._runner = runner
+        self._style = date_style
+        self._top = top
+        self._can_open_karte = can_open_karte
+        self._months_loaded = False
+        self._loading = False
+        self._working = False
+        self._history_op: BackgroundOp[Any] | None = None
+        self._pending: tuple[str, bool] | None = None
+        self.month: str | None = None
+        self.latest_month: str | None = None
+        self.alerts: list[Alert] = []
+        self.result: ScoreResult | None = None
+        self.history: list[StatusEntry] = []
+        self.dialog: MarkDialog | None = None
+        self.last_export: ExportResult | None = None
+        # Where to save the CSV; a test may replace it (the default asks with a file dialog).
+        self.choose_export_path: Callable[[], Path | None] = self._ask_export_path
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(10)
+        title_row = QHBoxLayout()
+        title = QLabel("見守りアラート")
+        title.setStyleSheet(style.PAGE_TITLE)
+        title_row.addWidget(title)
+        title_row.addSpacing(16)
+        title_row.addWidget(QLabel("対象月:"))
+        self.month_combo = QComboBox()
+        self.month_combo.setMinimumWidth(150)
+        self.month_combo.setAccessibleName("対象月")
+        self.month_combo.activated.connect(self._month_chosen)
+        title_row.addWidget(self.month_combo)
+        title_row.addStretch(1)
+        self.refresh_button = QPushButton("最新の情報に更新")
+        self.refresh_button.clicked.connect(self.reload)
+        title_row.addWidget(self.refresh_button)
+        self.export_button = QPushButton("CSVに出力…")
+        self.export_button.setToolTip("表示中の月の一覧をCSVファイルに保存します（監査ログに残ります）")
+        self.export_button.clicked.connect(self.export)
+        self.export_button.setVisible(can_export)
+        title_row.addWidget(self.export_button)
+        layout.addLayout(title_row)
+
+        intro = QLabel(INTRO)
+        intro.setWordWrap(True)
+        intro.setStyleSheet(style.NOTICE_TEXT + " font-weight: bold;")
+        intro.setAccessibleName("この画面について")
+        layout.addWidget(intro)
+        self.period_label = muted("")
+        layout.addWidget(self.period_label)
+        layout.addLayout(self._legend())
+        self.status_line = StatusLine()
+        layout.addWidget(self.status_line)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(section_title("学校"))
+        self.school_list = QListWidget()
+        self.school_list.setAccessibleName("学校の一覧")
+        self.school_list.setStyleSheet("QListWidget::item { padding: 6px 4px; }")
+        self.school_list.currentItemChanged.connect(self._school_changed)
+        left_layout.addWidget(self.school_list, 1)
+        left_layout.addWidget(muted("学校は学校コード順です。学校どうしを比べるものではありません。"))
+        splitter.addWidget(left)
+
+        self.right = QStackedWidget()
+        self.right.addWidget(self._build_alerts_view())
+        self.right.addWidget(self._build_empty_view())
+        splitter.addWidget(self.right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([230, 800])
+        layout.addWidget(splitter, 1)
+        self._update_buttons()
+
+    # -- building --------------------------------------------------------------------------
+
+    def _legend(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        row.addWidget(QLabel("帯の見方:"))
+        for band in BAND_NAMES:
+            chip = QLabel(band)
+            chip.setStyleSheet(band_chip(band))
+            chip.setAccessibleName(f"帯 {band}")
+            row.addWidget(chip)
+            text = QLabel(BAND_LEGEND[band])
+            text.setStyleSheet(style.MUTED)
+            row.addWidget(text)
+            row.addSpacing(8)
+        row.addStretch(1)
+        return row
+
+    def _build_alerts_view(self) -> QWidget:
+        view = QWidget()
+        layout = QVBoxLayout(view)
+        layout.setContentsMargins(8, 0, 0, 0)
+        layout.setSpacing(8)
+        self.school_title = section_title("")
+        layout.addWidget(self.school_title)
+        self.model: RecordsModel[Alert] = RecordsModel(ALERT_COLUMNS, self)
+        self.table = make_table(self.model, "見守りアラートの一覧", (44, 120, 52, 420), stretch=3)
+        self.table.selectionModel().selectionChanged.connect(self._alert_changed)
+        self.table.doubleClicked.connect(lambda _i: self.ask_mark())
+        layout.addWidget(self.table)
+
+        card = QFrame()
+        card.setObjectName("infoCard")
+        card.setStyleSheet(style.CARD)
+        card_layout = QVBoxLayout(card)
+        card_layout.setContentsMargins(14, 10, 14, 10)
+        card_layout.setSpacing(6)
+        head = QHBoxLayout()
+        self.pupil_label = QLabel("")
+        self.pupil_label.setStyleSheet("font-size: 12pt; font-weight: bold;")
+        self.pupil_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.band_label = QLabel("")
+        self.band_text_label = QLabel("")
+        self.band_text_label.setWordWrap(True)
+        self.band_label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        head.addWidget(self.pupil_label)
+        head.addSpacing(10)
+        head.addWidget(self.band_label, 0, Qt.AlignmentFlag.AlignVCenter)
+        head.addWidget(self.band_text_label, 1)
+        card_layout.addLayout(head)
+        card_layout.addWidget(QLabel("理由"))
+        self.reasons_label = QLabel("")
+        self.reasons_label.setWordWrap(True)
+        self.reasons_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reasons_label.setContentsMargins(8, 0, 0, 0)
+        card_layout.addWidget(self.reasons_label)
+        buttons = QHBoxLayout()
+        self.karte_button = QPushButton("カルテを開く")
+        self.karte_button.setToolTip("この児童生徒のカルテ（出欠などの記録）を開きます")
+        self.karte_button.clicked.connect(self.open_karte)
+        self.mark_button = QPushButton("記録する…")
+        self.mark_button.setToolTip("確認済み・見守り・支援開始・対象外をメモとともに記録します")
+        self.mark_button.clicked.connect(self.ask_mark)
+        buttons.addWidget(self.karte_button)
+        buttons.addWidget(self.mark_button)
+        buttons.addStretch(1)
+        card_layout.addLayout(buttons)
+        card_layout.addWidget(section_title("記録の履歴"))
+        self.history_model: RecordsModel[tuple[StatusEntry, str]] = RecordsModel(
+            HISTORY_COLUMNS, self)
+        self.history_table = make_table(self.history_model, "記録の履歴", (160, 80, 120),
+                                        stretch=3, row_height=26)
+        self.history_table.setFixedHeight(26 * 4 + 32)
+        card_layout.addWidget(self.history_table)
+        self.history_empty = muted("まだ記録はありません。")
+        card_layout.addWidget(self.history_empty)
+        self.detail = card
+        layout.addWidget(card)
+        layout.addStretch(1)
+        return view
+
+    def _build_empty_view(self) -> QWidget:
+        view = QWidget()
+        layout = QVBoxLayout(view)
+        layout.setContentsMargins(8, 0, 0, 0)
+        self.empty_label = QLabel("")
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setStyleSheet("font-size: 11pt;")
+        layout.addWidget(self.empty_label)
+        row = QHBoxLayout()
+        self.create_button = QPushButton("この月の一覧を作成する")
+        self.create_button.setToolTip("前月末までのデータから、学校ごとの一覧を作ります")
+        self.create_button.clicked.connect(lambda: self.load(self.month, create=True))
+        row.addWidget(self.create_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        return view
+
+    def set_can_open_karte(self, allowed: bool) -> None:
+        self._can_open_karte = allowed
+        self.karte_button.setVisible(allowed)
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._loading or self._working
+
+    def activated(self) -> None:
+        if not self._months_loaded:
+            self.load_months()
+        elif self.month is not None and not self.busy:
+            self.load(self.month, create=False)
+
+    def reload(self) -> None:
+        if not self._months_loaded:
+            self.load_months()
+        elif self.month is not None:
+            self.load(self.month, create=self.month == self.latest_month)
+
+    def load_months(self) -> None:
+        if self._loading:
+            return
+        self._loading = True
+        self._update_buttons()
+        list_months = self._list_months
+        op = self._runner.run(
+            lambda _ctx: list_months(),
+            on_success=self._set_months,
+            on_user_error=self._load_failed,
+            parent=self,
+            label="対象月を調べています…",
+        )
+        op.finished.connect(self._load_ended)
+
+    def _set_months(self, months: list[str]) -> None:
+        self._months_loaded = True
+        self.month_combo.clear()
+        for month in reversed(months):
+            self.month_combo.addItem(month_label(month, self._style), month)
+        if not months:
+            self._show_empty("出欠状況（月次）のデータがないため、一覧を作れません。")
+            return
+        self.latest_month = months[-1]
+        self.month_combo.setCurrentIndex(0)
+        # After this load ends (the flag is cleared first by _load_ended).
+        self._pending = (self.latest_month, True)
+
+    def _load_ended(self) -> None:
+        self._loading = False
+        pending, self._pending = self._pending, None
+        self._update_buttons()
+        if pending is not None:
+            month, create = pending
+            self.load(month, create=create)
+
+    def _month_chosen(self, index: int) -> None:
+        month = self.month_combo.itemData(index)
+        if month and month != self.month:
+            self.load(str(month), create=month == self.latest_month)
+
+    def select_month(self, month: str) -> None:
+        """Choose a month as the user would (for tests and links)."""
+        index = self.month_combo.findData(month)
+        if index >= 0:
+            self.month_combo.setCurrentIndex(index)
+            self._month_chosen(index)
+
+    def load(self, month: str | None, *, create: bool) -> None:
+        if month is None or self._loading:
+            return
+        self._loading = True
+        if month != self.month:
+            self.status_line.clear_message()
+        self.month = month
+        self._update_period()
+        self._update_buttons()
+        risk, top = self._risk, self._top
+
+        def task(ctx: Any) -> Loaded:
+            alerts = risk.alerts(month, top=top)
+            if alerts or not create:
+                return Loaded(month, alerts, None)
+            scored = risk.score(month, top=top, progress=ctx.progress, cancel=ctx.cancelled)
+            return Loaded(scored.month, list(scored.alerts), scored)
+
+        op = self._runner.run(
+            task,
+            on_success=self._show_loaded,
+            on_user_error=self._load_failed,
+            parent=self,
+            label=f"{month_label(month, self._style)}の一覧を読み込んでいます…",
+            cancellable=True,
+        )
+        op.finished.connect(self._load_ended)
+
+    def _load_failed(self, message: str) -> None:
+        if NO_MODEL in message:
+            message = NO_MODEL_TEXT
+        self.alerts = []
+        self.model.set_rows([])
+        self.school_list.clear()
+        self._show_empty(message, error=True)
+
+    def _update_period(self) -> None:
+        if self.month is None:
+            self.period_label.setText("")
+            return
+        before = month_label(previous_month(self.month), self._style)
+        this = month_label(self.month, self._style)
+        self.period_label.setText(
+            f"{this}に使う一覧です（{before}末までのデータから作成）。"
+            f"学校ごとに最大{self._top}人を、学校の中で先に様子を確かめる順に並べています。"
+            "帯と理由は目安です。判断は必ず、子どもの様子を知る人が行ってください。"
+        )
+
+    def _show_empty(self, message: str, *, error: bool = False) -> None:
+        self.empty_label.setText(message)
+        self.empty_label.setStyleSheet(style.ERROR_TEXT if error else "font-size: 11pt;")
+        self.create_button.setVisible(not error and self.month is not None)
+        self.right.setCurrentIndex(1)
+
+    def _show_loaded(self, loaded: Loaded) -> None:
+        if loaded.month != self.month:
+            return
+        chosen_school = self.current_school()
+        chosen_alert = self.selected_alert()
+        self.alerts = loaded.alerts
+        if loaded.scored is not None:
+            self.result = loaded.scored
+        else:
+            self.result = ScoreResult(loaded.month, 0, tuple(loaded.alerts), True, 0)
+        self.loaded.emit(loaded.month)
+        if not loaded.alerts:
+            self.school_list.clear()
+            self.model.set_rows([])
+            this = month_label(loaded.month, self._style)
+            self._show_empty(f"{this}の一覧はまだ作成されていません。")
+            return
+        self.right.setCurrentIndex(0)
+        self._fill_schools(chosen_school)
+        if chosen_alert is not None:
+            self.select_alert(chosen_alert.id)
+        self._update_buttons()
+
+    def _fill_schools(self, chosen: str | None) -> None:
+        schools: dict[str, list[Alert]] = {}
+        for alert in self.alerts:
+            schools.setdefault(alert.school_code, []).append(alert)
+        self.school_list.blockSignals(True)
+        self.school_list.clear()
+        target = 0
+        for row, (code, alerts) in enumerate(sorted(schools.items())):
+            open_count = sum(a.status is None for a in alerts)
+            text = f"{alerts[0].school_name}\n{len(alerts)}人・未記録 {open_count}人"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, code)
+            item.setToolTip(f"学校コード {code}")
+            self.school_list.addItem(item)
+            if code == chosen:
+                target = row
+        self.school_list.blockSignals(False)
+        self.school_list.setCurrentRow(target)
+        self._school_changed(self.school_list.currentItem())
+
+    def current_school(self) -> str | None:
+        item = self.school_list.currentItem()
+        return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
+
+    def school_codes(self) -> list[str]:
+        return [str(self.school_list.item(i).data(Qt.ItemDataRole.UserRole))
+                for i in range(self.school_list.count())]
+
+    def select_school(self, code: str) -> bool:
+        for i in range(self.school_list.count()):
+            if self.school_list.item(i).data(Qt.ItemDataRole.UserRole) == code:
+                self.school_list.setCurrentRow(i)
+                return True
+        return False
+
+    def _school_changed(self, item: QListWidgetItem | None, _previous: object = None) -> None:
+        if item is None:
+            self.model.set_rows([])
+            self._alert_changed()
+            return
+        code = item.data(Qt.ItemDataRole.UserRole)
+        rows = sorted((a for a in self.alerts if a.school_code == code), key=lambda a: a.rank)
+        self.model.set_rows(rows)
+        name = rows[0].school_name if rows else code
+        self.school_title.setText(f"{name}（{len(rows)}人）")
+        fit_height(self.table)
+        if rows:
+            self.table.selectRow(0)
+        self._alert_changed()
+
+    # -- the selected alert ----------------------------------------------------------------
+
+    def selected_alert(self) -> Alert | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.model.rows[rows[0].row()]
+
+    def select_alert(self, alert_id: int) -> bool:
+        for alert in self.alerts:
+            if alert.id == alert_id:
+                if self.current_school() != alert.school_code:
+                    self.select_school(alert.school_code)
+                for row, shown in enumerate(self.model.rows):
+                    if shown.id == alert_id:
+                        self.table.selectRow(row)
+                        return True
+        return False
+
+    def _alert_changed(self, *_args: object) -> None:
+        alert = self.selected_alert()
+        self.detail.setVisible(alert is not None)
+        self.history = []
+        self.history_model.set_rows([])
+        self._history_note("")
+        if alert is None:
+            self._update_buttons()
+            return
+        who = f"宛名番号 {alert.address_code}" if alert.address_code else "（宛名番号は非表示）"
+        self.pupil_label.setText(who)
+        self.band_label.setText(f"帯 {alert.band}")
+        self.band_label.setStyleSheet(band_chip(alert.band))
+        colour = BAND_COLORS.get(alert.band, BAND_COLORS["低"])[0]
+        self.band_text_label.setText(alert.band_text)
+        self.band_text_label.setStyleSheet(f"color: {colour};")
+        self.reasons_label.setText("\n".join(f"・{r}" for r in alert.reasons))
+        self._update_buttons()
+        self._load_history(alert)
+
+    def _load_history(self, alert: Alert) -> None:
+        risk = self._risk
+        self._history_note("記録の履歴を読み込んでいます…")
+
+        def done(entries: list[StatusEntry]) -> None:
+            current = self.selected_alert()
+            if current is None or current.id != alert.id:
+                return
+            self.history = entries
+            self.history_model.set_rows(
+                [(e, format_moment(e.at, self._style)) for e in reversed(entries)])
+            self._history_note("" if entries else "まだ記録はありません。")
+            self.history_table.setVisible(bool(entries))
+
+        self._history_op = self._runner.run(
+            lambda _ctx: risk.alert_history(alert.id),
+            on_success=done,
+            on_user_error=self._history_note,
+            parent=self,
+            progress_dialog=False,
+        )
+
+    def _history_note(self, text: str) -> None:
+        self.history_empty.setText(text)
+        self.history_empty.setVisible(bool(text))
+
+    def _update_buttons(self) -> None:
+        alert = self.selected_alert()
+        self.refresh_button.setEnabled(not self._loading)
+        self.month_combo.setEnabled(not self._loading and self.month_combo.count() > 0)
+        self.create_button.setEnabled(not self.busy)
+        self.export_button.setEnabled(not self.busy and bool(self.alerts))
+        self.mark_button.setEnabled(alert is not None and not self.busy)
+        self.karte_button.setEnabled(alert is not None and alert.pupil_id is not None)
+        self.karte_button.setVisible(self._can_open_karte)
+
+    def open_karte(self) -> None:
+        alert = self.selected_alert()
+        if alert is not None and alert.pupil_id is not None:
+            self.open_requested.emit(alert.pupil_id)
+
+    # -- the human step --------------------------------------------------------------------
+
+    def ask_mark(self) -> MarkDialog | None:
+        alert = self.selected_alert()
+        if alert is None or self.busy:
+            return None
+        dialog = MarkDialog(alert, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.submitted.connect(lambda: self.mark(dialog))
+        dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def mark(self, dialog: MarkDialog) -> None:
+        status = dialog.chosen_status()
+        if status is None:
+            return
+        alert, note = dialog.alert, dialog.note()
+        risk = self._risk
+        self._working = True
+        dialog.set_busy(True)
+        self._update_buttons()
+
+        def done(_result: object) -> None:
+            dialog.accept()
+            self.status_line.show_message(
+                f"{alert.school_name}・宛名番号 {alert.address_code or '—'} に"
+                f"「{status}」を記録しました。")
+            self.marked.emit(alert.id)
+
+        def failed(message: str) -> None:
+            dialog.set_busy(False)
+            dialog.show_error(message)
+
+        def ended() -> None:
+            self._working = False
+            self._update_buttons()
+            if self.month is not None:
+                self.load(self.month, create=False)
+
+        op = self._runner.run(
+            lambda _ctx: risk.mark_alert(alert.id, status, note),
+            on_success=done,
+            on_user_error=failed,
+            parent=self,
+            label="記録しています…",
+        )
+        op.finished.connect(ended)
+
+    # -- export ----------------------------------------------------------------------------
+
+    def _ask_export_path(self) -> Path | None:
+        month = self.month or ""
+        name, _filter = QFileDialog.getSaveFileName(
+            self, "見守りアラートをCSVに出力", f"見守りアラート_{month}.csv", "CSVファイル (*.csv)"
+        )
+        return Path(name) if name else None
+
+    def export(self) -> None:
+        result = self.result
+        if result is None or not self.alerts or self.busy:
+            return
+        path = self.choose_export_path()
+        if path is None:
+            return
+        if path.suffix.lower() != ".csv":
+            path = path.with_name(path.name + ".csv")
+        risk = self._risk
+        self._working = True
+        self._update_buttons()
+
+        def done(out: ExportResult) -> None:
+            self.last_export = out
+            self.status_line.show_message(
+                f"{format_count(out.rows)}件をCSVに出力しました: {out.path}"
+                "（持ち出しの決まりに従って扱ってください）")
+
+        def ended() -> None:
+            self._working = False
+            self._update_buttons()
+
+        op = self._runner.run(
+            lambda _ctx: risk.export_alerts(result, path),
+            on_success=done,
+            on_user_error=lambda m: self.status_line.show_message(m, error=True),
+            parent=self,
+            label="一覧を出力しています…",
+        )
+        op.finished.connect(ended)

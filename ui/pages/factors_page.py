@@ -1,0 +1,315 @@
+"""要因分析 (roles with ``analysis``): how absence goes with survey domains and academic level.
+
+For each candidate factor: a single regression (the factor alone) and a post-double-selection
+(double lasso) estimate controlling for the other factors, grade, school and the adjustment
+attributes, each with its 95% interval — as a table and a forest plot — and the service's
+plain-language caution that these are associations, not causes. Results are for the city's
+policy thinking, never for judging a child.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from toda_desktop.formatting import format_count
+from ui import style
+from ui.background import BackgroundRunner
+from ui.pages.risk_charts import ForestPlot, ForestRow
+from ui.pages.risk_common import (
+    Column,
+    RecordsModel,
+    StatusLine,
+    fit_height,
+    make_table,
+    muted,
+    year_label,
+)
+
+if TYPE_CHECKING:
+    from analysis.factors import FactorReport, FactorResult
+
+DOMAIN_NAMES = {"家庭": "家庭", "学習": "学習", "教師関係": "教師との関係",
+                "友人関係": "友人との関係", "生活": "生活", "自己肯定感": "自己肯定感"}
+CONTROL_NAMES = {"grade": "学年", "school_code": "学校", "female": "性別",
+                 "special_needs_class": "特別支援学級", "japanese_support": "日本語指導",
+                 "academic": "学力"}
+
+
+def control_name(name: str) -> str:
+    """A control of the double lasso in plain Japanese (one-hot columns by their variable)."""
+    base = name.removesuffix(":欠測")
+    missing = "（未回答）" if base != name else ""
+    if base.startswith("survey:"):
+        domain = base.split(":", 1)[1]
+        return f"調査「{DOMAIN_NAMES.get(domain, domain)}」{missing}"
+    for key, label in CONTROL_NAMES.items():
+        if base == key or base.startswith(key + "_"):
+            return label + missing
+    return base
+
+
+def control_summary(names: Sequence[str]) -> str:
+    seen: list[str] = []
+    for name in names:
+        label = control_name(name)
+        if label not in seen:
+            seen.append(label)
+    return "、".join(seen) if seen else "なし"
+
+
+def short_label(label: str) -> str:
+    """「調査「友人との関係」の肯定的回答」 → 「友人との関係（調査）」 for the chart's axis."""
+    if label.startswith("調査「") and "」" in label:
+        return label[3 : label.index("」")] + "（調査）"
+    return label.split("（", 1)[0]
+
+
+def estimate_text(coef: float, lo: float, hi: float) -> str:
+    return f"{coef:+.2f}（{lo:+.2f}〜{hi:+.2f}）"
+
+
+@dataclass(frozen=True)
+class FactorRow:
+    label: str
+    unit: str
+    n: int
+    single: tuple[float, float, float]
+    adjusted: tuple[float, float, float]
+    controls: str
+    text: str
+
+    @property
+    def clear(self) -> bool:
+        _c, lo, hi = self.adjusted
+        return lo > 0 or hi < 0
+
+
+@dataclass(frozen=True)
+class FactorView:
+    school_year: int
+    outcome: str
+    n: int
+    caution: str
+    rows: list[FactorRow]
+
+
+def factor_rows(report: FactorReport, texts: Sequence[str]) -> list[FactorRow]:
+    def est(e: Any) -> tuple[float, float, float]:
+        return float(e.coef), float(e.lo), float(e.hi)
+
+    results: Sequence[FactorResult] = report.results
+    return [FactorRow(r.label, r.unit, r.n, est(r.single), est(r.adjusted),
+                      control_summary(r.controls_selected), text)
+            for r, text in zip(results, texts, strict=True)]
+
+
+def service_texts(report: FactorReport) -> list[str]:
+    """The service's plain-Japanese sentence per factor (same order as the results)."""
+    from toda_desktop.risk import RiskService
+
+    return [str(r["text"]) for r in RiskService.factor_report_json(report)["results"]]
+
+
+FACTOR_COLUMNS: list[Column[FactorRow]] = [
+    Column("要因", lambda r: r.label, tooltip=lambda r: r.text),
+    Column("単位", lambda r: r.unit),
+    Column("人数", lambda r: format_count(r.n), sort=lambda r: r.n, right=True),
+    Column("単回帰（95%区間）", lambda r: estimate_text(*r.single), sort=lambda r: r.single[0],
+           right=True, tooltip=lambda r: "その要因だけを見たときの関連"),
+    Column("ダブルLASSO（95%区間）", lambda r: estimate_text(*r.adjusted),
+           sort=lambda r: r.adjusted[0], right=True,
+           color=lambda r: None if r.clear else style.MUTED_COLOR,
+           tooltip=lambda r: r.text),
+    Column("調整に選ばれた変数", lambda r: r.controls, tooltip=lambda r: r.controls),
+]
+
+
+class FactorsPage(QWidget):
+    """The 要因分析 page. ``shown`` fires when a report is displayed."""
+
+    shown = Signal()
+
+    def __init__(
+        self,
+        factor_analysis: Callable[..., FactorReport],
+        school_years: Callable[[], list[int]],
+        runner: BackgroundRunner,
+        date_style: str,
+        *,
+        describe: Callable[[FactorReport], Sequence[str]] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._analyse = factor_analysis
+        self._describe = describe or service_texts
+        self._school_years = school_years
+        self._runner = runner
+        self._style = date_style
+        self._loading = False
+        self._years_loaded = False
+        self.view: FactorView | None = None
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(10)
+        title_row = QHBoxLayout()
+        title = QLabel("要因分析")
+        title.setStyleSheet(style.PAGE_TITLE)
+        title_row.addWidget(title)
+        title_row.addSpacing(16)
+        title_row.addWidget(QLabel("年度:"))
+        self.year_combo = QComboBox()
+        self.year_combo.setMinimumWidth(120)
+        self.year_combo.setAccessibleName("年度")
+        self.year_combo.activated.connect(lambda _i: self.analyse())
+        title_row.addWidget(self.year_combo)
+        title_row.addStretch(1)
+        self.run_button = QPushButton("分析し直す")
+        self.run_button.setToolTip("選んだ年度のデータで分析をやり直します")
+        self.run_button.clicked.connect(self.analyse)
+        title_row.addWidget(self.run_button)
+        layout.addLayout(title_row)
+
+        self.caution_label = QLabel("")
+        self.caution_label.setWordWrap(True)
+        self.caution_label.setStyleSheet(style.NOTICE_TEXT)
+        self.caution_label.setAccessibleName("結果を読むときの注意")
+        self.caution_label.hide()
+        layout.addWidget(self.caution_label)
+        self.summary_label = muted("")
+        layout.addWidget(self.summary_label)
+        self.status_line = StatusLine()
+        layout.addWidget(self.status_line)
+
+        self.model: RecordsModel[FactorRow] = RecordsModel(FACTOR_COLUMNS, self)
+        self.table = make_table(self.model, "要因ごとの推定値", (250, 80, 60, 170, 190))
+        self.table.selectionModel().selectionChanged.connect(self._row_changed)
+        layout.addWidget(self.table)
+        self.reading_label = QLabel("")
+        self.reading_label.setWordWrap(True)
+        self.reading_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reading_label.setStyleSheet("padding: 4px 2px;")
+        layout.addWidget(self.reading_label)
+        self.chart = ForestPlot()
+        layout.addWidget(self.chart)
+        layout.addWidget(muted(
+            "単回帰: その要因だけを見た関連。ダブルLASSO: ほかの要因（調査のほかの領域、学力、"
+            "学年、学校、性別、特別支援学級、日本語指導）のうち関係の強いものを統計的に選んで"
+            "調整した関連です。区間が0をまたぐ要因は、関連がはっきりしません（表では灰色）。"))
+        layout.addStretch(1)
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(content)
+        self.scroll_area = area
+        outer.addWidget(area)
+        self._update_buttons()
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._loading
+
+    @property
+    def loaded(self) -> bool:
+        return self.view is not None
+
+    def activated(self) -> None:
+        if self.view is None and not self._loading:
+            self.analyse()
+
+    def chosen_year(self) -> int | None:
+        data = self.year_combo.currentData()
+        return None if data is None else int(data)
+
+    def select_year(self, year: int) -> None:
+        index = self.year_combo.findData(year)
+        if index >= 0:
+            self.year_combo.setCurrentIndex(index)
+
+    def analyse(self) -> None:
+        if self._loading:
+            return
+        self._loading = True
+        self._update_buttons()
+        self.status_line.clear_message()
+        analyse, describe, years_of = self._analyse, self._describe, self._school_years
+        year = self.chosen_year()
+        need_years = not self._years_loaded
+
+        def task(ctx: Any) -> tuple[list[int] | None, FactorView]:
+            years = years_of() if need_years else None
+            report = analyse(year, progress=ctx.progress, cancel=ctx.cancelled)
+            rows = factor_rows(report, describe(report))
+            return years, FactorView(report.school_year, report.outcome, report.n,
+                                     report.caution, rows)
+
+        op = self._runner.run(
+            task,
+            on_success=self._show,
+            on_user_error=lambda m: self.status_line.show_message(m, error=True),
+            parent=self,
+            label="要因分析をしています…",
+            cancellable=True,
+        )
+        op.finished.connect(self._ended)
+
+    def _ended(self) -> None:
+        self._loading = False
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        self.run_button.setEnabled(not self._loading)
+        self.year_combo.setEnabled(not self._loading and self.year_combo.count() > 0)
+
+    def _show(self, result: tuple[list[int] | None, FactorView]) -> None:
+        years, view = result
+        if years is not None:
+            self._years_loaded = True
+            self.year_combo.clear()
+            for year in sorted(years, reverse=True):
+                self.year_combo.addItem(year_label(year, self._style), year)
+        self.select_year(view.school_year)
+        self.view = view
+        self.caution_label.setText("結果を読むときの注意: " + view.caution)
+        self.caution_label.show()
+        self.summary_label.setText(
+            f"{year_label(view.school_year, self._style)}の{view.outcome}について、"
+            f"対象 {format_count(view.n)}人。数値は、要因が1単位（調査は肯定的回答の割合"
+            "10ポイント、学力は1レベル）高いときの欠席率の差（ポイント）の平均です。")
+        self.model.set_rows(view.rows)
+        fit_height(self.table)
+        self.chart.set_rows(
+            [ForestRow(short_label(r.label), r.single, r.adjusted) for r in view.rows],
+            "欠席率の差（ポイント）")
+        if view.rows:
+            self.table.selectRow(0)
+        else:
+            self.reading_label.setText("分析できる要因がありませんでした（回答のある人数が足りません）。")
+        self.shown.emit()
+
+    def _row_changed(self, *_args: object) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            self.reading_label.setText("")
+            return
+        row = self.model.rows[rows[0].row()]
+        self.reading_label.setText(f"読み方: {row.text}")

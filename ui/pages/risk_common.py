@@ -1,0 +1,329 @@
+"""Shared pieces of the risk pages (見守りアラート, 予測モデル, 要因分析).
+
+- months and school years: labels in the chosen date style, and the interim source of the
+  list months from the データ概要 counts (until the risk service offers ``list_months``);
+- bands: colour + text, never a number;
+- a table model over plain dataclasses driven by a list of :class:`Column`;
+- a progress strip (bar, label, 中止) for long work shown inside a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QWidget,
+)
+
+from toda_desktop.formatting import format_date, format_school_year
+from ui import style
+
+T = TypeVar("T")
+Index = QModelIndex | QPersistentModelIndex
+
+ATTENDANCE_KIND = "attendance_monthly"
+
+# Band colours: text colour, background, border. Always shown with the band's text.
+BAND_COLORS = {
+    "高": ("#8c1d18", "#fbe3e1", "#e7a9a4"),
+    "中": ("#7a4b00", "#fff1d0", "#e9c77a"),
+    "低": ("#34495e", "#eef2f6", "#c5cfd9"),
+}
+BAND_NAMES = ("高", "中", "低")
+
+
+# -- months and years ------------------------------------------------------------------------
+
+
+def parse_month(month: str) -> tuple[int, int]:
+    year, number = month.split("-")
+    return int(year), int(number)
+
+
+def previous_month(month: str) -> str:
+    year, number = parse_month(month)
+    return f"{year - 1:04d}-12" if number == 1 else f"{year:04d}-{number - 1:02d}"
+
+
+def month_label(month: str, date_style: str) -> str:
+    """``2025-10`` → 「2025年10月」 or 「令和7年10月」."""
+    year, number = parse_month(month)
+    text = format_date(date(year, number, 1), date_style)
+    return text[: -len("1日")] if text.endswith("1日") else text
+
+
+def year_label(school_year: int, date_style: str) -> str:
+    return format_school_year(school_year, date_style)
+
+
+def attendance_years(overview: Any) -> list[int]:
+    """School years with monthly attendance, from the データ概要 counts (oldest first)."""
+    for dataset in overview.datasets:
+        if dataset.kind == ATTENDANCE_KIND:
+            return sorted(int(y) for y, n in dataset.counts_by_year.items() if n)
+    return []
+
+
+def list_months_for_years(years: Iterable[int]) -> list[str]:
+    """The months a list can be made for when whole school years of attendance are in:
+    a list for month m uses data up to the end of m − 1, so May of the first year up to
+    the April after the last (oldest first)."""
+    out: list[str] = []
+    for year in sorted(set(years)):
+        for number in (5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3, 4):
+            calendar = year + (1 if number < 5 else 0)
+            out.append(f"{calendar:04d}-{number:02d}")
+    return out
+
+
+def list_months_from_overview(overview: Callable[[], Any]) -> Callable[[], list[str]]:
+    """Interim ``list_months`` for the alerts page, built on the データ概要 service."""
+    return lambda: list_months_for_years(attendance_years(overview()))
+
+
+def school_years_from_overview(overview: Callable[[], Any]) -> Callable[[], list[int]]:
+    return lambda: attendance_years(overview())
+
+
+def format_moment(text: str, date_style: str) -> str:
+    """An ISO time from the services as 「令和7年10月1日 09:30」."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return f"{format_date(moment, date_style)} {moment:%H:%M}"
+
+
+# -- numbers ---------------------------------------------------------------------------------
+
+
+def pct(value: Any, digits: int = 1) -> str:
+    return "—" if value is None else f"{float(value) * 100:.{digits}f}%"
+
+
+def num(value: Any, digits: int = 3) -> str:
+    return "—" if value is None else f"{float(value):.{digits}f}"
+
+
+def with_interval(entry: Any, *, percent: bool = True, digits: int = 3) -> str:
+    """``{"value", "lo", "hi"}`` → 「85.7%（50.0〜100.0%）」; a bare number as it is."""
+    if entry is None:
+        return "—"
+    if not isinstance(entry, dict):
+        return pct(entry) if percent else num(entry, digits)
+    value, lo, hi = entry.get("value"), entry.get("lo"), entry.get("hi")
+    if percent:
+        if lo is None or hi is None:
+            return pct(value)
+        return f"{pct(value)}（{float(lo) * 100:.1f}〜{float(hi) * 100:.1f}%）"
+    if lo is None or hi is None:
+        return num(value, digits)
+    return f"{num(value, digits)}（{num(lo, digits)}〜{num(hi, digits)}）"
+
+
+def points_with_interval(entry: Any) -> str:
+    """A difference of shares in percentage points with its interval."""
+    if not isinstance(entry, dict) or entry.get("value") is None:
+        return "—"
+    value, lo, hi = (float(entry.get(k) or 0.0) * 100 for k in ("value", "lo", "hi"))
+    return f"{value:+.1f}ポイント（{lo:+.1f}〜{hi:+.1f}）"
+
+
+# -- widgets ---------------------------------------------------------------------------------
+
+
+def band_chip(band: str) -> str:
+    """Style sheet of a small label showing the band (colour and its text)."""
+    fg, bg, border = BAND_COLORS.get(band, BAND_COLORS["低"])
+    return (f"color: {fg}; background: {bg}; border: 1px solid {border}; border-radius: 3px;"
+            " padding: 1px 8px; font-weight: bold;")
+
+
+def muted(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet(style.MUTED)
+    return label
+
+
+def section_title(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setStyleSheet(style.SECTION_TITLE)
+    return label
+
+
+class StatusLine(QLabel):
+    """The line under the toolbar of a page: an explained failure or a result, inline."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hide()
+
+    def show_message(self, message: str, *, error: bool = False, notice: bool = False) -> None:
+        self.setText(message)
+        css = style.ERROR_TEXT if error else style.NOTICE_TEXT if notice else style.OK_TEXT
+        self.setStyleSheet(css)
+        self.setVisible(bool(message))
+
+    def clear_message(self) -> None:
+        self.setText("")
+        self.hide()
+
+
+class ProgressStrip(QWidget):
+    """Progress of long work inside the page: what runs, how far, and 中止."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel("")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(True)
+        self.bar.setFormat("%p%")
+        self.bar.setMinimumWidth(240)
+        self.bar.setAccessibleName("進み具合")
+        self.cancel_button = QPushButton("中止")
+        self.cancel_button.setToolTip("処理を途中でやめます。保存済みのデータは変わりません")
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar, 1)
+        layout.addWidget(self.cancel_button)
+        self.hide()
+
+    def start(self, text: str) -> None:
+        self.label.setText(text)
+        self.bar.setValue(0)
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.setText("中止")
+        self.show()
+
+    def set_fraction(self, fraction: float) -> None:
+        self.bar.setValue(round(max(0.0, min(1.0, fraction)) * 1000))
+
+    def cancelling(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setText("中止しています…")
+
+    def stop(self) -> None:
+        self.hide()
+
+
+# -- tables ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column(Generic[T]):
+    header: str
+    text: Callable[[T], str]
+    sort: Callable[[T], Any] | None = None
+    right: bool = False
+    band: Callable[[T], str | None] | None = None  # colour the cell as this band
+    tooltip: Callable[[T], str] | None = None
+    color: Callable[[T], str | None] | None = None  # text colour
+
+
+class RecordsModel(QAbstractTableModel, Generic[T]):
+    """A read-only table over plain records, described by its columns."""
+
+    def __init__(self, columns: Sequence[Column[T]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.columns = list(columns)
+        self.rows: list[T] = []
+
+    def set_rows(self, rows: Iterable[T]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section].header
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        column = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.text(row)
+        if role == Qt.ItemDataRole.UserRole:
+            return column.sort(row) if column.sort is not None else column.text(row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return column.tooltip(row) if column.tooltip is not None else None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if column.band is not None:
+                return int(Qt.AlignmentFlag.AlignCenter)
+            if column.right:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return None
+        band = column.band(row) if column.band is not None else None
+        if role == Qt.ItemDataRole.FontRole and band in BAND_COLORS:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.BackgroundRole and band in BAND_COLORS:
+            return QBrush(QColor(BAND_COLORS[band][1]))
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if band in BAND_COLORS:
+                return QBrush(QColor(BAND_COLORS[band][0]))
+            colour = column.color(row) if column.color is not None else None
+            return QBrush(QColor(colour)) if colour else None
+        return None
+
+
+def make_table(model: QAbstractTableModel, name: str, widths: Sequence[int] = (),
+               stretch: int | None = None, row_height: int = 28,
+               stretch_last: bool = True) -> QTableView:
+    table = QTableView()
+    table.setModel(model)
+    table.setAlternatingRowColors(True)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setWordWrap(False)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(row_height)
+    table.setAccessibleName(name)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    for column, width in enumerate(widths):
+        header.resizeSection(column, width)
+    if stretch is not None:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    else:
+        header.setStretchLastSection(stretch_last)
+    return table
+
+
+def fit_height(table: QTableView, extra: int = 4) -> None:
+    """Make a short table exactly as tall as its rows (no inner scroll bar)."""
+    rows = table.model().rowCount()
+    height = table.horizontalHeader().height() + extra
+    height += sum(table.rowHeight(r) for r in range(rows))
+    if table.horizontalScrollBar().isVisible():
+        height += table.horizontalScrollBar().height()
+    table.setFixedHeight(max(height, 60))

@@ -1,0 +1,621 @@
+"""予測モデル (roles with ``analysis``): the current truancy-risk model, honestly evaluated.
+
+Shows the generated model card (Japanese, from the service), the metrics of the model beside
+the simple baselines with their bootstrap intervals, a reliability curve and the recall at
+top-k, and the fairness audit (recall and false-positive rate by group, with the gaps).
+「モデルを学習し直す」 runs the candidate grid in the background (minutes; a quick option with
+a few candidates is offered for trying) with progress and 中止 on the page;
+「評価し直す」 repeats the held-out evaluation on the current data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QTextBlockFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from toda_desktop.formatting import format_count
+from ui import style
+from ui.background import BackgroundOp, BackgroundRunner
+from ui.dialogs import confirm
+from ui.pages.risk_charts import BarSeries, RecallBars, ReliabilityChart
+from ui.pages.risk_common import (
+    Column,
+    ProgressStrip,
+    RecordsModel,
+    StatusLine,
+    fit_height,
+    format_moment,
+    make_table,
+    muted,
+    pct,
+    points_with_interval,
+    section_title,
+    with_interval,
+    year_label,
+)
+
+if TYPE_CHECKING:
+    from toda_desktop.risk import ModelInfo, RiskService, TrainResult
+
+NO_MODEL = "学習済みのモデルがありません"
+NO_MODEL_TEXT = ("学習済みのモデルがまだありません。「モデルを学習し直す」で学習してください"
+                 "（初めての方は「試しに少ない候補で学習する」から）。")
+KS = (3, 5, 10)
+MODEL_KEY = "model"
+
+# (key, label, tooltip, how to write it)
+METRICS: tuple[tuple[str, str, str, str], ...] = (
+    ("recall@3", "上位3人の再現率",
+     "新たに長期欠席となった児童生徒のうち、学校ごと上位3人の一覧に入っていた割合", "pct"),
+    ("recall@5", "上位5人の再現率",
+     "新たに長期欠席となった児童生徒のうち、学校ごと上位5人の一覧に入っていた割合"
+     "（市の運用: 毎月5人）", "pct"),
+    ("recall@10", "上位10人の再現率",
+     "新たに長期欠席となった児童生徒のうち、学校ごと上位10人の一覧に入っていた割合", "pct"),
+    ("precision@5", "上位5人の適合率",
+     "一覧（上位5人）に入った児童生徒のうち、翌月に長期欠席となった割合。"
+     "多くは長期欠席になりません", "pct"),
+    ("auc", "ROC-AUC（順位づけの正確さ）",
+     "1に近いほど、長期欠席となる児童生徒を上位に並べられています（0.5は偶然と同じ）", "num3"),
+    ("pr_auc", "PR-AUC（まれな出来事での正確さ）",
+     "長期欠席のようにまれな出来事での順位づけの正確さ。1に近いほどよい", "num3"),
+    ("brier", "Brierスコア（見込みの誤差）",
+     "見込みと実際の差の大きさ。小さいほどよい", "num5"),
+)
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    label: str
+    tooltip: str
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FairnessRow:
+    attribute: str
+    group: str
+    n: int
+    events: int
+    recall: float | None
+    fpr: float | None
+    small: bool
+
+
+@dataclass(frozen=True)
+class GapRow:
+    attribute: str
+    recall_gap: float | None
+    fpr_gap: float | None
+
+
+def headline(label: str) -> tuple[str, str]:
+    """A model's label as (name, technical settings) — the settings go to a tooltip."""
+    cut = label.rfind("; ")
+    if cut < 0 or not label.endswith("）"):
+        return label, ""
+    return label[:cut] + "）", label[cut + 2 : -1]
+
+
+def scoring_names(evaluation: Mapping[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for key, rep in (evaluation.get("scorings") or {}).items():
+        label = "選ばれたモデル" if key == MODEL_KEY else str(rep.get("label") or key)
+        out.append((key, label))
+    return out
+
+
+def _write(entry: Any, how: str) -> str:
+    if how == "pct":
+        return with_interval(entry)
+    return with_interval(entry, percent=False, digits=5 if how == "num5" else 3)
+
+
+def metric_rows(evaluation: Mapping[str, Any]) -> list[MetricRow]:
+    names = scoring_names(evaluation)
+    scorings = evaluation.get("scorings") or {}
+    rows = [MetricRow(label, tip, tuple(_write(scorings[key].get(metric), how)
+                                        for key, _n in names))
+            for metric, label, tip, how in METRICS]
+    lead = [scorings[key].get("lead_time") or {} for key, _n in names]
+    rows.append(MetricRow(
+        "先行期間（平均）", "一覧に入ってから長期欠席となるまでの平均の月数",
+        tuple("—" if x.get("mean") is None else f"{float(x['mean']):.1f}か月" for x in lead)))
+    rows.append(MetricRow(
+        "一覧の安定性", "前月の一覧にもいた児童生徒の割合",
+        tuple(pct(scorings[key].get("stability")) for key, _n in names)))
+    return rows
+
+
+def difference_rows(evaluation: Mapping[str, Any]) -> tuple[list[str], list[MetricRow]]:
+    baselines = [(k, n) for k, n in scoring_names(evaluation) if k != MODEL_KEY]
+    diffs = evaluation.get("differences") or {}
+    tip = "選ばれたモデル − 基準（同じ学校・月どうしで比べた差）"
+    rows = [MetricRow(f"上位{k}人の再現率の差", tip,
+                      tuple(points_with_interval(diffs.get(f"recall@{k}:{b}"))
+                            for b, _n in baselines))
+            for k in KS]
+    return [n for _k, n in baselines], rows
+
+
+def fairness_rows(evaluation: Mapping[str, Any]) -> tuple[list[FairnessRow], list[GapRow]]:
+    model = (evaluation.get("fairness") or {}).get(MODEL_KEY) or {}
+    groups: list[FairnessRow] = []
+    gaps: list[GapRow] = []
+    for attribute, data in model.items():
+        for g in data.get("groups", []):
+            groups.append(FairnessRow(str(attribute), str(g.get("group")), int(g.get("n") or 0),
+                                      int(g.get("events") or 0), g.get("recall"), g.get("fpr"),
+                                      bool(g.get("small"))))
+        gaps.append(GapRow(str(attribute), data.get("recall_gap"), data.get("fpr_gap")))
+    return groups, gaps
+
+
+def bar_summary(evaluation: Mapping[str, Any]) -> tuple[str, bool]:
+    """The bar in plain words, and whether it was met."""
+    bar = evaluation.get("bar") or {}
+    if not bar:
+        return "", False
+    goal = "達成" if bar.get("at_least_50") else "未達"
+    difference = {"value": bar.get("difference"), "lo": bar.get("difference_lo"),
+                  "hi": bar.get("difference_hi")}
+    lines = [
+        f"上位5人の再現率 {pct(bar.get('recall@5'))}（目標 50%以上: {goal}）。",
+        f"単純な基準（今年度の累積欠席日数の順）は {pct(bar.get('baseline_recall@5'))}"
+        f"（95%区間の上限 {pct(bar.get('baseline_hi'))}）、差は "
+        f"{points_with_interval(difference)}。",
+    ]
+    if bar.get("met"):
+        lines.append("基準を区間を超えて上回っています。")
+    elif bar.get("difference_excludes_zero"):
+        lines.append("基準をわずかに上回りますが、基準の区間の上限は超えていません。"
+                     "単純な累積欠席の順位でもほぼ同じ人を一覧にできます。")
+    else:
+        lines.append("基準との差は不確かさの範囲内です。このモデルの利点は主に、"
+                     "理由の説明と帯の表示にあります。")
+    return "".join(lines[:2]) + "\n" + lines[2], bool(bar.get("met"))
+
+
+FAIRNESS_COLUMNS: list[Column[FairnessRow]] = [
+    Column("属性", lambda r: r.attribute),
+    Column("群", lambda r: r.group + ("（参考）" if r.small else ""),
+           tooltip=lambda r: "長期欠席が10人未満の群は参考値です" if r.small else ""),
+    Column("人月", lambda r: format_count(r.n), sort=lambda r: r.n, right=True),
+    Column("長期欠席", lambda r: format_count(r.events), sort=lambda r: r.events, right=True),
+    Column("再現率", lambda r: pct(r.recall), right=True,
+           tooltip=lambda r: "長期欠席となった人のうち、一覧に入った割合"),
+    Column("偽陽性率", lambda r: pct(r.fpr, 2), right=True,
+           tooltip=lambda r: "長期欠席とならなかった人のうち、一覧に入った割合"),
+]
+GAP_COLUMNS: list[Column[GapRow]] = [
+    Column("属性", lambda r: r.attribute),
+    Column("再現率の差（最大−最小）", lambda r: pct(r.recall_gap), right=True),
+    Column("偽陽性率の差（最大−最小）", lambda r: pct(r.fpr_gap, 2), right=True),
+]
+
+
+def _metric_columns(headers: Sequence[str]) -> list[Column[MetricRow]]:
+    columns: list[Column[MetricRow]] = [Column("指標", lambda r: r.label,
+                                               tooltip=lambda r: r.tooltip)]
+    for i, header in enumerate(headers):
+        columns.append(Column(header, _cell(i), right=True, tooltip=lambda r: r.tooltip))
+    return columns
+
+
+def _cell(i: int) -> Callable[[MetricRow], str]:
+    return lambda row: row.cells[i]
+
+
+def spaced_lines(view: QTextBrowser, percent: int = 145) -> None:
+    """Looser lines for long Japanese text (the card reads like a document)."""
+    cursor = QTextCursor(view.document())
+    cursor.select(QTextCursor.SelectionType.Document)
+    block = QTextBlockFormat()
+    block.setLineHeight(percent, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
+    cursor.mergeBlockFormat(block)
+    view.moveCursor(QTextCursor.MoveOperation.Start)
+
+
+class RiskModelPage(QWidget):
+    """The 予測モデル page. ``shown`` fires when a model (or an evaluation) is displayed."""
+
+    shown = Signal()
+    trained = Signal(int)  # new model id
+
+    def __init__(
+        self,
+        risk: RiskService,
+        runner: BackgroundRunner,
+        date_style: str,
+        *,
+        n_boot: int = 1000,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._risk = risk
+        self._runner = runner
+        self._style = date_style
+        self._n_boot = n_boot
+        self._loading = False
+        self._loaded = False
+        self.train_op: BackgroundOp[Any] | None = None
+        self.evaluate_op: BackgroundOp[Any] | None = None
+        self.info: ModelInfo | None = None
+        self.evaluation: dict[str, Any] | None = None
+        self.last_train: TrainResult | None = None
+        self.confirmation: QMessageBox | None = None
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(24, 20, 24, 20)
+        outer.setSpacing(10)
+        title_row = QHBoxLayout()
+        title = QLabel("予測モデル")
+        title.setStyleSheet(style.PAGE_TITLE)
+        title_row.addWidget(title)
+        title_row.addSpacing(12)
+        subtitle = QLabel("不登校（長期欠席）の早期把握モデル")
+        subtitle.setStyleSheet(style.MUTED)
+        title_row.addWidget(subtitle)
+        title_row.addStretch(1)
+        self.refresh_button = QPushButton("最新の情報に更新")
+        self.refresh_button.clicked.connect(self.reload)
+        title_row.addWidget(self.refresh_button)
+        outer.addLayout(title_row)
+
+        card = QFrame()
+        card.setObjectName("infoCard")
+        card.setStyleSheet(style.CARD)
+        card_layout = QVBoxLayout(card)
+        card_layout.setContentsMargins(14, 10, 14, 10)
+        card_layout.setSpacing(4)
+        self.model_label = QLabel("読み込んでいます…")
+        self.model_label.setStyleSheet("font-size: 12pt; font-weight: bold;")
+        self.model_label.setWordWrap(True)
+        self.facts_label = muted("")
+        self.bar_label = QLabel("")
+        self.bar_label.setWordWrap(True)
+        self.bar_label.hide()
+        card_layout.addWidget(self.model_label)
+        card_layout.addWidget(self.facts_label)
+        card_layout.addWidget(self.bar_label)
+        outer.addWidget(card)
+
+        actions = QHBoxLayout()
+        self.train_button = QPushButton("モデルを学習し直す…")
+        self.train_button.setToolTip("いまのデータで候補のモデルを比べ直し、新しいモデルを作ります")
+        self.train_button.clicked.connect(self.ask_train)
+        self.quick_check = QCheckBox("試しに少ない候補で学習する（1分ほど）")
+        self.quick_check.setToolTip(
+            "すべての候補（数百通り）を比べると数分〜10分ほどかかります。"
+            "操作を試すときは、少ない候補で短時間に学習できます")
+        self.evaluate_button = QPushButton("評価し直す")
+        self.evaluate_button.setToolTip("いまのモデルの設定を、いまのデータで評価し直します（数十秒）")
+        self.evaluate_button.clicked.connect(self.evaluate)
+        actions.addWidget(self.train_button)
+        actions.addWidget(self.quick_check)
+        actions.addSpacing(16)
+        actions.addWidget(self.evaluate_button)
+        actions.addStretch(1)
+        outer.addLayout(actions)
+        self.progress = ProgressStrip()
+        self.progress.cancel_button.clicked.connect(self.cancel)
+        outer.addWidget(self.progress)
+        self.status_line = StatusLine()
+        outer.addWidget(self.status_line)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.card_view = QTextBrowser()
+        self.card_view.setOpenExternalLinks(False)
+        self.card_view.setAccessibleName("モデルカード")
+        self.card_view.document().setDocumentMargin(16)
+        self.card_view.document().setDefaultStyleSheet(
+            "table { border-collapse: collapse; } td, th { padding: 3px 6px; }"
+            " th { background: #eef2f6; }")
+        self.tabs.addTab(self.card_view, "モデルカード")
+        self.tabs.addTab(self._build_metrics_tab(), "評価指標")
+        self.tabs.addTab(self._build_charts_tab(), "グラフ")
+        self.tabs.addTab(self._build_fairness_tab(), "公平性")
+        outer.addWidget(self.tabs, 1)
+        self._update_buttons()
+
+    # -- tabs ------------------------------------------------------------------------------
+
+    def _scroll(self, content: QWidget) -> QScrollArea:
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(content)
+        return area
+
+    def _build_metrics_tab(self) -> QWidget:
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(4, 10, 4, 10)
+        self.metrics_note = muted("")
+        layout.addWidget(self.metrics_note)
+        layout.addWidget(section_title("選ばれたモデルと単純な基準"))
+        self.metrics_model: RecordsModel[MetricRow] = RecordsModel(_metric_columns([]), self)
+        self.metrics_table = make_table(self.metrics_model, "評価指標", (250,),
+                                        stretch_last=False)
+        layout.addWidget(self.metrics_table)
+        layout.addWidget(section_title("再現率の差（選ばれたモデル − 基準）"))
+        self.diff_model: RecordsModel[MetricRow] = RecordsModel(_metric_columns([]), self)
+        self.diff_table = make_table(self.diff_model, "基準との差", (250,), stretch_last=False)
+        layout.addWidget(self.diff_table)
+        layout.addWidget(muted(
+            "かっこ内は95%区間（学校×月を単位とするブートストラップ）です。差の区間が0をまたぐときは、"
+            "基準より良いとは言えません。"))
+        layout.addStretch(1)
+        return self._scroll(content)
+
+    def _build_charts_tab(self) -> QWidget:
+        content = QWidget()
+        layout = QHBoxLayout(content)
+        layout.setContentsMargins(4, 10, 4, 10)
+        layout.setSpacing(24)
+        self.recall_chart = RecallBars()
+        self.reliability_chart = ReliabilityChart()
+        layout.addWidget(self.recall_chart, 1)
+        layout.addWidget(self.reliability_chart, 1)
+        return content
+
+    def _build_fairness_tab(self) -> QWidget:
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(4, 10, 4, 10)
+        layout.addWidget(muted(
+            "一覧（学校ごと上位5人）が属性によって偏っていないかの点検です。"
+            "性別・学年・校種などはモデルの入力には使わず、この点検にだけ使います。"
+            "長期欠席が10人未満の群は参考値です。「—」は、長期欠席となった人がいない群が"
+            "あるなどで計算できないことを示します。"))
+        layout.addWidget(section_title("差（群のあいだの最大と最小の差）"))
+        self.gap_model: RecordsModel[GapRow] = RecordsModel(GAP_COLUMNS, self)
+        self.gap_table = make_table(self.gap_model, "公平性の差", (160, 220, 220),
+                                    stretch_last=False)
+        layout.addWidget(self.gap_table)
+        layout.addWidget(section_title("属性ごとの再現率と偽陽性率"))
+        self.fairness_model: RecordsModel[FairnessRow] = RecordsModel(FAIRNESS_COLUMNS, self)
+        self.fairness_table = make_table(self.fairness_model, "公平性の点検",
+                                         (160, 180, 100, 100, 110, 110), row_height=26,
+                                         stretch_last=False)
+        layout.addWidget(self.fairness_table, 1)
+        return content
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._loading or self.training or self.evaluating
+
+    @property
+    def training(self) -> bool:
+        return self.train_op is not None
+
+    @property
+    def evaluating(self) -> bool:
+        return self.evaluate_op is not None
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    def activated(self) -> None:
+        if not self._loaded and not self.busy:
+            self.reload()
+
+    def reload(self) -> None:
+        if self._loading:
+            return
+        self._loading = True
+        self._update_buttons()
+        risk = self._risk
+        op = self._runner.run(
+            lambda _ctx: risk.model_info(),
+            on_success=self._show_info,
+            on_user_error=self._info_failed,
+            parent=self,
+            label="モデルの情報を読み込んでいます…",
+        )
+        op.finished.connect(self._load_ended)
+
+    def _load_ended(self) -> None:
+        self._loading = False
+        self._update_buttons()
+
+    def _info_failed(self, message: str) -> None:
+        self.info = None
+        if NO_MODEL in message:
+            self.model_label.setText("学習済みのモデルはまだありません")
+            self.facts_label.setText("")
+            self.status_line.show_message(NO_MODEL_TEXT, notice=True)
+        else:
+            self.status_line.show_message(message, error=True)
+        self._update_buttons()
+
+    def _show_info(self, info: ModelInfo) -> None:
+        self.info = info
+        self._loaded = True
+        name, settings = headline(info.config_label)
+        self.model_label.setText(f"いまのモデル: {name}")
+        self.model_label.setToolTip(f"設定: {settings}" if settings else "")
+        self.facts_label.setText(
+            f"モデル番号 {info.id}　学習: {format_moment(info.created_at, self._style)}"
+            f"（{info.created_by}）　データ版 {info.data_version}")
+        self.card_view.setMarkdown(info.card)
+        spaced_lines(self.card_view)
+        self._show_evaluation(info.evaluation, None)
+        self._update_buttons()
+        self.shown.emit()
+
+    def _show_evaluation(self, evaluation: dict[str, Any], redone: dict[str, Any] | None) -> None:
+        self.evaluation = evaluation
+        if not evaluation:
+            return
+        text, met = bar_summary(evaluation)
+        self.bar_label.setText(text)
+        self.bar_label.setStyleSheet(style.OK_TEXT if met else style.NOTICE_TEXT)
+        self.bar_label.setVisible(bool(text))
+        test_year = evaluation.get("test_year")
+        note = (f"{year_label(int(test_year), self._style)}を学習に使わずに評価しました"
+                if test_year is not None else "評価")
+        note += (f"（評価した月 {len(evaluation.get('months') or [])}か月、学校 "
+                 f"{evaluation.get('schools', '—')}校、新たに長期欠席となった延べ "
+                 f"{evaluation.get('events', '—')}人）。")
+        if redone is not None:
+            note = "評価し直した結果です。" + note
+            if redone.get("data_version") != redone.get("trained_on_data_version"):
+                note += "モデルを学習した後にデータが変わっています。必要なら学習し直してください。"
+        self.metrics_note.setText(note)
+        names = [n for _k, n in scoring_names(evaluation)]
+        self.metrics_model.columns = _metric_columns(names)
+        self.metrics_model.set_rows(metric_rows(evaluation))
+        self._size_columns(self.metrics_table, len(names))
+        fit_height(self.metrics_table)
+        baseline_names, diffs = difference_rows(evaluation)
+        self.diff_model.columns = _metric_columns([f"対 {n}" for n in baseline_names])
+        self.diff_model.set_rows(diffs)
+        self._size_columns(self.diff_table, len(baseline_names))
+        fit_height(self.diff_table)
+        groups, gaps = fairness_rows(evaluation)
+        self.fairness_model.set_rows(groups)
+        self.gap_model.set_rows(gaps)
+        fit_height(self.gap_table)
+        self._draw_charts(evaluation)
+
+    def _size_columns(self, table: Any, count: int) -> None:
+        header = table.horizontalHeader()
+        header.resizeSection(0, 250)
+        for column in range(1, count + 1):
+            header.resizeSection(column, 270)
+
+    def _draw_charts(self, evaluation: Mapping[str, Any]) -> None:
+        scorings = evaluation.get("scorings") or {}
+        series = []
+        for key, name in scoring_names(evaluation):
+            rep = scorings[key]
+            entries = [rep.get(f"recall@{k}") or {} for k in KS]
+            series.append(BarSeries(name, tuple(e.get("value") for e in entries),
+                                    tuple(e.get("lo") for e in entries),
+                                    tuple(e.get("hi") for e in entries)))
+        self.recall_chart.set_series(KS, series)
+        model = scorings.get(MODEL_KEY) or {}
+        self.reliability_chart.set_points(model.get("reliability") or [])
+
+    def _update_buttons(self) -> None:
+        busy = self.busy
+        self.refresh_button.setEnabled(not busy)
+        self.train_button.setEnabled(not busy)
+        self.quick_check.setEnabled(not busy)
+        self.evaluate_button.setEnabled(not busy and self.info is not None)
+
+    # -- training --------------------------------------------------------------------------
+
+    def ask_train(self) -> None:
+        if self.busy:
+            return
+        quick = self.quick_check.isChecked()
+        how = ("少ない候補で短時間に学習します"
+               "（試用向け。性能はすべての候補より劣ることがあります）。"
+               if quick else "すべての候補を比べるため、数分〜10分ほどかかります。")
+        self.confirmation = confirm(
+            self, "モデルの学習", "いまのデータでモデルを学習し直しますか？",
+            lambda: self.train(quick=quick), yes_text="学習する",
+            informative=(how + "学習中もほかの画面は使えます。新しいモデルは、これから作る月の"
+                         "一覧に使われます。すでに作った月の一覧と記録は変わりません。"),
+        )
+
+    def train(self, *, quick: bool) -> None:
+        if self.busy:
+            return
+        risk = self._risk
+        self.status_line.clear_message()
+        self.progress.start("モデルを学習しています…" + ("（少ない候補）" if quick else ""))
+
+        def done(result: TrainResult) -> None:
+            self.last_train = result
+            self.status_line.show_message(
+                f"新しいモデル（番号 {result.model_id}）を学習しました。"
+                f"候補 {result.grid_size}通りを比べ、所要 {result.seconds:.0f}秒でした。")
+            self.trained.emit(result.model_id)
+            self.reload()
+
+        op = self._runner.run(
+            lambda ctx: risk.train(quick=quick, progress=ctx.progress, cancel=ctx.cancelled),
+            on_success=done,
+            on_user_error=lambda m: self.status_line.show_message(m, error=True),
+            on_cancelled=lambda: self.status_line.show_message(
+                "学習を中止しました。これまでのモデルがそのまま使われます。", notice=True),
+            on_progress=self.progress.set_fraction,
+            parent=self,
+            label="モデルを学習しています…",
+            cancellable=True,
+            progress_dialog=False,
+        )
+        self.train_op = op
+        op.finished.connect(self._train_ended)
+        self._update_buttons()
+
+    def _train_ended(self) -> None:
+        self.train_op = None
+        self.progress.stop()
+        self._update_buttons()
+
+    def cancel(self) -> None:
+        op = self.train_op or self.evaluate_op
+        if op is not None:
+            op.cancel()
+            self.progress.cancelling()
+
+    # -- evaluation ------------------------------------------------------------------------
+
+    def evaluate(self) -> None:
+        if self.busy or self.info is None:
+            return
+        risk, n_boot = self._risk, self._n_boot
+        self.status_line.clear_message()
+        self.progress.start("評価し直しています…")
+
+        def done(report: dict[str, Any]) -> None:
+            self._show_evaluation(report, report)
+            self.status_line.show_message("いまのデータで評価し直しました（モデルカードは学習時のままです）。")
+            self.shown.emit()
+
+        op = self._runner.run(
+            lambda ctx: risk.evaluate(n_boot=n_boot, progress=ctx.progress,
+                                      cancel=ctx.cancelled),
+            on_success=done,
+            on_user_error=lambda m: self.status_line.show_message(m, error=True),
+            on_cancelled=lambda: self.status_line.show_message("評価を中止しました。", notice=True),
+            on_progress=self.progress.set_fraction,
+            parent=self,
+            label="評価し直しています…",
+            cancellable=True,
+            progress_dialog=False,
+        )
+        self.evaluate_op = op
+        op.finished.connect(self._evaluate_ended)
+        self._update_buttons()
+
+    def _evaluate_ended(self) -> None:
+        self.evaluate_op = None
+        self.progress.stop()
+        self._update_buttons()
+

@@ -1,0 +1,76 @@
+"""Registering the risk pages in the main window (called by the shell).
+
+- 見守りアラート: roles for which ``signed.risk.may_see_alerts()`` (the truancy-related
+  datasets with ``view``); CSV only with ``export``; 「カルテを開く」 only when the shell
+  gives a way to open the karte.
+- 予測モデル and 要因分析: roles with ``analysis``.
+
+The service checks again on every call; hiding a page is for clarity only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ui.background import BackgroundRunner
+from ui.pages.alerts_page import AlertsPage
+from ui.pages.factors_page import FactorsPage
+from ui.pages.risk_common import list_months_from_overview, school_years_from_overview
+from ui.pages.risk_model_page import RiskModelPage
+
+if TYPE_CHECKING:
+    from toda_desktop.composition import SignedIn
+    from ui.main_window import MainWindow
+
+RISK_SECTION = "早期把握と分析"
+ALERTS_TITLE = "見守りアラート"
+MODEL_TITLE = "予測モデル"
+FACTORS_TITLE = "要因分析"
+
+
+def add_risk_pages(
+    window: MainWindow,
+    signed: SignedIn,
+    runner: BackgroundRunner,
+    date_style: str,
+    *,
+    open_karte: Callable[[int], None] | None = None,
+    analysis_runner: BackgroundRunner | None = None,
+) -> list[str]:
+    """Add the pages this role may use; returns their titles.
+
+    ``analysis_runner``: a second runner for training and evaluation, so that minutes of
+    training do not queue every other page's loading behind them (default: ``runner``).
+    """
+    risk = signed.risk
+    # The risk service's own ``list_months``/``school_years`` when it has them; until then
+    # the データ概要 counts (whole school years of monthly attendance).
+    list_months: Callable[[], list[str]] = getattr(
+        risk, "list_months", None) or list_months_from_overview(signed.overview)
+    school_years: Callable[[], list[int]] = getattr(
+        risk, "school_years", None) or school_years_from_overview(signed.overview)
+    added: list[str] = []
+    if risk.may_see_alerts():
+        alerts = AlertsPage(
+            risk,
+            list_months,
+            runner,
+            date_style,
+            can_export=signed.may("export"),
+            can_open_karte=open_karte is not None,
+        )
+        if open_karte is not None:
+            alerts.open_requested.connect(open_karte)
+        window.add_page(ALERTS_TITLE, alerts, RISK_SECTION)
+        added.append(ALERTS_TITLE)
+    if signed.may("analysis"):
+        window.add_page(MODEL_TITLE, RiskModelPage(risk, analysis_runner or runner, date_style),
+                        RISK_SECTION)
+        window.add_page(
+            FACTORS_TITLE,
+            FactorsPage(risk.factor_analysis, school_years, runner, date_style),
+            RISK_SECTION,
+        )
+        added += [MODEL_TITLE, FACTORS_TITLE]
+    return added
