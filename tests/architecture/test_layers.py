@@ -53,6 +53,6 @@ def test_ruff_is_clean() -> None:
 
 
 @pytest.mark.slow
-def test_mypy_is_clean_strict_in_storage_devices_analysis() -> None:
+def test_mypy_is_clean_strict_in_storage_devices_analysis_relaxed_in_ui() -> None:
     result = _run(str(BIN / "mypy"))
     assert result.returncode == 0, result.stdout[-4000:]
