@@ -89,6 +89,9 @@ def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
         )
         if interactive:
             out.write("\n")
+        if not args.small:
+            created.store.close()
+            _demo_alerts(path, out)
         header = open_application(path).header
         out.write(f"デモ用データベースを作成しました: {path}\n")
         out.write("デモ用アカウント（すべて架空のデータです）:\n")
@@ -111,6 +114,23 @@ def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
     )
     created.store.close()
     return EXIT_OK
+
+
+def _demo_alerts(path: Path, out: TextIO) -> None:
+    """A first model (quick grid) and the latest month's watch lists, so that the demo
+    shows the 見守りアラート and 予測モデル screens filled; about half a minute."""
+    from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
+
+    out.write("見守りアラートの例を作成しています（予測モデルの簡易学習）…\n")
+    app = open_application(path)
+    try:
+        signed = app.sign_in(DEMO_LOGINS["project_lead"][0], DEMO_PASSWORD)
+        signed.risk.train(quick=True)
+        months = signed.risk.list_months()
+        if months:
+            signed.risk.score(months[-1])
+    finally:
+        app.close()
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:

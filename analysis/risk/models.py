@@ -70,8 +70,8 @@ class ModelConfig:
     def label(self) -> str:
         if self.is_baseline:
             return f"基準: {BASELINES.get(self.feature_set, self.feature_set)}"
-        p = "、".join(f"{k}={v}" for k, v in self.params)
-        return (f"{FAMILY_LABELS[self.family]}（{FEATURE_SET_LABELS[self.feature_set]}; {p}）")
+        p = "、".join(f"{PARAM_LABELS.get(k, k)} {_param_value(v)}" for k, v in self.params)
+        return f"{FAMILY_LABELS[self.family]}（{FEATURE_SET_LABELS[self.feature_set]}; {p}）"
 
     def with_horizon(self, horizon: int) -> ModelConfig:
         return ModelConfig(self.family, self.feature_set, self.params, horizon)
@@ -85,6 +85,20 @@ class ModelConfig:
         params = tuple((str(k), v) for k, v in data.get("params", []))
         return ModelConfig(str(data["family"]), str(data["feature_set"]), params,
                            int(data.get("horizon", 1)))
+
+
+PARAM_LABELS = {
+    "C": "正則化の逆数", "penalty": "正則化", "class_weight": "クラスの重み",
+    "n_estimators": "木の数", "max_depth": "木の深さ", "min_samples_leaf": "葉の最小件数",
+    "max_features": "特徴の抽出割合", "learning_rate": "学習率", "max_iter": "反復回数",
+    "max_leaf_nodes": "葉の最大数", "l2_regularization": "L2正則化",
+}
+_VALUE_LABELS = {"none": "なし", "None": "なし", "balanced": "釣り合わせる", "sqrt": "平方根",
+                 "l1": "L1", "l2": "L2"}
+
+
+def _param_value(value: object) -> str:
+    return _VALUE_LABELS.get(str(value), str(value))
 
 
 def baseline_configs(horizon: int = 1) -> list[ModelConfig]:
