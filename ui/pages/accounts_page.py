@@ -12,9 +12,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
 )
@@ -38,11 +35,11 @@ from ui import style
 from ui.background import BackgroundOp, BackgroundRunner
 from ui.dialogs import FormDialog, confirm
 from ui.palm import PalmScanView, run_palm_operation
+from ui.table_model import LinesTableModel
 
 if TYPE_CHECKING:
     from toda_desktop.services.account_admin import AccountsService, AccountSummary
 
-Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("ログインID", "氏名", "役割", "状態", "手のひら静脈", "ロック")
 RULES_TEXT = (
     "8文字以上。記号や大文字の組み合わせは不要です。よく使われるパスワードは使えません。"
@@ -57,30 +54,18 @@ class RoleLike(Protocol):
     def label(self) -> str: ...
 
 
-class AccountsModel(QAbstractTableModel):
+class AccountsModel(LinesTableModel["AccountSummary"]):
     """The accounts as rows (plain ``AccountSummary`` data)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.accounts: list[AccountSummary] = []
+        super().__init__(HEADERS, parent)
+
+    @property
+    def accounts(self) -> list[AccountSummary]:
+        return self.lines
 
     def set_accounts(self, accounts: Sequence[AccountSummary]) -> None:
-        self.beginResetModel()
-        self.accounts = list(accounts)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.accounts)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
+        self.set_lines(accounts)
 
     @staticmethod
     def cells(account: AccountSummary) -> tuple[str, ...]:
@@ -93,11 +78,7 @@ class AccountsModel(QAbstractTableModel):
             "ロック中" if account.locked else "—",
         )
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        account = self.accounts[index.row()]
-        column = index.column()
+    def cell_data(self, account: AccountSummary, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return self.cells(account)[column]
         if role == Qt.ItemDataRole.ForegroundRole:

@@ -13,10 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QDate,
-    QModelIndex,
-    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
 )
@@ -44,11 +41,11 @@ from toda_desktop.formatting import format_count, format_date
 from toda_desktop.services.audit_view import ACTION_LABELS, AuditFilter
 from ui import style
 from ui.background import BackgroundRunner
+from ui.table_model import LinesTableModel
 
 if TYPE_CHECKING:
     from toda_desktop.services.audit_view import AuditRow, ChainCheck
 
-Index = QModelIndex | QPersistentModelIndex
 LoadEntries = Callable[[AuditFilter], "list[AuditRow]"]
 ExportCsv = Callable[[Path, AuditFilter, str], ExportResult]
 VerifyChain = Callable[[], "ChainCheck"]
@@ -63,29 +60,17 @@ def format_moment(moment: Any, date_style: str) -> str:
     return f"{format_date(moment, date_style)} {moment:%H:%M:%S}"
 
 
-class AuditModel(QAbstractTableModel):
+class AuditModel(LinesTableModel["AuditRow"]):
     def __init__(self, date_style: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(HEADERS, parent)
         self._style = date_style
-        self.rows: list[AuditRow] = []
+
+    @property
+    def rows(self) -> list[AuditRow]:
+        return self.lines
 
     def set_rows(self, rows: Sequence[AuditRow]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
+        self.set_lines(rows)
 
     def cells(self, row: AuditRow) -> tuple[str, ...]:
         return (
@@ -99,11 +84,7 @@ class AuditModel(QAbstractTableModel):
             row.detail,
         )
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        column = index.column()
+    def cell_data(self, row: AuditRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return self.cells(row)[column]
         if role == Qt.ItemDataRole.UserRole:  # sort key

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QComboBox, QStyledItemDelegate, QStyleOptionViewIt
 
 from toda_desktop.formatting import format_count, format_datetime
 from ui import style
+from ui.table_model import LinesTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -496,36 +497,20 @@ def severity_counts(rows: Iterable[IssueRow]) -> dict[str, int]:
     return counts
 
 
-class IssuesModel(QAbstractTableModel):
+class IssuesModel(LinesTableModel[IssueRow]):
     HEADERS = ("ファイル", "行", "列", "値", "理由", "重要度")
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[IssueRow] = []
+        super().__init__(self.HEADERS, parent)
+
+    @property
+    def rows(self) -> list[IssueRow]:
+        return self.lines
 
     def set_rows(self, rows: Sequence[IssueRow]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
+        self.set_lines(rows)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        issue = self.rows[index.row()]
-        column = index.column()
+    def cell_data(self, issue: IssueRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             row = "ファイル全体" if issue.row is None else f"{issue.row}行目"
             return (issue.file, row, issue.column, issue.value, issue.reason,
@@ -604,31 +589,12 @@ def batch_lines(batches: Iterable[Any], kind_labels: Mapping[str, str]) -> list[
     return sorted(lines, key=lambda line: line.id, reverse=True)
 
 
-class BatchesModel(QAbstractTableModel):
+class BatchesModel(LinesTableModel[BatchLine]):
     HEADERS = ("番号", "種類", "ファイル", "取込者", "日時", "件数", "状態")
 
     def __init__(self, date_style: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(self.HEADERS, parent)
         self._style = date_style
-        self.lines: list[BatchLine] = []
-
-    def set_lines(self, lines: Sequence[BatchLine]) -> None:
-        self.beginResetModel()
-        self.lines = list(lines)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.lines)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
 
     def cells(self, line: BatchLine) -> tuple[str, ...]:
         return (
@@ -637,11 +603,7 @@ class BatchesModel(QAbstractTableModel):
             line.status_label,
         )
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        line = self.lines[index.row()]
-        column = index.column()
+    def cell_data(self, line: BatchLine, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return self.cells(line)[column]
         if role == Qt.ItemDataRole.UserRole:  # sort key
@@ -836,17 +798,11 @@ class ComparisonModel(QAbstractTableModel):
         return None
 
 
-class ReviewItemsModel(QAbstractTableModel):
+class ReviewItemsModel(LinesTableModel[ReviewLine]):
     HEADERS = ("種類", "ファイル", "行", "氏名", "生年月日", "理由")
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.lines: list[ReviewLine] = []
-
-    def set_lines(self, lines: Sequence[ReviewLine]) -> None:
-        self.beginResetModel()
-        self.lines = list(lines)
-        self.endResetModel()
+        super().__init__(self.HEADERS, parent)
 
     def remove(self, item_id: int) -> int:
         """Drop a decided item; returns the row it had (or -1)."""
@@ -858,27 +814,11 @@ class ReviewItemsModel(QAbstractTableModel):
                 return row
         return -1
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.lines)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        line = self.lines[index.row()]
+    def cell_data(self, line: ReviewLine, column: int, role: int) -> Any:
         item = line.item
         if role == Qt.ItemDataRole.DisplayRole:
             return (item.kind_label, item.source_name, f"{item.source_row}行目", line.name,
-                    line.values.get("birth_date", ""), item.reason)[index.column()]
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 5:
+                    line.values.get("birth_date", ""), item.reason)[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column == 5:
             return item.reason
         return None

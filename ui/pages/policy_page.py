@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,8 +33,8 @@ from toda_desktop.policy import FUNCTION_LABELS, Policy, Role, parse_policy_text
 from ui import style
 from ui.background import BackgroundRunner
 from ui.dialogs import confirm
+from ui.table_model import LinesTableModel
 
-Index = QModelIndex | QPersistentModelIndex
 FUNCTIONS = tuple(FUNCTION_LABELS)
 APPLIES_NEXT_TIME = (
     "変更は次回のサインインから適用されます（サインイン中の利用者には、"
@@ -64,40 +64,24 @@ def _domain_order(key: str) -> int:
     return order.index(key) if key in order else len(order)
 
 
-class PolicyMatrixModel(QAbstractTableModel):
+class PolicyMatrixModel(LinesTableModel[Role]):
     """Roles × functions (●/×) and data domains of a :class:`Policy`."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.roles: tuple[Role, ...] = ()
+        super().__init__((
+            "役割",
+            *(FUNCTION_LABELS[f].replace("の", "の\n", 1) for f in FUNCTIONS),
+            "見られるデータ",
+        ), parent)
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        return tuple(self.lines)
 
     def set_policy(self, policy: Policy) -> None:
-        self.beginResetModel()
-        self.roles = policy.roles
-        self.endResetModel()
+        self.set_lines(policy.roles)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.roles)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(FUNCTIONS) + 2
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if section == 0:
-            return "役割"
-        if section <= len(FUNCTIONS):
-            return FUNCTION_LABELS[FUNCTIONS[section - 1]].replace("の", "の\n", 1)
-        return "見られるデータ"
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        r = self.roles[index.row()]
-        column = index.column()
+    def cell_data(self, r: Role, column: int, role: int) -> Any:
         allowed = 0 < column <= len(FUNCTIONS) and r.may(FUNCTIONS[column - 1])
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 
 from toda_desktop.formatting import format_date, format_school_year
 from ui import style
+from ui.table_model import LinesTableModel
 
 T = TypeVar("T")
-Index = QModelIndex | QPersistentModelIndex
 
 ATTENDANCE_KIND = "attendance_monthly"
 
@@ -237,37 +237,31 @@ class Column(Generic[T]):
     color: Callable[[T], str | None] | None = None  # text colour
 
 
-class RecordsModel(QAbstractTableModel, Generic[T]):
+class RecordsModel(LinesTableModel[T]):
     """A read-only table over plain records, described by its columns."""
 
     def __init__(self, columns: Sequence[Column[T]], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__((), parent)
         self.columns = list(columns)
-        self.rows: list[T] = []
+
+    @property
+    def columns(self) -> list[Column[T]]:
+        return self._columns
+
+    @columns.setter
+    def columns(self, columns: list[Column[T]]) -> None:
+        self._columns = columns
+        self.headers = tuple(column.header for column in columns)
+
+    @property
+    def rows(self) -> list[T]:
+        return self.lines
 
     def set_rows(self, rows: Iterable[T]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
+        self.set_lines(rows)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section].header
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        column = self.columns[index.column()]
+    def cell_data(self, row: T, number: int, role: int) -> Any:
+        column = self.columns[number]
         if role == Qt.ItemDataRole.DisplayRole:
             return column.text(row)
         if role == Qt.ItemDataRole.UserRole:
