@@ -170,7 +170,7 @@ class Shell(QObject):
         def column_types(kind: str) -> dict[str, str]:
             return {c.key: c.type for c in registry.kind(kind).columns}
 
-        search_page = SearchPage(signed.search, runner, style)
+        search_page = SearchPage(signed.search, runner, style, can_export=signed.may("export"))
         karte_page = (KartePage(signed.karte, runner, style, column_types)
                       if signed.may("view") else None)
         extraction_page = ExtractionPage(

@@ -229,7 +229,7 @@ def test_audit_log_filters_export_and_verify(
     # Every row shown, plus the reading of the log that the service logged meanwhile.
     shown = {str(r.id) for r in page.model.rows}
     assert shown <= {record[0] for record in records[1:]}
-    assert "件をCSVに出力しました" in page.status_label.text()
+    assert "件を出力しました" in page.status_label.text()
 
     click(qtbot, page.verify_button)
     qtbot.waitUntil(lambda: page.last_check is not None, timeout=WAIT_MS)

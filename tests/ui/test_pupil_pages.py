@@ -492,3 +492,28 @@ def test_a_role_without_export_gets_no_export_and_only_its_fields(
     assert "attendance_monthly" in kinds
     assert "bullying_records" not in kinds and "academic_results" not in kinds
     assert page.catalog.surveys == ()
+
+
+def test_search_results_can_be_exported_with_only_visible_columns(
+    qtbot: QtBot, make_shell: ShellFactory, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    shell = make_shell()
+    window = sign_in(qtbot, shell, "demo-lead")
+    page = window.show_page("児童生徒検索")
+    assert isinstance(page, SearchPage)
+    page.query_edit.setText("ア")
+    with qtbot.waitSignal(page.searched, timeout=WAIT_MS):
+        page.search_now()
+    assert page.results is not None and page.results.hits
+    target = tmp_path / "一覧.xlsx"
+    page.choose_export_path = lambda _suffix: target  # type: ignore[method-assign]
+    page.export_combo.setCurrentIndex(page.export_combo.findData("xlsx"))
+    page.export()
+    qtbot.waitUntil(lambda: page.last_export is not None, timeout=WAIT_MS)
+    sheet = load_workbook(target).active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    assert header[:7] == ["氏名", "カナ", "学校", "学年", "組", "番号", "生年月日"]
+    assert sheet.max_row == len(page.results.hits) + 1

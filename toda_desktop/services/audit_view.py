@@ -13,7 +13,7 @@ from pathlib import Path
 
 from storage import audit
 from storage.store import Store
-from toda_desktop.export_files import ExportResult, write_csv
+from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.models import Session
 from toda_desktop.policy import Policy
 from toda_desktop.services.audit_trail import AuditTrail
@@ -202,16 +202,15 @@ class AuditViewService:
         self._require(session)
         filters = filters or AuditFilter()
         rows = self._query(filters, session)
-        result = write_csv(
-            path,
-            CSV_HEADER,
-            (
-                [r.id, r.at.isoformat(sep=" "), r.actor, r.action_label, r.outcome_label,
-                 r.target, r.pupil_id, r.detail]
-                for r in rows
-            ),
-            encoding=encoding,
-        )
+        table = [
+            [r.id, r.at.isoformat(sep=" "), r.actor, r.action_label, r.outcome_label,
+             r.target, r.pupil_id, r.detail]
+            for r in rows
+        ]
+        if path.suffix.lower() == ".xlsx":
+            result = write_xlsx(path, CSV_HEADER, table, sheet="監査ログ")
+        else:
+            result = write_csv(path, CSV_HEADER, table, encoding=encoding)
         self._trail.record(
             session.login_id, "audit_export",
             detail={"rows": result.rows, "file": path.name, **_filter_detail(filters)},

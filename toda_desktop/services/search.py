@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis.names import kana_value, loose_kana_key, loose_name_key
@@ -27,6 +28,7 @@ from storage.connection import Connection, transaction
 from storage.registry import Registry
 from storage.repos import search as repo
 from toda_desktop.errors import UserFacingError
+from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.policy import Role
 
 if TYPE_CHECKING:
@@ -271,6 +273,29 @@ class SearchService:
             if kind_name in signed.registry.names and role.sees(signed.registry.kind(kind_name)):
                 out.append(key)
         return tuple(out)
+
+    def export(
+        self, results: SearchResults, path: Path, encoding: str = "utf-8-sig"
+    ) -> ExportResult:
+        """The result list as shown (only the IDs the role may see), CSV or .xlsx; logged."""
+        signed = self._signed
+        signed.require("export")
+        with_ids = any(h.address_code is not None for h in results.hits)
+        header = ["氏名", "カナ", "学校", "学年", "組", "番号", "生年月日"]
+        header += ["宛名番号"] if with_ids else []
+        rows = [
+            [h.name, h.name_kana, h.school_name, h.grade, h.class_name, h.seat_number,
+             None if h.birth_date is None else h.birth_date.isoformat()]
+            + ([h.address_code] if with_ids else [])
+            for h in results.hits
+        ]
+        if path.suffix.lower() == ".xlsx":
+            written = write_xlsx(path, header, rows, sheet="検索結果")
+        else:
+            written = write_csv(path, header, rows, encoding=encoding)
+        signed.audit.record(signed.session.login_id, "export", target="search_results",
+                            detail={"rows": written.rows, "file": path.name})
+        return written
 
     def placeholder(self) -> str:
         """What the search box understands, for its placeholder text."""

@@ -193,9 +193,10 @@ class AuditPage(QWidget):
         export_row.addWidget(QLabel("文字コード:"))
         self.encoding_combo = QComboBox()
         for key, label in ENCODINGS.items():
-            self.encoding_combo.addItem(label, key)
+            self.encoding_combo.addItem(f"CSV {label}", key)
+        self.encoding_combo.addItem("Excel（.xlsx）", "xlsx")
         export_row.addWidget(self.encoding_combo)
-        self.export_button = QPushButton("CSVに出力…")
+        self.export_button = QPushButton("出力…")
         self.export_button.setToolTip("表示中の条件に合う記録をCSVファイルに保存します")
         self.export_button.clicked.connect(self.export)
         export_row.addWidget(self.export_button)
@@ -334,8 +335,10 @@ class AuditPage(QWidget):
     # -- export and verification -----------------------------------------------------------
 
     def _ask_export_path(self) -> Path | None:
+        xlsx = self.encoding_combo.currentData() == "xlsx"
         name, _filter = QFileDialog.getSaveFileName(
-            self, "監査ログをCSVに出力", "監査ログ.csv", "CSVファイル (*.csv)"
+            self, "監査ログを出力", "監査ログ.xlsx" if xlsx else "監査ログ.csv",
+            "Excelファイル (*.xlsx)" if xlsx else "CSVファイル (*.csv)",
         )
         return Path(name) if name else None
 
@@ -349,10 +352,13 @@ class AuditPage(QWidget):
         path = self.choose_export_path()
         if path is None:
             return
-        if path.suffix.lower() != ".csv":
-            path = path.with_name(path.name + ".csv")
-        filters = self.applied_filter
         encoding = str(self.encoding_combo.currentData())
+        suffix = ".xlsx" if encoding == "xlsx" else ".csv"
+        if path.suffix.lower() != suffix:
+            path = path.with_name(path.name + suffix)
+        if encoding == "xlsx":
+            encoding = "utf-8-sig"  # unused for .xlsx; the service writes by the file suffix
+        filters = self.applied_filter
         export = self._export_csv
         self.export_button.setEnabled(False)
 
@@ -364,7 +370,7 @@ class AuditPage(QWidget):
                 else ""
             )
             self.show_status(
-                f"{format_count(result.rows)}件をCSVに出力しました: {result.path}{note}",
+                f"{format_count(result.rows)}件を出力しました: {result.path}{note}",
                 style.OK_TEXT,
             )
 

@@ -8,12 +8,14 @@ on the worker (the service logs it), and only the latest answer is shown.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from toda_desktop.export_files import ExportResult
 from toda_desktop.formatting import format_count, format_school_year
 from toda_desktop.services.search import SearchFilters
 from ui import style
@@ -44,6 +47,13 @@ WIDTHS = (150, 170, 150, 64, 64, 64, 150)
 Request = tuple[str, SearchFilters]
 
 
+EXPORT_FORMATS = (
+    ("utf-8-sig", ".csv", "CSV（UTF-8・Excel向け）"),
+    ("cp932", ".csv", "CSV（Shift_JIS）"),
+    ("xlsx", ".xlsx", "Excel（.xlsx）"),
+)
+
+
 class SearchPage(QWidget):
     """The 児童生徒検索 page; ``open_requested(pupil_id)`` asks the shell to open a karte."""
 
@@ -51,9 +61,11 @@ class SearchPage(QWidget):
     searched = Signal()  # a result was shown (for tests)
 
     def __init__(self, search: SearchService, runner: BackgroundRunner, date_style: str,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, can_export: bool = False) -> None:
         super().__init__(parent)
         self._search = search
+        self._can_export = can_export
+        self.last_export: ExportResult | None = None
         self._runner = runner
         self._style = date_style
         self._searching = False
@@ -71,6 +83,15 @@ class SearchPage(QWidget):
         title.setStyleSheet(style.PAGE_TITLE)
         title_row.addWidget(title)
         title_row.addStretch(1)
+        self.export_combo = QComboBox()
+        for key, _suffix, label in EXPORT_FORMATS:
+            self.export_combo.addItem(label, key)
+        self.export_button = QPushButton("一覧を出力…")
+        self.export_button.clicked.connect(self.export)
+        self.export_button.setEnabled(False)
+        for widget in (self.export_combo, self.export_button):
+            widget.setVisible(can_export)
+            title_row.addWidget(widget)
         layout.addLayout(title_row)
         layout.addWidget(self._build_form())
 
@@ -303,9 +324,45 @@ class SearchPage(QWidget):
         self.note_label.setText(message)
         self.note_label.setStyleSheet(f"color: {style.ERROR_COLOR};")
 
+    def choose_export_path(self, suffix: str) -> Path | None:
+        """Where to write the list (tests replace this; the real one asks the user)."""
+        kind = "Excelファイル (*.xlsx)" if suffix == ".xlsx" else "CSVファイル (*.csv)"
+        chosen, _filter = QFileDialog.getSaveFileName(self, "検索結果を出力",
+                                                      "検索結果" + suffix, kind)
+        return Path(chosen) if chosen else None
+
+    def export(self) -> None:
+        """The list as shown, through the service (checked and audit-logged)."""
+        results = self.results
+        if results is None or not self._can_export:
+            return
+        key = str(self.export_combo.currentData())
+        suffix = next(s for k, s, _label in EXPORT_FORMATS if k == key)
+        path = self.choose_export_path(suffix)
+        if path is None:
+            return
+        if path.suffix.lower() != suffix:
+            path = path.with_name(path.name + suffix)
+        search = self._search
+
+        def done(written: ExportResult) -> None:
+            self.last_export = written
+            note = (f"（Shift_JISで表せない文字{written.replaced_characters}個を〓に置き換え"
+                    "ました）" if written.replaced_characters else "")
+            self.note_label.setStyleSheet(style.MUTED)
+            self.note_label.setText(
+                f"{format_count(written.rows)}人分を出力しました: {written.path}{note}")
+
+        self._runner.run(
+            lambda _ctx: search.export(results, path, "utf-8-sig" if key == "xlsx" else key),
+            on_success=done, on_user_error=self._show_error, parent=self,
+            label="検索結果を出力しています…",
+        )
+
     def _show(self, request: Request, results: SearchResults) -> None:
         self._shown = request
         self.results = results
+        self.export_button.setEnabled(bool(results.hits))
         self.model.set_hits(results.hits)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         self.table.horizontalHeader().setSortIndicatorShown(False)
