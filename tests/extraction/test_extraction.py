@@ -14,7 +14,7 @@ from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N, copy_store
 from tests.extraction import town
 from tests.search.helpers import add_rows, demo_sessions, sign_in
 from toda_desktop.composition import SignedIn
-from toda_desktop.errors import PermissionDenied, UserFacingError
+from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.extraction import (
     Change,
     CountInWindow,
@@ -127,6 +127,22 @@ def test_condition_counts_help_tuning(signed: SignedIn) -> None:
     result = ExtractionService(signed).run(push_support_preset())
     assert result.population == 10
     assert [c.pupils for c in result.counts] == [9, 8, 9, 9]
+
+
+def test_a_run_reports_progress_and_can_be_cancelled(signed: SignedIn) -> None:
+    service = ExtractionService(signed)
+    seen: list[float] = []
+    result = service.run(push_support_preset(), progress=seen.append)
+    assert seen == sorted(set(seen)) and seen[-1] == 1.0
+    assert len(seen) == len(result.conditions) == 4
+    with pytest.raises(OperationCancelled) as caught:
+        service.run(push_support_preset(), cancel=lambda: True)
+    assert str(caught.value) == "抽出を中止しました。"
+    saved = service.save(push_support_preset())
+    calls: list[float] = []
+    with pytest.raises(OperationCancelled):  # stops between conditions
+        service.run_saved(saved.id, progress=calls.append, cancel=lambda: bool(calls))
+    assert calls == [0.25]
 
 
 def test_json_round_trip_and_relative_years() -> None:

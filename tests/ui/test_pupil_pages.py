@@ -429,6 +429,39 @@ def test_extraction_preset_and_a_custom_condition(
         page.table.currentIndex()).row()].pupil_id
 
 
+def test_an_extraction_run_shows_progress_and_can_be_stopped(
+    qtbot: QtBot, make_shell: ShellFactory
+) -> None:
+    window = _window(qtbot, make_shell(), "demo-lead")
+    page = _extraction_page(qtbot, window)
+    fractions: list[float] = []
+    original = page._show_progress
+
+    def record(fraction: float) -> None:
+        fractions.append(fraction)
+        original(fraction)
+
+    page._show_progress = record  # type: ignore[method-assign]
+    assert not page.cancel_button.isVisible()
+    page.set_extraction(page.preset())
+    with qtbot.waitSignal(page.result_shown, timeout=WAIT_MS):
+        click(qtbot, page.run_button)
+        assert page.cancel_button.isVisible() and page.progress.isVisible()
+    qtbot.waitUntil(lambda: not page.busy, timeout=WAIT_MS)
+    assert fractions and fractions[-1] == 1.0
+    assert not page.cancel_button.isVisible() and not page.progress.isVisible()
+    first = page.result
+
+    # 中止 right after starting: the run ends without a result.
+    click(qtbot, page.run_button)
+    assert page.busy
+    click(qtbot, page.cancel_button)
+    qtbot.waitUntil(lambda: not page.busy, timeout=WAIT_MS)
+    assert page.status_label.text() == "抽出を中止しました。"
+    assert page.result is first
+    assert not page.cancel_button.isVisible()
+
+
 def test_save_rerun_export_and_delete_an_extraction(
     qtbot: QtBot, make_shell: ShellFactory, tmp_path: Path, screenshot_dir: Path
 ) -> None:

@@ -9,13 +9,14 @@ enrolled in the base school year. Pupils without the data a leaf needs do not me
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from storage.connection import Connection
 from storage.registry import DatasetKind, Registry
 from storage.repos import extraction as repo
-from toda_desktop.errors import UserFacingError
+from toda_desktop.errors import OperationCancelled, UserFacingError
 from toda_desktop.extraction.model import (
     AGGREGATES,
     DIRECTIONS,
@@ -36,6 +37,7 @@ from toda_desktop.extraction.model import (
 
 NUMERIC = {"int", "float", "percent", "school_year", "month", "grade", "bool"}
 NO_RECORD = "該当する記録なし"
+CANCELLED = "抽出を中止しました。"
 
 
 @dataclass(frozen=True)
@@ -362,7 +364,12 @@ def _count(conn: Connection, kind: DatasetKind, leaf: CountInWindow,
 
 
 def evaluate(conn: Connection, registry: Registry, extraction: Extraction,
-             base_year: int | None = None) -> Evaluation:
+             base_year: int | None = None, *,
+             progress: Callable[[float], None] | None = None,
+             cancel: Callable[[], bool] | None = None) -> Evaluation:
+    """Evaluate the extraction; between conditions, report ``progress`` (the fraction of
+    enabled leaves evaluated) and stop with :class:`OperationCancelled` when ``cancel()``
+    says so (the store is only read, so nothing needs undoing)."""
     if base_year is None:
         base_year = extraction.school_year or repo.latest_school_year(conn)
     if base_year is None:
@@ -371,6 +378,11 @@ def evaluate(conn: Connection, registry: Registry, extraction: Extraction,
     universe = frozenset(population)
     leaves: list[Leaf] = []
     outcomes: list[LeafOutcome] = []
+    total = len(extraction.leaves())
+
+    def check_cancel() -> None:
+        if cancel is not None and cancel():
+            raise OperationCancelled(CANCELLED)
 
     def leaf_outcome(leaf: Leaf) -> LeafOutcome:
         if isinstance(leaf, Threshold):
@@ -395,12 +407,19 @@ def evaluate(conn: Connection, registry: Registry, extraction: Extraction,
             result = frozenset.intersection(*parts) if node.op == "and" else frozenset().union(
                 *parts)
             return universe - result if node.negate else result
+        check_cancel()
         outcome = leaf_outcome(node)
         leaves.append(node)
         outcomes.append(outcome)
+        if progress is not None and total:
+            progress(len(leaves) / total)
         return outcome.matched
 
+    check_cancel()
     matched = walk(extraction.root)
+    check_cancel()
+    if progress is not None and not total:
+        progress(1.0)
     return Evaluation(
         base_year=base_year,
         population=population,

@@ -9,6 +9,7 @@ the conditions (which the role may see by construction).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -225,14 +226,22 @@ class ExtractionService:
 
     # -- running -------------------------------------------------------------------------
 
-    def run(self, extraction: Extraction, *, school_year: int | None = None) -> ExtractionResult:
-        """Evaluate on the current data; ``school_year`` overrides the base year."""
+    def run(self, extraction: Extraction, *, school_year: int | None = None,
+            progress: Callable[[float], None] | None = None,
+            cancel: Callable[[], bool] | None = None) -> ExtractionResult:
+        """Evaluate on the current data; ``school_year`` overrides the base year.
+
+        ``progress`` receives the fraction of conditions evaluated; when ``cancel()`` turns
+        true the run stops between conditions with ``OperationCancelled`` (nothing was
+        written, and no run is logged).
+        """
         signed = self._signed
         signed.require("pupil_search")
         validate(extraction, signed.registry)
         self._require_kinds(extraction, "extract")
         evaluation = signed.store.db.call(
-            lambda c: evaluate(c, signed.registry, extraction, school_year))
+            lambda c: evaluate(c, signed.registry, extraction, school_year,
+                               progress=progress, cancel=cancel))
         result = self._result(extraction, evaluation)
         signed.audit.record(
             signed.session.login_id, "extraction", target=extraction.name,
@@ -313,8 +322,11 @@ class ExtractionService:
             extraction=extraction,
         )
 
-    def run_saved(self, saved_id: int, *, school_year: int | None = None) -> ExtractionResult:
-        return self.run(self.get(saved_id).extraction, school_year=school_year)
+    def run_saved(self, saved_id: int, *, school_year: int | None = None,
+                  progress: Callable[[float], None] | None = None,
+                  cancel: Callable[[], bool] | None = None) -> ExtractionResult:
+        return self.run(self.get(saved_id).extraction, school_year=school_year,
+                        progress=progress, cancel=cancel)
 
     def delete(self, saved_id: int) -> None:
         """Its author, or a role that may edit data, removes a saved extraction."""

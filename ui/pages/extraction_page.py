@@ -43,7 +43,7 @@ from toda_desktop.export_files import ENCODINGS, ExportResult
 from toda_desktop.extraction import Extraction, Group, PushSupportOptions
 from toda_desktop.formatting import format_count, format_datetime, format_school_year
 from ui import style
-from ui.background import BackgroundRunner
+from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.dialogs import confirm
 from ui.pages.condition_dialog import Catalog, ConditionDialog, Leaf, PushSupportDialog
 from ui.pages.pupil_tables import ExtractionRowsModel, dates_in, make_table, source_row
@@ -63,6 +63,7 @@ FilterOptionsCall = Callable[[], "FilterOptions"]
 
 MAX_DEPTH = 2  # the top group, groups inside it, and groups inside those
 NEW_NAME = "新しい抽出"
+PROGRESS_STEPS = 1000
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 EXPORT_FORMATS = (
     ("utf-8-sig", ".csv", f"CSV {ENCODINGS['utf-8-sig']}"),
@@ -333,6 +334,7 @@ class ExtractionPage(QWidget):
         self.result: ExtractionResult | None = None
         self.preset_options = PushSupportOptions()
         self.dialog: ConditionDialog | PushSupportDialog | None = None
+        self.run_op: BackgroundOp[ExtractionResult] | None = None
         self.last_export: ExportResult | None = None
         # Where to save an export; a test may replace it (the default asks with a dialog).
         self.choose_export_path: Callable[[str, str], Path | None] = self._ask_export_path
@@ -474,12 +476,17 @@ class ExtractionPage(QWidget):
         self.progress.setMaximumWidth(160)
         self.progress.setTextVisible(False)
         self.progress.hide()
+        self.cancel_button = QPushButton("中止")
+        self.cancel_button.setToolTip("抽出を途中でやめます。データは変わりません")
+        self.cancel_button.clicked.connect(self.cancel_run)
+        self.cancel_button.hide()
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
         self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored,
                                         QSizePolicy.Policy.Preferred)
         run_row.addWidget(self.run_button)
         run_row.addWidget(self.progress)
+        run_row.addWidget(self.cancel_button)
         run_row.addWidget(self.status_label, 1)
         layout.addLayout(run_row)
         return box
@@ -732,23 +739,47 @@ class ExtractionPage(QWidget):
             self.show_status(problem, error=True)
             return
         service = self._service
-        self._start_run(lambda _ctx: service.run(extraction))
+        self._start_run(lambda ctx: service.run(extraction, progress=ctx.progress,
+                                                cancel=ctx.cancelled))
 
-    def _start_run(self, task: Callable[[Any], ExtractionResult]) -> None:
+    def _start_run(self, task: Callable[[TaskContext], ExtractionResult]) -> None:
         if self.busy:
             return
         self._state.running = True
+        self.progress.setRange(0, 0)  # busy until the first condition is done
         self.progress.show()
+        self.cancel_button.setText("中止")
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.show()
         self.show_status("抽出しています…")
         self._update_buttons()
         op = self._runner.run(task, on_success=self._show_result,
                               on_user_error=lambda m: self.show_status(m, error=True),
-                              parent=self, label="抽出しています…")
+                              on_cancelled=lambda: self.show_status("抽出を中止しました。"),
+                              on_progress=self._show_progress,
+                              parent=self, label="抽出しています…", cancellable=True,
+                              progress_dialog=False)
+        self.run_op = op
         op.finished.connect(self._run_ended)
 
+    def _show_progress(self, fraction: float) -> None:
+        self.progress.setRange(0, PROGRESS_STEPS)
+        self.progress.setValue(round(max(0.0, min(1.0, fraction)) * PROGRESS_STEPS))
+
+    def cancel_run(self) -> None:
+        """中止: the run stops after the condition it is evaluating."""
+        op = self.run_op
+        if op is None or not op.running:
+            return
+        op.cancel()
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setText("中止しています…")
+
     def _run_ended(self) -> None:
+        self.run_op = None
         self._state.running = False
         self.progress.hide()
+        self.cancel_button.hide()
         self._update_buttons()
 
     def _show_result(self, result: ExtractionResult) -> None:
@@ -865,7 +896,8 @@ class ExtractionPage(QWidget):
             return
         self.set_extraction(item.extraction)
         service, saved_id = self._service, item.id
-        self._start_run(lambda _ctx: service.run_saved(saved_id))
+        self._start_run(lambda ctx: service.run_saved(saved_id, progress=ctx.progress,
+                                                      cancel=ctx.cancelled))
 
     def delete_selected(self) -> None:
         item = self.selected_saved()
