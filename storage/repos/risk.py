@@ -163,6 +163,50 @@ def address_codes(conn: Connection, pupil_ids: Iterable[int]) -> dict[int, str]:
     return out
 
 
+@dataclass(frozen=True)
+class PupilNames:
+    """Who an alert's pupil is: 氏名 and the enrollment (学年・組) of one school year."""
+
+    name: str
+    grade: int | None
+    class_name: str | None
+
+
+def pupil_names(
+    conn: Connection, pupil_ids: Iterable[int], school_year: int
+) -> dict[int, PupilNames]:
+    """氏名 of the pupils, with 学年 and 組 of their enrollment in ``school_year`` (the last
+    registered one if there are several; None where the pupil has none that year)."""
+    have = _tables(conn)
+    if "ds_students" not in have:
+        return {}
+    join = "ds_enrollments" in have
+    ids = sorted({int(i) for i in pupil_ids})
+    out: dict[int, PupilNames] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" for _ in chunk)
+        if join:
+            sql = (
+                "SELECT s.id, s.name, e.grade, e.class_name FROM ds_students s"
+                " LEFT JOIN ds_enrollments e ON e.id = ("
+                "   SELECT max(id) FROM ds_enrollments"
+                "   WHERE pupil_id = s.id AND school_year = ?)"
+                f" WHERE s.id IN ({marks})"
+            )
+            params: list[object] = [school_year, *chunk]
+        else:
+            sql = f"SELECT s.id, s.name, NULL, NULL FROM ds_students s WHERE s.id IN ({marks})"
+            params = list(chunk)
+        for pid, name, grade, class_name in conn.execute(sql, params):
+            out[int(pid)] = PupilNames(
+                "" if name is None else str(name),
+                None if grade is None else int(grade),
+                None if class_name is None else str(class_name),
+            )
+    return out
+
+
 def school_names(conn: Connection) -> dict[str, str]:
     if "ds_schools" not in _tables(conn):
         return {}

@@ -98,6 +98,31 @@ def test_scoring_makes_per_school_lists_with_bands_and_reasons(
     assert _actions(sessions["project_lead"], "risk_alerts_view")
 
 
+def test_alerts_name_their_pupils_for_alert_roles_only(
+    sessions: dict[str, SignedIn], tmp_path: Path
+) -> None:
+    truancy = RiskService(sessions["truancy_support"])
+    alerts = truancy.score(MONTH, top=3).alerts
+    assert alerts and all(a.name for a in alerts)
+    expected = sessions["project_lead"].store.db.call(lambda c: {
+        int(pid): (str(name), int(grade), str(klass)) for pid, name, grade, klass in c.execute(
+            "SELECT s.id, s.name, e.grade, e.class_name FROM ds_students s"
+            " JOIN ds_enrollments e ON e.pupil_id = s.id AND e.school_year = 2025")})
+    for a in alerts:
+        assert a.pupil_id is not None
+        assert (a.name, a.grade, a.class_name) == expected[a.pupil_id]
+    listed = truancy.alerts(MONTH, top=3)
+    assert [(a.name, a.grade, a.class_name) for a in listed] == [
+        (a.name, a.grade, a.class_name) for a in alerts]
+    # The CSV keeps its columns: no names in the file.
+    lead = RiskService(sessions["project_lead"])
+    lead.export_alerts(lead.score(MONTH, top=3), tmp_path / "alerts.csv")
+    with (tmp_path / "alerts.csv").open(encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["month", "学校コード", "宛名番号", "rank", "band", "reasons"]
+    assert not {a.name for a in alerts} & {cell for r in rows[1:] for cell in r}
+
+
 def test_marking_an_alert_keeps_the_history_and_logs_the_pupil(
     sessions: dict[str, SignedIn]
 ) -> None:
@@ -156,6 +181,8 @@ def test_an_analysis_role_without_truancy_data_gets_lists_without_pupils(
         result = service.score(MONTH)
         assert not result.with_ids
         assert all(a.address_code is None and a.pupil_id is None for a in result.alerts)
+        assert all(a.name is None and a.grade is None and a.class_name is None
+                   for a in result.alerts)
         with pytest.raises(PermissionDenied):
             service.alerts(MONTH)
     finally:

@@ -26,7 +26,7 @@ from toda_desktop.risk import RiskService
 from ui.background import BackgroundRunner
 from ui.error_reporting import ErrorReporter
 from ui.main_window import MainWindow
-from ui.pages.alerts_page import INTRO, AlertsPage, MarkDialog
+from ui.pages.alerts_page import INTRO, AlertsPage, MarkDialog, grade_class
 from ui.pages.factors_page import FactorsPage
 from ui.pages.risk_common import BAND_COLORS, list_months_from_overview
 from ui.pages.risk_model_page import RiskModelPage
@@ -134,13 +134,21 @@ def test_alerts_page_lists_each_schools_alerts_with_bands_and_reasons(
         assert [a.rank for a in shown] == sorted(a.rank for a in shown)
         for row, listed in enumerate(shown):
             assert listed.band in BAND_COLORS and listed.reasons
-            band = page.model.index(row, 2)
+            band = page.model.index(row, 4)
             assert page.model.data(band) == listed.band
             background = page.model.data(band, Qt.ItemDataRole.BackgroundRole)
             assert background.color().name() == BAND_COLORS[listed.band][1]
-    # The selected alert shows its band in words and every reason.
+    # Each alert names its pupil (氏名 and 学年・組 of the month's school year).
+    headers = [page.model.headerData(c, Qt.Orientation.Horizontal)
+               for c in range(page.model.columnCount())]
+    assert headers[:4] == ["順", "氏名", "学年・組", "宛名番号"]
+    for row, listed in enumerate(page.model.rows):
+        assert listed.name and page.model.data(page.model.index(row, 1)) == listed.name
+        assert page.model.data(page.model.index(row, 2)) == grade_class(listed)
+    # The selected alert shows who it is, its band in words and every reason.
     alert = page.selected_alert()
-    assert alert is not None
+    assert alert is not None and alert.name
+    assert alert.name in page.pupil_label.text() and grade_class(alert) in page.pupil_label.text()
     assert page.band_text_label.text() == alert.band_text
     assert all(f"・{r}" in page.reasons_label.text() for r in alert.reasons)
     assert "学年平均" in page.reasons_label.text()
@@ -179,7 +187,7 @@ def test_marking_an_alert_with_a_note_keeps_the_history(
     page.select_school(page.school_codes()[0])
     alert = page.model.rows[1]
     assert page.select_alert(alert.id) and page.selected_alert() == alert
-    assert page.model.data(page.model.index(1, 4)) == "未記録"
+    assert page.model.data(page.model.index(1, 6)) == "未記録"
 
     click(qtbot, page.mark_button)
     dialog = page.dialog
@@ -200,7 +208,7 @@ def test_marking_an_alert_with_a_note_keeps_the_history(
 
     selected = page.selected_alert()
     assert selected is not None and selected.id == alert.id
-    assert page.model.data(page.model.index(1, 4)) == "見守り"
+    assert page.model.data(page.model.index(1, 6)) == "見守り"
     assert [(h.status, h.note) for h in page.history] == [
         ("見守り", "担任と共有。来週の面談で様子を聞く。")]
     assert page.history_model.data(page.history_model.index(0, 2)) == "demo-lead"

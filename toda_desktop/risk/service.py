@@ -10,6 +10,8 @@ Who may do what:
   (and the roles that see every dataset);
 - scoring a month needs either; the 宛名番号 of listed pupils go only to alert roles, and a
   file of the lists needs the "export" function as well;
+- an alert names its pupil (氏名, and 学年・組 of the alert's school year) only for alert
+  roles that also see the basic registers (pupils and enrollments); the CSV never does;
 - a pupil's survey-domain judgments need "view" and the survey dataset.
 
 Reasons are stored with the dataset each comes from and shown only for datasets the viewer
@@ -122,6 +124,11 @@ class Alert:
     reasons: tuple[str, ...]
     status: str | None
     note: str | None
+    # Who the pupil is, for alert roles that see the basic registers (None otherwise; 学年・組
+    # also None when the pupil has no enrollment in the alert's school year).
+    name: str | None = None
+    grade: int | None = None
+    class_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +231,13 @@ class RiskService:
         """School years with monthly attendance (for the factor analysis year picker)."""
         self._signed.require("analysis")
         return list(self._signed.store.db.call(repo.school_years))
+
+    def _may_see_names(self) -> bool:
+        """Whether alerts name their pupils: alert roles that see the basic registers."""
+        signed = self._signed
+        role = signed.policy.role(signed.session.role)
+        return self.may_see_alerts() and all(
+            role.sees(signed.registry.kind(k)) for k in ("students", "enrollments"))
 
     def _require_alerts(self, target: str = "risk_alerts") -> None:
         if not self.may_see_alerts():
@@ -442,13 +456,19 @@ class RiskService:
         signed = self._signed
         visible = self._visible_kinds()
 
-        def read(conn: Connection) -> tuple[list[repo.AlertRow], dict[int, str], dict[str, str]]:
-            rows = repo.alerts_for_month(conn, month, model_id, top)
-            codes = repo.address_codes(conn, [r.pupil_id for r in rows]) if with_ids else {}
-            return rows, codes, repo.school_names(conn)
+        with_names = with_ids and self._may_see_names()
+        school_year = parse_month(month)[0]
 
-        rows, codes, names = signed.store.db.call(read)
-        return [self._alert(r, codes, names, visible, with_ids) for r in rows]
+        def read(conn: Connection) -> tuple[list[repo.AlertRow], dict[int, str], dict[str, str],
+                                            dict[int, repo.PupilNames]]:
+            rows = repo.alerts_for_month(conn, month, model_id, top)
+            pids = [r.pupil_id for r in rows]
+            codes = repo.address_codes(conn, pids) if with_ids else {}
+            pupils = repo.pupil_names(conn, pids, school_year) if with_names else {}
+            return rows, codes, repo.school_names(conn), pupils
+
+        rows, codes, names, pupils = signed.store.db.call(read)
+        return [self._alert(r, codes, names, visible, with_ids, pupils) for r in rows]
 
     @staticmethod
     def _reasons(reasons_json: str, visible: frozenset[str]) -> tuple[str, ...]:
@@ -460,7 +480,9 @@ class RiskService:
         return tuple(out)
 
     def _alert(self, r: repo.AlertRow, codes: dict[int, str], names: dict[str, str],
-               visible: frozenset[str], with_ids: bool) -> Alert:
+               visible: frozenset[str], with_ids: bool,
+               pupils: dict[int, repo.PupilNames] | None = None) -> Alert:
+        pupil = (pupils or {}).get(r.pupil_id) if with_ids else None
         return Alert(
             id=r.id, month=r.month, school_code=r.school_code,
             school_name=names.get(r.school_code, r.school_code),
@@ -469,6 +491,9 @@ class RiskService:
             rank=r.rank, band=r.band, band_text=BAND_TEXT[r.band],
             reasons=self._reasons(r.reasons_json, visible),
             status=r.status, note=r.note,
+            name=pupil.name if pupil else None,
+            grade=pupil.grade if pupil else None,
+            class_name=pupil.class_name if pupil else None,
         )
 
     def alerts(self, month: str, *, top: int = 5) -> list[Alert]:

@@ -42,6 +42,7 @@ from toda_desktop.risk import ALERT_STATUSES, Alert, ScoreResult, StatusEntry
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner
 from ui.dialogs import FormDialog
+from ui.pages.pupil_tables import class_label
 from ui.pages.risk_common import (
     BAND_COLORS,
     BAND_NAMES,
@@ -94,10 +95,35 @@ def status_text(alert: Alert) -> str:
     return alert.status or UNMARKED
 
 
+HIDDEN = "（非表示）"
+
+
+def grade_class(alert: Alert) -> str:
+    """「2年1組」 of the alert's school year (a junior-high grade counts from 1 again)."""
+    return class_label(alert.grade, alert.class_name or "")
+
+
+def pupil_text(alert: Alert) -> str:
+    """How the detail panel and messages name the pupil: 氏名（3年2組）・宛名番号 where the
+    role may see them."""
+    parts: list[str] = []
+    if alert.name:
+        where = grade_class(alert)
+        parts.append(f"{alert.name}（{where}）" if where else alert.name)
+    if alert.address_code:
+        parts.append(f"宛名番号 {alert.address_code}")
+    return "・".join(parts)
+
+
 ALERT_COLUMNS: list[Column[Alert]] = [
     Column("順", lambda a: str(a.rank), sort=lambda a: a.rank, right=True,
            tooltip=lambda a: "学校の中で、先に様子を確かめる目安の順です"),
-    Column("宛名番号", lambda a: a.address_code or "（非表示）"),
+    Column("氏名", lambda a: a.name or HIDDEN,
+           color=lambda a: style.MUTED_COLOR if not a.name else None),
+    Column("学年・組", lambda a: grade_class(a) if a.name else HIDDEN,
+           color=lambda a: style.MUTED_COLOR if not a.name else None,
+           tooltip=lambda a: "対象月の年度の在籍です" if a.name else ""),
+    Column("宛名番号", lambda a: a.address_code or HIDDEN),
     Column("帯", lambda a: a.band, band=lambda a: a.band, tooltip=lambda a: a.band_text),
     Column("主な理由", lambda a: a.reasons[0] if a.reasons else "",
            tooltip=lambda a: "\n".join(f"・{r}" for r in a.reasons)),
@@ -118,7 +144,7 @@ class MarkDialog(FormDialog):
     """The human step for one alert: what was done, with a note."""
 
     def __init__(self, alert: Alert, parent: QWidget | None = None) -> None:
-        who = f"宛名番号 {alert.address_code}" if alert.address_code else "この児童生徒"
+        who = pupil_text(alert) or "この児童生徒"
         super().__init__(
             "見守りの記録", "記録する", parent,
             intro=(f"{alert.school_name}・{who}（帯: {alert.band}）について、"
@@ -303,7 +329,8 @@ class AlertsPage(QWidget):
         self.school_title = section_title("")
         layout.addWidget(self.school_title)
         self.model: RecordsModel[Alert] = RecordsModel(ALERT_COLUMNS, self)
-        self.table = make_table(self.model, "見守りアラートの一覧", (44, 120, 52, 420), stretch=3)
+        self.table = make_table(self.model, "見守りアラートの一覧", (44, 130, 90, 110, 52, 380),
+                                stretch=5)
         self.table.selectionModel().selectionChanged.connect(self._alert_changed)
         self.table.doubleClicked.connect(lambda _i: self.ask_mark())
         layout.addWidget(self.table)
@@ -601,8 +628,7 @@ class AlertsPage(QWidget):
         if alert is None:
             self._update_buttons()
             return
-        who = f"宛名番号 {alert.address_code}" if alert.address_code else "（宛名番号は非表示）"
-        self.pupil_label.setText(who)
+        self.pupil_label.setText(pupil_text(alert) or "（宛名番号は非表示）")
         self.band_label.setText(f"帯 {alert.band}")
         self.band_label.setStyleSheet(band_chip(alert.band))
         colour = BAND_COLORS.get(alert.band, BAND_COLORS["低"])[0]
@@ -680,7 +706,7 @@ class AlertsPage(QWidget):
         def done(_result: object) -> None:
             dialog.accept()
             self.status_line.show_message(
-                f"{alert.school_name}・宛名番号 {alert.address_code or '—'} に"
+                f"{alert.school_name}・{pupil_text(alert) or '宛名番号 —'} に"
                 f"「{status}」を記録しました。")
             self.marked.emit(alert.id)
 
