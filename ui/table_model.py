@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 Index = QModelIndex | QPersistentModelIndex
 T = TypeVar("T")
@@ -60,3 +68,52 @@ class LinesTableModel(QAbstractTableModel, Generic[T]):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.cells(line)[column]
         return None
+
+
+class KeySortProxy(QSortFilterProxyModel):
+    """Sorts by the source model's ``sort_key(row, column)`` (Python values, blanks last)."""
+
+    def lessThan(self, left: Index, right: Index) -> bool:
+        source = self.sourceModel()
+        key = getattr(source, "sort_key", None)
+        if key is None:
+            return super().lessThan(left, right)
+        a, b = key(left.row(), left.column()), key(right.row(), right.column())
+        try:
+            return bool(a < b)
+        except TypeError:
+            return str(a) < str(b)
+
+
+def make_table(
+    model: QAbstractTableModel,
+    accessible_name: str,
+    parent: QWidget | None = None,
+    *,
+    sort_role: int | None = None,
+    row_height: int = 26,
+) -> tuple[QTableView, KeySortProxy]:
+    """A read-only, row-selecting, sortable table over ``model`` (as every list page shows
+    one). ``sort_role``: sort by that role of the model instead of ``sort_key``/display."""
+    proxy = KeySortProxy(parent)
+    proxy.setSourceModel(model)
+    if sort_role is not None:
+        proxy.setSortRole(sort_role)
+    table = QTableView(parent)
+    table.setModel(proxy)
+    table.setSortingEnabled(True)
+    table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # in the service's order
+    table.setAlternatingRowColors(True)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setTabKeyNavigation(False)  # Tab leaves the table, arrows move inside
+    table.setWordWrap(False)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(row_height)
+    table.setAccessibleName(accessible_name)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    header.setHighlightSections(False)
+    return table, proxy

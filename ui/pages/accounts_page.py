@@ -12,12 +12,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import (
-    QSortFilterProxyModel,
     Qt,
 )
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QHBoxLayout,
@@ -26,7 +24,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -35,7 +32,7 @@ from ui import style
 from ui.background import BackgroundOp, BackgroundRunner
 from ui.dialogs import FormDialog, confirm
 from ui.palm import PalmScanView, run_palm_operation
-from ui.table_model import LinesTableModel
+from ui.table_model import LinesTableModel, make_table
 
 if TYPE_CHECKING:
     from toda_desktop.services.account_admin import AccountsService, AccountSummary
@@ -348,22 +345,10 @@ class AccountsPage(QWidget):
         layout.addWidget(self.status_label)
 
         self.model = AccountsModel(self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
-        self.table.setAlternatingRowColors(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(28)
+        self.table, self.proxy = make_table(self.model, "アカウントの一覧", self, row_height=28)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setMinimumSectionSize(96)
-        self.table.setAccessibleName("アカウントの一覧")
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.table.doubleClicked.connect(lambda _index: self.open_role_change())
         layout.addWidget(self.table, 1)

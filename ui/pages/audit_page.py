@@ -14,12 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QDate,
-    QSortFilterProxyModel,
     Qt,
 )
 from PySide6.QtGui import QColor, QIntValidator
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDateEdit,
@@ -27,11 +25,9 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -41,7 +37,7 @@ from toda_desktop.formatting import format_count, format_date
 from toda_desktop.services.audit_view import ACTION_LABELS, AuditFilter
 from ui import style
 from ui.background import BackgroundRunner
-from ui.table_model import LinesTableModel
+from ui.table_model import LinesTableModel, make_table
 
 if TYPE_CHECKING:
     from toda_desktop.services.audit_view import AuditRow, ChainCheck
@@ -167,23 +163,10 @@ class AuditPage(QWidget):
         layout.addWidget(self.status_label)
 
         self.model = AuditModel(date_style, self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # as the service orders them
-        self.table.setAlternatingRowColors(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(26)
-        self.table.setAccessibleName("監査ログの一覧")
+        self.table, self.proxy = make_table(
+            self.model, "監査ログの一覧", self, sort_role=Qt.ItemDataRole.UserRole
+        )
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
         for column, width in enumerate((64, 176, 120, 170, 64, 140, 96)):
             header.resizeSection(column, width)
         layout.addWidget(self.table, 1)

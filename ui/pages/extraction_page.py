@@ -46,7 +46,8 @@ from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.dialogs import confirm
 from ui.pages.condition_dialog import Catalog, ConditionDialog, Leaf, PushSupportDialog
-from ui.pages.pupil_tables import ExtractionRowsModel, dates_in, make_table, source_row
+from ui.pages.pupil_tables import ExtractionRowsModel, dates_in, source_row
+from ui.table_model import make_table
 
 if TYPE_CHECKING:
     from toda_desktop.extraction import Node

@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -27,7 +25,9 @@ from toda_desktop.formatting import format_count
 from ui import style
 from ui.background import BackgroundRunner
 from ui.dialogs import confirm
+from ui.page_header import title_row
 from ui.pages.import_models import BatchesModel, BatchLine, batch_lines
+from ui.table_model import make_table
 
 LoadBatches = Callable[[], list[Any]]
 Rollback = Callable[[int], dict[str, int]]
@@ -61,19 +61,8 @@ class HistoryPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(10)
-        title_row = QHBoxLayout()
-        title = QLabel("取込履歴")
-        title.setStyleSheet(style.PAGE_TITLE)
-        self.count_label = QLabel("")
-        self.count_label.setStyleSheet(style.MUTED)
-        self.refresh_button = QPushButton("最新の情報に更新")
-        self.refresh_button.clicked.connect(self.reload)
-        title_row.addWidget(title)
-        title_row.addSpacing(12)
-        title_row.addWidget(self.count_label)
-        title_row.addStretch(1)
-        title_row.addWidget(self.refresh_button)
-        layout.addLayout(title_row)
+        header_row, self.count_label, self.refresh_button = title_row("取込履歴", self.reload)
+        layout.addLayout(header_row)
         note = QLabel(
             "これまでの取込の一覧です（新しい順）。間違ったファイルを取り込んだときは、"
             "その取込を選んで「この取込を取り消す」を押すと、その取込で入った記録だけを"
@@ -96,24 +85,12 @@ class HistoryPage(QWidget):
         layout.addWidget(self.status_label)
 
         self.model = BatchesModel(date_style, self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
-        self.table.setAlternatingRowColors(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(28)
-        self.table.setAccessibleName("取込の一覧")
+        self.table, self.proxy = make_table(
+            self.model, "取込の一覧", self, sort_role=Qt.ItemDataRole.UserRole, row_height=28
+        )
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((56, 150, 240, 110, 170, 80, 100)):
+        header.setStretchLastSection(False)
+        for column, width in enumerate((56, 150, 240, 150, 170, 80, 100)):
             header.resizeSection(column, width)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)

@@ -46,10 +46,10 @@ from ui.pages.pupil_tables import (
     RecordsModel,
     age_on,
     class_label,
-    make_table,
     moment_text,
     years_in,
 )
+from ui.table_model import make_table
 
 if TYPE_CHECKING:
     from toda_desktop.services.karte import Karte, KarteRecords, KarteService, LinkedData

@@ -37,6 +37,7 @@ from toda_desktop.models import BatchSummary, IntegrityState, Overview
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.charts import BarChart
+from ui.page_header import title_row
 from ui.pages.dataset_counts_model import RECENT_YEARS, DatasetCountsModel, TotalsLastProxy
 
 LoadOverview = Callable[[], Overview]
@@ -160,19 +161,8 @@ class OverviewPage(QWidget):
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(16)
 
-        title_row = QHBoxLayout()
-        title = QLabel("データ概要")
-        title.setStyleSheet(style.PAGE_TITLE)
-        self.status_label = QLabel("")
-        self.status_label.setStyleSheet(style.MUTED)
-        self.refresh_button = QPushButton("最新の情報に更新")
-        self.refresh_button.clicked.connect(self.reload)
-        title_row.addWidget(title)
-        title_row.addSpacing(12)
-        title_row.addWidget(self.status_label)
-        title_row.addStretch(1)
-        title_row.addWidget(self.refresh_button)
-        layout.addLayout(title_row)
+        header_row, self.status_label, self.refresh_button = title_row("データ概要", self.reload)
+        layout.addLayout(header_row)
 
         layout.addLayout(self._build_cards())
 

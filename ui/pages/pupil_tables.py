@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QTableView, QWidget
 
 from toda_desktop.formatting import format_date, format_datetime, format_school_year
 from ui import style
@@ -136,45 +136,6 @@ def _sort_value(value: object) -> tuple[int, Any]:
 
 
 # -- the sort proxy and a table view set up the same way everywhere ------------------------
-
-
-class KeySortProxy(QSortFilterProxyModel):
-    """Sorts by the source model's ``sort_key(row, column)`` (Python values, blanks last)."""
-
-    def lessThan(self, left: Index, right: Index) -> bool:
-        source = self.sourceModel()
-        key = getattr(source, "sort_key", None)
-        if key is None:
-            return super().lessThan(left, right)
-        a, b = key(left.row(), left.column()), key(right.row(), right.column())
-        try:
-            return bool(a < b)
-        except TypeError:
-            return str(a) < str(b)
-
-
-def make_table(model: QAbstractTableModel, accessible_name: str,
-               parent: QWidget | None = None) -> tuple[QTableView, KeySortProxy]:
-    proxy = KeySortProxy(parent)
-    proxy.setSourceModel(model)
-    table = QTableView(parent)
-    table.setModel(proxy)
-    table.setSortingEnabled(True)
-    table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # in the service's order
-    table.setAlternatingRowColors(True)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setTabKeyNavigation(False)  # Tab leaves the table, arrows move inside
-    table.setWordWrap(False)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(26)
-    table.setAccessibleName(accessible_name)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setStretchLastSection(True)
-    header.setHighlightSections(False)
-    return table, proxy
 
 
 def source_row(table: QTableView, proxy: QSortFilterProxyModel) -> int | None:

@@ -37,6 +37,7 @@ from toda_desktop.formatting import format_count
 from ui import style
 from ui.background import BackgroundRunner
 from ui.dialogs import FormDialog, confirm
+from ui.page_header import title_row
 from ui.pages.import_models import (
     AGREE_BACKGROUND,
     CHOSEN_BACKGROUND,
@@ -137,19 +138,10 @@ class ReviewPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
         layout.setSpacing(8)
-        title_row = QHBoxLayout()
-        title = QLabel("名寄せ確認")
-        title.setStyleSheet(style.PAGE_TITLE)
-        self.count_label = QLabel("")
-        self.count_label.setStyleSheet(style.SECTION_TITLE)
-        self.refresh_button = QPushButton("最新の情報に更新")
-        self.refresh_button.clicked.connect(self.reload)
-        title_row.addWidget(title)
-        title_row.addSpacing(12)
-        title_row.addWidget(self.count_label)
-        title_row.addStretch(1)
-        title_row.addWidget(self.refresh_button)
-        layout.addLayout(title_row)
+        header_row, self.count_label, self.refresh_button = title_row(
+            "名寄せ確認", self.reload, style.SECTION_TITLE
+        )
+        layout.addLayout(header_row)
         note = QLabel(REMEMBERED_TEXT)
         note.setWordWrap(True)
         note.setStyleSheet(style.MUTED)

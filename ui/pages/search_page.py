@@ -31,7 +31,8 @@ from toda_desktop.formatting import format_count, format_school_year
 from toda_desktop.services.search import SearchFilters
 from ui import style
 from ui.background import BackgroundRunner
-from ui.pages.pupil_tables import PupilHitsModel, grade_label, make_table, source_row
+from ui.pages.pupil_tables import PupilHitsModel, grade_label, source_row
+from ui.table_model import make_table
 
 if TYPE_CHECKING:
     from toda_desktop.services.search import FilterOptions, SearchResults, SearchService
