@@ -19,7 +19,7 @@ from toda_desktop.errors import PermissionDenied
 FUNCTIONS = frozenset(
     {
         "admin", "pupil_search", "view", "edit", "import", "export", "print", "analysis",
-        "audit_view", "policy_edit",
+        "alerts", "audit_view", "policy_edit",
     }
 )
 FUNCTION_LABELS = {
@@ -31,6 +31,7 @@ FUNCTION_LABELS = {
     "export": "出力",
     "print": "印刷",
     "analysis": "分析",
+    "alerts": "見守りアラート",
     "audit_view": "監査ログの閲覧",
     "policy_edit": "権限設定の変更",
 }

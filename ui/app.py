@@ -115,7 +115,8 @@ def _run(qt_app: QApplication, options: Options, reporter: ErrorReporter) -> int
         return _cannot_open(message, options)
     runner = BackgroundRunner(reporter)
     shell = Shell(
-        app_ctx, runner, options.date_style, on_quit=qt_app.quit, activity_source=qt_app
+        app_ctx, runner, options.date_style, on_quit=qt_app.quit, activity_source=qt_app,
+        analysis_runner=BackgroundRunner(reporter),
     )
     reporter.set_dialog_parent(shell.active_window)
     shell.show_login()

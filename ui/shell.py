@@ -9,6 +9,7 @@ the screen after the idle limit and signs out at the session's maximum length.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -54,6 +55,10 @@ def expired_notice(max_session: timedelta) -> str:
     )
 
 
+# How long sign-out or quit waits for cancelled training to reach its next step.
+ANALYSIS_DRAIN_S = 120.0
+
+
 class Shell(QObject):
     """Switches between the login window and the main window; ends the application."""
 
@@ -71,13 +76,17 @@ class Shell(QObject):
         *,
         activity_source: QObject | None = None,
         session_check_ms: int = SESSION_CHECK_MS,
+        analysis_runner: BackgroundRunner | None = None,
     ) -> None:
         """``activity_source`` is the QApplication (keyboard and mouse activity anywhere
         keeps the session from locking); without one, the session locks after the idle
-        limit regardless of activity."""
+        limit regardless of activity. ``analysis_runner``: a second worker for model
+        training and evaluation (minutes), so that the other pages keep loading meanwhile;
+        the shell cancels and waits for it before signing out or closing the store."""
         super().__init__()
         self._app_ctx = app_ctx
         self._runner = runner
+        self._analysis_runner = analysis_runner
         self._date_style = date_style
         self._on_quit = on_quit
         self._activity_source = activity_source
@@ -130,7 +139,8 @@ class Shell(QObject):
         open_karte = None
         if signed.may("pupil_search"):
             open_karte = self._add_pupil_pages(window, signed)
-        add_risk_pages(window, signed, runner, style, open_karte=open_karte)
+        add_risk_pages(window, signed, runner, style, open_karte=open_karte,
+                       analysis_runner=self._analysis_runner)
         if signed.may("import"):
             self._add_import_pages(window, signed)
         if signed.may("admin"):
@@ -171,8 +181,13 @@ class Shell(QObject):
             return {c.key: c.type for c in registry.kind(kind).columns}
 
         search_page = SearchPage(signed.search, runner, style, can_export=signed.may("export"))
-        karte_page = (KartePage(signed.karte, runner, style, column_types)
-                      if signed.may("view") else None)
+        risk, role = signed.risk, signed.policy.role(signed.session.role)
+        karte_page = (KartePage(
+            signed.karte, runner, style, column_types,
+            explanations=risk.explanations if risk.may_see_alerts() else None,
+            domain_judgments=(risk.domain_judgments
+                              if role.sees(registry.kind("survey_responses")) else None),
+        ) if signed.may("view") else None)
         extraction_page = ExtractionPage(
             signed.extraction, runner, style,
             describe=lambda node, year=None: describe_node(node, registry, year),
@@ -284,16 +299,33 @@ class Shell(QObject):
             self.guard.deleteLater()
             self.guard = None
 
+    def _cancel_all(self) -> None:
+        self._runner.cancel_all()
+        if self._analysis_runner is not None:
+            self._analysis_runner.cancel_all()
+
+    def _drain_analysis(self) -> None:
+        """On the main worker: wait until cancelled training has stopped (at its next step)."""
+        if self._analysis_runner is not None:
+            # Shut down already, or still busy: its store calls will then fail cleanly.
+            with contextlib.suppress(RuntimeError, TimeoutError):
+                self._analysis_runner.call_blocking(lambda: None, timeout=ANALYSIS_DRAIN_S)
+
     def sign_out(self, notice: str | None = None) -> None:
         """End the session on the worker, then go back to the login window."""
         signed, window = self._signed, self.main_window
         if signed is None or window is None:
             return
         self._stop_guard()
-        self._runner.cancel_all()
+        self._cancel_all()
         window.setEnabled(False)
+
+        def end(_ctx: object) -> None:
+            self._drain_analysis()
+            signed.sign_out()
+
         op = self._runner.run(
-            lambda _ctx: signed.sign_out(),
+            end,
             on_success=lambda _result: None,
             parent=window,
             label="サインアウトしています…",
@@ -321,7 +353,7 @@ class Shell(QObject):
     def quit(self) -> None:
         """Sign out and close the store on the worker, then end the event loop."""
         self._stop_guard()
-        self._runner.cancel_all()
+        self._cancel_all()
         for window in (self.main_window, self.login_window):
             if window is not None:
                 window.hide()
@@ -329,6 +361,7 @@ class Shell(QObject):
         cancel_pending = self._take_pending_sign_in()
 
         def close(_ctx: object) -> None:
+            self._drain_analysis()
             if cancel_pending is not None:
                 cancel_pending()
             app_ctx.close()
@@ -361,10 +394,11 @@ class Shell(QObject):
         self.lock_screen = None
         if not self._closed:
             self._closed = True
-            self._runner.cancel_all()
+            self._cancel_all()
             app_ctx = self._app_ctx
 
             def close() -> None:
+                self._drain_analysis()
                 if cancel_pending is not None:
                     cancel_pending()
                 app_ctx.close()
@@ -373,4 +407,6 @@ class Shell(QObject):
                 self._runner.call_blocking(close)
             except RuntimeError:
                 close()  # the worker is already gone
+        if self._analysis_runner is not None:
+            self._analysis_runner.shutdown()
         self._runner.shutdown()

@@ -25,6 +25,7 @@ from analysis.common import CancelFn, ProgressFn, Steps
 from analysis.risk.labels import HORIZONS, horizon_labels, long_absence_status
 from analysis.risk.panel import (
     ACADEMIC_AVAILABLE_OFFSET,
+    LONG_ABSENCE_DAYS,
     SCHOOL_MONTHS,
     FloatArray,
     Panel,
@@ -80,6 +81,11 @@ FEATURES: tuple[Feature, ...] = (
     _f("cum_rate", "今年度の欠席率", "%", ATT, "attendance", scale=100.0),
     _f("proj_next", "先月のペースで見込まれる翌月末の累積欠席", "日", ATT, "attendance"),
     _f("proj_next_3m", "直近3か月のペースで見込まれる翌月末の累積欠席", "日", ATT, "attendance"),
+    _f("days_to_30", "年間30日（長期欠席）までの残り", "日", ATT, "attendance", direction=-1),
+    _f("pace_gap", "先月のペースでの翌月の欠席見込みと30日までの残りの差", "日", ATT,
+       "attendance", reason=False),
+    _f("pace_gap_3m", "直近3か月のペースでの翌月の欠席見込みと30日までの残りの差", "日", ATT,
+       "attendance", reason=False),
     _f("abs_trend", "欠席率の増加（先月と前3か月の差）", "ポイント", ATT, "attendance",
        scale=100.0),
     _f("accident_last", "先月の事故欠席", "日", ATT, "attendance"),
@@ -233,8 +239,13 @@ def feature_arrays(
     cum = year_cumsum(absent)
     out["cum_abs"] = cum
     out["cum_rate"] = _ratio(cum, year_cumsum(days))
-    out["proj_next"] = cum + out["abs_rate_last"] * expected
-    out["proj_next_3m"] = cum + out["abs_rate_3m"] * expected
+    # The label counts toward 30 days within a school year: a list for April starts from 0.
+    carried = np.where(out["month_offset"] == 11, 0.0, cum)
+    out["proj_next"] = carried + out["abs_rate_last"] * expected
+    out["proj_next_3m"] = carried + out["abs_rate_3m"] * expected
+    out["days_to_30"] = np.maximum(LONG_ABSENCE_DAYS - carried, 0.0)
+    out["pace_gap"] = out["abs_rate_last"] * expected - out["days_to_30"]
+    out["pace_gap_3m"] = out["abs_rate_3m"] * expected - out["days_to_30"]
     before3 = _ratio(shift_months(abs3, 1), shift_months(days3, 1))
     out["abs_trend"] = out["abs_rate_last"] - np.nan_to_num(before3, nan=0.0)
     out["accident_last"] = np.nan_to_num(v["accident_days"], nan=0.0)
@@ -348,11 +359,29 @@ def build_frame(
     return pd.DataFrame(data)
 
 
+def _school_welfare_groups(frame: pd.DataFrame, context: pd.DataFrame) -> np.ndarray:
+    """高い / 低い: the list school's 就学援助率 against the median school of that year."""
+    rates = context.assign(
+        welfare_rate=pd.to_numeric(context["welfare_rate"], errors="coerce"),
+        school_year=pd.to_numeric(context["school_year"], errors="coerce"),
+    ).dropna(subset=["welfare_rate", "school_year"])
+    median = rates.groupby("school_year")["welfare_rate"].transform("median")
+    high = (rates["welfare_rate"] > median).to_numpy()
+    key = dict(zip(zip(rates["school_year"].astype(int), rates["school_code"].astype(str),
+                       strict=True), high, strict=True))
+    years = frame["school_year"].astype(int).tolist()
+    codes = frame["list_school_code"].astype(str).tolist()
+    found = [key.get((y, c)) for y, c in zip(years, codes, strict=True)]
+    return np.asarray(["不明" if f is None else ("高い学校" if f else "低い学校") for f in found],
+                      dtype=object)
+
+
 def audit_groups(frame: pd.DataFrame, inputs: RiskInputs) -> pd.DataFrame:
     """Audit-only attributes per row of ``frame`` (same index): never model inputs.
 
-    Columns: 性別, 学年, 校種, 特別支援学級, 日本語指導 and, when the pupils table carries it,
-    就学援助 (welfare). Missing values are "不明".
+    Columns: 性別, 学年, 校種, 特別支援学級, 日本語指導, 学校の就学援助率 (the list school's
+    rate above or below the median school's, when school_context is given) and, when the
+    pupils table carries it, 就学援助 (per-pupil welfare). Missing values are "不明".
     """
     out = pd.DataFrame(index=frame.index)
     key = frame[["pupil_id"]].copy()
@@ -363,6 +392,8 @@ def audit_groups(frame: pd.DataFrame, inputs: RiskInputs) -> pd.DataFrame:
             w = key["pupil_id"].map(pupils["welfare"])
             out["就学援助"] = np.where(w.isna(), "不明",
                                     np.where(w.fillna(0).astype(int) > 0, "あり", "なし"))
+    if inputs.school_context is not None and not inputs.school_context.empty:
+        out["学校の就学援助率"] = _school_welfare_groups(frame, inputs.school_context)
     out["学年"] = frame["grade"].map(lambda g: "不明" if pd.isna(g) else f"{int(g)}年")
     out["校種"] = np.where(frame["junior_high"] > 0, "中学校", "小学校")
     enr = inputs.enrollments.drop_duplicates(["pupil_id", "school_year"], keep="last")

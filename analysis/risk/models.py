@@ -39,6 +39,9 @@ FAMILY_LABELS = {
 BASELINES = {
     "cum_abs": "今年度の累積欠席日数の順",
     "abs_rate_last": "先月の欠席率の順",
+    # Not one of the issue's baselines: a one-line rule, reported so that the model is also
+    # judged against the simplest use of the absence pace.
+    "proj_next": "先月のペースで見込んだ翌月末の累積欠席の順",
 }
 DEFAULT_NEGATIVE_FRACTION = 0.08
 N_JOBS = 2
@@ -108,7 +111,7 @@ def baseline_configs(horizon: int = 1) -> list[ModelConfig]:
 def candidate_grid(
     horizon: int = 1, feature_sets: Sequence[str] | None = None
 ) -> list[ModelConfig]:
-    """The full grid: baselines plus every family × feature set × hyperparameters (210)."""
+    """The full grid: baselines plus every family × feature set × hyperparameters (211)."""
     sets = list(feature_sets or FEATURE_SETS)
     grid = baseline_configs(horizon)
     for fs in sets:

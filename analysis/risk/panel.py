@@ -86,6 +86,8 @@ class RiskInputs:
       positive_share (0..1, share of the domain's items answered positively)
     - ``academic``: pupil_id, school_year, subject, level
     - ``pupils``: pupil_id, sex (audit only, never a model input)
+    - ``school_context``: school_year, school_code, welfare_rate (the school's 就学援助率 in
+      %; audit only: the city's files carry no per-pupil 就学援助)
     """
 
     attendance: pd.DataFrame
@@ -97,6 +99,7 @@ class RiskInputs:
     survey: pd.DataFrame | None = None
     academic: pd.DataFrame | None = None
     pupils: pd.DataFrame | None = None
+    school_context: pd.DataFrame | None = None
 
 
 # Academic-survey results (taken in April) come back to schools in the summer: a year's

@@ -52,7 +52,7 @@ def _dates(years: tuple[int, int] | None, column: str) -> tuple[str, list[object
 
 
 PANEL_KINDS = ("attendance", "enrollments", "schools", "long_absence", "health_room",
-               "consultations", "survey", "academic", "pupils")
+               "consultations", "survey", "academic", "pupils", "school_context")
 
 
 def read_panel(
@@ -128,6 +128,15 @@ def read_panel(
         )
     if "pupils" in wanted and "ds_students" in have:
         out["pupils"] = _table(conn, "SELECT id AS pupil_id, sex FROM ds_students")
+    if "school_context" in wanted and "ds_school_context" in have:
+        # One 就学援助率 per school and year (pupil-weighted over its rows), audit only.
+        out["school_context"] = _table(
+            conn,
+            "SELECT school_year, school_code,"
+            " sum(welfare_rate * coalesce(pupil_count, 1)) / sum(coalesce(pupil_count, 1))"
+            " AS welfare_rate FROM ds_school_context WHERE welfare_rate IS NOT NULL"
+            " GROUP BY school_year, school_code",
+        )
     return out
 
 
@@ -346,11 +355,17 @@ def insert_alerts(
     return int(conn.total_changes - before)
 
 
+# A mark belongs to the pupil's listing in a month, not to one model's row: when the month is
+# scored again by a newer model, the pupil's alert shows (and continues) the same history.
+_SAME_LISTING = (
+    "SELECT st.id FROM risk_alert_status st JOIN risk_alerts o ON o.id = st.alert_id"
+    " WHERE o.month = a.month AND o.pupil_id = a.pupil_id"
+)
 _ALERT_SELECT = (
     "SELECT a.id, a.month, a.pupil_id, a.school_code, a.rank, a.band, a.reasons_json,"
     " a.model_id, s.status, s.note FROM risk_alerts a"
     " LEFT JOIN risk_alert_status s ON s.id = ("
-    "   SELECT max(id) FROM risk_alert_status WHERE alert_id = a.id)"
+    f"   SELECT max(id) FROM ({_SAME_LISTING}))"
 )
 
 
@@ -396,11 +411,14 @@ def add_status(conn: Connection, alert_id: int, status: str, note: str, marked_b
 
 
 def status_history(conn: Connection, alert_id: int) -> list[StatusRow]:
+    """Every mark of the alert's pupil in the alert's month (whichever model listed them)."""
     return [
         StatusRow(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]))
         for r in conn.execute(
-            "SELECT id, alert_id, status, note, marked_by, marked_at FROM risk_alert_status"
-            " WHERE alert_id = ? ORDER BY id",
+            "SELECT st.id, st.alert_id, st.status, st.note, st.marked_by, st.marked_at"
+            " FROM risk_alert_status st JOIN risk_alerts o ON o.id = st.alert_id"
+            " JOIN risk_alerts a ON a.id = ?"
+            " WHERE o.month = a.month AND o.pupil_id = a.pupil_id ORDER BY st.id",
             (alert_id,),
         )
     ]

@@ -6,7 +6,9 @@ Run: ``.venv/bin/python -m pytest -m benchmark -s tests/benchmarks/test_bench_ri
 The numbers are printed (and written to ``var/bench_risk.json`` when that folder exists);
 the bar of issue 6 is asserted only where the data can carry it: recall@5 >= 50 %, grid
 under 10 minutes, scoring under 2 seconds. Whether the model beats the cumulative-absence
-baseline by more than its interval is reported, not asserted: it is a property of the data.
+baseline by more than its interval is reported, not asserted: it is a property of the data,
+and the *ceiling* line shows it — a model that also knows the generator's hidden state (who is
+in an episode, the latent risk) on the same fold.
 """
 
 from __future__ import annotations
@@ -16,13 +18,20 @@ import statistics
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
 
 from analysis.risk import audit_groups, build_frame, candidate_grid, develop, score_month
-from tests.analysis.risk.helpers import city_inputs
+from analysis.risk.features import FEATURE_SETS
+from analysis.risk.metrics import ListRows, recall_precision
+from analysis.risk.models import DEFAULT_NEGATIVE_FRACTION, training_rows
+from analysis.risk.validation import fold_for
+from tests.analysis.risk.helpers import HIDDEN_STATE, city_inputs, with_hidden_state
 from tests.conftest import TEST_SCRYPT_N
 from tests.risk.conftest import sign_in
-from toda_desktop.demo import DemoConfig, generate_city
+from toda_desktop.demo import DemoCity, DemoConfig, generate_city
 
 pytestmark = pytest.mark.benchmark
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +41,7 @@ def _pct(entry: dict[str, float]) -> str:
     return f"{entry['value'] * 100:.1f}% [{entry['lo'] * 100:.1f}, {entry['hi'] * 100:.1f}]"
 
 
+@pytest.mark.timeout(1800)  # the grid alone takes minutes (the default is 300 s)
 def test_full_grid_and_held_out_year() -> None:
     city = generate_city(DemoConfig(seed=1))
     inputs = city_inputs(city)
@@ -66,6 +76,10 @@ def test_full_grid_and_held_out_year() -> None:
     top = dev.grid.summary.sort_values("score", ascending=False).head(5)
     print(top[["label", "recall_pooled", "recall_mean", "recall_worst", "score", "auc"]]
           .to_string())
+    ceiling = _hidden_state_ceiling(city, frame, ev["test_year"])
+    print(f"[benchmark]   ceiling: a boosted-tree model that also knows the generator's hidden "
+          f"state reaches r@5 {ceiling * 100:.1f}% (the strict bar needs > "
+          f"{ev['bar']['baseline_hi'] * 100:.1f}%)")
     out = ROOT / "var"
     if out.is_dir():
         (out / "bench_risk.json").write_text(json.dumps(
@@ -78,6 +92,23 @@ def test_full_grid_and_held_out_year() -> None:
     lists = score_month(dev.model, inputs, 2025, 7)
     print(f"[benchmark] score_month (analysis, 4 years of inputs): "
           f"{time.perf_counter() - start:.2f} s for {len(lists):,} pupils")
+
+
+def _hidden_state_ceiling(city: DemoCity, frame: pd.DataFrame, test_year: int) -> float:
+    """recall@5 on the held-out year of a model given the features and the hidden state."""
+    full = with_hidden_state(city, frame)
+    fold = fold_for(full, test_year, 1)
+    train, test = full[fold.train], full[fold.test]
+    columns = [*FEATURE_SETS["all"], *HIDDEN_STATE]
+    obs = train["obs1"].to_numpy(dtype=bool)
+    y = train["y1"].to_numpy(dtype=bool)[obs]
+    keep, weight = training_rows(y, DEFAULT_NEGATIVE_FRACTION, 0)
+    x = np.nan_to_num(train[columns].to_numpy(dtype=np.float64)[obs][keep], nan=-1.0)
+    model = HistGradientBoostingClassifier(learning_rate=0.03, max_leaf_nodes=8, max_iter=300,
+                                           min_samples_leaf=80, random_state=0)
+    model.fit(x, y[keep], sample_weight=weight)
+    p = model.predict_proba(np.nan_to_num(test[columns].to_numpy(dtype=np.float64), nan=-1.0))
+    return recall_precision(ListRows.build(test, 1).scored(p[:, 1]), 5)[0]
 
 
 def test_score_a_month_for_the_whole_city_through_the_store(tmp_path: Path) -> None:

@@ -39,21 +39,34 @@ def test_evaluate_prints_the_table_and_json(risk_store: Path, as_user: object) -
     assert "上位5人の再現率" in text and "基準: 今年度の累積欠席日数の順" in text
     report = json.loads(_run("evaluate", "--store", str(risk_store), "--json"))
     assert report["bar"]["recall@5"] is not None
-    assert set(report["scorings"]) == {"model", "cum_abs", "abs_rate_last"}
+    assert set(report["scorings"]) == {"model", "cum_abs", "abs_rate_last", "proj_next"}
 
 
 def test_score_prints_lists_and_writes_the_csv(
     risk_store: Path, as_user: object, tmp_path: Path
 ) -> None:
+    # Standard output can be redirected to a file: without "export" no pupil is identified.
     as_user("demo-truancy")  # type: ignore[operator]
     text = _run("score", "--store", str(risk_store), "--month", "2025-11", "--top", "2")
     assert "2025-11 の一覧" in text and "小学校" in text
+    assert "宛名番号は出力の権限がある役割にだけ表示します" in text
+    assert all(line.split("\t")[1] == "—" for line in text.splitlines() if line.startswith("  "))
     as_user("demo-lead")  # type: ignore[operator]
+    text = _run("score", "--store", str(risk_store), "--month", "2025-11", "--top", "2")
+    codes = [line.split("\t")[1] for line in text.splitlines() if line.startswith("  ")]
+    assert codes and all(c.isdigit() for c in codes)
     out = tmp_path / "lists.csv"
     text = _run("score", "--store", str(risk_store), "--month", "2025-11", "--out", str(out))
     assert "出力しました" in text
-    first = out.read_text(encoding="utf-8-sig").splitlines()[0]
-    assert first == "month,学校コード,宛名番号,rank,band,reasons"
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "month,学校コード,宛名番号,rank,band,reasons"
+    assert all(line.split(",")[2].isdigit() for line in lines[1:])
+    # An analysis role without alert rights may make the file, but it names nobody.
+    as_user("demo-director")  # type: ignore[operator]
+    anonymous = tmp_path / "anonymous.csv"
+    _run("score", "--store", str(risk_store), "--month", "2025-11", "--out", str(anonymous))
+    rows = anonymous.read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert rows and all(line.split(",")[2] == "" for line in rows)
 
 
 @pytest.mark.slow

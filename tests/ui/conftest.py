@@ -63,6 +63,14 @@ def runner(reporter: ErrorReporter) -> Iterator[BackgroundRunner]:
 
 
 @pytest.fixture
+def analysis_runner(reporter: ErrorReporter) -> Iterator[BackgroundRunner]:
+    """The second worker the application gives training and evaluation."""
+    run = BackgroundRunner(reporter)
+    yield run
+    run.shutdown()
+
+
+@pytest.fixture
 def app_ctx(demo_store_path: Path) -> Iterator[Application]:
     ctx = open_application(demo_store_path)
     yield ctx
@@ -125,6 +133,7 @@ ShellFactory = Callable[..., Shell]
 def make_shell(
     app_font: QFont,
     runner: BackgroundRunner,
+    analysis_runner: BackgroundRunner,
     qapp: QApplication,
     demo_store_path: Path,
     wall_clock: WallClock,
@@ -140,7 +149,8 @@ def make_shell(
         options.setdefault("scanner_factory", scanner_factory(scanner or sim))
         options.setdefault("clock", wall_clock)
         ctx = open_application(path or demo_store_path, **options)
-        sh = Shell(ctx, runner, "wareki", on_quit=lambda: None, activity_source=qapp)
+        sh = Shell(ctx, runner, "wareki", on_quit=lambda: None, activity_source=qapp,
+                   analysis_runner=analysis_runner)
         shells.append(sh)
         return sh
 

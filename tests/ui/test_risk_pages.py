@@ -286,7 +286,7 @@ def test_model_page_trains_quickly_in_the_background_and_shows_card_and_metrics(
     assert page.fairness_model.rows and {r.attribute for r in page.fairness_model.rows} >= {
         "性別", "学年"}
     assert page.gap_model.rows
-    assert len(page.recall_chart.series) == 3 and page.reliability_chart.points
+    assert len(page.recall_chart.series) == 4 and page.reliability_chart.points  # model + 3
     assert not english_words(_plain(page), ALLOWED_LATIN)
     _shot(qtbot, window, screenshot_dir / "risk_model_card.png")
     assert page.card_view.find("目標との比較")  # scrolls there, as a reader would

@@ -133,15 +133,19 @@ def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
             written = service.export_alerts(result, Path(args.out))
             out.write(f"{result.month} の一覧 {written.rows}行を出力しました: {written.path}\n")
             return EXIT_OK
+        shown = service.alerts_for_terminal(result)
     finally:
         app.close()
     out.write(f"{result.month} の一覧（学校ごと上位{args.top}人、モデル {result.model_id}）\n")
+    if result.with_ids and not any(a.address_code for a in shown):
+        out.write("宛名番号は出力の権限がある役割にだけ表示します（一覧は画面の見守りアラートで"
+                  "ご覧ください）。\n")
     current = None
-    for a in result.alerts:
+    for a in shown:
         if a.school_code != current:
             current = a.school_code
             out.write(f"\n{a.school_name}（{a.school_code}）\n")
-        who = a.address_code if result.with_ids and a.address_code else "—"
+        who = a.address_code or "—"
         out.write(f"  {a.rank}\t{who}\t{a.band}\t{' / '.join(a.reasons)}\n")
     return EXIT_OK
 

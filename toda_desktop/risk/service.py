@@ -5,9 +5,9 @@ Who may do what:
 
 - training, evaluation, model card and factor analysis need the "analysis" function;
 - alerts (lists with pupils, reasons, status marking, a pupil's explanation) are for roles
-  that may view and see the truancy-related datasets (monthly attendance and the
-  long-absence survey) — in the city's map the truancy-support staff and the project lead
-  (and the roles that see every dataset);
+  with the "alerts" function that may view and see the truancy-related datasets (monthly
+  attendance and the long-absence survey) — by default the truancy-support staff and the
+  project lead, as issue 6 names them; the project lead can grant it to others;
 - scoring a month needs either; the 宛名番号 of listed pupils go only to alert roles, and a
   file of the lists needs the "export" function as well;
 - an alert names its pupil (氏名, and 学年・組 of the alert's school year) only for alert
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +86,12 @@ INPUT_KIND = {
     "academic_results": "academic",
 }
 ALWAYS = ("attendance", "enrollments", "schools", "long_absence")
+# Dataset kind behind each attribute of the fairness audit (shown only to roles that see it).
+AUDIT_SOURCES = {
+    "性別": "students", "就学援助": "students", "学年": "enrollments", "校種": "schools",
+    "特別支援学級": "enrollments", "日本語指導": "enrollments",
+    "学校の就学援助率": "school_context",
+}
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,7 @@ def _inputs(frames: dict[str, pd.DataFrame]) -> RiskInputs:
         survey=frames.get("survey"),
         academic=frames.get("academic"),
         pupils=frames.get("pupils"),
+        school_context=frames.get("school_context"),
     )
 
 
@@ -211,10 +218,11 @@ class RiskService:
         return PermissionDenied(message)
 
     def may_see_alerts(self) -> bool:
-        """Whether this role sees alerts: "view" and the truancy-related datasets."""
+        """Whether this role sees alerts: "alerts", "view" and the truancy-related datasets."""
         signed = self._signed
         role = signed.policy.role(signed.session.role)
-        return role.may("view") and all(role.sees(signed.registry.kind(k)) for k in ALERT_KINDS)
+        return (role.may("alerts") and role.may("view")
+                and all(role.sees(signed.registry.kind(k)) for k in ALERT_KINDS))
 
     def list_months(self) -> list[str]:
         """Months a list can be made for: each month after one with attendance data (the
@@ -249,6 +257,28 @@ class RiskService:
                                                                      signed.registry))
 
     # -- data -------------------------------------------------------------------------------
+
+    def _audit_attributes(self) -> frozenset[str]:
+        """Fairness-audit attributes whose data this role may see."""
+        signed = self._signed
+        role = signed.policy.role(signed.session.role)
+        return frozenset(a for a, kind in AUDIT_SOURCES.items()
+                         if kind in signed.registry.names and role.sees(signed.registry.kind(kind)))
+
+    def _audit(self, frame: pd.DataFrame, inputs: RiskInputs) -> pd.DataFrame:
+        groups = audit_groups(frame, inputs)
+        allowed = self._audit_attributes()
+        return groups[[c for c in groups.columns if c in allowed]]
+
+    def _visible_evaluation(self, evaluation: dict[str, Any]) -> dict[str, Any]:
+        """A stored evaluation as this viewer may see it (fairness attributes filtered)."""
+        fairness = evaluation.get("fairness")
+        if not fairness:
+            return evaluation
+        allowed = self._audit_attributes()
+        shown = {name: {a: v for a, v in by_attr.items() if a in allowed}
+                 for name, by_attr in fairness.items()}
+        return {**evaluation, "fairness": shown}
 
     def _read(self, kinds: Iterable[str], years: tuple[int, int] | None = None) -> RiskInputs:
         wanted = tuple(kinds)
@@ -296,7 +326,7 @@ class RiskService:
             version = self._data_version()
             frame = build_frame(inputs, progress=steps.part(0.02, 0.08).callback(),
                                 cancel=cancel)
-            audit = audit_groups(frame, inputs)
+            audit = self._audit(frame, inputs)
             grid = small_grid() if quick else candidate_grid()
             dev = develop(frame, grid=grid, audit=audit, seed=seed,
                           progress=steps.part(0.08, 0.98).callback(), cancel=cancel)
@@ -354,7 +384,8 @@ class RiskService:
         config = ModelConfig.from_json(json.loads(row.config_json))
         self._signed.audit.record(self._actor, "risk_model_view", target=f"risk_model:{row.id}")
         return ModelInfo(row.id, row.created_at, row.created_by, row.data_version, config.label,
-                         metrics.get("evaluation", {}), str(card.get("markdown", "")))
+                         self._visible_evaluation(metrics.get("evaluation", {})),
+                         str(card.get("markdown", "")))
 
     def evaluate(
         self,
@@ -376,7 +407,7 @@ class RiskService:
             inputs = self._read(repo.PANEL_KINDS)
             frame = build_frame(inputs, progress=steps.part(0.0, 0.2).callback(), cancel=cancel)
             _, holdout = split_years(frame)
-            report = evaluate_holdout(frame, config, holdout, audit=audit_groups(frame, inputs),
+            report = evaluate_holdout(frame, config, holdout, audit=self._audit(frame, inputs),
                                       n_boot=n_boot, progress=steps.part(0.2, 1.0).callback(),
                                       cancel=cancel)
             return json_ready(report)
@@ -576,6 +607,21 @@ class RiskService:
                             detail={"rows": out.rows, "file": path.name,
                                     "with_ids": result.with_ids})
         return out
+
+    def alerts_for_terminal(self, result: ScoreResult) -> tuple[Alert, ...]:
+        """The lists as the command line prints them: standard output can be redirected to a
+        file, so it is treated as an export — without the "export" function the pupils are
+        not identified (no 宛名番号, id or name); with it the printout is logged."""
+        signed = self._signed
+        if not result.with_ids:
+            return result.alerts
+        if not signed.may("export"):
+            return tuple(replace(a, pupil_id=None, address_code=None, name=None, grade=None,
+                                 class_name=None) for a in result.alerts)
+        signed.audit.record(self._actor, "export", target=f"risk_alerts:{result.month}",
+                            detail={"rows": len(result.alerts), "file": "(標準出力)",
+                                    "with_ids": True})
+        return result.alerts
 
     # -- factor analysis ----------------------------------------------------------------------
 

@@ -486,7 +486,9 @@ class AlertsPage(QWidget):
 
         def task(ctx: Any) -> Loaded:
             alerts = risk.alerts(month, top=top)
-            if alerts or not create:
+            # A month scored with a shorter list (e.g. ``risk score --top 2``) is filled up.
+            complete = bool(alerts) and max(a.rank for a in alerts) >= top
+            if complete or not create:
                 return Loaded(month, alerts, None)
             scored = risk.score(month, top=top, progress=ctx.progress, cancel=ctx.cancelled)
             return Loaded(scored.month, list(scored.alerts), scored)

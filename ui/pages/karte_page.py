@@ -5,8 +5,9 @@ birth date, sex, current school / grade / class / number, the IDs the role may s
 "as of" date), 連携情報 (the datasets the role may see, with counts and latest dates; choosing
 one lists its records), the charts (clicking a point lists the records behind it) and the
 record lists (相談, いじめ等 … as the role may see them). Every record row carries its
-provenance: source file, import batch and time. All reading runs on the worker; the service
-logs every opening, list and click-through.
+provenance: source file, import batch and time. Roles that may see alerts also get
+不登校の早期把握 under the header (``karte_risk.py``; hidden when no reader is given). All
+reading runs on the worker; the service logs every opening, list and click-through.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from toda_desktop.formatting import format_count, format_date, format_school_yea
 from ui import style
 from ui.background import BackgroundRunner
 from ui.karte_charts import KarteChartView
+from ui.pages.karte_risk import KarteRiskSection
 from ui.pages.pupil_tables import (
     BLANK,
     ID_KEYS,
@@ -53,6 +55,7 @@ from ui.table_model import make_table
 
 if TYPE_CHECKING:
     from toda_desktop.services.karte import Karte, KarteRecords, KarteService, LinkedData
+    from ui.pages.karte_risk import DomainJudgments, Explanations
 
 MAX_TABS = 8
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -150,7 +153,8 @@ class KarteView(QWidget):
 
     def __init__(self, karte: Karte, service: KarteService, runner: BackgroundRunner,
                  date_style: str, column_types: ColumnTypes,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, explanations: Explanations | None = None,
+                 domain_judgments: DomainJudgments | None = None) -> None:
         super().__init__(parent)
         self.karte = karte
         self._service = service
@@ -166,6 +170,12 @@ class KarteView(QWidget):
         layout.setContentsMargins(0, 8, 0, 0)
         layout.setSpacing(10)
         layout.addWidget(self._build_header())
+        self.risk_section: KarteRiskSection | None = None
+        if explanations is not None:  # only roles that may see alerts
+            self.risk_section = KarteRiskSection(self.pupil_id, explanations, domain_judgments,
+                                                 runner, date_style)
+            layout.addWidget(self.risk_section)
+            self.risk_section.load()
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
@@ -434,9 +444,15 @@ class KartePage(QWidget):
     opened = Signal(object)  # KarteView
 
     def __init__(self, service: KarteService, runner: BackgroundRunner, date_style: str,
-                 column_types: ColumnTypes, parent: QWidget | None = None) -> None:
+                 column_types: ColumnTypes, parent: QWidget | None = None, *,
+                 explanations: Explanations | None = None,
+                 domain_judgments: DomainJudgments | None = None) -> None:
+        """``explanations``/``domain_judgments``: the risk service's readers for the roles
+        that may see alerts / the survey (None: 不登校の早期把握 or its survey part hidden)."""
         super().__init__(parent)
         self._service = service
+        self._explanations = explanations
+        self._domain_judgments = domain_judgments if explanations is not None else None
         self._runner = runner
         self._style = date_style
         self._column_types = column_types
@@ -513,7 +529,9 @@ class KartePage(QWidget):
         self.status_label.setText(message)
 
     def _show(self, karte: Karte) -> None:
-        view = KarteView(karte, self._service, self._runner, self._style, self._column_types)
+        view = KarteView(karte, self._service, self._runner, self._style, self._column_types,
+                         explanations=self._explanations,
+                         domain_judgments=self._domain_judgments)
         old = next((v for v in self.views() if v.pupil_id == view.pupil_id), None)
         if old is not None:  # refreshed: in place of the old tab
             self.tabs.insertTab(self.tabs.indexOf(old), view, karte.header.name)

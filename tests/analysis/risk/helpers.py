@@ -42,3 +42,30 @@ def city_inputs(city: DemoCity, *, with_welfare: bool = True) -> RiskInputs:
         academic=linked("academic_results", ["school_year", "subject", "level"]),
         pupils=pupils,
     )
+
+
+HIDDEN_STATE = ("hidden_truant", "hidden_risk", "hidden_truant_days")
+
+
+def with_hidden_state(city: DemoCity, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` plus the generator's hidden state at each month-end (tests only).
+
+    Columns :data:`HIDDEN_STATE`: in a truancy episode, the latent risk, the episode's days.
+    A model given them shows how much a perfect reading of the pupil's situation could add —
+    the ceiling any honest model on the demo city works under.
+    """
+    att = city.frames["attendance_monthly"]
+    truth = city.truth["attendance"]
+    codes = city.frames["students"]["address_code"].astype(str)
+    ids = pd.Series(np.arange(1, len(codes) + 1, dtype=np.int64), index=codes.to_numpy())
+    first = int(att["school_year"].min())
+    hidden = pd.DataFrame({
+        "pupil_id": att["address_code"].astype(str).map(ids).to_numpy(),
+        "t": (att["school_year"].to_numpy() - first) * 12 + (att["month"].to_numpy() - 4) % 12,
+        "hidden_truant": truth["truant"].to_numpy(dtype=np.float64),
+        "hidden_risk": truth["risk"].to_numpy(dtype=np.float64),
+        "hidden_truant_days": truth["truant_days"].to_numpy(dtype=np.float64),
+    })
+    out = frame.merge(hidden, on=["pupil_id", "t"], how="left")
+    out.index = frame.index
+    return out

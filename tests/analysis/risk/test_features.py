@@ -118,6 +118,34 @@ def test_protected_attributes_are_never_inputs(small_inputs: RiskInputs) -> None
     assert not set(groups.columns) & set(frame.columns)
 
 
+def test_the_school_welfare_rate_groups_the_audit_rows() -> None:
+    """No per-pupil 就学援助 in the city's files: the list school's rate against the median."""
+    inputs = replace(_tiny_inputs(), school_context=pd.DataFrame({
+        "school_year": [2023, 2023, 2023], "school_code": ["S1", "S2", "S3"],
+        "welfare_rate": [25.0, 10.0, 12.0]}))
+    frame = build_frame(inputs)
+    groups = audit_groups(frame, inputs)
+    assert set(groups["学校の就学援助率"]) == {"高い学校"}  # S1 is above the median (12 %)
+    low = replace(inputs, school_context=inputs.school_context.assign(  # type: ignore[union-attr]
+        welfare_rate=[5.0, 10.0, 12.0]))
+    assert set(audit_groups(frame, low)["学校の就学援助率"]) == {"低い学校"}
+    missing = replace(inputs, school_context=inputs.school_context.iloc[1:])  # type: ignore[union-attr]
+    assert set(audit_groups(frame, missing)["学校の就学援助率"]) == {"不明"}
+    assert "学校の就学援助率" not in audit_groups(frame, _tiny_inputs()).columns
+
+
+def test_the_pace_features_count_toward_30_days_within_the_school_year() -> None:
+    frame = build_frame(_tiny_inputs()).set_index(["pupil_id", "t"])
+    # B at the end of September (t=5): 4 days so far, 3 of 20 days last month.
+    row = frame.loc[(2, 5)]
+    assert row["days_to_30"] == 26
+    assert row["proj_next"] == pytest.approx(4 + 0.15 * row["expected_days_next"])
+    assert row["pace_gap"] == pytest.approx(0.15 * row["expected_days_next"] - 26)
+    # March rows look at April: a new school year starts from 0 days.
+    march = frame.loc[(3, 11)]
+    assert march["days_to_30"] == 30 and march["proj_next"] == 0
+
+
 def test_months_are_labelled_as_people_write_them() -> None:
     assert month_label(2025, 0) == "2025-04"
     assert month_label(2025, 9) == "2026-01"

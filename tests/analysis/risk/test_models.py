@@ -28,7 +28,8 @@ def test_the_grid_has_hundreds_of_candidates_including_the_baselines() -> None:
     assert len({c.key for c in grid}) == len(grid)
     families = {c.family for c in grid}
     assert families == {"baseline", "logreg_l2", "logreg_l1", "hgb", "rf"}
-    assert {c.feature_set for c in grid if c.is_baseline} == {"cum_abs", "abs_rate_last"}
+    baselines = {c.feature_set for c in grid if c.is_baseline}
+    assert baselines == {"cum_abs", "abs_rate_last", "proj_next"}
 
 
 def test_folds_never_train_on_labels_from_the_test_year(mid_frame: pd.DataFrame) -> None:
@@ -68,7 +69,7 @@ def test_develop_selects_over_time_and_reports_against_baselines(
     assert not dev.config.is_baseline
     assert dev.selection_years == [2023, 2024] and dev.holdout_year == 2025
     ev = dev.evaluation
-    assert set(ev["scorings"]) == {"model", "cum_abs", "abs_rate_last"}
+    assert set(ev["scorings"]) == {"model", "cum_abs", "abs_rate_last", "proj_next"}
     for rep in ev["scorings"].values():
         for k in (3, 5, 10):
             r = rep[f"recall@{k}"]

@@ -1,0 +1,203 @@
+"""不登校の早期把握 on the karte, for roles that may see alerts (none other gets the section).
+
+It shows the pupil's latest alert — the list month, the band (高/中/低) with its text, the
+reasons and the staff's latest mark — and, for roles that also see the survey, the survey
+domains against the grade. Risk is a band with reasons, never a number or a rank. Both are
+read on the worker after the karte itself; the risk service checks and audit-logs each call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from toda_desktop.errors import PermissionDenied
+from ui import style
+from ui.background import BackgroundRunner
+from ui.pages.alerts_page import UNMARKED
+from ui.pages.risk_common import BAND_COLORS, band_chip, month_label, muted, section_title
+
+if TYPE_CHECKING:
+    from analysis.factors import DomainJudgment
+    from toda_desktop.risk import PupilRisk
+
+    Explanations = Callable[[int], PupilRisk | None]
+    DomainJudgments = Callable[[int], list[DomainJudgment]]
+
+TITLE = "不登校の早期把握"
+CAUTION = "リスクは確認の優先順位の目安です。子どもへのラベルではありません。"
+NO_ALERT = "見守りアラートの一覧に入ったことはありません。"
+NO_SURVEY = "調査回答の記録はありません。"
+SURVEY_TITLE = "調査の領域別の回答（同じ学年との比較）"
+WEAK_COLOR = BAND_COLORS["中"][0]
+
+
+@dataclass(frozen=True)
+class RiskFacts:
+    risk: PupilRisk | None
+    domains: list[DomainJudgment] | None  # None: not shown to this role
+
+
+def read_facts(pupil_id: int, explanations: Explanations,
+               domain_judgments: DomainJudgments | None) -> RiskFacts:
+    """On the worker: the latest alert, then the survey domains where the role sees them."""
+    risk = explanations(pupil_id)
+    domains = None
+    if domain_judgments is not None:
+        try:
+            domains = domain_judgments(pupil_id)
+        except PermissionDenied:  # the survey is not for this role: that part stays hidden
+            domains = None
+    return RiskFacts(risk, domains)
+
+
+class KarteRiskSection(QFrame):
+    """The card under the karte header; :meth:`load` reads it on the runner."""
+
+    loaded = Signal(object)  # RiskFacts (for tests)
+
+    def __init__(self, pupil_id: int, explanations: Explanations,
+                 domain_judgments: DomainJudgments | None, runner: BackgroundRunner,
+                 date_style: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._pupil_id = pupil_id
+        self._explanations = explanations
+        self._domain_judgments = domain_judgments
+        self._runner = runner
+        self._style = date_style
+        self.facts: RiskFacts | None = None
+        self.setObjectName("infoCard")
+        self.setStyleSheet(style.CARD)
+        self.setAccessibleName(TITLE)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(18, 8, 18, 10)
+        outer.setSpacing(4)
+        top = QHBoxLayout()
+        top.addWidget(section_title(TITLE))
+        top.addSpacing(12)
+        self.caution_label = muted(CAUTION)
+        top.addWidget(self.caution_label, 1)
+        outer.addLayout(top)
+        self.message_label = muted("読み込んでいます…")
+        outer.addWidget(self.message_label)
+
+        self.body = QWidget()
+        body = QHBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(24)
+        alert = QVBoxLayout()
+        alert.setSpacing(4)
+        head = QHBoxLayout()
+        self.month_label = QLabel("")
+        self.month_label.setStyleSheet("font-weight: bold;")
+        self.band_label = QLabel("")
+        self.band_label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.band_text_label = QLabel("")
+        self.band_text_label.setWordWrap(True)
+        self.status_label = QLabel("")
+        self.status_label.setAccessibleName("職員の記録")
+        self.status_label.setToolTip("「見守りアラート」画面で記録した最新の状態です")
+        head.addWidget(self.month_label)
+        head.addSpacing(8)
+        head.addWidget(self.band_label, 0, Qt.AlignmentFlag.AlignVCenter)
+        head.addStretch(1)
+        head.addWidget(self.status_label)
+        alert.addLayout(head)
+        alert.addWidget(self.band_text_label)
+        self.reasons_label = QLabel("")
+        self.reasons_label.setWordWrap(True)
+        self.reasons_label.setAccessibleName("理由")
+        self.reasons_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        alert.addWidget(self.reasons_label)
+        alert.addStretch(1)
+        body.addLayout(alert, 1)
+
+        self.survey_box = QWidget()
+        survey = QVBoxLayout(self.survey_box)
+        survey.setContentsMargins(0, 0, 0, 0)
+        survey.setSpacing(2)
+        survey_title = QLabel(SURVEY_TITLE)
+        survey_title.setStyleSheet("font-weight: bold;")
+        survey.addWidget(survey_title)
+        self.survey_lines = QVBoxLayout()
+        self.survey_lines.setSpacing(2)
+        survey.addLayout(self.survey_lines)
+        survey.addStretch(1)
+        self.domain_labels: list[QLabel] = []
+        body.addWidget(self.survey_box, 1)
+        self.survey_box.setVisible(domain_judgments is not None)
+        self.body.hide()
+        outer.addWidget(self.body)
+
+    def load(self) -> None:
+        pupil_id, explain, judge = self._pupil_id, self._explanations, self._domain_judgments
+        self._runner.run(lambda _ctx: read_facts(pupil_id, explain, judge),
+                         on_success=self.show_facts, on_user_error=self.show_error,
+                         parent=self, progress_dialog=False,
+                         label="早期把握の情報を読み込んでいます…")
+
+    def show_facts(self, facts: RiskFacts) -> None:
+        self.facts = facts
+        self.message_label.hide()
+        risk = facts.risk
+        for widget in (self.band_label, self.band_text_label, self.status_label):
+            widget.setVisible(risk is not None)
+        if risk is None:
+            self.month_label.setText(NO_ALERT)
+            self.month_label.setStyleSheet(style.MUTED)
+            self.reasons_label.setText("")
+            self.reasons_label.hide()
+        else:
+            self.month_label.setText(f"{self._month(risk.month)}の見守りアラート")
+            self.band_label.setText(f"帯 {risk.band}")
+            self.band_label.setStyleSheet(band_chip(risk.band))
+            self.band_text_label.setText(risk.band_text)
+            colour = BAND_COLORS.get(risk.band, BAND_COLORS["低"])[0]
+            self.band_text_label.setStyleSheet(f"color: {colour};")
+            self.status_label.setText(f"職員の記録: {risk.status or UNMARKED}")
+            self.status_label.setStyleSheet(style.MUTED if risk.status is None else
+                                            "font-weight: bold;")
+            self.reasons_label.setText("理由\n" + "\n".join(f"・{r}" for r in risk.reasons))
+            self.reasons_label.show()
+        self._show_domains(facts.domains)
+        self.body.show()
+        self.loaded.emit(facts)
+
+    def _show_domains(self, domains: list[DomainJudgment] | None) -> None:
+        self.survey_box.setVisible(domains is not None)
+        for label in self.domain_labels:
+            label.deleteLater()
+        self.domain_labels = []
+        if domains is None:
+            return
+        lines = [(f"・{d.text}", d.weak) for d in domains] or [(NO_SURVEY, False)]
+        for text, weak in lines:
+            label = QLabel(text)
+            label.setWordWrap(True)
+            label.setStyleSheet(f"color: {WEAK_COLOR}; font-weight: bold;" if weak
+                                else "" if domains else style.MUTED)
+            self.survey_lines.addWidget(label)
+            self.domain_labels.append(label)
+
+    def show_error(self, message: str) -> None:
+        self.body.hide()
+        self.message_label.setText(message)
+        self.message_label.setStyleSheet(f"color: {style.ERROR_COLOR};")
+        self.message_label.show()
+
+    def texts(self) -> list[str]:
+        """What the section shows (for tests)."""
+        labels = [self.month_label, self.band_label, self.band_text_label, self.status_label,
+                  self.reasons_label, *self.domain_labels]
+        return [label.text() for label in labels if not label.isHidden() and label.text()]
+
+    def _month(self, month: str) -> str:
+        try:
+            return month_label(month, self._style)
+        except ValueError:
+            return month
