@@ -85,7 +85,8 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
         f"勾配ブースティング木、ランダムフォレストを特徴量の組とハイパーパラメータで組み合わせた"
         f"{facts.get('grid_size', '—')}通りの候補を、時間順の検証（前の年度で学習し、"
         f"後の年度で検証: {years}）で比べました。学校ごと・月ごとの上位5人の再現率の月平均から"
-        f"月ごとのばらつき（標準偏差の半分）を引いた値で選び、最悪の月も確かめています。"
+        f"月ごとのばらつき（標準偏差の半分）を引いた値で比べ、その差が0.5ポイント以内の候補の中では"
+        f"最悪の月が良いものを選びました。"
         f"所要時間 {float(facts.get('grid_seconds', 0.0)):.0f}秒。")
     sel = facts.get("selection") or {}
     if sel:
@@ -128,6 +129,13 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
         f"{'上回る' if bar['above_baseline_interval'] else '上回らない'}")
     add(f"- 差 {_pt(bar['difference'])}（同じ学校・月で比べたブートストラップ95%区間 "
         f"{_pt(bar['difference_lo'])}〜{_pt(bar['difference_hi'])}）")
+    simple = (evaluation.get("differences") or {}).get("recall@5:proj_next")
+    if simple and "proj_next" in sc:
+        same = simple["lo"] <= 0 <= simple["hi"]
+        add(f"- 参考: 単純な規則「{BASELINES['proj_next']}」は "
+            f"{_pct(sc['proj_next']['recall@5']['value'])}、モデルとの差 {_pt(simple['value'])}"
+            f"（区間 {_pt(simple['lo'])}〜{_pt(simple['hi'])}）"
+            + ("。順位の正確さはこの規則とほぼ同じです。" if same else "。"))
     if not bar["met"]:
         if bar.get("difference_excludes_zero"):
             add("- **同じ学校・月どうしの比較では差は0を上回りますが、その幅は小さく、"

@@ -4,10 +4,11 @@ A fold tests on the lists of one school year (list months April … March) and t
 rows whose label window ended before that April (``t + h`` at most the March before), so no
 training label looks into the test year. Candidates are compared by their recall@5 per
 school per month across all test months of the selection folds: the selection score is the
-mean over months minus half their standard deviation (a variance penalty); the worst month
-and the ranking AUC are reported beside it. Months with fewer than :data:`MIN_MONTH_EVENTS`
-new long absences city-wide are too noisy to judge a month by; they count only in the pooled
-figures.
+mean over months minus half their standard deviation (a variance penalty); among the
+candidates within :data:`SELECTION_TOLERANCE` of the best score (differences that small are
+noise) the one with the best worst month wins, then the ranking AUC. Months with fewer than
+:data:`MIN_MONTH_EVENTS` new long absences city-wide are too noisy to judge a month by; they
+count only in the pooled figures.
 
 The last school year with observed labels is held out: it is used once, to evaluate the
 selected candidate against the baselines (:mod:`analysis.risk.evaluation`).
@@ -37,6 +38,7 @@ from analysis.risk.models import (
 MIN_MONTH_EVENTS = 5
 VARIANCE_PENALTY = 0.5
 SELECTION_K = 5
+SELECTION_TOLERANCE = 0.005  # recall@5 points (0.5 %) within which scores count as equal
 
 
 def first_year_of(frame: pd.DataFrame) -> int:
@@ -134,7 +136,8 @@ def summarize(months: pd.DataFrame, folds: pd.DataFrame,
 
 
 def select(summary: pd.DataFrame, *, include_baselines: bool = False) -> str:
-    """The key of the best candidate: selection score, then worst month, then AUC.
+    """The key of the best candidate: selection score (mean − ½ sd), then — among those within
+    :data:`SELECTION_TOLERANCE` of the best — the worst month, then AUC.
 
     Baselines are not selected unless asked (they are what the model is judged against);
     the grid order breaks remaining ties (simpler families come first).
@@ -142,8 +145,11 @@ def select(summary: pd.DataFrame, *, include_baselines: bool = False) -> str:
     s = summary if include_baselines else summary[summary["family"] != "baseline"]
     if s.empty:
         raise ValueError("no candidates to select from")
+    best = s["score"].max()
+    if pd.notna(best):  # NaN when no month had enough events to judge (tiny cities)
+        s = s[s["score"] >= best - SELECTION_TOLERANCE]
     s = s.assign(_order=np.arange(len(s)))
-    s = s.sort_values(["score", "recall_worst", "auc", "_order"],
+    s = s.sort_values(["recall_worst", "score", "auc", "_order"],
                       ascending=[False, False, False, True], kind="stable")
     return str(s.iloc[0]["key"])
 

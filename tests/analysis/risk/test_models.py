@@ -84,7 +84,7 @@ def test_develop_selects_over_time_and_reports_against_baselines(
                        "selection": dev.selection_row(), "regret": dev.regret}, ev)
     for phrase in ("モデルカード", "目的と使い方", "ラベルを付けるものではありません",
                    "性別、就学援助、日本語指導、特別支援は入力に使いません", "公平性", "限界",
-                   "累積欠席"):
+                   "累積欠席", "参考: 単純な規則「先月のペースで見込んだ翌月末の累積欠席の順」"):
         assert phrase in card
 
 
@@ -98,6 +98,18 @@ def test_selection_uses_the_variance_penalty() -> None:
     ])
     assert select(summary) == "steady"
     assert select(summary, include_baselines=True) == "base"
+    # Scores within the tolerance are equal: the better worst month decides.
+    close = pd.DataFrame([
+        {"key": "higher_mean", "family": "hgb", "score": 0.760, "recall_worst": 0.60,
+         "auc": 0.95},
+        {"key": "safer", "family": "logreg_l2", "score": 0.757, "recall_worst": 0.66,
+         "auc": 0.90},
+        {"key": "lower", "family": "rf", "score": 0.740, "recall_worst": 0.70, "auc": 0.99},
+    ])
+    assert select(close) == "safer"
+    # No month with enough events to judge (every score NaN): the ranking AUC decides.
+    unjudged = close.assign(score=float("nan"), recall_worst=float("nan"))
+    assert select(unjudged) == "lower"
 
 
 def test_the_grid_can_be_cancelled(mid_frame: pd.DataFrame) -> None:
