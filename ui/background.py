@@ -113,6 +113,9 @@ class BackgroundOp(QObject, Generic[T]):
 
     def _close_dialog(self) -> None:
         if self._dialog is not None:
+            # Closing a QProgressDialog emits ``canceled``: that must not read as the user's
+            # 中止 (it would throw away the result of every cancellable task that got a dialog).
+            self._dialog.blockSignals(True)
             self._dialog.close()
             self._dialog.deleteLater()
             self._dialog = None

@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from toda_desktop.errors import OperationCancelled, UserFacingError
@@ -77,10 +77,34 @@ def test_slow_work_shows_progress_dialog_and_can_be_cancelled(
     dialog = op.progress_dialog
     assert dialog is not None and dialog.isVisible() and not dialog.isModal()
     assert dialog.labelText() == "テスト中…"
+    button = next(b for b in dialog.findChildren(QPushButton) if b.text() == "中止")
     with qtbot.waitSignal(op.finished, timeout=5000):
-        dialog.cancel()  # the dialog's 中止 button
+        button.click()  # the dialog's 中止 button
     assert outcome == ["cancelled"]
     assert progress_seen and 0 < progress_seen[-1] < 1
+
+
+def test_slow_cancellable_work_that_finishes_delivers_its_result(
+    qtbot: QtBot, runner: BackgroundRunner
+) -> None:
+    """Closing the progress dialog at the end is not a 中止 (it once discarded the result)."""
+    outcome: list[str] = []
+
+    def task(ctx: TaskContext) -> str:
+        for step in range(100):
+            if ctx.cancelled():
+                raise OperationCancelled()
+            ctx.progress(step / 100)
+            time.sleep(0.01)
+        return "done"
+
+    op = runner.run(task, on_success=outcome.append,
+                    on_cancelled=lambda: outcome.append("cancelled"),
+                    parent=_parent(qtbot), cancellable=True)
+    qtbot.waitUntil(lambda: op.progress_dialog is not None, timeout=3000)
+    with qtbot.waitSignal(op.finished, timeout=5000):
+        pass
+    assert outcome == ["done"]
 
 
 def test_user_facing_error_goes_to_the_callback(qtbot: QtBot, runner: BackgroundRunner) -> None:
