@@ -108,3 +108,17 @@ def test_python_dash_m_entry_point_runs(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0 and "init" in result.stdout
+
+
+def test_help_and_argument_errors_are_in_japanese(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as ended:
+        main(["risk", "score", "--help"])
+    assert ended.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith("使い方: ") and "オプション:" in text and "この説明を表示" in text
+    assert "usage" not in text and "show this help" not in text
+    with pytest.raises(SystemExit) as ended:
+        main(["risk", "score"])
+    assert ended.value.code == 2
+    err = capsys.readouterr().err
+    assert "次の指定が必要です: --store, --month" in err and "required" not in err

@@ -23,7 +23,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, NoReturn, TextIO
 
 from storage import keys
 from storage.errors import StoreError
@@ -305,8 +305,45 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# argparse's own error texts, as the staff read them.
+ARGPARSE_MESSAGES = (
+    ("the following arguments are required:", "次の指定が必要です:"),
+    ("unrecognized arguments:", "分からない指定があります:"),
+    ("invalid choice:", "選べない値です:"),
+    ("choose from", "選べるのは"),
+    ("invalid int value:", "整数ではありません:"),
+    ("expected one argument", "値が1つ必要です"),
+    ("not allowed with argument", "と一緒には指定できません:"),
+)
+
+
+class JapaneseHelpFormatter(argparse.HelpFormatter):
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "使い方: " if prefix is None else prefix)
+
+
+class JapaneseParser(argparse.ArgumentParser):
+    """argparse with its own words in Japanese (使い方, 引数, オプション, ヘルプ, errors);
+    subcommand parsers are of the same class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", JapaneseHelpFormatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "引数"
+        self._optionals.title = "オプション"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                          help="この説明を表示して終了する")
+
+    def error(self, message: str) -> NoReturn:
+        for english, japanese in ARGPARSE_MESSAGES:
+            message = message.replace(english, japanese)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: 指定に誤りがあります: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = JapaneseParser(
         prog="python -m toda_desktop",
         description="戸田市 教育データ デスクトップ（コマンドライン）",
     )
@@ -335,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit_cmd = sub.add_parser("audit", help="監査ログ（検証・一覧・出力）")
     audit_cmd.add_argument("audit_command", choices=["verify", "list"], help="verify または list")
-    audit_cmd.add_argument("--store", required=True)
+    audit_cmd.add_argument("--store", required=True, help="データベースファイル")
     audit_cmd.add_argument("--user", help="ログインID（TODA_USER でも可）")
     audit_cmd.add_argument("--actor", help="利用者で絞り込む")
     audit_cmd.add_argument("--action", help="操作で絞り込む（例: sign_in）")
@@ -347,14 +384,14 @@ def build_parser() -> argparse.ArgumentParser:
         "recovery", help="スキャナ故障時の回復サインインを許可する（回復キーが必要）"
     )
     rec.add_argument("recovery_command", choices=["grant"])
-    rec.add_argument("--store", required=True)
+    rec.add_argument("--store", required=True, help="データベースファイル")
     rec.add_argument("--account", required=True, help="許可するアカウントのログインID")
     rec.add_argument("--reason", required=True, help="理由（監査ログに記録されます）")
     rec.add_argument("--hours", type=float, default=24, help="有効時間（既定24時間）")
     rec.set_defaults(handler=cmd_recovery)
 
     imp = sub.add_parser("import", help="CSV・Excel ファイルを取り込む")
-    imp.add_argument("--store", required=True)
+    imp.add_argument("--store", required=True, help="データベースファイル")
     imp.add_argument("--user", help="ログインID（TODA_USER でも可）")
     imp.add_argument("--kind", help="データの種類（省略時は見出しから判断）")
     imp.add_argument("--overwrite", action="store_true", help="値の異なる既存の記録を上書きする")
@@ -364,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(handler=cmd_import)
 
     exp = sub.add_parser("export", help="データの種類ごとに出力する（宛名番号付き）")
-    exp.add_argument("--store", required=True)
+    exp.add_argument("--store", required=True, help="データベースファイル")
     exp.add_argument("--user", help="ログインID（TODA_USER でも可）")
     exp.add_argument("--dataset", required=True, help="データの種類（例: attendance_monthly）")
     exp.add_argument("--out", required=True, help="出力ファイル（.csv または .xlsx）")
@@ -378,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("check", cmd_check, "整合性を検査する"),
     ):
         command = sub.add_parser(name, help=text)
-        command.add_argument("--store", required=True)
+        command.add_argument("--store", required=True, help="データベースファイル")
         command.add_argument("--user", help="ログインID（TODA_USER でも可）")
         command.set_defaults(handler=handler)
     return parser

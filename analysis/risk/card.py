@@ -172,7 +172,7 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
         for attribute, data in fairness["model"].items():
             for g in data["groups"]:
                 note = "（参考）" if g.get("small") else ""
-                add(f"| {attribute} | {g['group']}{note} | {g['n']} | {g['events']} | "
+                add(f"| {attribute} | {g['group']}{note} | {g['n']:,} | {g['events']:,} | "
                     f"{_pct(g.get('recall'))} | {_pct(g.get('fpr'), 2)} |")
         add("")
         for attribute, data in fairness["model"].items():
@@ -185,7 +185,7 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
         add(f"予測確率 {HIGH:.0%} 以上を「高」、{MIDDLE:.0%} 以上を「中」、それ未満を「低」と"
             "表示します。評価年度での実際の割合:")
         for b in bands:
-            add(f"- {b['band']}: 延べ {b['n']}人月、うち翌月長期欠席 {b['events']}人"
+            add(f"- {b['band']}: 延べ {b['n']:,}人月、うち翌月長期欠席 {b['events']:,}人"
                 f"（{_pct(b.get('observed'))}）")
         add("")
     add("## 限界")

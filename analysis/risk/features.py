@@ -394,7 +394,8 @@ def audit_groups(frame: pd.DataFrame, inputs: RiskInputs) -> pd.DataFrame:
                                     np.where(w.fillna(0).astype(int) > 0, "あり", "なし"))
     if inputs.school_context is not None and not inputs.school_context.empty:
         out["学校の就学援助率"] = _school_welfare_groups(frame, inputs.school_context)
-    out["学年"] = frame["grade"].map(lambda g: "不明" if pd.isna(g) else f"{int(g)}年")
+    out["学年"] = frame["grade"].map(
+        lambda g: "不明" if pd.isna(g) else (f"{int(g)}年" if g <= 6 else f"中{int(g) - 6}"))
     out["校種"] = np.where(frame["junior_high"] > 0, "中学校", "小学校")
     enr = inputs.enrollments.drop_duplicates(["pupil_id", "school_year"], keep="last")
     merged = frame[["pupil_id", "school_year"]].merge(

@@ -151,10 +151,11 @@ def score_month(
 
 def _april_schools(frame: pd.DataFrame, enrollments: pd.DataFrame, list_year: int) -> pd.DataFrame:
     """April lists follow the new school year's roster when it is in (grade 6 → junior
-    high); without a roster, leavers of the last grade are dropped."""
+    high); without a roster, the last grade of each school leaves it (6th-graders go on to a
+    junior high not known yet, 中3 finish) and is dropped from the lists."""
     roster = enrollments[enrollments["school_year"] == list_year]
     if roster.empty:
-        return frame[frame["grade"] < 9]
+        return frame[~frame["grade"].isin((6, 9))]
     school = roster.drop_duplicates("pupil_id", keep="last").set_index("pupil_id")["school_code"]
     new = frame["pupil_id"].map(school)
     frame = frame[new.notna()].copy()

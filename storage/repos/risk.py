@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from storage.connection import Connection
@@ -213,7 +213,34 @@ def pupil_names(
                 None if grade is None else int(grade),
                 None if class_name is None else str(class_name),
             )
+    if join:
+        _grades_before_the_roster(conn, out, school_year)
     return out
+
+
+def _grades_before_the_roster(
+    conn: Connection, pupils: dict[int, PupilNames], school_year: int
+) -> None:
+    """Pupils without an enrollment in ``school_year`` yet (an April list made before the new
+    roster is imported): the grade moved up from their latest earlier enrollment, no 組."""
+    missing = sorted(pid for pid, p in pupils.items() if p.grade is None)
+    for start in range(0, len(missing), 500):
+        chunk = missing[start : start + 500]
+        marks = ",".join("?" for _ in chunk)
+        rows = conn.execute(
+            "SELECT e.pupil_id, e.grade, e.school_year FROM ds_enrollments e"
+            " WHERE e.id = (SELECT max(id) FROM ds_enrollments x WHERE x.pupil_id = e.pupil_id"
+            "   AND x.school_year = (SELECT max(school_year) FROM ds_enrollments y"
+            "     WHERE y.pupil_id = e.pupil_id AND y.school_year < ?))"
+            f" AND e.pupil_id IN ({marks})",
+            [school_year, *chunk],
+        )
+        for pid, grade, year in rows:
+            if grade is None:
+                continue
+            moved = int(grade) + school_year - int(year)
+            if 1 <= moved <= 9:
+                pupils[int(pid)] = replace(pupils[int(pid)], grade=moved)
 
 
 def school_names(conn: Connection) -> dict[str, str]:

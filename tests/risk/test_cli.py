@@ -48,7 +48,7 @@ def test_score_prints_lists_and_writes_the_csv(
     # Standard output can be redirected to a file: without "export" no pupil is identified.
     as_user("demo-truancy")  # type: ignore[operator]
     text = _run("score", "--store", str(risk_store), "--month", "2025-11", "--top", "2")
-    assert "2025-11 の一覧" in text and "小学校" in text
+    assert "令和7年11月（2025年11月）の一覧" in text and "小学校" in text
     assert "宛名番号は出力の権限がある役割にだけ表示します" in text
     assert all(line.split("\t")[1] == "—" for line in text.splitlines() if line.startswith("  "))
     as_user("demo-lead")  # type: ignore[operator]
@@ -66,7 +66,9 @@ def test_score_prints_lists_and_writes_the_csv(
     anonymous = tmp_path / "anonymous.csv"
     _run("score", "--store", str(risk_store), "--month", "2025-11", "--out", str(anonymous))
     rows = anonymous.read_text(encoding="utf-8-sig").splitlines()[1:]
-    assert rows and all(line.split(",")[2] == "" for line in rows)
+    assert rows and all(line.split(",")[2] == "" and line.endswith(",") for line in rows)
+    text = _run("score", "--store", str(risk_store), "--month", "2025-11")
+    assert "児童生徒と理由は見守りアラートの権限がある役割にだけ表示します" in text
 
 
 @pytest.mark.slow

@@ -184,6 +184,7 @@ def test_an_analysis_role_without_truancy_data_gets_lists_without_pupils(
         assert all(a.address_code is None and a.pupil_id is None for a in result.alerts)
         assert all(a.name is None and a.grade is None and a.class_name is None
                    for a in result.alerts)
+        assert all(a.reasons == () for a in result.alerts)  # reasons could identify a child
         with pytest.raises(PermissionDenied):
             service.alerts(MONTH)
     finally:
@@ -266,3 +267,13 @@ def test_marks_stay_with_the_pupil_when_a_newer_model_lists_the_month_again(
     assert [h.status for h in truancy.alert_history(first.id)][-2:] == ["見守り", "支援開始"]
     explained = truancy.explanations(first.pupil_id or 0)
     assert explained is not None and explained.status == "支援開始"
+
+
+def test_april_lists_made_before_the_new_roster_show_the_moved_up_grade(
+    sessions: dict[str, SignedIn]
+) -> None:
+    alerts = RiskService(sessions["truancy_support"]).score("2026-04").alerts
+    assert alerts and all(a.name for a in alerts)
+    # Moved up one grade; last year's 6th-graders (now 中1 somewhere) are not listed yet.
+    assert {a.grade for a in alerts} <= {2, 3, 4, 5, 6, 8, 9}
+    assert all(a.class_name is None for a in alerts)  # 組 comes with the new roster

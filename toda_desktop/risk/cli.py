@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from analysis.wareki import format_era_date
 from toda_desktop.risk.service import RiskService
 
 EXIT_OK = 0
@@ -48,13 +50,20 @@ def _pct(entry: dict[str, Any] | None) -> str:
     return f"{entry['value'] * 100:.1f}% [{lo * 100:.1f}–{hi * 100:.1f}]"
 
 
-def _num(entry: dict[str, Any] | None) -> str:
+def _num(entry: dict[str, Any] | None, digits: int = 3) -> str:
     if not entry or entry.get("value") is None:
         return "—"
     lo, hi = entry.get("lo"), entry.get("hi")
     if lo is None or hi is None:
-        return f"{entry['value']:.3f}"
-    return f"{entry['value']:.3f} [{lo:.3f}–{hi:.3f}]"
+        return f"{entry['value']:.{digits}f}"
+    return f"{entry['value']:.{digits}f} [{lo:.{digits}f}–{hi:.{digits}f}]"
+
+
+def _month_ja(month: str) -> str:
+    """``2026-04`` → 令和8年4月（2026年4月）."""
+    year, number = (int(x) for x in month.split("-"))
+    era = format_era_date(date(year, number, 1))
+    return f"{era[: era.index('月') + 1]}（{year}年{number}月）"
 
 
 def write_metrics_table(report: dict[str, Any], out: TextIO) -> None:
@@ -68,7 +77,7 @@ def write_metrics_table(report: dict[str, Any], out: TextIO) -> None:
         label = "選ばれたモデル: " + rep["label"] if name == "model" else rep["label"]
         out.write(f"{label}\t{_pct(rep['recall@3'])}\t{_pct(rep['recall@5'])}\t"
                   f"{_pct(rep['recall@10'])}\t{_pct(rep['precision@5'])}\t{_num(rep['auc'])}\t"
-                  f"{_num(rep['pr_auc'])}\t{_num(rep['brier'])}\n")
+                  f"{_num(rep['pr_auc'])}\t{_num(rep['brier'], 5)}\n")
     bar = report["bar"]
     out.write(
         f"目標: 上位5人の再現率 {bar['recall@5'] * 100:.1f}%（50%以上: "
@@ -131,13 +140,17 @@ def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
         result = service.score(args.month, top=args.top)
         if args.out:
             written = service.export_alerts(result, Path(args.out))
-            out.write(f"{result.month} の一覧 {written.rows}行を出力しました: {written.path}\n")
+            out.write(f"{_month_ja(result.month)}の一覧 {written.rows}行を出力しました: "
+                      f"{written.path}\n")
             return EXIT_OK
         shown = service.alerts_for_terminal(result)
     finally:
         app.close()
-    out.write(f"{result.month} の一覧（学校ごと上位{args.top}人、モデル {result.model_id}）\n")
-    if result.with_ids and not any(a.address_code for a in shown):
+    out.write(f"{_month_ja(result.month)}の一覧（学校ごと上位{args.top}人、"
+              f"モデル {result.model_id}）\n")
+    if not result.with_ids:
+        out.write("児童生徒と理由は見守りアラートの権限がある役割にだけ表示します。\n")
+    elif not any(a.address_code for a in shown):
         out.write("宛名番号は出力の権限がある役割にだけ表示します（一覧は画面の見守りアラートで"
                   "ご覧ください）。\n")
     current = None
@@ -156,7 +169,7 @@ def add_risk_commands(subparsers: Any) -> None:
     sub = risk.add_subparsers(dest="risk_command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--store", required=True)
+        p.add_argument("--store", required=True, help="データベースファイル")
         p.add_argument("--user", help="ログインID（TODA_USER でも可）")
 
     train = sub.add_parser("train", help="候補モデルを比べて選び、評価して保存する")

@@ -8,8 +8,8 @@ Who may do what:
   with the "alerts" function that may view and see the truancy-related datasets (monthly
   attendance and the long-absence survey) — by default the truancy-support staff and the
   project lead, as issue 6 names them; the project lead can grant it to others;
-- scoring a month needs either; the 宛名番号 of listed pupils go only to alert roles, and a
-  file of the lists needs the "export" function as well;
+- scoring a month needs either; the 宛名番号 and the reasons of listed pupils go only to
+  alert roles, and a file of the lists needs the "export" function as well;
 - an alert names its pupil (氏名, and 学年・組 of the alert's school year) only for alert
   roles that also see the basic registers (pupils and enrollments); the CSV never does;
 - a pupil's survey-domain judgments need "view" and the survey dataset.
@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,10 +61,12 @@ from analysis.risk import (
 from analysis.risk.bands import BAND_TEXT
 from analysis.risk.explain import HIDDEN_NOTE, NO_REASON
 from analysis.risk.panel import month_label, month_offset
+from analysis.wareki import format_school_year
 from storage.connection import Connection, transaction
 from storage.repos import risk as repo
 from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv
+from toda_desktop.formatting import format_datetime
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
@@ -332,10 +335,12 @@ class RiskService:
                           progress=steps.part(0.08, 0.98).callback(), cancel=cancel)
             years = sorted(set(frame["school_year"].tolist()))
             facts = {
-                "created_at": pd.Timestamp.now().strftime("%Y-%m-%d %H:%M"),
+                "created_at": format_datetime(datetime.now(), "wareki"),
                 "created_by": signed.session.display_name,
                 "data_version": version,
-                "period": f"{years[0]}年度〜{years[-1]}年度",
+                "period": (f"{format_school_year(years[0], 'wareki')}〜"
+                           f"{format_school_year(years[-1], 'wareki')}"
+                           f"（{years[0]}〜{years[-1]}年度）"),
                 "pupils": int(frame["pupil_id"].nunique()),
                 "grid_size": len(grid),
                 "grid_seconds": dev.grid.seconds,
@@ -520,7 +525,9 @@ class RiskService:
             pupil_id=r.pupil_id if with_ids else None,
             address_code=codes.get(r.pupil_id) if with_ids else None,
             rank=r.rank, band=r.band, band_text=BAND_TEXT[r.band],
-            reasons=self._reasons(r.reasons_json, visible),
+            # A ranked list with per-child reasons can identify a child in a small school:
+            # roles without alert rights get the lists without them (and without who).
+            reasons=self._reasons(r.reasons_json, visible) if with_ids else (),
             status=r.status, note=r.note,
             name=pupil.name if pupil else None,
             grade=pupil.grade if pupil else None,

@@ -98,6 +98,16 @@ def status_text(alert: Alert) -> str:
 HIDDEN = "（非表示）"
 
 
+
+# The new school year counts absences from 0 and its roster may not be imported yet.
+APRIL_NOTE = (
+    "\n4月の一覧: 新年度は欠席日数を0から数え直すため、翌月中に30日に達する見込みは低く、"
+    "帯は「低」が多くなります（前年度の欠席が理由の児童生徒から様子を確かめてください）。"
+    "新年度の在籍名簿を取り込む前に作った一覧には前年度の6年生・中学3年生は入らず、"
+    "学年は進級後の学年、組は空欄です。"
+)
+
+
 def grade_class(alert: Alert) -> str:
     """「2年1組」 of the alert's school year (a junior-high grade counts from 1 again)."""
     return class_label(alert.grade, alert.class_name or "")
@@ -521,6 +531,7 @@ class AlertsPage(QWidget):
             f"{this}に使う一覧です（{before}末までのデータから作成）。"
             f"学校ごとに最大{self._top}人を、学校の中で先に様子を確かめる順に並べています。"
             "帯と理由は目安です。判断は必ず、子どもの様子を知る人が行ってください。"
+            + (APRIL_NOTE if self.month.endswith("-04") else "")
         )
 
     def _show_empty(self, message: str, *, error: bool = False) -> None:

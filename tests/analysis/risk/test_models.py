@@ -123,6 +123,16 @@ def test_the_grid_can_be_cancelled(mid_frame: pd.DataFrame) -> None:
         run_grid(mid_frame, small_grid(), [2024], cancel=cancel)
 
 
+def test_april_lists_before_the_new_roster_leave_out_the_leaving_grades(
+    mid_inputs: RiskInputs, mid_frame: pd.DataFrame
+) -> None:
+    model = fit_model(small_grid()[2], mid_frame)
+    lists = score_month(model, mid_inputs, 2026, 0)  # April 2026: no 2026 roster yet
+    assert len(lists) and lists["list_month"].iloc[0] == "2026-04"
+    assert not lists["grade"].isin([6, 9]).any()  # 6th-graders and 中3 leave their school
+    assert (lists["grade"] == 5).any()
+
+
 def test_lists_and_reasons_for_a_month(mid_inputs: RiskInputs, mid_frame: pd.DataFrame) -> None:
     model = fit_model(small_grid()[4], mid_frame)  # boosted trees on absence + health
     lists = score_month(model, mid_inputs, 2025, 6, k=5)  # October lists, September data
