@@ -114,10 +114,19 @@ def headline(label: str) -> tuple[str, str]:
     return label[:cut] + "）", label[cut + 2 : -1]
 
 
+# Short column and legend names; the model card spells each rule out in full.
+SHORT_NAMES = {
+    "cum_abs": "基準: 今年度の累積欠席",
+    "abs_rate_last": "基準: 先月の欠席率",
+    "proj_next": "参考: 翌月末の見込み累積欠席",
+}
+
+
 def scoring_names(evaluation: Mapping[str, Any]) -> list[tuple[str, str]]:
     out = []
     for key, rep in (evaluation.get("scorings") or {}).items():
-        label = "選ばれたモデル" if key == MODEL_KEY else str(rep.get("label") or key)
+        label = ("選ばれたモデル" if key == MODEL_KEY
+                 else SHORT_NAMES.get(key) or str(rep.get("label") or key))
         out.append((key, label))
     return out
 
@@ -502,9 +511,9 @@ class RiskModelPage(QWidget):
 
     def _size_columns(self, table: Any, count: int) -> None:
         header = table.horizontalHeader()
-        header.resizeSection(0, 250)
+        header.resizeSection(0, 230)
         for column in range(1, count + 1):
-            header.resizeSection(column, 270)
+            header.resizeSection(column, 215)
 
     def _draw_charts(self, evaluation: Mapping[str, Any]) -> None:
         scorings = evaluation.get("scorings") or {}
