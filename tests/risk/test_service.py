@@ -133,7 +133,7 @@ def test_marking_an_alert_keeps_the_history_and_logs_the_pupil(
     truancy.mark_alert(alert.id, "支援開始", "SSWにつなぐ")
     history = truancy.alert_history(alert.id)
     assert [h.status for h in history] == ["確認済み", "支援開始"]
-    assert history[0].by == "demo-truancy" and history[1].note == "SSWにつなぐ"
+    assert history[0].by == "デモ 不登校支援（demo-truancy）" and history[1].note == "SSWにつなぐ"
     now = next(a for a in truancy.alerts(MONTH) if a.id == alert.id)
     assert now.status == "支援開始"
     with pytest.raises(UserFacingError):

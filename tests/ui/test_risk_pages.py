@@ -211,7 +211,7 @@ def test_marking_an_alert_with_a_note_keeps_the_history(
     assert page.model.data(page.model.index(1, 6)) == "見守り"
     assert [(h.status, h.note) for h in page.history] == [
         ("見守り", "担任と共有。来週の面談で様子を聞く。")]
-    assert page.history_model.data(page.history_model.index(0, 2)) == "demo-lead"
+    assert page.history_model.data(page.history_model.index(0, 2)) == "デモ 総括（demo-lead）"
     assert "未記録 4人" in page.school_list.currentItem().text()
     assert "「見守り」を記録しました" in page.status_line.text()
     # The service kept it (and the audit log has it, with the pupil).

@@ -63,6 +63,7 @@ from analysis.risk.explain import HIDDEN_NOTE, NO_REASON
 from analysis.risk.panel import month_label, month_offset
 from analysis.wareki import format_school_year
 from storage.connection import Connection, transaction
+from storage.repos import accounts as accounts_repo
 from storage.repos import risk as repo
 from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv
@@ -164,6 +165,12 @@ class PupilRisk:
     band_text: str
     reasons: tuple[str, ...]
     status: str | None
+
+
+def _staff_name(login_id: str, staff: dict[str, str]) -> str:
+    """「氏名（ログインID）」 of who marked an alert (the ID alone for a removed account)."""
+    name = staff.get(login_id)
+    return f"{name}（{login_id}）" if name else login_id
 
 
 def _frames(tables: dict[str, repo.Table]) -> dict[str, pd.DataFrame]:
@@ -578,15 +585,18 @@ class RiskService:
         signed = self._signed
         self._require_alerts()
 
-        def read(conn: Connection) -> tuple[repo.AlertRow | None, list[repo.StatusRow]]:
-            return repo.get_alert(conn, alert_id), repo.status_history(conn, alert_id)
+        def read(conn: Connection) -> tuple[repo.AlertRow | None, list[repo.StatusRow],
+                                            dict[str, str]]:
+            staff = {a.login_id: a.display_name for a in accounts_repo.all_accounts(conn)}
+            return repo.get_alert(conn, alert_id), repo.status_history(conn, alert_id), staff
 
-        alert, history = signed.store.db.call(read)
+        alert, history, staff = signed.store.db.call(read)
         if alert is None:
             raise UserFacingError("そのアラートは見つかりません。")
         signed.audit.record(self._actor, "risk_alert_history", target=f"risk_alert:{alert_id}",
                             pupil_id=alert.pupil_id)
-        return [StatusEntry(h.status, h.note, h.marked_by, h.marked_at) for h in history]
+        return [StatusEntry(h.status, h.note, _staff_name(h.marked_by, staff), h.marked_at)
+                for h in history]
 
     def explanations(self, pupil_id: int) -> PupilRisk | None:
         """The pupil's latest alert as band and reasons (for the karte), or None."""
