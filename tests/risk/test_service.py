@@ -37,7 +37,7 @@ def test_training_stored_a_model_with_card_metrics_and_version(
 ) -> None:
     service = RiskService(sessions["data_analyst"])
     info = service.model_info()
-    assert info.created_by == "demo-lead" and len(info.data_version) == 16
+    assert info.created_by == "デモ 総括（demo-lead）" and len(info.data_version) == 16
     assert "モデルカード" in info.card and "入力に使いません" in info.card
     assert set(info.evaluation["scorings"]) == {"model", "cum_abs", "abs_rate_last", "proj_next"}
     row = sessions["project_lead"].store.db.call(repo.latest_model)

@@ -395,7 +395,10 @@ class RiskService:
         card = json.loads(row.card_json)
         config = ModelConfig.from_json(json.loads(row.config_json))
         self._signed.audit.record(self._actor, "risk_model_view", target=f"risk_model:{row.id}")
-        return ModelInfo(row.id, row.created_at, row.created_by, row.data_version, config.label,
+        staff = self._signed.store.db.call(
+            lambda c: {a.login_id: a.display_name for a in accounts_repo.all_accounts(c)})
+        return ModelInfo(row.id, row.created_at, _staff_name(row.created_by, staff),
+                         row.data_version, config.label,
                          self._visible_evaluation(metrics.get("evaluation", {})),
                          str(card.get("markdown", "")))
 

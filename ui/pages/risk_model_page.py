@@ -467,7 +467,7 @@ class RiskModelPage(QWidget):
         self.model_label.setToolTip(f"設定: {settings}" if settings else "")
         self.facts_label.setText(
             f"モデル番号 {info.id}　学習: {format_moment(info.created_at, self._style)}"
-            f"（{info.created_by}）　データ版 {info.data_version}")
+            f"　学習した人: {info.created_by}　データ版 {info.data_version}")
         self.card_view.setMarkdown(info.card)
         spaced_lines(self.card_view)
         self._show_evaluation(info.evaluation, None)
