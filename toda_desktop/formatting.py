@@ -31,6 +31,13 @@ def format_date(day: date | datetime | None, style: str = "seireki") -> str:
     return f"{plain.year}年{plain.month}月{plain.day}日"
 
 
+def format_month(month: str, style: str = "seireki") -> str:
+    """A calendar month ``YYYY-MM`` as 2025年10月 or 令和7年10月."""
+    year, number = (int(part) for part in month.split("-"))
+    text = format_date(date(year, number, 1), style)
+    return text[: -len("1日")] if text.endswith("1日") else text
+
+
 def format_datetime(moment: datetime | None, style: str = "seireki") -> str:
     if moment is None:
         return "—"
@@ -39,5 +46,6 @@ def format_datetime(moment: datetime | None, style: str = "seireki") -> str:
 
 __all__ = [
     "DATE_STYLES", "format_bytes", "format_count", "format_date", "format_datetime",
+    "format_month",
     "format_school_year",
 ]

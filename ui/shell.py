@@ -181,12 +181,11 @@ class Shell(QObject):
             return {c.key: c.type for c in registry.kind(kind).columns}
 
         search_page = SearchPage(signed.search, runner, style, can_export=signed.may("export"))
-        risk, role = signed.risk, signed.policy.role(signed.session.role)
+        risk = signed.risk
         karte_page = (KartePage(
             signed.karte, runner, style, column_types,
             explanations=risk.explanations if risk.may_see_alerts() else None,
-            domain_judgments=(risk.domain_judgments
-                              if role.sees(registry.kind("survey_responses")) else None),
+            domain_judgments=risk.domain_judgments if risk.may_see_survey_domains() else None,
         ) if signed.may("view") else None)
         extraction_page = ExtractionPage(
             signed.extraction, runner, style,

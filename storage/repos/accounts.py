@@ -43,6 +43,12 @@ def by_login(conn: Connection, login_id: str) -> AccountRow | None:
     return None if raw is None else _row(raw)
 
 
+def display_names(conn: Connection) -> dict[str, str]:
+    """氏名 by login ID (for showing who did something)."""
+    return {str(r[0]): str(r[1]) for r in conn.execute(
+        "SELECT login_id, display_name FROM accounts")}
+
+
 def all_accounts(conn: Connection) -> list[AccountRow]:
     return [_row(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM accounts ORDER BY id")]
 

@@ -28,7 +28,7 @@ from ui.error_reporting import ErrorReporter
 from ui.main_window import MainWindow
 from ui.pages.alerts_page import INTRO, AlertsPage, MarkDialog, grade_class
 from ui.pages.factors_page import FactorsPage
-from ui.pages.risk_common import BAND_COLORS, list_months_from_overview
+from ui.pages.risk_common import BAND_COLORS
 from ui.pages.risk_model_page import RiskModelPage
 from ui.pages.risk_pages import ALERTS_TITLE, FACTORS_TITLE, MODEL_TITLE, add_risk_pages
 
@@ -232,7 +232,7 @@ def test_a_role_without_alert_rights_gets_the_services_refusal(
     window, signed = open_window("liaison")
     assert window.page_titles() == []  # the shell would not even offer the page
     # Built anyway, the page shows the service's Japanese refusal and no pupil.
-    page = AlertsPage(signed.risk, list_months_from_overview(signed.overview), runner, "wareki")
+    page = AlertsPage(signed.risk, lambda: ["2025-10"], runner, "wareki")
     window.add_page(ALERTS_TITLE, page)
     window.show()
     window.show_page(ALERTS_TITLE)

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from analysis.wareki import format_era_date
+from toda_desktop.formatting import format_month
 from toda_desktop.risk.service import RiskService
 
 EXIT_OK = 0
@@ -61,9 +60,7 @@ def _num(entry: dict[str, Any] | None, digits: int = 3) -> str:
 
 def _month_ja(month: str) -> str:
     """``2026-04`` → 令和8年4月（2026年4月）."""
-    year, number = (int(x) for x in month.split("-"))
-    era = format_era_date(date(year, number, 1))
-    return f"{era[: era.index('月') + 1]}（{year}年{number}月）"
+    return f"{format_month(month, 'wareki')}（{format_month(month)}）"
 
 
 def write_metrics_table(report: dict[str, Any], out: TextIO) -> None:

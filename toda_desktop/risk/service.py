@@ -234,6 +234,12 @@ class RiskService:
         return (role.may("alerts") and role.may("view")
                 and all(role.sees(signed.registry.kind(k)) for k in ALERT_KINDS))
 
+    def may_see_survey_domains(self) -> bool:
+        """Whether this role sees a pupil's survey-domain judgments (the survey dataset)."""
+        signed = self._signed
+        return signed.policy.role(signed.session.role).sees(
+            signed.registry.kind("survey_responses"))
+
     def list_months(self) -> list[str]:
         """Months a list can be made for: each month after one with attendance data (the
         list for a month uses data up to the end of the month before)."""
@@ -395,8 +401,7 @@ class RiskService:
         card = json.loads(row.card_json)
         config = ModelConfig.from_json(json.loads(row.config_json))
         self._signed.audit.record(self._actor, "risk_model_view", target=f"risk_model:{row.id}")
-        staff = self._signed.store.db.call(
-            lambda c: {a.login_id: a.display_name for a in accounts_repo.all_accounts(c)})
+        staff = self._signed.store.db.call(accounts_repo.display_names)
         return ModelInfo(row.id, row.created_at, _staff_name(row.created_by, staff),
                          row.data_version, config.label,
                          self._visible_evaluation(metrics.get("evaluation", {})),
@@ -590,8 +595,8 @@ class RiskService:
 
         def read(conn: Connection) -> tuple[repo.AlertRow | None, list[repo.StatusRow],
                                             dict[str, str]]:
-            staff = {a.login_id: a.display_name for a in accounts_repo.all_accounts(conn)}
-            return repo.get_alert(conn, alert_id), repo.status_history(conn, alert_id), staff
+            return (repo.get_alert(conn, alert_id), repo.status_history(conn, alert_id),
+                    accounts_repo.display_names(conn))
 
         alert, history, staff = signed.store.db.call(read)
         if alert is None:
@@ -697,8 +702,7 @@ class RiskService:
         """Which survey domains of the pupil look weak against the grade (karte)."""
         signed = self._signed
         signed.require("view")
-        role = signed.policy.role(signed.session.role)
-        if not role.sees(signed.registry.kind("survey_responses")):
+        if not self.may_see_survey_domains():
             raise self._deny("survey_domains", "調査回答を閲覧する権限がありません。")
 
         def years_of(conn: Connection) -> list[int]:

@@ -413,10 +413,6 @@ class AlertsPage(QWidget):
         layout.addStretch(1)
         return view
 
-    def set_can_open_karte(self, allowed: bool) -> None:
-        self._can_open_karte = allowed
-        self.karte_button.setVisible(allowed)
-
     # -- loading ---------------------------------------------------------------------------
 
     @property

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from toda_desktop.errors import PermissionDenied
 from ui import style
 from ui.background import BackgroundRunner
 from ui.pages.alerts_page import UNMARKED
@@ -44,15 +43,10 @@ class RiskFacts:
 
 def read_facts(pupil_id: int, explanations: Explanations,
                domain_judgments: DomainJudgments | None) -> RiskFacts:
-    """On the worker: the latest alert, then the survey domains where the role sees them."""
-    risk = explanations(pupil_id)
-    domains = None
-    if domain_judgments is not None:
-        try:
-            domains = domain_judgments(pupil_id)
-        except PermissionDenied:  # the survey is not for this role: that part stays hidden
-            domains = None
-    return RiskFacts(risk, domains)
+    """On the worker: the latest alert, then the survey domains (given only to roles that
+    see the survey)."""
+    domains = None if domain_judgments is None else domain_judgments(pupil_id)
+    return RiskFacts(explanations(pupil_id), domains)
 
 
 class KarteRiskSection(QFrame):

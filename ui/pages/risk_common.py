@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, Qt
@@ -27,13 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from toda_desktop.formatting import format_date, format_school_year
+from toda_desktop.formatting import format_date, format_month, format_school_year
 from ui import style
 from ui.table_model import LinesTableModel
 
 T = TypeVar("T")
-
-ATTENDANCE_KIND = "attendance_monthly"
 
 # Band colours: text colour, background, border. Always shown with the band's text.
 BAND_COLORS = {
@@ -59,42 +57,11 @@ def previous_month(month: str) -> str:
 
 def month_label(month: str, date_style: str) -> str:
     """``2025-10`` → 「2025年10月」 or 「令和7年10月」."""
-    year, number = parse_month(month)
-    text = format_date(date(year, number, 1), date_style)
-    return text[: -len("1日")] if text.endswith("1日") else text
+    return format_month(month, date_style)
 
 
 def year_label(school_year: int, date_style: str) -> str:
     return format_school_year(school_year, date_style)
-
-
-def attendance_years(overview: Any) -> list[int]:
-    """School years with monthly attendance, from the データ概要 counts (oldest first)."""
-    for dataset in overview.datasets:
-        if dataset.kind == ATTENDANCE_KIND:
-            return sorted(int(y) for y, n in dataset.counts_by_year.items() if n)
-    return []
-
-
-def list_months_for_years(years: Iterable[int]) -> list[str]:
-    """The months a list can be made for when whole school years of attendance are in:
-    a list for month m uses data up to the end of m − 1, so May of the first year up to
-    the April after the last (oldest first)."""
-    out: list[str] = []
-    for year in sorted(set(years)):
-        for number in (5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3, 4):
-            calendar = year + (1 if number < 5 else 0)
-            out.append(f"{calendar:04d}-{number:02d}")
-    return out
-
-
-def list_months_from_overview(overview: Callable[[], Any]) -> Callable[[], list[str]]:
-    """Interim ``list_months`` for the alerts page, built on the データ概要 service."""
-    return lambda: list_months_for_years(attendance_years(overview()))
-
-
-def school_years_from_overview(overview: Callable[[], Any]) -> Callable[[], list[int]]:
-    return lambda: attendance_years(overview())
 
 
 def format_moment(text: str, date_style: str) -> str:

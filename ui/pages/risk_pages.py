@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from ui.background import BackgroundRunner
 from ui.pages.alerts_page import AlertsPage
 from ui.pages.factors_page import FactorsPage
-from ui.pages.risk_common import list_months_from_overview, school_years_from_overview
 from ui.pages.risk_model_page import RiskModelPage
 
 if TYPE_CHECKING:
@@ -44,12 +43,7 @@ def add_risk_pages(
     training do not queue every other page's loading behind them (default: ``runner``).
     """
     risk = signed.risk
-    # The risk service's own ``list_months``/``school_years`` when it has them; until then
-    # the データ概要 counts (whole school years of monthly attendance).
-    list_months: Callable[[], list[str]] = getattr(
-        risk, "list_months", None) or list_months_from_overview(signed.overview)
-    school_years: Callable[[], list[int]] = getattr(
-        risk, "school_years", None) or school_years_from_overview(signed.overview)
+    list_months, school_years = risk.list_months, risk.school_years
     added: list[str] = []
     if risk.may_see_alerts():
         alerts = AlertsPage(
