@@ -32,6 +32,10 @@ REPORT_VALUE_CHARS = 100
 T = TypeVar("T")
 
 
+class NotEnoughData(ValueError):
+    """The data cannot support the analysis; the message is Japanese and safe to show."""
+
+
 class Cancelled(Exception):
     """The caller's cancel flag was raised; the function stopped without a result."""
 

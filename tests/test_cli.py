@@ -122,3 +122,17 @@ def test_help_and_argument_errors_are_in_japanese(capsys: pytest.CaptureFixture[
     assert ended.value.code == 2
     err = capsys.readouterr().err
     assert "次の指定が必要です: --store, --month" in err and "required" not in err
+
+
+def test_import_report_goes_through_the_export_path(tmp_path: Path, env: None) -> None:
+    """The validation report holds cell values: it is written by the service, and logged."""
+    store = tmp_path / "t.tdb"
+    assert _run("init", "--store", str(store), "--test")[0] == 0
+    assert _run("demo", "--out", str(tmp_path / "files"), "--small")[0] == 0
+    report = tmp_path / "report.csv"
+    code, text = _run("import", "--store", str(store), "--dry-run", "--report", str(report),
+                      str(tmp_path / "files" / "students.csv"))
+    assert code in (0, 1) and "検証結果を書き出しました" in text
+    assert report.read_text(encoding="utf-8-sig").startswith("ファイル")
+    code, text = _run("audit", "list", "--store", str(store))
+    assert code == 0 and "validation_report" in text

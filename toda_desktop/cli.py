@@ -237,12 +237,11 @@ def cmd_recovery(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
-    from toda_desktop.export_files import write_csv
-    from toda_desktop.importing.service import ISSUE_HEADER, issue_rows
+    from toda_desktop.importing.service import ImportPreview, issue_rows
 
     app, signed = _sign_in(args)
     problems = False
-    report_rows: list[list[object]] = []
+    previews: list[ImportPreview] = []
     try:
         for name in args.files:
             path = Path(name)
@@ -262,7 +261,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
                 f"照合不可 {format_count(c.get('rejected', 0))}、"
                 f"エラー行 {format_count(c.get('error_rows', 0))}\n"
             )
-            report_rows += issue_rows(preview)
+            previews.append(preview)
             if preview.blocking:
                 problems = True
                 for row in issue_rows(preview):
@@ -282,7 +281,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
                 f"{format_count(result.queued)}行を確認待ちに登録しました。\n"
             )
         if args.report:
-            write_csv(Path(args.report), ISSUE_HEADER, report_rows)
+            signed.importer.export_issues(previews, Path(args.report))
             out.write(f"検証結果を書き出しました: {args.report}\n")
     finally:
         app.close()

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.common import CancelFn, ProgressFn, Steps
+from analysis.common import CancelFn, NotEnoughData, ProgressFn, Steps
 from analysis.risk.bands import BANDS, bands
 from analysis.risk.fairness import group_rates
 from analysis.risk.metrics import (
@@ -126,7 +126,7 @@ def evaluate_holdout(
     steps.report(0.0)
     fold = fold_for(frame, test_year, 1)
     if not fold.test.any() or not fold.train.any():
-        raise ValueError(f"{test_year}年度を評価するデータが足りません。")
+        raise NotEnoughData(f"{test_year}年度を評価するデータが足りません。")
     train = frame[fold.train]
     test = frame[fold.test]
     rows = ListRows.build(test, 1)

@@ -27,6 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
+from analysis.common import NotEnoughData
 from analysis.risk.features import FEATURE_BY_KEY, FEATURE_SET_LABELS, FEATURE_SETS, PROTECTED
 
 FAMILY_LABELS = {
@@ -308,7 +309,8 @@ def fit_model(
     x_all = matrix(frame, config.features) if x is None else x
     x_obs, y = x_all[obs], y_all[obs]
     if y.sum() == 0 or y.sum() == len(y):
-        raise ValueError("training rows need both outcomes")
+        raise NotEnoughData("学習に使える期間に、新たに長期欠席となった例がありません"
+                            "（年度・月ごとの出欠と長期欠席の記録が必要です）。")
     keep, weight = training_rows(y, negative_fraction, _seed_for(config.key, seed))
     estimator = make_estimator(config, seed)
     start = time.perf_counter()

@@ -21,6 +21,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analysis.common import NotEnoughData
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -208,7 +210,7 @@ def build_panel(inputs: RiskInputs) -> Panel:
     """Dense arrays of attendance, school and grade for every pupil with attendance rows."""
     att = inputs.attendance
     if att.empty:
-        raise ValueError("no attendance rows")
+        raise NotEnoughData("出欠状況（月次）のデータがありません。先に取り込んでください。")
     first_year = int(att["school_year"].min())
     n_years = int(att["school_year"].max()) - first_year + 1
     t_all = 12 * n_years

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.common import CancelFn, ProgressFn, Steps
+from analysis.common import CancelFn, NotEnoughData, ProgressFn, Steps
 from analysis.risk.bands import bands
 from analysis.risk.evaluation import evaluate_holdout, json_ready
 from analysis.risk.explain import explain
@@ -119,7 +119,7 @@ def score_month(
                      & (((att["month"].astype("int64") - 4) % 12) == offset)]
     label = month_label(list_year, list_offset)
     if month_rows.empty:
-        raise ValueError(f"{label} の一覧に必要な前月の出欠データがありません。")
+        raise NotEnoughData(f"{label} の一覧に必要な前月の出欠データがありません。")
     first_year = int(att["school_year"].min())
     t = (year - first_year) * 12 + offset
     frame = build_frame(cut, months=[t], horizons=(), progress=steps.part(0.0, 0.6).callback(),

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from analysis.common import CancelFn, ProgressFn, Steps
+from analysis.common import CancelFn, NotEnoughData, ProgressFn, Steps
 from analysis.risk.metrics import ListRows, per_month, ranking_metrics, recall_precision
 from analysis.risk.models import (
     DEFAULT_NEGATIVE_FRACTION,
@@ -84,7 +84,7 @@ def split_years(frame: pd.DataFrame, horizon: int = 1) -> tuple[list[int], int]:
     first = first_year_of(frame)
     usable = [y for y in years if y > first]
     if len(usable) < 1:
-        raise ValueError("評価には2年度以上のデータが必要です。")
+        raise NotEnoughData("評価には2年度以上のデータが必要です。")
     if len(usable) == 1:
         return usable, usable[0]
     return usable[:-1], usable[-1]

@@ -277,3 +277,20 @@ def test_april_lists_made_before_the_new_roster_show_the_moved_up_grade(
     # Moved up one grade; last year's 6th-graders (now 中1 somewhere) are not listed yet.
     assert {a.grade for a in alerts} <= {2, 3, 4, 5, 6, 8, 9}
     assert all(a.class_name is None for a in alerts)  # 組 comes with the new roster
+
+
+def test_only_data_shortage_becomes_a_user_message() -> None:
+    """A defect (any other ValueError) must reach the error dialog, not pose as missing data."""
+    from analysis.common import NotEnoughData
+    from toda_desktop.risk.service import _cancelled
+
+    def short() -> None:
+        raise NotEnoughData("評価には2年度以上のデータが必要です。")
+
+    def defect() -> None:
+        raise ValueError("unknown model family 'x'")
+
+    with pytest.raises(UserFacingError, match="2年度以上"):
+        _cancelled(short)
+    with pytest.raises(ValueError, match="unknown model family"):
+        _cancelled(defect)

@@ -10,7 +10,7 @@ is skipped, so importing twice adds nothing. Cancel and crashes leave the store 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -357,12 +357,15 @@ class ImportService:
         return result
 
     def export_issues(
-        self, preview: ImportPreview, path: Path, encoding: str = "utf-8-sig"
+        self, previews: ImportPreview | Sequence[ImportPreview], path: Path,
+        encoding: str = "utf-8-sig",
     ) -> ExportResult:
-        """The validation report for the school that sent the file (CSV or .xlsx), logged."""
+        """The validation report for the school that sent the file(s) (CSV or .xlsx), logged:
+        it holds cell values from the files, so it needs "export" like any other output."""
         signed = self._signed
         signed.require("export")
-        rows = issue_rows(preview)
+        chosen = [previews] if isinstance(previews, ImportPreview) else list(previews)
+        rows = [row for preview in chosen for row in issue_rows(preview)]
         if path.suffix.lower() == ".xlsx":
             result = write_xlsx(path, ISSUE_HEADER, rows, sheet="検証結果")
         else:

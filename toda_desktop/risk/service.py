@@ -22,7 +22,7 @@ a band (高/中/低) with its reasons; probabilities never leave this service.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -31,9 +31,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from analysis.common import Cancelled, Steps
+from analysis.common import Cancelled, NotEnoughData, Steps
 from analysis.factors import (
-    CAUTION,
     DomainJudgment,
     FactorReport,
     domain_judgments,
@@ -198,18 +197,15 @@ def _inputs(frames: dict[str, pd.DataFrame]) -> RiskInputs:
 
 
 def _cancelled(fn: Callable[[], Any]) -> Any:
-    """Run an analysis: its cancel becomes OperationCancelled, a data problem a Japanese
-    UserFacingError (the analysis says what is missing in Japanese where users can act)."""
+    """Run an analysis: its cancel becomes OperationCancelled, data that cannot support it a
+    Japanese UserFacingError (the analysis says what is missing); anything else is a defect
+    and goes to the error dialog as it is."""
     try:
         return fn()
     except Cancelled:
         raise OperationCancelled() from None
-    except ValueError as exc:
-        text = str(exc)
-        if text.isascii():
-            text = ("学習・評価に必要なデータが足りません"
-                    "（年度・月ごとの出欠と長期欠席の記録が必要です）。")
-        raise UserFacingError(text) from None
+    except NotEnoughData as exc:
+        raise UserFacingError(str(exc)) from None
 
 
 class RiskService:
@@ -716,19 +712,9 @@ class RiskService:
         if not years:
             return []
         year = years[-1] if school_year is None else int(school_year)
-        inputs = self._read(("attendance", "enrollments", "survey"), (year, year))
-        if inputs.survey is None:
+        # The grade comparison needs the year's survey and enrollments (not attendance).
+        tables = _frames(signed.store.db.call(
+            lambda c: repo.read_panel(c, ("enrollments", "survey"), (year, year))))
+        if "survey" not in tables or "enrollments" not in tables:
             return []
-        return domain_judgments(inputs.survey, inputs.enrollments, pupil_id, year)
-
-
-def caution_text() -> str:
-    return CAUTION
-
-
-def describe_alerts(alerts: Sequence[Alert]) -> dict[str, int]:
-    """Alerts per school (for summaries that must not list pupils)."""
-    out: dict[str, int] = {}
-    for a in alerts:
-        out[a.school_code] = out.get(a.school_code, 0) + 1
-    return out
+        return domain_judgments(tables["survey"], tables["enrollments"], pupil_id, year)
