@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devices import GuidanceCallback, Scanner, ScannerError, Simulator, scanner_for_store
 from storage.errors import StoreError
@@ -22,7 +23,6 @@ from toda_desktop.importing.review import ReviewService
 from toda_desktop.importing.service import ImportService
 from toda_desktop.models import DemoAccount, IntegrityState, Overview, Session, StoreHeader
 from toda_desktop.policy import Policy, default_policy
-from toda_desktop.risk.service import RiskService
 from toda_desktop.services.account_admin import AccountsService
 from toda_desktop.services.audit_trail import AuditTrail
 from toda_desktop.services.audit_view import AuditViewService
@@ -36,6 +36,9 @@ from toda_desktop.services.search import SearchService
 from toda_desktop.session_clock import DEFAULT_IDLE, DEFAULT_MAX, SessionClock, SessionState
 from toda_desktop.signin import PasswordAccepted, start_sign_in
 from toda_desktop.throttle import ThrottleBook
+
+if TYPE_CHECKING:
+    from toda_desktop.risk.service import RiskService
 
 Progress = Callable[[float], None]
 CancelFlag = Callable[[], bool]
@@ -93,7 +96,14 @@ class SignedIn:
         self.search = SearchService(self)
         self.karte = KarteService(self)
         self.extraction = ExtractionService(self)
-        self.risk = RiskService(self)
+
+    @cached_property
+    def risk(self) -> RiskService:
+        """Built on first use: it brings scikit-learn, which commands such as ``info`` and
+        ``check`` (and the window before sign-in) need not load."""
+        from toda_desktop.risk.service import RiskService
+
+        return RiskService(self)
 
     def may(self, function: str) -> bool:
         """For the UI to hide what the role cannot do; services still enforce it."""

@@ -82,13 +82,7 @@ class ListRows:
     def scored(self, score: FloatArray) -> Scored:
         """Rank every row within its school-month by ``score`` (one value per source row)."""
         s = np.asarray(score, dtype=np.float64)[self.selected]
-        order = np.lexsort((self.tie, -s, self.group))
-        g = self.group[order]
-        start = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, dtype=bool)
-        idx = np.arange(len(order))
-        first = np.maximum.accumulate(np.where(start, idx, 0)) if len(g) else idx
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = idx - first + 1
+        rank = ranks_within([self.group], s, self.tie)
         return Scored(self.list_month, self.school, self.pupil_id, self.y, s, rank, self.group)
 
 

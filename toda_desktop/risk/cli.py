@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from toda_desktop.formatting import format_month
-from toda_desktop.risk.service import RiskService
 
 EXIT_OK = 0
 
@@ -98,7 +97,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
 
     app, signed = _sign_in(args)
     try:
-        service = RiskService(signed)
+        service = signed.risk
         result = service.train(quick=args.quick, progress=_progress(out, "学習しています"))
     finally:
         app.close()
@@ -117,7 +116,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 
     app, signed = _sign_in(args)
     try:
-        service = RiskService(signed)
+        service = signed.risk
         report = service.evaluate(progress=None if args.json else _progress(out, "評価しています"))
     finally:
         app.close()
@@ -133,7 +132,7 @@ def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
 
     app, signed = _sign_in(args)
     try:
-        service = RiskService(signed)
+        service = signed.risk
         result = service.score(args.month, top=args.top)
         if args.out:
             written = service.export_alerts(result, Path(args.out))

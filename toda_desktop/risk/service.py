@@ -50,6 +50,7 @@ from analysis.risk import (
     candidate_grid,
     develop,
     evaluate_holdout,
+    feature_kinds,
     json_ready,
     model_card,
     parse_month,
@@ -463,8 +464,8 @@ class RiskService:
         row = self._model_row(model_id)
         model = self._load_model(row)
         feature_year = list_year - 1 if offset == 0 else list_year
-        kinds = set(ALWAYS) | {INPUT_KIND[FEATURE_BY_KEY[f].source] for f in model.features
-                               if FEATURE_BY_KEY[f].source in INPUT_KIND}
+        kinds = set(ALWAYS) | {INPUT_KIND[k] for k in feature_kinds(model.features)
+                               if k in INPUT_KIND}
         steps = Steps(progress, cancel)
 
         def run() -> pd.DataFrame:
