@@ -77,10 +77,6 @@ class HeaderMapping:
     def ok(self) -> bool:
         return not self.errors
 
-    def header_of(self, key: str) -> str:
-        return self.headers[self.positions[key]]
-
-
 def _lookup(columns: Sequence[ColumnLike]) -> dict[str, tuple[str, bool]]:
     """normalized header → (key, is_label). A label wins over another column's synonym."""
     table: dict[str, tuple[str, bool]] = {}

@@ -196,13 +196,5 @@ def name_keys(series: pd.Series) -> pd.Series:
     return unique_map(series.fillna(""), name_key)
 
 
-def loose_name_keys(series: pd.Series) -> pd.Series:
-    return unique_map(series.fillna(""), loose_name_key)
-
-
 def kana_keys(series: pd.Series) -> pd.Series:
     return unique_map(series.fillna(""), kana_key)
-
-
-def loose_kana_keys(series: pd.Series) -> pd.Series:
-    return unique_map(series.fillna(""), loose_kana_key)

@@ -26,11 +26,6 @@ class Guidance(StrEnum):
         return self.value
 
     @property
-    def label_ja(self) -> str:
-        """Short label (a status line, an audit entry)."""
-        return _TEXTS[self][0]
-
-    @property
     def prompt_ja(self) -> str:
         """What to do, as one sentence for the screen."""
         return _TEXTS[self][1]

@@ -11,7 +11,6 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from resources import resource_path
@@ -96,10 +95,6 @@ class DatasetKind:
     @property
     def stored_columns(self) -> tuple[ColumnSpec, ...]:
         return tuple(c for c in self.columns if c.stored)
-
-    @property
-    def required_columns(self) -> tuple[ColumnSpec, ...]:
-        return tuple(c for c in self.columns if c.required)
 
     @property
     def person_ref_columns(self) -> tuple[ColumnSpec, ...]:
@@ -236,14 +231,6 @@ def parse_registry(data: dict[str, Any]) -> Registry:
         kinds=tuple(kinds),
         retention_classes=retention,
     )
-
-
-def load_registry(path: Path | None = None) -> Registry:
-    """Load the registry file (the bundled one unless a path is given)."""
-    if path is None:
-        return default_registry()
-    with path.open("rb") as fh:
-        return parse_registry(tomllib.load(fh))
 
 
 @cache

@@ -155,10 +155,6 @@ class Store:
         self.keyfile.add_account(login_id, password, self._data_key, n=n)
         self.keyfile.save(self.path)
 
-    def revoke_password(self, login_id: str) -> None:
-        self.keyfile.remove_account(login_id)
-        self.keyfile.save(self.path)
-
     def derived_key(self, purpose: str) -> bytes:
         """A key for one purpose (e.g. the audit chain), derived from the data key."""
         label = b"toda-derive\x00" + purpose.encode()

@@ -10,7 +10,6 @@ import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from resources import resource_path
 from storage.registry import DatasetKind, Registry
@@ -148,13 +147,6 @@ def parse_policy_text(text: str) -> Policy:
     if not any(r.may("policy_edit") for r in policy.roles):
         raise UserFacingError("権限設定を変更できる役割がなくなるため、この設定は保存できません。")
     return policy
-
-
-def load_policy(path: Path | None = None) -> Policy:
-    if path is None:
-        return default_policy()
-    with path.open("rb") as fh:
-        return parse_policy(tomllib.load(fh))
 
 
 @cache

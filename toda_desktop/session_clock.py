@@ -58,7 +58,3 @@ class SessionClock:
         """After a successful palm verification."""
         self.locked = False
         self.last_activity = self.clock()
-
-    def remaining_idle(self) -> timedelta:
-        assert self.last_activity is not None
-        return max(timedelta(0), self.idle_limit - (self.clock() - self.last_activity))

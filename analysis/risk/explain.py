@@ -117,10 +117,3 @@ def explain(
                                   reason_text(f, value, mean)))
         out.append(reasons)
     return out
-
-
-def hides_something(model: FittedModel, visible_kinds: Collection[str] | None) -> bool:
-    """Whether the model reads data the viewer may not see (then say so beside reasons)."""
-    if visible_kinds is None:
-        return False
-    return any(FEATURE_BY_KEY[f].source not in visible_kinds for f in model.features)

@@ -176,12 +176,6 @@ class Panel:
     def years(self) -> tuple[int, ...]:
         return tuple(range(self.first_year, self.first_year + self.n_years))
 
-    def t_of(self, school_year: int, offset: int) -> int:
-        return (school_year - self.first_year) * 12 + offset
-
-    def school_year_at(self, t: int) -> int:
-        return self.first_year + t // 12
-
     def row_index(self, pupil_ids: Any) -> IntArray:
         """Rows of these pupil ids (−1 for unknown pupils)."""
         pos = np.searchsorted(self.pupil_ids, np.asarray(pupil_ids, dtype=np.int64))

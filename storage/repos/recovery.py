@@ -55,7 +55,3 @@ def consume(conn: Connection, grant_id: int, now: datetime) -> None:
         "UPDATE recovery_grants SET used_at = ? WHERE id = ? AND used_at IS NULL",
         (now.isoformat(timespec="seconds"), grant_id),
     )
-
-
-def all_grants(conn: Connection) -> list[GrantRow]:
-    return [_row(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM recovery_grants ORDER BY id")]

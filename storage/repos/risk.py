@@ -320,20 +320,11 @@ def get_model(conn: Connection, model_id: int) -> ModelRow | None:
     return None if raw is None else _model_row(raw)
 
 
-def list_models(conn: Connection) -> list[ModelRow]:
-    return [_model_row(r) for r in conn.execute(
-        f"SELECT {_MODEL_COLUMNS} FROM risk_models ORDER BY id DESC")]
-
-
 def model_blob(conn: Connection, model_id: int) -> bytes:
     raw = conn.execute("SELECT model FROM risk_models WHERE id = ?", (model_id,)).fetchone()
     if raw is None:
         raise KeyError(model_id)
     return bytes(raw[0])
-
-
-def set_metrics(conn: Connection, model_id: int, metrics_json: str) -> None:
-    conn.execute("UPDATE risk_models SET metrics_json = ? WHERE id = ?", (metrics_json, model_id))
 
 
 # -- alerts -------------------------------------------------------------------------------
