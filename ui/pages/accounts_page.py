@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner
 from ui.dialogs import FormDialog, confirm
+from ui.page_header import StatusLine
 from ui.palm import PalmScanView, run_palm_operation
 from ui.table_model import LinesTableModel, make_table
 
@@ -339,9 +340,7 @@ class AccountsPage(QWidget):
         actions.addStretch(1)
         layout.addLayout(actions)
 
-        self.status_label = QLabel("")
-        self.status_label.setWordWrap(True)
-        self.status_label.hide()
+        self.status_label = StatusLine()
         layout.addWidget(self.status_label)
 
         self.model = AccountsModel(self)
@@ -425,9 +424,7 @@ class AccountsPage(QWidget):
     # -- running a change ------------------------------------------------------------------
 
     def show_status(self, message: str, *, error: bool = False) -> None:
-        self.status_label.setText(message)
-        self.status_label.setStyleSheet(style.ERROR_TEXT if error else style.OK_TEXT)
-        self.status_label.setVisible(bool(message))
+        self.status_label.show_message(message, error=error)
 
     def _change(
         self,

@@ -42,13 +42,13 @@ from toda_desktop.risk import ALERT_STATUSES, Alert, ScoreResult, StatusEntry
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner
 from ui.dialogs import FormDialog
+from ui.page_header import StatusLine
 from ui.pages.pupil_tables import class_label
 from ui.pages.risk_common import (
     BAND_COLORS,
     BAND_NAMES,
     Column,
     RecordsModel,
-    StatusLine,
     band_chip,
     fit_height,
     format_moment,

@@ -37,6 +37,7 @@ from toda_desktop.formatting import format_count, format_date
 from toda_desktop.services.audit_view import ACTION_LABELS, AuditFilter
 from ui import style
 from ui.background import BackgroundRunner
+from ui.page_header import StatusLine
 from ui.table_model import LinesTableModel, make_table
 
 if TYPE_CHECKING:
@@ -156,10 +157,7 @@ class AuditPage(QWidget):
 
         layout.addWidget(self._build_filters())
 
-        self.status_label = QLabel("")
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status_label.hide()
+        self.status_label = StatusLine()
         layout.addWidget(self.status_label)
 
         self.model = AuditModel(date_style, self)
@@ -325,10 +323,8 @@ class AuditPage(QWidget):
         )
         return Path(name) if name else None
 
-    def show_status(self, message: str, css: str) -> None:
-        self.status_label.setText(message)
-        self.status_label.setStyleSheet(css)
-        self.status_label.setVisible(bool(message))
+    def show_status(self, message: str, *, error: bool = False, notice: bool = False) -> None:
+        self.status_label.show_message(message, error=error, notice=notice)
 
     def export(self) -> None:
         """Save the rows matching the applied filters (as shown) to a CSV file."""
@@ -354,13 +350,12 @@ class AuditPage(QWidget):
             )
             self.show_status(
                 f"{format_count(result.rows)}件を出力しました: {result.path}{note}",
-                style.OK_TEXT,
             )
 
         op = self._runner.run(
             lambda _ctx: export(path, filters, encoding),
             on_success=done,
-            on_user_error=lambda message: self.show_status(message, style.ERROR_TEXT),
+            on_user_error=lambda message: self.show_status(message, error=True),
             parent=self,
             label="監査ログを出力しています…",
         )
@@ -369,23 +364,23 @@ class AuditPage(QWidget):
     def verify(self) -> None:
         verify = self._verify_chain
         self.verify_button.setEnabled(False)
-        self.show_status("改ざん検査をしています…", style.NOTICE_TEXT)
+        self.show_status("改ざん検査をしています…", notice=True)
 
         def done(check: ChainCheck) -> None:
             self.last_check = check
             if check.ok:
-                self.show_status(f"改ざん検査: 異常はありません。{check.message}", style.OK_TEXT)
+                self.show_status(f"改ざん検査: 異常はありません。{check.message}")
             else:
                 self.show_status(
                     f"改ざん検査で異常が見つかりました: {check.message}\n"
                     "記録を変更せずに、デジタル戦略室と事業全体総括職員に連絡してください。",
-                    style.ERROR_TEXT,
+                    error=True,
                 )
 
         op = self._runner.run(
             lambda _ctx: verify(),
             on_success=done,
-            on_user_error=lambda message: self.show_status(message, style.ERROR_TEXT),
+            on_user_error=lambda message: self.show_status(message, error=True),
             parent=self,
             label="監査ログの改ざん検査をしています…",
         )

@@ -28,11 +28,11 @@ from PySide6.QtWidgets import (
 from toda_desktop.formatting import format_count
 from ui import style
 from ui.background import BackgroundRunner
+from ui.page_header import StatusLine
 from ui.pages.risk_charts import ForestPlot, ForestRow
 from ui.pages.risk_common import (
     Column,
     RecordsModel,
-    StatusLine,
     fit_height,
     make_table,
     muted,

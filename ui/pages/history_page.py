@@ -25,7 +25,7 @@ from toda_desktop.formatting import format_count
 from ui import style
 from ui.background import BackgroundRunner
 from ui.dialogs import confirm
-from ui.page_header import title_row
+from ui.page_header import StatusLine, title_row
 from ui.pages.import_models import BatchesModel, BatchLine, batch_lines
 from ui.table_model import make_table
 
@@ -78,10 +78,7 @@ class HistoryPage(QWidget):
         actions.addWidget(self.rollback_button)
         actions.addStretch(1)
         layout.addLayout(actions)
-        self.status_label = QLabel("")
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status_label.hide()
+        self.status_label = StatusLine()
         layout.addWidget(self.status_label)
 
         self.model = BatchesModel(date_style, self)
@@ -162,9 +159,7 @@ class HistoryPage(QWidget):
         self.rollback_button.setEnabled(line is not None and line.active and not self.busy)
 
     def show_status(self, message: str, *, error: bool = False) -> None:
-        self.status_label.setText(message)
-        self.status_label.setStyleSheet(style.ERROR_TEXT if error else style.OK_TEXT)
-        self.status_label.setVisible(bool(message))
+        self.status_label.show_message(message, error=error)
 
     def ask_rollback(self) -> None:
         line = self.selected()

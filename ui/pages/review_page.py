@@ -37,7 +37,7 @@ from toda_desktop.formatting import format_count
 from ui import style
 from ui.background import BackgroundRunner
 from ui.dialogs import FormDialog, confirm
-from ui.page_header import title_row
+from ui.page_header import StatusLine, title_row
 from ui.pages.import_models import (
     AGREE_BACKGROUND,
     CHOSEN_BACKGROUND,
@@ -261,9 +261,7 @@ class ReviewPage(QWidget):
         keys.setStyleSheet(style.MUTED)
         keys.setWordWrap(True)
         layout.addWidget(keys)
-        self.status_label = QLabel("")
-        self.status_label.setWordWrap(True)
-        self.status_label.hide()
+        self.status_label = StatusLine()
         layout.addWidget(self.status_label)
         return detail
 
@@ -399,9 +397,7 @@ class ReviewPage(QWidget):
     # -- decisions -------------------------------------------------------------------------
 
     def show_status(self, message: str, *, error: bool = False) -> None:
-        self.status_label.setText(message)
-        self.status_label.setStyleSheet(style.ERROR_TEXT if error else style.OK_TEXT)
-        self.status_label.setVisible(bool(message))
+        self.status_label.show_message(message, error=error)
 
     def confirm_selected(self) -> None:
         line, candidate = self.current_line(), self.selected_candidate()

@@ -34,12 +34,11 @@ from toda_desktop.formatting import format_count
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner
 from ui.dialogs import confirm
+from ui.page_header import ProgressStrip, StatusLine
 from ui.pages.risk_charts import BarSeries, RecallBars, ReliabilityChart
 from ui.pages.risk_common import (
     Column,
-    ProgressStrip,
     RecordsModel,
-    StatusLine,
     fit_height,
     format_moment,
     make_table,
