@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.common import CancelFn, ProgressFn, Steps
-from analysis.risk.labels import HORIZONS, horizon_labels, long_absence_status
+from analysis.risk.labels import HORIZONS, Status, horizon_labels, long_absence_status
 from analysis.risk.panel import (
     ACADEMIC_AVAILABLE_OFFSET,
     LONG_ABSENCE_DAYS,
@@ -211,9 +211,10 @@ def _academic_array(panel: Panel, academic: pd.DataFrame) -> FloatArray:
 
 
 def feature_arrays(
-    panel: Panel, inputs: RiskInputs, steps: Steps | None = None
+    panel: Panel, inputs: RiskInputs, status: Status, steps: Steps | None = None
 ) -> dict[str, FloatArray]:
-    """Every feature of :data:`FEATURES` as a (P, T) array; see the module docstring."""
+    """Every feature of :data:`FEATURES` as a (P, T) array; see the module docstring.
+    ``status``: who is long-absent when (:func:`long_absence_status`, shared with the labels)."""
     steps = steps or Steps()
     v = panel.values
     absent = v["absence_days"]
@@ -236,7 +237,7 @@ def feature_arrays(
     days3 = trailing_sum(days, 3)
     out["abs_3m"] = abs3
     out["abs_rate_3m"] = _ratio(abs3, days3)
-    cum = year_cumsum(absent)
+    cum = status.cum_absence
     out["cum_abs"] = cum
     out["cum_rate"] = _ratio(cum, year_cumsum(days))
     # The label counts toward 30 days within a school year: a list for April starts from 0.
@@ -261,7 +262,6 @@ def feature_arrays(
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(tot_days > 0, tot_abs / np.where(tot_days > 0, tot_days, 1.0), np.nan)
     out["prev_year_rate"] = per_year_to_months(rate, 1)
-    status = long_absence_status(panel, inputs.long_absence)
     p, t_all = absent.shape
     year_long = status.long_absent.reshape(p, t_all // 12, 12).any(axis=2).astype(np.float64)
     year_long = np.where(np.isnan(tot_abs), np.nan, year_long)
@@ -322,8 +322,8 @@ def build_frame(
     steps = Steps(progress, cancel)
     steps.report(0.0)
     panel = build_panel(inputs)
-    feats = feature_arrays(panel, inputs, steps.part(0.05, 0.8))
     status = long_absence_status(panel, inputs.long_absence)
+    feats = feature_arrays(panel, inputs, status, steps.part(0.05, 0.8))
     mask = panel.enrolled.copy()
     if not include_long_absent:
         mask &= ~status.long_absent

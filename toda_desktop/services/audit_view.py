@@ -13,6 +13,7 @@ from pathlib import Path
 
 from storage import audit
 from storage.store import Store
+from toda_desktop.errors import PermissionDenied
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.models import Session
 from toda_desktop.policy import Policy
@@ -153,7 +154,7 @@ class AuditViewService:
     def _require(self, session: Session) -> None:
         try:
             self._policy.require(session.role, "audit_view")
-        except Exception:
+        except PermissionDenied:
             self._trail.record(session.login_id, "permission_denied", outcome="denied",
                                target="audit_view")
             raise
