@@ -20,7 +20,9 @@ COLUMN_TYPES = frozenset(
         "school_year", "month", "grade", "enum", "bool", "list", "email",
     }
 )
-NUMERIC_TYPES = frozenset({"int", "float", "percent", "school_year", "month", "grade"})
+INT_TYPES = frozenset({"int", "school_year", "month", "grade"})
+FLOAT_TYPES = frozenset({"float", "percent"})
+NUMERIC_TYPES = INT_TYPES | FLOAT_TYPES
 
 
 class ColumnLike(Protocol):

@@ -37,7 +37,7 @@ from analysis.common import (
 )
 from analysis.headers import HeaderMapping
 from analysis.names import kana_problem, kana_value, name_problem, normalize_name
-from analysis.specs import ColumnLike
+from analysis.specs import FLOAT_TYPES, INT_TYPES, ColumnLike
 from analysis.textio import RawTable
 from analysis.wareki import WarekiError, parse_era_date, parse_era_year
 
@@ -492,8 +492,6 @@ def parse_value(col: ColumnLike, text: str) -> Result:
 # --------------------------------------------------------------------------------------------
 # Whole columns and tables
 
-INT_TYPES = frozenset({"int", "school_year", "month", "grade"})
-FLOAT_TYPES = frozenset({"float", "percent"})
 
 
 def _typed(

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.specs import FLOAT_TYPES, INT_TYPES
 from storage.registry import DatasetKind, default_registry
 
-_INT_TYPES = frozenset({"int", "school_year", "month", "grade", "bool"})
-_FLOAT_TYPES = frozenset({"float", "percent"})
+_INT_TYPES = INT_TYPES | {"bool"}
 
 
 def frame_columns(kind: DatasetKind) -> list[str]:
@@ -36,7 +36,7 @@ def column_dtype(kind: DatasetKind, key: str) -> str:
     spec = kind.column(key)
     if spec.type in _INT_TYPES:
         return "int64" if spec.required else "Int64"
-    if spec.type in _FLOAT_TYPES:
+    if spec.type in FLOAT_TYPES:
         return "Float64"
     return "string"
 

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analysis.specs import FLOAT_TYPES, INT_TYPES
 from storage.registry import DatasetKind, default_registry
 from toda_desktop.demo import layouts
 from toda_desktop.demo import messy as messiness
@@ -37,7 +38,6 @@ from toda_desktop.demo.rng import stream
 from toda_desktop.demo.xlsx import write_sheet
 
 Table = dict[str, npt.NDArray[np.object_]]
-_FLOAT_TYPES = frozenset({"float", "percent"})
 _ENROLLMENT_REFS = (
     "school_code",
     "grade",
@@ -57,7 +57,7 @@ class InterchangeOutput:
 
 def _text(series: pd.Series, ctype: str) -> npt.NDArray[np.object_]:
     """Cell texts of a typed column; missing values become ''."""
-    if ctype in _FLOAT_TYPES:
+    if ctype in FLOAT_TYPES:
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         out = np.char.mod("%.1f", values).astype(object)
         out[np.isnan(values)] = ""
@@ -240,7 +240,7 @@ def _write_xlsx(
             cols.append(
                 [int(v) if ok else (v or None) for v, ok in zip(values, numeric, strict=True)]
             )
-        elif ctype in ("int", "grade", "school_year", "month"):
+        elif ctype in INT_TYPES:
             cols.append([int(v) if v.isdigit() else (v or None) for v in values])
         else:
             cols.append([v or None for v in values])

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from analysis.specs import NUMERIC_TYPES
 from storage.connection import Connection
 from storage.registry import DatasetKind, Registry
 from storage.repos import extraction as repo
@@ -35,7 +36,7 @@ from toda_desktop.extraction.model import (
     Value,
 )
 
-NUMERIC = {"int", "float", "percent", "school_year", "month", "grade", "bool"}
+NUMERIC = NUMERIC_TYPES | {"bool"}
 NO_RECORD = "該当する記録なし"
 CANCELLED = "抽出を中止しました。"
 

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from analysis.specs import NUMERIC_TYPES
 from toda_desktop.extraction import (
     AGGREGATES,
     DIRECTIONS,
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
     from toda_desktop.services.extraction import FieldInfo, SurveyInfo
 
 Leaf = Threshold | Change | CountInWindow
-NUMERIC_TYPES = {"int", "float", "percent", "school_year", "month", "grade"}
 SYMBOLS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠", "in": "∈",
            "not_in": "∉"}
 MULTI = ("in", "not_in")
