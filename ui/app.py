@@ -25,6 +25,7 @@ from ui.background import BackgroundRunner
 from ui.branding import PRODUCT_NAME
 from ui.error_reporting import ErrorReporter
 from ui.fonts import install_fonts
+from ui.garbage import GuiThreadGarbageCollector
 from ui.shell import Shell
 
 EXIT_OK, EXIT_ERROR, EXIT_NO_STORE, EXIT_SMOKE_TIMEOUT = 0, 1, 2, 3
@@ -113,6 +114,7 @@ def _run(qt_app: QApplication, options: Options, reporter: ErrorReporter) -> int
         if message is None:
             raise
         return _cannot_open(message, options)
+    collector = GuiThreadGarbageCollector(qt_app)  # before any worker thread exists
     runner = BackgroundRunner(reporter)
     shell = Shell(
         app_ctx, runner, options.date_style, on_quit=qt_app.quit, activity_source=qt_app,
@@ -125,7 +127,8 @@ def _run(qt_app: QApplication, options: Options, reporter: ErrorReporter) -> int
             return run_smoke(qt_app, shell, reporter, options.screenshots)
         return qt_app.exec()
     finally:
-        shell.shutdown()
+        shell.shutdown()  # the workers have ended: Python may collect anywhere again
+        collector.stop()
 
 
 def _say(message: str, *, error: bool = False) -> None:

@@ -27,16 +27,25 @@ from toda_desktop.composition import Application, open_application
 from ui.background import BackgroundRunner
 from ui.error_reporting import ErrorReporter
 from ui.fonts import install_fonts
+from ui.garbage import GuiThreadGarbageCollector
 from ui.shell import Shell
 
 SCREENSHOT_DIR = Path("/tmp/toda-ui-screenshots")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _gui_thread_garbage_collector(qapp: QApplication) -> Iterator[GuiThreadGarbageCollector]:
+    """As in the application: Python collects cycles only on the GUI thread, never on a
+    worker (where it would destroy Qt objects caught in a cycle, and Qt crashes)."""
+    collector = GuiThreadGarbageCollector(qapp)
+    yield collector
+    collector.stop()
+
+
 @pytest.fixture(autouse=True)
 def _collect_qt_garbage() -> Iterator[None]:
-    """Qt objects left in reference cycles (a runner, a reporter, a shell) must be freed
-    here, on the GUI thread: if the garbage collector happened to run later on a worker
-    thread it would destroy them there, and Qt crashes."""
+    """Qt objects left in reference cycles by a test (a runner, a reporter, a shell) are
+    freed here, on the GUI thread, before the next test starts its workers."""
     yield
     gc.collect()
 
