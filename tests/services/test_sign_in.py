@@ -256,6 +256,27 @@ def test_admin_enrolls_and_duplicate_palm_is_refused(
     signed.sign_out()
 
 
+def test_admin_creates_accounts_as_store_set_up_does(
+    demo_store_path: Path, sim: Simulator, clock: WallClock
+) -> None:
+    """One rule for every new account: the login ID is normalized, must be new and not
+    empty, the password must pass the checks, and the creation is logged."""
+    app = _app(demo_store_path, sim, clock)
+    admin = app.sign_in("demo-it", DEMO_PASSWORD)
+    with pytest.raises(UserFacingError, match="ログインIDを入力"):
+        admin.accounts.create(" 　", "空 欄", "data_analyst", "a fine new password")
+    with pytest.raises(UserFacingError, match="既に使われています"):
+        admin.accounts.create("ＤＥＭＯ-Lead", "重複 職員", "data_analyst", "a fine new password")
+    with pytest.raises(UserFacingError):
+        admin.accounts.create("weak-staff", "弱い 職員", "data_analyst", "short")
+    admin.accounts.create(" Ｎｅｗ-Staff ", "新任 職員", "data_analyst", "a fine new password")
+    listed = {a.login_id for a in admin.accounts.list_accounts()}
+    assert "new-staff" in listed and "weak-staff" not in listed
+    entries = admin.audit_view.entries(admin.session, None)
+    assert ("account_created", "アカウント new-staff") in {(e.action, e.target) for e in entries}
+    admin.sign_out()
+
+
 def test_disabled_account_cannot_sign_in(
     demo_store_path: Path, sim: Simulator, clock: WallClock
 ) -> None:

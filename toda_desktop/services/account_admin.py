@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from devices import GuidanceCallback, ProgressCallback
-from storage.connection import Connection, transaction
-from storage.keys import normalize_login
 from storage.repos import accounts, palms
 from toda_desktop.errors import UserFacingError
 from toda_desktop.passwords import check_password
+from toda_desktop.services.accounts import create_account
 from toda_desktop.services.palm import enroll_palm, present_own_palm_if_simulated
 from toda_desktop.throttle import ThrottleBook
 
@@ -91,21 +90,8 @@ class AccountsService:
     def create(self, login_id: str, display_name: str, role: str, password: str) -> None:
         self._admin()
         signed = self._signed
-        signed.policy.role(role)
-        login = normalize_login(login_id)
-        if not login:
-            raise UserFacingError("ログインIDを入力してください。")
-        check_password(password, login)
-
-        def insert(conn: Connection) -> None:
-            with transaction(conn):
-                if accounts.by_login(conn, login) is not None:
-                    raise UserFacingError("そのログインIDは既に使われています。")
-                accounts.create(conn, login, display_name, role)
-
-        signed.store.db.call(insert)
-        signed.store.grant_password(login, password)
-        self._log("account_created", login, role=role)
+        row = create_account(signed.store, signed.policy, login_id, display_name, role, password)
+        self._log("account_created", row.login_id, role=role)
 
     def set_enabled(self, login_id: str, enabled: bool) -> None:
         self._admin()

@@ -1,8 +1,13 @@
-"""Creating staff accounts: the account row in the store plus the key wrap for its password."""
+"""Creating staff accounts: the account row in the store plus the key wrap for its password.
+
+The one place an account is made: by store set-up (the demo accounts) and by the
+administrators' アカウント管理 (``AccountsService.create``, which checks ``admin`` and logs).
+"""
 
 from __future__ import annotations
 
 from storage.connection import Connection, transaction
+from storage.keys import normalize_login
 from storage.repos import accounts
 from storage.store import Store
 from toda_desktop.errors import UserFacingError
@@ -23,6 +28,9 @@ def create_account(
 ) -> accounts.AccountRow:
     """``demo``: the published demo password is allowed (demo stores only)."""
     policy.role(role)  # unknown roles are a programming error
+    login_id = normalize_login(login_id)
+    if not login_id:
+        raise UserFacingError("ログインIDを入力してください。")
     if demo and store.store_kind != "demo":
         raise UserFacingError("デモ用アカウントはデモ用データベースにしか作成できません。")
     if not demo:
