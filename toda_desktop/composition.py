@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from devices import GuidanceCallback, Scanner, ScannerError, Simulator, scanner_for_store
 from storage.errors import StoreError
-from storage.registry import Registry, default_registry
+from storage.registry import DatasetKind, Registry, default_registry
 from storage.repos.accounts import AccountRow
 from storage.store import Store
 from toda_desktop.errors import PermissionDenied, SignInError, UserFacingError
@@ -126,6 +126,29 @@ class SignedIn:
             self.audit.record(self.session.login_id, "permission_denied", outcome="denied",
                               target=function)
             raise
+
+    def visible_kinds(self) -> tuple[DatasetKind, ...]:
+        """The dataset kinds within the role's need to know (the map's domains)."""
+        return self.policy.visible_kinds(self.session.role, self.registry)
+
+    def sees(self, kind_name: str) -> bool:
+        """Whether the role's need to know covers this dataset kind (unknown kinds: no)."""
+        return kind_name in self.registry.names and self.policy.role(self.session.role).sees(
+            self.registry.kind(kind_name))
+
+    def require_kind(self, function: str, kind_name: str, *, pupil: bool = False) -> DatasetKind:
+        """Enforce ``function`` on one dataset kind within the role's need to know (``pupil``:
+        and a kind about pupils); a refusal is logged and said in Japanese."""
+        self.require(function)
+        try:
+            kind = self.registry.kind(kind_name)
+        except KeyError:
+            raise UserFacingError("そのデータの種類はありません。") from None
+        if (pupil and not kind.pupil) or not self.policy.role(self.session.role).sees(kind):
+            self.audit.record(self.session.login_id, "permission_denied", outcome="denied",
+                              target=f"{function}:{kind_name}")
+            raise PermissionDenied(f"「{kind.label}」を扱う権限がありません。")
+        return kind
 
     # -- idle lock --------------------------------------------------------------------------
 

@@ -211,7 +211,7 @@ class Shell(QObject):
         """取込, 名寄せ確認 (with the open count as a badge) and 取込履歴."""
         runner, registry = self._runner, signed.registry
         importer, review = signed.importer, signed.review
-        kinds = signed.policy.visible_kinds(signed.session.role, registry)
+        kinds = signed.visible_kinds()
         master = registry.master.name
         import_page = ImportPage(
             importer, kinds, runner, master_kind=master,

@@ -1,4 +1,4 @@
-"""Reading and editing the rows of one dataset kind, with their provenance.
+"""Editing single values and exporting the rows of one dataset kind.
 
 Column names come from the registry (checked identifiers), values are always bound.
 """
@@ -6,52 +6,9 @@ Column names come from the registry (checked identifiers), values are always bou
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 from storage.connection import Connection
 from storage.registry import DatasetKind
-
-
-@dataclass(frozen=True)
-class RecordRows:
-    columns: tuple[str, ...]  # registry keys of the stored columns, in registry order
-    rows: tuple[tuple[object, ...], ...]
-    ids: tuple[int, ...]
-    provenance: tuple[tuple[str, str], ...]  # (source file, imported at) per row
-
-
-def _order(kind: DatasetKind) -> str:
-    if kind.year_column is not None and kind.has_column("month"):
-        return "t.school_year, CASE WHEN t.month >= 4 THEN t.month - 4 ELSE t.month + 8 END"
-    if kind.event_date is not None:
-        return f"t.{kind.event_date}"
-    if kind.year_column is not None:
-        return f"t.{kind.year_column}"
-    return "t.id"
-
-
-def for_pupil(conn: Connection, kind: DatasetKind, pupil_id: int) -> RecordRows:
-    columns = tuple(c.key for c in kind.stored_columns)
-    key = "t.id" if kind.master else "t.pupil_id"
-    raw = conn.execute(
-        f"SELECT t.id, coalesce(b.source_name, ''), coalesce(b.imported_at, ''),"
-        f" {', '.join('t.' + c for c in columns)}"
-        f" FROM {kind.table} t LEFT JOIN import_batches b ON b.id = t.batch_id"
-        f" WHERE {key} = ? ORDER BY {_order(kind)}, t.id",
-        (pupil_id,),
-    ).fetchall()
-    return RecordRows(
-        columns=columns,
-        rows=tuple(tuple(r[3:]) for r in raw),
-        ids=tuple(int(r[0]) for r in raw),
-        provenance=tuple((str(r[1]), str(r[2])) for r in raw),
-    )
-
-
-def count_for_pupil(conn: Connection, kind: DatasetKind, pupil_id: int) -> int:
-    key = "id" if kind.master else "pupil_id"
-    return int(conn.execute(f"SELECT count(*) FROM {kind.table} WHERE {key} = ?",
-                            (pupil_id,)).fetchone()[0])
 
 
 def get_value(conn: Connection, kind: DatasetKind, record_id: int, column: str) -> object:

@@ -14,7 +14,7 @@ import pytest
 from devices import FakeClock, Scanner, Simulator, SimulatorConfig, require_real_scanner_for
 from storage.registry import default_registry
 from toda_desktop.composition import Application, SignedIn
-from toda_desktop.errors import PermissionDenied
+from toda_desktop.errors import PermissionDenied, UserFacingError
 from toda_desktop.services.audit_view import AuditFilter
 from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
 
@@ -118,14 +118,14 @@ def test_each_dataset_domain_matches_the_map(
     registry_kind = default_registry().kind(kind)
     sees = kind in EXPECTED_KINDS[role]
     functions = EXPECTED_FUNCTIONS[role]
-    visible = {k.name for k in signed.records.visible_kinds()}
+    visible = {k.name for k in signed.visible_kinds()}
     assert (kind in visible) == sees
     if registry_kind.pupil:
         pupil = _pupil_with(sessions["project_lead"], kind)
-        can_view = _allowed(lambda: signed.records.records(kind, pupil))
+        can_view = _allowed(lambda: signed.karte.records(pupil, kind))
         assert can_view == (sees and "view" in functions)
         if "view" in functions:
-            listed = {d.kind for d in signed.records.linked_datasets(pupil)}
+            listed = {d.kind for d in signed.karte.open(pupil).linked}
             assert (kind in listed) == sees
     can_export = _allowed(
         lambda: signed.records.export_dataset(kind, tmp_path / f"{kind}.csv"))
@@ -144,10 +144,10 @@ def test_it_admin_reads_no_pupil_data_by_any_path(sessions: dict[str, SignedIn])
     it = sessions["it_admin"]
     lead = sessions["project_lead"]
     pupil = _pupil_with(lead, "students")
-    lead.records.records("students", pupil)  # leaves a pupil-related audit entry
-    assert it.records.visible_kinds() == ()
-    for action in (lambda: it.records.linked_datasets(pupil),
-                   lambda: it.records.records("students", pupil)):
+    lead.karte.records(pupil, "students")  # leaves a pupil-related audit entry
+    assert it.visible_kinds() == ()
+    for action in (lambda: it.karte.open(pupil),
+                   lambda: it.karte.records(pupil, "students")):
         assert not _allowed(action)
     overview = it.overview()  # aggregates only: counts, no rows
     assert overview.pupil_count > 0
@@ -159,12 +159,29 @@ def test_it_admin_reads_no_pupil_data_by_any_path(sessions: dict[str, SignedIn])
 
 
 def test_denials_are_audit_logged(sessions: dict[str, SignedIn]) -> None:
-    sessions["bullying_support"].records.visible_kinds()
-    assert not _allowed(lambda: sessions["bullying_support"].records.records("consultations", 1))
+    assert not _allowed(lambda: sessions["bullying_support"].karte.records(1, "consultations"))
     rows = sessions["project_lead"].audit_view.entries(
         sessions["project_lead"].session, AuditFilter(actor="demo-bullying",
                                                       action="permission_denied"))
     assert any(r.target == "view:consultations" for r in rows)
+
+
+def test_one_gate_for_a_dataset_kind(sessions: dict[str, SignedIn]) -> None:
+    """``SignedIn.require_kind``: the function, then a known kind within the role's need to
+    know (and about pupils where asked); refusals are logged with function and kind."""
+    lead = sessions["project_lead"]
+    school_kind = next(k.name for k in default_registry().kinds if not k.pupil)
+    assert lead.require_kind("view", school_kind).name == school_kind
+    assert not _allowed(lambda: lead.require_kind("view", school_kind, pupil=True))
+    with pytest.raises(UserFacingError, match="そのデータの種類はありません"):
+        lead.require_kind("view", "no_such_kind")
+    assert not lead.sees("no_such_kind")
+    truancy = sessions["truancy_support"]
+    assert truancy.sees("consultations") and not truancy.sees("bullying_records")
+    assert not _allowed(lambda: truancy.require_kind("export", "attendance_monthly"))
+    rows = lead.audit_view.entries(lead.session, AuditFilter(action="permission_denied"))
+    targets = {(r.actor, r.target) for r in rows}
+    assert {("demo-lead", f"view:{school_kind}"), ("demo-truancy", "export")} <= targets
 
 
 def test_only_the_project_lead_edits_the_map_and_it_applies_at_next_sign_in(
@@ -194,7 +211,7 @@ def test_only_the_project_lead_edits_the_map_and_it_applies_at_next_sign_in(
     assert "health" in rows[0].detail
     lead.sign_out()
     liaison = app.sign_in("demo-liaison", DEMO_PASSWORD)
-    assert "health_checkups" in {k.name for k in liaison.records.visible_kinds()}
+    assert "health_checkups" in {k.name for k in liaison.visible_kinds()}
     liaison.sign_out()
 
 
@@ -202,11 +219,11 @@ def test_ids_a_role_may_not_see_are_left_out_of_records_and_the_karte(
     sessions: dict[str, SignedIn],
 ) -> None:
     pupil = _pupil_with(sessions["project_lead"], "enrollments")
-    lead = sessions["project_lead"].records.records("enrollments", pupil)
+    lead = sessions["project_lead"].karte.records(pupil, "enrollments")
     assert {"pref_id", "google_account"} <= set(lead.keys)
     for role in ("liaison", "truancy_support", "bullying_support"):
-        table = sessions[role].records.records("enrollments", pupil)
+        table = sessions[role].karte.records(pupil, "enrollments")
         assert not {"pref_id", "google_account"} & set(table.keys)
         assert all(len(row) == len(table.keys) for row in table.rows)
-        karte = sessions[role].karte.records(pupil, "enrollments")
-        assert not {"pref_id", "google_account"} & set(karte.keys)
+        header = sessions[role].karte.open(pupil).header
+        assert not {"pref_id", "google_account"} & {i.key for i in header.identifiers}

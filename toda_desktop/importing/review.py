@@ -85,8 +85,7 @@ class ReviewService:
     def open_items(self) -> list[ReviewItemView]:
         signed = self._signed
         signed.require("import")
-        visible = [k.name for k in signed.policy.visible_kinds(signed.session.role,
-                                                                signed.registry)]
+        visible = [k.name for k in signed.visible_kinds()]
 
         def read(conn: Connection) -> list[ReviewItemView]:
             items = imports.open_items(conn, visible)

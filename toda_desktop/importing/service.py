@@ -123,8 +123,7 @@ class ImportService:
     # -- step 1: read and recognize ---------------------------------------------------------
 
     def _importable_kinds(self) -> list[DatasetKind]:
-        signed = self._signed
-        return list(signed.policy.visible_kinds(signed.session.role, signed.registry))
+        return list(self._signed.visible_kinds())
 
     def inspect(
         self, path: Path, kind_name: str | None = None, *, progress: Progress | None = None,

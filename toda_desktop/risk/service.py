@@ -227,15 +227,12 @@ class RiskService:
     def may_see_alerts(self) -> bool:
         """Whether this role sees alerts: "alerts", "view" and the truancy-related datasets."""
         signed = self._signed
-        role = signed.policy.role(signed.session.role)
-        return (role.may("alerts") and role.may("view")
-                and all(role.sees(signed.registry.kind(k)) for k in ALERT_KINDS))
+        return (signed.may("alerts") and signed.may("view")
+                and all(signed.sees(k) for k in ALERT_KINDS))
 
     def may_see_survey_domains(self) -> bool:
         """Whether this role sees a pupil's survey-domain judgments (the survey dataset)."""
-        signed = self._signed
-        return signed.policy.role(signed.session.role).sees(
-            signed.registry.kind("survey_responses"))
+        return self._signed.sees("survey_responses")
 
     def list_months(self) -> list[str]:
         """Months a list can be made for: each month after one with attendance data (the
@@ -256,27 +253,21 @@ class RiskService:
     def _may_see_names(self) -> bool:
         """Whether alerts name their pupils: alert roles that see the basic registers."""
         signed = self._signed
-        role = signed.policy.role(signed.session.role)
         return self.may_see_alerts() and all(
-            role.sees(signed.registry.kind(k)) for k in ("students", "enrollments"))
+            signed.sees(k) for k in ("students", "enrollments"))
 
     def _require_alerts(self, target: str = "risk_alerts") -> None:
         if not self.may_see_alerts():
             raise self._deny(target, "不登校の早期把握アラートを扱う権限がありません。")
 
     def _visible_kinds(self) -> frozenset[str]:
-        signed = self._signed
-        return frozenset(k.name for k in signed.policy.visible_kinds(signed.session.role,
-                                                                     signed.registry))
+        return frozenset(k.name for k in self._signed.visible_kinds())
 
     # -- data -------------------------------------------------------------------------------
 
     def _audit_attributes(self) -> frozenset[str]:
         """Fairness-audit attributes whose data this role may see."""
-        signed = self._signed
-        role = signed.policy.role(signed.session.role)
-        return frozenset(a for a, kind in AUDIT_SOURCES.items()
-                         if kind in signed.registry.names and role.sees(signed.registry.kind(kind)))
+        return frozenset(a for a, kind in AUDIT_SOURCES.items() if self._signed.sees(kind))
 
     def _audit(self, frame: pd.DataFrame, inputs: RiskInputs) -> pd.DataFrame:
         groups = audit_groups(frame, inputs)

@@ -142,9 +142,7 @@ class ExtractionService:
     # -- what can be asked ---------------------------------------------------------------
 
     def _visible(self) -> dict[str, DatasetKind]:
-        signed = self._signed
-        return {k.name: k for k in signed.policy.visible_kinds(signed.session.role,
-                                                                signed.registry)}
+        return {k.name: k for k in self._signed.visible_kinds()}
 
     def fields(self) -> tuple[FieldInfo, ...]:
         """Every field of every pupil dataset the role may see."""

@@ -19,7 +19,7 @@ from storage.connection import Connection
 from storage.registry import DatasetKind
 from storage.repos import karte as repo
 from storage.repos.karte import RecordFilter
-from toda_desktop.errors import PermissionDenied, UserFacingError
+from toda_desktop.errors import UserFacingError
 from toda_desktop.services.search import ID_LABELS, ID_VISIBILITY, hidden_id_columns
 
 if TYPE_CHECKING:
@@ -420,31 +420,14 @@ class KarteService:
     def __init__(self, signed: SignedIn) -> None:
         self._signed = signed
 
-    def visible_kinds(self) -> tuple[DatasetKind, ...]:
-        signed = self._signed
-        return signed.policy.visible_kinds(signed.session.role, signed.registry)
-
-    def _sees(self, name: str) -> bool:
-        return name in {k.name for k in self.visible_kinds()}
-
     def _kind(self, kind_name: str) -> DatasetKind:
-        signed = self._signed
-        signed.require("view")
-        try:
-            kind = signed.registry.kind(kind_name)
-        except KeyError:
-            raise UserFacingError("そのデータの種類はありません。") from None
-        if not kind.pupil or not self._sees(kind.name):
-            signed.audit.record(signed.session.login_id, "permission_denied", outcome="denied",
-                                target=f"view:{kind_name}")
-            raise PermissionDenied(f"「{kind.label}」を扱う権限がありません。")
-        return kind
+        return self._signed.require_kind("view", kind_name, pupil=True)
 
     def open(self, pupil_id: int) -> Karte:
         """Everything the karte shows for the role, read in one go; audit-logged."""
         signed = self._signed
         signed.require("view")
-        visible = [k for k in self.visible_kinds() if k.pupil]
+        visible = [k for k in signed.visible_kinds() if k.pupil]
         names = {k.name for k in visible}
 
         def read(conn: Connection) -> tuple[repo.HeaderRow | None, list[repo.KindSummary],
