@@ -198,15 +198,15 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
     app, signed = _sign_in(args)
     try:
         if args.audit_command == "verify":
-            check = signed.audit_view.verify(signed.session)
+            check = signed.audit_view.verify()
             out.write(("正常: " if check.ok else "異常: ") + check.message + "\n")
             return EXIT_OK if check.ok else EXIT_PROBLEM
         filters = AuditFilter(actor=args.actor, action=args.action, pupil_id=args.pupil)
         if args.csv:
-            result = signed.audit_view.export_csv(signed.session, Path(args.csv), filters)
+            result = signed.audit_view.export_csv(Path(args.csv), filters)
             out.write(f"監査ログ {format_count(result.rows)} 件を出力しました: {result.path}\n")
             return EXIT_OK
-        for row in signed.audit_view.entries(signed.session, filters):
+        for row in signed.audit_view.entries(filters):
             out.write(
                 f"{row.id}\t{row.at:%Y-%m-%d %H:%M:%S}\t{row.actor}\t{row.action_label}"
                 f"\t{row.outcome_label}\t{row.target}\t{row.pupil_id or ''}\n"

@@ -86,7 +86,7 @@ class SignedIn:
             max_length=app.max_session,
         )
         self._overview = OverviewService(store, app.registry, self.audit)
-        self.audit_view = AuditViewService(store, app.policy, self.audit)
+        self.audit_view = AuditViewService(self)
         self._lock_logged = False
         self.accounts = AccountsService(self)
         self.records = RecordsService(self)

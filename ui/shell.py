@@ -153,15 +153,7 @@ class Shell(QObject):
             audit = signed.audit_view
             window.add_page(
                 "監査ログ",
-                AuditPage(
-                    lambda filters: audit.entries(session, filters),
-                    lambda path, filters, encoding: audit.export_csv(
-                        session, path, filters, encoding
-                    ),
-                    lambda: audit.verify(session),
-                    runner,
-                    style,
-                ),
+                AuditPage(audit.entries, audit.export_csv, audit.verify, runner, style),
                 ADMIN_SECTION,
             )
         if signed.may("policy_edit"):

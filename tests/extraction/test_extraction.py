@@ -249,9 +249,9 @@ def test_export_holds_the_visible_columns_and_is_logged(signed: SignedIn, tmp_pa
     assert {r[1] for r in rows[1:]} == {town.name(p) for p in town.EXPECTED}
     service.export(result, tmp_path / "push.xlsx")
     assert (tmp_path / "push.xlsx").stat().st_size > 0
-    entries = signed.audit_view.entries(signed.session, AuditFilter(action="export"))
+    entries = signed.audit_view.entries(AuditFilter(action="export"))
     assert entries[0].target == f"extraction:{result.name}"
-    runs = signed.audit_view.entries(signed.session, AuditFilter(action="extraction"))
+    runs = signed.audit_view.entries(AuditFilter(action="extraction"))
     assert runs and result.name in (runs[0].target or "")
 
 
@@ -293,7 +293,7 @@ def test_a_run_on_unseen_data_is_refused_and_logged(demo: dict[str, SignedIn]) -
     own = push_support_preset(PushSupportOptions(academic=False, lesson=False, happy=False))
     assert truancy.run(own).rows
     lead = demo["project_lead"]
-    rows = lead.audit_view.entries(lead.session, AuditFilter(actor="demo-truancy",
+    rows = lead.audit_view.entries(AuditFilter(actor="demo-truancy",
                                                              action="permission_denied"))
     assert any(r.target == "extract:academic_results" for r in rows)
     with pytest.raises(PermissionDenied):

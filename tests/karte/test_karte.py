@@ -246,7 +246,7 @@ def test_opening_and_clicking_are_audit_logged_with_the_pupil(
     chart = _chart(karte.charts, "attendance")
     service.source_records(ordinary, "attendance", chart.x[0])
     lead = sessions["project_lead"]
-    rows = lead.audit_view.entries(lead.session, AuditFilter(actor="demo-truancy"))
+    rows = lead.audit_view.entries(AuditFilter(actor="demo-truancy"))
     actions = [(r.action, r.pupil_id) for r in rows[:2]]
     assert ("view_records", ordinary) in actions and ("view_karte", ordinary) in actions
     assert any("attendance" in r.detail for r in rows[:2])

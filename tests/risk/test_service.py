@@ -22,7 +22,7 @@ MONTH = "2025-10"
 
 def _actions(signed: SignedIn, action: str) -> list[object]:
     lead_view = signed.audit_view
-    return [e for e in lead_view.entries(signed.session, AuditFilter(action=action))]
+    return [e for e in lead_view.entries(AuditFilter(action=action))]
 
 
 def test_migration_made_the_tables(sessions: dict[str, SignedIn]) -> None:
@@ -142,7 +142,7 @@ def test_marking_an_alert_keeps_the_history_and_logs_the_pupil(
         truancy.mark_alert(10**9, "見守り")
     assert set(ALERT_STATUSES) == {"確認済み", "見守り", "支援開始", "対象外"}
     lead = sessions["project_lead"]
-    marks = lead.audit_view.entries(lead.session, AuditFilter(action="risk_alert_mark"))
+    marks = lead.audit_view.entries(AuditFilter(action="risk_alert_mark"))
     assert any(m.pupil_id == alert.pupil_id for m in marks)
     explained = truancy.explanations(alert.pupil_id or 0)
     assert explained is not None and explained.status == "支援開始"
@@ -231,7 +231,7 @@ def test_factor_analysis_and_domain_judgments(sessions: dict[str, SignedIn]) -> 
     with pytest.raises(PermissionDenied):
         RiskService(sessions["truancy_support"]).domain_judgments(pupil)
     lead_signed = sessions["project_lead"]
-    views = lead_signed.audit_view.entries(lead_signed.session,
+    views = lead_signed.audit_view.entries(
                                            AuditFilter(action="view_survey_domains"))
     assert any(v.pupil_id == pupil for v in views)
 

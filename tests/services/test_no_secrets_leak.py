@@ -43,7 +43,7 @@ def test_sign_in_enrollment_and_failures_leak_nothing(
     signed.accounts.enroll_palm("leak-check")
     key = signed.store.derived_key(PALM_KEY_PURPOSE)
     templates = [r.template for r in signed.store.db.call(lambda c: palms.all_active(c, key))]
-    audit_rows = signed.audit_view.entries(signed.session, AuditFilter())
+    audit_rows = signed.audit_view.entries(AuditFilter())
     data_key = signed.store._data_key
     signed.sign_out()
 

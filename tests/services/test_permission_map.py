@@ -104,7 +104,7 @@ def test_functions_match_the_map(sessions: dict[str, SignedIn], role: str, tmp_p
     # Through the services that exist for each function (the gate for the rest).
     assert _allowed(lambda: signed.accounts.list_accounts()) == ("admin" in actual)
     assert _allowed(lambda: signed.check_integrity()) == ("admin" in actual)
-    assert _allowed(lambda: signed.audit_view.entries(signed.session)) == ("audit_view" in actual)
+    assert _allowed(lambda: signed.audit_view.entries()) == ("audit_view" in actual)
     for function in ("pupil_search", "import", "print", "analysis"):
         assert _allowed(lambda f=function: signed.require(f)) == (function in actual)
 
@@ -151,7 +151,7 @@ def test_it_admin_reads_no_pupil_data_by_any_path(sessions: dict[str, SignedIn])
         assert not _allowed(action)
     overview = it.overview()  # aggregates only: counts, no rows
     assert overview.pupil_count > 0
-    rows = it.audit_view.entries(it.session, AuditFilter())
+    rows = it.audit_view.entries(AuditFilter())
     assert rows and all(r.pupil_id is None for r in rows)
     assert all(r.detail in ("", "（非表示）") for r in rows)
     accounts = it.accounts.list_accounts()
@@ -160,8 +160,7 @@ def test_it_admin_reads_no_pupil_data_by_any_path(sessions: dict[str, SignedIn])
 
 def test_denials_are_audit_logged(sessions: dict[str, SignedIn]) -> None:
     assert not _allowed(lambda: sessions["bullying_support"].karte.records(1, "consultations"))
-    rows = sessions["project_lead"].audit_view.entries(
-        sessions["project_lead"].session, AuditFilter(actor="demo-bullying",
+    rows = sessions["project_lead"].audit_view.entries(AuditFilter(actor="demo-bullying",
                                                       action="permission_denied"))
     assert any(r.target == "view:consultations" for r in rows)
 
@@ -179,7 +178,7 @@ def test_one_gate_for_a_dataset_kind(sessions: dict[str, SignedIn]) -> None:
     truancy = sessions["truancy_support"]
     assert truancy.sees("consultations") and not truancy.sees("bullying_records")
     assert not _allowed(lambda: truancy.require_kind("export", "attendance_monthly"))
-    rows = lead.audit_view.entries(lead.session, AuditFilter(action="permission_denied"))
+    rows = lead.audit_view.entries(AuditFilter(action="permission_denied"))
     targets = {(r.actor, r.target) for r in rows}
     assert {("demo-lead", f"view:{school_kind}"), ("demo-truancy", "export")} <= targets
 
@@ -207,7 +206,7 @@ def test_only_the_project_lead_edits_the_map_and_it_applies_at_next_sign_in(
     edited = text.replace('domains = ["basic", "other_department"]',
                           'domains = ["basic", "other_department", "health"]')
     lead.policy_admin.update(edited)
-    rows = lead.audit_view.entries(lead.session, AuditFilter(action="policy_changed"))
+    rows = lead.audit_view.entries(AuditFilter(action="policy_changed"))
     assert "health" in rows[0].detail
     lead.sign_out()
     liaison = app.sign_in("demo-liaison", DEMO_PASSWORD)

@@ -49,7 +49,7 @@ def _app(path: Path, sim: Simulator, clock: WallClock) -> Application:
 
 def _actions(app: Application, login: str = "demo-lead") -> list[tuple[str, str, str]]:
     signed = app.sign_in(login, DEMO_PASSWORD)
-    rows = signed.audit_view.entries(signed.session, AuditFilter())
+    rows = signed.audit_view.entries(AuditFilter())
     signed.sign_out()
     return [(r.actor, r.action, r.outcome_label) for r in reversed(rows)]
 
@@ -195,7 +195,7 @@ def test_recovery_grant_lets_one_account_in_once(
     pending = app.start_sign_in(LEAD_LOGIN, LEAD_PASSWORD)
     assert pending.recovery_available
     signed = pending.use_recovery_grant()
-    entries = signed.audit_view.entries(signed.session)
+    entries = signed.audit_view.entries()
     assert {"recovery_granted", "recovery_sign_in"} <= {e.action for e in entries}
     signed.sign_out()
     pending = app.start_sign_in(LEAD_LOGIN, LEAD_PASSWORD)
@@ -272,7 +272,7 @@ def test_admin_creates_accounts_as_store_set_up_does(
     admin.accounts.create(" Ｎｅｗ-Staff ", "新任 職員", "data_analyst", "a fine new password")
     listed = {a.login_id for a in admin.accounts.list_accounts()}
     assert "new-staff" in listed and "weak-staff" not in listed
-    entries = admin.audit_view.entries(admin.session, None)
+    entries = admin.audit_view.entries(None)
     assert ("account_created", "アカウント new-staff") in {(e.action, e.target) for e in entries}
     admin.sign_out()
 

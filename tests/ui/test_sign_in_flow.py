@@ -188,7 +188,7 @@ def test_recovery_sign_in_when_no_scanner_works(
         click(qtbot, login.recovery_button)
     signed = shell.signed
     assert signed is not None
-    actions = {row.action for row in signed.audit_view.entries(signed.session, AuditFilter())}
+    actions = {row.action for row in signed.audit_view.entries(AuditFilter())}
     assert "recovery_sign_in" in actions
 
 
@@ -244,7 +244,7 @@ def test_idle_lock_hides_all_data_and_the_palm_unlocks(
     assert window.findChildren(OverviewPage) == [page]
     signed = shell.signed
     assert signed is not None
-    actions = [r.action for r in signed.audit_view.entries(signed.session, AuditFilter())]
+    actions = [r.action for r in signed.audit_view.entries(AuditFilter())]
     assert "session_resumed" in actions
 
 

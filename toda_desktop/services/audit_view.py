@@ -10,14 +10,13 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from storage import audit
-from storage.store import Store
-from toda_desktop.errors import PermissionDenied
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
-from toda_desktop.models import Session
-from toda_desktop.policy import Policy
-from toda_desktop.services.audit_trail import AuditTrail
+
+if TYPE_CHECKING:
+    from toda_desktop.composition import SignedIn
 
 ACTION_LABELS = {
     "store_created": "データベース作成",
@@ -146,25 +145,17 @@ class ChainCheck:
 
 
 class AuditViewService:
-    def __init__(self, store: Store, policy: Policy, trail: AuditTrail) -> None:
-        self._store = store
-        self._policy = policy
-        self._trail = trail
+    """監査ログ for the roles with ``audit_view``; each look is itself logged."""
 
-    def _require(self, session: Session) -> None:
-        try:
-            self._policy.require(session.role, "audit_view")
-        except PermissionDenied:
-            self._trail.record(session.login_id, "permission_denied", outcome="denied",
-                               target="audit_view")
-            raise
+    def __init__(self, signed: SignedIn) -> None:
+        self._signed = signed
 
-    def _query(self, filters: AuditFilter, session: Session) -> list[AuditRow]:
+    def _query(self, filters: AuditFilter) -> list[AuditRow]:
         """Roles without access to pupil data (the IT administrator) see who did what and
         when, but not which pupil or what was searched."""
-        redact = not self._policy.role(session.role).may("view")
+        redact = not self._signed.may("view")
         until = None if filters.until is None else (filters.until + timedelta(days=1)).isoformat()
-        entries = self._store.db.call(
+        entries = self._signed.store.db.call(
             lambda conn: audit.query(
                 conn,
                 actor=filters.actor,
@@ -189,20 +180,22 @@ class AuditViewService:
             for e in entries
         ]
 
-    def entries(self, session: Session, filters: AuditFilter | None = None) -> list[AuditRow]:
-        self._require(session)
+    def _log(self, action: str, **fields: Any) -> None:
+        self._signed.audit.record(self._signed.session.login_id, action, **fields)
+
+    def entries(self, filters: AuditFilter | None = None) -> list[AuditRow]:
+        self._signed.require("audit_view")
         filters = filters or AuditFilter()
-        rows = self._query(filters, session)
-        self._trail.record(session.login_id, "audit_view", detail=_filter_detail(filters))
+        rows = self._query(filters)
+        self._log("audit_view", detail=_filter_detail(filters))
         return rows
 
     def export_csv(
-        self, session: Session, path: Path, filters: AuditFilter | None = None,
-        encoding: str = "utf-8-sig",
+        self, path: Path, filters: AuditFilter | None = None, encoding: str = "utf-8-sig",
     ) -> ExportResult:
-        self._require(session)
+        self._signed.require("audit_view")
         filters = filters or AuditFilter()
-        rows = self._query(filters, session)
+        rows = self._query(filters)
         table = [
             [r.id, r.at.isoformat(sep=" "), r.actor, r.action_label, r.outcome_label,
              r.target, r.pupil_id, r.detail]
@@ -212,17 +205,14 @@ class AuditViewService:
             result = write_xlsx(path, CSV_HEADER, table, sheet="監査ログ")
         else:
             result = write_csv(path, CSV_HEADER, table, encoding=encoding)
-        self._trail.record(
-            session.login_id, "audit_export",
-            detail={"rows": result.rows, "file": path.name, **_filter_detail(filters)},
-        )
+        self._log("audit_export",
+                  detail={"rows": result.rows, "file": path.name, **_filter_detail(filters)})
         return result
 
-    def verify(self, session: Session) -> ChainCheck:
-        self._require(session)
-        report = self._trail.verify()
-        self._trail.record(session.login_id, "audit_verify",
-                           outcome="ok" if report.ok else "problem")
+    def verify(self) -> ChainCheck:
+        self._signed.require("audit_view")
+        report = self._signed.audit.verify()
+        self._log("audit_verify", outcome="ok" if report.ok else "problem")
         return ChainCheck(report.ok, report.entries, report.first_bad_id, report.reason)
 
 
