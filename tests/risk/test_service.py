@@ -47,6 +47,36 @@ def test_training_stored_a_model_with_card_metrics_and_version(
     assert _actions(sessions["project_lead"], "risk_train")
 
 
+def test_the_model_card_shows_each_viewer_only_the_fairness_they_may_see(
+    sessions: dict[str, SignedIn], risk_store: Path
+) -> None:
+    """An analyst whose map leaves out 学校基礎情報 sees neither that attribute's fairness
+    figures nor its table in the card, although the lead who trained the model saw both."""
+    lead_info = RiskService(sessions["project_lead"]).model_info()
+    assert "学校の就学援助率" in lead_info.evaluation["fairness"]["model"]
+    assert "| 学校の就学援助率 |" in lead_info.card
+    lead = sessions["project_lead"]
+    text = lead.policy_admin.current_text()
+    analyst_block = text.split("[roles.data_analyst]")[1].split("[roles.")[0]
+    narrowed = text.replace(analyst_block, analyst_block.replace(
+        'domains = ["*"]', 'domains = ["basic", "attendance", "health", "academic", "survey",'
+        ' "truancy", "bullying", "consultation", "other_department"]'))
+    lead.policy_admin.update(narrowed)  # the project lead edits the map in 権限設定
+    try:
+        analyst = sign_in(risk_store, "data_analyst")
+        try:
+            assert not analyst.sees("school_context")
+            info = RiskService(analyst).model_info()
+        finally:
+            analyst.sign_out()
+    finally:
+        lead.policy_admin.update(text)
+    assert "学校の就学援助率" not in info.evaluation["fairness"]["model"]
+    assert "| 学校の就学援助率 |" not in info.card and "閲覧の権限がないため" in info.card
+    assert "性別" in info.evaluation["fairness"]["model"] and "| 性別 |" in info.card
+    assert "モデルカード" in info.card
+
+
 @pytest.mark.parametrize("role", ["truancy_support", "bullying_support", "liaison", "it_admin"])
 def test_training_and_factors_need_the_analysis_function(
     sessions: dict[str, SignedIn], role: str

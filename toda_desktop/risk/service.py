@@ -390,10 +390,14 @@ class RiskService:
         config = ModelConfig.from_json(json.loads(row.config_json))
         self._signed.audit.record(self._actor, "risk_model_view", target=f"risk_model:{row.id}")
         staff = self._signed.store.db.call(accounts_repo.display_names)
+        evaluation = self._visible_evaluation(metrics.get("evaluation", {}))
+        # The card is written again for this viewer: its fairness table shows only what they
+        # may see (the stored text shows what the person who trained the model could see).
+        facts = card.get("facts")
+        text = (model_card(facts, evaluation) if facts and evaluation
+                else str(card.get("markdown", "")))
         return ModelInfo(row.id, row.created_at, _staff_name(row.created_by, staff),
-                         row.data_version, config.label,
-                         self._visible_evaluation(metrics.get("evaluation", {})),
-                         str(card.get("markdown", "")))
+                         row.data_version, config.label, evaluation, text)
 
     def evaluate(
         self,
