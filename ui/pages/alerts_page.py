@@ -20,7 +20,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QFileDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -42,6 +41,7 @@ from toda_desktop.risk import ALERT_STATUSES, Alert, ScoreResult, StatusEntry
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner
 from ui.dialogs import FormDialog
+from ui.export_flow import CSV_UTF8, ask_save_path, with_suffix
 from ui.page_header import StatusLine
 from ui.pages.pupil_tables import class_label
 from ui.pages.risk_common import (
@@ -741,21 +741,17 @@ class AlertsPage(QWidget):
     # -- export ----------------------------------------------------------------------------
 
     def _ask_export_path(self) -> Path | None:
-        month = self.month or ""
-        name, _filter = QFileDialog.getSaveFileName(
-            self, "見守りアラートをCSVに出力", f"見守りアラート_{month}.csv", "CSVファイル (*.csv)"
-        )
-        return Path(name) if name else None
+        return ask_save_path(self, "見守りアラートをCSVに出力",
+                             f"見守りアラート_{self.month or ''}", CSV_UTF8)
 
     def export(self) -> None:
         result = self.result
         if result is None or not self.alerts or self.busy:
             return
-        path = self.choose_export_path()
-        if path is None:
+        chosen = self.choose_export_path()
+        if chosen is None:
             return
-        if path.suffix.lower() != ".csv":
-            path = path.with_name(path.name + ".csv")
+        path = with_suffix(chosen, CSV_UTF8)
         risk = self._risk
         self._working = True
         self._update_buttons()

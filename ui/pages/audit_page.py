@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -32,11 +31,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from toda_desktop.export_files import ENCODINGS, ExportResult
+from toda_desktop.export_files import ExportResult
 from toda_desktop.formatting import format_count, format_date
 from toda_desktop.services.audit_view import ACTION_LABELS, AuditFilter
 from ui import style
 from ui.background import BackgroundRunner
+from ui.export_flow import (
+    ask_save_path,
+    chosen_format,
+    format_combo,
+    replaced_note,
+    text_encoding,
+    with_suffix,
+)
 from ui.page_header import StatusLine
 from ui.table_model import LinesTableModel, make_table
 
@@ -172,10 +179,7 @@ class AuditPage(QWidget):
         export_row = QHBoxLayout()
         export_row.addStretch(1)
         export_row.addWidget(QLabel("文字コード:"))
-        self.encoding_combo = QComboBox()
-        for key, label in ENCODINGS.items():
-            self.encoding_combo.addItem(f"CSV {label}", key)
-        self.encoding_combo.addItem("Excel（.xlsx）", "xlsx")
+        self.encoding_combo = format_combo()
         export_row.addWidget(self.encoding_combo)
         self.export_button = QPushButton("出力…")
         self.export_button.setToolTip("表示中の条件に合う記録をCSVファイルに保存します")
@@ -316,41 +320,26 @@ class AuditPage(QWidget):
     # -- export and verification -----------------------------------------------------------
 
     def _ask_export_path(self) -> Path | None:
-        xlsx = self.encoding_combo.currentData() == "xlsx"
-        name, _filter = QFileDialog.getSaveFileName(
-            self, "監査ログを出力", "監査ログ.xlsx" if xlsx else "監査ログ.csv",
-            "Excelファイル (*.xlsx)" if xlsx else "CSVファイル (*.csv)",
-        )
-        return Path(name) if name else None
+        return ask_save_path(self, "監査ログを出力", "監査ログ", chosen_format(self.encoding_combo))
 
     def show_status(self, message: str, *, error: bool = False, notice: bool = False) -> None:
         self.status_label.show_message(message, error=error, notice=notice)
 
     def export(self) -> None:
         """Save the rows matching the applied filters (as shown) to a CSV file."""
-        path = self.choose_export_path()
-        if path is None:
+        chosen = self.choose_export_path()
+        if chosen is None:
             return
-        encoding = str(self.encoding_combo.currentData())
-        suffix = ".xlsx" if encoding == "xlsx" else ".csv"
-        if path.suffix.lower() != suffix:
-            path = path.with_name(path.name + suffix)
-        if encoding == "xlsx":
-            encoding = "utf-8-sig"  # unused for .xlsx; the service writes by the file suffix
+        fmt = chosen_format(self.encoding_combo)
+        path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
         filters = self.applied_filter
         export = self._export_csv
         self.export_button.setEnabled(False)
 
         def done(result: ExportResult) -> None:
             self.last_export = result
-            note = (
-                f"（Shift_JISで表せない文字{result.replaced_characters}個を〓に置き換えました）"
-                if result.replaced_characters
-                else ""
-            )
-            self.show_status(
-                f"{format_count(result.rows)}件を出力しました: {result.path}{note}",
-            )
+            self.show_status(f"{format_count(result.rows)}件を出力しました: "
+                             f"{result.path}{replaced_note(result)}")
 
         op = self._runner.run(
             lambda _ctx: export(path, filters, encoding),

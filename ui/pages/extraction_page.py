@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -39,12 +38,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from toda_desktop.export_files import ENCODINGS, ExportResult
+from toda_desktop.export_files import ExportResult
 from toda_desktop.extraction import Extraction, Group, PushSupportOptions
 from toda_desktop.formatting import format_count, format_datetime, format_school_year
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.dialogs import confirm
+from ui.export_flow import (
+    ask_save_path,
+    chosen_format,
+    format_combo,
+    replaced_note,
+    text_encoding,
+    with_suffix,
+)
 from ui.pages.condition_dialog import Catalog, ConditionDialog, Leaf, PushSupportDialog
 from ui.pages.pupil_tables import ExtractionRowsModel, dates_in, source_row
 from ui.table_model import make_table
@@ -66,11 +73,6 @@ MAX_DEPTH = 2  # the top group, groups inside it, and groups inside those
 NEW_NAME = "新しい抽出"
 PROGRESS_STEPS = 1000
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-EXPORT_FORMATS = (
-    ("utf-8-sig", ".csv", f"CSV {ENCODINGS['utf-8-sig']}"),
-    ("cp932", ".csv", f"CSV {ENCODINGS['cp932']}"),
-    ("xlsx", ".xlsx", "Excel（.xlsx）"),
-)
 GUIDANCE = (
     "抽出結果は、支援が必要かもしれない児童生徒に早く気づくための手がかりです。"
     "児童生徒を評価したり順位を付けたりするものではありません。"
@@ -538,10 +540,7 @@ class ExtractionPage(QWidget):
         self.open_button = QPushButton("カルテを開く")
         self.open_button.clicked.connect(self.open_current)
         bottom.addWidget(self.open_button)
-        self.format_combo = QComboBox()
-        self.format_combo.setAccessibleName("出力の形式")
-        for key, _suffix, label in EXPORT_FORMATS:
-            self.format_combo.addItem(label, key)
+        self.format_combo = format_combo()
         self.export_button = QPushButton("ファイルに出力…")
         self.export_button.clicked.connect(self.export)
         if self._can_export:
@@ -936,31 +935,23 @@ class ExtractionPage(QWidget):
         return super().eventFilter(watched, event)
 
     def _ask_export_path(self, suffix: str, name: str) -> Path | None:
-        kind = "Excelファイル (*.xlsx)" if suffix == ".xlsx" else "CSVファイル (*.csv)"
-        chosen, _filter = QFileDialog.getSaveFileName(self, "抽出結果を出力", name + suffix,
-                                                      kind)
-        return Path(chosen) if chosen else None
+        return ask_save_path(self, "抽出結果を出力", name, chosen_format(self.format_combo))
 
     def export(self) -> None:
         result = self.result
         if result is None or not self._can_export:
             return
-        key = str(self.format_combo.currentData())
-        suffix = next(s for k, s, _label in EXPORT_FORMATS if k == key)
-        path = self.choose_export_path(suffix, result.name or "抽出結果")
-        if path is None:
+        fmt = chosen_format(self.format_combo)
+        chosen = self.choose_export_path(fmt.suffix, result.name or "抽出結果")
+        if chosen is None:
             return
-        if path.suffix.lower() != suffix:
-            path = path.with_name(path.name + suffix)
-        encoding = "utf-8-sig" if key == "xlsx" else key
+        path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
         service = self._service
 
         def done(written: ExportResult) -> None:
             self.last_export = written
-            note = (f"（Shift_JISで表せない文字{written.replaced_characters}個を〓に置き換え"
-                    "ました）" if written.replaced_characters else "")
             self.show_status(f"{format_count(written.rows)}人分を出力しました: "
-                             f"{written.path}{note}", ok=True)
+                             f"{written.path}{replaced_note(written)}", ok=True)
 
         self._work(lambda _ctx: service.export(result, path, encoding), done,
                    "抽出結果を出力しています…")

@@ -42,6 +42,15 @@ from toda_desktop.importing.service import issue_rows
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.dialogs import confirm
+from ui.export_flow import (
+    ask_save_path,
+    chosen_format,
+    export_format,
+    format_combo,
+    replaced_note,
+    text_encoding,
+    with_suffix,
+)
 from ui.pages.import_models import (
     ALL_SEVERITIES,
     ATTENTION_COUNTS,
@@ -84,11 +93,6 @@ START, MAPPING, PREVIEW, RESULT, FINISHED = range(5)
 STEP_TITLES = ("ファイルの選択", "種類と見出しの確認", "検証結果の確認", "取込")
 FILE_FILTER = "表のファイル (*.csv *.tsv *.txt *.xlsx);;すべてのファイル (*)"
 # Report formats: (key, label); CSV keys are export_files encodings.
-REPORT_FORMATS = (
-    ("utf-8-sig", "CSV（UTF-8・Excel向け）"),
-    ("cp932", "CSV（Shift_JIS）"),
-    ("xlsx", "Excel（.xlsx）"),
-)
 LOW_CONFIDENCE = 0.6
 ORDER_TEXT = (
     "取り込む順番: 先に「児童生徒基本情報」と「在籍」（学校も）を取り込んでください。"
@@ -483,10 +487,7 @@ class ImportPage(QWidget):
         self.export_status = _notice(style.OK_TEXT)
         export_row.addWidget(self.export_status, 1)
         export_row.addStretch(0)
-        self.report_format_combo = QComboBox()
-        self.report_format_combo.setAccessibleName("出力の形式")
-        for key, label in REPORT_FORMATS:
-            self.report_format_combo.addItem(label, key)
+        self.report_format_combo = format_combo()
         self.export_button = QPushButton("検証結果を出力…")
         self.export_button.setToolTip(
             "検証結果をファイルに保存します。学校や提出元に渡して、ファイルを直してもらえます。"
@@ -1010,35 +1011,27 @@ class ImportPage(QWidget):
     def _ask_report_path(self, fmt: str) -> Path | None:
         entry = self.entry
         stem = Path(entry.path.name).stem if entry is not None else "取込"
-        suffix = ".xlsx" if fmt == "xlsx" else ".csv"
-        kind = "Excelファイル (*.xlsx)" if fmt == "xlsx" else "CSVファイル (*.csv)"
-        name, _filter = QFileDialog.getSaveFileName(
-            self, "検証結果を出力", f"{stem}_検証結果{suffix}", kind
-        )
-        return Path(name) if name else None
+        return ask_save_path(self, "検証結果を出力", f"{stem}_検証結果", export_format(fmt))
 
     def export_report(self) -> None:
         """Write the validation report (all rows, whatever the filter shows) for the school."""
         if self.preview is None or self.busy:
             return
-        fmt = str(self.report_format_combo.currentData())
-        path = self.choose_report_path(fmt)
-        if path is None:
+        fmt = chosen_format(self.report_format_combo)
+        chosen = self.choose_report_path(fmt.key)
+        if chosen is None:
             return
-        suffix = ".xlsx" if fmt == "xlsx" else ".csv"
-        if path.suffix.lower() != suffix:
-            path = path.with_name(path.name + suffix)
+        path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
         preview = self.preview
         importer = self._importer
 
         def task(_ctx: TaskContext) -> ExportResult:
             # Through the service: the export is checked and audit-logged.
-            return importer.export_issues(preview, path, "utf-8-sig" if fmt == "xlsx" else fmt)
+            return importer.export_issues(preview, path, encoding)
 
         def done(result: ExportResult) -> None:
             self.last_export = result
-            note = (f"（Shift_JISで表せない文字{result.replaced_characters}個を〓に置き換えました）"
-                    if result.replaced_characters else "")
+            note = replaced_note(result)
             _say(self.export_status,
                  f"検証結果 {format_count(result.rows)}件を出力しました: {result.path}{note}",
                  style.OK_TEXT)

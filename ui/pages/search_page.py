@@ -15,7 +15,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -31,6 +30,14 @@ from toda_desktop.formatting import format_count, format_school_year
 from toda_desktop.services.search import SearchFilters
 from ui import style
 from ui.background import BackgroundRunner
+from ui.export_flow import (
+    ask_save_path,
+    chosen_format,
+    format_combo,
+    replaced_note,
+    text_encoding,
+    with_suffix,
+)
 from ui.pages.pupil_tables import PupilHitsModel, grade_label, source_row
 from ui.table_model import make_table
 
@@ -46,13 +53,6 @@ KEYS_TEXT = "Enterキー: 検索　↓キー: 結果へ移動　結果でEnter�
 WIDTHS = (150, 170, 150, 64, 64, 64, 150)
 
 Request = tuple[str, SearchFilters]
-
-
-EXPORT_FORMATS = (
-    ("utf-8-sig", ".csv", "CSV（UTF-8・Excel向け）"),
-    ("cp932", ".csv", "CSV（Shift_JIS）"),
-    ("xlsx", ".xlsx", "Excel（.xlsx）"),
-)
 
 
 class SearchPage(QWidget):
@@ -84,9 +84,7 @@ class SearchPage(QWidget):
         title.setStyleSheet(style.PAGE_TITLE)
         title_row.addWidget(title)
         title_row.addStretch(1)
-        self.export_combo = QComboBox()
-        for key, _suffix, label in EXPORT_FORMATS:
-            self.export_combo.addItem(label, key)
+        self.export_combo = format_combo()
         self.export_button = QPushButton("一覧を出力…")
         self.export_button.clicked.connect(self.export)
         self.export_button.setEnabled(False)
@@ -327,35 +325,28 @@ class SearchPage(QWidget):
 
     def choose_export_path(self, suffix: str) -> Path | None:
         """Where to write the list (tests replace this; the real one asks the user)."""
-        kind = "Excelファイル (*.xlsx)" if suffix == ".xlsx" else "CSVファイル (*.csv)"
-        chosen, _filter = QFileDialog.getSaveFileName(self, "検索結果を出力",
-                                                      "検索結果" + suffix, kind)
-        return Path(chosen) if chosen else None
+        return ask_save_path(self, "検索結果を出力", "検索結果", chosen_format(self.export_combo))
 
     def export(self) -> None:
         """The list as shown, through the service (checked and audit-logged)."""
         results = self.results
         if results is None or not self._can_export:
             return
-        key = str(self.export_combo.currentData())
-        suffix = next(s for k, s, _label in EXPORT_FORMATS if k == key)
-        path = self.choose_export_path(suffix)
-        if path is None:
+        fmt = chosen_format(self.export_combo)
+        chosen = self.choose_export_path(fmt.suffix)
+        if chosen is None:
             return
-        if path.suffix.lower() != suffix:
-            path = path.with_name(path.name + suffix)
+        path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
         search = self._search
 
         def done(written: ExportResult) -> None:
             self.last_export = written
-            note = (f"（Shift_JISで表せない文字{written.replaced_characters}個を〓に置き換え"
-                    "ました）" if written.replaced_characters else "")
             self.note_label.setStyleSheet(style.MUTED)
-            self.note_label.setText(
-                f"{format_count(written.rows)}人分を出力しました: {written.path}{note}")
+            self.note_label.setText(f"{format_count(written.rows)}人分を出力しました: "
+                                    f"{written.path}{replaced_note(written)}")
 
         self._runner.run(
-            lambda _ctx: search.export(results, path, "utf-8-sig" if key == "xlsx" else key),
+            lambda _ctx: search.export(results, path, encoding),
             on_success=done, on_user_error=self._show_error, parent=self,
             label="検索結果を出力しています…",
         )

@@ -1,0 +1,69 @@
+"""The one way a page saves a list to a file: the format choice, the save dialog, the file
+name's suffix, the encoding handed to the service, and the sentence that says what was
+written. The service itself checks the ``export`` right and logs the export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
+
+from toda_desktop.export_files import ExportResult
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    key: str  # what the combo box carries: an encoding, or "xlsx"
+    suffix: str
+    label: str
+    file_filter: str
+
+
+CSV_UTF8 = ExportFormat("utf-8-sig", ".csv", "CSV（UTF-8・Excel向け）", "CSVファイル (*.csv)")
+CSV_SJIS = ExportFormat("cp932", ".csv", "CSV（Shift_JIS）", "CSVファイル (*.csv)")
+XLSX = ExportFormat("xlsx", ".xlsx", "Excel（.xlsx）", "Excelファイル (*.xlsx)")
+EXPORT_FORMATS = (CSV_UTF8, CSV_SJIS, XLSX)
+_BY_KEY = {f.key: f for f in EXPORT_FORMATS}
+
+
+def export_format(key: str) -> ExportFormat:
+    return _BY_KEY[key]
+
+
+def format_combo(accessible_name: str = "出力の形式") -> QComboBox:
+    """A combo box offering every format (CSV in UTF-8 first: Excel opens it correctly)."""
+    combo = QComboBox()
+    combo.setAccessibleName(accessible_name)
+    for f in EXPORT_FORMATS:
+        combo.addItem(f.label, f.key)
+    return combo
+
+
+def chosen_format(combo: QComboBox) -> ExportFormat:
+    return export_format(str(combo.currentData()))
+
+
+def text_encoding(fmt: ExportFormat) -> str:
+    """The encoding argument of the services' export calls (unused for .xlsx, which they
+    write by the file's suffix)."""
+    return "utf-8-sig" if fmt is XLSX else fmt.key
+
+
+def ask_save_path(parent: QWidget, title: str, stem: str, fmt: ExportFormat) -> Path | None:
+    """The save dialog, proposing ``stem`` plus the format's suffix; None if cancelled."""
+    chosen, _filter = QFileDialog.getSaveFileName(parent, title, stem + fmt.suffix,
+                                                  fmt.file_filter)
+    return Path(chosen) if chosen else None
+
+
+def with_suffix(path: Path, fmt: ExportFormat) -> Path:
+    """The path the file is written to: the format's suffix added if the user left it out."""
+    return path if path.suffix.lower() == fmt.suffix else path.with_name(path.name + fmt.suffix)
+
+
+def replaced_note(result: ExportResult) -> str:
+    """Said when Shift_JIS could not hold some characters (they were written as 〓)."""
+    if not result.replaced_characters:
+        return ""
+    return f"（Shift_JISで表せない文字{result.replaced_characters}個を〓に置き換えました）"
