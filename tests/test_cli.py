@@ -135,4 +135,4 @@ def test_import_report_goes_through_the_export_path(tmp_path: Path, env: None) -
     assert code in (0, 1) and "検証結果を書き出しました" in text
     assert report.read_text(encoding="utf-8-sig").startswith("ファイル")
     code, text = _run("audit", "list", "--store", str(store))
-    assert code == 0 and "validation_report" in text
+    assert code == 0 and "出力\t成功\t検証結果" in text

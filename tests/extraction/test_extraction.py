@@ -250,7 +250,7 @@ def test_export_holds_the_visible_columns_and_is_logged(signed: SignedIn, tmp_pa
     service.export(result, tmp_path / "push.xlsx")
     assert (tmp_path / "push.xlsx").stat().st_size > 0
     entries = signed.audit_view.entries(AuditFilter(action="export"))
-    assert entries[0].target == f"extraction:{result.name}"
+    assert entries[0].target == f"抽出 {result.name}"
     runs = signed.audit_view.entries(AuditFilter(action="extraction"))
     assert runs and result.name in (runs[0].target or "")
 
@@ -295,7 +295,7 @@ def test_a_run_on_unseen_data_is_refused_and_logged(demo: dict[str, SignedIn]) -
     lead = demo["project_lead"]
     rows = lead.audit_view.entries(AuditFilter(actor="demo-truancy",
                                                              action="permission_denied"))
-    assert any(r.target == "extract:academic_results" for r in rows)
+    assert any(r.target == "抽出: 県学調結果" for r in rows)
     with pytest.raises(PermissionDenied):
         ExtractionService(demo["bullying_support"]).run(Extraction("x", Group("and", (
             Threshold("consultations", "consult_type", "==", "SC"),))))

@@ -162,7 +162,7 @@ def test_denials_are_audit_logged(sessions: dict[str, SignedIn]) -> None:
     assert not _allowed(lambda: sessions["bullying_support"].karte.records(1, "consultations"))
     rows = sessions["project_lead"].audit_view.entries(AuditFilter(actor="demo-bullying",
                                                       action="permission_denied"))
-    assert any(r.target == "view:consultations" for r in rows)
+    assert any(r.target == "閲覧: 教育相談・SC/SSW相談" for r in rows)
 
 
 def test_one_gate_for_a_dataset_kind(sessions: dict[str, SignedIn]) -> None:
@@ -180,7 +180,8 @@ def test_one_gate_for_a_dataset_kind(sessions: dict[str, SignedIn]) -> None:
     assert not _allowed(lambda: truancy.require_kind("export", "attendance_monthly"))
     rows = lead.audit_view.entries(AuditFilter(action="permission_denied"))
     targets = {(r.actor, r.target) for r in rows}
-    assert {("demo-lead", f"view:{school_kind}"), ("demo-truancy", "export")} <= targets
+    school_label = default_registry().kind(school_kind).label
+    assert {("demo-lead", f"閲覧: {school_label}"), ("demo-truancy", "出力")} <= targets
 
 
 def test_only_the_project_lead_edits_the_map_and_it_applies_at_next_sign_in(

@@ -7,13 +7,16 @@ read it; reading and exporting are themselves logged.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage import audit
+from storage.registry import Registry
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
+from toda_desktop.policy import FUNCTION_LABELS
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
@@ -56,8 +59,24 @@ ACTION_LABELS = {
     "review_decision": "名寄せの確認",
     "export": "出力",
     "print": "印刷",
+    "validation_report": "検証結果の出力",
+    "search_results": "検索結果の出力",
+    "extraction": "抽出",
+    "extraction_saved": "抽出条件の保存",
+    "extraction_deleted": "抽出条件の削除",
+    "risk_train": "予測モデルの学習",
+    "risk_evaluate": "予測モデルの評価",
+    "risk_model_view": "予測モデルの閲覧",
+    "risk_score": "見守りアラートの作成",
+    "risk_alerts_view": "見守りアラートの閲覧",
+    "risk_alert_mark": "見守りアラートの記録",
+    "risk_alert_history": "見守りアラートの記録の閲覧",
+    "risk_explanations": "カルテの早期把握欄の閲覧",
+    "risk_factors": "要因分析",
+    "view_survey_domains": "調査の領域別の見立ての閲覧",
 }
-OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり"}
+OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
+                  "cancelled": "中止"}
 DETAIL_LABELS = {
     "role": "役割", "method": "方法", "fmr_achieved": "他人受入率", "reason": "理由",
     "quality": "品質", "device": "機器", "rows": "件数", "file": "ファイル", "date": "日付",
@@ -68,6 +87,14 @@ DETAIL_LABELS = {
     "changes": "変更内容", "grant_id": "許可番号", "expires_at": "有効期限", "items": "件数",
     "item": "確認項目", "decision": "判断", "record_id": "記録番号", "consecutive": "連続回数",
     "event": "内容", "factor": "要素", "at": "日時",
+    "alerts": "アラート件数", "model_id": "モデル番号", "config": "モデル", "grid": "候補数",
+    "recall@5": "上位5人の再現率", "baseline_recall@5": "基準の再現率", "top": "学校ごとの人数",
+    "with_ids": "宛名番号つき", "month": "月", "school_year": "年度", "test_year": "評価年度",
+    "pupils": "児童生徒数", "factors": "要因数", "population": "対象", "query": "検索語",
+    "filters": "絞り込み", "results": "件数", "truncated": "打ち切り", "conditions": "条件数",
+    "datasets": "データ種類数", "charts": "グラフ数", "status": "状態", "id": "番号",
+    "domain": "領域", "actor": "利用者", "action": "操作", "pupil_id": "児童生徒ID",
+    "since": "開始日", "until": "終了日", "chart": "グラフ", "x": "位置", "series": "系列",
 }
 VALUE_LABELS = {
     "palm": "手のひら静脈", "password": "パスワード", "recovery": "回復サインイン",
@@ -77,11 +104,20 @@ VALUE_LABELS = {
     "connected": "スキャナ接続", "removed": "スキャナ取り外し", "True": "はい", "False": "いいえ",
     "true": "はい", "false": "いいえ",
 }
-TARGET_PREFIXES = {"account:": "アカウント "}
+TARGET_PREFIXES = {"account:": "アカウント ", "risk_model:": "予測モデル ",
+                   "risk_alerts:": "見守りアラート ", "risk_alert:": "見守りアラート番号 ",
+                   "extraction:": "抽出 ", "factors:": "要因分析 "}
+TARGET_WORDS = {"pupils": "児童生徒", "search_results": "検索結果",
+                "validation_report": "検証結果", "risk_months": "見守りアラートの月",
+                "risk_score": "見守りアラートの作成", "survey_domains": "調査の領域別の見立て",
+                "risk_alert_mark": "見守りアラートの記録"}
+# "verb:kind" targets: a function of the map, or an extraction step, on a dataset kind.
+TARGET_VERBS = {**FUNCTION_LABELS, "extract": "抽出", "extraction_save": "抽出条件の保存"}
 
 
-def describe_detail(detail: str | None) -> str:
-    """The stored JSON detail as a short Japanese summary (keys and codes translated)."""
+def describe_detail(detail: str | None, codes: Mapping[str, str] = VALUE_LABELS) -> str:
+    """The stored JSON detail as a short Japanese summary (keys and codes translated;
+    ``codes``: the values to translate, e.g. with the map's role names added)."""
     if not detail:
         return ""
     try:
@@ -92,23 +128,44 @@ def describe_detail(detail: str | None) -> str:
         return str(values)
     parts = []
     for key, value in values.items():
-        if isinstance(value, float):
+        if key == "fmr_achieved" and isinstance(value, float) and value > 0:
+            text = f"1/{round(1 / value):,}"  # as the device standard writes a rate
+        elif isinstance(value, float):
             text = f"{value:.2g}"
         elif isinstance(value, list | dict):
             text = json.dumps(value, ensure_ascii=False)
         else:
-            text = VALUE_LABELS.get(str(value), str(value))
+            text = codes.get(str(value), str(value))
         parts.append(f"{DETAIL_LABELS.get(key, key)}: {text}")
     return "、".join(parts)
 
 
-def describe_target(target: str | None) -> str:
+def describe_target(target: str | None, registry: Registry | None = None) -> str:
+    """The stored target in words: functions and dataset kinds by their Japanese names
+    (``view:consultations`` → 閲覧: 相談記録, ``students.name`` → 児童生徒基本情報の氏名)."""
     if not target:
         return ""
     for prefix, label in TARGET_PREFIXES.items():
         if target.startswith(prefix):
             return label + target[len(prefix):]
-    return target
+    if target in TARGET_WORDS:
+        return TARGET_WORDS[target]
+    verb, _, rest = target.partition(":")
+    if rest and verb in TARGET_VERBS:
+        return f"{TARGET_VERBS[verb]}: {_kind_words(rest, registry)}"
+    if target in FUNCTION_LABELS:
+        return FUNCTION_LABELS[target]
+    return _kind_words(target, registry)
+
+
+def _kind_words(text: str, registry: Registry | None) -> str:
+    kind_name, _, column = text.partition(".")
+    if registry is None or kind_name not in registry.names:
+        return text
+    kind = registry.kind(kind_name)
+    if not column:
+        return kind.label
+    return f"{kind.label}の{kind.column(column).label}" if kind.has_column(column) else text
 
 
 CSV_HEADER = ["番号", "日時", "利用者", "操作", "結果", "対象", "児童生徒ID", "詳細"]
@@ -154,6 +211,7 @@ class AuditViewService:
         """Roles without access to pupil data (the IT administrator) see who did what and
         when, but not which pupil or what was searched."""
         redact = not self._signed.may("view")
+        codes = {**VALUE_LABELS, **{r.key: r.label for r in self._signed.policy.roles}}
         until = None if filters.until is None else (filters.until + timedelta(days=1)).isoformat()
         entries = self._signed.store.db.call(
             lambda conn: audit.query(
@@ -173,9 +231,10 @@ class AuditViewService:
                 action=e.action,
                 action_label=ACTION_LABELS.get(e.action, e.action),
                 outcome_label=OUTCOME_LABELS.get(e.outcome, e.outcome),
-                target=describe_target(e.target),
+                target=describe_target(e.target, self._signed.registry),
                 pupil_id=None if redact else e.pupil_id,
-                detail=("（非表示）" if e.detail else "") if redact else describe_detail(e.detail),
+                detail=(("（非表示）" if e.detail else "") if redact
+                        else describe_detail(e.detail, codes)),
             )
             for e in entries
         ]

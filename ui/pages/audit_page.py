@@ -178,7 +178,7 @@ class AuditPage(QWidget):
 
         export_row = QHBoxLayout()
         export_row.addStretch(1)
-        export_row.addWidget(QLabel("文字コード:"))
+        export_row.addWidget(QLabel("出力の形式:"))
         self.encoding_combo = format_combo()
         export_row.addWidget(self.encoding_combo)
         self.export_button = QPushButton("出力…")

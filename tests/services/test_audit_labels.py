@@ -1,0 +1,102 @@
+"""Every audit entry the code can write reads in Japanese on the 監査ログ screen.
+
+The actions, outcomes and detail keys are collected from the source (every ``record(…)``
+and ``_log(…)`` call with literal values), so a new kind of entry without a label fails here
+instead of showing an English code to the project lead.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import toda_desktop
+from storage.registry import default_registry
+from toda_desktop.services.audit_view import (
+    ACTION_LABELS,
+    DETAIL_LABELS,
+    OUTCOME_LABELS,
+    describe_detail,
+    describe_target,
+)
+
+SOURCE = Path(toda_desktop.__file__).parent
+# Keywords of AccountsService._log that are not detail keys.
+NOT_DETAIL = {"outcome", "target", "pupil_id", "detail"}
+
+
+def _strings(node: ast.expr | None) -> Iterator[str]:
+    """String constants a value can take (a literal, or either branch of ``a if c else b``)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node.value
+    elif isinstance(node, ast.IfExp):
+        yield from _strings(node.body)
+        yield from _strings(node.orelse)
+
+
+def _calls() -> Iterator[tuple[str, ast.Call]]:
+    for path in sorted(SOURCE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                yield node.func.attr, node
+
+
+def _written() -> tuple[set[str], set[str], set[str]]:
+    actions: set[str] = set()
+    outcomes: set[str] = set()
+    keys: set[str] = set()
+    for name, call in _calls():
+        if name == "record" and len(call.args) >= 2:
+            actions.update(_strings(call.args[1]))
+        elif name == "_log" and call.args:
+            actions.update(_strings(call.args[0]))
+            keys.update(k.arg for k in call.keywords if k.arg and k.arg not in NOT_DETAIL)
+        else:
+            continue
+        for keyword in call.keywords:
+            if keyword.arg == "outcome":
+                outcomes.update(_strings(keyword.value))
+            if keyword.arg == "detail" and isinstance(keyword.value, ast.Dict):
+                keys.update(s for k in keyword.value.keys for s in _strings(k))
+    return actions, outcomes, keys
+
+
+def test_the_scan_finds_what_the_services_write() -> None:
+    actions, outcomes, keys = _written()
+    assert {"sign_in", "view_karte", "risk_train", "extraction", "account_created"} <= actions
+    assert {"denied", "cancelled"} <= outcomes
+    assert {"rows", "recall@5", "role"} <= keys
+
+
+def test_every_action_outcome_and_detail_key_has_a_japanese_label() -> None:
+    actions, outcomes, keys = _written()
+    assert sorted(actions - ACTION_LABELS.keys()) == []
+    assert sorted(outcomes - OUTCOME_LABELS.keys()) == []
+    assert sorted(keys - DETAIL_LABELS.keys()) == []
+
+
+@pytest.mark.parametrize(("target", "words"), [
+    ("account:demo-it", "アカウント demo-it"),
+    ("view:consultations", "閲覧: 教育相談・SC/SSW相談"),
+    ("export", "出力"),
+    ("attendance_monthly", "出欠状況（月次）"),
+    ("students.name", "児童生徒基本情報の氏名"),
+    ("risk_model:3", "予測モデル 3"),
+    ("risk_alerts:2025-10", "見守りアラート 2025-10"),
+    ("search_results", "検索結果"),
+    ("something_new", "something_new"),
+])
+def test_targets_are_named_in_japanese(target: str, words: str) -> None:
+    assert describe_target(target, default_registry()) == words
+
+
+def test_details_read_as_japanese_phrases() -> None:
+    assert describe_detail('{"alerts": 15, "model_id": 2}') == "アラート件数: 15、モデル番号: 2"
+    assert describe_detail('{"fmr_achieved": 7.5e-10}') == "他人受入率: 1/1,333,333,333"
+    roles = {"project_lead": "事業全体総括職員"}
+    assert describe_detail('{"role": "project_lead", "method": "palm"}', roles) == (
+        "役割: 事業全体総括職員、方法: palm")
