@@ -126,7 +126,8 @@ def test_scoring_makes_per_school_lists_with_bands_and_reasons(
     listed = truancy.alerts(MONTH, top=3)
     assert [a.id for a in listed] == [a.id for a in result.alerts]
     assert _actions(sessions["project_lead"], "risk_score")
-    assert _actions(sessions["project_lead"], "risk_alerts_view")
+    viewed = _actions(sessions["project_lead"], "risk_alerts_view")
+    assert viewed and "モデル番号" in viewed[0].detail  # which list was shown
 
 
 def test_alerts_name_their_pupils_for_alert_roles_only(

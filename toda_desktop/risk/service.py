@@ -553,8 +553,10 @@ class RiskService:
 
         model_id = signed.store.db.call(latest)
         alerts = [] if model_id is None else self._alerts_for(month, model_id, top, True)
+        # With the model, the entry names exactly which list (and so which pupils) was shown:
+        # the stored alerts of (month, model) are kept.
         signed.audit.record(self._actor, "risk_alerts_view", target=f"risk_alerts:{month}",
-                            detail={"alerts": len(alerts)})
+                            detail={"alerts": len(alerts), "model_id": model_id})
         return alerts
 
     def mark_alert(self, alert_id: int, status: str, note: str = "") -> None:
