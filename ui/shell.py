@@ -169,13 +169,10 @@ class Shell(QObject):
         open a pupil's karte. Returns how to open a karte (None without ``view``)."""
         runner, style, registry = self._runner, self._date_style, signed.registry
 
-        def column_types(kind: str) -> dict[str, str]:
-            return {c.key: c.type for c in registry.kind(kind).columns}
-
         search_page = SearchPage(signed.search, runner, style, can_export=signed.may("export"))
         risk = signed.risk
         karte_page = (KartePage(
-            signed.karte, runner, style, column_types,
+            signed.karte, runner, style,
             explanations=risk.explanations if risk.may_see_alerts() else None,
             domain_judgments=risk.domain_judgments if risk.may_see_survey_domains() else None,
         ) if signed.may("view") else None)

@@ -224,6 +224,7 @@ def _check_point(chart: KarteChart, series: str, value: float, keys: tuple[str, 
     elif chart.key.startswith("survey:"):
         positive = [bool(r[col["positive"]]) for r in rows]
         assert round(100 * sum(positive) / len(positive), 1) == value
+        assert records.types[col["positive"]] == "bool" and records.types[col["domain"]] == ""
         if series != "全体":
             assert {r[col["domain"]] for r in rows} == {series}
 
@@ -235,6 +236,9 @@ def test_records_carry_provenance(sessions: dict[str, SignedIn], long_absent: in
     assert p.source_name == "デモ都市ジェネレータ" and p.imported_at is not None
     assert f"取込#{p.batch_id}" in p.label
     assert len(records.record_ids) == len(records.rows) == len(records.provenance)
+    # Each column comes with its registry type, so screens format values without the registry.
+    assert records.types[:2] == ("school_year", "month")
+    assert len(records.types) == len(records.keys)
 
 
 def test_opening_and_clicking_are_audit_logged_with_the_pupil(

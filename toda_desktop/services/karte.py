@@ -148,6 +148,7 @@ class KarteRecords:
     title: str  # what the rows are, e.g. "出欠状況（月次） 2024年6月"
     headers: tuple[str, ...]
     keys: tuple[str, ...]
+    types: tuple[str, ...]  # each column's registry type ("" for survey item extras)
     rows: tuple[tuple[object, ...], ...]
     record_ids: tuple[int, ...]
     provenance: tuple[Provenance, ...]
@@ -503,6 +504,7 @@ class KarteService:
         signed.audit.record(signed.session.login_id, "view_records", target=kind.name,
                             pupil_id=pupil_id, detail={**detail, "rows": len(raw.rows)})
         extra_labels = {"item_text": "設問文", "domain": "領域", "positive": "肯定的回答"}
+        extra_types = {"positive": "bool"}
         hidden = hidden_id_columns(signed.policy.role(signed.session.role), signed.registry)
         keep = [i for i, c in enumerate(raw.columns) if c not in hidden]
         columns = tuple(raw.columns[i] for i in keep)
@@ -510,8 +512,13 @@ class KarteService:
             extra_labels[c] if c in raw.extra_columns else kind.column(c).label
             for c in columns
         )
+        types = tuple(
+            extra_types.get(c, "") if c in raw.extra_columns else kind.column(c).type
+            for c in columns
+        )
         return KarteRecords(
             kind=kind.name, label=kind.label, title=title, headers=headers, keys=columns,
+            types=types,
             rows=tuple(tuple(row[i] for i in keep) for row in raw.rows), record_ids=raw.ids,
             provenance=tuple(
                 Provenance(b, s, _datetime(t))

@@ -44,7 +44,6 @@ from ui.pages.karte_risk import KarteRiskSection
 from ui.pages.pupil_tables import (
     BLANK,
     ID_KEYS,
-    ColumnTypes,
     RecordsModel,
     age_on,
     class_label,
@@ -78,7 +77,7 @@ class RecordsPanel(QWidget):
 
     closed = Signal()
 
-    def __init__(self, column_types: ColumnTypes, date_style: str, *, closable: bool = False,
+    def __init__(self, date_style: str, *, closable: bool = False,
                  accessible_name: str = "記録の一覧", shown_ids: Sequence[str] = ID_KEYS,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,7 +105,7 @@ class RecordsPanel(QWidget):
         self.message_label.setStyleSheet(style.MUTED)
         self.message_label.hide()
         layout.addWidget(self.message_label)
-        self.model = RecordsModel(column_types, date_style, self, shown_ids)
+        self.model = RecordsModel(date_style, self, shown_ids)
         self.table, self.proxy = make_table(self.model, accessible_name, self)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         layout.addWidget(self.table, 1)
@@ -152,15 +151,14 @@ class KarteView(QWidget):
     records_shown = Signal(object)  # KarteRecords (for tests)
 
     def __init__(self, karte: Karte, service: KarteService, runner: BackgroundRunner,
-                 date_style: str, column_types: ColumnTypes,
-                 parent: QWidget | None = None, *, explanations: Explanations | None = None,
+                 date_style: str, parent: QWidget | None = None, *,
+                 explanations: Explanations | None = None,
                  domain_judgments: DomainJudgments | None = None) -> None:
         super().__init__(parent)
         self.karte = karte
         self._service = service
         self._runner = runner
         self._style = date_style
-        self._column_types = column_types
         self.pupil_id = karte.header.pupil_id
         self._shown_ids = tuple(i.key for i in karte.header.identifiers)
         self.chart_views: list[KarteChartView] = []
@@ -192,14 +190,14 @@ class KarteView(QWidget):
         if karte.charts:
             self.charts_tab = self._build_charts()
             self.tabs.addTab(self.charts_tab, "グラフ")
-        self.records_panel = RecordsPanel(column_types, date_style, shown_ids=self._shown_ids)
+        self.records_panel = RecordsPanel(date_style, shown_ids=self._shown_ids)
         self.records_panel.show_loading("")
         self.records_panel.message_label.setText(
             "左の「連携情報」からデータを選ぶと、その記録を表示します。")
         self.tabs.addTab(self.records_panel, "記録")
         labels = {d.kind: d for d in karte.linked}
         for kind in karte.record_kinds:
-            panel = RecordsPanel(column_types, date_style, shown_ids=self._shown_ids)
+            panel = RecordsPanel(date_style, shown_ids=self._shown_ids)
             linked = labels.get(kind)
             name = linked.label if linked is not None else kind
             count = f"（{linked.count}）" if linked is not None else ""
@@ -411,7 +409,7 @@ class KarteView(QWidget):
         scroll.setWidget(content)
         self.charts_scroll = scroll
         splitter.addWidget(scroll)
-        self.source_panel = RecordsPanel(self._column_types, self._style, closable=True,
+        self.source_panel = RecordsPanel(self._style, closable=True,
                                          accessible_name="グラフの点の元の記録",
                                          shown_ids=self._shown_ids)
         self.source_panel.closed.connect(self.source_panel.hide)
@@ -444,7 +442,7 @@ class KartePage(QWidget):
     opened = Signal(object)  # KarteView
 
     def __init__(self, service: KarteService, runner: BackgroundRunner, date_style: str,
-                 column_types: ColumnTypes, parent: QWidget | None = None, *,
+                 parent: QWidget | None = None, *,
                  explanations: Explanations | None = None,
                  domain_judgments: DomainJudgments | None = None) -> None:
         """``explanations``/``domain_judgments``: the risk service's readers for the roles
@@ -455,7 +453,6 @@ class KartePage(QWidget):
         self._domain_judgments = domain_judgments if explanations is not None else None
         self._runner = runner
         self._style = date_style
-        self._column_types = column_types
         self._opening: set[int] = set()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
@@ -529,7 +526,7 @@ class KartePage(QWidget):
         self.status_label.setText(message)
 
     def _show(self, karte: Karte) -> None:
-        view = KarteView(karte, self._service, self._runner, self._style, self._column_types,
+        view = KarteView(karte, self._service, self._runner, self._style,
                          explanations=self._explanations,
                          domain_judgments=self._domain_judgments)
         old = next((v for v in self.views() if v.pupil_id == view.pupil_id), None)

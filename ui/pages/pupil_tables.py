@@ -6,7 +6,7 @@ written for staff (学年 as 小4 / 中1, 令和 or 西暦 per the date style).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from toda_desktop.services.search import PupilHit
 
 Index = QModelIndex | QPersistentModelIndex
-ColumnTypes = Callable[[str], dict[str, str]]  # dataset kind -> {column key: registry type}
 
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 CENTER = int(Qt.AlignmentFlag.AlignCenter)
@@ -315,10 +314,9 @@ class RecordsModel(_RowsModel):
     ``shown_ids`` are the person IDs the karte header shows (the service decides which the
     role may see); other ID columns are left out of the list too."""
 
-    def __init__(self, column_types: ColumnTypes, date_style: str,
-                 parent: QWidget | None = None, shown_ids: Sequence[str] = ID_KEYS) -> None:
+    def __init__(self, date_style: str, parent: QWidget | None = None,
+                 shown_ids: Sequence[str] = ID_KEYS) -> None:
         super().__init__(parent)
-        self._column_types = column_types
         self._style = date_style
         self._shown_ids = set(shown_ids)
         self.records: KarteRecords | None = None
@@ -333,14 +331,7 @@ class RecordsModel(_RowsModel):
             if key not in ID_KEYS or key in self._shown_ids]
         self.headers = () if records is None else (
             *(records.headers[i] for i in self._columns), *PROVENANCE_HEADERS)
-        types: dict[str, str] = {}
-        if records is not None:
-            try:
-                types = self._column_types(records.kind)
-            except KeyError:
-                types = {}
-        self._types = [] if records is None else [
-            types.get(records.keys[i], "") for i in self._columns]
+        self._types = [] if records is None else [records.types[i] for i in self._columns]
         self.endResetModel()
 
     def row_count(self) -> int:
@@ -357,9 +348,7 @@ class RecordsModel(_RowsModel):
         assert self.records is not None
         n = self._value_count()
         if column < n:
-            key = self.records.keys[self._columns[column]]
-            kind = "bool" if key == "positive" else self._types[column]
-            return format_value(self._value(row, column), kind, self._style)
+            return format_value(self._value(row, column), self._types[column], self._style)
         prov = self.records.provenance[row]
         return (prov.source_name or BLANK,
                 BLANK if prov.batch_id is None else f"#{prov.batch_id}",
