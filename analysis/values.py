@@ -446,41 +446,29 @@ def _text_parser(text: str) -> Result:
     return (s, None, "", None)
 
 
+# How each registry column type is read. Numeric types check the column's range; enums its
+# values; the others need nothing from the column.
+_NUMERIC_CONVERTERS: dict[str, Callable[[str], float | int]] = {
+    "int": parse_int_text, "float": parse_float_text, "percent": _percent, "month": _month,
+    "grade": parse_grade_text, "school_year": parse_school_year_text,
+}
+_COLUMN_FREE_PARSERS: dict[str, Parser] = {
+    "date": _wrap(parse_date_text), "time": _wrap(parse_time_text),
+    "bool": _wrap(parse_bool_text), "code": _wrap(parse_code_text),
+    "email": _wrap(parse_email_text), "list": _wrap(parse_list_text),
+    "name": _name_parser, "kana": _kana_parser, "text": _text_parser,
+}
+
+
 def parser_for(col: ColumnLike) -> Parser:
     """The scalar parser of a column: text → (value, error, error code, warning)."""
     t = col.type
-    if t == "int":
-        return _numeric_parser(col, parse_int_text)
-    if t in ("float",):
-        return _numeric_parser(col, parse_float_text)
-    if t == "percent":
-        return _numeric_parser(col, _percent)
-    if t == "month":
-        return _numeric_parser(col, _month)
-    if t == "grade":
-        return _numeric_parser(col, parse_grade_text)
-    if t == "school_year":
-        return _numeric_parser(col, parse_school_year_text)
-    if t == "date":
-        return _wrap(parse_date_text)
-    if t == "time":
-        return _wrap(parse_time_text)
-    if t == "bool":
-        return _wrap(parse_bool_text)
+    if t in _NUMERIC_CONVERTERS:
+        return _numeric_parser(col, _NUMERIC_CONVERTERS[t])
     if t == "enum":
         return _enum_parser(col)
-    if t == "code":
-        return _wrap(parse_code_text)
-    if t == "email":
-        return _wrap(parse_email_text)
-    if t == "list":
-        return _wrap(parse_list_text)
-    if t == "name":
-        return _name_parser
-    if t == "kana":
-        return _kana_parser
-    if t == "text":
-        return _text_parser
+    if t in _COLUMN_FREE_PARSERS:
+        return _COLUMN_FREE_PARSERS[t]
     raise ValueError(f"unknown column type {t!r}")
 
 

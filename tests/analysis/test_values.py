@@ -13,15 +13,17 @@ import pytest
 
 from analysis.common import ISSUE_COLUMNS, Cancelled
 from analysis.headers import map_headers
-from analysis.specs import FieldSpec
+from analysis.specs import COLUMN_TYPES, FieldSpec
 from analysis.textio import read_table
 from analysis.values import (
+    MISSING,
     find_duplicates,
     parse_columns,
     parse_date_text,
     parse_table,
     parse_time_text,
     parse_value,
+    parser_for,
 )
 
 
@@ -415,3 +417,9 @@ def test_700k_attendance_rows_parse_and_validate_in_seconds() -> None:
     print(f"\n700,000 rows read+parsed+validated in {elapsed:.2f} s "
           f"({700_000 / elapsed:,.0f} rows/s)")
     assert elapsed < 30
+
+
+@pytest.mark.parametrize("column_type", sorted(COLUMN_TYPES))
+def test_every_column_type_has_a_parser_that_reads_a_blank(column_type: str) -> None:
+    spec = FieldSpec("x", "列", column_type, values=("はい",) if column_type == "enum" else ())
+    assert parser_for(spec)("  ") == MISSING
