@@ -136,3 +136,20 @@ def test_import_report_goes_through_the_export_path(tmp_path: Path, env: None) -
     assert report.read_text(encoding="utf-8-sig").startswith("ファイル")
     code, text = _run("audit", "list", "--store", str(store))
     assert code == 0 and "出力\t成功\t検証結果" in text
+
+
+def test_export_refuses_to_write_over_the_store_or_its_key_file(
+    tmp_path: Path, env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "t.tdb"
+    _run("init", "--store", str(store), "--test")
+    keys = store.with_name(store.name + ".keys")
+    before = keys.read_bytes()
+    for target in (keys, store):
+        code, _ = _run("export", "--store", str(store), "--dataset", "schools",
+                       "--out", str(target))
+        assert code == 2
+        assert "上書きするとデータが失われるため" in capsys.readouterr().err
+    assert keys.read_bytes() == before  # (the store itself changed only by its audit log)
+    code, text = _run("check", "--store", str(store))
+    assert code == 0 and text.startswith("正常")

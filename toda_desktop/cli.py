@@ -29,6 +29,7 @@ from storage import keys
 from storage.errors import StoreError
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
+from toda_desktop.export_files import write_text_file
 from toda_desktop.formatting import format_bytes, format_count
 from toda_desktop.risk.cli import add_risk_commands
 from toda_desktop.store_setup import create_demo_store, create_empty_store
@@ -185,7 +186,7 @@ def cmd_dictionary(args: argparse.Namespace, out: TextIO) -> int:
 
     text = render()
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        write_text_file(Path(args.out), text)
         out.write(f"データ辞書を書き出しました: {args.out}\n")
     else:
         out.write(text)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.store import is_store_file
 from toda_desktop.errors import UserFacingError
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -27,6 +28,8 @@ _WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(\..*)?$", 
 _BAD_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 NO_SPACE = "ディスクの空き容量が不足しているため出力できませんでした。"
 CANNOT_WRITE = "ファイルを書き込めませんでした。保存先を確認してください。"
+STORE_FILE = ("そのファイルはデータベース（またはその鍵・記録のファイル）です。"
+              "上書きするとデータが失われるため、出力できません。別の名前を指定してください。")
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
@@ -67,7 +70,20 @@ def target_path(folder: Path, file_name: str, suffix: str) -> Path:
     return path
 
 
+def check_output_path(path: Path) -> None:
+    """Refuse, in Japanese, a file that cannot or must not be written: a missing folder, a
+    folder given as the file, or the store's own files. Callers with long work first check
+    here, so that the work is not lost at the end."""
+    if path.is_dir():
+        raise UserFacingError(f"「{path.name}」はフォルダです。ファイルの名前を指定してください。")
+    if not path.parent.is_dir():
+        raise UserFacingError("保存先のフォルダがありません。あるフォルダを指定してください。")
+    if is_store_file(path):
+        raise UserFacingError(STORE_FILE)
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
+    check_output_path(path)
     tmp = path.with_name(f".{path.name}.partial")
     try:
         with tmp.open("wb") as fh:
@@ -80,6 +96,12 @@ def _atomic_write(path: Path, data: bytes) -> None:
         if exc.errno == errno.ENOSPC:
             raise UserFacingError(NO_SPACE) from None
         raise UserFacingError(CANNOT_WRITE) from None
+
+
+def write_text_file(path: Path, text: str) -> Path:
+    """A text file (a model card, the data dictionary) written as safely as an export."""
+    _atomic_write(path, text.encode("utf-8"))
+    return path
 
 
 def write_csv(

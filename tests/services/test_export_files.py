@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
+from storage.store import COMPANION_SUFFIXES, is_store_file
 from toda_desktop.errors import UserFacingError
-from toda_desktop.export_files import neutralize, safe_filename, target_path, write_csv, write_xlsx
+from toda_desktop.export_files import (
+    neutralize,
+    safe_filename,
+    target_path,
+    write_csv,
+    write_text_file,
+    write_xlsx,
+)
 
 
 @pytest.mark.parametrize(
@@ -52,6 +61,35 @@ def test_xlsx(tmp_path: Path) -> None:
 
 def test_failed_write_leaves_no_file(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-folder" / "x.csv"
-    with pytest.raises(UserFacingError, match="書き込めません"):
+    with pytest.raises(UserFacingError, match="保存先のフォルダがありません"):
         write_csv(missing, ["a"], [["b"]])
+    with pytest.raises(UserFacingError, match="フォルダです"):
+        write_csv(tmp_path, ["a"], [["b"]])
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    read_only.chmod(0o500)
+    try:
+        if not os.access(read_only, os.W_OK):  # root may write anywhere
+            with pytest.raises(UserFacingError, match="書き込めません"):
+                write_csv(read_only / "x.csv", ["a"], [["b"]])
+    finally:
+        read_only.chmod(0o700)
     assert not list(tmp_path.rglob("*.partial"))
+
+
+def test_an_export_never_overwrites_the_store_or_its_companions(tmp_path: Path) -> None:
+    """A typo in the output name must not destroy the database or its keys."""
+    store = tmp_path / "office.tdb"
+    companions = {s: store.with_name(store.name + s) for s in COMPANION_SUFFIXES}
+    for path in (store, *companions.values()):
+        path.write_bytes(b"precious")
+    for path in (store, *companions.values()):
+        with pytest.raises(UserFacingError, match="データベース"):
+            write_csv(path, ["a"], [["b"]])
+        with pytest.raises(UserFacingError, match="データベース"):
+            write_text_file(path, "card")
+        assert path.read_bytes() == b"precious"
+    # Files that merely look alike are fine once no store is beside them.
+    companions[".keys"].unlink()
+    assert write_csv(tmp_path / "office.tdb-wal", ["a"], [["b"]]).rows == 1
+    assert is_store_file(companions[".keys"]) is False

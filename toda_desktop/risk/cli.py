@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from toda_desktop.export_files import check_output_path, write_text_file
 from toda_desktop.formatting import format_month
 
 EXIT_OK = 0
@@ -95,6 +96,8 @@ def write_metrics_table(report: dict[str, Any], out: TextIO) -> None:
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     from toda_desktop.cli import _sign_in
 
+    if args.card:
+        check_output_path(Path(args.card))  # before minutes of training, not after
     app, signed = _sign_in(args)
     try:
         service = signed.risk
@@ -106,7 +109,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
               f"全体 {result.seconds:.0f}秒\n")
     write_metrics_table(result.evaluation, out)
     if args.card:
-        Path(args.card).write_text(result.card, encoding="utf-8")
+        write_text_file(Path(args.card), result.card)
         out.write(f"モデルカードを書き出しました: {args.card}\n")
     return EXIT_OK
 
