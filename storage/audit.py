@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -58,21 +59,69 @@ def anchor_path(store_path: Path) -> Path:
     return store_path.with_name(store_path.name + ANCHOR_SUFFIX)
 
 
-def write_anchor(store_path: Path, last_id: int, last_mac: str) -> None:
+def write_anchor(
+    store_path: Path, last_id: int, last_mac: str, new_break: dict[str, Any] | None = None
+) -> None:
+    """Move the anchor to the chain's new head. Breaks found earlier stay in the file (and
+    ``new_break`` joins them): they live outside the store, so rolling the store back
+    cannot remove them."""
     path = anchor_path(store_path)
+    breaks = [*read_breaks(store_path), *([new_break] if new_break else [])]
+    data: dict[str, Any] = {"last_id": last_id, "last_mac": last_mac}
+    if breaks:
+        data["breaks"] = breaks
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"last_id": last_id, "last_mac": last_mac}), encoding="utf-8")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, path)
 
 
-def read_anchor(store_path: Path) -> tuple[int, str] | None:
+def _read_anchor_file(store_path: Path) -> dict[str, Any] | None:
     try:
         raw = json.loads(anchor_path(store_path).read_text(encoding="utf-8"))
-        return int(raw["last_id"]), str(raw["last_mac"])
     except FileNotFoundError:
         return None
+    except (OSError, ValueError):
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def read_anchor(store_path: Path) -> tuple[int, str] | None:
+    """(last id, last mac); None when there is no anchor file, (-1, "") when it is damaged."""
+    raw = _read_anchor_file(store_path)
+    if raw is None:
+        return None
+    try:
+        return int(raw["last_id"]), str(raw["last_mac"])
     except (ValueError, KeyError, TypeError):
         return (-1, "")
+
+
+def read_breaks(store_path: Path) -> list[dict[str, Any]]:
+    """Times the chain did not continue the anchor (a rolled-back or swapped store)."""
+    raw = _read_anchor_file(store_path) or {}
+    breaks = raw.get("breaks", [])
+    return [b for b in breaks if isinstance(b, dict)] if isinstance(breaks, list) else []
+
+
+def anchor_break(conn: Connection, anchor: tuple[int, str] | None) -> str | None:
+    """Before an append: whether the chain still continues from the anchor. Returns what is
+    wrong ("anchor_missing", "anchor_damaged", "rolled_back", "replaced"), or None.
+
+    An anchor *behind* a matching chain is fine: the process stopped between committing an
+    entry and moving the anchor."""
+    last = conn.execute("SELECT id FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    if anchor is None:
+        return None if last is None else "anchor_missing"
+    if anchor[0] < 0:
+        return "anchor_damaged"
+    if anchor[0] == 0:
+        return None
+    if last is None or anchor[0] > int(last[0]):
+        return "rolled_back"
+    row = conn.execute("SELECT mac FROM audit_log WHERE id = ?", (anchor[0],)).fetchone()
+    if row is None or not hmac.compare_digest(str(row[0]), anchor[1]):
+        return "replaced"
+    return None
 
 
 def append(
@@ -104,8 +153,12 @@ def append(
     return AuditEntry(new_id, when, actor, action, outcome, target, pupil_id, detail_text, mac)
 
 
-def verify(conn: Connection, key: bytes, anchor: tuple[int, str] | None) -> ChainReport:
-    """Walk the chain; name the first entry that does not verify."""
+def verify(
+    conn: Connection, key: bytes, anchor: tuple[int, str] | None,
+    breaks: Sequence[dict[str, Any]] = (),
+) -> ChainReport:
+    """Walk the chain; name the first entry that does not verify. ``breaks``: earlier
+    appends that found the chain not continuing the anchor (see :func:`anchor_break`)."""
     prev_mac = GENESIS_MAC
     expected_id = 1
     count = 0
@@ -134,6 +187,14 @@ def verify(conn: Connection, key: bytes, anchor: tuple[int, str] | None) -> Chai
         return ChainReport(False, count, last_id + 1, reason)
     elif anchor != (last_id, last_mac):
         return ChainReport(False, count, anchor[0], "外部アンカーと監査ログの末尾が一致しません。")
+    if breaks:
+        first = breaks[0]
+        when = str(first.get("at", ""))[:16].replace("T", " ")
+        return ChainReport(
+            False, count, None,
+            f"{when} に、データベースの監査ログが外部アンカーより前の状態に戻されているか、"
+            "別のデータベースに差し替えられていることを検出しました"
+            f"（{len(breaks)}回）。バックアップからの復元でなければ、管理者に連絡してください。")
     return ChainReport(True, count, None, f"監査ログ {count} 件の改ざんは検出されませんでした。")
 
 

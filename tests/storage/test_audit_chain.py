@@ -10,6 +10,7 @@ import pytest
 from storage import audit
 from storage.connection import Connection, open_connection
 from storage.store import Store
+from toda_desktop.services.audit_trail import AuditTrail
 
 Tamper = Callable[[Connection], None]
 
@@ -88,3 +89,54 @@ def test_missing_anchor_is_reported(test_store: Store, store_path: Path) -> None
     audit.anchor_path(store_path).unlink()
     report = _verify(store_path, data_key, key)
     assert not report.ok and "アンカー" in report.reason
+
+
+def _trail_with_entries(store: Store, n: int) -> AuditTrail:
+    trail = AuditTrail(store)
+    for i in range(n):
+        trail.record("lead", "view_karte", pupil_id=100 + i)
+    return trail
+
+
+def _rows(store: Store) -> list[tuple[str, str]]:
+    return store.db.call(lambda c: [(str(r[0]), str(r[1])) for r in c.execute(
+        "SELECT action, outcome FROM audit_log ORDER BY id")])
+
+
+@pytest.mark.parametrize("undo", ["rolled_back", "replaced", "anchor_missing"])
+def test_a_store_rolled_back_or_swapped_is_caught_at_the_next_entry(
+    test_store: Store, store_path: Path, undo: str
+) -> None:
+    """Restoring an older copy of the store (to hide, say, three exports) and working on is
+    caught: the next entry finds the chain no longer continuing the anchor, says so in the
+    chain and beside the store, and every later check reports it."""
+    trail = _trail_with_entries(test_store, 4)
+    if undo == "rolled_back":  # the older copy: the last entries are gone
+        test_store.db.call(lambda c: c.execute(
+            "DELETE FROM audit_log WHERE id > (SELECT max(id) - 3 FROM audit_log)"))
+    elif undo == "replaced":  # a different store with as many entries
+        test_store.db.call(lambda c: c.execute(
+            "UPDATE audit_log SET mac = 'other' WHERE id = (SELECT max(id) FROM audit_log)"))
+    else:
+        audit.anchor_path(store_path).unlink()
+    trail.record("lead", "export", detail={"rows": 3})
+    trail.record("lead", "sign_out")
+    assert ("audit_anchor_mismatch", "problem") in _rows(test_store)
+    assert [b["reason"] for b in audit.read_breaks(store_path)] == [undo]
+    report = trail.verify()
+    assert not report.ok
+    if undo != "replaced":  # (the swapped-in entry also fails its own check first)
+        assert "戻されているか、別のデータベースに差し替えられている" in report.reason
+
+
+def test_an_anchor_left_behind_by_a_crash_is_not_a_break(
+    test_store: Store, store_path: Path
+) -> None:
+    """The process may stop between committing an entry and moving the anchor."""
+    trail = _trail_with_entries(test_store, 3)
+    first = test_store.db.call(
+        lambda c: c.execute("SELECT id, mac FROM audit_log ORDER BY id LIMIT 1").fetchone())
+    audit.write_anchor(store_path, int(first[0]), str(first[1]))  # one entry behind, or more
+    trail.record("lead", "sign_in")
+    assert audit.read_breaks(store_path) == []
+    assert trail.verify().ok

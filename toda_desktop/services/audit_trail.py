@@ -33,6 +33,20 @@ class AuditTrail:
         def append(conn: Connection) -> None:
             # On the database thread: entries and the anchor move together, in order, even
             # when several threads record at once.
+            anchor = audit.read_anchor(path)
+            problem = audit.anchor_break(conn, anchor)
+            new_break = None
+            if problem is not None:
+                # The store no longer continues its anchor (rolled back, swapped, or the
+                # anchor removed). Say so in the chain, and keep a note outside the store.
+                found = audit.append(
+                    conn, self._key, actor=actor, action="audit_anchor_mismatch",
+                    outcome="problem",
+                    detail={"reason": problem,
+                            "anchor_last_id": None if anchor is None else anchor[0]},
+                )
+                new_break = {"at": found.at, "reason": problem, "entry_id": found.id,
+                             "anchor_last_id": None if anchor is None else anchor[0]}
             entry = audit.append(
                 conn,
                 self._key,
@@ -43,10 +57,11 @@ class AuditTrail:
                 pupil_id=pupil_id,
                 detail=detail,
             )
-            audit.write_anchor(path, entry.id, entry.mac)
+            audit.write_anchor(path, entry.id, entry.mac, new_break)
 
         self._store.db.call(append)
 
     def verify(self) -> audit.ChainReport:
         anchor = audit.read_anchor(self._store.path)
-        return self._store.db.call(lambda conn: audit.verify(conn, self._key, anchor))
+        breaks = audit.read_breaks(self._store.path)
+        return self._store.db.call(lambda conn: audit.verify(conn, self._key, anchor, breaks))

@@ -59,6 +59,7 @@ ACTION_LABELS = {
     "review_decision": "名寄せの確認",
     "export": "出力",
     "print": "印刷",
+    "audit_anchor_mismatch": "監査ログの巻き戻し・差し替えの検出",
     "validation_report": "検証結果の出力",
     "search_results": "検索結果の出力",
     "extraction": "抽出",
@@ -95,6 +96,7 @@ DETAIL_LABELS = {
     "datasets": "データ種類数", "charts": "グラフ数", "status": "状態", "id": "番号",
     "domain": "領域", "actor": "利用者", "action": "操作", "pupil_id": "児童生徒ID",
     "since": "開始日", "until": "終了日", "chart": "グラフ", "x": "位置", "series": "系列",
+    "anchor_last_id": "外部アンカーの記録番号",
 }
 VALUE_LABELS = {
     "palm": "手のひら静脈", "password": "パスワード", "recovery": "回復サインイン",
@@ -103,6 +105,10 @@ VALUE_LABELS = {
     "account_inactive": "無効なアカウント",
     "connected": "スキャナ接続", "removed": "スキャナ取り外し", "True": "はい", "False": "いいえ",
     "true": "はい", "false": "いいえ",
+    "anchor_missing": "外部アンカーがない", "anchor_damaged": "外部アンカーの破損",
+    "rolled_back": "巻き戻し", "replaced": "差し替え",
+    "throttle_file_damaged": "サインイン記録ファイルの破損", "sign_in_failed": "サインイン失敗",
+    "account_locked": "アカウントのロック", "simulator": "シミュレータ（デモ用）", "None": "—",
 }
 TARGET_PREFIXES = {"account:": "アカウント ", "risk_model:": "予測モデル ",
                    "risk_alerts:": "見守りアラート ", "risk_alert:": "見守りアラート番号 ",
