@@ -261,6 +261,8 @@ def _choose_header(frame: pd.DataFrame, header_row: int | None) -> int:
         return 0
     filled = (top.astype(str).apply(lambda c: c.str.strip() != "")).sum(axis=1).to_numpy()
     best = int(filled.max())
+    if best == 0:
+        raise FileReadError("ファイルの先頭の行に値がありません（空の行や区切り文字だけです）。")
     need = max(1, math.ceil(best / 2))
     return int(np.flatnonzero(filled >= need)[0])
 

@@ -22,7 +22,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from storage.errors import KeyFileDamaged, KeyFileMissing, WrongCredentials
+from storage.errors import KeyFileDamaged, KeyFileMissing, StoreError, WrongCredentials
 
 DATA_KEY_BYTES = 32
 KEYFILE_FORMAT = 1
@@ -233,6 +233,11 @@ class KeyFile:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise KeyFileMissing() from None
+        except UnicodeDecodeError:
+            raise KeyFileDamaged() from None
+        except PermissionError:
+            raise StoreError("鍵ファイル（.keys）を読む権限がありません。"
+                             "ファイルの場所と権限を確認してください。") from None
         try:
             return cls.from_json(json.loads(text))
         except (ValueError, KeyError, TypeError):

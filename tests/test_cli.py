@@ -153,3 +153,42 @@ def test_export_refuses_to_write_over_the_store_or_its_key_file(
     assert keys.read_bytes() == before  # (the store itself changed only by its audit log)
     code, text = _run("check", "--store", str(store))
     assert code == 0 and text.startswith("正常")
+
+
+def test_one_bad_file_does_not_stop_the_others_and_the_exit_code_tells(
+    tmp_path: Path, env: None
+) -> None:
+    """Found by QA: an empty file in the middle aborted the run after the first file was
+    committed, with no word about the rest; rows left out did not change the exit code."""
+    store = tmp_path / "t.tdb"
+    _run("init", "--store", str(store), "--test")
+    _run("demo", "--out", str(tmp_path / "files"), "--small")
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    commas = tmp_path / "commas.csv"
+    commas.write_text(",,,\n,,,\n", encoding="utf-8")
+    files = tmp_path / "files"
+    code, text = _run("import", "--store", str(store), str(files / "students.csv"), str(empty),
+                      str(commas), str(files / "schools.csv"))
+    assert code == 1
+    assert "empty.csv: 取り込めませんでした — 「empty.csv」: ファイルに内容がありません。" in text
+    assert "commas.csv: 取り込めませんでした" in text
+    assert "取り込めなかったファイル 2件: empty.csv、commas.csv" in text
+    assert text.count("行を追加") == 2  # students and schools both imported
+    code, text = _run("import", "--store", str(store), "--dry-run", str(files / "schools.csv"))
+    assert code == 0 and "取り込む新しい行はありません" in text
+
+
+def test_unexpected_failures_are_one_japanese_line_without_a_traceback(
+    tmp_path: Path, env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "t.tdb"
+    _run("init", "--store", str(store), "--test")
+    keys = store.with_name(store.name + ".keys")
+    keys.write_bytes(bytes(range(256)) * 4)  # random bytes, not UTF-8
+    code, _ = _run("info", "--store", str(store))
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("エラー: ") and "Traceback" not in err
+    code, _ = _run("import", "--store", str(store), str(tmp_path))
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err

@@ -18,14 +18,16 @@ TODA_PASSWORD or a prompt. Exit status: 0 success, 1 a problem was found, 2 the 
 from __future__ import annotations
 
 import argparse
+import errno
 import getpass
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from storage import keys
+from storage.connection import DatabaseError, translate
 from storage.errors import StoreError
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
@@ -34,7 +36,11 @@ from toda_desktop.formatting import format_bytes, format_count
 from toda_desktop.risk.cli import add_risk_commands
 from toda_desktop.store_setup import create_demo_store, create_empty_store
 
+if TYPE_CHECKING:
+    from toda_desktop.importing.service import ImportPreview
+
 EXIT_OK, EXIT_PROBLEM, EXIT_FAILED = 0, 1, 2
+DEBUG_ENV = "TODA_DEBUG"  # "1": let unexpected errors raise with their traceback (developers)
 # Cheaper key derivation for demo and test stores only (fictitious data; fast CI).
 FAST_KDF_ENV = "TODA_DEMO_SCRYPT_N"
 
@@ -238,55 +244,82 @@ def cmd_recovery(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
-    from toda_desktop.importing.service import ImportPreview, issue_rows
-
     app, signed = _sign_in(args)
     problems = False
+    failed: list[str] = []
     previews: list[ImportPreview] = []
     try:
         for name in args.files:
             path = Path(name)
-            inspection = signed.importer.inspect(path, args.kind)
-            if inspection.kind is None:
-                out.write(f"{path.name}: {inspection.guess.explanation}\n")
+            try:
+                preview = _import_one(signed, path, args, out)
+            except (UserFacingError, StoreError, OSError) as exc:
+                # Each file is its own all-or-nothing import: say why this one was not
+                # imported and go on with the next.
+                message = (os_error_message(exc) if isinstance(exc, OSError)
+                           else exc.message_ja)
+                out.write(f"{path.name}: 取り込めませんでした — {message}\n")
+                failed.append(path.name)
+                continue
+            if preview is None:
                 problems = True
                 continue
-            preview = signed.importer.preview(inspection)
-            c = preview.counts
-            out.write(
-                f"{path.name}: {inspection.kind.label}（{inspection.encoding_label}）"
-                f" {format_count(c['rows'])}行 — 新規 {format_count(c.get('new', 0))}、"
-                f"取込済みと同一 {format_count(c.get('identical', 0))}、"
-                f"値の異なる既存 {format_count(c.get('conflicts', 0))}、"
-                f"確認待ち {format_count(c.get('review', 0))}、"
-                f"照合不可 {format_count(c.get('rejected', 0))}、"
-                f"エラー行 {format_count(c.get('error_rows', 0))}\n"
-            )
             previews.append(preview)
-            if preview.blocking:
-                problems = True
-                for row in issue_rows(preview):
-                    if row[1] == "" and row[5] == "エラー":
-                        out.write(f"  エラー: {row[4]}\n")
-                continue
-            if not preview.has_changes:
-                out.write("  取り込む新しい行はありません。\n")
-                continue
-            if args.dry_run:
-                continue
-            result = signed.importer.commit(preview, overwrite=args.overwrite)
-            problems = problems or result.excluded > 0
-            out.write(
-                f"  取込番号 {result.batch_id}: {format_count(result.inserted)}行を追加、"
-                f"{format_count(result.overwritten)}行を上書き、"
-                f"{format_count(result.queued)}行を確認待ちに登録しました。\n"
-            )
+            problems = problems or preview.blocking or any(
+                preview.counts.get(k, 0) for k in ROWS_LEFT_OUT)
+        if failed:
+            out.write(f"取り込めなかったファイル {len(failed)}件: {'、'.join(failed)}\n")
         if args.report:
             signed.importer.export_issues(previews, Path(args.report))
             out.write(f"検証結果を書き出しました: {args.report}\n")
     finally:
         app.close()
-    return EXIT_PROBLEM if problems else EXIT_OK
+    return EXIT_PROBLEM if problems or failed else EXIT_OK
+
+
+# Counts of rows a file holds but the import leaves out (the exit code says so).
+ROWS_LEFT_OUT = ("error_rows", "rejected", "duplicates_in_file")
+
+
+def _import_one(
+    signed: SignedIn, path: Path, args: argparse.Namespace, out: TextIO
+) -> ImportPreview | None:
+    """Inspect, preview and (unless --dry-run) commit one file; None if its kind is unknown."""
+    from toda_desktop.importing.service import issue_rows
+
+    inspection = signed.importer.inspect(path, args.kind)
+    if inspection.kind is None:
+        out.write(f"{path.name}: {inspection.guess.explanation}\n")
+        return None
+    preview = signed.importer.preview(inspection)
+    c = preview.counts
+    out.write(
+        f"{path.name}: {inspection.kind.label}（{inspection.encoding_label}）"
+        f" {format_count(c['rows'])}行 — 新規 {format_count(c.get('new', 0))}、"
+        f"取込済みと同一 {format_count(c.get('identical', 0))}、"
+        f"値の異なる既存 {format_count(c.get('conflicts', 0))}、"
+        f"確認待ち {format_count(c.get('review', 0))}、"
+        f"照合不可 {format_count(c.get('rejected', 0))}、"
+        f"エラー行 {format_count(c.get('error_rows', 0))}、"
+        f"ファイル内の重複 {format_count(c.get('duplicates_in_file', 0))}\n"
+    )
+    if preview.blocking:
+        for row in issue_rows(preview):
+            if row[1] == "" and row[5] == "エラー":
+                out.write(f"  エラー: {row[4]}\n")
+        return preview
+    if not preview.has_changes:
+        out.write("  取り込む新しい行はありません。\n")
+        return preview
+    if args.dry_run:
+        return preview
+    result = signed.importer.commit(preview, overwrite=args.overwrite)
+    out.write(
+        f"  取込番号 {result.batch_id}: {format_count(result.inserted)}行を追加、"
+        f"{format_count(result.overwritten)}行を上書き、"
+        f"{format_count(result.queued)}行を確認待ちに登録しました。\n"
+    )
+    return preview
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
@@ -421,7 +454,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def os_error_message(exc: OSError) -> str:
+    """A file-system failure in words (the file's name only, never its content)."""
+    name = f"「{Path(str(exc.filename)).name}」" if exc.filename else "ファイル"
+    if exc.errno == errno.ENOSPC:
+        return "ディスクの空き容量が不足しています。空きを作ってからもう一度お試しください。"
+    if isinstance(exc, FileNotFoundError):
+        return f"{name}が見つかりません。場所を確認してください。"
+    if isinstance(exc, PermissionError):
+        return f"{name}を読み書きする権限がありません。場所と権限を確認してください。"
+    if isinstance(exc, IsADirectoryError):
+        return f"{name}はフォルダです。ファイルを指定してください。"
+    if isinstance(exc, NotADirectoryError):
+        return f"{name}の途中にフォルダでないものがあります。場所を確認してください。"
+    return f"{name}を読み書きできませんでした。場所を確認してください。"
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Every failure ends in one Japanese line on stderr and a non-zero exit code; no
+    traceback (whose text could carry values) reaches the terminal unless TODA_DEBUG=1."""
     stream = out or sys.stdout
     args = build_parser().parse_args(argv)
     try:
@@ -431,4 +482,22 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         sys.stderr.write("中止しました。\n")
+        return EXIT_FAILED
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as command-line tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
+    except OSError as exc:
+        sys.stderr.write(f"エラー: {os_error_message(exc)}\n")
+        return EXIT_FAILED
+    except DatabaseError as exc:
+        sys.stderr.write(f"エラー: {translate(exc).message_ja}\n")
+        return EXIT_FAILED
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise
+        sys.stderr.write(
+            f"エラー: 予期しない問題が起きました（{type(exc).__name__}）。"
+            "繰り返す場合は、この表示を添えて担当者に連絡してください。\n")
         return EXIT_FAILED

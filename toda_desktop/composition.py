@@ -143,7 +143,9 @@ class SignedIn:
         try:
             kind = self.registry.kind(kind_name)
         except KeyError:
-            raise UserFacingError("そのデータの種類はありません。") from None
+            names = "、".join(f"{k.name}（{k.label}）" for k in self.visible_kinds())
+            raise UserFacingError(f"そのデータの種類はありません。指定できるのは: {names}"
+                                  if names else "そのデータの種類はありません。") from None
         if (pupil and not kind.pupil) or not self.policy.role(self.session.role).sees(kind):
             self.audit.record(self.session.login_id, "permission_denied", outcome="denied",
                               target=f"{function}:{kind_name}")

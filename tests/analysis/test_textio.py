@@ -172,6 +172,8 @@ def test_crlf_and_empty_file() -> None:
     assert _values(table, "氏名") == ["山田"]
     with pytest.raises(FileReadError, match="内容がありません"):
         read_table(b"", filename="a.csv")
+    with pytest.raises(FileReadError, match="先頭の行に値がありません"):
+        read_table(b",,,,\r\n,,,,\r\n , ,\r\n", filename="a.csv")  # found by QA: IndexError
     with pytest.raises(FileReadError, match="PDF"):
         read_table(b"%PDF-1.7 ...", filename="a.pdf")
 

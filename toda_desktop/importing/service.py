@@ -151,6 +151,9 @@ class ImportService:
         )
         guess = recognize_kind(raw.headers, kinds)
         chosen = kind_name or guess.kind
+        if chosen is not None and chosen not in signed.registry.names:
+            names = "、".join(f"{k.name}（{k.label}）" for k in kinds)
+            raise UserFacingError(f"データの種類「{chosen}」はありません。指定できるのは: {names}")
         kind = None if chosen is None else signed.registry.kind(chosen)
         if kind is not None and kind not in kinds:
             raise UserFacingError(f"「{kind.label}」を取り込む権限がありません。")
