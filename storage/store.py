@@ -20,7 +20,7 @@ import sqlcipher3
 from storage import keys
 from storage.connection import Connection, DatabaseError, open_connection
 from storage.database import Database
-from storage.errors import Cancelled, KeyFileDamaged, StoreExists, StoreNotFound
+from storage.errors import Cancelled, CannotOpen, KeyFileDamaged, StoreExists, StoreNotFound
 from storage.keys import KeyFile
 from storage.registry import Registry, default_registry
 from storage.schema import migrate
@@ -163,6 +163,9 @@ class Store:
         """What can be read before unlocking: store id, kind, demo accounts."""
         if not path.is_file():
             raise StoreNotFound()
+        if path.stat().st_size == 0:  # (SQLite would take it for a new, empty database)
+            raise CannotOpen("データベースのファイルが空です（0バイト）。"
+                             "別の場所のファイルか、バックアップから復元したものを指定してください。")
         return KeyFile.load(path)
 
     # -- key management ----------------------------------------------------------------------

@@ -325,3 +325,15 @@ def test_only_data_shortage_becomes_a_user_message() -> None:
         _cancelled(short)
     with pytest.raises(ValueError, match="unknown model family"):
         _cancelled(defect)
+
+
+@pytest.mark.parametrize("month", ["25-10", "2000-04", "2099-01"])
+def test_a_month_outside_the_data_says_which_months_can_be_listed(
+    sessions: dict[str, SignedIn], month: str
+) -> None:
+    """Found by QA: these said 「出欠状況（月次）のデータがありません」 although it was there."""
+    service = RiskService(sessions["truancy_support"])
+    with pytest.raises(UserFacingError, match=r"の一覧は作れません.*作れる月: 令和"):
+        service.score(month)
+    with pytest.raises(UserFacingError, match="YYYY-MM"):
+        service.score("2025/10")

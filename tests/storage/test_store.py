@@ -218,3 +218,13 @@ def test_key_file_holds_no_secret_in_the_clear(test_store: Store, store_path: Pa
     assert LEAD_PASSWORD not in text
     assert LEAD_LOGIN not in text.split('"accounts"')[1].split("}")[0]
     assert test_store.derived_key("x").hex() not in text
+
+
+def test_an_empty_store_file_is_said_plainly_and_left_alone(
+    test_store: Store, store_path: Path
+) -> None:
+    test_store.close()
+    store_path.write_bytes(b"")
+    with pytest.raises(CannotOpen, match="空です"):
+        Store.open(store_path, LEAD_LOGIN, LEAD_PASSWORD)
+    assert store_path.stat().st_size == 0  # no empty schema written into it

@@ -67,7 +67,7 @@ from storage.repos import accounts as accounts_repo
 from storage.repos import risk as repo
 from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv
-from toda_desktop.formatting import format_datetime
+from toda_desktop.formatting import format_datetime, format_month
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
@@ -457,6 +457,13 @@ class RiskService:
         except ValueError:
             raise UserFacingError("月は YYYY-MM の形で指定してください（例: 2025-10）。") from None
         row = self._model_row(model_id)
+        months = self.list_months()
+        if month_label(list_year, offset) not in months:
+            span = (f"{format_month(months[0], 'wareki')}〜{format_month(months[-1], 'wareki')}"
+                    if months else "ありません（先に出欠状況（月次）を取り込んでください）")
+            raise UserFacingError(
+                f"{format_month(month_label(list_year, offset))}の一覧は作れません。"
+                f"一覧は出欠のデータがある月の翌月について作れます。作れる月: {span}")
         model = self._load_model(row)
         feature_year = list_year - 1 if offset == 0 else list_year
         kinds = set(ALWAYS) | {INPUT_KIND[k] for k in feature_kinds(model.features)
