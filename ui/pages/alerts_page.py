@@ -315,21 +315,24 @@ class AlertsPage(QWidget):
 
     # -- building --------------------------------------------------------------------------
 
-    def _legend(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.setSpacing(6)
-        row.addWidget(QLabel("帯の見方:"))
-        for band in BAND_NAMES:
+    def _legend(self) -> QGridLayout:
+        """The three bands side by side; each explanation wraps, so the legend never makes
+        the window wider than the screen."""
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(6)
+        grid.addWidget(QLabel("帯の見方:"), 0, 0, Qt.AlignmentFlag.AlignTop)
+        for i, band in enumerate(BAND_NAMES):
             chip = QLabel(band)
             chip.setStyleSheet(band_chip(band))
             chip.setAccessibleName(f"帯 {band}")
-            row.addWidget(chip)
+            grid.addWidget(chip, 0, 1 + 2 * i, Qt.AlignmentFlag.AlignTop)
             text = QLabel(BAND_LEGEND[band])
             text.setStyleSheet(style.MUTED)
-            row.addWidget(text)
-            row.addSpacing(8)
-        row.addStretch(1)
-        return row
+            text.setWordWrap(True)
+            text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            grid.addWidget(text, 0, 2 + 2 * i)
+            grid.setColumnStretch(2 + 2 * i, 1)
+        return grid
 
     def _build_alerts_view(self) -> QWidget:
         view = QWidget()

@@ -441,10 +441,15 @@ class ExtractionPage(QWidget):
         self.name_edit = QLineEdit(NEW_NAME)
         self.name_edit.setMaxLength(80)
         self.name_edit.setAccessibleName("抽出の名前")
+        self.name_edit.setMinimumWidth(90)
         name_label.setBuddy(self.name_edit)
         year_label = QLabel("基準の年度")
         self.year_combo = QComboBox()
         self.year_combo.setAccessibleName("基準の年度")
+        self.year_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.year_combo.setMinimumContentsLength(6)
+        self.year_combo.view().setMinimumWidth(200)
         self.year_combo.addItem("最新の年度（自動）", None)
         self.year_combo.setToolTip(
             "「当該年度」「前年度」はこの年度から数えます。「最新の年度」で保存すると、"
@@ -466,7 +471,8 @@ class ExtractionPage(QWidget):
         self.builder_scroll = QScrollArea()
         self.builder_scroll.setWidgetResizable(True)
         self.builder_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.builder_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # On a narrow screen the condition rows scroll sideways instead of being cut off.
+        self.builder_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.builder_scroll.setMinimumHeight(150)
         layout.addWidget(self.builder_scroll, 1)
         run_row = QHBoxLayout()

@@ -163,16 +163,20 @@ class SearchPage(QWidget):
         grid.addWidget(self.query_edit, 0, 0, 1, 9)
         grid.addWidget(self.search_button, 0, 9)
 
-        def combo(name: str) -> QComboBox:
+        def combo(name: str, characters: int = 5) -> QComboBox:
+            # Sized by a few characters, not by the longest school name, so that the page
+            # fits a 1,024-pixel screen; the open list shows the names in full.
             c = QComboBox()
             c.setAccessibleName(name)
-            c.setMinimumWidth(110)
+            c.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            c.setMinimumContentsLength(characters)
+            c.view().setMinimumWidth(220)
             c.addItem(ALL, None)
             return c
 
         self.year_combo = combo("年度")
-        self.school_combo = combo("学校")
-        self.school_combo.setMinimumWidth(180)
+        self.school_combo = combo("学校", 9)
         self.grade_combo = combo("学年")
         self.class_combo = combo("組")
         for column, (label, widget) in enumerate(
