@@ -301,6 +301,20 @@ def test_a_run_on_unseen_data_is_refused_and_logged(demo: dict[str, SignedIn]) -
             Threshold("consultations", "consult_type", "==", "SC"),))))
 
 
+def test_the_preset_is_offered_only_with_criteria_the_role_can_use(
+    demo: dict[str, SignedIn]
+) -> None:
+    """Found by QA: the preset button was offered to roles for which it could only fail."""
+    lead = ExtractionService(demo["project_lead"])
+    assert lead.push_support_locked() == frozenset()
+    full = lead.push_support_options()
+    assert full is not None and full.academic and full.lesson and full.happy
+    for role in ("truancy_support", "bullying_support", "liaison"):
+        assert ExtractionService(demo[role]).push_support_options() is None
+    assert ExtractionService(demo["truancy_support"]).push_support_locked() == frozenset(
+        {"academic", "lesson", "happy"})  # 長期欠席 is truancy data: that switch stays
+
+
 def test_saved_extractions_say_whether_a_role_can_use_them(demo: dict[str, SignedIn],
                                                            tmp_path: Path) -> None:
     lead = ExtractionService(demo["project_lead"])

@@ -550,3 +550,28 @@ def test_search_results_can_be_exported_with_only_visible_columns(
     header = [c.value for c in sheet[1]]
     assert header[:7] == ["氏名", "カナ", "学校", "学年", "組", "番号", "生年月日"]
     assert sheet.max_row == len(page.results.hits) + 1
+
+
+def test_the_preset_is_not_offered_to_a_role_it_would_only_fail_for(
+    qtbot: QtBot, make_shell: ShellFactory
+) -> None:
+    """Found by QA: demo-truancy saw the preset button, and clicking it only said that
+    県学調結果 may not be used."""
+    window = _window(qtbot, make_shell(), "demo-truancy")
+    page = _extraction_page(qtbot, window)
+    assert not page.preset_offered
+    assert not page.preset_button.isVisible() and not page.preset_settings_button.isVisible()
+
+
+def test_the_preset_settings_keep_switches_outside_the_map_off(qtbot: QtBot) -> None:
+    """For a role whose map covers 県学調結果 but no surveys (a policy the lead may set)."""
+    from toda_desktop.extraction import PushSupportOptions
+
+    dialog = PushSupportDialog(PushSupportOptions(), [], [], None,
+                               locked=frozenset({"lesson", "happy"}))
+    qtbot.addWidget(dialog)
+    assert not dialog.lesson_box.isEnabled() and not dialog.lesson_box.isChecked()
+    assert "閲覧の権限がないため使えません" in dialog.happy_box.title()
+    assert dialog.academic_box.isEnabled() and dialog.academic_box.isChecked()
+    chosen = dialog.options()
+    assert chosen.academic and not chosen.lesson and not chosen.happy

@@ -10,7 +10,7 @@ the conditions (which the role may see by construction).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +31,11 @@ from toda_desktop.extraction.model import AGGREGATES, OPERATORS, Extraction, fro
 from toda_desktop.extraction.presets import PushSupportOptions, push_support_preset
 from toda_desktop.services.karte import SURVEY_DOMAINS, survey_name
 from toda_desktop.services.search import ID_LABELS, ID_VISIBILITY
+
+# The dataset each switch of the push-support preset reads; the three criteria proper.
+PRESET_DATA = {"no_long_absence": "long_absence", "academic": "academic_results",
+               "lesson": "survey_responses", "happy": "survey_responses"}
+CRITERIA = ("academic", "lesson", "happy")
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
@@ -210,6 +215,20 @@ class ExtractionService:
     ) -> Extraction:
         """The city's three push-support criteria, each switchable and tunable."""
         return push_support_preset(options, school_year)
+
+    def push_support_locked(self) -> frozenset[str]:
+        """Switches of the preset this role cannot turn on: their data is outside its need
+        to know (e.g. 県学調結果 for the truancy-support staff)."""
+        visible = self._visible()
+        return frozenset(flag for flag, kind in PRESET_DATA.items() if kind not in visible)
+
+    def push_support_options(self) -> PushSupportOptions | None:
+        """The preset as this role can run it (locked switches off); None when none of the
+        three criteria is left, and the preset is then not offered at all."""
+        locked = self.push_support_locked()
+        if all(c in locked for c in CRITERIA):
+            return None
+        return replace(PushSupportOptions(), **dict.fromkeys(locked, False))
 
     def _require_kinds(self, extraction: Extraction, action: str) -> None:
         signed = self._signed

@@ -804,7 +804,9 @@ class PushSupportDialog(FormDialog):
     """The three push-support criteria (and 長期欠席ではない): switches and thresholds."""
 
     def __init__(self, options: PushSupportOptions, subjects: Sequence[str],
-                 lesson_subjects: Sequence[str], parent: QWidget | None = None) -> None:
+                 lesson_subjects: Sequence[str], parent: QWidget | None = None, *,
+                 locked: frozenset[str] = frozenset()) -> None:
+        """``locked``: switches the role cannot turn on (their data is outside its map)."""
         super().__init__(
             "プッシュ型支援の基準", "この基準で抽出", parent,
             intro="市のプッシュ型支援の基準です。使う基準を選び、必要なら目安を調整してください。"
@@ -840,6 +842,13 @@ class PushSupportDialog(FormDialog):
         self.happy_from, self.happy_to, self.happy_drop = self._rounds(
             happy, o.happy_from_round, o.happy_to_round, o.happy_min_drop)
         self._base = o
+        boxes = {"no_long_absence": self.absence_box, "academic": self.academic_box,
+                 "lesson": self.lesson_box, "happy": self.happy_box}
+        for flag in locked:
+            box = boxes[flag]
+            box.setChecked(False)
+            box.setEnabled(False)
+            box.setTitle(box.title() + "（閲覧の権限がないため使えません）")
 
     def _box(self, title: str, on: bool) -> tuple[QGroupBox, QFormLayout]:
         box = QGroupBox(title)

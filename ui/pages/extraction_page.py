@@ -335,7 +335,10 @@ class ExtractionPage(QWidget):
         self.years: tuple[int, ...] = ()
         self.saved_items: list[SavedExtraction] = []
         self.result: ExtractionResult | None = None
-        self.preset_options = PushSupportOptions()
+        # The preset as this role can run it (None: none of its criteria is within the map).
+        offered = service.push_support_options()
+        self.preset_options = offered or PushSupportOptions()
+        self._preset_locked = service.push_support_locked()
         self.dialog: ConditionDialog | PushSupportDialog | None = None
         self.run_op: BackgroundOp[ExtractionResult] | None = None
         self.last_export: ExportResult | None = None
@@ -367,6 +370,9 @@ class ExtractionPage(QWidget):
         self.preset_settings_button.clicked.connect(self.open_preset_settings)
         title_row.addWidget(self.preset_button)
         title_row.addWidget(self.preset_settings_button)
+        self.preset_offered = offered is not None
+        for button in (self.preset_button, self.preset_settings_button):
+            button.setVisible(self.preset_offered)
         layout.addLayout(title_row)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -720,7 +726,8 @@ class ExtractionPage(QWidget):
             lesson = next((s for s in catalog.surveys
                            if s.code == self.preset_options.lesson_survey), None)
             lesson_subjects = list(lesson.subjects) if lesson is not None else []
-        dialog = PushSupportDialog(self.preset_options, subjects, lesson_subjects, self)
+        dialog = PushSupportDialog(self.preset_options, subjects, lesson_subjects, self,
+                                   locked=self._preset_locked)
 
         def submitted() -> None:
             self.preset_options = dialog.options()
