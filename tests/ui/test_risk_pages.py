@@ -23,6 +23,7 @@ from tests.risk.conftest import sign_in
 from tests.ui.flows import WAIT_MS, click, english_words, visible_texts
 from toda_desktop.composition import SignedIn
 from toda_desktop.risk import RiskService
+from toda_desktop.services.audit_view import AuditFilter
 from ui.background import BackgroundRunner
 from ui.error_reporting import ErrorReporter
 from ui.main_window import MainWindow
@@ -138,6 +139,12 @@ def test_alerts_page_lists_each_schools_alerts_with_bands_and_reasons(
             assert page.model.data(band) == listed.band
             background = page.model.data(band, Qt.ItemDataRole.BackgroundRole)
             assert background.color().name() == BAND_COLORS[listed.band][1]
+    # Each alert's history is read (and logged) once when it is shown, not once per selection
+    # signal (found by QA: four identical 監査ログ entries for one look).
+    qtbot.waitUntil(lambda: "読み込んでいます" not in page.history_empty.text(), timeout=WAIT_MS)
+    if signed.may("audit_view"):
+        reads = signed.audit_view.entries(AuditFilter(action="risk_alert_history"))
+        assert len(reads) == len(codes)  # the first alert of each school
     # Each alert names its pupil (氏名 and 学年・組 of the month's school year).
     headers = [page.model.headerData(c, Qt.Orientation.Horizontal)
                for c in range(page.model.columnCount())]

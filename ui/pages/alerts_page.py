@@ -248,6 +248,7 @@ class AlertsPage(QWidget):
         self.alerts: list[Alert] = []
         self.result: ScoreResult | None = None
         self.history: list[StatusEntry] = []
+        self._shown_alert_id: int | None = None  # whose details and history are shown
         self.dialog: MarkDialog | None = None
         self.last_export: ExportResult | None = None
         # Where to save the CSV; a test may replace it (the default asks with a file dialog).
@@ -545,6 +546,7 @@ class AlertsPage(QWidget):
         chosen_school = self.current_school()
         chosen_alert = self.selected_alert()
         self.alerts = loaded.alerts
+        self._shown_alert_id = None  # a new list: read the history again
         if loaded.scored is not None:
             self.result = loaded.scored
         else:
@@ -633,6 +635,10 @@ class AlertsPage(QWidget):
 
     def _alert_changed(self, *_args: object) -> None:
         alert = self.selected_alert()
+        shown = None if alert is None else alert.id
+        if alert is not None and shown == self._shown_alert_id:
+            return  # the same alert again (selection signals repeat while a list is set)
+        self._shown_alert_id = shown
         self.detail.setVisible(alert is not None)
         self.history = []
         self.history_model.set_rows([])
