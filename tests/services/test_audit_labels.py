@@ -86,7 +86,8 @@ def test_every_action_outcome_and_detail_key_has_a_japanese_label() -> None:
     ("attendance_monthly", "出欠状況（月次）"),
     ("students.name", "児童生徒基本情報の氏名"),
     ("risk_model:3", "予測モデル 3"),
-    ("risk_alerts:2025-10", "見守りアラート 2025-10"),
+    ("risk_alerts:2025-10", "見守りアラート 2025年10月"),
+    ("factors:2025", "要因分析 2025年度"),
     ("search_results", "検索結果"),
     ("something_new", "something_new"),
 ])
@@ -97,6 +98,8 @@ def test_targets_are_named_in_japanese(target: str, words: str) -> None:
 def test_details_read_as_japanese_phrases() -> None:
     assert describe_detail('{"alerts": 15, "model_id": 2}') == "アラート件数: 15、モデル番号: 2"
     assert describe_detail('{"fmr_achieved": 7.5e-10}') == "他人受入率: 1/1,333,333,333"
+    assert describe_detail('{"pupils": 12198, "batch_id": 12198}') == (
+        "児童生徒数: 12,198、取込番号: 12198")
     roles = {"project_lead": "事業全体総括職員"}
     assert describe_detail('{"role": "project_lead", "method": "palm"}', roles) == (
         "役割: 事業全体総括職員、方法: palm")

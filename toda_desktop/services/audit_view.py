@@ -7,6 +7,7 @@ read it; reading and exporting are themselves logged.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -121,6 +122,12 @@ TARGET_WORDS = {"pupils": "児童生徒", "search_results": "検索結果",
 TARGET_VERBS = {**FUNCTION_LABELS, "extract": "抽出", "extraction_save": "抽出条件の保存"}
 
 
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# Detail values that count things: written with thousands separators (12,198).
+COUNT_KEYS = frozenset({"rows", "inserted", "overwritten", "queued", "excluded", "removed",
+                        "pupils", "alerts", "items", "results", "conditions", "grid"})
+
+
 def describe_detail(detail: str | None, codes: Mapping[str, str] = VALUE_LABELS) -> str:
     """The stored JSON detail as a short Japanese summary (keys and codes translated;
     ``codes``: the values to translate, e.g. with the map's role names added)."""
@@ -138,6 +145,8 @@ def describe_detail(detail: str | None, codes: Mapping[str, str] = VALUE_LABELS)
             text = f"1/{round(1 / value):,}"  # as the device standard writes a rate
         elif isinstance(value, float):
             text = f"{value:.2g}"
+        elif key in COUNT_KEYS and isinstance(value, int) and not isinstance(value, bool):
+            text = f"{value:,}"
         elif isinstance(value, list | dict):
             text = json.dumps(value, ensure_ascii=False)
         else:
@@ -153,7 +162,12 @@ def describe_target(target: str | None, registry: Registry | None = None) -> str
         return ""
     for prefix, label in TARGET_PREFIXES.items():
         if target.startswith(prefix):
-            return label + target[len(prefix):]
+            rest = target[len(prefix):]
+            if prefix == "risk_alerts:" and (month := _MONTH.match(rest)):
+                rest = f"{int(month[1])}年{int(month[2])}月"  # the screen writes it in 令和
+            elif prefix == "factors:" and rest.isdigit():
+                rest = f"{rest}年度"
+            return label + rest
     if target in TARGET_WORDS:
         return TARGET_WORDS[target]
     verb, _, rest = target.partition(":")

@@ -45,6 +45,7 @@ from ui.export_flow import (
     with_suffix,
 )
 from ui.page_header import StatusLine
+from ui.pages.pupil_tables import dates_in
 from ui.table_model import LinesTableModel, make_table
 
 if TYPE_CHECKING:
@@ -83,9 +84,9 @@ class AuditModel(LinesTableModel["AuditRow"]):
             row.actor,
             row.action_label,
             row.outcome_label,
-            row.target,
+            dates_in(row.target, self._style),
             "" if row.pupil_id is None else str(row.pupil_id),
-            row.detail,
+            dates_in(row.detail, self._style),
         )
 
     def cell_data(self, row: AuditRow, column: int, role: int) -> Any:
@@ -136,6 +137,7 @@ class AuditPage(QWidget):
         self._export_csv = export_csv
         self._verify_chain = verify_chain
         self._runner = runner
+        self._style = date_style
         self._loaded = False
         self._loading = False
         self.applied_filter = AuditFilter()
@@ -217,6 +219,10 @@ class AuditPage(QWidget):
         self.until_edit = _date_edit(today)
         self.since_edit.setAccessibleName("期間の開始日")
         self.until_edit.setAccessibleName("期間の終了日")
+        # The date boxes count in 西暦 (what a calendar shows); the range is also said in the
+        # user's own date style next to them.
+        self.period_label = QLabel("")
+        self.period_label.setStyleSheet(style.MUTED)
         self.period_check.toggled.connect(self._period_toggled)
         self._period_toggled(False)
 
@@ -238,7 +244,11 @@ class AuditPage(QWidget):
         period.addWidget(self.since_edit)
         period.addWidget(QLabel("〜"))
         period.addWidget(self.until_edit)
+        period.addWidget(self.period_label)
         period.addStretch(1)
+        for edit in (self.since_edit, self.until_edit):
+            edit.dateChanged.connect(lambda _d: self._say_period())
+        self._say_period()
         grid.addWidget(self.period_check, 1, 0)
         grid.addLayout(period, 1, 1, 1, 5)
         grid.addWidget(self.search_button, 0, 7)
@@ -248,6 +258,14 @@ class AuditPage(QWidget):
     def _period_toggled(self, on: bool) -> None:
         self.since_edit.setEnabled(on)
         self.until_edit.setEnabled(on)
+        self._say_period()
+
+    def _say_period(self) -> None:
+        since, until = sorted((_to_date(self.since_edit), _to_date(self.until_edit)))
+        self.period_label.setText(
+            f"（{format_date(since, self._style)}〜{format_date(until, self._style)}）"
+            if self._style == "wareki" else "")
+        self.period_label.setEnabled(self.period_check.isChecked())
 
     # -- filters and loading ---------------------------------------------------------------
 
