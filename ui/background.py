@@ -111,14 +111,21 @@ class BackgroundOp(QObject, Generic[T]):
             self._timer.stop()
         self._close_dialog()
 
+    def _live_dialog(self) -> QProgressDialog | None:
+        """The progress dialog, unless Qt deleted it with its parent window meanwhile."""
+        if self._dialog is not None and not shiboken6.isValid(self._dialog):
+            self._dialog = None
+        return self._dialog
+
     def _close_dialog(self) -> None:
-        if self._dialog is not None:
+        dialog = self._live_dialog()
+        self._dialog = None
+        if dialog is not None:
             # Closing a QProgressDialog emits ``canceled``: that must not read as the user's
             # 中止 (it would throw away the result of every cancellable task that got a dialog).
-            self._dialog.blockSignals(True)
-            self._dialog.close()
-            self._dialog.deleteLater()
-            self._dialog = None
+            dialog.blockSignals(True)
+            dialog.close()
+            dialog.deleteLater()
 
     @property
     def progress_dialog(self) -> QProgressDialog | None:
@@ -128,8 +135,9 @@ class BackgroundOp(QObject, Generic[T]):
     def cancel(self) -> None:
         """Ask the task to stop; it finishes at its next cancel check."""
         self.context.request_cancel()
-        if self._dialog is not None:
-            self._dialog.setLabelText("中止しています…")
+        dialog = self._live_dialog()
+        if dialog is not None:
+            dialog.setLabelText("中止しています…")
 
     def run_on_worker(self, task: Callable[[TaskContext], T]) -> None:
         """Body executed on the worker thread; never raises."""
@@ -172,19 +180,20 @@ class BackgroundOp(QObject, Generic[T]):
         if not self._running:
             return
         self._last_progress = fraction
-        if self._dialog is not None:
-            self._dialog.setRange(0, _PROGRESS_STEPS)
-            self._dialog.setValue(round(fraction * _PROGRESS_STEPS))
+        dialog = self._live_dialog()
+        if dialog is not None:
+            dialog.setRange(0, _PROGRESS_STEPS)
+            dialog.setValue(round(fraction * _PROGRESS_STEPS))
         if self._on_progress is not None and self._alive(self._parent_widget):
             self._on_progress(fraction)
 
     @Slot(object, object)
     def _complete(self, result: Any, error: BaseException | None) -> None:
         self._running = False
-        if self._timer is not None:
-            self._timer.stop()
-        self._close_dialog()
         try:
+            if self._timer is not None:
+                self._timer.stop()
+            self._close_dialog()
             if self._abandoned or not self._alive(self._parent_widget):
                 return  # the window that asked is gone (or the app is closing); nobody to tell
             if isinstance(error, OperationCancelled) or (
@@ -206,6 +215,11 @@ class BackgroundOp(QObject, Generic[T]):
             self._reporter.report(exc)
         finally:
             self.finished.emit()
+            # Nothing the callbacks hold stays reachable through a finished op (a worker may
+            # still hold the op itself for a moment).
+            self._on_success = self._on_user_error = self._on_cancelled = None  # type: ignore[assignment]
+            self._on_progress = None
+            self._parent_widget = None
             self.deleteLater()
 
 

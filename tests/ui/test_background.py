@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+import shiboken6
 from PySide6.QtWidgets import QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -173,3 +174,24 @@ def test_shutdown_cancels_and_joins_the_worker(qtbot: QtBot, reporter: ErrorRepo
     run.shutdown()
     assert seen_cancel == [True]
     assert not [t for t in threading.enumerate() if t.name.startswith("toda-worker")]
+
+
+def test_work_whose_window_closed_meanwhile_still_ends_cleanly(
+    qtbot: QtBot, runner: BackgroundRunner
+) -> None:
+    """Found in review: closing a karte tab while its records load (progress window showing)
+    deleted the dialog with the tab; the op then failed at the end, never finished, and
+    sign-out and quit (which cancel every op) failed with it."""
+    parent = QWidget()
+    release = threading.Event()
+    delivered: list[str] = []
+    op = runner.run(lambda _ctx: release.wait(5) and "done", on_success=delivered.append,
+                    parent=parent, label="読み込んでいます…", cancellable=True)
+    qtbot.waitUntil(lambda: op.progress_dialog is not None, timeout=3000)
+    parent.deleteLater()  # the tab closes, its children (the progress window) with it
+    qtbot.waitUntil(lambda: not shiboken6.isValid(parent), timeout=3000)
+    runner.cancel_all()  # as sign-out does: must not fail on the dead dialog
+    with qtbot.waitSignal(op.finished, timeout=5000):
+        release.set()
+    assert delivered == []  # nobody left to tell
+    assert not runner.busy
