@@ -223,7 +223,7 @@ class MainWindow(QMainWindow):
         for dialog in self.findChildren(QDialog):
             if dialog.isVisible() and not isinstance(dialog, QProgressDialog):
                 dialog.reject()
-        self._content = self.takeCentralWidget()
+        self._content = self.takeCentralWidget()  # out of the window while locked
         self.setCentralWidget(lock_screen)
         lock_screen.show()  # now, not at the layout's next turn
 
@@ -244,6 +244,11 @@ class MainWindow(QMainWindow):
     def close_from_shell(self) -> None:
         """Close without asking the shell again (after sign-out)."""
         self._closing_by_shell = True
+        content, self._content = self._content, None
+        if content is not None:
+            # Signed out from the lock screen: the pages, taken out of the window, are no
+            # longer destroyed with it; free them (and the pupil data in their models) here.
+            content.deleteLater()
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -277,6 +277,11 @@ def test_lock_closes_open_dialogs_and_sign_out_from_the_lock_screen(
     assert window.locked and page.dialog is None  # rejected (and deleted) at the lock
     lock = shell.lock_screen
     assert lock is not None
+    destroyed: list[bool] = []
+    page.destroyed.connect(lambda *_: destroyed.append(True))
     with qtbot.waitSignal(shell.signed_out, timeout=WAIT_MS):
         click(qtbot, lock.sign_out_button)
     assert shell.signed is None and shell.login_window is not None
+    # The pages go with the window (found in review: they were kept for good after a sign-out
+    # from the lock screen, pupil data in their models included).
+    qtbot.waitUntil(lambda: bool(destroyed), timeout=WAIT_MS)
