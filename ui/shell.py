@@ -57,6 +57,7 @@ def expired_notice(max_session: timedelta) -> str:
 
 # How long sign-out or quit waits for cancelled training to reach its next step.
 ANALYSIS_DRAIN_S = 120.0
+SHUTDOWN_SLACK_S = 30.0  # closing the store after that
 
 
 class Shell(QObject):
@@ -380,21 +381,27 @@ class Shell(QObject):
                 window.deleteLater()
         self.main_window = self.login_window = None
         self.lock_screen = None
-        if not self._closed:
-            self._closed = True
-            self._cancel_all()
-            app_ctx = self._app_ctx
+        try:
+            if not self._closed:
+                self._closed = True
+                self._cancel_all()
+                app_ctx = self._app_ctx
 
-            def close() -> None:
-                self._drain_analysis()
-                if cancel_pending is not None:
-                    cancel_pending()
-                app_ctx.close()
+                def close() -> None:
+                    self._drain_analysis()
+                    if cancel_pending is not None:
+                        cancel_pending()
+                    app_ctx.close()
 
-            try:
-                self._runner.call_blocking(close)
-            except RuntimeError:
-                close()  # the worker is already gone
-        if self._analysis_runner is not None:
-            self._analysis_runner.shutdown()
-        self._runner.shutdown()
+                try:
+                    # Long enough for cancelled training to stop first (ANALYSIS_DRAIN_S).
+                    self._runner.call_blocking(close, timeout=ANALYSIS_DRAIN_S + SHUTDOWN_SLACK_S)
+                except TimeoutError:
+                    pass  # still closing on the worker: the joins below wait for it
+                except RuntimeError:
+                    close()  # the worker is already gone
+        finally:
+            # Whatever happened above, no worker outlives the shell (nor the QApplication).
+            if self._analysis_runner is not None:
+                self._analysis_runner.shutdown()
+            self._runner.shutdown()

@@ -228,7 +228,10 @@ class ExtractionService:
         locked = self.push_support_locked()
         if all(c in locked for c in CRITERIA):
             return None
-        return replace(PushSupportOptions(), **dict.fromkeys(locked, False))
+        o = PushSupportOptions()
+        return replace(o, no_long_absence=o.no_long_absence and "no_long_absence" not in locked,
+                       academic="academic" not in locked, lesson="lesson" not in locked,
+                       happy="happy" not in locked)
 
     def _require_kinds(self, extraction: Extraction, action: str) -> None:
         signed = self._signed
