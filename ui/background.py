@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeGuard, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
@@ -25,6 +25,7 @@ from toda_desktop.errors import OperationCancelled, user_message
 from ui.error_reporting import ErrorReporter
 
 T = TypeVar("T")
+W = TypeVar("W", bound=QWidget)
 
 PROGRESS_DIALOG_DELAY_MS = 600
 _PROGRESS_STEPS = 1000
@@ -221,6 +222,12 @@ class BackgroundOp(QObject, Generic[T]):
             self._on_progress = None
             self._parent_widget = None
             self.deleteLater()
+
+
+def alive(widget: W | None) -> TypeGuard[W]:
+    """Whether a widget still exists (a dialog closed with WA_DeleteOnClose, a tab closed,
+    may be gone by the time a task reports back)."""
+    return widget is not None and shiboken6.isValid(widget)
 
 
 def show_user_error(parent: QWidget | None, message: str) -> None:

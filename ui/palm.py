@@ -475,7 +475,7 @@ def run_palm_operation(
     an explained failure (the device's or the service's Japanese message) is shown in the
     view, then ``on_failure`` is called; a cancel shows 「読み取りを中止しました。」.
     """
-    relay = PalmRelay()
+    relay = PalmRelay(view)  # owned by Qt from the start; moved to the op below
     relay.guidance.connect(view.show_guidance, Qt.ConnectionType.QueuedConnection)
     relay.progress.connect(view.show_progress, Qt.ConnectionType.QueuedConnection)
     view.show_waiting(stages)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import style
-from ui.background import BackgroundOp, BackgroundRunner
+from ui.background import BackgroundOp, BackgroundRunner, alive
 from ui.dialogs import FormDialog, confirm
 from ui.page_header import StatusLine
 from ui.palm import PalmScanView, run_palm_operation
@@ -441,20 +441,20 @@ class AccountsPage(QWidget):
             dialog.set_busy(True)
 
         def succeeded(_result: object) -> None:
-            if dialog is not None:
+            if alive(dialog):
                 dialog.accept()
             self.show_status(done)
             self.reload()
 
         def refused(message: str) -> None:
-            if dialog is not None:
+            if alive(dialog):
                 dialog.show_error(message)
             else:
                 self.show_status(message, error=True)
 
         def ended() -> None:
             self._working = False
-            if dialog is not None:
+            if alive(dialog):
                 dialog.set_busy(False)
             self._update_buttons()
 

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from toda_desktop.errors import UserFacingError
 from toda_desktop.formatting import format_count
 from ui import style
-from ui.background import BackgroundRunner
+from ui.background import BackgroundRunner, alive
 from ui.dialogs import FormDialog, confirm
 from ui.page_header import StatusLine, title_row
 from ui.pages.import_models import (
@@ -438,11 +438,19 @@ class ReviewPage(QWidget):
             dialog.set_busy(True)
             self._working = True
             self._update_buttons()
-            op = self._runner.run(task, on_success=done, on_user_error=dialog.show_error,
+
+            def refused(message: str) -> None:
+                if alive(dialog):
+                    dialog.show_error(message)
+                else:  # closed meanwhile (Esc, or the idle lock)
+                    self.show_status(message, error=True)
+
+            op = self._runner.run(task, on_success=done, on_user_error=refused,
                                   parent=self, label=label)
 
             def ended() -> None:
-                dialog.set_busy(False)
+                if alive(dialog):
+                    dialog.set_busy(False)
                 self._work_ended()
 
             op.finished.connect(ended)
@@ -453,7 +461,8 @@ class ReviewPage(QWidget):
                 pupil_id = dialog.found[1]
 
                 def decided(_result: None) -> None:
-                    dialog.accept()
+                    if alive(dialog):
+                        dialog.accept()
                     self._decided(line, pupil_id, f"{line.item.source_row}行目を宛名番号 {code}"
                                   " の児童生徒に結び付けました。")
 
@@ -468,6 +477,8 @@ class ReviewPage(QWidget):
                 return pupil_id, describe(pupil_id) if describe is not None else ""
 
             def found(result: tuple[int, str]) -> None:
+                if not alive(dialog):
+                    return
                 dialog.clear_error()
                 dialog.show_found(code, *result)
 
