@@ -161,7 +161,10 @@ def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"サイズ: {format_bytes(overview.store_size_bytes)}\n")
         out.write(f"児童生徒数: {format_count(overview.pupil_count)}\n")
         years = overview.school_years
-        out.write("データ種別" + "".join(f"\t{y}年度" for y in years) + "\t合計\n")
+        if overview.datasets:
+            out.write("データ種別" + "".join(f"\t{y}年度" for y in years) + "\t合計\n")
+        else:
+            out.write("データ種別: この役割で件数を見られるデータはありません。\n")
         for row in overview.datasets:
             cells = "".join(f"\t{format_count(row.counts_by_year.get(y, 0))}" for y in years)
             out.write(f"{row.label}{cells}\t{format_count(row.total)}\n")

@@ -110,7 +110,8 @@ class SignedIn:
         return self.policy.role(self.session.role).may(function)
 
     def overview(self) -> Overview:
-        return self._overview.overview(self.session)
+        return self._overview.overview(
+            self.session, frozenset(k.name for k in self.visible_kinds()))
 
     def check_integrity(
         self, progress: Progress | None = None, cancel: CancelFlag | None = None

@@ -149,8 +149,14 @@ def test_it_admin_reads_no_pupil_data_by_any_path(sessions: dict[str, SignedIn])
     for action in (lambda: it.karte.open(pupil),
                    lambda: it.karte.records(pupil, "students")):
         assert not _allowed(action)
-    overview = it.overview()  # aggregates only: counts, no rows
+    overview = it.overview()  # the pupil total and the store's health only
     assert overview.pupil_count > 0
+    assert overview.datasets == ()
+    last = overview.last_import
+    assert last is not None and last.kind_label == last.source_name == "（非表示）"
+    liaison = sessions["liaison"]  # counts only of what the role may see (found by QA)
+    assert {d.kind for d in liaison.overview().datasets} == {
+        k.name for k in liaison.visible_kinds()}
     rows = it.audit_view.entries(AuditFilter())
     assert rows and all(r.pupil_id is None for r in rows)
     assert all(r.detail in ("", "（非表示）") for r in rows)

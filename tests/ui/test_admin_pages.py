@@ -17,6 +17,7 @@ from tests.ui.flows import WAIT_MS, click, english_words, sign_in, visible_texts
 from ui.main_window import MainWindow
 from ui.pages.accounts_page import AccountsPage, EnrollDialog, NewAccountDialog
 from ui.pages.audit_page import AuditPage
+from ui.pages.overview_page import OverviewPage
 from ui.pages.policy_page import PolicyPage
 
 pytestmark = pytest.mark.gui
@@ -299,3 +300,20 @@ def test_policy_page_shows_the_map_and_validates_edits(
     print_column = headers.index("印刷")
     assert model.index(liaison, print_column).data() == "●"
     assert not page.modified
+
+
+def test_it_administrator_overview_shows_no_counts_per_data_kind(
+    qtbot: QtBot, make_shell: ShellFactory, screenshot_dir: Path
+) -> None:
+    """Need to know: the store's health and the pupil total, not how many bullying or
+    consultation records there are (found by QA)."""
+    window = sign_in(qtbot, make_shell(), "demo-it")
+    page = window.show_page("データ概要")
+    assert isinstance(page, OverviewPage)
+    qtbot.waitUntil(lambda: page.overview is not None, timeout=WAIT_MS)
+    assert page.no_counts_label.isVisible() and not page.table.isVisible()
+    assert not page.chart.isVisible()
+    assert page.last_import_detail.text().startswith("（非表示）")
+    texts = " ".join(visible_texts(page))
+    assert "いじめ" not in texts and "相談" not in texts and "表示する年度:" not in texts
+    window.grab().save(str(screenshot_dir / "overview_it_admin.png"))

@@ -41,17 +41,24 @@ def _integrity_from_meta(values: dict[str, str]) -> IntegrityState:
     )
 
 
+HIDDEN = "（非表示）"
+
+
 class OverviewService:
     def __init__(self, store: Store, registry: Registry, audit: AuditTrail) -> None:
         self._store = store
         self._registry = registry
         self._audit = audit
 
-    def overview(self, session: Session) -> Overview:
+    def overview(self, session: Session, visible: frozenset[str]) -> Overview:
+        """Counts per dataset kind, only for the kinds in ``visible`` (the role's need to
+        know: the IT administrator sees the store's health and the pupil total, not how many
+        bullying records there are); the pupil total is always shown."""
         registry = self._registry
+        shown = [k for k in registry.kinds if k.name in visible or k is registry.master]
 
         def read(conn: Connection) -> Overview:
-            counts = [datasets.counts(conn, kind) for kind in registry.kinds]
+            counts = [datasets.counts(conn, kind) for kind in shown]
             latest = batches.latest(conn)
             values = meta.all_items(conn)
             labels = {k.name: k.label for k in registry.kinds}
@@ -67,15 +74,16 @@ class OverviewService:
                 school_years=tuple(years),
                 datasets=tuple(
                     DatasetCount(c.kind, labels[c.kind], dict(c.by_year), c.total, c.latest)
-                    for c in counts
+                    for c in counts if c.kind in visible
                 ),
                 last_import=None
                 if latest is None
-                else BatchSummary(
+                else BatchSummary(  # what and from which file only for kinds the role sees
                     batch_id=latest.id,
-                    kind=latest.kind,
-                    kind_label=labels.get(latest.kind, latest.kind),
-                    source_name=latest.source_name,
+                    kind=latest.kind if latest.kind in visible else "",
+                    kind_label=labels.get(latest.kind, latest.kind)
+                    if latest.kind in visible else HIDDEN,
+                    source_name=latest.source_name if latest.kind in visible else HIDDEN,
                     imported_by=latest.imported_by,
                     imported_at=datetime.fromisoformat(latest.imported_at),
                     row_count=latest.row_count,

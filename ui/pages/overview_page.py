@@ -114,6 +114,10 @@ def describe_integrity(state: IntegrityState, date_style: str) -> tuple[str, str
     return "異常あり", detail, style.ERROR_COLOR
 
 
+NO_COUNTS_TEXT = ("この役割では、データの種類ごとの件数は表示しません"
+                  "（権限設定で扱うデータの範囲外のため）。")
+
+
 def describe_last_import(batch: BatchSummary | None, date_style: str) -> tuple[str, str]:
     """(headline, detail) for the last import card."""
     if batch is None:
@@ -177,7 +181,8 @@ class OverviewPage(QWidget):
         self.years_combo.currentIndexChanged.connect(self._years_choice_changed)
         table_head.addWidget(table_title)
         table_head.addSpacing(24)
-        table_head.addWidget(QLabel("表示する年度:"))
+        years_label = QLabel("表示する年度:")
+        table_head.addWidget(years_label)
         table_head.addWidget(self.years_combo)
         table_head.addStretch(1)
         table_box.addLayout(table_head)
@@ -197,6 +202,12 @@ class OverviewPage(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setMinimumSectionSize(80)
         table_box.addWidget(self.table)
+        self.no_counts_label = QLabel(NO_COUNTS_TEXT)
+        self.no_counts_label.setStyleSheet(style.MUTED)
+        self.no_counts_label.setWordWrap(True)
+        self.no_counts_label.hide()
+        table_box.addWidget(self.no_counts_label)
+        self._table_parts = (table_title, years_label, self.years_combo, self.table)
 
         layout.addLayout(table_box)
 
@@ -309,8 +320,15 @@ class OverviewPage(QWidget):
         self.last_import_detail.setVisible(bool(detail))
         self.show_integrity(overview.integrity)
         self.model.set_counts(overview.datasets, overview.school_years)
+        counts_shown = bool(overview.datasets)  # none for a role outside every data domain
+        for part in self._table_parts:
+            part.setVisible(counts_shown)
+        self.no_counts_label.setVisible(not counts_shown)
         self._fit_table()
         self._update_chart(overview)
+        if not counts_shown:
+            self.chart.hide()
+            self.no_chart_label.hide()
         self._relayout()
 
     def _relayout(self) -> None:
