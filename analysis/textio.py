@@ -479,8 +479,8 @@ def _excel_error(data: bytes, exc: Exception) -> str:
             "可能性があります。パスワードを解除して .xlsx で保存し直してください。"
         )
     return (
-        f"Excel ファイルとして読めません（{type(exc).__name__}）。ファイルが壊れている"
-        "可能性があります。"
+        "Excel ファイルとして読めません。ファイルが壊れている可能性があります。"
+        "Excel で開いて .xlsx で保存し直してください。"
     )
 
 

@@ -122,6 +122,13 @@ def test_help_and_argument_errors_are_in_japanese(capsys: pytest.CaptureFixture[
     assert ended.value.code == 2
     err = capsys.readouterr().err
     assert "次の指定が必要です: --store, --month" in err and "required" not in err
+    with pytest.raises(SystemExit):
+        main(["audit", "list", "--store", "x", "--pupil", "abc"])
+    err = capsys.readouterr().err
+    assert "指定 --pupil: 整数ではありません" in err and "argument" not in err
+    with pytest.raises(SystemExit):
+        main([])
+    assert "次の指定が必要です: コマンド" in capsys.readouterr().err
 
 
 def test_import_report_goes_through_the_export_path(tmp_path: Path, env: None) -> None:

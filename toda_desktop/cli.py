@@ -350,6 +350,7 @@ ARGPARSE_MESSAGES = (
     ("invalid int value:", "整数ではありません:"),
     ("expected one argument", "値が1つ必要です"),
     ("not allowed with argument", "と一緒には指定できません:"),
+    ("argument ", "指定 "),
 )
 
 
@@ -383,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m toda_desktop",
         description="戸田市 教育データ デスクトップ（コマンドライン）",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="コマンド", required=True)
 
     init = sub.add_parser("init", help="データベースを新しく作成する")
     init.add_argument("--store", required=True, help="作成するデータベースファイル")
@@ -397,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="デモ都市の取込用ファイルを書き出す")
     demo.add_argument("--out", required=True, help="書き出し先フォルダ")
-    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--seed", type=int, default=42, help="デモ都市の乱数の種")
     demo.add_argument("--messy", action="store_true", help="実際のファイルのような揺れを加える")
     demo.add_argument("--small", action="store_true", help="小さなデモ都市")
     demo.set_defaults(handler=cmd_demo)
@@ -419,7 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser(
         "recovery", help="スキャナ故障時の回復サインインを許可する（回復キーが必要）"
     )
-    rec.add_argument("recovery_command", choices=["grant"])
+    rec.add_argument("recovery_command", choices=["grant"], metavar="grant",
+                     help="回復サインインを許可する")
     rec.add_argument("--store", required=True, help="データベースファイル")
     rec.add_argument("--account", required=True, help="許可するアカウントのログインID")
     rec.add_argument("--reason", required=True, help="理由（監査ログに記録されます）")

@@ -165,7 +165,7 @@ def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
 def add_risk_commands(subparsers: Any) -> None:
     """Add ``risk train | evaluate | score`` to the main parser's subcommands."""
     risk = subparsers.add_parser("risk", help="不登校の早期把握モデル（学習・評価・一覧）")
-    sub = risk.add_subparsers(dest="risk_command", required=True)
+    sub = risk.add_subparsers(dest="risk_command", metavar="コマンド", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--store", required=True, help="データベースファイル")
