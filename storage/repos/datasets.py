@@ -96,3 +96,13 @@ def counts(conn: Connection, kind: DatasetKind) -> KindCounts:
 
 def pupil_ids_by_address(conn: Connection, master: DatasetKind) -> dict[str, int]:
     return {str(a): int(i) for i, a in conn.execute(f"SELECT id, address_code FROM {master.table}")}
+
+
+def school_names(conn: Connection) -> dict[str, str]:
+    """学校コード → 学校名 (empty before the schools' file is imported)."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ds_schools'").fetchone()
+    if exists is None:
+        return {}
+    return {str(c): str(n) for c, n in conn.execute(
+        "SELECT school_code, school_name FROM ds_schools") if n}

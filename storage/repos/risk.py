@@ -243,13 +243,6 @@ def _grades_before_the_roster(
                 pupils[int(pid)] = replace(pupils[int(pid)], grade=moved)
 
 
-def school_names(conn: Connection) -> dict[str, str]:
-    if "ds_schools" not in _tables(conn):
-        return {}
-    return {str(c): str(n) for c, n in conn.execute(
-        "SELECT school_code, school_name FROM ds_schools")}
-
-
 def data_version(conn: Connection) -> str:
     """A short digest of the committed import batches: changes whenever the data does."""
     digest = hashlib.sha256()

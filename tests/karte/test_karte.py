@@ -243,6 +243,21 @@ def test_records_carry_provenance(sessions: dict[str, SignedIn], long_absent: in
     assert len(records.types) == len(records.keys)
 
 
+def test_codes_come_with_their_names(sessions: dict[str, SignedIn], ordinary: int) -> None:
+    """Found by QA: the 在籍 list showed 13101 where staff read a school's name, and the
+    調査回答 list PREF_Q / HAPPY where the app elsewhere says 県学調質問紙 / しあわせアンケート."""
+    service = KarteService(sessions["project_lead"])
+    enrollments = service.records(ordinary, "enrollments")
+    at = enrollments.keys.index("school_code")
+    assert enrollments.keys[at + 1] == "school_name" and enrollments.headers[at + 1] == "学校名"
+    assert all(str(row[at + 1]).endswith("学校") for row in enrollments.rows)
+    surveys = service.records(ordinary, "survey_responses")
+    at = surveys.keys.index("survey_code")
+    assert surveys.headers[at + 1] == "調査名"
+    names = {row[at + 1] for row in surveys.rows}
+    assert names and not {n for n in names if not n or str(n).isascii()}
+
+
 def test_opening_and_clicking_are_audit_logged_with_the_pupil(
     sessions: dict[str, SignedIn], ordinary: int
 ) -> None:

@@ -64,6 +64,7 @@ from analysis.risk.panel import month_label, month_offset
 from analysis.wareki import format_school_year
 from storage.connection import Connection, transaction
 from storage.repos import accounts as accounts_repo
+from storage.repos import datasets as datasets_repo
 from storage.repos import risk as repo
 from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv
@@ -515,7 +516,7 @@ class RiskService:
             pids = [r.pupil_id for r in rows]
             codes = repo.address_codes(conn, pids) if with_ids else {}
             pupils = repo.pupil_names(conn, pids, school_year) if with_names else {}
-            return rows, codes, repo.school_names(conn), pupils
+            return rows, codes, datasets_repo.school_names(conn), pupils
 
         rows, codes, names, pupils = signed.store.db.call(read)
         return [self._alert(r, codes, names, visible, with_ids, pupils) for r in rows]

@@ -10,13 +10,14 @@ click-through, short labels, school-year boundaries) and aligned series; the UI 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from storage.connection import Connection
 from storage.registry import DatasetKind
+from storage.repos import datasets
 from storage.repos import karte as repo
 from storage.repos.karte import RecordFilter
 from toda_desktop.errors import UserFacingError
@@ -49,6 +50,10 @@ CHART_KINDS = {
     "academic": "academic_results",
     "survey": "survey_responses",
 }
+
+
+# A code column → (the key and header of the name shown beside it in record lists).
+NAME_COLUMNS = {"school_code": ("school_name", "学校名"), "survey_code": ("survey_name", "調査名")}
 
 
 def survey_name(code: str) -> str:
@@ -507,19 +512,37 @@ class KarteService:
         extra_types = {"positive": "bool"}
         hidden = hidden_id_columns(signed.policy.role(signed.session.role), signed.registry)
         keep = [i for i, c in enumerate(raw.columns) if c not in hidden]
-        columns = tuple(raw.columns[i] for i in keep)
-        headers = tuple(
-            extra_labels[c] if c in raw.extra_columns else kind.column(c).label
-            for c in columns
-        )
-        types = tuple(
-            extra_types.get(c, "") if c in raw.extra_columns else kind.column(c).type
-            for c in columns
-        )
+        # Codes staff do not read as such get their names beside them (学校名, 調査名).
+        named: dict[str, Mapping[str, str]] = {}
+        if "school_code" in raw.columns:
+            named["school_code"] = signed.store.db.call(datasets.school_names)
+        if "survey_code" in raw.columns:
+            named["survey_code"] = SURVEY_NAMES
+        columns: list[str] = []
+        headers: list[str] = []
+        types: list[str] = []
+        for i in keep:
+            c = raw.columns[i]
+            columns.append(c)
+            headers.append(extra_labels[c] if c in raw.extra_columns else kind.column(c).label)
+            types.append(extra_types.get(c, "") if c in raw.extra_columns else kind.column(c).type)
+            if c in named:
+                columns.append(NAME_COLUMNS[c][0])
+                headers.append(NAME_COLUMNS[c][1])
+                types.append("text")
+
+        def shown(row: tuple[object, ...]) -> tuple[object, ...]:
+            out: list[object] = []
+            for i in keep:
+                out.append(row[i])
+                if raw.columns[i] in named:
+                    out.append(named[raw.columns[i]].get(str(row[i]), ""))
+            return tuple(out)
+
         return KarteRecords(
-            kind=kind.name, label=kind.label, title=title, headers=headers, keys=columns,
-            types=types,
-            rows=tuple(tuple(row[i] for i in keep) for row in raw.rows), record_ids=raw.ids,
+            kind=kind.name, label=kind.label, title=title, headers=tuple(headers),
+            keys=tuple(columns), types=tuple(types),
+            rows=tuple(shown(row) for row in raw.rows), record_ids=raw.ids,
             provenance=tuple(
                 Provenance(b, s, _datetime(t))
                 for b, s, t in zip(raw.batch_ids, raw.sources, raw.imported_at, strict=True)
