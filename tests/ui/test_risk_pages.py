@@ -149,6 +149,10 @@ def test_alerts_page_lists_each_schools_alerts_with_bands_and_reasons(
     headers = [page.model.headerData(c, Qt.Orientation.Horizontal)
                for c in range(page.model.columnCount())]
     assert headers[:4] == ["順", "氏名", "学年・組", "宛名番号"]
+    # Long reasons, cut off with "…" in the row, are readable in full on hover (found by QA).
+    reasons_cell = page.model.index(0, headers.index("主な理由"))
+    full = page.model.data(reasons_cell)
+    assert full in page.model.data(reasons_cell, Qt.ItemDataRole.ToolTipRole)
     for row, listed in enumerate(page.model.rows):
         assert listed.name and page.model.data(page.model.index(row, 1)) == listed.name
         assert page.model.data(page.model.index(row, 2)) == grade_class(listed)

@@ -142,6 +142,9 @@ class Column(Generic[T]):
     color: Callable[[T], str | None] | None = None  # text colour
 
 
+LONG_CELL = 20  # characters; longer cells get the whole text as a tooltip
+
+
 class RecordsModel(LinesTableModel[T]):
     """A read-only table over plain records, described by its columns."""
 
@@ -172,7 +175,10 @@ class RecordsModel(LinesTableModel[T]):
         if role == Qt.ItemDataRole.UserRole:
             return column.sort(row) if column.sort is not None else column.text(row)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return column.tooltip(row) if column.tooltip is not None else None
+            if column.tooltip is not None:
+                return column.tooltip(row)
+            text = column.text(row)  # long text may be cut off with "…": readable on hover
+            return text if len(text) > LONG_CELL else None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if column.band is not None:
                 return int(Qt.AlignmentFlag.AlignCenter)
