@@ -207,11 +207,14 @@ class PupilHitsModel(_RowsModel):
         super().__init__(parent)
         self._style = date_style
         self.hits: list[PupilHit] = []
+        self._latest_year: int | None = None
         self.headers = PUPIL_HEADERS
 
     def set_hits(self, hits: Sequence[PupilHit]) -> None:
         self.beginResetModel()
         self.hits = list(hits)
+        years = [h.school_year for h in self.hits if h.school_year is not None]
+        self._latest_year = max(years, default=None)
         show_address = any(h.address_code for h in self.hits)
         self.headers = PUPIL_HEADERS + (("宛名番号",) if show_address else ())
         self.endResetModel()
@@ -219,8 +222,18 @@ class PupilHitsModel(_RowsModel):
     def row_count(self) -> int:
         return len(self.hits)
 
+    def _older(self, hit: PupilHit) -> bool:
+        """The pupil's latest enrolment is from an earlier year than the list's others."""
+        return (hit.school_year is not None and self._latest_year is not None
+                and hit.school_year < self._latest_year)
+
     def cells(self, hit: PupilHit) -> list[str]:
         cells = _pupil_cells(hit, self._style)
+        if self._older(hit) and cells[3]:
+            # Found by QA: a pupil with no enrolment this year showed last year's 小5 as if
+            # it were now.
+            assert hit.school_year is not None
+            cells[3] = f"{cells[3]}（{format_school_year(hit.school_year, self._style)}）"
         if len(self.headers) > len(PUPIL_HEADERS):
             cells.append(hit.address_code or "")
         return cells
@@ -241,6 +254,10 @@ class PupilHitsModel(_RowsModel):
             return CENTER
         if role == Qt.ItemDataRole.ToolTipRole and column == 0:
             return "Enterキーまたはダブルクリックでカルテを開きます"
+        if role == Qt.ItemDataRole.ToolTipRole and column in (2, 3, 4, 5) and self._older(hit):
+            assert hit.school_year is not None
+            return (f"{format_school_year(hit.school_year, self._style)}の在籍です"
+                    "（それより新しい在籍の記録はありません）。")
         return None
 
 

@@ -1,0 +1,32 @@
+"""Search results say when a pupil's 学年・組 are from an earlier school year."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from toda_desktop.services.search import PupilHit
+from ui.pages.pupil_tables import PupilHitsModel
+
+pytestmark = pytest.mark.gui
+
+
+def _hit(pupil_id: int, year: int | None, grade: int | None) -> PupilHit:
+    return PupilHit(pupil_id=pupil_id, name="矢野 颯太", name_kana="ヤノ ソウタ",
+                    school_name="戸田第一小学校", school_code="13101", grade=grade,
+                    class_name="2", seat_number=7, birth_date=date(2015, 5, 1), sex="男",
+                    school_year=year, address_code=None, exact=False)
+
+
+def test_an_enrolment_from_an_earlier_year_is_marked_with_its_year(qapp: QApplication) -> None:
+    model = PupilHitsModel("wareki")
+    model.set_hits([_hit(1, 2025, 6), _hit(2, 2024, 5), _hit(3, None, None)])
+    assert model.cells(model.hits[0])[3] == "小6"
+    assert model.cells(model.hits[1])[3] == "小5（令和6年度）"
+    assert model.cells(model.hits[2])[3] == ""
+    tip = model.data(model.index(1, 4), Qt.ItemDataRole.ToolTipRole)
+    assert tip == "令和6年度の在籍です（それより新しい在籍の記録はありません）。"
+    assert model.data(model.index(0, 4), Qt.ItemDataRole.ToolTipRole) is None
