@@ -86,7 +86,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
     check_output_path(path)
     tmp = path.with_name(f".{path.name}.partial")
     try:
-        with tmp.open("wb") as fh:
+        # Readable by the user who exported it only (on Windows the folder's rights apply).
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

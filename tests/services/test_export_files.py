@@ -93,3 +93,10 @@ def test_an_export_never_overwrites_the_store_or_its_companions(tmp_path: Path) 
     companions[".keys"].unlink()
     assert write_csv(tmp_path / "office.tdb-wal", ["a"], [["b"]]).rows == 1
     assert is_store_file(companions[".keys"]) is False
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_exports_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    """They hold personal data (found by QA: 0644 while the key file is 0600)."""
+    result = write_csv(tmp_path / "一覧.csv", ["氏名"], [["山田"]])
+    assert result.path.stat().st_mode & 0o777 == 0o600
