@@ -6,8 +6,10 @@ line alike; the UI may hide buttons, but never decides.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -153,3 +155,48 @@ def parse_policy_text(text: str) -> Policy:
 def default_policy() -> Policy:
     with resource_path("policy.toml").open("rb") as fh:
         return parse_policy(tomllib.load(fh))
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+DOMAIN_ORDER = ("basic", "school", "attendance", "health", "academic", "survey", "truancy",
+                "bullying", "consultation", "other_department")
+
+
+def _toml_string(text: str) -> str:
+    # JSON's escapes are TOML's (\" \\ \n \uXXXX); non-ASCII stays readable.
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _toml_list(items: Iterable[str]) -> str:
+    return "[" + ", ".join(_toml_string(i) for i in items) + "]"
+
+
+def _ordered(values: frozenset[str], order: Sequence[str]) -> list[str]:
+    return sorted(values, key=lambda v: (order.index(v) if v in order else len(order), v))
+
+
+def policy_header() -> str:
+    """The explanation at the top of the bundled policy file (its leading comment lines)."""
+    lines = resource_path("policy.toml").read_text(encoding="utf-8").splitlines()
+    head = []
+    for line in lines:
+        if not line.startswith("#") and line.strip():
+            break
+        head.append(line)
+    return "\n".join(head).rstrip() + "\n"
+
+
+def policy_to_toml(policy: Policy) -> str:
+    """The map as its file writes it: for edits made in the 権限設定 table. Parsing the text
+    gives the same policy back (tested)."""
+    out = [policy_header(), f"policy_version = {policy.version}", ""]
+    for role in policy.roles:
+        key = role.key if _BARE_KEY.match(role.key) else _toml_string(role.key)
+        out.append(f"[roles.{key}]")
+        out.append(f"label = {_toml_string(role.label)}")
+        out.append(f"functions = {_toml_list(_ordered(role.functions, tuple(FUNCTION_LABELS)))}")
+        out.append(f"domains = {_toml_list(_ordered(role.domains, ('*', *DOMAIN_ORDER)))}")
+        if role.topics:
+            out.append(f"topics = {_toml_list(_ordered(role.topics, DOMAIN_ORDER))}")
+        out.append("")
+    return "\n".join(out)

@@ -233,3 +233,17 @@ def test_ids_a_role_may_not_see_are_left_out_of_records_and_the_karte(
         assert all(len(row) == len(table.keys) for row in table.rows)
         header = sessions[role].karte.open(pupil).header
         assert not {"pref_id", "google_account"} & {i.key for i in header.identifiers}
+
+
+def test_the_map_written_from_the_table_reads_back_the_same() -> None:
+    """``policy_to_toml`` (used when the lead changes the map in the table) loses nothing."""
+    from dataclasses import replace
+
+    from toda_desktop.policy import default_policy, parse_policy_text, policy_to_toml
+
+    policy = default_policy()
+    assert parse_policy_text(policy_to_toml(policy)) == policy
+    odd = replace(policy.roles[0], key="role with space", label='引用符"と\\記号')
+    edited = replace(policy, roles=(*policy.roles, odd))
+    assert parse_policy_text(policy_to_toml(edited)) == edited
+    assert policy_to_toml(policy).startswith("# 権限設定（市の権限対応表）")

@@ -14,11 +14,12 @@ from pytestqt.qtbot import QtBot
 from devices import Simulator
 from tests.ui.conftest import ShellFactory
 from tests.ui.flows import WAIT_MS, click, english_words, sign_in, visible_texts
+from toda_desktop.policy import parse_policy_text
 from ui.main_window import MainWindow
 from ui.pages.accounts_page import AccountsPage, EnrollDialog, NewAccountDialog
 from ui.pages.audit_page import AuditPage
 from ui.pages.overview_page import OverviewPage
-from ui.pages.policy_page import PolicyPage
+from ui.pages.policy_page import DomainsDialog, PolicyMatrixModel, PolicyPage
 
 pytestmark = pytest.mark.gui
 
@@ -269,7 +270,7 @@ def test_policy_page_shows_the_map_and_validates_edits(
     assert not page.save_button.isEnabled()  # nothing changed yet
     # Japanese apart from the file format's name and the legend of the file's keys.
     texts = [t for t in visible_texts(page) if t != page.legend_label.text()]
-    assert not english_words(texts, allowed={"TOML"})
+    assert not english_words(texts, allowed={"TOML", "Enter"})
     window.grab().save(str(screenshot_dir / "policy_page.png"))
 
     original = page.editor.toPlainText()
@@ -317,3 +318,44 @@ def test_it_administrator_overview_shows_no_counts_per_data_kind(
     texts = " ".join(visible_texts(page))
     assert "いじめ" not in texts and "相談" not in texts and "表示する年度:" not in texts
     window.grab().save(str(screenshot_dir / "overview_it_admin.png"))
+
+
+def test_the_lead_changes_the_map_in_the_table_without_writing_the_file(
+    qtbot: QtBot, make_shell: ShellFactory, screenshot_dir: Path
+) -> None:
+    """Found by QA: the map could only be changed as TOML text, which a non-programmer
+    cannot do safely. Double-click (or Enter) switches ●/×; the data areas are ticked."""
+    shell = make_shell()
+    window = sign_in(qtbot, shell, "demo-lead")
+    page = window.show_page("権限設定")
+    assert isinstance(page, PolicyPage)
+    qtbot.waitUntil(lambda: page.loaded, timeout=WAIT_MS)
+    model = page.model
+    labels = [model.index(r, 0).data() for r in range(model.rowCount())]
+    liaison = labels.index("庁内他部局調整職員")
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    export = headers.index("出力")
+    assert model.index(liaison, export).data() == "×"
+
+    page.table.setFocus()
+    page.table.setCurrentIndex(model.index(liaison, export))
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)  # as a double-click does
+    assert model.index(liaison, export).data() == "●"
+    assert page.modified and page.save_button.isEnabled()
+    assert "まだ保存されていません" in page.message_label.text()
+
+    dialog = page.change_cell(model.index(liaison, PolicyMatrixModel.DOMAINS_COLUMN))
+    assert isinstance(dialog, DomainsDialog) and dialog.isVisible()
+    assert dialog.boxes["other_department"].isChecked()
+    dialog.boxes["health"].setChecked(True)
+    dialog.grab().save(str(screenshot_dir / "policy_domains_dialog.png"))
+    dialog.accept()
+    assert "保健" in model.index(liaison, PolicyMatrixModel.DOMAINS_COLUMN).data()
+    window.grab().save(str(screenshot_dir / "policy_page_edited.png"))
+
+    click(qtbot, page.save_button)
+    _yes(page.confirmation)
+    qtbot.waitUntil(lambda: "保存しました" in page.message_label.text(), timeout=WAIT_MS)
+    saved = parse_policy_text(shell.signed.policy_admin.current_text()).role("liaison")
+    assert "export" in saved.functions and {"health", "other_department"} <= saved.domains
+    assert saved.topics == frozenset()  # untouched parts stay as they were

@@ -1,20 +1,25 @@
-"""権限設定 (the project lead): the permission map as a readable table, and its text.
+"""権限設定 (the project lead): the permission map as a table that can be changed, and its text.
 
-The table shows roles × functions (●/×) and each role's data domains for the map saved in
-the store. The editor changes the map's TOML text; it is checked before asking for
-confirmation, saved by ``PolicyService.update`` (which validates again, refuses to drop a
-role in use and logs the change) and applies from the next sign-in.
+The table shows roles × functions (●/×) and each role's data domains. A double-click (or
+Enter) switches a function or opens the choice of data areas; the change is written into the
+map's TOML text below (``policy_to_toml``), which can also be edited directly. The text is
+checked before asking for confirmation, saved by ``PolicyService.update`` (which validates
+again, refuses to drop a role in use and logs the change) and applies from the next sign-in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -29,7 +34,14 @@ from PySide6.QtWidgets import (
 
 from toda_desktop.data_dictionary import DOMAIN_LABELS
 from toda_desktop.errors import user_message
-from toda_desktop.policy import FUNCTION_LABELS, Policy, Role, parse_policy_text
+from toda_desktop.policy import (
+    DOMAIN_ORDER,
+    FUNCTION_LABELS,
+    Policy,
+    Role,
+    parse_policy_text,
+    policy_to_toml,
+)
 from ui import style
 from ui.background import BackgroundRunner
 from ui.dialogs import confirm
@@ -65,7 +77,10 @@ def _domain_order(key: str) -> int:
 
 
 class PolicyMatrixModel(LinesTableModel[Role]):
-    """Roles × functions (●/×) and data domains of a :class:`Policy`."""
+    """Roles × functions (●/×) and data domains of a :class:`Policy`; a cell can be changed
+    (the page turns the result into the file's text, which is checked before it is saved)."""
+
+    DOMAINS_COLUMN = len(FUNCTIONS) + 1
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__((
@@ -73,13 +88,33 @@ class PolicyMatrixModel(LinesTableModel[Role]):
             *(FUNCTION_LABELS[f].replace("の", "の\n", 1) for f in FUNCTIONS),
             "見られるデータ",
         ), parent)
+        self.policy: Policy | None = None
 
     @property
     def roles(self) -> tuple[Role, ...]:
         return tuple(self.lines)
 
     def set_policy(self, policy: Policy) -> None:
+        self.policy = policy
         self.set_lines(policy.roles)
+
+    def function_at(self, column: int) -> str | None:
+        return FUNCTIONS[column - 1] if 0 < column <= len(FUNCTIONS) else None
+
+    def toggled(self, row: int, function: str) -> Policy:
+        """The policy with ``function`` switched for the role in ``row``."""
+        role = self.roles[row]
+        functions = role.functions ^ {function}
+        return self._with(row, replace(role, functions=functions))
+
+    def with_domains(self, row: int, domains: frozenset[str]) -> Policy:
+        return self._with(row, replace(self.roles[row], domains=domains))
+
+    def _with(self, row: int, role: Role) -> Policy:
+        assert self.policy is not None
+        roles = list(self.roles)
+        roles[row] = role
+        return replace(self.policy, roles=tuple(roles))
 
     def cell_data(self, r: Role, column: int, role: int) -> Any:
         allowed = 0 < column <= len(FUNCTIONS) and r.may(FUNCTIONS[column - 1])
@@ -101,6 +136,45 @@ class PolicyMatrixModel(LinesTableModel[Role]):
         return None
 
 
+class DomainsDialog(QDialog):
+    """Which data a role may see: every area, or some of them."""
+
+    def __init__(self, role: Role, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"見られるデータ — {role.label}")
+        layout = QVBoxLayout(self)
+        self.all_box = QCheckBox("すべてのデータ")
+        self.all_box.setChecked("*" in role.domains)
+        layout.addWidget(self.all_box)
+        self.boxes: dict[str, QCheckBox] = {}
+        for key in DOMAIN_ORDER:
+            box = QCheckBox(DOMAIN_LABELS.get(key, key))
+            box.setChecked(key in role.domains)
+            self.boxes[key] = box
+            layout.addWidget(box)
+        self.all_box.toggled.connect(self._all_toggled)
+        self._all_toggled(self.all_box.isChecked())
+        note = QLabel("何も選ばないと、児童生徒のデータは一切見られません。")
+        note.setStyleSheet(style.MUTED)
+        layout.addWidget(note)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("決定")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("やめる")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _all_toggled(self, on: bool) -> None:
+        for box in self.boxes.values():
+            box.setEnabled(not on)
+
+    def domains(self) -> frozenset[str]:
+        if self.all_box.isChecked():
+            return frozenset({"*"})
+        return frozenset(k for k, box in self.boxes.items() if box.isChecked())
+
+
 class PolicyPage(QWidget):
     """The 権限設定 page. Loads the saved map on first activation."""
 
@@ -119,6 +193,7 @@ class PolicyPage(QWidget):
         self._loaded = False
         self._loading = False
         self.confirmation: QMessageBox | None = None
+        self.dialog: QDialog | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
@@ -140,16 +215,23 @@ class PolicyPage(QWidget):
         matrix_box = QWidget()
         matrix_layout = QVBoxLayout(matrix_box)
         matrix_layout.setContentsMargins(0, 0, 0, 0)
-        heading = QLabel("保存されている設定")
+        heading = QLabel("役割ごとの設定")
         heading.setStyleSheet(style.SECTION_TITLE)
         matrix_layout.addWidget(heading)
+        how = QLabel("●・× または「見られるデータ」をダブルクリック（またはEnterキー）すると"
+                     "変更できます。変更は下の内容に反映され、「保存…」で確定します。")
+        how.setWordWrap(True)
+        how.setStyleSheet(style.MUTED)
+        matrix_layout.addWidget(how)
         self._matrix_heading = heading
         self.model = PolicyMatrixModel(self)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setAlternatingRowColors(True)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.activated.connect(self.change_cell)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(26)
         self.table.setAccessibleName("役割と機能の一覧")
@@ -282,6 +364,47 @@ class PolicyPage(QWidget):
         modified = self._loaded and self.modified
         self.save_button.setEnabled(modified)
         self.revert_button.setEnabled(modified)
+        if not self._loaded:
+            return
+        try:  # the table follows the text while it is valid
+            policy = parse_policy_text(self.editor.toPlainText())
+        except Exception as exc:
+            if user_message(exc) is None:
+                raise
+            return
+        current = self.table.currentIndex()
+        self.model.set_policy(policy)
+        if current.isValid():
+            self.table.setCurrentIndex(self.model.index(current.row(), current.column()))
+
+    # -- changing a cell -------------------------------------------------------------------
+
+    def change_cell(self, index: QModelIndex) -> QDialog | None:
+        """A function cell switches ●/×; the data cell opens the choice of data areas."""
+        if not index.isValid() or self.model.policy is None:
+            return None
+        function = self.model.function_at(index.column())
+        if function is not None:
+            self._apply(self.model.toggled(index.row(), function))
+            return None
+        if index.column() != PolicyMatrixModel.DOMAINS_COLUMN:
+            return None
+        role = self.model.roles[index.row()]
+        dialog = DomainsDialog(role, self)
+
+        def chosen() -> None:
+            self._apply(self.model.with_domains(index.row(), dialog.domains()))
+
+        dialog.accepted.connect(chosen)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.dialog = dialog
+        return dialog
+
+    def _apply(self, policy: Policy) -> None:
+        """Write the changed map into the editor (checked again on 保存)."""
+        self.editor.setPlainText(policy_to_toml(policy))
+        self.show_message("変更はまだ保存されていません。「保存…」で確定します。")
 
     def show_message(self, message: str, *, error: bool = False) -> None:
         self.message_label.setText(message)
