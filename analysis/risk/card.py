@@ -51,7 +51,9 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
     add("# モデルカード：不登校（長期欠席）の早期把握モデル")
     add("")
     add(f"- 作成日時: {facts.get('created_at', '—')}　作成者: {facts.get('created_by', '—')}")
-    add(f"- データ版: {facts.get('data_version', '—')}　対象期間: {facts.get('period', '—')}"
+    extent = f"{facts['data_extent']}（データ版 {facts.get('data_version', '—')}）" \
+        if facts.get("data_extent") else f"データ版 {facts.get('data_version', '—')}"
+    add(f"- データ: {extent}　対象期間: {facts.get('period', '—')}"
         f"　児童生徒数: {facts.get('pupils', '—')}")
     add("")
     add("## 目的と使い方")

@@ -254,6 +254,15 @@ def data_version(conn: Connection) -> str:
     return digest.hexdigest()[:16]
 
 
+def data_extent(conn: Connection) -> tuple[int, int]:
+    """(the last committed import's number, how many committed imports): the data version
+    in words staff can check against 取込履歴."""
+    row = conn.execute(
+        "SELECT coalesce(max(id), 0), count(*) FROM import_batches WHERE status = 'committed'"
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
 # -- model versions -------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,6 +39,9 @@ def test_training_stored_a_model_with_card_metrics_and_version(
     service = RiskService(sessions["data_analyst"])
     info = service.model_info()
     assert info.created_by == "デモ 総括（demo-lead）" and len(info.data_version) == 16
+    # The data in words staff can check in 取込履歴 (found by QA: a bare hash before).
+    assert re.fullmatch(r"取込番号 #\d+ までの[\d,]+件の取込", info.data_extent)
+    assert info.data_extent in info.card
     assert "モデルカード" in info.card and "入力に使いません" in info.card
     assert set(info.evaluation["scorings"]) == {"model", "cum_abs", "abs_rate_last", "proj_next"}
     row = sessions["project_lead"].store.db.call(repo.latest_model)

@@ -119,6 +119,7 @@ class ModelInfo:
     config_label: str
     evaluation: dict[str, Any]
     card: str
+    data_extent: str = ""  # "取込番号 #N までのM件の取込" (models trained before: empty)
 
 
 @dataclass(frozen=True)
@@ -329,6 +330,7 @@ class RiskService:
             steps.report(0.0)
             inputs = self._read(repo.PANEL_KINDS)
             version = self._data_version()
+            last_batch, batches = signed.store.db.call(repo.data_extent)
             frame = build_frame(inputs, progress=steps.part(0.02, 0.08).callback(),
                                 cancel=cancel)
             audit = self._audit(frame, inputs)
@@ -340,6 +342,7 @@ class RiskService:
                 "created_at": format_datetime(datetime.now(), "wareki"),
                 "created_by": signed.session.display_name,
                 "data_version": version,
+                "data_extent": f"取込番号 #{last_batch} までの{batches:,}件の取込",
                 "period": (f"{format_school_year(years[0], 'wareki')}〜"
                            f"{format_school_year(years[-1], 'wareki')}"
                            f"（{years[0]}〜{years[-1]}年度）"),
@@ -398,7 +401,8 @@ class RiskService:
         text = (model_card(facts, evaluation) if facts and evaluation
                 else str(card.get("markdown", "")))
         return ModelInfo(row.id, row.created_at, _staff_name(row.created_by, staff),
-                         row.data_version, config.label, evaluation, text)
+                         row.data_version, config.label, evaluation, text,
+                         str((facts or {}).get("data_extent", "")))
 
     def evaluate(
         self,

@@ -464,9 +464,13 @@ class RiskModelPage(QWidget):
         name, settings = headline(info.config_label)
         self.model_label.setText(f"いまのモデル: {name}")
         self.model_label.setToolTip(f"設定: {settings}" if settings else "")
+        data = info.data_extent or f"データ版 {info.data_version}"
         self.facts_label.setText(
             f"モデル番号 {info.id}　学習: {format_moment(info.created_at, self._style)}"
-            f"　学習した人: {info.created_by}　データ版 {info.data_version}")
+            f"　学習した人: {info.created_by}　データ: {data}")
+        self.facts_label.setToolTip(
+            f"データ版 {info.data_version}（取込の内容から作る識別子です。"
+            "データが変わると変わります）")
         self.card_view.setMarkdown(info.card)
         spaced_lines(self.card_view)
         self._show_evaluation(info.evaluation, None)
