@@ -112,6 +112,10 @@ class Store:
             raise ValueError(f"unknown store kind {store_kind!r}")
         if path.exists() or KeyFile.path_for(path).exists():
             raise StoreExists()
+        # Left over from a store deleted by hand: they belong to no store now, and an old
+        # audit anchor would read as this new store's log rolled back.
+        for suffix in ("-wal", "-shm", "-journal", ".audit-head", ".signin"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         registry = registry or default_registry()
         data_key = keys.new_data_key()

@@ -140,3 +140,21 @@ def test_an_anchor_left_behind_by_a_crash_is_not_a_break(
     trail.record("lead", "sign_in")
     assert audit.read_breaks(store_path) == []
     assert trail.verify().ok
+
+
+def test_a_new_store_where_an_old_one_was_deleted_starts_without_a_break(
+    tmp_path: Path,
+) -> None:
+    """Deleting a store's .tdb and .keys by hand leaves its anchor; a new store there must
+    not read that as its own log rolled back."""
+    from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
+
+    path = tmp_path / "office.tdb"
+    audit.write_anchor(path, 500, "stale")
+    store, _ = Store.create(path, "test", LEAD_LOGIN, LEAD_PASSWORD, scrypt_n=TEST_SCRYPT_N)
+    try:
+        trail = AuditTrail(store)
+        trail.record("lead", "sign_in")
+        assert audit.read_breaks(path) == [] and trail.verify().ok
+    finally:
+        store.close()
