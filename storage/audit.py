@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,7 +72,10 @@ def write_anchor(
     if breaks:
         data["breaks"] = breaks
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(json.dumps(data, ensure_ascii=False))
+        fh.flush()
+        os.fsync(fh.fileno())  # durable like the entry it follows (synchronous = FULL)
     os.replace(tmp, path)
 
 
@@ -91,9 +95,12 @@ def read_anchor(store_path: Path) -> tuple[int, str] | None:
     if raw is None:
         return None
     try:
-        return int(raw["last_id"]), str(raw["last_mac"])
-    except (ValueError, KeyError, TypeError):
+        last_id, last_mac = int(raw["last_id"]), str(raw["last_mac"])
+    except (ValueError, KeyError, TypeError, OverflowError):
         return (-1, "")
+    if last_id < 0 or (last_id > 0 and not _MAC.fullmatch(last_mac)):
+        return (-1, "")
+    return last_id, last_mac
 
 
 def read_breaks(store_path: Path) -> list[dict[str, Any]]:
@@ -111,11 +118,12 @@ def anchor_break(conn: Connection, anchor: tuple[int, str] | None) -> str | None
     entry and moving the anchor."""
     last = conn.execute("SELECT id FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     if anchor is None:
-        return None if last is None else "anchor_missing"
+        # (With only the first entry, the process may have stopped before the first anchor.)
+        return None if last is None or int(last[0]) == 1 else "anchor_missing"
     if anchor[0] < 0:
         return "anchor_damaged"
     if anchor[0] == 0:
-        return None
+        return None if last is None else "replaced"  # the app never writes 0 over entries
     if last is None or anchor[0] > int(last[0]):
         return "rolled_back"
     row = conn.execute("SELECT mac FROM audit_log WHERE id = ?", (anchor[0],)).fetchone()
@@ -153,6 +161,10 @@ def append(
     return AuditEntry(new_id, when, actor, action, outcome, target, pupil_id, detail_text, mac)
 
 
+_MAC = re.compile(r"[0-9a-f]{64}")
+BREAK_ACTION = "audit_anchor_mismatch"
+
+
 def verify(
     conn: Connection, key: bytes, anchor: tuple[int, str] | None,
     breaks: Sequence[dict[str, Any]] = (),
@@ -187,6 +199,9 @@ def verify(
         return ChainReport(False, count, last_id + 1, reason)
     elif anchor != (last_id, last_mac):
         return ChainReport(False, count, anchor[0], "外部アンカーと監査ログの末尾が一致しません。")
+    if not breaks:  # the file's list is unsigned: the signed entries in the chain count too
+        breaks = [{"at": str(at)} for (at,) in conn.execute(
+            "SELECT at FROM audit_log WHERE action = ? ORDER BY id", (BREAK_ACTION,))]
     if breaks:
         first = breaks[0]
         when = str(first.get("at", ""))[:16].replace("T", " ")

@@ -98,7 +98,9 @@ def open_connection(path: Path, data_key: bytes, *, privileged: bool = False) ->
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA busy_timeout = 5000")
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
+        # FULL: a committed entry survives a power cut, as does the audit anchor written after
+        # it (NORMAL could lose the entry but keep the anchor: a false rollback alarm).
+        conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA temp_store = MEMORY")
     except DatabaseError as exc:
         conn.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -158,3 +159,36 @@ def test_a_new_store_where_an_old_one_was_deleted_starts_without_a_break(
         assert audit.read_breaks(path) == [] and trail.verify().ok
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(("anchor_text", "reason"), [
+    ('{"last_id": 0, "last_mac": ""}', "replaced"),
+    ('{"last_id": 1e400, "last_mac": "x"}', "anchor_damaged"),
+    ('{"last_id": 2, "last_mac": "番号"}', "anchor_damaged"),
+    ("not json", "anchor_damaged"),
+])
+def test_a_forged_or_damaged_anchor_is_a_break_and_never_stops_the_log(
+    test_store: Store, store_path: Path, anchor_text: str, reason: str
+) -> None:
+    """Found in review: a 0 anchor switched detection off, and odd values made every
+    append (so every action) fail."""
+    trail = _trail_with_entries(test_store, 3)
+    audit.anchor_path(store_path).write_text(anchor_text, encoding="utf-8")
+    trail.record("lead", "export")  # still written
+    assert [b["reason"] for b in audit.read_breaks(store_path)] == [reason]
+    assert not trail.verify().ok
+
+
+def test_removing_the_break_note_beside_the_store_does_not_hide_it(
+    test_store: Store, store_path: Path
+) -> None:
+    """The note in the anchor file is unsigned; the chain's own signed entry still counts."""
+    trail = _trail_with_entries(test_store, 3)
+    audit.anchor_path(store_path).unlink()
+    trail.record("lead", "export")
+    entry = test_store.db.call(lambda c: c.execute(
+        "SELECT id, mac FROM audit_log ORDER BY id DESC LIMIT 1").fetchone())
+    audit.anchor_path(store_path).write_text(
+        json.dumps({"last_id": entry[0], "last_mac": entry[1]}), encoding="utf-8")
+    report = trail.verify()
+    assert not report.ok and "差し替えられている" in report.reason

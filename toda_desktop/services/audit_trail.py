@@ -40,7 +40,7 @@ class AuditTrail:
                 # The store no longer continues its anchor (rolled back, swapped, or the
                 # anchor removed). Say so in the chain, and keep a note outside the store.
                 found = audit.append(
-                    conn, self._key, actor=actor, action="audit_anchor_mismatch",
+                    conn, self._key, actor=actor, action=audit.BREAK_ACTION,
                     outcome="problem",
                     detail={"reason": problem,
                             "anchor_last_id": None if anchor is None else anchor[0]},
