@@ -170,10 +170,9 @@ def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"{row.label}{cells}\t{format_count(row.total)}\n")
         if overview.last_import is not None:
             last = overview.last_import
-            out.write(
-                f"最終取込: {last.imported_at:%Y-%m-%d %H:%M} {last.kind_label}"
-                f"（{last.source_name}、{format_count(last.row_count)}件）\n"
-            )
+            what = ("（種類・件数・取込者は非表示）" if last.row_count is None else
+                    f" {last.kind_label}（{last.source_name}、{format_count(last.row_count)}件）")
+            out.write(f"最終取込: {last.imported_at:%Y-%m-%d %H:%M}{what}\n")
         out.write(f"整合性: {overview.integrity.message}\n")
     finally:
         app.close()

@@ -61,7 +61,7 @@ class BatchSummary:
     source_name: str
     imported_by: str
     imported_at: datetime
-    row_count: int
+    row_count: int | None  # None: the kind is outside the role's map (only the time is told)
 
 
 @dataclass(frozen=True)

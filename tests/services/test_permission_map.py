@@ -154,6 +154,7 @@ def test_it_admin_reads_no_pupil_data_by_any_path(sessions: dict[str, SignedIn])
     assert overview.datasets == ()
     last = overview.last_import
     assert last is not None and last.kind_label == last.source_name == "（非表示）"
+    assert last.imported_by == "（非表示）" and last.row_count is None  # found in review
     liaison = sessions["liaison"]  # counts only of what the role may see (found by QA)
     assert {d.kind for d in liaison.overview().datasets} == {
         k.name for k in liaison.visible_kinds()}

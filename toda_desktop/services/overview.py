@@ -78,15 +78,19 @@ class OverviewService:
                 ),
                 last_import=None
                 if latest is None
-                else BatchSummary(  # what and from which file only for kinds the role sees
+                else BatchSummary(
                     batch_id=latest.id,
-                    kind=latest.kind if latest.kind in visible else "",
-                    kind_label=labels.get(latest.kind, latest.kind)
-                    if latest.kind in visible else HIDDEN,
-                    source_name=latest.source_name if latest.kind in visible else HIDDEN,
+                    kind=latest.kind,
+                    kind_label=labels.get(latest.kind, latest.kind),
+                    source_name=latest.source_name,
                     imported_by=latest.imported_by,
                     imported_at=datetime.fromisoformat(latest.imported_at),
                     row_count=latest.row_count,
+                ) if latest.kind in visible
+                else BatchSummary(  # outside the role's map: only when it happened
+                    batch_id=latest.id, kind="", kind_label=HIDDEN, source_name=HIDDEN,
+                    imported_by=HIDDEN, imported_at=datetime.fromisoformat(latest.imported_at),
+                    row_count=None,
                 ),
                 store_size_bytes=self._store.size_bytes(),
                 integrity=_integrity_from_meta(values),

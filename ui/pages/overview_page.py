@@ -122,6 +122,8 @@ def describe_last_import(batch: BatchSummary | None, date_style: str) -> tuple[s
     """(headline, detail) for the last import card."""
     if batch is None:
         return "取込はまだありません", ""
+    if batch.row_count is None:  # a kind outside the role's map: only when it happened
+        return format_datetime(batch.imported_at, date_style), "（種類・件数・取込者は非表示）"
     detail = (
         f"{batch.kind_label}　{format_count(batch.row_count)}件\n"
         f"ファイル: {batch.source_name}\n取込者: {batch.imported_by}"
