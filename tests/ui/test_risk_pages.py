@@ -373,3 +373,25 @@ def test_factors_page_shows_estimates_intervals_and_the_caution(
     with qtbot.waitSignal(page.shown, timeout=WAIT_MS):
         page.analyse()
     assert page.view.school_year == 2024 and page.chosen_year() == 2024
+
+
+def test_closing_the_mark_dialog_while_it_saves_is_not_an_error(
+    qtbot: QtBot, open_window: Opened, reporter: ErrorReporter
+) -> None:
+    """Found in review: the answer reached a deleted dialog and showed 「予期しないエラー」,
+    although the mark was saved."""
+    window, signed = open_window("project_lead")
+    page = _alerts_page(qtbot, window)
+    page.select_school(page.school_codes()[-1])
+    alert = page.model.rows[0]
+    assert page.select_alert(alert.id)
+    click(qtbot, page.mark_button)
+    dialog = page.dialog
+    assert isinstance(dialog, MarkDialog)
+    dialog.status_buttons["確認済み"].setChecked(True)
+    with qtbot.waitSignal(page.marked, timeout=WAIT_MS):
+        click(qtbot, dialog.ok_button)
+        dialog.reject()  # closed at once (Esc), while the mark is being saved
+    qtbot.waitUntil(lambda: not page.busy, timeout=WAIT_MS)
+    assert not reporter.open_dialogs
+    assert [h.status for h in signed.risk.alert_history(alert.id)] == ["確認済み"]

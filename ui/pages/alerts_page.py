@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from toda_desktop.formatting import format_count
 from toda_desktop.risk import ALERT_STATUSES, Alert, ScoreResult, StatusEntry
 from ui import style
-from ui.background import BackgroundOp, BackgroundRunner
+from ui.background import BackgroundOp, BackgroundRunner, alive
 from ui.dialogs import FormDialog
 from ui.export_flow import CSV_UTF8, ask_save_path, with_suffix
 from ui.page_header import StatusLine
@@ -722,15 +722,19 @@ class AlertsPage(QWidget):
         self._update_buttons()
 
         def done(_result: object) -> None:
-            dialog.accept()
+            if alive(dialog):  # (closed meanwhile: the mark is recorded all the same)
+                dialog.accept()
             self.status_line.show_message(
                 f"{alert.school_name}・{pupil_text(alert) or '宛名番号 —'} に"
                 f"「{status}」を記録しました。")
             self.marked.emit(alert.id)
 
         def failed(message: str) -> None:
-            dialog.set_busy(False)
-            dialog.show_error(message)
+            if alive(dialog):
+                dialog.set_busy(False)
+                dialog.show_error(message)
+            else:
+                self.status_line.show_message(message, error=True)
 
         def ended() -> None:
             self._working = False
