@@ -381,6 +381,8 @@ class Shell(QObject):
                 window.deleteLater()
         self.main_window = self.login_window = None
         self.lock_screen = None
+        closed: list[bool] = []
+        close: Callable[[], None] | None = None
         try:
             if not self._closed:
                 self._closed = True
@@ -392,12 +394,13 @@ class Shell(QObject):
                     if cancel_pending is not None:
                         cancel_pending()
                     app_ctx.close()
+                    closed.append(True)
 
                 try:
                     # Long enough for cancelled training to stop first (ANALYSIS_DRAIN_S).
                     self._runner.call_blocking(close, timeout=ANALYSIS_DRAIN_S + SHUTDOWN_SLACK_S)
                 except TimeoutError:
-                    pass  # still closing on the worker: the joins below wait for it
+                    pass  # still queued or closing on the worker: see below
                 except RuntimeError:
                     close()  # the worker is already gone
         finally:
@@ -405,3 +408,5 @@ class Shell(QObject):
             if self._analysis_runner is not None:
                 self._analysis_runner.shutdown()
             self._runner.shutdown()
+            if close is not None and not closed:
+                close()  # the join cancelled it while it waited: sign out and close here
