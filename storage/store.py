@@ -42,13 +42,13 @@ def _now() -> str:
 
 # The files beside a store ``X``: ``X-wal`` … ``X.signin`` (the sign-in throttle book).
 COMPANION_SUFFIXES = ("-wal", "-shm", "-journal", ".keys", ".keys.tmp", ".audit-head",
-                      ".signin", ".signin.tmp")
+                      ".audit-head.tmp", ".signin", ".signin.tmp")
 
 
 def remove_store_files(path: Path) -> None:
     """Delete a store and its companions; only for a store this process just failed to make."""
     for suffix in ("", *COMPANION_SUFFIXES):
-        if suffix.startswith(".signin"):
+        if suffix.startswith((".signin", ".audit-head.")):
             continue  # not made yet when creation fails
         candidate = path.with_name(path.name + suffix)
         if candidate.exists():
@@ -59,9 +59,10 @@ def is_store_file(path: Path) -> bool:
     """Whether ``path`` is a store (its key file lies beside it) or one of a store's
     companions; writing an export over one would destroy the database or its keys."""
     resolved = path.resolve()
+    name = resolved.name.casefold()  # Windows and macOS drives ignore case in names
     candidates = [resolved] + [
         resolved.with_name(resolved.name[: -len(s)])
-        for s in COMPANION_SUFFIXES if resolved.name.endswith(s) and len(resolved.name) > len(s)
+        for s in COMPANION_SUFFIXES if name.endswith(s) and len(name) > len(s)
     ]
     return any(c.with_name(c.name + ".keys").exists() for c in candidates)
 

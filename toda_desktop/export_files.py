@@ -88,6 +88,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         # Readable by the user who exported it only (on Windows the folder's rights apply).
         descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        if hasattr(os, "fchmod"):
+            os.fchmod(descriptor, 0o600)  # also when a crash left an older .partial behind
         with os.fdopen(descriptor, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -89,6 +89,8 @@ def test_an_export_never_overwrites_the_store_or_its_companions(tmp_path: Path) 
         with pytest.raises(UserFacingError, match="データベース"):
             write_text_file(path, "card")
         assert path.read_bytes() == b"precious"
+    with pytest.raises(UserFacingError, match="データベース"):  # any case (Windows, macOS)
+        write_csv(tmp_path / "OFFICE.tdb.KEYS".replace("OFFICE", "office"), ["a"], [["b"]])
     # Files that merely look alike are fine once no store is beside them.
     companions[".keys"].unlink()
     assert write_csv(tmp_path / "office.tdb-wal", ["a"], [["b"]]).rows == 1

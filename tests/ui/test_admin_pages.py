@@ -353,6 +353,15 @@ def test_the_lead_changes_the_map_in_the_table_without_writing_the_file(
     assert "保健" in model.index(liaison, PolicyMatrixModel.DOMAINS_COLUMN).data()
     window.grab().save(str(screenshot_dir / "policy_page_edited.png"))
 
+    # Text typed by hand is never overwritten by a click in the table (found in review).
+    generated = page.editor.toPlainText()
+    page.editor.setPlainText(generated + "\n# 手で書いたメモ\n")
+    page.change_cell(model.index(liaison, export))
+    assert "直接編集中です" in page.message_label.text()
+    assert page.editor.toPlainText().endswith("# 手で書いたメモ\n")
+    assert model.index(liaison, export).data() == "●"
+    page.editor.setPlainText(generated)
+
     click(qtbot, page.save_button)
     _yes(page.confirmation)
     qtbot.waitUntil(lambda: "保存しました" in page.message_label.text(), timeout=WAIT_MS)

@@ -190,6 +190,7 @@ class PolicyPage(QWidget):
         self._update = update
         self._runner = runner
         self._saved_text = ""
+        self._table_text = ""  # the text last written from the table
         self._loaded = False
         self._loading = False
         self.confirmation: QMessageBox | None = None
@@ -402,8 +403,15 @@ class PolicyPage(QWidget):
         return dialog
 
     def _apply(self, policy: Policy) -> None:
-        """Write the changed map into the editor (checked again on 保存)."""
-        self.editor.setPlainText(policy_to_toml(policy))
+        """Write the changed map into the editor (checked again on 保存). Refused while the
+        text holds changes typed by hand: rewriting it would lose them (and their notes)."""
+        if self.editor.toPlainText() not in (self._saved_text, self._table_text):
+            self.show_message(
+                "下の内容を直接編集中です。表で変更するには、先に「保存…」するか"
+                "「編集を取り消す」を押してください。", error=True)
+            return
+        self._table_text = policy_to_toml(policy)
+        self.editor.setPlainText(self._table_text)
         self.show_message("変更はまだ保存されていません。「保存…」で確定します。")
 
     def show_message(self, message: str, *, error: bool = False) -> None:
