@@ -199,3 +199,18 @@ def test_unexpected_failures_are_one_japanese_line_without_a_traceback(
     code, _ = _run("import", "--store", str(store), str(tmp_path))
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
+
+
+def test_export_says_when_the_file_name_and_options_do_not_fit(
+    tmp_path: Path, env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by QA: x.txt was written as CSV, and --cp932 was ignored for .xlsx, silently."""
+    store = tmp_path / "t.tdb"
+    _run("init", "--store", str(store), "--test")
+    code, _ = _run("export", "--store", str(store), "--dataset", "schools",
+                   "--out", str(tmp_path / "x.txt"))
+    assert code == 2 and ".csv か .xlsx" in capsys.readouterr().err
+    code, _ = _run("export", "--store", str(store), "--dataset", "schools", "--cp932",
+                   "--out", str(tmp_path / "x.xlsx"))
+    assert code == 2 and "Excel（.xlsx）には使えません" in capsys.readouterr().err
+    assert not list(tmp_path.glob("x.*"))

@@ -31,7 +31,7 @@ from storage.connection import DatabaseError, translate
 from storage.errors import StoreError
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
-from toda_desktop.export_files import write_text_file
+from toda_desktop.export_files import check_output_path, write_text_file
 from toda_desktop.formatting import format_bytes, format_count
 from toda_desktop.risk.cli import add_risk_commands
 from toda_desktop.store_setup import create_demo_store, create_empty_store
@@ -325,6 +325,15 @@ def _import_one(
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    target = Path(args.out)
+    check_output_path(target)  # the store's own files first: the clearest refusal
+    suffix = target.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise UserFacingError("出力ファイルの名前は .csv か .xlsx で終えてください"
+                              "（形式を決めます）。")
+    if suffix == ".xlsx" and args.cp932:
+        raise UserFacingError("--cp932 は CSV の文字コードの指定です。"
+                              "Excel（.xlsx）には使えません。")
     app, signed = _sign_in(args)
     try:
         result = signed.records.export_dataset(
