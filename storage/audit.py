@@ -44,6 +44,7 @@ class ChainReport:
     entries: int
     first_bad_id: int | None
     reason: str  # Japanese, for the person running the check
+    pending_breaks: int = 0  # rollbacks/swaps found and not yet acknowledged by an admin
 
 
 def _mac(key: bytes, prev_mac: str, fields: tuple[Any, ...]) -> str:
@@ -61,7 +62,8 @@ def anchor_path(store_path: Path) -> Path:
 
 
 def write_anchor(
-    store_path: Path, last_id: int, last_mac: str, new_break: dict[str, Any] | None = None
+    store_path: Path, last_id: int, last_mac: str, new_break: dict[str, Any] | None = None,
+    acknowledge: int | None = None,
 ) -> None:
     """Move the anchor to the chain's new head. Breaks found earlier stay in the file (and
     ``new_break`` joins them): they live outside the store, so rolling the store back
@@ -71,6 +73,8 @@ def write_anchor(
     data: dict[str, Any] = {"last_id": last_id, "last_mac": last_mac}
     if breaks:
         data["breaks"] = breaks
+        data["acknowledged"] = acknowledged_notes(store_path) if acknowledge is None \
+            else acknowledge
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as fh:
         fh.write(json.dumps(data, ensure_ascii=False))
@@ -108,6 +112,13 @@ def read_breaks(store_path: Path) -> list[dict[str, Any]]:
     raw = _read_anchor_file(store_path) or {}
     breaks = raw.get("breaks", [])
     return [b for b in breaks if isinstance(b, dict)] if isinstance(breaks, list) else []
+
+
+def acknowledged_notes(store_path: Path) -> int:
+    """How many of the break notes beside the store an administrator has acknowledged."""
+    raw = _read_anchor_file(store_path) or {}
+    value = raw.get("acknowledged", 0)
+    return value if isinstance(value, int) and value >= 0 else 0
 
 
 def anchor_break(conn: Connection, anchor: tuple[int, str] | None) -> str | None:
@@ -163,11 +174,12 @@ def append(
 
 _MAC = re.compile(r"[0-9a-f]{64}")
 BREAK_ACTION = "audit_anchor_mismatch"
+ACK_ACTION = "audit_breaks_acknowledged"
 
 
 def verify(
     conn: Connection, key: bytes, anchor: tuple[int, str] | None,
-    breaks: Sequence[dict[str, Any]] = (),
+    breaks: Sequence[dict[str, Any]] = (), acknowledged_notes: int = 0,
 ) -> ChainReport:
     """Walk the chain; name the first entry that does not verify. ``breaks``: earlier
     appends that found the chain not continuing the anchor (see :func:`anchor_break`)."""
@@ -199,17 +211,30 @@ def verify(
         return ChainReport(False, count, last_id + 1, reason)
     elif anchor != (last_id, last_mac):
         return ChainReport(False, count, anchor[0], "外部アンカーと監査ログの末尾が一致しません。")
-    if not breaks:  # the file's list is unsigned: the signed entries in the chain count too
-        breaks = [{"at": str(at)} for (at,) in conn.execute(
-            "SELECT at FROM audit_log WHERE action = ? ORDER BY id", (BREAK_ACTION,))]
-    if breaks:
-        first = breaks[0]
-        when = str(first.get("at", ""))[:16].replace("T", " ")
+    # Breaks: the signed entries in the chain, and the notes beside the store (which survive
+    # a rollback of the store). An acknowledgment covers those found before it: a signed
+    # entry for the chain's, a count in the anchor file for the notes.
+    acknowledged = max((int(i) for (i,) in conn.execute(
+        "SELECT id FROM audit_log WHERE action = ?", (ACK_ACTION,))), default=0)
+    in_chain = [(int(i), str(at)) for i, at in conn.execute(
+        "SELECT id, at FROM audit_log WHERE action = ? ORDER BY id", (BREAK_ACTION,))]
+    pending_times = sorted(
+        [at for i, at in in_chain if i > acknowledged]
+        + [str(n.get("at", "")) for n in breaks[acknowledged_notes:]])
+    pending = max(sum(i > acknowledged for i, _ in in_chain),
+                  len(breaks) - min(acknowledged_notes, len(breaks)))
+    if pending:
+        when = pending_times[0][:16].replace("T", " ")
         return ChainReport(
             False, count, None,
             f"{when} に、データベースの監査ログが外部アンカーより前の状態に戻されているか、"
             "別のデータベースに差し替えられていることを検出しました"
-            f"（{len(breaks)}回）。バックアップからの復元でなければ、管理者に連絡してください。")
+            f"（{pending}回）。バックアップからの復元でなければ、管理者に連絡してください。",
+            pending_breaks=pending)
+    if in_chain or breaks:
+        return ChainReport(True, count, None,
+                           f"監査ログ {count} 件の改ざんは検出されませんでした"
+                           f"（確認済みの不整合 {max(len(in_chain), len(breaks))}回）。")
     return ChainReport(True, count, None, f"監査ログ {count} 件の改ざんは検出されませんでした。")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -40,10 +41,12 @@ class FormDialog(QDialog):
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
+        self.intro_label: QLabel | None = None
         if intro:
             intro_label = QLabel(intro)
             intro_label.setWordWrap(True)
             layout.addWidget(intro_label)
+            self.intro_label = intro_label
         self.form = QFormLayout()
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout.addLayout(self.form)
@@ -62,6 +65,16 @@ class FormDialog(QDialog):
         self.ok_button.clicked.connect(self._submit)
         self.cancel_button.clicked.connect(self.reject)
         layout.addWidget(self.buttons)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # A wrapped explanation needs its height for the dialog's width; a top-level layout
+        # does not ask for it, so a long one was cut off.
+        label = self.intro_label
+        if label is not None:
+            width = max(self.minimumWidth(), self.width()) - 40
+            label.setMinimumHeight(label.heightForWidth(width))
+            self.adjustSize()
+        super().showEvent(event)
 
     def problem(self) -> str | None:
         """A Japanese message if the input is incomplete (override)."""

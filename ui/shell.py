@@ -154,7 +154,9 @@ class Shell(QObject):
             audit = signed.audit_view
             window.add_page(
                 "監査ログ",
-                AuditPage(audit.entries, audit.export_csv, audit.verify, runner, style),
+                AuditPage(audit.entries, audit.export_csv, audit.verify, runner, style,
+                          acknowledge_breaks=audit.acknowledge_breaks
+                          if signed.may("admin") else None),
                 ADMIN_SECTION,
             )
         if signed.may("policy_edit"):

@@ -304,3 +304,35 @@ def test_password_reset_rewraps_the_key(
     app.sign_in("demo-chief", "the chief's new phrase").sign_out()
     with Store.open(demo_store_path, "demo-chief", "the chief's new phrase") as store:
         assert store.store_kind == "demo"
+
+
+def test_a_store_put_back_from_a_copy_is_reported_until_an_admin_says_why(
+    demo_store_path: Path, sim: Simulator, clock: WallClock, tmp_path: Path
+) -> None:
+    """The whole path through the services: an older copy of the store file is put back
+    (the exports made since vanish from its log); the next sign-in notices, 改ざん検査 and
+    データ概要 say so, and only a role with 管理機能 and 監査ログ may acknowledge it."""
+    copy = tmp_path / "older.tdb"
+    app = _app(demo_store_path, sim, clock)
+    app.sign_in("demo-lead", DEMO_PASSWORD).sign_out()
+    copy.write_bytes(demo_store_path.read_bytes())  # (closed: no WAL left)
+    signed = app.sign_in("demo-lead", DEMO_PASSWORD)
+    signed.records.export_dataset("schools", tmp_path / "schools.csv")
+    signed.sign_out()
+    demo_store_path.write_bytes(copy.read_bytes())  # the export's entry is gone
+
+    lead = app.sign_in("demo-lead", DEMO_PASSWORD)
+    check = lead.audit_view.verify()
+    assert not check.ok and check.pending_breaks == 1 and "戻されている" in check.message
+    assert not lead.check_integrity().ok
+    director = _app(demo_store_path, sim, clock).sign_in("demo-director", DEMO_PASSWORD)
+    with pytest.raises(UserFacingError):  # PermissionDenied: no 監査ログ, no 管理機能
+        director.audit_view.acknowledge_breaks("復元")
+    director.sign_out()
+    with pytest.raises(UserFacingError, match="入力してください"):
+        lead.audit_view.acknowledge_breaks("  ")
+    after = lead.audit_view.acknowledge_breaks("教育委員会のバックアップから復元（11月27日）")
+    assert after.ok and "確認済みの不整合 1回" in after.message
+    entries = lead.audit_view.entries(AuditFilter(action="audit_breaks_acknowledged"))
+    assert entries and "バックアップから復元" in entries[0].detail
+    lead.sign_out()

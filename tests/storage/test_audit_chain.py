@@ -192,3 +192,41 @@ def test_removing_the_break_note_beside_the_store_does_not_hide_it(
         json.dumps({"last_id": entry[0], "last_mac": entry[1]}), encoding="utf-8")
     report = trail.verify()
     assert not report.ok and "差し替えられている" in report.reason
+
+
+def test_an_administrator_acknowledges_known_breaks_and_later_ones_show_again(
+    test_store: Store, store_path: Path
+) -> None:
+    """After a restore from a backup the break is real but known: acknowledging it (a signed
+    entry with the reason) clears the alarm; a rollback after that is reported again."""
+    trail = _trail_with_entries(test_store, 4)
+    test_store.db.call(lambda c: c.execute(
+        "DELETE FROM audit_log WHERE id > (SELECT max(id) - 2 FROM audit_log)"))
+    trail.record("lead", "sign_in")
+    report = trail.verify()
+    assert not report.ok and report.pending_breaks == 1
+    trail.acknowledge_breaks("lead", "バックアップから復元した")
+    report = trail.verify()
+    assert report.ok and "確認済みの不整合 1回" in report.reason
+    assert ("audit_breaks_acknowledged", "ok") in _rows(test_store)
+    trail.record("lead", "view_karte")
+    trail.record("lead", "export")
+    test_store.db.call(lambda c: c.execute(  # the export is made to vanish
+        "DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)"))
+    trail.record("lead", "sign_out")
+    report = trail.verify()
+    assert not report.ok and report.pending_breaks == 1
+
+
+def test_editing_the_note_file_cannot_acknowledge_a_break(
+    test_store: Store, store_path: Path
+) -> None:
+    """The count of acknowledged notes is unsigned; the chain's break entry still needs a
+    signed acknowledgment."""
+    trail = _trail_with_entries(test_store, 3)
+    audit.anchor_path(store_path).unlink()
+    trail.record("lead", "export")
+    raw = json.loads(audit.anchor_path(store_path).read_text(encoding="utf-8"))
+    raw["acknowledged"] = 99
+    audit.anchor_path(store_path).write_text(json.dumps(raw), encoding="utf-8")
+    assert not trail.verify().ok

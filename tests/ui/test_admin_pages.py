@@ -12,9 +12,11 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from devices import Simulator
-from tests.ui.conftest import ShellFactory
+from tests.ui.conftest import ShellFactory, scanner_factory
 from tests.ui.flows import WAIT_MS, click, english_words, sign_in, visible_texts
+from toda_desktop.composition import Application
 from toda_desktop.policy import parse_policy_text
+from toda_desktop.store_setup import DEMO_PASSWORD
 from ui.main_window import MainWindow
 from ui.pages.accounts_page import AccountsPage, EnrollDialog, NewAccountDialog
 from ui.pages.audit_page import AuditPage
@@ -368,3 +370,38 @@ def test_the_lead_changes_the_map_in_the_table_without_writing_the_file(
     saved = parse_policy_text(shell.signed.policy_admin.current_text()).role("liaison")
     assert "export" in saved.functions and {"health", "other_department"} <= saved.domains
     assert saved.topics == frozenset()  # untouched parts stay as they were
+
+
+def test_the_lead_acknowledges_a_store_put_back_from_a_copy(
+    qtbot: QtBot, make_shell: ShellFactory, demo_store_path: Path, sim: Simulator,
+    tmp_path: Path, screenshot_dir: Path,
+) -> None:
+    copy = tmp_path / "older.tdb"
+    app = Application(demo_store_path, scanner_factory=scanner_factory(sim))
+    app.sign_in("demo-lead", DEMO_PASSWORD).sign_out()
+    copy.write_bytes(demo_store_path.read_bytes())
+    signed = app.sign_in("demo-lead", DEMO_PASSWORD)
+    signed.records.export_dataset("schools", tmp_path / "schools.csv")
+    signed.sign_out()
+    demo_store_path.write_bytes(copy.read_bytes())  # the export's entry is gone
+
+    window = sign_in(qtbot, make_shell(demo_store_path), "demo-lead")
+    page = window.show_page("監査ログ")
+    assert isinstance(page, AuditPage)
+    assert not page.acknowledge_button.isVisible()
+    click(qtbot, page.verify_button)
+    qtbot.waitUntil(lambda: page.last_check is not None, timeout=WAIT_MS)
+    assert "戻されている" in page.status_label.text()
+    assert page.acknowledge_button.isVisible()
+    dialog = page.ask_acknowledge()
+    assert dialog is not None
+    click(qtbot, dialog.ok_button)
+    assert "入力してください" in dialog.error_label.text()  # a reason is required
+    dialog.reason_edit.setText("教育委員会のバックアップから復元した")
+    qtbot.wait(50)  # let the dialog grow for the error line
+    dialog.grab().save(str(screenshot_dir / "audit_acknowledge_dialog.png"))
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: "確認済みにしました" in page.status_label.text(), timeout=WAIT_MS)
+    assert page.last_check is not None and page.last_check.ok
+    assert not page.acknowledge_button.isVisible()
+    assert not english_words(visible_texts(page), allowed={"demo"})

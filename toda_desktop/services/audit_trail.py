@@ -33,20 +33,7 @@ class AuditTrail:
         def append(conn: Connection) -> None:
             # On the database thread: entries and the anchor move together, in order, even
             # when several threads record at once.
-            anchor = audit.read_anchor(path)
-            problem = audit.anchor_break(conn, anchor)
-            new_break = None
-            if problem is not None:
-                # The store no longer continues its anchor (rolled back, swapped, or the
-                # anchor removed). Say so in the chain, and keep a note outside the store.
-                found = audit.append(
-                    conn, self._key, actor=actor, action=audit.BREAK_ACTION,
-                    outcome="problem",
-                    detail={"reason": problem,
-                            "anchor_last_id": None if anchor is None else anchor[0]},
-                )
-                new_break = {"at": found.at, "reason": problem, "entry_id": found.id,
-                             "anchor_last_id": None if anchor is None else anchor[0]}
+            new_break = self._check_anchor(conn, actor)
             entry = audit.append(
                 conn,
                 self._key,
@@ -61,7 +48,39 @@ class AuditTrail:
 
         self._store.db.call(append)
 
+    def _check_anchor(self, conn: Connection, actor: str) -> dict[str, Any] | None:
+        """Whether the store still continues its anchor. If not (rolled back, swapped, or
+        the anchor removed), say so in the chain and return the note to keep beside it."""
+        path = self._store.path
+        anchor = audit.read_anchor(path)
+        problem = audit.anchor_break(conn, anchor)
+        if problem is None:
+            return None
+        anchor_id = None if anchor is None else anchor[0]
+        found = audit.append(conn, self._key, actor=actor, action=audit.BREAK_ACTION,
+                             outcome="problem",
+                             detail={"reason": problem, "anchor_last_id": anchor_id})
+        return {"at": found.at, "reason": problem, "entry_id": found.id,
+                "anchor_last_id": anchor_id}
+
+    def acknowledge_breaks(self, actor: str, reason: str) -> None:
+        """An administrator has looked into the breaks found so far (e.g. a restore from a
+        backup): a signed entry with the reason; the notes beside the store are counted as
+        seen. Breaks found later are reported again."""
+        path = self._store.path
+
+        def acknowledge(conn: Connection) -> None:
+            new_break = self._check_anchor(conn, actor)
+            notes = len(audit.read_breaks(path)) + (1 if new_break else 0)
+            entry = audit.append(conn, self._key, actor=actor, action=audit.ACK_ACTION,
+                                 detail={"reason": reason, "breaks": notes})
+            audit.write_anchor(path, entry.id, entry.mac, new_break, acknowledge=notes)
+
+        self._store.db.call(acknowledge)
+
     def verify(self) -> audit.ChainReport:
         anchor = audit.read_anchor(self._store.path)
         breaks = audit.read_breaks(self._store.path)
-        return self._store.db.call(lambda conn: audit.verify(conn, self._key, anchor, breaks))
+        seen = audit.acknowledged_notes(self._store.path)
+        return self._store.db.call(
+            lambda conn: audit.verify(conn, self._key, anchor, breaks, seen))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from storage import audit
 from storage.registry import Registry
+from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.policy import FUNCTION_LABELS
 
@@ -61,6 +62,7 @@ ACTION_LABELS = {
     "export": "出力",
     "print": "印刷",
     "audit_anchor_mismatch": "監査ログの巻き戻し・差し替えの検出",
+    "audit_breaks_acknowledged": "監査ログの不整合の確認",
     "validation_report": "検証結果の出力",
     "search_results": "検索結果の出力",
     "extraction": "抽出",
@@ -97,7 +99,7 @@ DETAIL_LABELS = {
     "datasets": "データ種類数", "charts": "グラフ数", "status": "状態", "id": "番号",
     "domain": "領域", "actor": "利用者", "action": "操作", "pupil_id": "児童生徒ID",
     "since": "開始日", "until": "終了日", "chart": "グラフ", "x": "位置", "series": "系列",
-    "anchor_last_id": "外部アンカーの記録番号",
+    "anchor_last_id": "外部アンカーの記録番号", "breaks": "不整合の回数",
 }
 VALUE_LABELS = {
     "palm": "手のひら静脈", "password": "パスワード", "recovery": "回復サインイン",
@@ -219,6 +221,7 @@ class ChainCheck:
     entries: int
     first_bad_id: int | None
     message: str
+    pending_breaks: int = 0  # rollbacks/swaps an administrator may acknowledge
 
 
 class AuditViewService:
@@ -292,7 +295,22 @@ class AuditViewService:
         self._signed.require("audit_view")
         report = self._signed.audit.verify()
         self._log("audit_verify", outcome="ok" if report.ok else "problem")
-        return ChainCheck(report.ok, report.entries, report.first_bad_id, report.reason)
+        return ChainCheck(report.ok, report.entries, report.first_bad_id, report.reason,
+                          report.pending_breaks)
+
+    def acknowledge_breaks(self, reason: str) -> ChainCheck:
+        """An administrator records why the rollbacks/swaps found so far are known (e.g. a
+        restore from a backup); the reason is a signed entry. Later ones are reported again.
+        Tampering inside the chain cannot be acknowledged."""
+        self._signed.require("audit_view")
+        self._signed.require("admin")
+        reason = " ".join(reason.split())
+        if not reason:
+            raise UserFacingError("確認した内容（例: バックアップからの復元）を入力してください。")
+        if len(reason) > 200:
+            raise UserFacingError("理由は200字以内で入力してください。")
+        self._signed.audit.acknowledge_breaks(self._signed.session.login_id, reason)
+        return self.verify()
 
 
 def _filter_detail(filters: AuditFilter) -> dict[str, object]:

@@ -35,7 +35,8 @@ from toda_desktop.export_files import ExportResult
 from toda_desktop.formatting import format_count, format_date
 from toda_desktop.services.audit_view import ACTION_LABELS, AuditFilter
 from ui import style
-from ui.background import BackgroundRunner
+from ui.background import BackgroundRunner, alive
+from ui.dialogs import FormDialog
 from ui.export_flow import (
     ask_save_path,
     chosen_format,
@@ -120,6 +121,28 @@ def _to_date(edit: QDateEdit) -> date:
     return date(q.year(), q.month(), q.day())
 
 
+class AcknowledgeDialog(FormDialog):
+    """Why the rollbacks/swaps the check found are known (e.g. a restore from a backup)."""
+
+    def __init__(self, check: ChainCheck, date_style: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(
+            "監査ログの不整合を確認済みにする", "確認済みにする", parent,
+            intro=f"{dates_in(check.message, date_style)}\n\n"
+                  "原因が分かっている場合（バックアップからの復元など）"
+                  "だけ、その内容を記録して確認済みにします。記録は監査ログに残ります。"
+                  "これより後に見つかった不整合は、また報告されます。")
+        self.reason_edit = QLineEdit()
+        self.reason_edit.setMaxLength(200)
+        self.reason_edit.setPlaceholderText("例: 11月27日、教育委員会のバックアップから復元した")
+        self.reason_edit.setAccessibleName("確認した内容")
+        self.form.addRow("確認した内容", self.reason_edit)
+        self.setMinimumWidth(560)
+
+    def problem(self) -> str | None:
+        return None if self.reason_edit.text().strip() else "確認した内容を入力してください。"
+
+
 class AuditPage(QWidget):
     """The 監査ログ page. Loads (newest first) on first activation."""
 
@@ -131,11 +154,17 @@ class AuditPage(QWidget):
         runner: BackgroundRunner,
         date_style: str,
         parent: QWidget | None = None,
+        *,
+        acknowledge_breaks: Callable[[str], ChainCheck] | None = None,
     ) -> None:
+        """``acknowledge_breaks``: for roles with 管理機能, to record why a rollback or a
+        swapped store found by the check is known (None: not offered)."""
         super().__init__(parent)
         self._load_entries = load_entries
         self._export_csv = export_csv
         self._verify_chain = verify_chain
+        self._acknowledge = acknowledge_breaks
+        self.dialog: AcknowledgeDialog | None = None
         self._runner = runner
         self._style = date_style
         self._loaded = False
@@ -161,6 +190,13 @@ class AuditPage(QWidget):
         title_row.addSpacing(12)
         title_row.addWidget(self.count_label)
         title_row.addStretch(1)
+        self.acknowledge_button = QPushButton("確認済みにする…")
+        self.acknowledge_button.setToolTip(
+            "巻き戻し・差し替えの原因が分かっている場合（バックアップからの復元など）に、"
+            "その内容を記録します")
+        self.acknowledge_button.clicked.connect(self.ask_acknowledge)
+        self.acknowledge_button.hide()
+        title_row.addWidget(self.acknowledge_button)
         title_row.addWidget(self.verify_button)
         layout.addLayout(title_row)
 
@@ -375,11 +411,14 @@ class AuditPage(QWidget):
 
         def done(check: ChainCheck) -> None:
             self.last_check = check
+            self.acknowledge_button.setVisible(
+                self._acknowledge is not None and not check.ok and check.pending_breaks > 0)
+            message = dates_in(check.message, self._style)
             if check.ok:
-                self.show_status(f"改ざん検査: 異常はありません。{check.message}")
+                self.show_status(f"改ざん検査: 異常はありません。{message}")
             else:
                 self.show_status(
-                    f"改ざん検査で異常が見つかりました: {check.message}\n"
+                    f"改ざん検査で異常が見つかりました: {message}\n"
                     "記録を変更せずに、デジタル戦略室と事業全体総括職員に連絡してください。",
                     error=True,
                 )
@@ -392,3 +431,38 @@ class AuditPage(QWidget):
             label="監査ログの改ざん検査をしています…",
         )
         op.finished.connect(lambda: self.verify_button.setEnabled(True))
+
+    def ask_acknowledge(self) -> AcknowledgeDialog | None:
+        check, acknowledge = self.last_check, self._acknowledge
+        if check is None or acknowledge is None or not check.pending_breaks:
+            return None
+        dialog = AcknowledgeDialog(check, self._style, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def submit() -> None:
+            reason = dialog.reason_edit.text()
+            dialog.set_busy(True)
+
+            def done(after: ChainCheck) -> None:
+                if alive(dialog):
+                    dialog.accept()
+                self.last_check = after
+                self.acknowledge_button.setVisible(not after.ok and after.pending_breaks > 0)
+                self.show_status(f"確認済みにしました。{dates_in(after.message, self._style)}",
+                                 error=not after.ok)
+                self.apply_filters()  # the acknowledgment is in the log now
+
+            def refused(message: str) -> None:
+                if alive(dialog):
+                    dialog.set_busy(False)
+                    dialog.show_error(message)
+                else:
+                    self.show_status(message, error=True)
+
+            self._runner.run(lambda _ctx: acknowledge(reason), on_success=done,
+                             on_user_error=refused, parent=self, label="記録しています…")
+
+        dialog.submitted.connect(submit)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
