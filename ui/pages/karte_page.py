@@ -111,6 +111,8 @@ class RecordsPanel(QWidget):
         layout.addWidget(self.table, 1)
         note = QLabel(PROVENANCE_NOTE)
         note.setStyleSheet(style.MUTED)
+        note.setWordWrap(True)  # never wider than the screen (it once widened the window)
+        note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(note)
 
     @property
@@ -215,7 +217,7 @@ class KarteView(QWidget):
         card.setStyleSheet(style.CARD)
         outer = QHBoxLayout(card)
         outer.setContentsMargins(18, 12, 18, 12)
-        outer.setSpacing(24)
+        outer.setSpacing(14)
         left = QVBoxLayout()
         left.setSpacing(2)
         self.name_label = QLabel(h.name)
@@ -251,6 +253,7 @@ class KarteView(QWidget):
             key = QLabel(label)
             key.setStyleSheet(style.MUTED)
             val = QLabel(value)
+            val.setWordWrap(True)  # wraps on a narrow screen instead of widening the window
             val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             val.setAccessibleName(label)
             grid.addWidget(key, row, col, Qt.AlignmentFlag.AlignRight)
@@ -272,6 +275,7 @@ class KarteView(QWidget):
         self.as_of_label.setAccessibleName("データの時点")
         note = QLabel("この日までに取り込んだデータ")
         note.setStyleSheet(style.MUTED)
+        note.setWordWrap(True)
         opened = QLabel(f"表示: {moment_text(self.karte.opened_at, self._style)}")
         opened.setStyleSheet(style.MUTED)
         right.addWidget(self.as_of_label, 0, Qt.AlignmentFlag.AlignRight)
