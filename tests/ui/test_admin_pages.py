@@ -355,6 +355,19 @@ def test_the_lead_changes_the_map_in_the_table_without_writing_the_file(
     assert "保健" in model.index(liaison, PolicyMatrixModel.DOMAINS_COLUMN).data()
     window.grab().save(str(screenshot_dir / "policy_page_edited.png"))
 
+    # A change that would leave no role with 管理機能 is refused at once (found by QA).
+    it_row = labels.index("デジタル戦略室職員")
+    lead_row = labels.index("事業全体総括職員")
+    admin = headers.index("管理機能")
+    page.change_cell(model.index(it_row, admin))
+    before = page.editor.toPlainText()
+    page.change_cell(model.index(lead_row, admin))
+    assert "この変更はできません" in page.message_label.text()
+    assert "管理機能を持つ役割が一つもなくなる" in page.message_label.text()
+    assert page.editor.toPlainText() == before and model.index(lead_row, admin).data() == "●"
+    page.change_cell(model.index(it_row, admin))  # back as it was
+    assert not page.table.tabKeyNavigation()  # Tab leaves the table for 保存… (QA)
+
     # Text typed by hand is never overwritten by a click in the table (found in review).
     generated = page.editor.toPlainText()
     page.editor.setPlainText(generated + "\n# 手で書いたメモ\n")

@@ -60,11 +60,13 @@ class PolicyService:
         new = parse_policy_text(text)
         roles_in_use = {a.role for a in signed.store.db.call(accounts.all_accounts)}
         missing = roles_in_use - {r.key for r in new.roles}
-        if missing:
-            raise UserFacingError(
-                "使用中の役割が設定から消えるため保存できません: " + "、".join(sorted(missing))
-            )
         old = store_policy(signed.store)
+        if missing:
+            labels = {r.key: r.label for r in old.roles}
+            raise UserFacingError(
+                "使用中の役割が設定から消えるため保存できません: "
+                + "、".join(f"{labels.get(k, k)}（{k}）" for k in sorted(missing))
+            )
         signed.store.db.call(lambda c: meta.put(c, META_KEY, text))
         signed.audit.record(signed.session.login_id, "policy_changed",
                             detail={"changes": _summary(old, new)})

@@ -233,6 +233,7 @@ class PolicyPage(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.activated.connect(self.change_cell)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table (to 保存…), arrows move
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(26)
         self.table.setAccessibleName("役割と機能の一覧")
@@ -384,6 +385,8 @@ class PolicyPage(QWidget):
         """A function cell switches ●/×; the data cell opens the choice of data areas."""
         if not index.isValid() or self.model.policy is None:
             return None
+        if self._hand_edited():
+            return None
         function = self.model.function_at(index.column())
         if function is not None:
             self._apply(self.model.toggled(index.row(), function))
@@ -402,15 +405,31 @@ class PolicyPage(QWidget):
         self.dialog = dialog
         return dialog
 
+    def _hand_edited(self) -> bool:
+        """The text holds changes typed by hand: a change in the table would rewrite it and
+        lose them (and their notes), so it is refused with a word."""
+        if self.editor.toPlainText() in (self._saved_text, self._table_text):
+            return False
+        self.show_message(
+            "下の内容を直接編集中です。表で変更するには、先に「保存…」するか"
+            "「編集を取り消す」を押してください。", error=True)
+        return True
+
     def _apply(self, policy: Policy) -> None:
-        """Write the changed map into the editor (checked again on 保存). Refused while the
-        text holds changes typed by hand: rewriting it would lose them (and their notes)."""
-        if self.editor.toPlainText() not in (self._saved_text, self._table_text):
-            self.show_message(
-                "下の内容を直接編集中です。表で変更するには、先に「保存…」するか"
-                "「編集を取り消す」を押してください。", error=True)
+        """Write the changed map into the editor (checked again on 保存). A change that would
+        make the map unusable (no role left with 管理機能 …) is refused at once."""
+        if self._hand_edited():
             return
-        self._table_text = policy_to_toml(policy)
+        text = policy_to_toml(policy)
+        try:
+            parse_policy_text(text)
+        except Exception as exc:
+            message = user_message(exc)
+            if message is None:
+                raise
+            self.show_message(f"この変更はできません: {message}", error=True)
+            return
+        self._table_text = text
         self.editor.setPlainText(self._table_text)
         self.show_message("変更はまだ保存されていません。「保存…」で確定します。")
 
