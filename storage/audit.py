@@ -205,12 +205,14 @@ def verify(
         count += 1
     if anchor is None:
         if count:
-            return ChainReport(False, count, None, "監査ログの外部アンカーファイルがありません。")
+            return ChainReport(False, count, None, "監査ログの控え（データベースと同じ場所の"
+                                                   " .audit-head ファイル）がありません。")
     elif anchor[0] > last_id:
         reason = f"記録 {last_id + 1} 以降が削除されています（末尾の切り詰め）。"
         return ChainReport(False, count, last_id + 1, reason)
     elif anchor != (last_id, last_mac):
-        return ChainReport(False, count, anchor[0], "外部アンカーと監査ログの末尾が一致しません。")
+        return ChainReport(False, count, anchor[0],
+                           "監査ログの末尾が、データベースの外に置いた控えと一致しません。")
     # Breaks: the signed entries in the chain, and the notes beside the store (which survive
     # a rollback of the store). An acknowledgment covers those found before it: a signed
     # entry for the chain's, a count in the anchor file for the notes.
@@ -227,7 +229,7 @@ def verify(
         when = pending_times[0][:16].replace("T", " ")
         return ChainReport(
             False, count, None,
-            f"{when} に、データベースの監査ログが外部アンカーより前の状態に戻されているか、"
+            f"{when} に、データベースの監査ログが外に置いた控えより前の状態に戻されているか、"
             "別のデータベースに差し替えられていることを検出しました"
             f"（{pending}回）。バックアップからの復元でなければ、管理者に連絡してください。",
             pending_breaks=pending)

@@ -100,6 +100,9 @@ def test_details_read_as_japanese_phrases() -> None:
     assert describe_detail('{"fmr_achieved": 7.5e-10}') == "他人受入率: 1/1,333,333,333"
     assert describe_detail('{"pupils": 12198, "batch_id": 12198}') == (
         "児童生徒数: 12,198、取込番号: 12198")
+    assert describe_detail('{"conditions": ["欠席 10日以上", "学年 小5"], "filters": {},'
+                           ' "school_year": 2025, "kind": "demo"}') == (
+        "条件: 欠席 10日以上、学年 小5、年度: 2025年度、種類: デモ")  # found by QA
     roles = {"project_lead": "事業全体総括職員"}
     assert describe_detail('{"role": "project_lead", "method": "palm"}', roles) == (
         "役割: 事業全体総括職員、方法: palm")

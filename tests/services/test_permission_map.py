@@ -215,7 +215,7 @@ def test_only_the_project_lead_edits_the_map_and_it_applies_at_next_sign_in(
                           'domains = ["basic", "other_department", "health"]')
     lead.policy_admin.update(edited)
     rows = lead.audit_view.entries(AuditFilter(action="policy_changed"))
-    assert "health" in rows[0].detail
+    assert rows[0].detail == "変更内容: 庁内他部局調整職員: 保健を追加"  # in words (QA)
     lead.sign_out()
     liaison = app.sign_in("demo-liaison", DEMO_PASSWORD)
     assert "health_checkups" in {k.name for k in liaison.visible_kinds()}

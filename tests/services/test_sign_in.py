@@ -325,6 +325,10 @@ def test_a_store_put_back_from_a_copy_is_reported_until_an_admin_says_why(
     check = lead.audit_view.verify()
     assert not check.ok and check.pending_breaks == 1 and "戻されている" in check.message
     assert not lead.check_integrity().ok
+    it = _app(demo_store_path, sim, clock).sign_in("demo-it", DEMO_PASSWORD)
+    found = it.audit_view.entries(AuditFilter(action="audit_anchor_mismatch"))
+    assert found and "巻き戻し" in found[0].detail  # the IT administrator may read it (QA)
+    it.sign_out()
     director = _app(demo_store_path, sim, clock).sign_in("demo-director", DEMO_PASSWORD)
     with pytest.raises(UserFacingError):  # PermissionDenied: no 監査ログ, no 管理機能
         director.audit_view.acknowledge_breaks("復元")

@@ -89,7 +89,7 @@ def test_missing_anchor_is_reported(test_store: Store, store_path: Path) -> None
     test_store.close()
     audit.anchor_path(store_path).unlink()
     report = _verify(store_path, data_key, key)
-    assert not report.ok and "アンカー" in report.reason
+    assert not report.ok and "控え" in report.reason
 
 
 def _trail_with_entries(store: Store, n: int) -> AuditTrail:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from storage import audit
 from storage.registry import Registry
+from toda_desktop.data_dictionary import DOMAIN_LABELS
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.policy import FUNCTION_LABELS
@@ -95,11 +96,11 @@ DETAIL_LABELS = {
     "recall@5": "上位5人の再現率", "baseline_recall@5": "基準の再現率", "top": "学校ごとの人数",
     "with_ids": "宛名番号つき", "month": "月", "school_year": "年度", "test_year": "評価年度",
     "pupils": "児童生徒数", "factors": "要因数", "population": "対象", "query": "検索語",
-    "filters": "絞り込み", "results": "件数", "truncated": "打ち切り", "conditions": "条件数",
+    "filters": "絞り込み", "results": "件数", "truncated": "打ち切り", "conditions": "条件",
     "datasets": "データ種類数", "charts": "グラフ数", "status": "状態", "id": "番号",
     "domain": "領域", "actor": "利用者", "action": "操作", "pupil_id": "児童生徒ID",
     "since": "開始日", "until": "終了日", "chart": "グラフ", "x": "位置", "series": "系列",
-    "anchor_last_id": "外部アンカーの記録番号", "breaks": "不整合の回数",
+    "anchor_last_id": "外部の控えの記録番号", "breaks": "不整合の回数",
 }
 VALUE_LABELS = {
     "palm": "手のひら静脈", "password": "パスワード", "recovery": "回復サインイン",
@@ -108,11 +109,15 @@ VALUE_LABELS = {
     "account_inactive": "無効なアカウント",
     "connected": "スキャナ接続", "removed": "スキャナ取り外し", "True": "はい", "False": "いいえ",
     "true": "はい", "false": "いいえ",
-    "anchor_missing": "外部アンカーがない", "anchor_damaged": "外部アンカーの破損",
+    "anchor_missing": "外に置いた控えがない", "anchor_damaged": "外に置いた控えの破損",
     "rolled_back": "巻き戻し", "replaced": "差し替え",
     "throttle_file_damaged": "サインイン記録ファイルの破損", "sign_in_failed": "サインイン失敗",
     "account_locked": "アカウントのロック", "simulator": "シミュレータ（デモ用）", "None": "—",
+    "demo": "デモ", "test": "テスト", "production": "本番",
 }
+# Entries about the log itself: their details hold no pupil data, and the IT administrator
+# (who sees no details otherwise) is the one to look into them.
+INTEGRITY_ACTIONS = frozenset({audit.BREAK_ACTION, audit.ACK_ACTION})
 TARGET_PREFIXES = {"account:": "アカウント ", "risk_model:": "予測モデル ",
                    "risk_alerts:": "見守りアラート ", "risk_alert:": "見守りアラート番号 ",
                    "extraction:": "抽出 ", "factors:": "要因分析 "}
@@ -149,12 +154,40 @@ def describe_detail(detail: str | None, codes: Mapping[str, str] = VALUE_LABELS)
             text = f"{value:.2g}"
         elif key in COUNT_KEYS and isinstance(value, int) and not isinstance(value, bool):
             text = f"{value:,}"
-        elif isinstance(value, list | dict):
-            text = json.dumps(value, ensure_ascii=False)
+        elif key == "school_year" and isinstance(value, int):
+            text = f"{value}年度"  # (the screen writes it in 令和)
+        elif key == "changes" and isinstance(value, dict):
+            text = _describe_changes(value, codes)
+        elif isinstance(value, list):
+            text = "、".join(codes.get(str(v), str(v)) for v in value)
+        elif isinstance(value, dict):
+            text = "、".join(f"{DETAIL_LABELS.get(str(k), k)}: {v}" for k, v in value.items())
+        elif value is None:
+            text = "—"
         else:
             text = codes.get(str(value), str(value))
-        parts.append(f"{DETAIL_LABELS.get(key, key)}: {text}")
+        if text:
+            parts.append(f"{DETAIL_LABELS.get(key, key)}: {text}")
     return "、".join(parts)
+
+
+def _describe_changes(changes: Mapping[str, Any], codes: Mapping[str, str]) -> str:
+    """A 権限設定 change in words: 「庁内他部局調整職員: 出力を追加・保健を追加」."""
+    words = {**FUNCTION_LABELS, **DOMAIN_LABELS, "*": "すべてのデータ"}
+    out = []
+    for role, change in changes.items():
+        name = codes.get(role, role)
+        if change == "added":
+            out.append(f"{name}: 役割を追加")
+        elif change == "removed":
+            out.append(f"{name}: 役割を削除")
+        elif isinstance(change, dict):
+            steps = [f"{words.get(item, item)}を{verb}"
+                     for field, verb in (("functions_added", "追加"), ("functions_removed", "削除"),
+                                         ("domains_added", "追加"), ("domains_removed", "削除"))
+                     for item in change.get(field, [])]
+            out.append(f"{name}: {'・'.join(steps) or '変更'}")
+    return "／".join(out)
 
 
 def describe_target(target: str | None, registry: Registry | None = None) -> str:
@@ -256,7 +289,8 @@ class AuditViewService:
                 outcome_label=OUTCOME_LABELS.get(e.outcome, e.outcome),
                 target=describe_target(e.target, self._signed.registry),
                 pupil_id=None if redact else e.pupil_id,
-                detail=(("（非表示）" if e.detail else "") if redact
+                detail=(("（非表示）" if e.detail else "")
+                        if redact and e.action not in INTEGRITY_ACTIONS
                         else describe_detail(e.detail, codes)),
             )
             for e in entries
