@@ -177,6 +177,31 @@ BREAK_ACTION = "audit_anchor_mismatch"
 ACK_ACTION = "audit_breaks_acknowledged"
 
 
+def _break_counts(
+    conn: Connection, breaks: Sequence[dict[str, Any]], acknowledged_notes: int
+) -> tuple[int, list[str], int]:
+    """(breaks not yet acknowledged, their times, all breaks).
+
+    Breaks: the signed entries in the chain, and the notes beside the store (which survive
+    a rollback of the store). An acknowledgment covers those found before it: a signed
+    entry for the chain's, a count in the anchor file for the notes."""
+    acknowledged = max((int(i) for (i,) in conn.execute(
+        "SELECT id FROM audit_log WHERE action = ?", (ACK_ACTION,))), default=0)
+    in_chain = [(int(i), str(at)) for i, at in conn.execute(
+        "SELECT id, at FROM audit_log WHERE action = ? ORDER BY id", (BREAK_ACTION,))]
+    pending_times = sorted(
+        [at for i, at in in_chain if i > acknowledged]
+        + [str(n.get("at", "")) for n in breaks[acknowledged_notes:]])
+    pending = max(sum(i > acknowledged for i, _ in in_chain),
+                  len(breaks) - min(acknowledged_notes, len(breaks)))
+    return pending, pending_times, max(len(in_chain), len(breaks))
+
+
+def pending_breaks(conn: Connection, store_path: Path) -> int:
+    """How many rollbacks/swaps are found and not yet acknowledged (cheap: for データ概要)."""
+    return _break_counts(conn, read_breaks(store_path), acknowledged_notes(store_path))[0]
+
+
 def verify(
     conn: Connection, key: bytes, anchor: tuple[int, str] | None,
     breaks: Sequence[dict[str, Any]] = (), acknowledged_notes: int = 0,
@@ -213,18 +238,7 @@ def verify(
     elif anchor != (last_id, last_mac):
         return ChainReport(False, count, anchor[0],
                            "監査ログの末尾が、データベースの外に置いた控えと一致しません。")
-    # Breaks: the signed entries in the chain, and the notes beside the store (which survive
-    # a rollback of the store). An acknowledgment covers those found before it: a signed
-    # entry for the chain's, a count in the anchor file for the notes.
-    acknowledged = max((int(i) for (i,) in conn.execute(
-        "SELECT id FROM audit_log WHERE action = ?", (ACK_ACTION,))), default=0)
-    in_chain = [(int(i), str(at)) for i, at in conn.execute(
-        "SELECT id, at FROM audit_log WHERE action = ? ORDER BY id", (BREAK_ACTION,))]
-    pending_times = sorted(
-        [at for i, at in in_chain if i > acknowledged]
-        + [str(n.get("at", "")) for n in breaks[acknowledged_notes:]])
-    pending = max(sum(i > acknowledged for i, _ in in_chain),
-                  len(breaks) - min(acknowledged_notes, len(breaks)))
+    pending, pending_times, total = _break_counts(conn, breaks, acknowledged_notes)
     if pending:
         when = pending_times[0][:16].replace("T", " ")
         return ChainReport(
@@ -233,10 +247,10 @@ def verify(
             "別のデータベースに差し替えられていることを検出しました"
             f"（{pending}回）。バックアップからの復元でなければ、管理者に連絡してください。",
             pending_breaks=pending)
-    if in_chain or breaks:
+    if total:
         return ChainReport(True, count, None,
                            f"監査ログ {count} 件の改ざんは検出されませんでした"
-                           f"（確認済みの不整合 {max(len(in_chain), len(breaks))}回）。")
+                           f"（確認済みの不整合 {total}回）。")
     return ChainReport(True, count, None, f"監査ログ {count} 件の改ざんは検出されませんでした。")
 
 

@@ -322,6 +322,8 @@ def test_a_store_put_back_from_a_copy_is_reported_until_an_admin_says_why(
     demo_store_path.write_bytes(copy.read_bytes())  # the export's entry is gone
 
     lead = app.sign_in("demo-lead", DEMO_PASSWORD)
+    integrity = lead.overview().integrity  # said at once, before any check (found by QA)
+    assert integrity.ok is False and "巻き戻し" in integrity.message
     check = lead.audit_view.verify()
     assert not check.ok and check.pending_breaks == 1 and "戻されている" in check.message
     assert not lead.check_integrity().ok

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from storage import audit
 from storage.connection import Connection
 from storage.errors import Cancelled, StoreError
 from storage.registry import Registry
@@ -42,6 +43,17 @@ def _integrity_from_meta(values: dict[str, str]) -> IntegrityState:
 
 
 HIDDEN = "（非表示）"
+
+
+def _with_breaks(state: IntegrityState, pending: int) -> IntegrityState:
+    """A rollback or swapped store found at sign-in shows at once, not only after the next
+    integrity check (found by QA: データ概要 said 未検査 meanwhile)."""
+    if not pending or state.ok is False:
+        return state
+    return IntegrityState(
+        ok=False, checked_at=None,
+        message=f"監査ログの巻き戻し・差し替えを検出しました（{pending}回）。"
+                "監査ログの「改ざん検査」で確かめてください。")
 
 
 class OverviewService:
@@ -93,7 +105,8 @@ class OverviewService:
                     row_count=None,
                 ),
                 store_size_bytes=self._store.size_bytes(),
-                integrity=_integrity_from_meta(values),
+                integrity=_with_breaks(_integrity_from_meta(values),
+                                       audit.pending_breaks(conn, self._store.path)),
             )
 
         result = self._store.db.call(read)

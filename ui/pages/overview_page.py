@@ -39,6 +39,7 @@ from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.charts import BarChart
 from ui.page_header import title_row
 from ui.pages.dataset_counts_model import RECENT_YEARS, DatasetCountsModel, TotalsLastProxy
+from ui.pages.pupil_tables import dates_in
 
 LoadOverview = Callable[[], Overview]
 CheckIntegrity = Callable[
@@ -110,7 +111,8 @@ def describe_integrity(state: IntegrityState, date_style: str) -> tuple[str, str
         return "未検査", state.message or "まだ検査していません。", style.MUTED_COLOR
     if state.ok:
         return "正常", when or state.message, style.OK_COLOR
-    detail = "　".join(part for part in (state.message, when) if part)
+    message = dates_in(state.message, date_style)  # (the check writes times as 2026-11-27)
+    detail = "　".join(part for part in (message, when) if part)
     return "異常あり", detail, style.ERROR_COLOR
 
 
