@@ -96,8 +96,9 @@ class AuditModel(LinesTableModel["AuditRow"]):
         if role == Qt.ItemDataRole.UserRole:  # sort key
             return (row.id, row.at, row.actor, row.action_label, row.outcome_label, row.target,
                     -1 if row.pupil_id is None else row.pupil_id, row.detail)[column]
-        if role == Qt.ItemDataRole.ToolTipRole and column == 7 and row.detail:
-            return row.detail
+        if role == Qt.ItemDataRole.ToolTipRole and column in (3, 5, 7):
+            text = self.cells(row)[column]  # cut off in a narrow column: whole on hover
+            return text or None
         if (
             role == Qt.ItemDataRole.ForegroundRole
             and column == 4
