@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -200,3 +200,46 @@ def policy_to_toml(policy: Policy) -> str:
             out.append(f"topics = {_toml_list(_ordered(role.topics, DOMAIN_ORDER))}")
         out.append("")
     return "\n".join(out)
+
+
+def policy_changes(old: Policy, new: Policy) -> dict[str, object]:
+    """Per role: added, removed, or the functions and data areas added and removed (what the
+    audit log records for a 権限設定 change, and what the confirmation says)."""
+    changes: dict[str, object] = {}
+    old_roles = {r.key: r for r in old.roles}
+    for role in new.roles:
+        before = old_roles.get(role.key)
+        if before is None:
+            changes[role.key] = "added"
+        elif before != role:
+            changes[role.key] = {
+                "functions_added": sorted(role.functions - before.functions),
+                "functions_removed": sorted(before.functions - role.functions),
+                "domains_added": sorted(role.domains - before.domains),
+                "domains_removed": sorted(before.domains - role.domains),
+            }
+    for key in old_roles.keys() - {r.key for r in new.roles}:
+        changes[key] = "removed"
+    return changes
+
+
+def describe_policy_changes(changes: Mapping[str, object], role_labels: Mapping[str, str]
+                            ) -> list[str]:
+    """Each role's change in words: 「庁内他部局調整職員: 出力を追加・保健を追加」."""
+    from toda_desktop.data_dictionary import DOMAIN_LABELS
+
+    words = {**FUNCTION_LABELS, **DOMAIN_LABELS, "*": "すべてのデータ"}
+    out = []
+    for role, change in changes.items():
+        name = role_labels.get(role, role)
+        if change == "added":
+            out.append(f"{name}: 役割を追加")
+        elif change == "removed":
+            out.append(f"{name}: 役割を削除")
+        elif isinstance(change, Mapping):
+            steps = [f"{words.get(item, item)}を{verb}"
+                     for field, verb in (("functions_added", "追加"), ("functions_removed", "削除"),
+                                         ("domains_added", "追加"), ("domains_removed", "削除"))
+                     for item in change.get(field, [])]
+            out.append(f"{name}: {'・'.join(steps) or '変更'}")
+    return out

@@ -378,6 +378,8 @@ def test_the_lead_changes_the_map_in_the_table_without_writing_the_file(
     page.editor.setPlainText(generated)
 
     click(qtbot, page.save_button)
+    assert page.confirmation is not None  # it says what will change (found by QA)
+    assert "・庁内他部局調整職員: 出力を追加・保健を追加" in page.confirmation.text()
     _yes(page.confirmation)
     qtbot.waitUntil(lambda: "保存しました" in page.message_label.text(), timeout=WAIT_MS)
     saved = parse_policy_text(shell.signed.policy_admin.current_text()).role("liaison")

@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from storage import audit
 from storage.registry import Registry
-from toda_desktop.data_dictionary import DOMAIN_LABELS
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
-from toda_desktop.policy import FUNCTION_LABELS
+from toda_desktop.policy import FUNCTION_LABELS, describe_policy_changes
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
@@ -157,7 +156,7 @@ def describe_detail(detail: str | None, codes: Mapping[str, str] = VALUE_LABELS)
         elif key == "school_year" and isinstance(value, int):
             text = f"{value}年度"  # (the screen writes it in 令和)
         elif key == "changes" and isinstance(value, dict):
-            text = _describe_changes(value, codes)
+            text = "／".join(describe_policy_changes(value, codes))
         elif isinstance(value, list):
             text = "、".join(codes.get(str(v), str(v)) for v in value)
         elif isinstance(value, dict):
@@ -169,25 +168,6 @@ def describe_detail(detail: str | None, codes: Mapping[str, str] = VALUE_LABELS)
         if text:
             parts.append(f"{DETAIL_LABELS.get(key, key)}: {text}")
     return "、".join(parts)
-
-
-def _describe_changes(changes: Mapping[str, Any], codes: Mapping[str, str]) -> str:
-    """A 権限設定 change in words: 「庁内他部局調整職員: 出力を追加・保健を追加」."""
-    words = {**FUNCTION_LABELS, **DOMAIN_LABELS, "*": "すべてのデータ"}
-    out = []
-    for role, change in changes.items():
-        name = codes.get(role, role)
-        if change == "added":
-            out.append(f"{name}: 役割を追加")
-        elif change == "removed":
-            out.append(f"{name}: 役割を削除")
-        elif isinstance(change, dict):
-            steps = [f"{words.get(item, item)}を{verb}"
-                     for field, verb in (("functions_added", "追加"), ("functions_removed", "削除"),
-                                         ("domains_added", "追加"), ("domains_removed", "削除"))
-                     for item in change.get(field, [])]
-            out.append(f"{name}: {'・'.join(steps) or '変更'}")
-    return "／".join(out)
 
 
 def describe_target(target: str | None, registry: Registry | None = None) -> str:

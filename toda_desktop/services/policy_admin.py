@@ -12,7 +12,7 @@ from resources import resource_path
 from storage.repos import accounts, meta
 from storage.store import Store
 from toda_desktop.errors import UserFacingError
-from toda_desktop.policy import Policy, default_policy, parse_policy_text
+from toda_desktop.policy import Policy, default_policy, parse_policy_text, policy_changes
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
@@ -24,25 +24,6 @@ def store_policy(store: Store) -> Policy:
     """The map in force for this store."""
     text = store.db.call(lambda c: meta.get(c, META_KEY))
     return default_policy() if text is None else parse_policy_text(text)
-
-
-def _summary(old: Policy, new: Policy) -> dict[str, object]:
-    changes: dict[str, object] = {}
-    old_roles = {r.key: r for r in old.roles}
-    for role in new.roles:
-        before = old_roles.get(role.key)
-        if before is None:
-            changes[role.key] = "added"
-        elif before != role:
-            changes[role.key] = {
-                "functions_added": sorted(role.functions - before.functions),
-                "functions_removed": sorted(before.functions - role.functions),
-                "domains_added": sorted(role.domains - before.domains),
-                "domains_removed": sorted(before.domains - role.domains),
-            }
-    for key in old_roles.keys() - {r.key for r in new.roles}:
-        changes[key] = "removed"
-    return changes
 
 
 class PolicyService:
@@ -69,4 +50,4 @@ class PolicyService:
             )
         signed.store.db.call(lambda c: meta.put(c, META_KEY, text))
         signed.audit.record(signed.session.login_id, "policy_changed",
-                            detail={"changes": _summary(old, new)})
+                            detail={"changes": policy_changes(old, new)})

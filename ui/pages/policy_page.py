@@ -39,7 +39,9 @@ from toda_desktop.policy import (
     FUNCTION_LABELS,
     Policy,
     Role,
+    describe_policy_changes,
     parse_policy_text,
+    policy_changes,
     policy_to_toml,
 )
 from ui import style
@@ -456,10 +458,19 @@ class PolicyPage(QWidget):
             self.show_message(message, error=True)
             return
         self.show_message("")
+        try:
+            saved = parse_policy_text(self._saved_text)
+        except Exception:  # (an unreadable saved map: nothing to compare with)
+            changes = []
+        else:
+            labels = {r.key: r.label for r in (*saved.roles, *policy.roles)}
+            changes = describe_policy_changes(policy_changes(saved, policy), labels)
+        listed = ("\n".join(f"・{c}" for c in changes)
+                  or "（役割ごとの機能とデータの範囲は変わりません）")
         self.confirmation = confirm(
             self,
             "権限設定の保存",
-            f"権限設定を保存しますか？（役割 {len(policy.roles)} 件）",
+            f"権限設定を保存しますか？\n\n{listed}",
             lambda: self._save(text),
             yes_text="保存する",
             informative=APPLIES_NEXT_TIME + "\n変更内容は監査ログに記録されます。",
