@@ -147,6 +147,9 @@ class RecordsPanel(QWidget):
         self.message_label.show()
 
 
+KARTE_LISTS_MIN_HEIGHT = 380  # 連携情報 and the tabs keep this much; the karte scrolls
+
+
 class KarteView(QWidget):
     """One pupil's karte."""
 
@@ -166,7 +169,18 @@ class KarteView(QWidget):
         self.chart_views: list[KarteChartView] = []
         self.record_panels: dict[str, RecordsPanel] = {}
         self._loaded_tabs: set[str] = set()
-        layout = QVBoxLayout(self)
+        # On a short screen the karte scrolls as a whole instead of squeezing its header
+        # and the 不登校の早期把握 section (their wrapped lines overlapped at 1,024×700).
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer.addWidget(self.scroll)
+        content = QWidget()
+        self.scroll.setWidget(content)
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 8, 0, 0)
         layout.setSpacing(10)
         layout.addWidget(self._build_header())
@@ -186,6 +200,7 @@ class KarteView(QWidget):
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([300, 900])
+        splitter.setMinimumHeight(KARTE_LISTS_MIN_HEIGHT)
         layout.addWidget(splitter, 1)
 
         self.charts_tab: QWidget | None = None
@@ -259,7 +274,8 @@ class KarteView(QWidget):
             grid.addWidget(key, row, col, Qt.AlignmentFlag.AlignRight)
             grid.addWidget(val, row, col + 1)
             self.header_values[label] = value
-        grid.setColumnStretch(grid.columnCount(), 1)
+        for column in range(1, grid.columnCount(), 2):  # the values take the room there is
+            grid.setColumnStretch(column, 1)
         outer.addLayout(grid, 1)
 
         right = QVBoxLayout()
@@ -275,7 +291,6 @@ class KarteView(QWidget):
         self.as_of_label.setAccessibleName("データの時点")
         note = QLabel("この日までに取り込んだデータ")
         note.setStyleSheet(style.MUTED)
-        note.setWordWrap(True)
         opened = QLabel(f"表示: {moment_text(self.karte.opened_at, self._style)}")
         opened.setStyleSheet(style.MUTED)
         right.addWidget(self.as_of_label, 0, Qt.AlignmentFlag.AlignRight)
