@@ -61,43 +61,31 @@ def anchor_path(store_path: Path) -> Path:
     return store_path.with_name(store_path.name + ANCHOR_SUFFIX)
 
 
-def write_anchor(
-    store_path: Path, last_id: int, last_mac: str, new_break: dict[str, Any] | None = None,
-    acknowledge: int | None = None,
-) -> None:
-    """Move the anchor to the chain's new head. Breaks found earlier stay in the file (and
-    ``new_break`` joins them): they live outside the store, so rolling the store back
-    cannot remove them."""
-    path = anchor_path(store_path)
-    breaks = [*read_breaks(store_path), *([new_break] if new_break else [])]
-    data: dict[str, Any] = {"last_id": last_id, "last_mac": last_mac}
-    if breaks:
-        data["breaks"] = breaks
-        data["acknowledged"] = acknowledged_notes(store_path) if acknowledge is None \
-            else acknowledge
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(json.dumps(data, ensure_ascii=False))
-        fh.flush()
-        os.fsync(fh.fileno())  # durable like the entry it follows (synchronous = FULL)
-    os.replace(tmp, path)
+@dataclass(frozen=True)
+class AnchorFile:
+    """What lies beside the store: the chain's head, and the breaks found (read at once)."""
+
+    head: tuple[int, str] | None  # None: no file; (-1, "") when it is damaged
+    breaks: tuple[dict[str, Any], ...] = ()  # times the chain did not continue the anchor
+    acknowledged: int = 0  # how many of ``breaks`` an administrator has acknowledged
 
 
-def _read_anchor_file(store_path: Path) -> dict[str, Any] | None:
+def read_anchor_file(store_path: Path) -> AnchorFile:
     try:
         raw = json.loads(anchor_path(store_path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return None
+        return AnchorFile(None)
     except (OSError, ValueError):
-        return {}
-    return raw if isinstance(raw, dict) else {}
+        return AnchorFile((-1, ""))
+    if not isinstance(raw, dict):
+        return AnchorFile((-1, ""))
+    breaks = raw.get("breaks", [])
+    notes = tuple(b for b in breaks if isinstance(b, dict)) if isinstance(breaks, list) else ()
+    seen = raw.get("acknowledged", 0)
+    return AnchorFile(_head(raw), notes, seen if isinstance(seen, int) and seen >= 0 else 0)
 
 
-def read_anchor(store_path: Path) -> tuple[int, str] | None:
-    """(last id, last mac); None when there is no anchor file, (-1, "") when it is damaged."""
-    raw = _read_anchor_file(store_path)
-    if raw is None:
-        return None
+def _head(raw: dict[str, Any]) -> tuple[int, str]:
     try:
         last_id, last_mac = int(raw["last_id"]), str(raw["last_mac"])
     except (ValueError, KeyError, TypeError, OverflowError):
@@ -107,18 +95,35 @@ def read_anchor(store_path: Path) -> tuple[int, str] | None:
     return last_id, last_mac
 
 
+def read_anchor(store_path: Path) -> tuple[int, str] | None:
+    """(last id, last mac); None when there is no anchor file, (-1, "") when it is damaged."""
+    return read_anchor_file(store_path).head
+
+
 def read_breaks(store_path: Path) -> list[dict[str, Any]]:
-    """Times the chain did not continue the anchor (a rolled-back or swapped store)."""
-    raw = _read_anchor_file(store_path) or {}
-    breaks = raw.get("breaks", [])
-    return [b for b in breaks if isinstance(b, dict)] if isinstance(breaks, list) else []
+    return list(read_anchor_file(store_path).breaks)
 
 
-def acknowledged_notes(store_path: Path) -> int:
-    """How many of the break notes beside the store an administrator has acknowledged."""
-    raw = _read_anchor_file(store_path) or {}
-    value = raw.get("acknowledged", 0)
-    return value if isinstance(value, int) and value >= 0 else 0
+def write_anchor(
+    store_path: Path, last_id: int, last_mac: str, new_break: dict[str, Any] | None = None,
+    acknowledge: int | None = None, previous: AnchorFile | None = None,
+) -> None:
+    """Move the anchor to the chain's new head. Breaks found earlier stay in the file (and
+    ``new_break`` joins them): they live outside the store, so rolling the store back
+    cannot remove them. ``previous``: the file as the caller already read it."""
+    path = anchor_path(store_path)
+    before = previous if previous is not None else read_anchor_file(store_path)
+    breaks = [*before.breaks, *([new_break] if new_break else [])]
+    data: dict[str, Any] = {"last_id": last_id, "last_mac": last_mac}
+    if breaks:
+        data["breaks"] = breaks
+        data["acknowledged"] = before.acknowledged if acknowledge is None else acknowledge
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(json.dumps(data, ensure_ascii=False))
+        fh.flush()
+        os.fsync(fh.fileno())  # durable like the entry it follows (synchronous = FULL)
+    os.replace(tmp, path)
 
 
 def anchor_break(conn: Connection, anchor: tuple[int, str] | None) -> str | None:
@@ -199,7 +204,8 @@ def _break_counts(
 
 def pending_breaks(conn: Connection, store_path: Path) -> int:
     """How many rollbacks/swaps are found and not yet acknowledged (cheap: for データ概要)."""
-    return _break_counts(conn, read_breaks(store_path), acknowledged_notes(store_path))[0]
+    beside = read_anchor_file(store_path)
+    return _break_counts(conn, beside.breaks, beside.acknowledged)[0]
 
 
 def verify(

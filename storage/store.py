@@ -48,11 +48,7 @@ COMPANION_SUFFIXES = ("-wal", "-shm", "-journal", ".keys", ".keys.tmp", ".audit-
 def remove_store_files(path: Path) -> None:
     """Delete a store and its companions; only for a store this process just failed to make."""
     for suffix in ("", *COMPANION_SUFFIXES):
-        if suffix.startswith((".signin", ".audit-head.")):
-            continue  # not made yet when creation fails
-        candidate = path.with_name(path.name + suffix)
-        if candidate.exists():
-            candidate.unlink()
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def is_store_file(path: Path) -> bool:
@@ -115,7 +111,7 @@ class Store:
             raise StoreExists()
         # Left over from a store deleted by hand: they belong to no store now, and an old
         # audit anchor would read as this new store's log rolled back.
-        for suffix in ("-wal", "-shm", "-journal", ".audit-head", ".signin"):
+        for suffix in COMPANION_SUFFIXES:
             path.with_name(path.name + suffix).unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         registry = registry or default_registry()

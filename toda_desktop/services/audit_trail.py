@@ -33,7 +33,8 @@ class AuditTrail:
         def append(conn: Connection) -> None:
             # On the database thread: entries and the anchor move together, in order, even
             # when several threads record at once.
-            new_break = self._check_anchor(conn, actor)
+            beside = audit.read_anchor_file(path)  # once per entry
+            new_break = self._check_anchor(conn, actor, beside.head)
             entry = audit.append(
                 conn,
                 self._key,
@@ -44,15 +45,15 @@ class AuditTrail:
                 pupil_id=pupil_id,
                 detail=detail,
             )
-            audit.write_anchor(path, entry.id, entry.mac, new_break)
+            audit.write_anchor(path, entry.id, entry.mac, new_break, previous=beside)
 
         self._store.db.call(append)
 
-    def _check_anchor(self, conn: Connection, actor: str) -> dict[str, Any] | None:
+    def _check_anchor(
+        self, conn: Connection, actor: str, anchor: tuple[int, str] | None
+    ) -> dict[str, Any] | None:
         """Whether the store still continues its anchor. If not (rolled back, swapped, or
         the anchor removed), say so in the chain and return the note to keep beside it."""
-        path = self._store.path
-        anchor = audit.read_anchor(path)
         problem = audit.anchor_break(conn, anchor)
         if problem is None:
             return None
@@ -70,17 +71,17 @@ class AuditTrail:
         path = self._store.path
 
         def acknowledge(conn: Connection) -> None:
-            new_break = self._check_anchor(conn, actor)
-            notes = len(audit.read_breaks(path)) + (1 if new_break else 0)
+            beside = audit.read_anchor_file(path)
+            new_break = self._check_anchor(conn, actor, beside.head)
+            notes = len(beside.breaks) + (1 if new_break else 0)
             entry = audit.append(conn, self._key, actor=actor, action=audit.ACK_ACTION,
                                  detail={"reason": reason, "breaks": notes})
-            audit.write_anchor(path, entry.id, entry.mac, new_break, acknowledge=notes)
+            audit.write_anchor(path, entry.id, entry.mac, new_break, acknowledge=notes,
+                               previous=beside)
 
         self._store.db.call(acknowledge)
 
     def verify(self) -> audit.ChainReport:
-        anchor = audit.read_anchor(self._store.path)
-        breaks = audit.read_breaks(self._store.path)
-        seen = audit.acknowledged_notes(self._store.path)
-        return self._store.db.call(
-            lambda conn: audit.verify(conn, self._key, anchor, breaks, seen))
+        beside = audit.read_anchor_file(self._store.path)
+        return self._store.db.call(lambda conn: audit.verify(
+            conn, self._key, beside.head, beside.breaks, beside.acknowledged))
