@@ -45,7 +45,6 @@ from ui.export_flow import CSV_UTF8, ask_save_path, with_suffix
 from ui.page_header import StatusLine
 from ui.pages.pupil_tables import class_label
 from ui.pages.risk_common import (
-    BAND_COLORS,
     BAND_NAMES,
     Column,
     RecordsModel,
@@ -57,6 +56,7 @@ from ui.pages.risk_common import (
     muted,
     previous_month,
     section_title,
+    show_band,
 )
 
 if TYPE_CHECKING:
@@ -647,11 +647,7 @@ class AlertsPage(QWidget):
             self._update_buttons()
             return
         self.pupil_label.setText(pupil_text(alert) or "（宛名番号は非表示）")
-        self.band_label.setText(f"帯 {alert.band}")
-        self.band_label.setStyleSheet(band_chip(alert.band))
-        colour = BAND_COLORS.get(alert.band, BAND_COLORS["低"])[0]
-        self.band_text_label.setText(alert.band_text)
-        self.band_text_label.setStyleSheet(f"color: {colour};")
+        show_band(self.band_label, self.band_text_label, alert.band, alert.band_text)
         self.reasons_label.setText("\n".join(f"・{r}" for r in alert.reasons))
         self._update_buttons()
         self._load_history(alert)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLay
 from ui import style
 from ui.background import BackgroundRunner
 from ui.pages.alerts_page import UNMARKED
-from ui.pages.risk_common import BAND_COLORS, band_chip, month_label, muted, section_title
+from ui.pages.risk_common import BAND_COLORS, month_label, muted, section_title, show_band
 
 if TYPE_CHECKING:
     from analysis.factors import DomainJudgment
@@ -148,11 +148,7 @@ class KarteRiskSection(QFrame):
             self.reasons_label.hide()
         else:
             self.month_label.setText(f"{self._month(risk.month)}の見守りアラート")
-            self.band_label.setText(f"帯 {risk.band}")
-            self.band_label.setStyleSheet(band_chip(risk.band))
-            self.band_text_label.setText(risk.band_text)
-            colour = BAND_COLORS.get(risk.band, BAND_COLORS["低"])[0]
-            self.band_text_label.setStyleSheet(f"color: {colour};")
+            show_band(self.band_label, self.band_text_label, risk.band, risk.band_text)
             self.status_label.setText(f"職員の記録: {risk.status or UNMARKED}")
             self.status_label.setStyleSheet(style.MUTED if risk.status is None else
                                             "font-weight: bold;")

@@ -115,6 +115,14 @@ def band_chip(band: str) -> str:
             " padding: 1px 8px; font-weight: bold;")
 
 
+def show_band(chip: QLabel, text: QLabel, band: str, band_text: str) -> None:
+    """A band as every risk screen shows it: the chip 「帯 中」 and its words in its colour."""
+    chip.setText(f"帯 {band}")
+    chip.setStyleSheet(band_chip(band))
+    text.setText(band_text)
+    text.setStyleSheet(f"color: {BAND_COLORS.get(band, BAND_COLORS['低'])[0]};")
+
+
 def muted(text: str) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
