@@ -95,15 +95,6 @@ def _head(raw: dict[str, Any]) -> tuple[int, str]:
     return last_id, last_mac
 
 
-def read_anchor(store_path: Path) -> tuple[int, str] | None:
-    """(last id, last mac); None when there is no anchor file, (-1, "") when it is damaged."""
-    return read_anchor_file(store_path).head
-
-
-def read_breaks(store_path: Path) -> list[dict[str, Any]]:
-    return list(read_anchor_file(store_path).breaks)
-
-
 def write_anchor(
     store_path: Path, last_id: int, last_mac: str, new_break: dict[str, Any] | None = None,
     acknowledge: int | None = None, previous: AnchorFile | None = None,

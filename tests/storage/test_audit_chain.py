@@ -29,7 +29,7 @@ def _fill(store: Store, key: bytes, n: int = 6) -> None:
 def _verify(store_path: Path, data_key: bytes, key: bytes) -> audit.ChainReport:
     conn = open_connection(store_path, data_key, privileged=True)
     try:
-        return audit.verify(conn, key, audit.read_anchor(store_path))
+        return audit.verify(conn, key, audit.read_anchor_file(store_path).head)
     finally:
         conn.close()
 
@@ -123,7 +123,7 @@ def test_a_store_rolled_back_or_swapped_is_caught_at_the_next_entry(
     trail.record("lead", "export", detail={"rows": 3})
     trail.record("lead", "sign_out")
     assert ("audit_anchor_mismatch", "problem") in _rows(test_store)
-    assert [b["reason"] for b in audit.read_breaks(store_path)] == [undo]
+    assert [b["reason"] for b in list(audit.read_anchor_file(store_path).breaks)] == [undo]
     report = trail.verify()
     assert not report.ok
     if undo != "replaced":  # (the swapped-in entry also fails its own check first)
@@ -139,7 +139,7 @@ def test_an_anchor_left_behind_by_a_crash_is_not_a_break(
         lambda c: c.execute("SELECT id, mac FROM audit_log ORDER BY id LIMIT 1").fetchone())
     audit.write_anchor(store_path, int(first[0]), str(first[1]))  # one entry behind, or more
     trail.record("lead", "sign_in")
-    assert audit.read_breaks(store_path) == []
+    assert list(audit.read_anchor_file(store_path).breaks) == []
     assert trail.verify().ok
 
 
@@ -156,7 +156,7 @@ def test_a_new_store_where_an_old_one_was_deleted_starts_without_a_break(
     try:
         trail = AuditTrail(store)
         trail.record("lead", "sign_in")
-        assert audit.read_breaks(path) == [] and trail.verify().ok
+        assert list(audit.read_anchor_file(path).breaks) == [] and trail.verify().ok
     finally:
         store.close()
 
@@ -175,7 +175,7 @@ def test_a_forged_or_damaged_anchor_is_a_break_and_never_stops_the_log(
     trail = _trail_with_entries(test_store, 3)
     audit.anchor_path(store_path).write_text(anchor_text, encoding="utf-8")
     trail.record("lead", "export")  # still written
-    assert [b["reason"] for b in audit.read_breaks(store_path)] == [reason]
+    assert [b["reason"] for b in list(audit.read_anchor_file(store_path).breaks)] == [reason]
     assert not trail.verify().ok
 
 
