@@ -57,7 +57,9 @@ class HeaderMapping:
     keys of required columns that no header names. ``duplicates``: positions whose header
     names a column already taken by another position (not imported; an error to resolve).
     ``inferred``: positions mapped only after dropping a parenthesized note from the header
-    (e.g. 生年月日（西暦8桁） → 生年月日), to be confirmed by the user. ``messages``: Japanese
+    (e.g. 生年月日（西暦8桁） → 生年月日), to be confirmed by the user. ``derived``: positions
+    of a value the kind takes from another column (年度 from 利用日) → a note saying so; not
+    imported, and not in ``unknown``. ``messages``: Japanese
     sentences for the wizard; ``errors`` those that block an import.
     """
 
@@ -72,6 +74,7 @@ class HeaderMapping:
     errors: tuple[str, ...] = ()
     messages: tuple[str, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
+    derived: dict[int, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -100,6 +103,7 @@ def map_headers(
     saved: Mapping[str, str | None] | None = None,
     *,
     pupil: bool | None = None,
+    derived: Mapping[str, str] | None = None,
 ) -> HeaderMapping:
     """Map a file's header cells to the columns of one dataset kind.
 
@@ -107,7 +111,10 @@ def map_headers(
     matched exactly or after normalization. ``pupil``: the kind's rows refer to a pupil, so
     at least one set of person references (宛名番号, the enrollment key, 県学調番号,
     Googleアカウント, 氏名+生年月日) must be present; by default true when a column has a
-    ``ref`` role and no ``address_code`` column is required.
+    ``ref`` role and no ``address_code`` column is required. ``derived``: headers of values
+    the kind takes from another column (e.g. 年度 from 利用日) → that column's label; such a
+    header is not imported either, but the note says where the value comes from instead of
+    suggesting it is lost.
     """
     by_key = {c.key: c for c in columns}
     table = _lookup(columns)
@@ -185,6 +192,15 @@ def map_headers(
             f"{_display(headers[pos], pos)} を「{by_key[key].label}」として読みます。"
             "確認してください。"
         )
+    derived_norm = {normalize_header(k): v for k, v in (derived or {}).items()}
+    derived_notes: dict[int, str] = {}
+    for pos in unknown:
+        source = derived_norm.get(normalize_header(headers[pos])) if headers[pos] else None
+        if source is not None:
+            derived_notes[pos] = (f"見出し「{headers[pos]}」は「{source}」から求めるため、"
+                                  "この列は読みません。")
+    unknown = [p for p in unknown if p not in derived_notes]
+    messages += derived_notes.values()
     for pos in unknown:
         if headers[pos]:
             messages.append(f"{_display(headers[pos], pos)} は対応する列がないため取り込みません。")
@@ -200,6 +216,7 @@ def map_headers(
         errors=tuple(errors),
         messages=tuple(errors) + tuple(messages),
         labels={c.key: c.label for c in columns},
+        derived=derived_notes,
     )
 
 

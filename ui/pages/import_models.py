@@ -242,6 +242,8 @@ def mapping_rows(inspection: Any) -> list[MappingRow]:
             status = "対応済み"
         elif pos in mapping.ignored:
             status = "取り込まない（保存済み）"
+        elif pos in mapping.derived:
+            status = "ほかの列から求めます"
         else:
             status = "対応する列なし"
         rows.append(MappingRow(pos, header, sample, key, status))
