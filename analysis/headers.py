@@ -245,6 +245,10 @@ class KindGuess:
     scores: tuple[KindScore, ...]
 
 
+# Columns many kinds share that say nothing about which kind a file is.
+_COMMON_KEYS = frozenset({"school_year"})
+
+
 def recognize_kind(
     headers: Sequence[str],
     kinds: Sequence[KindLike],
@@ -254,8 +258,12 @@ def recognize_kind(
 
     Each kind is scored by (share of the file's headers it explains, each header weighted by
     how specific its column is: a column found in many kinds, such as 氏名 or 年度, counts
-    less) × (share of its required columns found)², times a small bonus for how many of its
-    columns were found. Confidence is the best score reduced when the runner-up is close.
+    less)² × (share of its required columns found)², times a small bonus for how many of its
+    columns were found, halved when none of the kind's own content (its required columns and
+    its columns that are not person references, 年度 aside) is there: a file of person columns
+    only is not a 学校健診 without any measurement. Headers the kind cannot explain weigh
+    heavily (squared): a health-room log missing its date once passed for 在籍 and damaged
+    it. Confidence is the best score reduced when the runner-up is close.
     """
     named = [h for h in headers if normalize_header(h)]
     if not named or not kinds:
@@ -282,7 +290,10 @@ def recognize_kind(
         req_recall = found_req / len(required) if required else 1.0
         all_w = sum(weight(c.key) for c in kind.columns)
         recall = explained_w / all_w if all_w else 0.0
-        score = precision * req_recall**2 * (0.8 + 0.2 * recall)
+        content = [c.key for c in kind.columns
+                   if (c.required or c.ref is None) and c.key not in _COMMON_KEYS]
+        bare = bool(content) and not any(k in mapping.positions for k in content)
+        score = precision**2 * req_recall**2 * (0.8 + 0.2 * recall) * (0.5 if bare else 1.0)
         scores.append(
             KindScore(
                 kind.name, kind.label, round(score, 4), found_req, len(required),
