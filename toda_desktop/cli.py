@@ -421,9 +421,9 @@ def _write_reasons(preview: ImportPreview, out: TextIO) -> None:
     counts["rank"] = counts["severity"].map(lambda v: rank.get(str(v), 3))
     counts = counts.sort_values(["rank", "n"], ascending=[True, False], kind="stable")
     out.write("  主な理由:\n")
-    for row in counts.head(TOP_REASONS).itertuples(index=False):
-        label = SEVERITY_LABELS.get(str(row.severity), str(row.severity))
-        out.write(f"    {label} {format_count(int(row.n))}件: {row.reason}\n")
+    for severity, reason, n in counts.head(TOP_REASONS)[["severity", "reason", "n"]].to_numpy():
+        label = SEVERITY_LABELS.get(str(severity), str(severity))
+        out.write(f"    {label} {format_count(int(n))}件: {reason}\n")
     if len(counts) > TOP_REASONS:
         out.write(f"    ほかに{len(counts) - TOP_REASONS}種類の理由があります"
                   "（すべては --report で書き出せます）。\n")

@@ -621,7 +621,7 @@ def overwrite_changes(
     for order, col in enumerate(columns):
         new, before = _as_text(rows[col]), _as_text(old[col])
         for i in np.flatnonzero(new != before):
-            changes.append((i, order, FieldChange(
+            changes.append((int(i), order, FieldChange(
                 int(file_rows[i]), int(ids[i]), records[i], labels.get(col, col),
                 str(before[i]), str(new[i]))))
     changes.sort(key=lambda c: (c[0], c[1]))
