@@ -6,7 +6,11 @@
     python -m toda_desktop check --store PATH [--user ID]
     python -m toda_desktop dictionary [--out FILE]
     python -m toda_desktop audit verify|list --store PATH [--actor ID] [--csv FILE]
-    python -m toda_desktop import --store PATH [--kind K] [--dry-run] [--report F] FILE...
+    python -m toda_desktop import --store PATH [--kind K] [--sheet NAME] [--overwrite]
+                                  [--dry-run] [--report F] FILE...
+    python -m toda_desktop import list|rollback --store PATH [--batch N]
+    python -m toda_desktop review list|decide --store PATH [--limit N] [--item N
+                                  --pupil ID|--address-code CODE|--reject]
     python -m toda_desktop export --store PATH --dataset KIND --out FILE [--cp932]
     python -m toda_desktop risk train|evaluate|score --store PATH [--month YYYY-MM] [--top 5]
     python -m toda_desktop recovery grant --store PATH --account ID --reason TEXT [--hours H]
