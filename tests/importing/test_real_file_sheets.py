@@ -137,6 +137,8 @@ def test_a_named_sheet_is_the_only_one_read_and_a_hidden_sheet_can_be_named(
     assert hidden.sheet == "旧データ" and hidden.raw.row_count == 1
     with pytest.raises(UserFacingError, match="シート「6月」はありません"):
         signed.importer.inspect(path, sheet="6月")
+    with pytest.raises(UserFacingError, match="シートを指定できません"):
+        signed.importer.inspect(FIXTURES / "students.csv", sheet="4月")
 
 
 def test_a_workbook_whose_sheets_fit_nothing_opens_its_first_sheet_for_mapping(

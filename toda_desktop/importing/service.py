@@ -220,6 +220,9 @@ class ImportService:
                                   previous)
 
         if not is_workbook(data, path.name):
+            if sheet is not None:
+                raise UserFacingError(f"「{path.name}」は Excel のファイルではないため、シートを"
+                                      "指定できません。")
             try:
                 return [inspection(read(None, 0.0, 1.0), path.name)]
             except FileReadError as exc:
@@ -582,7 +585,9 @@ def _is_blank(value: Any) -> bool:
 
 
 def _blank(series: pd.Series) -> npt.NDArray[np.bool_]:
-    return np.array([_is_blank(v) for v in series.to_numpy(dtype=object)], dtype=bool)
+    """Vectorised :func:`_is_blank` (it runs over every matched row of a large file)."""
+    values = series.to_numpy(dtype=object)
+    return np.asarray(series.isna().to_numpy() | (values == ""), dtype=bool)
 
 
 def _keep_known(rows: pd.DataFrame, old: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
