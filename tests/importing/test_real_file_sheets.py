@@ -123,6 +123,10 @@ def test_a_sheet_not_read_is_named_with_its_reason_in_the_report(
     assert all(n.startswith("シート「") and "読みませんでした" in n for n in notes)
     # Said once per file: the second sheet's report does not repeat them.
     assert second.sheet_notes == ()
+    # inspect() alone gives the first sheet and names the other fitting one.
+    alone = signed.importer.inspect(path)
+    assert alone.sheet == "4月"
+    assert "シート「5月」も読めますが、この取込には含まれません。" in alone.sheet_notes[-1]
 
 
 def test_a_named_sheet_is_the_only_one_read_and_a_hidden_sheet_can_be_named(

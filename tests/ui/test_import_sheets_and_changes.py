@@ -88,6 +88,13 @@ def test_each_fitting_sheet_is_an_entry_and_the_others_are_named(
                     and page.entry.sheet == "7月", timeout=WAIT_MS)
     assert page.rows_label.text() == "2行"
     assert "7月" in page.file_title.text()
+    # No entry reads 6月 now: said, not left out silently.
+    assert "シート「6月」は読みませんでした: ほかのシートを選んだため、読みません。" in (
+        page.sheet_notes.text())
+    # The second entry names the sheets no entry reads too.
+    page.next_file()
+    qtbot.waitUntil(lambda: page.current == 1 and not page.busy, timeout=WAIT_MS)
+    assert "シート「記入の注意」は読みませんでした" in page.sheet_notes.text()
 
 
 def test_an_overwrite_lists_every_change_before_it_is_committed(

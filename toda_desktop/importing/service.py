@@ -166,9 +166,15 @@ class ImportService:
         self, path: Path, kind_name: str | None = None, *, sheet: str | None = None,
         progress: Progress | None = None, cancel: CancelFlag | None = None,
     ) -> FileInspection:
-        """The file (or its first fitting sheet, or ``sheet``) read and recognized."""
-        return self.inspect_sheets(path, kind_name, sheet=sheet, progress=progress,
-                                   cancel=cancel)[0]
+        """The file (or its first fitting sheet, or ``sheet``) read and recognized. Other
+        fitting sheets are named in its notes: :meth:`inspect_sheets` reads them all."""
+        found = self.inspect_sheets(path, kind_name, sheet=sheet, progress=progress,
+                                    cancel=cancel)
+        first = found[0]
+        first.sheet_notes += tuple(
+            f"シート「{other.sheet}」も読めますが、この取込には含まれません。"
+            "シートを選んで別に取り込んでください。" for other in found[1:])
+        return first
 
     def inspect_sheets(
         self, path: Path, kind_name: str | None = None, *, sheet: str | None = None,

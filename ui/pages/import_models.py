@@ -63,6 +63,7 @@ class FileEntry:
     result: Any | None = None  # ImportResult
     note: str = ""
     sheet: str | None = None  # the workbook sheet this entry reads (None: CSV or one sheet)
+    sheets: tuple[Any, ...] = ()  # the workbook's sheets as first read (SheetInfo)
     _kind: tuple[str, str] | None = None  # (name, label) kept after release()
 
     @property
@@ -184,13 +185,26 @@ def entries_of(path: Path, inspections: Sequence[Any]) -> list[FileEntry]:
     """One entry per sheet the service read (one for a CSV); the sheet is named only when
     the workbook has several."""
     several = len(inspections) > 1 or any(len(i.sheets) > 1 for i in inspections)
-    return [FileEntry(path, inspection=i, sheet=i.sheet if several else None)
+    return [FileEntry(path, inspection=i, sheet=i.sheet if several else None,
+                      sheets=tuple(i.sheets) if several else ())
             for i in inspections]
 
 
-def sheet_choices(inspection: Any) -> list[tuple[str, str]]:
+OTHER_SHEET = "ほかのシートを選んだため、読みません。"
+
+
+def sheets_not_read(entry: FileEntry, entries: Sequence[FileEntry]) -> list[tuple[str, str]]:
+    """(sheet, why) for the sheets of this entry's workbook that no entry of the run reads."""
+    read = {e.sheet for e in entries if e.path == entry.path and e.state != UNREADABLE}
+    return [(s.name, s.reason if not s.read else OTHER_SHEET)
+            for s in entry.sheets if s.name not in read]
+
+
+def sheet_choices(entry: FileEntry, entries: Sequence[FileEntry]) -> list[tuple[str, str]]:
     """(label, sheet name) for the sheet chooser: every sheet, with why one is not read."""
-    return [(s.name if s.read else f"{s.name}（{s.reason}）", s.name) for s in inspection.sheets]
+    why = dict(sheets_not_read(entry, entries))
+    return [(f"{s.name}（{why[s.name]}）" if s.name in why else s.name, s.name)
+            for s in entry.sheets]
 
 
 # -- overwrite changes -------------------------------------------------------------------------

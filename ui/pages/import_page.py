@@ -81,6 +81,7 @@ from ui.pages.import_models import (
     rows_to_import,
     severity_counts,
     sheet_choices,
+    sheets_not_read,
     shown_counts,
 )
 
@@ -813,7 +814,7 @@ class ImportPage(QWidget):
                                     + (f"（シート「{inspection.raw.sheet}」）"
                                        if inspection.raw.sheet else ""))
         self.rows_label.setText(n_rows(inspection.raw.row_count))
-        self._show_sheets(inspection)
+        self._show_sheets(entry)
         before = inspection.already_imported
         _say(self.already_label, "" if before is None else (
             f"このファイルは既に取り込まれています（取込番号 {before.id}）。"
@@ -829,15 +830,17 @@ class ImportPage(QWidget):
         self._show_mapping_messages()
         self._update_mapping_buttons()
 
-    def _show_sheets(self, inspection: FileInspection) -> None:
-        several = len(inspection.sheets) > 1
+    def _show_sheets(self, entry: FileEntry) -> None:
+        several = len(entry.sheets) > 1
         self.sheet_caption.setVisible(several)
         self.sheet_row.setVisible(several)
         self.sheet_combo.clear()
-        for label, name in sheet_choices(inspection):
+        for label, name in sheet_choices(entry, self.entries):
             self.sheet_combo.addItem(label, name)
-        self.sheet_combo.setCurrentIndex(max(0, self.sheet_combo.findData(inspection.sheet)))
-        _say(self.sheet_notes, "\n".join(inspection.sheet_notes) if several else "")
+        self.sheet_combo.setCurrentIndex(max(0, self.sheet_combo.findData(entry.sheet)))
+        _say(self.sheet_notes, "\n".join(
+            f"シート「{name}」は読みませんでした: {why}"
+            for name, why in sheets_not_read(entry, self.entries)))
 
     def _sheet_chosen(self, _index: int) -> None:
         """Read another sheet of the workbook for this entry (its kind recognized anew)."""
