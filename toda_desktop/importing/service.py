@@ -241,7 +241,8 @@ class ImportService:
             names = "、".join(f"「{e.name}」" for e in entries)
             raise UserFacingError(f"「{path.name}」にシート「{sheet}」はありません"
                                   f"（シート: {names}）。")
-        several = sum(e.visible and e.worksheet for e in entries) > 1 or sheet is not None
+        # With more than one sheet, each batch is named with its sheet (they share a hash).
+        several = sum(e.worksheet for e in entries) > 1
         infos: list[SheetInfo] = []
         found: list[FileInspection] = []
         fallback: FileInspection | None = None
