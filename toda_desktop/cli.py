@@ -346,12 +346,13 @@ def kind_line(inspection: FileInspection, given: str | None) -> str:
     scores = [s for s in guess.scores if s.score > 0]
     runner_up = (f"。次点は「{scores[1].label}」（見出しの一致 {scores[1].score:.0%}）"
                  if len(scores) > 1 else "。次点なし")
-    judged = (f"「{scores[0].label}」（見出しの一致 {scores[0].score:.0%}、"
-              f"確からしさ {guess.confidence:.0%}）{runner_up}" if scores else "判断できません")
+    judged = (f"見出しからの判断は「{scores[0].label}」（見出しの一致 {scores[0].score:.0%}、"
+              f"確からしさ {guess.confidence:.0%}）{runner_up}" if scores
+              else "見出しからは判断できません")
     kind = inspection.kind
     if given is not None and kind is not None:
-        return f"種類: {kind.label}（--kind で指定。見出しからの判断は{judged}）"
-    return f"種類: 見出しからの判断は{judged}"
+        return f"種類: {kind.label}（--kind で指定。{judged}）"
+    return f"種類: {judged}"
 
 
 def _import_one(
@@ -363,8 +364,9 @@ def _import_one(
     name = inspection.file_name
     out.write(f"{name}: {kind_line(inspection, args.kind)}\n")
     if inspection.kind is None:
-        out.write(f"  取り込みません: {inspection.guess.explanation}"
-                  " --kind で種類を指定してください。\n")
+        why = inspection.guess.explanation.split("。")[0]
+        out.write(f"  取り込みません: {why}。種類が分かっていれば --kind で指定してください"
+                  "（見出しの対応付けは画面の「取込」で保存できます）。\n")
         return None, EXIT_FAILED
     if args.kind is None and inspection.guess.confidence < CLEAR_CONFIDENCE:
         out.write(
