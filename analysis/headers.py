@@ -57,7 +57,9 @@ class HeaderMapping:
     keys of required columns that no header names. ``duplicates``: positions whose header
     names a column already taken by another position (not imported; an error to resolve).
     ``inferred``: positions mapped only after dropping a parenthesized note from the header
-    (e.g. 生年月日（西暦8桁） → 生年月日), to be confirmed by the user. ``messages``: Japanese
+    (e.g. 生年月日（西暦8桁） → 生年月日), to be confirmed by the user. ``derived``: positions
+    of a value the kind takes from another column (年度 from 利用日) → a note saying so; not
+    imported, and not in ``unknown``. ``messages``: Japanese
     sentences for the wizard; ``errors`` those that block an import.
     """
 
@@ -72,6 +74,7 @@ class HeaderMapping:
     errors: tuple[str, ...] = ()
     messages: tuple[str, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
+    derived: dict[int, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -100,6 +103,7 @@ def map_headers(
     saved: Mapping[str, str | None] | None = None,
     *,
     pupil: bool | None = None,
+    derived: Mapping[str, str] | None = None,
 ) -> HeaderMapping:
     """Map a file's header cells to the columns of one dataset kind.
 
@@ -107,7 +111,10 @@ def map_headers(
     matched exactly or after normalization. ``pupil``: the kind's rows refer to a pupil, so
     at least one set of person references (宛名番号, the enrollment key, 県学調番号,
     Googleアカウント, 氏名+生年月日) must be present; by default true when a column has a
-    ``ref`` role and no ``address_code`` column is required.
+    ``ref`` role and no ``address_code`` column is required. ``derived``: headers of values
+    the kind takes from another column (e.g. 年度 from 利用日) → that column's label; such a
+    header is not imported either, but the note says where the value comes from instead of
+    suggesting it is lost.
     """
     by_key = {c.key: c for c in columns}
     table = _lookup(columns)
@@ -185,6 +192,15 @@ def map_headers(
             f"{_display(headers[pos], pos)} を「{by_key[key].label}」として読みます。"
             "確認してください。"
         )
+    derived_norm = {normalize_header(k): v for k, v in (derived or {}).items()}
+    derived_notes: dict[int, str] = {}
+    for pos in unknown:
+        source = derived_norm.get(normalize_header(headers[pos])) if headers[pos] else None
+        if source is not None:
+            derived_notes[pos] = (f"見出し「{headers[pos]}」は「{source}」から求めるため、"
+                                  "この列は読みません。")
+    unknown = [p for p in unknown if p not in derived_notes]
+    messages += derived_notes.values()
     for pos in unknown:
         if headers[pos]:
             messages.append(f"{_display(headers[pos], pos)} は対応する列がないため取り込みません。")
@@ -200,6 +216,7 @@ def map_headers(
         errors=tuple(errors),
         messages=tuple(errors) + tuple(messages),
         labels={c.key: c.label for c in columns},
+        derived=derived_notes,
     )
 
 
@@ -228,6 +245,10 @@ class KindGuess:
     scores: tuple[KindScore, ...]
 
 
+# Columns many kinds share that say nothing about which kind a file is.
+_COMMON_KEYS = frozenset({"school_year"})
+
+
 def recognize_kind(
     headers: Sequence[str],
     kinds: Sequence[KindLike],
@@ -237,8 +258,12 @@ def recognize_kind(
 
     Each kind is scored by (share of the file's headers it explains, each header weighted by
     how specific its column is: a column found in many kinds, such as 氏名 or 年度, counts
-    less) × (share of its required columns found)², times a small bonus for how many of its
-    columns were found. Confidence is the best score reduced when the runner-up is close.
+    less)² × (share of its required columns found)², times a small bonus for how many of its
+    columns were found, halved when none of the kind's own content (its required columns and
+    its columns that are not person references, 年度 aside) is there: a file of person columns
+    only is not a 学校健診 without any measurement. Headers the kind cannot explain weigh
+    heavily (squared): a health-room log missing its date once passed for 在籍 and damaged
+    it. Confidence is the best score reduced when the runner-up is close.
     """
     named = [h for h in headers if normalize_header(h)]
     if not named or not kinds:
@@ -265,7 +290,10 @@ def recognize_kind(
         req_recall = found_req / len(required) if required else 1.0
         all_w = sum(weight(c.key) for c in kind.columns)
         recall = explained_w / all_w if all_w else 0.0
-        score = precision * req_recall**2 * (0.8 + 0.2 * recall)
+        content = [c.key for c in kind.columns
+                   if (c.required or c.ref is None) and c.key not in _COMMON_KEYS]
+        bare = bool(content) and not any(k in mapping.positions for k in content)
+        score = precision**2 * req_recall**2 * (0.8 + 0.2 * recall) * (0.5 if bare else 1.0)
         scores.append(
             KindScore(
                 kind.name, kind.label, round(score, 4), found_req, len(required),

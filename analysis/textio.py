@@ -472,6 +472,36 @@ def list_sheets(data: bytes) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class SheetEntry:
+    """One sheet of a workbook as its metadata says: name and whether a person sees it."""
+
+    name: str
+    visible: bool
+    worksheet: bool  # False for chart sheets and the like (no cells to read)
+
+
+def workbook_sheets(data: bytes) -> list[SheetEntry]:
+    """Every sheet of an Excel workbook in order, hidden ones and chart sheets included, so
+    that a caller can say why a sheet was not read instead of leaving it out silently."""
+    import python_calamine
+
+    try:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:
+        raise FileReadError(_excel_error(data, exc)) from None
+    return [
+        SheetEntry(m.name, str(m.visible).endswith("Visible"), str(m.typ).endswith("WorkSheet"))
+        for m in book.sheets_metadata
+    ]
+
+
+def is_workbook(data: bytes, filename: str | None = None) -> bool:
+    """Whether :func:`read_table` reads these bytes as an Excel/ODS workbook."""
+    suffix = Path(filename or "").suffix.lower()
+    return data.startswith((_OLE2, _ZIP)) or suffix in (".xlsx", ".xlsm", ".ods")
+
+
 def _excel_error(data: bytes, exc: Exception) -> str:
     if data.startswith(_OLE2):
         return (
@@ -510,7 +540,8 @@ def read_excel_table(
                 raise FileReadError("読み込めるシートがありません。")
             name = visible[0]
             if len(visible) > 1:
-                notes.append(f"シートが{len(visible)}枚あります。1枚目「{name}」を読みました。")
+                notes.append(f"シートが{len(visible)}枚あります。1枚目「{name}」だけを読み、"
+                             "ほかのシートは読んでいません。")
         elif isinstance(sheet, int):
             name = book.sheet_names[sheet]
         else:

@@ -177,7 +177,7 @@ def test_one_bad_file_does_not_stop_the_others_and_the_exit_code_tells(
     files = tmp_path / "files"
     code, text = _run("import", "--store", str(store), str(files / "students.csv"), str(empty),
                       str(commas), str(files / "schools.csv"))
-    assert code == 1
+    assert code == 2  # README: a file not imported at all is "refused or failed"
     assert "empty.csv: 取り込めませんでした — 「empty.csv」: ファイルに内容がありません。" in text
     assert "commas.csv: 取り込めませんでした" in text
     assert "取り込めなかったファイル 2件: empty.csv、commas.csv" in text

@@ -6,7 +6,11 @@
     python -m toda_desktop check --store PATH [--user ID]
     python -m toda_desktop dictionary [--out FILE]
     python -m toda_desktop audit verify|list --store PATH [--actor ID] [--csv FILE]
-    python -m toda_desktop import --store PATH [--kind K] [--dry-run] [--report F] FILE...
+    python -m toda_desktop import --store PATH [--kind K] [--sheet NAME] [--overwrite]
+                                  [--dry-run] [--report F] FILE...
+    python -m toda_desktop import list|rollback --store PATH [--batch N]
+    python -m toda_desktop review list|decide --store PATH [--limit N] [--item N
+                                  --pupil ID|--address-code CODE|--reject]
     python -m toda_desktop export --store PATH --dataset KIND --out FILE [--cp932]
     python -m toda_desktop risk train|evaluate|score --store PATH [--month YYYY-MM] [--top 5]
     python -m toda_desktop recovery grant --store PATH --account ID --reason TEXT [--hours H]
@@ -33,11 +37,12 @@ from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import check_output_path, write_text_file
 from toda_desktop.formatting import format_bytes, format_count
+from toda_desktop.passwords import MIN_LENGTH
 from toda_desktop.risk.cli import add_risk_commands
 from toda_desktop.store_setup import create_demo_store, create_empty_store
 
 if TYPE_CHECKING:
-    from toda_desktop.importing.service import ImportPreview
+    from toda_desktop.importing.service import FileInspection, ImportPreview
 
 EXIT_OK, EXIT_PROBLEM, EXIT_FAILED = 0, 1, 2
 DEBUG_ENV = "TODA_DEBUG"  # "1": let unexpected errors raise with their traceback (developers)
@@ -245,58 +250,134 @@ def cmd_recovery(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+IMPORT_ACTIONS = ("list", "rollback")
+
+
+def _import_action(args: argparse.Namespace) -> str | None:
+    """``import list`` / ``import rollback``: the first word, unless a file has that name."""
+    first = args.files[0]
+    if first in IMPORT_ACTIONS and not Path(first).exists():
+        if len(args.files) > 1:
+            raise UserFacingError(f"import {first} にはファイルを指定しません。")
+        return str(first)
+    return None
+
+
 def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
+    action = _import_action(args)
+    if action is None and args.batch is not None:
+        raise UserFacingError("--batch は import rollback で使います。")
+    if action == "rollback" and args.batch is None:
+        raise UserFacingError("取り消す取込の番号を --batch で指定してください"
+                              "（番号は import list で確かめられます）。")
     app, signed = _sign_in(args)
-    problems = False
-    failed: list[str] = []
-    previews: list[ImportPreview] = []
     try:
-        for name in args.files:
-            path = Path(name)
-            try:
-                preview = _import_one(signed, path, args, out)
-            except (UserFacingError, StoreError, OSError) as exc:
-                # Each file is its own all-or-nothing import: say why this one was not
-                # imported and go on with the next.
-                message = (os_error_message(exc) if isinstance(exc, OSError)
-                           else exc.message_ja)
-                out.write(f"{path.name}: 取り込めませんでした — {message}\n")
-                failed.append(path.name)
-                continue
-            if preview is None:
-                problems = True
-                continue
-            previews.append(preview)
-            problems = problems or preview.blocking or any(
-                preview.counts.get(k, 0) for k in ROWS_LEFT_OUT)
-        if failed:
-            out.write(f"取り込めなかったファイル {len(failed)}件: {'、'.join(failed)}\n")
-        if args.report:
-            signed.importer.export_issues(previews, Path(args.report))
-            out.write(f"検証結果を書き出しました: {args.report}\n")
+        if action == "list":
+            return _import_list(signed, out)
+        if action == "rollback":
+            return _import_rollback(signed, int(args.batch), out)
+        return _import_files(signed, args, out)
     finally:
         app.close()
-    return EXIT_PROBLEM if problems or failed else EXIT_OK
+
+
+def _import_files(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> int:
+    """Each file (each sheet of a workbook) is its own all-or-nothing import. Exit code:
+    the worst of the files: 2 when a file was refused or not imported at all, 1 when rows
+    (or sheets) were left out, 0 otherwise."""
+    codes = [EXIT_OK]
+    failed: list[str] = []
+    previews: list[ImportPreview] = []
+    for name in args.files:
+        path = Path(name)
+        try:
+            code = _import_file(signed, path, args, out, previews)
+        except (UserFacingError, StoreError, OSError) as exc:
+            # Say why this one was not imported and go on with the next.
+            message = (os_error_message(exc) if isinstance(exc, OSError)
+                       else exc.message_ja)
+            out.write(f"{path.name}: 取り込めませんでした — {message}\n")
+            code = EXIT_FAILED
+        if code == EXIT_FAILED:
+            failed.append(path.name)
+        codes.append(code)
+    if failed:
+        out.write(f"取り込めなかったファイル {len(failed)}件: {'、'.join(failed)}\n")
+    if args.report:
+        signed.importer.export_issues(previews, Path(args.report))
+        out.write(f"検証結果を書き出しました: {args.report}\n")
+    return max(codes)
 
 
 # Counts of rows a file holds but the import leaves out (the exit code says so).
 ROWS_LEFT_OUT = ("error_rows", "rejected", "duplicates_in_file")
+TOP_REASONS = 5
+
+
+def _import_file(
+    signed: SignedIn, path: Path, args: argparse.Namespace, out: TextIO,
+    previews: list[ImportPreview],
+) -> int:
+    """One file: every sheet that is read, and a line for every sheet that is not."""
+    inspections = signed.importer.inspect_sheets(path, args.kind, sheet=args.sheet)
+    sheets = inspections[0].sheets
+    code = EXIT_OK
+    if len(sheets) > 1:
+        read = [s.name for s in sheets if s.read]
+        out.write(f"{path.name}: シート{len(sheets)}枚のうち{len(read)}枚を読みます"
+                  f"（{'、'.join(f'「{n}」' for n in read)}）。\n")
+        for sheet in sheets:
+            if not sheet.read:
+                out.write(f"  シート「{sheet.name}」は読みません: {sheet.reason}\n")
+        if args.sheet is None and any(not s.read for s in sheets):
+            code = EXIT_PROBLEM
+    for inspection in inspections:
+        preview, one = _import_one(signed, inspection, args, out)
+        if preview is not None:
+            previews.append(preview)
+        code = max(code, one)
+    return code
+
+
+def kind_line(inspection: FileInspection, given: str | None) -> str:
+    """The kind, how sure, and the runner-up, in one line (always said: a wrong guess
+    once overwrote thousands of records under a one-word label)."""
+    guess = inspection.guess
+    scores = [s for s in guess.scores if s.score > 0]
+    runner_up = (f"。次点は「{scores[1].label}」（見出しの一致 {scores[1].score:.0%}）"
+                 if len(scores) > 1 else "。次点なし")
+    judged = (f"見出しからの判断は「{scores[0].label}」（見出しの一致 {scores[0].score:.0%}、"
+              f"確からしさ {guess.confidence:.0%}）{runner_up}" if scores
+              else "見出しからは判断できません")
+    kind = inspection.kind
+    if given is not None and kind is not None:
+        return f"種類: {kind.label}（--kind で指定。{judged}）"
+    return f"種類: {judged}"
 
 
 def _import_one(
-    signed: SignedIn, path: Path, args: argparse.Namespace, out: TextIO
-) -> ImportPreview | None:
-    """Inspect, preview and (unless --dry-run) commit one file; None if its kind is unknown."""
-    from toda_desktop.importing.service import issue_rows
+    signed: SignedIn, inspection: FileInspection, args: argparse.Namespace, out: TextIO
+) -> tuple[ImportPreview | None, int]:
+    """Preview and (unless --dry-run) commit one file or sheet; with its exit code."""
+    from toda_desktop.importing.service import CLEAR_CONFIDENCE
 
-    inspection = signed.importer.inspect(path, args.kind)
+    name = inspection.file_name
+    out.write(f"{name}: {kind_line(inspection, args.kind)}\n")
     if inspection.kind is None:
-        out.write(f"{path.name}: {inspection.guess.explanation}\n")
-        return None
+        why = inspection.guess.explanation.split("。")[0]
+        out.write(f"  取り込みません: {why}。種類が分かっていれば --kind で指定してください"
+                  "（見出しの対応付けは画面の「取込」で保存できます）。\n")
+        return None, EXIT_FAILED
+    if args.kind is None and inspection.guess.confidence < CLEAR_CONFIDENCE:
+        out.write(
+            f"  取り込みません: 見出しからの判断の確からしさが{CLEAR_CONFIDENCE:.0%}未満です。"
+            f"「{inspection.kind.label}」で正しければ --kind {inspection.kind.name} を付けて"
+            "もう一度実行してください。\n")
+        return None, EXIT_FAILED
     preview = signed.importer.preview(inspection)
     c = preview.counts
     out.write(
-        f"{path.name}: {inspection.kind.label}（{inspection.encoding_label}）"
+        f"  {inspection.kind.label}（{inspection.encoding_label}）"
         f" {format_count(c['rows'])}行 — 新規 {format_count(c.get('new', 0))}、"
         f"取込済みと同一 {format_count(c.get('identical', 0))}、"
         f"値の異なる既存 {format_count(c.get('conflicts', 0))}、"
@@ -305,23 +386,161 @@ def _import_one(
         f"エラー行 {format_count(c.get('error_rows', 0))}、"
         f"ファイル内の重複 {format_count(c.get('duplicates_in_file', 0))}\n"
     )
+    _write_reasons(preview, out)
+    if args.overwrite:
+        _write_changes(preview, out)
+    elif c.get("conflicts", 0):
+        out.write(f"  値の異なる既存の記録 {format_count(c['conflicts'])}行はそのままにします"
+                  "（--overwrite で上書き。--dry-run と一緒に指定すると、変わる値を"
+                  "確かめられます）。\n")
+    left_out = sum(c.get(k, 0) for k in ROWS_LEFT_OUT)
     if preview.blocking:
-        for row in issue_rows(preview):
-            if row[1] == "" and row[5] == "エラー":
-                out.write(f"  エラー: {row[4]}\n")
-        return preview
-    if not preview.has_changes:
+        out.write("  ファイル全体に関わるエラーがあるため取り込めません。\n")
+        return preview, EXIT_FAILED
+    if not preview.changes_with(args.overwrite):
+        if left_out and not c.get("identical", 0) and not c.get("conflicts", 0):
+            out.write("  取り込める行がありません。\n")
+            return preview, EXIT_FAILED
         out.write("  取り込む新しい行はありません。\n")
-        return preview
+        return preview, EXIT_PROBLEM if left_out else EXIT_OK
     if args.dry_run:
-        return preview
+        return preview, EXIT_PROBLEM if left_out else EXIT_OK
     result = signed.importer.commit(preview, overwrite=args.overwrite)
     out.write(
         f"  取込番号 {result.batch_id}: {format_count(result.inserted)}行を追加、"
         f"{format_count(result.overwritten)}行を上書き、"
         f"{format_count(result.queued)}行を確認待ちに登録しました。\n"
     )
-    return preview
+    return preview, EXIT_PROBLEM if left_out else EXIT_OK
+
+
+def _write_reasons(preview: ImportPreview, out: TextIO) -> None:
+    """The most frequent reasons with their counts (errors first, then warnings and notes):
+    the report in brief, so that a run without --report still says why rows were left out."""
+    from toda_desktop.importing.service import SEVERITY_LABELS
+
+    issues = preview.issues
+    if issues.empty:
+        return
+    counts = issues.groupby(["severity", "reason"], sort=False).size().reset_index(name="n")
+    rank = {"error": 0, "warning": 1, "note": 2}
+    counts["rank"] = counts["severity"].map(lambda v: rank.get(str(v), 3))
+    counts = counts.sort_values(["rank", "n"], ascending=[True, False], kind="stable")
+    out.write("  主な理由:\n")
+    for severity, reason, n in counts.head(TOP_REASONS)[["severity", "reason", "n"]].to_numpy():
+        label = SEVERITY_LABELS.get(str(severity), str(severity))
+        out.write(f"    {label} {format_count(int(n))}件: {reason}\n")
+    if len(counts) > TOP_REASONS:
+        out.write(f"    ほかに{len(counts) - TOP_REASONS}種類の理由があります"
+                  "（すべては --report で書き出せます）。\n")
+
+
+def _write_changes(preview: ImportPreview, out: TextIO) -> None:
+    """Every value --overwrite replaces (for the importing role's eyes: not logged)."""
+    changes = preview.changes
+    if not changes:
+        return
+    out.write(f"  上書きで変わる値 {format_count(len(changes))}件:\n")
+    for change in changes:
+        out.write(f"    {change.row}行目（{change.record}）{change.column}: "
+                  f"「{change.old}」→「{change.new}」\n")
+
+
+def _import_list(signed: SignedIn, out: TextIO) -> int:
+    names = {k.name: k.label for k in signed.registry.kinds}
+    status = {"committed": "取込済み", "rolled_back": "取消済み"}
+    rows = signed.importer.batches()
+    if not rows:
+        out.write("取込の記録はありません。\n")
+        return EXIT_OK
+    out.write("取込番号\t日時\t種類\tファイル\t行数\t状態\t取込者\n")
+    for b in rows:
+        out.write(f"{b.id}\t{b.imported_at}\t{names.get(b.kind, b.kind)}\t{b.source_name}"
+                  f"\t{format_count(b.row_count)}\t{status.get(b.status, b.status)}"
+                  f"\t{b.imported_by}\n")
+    return EXIT_OK
+
+
+def _import_rollback(signed: SignedIn, batch_id: int, out: TextIO) -> int:
+    names = {k.name: k.label for k in signed.registry.kinds}
+    removed = signed.importer.rollback(batch_id)
+    detail = "、".join(f"{names.get(k, k)} {format_count(n)}行" for k, n in removed.items())
+    out.write(f"取込番号 {batch_id} を取り消しました（削除 {detail or 'なし'}。"
+              "上書きした値は元に戻しました）。\n")
+    return EXIT_OK
+
+
+def cmd_review(args: argparse.Namespace, out: TextIO) -> int:
+    """名寄せ確認 from the command line: the same service and policy as the screen, and the
+    same fields of the row and its candidates (no more personal data than the screen)."""
+    if args.review_command == "decide":
+        chosen = [args.pupil is not None, args.address_code is not None, args.reject]
+        if args.item is None or sum(chosen) != 1:
+            raise UserFacingError("review decide には --item N と、--pupil ID・--address-code"
+                                  " 宛名番号・--reject のどれか1つを指定してください。")
+    app, signed = _sign_in(args)
+    try:
+        if args.review_command == "list":
+            return _review_list(signed, args, out)
+        return _review_decide(signed, args, out)
+    finally:
+        app.close()
+
+
+def _review_list(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> int:
+    items = signed.review.open_items()
+    if not items:
+        out.write("確認待ちの行はありません。\n")
+        return EXIT_OK
+    shown = items if args.limit is None else items[: args.limit]
+    out.write(f"確認待ち {format_count(len(items))}件"
+              + (f"（先頭の {format_count(len(shown))}件を表示）" if len(shown) < len(items)
+                 else "") + "\n")
+    for item in shown:
+        out.write(f"\n確認項目 {item.id}　{item.kind_label}　{item.source_name} "
+                  f"{item.source_row}行目\n  理由: {item.reason}\n")
+        person = "、".join(f"{label} {value}" for label, value in item.person)
+        out.write(f"  ファイルの行: {person or '（児童生徒を示す値なし）'}\n")
+        if item.data:
+            out.write("  そのほかの値: "
+                      + "、".join(f"{label} {value}" for label, value in item.data) + "\n")
+        for number, c in enumerate(item.candidates, start=1):
+            out.write(f"  候補{number}: 児童生徒ID {c.pupil_id}　{c.name}（{c.name_kana}）"
+                      f"　生年月日 {c.birth_date}　性別 {c.sex}　宛名番号 {c.address_code}"
+                      f"　{c.school or '在籍の記録なし'}　一致度 {c.score:g}　根拠: {c.evidence}\n")
+        if not item.candidates:
+            out.write("  候補: なし（--address-code で児童生徒を指定するか、--reject）\n")
+    out.write("\n決めるとき: review decide --item N --pupil 児童生徒ID（候補から）"
+              "／--address-code 宛名番号（別の児童生徒）／--reject（該当なし）\n")
+    return EXIT_OK
+
+
+def _review_decide(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> int:
+    review = signed.review
+    item = review.open_item(args.item)
+    if item is None:
+        raise UserFacingError(f"確認項目 {args.item} は見つからないか、既に処理されています。")
+    if args.reject:
+        review.decide(item.id, None)
+        out.write(f"確認項目 {item.id}（{item.source_name} {item.source_row}行目）を"
+                  "「該当する児童生徒なし」としました。\n")
+        return EXIT_OK
+    if args.pupil is not None:
+        pupil_id = int(args.pupil)
+        if pupil_id not in {c.pupil_id for c in item.candidates}:
+            raise UserFacingError(f"児童生徒ID {pupil_id} はこの項目の候補にありません。"
+                                  "候補にない児童生徒は --address-code で指定してください。")
+    else:
+        found = review.find_pupil(str(args.address_code))
+        if found is None:
+            raise UserFacingError("その宛名番号の児童生徒は見つかりません。")
+        pupil_id = found
+    card = review.describe_pupil(pupil_id)
+    review.decide(item.id, pupil_id)
+    who = "" if card is None else f"「{card.name}」（宛名番号 {card.address_code}）"
+    out.write(f"確認項目 {item.id}（{item.source_name} {item.source_row}行目）を"
+              f"{who or f'児童生徒ID {pupil_id}'}の行として取り込みました。\n")
+    return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
@@ -387,6 +606,15 @@ class JapaneseParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: 指定に誤りがあります: {message}\n")
 
 
+def _kind_help() -> str:
+    """The kinds with their Japanese labels (from the registry, so it never goes stale)."""
+    from storage.registry import default_registry
+
+    kinds = "、".join(f"{k.name}（{k.label}）" for k in default_registry().kinds)
+    return ("データの種類（省略時は見出しから判断し、確からしさが低ければ取り込みません）。"
+            f"指定できるのは: {kinds}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = JapaneseParser(
         prog="python -m toda_desktop",
@@ -394,7 +622,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="コマンド", required=True)
 
-    init = sub.add_parser("init", help="データベースを新しく作成する")
+    init = sub.add_parser(
+        "init", help="データベースを新しく作成する",
+        description=(
+            "データベースを新しく作成します。本番用（指定なし）と --test では、最初のアカウント"
+            "（事業全体総括職員）を作ります。ログインIDは --user、なければ TODA_USER、どちらも"
+            "なければ lead です。パスワードは TODA_PASSWORD、なければ画面で2回入力します"
+            f"（{MIN_LENGTH}文字以上。よく使われるものやログインIDと同じものは使えません）。"
+            "手のひら静脈は"
+            "このアカウントの最初のサインインで登録します。回復キーは作成時に一度だけ表示します。"
+            "--demo では架空の都市とデモ用アカウントを作り、ログインIDとパスワードを表示します。"),
+    )
     init.add_argument("--store", required=True, help="作成するデータベースファイル")
     kind = init.add_mutually_exclusive_group()
     kind.add_argument("--demo", action="store_true", help="デモ都市（架空データ）で作成する")
@@ -436,15 +674,45 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--hours", type=float, default=24, help="有効時間（既定24時間）")
     rec.set_defaults(handler=cmd_recovery)
 
-    imp = sub.add_parser("import", help="CSV・Excel ファイルを取り込む")
+    imp = sub.add_parser(
+        "import", help="CSV・Excel ファイルを取り込む（list: 取込履歴、rollback: 取消）",
+        description=(
+            "ファイルを取り込みます。import list で取込の一覧を、import rollback --batch N で"
+            "取込番号 N の取消（上書きした値も元に戻します）を行います。"
+            "終了コード: 0 完了、1 完了（取り込まなかった行・シートあり）、2 取り込めなかった"
+            "ファイルあり。"),
+    )
     imp.add_argument("--store", required=True, help="データベースファイル")
     imp.add_argument("--user", help="ログインID（TODA_USER でも可）")
-    imp.add_argument("--kind", help="データの種類（省略時は見出しから判断）")
-    imp.add_argument("--overwrite", action="store_true", help="値の異なる既存の記録を上書きする")
+    imp.add_argument("--kind", metavar="K", help=_kind_help())
+    imp.add_argument("--sheet", metavar="NAME",
+                     help="Excel のこのシートだけを読む（省略時は見出しの合うシートをすべて読む）")
+    imp.add_argument("--overwrite", action="store_true",
+                     help="値の異なる既存の記録を上書きする（空欄で既存の値を消すことはありません。"
+                          "変わる値をすべて表示します）")
     imp.add_argument("--dry-run", action="store_true", help="検証だけ行い、取り込まない")
     imp.add_argument("--report", help="検証結果（行・列・理由）をCSVに書き出す")
-    imp.add_argument("files", nargs="+", help="取り込むファイル")
+    imp.add_argument("--batch", type=int, metavar="N", help="import rollback で取り消す取込番号")
+    imp.add_argument("files", nargs="+", metavar="FILE",
+                     help="取り込むファイル（または list、rollback）")
     imp.set_defaults(handler=cmd_import)
+
+    rev = sub.add_parser(
+        "review", help="名寄せ確認（確認待ちの行の一覧・判断）",
+        description=("名寄せ確認の確認待ちの行を一覧し（list）、どの児童生徒の行かを決めます"
+                     "（decide）。決めた判断は記憶され、監査ログに記録されます。"),
+    )
+    rev.add_argument("review_command", choices=["list", "decide"], metavar="list|decide",
+                     help="list: 一覧、decide: 判断する")
+    rev.add_argument("--store", required=True, help="データベースファイル")
+    rev.add_argument("--user", help="ログインID（TODA_USER でも可）")
+    rev.add_argument("--limit", type=int, metavar="N", help="list: 先頭の N 件だけ表示する")
+    rev.add_argument("--item", type=int, metavar="N", help="decide: 確認項目の番号")
+    rev.add_argument("--pupil", type=int, metavar="ID", help="decide: 候補の児童生徒ID")
+    rev.add_argument("--address-code", metavar="CODE",
+                     help="decide: 候補にない児童生徒を宛名番号で指定する")
+    rev.add_argument("--reject", action="store_true", help="decide: 該当する児童生徒なし")
+    rev.set_defaults(handler=cmd_review)
 
     exp = sub.add_parser("export", help="データの種類ごとに出力する（宛名番号付き）")
     exp.add_argument("--store", required=True, help="データベースファイル")

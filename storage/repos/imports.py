@@ -134,6 +134,21 @@ def waiting(conn: Connection, kind: str, source_name: str) -> set[tuple[int, str
     }
 
 
+def row_key(values: dict[str, Any]) -> str:
+    """A row's content as one comparable text (the same row from any file, any name)."""
+    return json.dumps(values, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def waiting_row_keys(conn: Connection, kind: str) -> set[str]:
+    """:func:`row_key` of every row of this kind waiting for review, whichever file it came
+    from: a corrected file imported under a new name does not queue its rows again."""
+    return {
+        row_key(json.loads(raw))
+        for (raw,) in conn.execute(
+            "SELECT row_json FROM review_queue WHERE status = 'open' AND kind = ?", (kind,))
+    }
+
+
 def open_items(conn: Connection, kinds: Sequence[str] | None = None) -> list[QueueItem]:
     sql = f"SELECT {_QUEUE_COLUMNS} FROM review_queue WHERE status = 'open'"
     params: list[Any] = []

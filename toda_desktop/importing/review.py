@@ -86,36 +86,51 @@ class ReviewService:
         signed = self._signed
         signed.require("import")
         visible = [k.name for k in signed.visible_kinds()]
-
-        def read(conn: Connection) -> list[ReviewItemView]:
-            items = imports.open_items(conn, visible)
-            ids = sorted({int(c["pupil_id"]) for i in items for c in i.candidates})
-            cards = _pupil_cards(conn, ids)
-            views = []
-            for item in items:
-                kind = signed.registry.kind(item.kind)
-                labels = {c.key: c.label for c in kind.columns}
-                person = tuple((labels.get(k, k), _text(item.row.get(k)))
-                               for k in PERSON_FIELDS if item.row.get(k) not in (None, ""))
-                data = tuple((labels.get(k, k), _text(v)) for k, v in item.row.items()
-                             if k not in PERSON_FIELDS and v not in (None, ""))
-                candidates = tuple(
-                    CandidateView(pupil_id=int(c["pupil_id"]), score=float(c["score"]),
-                                  evidence=str(c["evidence"]),
-                                  **cards.get(int(c["pupil_id"]), {
-                                      "name": "", "name_kana": "", "birth_date": "", "sex": "",
-                                      "address_code": "", "school": ""}))
-                    for c in item.candidates
-                )
-                views.append(ReviewItemView(item.id, item.kind, kind.label, item.source_name,
-                                            item.source_row, item.reason, person, data,
-                                            candidates))
-            return views
-
-        result = signed.store.db.call(read)
+        result = signed.store.db.call(lambda c: self._views(c, imports.open_items(c, visible)))
         signed.audit.record(signed.session.login_id, "review_view",
                             detail={"items": len(result)})
         return result
+
+    def open_item(self, item_id: int) -> ReviewItemView | None:
+        """One open item as the screen shows it (None when decided, gone or not visible to
+        this role), for deciding it from the command line."""
+        signed = self._signed
+        signed.require("import")
+        visible = {k.name for k in signed.visible_kinds()}
+
+        def read(conn: Connection) -> list[ReviewItemView]:
+            item = imports.item(conn, item_id)
+            if item is None or item.status != "open" or item.kind not in visible:
+                return []
+            return self._views(conn, [item])
+
+        found = signed.store.db.call(read)
+        return found[0] if found else None
+
+    def _views(self, conn: Connection, items: list[imports.QueueItem]) -> list[ReviewItemView]:
+        signed = self._signed
+        ids = sorted({int(c["pupil_id"]) for i in items for c in i.candidates})
+        cards = _pupil_cards(conn, ids)
+        views = []
+        for item in items:
+            kind = signed.registry.kind(item.kind)
+            labels = {c.key: c.label for c in kind.columns}
+            person = tuple((labels.get(k, k), _text(item.row.get(k)))
+                           for k in PERSON_FIELDS if item.row.get(k) not in (None, ""))
+            data = tuple((labels.get(k, k), _text(v)) for k, v in item.row.items()
+                         if k not in PERSON_FIELDS and v not in (None, ""))
+            candidates = tuple(
+                CandidateView(pupil_id=int(c["pupil_id"]), score=float(c["score"]),
+                              evidence=str(c["evidence"]),
+                              **cards.get(int(c["pupil_id"]), {
+                                  "name": "", "name_kana": "", "birth_date": "", "sex": "",
+                                  "address_code": "", "school": ""}))
+                for c in item.candidates
+            )
+            views.append(ReviewItemView(item.id, item.kind, kind.label, item.source_name,
+                                        item.source_row, item.reason, person, data,
+                                        candidates))
+        return views
 
     def find_pupil(self, address_code: str) -> int | None:
         """For 'pick another pupil': the pupil with this 宛名番号, if any."""

@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analysis.common import Cancelled as AnalysisCancelled
 from analysis.common import concat_issues, issues_frame
 from analysis.headers import HeaderMapping, KindGuess, map_headers, recognize_kind
 from analysis.linkage import LINKED_METHODS, Candidate, link_rows, row_fingerprints
-from analysis.textio import FileReadError, RawTable, read_table
+from analysis.textio import FileReadError, RawTable, is_workbook, read_table, workbook_sheets
 from analysis.values import ParsedTable, find_duplicates, parse_table
 from storage.connection import Connection, transaction
 from storage.errors import Cancelled as StoreCancelled
@@ -47,6 +49,31 @@ CancelFlag = Callable[[], bool]
 MAX_FILE_BYTES = 512 * 1024 * 1024
 ISSUE_HEADER = ["ファイル", "行", "列", "値", "理由", "重要度"]
 SEVERITY_LABELS = {"error": "エラー", "warning": "注意", "note": "参考"}
+# Below this confidence a recognized kind is only a suggestion: the command line refuses it
+# unless --kind is given, the wizard asks the user to check it.
+CLEAR_CONFIDENCE = 0.6
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    """One sheet of a workbook: whether it is read, and why not (Japanese) when it is not."""
+
+    name: str
+    read: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One value an overwrite would replace: the file row, the stored record (its natural
+    key in words), the column's label, and the old and new values as text."""
+
+    row: int
+    record_id: int
+    record: str
+    column: str
+    old: str
+    new: str
 
 
 @dataclass
@@ -62,6 +89,14 @@ class FileInspection:
     kind: DatasetKind | None
     mapping: HeaderMapping | None
     already_imported: batches.BatchRow | None
+    # The workbook's sheets (empty for CSV), and the notes about sheets not read, carried by
+    # the first inspection of a file only (so a report says them once).
+    sheets: tuple[SheetInfo, ...] = ()
+    sheet_notes: tuple[str, ...] = ()
+
+    @property
+    def sheet(self) -> str | None:
+        return self.raw.sheet
 
     @property
     def encoding_label(self) -> str:
@@ -81,6 +116,8 @@ class ImportPreview:
     to_review: list[tuple[int, str, dict[str, Any], list[dict[str, Any]], str]] = field(
         default_factory=list
     )
+    # Every value an overwrite would replace (shown before committing with overwrite).
+    changes: list[FieldChange] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -126,9 +163,27 @@ class ImportService:
         return list(self._signed.visible_kinds())
 
     def inspect(
-        self, path: Path, kind_name: str | None = None, *, progress: Progress | None = None,
-        cancel: CancelFlag | None = None,
+        self, path: Path, kind_name: str | None = None, *, sheet: str | None = None,
+        progress: Progress | None = None, cancel: CancelFlag | None = None,
     ) -> FileInspection:
+        """The file (or its first fitting sheet, or ``sheet``) read and recognized. Other
+        fitting sheets are named in its notes: :meth:`inspect_sheets` reads them all."""
+        found = self.inspect_sheets(path, kind_name, sheet=sheet, progress=progress,
+                                    cancel=cancel)
+        first = found[0]
+        first.sheet_notes += tuple(
+            f"シート「{other.sheet}」も読めますが、この取込には含まれません。"
+            "シートを選んで別に取り込んでください。" for other in found[1:])
+        return first
+
+    def inspect_sheets(
+        self, path: Path, kind_name: str | None = None, *, sheet: str | None = None,
+        progress: Progress | None = None, cancel: CancelFlag | None = None,
+    ) -> list[FileInspection]:
+        """One inspection per sheet to read: for a CSV the file; for a workbook every visible
+        sheet whose header fits a kind (or only ``sheet``). Each inspection lists all the
+        workbook's sheets; the first carries a note for each sheet not read and why. When no
+        sheet fits, the first readable one is returned so the user can map it by hand."""
         signed = self._signed
         signed.require("import")
         try:
@@ -138,32 +193,120 @@ class ImportService:
         if size > MAX_FILE_BYTES:
             raise UserFacingError(f"ファイル「{path.name}」が大きすぎます（512MBまで）。")
         data = path.read_bytes()
-        try:
-            raw = read_table(data, filename=path.name, progress=progress, cancel=cancel)
-        except FileReadError as exc:
-            raise UserFacingError(f"「{path.name}」: {exc}") from None
-        except AnalysisCancelled:
-            _cancelled("読み込みを中止しました。")
         kinds = self._importable_kinds()
+        if kind_name is not None:
+            self._chosen_kind(kind_name, kinds)  # refuse an unknown kind before reading
         key = source_key(path.name)
         saved_by_kind = signed.store.db.call(
             lambda c: {k.name: imports.saved_mapping(c, key, k.name) for k in kinds}
         )
-        guess = recognize_kind(raw.headers, kinds)
-        chosen = kind_name or guess.kind
-        if chosen is not None and chosen not in signed.registry.names:
-            names = "、".join(f"{k.name}（{k.label}）" for k in kinds)
-            raise UserFacingError(f"データの種類「{chosen}」はありません。指定できるのは: {names}")
-        kind = None if chosen is None else signed.registry.kind(chosen)
-        if kind is not None and kind not in kinds:
-            raise UserFacingError(f"「{kind.label}」を取り込む権限がありません。")
-        mapping = None
-        if kind is not None:
-            saved = saved_by_kind.get(kind.name) or None
-            mapping = map_headers(raw.headers, kind.columns, saved, pupil=kind.pupil)
         sha = hashlib.sha256(data).hexdigest()
-        previous = signed.store.db.call(lambda c: _committed_with_hash(c, sha))
-        return FileInspection(path, path.name, sha, key, raw, guess, kind, mapping, previous)
+
+        def read(name: str | None, a: float, b: float) -> RawTable:
+            part = None if progress is None else (lambda f: progress(a + (b - a) * f))
+            try:
+                return read_table(data, filename=path.name, sheet=name, progress=part,
+                                  cancel=cancel)
+            except AnalysisCancelled:
+                _cancelled("読み込みを中止しました。")
+                raise  # unreachable: _cancelled raises
+
+        def inspection(raw: RawTable, file_name: str) -> FileInspection:
+            guess = recognize_kind(raw.headers, kinds)
+            kind = self._chosen_kind(kind_name or guess.kind, kinds)
+            mapping = None
+            if kind is not None:
+                saved = saved_by_kind.get(kind.name) or None
+                mapping = map_headers(raw.headers, kind.columns, saved, pupil=kind.pupil,
+                                      derived=self._derived_headers(kind))
+            previous = signed.store.db.call(
+                lambda c: _committed_with_hash(c, sha, None if file_name == path.name
+                                               else file_name))
+            return FileInspection(path, file_name, sha, key, raw, guess, kind, mapping,
+                                  previous)
+
+        if not is_workbook(data, path.name):
+            if sheet is not None:
+                raise UserFacingError(f"「{path.name}」は Excel のファイルではないため、シートを"
+                                      "指定できません。")
+            try:
+                return [inspection(read(None, 0.0, 1.0), path.name)]
+            except FileReadError as exc:
+                raise UserFacingError(f"「{path.name}」: {exc}") from None
+        try:
+            entries = workbook_sheets(data)
+        except FileReadError as exc:
+            raise UserFacingError(f"「{path.name}」: {exc}") from None
+        if sheet is not None and sheet not in [e.name for e in entries]:
+            names = "、".join(f"「{e.name}」" for e in entries)
+            raise UserFacingError(f"「{path.name}」にシート「{sheet}」はありません"
+                                  f"（シート: {names}）。")
+        # With more than one sheet, each batch is named with its sheet (they share a hash).
+        several = sum(e.worksheet for e in entries) > 1
+        infos: list[SheetInfo] = []
+        found: list[FileInspection] = []
+        fallback: FileInspection | None = None
+        for number, entry in enumerate(entries):
+            if sheet is not None and entry.name != sheet:
+                infos.append(SheetInfo(entry.name, False, "ほかのシートを指定したため読みません。"))
+                continue
+            if not entry.worksheet:
+                infos.append(SheetInfo(entry.name, False, "表ではないシート（グラフなど）です。"))
+                continue
+            if not entry.visible and sheet is None:
+                infos.append(SheetInfo(entry.name, False, "非表示のシートです（読むときはシート名を"
+                                                          "指定してください）。"))
+                continue
+            share = 1.0 / max(1, len(entries))
+            try:
+                raw = read(entry.name, number * share, (number + 1) * share)
+            except FileReadError as exc:
+                infos.append(SheetInfo(entry.name, False, str(exc)))
+                continue
+            name = f"{path.name}（シート「{entry.name}」）" if several else path.name
+            found_one = inspection(raw, name)
+            misfit = None if sheet is not None else _misfit(found_one)
+            if misfit is None:
+                found.append(found_one)
+                infos.append(SheetInfo(entry.name, True))
+            else:
+                infos.append(SheetInfo(entry.name, False, misfit))
+                fallback = fallback or found_one
+        if not found:
+            if fallback is None:
+                reasons = "".join(f" シート「{i.name}」: {i.reason}" for i in infos)
+                raise UserFacingError(f"「{path.name}」に読めるシートがありません。{reasons}")
+            found = [fallback]
+            infos = [SheetInfo(i.name, True) if i.name == fallback.sheet else i for i in infos]
+        sheets = tuple(infos)
+        for one in found:
+            one.sheets = sheets
+        found[0].sheet_notes = tuple(
+            f"シート「{i.name}」は読みませんでした: {i.reason}" for i in sheets if not i.read)
+        return found
+
+    def _chosen_kind(self, name: str | None, kinds: list[DatasetKind]) -> DatasetKind | None:
+        signed = self._signed
+        if name is None:
+            return None
+        if name not in signed.registry.names:
+            names = "、".join(f"{k.name}（{k.label}）" for k in kinds)
+            raise UserFacingError(f"データの種類「{name}」はありません。指定できるのは: {names}")
+        kind = signed.registry.kind(name)
+        if kind not in kinds:
+            raise UserFacingError(f"「{kind.label}」を取り込む権限がありません。")
+        return kind
+
+    def _derived_headers(self, kind: DatasetKind) -> dict[str, str]:
+        """Headers of the 年度 a kind without a 年度 column takes from its event date."""
+        if kind.event_date is None or kind.has_column("school_year"):
+            return {}
+        source = next(c.label for c in kind.columns if c.key == kind.event_date)
+        names = {c.label for k in self._signed.registry.kinds for c in k.columns
+                 if c.key == "school_year"}
+        names |= {s for k in self._signed.registry.kinds for c in k.columns
+                  if c.key == "school_year" for s in c.synonyms}
+        return dict.fromkeys(names, source)
 
     def remap(
         self, inspection: FileInspection, kind_name: str, saved: dict[str, str | None]
@@ -180,7 +323,7 @@ class ImportService:
         )
         inspection.kind = kind
         inspection.mapping = map_headers(inspection.raw.headers, kind.columns, saved,
-                                         pupil=kind.pupil)
+                                         pupil=kind.pupil, derived=self._derived_headers(kind))
         return inspection
 
     # -- step 2: parse, validate, link, compare ---------------------------------------------
@@ -214,6 +357,10 @@ class ImportService:
                 "同じ行は取り込まず、新しく照合できた行だけを取り込みます。",
                 "note", "already_imported",
             )
+        for note in mapping.derived.values():
+            preview.issues = _add_issue(preview.issues, None, note, "note", "derived_column")
+        for note in inspection.sheet_notes:
+            preview.issues = _add_issue(preview.issues, None, note, "warning", "sheet_not_read")
         preview.issues.insert(0, "file", inspection.file_name)
         return preview
 
@@ -252,10 +399,12 @@ class ImportService:
                 ]
                 review.append((int(row), str(links.at[row, "fingerprint"]), values, candidates,
                                str(links.at[row, "reason"])))
-            already = signed.store.db.call(
-                lambda c: imports.waiting(c, kind.name, inspection.file_name))
-            counts["already_waiting"] = sum((r[0], r[1]) in already for r in review)
-            review = [r for r in review if (r[0], r[1]) not in already]
+            # A row already waiting, from this file or an earlier one (a corrected file
+            # under a new name), is not queued twice: the key is the row's content.
+            already = signed.store.db.call(lambda c: imports.waiting_row_keys(c, kind.name))
+            waiting = [imports.row_key(r[2]) in already for r in review]
+            counts["already_waiting"] = sum(waiting)
+            review = [r for r, w in zip(review, waiting, strict=True) if not w]
             frame = frame.loc[linked].assign(pupil_id=links.loc[linked, "pupil_id"].astype(int))
         rows = storage_frame(frame, (["pupil_id"] if kind.links_to_pupil else []) + stored_cols)
         key = natural_key(kind)
@@ -278,6 +427,7 @@ class ImportService:
         if len(matched):
             ids = old_by_key.loc[key_text(matched, key).to_numpy()].to_numpy()
             old_values = existing.reindex(ids)[stored_cols]
+            matched = _keep_known(matched, old_values, stored_cols)
             same = (key_text(matched, stored_cols).to_numpy()
                     == key_text(old_values, stored_cols).to_numpy())
             to_overwrite = matched.loc[~same].assign(id=ids[~same])
@@ -286,7 +436,10 @@ class ImportService:
                 "既に取り込まれた記録と値が異なります（上書きを選ぶと置き換えます）。",
                 "warning", "conflict")])
             counts["identical"] = int(same.sum())
+            changes = overwrite_changes(kind, to_overwrite, old_values.iloc[np.flatnonzero(~same)],
+                                        stored_cols)
         else:
+            changes = []
             to_overwrite = matched.assign(id=pd.Series(dtype=object))
             counts["identical"] = 0
         counts["new"] = len(to_insert)
@@ -294,6 +447,7 @@ class ImportService:
         return ImportPreview(
             inspection=inspection, kind=kind, rows=rows, issues=issues, counts=counts,
             to_insert=to_insert, to_overwrite=to_overwrite, to_review=review,
+            changes=changes,
         )
 
     # -- step 3: commit -----------------------------------------------------------------------
@@ -408,17 +562,89 @@ class ImportService:
         return removed
 
 
-def _committed_with_hash(conn: Connection, sha256: str) -> batches.BatchRow | None:
+def _committed_with_hash(
+    conn: Connection, sha256: str, source_name: str | None = None
+) -> batches.BatchRow | None:
+    """The committed batch of this content; for one sheet of a workbook (``source_name``
+    names the sheet) only a batch of that sheet, since the sheets share the file's hash."""
     for row in batches.all_batches(conn):
-        if row.content_sha256 == sha256 and row.status == "committed":
+        if row.content_sha256 == sha256 and row.status == "committed" and (
+                source_name is None or row.source_name == source_name):
             return row
     return None
+
+
+def _misfit(inspection: FileInspection) -> str | None:
+    """Why a sheet's header fits no kind (Japanese), or None when it fits."""
+    kind, mapping = inspection.kind, inspection.mapping
+    if kind is None or mapping is None:
+        return "見出しがどのデータの種類にも合いません。"
+    if mapping.missing_required:
+        labels = "、".join(f"「{mapping.labels.get(k, k)}」" for k in mapping.missing_required)
+        return f"「{kind.label}」の必須の列 {labels} がありません。"
+    if mapping.missing_person_ref:
+        return f"「{kind.label}」として読むには、児童生徒を特定する列がありません。"
+    return None
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and value != value)
+
+
+def _blank(series: pd.Series) -> npt.NDArray[np.bool_]:
+    """Vectorised :func:`_is_blank` (it runs over every matched row of a large file)."""
+    values = series.to_numpy(dtype=object)
+    return np.asarray(series.isna().to_numpy() | (values == ""), dtype=bool)
+
+
+def _keep_known(rows: pd.DataFrame, old: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """An empty cell never replaces a stored value: where the file is blank, the stored value
+    stands (so a row that only lacks values the store has is identical, not a conflict)."""
+    out = rows.copy()
+    for col in columns:
+        blank = _blank(out[col])
+        if blank.any():
+            merged = out[col].to_numpy(dtype=object).copy()
+            merged[blank] = old[col].to_numpy(dtype=object)[blank]
+            out[col] = pd.Series(merged, index=out.index, dtype=object)
+    return out
+
+
+def _as_text(series: pd.Series) -> npt.NDArray[np.object_]:
+    return series.astype(object).where(series.notna(), "").astype(str).to_numpy(dtype=object)
+
+
+def overwrite_changes(
+    kind: DatasetKind, rows: pd.DataFrame, old: pd.DataFrame, columns: list[str]
+) -> list[FieldChange]:
+    """Every value an overwrite replaces: ``rows`` (index = file row, with the record "id")
+    against ``old`` (the stored values, in the same order)."""
+    if not len(rows):
+        return []
+    labels = {c.key: c.label for c in kind.columns} | {"pupil_id": "児童生徒ID"}
+    key = [k for k in natural_key(kind) if k in rows.columns]
+    key_cells = [_as_text(rows[k]) for k in key]
+    records = ["・".join(f"{labels.get(k, k)} {v[i]}" for k, v in zip(key, key_cells,
+                                                                       strict=True))
+               for i in range(len(rows))]
+    file_rows = rows.index.to_numpy()
+    ids = rows["id"].to_numpy()
+    changes: list[tuple[int, int, FieldChange]] = []
+    for order, col in enumerate(columns):
+        new, before = _as_text(rows[col]), _as_text(old[col])
+        for i in np.flatnonzero(new != before):
+            changes.append((int(i), order, FieldChange(
+                int(file_rows[i]), int(ids[i]), records[i], labels.get(col, col),
+                str(before[i]), str(new[i]))))
+    changes.sort(key=lambda c: (c[0], c[1]))
+    return [c[2] for c in changes]
 
 
 def _overwrite(
     conn: Connection, kind: DatasetKind, rows: pd.DataFrame, stored: list[str], batch_id: int
 ) -> int:
-    assignments = ", ".join(f"{c} = ?" for c in stored)
+    """Replace stored values with the file's; an empty cell never blanks a stored value.
+    The whole old row is remembered so that a rollback restores it."""
     for values in rows.to_dict("records"):
         record_id = int(values["id"])
         old = conn.execute(
@@ -426,8 +652,10 @@ def _overwrite(
         ).fetchone()
         imports.remember_overwrite(conn, batch_id, kind.name, record_id,
                                    dict(zip([*stored, "batch_id"], old, strict=True)))
-        conn.execute(f"UPDATE {kind.table} SET {assignments}, batch_id = ? WHERE id = ?",
-                     (*[values[c] for c in stored], batch_id, record_id))
+        given = [c for c in stored if not _is_blank(values[c])]
+        assignments = "".join(f"{c} = ?, " for c in given)
+        conn.execute(f"UPDATE {kind.table} SET {assignments}batch_id = ? WHERE id = ?",
+                     (*[values[c] for c in given], batch_id, record_id))
     return len(rows)
 
 
@@ -462,5 +690,6 @@ def issue_rows(preview: ImportPreview) -> list[list[object]]:
     ]
 
 
-__all__ = ["ISSUE_HEADER", "FileInspection", "ImportPreview", "ImportResult", "ImportService",
-           "issue_rows", "row_fingerprints"]
+__all__ = ["CLEAR_CONFIDENCE", "ISSUE_HEADER", "FieldChange", "FileInspection", "ImportPreview",
+           "ImportResult", "ImportService", "SheetInfo", "issue_rows", "overwrite_changes",
+           "row_fingerprints"]

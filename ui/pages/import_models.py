@@ -62,7 +62,13 @@ class FileEntry:
     state: str = WAITING
     result: Any | None = None  # ImportResult
     note: str = ""
+    sheet: str | None = None  # the workbook sheet this entry reads (None: CSV or one sheet)
+    sheets: tuple[Any, ...] = ()  # the workbook's sheets as first read (SheetInfo)
     _kind: tuple[str, str] | None = None  # (name, label) kept after release()
+
+    @property
+    def display_name(self) -> str:
+        return self.path.name if self.sheet is None else f"{self.path.name}（{self.sheet}）"
 
     @property
     def kind_label(self) -> str:
@@ -149,7 +155,7 @@ class FileQueueModel(QAbstractTableModel):
     def text(self, row: int) -> str:
         entry = self.entries[row]
         marker = "▶ " if row == self.current else ""
-        return f"{marker}{entry.path.name}\n{entry.kind_label}・{entry.state_label}"
+        return f"{marker}{entry.display_name}\n{entry.kind_label}・{entry.state_label}"
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -173,6 +179,50 @@ class FileQueueModel(QAbstractTableModel):
             if entry.state in (SKIPPED, NOTHING):
                 return QColor(style.MUTED_COLOR)
         return None
+
+
+def entries_of(path: Path, inspections: Sequence[Any]) -> list[FileEntry]:
+    """One entry per sheet the service read (one for a CSV); the sheet is named only when
+    the workbook has several."""
+    several = len(inspections) > 1 or any(len(i.sheets) > 1 for i in inspections)
+    return [FileEntry(path, inspection=i, sheet=i.sheet if several else None,
+                      sheets=tuple(i.sheets) if several else ())
+            for i in inspections]
+
+
+OTHER_SHEET = "ほかのシートを選んだため、読みません。"
+
+
+def sheets_not_read(entry: FileEntry, entries: Sequence[FileEntry]) -> list[tuple[str, str]]:
+    """(sheet, why) for the sheets of this entry's workbook that no entry of the run reads."""
+    read = {e.sheet for e in entries if e.path == entry.path and e.state != UNREADABLE}
+    return [(s.name, s.reason if not s.read else OTHER_SHEET)
+            for s in entry.sheets if s.name not in read]
+
+
+def sheet_choices(entry: FileEntry, entries: Sequence[FileEntry]) -> list[tuple[str, str]]:
+    """(label, sheet name) for the sheet chooser: every sheet, with why one is not read."""
+    why = dict(sheets_not_read(entry, entries))
+    return [(f"{s.name}（{why[s.name]}）" if s.name in why else s.name, s.name)
+            for s in entry.sheets]
+
+
+# -- overwrite changes -------------------------------------------------------------------------
+
+class ChangesModel(LinesTableModel[Any]):
+    """What an overwrite would replace (``FieldChange`` lines): for the importing role's
+    eyes before committing; never written to a log."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(("行", "記録", "列", "今の値", "新しい値"), parent)
+
+    def cells(self, line: Any) -> Sequence[Any]:
+        return (f"{line.row}行目", line.record, line.column, line.old, line.new)
+
+    def cell_data(self, line: Any, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and column == 1:
+            return line.record  # the key in full when the column is narrow
+        return super().cell_data(line, column, role)
 
 
 # -- header mapping ----------------------------------------------------------------------------
@@ -242,6 +292,8 @@ def mapping_rows(inspection: Any) -> list[MappingRow]:
             status = "対応済み"
         elif pos in mapping.ignored:
             status = "取り込まない（保存済み）"
+        elif pos in mapping.derived:
+            status = "ほかの列から求めます"
         else:
             status = "対応する列なし"
         rows.append(MappingRow(pos, header, sample, key, status))

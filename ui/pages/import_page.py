@@ -62,6 +62,7 @@ from ui.pages.import_models import (
     SKIPPED,
     UNREADABLE,
     WAITING,
+    ChangesModel,
     ColumnChoiceDelegate,
     FileEntry,
     FileQueueModel,
@@ -71,6 +72,7 @@ from ui.pages.import_models import (
     SeverityFilter,
     column_choices,
     commit_summary,
+    entries_of,
     in_import_order,
     mapping_problems,
     mapping_rows,
@@ -78,6 +80,8 @@ from ui.pages.import_models import (
     result_summary,
     rows_to_import,
     severity_counts,
+    sheet_choices,
+    sheets_not_read,
     shown_counts,
 )
 
@@ -380,6 +384,22 @@ class ImportPage(QWidget):
         facts.addStretch(1)
         grid.addWidget(QLabel("ファイル"), 2, 0)
         grid.addLayout(facts, 2, 1)
+        # A workbook's sheets: which are read, why others are not, and a choice.
+        self.sheet_caption = QLabel("シート")
+        self.sheet_combo = QComboBox()
+        self.sheet_combo.setAccessibleName("読むシート")
+        self.sheet_combo.setMinimumWidth(240)
+        self.sheet_combo.activated.connect(self._sheet_chosen)
+        sheet_row = QHBoxLayout()
+        sheet_row.addWidget(self.sheet_combo)
+        sheet_row.addStretch(1)
+        self.sheet_row = QWidget()
+        self.sheet_row.setLayout(sheet_row)
+        sheet_row.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(self.sheet_caption, 3, 0)
+        grid.addWidget(self.sheet_row, 3, 1)
+        self.sheet_notes = _label("", style.MUTED)
+        grid.addWidget(self.sheet_notes, 4, 1)
         grid.setColumnStretch(1, 1)
         layout.addWidget(card)
 
@@ -505,6 +525,20 @@ class ImportPage(QWidget):
         self.overwrite_check.toggled.connect(lambda _on: self._update_commit_text())
         self.overwrite_check.hide()
         layout.addWidget(self.overwrite_check)
+        self.changes_label = _label("", "font-weight: bold;")
+        self.changes_label.hide()
+        layout.addWidget(self.changes_label)
+        self.changes_model = ChangesModel(self)
+        self.changes_table = _table(self.changes_model, "上書きで変わる値")
+        self.changes_table.setMaximumHeight(170)
+        header = self.changes_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate((64, 0, 110, 120, 120)):
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.changes_table.setWordWrap(False)
+        self.changes_table.hide()
+        layout.addWidget(self.changes_table)
         self.commit_text = _label("", "font-weight: bold;")
         layout.addWidget(self.commit_text)
 
@@ -670,24 +704,23 @@ class ImportPage(QWidget):
         paths = list(paths)
 
         def task(ctx: TaskContext) -> tuple[list[FileEntry], bool]:
-            entries = []
+            entries: list[FileEntry] = []
             for number, path in enumerate(paths):
-                entry = FileEntry(path)
 
                 def progress(fraction: float, n: int = number) -> None:
                     ctx.progress((n + fraction) / len(paths))
 
                 try:
-                    entry.inspection = importer.inspect(path, progress=progress,
-                                                        cancel=ctx.cancelled)
+                    # A workbook gives one entry per sheet that fits.
+                    entries += entries_of(path, importer.inspect_sheets(
+                        path, progress=progress, cancel=ctx.cancelled))
                 except OperationCancelled:
                     raise
                 except Exception as exc:
                     message = user_message(exc)
                     if message is None:
                         raise
-                    entry.error, entry.state = message, UNREADABLE
-                entries.append(entry)
+                    entries.append(FileEntry(path, error=message, state=UNREADABLE))
             have_pupils = any(
                 b.kind == master and b.status == "committed" for b in importer.batches()
             )
@@ -705,7 +738,7 @@ class ImportPage(QWidget):
         self.queue_model.set_entries(ordered)
         notes = []
         css = style.NOTICE_TEXT
-        if [e.path for e in ordered] != [e.path for e in entries]:
+        if [id(e) for e in ordered] != [id(e) for e in entries]:
             notes.append("児童生徒基本情報・学校・在籍のファイルを先に取り込むよう、"
                          "順番を並べ替えました。")
         links = [e for e in ordered if e.inspection is not None and e.inspection.kind is not None
@@ -749,7 +782,7 @@ class ImportPage(QWidget):
         self._show_step(MAPPING)
 
     def _file_heading(self, entry: FileEntry) -> str:
-        return f"ファイル {self.current + 1} / {len(self.entries)}　{entry.path.name}"
+        return f"ファイル {self.current + 1} / {len(self.entries)}　{entry.display_name}"
 
     # -- step 2: kind and headers ----------------------------------------------------------
 
@@ -781,6 +814,7 @@ class ImportPage(QWidget):
                                     + (f"（シート「{inspection.raw.sheet}」）"
                                        if inspection.raw.sheet else ""))
         self.rows_label.setText(n_rows(inspection.raw.row_count))
+        self._show_sheets(entry)
         before = inspection.already_imported
         _say(self.already_label, "" if before is None else (
             f"このファイルは既に取り込まれています（取込番号 {before.id}）。"
@@ -795,6 +829,45 @@ class ImportPage(QWidget):
                     self.mapping_model.index(row, MappingModel.CHOICE_COLUMN))
         self._show_mapping_messages()
         self._update_mapping_buttons()
+
+    def _show_sheets(self, entry: FileEntry) -> None:
+        several = len(entry.sheets) > 1
+        self.sheet_caption.setVisible(several)
+        self.sheet_row.setVisible(several)
+        self.sheet_combo.clear()
+        for label, name in sheet_choices(entry, self.entries):
+            self.sheet_combo.addItem(label, name)
+        self.sheet_combo.setCurrentIndex(max(0, self.sheet_combo.findData(entry.sheet)))
+        _say(self.sheet_notes, "\n".join(
+            f"シート「{name}」は読みませんでした: {why}"
+            for name, why in sheets_not_read(entry, self.entries)))
+
+    def _sheet_chosen(self, _index: int) -> None:
+        """Read another sheet of the workbook for this entry (its kind recognized anew)."""
+        entry = self.entry
+        name = self.sheet_combo.currentData()
+        if entry is None or entry.inspection is None or name is None:
+            return
+        if name == entry.inspection.sheet:
+            return
+        importer, path = self._importer, entry.path
+
+        def task(ctx: TaskContext) -> FileInspection:
+            return importer.inspect(path, sheet=name, progress=ctx.progress,
+                                    cancel=ctx.cancelled)
+
+        def done(inspection: FileInspection) -> None:
+            entry.inspection, entry.sheet = inspection, inspection.sheet
+            self.queue_model.refresh()
+            self.file_title.setText(self._file_heading(entry))
+            self._show_inspection()
+
+        def refused(message: str) -> None:
+            self._show_inspection()
+            _say(self.problems_label, message)
+
+        self._run(task, done, "選んだシートを読んでいます…", on_user_error=refused,
+                  on_cancelled=self._show_inspection)
 
     def _show_mapping_messages(self) -> None:
         entry = self.entry
@@ -849,8 +922,11 @@ class ImportPage(QWidget):
             return
         importer, path = self._importer, entry.path
 
+        sheet = entry.sheet
+
         def task(ctx: TaskContext) -> FileInspection:
-            return importer.inspect(path, name, progress=ctx.progress, cancel=ctx.cancelled)
+            return importer.inspect(path, name, sheet=sheet, progress=ctx.progress,
+                                    cancel=ctx.cancelled)
 
         def done(inspection: FileInspection) -> None:
             entry.inspection = inspection
@@ -956,6 +1032,11 @@ class ImportPage(QWidget):
             "（取込を取り消すと元の値に戻ります）"
         )
         self.overwrite_check.setVisible(bool(conflicts) and self._can_overwrite)
+        changes = list(preview.changes) if conflicts and self._can_overwrite else []
+        self.changes_model.set_lines(changes)
+        _say(self.changes_label, f"上書きすると変わる値（{format_count(len(changes))}件）: "
+             "空欄のセルで今の値を消すことはありません。" if changes else "")
+        self.changes_table.setVisible(bool(changes))
         _say(self.export_status, "")
         self._update_commit_text()
         self._show_step(PREVIEW)
@@ -1085,7 +1166,7 @@ class ImportPage(QWidget):
             self.pupils_present = True
         self.queue_model.refresh()
         self.result_title.setText(
-            f"「{entry.path.name}」を取り込みました（取込番号 {result.batch_id}）"
+            f"「{entry.display_name}」を取り込みました（取込番号 {result.batch_id}）"
         )
         self.result_label.setText(f"{result.kind_label}: {result_summary(result)}")
         _say(self.result_hint, (
