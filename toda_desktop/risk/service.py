@@ -69,7 +69,7 @@ from storage.repos import accounts as accounts_repo
 from storage.repos import datasets as datasets_repo
 from storage.repos import risk as repo
 from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
-from toda_desktop.export_files import ExportResult, target_path
+from toda_desktop.export_files import ExportResult, check_output_path, target_path
 from toda_desktop.formatting import format_datetime, format_month
 from toda_desktop.risk import alert_csv
 
@@ -674,7 +674,9 @@ class RiskService:
                        content: alert_csv.Content, write: Callable[[], ExportResult]
                        ) -> ExportResult:
         """Log the export before the file is written (no file without its entry); a write
-        that fails is logged as failed too."""
+        that fails after that (a full disk, a folder without write access) is logged as
+        failed too."""
+        check_output_path(path)  # a path that cannot be written is refused, not logged
         detail = {"rows": len(alerts), "file": path.name, "with_ids": content.with_codes}
         target = f"risk_alerts:{result.month}"
         self._signed.audit.record(self._actor, "export", target=target, detail=detail)
