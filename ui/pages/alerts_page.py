@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QStackedWidget,
@@ -291,22 +292,6 @@ class AlertsPage(QWidget):
         self.refresh_button = QPushButton("最新の情報に更新")
         self.refresh_button.clicked.connect(self.reload)
         title_row.addWidget(self.refresh_button)
-        self.format_combo = format_combo()
-        self.format_combo.setVisible(can_export)
-        title_row.addWidget(self.format_combo)
-        self.export_button = QPushButton("ファイルに出力…")
-        self.export_button.setToolTip(
-            "表示中の月の全校の一覧を1つのファイルに保存します（監査ログに残ります）")
-        self.export_button.clicked.connect(self.export)
-        self.export_button.setVisible(can_export)
-        title_row.addWidget(self.export_button)
-        self.school_export_button = QPushButton("学校ごとに保存…")
-        self.school_export_button.setToolTip(
-            "選んだフォルダに、学校ごとに1つずつファイルを保存します（各校の校長に渡す用。"
-            "ファイルごとに監査ログに残ります）")
-        self.school_export_button.clicked.connect(self.export_per_school)
-        self.school_export_button.setVisible(can_export)
-        title_row.addWidget(self.school_export_button)
         layout.addLayout(title_row)
 
         intro = QLabel(INTRO)
@@ -332,10 +317,20 @@ class AlertsPage(QWidget):
         self.school_list.currentItemChanged.connect(self._school_changed)
         left_layout.addWidget(self.school_list, 1)
         left_layout.addWidget(muted("学校は学校コード順です。学校どうしを比べるものではありません。"))
+        self.files_box = self._build_files_box()
+        self.files_box.setVisible(can_export)
+        left_layout.addWidget(self.files_box)
         splitter.addWidget(left)
 
         self.right = QStackedWidget()
-        self.right.addWidget(self._build_alerts_view())
+        # Scrolls when the list, its notes and the details are taller than the screen (an
+        # April list at 1366×768), instead of making the window taller than the screen.
+        alerts_view = QScrollArea()
+        alerts_view.setWidgetResizable(True)
+        alerts_view.setFrameShape(QFrame.Shape.NoFrame)
+        alerts_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        alerts_view.setWidget(self._build_alerts_view())
+        self.right.addWidget(alerts_view)
         self.right.addWidget(self._build_empty_view())
         splitter.addWidget(self.right)
         splitter.setStretchFactor(0, 0)
@@ -365,6 +360,29 @@ class AlertsPage(QWidget):
             grid.setColumnStretch(2 + 2 * i, 1)
         return grid
 
+    def _build_files_box(self) -> QWidget:
+        """Saving the month's lists (roles with export): all schools in one file, or one
+        file per school for each 校長, in the chosen format; under the schools they list."""
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(section_title("ファイルに保存"))
+        self.format_combo = format_combo()
+        layout.addWidget(self.format_combo)
+        self.export_button = QPushButton("全校を1つのファイルに…")
+        self.export_button.setToolTip(
+            "表示中の月の全校の一覧を1つのファイルに保存します（監査ログに残ります）")
+        self.export_button.clicked.connect(self.export)
+        layout.addWidget(self.export_button)
+        self.school_export_button = QPushButton("学校ごとに保存…")
+        self.school_export_button.setToolTip(
+            "選んだフォルダに、学校ごとに1つずつファイルを保存します（各校の校長に渡す用。"
+            "ファイルごとに監査ログに残ります）")
+        self.school_export_button.clicked.connect(self.export_per_school)
+        layout.addWidget(self.school_export_button)
+        return box
+
     def _build_alerts_view(self) -> QWidget:
         view = QWidget()
         layout = QVBoxLayout(view)
@@ -378,7 +396,7 @@ class AlertsPage(QWidget):
         self.april_roster_label.hide()
         layout.addWidget(self.april_roster_label)
         self.model: RecordsModel[Alert] = RecordsModel(ALERT_COLUMNS, self)
-        self.table = make_table(self.model, "見守りアラートの一覧", (44, 130, 90, 110, 52, 380),
+        self.table = make_table(self.model, "見守りアラートの一覧", (72, 120, 80, 110, 48, 380),
                                 stretch=5)
         self.table.selectionModel().selectionChanged.connect(self._alert_changed)
         self.table.doubleClicked.connect(lambda _i: self.ask_mark())

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     DomainJudgments = Callable[[int], list[DomainJudgment]]
 
 TITLE = "不登校の早期把握"
-CAUTION = "リスクは確認の優先順位の目安です。子どもへのラベルではありません。"
+CAUTION = "帯と理由は、様子を確かめるきっかけの目安です。子どもへのラベルではありません。"
 NO_LIST_YET = "見守りアラートの一覧はまだ作成されていません。"
 NOT_LISTED = "各校{top}人までの一覧には入っていません"
 NOT_ALL_CLEAR = ("一覧は学校ごとに先に様子を確かめる数人だけを示すものです。"
@@ -163,7 +163,7 @@ class KarteRiskSection(QFrame):
             self.standing_label.setText(NO_LIST_YET)
         elif not standing.on_latest_list:
             self.standing_label.setText(
-                f"{self._month(standing.list_month)}の一覧: "
+                f"{self._month(standing.list_month)}: "
                 + NOT_LISTED.format(top=standing.top) + "。")
         self.standing_label.setVisible(not standing.on_latest_list)
         self.standing_note.setVisible(standing.list_month is not None
