@@ -645,13 +645,18 @@ class RiskService:
         self._require_alerts()
 
         def read(conn: Connection) -> tuple[str | None, int, list[repo.AlertRow]]:
-            month, size = conn.execute(
-                "SELECT a.month, max(a.rank) FROM risk_alerts a WHERE a.month ="
-                " (SELECT max(month) FROM risk_alerts) AND a.model_id ="
-                " (SELECT max(model_id) FROM risk_alerts b WHERE b.month = a.month)"
-            ).fetchone()
-            rows = [r for r in repo.alerts_for_pupil(conn, pupil_id) if r.rank <= top]
-            return (None if month is None else str(month), int(size or 0), rows)
+            # As the screen shows a month: the list of the latest model that scored it.
+            shown = {str(m): int(i) for m, i in conn.execute(
+                "SELECT month, max(model_id) FROM risk_alerts GROUP BY month")}
+            if not shown:
+                return None, 0, []
+            month = max(shown)
+            size = conn.execute(
+                "SELECT max(rank) FROM risk_alerts WHERE month = ? AND model_id = ?",
+                (month, shown[month])).fetchone()[0]
+            rows = [r for r in repo.alerts_for_pupil(conn, pupil_id)
+                    if r.rank <= top and shown.get(r.month) == r.model_id]
+            return month, int(size or 0), rows
 
         list_month, size, rows = signed.store.db.call(read)
         signed.audit.record(self._actor, "risk_explanations", pupil_id=pupil_id)
