@@ -32,6 +32,12 @@ ORDER_NOTE = (
     "※確認の順は、学校の中で先に様子を確かめる目安の順です。"
     "学校ごとに1から数え、学校どうしを比べるものではありません。"
 )
+# Excel opening a CSV reads 03102 as the number 3102: a 宛名番号 that lost its zero matches
+# no one in another system.
+LEADING_ZEROS_NOTE = (
+    "※学校コード・宛名番号は先頭の0も含めた文字です。Excelで開くと先頭の0が消えることが"
+    "あるため、照合に使うときはExcel形式（.xlsx）で出力するか、列を文字列として取り込んでください。"
+)
 NO_PUPILS_NOTE = (
     "※児童生徒を特定できる情報と理由は、見守りアラートの権限がある役割の出力にだけ含めます。"
 )
@@ -100,7 +106,7 @@ def header(content: Content) -> list[str]:
 
 
 def preamble(month: str, content: Content, *, date_style: str, made: datetime,
-             school: str | None = None) -> list[list[str]]:
+             school: str | None = None, csv: bool = True) -> list[list[str]]:
     """The lines above the table, one cell each (a spreadsheet shows them across the top)."""
     this, before = format_month(month, date_style), format_month(previous_month(month), date_style)
     where = f"{school}の" if school else "学校ごとの"
@@ -114,6 +120,8 @@ def preamble(month: str, content: Content, *, date_style: str, made: datetime,
         lines += ["※" + APRIL_BAND_NOTE, "※" + APRIL_ROSTER_NOTE]
     if not content.with_reasons:
         lines.append(NO_PUPILS_NOTE)
+    if csv:
+        lines.append(LEADING_ZEROS_NOTE)
     return [[line] for line in lines] + [[]]
 
 
@@ -155,11 +163,12 @@ def write_list(path: Path, month: str, alerts: Sequence[ListedPupil], content: C
                made: datetime | None = None, school: str | None = None) -> ExportResult:
     """The lines, the header and the rows as CSV (or .xlsx by the suffix); ``rows`` of the
     result counts pupils, not the caution lines."""
+    xlsx = path.suffix.lower() == ".xlsx"
     lines = preamble(month, content, date_style=date_style, made=made or datetime.now(),
-                     school=school)
+                     school=school, csv=not xlsx)
     table: list[Sequence[object]] = [*lines[1:], header(content),
                                      *data_rows(alerts, content, date_style)]
-    if path.suffix.lower() == ".xlsx":
+    if xlsx:
         out = write_xlsx(path, lines[0], table, sheet=SHEET)
     else:
         out = write_csv(path, lines[0], table, encoding=encoding)
