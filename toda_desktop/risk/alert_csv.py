@@ -35,8 +35,8 @@ ORDER_NOTE = (
 # Excel opening a CSV reads 03102 as the number 3102: a 宛名番号 that lost its zero matches
 # no one in another system.
 LEADING_ZEROS_NOTE = (
-    "※学校コード・宛名番号は先頭の0も含めた文字です。Excelで開くと先頭の0が消えることが"
-    "あるため、照合に使うときはExcel形式（.xlsx）で出力するか、列を文字列として取り込んでください。"
+    "※{codes}は先頭の0も含めた文字です。Excelで開くと先頭の0が消えることがあるため、"
+    "照合に使うときはExcel形式（.xlsx）で出力するか、列を文字列として取り込んでください。"
 )
 NO_PUPILS_NOTE = (
     "※児童生徒を特定できる情報と理由は、見守りアラートの権限がある役割の出力にだけ含めます。"
@@ -121,7 +121,8 @@ def preamble(month: str, content: Content, *, date_style: str, made: datetime,
     if not content.with_reasons:
         lines.append(NO_PUPILS_NOTE)
     if csv:
-        lines.append(LEADING_ZEROS_NOTE)
+        codes = "学校コード・宛名番号" if content.with_codes else "学校コード"
+        lines.append(LEADING_ZEROS_NOTE.format(codes=codes))
     return [[line] for line in lines] + [[]]
 
 
