@@ -59,14 +59,17 @@ def test_score_prints_lists_and_writes_the_csv(
     text = _run("score", "--store", str(risk_store), "--month", "2025-11", "--out", str(out))
     assert "出力しました" in text
     lines = out.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0] == "month,学校コード,宛名番号,rank,band,reasons"
-    assert all(line.split(",")[2].isdigit() for line in lines[1:])
+    table = lines[lines.index("") + 1:]  # caution lines, a blank line, then the table
+    assert table[0] == "対象月,学校コード,学校名,確認の順（校内）,宛名番号,目安（帯）,主な理由"
+    assert all(line.split(",")[4].isdigit() for line in table[1:])
     # An analysis role without alert rights may make the file, but it names nobody.
     as_user("demo-director")  # type: ignore[operator]
     anonymous = tmp_path / "anonymous.csv"
     _run("score", "--store", str(risk_store), "--month", "2025-11", "--out", str(anonymous))
-    rows = anonymous.read_text(encoding="utf-8-sig").splitlines()[1:]
-    assert rows and all(line.split(",")[2] == "" and line.endswith(",") for line in rows)
+    lines = anonymous.read_text(encoding="utf-8-sig").splitlines()
+    table = lines[lines.index("") + 1:]
+    assert table[0] == "対象月,学校コード,学校名,確認の順（校内）,目安（帯）"
+    assert len(table) > 1 and all(len(line.split(",")) == 5 for line in table[1:])
     text = _run("score", "--store", str(risk_store), "--month", "2025-11")
     assert "児童生徒と理由は見守りアラートの権限がある役割にだけ表示します" in text
 

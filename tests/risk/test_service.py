@@ -120,7 +120,7 @@ def test_scoring_makes_per_school_lists_with_bands_and_reasons(
     schools = {a.school_code for a in result.alerts}
     assert len(result.alerts) == 3 * len(schools) and len(schools) == 3
     for a in result.alerts:
-        assert a.address_code and len(a.address_code) == 10
+        assert a.address_code is None  # 宛名番号 only for alert roles with export
         assert a.band in ("高", "中", "低") and a.band_text.startswith(a.band)
         assert a.reasons and all(isinstance(r, str) for r in a.reasons)
         assert 1 <= a.rank <= 3
@@ -155,7 +155,7 @@ def test_alerts_name_their_pupils_for_alert_roles_only(
     lead.export_alerts(lead.score(MONTH, top=3), tmp_path / "alerts.csv")
     with (tmp_path / "alerts.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["month", "学校コード", "宛名番号", "rank", "band", "reasons"]
+    assert "氏名" not in rows[rows.index([]) + 1]
     assert not {a.name for a in alerts} & {cell for r in rows[1:] for cell in r}
 
 
@@ -179,7 +179,7 @@ def test_marking_an_alert_keeps_the_history_and_logs_the_pupil(
     lead = sessions["project_lead"]
     marks = lead.audit_view.entries(AuditFilter(action="risk_alert_mark"))
     assert any(m.pupil_id == alert.pupil_id for m in marks)
-    explained = truancy.explanations(alert.pupil_id or 0)
+    explained = truancy.explanations(alert.pupil_id or 0).latest
     assert explained is not None and explained.status == "支援開始"
     with pytest.raises(PermissionDenied):
         RiskService(sessions["bullying_support"]).mark_alert(alert.id, "見守り")
@@ -248,9 +248,11 @@ def test_the_csv_export_needs_the_export_function(
     out = lead.export_alerts(lead.score(MONTH), tmp_path / "alerts.csv")
     with (tmp_path / "alerts.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["month", "学校コード", "宛名番号", "rank", "band", "reasons"]
-    assert len(rows) - 1 == out.rows == 15
-    assert all(r[0] == MONTH and len(r[2]) == 10 and r[4] in ("高", "中", "低") for r in rows[1:])
+    start = rows.index([]) + 1  # caution lines, a blank line, then the table
+    assert rows[start][:5] == ["対象月", "学校コード", "学校名", "確認の順（校内）", "宛名番号"]
+    assert len(rows) - start - 1 == out.rows == 15
+    assert all(r[0] == "令和7年10月" and len(r[4]) == 10 and r[5] in ("高", "中", "低")
+               for r in rows[start + 1:])
 
 
 def test_factor_analysis_and_domain_judgments(sessions: dict[str, SignedIn]) -> None:
@@ -300,7 +302,7 @@ def test_marks_stay_with_the_pupil_when_a_newer_model_lists_the_month_again(
     assert same.status == "見守り"  # …shows the mark made on the older one
     truancy.mark_alert(same.id, "支援開始")
     assert [h.status for h in truancy.alert_history(first.id)][-2:] == ["見守り", "支援開始"]
-    explained = truancy.explanations(first.pupil_id or 0)
+    explained = truancy.explanations(first.pupil_id or 0).latest
     assert explained is not None and explained.status == "支援開始"
 
 

@@ -79,10 +79,11 @@ def test_lead_sees_band_reasons_and_the_staff_mark(
     shell, window, view = _open(qtbot, make_shell, tmp_path, listed, "demo-lead")
     section = _section(view)
     facts = section.facts
-    assert facts is not None and facts.risk is not None
+    assert facts is not None and facts.risk.latest is not None
     assert section.band_label.text() in {"帯 高", "帯 中", "帯 低"}
-    assert section.band_text_label.text() == facts.risk.band_text
-    assert facts.risk.reasons and f"・{facts.risk.reasons[0]}" in section.reasons_label.text()
+    assert section.band_text_label.text() == facts.risk.latest.band_text
+    latest = facts.risk.latest
+    assert latest.reasons and f"・{latest.reasons[0]}" in section.reasons_label.text()
     assert section.status_label.text() == "職員の記録: 未記録"
     texts = visible_texts(view)
     assert TITLE in texts and CAUTION in texts
@@ -114,7 +115,7 @@ def test_truancy_support_sees_the_alert_but_not_the_survey(
 ) -> None:
     _shell, _window, view = _open(qtbot, make_shell, tmp_path, listed, "demo-truancy")
     section = _section(view)
-    assert section.facts is not None and section.facts.risk is not None
+    assert section.facts is not None and section.facts.risk.latest is not None
     assert section.facts.domains is None and not section.survey_box.isVisible()
     assert section.band_label.isVisible() and section.reasons_label.text()
 

@@ -148,7 +148,7 @@ def test_alerts_page_lists_each_schools_alerts_with_bands_and_reasons(
     # Each alert names its pupil (氏名 and 学年・組 of the month's school year).
     headers = [page.model.headerData(c, Qt.Orientation.Horizontal)
                for c in range(page.model.columnCount())]
-    assert headers[:4] == ["順", "氏名", "学年・組", "宛名番号"]
+    assert headers[:4] == ["確認の順", "氏名", "学年・組", "宛名番号"]
     # Long reasons, cut off with "…" in the row, are readable in full on hover (found by QA).
     reasons_cell = page.model.index(0, headers.index("主な理由"))
     full = page.model.data(reasons_cell)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from toda_desktop.risk.service import (
         ALERT_STATUSES,
         Alert,
+        KarteRisk,
         ModelInfo,
         PupilRisk,
         RiskService,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ALERT_STATUSES",
     "Alert",
+    "KarteRisk",
     "ModelInfo",
     "PupilRisk",
     "RiskService",

@@ -3,12 +3,15 @@
     python -m toda_desktop risk train    --store PATH [--user ID] [--quick] [--card FILE]
     python -m toda_desktop risk evaluate --store PATH [--user ID] [--json]
     python -m toda_desktop risk score    --store PATH --month YYYY-MM [--top 5] [--out FILE]
+                                         [--per-school DIR] [--cp932]
 
 ``train`` runs the candidate grid, selects, evaluates on the held-out last school year and
 stores the model; ``evaluate`` prints the metrics table of the stored model against the
 baselines with intervals (``--json``: the whole report); ``score`` makes the lists for use
-during a month from data up to the end of the month before (CSV columns ``month, 学校コード,
-宛名番号, rank, band, reasons``; 宛名番号 only for roles allowed to see the alerts).
+during a month from data up to the end of the month before; ``--out`` writes them as one
+file and ``--per-school`` as one file per school into a folder (for each 校長), both in the
+window's format (``toda_desktop.risk.alert_csv``: caution lines, 対象月, 学校コード, 学校名,
+確認の順（校内）, 宛名番号 only for alert roles with export, 目安（帯）, 主な理由).
 
 Sign-in is the command line's own (``toda_desktop.cli._sign_in``: --user or TODA_USER,
 TODA_PASSWORD or a prompt). Exit status as for every command: 0 success, 2 failure.
@@ -21,6 +24,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import check_output_path, write_text_file
 from toda_desktop.formatting import format_month
 
@@ -56,6 +60,10 @@ def _num(entry: dict[str, Any] | None, digits: int = 3) -> str:
     if lo is None or hi is None:
         return f"{entry['value']:.{digits}f}"
     return f"{entry['value']:.{digits}f} [{lo:.{digits}f}–{hi:.{digits}f}]"
+
+
+def _suffix(file_format: str) -> str:
+    return ".xlsx" if file_format == "xlsx" else ".csv"
 
 
 def _month_ja(month: str) -> str:
@@ -133,19 +141,33 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
     from toda_desktop.cli import _sign_in
 
+    if args.out:
+        check_output_path(Path(args.out))  # before the scoring, not after
+    if args.per_school and not Path(args.per_school).is_dir():
+        raise UserFacingError("--per-school には、あるフォルダを指定してください。")
+    encoding = "cp932" if args.cp932 else "utf-8-sig"
     app, signed = _sign_in(args)
     try:
         service = signed.risk
         result = service.score(args.month, top=args.top)
-        if args.out:
-            written = service.export_alerts(result, Path(args.out))
-            out.write(f"{_month_ja(result.month)}の一覧 {written.rows}行を出力しました: "
-                      f"{written.path}\n")
+        if args.out or args.per_school:
+            if args.out:
+                written = service.export_alerts(result, Path(args.out), encoding=encoding)
+                out.write(f"{_month_ja(result.month)}の一覧 {written.rows}人分を出力しました: "
+                          f"{written.path}\n")
+            if args.per_school:
+                files = service.export_alerts_per_school(
+                    result, Path(args.per_school), encoding=encoding,
+                    suffix=_suffix(args.per_school_format))
+                out.write(f"{_month_ja(result.month)}の一覧を学校ごとに{len(files)}個のファイルに"
+                          f"出力しました: {Path(args.per_school)}\n")
+                for file in files:
+                    out.write(f"  {file.path.name}（{file.rows}人）\n")
             return EXIT_OK
         shown = service.alerts_for_terminal(result)
     finally:
         app.close()
-    out.write(f"{_month_ja(result.month)}の一覧（学校ごと上位{args.top}人、"
+    out.write(f"{_month_ja(result.month)}の一覧（各校{args.top}人まで、学校の中の確認の順。"
               f"モデル {result.model_id}）\n")
     if not result.with_ids:
         out.write("児童生徒と理由は見守りアラートの権限がある役割にだけ表示します。\n")
@@ -187,5 +209,11 @@ def add_risk_commands(subparsers: Any) -> None:
     common(score)
     score.add_argument("--month", required=True, help="一覧を使う月（YYYY-MM）")
     score.add_argument("--top", type=int, default=5, help="学校ごとの人数（既定5）")
-    score.add_argument("--out", help="CSVの出力先（出力の権限が必要）")
+    score.add_argument("--out", help="CSVの出力先（出力の権限が必要。.xlsx ならExcel形式）")
+    score.add_argument("--per-school", metavar="DIR",
+                       help="学校ごとに1ファイルずつ書き出すフォルダ（校長へ渡す用。出力の権限が必要）")
+    score.add_argument("--per-school-format", choices=("csv", "xlsx"), default="csv",
+                       help="--per-school のファイル形式（既定 csv）")
+    score.add_argument("--cp932", action="store_true",
+                       help="CSVをShift_JIS（CP932）で書く（既定はUTF-8・BOM付き）")
     score.set_defaults(handler=cmd_score)

@@ -8,8 +8,10 @@ Who may do what:
   with the "alerts" function that may view and see the truancy-related datasets (monthly
   attendance and the long-absence survey) — by default the truancy-support staff and the
   project lead, as issue 6 names them; the project lead can grant it to others;
-- scoring a month needs either; the 宛名番号 and the reasons of listed pupils go only to
-  alert roles, and a file of the lists needs the "export" function as well;
+- scoring a month needs either; the reasons of listed pupils go only to alert roles, their
+  宛名番号 only to alert roles that also have "export" (it is the key for matching a list
+  with other systems; the screen names pupils by 氏名・学年・組), and a file of the lists
+  needs the "export" function (its format: ``alert_csv``);
 - an alert names its pupil (氏名, and 学年・組 of the alert's school year) only for alert
   roles that also see the basic registers (pupils and enrollments); the CSV never does;
 - a pupil's survey-domain judgments need "view" and the survey dataset.
@@ -67,8 +69,9 @@ from storage.repos import accounts as accounts_repo
 from storage.repos import datasets as datasets_repo
 from storage.repos import risk as repo
 from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
-from toda_desktop.export_files import ExportResult, write_csv
+from toda_desktop.export_files import ExportResult, check_output_path, target_path
 from toda_desktop.formatting import format_datetime, format_month
+from toda_desktop.risk import alert_csv
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
@@ -78,7 +81,7 @@ CancelFlag = Callable[[], bool]
 
 ALERT_STATUSES = repo.ALERT_STATUSES
 ALERT_KINDS = ("attendance_monthly", "long_absence")
-CSV_HEADER = ("month", "学校コード", "宛名番号", "rank", "band", "reasons")
+LIST_SIZE = 5  # pupils per school in the lists the window shows
 # Dataset kinds of the registry behind each input table of the model.
 INPUT_KIND = {
     "attendance_monthly": "attendance",
@@ -169,6 +172,20 @@ class PupilRisk:
     status: str | None
 
 
+@dataclass(frozen=True)
+class KarteRisk:
+    """Where a pupil stands in the lists, for the karte: not being on a list is not an
+    all-clear, so the karte says which list (month, at most ``top`` per school) it means."""
+
+    list_month: str | None  # the newest month lists were made for (None: none yet)
+    top: int  # each school's list of that month holds at most this many pupils
+    latest: PupilRisk | None  # the pupil's most recent listing, in any month
+
+    @property
+    def on_latest_list(self) -> bool:
+        return self.latest is not None and self.latest.month == self.list_month
+
+
 def _staff_name(login_id: str, staff: dict[str, str]) -> str:
     """「氏名（ログインID）」 of who marked an alert (the ID alone for a removed account)."""
     name = staff.get(login_id)
@@ -257,6 +274,13 @@ class RiskService:
         signed = self._signed
         return self.may_see_alerts() and all(
             signed.sees(k) for k in ("students", "enrollments"))
+
+    def _may_see_address_codes(self) -> bool:
+        """Whether alerts carry 宛名番号: it is the key for matching a list with other
+        systems, needed only where a list leaves the store, so alert roles with "export"
+        that see the register (ID_VISIBILITY); the screen names pupils by 氏名・学年・組."""
+        signed = self._signed
+        return self.may_see_alerts() and signed.may("export") and signed.sees("students")
 
     def _require_alerts(self, target: str = "risk_alerts") -> None:
         if not self.may_see_alerts():
@@ -512,13 +536,14 @@ class RiskService:
         visible = self._visible_kinds()
 
         with_names = with_ids and self._may_see_names()
+        with_codes = with_ids and self._may_see_address_codes()
         school_year = parse_month(month)[0]
 
         def read(conn: Connection) -> tuple[list[repo.AlertRow], dict[int, str], dict[str, str],
                                             dict[int, repo.PupilNames]]:
             rows = repo.alerts_for_month(conn, month, model_id, top)
             pids = [r.pupil_id for r in rows]
-            codes = repo.address_codes(conn, pids) if with_ids else {}
+            codes = repo.address_codes(conn, pids) if with_codes else {}
             pupils = repo.pupil_names(conn, pids, school_year) if with_names else {}
             return rows, codes, datasets_repo.school_names(conn), pupils
 
@@ -612,32 +637,100 @@ class RiskService:
         return [StatusEntry(h.status, h.note, _staff_name(h.marked_by, staff), h.marked_at)
                 for h in history]
 
-    def explanations(self, pupil_id: int) -> PupilRisk | None:
-        """The pupil's latest alert as band and reasons (for the karte), or None."""
+    def explanations(self, pupil_id: int, *, top: int = LIST_SIZE) -> KarteRisk:
+        """Where the pupil stands (for the karte): the newest month with lists, how many
+        each school's list of that month holds (``top`` or fewer if it was made shorter),
+        and the pupil's latest listing within that many places."""
         signed = self._signed
         self._require_alerts()
-        rows = signed.store.db.call(lambda c: repo.alerts_for_pupil(c, pupil_id))
-        signed.audit.record(self._actor, "risk_explanations", pupil_id=pupil_id)
-        if not rows:
-            return None
-        r = rows[0]
-        return PupilRisk(r.month, r.band, BAND_TEXT[r.band],
-                         self._reasons(r.reasons_json, self._visible_kinds()), r.status)
 
-    def export_alerts(self, result: ScoreResult, path: Path) -> ExportResult:
-        """The lists as CSV (month, 学校コード, 宛名番号, rank, band, reasons)."""
+        def read(conn: Connection) -> tuple[str | None, int, list[repo.AlertRow]]:
+            # As the screen shows a month: the list of the latest model that scored it.
+            shown = {str(m): int(i) for m, i in conn.execute(
+                "SELECT month, max(model_id) FROM risk_alerts GROUP BY month")}
+            if not shown:
+                return None, 0, []
+            month = max(shown)
+            size = conn.execute(
+                "SELECT max(rank) FROM risk_alerts WHERE month = ? AND model_id = ?",
+                (month, shown[month])).fetchone()[0]
+            rows = [r for r in repo.alerts_for_pupil(conn, pupil_id)
+                    if r.rank <= top and shown.get(r.month) == r.model_id]
+            return month, int(size or 0), rows
+
+        list_month, size, rows = signed.store.db.call(read)
+        signed.audit.record(self._actor, "risk_explanations", pupil_id=pupil_id)
+        latest = None
+        if rows:
+            r = rows[0]
+            latest = PupilRisk(r.month, r.band, BAND_TEXT[r.band],
+                               self._reasons(r.reasons_json, self._visible_kinds()), r.status)
+        return KarteRisk(list_month, min(top, size) if size else top, latest)
+
+    # -- export -------------------------------------------------------------------------------
+
+    def _file_content(self, result: ScoreResult) -> alert_csv.Content:
+        """What a file of these lists may hold, from the role (never from the caller)."""
+        with_ids = result.with_ids and self.may_see_alerts()
+        return alert_csv.Content(with_codes=with_ids and self._may_see_address_codes(),
+                                 with_reasons=with_ids)
+
+    def _export_logged(self, result: ScoreResult, path: Path, alerts: tuple[Alert, ...],
+                       content: alert_csv.Content, write: Callable[[], ExportResult]
+                       ) -> ExportResult:
+        """Log the export before the file is written (no file without its entry); a write
+        that fails after that (a full disk, a folder without write access) is logged as
+        failed too."""
+        check_output_path(path)  # a path that cannot be written is refused, not logged
+        detail = {"rows": len(alerts), "file": path.name, "with_ids": content.with_codes}
+        target = f"risk_alerts:{result.month}"
+        self._signed.audit.record(self._actor, "export", target=target, detail=detail)
+        try:
+            return write()
+        except UserFacingError:
+            self._signed.audit.record(self._actor, "export", outcome="failed", target=target,
+                                      detail=detail)
+            raise
+
+    def export_alerts(self, result: ScoreResult, path: Path, *, encoding: str = "utf-8-sig",
+                      date_style: str = "wareki") -> ExportResult:
+        """The month's lists as one file (CSV, or .xlsx by the suffix) in the format of
+        ``alert_csv``: caution lines, Japanese headers, school names, the order within each
+        school, 宛名番号 only for roles allowed it."""
         signed = self._signed
         signed.require("export")
-        rows = [
-            (a.month, a.school_code, a.address_code if result.with_ids else "", a.rank, a.band,
-             " / ".join(a.reasons))
-            for a in result.alerts
-        ]
-        out = write_csv(path, list(CSV_HEADER), rows)
-        signed.audit.record(self._actor, "export", target=f"risk_alerts:{result.month}",
-                            detail={"rows": out.rows, "file": path.name,
-                                    "with_ids": result.with_ids})
-        return out
+        content = self._file_content(result)
+        made = datetime.now()
+        return self._export_logged(result, path, result.alerts, content, lambda: (
+            alert_csv.write_list(path, result.month, result.alerts, content, encoding=encoding,
+                                 date_style=date_style, made=made)))
+
+    def export_alerts_per_school(self, result: ScoreResult, folder: Path, *,
+                                 encoding: str = "utf-8-sig", suffix: str = ".csv",
+                                 date_style: str = "wareki") -> list[ExportResult]:
+        """One file per school in ``folder`` (for each 校長 their own school only), named by
+        school code, school name and month; each file logged as an export of its own."""
+        signed = self._signed
+        signed.require("export")
+        if not folder.is_dir():
+            raise UserFacingError("保存先のフォルダがありません。あるフォルダを指定してください。")
+        content = self._file_content(result)
+        made = datetime.now()
+        written = []
+        for code in alert_csv.by_school(result.alerts):
+            alerts = tuple(a for a in result.alerts if a.school_code == code)
+            name = alerts[0].school_name
+            path = target_path(folder, alert_csv.school_file_name(code, name, result.month),
+                               suffix)
+
+            def write(path: Path = path, alerts: tuple[Alert, ...] = alerts,
+                      name: str = name) -> ExportResult:
+                return alert_csv.write_list(path, result.month, alerts, content,
+                                            encoding=encoding, date_style=date_style,
+                                            made=made, school=name)
+
+            written.append(self._export_logged(result, path, alerts, content, write))
+        return written
 
     def alerts_for_terminal(self, result: ScoreResult) -> tuple[Alert, ...]:
         """The lists as the command line prints them: standard output can be redirected to a

@@ -7,6 +7,11 @@ against each other, and risk is a band (高/中/低, colour and text) with its r
 number. Staff record what they did (確認済み / 見守り / 支援開始 / 対象外, with a note); the
 history of those records is shown with the alert. Everything goes through the risk service,
 which checks the role, audit-logs and refuses with a Japanese message.
+
+Safeguards: the order within a school is 確認の順 (no rank across schools); the April caveats
+stand beside the band and the 学年・組 they explain; 宛名番号 only where the service gives it
+(alert roles with export); roles with export save the month's lists as one file or one file
+per school (for each 校長) in the format of ``toda_desktop.risk.alert_csv``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
+    QFileDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -29,6 +35,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QStackedWidget,
@@ -38,10 +45,18 @@ from PySide6.QtWidgets import (
 
 from toda_desktop.formatting import format_count
 from toda_desktop.risk import ALERT_STATUSES, Alert, ScoreResult, StatusEntry
+from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE, APRIL_ROSTER_NOTE
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, alive
 from ui.dialogs import FormDialog
-from ui.export_flow import CSV_UTF8, ask_save_path, with_suffix
+from ui.export_flow import (
+    ask_save_path,
+    chosen_format,
+    format_combo,
+    replaced_note,
+    text_encoding,
+    with_suffix,
+)
 from ui.page_header import StatusLine
 from ui.pages.pupil_tables import class_label
 from ui.pages.risk_common import (
@@ -99,13 +114,16 @@ HIDDEN = "（非表示）"
 
 
 
-# The new school year counts absences from 0 and its roster may not be imported yet.
-APRIL_NOTE = (
-    "\n4月の一覧: 新年度は欠席日数を0から数え直すため、翌月中に30日に達する見込みは低く、"
-    "帯は「低」が多くなります（前年度の欠席が理由の児童生徒から様子を確かめてください）。"
-    "新年度の在籍名簿を取り込む前に作った一覧には前年度の6年生・中学3年生は入らず、"
-    "学年は進級後の学年、組は空欄です。"
-)
+ORDER_HEADER = "確認の順"
+ADDRESS_HEADER = "宛名番号"  # shown only to roles the service gives it (alert roles with export)
+ORDER_TIP = "学校の中で、先に様子を確かめる目安の順です（学校どうしを比べるものではありません）"
+FILE_NOTE = "（持ち出しの決まりに従って扱ってください）"
+
+
+def is_april(month: str | None) -> bool:
+    """April lists: the new school year counts absences from 0 and its roster may not be
+    imported yet (the caveats stand beside the band and beside 学年・組)."""
+    return bool(month) and str(month).endswith("-04")
 
 
 def grade_class(alert: Alert) -> str:
@@ -126,14 +144,14 @@ def pupil_text(alert: Alert) -> str:
 
 
 ALERT_COLUMNS: list[Column[Alert]] = [
-    Column("順", lambda a: str(a.rank), sort=lambda a: a.rank, right=True,
-           tooltip=lambda a: "学校の中で、先に様子を確かめる目安の順です"),
+    Column(ORDER_HEADER, lambda a: str(a.rank), sort=lambda a: a.rank, right=True,
+           tooltip=lambda a: ORDER_TIP),
     Column("氏名", lambda a: a.name or HIDDEN,
            color=lambda a: style.MUTED_COLOR if not a.name else None),
     Column("学年・組", lambda a: grade_class(a) if a.name else HIDDEN,
            color=lambda a: style.MUTED_COLOR if not a.name else None,
            tooltip=lambda a: "対象月の年度の在籍です" if a.name else ""),
-    Column("宛名番号", lambda a: a.address_code or HIDDEN),
+    Column(ADDRESS_HEADER, lambda a: a.address_code or HIDDEN),
     Column("帯", lambda a: a.band, band=lambda a: a.band, tooltip=lambda a: a.band_text),
     Column("主な理由", lambda a: a.reasons[0] if a.reasons else "",
            tooltip=lambda a: "\n".join(f"・{r}" for r in a.reasons)),
@@ -251,8 +269,10 @@ class AlertsPage(QWidget):
         self._shown_alert_id: int | None = None  # whose details and history are shown
         self.dialog: MarkDialog | None = None
         self.last_export: ExportResult | None = None
-        # Where to save the CSV; a test may replace it (the default asks with a file dialog).
+        self.last_school_export: list[ExportResult] = []
+        # Where to save; a test may replace them (the defaults ask with a file dialog).
         self.choose_export_path: Callable[[], Path | None] = self._ask_export_path
+        self.choose_export_folder: Callable[[], Path | None] = self._ask_export_folder
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
@@ -272,11 +292,6 @@ class AlertsPage(QWidget):
         self.refresh_button = QPushButton("最新の情報に更新")
         self.refresh_button.clicked.connect(self.reload)
         title_row.addWidget(self.refresh_button)
-        self.export_button = QPushButton("CSVに出力…")
-        self.export_button.setToolTip("表示中の月の一覧をCSVファイルに保存します（監査ログに残ります）")
-        self.export_button.clicked.connect(self.export)
-        self.export_button.setVisible(can_export)
-        title_row.addWidget(self.export_button)
         layout.addLayout(title_row)
 
         intro = QLabel(INTRO)
@@ -302,10 +317,20 @@ class AlertsPage(QWidget):
         self.school_list.currentItemChanged.connect(self._school_changed)
         left_layout.addWidget(self.school_list, 1)
         left_layout.addWidget(muted("学校は学校コード順です。学校どうしを比べるものではありません。"))
+        self.files_box = self._build_files_box()
+        self.files_box.setVisible(can_export)
+        left_layout.addWidget(self.files_box)
         splitter.addWidget(left)
 
         self.right = QStackedWidget()
-        self.right.addWidget(self._build_alerts_view())
+        # Scrolls when the list, its notes and the details are taller than the screen (an
+        # April list at 1366×768), instead of making the window taller than the screen.
+        alerts_view = QScrollArea()
+        alerts_view.setWidgetResizable(True)
+        alerts_view.setFrameShape(QFrame.Shape.NoFrame)
+        alerts_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        alerts_view.setWidget(self._build_alerts_view())
+        self.right.addWidget(alerts_view)
         self.right.addWidget(self._build_empty_view())
         splitter.addWidget(self.right)
         splitter.setStretchFactor(0, 0)
@@ -335,6 +360,29 @@ class AlertsPage(QWidget):
             grid.setColumnStretch(2 + 2 * i, 1)
         return grid
 
+    def _build_files_box(self) -> QWidget:
+        """Saving the month's lists (roles with export): all schools in one file, or one
+        file per school for each 校長, in the chosen format; under the schools they list."""
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(section_title("ファイルに保存"))
+        self.format_combo = format_combo()
+        layout.addWidget(self.format_combo)
+        self.export_button = QPushButton("全校を1つのファイルに…")
+        self.export_button.setToolTip(
+            "表示中の月の全校の一覧を1つのファイルに保存します（監査ログに残ります）")
+        self.export_button.clicked.connect(self.export)
+        layout.addWidget(self.export_button)
+        self.school_export_button = QPushButton("学校ごとに保存…")
+        self.school_export_button.setToolTip(
+            "選んだフォルダに、学校ごとに1つずつファイルを保存します（各校の校長に渡す用。"
+            "ファイルごとに監査ログに残ります）")
+        self.school_export_button.clicked.connect(self.export_per_school)
+        layout.addWidget(self.school_export_button)
+        return box
+
     def _build_alerts_view(self) -> QWidget:
         view = QWidget()
         layout = QVBoxLayout(view)
@@ -342,8 +390,13 @@ class AlertsPage(QWidget):
         layout.setSpacing(8)
         self.school_title = section_title("")
         layout.addWidget(self.school_title)
+        # Beside the 学年・組 it explains (shown for April lists only).
+        self.april_roster_label = muted(APRIL_ROSTER_NOTE)
+        self.april_roster_label.setAccessibleName("4月の一覧の学年・組について")
+        self.april_roster_label.hide()
+        layout.addWidget(self.april_roster_label)
         self.model: RecordsModel[Alert] = RecordsModel(ALERT_COLUMNS, self)
-        self.table = make_table(self.model, "見守りアラートの一覧", (44, 130, 90, 110, 52, 380),
+        self.table = make_table(self.model, "見守りアラートの一覧", (72, 120, 80, 110, 48, 380),
                                 stretch=5)
         self.table.selectionModel().selectionChanged.connect(self._alert_changed)
         self.table.doubleClicked.connect(lambda _i: self.ask_mark())
@@ -368,6 +421,13 @@ class AlertsPage(QWidget):
         head.addWidget(self.band_label, 0, Qt.AlignmentFlag.AlignVCenter)
         head.addWidget(self.band_text_label, 1)
         card_layout.addLayout(head)
+        # Beside the band it explains (April lists only): why 「低」 is common in April.
+        self.april_band_label = QLabel(APRIL_BAND_NOTE)
+        self.april_band_label.setWordWrap(True)
+        self.april_band_label.setStyleSheet(style.NOTICE_TEXT)
+        self.april_band_label.setAccessibleName("4月の一覧の帯について")
+        self.april_band_label.hide()
+        card_layout.addWidget(self.april_band_label)
         card_layout.addWidget(QLabel("理由"))
         self.reasons_label = QLabel("")
         self.reasons_label.setWordWrap(True)
@@ -531,8 +591,8 @@ class AlertsPage(QWidget):
             f"{this}に使う一覧です（{before}末までのデータから作成）。"
             f"学校ごとに最大{self._top}人を、学校の中で先に様子を確かめる順に並べています。"
             "帯と理由は目安です。判断は必ず、子どもの様子を知る人が行ってください。"
-            + (APRIL_NOTE if self.month.endswith("-04") else "")
         )
+        self.april_roster_label.setVisible(is_april(self.month))
 
     def _show_empty(self, message: str, *, error: bool = False) -> None:
         self.empty_label.setText(message)
@@ -559,6 +619,10 @@ class AlertsPage(QWidget):
             self._show_empty(f"{this}の一覧はまだ作成されていません。")
             return
         self.right.setCurrentIndex(0)
+        # 宛名番号 only where the service gave it (roles that may export): otherwise no column.
+        self.table.setColumnHidden(
+            self.model.headers.index(ADDRESS_HEADER),
+            not any(a.address_code for a in loaded.alerts))
         self._fill_schools(chosen_school)
         if chosen_alert is not None:
             self.select_alert(chosen_alert.id)
@@ -646,8 +710,9 @@ class AlertsPage(QWidget):
         if alert is None:
             self._update_buttons()
             return
-        self.pupil_label.setText(pupil_text(alert) or "（宛名番号は非表示）")
+        self.pupil_label.setText(pupil_text(alert) or "（児童生徒を特定する情報は表示しません）")
         show_band(self.band_label, self.band_text_label, alert.band, alert.band_text)
+        self.april_band_label.setVisible(is_april(alert.month))
         self.reasons_label.setText("\n".join(f"・{r}" for r in alert.reasons))
         self._update_buttons()
         self._load_history(alert)
@@ -684,6 +749,7 @@ class AlertsPage(QWidget):
         self.month_combo.setEnabled(not self._loading and self.month_combo.count() > 0)
         self.create_button.setEnabled(not self.busy)
         self.export_button.setEnabled(not self.busy and bool(self.alerts))
+        self.school_export_button.setEnabled(not self.busy and bool(self.alerts))
         self.mark_button.setEnabled(alert is not None and not self.busy)
         self.karte_button.setEnabled(alert is not None and alert.pupil_id is not None)
         self.karte_button.setVisible(self._can_open_karte)
@@ -721,7 +787,7 @@ class AlertsPage(QWidget):
             if alive(dialog):  # (closed meanwhile: the mark is recorded all the same)
                 dialog.accept()
             self.status_line.show_message(
-                f"{alert.school_name}・{pupil_text(alert) or '宛名番号 —'} に"
+                f"{alert.school_name}・{pupil_text(alert) or 'この児童生徒'} に"
                 f"「{status}」を記録しました。")
             self.marked.emit(alert.id)
 
@@ -750,36 +816,71 @@ class AlertsPage(QWidget):
     # -- export ----------------------------------------------------------------------------
 
     def _ask_export_path(self) -> Path | None:
-        return ask_save_path(self, "見守りアラートをCSVに出力",
-                             f"見守りアラート_{self.month or ''}", CSV_UTF8)
+        return ask_save_path(self, "見守りアラートを出力", f"見守りアラート_{self.month or ''}",
+                             chosen_format(self.format_combo))
 
-    def export(self) -> None:
-        result = self.result
-        if result is None or not self.alerts or self.busy:
-            return
-        chosen = self.choose_export_path()
-        if chosen is None:
-            return
-        path = with_suffix(chosen, CSV_UTF8)
-        risk = self._risk
+    def _ask_export_folder(self) -> Path | None:
+        chosen = QFileDialog.getExistingDirectory(
+            self, "学校ごとのファイルを保存するフォルダを選んでください")
+        return Path(chosen) if chosen else None
+
+    def _run_export(self, task: Callable[[], Any], done: Callable[[Any], None]) -> None:
         self._working = True
         self._update_buttons()
-
-        def done(out: ExportResult) -> None:
-            self.last_export = out
-            self.status_line.show_message(
-                f"{format_count(out.rows)}件をCSVに出力しました: {out.path}"
-                "（持ち出しの決まりに従って扱ってください）")
 
         def ended() -> None:
             self._working = False
             self._update_buttons()
 
         op = self._runner.run(
-            lambda _ctx: risk.export_alerts(result, path),
+            lambda _ctx: task(),
             on_success=done,
             on_user_error=lambda m: self.status_line.show_message(m, error=True),
             parent=self,
             label="一覧を出力しています…",
         )
         op.finished.connect(ended)
+
+    def export(self) -> None:
+        """All schools' lists of the month in one file (the service logs it)."""
+        result = self.result
+        if result is None or not self.alerts or self.busy:
+            return
+        chosen = self.choose_export_path()
+        if chosen is None:
+            return
+        fmt = chosen_format(self.format_combo)
+        path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
+        risk, date_style = self._risk, self._style
+
+        def done(out: ExportResult) -> None:
+            self.last_export = out
+            self.status_line.show_message(
+                f"{format_count(out.rows)}人分の一覧を出力しました: {out.path}"
+                f"{replaced_note(out)}{FILE_NOTE}")
+
+        self._run_export(lambda: risk.export_alerts(result, path, encoding=encoding,
+                                                    date_style=date_style), done)
+
+    def export_per_school(self) -> None:
+        """One file per school into a chosen folder, for each 校長 (each file logged)."""
+        result = self.result
+        if result is None or not self.alerts or self.busy:
+            return
+        folder = self.choose_export_folder()
+        if folder is None:
+            return
+        fmt = chosen_format(self.format_combo)
+        encoding = text_encoding(fmt)
+        risk, date_style = self._risk, self._style
+
+        def done(files: list[ExportResult]) -> None:
+            self.last_school_export = files
+            replaced = sum(f.replaced_characters for f in files)
+            note = (f"（Shift_JISで表せない文字{replaced}個を〓に置き換えました）"
+                    if replaced else "")
+            self.status_line.show_message(
+                f"{len(files)}校分のファイルを保存しました: {folder}{note}{FILE_NOTE}")
+
+        self._run_export(lambda: risk.export_alerts_per_school(
+            result, folder, encoding=encoding, suffix=fmt.suffix, date_style=date_style), done)

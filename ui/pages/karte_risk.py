@@ -1,9 +1,12 @@
 """不登校の早期把握 on the karte, for roles that may see alerts (none other gets the section).
 
-It shows the pupil's latest alert — the list month, the band (高/中/低) with its text, the
-reasons and the staff's latest mark — and, for roles that also see the survey, the survey
-domains against the grade. Risk is a band with reasons, never a number or a rank. Both are
-read on the worker after the karte itself; the risk service checks and audit-logs each call.
+It shows where the pupil stands in the newest lists: on them, the band (高/中/低) with its
+text, the reasons and the staff's latest mark; not on them, 「各校k人までの一覧には入っていません」
+with k the size the service reports — never words that read as an all-clear, since a short
+list per school leaves out most children who need looking after — and the pupil's earlier
+listing if there was one. For roles that also see the survey, the survey domains against the
+grade. Risk is a band with reasons, never a number or a rank. Both are read on the worker
+after the karte itself; the risk service checks and audit-logs each call.
 """
 
 from __future__ import annotations
@@ -15,21 +18,25 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE
 from ui import style
 from ui.background import BackgroundRunner
-from ui.pages.alerts_page import UNMARKED
+from ui.pages.alerts_page import UNMARKED, is_april
 from ui.pages.risk_common import BAND_COLORS, month_label, muted, section_title, show_band
 
 if TYPE_CHECKING:
     from analysis.factors import DomainJudgment
-    from toda_desktop.risk import PupilRisk
+    from toda_desktop.risk import KarteRisk
 
-    Explanations = Callable[[int], PupilRisk | None]
+    Explanations = Callable[[int], KarteRisk]
     DomainJudgments = Callable[[int], list[DomainJudgment]]
 
 TITLE = "不登校の早期把握"
-CAUTION = "リスクは確認の優先順位の目安です。子どもへのラベルではありません。"
-NO_ALERT = "見守りアラートの一覧に入ったことはありません。"
+CAUTION = "帯と理由は、様子を確かめるきっかけの目安です。子どもへのラベルではありません。"
+NO_LIST_YET = "見守りアラートの一覧はまだ作成されていません。"
+NOT_LISTED = "各校{top}人までの一覧には入っていません"
+NOT_ALL_CLEAR = ("一覧は学校ごとに先に様子を確かめる数人だけを示すものです。"
+                 "入っていないことは、心配がないという意味ではありません。")
 NO_SURVEY = "調査回答の記録はありません。"
 SURVEY_TITLE = "調査の領域別の回答（同じ学年との比較）"
 WEAK_COLOR = BAND_COLORS["中"][0]
@@ -37,7 +44,7 @@ WEAK_COLOR = BAND_COLORS["中"][0]
 
 @dataclass(frozen=True)
 class RiskFacts:
-    risk: PupilRisk | None
+    risk: KarteRisk
     domains: list[DomainJudgment] | None  # None: not shown to this role
 
 
@@ -86,6 +93,14 @@ class KarteRiskSection(QFrame):
         body.setSpacing(24)
         alert = QVBoxLayout()
         alert.setSpacing(4)
+        # Not on the newest lists: said as such, with why that is no all-clear.
+        self.standing_label = QLabel("")
+        self.standing_label.setWordWrap(True)
+        self.standing_label.setStyleSheet("font-weight: bold;")
+        self.standing_label.setAccessibleName("一覧との関係")
+        alert.addWidget(self.standing_label)
+        self.standing_note = muted(NOT_ALL_CLEAR)
+        alert.addWidget(self.standing_note)
         head = QHBoxLayout()
         self.month_label = QLabel("")
         self.month_label.setStyleSheet("font-weight: bold;")
@@ -103,6 +118,10 @@ class KarteRiskSection(QFrame):
         head.addWidget(self.status_label)
         alert.addLayout(head)
         alert.addWidget(self.band_text_label)
+        self.april_band_label = QLabel(APRIL_BAND_NOTE)  # beside the band it explains
+        self.april_band_label.setWordWrap(True)
+        self.april_band_label.setStyleSheet(style.NOTICE_TEXT)
+        alert.addWidget(self.april_band_label)
         self.reasons_label = QLabel("")
         self.reasons_label.setWordWrap(True)
         self.reasons_label.setAccessibleName("理由")
@@ -138,22 +157,29 @@ class KarteRiskSection(QFrame):
     def show_facts(self, facts: RiskFacts) -> None:
         self.facts = facts
         self.message_label.hide()
-        risk = facts.risk
-        for widget in (self.band_label, self.band_text_label, self.status_label):
-            widget.setVisible(risk is not None)
-        if risk is None:
-            self.month_label.setText(NO_ALERT)
-            self.month_label.setStyleSheet(style.MUTED)
-            self.reasons_label.setText("")
-            self.reasons_label.hide()
-        else:
-            self.month_label.setText(f"{self._month(risk.month)}の見守りアラート")
-            show_band(self.band_label, self.band_text_label, risk.band, risk.band_text)
-            self.status_label.setText(f"職員の記録: {risk.status or UNMARKED}")
-            self.status_label.setStyleSheet(style.MUTED if risk.status is None else
+        standing = facts.risk
+        latest = standing.latest
+        if standing.list_month is None:
+            self.standing_label.setText(NO_LIST_YET)
+        elif not standing.on_latest_list:
+            self.standing_label.setText(
+                f"{self._month(standing.list_month)}: "
+                + NOT_LISTED.format(top=standing.top) + "。")
+        self.standing_label.setVisible(not standing.on_latest_list)
+        self.standing_note.setVisible(standing.list_month is not None
+                                      and not standing.on_latest_list)
+        for widget in (self.month_label, self.band_label, self.band_text_label,
+                       self.status_label, self.reasons_label):
+            widget.setVisible(latest is not None)
+        self.april_band_label.setVisible(latest is not None and is_april(latest.month))
+        if latest is not None:
+            earlier = "" if standing.on_latest_list else "前に入った一覧: "
+            self.month_label.setText(f"{earlier}{self._month(latest.month)}の見守りアラート")
+            show_band(self.band_label, self.band_text_label, latest.band, latest.band_text)
+            self.status_label.setText(f"職員の記録: {latest.status or UNMARKED}")
+            self.status_label.setStyleSheet(style.MUTED if latest.status is None else
                                             "font-weight: bold;")
-            self.reasons_label.setText("理由\n" + "\n".join(f"・{r}" for r in risk.reasons))
-            self.reasons_label.show()
+            self.reasons_label.setText("理由\n" + "\n".join(f"・{r}" for r in latest.reasons))
         self._show_domains(facts.domains)
         self.body.show()
         self.loaded.emit(facts)
@@ -182,7 +208,8 @@ class KarteRiskSection(QFrame):
 
     def texts(self) -> list[str]:
         """What the section shows (for tests)."""
-        labels = [self.month_label, self.band_label, self.band_text_label, self.status_label,
+        labels = [self.standing_label, self.standing_note, self.month_label, self.band_label,
+                  self.band_text_label, self.april_band_label, self.status_label,
                   self.reasons_label, *self.domain_labels]
         return [label.text() for label in labels if not label.isHidden() and label.text()]
 
