@@ -17,7 +17,7 @@ from resources import resource_path
 
 COLUMN_TYPES = frozenset(
     {
-        "code", "text", "name", "kana", "date", "time", "int", "float", "percent",
+        "code", "digits", "text", "name", "kana", "date", "time", "int", "float", "percent",
         "school_year", "month", "grade", "enum", "bool", "list", "email",
     }
 )
@@ -50,6 +50,8 @@ class ColumnSpec:
     values: tuple[str, ...] = ()
     min: float | None = None
     max: float | None = None
+    # Other spellings of the values seen in real files: (spelling, one of ``values``).
+    value_synonyms: tuple[tuple[str, str], ...] = ()
 
     @property
     def sql_type(self) -> str:
@@ -157,6 +159,10 @@ def _column(raw: dict[str, Any], where: str) -> ColumnSpec:
     values = tuple(str(v) for v in raw.get("values", ()))
     if ctype == "enum" and not values:
         raise RegistryError(f"{where}.{key}: enum without values")
+    value_synonyms = tuple((str(k), str(v)) for k, v in raw.get("value_synonyms", {}).items())
+    strays = [v for _, v in value_synonyms if v not in values]
+    if strays:
+        raise RegistryError(f"{where}.{key}: value synonyms lead to unknown values {strays}")
     return ColumnSpec(
         key=key,
         label=str(raw["label"]),
@@ -168,6 +174,7 @@ def _column(raw: dict[str, Any], where: str) -> ColumnSpec:
         values=values,
         min=None if raw.get("min") is None else float(raw["min"]),
         max=None if raw.get("max") is None else float(raw["max"]),
+        value_synonyms=value_synonyms,
     )
 
 
