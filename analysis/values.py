@@ -684,7 +684,7 @@ def _unknown_value_issues(
         rows_by_value.setdefault(str(results[codes[pos]][0]), []).append(int(index[pos]))
     values = sorted(rows_by_value, key=lambda v: (-len(rows_by_value[v]), v))
     reasons = [
-        f"{shown}の登録された値（{known_values_text(col)}）にないため、書かれたとおり取り込みます"
+        f"「{v}」は{shown}の登録された値（{known_values_text(col)}）にないため、書かれたとおり取り込みます"
         f"（{len(rows_by_value[v]):,}行: {rows_text(rows_by_value[v])}）。取込画面で登録された値に"
         "対応付けることもできます。"
         for v in values
@@ -849,56 +849,106 @@ def parse_table(
 # Duplicates
 
 
+BLANK_KEY = ""  # a blank key part equals another blank one (the store: ifnull(col, ''))
+
+
+def _key_text(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return BLANK_KEY
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))  # 1.0 and 1 are one number, as in the store
+    return str(value)
+
+
+def blank_equal_key(frame: pd.DataFrame, key: Sequence[str]) -> pd.Series:
+    """One text per row for ``key``, compared the way the store's unique index compares:
+    a missing part reads as BLANK_KEY (ifnull(col, '')), and 1.0 equals 1."""
+    if not len(frame) or not key:
+        return pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    joined: npt.NDArray[np.object_] | None = None
+    for col in key:
+        codes, uniques = pd.factorize(frame[col].astype(object), use_na_sentinel=True)
+        texts = np.array([_key_text(u) for u in uniques] + [BLANK_KEY], dtype=object)
+        part = texts[codes]  # the sentinel -1 picks BLANK_KEY
+        joined = part if joined is None else joined + "\x1f" + part
+    return pd.Series(joined, index=frame.index, dtype=object)
+
+
+def _row_hashes(frame: pd.DataFrame, compare: Sequence[str]) -> pd.Series:
+    return pd.util.hash_pandas_object(frame[list(compare)], index=False)
+
+
+def occurrence_numbers(frame: pd.DataFrame, compare: Sequence[str] | None = None) -> pd.Series:
+    """1, 2, … for the rows identical in every ``compare`` column (default: all), in file
+    order: the number of a repeated visit, stable when the same file is imported again."""
+    if frame.empty:
+        return pd.Series([], index=frame.index, dtype="int64")
+    hashes = _row_hashes(frame, list(compare or frame.columns))
+    return hashes.groupby(hashes.to_numpy()).cumcount().astype("int64") + 1
+
+
 def find_duplicates(
     frame: pd.DataFrame,
     key: Sequence[str],
     *,
     compare: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
+    keep_repeats: bool = False,
+    repeat_hint: str = "",
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Rows repeating another row: (mask of rows to drop, issues).
 
-    Rows equal in every ``compare`` column (default: all columns) to an earlier row are
-    dropped with a note. Remaining rows that share ``key`` (e.g. the natural key plus the
-    pupil) but differ elsewhere are conflicting duplicates: each gets an error naming the
-    other rows (rows with a missing key column are not compared). The index must hold row
-    numbers. Equality is judged on 64-bit row hashes (a false match needs ~4·10⁹ rows).
+    Rows equal in every ``compare`` column (default: all columns) are repeats. Unless
+    ``keep_repeats``, all but the first are dropped, each with a note naming the first row and
+    the count (``repeat_hint`` is added: how to keep them); kept, each group gets one note.
+    Remaining rows that share ``key`` (see :func:`blank_equal_key`) are conflicting
+    duplicates: each gets an error naming the others. Blank key parts are compared as
+    BLANK_KEY, as the store's unique index compares them, so that what passes here commits.
+    The index must hold row numbers. Equality is judged on 64-bit row hashes.
     """
     compare = list(compare or frame.columns)
-    key = list(key)
     drop = pd.Series(False, index=frame.index)
     if frame.empty:
         return drop, empty_issues()
-    hashes = pd.util.hash_pandas_object(frame[compare], index=False)
+    hashes = _row_hashes(frame, compare)
     exact = hashes.duplicated(keep="first").to_numpy()
     issues: list[pd.DataFrame] = []
     if exact.any():
-        first_pos = pd.Series(np.arange(len(frame))).groupby(hashes.to_numpy()).transform("first")
-        first_rows = frame.index.to_numpy()[first_pos.to_numpy()]
-        idx = np.flatnonzero(exact)
-        issues.append(
-            issues_frame(
+        groups = pd.Series(np.arange(len(frame))).groupby(hashes.to_numpy())
+        first_rows = frame.index.to_numpy()[groups.transform("first").to_numpy()]
+        sizes = groups.transform("size").to_numpy()
+        if keep_repeats:
+            firsts = np.flatnonzero(~exact & (sizes > 1))
+            reasons = []
+            for pos in firsts.tolist():
+                members = frame.index[first_rows == frame.index[pos]].tolist()
+                reasons.append(f"同じ内容の行が{sizes[pos]}行あります（{rows_text(members)}）。"
+                               "繰り返しの記録として、すべて取り込みます。")
+            issues.append(issues_frame(frame.index[firsts], None, None, "", reasons, "note",
+                                       "repeated_row"))
+        else:
+            idx = np.flatnonzero(exact)
+            issues.append(issues_frame(
                 frame.index[idx], None, None, "",
-                [f"{r}行目と同じ内容のため、重複として取り込みません。" for r in first_rows[idx]],
+                [f"{first_rows[i]}行目と同じ内容です（同じ内容の行は{sizes[i]}行）。重複として"
+                 f"取り込みません。{repeat_hint}" for i in idx.tolist()],
                 "note", "duplicate_row",
-            )
-        )
-        drop[:] = exact
-    rest = frame.loc[~exact]
-    keyed = rest.dropna(subset=key)
-    if len(keyed) and key:
-        key_hash = pd.util.hash_pandas_object(keyed[key], index=False)
-        clash = key_hash.duplicated(keep=False).to_numpy()
+            ))
+            drop[:] = exact
+    rest = frame.loc[~drop.to_numpy()]
+    keys = blank_equal_key(rest, list(key))
+    if len(rest):
+        clash = keys.duplicated(keep=False).to_numpy()
         if clash.any():
-            rows = keyed.index.to_numpy()[clash]
-            groups = key_hash.to_numpy()[clash]
-            by_group: dict[int, list[int]] = {}
-            for g, r in zip(groups.tolist(), rows.tolist(), strict=True):
-                by_group.setdefault(g, []).append(r)
+            rows = rest.index.to_numpy()[clash]
+            groups_of = keys.to_numpy()[clash]
+            by_group: dict[str, list[int]] = {}
+            for g, r in zip(groups_of.tolist(), rows.tolist(), strict=True):
+                by_group.setdefault(str(g), []).append(r)
             names = "・".join((labels or {}).get(k, k) for k in key)
             reasons = []
-            for g, r in zip(groups.tolist(), rows.tolist(), strict=True):
-                others = [o for o in by_group[g] if o != r]
+            for g, r in zip(groups_of.tolist(), rows.tolist(), strict=True):
+                others = [o for o in by_group[str(g)] if o != r]
                 shown = "、".join(str(o) for o in others[:5]) + ("ほか" if len(others) > 5 else "")
                 reasons.append(
                     f"{shown}行目と {names} が同じで内容が異なります。どちらが正しいか"

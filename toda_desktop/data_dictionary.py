@@ -102,6 +102,8 @@ def render(registry: Registry | None = None) -> str:
             domain += "（" + "・".join(DOMAIN_LABELS.get(t, t) for t in kind.topics) + "関連）"
         key_labels = ", ".join(kind.column(k).label for k in kind.natural_key)
         prefix = "児童生徒 + " if kind.links_to_pupil else ""
+        if kind.repeats:
+            key_labels += "（すべての列が同じ行は、選べば繰り返しの記録として回数で区別）"
         lines.append(
             f"| `{kind.name}` | {kind.label} | {domain} | "
             f"{registry.retention(kind.retention).label} | {prefix}{key_labels} |"
