@@ -293,7 +293,7 @@ def _import_one(
     if inspection.kind is None:
         out.write(f"{path.name}: {inspection.guess.explanation}\n")
         return None
-    preview = signed.importer.preview(inspection)
+    preview = signed.importer.preview(inspection, keep_repeats=args.keep_repeats)
     c = preview.counts
     out.write(
         f"{path.name}: {inspection.kind.label}（{inspection.encoding_label}）"
@@ -305,6 +305,9 @@ def _import_one(
         f"エラー行 {format_count(c.get('error_rows', 0))}、"
         f"ファイル内の重複 {format_count(c.get('duplicates_in_file', 0))}\n"
     )
+    if c.get("repeats"):
+        out.write(f"  同じ内容の行 {format_count(c['repeats'])}行は取り込みません"
+                  "（繰り返しの記録として残すには --keep-repeats）。\n")
     if preview.blocking:
         for row in issue_rows(preview):
             if row[1] == "" and row[5] == "エラー":
@@ -442,6 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--kind", help="データの種類（省略時は見出しから判断）")
     imp.add_argument("--overwrite", action="store_true", help="値の異なる既存の記録を上書きする")
     imp.add_argument("--dry-run", action="store_true", help="検証だけ行い、取り込まない")
+    imp.add_argument("--keep-repeats", action="store_true",
+                     help="すべての列が同じ行も、繰り返しの記録（同じ日の保健室利用など）として残す")
     imp.add_argument("--report", help="検証結果（行・列・理由）をCSVに書き出す")
     imp.add_argument("files", nargs="+", help="取り込むファイル")
     imp.set_defaults(handler=cmd_import)

@@ -244,9 +244,12 @@ class ImportService:
     # -- step 2: parse, validate, link, compare ---------------------------------------------
 
     def preview(
-        self, inspection: FileInspection, *, progress: Progress | None = None,
-        cancel: CancelFlag | None = None,
+        self, inspection: FileInspection, *, keep_repeats: bool = False,
+        progress: Progress | None = None, cancel: CancelFlag | None = None,
     ) -> ImportPreview:
+        """Parse, validate, link and compare. ``keep_repeats``: rows identical in every column
+        are repeated records (health-room visits), all to be stored (numbered), not duplicates.
+        """
         signed = self._signed
         signed.require("import")
         kind, mapping = inspection.kind, inspection.mapping
@@ -262,7 +265,8 @@ class ImportService:
             parsed = parse_table(inspection.raw, mapping, kind.columns,
                                  value_maps=inspection.value_maps,
                                  progress=part(0.0, 0.4), cancel=cancel)
-            preview = self._link_and_compare(inspection, kind, parsed, part(0.4, 1.0), cancel)
+            preview = self._link_and_compare(inspection, kind, parsed, part(0.4, 1.0), cancel,
+                                             keep_repeats=keep_repeats)
         except AnalysisCancelled:
             _cancelled("取込の準備を中止しました。")
         if inspection.already_imported is not None:
@@ -278,7 +282,7 @@ class ImportService:
 
     def _link_and_compare(
         self, inspection: FileInspection, kind: DatasetKind, parsed: ParsedTable,
-        progress: Progress | None, cancel: CancelFlag | None,
+        progress: Progress | None, cancel: CancelFlag | None, *, keep_repeats: bool = False,
     ) -> ImportPreview:
         signed = self._signed
         issues = parsed.issues
@@ -318,7 +322,7 @@ class ImportService:
             frame = frame.loc[linked].assign(pupil_id=links.loc[linked, "pupil_id"].astype(int))
         rows = storage_frame(frame, (["pupil_id"] if kind.links_to_pupil else []) + stored_cols)
         counts["totals_rows"] = int((issues["code"] == "totals_row").sum())
-        rows, repeats, issues = _in_file_duplicates(kind, rows, issues, counts)
+        rows, repeats, issues = _in_file_duplicates(kind, rows, issues, counts, keep_repeats)
         key = natural_key(kind)
         existing = signed.store.db.call(
             lambda c: existing_rows(c, kind, pd.concat([rows, repeats])))
@@ -476,7 +480,8 @@ REPEAT_HINT = ("繰り返しの記録として残すこともできます（取�
 
 
 def _in_file_duplicates(
-    kind: DatasetKind, rows: pd.DataFrame, issues: pd.DataFrame, counts: dict[str, int]
+    kind: DatasetKind, rows: pd.DataFrame, issues: pd.DataFrame, counts: dict[str, int],
+    keep_repeats: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(rows to compare with the store, identical repeats that may be kept, issues).
 
@@ -489,7 +494,7 @@ def _in_file_duplicates(
     drop, dup_issues = find_duplicates(
         rows, natural_key(kind), compare=compare,
         labels={c.key: c.label for c in kind.columns} | {"pupil_id": "児童生徒"},
-        repeat_hint=REPEAT_HINT if kind.repeats else "",
+        repeat_hint=REPEAT_HINT if kind.repeats else "", keep_repeats=keep_repeats and kind.repeats,
     )
     conflicting = set(dup_issues.loc[dup_issues["severity"] == "error", "row"].dropna())
     dropped = drop.to_numpy()
