@@ -1062,19 +1062,21 @@ class ImportPage(QWidget):
         def save() -> None:
             chosen = dialog.chosen()
 
-            def task(_ctx: TaskContext) -> FileInspection:
+            def task(_ctx: TaskContext) -> None:
                 for column, values in chosen.items():
                     importer.save_value_map(inspection, column, dict(values))
-                return inspection
 
-            def saved(_inspection: FileInspection) -> None:
+            def saved(_nothing: None) -> None:
                 dialog.accept()
                 # After this operation has ended (its end clears the page's busy state).
                 QTimer.singleShot(0, self._preview)
 
+            def refused(message: str) -> None:
+                dialog.set_busy(False)
+                dialog.show_error(message)
+
             dialog.set_busy(True)
-            self._run(task, saved, "値の対応付けを保存しています…",
-                      on_user_error=lambda m: (dialog.set_busy(False), dialog.show_error(m)))
+            self._run(task, saved, "値の対応付けを保存しています…", on_user_error=refused)
 
         dialog.submitted.connect(save)
         dialog.open()
