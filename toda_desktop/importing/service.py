@@ -514,13 +514,14 @@ def _unknown_values(kind: DatasetKind, parsed: ParsedTable) -> list[UnknownValue
         issues = parsed.issues
         if col.required:
             mine = issues[(issues["column_key"] == col.key) & (issues["code"] == "enum")]
-            values = mine["value"].astype(str).map(
+            written = mine["value"].astype(str).map(
                 lambda v: unicodedata.normalize("NFKC", v).strip())
-        else:
-            present = parsed.frame[col.key].dropna().astype(str)
+            counts = written.value_counts()
+        else:  # per distinct value: a log of 144,000 visits has a few dozen
+            counts = parsed.frame[col.key].dropna().astype(str).value_counts()
             known = {value_key(v) for v in col.values}
-            values = present[~present.map(value_key).isin(known)]
-        for value, count in values.value_counts().items():
+            counts = counts[[value_key(str(v)) not in known for v in counts.index]]
+        for value, count in counts.items():
             out.append(UnknownValue(col.key, col.label, str(value), int(count), col.values,
                                     col.required))
     return sorted(out, key=lambda u: (u.column_key, -u.count, u.value))
