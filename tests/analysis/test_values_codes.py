@@ -148,3 +148,12 @@ def test_totals_rows_are_left_out_with_a_note_each_and_pupils_named_kei_stay() -
     assert notes["row"].tolist() == [4, 5] and notes["value"].tolist() == ["合計", "小 計"]
     assert (notes["severity"] == "note").all()
     assert parsed.error_rows.tolist() == []
+
+
+def test_the_bullying_form_lists_the_national_categories_and_keeps_other_wordings() -> None:
+    form = default_registry().kind("bullying_records").column("kind")
+    assert form.type == "enum" and not form.required and "その他" in form.values
+    online = "パソコンや携帯電話等で、ひぼう・中傷や嫌なことをされる"
+    assert parse_value(form, "ネットいじめ")[0] == online
+    value, error, code, _ = parse_value(form, "物を隠された")
+    assert (value, error, code) == ("物を隠された", None, "unknown_value")
