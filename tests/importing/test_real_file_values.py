@@ -236,3 +236,21 @@ def test_the_command_line_dry_run_predicts_the_commit_and_keeps_repeats_on_reque
     code = main(["import", "--store", str(store_path), "--keep-repeats", str(path)], out=out)
     assert "12行を追加" in out.getvalue(), out.getvalue()
     assert code == 0
+
+
+def test_a_required_listed_column_refuses_unknown_values_until_they_are_mapped(
+    signed: SignedIn, tmp_path: Path
+) -> None:
+    path = tmp_path / "県学調_2024.csv"
+    path.write_text("宛名番号,年度,教科,学力レベル\n0000100001,2024,算数科,5\n"
+                    "0000100002,2024,国語,6\n0000100003,2024,算数科,4\n", encoding="cp932")
+    inspection = signed.importer.inspect(path)
+    preview = signed.importer.preview(inspection)
+    assert preview.counts["error_rows"] == 2
+    reason = preview.issues.loc[preview.issues["code"] == "enum", "reason"].iloc[0]
+    assert "（国語、算数、数学、英語、理科、社会）" in reason
+    (unknown,) = preview.unknown_values
+    assert (unknown.value, unknown.count, unknown.required) == ("算数科", 2, True)
+    signed.importer.save_value_map(inspection, "subject", {"算数科": "算数"})
+    mapped = signed.importer.preview(inspection)
+    assert mapped.counts["error_rows"] == 0 and mapped.counts["new"] == 3
