@@ -43,17 +43,19 @@ def totals_rows(frame: pd.DataFrame, id_positions: Sequence[int] = ()) -> pd.Ind
         return frame.index[:0]
     hit = np.zeros(len(frame), dtype=bool)
     for col in frame.columns:
-        codes, results = map_unique(frame[col].fillna("").astype(str), is_totals_word)
-        if any(results):
-            hit |= np.asarray(results, dtype=bool)[codes]
+        # The distinct values only (a hash pass, no codes): most columns hold no such word.
+        words = [v for v in pd.unique(frame[col]) if isinstance(v, str) and is_totals_word(v)]
+        if words:
+            hit |= frame[col].isin(words).to_numpy()
     if not hit.any():
         return frame.index[:0]
+    rows = np.flatnonzero(hit)
     for pos in id_positions:
         if pos in frame.columns:
-            cells = frame[pos].fillna("").astype(str)
+            cells = frame[pos].iloc[rows].fillna("").astype(str)
             codes, results = map_unique(cells, lambda t: not t.strip() or is_totals_word(t))
-            hit &= np.asarray(results, dtype=bool)[codes]
-    return frame.index[hit]
+            rows = rows[np.asarray(results, dtype=bool)[codes]]
+    return frame.index[rows]
 
 
 def totals_issues(frame: pd.DataFrame, rows: pd.Index) -> pd.DataFrame:
