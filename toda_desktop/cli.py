@@ -305,6 +305,9 @@ def _import_one(
         f"エラー行 {format_count(c.get('error_rows', 0))}、"
         f"ファイル内の重複 {format_count(c.get('duplicates_in_file', 0))}\n"
     )
+    if c.get("totals_rows"):
+        out.write(f"  合計・小計などの集計行 {format_count(c['totals_rows'])}行は"
+                  "取り込みません。\n")
     if c.get("repeats"):
         out.write(f"  同じ内容の行 {format_count(c['repeats'])}行は取り込みません"
                   "（繰り返しの記録として残すには --keep-repeats）。\n")

@@ -80,3 +80,36 @@ def test_unknown_values_are_mapped_and_repeated_visits_kept_in_the_wizard(
     box.button(QMessageBox.StandardButton.Yes).click()
     qtbot.waitUntil(lambda: page.step == wizard.RESULT, timeout=WAIT_MS)
     assert page.last_result is not None and page.last_result.inserted == 12
+
+
+def test_a_workbook_s_totals_rows_show_as_their_own_count_not_as_errors(
+    qtbot: QtBot, make_shell: ShellFactory, store_with_pupils: Path, screenshot_dir: Path,
+    tmp_path: Path,
+) -> None:
+    import openpyxl
+
+    workbook = tmp_path / "出欠_第一小_2024-05.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["宛名番号", "氏名", "年度", "月", "授業日数", "欠席日数", "遅刻", "早退"])
+    sheet.append(["0000100001", "山田 太郎", 2024, 5, 20, 1, 0, 0])
+    sheet.append(["0000100002", "佐藤 花子", 2024, 5, 20, 0, 0, 0])
+    sheet.append([None, "合計", None, None, 40, 1, 0, 0])
+    book.save(workbook)
+    shell = make_shell(store_with_pupils)
+    window = sign_in(qtbot, shell, LEAD_LOGIN, LEAD_PASSWORD)
+    page = window.show_page("取込")
+    assert isinstance(page, ImportPage)
+    page.choose_files = lambda: [workbook]
+    click(qtbot, page.choose_button)
+    qtbot.waitUntil(lambda: page.step == wizard.MAPPING and not page.busy, timeout=WAIT_MS)
+    click(qtbot, page.to_preview_button)
+    qtbot.waitUntil(lambda: page.step == wizard.PREVIEW and not page.busy, timeout=WAIT_MS)
+    tile = page.count_tiles["totals_rows"]
+    assert tile.isVisible() and tile.value_label.text() == "1"
+    assert page.count_tiles["rows"].value_label.text() == "3"
+    assert page.count_tiles["error_rows"].value_label.text() == "0"
+    assert page.commit_button.isEnabled() and not page.values_row.isVisible()
+    qtbot.wait(50)
+    window.grab().save(str(screenshot_dir / "import_preview_totals.png"))

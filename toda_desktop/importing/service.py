@@ -321,7 +321,10 @@ class ImportService:
             review = [r for r in review if (r[0], r[1]) not in already]
             frame = frame.loc[linked].assign(pupil_id=links.loc[linked, "pupil_id"].astype(int))
         rows = storage_frame(frame, (["pupil_id"] if kind.links_to_pupil else []) + stored_cols)
-        counts["totals_rows"] = int((issues["code"] == "totals_row").sum())
+        totals = int((issues["code"] == "totals_row").sum())
+        if totals:  # 合計・小計 rows, left out with a note each (still rows of the file)
+            counts["totals_rows"] = totals
+            counts["rows"] += totals
         rows, repeats, issues = _in_file_duplicates(kind, rows, issues, counts, keep_repeats)
         key = natural_key(kind)
         existing = signed.store.db.call(

@@ -438,7 +438,7 @@ class ImportPage(QWidget):
         self.count_tiles: dict[str, CountTile] = {}
         for _key, label, tip, _value in shown_counts({k: 0 for k in (
             "rows", "new", "identical", "conflicts", "review", "rejected", "error_rows",
-            "duplicates_in_file")}):
+            "duplicates_in_file", "totals_rows")}):
             tile = CountTile(label, tip)
             place = len(self.count_tiles)
             self.count_tiles[_key] = tile
