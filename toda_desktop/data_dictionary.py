@@ -59,7 +59,7 @@ def _constraint(col: ColumnSpec) -> str:
     if col.values:
         parts.append(" / ".join(col.values))
     if col.value_synonyms:
-        parts.append("別の書き方: " + "、".join(f"{k}→{v}" for k, v in col.value_synonyms))
+        parts.append("別の書き方: " + " / ".join(f"{k}→{v}" for k, v in col.value_synonyms))
     if col.min is not None or col.max is not None:
         low = "" if col.min is None else f"{col.min:g}"
         high = "" if col.max is None else f"{col.max:g}"
