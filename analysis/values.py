@@ -7,7 +7,9 @@ distinct values per column, so parsing is dominated by pandas' factorize.
 
 Rules shared by all types: an empty cell is missing, never 0. A lone dash (-, －, ―) is
 treated as missing with a warning (it often means "none", which is not the same as 0).
-Full-width digits and letters are read as half-width.
+Full-width digits and letters are read as half-width. A code is any printable text (Japanese
+included); only invisible characters are refused, by name. A value outside an optional listed
+column (enum) is kept as written and reported once per value; a required one is an error.
 
 Output dtypes: int/school_year/month/grade → Int64; float/percent → Float64; bool → boolean;
 date → datetime64[ns]; everything else → string (time as "HH:MM", list as "3,4").
