@@ -16,7 +16,7 @@ from typing import Protocol
 # Column types the value parser understands (the registry's COLUMN_TYPES).
 COLUMN_TYPES = frozenset(
     {
-        "code", "text", "name", "kana", "date", "time", "int", "float", "percent",
+        "code", "digits", "text", "name", "kana", "date", "time", "int", "float", "percent",
         "school_year", "month", "grade", "enum", "bool", "list", "email",
     }
 )
@@ -42,6 +42,8 @@ class ColumnLike(Protocol):
     def ref(self) -> str | None: ...
     @property
     def values(self) -> Sequence[str]: ...
+    @property
+    def value_synonyms(self) -> Sequence[tuple[str, str]]: ...
     @property
     def min(self) -> float | None: ...
     @property
@@ -72,6 +74,7 @@ class FieldSpec:
     values: tuple[str, ...] = ()
     min: float | None = None
     max: float | None = None
+    value_synonyms: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:

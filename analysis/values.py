@@ -7,7 +7,9 @@ distinct values per column, so parsing is dominated by pandas' factorize.
 
 Rules shared by all types: an empty cell is missing, never 0. A lone dash (-, －, ―) is
 treated as missing with a warning (it often means "none", which is not the same as 0).
-Full-width digits and letters are read as half-width.
+Full-width digits and letters are read as half-width. A code is any printable text (Japanese
+included); only invisible characters are refused, by name. A value outside an optional listed
+column (enum) is kept as written and reported once per value; a required one is an error.
 
 Output dtypes: int/school_year/month/grade → Int64; float/percent → Float64; bool → boolean;
 date → datetime64[ns]; everything else → string (time as "HH:MM", list as "3,4").
@@ -39,6 +41,7 @@ from analysis.headers import HeaderMapping
 from analysis.names import kana_problem, kana_value, name_problem, normalize_name
 from analysis.specs import FLOAT_TYPES, INT_TYPES, ColumnLike
 from analysis.textio import RawTable
+from analysis.totals import totals_issues, totals_rows
 from analysis.wareki import WarekiError, parse_era_date, parse_era_year
 
 # (value or None, error reason or None, error code, warning or None)
@@ -46,6 +49,9 @@ Result = tuple[Any, str | None, str, str | None]
 Parser = Callable[[str], Result]
 
 MISSING: Result = (None, None, "", None)
+# Person references that name a pupil by themselves: a row with one of them is never a
+# totals row.
+ID_REFS = frozenset({"address_code", "pref_id", "google_account"})
 _DASH_ONLY = frozenset({"-", "－", "―", "‐", "−", "ー", "—", "–", "ｰ"})
 _DASH_WARNING = "「-」は空欄（不明）として扱いました。0 の場合は 0 と入力してください。"
 
@@ -335,19 +341,27 @@ def parse_bool_text(text: str) -> bool:
     raise ValueError("「はい/いいえ」として読めません（1/0、有/無、○/× などで入力してください）。")
 
 
-# Aliases accepted for well-known value sets only (exact values otherwise).
-ENUM_ALIASES: dict[frozenset[str], dict[str, str]] = {
-    frozenset({"男", "女"}): {"男子": "男", "女子": "女", "男性": "男", "女性": "女"},
-}
+UNKNOWN_VALUE = "unknown_value"  # result code: an optional column's value outside its list
 
 
-def _enum_parser(col: ColumnLike) -> Parser:
-    allowed = {_nfkc(v).casefold(): v for v in col.values}
-    aliases = {
-        _nfkc(k).casefold(): v
-        for k, v in ENUM_ALIASES.get(frozenset(col.values), {}).items()
+def value_key(text: str) -> str:
+    """How enum values are compared: NFKC, no spaces, case folded ('ＳＳＷ ' = 'ssw')."""
+    return re.sub(r"\s+", "", _nfkc(text)).casefold()
+
+
+def known_values_text(col: ColumnLike) -> str:
+    return "、".join(col.values)
+
+
+def _enum_parser(col: ColumnLike, extra: Mapping[str, str] | None = None) -> Parser:
+    """Values of the column's list, their registered spellings (``value_synonyms``) and the
+    source's own (``extra``: spelling → known value). Anything else is an error in a required
+    column and kept as written (NFKC, trimmed) with a warning in an optional one."""
+    allowed = {value_key(v): v for v in col.values}
+    mapped = {value_key(k): v for k, v in col.value_synonyms} | {
+        value_key(k): v for k, v in (extra or {}).items() if v in col.values
     }
-    shown = "、".join(list(col.values)[:6]) + ("など" if len(col.values) > 6 else "")
+    known = known_values_text(col)
 
     def parse(text: str) -> Result:
         s = text.strip()
@@ -355,25 +369,53 @@ def _enum_parser(col: ColumnLike) -> Parser:
             return MISSING
         if s in _DASH_ONLY:
             return (None, None, "", _DASH_WARNING)
-        norm = re.sub(r"\s+", "", _nfkc(s)).casefold()
+        norm = value_key(s)
         if norm in allowed:
             return (allowed[norm], None, "", None)
-        spaced = _nfkc(s).casefold()
-        if spaced in allowed:
-            return (allowed[spaced], None, "", None)
-        if norm in aliases:
-            return (aliases[norm], None, "", None)
-        return (None, f"使える値ではありません（{shown}）。", "enum", None)
+        if norm in mapped:
+            return (mapped[norm], None, "", None)
+        if col.required:
+            return (None, f"使える値ではありません（{known}）。取込画面で使える値に対応付けることも"
+                    "できます。", "enum", None)
+        return (_nfkc(s), None, UNKNOWN_VALUE, "unknown")
 
     return parse
 
 
-_CODE_OK = re.compile(r"^[0-9A-Za-z_\-]+$")
 _EXPONENT = re.compile(r"^\d(?:\.\d+)?E[+-]?\d+$", re.IGNORECASE)
 _DOT_ZERO = re.compile(r"^\d+\.0+$")
+# Names of the invisible characters met in real files (the report shows the cell itself).
+_CHARACTER_NAMES = {
+    "\t": "タブ", "\n": "改行", "\r": "改行（CR）", "\x00": "NUL 文字", "\u200b": "ゼロ幅スペース",
+    "\u200c": "ゼロ幅非接合子", "\u200d": "ゼロ幅接合子", "\u2060": "ワードジョイナー",
+    "\ufeff": "BOM（ゼロ幅ノーブレークスペース）", "\u00ad": "ソフトハイフン",
+    "\u2028": "行区切り", "\u2029": "段落区切り",
+}
+_CATEGORY_NAMES = {
+    "Cc": "制御文字", "Cf": "書式制御文字", "Co": "外字（私用領域の文字）",
+    "Cs": "サロゲート", "Cn": "未定義の文字", "Zl": "行区切り", "Zp": "段落区切り",
+}
 
 
-def parse_code_text(text: str) -> str:
+def describe_character(ch: str) -> str:
+    """'U+200B ゼロ幅スペース': how a refused character is named in a message."""
+    name = _CHARACTER_NAMES.get(ch) or _CATEGORY_NAMES.get(unicodedata.category(ch), "")
+    if not name:
+        name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X} {name}".rstrip()
+
+
+def unprintable_character(text: str) -> str | None:
+    """The first character of ``text`` that cannot be printed (control, format, private
+    use, unassigned), or None."""
+    for ch in text:
+        if not ch.isprintable():
+            return ch
+    return None
+
+
+def _code_text(text: str) -> str:
+    """NFKC and trim, refusing what Excel did to a number (exponent, '.0')."""
     s = _nfkc(text)
     if _EXPONENT.match(s):
         raise ValueError(
@@ -384,8 +426,29 @@ def parse_code_text(text: str) -> str:
         raise ValueError(
             "小数点付きの数値になっています（先頭の0が失われている可能性があります）。"
         )
-    if not _CODE_OK.match(s):
-        raise ValueError("番号・コードに使えない文字が含まれています。")
+    return s
+
+
+def parse_code_text(text: str) -> str:
+    """A code is any printable text (Japanese included, e.g. 'LESSON_わかる'), NFKC and
+    trimmed, leading zeros kept; only invisible characters are refused, by name."""
+    s = _code_text(text)
+    bad = unprintable_character(s)
+    if bad is not None:
+        raise ValueError(
+            f"番号・コードに使えない文字（{describe_character(bad)}）が含まれています。"
+        )
+    return s
+
+
+def parse_digits_text(text: str) -> str:
+    """A number that must be digits only (宛名番号): '０００１２３' → '000123'."""
+    s = _code_text(text)
+    bad = next((ch for ch in s if not ("0" <= ch <= "9")), None)
+    if bad is not None:
+        shown = f"「{bad}」（{describe_character(bad)}）" if bad.isprintable() else \
+            f"（{describe_character(bad)}）"
+        raise ValueError(f"数字だけの番号です。数字以外の文字{shown}が含まれています。")
     return s
 
 
@@ -455,18 +518,22 @@ _NUMERIC_CONVERTERS: dict[str, Callable[[str], float | int]] = {
 _COLUMN_FREE_PARSERS: dict[str, Parser] = {
     "date": _wrap(parse_date_text), "time": _wrap(parse_time_text),
     "bool": _wrap(parse_bool_text), "code": _wrap(parse_code_text),
+    "digits": _wrap(parse_digits_text),
     "email": _wrap(parse_email_text), "list": _wrap(parse_list_text),
     "name": _name_parser, "kana": _kana_parser, "text": _text_parser,
 }
 
 
-def parser_for(col: ColumnLike) -> Parser:
-    """The scalar parser of a column: text → (value, error, error code, warning)."""
+def parser_for(col: ColumnLike, value_map: Mapping[str, str] | None = None) -> Parser:
+    """The scalar parser of a column: text → (value, error, error code, warning).
+
+    ``value_map``: the source's own spellings of an enum column's values (spelling → value).
+    """
     t = col.type
     if t in _NUMERIC_CONVERTERS:
         return _numeric_parser(col, _NUMERIC_CONVERTERS[t])
     if t == "enum":
-        return _enum_parser(col)
+        return _enum_parser(col, value_map)
     if t in _COLUMN_FREE_PARSERS:
         return _COLUMN_FREE_PARSERS[t]
     raise ValueError(f"unknown column type {t!r}")
@@ -545,11 +612,13 @@ def parse_column(
     *,
     header: str | None = None,
     numeric: pd.Series | None = None,
+    value_map: Mapping[str, str] | None = None,
 ) -> tuple[pd.Series, pd.DataFrame]:
-    """One column of text → (typed Series, issues). ``numeric``: Excel cells held numbers."""
+    """One column of text → (typed Series, issues). ``numeric``: Excel cells held numbers;
+    ``value_map``: the source's own spellings of an enum column's values."""
     shown = header or col.label
     texts = texts.fillna("").astype(str)
-    codes, results = map_unique(texts, parser_for(col))
+    codes, results = map_unique(texts, parser_for(col, value_map))
     typed = _typed(col, [r[0] for r in results], codes, texts.index)
     issues: list[pd.DataFrame] = []
     errors = np.array([r[1] is not None for r in results], dtype=bool)
@@ -565,7 +634,11 @@ def parse_column(
                     reasons[codes[sel]], "error", code,
                 )
             )
-    warnings = np.array([r[3] is not None for r in results], dtype=bool)
+    unknown = np.array([r[2] == UNKNOWN_VALUE for r in results], dtype=bool)
+    if unknown.any():
+        issues.append(_unknown_value_issues(texts.index, codes, results, unknown, col, shown))
+    warnings = np.array([r[3] is not None and r[2] != UNKNOWN_VALUE for r in results],
+                        dtype=bool)
     if warnings.any():
         rows = np.flatnonzero(warnings[codes])
         reasons = np.array([r[3] or "" for r in results], dtype=object)
@@ -585,11 +658,41 @@ def parse_column(
                     "required",
                 )
             )
-    if col.type == "code":
+    if col.type in ("code", "digits"):
         issues.append(_code_length_check(typed, col, shown, numeric))
     if col.type == "percent":
         issues.append(_fraction_check(typed, col, shown))
     return typed, concat_issues(issues)
+
+
+SHOWN_ROWS = 10
+
+
+def rows_text(rows: Sequence[int]) -> str:
+    """'5、8、13行目' (at most SHOWN_ROWS numbers, then 'ほか')."""
+    shown = "、".join(str(r) for r in rows[:SHOWN_ROWS])
+    return shown + ("行目ほか" if len(rows) > SHOWN_ROWS else "行目")
+
+
+def _unknown_value_issues(
+    index: pd.Index, codes: npt.NDArray[np.intp], results: list[Result],
+    unknown: npt.NDArray[np.bool_], col: ColumnLike, shown: str,
+) -> pd.DataFrame:
+    """One warning per value outside an optional column's list, with its count and rows:
+    100,000 rows of 「頭痛」 are one line of the report, not 100,000."""
+    rows_by_value: dict[str, list[int]] = {}
+    positions = np.flatnonzero(unknown[codes])
+    for pos in positions.tolist():
+        rows_by_value.setdefault(str(results[codes[pos]][0]), []).append(int(index[pos]))
+    values = sorted(rows_by_value, key=lambda v: (-len(rows_by_value[v]), v))
+    reasons = [
+        f"「{v}」は{shown}の登録された値（{known_values_text(col)}）にないため、書かれたとおり取り込みます"
+        f"（{len(rows_by_value[v]):,}行: {rows_text(rows_by_value[v])}）。取込画面で登録された値に"
+        "対応付けることもできます。"
+        for v in values
+    ]
+    return issues_frame([None] * len(values), col.key, shown, values, reasons, "warning",
+                        UNKNOWN_VALUE)
 
 
 def _code_length_check(
@@ -648,13 +751,15 @@ def parse_columns(
     *,
     headers: Mapping[str, str] | None = None,
     numeric: pd.DataFrame | None = None,
+    value_maps: Mapping[str, Mapping[str, str]] | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> ParsedTable:
     """Type every column of ``texts`` (columns named by key) that ``columns`` describes.
 
     ``headers`` gives the file's header text per key (used in reports); ``numeric`` (same
-    shape as ``texts``) marks Excel cells that held numbers.
+    shape as ``texts``) marks Excel cells that held numbers; ``value_maps`` holds the
+    source's own spellings of enum values per column key.
     """
     steps = Steps(progress, cancel)
     steps.report(0.0)
@@ -666,6 +771,7 @@ def parse_columns(
             texts[col.key], col,
             header=(headers or {}).get(col.key),
             numeric=None if numeric is None or col.key not in numeric else numeric[col.key],
+            value_map=(value_maps or {}).get(col.key),
         )
         typed[col.key] = series
         issues.append(found)
@@ -679,31 +785,40 @@ def parse_table(
     mapping: HeaderMapping,
     columns: Sequence[ColumnLike],
     *,
+    value_maps: Mapping[str, Mapping[str, str]] | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> ParsedTable:
     """Type and validate a file read by :func:`analysis.textio.read_table`.
 
     The issues include what reading found (ragged rows, control characters), the header
-    mapping's errors (file-level, ``row`` missing) and every cell's problem.
+    mapping's errors (file-level, ``row`` missing), the totals rows left out (one note each)
+    and every cell's problem.
     """
+    id_positions = [
+        mapping.positions[c.key] for c in columns
+        if c.ref in ID_REFS and c.key in mapping.positions
+    ]
+    totals = totals_rows(raw.frame, id_positions)
+    body = raw.frame.drop(index=totals) if len(totals) else raw.frame
     texts = pd.DataFrame(
-        {key: raw.frame[pos] for key, pos in mapping.positions.items()}, index=raw.frame.index
+        {key: body[pos] for key, pos in mapping.positions.items()}, index=body.index
     )
     numeric = None
     if raw.numeric is not None:
         numeric = pd.DataFrame(
             {
-                key: raw.numeric[pos]
+                key: raw.numeric[pos].reindex(body.index)
                 for key, pos in mapping.positions.items()
                 if pos in raw.numeric.columns
             },
-            index=raw.frame.index,
+            index=body.index,
         )
     headers = {key: raw.headers[pos] or mapping.labels.get(key, key) for key, pos in
                mapping.positions.items()}
     parsed = parse_columns(
-        texts, columns, headers=headers, numeric=numeric, progress=progress, cancel=cancel
+        texts, columns, headers=headers, numeric=numeric, value_maps=value_maps,
+        progress=progress, cancel=cancel,
     )
     header_issues = issues_frame(
         [None] * len(mapping.errors), None, None, "", list(mapping.errors), "error", "header"
@@ -726,7 +841,8 @@ def parse_table(
     return ParsedTable(
         frame=parsed.frame,
         issues=concat_issues(
-            [raw.issues, header_issues, unknown_issues, unnamed_issues, parsed.issues]
+            [raw.issues, header_issues, unknown_issues, unnamed_issues,
+             totals_issues(raw.frame, totals), parsed.issues]
         ),
     )
 
@@ -735,56 +851,106 @@ def parse_table(
 # Duplicates
 
 
+BLANK_KEY = ""  # a blank key part equals another blank one (the store: ifnull(col, ''))
+
+
+def _key_text(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return BLANK_KEY
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))  # 1.0 and 1 are one number, as in the store
+    return str(value)
+
+
+def blank_equal_key(frame: pd.DataFrame, key: Sequence[str]) -> pd.Series:
+    """One text per row for ``key``, compared the way the store's unique index compares:
+    a missing part reads as BLANK_KEY (ifnull(col, '')), and 1.0 equals 1."""
+    if not len(frame) or not key:
+        return pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    joined: npt.NDArray[np.object_] | None = None
+    for col in key:
+        codes, uniques = pd.factorize(frame[col].astype(object), use_na_sentinel=True)
+        texts = np.array([_key_text(u) for u in uniques] + [BLANK_KEY], dtype=object)
+        part = texts[codes]  # the sentinel -1 picks BLANK_KEY
+        joined = part if joined is None else joined + "\x1f" + part
+    return pd.Series(joined, index=frame.index, dtype=object)
+
+
+def _row_hashes(frame: pd.DataFrame, compare: Sequence[str]) -> pd.Series:
+    return pd.util.hash_pandas_object(frame[list(compare)], index=False)
+
+
+def occurrence_numbers(frame: pd.DataFrame, compare: Sequence[str] | None = None) -> pd.Series:
+    """1, 2, … for the rows identical in every ``compare`` column (default: all), in file
+    order: the number of a repeated visit, stable when the same file is imported again."""
+    if frame.empty:
+        return pd.Series([], index=frame.index, dtype="int64")
+    hashes = _row_hashes(frame, list(compare or frame.columns))
+    return hashes.groupby(hashes.to_numpy()).cumcount().astype("int64") + 1
+
+
 def find_duplicates(
     frame: pd.DataFrame,
     key: Sequence[str],
     *,
     compare: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
+    keep_repeats: bool = False,
+    repeat_hint: str = "",
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Rows repeating another row: (mask of rows to drop, issues).
 
-    Rows equal in every ``compare`` column (default: all columns) to an earlier row are
-    dropped with a note. Remaining rows that share ``key`` (e.g. the natural key plus the
-    pupil) but differ elsewhere are conflicting duplicates: each gets an error naming the
-    other rows (rows with a missing key column are not compared). The index must hold row
-    numbers. Equality is judged on 64-bit row hashes (a false match needs ~4·10⁹ rows).
+    Rows equal in every ``compare`` column (default: all columns) are repeats. Unless
+    ``keep_repeats``, all but the first are dropped, each with a note naming the first row and
+    the count (``repeat_hint`` is added: how to keep them); kept, each group gets one note.
+    Remaining rows that share ``key`` (see :func:`blank_equal_key`) are conflicting
+    duplicates: each gets an error naming the others. Blank key parts are compared as
+    BLANK_KEY, as the store's unique index compares them, so that what passes here commits.
+    The index must hold row numbers. Equality is judged on 64-bit row hashes.
     """
     compare = list(compare or frame.columns)
-    key = list(key)
     drop = pd.Series(False, index=frame.index)
     if frame.empty:
         return drop, empty_issues()
-    hashes = pd.util.hash_pandas_object(frame[compare], index=False)
+    hashes = _row_hashes(frame, compare)
     exact = hashes.duplicated(keep="first").to_numpy()
     issues: list[pd.DataFrame] = []
     if exact.any():
-        first_pos = pd.Series(np.arange(len(frame))).groupby(hashes.to_numpy()).transform("first")
-        first_rows = frame.index.to_numpy()[first_pos.to_numpy()]
-        idx = np.flatnonzero(exact)
-        issues.append(
-            issues_frame(
+        groups = pd.Series(np.arange(len(frame))).groupby(hashes.to_numpy())
+        first_rows = frame.index.to_numpy()[groups.transform("first").to_numpy()]
+        sizes = groups.transform("size").to_numpy()
+        if keep_repeats:
+            firsts = np.flatnonzero(~exact & (sizes > 1))
+            reasons = []
+            for pos in firsts.tolist():
+                members = frame.index[first_rows == frame.index[pos]].tolist()
+                reasons.append(f"同じ内容の行が{sizes[pos]}行あります（{rows_text(members)}）。"
+                               "繰り返しの記録として、すべて取り込みます。")
+            issues.append(issues_frame(frame.index[firsts], None, None, "", reasons, "note",
+                                       "repeated_row"))
+        else:
+            idx = np.flatnonzero(exact)
+            issues.append(issues_frame(
                 frame.index[idx], None, None, "",
-                [f"{r}行目と同じ内容のため、重複として取り込みません。" for r in first_rows[idx]],
+                [f"{first_rows[i]}行目と同じ内容です（同じ内容の行は{sizes[i]}行）。重複として"
+                 f"取り込みません。{repeat_hint}" for i in idx.tolist()],
                 "note", "duplicate_row",
-            )
-        )
-        drop[:] = exact
-    rest = frame.loc[~exact]
-    keyed = rest.dropna(subset=key)
-    if len(keyed) and key:
-        key_hash = pd.util.hash_pandas_object(keyed[key], index=False)
-        clash = key_hash.duplicated(keep=False).to_numpy()
+            ))
+            drop[:] = exact
+    rest = frame.loc[~drop.to_numpy()]
+    keys = blank_equal_key(rest, list(key))
+    if len(rest):
+        clash = keys.duplicated(keep=False).to_numpy()
         if clash.any():
-            rows = keyed.index.to_numpy()[clash]
-            groups = key_hash.to_numpy()[clash]
-            by_group: dict[int, list[int]] = {}
-            for g, r in zip(groups.tolist(), rows.tolist(), strict=True):
-                by_group.setdefault(g, []).append(r)
+            rows = rest.index.to_numpy()[clash]
+            groups_of = keys.to_numpy()[clash]
+            by_group: dict[str, list[int]] = {}
+            for g, r in zip(groups_of.tolist(), rows.tolist(), strict=True):
+                by_group.setdefault(str(g), []).append(r)
             names = "・".join((labels or {}).get(k, k) for k in key)
             reasons = []
-            for g, r in zip(groups.tolist(), rows.tolist(), strict=True):
-                others = [o for o in by_group[g] if o != r]
+            for g, r in zip(groups_of.tolist(), rows.tolist(), strict=True):
+                others = [o for o in by_group[str(g)] if o != r]
                 shown = "、".join(str(o) for o in others[:5]) + ("ほか" if len(others) > 5 else "")
                 reasons.append(
                     f"{shown}行目と {names} が同じで内容が異なります。どちらが正しいか"

@@ -17,7 +17,7 @@ from resources import resource_path
 
 COLUMN_TYPES = frozenset(
     {
-        "code", "text", "name", "kana", "date", "time", "int", "float", "percent",
+        "code", "digits", "text", "name", "kana", "date", "time", "int", "float", "percent",
         "school_year", "month", "grade", "enum", "bool", "list", "email",
     }
 )
@@ -32,6 +32,13 @@ PERSON_REF_ROLES = frozenset(
     }
 )
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+# The number of a row among identical rows of a kind whose identical rows may be real repeats
+# (two visits to the health room on one day with nothing else written): 1, 2, …
+OCCURRENCE = "occurrence"
+# A blank optional key part equals another blank one. The store's unique index compares
+# ifnull(column, BLANK_KEY); the import's preview compares the same (one rule, so that a
+# preview that passes commits).
+BLANK_KEY = ""
 
 
 class RegistryError(ValueError):
@@ -50,6 +57,8 @@ class ColumnSpec:
     values: tuple[str, ...] = ()
     min: float | None = None
     max: float | None = None
+    # Other spellings of the values seen in real files: (spelling, one of ``values``).
+    value_synonyms: tuple[tuple[str, str], ...] = ()
 
     @property
     def sql_type(self) -> str:
@@ -82,6 +91,7 @@ class DatasetKind:
     topics: tuple[str, ...] = ()
     master: bool = False
     event_date: str | None = None
+    repeats: bool = False  # identical rows may be real repeated events (kept on request)
     _by_key: dict[str, ColumnSpec] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -104,6 +114,19 @@ class DatasetKind:
     def links_to_pupil(self) -> bool:
         """Rows of this kind are linked to a pupil of the master (``pupil_id``)."""
         return self.pupil and not self.master
+
+    @property
+    def unique_key(self) -> tuple[str, ...]:
+        """The columns of the store's unique index: what makes two rows one record."""
+        return (
+            (("pupil_id",) if self.links_to_pupil else ())
+            + self.natural_key
+            + ((OCCURRENCE,) if self.repeats else ())
+        )
+
+    def key_may_be_blank(self, key: str) -> bool:
+        """Whether a part of ``unique_key`` may be empty (compared as BLANK_KEY)."""
+        return key not in ("pupil_id", OCCURRENCE) and not self.column(key).required
 
     @property
     def year_column(self) -> str | None:
@@ -157,6 +180,10 @@ def _column(raw: dict[str, Any], where: str) -> ColumnSpec:
     values = tuple(str(v) for v in raw.get("values", ()))
     if ctype == "enum" and not values:
         raise RegistryError(f"{where}.{key}: enum without values")
+    value_synonyms = tuple((str(k), str(v)) for k, v in raw.get("value_synonyms", {}).items())
+    strays = [v for _, v in value_synonyms if v not in values]
+    if strays:
+        raise RegistryError(f"{where}.{key}: value synonyms lead to unknown values {strays}")
     return ColumnSpec(
         key=key,
         label=str(raw["label"]),
@@ -168,6 +195,7 @@ def _column(raw: dict[str, Any], where: str) -> ColumnSpec:
         values=values,
         min=None if raw.get("min") is None else float(raw["min"]),
         max=None if raw.get("max") is None else float(raw["max"]),
+        value_synonyms=value_synonyms,
     )
 
 
@@ -212,6 +240,7 @@ def parse_registry(data: dict[str, Any]) -> Registry:
             karte_section=str(raw["karte_section"]),
             topics=tuple(raw.get("topics", ())),
             event_date=raw.get("event_date"),
+            repeats=bool(raw.get("repeats", False)),
         )
         if kind.retention not in retention_keys:
             raise RegistryError(f"{name}: unknown retention class {kind.retention!r}")
@@ -219,6 +248,8 @@ def parse_registry(data: dict[str, Any]) -> Registry:
         missing = [k for k in kind.natural_key if k not in stored]
         if missing:
             raise RegistryError(f"{name}: natural key columns not stored: {missing}")
+        if kind.repeats and OCCURRENCE in stored:
+            raise RegistryError(f"{name}: column {OCCURRENCE!r} is kept for repeated rows")
         if kind.event_date is not None and kind.event_date not in stored:
             raise RegistryError(f"{name}: event_date {kind.event_date!r} is not a stored column")
         if kind.pupil and not kind.person_ref_columns:

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from storage.connection import Connection, transaction
 from storage.errors import NewerSchema
-from storage.migrations import m004_search, m005_risk
-from storage.registry import DatasetKind, Registry
+from storage.migrations import m004_search, m005_risk, m006_import_values
+from storage.registry import BLANK_KEY, OCCURRENCE, DatasetKind, Registry
 
 Migration = Callable[[Connection], None]
 
@@ -153,6 +153,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m003_import,
     m004_search.migrate,
     m005_risk.migrate,
+    m006_import_values.migrate,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -179,6 +180,15 @@ def _existing_columns(conn: Connection, table: str) -> list[str]:
     return [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
 
 
+def natural_index_sql(kind: DatasetKind) -> str:
+    """The unique index on ``kind.unique_key``. An empty optional key column means "not
+    given": it must still collide with itself, so the index compares ifnull(column, '')
+    (NULLs are distinct in SQLite); the import's preview applies the same rule."""
+    key = [f"ifnull({k}, '{BLANK_KEY}')" if kind.key_may_be_blank(k) else k
+           for k in kind.unique_key]
+    return f"CREATE UNIQUE INDEX {kind.table}_natural ON {kind.table} ({', '.join(key)})"
+
+
 def dataset_table_ddl(kind: DatasetKind) -> list[str]:
     """CREATE statements for one kind. Identifiers are checked by the registry loader."""
     cols = ["id INTEGER PRIMARY KEY"]
@@ -189,14 +199,11 @@ def dataset_table_ddl(kind: DatasetKind) -> list[str]:
         "source_row INTEGER",
     ]
     cols += [f"{c.key} {c.sql_type}" for c in kind.stored_columns]
-    # An empty optional key column means "not given": it must still collide with itself,
-    # so the unique index compares ifnull(column, '') (NULLs are distinct in SQLite).
-    key = (["pupil_id"] if kind.links_to_pupil else []) + [
-        k if kind.column(k).required else f"ifnull({k}, '')" for k in kind.natural_key
-    ]
+    if kind.repeats:
+        cols.append(f"{OCCURRENCE} INTEGER NOT NULL DEFAULT 1")
     statements = [
         f"CREATE TABLE {kind.table} (\n    " + ",\n    ".join(cols) + "\n)",
-        f"CREATE UNIQUE INDEX {kind.table}_natural ON {kind.table} ({', '.join(key)})",
+        natural_index_sql(kind),
         f"CREATE INDEX {kind.table}_batch ON {kind.table} (batch_id)",
     ]
     if kind.year_column is not None:

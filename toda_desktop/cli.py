@@ -374,7 +374,7 @@ def _import_one(
             f"「{inspection.kind.label}」で正しければ --kind {inspection.kind.name} を付けて"
             "もう一度実行してください。\n")
         return None, EXIT_FAILED
-    preview = signed.importer.preview(inspection)
+    preview = signed.importer.preview(inspection, keep_repeats=args.keep_repeats)
     c = preview.counts
     out.write(
         f"  {inspection.kind.label}（{inspection.encoding_label}）"
@@ -386,6 +386,12 @@ def _import_one(
         f"エラー行 {format_count(c.get('error_rows', 0))}、"
         f"ファイル内の重複 {format_count(c.get('duplicates_in_file', 0))}\n"
     )
+    if c.get("totals_rows"):
+        out.write(f"  合計・小計などの集計行 {format_count(c['totals_rows'])}行は"
+                  "取り込みません。\n")
+    if c.get("repeats"):
+        out.write(f"  同じ内容の行 {format_count(c['repeats'])}行は取り込みません"
+                  "（繰り返しの記録として残すには --keep-repeats）。\n")
     _write_reasons(preview, out)
     if args.overwrite:
         _write_changes(preview, out)
@@ -691,6 +697,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="値の異なる既存の記録を上書きする（空欄で既存の値を消すことはありません。"
                           "変わる値をすべて表示します）")
     imp.add_argument("--dry-run", action="store_true", help="検証だけ行い、取り込まない")
+    imp.add_argument("--keep-repeats", action="store_true",
+                     help="すべての列が同じ行も、繰り返しの記録（同じ日の保健室利用など）として残す")
     imp.add_argument("--report", help="検証結果（行・列・理由）をCSVに書き出す")
     imp.add_argument("--batch", type=int, metavar="N", help="import rollback で取り消す取込番号")
     imp.add_argument("files", nargs="+", metavar="FILE",

@@ -9,7 +9,8 @@ from __future__ import annotations
 from storage.registry import ColumnSpec, Registry, default_registry
 
 TYPE_LABELS = {
-    "code": "コード（文字列・先頭0を保持）",
+    "code": "コード（文字列・日本語可・先頭0を保持）",
+    "digits": "番号（数字のみ・先頭0を保持）",
     "text": "文字列",
     "name": "氏名",
     "kana": "カナ",
@@ -57,6 +58,8 @@ def _constraint(col: ColumnSpec) -> str:
     parts = []
     if col.values:
         parts.append(" / ".join(col.values))
+    if col.value_synonyms:
+        parts.append("別の書き方: " + " / ".join(f"{k}→{v}" for k, v in col.value_synonyms))
     if col.min is not None or col.max is not None:
         low = "" if col.min is None else f"{col.min:g}"
         high = "" if col.max is None else f"{col.max:g}"
@@ -74,6 +77,13 @@ def render(registry: Registry | None = None) -> str:
         "",
         "- 見出しの別名は全角・半角、空白、括弧の違いを区別せずに認識します。",
         "- 空欄は「不明」を意味し、0 とはみなしません。",
+        "- 「コード」の列（調査コード、設問コード、学校コード、県学調番号など）には、日本語を含む"
+        "どんな文字も使えます（例: `LESSON_わかる`）。全角英数字は半角として読み、"
+        "前後の空白は除き、先頭の0は保持します。使えないのは制御文字・ゼロ幅スペースなどの見えない文字だけです。",
+        "- 「番号（数字のみ）」の列（宛名番号）は数字だけで書きます。先頭の0は保持します。",
+        "- 「選択肢」の列で一覧にない値は、任意の列なら書かれたとおり取り込み、値ごとの件数を"
+        "注意として報告します（取込画面で一覧の値に対応付けられ、取込元ごとに保存されます）。"
+        "必須の列ではエラーになります。",
         "- 「個人参照」は名寄せに使う列です。"
         "「保存しない」列は照合にのみ使い、記録には残しません。",
         "",
@@ -92,6 +102,8 @@ def render(registry: Registry | None = None) -> str:
             domain += "（" + "・".join(DOMAIN_LABELS.get(t, t) for t in kind.topics) + "関連）"
         key_labels = ", ".join(kind.column(k).label for k in kind.natural_key)
         prefix = "児童生徒 + " if kind.links_to_pupil else ""
+        if kind.repeats:
+            key_labels += "（すべての列が同じ行は、選べば繰り返しの記録として回数で区別）"
         lines.append(
             f"| `{kind.name}` | {kind.label} | {domain} | "
             f"{registry.retention(kind.retention).label} | {prefix}{key_labels} |"

@@ -8,7 +8,7 @@ from datetime import date
 
 from storage.connection import Connection
 from storage.errors import Cancelled
-from storage.registry import DatasetKind
+from storage.registry import OCCURRENCE, DatasetKind
 
 Row = Sequence[object]
 CHUNK = 5_000
@@ -34,9 +34,12 @@ def insert_rows(
 ) -> int:
     """Insert rows (values in ``columns`` order) in chunks; the caller owns the transaction.
 
-    ``columns`` may name ``pupil_id``, ``source_row`` and the kind's stored columns only.
+    ``columns`` may name ``pupil_id``, ``source_row``, the kind's stored columns and, for a
+    kind whose identical rows may repeat, ``occurrence``.
     """
     allowed = {c.key for c in kind.stored_columns} | {"pupil_id", "source_row"}
+    if kind.repeats:
+        allowed.add(OCCURRENCE)
     unknown = [c for c in columns if c not in allowed]
     if unknown:
         raise ValueError(f"{kind.name}: not stored columns {unknown}")

@@ -214,3 +214,36 @@ def rollback_batch(conn: Connection, registry: Registry, batch_id: int) -> dict[
     conn.execute("DELETE FROM batch_overwrites WHERE batch_id = ?", (batch_id,))
     conn.execute("UPDATE import_batches SET status = 'rolled_back' WHERE id = ?", (batch_id,))
     return removed
+
+
+# -- each source's own spellings of listed values -------------------------------------------
+
+def saved_value_maps(conn: Connection, source_key: str, kind: str) -> dict[str, dict[str, str]]:
+    """column key → {value as the source writes it → the listed value}."""
+    maps: dict[str, dict[str, str]] = {}
+    for column, raw, value in conn.execute(
+        "SELECT column_key, raw_value, value FROM import_value_maps"
+        " WHERE source_key = ? AND kind = ? ORDER BY column_key, raw_value", (source_key, kind)
+    ):
+        maps.setdefault(str(column), {})[str(raw)] = str(value)
+    return maps
+
+
+def save_value_map(
+    conn: Connection, source_key: str, kind: str, column_key: str, values: dict[str, str | None],
+    saved_by: str,
+) -> None:
+    """Add or change the source's spellings for one column (None forgets one)."""
+    for raw, value in values.items():
+        if value is None:
+            conn.execute(
+                "DELETE FROM import_value_maps WHERE source_key = ? AND kind = ?"
+                " AND column_key = ? AND raw_value = ?", (source_key, kind, column_key, raw))
+            continue
+        conn.execute(
+            "INSERT INTO import_value_maps (source_key, kind, column_key, raw_value, value,"
+            " saved_by, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(source_key, kind, column_key, raw_value) DO UPDATE SET"
+            " value = excluded.value, saved_by = excluded.saved_by, saved_at = excluded.saved_at",
+            (source_key, kind, column_key, raw, value, saved_by, _now()),
+        )

@@ -37,7 +37,7 @@ ENROLLMENT_KEY = ("school_code", "grade", "class_name", "seat_number")
 IDS = ("address_code", *ENROLLMENT_KEY, "pref_id", "google_account")
 NAME_REFS = ("name", "name_kana", "birth_date", "sex")
 FULLWIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
-DIGIT_TYPES = frozenset({"code", "int", "school_year", "month", "grade", "bool", "date"})
+DIGIT_TYPES = frozenset({"code", "digits", "int", "school_year", "month", "grade", "bool", "date"})
 FLAGS = (
     "name_kanji_variant",
     "name_space",

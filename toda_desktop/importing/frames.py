@@ -72,7 +72,8 @@ def key_text(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
 
 
 def natural_key(kind: DatasetKind) -> list[str]:
-    return (["pupil_id"] if kind.links_to_pupil else []) + list(kind.natural_key)
+    """The store's unique key (``DatasetKind.unique_key``): the one rule for "one record"."""
+    return list(kind.unique_key)
 
 
 def json_row(values: dict[str, Any]) -> dict[str, Any]:

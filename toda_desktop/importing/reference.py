@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from storage.connection import Connection
-from storage.registry import DatasetKind
+from storage.registry import OCCURRENCE, DatasetKind
 from storage.repos import imports
 
 PUPIL_COLUMNS = ["pupil_id", "address_code", "name", "name_kana", "birth_date", "sex"]
@@ -36,7 +36,7 @@ def linkage_reference(
 def existing_rows(conn: Connection, kind: DatasetKind, rows: pd.DataFrame) -> pd.DataFrame:
     """Stored rows that may share a natural key with ``rows`` (index and column ``id``)."""
     columns = ["id", *(["pupil_id"] if kind.links_to_pupil else []),
-               *[c.key for c in kind.stored_columns]]
+               *[c.key for c in kind.stored_columns], *([OCCURRENCE] if kind.repeats else [])]
     sql = f"SELECT {', '.join(columns)} FROM {kind.table}"
     params: list[object] = []
     year = kind.year_column
@@ -45,6 +45,8 @@ def existing_rows(conn: Connection, kind: DatasetKind, rows: pd.DataFrame) -> pd
         if years:
             sql += f" WHERE {year} IN ({', '.join('?' for _ in years)})"
             params = list(years)
-    frame = pd.DataFrame(conn.execute(sql, params).fetchall(), columns=columns)
+    # dtype=object keeps values as stored: an INTEGER column with NULLs would otherwise come
+    # back as floats (1.0), and its keys would not match the file's (1).
+    frame = pd.DataFrame(conn.execute(sql, params).fetchall(), columns=columns, dtype=object)
     frame.index = frame["id"].to_numpy()
-    return frame.astype(object).where(frame.notna(), None)
+    return frame.where(frame.notna(), None)

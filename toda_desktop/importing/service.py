@@ -10,6 +10,7 @@ is skipped, so importing twice adds nothing. Cancel and crashes leave the store 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,16 +25,22 @@ from analysis.common import concat_issues, issues_frame
 from analysis.headers import HeaderMapping, KindGuess, map_headers, recognize_kind
 from analysis.linkage import LINKED_METHODS, Candidate, link_rows, row_fingerprints
 from analysis.textio import FileReadError, RawTable, is_workbook, read_table, workbook_sheets
-from analysis.values import ParsedTable, find_duplicates, parse_table
+from analysis.values import (
+    ParsedTable,
+    blank_equal_key,
+    find_duplicates,
+    occurrence_numbers,
+    parse_table,
+    value_key,
+)
 from storage.connection import Connection, transaction
 from storage.errors import Cancelled as StoreCancelled
-from storage.registry import DatasetKind
+from storage.registry import OCCURRENCE, DatasetKind
 from storage.repos import batches, datasets, imports
 from toda_desktop.errors import OperationCancelled, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.importing.frames import (
     json_row,
-    key_text,
     natural_key,
     source_key,
     storage_frame,
@@ -97,6 +104,8 @@ class FileInspection:
     @property
     def sheet(self) -> str | None:
         return self.raw.sheet
+    # The source's own spellings of listed values: column key → {as written → listed value}.
+    value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def encoding_label(self) -> str:
@@ -118,15 +127,21 @@ class ImportPreview:
     )
     # Every value an overwrite would replace (shown before committing with overwrite).
     changes: list[FieldChange] = field(default_factory=list)
+    # Rows identical to an earlier row of the file, not yet stored, for a kind whose identical
+    # rows may be real repeats (health-room visits): stored only with keep_repeats.
+    repeat_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unknown_values: list[UnknownValue] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
         return bool(len(self.to_insert) or len(self.to_overwrite) or self.to_review)
 
-    def changes_with(self, overwrite: bool) -> bool:
-        """Whether committing would store anything (conflicts only count when overwriting)."""
+    def changes_with(self, overwrite: bool, keep_repeats: bool = False) -> bool:
+        """Whether committing would store anything (conflicts only count when overwriting,
+        repeated rows when keeping them)."""
         return bool(len(self.to_insert) or self.to_review
-                    or (overwrite and len(self.to_overwrite)))
+                    or (overwrite and len(self.to_overwrite))
+                    or (keep_repeats and len(self.repeat_rows)))
 
     @property
     def can_commit(self) -> bool:
@@ -136,6 +151,18 @@ class ImportPreview:
     def blocking(self) -> bool:
         file_level = self.issues["row"].isna() & (self.issues["severity"] == "error")
         return bool(file_level.any())
+
+
+@dataclass(frozen=True)
+class UnknownValue:
+    """A value outside a listed column's values, as the wizard offers it for mapping."""
+
+    column_key: str
+    column_label: str
+    value: str
+    count: int
+    known: tuple[str, ...]
+    required: bool  # required column: its rows are refused until the value is mapped
 
 
 @dataclass(frozen=True)
@@ -200,6 +227,9 @@ class ImportService:
         saved_by_kind = signed.store.db.call(
             lambda c: {k.name: imports.saved_mapping(c, key, k.name) for k in kinds}
         )
+        maps_by_kind = signed.store.db.call(
+            lambda c: {k.name: imports.saved_value_maps(c, key, k.name) for k in kinds}
+        )
         sha = hashlib.sha256(data).hexdigest()
 
         def read(name: str | None, a: float, b: float) -> RawTable:
@@ -215,15 +245,17 @@ class ImportService:
             guess = recognize_kind(raw.headers, kinds)
             kind = self._chosen_kind(kind_name or guess.kind, kinds)
             mapping = None
+            value_maps: dict[str, dict[str, str]] = {}
             if kind is not None:
                 saved = saved_by_kind.get(kind.name) or None
                 mapping = map_headers(raw.headers, kind.columns, saved, pupil=kind.pupil,
                                       derived=self._derived_headers(kind))
+                value_maps = maps_by_kind.get(kind.name, {})
             previous = signed.store.db.call(
                 lambda c: _committed_with_hash(c, sha, None if file_name == path.name
                                                else file_name))
             return FileInspection(path, file_name, sha, key, raw, guess, kind, mapping,
-                                  previous)
+                                  previous, value_maps=value_maps)
 
         if not is_workbook(data, path.name):
             if sheet is not None:
@@ -324,14 +356,44 @@ class ImportService:
         inspection.kind = kind
         inspection.mapping = map_headers(inspection.raw.headers, kind.columns, saved,
                                          pupil=kind.pupil, derived=self._derived_headers(kind))
+        inspection.value_maps = signed.store.db.call(
+            lambda c: imports.saved_value_maps(c, inspection.source_key, kind.name))
+        return inspection
+
+    def save_value_map(
+        self, inspection: FileInspection, column_key: str, values: dict[str, str | None]
+    ) -> FileInspection:
+        """Remember how this source writes a listed column's values (頭痛 → 内科), for this
+        file and the source's later files; preview again to apply it. None forgets one."""
+        signed = self._signed
+        signed.require("import")
+        kind = inspection.kind
+        if kind is None:
+            raise UserFacingError("先にデータの種類を選んでください。")
+        col = kind.column(column_key)
+        wrong = [v for v in values.values() if v is not None and v not in col.values]
+        if col.type != "enum" or wrong:
+            raise UserFacingError(f"「{col.label}」の値は {'、'.join(col.values) or '（なし）'} "
+                                  "のいずれかに対応付けてください。")
+        cleaned = {unicodedata.normalize("NFKC", k).strip(): v for k, v in values.items()
+                   if k.strip()}
+        signed.store.db.call(lambda c: imports.save_value_map(
+            c, inspection.source_key, kind.name, column_key, cleaned, signed.session.login_id))
+        inspection.value_maps = signed.store.db.call(
+            lambda c: imports.saved_value_maps(c, inspection.source_key, kind.name))
+        signed.audit.record(signed.session.login_id, "import_value_map", target=kind.name,
+                            detail={"column": column_key, "values": len(cleaned)})
         return inspection
 
     # -- step 2: parse, validate, link, compare ---------------------------------------------
 
     def preview(
-        self, inspection: FileInspection, *, progress: Progress | None = None,
-        cancel: CancelFlag | None = None,
+        self, inspection: FileInspection, *, keep_repeats: bool = False,
+        progress: Progress | None = None, cancel: CancelFlag | None = None,
     ) -> ImportPreview:
+        """Parse, validate, link and compare. ``keep_repeats``: rows identical in every column
+        are repeated records (health-room visits), all to be stored (numbered), not duplicates.
+        """
         signed = self._signed
         signed.require("import")
         kind, mapping = inspection.kind, inspection.mapping
@@ -345,8 +407,10 @@ class ImportService:
 
         try:
             parsed = parse_table(inspection.raw, mapping, kind.columns,
+                                 value_maps=inspection.value_maps,
                                  progress=part(0.0, 0.4), cancel=cancel)
-            preview = self._link_and_compare(inspection, kind, parsed, part(0.4, 1.0), cancel)
+            preview = self._link_and_compare(inspection, kind, parsed, part(0.4, 1.0), cancel,
+                                             keep_repeats=keep_repeats)
         except AnalysisCancelled:
             _cancelled("取込の準備を中止しました。")
         if inspection.already_imported is not None:
@@ -366,7 +430,7 @@ class ImportService:
 
     def _link_and_compare(
         self, inspection: FileInspection, kind: DatasetKind, parsed: ParsedTable,
-        progress: Progress | None, cancel: CancelFlag | None,
+        progress: Progress | None, cancel: CancelFlag | None, *, keep_repeats: bool = False,
     ) -> ImportPreview:
         signed = self._signed
         issues = parsed.issues
@@ -407,29 +471,29 @@ class ImportService:
             review = [r for r, w in zip(review, waiting, strict=True) if not w]
             frame = frame.loc[linked].assign(pupil_id=links.loc[linked, "pupil_id"].astype(int))
         rows = storage_frame(frame, (["pupil_id"] if kind.links_to_pupil else []) + stored_cols)
+        totals = int((issues["code"] == "totals_row").sum())
+        if totals:  # 合計・小計 rows, left out with a note each (still rows of the file)
+            counts["totals_rows"] = totals
+            counts["rows"] += totals
+        rows, repeats, issues = _in_file_duplicates(kind, rows, issues, counts, keep_repeats)
         key = natural_key(kind)
-        drop, dup_issues = find_duplicates(
-            rows.astype(str), key,
-            labels={c.key: c.label for c in kind.columns} | {"pupil_id": "児童生徒"},
-        )
-        issues = concat_issues([issues, dup_issues])
-        conflicting = set(dup_issues.loc[dup_issues["severity"] == "error", "row"].dropna())
-        rows = rows.loc[~drop.to_numpy() & ~rows.index.isin(list(conflicting))]
-        counts["duplicates_in_file"] = int(drop.sum()) + len(conflicting)
-        existing = signed.store.db.call(lambda c: existing_rows(c, kind, rows))
-        new_keys = key_text(rows, key)
-        old_keys = key_text(existing, key)
+        existing = signed.store.db.call(
+            lambda c: existing_rows(c, kind, pd.concat([rows, repeats])))
+        old_keys = blank_equal_key(existing, key)
+        repeat_rows = repeats.loc[~blank_equal_key(repeats, key).isin(old_keys).to_numpy()]
+        counts["repeats"] = len(repeat_rows)
+        new_keys = blank_equal_key(rows, key)
         old_by_key = pd.Series(existing.index, index=old_keys.to_numpy()) if len(existing) else \
             pd.Series([], dtype=object)
         present = new_keys.isin(old_keys)
         to_insert = rows.loc[~present.to_numpy()]
         matched = rows.loc[present.to_numpy()]
         if len(matched):
-            ids = old_by_key.loc[key_text(matched, key).to_numpy()].to_numpy()
+            ids = old_by_key.loc[blank_equal_key(matched, key).to_numpy()].to_numpy()
             old_values = existing.reindex(ids)[stored_cols]
             matched = _keep_known(matched, old_values, stored_cols)
-            same = (key_text(matched, stored_cols).to_numpy()
-                    == key_text(old_values, stored_cols).to_numpy())
+            same = (blank_equal_key(matched, stored_cols).to_numpy()
+                    == blank_equal_key(old_values, stored_cols).to_numpy())
             to_overwrite = matched.loc[~same].assign(id=ids[~same])
             issues = concat_issues([issues, issues_frame(
                 to_overwrite.index, None, None, "",
@@ -442,26 +506,33 @@ class ImportService:
             changes = []
             to_overwrite = matched.assign(id=pd.Series(dtype=object))
             counts["identical"] = 0
+        stored_repeats = len(repeats) - len(repeat_rows)  # kept as repeats by an earlier import
+        counts["duplicates_in_file"] -= stored_repeats
+        counts["identical"] += stored_repeats
         counts["new"] = len(to_insert)
         counts["conflicts"] = len(to_overwrite)
         return ImportPreview(
             inspection=inspection, kind=kind, rows=rows, issues=issues, counts=counts,
             to_insert=to_insert, to_overwrite=to_overwrite, to_review=review,
             changes=changes,
+            repeat_rows=repeat_rows, unknown_values=_unknown_values(kind, parsed),
         )
 
     # -- step 3: commit -----------------------------------------------------------------------
 
     def commit(
-        self, preview: ImportPreview, *, overwrite: bool = False,
+        self, preview: ImportPreview, *, overwrite: bool = False, keep_repeats: bool = False,
         progress: Progress | None = None, cancel: CancelFlag | None = None,
     ) -> ImportResult:
-        """All or nothing: the batch, its rows, overwrites and review items in one transaction."""
+        """All or nothing: the batch, its rows, overwrites and review items in one transaction.
+
+        ``keep_repeats``: also store the rows identical to an earlier row of the file, as
+        repeated records (health-room visits), numbered so that a re-import adds nothing."""
         signed = self._signed
         signed.require("import")
         if overwrite:
             signed.require("edit")
-        if not preview.changes_with(overwrite):
+        if not preview.changes_with(overwrite, keep_repeats):
             raise UserFacingError("取り込む新しい行がありません（すべて取込済みか、"
                                   "上書きを選ばなかった既存の記録です）。")
         if preview.blocking:
@@ -469,15 +540,18 @@ class ImportService:
                                   "検証結果を確認してください。")
         kind = preview.kind
         inspection = preview.inspection
-        columns = list(preview.to_insert.columns)
+        insert = preview.to_insert
+        if keep_repeats and len(preview.repeat_rows):
+            insert = pd.concat([insert, preview.repeat_rows]).sort_index(kind="stable")
+        columns = list(insert.columns)
         stored = [c.key for c in kind.stored_columns]
-        total = max(1, len(preview.to_insert))
+        total = max(1, len(insert))
 
         def write(conn: Connection) -> ImportResult:
             with transaction(conn):
                 batch_id = batches.create(conn, kind.name, inspection.file_name,
                                           inspection.sha256, signed.session.login_id)
-                rows = preview.to_insert.assign(source_row=preview.to_insert.index)
+                rows = insert.assign(source_row=insert.index)
                 inserted = datasets.insert_rows(
                     conn, kind, [*columns, "source_row"],
                     rows.itertuples(index=False, name=None), batch_id=batch_id,
@@ -560,6 +634,58 @@ class ImportService:
         signed.audit.record(signed.session.login_id, "import_rollback",
                             detail={"batch_id": batch_id, "removed": removed})
         return removed
+
+
+REPEAT_HINT = ("繰り返しの記録として残すこともできます（取込画面の「同じ内容の行も残す」、"
+               "コマンドでは --keep-repeats）。")
+
+
+def _in_file_duplicates(
+    kind: DatasetKind, rows: pd.DataFrame, issues: pd.DataFrame, counts: dict[str, int],
+    keep_repeats: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(rows to compare with the store, identical repeats that may be kept, issues).
+
+    The key is the store's unique key under the store's rule (a blank part equals another
+    blank part), so a preview without conflicts commits. For a kind whose identical rows may
+    be real repeats, each row is numbered among its identical rows (``occurrence``)."""
+    compare = list(rows.columns)
+    if kind.repeats:
+        rows = rows.assign(**{OCCURRENCE: occurrence_numbers(rows, compare)})
+    drop, dup_issues = find_duplicates(
+        rows, natural_key(kind), compare=compare,
+        labels={c.key: c.label for c in kind.columns} | {"pupil_id": "児童生徒"},
+        repeat_hint=REPEAT_HINT if kind.repeats else "", keep_repeats=keep_repeats and kind.repeats,
+    )
+    conflicting = set(dup_issues.loc[dup_issues["severity"] == "error", "row"].dropna())
+    dropped = drop.to_numpy()
+    repeats = rows.loc[dropped] if kind.repeats else rows.iloc[:0]
+    kept = rows.loc[~dropped & ~rows.index.isin(list(conflicting))]
+    counts["duplicates_in_file"] = int(drop.sum()) + len(conflicting)
+    return kept, repeats, concat_issues([issues, dup_issues])
+
+
+def _unknown_values(kind: DatasetKind, parsed: ParsedTable) -> list[UnknownValue]:
+    """Values outside the list of each listed column, most frequent first: kept as written in
+    an optional column, refused in a required one."""
+    out: list[UnknownValue] = []
+    for col in kind.columns:
+        if col.type != "enum" or col.key not in parsed.frame.columns:
+            continue
+        issues = parsed.issues
+        if col.required:
+            mine = issues[(issues["column_key"] == col.key) & (issues["code"] == "enum")]
+            written = mine["value"].astype(str).map(
+                lambda v: unicodedata.normalize("NFKC", v).strip())
+            counts = written.value_counts()
+        else:  # per distinct value: a log of 144,000 visits has a few dozen
+            counts = parsed.frame[col.key].dropna().astype(str).value_counts()
+            known = {value_key(v) for v in col.values}
+            counts = counts[[value_key(str(v)) not in known for v in counts.index]]
+        for value, count in counts.items():
+            out.append(UnknownValue(col.key, col.label, str(value), int(count), col.values,
+                                    col.required))
+    return sorted(out, key=lambda u: (u.column_key, -u.count, u.value))
 
 
 def _committed_with_hash(
@@ -691,5 +817,5 @@ def issue_rows(preview: ImportPreview) -> list[list[object]]:
 
 
 __all__ = ["CLEAR_CONFIDENCE", "ISSUE_HEADER", "FieldChange", "FileInspection", "ImportPreview",
-           "ImportResult", "ImportService", "SheetInfo", "issue_rows", "overwrite_changes",
-           "row_fingerprints"]
+           "ImportResult", "ImportService", "SheetInfo", "UnknownValue", "issue_rows",
+           "overwrite_changes", "row_fingerprints"]

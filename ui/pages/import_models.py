@@ -456,6 +456,7 @@ COUNT_LABELS: tuple[tuple[str, str, str], ...] = (
     ("error_rows", "エラー行", "値に誤りがある行です。取り込みません。"),
     ("duplicates_in_file", "ファイル内の重複",
      "ファイルの中で重なっている行です。取り込みません。"),
+    ("totals_rows", "集計行", "合計・小計・平均などの行です。記録ではないため取り込みません。"),
 )
 PROBLEM_COUNTS = ("rejected", "error_rows")
 ATTENTION_COUNTS = ("review", "conflicts", "duplicates_in_file")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -84,6 +84,7 @@ from ui.pages.import_models import (
     sheets_not_read,
     shown_counts,
 )
+from ui.pages.value_map_dialog import ValueMapDialog
 
 if TYPE_CHECKING:
     from toda_desktop.importing.service import (
@@ -457,7 +458,7 @@ class ImportPage(QWidget):
         self.count_tiles: dict[str, CountTile] = {}
         for _key, label, tip, _value in shown_counts({k: 0 for k in (
             "rows", "new", "identical", "conflicts", "review", "rejected", "error_rows",
-            "duplicates_in_file")}):
+            "duplicates_in_file", "totals_rows")}):
             tile = CountTile(label, tip)
             place = len(self.count_tiles)
             self.count_tiles[_key] = tile
@@ -539,6 +540,21 @@ class ImportPage(QWidget):
         self.changes_table.setWordWrap(False)
         self.changes_table.hide()
         layout.addWidget(self.changes_table)
+        self.repeats_check = QCheckBox("")  # identical rows kept as repeated records
+        self.repeats_check.toggled.connect(lambda _on: self._update_commit_text())
+        self.repeats_check.hide()
+        layout.addWidget(self.repeats_check)
+        values_row = QHBoxLayout()
+        self.values_label = _label("", style.MUTED)
+        self.values_button = QPushButton("一覧にない値を対応付ける…")
+        self.values_button.clicked.connect(self.map_values)
+        values_row.addWidget(self.values_label, 1)
+        values_row.addWidget(self.values_button)
+        self.values_row = QWidget()
+        self.values_row.setLayout(values_row)
+        self.values_row.hide()
+        layout.addWidget(self.values_row)
+        self.value_dialog: ValueMapDialog | None = None
         self.commit_text = _label("", "font-weight: bold;")
         layout.addWidget(self.commit_text)
 
@@ -1037,6 +1053,21 @@ class ImportPage(QWidget):
         _say(self.changes_label, f"上書きすると変わる値（{format_count(len(changes))}件）: "
              "空欄のセルで今の値を消すことはありません。" if changes else "")
         self.changes_table.setVisible(bool(changes))
+        repeats = int(counts.get("repeats", 0))
+        self.repeats_check.blockSignals(True)
+        self.repeats_check.setChecked(False)
+        self.repeats_check.blockSignals(False)
+        self.repeats_check.setText(
+            f"すべての列が同じ行 {n_rows(repeats)}も、繰り返しの記録（同じ日の利用など）として"
+            "取り込む"
+        )
+        self.repeats_check.setVisible(bool(repeats))
+        unknown = preview.unknown_values
+        self.values_label.setText(
+            f"列の値の一覧にない値が {format_count(len(unknown))}種類あります"
+            f"（{'、'.join(dict.fromkeys(u.column_label for u in unknown))}）。"
+        )
+        self.values_row.setVisible(bool(unknown))
         _say(self.export_status, "")
         self._update_commit_text()
         self._show_step(PREVIEW)
@@ -1062,7 +1093,8 @@ class ImportPage(QWidget):
             return
         counts = preview.counts
         overwrite = self.overwrite_check.isChecked()
-        writes = rows_to_import(counts, overwrite) + int(counts.get("review", 0))
+        repeats = int(counts.get("repeats", 0)) if self.repeats_check.isChecked() else 0
+        writes = rows_to_import(counts, overwrite) + int(counts.get("review", 0)) + repeats
         if preview.blocking:
             _say(self.preview_notice,
                  "ファイル全体に関わるエラーがあるため、このファイルは取り込めません。"
@@ -1085,7 +1117,50 @@ class ImportPage(QWidget):
             _say(self.preview_notice, "")
         can = bool(writes) and not preview.blocking
         self.commit_button.setEnabled(can)
-        _say(self.commit_text, commit_summary(counts, overwrite) if can else "")
+        _say(self.commit_text, self._commit_sentence(overwrite) if can else "")
+
+    def _keep_repeats(self) -> bool:
+        return self.repeats_check.isChecked() and self.repeats_check.isVisible()
+
+    def _commit_sentence(self, overwrite: bool) -> str:
+        assert self.preview is not None
+        text = commit_summary(self.preview.counts, overwrite)
+        if self.repeats_check.isChecked():
+            text += (f"すべての列が同じ行 {n_rows(int(self.preview.counts.get('repeats', 0)))}も、"
+                     "繰り返しの記録として取り込みます。")
+        return text
+
+    def map_values(self) -> None:
+        """Map values outside a column's list to listed ones, save them for the source and
+        check the file again."""
+        preview, entry = self.preview, self.entry
+        if preview is None or entry is None or entry.inspection is None or self.busy:
+            return
+        dialog = ValueMapDialog(preview.unknown_values, self)
+        self.value_dialog = dialog
+        importer, inspection = self._importer, entry.inspection
+
+        def save() -> None:
+            chosen = dialog.chosen()
+
+            def task(_ctx: TaskContext) -> None:
+                for column, values in chosen.items():
+                    importer.save_value_map(inspection, column, dict(values))
+
+            def saved(_nothing: None) -> None:
+                dialog.accept()
+                # After this operation has ended (its end clears the page's busy state).
+                QTimer.singleShot(0, self._preview)
+
+            def refused(message: str) -> None:
+                dialog.set_busy(False)
+                dialog.show_error(message)
+
+            dialog.set_busy(True)
+            self._run(task, saved, "値の対応付けを保存しています…", on_user_error=refused)
+
+        dialog.submitted.connect(save)
+        dialog.open()
 
     # -- the report ------------------------------------------------------------------------
 
@@ -1131,13 +1206,13 @@ class ImportPage(QWidget):
             self,
             "取込の確認",
             f"「{preview.inspection.file_name}」（{preview.kind.label}）\n\n"
-            + commit_summary(preview.counts, overwrite),
-            lambda: self.commit(overwrite),
+            + self._commit_sentence(overwrite),
+            lambda: self.commit(overwrite, self._keep_repeats()),
             yes_text="取り込む",
             informative="取り込んだあとでも「取込履歴」から取り消せます。",
         )
 
-    def commit(self, overwrite: bool = False) -> None:
+    def commit(self, overwrite: bool = False, keep_repeats: bool = False) -> None:
         preview = self.preview
         entry = self.entry
         if preview is None or entry is None:
@@ -1145,8 +1220,8 @@ class ImportPage(QWidget):
         importer = self._importer
 
         def task(ctx: TaskContext) -> ImportResult:
-            return importer.commit(preview, overwrite=overwrite, progress=ctx.progress,
-                                   cancel=ctx.cancelled)
+            return importer.commit(preview, overwrite=overwrite, keep_repeats=keep_repeats,
+                                   progress=ctx.progress, cancel=ctx.cancelled)
 
         def cancelled() -> None:
             _say(self.preview_notice, "取込を中止しました。データベースは変わっていません。",
