@@ -287,6 +287,7 @@ def _import_one(
     signed: SignedIn, path: Path, args: argparse.Namespace, out: TextIO
 ) -> ImportPreview | None:
     """Inspect, preview and (unless --dry-run) commit one file; None if its kind is unknown."""
+    from toda_desktop.importing.layouts import layout_notes
     from toda_desktop.importing.service import issue_rows
 
     inspection = signed.importer.inspect(path, args.kind)
@@ -305,6 +306,8 @@ def _import_one(
         f"エラー行 {format_count(c.get('error_rows', 0))}、"
         f"ファイル内の重複 {format_count(c.get('duplicates_in_file', 0))}\n"
     )
+    for note in layout_notes(preview):
+        out.write(f"  {note}\n")
     if preview.blocking:
         for row in issue_rows(preview):
             if row[1] == "" and row[5] == "エラー":

@@ -36,6 +36,7 @@ from toda_desktop.importing.frames import (
     source_key,
     storage_frame,
 )
+from toda_desktop.importing.layouts import apply_layout, file_rows, layout_columns
 from toda_desktop.importing.reference import existing_rows, linkage_reference
 from toda_desktop.services.search import refresh_pending
 
@@ -144,6 +145,7 @@ class ImportService:
             raise UserFacingError(f"「{path.name}」: {exc}") from None
         except AnalysisCancelled:
             _cancelled("読み込みを中止しました。")
+        raw = apply_layout(raw, data, path.name, signed.registry, kind_name)
         kinds = self._importable_kinds()
         key = source_key(path.name)
         saved_by_kind = signed.store.db.call(
@@ -201,7 +203,8 @@ class ImportService:
             return None if progress is None else (lambda f: progress(a + (b - a) * f))
 
         try:
-            parsed = parse_table(inspection.raw, mapping, kind.columns,
+            parsed = parse_table(inspection.raw, mapping,
+                                 layout_columns(inspection.raw, kind.columns),
                                  progress=part(0.0, 0.4), cancel=cancel)
             preview = self._link_and_compare(inspection, kind, parsed, part(0.4, 1.0), cancel)
         except AnalysisCancelled:
@@ -214,6 +217,7 @@ class ImportService:
                 "同じ行は取り込まず、新しく照合できた行だけを取り込みます。",
                 "note", "already_imported",
             )
+        preview = file_rows(preview)
         preview.issues.insert(0, "file", inspection.file_name)
         return preview
 
