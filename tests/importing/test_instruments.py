@@ -158,6 +158,20 @@ def test_the_school_questionnaire_is_school_data_and_surveys_stay_with_their_rol
     assert "attendance_term" in seen["truancy_support"]  # attendance is truancy-related
 
 
+def test_a_file_is_taken_for_an_instrument_export_only_when_its_columns_say_so(
+    signed: SignedIn, tmp_path: Path,
+) -> None:
+    # One column that Q-U also uses, and "qu" inside a word of the file name: not Q-U.
+    path = tmp_path / "unique_list_2024.csv"
+    path.write_text("宛名番号,健診種別,受診日,判定群\n0000100001,3歳,2019-06-01,異常なし\n",
+                    encoding="utf-8")
+    inspection = signed.importer.inspect(path)
+    assert "調査コード" not in inspection.raw.headers
+    named = tmp_path / "QU_2024.csv"
+    named.write_text("学校コード,学年,組,番号,群\n1101,3,1,1,非承認群\n", encoding="utf-8")
+    assert "調査コード" in signed.importer.inspect(named).raw.headers
+
+
 # -- karte and extraction ---------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ an error on every row), and every finding and stored record points at the file's
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -118,8 +119,17 @@ def instrument_form(inst: Instrument, kind: DatasetKind) -> ItemForm:
 
 
 def _mentions(text: str, words: Sequence[str]) -> bool:
+    """Whether a file name or title names the instrument; a Latin word (QU, RST) only as a
+    word of its own, so that 「unique.csv」 does not name Q-U."""
     norm = normalize_header(text)
-    return any(normalize_header(w) in norm for w in words)
+    for word in words:
+        w = normalize_header(word)
+        if w.isascii():
+            if re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", norm):
+                return True
+        elif w in norm:
+            return True
+    return False
 
 
 def _items(raw: RawTable, data: bytes, file_name: str, registry: Registry,
