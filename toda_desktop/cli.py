@@ -147,6 +147,9 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     city = generate_city(config)
     result = write_interchange_files(city, Path(args.out), messy=args.messy, seed=args.seed)
     out.write(f"取込用ファイルを {len(result.files)} 個書き出しました: {args.out}\n")
+    if result.forms:
+        out.write(f"実際の様式のファイル（月が列・学期別・AiGROW など）を {len(result.forms)} 個"
+                  f"書き出しました: {result.forms[0].parent}\n")
     out.write(f"正解データ（テスト用・取込しないこと）: {result.ground_truth_dir}\n")
     return EXIT_OK
 
