@@ -12,10 +12,13 @@ from storage.connection import Connection
 from storage.registry import DatasetKind
 
 # The survey item master, one row per (instrument, year, item): 肯定的回答 and 領域 do not
-# depend on the grade within an item code. Items without a year apply to every year.
+# depend on the grade within an item code. Items without a year apply to every year. Only a
+# choice item (回答の種類 empty or 選択肢) has positive answers: a score, rate or category
+# item (AiGROW, RST, Q-U) never counts towards the share of positive answers.
 ITEMS_CTE = (
     "items AS (SELECT survey_code, school_year, item_code,"
-    " ',' || replace(replace(max(positive_answers), ' ', ''), '、', ',') || ',' AS pos,"
+    " CASE WHEN max(coalesce(answer_type, '選択肢')) = '選択肢' THEN"
+    " ',' || replace(replace(max(positive_answers), ' ', ''), '、', ',') || ',' END AS pos,"
     " max(domain) AS domain, max(item_text) AS item_text"
     " FROM ds_survey_items GROUP BY survey_code, school_year, item_code)"
 )

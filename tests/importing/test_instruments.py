@@ -222,6 +222,27 @@ def test_every_declared_instrument_has_items_and_a_valid_answer_kind() -> None:
     assert all(i.items for i in declared.values())
 
 
+def test_an_item_the_master_marks_as_a_score_never_counts_as_a_positive_answer(
+    signed: SignedIn, tmp_path: Path,
+) -> None:
+    items = tmp_path / "調査設問マスタ.csv"
+    items.write_text("調査コード,年度,設問コード,設問文,選択肢数,肯定的回答,領域,回答の種類\n"
+                     "MIX,2024,C1,授業は楽しい,4,\"3,4\",学習,選択肢\n"
+                     "MIX,2024,S1,自己効力感の得点,10,\"3,4\",自己肯定感,得点\n",
+                     encoding="utf-8")
+    commit(signed, items)
+    answers_file = tmp_path / "調査回答.csv"
+    answers_file.write_text("調査コード,年度,回,学校コード,学年,組,出席番号,設問コード,回答\n"
+                            "MIX,2024,1,1101,3,1,1,C1,4\n"
+                            "MIX,2024,1,1101,3,1,1,S1,3\n", encoding="utf-8")
+    commit(signed, answers_file)
+    karte = signed.karte.open(pupil(signed, "0000100001"))
+    chart = next(c for c in karte.charts if c.key == "survey:MIX")
+    overall = next(s for s in chart.series if s.key == "全体")
+    assert overall.values == (100.0,)  # only C1 counts; S1's 3 is a score, not "positive"
+    assert {s.key for s in chart.series} == {"全体", "学習"}
+
+
 # -- the store --------------------------------------------------------------------------------
 
 
