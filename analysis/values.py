@@ -338,6 +338,11 @@ def parse_bool_text(text: str) -> bool:
 # Aliases accepted for well-known value sets only (exact values otherwise).
 ENUM_ALIASES: dict[frozenset[str], dict[str, str]] = {
     frozenset({"男", "女"}): {"男子": "男", "女子": "女", "男性": "男", "女性": "女"},
+    # 学期 as junior-high term reports write it (a bare number, 第2学期, 二学期).
+    frozenset({"1学期", "2学期", "3学期", "前期", "後期"}): {
+        "1": "1学期", "2": "2学期", "3": "3学期", "第1学期": "1学期", "第2学期": "2学期",
+        "第3学期": "3学期", "一学期": "1学期", "二学期": "2学期", "三学期": "3学期",
+    },
 }
 
 

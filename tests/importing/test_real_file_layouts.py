@@ -195,6 +195,17 @@ def test_a_per_term_workbook_with_a_merged_header_and_a_subtotal_row_imports(
     assert rows[:2] == [("1学期", 2, 0, 4), ("2学期", 1, 1, 4)]
 
 
+def test_terms_as_rows_import_with_the_term_written_as_schools_write_it(
+    signed: SignedIn,
+) -> None:
+    preview = preview_of(signed, FIXTURES / "学期別出欠_縦_第一中.csv")
+    assert preview.kind.name == "attendance_term"
+    assert preview.counts["new"] == 4
+    signed.importer.commit(preview)
+    assert stored(signed, "SELECT term FROM ds_attendance_term ORDER BY source_row") == [
+        ("1学期",), ("2学期",), ("3学期",), ("1学期",)]
+
+
 def test_a_form_without_any_year_is_refused_with_a_way_to_fix_it(
     signed: SignedIn, tmp_path: Path,
 ) -> None:
