@@ -206,6 +206,19 @@ def test_terms_as_rows_import_with_the_term_written_as_schools_write_it(
         ("1学期",), ("2学期",), ("3学期",), ("1学期",)]
 
 
+def test_a_months_as_columns_sheet_with_a_truancy_column_is_the_long_absence_survey(
+    signed: SignedIn, tmp_path: Path,
+) -> None:
+    path = tmp_path / "長期欠席_R6.csv"
+    path.write_bytes(("学校コード,学年,組,出席番号,氏名,不登校,4月,5月,6月\r\n"
+                      "2101,2,1,2,渡邉　結衣,1,5,14,26\r\n").encode("cp932"))
+    preview = preview_of(signed, path)
+    assert preview.kind.name == "long_absence" and preview.counts["new"] == 3
+    signed.importer.commit(preview)
+    assert stored(signed, "SELECT month, absence_days, truancy FROM ds_long_absence"
+                          " ORDER BY id") == [(4, 5, 1), (5, 14, 1), (6, 26, 1)]
+
+
 def test_a_form_without_any_year_is_refused_with_a_way_to_fix_it(
     signed: SignedIn, tmp_path: Path,
 ) -> None:

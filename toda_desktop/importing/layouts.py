@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from toda_desktop.importing.service import ImportPreview
 
 WIDE_KINDS = {MONTHS: "attendance_monthly", TERMS: "attendance_term"}
+# A months-as-columns sheet with 不登校 or 主たる要因 is the 長期欠席調査, not attendance.
+LONG_ABSENCE_KEYS = ("truancy", "main_factor")
 ITEM_KINDS = ("survey_responses", "school_questionnaire")
 # Columns of a wide export that are neither person references nor items.
 NOT_ITEMS = ("学校名", "学校", "備考", "受検番号", "No", "№", "連番", "通し番号")
@@ -96,13 +98,21 @@ def _wide(raw: RawTable, data: bytes, file_name: str, registry: Registry,
         except FileReadError:
             return None
         layout = detect_wide(table.headers)
-    if layout is None or (kind_name is not None and kind_name != WIDE_KINDS[layout]):
+    if layout is None:
         return None
-    merged = merge_header_rows(table, forms[layout], layout)
+    form = forms[layout]
+    if layout == MONTHS:
+        long_absence = registry.kind("long_absence")
+        words = {w for key in LONG_ABSENCE_KEYS for w in _words(long_absence.column(key))}
+        if {normalize_header(h) for h in table.headers} & words:
+            form = wide_form(long_absence, "月")
+    if kind_name is not None and kind_name != form.kind:
+        return None
+    merged = merge_header_rows(table, form, layout)
     if merged is not None:
         table = merged
     year, where = _year(raw, data, file_name)
-    return reshape_wide(table, forms[layout], layout, year=year, year_source=where)
+    return reshape_wide(table, form, layout, year=year, year_source=where)
 
 
 def _keep_words(kind: DatasetKind) -> frozenset[str]:
@@ -175,7 +185,8 @@ def _items(raw: RawTable, data: bytes, file_name: str, registry: Registry,
 def apply_layout(raw: RawTable, data: bytes, file_name: str, registry: Registry,
                  kind_name: str | None = None) -> RawTable:
     """The table in interchange shape when it is a recognized form; else unchanged."""
-    if kind_name is not None and kind_name not in (*WIDE_KINDS.values(), *ITEM_KINDS):
+    if kind_name is not None and kind_name not in (*WIDE_KINDS.values(), "long_absence",
+                                                    *ITEM_KINDS):
         return raw
     return (_wide(raw, data, file_name, registry, kind_name)
             or _items(raw, data, file_name, registry, kind_name) or raw)
