@@ -17,7 +17,7 @@ from typing import Protocol
 COLUMN_TYPES = frozenset(
     {
         "code", "digits", "text", "name", "kana", "date", "time", "int", "float", "percent",
-        "school_year", "month", "grade", "enum", "bool", "list", "email",
+        "school_year", "month", "grade", "enum", "bool", "list", "email", "answer",
     }
 )
 INT_TYPES = frozenset({"int", "school_year", "month", "grade"})

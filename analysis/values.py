@@ -509,6 +509,36 @@ def _text_parser(text: str) -> Result:
     return (s, None, "", None)
 
 
+_ANSWER_MAX_CHARS = 50
+
+
+def _answer_parser(col: ColumnLike) -> Parser:
+    """A survey answer: a number (choice 3, score 55, rate 0.83) in its shortest spelling, or
+    a category text (満足群). The column's range, when it has one, applies to numbers only:
+    instruments differ, so the instrument declaration says what a valid answer is."""
+
+    def parse(text: str) -> Result:
+        s = text.strip()
+        if not s:
+            return MISSING
+        if s in _DASH_ONLY:
+            return (None, None, "", _DASH_WARNING)
+        plain = _number_text(_nfkc(s))
+        if _DECIMAL.match(plain) or _INT.match(plain):
+            number = float(plain)
+            problem = _range_error(number, col)
+            if problem:
+                return (None, problem, "range", None)
+            return (str(int(number)) if number.is_integer() else repr(number), None, "", None)
+        value, _, _, warning = _text_parser(s)
+        if len(str(value)) > _ANSWER_MAX_CHARS:
+            return (None, f"回答が長すぎます（{_ANSWER_MAX_CHARS}文字まで）。数値か区分の名前を"
+                          "入れてください。", "type", None)
+        return (value, None, "", warning)
+
+    return parse
+
+
 # How each registry column type is read. Numeric types check the column's range; enums its
 # values; the others need nothing from the column.
 _NUMERIC_CONVERTERS: dict[str, Callable[[str], float | int]] = {
@@ -534,6 +564,8 @@ def parser_for(col: ColumnLike, value_map: Mapping[str, str] | None = None) -> P
         return _numeric_parser(col, _NUMERIC_CONVERTERS[t])
     if t == "enum":
         return _enum_parser(col, value_map)
+    if t == "answer":
+        return _answer_parser(col)
     if t in _COLUMN_FREE_PARSERS:
         return _COLUMN_FREE_PARSERS[t]
     raise ValueError(f"unknown column type {t!r}")

@@ -18,12 +18,14 @@ from resources import resource_path
 COLUMN_TYPES = frozenset(
     {
         "code", "digits", "text", "name", "kana", "date", "time", "int", "float", "percent",
-        "school_year", "month", "grade", "enum", "bool", "list", "email",
+        "school_year", "month", "grade", "enum", "bool", "list", "email", "answer",
     }
 )
+# "answer" (a survey answer: a choice number, a score such as 55 or 0.83, or a category such
+# as 満足群) is NUMERIC: numbers are stored and compared as numbers, categories as text.
 SQL_TYPES = {
     "int": "INTEGER", "school_year": "INTEGER", "month": "INTEGER", "grade": "INTEGER",
-    "bool": "INTEGER", "float": "REAL", "percent": "REAL",
+    "bool": "INTEGER", "float": "REAL", "percent": "REAL", "answer": "NUMERIC",
 }
 PERSON_REF_ROLES = frozenset(
     {

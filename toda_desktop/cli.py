@@ -152,6 +152,9 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     city = generate_city(config)
     result = write_interchange_files(city, Path(args.out), messy=args.messy, seed=args.seed)
     out.write(f"取込用ファイルを {len(result.files)} 個書き出しました: {args.out}\n")
+    if result.forms:
+        out.write(f"実際の様式のファイル（月が列・学期別・AiGROW など）を {len(result.forms)} 個"
+                  f"書き出しました: {result.forms[0].parent}\n")
     out.write(f"正解データ（テスト用・取込しないこと）: {result.ground_truth_dir}\n")
     return EXIT_OK
 
@@ -359,6 +362,7 @@ def _import_one(
     signed: SignedIn, inspection: FileInspection, args: argparse.Namespace, out: TextIO
 ) -> tuple[ImportPreview | None, int]:
     """Preview and (unless --dry-run) commit one file or sheet; with its exit code."""
+    from toda_desktop.importing.layouts import layout_notes
     from toda_desktop.importing.service import CLEAR_CONFIDENCE
 
     name = inspection.file_name
@@ -386,6 +390,8 @@ def _import_one(
         f"エラー行 {format_count(c.get('error_rows', 0))}、"
         f"ファイル内の重複 {format_count(c.get('duplicates_in_file', 0))}\n"
     )
+    for note in layout_notes(preview):
+        out.write(f"  {note}\n")
     if c.get("totals_rows"):
         out.write(f"  合計・小計などの集計行 {format_count(c['totals_rows'])}行は"
                   "取り込みません。\n")

@@ -7,6 +7,7 @@ registry, so the document other municipalities read is never out of date.
 from __future__ import annotations
 
 from storage.registry import ColumnSpec, Registry, default_registry
+from toda_desktop.instruments import ANSWER_LABELS, instruments
 
 TYPE_LABELS = {
     "code": "コード（文字列・日本語可・先頭0を保持）",
@@ -26,6 +27,7 @@ TYPE_LABELS = {
     "bool": "有無（1/0）",
     "list": "番号の列（例: 3,4）",
     "email": "アカウント（メール形式）",
+    "answer": "回答（選択肢の番号、得点・割合などの数値、または区分の文字列）",
 }
 DOMAIN_LABELS = {
     "basic": "基本",
@@ -129,4 +131,32 @@ def render(registry: Registry | None = None) -> str:
                 "各行は個人参照（宛名番号、年度＋学校コード＋学年＋組＋出席番号、県学調番号、"
                 "Googleアカウント、または氏名＋生年月日）の少なくとも一つで児童生徒を指します。",
             ]
+    lines += _instrument_lines()
     return "\n".join(lines) + "\n"
+
+
+def _instrument_lines() -> list[str]:
+    """The instruments whose 回答 is a score, a rate or a category (resources/instruments.toml)."""
+    lines = [
+        "",
+        "## 得点・割合・区分で答える調査（`resources/instruments.toml`）",
+        "",
+        "これらの調査の回答も調査回答（`survey_responses`）の行として取り込みます。"
+        "1行に1人分・設問が列の出力ファイルは、設問ごとの行に直して読みます。",
+        "",
+        "| 調査コード | 名称 | 回答 | 値の範囲・区分 | 設問コード（見出し） |",
+        "|---|---|---|---|---|",
+    ]
+    for inst in instruments():
+        if inst.min is not None or inst.max is not None:
+            low = "" if inst.min is None else f"{inst.min:g}"
+            high = "" if inst.max is None else f"{inst.max:g}"
+            span = f"{low}〜{high}"
+        else:
+            span = ""
+        if inst.category_items:
+            span = "、".join(filter(None, [span, "区分: " + " / ".join(inst.categories)]))
+        answer = ANSWER_LABELS[inst.answer] + ("・区分" if inst.category_items else "")
+        items = "、".join(f"`{i.code}`（{i.label}）" for i in inst.items)
+        lines.append(f"| `{inst.code}` | {inst.name} | {answer} | {span} | {items} |")
+    return lines

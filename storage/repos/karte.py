@@ -12,10 +12,13 @@ from storage.connection import Connection
 from storage.registry import DatasetKind
 
 # The survey item master, one row per (instrument, year, item): 肯定的回答 and 領域 do not
-# depend on the grade within an item code. Items without a year apply to every year.
+# depend on the grade within an item code. Items without a year apply to every year. Only a
+# choice item (回答の種類 empty or 選択肢) has positive answers: a score, rate or category
+# item (AiGROW, RST, Q-U) never counts towards the share of positive answers.
 ITEMS_CTE = (
     "items AS (SELECT survey_code, school_year, item_code,"
-    " ',' || replace(replace(max(positive_answers), ' ', ''), '、', ',') || ',' AS pos,"
+    " CASE WHEN max(coalesce(answer_type, '選択肢')) = '選択肢' THEN"
+    " ',' || replace(replace(max(positive_answers), ' ', ''), '、', ',') || ',' END AS pos,"
     " max(domain) AS domain, max(item_text) AS item_text"
     " FROM ds_survey_items GROUP BY survey_code, school_year, item_code)"
 )
@@ -237,6 +240,45 @@ def survey_scores(conn: Connection, pupil_id: int) -> list[SurveyScore]:
     ).fetchall()
     return [SurveyScore(str(r[0]), int(r[1]), int(r[2]), _str(r[3]), str(r[4]), int(r[5]),
                         int(r[6])) for r in rows]
+
+
+def attendance_terms(conn: Connection, pupil_id: int
+                     ) -> list[tuple[int, str, int | None, int | None, int | None]]:
+    """Per-term totals (year, term, school days, absence days, sick days), in term order."""
+    rows = conn.execute(
+        "SELECT school_year, term, sum(school_days), sum(absence_days), sum(sick_days)"
+        " FROM ds_attendance_term WHERE pupil_id = ? GROUP BY school_year, term"
+        " ORDER BY school_year, CASE term WHEN '1学期' THEN 1 WHEN '前期' THEN 1"
+        " WHEN '2学期' THEN 2 WHEN '後期' THEN 2 ELSE 3 END",
+        (pupil_id,),
+    ).fetchall()
+    return [(int(r[0]), str(r[1]), _int(r[2]), _int(r[3]), _int(r[4])) for r in rows]
+
+
+@dataclass(frozen=True)
+class InstrumentAnswer:
+    survey_code: str
+    school_year: int
+    round: int | None
+    survey_date: str | None
+    item_code: str
+    answer: object  # a number (score, rate) or a text (category)
+
+
+def instrument_answers(conn: Connection, pupil_id: int,
+                       codes: tuple[str, ...]) -> list[InstrumentAnswer]:
+    """Answers of the instruments whose answers are scores, rates or categories."""
+    if not codes:
+        return []
+    marks = ", ".join("?" for _ in codes)
+    rows = conn.execute(
+        "SELECT survey_code, school_year, round, survey_date, item_code, answer"
+        f" FROM ds_survey_responses WHERE pupil_id = ? AND survey_code IN ({marks})"
+        " AND answer IS NOT NULL ORDER BY survey_code, school_year, coalesce(round, 0), id",
+        (pupil_id, *codes),
+    ).fetchall()
+    return [InstrumentAnswer(str(r[0]), int(r[1]), _int(r[2]), _str(r[3]), str(r[4]), r[5])
+            for r in rows]
 
 
 # -- records with provenance ---------------------------------------------------------------

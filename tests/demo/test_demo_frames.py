@@ -13,6 +13,7 @@ import pytest
 from storage.registry import default_registry
 from toda_desktop.demo import Cancelled, DemoCity, DemoConfig, generate_city
 from toda_desktop.demo import names as demo_names
+from toda_desktop.demo.frames import LIKERT_ANSWERS
 from toda_desktop.demo.schooldays import build_calendar
 
 REG = default_registry()
@@ -48,7 +49,7 @@ def test_values_are_typed_and_within_the_registry(small_city: DemoCity, kind_nam
         spec = kind.column(key)
         col = frame[key]
         values = col.dropna()
-        if spec.type in INT_TYPES:
+        if spec.type in INT_TYPES or (kind_name, key) in LIKERT_ANSWERS:
             assert str(col.dtype) == ("int64" if spec.required else "Int64"), key
         elif spec.type in ("float", "percent"):
             assert str(col.dtype) == "Float64", key

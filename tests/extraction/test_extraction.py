@@ -271,7 +271,8 @@ def test_fields_list_only_what_the_role_sees(demo: dict[str, SignedIn]) -> None:
     kinds = {r: {f.kind for f in ExtractionService(s).fields()}
              for r, s in demo.items() if r != "it_admin"}
     assert kinds["truancy_support"] == {"students", "enrollments", "attendance_monthly",
-                                        "health_room_visits", "long_absence", "consultations"}
+                                        "attendance_term", "health_room_visits", "long_absence",
+                                        "consultations"}
     assert kinds["bullying_support"] == {"students", "enrollments", "bullying_records"}
     assert kinds["liaison"] == {"students", "enrollments", "infant_checkups", "preschool"}
     assert {"academic_results", "survey_responses"} <= kinds["project_lead"]

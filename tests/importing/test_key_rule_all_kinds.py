@@ -25,7 +25,7 @@ SAMPLES = {
     "school_year": ("2024", "2024"), "month": ("5", "6"), "grade": ("3", "4"),
     "code": ("X1", "X2"), "text": ("あ", "い"), "bool": ("1", "0"), "list": ("3,4", "4"),
     "float": ("100", "101"), "percent": ("10", "20"), "email": ("a@toda.jp", "b@toda.jp"),
-    "digits": ("0000100001", "0000100001"),
+    "digits": ("0000100001", "0000100001"), "answer": ("3", "満足群"),
 }
 BLANK_KEY_KINDS = [
     k for k in default_registry().kinds

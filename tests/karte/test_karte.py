@@ -110,13 +110,13 @@ EXPECTED_KINDS = {
     "project_lead": None,  # everything
     "director": None,
     "liaison": {"students", "enrollments", "infant_checkups", "preschool"},
-    "truancy_support": {"students", "enrollments", "attendance_monthly", "health_room_visits",
-                        "long_absence", "consultations"},
+    "truancy_support": {"students", "enrollments", "attendance_monthly", "attendance_term",
+                        "health_room_visits", "long_absence", "consultations"},
     "bullying_support": {"students", "enrollments", "bullying_records"},
 }
 EXPECTED_CHARTS = {
     "liaison": set(),
-    "truancy_support": {"attendance", "health_room", "long_absence"},
+    "truancy_support": {"attendance", "attendance_term", "health_room", "long_absence"},
     "bullying_support": set(),
 }
 

@@ -41,8 +41,8 @@ EXPECTED_KINDS = {
     "project_lead": ALL_KINDS,
     "data_analyst": ALL_KINDS,
     "liaison": BASIC | {"infant_checkups", "preschool"},
-    "truancy_support": BASIC | {"attendance_monthly", "health_room_visits", "long_absence",
-                                "consultations"},
+    "truancy_support": BASIC | {"attendance_monthly", "attendance_term", "health_room_visits",
+                                "long_absence", "consultations"},
     "bullying_support": BASIC | {"bullying_records"},
     "it_admin": set(),
 }

@@ -22,6 +22,9 @@ from analysis.specs import FLOAT_TYPES, INT_TYPES
 from storage.registry import DatasetKind, default_registry
 
 _INT_TYPES = INT_TYPES | {"bool"}
+# The city's own survey instruments answer 1–4 (whole numbers); the instruments that give
+# scores or categories (AiGROW, RST, Q-U) come as their own export files (``demo.forms``).
+LIKERT_ANSWERS = frozenset({("survey_responses", "answer")})
 
 
 def frame_columns(kind: DatasetKind) -> list[str]:
@@ -34,7 +37,7 @@ def frame_columns(kind: DatasetKind) -> list[str]:
 
 def column_dtype(kind: DatasetKind, key: str) -> str:
     spec = kind.column(key)
-    if spec.type in _INT_TYPES:
+    if spec.type in _INT_TYPES or (kind.name, key) in LIKERT_ANSWERS:
         return "int64" if spec.required else "Int64"
     if spec.type in FLOAT_TYPES:
         return "Float64"

@@ -17,7 +17,16 @@ import pandas as pd
 
 from storage.errors import Cancelled as StoreCancelled
 from storage.registry import default_registry
-from toda_desktop.demo import academics, early_years, health, registers, support, surveys
+from toda_desktop.demo import (
+    academics,
+    early_years,
+    health,
+    questionnaire,
+    registers,
+    support,
+    surveys,
+    terms,
+)
 from toda_desktop.demo.attendance import PupilMonths, attendance_frames
 from toda_desktop.demo.config import DemoConfig
 from toda_desktop.demo.frames import nullable
@@ -114,6 +123,8 @@ def generate_city(
     frames["academic_results"] = academics.academic_results(world)
     frames["survey_items"] = surveys.survey_items(world)
     frames["survey_responses"] = surveys.survey_responses(world)
+    frames["school_questionnaire"] = questionnaire.school_questionnaire(world)
+    frames["attendance_term"] = terms.attendance_term(frames)
     step(0.9)
     frames["infant_checkups"] = early_years.infant_checkups(world)
     frames["preschool"] = early_years.preschool(world)

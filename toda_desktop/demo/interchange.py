@@ -13,7 +13,9 @@ ground truth goes to ``out_dir/ground_truth/``:
   ``fuzzy`` (no ID and the name was damaged by the CP932 encoding, e.g. 𠮷 → ?).
 
 Clean output is UTF-8, ISO dates, canonical headers and 宛名番号 in every pupil row. Messy
-output is deterministic for the seed (``city.config.seed`` unless given).
+output is deterministic for the seed (``city.config.seed`` unless given), and adds the shapes
+of real files (months as columns, per-term forms, instrument exports, totals rows, two-sheet
+workbooks, repeat visits …) in ``out_dir/forms/`` with their own truth (see ``forms``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from storage.registry import DatasetKind, default_registry
 from toda_desktop.demo import layouts
 from toda_desktop.demo import messy as messiness
 from toda_desktop.demo.dateformats import excel_serial
+from toda_desktop.demo.forms import write_forms
 from toda_desktop.demo.generator import Cancelled, DemoCity
 from toda_desktop.demo.names import strict_key
 from toda_desktop.demo.rng import stream
@@ -53,6 +56,7 @@ _STUDENT_REFS = ("name", "name_kana", "birth_date", "sex")
 class InterchangeOutput:
     files: list[Path]
     ground_truth_dir: Path
+    forms: tuple[Path, ...] = ()  # messy only: real-world forms in out_dir/forms/
 
 
 def _text(series: pd.Series, ctype: str) -> npt.NDArray[np.object_]:
@@ -341,6 +345,9 @@ def write_interchange_files(
     pd.concat(truth.rows, ignore_index=True).to_csv(
         truth_dir / "rows.csv", index=False, lineterminator="\n"
     )
+    forms: tuple[Path, ...] = ()
+    if use_messy:
+        forms = tuple(write_forms(city, out_dir, seed).files)
     if progress is not None:
         progress(1.0)
-    return InterchangeOutput(files=written, ground_truth_dir=truth_dir)
+    return InterchangeOutput(files=written, ground_truth_dir=truth_dir, forms=forms)

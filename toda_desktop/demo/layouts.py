@@ -31,6 +31,7 @@ PER_YEAR = frozenset(
 # Columns that come before the person references (the rest of the kind's columns follow).
 LEADING: dict[str, tuple[str, ...]] = {
     "attendance_monthly": ("school_year", "month"),
+    "attendance_term": ("school_year", "term"),
     "health_room_visits": ("visit_date",),
     "academic_results": ("school_year",),
     "survey_responses": ("survey_code", "school_year", "round", "survey_date"),
@@ -42,6 +43,7 @@ LEADING: dict[str, tuple[str, ...]] = {
 KEY = ("school_code", "grade", "class_name", "seat_number")
 REFS: dict[str, tuple[str, ...]] = {
     "attendance_monthly": (*KEY, "address_code", "name"),
+    "attendance_term": (*KEY, "address_code", "name"),
     "health_room_visits": (*KEY, "address_code", "name", "name_kana"),
     "academic_results": ("pref_id", *KEY, "address_code", "name"),
     "survey_responses": ("google_account", *KEY, "address_code"),
@@ -62,6 +64,8 @@ MESSY_ENCODING: dict[str, tuple[str, str]] = {
     "enrollments": ("utf-8-sig", "cp932"),
     "school_context": ("cp932", "cp932"),
     "attendance_monthly": ("cp932", "utf-8-sig"),
+    "attendance_term": ("cp932", "cp932"),
+    "school_questionnaire": ("cp932", "cp932"),
     "health_room_visits": ("cp932", "utf-8"),
     "academic_results": ("utf-8-sig", "utf-8"),
     "survey_items": ("utf-8", "utf-8"),

@@ -89,6 +89,7 @@ def survey_items(world: World) -> pd.DataFrame:
             "choice_count",
             "positive_answers",
             "domain",
+            "answer_type",
         )
     }
     for inst in spec["instruments"]:
@@ -107,6 +108,7 @@ def survey_items(world: World) -> pd.DataFrame:
                     cols["choice_count"].append(it.choices)
                     cols["positive_answers"].append(",".join(str(v) for v in it.positive))
                     cols["domain"].append(it.domain)
+                    cols["answer_type"].append("選択肢")
     return make_frame("survey_items", cols)
 
 

@@ -10,6 +10,7 @@ import io
 import re
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -44,6 +45,33 @@ def write_sheet(
             else:
                 row.append(value)
         ws.append(row)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    _repack(buffer.getvalue(), path)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A worksheet laid out as a form: rows as given (title rows, headers, data, totals) and
+    merged ranges (first row, first column, last row, last column; 1-based)."""
+
+    title: str
+    rows: Sequence[Sequence[object]]
+    merges: Sequence[tuple[int, int, int, int]] = ()
+
+
+def write_book(path: Path, sheets: Sequence[Sheet]) -> None:
+    """Write a workbook of several form-like sheets, byte-identical for identical input."""
+    wb = Workbook()
+    first = wb.active
+    assert first is not None
+    wb.remove(first)
+    for sheet in sheets:
+        ws = wb.create_sheet(_INVALID_TITLE.sub("・", sheet.title)[:31])
+        for row in sheet.rows:
+            ws.append(list(row))
+        for r1, c1, r2, c2 in sheet.merges:
+            ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
     buffer = io.BytesIO()
     wb.save(buffer)
     _repack(buffer.getvalue(), path)

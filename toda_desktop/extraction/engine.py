@@ -9,6 +9,7 @@ enrolled in the base school year. Pupils without the data a leaf needs do not me
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -228,6 +229,8 @@ def _sql_value(value: Value) -> Any:
 def _coerce(kind: DatasetKind, column: str, value: object) -> object:
     if value is None:
         return None
+    if kind.column(column).type == "answer":
+        return answer_value(value)
     if kind.column(column).type in NUMERIC:
         if isinstance(value, bool):
             return float(value)
@@ -236,6 +239,20 @@ def _coerce(kind: DatasetKind, column: str, value: object) -> object:
         except ValueError:
             return None
     return str(value)
+
+
+def answer_value(value: object) -> float | str:
+    """A survey answer as it compares: a number (3, 55, 0.83) or a category (満足群), so that
+    "AiGROW below 40" compares numbers and "Q-U group = 学級生活不満足群" compares text."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        return float(value)
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def _compare(op: str, left: object, right: object) -> bool:

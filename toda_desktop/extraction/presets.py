@@ -101,3 +101,17 @@ def push_support_preset(
         description="長期欠席ではなく、学力・授業理解・しあわせアンケートの3基準すべてに該当する"
                     "児童生徒（早期の支援の検討のため）。",
     )
+
+CURRENT_YEAR = Period()
+
+
+def instrument_condition(
+    survey_code: str, op: str, value: int | float | str | tuple[str, ...], *,
+    period: Period | None = CURRENT_YEAR, label: str = "",
+) -> Threshold:
+    """A condition on the answers of one instrument: 「Q-Uの群が学級生活不満足群」 is
+    ``instrument_condition("QU", "==", "学級生活不満足群")``, 「AiGROWの得点が40未満の項目が
+    ある」 is ``instrument_condition("AIGROW", "<", 40)``. Numbers compare as numbers and
+    categories as text, so a score never matches a category condition and the reverse."""
+    return Threshold("survey_responses", "answer", op, value, period=period,
+                     where=(FieldTest("survey_code", "==", survey_code),), label=label)

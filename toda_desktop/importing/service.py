@@ -45,6 +45,7 @@ from toda_desktop.importing.frames import (
     source_key,
     storage_frame,
 )
+from toda_desktop.importing.layouts import apply_layout, file_rows, layout_columns
 from toda_desktop.importing.reference import existing_rows, linkage_reference
 from toda_desktop.services.search import refresh_pending
 
@@ -235,8 +236,9 @@ class ImportService:
         def read(name: str | None, a: float, b: float) -> RawTable:
             part = None if progress is None else (lambda f: progress(a + (b - a) * f))
             try:
-                return read_table(data, filename=path.name, sheet=name, progress=part,
-                                  cancel=cancel)
+                raw = read_table(data, filename=path.name, sheet=name, progress=part,
+                                 cancel=cancel)
+                return apply_layout(raw, data, path.name, signed.registry, kind_name)
             except AnalysisCancelled:
                 _cancelled("読み込みを中止しました。")
                 raise  # unreachable: _cancelled raises
@@ -406,7 +408,8 @@ class ImportService:
             return None if progress is None else (lambda f: progress(a + (b - a) * f))
 
         try:
-            parsed = parse_table(inspection.raw, mapping, kind.columns,
+            parsed = parse_table(inspection.raw, mapping,
+                                 layout_columns(inspection.raw, kind.columns),
                                  value_maps=inspection.value_maps,
                                  progress=part(0.0, 0.4), cancel=cancel)
             preview = self._link_and_compare(inspection, kind, parsed, part(0.4, 1.0), cancel,
@@ -421,6 +424,7 @@ class ImportService:
                 "同じ行は取り込まず、新しく照合できた行だけを取り込みます。",
                 "note", "already_imported",
             )
+        preview = file_rows(preview)
         for note in mapping.derived.values():
             preview.issues = _add_issue(preview.issues, None, note, "note", "derived_column")
         for note in inspection.sheet_notes:

@@ -47,6 +47,8 @@ _TYPE_OPERATORS = {
     "date": (">=", ">", "<=", "<", "==", "!="),
     "choice": ("==", "!=", "in", "not_in"),
     "text": ("==", "!=", "in", "not_in"),
+    # A survey answer: a number (AiGROW 55, RST 0.83) or a category (Q-U 学級生活不満足群).
+    "answer": (">=", ">", "<=", "<", "==", "!=", "in", "not_in"),
 }
 _NUMERIC = {"int", "float", "percent", "school_year", "month", "grade"}
 
@@ -159,7 +161,9 @@ class ExtractionService:
             for col in kind.stored_columns:
                 if col.key in _NOT_FIELDS:
                     continue
-                if col.type in _NUMERIC:
+                if col.type == "answer":
+                    group = "answer"
+                elif col.type in _NUMERIC:
                     group = "numeric"
                 elif col.type == "date":
                     group = "date"

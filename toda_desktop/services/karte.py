@@ -21,6 +21,7 @@ from storage.repos import datasets
 from storage.repos import karte as repo
 from storage.repos.karte import RecordFilter
 from toda_desktop.errors import UserFacingError
+from toda_desktop.instruments import instrument, instruments
 from toda_desktop.services.search import ID_LABELS, ID_VISIBILITY, hidden_id_columns
 
 if TYPE_CHECKING:
@@ -222,6 +223,22 @@ def point_source(
             equals = (("subject", series_key),) if series_key else ()
             return ("academic_results", RecordFilter(school_year=year, equals=equals),
                     f"{year}年度" + (f" {series_key}" if series_key else ""))
+        if chart_key == "attendance_term":
+            year_text, term = x.split("-", 1)
+            return ("attendance_term", RecordFilter(school_year=int(year_text),
+                                                    equals=(("term", term),)),
+                    f"{year_text}年度 {term}")
+        if chart_key.startswith("instrument:"):
+            code = chart_key.split(":", 1)[1]
+            year_text, round_text = x.split("-")
+            year, rnd = int(year_text), int(round_text)
+            equals = (("survey_code", code), ("round", rnd or None))
+            if series_key:
+                equals += (("item_code", series_key),)
+            inst = instrument(code)
+            name = inst.name if inst is not None else survey_name(code)
+            return ("survey_responses", RecordFilter(school_year=year, equals=equals),
+                    f"{name} {year}年度" + (f" 第{rnd}回" if rnd else ""))
         if chart_key.startswith("survey:"):
             code = chart_key.split(":", 1)[1]
             year_text, round_text = x.split("-")
@@ -386,6 +403,91 @@ def survey_charts(scores: list[repo.SurveyScore]) -> list[KarteChart]:
     return charts
 
 
+def term_chart(rows: list[tuple[int, str, int | None, int | None, int | None]]) -> KarteChart:
+    """Attendance per term (junior-high term reports). A term total is its own point: it is
+    never spread over months, so it stays out of the monthly chart and the risk features."""
+    x = tuple(f"{y}-{t}" for y, t, *_ in rows)
+    starts, year_labels = [], []
+    for i, (y, *_) in enumerate(rows):
+        if i == 0 or rows[i - 1][0] != y:
+            starts.append(i)
+            year_labels.append(f"{y}年度")
+    return KarteChart(
+        key="attendance_term", title="出欠（学期）", kind="attendance_term", unit="日",
+        x=x, x_labels=tuple(f"{y}年度 {t}" for y, t, *_ in rows),
+        year_starts=tuple(starts), year_labels=tuple(year_labels),
+        series=(
+            ChartSeries("absence_days", "欠席日数", tuple(
+                None if r[3] is None else float(r[3]) for r in rows), "bar"),
+            ChartSeries("sick_days", "うち病気欠席", tuple(
+                None if r[4] is None else float(r[4]) for r in rows), "line"),
+            ChartSeries("school_days", "授業日数", tuple(
+                None if r[2] is None else float(r[2]) for r in rows), "line"),
+        ),
+    )
+
+
+def instrument_charts(answers: list[repo.InstrumentAnswer]) -> list[KarteChart]:
+    """One chart per instrument whose answers are scores or rates (AiGROW, RST, Q-U's
+    points): a line per item over the rounds. A category (Q-U's 群) is written under its
+    round, and a category that calls for attention is marked ※, so the karte shows
+    「第1回（学級生活不満足群※）」 beside the points of that round."""
+    by_code: dict[str, list[repo.InstrumentAnswer]] = defaultdict(list)
+    for a in answers:
+        by_code[a.survey_code].append(a)
+    charts = []
+    for code in sorted(by_code):
+        inst = instrument(code)
+        if inst is None:
+            continue
+        rows = by_code[code]
+        points = sorted({(a.school_year, a.round or 0) for a in rows})
+        x = tuple(f"{y}-{r}" for y, r in points)
+        labels = []
+        for y, r in points:
+            here = [a for a in rows if (a.school_year, a.round or 0) == (y, r)]
+            groups = [str(a.answer) for a in here if inst.answer_of(a.item_code) == "category"]
+            shown = "・".join(g + ("※" if g in inst.concern else "") for g in groups)
+            labels.append(f"{y}年度" + (f" 第{r}回" if r else "") + (f"（{shown}）" if shown
+                                                                      else ""))
+        starts, year_labels = [], []
+        for i, (y, _) in enumerate(points):
+            if i == 0 or points[i - 1][0] != y:
+                starts.append(i)
+                year_labels.append(f"{y}年度")
+        items = [i for i in dict.fromkeys(a.item_code for a in rows)
+                 if inst.answer_of(i) != "category"]
+        series = []
+        for item in items:
+            values: list[float | None] = []
+            for y, r in points:
+                found = [_number(a.answer) for a in rows
+                         if a.item_code == item and (a.school_year, a.round or 0) == (y, r)]
+                numbers = [v for v in found if v is not None]
+                values.append(round(sum(numbers) / len(numbers), 3) if numbers else None)
+            series.append(ChartSeries(item, inst.item_label(item), tuple(values), "line"))
+        y_range = (inst.min, inst.max) if inst.min is not None and inst.max is not None \
+            else None
+        charts.append(KarteChart(
+            key=f"instrument:{code}", title=inst.name, kind="survey_responses",
+            unit="割合" if inst.answer == "rate" else "点", x=x, x_labels=tuple(labels),
+            year_starts=tuple(starts), year_labels=tuple(year_labels), series=tuple(series),
+            y_range=y_range,
+        ))
+    return charts
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
+
+
 # -- the service ---------------------------------------------------------------------------
 
 
@@ -446,6 +548,8 @@ class KarteService:
             charts: list[KarteChart] = []
             if "attendance_monthly" in names:
                 charts.append(attendance_chart(repo.attendance(conn, pupil_id), enrolled))
+            if "attendance_term" in names:
+                charts.append(term_chart(repo.attendance_terms(conn, pupil_id)))
             if "health_room_visits" in names:
                 charts.append(health_room_chart(repo.health_visits_by_month(conn, pupil_id),
                                                 enrolled))
@@ -455,6 +559,8 @@ class KarteService:
                 charts.append(academic_chart(repo.academic(conn, pupil_id), enrolled))
             if "survey_responses" in names:
                 charts += survey_charts(repo.survey_scores(conn, pupil_id))
+                charts += instrument_charts(repo.instrument_answers(
+                    conn, pupil_id, tuple(i.code for i in instruments())))
             return head, summaries, charts
 
         head, summaries, charts = signed.store.db.call(read)

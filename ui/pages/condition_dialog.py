@@ -220,7 +220,9 @@ class ValueEditor(QWidget):
         else:
             self.line.setPlaceholderText(
                 "「、」で区切って複数入力できます" if self.multi else
-                ("数値" if field is not None and field.type in NUMERIC_TYPES else ""))
+                ("数値" if field is not None and field.type in NUMERIC_TYPES else
+                 "数値または区分（例: 40、学級生活不満足群）"
+                 if field is not None and field.type == "answer" else ""))
             self._show(self.line)
         if keep is not None:
             self.set_value(keep)
@@ -228,6 +230,16 @@ class ValueEditor(QWidget):
     def _parse(self, text: str) -> Any:
         f = self.field
         text = text.strip()
+        if f is not None and f.type == "answer":  # a score (55, 0.83) or a category (満足群)
+            import unicodedata
+
+            plain = unicodedata.normalize("NFKC", text)
+            for convert in (int, float):
+                try:
+                    return convert(plain)
+                except ValueError:
+                    pass
+            return text
         if f is not None and f.type in NUMERIC_TYPES:
             import unicodedata
 
