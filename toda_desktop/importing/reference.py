@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from storage.connection import Connection
@@ -45,6 +46,8 @@ def existing_rows(conn: Connection, kind: DatasetKind, rows: pd.DataFrame) -> pd
         if years:
             sql += f" WHERE {year} IN ({', '.join('?' for _ in years)})"
             params = list(years)
-    frame = pd.DataFrame(conn.execute(sql, params).fetchall(), columns=columns)
-    frame.index = frame["id"].to_numpy()
-    return frame.astype(object).where(frame.notna(), None)
+    # Object columns keep the driver's values (int, float, str, None) as storage_frame gives
+    # them for new rows: a nullable integer column must not turn into floats (1 → "1.0").
+    frame = pd.DataFrame(conn.execute(sql, params).fetchall(), columns=columns, dtype=object)
+    frame.index = pd.Index(frame["id"].to_numpy(dtype=np.int64))
+    return frame
