@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toda_desktop.importing.frames import key_text, storage_frame, storage_value
+from toda_desktop.importing.frames import key_text, storage_frame, storage_value, text_frame
 
 
 def per_cell(series: pd.Series) -> list[Any]:
@@ -116,3 +116,22 @@ def test_keys_depend_on_column_order_and_match_across_frames() -> None:
     stored = pd.DataFrame({"x": ["2", "9"], "y": ["1", "9"]}, dtype=object, index=[70, 71])
     assert key_text(a, ["x", "y"]).isin(key_text(stored, ["x", "y"])).tolist() == [False, True]
     assert key_text(a.iloc[0:0], ["x"]).tolist() == []
+
+
+def test_text_frame_hashes_and_drops_missing_exactly_as_astype_str() -> None:
+    rows = pd.DataFrame({
+        "pupil_id": [1, 1, 2, None, 1],
+        "code": ["007", "007", None, "7", "007"],
+        "mixed": [1, 1.0, True, "1", None],
+        "date": ["2024-04-01", None, "2024-04-01", "2024-04-02", "2024-04-01"],
+    }, dtype=object, index=[5, 6, 8, 9, 12])
+    compact = text_frame(rows)
+    plain = rows.astype(str)
+    assert list(compact.index) == list(plain.index)
+    for col in rows.columns:
+        assert compact[col].isna().tolist() == plain[col].isna().tolist()
+        assert compact[col].dropna().tolist() == plain[col].dropna().tolist()
+    assert (pd.util.hash_pandas_object(compact, index=False).tolist()
+            == pd.util.hash_pandas_object(plain, index=False).tolist())
+    assert list(compact.dropna(subset=["pupil_id", "code"]).index) == \
+        list(plain.dropna(subset=["pupil_id", "code"]).index)

@@ -126,22 +126,44 @@ _MISSING_TEXT = "\x00"
 
 def _text_hashes(series: pd.Series) -> npt.NDArray[np.uint64]:
     """Per row, the hash of ``str(value)`` ("\\x00" for missing)."""
+    codes, texts = _text_codes(series)
+    table = np.empty(len(texts) + 1, dtype=object)
+    table[:-1] = texts
+    table[-1] = _MISSING_TEXT
+    hashes = pd.util.hash_array(table, categorize=False)
+    return np.asarray(hashes[codes], dtype=np.uint64)  # code -1 → the missing text
+
+
+def _text_codes(series: pd.Series) -> tuple[npt.NDArray[np.intp], list[str]]:
+    """(code per row, text per code): ``str(value)``; missing values get code -1. Texts of
+    different codes may be equal (1 and "1")."""
     values = series.to_numpy(dtype=object)
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind in ("string", "integer", "boolean", "empty"):
         # Equal values of one of these types have equal text, so each distinct value is
         # turned into text once. (Mixed types are not: 1 == 1.0 == True as values.)
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        texts = np.empty(len(uniques) + 1, dtype=object)
-        texts[:-1] = [str(u) for u in uniques]
-        texts[-1] = _MISSING_TEXT
-        hashes = pd.util.hash_array(texts, categorize=False)
-        return np.asarray(hashes[codes], dtype=np.uint64)  # code -1 → the missing text
+        return np.asarray(codes, dtype=np.intp), [str(u) for u in uniques]
     missing = pd.isna(values)
-    texts = np.array([_MISSING_TEXT if m else str(v) for v, m in zip(values, missing,
-                                                                         strict=True)],
+    texts = np.array(["" if m else str(v) for v, m in zip(values, missing, strict=True)],
                      dtype=object)
-    return np.asarray(pd.util.hash_array(texts), dtype=np.uint64)
+    codes, uniques = pd.factorize(texts)
+    codes = np.where(missing, -1, codes)
+    return np.asarray(codes, dtype=np.intp), [str(u) for u in uniques]
+
+
+def text_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The values as text, missing kept missing: what ``frame.astype(str)`` holds, as
+    categorical columns (one string per distinct value instead of one per cell; hashing and
+    comparing them gives the same results)."""
+    out = {}
+    for col in frame.columns:
+        codes, texts = _text_codes(frame[col])
+        merged, uniques = pd.factorize(np.asarray(texts, dtype=object))
+        table = np.append(merged, -1)  # code -1 (missing) stays -1
+        out[col] = pd.Categorical.from_codes(table[codes],
+                                             categories=pd.Index(uniques, dtype=object))
+    return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 
 
 def natural_key(kind: DatasetKind) -> list[str]:

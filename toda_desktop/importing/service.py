@@ -35,6 +35,7 @@ from toda_desktop.importing.frames import (
     natural_key,
     source_key,
     storage_frame,
+    text_frame,
 )
 from toda_desktop.importing.reference import existing_rows, linkage_reference
 from toda_desktop.services.search import refresh_pending
@@ -260,7 +261,7 @@ class ImportService:
         rows = storage_frame(frame, (["pupil_id"] if kind.links_to_pupil else []) + stored_cols)
         key = natural_key(kind)
         drop, dup_issues = find_duplicates(
-            rows.astype(str), key,
+            text_frame(rows), key,
             labels={c.key: c.label for c in kind.columns} | {"pupil_id": "児童生徒"},
         )
         issues = concat_issues([issues, dup_issues])
