@@ -138,9 +138,8 @@ class ImportService:
             raise UserFacingError(f"ファイル「{path.name}」を開けません。") from None
         if size > MAX_FILE_BYTES:
             raise UserFacingError(f"ファイル「{path.name}」が大きすぎます（512MBまで）。")
-        data = path.read_bytes()
         try:
-            raw = read_table(data, filename=path.name, progress=progress, cancel=cancel)
+            raw = read_table(path, filename=path.name, progress=progress, cancel=cancel)
         except FileReadError as exc:
             raise UserFacingError(f"「{path.name}」: {exc}") from None
         except AnalysisCancelled:
@@ -162,7 +161,7 @@ class ImportService:
         if kind is not None:
             saved = saved_by_kind.get(kind.name) or None
             mapping = map_headers(raw.headers, kind.columns, saved, pupil=kind.pupil)
-        sha = hashlib.sha256(data).hexdigest()
+        sha = _sha256_of(path)
         previous = signed.store.db.call(lambda c: _committed_with_hash(c, sha))
         return FileInspection(path, path.name, sha, key, raw, guess, kind, mapping, previous)
 
@@ -407,6 +406,15 @@ class ImportService:
         signed.audit.record(signed.session.login_id, "import_rollback",
                             detail={"batch_id": batch_id, "removed": removed})
         return removed
+
+
+def _sha256_of(path: Path) -> str:
+    """The file's content hash, read in pieces (the file itself is never held whole)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _committed_with_hash(conn: Connection, sha256: str) -> batches.BatchRow | None:
