@@ -200,7 +200,7 @@ def decode_bytes(data: bytes) -> DecodedText:
 # the second pass decodes and parses piece by piece into compact columns. Neither the whole
 # text nor a table of Python strings is ever held.
 
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 1 << 20
 _UTF8_LEAD = np.zeros(256, dtype=bool)
 _UTF8_LEAD[0xC0:] = True  # one lead byte per non-ASCII character
 

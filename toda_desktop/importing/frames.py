@@ -49,13 +49,14 @@ def storage_frame(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     Whole columns are converted at once by dtype (the analysis frames are typed); only object
     columns holding something other than text go through :func:`storage_value` cell by cell.
     """
-    out = {}
-    for col in columns:
-        if col not in frame.columns:
-            out[col] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-            continue
-        out[col] = pd.Series(storage_array(frame[col]), index=frame.index, dtype=object)
-    return pd.DataFrame(out, index=frame.index, dtype=object)
+    # Filled column by column into one block: a dict of columns would be copied into a
+    # block by the DataFrame constructor (twice the memory at the peak).
+    block = np.full((len(columns), len(frame)), None, dtype=object)
+    for j, col in enumerate(columns):
+        if col in frame.columns:
+            block[j] = storage_array(frame[col])
+    return pd.DataFrame(block.T, index=frame.index, columns=list(columns), dtype=object,
+                        copy=False)
 
 
 def storage_array(series: pd.Series) -> npt.NDArray[np.object_]:
@@ -76,7 +77,13 @@ def storage_array(series: pd.Series) -> npt.NDArray[np.object_]:
         # True/False become 1/0 (Python ints); a masked "boolean" may hold missing.
         return _objects(series.astype("Int64"))
     if pd.api.types.is_integer_dtype(dtype):
-        return _objects(series)
+        # One Python int per distinct value, shared by its rows (years and pupil ids repeat:
+        # a new int object per cell would cost 32 bytes each).
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        table = np.empty(len(uniques) + 1, dtype=object)
+        table[:-1] = np.asarray(uniques).astype(object)
+        table[-1] = None
+        return np.asarray(table[codes], dtype=object)
     if pd.api.types.is_float_dtype(dtype):
         values = _objects(series).copy()
         # A NaN that pandas does not count as missing (plain float64) is still missing.

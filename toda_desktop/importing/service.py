@@ -223,7 +223,8 @@ class ImportService:
     ) -> ImportPreview:
         signed = self._signed
         issues = parsed.issues
-        frame = parsed.frame.loc[parsed.valid]
+        valid = parsed.valid
+        frame = parsed.frame if valid.all() else parsed.frame.loc[valid]  # no copy if all valid
         stored_cols = [c.key for c in kind.stored_columns]
         counts = {"rows": len(parsed.frame), "error_rows": len(parsed.error_rows)}
         review: list[tuple[int, str, dict[str, Any], list[dict[str, Any]], str]] = []
@@ -256,7 +257,9 @@ class ImportService:
                 lambda c: imports.waiting(c, kind.name, inspection.file_name))
             counts["already_waiting"] = sum((r[0], r[1]) in already for r in review)
             review = [r for r in review if (r[0], r[1]) not in already]
-            frame = frame.loc[linked].assign(pupil_id=links.loc[linked, "pupil_id"].astype(int))
+            if not linked.all():
+                frame, links = frame.loc[linked], links.loc[linked]
+            frame = frame.assign(pupil_id=links["pupil_id"].astype(int))
         rows = storage_frame(frame, (["pupil_id"] if kind.links_to_pupil else []) + stored_cols)
         key = natural_key(kind)
         drop, dup_issues = find_duplicates(
@@ -273,7 +276,8 @@ class ImportService:
         old_by_key = pd.Series(existing.index, index=old_keys.to_numpy()) if len(existing) else \
             pd.Series([], dtype=object)
         present = new_keys.isin(old_keys)
-        to_insert = rows.loc[~present.to_numpy()]
+        # Nothing stored yet (a new file): the rows themselves, not a copy of them.
+        to_insert = rows if not present.any() else rows.loc[~present.to_numpy()]
         matched = rows.loc[present.to_numpy()]
         if len(matched):
             ids = old_by_key.loc[key_text(matched, key).to_numpy()].to_numpy()
