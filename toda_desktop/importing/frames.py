@@ -84,12 +84,7 @@ def storage_array(series: pd.Series) -> npt.NDArray[np.object_]:
         table[:-1] = np.asarray(uniques).astype(object)
         table[-1] = None
         return np.asarray(table[codes], dtype=object)
-    if pd.api.types.is_float_dtype(dtype):
-        values = _objects(series).copy()
-        # A NaN that pandas does not count as missing (plain float64) is still missing.
-        values[series.isna().to_numpy()] = None
-        return values
-    if isinstance(dtype, pd.StringDtype):
+    if pd.api.types.is_float_dtype(dtype) or isinstance(dtype, pd.StringDtype):
         return _objects(series)
     values = series.to_numpy(dtype=object)
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
@@ -100,8 +95,11 @@ def storage_array(series: pd.Series) -> npt.NDArray[np.object_]:
 
 
 def _objects(series: pd.Series) -> npt.NDArray[np.object_]:
-    """Python scalars (int, float, str) with None for missing."""
-    return np.asarray(series.to_numpy(dtype=object, na_value=None), dtype=object)
+    """Python scalars (int, float, str) with None for missing (also a NaN that pandas does
+    not count as missing in a plain float64 column: isna() is True for it)."""
+    values = np.array(series.to_numpy(dtype=object), dtype=np.object_)
+    values[series.isna().to_numpy()] = None
+    return values
 
 
 def _iso_days(days: npt.NDArray[np.datetime64]) -> npt.NDArray[np.object_]:
