@@ -2,20 +2,33 @@
 
 ``storage_frame`` and ``key_text`` work on whole columns for speed; these tests pin them to
 the per-cell definition (``storage_value``, and the row text ``str(value)`` joined by \\x1f
-with missing as \\x00) on the values files and the store really produce.
+with missing as \\x00) on the values files and the store really produce, and stored rows
+hashed chunk by chunk to the same keys as whole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import sqlite3
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from toda_desktop.importing.frames import key_text, storage_frame, storage_value, text_frame
+from storage.connection import transaction
+from storage.registry import default_registry
+from storage.repos import datasets
+from storage.store import Store
+from toda_desktop.importing.frames import (
+    key_text,
+    natural_key,
+    storage_frame,
+    storage_value,
+    text_frame,
+)
+from toda_desktop.importing.reference import existing_rows, stored_keys
 
 
 def per_cell(series: pd.Series) -> list[Any]:
@@ -135,3 +148,43 @@ def test_text_frame_hashes_and_drops_missing_exactly_as_astype_str() -> None:
             == pd.util.hash_pandas_object(plain, index=False).tolist())
     assert list(compact.dropna(subset=["pupil_id", "code"]).index) == \
         list(plain.dropna(subset=["pupil_id", "code"]).index)
+
+
+def test_stored_rows_hashed_in_chunks_match_new_rows_as_the_store_gives_them(
+    test_store: Store,
+) -> None:
+    kind = default_registry().kind("school_context")
+    stored_cols = [c.key for c in kind.stored_columns]
+    written = [  # a nullable int (grade) with and without a value, percents with None
+        {"school_year": 2024, "school_code": "0101", "grade": None, "pupil_count": 300,
+         "welfare_rate": 8.5},
+        {"school_year": 2024, "school_code": "0101", "grade": 1, "pupil_count": 50},
+        {"school_year": 2024, "school_code": "0101", "grade": 2, "pupil_count": 48,
+         "welfare_rate": 0.0},
+        {"school_year": 2023, "school_code": "0101", "grade": 2, "pupil_count": 47},
+        {"school_year": 2024, "school_code": "0202", "grade": 3, "class_name": "1"},
+    ]
+    values = [tuple(r.get(c) for c in stored_cols) for r in written]
+
+    def write(conn: sqlite3.Connection) -> None:
+        with transaction(conn):
+            datasets.insert_rows(conn, kind, stored_cols, values)
+
+    test_store.db.call(write)
+    new = pd.DataFrame(written).reindex(columns=stored_cols)
+    typed = new.assign(school_year=new["school_year"].astype("Int64"),
+                       grade=new["grade"].astype("Int64"),
+                       pupil_count=new["pupil_count"].astype("Int64"),
+                       welfare_rate=new["welfare_rate"].astype("Float64"))
+    rows = storage_frame(typed, stored_cols)
+    key = natural_key(kind)
+    hashed = test_store.db.call(lambda c: stored_keys(c, kind, rows, key, stored_cols, chunk=2))
+    whole = test_store.db.call(lambda c: existing_rows(c, kind, rows))
+    assert list(hashed.index) == list(whole.index)
+    assert hashed["key"].tolist() == key_text(whole, key).tolist()
+    assert hashed["values"].tolist() == key_text(whole, stored_cols).tolist()
+    # What was written compares as identical, key by key and value by value.
+    assert sorted(key_text(rows, key).tolist()) == sorted(hashed["key"].tolist())
+    assert sorted(key_text(rows, stored_cols).tolist()) == sorted(hashed["values"].tolist())
+    changed = rows.assign(pupil_count=[301, 50, 48, 47, None])
+    assert key_text(changed, stored_cols).iloc[0] not in set(hashed["values"])

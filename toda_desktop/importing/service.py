@@ -37,7 +37,7 @@ from toda_desktop.importing.frames import (
     storage_frame,
     text_frame,
 )
-from toda_desktop.importing.reference import existing_rows, linkage_reference
+from toda_desktop.importing.reference import linkage_reference, stored_keys
 from toda_desktop.services.search import refresh_pending
 
 if TYPE_CHECKING:
@@ -270,20 +270,19 @@ class ImportService:
         conflicting = set(dup_issues.loc[dup_issues["severity"] == "error", "row"].dropna())
         rows = rows.loc[~drop.to_numpy() & ~rows.index.isin(list(conflicting))]
         counts["duplicates_in_file"] = int(drop.sum()) + len(conflicting)
-        existing = signed.store.db.call(lambda c: existing_rows(c, kind, rows))
+        # Stored rows as hashes of their key and values (key_text), read in chunks.
+        stored = signed.store.db.call(
+            lambda c: stored_keys(c, kind, rows, key, stored_cols))
         new_keys = key_text(rows, key)
-        old_keys = key_text(existing, key)
-        old_by_key = pd.Series(existing.index, index=old_keys.to_numpy()) if len(existing) else \
-            pd.Series([], dtype=object)
-        present = new_keys.isin(old_keys)
-        # Nothing stored yet (a new file): the rows themselves, not a copy of them.
+        old_by_key = pd.Series(stored.index, index=stored["key"].to_numpy())
+        present = new_keys.isin(stored["key"])
+        # All new or all stored: the rows themselves, not a copy of them.
         to_insert = rows if not present.any() else rows.loc[~present.to_numpy()]
-        matched = rows.loc[present.to_numpy()]
+        matched = rows if present.all() else rows.loc[present.to_numpy()]
         if len(matched):
-            ids = old_by_key.loc[key_text(matched, key).to_numpy()].to_numpy()
-            old_values = existing.reindex(ids)[stored_cols]
+            ids = old_by_key.loc[new_keys[present].to_numpy()].to_numpy()
             same = (key_text(matched, stored_cols).to_numpy()
-                    == key_text(old_values, stored_cols).to_numpy())
+                    == stored["values"].reindex(ids).to_numpy())
             to_overwrite = matched.loc[~same].assign(id=ids[~same])
             issues = concat_issues([issues, issues_frame(
                 to_overwrite.index, None, None, "",
