@@ -80,8 +80,9 @@ class DecodedText:
 class RawTable:
     """A file's table as text.
 
-    ``frame`` has one column per position (0, 1, …) holding str ("" = empty); its index is
-    the row number in the file as Excel shows it (``row``). ``headers`` gives the header text
+    ``frame`` has one column per position (0, 1, …) holding str ("" = empty), stored as a
+    categorical (one string per distinct value, not per cell: files repeat their values);
+    its index is the row number in the file as Excel shows it (``row``). ``headers`` gives the header text
     of each position ("" where the header cell is empty). ``numeric`` (Excel only) is True
     where the cell held a number rather than text, so a code column can report lost zeros.
     ``issues`` lists what was found while reading (ragged rows, control characters, …).
