@@ -82,9 +82,10 @@ class RawTable:
 
     ``frame`` has one column per position (0, 1, …) holding str ("" = empty), stored as a
     categorical (one string per distinct value, not per cell: files repeat their values);
-    its index is the row number in the file as Excel shows it (``row``). ``headers`` gives the header text
-    of each position ("" where the header cell is empty). ``numeric`` (Excel only) is True
-    where the cell held a number rather than text, so a code column can report lost zeros.
+    its index is the row number in the file as Excel shows it (``row``). ``headers`` gives
+    the header text of each position ("" where the header cell is empty). ``numeric``
+    (Excel only) is True where the cell held a number rather than text, so a code column can
+    report lost zeros.
     ``issues`` lists what was found while reading (ragged rows, control characters, …).
     """
 
