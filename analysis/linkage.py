@@ -242,12 +242,50 @@ def row_fingerprints(rows: pd.DataFrame, source: str = "") -> pd.Series:
     """A stable fingerprint of each row's person description (IDs, name key, kana key, birth
     date, sex, school/year/class/seat), for remembering a reviewer's decision. ``source``
     (e.g. the sending school) makes a decision apply to that source only."""
-    norm = _normalized(rows, REF_COLUMNS)
+    u, codes = _descriptions(rows, None)
+    fps = _fingerprints(u, source)
+    return pd.Series(fps[codes], index=rows.index, dtype=object)
+
+
+def _distinct_rows(
+    rows: pd.DataFrame, columns: Sequence[str]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """(code per row, position of each code's first row): rows with equal values in
+    ``columns`` share a code, numbered in order of first appearance. Missing values are
+    equal to each other (as :func:`_column_text` treats them)."""
+    combined = np.zeros(len(rows), dtype=np.int64)
+    for col in columns:
+        if col not in rows.columns:
+            continue
+        codes, uniques = pd.factorize(rows[col], use_na_sentinel=True)
+        combined = combined * (len(uniques) + 1) + (codes.astype(np.int64) + 1)
+        combined, _ = pd.factorize(combined)  # renumber: keeps the product small
+    keys, _ = pd.factorize(combined)
+    _, first = np.unique(keys, return_index=True)  # keys run 0, 1, … by first appearance
+    return keys.astype(np.intp), first.astype(np.intp)
+
+
+def _descriptions(
+    rows: pd.DataFrame, event_date: str | None
+) -> tuple[pd.DataFrame, npt.NDArray[np.intp]]:
+    """The distinct normalized person descriptions (``u``) and the one of each row.
+
+    Rows are first reduced to their distinct raw values (an attendance file repeats each pupil
+    and year twelve times), so normalizing and hashing work on those only; descriptions that
+    normalize alike are then merged. Both steps number in order of first appearance.
+    """
+    columns = [*REF_COLUMNS, *([event_date] if event_date is not None else [])]
+    raw_codes, raw_first = _distinct_rows(rows, columns)
+    distinct = rows.iloc[raw_first]
+    norm = _normalized(distinct, REF_COLUMNS)
+    if event_date is not None and event_date in rows.columns:
+        derived = unique_map(_column_text(distinct, event_date), _school_year_of_text)
+        norm["school_year"] = norm["school_year"].where(norm["school_year"] != "", derived)
     h = pd.util.hash_pandas_object(norm[list(_IDENTITY)], index=False)
     codes, _ = pd.factorize(h)
     first = pd.Series(np.arange(len(norm))).groupby(codes).first().to_numpy()
-    fps = _fingerprints(norm.iloc[first], source)
-    return pd.Series(fps[codes], index=rows.index, dtype=object)
+    u = norm.iloc[first].reset_index(drop=True)
+    return u, np.asarray(codes[raw_codes], dtype=np.intp)
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,18 +302,50 @@ class _Reference:
     has_google: npt.NDArray[np.bool_]
 
 
-def _reference(pupils: pd.DataFrame, enrollments: pd.DataFrame) -> _Reference:
+_ENROLLMENT_REF = ("school_year", "school_code", "grade", "class_name", "seat_number",
+                   "pref_id", "google_account")
+_ALL_REFERENCE = frozenset({"address_code", "name", "name_kana", "birth_date", "sex",
+                            *_ENROLLMENT_REF})
+
+
+def _needs(u: pd.DataFrame) -> frozenset[str]:
+    """The reference columns the ID pass can use for these rows: the pupils' names only when
+    rows carry a name or kana, the enrollment key only when some row has all its parts, an
+    ID only when some row has it. Columns nobody asks for cannot change the ID pass."""
+    need = {"address_code", "birth_date", "sex"}
+    if bool(((u["skey"] != "") | (u["kkey"] != "")).any()):
+        need |= {"name", "name_kana"}
+    complete = np.ones(len(u), dtype=bool)
+    for k in ENROLLMENT_KEY:
+        complete &= (u[k] != "").to_numpy()
+    if complete.any():
+        need |= set(ENROLLMENT_KEY)
+    need |= {k for k in ("pref_id", "google_account") if bool((u[k] != "").any())}
+    return frozenset(need)
+
+
+def _reference(
+    pupils: pd.DataFrame, enrollments: pd.DataFrame, need: frozenset[str] | None = None
+) -> _Reference:
+    """The master and enrollments normalized. With ``need`` (see :func:`_needs`) only those
+    columns are normalized and the others left empty: normalizing every name and account of
+    the city is the costly part, and a file linked by 宛名番号 alone needs none of it."""
     if "pupil_id" not in enrollments.columns:
         enrollments = pd.DataFrame({"pupil_id": pd.Series([], dtype=np.int64)})
-    p = _normalized(pupils, ("address_code", "name", "name_kana", "birth_date", "sex"))
+    person = ("address_code", "name", "name_kana", "birth_date", "sex")
+    p = _normalized(pupils, [k for k in person if need is None or k in need])
+    for key in ("address_code", "skey", "lkey", "gkey", "fkey", "kkey", "lkkey", "birth_date",
+                "sex"):
+        if key not in p.columns:
+            p[key] = ""
     p.insert(0, "pupil_id", pupils["pupil_id"].to_numpy(dtype=np.int64))
     p = p.reset_index(drop=True)
     pos_of = pd.Series(np.arange(len(p)), index=p["pupil_id"].to_numpy())
     pos_of = pos_of[~pos_of.index.duplicated()]
-    e = _normalized(
-        enrollments, ("school_year", "school_code", "grade", "class_name", "seat_number",
-                      "pref_id", "google_account"),
-    )
+    e = _normalized(enrollments, [k for k in _ENROLLMENT_REF if need is None or k in need])
+    for key in _ENROLLMENT_REF:
+        if key not in e.columns:
+            e[key] = ""
     e.insert(0, "pupil_id", enrollments["pupil_id"].to_numpy(dtype=np.int64))
     e = e.reset_index(drop=True)
     named = (p["skey"] != "") & (p["birth_date"] != "")
@@ -356,24 +426,20 @@ def link_rows(
     cfg = config or LinkageConfig()
     steps = Steps(progress, cancel)
     steps.report(0.0)
-    norm_rows = _normalized(rows, REF_COLUMNS)
-    if event_date is not None and event_date in rows.columns:
-        derived = unique_map(_column_text(rows, event_date), _school_year_of_text)
-        norm_rows["school_year"] = norm_rows["school_year"].where(
-            norm_rows["school_year"] != "", derived
-        )
-    h = pd.util.hash_pandas_object(norm_rows[list(_IDENTITY)], index=False)
-    codes, _ = pd.factorize(h)
-    first = pd.Series(np.arange(len(norm_rows))).groupby(codes).first().to_numpy()
-    u = norm_rows.iloc[first].reset_index(drop=True)
+    u, codes = _descriptions(rows, event_date)
     fps = _fingerprints(u, source)
     steps.report(0.1)
-    ref = _reference(pupils, enrollments)
+    # The reference is normalized only as far as the ID pass needs it; scored matching (rows
+    # the IDs left open) gets all of it.
+    need = _needs(u)
+    ref = _reference(pupils, enrollments, need)
     steps.report(0.2)
     state = _State.new(len(u))
 
     _apply_decisions(u, fps, decisions or {}, ref, state)
     ids = _deterministic(u, ref, state)
+    if not state.done.all() and not need >= _ALL_REFERENCE:
+        ref = _reference(pupils, enrollments)
     steps.report(0.35)
     _scored(u, ref, state, ids, cfg, steps.part(0.35, 0.95))
 
@@ -500,47 +566,69 @@ def _deterministic(u: pd.DataFrame, ref: _Reference, state: _State) -> _IdOutcom
         name_bad = check.name_disagrees()
         birth_bad = check.differs("birth_date")
         sex_bad = check.differs("sex")
-        for k, i in enumerate(idx.tolist()):
-            methods = [ID_METHODS[j] for j in range(4) if not np.isnan(found[i, j])]
-            pupil = int(pid[k])
-            if not known[k]:
-                review[i] = "ID の指す児童生徒が台帳にありません。確認してください。"
-                out.candidates[i] = []
+        # The outcome depends only on which IDs were found or missing and which checks
+        # failed: decided once per pattern, then given to all its rows at once.
+        bits = np.arange(4)
+        pattern = (
+            (~np.isnan(found[idx]) * (1 << bits)).sum(axis=1)
+            + ((present[idx] & np.isnan(found[idx])) * (1 << (bits + 4))).sum(axis=1)
+            + (birth_bad.astype(np.int64) << 8) + (sex_bad.astype(np.int64) << 9)
+            + (name_bad.astype(np.int64) << 10) + ((~known).astype(np.int64) << 11)
+        )
+        kinds, group = np.unique(pattern, return_inverse=True)
+        for g, code in enumerate(kinds.tolist()):
+            ks = np.flatnonzero(group == g)
+            method, reason, to_review = _single_id_outcome(int(code))
+            if to_review:
+                for k, i in zip(ks.tolist(), idx[ks].tolist(), strict=True):
+                    review[i] = reason
+                    out.candidates[i] = [int(pid[k])] if known[k] else []
                 continue
-            verdict = (
-                "氏名が一致しません。" if name_bad[k]
-                else "生年月日と性別が一致しません。" if birth_bad[k] and sex_bad[k]
-                else None
-            )
-            if verdict is not None:
-                review[i] = (
-                    f"{_ID_LABELS[methods[0]]}で見つかった児童生徒と{verdict}"
-                    "ID の誤りの可能性があるため確認してください。"
-                )
-                out.candidates[i] = [pupil]
-                continue
-            state.done[i] = True
-            state.pupil_id[i] = float(pupil)
-            state.method[i] = methods[0]
-            state.score[i] = 100.0
-            notes = []
-            if len(methods) > 1:
-                notes.append(f"{'・'.join(_ID_LABELS[m] for m in methods[1:])}も一致")
-            missing = [ID_METHODS[j] for j in range(4) if present[i, j] and np.isnan(found[i, j])]
-            if missing:
-                notes.append(f"{'・'.join(_ID_LABELS[m] for m in missing)}は台帳になし")
-            if birth_bad[k]:
-                notes.append("ファイルの生年月日が台帳と異なります")
-            if sex_bad[k]:
-                notes.append("ファイルの性別が台帳と異なります")
-            state.reason[i] = f"{_ID_LABELS[methods[0]]}で照合しました" + (
-                f"（{'、'.join(notes)}）。" if notes else "。"
-            )
+            rows_ = idx[ks]
+            state.done[rows_] = True
+            state.pupil_id[rows_] = pid[ks].astype(float)
+            state.method[rows_] = method
+            state.score[rows_] = 100.0
+            state.reason[rows_] = reason
     # IDs given but unknown: they forbid a name match that contradicts them.
     unknown = present & np.isnan(found)
     for i in np.flatnonzero(unknown.any(axis=1) & ~state.done & ~any_found).tolist():
         out.unknown[int(i)] = [ID_METHODS[j] for j in range(4) if unknown[i, j]]
     return out
+
+
+def _single_id_outcome(pattern: int) -> tuple[str, str, bool]:
+    """(method, reason, to review) of a row whose IDs point to one pupil, from its pattern:
+    bits 0–3 ID found, 4–7 ID given but not in the master, 8 birth date differs, 9 sex
+    differs, 10 name disagrees, 11 the pupil is not in the master."""
+    methods = [ID_METHODS[j] for j in range(4) if pattern >> j & 1]
+    missing = [ID_METHODS[j] for j in range(4) if pattern >> (j + 4) & 1]
+    birth_bad, sex_bad = bool(pattern >> 8 & 1), bool(pattern >> 9 & 1)
+    name_bad, unknown = bool(pattern >> 10 & 1), bool(pattern >> 11 & 1)
+    if unknown:
+        return "review", "ID の指す児童生徒が台帳にありません。確認してください。", True
+    verdict = (
+        "氏名が一致しません。" if name_bad
+        else "生年月日と性別が一致しません。" if birth_bad and sex_bad
+        else None
+    )
+    if verdict is not None:
+        return "review", (
+            f"{_ID_LABELS[methods[0]]}で見つかった児童生徒と{verdict}"
+            "ID の誤りの可能性があるため確認してください。"
+        ), True
+    notes = []
+    if len(methods) > 1:
+        notes.append(f"{'・'.join(_ID_LABELS[m] for m in methods[1:])}も一致")
+    if missing:
+        notes.append(f"{'・'.join(_ID_LABELS[m] for m in missing)}は台帳になし")
+    if birth_bad:
+        notes.append("ファイルの生年月日が台帳と異なります")
+    if sex_bad:
+        notes.append("ファイルの性別が台帳と異なります")
+    return methods[0], f"{_ID_LABELS[methods[0]]}で照合しました" + (
+        f"（{'、'.join(notes)}）。" if notes else "。"
+    ), False
 
 
 class _Checks:

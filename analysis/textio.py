@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -77,10 +80,12 @@ class DecodedText:
 class RawTable:
     """A file's table as text.
 
-    ``frame`` has one column per position (0, 1, …) holding str ("" = empty); its index is
-    the row number in the file as Excel shows it (``row``). ``headers`` gives the header text
-    of each position ("" where the header cell is empty). ``numeric`` (Excel only) is True
-    where the cell held a number rather than text, so a code column can report lost zeros.
+    ``frame`` has one column per position (0, 1, …) holding str ("" = empty), stored as a
+    categorical (one string per distinct value, not per cell: files repeat their values);
+    its index is the row number in the file as Excel shows it (``row``). ``headers`` gives
+    the header text of each position ("" where the header cell is empty). ``numeric``
+    (Excel only) is True where the cell held a number rather than text, so a code column can
+    report lost zeros.
     ``issues`` lists what was found while reading (ragged rows, control characters, …).
     """
 
@@ -115,10 +120,48 @@ def _mostly_utf8(data: bytes, first_bad: int) -> bool:
     before = data[:first_bad].decode("utf-8")
     if _non_ascii(before) >= 10:
         return True
-    after = data[first_bad : first_bad + 65_536].decode("utf-8", errors="replace")
-    broken = after.count("\ufffd")
-    valid = _non_ascii(after) - broken
-    return valid >= 10 and broken * 20 <= valid
+    return _mostly_utf8_after(data[first_bad : first_bad + 65_536])
+
+
+def _bom_utf8_error(line: int) -> FileReadError:
+    return FileReadError(
+        f"UTF-8（BOM付き）のファイルですが、{line}行目に UTF-8 として読めない文字が"
+        "あります。ファイルが壊れているか、別の文字コードの内容が混ざっています。",
+        row=line,
+    )
+
+
+def _utf16_error() -> FileReadError:
+    return FileReadError(
+        "UTF-16 のファイルとして読めません。CSV（UTF-8）で保存し直してください。"
+    )
+
+
+def _nul_error() -> FileReadError:
+    return FileReadError(
+        "NUL 文字（0x00）が多数含まれています。BOMのない UTF-16 のテキストか、表形式では"
+        "ないファイルの可能性があります。Excel で開き「CSV UTF-8」で保存し直してください。"
+    )
+
+
+def _broken_utf8_error(line: int) -> FileReadError:
+    return FileReadError(
+        f"UTF-8 のファイルですが、{line}行目に UTF-8 として読めない文字があります。"
+        "ファイルの一部が壊れているか、別の文字コードで書かれた内容が混ざっています。",
+        row=line,
+    )
+
+
+def _unknown_encoding_error(line: int) -> FileReadError:
+    return FileReadError(
+        f"文字コードを判別できません（{line}行目）。UTF-8 でも Shift_JIS（CP932）でもない"
+        "文字が含まれています。Excel で開き「CSV UTF-8」で保存し直してください。",
+        row=line,
+    )
+
+
+def _too_many_nuls(head: bytes) -> bool:
+    return bool(head) and head.count(0) * 10 > len(head)
 
 
 def decode_bytes(data: bytes) -> DecodedText:
@@ -127,25 +170,14 @@ def decode_bytes(data: bytes) -> DecodedText:
         try:
             return DecodedText(data[3:].decode("utf-8"), "utf-8-sig")
         except UnicodeDecodeError as exc:
-            line = _line_of(data, exc.start)
-            raise FileReadError(
-                f"UTF-8（BOM付き）のファイルですが、{line}行目に UTF-8 として読めない文字が"
-                "あります。ファイルが壊れているか、別の文字コードの内容が混ざっています。",
-                row=line,
-            ) from None
+            raise _bom_utf8_error(_line_of(data, exc.start)) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return DecodedText(data.decode("utf-16"), "utf-16")
         except UnicodeDecodeError:
-            raise FileReadError(
-                "UTF-16 のファイルとして読めません。CSV（UTF-8）で保存し直してください。"
-            ) from None
-    head = data[:4096]
-    if head and head.count(0) * 10 > len(head):
-        raise FileReadError(
-            "NUL 文字（0x00）が多数含まれています。BOMのない UTF-16 のテキストか、表形式では"
-            "ないファイルの可能性があります。Excel で開き「CSV UTF-8」で保存し直してください。"
-        )
+            raise _utf16_error() from None
+    if _too_many_nuls(data[:4096]):
+        raise _nul_error()
     try:
         return DecodedText(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError as exc:
@@ -154,21 +186,126 @@ def decode_bytes(data: bytes) -> DecodedText:
     # before the first bad byte, or most of the text after it, is valid multi-byte UTF-8,
     # the file is UTF-8 and damaged. (CP932 text almost never forms valid UTF-8 sequences.)
     if _mostly_utf8(data, first_bad):
-        line = _line_of(data, first_bad)
-        raise FileReadError(
-            f"UTF-8 のファイルですが、{line}行目に UTF-8 として読めない文字があります。"
-            "ファイルの一部が壊れているか、別の文字コードで書かれた内容が混ざっています。",
-            row=line,
-        )
+        raise _broken_utf8_error(_line_of(data, first_bad))
     try:
         return DecodedText(data.decode("cp932"), "cp932")
     except UnicodeDecodeError as exc:
-        line = _line_of(data, exc.start)
-        raise FileReadError(
-            f"文字コードを判別できません（{line}行目）。UTF-8 でも Shift_JIS（CP932）でもない"
-            "文字が含まれています。Excel で開き「CSV UTF-8」で保存し直してください。",
-            row=line,
-        ) from None
+        raise _unknown_encoding_error(_line_of(data, exc.start)) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Reading a text file in pieces
+#
+# A file is read in pieces of about CHUNK_BYTES, each cut just after a line end (b"\n" is
+# never part of a UTF-8 or CP932 multi-byte character, so each piece decodes on its own).
+# The encoding is decided by the same rule as decode_bytes in a first pass that keeps no text;
+# the second pass decodes and parses piece by piece into compact columns. Neither the whole
+# text nor a table of Python strings is ever held.
+
+CHUNK_BYTES = 1 << 20
+_UTF8_LEAD = np.zeros(256, dtype=bool)
+_UTF8_LEAD[0xC0:] = True  # one lead byte per non-ASCII character
+
+
+class _Source:
+    """The bytes of a text file, in memory or on disk, read in line-aligned pieces."""
+
+    def __init__(self, source: bytes | Path) -> None:
+        self.source = source
+        self.size = len(source) if isinstance(source, bytes) else source.stat().st_size
+
+    def read(self, start: int, length: int) -> bytes:
+        if isinstance(self.source, bytes):
+            return self.source[start : start + length]
+        with self.source.open("rb") as f:
+            f.seek(start)
+            return f.read(length)
+
+    def pieces(self, skip: int = 0) -> Iterator[tuple[int, bytes]]:
+        """(offset, piece) from ``skip`` on; each piece ends after b"\n" except the last."""
+        size = CHUNK_BYTES
+        if isinstance(self.source, bytes):
+            data, start, n = self.source, skip, len(self.source)
+            while start < n:
+                end = data.find(b"\n", min(start + size, n) - 1)
+                end = n if end < 0 else end + 1
+                yield start, data[start:end]
+                start = end
+            return
+        with self.source.open("rb") as f:
+            f.seek(skip)
+            start = skip
+            while True:
+                piece = f.read(size)
+                if not piece:
+                    return
+                if not piece.endswith(b"\n"):
+                    piece += f.readline()
+                yield start, piece
+                start += len(piece)
+
+
+def _first_undecodable(source: _Source, encoding: str, skip: int) -> tuple[int, int, int] | None:
+    """(offset, line, non-ASCII characters before it) of the first byte that ``encoding``
+    cannot decode strictly, or None when the whole file decodes."""
+    lines = 0
+    non_ascii = 0
+    for start, piece in source.pieces(skip):
+        try:
+            piece.decode(encoding)
+        except UnicodeDecodeError as exc:
+            before = np.frombuffer(piece, dtype=np.uint8, count=exc.start)
+            return (start + exc.start, lines + piece.count(b"\n", 0, exc.start) + 1,
+                    non_ascii + int(_UTF8_LEAD[before].sum()))
+        lines += piece.count(b"\n")
+        if encoding == "utf-8":
+            non_ascii += int(_UTF8_LEAD[np.frombuffer(piece, dtype=np.uint8)].sum())
+    return None
+
+
+def detect_encoding(source: bytes | Path) -> str:
+    """The encoding :func:`decode_bytes` would choose, found without holding the text:
+    "utf-8-sig", "utf-16" (decoded whole: rare), "utf-8" or "cp932"; the same errors."""
+    src = _Source(source)
+    head = src.read(0, 4096)
+    if head.startswith(b"\xef\xbb\xbf"):
+        bad = _first_undecodable(src, "utf-8", 3)
+        if bad is not None:
+            raise _bom_utf8_error(bad[1])
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if _too_many_nuls(head):
+        raise _nul_error()
+    bad = _first_undecodable(src, "utf-8", 0)
+    if bad is None:
+        return "utf-8"
+    first_bad, line, non_ascii_before = bad
+    if non_ascii_before >= 10 or _mostly_utf8_after(src.read(first_bad, 65_536)):
+        raise _broken_utf8_error(line)
+    bad = _first_undecodable(src, "cp932", 0)
+    if bad is not None:
+        raise _unknown_encoding_error(bad[1])
+    return "cp932"
+
+
+def _mostly_utf8_after(after_bytes: bytes) -> bool:
+    after = after_bytes.decode("utf-8", errors="replace")
+    broken = after.count("\ufffd")
+    valid = _non_ascii(after) - broken
+    return valid >= 10 and broken * 20 <= valid
+
+
+def _text_pieces(source: _Source, encoding: str) -> Iterator[tuple[float, str]]:
+    """(fraction read, text) pieces with line ends made "\n" (as in read_text_table)."""
+    skip = 3 if encoding == "utf-8-sig" else 0
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    total = max(1, source.size)
+    for start, piece in source.pieces(skip):
+        text = piece.decode(codec)
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        yield (start + len(piece)) / total, text
 
 
 # --------------------------------------------------------------------------------------------
@@ -214,40 +351,127 @@ def _records_unquoted(
 
 
 def _records_quoted(
-    text: str, delimiter: str
+    pieces: Iterable[str], delimiter: str
 ) -> tuple[pd.DataFrame, npt.NDArray[np.int64], int]:
-    """Quoted fields: the csv module's state machine (quotes only open a field)."""
+    """Quoted fields: the csv module's state machine (quotes only open a field), over text
+    given piece by piece (a quoted field may span pieces); records are stored in batches."""
     if csv.field_size_limit() < 2**31 - 1:
         # Raising the module-wide limit is safe (it only removes a limit); huge fields are
         # reported below instead of stopping the read.
         csv.field_size_limit(2**31 - 1)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    rows: list[list[str]] = []
-    start_lines: list[int] = []
-    line = 0
+    seen = {"quotes": 0, "lines": 0, "newline_at_end": 1}
+
+    def lines() -> Iterator[str]:
+        for text in pieces:
+            if not text:
+                continue
+            seen["quotes"] += text.count('"')
+            seen["lines"] += text.count("\n")
+            seen["newline_at_end"] = int(text.endswith("\n"))
+            parts = text.split("\n")
+            for part in parts[:-1]:
+                yield part + "\n"
+            if parts[-1]:
+                yield parts[-1]
+
+    reader = csv.reader(lines(), delimiter=delimiter, strict=False)
+    columns = _Columns()
+    widths: list[npt.NDArray[np.int64]] = []
+    longest = 0
+    batch: list[list[str]] = []
+    last: list[str] | None = None
+    start_line = line = count = 0
+
+    def store() -> None:
+        nonlocal longest
+        w = np.fromiter((len(r) for r in batch), dtype=np.int64, count=len(batch))
+        width = int(w.max())
+        cols: dict[int, list[str]] = {i: [] for i in range(width)}
+        for r in batch:
+            padded = r + [""] * (width - len(r))
+            for i, v in enumerate(padded):
+                cols[i].append(v)
+        columns.add({i: np.asarray(v, dtype=object) for i, v in cols.items()}, len(batch))
+        widths.append(w)
+        longest = max(longest, max((len(v) for r in batch for v in r), default=0))
+        batch.clear()
+
     for record in reader:
-        start_lines.append(line + 1)
+        start_line = line + 1
         line = reader.line_num
-        rows.append(record if record else [""])
-    total_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if rows and text.count('"') % 2 == 1 and line - start_lines[-1] > 0 and line >= total_lines:
-        last = rows[-1]
-        if any("\n" in f for f in last):
-            raise FileReadError(
-                f"{len(rows)}行目で始まる引用符（\"）が閉じられていないため、それ以降を読めません。"
-                "その行の引用符を確認してください。",
-                row=len(rows),
-            )
-    widths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-    width = int(widths.max()) if len(widths) else 1
-    columns: dict[int, list[str]] = {i: [] for i in range(width)}
-    for r in rows:
-        padded = r + [""] * (width - len(r))
-        for i, v in enumerate(padded):
-            columns[i].append(v)
-    frame = pd.DataFrame({i: pd.array(v, dtype=object) for i, v in columns.items()})
-    longest = max((len(v) for r in rows for v in r), default=0)
-    return frame, widths, longest
+        last = record if record else [""]
+        batch.append(last)
+        count += 1
+        if len(batch) >= 20_000:
+            store()
+    if batch:
+        store()
+    total_lines = seen["lines"] + (0 if seen["newline_at_end"] else 1)
+    if (last is not None and seen["quotes"] % 2 == 1 and line - start_line > 0
+            and line >= total_lines and any("\n" in f for f in last)):
+        raise FileReadError(
+            f"{count}行目で始まる引用符（\"）が閉じられていないため、それ以降を読めません。"
+            "その行の引用符を確認してください。",
+            row=count,
+        )
+    all_widths = np.concatenate(widths) if widths else np.zeros(0, dtype=np.int64)
+    return columns.frame(), all_widths, longest
+
+
+class _Columns:
+    """Columns of text gathered piece by piece as categorical codes: a file repeats few
+    distinct values per column, and one string per distinct value is kept instead of one
+    per cell (a 700,000-row file: ~30 MB instead of ~400 MB). Position 0 of every column's
+    categories is "" (rows of a narrower piece are padded with it)."""
+
+    def __init__(self) -> None:
+        self.lookup: list[dict[str, int]] = []
+        self.codes: list[list[npt.NDArray[np.int32]]] = []
+        self.rows = 0
+
+    def add(self, columns: Mapping[int, npt.NDArray[Any] | pd.Series], n: int) -> None:
+        for pos, values in columns.items():
+            while pos >= len(self.lookup):
+                self.lookup.append({"": 0})
+                self.codes.append([np.zeros(self.rows, dtype=np.int32)])
+            codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+            lookup = self.lookup[pos]
+            table = np.fromiter((lookup.setdefault(str(u), len(lookup)) for u in uniques),
+                                dtype=np.int32, count=len(uniques))
+            self.codes[pos].append(table[codes])
+        for pos in range(len(self.lookup)):
+            if pos not in columns:
+                self.codes[pos].append(np.zeros(n, dtype=np.int32))
+        self.rows += n
+
+    def frame(self) -> pd.DataFrame:
+        if not self.lookup:
+            return pd.DataFrame(index=pd.RangeIndex(self.rows))
+        return pd.DataFrame({
+            pos: pd.Categorical.from_codes(np.concatenate(codes),
+                                           categories=pd.Index(list(lookup), dtype=object))
+            for pos, (codes, lookup) in enumerate(zip(self.codes, self.lookup, strict=True))
+        })
+
+
+def _categorical(values: pd.Series) -> pd.Series:
+    """A column of text as a categorical (unchanged when it already is one)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques,
+                                                                            dtype=object)),
+                     index=values.index, name=values.name)
+
+
+def _mapped(values: pd.Series, fn: Callable[[str], str]) -> pd.Series:
+    """``fn`` applied to each distinct value of a text column, as a categorical."""
+    codes, results = map_unique(values, fn)
+    new_codes, uniques = pd.factorize(np.asarray(results, dtype=object))
+    return pd.Series(
+        pd.Categorical.from_codes(new_codes[codes], categories=pd.Index(uniques, dtype=object)),
+        index=values.index, name=values.name,
+    )
 
 
 def _choose_header(frame: pd.DataFrame, header_row: int | None) -> int:
@@ -303,11 +527,8 @@ def _table_from_records(
     nonblank = np.zeros(len(data), dtype=bool)
     last_filled = np.full(len(data), -1, dtype=np.int64)
     for pos in range(data.shape[1]):
-        if blank_cells:
-            codes, stripped = map_unique(data[pos], str.strip)
-            filled = (np.array([v != "" for v in stripped], dtype=bool))[codes]
-        else:
-            filled = data[pos].to_numpy(dtype=object) != ""
+        codes, stripped = map_unique(data[pos], str.strip if blank_cells else str)
+        filled = (np.array([v != "" for v in stripped], dtype=bool))[codes]
         nonblank |= filled
         last_filled[filled] = pos
     issues = []
@@ -349,10 +570,10 @@ def _table_from_records(
     # Control characters (NUL etc.) are removed from the values and reported per cell.
     cleaned: dict[int, pd.Series] = {}
     for pos in range(keep_width):
-        col = data[pos]
+        col = _categorical(data[pos])
         if check_long:
-            lengths = col.str.len()
-            long_idx = np.flatnonzero((lengths > MAX_CELL_CHARS).to_numpy())
+            codes, lengths = map_unique(col, len)
+            long_idx = np.flatnonzero((np.asarray(lengths) > MAX_CELL_CHARS)[codes])
             if len(long_idx):
                 issues.append(
                     issues_frame(
@@ -379,7 +600,7 @@ def _table_from_records(
                     "warning", "control_char",
                 )
             )
-            col = col.str.replace(_CONTROL, "", regex=True)
+            col = _mapped(col, lambda v: _CONTROL.sub("", v))
         cleaned[pos] = col
         steps.report(0.6 + 0.4 * (pos + 1) / keep_width)
     frame = pd.DataFrame(cleaned, index=data.index)
@@ -410,19 +631,72 @@ def read_text_table(
     steps.report(0.0)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise FileReadError("ファイルに内容がありません。")
-    delimiter = _sniff_delimiter(text)
-    if '"' in text:
-        records, widths, longest = _records_quoted(text, delimiter)
+    return _read_pieces(_split_text(text), '"' in text, encoding, header_row, steps)
+
+
+def _split_text(text: str) -> Iterator[tuple[float, str]]:
+    """(fraction, piece) of a text, each piece ending after a "\n" (except the last)."""
+    start, n, size = 0, len(text), CHUNK_BYTES
+    while start < n:
+        end = text.find("\n", min(start + size, n) - 1)
+        end = n if end < 0 else end + 1
+        yield end / n, text[start:end]
+        start = end
+
+
+def _read_pieces(
+    pieces: Iterator[tuple[float, str]],
+    has_quote: bool,
+    encoding: str | None,
+    header_row: int | None,
+    steps: Steps,
+) -> RawTable:
+    """Parse line-aligned pieces of a delimited text into compact columns, then the table.
+
+    What reading must know about the whole text (a control character anywhere, a cell of
+    spaces only, the longest field) is gathered piece by piece.
+    """
+    found = {"content": False, "control": False, "blank_cells": has_quote}
+    delimiter = ","
+    reading = steps.part(0.0, 0.4)
+
+    def texts() -> Iterator[str]:
+        nonlocal delimiter
+        first = True
+        for fraction, text in pieces:
+            if first:
+                delimiter = _sniff_delimiter(text)
+                first = False
+            found["content"] = found["content"] or not text.isspace()
+            found["control"] = found["control"] or _CONTROL.search(text) is not None
+            found["blank_cells"] = found["blank_cells"] or (
+                ("　" in text or " " in text) and _BLANK_CELL.search(text) is not None)
+            yield text
+            reading.report(fraction)
+
+    stream = texts()
+    if has_quote:
+        first = next(stream, "")
+        records, widths, longest = _records_quoted(itertools.chain([first], stream),
+                                                   delimiter)
     else:
-        records, widths, longest = _records_unquoted(text, delimiter)
+        columns = _Columns()
+        parts: list[npt.NDArray[np.int64]] = []
+        longest = 0
+        for text in stream:
+            frame, w, piece_longest = _records_unquoted(text, delimiter)
+            columns.add({int(pos): frame[pos] for pos in frame.columns}, len(frame))
+            parts.append(w)
+            longest = max(longest, piece_longest)
+        records = columns.frame()
+        widths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    if not found["content"]:
+        raise FileReadError("ファイルに内容がありません。")
     steps.report(0.4)
     fmt = "tsv" if delimiter == "\t" else "csv"
     return _table_from_records(
         records, widths, header_row, fmt, encoding, None, None, [],
-        longest > MAX_CELL_CHARS, _CONTROL.search(text) is not None,
-        '"' in text or _BLANK_CELL.search(text) is not None, steps.part(0.4, 1.0),
+        longest > MAX_CELL_CHARS, found["control"], found["blank_cells"], steps.part(0.4, 1.0),
     )
 
 
@@ -596,7 +870,13 @@ def read_table(
     """
     if isinstance(source, Path):
         filename = filename or source.name
-        data = source.read_bytes()
+        with source.open("rb") as f:
+            head = f.read(8)
+        suffix = Path(filename or "").suffix.lower()
+        if head.startswith((_OLE2, _ZIP, b"%PDF")) or suffix in (".xlsx", ".xlsm", ".ods"):
+            data = source.read_bytes()
+        else:
+            return _read_text_file(source, header_row, progress, cancel)
     else:
         data = source
     suffix = Path(filename or "").suffix.lower()
@@ -619,14 +899,31 @@ def read_table(
         raise FileReadError(
             "PDF ファイルは読めません。CSV または Excel 形式のファイルを選んでください。"
         )
-    decoded = decode_bytes(data)
-    table = read_text_table(
-        decoded.text, encoding=decoded.encoding, header_row=header_row,
-        progress=progress, cancel=cancel,
-    )
-    note = f"文字コード: {decoded.encoding_label}"
+    return _read_text_file(data, header_row, progress, cancel)
+
+
+def _read_text_file(
+    data: bytes | Path, header_row: int | None, progress: ProgressFn | None,
+    cancel: CancelFn | None,
+) -> RawTable:
+    """A CSV/TSV file read in pieces (the encoding decided first, by rule)."""
+    encoding = detect_encoding(data)
+    if encoding == "utf-16":
+        decoded = decode_bytes(data if isinstance(data, bytes) else data.read_bytes())
+        table = read_text_table(
+            decoded.text, encoding=decoded.encoding, header_row=header_row,
+            progress=progress, cancel=cancel,
+        )
+    else:
+        steps = Steps(progress, cancel)
+        steps.report(0.0)
+        source = _Source(data)
+        has_quote = any(b'"' in piece for _, piece in source.pieces())
+        table = _read_pieces(_text_pieces(source, encoding), has_quote, encoding, header_row,
+                             steps)
+    note = f"文字コード: {DecodedText('', encoding).encoding_label}"
     return RawTable(
         headers=table.headers, frame=table.frame, header_row=table.header_row,
-        source_format=table.source_format, encoding=decoded.encoding, issues=table.issues,
+        source_format=table.source_format, encoding=encoding, issues=table.issues,
         numeric=None, sheet=None, notes=(note, *table.notes),
     )

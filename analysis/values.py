@@ -638,6 +638,20 @@ class ParsedTable:
         }
 
 
+def _as_text(texts: pd.Series) -> pd.Series:
+    """Cells as text, missing as "". A categorical column of text (as files are read) stays
+    one, so a 700,000-row column is not turned into 700,000 Python strings."""
+    if isinstance(texts.dtype, pd.CategoricalDtype) and all(
+        isinstance(c, str) for c in texts.cat.categories
+    ):
+        if bool(texts.isna().any()):
+            if "" not in texts.cat.categories:
+                texts = texts.cat.add_categories([""])
+            texts = texts.fillna("")
+        return texts
+    return texts.fillna("").astype(str)
+
+
 def parse_column(
     texts: pd.Series,
     col: ColumnLike,
@@ -649,7 +663,7 @@ def parse_column(
     """One column of text → (typed Series, issues). ``numeric``: Excel cells held numbers;
     ``value_map``: the source's own spellings of an enum column's values."""
     shown = header or col.label
-    texts = texts.fillna("").astype(str)
+    texts = _as_text(texts)
     codes, results = map_unique(texts, parser_for(col, value_map))
     typed = _typed(col, [r[0] for r in results], codes, texts.index)
     issues: list[pd.DataFrame] = []
@@ -727,6 +741,9 @@ def _unknown_value_issues(
                         UNKNOWN_VALUE)
 
 
+_ALL_DIGITS = re.compile(r"\d+")
+
+
 def _code_length_check(
     typed: pd.Series, col: ColumnLike, shown: str, numeric: pd.Series | None
 ) -> pd.DataFrame:
@@ -734,10 +751,15 @@ def _code_length_check(
     present = typed.dropna()
     if present.empty:
         return empty_issues()
-    digits = present[present.str.fullmatch(r"\d+").fillna(False).astype(bool)]
+    # Per distinct code, then spread to the rows (a code column repeats its values).
+    codes, uniques = pd.factorize(present.to_numpy(dtype=object))
+    all_digits = np.array([_ALL_DIGITS.fullmatch(str(u)) is not None for u in uniques],
+                          dtype=bool)[codes]
+    digits = present[all_digits]
     out: list[pd.DataFrame] = []
     if len(digits) >= 5:
-        lengths = digits.str.len()
+        lengths = pd.Series(np.array([len(str(u)) for u in uniques], dtype=np.int64)[codes]
+                            [all_digits], index=digits.index)
         mode = int(lengths.mode().iloc[0])
         share = float((lengths == mode).mean())
         short = lengths < mode

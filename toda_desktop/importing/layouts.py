@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis.headers import normalize_header
@@ -62,7 +63,7 @@ def wide_form(kind: DatasetKind, key_label: str) -> WideForm:
     )
 
 
-def _title_text(raw: RawTable, data: bytes, file_name: str) -> str:
+def _title_text(raw: RawTable, data: bytes | Path, file_name: str) -> str:
     """The rows above the header (a form's title), as one text; "" when there are none."""
     if raw.header_row <= 1:
         return ""
@@ -76,7 +77,7 @@ def _title_text(raw: RawTable, data: bytes, file_name: str) -> str:
     return "\n".join(lines)
 
 
-def _year(raw: RawTable, data: bytes, file_name: str) -> tuple[int | None, str]:
+def _year(raw: RawTable, data: bytes | Path, file_name: str) -> tuple[int | None, str]:
     title = _title_text(raw, data, file_name)
     year = year_in_text(title) if title else None
     if year is not None:
@@ -85,7 +86,7 @@ def _year(raw: RawTable, data: bytes, file_name: str) -> tuple[int | None, str]:
     return (year, "ファイル名") if year is not None else (None, "")
 
 
-def _wide(raw: RawTable, data: bytes, file_name: str, registry: Registry,
+def _wide(raw: RawTable, data: bytes | Path, file_name: str, registry: Registry,
           kind_name: str | None) -> RawTable | None:
     forms = {MONTHS: wide_form(registry.kind("attendance_monthly"), "月"),
              TERMS: wide_form(registry.kind("attendance_term"), "学期")}
@@ -142,7 +143,7 @@ def _mentions(text: str, words: Sequence[str]) -> bool:
     return False
 
 
-def _items(raw: RawTable, data: bytes, file_name: str, registry: Registry,
+def _items(raw: RawTable, data: bytes | Path, file_name: str, registry: Registry,
            kind_name: str | None) -> RawTable | None:
     norms = {normalize_header(h) for h in raw.headers if h.strip()}
     if norms & {normalize_header(w) for w in ("設問コード", "設問番号", "設問ID", "調査コード")}:
@@ -182,7 +183,7 @@ def _items(raw: RawTable, data: bytes, file_name: str, registry: Registry,
     return reshape_items(raw, form, year=year, year_source=where)
 
 
-def apply_layout(raw: RawTable, data: bytes, file_name: str, registry: Registry,
+def apply_layout(raw: RawTable, data: bytes | Path, file_name: str, registry: Registry,
                  kind_name: str | None = None) -> RawTable:
     """The table in interchange shape when it is a recognized form; else unchanged."""
     if kind_name is not None and kind_name not in (*WIDE_KINDS.values(), "long_absence",

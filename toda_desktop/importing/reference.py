@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import pandas as pd
 
 from storage.connection import Connection
 from storage.registry import OCCURRENCE, DatasetKind
 from storage.repos import imports
+from toda_desktop.importing.frames import key_text
 
 PUPIL_COLUMNS = ["pupil_id", "address_code", "name", "name_kana", "birth_date", "sex"]
 ENROLLMENT_COLUMNS = ["pupil_id", "school_year", "school_code", "grade", "class_name",
@@ -33,8 +37,10 @@ def linkage_reference(
     return pupils, enrollments, imports.decisions(conn)
 
 
-def existing_rows(conn: Connection, kind: DatasetKind, rows: pd.DataFrame) -> pd.DataFrame:
-    """Stored rows that may share a natural key with ``rows`` (index and column ``id``)."""
+def _candidates_query(kind: DatasetKind, rows: pd.DataFrame) -> tuple[list[str], str,
+                                                                      list[object]]:
+    """Columns, SQL and parameters of the stored rows that may share a natural key with
+    ``rows`` (those of the school years the rows hold, when the kind has a year)."""
     columns = ["id", *(["pupil_id"] if kind.links_to_pupil else []),
                *[c.key for c in kind.stored_columns], *([OCCURRENCE] if kind.repeats else [])]
     sql = f"SELECT {', '.join(columns)} FROM {kind.table}"
@@ -45,8 +51,46 @@ def existing_rows(conn: Connection, kind: DatasetKind, rows: pd.DataFrame) -> pd
         if years:
             sql += f" WHERE {year} IN ({', '.join('?' for _ in years)})"
             params = list(years)
-    # dtype=object keeps values as stored: an INTEGER column with NULLs would otherwise come
-    # back as floats (1.0), and its keys would not match the file's (1).
-    frame = pd.DataFrame(conn.execute(sql, params).fetchall(), columns=columns, dtype=object)
-    frame.index = frame["id"].to_numpy()
-    return frame.where(frame.notna(), None)
+    return columns, sql, params
+
+
+def _block(batch: list[tuple[object, ...]], columns: list[str]) -> pd.DataFrame:
+    """Fetched rows as object columns keeping the driver's values (int, float, str, None) as
+    storage_frame gives them for new rows: a nullable integer column must not turn into
+    floats (1 → "1.0"). Index: the row ids."""
+    values = np.empty((len(batch), len(columns)), dtype=object)
+    if batch:
+        values[:] = batch  # element by element: str and bytes stay whole
+    frame = pd.DataFrame(values, columns=columns, dtype=object, copy=False)
+    frame.index = pd.Index(frame["id"].to_numpy(dtype=np.int64))
+    return frame
+
+
+def existing_rows(conn: Connection, kind: DatasetKind, rows: pd.DataFrame) -> pd.DataFrame:
+    """Stored rows that may share a natural key with ``rows`` (index and column ``id``)."""
+    columns, sql, params = _candidates_query(kind, rows)
+    return _block(conn.execute(sql, params).fetchall(), columns)
+
+
+def stored_keys(
+    conn: Connection, kind: DatasetKind, rows: pd.DataFrame, key: Sequence[str],
+    values: Sequence[str], chunk: int = 50_000,
+) -> pd.DataFrame:
+    """Per stored row that may share a natural key with ``rows`` (index: its id), the
+    :func:`key_text` of its ``key`` columns ("key") and of its ``values`` ("values").
+
+    Read and hashed ``chunk`` rows at a time: comparing a re-imported 700,000-row file needs
+    16 bytes per stored row, not the stored rows themselves.
+    """
+    columns, sql, params = _candidates_query(kind, rows)
+    cursor = conn.execute(sql, params)
+    parts = []
+    while batch := cursor.fetchmany(chunk):
+        frame = _block(batch, columns)
+        parts.append(pd.DataFrame({"key": key_text(frame, key), "values": key_text(frame, values)},
+                                  index=frame.index))
+    if not parts:
+        return pd.DataFrame({"key": pd.Series([], dtype=np.uint64),
+                             "values": pd.Series([], dtype=np.uint64)},
+                            index=pd.Index([], dtype=np.int64))
+    return pd.concat(parts)

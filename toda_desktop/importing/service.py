@@ -220,7 +220,6 @@ class ImportService:
             raise UserFacingError(f"ファイル「{path.name}」を開けません。") from None
         if size > MAX_FILE_BYTES:
             raise UserFacingError(f"ファイル「{path.name}」が大きすぎます（512MBまで）。")
-        data = path.read_bytes()
         kinds = self._importable_kinds()
         if kind_name is not None:
             self._chosen_kind(kind_name, kinds)  # refuse an unknown kind before reading
@@ -231,14 +230,14 @@ class ImportService:
         maps_by_kind = signed.store.db.call(
             lambda c: {k.name: imports.saved_value_maps(c, key, k.name) for k in kinds}
         )
-        sha = hashlib.sha256(data).hexdigest()
+        sha = _sha256_of(path)
 
         def read(name: str | None, a: float, b: float) -> RawTable:
             part = None if progress is None else (lambda f: progress(a + (b - a) * f))
             try:
-                raw = read_table(data, filename=path.name, sheet=name, progress=part,
+                raw = read_table(source, filename=path.name, sheet=name, progress=part,
                                  cancel=cancel)
-                return apply_layout(raw, data, path.name, signed.registry, kind_name)
+                return apply_layout(raw, source, path.name, signed.registry, kind_name)
             except AnalysisCancelled:
                 _cancelled("読み込みを中止しました。")
                 raise  # unreachable: _cancelled raises
@@ -259,7 +258,12 @@ class ImportService:
             return FileInspection(path, file_name, sha, key, raw, guess, kind, mapping,
                                   previous, value_maps=value_maps)
 
-        if not is_workbook(data, path.name):
+        with path.open("rb") as f:
+            head = f.read(8)
+        # A CSV is read from the file in pieces; a workbook is opened whole.
+        workbook = is_workbook(head, path.name)
+        source: bytes | Path = path.read_bytes() if workbook else path
+        if not workbook:
             if sheet is not None:
                 raise UserFacingError(f"「{path.name}」は Excel のファイルではないため、シートを"
                                       "指定できません。")
@@ -268,7 +272,7 @@ class ImportService:
             except FileReadError as exc:
                 raise UserFacingError(f"「{path.name}」: {exc}") from None
         try:
-            entries = workbook_sheets(data)
+            entries = workbook_sheets(cast(bytes, source))
         except FileReadError as exc:
             raise UserFacingError(f"「{path.name}」: {exc}") from None
         if sheet is not None and sheet not in [e.name for e in entries]:
@@ -438,7 +442,8 @@ class ImportService:
     ) -> ImportPreview:
         signed = self._signed
         issues = parsed.issues
-        frame = parsed.frame.loc[parsed.valid]
+        valid = parsed.valid
+        frame = parsed.frame if valid.all() else parsed.frame.loc[valid]  # no copy if all valid
         stored_cols = [c.key for c in kind.stored_columns]
         counts = {"rows": len(parsed.frame), "error_rows": len(parsed.error_rows)}
         review: list[tuple[int, str, dict[str, Any], list[dict[str, Any]], str]] = []
@@ -473,7 +478,9 @@ class ImportService:
             waiting = [imports.row_key(r[2]) in already for r in review]
             counts["already_waiting"] = sum(waiting)
             review = [r for r, w in zip(review, waiting, strict=True) if not w]
-            frame = frame.loc[linked].assign(pupil_id=links.loc[linked, "pupil_id"].astype(int))
+            if not linked.all():
+                frame, links = frame.loc[linked], links.loc[linked]
+            frame = frame.assign(pupil_id=links["pupil_id"].astype(int))
         rows = storage_frame(frame, (["pupil_id"] if kind.links_to_pupil else []) + stored_cols)
         totals = int((issues["code"] == "totals_row").sum())
         if totals:  # 合計・小計 rows, left out with a note each (still rows of the file)
@@ -690,6 +697,15 @@ def _unknown_values(kind: DatasetKind, parsed: ParsedTable) -> list[UnknownValue
             out.append(UnknownValue(col.key, col.label, str(value), int(count), col.values,
                                     col.required))
     return sorted(out, key=lambda u: (u.column_key, -u.count, u.value))
+
+
+def _sha256_of(path: Path) -> str:
+    """The file's content hash, read in pieces (the file itself is never held whole)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _committed_with_hash(

@@ -1,0 +1,57 @@
+"""One import in a fresh process, for the import benchmark: prints its times and peak memory.
+
+``python -m tests.benchmarks.import_worker STORE FILE PASSWORD`` imports FILE into STORE
+(inspect → preview → commit, as the window and the command line do) and prints one JSON line:
+wall and CPU seconds per step, rows inserted, and the process's peak resident memory (MiB).
+A process of its own, so that the peak is the import's and nothing else's.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+from toda_desktop.composition import Application
+
+
+def _peak_mib() -> float:
+    """Peak resident memory of this process image. VmHWM, because ru_maxrss of a process
+    started by fork+exec may still carry the parent's peak (Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(store: Path, path: Path, password: str) -> dict[str, float]:
+    app = Application(store)
+    try:
+        signed = app.sign_in("lead", password)
+        before = _peak_mib()
+        marks = [(time.perf_counter(), time.process_time())]
+        inspection = signed.importer.inspect(path)
+        marks.append((time.perf_counter(), time.process_time()))
+        preview = signed.importer.preview(inspection)
+        marks.append((time.perf_counter(), time.process_time()))
+        result = signed.importer.commit(preview)
+        marks.append((time.perf_counter(), time.process_time()))
+    finally:
+        app.close()
+    out: dict[str, float] = {"inserted": result.inserted, "rss_before_mib": before,
+                             "peak_rss_mib": _peak_mib()}
+    for i, step in enumerate(("read", "prepare", "commit")):
+        out[f"{step}_wall"] = marks[i + 1][0] - marks[i][0]
+        out[f"{step}_cpu"] = marks[i + 1][1] - marks[i][1]
+    out["total_wall"] = marks[-1][0] - marks[0][0]
+    out["total_cpu"] = marks[-1][1] - marks[0][1]
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3])))
