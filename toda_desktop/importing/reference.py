@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.values import blank_equal_key
 from storage.connection import Connection
 from storage.registry import OCCURRENCE, DatasetKind
 from storage.repos import imports
@@ -37,12 +38,16 @@ def linkage_reference(
     return pupils, enrollments, imports.decisions(conn)
 
 
+def _stored_columns(kind: DatasetKind) -> list[str]:
+    return ["id", *(["pupil_id"] if kind.links_to_pupil else []),
+            *[c.key for c in kind.stored_columns], *([OCCURRENCE] if kind.repeats else [])]
+
+
 def _candidates_query(kind: DatasetKind, rows: pd.DataFrame) -> tuple[list[str], str,
                                                                       list[object]]:
     """Columns, SQL and parameters of the stored rows that may share a natural key with
     ``rows`` (those of the school years the rows hold, when the kind has a year)."""
-    columns = ["id", *(["pupil_id"] if kind.links_to_pupil else []),
-               *[c.key for c in kind.stored_columns], *([OCCURRENCE] if kind.repeats else [])]
+    columns = _stored_columns(kind)
     sql = f"SELECT {', '.join(columns)} FROM {kind.table}"
     params: list[object] = []
     year = kind.year_column
@@ -66,10 +71,17 @@ def _block(batch: list[tuple[object, ...]], columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-def existing_rows(conn: Connection, kind: DatasetKind, rows: pd.DataFrame) -> pd.DataFrame:
-    """Stored rows that may share a natural key with ``rows`` (index and column ``id``)."""
-    columns, sql, params = _candidates_query(kind, rows)
-    return _block(conn.execute(sql, params).fetchall(), columns)
+def rows_by_id(conn: Connection, kind: DatasetKind, ids: Sequence[int]) -> pd.DataFrame:
+    """The stored rows ``ids`` (in that order; index and column ``id``): the few whose values
+    differ from the file's, read whole so that an overwrite can be shown and kept known."""
+    columns = _stored_columns(kind)
+    fetched: list[tuple[object, ...]] = []
+    for start in range(0, len(ids), 500):
+        part = [int(i) for i in ids[start:start + 500]]
+        fetched += conn.execute(
+            f"SELECT {', '.join(columns)} FROM {kind.table}"
+            f" WHERE id IN ({', '.join('?' for _ in part)})", part).fetchall()
+    return _block(fetched, columns).reindex([int(i) for i in ids])
 
 
 def stored_keys(
@@ -77,7 +89,8 @@ def stored_keys(
     values: Sequence[str], chunk: int = 50_000,
 ) -> pd.DataFrame:
     """Per stored row that may share a natural key with ``rows`` (index: its id), the
-    :func:`key_text` of its ``key`` columns ("key") and of its ``values`` ("values").
+    :func:`blank_equal_key` of its ``key`` columns ("key": the store's unique-index rule) and
+    the :func:`key_text` of its ``values`` ("values").
 
     Read and hashed ``chunk`` rows at a time: comparing a re-imported 700,000-row file needs
     16 bytes per stored row, not the stored rows themselves.
@@ -87,7 +100,8 @@ def stored_keys(
     parts = []
     while batch := cursor.fetchmany(chunk):
         frame = _block(batch, columns)
-        parts.append(pd.DataFrame({"key": key_text(frame, key), "values": key_text(frame, values)},
+        parts.append(pd.DataFrame({"key": blank_equal_key(frame, key),
+                                   "values": key_text(frame, values)},
                                   index=frame.index))
     if not parts:
         return pd.DataFrame({"key": pd.Series([], dtype=np.uint64),

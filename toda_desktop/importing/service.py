@@ -41,12 +41,13 @@ from toda_desktop.errors import OperationCancelled, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.importing.frames import (
     json_row,
+    key_text,
     natural_key,
     source_key,
     storage_frame,
 )
 from toda_desktop.importing.layouts import apply_layout, file_rows, layout_columns
-from toda_desktop.importing.reference import existing_rows, linkage_reference
+from toda_desktop.importing.reference import linkage_reference, rows_by_id, stored_keys
 from toda_desktop.services.search import refresh_pending
 
 if TYPE_CHECKING:
@@ -488,29 +489,35 @@ class ImportService:
             counts["rows"] += totals
         rows, repeats, issues = _in_file_duplicates(kind, rows, issues, counts, keep_repeats)
         key = natural_key(kind)
-        existing = signed.store.db.call(
-            lambda c: existing_rows(c, kind, pd.concat([rows, repeats])))
-        old_keys = blank_equal_key(existing, key)
+        # Stored rows as hashes of their key and values, read in chunks; only the rows whose
+        # values differ are read whole (to keep known values and to show every change).
+        candidates = pd.concat([rows, repeats]) if len(repeats) else rows
+        stored = signed.store.db.call(
+            lambda c: stored_keys(c, kind, candidates, key, stored_cols))
+        old_keys = stored["key"]
         repeat_rows = repeats.loc[~blank_equal_key(repeats, key).isin(old_keys).to_numpy()]
         counts["repeats"] = len(repeat_rows)
         new_keys = blank_equal_key(rows, key)
-        old_by_key = pd.Series(existing.index, index=old_keys.to_numpy()) if len(existing) else \
-            pd.Series([], dtype=object)
-        present = new_keys.isin(old_keys)
-        to_insert = rows.loc[~present.to_numpy()]
-        matched = rows.loc[present.to_numpy()]
+        old_by_key = pd.Series(stored.index, index=old_keys.to_numpy())
+        present = new_keys.isin(old_keys).to_numpy()
+        to_insert = rows.loc[~present] if present.any() else rows
+        matched = rows.loc[present]
         if len(matched):
-            ids = old_by_key.loc[blank_equal_key(matched, key).to_numpy()].to_numpy()
-            old_values = existing.reindex(ids)[stored_cols]
-            matched = _keep_known(matched, old_values, stored_cols)
-            same = (blank_equal_key(matched, stored_cols).to_numpy()
+            ids = old_by_key.loc[new_keys[present].to_numpy()].to_numpy()
+            same_text = (key_text(matched, stored_cols).to_numpy()
+                         == stored["values"].reindex(ids).to_numpy())
+            differ, differ_ids = matched.loc[~same_text], ids[~same_text]
+            old_values = signed.store.db.call(
+                lambda c: rows_by_id(c, kind, differ_ids))[stored_cols]
+            differ = _keep_known(differ, old_values, stored_cols)
+            same = (blank_equal_key(differ, stored_cols).to_numpy()
                     == blank_equal_key(old_values, stored_cols).to_numpy())
-            to_overwrite = matched.loc[~same].assign(id=ids[~same])
+            to_overwrite = differ.loc[~same].assign(id=differ_ids[~same])
             issues = concat_issues([issues, issues_frame(
                 to_overwrite.index, None, None, "",
                 "既に取り込まれた記録と値が異なります（上書きを選ぶと置き換えます）。",
                 "warning", "conflict")])
-            counts["identical"] = int(same.sum())
+            counts["identical"] = int(same_text.sum() + same.sum())
             changes = overwrite_changes(kind, to_overwrite, old_values.iloc[np.flatnonzero(~same)],
                                         stored_cols)
         else:
