@@ -45,7 +45,7 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
     regret (optional) and choice (``validation.choose``: whether the simple ranking is used).
     ``evaluation``: the report of ``evaluate_holdout``."""
     config = ModelConfig.from_json(dict(evaluation["config"]))
-    choice = facts.get("choice") or {}
+    choice = facts.get("choice") or evaluation.get("choice") or {}
     simple_used = bool(choice.get("simple_chosen"))
     simple_key = str(choice.get("simple") or "||").split("|")[1]
     simple_label = BASELINES.get(simple_key, simple_key)
@@ -64,7 +64,7 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
     add("## 目的と使い方")
     add("各学校で「今月、誰から先に様子を確かめるか」を決める手がかりです。毎月、学校ごとに"
         "上位の児童生徒を一覧（アラート）にし、理由を平易な言葉で示します。")
-    add("**子どもにラベルを付けるものではありません。** 一覧に入った児童生徒の多くは長期欠席に"
+    add("**子どもにラベルを付けるものではありません。** 一覧に入った児童生徒の多くは不登校に"
         "なりません（誤警報）。結果は教職員の観察と対話の代わりにはならず、"
         "支援の判断は必ず人が行います。リスクは帯（高・中・低）でのみ示し、"
         "アラート画面以外で児童生徒の順位表を示すことはありません。")
@@ -159,7 +159,7 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
     fairness = evaluation.get("fairness") or {}
     if fairness.get("model"):
         add("## 公平性の点検（上位5人の一覧）")
-        add("属性ごとの再現率（長期欠席となった人のうち一覧に入った割合）と偽陽性率"
+        add("属性ごとの再現率（不登校となった人のうち一覧に入った割合）と偽陽性率"
             "（ならなかった人のうち一覧に入った割合）。不登校が10人未満の群は参考値です。")
         if "学校の就学援助率" in fairness["model"]:
             add("就学援助は児童生徒ごとの記録がないため、一覧の学校の就学援助率が市内の中央値より"

@@ -85,6 +85,7 @@ def develop(
     steps.report(0.97)
     final = fit_model(used, frame, seed=seed, negative_fraction=negative_fraction)
     steps.report(1.0)
+    evaluation["choice"] = choice  # the selection including the baselines, for the reports
     return Development(used, result, list(selection_years), holdout, json_ready(evaluation),
                        final, regret(result), time.perf_counter() - started,
                        json_ready(choice), best)
@@ -112,7 +113,7 @@ def score_month(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> pd.DataFrame:
-    """Every pupil not yet long-absent, ranked within the school of the list month.
+    """Every pupil not yet 不登校 this school year, ranked within the school of the list month.
 
     Columns: pupil_id, school_code, grade, rank, band, probability (internal: never shown),
     reasons (list of Reason for rank <= k, else empty), list_month. Raises ValueError when

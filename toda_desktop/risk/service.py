@@ -350,8 +350,13 @@ class RiskService:
                 "grid_size": len(grid),
                 "grid_seconds": dev.grid.seconds,
                 "selection_years": dev.selection_years,
-                "selection": dev.selection_row(),
+                "selection": dev.selection_row(dev.choice.get("model")),
                 "regret": dev.regret,
+                # Whether the lists use the model or, when the model did not at least match
+                # it, the best reason-aware simple ranking (the card says which and why).
+                "choice": dev.choice,
+                "used_label": dev.config.label,
+                "model_config": (dev.model_config or dev.config).to_json(),
                 "seed": seed,
             }
             card = model_card(facts, dev.evaluation)
@@ -383,7 +388,10 @@ class RiskService:
         signed.audit.record(self._actor, "risk_train", target=f"risk_model:{result.model_id}",
                             detail={"config": result.config_label, "grid": result.grid_size,
                                     "recall@5": bar["recall@5"],
-                                    "baseline_recall@5": bar["baseline_recall@5"]})
+                                    "simple_ranking_used": bool(
+                                        (result.evaluation.get("choice") or {}).get(
+                                            "simple_chosen", False)),
+                                    "bar_met": bar["met"]})
         return result
 
     def model_info(self, model_id: int | None = None) -> ModelInfo:
@@ -413,11 +421,14 @@ class RiskService:
         cancel: CancelFlag | None = None,
     ) -> dict[str, Any]:
         """Re-run the held-out evaluation of the stored model's configuration on the current
-        data (the model and the baselines fitted on earlier years, tested on the last)."""
+        data (the model and the baselines fitted on earlier years, tested on the last). When
+        the lists use a simple ranking, the model it was chosen over is evaluated as "model"."""
         signed = self._signed
         signed.require("analysis")
         row = self._model_row(model_id)
-        config = ModelConfig.from_json(json.loads(row.config_json))
+        facts = json.loads(row.card_json).get("facts") or {}
+        config = ModelConfig.from_json(facts.get("model_config")
+                                       or json.loads(row.config_json))
         steps = Steps(progress, cancel)
 
         def run() -> dict[str, Any]:
