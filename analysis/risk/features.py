@@ -490,5 +490,7 @@ def audit_groups(frame: pd.DataFrame, inputs: RiskInputs) -> pd.DataFrame:
         if column in merged.columns:
             vals = pd.to_numeric(merged[column], errors="coerce").to_numpy()
             out[label] = np.where(np.isnan(vals), "不明", np.where(vals > 0, "あり", "なし"))
-    return out
+    # Categorical: a handful of group names over a city's million rows (object strings took
+    # more memory than the feature frame itself).
+    return out.astype("category")
 

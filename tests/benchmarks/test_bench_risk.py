@@ -64,8 +64,10 @@ def _train(inputs_path: str, queue: Any) -> None:
     start = time.perf_counter()
     frame = build_frame(inputs)
     features_s = time.perf_counter() - start
+    audit = audit_groups(frame, inputs)
+    del inputs  # as the service does: the grid needs only the frame and the audit groups
     grid = candidate_grid()
-    dev = develop(frame, grid=grid, audit=audit_groups(frame, inputs), seed=0)
+    dev = develop(frame, grid=grid, audit=audit, seed=0)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
     top = dev.grid.summary.sort_values("score", ascending=False).head(5)

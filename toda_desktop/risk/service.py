@@ -334,6 +334,7 @@ class RiskService:
             frame = build_frame(inputs, progress=steps.part(0.02, 0.08).callback(),
                                 cancel=cancel)
             audit = self._audit(frame, inputs)
+            del inputs  # the grid needs only the frame (and the audit groups)
             grid = small_grid() if quick else candidate_grid()
             dev = develop(frame, grid=grid, audit=audit, seed=seed,
                           progress=steps.part(0.08, 0.98).callback(), cancel=cancel)
