@@ -189,11 +189,12 @@ def _survey_arrays(panel: Panel, survey: pd.DataFrame) -> dict[str, FloatArray]:
     rows = panel.row_index(survey["pupil_id"].to_numpy(dtype=np.int64))
     ok &= rows >= 0
     share = pd.to_numeric(survey["positive_share"], errors="coerce").to_numpy(dtype=np.float64)
-    domain = survey["domain"].astype(str).to_numpy()
+    domain_codes, domain_names = pd.factorize(survey["domain"])
+    domain_index = {str(d): i for i, d in enumerate(domain_names)}
     change_sum = np.zeros((p, t_all))
     change_n = np.zeros((p, t_all))
     for i, d in enumerate(SURVEY_DOMAINS):
-        m = ok & (domain == d) & ~np.isnan(share)
+        m = ok & (domain_codes == domain_index.get(d, -2)) & ~np.isnan(share)
         total = np.zeros((p, t_all))
         count = np.zeros((p, t_all))
         np.add.at(total, (rows[m], t[m]), share[m])

@@ -60,7 +60,7 @@ from analysis.risk import (
 )
 from analysis.risk.bands import BAND_TEXT
 from analysis.risk.explain import HIDDEN_NOTE, NO_REASON
-from analysis.risk.panel import month_label, month_offset
+from analysis.risk.panel import compact_inputs, month_label, month_offset
 from analysis.wareki import format_school_year
 from storage.connection import Connection, transaction
 from storage.repos import accounts as accounts_repo
@@ -184,7 +184,7 @@ def _inputs(frames: dict[str, pd.DataFrame]) -> RiskInputs:
         raise UserFacingError("出欠状況（月次）のデータがありません。先に取り込んでください。")
     empty_schools = pd.DataFrame({"school_code": pd.Series([], dtype=object),
                                   "school_type": pd.Series([], dtype=object)})
-    return RiskInputs(
+    return compact_inputs(RiskInputs(
         attendance=frames["attendance"],
         enrollments=frames.get("enrollments", pd.DataFrame(
             columns=["pupil_id", "school_year", "school_code", "grade"])),
@@ -196,7 +196,7 @@ def _inputs(frames: dict[str, pd.DataFrame]) -> RiskInputs:
         academic=frames.get("academic"),
         pupils=frames.get("pupils"),
         school_context=frames.get("school_context"),
-    )
+    ))
 
 
 def _cancelled(fn: Callable[[], Any]) -> Any:
