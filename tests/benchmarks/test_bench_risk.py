@@ -55,6 +55,15 @@ def _pct(entry: dict[str, float]) -> str:
     return f"{entry['value'] * 100:.1f}% [{entry['lo'] * 100:.1f}, {entry['hi'] * 100:.1f}]"
 
 
+def _peak_rss() -> int:
+    """This process's peak resident memory in bytes (VmHWM: ``ru_maxrss`` would carry the
+    parent's peak over the fork of a spawned process)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def _train(inputs_path: str, queue: Any) -> None:
     """In a fresh process: the features and the whole grid; report time and peak memory."""
     from analysis.risk import audit_groups, candidate_grid, develop
@@ -70,8 +79,8 @@ def _train(inputs_path: str, queue: Any) -> None:
     dev = develop(frame, grid=grid, audit=audit, seed=0)
     seconds = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    peak = usage.ru_maxrss * 1024  # Linux: KiB
     cpu = usage.ru_utime + usage.ru_stime
+    peak = _peak_rss()
     top = dev.grid.summary.sort_values("score", ascending=False).head(5)
     queue.put({"seconds": seconds, "cpu": cpu, "features_s": features_s, "grid_s": dev.grid.seconds,
                "peak": peak, "rows": len(frame), "grid": len(grid), "config": dev.config.label,
