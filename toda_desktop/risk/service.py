@@ -356,7 +356,6 @@ class RiskService:
                 # Whether the lists use the model or, when the model did not at least match
                 # it, the best reason-aware simple ranking (the card says which and why).
                 "choice": dev.choice,
-                "used_label": dev.config.label,
                 "model_config": (dev.model_config or dev.config).to_json(),
                 "seed": seed,
             }
@@ -389,10 +388,11 @@ class RiskService:
         signed.audit.record(self._actor, "risk_train", target=f"risk_model:{result.model_id}",
                             detail={"config": result.config_label, "grid": result.grid_size,
                                     "recall@5": bar["recall@5"],
-                                    "simple_ranking_used": bool(
-                                        (result.evaluation.get("choice") or {}).get(
-                                            "simple_chosen", False)),
-                                    "bar_met": bar["met"]})
+                                    # The best reason-aware simple ranking's (the config
+                                    # label says when the lists use it instead of a model).
+                                    "baseline_recall@5": max(
+                                        (r["recall@5"] for r in bar["reason_aware"]),
+                                        default=None)})
         return result
 
     def model_info(self, model_id: int | None = None) -> ModelInfo:
