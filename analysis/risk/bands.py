@@ -1,6 +1,6 @@
 """Risk shown as bands (高 / 中 / 低), never as a number or a city-wide rank.
 
-The band is read from the predicted probability of becoming long-absent next month:
+The band is read from the predicted probability of a 不登校 onset next month:
 高 at :data:`HIGH` or more (about one in five or more such pupils did), 中 at :data:`MIDDLE`
 or more, 低 below. A pupil on a school's alert list can be 低: the list is the school's top
 k, whatever their level.
@@ -15,7 +15,7 @@ HIGH = 0.20
 MIDDLE = 0.05
 BANDS = ("高", "中", "低")
 BAND_TEXT = {
-    "高": "高（翌月に長期欠席となる見込みがおおむね5人に1人以上の水準）",
+    "高": "高（翌月に不登校となる見込みがおおむね5人に1人以上の水準）",
     "中": "中（おおむね20人に1人以上の水準）",
     "低": "低（それ未満。学校内の順位で一覧に入っています）",
 }

@@ -12,7 +12,7 @@ from typing import Any
 
 from analysis.risk.bands import HIGH, MIDDLE
 from analysis.risk.features import FEATURE_BY_KEY, FEATURE_SET_LABELS
-from analysis.risk.models import BASELINES, ModelConfig
+from analysis.risk.models import BASELINES, REASON_AWARE, REASON_BLIND, ModelConfig
 
 
 def _pct(value: Any, digits: int = 1) -> str:
@@ -41,14 +41,19 @@ def _ci(entry: Mapping[str, Any] | None, pct: bool = True, digits: int = 3) -> s
 
 def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
     """Markdown text. ``facts``: created_at, created_by, data_version, period, pupils,
-    grid_size, grid_seconds, selection_years, selection (summary row of the chosen model),
-    regret (optional). ``evaluation``: the JSON-ready report of ``evaluate_holdout``."""
+    grid_size, grid_seconds, selection_years, selection (summary row of the best model),
+    regret (optional) and choice (``validation.choose``: whether the simple ranking is used).
+    ``evaluation``: the report of ``evaluate_holdout``."""
     config = ModelConfig.from_json(dict(evaluation["config"]))
+    choice = facts.get("choice") or evaluation.get("choice") or {}
+    simple_used = bool(choice.get("simple_chosen"))
+    simple_key = str(choice.get("simple") or "||").split("|")[1]
+    simple_label = BASELINES.get(simple_key, simple_key)
     sc = evaluation["scorings"]
     model = sc["model"]
     lines: list[str] = []
     add = lines.append
-    add("# モデルカード：不登校（長期欠席）の早期把握モデル")
+    add("# モデルカード：不登校の早期把握モデル")
     add("")
     add(f"- 作成日時: {facts.get('created_at', '—')}　作成者: {facts.get('created_by', '—')}")
     extent = f"{facts['data_extent']}（データ版 {facts.get('data_version', '—')}）" \
@@ -59,15 +64,24 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
     add("## 目的と使い方")
     add("各学校で「今月、誰から先に様子を確かめるか」を決める手がかりです。毎月、学校ごとに"
         "上位の児童生徒を一覧（アラート）にし、理由を平易な言葉で示します。")
-    add("**子どもにラベルを付けるものではありません。** 一覧に入った児童生徒の多くは長期欠席に"
+    add("**子どもにラベルを付けるものではありません。** 一覧に入った児童生徒の多くは不登校に"
         "なりません（誤警報）。結果は教職員の観察と対話の代わりにはならず、"
         "支援の判断は必ず人が行います。リスクは帯（高・中・低）でのみ示し、"
         "アラート画面以外で児童生徒の順位表を示すことはありません。")
     add("")
+    if simple_used:
+        add("**このデータでは、学習したモデルが単純な順位付けに及ばなかったため、一覧には"
+            f"単純な順位付け「{simple_label}」を使います。** "
+            "以下の評価はモデルと各基準を並べて示します。")
+        add("")
     add("## ラベル（予測する出来事）")
-    add("その年度にまだ長期欠席ではない児童生徒が、翌月中に長期欠席になること："
-        "年度内の累積欠席が30日に達する、または長期欠席調査で30日以上・不登校と報告される。"
-        "3か月以内に長期欠席となるかも第二の見通しとして評価しました。")
+    add("その年度にまだ不登校ではない児童生徒が、翌月中に**不登校となること**："
+        "長期欠席調査で理由が「不登校」と報告される、または年度内の欠席のうち"
+        "病気欠席と出席停止・忌引を除いた日数が30日に達する"
+        "（長期欠席調査がその年度について不登校ではないと報告している場合は除きます）。"
+        "病気による長期欠席は予測の対象ではありません（全国では長期欠席の約2割が病気によるもの"
+        "です: 令和5年度 文部科学省調査）。"
+        "3か月以内に不登校となるかも第二の見通しとして評価しました。")
     add("")
     add("## 入力（特徴量）")
     add(f"採用した特徴量の組: {FEATURE_SET_LABELS.get(config.feature_set, config.feature_set)}")
@@ -76,6 +90,8 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
         f = FEATURE_BY_KEY[key]
         add(f"- {f.label}")
     add("")
+    add("病気欠席はそれ以外の欠席と分けて扱います。病気欠席が多いだけで他に兆候のない"
+        "児童生徒は、不登校の見通しでは上位になりません。")
     add("各月末の時点で手元にあるデータだけから作ります（翌月以降のデータは使いません。"
         "テストで確認しています）。**性別、就学援助、日本語指導、特別支援は入力に使いません。** "
         "これらは公平性の点検にだけ使います（就学援助は児童生徒ごとの記録がないため、"
@@ -83,7 +99,10 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
     add("")
     add("## 候補と選び方")
     years = "、".join(f"{y}年度" for y in facts.get("selection_years", []))
-    add(f"基準（{ '、'.join(BASELINES.values()) }）、L2・L1正則化ロジスティック回帰、"
+    add("基準（単純な順位付け）: 欠席の理由を区別しないもの（"
+        + "、".join(REASON_BLIND.values()) + "）と、病気欠席と出席停止・忌引を除いて数えるもの（"
+        + "、".join(REASON_AWARE.values()) + "）。")
+    add(f"基準、L2・L1正則化ロジスティック回帰、"
         f"勾配ブースティング木、ランダムフォレストを特徴量の組とハイパーパラメータで組み合わせた"
         f"{facts.get('grid_size', '—')}通りの候補を、時間順の検証（前の年度で学習し、"
         f"後の年度で検証: {years}）で比べました。学校ごと・月ごとの上位5人の再現率の月平均から"
@@ -92,8 +111,15 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
         f"所要時間 {float(facts.get('grid_seconds', 0.0)):.0f}秒。")
     sel = facts.get("selection") or {}
     if sel:
-        add(f"選ばれたモデル: {config.label}（検証での月平均 {_pct(sel.get('recall_mean'))}、"
+        add(f"最も良かったモデル: {config.label}（検証での月平均 {_pct(sel.get('recall_mean'))}、"
             f"最悪の月 {_pct(sel.get('recall_worst'))}）")
+    if choice.get("simple"):
+        add(f"選択には基準も含めます。モデルは、病気欠席を除いて数える単純な順位付けのうち"
+            f"最も良かった「{simple_label}」以上でなければ使いません"
+            f"（検証での比較値: モデル {_pct(choice.get('model_score'))}、"
+            f"単純な順位付け {_pct(choice.get('simple_score'))}）。"
+            + ("**モデルはこれに及ばなかったため、単純な順位付けを使います。**" if simple_used
+               else "モデルはこれ以上だったため、モデルを使います。"))
     regret = facts.get("regret")
     if regret:
         for step in regret.get("steps", []):
@@ -102,7 +128,7 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
     add("")
     add(f"## 結果（{evaluation['test_year']}年度を学習に使わずに評価）")
     add(f"評価した月: {len(evaluation.get('months', []))}か月、学校 {evaluation.get('schools')}校、"
-        f"新たに長期欠席となった延べ {evaluation.get('events')}人。"
+        f"新たに不登校となった延べ {evaluation.get('events')}人。"
         "区間は学校×月を単位とするブートストラップ"
         f"（{evaluation.get('n_boot')}回）の95%区間です。")
     add("")
@@ -110,7 +136,7 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
         " | ROC-AUC |")
     add("|---|---|---|---|---|---|")
     for name, rep in sc.items():
-        label = "選ばれたモデル" if name == "model" else f"基準: {BASELINES.get(name, name)}"
+        label = _name(name)
         add(f"| {label} | {_ci(rep.get('recall@3'))} | {_ci(rep.get('recall@5'))} | "
             f"{_ci(rep.get('recall@10'))} | {_ci(rep.get('precision@5'))} | "
             f"{_ci(rep.get('auc'), pct=False)} |")
@@ -118,50 +144,23 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
     add(f"- PR-AUC {_ci(model.get('pr_auc'), pct=False)}、"
         f"Brierスコア {_ci(model.get('brier'), pct=False, digits=5)}")
     lead = model.get("lead_time", {})
-    add(f"- 先行期間: 一覧に入ってから長期欠席になるまで平均 {_num(lead.get('mean'), 1)}か月"
+    add(f"- 先行期間: 一覧に入ってから不登校となるまで平均 {_num(lead.get('mean'), 1)}か月"
         f"（中央値 {_num(lead.get('median'), 1)}か月）")
     add(f"- 一覧の安定性: 前月の一覧にもいた児童生徒の割合 {_pct(model.get('stability'))}")
     add("")
-    bar = evaluation["bar"]
-    add("## 目標との比較")
-    add(f"- 上位5人の再現率 {_pct(bar['recall@5'])}（目標 50%以上: "
-        f"{'達成' if bar['at_least_50'] else '未達'}）")
-    add(f"- 累積欠席の基準 {_pct(bar['baseline_recall@5'])}（区間の上限 "
-        f"{_pct(bar['baseline_hi'])}）を区間を超えて上回るか: "
-        f"{'上回る' if bar['above_baseline_interval'] else '上回らない'}")
-    add(f"- 差 {_pt(bar['difference'])}（同じ学校・月で比べたブートストラップ95%区間 "
-        f"{_pt(bar['difference_lo'])}〜{_pt(bar['difference_hi'])}）")
-    simple = (evaluation.get("differences") or {}).get("recall@5:proj_next")
-    if simple and "proj_next" in sc:
-        same = simple["lo"] <= 0 <= simple["hi"]
-        add(f"- 参考: 単純な規則「{BASELINES['proj_next']}」は "
-            f"{_pct(sc['proj_next']['recall@5']['value'])}、モデルとの差 {_pt(simple['value'])}"
-            f"（区間 {_pt(simple['lo'])}〜{_pt(simple['hi'])}）"
-            + ("。順位の正確さはこの規則とほぼ同じです。" if same else "。"))
-    if not bar["met"]:
-        if bar.get("difference_excludes_zero"):
-            add("- **同じ学校・月どうしの比較では差は0を上回りますが、その幅は小さく、"
-                "累積欠席の基準の区間の上限は超えていません。** "
-                "単純な累積欠席の順位でもほぼ同じ人を一覧にできます。このモデルの利点は"
-                "主に理由の説明と帯の表示、わずかな上積みにあります。")
-        else:
-            add("- **単純な累積欠席の順位と比べた上積みは、不確かさの範囲を超えていません。** "
-                "このモデルを使う利点は主に理由の説明と帯の表示にあり、順位の正確さでは"
-                "基準とほぼ同等です。")
-    add("")
+    _bar_section(add, evaluation["bar"])
     h3 = evaluation.get("horizon3") or {}
     if h3:
         add("## 3か月以内の見通し")
         for name, rep in h3.items():
-            label = "選ばれたモデル" if name == "model" else f"基準: {BASELINES.get(name, name)}"
-            add(f"- {label}: 上位5人の再現率 {_ci(rep.get('recall@5'))}、"
+            add(f"- {_name(name)}: 上位5人の再現率 {_ci(rep.get('recall@5'))}、"
                 f"ROC-AUC {_num(rep.get('auc'))}")
         add("")
     fairness = evaluation.get("fairness") or {}
     if fairness.get("model"):
         add("## 公平性の点検（上位5人の一覧）")
-        add("属性ごとの再現率（長期欠席となった人のうち一覧に入った割合）と偽陽性率"
-            "（ならなかった人のうち一覧に入った割合）。長期欠席が10人未満の群は参考値です。")
+        add("属性ごとの再現率（不登校となった人のうち一覧に入った割合）と偽陽性率"
+            "（ならなかった人のうち一覧に入った割合）。不登校が10人未満の群は参考値です。")
         if "学校の就学援助率" in fairness["model"]:
             add("就学援助は児童生徒ごとの記録がないため、一覧の学校の就学援助率が市内の中央値より"
                 "高い学校・低い学校で比べています（個人の受給の有無ではありません）。")
@@ -169,7 +168,7 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
             add("就学援助（学校の就学援助率）は、学校基礎情報がないか閲覧の権限がないため"
                 "点検していません。")
         add("")
-        add("| 属性 | 群 | 人月 | 長期欠席 | 再現率 | 偽陽性率 |")
+        add("| 属性 | 群 | 人月 | 不登校 | 再現率 | 偽陽性率 |")
         add("|---|---|---|---|---|---|")
         for attribute, data in fairness["model"].items():
             for g in data["groups"]:
@@ -187,15 +186,48 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
         add(f"予測確率 {HIGH:.0%} 以上を「高」、{MIDDLE:.0%} 以上を「中」、それ未満を「低」と"
             "表示します。評価年度での実際の割合:")
         for b in bands:
-            add(f"- {b['band']}: 延べ {b['n']:,}人月、うち翌月長期欠席 {b['events']:,}人"
+            add(f"- {b['band']}: 延べ {b['n']:,}人月、うち翌月不登校 {b['events']:,}人"
                 f"（{_pct(b.get('observed'))}）")
         add("")
     add("## 限界")
     add("- 欠席が急に始まる場合（いじめ・家庭の出来事など前触れのない場合）は"
         "事前に捉えられません。")
-    add("- 過去の欠席が多いほど上位になりやすく、病気による長期欠席も同じように一覧に入ります。")
+    add("- 病気欠席として記録された不登校（体調不良を理由とする欠席）は、病気欠席と区別できず"
+        "見逃すことがあります。逆に、家庭の事情などによる欠席（事故欠席）は不登校と同じように"
+        "上位に入ることがあります。")
     add("- 学習データの期間の学校・制度・記録の付け方が変われば性能も変わります。"
         "毎年度、再学習と評価をやり直してください。")
     add("- デモデータで作成したモデルは架空の都市のものであり、実際の判断には使えません。")
     add("")
     return "\n".join(lines)
+
+
+def _name(key: str) -> str:
+    if key == "model":
+        return "モデル"
+    kind = "病気を除く" if key in REASON_AWARE else "理由を区別しない"
+    return f"基準（{kind}）: {BASELINES.get(key, key)}"
+
+
+def _bar_section(add: Any, bar: Mapping[str, Any]) -> None:
+    add("## 目標との比較")
+    add(f"- 上位5人の再現率 {_pct(bar['recall@5'])}（目標 {_pct(bar.get('target'), 0)}以上: "
+        f"{'達成' if bar.get('at_least_target') else '未達'}）")
+    add("- 欠席の理由を区別しない単純な順位付けとの差（同じ学校・月どうしで比べた"
+        "ブートストラップ95%区間。区間全体が0より上なら、モデルの方が良いと言えます）:")
+    for r in bar.get("reason_blind", []):
+        add(f"  - {r['label']}（{_pct(r['recall@5'])}）: 差 {_pt(r['difference'])}"
+            f"（{_pt(r['lo'])}〜{_pt(r['hi'])}）")
+    blind = "すべて上回る" if bar.get("beats_reason_blind") else "すべてを確かに上回るとは言えない"
+    add(f"  - 判定: {blind}")
+    add("- 病気欠席と出席停止・忌引を除いて数える単純な順位付けとの差"
+        "（モデルはこれら以上であることが条件です）:")
+    for r in bar.get("reason_aware", []):
+        add(f"  - {r['label']}（{_pct(r['recall@5'])}）: 差 {_pt(r['difference'])}"
+            f"（{_pt(r['lo'])}〜{_pt(r['hi'])}）")
+    aware = "いずれ以上" if bar.get("not_worse_than_reason_aware") else "下回るものがある"
+    add(f"  - 判定: {aware}")
+    if not bar.get("met"):
+        add("- **目標の一部を満たしていません。** 一覧は確認の順番の手がかりにとどめ、"
+            "単純な順位付けとの差が小さいことを踏まえて使ってください。")
+    add("")

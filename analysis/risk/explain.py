@@ -38,7 +38,7 @@ class Reason:
 def format_value(feature: Feature, value: float) -> str:
     if not np.isfinite(value):
         return "記録なし"
-    if feature.key in ("prev_year_long", "survey_missed"):
+    if feature.key in ("prev_year_truant", "survey_missed"):
         return "あり" if value >= 0.5 else "なし"
     shown = value * feature.scale
     digits = feature.digits
@@ -48,7 +48,7 @@ def format_value(feature: Feature, value: float) -> str:
 
 
 def reason_text(feature: Feature, value: float, mean: float) -> str:
-    if feature.key in ("prev_year_long", "survey_missed"):
+    if feature.key in ("prev_year_truant", "survey_missed"):
         share = f"{mean * 100:.0f}%" if np.isfinite(mean) else "不明"
         return f"{feature.label} {format_value(feature, value)}（学年で該当 {share}）"
     return (f"{feature.label} {format_value(feature, value)}"

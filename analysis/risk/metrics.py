@@ -2,7 +2,7 @@
 figures, lead time, list stability, and cluster-bootstrap confidence intervals.
 
 The operating rule is the city's: each month, each school checks on its k highest-scored
-pupils. ``recall@k`` is the share of the pupils who newly became long-absent that month who
+pupils. ``recall@k`` is the share of the pupils with a 不登校 onset that month who
 were on their school's list; ``precision@k`` the share of listed pupils who did. Both pool
 the school-months of a period (per month: pooled over the schools of that month).
 

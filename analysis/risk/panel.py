@@ -104,6 +104,30 @@ class RiskInputs:
     school_context: pd.DataFrame | None = None
 
 
+def compact_frame(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Text columns as categoricals: dates, codes and domains repeat across a city's million
+    rows, and one Python string per cell made the inputs the largest thing in memory."""
+    if frame is None:
+        return None
+    text = [c for c in frame.columns
+            if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)]
+    if not text:
+        return frame
+    return frame.astype({c: "category" for c in text})
+
+
+def compact_inputs(inputs: RiskInputs) -> RiskInputs:
+    """The inputs with their text columns as categoricals (see :func:`compact_frame`)."""
+    return replace(
+        inputs,
+        long_absence=compact_frame(inputs.long_absence),
+        health_room=compact_frame(inputs.health_room),
+        consultations=compact_frame(inputs.consultations),
+        survey=compact_frame(inputs.survey),
+        academic=compact_frame(inputs.academic),
+    )
+
+
 # Academic-survey results (taken in April) come back to schools in the summer: a year's
 # results are used from the end of September (month offset 5) of that school year.
 ACADEMIC_AVAILABLE_OFFSET = 5
@@ -189,11 +213,19 @@ class Panel:
         return ((y - self.first_year) * 12 + m).astype(np.int64)
 
     def date_columns(self, dates: pd.Series) -> tuple[IntArray, BoolArray]:
-        """Month index of ISO dates, and which dates were readable and inside the panel."""
-        parsed = pd.to_datetime(dates, errors="coerce")
-        ok = parsed.notna().to_numpy().copy()
-        year = parsed.dt.year.fillna(0).to_numpy(dtype=np.int64)
-        month = parsed.dt.month.fillna(4).to_numpy(dtype=np.int64)
+        """Month index of ISO dates, and which dates were readable and inside the panel.
+
+        Each distinct date is parsed once (a city's million survey answers fall on a few
+        hundred days): no datetime or string copy of the whole column is made."""
+        codes, uniques = pd.factorize(dates, use_na_sentinel=True)
+        parsed = pd.to_datetime(pd.Series(uniques, dtype=object), errors="coerce")
+        u_ok = np.r_[parsed.notna().to_numpy(), False]  # last slot: missing date
+        u_year = np.r_[parsed.dt.year.fillna(0).to_numpy(dtype=np.int64), 0]
+        u_month = np.r_[parsed.dt.month.fillna(4).to_numpy(dtype=np.int64), 4]
+        idx = np.where(codes < 0, len(uniques), codes)
+        ok = u_ok[idx]
+        year = u_year[idx]
+        month = u_month[idx]
         sy = year - (month < 4)
         t = (sy - self.first_year) * 12 + (month - 4) % 12
         ok &= (t >= 0) & (t < self.n_months)

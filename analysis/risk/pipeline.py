@@ -1,18 +1,19 @@
 """Developing a model (grid → selection → held-out evaluation → final fit) and scoring the
 lists of one month with it.
 
-:func:`develop` runs the candidate grid on the selection folds, selects, evaluates the
-selected candidate and the baselines on the held-out last school year, and fits the selected
-configuration once more on every observed row for use. :func:`score_month` builds the
-features at the end of the month before the list month from inputs cut at that month-end,
-ranks the pupils of each school and explains the top k.
+:func:`develop` runs the candidate grid on the selection folds, selects the best model and
+compares it with the best reason-aware simple ranking (the product uses the simple ranking when
+the model is not at least as good), evaluates the best model and every baseline on the
+held-out last school year, and fits the configuration in use once more on every observed row.
+:func:`score_month` builds the features at the end of the month before the list month from
+inputs cut at that month-end, ranks the pupils of each school and explains the top k.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,12 +33,12 @@ from analysis.risk.models import (
     fit_model,
 )
 from analysis.risk.panel import RiskInputs, month_label, truncate_inputs
-from analysis.risk.validation import GridResult, regret, run_grid, select, split_years
+from analysis.risk.validation import GridResult, choose, regret, run_grid, split_years
 
 
 @dataclass
 class Development:
-    config: ModelConfig
+    config: ModelConfig  # the configuration in use (a simple ranking when it was chosen)
     grid: GridResult
     selection_years: list[int]
     holdout_year: int
@@ -45,10 +46,12 @@ class Development:
     model: FittedModel
     regret: dict[str, Any] | None
     seconds: float
+    choice: dict[str, Any] = field(default_factory=dict)  # validation.choose
+    model_config: ModelConfig | None = None  # the best model (evaluated as "model")
 
-    def selection_row(self) -> dict[str, Any]:
+    def selection_row(self, key: str | None = None) -> dict[str, Any]:
         s = self.grid.summary
-        row = s[s["key"] == self.config.key].iloc[0].to_dict()
+        row = s[s["key"] == (key or self.config.key)].iloc[0].to_dict()
         return json_ready({str(k): v for k, v in row.items()})
 
 
@@ -71,17 +74,21 @@ def develop(
     result = run_grid(frame, configs, selection_years, seed=seed,
                       negative_fraction=negative_fraction,
                       progress=steps.part(0.0, 0.85).callback(), cancel=cancel)
-    best = result.config(select(result.summary))
+    choice = choose(result.summary)
+    best = result.config(choice["model"])
+    used = result.config(choice["selected"])
     evaluation = evaluate_holdout(
         frame, best, holdout, audit=audit, seed=seed, negative_fraction=negative_fraction,
         n_boot=n_boot, n_boot_ranking=n_boot_ranking,
         progress=steps.part(0.85, 0.97).callback(), cancel=cancel,
     )
     steps.report(0.97)
-    final = fit_model(best, frame, seed=seed, negative_fraction=negative_fraction)
+    final = fit_model(used, frame, seed=seed, negative_fraction=negative_fraction)
     steps.report(1.0)
-    return Development(best, result, list(selection_years), holdout, json_ready(evaluation),
-                       final, regret(result), time.perf_counter() - started)
+    evaluation["choice"] = choice  # the selection including the baselines, for the reports
+    return Development(used, result, list(selection_years), holdout, json_ready(evaluation),
+                       final, regret(result), time.perf_counter() - started,
+                       json_ready(choice), best)
 
 
 def list_month_inputs(inputs: RiskInputs, list_year: int, list_offset: int) -> tuple[
@@ -106,7 +113,7 @@ def score_month(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> pd.DataFrame:
-    """Every pupil not yet long-absent, ranked within the school of the list month.
+    """Every pupil not yet 不登校 this school year, ranked within the school of the list month.
 
     Columns: pupil_id, school_code, grade, rank, band, probability (internal: never shown),
     reasons (list of Reason for rank <= k, else empty), list_month. Raises ValueError when

@@ -30,9 +30,13 @@ from analysis.common import CancelFn, NotEnoughData, ProgressFn, Steps
 from analysis.risk.metrics import ListRows, per_month, ranking_metrics, recall_precision
 from analysis.risk.models import (
     DEFAULT_NEGATIVE_FRACTION,
+    REASON_AWARE,
     ModelConfig,
-    fit_model,
+    TrainingSample,
+    fit_sample,
+    limited_threads,
     matrix,
+    training_sample,
 )
 
 MIN_MONTH_EVENTS = 5
@@ -154,6 +158,32 @@ def select(summary: pd.DataFrame, *, include_baselines: bool = False) -> str:
     return str(s.iloc[0]["key"])
 
 
+def choose(summary: pd.DataFrame) -> dict[str, Any]:
+    """The selection including the baselines: the best model (:func:`select`) is used only
+    when its selection score is at least that of the best reason-aware simple ranking;
+    otherwise the product uses the simple ranking (and the model card says so).
+
+    Returns ``selected`` (the key used), ``model`` and ``simple`` (the best of each kind),
+    their scores and ``simple_chosen``. Without a judged month (tiny data) the pooled recall
+    is compared instead."""
+    model = select(summary)
+    aware = summary[(summary["family"] == "baseline")
+                    & summary["feature_set"].isin(list(REASON_AWARE))]
+    if aware.empty:
+        return {"selected": model, "model": model, "simple": None, "simple_chosen": False}
+    simple = select(aware, include_baselines=True)
+    scores = summary.set_index("key")
+    column = "score"
+    m, b = float(scores.at[model, column]), float(scores.at[simple, column])  # type: ignore[arg-type]
+    if not (np.isfinite(m) and np.isfinite(b)):
+        column = "recall_pooled"
+        m, b = float(scores.at[model, column]), float(scores.at[simple, column])  # type: ignore[arg-type]
+    simple_chosen = bool(np.isfinite(b) and not (m >= b))
+    return {"selected": simple if simple_chosen else model, "model": model, "simple": simple,
+            "compared_on": column, "model_score": m, "simple_score": b,
+            "simple_chosen": simple_chosen}
+
+
 def regret(grid: GridResult) -> dict[str, Any] | None:
     """Audition check: the candidate chosen on each fold, judged on the next fold."""
     years = sorted(set(grid.folds["fold"].tolist()))
@@ -180,50 +210,62 @@ def run_grid(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> GridResult:
-    """Fit and test every candidate on every fold (temporal validation)."""
+    """Fit and test every candidate on every fold (temporal validation).
+
+    All candidates of a fold fit on the same sample of training rows (common random numbers:
+    differences between candidates are not sampling noise), and the feature matrices of one
+    feature set at a time are kept (candidates are taken grouped by feature set)."""
     steps = Steps(progress, cancel)
     started = time.perf_counter()
     month_rows: list[dict[str, Any]] = []
     fold_rows: list[dict[str, Any]] = []
     total = max(1, len(configs) * len(test_years))
     done = 0
-    for year in test_years:
-        by_h: dict[int, Fold] = {}
-        cache: dict[tuple[tuple[str, ...], int], tuple[Any, Any]] = {}
-        lists: dict[int, ListRows] = {}
-        for c in configs:
-            steps.report(done / total)
-            fold = by_h.setdefault(c.horizon, fold_for(frame, year, c.horizon))
-            key = (c.features, c.horizon)
-            if key not in cache:
-                train = frame[fold.train]
-                test = frame[fold.test]
-                cache[key] = ((train, matrix(train, c.features)), matrix(test, c.features))
-                if c.horizon not in lists:
-                    lists[c.horizon] = ListRows.build(test, c.horizon)
-            (train, x_train), x_test = cache[key]
-            model = fit_model(c, train, seed=seed, negative_fraction=negative_fraction,
-                              x=x_train)
-            p = model.predict_matrix(x_test)
-            scored = lists[c.horizon].scored(p)
-            pm = per_month(scored, SELECTION_K)
-            for month, events, captured, recall in zip(
-                pm["month"].tolist(), pm["events"].to_numpy(dtype=np.float64).tolist(),
-                pm["captured"].to_numpy(dtype=np.float64).tolist(),
-                pm["recall"].to_numpy(dtype=np.float64).tolist(), strict=True,
-            ):
-                month_rows.append({"key": c.key, "family": c.family, "fold": year,
-                                   "month": month, "events": events, "captured": captured,
-                                   "recall": recall})
-            rec, _ = recall_precision(scored, SELECTION_K)
-            rm = ranking_metrics(scored.y, scored.score)
-            fold_rows.append({"key": c.key, "family": c.family, "fold": year, "recall": rec,
-                              "auc": rm["auc"], "pr_auc": rm["pr_auc"],
-                              "fit_seconds": model.fit_seconds})
-            done += 1
+    order = sorted(range(len(configs)), key=lambda i: (configs[i].horizon,
+                                                       configs[i].features))
+    with limited_threads():
+        for year in test_years:
+            folds: dict[int, tuple[Fold, TrainingSample, ListRows, Any]] = {}
+            cached: tuple[tuple[tuple[str, ...], int], Any, Any] | None = None
+            for i in order:
+                c = configs[i]
+                steps.report(done / total)
+                if c.horizon not in folds:
+                    fold = fold_for(frame, year, c.horizon)
+                    sample = training_sample(frame, c.horizon, allowed=fold.train,
+                                             negative_fraction=negative_fraction,
+                                             seed=seed * 7919 + year * 31 + c.horizon)
+                    test_rows = np.flatnonzero(fold.test)
+                    lists = ListRows.build(frame.iloc[test_rows], c.horizon)
+                    folds[c.horizon] = (fold, sample, lists, test_rows)
+                fold, sample, lists, test_rows = folds[c.horizon]
+                key = (c.features, c.horizon)
+                if cached is None or cached[0] != key:
+                    cached = None  # free the previous set's matrices first
+                    cached = (key, matrix(frame, c.features, sample.rows),
+                              matrix(frame, c.features, test_rows))
+                _, x_train, x_test = cached
+                model = fit_sample(c, x_train, sample, seed=seed)
+                p = model.predict_matrix(x_test)
+                scored = lists.scored(p)
+                pm = per_month(scored, SELECTION_K)
+                for month, events, captured, recall in zip(
+                    pm["month"].tolist(), pm["events"].to_numpy(dtype=np.float64).tolist(),
+                    pm["captured"].to_numpy(dtype=np.float64).tolist(),
+                    pm["recall"].to_numpy(dtype=np.float64).tolist(), strict=True,
+                ):
+                    month_rows.append({"key": c.key, "family": c.family, "fold": year,
+                                       "month": month, "events": events,
+                                       "captured": captured, "recall": recall})
+                rec, _ = recall_precision(scored, SELECTION_K)
+                rm = ranking_metrics(scored.y, scored.score)
+                fold_rows.append({"key": c.key, "family": c.family, "fold": year,
+                                  "recall": rec, "auc": rm["auc"], "pr_auc": rm["pr_auc"],
+                                  "fit_seconds": model.fit_seconds})
+                done += 1
     steps.report(1.0)
     months = pd.DataFrame(month_rows)
-    folds = pd.DataFrame(fold_rows)
-    result = GridResult(list(configs), months, folds, time.perf_counter() - started)
-    result.summary = summarize(months, folds, configs)
+    folds_frame = pd.DataFrame(fold_rows)
+    result = GridResult(list(configs), months, folds_frame, time.perf_counter() - started)
+    result.summary = summarize(months, folds_frame, configs)
     return result

@@ -37,9 +37,12 @@ def test_evaluate_prints_the_table_and_json(risk_store: Path, as_user: object) -
     as_user("demo-analyst")  # type: ignore[operator]
     text = _run("evaluate", "--store", str(risk_store))
     assert "上位5人の再現率" in text and "基準: 今年度の累積欠席日数の順" in text
+    assert "基準: 今年度の病気・出席停止以外の累積欠席日数の順" in text
+    assert "理由を区別しない基準との差" in text and "病気・出席停止を除く基準との差" in text
     report = json.loads(_run("evaluate", "--store", str(risk_store), "--json"))
     assert report["bar"]["recall@5"] is not None
-    assert set(report["scorings"]) == {"model", "cum_abs", "abs_rate_last", "proj_next"}
+    assert set(report["scorings"]) == {"model", "cum_abs", "abs_rate_last", "proj_next",
+                                       "cum_ns", "ns_rate_last", "proj_ns_next"}
 
 
 def test_score_prints_lists_and_writes_the_csv(

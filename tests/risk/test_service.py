@@ -43,9 +43,16 @@ def test_training_stored_a_model_with_card_metrics_and_version(
     assert re.fullmatch(r"取込番号 #\d+ までの[\d,]+件の取込", info.data_extent)
     assert info.data_extent in info.card
     assert "モデルカード" in info.card and "入力に使いません" in info.card
-    assert set(info.evaluation["scorings"]) == {"model", "cum_abs", "abs_rate_last", "proj_next"}
+    assert set(info.evaluation["scorings"]) == {"model", "cum_abs", "abs_rate_last", "proj_next",
+                                                "cum_ns", "ns_rate_last", "proj_ns_next"}
     row = sessions["project_lead"].store.db.call(repo.latest_model)
-    assert row is not None and json.loads(row.config_json)["family"] != "baseline"
+    assert row is not None
+    # The lists use the model, or the reason-aware simple ranking the model did not match.
+    choice = info.evaluation["choice"]
+    used = json.loads(row.config_json)
+    assert (used["family"] == "baseline") == choice["simple_chosen"]
+    if choice["simple_chosen"]:
+        assert "単純な順位付け" in info.card and "を使います" in info.card
     blob = sessions["project_lead"].store.db.call(lambda c: repo.model_blob(c, row.id))
     assert len(blob) > 100
     assert _actions(sessions["project_lead"], "risk_train")

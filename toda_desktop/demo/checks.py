@@ -3,12 +3,16 @@
 The tests hold these figures to the targets in ``calibration.toml``; the benchmark prints
 them. Definitions:
 
-- long-absence share: pupil-years (per school type) with >= 30 absence days in the year;
-- new long absences per school-month: pupils whose cumulative absences in the year reach 30
-  in a month, per school of the type, per year, per month "in which onsets happen" (months
-  that get at least 2.5 % of the type's crossings: April and August are never among them);
+- 不登校 share: pupil-years (per school type) that the 長期欠席調査 reports as 不登校;
+- reasons of long absence: the long-absent pupil-years (>= 30 days, any reason) by reason —
+  不登校, 病気 (most days 病気欠席), その他 (:func:`long_absence_reasons`);
+- new 不登校 per school-month: pupils whose absences other than 病気欠席 and 出席停止・忌引
+  reach 30 days in a month (the risk model's count), per school of the type, per year, per
+  month "in which onsets happen" (months that get at least 2.5 % of the type's crossings:
+  April and August are never among them);
 - precursors: mean monthly absences in the 3 months before a truancy onset (truth) against
-  pupil-months with no episode in the 3 months before and no onset, and the AUC of that mean.
+  pupil-months with no episode in the 3 months before and no onset, and the AUC of that mean;
+  sudden onsets: onsets with not one absence day in the 3 months before.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ def _months(city: DemoCity) -> pd.DataFrame:
             "school_year": att["school_year"].to_numpy(),
             "month": att["month"].to_numpy(),
             "absence": att["absence_days"].to_numpy(),
+            "nonsick": (
+                att["absence_days"] - att["sick_days"] - att["suspension_days"]
+            ).clip(lower=0).to_numpy(),
             "truant": city.truth["attendance"]["truant"].to_numpy(),
             "onset": city.truth["attendance"]["onset"].to_numpy(),
         }
@@ -50,16 +57,44 @@ def _label(junior_high: bool) -> str:
 
 
 def long_absence_share(city: DemoCity) -> dict[str, float]:
+    """Share of pupil-years with >= 30 absence days for any reason, per school type."""
     m = _months(city)
     year = m.groupby(["address_code", "school_year", "junior_high"])["absence"].sum()
     share = (year >= LONG_ABSENCE_DAYS).groupby(level="junior_high").mean()
     return {_label(bool(k)): float(v) for k, v in share.items()}
 
 
-def new_long_absences_per_school_month(city: DemoCity) -> dict[str, float]:
+def truancy_share(city: DemoCity) -> dict[str, float]:
+    """Share of pupil-years reported 不登校 in the 長期欠席調査, per school type."""
     m = _months(city)
-    cum = m.groupby(["address_code", "school_year"])["absence"].cumsum()
-    crossing = m[(cum >= LONG_ABSENCE_DAYS) & (cum - m["absence"] < LONG_ABSENCE_DAYS)]
+    years = m.drop_duplicates(["address_code", "school_year"])[
+        ["address_code", "school_year", "junior_high"]
+    ]
+    la = city.frames["long_absence"]
+    truant = la[la["truancy"] > 0].assign(address_code=la["address_code"].astype(str))
+    flagged = truant.drop_duplicates(["address_code", "school_year"])[
+        ["address_code", "school_year"]
+    ].assign(truant=True)
+    years = years.merge(flagged, on=["address_code", "school_year"], how="left")
+    share = years["truant"].fillna(False).astype(bool).groupby(years["junior_high"]).mean()
+    return {_label(bool(k)): float(v) for k, v in share.items()}
+
+
+def new_long_absences_per_school_month(city: DemoCity) -> dict[str, float]:
+    """Pupils reaching 30 absence days for any reason, per school-month (see above)."""
+    return _crossings_per_school_month(city, "absence")
+
+
+def new_truancy_per_school_month(city: DemoCity) -> dict[str, float]:
+    """Pupils reaching 30 days of absence other than 病気欠席 and 出席停止・忌引 (the risk
+    model's count of a 不登校 onset), per school-month."""
+    return _crossings_per_school_month(city, "nonsick")
+
+
+def _crossings_per_school_month(city: DemoCity, column: str) -> dict[str, float]:
+    m = _months(city)
+    cum = m.groupby(["address_code", "school_year"])[column].cumsum()
+    crossing = m[(cum >= LONG_ABSENCE_DAYS) & (cum - m[column] < LONG_ABSENCE_DAYS)]
     schools = city.frames["schools"]["school_type"].eq("中学校").value_counts()
     out = {}
     for jh, g in crossing.groupby("junior_high"):
@@ -78,6 +113,7 @@ class Precursors:
     auc: float
     share_little_warning: float  # onsets with < 0.5 absence days a month before
     share_false_alarm: float  # pupil-months with >= 3 days a month before but no onset
+    share_sudden: float  # onsets with not one absence day in the 3 months before
 
 
 def _auc(positive: np.ndarray, negative: np.ndarray) -> float:
@@ -106,6 +142,7 @@ def precursors(city: DemoCity) -> Precursors:
         auc=_auc(pos, neg),
         share_little_warning=float((pos < 0.5).mean()),
         share_false_alarm=float((other & high).sum() / max((eligible & high).sum(), 1)),
+        share_sudden=float((pos == 0).mean()),
     )
 
 
@@ -194,3 +231,34 @@ def other_precursors(city: DemoCity) -> dict[str, float]:
             sd.loc[calm_s, "score"].mean() - sd.loc[pre, "score"].mean()
         )
     return out
+
+
+def long_absence_reasons(city: DemoCity) -> dict[str, float]:
+    """Shares of the long-absent pupil-years (>= 30 absence days) by reason, as the 長期欠席調査
+    would count them: 不登校 when the survey says so, 病気 when most of the days were 病気欠席,
+    その他 otherwise; and ``n``, the number of long-absent pupil-years."""
+    att = city.frames["attendance_monthly"]
+    year = (
+        att.assign(address_code=att["address_code"].astype(str))
+        .groupby(["address_code", "school_year"])[["absence_days", "sick_days"]]
+        .sum()
+    )
+    long = year[year["absence_days"] >= LONG_ABSENCE_DAYS].reset_index()
+    la = city.frames["long_absence"]
+    truant = (
+        la.assign(address_code=la["address_code"].astype(str))
+        .groupby(["address_code", "school_year"])["truancy"]
+        .max()
+        .rename("truancy")
+        .reset_index()
+    )
+    long = long.merge(truant, on=["address_code", "school_year"], how="left")
+    is_truant = long["truancy"].fillna(0).to_numpy() > 0
+    ill = ~is_truant & (long["sick_days"] * 2 >= long["absence_days"]).to_numpy()
+    n = len(long)
+    return {
+        "不登校": float(is_truant.mean()) if n else 0.0,
+        "病気": float(ill.mean()) if n else 0.0,
+        "その他": float((~is_truant & ~ill).mean()) if n else 0.0,
+        "n": float(n),
+    }

@@ -2,7 +2,8 @@
 
 Visits happen on school days while the pupil is present; their rate and the share of 心因
 (psychological) visits rise with the latent risk, so more visits are one of the noisy
-precursors of a truancy onset. Heights and weights follow the national means by age and sex
+precursors of a truancy onset. Chronically ill pupils come more often, for physical reasons.
+Heights and weights follow the national means by age and sex
 with a persistent per-pupil deviation (children keep their place on the growth chart).
 """
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from toda_desktop.demo import params
-from toda_desktop.demo.attendance import PupilMonths
+from toda_desktop.demo.attendance import PupilMonths, chronic_illness
 from toda_desktop.demo.frames import hhmm, iso_dates, make_frame, nullable
 from toda_desktop.demo.rng import stream
 from toda_desktop.demo.world import World
@@ -35,7 +36,10 @@ def health_room_visits(world: World, months: PupilMonths) -> pd.DataFrame:
     jh = world.schools.junior_high[world.enrollment.school[months.enr]]
     present = months.school_days - months.absent
     rate = np.where(jh, float(p["rate_junior_high"]), float(p["rate_primary"]))
+    # A chronic illness brings more (内科) visits, not more 心因 ones.
+    chronic = chronic_illness(world)[months.pid] > 0
     lam = present * rate * np.sqrt(world.risk.frailty[months.pid])
+    lam = lam * np.where(chronic, float(p["chronic_visit_factor"]), 1.0)
     lam = lam * np.exp(float(p["risk_effect"]) * months.risk)
     count = rng.poisson(lam)
     row = np.repeat(np.arange(len(months)), count)

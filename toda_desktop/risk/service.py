@@ -62,7 +62,7 @@ from analysis.risk import (
 )
 from analysis.risk.bands import BAND_TEXT
 from analysis.risk.explain import HIDDEN_NOTE, NO_REASON
-from analysis.risk.panel import month_label, month_offset
+from analysis.risk.panel import compact_inputs, month_label, month_offset
 from analysis.wareki import format_school_year
 from storage.connection import Connection, transaction
 from storage.repos import accounts as accounts_repo
@@ -201,7 +201,7 @@ def _inputs(frames: dict[str, pd.DataFrame]) -> RiskInputs:
         raise UserFacingError("出欠状況（月次）のデータがありません。先に取り込んでください。")
     empty_schools = pd.DataFrame({"school_code": pd.Series([], dtype=object),
                                   "school_type": pd.Series([], dtype=object)})
-    return RiskInputs(
+    return compact_inputs(RiskInputs(
         attendance=frames["attendance"],
         enrollments=frames.get("enrollments", pd.DataFrame(
             columns=["pupil_id", "school_year", "school_code", "grade"])),
@@ -213,7 +213,7 @@ def _inputs(frames: dict[str, pd.DataFrame]) -> RiskInputs:
         academic=frames.get("academic"),
         pupils=frames.get("pupils"),
         school_context=frames.get("school_context"),
-    )
+    ))
 
 
 def _cancelled(fn: Callable[[], Any]) -> Any:
@@ -358,6 +358,7 @@ class RiskService:
             frame = build_frame(inputs, progress=steps.part(0.02, 0.08).callback(),
                                 cancel=cancel)
             audit = self._audit(frame, inputs)
+            del inputs  # the grid needs only the frame (and the audit groups)
             grid = small_grid() if quick else candidate_grid()
             dev = develop(frame, grid=grid, audit=audit, seed=seed,
                           progress=steps.part(0.08, 0.98).callback(), cancel=cancel)
@@ -374,8 +375,12 @@ class RiskService:
                 "grid_size": len(grid),
                 "grid_seconds": dev.grid.seconds,
                 "selection_years": dev.selection_years,
-                "selection": dev.selection_row(),
+                "selection": dev.selection_row(dev.choice.get("model")),
                 "regret": dev.regret,
+                # Whether the lists use the model or, when the model did not at least match
+                # it, the best reason-aware simple ranking (the card says which and why).
+                "choice": dev.choice,
+                "model_config": (dev.model_config or dev.config).to_json(),
                 "seed": seed,
             }
             card = model_card(facts, dev.evaluation)
@@ -407,7 +412,11 @@ class RiskService:
         signed.audit.record(self._actor, "risk_train", target=f"risk_model:{result.model_id}",
                             detail={"config": result.config_label, "grid": result.grid_size,
                                     "recall@5": bar["recall@5"],
-                                    "baseline_recall@5": bar["baseline_recall@5"]})
+                                    # The best reason-aware simple ranking's (the config
+                                    # label says when the lists use it instead of a model).
+                                    "baseline_recall@5": max(
+                                        (r["recall@5"] for r in bar["reason_aware"]),
+                                        default=None)})
         return result
 
     def model_info(self, model_id: int | None = None) -> ModelInfo:
@@ -437,11 +446,14 @@ class RiskService:
         cancel: CancelFlag | None = None,
     ) -> dict[str, Any]:
         """Re-run the held-out evaluation of the stored model's configuration on the current
-        data (the model and the baselines fitted on earlier years, tested on the last)."""
+        data (the model and the baselines fitted on earlier years, tested on the last). When
+        the lists use a simple ranking, the model it was chosen over is evaluated as "model"."""
         signed = self._signed
         signed.require("analysis")
         row = self._model_row(model_id)
-        config = ModelConfig.from_json(json.loads(row.config_json))
+        facts = json.loads(row.card_json).get("facts") or {}
+        config = ModelConfig.from_json(facts.get("model_config")
+                                       or json.loads(row.config_json))
         steps = Steps(progress, cancel)
 
         def run() -> dict[str, Any]:

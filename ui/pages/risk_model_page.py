@@ -62,19 +62,19 @@ MODEL_KEY = "model"
 # (key, label, tooltip, how to write it)
 METRICS: tuple[tuple[str, str, str, str], ...] = (
     ("recall@3", "上位3人の再現率",
-     "新たに長期欠席となった児童生徒のうち、学校ごと上位3人の一覧に入っていた割合", "pct"),
+     "新たに不登校となった児童生徒のうち、学校ごと上位3人の一覧に入っていた割合", "pct"),
     ("recall@5", "上位5人の再現率",
-     "新たに長期欠席となった児童生徒のうち、学校ごと上位5人の一覧に入っていた割合"
+     "新たに不登校となった児童生徒のうち、学校ごと上位5人の一覧に入っていた割合"
      "（市の運用: 毎月5人）", "pct"),
     ("recall@10", "上位10人の再現率",
-     "新たに長期欠席となった児童生徒のうち、学校ごと上位10人の一覧に入っていた割合", "pct"),
+     "新たに不登校となった児童生徒のうち、学校ごと上位10人の一覧に入っていた割合", "pct"),
     ("precision@5", "上位5人の適合率",
-     "一覧（上位5人）に入った児童生徒のうち、翌月に長期欠席となった割合。"
-     "多くは長期欠席になりません", "pct"),
+     "一覧（上位5人）に入った児童生徒のうち、翌月に不登校となった割合。"
+     "多くは不登校になりません", "pct"),
     ("auc", "ROC-AUC（順位づけの正確さ）",
-     "1に近いほど、長期欠席となる児童生徒を上位に並べられています（0.5は偶然と同じ）", "num3"),
+     "1に近いほど、不登校となる児童生徒を上位に並べられています（0.5は偶然と同じ）", "num3"),
     ("pr_auc", "PR-AUC（まれな出来事での正確さ）",
-     "長期欠席のようにまれな出来事での順位づけの正確さ。1に近いほどよい", "num3"),
+     "不登校のようにまれな出来事での順位づけの正確さ。1に近いほどよい", "num3"),
     ("brier", "Brierスコア（見込みの誤差）",
      "見込みと実際の差の大きさ。小さいほどよい", "num5"),
 )
@@ -113,18 +113,22 @@ def headline(label: str) -> tuple[str, str]:
     return label[:cut] + "）", label[cut + 2 : -1]
 
 
-# Short column and legend names; the model card spells each rule out in full.
+# Short column and legend names; the model card spells each rule out in full. 「病気除く」:
+# counting only absence other than 病気欠席 and 出席停止・忌引 (the reason-aware rankings).
 SHORT_NAMES = {
     "cum_abs": "基準: 今年度の累積欠席",
     "abs_rate_last": "基準: 先月の欠席率",
-    "proj_next": "参考: 翌月末の見込み累積欠席",
+    "proj_next": "基準: 翌月末の見込み累積欠席",
+    "cum_ns": "基準（病気除く）: 今年度の累積欠席",
+    "ns_rate_last": "基準（病気除く）: 先月の欠席率",
+    "proj_ns_next": "基準（病気除く）: 翌月末の見込み累積欠席",
 }
 
 
 def scoring_names(evaluation: Mapping[str, Any]) -> list[tuple[str, str]]:
     out = []
     for key, rep in (evaluation.get("scorings") or {}).items():
-        label = ("選ばれたモデル" if key == MODEL_KEY
+        label = ("モデル" if key == MODEL_KEY
                  else SHORT_NAMES.get(key) or str(rep.get("label") or key))
         out.append((key, label))
     return out
@@ -144,7 +148,7 @@ def metric_rows(evaluation: Mapping[str, Any]) -> list[MetricRow]:
             for metric, label, tip, how in METRICS]
     lead = [scorings[key].get("lead_time") or {} for key, _n in names]
     rows.append(MetricRow(
-        "先行期間（平均）", "一覧に入ってから長期欠席となるまでの平均の月数",
+        "先行期間（平均）", "一覧に入ってから不登校となるまでの平均の月数",
         tuple("—" if x.get("mean") is None else f"{float(x['mean']):.1f}か月" for x in lead)))
     rows.append(MetricRow(
         "一覧の安定性", "前月の一覧にもいた児童生徒の割合",
@@ -155,7 +159,7 @@ def metric_rows(evaluation: Mapping[str, Any]) -> list[MetricRow]:
 def difference_rows(evaluation: Mapping[str, Any]) -> tuple[list[str], list[MetricRow]]:
     baselines = [(k, n) for k, n in scoring_names(evaluation) if k != MODEL_KEY]
     diffs = evaluation.get("differences") or {}
-    tip = "選ばれたモデル − 基準（同じ学校・月どうしで比べた差）"
+    tip = "モデル − 基準（同じ学校・月どうしで比べた差）"
     rows = [MetricRow(f"上位{k}人の再現率の差", tip,
                       tuple(points_with_interval(diffs.get(f"recall@{k}:{b}"))
                             for b, _n in baselines))
@@ -177,40 +181,41 @@ def fairness_rows(evaluation: Mapping[str, Any]) -> tuple[list[FairnessRow], lis
 
 
 def bar_summary(evaluation: Mapping[str, Any]) -> tuple[str, bool]:
-    """The bar in plain words, and whether it was met."""
+    """The bar and the choice between the model and the simple rankings in plain words, and
+    whether the bar was met."""
     bar = evaluation.get("bar") or {}
-    if not bar:
+    if not bar or "reason_blind" not in bar:
         return "", False
-    goal = "達成" if bar.get("at_least_50") else "未達"
-    difference = {"value": bar.get("difference"), "lo": bar.get("difference_lo"),
-                  "hi": bar.get("difference_hi")}
-    lines = [
-        f"上位5人の再現率 {pct(bar.get('recall@5'))}（目標 50%以上: {goal}）。",
-        f"単純な基準（今年度の累積欠席日数の順）は {pct(bar.get('baseline_recall@5'))}"
-        f"（95%区間の上限 {pct(bar.get('baseline_hi'))}）、差は "
-        f"{points_with_interval(difference)}。",
-    ]
-    if bar.get("met"):
-        lines.append("基準を区間を超えて上回っています。")
-    elif bar.get("difference_excludes_zero"):
-        lines.append("基準をわずかに上回りますが、基準の区間の上限は超えていません。"
-                     "単純な累積欠席の順位でもほぼ同じ人を一覧にできます。")
+    goal = "達成" if bar.get("at_least_target") else "未達"
+    target = pct(bar.get("target"), 0)
+    lines = [f"上位5人の再現率 {pct(bar.get('recall@5'))}（目標 {target}以上: {goal}）。"]
+    if bar.get("beats_reason_blind"):
+        lines.append("欠席の理由を区別しない単純な順位付けは、どれも区間を超えて上回っています。")
     else:
-        lines.append("基準との差は不確かさの範囲内です。このモデルの利点は主に、"
-                     "理由の説明と帯の表示にあります。")
-    return "".join(lines[:2]) + "\n" + lines[2], bool(bar.get("met"))
+        lines.append("欠席の理由を区別しない単純な順位付けの一部とは、差が不確かさの範囲内です。")
+    if bar.get("not_worse_than_reason_aware"):
+        lines.append("病気欠席を除いて数える単純な順位付けと比べても同じかそれ以上です。")
+    else:
+        worse = [r["label"] for r in bar.get("reason_aware", []) if r["difference"] < 0]
+        lines.append("病気欠席を除いて数える単純な順位付け（" + "、".join(worse)
+                     + "）を下回っています。")
+    choice = evaluation.get("choice") or {}
+    if choice.get("simple_chosen"):
+        lines.append("学習の検証でモデルが単純な順位付けに及ばなかったため、"
+                     "一覧にはその単純な順位付けを使っています（モデルカード参照）。")
+    return "".join(lines[:2]) + "\n" + "".join(lines[2:]), bool(bar.get("met"))
 
 
 FAIRNESS_COLUMNS: list[Column[FairnessRow]] = [
     Column("属性", lambda r: r.attribute),
     Column("群", lambda r: r.group + ("（参考）" if r.small else ""),
-           tooltip=lambda r: "長期欠席が10人未満の群は参考値です" if r.small else ""),
+           tooltip=lambda r: "不登校が10人未満の群は参考値です" if r.small else ""),
     Column("人月", lambda r: format_count(r.n), sort=lambda r: r.n, right=True),
-    Column("長期欠席", lambda r: format_count(r.events), sort=lambda r: r.events, right=True),
+    Column("不登校", lambda r: format_count(r.events), sort=lambda r: r.events, right=True),
     Column("再現率", lambda r: pct(r.recall), right=True,
-           tooltip=lambda r: "長期欠席となった人のうち、一覧に入った割合"),
+           tooltip=lambda r: "不登校となった人のうち、一覧に入った割合"),
     Column("偽陽性率", lambda r: pct(r.fpr, 2), right=True,
-           tooltip=lambda r: "長期欠席とならなかった人のうち、一覧に入った割合"),
+           tooltip=lambda r: "不登校とならなかった人のうち、一覧に入った割合"),
 ]
 GAP_COLUMNS: list[Column[GapRow]] = [
     Column("属性", lambda r: r.attribute),
@@ -278,7 +283,7 @@ class RiskModelPage(QWidget):
         title.setStyleSheet(style.PAGE_TITLE)
         title_row.addWidget(title)
         title_row.addSpacing(12)
-        subtitle = QLabel("不登校（長期欠席）の早期把握モデル")
+        subtitle = QLabel("不登校の早期把握モデル（病気による欠席は対象外）")
         subtitle.setStyleSheet(style.MUTED)
         title_row.addWidget(subtitle)
         title_row.addStretch(1)
@@ -359,12 +364,12 @@ class RiskModelPage(QWidget):
         layout.setContentsMargins(4, 10, 4, 10)
         self.metrics_note = muted("")
         layout.addWidget(self.metrics_note)
-        layout.addWidget(section_title("選ばれたモデルと単純な基準"))
+        layout.addWidget(section_title("モデルと単純な基準"))
         self.metrics_model: RecordsModel[MetricRow] = RecordsModel(_metric_columns([]), self)
         self.metrics_table = make_table(self.metrics_model, "評価指標", (250,),
                                         stretch_last=False)
         layout.addWidget(self.metrics_table)
-        layout.addWidget(section_title("再現率の差（選ばれたモデル − 基準）"))
+        layout.addWidget(section_title("再現率の差（モデル − 基準）"))
         self.diff_model: RecordsModel[MetricRow] = RecordsModel(_metric_columns([]), self)
         self.diff_table = make_table(self.diff_model, "基準との差", (250,), stretch_last=False)
         layout.addWidget(self.diff_table)
@@ -392,7 +397,7 @@ class RiskModelPage(QWidget):
         layout.addWidget(muted(
             "一覧（学校ごと上位5人）が属性によって偏っていないかの点検です。"
             "性別・学年・校種などはモデルの入力には使わず、この点検にだけ使います。"
-            "長期欠席が10人未満の群は参考値です。「—」は、長期欠席となった人がいない群が"
+            "不登校が10人未満の群は参考値です。「—」は、不登校となった人がいない群が"
             "あるなどで計算できないことを示します。"))
         layout.addWidget(section_title("差（群のあいだの最大と最小の差）"))
         self.gap_model: RecordsModel[GapRow] = RecordsModel(GAP_COLUMNS, self)
@@ -462,7 +467,9 @@ class RiskModelPage(QWidget):
         self.info = info
         self._loaded = True
         name, settings = headline(info.config_label)
-        self.model_label.setText(f"いまのモデル: {name}")
+        simple = bool((info.evaluation.get("choice") or {}).get("simple_chosen"))
+        self.model_label.setText(f"いまの一覧の順位付け: {name}（単純な順位付け）" if simple
+                                 else f"いまのモデル: {name}")
         self.model_label.setToolTip(f"設定: {settings}" if settings else "")
         data = info.data_extent or f"データ版 {info.data_version}"
         self.facts_label.setText(
@@ -489,7 +496,7 @@ class RiskModelPage(QWidget):
         note = (f"{year_label(int(test_year), self._style)}を学習に使わずに評価しました"
                 if test_year is not None else "評価")
         note += (f"（評価した月 {len(evaluation.get('months') or [])}か月、学校 "
-                 f"{evaluation.get('schools', '—')}校、新たに長期欠席となった延べ "
+                 f"{evaluation.get('schools', '—')}校、新たに不登校となった延べ "
                  f"{evaluation.get('events', '—')}人）。")
         if redone is not None:
             note = "評価し直した結果です。" + note

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.risk.panel import RiskInputs, survey_positive_shares
+from analysis.risk.panel import RiskInputs, compact_inputs, survey_positive_shares
 from toda_desktop.demo import DemoCity
 
 
@@ -28,7 +28,7 @@ def city_inputs(city: DemoCity, *, with_welfare: bool = True) -> RiskInputs:
     if with_welfare:
         truth = city.truth["pupils"].assign(address_code=lambda d: d["address_code"].astype(str))
         pupils["welfare"] = codes.map(truth.set_index("address_code")["welfare"]).to_numpy()
-    return RiskInputs(
+    return compact_inputs(RiskInputs(
         attendance=linked("attendance_monthly", ["school_year", "month", "school_days",
                                                  "absence_days", "sick_days", "accident_days",
                                                  "suspension_days", "late_count",
@@ -41,7 +41,7 @@ def city_inputs(city: DemoCity, *, with_welfare: bool = True) -> RiskInputs:
         survey=survey_positive_shares(responses, f["survey_items"], enrollments),
         academic=linked("academic_results", ["school_year", "subject", "level"]),
         pupils=pupils,
-    )
+    ))
 
 
 HIDDEN_STATE = ("hidden_truant", "hidden_risk", "hidden_truant_days")

@@ -62,8 +62,8 @@ def test_changing_the_future_changes_no_feature(small_inputs: RiskInputs) -> Non
 
 
 def _tiny_inputs() -> RiskInputs:
-    """Two pupils in one primary school, 2023: A reaches 30 days in June, B is reported
-    不登校 in October with few days; C never."""
+    """Three pupils in one primary school, 2023, every absence a 事故欠席: A reaches 30 days
+    in June, B is reported 不登校 in October with few days; C is never absent."""
     months = [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]
     rows = []
     absences = {1: [5, 10, 16, 2, 0, 1, 1, 0, 0, 0, 0, 0],
@@ -71,26 +71,48 @@ def _tiny_inputs() -> RiskInputs:
                 3: [0] * 12}
     for pid, values in absences.items():
         for m, a in zip(months, values, strict=True):
-            rows.append((pid, 2023, m, 20, a, a, 0, 0, 0, 0))
+            rows.append((pid, 2023, m, 20, a, 0, a, 0, 0, 0))
+    # D: the same days as A but no survey row yet; E: ill, 8 sick days every month (and a
+    # 事故欠席 now and then); F: 出席停止・忌引 (influenza, a funeral) for 32 days.
+    for m, a in zip(months, absences[1], strict=True):
+        rows.append((4, 2023, m, 20, a, 0, a, 0, 0, 0))
+    for m in months:
+        rows.append((5, 2023, m, 20, 9, 8, 1, 0, 0, 0))
+        rows.append((6, 2023, m, 20, 8 if m in (1, 2, 6, 7) else 0, 0, 0,
+                     8 if m in (1, 2, 6, 7) else 0, 0, 0))
     att = pd.DataFrame(rows, columns=["pupil_id", "school_year", "month", "school_days",
                                       "absence_days", "sick_days", "accident_days",
                                       "suspension_days", "late_count", "early_leave_count"])
-    enr = pd.DataFrame({"pupil_id": [1, 2, 3], "school_year": [2023] * 3,
-                        "school_code": ["S1"] * 3, "grade": [3, 3, 3]})
+    enr = pd.DataFrame({"pupil_id": [1, 2, 3, 4, 5, 6], "school_year": [2023] * 6,
+                        "school_code": ["S1"] * 6, "grade": [3] * 6})
     schools = pd.DataFrame({"school_code": ["S1"], "school_type": ["小学校"]})
-    la = pd.DataFrame({"pupil_id": [1, 2], "school_year": [2023, 2023], "month": [6, 10],
-                       "absence_days": [31, 10], "truancy": [0, 1]})
+    # The survey: A long-absent but not 不登校 (家庭の事情), B 不登校 with only 10 days so far,
+    # E long-absent through illness from July.
+    la = pd.DataFrame({"pupil_id": [1, 2, 5, 5], "school_year": [2023] * 4,
+                       "month": [6, 10, 7, 8], "absence_days": [31, 10, 36, 45],
+                       "truancy": [0, 1, 0, 0]})
     return RiskInputs(att, enr, schools, long_absence=la)
 
 
-def test_labels_on_a_hand_built_example() -> None:
+def test_the_label_is_a_truancy_onset_on_a_hand_built_example() -> None:
     frame = build_frame(_tiny_inputs()).set_index(["pupil_id", "t"])
-    # A: cumulative 5, 15, 31 → long-absent from June (t=2); rows only for April and May.
-    assert sorted(frame.loc[1].index) == [0, 1]
-    assert frame.loc[(1, 1), "y1"] and not frame.loc[(1, 0), "y1"]
-    assert frame.loc[(1, 0), "y3"] and frame.loc[(1, 1), "y3"]
-    assert frame.loc[(1, 1), "cum_abs"] == 15
-    assert frame.loc[(1, 1), "abs_rate_last"] == pytest.approx(0.5)
+    # D: 事故欠席 cumulative 5, 15, 31 → 不登校 from June (t=2); rows only for April and May.
+    assert sorted(frame.loc[4].index) == [0, 1]
+    assert frame.loc[(4, 1), "y1"] and not frame.loc[(4, 0), "y1"]
+    assert frame.loc[(4, 0), "y3"] and frame.loc[(4, 1), "y3"]
+    assert frame.loc[(4, 1), "cum_abs"] == 15 and frame.loc[(4, 1), "cum_ns"] == 15
+    assert frame.loc[(4, 1), "abs_rate_last"] == pytest.approx(0.5)
+    # A: the same days, but the survey gives the reason and it is not 不登校: never an onset.
+    assert sorted(frame.loc[1].index) == list(range(12))
+    assert not frame.loc[1, "y1"].any() and not frame.loc[1, "y3"].any()
+    # E: 108 days absent, 96 of them sick: long-absent through illness, never a 不登校 onset,
+    # and the features keep the sick days apart.
+    assert sorted(frame.loc[5].index) == list(range(12)) and not frame.loc[5, "y1"].any()
+    assert frame.loc[(5, 5), "cum_abs"] == 54 and frame.loc[(5, 5), "cum_ns"] == 6
+    assert frame.loc[(5, 5), "cum_sick"] == 48
+    assert frame.loc[(5, 5), "sick_share"] == pytest.approx(48 / 54)
+    # F: 32 days of 出席停止・忌引 are not absences the target counts.
+    assert not frame.loc[6, "y1"].any() and frame.loc[(6, 11), "cum_abs"] == 32
     # B: reported 不登校 in October (t=6) with 10 days.
     assert frame.loc[(2, 5), "y1"] and not frame.loc[(2, 4), "y1"]
     assert frame.loc[(2, 3), "y3"] and not frame.loc[(2, 2), "y3"]
@@ -138,12 +160,14 @@ def test_the_pace_features_count_toward_30_days_within_the_school_year() -> None
     frame = build_frame(_tiny_inputs()).set_index(["pupil_id", "t"])
     # B at the end of September (t=5): 4 days so far, 3 of 20 days last month.
     row = frame.loc[(2, 5)]
-    assert row["days_to_30"] == 26
+    assert row["ns_days_to_30"] == 26
     assert row["proj_next"] == pytest.approx(4 + 0.15 * row["expected_days_next"])
-    assert row["pace_gap"] == pytest.approx(0.15 * row["expected_days_next"] - 26)
+    assert row["proj_ns_next"] == pytest.approx(4 + 0.15 * row["expected_days_next"])
+    assert row["ns_pace_gap"] == pytest.approx(0.15 * row["expected_days_next"] - 26)
     # March rows look at April: a new school year starts from 0 days.
     march = frame.loc[(3, 11)]
-    assert march["days_to_30"] == 30 and march["proj_next"] == 0
+    assert march["ns_days_to_30"] == 30 and march["proj_next"] == 0
+    assert march["proj_ns_next"] == 0
 
 
 def test_months_are_labelled_as_people_write_them() -> None:
