@@ -491,9 +491,9 @@ class ImportService:
         key = natural_key(kind)
         # Stored rows as hashes of their key and values, read in chunks; only the rows whose
         # values differ are read whole (to keep known values and to show every change).
-        candidates = pd.concat([rows, repeats]) if len(repeats) else rows
+        comparable = pd.concat([rows, repeats]) if len(repeats) else rows
         stored = signed.store.db.call(
-            lambda c: stored_keys(c, kind, candidates, key, stored_cols))
+            lambda c: stored_keys(c, kind, comparable, key, stored_cols))
         old_keys = stored["key"]
         repeat_rows = repeats.loc[~blank_equal_key(repeats, key).isin(old_keys).to_numpy()]
         counts["repeats"] = len(repeat_rows)
