@@ -100,7 +100,7 @@ def test_reasons_are_printed_without_report_and_rows_left_out_exit_1(store: str)
     code, text = _run("import", "--store", store, str(FIXTURES / "hoken_2024_06.csv"))
     assert code == 1
     assert "主な理由:" in text
-    assert re.search(r"エラー 1件: .*日付", text), text
+    assert re.search(r"エラー 1行「利用日」: .*日付", text), text
     assert "2行を確認待ちに登録しました" in text
 
 
@@ -234,3 +234,22 @@ def test_review_needs_the_import_function_like_the_screen(
         code, text = _run(*argv, "--store", store, "--user", DEMO_LOGINS["liaison"][0])
         assert code == 2 and text == ""
         assert "権限" in capsys.readouterr().err
+
+
+def test_rows_only_queued_for_review_exit_1_and_a_dry_run_says_nothing_was_written(
+    store: str,
+) -> None:
+    code, text = _run("import", "--store", store, "--dry-run",
+                      str(FIXTURES / "hoken_2024_06.csv"))
+    assert code == 1 and "確認待ち 2" in text
+    assert "何も書き込んでいません（--dry-run）" in text
+
+
+def test_a_report_folder_that_does_not_exist_is_refused_before_anything_is_imported(
+    store: str, tmp_path: Path
+) -> None:
+    code, text = _run("import", "--store", store, "--report", str(tmp_path / "no" / "r.csv"),
+                      str(FIXTURES / "hoken_2024_06.csv"))
+    assert code == 2
+    code, text = _run("import", "list", "--store", store)
+    assert "hoken_2024_06.csv" not in text

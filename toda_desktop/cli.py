@@ -288,6 +288,8 @@ def _import_files(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> in
     """Each file (each sheet of a workbook) is its own all-or-nothing import. Exit code:
     the worst of the files: 2 when a file was refused or not imported at all, 1 when rows
     (or sheets) were left out, 0 otherwise."""
+    if args.report:  # checked before anything is imported, not after the commits
+        check_output_path(Path(args.report))
     codes = [EXIT_OK]
     failed: list[str] = []
     previews: list[ImportPreview] = []
@@ -306,6 +308,11 @@ def _import_files(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> in
         codes.append(code)
     if failed:
         out.write(f"取り込めなかったファイル {len(failed)}件: {'、'.join(failed)}\n")
+    if args.dry_run:
+        out.write("確認だけで、何も書き込んでいません（--dry-run）。各ファイルは今のデータベース"
+                  "と比べています（同じ内容のファイルを続けて指定した場合、2つ目は実際には"
+                  "新しい行になりません）。\n" if len(args.files) > 1
+                  else "確認だけで、何も書き込んでいません（--dry-run）。\n")
     if args.report:
         signed.importer.export_issues(previews, Path(args.report))
         out.write(f"検証結果を書き出しました: {args.report}\n")
@@ -385,7 +392,9 @@ def _import_one(
         f" {format_count(c['rows'])}行 — 新規 {format_count(c.get('new', 0))}、"
         f"取込済みと同一 {format_count(c.get('identical', 0))}、"
         f"値の異なる既存 {format_count(c.get('conflicts', 0))}、"
-        f"確認待ち {format_count(c.get('review', 0))}、"
+        f"確認待ち {format_count(len(preview.to_review))}"
+        + (f"（登録済み {format_count(c['already_waiting'])}）" if c.get("already_waiting") else "")
+        + "、"
         f"照合不可 {format_count(c.get('rejected', 0))}、"
         f"エラー行 {format_count(c.get('error_rows', 0))}、"
         f"ファイル内の重複 {format_count(c.get('duplicates_in_file', 0))}\n"
@@ -406,6 +415,8 @@ def _import_one(
                   "（--overwrite で上書き。--dry-run と一緒に指定すると、変わる値を"
                   "確かめられます）。\n")
     left_out = sum(c.get(k, 0) for k in ROWS_LEFT_OUT)
+    # Rows left for the 名寄せ確認 are something to look at too (exit 1).
+    to_look = left_out + len(preview.to_review)
     if preview.blocking:
         out.write("  ファイル全体に関わるエラーがあるため取り込めません。\n")
         return preview, EXIT_FAILED
@@ -414,16 +425,16 @@ def _import_one(
             out.write("  取り込める行がありません。\n")
             return preview, EXIT_FAILED
         out.write("  取り込む新しい行はありません。\n")
-        return preview, EXIT_PROBLEM if left_out else EXIT_OK
+        return preview, EXIT_PROBLEM if to_look else EXIT_OK
     if args.dry_run:
-        return preview, EXIT_PROBLEM if left_out else EXIT_OK
+        return preview, EXIT_PROBLEM if to_look else EXIT_OK
     result = signed.importer.commit(preview, overwrite=args.overwrite)
     out.write(
         f"  取込番号 {result.batch_id}: {format_count(result.inserted)}行を追加、"
         f"{format_count(result.overwritten)}行を上書き、"
         f"{format_count(result.queued)}行を確認待ちに登録しました。\n"
     )
-    return preview, EXIT_PROBLEM if left_out else EXIT_OK
+    return preview, EXIT_PROBLEM if to_look else EXIT_OK
 
 
 def _write_reasons(preview: ImportPreview, out: TextIO) -> None:
@@ -434,14 +445,25 @@ def _write_reasons(preview: ImportPreview, out: TextIO) -> None:
     issues = preview.issues
     if issues.empty:
         return
-    counts = issues.groupby(["severity", "reason"], sort=False).size().reset_index(name="n")
+    # Per kind of finding and column: how many rows. A finding whose text names its row
+    # (「42行目と同じ内容です」) is one kind with its first text shown, not one line per row;
+    # a file-level finding (one line per unknown value, with its own count) has no count here.
+    keyed = issues.assign(column=issues["column"].fillna("").astype(str),
+                          has_row=issues["row"].notna())
+    grouped = keyed.groupby(["severity", "code", "column"], sort=False)
+    counts = grouped.agg(n=("has_row", "sum"), reason=("reason", "first"),
+                         kinds=("reason", "nunique")).reset_index()
     rank = {"error": 0, "warning": 1, "note": 2}
     counts["rank"] = counts["severity"].map(lambda v: rank.get(str(v), 3))
     counts = counts.sort_values(["rank", "n"], ascending=[True, False], kind="stable")
     out.write("  主な理由:\n")
-    for severity, reason, n in counts.head(TOP_REASONS)[["severity", "reason", "n"]].to_numpy():
+    for severity, column, reason, n, kinds in counts.head(TOP_REASONS)[
+            ["severity", "column", "reason", "n", "kinds"]].to_numpy():
         label = SEVERITY_LABELS.get(str(severity), str(severity))
-        out.write(f"    {label} {format_count(int(n))}件: {reason}\n")
+        where = f"「{column}」" if column else ""
+        rows = f" {format_count(int(n))}行" if n else ""
+        example = "（例）" if int(kinds) > 1 and n else ""
+        out.write(f"    {label}{rows}{where}: {example}{reason}\n")
     if len(counts) > TOP_REASONS:
         out.write(f"    ほかに{len(counts) - TOP_REASONS}種類の理由があります"
                   "（すべては --report で書き出せます）。\n")

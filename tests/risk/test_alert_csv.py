@@ -156,7 +156,7 @@ def test_a_path_that_cannot_be_written_is_refused_before_anything_is_logged(
         before = len(lead.audit_view.entries(AuditFilter(action="export")))
         with pytest.raises(UserFacingError, match="フォルダ"):
             service.export_alerts(result, tmp_path)  # a folder given as the file
-        with pytest.raises(UserFacingError, match="フォルダがありません"):
+        with pytest.raises(UserFacingError, match="フォルダが見つかりません"):
             service.export_alerts_per_school(result, tmp_path / "missing")
         after = len(lead.audit_view.entries(AuditFilter(action="export")))
     finally:

@@ -61,7 +61,7 @@ def test_xlsx(tmp_path: Path) -> None:
 
 def test_failed_write_leaves_no_file(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-folder" / "x.csv"
-    with pytest.raises(UserFacingError, match="保存先のフォルダがありません"):
+    with pytest.raises(UserFacingError, match="保存先のフォルダが見つかりません"):
         write_csv(missing, ["a"], [["b"]])
     with pytest.raises(UserFacingError, match="フォルダです"):
         write_csv(tmp_path, ["a"], [["b"]])

@@ -151,7 +151,7 @@ def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
     if args.out:
         check_output_path(Path(args.out))  # before the scoring, not after
     if args.per_school and not Path(args.per_school).is_dir():
-        raise UserFacingError("--per-school には、あるフォルダを指定してください。")
+        raise UserFacingError("--per-school には、今あるフォルダを指定してください。")
     encoding = "cp932" if args.cp932 else "utf-8-sig"
     app, signed = _sign_in(args)
     try:
