@@ -151,10 +151,13 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     config = DemoConfig.small(seed=args.seed) if args.small else DemoConfig(seed=args.seed)
     city = generate_city(config)
     result = write_interchange_files(city, Path(args.out), messy=args.messy, seed=args.seed)
-    out.write(f"取込用ファイルを {len(result.files)} 個書き出しました: {args.out}\n")
+    total = len(result.files) + len(result.forms)
+    out.write(f"取込用ファイルを {total} 個書き出しました: {args.out}\n")
     if result.forms:
-        out.write(f"実際の様式のファイル（月が列・学期別・AiGROW など）を {len(result.forms)} 個"
-                  f"書き出しました: {result.forms[0].parent}\n")
+        out.write(f"  うち {len(result.forms)} 個は学校や業者が実際に送ってくる様式です"
+                  "（月が列、学期別、シート2枚のブック、集計行、保健室の来室記録、日本語の設問コード、"
+                  "AiGROW・RST・Q-U、学校質問紙）。児童生徒基本情報・学校・在籍を先に取り込んで"
+                  "ください。\n")
     out.write(f"正解データ（テスト用・取込しないこと）: {result.ground_truth_dir}\n")
     return EXIT_OK
 

@@ -18,7 +18,7 @@ from storage.registry import default_registry
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
 from toda_desktop.composition import Application, SignedIn
 from toda_desktop.demo import DemoConfig, generate_city, write_interchange_files
-from toda_desktop.demo.forms import FORMS_DIR, qu_group
+from toda_desktop.demo.forms import qu_group
 from toda_desktop.demo.generator import DemoCity
 from toda_desktop.importing.service import issue_rows
 from toda_desktop.store_setup import create_empty_store
@@ -53,7 +53,7 @@ def form_path(messy: Path, feature: str) -> Path:
     table = forms(messy)
     name = table.loc[table["features"].str.split(";").map(lambda f: feature in f), "file"]
     assert len(name) == 1, feature
-    return messy / FORMS_DIR / str(name.iloc[0])
+    return messy / str(name.iloc[0])
 
 
 def csv_rows(path: Path, encoding: str) -> list[list[str]]:
@@ -111,9 +111,9 @@ def test_the_health_room_log_has_unknown_symptoms_and_timeless_same_day_repeats(
 def test_survey_item_codes_come_in_japanese(messy: Path) -> None:
     table = forms(messy)
     files = table.loc[table["features"] == "japanese_item_code"].set_index("kind")["file"]
-    master = csv_rows(messy / FORMS_DIR / files["survey_items"], "utf-8-sig")
+    master = csv_rows(messy / files["survey_items"], "utf-8-sig")
     assert "LESSON_わかる" in {r[3] for r in master[1:]}
-    answers = csv_rows(messy / FORMS_DIR / files["survey_responses"], "utf-8")
+    answers = csv_rows(messy / files["survey_responses"], "utf-8")
     assert "LESSON_わかる" in {r[6] for r in answers[1:]}
 
 

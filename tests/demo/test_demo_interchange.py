@@ -218,7 +218,13 @@ def test_about_ten_percent_of_rows_have_no_id_and_stay_matchable(
     share = (sub["id_pattern"] == "no_id").mean()
     assert 0.08 < share < 0.12
     assert set(sub.loc[sub["id_pattern"] == "no_id", "linkable"]) <= {"name", "ambiguous", "fuzzy"}
-    assert (sub.loc[sub["id_pattern"] != "no_id", "linkable"] == "id").all()
+    with_id = sub.loc[sub["id_pattern"] != "no_id"]
+    # Only a row whose single ID (県学調番号 or Googleアカウント) no enrollment row carries
+    # cannot be linked, and the truth says so; it is rare.
+    lost = with_id["linkable"] == "unknown_id"
+    assert (with_id.loc[~lost, "linkable"] == "id").all()
+    assert set(with_id.loc[lost, "id_pattern"]) <= {"pref_only", "google_only"}
+    assert lost.mean() < 0.01
     assert {"key_only", "pref_only", "google_only", "no_address", "full"} <= set(sub["id_pattern"])
     for _, f in files[files["kind"].isin(ref_kinds)].iterrows():
         frame = _read_keyed(messy_output, f)

@@ -25,11 +25,13 @@ def ordered_files(folder: Path) -> list[Path]:
 
 
 def import_all(signed: SignedIn, folder: Path) -> list[ImportResult]:
+    """Every file, and every sheet of a workbook whose header fits, as the command line."""
     results = []
     for path in ordered_files(folder):
-        preview = signed.importer.preview(signed.importer.inspect(path))
-        if preview.can_commit:
-            results.append(signed.importer.commit(preview))
+        for inspection in signed.importer.inspect_sheets(path):
+            preview = signed.importer.preview(inspection)
+            if preview.can_commit:
+                results.append(signed.importer.commit(preview))
     return results
 
 
@@ -48,6 +50,31 @@ def stored_links(signed: SignedIn) -> pd.DataFrame:
 
 
 def truth(folder: Path) -> pd.DataFrame:
+    """The interchange files' rows (the real-world forms are in :func:`forms_truth`)."""
     rows = pd.read_csv(folder / "ground_truth" / "rows.csv", dtype=str, keep_default_na=False)
     rows["excel_row"] = rows["row"].astype(int) + 1  # data row 1 is Excel row 2
     return rows
+
+
+def forms_truth(folder: Path, name: str = "forms_rows.csv") -> pd.DataFrame:
+    """The real-world forms' data rows (``forms_rows.csv``) or the forms (``forms.csv``)."""
+    rows = pd.read_csv(folder / "ground_truth" / name, dtype=str, keep_default_na=False)
+    if "excel_row" in rows.columns:
+        rows["excel_row"] = rows["excel_row"].astype(int)
+    return rows
+
+
+def all_truth(folder: Path) -> pd.DataFrame:
+    """Every data row of every file, the forms' among them: file as its batches and review
+    items name it (a sheet of a workbook with several: ``出欠_….xlsx（シート「1年」）``),
+    excel_row, kind, address_code, flags and linkable (a form's row identical to an earlier
+    one is flagged ``duplicate_exact``)."""
+    main = truth(folder)[["file", "excel_row", "kind", "address_code", "flags", "linkable"]]
+    forms = forms_truth(folder)
+    several = forms.groupby("file")["sheet"].transform("nunique") > 1
+    forms["file"] = forms["file"].where(
+        ~several, forms["file"] + "（シート「" + forms["sheet"] + "」）")
+    forms["flags"] = forms["expect"].map({"repeat": "duplicate_exact"}).fillna("")
+    forms["linkable"] = "id"
+    forms = forms[["file", "excel_row", "kind", "address_code", "flags", "linkable"]]
+    return pd.concat([main, forms], ignore_index=True)

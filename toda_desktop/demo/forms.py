@@ -1,8 +1,10 @@
-"""Files as schools and vendors really hand them over, written beside the messy city.
+"""Files as schools and vendors really hand them over, written among the messy city's files.
 
 The interchange files (one per kind) carry cell-level mess; these carry the shapes of real
-files that issue 10 met, each from the city's own data of the last school year, in
-``out_dir/forms/``:
+files that issue 10 met, each from the city's own data of the last school year, in the same
+folder. A form carries its records instead of the interchange file (``Form.covers``: the rows
+of the kind's frame it holds are left out of ``attendance_monthly_2025.csv`` …), so that
+importing every file stores each record once:
 
 - 月別欠席日数_… .csv (CP932): months as columns, a title row holding the year, a 授業日数
   row, a 計 column and a 合計 row at the bottom;
@@ -19,8 +21,11 @@ files that issue 10 met, each from the city's own data of the last school year, 
 - 県学調_学校質問紙_… .csv: the school questionnaire, one row per school.
 
 The ground truth lists each form (``ground_truth/forms.csv``: file, kind, format, encoding,
-features) and each row that stands for a pupil (``ground_truth/forms_rows.csv``: file, sheet,
-excel_row, kind, address_code; the school code for the school questionnaire).
+features, rows) and each of its data rows (``ground_truth/forms_rows.csv``: file, sheet,
+excel_row, kind, address_code — the school code for the school questionnaire, empty for the
+item master — and expect: ``stored``, or ``repeat`` for a row identical in every column to
+an earlier row, which an import reports as a duplicate and stores only when repeats are
+kept). Title, header, 授業日数 and totals rows (合計, 小計, 平均) are not in ``forms_rows.csv``.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analysis.wareki import format_school_year
@@ -39,7 +45,6 @@ from toda_desktop.demo.generator import DemoCity
 from toda_desktop.demo.rng import stream
 from toda_desktop.demo.xlsx import Sheet, write_book
 
-FORMS_DIR = "forms"
 MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
 TERMS = ("1学期", "2学期", "3学期")
 UNKNOWN_SYMPTOMS = ("頭痛", "腹痛", "けが", "気分不良", "発熱", "相談")
@@ -56,13 +61,19 @@ class Form:
     format: str
     encoding: str
     features: tuple[str, ...]
-    rows: list[tuple[str, int, str]] = field(default_factory=list)  # sheet, excel row, who
+    rows: list[tuple[str, int, str, str]] = field(default_factory=list)  # sheet, row, who, expect
+    covers: list[int] = field(default_factory=list)  # positions in frames[kind] it carries
 
 
 @dataclass(frozen=True)
 class FormsOutput:
     files: list[Path]
     forms: list[Form]
+
+    def covers(self, kind: str) -> npt.NDArray[np.int64]:
+        """Positions in ``frames[kind]`` that the forms carry (left out of the other files)."""
+        rows = {i for f in self.forms if f.kind == kind for i in f.covers}
+        return np.asarray(sorted(rows), dtype=np.int64)
 
 
 class _City:
@@ -100,6 +111,11 @@ class _City:
             frame = frame.loc[frame["school_year"] == self.year]
         return frame
 
+    def positions(self, kind: str, rows: pd.DataFrame) -> list[int]:
+        """Positions in ``frames[kind]`` of some of its rows (what a form carries)."""
+        found = self.frames[kind].index.get_indexer(rows.index)
+        return [int(i) for i in found]
+
 
 def _csv_bytes(rows: Sequence[Sequence[object]], encoding: str) -> bytes:
     buffer = io.StringIO()
@@ -119,13 +135,14 @@ def months_form(c: _City, folder: Path) -> Form:
     school = str(cls["school_code"].iloc[0])
     grade, class_name = int(cls["grade"].iloc[0]), str(cls["class_name"].iloc[0])
     att = c.of_year("attendance_monthly", cls)
+    form_covers = c.positions("attendance_monthly", att)
     absence = att.pivot_table(index="address_code", columns="month", values="absence_days",
                               aggfunc="sum")
     days = att.groupby("month")["school_days"].agg(lambda s: int(s.mode().iloc[0]))
     name = f"月別欠席日数_{c.school_name[school]}_{grade}年{class_name}組.csv"
     form = Form(name, "attendance_monthly", "csv", "cp932",
                 ("months_as_columns", "title_year", "school_days_row", "total_column",
-                 "totals_row"))
+                 "totals_row"), covers=form_covers)
     rows: list[list[object]] = [
         [f"{c.title_year}　月別欠席日数一覧（{c.school_name[school]}　{grade}年{class_name}組）"],
         ["学校コード", "学年", "組", "出席番号", "氏名", *[f"{m}月" for m in MONTHS], "計"],
@@ -141,7 +158,7 @@ def months_form(c: _City, folder: Path) -> Form:
         totals += np.asarray([v or 0 for v in known], dtype=np.int64)
         rows.append([school, grade, class_name, int(p["seat_number"]), p["name"],
                      *["" if v is None else v for v in known], sum(v or 0 for v in known)])
-        form.rows.append(("", len(rows), str(p["address_code"])))
+        form.rows.append(("", len(rows), str(p["address_code"]), "stored"))
     rows.append(["", "", "", "", "合計", *totals.tolist(), int(totals.sum())])
     (folder / name).write_bytes(_csv_bytes(rows, "cp932"))
     return form
@@ -151,11 +168,13 @@ def terms_form(c: _City, folder: Path) -> Form:
     cls = c.biggest_class(c.junior[0], (7, 8, 9))
     school = str(cls["school_code"].iloc[0])
     grade, class_name = int(cls["grade"].iloc[0]), str(cls["class_name"].iloc[0])
-    term = c.of_year("attendance_term", cls).set_index(["address_code", "term"])
+    own = c.of_year("attendance_term", cls)
+    term = own.set_index(["address_code", "term"])
     measures = ("school_days", "absence_days", "late_count", "early_leave_count")
     name = f"学期別出欠_{c.school_name[school]}.xlsx"
     form = Form(name, "attendance_term", "xlsx", "", ("per_term", "two_row_header",
-                                                      "subtotal_row"))
+                                                      "subtotal_row"),
+                covers=c.positions("attendance_term", own))
     upper: list[object] = ["年度", "学校コード", "学年", "組", "出席番号", "氏名"]
     lower: list[object] = ["", "", "", "", "", ""]
     merges = [(2, col, 3, col) for col in range(1, 7)]
@@ -176,7 +195,8 @@ def terms_form(c: _City, folder: Path) -> Form:
         sums += np.asarray([v if v != "" else 0 for v in cells], dtype=np.int64)
         rows.append([c.year, school, grade, class_name, int(p["seat_number"]), p["name"],
                      *cells])
-        form.rows.append((f"{grade}年{class_name}組", len(rows), str(p["address_code"])))
+        form.rows.append((f"{grade}年{class_name}組", len(rows), str(p["address_code"]),
+                          "stored"))
     rows.append(["", "", "", "", "", "小計", *sums.tolist()])
     write_book(folder / name, [Sheet(f"{grade}年{class_name}組", rows, merges)])
     return form
@@ -194,7 +214,9 @@ def workbook_form(c: _City, folder: Path) -> Form:
     grand = np.zeros(5, dtype=np.int64)
     for n, grade in enumerate(grades):
         pupils = c.enrol.loc[(c.enrol["school_code"] == school) & (c.enrol["grade"] == grade)]
-        att = c.of_year("attendance_monthly", pupils).merge(
+        own = c.of_year("attendance_monthly", pupils)
+        form.covers += c.positions("attendance_monthly", own)
+        att = own.merge(
             pupils[["address_code", "school_code", "grade", "class_name", "seat_number",
                     "name"]], on="address_code", suffixes=("", "_e"))
         att = att.sort_values(["class_name", "seat_number", "month"], kind="stable",
@@ -208,7 +230,7 @@ def workbook_form(c: _City, folder: Path) -> Form:
             sub += np.asarray([int(str(v)) if v != "" else 0 for v in values], dtype=np.int64)
             rows.append([c.year, int(r["month"]), school, int(r["grade"]), str(r["class_name"]),
                          int(r["seat_number"]), r["name"], *values])
-            form.rows.append((f"{grade}年", len(rows), str(r["address_code"])))
+            form.rows.append((f"{grade}年", len(rows), str(r["address_code"]), "stored"))
         rows.append(["", "", "", "", "", "", "小計", *sub.tolist()])
         grand += sub
         if n == len(grades) - 1:
@@ -225,12 +247,14 @@ def health_form(c: _City, folder: Path, rng: np.random.Generator) -> Form:
     start, end = f"{c.year}-04-01", f"{c.year + 1}-03-31"
     visits = visits.loc[visits["address_code"].isin(set(pupils["address_code"]))
                         & (visits["visit_date"] >= start) & (visits["visit_date"] <= end)]
+    own = visits
     visits = visits.merge(pupils[["address_code", "grade", "class_name", "seat_number", "name"]],
                           on="address_code").sort_values(["visit_date", "time_in"],
                                                          kind="stable")
     name = f"保健室来室記録_{c.school_name[school]}.csv"
     form = Form(name, "health_room_visits", "csv", "cp932",
-                ("unknown_symptom", "repeat_visit_without_time", "identical_rows"))
+                ("unknown_symptom", "repeat_visit_without_time", "identical_rows"),
+                covers=c.positions("health_room_visits", own))
     rows: list[list[object]] = [["利用日", "学校コード", "学年", "組", "出席番号", "氏名",
                                  "入室時刻", "退室時刻", "症状区分"]]
     n = len(visits)
@@ -238,17 +262,23 @@ def health_form(c: _City, folder: Path, rng: np.random.Generator) -> Form:
     repeat = rng.random(n) < 0.08
     identical = repeat & (rng.random(n) < 0.5)
     picks = rng.integers(0, len(UNKNOWN_SYMPTOMS), n)
+    seen: set[tuple[object, ...]] = set()
+
+    def add(row: list[object], who: str) -> None:
+        # Identical in every column to an earlier row: an import reports it as a duplicate.
+        rows.append(row)
+        form.rows.append(("", len(rows), who, "repeat" if tuple(row) in seen else "stored"))
+        seen.add(tuple(row))
+
     for i, (_, v) in enumerate(visits.iterrows()):
         symptom = UNKNOWN_SYMPTOMS[picks[i]] if unknown[i] else _text(v["symptom"])
         base = [v["visit_date"].replace("-", "/"), school, int(v["grade"]), str(v["class_name"]),
                 int(v["seat_number"]), v["name"]]
         time_in = "" if repeat[i] else _text(v["time_in"])
-        rows.append([*base, time_in, _text(v["time_out"]), symptom])
-        form.rows.append(("", len(rows), str(v["address_code"])))
+        add([*base, time_in, _text(v["time_out"]), symptom], str(v["address_code"]))
         if repeat[i]:  # the pupil came back the same day; the log has no time for either
             again = list(rows[-1]) if identical[i] else [*base, "", "", "その他"]
-            rows.append(again)
-            form.rows.append(("", len(rows), str(v["address_code"])))
+            add(again, str(v["address_code"]))
     (folder / name).write_bytes(_csv_bytes(rows, "cp932"))
     return form
 
@@ -264,14 +294,17 @@ def japanese_codes_forms(c: _City, folder: Path) -> list[Form]:
         rows.append(["LESSON", c.year, int(it["grade"]), JAPANESE_ITEMS.get(
             str(it["item_code"]), str(it["item_code"])), it["item_text"], int(it["choice_count"]),
             it["positive_answers"], _text(it["domain"])])
+        master.rows.append(("", len(rows), "", "stored"))
     (folder / master.file).write_bytes(_csv_bytes(rows, "utf-8-sig"))
     school = c.junior[0]
     pupils = c.enrol.loc[c.enrol["school_code"] == school]
     answers = c.of_year("survey_responses", pupils)
-    answers = answers.loc[answers["survey_code"] == "LESSON"].merge(
+    answers = answers.loc[answers["survey_code"] == "LESSON"]
+    own = answers
+    answers = answers.merge(
         pupils[["address_code", "google_account"]], on="address_code")
     responses = Form(f"調査回答_日本語コード_{c.year}.csv", "survey_responses", "csv", "utf-8",
-                     ("japanese_item_code",))
+                     ("japanese_item_code",), covers=c.positions("survey_responses", own))
     rows = [["調査コード", "年度", "回", "実施日", "Googleアカウント", "教科", "設問コード",
              "回答"]]
     for _, a in answers.iterrows():
@@ -279,7 +312,7 @@ def japanese_codes_forms(c: _City, folder: Path) -> list[Form]:
                      a["google_account"], _text(a["subject"]),
                      JAPANESE_ITEMS.get(str(a["item_code"]), str(a["item_code"])),
                      int(a["answer"])])
-        responses.rows.append(("", len(rows), str(a["address_code"])))
+        responses.rows.append(("", len(rows), str(a["address_code"]), "stored"))
     (folder / responses.file).write_bytes(_csv_bytes(rows, "utf-8"))
     return [master, responses]
 
@@ -308,7 +341,7 @@ def aigrow_form(c: _City, folder: Path, rng: np.random.Generator) -> Form:
         rows.append([str(p["school_code"]), int(p["grade"]), str(p["class_name"]),
                      int(p["seat_number"]), p["name"], f"{c.year}/06/12",
                      *[int(s) for s in scores]])
-        form.rows.append(("", len(rows), str(p["address_code"])))
+        form.rows.append(("", len(rows), str(p["address_code"]), "stored"))
     (folder / name).write_bytes(_csv_bytes(rows, "utf-8-sig"))
     return form
 
@@ -329,7 +362,7 @@ def rst_form(c: _City, folder: Path, rng: np.random.Generator) -> Form:
         rows.append([str(p["school_code"]), int(p["grade"]), str(p["class_name"]),
                      int(p["seat_number"]), p["name"], f"{c.year}-07-01",
                      *[float(x) for x in r]])
-        form.rows.append(("RST結果", len(rows), str(p["address_code"])))
+        form.rows.append(("RST結果", len(rows), str(p["address_code"]), "stored"))
     mean = np.round(np.asarray(rates, dtype=np.float64).mean(axis=0), 2) if rates else \
         np.zeros(len(RST_ITEMS))
     rows.append(["", "", "", "", "平均", "", *[float(x) for x in np.atleast_1d(mean)]])
@@ -368,7 +401,7 @@ def qu_form(c: _City, folder: Path, rng: np.random.Generator) -> Form:
         scores.append((approval, infringement))
         rows.append([school, grade, class_name, int(p["seat_number"]), p["name"], approval,
                      infringement, qu_group(approval, infringement)])
-        form.rows.append(("", len(rows), str(p["address_code"])))
+        form.rows.append(("", len(rows), str(p["address_code"]), "stored"))
     mean = np.atleast_1d(np.round(np.asarray(scores, dtype=np.float64).mean(axis=0), 1)) \
         if scores else np.zeros(2)
     rows.append(["", "", "", "", "平均", float(mean[0]), float(mean[1]), ""])
@@ -382,21 +415,23 @@ def questionnaire_form(c: _City, folder: Path) -> Form:
     items = frame.drop_duplicates("item_code")[["item_code", "item_text"]].to_numpy().tolist()
     name = f"県学調_学校質問紙_{c.year}.csv"
     form = Form(name, "school_questionnaire", "csv", "cp932", ("school_questionnaire",
-                                                              "wide_items", "title_year"))
+                                                              "wide_items", "title_year"),
+                covers=c.positions("school_questionnaire", frame))
     rows: list[list[object]] = [[f"{c.title_year}　県学力調査　学校質問紙　回答一覧"],
                                 ["学校コード", "学校名", *[f"{i} {t}" for i, t in items]]]
     for school, answers in frame.groupby("school_code", sort=True):
         got = dict(zip(answers["item_code"], answers["answer"], strict=True))
         rows.append([school, c.school_name[str(school)],
                      *[_text(got.get(i)) for i, _ in items]])
-        form.rows.append(("", len(rows), str(school)))
+        form.rows.append(("", len(rows), str(school), "stored"))
     (folder / name).write_bytes(_csv_bytes(rows, "cp932"))
     return form
 
 
 def write_forms(city: DemoCity, out_dir: Path, seed: int) -> FormsOutput:
-    """Write the real-world forms of the last school year and their ground truth."""
-    folder = Path(out_dir) / FORMS_DIR
+    """Write the real-world forms of the last school year into ``out_dir`` and their ground
+    truth; ``FormsOutput.forms[i].covers`` says which records the interchange files leave out."""
+    folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     c = _City(city)
     forms = [
@@ -416,10 +451,11 @@ def write_forms(city: DemoCity, out_dir: Path, seed: int) -> FormsOutput:
                    "features": ";".join(f.features), "rows": len(f.rows)} for f in forms]
                  ).to_csv(truth / "forms.csv", index=False, lineterminator="\n")
     pd.DataFrame([{"file": f.file, "sheet": s, "excel_row": r, "kind": f.kind,
-                   "address_code": who} for f in forms for s, r, who in f.rows],
-                 columns=["file", "sheet", "excel_row", "kind", "address_code"]
+                   "address_code": who, "expect": expect}
+                  for f in forms for s, r, who, expect in f.rows],
+                 columns=["file", "sheet", "excel_row", "kind", "address_code", "expect"]
                  ).to_csv(truth / "forms_rows.csv", index=False, lineterminator="\n")
     return FormsOutput([folder / f.file for f in forms], forms)
 
 
-__all__ = ["FORMS_DIR", "Form", "FormsOutput", "qu_group", "write_forms"]
+__all__ = ["Form", "FormsOutput", "qu_group", "write_forms"]

@@ -10,12 +10,16 @@ ground truth goes to ``out_dir/ground_truth/``:
   id_pattern, date_format, flags (``;``-joined, see ``messy.FLAGS``) and linkable:
   ``id`` (the row has an ID), ``name`` (no ID, but name + birth date single out one pupil),
   ``ambiguous`` (no ID and another pupil shares name and birth date: homonyms),
-  ``fuzzy`` (no ID and the name was damaged by the CP932 encoding, e.g. 𠮷 → ?).
+  ``fuzzy`` (no ID and the name was damaged by the CP932 encoding, e.g. 𠮷 → ?),
+  ``unknown_id`` (only 県学調番号 or only Googleアカウント, and no enrollment row written for
+  the pupil carries it: no importer can link the row, it is reported as not found).
 
 Clean output is UTF-8, ISO dates, canonical headers and 宛名番号 in every pupil row. Messy
-output is deterministic for the seed (``city.config.seed`` unless given), and adds the shapes
-of real files (months as columns, per-term forms, instrument exports, totals rows, two-sheet
-workbooks, repeat visits …) in ``out_dir/forms/`` with their own truth (see ``forms``).
+output is deterministic for the seed (``city.config.seed`` unless given), and adds, in the
+same folder, files in the shapes schools and vendors really send (months as columns,
+per-term forms, instrument exports, totals rows, a two-sheet workbook, repeat visits …; see
+``forms``, truth in ``forms.csv`` / ``forms_rows.csv``). The records a form carries are left
+out of the interchange files, so that importing every file stores each record once.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ _STUDENT_REFS = ("name", "name_kana", "birth_date", "sex")
 class InterchangeOutput:
     files: list[Path]
     ground_truth_dir: Path
-    forms: tuple[Path, ...] = ()  # messy only: real-world forms in out_dir/forms/
+    forms: tuple[Path, ...] = ()  # messy only: real-world forms, beside the files
 
 
 def _text(series: pd.Series, ctype: str) -> npt.NDArray[np.object_]:
@@ -207,10 +211,15 @@ def _cp932_lossy(table: Table) -> npt.NDArray[np.bool_]:
 
 
 def _linkable(
-    rows: messiness.Rows, address: npt.NDArray[np.object_], refs: _Refs
+    rows: messiness.Rows, address: npt.NDArray[np.object_], refs: _Refs,
+    ledger: dict[str, set[str]],
 ) -> npt.NDArray[np.object_]:
-    """How a row can be linked: by an ID, by name and birth date, or only ambiguously."""
+    """How a row can be linked: by an ID, by name and birth date, only ambiguously, or not at
+    all (its only ID is missing from every enrollment row written: ``ledger``)."""
     out = np.full(len(address), "id", dtype=object)
+    for pattern, key in (("pref_only", "pref_id"), ("google_only", "google_account")):
+        lost = (rows.id_pattern == pattern) & ~np.isin(address, list(ledger[key]))
+        out[lost] = "unknown_id"
     no_id = rows.id_pattern == "no_id"
     amb = np.isin(address, list(refs.ambiguous))
     out[no_id] = np.where(amb[no_id], "ambiguous", "name")
@@ -274,6 +283,9 @@ def write_interchange_files(
     written: list[Path] = []
     alt_rng = stream(seed, "messy:encodings")
     alt_year = {k: int(alt_rng.choice(city.config.years)) for k in sorted(layouts.PER_YEAR)}
+    forms = write_forms(city, out_dir, seed) if use_messy else None
+    # Pupils whose 県学調番号 / Googleアカウント some written enrollment row carries.
+    ledger: dict[str, set[str]] = {"pref_id": set(), "google_account": set()}
     for step, (kind, (stem, year, idx)) in enumerate(plan):
         if cancel is not None and cancel():
             raise Cancelled()
@@ -291,6 +303,11 @@ def write_interchange_files(
         if use_messy:
             table, rows = _mess_up(kind, table, rows, rng, main_date, excel)
             headers = messiness.choose_headers([kind.column(c) for c in columns], rng)
+            if forms is not None:
+                # Left out after the mess is drawn, so the rest of the file is as without forms.
+                keep = np.flatnonzero(~np.isin(rows.source, forms.covers(kind.name)))
+                table = {k: v[keep] for k, v in table.items()}
+                rows = rows.take(keep)
         else:
             headers = [kind.column(c).label for c in columns]
         if encoding == "cp932":
@@ -306,6 +323,9 @@ def write_interchange_files(
             if kind.pupil
             else np.full(len(rows.source), "", dtype=object)
         )
+        if kind.name == "enrollments":
+            for key in ledger:
+                ledger[key].update(address[table[key] != ""].tolist())
         truth.rows.append(
             pd.DataFrame(
                 {
@@ -317,7 +337,7 @@ def write_interchange_files(
                     "id_pattern": rows.id_pattern,
                     "date_format": rows.date_format,
                     "flags": rows.flag_text(),
-                    "linkable": _linkable(rows, address, refs)
+                    "linkable": _linkable(rows, address, refs, ledger)
                     if kind.pupil
                     else np.full(len(rows.source), "", dtype=object),
                 }
@@ -345,9 +365,9 @@ def write_interchange_files(
     pd.concat(truth.rows, ignore_index=True).to_csv(
         truth_dir / "rows.csv", index=False, lineterminator="\n"
     )
-    forms: tuple[Path, ...] = ()
-    if use_messy:
-        forms = tuple(write_forms(city, out_dir, seed).files)
     if progress is not None:
         progress(1.0)
-    return InterchangeOutput(files=written, ground_truth_dir=truth_dir, forms=forms)
+    return InterchangeOutput(
+        files=written, ground_truth_dir=truth_dir,
+        forms=() if forms is None else tuple(forms.files),
+    )
