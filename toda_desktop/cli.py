@@ -27,6 +27,7 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
@@ -36,7 +37,7 @@ from storage.errors import StoreError
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import check_output_path, write_text_file
-from toda_desktop.formatting import format_bytes, format_count
+from toda_desktop.formatting import format_bytes, format_count, format_datetime
 from toda_desktop.passwords import MIN_LENGTH
 from toda_desktop.risk.cli import add_risk_commands
 from toda_desktop.store_setup import create_demo_store, create_empty_store
@@ -446,6 +447,12 @@ def _write_reasons(preview: ImportPreview, out: TextIO) -> None:
     from toda_desktop.importing.service import SEVERITY_LABELS
 
     issues = preview.issues
+    # What the lines above already said (totals rows, repeats, the reshaping of a form).
+    said = issues["code"].astype(str)
+    shown_above = said.eq("totals_row") | said.str.startswith("layout")
+    if preview.counts.get("repeats"):
+        shown_above |= said.eq("duplicate_row")
+    issues = issues.loc[~shown_above.to_numpy()]
     if issues.empty:
         return
     # Per kind of finding and column: how many rows. A finding whose text names its row
@@ -492,7 +499,8 @@ def _import_list(signed: SignedIn, out: TextIO) -> int:
         return EXIT_OK
     out.write("取込番号\t日時\t種類\tファイル\t行数\t状態\t取込者\n")
     for b in rows:
-        out.write(f"{b.id}\t{b.imported_at}\t{names.get(b.kind, b.kind)}\t{b.source_name}"
+        when = format_datetime(datetime.fromisoformat(b.imported_at))
+        out.write(f"{b.id}\t{when}\t{names.get(b.kind, b.kind)}\t{b.source_name}"
                   f"\t{format_count(b.row_count)}\t{status.get(b.status, b.status)}"
                   f"\t{b.imported_by}\n")
     return EXIT_OK

@@ -77,7 +77,8 @@ def check_output_path(path: Path) -> None:
     if path.is_dir():
         raise UserFacingError(f"「{path.name}」はフォルダです。ファイルの名前を指定してください。")
     if not path.parent.is_dir():
-        raise UserFacingError("保存先のフォルダが見つかりません。今あるフォルダを指定してください。")
+        raise UserFacingError("保存先のフォルダが見つかりません。"
+                              "今あるフォルダを指定してください。")
     if is_store_file(path):
         raise UserFacingError(STORE_FILE)
 

@@ -725,7 +725,8 @@ class RiskService:
         signed = self._signed
         signed.require("export")
         if not folder.is_dir():
-            raise UserFacingError("保存先のフォルダが見つかりません。今あるフォルダを指定してください。")
+            raise UserFacingError("保存先のフォルダが見つかりません。"
+                                  "今あるフォルダを指定してください。")
         content = self._file_content(result)
         made = datetime.now()
         written = []
