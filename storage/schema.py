@@ -11,7 +11,12 @@ from collections.abc import Callable
 
 from storage.connection import Connection, transaction
 from storage.errors import NewerSchema
-from storage.migrations import m004_search, m005_risk, m006_import_values
+from storage.migrations import (
+    m004_search,
+    m005_risk,
+    m006_import_values,
+    m007_batch_confirmations,
+)
 from storage.registry import BLANK_KEY, OCCURRENCE, DatasetKind, Registry
 
 Migration = Callable[[Connection], None]
@@ -154,6 +159,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m004_search.migrate,
     m005_risk.migrate,
     m006_import_values.migrate,
+    m007_batch_confirmations.migrate,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

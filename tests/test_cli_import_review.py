@@ -112,7 +112,8 @@ def test_import_list_and_rollback_as_in_the_history_screen(store: str) -> None:
     assert any(line.startswith("3\t") and "\t在籍\tenrollments_2024.csv\t5\t取込済み" in line
                for line in lines)
     code, text = _run("import", "rollback", "--batch", "3", "--store", store)
-    assert code == 0 and "取込番号 3 を取り消しました（削除 在籍 5行" in text
+    assert code == 0 and "取込番号 3 を取り消しました。" in text
+    assert "削除した記録: 在籍 5行" in text
     code, text = _run("import", "list", "--store", store)
     assert any(line.startswith("3\t") and "\t取消済み\t" in line for line in text.splitlines())
     code, _ = _run("import", "rollback", "--batch", "3", "--store", store)

@@ -508,10 +508,17 @@ def _import_list(signed: SignedIn, out: TextIO) -> int:
 
 def _import_rollback(signed: SignedIn, batch_id: int, out: TextIO) -> int:
     names = {k.name: k.label for k in signed.registry.kinds}
-    removed = signed.importer.rollback(batch_id)
-    detail = "、".join(f"{names.get(k, k)} {format_count(n)}行" for k, n in removed.items())
-    out.write(f"取込番号 {batch_id} を取り消しました（削除 {detail or 'なし'}。"
-              "上書きした値は元に戻しました）。\n")
+    result = signed.importer.rollback(batch_id)
+    out.write(f"取込番号 {batch_id} を取り消しました。\n")
+    for label, counts in (("削除した記録", result.removed),
+                          ("後の取込にも含まれているため残した記録", result.kept)):
+        if counts:
+            detail = "、".join(f"{names.get(k, k)} {format_count(n)}行" for k, n in counts.items())
+            out.write(f"  {label}: {detail}\n")
+    if result.restored:
+        out.write(f"  上書きしていた {format_count(result.restored)}行を元の値に戻しました。\n")
+    if not (result.removed or result.kept or result.restored):
+        out.write("  この取込で入った記録はありませんでした。\n")
     return EXIT_OK
 
 

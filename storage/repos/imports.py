@@ -190,30 +190,82 @@ def remember_overwrite(
     )
 
 
-def rollback_batch(conn: Connection, registry: Registry, batch_id: int) -> dict[str, int]:
+def confirm_rows(
+    conn: Connection, batch_id: int, kind: str, rows: Iterable[tuple[int, int | None]]
+) -> int:
+    """Note that batch ``batch_id`` held these stored records (record id, file row)
+    identically, so that rolling back the batch that stored them keeps them."""
+    cur = conn.executemany(
+        "INSERT OR IGNORE INTO batch_confirmations (batch_id, kind, record_id, source_row)"
+        " VALUES (?, ?, ?, ?)",
+        ((batch_id, kind, int(record), None if row is None else int(row))
+         for record, row in rows),
+    )
+    return int(cur.rowcount)
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    """What a rollback did, per kind label key: records deleted, records kept because a
+    later import in force holds them too (handed over to it), and overwrites undone."""
+
+    removed: dict[str, int]
+    kept: dict[str, int]
+    restored: int
+
+
+_HOLDERS = (
+    "SELECT c.record_id FROM batch_confirmations c JOIN import_batches b ON b.id = c.batch_id"
+    " WHERE c.kind = ? AND c.batch_id != ? AND b.status = 'committed'"
+)
+
+
+def rollback_batch(conn: Connection, registry: Registry, batch_id: int) -> RollbackResult:
     """Remove exactly one batch: its rows, its open queue items; restore what it overwrote.
 
-    The caller owns the transaction. Returns rows removed per kind.
+    A record the batch stored that a later import in force also held is handed over to the
+    latest such import (with its file row) rather than deleted. An overwritten value whose
+    earlier batch has been rolled back meanwhile is not brought back: the record goes.
+    The caller owns the transaction.
     """
     removed: dict[str, int] = {}
+    kept: dict[str, int] = {}
+    restored = 0
     for raw_kind, record_id, old_json in conn.execute(
         "SELECT kind, record_id, old_json FROM batch_overwrites WHERE batch_id = ?"
         " ORDER BY rowid DESC", (batch_id,)
     ).fetchall():
         kind = registry.kind(str(raw_kind))
         old = json.loads(old_json)
+        earlier = conn.execute("SELECT status FROM import_batches WHERE id = ?",
+                               (old.get("batch_id"),)).fetchone()
+        if earlier is None or earlier[0] != "committed":
+            continue  # its rows go with this batch below
         columns = [c for c in old if kind.has_column(c) or c == "batch_id"]
         assignments = ", ".join(f"{c} = ?" for c in columns)
         conn.execute(f"UPDATE {kind.table} SET {assignments} WHERE id = ?",
                      (*[old[c] for c in columns], record_id))
+        restored += 1
     for kind in registry.kinds:
+        handed = conn.execute(
+            f"UPDATE {kind.table} SET (batch_id, source_row) = ("
+            "SELECT c.batch_id, c.source_row FROM batch_confirmations c"
+            " JOIN import_batches b ON b.id = c.batch_id"
+            f" WHERE c.kind = ? AND c.record_id = {kind.table}.id AND c.batch_id != ?"
+            " AND b.status = 'committed' ORDER BY c.batch_id DESC LIMIT 1)"
+            f" WHERE batch_id = ? AND id IN ({_HOLDERS})",
+            (kind.name, batch_id, batch_id, kind.name, batch_id),
+        )
+        if handed.rowcount:
+            kept[kind.name] = int(handed.rowcount)
         cur = conn.execute(f"DELETE FROM {kind.table} WHERE batch_id = ?", (batch_id,))
         if cur.rowcount:
             removed[kind.name] = int(cur.rowcount)
     conn.execute("DELETE FROM review_queue WHERE batch_id = ? AND status = 'open'", (batch_id,))
     conn.execute("DELETE FROM batch_overwrites WHERE batch_id = ?", (batch_id,))
+    conn.execute("DELETE FROM batch_confirmations WHERE batch_id = ?", (batch_id,))
     conn.execute("UPDATE import_batches SET status = 'rolled_back' WHERE id = ?", (batch_id,))
-    return removed
+    return RollbackResult(removed=removed, kept=kept, restored=restored)
 
 
 # -- each source's own spellings of listed values -------------------------------------------

@@ -93,8 +93,8 @@ def test_reimport_is_idempotent_and_rollback_removes_one_batch(
         f"SELECT count(*) FROM ds_{k}").fetchone()[0]) for k in ("attendance_monthly",
                                                              "enrollments")}
     assert before["attendance_monthly"] == result.inserted
-    removed = signed.importer.rollback(result.batch_id)
-    assert removed == {"attendance_monthly": result.inserted}
+    undone = signed.importer.rollback(result.batch_id)
+    assert undone.removed == {"attendance_monthly": result.inserted} and not undone.kept
     assert signed.store.db.call(lambda c: c.execute(
         "SELECT count(*) FROM ds_attendance_monthly").fetchone()[0]) == 0
     assert signed.store.db.call(lambda c: c.execute(

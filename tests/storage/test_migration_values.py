@@ -31,6 +31,7 @@ def _make_version_5(conn: Connection) -> None:
     conn.execute("ALTER TABLE ds_health_room_visits DROP COLUMN occurrence")
     conn.execute(OLD_INDEX)
     conn.execute("DROP TABLE import_value_maps")
+    conn.execute("DROP TABLE batch_confirmations")  # migration 7
     conn.execute(
         "INSERT INTO ds_students (id, address_code, name, name_kana, birth_date, sex)"
         " VALUES (1, '0000000001', '山田 太郎', 'ヤマダ タロウ', '2013-04-10', '男')")

@@ -133,6 +133,9 @@ class ImportPreview:
     # rows may be real repeats (health-room visits): stored only with keep_repeats.
     repeat_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
     unknown_values: list[UnknownValue] = field(default_factory=list)
+    # Stored records the file holds identically (record id, file row): noted with the batch,
+    # so that rolling back the batch that stored them keeps them (see imports.confirm_rows).
+    identical: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -518,10 +521,14 @@ class ImportService:
                 "既に取り込まれた記録と値が異なります（上書きを選ぶと置き換えます）。",
                 "warning", "conflict")])
             counts["identical"] = int(same_text.sum() + same.sum())
+            identical = [*zip(ids[same_text].tolist(), matched.index[same_text].tolist(),
+                              strict=True),
+                         *zip(differ_ids[same].tolist(), differ.index[same].tolist(),
+                              strict=True)]
             changes = overwrite_changes(kind, to_overwrite, old_values.iloc[np.flatnonzero(~same)],
                                         stored_cols)
         else:
-            changes = []
+            changes, identical = [], []
             to_overwrite = matched.assign(id=pd.Series(dtype=object))
             counts["identical"] = 0
         stored_repeats = len(repeats) - len(repeat_rows)  # kept as repeats by an earlier import
@@ -534,6 +541,7 @@ class ImportService:
             to_insert=to_insert, to_overwrite=to_overwrite, to_review=review,
             changes=changes,
             repeat_rows=repeat_rows, unknown_values=_unknown_values(kind, parsed),
+            identical=identical,
         )
 
     # -- step 3: commit -----------------------------------------------------------------------
@@ -579,6 +587,7 @@ class ImportService:
                 overwritten = 0
                 if overwrite and len(preview.to_overwrite):
                     overwritten = _overwrite(conn, kind, preview.to_overwrite, stored, batch_id)
+                imports.confirm_rows(conn, batch_id, kind.name, preview.identical)
                 queued = imports.enqueue(conn, batch_id, kind.name, inspection.file_name,
                                          preview.to_review)
                 batches.set_row_count(conn, batch_id, inserted + overwritten)
@@ -628,14 +637,15 @@ class ImportService:
         self._signed.require("import")
         return self._signed.store.db.call(batches.all_batches)
 
-    def rollback(self, batch_id: int) -> dict[str, int]:
+    def rollback(self, batch_id: int) -> imports.RollbackResult:
         """Remove exactly one batch (its rows, its open review items) and restore what it
-        overwrote. Refused while later data refers to pupils the batch created."""
+        overwrote; a record a later import in force also held stays, handed over to it.
+        Refused while later data refers to pupils the batch created."""
         signed = self._signed
         signed.require("import")
         registry = signed.registry
 
-        def undo(conn: Connection) -> dict[str, int]:
+        def undo(conn: Connection) -> imports.RollbackResult:
             with transaction(conn):
                 row = conn.execute(
                     "SELECT kind, status FROM import_batches WHERE id = ?", (batch_id,)
@@ -648,10 +658,11 @@ class ImportService:
                 refresh_pending(conn)  # removed pupils leave the search index at once
                 return removed
 
-        removed = signed.store.db.call(undo)
+        result = signed.store.db.call(undo)
         signed.audit.record(signed.session.login_id, "import_rollback",
-                            detail={"batch_id": batch_id, "removed": removed})
-        return removed
+                            detail={"batch_id": batch_id, "removed": result.removed,
+                                    "kept": result.kept, "restored": result.restored})
+        return result
 
 
 REPEAT_HINT = ("繰り返しの記録として残すこともできます（取込画面の「同じ内容の行も残す」、"

@@ -30,7 +30,7 @@ from ui.pages.import_models import BatchesModel, BatchLine, batch_lines
 from ui.table_model import make_table
 
 LoadBatches = Callable[[], list[Any]]
-Rollback = Callable[[int], dict[str, int]]
+Rollback = Callable[[int], Any]  # → the import service's RollbackResult
 
 
 class HistoryPage(QWidget):
@@ -174,7 +174,8 @@ class HistoryPage(QWidget):
             yes_text="取り消す",
             informative=(
                 "この取込で入った記録と、名寄せ確認で待っている行が削除されます。"
-                "この取込で上書きした記録は元の値に戻ります。ほかの取込には影響しません。"
+                "この取込で上書きした記録は元の値に戻ります。後の取込にも同じ内容で含まれて"
+                "いた記録は、その取込の記録として残ります。"
             ),
         )
 
@@ -183,15 +184,22 @@ class HistoryPage(QWidget):
         self._update_buttons()
         rollback = self._rollback
 
-        def done(removed: dict[str, int]) -> None:
-            self.last_removed = removed
-            detail = "、".join(
-                f"{self._kind_labels.get(kind, kind)} {format_count(n)}件"
-                for kind, n in removed.items() if n
-            )
+        def done(result: Any) -> None:
+            self.last_removed = dict(result.removed)
+
+            def counted(counts: Mapping[str, int]) -> str:
+                return "、".join(f"{self._kind_labels.get(kind, kind)} {format_count(n)}件"
+                                 for kind, n in counts.items() if n)
+
+            parts = [f"{label}: {text}" for label, text in (
+                ("削除", counted(result.removed)),
+                ("後の取込にも含まれているため残した記録", counted(result.kept)),
+            ) if text]
+            if result.restored:
+                parts.append(f"上書きしていた{format_count(result.restored)}件を元の値に戻しました")
             self.show_status(
                 f"取込番号 {line.id}「{line.source_name}」を取り消しました"
-                + (f"（削除: {detail}）。" if detail else "。")
+                + (f"（{'。'.join(parts)}）。" if parts else "。")
             )
             self.changed.emit()
             self.reload()
