@@ -225,6 +225,7 @@ def test_alert_screen_words_follow_the_new_target_and_rank_no_pupil(
             seen += seen_texts(window)
     assert not wrong_words(seen)
     assert any(EVENT_SHORT in t for t in seen)  # the legend names the target
+    assert EVENT_DEFINITION in seen  # and says on hover what 「不登校」 counts
     low = [a for a in page.alerts if a.band == "低"]
     if low:  # a 低 pupil on a list: the words say why, without a rank
         page.select_alert(low[0].id)
@@ -315,6 +316,7 @@ def test_karte_risk_section_words_follow_the_new_target_and_rank_no_pupil(
         section = _karte(qtbot, window, pupil_id)
         texts = seen_texts(section)
         assert not wrong_words(texts), texts
+        assert EVENT_DEFINITION in texts  # what 「不登校」 counts, on hover
         if name == "unlisted":
             assert any("各校5人までの一覧には入っていません" in t for t in texts)
         _shot(qtbot, window, screenshot_dir / f"risk_wording_karte_{name}_1366.png")

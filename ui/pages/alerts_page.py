@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from analysis.risk.bands import EVENT_SHORT
+from analysis.risk.bands import EVENT_DEFINITION, EVENT_SHORT
 from toda_desktop.formatting import format_count
 from toda_desktop.risk import ALERT_STATUSES, Alert, ScoreResult, StatusEntry
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE, APRIL_ROSTER_NOTE
@@ -347,13 +347,16 @@ class AlertsPage(QWidget):
         the window wider than the screen."""
         grid = QGridLayout()
         grid.setHorizontalSpacing(6)
-        grid.addWidget(QLabel("帯の見方:"), 0, 0, Qt.AlignmentFlag.AlignTop)
+        heading = QLabel("帯の見方:")
+        heading.setToolTip(EVENT_DEFINITION)  # what 「不登校」 counts, on hover
+        grid.addWidget(heading, 0, 0, Qt.AlignmentFlag.AlignTop)
         for i, band in enumerate(BAND_NAMES):
             chip = QLabel(band)
             chip.setStyleSheet(band_chip(band))
             chip.setAccessibleName(f"帯 {band}")
             grid.addWidget(chip, 0, 1 + 2 * i, Qt.AlignmentFlag.AlignTop)
             text = QLabel(BAND_LEGEND[band])
+            text.setToolTip(EVENT_DEFINITION)
             text.setStyleSheet(style.MUTED)
             text.setWordWrap(True)
             text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
