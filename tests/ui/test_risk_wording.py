@@ -45,7 +45,7 @@ from ui.pages.alerts_page import BAND_LEGEND, AlertsPage
 from ui.pages.karte_page import KartePage, KarteView
 from ui.pages.karte_risk import KarteRiskSection
 from ui.pages.risk_charts import WORD_JOINER
-from ui.pages.risk_model_page import RiskModelPage
+from ui.pages.risk_model_page import RiskModelPage, bar_summary
 from ui.pages.risk_pages import ALERTS_TITLE, MODEL_TITLE, add_risk_pages
 
 pytestmark = pytest.mark.gui
@@ -200,6 +200,20 @@ def test_band_words_name_the_new_target_and_never_a_rank() -> None:
     assert "不登校" in BAND_TEXT["高"] and EVENT_SHORT in BAND_LEGEND["高"]
     assert "病気欠席" in EVENT_DEFINITION and "出席停止・忌引" in EVENT_DEFINITION
     assert "長期欠席調査" in EVENT_DEFINITION and "30日" in EVENT_DEFINITION
+
+
+def test_bar_summary_words_rank_no_pupil_whichever_way_the_comparison_went() -> None:
+    aware = [{"label": "今年度の病気・出席停止以外の累積欠席日数の順", "difference": -0.02}]
+    for beats, not_worse, simple in ((True, True, False), (False, False, True)):
+        evaluation = {"bar": {"recall@5": 0.55, "target": 0.6, "at_least_target": False,
+                              "reason_blind": [], "beats_reason_blind": beats,
+                              "reason_aware": aware, "not_worse_than_reason_aware": not_worse,
+                              "met": beats and not_worse},
+                      "choice": {"simple_chosen": simple}}
+        text, _met = bar_summary(evaluation)
+        assert text and not wrong_words([text])
+        assert "各校5人の一覧の再現率" in text
+        assert ("単純な並べ方を使っています" in text) is simple
 
 
 # -- the screens ----------------------------------------------------------------------------
