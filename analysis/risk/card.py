@@ -63,15 +63,16 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
     add("")
     add("## 目的と使い方")
     add("各学校で「今月、誰から先に様子を確かめるか」を決める手がかりです。毎月、学校ごとに"
-        "上位の児童生徒を一覧（アラート）にし、理由を平易な言葉で示します。")
+        "先に様子を確かめる数人を一覧（アラート）にし、理由を平易な言葉で示します。")
     add("**子どもにラベルを付けるものではありません。** 一覧に入った児童生徒の多くは不登校に"
         "なりません（誤警報）。結果は教職員の観察と対話の代わりにはならず、"
-        "支援の判断は必ず人が行います。リスクは帯（高・中・低）でのみ示し、"
-        "アラート画面以外で児童生徒の順位表を示すことはありません。")
+        "支援の判断は必ず人が行います。リスクは帯（高・中・低）でのみ示します。"
+        "一覧の中の順は学校の中で確かめる順にとどめ、学校どうしや市全体で児童生徒を"
+        "並べた表は示しません。")
     add("")
     if simple_used:
-        add("**このデータでは、学習したモデルが単純な順位付けに及ばなかったため、一覧には"
-            f"単純な順位付け「{simple_label}」を使います。** "
+        add("**このデータでは、学習したモデルが単純な並べ方に及ばなかったため、一覧には"
+            f"単純な並べ方「{simple_label}」を使います。** "
             "以下の評価はモデルと各基準を並べて示します。")
         add("")
     add("## ラベル（予測する出来事）")
@@ -91,7 +92,7 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
         add(f"- {f.label}")
     add("")
     add("病気欠席はそれ以外の欠席と分けて扱います。病気欠席が多いだけで他に兆候のない"
-        "児童生徒は、不登校の見通しでは上位になりません。")
+        "児童生徒は、不登校の見通しでは高くなりません。")
     add("各月末の時点で手元にあるデータだけから作ります（翌月以降のデータは使いません。"
         "テストで確認しています）。**性別、就学援助、日本語指導、特別支援は入力に使いません。** "
         "これらは公平性の点検にだけ使います（就学援助は児童生徒ごとの記録がないため、"
@@ -99,13 +100,14 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
     add("")
     add("## 候補と選び方")
     years = "、".join(f"{y}年度" for y in facts.get("selection_years", []))
-    add("基準（単純な順位付け）: 欠席の理由を区別しないもの（"
+    add("基準（単純な並べ方）: 欠席の理由を区別しないもの（"
         + "、".join(REASON_BLIND.values()) + "）と、病気欠席と出席停止・忌引を除いて数えるもの（"
         + "、".join(REASON_AWARE.values()) + "）。")
     add(f"基準、L2・L1正則化ロジスティック回帰、"
         f"勾配ブースティング木、ランダムフォレストを特徴量の組とハイパーパラメータで組み合わせた"
         f"{facts.get('grid_size', '—')}通りの候補を、時間順の検証（前の年度で学習し、"
-        f"後の年度で検証: {years}）で比べました。学校ごと・月ごとの上位5人の再現率の月平均から"
+        f"後の年度で検証: {years}）で比べました。"
+        f"各校5人の一覧の再現率（学校ごと・月ごと）の月平均から"
         f"月ごとのばらつき（標準偏差の半分）を引いた値で比べ、その差が0.5ポイント以内の候補の中では"
         f"最悪の月が良いものを選びました。"
         f"所要時間 {float(facts.get('grid_seconds', 0.0)):.0f}秒。")
@@ -114,11 +116,11 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
         add(f"最も良かったモデル: {config.label}（検証での月平均 {_pct(sel.get('recall_mean'))}、"
             f"最悪の月 {_pct(sel.get('recall_worst'))}）")
     if choice.get("simple"):
-        add(f"選択には基準も含めます。モデルは、病気欠席を除いて数える単純な順位付けのうち"
+        add(f"選択には基準も含めます。モデルは、病気欠席を除いて数える単純な並べ方のうち"
             f"最も良かった「{simple_label}」以上でなければ使いません"
             f"（検証での比較値: モデル {_pct(choice.get('model_score'))}、"
-            f"単純な順位付け {_pct(choice.get('simple_score'))}）。"
-            + ("**モデルはこれに及ばなかったため、単純な順位付けを使います。**" if simple_used
+            f"単純な並べ方 {_pct(choice.get('simple_score'))}）。"
+            + ("**モデルはこれに及ばなかったため、単純な並べ方を使います。**" if simple_used
                else "モデルはこれ以上だったため、モデルを使います。"))
     regret = facts.get("regret")
     if regret:
@@ -132,7 +134,7 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
         "区間は学校×月を単位とするブートストラップ"
         f"（{evaluation.get('n_boot')}回）の95%区間です。")
     add("")
-    add("| 方法 | 上位3人の再現率 | 上位5人の再現率 | 上位10人の再現率 | 上位5人の適合率"
+    add("| 方法 | 再現率（各校3人） | 再現率（各校5人） | 再現率（各校10人） | 適合率（各校5人）"
         " | ROC-AUC |")
     add("|---|---|---|---|---|---|")
     for name, rep in sc.items():
@@ -153,12 +155,12 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
     if h3:
         add("## 3か月以内の見通し")
         for name, rep in h3.items():
-            add(f"- {_name(name)}: 上位5人の再現率 {_ci(rep.get('recall@5'))}、"
+            add(f"- {_name(name)}: 各校5人の一覧の再現率 {_ci(rep.get('recall@5'))}、"
                 f"ROC-AUC {_num(rep.get('auc'))}")
         add("")
     fairness = evaluation.get("fairness") or {}
     if fairness.get("model"):
-        add("## 公平性の点検（上位5人の一覧）")
+        add("## 公平性の点検（各校5人の一覧）")
         add("属性ごとの再現率（不登校となった人のうち一覧に入った割合）と偽陽性率"
             "（ならなかった人のうち一覧に入った割合）。不登校が10人未満の群は参考値です。")
         if "学校の就学援助率" in fairness["model"]:
@@ -194,7 +196,7 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
         "事前に捉えられません。")
     add("- 病気欠席として記録された不登校（体調不良を理由とする欠席）は、病気欠席と区別できず"
         "見逃すことがあります。逆に、家庭の事情などによる欠席（事故欠席）は不登校と同じように"
-        "上位に入ることがあります。")
+        "一覧に入ることがあります。")
     add("- 学習データの期間の学校・制度・記録の付け方が変われば性能も変わります。"
         "毎年度、再学習と評価をやり直してください。")
     add("- デモデータで作成したモデルは架空の都市のものであり、実際の判断には使えません。")
@@ -211,16 +213,16 @@ def _name(key: str) -> str:
 
 def _bar_section(add: Any, bar: Mapping[str, Any]) -> None:
     add("## 目標との比較")
-    add(f"- 上位5人の再現率 {_pct(bar['recall@5'])}（目標 {_pct(bar.get('target'), 0)}以上: "
+    add(f"- 各校5人の一覧の再現率 {_pct(bar['recall@5'])}（目標 {_pct(bar.get('target'), 0)}以上: "
         f"{'達成' if bar.get('at_least_target') else '未達'}）")
-    add("- 欠席の理由を区別しない単純な順位付けとの差（同じ学校・月どうしで比べた"
+    add("- 欠席の理由を区別しない単純な並べ方との差（同じ学校・月どうしで比べた"
         "ブートストラップ95%区間。区間全体が0より上なら、モデルの方が良いと言えます）:")
     for r in bar.get("reason_blind", []):
         add(f"  - {r['label']}（{_pct(r['recall@5'])}）: 差 {_pt(r['difference'])}"
             f"（{_pt(r['lo'])}〜{_pt(r['hi'])}）")
     blind = "すべて上回る" if bar.get("beats_reason_blind") else "すべてを確かに上回るとは言えない"
     add(f"  - 判定: {blind}")
-    add("- 病気欠席と出席停止・忌引を除いて数える単純な順位付けとの差"
+    add("- 病気欠席と出席停止・忌引を除いて数える単純な並べ方との差"
         "（モデルはこれら以上であることが条件です）:")
     for r in bar.get("reason_aware", []):
         add(f"  - {r['label']}（{_pct(r['recall@5'])}）: 差 {_pt(r['difference'])}"
@@ -229,5 +231,5 @@ def _bar_section(add: Any, bar: Mapping[str, Any]) -> None:
     add(f"  - 判定: {aware}")
     if not bar.get("met"):
         add("- **目標の一部を満たしていません。** 一覧は確認の順番の手がかりにとどめ、"
-            "単純な順位付けとの差が小さいことを踏まえて使ってください。")
+            "単純な並べ方との差が小さいことを踏まえて使ってください。")
     add("")

@@ -20,7 +20,7 @@ import pandas as pd
 from analysis.risk.features import FEATURE_BY_KEY, Feature
 from analysis.risk.models import FittedModel, matrix
 
-NO_REASON = "目立った個別の要因はありません（学校内の相対的な順位で一覧に入っています）"
+NO_REASON = "目立った個別の要因はありません（一覧は学校ごとに数人を示すため入っています）"
 HIDDEN_NOTE = "閲覧権限のないデータの寄与は表示していません"
 MIN_CONTRIBUTION = 0.05  # log-odds
 

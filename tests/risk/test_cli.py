@@ -36,7 +36,8 @@ def as_user(monkeypatch: pytest.MonkeyPatch) -> object:
 def test_evaluate_prints_the_table_and_json(risk_store: Path, as_user: object) -> None:
     as_user("demo-analyst")  # type: ignore[operator]
     text = _run("evaluate", "--store", str(risk_store))
-    assert "上位5人の再現率" in text and "基準: 今年度の累積欠席日数の順" in text
+    assert "再現率（各校5人）" in text and "上位" not in text and "順位" not in text
+    assert "基準: 今年度の累積欠席日数の順" in text
     assert "基準: 今年度の病気・出席停止以外の累積欠席日数の順" in text
     assert "理由を区別しない基準との差" in text and "病気・出席停止を除く基準との差" in text
     report = json.loads(_run("evaluate", "--store", str(risk_store), "--json"))

@@ -52,7 +52,7 @@ def test_training_stored_a_model_with_card_metrics_and_version(
     used = json.loads(row.config_json)
     assert (used["family"] == "baseline") == choice["simple_chosen"]
     if choice["simple_chosen"]:
-        assert "単純な順位付け" in info.card and "を使います" in info.card
+        assert "単純な並べ方" in info.card and "を使います" in info.card
     blob = sessions["project_lead"].store.db.call(lambda c: repo.model_blob(c, row.id))
     assert len(blob) > 100
     assert _actions(sessions["project_lead"], "risk_train")

@@ -289,9 +289,10 @@ def test_model_page_trains_quickly_in_the_background_and_shows_card_and_metrics(
     assert "モデルカード" in page.card_view.toPlainText()
     assert "入力に使いません" in page.card_view.toPlainText()
     assert "いまのモデル:" in page.model_label.text()
-    assert "上位5人の再現率" in page.bar_label.text()
+    assert "各校5人の一覧の再現率" in page.bar_label.text()
     labels = [r.label for r in page.metrics_model.rows]
-    assert labels[:3] == ["上位3人の再現率", "上位5人の再現率", "上位10人の再現率"]
+    assert labels[:3] == ["各校3人の一覧の再現率", "各校5人の一覧の再現率",
+                          "各校10人の一覧の再現率"]
     headers = [c.header for c in page.metrics_model.columns]
     assert headers[1] == "モデル" and any("累積欠席" in h for h in headers)
     assert any("病気除く" in h for h in headers)

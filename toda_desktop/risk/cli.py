@@ -73,10 +73,13 @@ def _month_ja(month: str) -> str:
 
 def write_metrics_table(report: dict[str, Any], out: TextIO) -> None:
     """The held-out metrics of the model and the baselines, with 95% intervals."""
+    from analysis.risk.bands import EVENT_DEFINITION  # (the package loads scikit-learn)
+
+    out.write(EVENT_DEFINITION + "\n")
     out.write(f"評価年度: {report['test_year']}年度（学習に使っていない年度）"
               f"  月数 {len(report['months'])}  学校 {report['schools']}  "
               f"新たな不登校 延べ{report['events']}人\n")
-    out.write("方法\t上位3人の再現率\t上位5人の再現率\t上位10人の再現率\t上位5人の適合率"
+    out.write("方法\t再現率（各校3人）\t再現率（各校5人）\t再現率（各校10人）\t適合率（各校5人）"
               "\tROC-AUC\tPR-AUC\tBrier\n")
     for name, rep in report["scorings"].items():
         label = "モデル: " + rep["label"] if name == "model" else rep["label"]
@@ -85,7 +88,7 @@ def write_metrics_table(report: dict[str, Any], out: TextIO) -> None:
                   f"{_num(rep['pr_auc'])}\t{_num(rep['brier'], 5)}\n")
     bar = report["bar"]
     target = bar.get("target", 0.6) * 100
-    out.write(f"目標: 上位5人の再現率 {bar['recall@5'] * 100:.1f}%（{target:.0f}%以上: "
+    out.write(f"目標: 各校5人の一覧の再現率 {bar['recall@5'] * 100:.1f}%（{target:.0f}%以上: "
               f"{'達成' if bar.get('at_least_target') else '未達'}）\n")
     for group, title, ok in (
         ("reason_blind", "理由を区別しない基準との差（区間が0より上なら上回る）",
@@ -104,7 +107,7 @@ def write_metrics_table(report: dict[str, Any], out: TextIO) -> None:
                   f"{(report['scorings']['model'].get('stability') or 0) * 100:.0f}%\n")
     for rep in (report.get("horizon3") or {}).values():
         auc = "—" if rep.get("auc") is None else f"{rep['auc']:.3f}"
-        out.write(f"3か月以内: {rep['label']}  上位5人の再現率 {_pct(rep['recall@5'])}"
+        out.write(f"3か月以内: {rep['label']}  各校5人の一覧の再現率 {_pct(rep['recall@5'])}"
                   f"  ROC-AUC {auc}\n")
 
 

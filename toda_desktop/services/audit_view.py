@@ -93,8 +93,14 @@ DETAIL_LABELS = {
     "changes": "変更内容", "grant_id": "許可番号", "expires_at": "有効期限", "items": "件数",
     "item": "確認項目", "decision": "判断", "record_id": "記録番号", "consecutive": "連続回数",
     "event": "内容", "factor": "要素", "at": "日時",
-    "alerts": "アラート件数", "model_id": "モデル番号", "config": "モデル", "grid": "候補数",
-    "recall@5": "上位5人の再現率", "baseline_recall@5": "基準の再現率", "top": "学校ごとの人数",
+    "alerts": "アラート件数", "model_id": "モデル番号", "config": "一覧に使う方法",
+    "grid": "候補数",
+    # risk_train / risk_evaluate: the held-out recall of the best model's lists of 5 per
+    # school (also when the lists use a simple ranking, which "config" then names); on
+    # training, beside it the best simple ranking that counts only non-sick absence.
+    "recall@5": "モデルの再現率（評価年度・各校5人の一覧）",
+    "baseline_recall@5": "病気欠席を除いて数える単純な並べ方の最良の再現率",
+    "top": "学校ごとの人数",
     "with_ids": "宛名番号つき", "month": "月", "school_year": "年度", "test_year": "評価年度",
     "pupils": "児童生徒数", "factors": "要因数", "population": "対象", "query": "検索語",
     "filters": "絞り込み", "results": "件数", "truncated": "打ち切り", "conditions": "条件",
@@ -134,6 +140,8 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # Detail values that count things: written with thousands separators (12,198).
 COUNT_KEYS = frozenset({"rows", "inserted", "overwritten", "queued", "excluded", "removed",
                         "pupils", "alerts", "items", "results", "conditions", "grid"})
+# Detail values that are shares 0..1: written as percentages (71.8%).
+PERCENT_KEYS = frozenset({"recall@5", "baseline_recall@5"})
 
 
 def describe_detail(detail: str | None, codes: Mapping[str, str] = VALUE_LABELS) -> str:
@@ -151,6 +159,8 @@ def describe_detail(detail: str | None, codes: Mapping[str, str] = VALUE_LABELS)
     for key, value in values.items():
         if key == "fmr_achieved" and isinstance(value, float) and value > 0:
             text = f"1/{round(1 / value):,}"  # as the device standard writes a rate
+        elif key in PERCENT_KEYS and isinstance(value, float):
+            text = f"{value * 100:.1f}%"
         elif isinstance(value, float):
             text = f"{value:.2g}"
         elif key in COUNT_KEYS and isinstance(value, int) and not isinstance(value, bool):

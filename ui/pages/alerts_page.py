@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from analysis.risk.bands import EVENT_DEFINITION, EVENT_SHORT
 from toda_desktop.formatting import format_count
 from toda_desktop.risk import ALERT_STATUSES, Alert, ScoreResult, StatusEntry
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE, APRIL_ROSTER_NOTE
@@ -93,9 +94,9 @@ STATUS_HELP = {
     "対象外": "一覧に入った理由がはっきりしていて、見守りの対象ではない（療養中など）",
 }
 BAND_LEGEND = {
-    "高": "翌月に長期欠席となる見込みがおおむね5人に1人以上の水準",
+    "高": f"翌月に{EVENT_SHORT}となる見込みがおおむね5人に1人以上の水準",
     "中": "おおむね20人に1人以上の水準",
-    "低": "それ未満（学校の中で先に確かめる順として一覧に入っています）",
+    "低": "それ未満（一覧は学校ごとに数人を示すため、「低」でも入ることがあります）",
 }
 
 
@@ -346,13 +347,16 @@ class AlertsPage(QWidget):
         the window wider than the screen."""
         grid = QGridLayout()
         grid.setHorizontalSpacing(6)
-        grid.addWidget(QLabel("帯の見方:"), 0, 0, Qt.AlignmentFlag.AlignTop)
+        heading = QLabel("帯の見方:")
+        heading.setToolTip(EVENT_DEFINITION)  # what 「不登校」 counts, on hover
+        grid.addWidget(heading, 0, 0, Qt.AlignmentFlag.AlignTop)
         for i, band in enumerate(BAND_NAMES):
             chip = QLabel(band)
             chip.setStyleSheet(band_chip(band))
             chip.setAccessibleName(f"帯 {band}")
             grid.addWidget(chip, 0, 1 + 2 * i, Qt.AlignmentFlag.AlignTop)
             text = QLabel(BAND_LEGEND[band])
+            text.setToolTip(EVENT_DEFINITION)
             text.setStyleSheet(style.MUTED)
             text.setWordWrap(True)
             text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)

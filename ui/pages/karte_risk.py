@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from analysis.risk.bands import EVENT_DEFINITION
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE
 from ui import style
 from ui.background import BackgroundRunner
@@ -79,7 +80,9 @@ class KarteRiskSection(QFrame):
         outer.setContentsMargins(18, 8, 18, 10)
         outer.setSpacing(4)
         top = QHBoxLayout()
-        top.addWidget(section_title(TITLE))
+        title = section_title(TITLE)
+        title.setToolTip(EVENT_DEFINITION)  # what 「不登校」 counts, on hover
+        top.addWidget(title)
         top.addSpacing(12)
         self.caution_label = muted(CAUTION)
         top.addWidget(self.caution_label, 1)
@@ -108,6 +111,7 @@ class KarteRiskSection(QFrame):
         self.band_label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.band_text_label = QLabel("")
         self.band_text_label.setWordWrap(True)
+        self.band_text_label.setToolTip(EVENT_DEFINITION)
         self.status_label = QLabel("")
         self.status_label.setAccessibleName("職員の記録")
         self.status_label.setToolTip("「見守りアラート」画面で記録した最新の状態です")

@@ -17,9 +17,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from analysis.risk.bands import EVENT_SHORT
 from ui import style
 
-SERIES_COLORS = ("#1f5fa8", "#e8a33d", "#7f8c9a", "#2e9d6a")
+# One colour per series: the model and the six simple rankings never share a colour.
+SERIES_COLORS = ("#1f5fa8", "#e8a33d", "#7f8c9a", "#2e9d6a", "#8e5ea2", "#c0504d", "#4bacc6")
 SINGLE_COLOR = "#8a94a3"
 ADJUSTED_COLOR = "#1f5fa8"
 
@@ -38,9 +40,19 @@ class PlainAxis(pg.AxisItem):  # type: ignore[misc]
         return [f"{v * scale:+.{digits}f}" if v else "0" for v in values]
 
 
+WORD_JOINER = "\u2060"
+
+
+def unbroken(text: str) -> str:
+    """``text`` that a wrapping label never splits: Qt's rich text ignores <nobr> and
+    white-space in Japanese, but keeps word joiners and no-break spaces."""
+    return WORD_JOINER.join(text.replace(" ", "\u00a0"))
+
+
 def legend_html(entries: Sequence[tuple[str, str]]) -> str:
+    """Entries wrap between one another, never inside a name (a split 「…累積 / 欠席」)."""
     return "　".join(
-        f'<span style="color:{color}; font-size:14pt;">■</span>&nbsp;{text}'
+        f'<span style="color:{color}; font-size:14pt;">■</span>&nbsp;{unbroken(text)}'
         for text, color in entries
     )
 
@@ -106,7 +118,7 @@ class _Chart(QWidget):
 
 
 class ReliabilityChart(_Chart):
-    """Predicted against observed share of new long absence, by groups of pupil-months."""
+    """Predicted against observed share of new 不登校 onsets, by groups of pupil-months."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(
@@ -147,12 +159,13 @@ class BarSeries:
 
 
 class RecallBars(_Chart):
-    """Recall at top-k per school and month, the model beside the baselines, with intervals."""
+    """Recall of each school's k-pupil list per month, the model beside the baselines, with
+    intervals (the words say 各校k人, never 上位 or 順位: no pupil is ranked on screen)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(
-            "上位k人の再現率（学校ごと・月ごと）",
-            "新たに長期欠席となった児童生徒のうち、前月の一覧（学校ごとに上位k人）に"
+            "一覧の再現率（各校k人・月ごと）",
+            f"新たに{EVENT_SHORT}となった児童生徒のうち、前月の一覧（各校k人）に"
             "入っていた割合です。縦の線は95%区間。",
             PercentAxis("left"))
         self.plot.showGrid(x=False, y=True, alpha=0.25)
@@ -179,7 +192,7 @@ class RecallBars(_Chart):
                 bottom=np.array([h - b for h, b in zip(heights, bottom, strict=True)]),
                 beam=width * 0.35, pen=pg.mkPen("#333333", width=1.2)))
         self.plot.getAxis("bottom").setTicks(
-            [[(float(i), f"上位{k}人") for i, k in enumerate(ks)]])
+            [[(float(i), f"各校{k}人") for i, k in enumerate(ks)]])
         left = self.plot.getAxis("left")
         left.setTicks([[(float(v), f"{v}%") for v in range(0, 101, 20)]])
         self.plot.setXRange(-0.55, len(ks) - 0.45, padding=0)

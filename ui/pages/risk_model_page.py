@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QTextBlockFormat, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from analysis.risk.bands import EVENT_DEFINITION
 from toda_desktop.formatting import format_count
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner
@@ -61,20 +62,21 @@ MODEL_KEY = "model"
 
 # (key, label, tooltip, how to write it)
 METRICS: tuple[tuple[str, str, str, str], ...] = (
-    ("recall@3", "上位3人の再現率",
-     "新たに不登校となった児童生徒のうち、学校ごと上位3人の一覧に入っていた割合", "pct"),
-    ("recall@5", "上位5人の再現率",
-     "新たに不登校となった児童生徒のうち、学校ごと上位5人の一覧に入っていた割合"
+    ("recall@3", "各校3人の一覧の再現率",
+     "新たに不登校となった児童生徒のうち、前月の一覧（各校3人）に入っていた割合", "pct"),
+    ("recall@5", "各校5人の一覧の再現率",
+     "新たに不登校となった児童生徒のうち、前月の一覧（各校5人）に入っていた割合"
      "（市の運用: 毎月5人）", "pct"),
-    ("recall@10", "上位10人の再現率",
-     "新たに不登校となった児童生徒のうち、学校ごと上位10人の一覧に入っていた割合", "pct"),
-    ("precision@5", "上位5人の適合率",
-     "一覧（上位5人）に入った児童生徒のうち、翌月に不登校となった割合。"
+    ("recall@10", "各校10人の一覧の再現率",
+     "新たに不登校となった児童生徒のうち、前月の一覧（各校10人）に入っていた割合", "pct"),
+    ("precision@5", "各校5人の一覧の適合率",
+     "一覧（各校5人）に入った児童生徒のうち、翌月に不登校となった割合。"
      "多くは不登校になりません", "pct"),
-    ("auc", "ROC-AUC（順位づけの正確さ）",
-     "1に近いほど、不登校となる児童生徒を上位に並べられています（0.5は偶然と同じ）", "num3"),
+    ("auc", "ROC-AUC（見分けの正確さ）",
+     "1に近いほど、不登校となる児童生徒とならない児童生徒をよく見分けています"
+     "（0.5は偶然と同じ）", "num3"),
     ("pr_auc", "PR-AUC（まれな出来事での正確さ）",
-     "不登校のようにまれな出来事での順位づけの正確さ。1に近いほどよい", "num3"),
+     "不登校のようにまれな出来事での見分けの正確さ。1に近いほどよい", "num3"),
     ("brier", "Brierスコア（見込みの誤差）",
      "見込みと実際の差の大きさ。小さいほどよい", "num5"),
 )
@@ -160,7 +162,7 @@ def difference_rows(evaluation: Mapping[str, Any]) -> tuple[list[str], list[Metr
     baselines = [(k, n) for k, n in scoring_names(evaluation) if k != MODEL_KEY]
     diffs = evaluation.get("differences") or {}
     tip = "モデル − 基準（同じ学校・月どうしで比べた差）"
-    rows = [MetricRow(f"上位{k}人の再現率の差", tip,
+    rows = [MetricRow(f"各校{k}人の一覧の再現率の差", tip,
                       tuple(points_with_interval(diffs.get(f"recall@{k}:{b}"))
                             for b, _n in baselines))
             for k in KS]
@@ -188,21 +190,21 @@ def bar_summary(evaluation: Mapping[str, Any]) -> tuple[str, bool]:
         return "", False
     goal = "達成" if bar.get("at_least_target") else "未達"
     target = pct(bar.get("target"), 0)
-    lines = [f"上位5人の再現率 {pct(bar.get('recall@5'))}（目標 {target}以上: {goal}）。"]
+    lines = [f"各校5人の一覧の再現率 {pct(bar.get('recall@5'))}（目標 {target}以上: {goal}）。"]
     if bar.get("beats_reason_blind"):
-        lines.append("欠席の理由を区別しない単純な順位付けは、どれも区間を超えて上回っています。")
+        lines.append("欠席の理由を区別しない単純な並べ方は、どれも区間を超えて上回っています。")
     else:
-        lines.append("欠席の理由を区別しない単純な順位付けの一部とは、差が不確かさの範囲内です。")
+        lines.append("欠席の理由を区別しない単純な並べ方の一部とは、差が不確かさの範囲内です。")
     if bar.get("not_worse_than_reason_aware"):
-        lines.append("病気欠席を除いて数える単純な順位付けと比べても同じかそれ以上です。")
+        lines.append("病気欠席を除いて数える単純な並べ方と比べても同じかそれ以上です。")
     else:
         worse = [r["label"] for r in bar.get("reason_aware", []) if r["difference"] < 0]
-        lines.append("病気欠席を除いて数える単純な順位付け（" + "、".join(worse)
+        lines.append("病気欠席を除いて数える単純な並べ方（" + "、".join(worse)
                      + "）を下回っています。")
     choice = evaluation.get("choice") or {}
     if choice.get("simple_chosen"):
-        lines.append("学習の検証でモデルが単純な順位付けに及ばなかったため、"
-                     "一覧にはその単純な順位付けを使っています（モデルカード参照）。")
+        lines.append("学習の検証でモデルが単純な並べ方に及ばなかったため、"
+                     "一覧にはその単純な並べ方を使っています（モデルカード参照）。")
     return "".join(lines[:2]) + "\n" + "".join(lines[2:]), bool(bar.get("met"))
 
 
@@ -291,6 +293,10 @@ class RiskModelPage(QWidget):
         self.refresh_button.clicked.connect(self.reload)
         title_row.addWidget(self.refresh_button)
         outer.addLayout(title_row)
+        # What the model predicts, spelled out once (the other words say 不登校 for short).
+        self.event_label = muted(EVENT_DEFINITION)
+        self.event_label.setAccessibleName("予測する出来事")
+        outer.addWidget(self.event_label)
 
         card = QFrame()
         card.setObjectName("infoCard")
@@ -395,7 +401,7 @@ class RiskModelPage(QWidget):
         layout = QVBoxLayout(content)
         layout.setContentsMargins(4, 10, 4, 10)
         layout.addWidget(muted(
-            "一覧（学校ごと上位5人）が属性によって偏っていないかの点検です。"
+            "一覧（各校5人）が属性によって偏っていないかの点検です。"
             "性別・学年・校種などはモデルの入力には使わず、この点検にだけ使います。"
             "不登校が10人未満の群は参考値です。「—」は、不登校となった人がいない群が"
             "あるなどで計算できないことを示します。"))
@@ -468,8 +474,9 @@ class RiskModelPage(QWidget):
         self._loaded = True
         name, settings = headline(info.config_label)
         simple = bool((info.evaluation.get("choice") or {}).get("simple_chosen"))
-        self.model_label.setText(f"いまの一覧の順位付け: {name}（単純な順位付け）" if simple
-                                 else f"いまのモデル: {name}")
+        simple_text = (f"いまの一覧の作り方: {name.removeprefix('基準: ')}"
+                       "（単純な並べ方。モデルは使っていません）")
+        self.model_label.setText(simple_text if simple else f"いまのモデル: {name}")
         self.model_label.setToolTip(f"設定: {settings}" if settings else "")
         data = info.data_extent or f"データ版 {info.data_version}"
         self.facts_label.setText(
@@ -520,10 +527,15 @@ class RiskModelPage(QWidget):
         self._draw_charts(evaluation)
 
     def _size_columns(self, table: Any, count: int) -> None:
+        """Each column at least as wide as its name (the names of the reason-aware rankings
+        were cut off at 1366×768); the table scrolls sideways instead."""
         header = table.horizontalHeader()
+        metrics = header.fontMetrics()
+        model = table.model()
         header.resizeSection(0, 230)
         for column in range(1, count + 1):
-            header.resizeSection(column, 215)
+            name = str(model.headerData(column, Qt.Orientation.Horizontal) or "")
+            header.resizeSection(column, max(215, metrics.horizontalAdvance(name) + 24))
 
     def _draw_charts(self, evaluation: Mapping[str, Any]) -> None:
         scorings = evaluation.get("scorings") or {}

@@ -105,8 +105,10 @@ def test_develop_selects_over_time_and_reports_against_baselines(
         assert phrase in card
     simple = model_card({"grid_size": 10, "choice": {**dev.choice, "simple_chosen": True,
                                                       "simple": "baseline|cum_ns||h1"}}, ev)
-    assert ("一覧には単純な順位付け「今年度の病気・出席停止以外の累積欠席日数の順」を使います"
+    assert ("一覧には単純な並べ方「今年度の病気・出席停止以外の累積欠席日数の順」を使います"
             in simple)
+    for card_text in (card, simple):  # no pupil is ranked: the card never says 順位 or 上位
+        assert "順位" not in card_text and "上位" not in card_text
 
 
 def test_selection_uses_the_variance_penalty() -> None:
