@@ -269,3 +269,25 @@ def test_repeats_kept_by_an_earlier_import_count_as_identical_and_a_reimport_exi
     monkeypatch.setenv("TODA_USER", LEAD_LOGIN)
     out = io.StringIO()
     assert main(["import", "--store", str(store_path), str(path)], out=out) == 0, out.getvalue()
+
+
+def test_visits_that_differ_as_written_stay_two_visits_when_their_values_map_alike(
+    signed: SignedIn, tmp_path: Path
+) -> None:
+    path = tmp_path / "保健室来室記録_5月.csv"
+    path.write_text("宛名番号,氏名,来室日,来室時刻,退室時刻,症状\n"
+                    "0000100001,山田 太郎,2024/5/12,,,頭痛\n"
+                    "0000100001,山田 太郎,2024/5/12,,,腹痛\n"
+                    "0000100001,山田 太郎,2024/5/12,,,腹痛\n", encoding="cp932")
+    inspection = signed.importer.inspect(path)
+    inspection = signed.importer.save_value_map(inspection, "symptom",
+                                                {"頭痛": "内科", "腹痛": "内科"})
+    preview = signed.importer.preview(inspection)
+    assert preview.counts["new"] == 2 and preview.counts["duplicates_in_file"] == 1
+    note = preview.issues.loc[preview.issues["code"] == "duplicate_row", "row"].tolist()
+    assert note == [4]  # only the 腹痛 written twice
+    signed.importer.commit(preview)
+    assert sorted(_stored(signed, "ds_health_room_visits", "symptom, occurrence")) == [
+        ("内科", 1), ("内科", 2)]
+    again = signed.importer.preview(signed.importer.inspect(path))
+    assert again.counts["new"] == 0 and again.counts["identical"] == 2

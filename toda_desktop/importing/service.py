@@ -490,7 +490,9 @@ class ImportService:
         if totals:  # 合計・小計 rows, left out with a note each (still rows of the file)
             counts["totals_rows"] = totals
             counts["rows"] += totals
-        rows, repeats, issues = _in_file_duplicates(kind, rows, issues, counts, keep_repeats)
+        written = _written_rows(inspection.raw, rows.index) if kind.repeats else None
+        rows, repeats, issues = _in_file_duplicates(kind, rows, issues, counts, keep_repeats,
+                                                    written)
         key = natural_key(kind)
         # Stored rows as hashes of their key and values, read in chunks; only the rows whose
         # values differ are read whole (to keep known values and to show every change).
@@ -669,23 +671,39 @@ REPEAT_HINT = ("繰り返しの記録として残すこともできます（取�
                "コマンドでは --keep-repeats）。")
 
 
+def _written_rows(raw: RawTable, rows: pd.Index) -> pd.Series:
+    """Per row, a hash of its cells as the file writes them: two visits whose 頭痛 and 腹痛
+    are both mapped to 内科 are still two visits, not one written twice (found by QA)."""
+    cells = raw.frame.loc[rows]
+    return pd.util.hash_pandas_object(cells.astype(str), index=False).set_axis(rows)
+
+
+WRITTEN = "__written"  # the hash of a row's cells as written, used only to find repeats
+
+
 def _in_file_duplicates(
     kind: DatasetKind, rows: pd.DataFrame, issues: pd.DataFrame, counts: dict[str, int],
-    keep_repeats: bool = False,
+    keep_repeats: bool = False, written: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(rows to compare with the store, identical repeats that may be kept, issues).
 
     The key is the store's unique key under the store's rule (a blank part equals another
     blank part), so a preview without conflicts commits. For a kind whose identical rows may
-    be real repeats, each row is numbered among its identical rows (``occurrence``)."""
+    be real repeats, each row is numbered among the rows with the same values
+    (``occurrence``), and a row is a repeat only when the file writes it identically
+    (``written``)."""
     compare = list(rows.columns)
     if kind.repeats:
         rows = rows.assign(**{OCCURRENCE: occurrence_numbers(rows, compare)})
+        if written is not None:
+            rows = rows.assign(**{WRITTEN: written})
+            compare = [*compare, WRITTEN]
     drop, dup_issues = find_duplicates(
         rows, natural_key(kind), compare=compare,
         labels={c.key: c.label for c in kind.columns} | {"pupil_id": "児童生徒"},
         repeat_hint=REPEAT_HINT if kind.repeats else "", keep_repeats=keep_repeats and kind.repeats,
     )
+    rows = rows.drop(columns=[WRITTEN], errors="ignore")
     conflicting = set(dup_issues.loc[dup_issues["severity"] == "error", "row"].dropna())
     dropped = drop.to_numpy()
     repeats = rows.loc[dropped] if kind.repeats else rows.iloc[:0]
