@@ -94,6 +94,9 @@ class DatasetKind:
     master: bool = False
     event_date: str | None = None
     repeats: bool = False  # identical rows may be real repeated events (kept on request)
+    # Columns naming one occasion of a repeating kind (a visit: 利用日 + 入室時刻): a new row
+    # on a stored occasion with other values is reported as a possible correction.
+    occasion: tuple[str, ...] = ()
     _by_key: dict[str, ColumnSpec] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -243,11 +246,12 @@ def parse_registry(data: dict[str, Any]) -> Registry:
             topics=tuple(raw.get("topics", ())),
             event_date=raw.get("event_date"),
             repeats=bool(raw.get("repeats", False)),
+            occasion=tuple(raw.get("occasion", ())),
         )
         if kind.retention not in retention_keys:
             raise RegistryError(f"{name}: unknown retention class {kind.retention!r}")
         stored = {c.key for c in kind.stored_columns}
-        missing = [k for k in kind.natural_key if k not in stored]
+        missing = [k for k in (*kind.natural_key, *kind.occasion) if k not in stored]
         if missing:
             raise RegistryError(f"{name}: natural key columns not stored: {missing}")
         if kind.repeats and OCCURRENCE in stored:

@@ -291,3 +291,22 @@ def test_visits_that_differ_as_written_stay_two_visits_when_their_values_map_ali
         ("内科", 1), ("内科", 2)]
     again = signed.importer.preview(signed.importer.inspect(path))
     assert again.counts["new"] == 0 and again.counts["identical"] == 2
+
+
+def test_a_corrected_visit_is_reported_as_a_possible_correction_not_silently_added(
+    signed: SignedIn, tmp_path: Path
+) -> None:
+    first = tmp_path / "保健室_6月.csv"
+    first.write_text("宛名番号,氏名,来室日,来室時刻,退室時刻,症状\n"
+                     "0000100001,山田 太郎,2024/6/3,08:30,08:50,頭痛\n"
+                     "0000100001,山田 太郎,2024/6/4,,,頭痛\n", encoding="cp932")
+    signed.importer.commit(_preview(signed, first))
+    corrected = tmp_path / "保健室_6月_修正版.csv"
+    corrected.write_text("宛名番号,氏名,来室日,来室時刻,退室時刻,症状\n"
+                         "0000100001,山田 太郎,2024/6/3,08:30,08:55,頭痛\n"
+                         "0000100001,山田 太郎,2024/6/4,,,腹痛\n", encoding="cp932")
+    preview = _preview(signed, corrected)
+    flagged = preview.issues[preview.issues["code"] == "possible_correction"]
+    assert flagged["row"].tolist() == [2]  # a visit without 入室時刻 names no occasion
+    assert "前の取込を取り消して" in flagged["reason"].iloc[0]
+    assert preview.counts["new"] == 2

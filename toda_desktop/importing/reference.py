@@ -84,6 +84,23 @@ def rows_by_id(conn: Connection, kind: DatasetKind, ids: Sequence[int]) -> pd.Da
     return _block(fetched, columns).reindex([int(i) for i in ids])
 
 
+def stored_occasions(
+    conn: Connection, kind: DatasetKind, pupil_ids: Sequence[int]
+) -> pd.DataFrame:
+    """The stored occasions (``kind.occasion``, e.g. 利用日 + 入室時刻) of these pupils."""
+    columns = ["pupil_id", *kind.occasion]
+    fetched: list[tuple[object, ...]] = []
+    for start in range(0, len(pupil_ids), 500):
+        part = [int(i) for i in pupil_ids[start:start + 500]]
+        fetched += conn.execute(
+            f"SELECT {', '.join(columns)} FROM {kind.table}"
+            f" WHERE pupil_id IN ({', '.join('?' for _ in part)})", part).fetchall()
+    values = np.empty((len(fetched), len(columns)), dtype=object)
+    if fetched:
+        values[:] = fetched
+    return pd.DataFrame(values, columns=columns, dtype=object)
+
+
 def stored_keys(
     conn: Connection, kind: DatasetKind, rows: pd.DataFrame, key: Sequence[str],
     values: Sequence[str], chunk: int = 50_000,
