@@ -59,7 +59,7 @@ def test_a_doubtful_guess_is_refused_with_the_kind_its_confidence_and_the_runner
     assert code == 2
     line = text.splitlines()[0]
     assert re.search(r"「在籍」（見出しの一致 \d+%、確からしさ \d+%）。次点は「.+」", line), line
-    assert "--kind enrollments を付けて" in text
+    assert "--kind を付け" in text and "「在籍」なら --kind enrollments" in text
     assert "取り込めなかったファイル 1件: hokenshitsu_2024_05.csv" in text
     assert _enrollment(store, tmp_path) == before
 

@@ -369,6 +369,15 @@ def kind_line(inspection: FileInspection, given: str | None) -> str:
     return f"種類: {judged}"
 
 
+def _kind_choices(inspection: FileInspection) -> str:
+    """The best guesses as --kind options: with one column missing, the right kind is often
+    the runner-up (a health-room log without 利用日 can score highest as 在籍)."""
+    likely = [s for s in inspection.guess.scores if s.score > 0][:2]
+    options = "、".join(f"「{s.label}」なら --kind {s.kind}" for s in likely)
+    return (f"データの種類を確かめて --kind を付け、もう一度実行してください（{options}。"
+            "すべての種類は import --help）。")
+
+
 def _import_one(
     signed: SignedIn, inspection: FileInspection, args: argparse.Namespace, out: TextIO
 ) -> tuple[ImportPreview | None, int]:
@@ -386,8 +395,7 @@ def _import_one(
     if args.kind is None and inspection.guess.confidence < CLEAR_CONFIDENCE:
         out.write(
             f"  取り込みません: 見出しからの判断の確からしさが{CLEAR_CONFIDENCE:.0%}未満です。"
-            f"「{inspection.kind.label}」で正しければ --kind {inspection.kind.name} を付けて"
-            "もう一度実行してください。\n")
+            f"{_kind_choices(inspection)}\n")
         return None, EXIT_FAILED
     preview = signed.importer.preview(inspection, keep_repeats=args.keep_repeats)
     c = preview.counts
