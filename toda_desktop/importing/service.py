@@ -116,8 +116,12 @@ class FileInspection:
 
     @property
     def encoding_label(self) -> str:
+        if self.raw.encoding is None:  # a workbook has no character code of its own
+            return {"xlsx": "Excel（.xlsx）", "xls": "Excel（.xls）",
+                    "ods": "OpenDocument（.ods）"}.get(self.raw.source_format,
+                                                       self.raw.source_format)
         return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8（BOM付き）", "utf-16": "UTF-16",
-                "cp932": "Shift_JIS（CP932）"}.get(self.raw.encoding or "", self.raw.source_format)
+                "cp932": "Shift_JIS（CP932）"}.get(self.raw.encoding, self.raw.source_format)
 
 
 @dataclass

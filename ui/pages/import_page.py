@@ -377,7 +377,7 @@ class ImportPage(QWidget):
         grid.addLayout(kind_row, 0, 1)
         grid.addWidget(self.guess_label, 1, 1)
         facts = QHBoxLayout()
-        facts.addWidget(QLabel("文字コード: "))
+        facts.addWidget(QLabel("形式・文字コード: "))
         facts.addWidget(self.encoding_label)
         facts.addSpacing(24)
         facts.addWidget(QLabel("行数: "))
@@ -497,7 +497,7 @@ class ImportPage(QWidget):
         self.issues_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.issues_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((150, 72, 90, 100, 300, 58)):
+        for column, width in enumerate((150, 96, 90, 100, 300, 58)):
             header.resizeSection(column, width)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         # On screen the file is the heading above; the exported report names it in each row.
