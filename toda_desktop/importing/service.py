@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from analysis.common import Cancelled as AnalysisCancelled
-from analysis.common import concat_issues, issues_frame
+from analysis.common import concat_issues, empty_issues, issues_frame
 from analysis.headers import HeaderMapping, KindGuess, map_headers, recognize_kind
 from analysis.layouts import source_frame
 from analysis.linkage import LINKED_METHODS, Candidate, link_rows, row_fingerprints
@@ -445,12 +445,13 @@ class ImportService:
             return None if progress is None else (lambda f: progress(a + (b - a) * f))
 
         try:
-            parsed = parse_table(inspection.raw, mapping,
-                                 layout_columns(inspection.raw, kind.columns),
-                                 value_maps=inspection.value_maps,
-                                 progress=part(0.0, 0.4), cancel=cancel)
-            preview = self._link_and_compare(inspection, kind, parsed, part(0.4, 1.0), cancel,
-                                             keep_repeats=keep_repeats)
+            # Passed on, not kept here: the typed table is made compact once it is checked.
+            preview = self._link_and_compare(
+                inspection, kind,
+                parse_table(inspection.raw, mapping, layout_columns(inspection.raw, kind.columns),
+                            value_maps=inspection.value_maps, progress=part(0.0, 0.4),
+                            cancel=cancel),
+                part(0.4, 1.0), cancel, keep_repeats=keep_repeats)
         except AnalysisCancelled:
             _cancelled("取込の準備を中止しました。")
         if inspection.already_imported is not None:
@@ -484,11 +485,16 @@ class ImportService:
         signed = self._signed
         issues = parsed.issues
         valid = parsed.valid
-        frame = parsed.frame if valid.all() else parsed.frame.loc[valid]  # no copy if all valid
+        counts = {"rows": len(parsed.frame), "error_rows": len(parsed.error_rows)}
+        unknown_values = _unknown_values(kind, parsed)
+        # The valid rows, each column as codes into its distinct values (a month takes one
+        # byte, not nine); linkage gets each chunk back in its own types.
+        typed = parsed.frame.dtypes.to_dict()
+        frame = _compact(parsed.frame if valid.all() else parsed.frame.loc[valid])
+        del parsed, valid
         stored_cols = [c.key for c in kind.stored_columns]
         columns = (["pupil_id"] if kind.links_to_pupil else []) + stored_cols
         key = natural_key(kind)
-        counts = {"rows": len(parsed.frame), "error_rows": len(parsed.error_rows)}
         n = len(frame)
         size = max(1, int(self.chunk_rows))
         spans = [(a, min(n, a + size)) for a in range(0, n, size)]
@@ -512,7 +518,7 @@ class ImportService:
         for number, (a, b) in enumerate(spans):
             if cancel is not None and cancel():
                 raise AnalysisCancelled()
-            chunk = frame.iloc[a:b]
+            chunk = frame.iloc[a:b].astype(typed)
             if kind.links_to_pupil:
                 links = link_rows(
                     chunk, pupils, enrollments, decisions=decisions,
@@ -642,7 +648,7 @@ class ImportService:
             inspection=inspection, kind=kind, rows=to_insert, issues=concat_issues(found),
             counts=counts, to_insert=to_insert, to_overwrite=to_overwrite, to_review=review,
             changes=changes, repeat_rows=repeat_rows,
-            unknown_values=_unknown_values(kind, parsed), plan=plan,
+            unknown_values=unknown_values, plan=plan,
         )
 
     @staticmethod
@@ -816,20 +822,47 @@ def _hash_duplicates(
     The key is the store's unique key under the store's rule (a blank part equals another
     blank part), so a preview without conflicts commits. For a kind whose identical rows may
     be real repeats, each row is numbered among its identical rows (``occurrence``)."""
-    hashes = pd.DataFrame({"row": row_hash, "key": key_hash}, index=pd.Index(rows))
-    occurrence = np.zeros(len(hashes), dtype=np.int64)
+    occurrence = np.ones(len(rows), dtype=np.int64)
+    drop = np.zeros(len(rows), dtype=bool)
+    conflicting = np.zeros(len(rows), dtype=bool)
+    # Only rows sharing their values or their key with another row can be duplicates; the
+    # judgement on them alone is the judgement on the whole file (their groups are whole).
+    shared = (pd.Series(row_hash).duplicated(keep=False).to_numpy()
+              | pd.Series(key_hash).duplicated(keep=False).to_numpy())
+    if not shared.any():
+        return occurrence, drop, conflicting, empty_issues()
+    some = np.flatnonzero(shared)
+    hashes = pd.DataFrame({"row": row_hash[some], "key": key_hash[some]},
+                          index=pd.Index(rows[some]))
     if kind.repeats:
-        occurrence = occurrence_numbers(hashes, ["row"]).to_numpy(dtype=np.int64)
-        with_number = pd.DataFrame({"key": key_hash, OCCURRENCE: occurrence})
-        hashes["key"] = blank_equal_key(with_number, ["key", OCCURRENCE]).to_numpy()
+        occurrence[some] = occurrence_numbers(hashes, ["row"]).to_numpy(dtype=np.int64)
+        # The store's key holds the occurrence number: (key, number) as one 64-bit key.
+        number = pd.util.hash_array(occurrence[some]).astype(np.uint64)
+        hashes["key"] = hashes["key"].to_numpy() * np.uint64(1_000_003) ^ number
     labels = {c.key: c.label for c in kind.columns} | {"pupil_id": "児童生徒"}
-    drop, found = find_duplicates(
+    dropped, found = find_duplicates(
         hashes, ["key"], compare=["row"],
         labels={"key": "・".join(labels.get(k, k) for k in natural_key(kind))},
         repeat_hint=REPEAT_HINT if kind.repeats else "", keep_repeats=keep_repeats and kind.repeats,
     )
-    conflicting = hashes.index.isin(found.loc[found["severity"] == "error", "row"].dropna())
-    return occurrence, drop.to_numpy(dtype=bool), np.asarray(conflicting, dtype=bool), found
+    drop[some] = dropped.to_numpy(dtype=bool)
+    conflicting[some] = hashes.index.isin(found.loc[found["severity"] == "error", "row"].dropna())
+    return occurrence, drop, conflicting, found
+
+
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each column as a categorical of its distinct values (same values, same storage values:
+    :func:`storage_frame` converts each distinct value once)."""
+    out = {}
+    for col in frame.columns:
+        values = frame[col]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            out[col] = values
+            continue
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        out[col] = pd.Series(pd.Categorical.from_codes(codes, categories=uniques),
+                             index=frame.index, name=col)
+    return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 
 
 def _years_of(kind: DatasetKind, frame: pd.DataFrame) -> pd.DataFrame:
