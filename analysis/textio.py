@@ -426,32 +426,45 @@ class _Columns:
 
     def __init__(self) -> None:
         self.lookup: list[dict[str, int]] = []
-        self.codes: list[list[npt.NDArray[np.int32]]] = []
+        self.codes: list[list[npt.NDArray[np.signedinteger[Any]]]] = []
         self.rows = 0
 
     def add(self, columns: Mapping[int, npt.NDArray[Any] | pd.Series], n: int) -> None:
         for pos, values in columns.items():
             while pos >= len(self.lookup):
                 self.lookup.append({"": 0})
-                self.codes.append([np.zeros(self.rows, dtype=np.int32)])
+                self.codes.append([np.zeros(self.rows, dtype=np.int8)])
             codes, uniques = pd.factorize(np.asarray(values, dtype=object))
             lookup = self.lookup[pos]
             table = np.fromiter((lookup.setdefault(str(u), len(lookup)) for u in uniques),
                                 dtype=np.int32, count=len(uniques))
-            self.codes[pos].append(table[codes])
+            # Each piece's codes in the fewest bytes its column needs so far (a month: one).
+            self.codes[pos].append(table[codes].astype(_code_type(len(lookup))))
         for pos in range(len(self.lookup)):
             if pos not in columns:
-                self.codes[pos].append(np.zeros(n, dtype=np.int32))
+                self.codes[pos].append(np.zeros(n, dtype=np.int8))
         self.rows += n
 
     def frame(self) -> pd.DataFrame:
+        """The columns; each column's pieces are let go as soon as it is built."""
         if not self.lookup:
             return pd.DataFrame(index=pd.RangeIndex(self.rows))
-        return pd.DataFrame({
-            pos: pd.Categorical.from_codes(np.concatenate(codes),
-                                           categories=pd.Index(list(lookup), dtype=object))
-            for pos, (codes, lookup) in enumerate(zip(self.codes, self.lookup, strict=True))
-        })
+        out = {}
+        for pos, lookup in enumerate(self.lookup):
+            codes = np.concatenate(self.codes[pos])
+            self.codes[pos] = []
+            out[pos] = pd.Categorical.from_codes(codes,
+                                                 categories=pd.Index(list(lookup), dtype=object))
+        return pd.DataFrame(out)
+
+
+def _code_type(distinct: int) -> type[np.signedinteger[Any]]:
+    """The smallest signed integer type for codes below ``distinct``."""
+    if distinct <= np.iinfo(np.int8).max:
+        return np.int8
+    if distinct <= np.iinfo(np.int16).max:
+        return np.int16
+    return np.int32
 
 
 def _categorical(values: pd.Series) -> pd.Series:

@@ -29,6 +29,7 @@ from analysis.textio import FileReadError, RawTable, is_workbook, read_table, wo
 from analysis.values import (
     ParsedTable,
     blank_equal_key,
+    compact_column,
     find_duplicates,
     occurrence_numbers,
     parse_table,
@@ -450,7 +451,7 @@ class ImportService:
                 inspection, kind,
                 parse_table(inspection.raw, mapping, layout_columns(inspection.raw, kind.columns),
                             value_maps=inspection.value_maps, progress=part(0.0, 0.4),
-                            cancel=cancel),
+                            cancel=cancel, compact=True),
                 part(0.4, 1.0), cancel, keep_repeats=keep_repeats)
         except AnalysisCancelled:
             _cancelled("取込の準備を中止しました。")
@@ -489,7 +490,7 @@ class ImportService:
         unknown_values = _unknown_values(kind, parsed)
         # The valid rows, each column as codes into its distinct values (a month takes one
         # byte, not nine); linkage gets each chunk back in its own types.
-        typed = parsed.frame.dtypes.to_dict()
+        typed = {col: _own_type(dtype) for col, dtype in parsed.frame.dtypes.items()}
         frame = _compact(parsed.frame if valid.all() else parsed.frame.loc[valid])
         del parsed, valid
         stored_cols = [c.key for c in kind.stored_columns]
@@ -853,16 +854,13 @@ def _hash_duplicates(
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
     """Each column as a categorical of its distinct values (same values, same storage values:
     :func:`storage_frame` converts each distinct value once)."""
-    out = {}
-    for col in frame.columns:
-        values = frame[col]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            out[col] = values
-            continue
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        out[col] = pd.Series(pd.Categorical.from_codes(codes, categories=uniques),
-                             index=frame.index, name=col)
-    return pd.DataFrame(out, index=frame.index, columns=frame.columns)
+    return pd.DataFrame({col: compact_column(frame[col]) for col in frame.columns},
+                        index=frame.index, columns=frame.columns)
+
+
+def _own_type(dtype: Any) -> Any:
+    """The type of a compact column's values (what linkage is given)."""
+    return dtype.categories.dtype if isinstance(dtype, pd.CategoricalDtype) else dtype
 
 
 def _years_of(kind: DatasetKind, frame: pd.DataFrame) -> pd.DataFrame:
