@@ -519,8 +519,8 @@ class ImportService:
         for number, (a, b) in enumerate(spans):
             if cancel is not None and cancel():
                 raise AnalysisCancelled()
-            chunk = frame.iloc[a:b].astype(typed)
             if kind.links_to_pupil:
+                chunk = frame.iloc[a:b].astype(typed)
                 links = link_rows(
                     chunk, pupils, enrollments, decisions=decisions,
                     source=inspection.source_key, event_date=kind.event_date,
