@@ -618,8 +618,7 @@ class ImportService:
             same_text = (key_text(matched, stored_cols).to_numpy()
                          == stored["values"].reindex(ids).to_numpy())
             differ, differ_ids = matched.loc[~same_text], ids[~same_text]
-            old_values = signed.store.db.call(
-                lambda c, i=differ_ids: rows_by_id(c, kind, i))[stored_cols]
+            old_values = self._stored_rows(kind, differ_ids)[stored_cols]
             differ = _keep_known(differ, old_values, stored_cols)
             same = (blank_equal_key(differ, stored_cols).to_numpy()
                     == blank_equal_key(old_values, stored_cols).to_numpy())
@@ -651,6 +650,10 @@ class ImportService:
             changes=changes, repeat_rows=repeat_rows,
             unknown_values=unknown_values, plan=plan,
         )
+
+    def _stored_rows(self, kind: DatasetKind, ids: npt.NDArray[Any]) -> pd.DataFrame:
+        wanted = [int(i) for i in ids]
+        return self._signed.store.db.call(lambda c: rows_by_id(c, kind, wanted))
 
     @staticmethod
     def _chunk_rows(
