@@ -564,20 +564,15 @@ class ImportService:
             counts["rows"] += totals
 
         # -- the whole file's duplicates, on the hashes ---------------------------------------
-        kept_rows = np.flatnonzero(linked)
-        occurrence, drop, conflicting, dup_issues = _hash_duplicates(
-            kind, frame.index.to_numpy()[kept_rows], row_hash[kept_rows],
-            key_hash[kept_rows], keep_repeats=keep_repeats)
+        occurrences = np.ones(n if kind.repeats else 0, dtype=np.int64)
+        dropped, conflicting, dup_issues = _hash_duplicates(
+            kind, frame.index.to_numpy(), linked, row_hash, key_hash, occurrences,
+            keep_repeats=keep_repeats)
         del row_hash, key_hash
-        counts["duplicates_in_file"] = int(drop.sum()) + int(conflicting.sum())
+        counts["duplicates_in_file"] = int(dropped.sum()) + int(conflicting.sum())
         found = [issues, dup_issues]
-        occurrences = np.zeros(n if kind.repeats else 0, dtype=np.int64)
-        if kind.repeats:
-            occurrences[kept_rows] = occurrence
-        dropped = np.zeros(n, dtype=bool)
-        dropped[kept_rows] = drop
-        compared = np.zeros(n, dtype=bool)
-        compared[kept_rows] = ~drop & ~conflicting
+        compared = linked & ~dropped & ~conflicting
+        del conflicting
 
         # -- pass 2: compare with the store ---------------------------------------------------
         years = _years_of(kind, frame)
@@ -814,34 +809,35 @@ REPEAT_HINT = ("繰り返しの記録として残すこともできます（取�
 
 
 def _hash_duplicates(
-    kind: DatasetKind, rows: npt.NDArray[Any], row_hash: npt.NDArray[np.uint64],
-    key_hash: npt.NDArray[np.uint64], *, keep_repeats: bool = False,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.bool_], pd.DataFrame]:
-    """The file's duplicates from each linked row's hashes: (occurrence number, rows dropped
-    as identical repeats, rows in conflict, findings).
+    kind: DatasetKind, rows: npt.NDArray[Any], linked: npt.NDArray[np.bool_],
+    row_hash: npt.NDArray[np.uint64], key_hash: npt.NDArray[np.uint64],
+    occurrences: npt.NDArray[np.int64], *, keep_repeats: bool = False,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], pd.DataFrame]:
+    """The file's duplicates among the ``linked`` rows, from each row's hashes: (rows dropped
+    as identical repeats, rows in conflict, findings); for a kind whose identical rows may be
+    real repeats, each row's number among its identical rows is set in ``occurrences``.
 
     The rows' hashes stand for the rows themselves: :func:`find_duplicates` and
     :func:`occurrence_numbers` find rows equal when their hashes are, so given a hash per row
     they judge as on the whole rows, with the same messages (the key is named by its labels).
     The key is the store's unique key under the store's rule (a blank part equals another
-    blank part), so a preview without conflicts commits. For a kind whose identical rows may
-    be real repeats, each row is numbered among its identical rows (``occurrence``)."""
-    occurrence = np.ones(len(rows), dtype=np.int64)
+    blank part), so a preview without conflicts commits."""
     drop = np.zeros(len(rows), dtype=bool)
     conflicting = np.zeros(len(rows), dtype=bool)
     # Only rows sharing their values or their key with another row can be duplicates; the
     # judgement on them alone is the judgement on the whole file (their groups are whole).
-    shared = _repeated(row_hash) | _repeated(key_hash)
+    shared = (_repeated(row_hash, linked) | _repeated(key_hash, linked)) & linked
     if not shared.any():
-        return occurrence, drop, conflicting, empty_issues()
+        return drop, conflicting, empty_issues()
     some = np.flatnonzero(shared)
     hashes = pd.DataFrame({"row": row_hash[some], "key": key_hash[some]},
                           index=pd.Index(rows[some]))
     if kind.repeats:
-        occurrence[some] = occurrence_numbers(hashes, ["row"]).to_numpy(dtype=np.int64)
+        number = occurrence_numbers(hashes, ["row"]).to_numpy(dtype=np.int64)
+        occurrences[some] = number
         # The store's key holds the occurrence number: (key, number) as one 64-bit key.
-        number = pd.util.hash_array(occurrence[some]).astype(np.uint64)
-        hashes["key"] = hashes["key"].to_numpy() * np.uint64(1_000_003) ^ number
+        hashes["key"] = (hashes["key"].to_numpy() * np.uint64(1_000_003)
+                         ^ pd.util.hash_array(number).astype(np.uint64))
     labels = {c.key: c.label for c in kind.columns} | {"pupil_id": "児童生徒"}
     dropped, found = find_duplicates(
         hashes, ["key"], compare=["row"],
@@ -850,7 +846,7 @@ def _hash_duplicates(
     )
     drop[some] = dropped.to_numpy(dtype=bool)
     conflicting[some] = hashes.index.isin(found.loc[found["severity"] == "error", "row"].dropna())
-    return occurrence, drop, conflicting, found
+    return drop, conflicting, found
 
 
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
@@ -865,10 +861,13 @@ def _own_type(dtype: Any) -> Any:
     return dtype.categories.dtype if isinstance(dtype, pd.CategoricalDtype) else dtype
 
 
-def _repeated(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
-    """Where a value occurs more than once: found by sorting a copy (8 bytes a row; a hash
-    table over every row would take four times that)."""
-    ordered = np.sort(values)
+def _repeated(
+    values: npt.NDArray[np.uint64], among: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Where a value of the rows ``among`` occurs more than once among them (True may also
+    mark other rows holding it): found by sorting a copy (8 bytes a row; a hash table over
+    every row would take four times that)."""
+    ordered = np.sort(values if among.all() else values[among])
     twice = ordered[1:][ordered[1:] == ordered[:-1]]
     del ordered
     if not len(twice):
