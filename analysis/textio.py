@@ -538,7 +538,7 @@ def _table_from_records(
 
     # Blank rows are skipped silently (they keep their numbers for the rows below them).
     nonblank = np.zeros(len(data), dtype=bool)
-    last_filled = np.full(len(data), -1, dtype=np.int64)
+    last_filled = np.full(len(data), -1, dtype=np.int32)  # a position: 4 bytes a row
     for pos in range(data.shape[1]):
         codes, stripped = map_unique(data[pos], str.strip if blank_cells else str)
         filled = (np.array([v != "" for v in stripped], dtype=bool))[codes]
@@ -549,10 +549,12 @@ def _table_from_records(
         data_widths = widths[h + 1 :]
         # The usual field count, and the usual count up to the last filled field: a column
         # filled in most rows under an empty header is an unnamed column, not ragged rows.
-        live = data_widths[nonblank]
-        filled_width = last_filled[nonblank] + 1
+        every = bool(nonblank.all())  # then no copies of the per-row arrays
+        live = data_widths if every else data_widths[nonblank]
+        last_live = last_filled if every else last_filled[nonblank]
         mode_raw = int(np.bincount(live).argmax()) if len(live) else n_named
-        mode_filled = int(np.bincount(filled_width).argmax()) if len(live) else n_named
+        mode_filled = int(np.bincount(last_live).argmax()) + 1 if len(live) else n_named
+        del live, last_live
         expected = max(n_named, mode_filled)
         too_many = nonblank & (last_filled >= expected)
         too_few = nonblank & (data_widths < min(n_named, mode_raw))
@@ -574,7 +576,10 @@ def _table_from_records(
         keep_width = n_named
     used = int(last_filled.max()) + 1 if len(last_filled) else 0
     keep_width = max(n_named, min(keep_width, used) if widths is not None else used)
-    data = data.loc[nonblank, list(range(keep_width))]
+    if not nonblank.all():
+        data = data.loc[nonblank]
+    if data.shape[1] != keep_width:
+        data = data[list(range(keep_width))]
     if num is not None:
         num = num.loc[nonblank, list(range(min(keep_width, num.shape[1])))]
     headers = tuple(header_cells[i] if i < len(header_cells) else "" for i in range(keep_width))
