@@ -5,6 +5,8 @@ inspect (read, recognize the kind, map headers with the source's saved mapping) 
 (one transaction: a batch with provenance, new rows, optional overwrites, the review queue).
 A file already imported is recognized by its content hash; a row already stored identically
 is skipped, so importing twice adds nothing. Cancel and crashes leave the store as it was.
+Rows are linked, compared and stored ``chunk_rows`` at a time (one code path for any size):
+the preview keeps counts, findings and one flag per row, not the converted rows.
 """
 
 from __future__ import annotations
