@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
 from toda_desktop.composition import Application, SignedIn
+from toda_desktop.errors import UserFacingError
 from toda_desktop.importing.service import ImportPreview
 from toda_desktop.store_setup import create_empty_store
 
@@ -225,3 +226,20 @@ def test_the_preview_keeps_a_sample_of_the_rows_to_insert_and_counts_them_all(
     assert list(preview.to_insert.index) == [2, 3, 4, 5, 6]
     assert signed.importer.commit(preview).inserted == 12
     assert pd.Series([r[3] for r in _stored(signed, "ds_attendance_monthly")]).notna().all()
+
+
+def test_a_commit_that_would_store_another_number_of_rows_than_previewed_stores_nothing(
+    stores: Any, tmp_path: Path
+) -> None:
+    """The commit converts the rows again; if their number is not the one the user agreed
+    to, the transaction is rolled back with a Japanese message."""
+    signed = stores("store", [FIXTURES / "values" / "students.csv"])
+    signed.importer.chunk_rows = 5
+    path = tmp_path / "出欠_2024-06.csv"
+    path.write_text(_attendance_first(), encoding="utf-8")
+    preview = signed.importer.preview(signed.importer.inspect(path))
+    preview.counts["new"] -= 1  # as if the preview had shown one row fewer
+    with pytest.raises(UserFacingError, match="確認したときと合わない"):
+        signed.importer.commit(preview)
+    assert _stored(signed, "ds_attendance_monthly") == []
+    assert not [b for b in signed.importer.batches() if b.kind == "attendance_monthly"]
