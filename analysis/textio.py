@@ -426,32 +426,45 @@ class _Columns:
 
     def __init__(self) -> None:
         self.lookup: list[dict[str, int]] = []
-        self.codes: list[list[npt.NDArray[np.int32]]] = []
+        self.codes: list[list[npt.NDArray[np.signedinteger[Any]]]] = []
         self.rows = 0
 
     def add(self, columns: Mapping[int, npt.NDArray[Any] | pd.Series], n: int) -> None:
         for pos, values in columns.items():
             while pos >= len(self.lookup):
                 self.lookup.append({"": 0})
-                self.codes.append([np.zeros(self.rows, dtype=np.int32)])
+                self.codes.append([np.zeros(self.rows, dtype=np.int8)])
             codes, uniques = pd.factorize(np.asarray(values, dtype=object))
             lookup = self.lookup[pos]
             table = np.fromiter((lookup.setdefault(str(u), len(lookup)) for u in uniques),
                                 dtype=np.int32, count=len(uniques))
-            self.codes[pos].append(table[codes])
+            # Each piece's codes in the fewest bytes its column needs so far (a month: one).
+            self.codes[pos].append(table[codes].astype(_code_type(len(lookup))))
         for pos in range(len(self.lookup)):
             if pos not in columns:
-                self.codes[pos].append(np.zeros(n, dtype=np.int32))
+                self.codes[pos].append(np.zeros(n, dtype=np.int8))
         self.rows += n
 
     def frame(self) -> pd.DataFrame:
+        """The columns; each column's pieces are let go as soon as it is built."""
         if not self.lookup:
             return pd.DataFrame(index=pd.RangeIndex(self.rows))
-        return pd.DataFrame({
-            pos: pd.Categorical.from_codes(np.concatenate(codes),
-                                           categories=pd.Index(list(lookup), dtype=object))
-            for pos, (codes, lookup) in enumerate(zip(self.codes, self.lookup, strict=True))
-        })
+        out = {}
+        for pos, lookup in enumerate(self.lookup):
+            codes = np.concatenate(self.codes[pos])
+            self.codes[pos] = []
+            out[pos] = pd.Categorical.from_codes(codes,
+                                                 categories=pd.Index(list(lookup), dtype=object))
+        return pd.DataFrame(out)
+
+
+def _code_type(distinct: int) -> type[np.signedinteger[Any]]:
+    """The smallest signed integer type for codes below ``distinct``."""
+    if distinct <= np.iinfo(np.int8).max:
+        return np.int8
+    if distinct <= np.iinfo(np.int16).max:
+        return np.int16
+    return np.int32
 
 
 def _categorical(values: pd.Series) -> pd.Series:
@@ -525,7 +538,7 @@ def _table_from_records(
 
     # Blank rows are skipped silently (they keep their numbers for the rows below them).
     nonblank = np.zeros(len(data), dtype=bool)
-    last_filled = np.full(len(data), -1, dtype=np.int64)
+    last_filled = np.full(len(data), -1, dtype=np.int32)  # a position: 4 bytes a row
     for pos in range(data.shape[1]):
         codes, stripped = map_unique(data[pos], str.strip if blank_cells else str)
         filled = (np.array([v != "" for v in stripped], dtype=bool))[codes]
@@ -536,10 +549,12 @@ def _table_from_records(
         data_widths = widths[h + 1 :]
         # The usual field count, and the usual count up to the last filled field: a column
         # filled in most rows under an empty header is an unnamed column, not ragged rows.
-        live = data_widths[nonblank]
-        filled_width = last_filled[nonblank] + 1
+        every = bool(nonblank.all())  # then no copies of the per-row arrays
+        live = data_widths if every else data_widths[nonblank]
+        last_live = last_filled if every else last_filled[nonblank]
         mode_raw = int(np.bincount(live).argmax()) if len(live) else n_named
-        mode_filled = int(np.bincount(filled_width).argmax()) if len(live) else n_named
+        mode_filled = int(np.bincount(last_live).argmax()) + 1 if len(live) else n_named
+        del live, last_live
         expected = max(n_named, mode_filled)
         too_many = nonblank & (last_filled >= expected)
         too_few = nonblank & (data_widths < min(n_named, mode_raw))
@@ -561,7 +576,10 @@ def _table_from_records(
         keep_width = n_named
     used = int(last_filled.max()) + 1 if len(last_filled) else 0
     keep_width = max(n_named, min(keep_width, used) if widths is not None else used)
-    data = data.loc[nonblank, list(range(keep_width))]
+    if not nonblank.all():
+        data = data.loc[nonblank]
+    if data.shape[1] != keep_width:
+        data = data[list(range(keep_width))]
     if num is not None:
         num = num.loc[nonblank, list(range(min(keep_width, num.shape[1])))]
     headers = tuple(header_cells[i] if i < len(header_cells) else "" for i in range(keep_width))

@@ -216,6 +216,7 @@ def file_rows(preview: ImportPreview) -> ImportPreview:
     preview.to_review = [(source_row_of(raw, r[0]), *r[1:]) for r in preview.to_review]
     preview.changes = [dataclasses.replace(c, row=source_row_of(raw, c.row))
                        for c in preview.changes]
+    preview.identical = [(record, source_row_of(raw, row)) for record, row in preview.identical]
     return preview
 
 

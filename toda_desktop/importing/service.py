@@ -5,13 +5,15 @@ inspect (read, recognize the kind, map headers with the source's saved mapping) 
 (one transaction: a batch with provenance, new rows, optional overwrites, the review queue).
 A file already imported is recognized by its content hash; a row already stored identically
 is skipped, so importing twice adds nothing. Cancel and crashes leave the store as it was.
+Rows are linked, compared and stored ``chunk_rows`` at a time (one code path for any size):
+the preview keeps counts, findings and one flag per row, not the converted rows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -21,13 +23,15 @@ import numpy.typing as npt
 import pandas as pd
 
 from analysis.common import Cancelled as AnalysisCancelled
-from analysis.common import concat_issues, issues_frame
+from analysis.common import concat_issues, empty_issues, issues_frame
 from analysis.headers import HeaderMapping, KindGuess, map_headers, recognize_kind
+from analysis.layouts import source_frame
 from analysis.linkage import LINKED_METHODS, Candidate, link_rows, row_fingerprints
 from analysis.textio import FileReadError, RawTable, is_workbook, read_table, workbook_sheets
 from analysis.values import (
     ParsedTable,
     blank_equal_key,
+    compact_column,
     find_duplicates,
     occurrence_numbers,
     parse_table,
@@ -124,6 +128,29 @@ class FileInspection:
                 "cp932": "Shift_JIS（CP932）"}.get(self.raw.encoding, self.raw.source_format)
 
 
+# Rows of a file linked, converted and compared at a time: the preview and the commit hold
+# one chunk's rows, never the whole file's (a file of any size stays within a bounded memory
+# beside its compact text table and typed values).
+CHUNK_ROWS = 100_000
+# Rows to insert kept in the preview to show (all of them are counted).
+SAMPLE_ROWS = 1_000
+
+
+@dataclass(frozen=True)
+class _CommitPlan:
+    """What commit needs to convert the rows to insert again, chunk by chunk: the valid typed
+    rows, and per row whether it was linked, its pupil, its occurrence number, and whether it
+    is to be inserted (new) or is a repeat that may be kept."""
+
+    frame: pd.DataFrame
+    columns: list[str]
+    linked: npt.NDArray[np.bool_]
+    pupil: npt.NDArray[np.int64]
+    occurrences: npt.NDArray[np.int64]
+    insert: npt.NDArray[np.bool_]
+    repeat: npt.NDArray[np.bool_]
+
+
 @dataclass
 class ImportPreview:
     inspection: FileInspection
@@ -142,18 +169,25 @@ class ImportPreview:
     # rows may be real repeats (health-room visits): stored only with keep_repeats.
     repeat_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
     unknown_values: list[UnknownValue] = field(default_factory=list)
+    # How commit rebuilds the rows to insert, chunk by chunk (``to_insert`` and ``rows`` are
+    # only the first SAMPLE_ROWS of them; ``counts["new"]`` is how many there are).
+    plan: _CommitPlan | None = field(default=None, repr=False)
     # Stored records the file holds identically (record id, file row): noted with the batch,
     # so that rolling back the batch that stored them keeps them (see imports.confirm_rows).
     identical: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
-        return bool(len(self.to_insert) or len(self.to_overwrite) or self.to_review)
+        return bool(self._new or len(self.to_overwrite) or self.to_review)
+
+    @property
+    def _new(self) -> int:
+        return self.counts.get("new", len(self.to_insert))
 
     def changes_with(self, overwrite: bool, keep_repeats: bool = False) -> bool:
         """Whether committing would store anything (conflicts only count when overwriting,
         repeated rows when keeping them)."""
-        return bool(len(self.to_insert) or self.to_review
+        return bool(self._new or self.to_review
                     or (overwrite and len(self.to_overwrite))
                     or (keep_repeats and len(self.repeat_rows)))
 
@@ -197,6 +231,7 @@ def _cancelled(message: str = "取込を中止しました。データベース�
 class ImportService:
     def __init__(self, signed: SignedIn) -> None:
         self._signed = signed
+        self.chunk_rows = CHUNK_ROWS
 
     # -- step 1: read and recognize ---------------------------------------------------------
 
@@ -425,12 +460,13 @@ class ImportService:
             return None if progress is None else (lambda f: progress(a + (b - a) * f))
 
         try:
-            parsed = parse_table(inspection.raw, mapping,
-                                 layout_columns(inspection.raw, kind.columns),
-                                 value_maps=inspection.value_maps,
-                                 progress=part(0.0, 0.4), cancel=cancel)
-            preview = self._link_and_compare(inspection, kind, parsed, part(0.4, 1.0), cancel,
-                                             keep_repeats=keep_repeats)
+            # Passed on, not kept here: the typed table is made compact once it is checked.
+            preview = self._link_and_compare(
+                inspection, kind,
+                parse_table(inspection.raw, mapping, layout_columns(inspection.raw, kind.columns),
+                            value_maps=inspection.value_maps, progress=part(0.0, 0.4),
+                            cancel=cancel, compact=True),
+                part(0.4, 1.0), cancel, keep_repeats=keep_repeats)
         except AnalysisCancelled:
             _cancelled("取込の準備を中止しました。")
         if inspection.already_imported is not None:
@@ -453,107 +489,190 @@ class ImportService:
         self, inspection: FileInspection, kind: DatasetKind, parsed: ParsedTable,
         progress: Progress | None, cancel: CancelFlag | None, *, keep_repeats: bool = False,
     ) -> ImportPreview:
+        """Link, de-duplicate and compare the valid rows, ``chunk_rows`` at a time.
+
+        Pass 1 links each chunk and keeps, per row, only its pupil and two 64-bit hashes (its
+        key and its values); the in-file duplicates are then found on those hashes for the
+        whole file at once (the same rule and messages as on whole rows). Pass 2 converts each
+        chunk again and compares it with the store. The preview keeps counts, findings, the
+        review items, the overwrites and which rows to insert (one flag per row), never the
+        converted rows themselves: :meth:`commit` converts them again, chunk by chunk."""
         signed = self._signed
         issues = parsed.issues
         valid = parsed.valid
-        frame = parsed.frame if valid.all() else parsed.frame.loc[valid]  # no copy if all valid
-        stored_cols = [c.key for c in kind.stored_columns]
         counts = {"rows": len(parsed.frame), "error_rows": len(parsed.error_rows)}
+        unknown_values = _unknown_values(kind, parsed)
+        # The valid rows, each column as codes into its distinct values (a month takes one
+        # byte, not nine); linkage gets each chunk back in its own types.
+        typed = {col: _own_type(dtype) for col, dtype in parsed.frame.dtypes.items()}
+        frame = _compact(parsed.frame if valid.all() else parsed.frame.loc[valid])
+        del parsed, valid
+        stored_cols = [c.key for c in kind.stored_columns]
+        columns = (["pupil_id"] if kind.links_to_pupil else []) + stored_cols
+        key = natural_key(kind)
+        n = len(frame)
+        size = max(1, int(self.chunk_rows))
+        spans = [(a, min(n, a + size)) for a in range(0, n, size)]
         review: list[tuple[int, str, dict[str, Any], list[dict[str, Any]], str]] = []
+        found: list[pd.DataFrame] = [issues]
+        linked = np.ones(n, dtype=bool)
+        pupil = np.zeros(n if kind.links_to_pupil else 0, dtype=np.int64)
+        row_hash = np.zeros(n, dtype=np.uint64)
+        key_hash = np.zeros(n, dtype=np.uint64)
+        # For a repeating kind: a hash of each row's cells as the file writes them, so that a
+        # 頭痛 and a 腹痛 both mapped to 内科 stay two visits (found by QA), not one repeated.
+        written_hash = np.zeros(n if kind.repeats else 0, dtype=np.uint64)
+        plain_key = [k for k in key if k != OCCURRENCE]
+
+        def part(a: float, b: float) -> Progress | None:
+            return None if progress is None else (lambda f: progress(a + (b - a) * f))
+
+        # -- pass 1: link, and hash each linked row -------------------------------------------
         if kind.links_to_pupil:
             pupils, enrollments, decisions = signed.store.db.call(linkage_reference)
-            links = link_rows(
-                frame, pupils, enrollments, decisions=decisions, source=inspection.source_key,
-                event_date=kind.event_date, progress=progress, cancel=cancel,
-            )
-            method = links["method"]
-            linked = method.isin(LINKED_METHODS)
-            counts["auto_linked"] = int(linked.sum())
-            counts["review"] = int((method == "review").sum())
-            counts["rejected"] = int((method == "rejected").sum())
-            rejected = links.index[method == "rejected"]
-            issues = concat_issues([issues, issues_frame(
-                rejected, None, None, "", links.loc[rejected, "reason"].astype(str).to_numpy(),
-                "error", "unlinked")])
-            for row in links.index[method == "review"]:
-                values = json_row(frame.loc[row].to_dict())
-                found = cast(tuple[Candidate, ...], links.at[row, "candidates"])
-                candidates = [
-                    {"pupil_id": c.pupil_id, "score": round(float(c.score), 1),
-                     "evidence": c.evidence}
-                    for c in found
-                ]
-                review.append((int(row), str(links.at[row, "fingerprint"]), values, candidates,
-                               str(links.at[row, "reason"])))
-            # A row already waiting, from this file or an earlier one (a corrected file
-            # under a new name), is not queued twice: the key is the row's content.
             already = signed.store.db.call(lambda c: imports.waiting_row_keys(c, kind.name))
-            waiting = [imports.row_key(r[2]) in already for r in review]
-            counts["already_waiting"] = sum(waiting)
-            review = [r for r, w in zip(review, waiting, strict=True) if not w]
-            if not linked.all():
-                frame, links = frame.loc[linked], links.loc[linked]
-            frame = frame.assign(pupil_id=links["pupil_id"].astype(int))
-        rows = storage_frame(frame, (["pupil_id"] if kind.links_to_pupil else []) + stored_cols)
+            for name in ("auto_linked", "review", "rejected", "already_waiting"):
+                counts[name] = 0
+        for number, (a, b) in enumerate(spans):
+            if cancel is not None and cancel():
+                raise AnalysisCancelled()
+            if kind.links_to_pupil:
+                chunk = frame.iloc[a:b].astype(typed)
+                links = link_rows(
+                    chunk, pupils, enrollments, decisions=decisions,
+                    source=inspection.source_key, event_date=kind.event_date,
+                    progress=part(0.6 * number / len(spans), 0.6 * (number + 1) / len(spans)),
+                    cancel=cancel,
+                )
+                method = links["method"]
+                ok = method.isin(LINKED_METHODS).to_numpy()
+                counts["auto_linked"] += int(ok.sum())
+                counts["review"] += int((method == "review").sum())
+                counts["rejected"] += int((method == "rejected").sum())
+                rejected = links.index[method == "rejected"]
+                found.append(issues_frame(
+                    rejected, None, None, "",
+                    links.loc[rejected, "reason"].astype(str).to_numpy(), "error", "unlinked"))
+                # A row already waiting, from this file or an earlier one (a corrected file
+                # under a new name), is not queued twice: the key is the row's content.
+                for row in links.index[method == "review"]:
+                    values = json_row(chunk.loc[row].to_dict())
+                    if imports.row_key(values) in already:
+                        counts["already_waiting"] += 1
+                        continue
+                    candidates = [
+                        {"pupil_id": c.pupil_id, "score": round(float(c.score), 1),
+                         "evidence": c.evidence}
+                        for c in cast(tuple[Candidate, ...], links.at[row, "candidates"])
+                    ]
+                    review.append((int(row), str(links.at[row, "fingerprint"]), values,
+                                   candidates, str(links.at[row, "reason"])))
+                linked[a:b] = ok
+                pupil[a:b][ok] = links["pupil_id"].to_numpy()[ok].astype(np.int64)
+            rows = self._chunk_rows(kind, frame, a, b, linked, pupil, columns)
+            mine = np.flatnonzero(linked[a:b]) + a
+            # As find_duplicates hashes rows (each value's text: the same in any chunk).
+            row_hash[mine] = pd.util.hash_pandas_object(rows, index=False).to_numpy()
+            key_hash[mine] = blank_equal_key(rows, plain_key).to_numpy()
+            if kind.repeats:
+                written_hash[mine] = _written_hashes(inspection.raw, rows.index)
+        issues = concat_issues(found)
         totals = int((issues["code"] == "totals_row").sum())
         if totals:  # 合計・小計 rows, left out with a note each (still rows of the file)
             counts["totals_rows"] = totals
             counts["rows"] += totals
-        written = _written_rows(inspection.raw, rows.index) if kind.repeats else None
-        rows, repeats, issues = _in_file_duplicates(kind, rows, issues, counts, keep_repeats,
-                                                    written)
-        key = natural_key(kind)
-        # Stored rows as hashes of their key and values, read in chunks; only the rows whose
-        # values differ are read whole (to keep known values and to show every change).
-        comparable = pd.concat([rows, repeats]) if len(repeats) else rows
-        stored = signed.store.db.call(
-            lambda c: stored_keys(c, kind, comparable, key, stored_cols))
+
+        # -- the whole file's duplicates, on the hashes ---------------------------------------
+        occurrences = np.ones(n if kind.repeats else 0, dtype=np.int64)
+        dropped, conflicting, dup_issues = _hash_duplicates(
+            kind, frame.index.to_numpy(), linked, row_hash, key_hash, occurrences,
+            written_hash, keep_repeats=keep_repeats)
+        del row_hash, key_hash, written_hash
+        counts["duplicates_in_file"] = int(dropped.sum()) + int(conflicting.sum())
+        found = [issues, dup_issues]
+        compared = linked & ~dropped & ~conflicting
+        del conflicting
+
+        # -- pass 2: compare with the store ---------------------------------------------------
+        years = _years_of(kind, frame)
+        stored = signed.store.db.call(lambda c: stored_keys(c, kind, years, key, stored_cols))
         old_keys = stored["key"]
-        repeat_rows = repeats.loc[~blank_equal_key(repeats, key).isin(old_keys).to_numpy()]
-        counts["repeats"] = len(repeat_rows)
-        new_keys = blank_equal_key(rows, key)
         old_by_key = pd.Series(stored.index, index=old_keys.to_numpy())
-        present = new_keys.isin(old_keys).to_numpy()
-        to_insert = rows.loc[~present] if present.any() else rows
-        matched = rows.loc[present]
-        if len(matched):
+        insert = np.zeros(n, dtype=bool)
+        repeat = np.zeros(n, dtype=bool)
+        samples: list[pd.DataFrame] = []
+        repeat_parts: list[pd.DataFrame] = []
+        overwrite_parts: list[pd.DataFrame] = []
+        changes: list[FieldChange] = []
+        identical = 0
+        identical_ids: list[tuple[int, int]] = []  # (stored record, file row) held identically
+        for number, (a, b) in enumerate(spans):
+            if cancel is not None and cancel():
+                raise AnalysisCancelled()
+            if progress is not None:
+                progress(0.6 + 0.4 * number / len(spans))
+            rows = self._chunk_rows(kind, frame, a, b, linked, pupil, columns, occurrences)
+            where = np.flatnonzero(linked[a:b]) + a  # frame positions of ``rows``
+            if kind.repeats:
+                again = rows.loc[dropped[where]]
+                new_repeat = ~blank_equal_key(again, key).isin(old_keys).to_numpy()
+                repeat[where[dropped[where]][new_repeat]] = True
+                repeat_parts.append(again.loc[new_repeat])
+                identical += int((~new_repeat).sum())  # kept as repeats by an earlier import
+                kept = again.loc[~new_repeat]
+                identical_ids += zip(
+                    old_by_key.loc[blank_equal_key(kept, key).to_numpy()].tolist(),
+                    kept.index.tolist(), strict=True)
+            mask = compared[where]
+            rows, where = rows.loc[mask], where[mask]
+            new_keys = blank_equal_key(rows, key)
+            present = new_keys.isin(old_keys).to_numpy()
+            insert[where[~present]] = True
+            found.append(self._possible_corrections(kind, rows.loc[~present]))
+            if len(samples) < 1 or sum(len(s) for s in samples) < SAMPLE_ROWS:
+                samples.append(rows.loc[~present].iloc[:SAMPLE_ROWS])
+            matched = rows.loc[present]
+            if not len(matched):
+                continue
             ids = old_by_key.loc[new_keys[present].to_numpy()].to_numpy()
             same_text = (key_text(matched, stored_cols).to_numpy()
                          == stored["values"].reindex(ids).to_numpy())
             differ, differ_ids = matched.loc[~same_text], ids[~same_text]
-            old_values = signed.store.db.call(
-                lambda c: rows_by_id(c, kind, differ_ids))[stored_cols]
+            old_values = self._stored_rows(kind, differ_ids)[stored_cols]
             differ = _keep_known(differ, old_values, stored_cols)
             same = (blank_equal_key(differ, stored_cols).to_numpy()
                     == blank_equal_key(old_values, stored_cols).to_numpy())
-            to_overwrite = differ.loc[~same].assign(id=differ_ids[~same])
-            issues = concat_issues([issues, issues_frame(
-                to_overwrite.index, None, None, "",
+            overwrite = differ.loc[~same].assign(id=differ_ids[~same])
+            overwrite_parts.append(overwrite)
+            found.append(issues_frame(
+                overwrite.index, None, None, "",
                 "既に取り込まれた記録と値が異なります（上書きを選ぶと置き換えます）。",
-                "warning", "conflict")])
-            counts["identical"] = int(same_text.sum() + same.sum())
-            identical = [*zip(ids[same_text].tolist(), matched.index[same_text].tolist(),
-                              strict=True),
-                         *zip(differ_ids[same].tolist(), differ.index[same].tolist(),
-                              strict=True)]
-            changes = overwrite_changes(kind, to_overwrite, old_values.iloc[np.flatnonzero(~same)],
-                                        stored_cols)
-        else:
-            changes, identical = [], []
-            to_overwrite = matched.assign(id=pd.Series(dtype=object))
-            counts["identical"] = 0
-        issues = concat_issues([issues, self._possible_corrections(kind, to_insert)])
-        stored_repeats = len(repeats) - len(repeat_rows)  # kept as repeats by an earlier import
-        counts["duplicates_in_file"] -= stored_repeats
-        counts["identical"] += stored_repeats
-        counts["new"] = len(to_insert)
+                "warning", "conflict"))
+            identical += int(same_text.sum() + same.sum())
+            identical_ids += [*zip(ids[same_text].tolist(), matched.index[same_text].tolist(),
+                                   strict=True),
+                              *zip(differ_ids[same].tolist(), differ.index[same].tolist(),
+                                   strict=True)]
+            changes += overwrite_changes(kind, overwrite, old_values.iloc[np.flatnonzero(~same)],
+                                         stored_cols)
+        empty = pd.DataFrame(columns=columns + ([OCCURRENCE] if kind.repeats else []),
+                             dtype=object)
+        to_insert = pd.concat(samples).iloc[:SAMPLE_ROWS] if samples else empty
+        to_overwrite = (pd.concat(overwrite_parts) if overwrite_parts
+                        else empty.assign(id=pd.Series(dtype=object)))
+        repeat_rows = pd.concat(repeat_parts) if repeat_parts else empty
+        counts["repeats"] = int(repeat.sum())
+        if kind.repeats:  # rows kept as repeats by an earlier import are identical, not new
+            counts["duplicates_in_file"] -= int(dropped.sum()) - counts["repeats"]
+        counts["identical"] = identical
+        counts["new"] = int(insert.sum())
         counts["conflicts"] = len(to_overwrite)
+        plan = _CommitPlan(frame, columns, linked, pupil, occurrences, insert, repeat)
         return ImportPreview(
-            inspection=inspection, kind=kind, rows=rows, issues=issues, counts=counts,
-            to_insert=to_insert, to_overwrite=to_overwrite, to_review=review,
-            changes=changes,
-            repeat_rows=repeat_rows, unknown_values=_unknown_values(kind, parsed),
-            identical=identical,
+            inspection=inspection, kind=kind, rows=to_insert, issues=concat_issues(found),
+            counts=counts, to_insert=to_insert, to_overwrite=to_overwrite, to_review=review,
+            changes=changes, repeat_rows=repeat_rows,
+            unknown_values=unknown_values, plan=plan, identical=identical_ids,
         )
 
     def _possible_corrections(self, kind: DatasetKind, new: pd.DataFrame) -> pd.DataFrame:
@@ -562,7 +681,7 @@ class ImportService:
         file, which would count the visit twice (found by QA). Said, not decided."""
         occasion = ["pupil_id", *kind.occasion]
         if not kind.occasion or not len(new):
-            return issues_frame([], None, None, "", "", "warning", "possible_correction")
+            return empty_issues()
         named = new.loc[new[occasion].notna().all(axis=1).to_numpy()]
         pupils = sorted({int(p) for p in named["pupil_id"]})
         stored = self._signed.store.db.call(lambda c: stored_occasions(c, kind, pupils))
@@ -573,6 +692,29 @@ class ImportService:
             f"同じ児童生徒・{labels}の記録が既にあり、ほかの列が異なります。別の記録として加わり"
             "ます。修正したファイルなら、前の取込を取り消してから取り込んでください。",
             "warning", "possible_correction")
+
+    def _stored_rows(self, kind: DatasetKind, ids: npt.NDArray[Any]) -> pd.DataFrame:
+        wanted = [int(i) for i in ids]
+        return self._signed.store.db.call(lambda c: rows_by_id(c, kind, wanted))
+
+    @staticmethod
+    def _chunk_rows(
+        kind: DatasetKind, frame: pd.DataFrame, a: int, b: int, linked: npt.NDArray[np.bool_],
+        pupil: npt.NDArray[np.int64], columns: list[str],
+        occurrences: npt.NDArray[np.int64] | None = None,
+    ) -> pd.DataFrame:
+        """Rows ``a:b`` of the valid rows that are linked, as storage values (index: file row)
+        with their pupil and, when given, their occurrence number."""
+        chunk = frame.iloc[a:b]
+        ok = linked[a:b]
+        if not ok.all():
+            chunk = chunk.loc[ok]
+        if kind.links_to_pupil:
+            chunk = chunk.assign(pupil_id=pupil[a:b][ok])
+        rows = storage_frame(chunk, columns)
+        if kind.repeats and occurrences is not None and len(occurrences):
+            rows[OCCURRENCE] = occurrences[a:b][ok]
+        return rows
 
     # -- step 3: commit -----------------------------------------------------------------------
 
@@ -596,24 +738,41 @@ class ImportService:
                                   "検証結果を確認してください。")
         kind = preview.kind
         inspection = preview.inspection
-        insert = preview.to_insert
-        if keep_repeats and len(preview.repeat_rows):
-            insert = pd.concat([insert, preview.repeat_rows]).sort_index(kind="stable")
-        columns = list(insert.columns)
+        plan = preview.plan
+        if plan is None:
+            raise UserFacingError("取込の確認をやり直してください。")
+        expected = preview.counts.get("new", 0) + (
+            preview.counts.get("repeats", 0) if keep_repeats else 0)
+        columns = plan.columns + ([OCCURRENCE] if kind.repeats else [])
         stored = [c.key for c in kind.stored_columns]
-        total = max(1, len(insert))
+        total = max(1, expected)
+        size = max(1, int(self.chunk_rows))
+
+        def insert_rows() -> Iterator[tuple[object, ...]]:
+            """The previewed rows to insert, converted again one chunk at a time."""
+            chosen = (plan.insert | plan.repeat) if keep_repeats else plan.insert
+            for a in range(0, len(plan.frame), size):
+                b = min(len(plan.frame), a + size)
+                if not chosen[a:b].any():
+                    continue
+                rows = self._chunk_rows(kind, plan.frame, a, b, plan.linked, plan.pupil,
+                                        plan.columns, plan.occurrences)
+                rows = source_frame(inspection.raw, rows.loc[chosen[a:b][plan.linked[a:b]]])
+                yield from rows.assign(source_row=rows.index).itertuples(index=False,
+                                                                         name=None)
 
         def write(conn: Connection) -> ImportResult:
             with transaction(conn):
                 batch_id = batches.create(conn, kind.name, inspection.file_name,
                                           inspection.sha256, signed.session.login_id)
-                rows = insert.assign(source_row=insert.index)
                 inserted = datasets.insert_rows(
-                    conn, kind, [*columns, "source_row"],
-                    rows.itertuples(index=False, name=None), batch_id=batch_id,
+                    conn, kind, [*columns, "source_row"], insert_rows(), batch_id=batch_id,
                     progress=None if progress is None else (lambda n: progress(n / total)),
                     cancel=cancel,
                 )
+                if inserted != expected:  # the preview's count is what the user agreed to
+                    raise UserFacingError("取り込む行の数が確認したときと合わないため、取込を"
+                                          "中止しました。データベースは変更されていません。")
                 overwritten = 0
                 if overwrite and len(preview.to_overwrite):
                     overwritten = _overwrite(conn, kind, preview.to_overwrite, stored, batch_id)
@@ -699,45 +858,94 @@ REPEAT_HINT = ("繰り返しの記録として残すこともできます（取�
                "コマンドでは --keep-repeats）。")
 
 
-def _written_rows(raw: RawTable, rows: pd.Index) -> pd.Series:
-    """Per row, a hash of its cells as the file writes them: two visits whose 頭痛 and 腹痛
-    are both mapped to 内科 are still two visits, not one written twice (found by QA)."""
-    cells = raw.frame.loc[rows]
-    return pd.util.hash_pandas_object(cells.astype(str), index=False).set_axis(rows)
+def _hash_duplicates(
+    kind: DatasetKind, rows: npt.NDArray[Any], linked: npt.NDArray[np.bool_],
+    row_hash: npt.NDArray[np.uint64], key_hash: npt.NDArray[np.uint64],
+    occurrences: npt.NDArray[np.int64], written_hash: npt.NDArray[np.uint64] | None = None, *,
+    keep_repeats: bool = False,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], pd.DataFrame]:
+    """The file's duplicates among the ``linked`` rows, from each row's hashes: (rows dropped
+    as identical repeats, rows in conflict, findings); for a kind whose identical rows may be
+    real repeats, each row's number among its identical rows is set in ``occurrences``.
 
-
-WRITTEN = "__written"  # the hash of a row's cells as written, used only to find repeats
-
-
-def _in_file_duplicates(
-    kind: DatasetKind, rows: pd.DataFrame, issues: pd.DataFrame, counts: dict[str, int],
-    keep_repeats: bool = False, written: pd.Series | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(rows to compare with the store, identical repeats that may be kept, issues).
-
+    The rows' hashes stand for the rows themselves: :func:`find_duplicates` and
+    :func:`occurrence_numbers` find rows equal when their hashes are, so given a hash per row
+    they judge as on the whole rows, with the same messages (the key is named by its labels).
     The key is the store's unique key under the store's rule (a blank part equals another
-    blank part), so a preview without conflicts commits. For a kind whose identical rows may
-    be real repeats, each row is numbered among the rows with the same values
-    (``occurrence``), and a row is a repeat only when the file writes it identically
-    (``written``)."""
-    compare = list(rows.columns)
+    blank part), so a preview without conflicts commits."""
+    drop = np.zeros(len(rows), dtype=bool)
+    conflicting = np.zeros(len(rows), dtype=bool)
+    # Only rows sharing their values or their key with another row can be duplicates; the
+    # judgement on them alone is the judgement on the whole file (their groups are whole).
+    shared = (_repeated(row_hash, linked) | _repeated(key_hash, linked)) & linked
+    if not shared.any():
+        return drop, conflicting, empty_issues()
+    some = np.flatnonzero(shared)
+    hashes = pd.DataFrame({"row": row_hash[some], "key": key_hash[some]},
+                          index=pd.Index(rows[some]))
+    compare = ["row"]
     if kind.repeats:
-        rows = rows.assign(**{OCCURRENCE: occurrence_numbers(rows, compare)})
-        if written is not None:
-            rows = rows.assign(**{WRITTEN: written})
-            compare = [*compare, WRITTEN]
-    drop, dup_issues = find_duplicates(
-        rows, natural_key(kind), compare=compare,
-        labels={c.key: c.label for c in kind.columns} | {"pupil_id": "児童生徒"},
+        # Numbered among the rows with the same values (the store's key); a repeat is a row
+        # the file writes identically (``written_hash``), not one that only maps alike.
+        number = occurrence_numbers(hashes, ["row"]).to_numpy(dtype=np.int64)
+        occurrences[some] = number
+        if written_hash is not None and len(written_hash):
+            hashes["written"] = written_hash[some]
+            compare = ["row", "written"]
+        # The store's key holds the occurrence number: (key, number) as one 64-bit key.
+        hashes["key"] = (hashes["key"].to_numpy() * np.uint64(1_000_003)
+                         ^ pd.util.hash_array(number).astype(np.uint64))
+    labels = {c.key: c.label for c in kind.columns} | {"pupil_id": "児童生徒"}
+    dropped, found = find_duplicates(
+        hashes, ["key"], compare=compare,
+        labels={"key": "・".join(labels.get(k, k) for k in natural_key(kind))},
         repeat_hint=REPEAT_HINT if kind.repeats else "", keep_repeats=keep_repeats and kind.repeats,
     )
-    rows = rows.drop(columns=[WRITTEN], errors="ignore")
-    conflicting = set(dup_issues.loc[dup_issues["severity"] == "error", "row"].dropna())
-    dropped = drop.to_numpy()
-    repeats = rows.loc[dropped] if kind.repeats else rows.iloc[:0]
-    kept = rows.loc[~dropped & ~rows.index.isin(list(conflicting))]
-    counts["duplicates_in_file"] = int(drop.sum()) + len(conflicting)
-    return kept, repeats, concat_issues([issues, dup_issues])
+    drop[some] = dropped.to_numpy(dtype=bool)
+    conflicting[some] = hashes.index.isin(found.loc[found["severity"] == "error", "row"].dropna())
+    return drop, conflicting, found
+
+
+def _written_hashes(raw: RawTable, rows: pd.Index) -> npt.NDArray[np.uint64]:
+    """Per row, a hash of its cells as the file writes them."""
+    cells = raw.frame.loc[rows]
+    return np.asarray(pd.util.hash_pandas_object(cells.astype(str), index=False),
+                      dtype=np.uint64)
+
+
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each column as a categorical of its distinct values (same values, same storage values:
+    :func:`storage_frame` converts each distinct value once)."""
+    return pd.DataFrame({col: compact_column(frame[col]) for col in frame.columns},
+                        index=frame.index, columns=frame.columns)
+
+
+def _own_type(dtype: Any) -> Any:
+    """The type of a compact column's values (what linkage is given)."""
+    return dtype.categories.dtype if isinstance(dtype, pd.CategoricalDtype) else dtype
+
+
+def _repeated(
+    values: npt.NDArray[np.uint64], among: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Where a value of the rows ``among`` occurs more than once among them (True may also
+    mark other rows holding it): found by sorting a copy (8 bytes a row; a hash table over
+    every row would take four times that)."""
+    ordered = np.sort(values if among.all() else values[among])
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered
+    if not len(twice):
+        return np.zeros(len(values), dtype=bool)
+    return np.isin(values, np.unique(twice))
+
+
+def _years_of(kind: DatasetKind, frame: pd.DataFrame) -> pd.DataFrame:
+    """The school years the file's rows hold (one row each): the stored rows to compare with
+    are those of these years."""
+    year = kind.year_column
+    if year is None or year not in frame.columns:
+        return frame.iloc[:0]
+    return pd.DataFrame({year: pd.unique(frame[year].dropna())})
 
 
 def _unknown_values(kind: DatasetKind, parsed: ParsedTable) -> list[UnknownValue]:
