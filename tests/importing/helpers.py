@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
-from toda_desktop.composition import SignedIn
+from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
+from toda_desktop.composition import Application, SignedIn
 from toda_desktop.importing.service import ImportResult
+from toda_desktop.store_setup import create_empty_store
 
 FIRST = ("students", "schools", "enrollments")
+
+
+@contextmanager
+def lead_on_new_store(store_path: Path, registers: Sequence[Path] = ()) -> Iterator[SignedIn]:
+    """A new test store, signed in as the project lead, with these register files imported
+    (the usual start of an import test)."""
+    create_empty_store(store_path, "test", LEAD_LOGIN, LEAD_PASSWORD,
+                       scrypt_n=TEST_SCRYPT_N).store.close()
+    app = Application(store_path)
+    try:
+        signed = app.sign_in(LEAD_LOGIN, LEAD_PASSWORD)
+        for path in registers:
+            signed.importer.commit(signed.importer.preview(signed.importer.inspect(path)))
+        yield signed
+    finally:
+        app.close()
 
 
 def ordered_files(folder: Path) -> list[Path]:

@@ -16,15 +16,14 @@ import pytest
 from storage.connection import Connection
 from storage.registry import default_registry
 from storage.schema import sync_dataset_tables
-from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
+from tests.importing.helpers import lead_on_new_store
 from tests.importing.test_real_file_layouts import import_base
-from toda_desktop.composition import Application, SignedIn
+from toda_desktop.composition import SignedIn
 from toda_desktop.extraction.model import Extraction, Group
 from toda_desktop.extraction.presets import instrument_condition
 from toda_desktop.importing.service import ImportPreview, issue_rows
 from toda_desktop.instruments import instrument, instruments
 from toda_desktop.policy import default_policy
-from toda_desktop.store_setup import create_empty_store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "layouts"
 AIGROW = FIXTURES / "AiGROW結果_2024_第一中.csv"
@@ -36,13 +35,9 @@ QUESTIONNAIRE = FIXTURES / "県学調_学校質問紙.csv"
 
 @pytest.fixture
 def signed(store_path: Path) -> Iterator[SignedIn]:
-    create_empty_store(store_path, "test", LEAD_LOGIN, LEAD_PASSWORD,
-                       scrypt_n=TEST_SCRYPT_N).store.close()
-    app = Application(store_path)
-    signed = app.sign_in(LEAD_LOGIN, LEAD_PASSWORD)
-    import_base(signed)
-    yield signed
-    app.close()
+    with lead_on_new_store(store_path) as signed:
+        import_base(signed)
+        yield signed
 
 
 def preview_of(signed: SignedIn, path: Path) -> ImportPreview:

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
-from toda_desktop.composition import Application, SignedIn
+from tests.importing.helpers import lead_on_new_store
+from toda_desktop.composition import SignedIn
 from toda_desktop.importing.service import FieldChange
-from toda_desktop.store_setup import create_empty_store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
 ENROLLMENT_COLUMNS = ("pupil_id, school_year, school_code, grade, class_name, seat_number,"
@@ -21,14 +20,9 @@ ENROLLMENT_COLUMNS = ("pupil_id, school_year, school_code, grade, class_name, se
 
 @pytest.fixture
 def signed(store_path: Path) -> Iterator[SignedIn]:
-    create_empty_store(store_path, "test", LEAD_LOGIN, LEAD_PASSWORD,
-                       scrypt_n=TEST_SCRYPT_N).store.close()
-    app = Application(store_path)
-    signed = app.sign_in(LEAD_LOGIN, LEAD_PASSWORD)
-    for name in ("students.csv", "schools.csv", "enrollments_2024.csv"):
-        signed.importer.commit(signed.importer.preview(signed.importer.inspect(FIXTURES / name)))
-    yield signed
-    app.close()
+    registers = [FIXTURES / n for n in ("students.csv", "schools.csv", "enrollments_2024.csv")]
+    with lead_on_new_store(store_path, registers) as signed:
+        yield signed
 
 
 def _enrollments(signed: SignedIn) -> list[tuple[object, ...]]:

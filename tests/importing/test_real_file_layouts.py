@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from analysis.layouts import FIRST_ROW, month_group, term_group, year_in_text
-from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
+from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
+from tests.importing.helpers import lead_on_new_store
 from toda_desktop.cli import main as cli_main
-from toda_desktop.composition import Application, SignedIn
+from toda_desktop.composition import SignedIn
 from toda_desktop.importing.service import ImportPreview, issue_rows
-from toda_desktop.store_setup import create_empty_store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "layouts"
 MONTHS_CSV = FIXTURES / "月別欠席日数_第一小_3年1組.csv"
@@ -35,13 +35,9 @@ def import_base(signed: SignedIn) -> None:
 
 @pytest.fixture
 def signed(store_path: Path) -> Iterator[SignedIn]:
-    create_empty_store(store_path, "test", LEAD_LOGIN, LEAD_PASSWORD,
-                       scrypt_n=TEST_SCRYPT_N).store.close()
-    app = Application(store_path)
-    signed = app.sign_in(LEAD_LOGIN, LEAD_PASSWORD)
-    import_base(signed)
-    yield signed
-    app.close()
+    with lead_on_new_store(store_path) as signed:
+        import_base(signed)
+        yield signed
 
 
 def preview_of(signed: SignedIn, path: Path, kind: str | None = None) -> ImportPreview:

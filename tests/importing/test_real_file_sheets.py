@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
-from toda_desktop.composition import Application, SignedIn
+from tests.importing.helpers import lead_on_new_store
+from toda_desktop.composition import SignedIn
 from toda_desktop.errors import UserFacingError
 from toda_desktop.importing.service import ImportPreview
-from toda_desktop.store_setup import create_empty_store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
 HEADER = ["利用日", "宛名番号", "氏名", "入室時刻", "退室時刻", "症状区分"]
@@ -23,14 +22,9 @@ HEADER = ["利用日", "宛名番号", "氏名", "入室時刻", "退室時刻",
 
 @pytest.fixture
 def signed(store_path: Path) -> Iterator[SignedIn]:
-    create_empty_store(store_path, "test", LEAD_LOGIN, LEAD_PASSWORD,
-                       scrypt_n=TEST_SCRYPT_N).store.close()
-    app = Application(store_path)
-    signed = app.sign_in(LEAD_LOGIN, LEAD_PASSWORD)
-    for name in ("students.csv", "schools.csv", "enrollments_2024.csv"):
-        signed.importer.commit(signed.importer.preview(signed.importer.inspect(FIXTURES / name)))
-    yield signed
-    app.close()
+    registers = [FIXTURES / n for n in ("students.csv", "schools.csv", "enrollments_2024.csv")]
+    with lead_on_new_store(store_path, registers) as signed:
+        yield signed
 
 
 def _workbook(path: Path) -> dict[str, list[int]]:

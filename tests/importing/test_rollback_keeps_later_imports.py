@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
-from toda_desktop.composition import Application, SignedIn
-from toda_desktop.store_setup import create_empty_store
+from tests.importing.helpers import lead_on_new_store
+from toda_desktop.composition import SignedIn
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
 HEADER = "宛名番号,年度,月,授業日数,欠席日数,遅刻,早退\n"
@@ -19,14 +18,9 @@ MAY = ["0000101,2024,5,20,1,0,0", "0000102,2024,5,20,0,1,0", "0000103,2024,5,20,
 
 @pytest.fixture
 def signed(store_path: Path) -> Iterator[SignedIn]:
-    create_empty_store(store_path, "test", LEAD_LOGIN, LEAD_PASSWORD,
-                       scrypt_n=TEST_SCRYPT_N).store.close()
-    app = Application(store_path)
-    signed = app.sign_in(LEAD_LOGIN, LEAD_PASSWORD)
-    for name in ("students.csv", "schools.csv", "enrollments_2024.csv"):
-        signed.importer.commit(signed.importer.preview(signed.importer.inspect(FIXTURES / name)))
-    yield signed
-    app.close()
+    registers = [FIXTURES / n for n in ("students.csv", "schools.csv", "enrollments_2024.csv")]
+    with lead_on_new_store(store_path, registers) as signed:
+        yield signed
 
 
 def _import(signed: SignedIn, path: Path, lines: list[str], *, overwrite: bool = False) -> int:

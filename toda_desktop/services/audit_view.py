@@ -87,6 +87,7 @@ DETAIL_LABELS = {
     "quality": "品質", "device": "機器", "rows": "件数", "file": "ファイル", "date": "日付",
     "batch_id": "取込番号", "sha256": "ハッシュ", "inserted": "追加", "overwritten": "上書き",
     "queued": "確認待ち", "excluded": "除外", "removed": "削除", "kind": "種類",
+    "kept": "後の取込に残した記録", "restored": "元の値に戻した記録",
     "column": "列", "values": "値の数",
     "seed": "乱数の種", "problems": "異常", "audit_chain": "監査ログ", "error": "エラー",
     "templates": "登録数", "was_locked": "ロック中だった", "old": "変更前", "new": "変更後",
@@ -139,6 +140,7 @@ TARGET_VERBS = {**FUNCTION_LABELS, "extract": "抽出", "extraction_save": "抽�
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # Detail values that count things: written with thousands separators (12,198).
 COUNT_KEYS = frozenset({"rows", "inserted", "overwritten", "queued", "excluded", "removed",
+                        "kept", "restored",
                         "pupils", "alerts", "items", "results", "conditions", "grid"})
 # Detail values that are shares 0..1: written as percentages (71.8%).
 PERCENT_KEYS = frozenset({"recall@5", "baseline_recall@5"})
