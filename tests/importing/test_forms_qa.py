@@ -229,3 +229,42 @@ def test_an_xlsx_whose_month_headers_are_numbers_shown_as_months_imports(
         "SELECT a.month, a.absence_days FROM ds_attendance_monthly a JOIN ds_students p"
         " ON p.id = a.pupil_id WHERE p.address_code = '0000100002' ORDER BY 1").fetchall())
     assert (1, 10) in rows and (4, 2) in rows and len(rows) == 12
+
+
+# -- 3. junior-high grades written 1–3 or 7–9 ----------------------------------------------
+
+
+def test_a_junior_high_grade_written_as_chu_2_links_to_a_register_holding_2(
+    signed: SignedIn, tmp_path: Path,
+) -> None:
+    # The register (tests/fixtures/layouts/enrollments.csv) holds 第一中 (中学校) grades as 2.
+    path = write_cp932(tmp_path / "AiGROW_2024_第一中_第1回.csv", [
+        "学校コード,学年,組,番号,自己効力感,協働性",
+        "2101,中2,1,1,55,61",
+        "2101,中２,1,2,38,42",
+    ])
+    preview = preview_of(signed, path)
+    assert preview.counts["auto_linked"] == 4 and not preview.to_review, reasons(preview)
+    assert preview.can_commit
+
+
+def test_a_junior_high_grade_written_2_links_to_a_register_holding_8_but_not_at_a_primary(
+    signed: SignedIn, tmp_path: Path,
+) -> None:
+    register = write_cp932(tmp_path / "在籍_2024_第一中3年.csv", [
+        "年度,学校コード,学年,組,出席番号,宛名番号,氏名",
+        "2024,2101,9,2,1,0000100003,鈴木　一郎",  # 中3 written as 9
+    ])
+    signed.importer.commit(preview_of(signed, register))
+    path = write_cp932(tmp_path / "QU_2024_第一中3年2組_第1回.csv", [
+        "学校コード,学年,組,番号,承認得点,群",
+        "2101,3,2,1,40,学級生活満足群",
+        "1101,9,1,1,40,学級生活満足群",  # a primary school has no 9th grade: not linked
+    ])
+    preview = preview_of(signed, path)
+    assert preview.counts["auto_linked"] == 2, reasons(preview)
+    signed.importer.commit(preview)
+    got = signed.store.db.call(lambda c: c.execute(
+        "SELECT p.address_code, r.item_code FROM ds_survey_responses r"
+        " JOIN ds_students p ON p.id = r.pupil_id ORDER BY 2").fetchall())
+    assert got == [("0000100003", "APPROVAL"), ("0000100003", "GROUP")]
