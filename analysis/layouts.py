@@ -39,7 +39,8 @@ ITEMS = "items"
 TOTAL_WORDS = frozenset(
     normalize_header(w)
     for w in ("合計", "計", "小計", "総計", "平均", "学年計", "学級計", "累計", "年間", "年計",
-              "年間計", "年間合計", "全体", "総数")
+              "年間計", "年間合計", "全体", "総数", "件数", "人数", "合計人数", "総人数", "延べ",
+              "延べ人数", "延べ件数", "延人数", "延件数", "合計件数", "総件数", "実人数")
 )
 _MONTH_FIRST = re.compile(r"^(?:第)?(\d{1,2})月(?:分)?(?:[(_・:\-/]?(.*?))?\)?$")
 _MONTH_LAST = re.compile(r"^(.*?)[(_・:\-/]?(\d{1,2})月(?:分)?\)?$")
@@ -54,6 +55,12 @@ _YEAR_PATTERNS = (
     re.compile(r"(?<![0-9])(20\d{2})(?![0-9])"),
 )
 _ERAS = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988}
+_KANJI_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_NUMBER = r"(\d{1,2}|[一二三四五六七八九])"
+_ROUND_PATTERNS = (
+    re.compile(rf"第\s*{_NUMBER}\s*回"),
+    re.compile(rf"(?<![0-9]){_NUMBER}\s*回目"),
+)
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,9 @@ class ItemForm:
     low: float | None = None  # valid numbers, when the instrument says
     high: float | None = None
     categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # item → values
+    round_label: str | None = None  # the kind's 回 header, when its answers have rounds
+    round_words: frozenset[str] = frozenset()  # normalized headers of a 回 column
+    rounds: bool = False  # the instrument is given more than once a year: 回 must be known
 
 
 # -- headers --------------------------------------------------------------------------------
@@ -157,6 +167,39 @@ def detect_wide(headers: Sequence[str]) -> str | None:
         if len(keys) >= 2 and not norms & {normalize_header(o) for o in own}:
             return layout
     return None
+
+
+SCHOOL_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
+_INTEGER = re.compile(r"^(\d{1,2})(?:\.0+)?$")
+
+
+def months_from_numbers(headers: Sequence[str]) -> tuple[str, ...] | None:
+    """Month headers Excel stores as numbers (4, 5, … 3 shown as 「4月」 by the number format
+    ``0"月"``, which the reader does not see): a run of the 12 school months 4 … 12, 1 … 3 in
+    order becomes 「4月」 … 「3月」. Anything shorter or out of order is left alone, since a
+    row of small numbers is more often data than months."""
+    numbers: list[int | None] = []
+    for h in headers:
+        m = _INTEGER.match(unicodedata.normalize("NFKC", h).strip())
+        numbers.append(int(m.group(1)) if m else None)
+    for start in range(len(numbers) - len(SCHOOL_MONTHS) + 1):
+        if tuple(numbers[start:start + len(SCHOOL_MONTHS)]) == SCHOOL_MONTHS:
+            out = list(headers)
+            for pos in range(start, start + len(SCHOOL_MONTHS)):
+                out[pos] = f"{numbers[pos]}月"
+            return tuple(out)
+    return None
+
+
+def read_number_months(raw: RawTable) -> RawTable | None:
+    """The table with number month headers read as months (see :func:`months_from_numbers`),
+    with a note saying so; None when its headers are no such run."""
+    headers = months_from_numbers(raw.headers)
+    if headers is None or detect_wide(raw.headers) is not None:
+        return None
+    note = _note([None], "見出しの4〜12、1〜3の数字（Excelで「4月」などと表示される数値）を"
+                         "月として読みました。")
+    return replace(raw, headers=headers, issues=concat_issues([raw.issues, note]))
 
 
 def _is_measure(text: str, form: WideForm) -> bool:
@@ -212,6 +255,18 @@ def year_in_text(text: str) -> int | None:
             return int(m.group(1))
         era, number = m.group(1), m.group(2)
         return _ERAS[era] + (1 if number == "元" else int(number))
+    return None
+
+
+def round_in_text(text: str) -> int | None:
+    """第2回, 第２回, 2回目, 第二回 in a title or file name → 2 (the survey's round)."""
+    s = unicodedata.normalize("NFKC", text)
+    for pattern in _ROUND_PATTERNS:
+        m = pattern.search(s)
+        if m:
+            number = m.group(1)
+            value = _KANJI_DIGITS.get(number) or int(number)
+            return value if 1 <= value <= 12 else None
     return None
 
 
@@ -420,9 +475,12 @@ def _group_text(key: object, layout: str) -> str:
 
 def reshape_items(
     raw: RawTable, form: ItemForm, *, year: int | None = None, year_source: str = "",
-    year_label: str = "年度",
+    year_label: str = "年度", round_: int | None = None, round_source: str = "",
 ) -> ReshapedTable:
-    """Reshape a wide export (one column per item) to one row per pupil/school and item."""
+    """Reshape a wide export (one column per item) to one row per pupil/school and item.
+
+    ``round_``: the round (第2回) found in the title or file name, used when no column holds
+    回, so that a second round is not taken for the first; ``round_source`` says where."""
     keep: list[int] = []
     items: list[tuple[int, str]] = []
     left_out: list[str] = []
@@ -442,7 +500,10 @@ def reshape_items(
     totals = _total_rows(frame, keep)
     rows = frame.loc[~totals]
     headers = [raw.headers[p] for p in keep]
-    add_year = normalize_header(year_label) not in {normalize_header(h) for h in headers}
+    kept_norms = {normalize_header(h) for h in headers}
+    add_year = normalize_header(year_label) not in kept_norms
+    add_round = form.round_label is not None and not kept_norms & (
+        form.round_words | {normalize_header(form.round_label)})
     columns: list[list[object]] = [[] for _ in keep]
     item_col: list[str] = []
     text_col: list[str] = []
@@ -472,6 +533,9 @@ def reshape_items(
     if add_year:
         new_headers.append(year_label)
         data.append([str(year) if year is not None else ""] * n)
+    if add_round and form.round_label is not None:
+        new_headers.append(form.round_label)
+        data.append([str(round_) if round_ is not None else ""] * n)
     new_headers += [form.item_label]
     data += [list(item_col)]
     if form.text_label is not None:
@@ -494,12 +558,25 @@ def reshape_items(
             notes.append(_note([None], "年度が分かりません。年度の列を加えるか、表題かファイル名に"
                                        "年度（例: 令和6年度）を入れてください。", "error",
                                "layout_year"))
+    if add_round:
+        if round_ is not None:
+            notes.append(_note([None], f"回の列がないため、{round_source}の「第{round_}回」を"
+                                       "回として読みました。"))
+        elif form.rounds:
+            notes.append(_note([None], (
+                f"{form.name}は年に複数回行われますが、何回目の結果かが分かりません"
+                "（回の列も、表題・ファイル名の「第1回」「2回目」などもありません）。"
+                "回を空欄のまま取り込むと、別の回の結果と同じものとして扱われます。"
+                "回の列を加えるか、ファイル名に「第2回」のように回を入れてください。"),
+                "warning", "layout_round"))
     if totals.any():
         notes.append(_note(frame.index[totals].tolist(),
                            "合計・平均などの集計行のため取り込みません。"))
     if left_out:
         notes.append(_note([None], "設問ではない列（" + "、".join(
-            f"「{h}」" for h in left_out[:8]) + "）は取り込みません。", "note", "layout_column"))
+            f"「{h}」" for h in left_out[:8]) + ("ほか" if len(left_out) > 8 else "")
+            + f"）は{form.name}の設問にないため、読まずに残しました。", "note",
+            "layout_column"))
     issues = concat_issues([_rows_to_new(raw.issues, src), *notes])
     return ReshapedTable(
         headers=tuple(new_headers), frame=out, header_row=raw.header_row,
@@ -631,6 +708,7 @@ def source_frame(table: RawTable, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["FIRST_ROW", "ITEMS", "MONTHS", "TERMS", "ItemForm", "ReshapedTable", "WideForm",
-           "detect_wide", "merge_header_rows", "month_group", "needs_upper_row",
-           "reshape_items", "reshape_wide", "source_frame", "source_issues", "source_row_of",
-           "term_group", "year_in_text"]
+           "detect_wide", "merge_header_rows", "month_group", "months_from_numbers",
+           "needs_upper_row", "read_number_months", "reshape_items", "reshape_wide",
+           "round_in_text", "source_frame", "source_issues", "source_row_of", "term_group",
+           "year_in_text"]

@@ -63,6 +63,7 @@ REF_COLUMNS = (
     "address_code", "school_year", "school_code", "grade", "class_name", "seat_number",
     "pref_id", "google_account", "name", "name_kana", "birth_date", "sex",
 )
+JUNIOR_HIGH = "中学校"  # the 校種 whose grades are written 1–3 or 7–9
 ENROLLMENT_KEY = ("school_year", "school_code", "grade", "class_name", "seat_number")
 OUTPUT_COLUMNS = ("pupil_id", "method", "score", "candidates", "reason", "fingerprint")
 _ID_LABELS = {
@@ -300,6 +301,7 @@ class _Reference:
     homonyms: npt.NDArray[np.int64]  # per pupil position: pupils sharing (skey, birth_date)
     has_pref: npt.NDArray[np.bool_]
     has_google: npt.NDArray[np.bool_]
+    junior_high: frozenset[str] = frozenset()  # normalized codes of the 中学校 (grades 7–9)
 
 
 _ENROLLMENT_REF = ("school_year", "school_code", "grade", "class_name", "seat_number",
@@ -348,6 +350,8 @@ def _reference(
             e[key] = ""
     e.insert(0, "pupil_id", enrollments["pupil_id"].to_numpy(dtype=np.int64))
     e = e.reset_index(drop=True)
+    junior = _junior_high_schools(enrollments)
+    junior_grades(e, junior)
     named = (p["skey"] != "") & (p["birth_date"] != "")
     counts = p[named].groupby(["skey", "birth_date"])["pupil_id"].transform("size")
     homonyms = np.ones(len(p), dtype=np.int64)
@@ -359,7 +363,28 @@ def _reference(
         pupils=p, pos_of=pos_of, enroll=e, homonyms=homonyms,
         has_pref=np.array([i in pref_pupils for i in ids], dtype=bool),
         has_google=np.array([i in google_pupils for i in ids], dtype=bool),
+        junior_high=junior,
     )
+
+
+def _junior_high_schools(enrollments: pd.DataFrame) -> frozenset[str]:
+    """The codes of the schools whose 校種 (column ``school_type``, when given) is 中学校."""
+    if "school_type" not in enrollments.columns or "school_code" not in enrollments.columns:
+        return frozenset()
+    junior = enrollments["school_type"].map(lambda t: _nfkc(str(t or "")) == JUNIOR_HIGH)
+    codes = _column_text(enrollments.loc[junior.to_numpy(dtype=bool)], "school_code")
+    return frozenset(unique_map(codes, _norm_code).tolist()) - {""}
+
+
+def junior_grades(norm: pd.DataFrame, junior_high: frozenset[str]) -> None:
+    """Junior-high grades written 1–3 (学年 2 at a 中学校) as 7–9 (中2 = 8), in place, on
+    both sides of the comparison: schools write a 中学校's grades either way, and the register
+    may hold either, so each is reconciled where the school (hence its 校種) is known."""
+    if not junior_high or "grade" not in norm.columns or "school_code" not in norm.columns:
+        return
+    at = norm["school_code"].isin(junior_high) & norm["grade"].isin(("1", "2", "3"))
+    if at.any():
+        norm.loc[at, "grade"] = norm.loc[at, "grade"].map(lambda g: str(int(g) + 6))
 
 
 def _lookup(table: pd.DataFrame, key: pd.Series, values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -433,6 +458,7 @@ def link_rows(
     # the IDs left open) gets all of it.
     need = _needs(u)
     ref = _reference(pupils, enrollments, need)
+    junior_grades(u, ref.junior_high)
     steps.report(0.2)
     state = _State.new(len(u))
 

@@ -4,7 +4,8 @@ A per-school attendance workbook ends with a 合計 row; class lists carry 小�
 classes. They are summaries, not records: imported as rows they fail as a bad 年度 or add a
 phantom pupil. A row is a totals row when one of its cells *is* such a word (spaces, width
 and brackets aside: 「合　計」, 「【合計】」, 「計：」) and it names no pupil by an ID. A pupil
-whose name merely contains 計 (山田 計) is an ordinary row.
+whose name merely contains 計 (山田 計) is an ordinary row; so is a row whose note merely
+contains 件数 or 人数 (「人数確認済」): the count words count only as a whole cell.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ import pandas as pd
 
 from analysis.common import issues_frame, map_unique
 
-TOTALS_WORDS = frozenset({"合計", "計", "小計", "平均", "総計", "総合計", "累計"})
+TOTALS_WORDS = frozenset({
+    "合計", "計", "小計", "平均", "総計", "総合計", "累計",
+    # counts written under a name or symptom column (保健室来室記録の「件数」行 …)
+    "件数", "人数", "合計人数", "総人数", "延べ", "延べ人数", "延べ件数", "延人数", "延件数",
+    "合計件数", "総件数", "実人数",
+})
 _WRAPPING = re.compile(r"^[\[\(（【〔「『<＜≪《]*(.*?)[\]\)）】〕」』>＞≫》:：]*$")
 TOTALS_NOTE = "合計・小計などの集計行のため取り込みません。"
 

@@ -39,6 +39,7 @@ class Instrument:
     concern: tuple[str, ...] = ()
     category_items: tuple[str, ...] = ()
     words: tuple[str, ...] = ()
+    rounds: bool = False  # given more than once a year (Q-U 第1回・第2回): 回 must be known
 
     def answer_of(self, item_code: str) -> str:
         """What an answer of this item is: score, rate or category."""
@@ -68,6 +69,7 @@ def parse_instruments(data: dict[str, object]) -> tuple[Instrument, ...]:
             concern=tuple(str(c) for c in raw.get("concern", ())),
             category_items=tuple(str(c) for c in raw.get("category_items", ())),
             words=tuple(str(w) for w in raw.get("words", ())),
+            rounds=bool(raw.get("rounds", False)),
         ))
     return tuple(out)
 

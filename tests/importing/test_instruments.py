@@ -185,7 +185,8 @@ def test_the_karte_charts_scores_per_item_and_names_the_q_u_group_with_a_mark(
     commit(signed, QU)
     karte = signed.karte.open(pupil(signed, "0000100002"))
     qu = next(c for c in karte.charts if c.key == "instrument:QU")
-    assert qu.x_labels == ("2024年度（学級生活不満足群※）",)
+    # The export's title says 第1回: the round is read from it (QA, tests/importing/test_forms_qa).
+    assert qu.x_labels == ("2024年度 第1回（学級生活不満足群※）",)
     assert {s.key for s in qu.series} == {"APPROVAL", "INFRINGEMENT"}
 
 

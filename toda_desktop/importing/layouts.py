@@ -26,8 +26,10 @@ from analysis.layouts import (
     detect_wide,
     merge_header_rows,
     needs_upper_row,
+    read_number_months,
     reshape_items,
     reshape_wide,
+    round_in_text,
     source_frame,
     source_issues,
     source_row_of,
@@ -86,11 +88,21 @@ def _year(raw: RawTable, data: bytes | Path, file_name: str) -> tuple[int | None
     return (year, "ファイル名") if year is not None else (None, "")
 
 
+def _round(raw: RawTable, data: bytes | Path, file_name: str) -> tuple[int | None, str]:
+    """The round (第2回, 2回目) from the title, else the file name, like the year."""
+    title = _title_text(raw, data, file_name)
+    found = round_in_text(title) if title else None
+    if found is not None:
+        return found, "表題"
+    found = round_in_text(file_name)
+    return (found, "ファイル名") if found is not None else (None, "")
+
+
 def _wide(raw: RawTable, data: bytes | Path, file_name: str, registry: Registry,
           kind_name: str | None) -> RawTable | None:
     forms = {MONTHS: wide_form(registry.kind("attendance_monthly"), "月"),
              TERMS: wide_form(registry.kind("attendance_term"), "学期")}
-    table = raw
+    table = read_number_months(raw) or raw
     layout = detect_wide(table.headers)
     if layout is None and needs_upper_row(table, forms[MONTHS]):
         try:
@@ -122,11 +134,16 @@ def _keep_words(kind: DatasetKind) -> frozenset[str]:
 
 
 def instrument_form(inst: Instrument, kind: DatasetKind) -> ItemForm:
+    """Only the items the instrument declares become answers: an export's other columns
+    (受検者ID, 学級担任 …) are left unread with a note, never read as scores."""
     items = {normalize_header(h): i.code for i in inst.items for h in (*i.headers, i.code)}
     keep = _keep_words(kind) - set(items)
+    round_column = kind.column("round")
     return ItemForm(kind=kind.name, name=inst.name, items=items, keep=keep,
                     constants={"調査コード": inst.code}, low=inst.min, high=inst.max,
-                    categories={c: inst.categories for c in inst.category_items})
+                    categories={c: inst.categories for c in inst.category_items},
+                    unknown_items=False, round_label=round_column.label,
+                    round_words=frozenset(_words(round_column)), rounds=inst.rounds)
 
 
 def _mentions(text: str, words: Sequence[str]) -> bool:
@@ -166,8 +183,9 @@ def _items(raw: RawTable, data: bytes | Path, file_name: str, registry: Registry
                 best = (hits, inst)
         if best is not None:
             year, where = _year(raw, data, file_name)
+            found, round_where = _round(raw, data, file_name)
             return reshape_items(raw, instrument_form(best[1], responses), year=year,
-                                 year_source=where)
+                                 year_source=where, round_=found, round_source=round_where)
     if kind_name not in (None, "school_questionnaire"):
         return None
     kind = registry.kind("school_questionnaire")

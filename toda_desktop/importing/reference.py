@@ -35,7 +35,21 @@ def linkage_reference(
         ).fetchall(),
         columns=ENROLLMENT_COLUMNS,
     )
+    types = school_types(conn)
+    if types:  # 校種, so that 学年 2 at a 中学校 and the register's 8 are one grade
+        enrollments["school_type"] = enrollments["school_code"].map(
+            lambda code: types.get(str(code), ""))
     return pupils, enrollments, imports.decisions(conn)
+
+
+def school_types(conn: Connection) -> dict[str, str]:
+    """学校コード → 校種 (empty before the schools' file is imported)."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ds_schools'").fetchone()
+    if exists is None:
+        return {}
+    return {str(c): str(t) for c, t in conn.execute(
+        "SELECT school_code, school_type FROM ds_schools") if t}
 
 
 def _stored_columns(kind: DatasetKind) -> list[str]:
