@@ -175,8 +175,19 @@ def close_item(
 
 
 def count_open(conn: Connection) -> int:
-    return int(conn.execute("SELECT count(*) FROM review_queue WHERE status = 'open'")
-               .fetchone()[0])
+    """Open questions: the items of one file row about one person count once (a wide form's
+    row gives an item per answer, all about the same pupil)."""
+    return int(conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM review_queue WHERE status = 'open'"
+        " GROUP BY batch_id, source_row, fingerprint)").fetchone()[0])
+
+
+def siblings(conn: Connection, of: QueueItem) -> list[QueueItem]:
+    """The other open items of the same file row about the same person (one decision)."""
+    return [_item(r) for r in conn.execute(
+        f"SELECT {_QUEUE_COLUMNS} FROM review_queue WHERE status = 'open' AND batch_id = ?"
+        " AND source_row = ? AND fingerprint = ? AND id != ? ORDER BY id",
+        (of.batch_id, of.source_row, of.fingerprint, of.id))]
 
 
 # -- overwrites and rollback -------------------------------------------------------------------

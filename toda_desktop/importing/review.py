@@ -74,6 +74,18 @@ def _pupil_cards(conn: Connection, pupil_ids: list[int]) -> dict[int, dict[str, 
     return cards
 
 
+def _one_per_row(items: list[imports.QueueItem]) -> list[imports.QueueItem]:
+    """The first open item of each file row and person: one question, one decision."""
+    seen: set[tuple[int, int, str]] = set()
+    out = []
+    for item in items:
+        group = (item.batch_id, item.source_row, item.fingerprint)
+        if group not in seen:
+            seen.add(group)
+            out.append(item)
+    return out
+
+
 class ReviewService:
     def __init__(self, signed: SignedIn) -> None:
         self._signed = signed
@@ -86,7 +98,8 @@ class ReviewService:
         signed = self._signed
         signed.require("import")
         visible = [k.name for k in signed.visible_kinds()]
-        result = signed.store.db.call(lambda c: self._views(c, imports.open_items(c, visible)))
+        result = signed.store.db.call(
+            lambda c: self._views(c, _one_per_row(imports.open_items(c, visible))))
         signed.audit.record(signed.session.login_id, "review_view",
                             detail={"items": len(result)})
         return result
@@ -119,6 +132,9 @@ class ReviewService:
                            for k in PERSON_FIELDS if item.row.get(k) not in (None, ""))
             data = tuple((labels.get(k, k), _text(v)) for k, v in item.row.items()
                          if k not in PERSON_FIELDS and v not in (None, ""))
+            more = len(imports.siblings(conn, item))
+            if more:
+                data += (("同じ行のほかの記録", f"{more}件（この判断がまとめて適用されます）"),)
             candidates = tuple(
                 CandidateView(pupil_id=int(c["pupil_id"]), score=float(c["score"]),
                               evidence=str(c["evidence"]),
@@ -156,29 +172,32 @@ class ReviewService:
         signed.require("import")
         registry = signed.registry
 
+        def settle(conn: Connection, item: imports.QueueItem) -> None:
+            kind = registry.kind(item.kind)
+            if pupil_id is not None:  # stored now, in its original batch (unless there)
+                stored = [c.key for c in kind.stored_columns]
+                values = [item.row.get(c) for c in stored]
+                key = ["pupil_id", *kind.natural_key]
+                probe = dict(zip(stored, values, strict=True)) | {"pupil_id": pupil_id}
+                where = " AND ".join(f"ifnull({k}, '') = ifnull(?, '')" for k in key)
+                clash = conn.execute(f"SELECT 1 FROM {kind.table} WHERE {where}",
+                                     [probe[k] for k in key]).fetchone()
+                if clash is None:
+                    datasets.insert_rows(conn, kind, ["pupil_id", *stored, "source_row"],
+                                         [(pupil_id, *values, item.source_row)],
+                                         batch_id=item.batch_id)
+            imports.close_item(conn, item.id, pupil_id, signed.session.login_id)
+
         def apply(conn: Connection) -> str:
             with transaction(conn):
                 item = imports.item(conn, item_id)
                 if item is None or item.status != "open":
                     raise UserFacingError("この確認項目は既に処理されています。")
-                kind = registry.kind(item.kind)
-                if pupil_id is not None:
-                    exists = conn.execute("SELECT 1 FROM ds_students WHERE id = ?",
-                                          (pupil_id,)).fetchone()
-                    if exists is None:
-                        raise UserFacingError("その児童生徒は見つかりません。")
-                    stored = [c.key for c in kind.stored_columns]
-                    values = [item.row.get(c) for c in stored]
-                    key = ["pupil_id", *kind.natural_key]
-                    probe = dict(zip(stored, values, strict=True)) | {"pupil_id": pupil_id}
-                    where = " AND ".join(f"ifnull({k}, '') = ifnull(?, '')" for k in key)
-                    clash = conn.execute(f"SELECT 1 FROM {kind.table} WHERE {where}",
-                                         [probe[k] for k in key]).fetchone()
-                    if clash is None:
-                        datasets.insert_rows(conn, kind, ["pupil_id", *stored, "source_row"],
-                                             [(pupil_id, *values, item.source_row)],
-                                             batch_id=item.batch_id)
-                imports.close_item(conn, item_id, pupil_id, signed.session.login_id)
+                if pupil_id is not None and conn.execute(
+                        "SELECT 1 FROM ds_students WHERE id = ?", (pupil_id,)).fetchone() is None:
+                    raise UserFacingError("その児童生徒は見つかりません。")
+                for one in [item, *imports.siblings(conn, item)]:  # one row, one person
+                    settle(conn, one)
                 imports.remember(conn, item.fingerprint, pupil_id, signed.session.login_id)
                 return item.kind
 
