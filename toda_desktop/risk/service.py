@@ -71,7 +71,7 @@ from storage.repos import risk as repo
 from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult, check_output_path, target_path
 from toda_desktop.formatting import format_datetime, format_month
-from toda_desktop.risk import alert_csv
+from toda_desktop.risk import alert_csv, heap
 from toda_desktop.risk.frames import read_frames
 
 if TYPE_CHECKING:
@@ -348,6 +348,7 @@ class RiskService:
 
         def run() -> TrainResult:
             steps.report(0.0)
+            heap.fix_mmap_threshold()  # the grid starts without the features' dead arrays
             inputs = self._read(repo.PANEL_KINDS)
             version = self._data_version()
             last_batch, batches = signed.store.db.call(repo.data_extent)
@@ -355,6 +356,7 @@ class RiskService:
                                 cancel=cancel)
             audit = self._audit(frame, inputs)
             del inputs  # the grid needs only the frame (and the audit groups)
+            heap.trim()
             grid = small_grid() if quick else candidate_grid()
             dev = develop(frame, grid=grid, audit=audit, seed=seed,
                           progress=steps.part(0.08, 0.98).callback(), cancel=cancel)
