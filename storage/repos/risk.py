@@ -1,15 +1,17 @@
 """Truancy-risk tables (migration 5) and the monthly panel data the model reads.
 
-The panel readers return plain tables (column names + row tuples); the service turns them
-into DataFrames for ``analysis.risk``. Survey answers are reduced in SQL to the share of
-positively answered items per pupil, round and item domain (the item of an answer is the one
-of the pupil's grade that year), so that a million answer rows never leave the database.
+The panel reader hands out each table's rows a chunk at a time (``fetchmany``), so that the
+service can turn them into compact columns as they arrive: a city's 1.7 million panel rows
+held as Python tuples took about 600 MB, several times their columns. Survey answers are
+reduced in SQL to the share of positively answered items per pupil, round and item domain (the
+item of an answer is the one of the pupil's grade that year), so that millions of answer rows
+never leave the database.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -22,16 +24,27 @@ def _now() -> str:
     return datetime.now().isoformat(timespec="seconds")
 
 
+CHUNK_ROWS = 50_000
+
+
 @dataclass(frozen=True)
 class Table:
+    """One table of the panel: its column names and its rows, fetched ``CHUNK_ROWS`` at a
+    time while ``chunks`` is iterated (inside the store call that read it)."""
+
     columns: tuple[str, ...]
-    rows: list[tuple[object, ...]]
+    chunks: Iterator[list[tuple[object, ...]]]
 
 
-def _table(conn: Connection, sql: str, params: Sequence[object] = ()) -> Table:
+def _query(conn: Connection, sql: str, params: Sequence[object], chunk_rows: int) -> Table:
     cur = conn.execute(sql, tuple(params))
     columns = tuple(d[0] for d in cur.description)
-    return Table(columns, cur.fetchall())
+
+    def chunks() -> Iterator[list[tuple[object, ...]]]:
+        while rows := cur.fetchmany(chunk_rows):
+            yield rows
+
+    return Table(columns, chunks())
 
 
 def _tables(conn: Connection) -> set[str]:
@@ -56,14 +69,22 @@ PANEL_KINDS = ("attendance", "enrollments", "schools", "long_absence", "health_r
 
 
 def read_panel(
-    conn: Connection, kinds: Iterable[str] = PANEL_KINDS, years: tuple[int, int] | None = None
+    conn: Connection,
+    kinds: Iterable[str] = PANEL_KINDS,
+    years: tuple[int, int] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> dict[str, Table]:
     """The tables of the model's inputs (see ``analysis.risk.panel.RiskInputs``), limited to
     the school years ``years`` (inclusive) when given. Kinds whose table is missing are
-    left out."""
+    left out. Each table's rows arrive as its ``chunks`` are iterated, which must happen
+    within the same store call."""
     have = _tables(conn)
     out: dict[str, Table] = {}
     wanted = set(kinds)
+
+    def _table(conn: Connection, sql: str, params: Sequence[object] = ()) -> Table:
+        return _query(conn, sql, params, chunk_rows)
+
     if "attendance" in wanted and "ds_attendance_monthly" in have:
         where, params = _years(years)
         out["attendance"] = _table(

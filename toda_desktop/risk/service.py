@@ -71,7 +71,8 @@ from storage.repos import risk as repo
 from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult, check_output_path, target_path
 from toda_desktop.formatting import format_datetime, format_month
-from toda_desktop.risk import alert_csv
+from toda_desktop.risk import alert_csv, heap
+from toda_desktop.risk.frames import read_frames
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
@@ -192,10 +193,6 @@ def _staff_name(login_id: str, staff: dict[str, str]) -> str:
     return f"{name}（{login_id}）" if name else login_id
 
 
-def _frames(tables: dict[str, repo.Table]) -> dict[str, pd.DataFrame]:
-    return {k: pd.DataFrame(t.rows, columns=list(t.columns)) for k, t in tables.items()}
-
-
 def _inputs(frames: dict[str, pd.DataFrame]) -> RiskInputs:
     if "attendance" not in frames or frames["attendance"].empty:
         raise UserFacingError("出欠状況（月次）のデータがありません。先に取り込んでください。")
@@ -312,8 +309,7 @@ class RiskService:
 
     def _read(self, kinds: Iterable[str], years: tuple[int, int] | None = None) -> RiskInputs:
         wanted = tuple(kinds)
-        tables = self._signed.store.db.call(lambda c: repo.read_panel(c, wanted, years))
-        return _inputs(_frames(tables))
+        return _inputs(self._signed.store.db.call(lambda c: read_frames(c, wanted, years)))
 
     def _data_version(self) -> str:
         return str(self._signed.store.db.call(repo.data_version))
@@ -352,13 +348,16 @@ class RiskService:
 
         def run() -> TrainResult:
             steps.report(0.0)
+            heap.fix_mmap_threshold()  # the grid starts without the features' dead arrays
             inputs = self._read(repo.PANEL_KINDS)
+            heap.trim()  # the chunks' rows, freed (about 80 MB for a city)
             version = self._data_version()
             last_batch, batches = signed.store.db.call(repo.data_extent)
             frame = build_frame(inputs, progress=steps.part(0.02, 0.08).callback(),
                                 cancel=cancel)
             audit = self._audit(frame, inputs)
             del inputs  # the grid needs only the frame (and the audit groups)
+            heap.trim()
             grid = small_grid() if quick else candidate_grid()
             dev = develop(frame, grid=grid, audit=audit, seed=seed,
                           progress=steps.part(0.08, 0.98).callback(), cancel=cancel)
@@ -829,8 +828,8 @@ class RiskService:
             return []
         year = years[-1] if school_year is None else int(school_year)
         # The grade comparison needs the year's survey and enrollments (not attendance).
-        tables = _frames(signed.store.db.call(
-            lambda c: repo.read_panel(c, ("enrollments", "survey"), (year, year))))
+        tables = signed.store.db.call(
+            lambda c: read_frames(c, ("enrollments", "survey"), (year, year)))
         if "survey" not in tables or "enrollments" not in tables:
             return []
         return domain_judgments(tables["survey"], tables["enrollments"], pupil_id, year)
