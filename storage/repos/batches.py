@@ -77,3 +77,9 @@ def all_batches(conn: Connection) -> list[BatchRow]:
             " ORDER BY b.id"
         )
     ]
+
+
+def kind_and_status(conn: Connection, batch_id: int) -> tuple[str, str] | None:
+    raw = conn.execute("SELECT kind, status FROM import_batches WHERE id = ?",
+                       (batch_id,)).fetchone()
+    return None if raw is None else (str(raw[0]), str(raw[1]))

@@ -40,7 +40,7 @@ from analysis.values import (
 from storage.connection import Connection, transaction
 from storage.errors import Cancelled as StoreCancelled
 from storage.registry import OCCURRENCE, DatasetKind
-from storage.repos import batches, datasets, imports
+from storage.repos import batches, datasets, imports, stored_rows
 from toda_desktop.errors import OperationCancelled, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.importing.frames import (
@@ -836,12 +836,10 @@ class ImportService:
 
         def undo(conn: Connection) -> imports.RollbackResult:
             with transaction(conn):
-                row = conn.execute(
-                    "SELECT kind, status FROM import_batches WHERE id = ?", (batch_id,)
-                ).fetchone()
+                row = batches.kind_and_status(conn, batch_id)
                 if row is None or row[1] != "committed":
                     raise UserFacingError("その取込は見つからないか、既に取り消されています。")
-                if registry.kind(str(row[0])).master:
+                if registry.kind(row[0]).master:
                     _refuse_if_referenced(conn, registry.kinds, batch_id)
                 removed = imports.rollback_batch(conn, registry, batch_id)
                 refresh_pending(conn)  # removed pupils leave the search index at once
@@ -1065,31 +1063,19 @@ def _overwrite(
     The whole old row is remembered so that a rollback restores it."""
     for values in rows.to_dict("records"):
         record_id = int(values["id"])
-        old = conn.execute(
-            f"SELECT {', '.join(stored)}, batch_id FROM {kind.table} WHERE id = ?", (record_id,)
-        ).fetchone()
-        imports.remember_overwrite(conn, batch_id, kind.name, record_id,
-                                   dict(zip([*stored, "batch_id"], old, strict=True)))
-        given = [c for c in stored if not _is_blank(values[c])]
-        assignments = "".join(f"{c} = ?, " for c in given)
-        conn.execute(f"UPDATE {kind.table} SET {assignments}batch_id = ? WHERE id = ?",
-                     (*[values[c] for c in given], batch_id, record_id))
+        given = {c: values[c] for c in stored if not _is_blank(values[c])}
+        old = stored_rows.overwrite(conn, kind, record_id, given, batch_id)
+        imports.remember_overwrite(conn, batch_id, kind.name, record_id, old)
     return len(rows)
 
 
 def _refuse_if_referenced(conn: Connection, kinds: tuple[DatasetKind, ...], batch_id: int) -> None:
-    for kind in kinds:
-        if not kind.links_to_pupil:
-            continue
-        hit = conn.execute(
-            f"SELECT 1 FROM {kind.table} t JOIN ds_students p ON p.id = t.pupil_id"
-            " WHERE p.batch_id = ? AND t.batch_id IS NOT ? LIMIT 1", (batch_id, batch_id)
-        ).fetchone()
-        if hit is not None:
-            raise UserFacingError(
-                "この取込で登録した児童生徒を、後の取込の記録が参照しているため取り消せません。"
-                f"先に「{kind.label}」の取込を取り消してください。"
-            )
+    kind = stored_rows.referencing_kind(conn, kinds, batch_id)
+    if kind is not None:
+        raise UserFacingError(
+            "この取込で登録した児童生徒を、後の取込の記録が参照しているため取り消せません。"
+            f"先に「{kind.label}」の取込を取り消してください。"
+        )
 
 
 def _add_issue(
