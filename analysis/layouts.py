@@ -289,6 +289,15 @@ def _label_rows(frame: pd.DataFrame, positions: Sequence[int], words: set[str]) 
     return hit
 
 
+def _year_note(year: int | None, source: str) -> pd.DataFrame:
+    """Where the 年度 a form lacks was taken from, or that it could not be."""
+    if year is not None:
+        return _note([None], f"年度の列がないため、{source}の「{year}年度」を"
+                             "年度として読みました。")
+    return _note([None], "年度が分かりません。年度の列を加えるか、表題かファイル名に"
+                         "年度（例: 令和6年度）を入れてください。", "error", "layout_year")
+
+
 def _note(rows: Sequence[int | None], reason: str, severity: str = "note",
           code: str = "layout") -> pd.DataFrame:
     return issues_frame(list(rows), None, None, "", reason, severity, code)
@@ -411,13 +420,7 @@ def reshape_wide(
         f"{n:,}行になりました（{'・'.join(measures)}）。"
         "検証結果の行番号と列は元のファイルのものです。")))
     if add_year:
-        if year is not None:
-            notes.append(_note([None], f"年度の列がないため、{year_source}の「{year}年度」を"
-                                       "年度として読みました。"))
-        else:
-            notes.append(_note([None], "年度が分かりません。年度の列を加えるか、表題かファイル名に"
-                                       "年度（例: 令和6年度）を入れてください。", "error",
-                               "layout_year"))
+        notes.append(_year_note(year, year_source))
     if totals.any():
         notes.append(_note(frame.index[totals].tolist(),
                            "合計・小計などの集計行のため取り込みません。"))
@@ -551,13 +554,7 @@ def reshape_items(
         f"{len(rows):,}行の{len(items)}設問、{n:,}行になりました。"
         "検証結果の行番号と列は元のファイルのものです。"))]
     if add_year:
-        if year is not None:
-            notes.append(_note([None], f"年度の列がないため、{year_source}の「{year}年度」を"
-                                       "年度として読みました。"))
-        else:
-            notes.append(_note([None], "年度が分かりません。年度の列を加えるか、表題かファイル名に"
-                                       "年度（例: 令和6年度）を入れてください。", "error",
-                               "layout_year"))
+        notes.append(_year_note(year, year_source))
     if add_round:
         if round_ is not None:
             notes.append(_note([None], f"回の列がないため、{round_source}の「第{round_}回」を"
