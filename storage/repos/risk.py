@@ -463,3 +463,16 @@ def status_history(conn: Connection, alert_id: int) -> list[StatusRow]:
             (alert_id,),
         )
     ]
+
+
+def shown_models(conn: Connection) -> dict[str, int]:
+    """Month → the model whose list the screen shows for it (the latest that scored it)."""
+    return {str(m): int(i) for m, i in conn.execute(
+        "SELECT month, max(model_id) FROM risk_alerts GROUP BY month")}
+
+
+def list_size(conn: Connection, month: str, model_id: int) -> int:
+    """How many places each school's list of that month holds (the largest 確認の順)."""
+    size = conn.execute("SELECT max(rank) FROM risk_alerts WHERE month = ? AND model_id = ?",
+                        (month, model_id)).fetchone()[0]
+    return int(size or 0)

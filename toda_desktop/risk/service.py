@@ -657,17 +657,14 @@ class RiskService:
 
         def read(conn: Connection) -> tuple[str | None, int, list[repo.AlertRow]]:
             # As the screen shows a month: the list of the latest model that scored it.
-            shown = {str(m): int(i) for m, i in conn.execute(
-                "SELECT month, max(model_id) FROM risk_alerts GROUP BY month")}
+            shown = repo.shown_models(conn)
             if not shown:
                 return None, 0, []
             month = max(shown)
-            size = conn.execute(
-                "SELECT max(rank) FROM risk_alerts WHERE month = ? AND model_id = ?",
-                (month, shown[month])).fetchone()[0]
+            size = repo.list_size(conn, month, shown[month])
             rows = [r for r in repo.alerts_for_pupil(conn, pupil_id)
                     if r.rank <= top and shown.get(r.month) == r.model_id]
-            return month, int(size or 0), rows
+            return month, size, rows
 
         list_month, size, rows = signed.store.db.call(read)
         signed.audit.record(self._actor, "risk_explanations", pupil_id=pupil_id)
