@@ -9,7 +9,7 @@ import pytest
 
 from storage.registry import default_registry
 
-FORMAT_DOC = Path(__file__).parent / "data" / "DATA_FORMAT.v1.md"
+FORMAT_DOC = Path(__file__).resolve().parents[1] / "docs" / "DATA_FORMAT.md"
 SHARED_DOC = Path(__file__).resolve().parents[2] / "shared" / "DATA_FORMAT.md"
 DOMAIN_WORDS = {"other department": "other_department"}
 
