@@ -16,6 +16,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidget
 
+from kernel.date_style import DateStyle
 from ui import style
 from ui.charts import CountAxis
 from ui.pages.pupil_tables import years_in
@@ -73,7 +74,8 @@ class KarteChartView(QWidget):
 
     point_clicked = Signal(str, str, object)  # chart key, x key, series key (or None)
 
-    def __init__(self, chart: KarteChart, date_style: str, parent: QWidget | None = None) -> None:
+    def __init__(self, chart: KarteChart, date_style: DateStyle,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.chart = chart
         self._style = date_style

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from kernel.school_calendar import school_year_end, school_year_start
 from storage.connection import Connection
 from storage.registry import DatasetKind
 from storage.repos.karte import ITEMS_CTE, items_join, positive
@@ -89,7 +90,8 @@ def scope_sql(kind: DatasetKind, scope: Scope, params: list[object]) -> str:
             params.append(scope.school_year)
         elif kind.event_date is not None:
             out.append(f"t.{kind.event_date} BETWEEN ? AND ?")
-            params += [f"{scope.school_year:04d}-04-01", f"{scope.school_year + 1:04d}-03-31"]
+            params += [school_year_start(scope.school_year).isoformat(),
+                       school_year_end(scope.school_year).isoformat()]
     if scope.month is not None:
         if kind.has_column("month"):
             out.append("t.month = ?")

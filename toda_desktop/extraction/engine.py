@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analysis.specs import NUMERIC_TYPES
+from kernel.school_calendar import calendar_year
 from storage.connection import Connection
 from storage.registry import DatasetKind, Registry
 from storage.repos import extraction as repo
@@ -293,7 +294,7 @@ def _period_text(period: str | None) -> str:
         return ""
     if len(period) == 7:  # school year and month: January–March fall in the next calendar year
         year, month = (int(p) for p in period.split("-"))
-        return f"（{year + 1 if month < 4 else year}年{month}月）"
+        return f"（{calendar_year(year, month)}年{month}月）"
     if len(period) == 4:
         return f"（{period}年度）"
     return f"（{period}）"
