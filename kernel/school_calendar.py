@@ -26,7 +26,7 @@ FIRST_MONTH = 4
 SCHOOL_MONTHS: tuple[int, ...] = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
 """Calendar months of a school year in order (index = month offset)."""
 
-_MONTH_TEXT = re.compile(r"^(\d{4})-(\d{1,2})$")
+_MONTH_TEXT = re.compile(r"^(\d{1,4})-(\d{1,2})$")
 
 
 def school_year_of(day: date) -> int:
@@ -71,12 +71,15 @@ class SchoolMonth:
     month: int
 
     def __post_init__(self) -> None:
-        if not 1 <= self.month <= 12:
-            raise ValueError(f"month must be 1–12: {self.month!r}")
+        if not 1 <= self.month <= 12 or not 1 <= self.year <= 9999:
+            raise ValueError(f"not a calendar month: {self.year!r}-{self.month!r}")
 
     @classmethod
     def parse(cls, text: str) -> SchoolMonth:
-        """``YYYY-MM`` (a calendar month) → the month; ValueError when malformed."""
+        """``YYYY-MM`` (a calendar month) → the month; ValueError when malformed.
+
+        A short year (``25-10``) reads as that year, not as 2025: callers that check a month
+        against their data can then say which months exist instead of "malformed"."""
         match = _MONTH_TEXT.match(text.strip())
         if match is None or not 1 <= int(match[2]) <= 12:
             raise ValueError(f"month must be YYYY-MM: {text!r}")

@@ -25,9 +25,17 @@ def month_order(column: str) -> str:
     )
 
 
+def calendar_month_text(school_year: str, month: str) -> str:
+    """``YYYY-MM`` of the calendar month from a school-year and a month column (the text form
+    of :class:`~kernel.school_calendar.SchoolMonth`: January of 2025年度 is ``2026-01``)."""
+    return (
+        f"printf('%04d-%02d', {school_year} + ({month} < {FIRST_MONTH}), {month})"
+    )
+
+
 def month_from_order(school_year: int, order: int) -> SchoolMonth:
     """The month of :func:`month_order` ``order`` (1 = April) in ``school_year``."""
     return SchoolMonth.of(school_year, order - 1)
 
 
-__all__ = ["month_from_order", "month_order", "school_year_of_date"]
+__all__ = ["calendar_month_text", "month_from_order", "month_order", "school_year_of_date"]

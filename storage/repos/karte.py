@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kernel.school_calendar import school_year_end, school_year_start
+from kernel.school_calendar import SchoolMonth, school_year_end, school_year_start
 from storage.connection import Connection
 from storage.registry import DatasetKind
 from storage.school_calendar_sql import month_from_order, month_order
@@ -178,10 +178,12 @@ def attendance(conn: Connection, pupil_id: int) -> list[AttendanceMonth]:
     return [AttendanceMonth(int(r[0]), int(r[1]), *(_int(v) for v in r[2:])) for r in rows]
 
 
-def health_visits_by_month(conn: Connection, pupil_id: int) -> list[tuple[str, str, int]]:
-    """(calendar month "YYYY-MM", symptom, visits)."""
+def health_visits_by_month(
+    conn: Connection, pupil_id: int
+) -> list[tuple[SchoolMonth, str, int]]:
+    """(calendar month, symptom, visits)."""
     return [
-        (str(m), str(s or "未記入"), int(n))
+        (SchoolMonth.parse(str(m)), str(s or "未記入"), int(n))
         for m, s, n in conn.execute(
             "SELECT substr(visit_date, 1, 7) AS m, symptom, count(*)"
             " FROM ds_health_room_visits WHERE pupil_id = ? AND visit_date IS NOT NULL"

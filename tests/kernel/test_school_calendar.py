@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -74,7 +75,8 @@ def test_parsing_and_writing_a_month_round_trips() -> None:
     assert str(SchoolMonth.parse(" 2025-4 ")) == "2025-04"
 
 
-@pytest.mark.parametrize("text", ["2025/04", "2025-13", "2025-00", "25-04", "2025-04-01", ""])
+@pytest.mark.parametrize(
+    "text", ["2025/04", "2025-13", "2025-00", "0-04", "12025-04", "2025-04-01", ""])
 def test_a_malformed_month_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         SchoolMonth.parse(text)
@@ -150,3 +152,19 @@ def test_progress_and_cancel_are_declared_once() -> None:
                     if {"Progress", "CancelFlag"} & set(names):
                         again.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not again
+
+
+def test_the_april_rule_is_written_only_in_the_kernel() -> None:
+    """No module spells the school year out again (months listed from April, ``month < 4``,
+    ``(month - 4) % 12``, ``-04-01``/``-03-31`` bounds): they use kernel.school_calendar, and
+    storage its SQL twin ``storage/school_calendar_sql.py``."""
+    spelled = re.compile(r"\(4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3\)|-\s*4\)\s*%\s*12"
+                         r"|month\w*\)?\s*<\s*4\b|-04-01\"|-03-31\"")
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for package in ("ui", "toda_desktop", "storage", "analysis", "devices")
+        for path in (ROOT / package).rglob("*.py")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if spelled.search(line)
+    ]
+    assert not found

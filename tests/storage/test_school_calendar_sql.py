@@ -13,7 +13,12 @@ from kernel.school_calendar import SchoolMonth, school_year_of
 from kernel.store_kind import StoreKind
 from storage.errors import KeyFileDamaged
 from storage.keys import KeyFile
-from storage.school_calendar_sql import month_from_order, month_order, school_year_of_date
+from storage.school_calendar_sql import (
+    calendar_month_text,
+    month_from_order,
+    month_order,
+    school_year_of_date,
+)
 from storage.store import Store
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
 
@@ -36,6 +41,15 @@ def test_sql_month_order_runs_april_to_march_and_reads_back_as_the_same_month(
         order = test_store.db.call(lambda c, m=month: c.execute(sql, (m,)).fetchone()[0])
         assert order == SchoolMonth(2025, month).offset + 1
         assert month_from_order(2025, order) == SchoolMonth.of(2025, order - 1)
+
+
+def test_sql_month_text_of_a_school_year_and_month_is_the_calendar_month(
+    test_store: Store,
+) -> None:
+    sql = f"WITH d(y, m) AS (VALUES (?, ?)) SELECT {calendar_month_text('y', 'm')} FROM d"
+    for month in range(1, 13):
+        text = test_store.db.call(lambda c, m=month: c.execute(sql, (2025, m)).fetchone()[0])
+        assert SchoolMonth.parse(text) == SchoolMonth.of(2025, SchoolMonth(2000, month).offset)
 
 
 def test_a_stores_kind_reads_back_as_the_enum_with_the_same_stored_word(

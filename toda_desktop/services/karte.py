@@ -292,12 +292,12 @@ def attendance_chart(rows: list[repo.AttendanceMonth], enrolled: list[int]) -> K
     )
 
 
-def health_room_chart(rows: list[tuple[str, str, int]], enrolled: list[int]) -> KarteChart:
-    years = [*enrolled, *(SchoolMonth.parse(m).school_year for m, _, _ in rows)]
+def health_room_chart(rows: list[tuple[SchoolMonth, str, int]], enrolled: list[int]) -> KarteChart:
+    years = [*enrolled, *(m.school_year for m, _, _ in rows)]
     x, labels, starts, year_labels = _month_axis(years)
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for month, symptom, n in rows:
-        counts[(symptom, month)] += n
+        counts[(symptom, str(month))] += n
     present = {s for s, _ in counts}
     order = [s for s in SYMPTOMS if s in present] + sorted(present - set(SYMPTOMS))
     series = tuple(
@@ -493,8 +493,8 @@ def _latest_label(kind: DatasetKind, text: str | None) -> tuple[str, date | None
     if len(text) == 4:
         return f"{text}年度", None
     if len(text) == 7:
-        y, m = (int(p) for p in text.split("-"))
-        return f"{y}年{m}月", date(y, m, 1)
+        month = SchoolMonth.parse(text)
+        return f"{month.year}年{month.month}月", month.first_day
     try:
         d = date.fromisoformat(text[:10])
     except ValueError:
