@@ -96,6 +96,11 @@ def test_school_year_and_offset_name_the_same_month_as_the_calendar() -> None:
             assert school_year_of(month.last_day) == school_year
 
 
+def test_a_date_in_january_gives_a_month_of_the_previous_school_year() -> None:
+    month = SchoolMonth.of_date(date(2026, 1, 15))
+    assert month == SchoolMonth(2026, 1) and month.school_year == 2025
+
+
 def test_an_offset_past_march_runs_into_the_next_school_year() -> None:
     assert SchoolMonth.of(2025, 12) == SchoolMonth(2026, 4)
 
