@@ -21,8 +21,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-ProgressFn = Callable[[float], None]
-CancelFn = Callable[[], bool]
+from kernel.progress import CancelFlag, Progress
+
+# The analysis package's names for the kernel's progress and cancel callables (one type).
+ProgressFn = Progress
+CancelFn = CancelFlag
 
 ISSUE_COLUMNS = ("row", "column_key", "column", "value", "reason", "severity", "code")
 SEVERITIES = ("error", "warning", "note")

@@ -31,6 +31,7 @@ import pandas as pd
 from analysis.common import concat_issues, empty_issues, issues_frame
 from analysis.headers import normalize_header
 from analysis.textio import RawTable
+from kernel.school_calendar import SCHOOL_MONTHS, month_offset
 
 FIRST_ROW = 1_000_000  # reshaped rows are numbered from here; file rows stay below
 MONTHS = "months"
@@ -169,7 +170,6 @@ def detect_wide(headers: Sequence[str]) -> str | None:
     return None
 
 
-SCHOOL_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
 _INTEGER = re.compile(r"^(\d{1,2})(?:\.0+)?$")
 
 
@@ -464,7 +464,7 @@ def _is_total_header(norm: str, form: WideForm) -> bool:
 
 
 def _school_order(by_group: Mapping[object, object]) -> list[object]:
-    return sorted(by_group, key=lambda m: (int(m) - 4) % 12)  # type: ignore[call-overload]
+    return sorted(by_group, key=lambda m: month_offset(int(m)))  # type: ignore[call-overload]
 
 
 def _term_order(by_group: Mapping[object, object]) -> list[object]:

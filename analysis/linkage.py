@@ -53,8 +53,8 @@ from analysis.values import (
     parse_date_text,
     parse_grade_text,
     parse_school_year_text,
-    school_year_of,
 )
+from kernel.school_calendar import school_year_of
 
 ID_METHODS = ("address_code", "enrollment_key", "pref_id", "google_account")
 LINKED_METHODS = ("decision", *ID_METHODS, "name_match")

@@ -176,11 +176,6 @@ def parse_grade_text(text: str) -> int:
     return n
 
 
-def school_year_of(day: date) -> int:
-    """The Japanese school year (April–March) a date falls in: 2023-03-31 → 2022."""
-    return day.year - (1 if day.month < 4 else 0)
-
-
 def parse_school_year_text(text: str) -> int:
     """'2022', '2022年度', '令和4年度', 'R4', 'H31年度' → the school year (年度) as 2022 etc."""
     s = _nfkc(text).upper().replace(" ", "")

@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from kernel.date_style import DateStyle
+
 
 @dataclass(frozen=True)
 class Era:
@@ -105,11 +107,11 @@ def format_era_date(day: date) -> str:
     return f"{era.name}{'元' if n == 1 else n}年{day.month}月{day.day}日"
 
 
-def format_school_year(year: int, style: str = "seireki") -> str:
+def format_school_year(year: int, style: DateStyle = DateStyle.SEIREKI) -> str:
     """A Japanese school year (April–March) as 2024年度 or 令和6年度.
 
     2019年度 is 令和元年度, as offices wrote it after the era changed on 1 May 2019.
     """
-    if style == "wareki":
+    if style == DateStyle.WAREKI:
         return format_era_year(year, 5, 1)[:-1] + "年度"
     return f"{year}年度"

@@ -4,7 +4,7 @@ No Qt, no storage: the services pass templates in and out as bytes and choose a 
 for a store with ``scanner_for_store`` (a production store refuses simulators).
 """
 
-from devices.cancel import CancelFlag, CancelToken
+from devices.cancel import CancelToken
 from devices.clock import Clock, FakeClock, SystemClock
 from devices.errors import (
     DuplicatePalm,
@@ -40,6 +40,7 @@ from devices.scoring import OperatingPoint
 from devices.selection import SIMULATOR_STORE_KINDS, require_real_scanner_for, scanner_for_store
 from devices.simulator import Simulator, SimulatorConfig
 from devices.template import Template, TemplateHeader
+from kernel.progress import CancelFlag
 
 __all__ = [
     "DEFAULT_DUPLICATE_MAX_FMR",

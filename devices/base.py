@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
 
-from devices.cancel import CancelFlag, never
+from devices.cancel import never
 from devices.clock import Clock, SystemClock
 from devices.errors import (
     NotSupported,
@@ -36,6 +36,7 @@ from devices.protocol import (
 )
 from devices.scoring import check_fmr
 from devices.template import Template, as_template
+from kernel.progress import CancelFlag
 
 log = logging.getLogger(__name__)
 

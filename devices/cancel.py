@@ -1,15 +1,12 @@
 """Cancelling an operation from another thread (a dialog's 中止 button).
 
-Operations accept any ``CancelFlag`` (``Callable[[], bool]``, like ``storage`` and the UI's
-``TaskContext.cancelled``); ``CancelToken`` is a ready-made one.
+Operations accept any ``kernel.progress.CancelFlag`` (``Callable[[], bool]``, like ``storage``
+and the UI's ``TaskContext.cancelled``); ``CancelToken`` is a ready-made one.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-
-CancelFlag = Callable[[], bool]
 
 
 class CancelToken:

@@ -10,12 +10,12 @@ import logging
 from collections.abc import Callable
 from typing import NoReturn
 
-from devices.cancel import CancelFlag
 from devices.clock import Clock
 from devices.errors import ScanCancelled, ScannerDisconnected, ScannerTimeout
 from devices.events import DeviceEvent
 from devices.guidance import Guidance
 from devices.protocol import EnrollProgress, GuidanceCallback, ProgressCallback
+from kernel.progress import CancelFlag
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
-from devices.cancel import CancelFlag
 from devices.events import EventListener
 from devices.guidance import Guidance
 from devices.template import Template
+from kernel.progress import CancelFlag
 
 GuidanceCallback = Callable[[Guidance], None]
 

@@ -12,8 +12,9 @@ from typing import Any, Protocol
 from devices.errors import NoScannerBackend, SimulatorNotAllowed
 from devices.protocol import Scanner
 from devices.registry import ScannerBackend, available_backends, get_backend
+from kernel.store_kind import StoreKind
 
-SIMULATOR_STORE_KINDS = frozenset({"demo", "test"})
+SIMULATOR_STORE_KINDS = frozenset({StoreKind.DEMO, StoreKind.TEST})
 
 
 class DeclaresSimulator(Protocol):
@@ -21,14 +22,14 @@ class DeclaresSimulator(Protocol):
     def is_simulator(self) -> bool: ...
 
 
-def require_real_scanner_for(store_kind: str, backend: DeclaresSimulator) -> None:
+def require_real_scanner_for(store_kind: StoreKind, backend: DeclaresSimulator) -> None:
     """Refuse a simulator (backend or scanner) unless the store is a demo or test store."""
     if backend.is_simulator and store_kind not in SIMULATOR_STORE_KINDS:
         raise SimulatorNotAllowed()
 
 
 def scanner_for_store(
-    store_kind: str,
+    store_kind: StoreKind,
     *,
     backend: str | None = None,
     backends: dict[str, ScannerBackend] | None = None,

@@ -22,6 +22,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from kernel.store_kind import StoreKind
 from storage.errors import KeyFileDamaged, KeyFileMissing, StoreError, WrongCredentials
 
 DATA_KEY_BYTES = 32
@@ -149,6 +150,13 @@ def unwrap_with_recovery_key(wrap: Wrap, recovery_key: str, aad: bytes) -> bytes
         raise WrongCredentials("回復キーが正しくありません。") from None
 
 
+def _store_kind(raw: object) -> StoreKind:
+    try:
+        return StoreKind(str(raw))
+    except ValueError:
+        raise KeyFileDamaged() from None
+
+
 @dataclass
 class KeyFile:
     """The JSON file beside the store: store id and kind, account wraps, recovery wrap.
@@ -158,7 +166,7 @@ class KeyFile:
     """
 
     store_id: str
-    store_kind: str
+    store_kind: StoreKind
     accounts: dict[str, Wrap] = field(default_factory=dict)
     recovery: Wrap | None = None
     demo_accounts: list[dict[str, str]] = field(default_factory=list)
@@ -220,7 +228,7 @@ class KeyFile:
         recovery = raw.get("recovery")
         return cls(
             store_id=str(raw["store_id"]),
-            store_kind=str(raw["store_kind"]),
+            store_kind=_store_kind(raw["store_kind"]),
             accounts={s: Wrap.from_json(w) for s, w in raw["accounts"].items()},
             recovery=None if recovery is None else Wrap.from_json(recovery),
             demo_accounts=[dict(a) for a in raw.get("demo_accounts", [])],

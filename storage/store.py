@@ -17,6 +17,8 @@ from pathlib import Path
 
 import sqlcipher3
 
+from kernel.progress import CancelFlag, Progress
+from kernel.store_kind import StoreKind
 from storage import keys
 from storage.connection import Connection, DatabaseError, open_connection
 from storage.database import Database
@@ -25,9 +27,7 @@ from storage.keys import KeyFile
 from storage.registry import Registry, default_registry
 from storage.schema import migrate
 
-STORE_KINDS = ("production", "demo", "test")
-Progress = Callable[[float], None]
-CancelFlag = Callable[[], bool]
+STORE_KINDS = tuple(StoreKind)
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class Store:
         if meta.get("store_id") != keyfile.store_id or meta.get("store_kind") != keyfile.store_kind:
             self.db.close()
             raise KeyFileDamaged("鍵ファイルがこのデータベースのものではありません。")
-        self.store_kind = meta["store_kind"]
+        self.store_kind = StoreKind(meta["store_kind"])
         self.created_at = meta.get("created_at", "")
 
     # -- creation and unlocking -------------------------------------------------------------
@@ -93,7 +93,7 @@ class Store:
     def create(
         cls,
         path: Path,
-        store_kind: str,
+        store_kind: StoreKind,
         login_id: str,
         password: str,
         *,
@@ -105,8 +105,7 @@ class Store:
         Nothing is overwritten: an existing store or key file at ``path`` is refused. On any
         failure the half-made files are removed.
         """
-        if store_kind not in STORE_KINDS:
-            raise ValueError(f"unknown store kind {store_kind!r}")
+        store_kind = StoreKind(store_kind)  # ValueError for an unknown kind
         if path.exists() or KeyFile.path_for(path).exists():
             raise StoreExists()
         # Left over from a store deleted by hand: they belong to no store now, and an old

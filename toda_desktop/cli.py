@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+from kernel.store_kind import StoreKind
 from storage import keys
 from storage.connection import DatabaseError, translate
 from storage.errors import StoreError
@@ -51,9 +52,9 @@ DEBUG_ENV = "TODA_DEBUG"  # "1": let unexpected errors raise with their tracebac
 FAST_KDF_ENV = "TODA_DEMO_SCRYPT_N"
 
 
-def _scrypt_n(store_kind: str) -> int:
+def _scrypt_n(store_kind: StoreKind) -> int:
     raw = os.environ.get(FAST_KDF_ENV)
-    if store_kind == "production" or not raw:
+    if store_kind == StoreKind.PRODUCTION or not raw:
         return keys.DEFAULT_SCRYPT_N
     return max(2**10, int(raw))
 
@@ -98,7 +99,8 @@ def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
                 out.write(f"  デモ都市を作成しています… {step * 10}%\n")
 
         created = create_demo_store(
-            path, seed=args.seed, small=args.small, scrypt_n=_scrypt_n("demo"), progress=show
+            path, seed=args.seed, small=args.small, scrypt_n=_scrypt_n(StoreKind.DEMO),
+            progress=show,
         )
         if interactive:
             out.write("\n")
@@ -114,11 +116,11 @@ def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
                 f"パスワード: {account.password}\n"
             )
     else:
-        kind = "test" if args.test else "production"
+        kind = StoreKind.TEST if args.test else StoreKind.PRODUCTION
         login = _user(args, default="lead")
         password = _password("最初のアカウント（事業全体総括職員）のパスワード: ", confirm=True)
         created = create_empty_store(path, kind, login, password, scrypt_n=_scrypt_n(kind))
-        label = "テスト用" if kind == "test" else "本番用"
+        label = "テスト用" if kind == StoreKind.TEST else "本番用"
         out.write(f"{label}データベースを作成しました: {path}\n")
         out.write(f"最初のアカウント: {login}（事業全体総括職員）\n")
     out.write(

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from devices import GuidanceCallback, Scanner, ScannerError, Simulator, scanner_for_store
+from kernel.progress import CancelFlag, Progress
+from kernel.store_kind import StoreKind
 from storage.errors import StoreError
 from storage.registry import DatasetKind, Registry, default_registry
 from storage.repos.accounts import AccountRow
@@ -40,8 +42,6 @@ from toda_desktop.throttle import ThrottleBook
 if TYPE_CHECKING:
     from toda_desktop.risk.service import RiskService
 
-Progress = Callable[[float], None]
-CancelFlag = Callable[[], bool]
 
 
 def read_header(store_path: Path) -> StoreHeader:
@@ -58,7 +58,7 @@ def read_header(store_path: Path) -> StoreHeader:
             role_label=a["role_label"],
         )
         for a in keyfile.demo_accounts
-    ) if keyfile.store_kind == "demo" else ()
+    ) if keyfile.store_kind == StoreKind.DEMO else ()
     return StoreHeader(path=str(store_path), store_kind=keyfile.store_kind, demo_accounts=demo)
 
 
@@ -193,17 +193,17 @@ class SignedIn:
             self.store.close()
 
 
-ScannerFactory = Callable[[str], Scanner]
+ScannerFactory = Callable[[StoreKind], Scanner]
 
 
 DEMO_CAPTURE_SECONDS = 0.8
 
 
-def default_scanner_factory(store_kind: str) -> Scanner:
+def default_scanner_factory(store_kind: StoreKind) -> Scanner:
     """Demo and test stores: the simulator; production: the installed vendor scanner.
 
     On a demo store a capture takes a little time, so that people see the guidance."""
-    if store_kind == "demo":
+    if store_kind == StoreKind.DEMO:
         return scanner_for_store(store_kind, capture_s=DEMO_CAPTURE_SECONDS)
     return scanner_for_store(store_kind)
 
@@ -232,7 +232,7 @@ class Application:
         self.header = read_header(store_path)
         self.current: SignedIn | None = None
 
-    def open_scanner(self, store_kind: str, login_id: str) -> Scanner:
+    def open_scanner(self, store_kind: StoreKind, login_id: str) -> Scanner:
         try:
             scanner = self.scanner_factory(store_kind)
             scanner.open()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from analysis.wareki import format_era_date, format_school_year
+from kernel.date_style import DateStyle
+from kernel.school_calendar import SchoolMonth
 
-DATE_STYLES = ("seireki", "wareki")
+DATE_STYLES = tuple(DateStyle)
 
 
 def format_count(n: int) -> str:
@@ -22,23 +24,24 @@ def format_bytes(size: int) -> str:
     raise AssertionError("unreachable")
 
 
-def format_date(day: date | datetime | None, style: str = "seireki") -> str:
+def format_date(day: date | datetime | None, style: DateStyle = DateStyle.SEIREKI) -> str:
     if day is None:
         return "—"
     plain = day.date() if isinstance(day, datetime) else day
-    if style == "wareki":
+    if style == DateStyle.WAREKI:
         return format_era_date(plain)
     return f"{plain.year}年{plain.month}月{plain.day}日"
 
 
-def format_month(month: str, style: str = "seireki") -> str:
-    """A calendar month ``YYYY-MM`` as 2025年10月 or 令和7年10月."""
-    year, number = (int(part) for part in month.split("-"))
-    text = format_date(date(year, number, 1), style)
+def format_month(month: SchoolMonth | str, style: DateStyle = DateStyle.SEIREKI) -> str:
+    """A calendar month (or its text ``YYYY-MM``) as 2025年10月 or 令和7年10月."""
+    if isinstance(month, str):
+        month = SchoolMonth.parse(month)
+    text = format_date(month.first_day, style)
     return text[: -len("1日")] if text.endswith("1日") else text
 
 
-def format_datetime(moment: datetime | None, style: str = "seireki") -> str:
+def format_datetime(moment: datetime | None, style: DateStyle = DateStyle.SEIREKI) -> str:
     if moment is None:
         return "—"
     return f"{format_date(moment, style)} {moment:%H:%M}"

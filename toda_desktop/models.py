@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-STORE_KIND_LABELS = {"production": "本番", "demo": "デモ", "test": "テスト"}
+from kernel.store_kind import StoreKind
+
+STORE_KIND_LABELS = {StoreKind.PRODUCTION: "本番", StoreKind.DEMO: "デモ", StoreKind.TEST: "テスト"}
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class StoreHeader:
     """What can be known about a store before signing in (from its key file)."""
 
     path: str
-    store_kind: str  # production | demo | test
+    store_kind: StoreKind
     demo_accounts: tuple[DemoAccount, ...] = ()
 
     @property
@@ -73,7 +75,7 @@ class IntegrityState:
 
 @dataclass(frozen=True)
 class Overview:
-    store_kind: str
+    store_kind: StoreKind
     store_kind_label: str
     pupil_count: int
     school_years: tuple[int, ...]

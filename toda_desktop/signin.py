@@ -11,11 +11,11 @@ with the recovery key) lets one account in with its password alone, once, and it
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from devices import DeviceEvent, GuidanceCallback, ProgressCallback, Scanner, ScannerError
+from kernel.progress import CancelFlag
 from storage.connection import Connection, transaction
 from storage.errors import StoreError, WrongCredentials
 from storage.keys import KeyFile, normalize_login
@@ -36,7 +36,6 @@ from toda_desktop.throttle import ThrottleBook
 if TYPE_CHECKING:
     from toda_desktop.composition import Application, SignedIn
 
-CancelFlag = Callable[[], bool]
 GENERIC_FAILURE = "ログインIDまたはパスワードが正しくありません。"
 
 

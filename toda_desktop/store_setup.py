@@ -7,11 +7,12 @@ is written inside the encrypted store (and, for display before sign-in, in the k
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from devices import Simulator, SimulatorConfig
+from kernel.progress import CancelFlag, Progress
+from kernel.store_kind import StoreKind
 from storage import keys
 from storage.errors import StoreError
 from storage.repos import accounts
@@ -22,9 +23,6 @@ from toda_desktop.policy import Policy, default_policy
 from toda_desktop.services.accounts import create_account
 from toda_desktop.services.audit_trail import AuditTrail
 from toda_desktop.services.palm import enroll_palm, present_own_palm_if_simulated
-
-Progress = Callable[[float], None]
-CancelFlag = Callable[[], bool]
 
 FIRST_ROLE = "project_lead"
 # Shown on the demo login screen on purpose; demo stores hold only fictitious data.
@@ -51,7 +49,7 @@ class CreatedStore:
 
 def create_empty_store(
     path: Path,
-    store_kind: str,
+    store_kind: StoreKind,
     login_id: str,
     password: str,
     display_name: str = "事業全体総括職員",
@@ -59,7 +57,7 @@ def create_empty_store(
     scrypt_n: int = keys.DEFAULT_SCRYPT_N,
 ) -> CreatedStore:
     """A production or test store with its first account (the project lead)."""
-    if store_kind != "demo":
+    if store_kind != StoreKind.DEMO:
         check_password(password, login_id)
     try:
         store, recovery_key = Store.create(
@@ -106,7 +104,7 @@ def create_demo_store(
     policy = policy or default_policy()
     lead_login, lead_name = DEMO_LOGINS[FIRST_ROLE]
     created = create_empty_store(
-        path, "demo", lead_login, DEMO_PASSWORD, lead_name, scrypt_n=scrypt_n
+        path, StoreKind.DEMO, lead_login, DEMO_PASSWORD, lead_name, scrypt_n=scrypt_n
     )
     store = created.store
     try:

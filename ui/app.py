@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from kernel.date_style import DateStyle
 from resources import resource_path
 from toda_desktop.composition import open_application
 from toda_desktop.errors import user_message
@@ -38,7 +39,7 @@ SMOKE_TIMEOUT_S = 120.0
 @dataclass(frozen=True)
 class Options:
     store: Path
-    date_style: str
+    date_style: DateStyle
     smoke: bool
     screenshots: Path | None
 
@@ -54,7 +55,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         ),
     )
     parser.add_argument(
-        "--date-style", choices=DATE_STYLES, default="wareki", help="年度・日付の表記"
+        "--date-style", type=DateStyle, choices=DATE_STYLES, default=DateStyle.WAREKI,
+        help="年度・日付の表記",
     )
     parser.add_argument(
         "--smoke",

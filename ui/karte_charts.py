@@ -16,6 +16,8 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidget
 
+from kernel.date_style import DateStyle
+from kernel.school_calendar import SCHOOL_MONTHS
 from ui import style
 from ui.charts import CountAxis
 from ui.pages.pupil_tables import years_in
@@ -73,7 +75,8 @@ class KarteChartView(QWidget):
 
     point_clicked = Signal(str, str, object)  # chart key, x key, series key (or None)
 
-    def __init__(self, chart: KarteChart, date_style: str, parent: QWidget | None = None) -> None:
+    def __init__(self, chart: KarteChart, date_style: DateStyle,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.chart = chart
         self._style = date_style
@@ -273,7 +276,7 @@ class KarteChartView(QWidget):
                   for t in chart.x_labels]
         if not monthly:
             return [[(float(i), labels[i]) for i in range(n)]]
-        every = {1: (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3), 2: (4, 6, 8, 10, 12, 2),
+        every = {1: SCHOOL_MONTHS, 2: (4, 6, 8, 10, 12, 2),
                  3: (4, 7, 10, 1)}[1 if n <= 12 else 2 if n <= 24 else 3]
         major = [(float(i), labels[i]) for i, x in enumerate(chart.x)
                  if int(x.split("-")[1]) in every]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from kernel.progress import CancelFlag
 from toda_desktop.models import Session, StoreHeader
 from toda_desktop.session_clock import SessionState
 from ui import style
@@ -25,7 +26,6 @@ from ui.palm import PalmScanView, run_palm_operation
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
 
-CancelFlag = Callable[[], bool]
 Resume = Callable[[Callable[[Any], None], CancelFlag], None]
 
 SESSION_CHECK_MS = 5000

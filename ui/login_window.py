@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.progress import CancelFlag
 from toda_desktop.models import DemoAccount, StoreHeader
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 
 StartSignIn = Callable[[str, str], "PasswordAccepted"]
 Callback = Callable[[Any], None]
-CancelFlag = Callable[[], bool]
 
 RECOVERY_BUTTON = "回復サインイン（手のひら静脈なし・1回限り）"
 RECOVERY_EXPLANATION = (

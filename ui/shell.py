@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
+from kernel.date_style import DateStyle
 from toda_desktop.extraction.engine import describe as describe_node
 from ui.background import BackgroundRunner
 from ui.lock_screen import SESSION_CHECK_MS, LockScreen, SessionGuard
@@ -72,7 +73,7 @@ class Shell(QObject):
         self,
         app_ctx: Application,
         runner: BackgroundRunner,
-        date_style: str,
+        date_style: DateStyle,
         on_quit: Callable[[], None],
         *,
         activity_source: QObject | None = None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
+from kernel.store_kind import StoreKind
+
 ACCENT = "#1f5fa8"
 MUTED_COLOR = "#5f6b7a"
 ERROR_COLOR = "#b3261e"
@@ -42,7 +44,7 @@ _BANNERS = {
 }
 
 
-def store_kind_banner(store_kind: str, kind_label: str) -> QWidget | None:
+def store_kind_banner(store_kind: StoreKind, kind_label: str) -> QWidget | None:
     """A coloured strip that keeps demo and test stores from being mistaken for production."""
     spec = _BANNERS.get(store_kind)
     if spec is None:

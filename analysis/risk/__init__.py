@@ -35,7 +35,6 @@ from analysis.risk.models import (
 from analysis.risk.panel import (
     RiskInputs,
     month_label,
-    parse_month,
     survey_positive_shares,
     truncate_inputs,
 )
@@ -67,7 +66,6 @@ __all__ = [
     "json_ready",
     "model_card",
     "month_label",
-    "parse_month",
     "run_grid",
     "score_month",
     "select",

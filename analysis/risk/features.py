@@ -31,7 +31,6 @@ from analysis.risk.labels import HORIZONS, Status, horizon_labels, nonsick_days,
 from analysis.risk.panel import (
     ACADEMIC_AVAILABLE_OFFSET,
     LONG_ABSENCE_DAYS,
-    SCHOOL_MONTHS,
     FloatArray,
     Panel,
     RiskInputs,
@@ -45,6 +44,7 @@ from analysis.risk.panel import (
     year_cumsum,
     year_totals,
 )
+from kernel.school_calendar import SCHOOL_MONTHS
 
 PROTECTED = frozenset({"sex", "welfare", "japanese_support", "special_needs_class"})
 SURVEY_DOMAINS = ("学習", "友人関係", "教師関係", "家庭", "生活", "自己肯定感")

@@ -22,14 +22,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from analysis.common import NotEnoughData
+from kernel.school_calendar import FIRST_MONTH, SchoolMonth, month_offset
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 LONG_ABSENCE_DAYS = 30
-# Months of a school year in order (April … March).
-SCHOOL_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
 
 ATTENDANCE_COLUMNS = (
     "school_days",
@@ -42,35 +41,9 @@ ATTENDANCE_COLUMNS = (
 )
 
 
-def month_offset(month: int) -> int:
-    """0 for April … 11 for March."""
-    return (int(month) - 4) % 12
-
-
-def calendar_year(school_year: int, month: int) -> int:
-    return int(school_year) + (1 if int(month) < 4 else 0)
-
-
-def school_year_of_month(year: int, month: int) -> int:
-    """The school year (年度) of a calendar month."""
-    return int(year) - (1 if int(month) < 4 else 0)
-
-
 def month_label(school_year: int, offset: int) -> str:
-    """``YYYY-MM`` of a school year's month offset (0 = April)."""
-    month = SCHOOL_MONTHS[offset]
-    return f"{calendar_year(school_year, month):04d}-{month:02d}"
-
-
-def parse_month(text: str) -> tuple[int, int]:
-    """``YYYY-MM`` → (school year, month offset); ValueError when malformed."""
-    parts = text.strip().split("-")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise ValueError(f"month must be YYYY-MM: {text!r}")
-    year, month = int(parts[0]), int(parts[1])
-    if not 1 <= month <= 12:
-        raise ValueError(f"month must be YYYY-MM: {text!r}")
-    return school_year_of_month(year, month), month_offset(month)
+    """``YYYY-MM`` of a school year's month offset (0 = April): the stored list-month key."""
+    return str(SchoolMonth.of(school_year, offset))
 
 
 @dataclass(frozen=True)
@@ -140,9 +113,7 @@ def _ym_ok(frame: pd.DataFrame, school_year: int, offset: int) -> pd.Series:
 
 
 def _date_ok(frame: pd.DataFrame, column: str, school_year: int, offset: int) -> pd.Series:
-    month = SCHOOL_MONTHS[offset]
-    year = calendar_year(school_year, month)
-    last = pd.Timestamp(year=year, month=month, day=1) + pd.offsets.MonthEnd(0)
+    last = pd.Timestamp(SchoolMonth.of(school_year, offset).last_day)
     dates = pd.to_datetime(frame[column], errors="coerce")
     return dates <= last
 
@@ -209,7 +180,7 @@ class Panel:
 
     def month_columns(self, school_year: Any, month: Any) -> IntArray:
         y = np.asarray(school_year, dtype=np.int64)
-        m = (np.asarray(month, dtype=np.int64) - 4) % 12
+        m = (np.asarray(month, dtype=np.int64) - FIRST_MONTH) % 12
         return ((y - self.first_year) * 12 + m).astype(np.int64)
 
     def date_columns(self, dates: pd.Series) -> tuple[IntArray, BoolArray]:
@@ -226,8 +197,8 @@ class Panel:
         ok = u_ok[idx]
         year = u_year[idx]
         month = u_month[idx]
-        sy = year - (month < 4)
-        t = (sy - self.first_year) * 12 + (month - 4) % 12
+        sy = year - (month < FIRST_MONTH)
+        t = (sy - self.first_year) * 12 + (month - FIRST_MONTH) % 12
         ok &= (t >= 0) & (t < self.n_months)
         return t.astype(np.int64), ok
 
@@ -245,7 +216,7 @@ def build_panel(inputs: RiskInputs) -> Panel:
     rows = np.searchsorted(pupil_ids, att["pupil_id"].to_numpy(dtype=np.int64))
     cols = (
         (att["school_year"].to_numpy(dtype=np.int64) - first_year) * 12
-        + (att["month"].to_numpy(dtype=np.int64) - 4) % 12
+        + (att["month"].to_numpy(dtype=np.int64) - FIRST_MONTH) % 12
     )
     enrolled = np.zeros((p, t_all), dtype=bool)
     enrolled[rows, cols] = True

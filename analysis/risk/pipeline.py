@@ -34,6 +34,7 @@ from analysis.risk.models import (
 )
 from analysis.risk.panel import RiskInputs, month_label, truncate_inputs
 from analysis.risk.validation import GridResult, choose, regret, run_grid, split_years
+from kernel.school_calendar import FIRST_MONTH
 
 
 @dataclass
@@ -123,7 +124,7 @@ def score_month(
     cut, year, offset = list_month_inputs(inputs, list_year, list_offset)
     att = cut.attendance
     month_rows = att[(att["school_year"] == year)
-                     & (((att["month"].astype("int64") - 4) % 12) == offset)]
+                     & (((att["month"].astype("int64") - FIRST_MONTH) % 12) == offset)]
     label = month_label(list_year, list_offset)
     if month_rows.empty:
         raise NotEnoughData(f"{label} の一覧に必要な前月の出欠データがありません。")

@@ -9,6 +9,7 @@ from datetime import date
 from storage.connection import Connection
 from storage.errors import Cancelled
 from storage.registry import OCCURRENCE, DatasetKind
+from storage.school_calendar_sql import school_year_of_date
 
 Row = Sequence[object]
 CHUNK = 5_000
@@ -72,11 +73,7 @@ def _year_expression(kind: DatasetKind) -> str | None:
     if kind.year_column is not None:
         return kind.year_column
     if kind.event_date is not None:
-        d = kind.event_date
-        # Japanese school year: April to March.
-        return (
-            f"CAST(substr({d}, 1, 4) AS INTEGER) - (CAST(substr({d}, 6, 2) AS INTEGER) < 4)"
-        )
+        return school_year_of_date(kind.event_date)
     return None
 
 

@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from kernel.school_calendar import school_year_end, school_year_start
 from storage.connection import Connection
 from storage.registry import DatasetKind
 from storage.repos.karte import ITEMS_CTE, items_join, positive
+from storage.school_calendar_sql import calendar_month_text
 
 SQL_OPERATORS = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "==": "=", "!=": "!="}
 SQL_AGGREGATES = {"sum": "sum", "max": "max", "min": "min", "avg": "avg", "count": "count"}
@@ -89,7 +91,8 @@ def scope_sql(kind: DatasetKind, scope: Scope, params: list[object]) -> str:
             params.append(scope.school_year)
         elif kind.event_date is not None:
             out.append(f"t.{kind.event_date} BETWEEN ? AND ?")
-            params += [f"{scope.school_year:04d}-04-01", f"{scope.school_year + 1:04d}-03-31"]
+            params += [school_year_start(scope.school_year).isoformat(),
+                       school_year_end(scope.school_year).isoformat()]
     if scope.month is not None:
         if kind.has_column("month"):
             out.append("t.month = ?")
@@ -117,7 +120,7 @@ def scope_sql(kind: DatasetKind, scope: Scope, params: list[object]) -> str:
 
 def _period_expr(kind: DatasetKind) -> str:
     if kind.year_column is not None and kind.has_column("month"):
-        return "t.school_year || '-' || printf('%02d', t.month)"
+        return calendar_month_text("t.school_year", "t.month")
     if kind.event_date is not None:
         return f"t.{kind.event_date}"
     if kind.year_column is not None:
@@ -129,7 +132,7 @@ def field_rows(
     conn: Connection, kind: DatasetKind, column: str, scope: Scope
 ) -> list[tuple[int, object, str | None]]:
     """(pupil, value, period) of every row in scope with a value; the period is
-    "YYYY-MM" (school year and month), an event date or a school year."""
+    "YYYY-MM" (a calendar month), an event date or a school year."""
     kind.column(column)
     params: list[object] = []
     where = scope_sql(kind, scope, params)

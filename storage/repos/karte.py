@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kernel.school_calendar import SchoolMonth, school_year_end, school_year_start
 from storage.connection import Connection
 from storage.registry import DatasetKind
+from storage.school_calendar_sql import month_from_order, month_order
 
 # The survey item master, one row per (instrument, year, item): 肯定的回答 and 領域 do not
 # depend on the grade within an item code. Items without a year apply to every year. Only a
@@ -40,7 +42,6 @@ def positive(alias: str) -> str:
 
 
 DOMAIN = "coalesce(iy.domain, ia.domain, '')"
-FISCAL_MONTH = "CASE WHEN {m} >= 4 THEN {m} - 3 ELSE {m} + 9 END"
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def summary(conn: Connection, kind: DatasetKind, pupil_id: int) -> KindSummary:
     if kind.event_date is not None:
         latest = f"max(t.{kind.event_date})"
     elif kind.year_column is not None and kind.has_column("month"):
-        latest = f"max(t.school_year * 100 + {FISCAL_MONTH.format(m='t.month')})"
+        latest = f"max(t.school_year * 100 + {month_order('t.month')})"
     elif kind.year_column is not None:
         latest = "max(t.school_year)"
     else:
@@ -138,9 +139,7 @@ def summary(conn: Connection, kind: DatasetKind, pupil_id: int) -> KindSummary:
     if value is None:
         text = None
     elif kind.event_date is None and kind.has_column("month"):
-        year, fiscal = divmod(int(value), 100)
-        month = fiscal + 3 if fiscal <= 9 else fiscal - 9
-        text = f"{year + (month < 4):04d}-{month:02d}"
+        text = str(month_from_order(*divmod(int(value), 100)))
     else:
         text = str(value)
     return KindSummary(kind.name, int(row[0]), text, _str(row[2]))
@@ -179,10 +178,12 @@ def attendance(conn: Connection, pupil_id: int) -> list[AttendanceMonth]:
     return [AttendanceMonth(int(r[0]), int(r[1]), *(_int(v) for v in r[2:])) for r in rows]
 
 
-def health_visits_by_month(conn: Connection, pupil_id: int) -> list[tuple[str, str, int]]:
-    """(calendar month "YYYY-MM", symptom, visits)."""
+def health_visits_by_month(
+    conn: Connection, pupil_id: int
+) -> list[tuple[SchoolMonth, str, int]]:
+    """(calendar month, symptom, visits)."""
     return [
-        (str(m), str(s or "未記入"), int(n))
+        (SchoolMonth.parse(str(m)), str(s or "未記入"), int(n))
         for m, s, n in conn.execute(
             "SELECT substr(visit_date, 1, 7) AS m, symptom, count(*)"
             " FROM ds_health_room_visits WHERE pupil_id = ? AND visit_date IS NOT NULL"
@@ -307,7 +308,7 @@ class ProvenancedRows:
 
 def _order(kind: DatasetKind) -> str:
     if kind.year_column is not None and kind.has_column("month"):
-        return f"t.school_year, {FISCAL_MONTH.format(m='t.month')}"
+        return f"t.school_year, {month_order('t.month')}"
     if kind.event_date is not None:
         return f"t.{kind.event_date}"
     if kind.year_column is not None:
@@ -324,7 +325,7 @@ def _scope(kind: DatasetKind, where: RecordFilter, params: list[object]) -> list
             params.append(year)
         elif kind.event_date is not None:
             out.append(f"t.{kind.event_date} BETWEEN ? AND ?")
-            params += [f"{year:04d}-04-01", f"{year + 1:04d}-03-31"]
+            params += [school_year_start(year).isoformat(), school_year_end(year).isoformat()]
     if month is not None:
         if kind.has_column("month"):
             out.append("t.month = ?")

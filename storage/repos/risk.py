@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from kernel.school_calendar import month_offset, school_year_start
 from storage.connection import Connection
 
 ALERT_STATUSES = ("確認済み", "見守り", "支援開始", "対象外")
@@ -61,7 +62,7 @@ def _dates(years: tuple[int, int] | None, column: str) -> tuple[str, list[object
     if years is None:
         return "", []
     return (f" WHERE {column} >= ? AND {column} < ?",
-            [f"{years[0]:04d}-04-01", f"{years[1] + 1:04d}-04-01"])
+            [school_year_start(years[0]).isoformat(), school_year_start(years[1] + 1).isoformat()])
 
 
 PANEL_KINDS = ("attendance", "enrollments", "schools", "long_absence", "health_room",
@@ -167,7 +168,7 @@ def attendance_months(conn: Connection) -> list[tuple[int, int]]:
         return []
     rows = conn.execute(
         "SELECT DISTINCT school_year, month FROM ds_attendance_monthly").fetchall()
-    return sorted(((int(y), int(m)) for y, m in rows), key=lambda p: (p[0], (p[1] - 4) % 12))
+    return sorted(((int(y), int(m)) for y, m in rows), key=lambda p: (p[0], month_offset(p[1])))
 
 
 def school_years(conn: Connection) -> list[int]:

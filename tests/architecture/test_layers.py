@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-CORE = ("storage", "analysis", "devices", "toda_desktop")
+CORE = ("kernel", "storage", "analysis", "devices", "toda_desktop")
 QT_MODULES = (
     "PySide6", "shiboken6", "pyqtgraph", "PyQt5", "PyQt6", "matplotlib.backends.backend_qt"
 )

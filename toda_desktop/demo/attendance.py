@@ -31,10 +31,10 @@ from typing import Any
 
 import numpy as np
 
+from kernel.school_calendar import SCHOOL_MONTHS as MONTHS
 from toda_desktop.demo import params
 from toda_desktop.demo.frames import make_frame, nullable
 from toda_desktop.demo.rng import stream
-from toda_desktop.demo.schooldays import MONTHS
 from toda_desktop.demo.world import BoolArray, FloatArray, IntArray, World
 
 LONG_ABSENCE_DAYS = 30

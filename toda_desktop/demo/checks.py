@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from kernel.school_calendar import FIRST_MONTH
 from toda_desktop.demo.generator import DemoCity
 
 LONG_ABSENCE_DAYS = 30
@@ -48,7 +49,8 @@ def _months(city: DemoCity) -> pd.DataFrame:
     school = enr.assign(address_code=enr["address_code"].astype(str))
     frame = frame.merge(school, on=["address_code", "school_year"], how="left")
     frame["junior_high"] = frame["school_code"].map(types).eq("中学校").to_numpy()
-    frame["t"] = (frame["school_year"] - city.config.first_year) * 12 + (frame["month"] - 4) % 12
+    frame["t"] = ((frame["school_year"] - city.config.first_year) * 12
+                  + (frame["month"] - FIRST_MONTH) % 12)
     return frame.sort_values(["address_code", "t"], kind="stable").reset_index(drop=True)
 
 
@@ -185,7 +187,7 @@ def other_precursors(city: DemoCity) -> dict[str, float]:
         return pd.DataFrame(
             {
                 "address_code": frame["address_code"].astype(str).to_numpy(),
-                "school_year": (d.dt.year - (d.dt.month < 4)).to_numpy(),
+                "school_year": (d.dt.year - (d.dt.month < FIRST_MONTH)).to_numpy(),
                 "month": d.dt.month.to_numpy(),
             }
         )

@@ -41,11 +41,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from analysis.wareki import format_school_year
+from kernel.date_style import DateStyle
+from kernel.school_calendar import FIRST_MONTH, school_year_end, school_year_start
+from kernel.school_calendar import SCHOOL_MONTHS as MONTHS
 from toda_desktop.demo.generator import DemoCity
 from toda_desktop.demo.rng import stream
 from toda_desktop.demo.xlsx import Sheet, write_book
 
-MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
 TERMS = ("1学期", "2学期", "3学期")
 UNKNOWN_SYMPTOMS = ("頭痛", "腹痛", "けが", "気分不良", "発熱", "相談")
 JAPANESE_ITEMS = {"LE-1": "LESSON_わかる", "LJ-1": "LESSON_わかる", "LE-2": "LESSON_楽しい",
@@ -83,7 +85,7 @@ class _City:
         f = city.frames
         self.frames = f
         self.year = int(city.config.years[-1])
-        self.title_year = format_school_year(self.year, "wareki")
+        self.title_year = format_school_year(self.year, DateStyle.WAREKI)
         enrol = f["enrollments"]
         enrol = enrol.loc[enrol["school_year"] == self.year].drop_duplicates(
             "address_code", keep="last")
@@ -220,7 +222,7 @@ def workbook_form(c: _City, folder: Path) -> Form:
             pupils[["address_code", "school_code", "grade", "class_name", "seat_number",
                     "name"]], on="address_code", suffixes=("", "_e"))
         att = att.sort_values(["class_name", "seat_number", "month"], kind="stable",
-                              key=lambda s: s.map(lambda m: (m - 4) % 12)
+                              key=lambda s: s.map(lambda m: (m - FIRST_MONTH) % 12)
                               if s.name == "month" else s)
         rows: list[list[object]] = [list(header)]
         sub = np.zeros(5, dtype=np.int64)
@@ -244,7 +246,7 @@ def health_form(c: _City, folder: Path, rng: np.random.Generator) -> Form:
     school = c.primary[0]
     pupils = c.enrol.loc[c.enrol["school_code"] == school]
     visits = c.frames["health_room_visits"]
-    start, end = f"{c.year}-04-01", f"{c.year + 1}-03-31"
+    start, end = school_year_start(c.year).isoformat(), school_year_end(c.year).isoformat()
     visits = visits.loc[visits["address_code"].isin(set(pupils["address_code"]))
                         & (visits["visit_date"] >= start) & (visits["visit_date"] <= end)]
     own = visits

@@ -8,13 +8,14 @@ homonyms) for tests and for evaluating the risk model honestly; it is not a data
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from kernel.progress import CancelFlag, Progress
+from kernel.school_calendar import SCHOOL_MONTHS as MONTHS
 from storage.errors import Cancelled as StoreCancelled
 from storage.registry import default_registry
 from toda_desktop.demo import (
@@ -32,11 +33,8 @@ from toda_desktop.demo.config import DemoConfig
 from toda_desktop.demo.frames import nullable
 from toda_desktop.demo.population import build_population, build_schools
 from toda_desktop.demo.risk import simulate_risk
-from toda_desktop.demo.schooldays import MONTHS, build_calendar
+from toda_desktop.demo.schooldays import build_calendar
 from toda_desktop.demo.world import World
-
-Progress = Callable[[float], None]
-CancelFlag = Callable[[], bool]
 
 
 class Cancelled(StoreCancelled):

@@ -34,6 +34,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from analysis.specs import FLOAT_TYPES, INT_TYPES
+from kernel.school_calendar import FIRST_MONTH
 from storage.registry import DatasetKind, default_registry
 from toda_desktop.demo import layouts
 from toda_desktop.demo import messy as messiness
@@ -83,7 +84,7 @@ def _school_year(frame: pd.DataFrame, kind: DatasetKind) -> npt.NDArray[np.int64
     d = frame[kind.event_date].astype(str)
     year = d.str.slice(0, 4).astype(int).to_numpy()
     month = d.str.slice(5, 7).astype(int).to_numpy()
-    return (year - (month < 4)).astype(np.int64)
+    return (year - (month < FIRST_MONTH)).astype(np.int64)
 
 
 class _Refs:

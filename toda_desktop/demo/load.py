@@ -8,12 +8,13 @@ which is turned into the store's ``pupil_id`` here (the generator knows the trut
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pandas as pd
 
+from kernel.progress import CancelFlag, Progress
 from storage.connection import Connection, transaction
 from storage.registry import DatasetKind, Registry
 from storage.repos import batches, datasets
@@ -21,8 +22,6 @@ from storage.store import Store
 from toda_desktop.demo import DemoCity
 from toda_desktop.services.search import refresh_search_index
 
-Progress = Callable[[float], None]
-CancelFlag = Callable[[], bool]
 SOURCE_NAME = "デモ都市ジェネレータ"
 
 

@@ -15,19 +15,9 @@ from datetime import date, timedelta
 import numpy as np
 import numpy.typing as npt
 
+from kernel.school_calendar import SCHOOL_MONTHS as MONTHS
+from kernel.school_calendar import SchoolMonth, calendar_year
 from toda_desktop.demo import params
-
-MONTHS: tuple[int, ...] = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
-"""Calendar months of a Japanese school year in order (index 0 = April)."""
-
-
-def calendar_year(school_year: int, month: int) -> int:
-    """The calendar year of a month of a school year (January–March fall in the next year)."""
-    return school_year + 1 if month <= 3 else school_year
-
-
-def school_year_of(d: date) -> int:
-    return d.year if d.month >= 4 else d.year - 1
 
 
 def _nth_monday(year: int, month: int, n: int) -> date:
@@ -106,10 +96,7 @@ class SchoolCalendar:
 
     def month_end(self, year_idx: int, month_idx: int) -> date:
         """Last calendar day of a month of a school year."""
-        y = self.years[year_idx]
-        m = MONTHS[month_idx]
-        first_next = date(calendar_year(y, m) + (m == 12), m % 12 + 1, 1)
-        return first_next - timedelta(days=1)
+        return SchoolMonth.of(self.years[year_idx], month_idx).last_day
 
 
 def build_calendar(years: tuple[int, ...]) -> SchoolCalendar:

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kernel.school_calendar import SCHOOL_MONTHS as MONTHS
 from toda_desktop.demo import params
 from toda_desktop.demo.frames import iso_dates, make_frame
 from toda_desktop.demo.rng import stream
-from toda_desktop.demo.schooldays import MONTHS
 from toda_desktop.demo.world import World
 
 DOMAINS = ("学習", "友人関係", "教師関係", "家庭", "生活", "自己肯定感")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analysis.specs import NUMERIC_TYPES
+from kernel.school_calendar import SchoolMonth
 from storage.connection import Connection
 from storage.registry import DatasetKind, Registry
 from storage.repos import extraction as repo
@@ -291,9 +292,9 @@ def _fmt(value: object) -> str:
 def _period_text(period: str | None) -> str:
     if not period:
         return ""
-    if len(period) == 7:  # school year and month: January–March fall in the next calendar year
-        year, month = (int(p) for p in period.split("-"))
-        return f"（{year + 1 if month < 4 else year}年{month}月）"
+    if len(period) == 7:  # a calendar month
+        month = SchoolMonth.parse(period)
+        return f"（{month.year}年{month.month}月）"
     if len(period) == 4:
         return f"（{period}年度）"
     return f"（{period}）"

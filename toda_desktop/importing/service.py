@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -37,6 +37,7 @@ from analysis.values import (
     parse_table,
     value_key,
 )
+from kernel.progress import CancelFlag, Progress
 from storage.connection import Connection, transaction
 from storage.errors import Cancelled as StoreCancelled
 from storage.registry import OCCURRENCE, DatasetKind
@@ -62,8 +63,6 @@ from toda_desktop.services.search import refresh_pending
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
 
-Progress = Callable[[float], None]
-CancelFlag = Callable[[], bool]
 MAX_FILE_BYTES = 512 * 1024 * 1024
 ISSUE_HEADER = ["ファイル", "行", "列", "値", "理由", "重要度"]
 SEVERITY_LABELS = {"error": "エラー", "warning": "注意", "note": "参考"}

@@ -19,6 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from kernel.date_style import DateStyle
+from kernel.school_calendar import SchoolMonth
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.formatting import format_datetime, format_month
 
@@ -91,8 +93,7 @@ class Content:
 
 
 def previous_month(month: str) -> str:
-    year, number = (int(part) for part in month.split("-"))
-    return f"{year - 1:04d}-12" if number == 1 else f"{year:04d}-{number - 1:02d}"
+    return str(SchoolMonth.parse(month).previous())
 
 
 def header(content: Content) -> list[str]:
@@ -105,7 +106,7 @@ def header(content: Content) -> list[str]:
     return columns
 
 
-def preamble(month: str, content: Content, *, date_style: str, made: datetime,
+def preamble(month: str, content: Content, *, date_style: DateStyle, made: datetime,
              school: str | None = None, csv: bool = True) -> list[list[str]]:
     """The lines above the table, one cell each (a spreadsheet shows them across the top)."""
     this, before = format_month(month, date_style), format_month(previous_month(month), date_style)
@@ -132,7 +133,7 @@ def ordered(alerts: Iterable[ListedPupil]) -> list[ListedPupil]:
 
 
 def data_rows(alerts: Iterable[ListedPupil], content: Content,
-              date_style: str) -> list[list[object]]:
+              date_style: DateStyle) -> list[list[object]]:
     rows: list[list[object]] = []
     for a in ordered(alerts):
         row: list[object] = [format_month(a.month, date_style), a.school_code, a.school_name,
@@ -160,7 +161,7 @@ def school_file_name(school_code: str, school_name: str, month: str) -> str:
 
 
 def write_list(path: Path, month: str, alerts: Sequence[ListedPupil], content: Content, *,
-               encoding: str = "utf-8-sig", date_style: str = "wareki",
+               encoding: str = "utf-8-sig", date_style: DateStyle = DateStyle.WAREKI,
                made: datetime | None = None, school: str | None = None) -> ExportResult:
     """The lines, the header and the rows as CSV (or .xlsx by the suffix); ``rows`` of the
     result counts pupils, not the caution lines."""

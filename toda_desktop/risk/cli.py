@@ -24,6 +24,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from kernel.date_style import DateStyle
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import check_output_path, write_text_file
 from toda_desktop.formatting import format_month
@@ -68,7 +69,7 @@ def _suffix(file_format: str) -> str:
 
 def _month_ja(month: str) -> str:
     """``2026-04`` → 令和8年4月（2026年4月）."""
-    return f"{format_month(month, 'wareki')}（{format_month(month)}）"
+    return f"{format_month(month, DateStyle.WAREKI)}（{format_month(month)}）"
 
 
 def write_metrics_table(report: dict[str, Any], out: TextIO) -> None:

@@ -55,15 +55,17 @@ from analysis.risk import (
     feature_kinds,
     json_ready,
     model_card,
-    parse_month,
     score_month,
     small_grid,
     split_years,
 )
 from analysis.risk.bands import BAND_TEXT
 from analysis.risk.explain import HIDDEN_NOTE, NO_REASON
-from analysis.risk.panel import compact_inputs, month_label, month_offset
+from analysis.risk.panel import compact_inputs
 from analysis.wareki import format_school_year
+from kernel.date_style import DateStyle
+from kernel.progress import CancelFlag, Progress
+from kernel.school_calendar import SchoolMonth, month_offset
 from storage.connection import Connection, transaction
 from storage.repos import accounts as accounts_repo
 from storage.repos import datasets as datasets_repo
@@ -77,8 +79,6 @@ from toda_desktop.risk.frames import read_frames
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
 
-Progress = Callable[[float], None]
-CancelFlag = Callable[[], bool]
 
 ALERT_STATUSES = repo.ALERT_STATUSES
 ALERT_KINDS = ("attendance_monthly", "long_absence")
@@ -257,8 +257,7 @@ class RiskService:
             raise self._deny("risk_months", "不登校の早期把握の一覧を作成する権限がありません。")
         months = []
         for year, month in self._signed.store.db.call(repo.attendance_months):
-            offset = month_offset(month) + 1
-            months.append(month_label(year + 1, 0) if offset == 12 else month_label(year, offset))
+            months.append(str(SchoolMonth.of(year, month_offset(month)).next()))
         return months
 
     def school_years(self) -> list[int]:
@@ -363,12 +362,12 @@ class RiskService:
                           progress=steps.part(0.08, 0.98).callback(), cancel=cancel)
             years = sorted(set(frame["school_year"].tolist()))
             facts = {
-                "created_at": format_datetime(datetime.now(), "wareki"),
+                "created_at": format_datetime(datetime.now(), DateStyle.WAREKI),
                 "created_by": signed.session.display_name,
                 "data_version": version,
                 "data_extent": f"取込番号 #{last_batch} までの{batches:,}件の取込",
-                "period": (f"{format_school_year(years[0], 'wareki')}〜"
-                           f"{format_school_year(years[-1], 'wareki')}"
+                "period": (f"{format_school_year(years[0], DateStyle.WAREKI)}〜"
+                           f"{format_school_year(years[-1], DateStyle.WAREKI)}"
                            f"（{years[0]}〜{years[-1]}年度）"),
                 "pupils": int(frame["pupil_id"].nunique()),
                 "grid_size": len(grid),
@@ -493,16 +492,18 @@ class RiskService:
         if not 1 <= top <= 50:
             raise UserFacingError("一覧の人数は1〜50人で指定してください。")
         try:
-            list_year, offset = parse_month(month)
+            asked = SchoolMonth.parse(month)
         except ValueError:
             raise UserFacingError("月は YYYY-MM の形で指定してください（例: 2025-10）。") from None
+        list_year, offset = asked.school_year, asked.offset
         row = self._model_row(model_id)
         months = self.list_months()
-        if month_label(list_year, offset) not in months:
-            span = (f"{format_month(months[0], 'wareki')}〜{format_month(months[-1], 'wareki')}"
+        if str(asked) not in months:
+            wareki = DateStyle.WAREKI
+            span = (f"{format_month(months[0], wareki)}〜{format_month(months[-1], wareki)}"
                     if months else "ありません（先に出欠状況（月次）を取り込んでください）")
             raise UserFacingError(
-                f"{format_month(month_label(list_year, offset))}の一覧は作れません。"
+                f"{format_month(str(asked))}の一覧は作れません。"
                 f"一覧は出欠のデータがある月の翌月について作れます。作れる月: {span}")
         model = self._load_model(row)
         feature_year = list_year - 1 if offset == 0 else list_year
@@ -548,7 +549,7 @@ class RiskService:
 
         with_names = with_ids and self._may_see_names()
         with_codes = with_ids and self._may_see_address_codes()
-        school_year = parse_month(month)[0]
+        school_year = SchoolMonth.parse(month).school_year
 
         def read(conn: Connection) -> tuple[list[repo.AlertRow], dict[int, str], dict[str, str],
                                             dict[int, repo.PupilNames]]:
@@ -701,7 +702,7 @@ class RiskService:
             raise
 
     def export_alerts(self, result: ScoreResult, path: Path, *, encoding: str = "utf-8-sig",
-                      date_style: str = "wareki") -> ExportResult:
+                      date_style: DateStyle = DateStyle.WAREKI) -> ExportResult:
         """The month's lists as one file (CSV, or .xlsx by the suffix) in the format of
         ``alert_csv``: caution lines, Japanese headers, school names, the order within each
         school, 宛名番号 only for roles allowed it."""
@@ -715,7 +716,7 @@ class RiskService:
 
     def export_alerts_per_school(self, result: ScoreResult, folder: Path, *,
                                  encoding: str = "utf-8-sig", suffix: str = ".csv",
-                                 date_style: str = "wareki") -> list[ExportResult]:
+                                 date_style: DateStyle = DateStyle.WAREKI) -> list[ExportResult]:
         """One file per school in ``folder`` (for each 校長 their own school only), named by
         school code, school name and month; each file logged as an export of its own."""
         signed = self._signed

@@ -7,11 +7,11 @@ nothing here returns any.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from devices import GuidanceCallback, ProgressCallback
+from kernel.progress import CancelFlag
 from storage.repos import accounts, palms
 from toda_desktop.errors import UserFacingError
 from toda_desktop.passwords import check_password
@@ -22,7 +22,6 @@ from toda_desktop.throttle import ThrottleBook
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
 
-CancelFlag = Callable[[], bool]
 STATUS_LABELS = {"active": "有効", "disabled": "無効"}
 
 

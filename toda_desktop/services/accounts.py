@@ -6,6 +6,7 @@ administrators' アカウント管理 (``AccountsService.create``, which checks 
 
 from __future__ import annotations
 
+from kernel.store_kind import StoreKind
 from storage.connection import Connection, transaction
 from storage.keys import normalize_login
 from storage.repos import accounts
@@ -31,7 +32,7 @@ def create_account(
     login_id = normalize_login(login_id)
     if not login_id:
         raise UserFacingError("ログインIDを入力してください。")
-    if demo and store.store_kind != "demo":
+    if demo and store.store_kind != StoreKind.DEMO:
         raise UserFacingError("デモ用アカウントはデモ用データベースにしか作成できません。")
     if not demo:
         check_password(password, login_id)

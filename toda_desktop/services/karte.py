@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from kernel.school_calendar import SCHOOL_MONTHS, SchoolMonth, calendar_year
 from storage.connection import Connection
 from storage.registry import DatasetKind
 from storage.repos import datasets
@@ -41,7 +42,6 @@ SURVEY_DOMAINS = ("学習", "友人関係", "教師関係", "家庭", "生活", 
 OVERALL = "全体"
 SUBJECTS = ("国語", "算数", "数学", "英語", "理科", "社会")
 SYMPTOMS = ("内科", "外科", "心因", "その他", "未記入")
-SCHOOL_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
 # Record tables the karte shows as lists (each only to roles that see the kind).
 RECORD_KINDS = ("consultations", "bullying_records", "case_meetings", "support_records")
 CHART_KINDS = {
@@ -172,12 +172,9 @@ class Karte:
 # -- axes ----------------------------------------------------------------------------------
 
 
-def school_year_of(year: int, month: int) -> int:
-    return year if month >= 4 else year - 1
-
-
 def _month_key(school_year: int, month: int) -> str:
-    return f"{school_year + (month < 4):04d}-{month:02d}"
+    """The chart key ``YYYY-MM`` (calendar month) of ``month`` in ``school_year``."""
+    return str(SchoolMonth(calendar_year(school_year, month), month))
 
 
 def _month_axis(years: Iterable[int]) -> tuple[list[str], list[str], list[int], list[str]]:
@@ -195,10 +192,9 @@ def _month_axis(years: Iterable[int]) -> tuple[list[str], list[str], list[int], 
 
 
 def _parse_month(x: str) -> tuple[int, int]:
-    year, month = (int(p) for p in x.split("-"))
-    if not 1 <= month <= 12:
-        raise ValueError(x)
-    return school_year_of(year, month), month
+    """(school year, calendar month) of a chart key; ValueError when malformed."""
+    month = SchoolMonth.parse(x)
+    return month.school_year, month.month
 
 
 def point_source(
@@ -255,8 +251,8 @@ def point_source(
 
 
 def _month_title(x: str) -> str:
-    year, month = (int(p) for p in x.split("-"))
-    return f"{year}年{month}月"
+    month = SchoolMonth.parse(x)
+    return f"{month.year}年{month.month}月"
 
 
 # -- charts --------------------------------------------------------------------------------
@@ -296,12 +292,12 @@ def attendance_chart(rows: list[repo.AttendanceMonth], enrolled: list[int]) -> K
     )
 
 
-def health_room_chart(rows: list[tuple[str, str, int]], enrolled: list[int]) -> KarteChart:
-    years = [*enrolled, *(school_year_of(*(int(p) for p in m.split("-"))) for m, _, _ in rows)]
+def health_room_chart(rows: list[tuple[SchoolMonth, str, int]], enrolled: list[int]) -> KarteChart:
+    years = [*enrolled, *(m.school_year for m, _, _ in rows)]
     x, labels, starts, year_labels = _month_axis(years)
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for month, symptom, n in rows:
-        counts[(symptom, month)] += n
+        counts[(symptom, str(month))] += n
     present = {s for s, _ in counts}
     order = [s for s in SYMPTOMS if s in present] + sorted(present - set(SYMPTOMS))
     series = tuple(
@@ -497,8 +493,8 @@ def _latest_label(kind: DatasetKind, text: str | None) -> tuple[str, date | None
     if len(text) == 4:
         return f"{text}年度", None
     if len(text) == 7:
-        y, m = (int(p) for p in text.split("-"))
-        return f"{y}年{m}月", date(y, m, 1)
+        month = SchoolMonth.parse(text)
+        return f"{month.year}年{month.month}月", month.first_day
     try:
         d = date.fromisoformat(text[:10])
     except ValueError:

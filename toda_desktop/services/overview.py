@@ -6,9 +6,9 @@ size and the last integrity check tell the office whether the store is healthy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
+from kernel.progress import CancelFlag, Progress
 from storage import audit
 from storage.connection import Connection
 from storage.errors import Cancelled, StoreError
@@ -26,8 +26,6 @@ from toda_desktop.models import (
 )
 from toda_desktop.services.audit_trail import AuditTrail
 
-Progress = Callable[[float], None]
-CancelFlag = Callable[[], bool]
 NOT_CHECKED = "まだ検査していません。"
 
 

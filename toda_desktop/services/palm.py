@@ -6,8 +6,6 @@ their account; they never reach a log, an exception text or the UI.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from devices import (
     DuplicatePalm,
     GuidanceCallback,
@@ -19,6 +17,7 @@ from devices import (
     SpoofSuspected,
     Template,
 )
+from kernel.progress import CancelFlag
 from storage.connection import Connection, transaction
 from storage.repos import palms
 from storage.store import Store
@@ -26,7 +25,6 @@ from toda_desktop.errors import SignInError, UserFacingError
 from toda_desktop.services.audit_trail import AuditTrail
 from toda_desktop.throttle import ThrottleBook
 
-CancelFlag = Callable[[], bool]
 PALM_KEY_PURPOSE = "palm-binding"
 VERIFY_MAX_FMR = 1e-4  # NIST SP 800-63B: biometric FMR at most 1 in 10,000
 PALM_MISMATCH = "手のひら静脈を確認できませんでした。もう一度、手のひらをかざしてください。"

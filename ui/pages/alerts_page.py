@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from analysis.risk.bands import EVENT_DEFINITION, EVENT_SHORT
+from kernel.date_style import DateStyle
 from toda_desktop.formatting import format_count
 from toda_desktop.risk import ALERT_STATUSES, Alert, ScoreResult, StatusEntry
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE, APRIL_ROSTER_NOTE
@@ -243,7 +244,7 @@ class AlertsPage(QWidget):
         risk: RiskService,
         list_months: Callable[[], list[str]],
         runner: BackgroundRunner,
-        date_style: str,
+        date_style: DateStyle,
         *,
         top: int = 5,
         can_export: bool = False,

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.date_style import DateStyle
 from toda_desktop.export_files import ExportResult
 from toda_desktop.formatting import format_count, format_date
 from toda_desktop.services.audit_view import ACTION_LABELS, AuditFilter
@@ -62,12 +63,12 @@ PERIOD_DAYS = 30
 PROBLEM_OUTCOMES = ("失敗", "拒否", "異常あり")
 
 
-def format_moment(moment: Any, date_style: str) -> str:
+def format_moment(moment: Any, date_style: DateStyle) -> str:
     return f"{format_date(moment, date_style)} {moment:%H:%M:%S}"
 
 
 class AuditModel(LinesTableModel["AuditRow"]):
-    def __init__(self, date_style: str, parent: QWidget | None = None) -> None:
+    def __init__(self, date_style: DateStyle, parent: QWidget | None = None) -> None:
         super().__init__(HEADERS, parent)
         self._style = date_style
 
@@ -125,7 +126,7 @@ def _to_date(edit: QDateEdit) -> date:
 class AcknowledgeDialog(FormDialog):
     """Why the rollbacks/swaps the check found are known (e.g. a restore from a backup)."""
 
-    def __init__(self, check: ChainCheck, date_style: str,
+    def __init__(self, check: ChainCheck, date_style: DateStyle,
                  parent: QWidget | None = None) -> None:
         super().__init__(
             "監査ログの不整合を確認済みにする", "確認済みにする", parent,
@@ -153,7 +154,7 @@ class AuditPage(QWidget):
         export_csv: ExportCsv,
         verify_chain: VerifyChain,
         runner: BackgroundRunner,
-        date_style: str,
+        date_style: DateStyle,
         parent: QWidget | None = None,
         *,
         acknowledge_breaks: Callable[[str], ChainCheck] | None = None,
@@ -301,7 +302,7 @@ class AuditPage(QWidget):
         since, until = sorted((_to_date(self.since_edit), _to_date(self.until_edit)))
         self.period_label.setText(
             f"（{format_date(since, self._style)}〜{format_date(until, self._style)}）"
-            if self._style == "wareki" else "")
+            if self._style == DateStyle.WAREKI else "")
         self.period_label.setEnabled(self.period_check.isChecked())
 
     # -- filters and loading ---------------------------------------------------------------

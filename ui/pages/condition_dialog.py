@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from analysis.specs import NUMERIC_TYPES
+from kernel.school_calendar import SCHOOL_MONTHS
 from toda_desktop.extraction import (
     AGGREGATES,
     DIRECTIONS,
@@ -60,7 +61,6 @@ Leaf = Threshold | Change | CountInWindow
 SYMBOLS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠", "in": "∈",
            "not_in": "∉"}
 MULTI = ("in", "not_in")
-SCHOOL_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
 YEARS = (("当該年度", 0), ("前年度", -1), ("2年前の年度", -2))
 ROUNDS = (1, 2, 3, 4)
 TYPE_LABELS = (

@@ -21,6 +21,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from kernel.date_style import DateStyle
 from toda_desktop.formatting import format_count, format_date, format_school_year
 from toda_desktop.models import DatasetCount
 
@@ -45,7 +46,7 @@ class DatasetCountsModel(QAbstractTableModel):
     The last row holds the totals.
     """
 
-    def __init__(self, date_style: str, parent: Any = None) -> None:
+    def __init__(self, date_style: DateStyle, parent: Any = None) -> None:
         super().__init__(parent)
         self._style = date_style
         self._rows: tuple[DatasetCount, ...] = ()

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.date_style import DateStyle
 from toda_desktop.export_files import ExportResult
 from toda_desktop.extraction import Extraction, Group, PushSupportOptions
 from toda_desktop.formatting import format_count, format_datetime, format_school_year
@@ -311,7 +312,7 @@ class ExtractionPage(QWidget):
         self,
         service: ExtractionService,
         runner: BackgroundRunner,
-        date_style: str,
+        date_style: DateStyle,
         *,
         describe: Describe,
         filter_options: FilterOptionsCall,

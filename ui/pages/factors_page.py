@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.date_style import DateStyle
 from toda_desktop.formatting import format_count
 from ui import style
 from ui.background import BackgroundRunner
@@ -148,7 +149,7 @@ class FactorsPage(QWidget):
         factor_analysis: Callable[..., FactorReport],
         school_years: Callable[[], list[int]],
         runner: BackgroundRunner,
-        date_style: str,
+        date_style: DateStyle,
         *,
         describe: Callable[[FactorReport], Sequence[str]] | None = None,
         parent: QWidget | None = None,

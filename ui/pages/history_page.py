@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.date_style import DateStyle
 from toda_desktop.formatting import format_count
 from ui import style
 from ui.background import BackgroundRunner
@@ -44,7 +45,7 @@ class HistoryPage(QWidget):
         rollback: Rollback,
         kind_labels: Mapping[str, str],
         runner: BackgroundRunner,
-        date_style: str,
+        date_style: DateStyle,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)

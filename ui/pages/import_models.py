@@ -27,6 +27,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QComboBox, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from kernel.date_style import DateStyle
 from toda_desktop.formatting import format_count, format_datetime
 from ui import style
 from ui.table_model import LinesTableModel
@@ -645,7 +646,7 @@ def batch_lines(batches: Iterable[Any], kind_labels: Mapping[str, str]) -> list[
 class BatchesModel(LinesTableModel[BatchLine]):
     HEADERS = ("番号", "種類", "ファイル", "取込者", "日時", "件数", "状態")
 
-    def __init__(self, date_style: str, parent: QWidget | None = None) -> None:
+    def __init__(self, date_style: DateStyle, parent: QWidget | None = None) -> None:
         super().__init__(self.HEADERS, parent)
         self._style = date_style
 

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.date_style import DateStyle
 from toda_desktop.formatting import format_count, format_date, format_school_year
 from ui import style
 from ui.background import BackgroundRunner
@@ -77,7 +78,7 @@ class RecordsPanel(QWidget):
 
     closed = Signal()
 
-    def __init__(self, date_style: str, *, closable: bool = False,
+    def __init__(self, date_style: DateStyle, *, closable: bool = False,
                  accessible_name: str = "記録の一覧", shown_ids: Sequence[str] = ID_KEYS,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -156,7 +157,7 @@ class KarteView(QWidget):
     records_shown = Signal(object)  # KarteRecords (for tests)
 
     def __init__(self, karte: Karte, service: KarteService, runner: BackgroundRunner,
-                 date_style: str, parent: QWidget | None = None, *,
+                 date_style: DateStyle, parent: QWidget | None = None, *,
                  explanations: Explanations | None = None,
                  domain_judgments: DomainJudgments | None = None) -> None:
         super().__init__(parent)
@@ -460,7 +461,7 @@ class KartePage(QWidget):
 
     opened = Signal(object)  # KarteView
 
-    def __init__(self, service: KarteService, runner: BackgroundRunner, date_style: str,
+    def __init__(self, service: KarteService, runner: BackgroundRunner, date_style: DateStyle,
                  parent: QWidget | None = None, *,
                  explanations: Explanations | None = None,
                  domain_judgments: DomainJudgments | None = None) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from analysis.risk.bands import EVENT_DEFINITION
+from kernel.date_style import DateStyle
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE
 from ui import style
 from ui.background import BackgroundRunner
@@ -64,7 +65,7 @@ class KarteRiskSection(QFrame):
 
     def __init__(self, pupil_id: int, explanations: Explanations,
                  domain_judgments: DomainJudgments | None, runner: BackgroundRunner,
-                 date_style: str, parent: QWidget | None = None) -> None:
+                 date_style: DateStyle, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._pupil_id = pupil_id
         self._explanations = explanations

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.date_style import DateStyle
 from toda_desktop.formatting import (
     format_bytes,
     format_count,
@@ -104,7 +105,7 @@ def _value_label() -> QLabel:
     return label
 
 
-def describe_integrity(state: IntegrityState, date_style: str) -> tuple[str, str, str]:
+def describe_integrity(state: IntegrityState, date_style: DateStyle) -> tuple[str, str, str]:
     """(headline, detail, colour) for an integrity state."""
     when = f"{format_datetime(state.checked_at, date_style)} に検査" if state.checked_at else ""
     if state.ok is None:
@@ -120,7 +121,7 @@ NO_COUNTS_TEXT = ("この役割では、データの種類ごとの件数は表�
                   "（権限設定で扱うデータの範囲外のため）。")
 
 
-def describe_last_import(batch: BatchSummary | None, date_style: str) -> tuple[str, str]:
+def describe_last_import(batch: BatchSummary | None, date_style: DateStyle) -> tuple[str, str]:
     """(headline, detail) for the last import card."""
     if batch is None:
         return "取込はまだありません", ""
@@ -141,7 +142,7 @@ class OverviewPage(QWidget):
         load_overview: LoadOverview,
         check_integrity: CheckIntegrity,
         runner: BackgroundRunner,
-        date_style: str,
+        date_style: DateStyle,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)

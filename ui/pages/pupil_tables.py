@@ -20,6 +20,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTableView, QWidget
 
+from kernel.date_style import DateStyle
+from kernel.school_calendar import calendar_year
 from toda_desktop.formatting import format_date, format_datetime, format_school_year
 from ui import style
 
@@ -64,10 +66,10 @@ def class_label(grade: int | None, class_name: str, seat: int | None = None) -> 
     return text
 
 
-def years_in(text: str, date_style: str) -> str:
+def years_in(text: str, date_style: DateStyle) -> str:
     """Rewrite the 西暦 years, months and days in a service's text (「2024年度」,
     「2024年6月」, 「2024年6月3日」) in the app's date style."""
-    if date_style != "wareki":
+    if date_style != DateStyle.WAREKI:
         return text
 
     def day(m: re.Match[str]) -> str:
@@ -81,7 +83,7 @@ def years_in(text: str, date_style: str) -> str:
     return _DAY_TEXT.sub(day, text)
 
 
-def dates_in(text: str, date_style: str) -> str:
+def dates_in(text: str, date_style: DateStyle) -> str:
     """Like :func:`years_in`, and ISO dates (2025-06-03) written as staff write dates."""
 
     def iso(m: re.Match[str]) -> str:
@@ -92,10 +94,10 @@ def dates_in(text: str, date_style: str) -> str:
 
     def school_month(m: re.Match[str]) -> str:  # 「2025年度1月」 is January 2026
         year, month = int(m[1]), int(m[2])
-        return f"{year + (month < 4)}年{month}月"
+        return f"{calendar_year(year, month)}年{month}月"
 
     text = _YEAR_MONTH.sub(school_month, _ISO_IN_TEXT.sub(iso, text))
-    if date_style != "wareki":
+    if date_style != DateStyle.WAREKI:
         return text
     return years_in(text, date_style)
 
@@ -104,7 +106,7 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def format_value(value: object, column_type: str, date_style: str) -> str:
+def format_value(value: object, column_type: str, date_style: DateStyle) -> str:
     """One stored value as staff read it."""
     if value is None or value == "":
         return BLANK
@@ -176,7 +178,7 @@ class _RowsModel(QAbstractTableModel):
 PUPIL_HEADERS = ("氏名", "カナ", "学校", "学年", "組", "番号", "生年月日")
 
 
-def _pupil_cells(p: PupilHit | ExtractionRow, date_style: str) -> list[str]:
+def _pupil_cells(p: PupilHit | ExtractionRow, date_style: DateStyle) -> list[str]:
     return [
         p.name, p.name_kana, p.school_name, grade_label(p.grade), p.class_name,
         "" if p.seat_number is None else str(p.seat_number),
@@ -203,7 +205,7 @@ def _pupil_key(p: PupilHit | ExtractionRow, column: int) -> tuple[int, Any]:
 class PupilHitsModel(_RowsModel):
     """Search results (氏名, カナ, 学校, 学年, 組, 番号, 生年月日 [, 宛名番号])."""
 
-    def __init__(self, date_style: str, parent: QWidget | None = None) -> None:
+    def __init__(self, date_style: DateStyle, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._style = date_style
         self.hits: list[PupilHit] = []
@@ -264,7 +266,7 @@ class PupilHitsModel(_RowsModel):
 class ExtractionRowsModel(_RowsModel):
     """The pupils an extraction found, with the value each condition matched on."""
 
-    def __init__(self, date_style: str, parent: QWidget | None = None) -> None:
+    def __init__(self, date_style: DateStyle, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._style = date_style
         self.rows: list[ExtractionRow] = []
@@ -331,7 +333,7 @@ class RecordsModel(_RowsModel):
     ``shown_ids`` are the person IDs the karte header shows (the service decides which the
     role may see); other ID columns are left out of the list too."""
 
-    def __init__(self, date_style: str, parent: QWidget | None = None,
+    def __init__(self, date_style: DateStyle, parent: QWidget | None = None,
                  shown_ids: Sequence[str] = ID_KEYS) -> None:
         super().__init__(parent)
         self._style = date_style
@@ -405,5 +407,5 @@ class RecordsModel(_RowsModel):
         return None
 
 
-def moment_text(moment: datetime | None, date_style: str) -> str:
+def moment_text(moment: datetime | None, date_style: DateStyle) -> str:
     return format_datetime(moment, date_style) if moment is not None else BLANK

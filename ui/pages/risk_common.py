@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.date_style import DateStyle
+from kernel.school_calendar import SchoolMonth
 from toda_desktop.formatting import format_date, format_month, format_school_year
 from ui import style
 from ui.table_model import LinesTableModel
@@ -42,26 +44,21 @@ BAND_NAMES = ("高", "中", "低")
 # -- months and years ------------------------------------------------------------------------
 
 
-def parse_month(month: str) -> tuple[int, int]:
-    year, number = month.split("-")
-    return int(year), int(number)
-
-
 def previous_month(month: str) -> str:
-    year, number = parse_month(month)
-    return f"{year - 1:04d}-12" if number == 1 else f"{year:04d}-{number - 1:02d}"
+    """``2026-01`` → ``2025-12`` (calendar months, as the risk service names them)."""
+    return str(SchoolMonth.parse(month).previous())
 
 
-def month_label(month: str, date_style: str) -> str:
+def month_label(month: str, date_style: DateStyle) -> str:
     """``2025-10`` → 「2025年10月」 or 「令和7年10月」."""
     return format_month(month, date_style)
 
 
-def year_label(school_year: int, date_style: str) -> str:
+def year_label(school_year: int, date_style: DateStyle) -> str:
     return format_school_year(school_year, date_style)
 
 
-def format_moment(text: str, date_style: str) -> str:
+def format_moment(text: str, date_style: DateStyle) -> str:
     """An ISO time from the services as 「令和7年10月1日 09:30」."""
     try:
         moment = datetime.fromisoformat(text)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from analysis.risk.bands import EVENT_DEFINITION
+from kernel.date_style import DateStyle
 from toda_desktop.formatting import format_count
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner
@@ -258,7 +259,7 @@ class RiskModelPage(QWidget):
         self,
         risk: RiskService,
         runner: BackgroundRunner,
-        date_style: str,
+        date_style: DateStyle,
         *,
         n_boot: int = 1000,
         parent: QWidget | None = None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from kernel.date_style import DateStyle
 from ui.background import BackgroundRunner
 from ui.pages.alerts_page import AlertsPage
 from ui.pages.factors_page import FactorsPage
@@ -32,7 +33,7 @@ def add_risk_pages(
     window: MainWindow,
     signed: SignedIn,
     runner: BackgroundRunner,
-    date_style: str,
+    date_style: DateStyle,
     *,
     open_karte: Callable[[int], None] | None = None,
     analysis_runner: BackgroundRunner | None = None,

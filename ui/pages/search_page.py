@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.date_style import DateStyle
 from toda_desktop.export_files import ExportResult
 from toda_desktop.formatting import format_count, format_school_year
 from toda_desktop.services.search import SearchFilters
@@ -61,7 +62,7 @@ class SearchPage(QWidget):
     open_requested = Signal(int)
     searched = Signal()  # a result was shown (for tests)
 
-    def __init__(self, search: SearchService, runner: BackgroundRunner, date_style: str,
+    def __init__(self, search: SearchService, runner: BackgroundRunner, date_style: DateStyle,
                  parent: QWidget | None = None, *, can_export: bool = False) -> None:
         super().__init__(parent)
         self._search = search
