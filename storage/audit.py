@@ -149,10 +149,11 @@ def append(
     target: str | None = None,
     pupil_id: int | None = None,
     detail: dict[str, Any] | None = None,
-    at: datetime | None = None,
+    at: datetime,
 ) -> AuditEntry:
-    """Append one entry inside its own transaction (commits on return)."""
-    when = (at or datetime.now()).isoformat(timespec="seconds")
+    """Append one entry inside its own transaction (commits on return); ``at`` comes from
+    the application's clock."""
+    when = at.isoformat(timespec="seconds")
     detail_text = None if detail is None else json.dumps(detail, ensure_ascii=False, sort_keys=True)
     with transaction(conn):
         last = conn.execute("SELECT id, mac FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()

@@ -36,10 +36,6 @@ class IntegrityReport:
     problems: tuple[str, ...]  # page numbers and check names only; never row content
 
 
-def _now() -> str:
-    return datetime.now().isoformat(timespec="seconds")
-
-
 # The files beside a store ``X``: ``X-wal`` … ``X.signin`` (the sign-in throttle book).
 COMPANION_SUFFIXES = ("-wal", "-shm", "-journal", ".keys", ".keys.tmp", ".audit-head",
                       ".audit-head.tmp", ".signin", ".signin.tmp")
@@ -97,6 +93,7 @@ class Store:
         login_id: str,
         password: str,
         *,
+        created_at: datetime,
         registry: Registry | None = None,
         scrypt_n: int = keys.DEFAULT_SCRYPT_N,
     ) -> tuple[Store, str]:
@@ -125,7 +122,7 @@ class Store:
                     [
                         ("store_id", store_id),
                         ("store_kind", store_kind),
-                        ("created_at", _now()),
+                        ("created_at", created_at.isoformat(timespec="seconds")),
                         ("format_version", str(registry.format_version)),
                     ],
                 )

@@ -320,7 +320,7 @@ def _import_files(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> in
                   "新しい行になりません）。\n" if len(args.files) > 1
                   else "確認だけで、何も書き込んでいません（--dry-run）。\n")
     if args.report:
-        signed.importer.export_issues(previews, Path(args.report))
+        signed.importing.export_issues(previews, Path(args.report))
         out.write(f"検証結果を書き出しました: {args.report}\n")
     return max(codes)
 
@@ -335,7 +335,7 @@ def _import_file(
     previews: list[ImportPreview],
 ) -> int:
     """One file: every sheet that is read, and a line for every sheet that is not."""
-    inspections = signed.importer.inspect_sheets(path, args.kind, sheet=args.sheet)
+    inspections = signed.importing.inspect_sheets(path, args.kind, sheet=args.sheet)
     sheets = inspections[0].sheets
     code = EXIT_OK
     if len(sheets) > 1:
@@ -399,7 +399,7 @@ def _import_one(
             f"  取り込みません: 見出しからの判断の確からしさが{CLEAR_CONFIDENCE:.0%}未満です。"
             f"{_kind_choices(inspection)}\n")
         return None, EXIT_FAILED
-    preview = signed.importer.preview(inspection, keep_repeats=args.keep_repeats)
+    preview = signed.importing.preview(inspection, keep_repeats=args.keep_repeats)
     c = preview.counts
     out.write(
         f"  {inspection.kind.label}（{inspection.encoding_label}）"
@@ -442,7 +442,7 @@ def _import_one(
         return preview, EXIT_PROBLEM if to_look else EXIT_OK
     if args.dry_run:
         return preview, EXIT_PROBLEM if to_look else EXIT_OK
-    result = signed.importer.commit(preview, overwrite=args.overwrite)
+    result = signed.importing.commit(preview, overwrite=args.overwrite)
     out.write(
         f"  取込番号 {result.batch_id}: {format_count(result.inserted)}行を追加、"
         f"{format_count(result.overwritten)}行を上書き、"
@@ -503,7 +503,7 @@ def _write_changes(preview: ImportPreview, out: TextIO) -> None:
 def _import_list(signed: SignedIn, out: TextIO) -> int:
     names = {k.name: k.label for k in signed.registry.kinds}
     status = {"committed": "取込済み", "rolled_back": "取消済み"}
-    rows = signed.importer.batches()
+    rows = signed.importing.batches()
     if not rows:
         out.write("取込の記録はありません。\n")
         return EXIT_OK
@@ -518,7 +518,7 @@ def _import_list(signed: SignedIn, out: TextIO) -> int:
 
 def _import_rollback(signed: SignedIn, batch_id: int, out: TextIO) -> int:
     names = {k.name: k.label for k in signed.registry.kinds}
-    result = signed.importer.rollback(batch_id)
+    result = signed.importing.rollback(batch_id)
     out.write(f"取込番号 {batch_id} を取り消しました。\n")
     for label, counts in (("削除した記録", result.removed),
                           ("後の取込にも含まれているため残した記録", result.kept)):

@@ -8,7 +8,7 @@ file's public part (store kind, demo accounts) is read.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,19 +20,22 @@ from storage.errors import StoreError
 from storage.registry import DatasetKind, Registry, default_registry
 from storage.repos.accounts import AccountRow
 from storage.store import Store
-from toda_desktop.errors import PermissionDenied, SignInError, UserFacingError
+from toda_desktop.clock import Clock, stamp, system_clock
+from toda_desktop.context import ServiceContext
+from toda_desktop.errors import SignInError, UserFacingError
+from toda_desktop.gate import Gate
 from toda_desktop.importing.review import ReviewService
-from toda_desktop.importing.service import ImportService
+from toda_desktop.importing.service import ImportingService
 from toda_desktop.models import DemoAccount, IntegrityState, Overview, Session, StoreHeader
 from toda_desktop.policy import Policy, default_policy
-from toda_desktop.services.account_admin import AccountsService
+from toda_desktop.services.account_admin import AccountAdminService
 from toda_desktop.services.audit_trail import AuditTrail
 from toda_desktop.services.audit_view import AuditViewService
 from toda_desktop.services.extraction import ExtractionService
 from toda_desktop.services.karte import KarteService
 from toda_desktop.services.overview import OverviewService
 from toda_desktop.services.palm import verify_palm
-from toda_desktop.services.policy_admin import PolicyService
+from toda_desktop.services.policy_admin import PolicyAdminService
 from toda_desktop.services.records import RecordsService
 from toda_desktop.services.search import SearchService
 from toda_desktop.session_clock import DEFAULT_IDLE, DEFAULT_MAX, SessionClock, SessionState
@@ -63,7 +66,10 @@ def read_header(store_path: Path) -> StoreHeader:
 
 
 class SignedIn:
-    """What a signed-in user works with: the unlocked store and the services over it."""
+    """What a signed-in user works with: the unlocked store and the services over it.
+
+    Each service is built here with the session's ``ServiceContext`` (and any collaborator
+    it truly needs); services never see this object."""
 
     def __init__(
         self,
@@ -78,24 +84,28 @@ class SignedIn:
         self.account_id = account_id
         self.policy = app.policy
         self.registry = app.registry
-        self.audit = AuditTrail(store)
+        self.audit = AuditTrail(store, app.clock)
+        self.gate = Gate(app.policy, session.role, app.registry, self._log_denied)
+        self.context = ServiceContext(db=store.db, registry=app.registry, gate=self.gate,
+                                      actor=session, clock=app.clock, trail=self.audit)
         self.clock = SessionClock(
             clock=app.clock,
             started_at=app.clock(),
             idle_limit=app.idle_limit,
             max_length=app.max_session,
         )
-        self._overview = OverviewService(store, app.registry, self.audit)
-        self.audit_view = AuditViewService(self)
         self._lock_logged = False
-        self.accounts = AccountsService(self)
-        self.records = RecordsService(self)
-        self.policy_admin = PolicyService(self)
-        self.importer = ImportService(self)
-        self.review = ReviewService(self)
-        self.search = SearchService(self)
-        self.karte = KarteService(self)
-        self.extraction = ExtractionService(self)
+        context = self.context
+        self._overview = OverviewService(context, store)
+        self.audit_view = AuditViewService(context)
+        self.account_admin = AccountAdminService(context, store, app.open_scanner)
+        self.records = RecordsService(context)
+        self.policy_admin = PolicyAdminService(context)
+        self.importing = ImportingService(context)
+        self.review = ReviewService(context)
+        self.search = SearchService(context)
+        self.karte = KarteService(context)
+        self.extraction = ExtractionService(context)
 
     @cached_property
     def risk(self) -> RiskService:
@@ -103,55 +113,30 @@ class SignedIn:
         ``check`` (and the window before sign-in) need not load."""
         from toda_desktop.risk.service import RiskService
 
-        return RiskService(self)
+        return RiskService(self.context)
+
+    def _log_denied(self, target: str) -> None:
+        self.context.log("permission_denied", outcome="denied", target=target)
 
     def may(self, function: str) -> bool:
         """For the UI to hide what the role cannot do; services still enforce it."""
-        return self.policy.role(self.session.role).may(function)
+        return self.gate.may(function)
+
+    def require(self, function: str) -> None:
+        """Enforce the permission map (for the command line); a refusal is logged."""
+        self.gate.require(function)
+
+    def visible_kinds(self) -> tuple[DatasetKind, ...]:
+        """The dataset kinds within the role's need to know (the map's domains)."""
+        return self.gate.visible_kinds()
 
     def overview(self) -> Overview:
-        return self._overview.overview(
-            self.session, frozenset(k.name for k in self.visible_kinds()))
+        return self._overview.overview()
 
     def check_integrity(
         self, progress: Progress | None = None, cancel: CancelFlag | None = None
     ) -> IntegrityState:
-        self.require("admin")
-        return self._overview.check_integrity(self.session, progress, cancel)
-
-    def require(self, function: str) -> None:
-        """Enforce the permission map; a refusal is logged and said in Japanese."""
-        try:
-            self.policy.require(self.session.role, function)
-        except PermissionDenied:
-            self.audit.record(self.session.login_id, "permission_denied", outcome="denied",
-                              target=function)
-            raise
-
-    def visible_kinds(self) -> tuple[DatasetKind, ...]:
-        """The dataset kinds within the role's need to know (the map's domains)."""
-        return self.policy.visible_kinds(self.session.role, self.registry)
-
-    def sees(self, kind_name: str) -> bool:
-        """Whether the role's need to know covers this dataset kind (unknown kinds: no)."""
-        return kind_name in self.registry.names and self.policy.role(self.session.role).sees(
-            self.registry.kind(kind_name))
-
-    def require_kind(self, function: str, kind_name: str, *, pupil: bool = False) -> DatasetKind:
-        """Enforce ``function`` on one dataset kind within the role's need to know (``pupil``:
-        and a kind about pupils); a refusal is logged and said in Japanese."""
-        self.require(function)
-        try:
-            kind = self.registry.kind(kind_name)
-        except KeyError:
-            names = "、".join(f"{k.name}（{k.label}）" for k in self.visible_kinds())
-            raise UserFacingError(f"そのデータの種類はありません。指定できるのは: {names}"
-                                  if names else "そのデータの種類はありません。") from None
-        if (pupil and not kind.pupil) or not self.policy.role(self.session.role).sees(kind):
-            self.audit.record(self.session.login_id, "permission_denied", outcome="denied",
-                              target=f"{function}:{kind_name}")
-            raise PermissionDenied(f"「{kind.label}」を扱う権限がありません。")
-        return kind
+        return self._overview.check_integrity(progress, cancel)
 
     # -- idle lock --------------------------------------------------------------------------
 
@@ -163,7 +148,7 @@ class SignedIn:
         self.clock.lock()
         if not self._lock_logged:
             self._lock_logged = True
-            self.audit.record(self.session.login_id, "session_locked")
+            self.context.log("session_locked")
 
     def resume_with_palm(
         self, on_guidance: GuidanceCallback | None = None, cancel: CancelFlag | None = None
@@ -180,13 +165,13 @@ class SignedIn:
             scanner.close()
         self.clock.resume()
         self._lock_logged = False
-        self.audit.record(self.session.login_id, "session_resumed")
+        self.context.log("session_resumed")
 
     def sign_out(self) -> None:
         if self.store.closed:
             return
         try:
-            self.audit.record(self.session.login_id, "sign_out")
+            self.context.log("sign_out")
         except StoreError:
             pass  # a damaged, read-only store cannot log; closing it is still right
         finally:
@@ -218,7 +203,7 @@ class Application:
         registry: Registry | None = None,
         policy: Policy | None = None,
         scanner_factory: ScannerFactory = default_scanner_factory,
-        clock: Callable[[], datetime] = datetime.now,
+        clock: Clock = system_clock,
         idle_limit: timedelta = DEFAULT_IDLE,
         max_session: timedelta = DEFAULT_MAX,
     ) -> None:
@@ -258,9 +243,11 @@ class Application:
             pending.cancel()
             raise
 
-    def _open_session(
+    def open_session(
         self, store: Store, account: AccountRow, method: str, detail: dict[str, object]
     ) -> SignedIn:
+        """Step three, after the palm (or a recovery grant) proved who is there: the session
+        with its services; logged as the sign-in."""
         role = self.policy.role(account.role)
         session = Session(
             account_id=account.id,
@@ -268,12 +255,11 @@ class Application:
             display_name=account.display_name,
             role=account.role,
             role_label=role.label,
-            started_at=self.clock().replace(microsecond=0),
+            started_at=stamp(self.clock),
         )
         signed = SignedIn(self, store, session, account.id)
         action = "recovery_sign_in" if method == "recovery" else "sign_in"
-        signed.audit.record(session.login_id, action,
-                            detail={"role": session.role, "method": method, **detail})
+        signed.context.log(action, detail={"role": session.role, "method": method, **detail})
         self.current = signed
         return signed
 

@@ -80,6 +80,22 @@ class Policy:
         return tuple(k for k in registry.kinds if role.sees(k))
 
 
+# Data minimization for the pupil IDs: which dataset kind a role must see to see (and search
+# by) each ID. Every searching role sees the master (宛名番号); 県学調番号 is the key of the
+# academic survey, the Google account the key of the school's own surveys (a role without
+# those sees neither). Applied through ``Gate.visible_ids`` wherever pupils are shown.
+ID_LABELS = {"address_code": "宛名番号", "pref_id": "県学調番号",
+             "google_account": "Googleアカウント"}
+ID_VISIBILITY = {"address_code": "students", "pref_id": "academic_results",
+                 "google_account": "survey_responses"}
+
+
+def visible_ids(role: Role, registry: Registry) -> tuple[str, ...]:
+    """The ID columns (keys of ``ID_LABELS``) this role may see and search by."""
+    return tuple(key for key, kind_name in ID_VISIBILITY.items()
+                 if kind_name in registry.names and role.sees(registry.kind(kind_name)))
+
+
 class PolicyError(ValueError):
     """A policy that parses but names things that do not exist (Japanese message)."""
 

@@ -7,7 +7,6 @@ its use and its reason are in the audit log and visible in the audit view.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from storage.connection import Connection, transaction
 from storage.errors import StoreError
 from storage.repos import accounts, recovery
 from storage.store import Store
+from toda_desktop.clock import Clock, system_clock
 from toda_desktop.errors import UserFacingError
 from toda_desktop.services.audit_trail import AuditTrail
 
@@ -29,7 +29,7 @@ def grant_recovery_sign_in(
     reason: str,
     *,
     hours: float = 24,
-    clock: Callable[[], datetime] = datetime.now,
+    clock: Clock = system_clock,
 ) -> datetime:
     """Record the grant; returns when it expires."""
     if not reason.strip():
@@ -52,7 +52,7 @@ def grant_recovery_sign_in(
                 return recovery.grant(conn, row.id, now, expires, reason.strip())
 
         grant_id = store.db.call(write)
-        AuditTrail(store).record(
+        AuditTrail(store, clock).record(
             RECOVERY_ACTOR, "recovery_granted", target=f"account:{login_id}",
             detail={"grant_id": grant_id, "expires_at": expires.isoformat(timespec="minutes"),
                     "reason": reason.strip()},

@@ -7,12 +7,12 @@ end after 12 hours (NIST SP 800-63B AAL3 allows at most 15 minutes idle and 12 h
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-Clock = Callable[[], datetime]
+from toda_desktop.clock import Clock
+
 DEFAULT_IDLE = timedelta(minutes=10)
 DEFAULT_MAX = timedelta(hours=12)
 

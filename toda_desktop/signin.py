@@ -68,7 +68,7 @@ class PasswordAccepted:
         self._store = store
         self._account = account
         self._book = book
-        self._audit = AuditTrail(store)
+        self._audit = AuditTrail(store, app.clock)
         self._palm_key = store.derived_key(PALM_KEY_PURPOSE)
         self._scanner: Scanner | None = None
         self.scanner_problem: str | None = None
@@ -167,7 +167,7 @@ class PasswordAccepted:
     def _grant(self, method: str, detail: dict[str, object]) -> SignedIn:
         self._done = True
         self._close_scanner()
-        return self._app._open_session(self._store, self._account, method, detail)
+        return self._app.open_session(self._store, self._account, method, detail)
 
 
 def start_sign_in(app: Application, login_id: str, password: str) -> PasswordAccepted:
@@ -193,9 +193,9 @@ def start_sign_in(app: Application, login_id: str, password: str) -> PasswordAcc
         raise SignInError(exc.message_ja) from None
     try:
         # The map in force is the store's own (the project lead may have edited it).
-        app.policy = store_policy(store)
+        app.policy = store_policy(store.db)
         book.record_success(slot, "password")
-        audit = AuditTrail(store)
+        audit = AuditTrail(store, app.clock)
         flush_failures(store, book, audit)
         account = store.db.call(lambda c: accounts.by_login(c, normalize_login(login_id)))
         if account is None or account.status != "active":

@@ -17,6 +17,7 @@ from storage import keys
 from storage.errors import StoreError
 from storage.repos import accounts
 from storage.store import Store, remove_store_files
+from toda_desktop.clock import system_clock
 from toda_desktop.errors import UserFacingError
 from toda_desktop.passwords import check_password
 from toda_desktop.policy import Policy, default_policy
@@ -61,12 +62,13 @@ def create_empty_store(
         check_password(password, login_id)
     try:
         store, recovery_key = Store.create(
-            path, store_kind, login_id, password, scrypt_n=scrypt_n
+            path, store_kind, login_id, password, created_at=system_clock(), scrypt_n=scrypt_n
         )
     except StoreError as exc:
         raise UserFacingError.from_store(exc) from None
     try:
-        store.db.call(lambda conn: accounts.create(conn, login_id, display_name, FIRST_ROLE))
+        store.db.call(lambda conn: accounts.create(conn, login_id, display_name, FIRST_ROLE,
+                                                   at=system_clock()))
         AuditTrail(store).record(
             keys.normalize_login(login_id), "store_created", detail={"kind": store_kind}
         )
@@ -120,7 +122,8 @@ def create_demo_store(
             if role == FIRST_ROLE:
                 continue
             create_account(
-                store, policy, login, name, role, DEMO_PASSWORD, scrypt_n=scrypt_n, demo=True
+                store, policy, login, name, role, DEMO_PASSWORD, scrypt_n=scrypt_n, demo=True,
+                at=system_clock(),
             )
             demo_accounts.append(
                 {

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from toda_desktop.clock import Clock
 from toda_desktop.errors import SignInError
 
-Clock = Callable[[], datetime]
 FACTORS = ("password", "palm")
 
 

@@ -148,7 +148,7 @@ class Shell(QObject):
         if signed.may("admin"):
             window.add_page(
                 "アカウント管理",
-                AccountsPage(signed.accounts, signed.policy.roles, runner, session.login_id),
+                AccountsPage(signed.account_admin, signed.policy.roles, runner, session.login_id),
                 ADMIN_SECTION,
             )
         if signed.may("audit_view"):
@@ -203,7 +203,7 @@ class Shell(QObject):
     def _add_import_pages(self, window: MainWindow, signed: SignedIn) -> None:
         """取込, 名寄せ確認 (with the open count as a badge) and 取込履歴."""
         runner, registry = self._runner, signed.registry
-        importer, review = signed.importer, signed.review
+        importer, review = signed.importing, signed.review
         kinds = signed.visible_kinds()
         master = registry.master.name
         import_page = ImportPage(

@@ -25,8 +25,10 @@ def _row(raw: tuple[object, ...]) -> AccountRow:
     return AccountRow(int(str(raw[0])), str(raw[1]), str(raw[2]), str(raw[3]), str(raw[4]))
 
 
-def create(conn: Connection, login_id: str, display_name: str, role: str) -> AccountRow:
-    now = datetime.now().isoformat(timespec="seconds")
+def create(
+    conn: Connection, login_id: str, display_name: str, role: str, *, at: datetime
+) -> AccountRow:
+    now = at.isoformat(timespec="seconds")
     cur = conn.execute(
         "INSERT INTO accounts (login_id, display_name, role, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?)",
@@ -53,17 +55,17 @@ def all_accounts(conn: Connection) -> list[AccountRow]:
     return [_row(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM accounts ORDER BY id")]
 
 
-def set_status(conn: Connection, account_id: int, status: str) -> None:
+def set_status(conn: Connection, account_id: int, status: str, *, at: datetime) -> None:
     conn.execute(
         "UPDATE accounts SET status = ?, updated_at = ? WHERE id = ?",
-        (status, datetime.now().isoformat(timespec="seconds"), account_id),
+        (status, at.isoformat(timespec="seconds"), account_id),
     )
 
 
-def set_role(conn: Connection, account_id: int, role: str) -> None:
+def set_role(conn: Connection, account_id: int, role: str, *, at: datetime) -> None:
     conn.execute(
         "UPDATE accounts SET role = ?, updated_at = ? WHERE id = ?",
-        (role, datetime.now().isoformat(timespec="seconds"), account_id),
+        (role, at.isoformat(timespec="seconds"), account_id),
     )
 
 

@@ -38,13 +38,15 @@ def create(
     imported_by: str,
     row_count: int = 0,
     note: str | None = None,
+    *,
+    at: datetime,
 ) -> int:
     cur = conn.execute(
         "INSERT INTO import_batches (kind, source_name, content_sha256, imported_by,"
         " imported_at, row_count, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             kind, source_name, content_sha256, imported_by,
-            datetime.now().isoformat(timespec="seconds"), row_count, note,
+            at.isoformat(timespec="seconds"), row_count, note,
         ),
     )
     assert cur.lastrowid is not None

@@ -65,6 +65,20 @@ def population(conn: Connection, school_year: int) -> dict[int, PopulationRow]:
     return out
 
 
+def survey_catalogue(conn: Connection) -> list[tuple[str, str, str, str]]:
+    """Per survey in the store: its code and, comma-separated, its rounds, subjects and the
+    domains of its items."""
+    rounds = conn.execute(
+        "SELECT survey_code, group_concat(DISTINCT coalesce(round, 1)),"
+        " group_concat(DISTINCT subject) FROM ds_survey_responses GROUP BY survey_code"
+    ).fetchall()
+    domains = dict(conn.execute(
+        "SELECT survey_code, group_concat(DISTINCT domain) FROM ds_survey_items"
+        " GROUP BY survey_code").fetchall())
+    return [(str(c), str(r or ""), str(s or ""), str(domains.get(c) or ""))
+            for c, r, s in rounds]
+
+
 def latest_school_year(conn: Connection) -> int | None:
     value = conn.execute("SELECT max(school_year) FROM ds_enrollments").fetchone()[0]
     return None if value is None else int(value)
@@ -233,9 +247,9 @@ def _saved(row: Sequence[object]) -> SavedRow:
     return SavedRow(int(str(row[0])), *(str(v) for v in row[1:]))
 
 
-def save(conn: Connection, name: str, definition: str, actor: str) -> int:
+def save(conn: Connection, name: str, definition: str, actor: str, *, at: datetime) -> int:
     """Insert or replace the definition stored under this name; returns its id."""
-    now = datetime.now().isoformat(timespec="seconds")
+    now = at.isoformat(timespec="seconds")
     conn.execute(
         "INSERT INTO saved_extractions (name, definition, created_by, created_at, updated_by,"
         " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET"

@@ -13,8 +13,8 @@ from storage.connection import Connection
 from storage.registry import Registry
 
 
-def _now() -> str:
-    return datetime.now().isoformat(timespec="seconds")
+def _stamp(at: datetime) -> str:
+    return at.isoformat(timespec="seconds")
 
 
 # -- saved header mappings -------------------------------------------------------------------
@@ -34,7 +34,8 @@ def saved_mapping(conn: Connection, source_key: str, kind: str) -> dict[str, str
 
 
 def save_mapping(
-    conn: Connection, source_key: str, kind: str, mapping: dict[str, str | None], saved_by: str
+    conn: Connection, source_key: str, kind: str, mapping: dict[str, str | None], saved_by: str,
+    *, at: datetime,
 ) -> None:
     """Replace the source's mapping for this kind as a whole (None = 取り込まない)."""
     conn.execute("DELETE FROM import_mappings WHERE source_key = ? AND kind = ?",
@@ -44,7 +45,7 @@ def save_mapping(
         " saved_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(source_key, kind, raw_header)"
         " DO UPDATE SET column_key = excluded.column_key, saved_by = excluded.saved_by,"
         " saved_at = excluded.saved_at",
-        [(source_key, kind, h, IGNORED if c is None else c, saved_by, _now())
+        [(source_key, kind, h, IGNORED if c is None else c, saved_by, _stamp(at))
          for h, c in mapping.items()],
     )
 
@@ -59,13 +60,15 @@ def decisions(conn: Connection) -> dict[str, int | None]:
     }
 
 
-def remember(conn: Connection, fingerprint: str, pupil_id: int | None, decided_by: str) -> None:
+def remember(
+    conn: Connection, fingerprint: str, pupil_id: int | None, decided_by: str, *, at: datetime
+) -> None:
     conn.execute(
         "INSERT INTO linkage_decisions (fingerprint, pupil_id, decision, decided_by, decided_at)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT(fingerprint) DO UPDATE SET"
         " pupil_id = excluded.pupil_id, decision = excluded.decision,"
         " decided_by = excluded.decided_by, decided_at = excluded.decided_at",
-        (fingerprint, pupil_id, "reject" if pupil_id is None else "link", decided_by, _now()),
+        (fingerprint, pupil_id, "reject" if pupil_id is None else "link", decided_by, _stamp(at)),
     )
 
 
@@ -165,12 +168,12 @@ def item(conn: Connection, item_id: int) -> QueueItem | None:
 
 
 def close_item(
-    conn: Connection, item_id: int, pupil_id: int | None, decided_by: str
+    conn: Connection, item_id: int, pupil_id: int | None, decided_by: str, *, at: datetime
 ) -> None:
     conn.execute(
         "UPDATE review_queue SET status = ?, pupil_id = ?, decided_by = ?, decided_at = ?"
         " WHERE id = ? AND status = 'open'",
-        ("rejected" if pupil_id is None else "linked", pupil_id, decided_by, _now(), item_id),
+        ("rejected" if pupil_id is None else "linked", pupil_id, decided_by, _stamp(at), item_id),
     )
 
 
@@ -294,7 +297,7 @@ def saved_value_maps(conn: Connection, source_key: str, kind: str) -> dict[str, 
 
 def save_value_map(
     conn: Connection, source_key: str, kind: str, column_key: str, values: dict[str, str | None],
-    saved_by: str,
+    saved_by: str, *, at: datetime,
 ) -> None:
     """Add or change the source's spellings for one column (None forgets one)."""
     for raw, value in values.items():
@@ -308,5 +311,5 @@ def save_value_map(
             " saved_by, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(source_key, kind, column_key, raw_value) DO UPDATE SET"
             " value = excluded.value, saved_by = excluded.saved_by, saved_at = excluded.saved_at",
-            (source_key, kind, column_key, raw, value, saved_by, _now()),
+            (source_key, kind, column_key, raw, value, saved_by, _stamp(at)),
         )

@@ -33,11 +33,11 @@ def _binding(key: bytes, account_id: int, template: bytes) -> str:
 
 def enroll(
     conn: Connection, key: bytes, account_id: int, template: bytes, quality: int | None,
-    enrolled_by: str,
+    enrolled_by: str, *, at: datetime,
 ) -> int:
     """Store a new template for the account, replacing (wiping) any earlier one."""
-    now = datetime.now().isoformat(timespec="seconds")
-    revoke(conn, account_id)
+    now = at.isoformat(timespec="seconds")
+    revoke(conn, account_id, at=at)
     cur = conn.execute(
         "INSERT INTO palm_templates (account_id, template, binding, quality, enrolled_at,"
         " enrolled_by) VALUES (?, ?, ?, ?, ?, ?)",
@@ -47,8 +47,8 @@ def enroll(
     return int(cur.lastrowid)
 
 
-def revoke(conn: Connection, account_id: int) -> int:
-    now = datetime.now().isoformat(timespec="seconds")
+def revoke(conn: Connection, account_id: int, *, at: datetime) -> int:
+    now = at.isoformat(timespec="seconds")
     cur = conn.execute(
         "UPDATE palm_templates SET template = x'', binding = '', revoked_at = ?"
         " WHERE account_id = ? AND revoked_at IS NULL",

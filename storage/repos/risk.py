@@ -21,8 +21,8 @@ from storage.connection import Connection
 ALERT_STATUSES = ("確認済み", "見守り", "支援開始", "対象外")
 
 
-def _now() -> str:
-    return datetime.now().isoformat(timespec="seconds")
+def _stamp(at: datetime) -> str:
+    return at.isoformat(timespec="seconds")
 
 
 CHUNK_ROWS = 50_000
@@ -181,6 +181,14 @@ def school_years(conn: Connection) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+def survey_years(conn: Connection, pupil_id: int) -> list[int]:
+    """School years in which this pupil answered a survey, oldest first."""
+    rows = conn.execute(
+        "SELECT DISTINCT school_year FROM ds_survey_responses WHERE pupil_id = ?"
+        " ORDER BY school_year", (pupil_id,)).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 def address_codes(conn: Connection, pupil_ids: Iterable[int]) -> dict[int, str]:
     ids = sorted({int(i) for i in pupil_ids})
     out: dict[int, str] = {}
@@ -318,11 +326,12 @@ def insert_model(
     metrics_json: str,
     card_json: str,
     model: bytes,
+    at: datetime,
 ) -> int:
     cur = conn.execute(
         "INSERT INTO risk_models (created_at, created_by, data_version, config_json,"
         " metrics_json, card_json, model) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (_now(), created_by, data_version, config_json, metrics_json, card_json, model),
+        (_stamp(at), created_by, data_version, config_json, metrics_json, card_json, model),
     )
     new_id = int(cur.lastrowid or 0)
     conn.execute("UPDATE risk_models SET status = 'retired' WHERE id <> ? AND status = 'active'",
@@ -383,10 +392,12 @@ def insert_alerts(
     month: str,
     model_id: int,
     rows: Iterable[tuple[int, str, int, str, str]],
+    *,
+    at: datetime,
 ) -> int:
     """Add (pupil_id, school_code, rank, band, reasons_json) rows; a pupil already listed for
     the month by this model keeps its row (and its status history). Returns rows added."""
-    now = _now()
+    now = _stamp(at)
     before = conn.total_changes
     conn.executemany(
         "INSERT OR IGNORE INTO risk_alerts (month, pupil_id, school_code, rank, band,"
@@ -419,6 +430,13 @@ def _alert_row(raw: Sequence[object]) -> AlertRow:
     )
 
 
+def latest_scoring_model(conn: Connection, month: str) -> int | None:
+    """The model that scored this month last (its list is the one shown)."""
+    raw = conn.execute("SELECT max(model_id) FROM risk_alerts WHERE month = ?",
+                       (month,)).fetchone()
+    return None if raw is None or raw[0] is None else int(raw[0])
+
+
 def alerts_for_month(
     conn: Connection, month: str, model_id: int, top: int | None = None
 ) -> list[AlertRow]:
@@ -441,13 +459,15 @@ def get_alert(conn: Connection, alert_id: int) -> AlertRow | None:
     return None if raw is None else _alert_row(raw)
 
 
-def add_status(conn: Connection, alert_id: int, status: str, note: str, marked_by: str) -> int:
+def add_status(
+    conn: Connection, alert_id: int, status: str, note: str, marked_by: str, *, at: datetime
+) -> int:
     if status not in ALERT_STATUSES:
         raise ValueError(status)
     cur = conn.execute(
         "INSERT INTO risk_alert_status (alert_id, status, note, marked_by, marked_at)"
         " VALUES (?, ?, ?, ?, ?)",
-        (alert_id, status, note, marked_by, _now()),
+        (alert_id, status, note, marked_by, _stamp(at)),
     )
     return int(cur.lastrowid or 0)
 

@@ -89,6 +89,11 @@ def pending_count(conn: Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM search_pending").fetchone()[0])
 
 
+def any_pending(conn: Connection) -> bool:
+    """Whether a change waits to be indexed (cheaper than counting)."""
+    return conn.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is not None
+
+
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
     for start in range(0, len(ids), CHUNK):
         yield ids[start: start + CHUNK]

@@ -22,7 +22,8 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_import_contracts_hold() -> None:
-    """ui -> toda_desktop -> storage|analysis|devices; no Qt in the core; ui calls services."""
+    """ui -> toda_desktop -> storage|analysis|devices; no Qt in the core; ui calls services;
+    services never reach the composition root; the demo city uses no service."""
     result = _run(str(BIN / "lint-imports"), "--no-cache")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "broken" in result.stdout and "0 broken" in result.stdout

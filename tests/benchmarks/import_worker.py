@@ -35,11 +35,11 @@ def main(store: Path, path: Path, password: str) -> dict[str, float]:
         signed = app.sign_in("lead", password)
         before = _peak_mib()
         marks = [(time.perf_counter(), time.process_time())]
-        inspection = signed.importer.inspect(path)
+        inspection = signed.importing.inspect(path)
         marks.append((time.perf_counter(), time.process_time()))
-        preview = signed.importer.preview(inspection)
+        preview = signed.importing.preview(inspection)
         marks.append((time.perf_counter(), time.process_time()))
-        result = signed.importer.commit(preview)
+        result = signed.importing.commit(preview)
         marks.append((time.perf_counter(), time.process_time()))
     finally:
         app.close()

@@ -20,9 +20,9 @@ from toda_desktop.composition import SignedIn
 from toda_desktop.demo import DemoConfig, generate_city
 from toda_desktop.demo.load import load_city
 from toda_desktop.extraction import push_support_preset
+from toda_desktop.search_keys import refresh_search_index
 from toda_desktop.services.extraction import ExtractionService
 from toda_desktop.services.karte import KarteService
-from toda_desktop.services.search import refresh_search_index
 from toda_desktop.store_setup import create_empty_store
 
 TARGET = 0.200
@@ -59,7 +59,7 @@ def test_karte_opens_under_200_ms(signed: SignedIn) -> None:
     long_absent = signed.store.db.call(lambda c: [r[0] for r in c.execute(
         "SELECT DISTINCT pupil_id FROM ds_long_absence").fetchall()])
     sample = rng.sample(pupils, 40) + rng.sample(long_absent, 10)
-    service = KarteService(signed)
+    service = KarteService(signed.context)
     service.open(sample[0])  # warm-up
     times = []
     for pupil in sample:
@@ -82,7 +82,7 @@ def test_karte_opens_under_200_ms(signed: SignedIn) -> None:
 
 
 def test_push_support_over_the_whole_city(signed: SignedIn) -> None:
-    service = ExtractionService(signed)
+    service = ExtractionService(signed.context)
     start = time.perf_counter()
     result = service.run(push_support_preset())
     elapsed = time.perf_counter() - start

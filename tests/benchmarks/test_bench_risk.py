@@ -206,7 +206,7 @@ def test_score_a_month_for_the_whole_city_through_the_store(tmp_path: Path) -> N
     print(f"\n[benchmark] full demo store: {time.perf_counter() - start:.0f} s")
     lead = sign_in(path, "project_lead")
     try:
-        service = RiskService(lead)
+        service = RiskService(lead.context)
         start = time.perf_counter()
         trained = service.train(quick=True)
         print(f"[benchmark] quick train through the store: {time.perf_counter() - start:.0f} s "

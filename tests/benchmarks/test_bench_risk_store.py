@@ -44,7 +44,7 @@ def _train(store: str, queue: Any) -> None:
     lead = sign_in(Path(store), "project_lead")
     try:
         start = time.perf_counter()
-        result = RiskService(lead).train()
+        result = RiskService(lead.context).train()
         seconds = time.perf_counter() - start
     finally:
         lead.sign_out()

@@ -15,6 +15,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -29,12 +30,8 @@ from storage.schema import migrate
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
 from tests.search.helpers import sign_in
 from toda_desktop.demo import DemoConfig, generate_city
-from toda_desktop.services.search import (
-    SearchFilters,
-    SearchService,
-    parse_query,
-    refresh_search_index,
-)
+from toda_desktop.search_keys import refresh_search_index
+from toda_desktop.services.search import SearchFilters, SearchService, parse_query
 from toda_desktop.store_setup import create_empty_store
 
 CITIES = 7  # ~16,500 pupils each (incl. graduates and later entrants): > 100,000
@@ -71,7 +68,8 @@ def _load(conn: Connection, cities: list[dict[str, pd.DataFrame]]) -> None:
                 kind = registry.kind(name)
                 frame = frames[name]
                 stored = [c.key for c in kind.stored_columns]
-                batch = batches.create(conn, name, "bench", "x", "lead")
+                batch = batches.create(conn, name, "bench", "x", "lead",
+                                       at=datetime(2026, 4, 1, 9))
                 columns = stored
                 if kind.links_to_pupil:
                     ids = datasets.pupil_ids_by_address(conn, registry.master)
@@ -225,7 +223,7 @@ def test_search_through_the_service_with_audit(stores: dict[str, Any]) -> None:
     """The whole call as the UI makes it: DB thread hop, search, audit-log append + anchor."""
     signed = sign_in(stores["path"], LEAD_LOGIN, LEAD_PASSWORD)
     try:
-        service = SearchService(signed)
+        service = SearchService(signed.context)
         queries = signed.store.db.call(lambda c: _queries(c, random.Random(9), 30))
         times = []
         for label in ("surname (kanji, 2+ chars)", "kana part (hiragana)", "宛名番号"):

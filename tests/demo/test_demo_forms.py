@@ -150,7 +150,7 @@ def signed(store_path: Path, clean: Path) -> Iterator[SignedIn]:
     base = sorted(clean.glob("students*.csv")) + sorted(clean.glob("schools*.csv")) + sorted(
         clean.glob("enrollments_*.csv"))
     for path in base:
-        signed.importer.commit(signed.importer.preview(signed.importer.inspect(path)))
+        signed.importing.commit(signed.importing.preview(signed.importing.inspect(path)))
     yield signed
     app.close()
 
@@ -160,9 +160,9 @@ def test_layout_and_instrument_forms_import_every_pupil_row_to_the_right_pupil(
     signed: SignedIn, messy: Path, feature: str,
 ) -> None:
     path = form_path(messy, feature)
-    preview = signed.importer.preview(signed.importer.inspect(path))
+    preview = signed.importing.preview(signed.importing.inspect(path))
     assert not [r for r in issue_rows(preview) if r[5] == "エラー"], issue_rows(preview)[:5]
-    result = signed.importer.commit(preview)
+    result = signed.importing.commit(preview)
     truth = pd.read_csv(messy / "ground_truth" / "forms_rows.csv", dtype=str,
                         keep_default_na=False)
     truth = truth.loc[truth["file"] == path.name]
@@ -180,9 +180,9 @@ def test_the_school_questionnaire_form_imports_one_row_per_school_and_item(
     signed: SignedIn, messy: Path, city: DemoCity,
 ) -> None:
     path = form_path(messy, "school_questionnaire")
-    preview = signed.importer.preview(signed.importer.inspect(path))
+    preview = signed.importing.preview(signed.importing.inspect(path))
     assert preview.kind.name == "school_questionnaire" and preview.can_commit
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     frame = city.frames["school_questionnaire"]
     last = frame.loc[frame["school_year"] == city.config.years[-1]]
     count = signed.store.db.call(lambda c: c.execute(

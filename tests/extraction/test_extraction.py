@@ -54,7 +54,7 @@ def _no_leaked_threads() -> None:
 def run(signed: SignedIn, *items: object, op: str = "and",
         year: int | None = None) -> dict[str, list[str]]:
     extraction = Extraction("テスト", Group(op, tuple(items)))  # type: ignore[arg-type]
-    result = ExtractionService(signed).run(extraction, school_year=year)
+    result = ExtractionService(signed.context).run(extraction, school_year=year)
     return {r.name.split("　")[1]: [v.value for v in r.values] for r in result.rows}
 
 
@@ -124,13 +124,13 @@ def test_and_or_not(signed: SignedIn) -> None:
 
 
 def test_condition_counts_help_tuning(signed: SignedIn) -> None:
-    result = ExtractionService(signed).run(push_support_preset())
+    result = ExtractionService(signed.context).run(push_support_preset())
     assert result.population == 10
     assert [c.pupils for c in result.counts] == [9, 8, 9, 9]
 
 
 def test_a_run_reports_progress_and_can_be_cancelled(signed: SignedIn) -> None:
-    service = ExtractionService(signed)
+    service = ExtractionService(signed.context)
     seen: list[float] = []
     result = service.run(push_support_preset(), progress=seen.append)
     assert seen == sorted(set(seen)) and seen[-1] == 1.0
@@ -207,7 +207,7 @@ def test_descriptions_read_as_japanese() -> None:
 
 
 def test_saved_extractions_rerun_on_new_data(signed: SignedIn) -> None:
-    service = ExtractionService(signed)
+    service = ExtractionService(signed.context)
     saved = service.save(push_support_preset())
     assert saved.usable and saved.created_by == LEAD_LOGIN
     again = service.save(push_support_preset())  # same name: replaced, not duplicated
@@ -238,7 +238,7 @@ def test_saved_extractions_rerun_on_new_data(signed: SignedIn) -> None:
 
 
 def test_export_holds_the_visible_columns_and_is_logged(signed: SignedIn, tmp_path: Path) -> None:
-    service = ExtractionService(signed)
+    service = ExtractionService(signed.context)
     result = service.run(push_support_preset())
     out = service.export(result, tmp_path / "push.csv")
     assert out.rows == len(result.rows)
@@ -268,7 +268,7 @@ def demo(_demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 def test_fields_list_only_what_the_role_sees(demo: dict[str, SignedIn]) -> None:
-    kinds = {r: {f.kind for f in ExtractionService(s).fields()}
+    kinds = {r: {f.kind for f in ExtractionService(s.context).fields()}
              for r, s in demo.items() if r != "it_admin"}
     assert kinds["truancy_support"] == {"students", "enrollments", "attendance_monthly",
                                         "attendance_term", "health_room_visits", "long_absence",
@@ -276,16 +276,16 @@ def test_fields_list_only_what_the_role_sees(demo: dict[str, SignedIn]) -> None:
     assert kinds["bullying_support"] == {"students", "enrollments", "bullying_records"}
     assert kinds["liaison"] == {"students", "enrollments", "infant_checkups", "preschool"}
     assert {"academic_results", "survey_responses"} <= kinds["project_lead"]
-    fields = {(f.kind, f.field) for f in ExtractionService(demo["project_lead"]).fields()}
+    fields = {(f.kind, f.field) for f in ExtractionService(demo["project_lead"].context).fields()}
     assert ("students", "address_code") not in fields and ("students", "name") not in fields
     assert ("enrollments", "school_code") in fields
-    assert ExtractionService(demo["truancy_support"]).surveys() == ()
-    codes = {s.code for s in ExtractionService(demo["project_lead"]).surveys()}
+    assert ExtractionService(demo["truancy_support"].context).surveys() == ()
+    codes = {s.code for s in ExtractionService(demo["project_lead"].context).surveys()}
     assert {"LESSON", "HAPPY"} <= codes
 
 
 def test_a_run_on_unseen_data_is_refused_and_logged(demo: dict[str, SignedIn]) -> None:
-    truancy = ExtractionService(demo["truancy_support"])
+    truancy = ExtractionService(demo["truancy_support"].context)
     with pytest.raises(PermissionDenied):
         truancy.run(push_support_preset())
     # With the academic and survey criteria switched off the preset is within its map.
@@ -298,7 +298,7 @@ def test_a_run_on_unseen_data_is_refused_and_logged(demo: dict[str, SignedIn]) -
                                                              action="permission_denied"))
     assert any(r.target == "抽出: 県学調結果" for r in rows)
     with pytest.raises(PermissionDenied):
-        ExtractionService(demo["bullying_support"]).run(Extraction("x", Group("and", (
+        ExtractionService(demo["bullying_support"].context).run(Extraction("x", Group("and", (
             Threshold("consultations", "consult_type", "==", "SC"),))))
 
 
@@ -306,34 +306,34 @@ def test_the_preset_is_offered_only_with_criteria_the_role_can_use(
     demo: dict[str, SignedIn]
 ) -> None:
     """Found by QA: the preset button was offered to roles for which it could only fail."""
-    lead = ExtractionService(demo["project_lead"])
+    lead = ExtractionService(demo["project_lead"].context)
     assert lead.push_support_locked() == frozenset()
     full = lead.push_support_options()
     assert full is not None and full.academic and full.lesson and full.happy
     for role in ("truancy_support", "bullying_support", "liaison"):
-        assert ExtractionService(demo[role]).push_support_options() is None
-    assert ExtractionService(demo["truancy_support"]).push_support_locked() == frozenset(
+        assert ExtractionService(demo[role].context).push_support_options() is None
+    assert ExtractionService(demo["truancy_support"].context).push_support_locked() == frozenset(
         {"academic", "lesson", "happy"})  # 長期欠席 is truancy data: that switch stays
 
 
 def test_saved_extractions_say_whether_a_role_can_use_them(demo: dict[str, SignedIn],
                                                            tmp_path: Path) -> None:
-    lead = ExtractionService(demo["project_lead"])
+    lead = ExtractionService(demo["project_lead"].context)
     saved = lead.save(push_support_preset())
-    listed = {s.id: s for s in ExtractionService(demo["truancy_support"]).saved()}
+    listed = {s.id: s for s in ExtractionService(demo["truancy_support"].context).saved()}
     assert listed[saved.id].usable is False
     with pytest.raises(PermissionDenied):
-        ExtractionService(demo["truancy_support"]).run_saved(saved.id)
+        ExtractionService(demo["truancy_support"].context).run_saved(saved.id)
     with pytest.raises(PermissionDenied):
-        ExtractionService(demo["truancy_support"]).delete(saved.id)
+        ExtractionService(demo["truancy_support"].context).delete(saved.id)
     result = lead.run(push_support_preset())
     with pytest.raises(PermissionDenied):  # no export function for this role
-        ExtractionService(demo["truancy_support"]).export(result, tmp_path / "x.csv")
+        ExtractionService(demo["truancy_support"].context).export(result, tmp_path / "x.csv")
     assert not (tmp_path / "x.csv").exists()
 
 
 def test_the_it_admin_cannot_extract(demo: dict[str, SignedIn]) -> None:
-    it = ExtractionService(demo["it_admin"])
+    it = ExtractionService(demo["it_admin"].context)
     for action in (it.fields, it.saved, lambda: it.run(push_support_preset())):
         with pytest.raises(PermissionDenied):
             action()

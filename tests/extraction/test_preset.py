@@ -40,12 +40,12 @@ def _no_leaked_threads() -> None:
 
 def pupils(signed: SignedIn, options: PushSupportOptions | None = None,
            school_year: int | None = None) -> set[str]:
-    result = ExtractionService(signed).run(push_support_preset(options, school_year))
+    result = ExtractionService(signed.context).run(push_support_preset(options, school_year))
     return {r.name.split("　")[1] for r in result.rows}
 
 
 def test_the_hand_checked_list(signed: SignedIn) -> None:
-    result = ExtractionService(signed).run(push_support_preset())
+    result = ExtractionService(signed.context).run(push_support_preset())
     assert {r.name.split("　")[1] for r in result.rows} == town.EXPECTED
     assert result.school_year == 2025
     assert result.population == 10  # P11 left before 2025
@@ -85,7 +85,7 @@ def test_each_criterion_switches_and_tunes(
 def test_switched_off_criteria_stay_in_the_definition(signed: SignedIn) -> None:
     preset = push_support_preset(PushSupportOptions(happy=False))
     assert len(preset.leaves(enabled_only=False)) == 4 and len(preset.leaves()) == 3
-    result = ExtractionService(signed).run(preset)
+    result = ExtractionService(signed.context).run(preset)
     assert len(result.conditions) == 3
 
 
@@ -147,7 +147,7 @@ def test_the_preset_on_generator_data_matches_an_independent_computation(
 ) -> None:
     signed, city = city_session
     start = time.perf_counter()
-    result = ExtractionService(signed).run(
+    result = ExtractionService(signed.context).run(
         push_support_preset(PushSupportOptions(academic_tolerance=tolerance)))
     elapsed = time.perf_counter() - start
     expected = expected_from_frames(city, tolerance)

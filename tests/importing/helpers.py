@@ -26,7 +26,7 @@ def lead_on_new_store(store_path: Path, registers: Sequence[Path] = ()) -> Itera
     try:
         signed = app.sign_in(LEAD_LOGIN, LEAD_PASSWORD)
         for path in registers:
-            signed.importer.commit(signed.importer.preview(signed.importer.inspect(path)))
+            signed.importing.commit(signed.importing.preview(signed.importing.inspect(path)))
         yield signed
     finally:
         app.close()
@@ -48,10 +48,10 @@ def import_all(signed: SignedIn, folder: Path) -> list[ImportResult]:
     """Every file, and every sheet of a workbook whose header fits, as the command line."""
     results = []
     for path in ordered_files(folder):
-        for inspection in signed.importer.inspect_sheets(path):
-            preview = signed.importer.preview(inspection)
+        for inspection in signed.importing.inspect_sheets(path):
+            preview = signed.importing.preview(inspection)
             if preview.can_commit:
-                results.append(signed.importer.commit(preview))
+                results.append(signed.importing.commit(preview))
     return results
 
 

@@ -34,7 +34,7 @@ def signed(store_path: Path) -> Iterator[SignedIn]:
 
 
 def preview_of(signed: SignedIn, path: Path) -> ImportPreview:
-    return signed.importer.preview(signed.importer.inspect(path))
+    return signed.importing.preview(signed.importing.inspect(path))
 
 
 def reasons(preview: ImportPreview) -> list[str]:
@@ -84,7 +84,7 @@ def test_a_second_round_named_only_in_the_title_is_new_answers_not_a_change_of_t
     preview = preview_of(signed, first)
     assert any("表題の「第1回」を回として読みました" in r for r in reasons(preview))
     assert preview.can_commit
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     second_dir = tmp_path / "round2"
     second_dir.mkdir()
     second = write_cp932(second_dir / "QU_けやき小_5年1組.csv",
@@ -92,7 +92,7 @@ def test_a_second_round_named_only_in_the_title_is_new_answers_not_a_change_of_t
     again = preview_of(signed, second)
     assert again.counts["new"] == 12
     assert again.counts["identical"] == 0 and again.counts["conflicts"] == 0
-    signed.importer.commit(again)
+    signed.importing.commit(again)
     stored = rounds_stored(signed)
     assert (1, "GROUP", "侵害行為認知群") in stored and (2, "GROUP", "学級生活満足群") in stored
     assert len(stored) == 8
@@ -104,7 +104,7 @@ def test_the_round_in_the_file_name_is_used_when_the_title_has_none(
     path = write_cp932(tmp_path / "QU_けやき小_5年1組_第２回.csv", qu_lines("令和6年度"))
     preview = preview_of(signed, path)
     assert any("ファイル名の「第2回」を回として読みました" in r for r in reasons(preview))
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     assert {r[0] for r in rounds_stored(signed)} == {2}
 
 
@@ -130,7 +130,7 @@ def test_a_round_column_in_the_file_wins_and_no_round_is_taken_from_the_title(
     preview = preview_of(signed, path)
     assert not any("回として読みました" in r for r in reasons(preview))
     assert not (preview.issues["code"] == "layout_round").any()
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     assert rounds_stored(signed) == [(2, "GROUP", "学級生活満足群")]
 
 
@@ -150,7 +150,7 @@ def test_an_id_column_of_an_aigrow_export_is_left_unread_not_taken_for_a_score(
     note = next(r for r in reasons(preview) if "設問ではない列" in r)
     assert "「受検者ID」" in note and "「担任確認」" in note
     assert preview.counts["new"] == 4 and preview.can_commit
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     items = signed.store.db.call(lambda c: c.execute(
         "SELECT DISTINCT item_code FROM ds_survey_responses ORDER BY 1").fetchall())
     assert items == [("COLLABORATION",), ("SELF_EFFICACY",)]
@@ -224,7 +224,7 @@ def test_an_xlsx_whose_month_headers_are_numbers_shown_as_months_imports(
     assert any("月として読みました" in r for r in notes)
     assert any("2人分の12か月、24行" in r for r in notes)
     assert preview.counts["new"] == 24 and preview.can_commit
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     rows = signed.store.db.call(lambda c: c.execute(
         "SELECT a.month, a.absence_days FROM ds_attendance_monthly a JOIN ds_students p"
         " ON p.id = a.pupil_id WHERE p.address_code = '0000100002' ORDER BY 1").fetchall())
@@ -255,7 +255,7 @@ def test_a_junior_high_grade_written_2_links_to_a_register_holding_8_but_not_at_
         "年度,学校コード,学年,組,出席番号,宛名番号,氏名",
         "2024,2101,9,2,1,0000100003,鈴木　一郎",  # 中3 written as 9
     ])
-    signed.importer.commit(preview_of(signed, register))
+    signed.importing.commit(preview_of(signed, register))
     path = write_cp932(tmp_path / "QU_2024_第一中3年2組_第1回.csv", [
         "学校コード,学年,組,番号,承認得点,群",
         "2101,3,2,1,40,学級生活満足群",
@@ -263,7 +263,7 @@ def test_a_junior_high_grade_written_2_links_to_a_register_holding_8_but_not_at_
     ])
     preview = preview_of(signed, path)
     assert preview.counts["auto_linked"] == 2, reasons(preview)
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     got = signed.store.db.call(lambda c: c.execute(
         "SELECT p.address_code, r.item_code FROM ds_survey_responses r"
         " JOIN ds_students p ON p.id = r.pupil_id ORDER BY 2").fetchall())

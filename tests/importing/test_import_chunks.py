@@ -76,7 +76,7 @@ def _signed(folder: Path, register: list[Path]) -> tuple[Application, SignedIn]:
     app = Application(store)
     signed = app.sign_in(LEAD_LOGIN, LEAD_PASSWORD)
     for path in register:
-        signed.importer.commit(signed.importer.preview(signed.importer.inspect(path)))
+        signed.importing.commit(signed.importing.preview(signed.importing.inspect(path)))
     return app, signed
 
 
@@ -137,15 +137,15 @@ def test_a_log_in_tiny_chunks_previews_and_stores_exactly_as_in_one_chunk(
     path = _copy("hoken_2024.csv", tmp_path / "files", HOKEN_EXTRA)
     register = [FIXTURES / "values" / "students.csv"]
     whole, split = stores("whole", register), stores("split", register)
-    split.importer.chunk_rows = chunk
-    previews = [s.importer.preview(s.importer.inspect(path), keep_repeats=keep_repeats)
+    split.importing.chunk_rows = chunk
+    previews = [s.importing.preview(s.importing.inspect(path), keep_repeats=keep_repeats)
                 for s in (whole, split)]
     one, many = (_summary(p) for p in previews)
     assert one == many
     codes = set(previews[0].issues["code"])
     assert {"unlinked", "totals_row", "duplicate_row" if not keep_repeats else "repeated_row",
             "type", "unknown_value"} <= codes
-    results = [s.importer.commit(p, keep_repeats=True) for s, p in zip((whole, split), previews,
+    results = [s.importing.commit(p, keep_repeats=True) for s, p in zip((whole, split), previews,
                                                                         strict=True)]
     assert results[0].inserted == results[1].inserted > 0
     assert _stored(whole, "ds_health_room_visits") == _stored(split, "ds_health_room_visits")
@@ -158,13 +158,13 @@ def test_review_rows_and_a_bad_date_in_tiny_chunks_are_found_as_in_one_chunk(
     files = FIXTURES / "files"
     register = [files / "students.csv", files / "schools.csv", files / "enrollments_2024.csv"]
     whole, split = stores("whole", register), stores("split", register)
-    split.importer.chunk_rows = chunk
+    split.importing.chunk_rows = chunk
     path = files / "hoken_2024_06.csv"
-    previews = [s.importer.preview(s.importer.inspect(path)) for s in (whole, split)]
+    previews = [s.importing.preview(s.importing.inspect(path)) for s in (whole, split)]
     assert _summary(previews[0]) == _summary(previews[1])
     assert previews[0].counts["review"] >= 2 and len(previews[0].to_review) >= 2
     for s, p in zip((whole, split), previews, strict=True):
-        s.importer.commit(p)
+        s.importing.commit(p)
     assert _stored(whole, "ds_health_room_visits") == _stored(split, "ds_health_room_visits")
     waiting = "SELECT source_row, fingerprint FROM review_queue ORDER BY source_row"
     assert whole.store.db.call(lambda c: c.execute(waiting).fetchall()) == \
@@ -181,14 +181,14 @@ def test_conflicts_with_the_store_across_chunk_borders_are_shown_and_overwritten
     first.write_text(_attendance_first(), encoding="utf-8")
     second.write_text(_attendance_second(), encoding="utf-8")
     for s in (whole, split):
-        s.importer.commit(s.importer.preview(s.importer.inspect(first)))
-    split.importer.chunk_rows = chunk
-    previews = [s.importer.preview(s.importer.inspect(second)) for s in (whole, split)]
+        s.importing.commit(s.importing.preview(s.importing.inspect(first)))
+    split.importing.chunk_rows = chunk
+    previews = [s.importing.preview(s.importing.inspect(second)) for s in (whole, split)]
     assert _summary(previews[0]) == _summary(previews[1])
     counts = previews[0].counts
     assert counts["conflicts"] == 2 and counts["new"] == 4 and counts["identical"] == 10
     assert counts["duplicates_in_file"] == 3 and len(previews[0].changes) == 2
-    results = [s.importer.commit(p, overwrite=True) for s, p in zip((whole, split), previews,
+    results = [s.importing.commit(p, overwrite=True) for s, p in zip((whole, split), previews,
                                                                     strict=True)]
     assert results[0] == results[1]
     assert _stored(whole, "ds_attendance_monthly") == _stored(split, "ds_attendance_monthly")
@@ -200,12 +200,12 @@ def test_the_commit_stores_the_previewed_rows_even_if_the_file_changes_afterward
     """The commit converts again what the preview read, never the file on disk: what the
     user checked is what is stored."""
     signed = stores("store", [FIXTURES / "values" / "students.csv"])
-    signed.importer.chunk_rows = 2
+    signed.importing.chunk_rows = 2
     path = tmp_path / "出欠_2024-06.csv"
     path.write_text(_attendance_first(), encoding="utf-8")
-    preview = signed.importer.preview(signed.importer.inspect(path))
+    preview = signed.importing.preview(signed.importing.inspect(path))
     path.write_text(_attendance_second(), encoding="utf-8")
-    result = signed.importer.commit(preview)
+    result = signed.importing.commit(preview)
     assert result.inserted == preview.counts["new"] == 12
     stored = _stored(signed, "ds_attendance_monthly")
     assert sorted(r[3] for r in stored if r[2] == 2024) == sorted([4, 5, 6] * 4)
@@ -218,13 +218,13 @@ def test_the_preview_keeps_a_sample_of_the_rows_to_insert_and_counts_them_all(
 
     monkeypatch.setattr(service, "SAMPLE_ROWS", 5)
     signed = stores("store", [FIXTURES / "values" / "students.csv"])
-    signed.importer.chunk_rows = 2
+    signed.importing.chunk_rows = 2
     path = tmp_path / "出欠_2024-06.csv"
     path.write_text(_attendance_first(), encoding="utf-8")
-    preview = signed.importer.preview(signed.importer.inspect(path))
+    preview = signed.importing.preview(signed.importing.inspect(path))
     assert len(preview.to_insert) == 5 and preview.counts["new"] == 12
     assert list(preview.to_insert.index) == [2, 3, 4, 5, 6]
-    assert signed.importer.commit(preview).inserted == 12
+    assert signed.importing.commit(preview).inserted == 12
     assert pd.Series([r[3] for r in _stored(signed, "ds_attendance_monthly")]).notna().all()
 
 
@@ -234,12 +234,12 @@ def test_a_commit_that_would_store_another_number_of_rows_than_previewed_stores_
     """The commit converts the rows again; if their number is not the one the user agreed
     to, the transaction is rolled back with a Japanese message."""
     signed = stores("store", [FIXTURES / "values" / "students.csv"])
-    signed.importer.chunk_rows = 5
+    signed.importing.chunk_rows = 5
     path = tmp_path / "出欠_2024-06.csv"
     path.write_text(_attendance_first(), encoding="utf-8")
-    preview = signed.importer.preview(signed.importer.inspect(path))
+    preview = signed.importing.preview(signed.importing.inspect(path))
     preview.counts["new"] -= 1  # as if the preview had shown one row fewer
     with pytest.raises(UserFacingError, match="確認したときと合わない"):
-        signed.importer.commit(preview)
+        signed.importing.commit(preview)
     assert _stored(signed, "ds_attendance_monthly") == []
-    assert not [b for b in signed.importer.batches() if b.kind == "attendance_monthly"]
+    assert not [b for b in signed.importing.batches() if b.kind == "attendance_monthly"]

@@ -81,19 +81,19 @@ def test_reimport_is_idempotent_and_rollback_removes_one_batch(
 ) -> None:
     first = ordered_files(messy_files)[:5]  # students, schools, enrollments of three years
     for path in first:
-        signed.importer.commit(signed.importer.preview(signed.importer.inspect(path)))
+        signed.importing.commit(signed.importing.preview(signed.importing.inspect(path)))
     count = signed.store.db.call(lambda c: c.execute(
         "SELECT count(*) FROM ds_enrollments").fetchone()[0])
-    again = signed.importer.preview(signed.importer.inspect(first[2]))
+    again = signed.importing.preview(signed.importing.inspect(first[2]))
     assert again.counts["new"] == 0 and again.counts["identical"] > 0
     assert not again.has_changes
     attendance = next(p for p in ordered_files(messy_files) if p.name.startswith("attendance"))
-    result = signed.importer.commit(signed.importer.preview(signed.importer.inspect(attendance)))
+    result = signed.importing.commit(signed.importing.preview(signed.importing.inspect(attendance)))
     before = {k: signed.store.db.call(lambda c, k=k: c.execute(
         f"SELECT count(*) FROM ds_{k}").fetchone()[0]) for k in ("attendance_monthly",
                                                              "enrollments")}
     assert before["attendance_monthly"] == result.inserted
-    undone = signed.importer.rollback(result.batch_id)
+    undone = signed.importing.rollback(result.batch_id)
     assert undone.removed == {"attendance_monthly": result.inserted} and not undone.kept
     assert signed.store.db.call(lambda c: c.execute(
         "SELECT count(*) FROM ds_attendance_monthly").fetchone()[0]) == 0
@@ -103,7 +103,7 @@ def test_reimport_is_idempotent_and_rollback_removes_one_batch(
     from toda_desktop.errors import UserFacingError
 
     with pytest.raises(UserFacingError, match="取り消されています"):
-        signed.importer.rollback(result.batch_id)
+        signed.importing.rollback(result.batch_id)
     # The master cannot be rolled back while later batches refer to its pupils.
     with pytest.raises(UserFacingError, match="参照しているため"):
-        signed.importer.rollback(1)
+        signed.importing.rollback(1)

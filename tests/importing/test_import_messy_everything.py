@@ -44,11 +44,11 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Imported]:
     signed = app.sign_in(LEAD_LOGIN, LEAD_PASSWORD)
     done = Imported(folder, signed)
     for path in ordered_files(folder):
-        for inspection in signed.importer.inspect_sheets(path):
-            preview = signed.importer.preview(inspection)
+        for inspection in signed.importing.inspect_sheets(path):
+            preview = signed.importing.preview(inspection)
             done.previews.setdefault(path.name, []).append(preview)
             if preview.can_commit:
-                done.results.setdefault(path.name, []).append(signed.importer.commit(preview))
+                done.results.setdefault(path.name, []).append(signed.importing.commit(preview))
     yield done
     app.close()
 
@@ -174,10 +174,10 @@ def test_same_day_repeats_are_reported_with_counts_and_kept_on_request(
     assert first.inserted == len(rows) - len(repeats)
     # Kept as repeated visits, the file's every row is stored.
     signed = imported.signed
-    again = signed.importer.preview(signed.importer.inspect(imported.folder / name),
+    again = signed.importing.preview(signed.importing.inspect(imported.folder / name),
                                     keep_repeats=True)
     assert again.counts["new"] == len(repeats)
-    result = signed.importer.commit(again, keep_repeats=True)
+    result = signed.importing.commit(again, keep_repeats=True)
     assert result.inserted == len(repeats)
     count = signed.store.db.call(lambda c: c.execute(
         "SELECT count(*) FROM ds_health_room_visits t JOIN import_batches b"

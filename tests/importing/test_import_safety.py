@@ -51,7 +51,7 @@ def test_killing_the_process_mid_commit_leaves_the_store_unchanged(
 ) -> None:
     students = tmp_path / "students.csv"
     students.write_text(STUDENTS, encoding="utf-8")
-    signed.importer.commit(signed.importer.preview(signed.importer.inspect(students)))
+    signed.importing.commit(signed.importing.preview(signed.importing.inspect(students)))
     signed.app.close()
     big = tmp_path / "attendance.csv"
     _big_attendance(big)
@@ -62,12 +62,12 @@ def test_killing_the_process_mid_commit_leaves_the_store_unchanged(
         from toda_desktop.composition import Application
         app = Application(Path({str(store_path)!r}))
         signed = app.sign_in({LEAD_LOGIN!r}, {LEAD_PASSWORD!r})
-        preview = signed.importer.preview(signed.importer.inspect(Path({str(big)!r})))
+        preview = signed.importing.preview(signed.importing.inspect(Path({str(big)!r})))
         def progress(fraction):
             if fraction > 0.5:
                 print("MIDWAY", flush=True)
                 time.sleep(60)
-        signed.importer.commit(preview, progress=progress)
+        signed.importing.commit(preview, progress=progress)
     """)
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
                              cwd=ROOT)
@@ -82,7 +82,7 @@ def test_killing_the_process_mid_commit_leaves_the_store_unchanged(
         assert _count(again, "ds_attendance_monthly") == 0
         assert _count(again, "ds_students") == 300
         assert again.check_integrity().ok
-        assert [b.kind for b in again.importer.batches()] == ["students"]
+        assert [b.kind for b in again.importing.batches()] == ["students"]
     finally:
         app.close()
 
@@ -90,14 +90,14 @@ def test_killing_the_process_mid_commit_leaves_the_store_unchanged(
 def test_cancel_during_commit_leaves_nothing(signed: SignedIn, tmp_path: Path) -> None:
     students = tmp_path / "students.csv"
     students.write_text(STUDENTS, encoding="utf-8")
-    signed.importer.commit(signed.importer.preview(signed.importer.inspect(students)))
+    signed.importing.commit(signed.importing.preview(signed.importing.inspect(students)))
     big = tmp_path / "attendance.csv"
     _big_attendance(big, pupils=100, years=10)
-    preview = signed.importer.preview(signed.importer.inspect(big))
+    preview = signed.importing.preview(signed.importing.inspect(big))
     with pytest.raises(OperationCancelled, match="変更されていません"):
-        signed.importer.commit(preview, cancel=lambda: True)
+        signed.importing.commit(preview, cancel=lambda: True)
     assert _count(signed, "ds_attendance_monthly") == 0
-    assert len(signed.importer.batches()) == 1
+    assert len(signed.importing.batches()) == 1
 
 
 def test_cp932_variant_kanji_and_wareki_survive(signed: SignedIn, tmp_path: Path) -> None:
@@ -106,7 +106,7 @@ def test_cp932_variant_kanji_and_wareki_survive(signed: SignedIn, tmp_path: Path
         ("宛名番号,氏名,フリガナ,生年月日（和暦）,性別\n"
          "0000123,髙橋 﨑子,ﾀｶﾊｼ ｻｷｺ,平成31年4月30日,女\n"
          "0000124,渡邉 ①太,ワタナベ イチタ,R1.5.1,男\n").encode("cp932"))
-    result = signed.importer.commit(signed.importer.preview(signed.importer.inspect(path)))
+    result = signed.importing.commit(signed.importing.preview(signed.importing.inspect(path)))
     assert result.inserted == 2
     rows = signed.store.db.call(lambda c: c.execute(
         "SELECT address_code, name, name_kana, birth_date FROM ds_students ORDER BY 1").fetchall())
@@ -132,8 +132,8 @@ def test_bad_files_give_a_clear_japanese_result_and_change_nothing(
     path = tmp_path / "students.csv"
     path.write_bytes(content)
     try:
-        inspection = signed.importer.inspect(path, "students")
-        preview = signed.importer.preview(inspection)
+        inspection = signed.importing.inspect(path, "students")
+        preview = signed.importing.preview(inspection)
         reasons = " ".join(preview.issues.loc[preview.issues["severity"] == "error", "reason"])
         assert expected in reasons, reasons
         assert preview.to_insert.empty or preview.blocking
@@ -147,26 +147,26 @@ def test_remembered_decision_links_the_next_file_of_the_same_source(
 ) -> None:
     students = tmp_path / "students.csv"
     students.write_text(STUDENTS, encoding="utf-8")
-    signed.importer.commit(signed.importer.preview(signed.importer.inspect(students)))
+    signed.importing.commit(signed.importing.preview(signed.importing.inspect(students)))
     # No ID, a name written with the loose variant 斉 for 斎: never linked automatically.
     (tmp_path / "students2.csv").write_text(
         "宛名番号,氏名,氏名カナ,生年月日,性別\n"
         "0000000301,斎藤 一郎,サイトウ イチロウ,2014-06-01,男\n",
         encoding="utf-8")
-    signed.importer.commit(signed.importer.preview(
-        signed.importer.inspect(tmp_path / "students2.csv")))
+    signed.importing.commit(signed.importing.preview(
+        signed.importing.inspect(tmp_path / "students2.csv")))
     for month in (4, 5):
         (tmp_path / f"health_2024_{month}.csv").write_text(
             f"利用日,氏名,生年月日,性別,症状区分\n2024-0{month}-10,斉藤 一郎,2014-06-01,男,内科\n",
             encoding="utf-8")
-    first = signed.importer.preview(signed.importer.inspect(tmp_path / "health_2024_4.csv"))
+    first = signed.importing.preview(signed.importing.inspect(tmp_path / "health_2024_4.csv"))
     assert first.counts["review"] == 1
-    signed.importer.commit(first)
+    signed.importing.commit(first)
     (item,) = signed.review.open_items()
     assert item.candidates and item.candidates[0].name == "斎藤\u3000一郎"
     signed.review.decide(item.id, item.candidates[0].pupil_id)
     assert _count(signed, "ds_health_room_visits") == 1
-    second = signed.importer.preview(signed.importer.inspect(tmp_path / "health_2024_5.csv"))
+    second = signed.importing.preview(signed.importing.inspect(tmp_path / "health_2024_5.csv"))
     assert second.counts["review"] == 0 and second.counts["auto_linked"] == 1
 
 
@@ -176,18 +176,18 @@ def test_header_choices_including_do_not_import_are_remembered_per_source(
     path = tmp_path / "児童_2024.csv"
     path.write_text("宛名番号,名前,フリガナ,誕生日,性別,備考\n"
                     "0000000001,山田 太郎,ヤマダ タロウ,2014-05-01,男,メモ\n", encoding="utf-8")
-    inspection = signed.importer.inspect(path, "students")
+    inspection = signed.importing.inspect(path, "students")
     assert inspection.mapping is not None and inspection.mapping.unknown
     saved = {"宛名番号": "address_code", "名前": "name", "フリガナ": "name_kana",
              "誕生日": "birth_date", "性別": "sex", "備考": None}
-    signed.importer.remap(inspection, "students", saved)
+    signed.importing.remap(inspection, "students", saved)
     later = tmp_path / "児童_2025.csv"
     later.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    again = signed.importer.inspect(later, "students")
+    again = signed.importing.inspect(later, "students")
     assert again.mapping is not None
     assert again.mapping.ignored and not again.mapping.unknown
-    preview = signed.importer.preview(again)
-    result = signed.importer.export_issues(preview, tmp_path / "検証結果.csv")
+    preview = signed.importing.preview(again)
+    result = signed.importing.export_issues(preview, tmp_path / "検証結果.csv")
     assert result.path.exists()
     rows = signed.audit_view.entries()
     assert any(r.action == "export" and r.target == "検証結果" for r in rows)

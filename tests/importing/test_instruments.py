@@ -41,13 +41,13 @@ def signed(store_path: Path) -> Iterator[SignedIn]:
 
 
 def preview_of(signed: SignedIn, path: Path) -> ImportPreview:
-    return signed.importer.preview(signed.importer.inspect(path))
+    return signed.importing.preview(signed.importing.inspect(path))
 
 
 def commit(signed: SignedIn, path: Path) -> ImportPreview:
     preview = preview_of(signed, path)
     assert preview.can_commit, issue_rows(preview)
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     return preview
 
 
@@ -160,11 +160,11 @@ def test_a_file_is_taken_for_an_instrument_export_only_when_its_columns_say_so(
     path = tmp_path / "unique_list_2024.csv"
     path.write_text("宛名番号,健診種別,受診日,判定群\n0000100001,3歳,2019-06-01,異常なし\n",
                     encoding="utf-8")
-    inspection = signed.importer.inspect(path)
+    inspection = signed.importing.inspect(path)
     assert "調査コード" not in inspection.raw.headers
     named = tmp_path / "QU_2024.csv"
     named.write_text("学校コード,学年,組,番号,群\n1101,3,1,1,非承認群\n", encoding="utf-8")
-    assert "調査コード" in signed.importer.inspect(named).raw.headers
+    assert "調査コード" in signed.importing.inspect(named).raw.headers
 
 
 # -- karte and extraction ---------------------------------------------------------------------

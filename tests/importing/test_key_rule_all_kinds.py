@@ -79,8 +79,8 @@ def signed(store_path: Path) -> Iterator[SignedIn]:
                        scrypt_n=TEST_SCRYPT_N).store.close()
     app = Application(store_path)
     session = app.sign_in(LEAD_LOGIN, LEAD_PASSWORD)
-    session.importer.commit(session.importer.preview(
-        session.importer.inspect(FIXTURES / "students.csv")))
+    session.importing.commit(session.importing.preview(
+        session.importing.inspect(FIXTURES / "students.csv")))
     yield session
     app.close()
 
@@ -99,7 +99,7 @@ def test_what_the_preview_passes_commits_and_a_second_import_adds_nothing(
     path = tmp_path / f"{kind.name}.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([header, *rows])
-    preview = signed.importer.preview(signed.importer.inspect(path, kind.name))
+    preview = signed.importing.preview(signed.importing.inspect(path, kind.name))
     assert preview.counts["error_rows"] == 0, preview.issues.to_string()
     codes = set(preview.issues["code"])
     keep = kind.repeats  # every column in the key: the identical rows may be two visits
@@ -109,8 +109,8 @@ def test_what_the_preview_passes_commits_and_a_second_import_adds_nothing(
         assert "duplicate_conflict" in codes
     # The other pupil's row; for visits also the first of the two identical ones.
     assert preview.counts["new"] == (2 if kind.repeats else 1)
-    result = signed.importer.commit(preview, keep_repeats=keep)
+    result = signed.importing.commit(preview, keep_repeats=keep)
     assert result.inserted == preview.counts["new"] + (1 if keep else 0)
-    again = signed.importer.preview(signed.importer.inspect(path, kind.name),
+    again = signed.importing.preview(signed.importing.inspect(path, kind.name),
                                     keep_repeats=keep)
     assert again.counts["new"] == 0 and again.counts["identical"] == result.inserted

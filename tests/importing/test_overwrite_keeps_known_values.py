@@ -33,8 +33,8 @@ def _enrollments(signed: SignedIn) -> list[tuple[object, ...]]:
 def test_blank_cells_are_not_conflicts_and_the_preview_lists_every_change(
     signed: SignedIn,
 ) -> None:
-    preview = signed.importer.preview(
-        signed.importer.inspect(FIXTURES / "enrollments_2024_corrected.csv"))
+    preview = signed.importing.preview(
+        signed.importing.inspect(FIXTURES / "enrollments_2024_corrected.csv"))
     assert preview.counts["identical"] == 4  # only blanks where the store knows the value
     assert preview.counts["conflicts"] == 1
     pupil = int(preview.to_overwrite["pupil_id"].iloc[0])
@@ -49,15 +49,15 @@ def test_an_overwrite_never_blanks_a_stored_value_and_rollback_restores_it(
 ) -> None:
     before = _enrollments(signed)
     assert all(row[6] and row[7] for row in before)  # 県学調番号 and Google all known
-    preview = signed.importer.preview(
-        signed.importer.inspect(FIXTURES / "enrollments_2024_corrected.csv"))
-    result = signed.importer.commit(preview, overwrite=True)
+    preview = signed.importing.preview(
+        signed.importing.inspect(FIXTURES / "enrollments_2024_corrected.csv"))
+    result = signed.importing.commit(preview, overwrite=True)
     assert result.overwritten == 1
     after = _enrollments(signed)
     assert all(row[6] and row[7] for row in after)  # nothing erased
     changed = [(b[6], a[6]) for b, a in zip(before, after, strict=True) if b != a]
     assert changed == [("P24-0103", "P24-1103")]
-    signed.importer.rollback(result.batch_id)
+    signed.importing.rollback(result.batch_id)
     assert _enrollments(signed) == before
 
 
@@ -65,11 +65,11 @@ def test_a_health_room_log_taken_for_enrollments_cannot_damage_them(signed: Sign
     """The measured accident: forced to 在籍 and overwritten, it blanked 県学調番号 and
     Googleアカウント. Now its rows only lack values the store has: identical, not conflicts."""
     before = _enrollments(signed)
-    inspection = signed.importer.inspect(FIXTURES / "hokenshitsu_2024_05.csv")
+    inspection = signed.importing.inspect(FIXTURES / "hokenshitsu_2024_05.csv")
     assert inspection.kind is not None and inspection.kind.name == "enrollments"
     assert inspection.guess.confidence < 0.6
-    forced = signed.importer.inspect(FIXTURES / "hokenshitsu_2024_05.csv", "enrollments")
-    preview = signed.importer.preview(forced)
+    forced = signed.importing.inspect(FIXTURES / "hokenshitsu_2024_05.csv", "enrollments")
+    preview = signed.importing.preview(forced)
     assert preview.counts["conflicts"] == 0 and preview.changes == []
     assert not preview.changes_with(True)
     assert _enrollments(signed) == before
@@ -78,13 +78,13 @@ def test_a_health_room_log_taken_for_enrollments_cannot_damage_them(signed: Sign
 def test_a_corrected_file_under_a_new_name_does_not_queue_its_rows_again(
     signed: SignedIn, tmp_path: Path
 ) -> None:
-    first = signed.importer.preview(signed.importer.inspect(FIXTURES / "hoken_2024_06.csv"))
+    first = signed.importing.preview(signed.importing.inspect(FIXTURES / "hoken_2024_06.csv"))
     assert first.counts["review"] == 2 and first.counts["error_rows"] == 1
-    assert signed.importer.commit(first).queued == 2
+    assert signed.importing.commit(first).queued == 2
     corrected = tmp_path / "保健室_6月分_修正版.csv"
     shutil.copyfile(FIXTURES / "hoken_2024_06_corrected.csv", corrected)
-    again = signed.importer.preview(signed.importer.inspect(corrected))
+    again = signed.importing.preview(signed.importing.inspect(corrected))
     assert again.counts["already_waiting"] == 2 and again.to_review == []
-    result = signed.importer.commit(again)
+    result = signed.importing.commit(again)
     assert result.queued == 0 and result.inserted == 1  # the corrected 6/30 visit
     assert signed.review.open_count() == 2

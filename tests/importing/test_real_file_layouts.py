@@ -30,7 +30,7 @@ TERMS_XLSX = FIXTURES / "学期別出欠_第一中.xlsx"
 
 def import_base(signed: SignedIn) -> None:
     for name in ("students.csv", "schools.csv", "enrollments.csv"):
-        signed.importer.commit(signed.importer.preview(signed.importer.inspect(FIXTURES / name)))
+        signed.importing.commit(signed.importing.preview(signed.importing.inspect(FIXTURES / name)))
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def signed(store_path: Path) -> Iterator[SignedIn]:
 
 
 def preview_of(signed: SignedIn, path: Path, kind: str | None = None) -> ImportPreview:
-    return signed.importer.preview(signed.importer.inspect(path, kind))
+    return signed.importing.preview(signed.importing.inspect(path, kind))
 
 
 def reasons(preview: ImportPreview) -> list[str]:
@@ -87,7 +87,7 @@ def test_months_as_columns_become_one_row_per_pupil_and_month_with_a_note(
     assert any("月が列の様式を縦の形" in r and "4人分の10か月、40行" in r for r in notes)
     assert any("表題の「2024年度」" in r for r in notes)
     assert preview.counts["new"] == 40 and preview.can_commit
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     rows = stored(signed, "SELECT p.address_code, a.school_year, a.month, a.school_days,"
                           " a.absence_days, a.late_count, a.source_row FROM ds_attendance_monthly a"
                           " JOIN ds_students p ON p.id = a.pupil_id ORDER BY 1, 7, 3")
@@ -133,7 +133,7 @@ def test_a_two_row_header_xlsx_reports_a_bad_cell_at_the_file_row_and_month(
     assert errors == [[MONTHS_XLSX.name, 6, "6月（欠席日数）", "abc", "数値として読めません。",
                        "エラー"]]
     assert all(int(r) < FIRST_ROW for r in preview.issues["row"].dropna())
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     rows = stored(signed, "SELECT month, school_days, absence_days, late_count,"
                           " early_leave_count, source_row FROM ds_attendance_monthly"
                           " ORDER BY source_row, month")
@@ -168,7 +168,7 @@ def test_terms_as_columns_become_term_rows_with_the_year_from_the_file_name(
     assert any("学期が列の様式" in r for r in notes)
     assert any("ファイル名の「2024年度」" in r for r in notes)
     assert any("「年間欠席日数」" in r and "集計" in r for r in notes)
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     rows = stored(signed, "SELECT p.address_code, t.term, t.school_days, t.absence_days"
                           " FROM ds_attendance_term t JOIN ds_students p ON p.id = t.pupil_id"
                           " ORDER BY 1, 2")
@@ -185,7 +185,7 @@ def test_a_per_term_workbook_with_a_merged_header_and_a_subtotal_row_imports(
     assert preview.kind.name == "attendance_term"
     assert preview.counts["new"] == 6 and preview.can_commit
     assert any(r[1] == 7 and "集計行" in str(r[4]) for r in issue_rows(preview))
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     rows = stored(signed, "SELECT term, late_count, early_leave_count, source_row"
                           " FROM ds_attendance_term ORDER BY source_row, term")
     assert rows[:2] == [("1学期", 2, 0, 4), ("2学期", 1, 1, 4)]
@@ -197,7 +197,7 @@ def test_terms_as_rows_import_with_the_term_written_as_schools_write_it(
     preview = preview_of(signed, FIXTURES / "学期別出欠_縦_第一中.csv")
     assert preview.kind.name == "attendance_term"
     assert preview.counts["new"] == 4
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     assert stored(signed, "SELECT term FROM ds_attendance_term ORDER BY source_row") == [
         ("1学期",), ("2学期",), ("3学期",), ("1学期",)]
 
@@ -210,7 +210,7 @@ def test_a_months_as_columns_sheet_with_a_truancy_column_is_the_long_absence_sur
                       "2101,2,1,2,渡邉　結衣,1,5,14,26\r\n").encode("cp932"))
     preview = preview_of(signed, path)
     assert preview.kind.name == "long_absence" and preview.counts["new"] == 3
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     assert stored(signed, "SELECT month, absence_days, truancy FROM ds_long_absence"
                           " ORDER BY id") == [(4, 5, 1), (5, 14, 1), (6, 26, 1)]
 
@@ -236,7 +236,7 @@ def test_a_long_file_with_a_month_column_is_not_taken_for_a_form(signed: SignedI
 
 
 def test_the_karte_shows_term_totals_as_terms_and_not_as_months(signed: SignedIn) -> None:
-    signed.importer.commit(preview_of(signed, TERMS_CSV))
+    signed.importing.commit(preview_of(signed, TERMS_CSV))
     pupil_id = int(stored(signed, "SELECT id FROM ds_students"
                                   " WHERE address_code = '0000200002'")[0][0])
     karte = signed.karte.open(pupil_id)

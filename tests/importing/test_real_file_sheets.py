@@ -78,21 +78,21 @@ def test_every_row_of_every_fitting_sheet_is_stored_or_reported_with_a_reason(
 ) -> None:
     path = tmp_path / "保健室来室記録_2024.xlsx"
     expected = _workbook(path)
-    inspections = signed.importer.inspect_sheets(path)
+    inspections = signed.importing.inspect_sheets(path)
     assert [i.sheet for i in inspections] == ["4月", "5月"]
     assert all(i.kind is not None and i.kind.name == "health_room_visits" for i in inspections)
     for inspection in inspections:
-        preview = signed.importer.preview(inspection)
+        preview = signed.importing.preview(inspection)
         queued = {r[0] for r in preview.to_review}
         if preview.can_commit:
-            signed.importer.commit(preview)
+            signed.importing.commit(preview)
         stored = _stored_rows(signed, inspection.file_name)
         accounted = stored | queued | _reasoned_rows(preview)
         assert accounted >= set(expected[str(inspection.sheet)]), inspection.sheet
         errors = preview.issues.loc[preview.issues["severity"] == "error", "row"].dropna()
         assert not stored & {int(r) for r in errors}  # a row in error is never stored
     # The two months are two batches, each named with its sheet.
-    names = [b.source_name for b in signed.importer.batches() if b.kind == "health_room_visits"]
+    names = [b.source_name for b in signed.importing.batches() if b.kind == "health_room_visits"]
     assert names == ["保健室来室記録_2024.xlsx（シート「4月」）",
                      "保健室来室記録_2024.xlsx（シート「5月」）"]
     assert _stored_rows(signed, names[0]) == {2, 3}
@@ -104,21 +104,21 @@ def test_a_sheet_not_read_is_named_with_its_reason_in_the_report(
 ) -> None:
     path = tmp_path / "保健室来室記録_2024.xlsx"
     _workbook(path)
-    first, second = signed.importer.inspect_sheets(path)
+    first, second = signed.importing.inspect_sheets(path)
     sheets = {s.name: s for s in first.sheets}
     assert [s.name for s in first.sheets] == ["4月", "5月", "記入の注意", "空", "旧データ"]
     assert sheets["4月"].read and sheets["5月"].read
     assert "どのデータの種類にも合いません" in sheets["記入の注意"].reason
     assert "内容がありません" in sheets["空"].reason
     assert "非表示のシート" in sheets["旧データ"].reason
-    report = signed.importer.preview(first).issues
+    report = signed.importing.preview(first).issues
     notes = report.loc[report["code"] == "sheet_not_read", "reason"].tolist()
     assert len(notes) == 3
     assert all(n.startswith("シート「") and "読みませんでした" in n for n in notes)
     # Said once per file: the second sheet's report does not repeat them.
     assert second.sheet_notes == ()
     # inspect() alone gives the first sheet and names the other fitting one.
-    alone = signed.importer.inspect(path)
+    alone = signed.importing.inspect(path)
     assert alone.sheet == "4月"
     assert "シート「5月」も読めますが、この取込には含まれません。" in alone.sheet_notes[-1]
 
@@ -128,15 +128,15 @@ def test_a_named_sheet_is_the_only_one_read_and_a_hidden_sheet_can_be_named(
 ) -> None:
     path = tmp_path / "保健室来室記録_2024.xlsx"
     _workbook(path)
-    (only,) = signed.importer.inspect_sheets(path, sheet="5月")
+    (only,) = signed.importing.inspect_sheets(path, sheet="5月")
     assert only.sheet == "5月" and only.raw.row_count == 2
     assert {s.name for s in only.sheets if not s.read} == {"4月", "記入の注意", "空", "旧データ"}
-    hidden = signed.importer.inspect(path, sheet="旧データ")
+    hidden = signed.importing.inspect(path, sheet="旧データ")
     assert hidden.sheet == "旧データ" and hidden.raw.row_count == 1
     with pytest.raises(UserFacingError, match="シート「6月」はありません"):
-        signed.importer.inspect(path, sheet="6月")
+        signed.importing.inspect(path, sheet="6月")
     with pytest.raises(UserFacingError, match="シートを指定できません"):
-        signed.importer.inspect(FIXTURES / "students.csv", sheet="4月")
+        signed.importing.inspect(FIXTURES / "students.csv", sheet="4月")
 
 
 def test_a_workbook_whose_sheets_fit_nothing_opens_its_first_sheet_for_mapping(
@@ -149,7 +149,7 @@ def test_a_workbook_whose_sheets_fit_nothing_opens_its_first_sheet_for_mapping(
     book.create_sheet("メモ").append(["ぶどう"])
     path = tmp_path / "集計表.xlsx"
     book.save(path)
-    (inspection,) = signed.importer.inspect_sheets(path)
+    (inspection,) = signed.importing.inspect_sheets(path)
     assert inspection.sheet == "集計" and inspection.kind is None
     assert [n for n in inspection.sheet_notes] == [
         "シート「メモ」は読みませんでした: 見出しがどのデータの種類にも合いません。"]
@@ -163,12 +163,12 @@ def test_a_year_taken_from_the_visit_date_is_not_called_a_column_without_a_place
     path = tmp_path / "hoken_nendo.csv"
     path.write_text("年度,利用日,宛名番号,入室時刻,症状\n2024,2024/6/3,0000101,10:20,内科\n",
                     encoding="cp932")
-    inspection = signed.importer.inspect(path)
+    inspection = signed.importing.inspect(path)
     assert inspection.kind is not None and inspection.kind.name == "health_room_visits"
     assert inspection.mapping is not None
     messages = "\n".join(inspection.mapping.messages)
     assert "見出し「年度」は「利用日」から求めるため、この列は読みません。" in messages
     assert "「年度」 は対応する列がない" not in messages
-    reasons = signed.importer.preview(inspection).issues["reason"].tolist()
+    reasons = signed.importing.preview(inspection).issues["reason"].tolist()
     assert not any("年度" in r and "対応する列がない" in r for r in reasons)
     assert "見出し「年度」は「利用日」から求めるため、この列は読みません。" in reasons

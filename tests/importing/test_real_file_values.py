@@ -32,8 +32,8 @@ def signed(store_path: Path) -> Iterator[SignedIn]:
                        scrypt_n=TEST_SCRYPT_N).store.close()
     app = Application(store_path)
     session = app.sign_in(LEAD_LOGIN, LEAD_PASSWORD)
-    students = session.importer.preview(session.importer.inspect(FIXTURES / "students.csv"))
-    session.importer.commit(students)
+    students = session.importing.preview(session.importing.inspect(FIXTURES / "students.csv"))
+    session.importing.commit(students)
     yield session
     app.close()
 
@@ -46,7 +46,7 @@ def _file(name: str, tmp_path: Path) -> Path:
 
 
 def _preview(signed: SignedIn, path: Path, **options: bool) -> ImportPreview:
-    return signed.importer.preview(signed.importer.inspect(path), **options)
+    return signed.importing.preview(signed.importing.inspect(path), **options)
 
 
 def _stored(signed: SignedIn, table: str, columns: str) -> list[tuple[object, ...]]:
@@ -80,7 +80,7 @@ def test_unknown_symptoms_keep_their_rows_and_are_reported_once_per_value_with_c
     offered = {(u.column_key, u.value, u.count) for u in preview.unknown_values}
     assert ("symptom", "発熱", 3) in offered and all(not u.required for u in
                                                       preview.unknown_values)
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     symptoms = [r[0] for r in _stored(signed, "ds_health_room_visits", "symptom")]
     assert symptoms == ["頭痛", "外科", "腹痛", "内科", "心因", "発熱", None, "COVID疑い"]
     _accounted(signed, preview, range(2, 14))
@@ -93,7 +93,7 @@ def test_two_visits_on_one_day_without_a_time_in_commit_as_two_visits(
     compared them as '' and the commit died with 「データベースの操作に失敗しました」."""
     preview = _preview(signed, _file("hoken_2024.csv", tmp_path))
     assert not (preview.issues["code"] == "duplicate_conflict").any()
-    result = signed.importer.commit(preview)
+    result = signed.importing.commit(preview)
     assert result.inserted == preview.counts["new"] == 8
     visits = _stored(signed, "ds_health_room_visits", "source_row, visit_date, time_in, symptom")
     assert (2, "2024-05-07", None, "頭痛") in visits and (3, "2024-05-07", None, "外科") in visits
@@ -111,10 +111,10 @@ def test_identical_rows_are_reported_with_their_count_and_can_be_kept_as_repeats
     assert by_row[9].startswith("8行目と同じ内容です（同じ内容の行は3行）。")
     assert "--keep-repeats" in by_row[9]
     assert preview.counts["repeats"] == 4 and len(preview.repeat_rows) == 4
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     again = _preview(signed, path)
     assert again.counts["new"] == 0 and again.counts["repeats"] == 4
-    kept = signed.importer.commit(again, keep_repeats=True)
+    kept = signed.importing.commit(again, keep_repeats=True)
     assert kept.inserted == 4
     rows = _stored(signed, "ds_health_room_visits", "source_row, occurrence")
     assert (9, 2) in rows and (10, 3) in rows and (12, 2) in rows
@@ -130,23 +130,23 @@ def test_keeping_repeats_in_the_preview_counts_them_as_new_rows(
     assert preview.counts["duplicates_in_file"] == 0 and preview.counts["new"] == 12
     notes = preview.issues[preview.issues["code"] == "repeated_row"]
     assert any(r.startswith("同じ内容の行が3行あります（8、9、10行目）。") for r in notes["reason"])
-    assert signed.importer.commit(preview).inserted == 12
+    assert signed.importing.commit(preview).inserted == 12
 
 
 def test_a_value_mapped_in_the_wizard_is_saved_for_the_source_and_applied(
     signed: SignedIn, tmp_path: Path
 ) -> None:
-    inspection = signed.importer.inspect(_file("hoken_2024.csv", tmp_path))
-    signed.importer.save_value_map(inspection, "symptom", {"発熱": "内科", "頭痛": "内科"})
-    preview = signed.importer.preview(inspection)
+    inspection = signed.importing.inspect(_file("hoken_2024.csv", tmp_path))
+    signed.importing.save_value_map(inspection, "symptom", {"発熱": "内科", "頭痛": "内科"})
+    preview = signed.importing.preview(inspection)
     assert {u.value for u in preview.unknown_values} == {"腹痛", "COVID疑い"}
     # The next file of the same source (another month) finds the mapping saved.
     later = tmp_path / "hoken_2025.csv"
     later.write_bytes((FIXTURES / "hoken_2024.csv").read_bytes())
-    assert signed.importer.inspect(later).value_maps == {
+    assert signed.importing.inspect(later).value_maps == {
         "symptom": {"発熱": "内科", "頭痛": "内科"}}
     with pytest.raises(Exception, match="内科、外科、心因、その他"):
-        signed.importer.save_value_map(inspection, "symptom", {"腹痛": "おなか"})
+        signed.importing.save_value_map(inspection, "symptom", {"腹痛": "おなか"})
 
 
 # ------------------------------------------------------------------------------------ surveys
@@ -157,13 +157,13 @@ def test_survey_items_and_answers_with_japanese_item_codes_import(
 ) -> None:
     items = _preview(signed, _file("survey_items.csv", tmp_path))
     assert items.counts["error_rows"] == 0
-    signed.importer.commit(items)
+    signed.importing.commit(items)
     codes = [r[0] for r in _stored(signed, "ds_survey_items", "item_code")]
     assert codes == ["LESSON_わかる", "LESSON_楽しい", "友人_1", "012"]
     answers = _preview(signed, _file("survey_answers_2024.csv", tmp_path))
     conflicts = answers.issues[answers.issues["code"] == "duplicate_conflict"]
     assert conflicts["row"].tolist() == [4, 5]  # blank 回 and 教科 are one key, as stored
-    assert signed.importer.commit(answers).inserted == 4
+    assert signed.importing.commit(answers).inserted == 4
     stored = _stored(signed, "ds_survey_responses", "survey_code, item_code, round")
     assert ("学校生活", "友人_1", 1) in stored and ("学校生活", "012", None) in stored
     _accounted(signed, answers, range(2, 8))
@@ -175,7 +175,7 @@ def test_re_importing_answers_with_some_blank_rounds_finds_them_identical(
     """A column of whole numbers with blanks read back from the store as 1.0: the keys did
     not match, the rows looked new and the commit died on the unique index."""
     path = _file("survey_answers_2024.csv", tmp_path)
-    signed.importer.commit(_preview(signed, path))
+    signed.importing.commit(_preview(signed, path))
     again = _preview(signed, path)
     assert again.counts["new"] == 0 and again.counts["identical"] == 4
     assert again.counts["conflicts"] == 0
@@ -244,15 +244,15 @@ def test_a_required_listed_column_refuses_unknown_values_until_they_are_mapped(
     path = tmp_path / "県学調_2024.csv"
     path.write_text("宛名番号,年度,教科,学力レベル\n0000100001,2024,算数科,5\n"
                     "0000100002,2024,国語,6\n0000100003,2024,算数科,4\n", encoding="cp932")
-    inspection = signed.importer.inspect(path)
-    preview = signed.importer.preview(inspection)
+    inspection = signed.importing.inspect(path)
+    preview = signed.importing.preview(inspection)
     assert preview.counts["error_rows"] == 2
     reason = preview.issues.loc[preview.issues["code"] == "enum", "reason"].iloc[0]
     assert "（国語、算数、数学、英語、理科、社会）" in reason
     (unknown,) = preview.unknown_values
     assert (unknown.value, unknown.count, unknown.required) == ("算数科", 2, True)
-    signed.importer.save_value_map(inspection, "subject", {"算数科": "算数"})
-    mapped = signed.importer.preview(inspection)
+    signed.importing.save_value_map(inspection, "subject", {"算数科": "算数"})
+    mapped = signed.importing.preview(inspection)
     assert mapped.counts["error_rows"] == 0 and mapped.counts["new"] == 3
 
 
@@ -260,7 +260,7 @@ def test_repeats_kept_by_an_earlier_import_count_as_identical_and_a_reimport_exi
     signed: SignedIn, store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = _file("hoken_2024.csv", tmp_path)
-    signed.importer.commit(_preview(signed, path, keep_repeats=True))
+    signed.importing.commit(_preview(signed, path, keep_repeats=True))
     again = _preview(signed, path)
     assert again.counts["repeats"] == 0 and again.counts["duplicates_in_file"] == 0
     assert again.counts["identical"] == 12 and not again.changes_with(False)
@@ -279,17 +279,17 @@ def test_visits_that_differ_as_written_stay_two_visits_when_their_values_map_ali
                     "0000100001,山田 太郎,2024/5/12,,,頭痛\n"
                     "0000100001,山田 太郎,2024/5/12,,,腹痛\n"
                     "0000100001,山田 太郎,2024/5/12,,,腹痛\n", encoding="cp932")
-    inspection = signed.importer.inspect(path)
-    inspection = signed.importer.save_value_map(inspection, "symptom",
+    inspection = signed.importing.inspect(path)
+    inspection = signed.importing.save_value_map(inspection, "symptom",
                                                 {"頭痛": "内科", "腹痛": "内科"})
-    preview = signed.importer.preview(inspection)
+    preview = signed.importing.preview(inspection)
     assert preview.counts["new"] == 2 and preview.counts["duplicates_in_file"] == 1
     note = preview.issues.loc[preview.issues["code"] == "duplicate_row", "row"].tolist()
     assert note == [4]  # only the 腹痛 written twice
-    signed.importer.commit(preview)
+    signed.importing.commit(preview)
     assert sorted(_stored(signed, "ds_health_room_visits", "symptom, occurrence")) == [
         ("内科", 1), ("内科", 2)]
-    again = signed.importer.preview(signed.importer.inspect(path))
+    again = signed.importing.preview(signed.importing.inspect(path))
     assert again.counts["new"] == 0 and again.counts["identical"] == 2
 
 
@@ -300,7 +300,7 @@ def test_a_corrected_visit_is_reported_as_a_possible_correction_not_silently_add
     first.write_text("宛名番号,氏名,来室日,来室時刻,退室時刻,症状\n"
                      "0000100001,山田 太郎,2024/6/3,08:30,08:50,頭痛\n"
                      "0000100001,山田 太郎,2024/6/4,,,頭痛\n", encoding="cp932")
-    signed.importer.commit(_preview(signed, first))
+    signed.importing.commit(_preview(signed, first))
     corrected = tmp_path / "保健室_6月_修正版.csv"
     corrected.write_text("宛名番号,氏名,来室日,来室時刻,退室時刻,症状\n"
                          "0000100001,山田 太郎,2024/6/3,08:30,08:55,頭痛\n"

@@ -4,6 +4,7 @@ and one decision settles them all (found by QA: 18 questions per pupil for an Ai
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ def _queue_one_row(signed: SignedIn) -> None:
     def write(conn: Connection) -> None:
         with transaction(conn):
             batch = batches.create(conn, "survey_responses", "AiGROW結果_2024.csv",
-                                   "0" * 64, "lead")
+                                   "0" * 64, "lead", at=datetime(2026, 4, 1, 9))
             imports.enqueue(conn, batch, "survey_responses", "AiGROW結果_2024.csv", [
                 (5, "fp-aoki", person | {"survey_code": "AIGROW", "school_year": 2024,
                                         "round": 1, "item_code": item, "answer": answer},

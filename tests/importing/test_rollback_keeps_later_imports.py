@@ -25,8 +25,8 @@ def signed(store_path: Path) -> Iterator[SignedIn]:
 
 def _import(signed: SignedIn, path: Path, lines: list[str], *, overwrite: bool = False) -> int:
     path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
-    preview = signed.importer.preview(signed.importer.inspect(path, "attendance_monthly"))
-    return signed.importer.commit(preview, overwrite=overwrite).batch_id
+    preview = signed.importing.preview(signed.importing.inspect(path, "attendance_monthly"))
+    return signed.importing.commit(preview, overwrite=overwrite).batch_id
 
 
 def _stored(signed: SignedIn) -> list[tuple[object, ...]]:
@@ -40,18 +40,18 @@ def test_rows_a_later_import_also_holds_stay_and_belong_to_it(
 ) -> None:
     first = _import(signed, tmp_path / "出欠_さくら小_5月.csv", MAY[:2])
     later = _import(signed, tmp_path / "出欠_市集計_5月.csv", MAY)  # 2 identical + 1 new
-    undone = signed.importer.rollback(first)
+    undone = signed.importing.rollback(first)
     assert undone.removed == {} and undone.kept == {"attendance_monthly": 2}
     assert _stored(signed) == [("0000101", 1, later), ("0000102", 0, later),
                                ("0000103", 3, later)]
-    gone = signed.importer.rollback(later)
+    gone = signed.importing.rollback(later)
     assert gone.removed == {"attendance_monthly": 3} and _stored(signed) == []
 
 
 def test_rows_no_other_import_holds_are_deleted(signed: SignedIn, tmp_path: Path) -> None:
     first = _import(signed, tmp_path / "出欠_さくら小_5月.csv", MAY[:2])
     _import(signed, tmp_path / "出欠_さくら小_6月.csv", ["0000101,2024,6,20,2,0,0"])
-    undone = signed.importer.rollback(first)
+    undone = signed.importing.rollback(first)
     assert undone.removed == {"attendance_monthly": 2} and undone.kept == {}
     assert [r[:2] for r in _stored(signed)] == [("0000101", 2)]
 
@@ -63,9 +63,9 @@ def test_an_overwrite_is_not_undone_into_a_rolled_back_import(
     second = _import(signed, tmp_path / "出欠_6月_修正.csv", ["0000101,2024,5,20,4,0,0"],
                      overwrite=True)
     assert _stored(signed) == [("0000101", 4, second)]
-    undone = signed.importer.rollback(first)
+    undone = signed.importing.rollback(first)
     assert undone.removed == {} and undone.restored == 0  # the record is the second's now
-    undone = signed.importer.rollback(second)
+    undone = signed.importing.rollback(second)
     assert undone.restored == 0 and undone.removed == {"attendance_monthly": 1}
     assert _stored(signed) == []  # not brought back as the rolled-back first file's row
 
@@ -76,6 +76,6 @@ def test_undoing_an_overwrite_brings_back_the_earlier_value(
     first = _import(signed, tmp_path / "出欠_6月.csv", MAY[:1])
     second = _import(signed, tmp_path / "出欠_6月_修正.csv", ["0000101,2024,5,20,4,0,0"],
                      overwrite=True)
-    undone = signed.importer.rollback(second)
+    undone = signed.importing.rollback(second)
     assert undone.restored == 1 and undone.removed == {}
     assert _stored(signed) == [("0000101", 1, first)]

@@ -66,7 +66,7 @@ def test_header_has_identity_current_class_ids_and_as_of(
     sessions: dict[str, SignedIn], ordinary: int
 ) -> None:
     lead = sessions["project_lead"]
-    karte = KarteService(lead).open(ordinary)
+    karte = KarteService(lead.context).open(ordinary)
     h = karte.header
     student = lead.store.db.call(lambda c: c.execute(
         "SELECT name, name_kana, birth_date, sex, address_code FROM ds_students WHERE id = ?",
@@ -91,7 +91,7 @@ def test_linked_data_lists_counts_and_latest_dates(
     sessions: dict[str, SignedIn], long_absent: int
 ) -> None:
     lead = sessions["project_lead"]
-    karte = KarteService(lead).open(long_absent)
+    karte = KarteService(lead.context).open(long_absent)
     linked = {d.kind: d for d in karte.linked}
     n = _one(lead, f"SELECT count(*) FROM ds_attendance_monthly WHERE pupil_id = {long_absent}")
     assert linked["attendance_monthly"].count == n
@@ -126,7 +126,7 @@ def test_sections_a_role_may_not_see_are_not_listed_at_all(
     sessions: dict[str, SignedIn], role: str, long_absent: int
 ) -> None:
     signed = sessions[role]
-    karte = KarteService(signed).open(long_absent)
+    karte = KarteService(signed.context).open(long_absent)
     kinds = {d.kind for d in karte.linked}
     expected = EXPECTED_KINDS[role]
     if expected is None:
@@ -146,28 +146,28 @@ def test_sections_a_role_may_not_see_are_not_listed_at_all(
     for kind in ("academic_results", "bullying_records", "consultations"):
         if expected is not None and kind not in expected:
             with pytest.raises(PermissionDenied):
-                KarteService(signed).records(long_absent, kind)
+                KarteService(signed.context).records(long_absent, kind)
     if expected is not None and "attendance_monthly" not in expected:
         with pytest.raises(PermissionDenied):
-            KarteService(signed).source_records(long_absent, "attendance", "2024-06")
+            KarteService(signed.context).source_records(long_absent, "attendance", "2024-06")
 
 
 def test_the_it_admin_opens_no_karte(sessions: dict[str, SignedIn], ordinary: int) -> None:
     with pytest.raises(PermissionDenied):
-        KarteService(sessions["it_admin"]).open(ordinary)
+        KarteService(sessions["it_admin"].context).open(ordinary)
     with pytest.raises(PermissionDenied):
-        KarteService(sessions["it_admin"]).records(ordinary, "students")
+        KarteService(sessions["it_admin"].context).records(ordinary, "students")
 
 
 def test_an_unknown_pupil_is_said_plainly(sessions: dict[str, SignedIn]) -> None:
     with pytest.raises(UserFacingError, match="見つかりません"):
-        KarteService(sessions["project_lead"]).open(10**9)
+        KarteService(sessions["project_lead"].context).open(10**9)
 
 
 def test_a_long_absence_shows_in_its_chart_and_an_ordinary_pupil_has_none(
     sessions: dict[str, SignedIn], long_absent: int, ordinary: int
 ) -> None:
-    service = KarteService(sessions["project_lead"])
+    service = KarteService(sessions["project_lead"].context)
     chart = _chart(service.open(long_absent).charts, "long_absence")
     days = next(s for s in chart.series if s.key == "absence_days")
     assert max(v or 0 for v in days.values) >= 30
@@ -178,7 +178,8 @@ def test_a_long_absence_shows_in_its_chart_and_an_ordinary_pupil_has_none(
 def test_charts_have_school_year_boundaries(
     sessions: dict[str, SignedIn], long_absent: int
 ) -> None:
-    chart = _chart(KarteService(sessions["project_lead"]).open(long_absent).charts, "attendance")
+    karte = KarteService(sessions["project_lead"].context).open(long_absent)
+    chart = _chart(karte.charts, "attendance")
     assert len(chart.x) == 12 * len(chart.year_starts)
     assert all(chart.x_labels[i] == "4月" for i in chart.year_starts)
     assert all(len(s.values) == len(chart.x) for s in chart.series)
@@ -189,7 +190,7 @@ def test_charts_have_school_year_boundaries(
 def test_click_through_from_every_kind_of_chart_point_to_its_records(
     sessions: dict[str, SignedIn], long_absent: int, ordinary: int
 ) -> None:
-    service = KarteService(sessions["project_lead"])
+    service = KarteService(sessions["project_lead"].context)
     checked = set()
     for pupil in (long_absent, ordinary):
         karte = service.open(pupil)
@@ -232,7 +233,7 @@ def _check_point(chart: KarteChart, series: str, value: float, keys: tuple[str, 
 
 
 def test_records_carry_provenance(sessions: dict[str, SignedIn], long_absent: int) -> None:
-    records = KarteService(sessions["project_lead"]).records(long_absent, "long_absence")
+    records = KarteService(sessions["project_lead"].context).records(long_absent, "long_absence")
     assert records.headers[:2] == ("年度", "月")
     p = records.provenance[0]
     assert p.source_name == "デモ都市ジェネレータ" and p.imported_at is not None
@@ -246,7 +247,7 @@ def test_records_carry_provenance(sessions: dict[str, SignedIn], long_absent: in
 def test_codes_come_with_their_names(sessions: dict[str, SignedIn], ordinary: int) -> None:
     """Found by QA: the 在籍 list showed 13101 where staff read a school's name, and the
     調査回答 list PREF_Q / HAPPY where the app elsewhere says 県学調質問紙 / しあわせアンケート."""
-    service = KarteService(sessions["project_lead"])
+    service = KarteService(sessions["project_lead"].context)
     enrollments = service.records(ordinary, "enrollments")
     at = enrollments.keys.index("school_code")
     assert enrollments.keys[at + 1] == "school_name" and enrollments.headers[at + 1] == "学校名"
@@ -262,7 +263,7 @@ def test_opening_and_clicking_are_audit_logged_with_the_pupil(
     sessions: dict[str, SignedIn], ordinary: int
 ) -> None:
     truancy = sessions["truancy_support"]
-    service = KarteService(truancy)
+    service = KarteService(truancy.context)
     karte = service.open(ordinary)
     chart = _chart(karte.charts, "attendance")
     service.source_records(ordinary, "attendance", chart.x[0])

@@ -38,7 +38,7 @@ def risk_store(
     path = copy_store(_demo_store_template, tmp_path_factory.mktemp("risk") / "demo.tdb")
     lead = sign_in(path, "project_lead")
     try:
-        RiskService(lead).train(quick=True)
+        RiskService(lead.context).train(quick=True)
     finally:
         lead.sign_out()
     yield path

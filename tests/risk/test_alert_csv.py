@@ -24,6 +24,7 @@ from openpyxl import load_workbook
 from tests.risk.conftest import sign_in
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import PermissionDenied, UserFacingError
+from toda_desktop.gate import Gate
 from toda_desktop.policy import default_policy
 from toda_desktop.risk import RiskService, ScoreResult
 from toda_desktop.risk import alert_csv as fmt
@@ -54,14 +55,14 @@ def _school_names(signed: SignedIn) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def lead_lists(sessions: dict[str, SignedIn]) -> ScoreResult:
-    return RiskService(sessions["project_lead"]).score(MONTH)
+    return RiskService(sessions["project_lead"].context).score(MONTH)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp932"])
 def test_the_file_opens_with_the_caution_and_japanese_headers_with_school_names(
     sessions: dict[str, SignedIn], lead_lists: ScoreResult, tmp_path: Path, encoding: str
 ) -> None:
-    lead = RiskService(sessions["project_lead"])
+    lead = RiskService(sessions["project_lead"].context)
     out = lead.export_alerts(lead_lists, tmp_path / "alerts.csv", encoding=encoding)
     lines, header, rows = _read(tmp_path / "alerts.csv", encoding)
     assert lines[0] == fmt.CAUTION
@@ -88,7 +89,7 @@ def test_the_file_opens_with_the_caution_and_japanese_headers_with_school_names(
 def test_there_is_no_rank_and_the_order_restarts_in_every_school(
     sessions: dict[str, SignedIn], lead_lists: ScoreResult, tmp_path: Path
 ) -> None:
-    lead = RiskService(sessions["project_lead"])
+    lead = RiskService(sessions["project_lead"].context)
     lead.export_alerts(lead_lists, tmp_path / "alerts.csv")
     _lines, header, rows = _read(tmp_path / "alerts.csv")
     assert not [h for h in header if any(w in h.lower() for w in RANK_WORDS)]
@@ -102,7 +103,7 @@ def test_there_is_no_rank_and_the_order_restarts_in_every_school(
 def test_one_file_per_school_holds_only_that_school_and_names_no_pupil(
     sessions: dict[str, SignedIn], lead_lists: ScoreResult, tmp_path: Path
 ) -> None:
-    lead = RiskService(sessions["project_lead"])
+    lead = RiskService(sessions["project_lead"].context)
     folder = tmp_path / "校長へ"
     folder.mkdir()
     files = lead.export_alerts_per_school(lead_lists, folder)
@@ -130,7 +131,7 @@ def test_every_file_written_is_in_the_audit_log(
 ) -> None:
     lead = sign_in(risk_store, "project_lead")
     try:
-        service = RiskService(lead)
+        service = RiskService(lead.context)
         result = service.score(MONTH)
         before = {e.id for e in lead.audit_view.entries(AuditFilter(action="export"))}
         service.export_alerts(result, tmp_path / "all.csv")
@@ -151,7 +152,7 @@ def test_a_path_that_cannot_be_written_is_refused_before_anything_is_logged(
 ) -> None:
     lead = sign_in(risk_store, "project_lead")
     try:
-        service = RiskService(lead)
+        service = RiskService(lead.context)
         result = service.score(MONTH)
         before = len(lead.audit_view.entries(AuditFilter(action="export")))
         with pytest.raises(UserFacingError, match="フォルダ"):
@@ -168,7 +169,7 @@ def test_a_path_that_cannot_be_written_is_refused_before_anything_is_logged(
 def test_a_role_without_export_never_gets_the_address_code(
     sessions: dict[str, SignedIn], tmp_path: Path
 ) -> None:
-    truancy = RiskService(sessions["truancy_support"])
+    truancy = RiskService(sessions["truancy_support"].context)
     assert not sessions["truancy_support"].may("export")
     scored = truancy.score(MONTH)
     assert scored.with_ids and all(a.name for a in scored.alerts)  # the screen names them
@@ -180,7 +181,7 @@ def test_a_role_without_export_never_gets_the_address_code(
     with pytest.raises(PermissionDenied):
         truancy.export_alerts_per_school(scored, tmp_path)
     # Handing the service a list with codes in it does not put them in a file either.
-    lead_result = RiskService(sessions["project_lead"]).score(MONTH)
+    lead_result = RiskService(sessions["project_lead"].context).score(MONTH)
     with pytest.raises(PermissionDenied):
         truancy.export_alerts(lead_result, tmp_path / "y.csv")
     assert not list(tmp_path.iterdir())
@@ -193,9 +194,11 @@ def test_the_same_role_given_export_gets_the_address_code(
     roles = tuple(replace(r, functions=r.functions | {"export"})
                   if r.key == "truancy_support" else r for r in policy.roles)
     signed = sign_in(risk_store, "truancy_support")
-    signed.policy = replace(policy, roles=roles)  # as if the lead had granted export
+    # As if the lead had granted export:
+    granted = Gate(replace(policy, roles=roles), "truancy_support", signed.registry,
+                   lambda target: None)
     try:
-        service = RiskService(signed)
+        service = RiskService(replace(signed.context, gate=granted))
         result = service.score(MONTH)
         assert all(a.address_code and len(a.address_code) == 10 for a in result.alerts)
         service.export_alerts(result, tmp_path / "alerts.csv")
@@ -208,7 +211,7 @@ def test_the_same_role_given_export_gets_the_address_code(
 def test_an_analysis_role_without_alert_rights_gets_a_file_that_names_nobody(
     sessions: dict[str, SignedIn], tmp_path: Path
 ) -> None:
-    director = RiskService(sessions["director"])
+    director = RiskService(sessions["director"].context)
     result = director.score(MONTH)
     assert not result.with_ids
     director.export_alerts(result, tmp_path / "alerts.csv")
@@ -217,7 +220,7 @@ def test_an_analysis_role_without_alert_rights_gets_a_file_that_names_nobody(
     assert fmt.NO_PUPILS_NOTE in lines
     assert rows and all(len(r) == 5 for r in rows)
     # Even given a list with pupils in it, the role decides what the file holds.
-    lead_result = RiskService(sessions["project_lead"]).score(MONTH)
+    lead_result = RiskService(sessions["project_lead"].context).score(MONTH)
     director.export_alerts(lead_result, tmp_path / "given.csv")
     _lines, header, rows = _read(tmp_path / "given.csv")
     assert "宛名番号" not in header and "主な理由" not in header
@@ -228,7 +231,7 @@ def test_an_analysis_role_without_alert_rights_gets_a_file_that_names_nobody(
 def test_an_april_list_carries_the_april_caveats(
     sessions: dict[str, SignedIn], tmp_path: Path
 ) -> None:
-    lead = RiskService(sessions["project_lead"])
+    lead = RiskService(sessions["project_lead"].context)
     lead.export_alerts(lead.score(APRIL), tmp_path / "april.csv")
     lines, _header, rows = _read(tmp_path / "april.csv")
     assert "※" + fmt.APRIL_BAND_NOTE in lines and "※" + fmt.APRIL_ROSTER_NOTE in lines
@@ -241,7 +244,7 @@ def test_an_april_list_carries_the_april_caveats(
 def test_per_school_files_can_be_excel_workbooks(
     sessions: dict[str, SignedIn], lead_lists: ScoreResult, tmp_path: Path
 ) -> None:
-    lead = RiskService(sessions["project_lead"])
+    lead = RiskService(sessions["project_lead"].context)
     files = lead.export_alerts_per_school(lead_lists, tmp_path, suffix=".xlsx")
     assert files and all(f.path.suffix == ".xlsx" for f in files)
     book = load_workbook(files[0].path, read_only=True)
@@ -258,7 +261,7 @@ def test_per_school_files_can_be_excel_workbooks(
 def test_seireki_staff_get_months_in_the_western_calendar(
     sessions: dict[str, SignedIn], lead_lists: ScoreResult, tmp_path: Path
 ) -> None:
-    lead = RiskService(sessions["project_lead"])
+    lead = RiskService(sessions["project_lead"].context)
     lead.export_alerts(lead_lists, tmp_path / "alerts.csv", date_style="seireki")
     lines, _header, rows = _read(tmp_path / "alerts.csv")
     assert lines[1].startswith("2025年10月に使う") and "2025年9月末まで" in lines[1]

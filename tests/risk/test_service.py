@@ -14,6 +14,7 @@ from storage.repos import risk as repo
 from tests.risk.conftest import sign_in
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import PermissionDenied, UserFacingError
+from toda_desktop.gate import Gate
 from toda_desktop.policy import default_policy
 from toda_desktop.risk import ALERT_STATUSES, RiskService
 from toda_desktop.services.audit_view import AuditFilter
@@ -36,7 +37,7 @@ def test_migration_made_the_tables(sessions: dict[str, SignedIn]) -> None:
 def test_training_stored_a_model_with_card_metrics_and_version(
     sessions: dict[str, SignedIn]
 ) -> None:
-    service = RiskService(sessions["data_analyst"])
+    service = RiskService(sessions["data_analyst"].context)
     info = service.model_info()
     assert info.created_by == "デモ 総括（demo-lead）" and len(info.data_version) == 16
     # The data in words staff can check in 取込履歴 (found by QA: a bare hash before).
@@ -63,7 +64,7 @@ def test_the_model_card_shows_each_viewer_only_the_fairness_they_may_see(
 ) -> None:
     """An analyst whose map leaves out 学校基礎情報 sees neither that attribute's fairness
     figures nor its table in the card, although the lead who trained the model saw both."""
-    lead_info = RiskService(sessions["project_lead"]).model_info()
+    lead_info = RiskService(sessions["project_lead"].context).model_info()
     assert "学校の就学援助率" in lead_info.evaluation["fairness"]["model"]
     assert "| 学校の就学援助率 |" in lead_info.card
     lead = sessions["project_lead"]
@@ -76,8 +77,8 @@ def test_the_model_card_shows_each_viewer_only_the_fairness_they_may_see(
     try:
         analyst = sign_in(risk_store, "data_analyst")
         try:
-            assert not analyst.sees("school_context")
-            info = RiskService(analyst).model_info()
+            assert not analyst.gate.sees("school_context")
+            info = RiskService(analyst.context).model_info()
         finally:
             analyst.sign_out()
     finally:
@@ -92,7 +93,7 @@ def test_the_model_card_shows_each_viewer_only_the_fairness_they_may_see(
 def test_training_and_factors_need_the_analysis_function(
     sessions: dict[str, SignedIn], role: str
 ) -> None:
-    service = RiskService(sessions[role])
+    service = RiskService(sessions[role].context)
     with pytest.raises(PermissionDenied):
         service.train(quick=True)
     with pytest.raises(PermissionDenied):
@@ -106,7 +107,7 @@ def test_alerts_are_for_the_roles_that_see_truancy_data(sessions: dict[str, Sign
                 "director": False, "section_chief": False, "center_director": False,
                 "bullying_support": False, "liaison": False, "it_admin": False}
     for role, allowed in expected.items():
-        service = RiskService(sessions[role])
+        service = RiskService(sessions[role].context)
         assert service.may_see_alerts() is allowed, role
         if not allowed:
             with pytest.raises(PermissionDenied):
@@ -121,7 +122,7 @@ def test_alerts_are_for_the_roles_that_see_truancy_data(sessions: dict[str, Sign
 def test_scoring_makes_per_school_lists_with_bands_and_reasons(
     sessions: dict[str, SignedIn]
 ) -> None:
-    truancy = RiskService(sessions["truancy_support"])
+    truancy = RiskService(sessions["truancy_support"].context)
     result = truancy.score(MONTH, top=3)
     assert result.month == MONTH and result.with_ids
     schools = {a.school_code for a in result.alerts}
@@ -144,7 +145,7 @@ def test_scoring_makes_per_school_lists_with_bands_and_reasons(
 def test_alerts_name_their_pupils_for_alert_roles_only(
     sessions: dict[str, SignedIn], tmp_path: Path
 ) -> None:
-    truancy = RiskService(sessions["truancy_support"])
+    truancy = RiskService(sessions["truancy_support"].context)
     alerts = truancy.score(MONTH, top=3).alerts
     assert alerts and all(a.name for a in alerts)
     expected = sessions["project_lead"].store.db.call(lambda c: {
@@ -158,7 +159,7 @@ def test_alerts_name_their_pupils_for_alert_roles_only(
     assert [(a.name, a.grade, a.class_name) for a in listed] == [
         (a.name, a.grade, a.class_name) for a in alerts]
     # The CSV keeps its columns: no names in the file.
-    lead = RiskService(sessions["project_lead"])
+    lead = RiskService(sessions["project_lead"].context)
     lead.export_alerts(lead.score(MONTH, top=3), tmp_path / "alerts.csv")
     with (tmp_path / "alerts.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
@@ -169,7 +170,7 @@ def test_alerts_name_their_pupils_for_alert_roles_only(
 def test_marking_an_alert_keeps_the_history_and_logs_the_pupil(
     sessions: dict[str, SignedIn]
 ) -> None:
-    truancy = RiskService(sessions["truancy_support"])
+    truancy = RiskService(sessions["truancy_support"].context)
     alert = truancy.score(MONTH).alerts[0]
     truancy.mark_alert(alert.id, "確認済み", "担任と共有")
     truancy.mark_alert(alert.id, "支援開始", "SSWにつなぐ")
@@ -189,7 +190,7 @@ def test_marking_an_alert_keeps_the_history_and_logs_the_pupil(
     explained = truancy.explanations(alert.pupil_id or 0).latest
     assert explained is not None and explained.status == "支援開始"
     with pytest.raises(PermissionDenied):
-        RiskService(sessions["bullying_support"]).mark_alert(alert.id, "見守り")
+        RiskService(sessions["bullying_support"].context).mark_alert(alert.id, "見守り")
 
 
 def test_reasons_from_unseen_datasets_are_not_shown() -> None:
@@ -217,9 +218,11 @@ def test_an_analysis_role_without_truancy_data_gets_lists_without_pupils(
         for r in policy.roles
     )
     signed = sign_in(risk_store, "data_analyst")
-    signed.policy = replace(policy, roles=roles)  # as if the lead had narrowed the map
+    # As if the lead had narrowed the map:
+    narrowed = Gate(replace(policy, roles=roles), "data_analyst", signed.registry,
+                    lambda target: None)
     try:
-        service = RiskService(signed)
+        service = RiskService(replace(signed.context, gate=narrowed))
         assert not service.may_see_alerts()
         result = service.score(MONTH)
         assert not result.with_ids
@@ -234,7 +237,7 @@ def test_an_analysis_role_without_truancy_data_gets_lists_without_pupils(
 
 
 def test_bad_months_and_missing_data_are_clear_errors(sessions: dict[str, SignedIn]) -> None:
-    service = RiskService(sessions["project_lead"])
+    service = RiskService(sessions["project_lead"].context)
     for month in ("2025/10", "2025-13", "october"):
         with pytest.raises(UserFacingError, match="YYYY-MM"):
             service.score(month)
@@ -247,11 +250,11 @@ def test_bad_months_and_missing_data_are_clear_errors(sessions: dict[str, Signed
 def test_the_csv_export_needs_the_export_function(
     sessions: dict[str, SignedIn], tmp_path: Path
 ) -> None:
-    truancy = RiskService(sessions["truancy_support"])
+    truancy = RiskService(sessions["truancy_support"].context)
     result = truancy.score(MONTH)
     with pytest.raises(PermissionDenied):
         truancy.export_alerts(result, tmp_path / "x.csv")
-    lead = RiskService(sessions["project_lead"])
+    lead = RiskService(sessions["project_lead"].context)
     out = lead.export_alerts(lead.score(MONTH), tmp_path / "alerts.csv")
     with (tmp_path / "alerts.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
@@ -263,7 +266,7 @@ def test_the_csv_export_needs_the_export_function(
 
 
 def test_factor_analysis_and_domain_judgments(sessions: dict[str, SignedIn]) -> None:
-    lead = RiskService(sessions["project_lead"])
+    lead = RiskService(sessions["project_lead"].context)
     report = lead.factor_analysis()
     assert report.results and "原因と結果" in report.caution
     data = RiskService.factor_report_json(report)
@@ -273,7 +276,7 @@ def test_factor_analysis_and_domain_judgments(sessions: dict[str, SignedIn]) -> 
     judgments = lead.domain_judgments(pupil)
     assert judgments and all("学年平均" in j.text for j in judgments)
     with pytest.raises(PermissionDenied):
-        RiskService(sessions["truancy_support"]).domain_judgments(pupil)
+        RiskService(sessions["truancy_support"].context).domain_judgments(pupil)
     lead_signed = sessions["project_lead"]
     views = lead_signed.audit_view.entries(
                                            AuditFilter(action="view_survey_domains"))
@@ -288,9 +291,9 @@ def test_training_an_empty_store_is_a_clear_error(test_store: object, store_path
     signed = Application(store_path).sign_in(LEAD_LOGIN, LEAD_PASSWORD)
     try:
         with pytest.raises(UserFacingError, match="出欠"):
-            RiskService(signed).train(quick=True)
+            RiskService(signed.context).train(quick=True)
         with pytest.raises(UserFacingError, match="学習済みのモデルがありません"):
-            RiskService(signed).score(MONTH)
+            RiskService(signed.context).score(MONTH)
     finally:
         signed.sign_out()
 
@@ -298,10 +301,10 @@ def test_training_an_empty_store_is_a_clear_error(test_store: object, store_path
 def test_marks_stay_with_the_pupil_when_a_newer_model_lists_the_month_again(
     sessions: dict[str, SignedIn]
 ) -> None:
-    truancy = RiskService(sessions["truancy_support"])
+    truancy = RiskService(sessions["truancy_support"].context)
     first = truancy.score(MONTH).alerts[0]
     truancy.mark_alert(first.id, "見守り", "朝の様子を見る")
-    RiskService(sessions["project_lead"]).train(quick=True)  # a newer model
+    RiskService(sessions["project_lead"].context).train(quick=True)  # a newer model
     again = truancy.score(MONTH)
     assert again.model_id != first.id
     same = next(a for a in again.alerts if a.pupil_id == first.pupil_id)
@@ -316,7 +319,7 @@ def test_marks_stay_with_the_pupil_when_a_newer_model_lists_the_month_again(
 def test_april_lists_made_before_the_new_roster_show_the_moved_up_grade(
     sessions: dict[str, SignedIn]
 ) -> None:
-    alerts = RiskService(sessions["truancy_support"]).score("2026-04").alerts
+    alerts = RiskService(sessions["truancy_support"].context).score("2026-04").alerts
     assert alerts and all(a.name for a in alerts)
     # Moved up one grade; last year's 6th-graders (now 中1 somewhere) are not listed yet.
     assert {a.grade for a in alerts} <= {2, 3, 4, 5, 6, 8, 9}
@@ -345,7 +348,7 @@ def test_a_month_outside_the_data_says_which_months_can_be_listed(
     sessions: dict[str, SignedIn], month: str
 ) -> None:
     """Found by QA: these said 「出欠状況（月次）のデータがありません」 although it was there."""
-    service = RiskService(sessions["truancy_support"])
+    service = RiskService(sessions["truancy_support"].context)
     with pytest.raises(UserFacingError, match=r"の一覧は作れません.*作れる月: 令和"):
         service.score(month)
     with pytest.raises(UserFacingError, match="YYYY-MM"):

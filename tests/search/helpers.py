@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from devices import FakeClock, Scanner, Simulator, SimulatorConfig, require_real_scanner_for
@@ -45,7 +46,8 @@ def add_rows(store: Store, kind_name: str, rows: Sequence[Mapping[str, object]],
 
     def write(conn: Connection) -> int:
         with transaction(conn):
-            batch = batches.create(conn, kind.name, source, f"sha-{source}-{kind.name}", "lead")
+            batch = batches.create(conn, kind.name, source, f"sha-{source}-{kind.name}", "lead",
+                                   at=datetime(2026, 4, 1, 9))
             columns = [c.key for c in kind.stored_columns
                        if any(c.key in r for r in rows)]
             values = []

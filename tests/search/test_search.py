@@ -12,13 +12,9 @@ from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N, copy_store
 from tests.search.helpers import add_rows, demo_sessions, sign_in
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import PermissionDenied, UserFacingError
+from toda_desktop.search_keys import refresh_pending, refresh_search_index
 from toda_desktop.services.audit_view import AuditFilter
-from toda_desktop.services.search import (
-    SearchFilters,
-    SearchService,
-    refresh_pending,
-    refresh_search_index,
-)
+from toda_desktop.services.search import SearchFilters, SearchService
 from toda_desktop.store_setup import create_empty_store
 
 STUDENTS = [
@@ -94,7 +90,7 @@ def _no_leaked_threads() -> None:
 
 
 def names(signed: SignedIn, query: str, filters: SearchFilters | None = None) -> list[str]:
-    return [h.name for h in SearchService(signed).search(query, filters).hits]
+    return [h.name for h in SearchService(signed.context).search(query, filters).hits]
 
 
 @pytest.mark.parametrize(
@@ -128,7 +124,7 @@ def test_names_and_kana(town: SignedIn, query: str, expected: set[str]) -> None:
 
 
 def test_an_exact_name_is_listed_first(town: SignedIn) -> None:
-    hits = SearchService(town).search("林優").hits
+    hits = SearchService(town.context).search("林優").hits
     assert hits[0].name == "林　優" and hits[0].exact
     assert not hits[1].exact
 
@@ -152,20 +148,20 @@ def test_ids(town: SignedIn, query: str, expected: set[str]) -> None:
 
 def test_filters_with_a_name(town: SignedIn) -> None:
     assert names(town, "太郎", SearchFilters(school_code="11201")) == ["山田　太郎"]
-    hits = SearchService(town).search(
+    hits = SearchService(town.context).search(
         "太郎", SearchFilters(school_year=2024, school_code="11101")).hits
     assert {h.name for h in hits} == {"山田　太郎", "田中　太郎"}
     yamada = next(h for h in hits if h.name == "山田　太郎")
     assert (yamada.school_year, yamada.grade, yamada.school_name) == (2024, 4, "さくら小学校")
     # Without a year the latest enrollment is shown and filtered.
-    latest = SearchService(town).search("山田").hits[0]
+    latest = SearchService(town.context).search("山田").hits[0]
     assert (latest.school_year, latest.school_name, latest.grade, latest.class_name,
             latest.seat_number) == (2025, "東中学校", 7, "2", 5)
     assert latest.birth_date is not None and latest.birth_date.isoformat() == "2012-11-10"
 
 
 def test_a_pupil_who_changed_school_is_found_at_either(town: SignedIn) -> None:
-    service = SearchService(town)
+    service = SearchService(town.context)
     at_first = service.search("さくら", SearchFilters(school_year=2025, school_code="11101"))
     at_second = service.search("さくら", SearchFilters(school_year=2025, school_code="11102"))
     assert at_first.hits[0].school_name == "さくら小学校"
@@ -174,17 +170,17 @@ def test_a_pupil_who_changed_school_is_found_at_either(town: SignedIn) -> None:
 
 
 def test_filters_alone_list_a_class_in_seat_order(town: SignedIn) -> None:
-    result = SearchService(town).search(
+    result = SearchService(town.context).search(
         "", SearchFilters(school_year=2024, school_code="11101", grade=4, class_name="1"))
     assert [h.seat_number for h in result.hits] == [1, 3, 5, 7, 9, 11]
     assert result.school_year == 2024
-    latest = SearchService(town).search("", SearchFilters(grade=7))
+    latest = SearchService(town.context).search("", SearchFilters(grade=7))
     assert latest.school_year == 2025 and [h.name for h in latest.hits] == ["山田　太郎"]
-    assert SearchService(town).search("").hits == ()
+    assert SearchService(town.context).search("").hits == ()
 
 
 def test_results_sort_by_any_column(town: SignedIn) -> None:
-    result = SearchService(town).search("", SearchFilters(school_year=2025))
+    result = SearchService(town.context).search("", SearchFilters(school_year=2025))
     by_birth = [h.birth_date for h in result.sorted_by("birth_date").hits]
     assert by_birth == sorted(by_birth)  # type: ignore[type-var]
     by_kana = [h.name_kana for h in result.sorted_by("name_kana", descending=True).hits]
@@ -196,7 +192,7 @@ def test_results_sort_by_any_column(town: SignedIn) -> None:
 
 
 def test_too_many_results_are_cut_and_said(town: SignedIn) -> None:
-    result = SearchService(town).search("太郎", limit=1)
+    result = SearchService(town.context).search("太郎", limit=1)
     assert len(result.hits) == 1 and result.truncated
 
 
@@ -229,7 +225,7 @@ NASTY = [
 @pytest.mark.parametrize("query", NASTY)
 def test_injection_and_fts_syntax_are_plain_text(town: SignedIn, query: str) -> None:
     before = town.store.db.call(lambda c: c.execute("SELECT count(*) FROM ds_students").fetchone())
-    result = SearchService(town).search(query)
+    result = SearchService(town.context).search(query)
     after = town.store.db.call(lambda c: c.execute("SELECT count(*) FROM ds_students").fetchone())
     assert before == after
     # Typed words are literal: operators are ordinary words that match no name, and
@@ -241,24 +237,25 @@ def test_injection_and_fts_syntax_are_plain_text(town: SignedIn, query: str) -> 
 
 def test_overlong_queries_are_refused(town: SignedIn) -> None:
     with pytest.raises(UserFacingError):
-        SearchService(town).search("あ" * 101)
+        SearchService(town.context).search("あ" * 101)
     with pytest.raises(UserFacingError):
-        SearchService(town).search("あ い う え お か き")
+        SearchService(town.context).search("あ い う え お か き")
 
 
 def test_every_search_is_audit_logged_with_its_query(town: SignedIn) -> None:
-    SearchService(town).search("たかはし", SearchFilters(school_year=2025, grade=5))
+    SearchService(town.context).search("たかはし", SearchFilters(school_year=2025, grade=5))
     rows = town.audit_view.entries(AuditFilter(action="search"))
     assert "たかはし" in rows[0].detail and "2025" in rows[0].detail
     assert rows[0].target == "児童生徒"
 
 
 def test_filter_options(town: SignedIn) -> None:
-    options = SearchService(town).filter_options()
+    options = SearchService(town.context).filter_options()
     assert options.school_years == (2025, 2024)
     assert [s.name for s in options.schools] == ["さくら小学校", "けやき小学校", "東中学校"]
-    assert SearchService(town).filter_options(school_year=2025, school_code="11201").grades == (7,)
-    assert SearchService(town).filter_options(school_year=2024).classes == ("1", "2")
+    options = SearchService(town.context).filter_options(school_year=2025, school_code="11201")
+    assert options.grades == (7,)
+    assert SearchService(town.context).filter_options(school_year=2024).classes == ("1", "2")
 
 
 def test_the_index_follows_every_write_path(fresh_town: SignedIn) -> None:
@@ -322,9 +319,9 @@ def demo(_demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory
 
 def test_the_it_admin_cannot_search(demo: dict[str, SignedIn]) -> None:
     with pytest.raises(PermissionDenied):
-        SearchService(demo["it_admin"]).search("高橋")
+        SearchService(demo["it_admin"].context).search("高橋")
     with pytest.raises(PermissionDenied):
-        SearchService(demo["it_admin"]).filter_options()
+        SearchService(demo["it_admin"].context).filter_options()
 
 
 def test_ids_are_searched_only_where_the_role_sees_them(demo: dict[str, SignedIn]) -> None:
@@ -333,13 +330,13 @@ def test_ids_are_searched_only_where_the_role_sees_them(demo: dict[str, SignedIn
         "SELECT e.pref_id, e.google_account, s.address_code FROM ds_enrollments e"
         " JOIN ds_students s ON s.id = e.pupil_id WHERE e.pref_id IS NOT NULL LIMIT 1"
     ).fetchone())
-    assert SearchService(lead).id_kinds() == ("address_code", "pref_id", "google_account")
-    assert SearchService(truancy).id_kinds() == ("address_code",)
-    assert "県学調番号" not in SearchService(truancy).placeholder()
+    assert SearchService(lead.context).id_kinds() == ("address_code", "pref_id", "google_account")
+    assert SearchService(truancy.context).id_kinds() == ("address_code",)
+    assert "県学調番号" not in SearchService(truancy.context).placeholder()
     for query in (pref, account):
-        assert SearchService(lead).search(query).hits
-        assert SearchService(truancy).search(query).hits == ()
-    hit = SearchService(truancy).search(address).hits[0]
+        assert SearchService(lead.context).search(query).hits
+        assert SearchService(truancy.context).search(query).hits == ()
+    hit = SearchService(truancy.context).search(address).hits[0]
     assert hit.address_code == address
-    liaison = SearchService(demo["liaison"]).search(address).hits[0]
+    liaison = SearchService(demo["liaison"].context).search(address).hits[0]
     assert liaison.pupil_id == hit.pupil_id

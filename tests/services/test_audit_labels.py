@@ -1,8 +1,8 @@
 """Every audit entry the code can write reads in Japanese on the 監査ログ screen.
 
-The actions, outcomes and detail keys are collected from the source (every ``record(…)``
-and ``_log(…)`` call with literal values), so a new kind of entry without a label fails here
-instead of showing an English code to the project lead.
+The actions, outcomes and detail keys are collected from the source (every ``record(…)``,
+``log(…)`` and ``_log(…)`` call with literal values), so a new kind of entry without a label
+fails here instead of showing an English code to the project lead.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from toda_desktop.services.audit_view import (
 )
 
 SOURCE = Path(toda_desktop.__file__).parent
-# Keywords of AccountsService._log that are not detail keys.
+# Keywords of ServiceContext.log (and the services' _log helpers) that are not detail keys.
 NOT_DETAIL = {"outcome", "target", "pupil_id", "detail"}
 
 
@@ -52,7 +52,7 @@ def _written() -> tuple[set[str], set[str], set[str]]:
     for name, call in _calls():
         if name == "record" and len(call.args) >= 2:
             actions.update(_strings(call.args[1]))
-        elif name == "_log" and call.args:
+        elif name in ("log", "_log") and call.args:
             actions.update(_strings(call.args[0]))
             keys.update(k.arg for k in call.keywords if k.arg and k.arg not in NOT_DETAIL)
         else:

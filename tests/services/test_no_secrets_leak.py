@@ -39,8 +39,8 @@ def test_sign_in_enrollment_and_failures_leak_nothing(
         pending.verify_palm()
     errors.append(str(palm_error.value))
     signed = pending.verify_palm()
-    signed.accounts.create("leak-check", "確認 用", "data_analyst", "secret phrase 12345")
-    signed.accounts.enroll_palm("leak-check")
+    signed.account_admin.create("leak-check", "確認 用", "data_analyst", "secret phrase 12345")
+    signed.account_admin.enroll_palm("leak-check")
     key = signed.store.derived_key(PALM_KEY_PURPOSE)
     templates = [r.template for r in signed.store.db.call(lambda c: palms.all_active(c, key))]
     audit_rows = signed.audit_view.entries(AuditFilter())

@@ -102,7 +102,7 @@ def test_functions_match_the_map(sessions: dict[str, SignedIn], role: str, tmp_p
     actual = {f for f in FUNCTIONS if signed.may(f)}
     assert actual == EXPECTED_FUNCTIONS[role]
     # Through the services that exist for each function (the gate for the rest).
-    assert _allowed(lambda: signed.accounts.list_accounts()) == ("admin" in actual)
+    assert _allowed(lambda: signed.account_admin.list_accounts()) == ("admin" in actual)
     assert _allowed(lambda: signed.check_integrity()) == ("admin" in actual)
     assert _allowed(lambda: signed.audit_view.entries()) == ("audit_view" in actual)
     for function in ("pupil_search", "import", "print", "analysis"):
@@ -161,7 +161,7 @@ def test_it_admin_reads_no_pupil_data_by_any_path(sessions: dict[str, SignedIn])
     rows = it.audit_view.entries(AuditFilter())
     assert rows and all(r.pupil_id is None for r in rows)
     assert all(r.detail in ("", "（非表示）") for r in rows)
-    accounts = it.accounts.list_accounts()
+    accounts = it.account_admin.list_accounts()
     assert {a.login_id for a in accounts} >= {"demo-it", "demo-lead"}
 
 
@@ -173,18 +173,18 @@ def test_denials_are_audit_logged(sessions: dict[str, SignedIn]) -> None:
 
 
 def test_one_gate_for_a_dataset_kind(sessions: dict[str, SignedIn]) -> None:
-    """``SignedIn.require_kind``: the function, then a known kind within the role's need to
+    """``Gate.require_kind``: the function, then a known kind within the role's need to
     know (and about pupils where asked); refusals are logged with function and kind."""
     lead = sessions["project_lead"]
     school_kind = next(k.name for k in default_registry().kinds if not k.pupil)
-    assert lead.require_kind("view", school_kind).name == school_kind
-    assert not _allowed(lambda: lead.require_kind("view", school_kind, pupil=True))
+    assert lead.gate.require_kind("view", school_kind).name == school_kind
+    assert not _allowed(lambda: lead.gate.require_kind("view", school_kind, pupil=True))
     with pytest.raises(UserFacingError, match="そのデータの種類はありません"):
-        lead.require_kind("view", "no_such_kind")
-    assert not lead.sees("no_such_kind")
+        lead.gate.require_kind("view", "no_such_kind")
+    assert not lead.gate.sees("no_such_kind")
     truancy = sessions["truancy_support"]
-    assert truancy.sees("consultations") and not truancy.sees("bullying_records")
-    assert not _allowed(lambda: truancy.require_kind("export", "attendance_monthly"))
+    assert truancy.gate.sees("consultations") and not truancy.gate.sees("bullying_records")
+    assert not _allowed(lambda: truancy.gate.require_kind("export", "attendance_monthly"))
     rows = lead.audit_view.entries(AuditFilter(action="permission_denied"))
     targets = {(r.actor, r.target) for r in rows}
     school_label = default_registry().kind(school_kind).label

@@ -135,9 +135,9 @@ def test_password_failures_delay_then_lock_until_an_admin_unlocks(
     with pytest.raises(SignInError, match="ロック"):
         app.start_sign_in("demo-liaison", DEMO_PASSWORD)
     admin = app.sign_in("demo-it", DEMO_PASSWORD)
-    listing = {a.login_id: a for a in admin.accounts.list_accounts()}
+    listing = {a.login_id: a for a in admin.account_admin.list_accounts()}
     assert listing["demo-liaison"].locked
-    assert admin.accounts.unlock("demo-liaison")
+    assert admin.account_admin.unlock("demo-liaison")
     admin.sign_out()
     signed = app.sign_in("demo-liaison", DEMO_PASSWORD)
     signed.sign_out()
@@ -242,14 +242,14 @@ def test_admin_enrolls_and_duplicate_palm_is_refused(
 ) -> None:
     app = _app(demo_store_path, sim, clock)
     admin = app.sign_in("demo-it", DEMO_PASSWORD)
-    admin.accounts.create("new-staff", "新任 職員", "data_analyst", "a fine new password")
+    admin.account_admin.create("new-staff", "新任 職員", "data_analyst", "a fine new password")
     sim.push("SCAN demo-director; SCAN demo-director; SCAN demo-director")
     with pytest.raises(UserFacingError, match="既に別のアカウント"):
-        admin.accounts.enroll_palm("new-staff")
+        admin.account_admin.enroll_palm("new-staff")
     progress = []
-    admin.accounts.enroll_palm("new-staff", on_progress=progress.append)
+    admin.account_admin.enroll_palm("new-staff", on_progress=progress.append)
     assert [p.stage for p in progress] == [1, 2, 3]
-    assert {a.login_id: a for a in admin.accounts.list_accounts()}["new-staff"].palm_enrolled
+    assert {a.login_id: a for a in admin.account_admin.list_accounts()}["new-staff"].palm_enrolled
     admin.sign_out()
     signed = app.sign_in("new-staff", "a fine new password")
     assert signed.session.role_label == "データ整備・分析職員"
@@ -264,13 +264,14 @@ def test_admin_creates_accounts_as_store_set_up_does(
     app = _app(demo_store_path, sim, clock)
     admin = app.sign_in("demo-it", DEMO_PASSWORD)
     with pytest.raises(UserFacingError, match="ログインIDを入力"):
-        admin.accounts.create(" 　", "空 欄", "data_analyst", "a fine new password")
+        admin.account_admin.create(" 　", "空 欄", "data_analyst", "a fine new password")
     with pytest.raises(UserFacingError, match="既に使われています"):
-        admin.accounts.create("ＤＥＭＯ-Lead", "重複 職員", "data_analyst", "a fine new password")
+        admin.account_admin.create("ＤＥＭＯ-Lead", "重複 職員", "data_analyst",
+                                   "a fine new password")
     with pytest.raises(UserFacingError):
-        admin.accounts.create("weak-staff", "弱い 職員", "data_analyst", "short")
-    admin.accounts.create(" Ｎｅｗ-Staff ", "新任 職員", "data_analyst", "a fine new password")
-    listed = {a.login_id for a in admin.accounts.list_accounts()}
+        admin.account_admin.create("weak-staff", "弱い 職員", "data_analyst", "short")
+    admin.account_admin.create(" Ｎｅｗ-Staff ", "新任 職員", "data_analyst", "a fine new password")
+    listed = {a.login_id for a in admin.account_admin.list_accounts()}
     assert "new-staff" in listed and "weak-staff" not in listed
     entries = admin.audit_view.entries(None)
     assert ("account_created", "アカウント new-staff") in {(e.action, e.target) for e in entries}
@@ -282,9 +283,9 @@ def test_disabled_account_cannot_sign_in(
 ) -> None:
     app = _app(demo_store_path, sim, clock)
     admin = app.sign_in("demo-lead", DEMO_PASSWORD)
-    admin.accounts.set_enabled("demo-bullying", False)
+    admin.account_admin.set_enabled("demo-bullying", False)
     with pytest.raises(UserFacingError, match="自分自身"):
-        admin.accounts.set_enabled("demo-lead", False)
+        admin.account_admin.set_enabled("demo-lead", False)
     admin.sign_out()
     with pytest.raises(SignInError, match="使用できません"):
         app.start_sign_in("demo-bullying", DEMO_PASSWORD)
@@ -296,8 +297,8 @@ def test_password_reset_rewraps_the_key(
     app = _app(demo_store_path, sim, clock)
     admin = app.sign_in("demo-lead", DEMO_PASSWORD)
     with pytest.raises(UserFacingError, match="よく使われる"):
-        admin.accounts.reset_password("demo-chief", "password123")
-    admin.accounts.reset_password("demo-chief", "the chief's new phrase")
+        admin.account_admin.reset_password("demo-chief", "password123")
+    admin.account_admin.reset_password("demo-chief", "the chief's new phrase")
     admin.sign_out()
     with pytest.raises(SignInError):
         app.start_sign_in("demo-chief", DEMO_PASSWORD)

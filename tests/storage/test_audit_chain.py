@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ def _fill(store: Store, key: bytes, n: int = 6) -> None:
     for i in range(n):
         entry = store.db.call(
             lambda c, i=i: audit.append(
-                c, key, actor="lead", action="view_karte", pupil_id=100 + i, detail={"i": i}
+                c, key, actor="lead", action="view_karte", pupil_id=100 + i, detail={"i": i},
+                at=datetime(2026, 4, 1, 9, i),
             )
         )
         audit.write_anchor(store.path, entry.id, entry.mac)
@@ -152,7 +154,8 @@ def test_a_new_store_where_an_old_one_was_deleted_starts_without_a_break(
 
     path = tmp_path / "office.tdb"
     audit.write_anchor(path, 500, "stale")
-    store, _ = Store.create(path, "test", LEAD_LOGIN, LEAD_PASSWORD, scrypt_n=TEST_SCRYPT_N)
+    store, _ = Store.create(path, "test", LEAD_LOGIN, LEAD_PASSWORD,
+                            created_at=datetime(2026, 4, 1, 9), scrypt_n=TEST_SCRYPT_N)
     try:
         trail = AuditTrail(store)
         trail.record("lead", "sign_in")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from storage.store import Store, is_plain_sqlite_readable
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
 
 NAMES = ["髙橋 美咲", "山﨑 大翔", "渡邉 結衣", "佐藤 花子"]
+CREATED = datetime(2026, 4, 1, 9)
 
 
 def _add_pupils(store: Store, count: int = 400) -> None:
@@ -86,7 +88,7 @@ def test_unknown_login_is_indistinguishable_from_wrong_password(
 
 def test_recovery_key_opens_the_store(store_path: Path) -> None:
     store, recovery = Store.create(
-        store_path, "test", LEAD_LOGIN, LEAD_PASSWORD, scrypt_n=TEST_SCRYPT_N
+        store_path, "test", LEAD_LOGIN, LEAD_PASSWORD, created_at=CREATED, scrypt_n=TEST_SCRYPT_N
     )
     store.close()
     with Store.open_with_recovery_key(store_path, recovery.lower().replace("-", " ")) as s:
@@ -99,7 +101,8 @@ def test_create_never_overwrites(test_store: Store, store_path: Path) -> None:
     test_store.close()
     before = store_path.read_bytes()
     with pytest.raises(StoreExists):
-        Store.create(store_path, "test", LEAD_LOGIN, LEAD_PASSWORD, scrypt_n=TEST_SCRYPT_N)
+        Store.create(store_path, "test", LEAD_LOGIN, LEAD_PASSWORD, created_at=CREATED,
+                     scrypt_n=TEST_SCRYPT_N)
     assert store_path.read_bytes() == before
 
 
@@ -202,8 +205,10 @@ def test_missing_and_damaged_key_file(test_store: Store, store_path: Path) -> No
 
 
 def test_key_file_of_another_store_is_refused(tmp_path: Path) -> None:
-    a, _ = Store.create(tmp_path / "a.tdb", "test", "lead", LEAD_PASSWORD, scrypt_n=TEST_SCRYPT_N)
-    b, _ = Store.create(tmp_path / "b.tdb", "test", "lead", LEAD_PASSWORD, scrypt_n=TEST_SCRYPT_N)
+    a, _ = Store.create(tmp_path / "a.tdb", "test", "lead", LEAD_PASSWORD, created_at=CREATED,
+                        scrypt_n=TEST_SCRYPT_N)
+    b, _ = Store.create(tmp_path / "b.tdb", "test", "lead", LEAD_PASSWORD, created_at=CREATED,
+                        scrypt_n=TEST_SCRYPT_N)
     a.close()
     b.close()
     KeyFile.path_for(tmp_path / "a.tdb").write_bytes(

@@ -54,7 +54,7 @@ def listed_store(
     path = copy_store(_demo_store_template, tmp_path_factory.mktemp("safeguards") / "demo.tdb")
     lead = sign_in(path, "project_lead")
     try:
-        risk = RiskService(lead)
+        risk = RiskService(lead.context)
         risk.train(quick=True)
         risk.score(OCTOBER)
     finally:

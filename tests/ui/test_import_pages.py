@@ -72,7 +72,7 @@ def store_with_queue(lead_store: Path, messy_files: Path, sim: Simulator) -> Pat
     app = Application(lead_store, scanner_factory=scanner_factory(sim))
     signed = app.sign_in(LEAD_LOGIN, LEAD_PASSWORD)
     for name in (STUDENTS, SCHOOLS, ENROLLMENTS, ATTENDANCE):
-        importer = signed.importer
+        importer = signed.importing
         importer.commit(importer.preview(importer.inspect(messy_files / name)))
     assert signed.review.open_count() > 0
     app.close()

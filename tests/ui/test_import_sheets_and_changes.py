@@ -34,7 +34,7 @@ def register_store(store_path: Path, sim: Simulator) -> Path:
     app = Application(store_path, scanner_factory=scanner_factory(sim))
     signed = app.sign_in(LEAD_LOGIN, LEAD_PASSWORD)
     for name in ("students.csv", "schools.csv", "enrollments_2024.csv"):
-        signed.importer.commit(signed.importer.preview(signed.importer.inspect(FIXTURES / name)))
+        signed.importing.commit(signed.importing.preview(signed.importing.inspect(FIXTURES / name)))
     app.close()
     return store_path
 

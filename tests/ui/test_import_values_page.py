@@ -29,8 +29,8 @@ def store_with_pupils(store_path: Path, sim: Simulator) -> Path:
                        scrypt_n=TEST_SCRYPT_N).store.close()
     app = Application(store_path, scanner_factory=scanner_factory(sim))
     signed = app.sign_in(LEAD_LOGIN, LEAD_PASSWORD)
-    signed.importer.commit(signed.importer.preview(
-        signed.importer.inspect(FIXTURES / "students.csv")))
+    signed.importing.commit(signed.importing.preview(
+        signed.importing.inspect(FIXTURES / "students.csv")))
     app.close()
     return store_path
 

@@ -31,7 +31,7 @@ def listed(_demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory)
     path = copy_store(_demo_store_template, tmp_path_factory.mktemp("karte-risk") / "demo.tdb")
     lead = sign_in_service(path, "project_lead")
     try:
-        risk = RiskService(lead)
+        risk = RiskService(lead.context)
         risk.train(quick=True)
         risk.score(MONTH)
         answered = {int(r[0]) for r in lead.store.db.call(lambda c: c.execute(

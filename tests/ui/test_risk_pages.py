@@ -53,7 +53,7 @@ def trained_store(
     path = copy_store(_demo_store_template, tmp_path_factory.mktemp("risk-ui") / "demo.tdb")
     lead = sign_in(path, "project_lead")
     try:
-        RiskService(lead).train(quick=True)
+        RiskService(lead.context).train(quick=True)
     finally:
         lead.sign_out()
     return path

@@ -130,7 +130,7 @@ def listed_store(
     path = copy_store(_demo_store_template, tmp_path_factory.mktemp("wording") / "demo.tdb")
     lead = sign_in_service(path, "project_lead")
     try:
-        risk = RiskService(lead)
+        risk = RiskService(lead.context)
         risk.train(quick=True)
         risk.evaluate(n_boot=50)
         risk.score(OCTOBER)
@@ -314,7 +314,7 @@ def test_karte_risk_section_words_follow_the_new_target_and_rank_no_pupil(
     path = copy_store(listed_store, tmp_path / "karte" / "demo.tdb")
     lead = sign_in_service(path, "project_lead")
     try:
-        alerts = RiskService(lead).alerts(OCTOBER)
+        alerts = RiskService(lead.context).alerts(OCTOBER)
         listed_ids = {a.pupil_id for a in alerts}
         low = next((a for a in alerts if a.band == "低"), alerts[0])
         unlisted = next(int(r[0]) for r in lead.store.db.call(lambda c: c.execute(

@@ -156,7 +156,7 @@ def test_first_sign_in_of_an_administrator_enrolls_the_palm(
     assert stages[-3:] == [1, 2, 3]
     signed = shell.signed
     assert signed is not None
-    assert signed.accounts.list_accounts()[0].palm_enrolled
+    assert signed.account_admin.list_accounts()[0].palm_enrolled
 
 
 def test_recovery_sign_in_when_no_scanner_works(

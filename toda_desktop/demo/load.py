@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -19,8 +19,9 @@ from storage.connection import Connection, transaction
 from storage.registry import DatasetKind, Registry
 from storage.repos import batches, datasets
 from storage.store import Store
+from toda_desktop.clock import Clock, system_clock
 from toda_desktop.demo import DemoCity
-from toda_desktop.services.search import refresh_search_index
+from toda_desktop.search_keys import refresh_search_index
 
 SOURCE_NAME = "デモ都市ジェネレータ"
 
@@ -49,13 +50,16 @@ def write_city(
     city: DemoCity,
     imported_by: str,
     *,
+    at: datetime | None = None,
     progress: Progress | None = None,
     cancel: CancelFlag | None = None,
 ) -> dict[str, int]:
-    """Insert every frame of the city in one transaction; returns rows written per kind.
+    """Insert every frame of the city in one transaction; returns rows written per kind
+    (``at``: the batches' import time, the system clock's when not given).
 
     Takes a bare connection so that the benchmark can run the very same code on plain SQLite.
     """
+    imported_at = at or system_clock()
     kinds = sorted(registry.kinds, key=lambda k: not k.master)
     total_rows = sum(len(city.frames[k.name]) for k in kinds) or 1
     written: dict[str, int] = {}
@@ -66,7 +70,8 @@ def write_city(
             frame = city.frames[kind.name]
             stored = [c.key for c in kind.stored_columns]
             batch_id = batches.create(
-                conn, kind.name, SOURCE_NAME, _frame_digest(kind, frame), imported_by
+                conn, kind.name, SOURCE_NAME, _frame_digest(kind, frame), imported_by,
+                at=imported_at,
             )
             if kind.links_to_pupil:
                 frame = frame.assign(pupil_id=frame["address_code"].astype(str).map(pupil_ids))
@@ -107,10 +112,12 @@ def load_city(
     *,
     progress: Progress | None = None,
     cancel: CancelFlag | None = None,
+    clock: Clock = system_clock,
 ) -> dict[str, int]:
     """Write the city into an open store, on its database thread."""
+    at = clock()
     return store.db.call(
         lambda conn: write_city(
-            conn, store.registry, city, imported_by, progress=progress, cancel=cancel
+            conn, store.registry, city, imported_by, at=at, progress=progress, cancel=cancel
         )
     )

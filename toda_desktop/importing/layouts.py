@@ -1,6 +1,6 @@
 """Form layouts in the import: recognize a form, reshape it, and report against the file.
 
-``apply_layout`` runs once in ``ImportService.inspect`` (the wizard and the command line both
+``apply_layout`` runs once in ``ImportingService.inspect`` (the wizard and the command line both
 go through it): a months-as-columns or per-term attendance form, an instrument's export
 (AiGROW, RST, Q-U: one column per item) or a wide 学校質問紙 becomes a table in interchange
 shape, and the preview says so in a note with counts. ``layout_columns`` and

@@ -8,14 +8,13 @@ fingerprint (the next import of the same source links without asking) and audit-
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from storage.connection import Connection, transaction
 from storage.repos import datasets, imports
+from storage.repos import review as repo
+from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
-
-if TYPE_CHECKING:
-    from toda_desktop.composition import SignedIn
 
 PERSON_FIELDS = ("name", "name_kana", "birth_date", "sex", "address_code", "school_year",
                  "school_code", "grade", "class_name", "seat_number", "pref_id", "google_account")
@@ -52,23 +51,12 @@ def _text(value: Any) -> str:
 
 
 def _pupil_cards(conn: Connection, pupil_ids: list[int]) -> dict[int, dict[str, str]]:
-    if not pupil_ids:
-        return {}
-    marks = ", ".join("?" for _ in pupil_ids)
     cards: dict[int, dict[str, str]] = {}
-    for pid, name, kana, birth, sex, code in conn.execute(
-        f"SELECT id, name, name_kana, birth_date, sex, address_code FROM ds_students"
-        f" WHERE id IN ({marks})", pupil_ids
-    ):
+    for pid, name, kana, birth, sex, code in repo.pupil_identities(conn, pupil_ids):
         cards[int(pid)] = {"name": _text(name), "name_kana": _text(kana),
                            "birth_date": _text(birth), "sex": _text(sex),
                            "address_code": _text(code), "school": ""}
-    for pid, year, school, grade, klass, seat in conn.execute(
-        "SELECT e.pupil_id, e.school_year, coalesce(s.school_name, e.school_code), e.grade,"
-        " e.class_name, e.seat_number FROM ds_enrollments e"
-        " LEFT JOIN ds_schools s ON s.school_code = e.school_code"
-        f" WHERE e.pupil_id IN ({marks}) ORDER BY e.school_year", pupil_ids
-    ):
+    for pid, year, school, grade, klass, seat in repo.enrollments(conn, pupil_ids):
         if int(pid) in cards:
             cards[int(pid)]["school"] = f"{year}年度 {school} {grade}年 {klass}組 {seat}番"
     return cards
@@ -87,29 +75,29 @@ def _one_per_row(items: list[imports.QueueItem]) -> list[imports.QueueItem]:
 
 
 class ReviewService:
-    def __init__(self, signed: SignedIn) -> None:
-        self._signed = signed
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
 
     def open_count(self) -> int:
-        self._signed.require("import")
-        return self._signed.store.db.call(imports.count_open)
+        self._ctx.gate.require("import")
+        return self._ctx.db.call(imports.count_open)
 
     def open_items(self) -> list[ReviewItemView]:
-        signed = self._signed
-        signed.require("import")
-        visible = [k.name for k in signed.visible_kinds()]
-        result = signed.store.db.call(
+        ctx = self._ctx
+        ctx.gate.require("import")
+        visible = [k.name for k in ctx.gate.visible_kinds()]
+        result = ctx.db.call(
             lambda c: self._views(c, _one_per_row(imports.open_items(c, visible))))
-        signed.audit.record(signed.session.login_id, "review_view",
-                            detail={"items": len(result)})
+        ctx.log("review_view",
+                detail={"items": len(result)})
         return result
 
     def open_item(self, item_id: int) -> ReviewItemView | None:
         """One open item as the screen shows it (None when decided, gone or not visible to
         this role), for deciding it from the command line."""
-        signed = self._signed
-        signed.require("import")
-        visible = {k.name for k in signed.visible_kinds()}
+        ctx = self._ctx
+        ctx.gate.require("import")
+        visible = {k.name for k in ctx.gate.visible_kinds()}
 
         def read(conn: Connection) -> list[ReviewItemView]:
             item = imports.item(conn, item_id)
@@ -117,16 +105,16 @@ class ReviewService:
                 return []
             return self._views(conn, [item])
 
-        found = signed.store.db.call(read)
+        found = ctx.db.call(read)
         return found[0] if found else None
 
     def _views(self, conn: Connection, items: list[imports.QueueItem]) -> list[ReviewItemView]:
-        signed = self._signed
+        ctx = self._ctx
         ids = sorted({int(c["pupil_id"]) for i in items for c in i.candidates})
         cards = _pupil_cards(conn, ids)
         views = []
         for item in items:
-            kind = signed.registry.kind(item.kind)
+            kind = ctx.registry.kind(item.kind)
             labels = {c.key: c.label for c in kind.columns}
             person = tuple((labels.get(k, k), _text(item.row.get(k)))
                            for k in PERSON_FIELDS if item.row.get(k) not in (None, ""))
@@ -150,59 +138,52 @@ class ReviewService:
 
     def find_pupil(self, address_code: str) -> int | None:
         """For 'pick another pupil': the pupil with this 宛名番号, if any."""
-        signed = self._signed
-        signed.require("import")
-        row = signed.store.db.call(lambda c: c.execute(
-            "SELECT id FROM ds_students WHERE address_code = ?", (address_code.strip(),)
-        ).fetchone())
-        return None if row is None else int(row[0])
+        ctx = self._ctx
+        ctx.gate.require("import")
+        return ctx.db.call(lambda c: repo.pupil_by_address_code(c, address_code.strip()))
 
     def describe_pupil(self, pupil_id: int) -> CandidateView | None:
         """Who a pupil is, for a reviewer who picked another pupil by 宛名番号."""
-        signed = self._signed
-        signed.require("import")
-        card = signed.store.db.call(lambda c: _pupil_cards(c, [pupil_id])).get(pupil_id)
+        ctx = self._ctx
+        ctx.gate.require("import")
+        card = ctx.db.call(lambda c: _pupil_cards(c, [pupil_id])).get(pupil_id)
         if card is None:
             return None
         return CandidateView(pupil_id=pupil_id, score=0.0, evidence="宛名番号で指定", **card)
 
     def decide(self, item_id: int, pupil_id: int | None) -> None:
         """Link the row to ``pupil_id`` (stored now, in its original batch) or reject it."""
-        signed = self._signed
-        signed.require("import")
-        registry = signed.registry
+        ctx = self._ctx
+        ctx.gate.require("import")
+        registry = ctx.registry
+        now = ctx.clock()
 
         def settle(conn: Connection, item: imports.QueueItem) -> None:
             kind = registry.kind(item.kind)
             if pupil_id is not None:  # stored now, in its original batch (unless there)
                 stored = [c.key for c in kind.stored_columns]
                 values = [item.row.get(c) for c in stored]
-                key = ["pupil_id", *kind.natural_key]
                 probe = dict(zip(stored, values, strict=True)) | {"pupil_id": pupil_id}
-                where = " AND ".join(f"ifnull({k}, '') = ifnull(?, '')" for k in key)
-                clash = conn.execute(f"SELECT 1 FROM {kind.table} WHERE {where}",
-                                     [probe[k] for k in key]).fetchone()
-                if clash is None:
+                if not repo.has_row(conn, kind, probe):
                     datasets.insert_rows(conn, kind, ["pupil_id", *stored, "source_row"],
                                          [(pupil_id, *values, item.source_row)],
                                          batch_id=item.batch_id)
-            imports.close_item(conn, item.id, pupil_id, signed.session.login_id)
+            imports.close_item(conn, item.id, pupil_id, ctx.actor.login_id, at=now)
 
         def apply(conn: Connection) -> str:
             with transaction(conn):
                 item = imports.item(conn, item_id)
                 if item is None or item.status != "open":
                     raise UserFacingError("この確認項目は既に処理されています。")
-                if pupil_id is not None and conn.execute(
-                        "SELECT 1 FROM ds_students WHERE id = ?", (pupil_id,)).fetchone() is None:
+                if pupil_id is not None and not repo.pupil_exists(conn, pupil_id):
                     raise UserFacingError("その児童生徒は見つかりません。")
                 for one in [item, *imports.siblings(conn, item)]:  # one row, one person
                     settle(conn, one)
-                imports.remember(conn, item.fingerprint, pupil_id, signed.session.login_id)
+                imports.remember(conn, item.fingerprint, pupil_id, ctx.actor.login_id, at=now)
                 return item.kind
 
-        kind_name = signed.store.db.call(apply)
-        signed.audit.record(
-            signed.session.login_id, "review_decision", target=kind_name, pupil_id=pupil_id,
+        kind_name = ctx.db.call(apply)
+        ctx.log(
+            "review_decision", target=kind_name, pupil_id=pupil_id,
             detail={"item": item_id, "decision": "link" if pupil_id is not None else "reject"},
         )

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +42,7 @@ from storage.connection import Connection, transaction
 from storage.errors import Cancelled as StoreCancelled
 from storage.registry import OCCURRENCE, DatasetKind
 from storage.repos import batches, datasets, imports, stored_rows
+from toda_desktop.context import ServiceContext
 from toda_desktop.errors import OperationCancelled, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.importing.frames import (
@@ -58,10 +59,7 @@ from toda_desktop.importing.reference import (
     stored_keys,
     stored_occasions,
 )
-from toda_desktop.services.search import refresh_pending
-
-if TYPE_CHECKING:
-    from toda_desktop.composition import SignedIn
+from toda_desktop.search_keys import refresh_pending
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 ISSUE_HEADER = ["ファイル", "行", "列", "値", "理由", "重要度"]
@@ -227,15 +225,15 @@ def _cancelled(message: str = "取込を中止しました。データベース�
     raise OperationCancelled(message)
 
 
-class ImportService:
-    def __init__(self, signed: SignedIn) -> None:
-        self._signed = signed
+class ImportingService:
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
         self.chunk_rows = CHUNK_ROWS
 
     # -- step 1: read and recognize ---------------------------------------------------------
 
     def _importable_kinds(self) -> list[DatasetKind]:
-        return list(self._signed.visible_kinds())
+        return list(self._ctx.gate.visible_kinds())
 
     def inspect(
         self, path: Path, kind_name: str | None = None, *, sheet: str | None = None,
@@ -259,8 +257,8 @@ class ImportService:
         sheet whose header fits a kind (or only ``sheet``). Each inspection lists all the
         workbook's sheets; the first carries a note for each sheet not read and why. When no
         sheet fits, the first readable one is returned so the user can map it by hand."""
-        signed = self._signed
-        signed.require("import")
+        ctx = self._ctx
+        ctx.gate.require("import")
         try:
             size = path.stat().st_size
         except OSError:
@@ -271,10 +269,10 @@ class ImportService:
         if kind_name is not None:
             self._chosen_kind(kind_name, kinds)  # refuse an unknown kind before reading
         key = source_key(path.name)
-        saved_by_kind = signed.store.db.call(
+        saved_by_kind = ctx.db.call(
             lambda c: {k.name: imports.saved_mapping(c, key, k.name) for k in kinds}
         )
-        maps_by_kind = signed.store.db.call(
+        maps_by_kind = ctx.db.call(
             lambda c: {k.name: imports.saved_value_maps(c, key, k.name) for k in kinds}
         )
         sha = _sha256_of(path)
@@ -284,7 +282,7 @@ class ImportService:
             try:
                 raw = read_table(source, filename=path.name, sheet=name, progress=part,
                                  cancel=cancel)
-                return apply_layout(raw, source, path.name, signed.registry, kind_name)
+                return apply_layout(raw, source, path.name, ctx.registry, kind_name)
             except AnalysisCancelled:
                 _cancelled("読み込みを中止しました。")
                 raise  # unreachable: _cancelled raises
@@ -299,7 +297,7 @@ class ImportService:
                 mapping = map_headers(raw.headers, kind.columns, saved, pupil=kind.pupil,
                                       derived=self._derived_headers(kind))
                 value_maps = maps_by_kind.get(kind.name, {})
-            previous = signed.store.db.call(
+            previous = ctx.db.call(
                 lambda c: _committed_with_hash(c, sha, None if file_name == path.name
                                                else file_name))
             return FileInspection(path, file_name, sha, key, raw, guess, kind, mapping,
@@ -371,13 +369,13 @@ class ImportService:
         return found
 
     def _chosen_kind(self, name: str | None, kinds: list[DatasetKind]) -> DatasetKind | None:
-        signed = self._signed
+        ctx = self._ctx
         if name is None:
             return None
-        if name not in signed.registry.names:
+        if name not in ctx.registry.names:
             names = "、".join(f"{k.name}（{k.label}）" for k in kinds)
             raise UserFacingError(f"データの種類「{name}」はありません。指定できるのは: {names}")
-        kind = signed.registry.kind(name)
+        kind = ctx.registry.kind(name)
         if kind not in kinds:
             raise UserFacingError(f"「{kind.label}」を取り込む権限がありません。")
         return kind
@@ -387,9 +385,9 @@ class ImportService:
         if kind.event_date is None or kind.has_column("school_year"):
             return {}
         source = next(c.label for c in kind.columns if c.key == kind.event_date)
-        names = {c.label for k in self._signed.registry.kinds for c in k.columns
+        names = {c.label for k in self._ctx.registry.kinds for c in k.columns
                  if c.key == "school_year"}
-        names |= {s for k in self._signed.registry.kinds for c in k.columns
+        names |= {s for k in self._ctx.registry.kinds for c in k.columns
                   if c.key == "school_year" for s in c.synonyms}
         return dict.fromkeys(names, source)
 
@@ -397,19 +395,19 @@ class ImportService:
         self, inspection: FileInspection, kind_name: str, saved: dict[str, str | None]
     ) -> FileInspection:
         """Apply the user's kind and header choices (and remember them for this source)."""
-        signed = self._signed
-        signed.require("import")
-        kind = signed.registry.kind(kind_name)
+        ctx = self._ctx
+        ctx.gate.require("import")
+        kind = ctx.registry.kind(kind_name)
         if kind not in self._importable_kinds():
             raise UserFacingError(f"「{kind.label}」を取り込む権限がありません。")
-        signed.store.db.call(
+        ctx.db.call(
             lambda c: imports.save_mapping(c, inspection.source_key, kind.name, dict(saved),
-                                           signed.session.login_id)
+                                           ctx.actor.login_id, at=ctx.clock())
         )
         inspection.kind = kind
         inspection.mapping = map_headers(inspection.raw.headers, kind.columns, saved,
                                          pupil=kind.pupil, derived=self._derived_headers(kind))
-        inspection.value_maps = signed.store.db.call(
+        inspection.value_maps = ctx.db.call(
             lambda c: imports.saved_value_maps(c, inspection.source_key, kind.name))
         return inspection
 
@@ -418,8 +416,8 @@ class ImportService:
     ) -> FileInspection:
         """Remember how this source writes a listed column's values (頭痛 → 内科), for this
         file and the source's later files; preview again to apply it. None forgets one."""
-        signed = self._signed
-        signed.require("import")
+        ctx = self._ctx
+        ctx.gate.require("import")
         kind = inspection.kind
         if kind is None:
             raise UserFacingError("先にデータの種類を選んでください。")
@@ -430,12 +428,13 @@ class ImportService:
                                   "のいずれかに対応付けてください。")
         cleaned = {unicodedata.normalize("NFKC", k).strip(): v for k, v in values.items()
                    if k.strip()}
-        signed.store.db.call(lambda c: imports.save_value_map(
-            c, inspection.source_key, kind.name, column_key, cleaned, signed.session.login_id))
-        inspection.value_maps = signed.store.db.call(
+        ctx.db.call(lambda c: imports.save_value_map(
+            c, inspection.source_key, kind.name, column_key, cleaned, ctx.actor.login_id,
+            at=ctx.clock()))
+        inspection.value_maps = ctx.db.call(
             lambda c: imports.saved_value_maps(c, inspection.source_key, kind.name))
-        signed.audit.record(signed.session.login_id, "import_value_map", target=kind.name,
-                            detail={"column": column_key, "values": len(cleaned)})
+        ctx.log("import_value_map", target=kind.name,
+                detail={"column": column_key, "values": len(cleaned)})
         return inspection
 
     # -- step 2: parse, validate, link, compare ---------------------------------------------
@@ -447,8 +446,8 @@ class ImportService:
         """Parse, validate, link and compare. ``keep_repeats``: rows identical in every column
         are repeated records (health-room visits), all to be stored (numbered), not duplicates.
         """
-        signed = self._signed
-        signed.require("import")
+        ctx = self._ctx
+        ctx.gate.require("import")
         kind, mapping = inspection.kind, inspection.mapping
         if kind is None or mapping is None:
             raise UserFacingError(
@@ -496,7 +495,7 @@ class ImportService:
         chunk again and compares it with the store. The preview keeps counts, findings, the
         review items, the overwrites and which rows to insert (one flag per row), never the
         converted rows themselves: :meth:`commit` converts them again, chunk by chunk."""
-        signed = self._signed
+        ctx = self._ctx
         issues = parsed.issues
         valid = parsed.valid
         counts = {"rows": len(parsed.frame), "error_rows": len(parsed.error_rows)}
@@ -528,8 +527,8 @@ class ImportService:
 
         # -- pass 1: link, and hash each linked row -------------------------------------------
         if kind.links_to_pupil:
-            pupils, enrollments, decisions = signed.store.db.call(linkage_reference)
-            already = signed.store.db.call(lambda c: imports.waiting_row_keys(c, kind.name))
+            pupils, enrollments, decisions = ctx.db.call(linkage_reference)
+            already = ctx.db.call(lambda c: imports.waiting_row_keys(c, kind.name))
             for name in ("auto_linked", "review", "rejected", "already_waiting"):
                 counts[name] = 0
         for number, (a, b) in enumerate(spans):
@@ -594,7 +593,7 @@ class ImportService:
 
         # -- pass 2: compare with the store ---------------------------------------------------
         years = _years_of(kind, frame)
-        stored = signed.store.db.call(lambda c: stored_keys(c, kind, years, key, stored_cols))
+        stored = ctx.db.call(lambda c: stored_keys(c, kind, years, key, stored_cols))
         old_keys = stored["key"]
         old_by_key = pd.Series(stored.index, index=old_keys.to_numpy())
         insert = np.zeros(n, dtype=bool)
@@ -683,7 +682,7 @@ class ImportService:
             return empty_issues()
         named = new.loc[new[occasion].notna().all(axis=1).to_numpy()]
         pupils = sorted({int(p) for p in named["pupil_id"]})
-        stored = self._signed.store.db.call(lambda c: stored_occasions(c, kind, pupils))
+        stored = self._ctx.db.call(lambda c: stored_occasions(c, kind, pupils))
         hit = blank_equal_key(named, occasion).isin(blank_equal_key(stored, occasion))
         labels = "・".join(kind.column(k).label for k in kind.occasion)
         return issues_frame(
@@ -694,7 +693,7 @@ class ImportService:
 
     def _stored_rows(self, kind: DatasetKind, ids: npt.NDArray[Any]) -> pd.DataFrame:
         wanted = [int(i) for i in ids]
-        return self._signed.store.db.call(lambda c: rows_by_id(c, kind, wanted))
+        return self._ctx.db.call(lambda c: rows_by_id(c, kind, wanted))
 
     @staticmethod
     def _chunk_rows(
@@ -725,10 +724,10 @@ class ImportService:
 
         ``keep_repeats``: also store the rows identical to an earlier row of the file, as
         repeated records (health-room visits), numbered so that a re-import adds nothing."""
-        signed = self._signed
-        signed.require("import")
+        ctx = self._ctx
+        ctx.gate.require("import")
         if overwrite:
-            signed.require("edit")
+            ctx.gate.require("edit")
         if not preview.changes_with(overwrite, keep_repeats):
             raise UserFacingError("取り込む新しい行がありません（すべて取込済みか、"
                                   "上書きを選ばなかった既存の記録です）。")
@@ -760,10 +759,12 @@ class ImportService:
                 yield from rows.assign(source_row=rows.index).itertuples(index=False,
                                                                          name=None)
 
+        now = ctx.clock()
+
         def write(conn: Connection) -> ImportResult:
             with transaction(conn):
                 batch_id = batches.create(conn, kind.name, inspection.file_name,
-                                          inspection.sha256, signed.session.login_id)
+                                          inspection.sha256, ctx.actor.login_id, at=now)
                 inserted = datasets.insert_rows(
                     conn, kind, [*columns, "source_row"], insert_rows(), batch_id=batch_id,
                     progress=None if progress is None else (lambda n: progress(n / total)),
@@ -789,11 +790,11 @@ class ImportService:
                 )
 
         try:
-            result = signed.store.db.call(write)
+            result = ctx.db.call(write)
         except StoreCancelled:
             _cancelled()
-        signed.audit.record(
-            signed.session.login_id, "import", target=kind.name,
+        ctx.log(
+            "import", target=kind.name,
             detail={"batch_id": result.batch_id, "file": inspection.file_name,
                     "sha256": inspection.sha256, "inserted": result.inserted,
                     "overwritten": result.overwritten, "queued": result.queued,
@@ -807,31 +808,31 @@ class ImportService:
     ) -> ExportResult:
         """The validation report for the school that sent the file(s) (CSV or .xlsx), logged:
         it holds cell values from the files, so it needs "export" like any other output."""
-        signed = self._signed
-        signed.require("export")
+        ctx = self._ctx
+        ctx.gate.require("export")
         chosen = [previews] if isinstance(previews, ImportPreview) else list(previews)
         rows = [row for preview in chosen for row in issue_rows(preview)]
         if path.suffix.lower() == ".xlsx":
             result = write_xlsx(path, ISSUE_HEADER, rows, sheet="検証結果")
         else:
             result = write_csv(path, ISSUE_HEADER, rows, encoding=encoding)
-        signed.audit.record(signed.session.login_id, "export", target="validation_report",
-                            detail={"rows": result.rows, "file": path.name})
+        ctx.log("export", target="validation_report",
+                detail={"rows": result.rows, "file": path.name})
         return result
 
     # -- batches ------------------------------------------------------------------------------
 
     def batches(self) -> list[batches.BatchRow]:
-        self._signed.require("import")
-        return self._signed.store.db.call(batches.all_batches)
+        self._ctx.gate.require("import")
+        return self._ctx.db.call(batches.all_batches)
 
     def rollback(self, batch_id: int) -> imports.RollbackResult:
         """Remove exactly one batch (its rows, its open review items) and restore what it
         overwrote; a record a later import in force also held stays, handed over to it.
         Refused while later data refers to pupils the batch created."""
-        signed = self._signed
-        signed.require("import")
-        registry = signed.registry
+        ctx = self._ctx
+        ctx.gate.require("import")
+        registry = ctx.registry
 
         def undo(conn: Connection) -> imports.RollbackResult:
             with transaction(conn):
@@ -844,9 +845,9 @@ class ImportService:
                 refresh_pending(conn)  # removed pupils leave the search index at once
                 return removed
 
-        result = signed.store.db.call(undo)
-        signed.audit.record(signed.session.login_id, "import_rollback",
-                            detail={"batch_id": batch_id, "removed": result.removed,
+        result = ctx.db.call(undo)
+        ctx.log("import_rollback",
+                detail={"batch_id": batch_id, "removed": result.removed,
                                     "kept": result.kept, "restored": result.restored})
         return result
 
@@ -1094,5 +1095,5 @@ def issue_rows(preview: ImportPreview) -> list[list[object]]:
 
 
 __all__ = ["CLEAR_CONFIDENCE", "ISSUE_HEADER", "FieldChange", "FileInspection", "ImportPreview",
-           "ImportResult", "ImportService", "SheetInfo", "UnknownValue", "issue_rows",
+           "ImportResult", "ImportingService", "SheetInfo", "UnknownValue", "issue_rows",
            "overwrite_changes", "row_fingerprints"]

@@ -162,11 +162,11 @@ def school_file_name(school_code: str, school_name: str, month: str) -> str:
 
 def write_list(path: Path, month: str, alerts: Sequence[ListedPupil], content: Content, *,
                encoding: str = "utf-8-sig", date_style: DateStyle = DateStyle.WAREKI,
-               made: datetime | None = None, school: str | None = None) -> ExportResult:
+               made: datetime, school: str | None = None) -> ExportResult:
     """The lines, the header and the rows as CSV (or .xlsx by the suffix); ``rows`` of the
     result counts pupils, not the caution lines."""
     xlsx = path.suffix.lower() == ".xlsx"
-    lines = preamble(month, content, date_style=date_style, made=made or datetime.now(),
+    lines = preamble(month, content, date_style=date_style, made=made,
                      school=school, csv=not xlsx)
     table: list[Sequence[object]] = [*lines[1:], header(content),
                                      *data_rows(alerts, content, date_style)]

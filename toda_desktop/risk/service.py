@@ -26,9 +26,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,15 +69,12 @@ from storage.connection import Connection, transaction
 from storage.repos import accounts as accounts_repo
 from storage.repos import datasets as datasets_repo
 from storage.repos import risk as repo
+from toda_desktop.context import ServiceContext
 from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult, check_output_path, target_path
 from toda_desktop.formatting import format_datetime, format_month
 from toda_desktop.risk import alert_csv, heap
 from toda_desktop.risk.frames import read_frames
-
-if TYPE_CHECKING:
-    from toda_desktop.composition import SignedIn
-
 
 ALERT_STATUSES = repo.ALERT_STATUSES
 ALERT_KINDS = ("attendance_monthly", "long_absence")
@@ -226,70 +222,70 @@ def _cancelled(fn: Callable[[], Any]) -> Any:
 
 
 class RiskService:
-    def __init__(self, signed: SignedIn) -> None:
-        self._signed = signed
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
 
     # -- permissions ----------------------------------------------------------------------
 
     @property
     def _actor(self) -> str:
-        return self._signed.session.login_id
+        return self._ctx.actor.login_id
 
     def _deny(self, target: str, message: str) -> PermissionDenied:
-        self._signed.audit.record(self._actor, "permission_denied", outcome="denied",
-                                  target=target)
+        self._ctx.log("permission_denied", outcome="denied",
+                      target=target)
         return PermissionDenied(message)
 
     def may_see_alerts(self) -> bool:
         """Whether this role sees alerts: "alerts", "view" and the truancy-related datasets."""
-        signed = self._signed
-        return (signed.may("alerts") and signed.may("view")
-                and all(signed.sees(k) for k in ALERT_KINDS))
+        ctx = self._ctx
+        return (ctx.gate.may("alerts") and ctx.gate.may("view")
+                and all(ctx.gate.sees(k) for k in ALERT_KINDS))
 
     def may_see_survey_domains(self) -> bool:
         """Whether this role sees a pupil's survey-domain judgments (the survey dataset)."""
-        return self._signed.sees("survey_responses")
+        return self._ctx.gate.sees("survey_responses")
 
     def list_months(self) -> list[str]:
         """Months a list can be made for: each month after one with attendance data (the
         list for a month uses data up to the end of the month before)."""
-        if not (self.may_see_alerts() or self._signed.may("analysis")):
+        if not (self.may_see_alerts() or self._ctx.gate.may("analysis")):
             raise self._deny("risk_months", "不登校の早期把握の一覧を作成する権限がありません。")
         months = []
-        for year, month in self._signed.store.db.call(repo.attendance_months):
+        for year, month in self._ctx.db.call(repo.attendance_months):
             months.append(str(SchoolMonth.of(year, month_offset(month)).next()))
         return months
 
     def school_years(self) -> list[int]:
         """School years with monthly attendance (for the factor analysis year picker)."""
-        self._signed.require("analysis")
-        return list(self._signed.store.db.call(repo.school_years))
+        self._ctx.gate.require("analysis")
+        return list(self._ctx.db.call(repo.school_years))
 
     def _may_see_names(self) -> bool:
         """Whether alerts name their pupils: alert roles that see the basic registers."""
-        signed = self._signed
+        ctx = self._ctx
         return self.may_see_alerts() and all(
-            signed.sees(k) for k in ("students", "enrollments"))
+            ctx.gate.sees(k) for k in ("students", "enrollments"))
 
     def _may_see_address_codes(self) -> bool:
         """Whether alerts carry 宛名番号: it is the key for matching a list with other
         systems, needed only where a list leaves the store, so alert roles with "export"
         that see the register (ID_VISIBILITY); the screen names pupils by 氏名・学年・組."""
-        signed = self._signed
-        return self.may_see_alerts() and signed.may("export") and signed.sees("students")
+        ctx = self._ctx
+        return self.may_see_alerts() and ctx.gate.may("export") and ctx.gate.sees("students")
 
     def _require_alerts(self, target: str = "risk_alerts") -> None:
         if not self.may_see_alerts():
             raise self._deny(target, "不登校の早期把握アラートを扱う権限がありません。")
 
     def _visible_kinds(self) -> frozenset[str]:
-        return frozenset(k.name for k in self._signed.visible_kinds())
+        return frozenset(k.name for k in self._ctx.gate.visible_kinds())
 
     # -- data -------------------------------------------------------------------------------
 
     def _audit_attributes(self) -> frozenset[str]:
         """Fairness-audit attributes whose data this role may see."""
-        return frozenset(a for a, kind in AUDIT_SOURCES.items() if self._signed.sees(kind))
+        return frozenset(a for a, kind in AUDIT_SOURCES.items() if self._ctx.gate.sees(kind))
 
     def _audit(self, frame: pd.DataFrame, inputs: RiskInputs) -> pd.DataFrame:
         groups = audit_groups(frame, inputs)
@@ -308,16 +304,16 @@ class RiskService:
 
     def _read(self, kinds: Iterable[str], years: tuple[int, int] | None = None) -> RiskInputs:
         wanted = tuple(kinds)
-        return _inputs(self._signed.store.db.call(lambda c: read_frames(c, wanted, years)))
+        return _inputs(self._ctx.db.call(lambda c: read_frames(c, wanted, years)))
 
     def _data_version(self) -> str:
-        return str(self._signed.store.db.call(repo.data_version))
+        return str(self._ctx.db.call(repo.data_version))
 
     def _model_row(self, model_id: int | None) -> repo.ModelRow:
         def get(conn: Connection) -> repo.ModelRow | None:
             return repo.latest_model(conn) if model_id is None else repo.get_model(conn, model_id)
 
-        row = self._signed.store.db.call(get)
+        row = self._ctx.db.call(get)
         if row is None:
             raise UserFacingError(
                 "学習済みのモデルがありません。「予測モデル」画面（またはコマンドの"
@@ -325,7 +321,7 @@ class RiskService:
         return row
 
     def _load_model(self, row: repo.ModelRow) -> FittedModel:
-        blob = self._signed.store.db.call(lambda c: repo.model_blob(c, row.id))
+        blob = self._ctx.db.call(lambda c: repo.model_blob(c, row.id))
         return FittedModel.from_bytes(blob)
 
     # -- training and evaluation ------------------------------------------------------------
@@ -341,8 +337,8 @@ class RiskService:
         """Run the candidate grid, select, evaluate on the held-out last year, store the model.
 
         ``quick`` uses a handful of candidates instead of the full grid (trials, tests)."""
-        signed = self._signed
-        signed.require("analysis")
+        ctx = self._ctx
+        ctx.gate.require("analysis")
         steps = Steps(progress, cancel)
 
         def run() -> TrainResult:
@@ -351,7 +347,7 @@ class RiskService:
             inputs = self._read(repo.PANEL_KINDS)
             heap.trim()  # the chunks' rows, freed (about 80 MB for a city)
             version = self._data_version()
-            last_batch, batches = signed.store.db.call(repo.data_extent)
+            last_batch, batches = ctx.db.call(repo.data_extent)
             frame = build_frame(inputs, progress=steps.part(0.02, 0.08).callback(),
                                 cancel=cancel)
             audit = self._audit(frame, inputs)
@@ -362,8 +358,8 @@ class RiskService:
                           progress=steps.part(0.08, 0.98).callback(), cancel=cancel)
             years = sorted(set(frame["school_year"].tolist()))
             facts = {
-                "created_at": format_datetime(datetime.now(), DateStyle.WAREKI),
-                "created_by": signed.session.display_name,
+                "created_at": format_datetime(ctx.clock(), DateStyle.WAREKI),
+                "created_by": ctx.actor.display_name,
                 "data_version": version,
                 "data_extent": f"取込番号 #{last_batch} までの{batches:,}件の取込",
                 "period": (f"{format_school_year(years[0], DateStyle.WAREKI)}〜"
@@ -393,10 +389,10 @@ class RiskService:
                         metrics_json=json.dumps(metrics, ensure_ascii=False),
                         card_json=json.dumps({"markdown": card, "facts": json_ready(facts)},
                                              ensure_ascii=False),
-                        model=dev.model.to_bytes(),
+                        model=dev.model.to_bytes(), at=ctx.clock(),
                     )
 
-            model_id = int(signed.store.db.call(write))
+            model_id = int(ctx.db.call(write))
             steps.report(1.0)
             return TrainResult(model_id, dev.config.label, len(grid), dev.grid.seconds,
                                dev.seconds, dev.evaluation, card)
@@ -404,11 +400,11 @@ class RiskService:
         try:
             result: TrainResult = _cancelled(run)
         except OperationCancelled:
-            signed.audit.record(self._actor, "risk_train", outcome="cancelled")
+            ctx.log("risk_train", outcome="cancelled")
             raise
         bar = result.evaluation["bar"]
-        signed.audit.record(self._actor, "risk_train", target=f"risk_model:{result.model_id}",
-                            detail={"config": result.config_label, "grid": result.grid_size,
+        ctx.log("risk_train", target=f"risk_model:{result.model_id}",
+                detail={"config": result.config_label, "grid": result.grid_size,
                                     "recall@5": bar["recall@5"],
                                     # The best reason-aware simple ranking's (the config
                                     # label says when the lists use it instead of a model).
@@ -418,13 +414,13 @@ class RiskService:
         return result
 
     def model_info(self, model_id: int | None = None) -> ModelInfo:
-        self._signed.require("analysis")
+        self._ctx.gate.require("analysis")
         row = self._model_row(model_id)
         metrics = json.loads(row.metrics_json)
         card = json.loads(row.card_json)
         config = ModelConfig.from_json(json.loads(row.config_json))
-        self._signed.audit.record(self._actor, "risk_model_view", target=f"risk_model:{row.id}")
-        staff = self._signed.store.db.call(accounts_repo.display_names)
+        self._ctx.log("risk_model_view", target=f"risk_model:{row.id}")
+        staff = self._ctx.db.call(accounts_repo.display_names)
         evaluation = self._visible_evaluation(metrics.get("evaluation", {}))
         # The card is written again for this viewer: its fairness table shows only what they
         # may see (the stored text shows what the person who trained the model could see).
@@ -446,8 +442,8 @@ class RiskService:
         """Re-run the held-out evaluation of the stored model's configuration on the current
         data (the model and the baselines fitted on earlier years, tested on the last). When
         the lists use a simple ranking, the model it was chosen over is evaluated as "model"."""
-        signed = self._signed
-        signed.require("analysis")
+        ctx = self._ctx
+        ctx.gate.require("analysis")
         row = self._model_row(model_id)
         facts = json.loads(row.card_json).get("facts") or {}
         config = ModelConfig.from_json(facts.get("model_config")
@@ -467,8 +463,8 @@ class RiskService:
         report["model_id"] = row.id
         report["data_version"] = self._data_version()
         report["trained_on_data_version"] = row.data_version
-        signed.audit.record(self._actor, "risk_evaluate", target=f"risk_model:{row.id}",
-                            detail={"test_year": report["test_year"],
+        ctx.log("risk_evaluate", target=f"risk_model:{row.id}",
+                detail={"test_year": report["test_year"],
                                     "recall@5": report["bar"]["recall@5"]})
         return report
 
@@ -485,9 +481,9 @@ class RiskService:
     ) -> ScoreResult:
         """The lists for use during ``month`` (YYYY-MM), from data up to the end of the month
         before; stored as that month's alerts."""
-        signed = self._signed
+        ctx = self._ctx
         with_ids = self.may_see_alerts()
-        if not with_ids and not signed.may("analysis"):
+        if not with_ids and not ctx.gate.may("analysis"):
             raise self._deny("risk_score", "不登校の早期把握の一覧を作成する権限がありません。")
         if not 1 <= top <= 50:
             raise UserFacingError("一覧の人数は1〜50人で指定してください。")
@@ -533,18 +529,18 @@ class RiskService:
 
         def write(conn: Connection) -> int:
             with transaction(conn):
-                return repo.insert_alerts(conn, label, row.id, rows)
+                return repo.insert_alerts(conn, label, row.id, rows, at=ctx.clock())
 
-        added = int(signed.store.db.call(write))
+        added = int(ctx.db.call(write))
         alerts = self._alerts_for(label, row.id, top, with_ids)
-        signed.audit.record(self._actor, "risk_score", target=f"risk_alerts:{label}",
-                            detail={"model_id": row.id, "alerts": len(alerts), "top": top,
+        ctx.log("risk_score", target=f"risk_alerts:{label}",
+                detail={"model_id": row.id, "alerts": len(alerts), "top": top,
                                     "with_ids": with_ids})
         steps.report(1.0)
         return ScoreResult(label, row.id, tuple(alerts), with_ids, added)
 
     def _alerts_for(self, month: str, model_id: int, top: int, with_ids: bool) -> list[Alert]:
-        signed = self._signed
+        ctx = self._ctx
         visible = self._visible_kinds()
 
         with_names = with_ids and self._may_see_names()
@@ -559,7 +555,7 @@ class RiskService:
             pupils = repo.pupil_names(conn, pids, school_year) if with_names else {}
             return rows, codes, datasets_repo.school_names(conn), pupils
 
-        rows, codes, names, pupils = signed.store.db.call(read)
+        rows, codes, names, pupils = ctx.db.call(read)
         return [self._alert(r, codes, names, visible, with_ids, pupils) for r in rows]
 
     @staticmethod
@@ -592,25 +588,19 @@ class RiskService:
 
     def alerts(self, month: str, *, top: int = 5) -> list[Alert]:
         """The alert screen: the month's lists (latest model that scored it)."""
-        signed = self._signed
+        ctx = self._ctx
         self._require_alerts()
-
-        def latest(conn: Connection) -> int | None:
-            raw = conn.execute("SELECT max(model_id) FROM risk_alerts WHERE month = ?",
-                               (month,)).fetchone()
-            return None if raw is None or raw[0] is None else int(raw[0])
-
-        model_id = signed.store.db.call(latest)
+        model_id = ctx.db.call(lambda c: repo.latest_scoring_model(c, month))
         alerts = [] if model_id is None else self._alerts_for(month, model_id, top, True)
         # With the model, the entry names exactly which list (and so which pupils) was shown:
         # the stored alerts of (month, model) are kept.
-        signed.audit.record(self._actor, "risk_alerts_view", target=f"risk_alerts:{month}",
-                            detail={"alerts": len(alerts), "model_id": model_id})
+        ctx.log("risk_alerts_view", target=f"risk_alerts:{month}",
+                detail={"alerts": len(alerts), "model_id": model_id})
         return alerts
 
     def mark_alert(self, alert_id: int, status: str, note: str = "") -> None:
         """The human step: 確認済み / 見守り / 支援開始 / 対象外, with a note (history kept)."""
-        signed = self._signed
+        ctx = self._ctx
         self._require_alerts("risk_alert_mark")
         if status not in ALERT_STATUSES:
             raise UserFacingError("状態は " + "・".join(ALERT_STATUSES) + " のいずれかです。")
@@ -622,18 +612,18 @@ class RiskService:
                 alert = repo.get_alert(conn, alert_id)
                 if alert is None:
                     raise KeyError(alert_id)
-                repo.add_status(conn, alert_id, status, note, self._actor)
+                repo.add_status(conn, alert_id, status, note, self._actor, at=ctx.clock())
                 return alert.pupil_id
 
         try:
-            pupil_id = signed.store.db.call(write)
+            pupil_id = ctx.db.call(write)
         except KeyError:
             raise UserFacingError("そのアラートは見つかりません。") from None
-        signed.audit.record(self._actor, "risk_alert_mark", target=f"risk_alert:{alert_id}",
-                            pupil_id=pupil_id, detail={"status": status})
+        ctx.log("risk_alert_mark", target=f"risk_alert:{alert_id}",
+                pupil_id=pupil_id, detail={"status": status})
 
     def alert_history(self, alert_id: int) -> list[StatusEntry]:
-        signed = self._signed
+        ctx = self._ctx
         self._require_alerts()
 
         def read(conn: Connection) -> tuple[repo.AlertRow | None, list[repo.StatusRow],
@@ -641,11 +631,11 @@ class RiskService:
             return (repo.get_alert(conn, alert_id), repo.status_history(conn, alert_id),
                     accounts_repo.display_names(conn))
 
-        alert, history, staff = signed.store.db.call(read)
+        alert, history, staff = ctx.db.call(read)
         if alert is None:
             raise UserFacingError("そのアラートは見つかりません。")
-        signed.audit.record(self._actor, "risk_alert_history", target=f"risk_alert:{alert_id}",
-                            pupil_id=alert.pupil_id)
+        ctx.log("risk_alert_history", target=f"risk_alert:{alert_id}",
+                pupil_id=alert.pupil_id)
         return [StatusEntry(h.status, h.note, _staff_name(h.marked_by, staff), h.marked_at)
                 for h in history]
 
@@ -653,7 +643,7 @@ class RiskService:
         """Where the pupil stands (for the karte): the newest month with lists, how many
         each school's list of that month holds (``top`` or fewer if it was made shorter),
         and the pupil's latest listing within that many places."""
-        signed = self._signed
+        ctx = self._ctx
         self._require_alerts()
 
         def read(conn: Connection) -> tuple[str | None, int, list[repo.AlertRow]]:
@@ -667,8 +657,8 @@ class RiskService:
                     if r.rank <= top and shown.get(r.month) == r.model_id]
             return month, size, rows
 
-        list_month, size, rows = signed.store.db.call(read)
-        signed.audit.record(self._actor, "risk_explanations", pupil_id=pupil_id)
+        list_month, size, rows = ctx.db.call(read)
+        ctx.log("risk_explanations", pupil_id=pupil_id)
         latest = None
         if rows:
             r = rows[0]
@@ -693,12 +683,12 @@ class RiskService:
         check_output_path(path)  # a path that cannot be written is refused, not logged
         detail = {"rows": len(alerts), "file": path.name, "with_ids": content.with_codes}
         target = f"risk_alerts:{result.month}"
-        self._signed.audit.record(self._actor, "export", target=target, detail=detail)
+        self._ctx.log("export", target=target, detail=detail)
         try:
             return write()
         except UserFacingError:
-            self._signed.audit.record(self._actor, "export", outcome="failed", target=target,
-                                      detail=detail)
+            self._ctx.log("export", outcome="failed", target=target,
+                          detail=detail)
             raise
 
     def export_alerts(self, result: ScoreResult, path: Path, *, encoding: str = "utf-8-sig",
@@ -706,10 +696,10 @@ class RiskService:
         """The month's lists as one file (CSV, or .xlsx by the suffix) in the format of
         ``alert_csv``: caution lines, Japanese headers, school names, the order within each
         school, 宛名番号 only for roles allowed it."""
-        signed = self._signed
-        signed.require("export")
+        ctx = self._ctx
+        ctx.gate.require("export")
         content = self._file_content(result)
-        made = datetime.now()
+        made = ctx.clock()
         return self._export_logged(result, path, result.alerts, content, lambda: (
             alert_csv.write_list(path, result.month, result.alerts, content, encoding=encoding,
                                  date_style=date_style, made=made)))
@@ -719,13 +709,13 @@ class RiskService:
                                  date_style: DateStyle = DateStyle.WAREKI) -> list[ExportResult]:
         """One file per school in ``folder`` (for each 校長 their own school only), named by
         school code, school name and month; each file logged as an export of its own."""
-        signed = self._signed
-        signed.require("export")
+        ctx = self._ctx
+        ctx.gate.require("export")
         if not folder.is_dir():
             raise UserFacingError("保存先のフォルダが見つかりません。"
                                   "今あるフォルダを指定してください。")
         content = self._file_content(result)
-        made = datetime.now()
+        made = ctx.clock()
         written = []
         for code in alert_csv.by_school(result.alerts):
             alerts = tuple(a for a in result.alerts if a.school_code == code)
@@ -746,14 +736,14 @@ class RiskService:
         """The lists as the command line prints them: standard output can be redirected to a
         file, so it is treated as an export — without the "export" function the pupils are
         not identified (no 宛名番号, id or name); with it the printout is logged."""
-        signed = self._signed
+        ctx = self._ctx
         if not result.with_ids:
             return result.alerts
-        if not signed.may("export"):
+        if not ctx.gate.may("export"):
             return tuple(replace(a, pupil_id=None, address_code=None, name=None, grade=None,
                                  class_name=None) for a in result.alerts)
-        signed.audit.record(self._actor, "export", target=f"risk_alerts:{result.month}",
-                            detail={"rows": len(result.alerts), "file": "(標準出力)",
+        ctx.log("export", target=f"risk_alerts:{result.month}",
+                detail={"rows": len(result.alerts), "file": "(標準出力)",
                                     "with_ids": True})
         return result.alerts
 
@@ -768,9 +758,9 @@ class RiskService:
     ) -> FactorReport:
         """Single regressions and double-lasso estimates of absence on survey domains and
         academic level, adjusted for grade, school, sex, special needs and Japanese support."""
-        signed = self._signed
-        signed.require("analysis")
-        years = signed.store.db.call(repo.school_years)
+        ctx = self._ctx
+        ctx.gate.require("analysis")
+        years = ctx.db.call(repo.school_years)
         if not years:
             raise UserFacingError("出欠状況（月次）のデータがありません。")
         year = years[-1] if school_year is None else int(school_year)
@@ -784,8 +774,8 @@ class RiskService:
         controls = ["grade", "school_code", *[c for c in adjust.columns if c != "pupil_id"]]
         report: FactorReport = _cancelled(lambda: factor_analysis(
             table, school_year=year, controls=controls, progress=progress, cancel=cancel))
-        signed.audit.record(self._actor, "risk_factors", target=f"factors:{year}",
-                            detail={"pupils": report.n, "factors": len(report.results)})
+        ctx.log("risk_factors", target=f"factors:{year}",
+                detail={"pupils": report.n, "factors": len(report.results)})
         return report
 
     @staticmethod
@@ -809,24 +799,17 @@ class RiskService:
         DomainJudgment
     ]:
         """Which survey domains of the pupil look weak against the grade (karte)."""
-        signed = self._signed
-        signed.require("view")
+        ctx = self._ctx
+        ctx.gate.require("view")
         if not self.may_see_survey_domains():
             raise self._deny("survey_domains", "調査回答を閲覧する権限がありません。")
-
-        def years_of(conn: Connection) -> list[int]:
-            rows = conn.execute(
-                "SELECT DISTINCT school_year FROM ds_survey_responses WHERE pupil_id = ?"
-                " ORDER BY school_year", (pupil_id,)).fetchall()
-            return [int(r[0]) for r in rows]
-
-        years = signed.store.db.call(years_of)
-        signed.audit.record(self._actor, "view_survey_domains", pupil_id=pupil_id)
+        years = ctx.db.call(lambda c: repo.survey_years(c, pupil_id))
+        ctx.log("view_survey_domains", pupil_id=pupil_id)
         if not years:
             return []
         year = years[-1] if school_year is None else int(school_year)
         # The grade comparison needs the year's survey and enrollments (not attendance).
-        tables = signed.store.db.call(
+        tables = ctx.db.call(
             lambda c: read_frames(c, ("enrollments", "survey"), (year, year)))
         if "survey" not in tables or "enrollments" not in tables:
             return []

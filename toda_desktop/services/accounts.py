@@ -1,10 +1,12 @@
 """Creating staff accounts: the account row in the store plus the key wrap for its password.
 
 The one place an account is made: by store set-up (the demo accounts) and by the
-administrators' アカウント管理 (``AccountsService.create``, which checks ``admin`` and logs).
+administrators' アカウント管理 (``AccountAdminService.create``, which checks ``admin`` and logs).
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from kernel.store_kind import StoreKind
 from storage.connection import Connection, transaction
@@ -26,8 +28,10 @@ def create_account(
     *,
     scrypt_n: int | None = None,
     demo: bool = False,
+    at: datetime,
 ) -> accounts.AccountRow:
-    """``demo``: the published demo password is allowed (demo stores only)."""
+    """``demo``: the published demo password is allowed (demo stores only); ``at``: now,
+    by the caller's clock."""
     policy.role(role)  # unknown roles are a programming error
     login_id = normalize_login(login_id)
     if not login_id:
@@ -41,7 +45,7 @@ def create_account(
         with transaction(conn):
             if accounts.by_login(conn, login_id) is not None:
                 raise UserFacingError("そのログインIDは既に使われています。")
-            return accounts.create(conn, login_id, display_name, role)
+            return accounts.create(conn, login_id, display_name, role, at=at)
 
     row = store.db.call(insert)
     store.grant_password(login_id, password, scrypt_n)

@@ -11,11 +11,13 @@ from typing import Any
 from storage import audit
 from storage.connection import Connection
 from storage.store import Store
+from toda_desktop.clock import Clock, system_clock
 
 
 class AuditTrail:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Clock = system_clock) -> None:
         self._store = store
+        self.clock = clock  # entries and what is written with them share this time
         self._key = store.derived_key("audit-chain")
 
     def record(
@@ -44,6 +46,7 @@ class AuditTrail:
                 target=target,
                 pupil_id=pupil_id,
                 detail=detail,
+                at=self.clock(),
             )
             audit.write_anchor(path, entry.id, entry.mac, new_break, previous=beside)
 
@@ -60,7 +63,8 @@ class AuditTrail:
         anchor_id = None if anchor is None else anchor[0]
         found = audit.append(conn, self._key, actor=actor, action=audit.BREAK_ACTION,
                              outcome="problem",
-                             detail={"reason": problem, "anchor_last_id": anchor_id})
+                             detail={"reason": problem, "anchor_last_id": anchor_id},
+                             at=self.clock())
         return {"at": found.at, "reason": problem, "entry_id": found.id,
                 "anchor_last_id": anchor_id}
 
@@ -75,7 +79,7 @@ class AuditTrail:
             new_break = self._check_anchor(conn, actor, beside.head)
             notes = len(beside.breaks) + (1 if new_break else 0)
             entry = audit.append(conn, self._key, actor=actor, action=audit.ACK_ACTION,
-                                 detail={"reason": reason, "breaks": notes})
+                                 detail={"reason": reason, "breaks": notes}, at=self.clock())
             audit.write_anchor(path, entry.id, entry.mac, new_break, acknowledge=notes,
                                previous=beside)
 

@@ -12,16 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from storage import audit
 from storage.registry import Registry
+from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.policy import FUNCTION_LABELS, describe_policy_changes
-
-if TYPE_CHECKING:
-    from toda_desktop.composition import SignedIn
 
 ACTION_LABELS = {
     "store_created": "データベース作成",
@@ -254,16 +252,16 @@ class ChainCheck:
 class AuditViewService:
     """監査ログ for the roles with ``audit_view``; each look is itself logged."""
 
-    def __init__(self, signed: SignedIn) -> None:
-        self._signed = signed
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
 
     def _query(self, filters: AuditFilter) -> list[AuditRow]:
         """Roles without access to pupil data (the IT administrator) see who did what and
         when, but not which pupil or what was searched."""
-        redact = not self._signed.may("view")
-        codes = {**VALUE_LABELS, **{r.key: r.label for r in self._signed.policy.roles}}
+        redact = not self._ctx.gate.may("view")
+        codes = {**VALUE_LABELS, **{r.key: r.label for r in self._ctx.gate.policy.roles}}
         until = None if filters.until is None else (filters.until + timedelta(days=1)).isoformat()
-        entries = self._signed.store.db.call(
+        entries = self._ctx.db.call(
             lambda conn: audit.query(
                 conn,
                 actor=filters.actor,
@@ -281,7 +279,7 @@ class AuditViewService:
                 action=e.action,
                 action_label=ACTION_LABELS.get(e.action, e.action),
                 outcome_label=OUTCOME_LABELS.get(e.outcome, e.outcome),
-                target=describe_target(e.target, self._signed.registry),
+                target=describe_target(e.target, self._ctx.registry),
                 pupil_id=None if redact else e.pupil_id,
                 detail=(("（非表示）" if e.detail else "")
                         if redact and e.action not in INTEGRITY_ACTIONS
@@ -291,10 +289,10 @@ class AuditViewService:
         ]
 
     def _log(self, action: str, **fields: Any) -> None:
-        self._signed.audit.record(self._signed.session.login_id, action, **fields)
+        self._ctx.log(action, **fields)
 
     def entries(self, filters: AuditFilter | None = None) -> list[AuditRow]:
-        self._signed.require("audit_view")
+        self._ctx.gate.require("audit_view")
         filters = filters or AuditFilter()
         rows = self._query(filters)
         self._log("audit_view", detail=_filter_detail(filters))
@@ -303,7 +301,7 @@ class AuditViewService:
     def export_csv(
         self, path: Path, filters: AuditFilter | None = None, encoding: str = "utf-8-sig",
     ) -> ExportResult:
-        self._signed.require("audit_view")
+        self._ctx.gate.require("audit_view")
         filters = filters or AuditFilter()
         rows = self._query(filters)
         table = [
@@ -320,8 +318,8 @@ class AuditViewService:
         return result
 
     def verify(self) -> ChainCheck:
-        self._signed.require("audit_view")
-        report = self._signed.audit.verify()
+        self._ctx.gate.require("audit_view")
+        report = self._ctx.trail.verify()
         self._log("audit_verify", outcome="ok" if report.ok else "problem")
         return ChainCheck(report.ok, report.entries, report.first_bad_id, report.reason,
                           report.pending_breaks)
@@ -330,14 +328,14 @@ class AuditViewService:
         """An administrator records why the rollbacks/swaps found so far are known (e.g. a
         restore from a backup); the reason is a signed entry. Later ones are reported again.
         Tampering inside the chain cannot be acknowledged."""
-        self._signed.require("audit_view")
-        self._signed.require("admin")
+        self._ctx.gate.require("audit_view")
+        self._ctx.gate.require("admin")
         reason = " ".join(reason.split())
         if not reason:
             raise UserFacingError("確認した内容（例: バックアップからの復元）を入力してください。")
         if len(reason) > 200:
             raise UserFacingError("理由は200字以内で入力してください。")
-        self._signed.audit.acknowledge_breaks(self._signed.session.login_id, reason)
+        self._ctx.trail.acknowledge_breaks(self._ctx.actor.login_id, reason)
         return self.verify()
 
 

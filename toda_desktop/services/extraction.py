@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from storage.connection import Connection, transaction
 from storage.registry import DatasetKind
 from storage.repos import extraction as repo
+from toda_desktop.context import ServiceContext
 from toda_desktop.errors import PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.extraction.engine import (
@@ -29,16 +29,13 @@ from toda_desktop.extraction.engine import (
 )
 from toda_desktop.extraction.model import AGGREGATES, OPERATORS, Extraction, from_json, to_json
 from toda_desktop.extraction.presets import PushSupportOptions, push_support_preset
+from toda_desktop.policy import ID_LABELS
 from toda_desktop.services.karte import SURVEY_DOMAINS, survey_name
-from toda_desktop.services.search import ID_LABELS, ID_VISIBILITY
 
 # The dataset each switch of the push-support preset reads; the three criteria proper.
 PRESET_DATA = {"no_long_absence": "long_absence", "academic": "academic_results",
                "lesson": "survey_responses", "happy": "survey_responses"}
 CRITERIA = ("academic", "lesson", "happy")
-
-if TYPE_CHECKING:
-    from toda_desktop.composition import SignedIn
 
 # Person-reference IDs are not conditions (a pupil is found by ID in the search instead).
 _NOT_FIELDS = {"address_code", "pref_id", "google_account", "name", "name_kana"}
@@ -143,17 +140,17 @@ def _class_order(name: str) -> tuple[int, int, str]:
 
 
 class ExtractionService:
-    def __init__(self, signed: SignedIn) -> None:
-        self._signed = signed
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
 
     # -- what can be asked ---------------------------------------------------------------
 
     def _visible(self) -> dict[str, DatasetKind]:
-        return {k.name: k for k in self._signed.visible_kinds()}
+        return {k.name: k for k in self._ctx.gate.visible_kinds()}
 
     def fields(self) -> tuple[FieldInfo, ...]:
         """Every field of every pupil dataset the role may see."""
-        self._signed.require("pupil_search")
+        self._ctx.gate.require("pupil_search")
         out = []
         for kind in self._visible().values():
             if not kind.pupil:
@@ -187,24 +184,12 @@ class ExtractionService:
     def surveys(self) -> tuple[SurveyInfo, ...]:
         """Instruments in the store with their rounds, domains and subjects (empty for a
         role that may not see surveys)."""
-        signed = self._signed
-        signed.require("pupil_search")
+        ctx = self._ctx
+        ctx.gate.require("pupil_search")
         if "survey_responses" not in self._visible():
             return ()
-
-        def read(conn: Connection) -> list[tuple[str, str, str, str]]:
-            rounds = conn.execute(
-                "SELECT survey_code, group_concat(DISTINCT coalesce(round, 1)),"
-                " group_concat(DISTINCT subject) FROM ds_survey_responses GROUP BY survey_code"
-            ).fetchall()
-            domains = dict(conn.execute(
-                "SELECT survey_code, group_concat(DISTINCT domain) FROM ds_survey_items"
-                " GROUP BY survey_code").fetchall())
-            return [(str(c), str(r or ""), str(s or ""), str(domains.get(c) or ""))
-                    for c, r, s in rounds]
-
         out = []
-        for code, rounds, subjects, domains in signed.store.db.call(read):
+        for code, rounds, subjects, domains in ctx.db.call(repo.survey_catalogue):
             have = set(filter(None, domains.split(",")))
             out.append(SurveyInfo(
                 code=code, label=survey_name(code),
@@ -238,14 +223,14 @@ class ExtractionService:
                        happy="happy" not in locked)
 
     def _require_kinds(self, extraction: Extraction, action: str) -> None:
-        signed = self._signed
+        ctx = self._ctx
         visible = self._visible()
         for name in sorted(kinds_used(extraction)):
             if name not in visible:
-                label = signed.registry.kind(name).label if name in signed.registry.names \
+                label = ctx.registry.kind(name).label if name in ctx.registry.names \
                     else name
-                signed.audit.record(signed.session.login_id, "permission_denied",
-                                    outcome="denied", target=f"{action}:{name}")
+                ctx.log("permission_denied",
+                        outcome="denied", target=f"{action}:{name}")
                 raise PermissionDenied(f"「{label}」を条件に使う権限がありません。")
 
     # -- running -------------------------------------------------------------------------
@@ -259,16 +244,16 @@ class ExtractionService:
         true the run stops between conditions with ``OperationCancelled`` (nothing was
         written, and no run is logged).
         """
-        signed = self._signed
-        signed.require("pupil_search")
-        validate(extraction, signed.registry)
+        ctx = self._ctx
+        ctx.gate.require("pupil_search")
+        validate(extraction, ctx.registry)
         self._require_kinds(extraction, "extract")
-        evaluation = signed.store.db.call(
-            lambda c: evaluate(c, signed.registry, extraction, school_year,
+        evaluation = ctx.db.call(
+            lambda c: evaluate(c, ctx.registry, extraction, school_year,
                                progress=progress, cancel=cancel))
         result = self._result(extraction, evaluation)
-        signed.audit.record(
-            signed.session.login_id, "extraction", target=extraction.name,
+        ctx.log(
+            "extraction", target=extraction.name,
             detail={"school_year": result.school_year, "conditions": list(result.conditions),
                     "results": len(result.rows), "population": result.population},
         )
@@ -296,41 +281,40 @@ class ExtractionService:
             counts=tuple(ConditionCount(label, len(o.matched))
                          for label, o in zip(ev.labels, ev.outcomes, strict=True)),
             kinds=tuple(sorted(kinds_used(extraction))),
-            run_at=datetime.now().replace(microsecond=0),
+            run_at=self._ctx.now(),
         )
 
-    def _id_kinds(self) -> set[str]:
-        visible = self._visible()
-        return {k for k, needs in ID_VISIBILITY.items() if needs in visible}
+    def _id_kinds(self) -> tuple[str, ...]:
+        return self._ctx.gate.visible_ids()
 
     # -- saving --------------------------------------------------------------------------
 
     def save(self, extraction: Extraction) -> SavedExtraction:
         """Save under its name (an existing one of that name is replaced)."""
-        signed = self._signed
-        signed.require("pupil_search")
-        validate(extraction, signed.registry)
+        ctx = self._ctx
+        ctx.gate.require("pupil_search")
+        validate(extraction, ctx.registry)
         self._require_kinds(extraction, "extraction_save")
         text = to_json(extraction)
         name = extraction.name.strip()
 
         def write(conn: Connection) -> int:
             with transaction(conn):
-                return repo.save(conn, name, text, signed.session.login_id)
+                return repo.save(conn, name, text, ctx.actor.login_id, at=ctx.clock())
 
-        saved_id = signed.store.db.call(write)
-        signed.audit.record(signed.session.login_id, "extraction_saved", target=name,
-                            detail={"id": saved_id})
+        saved_id = ctx.db.call(write)
+        ctx.log("extraction_saved", target=name,
+                detail={"id": saved_id})
         return self.get(saved_id)
 
     def saved(self) -> tuple[SavedExtraction, ...]:
-        self._signed.require("pupil_search")
-        rows = self._signed.store.db.call(repo.all_saved)
+        self._ctx.gate.require("pupil_search")
+        rows = self._ctx.db.call(repo.all_saved)
         return tuple(self._saved(r) for r in rows)
 
     def get(self, saved_id: int) -> SavedExtraction:
-        self._signed.require("pupil_search")
-        row = self._signed.store.db.call(lambda c: repo.get_saved(c, saved_id))
+        self._ctx.gate.require("pupil_search")
+        row = self._ctx.db.call(lambda c: repo.get_saved(c, saved_id))
         if row is None:
             raise UserFacingError("その保存済みの抽出条件は見つかりません。")
         return self._saved(row)
@@ -354,31 +338,31 @@ class ExtractionService:
 
     def delete(self, saved_id: int) -> None:
         """Its author, or a role that may edit data, removes a saved extraction."""
-        signed = self._signed
+        ctx = self._ctx
         item = self.get(saved_id)
-        if item.created_by != signed.session.login_id and not signed.may("edit"):
+        if item.created_by != ctx.actor.login_id and not ctx.gate.may("edit"):
             raise PermissionDenied("作成者以外はこの抽出条件を削除できません。")
 
         def remove(conn: Connection) -> bool:
             with transaction(conn):
                 return repo.delete_saved(conn, saved_id)
 
-        signed.store.db.call(remove)
-        signed.audit.record(signed.session.login_id, "extraction_deleted", target=item.name,
-                            detail={"id": saved_id})
+        ctx.db.call(remove)
+        ctx.log("extraction_deleted", target=item.name,
+                detail={"id": saved_id})
 
     # -- export --------------------------------------------------------------------------
 
     def export(self, result: ExtractionResult, path: Path,
                encoding: str = "utf-8-sig") -> ExportResult:
         """The result list as CSV (UTF-8 with BOM or CP932) or .xlsx; audit-logged."""
-        signed = self._signed
-        signed.require("export")
+        ctx = self._ctx
+        ctx.gate.require("export")
         visible = self._visible()
         for name in result.kinds:
             if name not in visible:
-                signed.audit.record(signed.session.login_id, "permission_denied",
-                                    outcome="denied", target=f"export:{name}")
+                ctx.log("permission_denied",
+                        outcome="denied", target=f"export:{name}")
                 raise PermissionDenied("この抽出結果を出力する権限がありません。")
         show_address = "address_code" in self._id_kinds()
         headers = [*([ID_LABELS["address_code"]] if show_address else []),
@@ -394,7 +378,7 @@ class ExtractionService:
             written = write_xlsx(path, headers, rows, sheet=result.name[:31] or "抽出結果")
         else:
             written = write_csv(path, headers, rows, encoding=encoding)
-        signed.audit.record(signed.session.login_id, "export", target=f"extraction:{result.name}",
-                            detail={"rows": written.rows, "file": path.name,
+        ctx.log("export", target=f"extraction:{result.name}",
+                detail={"rows": written.rows, "file": path.name,
                                     "school_year": result.school_year})
         return written

@@ -13,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from kernel.school_calendar import SCHOOL_MONTHS, SchoolMonth, calendar_year
 from storage.connection import Connection
@@ -21,12 +20,10 @@ from storage.registry import DatasetKind
 from storage.repos import datasets
 from storage.repos import karte as repo
 from storage.repos.karte import RecordFilter
+from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.instruments import instrument, instruments
-from toda_desktop.services.search import ID_LABELS, ID_VISIBILITY, hidden_id_columns
-
-if TYPE_CHECKING:
-    from toda_desktop.composition import SignedIn
+from toda_desktop.policy import ID_LABELS
 
 # Instruments named in the interchange format (DATA_FORMAT.md); unknown codes show as is.
 SURVEY_NAMES = {
@@ -521,17 +518,17 @@ def _date(text: str | None) -> date | None:
 
 
 class KarteService:
-    def __init__(self, signed: SignedIn) -> None:
-        self._signed = signed
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
 
     def _kind(self, kind_name: str) -> DatasetKind:
-        return self._signed.require_kind("view", kind_name, pupil=True)
+        return self._ctx.gate.require_kind("view", kind_name, pupil=True)
 
     def open(self, pupil_id: int) -> Karte:
         """Everything the karte shows for the role, read in one go; audit-logged."""
-        signed = self._signed
-        signed.require("view")
-        visible = [k for k in signed.visible_kinds() if k.pupil]
+        ctx = self._ctx
+        ctx.gate.require("view")
+        visible = [k for k in ctx.gate.visible_kinds() if k.pupil]
         names = {k.name for k in visible}
 
         def read(conn: Connection) -> tuple[repo.HeaderRow | None, list[repo.KindSummary],
@@ -559,7 +556,7 @@ class KarteService:
                     conn, pupil_id, tuple(i.code for i in instruments())))
             return head, summaries, charts
 
-        head, summaries, charts = signed.store.db.call(read)
+        head, summaries, charts = ctx.db.call(read)
         if head is None:
             raise UserFacingError("その児童生徒は見つかりません。")
         linked = []
@@ -571,9 +568,9 @@ class KarteService:
         identifiers = []
         values = {"address_code": head.address_code, "pref_id": head.pref_id,
                   "google_account": head.google_account}
-        for key, needs in ID_VISIBILITY.items():
+        for key in ctx.gate.visible_ids():
             value = values[key]
-            if value and needs in names:
+            if value:
                 identifiers.append(Identifier(key, ID_LABELS[key], value))
         header = KarteHeader(
             pupil_id=head.pupil_id, name=head.name, name_kana=head.name_kana,
@@ -585,10 +582,10 @@ class KarteService:
             as_of=max(imported).date() if imported else None,
         )
         record_kinds = tuple(k for k in RECORD_KINDS if k in names)
-        signed.audit.record(signed.session.login_id, "view_karte", pupil_id=pupil_id,
-                            detail={"datasets": len(linked), "charts": len(charts)})
+        ctx.log("view_karte", pupil_id=pupil_id,
+                detail={"datasets": len(linked), "charts": len(charts)})
         return Karte(header=header, linked=tuple(linked), charts=tuple(charts),
-                     record_kinds=record_kinds, opened_at=datetime.now().replace(microsecond=0))
+                     record_kinds=record_kinds, opened_at=ctx.now())
 
     def records(self, pupil_id: int, kind_name: str) -> KarteRecords:
         """All records of one linked dataset, each with its provenance; audit-logged."""
@@ -606,18 +603,18 @@ class KarteService:
 
     def _records(self, pupil_id: int, kind: DatasetKind, where: RecordFilter | None,
                  title: str, detail: dict[str, object]) -> KarteRecords:
-        signed = self._signed
-        raw = signed.store.db.call(lambda c: repo.records(c, kind, pupil_id, where))
-        signed.audit.record(signed.session.login_id, "view_records", target=kind.name,
-                            pupil_id=pupil_id, detail={**detail, "rows": len(raw.rows)})
+        ctx = self._ctx
+        raw = ctx.db.call(lambda c: repo.records(c, kind, pupil_id, where))
+        ctx.log("view_records", target=kind.name,
+                pupil_id=pupil_id, detail={**detail, "rows": len(raw.rows)})
         extra_labels = {"item_text": "設問文", "domain": "領域", "positive": "肯定的回答"}
         extra_types = {"positive": "bool"}
-        hidden = hidden_id_columns(signed.policy.role(signed.session.role), signed.registry)
+        hidden = ctx.gate.hidden_ids()
         keep = [i for i, c in enumerate(raw.columns) if c not in hidden]
         # Codes staff do not read as such get their names beside them (学校名, 調査名).
         named: dict[str, Mapping[str, str]] = {}
         if "school_code" in raw.columns:
-            named["school_code"] = signed.store.db.call(datasets.school_names)
+            named["school_code"] = ctx.db.call(datasets.school_names)
         if "survey_code" in raw.columns:
             named["survey_code"] = SURVEY_NAMES
         columns: list[str] = []

@@ -12,9 +12,10 @@ from kernel.progress import CancelFlag, Progress
 from storage import audit
 from storage.connection import Connection
 from storage.errors import Cancelled, StoreError
-from storage.registry import Registry
 from storage.repos import batches, datasets, meta
 from storage.store import Store
+from toda_desktop.clock import stamp
+from toda_desktop.context import ServiceContext
 from toda_desktop.errors import OperationCancelled
 from toda_desktop.models import (
     STORE_KIND_LABELS,
@@ -22,9 +23,7 @@ from toda_desktop.models import (
     DatasetCount,
     IntegrityState,
     Overview,
-    Session,
 )
-from toda_desktop.services.audit_trail import AuditTrail
 
 NOT_CHECKED = "まだ検査していません。"
 
@@ -55,16 +54,18 @@ def _with_breaks(state: IntegrityState, pending: int) -> IntegrityState:
 
 
 class OverviewService:
-    def __init__(self, store: Store, registry: Registry, audit: AuditTrail) -> None:
-        self._store = store
-        self._registry = registry
-        self._audit = audit
+    """Needs the store itself (beyond the context) for its size and the integrity check."""
 
-    def overview(self, session: Session, visible: frozenset[str]) -> Overview:
-        """Counts per dataset kind, only for the kinds in ``visible`` (the role's need to
-        know: the IT administrator sees the store's health and the pupil total, not how many
-        bullying records there are); the pupil total is always shown."""
-        registry = self._registry
+    def __init__(self, context: ServiceContext, store: Store) -> None:
+        self._ctx = context
+        self._store = store
+
+    def overview(self) -> Overview:
+        """Counts per dataset kind, only for the kinds within the role's need to know (the
+        IT administrator sees the store's health and the pupil total, not how many bullying
+        records there are); the pupil total is always shown."""
+        registry = self._ctx.registry
+        visible = frozenset(k.name for k in self._ctx.gate.visible_kinds())
         shown = [k for k in registry.kinds if k.name in visible or k is registry.master]
 
         def read(conn: Connection) -> Overview:
@@ -107,21 +108,21 @@ class OverviewService:
                                        audit.pending_breaks(conn, self._store.path)),
             )
 
-        result = self._store.db.call(read)
-        self._audit.record(session.login_id, "view_overview")
+        result = self._ctx.db.call(read)
+        self._ctx.log("view_overview")
         return result
 
     def check_integrity(
         self,
-        session: Session,
         progress: Progress | None = None,
         cancel: CancelFlag | None = None,
     ) -> IntegrityState:
+        self._ctx.gate.require("admin")
         try:
             report = self._store.integrity_check(progress, cancel)
         except Cancelled:
             raise OperationCancelled("整合性の検査を中止しました。") from None
-        chain = self._audit.verify()
+        chain = self._ctx.trail.verify()
         ok = report.ok and chain.ok
         if ok:
             message = "暗号化ページ・データベース構造・監査ログに異常はありません。"
@@ -132,7 +133,7 @@ class OverviewService:
             )
         else:
             message = f"監査ログに異常があります：{chain.reason}"
-        now = datetime.now().replace(microsecond=0)
+        now = stamp(self._ctx.clock)
 
         def save(conn: Connection) -> None:
             meta.put(conn, "integrity_checked_at", now.isoformat())
@@ -140,9 +141,8 @@ class OverviewService:
             meta.put(conn, "integrity_message", message)
 
         try:
-            self._store.db.call(save)
-            self._audit.record(
-                session.login_id,
+            self._ctx.db.call(save)
+            self._ctx.log(
                 "integrity_check",
                 outcome="ok" if ok else "problem",
                 detail={"problems": list(report.problems), "audit_chain": chain.ok},

@@ -74,7 +74,8 @@ def enroll_palm(
 
     def save(conn: Connection) -> int:
         with transaction(conn):
-            return palms.enroll(conn, key, account_id, template.to_bytes(), quality, actor)
+            return palms.enroll(conn, key, account_id, template.to_bytes(), quality, actor,
+                                at=audit.clock())
 
     palm_id = store.db.call(save)
     audit.record(actor, "palm_enrolled", target=f"account:{login_id}",

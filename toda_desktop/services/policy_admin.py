@@ -6,48 +6,43 @@ the store's meta table and audit-logged with what changed; it applies from the n
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from resources import resource_path
+from storage.database import Database
 from storage.repos import accounts, meta
-from storage.store import Store
+from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.policy import Policy, default_policy, parse_policy_text, policy_changes
-
-if TYPE_CHECKING:
-    from toda_desktop.composition import SignedIn
 
 META_KEY = "policy_toml"
 
 
-def store_policy(store: Store) -> Policy:
+def store_policy(db: Database) -> Policy:
     """The map in force for this store."""
-    text = store.db.call(lambda c: meta.get(c, META_KEY))
+    text = db.call(lambda c: meta.get(c, META_KEY))
     return default_policy() if text is None else parse_policy_text(text)
 
 
-class PolicyService:
-    def __init__(self, signed: SignedIn) -> None:
-        self._signed = signed
+class PolicyAdminService:
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
 
     def current_text(self) -> str:
-        self._signed.require("policy_edit")
-        text = self._signed.store.db.call(lambda c: meta.get(c, META_KEY))
+        self._ctx.gate.require("policy_edit")
+        text = self._ctx.db.call(lambda c: meta.get(c, META_KEY))
         return text if text is not None else resource_path("policy.toml").read_text("utf-8")
 
     def update(self, text: str) -> None:
-        signed = self._signed
-        signed.require("policy_edit")
+        ctx = self._ctx
+        ctx.gate.require("policy_edit")
         new = parse_policy_text(text)
-        roles_in_use = {a.role for a in signed.store.db.call(accounts.all_accounts)}
+        roles_in_use = {a.role for a in ctx.db.call(accounts.all_accounts)}
         missing = roles_in_use - {r.key for r in new.roles}
-        old = store_policy(signed.store)
+        old = store_policy(ctx.db)
         if missing:
             labels = {r.key: r.label for r in old.roles}
             raise UserFacingError(
                 "使用中の役割が設定から消えるため保存できません: "
                 + "、".join(f"{labels.get(k, k)}（{k}）" for k in sorted(missing))
             )
-        signed.store.db.call(lambda c: meta.put(c, META_KEY, text))
-        signed.audit.record(signed.session.login_id, "policy_changed",
-                            detail={"changes": policy_changes(old, new)})
+        ctx.db.call(lambda c: meta.put(c, META_KEY, text))
+        ctx.log("policy_changed", detail={"changes": policy_changes(old, new)})

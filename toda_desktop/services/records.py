@@ -7,27 +7,23 @@ records is the karte's job (``services/karte.py``).
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from storage.connection import Connection, transaction
 from storage.registry import DatasetKind
 from storage.repos import records
+from toda_desktop.clock import today
+from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
-from toda_desktop.services.search import hidden_id_columns
-
-if TYPE_CHECKING:
-    from toda_desktop.composition import SignedIn
 
 
 class RecordsService:
-    def __init__(self, signed: SignedIn) -> None:
-        self._signed = signed
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
 
     def _kind(self, function: str, kind_name: str) -> DatasetKind:
-        return self._signed.require_kind(function, kind_name)
+        return self._ctx.gate.require_kind(function, kind_name)
 
     def update(self, kind_name: str, record_id: int, column: str, value: object) -> None:
         kind = self._kind("edit", kind_name)
@@ -39,7 +35,7 @@ class RecordsService:
         if spec.values and value not in spec.values and value is not None:
             choices = "・".join(spec.values)
             raise UserFacingError(f"「{spec.label}」には {choices} のいずれかを入力してください。")
-        signed = self._signed
+        ctx = self._ctx
 
         def write(conn: Connection) -> int | None:
             with transaction(conn):
@@ -49,29 +45,29 @@ class RecordsService:
                 return pupil
 
         try:
-            pupil_id = signed.store.db.call(write)
+            pupil_id = ctx.db.call(write)
         except KeyError:
             raise UserFacingError("その記録は見つかりません。") from None
-        signed.audit.record(signed.session.login_id, "edit", target=f"{kind.name}.{column}",
-                            pupil_id=pupil_id, detail={"record_id": record_id})
+        ctx.log("edit", target=f"{kind.name}.{column}", pupil_id=pupil_id,
+                detail={"record_id": record_id})
 
     def export_dataset(
         self, kind_name: str, path: Path, encoding: str = "utf-8-sig"
     ) -> ExportResult:
         """A whole dataset, with the linked pupil's 宛名番号 for pupil kinds."""
         kind = self._kind("export", kind_name)
-        signed = self._signed
-        hidden = hidden_id_columns(signed.policy.role(signed.session.role), signed.registry)
+        ctx = self._ctx
+        hidden = ctx.gate.hidden_ids()
         columns = [c.key for c in kind.stored_columns if c.key not in hidden]
         headers = [kind.column(c).label for c in columns]
         if kind.links_to_pupil:
             headers = ["宛名番号", *headers]
-        rows = signed.store.db.call(lambda c: list(records.export_rows(c, kind, columns)))
+        rows = ctx.db.call(lambda c: list(records.export_rows(c, kind, columns)))
         if path.suffix.lower() == ".xlsx":
             result = write_xlsx(path, headers, rows, sheet=kind.label)
         else:
             result = write_csv(path, headers, rows, encoding=encoding)
-        signed.audit.record(signed.session.login_id, "export", target=kind.name,
-                            detail={"rows": result.rows, "file": path.name,
-                                    "date": date.today().isoformat()})
+        ctx.log("export", target=kind.name,
+                detail={"rows": result.rows, "file": path.name,
+                        "date": today(ctx.clock).isoformat()})
         return result

@@ -21,40 +21,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from analysis.names import kana_value, loose_kana_key, loose_name_key
-from storage.connection import Connection, transaction
-from storage.registry import Registry
+from storage.connection import Connection
 from storage.repos import search as repo
+from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
-from toda_desktop.policy import Role
-
-if TYPE_CHECKING:
-    from toda_desktop.composition import SignedIn
+from toda_desktop.policy import ID_LABELS
+from toda_desktop.search_keys import (
+    id_forms,
+    kana_search_key,
+    letters_only,
+    name_search_key,
+    refresh_pending,
+)
 
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 6
 DEFAULT_LIMIT = 300
 MIN_ID_PREFIX = 4
-
-# Which dataset kind a role must see to see (and search by) each ID. Every searching role sees
-# the master (宛名番号); 県学調番号 is the key of the academic survey, the Google account the
-# key of the school's own surveys (data minimization: a role without those sees neither).
-ID_LABELS = {"address_code": "宛名番号", "pref_id": "県学調番号",
-             "google_account": "Googleアカウント"}
-ID_VISIBILITY = {"address_code": "students", "pref_id": "academic_results",
-                 "google_account": "survey_responses"}
-
-def hidden_id_columns(role: Role, registry: Registry) -> frozenset[str]:
-    """ID columns this role may not see (data minimization): 県学調番号 only with academic
-    results, Googleアカウント only with survey responses. Used wherever rows are shown."""
-    return frozenset(
-        key for key, kind_name in ID_VISIBILITY.items()
-        if kind_name in registry.names and not role.sees(registry.kind(kind_name))
-    )
-
 
 SORT_COLUMNS = {
     "name": "氏名", "name_kana": "カナ", "school": "学校", "grade": "学年",
@@ -66,72 +51,13 @@ _DIGITS = re.compile(r"^[0-9][0-9\-]*$")
 _ACCOUNT = re.compile(r"^[a-z0-9._%+\-]+(@[a-z0-9.\-]*)?$|^@[a-z0-9.\-]+$")
 
 
-# -- normalization (reusing analysis.names) ------------------------------------------------
-
-
-def _letters(text: str) -> str:
-    """Letters and digits only: punctuation, symbols and spaces never reach the index."""
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
-
-
-def name_search_key(text: str) -> str:
-    """Search key of a name: the loose 名寄せ key (strict variants, confusable pairs,
-    hiragana→katakana, no spaces), case-folded, letters and digits only."""
-    return _letters(loose_name_key(text).casefold())
-
-
-def kana_search_key(text: str) -> str:
-    """Search key of kana: the loose kana key (katakana, small→large, no ー), letters only."""
-    return _letters(loose_kana_key(text).casefold())
-
-
-def kana_sort_key(text: str) -> str:
-    return kana_value(text).replace(" ", "")
-
-
-def id_forms(kind: str, value: str) -> tuple[str, ...]:
-    """Searchable forms of an ID: digits with and without leading zeros; an account in lower
-    case with and without its domain."""
-    text = unicodedata.normalize("NFKC", value).strip().casefold()
-    if kind == "google_account":
-        text = re.sub(r"\s+", "", text)
-        local = text.split("@", 1)[0]
-        return tuple(dict.fromkeys(v for v in (text, local) if v))
-    digits = re.sub(r"[\s\-]", "", text)
-    stripped = digits.lstrip("0") or digits
-    return tuple(dict.fromkeys(v for v in (digits, stripped) if v))
-
-
-INDEX_KEYS = repo.IndexKeys(
-    name=name_search_key, kana=kana_search_key, kana_sort=kana_sort_key, ident=id_forms
-)
-
-
-def refresh_search_index(conn: Connection, pupil_ids: Iterable[int] | None = None) -> int:
-    """Rebuild the search index of these pupils (all when None) inside the caller's
-    transaction. Triggers queue every change of ds_students / ds_enrollments and the next
-    search catches up by itself; call this after a big import or a demo load so the first
-    search does not pay for it."""
-    return repo.refresh(conn, INDEX_KEYS, pupil_ids)
-
-
-def refresh_pending(conn: Connection) -> int:
-    """Index the pupils queued by the triggers (own transaction unless one is open)."""
-    if conn.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is None:
-        return 0
-    if conn.in_transaction:
-        return repo.refresh_pending(conn, INDEX_KEYS)
-    with transaction(conn):
-        return repo.refresh_pending(conn, INDEX_KEYS)
-
-
 def parse_query(text: str, id_kinds: Iterable[str] = tuple(ID_LABELS)) -> list[repo.Term]:
     """The words of a query as search keys. ``id_kinds``: the IDs the role may search by."""
     allowed = set(id_kinds)
     terms = []
     for raw in unicodedata.normalize("NFKC", text).split():
         word = raw.casefold()
-        if not _letters(word):
+        if not letters_only(word):
             continue  # punctuation alone (quotes, operators, dashes) matches nothing
         if _DIGITS.match(word):
             forms = [f for k in ("address_code", "pref_id") for f in id_forms(k, word)]
@@ -261,20 +187,19 @@ def _date(value: str | None) -> date | None:
 
 
 class SearchService:
-    def __init__(self, signed: SignedIn) -> None:
-        self._signed = signed
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
 
     def id_kinds(self) -> tuple[str, ...]:
         """The IDs this role may see and search by."""
-        return tuple(key for key, kind_name in ID_VISIBILITY.items()
-                     if self._signed.sees(kind_name))
+        return self._ctx.gate.visible_ids()
 
     def export(
         self, results: SearchResults, path: Path, encoding: str = "utf-8-sig"
     ) -> ExportResult:
         """The result list as shown (only the IDs the role may see), CSV or .xlsx; logged."""
-        signed = self._signed
-        signed.require("export")
+        ctx = self._ctx
+        ctx.gate.require("export")
         with_ids = any(h.address_code is not None for h in results.hits)
         header = ["氏名", "カナ", "学校", "学年", "組", "番号", "生年月日"]
         header += ["宛名番号"] if with_ids else []
@@ -288,8 +213,8 @@ class SearchService:
             written = write_xlsx(path, header, rows, sheet="検索結果")
         else:
             written = write_csv(path, header, rows, encoding=encoding)
-        signed.audit.record(signed.session.login_id, "export", target="search_results",
-                            detail={"rows": written.rows, "file": path.name})
+        ctx.log("export", target="search_results",
+                detail={"rows": written.rows, "file": path.name})
         return written
 
     def placeholder(self) -> str:
@@ -299,8 +224,8 @@ class SearchService:
     def search(
         self, query: str, filters: SearchFilters | None = None, *, limit: int = DEFAULT_LIMIT
     ) -> SearchResults:
-        signed = self._signed
-        signed.require("pupil_search")
+        ctx = self._ctx
+        ctx.gate.require("pupil_search")
         filters = filters or SearchFilters()
         if len(query) > MAX_QUERY_LENGTH:
             raise UserFacingError(f"検索語が長すぎます（{MAX_QUERY_LENGTH}文字まで）。")
@@ -330,7 +255,7 @@ class SearchService:
                         return [], None
             return repo.search(conn, terms, f, limit + 1), f.school_year
 
-        rows, year = signed.store.db.call(run)
+        rows, year = ctx.db.call(run)
         truncated = len(rows) > limit
         rows = rows[:limit]
         show_address = "address_code" in id_kinds
@@ -344,8 +269,8 @@ class SearchService:
             )
             for r in rows
         )
-        signed.audit.record(
-            signed.session.login_id, "search", target="pupils",
+        ctx.log(
+            "search", target="pupils",
             detail={"query": query, "filters": filters.as_detail(), "results": len(hits),
                     "truncated": truncated},
         )
@@ -357,8 +282,8 @@ class SearchService:
         grade: int | None = None,
     ) -> FilterOptions:
         """Choices for the filters (years, schools, grades and classes that exist)."""
-        self._signed.require("pupil_search")
-        raw = self._signed.store.db.call(
+        self._ctx.gate.require("pupil_search")
+        raw = self._ctx.db.call(
             lambda c: repo.filter_choices(c, school_year, school_code or None, grade))
         return FilterOptions(
             school_years=raw.school_years,

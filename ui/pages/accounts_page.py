@@ -2,7 +2,7 @@
 
 Create, disable / enable, reset a password, change the role, enroll the palm (the person is
 at the scanner), revoke the palm, unlock after failed sign-ins. Every change is a call of
-``AccountsService`` on the worker; a refusal (permission, password rules, a duplicate palm…)
+``AccountAdminService`` on the worker; a refusal (permission, password rules, a duplicate palm…)
 comes back as the service's Japanese message and is shown where the user acted.
 """
 
@@ -36,7 +36,7 @@ from ui.palm import PalmScanView, run_palm_operation
 from ui.table_model import LinesTableModel, make_table
 
 if TYPE_CHECKING:
-    from toda_desktop.services.account_admin import AccountsService, AccountSummary
+    from toda_desktop.services.account_admin import AccountAdminService, AccountSummary
 
 HEADERS = ("ログインID", "氏名", "役割", "状態", "手のひら静脈", "ロック")
 RULES_TEXT = (
@@ -275,7 +275,7 @@ class AccountsPage(QWidget):
 
     def __init__(
         self,
-        service: AccountsService,
+        service: AccountAdminService,
         roles: Sequence[RoleLike],
         runner: BackgroundRunner,
         own_login: str,

@@ -1,4 +1,4 @@
-"""取込 (roles with ``import``): the import wizard over ``ImportService``.
+"""取込 (roles with ``import``): the import wizard over ``ImportingService``.
 
 Choose files (several at once) → for each file in turn: the recognized kind with how sure and
 why, encoding and rows, the header mapping (changeable, saved per source with ``remap``) →
@@ -89,9 +89,9 @@ from ui.pages.value_map_dialog import ValueMapDialog
 if TYPE_CHECKING:
     from toda_desktop.importing.service import (
         FileInspection,
+        ImportingService,
         ImportPreview,
         ImportResult,
-        ImportService,
     )
 
 START, MAPPING, PREVIEW, RESULT, FINISHED = range(5)
@@ -210,7 +210,7 @@ class ImportPage(QWidget):
 
     def __init__(
         self,
-        importer: ImportService,
+        importer: ImportingService,
         kinds: Sequence[Any],
         runner: BackgroundRunner,
         *,

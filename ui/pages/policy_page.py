@@ -3,7 +3,7 @@
 The table shows roles × functions (●/×) and each role's data domains. A double-click (or
 Enter) switches a function or opens the choice of data areas; the change is written into the
 map's TOML text below (``policy_to_toml``), which can also be edited directly. The text is
-checked before asking for confirmation, saved by ``PolicyService.update`` (which validates
+checked before asking for confirmation, saved by ``PolicyAdminService.update`` (which validates
 again, refuses to drop a role in use and logs the change) and applies from the next sign-in.
 """
 

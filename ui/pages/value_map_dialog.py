@@ -2,7 +2,7 @@
 
 The import wizard opens this when a listed column (症状区分, 種別 …) holds values outside its
 list. Each value can stay as written (optional columns keep it) or be mapped to a listed
-value; the choice is saved for the source by ``ImportService.save_value_map`` and applies to
+value; the choice is saved for the source by ``ImportingService.save_value_map`` and applies to
 this file and the source's later files.
 """
 
