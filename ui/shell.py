@@ -64,6 +64,9 @@ class Shell(QObject):
     """Switches between the login window and the main window; ends the application."""
 
     main_window_shown = Signal(object)  # MainWindow
+    # The store changed (an import, a rollback, a review decision): the kinds that changed.
+    # Every page with ``data_changed`` hears of it (データ概要, search results, open kartes).
+    changed = Signal(object)  # frozenset[str]
     signed_out = Signal()
     locked = Signal()
     unlocked = Signal()
@@ -118,6 +121,7 @@ class Shell(QObject):
         window.sign_out_requested.connect(self.sign_out)
         window.quit_requested.connect(self.quit)
         self._add_pages(window, signed)
+        self.changed.connect(window.data_changed)
         window.show()  # before closing the login window, or Qt sees no window left and quits
         self.main_window = window
         if self.login_window is not None:
@@ -233,13 +237,15 @@ class Shell(QObject):
             runner.run(lambda _ctx: review.open_count(), on_success=show_count,
                        parent=window, progress_dialog=False)
 
-        def queue_changed() -> None:
+        def queue_changed(kinds: frozenset[str]) -> None:
             review_page.mark_stale()
             refresh_count()
+            self.changed.emit(kinds)
 
         review_page.open_count_changed.connect(show_count)
-        import_page.imported.connect(queue_changed)
-        history_page.changed.connect(queue_changed)
+        review_page.decision_recorded.connect(lambda kind: self.changed.emit(frozenset({kind})))
+        import_page.imported.connect(lambda kind: queue_changed(frozenset({kind})))
+        history_page.rolled_back.connect(queue_changed)
         refresh_count()
 
     # -- idle lock and the session's end ---------------------------------------------------

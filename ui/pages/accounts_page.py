@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, alive
 from ui.dialogs import FormDialog, confirm
-from ui.page_header import StatusLine
+from ui.page_header import PageHeader, StatusLine
+from ui.page_task import PageTask
 from ui.palm import PalmScanView, run_palm_operation
 from ui.table_model import LinesTableModel, make_table
 
@@ -287,8 +288,6 @@ class AccountsPage(QWidget):
         self._runner = runner
         self._own_login = own_login
         self._loaded = False
-        self._loading = False
-        self._working = False
         self._select_after_reload: str | None = None
         self.dialog: QDialog | None = None
         self.confirmation: QMessageBox | None = None
@@ -296,15 +295,9 @@ class AccountsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(12)
-        title_row = QHBoxLayout()
-        title = QLabel("アカウント管理")
-        title.setStyleSheet(style.PAGE_TITLE)
-        self.refresh_button = QPushButton("最新の情報に更新")
-        self.refresh_button.clicked.connect(self.reload)
-        title_row.addWidget(title)
-        title_row.addStretch(1)
-        title_row.addWidget(self.refresh_button)
-        layout.addLayout(title_row)
+        title_bar = PageHeader("アカウント管理")
+        self.refresh_button = title_bar.add_refresh(self.reload)
+        layout.addLayout(title_bar)
         note = QLabel(
             "職員のアカウントを管理します。変更はすべて監査ログに記録されます。"
             "パスワードや手のひら静脈の情報が画面やログに表示されることはありません。"
@@ -341,6 +334,12 @@ class AccountsPage(QWidget):
         layout.addLayout(actions)
 
         self.status_label = StatusLine()
+        self.load_task = PageTask(self, runner, "アカウントの一覧を読み込んでいます…",
+                                  busy=[self.refresh_button])
+        self.change_task = PageTask(self, runner, "変更しています…", writes=True)
+        for task in (self.load_task, self.change_task):
+            task.started.connect(self._update_buttons)
+            task.ended.connect(self._update_buttons)
         layout.addWidget(self.status_label)
 
         self.model = AccountsModel(self)
@@ -355,27 +354,21 @@ class AccountsPage(QWidget):
 
     # -- loading ---------------------------------------------------------------------------
 
+    @property
+    def loading(self) -> bool:
+        return self.load_task.running
+
+    @property
+    def _working(self) -> bool:
+        return self.change_task.running
+
     def activated(self) -> None:
-        if not self._loaded and not self._loading:
+        if not self._loaded:
             self.reload()
 
     def reload(self) -> None:
-        if self._loading:
-            return
-        self._loading = True
-        self.refresh_button.setEnabled(False)
         service = self._service
-        op = self._runner.run(
-            lambda _ctx: service.list_accounts(),
-            on_success=self._show_accounts,
-            parent=self,
-            label="アカウントの一覧を読み込んでいます…",
-        )
-        op.finished.connect(self._load_ended)
-
-    def _load_ended(self) -> None:
-        self._loading = False
-        self.refresh_button.setEnabled(True)
+        self.load_task.run(lambda _ctx: service.list_accounts(), self._show_accounts)
 
     def _show_accounts(self, accounts: list[AccountSummary]) -> None:
         selected = self.selected()
@@ -435,8 +428,8 @@ class AccountsPage(QWidget):
         dialog: FormDialog | None = None,
     ) -> None:
         """Run one service change on the worker, then say so and reload the list."""
-        self._working = True
-        self._update_buttons()
+        if self.change_task.running:
+            return
         if dialog is not None:
             dialog.set_busy(True)
 
@@ -453,19 +446,11 @@ class AccountsPage(QWidget):
                 self.show_status(message, error=True)
 
         def ended() -> None:
-            self._working = False
             if alive(dialog):
                 dialog.set_busy(False)
-            self._update_buttons()
 
-        op = self._runner.run(
-            lambda _ctx: call(),
-            on_success=succeeded,
-            on_user_error=refused,
-            parent=self,
-            label=label,
-        )
-        op.finished.connect(ended)
+        self.change_task.run(lambda _ctx: call(), succeeded, label=label,
+                             on_user_error=refused, on_ended=ended)
 
     def _open(self, dialog: QDialog) -> QDialog:
         self.dialog = dialog

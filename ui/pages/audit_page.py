@@ -45,7 +45,8 @@ from ui.export_flow import (
     text_encoding,
     with_suffix,
 )
-from ui.page_header import StatusLine
+from ui.page_header import PageHeader, StatusLine
+from ui.page_task import PageTask
 from ui.pages.pupil_tables import dates_in
 from ui.table_model import LinesTableModel, make_table
 
@@ -166,10 +167,8 @@ class AuditPage(QWidget):
         self._verify_chain = verify_chain
         self._acknowledge = acknowledge_breaks
         self.dialog: AcknowledgeDialog | None = None
-        self._runner = runner
         self._style = date_style
         self._loaded = False
-        self._loading = False
         self.applied_filter = AuditFilter()
         # Where to save a CSV; a test may replace it (the default asks with a file dialog).
         self.choose_export_path: Callable[[], Path | None] = self._ask_export_path
@@ -179,27 +178,19 @@ class AuditPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(10)
-        title_row = QHBoxLayout()
-        title = QLabel("監査ログ")
-        title.setStyleSheet(style.PAGE_TITLE)
-        self.count_label = QLabel("")
-        self.count_label.setStyleSheet(style.MUTED)
+        title_bar = PageHeader("監査ログ")
+        self.count_label = title_bar.status
         self.verify_button = QPushButton("改ざん検査")
         self.verify_button.setToolTip("記録が書き換えられたり削除されたりしていないか確かめます")
         self.verify_button.clicked.connect(self.verify)
-        title_row.addWidget(title)
-        title_row.addSpacing(12)
-        title_row.addWidget(self.count_label)
-        title_row.addStretch(1)
         self.acknowledge_button = QPushButton("確認済みにする…")
         self.acknowledge_button.setToolTip(
             "巻き戻し・差し替えの原因が分かっている場合（バックアップからの復元など）に、"
             "その内容を記録します")
         self.acknowledge_button.clicked.connect(self.ask_acknowledge)
         self.acknowledge_button.hide()
-        title_row.addWidget(self.acknowledge_button)
-        title_row.addWidget(self.verify_button)
-        layout.addLayout(title_row)
+        title_bar.add_action(self.acknowledge_button, self.verify_button)
+        layout.addLayout(title_bar)
 
         layout.addWidget(self._build_filters())
 
@@ -225,6 +216,15 @@ class AuditPage(QWidget):
         self.export_button.clicked.connect(self.export)
         export_row.addWidget(self.export_button)
         layout.addLayout(export_row)
+
+        self.load_task = PageTask(self, runner, "監査ログを読み込んでいます…",
+                                  busy=[self.search_button])
+        self.load_task.ended.connect(self._load_ended)
+        self.export_task = PageTask(self, runner, "監査ログを出力しています…",
+                                    status=self.status_label, busy=[self.export_button])
+        self.verify_task = PageTask(self, runner, "監査ログの改ざん検査をしています…",
+                                    status=self.status_label, busy=[self.verify_button])
+        self.acknowledge_task = PageTask(self, runner, "記録しています…", writes=True)
 
     def _build_filters(self) -> QWidget:
         box = QFrame()
@@ -322,25 +322,20 @@ class AuditPage(QWidget):
             until=until,
         )
 
+    @property
+    def loading(self) -> bool:
+        return self.load_task.running
+
     def activated(self) -> None:
-        if not self._loaded and not self._loading:
+        if not self._loaded:
             self.apply_filters()
 
     def apply_filters(self) -> None:
-        if self._loading:
-            return
         filters = self.current_filter()
-        self._loading = True
-        self.search_button.setEnabled(False)
-        self.count_label.setText("読み込んでいます…")
         load = self._load_entries
-        op = self._runner.run(
-            lambda _ctx: load(filters),
-            on_success=lambda rows: self._show_rows(filters, rows),
-            parent=self,
-            label="監査ログを読み込んでいます…",
-        )
-        op.finished.connect(self._load_ended)
+        if self.load_task.run(lambda _ctx: load(filters),
+                              lambda rows: self._show_rows(filters, rows)) is not None:
+            self.count_label.setText("読み込んでいます…")
 
     def clear_filters(self) -> None:
         self.actor_combo.setCurrentIndex(0)
@@ -351,8 +346,6 @@ class AuditPage(QWidget):
         self.apply_filters()
 
     def _load_ended(self) -> None:
-        self._loading = False
-        self.search_button.setEnabled(True)
         if not self._loaded:
             self.count_label.setText("読み込めませんでした。")
 
@@ -389,25 +382,18 @@ class AuditPage(QWidget):
         path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
         filters = self.applied_filter
         export = self._export_csv
-        self.export_button.setEnabled(False)
 
         def done(result: ExportResult) -> None:
             self.last_export = result
             self.show_status(f"{format_count(result.rows)}件を出力しました: "
                              f"{result.path}{replaced_note(result)}")
 
-        op = self._runner.run(
-            lambda _ctx: export(path, filters, encoding),
-            on_success=done,
-            on_user_error=lambda message: self.show_status(message, error=True),
-            parent=self,
-            label="監査ログを出力しています…",
-        )
-        op.finished.connect(lambda: self.export_button.setEnabled(True))
+        self.export_task.run(lambda _ctx: export(path, filters, encoding), done)
 
     def verify(self) -> None:
         verify = self._verify_chain
-        self.verify_button.setEnabled(False)
+        if self.verify_task.running:
+            return
         self.show_status("改ざん検査をしています…", notice=True)
 
         def done(check: ChainCheck) -> None:
@@ -424,14 +410,7 @@ class AuditPage(QWidget):
                     error=True,
                 )
 
-        op = self._runner.run(
-            lambda _ctx: verify(),
-            on_success=done,
-            on_user_error=lambda message: self.show_status(message, error=True),
-            parent=self,
-            label="監査ログの改ざん検査をしています…",
-        )
-        op.finished.connect(lambda: self.verify_button.setEnabled(True))
+        self.verify_task.run(lambda _ctx: verify(), done)
 
     def ask_acknowledge(self) -> AcknowledgeDialog | None:
         check, acknowledge = self.last_check, self._acknowledge
@@ -460,8 +439,8 @@ class AuditPage(QWidget):
                 else:
                     self.show_status(message, error=True)
 
-            self._runner.run(lambda _ctx: acknowledge(reason), on_success=done,
-                             on_user_error=refused, parent=self, label="記録しています…")
+            self.acknowledge_task.run(lambda _ctx: acknowledge(reason), done,
+                                      on_user_error=refused)
 
         dialog.submitted.connect(submit)
         self.dialog = dialog

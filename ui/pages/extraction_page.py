@@ -12,7 +12,7 @@ pupils per condition, and opens a karte with Enter or a double click.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -52,6 +52,8 @@ from ui.export_flow import (
     text_encoding,
     with_suffix,
 )
+from ui.page_header import PageHeader
+from ui.page_task import PageTask
 from ui.pages.condition_dialog import Catalog, ConditionDialog, Leaf, PushSupportDialog
 from ui.pages.pupil_tables import ExtractionRowsModel, dates_in, source_row
 from ui.table_model import make_table
@@ -294,13 +296,6 @@ class GroupBox(QFrame):
 # -- the page ------------------------------------------------------------------------------
 
 
-@dataclass
-class _State:
-    loading: bool = False
-    running: bool = False
-    working: bool = False
-
-
 class ExtractionPage(QWidget):
     """The 抽出 page; ``open_requested(pupil_id)`` asks the shell to open a karte."""
 
@@ -322,14 +317,20 @@ class ExtractionPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self._service = service
-        self._runner = runner
+        self.load_task = PageTask(self, runner, "抽出の準備をしています…")
+        self.load_task.ended.connect(self._update_buttons)
+        # The run row shows progress and 中止 itself: no progress dialog.
+        self.run_task = PageTask(self, runner, "抽出しています…", cancellable=True,
+                                 progress_dialog=False)
+        self.run_task.ended.connect(self._run_ended)
+        self.work_task = PageTask(self, runner, "保存しています…", writes=True)
+        self.work_task.ended.connect(self._update_buttons)
         self._style = date_style
         self._describe = describe
         self._filter_options = filter_options
         self._can_export = can_export
         self._can_delete_any = can_delete_any
         self._login_id = login_id
-        self._state = _State()
         self._description = ""
         self.catalog: Catalog | None = None
         self.years: tuple[int, ...] = ()
@@ -340,7 +341,6 @@ class ExtractionPage(QWidget):
         self.preset_options = offered or PushSupportOptions()
         self._preset_locked = service.push_support_locked()
         self.dialog: ConditionDialog | PushSupportDialog | None = None
-        self.run_op: BackgroundOp[ExtractionResult] | None = None
         self.last_export: ExportResult | None = None
         # Where to save an export; a test may replace it (the default asks with a dialog).
         self.choose_export_path: Callable[[str, str], Path | None] = self._ask_export_path
@@ -348,15 +348,8 @@ class ExtractionPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
         layout.setSpacing(8)
-        title_row = QHBoxLayout()
-        title = QLabel("抽出")
-        title.setStyleSheet(style.PAGE_TITLE)
-        title_row.addWidget(title)
-        title_row.addSpacing(12)
-        subtitle = QLabel("条件に当てはまる児童生徒を探します")
-        subtitle.setStyleSheet(style.MUTED)
-        title_row.addWidget(subtitle)
-        title_row.addStretch(1)
+        title_bar = PageHeader("抽出")
+        title_bar.status.setText("条件に当てはまる児童生徒を探します")
         self.preset_button = QPushButton("プッシュ型支援（3つの基準）で抽出")
         self.preset_button.setStyleSheet(
             f"QPushButton {{ background: {style.ACCENT}; color: white; font-weight: bold;"
@@ -368,12 +361,11 @@ class ExtractionPage(QWidget):
         self.preset_button.clicked.connect(self.run_preset)
         self.preset_settings_button = QPushButton("基準を調整…")
         self.preset_settings_button.clicked.connect(self.open_preset_settings)
-        title_row.addWidget(self.preset_button)
-        title_row.addWidget(self.preset_settings_button)
+        title_bar.add_action(self.preset_button, self.preset_settings_button)
         self.preset_offered = offered is not None
         for button in (self.preset_button, self.preset_settings_button):
             button.setVisible(self.preset_offered)
-        layout.addLayout(title_row)
+        layout.addLayout(title_bar)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)
@@ -568,8 +560,11 @@ class ExtractionPage(QWidget):
 
     @property
     def busy(self) -> bool:
-        s = self._state
-        return s.loading or s.running or s.working
+        return any(task.running for task in (self.load_task, self.run_task, self.work_task))
+
+    @property
+    def run_op(self) -> BackgroundOp[Any] | None:
+        return self.run_task.op
 
     def activated(self) -> None:
         """Load the fields, years and saved extractions (again: new imports may add some)."""
@@ -577,8 +572,6 @@ class ExtractionPage(QWidget):
             self.reload()
 
     def reload(self) -> None:
-        self._state.loading = True
-        self._update_buttons()
         service, options = self._service, self._filter_options
 
         def read(_ctx: object) -> tuple[Catalog, tuple[int, ...],
@@ -600,13 +593,8 @@ class ExtractionPage(QWidget):
             self.year_combo.setCurrentIndex(max(index, 0))
             self._show_saved(saved)
 
-        op = self._runner.run(read, on_success=done, on_user_error=self._error, parent=self,
-                              label="抽出の準備をしています…")
-        op.finished.connect(self._loaded)
-
-    def _loaded(self) -> None:
-        self._state.loading = False
-        self._update_buttons()
+        if self.load_task.run(read, done, on_user_error=self._error) is not None:
+            self._update_buttons()
 
     def _show_saved(self, saved: tuple[SavedExtraction, ...], select: int | None = None
                     ) -> None:
@@ -758,22 +746,17 @@ class ExtractionPage(QWidget):
     def _start_run(self, task: Callable[[TaskContext], ExtractionResult]) -> None:
         if self.busy:
             return
-        self._state.running = True
         self.progress.setRange(0, 0)  # busy until the first condition is done
         self.progress.show()
         self.cancel_button.setText("中止")
         self.cancel_button.setEnabled(True)
         self.cancel_button.show()
         self.show_status("抽出しています…")
+        self.run_task.run(task, self._show_result,
+                          on_user_error=lambda m: self.show_status(m, error=True),
+                          on_cancelled=lambda: self.show_status("抽出を中止しました。"),
+                          on_progress=self._show_progress)
         self._update_buttons()
-        op = self._runner.run(task, on_success=self._show_result,
-                              on_user_error=lambda m: self.show_status(m, error=True),
-                              on_cancelled=lambda: self.show_status("抽出を中止しました。"),
-                              on_progress=self._show_progress,
-                              parent=self, label="抽出しています…", cancellable=True,
-                              progress_dialog=False)
-        self.run_op = op
-        op.finished.connect(self._run_ended)
 
     def _show_progress(self, fraction: float) -> None:
         self.progress.setRange(0, PROGRESS_STEPS)
@@ -781,16 +764,14 @@ class ExtractionPage(QWidget):
 
     def cancel_run(self) -> None:
         """中止: the run stops after the condition it is evaluating."""
-        op = self.run_op
+        op = self.run_task.op
         if op is None or not op.running:
             return
-        op.cancel()
+        self.run_task.cancel()
         self.cancel_button.setEnabled(False)
         self.cancel_button.setText("中止しています…")
 
     def _run_ended(self) -> None:
-        self.run_op = None
-        self._state.running = False
         self.progress.hide()
         self.cancel_button.hide()
         self._update_buttons()
@@ -881,16 +862,8 @@ class ExtractionPage(QWidget):
               ) -> None:
         if self.busy:
             return
-        self._state.working = True
+        self.work_task.run(task, done, label=label, on_user_error=self._error)
         self._update_buttons()
-        op = self._runner.run(task, on_success=done, on_user_error=self._error, parent=self,
-                              label=label)
-
-        def ended() -> None:
-            self._state.working = False
-            self._update_buttons()
-
-        op.finished.connect(ended)
 
     def load_selected(self) -> None:
         item = self.selected_saved()

@@ -51,6 +51,8 @@ from ui.export_flow import (
     text_encoding,
     with_suffix,
 )
+from ui.page_header import PageHeader
+from ui.page_task import PageTask
 from ui.pages.import_models import (
     ALL_SEVERITIES,
     ATTENTION_COUNTS,
@@ -206,7 +208,7 @@ class StepBar(QWidget):
 class ImportPage(QWidget):
     """The 取込 wizard. ``imported`` fires after each commit (history and review change)."""
 
-    imported = Signal()
+    imported = Signal(str)  # the kind that was imported
 
     def __init__(
         self,
@@ -222,7 +224,6 @@ class ImportPage(QWidget):
         super().__init__(parent)
         self._importer = importer
         self._kinds = list(kinds)
-        self._runner = runner
         self._master_kind = master_kind
         self._can_overwrite = can_overwrite
         self._can_export = can_export
@@ -233,7 +234,12 @@ class ImportPage(QWidget):
         self.last_result: ImportResult | None = None
         self.last_export: ExportResult | None = None
         self.pupils_present = True
-        self.op: BackgroundOp[Any] | None = None
+        # One piece of work at a time; the busy row under the steps shows it with 中止.
+        self.read_task = PageTask(self, runner, "読んでいます…", cancellable=True)
+        self.write_task = PageTask(self, runner, "取り込んでいます…", cancellable=True,
+                                   writes=True)
+        for page_task in (self.read_task, self.write_task):
+            page_task.ended.connect(self._work_ended)
         self.confirmation: QMessageBox | None = None
         # Replaceable by tests (the defaults ask with a file dialog).
         self.choose_files: Callable[[], list[Path]] = self._ask_files
@@ -242,14 +248,10 @@ class ImportPage(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(24, 20, 24, 16)
         outer.setSpacing(10)
-        title_row = QHBoxLayout()
-        title = QLabel("取込")
-        title.setStyleSheet(style.PAGE_TITLE)
-        title_row.addWidget(title)
-        title_row.addSpacing(16)
+        title_bar = PageHeader("取込", spacing=16)
         self.step_bar = StepBar()
-        title_row.addWidget(self.step_bar, 1)
-        outer.addLayout(title_row)
+        title_bar.set_middle(self.step_bar)
+        outer.addLayout(title_bar)
 
         body = QHBoxLayout()
         body.setSpacing(16)
@@ -657,47 +659,35 @@ class ImportPage(QWidget):
         on_cancelled: Callable[[], None] | None = None,
         on_user_error: Callable[[str], None] | None = None,
         writes: bool = False,
-    ) -> BackgroundOp[Any]:
-        """``writes``: the task changes the store. If it completed although 中止 was pressed
-        (too late to stop), the change is real, so it is reported as done, not as cancelled."""
-        self._set_busy(label)
-        run, when_cancelled = task, on_cancelled
-        if writes:
-            completed: list[Any] = []
-
-            def run(ctx: TaskContext) -> Any:
-                result = task(ctx)
-                completed.append(result)
-                return result
-
-            def when_cancelled() -> None:
-                if completed:
-                    on_success(completed[0])
-                elif on_cancelled is not None:
-                    on_cancelled()
+    ) -> BackgroundOp[Any] | None:
+        """``writes``: the task changes the store (see :class:`PageTask`)."""
 
         def progressed(fraction: float) -> None:
             self.busy_bar.setRange(0, 1000)
             self.busy_bar.setValue(round(fraction * 1000))
 
-        op = self._runner.run(
-            run, on_success=on_success, parent=self, label=label, cancellable=True,
-            on_cancelled=when_cancelled, on_user_error=on_user_error, on_progress=progressed,
-        )
-        self.op = op
-        op.finished.connect(self._work_ended)
+        page_task = self.write_task if writes else self.read_task
+        op = page_task.run(task, on_success, label=label, on_cancelled=on_cancelled,
+                           on_user_error=on_user_error, on_progress=progressed)
+        if op is not None:
+            self._set_busy(label)
         return op
 
+    @property
+    def op(self) -> BackgroundOp[Any] | None:
+        """The work running now (reading, checking or importing), if any."""
+        return self.read_task.op or self.write_task.op
+
     def _work_ended(self) -> None:
-        self.op = None
         self._set_busy(None)
         self._update_mapping_buttons()
 
     def cancel_work(self) -> None:
-        if self.op is not None:
-            self.op.cancel()
-            self.busy_cancel.setEnabled(False)
-            self.busy_label.setText("中止しています…")
+        for page_task in (self.read_task, self.write_task):
+            if page_task.running:
+                page_task.cancel()
+                self.busy_cancel.setEnabled(False)
+                self.busy_label.setText("中止しています…")
 
     # -- choosing and reading the files ----------------------------------------------------
 
@@ -1252,7 +1242,7 @@ class ImportPage(QWidget):
         self.next_button.setText("まとめを見る" if last else "次のファイルへ")
         self._show_step(RESULT)
         self.next_button.setFocus()
-        self.imported.emit()
+        self.imported.emit(entry.kind_name)
 
     # -- skipping and the end --------------------------------------------------------------
 

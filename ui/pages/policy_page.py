@@ -47,6 +47,8 @@ from toda_desktop.policy import (
 from ui import style
 from ui.background import BackgroundRunner
 from ui.dialogs import confirm
+from ui.page_header import PageHeader, StatusLine
+from ui.page_task import PageTask
 from ui.table_model import LinesTableModel
 
 FUNCTIONS = tuple(FUNCTION_LABELS)
@@ -190,20 +192,16 @@ class PolicyPage(QWidget):
         super().__init__(parent)
         self._current_text = current_text
         self._update = update
-        self._runner = runner
         self._saved_text = ""
         self._table_text = ""  # the text last written from the table
         self._loaded = False
-        self._loading = False
         self.confirmation: QMessageBox | None = None
         self.dialog: QDialog | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(10)
-        title = QLabel("権限設定")
-        title.setStyleSheet(style.PAGE_TITLE)
-        layout.addWidget(title)
+        layout.addLayout(PageHeader("権限設定"))
         note = QLabel(
             "役割ごとに、使える機能（●）と見られるデータの範囲を定めます。"
             "サービスがすべての操作でこの設定を確かめます。" + APPLIES_NEXT_TIME
@@ -277,10 +275,7 @@ class PolicyPage(QWidget):
         self.editor.textChanged.connect(self._text_changed)
         editor_layout.addWidget(self.editor, 1)
 
-        self.message_label = QLabel("")
-        self.message_label.setWordWrap(True)
-        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message_label.hide()
+        self.message_label = StatusLine()
         editor_layout.addWidget(self.message_label)
 
         buttons = QHBoxLayout()
@@ -298,6 +293,11 @@ class PolicyPage(QWidget):
         splitter.setStretchFactor(1, 1)
         self.splitter = splitter
         layout.addWidget(splitter, 1)
+        self.load_task = PageTask(self, runner, "権限設定を読み込んでいます…")
+        self.save_task = PageTask(self, runner, "権限設定を保存しています…",
+                                  status=self.message_label, busy=[self.save_button],
+                                  writes=True)
+        self.save_task.ended.connect(self._text_changed)
         self._text_changed()
 
     def _toggle_legend(self, shown: bool) -> None:
@@ -306,23 +306,17 @@ class PolicyPage(QWidget):
 
     # -- loading ---------------------------------------------------------------------------
 
+    @property
+    def loading(self) -> bool:
+        return self.load_task.running
+
     def activated(self) -> None:
-        if not self._loaded and not self._loading:
+        if not self._loaded:
             self.reload()
 
     def reload(self) -> None:
-        self._loading = True
         current = self._current_text
-        op = self._runner.run(
-            lambda _ctx: current(),
-            on_success=self._show_text,
-            parent=self,
-            label="権限設定を読み込んでいます…",
-        )
-        op.finished.connect(self._load_ended)
-
-    def _load_ended(self) -> None:
-        self._loading = False
+        self.load_task.run(lambda _ctx: current(), self._show_text)
 
     def _show_text(self, text: str) -> None:
         self._loaded = True
@@ -436,9 +430,7 @@ class PolicyPage(QWidget):
         self.show_message("変更はまだ保存されていません。「保存…」で確定します。")
 
     def show_message(self, message: str, *, error: bool = False) -> None:
-        self.message_label.setText(message)
-        self.message_label.setStyleSheet(style.ERROR_TEXT if error else style.OK_TEXT)
-        self.message_label.setVisible(bool(message))
+        self.message_label.show_message(message, error=error)
 
     # -- saving ----------------------------------------------------------------------------
 
@@ -478,18 +470,10 @@ class PolicyPage(QWidget):
 
     def _save(self, text: str) -> None:
         update = self._update
-        self.save_button.setEnabled(False)
 
         def saved(_result: None) -> None:
             self._saved_text = text
             self._show_matrix(text)
             self.show_message("権限設定を保存しました。" + APPLIES_NEXT_TIME)
 
-        op = self._runner.run(
-            lambda _ctx: update(text),
-            on_success=saved,
-            on_user_error=lambda message: self.show_message(message, error=True),
-            parent=self,
-            label="権限設定を保存しています…",
-        )
-        op.finished.connect(self._text_changed)
+        self.save_task.run(lambda _ctx: update(text), saved)
