@@ -19,14 +19,14 @@ from PySide6.QtWidgets import QWidget
 
 from toda_desktop.extraction.engine import describe as describe_node
 from ui.background import BackgroundRunner
+from ui.extraction.page import ExtractionPage
+from ui.importing.wizard import ImportPage
 from ui.lock_screen import SESSION_CHECK_MS, LockScreen, SessionGuard
 from ui.login_window import LoginWindow
 from ui.main_window import MainWindow
 from ui.pages.accounts_page import AccountsPage
 from ui.pages.audit_page import AuditPage
-from ui.pages.extraction_page import ExtractionPage
 from ui.pages.history_page import HistoryPage
-from ui.pages.import_page import ImportPage
 from ui.pages.karte_page import KartePage
 from ui.pages.overview_page import OverviewPage
 from ui.pages.policy_page import PolicyPage

@@ -17,8 +17,8 @@ from tests.ui.conftest import ShellFactory, scanner_factory
 from tests.ui.flows import WAIT_MS, click, sign_in
 from toda_desktop.composition import Application
 from toda_desktop.store_setup import create_empty_store
-from ui.pages import import_page as wizard
-from ui.pages.import_page import ImportPage
+from ui.importing import wizard
+from ui.importing.wizard import ImportPage
 
 pytestmark = pytest.mark.gui
 

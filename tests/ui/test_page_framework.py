@@ -23,11 +23,11 @@ from toda_desktop.demo import DemoConfig, generate_city, write_interchange_files
 from toda_desktop.errors import PermissionDenied
 from toda_desktop.store_setup import create_empty_store
 from ui.background import BackgroundRunner, TaskContext
+from ui.importing import wizard
+from ui.importing.wizard import ImportPage
 from ui.page_header import ProgressStrip, StatusLine
 from ui.page_task import PageTask
-from ui.pages import import_page as wizard
 from ui.pages.history_page import HistoryPage
-from ui.pages.import_page import ImportPage
 from ui.pages.overview_page import OverviewPage
 from ui.pages.search_page import SearchPage
 

@@ -14,9 +14,9 @@ from pytestqt.qtbot import QtBot
 
 from tests.ui.conftest import ShellFactory
 from tests.ui.flows import WAIT_MS, click, english_words, sign_in, visible_texts
+from ui.extraction.condition_dialog import ConditionDialog, PushSupportDialog
+from ui.extraction.page import ExtractionPage
 from ui.main_window import MainWindow
-from ui.pages.condition_dialog import ConditionDialog, PushSupportDialog
-from ui.pages.extraction_page import ExtractionPage
 from ui.pages.karte_page import KartePage, KarteView
 from ui.pages.pupil_tables import dates_in
 from ui.pages.search_page import SearchPage

@@ -52,9 +52,9 @@ from ui.export_flow import (
     text_encoding,
     with_suffix,
 )
+from ui.extraction.condition_dialog import Catalog, ConditionDialog, Leaf, PushSupportDialog
 from ui.page_header import PageHeader
 from ui.page_task import PageTask
-from ui.pages.condition_dialog import Catalog, ConditionDialog, Leaf, PushSupportDialog
 from ui.pages.pupil_tables import ExtractionRowsModel, dates_in, source_row
 from ui.table_model import make_table
 

@@ -1,0 +1,1 @@
+"""取込: the import wizard (its queue and steps)."""
