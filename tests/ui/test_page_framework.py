@@ -59,18 +59,19 @@ def lead_store(store_path: Path, sim: Simulator) -> Path:
 def _import(qtbot: QtBot, page: ImportPage, files: list[Path]) -> None:
     """Choose the files and import each one, as the user clicks through the wizard."""
     page.choose_files = lambda: files
-    click(qtbot, page.choose_button if page.step == wizard.START else page.again_button)
+    first = page.step == wizard.START
+    click(qtbot, page.start_step.choose_button if first else page.finished_step.again_button)
     for _file in files:
         qtbot.waitUntil(lambda: page.step == wizard.MAPPING and not page.busy, timeout=WAIT_MS)
-        click(qtbot, page.to_preview_button)
+        click(qtbot, page.mapping_step.to_preview_button)
         qtbot.waitUntil(lambda: page.step == wizard.PREVIEW and not page.busy,
                         timeout=WAIT_MS)
-        click(qtbot, page.commit_button)
+        click(qtbot, page.preview_step.commit_button)
         box = page.confirmation
         assert box is not None
         box.button(QMessageBox.StandardButton.Yes).click()
         qtbot.waitUntil(lambda: page.step == wizard.RESULT and not page.busy, timeout=WAIT_MS)
-        click(qtbot, page.next_button)
+        click(qtbot, page.result_step.next_button)
 
 
 def test_overview_shows_new_counts_after_an_import_without_signing_out(

@@ -15,22 +15,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
     QFileDialog,
-    QFrame,
-    QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QProgressBar,
     QPushButton,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -46,32 +39,31 @@ from ui.export_flow import (
     ask_save_path,
     chosen_format,
     export_format,
-    format_combo,
     replaced_note,
     text_encoding,
     with_suffix,
 )
+from ui.importing.queue import QueuePanel
+from ui.importing.steps.finished import FinishedStep
+from ui.importing.steps.mapping import MappingStep
+from ui.importing.steps.preview import PreviewStep
+from ui.importing.steps.result import ResultStep
+from ui.importing.steps.start import StartStep
+from ui.importing.widgets import FILE_FILTER, LOW_CONFIDENCE, NO_PUPILS_TEXT, StepBar, say
 from ui.page_header import PageHeader
 from ui.page_task import PageTask
 from ui.pages.import_models import (
-    ALL_SEVERITIES,
     ATTENTION_COUNTS,
     CURRENT,
     IMPORTED,
     NOTHING,
     PROBLEM_COUNTS,
-    SEVERITY_ORDER,
     SKIPPED,
     UNREADABLE,
     WAITING,
-    ChangesModel,
-    ColumnChoiceDelegate,
     FileEntry,
-    FileQueueModel,
     IssueRow,
-    IssuesModel,
     MappingModel,
-    SeverityFilter,
     column_choices,
     commit_summary,
     entries_of,
@@ -97,114 +89,6 @@ if TYPE_CHECKING:
     )
 
 START, MAPPING, PREVIEW, RESULT, FINISHED = range(5)
-STEP_TITLES = ("ファイルの選択", "種類と見出しの確認", "検証結果の確認", "取込")
-FILE_FILTER = "表のファイル (*.csv *.tsv *.txt *.xlsx);;すべてのファイル (*)"
-# Report formats: (key, label); CSV keys are export_files encodings.
-LOW_CONFIDENCE = 0.6
-ORDER_TEXT = (
-    "取り込む順番: 先に「児童生徒基本情報」と「在籍」（学校も）を取り込んでください。"
-    "出欠や保健室利用などの記録は、登録済みの児童生徒と照合して取り込みます。"
-)
-NO_PUPILS_TEXT = (
-    "まだ「児童生徒基本情報」が取り込まれていません。このままでは出欠などの記録を"
-    "児童生徒と照合できず、すべて「照合不可」になります。先に「児童生徒基本情報」と"
-    "「在籍」のファイルを取り込んでください。"
-)
-
-
-def _label(text: str = "", css: str = "", *, wrap: bool = True) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(wrap)
-    if css:
-        label.setStyleSheet(css)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
-
-
-def _notice(css: str) -> QLabel:
-    label = _label("", css)
-    label.hide()
-    return label
-
-
-def _say(label: QLabel, text: str, css: str | None = None) -> None:
-    label.setText(text)
-    if css is not None:
-        label.setStyleSheet(css)
-    label.setVisible(bool(text))
-
-
-def _table(model: Any, name: str) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.setAlternatingRowColors(True)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setWordWrap(False)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(28)
-    table.setAccessibleName(name)
-    return table
-
-
-class CountTile(QFrame):
-    """One count of the preview: a big number over its label."""
-
-    def __init__(self, label: str, tip: str) -> None:
-        super().__init__()
-        self.setObjectName("countTile")
-        self.setToolTip(tip)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 6, 10, 6)
-        layout.setSpacing(0)
-        self.value_label = QLabel("0")
-        self.value_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.caption = QLabel(label)
-        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.caption.setStyleSheet(style.MUTED)
-        layout.addWidget(self.value_label)
-        layout.addWidget(self.caption)
-        self.setStyleSheet(
-            "QFrame#countTile { background: white; border: 1px solid #d0d7de;"
-            " border-radius: 6px; }"
-        )
-
-    def set_value(self, value: int, colour: str) -> None:
-        self.value_label.setText(format_count(value))
-        self.value_label.setStyleSheet(f"font-size: 15pt; font-weight: bold; color: {colour};")
-
-
-class StepBar(QWidget):
-    """① ファイルの選択 › ② 種類と見出しの確認 › ③ 検証結果の確認 › ④ 取込"""
-
-    def __init__(self) -> None:
-        super().__init__()
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        self.labels: list[QLabel] = []
-        for number, title in enumerate(STEP_TITLES):
-            if number:
-                arrow = QLabel("›")
-                arrow.setStyleSheet(style.MUTED)
-                layout.addWidget(arrow)
-            label = QLabel(f"{'①②③④'[number]} {title}")
-            self.labels.append(label)
-            layout.addWidget(label)
-        layout.addStretch(1)
-        self.set_step(0)
-
-    def set_step(self, step: int) -> None:
-        for number, label in enumerate(self.labels):
-            if number == step:
-                label.setStyleSheet(
-                    f"background: {style.ACCENT}; color: white; font-weight: bold;"
-                    " border-radius: 10px; padding: 3px 10px;"
-                )
-            else:
-                label.setStyleSheet(f"{style.MUTED} padding: 3px 10px;")
-
-
 class ImportPage(QWidget):
     """The 取込 wizard. ``imported`` fires after each commit (history and review change)."""
 
@@ -241,6 +125,7 @@ class ImportPage(QWidget):
         for page_task in (self.read_task, self.write_task):
             page_task.ended.connect(self._work_ended)
         self.confirmation: QMessageBox | None = None
+        self.value_dialog: ValueMapDialog | None = None
         # Replaceable by tests (the defaults ask with a file dialog).
         self.choose_files: Callable[[], list[Path]] = self._ask_files
         self.choose_report_path: Callable[[str], Path | None] = self._ask_report_path
@@ -256,15 +141,19 @@ class ImportPage(QWidget):
         body = QHBoxLayout()
         body.setSpacing(16)
         outer.addLayout(body, 1)
-        self.queue_panel = self._build_queue()
+        self.queue_panel = QueuePanel()
         body.addWidget(self.queue_panel)
         self.steps = QStackedWidget()
         body.addWidget(self.steps, 1)
-        self.steps.addWidget(self._build_start())
-        self.steps.addWidget(self._build_mapping())
-        self.steps.addWidget(self._build_preview())
-        self.steps.addWidget(self._build_result())
-        self.steps.addWidget(self._build_finished())
+        self.start_step = StartStep()
+        self.mapping_step = MappingStep(kinds)
+        self.preview_step = PreviewStep(can_export=can_export)
+        self.result_step = ResultStep()
+        self.finished_step = FinishedStep()
+        for step in (self.start_step, self.mapping_step, self.preview_step, self.result_step,
+                     self.finished_step):
+            self.steps.addWidget(step)
+        self._connect_steps()
 
         busy = QHBoxLayout()
         self.busy_label = QLabel("")
@@ -283,342 +172,26 @@ class ImportPage(QWidget):
         outer.addWidget(self.busy_row)
         self._show_step(START)
 
-    # -- building the steps ----------------------------------------------------------------
-
-    def _build_queue(self) -> QWidget:
-        panel = QWidget()
-        panel.setFixedWidth(260)
-        layout = QVBoxLayout(panel)
-        layout.setContentsMargins(0, 0, 0, 0)
-        heading = QLabel("取り込むファイル")
-        heading.setStyleSheet(style.SECTION_TITLE)
-        layout.addWidget(heading)
-        self.queue_model = FileQueueModel(self)
-        self.queue_table = _table(self.queue_model, "取り込むファイルの一覧")
-        self.queue_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.queue_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.queue_table.setWordWrap(True)
-        self.queue_table.setAlternatingRowColors(False)
-        self.queue_table.horizontalHeader().setStretchLastSection(True)
-        self.queue_table.horizontalHeader().hide()
-        self.queue_table.verticalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
-        self.queue_table.setShowGrid(False)
-        self.queue_table.setStyleSheet(
-            "QTableView { border: 1px solid #d0d7de; }"
-            " QTableView::item { border-bottom: 1px solid #e4e8ec; padding: 2px 6px; }"
-        )
-        layout.addWidget(self.queue_table, 1)
-        self.order_label = _label("", style.MUTED)
-        layout.addWidget(self.order_label)
-        self.stop_button = QPushButton("残りのファイルをやめる")
-        self.stop_button.setToolTip("まだ取り込んでいないファイルを取り込まずに終わります")
-        self.stop_button.clicked.connect(self.stop_remaining)
-        layout.addWidget(self.stop_button)
-        panel.hide()
-        return panel
-
-    def _build_start(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 8, 0, 0)
-        layout.setSpacing(12)
-        layout.addWidget(_label("学校や各課から届いたファイルを、データベースに取り込みます。",
-                                style.SECTION_TITLE))
-        layout.addWidget(_label(
-            "CSV（UTF-8・Shift_JIS）、タブ区切り、Excel（.xlsx）のファイルを、一度に複数選べます。"
-            "ファイルごとに、データの種類と見出しの対応を確かめ、検証結果を見てから取り込みます。"
-            "取り込むまでデータベースは変わりません。"
-        ))
-        layout.addWidget(_label(ORDER_TEXT, style.NOTICE_TEXT))
-        row = QHBoxLayout()
-        self.choose_button = QPushButton("ファイルを選ぶ…")
-        self.choose_button.setDefault(True)
-        self.choose_button.setMinimumHeight(36)
-        self.choose_button.clicked.connect(self.pick_files)
-        row.addWidget(self.choose_button)
-        row.addStretch(1)
-        layout.addLayout(row)
-        self.start_status = _notice(style.ERROR_TEXT)
-        layout.addWidget(self.start_status)
-        layout.addStretch(1)
-        return page
-
-    def _build_mapping(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
-        self.file_title = _label("", style.SECTION_TITLE)
-        layout.addWidget(self.file_title)
-
-        card = QFrame()
-        card.setObjectName("infoCard")
-        card.setStyleSheet(style.CARD)
-        grid = QGridLayout(card)
-        grid.setContentsMargins(12, 8, 12, 8)
-        grid.setHorizontalSpacing(12)
-        grid.setVerticalSpacing(4)
-        self.kind_combo = QComboBox()
-        self.kind_combo.setAccessibleName("データの種類")
-        self.kind_combo.setMinimumWidth(240)
-        self.kind_combo.addItem("（種類を選んでください）", None)
-        for kind in self._kinds:
-            self.kind_combo.addItem(str(kind.label), str(kind.name))
-        self.kind_combo.activated.connect(self._kind_chosen)
-        self.confidence_label = QLabel("")
-        self.guess_label = _label("", style.MUTED)
-        self.encoding_label = QLabel("")
-        self.rows_label = QLabel("")
-        kind_row = QHBoxLayout()
-        kind_row.addWidget(self.kind_combo)
-        kind_row.addSpacing(10)
-        kind_row.addWidget(self.confidence_label)
-        kind_row.addStretch(1)
-        grid.addWidget(QLabel("データの種類"), 0, 0)
-        grid.addLayout(kind_row, 0, 1)
-        grid.addWidget(self.guess_label, 1, 1)
-        facts = QHBoxLayout()
-        facts.addWidget(QLabel("形式・文字コード: "))
-        facts.addWidget(self.encoding_label)
-        facts.addSpacing(24)
-        facts.addWidget(QLabel("行数: "))
-        facts.addWidget(self.rows_label)
-        facts.addStretch(1)
-        grid.addWidget(QLabel("ファイル"), 2, 0)
-        grid.addLayout(facts, 2, 1)
-        # A workbook's sheets: which are read, why others are not, and a choice.
-        self.sheet_caption = QLabel("シート")
-        self.sheet_combo = QComboBox()
-        self.sheet_combo.setAccessibleName("読むシート")
-        self.sheet_combo.setMinimumWidth(240)
-        self.sheet_combo.activated.connect(self._sheet_chosen)
-        sheet_row = QHBoxLayout()
-        sheet_row.addWidget(self.sheet_combo)
-        sheet_row.addStretch(1)
-        self.sheet_row = QWidget()
-        self.sheet_row.setLayout(sheet_row)
-        sheet_row.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(self.sheet_caption, 3, 0)
-        grid.addWidget(self.sheet_row, 3, 1)
-        self.sheet_notes = _label("", style.MUTED)
-        grid.addWidget(self.sheet_notes, 4, 1)
-        grid.setColumnStretch(1, 1)
-        layout.addWidget(card)
-
-        self.already_label = _notice(style.NOTICE_TEXT)
-        layout.addWidget(self.already_label)
-        self.problems_label = _notice(style.ERROR_TEXT)
-        layout.addWidget(self.problems_label)
-        self.mapping_notes = _notice(style.NOTICE_TEXT)
-        layout.addWidget(self.mapping_notes)
-
-        self.mapping_model = MappingModel(self)
-        self.mapping_table = _table(self.mapping_model, "見出しの対応")
-        self.mapping_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.mapping_table.setEditTriggers(QAbstractItemView.EditTrigger.AllEditTriggers)
-        self.mapping_table.verticalHeader().setDefaultSectionSize(32)
-        self.mapping_table.setItemDelegateForColumn(
-            MappingModel.CHOICE_COLUMN, ColumnChoiceDelegate(self.mapping_model, self)
-        )
-        header = self.mapping_table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in enumerate((150, 140, 200)):
-            header.resizeSection(column, width)
-        self.mapping_model.dataChanged.connect(self._mapping_edited)
-        layout.addWidget(self.mapping_table, 1)
-
-        buttons = QHBoxLayout()
-        self.skip_button = QPushButton("このファイルを飛ばす")
-        self.skip_button.clicked.connect(self.skip_file)
-        self.save_mapping_button = QPushButton("この対応を保存")
-        self.save_mapping_button.setToolTip(
-            "見出しの対応を、この提出元のファイル用に記憶します。次回から同じ対応で読みます。"
-        )
-        self.save_mapping_button.clicked.connect(lambda: self.save_mapping())
-        self.to_preview_button = QPushButton("検証に進む")
-        self.to_preview_button.setDefault(True)
-        self.to_preview_button.clicked.connect(self.start_preview)
-        buttons.addWidget(self.skip_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.save_mapping_button)
-        buttons.addWidget(self.to_preview_button)
-        layout.addLayout(buttons)
-        return page
-
-    def _build_preview(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
-        self.preview_title = _label("", style.SECTION_TITLE)
-        layout.addWidget(self.preview_title)
-        tiles = QGridLayout()
-        tiles.setSpacing(6)
-        self.tiles_grid = tiles
-        self.count_tiles: dict[str, CountTile] = {}
-        for _key, label, tip, _value in shown_counts({k: 0 for k in (
-            "rows", "new", "identical", "conflicts", "review", "rejected", "error_rows",
-            "duplicates_in_file", "totals_rows")}):
-            tile = CountTile(label, tip)
-            place = len(self.count_tiles)
-            self.count_tiles[_key] = tile
-            tiles.addWidget(tile, place // 4, place % 4)
-        layout.addLayout(tiles)
-        self.link_label = _label("", style.MUTED)
-        layout.addWidget(self.link_label)
-        self.preview_notice = _notice(style.NOTICE_TEXT)
-        layout.addWidget(self.preview_notice)
-
-        report_row = QHBoxLayout()
-        report_title = QLabel("検証結果")
-        report_title.setStyleSheet("font-weight: bold;")
-        report_row.addWidget(report_title)
-        self.issue_count_label = QLabel("")
-        self.issue_count_label.setStyleSheet(style.MUTED)
-        report_row.addWidget(self.issue_count_label)
-        report_row.addStretch(1)
-        report_row.addWidget(QLabel("重要度:"))
-        self.severity_combo = QComboBox()
-        self.severity_combo.setAccessibleName("重要度で絞り込む")
-        self.severity_combo.setMinimumWidth(120)
-        self.severity_combo.addItem(ALL_SEVERITIES, None)
-        for severity in SEVERITY_ORDER:
-            self.severity_combo.addItem(severity, severity)
-        self.severity_combo.currentIndexChanged.connect(self._severity_chosen)
-        report_row.addWidget(self.severity_combo)
-        layout.addLayout(report_row)
-
-        self.issues_model = IssuesModel(self)
-        self.issues_proxy = SeverityFilter(self)
-        self.issues_proxy.setSourceModel(self.issues_model)
-        self.issues_table = _table(self.issues_proxy, "検証結果の一覧")
-        self.issues_table.setSortingEnabled(True)
-        self.issues_table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
-        self.issues_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.issues_table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((150, 96, 90, 100, 300, 58)):
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        # On screen the file is the heading above; the exported report names it in each row.
-        self.issues_table.setColumnHidden(0, True)
-        layout.addWidget(self.issues_table, 1)
-
-        export_row = QHBoxLayout()
-        self.export_status = _notice(style.OK_TEXT)
-        export_row.addWidget(self.export_status, 1)
-        export_row.addStretch(0)
-        self.report_format_combo = format_combo()
-        self.export_button = QPushButton("検証結果を出力…")
-        self.export_button.setToolTip(
-            "検証結果をファイルに保存します。学校や提出元に渡して、ファイルを直してもらえます。"
-        )
-        self.export_button.clicked.connect(self.export_report)
-        if self._can_export:
-            export_row.addWidget(self.report_format_combo)
-            export_row.addWidget(self.export_button)
-        else:
-            self.report_format_combo.hide()
-            self.export_button.hide()
-        layout.addLayout(export_row)
-
-        self.overwrite_check = QCheckBox("")
-        self.overwrite_check.toggled.connect(lambda _on: self._update_commit_text())
-        self.overwrite_check.hide()
-        layout.addWidget(self.overwrite_check)
-        self.changes_label = _label("", "font-weight: bold;")
-        self.changes_label.hide()
-        layout.addWidget(self.changes_label)
-        self.changes_model = ChangesModel(self)
-        self.changes_table = _table(self.changes_model, "上書きで変わる値")
-        self.changes_table.setMaximumHeight(170)
-        header = self.changes_table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((64, 0, 110, 120, 120)):
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.changes_table.setWordWrap(False)
-        self.changes_table.hide()
-        layout.addWidget(self.changes_table)
-        self.repeats_check = QCheckBox("")  # identical rows kept as repeated records
-        self.repeats_check.toggled.connect(lambda _on: self._update_commit_text())
-        self.repeats_check.hide()
-        layout.addWidget(self.repeats_check)
-        values_row = QHBoxLayout()
-        self.values_label = _label("", style.MUTED)
-        self.values_button = QPushButton("一覧にない値を対応付ける…")
-        self.values_button.clicked.connect(self.map_values)
-        values_row.addWidget(self.values_label, 1)
-        values_row.addWidget(self.values_button)
-        self.values_row = QWidget()
-        self.values_row.setLayout(values_row)
-        self.values_row.hide()
-        layout.addWidget(self.values_row)
-        self.value_dialog: ValueMapDialog | None = None
-        self.commit_text = _label("", "font-weight: bold;")
-        layout.addWidget(self.commit_text)
-
-        buttons = QHBoxLayout()
-        self.back_button = QPushButton("見出しの確認に戻る")
-        self.back_button.clicked.connect(lambda: self._show_step(MAPPING))
-        self.skip_button2 = QPushButton("このファイルを飛ばす")
-        self.skip_button2.clicked.connect(self.skip_file)
-        self.commit_button = QPushButton("取り込む…")
-        self.commit_button.setDefault(True)
-        self.commit_button.clicked.connect(self.ask_commit)
-        buttons.addWidget(self.back_button)
-        buttons.addWidget(self.skip_button2)
-        buttons.addStretch(1)
-        buttons.addWidget(self.commit_button)
-        layout.addLayout(buttons)
-        return page
-
-    def _build_result(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 8, 0, 0)
-        layout.setSpacing(12)
-        self.result_title = _label("", style.SECTION_TITLE)
-        layout.addWidget(self.result_title)
-        self.result_label = _label("", style.OK_TEXT)
-        layout.addWidget(self.result_label)
-        self.result_hint = _notice(style.NOTICE_TEXT)
-        layout.addWidget(self.result_hint)
-        layout.addWidget(_label(
-            "取り込んだ内容は「取込履歴」から取り消せます。", style.MUTED
-        ))
-        row = QHBoxLayout()
-        row.addStretch(1)
-        self.next_button = QPushButton("次のファイルへ")
-        self.next_button.setDefault(True)
-        self.next_button.setMinimumHeight(34)
-        self.next_button.clicked.connect(self.next_file)
-        row.addWidget(self.next_button)
-        layout.addLayout(row)
-        layout.addStretch(1)
-        return page
-
-    def _build_finished(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 8, 0, 0)
-        layout.setSpacing(12)
-        layout.addWidget(_label("選んだファイルの処理が終わりました。", style.SECTION_TITLE))
-        self.finished_label = _label("")
-        layout.addWidget(self.finished_label)
-        self.finished_hint = _notice(style.NOTICE_TEXT)
-        layout.addWidget(self.finished_hint)
-        row = QHBoxLayout()
-        self.again_button = QPushButton("別のファイルを取り込む…")
-        self.again_button.setMinimumHeight(34)
-        self.again_button.clicked.connect(self.pick_files)
-        row.addWidget(self.again_button)
-        row.addStretch(1)
-        layout.addLayout(row)
-        layout.addStretch(1)
-        return page
+    def _connect_steps(self) -> None:
+        """What the steps' buttons and choices do."""
+        self.queue_panel.stop_button.clicked.connect(self.stop_remaining)
+        self.start_step.choose_button.clicked.connect(self.pick_files)
+        self.mapping_step.kind_combo.activated.connect(self._kind_chosen)
+        self.mapping_step.sheet_combo.activated.connect(self._sheet_chosen)
+        self.mapping_step.mapping_model.dataChanged.connect(self._mapping_edited)
+        self.mapping_step.skip_button.clicked.connect(self.skip_file)
+        self.mapping_step.save_mapping_button.clicked.connect(lambda: self.save_mapping())
+        self.mapping_step.to_preview_button.clicked.connect(self.start_preview)
+        self.preview_step.severity_combo.currentIndexChanged.connect(self._severity_chosen)
+        self.preview_step.export_button.clicked.connect(self.export_report)
+        self.preview_step.overwrite_check.toggled.connect(lambda _on: self._update_commit_text())
+        self.preview_step.repeats_check.toggled.connect(lambda _on: self._update_commit_text())
+        self.preview_step.values_button.clicked.connect(self.map_values)
+        self.preview_step.back_button.clicked.connect(lambda: self._show_step(MAPPING))
+        self.preview_step.skip_button2.clicked.connect(self.skip_file)
+        self.preview_step.commit_button.clicked.connect(self.ask_commit)
+        self.result_step.next_button.clicked.connect(self.next_file)
+        self.finished_step.again_button.clicked.connect(self.pick_files)
 
     # -- state -----------------------------------------------------------------------------
 
@@ -638,7 +211,7 @@ class ImportPage(QWidget):
         self.steps.setCurrentIndex(step)
         self.step_bar.set_step({START: 0, MAPPING: 1, PREVIEW: 2, RESULT: 3, FINISHED: 3}[step])
         self.queue_panel.setVisible(bool(self.entries))
-        self.stop_button.setVisible(step in (MAPPING, PREVIEW, RESULT)
+        self.queue_panel.stop_button.setVisible(step in (MAPPING, PREVIEW, RESULT)
                                     and any(e.state == WAITING for e in self.entries))
 
     def _set_busy(self, label: str | None) -> None:
@@ -647,7 +220,7 @@ class ImportPage(QWidget):
         self.busy_label.setText(label or "")
         self.busy_bar.setRange(0, 0)
         self.busy_cancel.setEnabled(True)
-        for widget in (self.steps, self.stop_button):
+        for widget in (self.steps, self.queue_panel.stop_button):
             widget.setEnabled(not busy)
 
     def _run(
@@ -732,16 +305,16 @@ class ImportPage(QWidget):
             )
             return entries, have_pupils
 
-        _say(self.start_status, "")
+        say(self.start_step.start_status, "")
         self._run(task, self._files_read, "ファイルを読んでいます…",
-                  on_user_error=lambda m: _say(self.start_status, m))
+                  on_user_error=lambda m: say(self.start_step.start_status, m))
 
     def _files_read(self, found: tuple[list[FileEntry], bool]) -> None:
         entries, have_pupils = found
         ordered = in_import_order(entries)
         self.entries = ordered
         self.pupils_present = have_pupils
-        self.queue_model.set_entries(ordered)
+        self.queue_panel.queue_model.set_entries(ordered)
         notes = []
         css = style.NOTICE_TEXT
         if [id(e) for e in ordered] != [id(e) for e in entries]:
@@ -757,7 +330,7 @@ class ImportPage(QWidget):
             if entry.error:
                 notes.append(f"「{entry.path.name}」は読めません: {entry.error}")
                 css = style.ERROR_TEXT
-        _say(self.order_label, "\n".join(notes), css)
+        say(self.queue_panel.order_label, "\n".join(notes), css)
         self.current = -1
         self._advance()
 
@@ -772,17 +345,17 @@ class ImportPage(QWidget):
                 self._open_entry(number)
                 return
         self.current = len(self.entries)
-        self.queue_model.current = -1
-        self.queue_model.refresh()
+        self.queue_panel.queue_model.current = -1
+        self.queue_panel.queue_model.refresh()
         self._show_finished()
 
     def _open_entry(self, number: int) -> None:
         self.current = number
-        self.queue_model.current = number
+        self.queue_panel.queue_model.current = number
         entry = self.entries[number]
         entry.state = CURRENT
-        self.queue_model.refresh()
-        self.queue_table.scrollTo(self.queue_model.index(number, 0))
+        self.queue_panel.queue_model.refresh()
+        self.queue_panel.queue_table.scrollTo(self.queue_panel.queue_model.index(number, 0))
         self.preview = None
         self._show_inspection()
         self._show_step(MAPPING)
@@ -796,62 +369,64 @@ class ImportPage(QWidget):
         entry = self.entry
         assert entry is not None and entry.inspection is not None
         inspection: FileInspection = entry.inspection
-        self.file_title.setText(self._file_heading(entry))
+        self.mapping_step.file_title.setText(self._file_heading(entry))
         kind = inspection.kind
-        self.kind_combo.setCurrentIndex(max(self.kind_combo.findData(
+        self.mapping_step.kind_combo.setCurrentIndex(max(self.mapping_step.kind_combo.findData(
             None if kind is None else kind.name), 0))
         guess = inspection.guess
         sure = round(guess.confidence * 100)
         if guess.kind is None:
-            self.confidence_label.setText("")
+            self.mapping_step.confidence_label.setText("")
         elif kind is not None and guess.kind != kind.name:
-            self.confidence_label.setText("（選び直した種類）")
-            self.confidence_label.setStyleSheet(style.MUTED)
+            self.mapping_step.confidence_label.setText("（選び直した種類）")
+            self.mapping_step.confidence_label.setStyleSheet(style.MUTED)
         else:
             low = guess.confidence < LOW_CONFIDENCE
-            self.confidence_label.setText(f"確からしさ {sure}%" + ("（要確認）" if low else ""))
-            self.confidence_label.setStyleSheet(
+            self.mapping_step.confidence_label.setText(
+                f"確からしさ {sure}%" + ("（要確認）" if low else ""))
+            self.mapping_step.confidence_label.setStyleSheet(
                 f"color: {'#8a5a00' if low else style.OK_COLOR}; font-weight: bold;"
             )
         low = guess.kind is not None and guess.confidence < LOW_CONFIDENCE
-        self.guess_label.setText(guess.explanation + (
+        self.mapping_step.guess_label.setText(guess.explanation + (
             "\n確からしさが低いため、データの種類が正しいか確かめてください。" if low else ""))
-        self.encoding_label.setText(inspection.encoding_label
+        self.mapping_step.encoding_label.setText(inspection.encoding_label
                                     + (f"（シート「{inspection.raw.sheet}」）"
                                        if inspection.raw.sheet else ""))
-        self.rows_label.setText(n_rows(inspection.raw.row_count))
+        self.mapping_step.rows_label.setText(n_rows(inspection.raw.row_count))
         self._show_sheets(entry)
         before = inspection.already_imported
-        _say(self.already_label, "" if before is None else (
+        say(self.mapping_step.already_label, "" if before is None else (
             f"このファイルは既に取り込まれています（取込番号 {before.id}）。"
             "もう一度取り込んでも同じ行は増えません。新しく照合できた行だけを取り込みます。"
         ))
         rows = mapping_rows(inspection)
         choices = column_choices(kind) if kind is not None else []
-        self.mapping_model.set_rows(rows, choices)
+        self.mapping_step.mapping_model.set_rows(rows, choices)
         if kind is not None:
             for row in range(len(rows)):
-                self.mapping_table.openPersistentEditor(
-                    self.mapping_model.index(row, MappingModel.CHOICE_COLUMN))
+                self.mapping_step.mapping_table.openPersistentEditor(
+                    self.mapping_step.mapping_model.index(row, MappingModel.CHOICE_COLUMN))
         self._show_mapping_messages()
         self._update_mapping_buttons()
 
     def _show_sheets(self, entry: FileEntry) -> None:
         several = len(entry.sheets) > 1
-        self.sheet_caption.setVisible(several)
-        self.sheet_row.setVisible(several)
-        self.sheet_combo.clear()
+        self.mapping_step.sheet_caption.setVisible(several)
+        self.mapping_step.sheet_row.setVisible(several)
+        self.mapping_step.sheet_combo.clear()
         for label, name in sheet_choices(entry, self.entries):
-            self.sheet_combo.addItem(label, name)
-        self.sheet_combo.setCurrentIndex(max(0, self.sheet_combo.findData(entry.sheet)))
-        _say(self.sheet_notes, "\n".join(
+            self.mapping_step.sheet_combo.addItem(label, name)
+        sheets = self.mapping_step.sheet_combo
+        sheets.setCurrentIndex(max(0, sheets.findData(entry.sheet)))
+        say(self.mapping_step.sheet_notes, "\n".join(
             f"シート「{name}」は読みませんでした: {why}"
             for name, why in sheets_not_read(entry, self.entries)))
 
     def _sheet_chosen(self, _index: int) -> None:
         """Read another sheet of the workbook for this entry (its kind recognized anew)."""
         entry = self.entry
-        name = self.sheet_combo.currentData()
+        name = self.mapping_step.sheet_combo.currentData()
         if entry is None or entry.inspection is None or name is None:
             return
         if name == entry.inspection.sheet:
@@ -864,13 +439,13 @@ class ImportPage(QWidget):
 
         def done(inspection: FileInspection) -> None:
             entry.inspection, entry.sheet = inspection, inspection.sheet
-            self.queue_model.refresh()
-            self.file_title.setText(self._file_heading(entry))
+            self.queue_panel.queue_model.refresh()
+            self.mapping_step.file_title.setText(self._file_heading(entry))
             self._show_inspection()
 
         def refused(message: str) -> None:
             self._show_inspection()
-            _say(self.problems_label, message)
+            say(self.mapping_step.problems_label, message)
 
         self._run(task, done, "選んだシートを読んでいます…", on_user_error=refused,
                   on_cancelled=self._show_inspection)
@@ -882,23 +457,23 @@ class ImportPage(QWidget):
             return
         kind, mapping = inspection.kind, inspection.mapping
         if kind is None:
-            _say(self.problems_label, "データの種類を判断できませんでした。"
+            say(self.mapping_step.problems_label, "データの種類を判断できませんでした。"
                  "上の「データの種類」で、このファイルの種類を選んでください。")
-            _say(self.mapping_notes, "")
+            say(self.mapping_step.mapping_notes, "")
             return
-        problems = mapping_problems(kind, self.mapping_model.rows)
-        if not self.mapping_model.dirty and mapping is not None:
+        problems = mapping_problems(kind, self.mapping_step.mapping_model.rows)
+        if not self.mapping_step.mapping_model.dirty and mapping is not None:
             local = {p.split("。")[0] for p in problems}
             problems += [e for e in mapping.errors if e.split("。")[0] not in local
                          and not e.startswith("必須の列")]
-        _say(self.problems_label, "\n".join(problems))
+        say(self.mapping_step.problems_label, "\n".join(problems))
         notes = []
-        if self.mapping_model.dirty:
+        if self.mapping_step.mapping_model.dirty:
             notes.append("変更した対応はまだ保存されていません。「この対応を保存」を押すと、"
                          "この提出元のファイルを次に取り込むときも同じ対応で読みます。")
         elif mapping is not None:
             notes += [m for m in mapping.messages if m not in mapping.errors]
-        _say(self.mapping_notes, "\n".join(notes))
+        say(self.mapping_step.mapping_notes, "\n".join(notes))
 
     def _mapping_edited(self, *_args: object) -> None:
         self._show_mapping_messages()
@@ -908,20 +483,22 @@ class ImportPage(QWidget):
         entry = self.entry
         inspection = None if entry is None else entry.inspection
         kind = None if inspection is None else inspection.kind
-        dirty = self.mapping_model.dirty
-        problems = [] if kind is None else mapping_problems(kind, self.mapping_model.rows)
+        dirty = self.mapping_step.mapping_model.dirty
+        rows = self.mapping_step.mapping_model.rows
+        problems = [] if kind is None else mapping_problems(kind, rows)
         service_errors = bool(inspection is not None and inspection.mapping is not None
                               and inspection.mapping.errors)
-        self.save_mapping_button.setEnabled(kind is not None and dirty and not self.busy)
-        self.to_preview_button.setText("対応を保存して検証に進む" if dirty else "検証に進む")
-        self.to_preview_button.setEnabled(
+        step = self.mapping_step
+        step.save_mapping_button.setEnabled(kind is not None and dirty and not self.busy)
+        step.to_preview_button.setText("対応を保存して検証に進む" if dirty else "検証に進む")
+        self.mapping_step.to_preview_button.setEnabled(
             kind is not None and not problems and (dirty or not service_errors)
             and not self.busy
         )
 
     def _kind_chosen(self, _index: int) -> None:
         entry = self.entry
-        name = self.kind_combo.currentData()
+        name = self.mapping_step.kind_combo.currentData()
         if entry is None or entry.inspection is None or name is None:
             return
         if entry.inspection.kind is not None and entry.inspection.kind.name == name:
@@ -936,12 +513,12 @@ class ImportPage(QWidget):
 
         def done(inspection: FileInspection) -> None:
             entry.inspection = inspection
-            self.queue_model.refresh()
+            self.queue_panel.queue_model.refresh()
             self._show_inspection()
 
         def refused(message: str) -> None:
             self._show_inspection()
-            _say(self.problems_label, message)
+            say(self.mapping_step.problems_label, message)
 
         self._run(task, done, "選んだ種類で読み直しています…", on_user_error=refused,
                   on_cancelled=self._show_inspection)
@@ -953,28 +530,28 @@ class ImportPage(QWidget):
             return
         importer, inspection = self._importer, entry.inspection
         kind_name = str(inspection.kind.name)
-        saved = self.mapping_model.saved_form()
+        saved = self.mapping_step.mapping_model.saved_form()
 
         def done(updated: FileInspection) -> None:
             entry.inspection = updated
             self._show_inspection()
-            _say(self.mapping_notes, "見出しの対応を保存しました。この提出元のファイルは、"
-                 "次回から同じ対応で読みます。" + (
-                     "\n" + "\n".join(updated.mapping.messages)
-                     if updated.mapping is not None and updated.mapping.messages else ""))
+            messages = updated.mapping.messages if updated.mapping is not None else ()
+            say(self.mapping_step.mapping_notes,
+                "見出しの対応を保存しました。この提出元のファイルは、次回から同じ対応で読みます。"
+                + ("\n" + "\n".join(messages) if messages else ""))
             if then is not None and updated.mapping is not None and not updated.mapping.errors:
                 then()
 
         self._run(lambda _ctx: importer.remap(inspection, kind_name, saved), done,
                   "見出しの対応を保存しています…",
-                  on_user_error=lambda m: _say(self.problems_label, m), writes=True)
+                  on_user_error=lambda m: say(self.mapping_step.problems_label, m), writes=True)
 
     # -- step 3: preview -------------------------------------------------------------------
 
     def start_preview(self) -> None:
         if self.busy:
             return
-        if self.mapping_model.dirty:
+        if self.mapping_step.mapping_model.dirty:
             self.save_mapping(then=self._preview)
             return
         self._preview()
@@ -990,11 +567,12 @@ class ImportPage(QWidget):
             return preview, [IssueRow.from_report(r) for r in issue_rows(preview)]
 
         def cancelled() -> None:
-            _say(self.mapping_notes, "検証を中止しました。データベースは変わっていません。")
+            say(self.mapping_step.mapping_notes,
+                "検証を中止しました。データベースは変わっていません。")
 
         self._run(task, self._show_preview, "ファイルを検証しています…",
                   on_cancelled=cancelled,
-                  on_user_error=lambda m: _say(self.problems_label, m))
+                  on_user_error=lambda m: say(self.mapping_step.problems_label, m))
 
     def _show_preview(self, found: tuple[ImportPreview, list[IssueRow]]) -> None:
         preview, issues = found
@@ -1002,15 +580,15 @@ class ImportPage(QWidget):
         assert entry is not None
         self.preview, self.issues = preview, issues
         counts = preview.counts
-        self.preview_title.setText(
+        self.preview_step.preview_title.setText(
             f"{self._file_heading(entry)}（{preview.kind.label}）"
         )
         shown = [key for key, *_rest in shown_counts(counts)]
-        for key, tile in self.count_tiles.items():
+        for key, tile in self.preview_step.count_tiles.items():
             tile.setVisible(key in shown)
             if key in shown:
                 place = shown.index(key)
-                self.tiles_grid.addWidget(tile, place // 4, place % 4)
+                self.preview_step.tiles_grid.addWidget(tile, place // 4, place % 4)
             value = int(counts.get(key, 0))
             colour = (style.ERROR_COLOR if key in PROBLEM_COUNTS and value else
                       "#8a5a00" if key in ATTENTION_COUNTS and value else
@@ -1018,63 +596,64 @@ class ImportPage(QWidget):
             tile.set_value(value, colour)
         if "auto_linked" in counts:
             waiting = counts.get("already_waiting", 0)
-            self.link_label.setText(
+            self.preview_step.link_label.setText(
                 f"児童生徒との照合（名寄せ）: 自動で照合 {n_rows(counts['auto_linked'])}・"
                 f"確認待ち {n_rows(counts['review'])}・照合不可 {n_rows(counts['rejected'])}"
                 + (f"（ほかに、前回から確認待ちの行 {n_rows(waiting)}）" if waiting else "")
             )
-            self.link_label.show()
+            self.preview_step.link_label.show()
         else:
-            self.link_label.hide()
-        self.issues_model.set_rows(issues)
-        self.severity_combo.setCurrentIndex(0)
+            self.preview_step.link_label.hide()
+        self.preview_step.issues_model.set_rows(issues)
+        self.preview_step.severity_combo.setCurrentIndex(0)
         self._count_issues()
         conflicts = int(counts.get("conflicts", 0))
-        self.overwrite_check.blockSignals(True)
-        self.overwrite_check.setChecked(False)
-        self.overwrite_check.blockSignals(False)
-        self.overwrite_check.setText(
+        self.preview_step.overwrite_check.blockSignals(True)
+        self.preview_step.overwrite_check.setChecked(False)
+        self.preview_step.overwrite_check.blockSignals(False)
+        self.preview_step.overwrite_check.setText(
             f"値の異なる既存の記録 {n_rows(conflicts)}を、このファイルの値で上書きする"
             "（取込を取り消すと元の値に戻ります）"
         )
-        self.overwrite_check.setVisible(bool(conflicts) and self._can_overwrite)
+        self.preview_step.overwrite_check.setVisible(bool(conflicts) and self._can_overwrite)
         changes = list(preview.changes) if conflicts and self._can_overwrite else []
-        self.changes_model.set_lines(changes)
-        _say(self.changes_label, f"上書きすると変わる値（{format_count(len(changes))}件）: "
-             "空欄のセルで今の値を消すことはありません。" if changes else "")
-        self.changes_table.setVisible(bool(changes))
+        self.preview_step.changes_model.set_lines(changes)
+        say(self.preview_step.changes_label,
+            f"上書きすると変わる値（{format_count(len(changes))}件）: "
+            "空欄のセルで今の値を消すことはありません。" if changes else "")
+        self.preview_step.changes_table.setVisible(bool(changes))
         repeats = int(counts.get("repeats", 0))
-        self.repeats_check.blockSignals(True)
-        self.repeats_check.setChecked(False)
-        self.repeats_check.blockSignals(False)
-        self.repeats_check.setText(
+        self.preview_step.repeats_check.blockSignals(True)
+        self.preview_step.repeats_check.setChecked(False)
+        self.preview_step.repeats_check.blockSignals(False)
+        self.preview_step.repeats_check.setText(
             f"すべての列が同じ行 {n_rows(repeats)}も、繰り返しの記録（同じ日の利用など）として"
             "取り込む"
         )
-        self.repeats_check.setVisible(bool(repeats))
+        self.preview_step.repeats_check.setVisible(bool(repeats))
         unknown = preview.unknown_values
-        self.values_label.setText(
+        self.preview_step.values_label.setText(
             f"列の値の一覧にない値が {format_count(len(unknown))}種類あります"
             f"（{'、'.join(dict.fromkeys(u.column_label for u in unknown))}）。"
         )
-        self.values_row.setVisible(bool(unknown))
-        _say(self.export_status, "")
+        self.preview_step.values_row.setVisible(bool(unknown))
+        say(self.preview_step.export_status, "")
         self._update_commit_text()
         self._show_step(PREVIEW)
 
     def _count_issues(self) -> None:
         counts = severity_counts(self.issues)
         detail = "・".join(f"{k} {format_count(v)}" for k, v in counts.items() if v)
-        shown = self.issues_proxy.rowCount()
+        shown = self.preview_step.issues_proxy.rowCount()
         total = len(self.issues)
-        self.issue_count_label.setText(
+        self.preview_step.issue_count_label.setText(
             "問題は見つかりませんでした" if not total else
             f"{format_count(total)}件（{detail}）"
             + (f"　うち {format_count(shown)}件を表示" if shown != total else "")
         )
 
     def _severity_chosen(self, _index: int) -> None:
-        self.issues_proxy.set_severity(self.severity_combo.currentData())
+        self.preview_step.issues_proxy.set_severity(self.preview_step.severity_combo.currentData())
         self._count_issues()
 
     def _update_commit_text(self) -> None:
@@ -1082,11 +661,12 @@ class ImportPage(QWidget):
         if preview is None:
             return
         counts = preview.counts
-        overwrite = self.overwrite_check.isChecked()
-        repeats = int(counts.get("repeats", 0)) if self.repeats_check.isChecked() else 0
+        overwrite = self.preview_step.overwrite_check.isChecked()
+        repeated = self.preview_step.repeats_check.isChecked()
+        repeats = int(counts.get("repeats", 0)) if repeated else 0
         writes = rows_to_import(counts, overwrite) + int(counts.get("review", 0)) + repeats
         if preview.blocking:
-            _say(self.preview_notice,
+            say(self.preview_step.preview_notice,
                  "ファイル全体に関わるエラーがあるため、このファイルは取り込めません。"
                  "検証結果を出力して提出元に渡し、直したファイルをもう一度取り込んでください。",
                  style.ERROR_TEXT)
@@ -1102,20 +682,21 @@ class ImportPage(QWidget):
             if (not self.pupils_present and counts.get("rejected", 0) == rows and rows
                     and preview.kind.links_to_pupil):
                 text = NO_PUPILS_TEXT
-            _say(self.preview_notice, text, style.NOTICE_TEXT)
+            say(self.preview_step.preview_notice, text, style.NOTICE_TEXT)
         else:
-            _say(self.preview_notice, "")
+            say(self.preview_step.preview_notice, "")
         can = bool(writes) and not preview.blocking
-        self.commit_button.setEnabled(can)
-        _say(self.commit_text, self._commit_sentence(overwrite) if can else "")
+        self.preview_step.commit_button.setEnabled(can)
+        say(self.preview_step.commit_text, self._commit_sentence(overwrite) if can else "")
 
     def _keep_repeats(self) -> bool:
-        return self.repeats_check.isChecked() and self.repeats_check.isVisible()
+        check = self.preview_step.repeats_check
+        return check.isChecked() and check.isVisible()
 
     def _commit_sentence(self, overwrite: bool) -> str:
         assert self.preview is not None
         text = commit_summary(self.preview.counts, overwrite)
-        if self.repeats_check.isChecked():
+        if self.preview_step.repeats_check.isChecked():
             text += (f"すべての列が同じ行 {n_rows(int(self.preview.counts.get('repeats', 0)))}も、"
                      "繰り返しの記録として取り込みます。")
         return text
@@ -1163,7 +744,7 @@ class ImportPage(QWidget):
         """Write the validation report (all rows, whatever the filter shows) for the school."""
         if self.preview is None or self.busy:
             return
-        fmt = chosen_format(self.report_format_combo)
+        fmt = chosen_format(self.preview_step.report_format_combo)
         chosen = self.choose_report_path(fmt.key)
         if chosen is None:
             return
@@ -1178,20 +759,21 @@ class ImportPage(QWidget):
         def done(result: ExportResult) -> None:
             self.last_export = result
             note = replaced_note(result)
-            _say(self.export_status,
+            say(self.preview_step.export_status,
                  f"検証結果 {format_count(result.rows)}件を出力しました: {result.path}{note}",
                  style.OK_TEXT)
 
         self._run(task, done, "検証結果を出力しています…",
-                  on_user_error=lambda m: _say(self.export_status, m, style.ERROR_TEXT))
+                  on_user_error=lambda m: say(self.preview_step.export_status, m, style.ERROR_TEXT))
 
     # -- step 4: commit --------------------------------------------------------------------
 
     def ask_commit(self) -> None:
         preview = self.preview
-        if preview is None or self.busy or not self.commit_button.isEnabled():
+        if preview is None or self.busy or not self.preview_step.commit_button.isEnabled():
             return
-        overwrite = self.overwrite_check.isChecked() and self.overwrite_check.isVisible()
+        check = self.preview_step.overwrite_check
+        overwrite = check.isChecked() and check.isVisible()
         self.confirmation = confirm(
             self,
             "取込の確認",
@@ -1214,11 +796,12 @@ class ImportPage(QWidget):
                                    progress=ctx.progress, cancel=ctx.cancelled)
 
         def cancelled() -> None:
-            _say(self.preview_notice, "取込を中止しました。データベースは変わっていません。",
-                 style.NOTICE_TEXT)
+            say(self.preview_step.preview_notice,
+                "取込を中止しました。データベースは変わっていません。", style.NOTICE_TEXT)
 
         self._run(task, self._committed, "取り込んでいます…", on_cancelled=cancelled,
-                  on_user_error=lambda m: _say(self.preview_notice, m, style.ERROR_TEXT),
+                  on_user_error=lambda m: say(self.preview_step.preview_notice, m,
+                                              style.ERROR_TEXT),
                   writes=True)
 
     def _committed(self, result: ImportResult) -> None:
@@ -1229,19 +812,19 @@ class ImportPage(QWidget):
         self.last_result = result
         if entry.kind_name == self._master_kind:
             self.pupils_present = True
-        self.queue_model.refresh()
-        self.result_title.setText(
+        self.queue_panel.queue_model.refresh()
+        self.result_step.result_title.setText(
             f"「{entry.display_name}」を取り込みました（取込番号 {result.batch_id}）"
         )
-        self.result_label.setText(f"{result.kind_label}: {result_summary(result)}")
-        _say(self.result_hint, (
+        self.result_step.result_label.setText(f"{result.kind_label}: {result_summary(result)}")
+        say(self.result_step.result_hint, (
             f"確認待ちの {n_rows(result.queued)}は「名寄せ確認」で、どの児童生徒の行かを"
             "決めてください。決めた行はその時点で取り込まれます。"
         ) if result.queued else "")
         last = not any(e.state == WAITING for e in self.entries[self.current + 1:])
-        self.next_button.setText("まとめを見る" if last else "次のファイルへ")
+        self.result_step.next_button.setText("まとめを見る" if last else "次のファイルへ")
         self._show_step(RESULT)
-        self.next_button.setFocus()
+        self.result_step.next_button.setFocus()
         self.imported.emit(entry.kind_name)
 
     # -- skipping and the end --------------------------------------------------------------
@@ -1266,8 +849,8 @@ class ImportPage(QWidget):
                 entry.finish(SKIPPED)
         self.preview = None
         self.current = len(self.entries)
-        self.queue_model.current = -1
-        self.queue_model.refresh()
+        self.queue_panel.queue_model.current = -1
+        self.queue_panel.queue_model.refresh()
         self._show_finished()
 
     def _show_finished(self) -> None:
@@ -1280,9 +863,9 @@ class ImportPage(QWidget):
             count = sum(e.state == state for e in self.entries)
             if count:
                 parts.append(f"{words} {count}件")
-        self.finished_label.setText("、".join(parts) + "。左の一覧で、ファイルごとの結果を"
-                                    "確認できます。")
-        _say(self.finished_hint, (
+        self.finished_step.finished_label.setText(
+            "、".join(parts) + "。左の一覧で、ファイルごとの結果を確認できます。")
+        say(self.finished_step.finished_hint, (
             f"確認待ちの {n_rows(queued)}があります。「名寄せ確認」で確認してください。"
             "確認した判断は記憶され、同じ提出元の次の取込では自動で照合されます。"
         ) if queued else "")
