@@ -3,11 +3,8 @@ of the check and the step bar in the title row."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -18,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from toda_desktop.formatting import format_count
 from ui import style
+from ui.table_model import make_view
 
 STEP_TITLES = ("ファイルの選択", "種類と見出しの確認", "検証結果の確認", "取込")
 FILE_FILTER = "表のファイル (*.csv *.tsv *.txt *.xlsx);;すべてのファイル (*)"
@@ -56,17 +54,9 @@ def say(label: QLabel, text: str, css: str | None = None) -> None:
     label.setVisible(bool(text))
 
 
-def plain_table(model: Any, name: str) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.setAlternatingRowColors(True)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setWordWrap(False)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(28)
-    table.setAccessibleName(name)
-    return table
+def plain_table(model: QAbstractItemModel, name: str) -> QTableView:
+    """The wizard's tables: each sets its own column sizes (and editing, for the mapping)."""
+    return make_view(model, name, stretch_last=False)
 
 
 class CountTile(QFrame):

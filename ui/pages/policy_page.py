@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -49,7 +48,7 @@ from ui.background import BackgroundRunner
 from ui.dialogs import confirm
 from ui.page_header import PageHeader, StatusLine
 from ui.page_task import PageTask
-from ui.table_model import LinesTableModel
+from ui.table_model import LinesTableModel, make_view
 
 FUNCTIONS = tuple(FUNCTION_LABELS)
 APPLIES_NEXT_TIME = (
@@ -226,20 +225,14 @@ class PolicyPage(QWidget):
         matrix_layout.addWidget(how)
         self._matrix_heading = heading
         self.model = PolicyMatrixModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setAlternatingRowColors(True)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = make_view(self.model, "役割と機能の一覧", row_height=26)
+        # One cell is one setting: cells are chosen, not rows.
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setWordWrap(True)
         self.table.activated.connect(self.change_cell)
         self.table.setTabKeyNavigation(False)  # Tab leaves the table (to 保存…), arrows move
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(26)
-        self.table.setAccessibleName("役割と機能の一覧")
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         matrix_layout.addWidget(self.table)
         splitter.addWidget(matrix_box)
 
