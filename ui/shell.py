@@ -18,21 +18,21 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from toda_desktop.extraction.engine import describe as describe_node
+from ui.accounts.page import AccountsPage
+from ui.audit.page import AuditPage
 from ui.background import BackgroundRunner
 from ui.extraction.page import ExtractionPage
+from ui.importing.history import HistoryPage
 from ui.importing.wizard import ImportPage
 from ui.lock_screen import SESSION_CHECK_MS, LockScreen, SessionGuard
 from ui.login_window import LoginWindow
 from ui.main_window import MainWindow
-from ui.pages.accounts_page import AccountsPage
-from ui.pages.audit_page import AuditPage
-from ui.pages.history_page import HistoryPage
+from ui.overview.page import OverviewPage
 from ui.pages.karte_page import KartePage
-from ui.pages.overview_page import OverviewPage
-from ui.pages.policy_page import PolicyPage
 from ui.pages.review_page import ReviewPage, describe_pupil_with
 from ui.pages.risk_pages import add_risk_pages
-from ui.pages.search_page import SearchPage
+from ui.policy.page import PolicyPage
+from ui.search.page import SearchPage
 
 if TYPE_CHECKING:
     from toda_desktop.composition import Application, SignedIn

@@ -17,11 +17,14 @@ from tests.ui.flows import WAIT_MS, click, english_words, sign_in, visible_texts
 from toda_desktop.composition import Application
 from toda_desktop.policy import parse_policy_text
 from toda_desktop.store_setup import DEMO_PASSWORD
+from ui.accounts.dialogs import EnrollDialog, NewAccountDialog
+from ui.accounts.page import AccountsPage
+from ui.audit.page import AuditPage
 from ui.main_window import MainWindow
-from ui.pages.accounts_page import AccountsPage, EnrollDialog, NewAccountDialog
-from ui.pages.audit_page import AuditPage
-from ui.pages.overview_page import OverviewPage
-from ui.pages.policy_page import DomainsDialog, PolicyMatrixModel, PolicyPage
+from ui.overview.page import OverviewPage
+from ui.policy.domains_dialog import DomainsDialog
+from ui.policy.matrix import PolicyMatrixModel
+from ui.policy.page import PolicyPage
 
 pytestmark = pytest.mark.gui
 

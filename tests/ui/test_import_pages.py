@@ -28,9 +28,9 @@ from toda_desktop.demo import DemoConfig, generate_city, write_interchange_files
 from toda_desktop.importing.service import ISSUE_HEADER
 from toda_desktop.store_setup import create_empty_store
 from ui.importing import wizard
+from ui.importing.history import HistoryPage
 from ui.importing.wizard import ImportPage
 from ui.main_window import MainWindow
-from ui.pages.history_page import HistoryPage
 from ui.pages.import_models import IMPORTED, ReviewLine, commit_summary
 from ui.pages.review_page import ReviewPage
 from ui.shell import Shell

@@ -24,12 +24,12 @@ from toda_desktop.errors import PermissionDenied
 from toda_desktop.store_setup import create_empty_store
 from ui.background import BackgroundRunner, TaskContext
 from ui.importing import wizard
+from ui.importing.history import HistoryPage
 from ui.importing.wizard import ImportPage
+from ui.overview.page import OverviewPage
 from ui.page_header import ProgressStrip, StatusLine
 from ui.page_task import PageTask
-from ui.pages.history_page import HistoryPage
-from ui.pages.overview_page import OverviewPage
-from ui.pages.search_page import SearchPage
+from ui.search.page import SearchPage
 
 pytestmark = pytest.mark.gui
 

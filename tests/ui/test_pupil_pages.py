@@ -21,7 +21,7 @@ from ui.extraction.push_support_dialog import PushSupportDialog
 from ui.main_window import MainWindow
 from ui.pages.karte_page import KartePage, KarteView
 from ui.pages.pupil_tables import dates_in
-from ui.pages.search_page import SearchPage
+from ui.search.page import SearchPage
 from ui.shell import Shell
 
 pytestmark = pytest.mark.gui

@@ -15,9 +15,7 @@ from PySide6.QtWidgets import (
 
 from ui import style
 from ui.importing.widgets import plain_table, wrapped_label
-from ui.pages.import_models import (
-    FileQueueModel,
-)
+from ui.pages.import_models import FileQueueModel
 
 
 class QueuePanel(QWidget):

@@ -49,6 +49,7 @@ from ui.importing.steps.mapping import MappingStep
 from ui.importing.steps.preview import PreviewStep
 from ui.importing.steps.result import ResultStep
 from ui.importing.steps.start import StartStep
+from ui.importing.value_map_dialog import ValueMapDialog
 from ui.importing.widgets import FILE_FILTER, LOW_CONFIDENCE, NO_PUPILS_TEXT, StepBar, say
 from ui.page_header import PageHeader
 from ui.page_task import PageTask
@@ -78,7 +79,6 @@ from ui.pages.import_models import (
     sheets_not_read,
     shown_counts,
 )
-from ui.pages.value_map_dialog import ValueMapDialog
 
 if TYPE_CHECKING:
     from toda_desktop.importing.service import (

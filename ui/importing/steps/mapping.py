@@ -21,10 +21,7 @@ from PySide6.QtWidgets import (
 
 from ui import style
 from ui.importing.widgets import notice_label, plain_table, wrapped_label
-from ui.pages.import_models import (
-    ColumnChoiceDelegate,
-    MappingModel,
-)
+from ui.pages.import_models import ColumnChoiceDelegate, MappingModel
 
 
 class MappingStep(QWidget):

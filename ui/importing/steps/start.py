@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from ui import style
-from ui.importing.widgets import (
-    ORDER_TEXT,
-    notice_label,
-    wrapped_label,
-)
+from ui.importing.widgets import ORDER_TEXT, notice_label, wrapped_label
 
 
 class StartStep(QWidget):

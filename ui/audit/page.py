@@ -7,16 +7,13 @@ and verifying are themselves logged by the service.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import (
-    QDate,
-    Qt,
-)
-from PySide6.QtGui import QColor, QIntValidator
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,7 +33,6 @@ from toda_desktop.formatting import format_count, format_date
 from toda_desktop.services.audit_view import ACTION_LABELS, AuditFilter
 from ui import style
 from ui.background import BackgroundRunner, alive
-from ui.dialogs import FormDialog
 from ui.export_flow import (
     ask_save_path,
     chosen_format,
@@ -48,67 +44,19 @@ from ui.export_flow import (
 from ui.page_header import PageHeader, StatusLine
 from ui.page_task import PageTask
 from ui.pages.pupil_tables import dates_in
-from ui.table_model import LinesTableModel, make_table
+from ui.table_model import make_table
 
 if TYPE_CHECKING:
     from toda_desktop.services.audit_view import AuditRow, ChainCheck
+from ui.audit.acknowledge_dialog import AcknowledgeDialog
+from ui.audit.model import AuditModel
 
 LoadEntries = Callable[[AuditFilter], "list[AuditRow]"]
 ExportCsv = Callable[[Path, AuditFilter, str], ExportResult]
 VerifyChain = Callable[[], "ChainCheck"]
 
-HEADERS = ("番号", "日時", "利用者", "操作", "結果", "対象", "児童生徒ID", "詳細")
 ALL = "（すべて）"
 PERIOD_DAYS = 30
-PROBLEM_OUTCOMES = ("失敗", "拒否", "異常あり")
-
-
-def format_moment(moment: Any, date_style: str) -> str:
-    return f"{format_date(moment, date_style)} {moment:%H:%M:%S}"
-
-
-class AuditModel(LinesTableModel["AuditRow"]):
-    def __init__(self, date_style: str, parent: QWidget | None = None) -> None:
-        super().__init__(HEADERS, parent)
-        self._style = date_style
-
-    @property
-    def rows(self) -> list[AuditRow]:
-        return self.lines
-
-    def set_rows(self, rows: Sequence[AuditRow]) -> None:
-        self.set_lines(rows)
-
-    def cells(self, row: AuditRow) -> tuple[str, ...]:
-        return (
-            str(row.id),
-            format_moment(row.at, self._style),
-            row.actor,
-            row.action_label,
-            row.outcome_label,
-            dates_in(row.target, self._style),
-            "" if row.pupil_id is None else str(row.pupil_id),
-            dates_in(row.detail, self._style),
-        )
-
-    def cell_data(self, row: AuditRow, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.cells(row)[column]
-        if role == Qt.ItemDataRole.UserRole:  # sort key
-            return (row.id, row.at, row.actor, row.action_label, row.outcome_label, row.target,
-                    -1 if row.pupil_id is None else row.pupil_id, row.detail)[column]
-        if role == Qt.ItemDataRole.ToolTipRole and column in (3, 5, 7):
-            text = self.cells(row)[column]  # cut off in a narrow column: whole on hover
-            return text or None
-        if (
-            role == Qt.ItemDataRole.ForegroundRole
-            and column == 4
-            and row.outcome_label in PROBLEM_OUTCOMES
-        ):
-            return QColor(style.ERROR_COLOR)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 6):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
 
 
 def _date_edit(day: QDate) -> QDateEdit:
@@ -121,28 +69,6 @@ def _date_edit(day: QDate) -> QDateEdit:
 def _to_date(edit: QDateEdit) -> date:
     q = edit.date()
     return date(q.year(), q.month(), q.day())
-
-
-class AcknowledgeDialog(FormDialog):
-    """Why the rollbacks/swaps the check found are known (e.g. a restore from a backup)."""
-
-    def __init__(self, check: ChainCheck, date_style: str,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(
-            "監査ログの不整合を確認済みにする", "確認済みにする", parent,
-            intro=f"{dates_in(check.message, date_style)}\n\n"
-                  "原因が分かっている場合（バックアップからの復元など）"
-                  "だけ、その内容を記録して確認済みにします。記録は監査ログに残ります。"
-                  "これより後に見つかった不整合は、また報告されます。")
-        self.reason_edit = QLineEdit()
-        self.reason_edit.setMaxLength(200)
-        self.reason_edit.setPlaceholderText("例: 11月27日、教育委員会のバックアップから復元した")
-        self.reason_edit.setAccessibleName("確認した内容")
-        self.form.addRow("確認した内容", self.reason_edit)
-        self.setMinimumWidth(560)
-
-    def problem(self) -> str | None:
-        return None if self.reason_edit.text().strip() else "確認した内容を入力してください。"
 
 
 class AuditPage(QWidget):

@@ -37,10 +37,10 @@ from toda_desktop.models import BatchSummary, IntegrityState, Overview
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.charts import BarChart
+from ui.overview.counts_model import RECENT_YEARS, DatasetCountsModel, TotalsLastProxy
 from ui.page import Freshness
 from ui.page_header import title_row
 from ui.page_task import PageTask
-from ui.pages.dataset_counts_model import RECENT_YEARS, DatasetCountsModel, TotalsLastProxy
 from ui.pages.pupil_tables import dates_in
 
 LoadOverview = Callable[[], Overview]
