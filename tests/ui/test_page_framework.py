@@ -29,6 +29,7 @@ from ui.importing.wizard import ImportPage
 from ui.overview.page import OverviewPage
 from ui.page_header import ProgressStrip, StatusLine
 from ui.page_task import PageTask
+from ui.pages.karte_page import KartePage
 from ui.search.page import SearchPage
 
 pytestmark = pytest.mark.gui
@@ -102,7 +103,7 @@ def test_overview_shows_new_counts_after_an_import_without_signing_out(
     assert overview.model.rowCount() > 1
 
 
-def test_search_results_and_overview_follow_a_rollback(
+def test_search_results_and_the_open_karte_follow_a_rollback(
     qtbot: QtBot, make_shell: ShellFactory, lead_store: Path, city_files: Path,
 ) -> None:
     shell = make_shell(lead_store)
@@ -121,14 +122,27 @@ def test_search_results_and_overview_follow_a_rollback(
     qtbot.waitUntil(lambda: search.results is not None and not search.busy, timeout=WAIT_MS)
     assert search.results is not None and search.results.hits
 
-    # Take the enrollments back: the same search, run again, finds nobody enrolled.
+    # A karte is open in front.
+    karte = window.show_page("児童生徒カルテ")
+    assert isinstance(karte, KartePage)
+    pupil_id = search.results.hits[0].pupil_id
+    with qtbot.waitSignal(karte.opened, timeout=WAIT_MS):
+        karte.open_pupil(pupil_id)
+    before = karte.current_view()
+
+    # Take the enrollments back: the same search, run again, finds nobody enrolled, and
+    # the karte in front is read again.
     history = window.show_page("取込履歴")
     assert isinstance(history, HistoryPage)
     qtbot.waitUntil(lambda: history.loaded and not history.busy, timeout=WAIT_MS)
     line = next(line for line in history.model.lines if line.source_name == ENROLLMENTS)
-    with qtbot.waitSignal(shell.changed, timeout=WAIT_MS) as blocker:
+    changes: list[frozenset[str]] = []
+    shell.changed.connect(changes.append)
+    with qtbot.waitSignal(karte.opened, timeout=WAIT_MS):
         history.rollback(line)
-    assert line.kind in blocker.args[0]
+    assert len(changes) == 1 and line.kind in changes[0]
+    after = karte.current_view()
+    assert after is not None and after is not before and after.pupil_id == pupil_id
     window.show_page("児童生徒検索")
     qtbot.waitUntil(lambda: not search.busy and search.results is not None
                     and not search.results.hits, timeout=WAIT_MS)
