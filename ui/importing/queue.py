@@ -20,6 +20,7 @@ from ui.pages.import_models import FileQueueModel
 
 class QueuePanel(QWidget):
     """The chosen files in the order they are processed; hidden until files are chosen."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFixedWidth(260)

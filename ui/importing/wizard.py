@@ -54,11 +54,9 @@ from ui.importing.widgets import FILE_FILTER, LOW_CONFIDENCE, NO_PUPILS_TEXT, St
 from ui.page_header import PageHeader
 from ui.page_task import PageTask
 from ui.pages.import_models import (
-    ATTENTION_COUNTS,
     CURRENT,
     IMPORTED,
     NOTHING,
-    PROBLEM_COUNTS,
     SKIPPED,
     UNREADABLE,
     WAITING,
@@ -72,12 +70,9 @@ from ui.pages.import_models import (
     mapping_problems,
     mapping_rows,
     n_rows,
-    result_summary,
     rows_to_import,
-    severity_counts,
     sheet_choices,
     sheets_not_read,
-    shown_counts,
 )
 
 if TYPE_CHECKING:
@@ -182,7 +177,6 @@ class ImportPage(QWidget):
         self.mapping_step.skip_button.clicked.connect(self.skip_file)
         self.mapping_step.save_mapping_button.clicked.connect(lambda: self.save_mapping())
         self.mapping_step.to_preview_button.clicked.connect(self.start_preview)
-        self.preview_step.severity_combo.currentIndexChanged.connect(self._severity_chosen)
         self.preview_step.export_button.clicked.connect(self.export_report)
         self.preview_step.overwrite_check.toggled.connect(lambda _on: self._update_commit_text())
         self.preview_step.repeats_check.toggled.connect(lambda _on: self._update_commit_text())
@@ -579,82 +573,11 @@ class ImportPage(QWidget):
         entry = self.entry
         assert entry is not None
         self.preview, self.issues = preview, issues
-        counts = preview.counts
-        self.preview_step.preview_title.setText(
-            f"{self._file_heading(entry)}（{preview.kind.label}）"
-        )
-        shown = [key for key, *_rest in shown_counts(counts)]
-        for key, tile in self.preview_step.count_tiles.items():
-            tile.setVisible(key in shown)
-            if key in shown:
-                place = shown.index(key)
-                self.preview_step.tiles_grid.addWidget(tile, place // 4, place % 4)
-            value = int(counts.get(key, 0))
-            colour = (style.ERROR_COLOR if key in PROBLEM_COUNTS and value else
-                      "#8a5a00" if key in ATTENTION_COUNTS and value else
-                      style.OK_COLOR if key == "new" and value else "#1b1f24")
-            tile.set_value(value, colour)
-        if "auto_linked" in counts:
-            waiting = counts.get("already_waiting", 0)
-            self.preview_step.link_label.setText(
-                f"児童生徒との照合（名寄せ）: 自動で照合 {n_rows(counts['auto_linked'])}・"
-                f"確認待ち {n_rows(counts['review'])}・照合不可 {n_rows(counts['rejected'])}"
-                + (f"（ほかに、前回から確認待ちの行 {n_rows(waiting)}）" if waiting else "")
-            )
-            self.preview_step.link_label.show()
-        else:
-            self.preview_step.link_label.hide()
-        self.preview_step.issues_model.set_rows(issues)
-        self.preview_step.severity_combo.setCurrentIndex(0)
-        self._count_issues()
-        conflicts = int(counts.get("conflicts", 0))
-        self.preview_step.overwrite_check.blockSignals(True)
-        self.preview_step.overwrite_check.setChecked(False)
-        self.preview_step.overwrite_check.blockSignals(False)
-        self.preview_step.overwrite_check.setText(
-            f"値の異なる既存の記録 {n_rows(conflicts)}を、このファイルの値で上書きする"
-            "（取込を取り消すと元の値に戻ります）"
-        )
-        self.preview_step.overwrite_check.setVisible(bool(conflicts) and self._can_overwrite)
-        changes = list(preview.changes) if conflicts and self._can_overwrite else []
-        self.preview_step.changes_model.set_lines(changes)
-        say(self.preview_step.changes_label,
-            f"上書きすると変わる値（{format_count(len(changes))}件）: "
-            "空欄のセルで今の値を消すことはありません。" if changes else "")
-        self.preview_step.changes_table.setVisible(bool(changes))
-        repeats = int(counts.get("repeats", 0))
-        self.preview_step.repeats_check.blockSignals(True)
-        self.preview_step.repeats_check.setChecked(False)
-        self.preview_step.repeats_check.blockSignals(False)
-        self.preview_step.repeats_check.setText(
-            f"すべての列が同じ行 {n_rows(repeats)}も、繰り返しの記録（同じ日の利用など）として"
-            "取り込む"
-        )
-        self.preview_step.repeats_check.setVisible(bool(repeats))
-        unknown = preview.unknown_values
-        self.preview_step.values_label.setText(
-            f"列の値の一覧にない値が {format_count(len(unknown))}種類あります"
-            f"（{'、'.join(dict.fromkeys(u.column_label for u in unknown))}）。"
-        )
-        self.preview_step.values_row.setVisible(bool(unknown))
-        say(self.preview_step.export_status, "")
+        self.preview_step.show_preview(
+            preview, issues, f"{self._file_heading(entry)}（{preview.kind.label}）",
+            can_overwrite=self._can_overwrite)
         self._update_commit_text()
         self._show_step(PREVIEW)
-
-    def _count_issues(self) -> None:
-        counts = severity_counts(self.issues)
-        detail = "・".join(f"{k} {format_count(v)}" for k, v in counts.items() if v)
-        shown = self.preview_step.issues_proxy.rowCount()
-        total = len(self.issues)
-        self.preview_step.issue_count_label.setText(
-            "問題は見つかりませんでした" if not total else
-            f"{format_count(total)}件（{detail}）"
-            + (f"　うち {format_count(shown)}件を表示" if shown != total else "")
-        )
-
-    def _severity_chosen(self, _index: int) -> None:
-        self.preview_step.issues_proxy.set_severity(self.preview_step.severity_combo.currentData())
-        self._count_issues()
 
     def _update_commit_text(self) -> None:
         preview = self.preview
@@ -813,16 +736,8 @@ class ImportPage(QWidget):
         if entry.kind_name == self._master_kind:
             self.pupils_present = True
         self.queue_panel.queue_model.refresh()
-        self.result_step.result_title.setText(
-            f"「{entry.display_name}」を取り込みました（取込番号 {result.batch_id}）"
-        )
-        self.result_step.result_label.setText(f"{result.kind_label}: {result_summary(result)}")
-        say(self.result_step.result_hint, (
-            f"確認待ちの {n_rows(result.queued)}は「名寄せ確認」で、どの児童生徒の行かを"
-            "決めてください。決めた行はその時点で取り込まれます。"
-        ) if result.queued else "")
         last = not any(e.state == WAITING for e in self.entries[self.current + 1:])
-        self.result_step.next_button.setText("まとめを見る" if last else "次のファイルへ")
+        self.result_step.show_result(entry.display_name, result, last=last)
         self._show_step(RESULT)
         self.result_step.next_button.setFocus()
         self.imported.emit(entry.kind_name)
@@ -854,19 +769,5 @@ class ImportPage(QWidget):
         self._show_finished()
 
     def _show_finished(self) -> None:
-        done = [e for e in self.entries if e.state == IMPORTED]
-        rows = sum(e.result.inserted for e in done if e.result is not None)
-        queued = sum(e.result.queued for e in done if e.result is not None)
-        parts = [f"取り込んだファイル {len(done)}件（新規 {n_rows(rows)}）"]
-        for state, words in ((NOTHING, "新しい行がなかったファイル"),
-                             (SKIPPED, "飛ばしたファイル"), (UNREADABLE, "読めなかったファイル")):
-            count = sum(e.state == state for e in self.entries)
-            if count:
-                parts.append(f"{words} {count}件")
-        self.finished_step.finished_label.setText(
-            "、".join(parts) + "。左の一覧で、ファイルごとの結果を確認できます。")
-        say(self.finished_step.finished_hint, (
-            f"確認待ちの {n_rows(queued)}があります。「名寄せ確認」で確認してください。"
-            "確認した判断は記憶され、同じ提出元の次の取込では自動で照合されます。"
-        ) if queued else "")
+        self.finished_step.show_summary(self.entries)
         self._show_step(FINISHED)

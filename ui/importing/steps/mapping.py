@@ -26,6 +26,7 @@ from ui.pages.import_models import ColumnChoiceDelegate, MappingModel
 
 class MappingStep(QWidget):
     """One file's kind, facts and header mapping; ``kinds`` are the datasets offered."""
+
     def __init__(self, kinds: Sequence[Any], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._kinds = list(kinds)

@@ -3,6 +3,8 @@ severity filter and export, overwrites and repeated rows, values to map, and 取
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -17,25 +19,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from toda_desktop.formatting import format_count
 from ui import style
 from ui.export_flow import format_combo
-from ui.importing.widgets import CountTile, notice_label, plain_table, wrapped_label
+from ui.importing.widgets import CountTile, notice_label, plain_table, say, wrapped_label
 from ui.pages.import_models import (
     ALL_SEVERITIES,
+    ATTENTION_COUNTS,
+    PROBLEM_COUNTS,
     SEVERITY_ORDER,
     ChangesModel,
+    IssueRow,
     IssuesModel,
     SeverityFilter,
+    n_rows,
+    severity_counts,
     shown_counts,
 )
+
+if TYPE_CHECKING:
+    from toda_desktop.importing.service import ImportPreview
 
 
 class PreviewStep(QWidget):
     """The check of one file before anything is written; the report's export is shown
     only with ``can_export``."""
+
     def __init__(self, *, can_export: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._can_export = can_export
+        self.issues: list[IssueRow] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
@@ -73,6 +86,7 @@ class PreviewStep(QWidget):
         self.severity_combo.addItem(ALL_SEVERITIES, None)
         for severity in SEVERITY_ORDER:
             self.severity_combo.addItem(severity, severity)
+        self.severity_combo.currentIndexChanged.connect(self._severity_chosen)
         report_row.addWidget(self.severity_combo)
         layout.addLayout(report_row)
 
@@ -151,3 +165,82 @@ class PreviewStep(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.commit_button)
         layout.addLayout(buttons)
+
+    # -- showing a check -------------------------------------------------------------------
+
+    def show_preview(self, preview: ImportPreview, issues: list[IssueRow], heading: str, *,
+                     can_overwrite: bool) -> None:
+        """The counts, the report and the choices of one file's check (nothing chosen)."""
+        self.issues = issues
+        counts = preview.counts
+        self.preview_title.setText(heading)
+        shown = [key for key, *_rest in shown_counts(counts)]
+        for key, tile in self.count_tiles.items():
+            tile.setVisible(key in shown)
+            if key in shown:
+                place = shown.index(key)
+                self.tiles_grid.addWidget(tile, place // 4, place % 4)
+            value = int(counts.get(key, 0))
+            colour = (style.ERROR_COLOR if key in PROBLEM_COUNTS and value else
+                      "#8a5a00" if key in ATTENTION_COUNTS and value else
+                      style.OK_COLOR if key == "new" and value else "#1b1f24")
+            tile.set_value(value, colour)
+        if "auto_linked" in counts:
+            waiting = counts.get("already_waiting", 0)
+            self.link_label.setText(
+                f"児童生徒との照合（名寄せ）: 自動で照合 {n_rows(counts['auto_linked'])}・"
+                f"確認待ち {n_rows(counts['review'])}・照合不可 {n_rows(counts['rejected'])}"
+                + (f"（ほかに、前回から確認待ちの行 {n_rows(waiting)}）" if waiting else "")
+            )
+            self.link_label.show()
+        else:
+            self.link_label.hide()
+        self.issues_model.set_rows(issues)
+        self.severity_combo.setCurrentIndex(0)
+        self._count_issues()
+        conflicts = int(counts.get("conflicts", 0))
+        self.overwrite_check.blockSignals(True)
+        self.overwrite_check.setChecked(False)
+        self.overwrite_check.blockSignals(False)
+        self.overwrite_check.setText(
+            f"値の異なる既存の記録 {n_rows(conflicts)}を、このファイルの値で上書きする"
+            "（取込を取り消すと元の値に戻ります）"
+        )
+        self.overwrite_check.setVisible(bool(conflicts) and can_overwrite)
+        changes = list(preview.changes) if conflicts and can_overwrite else []
+        self.changes_model.set_lines(changes)
+        say(self.changes_label,
+            f"上書きすると変わる値（{format_count(len(changes))}件）: "
+            "空欄のセルで今の値を消すことはありません。" if changes else "")
+        self.changes_table.setVisible(bool(changes))
+        repeats = int(counts.get("repeats", 0))
+        self.repeats_check.blockSignals(True)
+        self.repeats_check.setChecked(False)
+        self.repeats_check.blockSignals(False)
+        self.repeats_check.setText(
+            f"すべての列が同じ行 {n_rows(repeats)}も、繰り返しの記録（同じ日の利用など）として"
+            "取り込む"
+        )
+        self.repeats_check.setVisible(bool(repeats))
+        unknown = preview.unknown_values
+        self.values_label.setText(
+            f"列の値の一覧にない値が {format_count(len(unknown))}種類あります"
+            f"（{'、'.join(dict.fromkeys(u.column_label for u in unknown))}）。"
+        )
+        self.values_row.setVisible(bool(unknown))
+        say(self.export_status, "")
+
+    def _count_issues(self) -> None:
+        counts = severity_counts(self.issues)
+        detail = "・".join(f"{k} {format_count(v)}" for k, v in counts.items() if v)
+        shown = self.issues_proxy.rowCount()
+        total = len(self.issues)
+        self.issue_count_label.setText(
+            "問題は見つかりませんでした" if not total else
+            f"{format_count(total)}件（{detail}）"
+            + (f"　うち {format_count(shown)}件を表示" if shown != total else "")
+        )
+
+    def _severity_chosen(self, _index: int) -> None:
+        self.issues_proxy.set_severity(self.severity_combo.currentData())
+        self._count_issues()

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from ui import style
-from ui.importing.widgets import notice_label, wrapped_label
+from ui.importing.widgets import notice_label, say, wrapped_label
+from ui.pages.import_models import n_rows, result_summary
+
+if TYPE_CHECKING:
+    from toda_desktop.importing.service import ImportResult
 
 
 class ResultStep(QWidget):
     """What the import of one file did."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
@@ -32,3 +39,13 @@ class ResultStep(QWidget):
         row.addWidget(self.next_button)
         layout.addLayout(row)
         layout.addStretch(1)
+
+    def show_result(self, name: str, result: ImportResult, *, last: bool) -> None:
+        """What importing the file ``name`` did; ``last``: no file waits after it."""
+        self.result_title.setText(f"「{name}」を取り込みました（取込番号 {result.batch_id}）")
+        self.result_label.setText(f"{result.kind_label}: {result_summary(result)}")
+        say(self.result_hint, (
+            f"確認待ちの {n_rows(result.queued)}は「名寄せ確認」で、どの児童生徒の行かを"
+            "決めてください。決めた行はその時点で取り込まれます。"
+        ) if result.queued else "")
+        self.next_button.setText("まとめを見る" if last else "次のファイルへ")

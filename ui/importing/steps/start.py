@@ -10,6 +10,7 @@ from ui.importing.widgets import ORDER_TEXT, notice_label, wrapped_label
 
 class StartStep(QWidget):
     """What the wizard takes and ファイルを選ぶ…."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
