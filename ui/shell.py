@@ -337,6 +337,8 @@ class Shell(QObject):
         if window is None:
             return
         self.show_login(notice)
+        with contextlib.suppress(RuntimeError):  # the pages of a closed window hear nothing
+            self.changed.disconnect(window.data_changed)
         window.close_from_shell()
         window.deleteLater()
         self.main_window = None
