@@ -177,7 +177,7 @@ def run_smoke(
     if login.demo_panel is not None:
         login.demo_panel.choose(0)
         login.submit()
-        from ui.pages.overview_page import OverviewPage
+        from ui.overview.page import OverviewPage
 
         def overview_shown() -> bool:
             window = shell.main_window

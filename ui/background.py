@@ -76,8 +76,10 @@ class BackgroundOp(QObject, Generic[T]):
         on_cancelled: Callable[[], None] | None,
         on_progress: Callable[[float], None] | None,
         reporter: ErrorReporter,
+        writes: bool = False,
     ) -> None:
         super().__init__()
+        self._writes = writes
         self._parent_widget = parent_widget
         self._label = label
         self._cancellable = cancellable
@@ -198,9 +200,10 @@ class BackgroundOp(QObject, Generic[T]):
             if self._abandoned or not self._alive(self._parent_widget):
                 return  # the window that asked is gone (or the app is closing); nobody to tell
             if isinstance(error, OperationCancelled) or (
-                error is None and self.context.cancelled()
+                error is None and self.context.cancelled() and not self._writes
             ):
-                # Stopped on request (or finished although asked to stop): discard the result.
+                # Stopped on request (or a read that finished although asked to stop: its
+                # result is discarded). A write that finished is done, 中止 or not.
                 if self._on_cancelled is not None:
                     self._on_cancelled()
             elif error is None:
@@ -267,12 +270,16 @@ class BackgroundRunner(QObject):
         on_user_error: Callable[[str], None] | None = None,
         on_cancelled: Callable[[], None] | None = None,
         on_progress: Callable[[float], None] | None = None,
+        writes: bool = False,
     ) -> BackgroundOp[T]:
         """Run ``task(context)`` on the worker; callbacks run on the GUI thread.
 
         ``on_user_error`` receives the Japanese message of an explained failure so a window
         can show it inline instead of in a message box; other exceptions always go to the
         error dialog. Callbacks are skipped when ``parent`` has been deleted meanwhile.
+        ``writes``: the task changes the store; if it completed although 中止 was pressed
+        (too late to stop), the change is real, so ``on_success`` hears of it, not
+        ``on_cancelled``.
         """
         if self._closed:
             raise RuntimeError("BackgroundRunner is shut down")
@@ -286,6 +293,7 @@ class BackgroundRunner(QObject):
             on_cancelled=on_cancelled,
             on_progress=on_progress,
             reporter=self._reporter,
+            writes=writes,
         )
         self._ops.add(op)
         op.finished.connect(lambda: self._ops.discard(op))

@@ -2,9 +2,10 @@
 
 Pages are added by the shell (:mod:`ui.shell`), which builds them with the services they
 need; the window itself knows nothing about data. A page may define ``activated()``, called
-each time it is shown, to load or refresh lazily. Pages may be grouped under a section
-heading (管理). When the session locks, :meth:`MainWindow.show_lock` takes the whole content
-out of the window (it is not merely disabled or covered) and shows the lock screen instead.
+each time it is shown, to load or refresh lazily, and ``data_changed(kinds)`` (see
+:mod:`ui.page`). Pages may be grouped under a section heading (管理). When the session
+locks, :meth:`MainWindow.show_lock` takes the whole content out of the window (it is not
+merely disabled or covered) and shows the lock screen instead.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 from toda_desktop.models import Session, StoreHeader
 from ui import style
 from ui.branding import window_title
+from ui.page import activate, notify_changed
 
 NAV_STYLE = (
     "QListWidget#navigation { background: #f3f5f8; border: none; border-right: 1px solid #d0d7de;"
@@ -173,6 +175,16 @@ class MainWindow(QMainWindow):
         items = (self.navigation.item(i) for i in range(self.navigation.count()))
         return [item for item in items if item.data(PAGE_ROLE) is not None]
 
+    def page_widgets(self) -> list[QWidget]:
+        """Every page, in the navigation's order."""
+        widgets = (self.pages.widget(int(item.data(PAGE_ROLE))) for item in self._page_items())
+        return [widget for widget in widgets if widget is not None]
+
+    def data_changed(self, kinds: frozenset[str]) -> None:
+        """Tell every page that the store changed in ``kinds`` (while locked the pages
+        are off screen, so each reloads when next shown)."""
+        notify_changed(self.page_widgets(), kinds)
+
     def page_titles(self) -> list[str]:
         return [str(item.data(Qt.ItemDataRole.AccessibleTextRole)) for item in self._page_items()]
 
@@ -205,10 +217,7 @@ class MainWindow(QMainWindow):
         if item is None or item.data(PAGE_ROLE) is None:
             return
         self.pages.setCurrentIndex(int(item.data(PAGE_ROLE)))
-        page = self.pages.currentWidget()
-        activated = getattr(page, "activated", None)
-        if callable(activated):
-            activated()
+        activate(self.pages.currentWidget())
 
     # -- the lock screen -------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
-"""Page chrome shared by every page: the title row (title, a short status beside it,
-最新の情報に更新), the status line under a toolbar (result or explained failure, inline) and
-the in-page progress strip with 中止."""
+"""Page chrome shared by every page: the title row (title, a short status beside it, the
+page's actions such as 最新の情報に更新), the status line under a toolbar (result or
+explained failure, inline) and the in-page progress strip with 中止."""
 
 from __future__ import annotations
 
@@ -12,23 +12,48 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QW
 from ui import style
 
 
+class PageHeader(QHBoxLayout):
+    """The title row of a page: the title, a short status (or subtitle) beside it, and the
+    page's actions at the right (最新の情報に更新 among them, if the page has one)."""
+
+    def __init__(self, title: str, *, status_css: str = style.MUTED, spacing: int = 12) -> None:
+        super().__init__()
+        self.heading = QLabel(title)
+        self.heading.setStyleSheet(style.PAGE_TITLE)
+        self.status = QLabel("")
+        self.status.setStyleSheet(status_css)
+        self.addWidget(self.heading)
+        self.addSpacing(spacing)
+        self.addWidget(self.status)
+        self._stretch_index = self.count()
+        self.addStretch(1)
+
+    def add_action(self, *widgets: QWidget) -> None:
+        """Widgets at the right end, in order."""
+        for widget in widgets:
+            self.addWidget(widget)
+
+    def add_refresh(self, on_refresh: Callable[[], object]) -> QPushButton:
+        button = QPushButton("最新の情報に更新")
+        button.clicked.connect(on_refresh)
+        self.addWidget(button)
+        return button
+
+    def set_middle(self, widget: QWidget, stretch: int = 1) -> None:
+        """A widget that takes the room between the title and the actions (the import
+        wizard's steps) instead of empty space."""
+        self.status.hide()  # takes no room then (nor the layout's spacing beside it)
+        self.takeAt(self._stretch_index)
+        self.insertWidget(self._stretch_index, widget, stretch)
+
+
 def title_row(
     title: str, on_refresh: Callable[[], object], status_css: str = style.MUTED
 ) -> tuple[QHBoxLayout, QLabel, QPushButton]:
     """Returns the row, the status label next to the title and the refresh button."""
-    row = QHBoxLayout()
-    heading = QLabel(title)
-    heading.setStyleSheet(style.PAGE_TITLE)
-    status = QLabel("")
-    status.setStyleSheet(status_css)
-    refresh = QPushButton("最新の情報に更新")
-    refresh.clicked.connect(on_refresh)
-    row.addWidget(heading)
-    row.addSpacing(12)
-    row.addWidget(status)
-    row.addStretch(1)
-    row.addWidget(refresh)
-    return row, status, refresh
+    row = PageHeader(title, status_css=status_css)
+    refresh = row.add_refresh(on_refresh)
+    return row, row.status, refresh
 
 
 class StatusLine(QLabel):

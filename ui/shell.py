@@ -19,21 +19,21 @@ from PySide6.QtWidgets import QWidget
 
 from kernel.date_style import DateStyle
 from toda_desktop.extraction.engine import describe as describe_node
+from ui.accounts.page import AccountsPage
+from ui.audit.page import AuditPage
 from ui.background import BackgroundRunner
+from ui.extraction.page import ExtractionPage
+from ui.importing.history import HistoryPage
+from ui.importing.wizard import ImportPage
 from ui.lock_screen import SESSION_CHECK_MS, LockScreen, SessionGuard
 from ui.login_window import LoginWindow
 from ui.main_window import MainWindow
-from ui.pages.accounts_page import AccountsPage
-from ui.pages.audit_page import AuditPage
-from ui.pages.extraction_page import ExtractionPage
-from ui.pages.history_page import HistoryPage
-from ui.pages.import_page import ImportPage
+from ui.overview.page import OverviewPage
 from ui.pages.karte_page import KartePage
-from ui.pages.overview_page import OverviewPage
-from ui.pages.policy_page import PolicyPage
 from ui.pages.review_page import ReviewPage, describe_pupil_with
 from ui.pages.risk_pages import add_risk_pages
-from ui.pages.search_page import SearchPage
+from ui.policy.page import PolicyPage
+from ui.search.page import SearchPage
 
 if TYPE_CHECKING:
     from toda_desktop.composition import Application, SignedIn
@@ -65,6 +65,9 @@ class Shell(QObject):
     """Switches between the login window and the main window; ends the application."""
 
     main_window_shown = Signal(object)  # MainWindow
+    # The store changed (an import, a rollback, a review decision): the kinds that changed.
+    # Every page with ``data_changed`` hears of it (データ概要, search results, open kartes).
+    changed = Signal(object)  # frozenset[str]
     signed_out = Signal()
     locked = Signal()
     unlocked = Signal()
@@ -119,6 +122,7 @@ class Shell(QObject):
         window.sign_out_requested.connect(self.sign_out)
         window.quit_requested.connect(self.quit)
         self._add_pages(window, signed)
+        self.changed.connect(window.data_changed)
         window.show()  # before closing the login window, or Qt sees no window left and quits
         self.main_window = window
         if self.login_window is not None:
@@ -234,13 +238,15 @@ class Shell(QObject):
             runner.run(lambda _ctx: review.open_count(), on_success=show_count,
                        parent=window, progress_dialog=False)
 
-        def queue_changed() -> None:
+        def queue_changed(kinds: frozenset[str]) -> None:
             review_page.mark_stale()
             refresh_count()
+            self.changed.emit(kinds)
 
         review_page.open_count_changed.connect(show_count)
-        import_page.imported.connect(queue_changed)
-        history_page.changed.connect(queue_changed)
+        review_page.decision_recorded.connect(lambda kind: self.changed.emit(frozenset({kind})))
+        import_page.imported.connect(lambda kind: queue_changed(frozenset({kind})))
+        history_page.rolled_back.connect(queue_changed)
         refresh_count()
 
     # -- idle lock and the session's end ---------------------------------------------------
@@ -332,6 +338,8 @@ class Shell(QObject):
         if window is None:
             return
         self.show_login(notice)
+        with contextlib.suppress(RuntimeError):  # the pages of a closed window hear nothing
+            self.changed.disconnect(window.data_changed)
         window.close_from_shell()
         window.deleteLater()
         self.main_window = None

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractTableModel,
     QModelIndex,
     QObject,
@@ -85,6 +86,41 @@ class KeySortProxy(QSortFilterProxyModel):
             return str(a) < str(b)
 
 
+def make_view(
+    model: QAbstractItemModel,
+    accessible_name: str,
+    parent: QWidget | None = None,
+    *,
+    row_height: int = 28,
+    widths: Sequence[int] = (),
+    stretch: int | None = None,
+    stretch_last: bool = True,
+) -> QTableView:
+    """The one way a page shows a table: row-selecting, alternating rows, no row numbers,
+    one line per row, cells read-only unless the caller allows editing. ``widths``: the
+    first columns' widths; ``stretch``: the column that takes the spare width (else the
+    last one does, if ``stretch_last``)."""
+    table = QTableView(parent)
+    table.setModel(model)
+    table.setAlternatingRowColors(True)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setWordWrap(False)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(row_height)
+    table.setAccessibleName(accessible_name)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    for column, width in enumerate(widths):
+        header.resizeSection(column, width)
+    if stretch is not None:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    else:
+        header.setStretchLastSection(stretch_last)
+    return table
+
+
 def make_table(
     model: QAbstractTableModel,
     accessible_name: str,
@@ -93,27 +129,16 @@ def make_table(
     sort_role: int | None = None,
     row_height: int = 26,
 ) -> tuple[QTableView, KeySortProxy]:
-    """A read-only, row-selecting, sortable table over ``model`` (as every list page shows
-    one). ``sort_role``: sort by that role of the model instead of ``sort_key``/display."""
+    """A read-only, sortable table over ``model`` (as every list page shows one), in the
+    service's order until a header is clicked. ``sort_role``: sort by that role of the model
+    instead of ``sort_key``/display."""
     proxy = KeySortProxy(parent)
     proxy.setSourceModel(model)
     if sort_role is not None:
         proxy.setSortRole(sort_role)
-    table = QTableView(parent)
-    table.setModel(proxy)
+    table = make_view(proxy, accessible_name, parent, row_height=row_height)
     table.setSortingEnabled(True)
     table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # in the service's order
-    table.setAlternatingRowColors(True)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setTabKeyNavigation(False)  # Tab leaves the table, arrows move inside
-    table.setWordWrap(False)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(row_height)
-    table.setAccessibleName(accessible_name)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setStretchLastSection(True)
-    header.setHighlightSections(False)
+    table.horizontalHeader().setHighlightSections(False)
     return table, proxy

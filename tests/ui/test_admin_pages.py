@@ -17,11 +17,14 @@ from tests.ui.flows import WAIT_MS, click, english_words, sign_in, visible_texts
 from toda_desktop.composition import Application
 from toda_desktop.policy import parse_policy_text
 from toda_desktop.store_setup import DEMO_PASSWORD
+from ui.accounts.dialogs import EnrollDialog, NewAccountDialog
+from ui.accounts.page import AccountsPage
+from ui.audit.page import AuditPage
 from ui.main_window import MainWindow
-from ui.pages.accounts_page import AccountsPage, EnrollDialog, NewAccountDialog
-from ui.pages.audit_page import AuditPage
-from ui.pages.overview_page import OverviewPage
-from ui.pages.policy_page import DomainsDialog, PolicyMatrixModel, PolicyPage
+from ui.overview.page import OverviewPage
+from ui.policy.domains_dialog import DomainsDialog
+from ui.policy.matrix import PolicyMatrixModel
+from ui.policy.page import PolicyPage
 
 pytestmark = pytest.mark.gui
 
@@ -35,7 +38,7 @@ ANALYSIS_PAGES = RISK_PAGES[1:]  # the analysis roles without the "alerts" funct
 def _accounts_page(qtbot: QtBot, window: MainWindow) -> AccountsPage:
     page = window.show_page("アカウント管理")
     assert isinstance(page, AccountsPage)
-    qtbot.waitUntil(lambda: page.loaded and not page._loading, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.loaded and not page.loading, timeout=WAIT_MS)
     return page
 
 
@@ -190,7 +193,7 @@ def test_audit_log_filters_export_and_verify(
     window = sign_in(qtbot, make_shell(), "demo-lead")
     page = window.show_page("監査ログ")
     assert isinstance(page, AuditPage)
-    qtbot.waitUntil(lambda: page.loaded and not page._loading, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.loaded and not page.loading, timeout=WAIT_MS)
     everything = len(page.model.rows)
     assert everything > 3
     assert page.count_label.text().endswith("件")
@@ -199,7 +202,7 @@ def test_audit_log_filters_export_and_verify(
 
     def search() -> None:
         click(qtbot, page.search_button)
-        qtbot.waitUntil(lambda: not page._loading, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: not page.loading, timeout=WAIT_MS)
 
     page.action_combo.setCurrentIndex(page.action_combo.findData("sign_in"))
     page.actor_combo.setEditText("demo-lead")
@@ -219,7 +222,7 @@ def test_audit_log_filters_export_and_verify(
     assert page.model.rows == [] and page.count_label.text().startswith("0件")
 
     click(qtbot, page.clear_button)
-    qtbot.waitUntil(lambda: not page._loading, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not page.loading, timeout=WAIT_MS)
     assert len(page.model.rows) > everything  # reading the log is itself logged
 
     target = tmp_path / "exports" / "監査ログ"
@@ -247,7 +250,7 @@ def test_it_administrator_sees_redacted_details(qtbot: QtBot, make_shell: ShellF
     window = sign_in(qtbot, make_shell(), "demo-it")
     page = window.show_page("監査ログ")
     assert isinstance(page, AuditPage)
-    qtbot.waitUntil(lambda: page.loaded and not page._loading, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.loaded and not page.loading, timeout=WAIT_MS)
     details = {page.model.cells(r)[7] for r in page.model.rows}
     assert "（非表示）" in details
     assert all(d in ("", "（非表示）") for d in details)

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from toda_desktop.models import DatasetCount
-from ui.pages.dataset_counts_model import DatasetCountsModel, TotalsLastProxy
+from ui.overview.counts_model import DatasetCountsModel, TotalsLastProxy
 
 pytestmark = pytest.mark.gui
 

@@ -27,11 +27,11 @@ from toda_desktop.composition import Application
 from toda_desktop.demo import DemoConfig, generate_city, write_interchange_files
 from toda_desktop.importing.service import ISSUE_HEADER
 from toda_desktop.store_setup import create_empty_store
+from ui.importing import wizard
+from ui.importing.history import HistoryPage
+from ui.importing.wizard import ImportPage
 from ui.main_window import MainWindow
-from ui.pages import import_page as wizard
-from ui.pages.history_page import HistoryPage
 from ui.pages.import_models import IMPORTED, ReviewLine, commit_summary
-from ui.pages.import_page import ImportPage
 from ui.pages.review_page import ReviewPage
 from ui.shell import Shell
 
@@ -100,17 +100,17 @@ def _yes(box: QMessageBox | None) -> None:
 
 def _tiles(page: ImportPage) -> dict[str, int]:
     return {key: int(tile.value_label.text().replace(",", ""))
-            for key, tile in page.count_tiles.items() if not tile.isHidden()}
+            for key, tile in page.preview_step.count_tiles.items() if not tile.isHidden()}
 
 
 def _preview_and_commit(qtbot: QtBot, page: ImportPage) -> None:
-    click(qtbot, page.to_preview_button)
+    click(qtbot, page.mapping_step.to_preview_button)
     qtbot.waitUntil(lambda: page.step == wizard.PREVIEW, timeout=WAIT_MS)
     _commit(qtbot, page)
 
 
 def _commit(qtbot: QtBot, page: ImportPage, shot: Path | None = None) -> None:
-    click(qtbot, page.commit_button)
+    click(qtbot, page.preview_step.commit_button)
     if shot is not None:
         assert page.confirmation is not None
         qtbot.wait(50)
@@ -148,15 +148,15 @@ def test_import_wizard_on_the_messy_city(
 
     # Attendance before any pupil exists: said plainly, and nothing can be imported.
     page.choose_files = lambda: [messy_files / ATTENDANCE]
-    click(qtbot, page.choose_button)
+    click(qtbot, page.start_step.choose_button)
     qtbot.waitUntil(lambda: page.step == wizard.MAPPING, timeout=WAIT_MS)
-    assert "まだ「児童生徒基本情報」が取り込まれていません" in page.order_label.text()
-    click(qtbot, page.to_preview_button)
+    assert "まだ「児童生徒基本情報」が取り込まれていません" in page.queue_panel.order_label.text()
+    click(qtbot, page.mapping_step.to_preview_button)
     qtbot.waitUntil(lambda: page.step == wizard.PREVIEW, timeout=WAIT_MS)
     assert _tiles(page)["rejected"] == _tiles(page)["rows"] > 0
-    assert not page.commit_button.isEnabled()
-    assert "まだ「児童生徒基本情報」" in page.preview_notice.text()
-    click(qtbot, page.skip_button2)
+    assert not page.preview_step.commit_button.isEnabled()
+    assert "まだ「児童生徒基本情報」" in page.preview_step.preview_notice.text()
+    click(qtbot, page.preview_step.skip_button2)
     assert page.step == wizard.FINISHED
 
     # Four files chosen out of order: the wizard puts the pupils and enrollments first. The
@@ -166,94 +166,96 @@ def test_import_wizard_on_the_messy_city(
     students.write_text(text.replace("氏名,", "児童名（戸籍）,", 1), encoding="utf-8-sig")
     page.choose_files = lambda: [messy_files / ATTENDANCE, messy_files / ENROLLMENTS,
                                  messy_files / SCHOOLS, students]
-    click(qtbot, page.again_button)
+    click(qtbot, page.finished_step.again_button)
     qtbot.waitUntil(lambda: page.step == wizard.MAPPING and not page.busy, timeout=WAIT_MS)
     assert [e.path.name for e in page.entries] == [students.name, SCHOOLS, ENROLLMENTS,
                                                    ATTENDANCE]
-    assert "順番を並べ替えました" in page.order_label.text()
-    assert page.kind_combo.currentText() == "児童生徒基本情報"
-    assert page.confidence_label.text().startswith("確からしさ ")
-    assert "児童生徒基本情報」と判断しました" in page.guess_label.text()
-    assert page.rows_label.text() == "223行"
-    assert page.encoding_label.text() == "UTF-8（BOM付き）"
+    assert "順番を並べ替えました" in page.queue_panel.order_label.text()
+    assert page.mapping_step.kind_combo.currentText() == "児童生徒基本情報"
+    assert page.mapping_step.confidence_label.text().startswith("確からしさ ")
+    assert "児童生徒基本情報」と判断しました" in page.mapping_step.guess_label.text()
+    assert page.mapping_step.rows_label.text() == "223行"
+    assert page.mapping_step.encoding_label.text() == "UTF-8（BOM付き）"
     # The unknown header and the missing required column are said plainly; the wizard
     # waits until the user maps it.
-    unknown = next(i for i, r in enumerate(page.mapping_model.rows)
+    unknown = next(i for i, r in enumerate(page.mapping_step.mapping_model.rows)
                    if r.header == "児童名（戸籍）")
-    assert page.mapping_model.rows[unknown].key is None
-    assert "必須の列「氏名」がありません" in page.problems_label.text()
-    assert not page.to_preview_button.isEnabled()
+    assert page.mapping_step.mapping_model.rows[unknown].key is None
+    assert "必須の列「氏名」がありません" in page.mapping_step.problems_label.text()
+    assert not page.mapping_step.to_preview_button.isEnabled()
     _shot(qtbot, window, screenshot_dir / "import_mapping_step.png")
     assert not english_words(visible_texts(page), FILE_WORDS | {"from", "school"})
-    combo = page.mapping_table.indexWidget(page.mapping_model.index(unknown, 2))
+    mapping = page.mapping_step
+    combo = mapping.mapping_table.indexWidget(mapping.mapping_model.index(unknown, 2))
     assert isinstance(combo, QComboBox)
     combo.setCurrentIndex(combo.findData("name"))  # as the user picks 氏名（必須）
-    assert page.mapping_model.rows[unknown].key == "name"
-    assert not page.problems_label.isVisible()
-    assert page.mapping_model.rows[unknown].status == "変更あり（未保存）"
-    click(qtbot, page.save_mapping_button)  # remap: remembered for this source
+    assert page.mapping_step.mapping_model.rows[unknown].key == "name"
+    assert not page.mapping_step.problems_label.isVisible()
+    assert page.mapping_step.mapping_model.rows[unknown].status == "変更あり（未保存）"
+    click(qtbot, page.mapping_step.save_mapping_button)  # remap: remembered for this source
     _idle(qtbot, page)
-    assert not page.mapping_model.dirty
-    assert page.mapping_model.rows[unknown].status == "対応済み"
-    assert "保存しました" in page.mapping_notes.text()
+    assert not page.mapping_step.mapping_model.dirty
+    assert page.mapping_step.mapping_model.rows[unknown].status == "対応済み"
+    assert "保存しました" in page.mapping_step.mapping_notes.text()
     _preview_and_commit(qtbot, page)
     assert page.last_result is not None and page.last_result.inserted == 223
-    click(qtbot, page.next_button)
+    click(qtbot, page.result_step.next_button)
     qtbot.waitUntil(lambda: page.step == wizard.MAPPING, timeout=WAIT_MS)
     _preview_and_commit(qtbot, page)  # schools
-    click(qtbot, page.next_button)
+    click(qtbot, page.result_step.next_button)
 
     # Enrollments: one header mapped differently by the user, saved for this source.
     qtbot.waitUntil(lambda: page.step == wizard.MAPPING, timeout=WAIT_MS)
-    assert page.kind_combo.currentText() == "在籍"
-    assert page.encoding_label.text() in ("Shift_JIS（CP932）", "UTF-8（BOM付き）")
-    support_row = next(i for i, r in enumerate(page.mapping_model.rows)
+    assert page.mapping_step.kind_combo.currentText() == "在籍"
+    assert page.mapping_step.encoding_label.text() in ("Shift_JIS（CP932）", "UTF-8（BOM付き）")
+    support_row = next(i for i, r in enumerate(page.mapping_step.mapping_model.rows)
                        if r.key == "japanese_support")
-    page.mapping_model.set_choice(support_row, None)
-    assert page.save_mapping_button.isEnabled()
-    assert page.to_preview_button.text() == "対応を保存して検証に進む"
-    combo = page.mapping_table.indexWidget(page.mapping_model.index(support_row, 2))
+    page.mapping_step.mapping_model.set_choice(support_row, None)
+    assert page.mapping_step.save_mapping_button.isEnabled()
+    assert page.mapping_step.to_preview_button.text() == "対応を保存して検証に進む"
+    combo = mapping.mapping_table.indexWidget(mapping.mapping_model.index(support_row, 2))
     assert combo is not None and combo.currentText() == "取り込まない"
-    page.mapping_table.scrollTo(page.mapping_model.index(support_row, 0))
+    page.mapping_step.mapping_table.scrollTo(page.mapping_step.mapping_model.index(support_row, 0))
     _shot(qtbot, window, screenshot_dir / "import_mapping_changed.png")
-    click(qtbot, page.to_preview_button)  # saves (remap), then previews
+    click(qtbot, page.mapping_step.to_preview_button)  # saves (remap), then previews
     qtbot.waitUntil(lambda: page.step == wizard.PREVIEW, timeout=WAIT_MS)
     assert page.preview is not None
     assert "japanese_support" not in page.preview.inspection.mapping.positions
     tiles = _tiles(page)
     assert tiles["new"] == 177 and tiles["duplicates_in_file"] == 2
-    assert "ファイル内で重複する2行を除いて、177行を取り込みます。" in page.commit_text.text()
+    assert ("ファイル内で重複する2行を除いて、177行を取り込みます。"
+            in page.preview_step.commit_text.text())
     _commit(qtbot, page)
-    click(qtbot, page.next_button)
+    click(qtbot, page.result_step.next_button)
 
     # Attendance: linked to the pupils now, three rows wait for a person, report exported.
     qtbot.waitUntil(lambda: page.step == wizard.MAPPING, timeout=WAIT_MS)
-    click(qtbot, page.to_preview_button)
+    click(qtbot, page.mapping_step.to_preview_button)
     op = page.op
     page.cancel_work()  # 中止 at once: nothing happens, the user is told
     qtbot.waitUntil(lambda: op is not None and not op.running and not page.busy,
                     timeout=WAIT_MS)
     assert page.step == wizard.MAPPING
-    assert "検証を中止しました" in page.mapping_notes.text()
-    click(qtbot, page.to_preview_button)
+    assert "検証を中止しました" in page.mapping_step.mapping_notes.text()
+    click(qtbot, page.mapping_step.to_preview_button)
     qtbot.waitUntil(lambda: page.step == wizard.PREVIEW, timeout=WAIT_MS)
     tiles = _tiles(page)
     assert tiles["review"] == 3 and tiles["rejected"] == 0
     assert tiles["new"] + tiles["duplicates_in_file"] + tiles["review"] == tiles["rows"]
-    assert "確認待ち3行は名寄せ確認に登録されます。" in page.commit_text.text()
-    assert not page.overwrite_check.isVisible()  # no conflicts
-    total = page.issues_model.rowCount()
+    assert "確認待ち3行は名寄せ確認に登録されます。" in page.preview_step.commit_text.text()
+    assert not page.preview_step.overwrite_check.isVisible()  # no conflicts
+    total = page.preview_step.issues_model.rowCount()
     assert total == len(page.issues) > 0
-    page.severity_combo.setCurrentIndex(page.severity_combo.findData("参考"))
+    page.preview_step.severity_combo.setCurrentIndex(page.preview_step.severity_combo.findData("参考"))
     notes = sum(i.severity == "参考" for i in page.issues)
-    assert page.issues_proxy.rowCount() == notes
-    page.severity_combo.setCurrentIndex(0)
+    assert page.preview_step.issues_proxy.rowCount() == notes
+    page.preview_step.severity_combo.setCurrentIndex(0)
     _shot(qtbot, window, screenshot_dir / "import_preview_report.png")
     assert not english_words(visible_texts(page), FILE_WORDS)
 
-    page.report_format_combo.setCurrentIndex(page.report_format_combo.findData("cp932"))
+    page.preview_step.report_format_combo.setCurrentIndex(page.preview_step.report_format_combo.findData("cp932"))
     page.choose_report_path = lambda fmt: tmp_path / "出欠_検証結果"
-    click(qtbot, page.export_button)
+    click(qtbot, page.preview_step.export_button)
     _idle(qtbot, page)
     report = tmp_path / "出欠_検証結果.csv"
     assert report.exists() and page.last_export is not None
@@ -261,35 +263,35 @@ def test_import_wizard_on_the_messy_city(
         rows = list(csv.reader(fh))
     assert rows[0] == ISSUE_HEADER == ["ファイル", "行", "列", "値", "理由", "重要度"]
     assert len(rows) == total + 1 and rows[1][0] == ATTENDANCE
-    page.report_format_combo.setCurrentIndex(page.report_format_combo.findData("xlsx"))
+    page.preview_step.report_format_combo.setCurrentIndex(page.preview_step.report_format_combo.findData("xlsx"))
     page.choose_report_path = lambda fmt: tmp_path / "出欠_検証結果.xlsx"
-    click(qtbot, page.export_button)
+    click(qtbot, page.preview_step.export_button)
     _idle(qtbot, page)
     sheet = openpyxl.load_workbook(tmp_path / "出欠_検証結果.xlsx").active
     assert [c.value for c in next(sheet.iter_rows(max_row=1))] == ISSUE_HEADER
-    assert "出力しました" in page.export_status.text()
+    assert "出力しました" in page.preview_step.export_status.text()
 
     _commit(qtbot, page, screenshot_dir / "import_confirm.png")
     assert page.last_result is not None and page.last_result.queued == 3
-    assert "名寄せ確認" in page.result_hint.text()
+    assert "名寄せ確認" in page.result_step.result_hint.text()
     _shot(qtbot, window, screenshot_dir / "import_result.png")
-    click(qtbot, page.next_button)
+    click(qtbot, page.result_step.next_button)
     assert page.step == wizard.FINISHED
-    assert "取り込んだファイル 4件" in page.finished_label.text()
+    assert "取り込んだファイル 4件" in page.finished_step.finished_label.text()
     _shot(qtbot, window, screenshot_dir / "import_finished.png")
     qtbot.waitUntil(lambda: window.badge("名寄せ確認") == "3", timeout=WAIT_MS)
 
     # The pupils' file again: the saved mapping is used, nothing new, nothing to commit.
     page.choose_files = lambda: [students]
-    click(qtbot, page.again_button)
+    click(qtbot, page.finished_step.again_button)
     qtbot.waitUntil(lambda: page.step == wizard.MAPPING and not page.busy, timeout=WAIT_MS)
-    assert "既に取り込まれています" in page.already_label.text()
-    assert page.mapping_model.rows[unknown].key == "name"
-    assert not page.problems_label.isVisible()
-    click(qtbot, page.to_preview_button)
+    assert "既に取り込まれています" in page.mapping_step.already_label.text()
+    assert page.mapping_step.mapping_model.rows[unknown].key == "name"
+    assert not page.mapping_step.problems_label.isVisible()
+    click(qtbot, page.mapping_step.to_preview_button)
     qtbot.waitUntil(lambda: page.step == wizard.PREVIEW, timeout=WAIT_MS)
-    assert not page.commit_button.isEnabled()
-    assert "すべて取込済み" in page.preview_notice.text()
+    assert not page.preview_step.commit_button.isEnabled()
+    assert "すべて取込済み" in page.preview_step.preview_notice.text()
 
 
 def test_review_queue_confirm_reject_and_pick_another(
@@ -438,29 +440,29 @@ def test_conflicts_offer_overwrite_and_errors_are_reported(
     page = window.show_page("取込")
     assert isinstance(page, ImportPage)
     page.choose_files = lambda: [corrected]
-    click(qtbot, page.choose_button)
+    click(qtbot, page.start_step.choose_button)
     qtbot.waitUntil(lambda: page.step == wizard.MAPPING and not page.busy, timeout=WAIT_MS)
-    click(qtbot, page.to_preview_button)
+    click(qtbot, page.mapping_step.to_preview_button)
     qtbot.waitUntil(lambda: page.step == wizard.PREVIEW, timeout=WAIT_MS)
     tiles = _tiles(page)
     assert tiles["conflicts"] == 1 and tiles["error_rows"] == 1 and tiles["new"] == 0
     assert "review" not in tiles  # the master is not linked, so no 名寄せ counts
-    assert page.overwrite_check.isVisible()  # conflicts, and the lead may edit
-    assert not page.commit_button.isEnabled()
-    assert "「上書きする」を選んでください" in page.preview_notice.text()
-    page.severity_combo.setCurrentIndex(page.severity_combo.findData("エラー"))
-    assert page.issues_proxy.rowCount() == 1
-    error = page.issues_model.rows[page.issues_proxy.mapToSource(
-        page.issues_proxy.index(0, 0)).row()]
+    assert page.preview_step.overwrite_check.isVisible()  # conflicts, and the lead may edit
+    assert not page.preview_step.commit_button.isEnabled()
+    assert "「上書きする」を選んでください" in page.preview_step.preview_notice.text()
+    page.preview_step.severity_combo.setCurrentIndex(page.preview_step.severity_combo.findData("エラー"))
+    assert page.preview_step.issues_proxy.rowCount() == 1
+    error = page.preview_step.issues_model.rows[page.preview_step.issues_proxy.mapToSource(
+        page.preview_step.issues_proxy.index(0, 0)).row()]
     # The column as the school wrote it, so they find it in their file.
     assert (error.row, error.column, error.value) == (3, "生年\u3000月日", "2013年2月30日")
-    page.overwrite_check.setChecked(True)
-    assert page.commit_button.isEnabled()
-    assert page.commit_text.text() == (
+    page.preview_step.overwrite_check.setChecked(True)
+    assert page.preview_step.commit_button.isEnabled()
+    assert page.preview_step.commit_text.text() == (
         "エラーのある1行と取込済みと同じ221行を除いて、1行を取り込みます。"
         "このうち1行は、既にある記録をこのファイルの値で上書きします。"
     )
     _shot(qtbot, window, screenshot_dir / "import_preview_conflicts.png")
     _commit(qtbot, page)
     assert page.last_result is not None and page.last_result.overwritten == 1
-    assert "上書き 1行" in page.result_label.text()
+    assert "上書き 1行" in page.result_step.result_label.text()

@@ -17,8 +17,8 @@ from tests.ui.conftest import ShellFactory, scanner_factory
 from tests.ui.flows import WAIT_MS, click, sign_in
 from toda_desktop.composition import Application
 from toda_desktop.store_setup import create_empty_store
-from ui.pages import import_page as wizard
-from ui.pages.import_page import ImportPage
+from ui.importing import wizard
+from ui.importing.wizard import ImportPage
 
 pytestmark = pytest.mark.gui
 
@@ -67,34 +67,35 @@ def test_each_fitting_sheet_is_an_entry_and_the_others_are_named(
     book = tmp_path / "保健室来室記録.xlsx"
     _workbook(book)
     page.choose_files = lambda: [book]
-    click(qtbot, page.choose_button)
+    click(qtbot, page.start_step.choose_button)
     qtbot.waitUntil(lambda: page.step == wizard.MAPPING and not page.busy, timeout=WAIT_MS)
     assert [e.display_name for e in page.entries] == ["保健室来室記録.xlsx（6月）",
                                                       "保健室来室記録.xlsx（7月）"]
-    assert page.sheet_row.isVisible()
-    assert [page.sheet_combo.itemText(i) for i in range(page.sheet_combo.count())] == [
+    assert page.mapping_step.sheet_row.isVisible()
+    sheets = page.mapping_step.sheet_combo
+    assert [sheets.itemText(i) for i in range(sheets.count())] == [
         "6月", "7月", "記入の注意（見出しがどのデータの種類にも合いません。）"]
-    assert page.sheet_combo.currentText() == "6月"
-    assert page.sheet_notes.text() == (
+    assert page.mapping_step.sheet_combo.currentText() == "6月"
+    assert page.mapping_step.sheet_notes.text() == (
         "シート「記入の注意」は読みませんでした: 見出しがどのデータの種類にも合いません。")
-    assert page.kind_combo.currentText() == "保健室利用"
+    assert page.mapping_step.kind_combo.currentText() == "保健室利用"
     qtbot.wait(50)
     window.grab().save(str(screenshot_dir / "import_sheets.png"))  # type: ignore[attr-defined]
 
     # The user may read another sheet for this entry instead.
-    page.sheet_combo.setCurrentIndex(1)
-    page.sheet_combo.activated.emit(1)
+    page.mapping_step.sheet_combo.setCurrentIndex(1)
+    page.mapping_step.sheet_combo.activated.emit(1)
     qtbot.waitUntil(lambda: not page.busy and page.entry is not None
                     and page.entry.sheet == "7月", timeout=WAIT_MS)
-    assert page.rows_label.text() == "2行"
-    assert "7月" in page.file_title.text()
+    assert page.mapping_step.rows_label.text() == "2行"
+    assert "7月" in page.mapping_step.file_title.text()
     # No entry reads 6月 now: said, not left out silently.
     assert "シート「6月」は読みませんでした: ほかのシートを選んだため、読みません。" in (
-        page.sheet_notes.text())
+        page.mapping_step.sheet_notes.text())
     # The second entry names the sheets no entry reads too.
     page.next_file()
     qtbot.waitUntil(lambda: page.current == 1 and not page.busy, timeout=WAIT_MS)
-    assert "シート「記入の注意」は読みませんでした" in page.sheet_notes.text()
+    assert "シート「記入の注意」は読みませんでした" in page.mapping_step.sheet_notes.text()
 
 
 def test_an_overwrite_lists_every_change_before_it_is_committed(
@@ -102,18 +103,18 @@ def test_an_overwrite_lists_every_change_before_it_is_committed(
 ) -> None:
     window, page = _page(qtbot, make_shell, register_store)
     page.choose_files = lambda: [FIXTURES / "enrollments_2024_corrected.csv"]
-    click(qtbot, page.choose_button)
+    click(qtbot, page.start_step.choose_button)
     qtbot.waitUntil(lambda: page.step == wizard.MAPPING and not page.busy, timeout=WAIT_MS)
-    assert not page.sheet_row.isVisible()  # a CSV has no sheets to choose
-    click(qtbot, page.to_preview_button)
+    assert not page.mapping_step.sheet_row.isVisible()  # a CSV has no sheets to choose
+    click(qtbot, page.mapping_step.to_preview_button)
     qtbot.waitUntil(lambda: page.step == wizard.PREVIEW and not page.busy, timeout=WAIT_MS)
-    assert page.overwrite_check.isVisible()
-    assert page.changes_table.isVisible()
-    assert "上書きすると変わる値（1件）" in page.changes_label.text()
-    model = page.changes_model
+    assert page.preview_step.overwrite_check.isVisible()
+    assert page.preview_step.changes_table.isVisible()
+    assert "上書きすると変わる値（1件）" in page.preview_step.changes_label.text()
+    model = page.preview_step.changes_model
     assert [model.index(0, c).data() for c in range(5)] == [
         "4行目", "児童生徒ID 3・年度 2024・学校コード 13101・学年 3・組 1・出席番号 3",
         "県学調番号", "P24-0103", "P24-1103"]
-    page.overwrite_check.setChecked(True)
+    page.preview_step.overwrite_check.setChecked(True)
     qtbot.wait(50)
     window.grab().save(str(screenshot_dir / "import_overwrite_changes.png"))  # type: ignore[attr-defined]

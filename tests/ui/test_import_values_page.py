@@ -15,8 +15,8 @@ from tests.ui.conftest import ShellFactory, scanner_factory
 from tests.ui.flows import WAIT_MS, click, sign_in
 from toda_desktop.composition import Application
 from toda_desktop.store_setup import create_empty_store
-from ui.pages import import_page as wizard
-from ui.pages.import_page import ImportPage
+from ui.importing import wizard
+from ui.importing.wizard import ImportPage
 
 pytestmark = pytest.mark.gui
 
@@ -46,18 +46,19 @@ def test_unknown_values_are_mapped_and_repeated_visits_kept_in_the_wizard(
     page = window.show_page("取込")
     assert isinstance(page, ImportPage)
     page.choose_files = lambda: [log]
-    click(qtbot, page.choose_button)
+    click(qtbot, page.start_step.choose_button)
     qtbot.waitUntil(lambda: page.step == wizard.MAPPING and not page.busy, timeout=WAIT_MS)
-    click(qtbot, page.to_preview_button)
+    click(qtbot, page.mapping_step.to_preview_button)
     qtbot.waitUntil(lambda: page.step == wizard.PREVIEW and not page.busy, timeout=WAIT_MS)
-    assert page.repeats_check.isVisible()
-    assert page.repeats_check.text().startswith("すべての列が同じ行 4行も")
-    assert page.values_row.isVisible() and "4種類" in page.values_label.text()
-    assert page.commit_button.isEnabled()
+    assert page.preview_step.repeats_check.isVisible()
+    assert page.preview_step.repeats_check.text().startswith("すべての列が同じ行 4行も")
+    assert page.preview_step.values_row.isVisible()
+    assert "4種類" in page.preview_step.values_label.text()
+    assert page.preview_step.commit_button.isEnabled()
     qtbot.wait(50)
     window.grab().save(str(screenshot_dir / "import_preview_values.png"))
 
-    click(qtbot, page.values_button)
+    click(qtbot, page.preview_step.values_button)
     dialog = page.value_dialog
     assert dialog is not None and dialog.isVisible()
     row = [u.value for u in dialog.unknown].index("発熱")
@@ -70,11 +71,11 @@ def test_unknown_values_are_mapped_and_repeated_visits_kept_in_the_wizard(
         lambda: page.preview is not None and not page.busy
         and {u.value for u in page.preview.unknown_values} == {"頭痛", "腹痛", "COVID疑い"},
         timeout=WAIT_MS)
-    assert "3種類" in page.values_label.text()
+    assert "3種類" in page.preview_step.values_label.text()
 
-    page.repeats_check.setChecked(True)
-    assert "繰り返しの記録として取り込みます" in page.commit_text.text()
-    click(qtbot, page.commit_button)
+    page.preview_step.repeats_check.setChecked(True)
+    assert "繰り返しの記録として取り込みます" in page.preview_step.commit_text.text()
+    click(qtbot, page.preview_step.commit_button)
     box = page.confirmation
     assert box is not None and "繰り返しの記録" in box.text()
     box.button(QMessageBox.StandardButton.Yes).click()
@@ -102,14 +103,15 @@ def test_a_workbook_s_totals_rows_show_as_their_own_count_not_as_errors(
     page = window.show_page("取込")
     assert isinstance(page, ImportPage)
     page.choose_files = lambda: [workbook]
-    click(qtbot, page.choose_button)
+    click(qtbot, page.start_step.choose_button)
     qtbot.waitUntil(lambda: page.step == wizard.MAPPING and not page.busy, timeout=WAIT_MS)
-    click(qtbot, page.to_preview_button)
+    click(qtbot, page.mapping_step.to_preview_button)
     qtbot.waitUntil(lambda: page.step == wizard.PREVIEW and not page.busy, timeout=WAIT_MS)
-    tile = page.count_tiles["totals_rows"]
+    tile = page.preview_step.count_tiles["totals_rows"]
     assert tile.isVisible() and tile.value_label.text() == "1"
-    assert page.count_tiles["rows"].value_label.text() == "3"
-    assert page.count_tiles["error_rows"].value_label.text() == "0"
-    assert page.commit_button.isEnabled() and not page.values_row.isVisible()
+    assert page.preview_step.count_tiles["rows"].value_label.text() == "3"
+    assert page.preview_step.count_tiles["error_rows"].value_label.text() == "0"
+    assert page.preview_step.commit_button.isEnabled()
+    assert not page.preview_step.values_row.isVisible()
     qtbot.wait(50)
     window.grab().save(str(screenshot_dir / "import_preview_totals.png"))

@@ -14,12 +14,14 @@ from pytestqt.qtbot import QtBot
 
 from tests.ui.conftest import ShellFactory
 from tests.ui.flows import WAIT_MS, click, english_words, sign_in, visible_texts
+from ui.extraction.condition_dialog import ConditionDialog
+from ui.extraction.editors import CountEditor, ThresholdEditor
+from ui.extraction.page import ExtractionPage
+from ui.extraction.push_support_dialog import PushSupportDialog
 from ui.main_window import MainWindow
-from ui.pages.condition_dialog import ConditionDialog, PushSupportDialog
-from ui.pages.extraction_page import ExtractionPage
 from ui.pages.karte_page import KartePage, KarteView
 from ui.pages.pupil_tables import dates_in
-from ui.pages.search_page import SearchPage
+from ui.search.page import SearchPage
 from ui.shell import Shell
 
 pytestmark = pytest.mark.gui
@@ -383,11 +385,12 @@ def test_extraction_preset_and_a_custom_condition(
     page.name_edit.setText("欠席5日以上の月がある")
     cond = page.add_condition()
     assert isinstance(cond, ConditionDialog)
-    cond.choose_type("threshold")
-    assert cond.t_field.choose("attendance_monthly", "absence_days")
-    cond.t_op.setCurrentIndex(cond.t_op.findData(">="))
-    cond.t_value.line.setText("5")
-    cond.t_year.setCurrentIndex(cond.t_year.findData(0))
+    editor = cond.choose_type("threshold")
+    assert isinstance(editor, ThresholdEditor)
+    assert editor.field_combo.choose("attendance_monthly", "absence_days")
+    editor.op_combo.setCurrentIndex(editor.op_combo.findData(">="))
+    editor.value_editor.line.setText("5")
+    editor.year_combo.setCurrentIndex(editor.year_combo.findData(0))
     _shot_dialog = screenshot_dir / "extraction_condition_dialog.png"
     cond.grab().save(str(_shot_dialog))
     click(qtbot, cond.ok_button)
@@ -410,8 +413,9 @@ def test_extraction_preset_and_a_custom_condition(
     group = page.root.add_group(page.root.to_node().__class__("or"))
     window_cond = page.add_condition(group)
     assert window_cond is not None
-    window_cond.choose_type("count")
-    window_cond.n_kind.setCurrentIndex(window_cond.n_kind.findData("health_room_visits"))
+    count = window_cond.choose_type("count")
+    assert isinstance(count, CountEditor)
+    count.kind_combo.setCurrentIndex(count.kind_combo.findData("health_room_visits"))
     click(qtbot, window_cond.ok_button)
     qtbot.waitUntil(lambda: page.dialog is None, timeout=WAIT_MS)
     page.root.op_combo.setCurrentIndex(1)  # いずれか

@@ -25,9 +25,9 @@ from toda_desktop.composition import default_scanner_factory
 from toda_desktop.recovery import grant_recovery_sign_in
 from toda_desktop.services.audit_view import AuditFilter
 from toda_desktop.store_setup import create_empty_store
+from ui.accounts.page import AccountsPage
 from ui.lock_screen import LOCK_REASON, LockScreen
-from ui.pages.accounts_page import AccountsPage
-from ui.pages.overview_page import OverviewPage
+from ui.overview.page import OverviewPage
 
 pytestmark = pytest.mark.gui
 

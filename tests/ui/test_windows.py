@@ -14,7 +14,7 @@ from toda_desktop.formatting import format_bytes, format_count, format_school_ye
 from ui.background import BackgroundRunner
 from ui.login_window import LoginWindow
 from ui.main_window import MainWindow
-from ui.pages.overview_page import OverviewPage
+from ui.overview.page import OverviewPage
 from ui.shell import Shell
 
 pytestmark = pytest.mark.gui

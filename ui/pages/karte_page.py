@@ -519,6 +519,10 @@ class KartePage(QWidget):
         if view is not None:
             self.open_pupil(view.pupil_id, refresh=True)
 
+    def data_changed(self, _kinds: frozenset[str]) -> None:
+        """The store changed (the shell's ``changed``): read the karte in front again."""
+        self.refresh_current()
+
     def open_pupil(self, pupil_id: int, *, refresh: bool = False) -> None:
         """Open (or show) a pupil's karte; ``refresh`` reads it again in its tab."""
         for view in self.views():

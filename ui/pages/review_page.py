@@ -113,6 +113,7 @@ class ReviewPage(QWidget):
     """The 名寄せ確認 page. ``open_count_changed`` carries the number of open items."""
 
     open_count_changed = Signal(int)
+    decision_recorded = Signal(str)  # the kind of a row that was taken in
 
     def __init__(
         self,
@@ -516,6 +517,8 @@ class ReviewPage(QWidget):
 
     def _decided(self, line: ReviewLine, pupil_id: int | None, done_text: str) -> None:
         self.decided.append((line.item.id, pupil_id))
+        if pupil_id is not None:
+            self.decision_recorded.emit(line.item.kind)
         row = self.items_model.remove(line.item.id)
         remaining = self.items_model.rowCount()
         self._count_changed()

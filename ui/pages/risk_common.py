@@ -17,8 +17,6 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QAbstractTableModel, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QLabel,
     QTableView,
     QWidget,
@@ -28,7 +26,7 @@ from kernel.date_style import DateStyle
 from kernel.school_calendar import SchoolMonth
 from toda_desktop.formatting import format_date, format_month, format_school_year
 from ui import style
-from ui.table_model import LinesTableModel
+from ui.table_model import LinesTableModel, make_view
 
 T = TypeVar("T")
 
@@ -208,25 +206,8 @@ class RecordsModel(LinesTableModel[T]):
 def make_table(model: QAbstractTableModel, name: str, widths: Sequence[int] = (),
                stretch: int | None = None, row_height: int = 28,
                stretch_last: bool = True) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.setAlternatingRowColors(True)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setWordWrap(False)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(row_height)
-    table.setAccessibleName(name)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    for column, width in enumerate(widths):
-        header.resizeSection(column, width)
-    if stretch is not None:
-        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    else:
-        header.setStretchLastSection(stretch_last)
-    return table
+    return make_view(model, name, row_height=row_height, widths=widths, stretch=stretch,
+                     stretch_last=stretch_last)
 
 
 def fit_height(table: QTableView, extra: int = 4) -> None:

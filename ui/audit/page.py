@@ -7,16 +7,13 @@ and verifying are themselves logged by the service.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import (
-    QDate,
-    Qt,
-)
-from PySide6.QtGui import QColor, QIntValidator
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -37,7 +34,6 @@ from toda_desktop.formatting import format_count, format_date
 from toda_desktop.services.audit_view import ACTION_LABELS, AuditFilter
 from ui import style
 from ui.background import BackgroundRunner, alive
-from ui.dialogs import FormDialog
 from ui.export_flow import (
     ask_save_path,
     chosen_format,
@@ -46,69 +42,22 @@ from ui.export_flow import (
     text_encoding,
     with_suffix,
 )
-from ui.page_header import StatusLine
+from ui.page_header import PageHeader, StatusLine
+from ui.page_task import PageTask
 from ui.pages.pupil_tables import dates_in
-from ui.table_model import LinesTableModel, make_table
+from ui.table_model import make_table
 
 if TYPE_CHECKING:
     from toda_desktop.services.audit_view import AuditRow, ChainCheck
+from ui.audit.acknowledge_dialog import AcknowledgeDialog
+from ui.audit.model import AuditModel
 
 LoadEntries = Callable[[AuditFilter], "list[AuditRow]"]
 ExportCsv = Callable[[Path, AuditFilter, str], ExportResult]
 VerifyChain = Callable[[], "ChainCheck"]
 
-HEADERS = ("番号", "日時", "利用者", "操作", "結果", "対象", "児童生徒ID", "詳細")
 ALL = "（すべて）"
 PERIOD_DAYS = 30
-PROBLEM_OUTCOMES = ("失敗", "拒否", "異常あり")
-
-
-def format_moment(moment: Any, date_style: DateStyle) -> str:
-    return f"{format_date(moment, date_style)} {moment:%H:%M:%S}"
-
-
-class AuditModel(LinesTableModel["AuditRow"]):
-    def __init__(self, date_style: DateStyle, parent: QWidget | None = None) -> None:
-        super().__init__(HEADERS, parent)
-        self._style = date_style
-
-    @property
-    def rows(self) -> list[AuditRow]:
-        return self.lines
-
-    def set_rows(self, rows: Sequence[AuditRow]) -> None:
-        self.set_lines(rows)
-
-    def cells(self, row: AuditRow) -> tuple[str, ...]:
-        return (
-            str(row.id),
-            format_moment(row.at, self._style),
-            row.actor,
-            row.action_label,
-            row.outcome_label,
-            dates_in(row.target, self._style),
-            "" if row.pupil_id is None else str(row.pupil_id),
-            dates_in(row.detail, self._style),
-        )
-
-    def cell_data(self, row: AuditRow, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.cells(row)[column]
-        if role == Qt.ItemDataRole.UserRole:  # sort key
-            return (row.id, row.at, row.actor, row.action_label, row.outcome_label, row.target,
-                    -1 if row.pupil_id is None else row.pupil_id, row.detail)[column]
-        if role == Qt.ItemDataRole.ToolTipRole and column in (3, 5, 7):
-            text = self.cells(row)[column]  # cut off in a narrow column: whole on hover
-            return text or None
-        if (
-            role == Qt.ItemDataRole.ForegroundRole
-            and column == 4
-            and row.outcome_label in PROBLEM_OUTCOMES
-        ):
-            return QColor(style.ERROR_COLOR)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 6):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
 
 
 def _date_edit(day: QDate) -> QDateEdit:
@@ -121,28 +70,6 @@ def _date_edit(day: QDate) -> QDateEdit:
 def _to_date(edit: QDateEdit) -> date:
     q = edit.date()
     return date(q.year(), q.month(), q.day())
-
-
-class AcknowledgeDialog(FormDialog):
-    """Why the rollbacks/swaps the check found are known (e.g. a restore from a backup)."""
-
-    def __init__(self, check: ChainCheck, date_style: DateStyle,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(
-            "監査ログの不整合を確認済みにする", "確認済みにする", parent,
-            intro=f"{dates_in(check.message, date_style)}\n\n"
-                  "原因が分かっている場合（バックアップからの復元など）"
-                  "だけ、その内容を記録して確認済みにします。記録は監査ログに残ります。"
-                  "これより後に見つかった不整合は、また報告されます。")
-        self.reason_edit = QLineEdit()
-        self.reason_edit.setMaxLength(200)
-        self.reason_edit.setPlaceholderText("例: 11月27日、教育委員会のバックアップから復元した")
-        self.reason_edit.setAccessibleName("確認した内容")
-        self.form.addRow("確認した内容", self.reason_edit)
-        self.setMinimumWidth(560)
-
-    def problem(self) -> str | None:
-        return None if self.reason_edit.text().strip() else "確認した内容を入力してください。"
 
 
 class AuditPage(QWidget):
@@ -167,10 +94,8 @@ class AuditPage(QWidget):
         self._verify_chain = verify_chain
         self._acknowledge = acknowledge_breaks
         self.dialog: AcknowledgeDialog | None = None
-        self._runner = runner
         self._style = date_style
         self._loaded = False
-        self._loading = False
         self.applied_filter = AuditFilter()
         # Where to save a CSV; a test may replace it (the default asks with a file dialog).
         self.choose_export_path: Callable[[], Path | None] = self._ask_export_path
@@ -180,27 +105,19 @@ class AuditPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(10)
-        title_row = QHBoxLayout()
-        title = QLabel("監査ログ")
-        title.setStyleSheet(style.PAGE_TITLE)
-        self.count_label = QLabel("")
-        self.count_label.setStyleSheet(style.MUTED)
+        title_bar = PageHeader("監査ログ")
+        self.count_label = title_bar.status
         self.verify_button = QPushButton("改ざん検査")
         self.verify_button.setToolTip("記録が書き換えられたり削除されたりしていないか確かめます")
         self.verify_button.clicked.connect(self.verify)
-        title_row.addWidget(title)
-        title_row.addSpacing(12)
-        title_row.addWidget(self.count_label)
-        title_row.addStretch(1)
         self.acknowledge_button = QPushButton("確認済みにする…")
         self.acknowledge_button.setToolTip(
             "巻き戻し・差し替えの原因が分かっている場合（バックアップからの復元など）に、"
             "その内容を記録します")
         self.acknowledge_button.clicked.connect(self.ask_acknowledge)
         self.acknowledge_button.hide()
-        title_row.addWidget(self.acknowledge_button)
-        title_row.addWidget(self.verify_button)
-        layout.addLayout(title_row)
+        title_bar.add_action(self.acknowledge_button, self.verify_button)
+        layout.addLayout(title_bar)
 
         layout.addWidget(self._build_filters())
 
@@ -226,6 +143,15 @@ class AuditPage(QWidget):
         self.export_button.clicked.connect(self.export)
         export_row.addWidget(self.export_button)
         layout.addLayout(export_row)
+
+        self.load_task = PageTask(self, runner, "監査ログを読み込んでいます…",
+                                  busy=[self.search_button])
+        self.load_task.ended.connect(self._load_ended)
+        self.export_task = PageTask(self, runner, "監査ログを出力しています…",
+                                    status=self.status_label, busy=[self.export_button])
+        self.verify_task = PageTask(self, runner, "監査ログの改ざん検査をしています…",
+                                    status=self.status_label, busy=[self.verify_button])
+        self.acknowledge_task = PageTask(self, runner, "記録しています…", writes=True)
 
     def _build_filters(self) -> QWidget:
         box = QFrame()
@@ -323,25 +249,20 @@ class AuditPage(QWidget):
             until=until,
         )
 
+    @property
+    def loading(self) -> bool:
+        return self.load_task.running
+
     def activated(self) -> None:
-        if not self._loaded and not self._loading:
+        if not self._loaded:
             self.apply_filters()
 
     def apply_filters(self) -> None:
-        if self._loading:
-            return
         filters = self.current_filter()
-        self._loading = True
-        self.search_button.setEnabled(False)
-        self.count_label.setText("読み込んでいます…")
         load = self._load_entries
-        op = self._runner.run(
-            lambda _ctx: load(filters),
-            on_success=lambda rows: self._show_rows(filters, rows),
-            parent=self,
-            label="監査ログを読み込んでいます…",
-        )
-        op.finished.connect(self._load_ended)
+        if self.load_task.run(lambda _ctx: load(filters),
+                              lambda rows: self._show_rows(filters, rows)) is not None:
+            self.count_label.setText("読み込んでいます…")
 
     def clear_filters(self) -> None:
         self.actor_combo.setCurrentIndex(0)
@@ -352,8 +273,6 @@ class AuditPage(QWidget):
         self.apply_filters()
 
     def _load_ended(self) -> None:
-        self._loading = False
-        self.search_button.setEnabled(True)
         if not self._loaded:
             self.count_label.setText("読み込めませんでした。")
 
@@ -390,25 +309,18 @@ class AuditPage(QWidget):
         path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
         filters = self.applied_filter
         export = self._export_csv
-        self.export_button.setEnabled(False)
 
         def done(result: ExportResult) -> None:
             self.last_export = result
             self.show_status(f"{format_count(result.rows)}件を出力しました: "
                              f"{result.path}{replaced_note(result)}")
 
-        op = self._runner.run(
-            lambda _ctx: export(path, filters, encoding),
-            on_success=done,
-            on_user_error=lambda message: self.show_status(message, error=True),
-            parent=self,
-            label="監査ログを出力しています…",
-        )
-        op.finished.connect(lambda: self.export_button.setEnabled(True))
+        self.export_task.run(lambda _ctx: export(path, filters, encoding), done)
 
     def verify(self) -> None:
         verify = self._verify_chain
-        self.verify_button.setEnabled(False)
+        if self.verify_task.running:
+            return
         self.show_status("改ざん検査をしています…", notice=True)
 
         def done(check: ChainCheck) -> None:
@@ -425,14 +337,7 @@ class AuditPage(QWidget):
                     error=True,
                 )
 
-        op = self._runner.run(
-            lambda _ctx: verify(),
-            on_success=done,
-            on_user_error=lambda message: self.show_status(message, error=True),
-            parent=self,
-            label="監査ログの改ざん検査をしています…",
-        )
-        op.finished.connect(lambda: self.verify_button.setEnabled(True))
+        self.verify_task.run(lambda _ctx: verify(), done)
 
     def ask_acknowledge(self) -> AcknowledgeDialog | None:
         check, acknowledge = self.last_check, self._acknowledge
@@ -461,8 +366,8 @@ class AuditPage(QWidget):
                 else:
                     self.show_status(message, error=True)
 
-            self._runner.run(lambda _ctx: acknowledge(reason), on_success=done,
-                             on_user_error=refused, parent=self, label="記録しています…")
+            self.acknowledge_task.run(lambda _ctx: acknowledge(reason), done,
+                                      on_user_error=refused)
 
         dialog.submitted.connect(submit)
         self.dialog = dialog

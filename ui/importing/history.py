@@ -27,6 +27,7 @@ from ui import style
 from ui.background import BackgroundRunner
 from ui.dialogs import confirm
 from ui.page_header import StatusLine, title_row
+from ui.page_task import PageTask
 from ui.pages.import_models import BatchesModel, BatchLine, batch_lines
 from ui.table_model import make_table
 
@@ -35,9 +36,10 @@ Rollback = Callable[[int], Any]  # → the import service's RollbackResult
 
 
 class HistoryPage(QWidget):
-    """The 取込履歴 page; reloads each time it is shown. ``changed`` fires after a rollback."""
+    """The 取込履歴 page; reloads each time it is shown. ``rolled_back`` fires after a
+    rollback with the kinds whose records it removed or restored."""
 
-    changed = Signal()
+    rolled_back = Signal(object)  # frozenset[str]
 
     def __init__(
         self,
@@ -52,9 +54,6 @@ class HistoryPage(QWidget):
         self._load_batches = load_batches
         self._rollback = rollback
         self._kind_labels = dict(kind_labels)
-        self._runner = runner
-        self._loading = False
-        self._working = False
         self._loaded = False
         self.confirmation: QMessageBox | None = None
         self.last_removed: dict[str, int] | None = None
@@ -81,6 +80,13 @@ class HistoryPage(QWidget):
         layout.addLayout(actions)
         self.status_label = StatusLine()
         layout.addWidget(self.status_label)
+        self.load_task = PageTask(self, runner, "取込履歴を読み込んでいます…",
+                                  status=self.status_label, busy=[self.refresh_button])
+        self.rollback_task = PageTask(self, runner, "取込を取り消しています…",
+                                      status=self.status_label, writes=True)
+        for task in (self.load_task, self.rollback_task):
+            task.started.connect(self._update_buttons)
+            task.ended.connect(self._update_buttons)
 
         self.model = BatchesModel(date_style, self)
         self.table, self.proxy = make_table(
@@ -103,30 +109,14 @@ class HistoryPage(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._loading or self._working
+        return self.load_task.running or self.rollback_task.running
 
     def activated(self) -> None:
         self.reload()
 
     def reload(self) -> None:
-        if self._loading:
-            return
-        self._loading = True
-        self.refresh_button.setEnabled(False)
         load, labels = self._load_batches, self._kind_labels
-        op = self._runner.run(
-            lambda _ctx: batch_lines(load(), labels),
-            on_success=self._show_lines,
-            on_user_error=lambda m: self.show_status(m, error=True),
-            parent=self,
-            label="取込履歴を読み込んでいます…",
-        )
-        op.finished.connect(self._load_ended)
-
-    def _load_ended(self) -> None:
-        self._loading = False
-        self.refresh_button.setEnabled(True)
-        self._update_buttons()
+        self.load_task.run(lambda _ctx: batch_lines(load(), labels), self._show_lines)
 
     def _show_lines(self, lines: list[BatchLine]) -> None:
         chosen = self.selected()
@@ -181,8 +171,6 @@ class HistoryPage(QWidget):
         )
 
     def rollback(self, line: BatchLine) -> None:
-        self._working = True
-        self._update_buttons()
         rollback = self._rollback
 
         def done(result: Any) -> None:
@@ -202,18 +190,9 @@ class HistoryPage(QWidget):
                 f"取込番号 {line.id}「{line.source_name}」を取り消しました"
                 + (f"（{'。'.join(parts)}）。" if parts else "。")
             )
-            self.changed.emit()
+            self.rolled_back.emit(frozenset(
+                kind for counts in (result.removed, result.kept) for kind in counts
+            ) | {line.kind})
             self.reload()
 
-        def ended() -> None:
-            self._working = False
-            self._update_buttons()
-
-        op = self._runner.run(
-            lambda _ctx: rollback(line.id),
-            on_success=done,
-            on_user_error=lambda m: self.show_status(m, error=True),
-            parent=self,
-            label="取込を取り消しています…",
-        )
-        op.finished.connect(ended)
+        self.rollback_task.run(lambda _ctx: rollback(line.id), done)

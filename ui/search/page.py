@@ -39,6 +39,8 @@ from ui.export_flow import (
     text_encoding,
     with_suffix,
 )
+from ui.page_header import PageHeader
+from ui.page_task import PageTask
 from ui.pages.pupil_tables import PupilHitsModel, grade_label, source_row
 from ui.table_model import make_table
 
@@ -68,31 +70,29 @@ class SearchPage(QWidget):
         self._search = search
         self._can_export = can_export
         self.last_export: ExportResult | None = None
-        self._runner = runner
         self._style = date_style
-        self._searching = False
         self._pending: Request | None = None
         self._shown: Request | None = None
-        self._options_loaded = False
-        self._options_loading = False
+        self._stale = False  # the store changed while the page was hidden
         self.results: SearchResults | None = None
+        self.options_task = PageTask(self, runner, "絞り込みの候補を読み込んでいます…",
+                                     progress_dialog=False)
+        self.search_task = PageTask(self, runner, "検索しています…", progress_dialog=False)
+        self.search_task.ended.connect(self._ended)
+        self.export_task = PageTask(self, runner, "検索結果を出力しています…")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(10)
-        title_row = QHBoxLayout()
-        title = QLabel("児童生徒検索")
-        title.setStyleSheet(style.PAGE_TITLE)
-        title_row.addWidget(title)
-        title_row.addStretch(1)
+        title_bar = PageHeader("児童生徒検索")
         self.export_combo = format_combo()
         self.export_button = QPushButton("一覧を出力…")
         self.export_button.clicked.connect(self.export)
         self.export_button.setEnabled(False)
         for widget in (self.export_combo, self.export_button):
             widget.setVisible(can_export)
-            title_row.addWidget(widget)
-        layout.addLayout(title_row)
+            title_bar.add_action(widget)
+        layout.addLayout(title_bar)
         layout.addWidget(self._build_form())
 
         status_row = QHBoxLayout()
@@ -200,7 +200,28 @@ class SearchPage(QWidget):
 
     def activated(self) -> None:
         self._load_options()  # again each time: an import may have added a year or a class
+        if self._stale:
+            self._refresh_results()
         self.query_edit.setFocus()
+
+    def data_changed(self, _kinds: frozenset[str]) -> None:
+        """An import, a rollback or a review decision: the list shown may be out of date."""
+        self._stale = True
+        if self.isVisible():
+            self._load_options()
+            self._refresh_results()
+
+    def _refresh_results(self) -> None:
+        """Run the search shown again (the store changed since)."""
+        self._stale = False
+        shown = self._shown
+        if shown is None:
+            return
+        if self.search_task.running:
+            self._pending = shown
+            self._shown = None  # so the pending search is not skipped as already shown
+        else:
+            self._start(shown)
 
     def current_filters(self) -> SearchFilters:
         return SearchFilters(
@@ -211,24 +232,17 @@ class SearchPage(QWidget):
         )
 
     def _load_options(self, then_search: bool = False) -> None:
-        if self._options_loading:
-            return
-        self._options_loading = True
         f = self.current_filters()
         search = self._search
 
         def done(options: FilterOptions) -> None:
-            self._options_loaded = True
             self._fill_options(options)
             if then_search:
                 self.search_now()
 
-        op = self._runner.run(
+        self.options_task.run(
             lambda _ctx: search.filter_options(f.school_year, f.school_code, f.grade),
-            on_success=done, on_user_error=self._show_error, parent=self,
-            progress_dialog=False,
-        )
-        op.finished.connect(lambda: setattr(self, "_options_loading", False))
+            done, on_user_error=self._show_error)
 
     def _fill_options(self, options: FilterOptions) -> None:
         def refill(combo: QComboBox, items: list[tuple[str, object]]) -> None:
@@ -275,7 +289,7 @@ class SearchPage(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._searching or self._timer.isActive() or self._pending is not None
+        return self.search_task.running or self._timer.isActive() or self._pending is not None
 
     def _typed(self, text: str) -> None:
         if len(text.strip()) >= TYPE_AHEAD_MIN_CHARS:
@@ -292,7 +306,7 @@ class SearchPage(QWidget):
         if not query and not filters.any:
             self._pending = None
             return
-        if self._searching:
+        if self.search_task.running:
             self._pending = request
             return
         if request == self._shown and not force:
@@ -300,23 +314,15 @@ class SearchPage(QWidget):
         self._start(request)
 
     def _start(self, request: Request) -> None:
-        self._searching = True
         self._pending = None
         query, filters = request
         search = self._search
         self.note_label.setText("検索しています…")
-        op = self._runner.run(
-            lambda _ctx: search.search(query, filters),
-            on_success=lambda results: self._show(request, results),
-            on_user_error=self._show_error,
-            parent=self,
-            label="検索しています…",
-            progress_dialog=False,
-        )
-        op.finished.connect(self._ended)
+        self.search_task.run(lambda _ctx: search.search(query, filters),
+                             lambda results: self._show(request, results),
+                             on_user_error=self._show_error)
 
     def _ended(self) -> None:
-        self._searching = False
         pending = self._pending
         if pending is not None:
             self._pending = None
@@ -350,11 +356,8 @@ class SearchPage(QWidget):
             self.note_label.setText(f"{format_count(written.rows)}人分を出力しました: "
                                     f"{written.path}{replaced_note(written)}")
 
-        self._runner.run(
-            lambda _ctx: search.export(results, path, encoding),
-            on_success=done, on_user_error=self._show_error, parent=self,
-            label="検索結果を出力しています…",
-        )
+        self.export_task.run(lambda _ctx: search.export(results, path, encoding), done,
+                             on_user_error=self._show_error)
 
     def _show(self, request: Request, results: SearchResults) -> None:
         self._shown = request

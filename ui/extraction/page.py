@@ -12,7 +12,6 @@ pupils per condition, and opens a karte with Enter or a double click.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,7 +19,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -53,7 +51,12 @@ from ui.export_flow import (
     text_encoding,
     with_suffix,
 )
-from ui.pages.condition_dialog import Catalog, ConditionDialog, Leaf, PushSupportDialog
+from ui.extraction.catalog import Catalog
+from ui.extraction.condition_dialog import ConditionDialog
+from ui.extraction.push_support_dialog import PushSupportDialog
+from ui.extraction.tree import ConditionRow, Describe, GroupBox
+from ui.page_header import PageHeader
+from ui.page_task import PageTask
 from ui.pages.pupil_tables import ExtractionRowsModel, dates_in, source_row
 from ui.table_model import make_table
 
@@ -66,11 +69,9 @@ if TYPE_CHECKING:
     )
     from toda_desktop.services.search import FilterOptions
 
-Describe = Callable[..., str]
 DialogT = TypeVar("DialogT", ConditionDialog, PushSupportDialog)
 FilterOptionsCall = Callable[[], "FilterOptions"]
 
-MAX_DEPTH = 2  # the top group, groups inside it, and groups inside those
 NEW_NAME = "新しい抽出"
 PROGRESS_STEPS = 1000
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -78,230 +79,6 @@ GUIDANCE = (
     "抽出結果は、支援が必要かもしれない児童生徒に早く気づくための手がかりです。"
     "児童生徒を評価したり順位を付けたりするものではありません。"
 )
-GROUP_STYLES = (
-    "QFrame#conditionGroup { background: #f7f9fc; border: 1px solid #c9d3e0;"
-    " border-radius: 6px; }",
-    "QFrame#conditionGroup { background: #eef3fa; border: 1px solid #b6c6dc;"
-    " border-radius: 6px; }",
-    "QFrame#conditionGroup { background: #e6eef8; border: 1px solid #a9bcd6;"
-    " border-radius: 6px; }",
-)
-LEAF_STYLE = (
-    "QFrame#conditionRow { background: white; border: 1px solid #d0d7de; border-radius: 4px; }"
-)
-
-
-# -- the builder ---------------------------------------------------------------------------
-
-
-class ConditionRow(QFrame):
-    """One condition: on/off, what it says, 編集… and 削除."""
-
-    changed = Signal()
-    edit_requested = Signal(object)  # self
-    remove_requested = Signal(object)  # self
-
-    def __init__(self, node: Leaf, describe: Describe, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("conditionRow")
-        self.setStyleSheet(LEAF_STYLE)
-        self._describe = describe
-        self.node = node
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 6, 4)
-        self.check = QCheckBox()
-        self.check.setToolTip("この条件を使う／使わない")
-        self.check.setChecked(node.enabled)
-        self.check.toggled.connect(self._toggled)
-        self.text_label = QLabel("")
-        self.text_label.setWordWrap(True)
-        self.text_label.setSizePolicy(QSizePolicy.Policy.Expanding,
-                                      QSizePolicy.Policy.Preferred)
-        self.edit_button = QPushButton("編集…")
-        self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self))
-        self.remove_button = QPushButton("削除")
-        self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self))
-        layout.addWidget(self.check)
-        layout.addWidget(self.text_label, 1)
-        layout.addWidget(self.edit_button)
-        layout.addWidget(self.remove_button)
-        self.set_node(node)
-
-    @property
-    def description(self) -> str:
-        try:
-            return str(self._describe(self.node))
-        except (KeyError, ValueError):
-            return "（この条件は表示できません）"
-
-    def set_node(self, node: Leaf) -> None:
-        self.node = node
-        self.check.blockSignals(True)
-        self.check.setChecked(node.enabled)
-        self.check.blockSignals(False)
-        self.check.setAccessibleName(f"条件を使う: {self.description}")
-        self.text_label.setText(self.description)
-        self.text_label.setEnabled(node.enabled)
-        self.changed.emit()
-
-    def _toggled(self, on: bool) -> None:
-        self.node = replace(self.node, enabled=on)
-        self.text_label.setEnabled(on)
-        self.changed.emit()
-
-    def to_node(self) -> Leaf:
-        return self.node
-
-
-class GroupBox(QFrame):
-    """A group of conditions combined with すべて (AND) or いずれか (OR)."""
-
-    changed = Signal()
-    add_condition_requested = Signal(object)  # self
-    edit_requested = Signal(object)  # ConditionRow
-    remove_requested = Signal(object)  # self
-
-    def __init__(self, group: Group, depth: int, describe: Describe,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("conditionGroup")
-        self.setStyleSheet(GROUP_STYLES[min(depth, len(GROUP_STYLES) - 1)])
-        self.level = depth
-        self._describe = describe
-        self._label = group.label
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 8, 10, 10)
-        layout.setSpacing(6)
-        head = QHBoxLayout()
-        self.enabled_check: QCheckBox | None = None
-        if depth > 0:
-            self.enabled_check = QCheckBox()
-            self.enabled_check.setToolTip("このグループを使う／使わない")
-            self.enabled_check.setAccessibleName("グループを使う")
-            self.enabled_check.setChecked(group.enabled)
-            self.enabled_check.toggled.connect(self._changed)
-            head.addWidget(self.enabled_check)
-        head.addWidget(QLabel("次の条件の" if depth == 0 else "グループ: 条件の"))
-        self.op_combo = QComboBox()
-        self.op_combo.setAccessibleName("条件の組み合わせ")
-        self.op_combo.addItem("すべて（かつ）", "and")
-        self.op_combo.addItem("いずれか（または）", "or")
-        self.op_combo.setCurrentIndex(0 if group.op == "and" else 1)
-        self.op_combo.currentIndexChanged.connect(self._changed)
-        head.addWidget(self.op_combo)
-        head.addWidget(QLabel("に"))
-        self.negate_check = QCheckBox("当てはまらない")
-        self.negate_check.setToolTip(
-            "印を付けると、このグループに当てはまらない児童生徒を探します")
-        self.negate_check.setChecked(group.negate)
-        self.negate_check.toggled.connect(self._changed)
-        head.addWidget(self.negate_check)
-        head.addStretch(1)
-        self.add_button = QPushButton("＋条件")
-        self.add_button.setToolTip("このグループに条件を追加します")
-        self.add_button.clicked.connect(lambda: self.add_condition_requested.emit(self))
-        head.addWidget(self.add_button)
-        self.add_group_button: QPushButton | None = None
-        if depth < MAX_DEPTH:
-            self.add_group_button = QPushButton("＋グループ")
-            self.add_group_button.setToolTip(
-                "「かつ」「または」を組み合わせるためのグループを追加します")
-            self.add_group_button.clicked.connect(lambda: self.add_group(Group("or")))
-            head.addWidget(self.add_group_button)
-        if depth > 0:
-            remove = QPushButton("削除")
-            remove.setToolTip("このグループを中の条件ごと削除します")
-            remove.clicked.connect(lambda: self.remove_requested.emit(self))
-            head.addWidget(remove)
-        layout.addLayout(head)
-        self.items_layout = QVBoxLayout()
-        self.items_layout.setContentsMargins(18, 0, 0, 0)
-        self.items_layout.setSpacing(5)
-        layout.addLayout(self.items_layout)
-        self.empty_label = QLabel("条件がありません。「＋条件」で追加してください。")
-        self.empty_label.setStyleSheet(style.MUTED)
-        self.items_layout.addWidget(self.empty_label)
-        self.children_: list[ConditionRow | GroupBox] = []
-        for item in group.items:
-            if isinstance(item, Group):
-                self.add_group(item)
-            else:
-                self.add_leaf(item)
-        self._update_empty()
-        if depth == 0:
-            layout.addStretch(1)
-
-    def _changed(self) -> None:
-        self.changed.emit()
-
-    def _update_empty(self) -> None:
-        self.empty_label.setVisible(not self.children_)
-
-    def add_leaf(self, node: Leaf) -> ConditionRow:
-        row = ConditionRow(node, self._describe)
-        row.changed.connect(self._changed)
-        row.edit_requested.connect(self.edit_requested)
-        row.remove_requested.connect(self.remove_child)
-        self.children_.append(row)
-        self.items_layout.addWidget(row)
-        self._update_empty()
-        self.changed.emit()
-        return row
-
-    def add_group(self, group: Group) -> GroupBox:
-        box = GroupBox(group, self.level + 1, self._describe)
-        box.changed.connect(self._changed)
-        box.add_condition_requested.connect(self.add_condition_requested)
-        box.edit_requested.connect(self.edit_requested)
-        box.remove_requested.connect(self.remove_child)
-        self.children_.append(box)
-        self.items_layout.addWidget(box)
-        self._update_empty()
-        self.changed.emit()
-        return box
-
-    def remove_child(self, child: ConditionRow | GroupBox) -> None:
-        if child in self.children_:
-            self.children_.remove(child)
-            self.items_layout.removeWidget(child)
-            child.hide()
-            child.deleteLater()
-            self._update_empty()
-            self.changed.emit()
-
-    def rows(self) -> list[ConditionRow]:
-        out: list[ConditionRow] = []
-        for child in self.children_:
-            out += child.rows() if isinstance(child, GroupBox) else [child]
-        return out
-
-    def groups(self) -> list[GroupBox]:
-        out: list[GroupBox] = []
-        for child in self.children_:
-            if isinstance(child, GroupBox):
-                out += [child, *child.groups()]
-        return out
-
-    def to_node(self) -> Group:
-        return Group(
-            op=str(self.op_combo.currentData()),
-            items=tuple(c.to_node() for c in self.children_),
-            label=self._label,
-            enabled=self.enabled_check.isChecked() if self.enabled_check is not None else True,
-            negate=self.negate_check.isChecked(),
-        )
-
-
-# -- the page ------------------------------------------------------------------------------
-
-
-@dataclass
-class _State:
-    loading: bool = False
-    running: bool = False
-    working: bool = False
-
-
 class ExtractionPage(QWidget):
     """The 抽出 page; ``open_requested(pupil_id)`` asks the shell to open a karte."""
 
@@ -323,14 +100,20 @@ class ExtractionPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self._service = service
-        self._runner = runner
+        self.load_task = PageTask(self, runner, "抽出の準備をしています…")
+        self.load_task.ended.connect(self._update_buttons)
+        # The run row shows progress and 中止 itself: no progress dialog.
+        self.run_task = PageTask(self, runner, "抽出しています…", cancellable=True,
+                                 progress_dialog=False)
+        self.run_task.ended.connect(self._run_ended)
+        self.work_task = PageTask(self, runner, "保存しています…", writes=True)
+        self.work_task.ended.connect(self._update_buttons)
         self._style = date_style
         self._describe = describe
         self._filter_options = filter_options
         self._can_export = can_export
         self._can_delete_any = can_delete_any
         self._login_id = login_id
-        self._state = _State()
         self._description = ""
         self.catalog: Catalog | None = None
         self.years: tuple[int, ...] = ()
@@ -341,7 +124,6 @@ class ExtractionPage(QWidget):
         self.preset_options = offered or PushSupportOptions()
         self._preset_locked = service.push_support_locked()
         self.dialog: ConditionDialog | PushSupportDialog | None = None
-        self.run_op: BackgroundOp[ExtractionResult] | None = None
         self.last_export: ExportResult | None = None
         # Where to save an export; a test may replace it (the default asks with a dialog).
         self.choose_export_path: Callable[[str, str], Path | None] = self._ask_export_path
@@ -349,15 +131,8 @@ class ExtractionPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
         layout.setSpacing(8)
-        title_row = QHBoxLayout()
-        title = QLabel("抽出")
-        title.setStyleSheet(style.PAGE_TITLE)
-        title_row.addWidget(title)
-        title_row.addSpacing(12)
-        subtitle = QLabel("条件に当てはまる児童生徒を探します")
-        subtitle.setStyleSheet(style.MUTED)
-        title_row.addWidget(subtitle)
-        title_row.addStretch(1)
+        title_bar = PageHeader("抽出")
+        title_bar.status.setText("条件に当てはまる児童生徒を探します")
         self.preset_button = QPushButton("プッシュ型支援（3つの基準）で抽出")
         self.preset_button.setStyleSheet(
             f"QPushButton {{ background: {style.ACCENT}; color: white; font-weight: bold;"
@@ -369,12 +144,11 @@ class ExtractionPage(QWidget):
         self.preset_button.clicked.connect(self.run_preset)
         self.preset_settings_button = QPushButton("基準を調整…")
         self.preset_settings_button.clicked.connect(self.open_preset_settings)
-        title_row.addWidget(self.preset_button)
-        title_row.addWidget(self.preset_settings_button)
+        title_bar.add_action(self.preset_button, self.preset_settings_button)
         self.preset_offered = offered is not None
         for button in (self.preset_button, self.preset_settings_button):
             button.setVisible(self.preset_offered)
-        layout.addLayout(title_row)
+        layout.addLayout(title_bar)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)
@@ -569,8 +343,11 @@ class ExtractionPage(QWidget):
 
     @property
     def busy(self) -> bool:
-        s = self._state
-        return s.loading or s.running or s.working
+        return any(task.running for task in (self.load_task, self.run_task, self.work_task))
+
+    @property
+    def run_op(self) -> BackgroundOp[Any] | None:
+        return self.run_task.op
 
     def activated(self) -> None:
         """Load the fields, years and saved extractions (again: new imports may add some)."""
@@ -578,8 +355,6 @@ class ExtractionPage(QWidget):
             self.reload()
 
     def reload(self) -> None:
-        self._state.loading = True
-        self._update_buttons()
         service, options = self._service, self._filter_options
 
         def read(_ctx: object) -> tuple[Catalog, tuple[int, ...],
@@ -601,13 +376,8 @@ class ExtractionPage(QWidget):
             self.year_combo.setCurrentIndex(max(index, 0))
             self._show_saved(saved)
 
-        op = self._runner.run(read, on_success=done, on_user_error=self._error, parent=self,
-                              label="抽出の準備をしています…")
-        op.finished.connect(self._loaded)
-
-    def _loaded(self) -> None:
-        self._state.loading = False
-        self._update_buttons()
+        if self.load_task.run(read, done, on_user_error=self._error) is not None:
+            self._update_buttons()
 
     def _show_saved(self, saved: tuple[SavedExtraction, ...], select: int | None = None
                     ) -> None:
@@ -759,22 +529,17 @@ class ExtractionPage(QWidget):
     def _start_run(self, task: Callable[[TaskContext], ExtractionResult]) -> None:
         if self.busy:
             return
-        self._state.running = True
         self.progress.setRange(0, 0)  # busy until the first condition is done
         self.progress.show()
         self.cancel_button.setText("中止")
         self.cancel_button.setEnabled(True)
         self.cancel_button.show()
         self.show_status("抽出しています…")
+        self.run_task.run(task, self._show_result,
+                          on_user_error=lambda m: self.show_status(m, error=True),
+                          on_cancelled=lambda: self.show_status("抽出を中止しました。"),
+                          on_progress=self._show_progress)
         self._update_buttons()
-        op = self._runner.run(task, on_success=self._show_result,
-                              on_user_error=lambda m: self.show_status(m, error=True),
-                              on_cancelled=lambda: self.show_status("抽出を中止しました。"),
-                              on_progress=self._show_progress,
-                              parent=self, label="抽出しています…", cancellable=True,
-                              progress_dialog=False)
-        self.run_op = op
-        op.finished.connect(self._run_ended)
 
     def _show_progress(self, fraction: float) -> None:
         self.progress.setRange(0, PROGRESS_STEPS)
@@ -782,16 +547,14 @@ class ExtractionPage(QWidget):
 
     def cancel_run(self) -> None:
         """中止: the run stops after the condition it is evaluating."""
-        op = self.run_op
+        op = self.run_task.op
         if op is None or not op.running:
             return
-        op.cancel()
+        self.run_task.cancel()
         self.cancel_button.setEnabled(False)
         self.cancel_button.setText("中止しています…")
 
     def _run_ended(self) -> None:
-        self.run_op = None
-        self._state.running = False
         self.progress.hide()
         self.cancel_button.hide()
         self._update_buttons()
@@ -882,16 +645,8 @@ class ExtractionPage(QWidget):
               ) -> None:
         if self.busy:
             return
-        self._state.working = True
+        self.work_task.run(task, done, label=label, on_user_error=self._error)
         self._update_buttons()
-        op = self._runner.run(task, on_success=done, on_user_error=self._error, parent=self,
-                              label=label)
-
-        def ended() -> None:
-            self._state.working = False
-            self._update_buttons()
-
-        op.finished.connect(ended)
 
     def load_selected(self) -> None:
         item = self.selected_saved()

@@ -9,19 +9,14 @@ comes back as the service's Japanese message and is shown where the user acted.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import (
-    Qt,
-)
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -29,245 +24,16 @@ from PySide6.QtWidgets import (
 )
 
 from ui import style
-from ui.background import BackgroundOp, BackgroundRunner, alive
+from ui.background import BackgroundRunner, alive
 from ui.dialogs import FormDialog, confirm
-from ui.page_header import StatusLine
-from ui.palm import PalmScanView, run_palm_operation
-from ui.table_model import LinesTableModel, make_table
+from ui.page_header import PageHeader, StatusLine
+from ui.page_task import PageTask
+from ui.table_model import make_table
 
 if TYPE_CHECKING:
     from toda_desktop.services.account_admin import AccountAdminService, AccountSummary
-
-HEADERS = ("ログインID", "氏名", "役割", "状態", "手のひら静脈", "ロック")
-RULES_TEXT = (
-    "8文字以上。記号や大文字の組み合わせは不要です。よく使われるパスワードは使えません。"
-)
-
-
-class RoleLike(Protocol):
-    @property
-    def key(self) -> str: ...
-
-    @property
-    def label(self) -> str: ...
-
-
-class AccountsModel(LinesTableModel["AccountSummary"]):
-    """The accounts as rows (plain ``AccountSummary`` data)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(HEADERS, parent)
-
-    @property
-    def accounts(self) -> list[AccountSummary]:
-        return self.lines
-
-    def set_accounts(self, accounts: Sequence[AccountSummary]) -> None:
-        self.set_lines(accounts)
-
-    @staticmethod
-    def cells(account: AccountSummary) -> tuple[str, ...]:
-        return (
-            account.login_id,
-            account.display_name,
-            account.role_label,
-            account.status_label,
-            "登録済" if account.palm_enrolled else "未登録",
-            "ロック中" if account.locked else "—",
-        )
-
-    def cell_data(self, account: AccountSummary, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.cells(account)[column]
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if column == 5 and account.locked:
-                return QColor(style.ERROR_COLOR)
-            if column == 4 and not account.palm_enrolled:
-                return QColor(style.ERROR_COLOR)
-            if not account.active:
-                return QColor(style.MUTED_COLOR)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
-            return int(Qt.AlignmentFlag.AlignCenter)
-        return None
-
-
-class NewAccountDialog(FormDialog):
-    def __init__(self, roles: Sequence[RoleLike], parent: QWidget | None = None) -> None:
-        super().__init__(
-            "アカウントの新規作成", "作成", parent,
-            intro="作成したあと、本人がいるときに手のひら静脈を登録してください。",
-        )
-        self.login_edit = QLineEdit()
-        self.login_edit.setMaxLength(64)
-        self.name_edit = QLineEdit()
-        self.name_edit.setMaxLength(64)
-        self.role_combo = QComboBox()
-        for role in roles:
-            self.role_combo.addItem(role.label, role.key)
-        self.password_edit = _password_edit()
-        self.confirm_edit = _password_edit()
-        self.form.addRow("ログインID", self.login_edit)
-        self.form.addRow("氏名", self.name_edit)
-        self.form.addRow("役割", self.role_combo)
-        self.form.addRow("パスワード", self.password_edit)
-        self.form.addRow("パスワード（確認）", self.confirm_edit)
-        self.form.addRow("", _hint(RULES_TEXT))
-
-    def problem(self) -> str | None:
-        if not self.login_edit.text().strip():
-            return "ログインIDを入力してください。"
-        if not self.name_edit.text().strip():
-            return "氏名を入力してください。"
-        return _passwords_problem(self.password_edit, self.confirm_edit)
-
-
-class PasswordDialog(FormDialog):
-    def __init__(self, account: AccountSummary, parent: QWidget | None = None) -> None:
-        super().__init__(
-            "パスワードの再設定", "再設定", parent,
-            intro=f"{account.display_name}（{account.login_id}）さんの新しいパスワードを"
-            "入力してください。本人に安全な方法で伝えてください。",
-        )
-        self.password_edit = _password_edit()
-        self.confirm_edit = _password_edit()
-        self.form.addRow("新しいパスワード", self.password_edit)
-        self.form.addRow("新しいパスワード（確認）", self.confirm_edit)
-        self.form.addRow("", _hint(RULES_TEXT))
-
-    def problem(self) -> str | None:
-        return _passwords_problem(self.password_edit, self.confirm_edit)
-
-
-class RoleDialog(FormDialog):
-    def __init__(
-        self, account: AccountSummary, roles: Sequence[RoleLike], parent: QWidget | None = None
-    ) -> None:
-        super().__init__(
-            "役割の変更", "変更", parent,
-            intro=f"{account.display_name}（{account.login_id}）さんの役割を選んでください。"
-            "変更は次回のサインインから適用されます。",
-        )
-        self.role_combo = QComboBox()
-        for role in roles:
-            self.role_combo.addItem(role.label, role.key)
-        current = self.role_combo.findData(account.role)
-        if current >= 0:
-            self.role_combo.setCurrentIndex(current)
-        self.form.addRow("役割", self.role_combo)
-
-
-class EnrollDialog(QDialog):
-    """Palm enrollment with the person at the scanner: picture, guidance, stages."""
-
-    def __init__(
-        self,
-        account: AccountSummary,
-        enroll: Callable[[Any, Any, Callable[[], bool]], None],
-        runner: BackgroundRunner,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self._enroll = enroll
-        self._runner = runner
-        self.op: BackgroundOp[None] | None = None
-        self.enrolled = False
-        self.setWindowTitle("手のひら静脈の登録")
-        self.setWindowModality(Qt.WindowModality.WindowModal)
-        self.setMinimumWidth(680)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 16, 20, 16)
-        who = QLabel(f"{account.display_name} さん（{account.login_id}・{account.role_label}）")
-        who.setStyleSheet(style.SECTION_TITLE)
-        layout.addWidget(who)
-        if account.palm_enrolled:
-            again = QLabel("既に登録があります。登録すると新しい手のひらに置き換わります。")
-            again.setStyleSheet(style.MUTED)
-            layout.addWidget(again)
-        self.palm_view = PalmScanView()
-        self.palm_view.show_idle(
-            "本人にスキャナの前に来てもらい、「読み取りを始める」を押してください。",
-            "案内に従って、手のひらを数回かざしてもらいます。",
-        )
-        layout.addWidget(self.palm_view)
-        buttons = QHBoxLayout()
-        self.start_button = QPushButton("読み取りを始める")
-        self.start_button.setDefault(True)
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("中止")
-        self.cancel_button.clicked.connect(self.cancel)
-        self.cancel_button.hide()
-        self.close_button = QPushButton("閉じる")
-        self.close_button.clicked.connect(self.reject)
-        buttons.addStretch(1)
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.close_button)
-        layout.addLayout(buttons)
-
-    def start(self) -> None:
-        if self.op is not None:
-            return
-        enroll = self._enroll
-
-        def task(on_guidance: Any, on_progress: Any, cancel: Callable[[], bool]) -> None:
-            enroll(on_guidance, on_progress, cancel)
-
-        self.op = run_palm_operation(
-            self._runner, self.palm_view, task, parent=self, on_success=self._done
-        )
-        self.op.finished.connect(self._ended)
-        self.start_button.hide()
-        self.cancel_button.show()
-        self.cancel_button.setEnabled(True)
-        self.close_button.setEnabled(False)
-
-    def cancel(self) -> None:
-        if self.op is not None:
-            self.op.cancel()
-            self.cancel_button.setEnabled(False)
-
-    def reject(self) -> None:
-        self.cancel()
-        super().reject()
-
-    def _done(self, _result: None) -> None:
-        self.enrolled = True
-        self.palm_view.show_success(
-            "登録しました。", "登録できました", "次回のサインインから使えます。"
-        )
-
-    def _ended(self) -> None:
-        self.op = None
-        self.cancel_button.hide()
-        self.close_button.setEnabled(True)
-        if self.enrolled:
-            self.close_button.setDefault(True)
-            self.close_button.setFocus()
-        else:
-            self.start_button.setText("もう一度読み取る")
-            self.start_button.show()
-
-
-def _password_edit() -> QLineEdit:
-    edit = QLineEdit()
-    edit.setEchoMode(QLineEdit.EchoMode.Password)
-    edit.setMaxLength(128)
-    return edit
-
-
-def _hint(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setStyleSheet(style.MUTED)
-    return label
-
-
-def _passwords_problem(password: QLineEdit, again: QLineEdit) -> str | None:
-    if not password.text():
-        return "パスワードを入力してください。"
-    if password.text() != again.text():
-        return "確認のために入力したパスワードが一致しません。"
-    return None
+from ui.accounts.dialogs import EnrollDialog, NewAccountDialog, PasswordDialog, RoleDialog
+from ui.accounts.model import AccountsModel, RoleLike
 
 
 class AccountsPage(QWidget):
@@ -287,8 +53,6 @@ class AccountsPage(QWidget):
         self._runner = runner
         self._own_login = own_login
         self._loaded = False
-        self._loading = False
-        self._working = False
         self._select_after_reload: str | None = None
         self.dialog: QDialog | None = None
         self.confirmation: QMessageBox | None = None
@@ -296,15 +60,9 @@ class AccountsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(12)
-        title_row = QHBoxLayout()
-        title = QLabel("アカウント管理")
-        title.setStyleSheet(style.PAGE_TITLE)
-        self.refresh_button = QPushButton("最新の情報に更新")
-        self.refresh_button.clicked.connect(self.reload)
-        title_row.addWidget(title)
-        title_row.addStretch(1)
-        title_row.addWidget(self.refresh_button)
-        layout.addLayout(title_row)
+        title_bar = PageHeader("アカウント管理")
+        self.refresh_button = title_bar.add_refresh(self.reload)
+        layout.addLayout(title_bar)
         note = QLabel(
             "職員のアカウントを管理します。変更はすべて監査ログに記録されます。"
             "パスワードや手のひら静脈の情報が画面やログに表示されることはありません。"
@@ -341,6 +99,12 @@ class AccountsPage(QWidget):
         layout.addLayout(actions)
 
         self.status_label = StatusLine()
+        self.load_task = PageTask(self, runner, "アカウントの一覧を読み込んでいます…",
+                                  busy=[self.refresh_button])
+        self.change_task = PageTask(self, runner, "変更しています…", writes=True)
+        for task in (self.load_task, self.change_task):
+            task.started.connect(self._update_buttons)
+            task.ended.connect(self._update_buttons)
         layout.addWidget(self.status_label)
 
         self.model = AccountsModel(self)
@@ -355,27 +119,21 @@ class AccountsPage(QWidget):
 
     # -- loading ---------------------------------------------------------------------------
 
+    @property
+    def loading(self) -> bool:
+        return self.load_task.running
+
+    @property
+    def _working(self) -> bool:
+        return self.change_task.running
+
     def activated(self) -> None:
-        if not self._loaded and not self._loading:
+        if not self._loaded:
             self.reload()
 
     def reload(self) -> None:
-        if self._loading:
-            return
-        self._loading = True
-        self.refresh_button.setEnabled(False)
         service = self._service
-        op = self._runner.run(
-            lambda _ctx: service.list_accounts(),
-            on_success=self._show_accounts,
-            parent=self,
-            label="アカウントの一覧を読み込んでいます…",
-        )
-        op.finished.connect(self._load_ended)
-
-    def _load_ended(self) -> None:
-        self._loading = False
-        self.refresh_button.setEnabled(True)
+        self.load_task.run(lambda _ctx: service.list_accounts(), self._show_accounts)
 
     def _show_accounts(self, accounts: list[AccountSummary]) -> None:
         selected = self.selected()
@@ -435,8 +193,8 @@ class AccountsPage(QWidget):
         dialog: FormDialog | None = None,
     ) -> None:
         """Run one service change on the worker, then say so and reload the list."""
-        self._working = True
-        self._update_buttons()
+        if self.change_task.running:
+            return
         if dialog is not None:
             dialog.set_busy(True)
 
@@ -453,19 +211,11 @@ class AccountsPage(QWidget):
                 self.show_status(message, error=True)
 
         def ended() -> None:
-            self._working = False
             if alive(dialog):
                 dialog.set_busy(False)
-            self._update_buttons()
 
-        op = self._runner.run(
-            lambda _ctx: call(),
-            on_success=succeeded,
-            on_user_error=refused,
-            parent=self,
-            label=label,
-        )
-        op.finished.connect(ended)
+        self.change_task.run(lambda _ctx: call(), succeeded, label=label,
+                             on_user_error=refused, on_ended=ended)
 
     def _open(self, dialog: QDialog) -> QDialog:
         self.dialog = dialog

@@ -38,8 +38,10 @@ from toda_desktop.models import BatchSummary, IntegrityState, Overview
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.charts import BarChart
+from ui.overview.counts_model import RECENT_YEARS, DatasetCountsModel, TotalsLastProxy
+from ui.page import Freshness
 from ui.page_header import title_row
-from ui.pages.dataset_counts_model import RECENT_YEARS, DatasetCountsModel, TotalsLastProxy
+from ui.page_task import PageTask
 from ui.pages.pupil_tables import dates_in
 
 LoadOverview = Callable[[], Overview]
@@ -150,9 +152,6 @@ class OverviewPage(QWidget):
         self._check_integrity = check_integrity
         self._runner = runner
         self._style = date_style
-        self._loaded = False
-        self._loading = False
-        self.integrity_op: BackgroundOp[IntegrityState] | None = None
         self.overview: Overview | None = None
 
         scroll = QScrollArea()
@@ -172,6 +171,10 @@ class OverviewPage(QWidget):
 
         header_row, self.status_label, self.refresh_button = title_row("データ概要", self.reload)
         layout.addLayout(header_row)
+        self.freshness = Freshness(self, self.reload)  # every dataset counts here
+        self.load_task = PageTask(self, runner, "データ概要を読み込んでいます…",
+                                  busy=[self.refresh_button])
+        self.load_task.ended.connect(self._load_ended)
 
         layout.addLayout(self._build_cards())
 
@@ -271,6 +274,11 @@ class OverviewPage(QWidget):
         self.integrity_cancel_button = QPushButton("中止")
         self.integrity_cancel_button.clicked.connect(self.cancel_integrity_check)
         self.integrity_cancel_button.hide()
+        # The card shows progress and 中止 itself: no progress dialog.
+        self.integrity_task = PageTask(self, self._runner,
+                                       "データベースの整合性を検査しています…",
+                                       cancellable=True, progress_dialog=False)
+        self.integrity_task.ended.connect(self._integrity_ended)
         buttons.addWidget(self.integrity_button)
         buttons.addWidget(self.integrity_cancel_button)
         buttons.addStretch(1)
@@ -286,36 +294,35 @@ class OverviewPage(QWidget):
 
     # -- loading -------------------------------------------------------------------------
 
+    @property
+    def loaded(self) -> bool:
+        return self.overview is not None
+
+    @property
+    def loading(self) -> bool:
+        return self.load_task.running
+
     def activated(self) -> None:
-        """Called by the main window when the page is shown: load once."""
-        if not self._loaded and not self._loading:
-            self.reload()
+        """Called by the main window when the page is shown: load when not current."""
+        self.freshness.activated()
+
+    def data_changed(self, kinds: frozenset[str]) -> None:
+        """An import, a rollback or a review decision changed the counts."""
+        self.freshness.changed(kinds)
 
     def reload(self) -> None:
-        if self._loading:
-            return
-        self._loading = True
-        self.refresh_button.setEnabled(False)
-        self.status_label.setText("読み込んでいます…")
         load = self._load_overview
-        op = self._runner.run(
-            lambda _ctx: load(),
-            on_success=self.show_overview,
-            parent=self,
-            label="データ概要を読み込んでいます…",
-        )
-        op.finished.connect(self._load_ended)
+        if self.load_task.run(lambda _ctx: load(), self.show_overview) is not None:
+            self.status_label.setText("読み込んでいます…")
 
     def _load_ended(self) -> None:
-        self._loading = False
-        self.refresh_button.setEnabled(True)
-        if not self._loaded:
+        if self.freshness.stale:
             self.status_label.setText("読み込めませんでした。")
 
     def show_overview(self, overview: Overview) -> None:
         """Render an :class:`Overview` (GUI thread)."""
         self.overview = overview
-        self._loaded = True
+        self.freshness.loaded()
         self.status_label.setText("")
         self.pupil_count_label.setText(f"{format_count(overview.pupil_count)} 人")
         self.store_size_label.setText(format_bytes(overview.store_size_bytes))
@@ -384,8 +391,12 @@ class OverviewPage(QWidget):
         self.integrity_label.setStyleSheet(f"font-size: 12pt; font-weight: bold; color: {colour};")
         self.integrity_detail.setText(detail)
 
+    @property
+    def integrity_op(self) -> BackgroundOp[IntegrityState] | None:
+        return self.integrity_task.op
+
     def start_integrity_check(self) -> None:
-        if self.integrity_op is not None:
+        if self.integrity_task.running:
             return
         check = self._check_integrity
 
@@ -393,21 +404,16 @@ class OverviewPage(QWidget):
             return check(ctx.progress, ctx.cancelled)
 
         self._set_checking(True)
-        self.integrity_op = self._runner.run(
+        self.integrity_task.run(
             task,
-            on_success=self._integrity_done,
+            self._integrity_done,
             on_cancelled=self._integrity_cancelled,
             on_progress=lambda f: self.integrity_progress.setValue(round(f * 100)),
-            parent=self,
-            label="データベースの整合性を検査しています…",
-            cancellable=True,
-            progress_dialog=False,  # the card shows progress and 中止 itself
         )
-        self.integrity_op.finished.connect(self._integrity_ended)
 
     def cancel_integrity_check(self) -> None:
-        if self.integrity_op is not None:
-            self.integrity_op.cancel()
+        if self.integrity_task.running:
+            self.integrity_task.cancel()
             self.integrity_cancel_button.setEnabled(False)
             self.integrity_detail.setText("中止しています…")
 
@@ -418,7 +424,6 @@ class OverviewPage(QWidget):
         self.integrity_detail.setText("検査を中止しました。")
 
     def _integrity_ended(self) -> None:
-        self.integrity_op = None
         self._set_checking(False)
 
     def _set_checking(self, checking: bool) -> None:

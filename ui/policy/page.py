@@ -10,16 +10,12 @@ again, refuses to drop a role in use and logs the change) and applies from the n
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
-from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -27,18 +23,13 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from toda_desktop.data_dictionary import DOMAIN_LABELS
 from toda_desktop.errors import user_message
 from toda_desktop.policy import (
-    DOMAIN_ORDER,
-    FUNCTION_LABELS,
     Policy,
-    Role,
     describe_policy_changes,
     parse_policy_text,
     policy_changes,
@@ -47,134 +38,16 @@ from toda_desktop.policy import (
 from ui import style
 from ui.background import BackgroundRunner
 from ui.dialogs import confirm
-from ui.table_model import LinesTableModel
+from ui.page_header import PageHeader, StatusLine
+from ui.page_task import PageTask
+from ui.policy.domains_dialog import DomainsDialog
+from ui.policy.matrix import PolicyMatrixModel, legend_text
+from ui.table_model import make_view
 
-FUNCTIONS = tuple(FUNCTION_LABELS)
 APPLIES_NEXT_TIME = (
     "変更は次回のサインインから適用されます（サインイン中の利用者には、"
     "次にサインインしたときに適用されます）。"
 )
-
-
-def legend_text() -> str:
-    """The keys of the file in Japanese, for editing it."""
-    functions = "、".join(f"{key}＝{label}" for key, label in FUNCTION_LABELS.items())
-    domains = "、".join(f"{key}＝{label}" for key, label in DOMAIN_LABELS.items())
-    return f"機能の名前: {functions}\nデータの範囲: {domains}、*＝すべて"
-
-
-def describe_domains(role: Role) -> str:
-    if "*" in role.domains:
-        return "すべて"
-    parts = "・".join(DOMAIN_LABELS.get(d, d) for d in sorted(role.domains, key=_domain_order))
-    topics = "・".join(DOMAIN_LABELS.get(t, t) for t in sorted(role.topics, key=_domain_order))
-    if topics:
-        parts += f"（{topics}に関するほかのデータも）"
-    return parts or "なし（児童生徒のデータは見られません）"
-
-
-def _domain_order(key: str) -> int:
-    order = list(DOMAIN_LABELS)
-    return order.index(key) if key in order else len(order)
-
-
-class PolicyMatrixModel(LinesTableModel[Role]):
-    """Roles × functions (●/×) and data domains of a :class:`Policy`; a cell can be changed
-    (the page turns the result into the file's text, which is checked before it is saved)."""
-
-    DOMAINS_COLUMN = len(FUNCTIONS) + 1
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__((
-            "役割",
-            *(FUNCTION_LABELS[f].replace("の", "の\n", 1) for f in FUNCTIONS),
-            "見られるデータ",
-        ), parent)
-        self.policy: Policy | None = None
-
-    @property
-    def roles(self) -> tuple[Role, ...]:
-        return tuple(self.lines)
-
-    def set_policy(self, policy: Policy) -> None:
-        self.policy = policy
-        self.set_lines(policy.roles)
-
-    def function_at(self, column: int) -> str | None:
-        return FUNCTIONS[column - 1] if 0 < column <= len(FUNCTIONS) else None
-
-    def toggled(self, row: int, function: str) -> Policy:
-        """The policy with ``function`` switched for the role in ``row``."""
-        role = self.roles[row]
-        functions = role.functions ^ {function}
-        return self._with(row, replace(role, functions=functions))
-
-    def with_domains(self, row: int, domains: frozenset[str]) -> Policy:
-        return self._with(row, replace(self.roles[row], domains=domains))
-
-    def _with(self, row: int, role: Role) -> Policy:
-        assert self.policy is not None
-        roles = list(self.roles)
-        roles[row] = role
-        return replace(self.policy, roles=tuple(roles))
-
-    def cell_data(self, r: Role, column: int, role: int) -> Any:
-        allowed = 0 < column <= len(FUNCTIONS) and r.may(FUNCTIONS[column - 1])
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return r.label
-            if column <= len(FUNCTIONS):
-                return "●" if allowed else "×"
-            return describe_domains(r)
-        if role == Qt.ItemDataRole.ToolTipRole and column == len(FUNCTIONS) + 1:
-            return describe_domains(r)
-        if role == Qt.ItemDataRole.ToolTipRole and 0 < column <= len(FUNCTIONS):
-            verb = "できます" if allowed else "できません"
-            return f"{r.label}は「{FUNCTION_LABELS[FUNCTIONS[column - 1]]}」が{verb}。"
-        if role == Qt.ItemDataRole.ForegroundRole and 0 < column <= len(FUNCTIONS):
-            return QColor(style.OK_COLOR if allowed else "#9aa4b0")
-        if role == Qt.ItemDataRole.TextAlignmentRole and 0 < column <= len(FUNCTIONS):
-            return int(Qt.AlignmentFlag.AlignCenter)
-        return None
-
-
-class DomainsDialog(QDialog):
-    """Which data a role may see: every area, or some of them."""
-
-    def __init__(self, role: Role, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(f"見られるデータ — {role.label}")
-        layout = QVBoxLayout(self)
-        self.all_box = QCheckBox("すべてのデータ")
-        self.all_box.setChecked("*" in role.domains)
-        layout.addWidget(self.all_box)
-        self.boxes: dict[str, QCheckBox] = {}
-        for key in DOMAIN_ORDER:
-            box = QCheckBox(DOMAIN_LABELS.get(key, key))
-            box.setChecked(key in role.domains)
-            self.boxes[key] = box
-            layout.addWidget(box)
-        self.all_box.toggled.connect(self._all_toggled)
-        self._all_toggled(self.all_box.isChecked())
-        note = QLabel("何も選ばないと、児童生徒のデータは一切見られません。")
-        note.setStyleSheet(style.MUTED)
-        layout.addWidget(note)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("決定")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("やめる")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-
-    def _all_toggled(self, on: bool) -> None:
-        for box in self.boxes.values():
-            box.setEnabled(not on)
-
-    def domains(self) -> frozenset[str]:
-        if self.all_box.isChecked():
-            return frozenset({"*"})
-        return frozenset(k for k, box in self.boxes.items() if box.isChecked())
 
 
 class PolicyPage(QWidget):
@@ -190,20 +63,16 @@ class PolicyPage(QWidget):
         super().__init__(parent)
         self._current_text = current_text
         self._update = update
-        self._runner = runner
         self._saved_text = ""
         self._table_text = ""  # the text last written from the table
         self._loaded = False
-        self._loading = False
         self.confirmation: QMessageBox | None = None
         self.dialog: QDialog | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(10)
-        title = QLabel("権限設定")
-        title.setStyleSheet(style.PAGE_TITLE)
-        layout.addWidget(title)
+        layout.addLayout(PageHeader("権限設定"))
         note = QLabel(
             "役割ごとに、使える機能（●）と見られるデータの範囲を定めます。"
             "サービスがすべての操作でこの設定を確かめます。" + APPLIES_NEXT_TIME
@@ -228,20 +97,14 @@ class PolicyPage(QWidget):
         matrix_layout.addWidget(how)
         self._matrix_heading = heading
         self.model = PolicyMatrixModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setAlternatingRowColors(True)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = make_view(self.model, "役割と機能の一覧", row_height=26)
+        # One cell is one setting: cells are chosen, not rows.
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setWordWrap(True)
         self.table.activated.connect(self.change_cell)
         self.table.setTabKeyNavigation(False)  # Tab leaves the table (to 保存…), arrows move
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(26)
-        self.table.setAccessibleName("役割と機能の一覧")
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         matrix_layout.addWidget(self.table)
         splitter.addWidget(matrix_box)
 
@@ -277,10 +140,7 @@ class PolicyPage(QWidget):
         self.editor.textChanged.connect(self._text_changed)
         editor_layout.addWidget(self.editor, 1)
 
-        self.message_label = QLabel("")
-        self.message_label.setWordWrap(True)
-        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message_label.hide()
+        self.message_label = StatusLine()
         editor_layout.addWidget(self.message_label)
 
         buttons = QHBoxLayout()
@@ -298,6 +158,11 @@ class PolicyPage(QWidget):
         splitter.setStretchFactor(1, 1)
         self.splitter = splitter
         layout.addWidget(splitter, 1)
+        self.load_task = PageTask(self, runner, "権限設定を読み込んでいます…")
+        self.save_task = PageTask(self, runner, "権限設定を保存しています…",
+                                  status=self.message_label, busy=[self.save_button],
+                                  writes=True)
+        self.save_task.ended.connect(self._text_changed)
         self._text_changed()
 
     def _toggle_legend(self, shown: bool) -> None:
@@ -306,23 +171,17 @@ class PolicyPage(QWidget):
 
     # -- loading ---------------------------------------------------------------------------
 
+    @property
+    def loading(self) -> bool:
+        return self.load_task.running
+
     def activated(self) -> None:
-        if not self._loaded and not self._loading:
+        if not self._loaded:
             self.reload()
 
     def reload(self) -> None:
-        self._loading = True
         current = self._current_text
-        op = self._runner.run(
-            lambda _ctx: current(),
-            on_success=self._show_text,
-            parent=self,
-            label="権限設定を読み込んでいます…",
-        )
-        op.finished.connect(self._load_ended)
-
-    def _load_ended(self) -> None:
-        self._loading = False
+        self.load_task.run(lambda _ctx: current(), self._show_text)
 
     def _show_text(self, text: str) -> None:
         self._loaded = True
@@ -436,9 +295,7 @@ class PolicyPage(QWidget):
         self.show_message("変更はまだ保存されていません。「保存…」で確定します。")
 
     def show_message(self, message: str, *, error: bool = False) -> None:
-        self.message_label.setText(message)
-        self.message_label.setStyleSheet(style.ERROR_TEXT if error else style.OK_TEXT)
-        self.message_label.setVisible(bool(message))
+        self.message_label.show_message(message, error=error)
 
     # -- saving ----------------------------------------------------------------------------
 
@@ -478,18 +335,10 @@ class PolicyPage(QWidget):
 
     def _save(self, text: str) -> None:
         update = self._update
-        self.save_button.setEnabled(False)
 
         def saved(_result: None) -> None:
             self._saved_text = text
             self._show_matrix(text)
             self.show_message("権限設定を保存しました。" + APPLIES_NEXT_TIME)
 
-        op = self._runner.run(
-            lambda _ctx: update(text),
-            on_success=saved,
-            on_user_error=lambda message: self.show_message(message, error=True),
-            parent=self,
-            label="権限設定を保存しています…",
-        )
-        op.finished.connect(self._text_changed)
+        self.save_task.run(lambda _ctx: update(text), saved)

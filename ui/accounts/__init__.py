@@ -1,0 +1,1 @@
+"""アカウント管理: the page and its dialogs."""

@@ -1,0 +1,1 @@
+"""監査ログ: the page, its table and the acknowledgment dialog."""

@@ -1,0 +1,1 @@
+"""抽出: the page, its condition tree, the condition and push-support dialogs."""

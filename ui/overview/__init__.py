@@ -1,0 +1,1 @@
+"""データ概要: the page and its table of counts per dataset and year."""

@@ -1,0 +1,100 @@
+"""The role-by-function matrix of 権限設定: ● / × per function and the data areas each role
+may see, read from and written back into the policy."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
+
+from toda_desktop.data_dictionary import DOMAIN_LABELS
+from toda_desktop.policy import FUNCTION_LABELS, Policy, Role
+from ui import style
+from ui.table_model import LinesTableModel
+
+FUNCTIONS = tuple(FUNCTION_LABELS)
+
+
+def legend_text() -> str:
+    """The keys of the file in Japanese, for editing it."""
+    functions = "、".join(f"{key}＝{label}" for key, label in FUNCTION_LABELS.items())
+    domains = "、".join(f"{key}＝{label}" for key, label in DOMAIN_LABELS.items())
+    return f"機能の名前: {functions}\nデータの範囲: {domains}、*＝すべて"
+
+
+def describe_domains(role: Role) -> str:
+    if "*" in role.domains:
+        return "すべて"
+    parts = "・".join(DOMAIN_LABELS.get(d, d) for d in sorted(role.domains, key=_domain_order))
+    topics = "・".join(DOMAIN_LABELS.get(t, t) for t in sorted(role.topics, key=_domain_order))
+    if topics:
+        parts += f"（{topics}に関するほかのデータも）"
+    return parts or "なし（児童生徒のデータは見られません）"
+
+
+def _domain_order(key: str) -> int:
+    order = list(DOMAIN_LABELS)
+    return order.index(key) if key in order else len(order)
+
+
+class PolicyMatrixModel(LinesTableModel[Role]):
+    """Roles × functions (●/×) and data domains of a :class:`Policy`; a cell can be changed
+    (the page turns the result into the file's text, which is checked before it is saved)."""
+
+    DOMAINS_COLUMN = len(FUNCTIONS) + 1
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__((
+            "役割",
+            *(FUNCTION_LABELS[f].replace("の", "の\n", 1) for f in FUNCTIONS),
+            "見られるデータ",
+        ), parent)
+        self.policy: Policy | None = None
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        return tuple(self.lines)
+
+    def set_policy(self, policy: Policy) -> None:
+        self.policy = policy
+        self.set_lines(policy.roles)
+
+    def function_at(self, column: int) -> str | None:
+        return FUNCTIONS[column - 1] if 0 < column <= len(FUNCTIONS) else None
+
+    def toggled(self, row: int, function: str) -> Policy:
+        """The policy with ``function`` switched for the role in ``row``."""
+        role = self.roles[row]
+        functions = role.functions ^ {function}
+        return self._with(row, replace(role, functions=functions))
+
+    def with_domains(self, row: int, domains: frozenset[str]) -> Policy:
+        return self._with(row, replace(self.roles[row], domains=domains))
+
+    def _with(self, row: int, role: Role) -> Policy:
+        assert self.policy is not None
+        roles = list(self.roles)
+        roles[row] = role
+        return replace(self.policy, roles=tuple(roles))
+
+    def cell_data(self, r: Role, column: int, role: int) -> Any:
+        allowed = 0 < column <= len(FUNCTIONS) and r.may(FUNCTIONS[column - 1])
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return r.label
+            if column <= len(FUNCTIONS):
+                return "●" if allowed else "×"
+            return describe_domains(r)
+        if role == Qt.ItemDataRole.ToolTipRole and column == len(FUNCTIONS) + 1:
+            return describe_domains(r)
+        if role == Qt.ItemDataRole.ToolTipRole and 0 < column <= len(FUNCTIONS):
+            verb = "できます" if allowed else "できません"
+            return f"{r.label}は「{FUNCTION_LABELS[FUNCTIONS[column - 1]]}」が{verb}。"
+        if role == Qt.ItemDataRole.ForegroundRole and 0 < column <= len(FUNCTIONS):
+            return QColor(style.OK_COLOR if allowed else "#9aa4b0")
+        if role == Qt.ItemDataRole.TextAlignmentRole and 0 < column <= len(FUNCTIONS):
+            return int(Qt.AlignmentFlag.AlignCenter)
+        return None
