@@ -1,13 +1,19 @@
-"""One database thread that owns the store's connection.
+"""One writer thread that owns the store's writing connection, and a few read-only readers.
 
-Every read and write of the store runs as a callable on this thread (like Anki's single
-collection worker), so SQLite is never touched from two threads and the GUI thread never
-waits on disk. ``call`` blocks the caller; ``submit`` returns a future for the UI helper.
+Every write, and every short read, runs as a callable on the writer thread (like Anki's single
+collection worker), so writes are never interleaved and the GUI thread never waits on disk.
+``call`` blocks the caller; ``submit`` returns a future for the UI helper.
+
+Long reads (an analysis's input tables, an extraction over the whole city) go to ``read``: a
+small pool of read-only connections on their own threads. WAL lets them read a consistent
+snapshot while the writer commits, so a search or a karte never queues behind a minute of
+analysis reading, and an analysis never holds up an import's commit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,20 +26,33 @@ from storage.errors import StoreError
 T = TypeVar("T")
 DbTask = Callable[[Connection], T]
 
+READERS = 2  # long reads at once; more would only share the same two cores and disk
+
 
 class Database:
-    """A keyed SQLCipher connection living on its own thread."""
+    """A keyed SQLCipher writer connection on its own thread, and a pool of readers."""
 
-    def __init__(self, path: Path, data_key: bytes) -> None:
+    def __init__(self, path: Path, data_key: bytes, *, readers: int = READERS) -> None:
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toda-db")
         self._thread_id: int | None = None
         self._conn: Connection | None = None
-        # The key is only needed to open (here) and to derive the audit key (by the caller).
+        self._reader_pool = ThreadPoolExecutor(max_workers=readers,
+                                               thread_name_prefix="toda-db-read")
+        self._idle: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+        self._readers: list[Connection] = []
+        self._reading = threading.local()  # the reader lent to this thread, if any
+        self._closed = False
+        # The key is only needed to open (here) and to derive the audit key (by the caller);
+        # the readers are opened now so that it is not kept here.
         try:
             self._executor.submit(self._open, data_key).result()
+            for _ in range(readers):
+                reader = open_connection(path, data_key, read_only=True)
+                self._readers.append(reader)
+                self._idle.put(reader)
         except BaseException:
-            self._executor.shutdown(wait=True)
+            self.close()
             raise
 
     def _open(self, data_key: bytes) -> None:
@@ -57,17 +76,66 @@ class Database:
             return self._run(task)
         return self.submit(task).result()
 
+    # -- readers -----------------------------------------------------------------------------
+
+    def _read(self, task: DbTask[T]) -> T:
+        if self._closed:
+            raise StoreError("データベースは閉じられています。")
+        conn = self._idle.get()  # never waits: as many readers as pool threads
+        self._reading.conn = conn
+        try:
+            return task(conn)
+        except DatabaseError as exc:
+            raise translate(exc) from None
+        finally:
+            self._reading.conn = None
+            self._idle.put(conn)
+
+    def submit_read(self, task: DbTask[T]) -> Future[T]:
+        if self._closed:
+            raise StoreError("データベースは閉じられています。")
+        return self._reader_pool.submit(self._read, task)
+
+    def read(self, task: DbTask[T]) -> T:
+        """Run a read-only task on a reader connection and wait.
+
+        For long reads; ``task`` must not write (the connection is read-only and the attempt
+        fails with ``StoreReadOnly``). It sees the data as committed when it starts, and
+        runs beside the writer and the other readers. A read started from within a read
+        runs inline on the same connection.
+        """
+        conn: Connection | None = getattr(self._reading, "conn", None)
+        if conn is not None:
+            try:
+                return task(conn)
+            except DatabaseError as exc:
+                raise translate(exc) from None
+        return self.submit_read(task).result()
+
+    # -- control -----------------------------------------------------------------------------
+
     def interrupt(self) -> None:
-        """Abort the statement running now (used by cancel); safe from any thread."""
+        """Abort the statement running now on the writer (used by cancel); safe from any
+        thread. Readers are left alone: another screen's read may be running on them."""
         if self._conn is not None:
             self._conn.interrupt()
 
     def close(self) -> None:
-        if self._conn is None and self._thread_id is None:
+        if self._closed:
             return
+        self._closed = True
+        self._reader_pool.shutdown(wait=True)
+        for reader in self._readers:
+            with contextlib.suppress(DatabaseError):
+                reader.close()
+        self._readers.clear()
 
         def _close() -> None:
             if self._conn is not None:
+                with contextlib.suppress(DatabaseError):
+                    # Statistics for tables whose size changed much since the last ANALYZE
+                    # (SQLite's advice: before closing a long-lived connection).
+                    self._conn.execute("PRAGMA optimize")
                 with contextlib.suppress(DatabaseError):
                     self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self._conn.close()
