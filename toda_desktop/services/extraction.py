@@ -263,7 +263,7 @@ class ExtractionService:
         signed.require("pupil_search")
         validate(extraction, signed.registry)
         self._require_kinds(extraction, "extract")
-        evaluation = signed.store.db.call(
+        evaluation = signed.store.db.read(
             lambda c: evaluate(c, signed.registry, extraction, school_year,
                                progress=progress, cancel=cancel))
         result = self._result(extraction, evaluation)
