@@ -1,0 +1,118 @@
+"""A pupil search while the full 要因分析 runs answers within 2× its idle time (issue 11).
+
+Full demo city (12 + 6 schools, four school years), signed in as the project lead. The same
+name searches, through the service as the search page makes them (permission check, store
+call, audit entry), are timed idle and then while ``factor_analysis`` runs on another thread.
+The analysis reads its year of attendance, survey and academic rows on a reader connection and
+computes off the store's threads, so a search waits neither for its reading nor for its
+computing; before issue 11 it queued behind the whole read on the single store thread.
+
+Run: ``.venv/bin/python -m pytest -m benchmark -s
+tests/benchmarks/test_bench_store_search_during_analysis.py``
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storage.connection import Connection, transaction
+from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
+from tests.search.helpers import sign_in
+from toda_desktop.composition import SignedIn
+from toda_desktop.demo import DemoConfig, generate_city
+from toda_desktop.demo.load import load_city
+from toda_desktop.services.search import refresh_search_index
+from toda_desktop.store_setup import create_empty_store
+
+GOAL_RATIO = 2.0
+QUERIES = 40
+MIN_BUSY_SAMPLES = 20
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@pytest.fixture(scope="module")
+def signed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignedIn]:
+    path: Path = tmp_path_factory.mktemp("bench-search-analysis") / "city.tdb"
+    created = create_empty_store(path, "test", LEAD_LOGIN, LEAD_PASSWORD, scrypt_n=TEST_SCRYPT_N)
+    start = time.perf_counter()
+    load_city(created.store, generate_city(DemoConfig(seed=1)), LEAD_LOGIN)
+
+    def index(conn: Connection) -> int:
+        with transaction(conn):
+            return refresh_search_index(conn)
+
+    created.store.db.call(index)
+    created.store.close()
+    print(f"\n[benchmark] full demo city loaded and indexed in {time.perf_counter() - start:.1f} s")
+    session = sign_in(path, LEAD_LOGIN, LEAD_PASSWORD)
+    yield session
+    session.sign_out()
+
+
+def _surnames(signed: SignedIn) -> list[str]:
+    names = signed.store.db.call(lambda c: [str(r[0]) for r in c.execute(
+        "SELECT name FROM ds_students ORDER BY id").fetchall()])
+    return [n.split("\u3000")[0] for n in random.Random(11).sample(names, QUERIES)]
+
+
+def _timed_search(signed: SignedIn, text: str) -> float:
+    start = time.perf_counter()
+    signed.search.search(text)
+    return time.perf_counter() - start
+
+
+def test_search_during_the_full_factor_analysis(signed: SignedIn) -> None:
+    queries = _surnames(signed)
+    for text in queries[:5]:  # warm-up
+        signed.search.search(text)
+    idle = [_timed_search(signed, text) for text in queries]
+
+    done = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def analyse() -> None:
+        start = time.perf_counter()
+        try:
+            outcome["report"] = signed.risk.factor_analysis()
+        except BaseException as exc:  # reported below, on the test's thread
+            outcome["error"] = exc
+        finally:
+            outcome["seconds"] = time.perf_counter() - start
+            done.set()
+
+    worker = threading.Thread(target=analyse, name="bench-factor-analysis")
+    worker.start()
+    busy: list[float] = []
+    try:
+        time.sleep(0.2)  # let the analysis start its read
+        n = 0
+        while not done.is_set():
+            seconds = _timed_search(signed, queries[n % len(queries)])
+            if not done.is_set():  # only searches that ran wholly during the analysis
+                busy.append(seconds)
+            n += 1
+    finally:
+        worker.join()
+    if "error" in outcome:
+        raise AssertionError("the factor analysis failed") from outcome["error"]  # type: ignore[arg-type]
+    ratio50, ratio95 = _p(busy, 0.5) / _p(idle, 0.5), _p(busy, 0.95) / _p(idle, 0.95)
+    print(f"\n[benchmark] full factor analysis: {outcome['seconds']:.1f} s")
+    print(f"[benchmark] search idle ({len(idle)} calls): p50 {_p(idle, 0.5) * 1000:.1f} ms,"
+          f" p95 {_p(idle, 0.95) * 1000:.1f} ms")
+    print(f"[benchmark] search during the analysis ({len(busy)} calls): p50"
+          f" {_p(busy, 0.5) * 1000:.1f} ms, p95 {_p(busy, 0.95) * 1000:.1f} ms,"
+          f" max {max(busy, default=0.0) * 1000:.1f} ms")
+    print(f"[benchmark] ratio during/idle: p50 {ratio50:.2f}x, p95 {ratio95:.2f}x"
+          f" (goal ≤ {GOAL_RATIO:.0f}x)")
+    assert len(busy) >= MIN_BUSY_SAMPLES
+    assert ratio50 <= GOAL_RATIO
