@@ -18,13 +18,14 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from storage.connection import Connection, DatabaseError, open_connection, translate
 from storage.errors import StoreError
 
 T = TypeVar("T")
 DbTask = Callable[[Connection], T]
+_Job = tuple[DbTask[T], "Future[T]"]
 
 READERS = 2  # long reads at once; more would only share the same two cores and disk
 
@@ -37,20 +38,23 @@ class Database:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toda-db")
         self._thread_id: int | None = None
         self._conn: Connection | None = None
-        self._reader_pool = ThreadPoolExecutor(max_workers=readers,
-                                               thread_name_prefix="toda-db-read")
-        self._idle: queue.SimpleQueue[Connection] = queue.SimpleQueue()
-        self._readers: list[Connection] = []
-        self._reading = threading.local()  # the reader lent to this thread, if any
+        self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
+        self._reader_threads: list[threading.Thread] = []
+        self._reading = threading.local()  # a reader thread's own connection
         self._closed = False
-        # The key is only needed to open (here) and to derive the audit key (by the caller);
-        # the readers are opened now so that it is not kept here.
+        # The key is only needed to open (here, the writer and each reader on its own thread)
+        # and to derive the audit key (by the caller); it is not kept.
         try:
             self._executor.submit(self._open, data_key).result()
-            for _ in range(readers):
-                reader = open_connection(path, data_key, read_only=True)
-                self._readers.append(reader)
-                self._idle.put(reader)
+            for number in range(readers):
+                ready: Future[None] = Future()
+                # Daemon: a reader only reads, and a store left open must not keep the
+                # process alive at exit; close() still ends and joins them.
+                thread = threading.Thread(target=self._serve_reads, args=(data_key, ready),
+                                          name=f"toda-db-read-{number}", daemon=True)
+                thread.start()
+                self._reader_threads.append(thread)
+                ready.result()
         except BaseException:
             self.close()
             raise
@@ -78,23 +82,37 @@ class Database:
 
     # -- readers -----------------------------------------------------------------------------
 
-    def _read(self, task: DbTask[T]) -> T:
-        if self._closed:
-            raise StoreError("データベースは閉じられています。")
-        conn = self._idle.get()  # never waits: as many readers as pool threads
-        self._reading.conn = conn
+    def _serve_reads(self, data_key: bytes, ready: Future[None]) -> None:
+        """A reader thread: open its read-only connection, then run read jobs until told to
+        stop (``None``)."""
         try:
-            return task(conn)
-        except DatabaseError as exc:
-            raise translate(exc) from None
+            conn = open_connection(self.path, data_key, read_only=True)
+        except BaseException as exc:
+            ready.set_exception(exc)
+            return
+        del data_key
+        self._reading.conn = conn
+        ready.set_result(None)
+        try:
+            while (job := self._jobs.get()) is not None:
+                task, future = job
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    result = _read_on(conn, task)
+                except BaseException as exc:
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
         finally:
-            self._reading.conn = None
-            self._idle.put(conn)
+            conn.close()
 
     def submit_read(self, task: DbTask[T]) -> Future[T]:
         if self._closed:
             raise StoreError("データベースは閉じられています。")
-        return self._reader_pool.submit(self._read, task)
+        future: Future[T] = Future()
+        self._jobs.put((task, future))
+        return future
 
     def read(self, task: DbTask[T]) -> T:
         """Run a read-only task on a reader connection and wait.
@@ -102,14 +120,11 @@ class Database:
         For long reads; ``task`` must not write (the connection is read-only and the attempt
         fails with ``StoreReadOnly``). It sees the data as committed when it starts, and
         runs beside the writer and the other readers. A read started from within a read
-        runs inline on the same connection.
+        runs inline on the same connection (no deadlock when every reader is busy).
         """
         conn: Connection | None = getattr(self._reading, "conn", None)
         if conn is not None:
-            try:
-                return task(conn)
-            except DatabaseError as exc:
-                raise translate(exc) from None
+            return _read_on(conn, task)
         return self.submit_read(task).result()
 
     # -- control -----------------------------------------------------------------------------
@@ -124,11 +139,19 @@ class Database:
         if self._closed:
             return
         self._closed = True
-        self._reader_pool.shutdown(wait=True)
-        for reader in self._readers:
-            with contextlib.suppress(DatabaseError):
-                reader.close()
-        self._readers.clear()
+        for _ in self._reader_threads:
+            self._jobs.put(None)
+        for thread in self._reader_threads:
+            thread.join()
+        self._reader_threads.clear()
+        # Reads queued after the readers stopped are refused, not left waiting.
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job[1].set_exception(StoreError("データベースは閉じられています。"))
 
         def _close() -> None:
             if self._conn is not None:
@@ -150,3 +173,10 @@ class Database:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _read_on(conn: Connection, task: DbTask[T]) -> T:
+    try:
+        return task(conn)
+    except DatabaseError as exc:
+        raise translate(exc) from None
