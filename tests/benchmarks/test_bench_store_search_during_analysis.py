@@ -83,10 +83,14 @@ def test_search_during_the_full_factor_analysis(signed: SignedIn) -> None:
     done = threading.Event()
     outcome: dict[str, object] = {}
 
+    def computing(_fraction: float) -> None:
+        # The first progress report comes after the input tables have been read.
+        outcome.setdefault("read_until", time.perf_counter())
+
     def analyse() -> None:
         start = time.perf_counter()
         try:
-            outcome["report"] = signed.risk.factor_analysis()
+            outcome["report"] = signed.risk.factor_analysis(progress=computing)
         except BaseException as exc:  # reported below, on the test's thread
             outcome["error"] = exc
         finally:
@@ -94,29 +98,42 @@ def test_search_during_the_full_factor_analysis(signed: SignedIn) -> None:
             done.set()
 
     worker = threading.Thread(target=analyse, name="bench-factor-analysis")
+    began = time.perf_counter()
     worker.start()
-    busy: list[float] = []
+    busy: list[tuple[float, float]] = []  # (started, seconds)
     try:
         time.sleep(0.2)  # let the analysis start its read
         n = 0
         while not done.is_set():
+            started = time.perf_counter()
             seconds = _timed_search(signed, queries[n % len(queries)])
             if not done.is_set():  # only searches that ran wholly during the analysis
-                busy.append(seconds)
+                busy.append((started, seconds))
             n += 1
     finally:
         worker.join()
     idle += [_timed_search(signed, text) for _ in range(IDLE_ROUNDS) for text in queries]
     if "error" in outcome:
         raise AssertionError("the factor analysis failed") from outcome["error"]  # type: ignore[arg-type]
-    ratio50, ratio95 = _p(busy, 0.5) / _p(idle, 0.5), _p(busy, 0.95) / _p(idle, 0.95)
-    print(f"\n[benchmark] full factor analysis: {outcome['seconds']:.1f} s")
-    print(f"[benchmark] search idle ({len(idle)} calls, before and after): p50"
-          f" {_p(idle, 0.5) * 1000:.1f} ms, p95 {_p(idle, 0.95) * 1000:.1f} ms")
-    print(f"[benchmark] search during the analysis ({len(busy)} calls): p50"
-          f" {_p(busy, 0.5) * 1000:.1f} ms, p95 {_p(busy, 0.95) * 1000:.1f} ms,"
-          f" max {max(busy, default=0.0) * 1000:.1f} ms")
+    read_until = float(outcome.get("read_until", began))  # type: ignore[arg-type]
+    during = [t for _, t in busy]
+    print(f"\n[benchmark] full factor analysis: {outcome['seconds']:.1f} s, of which reading"
+          f" its inputs {read_until - began:.1f} s")
+    print(f"[benchmark] search idle ({len(idle)} calls, before and after): {_figures(idle)}")
+    for label, part in (
+        ("while it reads", [t for s, t in busy if s < read_until]),
+        ("while it computes", [t for s, t in busy if s >= read_until]),
+        ("during the analysis", during),
+    ):
+        if part:
+            print(f"[benchmark] search {label} ({len(part)} calls): {_figures(part)}")
+    ratio50, ratio95 = _p(during, 0.5) / _p(idle, 0.5), _p(during, 0.95) / _p(idle, 0.95)
     print(f"[benchmark] ratio during/idle: p50 {ratio50:.2f}x, p95 {ratio95:.2f}x"
-          f" (goal ≤ {GOAL_RATIO:.0f}x)")
-    assert len(busy) >= MIN_BUSY_SAMPLES
-    assert ratio50 <= GOAL_RATIO
+          f" (goal ≤ {GOAL_RATIO:.0f}x at p95)")
+    assert len(during) >= MIN_BUSY_SAMPLES
+    assert ratio95 <= GOAL_RATIO
+
+
+def _figures(times: list[float]) -> str:
+    return (f"p50 {_p(times, 0.5) * 1000:.1f} ms, p95 {_p(times, 0.95) * 1000:.1f} ms,"
+            f" max {max(times) * 1000:.1f} ms")
