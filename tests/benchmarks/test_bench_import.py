@@ -157,6 +157,7 @@ def _print_import(name: str, rows: int, size: int, ours: dict[str, float]) -> No
           "the file")
 
 
+@pytest.mark.timeout(3600)  # two imports of 0.7M and 2.1M rows and their baselines
 def test_import_five_years_of_attendance(setup: tuple[Path, Path, Path]) -> None:
     store, path, large = setup
     work = store.parent
