@@ -2,7 +2,9 @@
 
 Ordinary connections get an authorizer that denies ATTACH/DETACH, ``sqlcipher_export`` and the
 key pragmas, so that no code path in the app can write a plaintext copy of the store or change
-its key. Backup and rekey use a privileged connection that only this package opens.
+its key. Only store creation (``storage.store``) opens a privileged connection, to set up the
+schema before the first account exists. Reader connections are opened read-only (the file, not
+only the authorizer), with the same key handling and the same authorizer.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ _DENIED_PRAGMAS = frozenset({"key", "rekey", "hexkey", "hexrekey", "writable_sch
 _ALLOWED_CIPHER_PRAGMAS = frozenset({"cipher_integrity_check", "cipher_version"})
 _DENIED_FUNCTIONS = frozenset({"sqlcipher_export", "load_extension"})
 _HEX_KEY = re.compile(r"^[0-9a-f]{64}$")
+# Page cache per connection, in KiB (a negative cache_size is KiB). SQLite's default is 2 MiB
+# (SQLCipher's pages are decrypted on each cache miss, so a cache smaller than the hot indexes
+# costs a decryption per page touched): at 100,000 pupils the search index alone is larger
+# than 8 MiB, and with 64 MiB encrypted search ran as fast as the same build unencrypted
+# (issue 11). The cache grows only as pages are read, so a small store uses little of it.
+CACHE_KIB = 64 * 1024
 
 
 def _authorizer(action: int, arg1: str | None, arg2: str | None, *_: Any) -> int:
@@ -80,15 +88,25 @@ def translate(exc: BaseException) -> StoreError:
     return StoreError()
 
 
-def open_connection(path: Path, data_key: bytes, *, privileged: bool = False) -> Connection:
+def open_connection(
+    path: Path, data_key: bytes, *, privileged: bool = False, read_only: bool = False
+) -> Connection:
     """Open and verify a keyed connection; raise CannotOpen for a wrong key or a damaged file.
 
-    Runs on the thread that will use the connection (sqlite objects are thread-bound).
+    A writer runs on the thread that opened it (sqlite objects are thread-bound). A read-only
+    connection (``read_only``) may be handed between threads by a pool that lends it to one
+    thread at a time; it needs the store to exist and be in WAL mode already (the writer's
+    open does both), and it sees each committed write when its next read begins.
     """
-    conn = cast(
-        Connection,
-        sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=True),
-    )
+    if read_only:
+        target = path.resolve().as_uri() + "?mode=ro"
+        conn = cast(Connection, sqlcipher3.connect(
+            target, uri=True, isolation_level=None, check_same_thread=False))
+    else:
+        conn = cast(
+            Connection,
+            sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=True),
+        )
     try:
         # SQLCipher's own log would print codec errors to stderr; the app reports instead.
         conn.execute("PRAGMA cipher_log_level = NONE")
@@ -97,11 +115,15 @@ def open_connection(path: Path, data_key: bytes, *, privileged: bool = False) ->
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA busy_timeout = 5000")
-        conn.execute("PRAGMA journal_mode = WAL")
-        # FULL: a committed entry survives a power cut, as does the audit anchor written after
-        # it (NORMAL could lose the entry but keep the anchor: a false rollback alarm).
-        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB:d}")
         conn.execute("PRAGMA temp_store = MEMORY")
+        if read_only:
+            conn.execute("PRAGMA query_only = ON")
+        else:
+            conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: a committed entry survives a power cut, as does the audit anchor written
+            # after it (NORMAL could lose the entry but keep the anchor: a false rollback alarm).
+            conn.execute("PRAGMA synchronous = FULL")
     except DatabaseError as exc:
         conn.close()
         raise translate(exc) from None

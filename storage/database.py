@@ -1,39 +1,62 @@
-"""One database thread that owns the store's connection.
+"""One writer thread that owns the store's writing connection, and a few read-only readers.
 
-Every read and write of the store runs as a callable on this thread (like Anki's single
-collection worker), so SQLite is never touched from two threads and the GUI thread never
-waits on disk. ``call`` blocks the caller; ``submit`` returns a future for the UI helper.
+Every write, and every short read, runs as a callable on the writer thread (like Anki's single
+collection worker), so writes are never interleaved and the GUI thread never waits on disk.
+``call`` blocks the caller; ``submit`` returns a future for the UI helper.
+
+Long reads (an analysis's input tables, an extraction over the whole city) go to ``read``: a
+small pool of read-only connections on their own threads. WAL lets them read a consistent
+snapshot while the writer commits, so a search or a karte never queues behind a minute of
+analysis reading, and an analysis never holds up an import's commit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from storage.connection import Connection, DatabaseError, open_connection, translate
 from storage.errors import StoreError
 
 T = TypeVar("T")
 DbTask = Callable[[Connection], T]
+_Job = tuple[DbTask[T], "Future[T]"]
+
+READERS = 2  # long reads at once; more would only share the same two cores and disk
 
 
 class Database:
-    """A keyed SQLCipher connection living on its own thread."""
+    """A keyed SQLCipher writer connection on its own thread, and a pool of readers."""
 
-    def __init__(self, path: Path, data_key: bytes) -> None:
+    def __init__(self, path: Path, data_key: bytes, *, readers: int = READERS) -> None:
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toda-db")
         self._thread_id: int | None = None
         self._conn: Connection | None = None
-        # The key is only needed to open (here) and to derive the audit key (by the caller).
+        self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
+        self._reader_threads: list[threading.Thread] = []
+        self._reading = threading.local()  # a reader thread's own connection
+        self._closed = False
+        # The key is only needed to open (here, the writer and each reader on its own thread)
+        # and to derive the audit key (by the caller); it is not kept.
         try:
             self._executor.submit(self._open, data_key).result()
+            for number in range(readers):
+                ready: Future[None] = Future()
+                # Daemon: a reader only reads, and a store left open must not keep the
+                # process alive at exit; close() still ends and joins them.
+                thread = threading.Thread(target=self._serve_reads, args=(data_key, ready),
+                                          name=f"toda-db-read-{number}", daemon=True)
+                thread.start()
+                self._reader_threads.append(thread)
+                ready.result()
         except BaseException:
-            self._executor.shutdown(wait=True)
+            self.close()
             raise
 
     def _open(self, data_key: bytes) -> None:
@@ -57,17 +80,85 @@ class Database:
             return self._run(task)
         return self.submit(task).result()
 
+    # -- readers -----------------------------------------------------------------------------
+
+    def _serve_reads(self, data_key: bytes, ready: Future[None]) -> None:
+        """A reader thread: open its read-only connection, then run read jobs until told to
+        stop (``None``)."""
+        try:
+            conn = open_connection(self.path, data_key, read_only=True)
+        except BaseException as exc:
+            ready.set_exception(exc)
+            return
+        del data_key
+        self._reading.conn = conn
+        ready.set_result(None)
+        try:
+            while (job := self._jobs.get()) is not None:
+                task, future = job
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    result = _read_on(conn, task)
+                except BaseException as exc:
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+        finally:
+            conn.close()
+
+    def submit_read(self, task: DbTask[T]) -> Future[T]:
+        if self._closed:
+            raise StoreError("データベースは閉じられています。")
+        future: Future[T] = Future()
+        self._jobs.put((task, future))
+        return future
+
+    def read(self, task: DbTask[T]) -> T:
+        """Run a read-only task on a reader connection and wait.
+
+        For long reads; ``task`` must not write (the connection is read-only and the attempt
+        fails with ``StoreReadOnly``). It sees the data as committed when it starts, and
+        runs beside the writer and the other readers. A read started from within a read
+        runs inline on the same connection (no deadlock when every reader is busy).
+        """
+        conn: Connection | None = getattr(self._reading, "conn", None)
+        if conn is not None:
+            return _read_on(conn, task)
+        return self.submit_read(task).result()
+
+    # -- control -----------------------------------------------------------------------------
+
     def interrupt(self) -> None:
-        """Abort the statement running now (used by cancel); safe from any thread."""
+        """Abort the statement running now on the writer (used by cancel); safe from any
+        thread. Readers are left alone: another screen's read may be running on them."""
         if self._conn is not None:
             self._conn.interrupt()
 
     def close(self) -> None:
-        if self._conn is None and self._thread_id is None:
+        if self._closed:
             return
+        self._closed = True
+        for _ in self._reader_threads:
+            self._jobs.put(None)
+        for thread in self._reader_threads:
+            thread.join()
+        self._reader_threads.clear()
+        # Reads queued after the readers stopped are refused, not left waiting.
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job[1].set_exception(StoreError("データベースは閉じられています。"))
 
         def _close() -> None:
             if self._conn is not None:
+                with contextlib.suppress(DatabaseError):
+                    # Statistics for tables whose size changed much since the last ANALYZE
+                    # (SQLite's advice: before closing a long-lived connection).
+                    self._conn.execute("PRAGMA optimize")
                 with contextlib.suppress(DatabaseError):
                     self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self._conn.close()
@@ -82,3 +173,10 @@ class Database:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _read_on(conn: Connection, task: DbTask[T]) -> T:
+    try:
+        return task(conn)
+    except DatabaseError as exc:
+        raise translate(exc) from None

@@ -1,8 +1,10 @@
 """Numbered migrations of the core schema, and the dataset tables derived from the registry.
 
-Core tables change only through a new numbered migration. Dataset tables follow the registry:
-``sync_dataset_tables`` creates a missing table, adds a new column and its indexes, so that a new
-dataset kind or column is an edit to ``resources/datasets.toml``. It never drops anything.
+Core tables change only through a new numbered migration (``storage/migrations/mNNN_*.py``).
+Dataset tables follow the registry: ``sync_dataset_tables`` creates a missing table, adds a new
+column and its indexes, so that a new dataset kind or column is an edit to
+``resources/datasets.toml``. It never drops anything. After migrating, the planner's statistics
+are brought up to date (``storage.statistics``).
 """
 
 from __future__ import annotations
@@ -12,154 +14,30 @@ from collections.abc import Callable
 from storage.connection import Connection, transaction
 from storage.errors import NewerSchema
 from storage.migrations import (
+    m001_core,
+    m002_sign_in,
+    m003_import,
     m004_search,
     m005_risk,
     m006_import_values,
     m007_batch_confirmations,
+    m008_lookup_indexes,
 )
 from storage.registry import BLANK_KEY, OCCURRENCE, DatasetKind, Registry
+from storage.statistics import refresh_statistics
 
 Migration = Callable[[Connection], None]
 
 
-def _execute_script(conn: Connection, script: str) -> None:
-    """Run statements one by one: ``executescript`` would commit the open transaction."""
-    for statement in script.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-
-
-def _m001_core(conn: Connection) -> None:
-    _execute_script(
-        conn,
-        """
-        CREATE TABLE meta (
-            key TEXT PRIMARY KEY,
-            value TEXT NOT NULL
-        );
-        CREATE TABLE accounts (
-            id INTEGER PRIMARY KEY,
-            login_id TEXT NOT NULL UNIQUE,
-            display_name TEXT NOT NULL,
-            role TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        );
-        CREATE TABLE import_batches (
-            id INTEGER PRIMARY KEY,
-            kind TEXT NOT NULL,
-            source_name TEXT NOT NULL,
-            content_sha256 TEXT NOT NULL,
-            imported_by TEXT NOT NULL,
-            imported_at TEXT NOT NULL,
-            row_count INTEGER NOT NULL,
-            status TEXT NOT NULL DEFAULT 'committed'
-                CHECK (status IN ('committed', 'rolled_back')),
-            note TEXT
-        );
-        CREATE INDEX import_batches_hash ON import_batches (content_sha256);
-        CREATE TABLE audit_log (
-            id INTEGER PRIMARY KEY,
-            at TEXT NOT NULL,
-            actor TEXT NOT NULL,
-            action TEXT NOT NULL,
-            outcome TEXT NOT NULL,
-            target TEXT,
-            pupil_id INTEGER,
-            detail TEXT,
-            prev_mac TEXT NOT NULL,
-            mac TEXT NOT NULL
-        );
-        CREATE INDEX audit_log_pupil ON audit_log (pupil_id);
-        """
-    )
-
-
-def _m002_sign_in(conn: Connection) -> None:
-    """Palm templates bound to accounts, and one-off recovery sign-ins."""
-    _execute_script(
-        conn,
-        """
-        CREATE TABLE palm_templates (
-            id INTEGER PRIMARY KEY,
-            account_id INTEGER NOT NULL REFERENCES accounts(id),
-            template BLOB NOT NULL,
-            binding TEXT NOT NULL,
-            quality INTEGER,
-            enrolled_at TEXT NOT NULL,
-            enrolled_by TEXT NOT NULL,
-            revoked_at TEXT
-        );
-        CREATE INDEX palm_templates_account ON palm_templates (account_id);
-        CREATE TABLE recovery_grants (
-            id INTEGER PRIMARY KEY,
-            account_id INTEGER NOT NULL REFERENCES accounts(id),
-            granted_at TEXT NOT NULL,
-            expires_at TEXT NOT NULL,
-            reason TEXT NOT NULL,
-            used_at TEXT
-        )
-        """,
-    )
-
-
-def _m003_import(conn: Connection) -> None:
-    """Saved header mappings, the 名寄せ review queue, remembered decisions, overwrites."""
-    _execute_script(
-        conn,
-        """
-        CREATE TABLE import_mappings (
-            source_key TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            raw_header TEXT NOT NULL,
-            column_key TEXT NOT NULL,
-            saved_by TEXT NOT NULL,
-            saved_at TEXT NOT NULL,
-            PRIMARY KEY (source_key, kind, raw_header)
-        );
-        CREATE TABLE linkage_decisions (
-            fingerprint TEXT PRIMARY KEY,
-            pupil_id INTEGER,
-            decision TEXT NOT NULL CHECK (decision IN ('link', 'reject')),
-            decided_by TEXT NOT NULL,
-            decided_at TEXT NOT NULL
-        );
-        CREATE TABLE review_queue (
-            id INTEGER PRIMARY KEY,
-            batch_id INTEGER NOT NULL REFERENCES import_batches(id),
-            kind TEXT NOT NULL,
-            source_name TEXT NOT NULL,
-            source_row INTEGER NOT NULL,
-            fingerprint TEXT NOT NULL,
-            row_json TEXT NOT NULL,
-            candidates_json TEXT NOT NULL,
-            reason TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'linked', 'rejected')),
-            pupil_id INTEGER,
-            decided_by TEXT,
-            decided_at TEXT
-        );
-        CREATE INDEX review_queue_status ON review_queue (status, batch_id);
-        CREATE TABLE batch_overwrites (
-            batch_id INTEGER NOT NULL REFERENCES import_batches(id),
-            kind TEXT NOT NULL,
-            record_id INTEGER NOT NULL,
-            old_json TEXT NOT NULL
-        );
-        CREATE INDEX batch_overwrites_batch ON batch_overwrites (batch_id)
-        """,
-    )
-
-
 MIGRATIONS: tuple[Migration, ...] = (
-    _m001_core,
-    _m002_sign_in,
-    _m003_import,
+    m001_core.migrate,
+    m002_sign_in.migrate,
+    m003_import.migrate,
     m004_search.migrate,
     m005_risk.migrate,
     m006_import_values.migrate,
     m007_batch_confirmations.migrate,
+    m008_lookup_indexes.migrate,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -179,6 +57,7 @@ def migrate(conn: Connection, registry: Registry) -> int:
             conn.execute(f"PRAGMA user_version = {number:d}")
     with transaction(conn):
         sync_dataset_tables(conn, registry)
+    refresh_statistics(conn)
     return SCHEMA_VERSION
 
 
@@ -193,6 +72,22 @@ def natural_index_sql(kind: DatasetKind) -> str:
     key = [f"ifnull({k}, '{BLANK_KEY}')" if kind.key_may_be_blank(k) else k
            for k in kind.unique_key]
     return f"CREATE UNIQUE INDEX {kind.table}_natural ON {kind.table} ({', '.join(key)})"
+
+
+# Plain indexes beside the natural-key one, for joins on key columns the natural index wraps in
+# ifnull() (kind name -> columns). A new store gets them here; stores made before issue 11 got
+# them from migration 8.
+LOOKUP_INDEXES: dict[str, tuple[str, ...]] = {
+    "survey_items": ("survey_code", "school_year", "item_code", "grade"),
+}
+
+
+def lookup_index_sql(kind: DatasetKind) -> list[str]:
+    columns = LOOKUP_INDEXES.get(kind.name)
+    if columns is None:
+        return []
+    return [f"CREATE INDEX IF NOT EXISTS {kind.table}_lookup"
+            f" ON {kind.table} ({', '.join(columns)})"]
 
 
 def dataset_table_ddl(kind: DatasetKind) -> list[str]:
@@ -216,7 +111,7 @@ def dataset_table_ddl(kind: DatasetKind) -> list[str]:
         statements.append(
             f"CREATE INDEX {kind.table}_year ON {kind.table} ({kind.year_column})"
         )
-    return statements
+    return statements + lookup_index_sql(kind)
 
 
 def sync_dataset_tables(conn: Connection, registry: Registry) -> None:

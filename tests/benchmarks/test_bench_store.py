@@ -1,21 +1,32 @@
-"""Store open and a full scan of the largest table, beside plain SQLite in the same process.
+"""The encrypted store beside the same SQLite build unencrypted: open, full scan, indexed lookups.
 
-Full-size demo city (12 + 6 schools, four school years) loaded into an encrypted store and, with
-the same schema and the same insert code, into a plain SQLite file.
+Full-size demo city (12 + 6 schools, four school years) loaded with the same insert code into
+an encrypted store and into a file of the same SQLCipher build opened without a key (plain
+SQLite, same version and compile options), with the same schema, statistics and connection
+settings (WAL, page cache, temp store). The difference left is the encryption. The indexed
+lookups are those the karte and the analyses make: one pupil's attendance and survey scores,
+and the survey join of one school year (要因分析, training, domain judgments). The encrypted
+store is also timed with SQLite's default page cache, to show what the cache size buys.
+
+Run: ``.venv/bin/python -m pytest -m benchmark -s tests/benchmarks/test_bench_store.py``
 """
 
 from __future__ import annotations
 
-import sqlite3
+import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
+from typing import cast
 
 import pytest
+import sqlcipher3
 
 from storage import keys
-from storage.connection import open_connection
+from storage.connection import CACHE_KIB, Connection, open_connection
 from storage.registry import default_registry
+from storage.repos import karte, risk
 from storage.schema import migrate
 from tests.benchmarks.conftest import median_seconds, report
 from toda_desktop.demo import DemoCity, DemoConfig, generate_city
@@ -23,6 +34,9 @@ from toda_desktop.demo.load import load_city, write_city
 from toda_desktop.store_setup import create_empty_store
 
 PASSWORD = "benchmark password"
+GOAL_LOOKUP_RATIO = 1.5  # encrypted / unencrypted, same build, warm cache
+SQLITE_DEFAULT_CACHE = 2000  # KiB: SQLite's own default (cache_size = -2000)
+PUPILS = 200
 
 
 @pytest.fixture(scope="module")
@@ -34,27 +48,39 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, byt
     start = time.perf_counter()
     load_city(store, city, "lead")
     encrypted_load = time.perf_counter() - start
+    store.db.call(lambda c: c.execute("ANALYZE"))
     data_key = store._data_key
     store.close()
 
     plain_path = folder / "plain.db"
-    plain = sqlite3.connect(plain_path, isolation_level=None)
-    plain.execute("PRAGMA journal_mode = WAL")
+    plain = _plain(plain_path)
     migrate(plain, default_registry())
     plain.execute("INSERT INTO meta VALUES ('store_id', 'x'), ('store_kind', 'test')")
     plain.close()
     start = time.perf_counter()
     _load_plain(plain_path, city)
     plain_load = time.perf_counter() - start
-    report("load full demo city", encrypted_load, plain_load, "plain SQLite")
+    report("load full demo city", encrypted_load, plain_load, "same build unencrypted")
     yield folder / "city.tdb", data_key, plain_path
 
 
+def _plain(path: Path, cache_kib: int = CACHE_KIB) -> Connection:
+    """The same SQLCipher build without a key, with the store connection's settings."""
+    conn = cast(Connection, sqlcipher3.connect(str(path), isolation_level=None))
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA cache_size = -{cache_kib:d}")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
 def _load_plain(path: Path, city: DemoCity) -> None:
-    """The same insert code as the store, on a plain connection (no key, no thread)."""
-    conn = sqlite3.connect(path, isolation_level=None)
+    """The same insert code as the store, on an unkeyed connection (no thread)."""
+    conn = _plain(path)
     try:
         write_city(conn, default_registry(), city, "lead")
+        conn.execute("ANALYZE")
     finally:
         conn.close()
 
@@ -66,12 +92,12 @@ def test_store_open(stores: tuple[Path, bytes, Path]) -> None:
         open_connection(encrypted, data_key).close()
 
     def open_plain() -> None:
-        conn = sqlite3.connect(plain)
+        conn = _plain(plain)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         conn.close()
 
     report("open store (raw key)", median_seconds(open_encrypted), median_seconds(open_plain),
-           "plain SQLite open")
+           "same build unencrypted")
     salt = b"\x00" * 16
     kdf = median_seconds(lambda: keys.derive_password_key(PASSWORD, salt, keys.DEFAULT_SCRYPT_N),
                          repeat=3)
@@ -81,7 +107,7 @@ def test_store_open(stores: tuple[Path, bytes, Path]) -> None:
 def test_full_scan_of_largest_table(stores: tuple[Path, bytes, Path]) -> None:
     encrypted, data_key, plain = stores
     enc = open_connection(encrypted, data_key)
-    raw = sqlite3.connect(plain)
+    raw = _plain(plain)
     sizes = {
         name: enc.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
         for (name,) in enc.execute("SELECT name FROM sqlite_master WHERE type='table'"
@@ -92,6 +118,61 @@ def test_full_scan_of_largest_table(stores: tuple[Path, bytes, Path]) -> None:
     query = f"SELECT * FROM {largest}"
     ours = median_seconds(lambda: enc.execute(query).fetchall(), repeat=3)
     base = median_seconds(lambda: raw.execute(query).fetchall(), repeat=3)
-    report(f"full scan of {largest}", ours, base, "plain SQLite")
+    report(f"full scan of {largest}", ours, base, "same build unencrypted")
     enc.close()
     raw.close()
+
+
+def _per_pupil(read: Callable[[Connection, int], object], pupils: list[int]
+               ) -> Callable[[Connection], None]:
+    def run(conn: Connection) -> None:
+        for pupil in pupils:
+            read(conn, pupil)
+
+    return run
+
+
+def _survey_year(year: int) -> Callable[[Connection], None]:
+    def run(conn: Connection) -> None:
+        for chunk in risk.read_panel(conn, ("survey",), (year, year))["survey"].chunks:
+            del chunk
+
+    return run
+
+
+def test_indexed_lookups(stores: tuple[Path, bytes, Path]) -> None:
+    """Warm-cache lookups through the store's own repository code, on three connections."""
+    encrypted, data_key, plain = stores
+    enc = open_connection(encrypted, data_key)
+    small = open_connection(encrypted, data_key)
+    small.execute(f"PRAGMA cache_size = -{SQLITE_DEFAULT_CACHE:d}")
+    raw = _plain(plain)
+    try:
+        ids = [int(r[0]) for r in enc.execute(
+            "SELECT DISTINCT pupil_id FROM ds_survey_responses ORDER BY pupil_id").fetchall()]
+        pupils = random.Random(7).sample(ids, PUPILS)
+        year = int(enc.execute("SELECT max(school_year) FROM ds_survey_responses").fetchone()[0])
+        lookups: list[tuple[str, Callable[[Connection], None], int]] = [
+            (f"attendance of {PUPILS} pupils (karte)", _per_pupil(karte.attendance, pupils), 7),
+            (f"survey scores of {PUPILS} pupils (karte)",
+             _per_pupil(karte.survey_scores, pupils), 7),
+            (f"survey join of school year {year} (analyses)", _survey_year(year), 3),
+        ]
+        print(f"\n[benchmark] indexed lookups, warm cache (goal: encrypted within"
+              f" {GOAL_LOOKUP_RATIO:.1f}x of the same build unencrypted)")
+        worst = 0.0
+        for title, action, repeat in lookups:
+            ours = median_seconds(partial(action, enc), repeat=repeat)
+            base = median_seconds(partial(action, raw), repeat=repeat)
+            before = median_seconds(partial(action, small), repeat=repeat)
+            report(title, ours, base, "same build unencrypted")
+            print(f"[benchmark]   encrypted with SQLite's default {SQLITE_DEFAULT_CACHE // 1000}"
+                  f" MB cache: {before * 1000:.2f} ms ({before / base:.2f}x); with"
+                  f" {CACHE_KIB // 1024} MiB: {ours * 1000:.2f} ms")
+            worst = max(worst, ours / base)
+        print(f"[benchmark] worst ratio {worst:.2f}x (goal ≤ {GOAL_LOOKUP_RATIO:.1f}x)")
+        assert worst <= GOAL_LOOKUP_RATIO
+    finally:
+        enc.close()
+        small.close()
+        raw.close()

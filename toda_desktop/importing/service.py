@@ -11,6 +11,7 @@ the preview keeps counts, findings and one flag per row, not the converted rows.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -38,8 +39,10 @@ from analysis.values import (
     value_key,
 )
 from kernel.progress import CancelFlag, Progress
+from storage import statistics
 from storage.connection import Connection, transaction
 from storage.errors import Cancelled as StoreCancelled
+from storage.errors import StoreError
 from storage.registry import OCCURRENCE, DatasetKind
 from storage.repos import batches, datasets, imports, stored_rows
 from toda_desktop.context import ServiceContext
@@ -800,6 +803,7 @@ class ImportingService:
                     "overwritten": result.overwritten, "queued": result.queued,
                     "excluded": result.excluded},
         )
+        _refresh_statistics(ctx, [kind.table])
         return result
 
     def export_issues(
@@ -834,11 +838,14 @@ class ImportingService:
         ctx.gate.require("import")
         registry = ctx.registry
 
+        touched: list[str] = []
+
         def undo(conn: Connection) -> imports.RollbackResult:
             with transaction(conn):
                 row = batches.kind_and_status(conn, batch_id)
                 if row is None or row[1] != "committed":
                     raise UserFacingError("その取込は見つからないか、既に取り消されています。")
+                touched.append(registry.kind(row[0]).table)
                 if registry.kind(row[0]).master:
                     _refuse_if_referenced(conn, registry.kinds, batch_id)
                 removed = imports.rollback_batch(conn, registry, batch_id)
@@ -849,7 +856,16 @@ class ImportingService:
         ctx.log("import_rollback",
                 detail={"batch_id": batch_id, "removed": result.removed,
                                     "kept": result.kept, "restored": result.restored})
+        _refresh_statistics(ctx, touched)
         return result
+
+
+def _refresh_statistics(ctx: ServiceContext, tables: list[str]) -> None:
+    """Keep the planner's statistics true after a write changed a table's size (the survey
+    join behind the karte and training depends on them). Only an optimisation: the data is
+    already committed and logged, so a busy or read-only store does not fail the import."""
+    with contextlib.suppress(StoreError):
+        ctx.db.call(lambda c: statistics.refresh_after_import(c, tables))
 
 
 REPEAT_HINT = ("繰り返しの記録として残すこともできます（取込画面の「同じ内容の行も残す」、"

@@ -304,7 +304,7 @@ class RiskService:
 
     def _read(self, kinds: Iterable[str], years: tuple[int, int] | None = None) -> RiskInputs:
         wanted = tuple(kinds)
-        return _inputs(self._ctx.db.call(lambda c: read_frames(c, wanted, years)))
+        return _inputs(self._ctx.db.read(lambda c: read_frames(c, wanted, years)))
 
     def _data_version(self) -> str:
         return str(self._ctx.db.call(repo.data_version))
@@ -809,7 +809,7 @@ class RiskService:
             return []
         year = years[-1] if school_year is None else int(school_year)
         # The grade comparison needs the year's survey and enrollments (not attendance).
-        tables = ctx.db.call(
+        tables = ctx.db.read(
             lambda c: read_frames(c, ("enrollments", "survey"), (year, year)))
         if "survey" not in tables or "enrollments" not in tables:
             return []

@@ -248,7 +248,7 @@ class ExtractionService:
         ctx.gate.require("pupil_search")
         validate(extraction, ctx.registry)
         self._require_kinds(extraction, "extract")
-        evaluation = ctx.db.call(
+        evaluation = ctx.db.read(
             lambda c: evaluate(c, ctx.registry, extraction, school_year,
                                progress=progress, cancel=cancel))
         result = self._result(extraction, evaluation)
