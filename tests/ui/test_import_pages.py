@@ -30,8 +30,9 @@ from toda_desktop.store_setup import create_empty_store
 from ui.main_window import MainWindow
 from ui.pages import import_page as wizard
 from ui.pages.history_page import HistoryPage
-from ui.pages.import_models import IMPORTED, ReviewLine, commit_summary
+from ui.pages.import_models import IMPORTED, commit_summary
 from ui.pages.import_page import ImportPage
+from ui.pages.review_models import ReviewLine
 from ui.pages.review_page import ReviewPage
 from ui.shell import Shell
 
