@@ -12,7 +12,7 @@ from typing import Any
 
 from analysis.risk.bands import HIGH, MIDDLE
 from analysis.risk.features import FEATURE_BY_KEY, FEATURE_SET_LABELS
-from analysis.risk.models import BASELINES, REASON_AWARE, REASON_BLIND, ModelConfig
+from analysis.risk.models import BASELINES, REASON_AWARE, REASON_BLIND
 from analysis.risk.report import MODEL, Bar, Choice, Evaluation, Interval
 
 
@@ -45,7 +45,7 @@ def model_card(facts: Mapping[str, Any], evaluation: Evaluation) -> str:
     grid_size, grid_seconds, selection_years, selection (summary row of the best model),
     regret (optional) and choice (``validation.choose``: whether the simple ranking is used).
     ``evaluation``: the report of ``evaluate_holdout``."""
-    config = ModelConfig.from_json(dict(evaluation.config))
+    config = evaluation.config
     choice = (Choice.from_json(facts["choice"]) if facts.get("choice")
               else evaluation.choice)
     simple_used = choice is not None and choice.simple_chosen

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from analysis.risk.models import ModelConfig
+
 KS = (3, 5, 10)
 MODEL = "model"  # the key of the model among the scorings (the others are baselines)
 
@@ -358,7 +360,7 @@ class Evaluation:
     schools: int
     n_boot: int
     n_boot_ranking: int
-    config: Mapping[str, Any]  # ``ModelConfig.to_json`` of the evaluated model
+    config: ModelConfig  # the evaluated model
     baselines: Mapping[str, str]  # key → name of each simple ranking
     scorings: Mapping[str, Scoring]  # ``MODEL`` first, then the baselines
     differences: Mapping[str, Interval | None]  # "recall@k:<baseline>" → model − baseline
@@ -391,7 +393,7 @@ class Evaluation:
             train_events=_int(data.get("train_events")),
             schools=_int(data.get("schools")), n_boot=_int(data.get("n_boot")),
             n_boot_ranking=_int(data.get("n_boot_ranking")),
-            config=dict(data.get("config") or {}),
+            config=ModelConfig.from_json(dict(data["config"])),
             baselines={str(k): str(v) for k, v in (data.get("baselines") or {}).items()},
             scorings={str(k): Scoring.from_json(v)
                       for k, v in (data.get("scorings") or {}).items()},
@@ -412,7 +414,7 @@ class Evaluation:
             "events": self.events, "train_rows": self.train_rows,
             "train_events": self.train_events, "schools": self.schools,
             "n_boot": self.n_boot, "n_boot_ranking": self.n_boot_ranking,
-            "config": dict(self.config), "baselines": dict(self.baselines),
+            "config": self.config.to_json(), "baselines": dict(self.baselines),
             "scorings": {k: s.to_json() for k, s in self.scorings.items()},
             "differences": {k: _interval_json(v) for k, v in self.differences.items()},
             "bar": None if self.bar is None else self.bar.to_json(),

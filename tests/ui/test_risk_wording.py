@@ -212,7 +212,9 @@ def test_bar_summary_words_rank_no_pupil_whichever_way_the_comparison_went() -> 
                               "reason_aware": aware, "not_worse_than_reason_aware": not_worse,
                               "met": beats and not_worse},
                       "choice": {"simple_chosen": simple}}
-        text, _met = bar_summary(Evaluation.from_json({"test_year": 2025, **evaluation}))
+        text, _met = bar_summary(Evaluation.from_json({"test_year": 2025, **evaluation,
+                                                         "config": {"family": "hgb",
+                                                                    "feature_set": "core"}}))
         assert text and not wrong_words([text])
         assert "各校5人の一覧の再現率" in text
         assert ("単純な並べ方を使っています" in text) is simple

@@ -165,7 +165,7 @@ class ReviewPage(QWidget):
         self.items_table.setAccessibleName("確認待ちの行")
         header = self.items_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((130, 200, 70, 120, 100)):
+        for column, width in enumerate((130, 200, 70, 120, 135)):
             header.resizeSection(column, width)
         header.setStretchLastSection(True)
         self.items_table.selectionModel().currentRowChanged.connect(self._item_changed)
