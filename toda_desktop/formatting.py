@@ -1,4 +1,8 @@
-"""How numbers, sizes and dates are written for staff (the UI and the command line share it)."""
+"""How numbers, shares, sizes, dates, school years and pupils' places are written for staff.
+
+The one formatter of the window and the command line: services return fields (``date``s,
+``datetime``s, ints, fractions) and the caller writes them here in its date style
+(令和 or 西暦), so no page reads a service's sentence back."""
 
 from __future__ import annotations
 
@@ -54,6 +58,26 @@ def format_points(value: float | None, lo: float | None, hi: float | None) -> st
     return f"{value * 100:+.1f}ポイント（{low * 100:+.1f}〜{high * 100:+.1f}）"
 
 
+def grade_label(grade: int | None) -> str:
+    """学年 in the city's numbering (1–9, 7–9 being junior high) as staff say it."""
+    if grade is None:
+        return ""
+    return f"小{grade}" if grade <= 6 else f"中{grade - 6}"
+
+
+def class_label(grade: int | None, class_name: str, seat: int | None = None) -> str:
+    """「4年1組 3番」 (a junior-high grade counts from 1 again)."""
+    parts = []
+    if grade is not None:
+        parts.append(f"{grade if grade <= 6 else grade - 6}年")
+    if class_name:
+        parts.append(f"{class_name}組" if class_name.isdigit() else class_name)
+    text = "".join(parts)
+    if seat is not None:
+        text += f" {seat}番"
+    return text
+
+
 def format_date(day: date | datetime | None, style: str = "seireki") -> str:
     if day is None:
         return "—"
@@ -91,8 +115,7 @@ def format_datetime(moment: datetime | None, style: str = "seireki") -> str:
 
 
 __all__ = [
-    "DATE_STYLES", "format_bytes", "format_count", "format_date", "format_datetime",
-    "format_interval", "format_month", "format_number", "format_percent", "format_placement",
-    "format_points",
-    "format_school_year",
+    "DATE_STYLES", "class_label", "format_bytes", "format_count", "format_date",
+    "format_datetime", "format_interval", "format_month", "format_number", "format_percent",
+    "format_placement", "format_points", "format_school_year", "grade_label",
 ]

@@ -118,7 +118,7 @@ class TrainResult:
 @dataclass(frozen=True)
 class ModelInfo:
     id: int
-    created_at: str
+    created_at: datetime | None  # (None only for a time the store could not read)
     created_by: str
     data_version: str
     config_label: str
@@ -182,7 +182,7 @@ class StatusEntry:
     status: str
     note: str
     by: str
-    at: str
+    at: datetime | None  # (None only for a time the store could not read)
 
 
 @dataclass(frozen=True)
@@ -212,6 +212,14 @@ def _staff_name(login_id: str, staff: dict[str, str]) -> str:
     """「氏名（ログインID）」 of who marked an alert (the ID alone for a removed account)."""
     name = staff.get(login_id)
     return f"{name}（{login_id}）" if name else login_id
+
+
+def _moment(text: str) -> datetime | None:
+    """A stored ISO time (the pages write it in their date style)."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _inputs(frames: dict[str, pd.DataFrame]) -> RiskInputs:
@@ -451,7 +459,7 @@ class RiskService:
         facts = card.get("facts")
         text = (model_card(facts, evaluation) if facts and evaluation is not None
                 else str(card.get("markdown", "")))
-        return ModelInfo(row.id, row.created_at, _staff_name(row.created_by, staff),
+        return ModelInfo(row.id, _moment(row.created_at), _staff_name(row.created_by, staff),
                          row.data_version, config.label, evaluation, text,
                          str((facts or {}).get("data_extent", "")))
 
@@ -663,8 +671,8 @@ class RiskService:
             raise UserFacingError("そのアラートは見つかりません。")
         signed.audit.record(self._actor, "risk_alert_history", target=f"risk_alert:{alert_id}",
                             pupil_id=alert.pupil_id)
-        return [StatusEntry(h.status, h.note, _staff_name(h.marked_by, staff), h.marked_at)
-                for h in history]
+        return [StatusEntry(h.status, h.note, _staff_name(h.marked_by, staff),
+                            _moment(h.marked_at)) for h in history]
 
     def explanations(self, pupil_id: int, *, top: int = LIST_SIZE) -> KarteRisk:
         """Where the pupil stands (for the karte): the newest month with lists, how many

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from toda_desktop.formatting import (
-    format_date,
+    format_datetime,
     format_interval,
     format_month,
     format_percent,
@@ -71,13 +71,9 @@ def year_label(school_year: int, date_style: str) -> str:
     return format_school_year(school_year, date_style)
 
 
-def format_moment(text: str, date_style: str) -> str:
-    """An ISO time from the services as 「令和7年10月1日 09:30」."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    return f"{format_date(moment, date_style)} {moment:%H:%M}"
+def format_moment(moment: datetime | None, date_style: str) -> str:
+    """A time from the services as 「令和7年10月1日 09:30」."""
+    return format_datetime(moment, date_style)
 
 
 # -- numbers ---------------------------------------------------------------------------------
