@@ -1,8 +1,4 @@
-"""How numbers, shares, sizes, dates, school years and pupils' places are written for staff.
-
-The one formatter of the window and the command line: services return fields (``date``s,
-``datetime``s, ints, fractions) and the caller writes them here in its date style
-(令和 or 西暦), so no page reads a service's sentence back."""
+"""How numbers, sizes and dates are written for staff (the UI and the command line share it)."""
 
 from __future__ import annotations
 
@@ -24,6 +20,32 @@ def format_bytes(size: int) -> str:
             return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+def format_date(day: date | datetime | None, style: str = "seireki") -> str:
+    if day is None:
+        return "—"
+    plain = day.date() if isinstance(day, datetime) else day
+    if style == "wareki":
+        return format_era_date(plain)
+    return f"{plain.year}年{plain.month}月{plain.day}日"
+
+
+def format_month(month: str, style: str = "seireki") -> str:
+    """A calendar month ``YYYY-MM`` as 2025年10月 or 令和7年10月."""
+    year, number = (int(part) for part in month.split("-"))
+    text = format_date(date(year, number, 1), style)
+    return text[: -len("1日")] if text.endswith("1日") else text
+
+
+def format_datetime(moment: datetime | None, style: str = "seireki") -> str:
+    if moment is None:
+        return "—"
+    return f"{format_date(moment, style)} {moment:%H:%M}"
+
+
+# -- what services hand over as fields: the window and the command line write them here, in
+# their date style, so no page reads a service's sentence back ------------------------------
 
 
 def format_percent(share: float | None, digits: int = 1) -> str:
@@ -58,42 +80,6 @@ def format_points(value: float | None, lo: float | None, hi: float | None) -> st
     return f"{value * 100:+.1f}ポイント（{low * 100:+.1f}〜{high * 100:+.1f}）"
 
 
-def grade_label(grade: int | None) -> str:
-    """学年 in the city's numbering (1–9, 7–9 being junior high) as staff say it."""
-    if grade is None:
-        return ""
-    return f"小{grade}" if grade <= 6 else f"中{grade - 6}"
-
-
-def class_label(grade: int | None, class_name: str, seat: int | None = None) -> str:
-    """「4年1組 3番」 (a junior-high grade counts from 1 again)."""
-    parts = []
-    if grade is not None:
-        parts.append(f"{grade if grade <= 6 else grade - 6}年")
-    if class_name:
-        parts.append(f"{class_name}組" if class_name.isdigit() else class_name)
-    text = "".join(parts)
-    if seat is not None:
-        text += f" {seat}番"
-    return text
-
-
-def format_date(day: date | datetime | None, style: str = "seireki") -> str:
-    if day is None:
-        return "—"
-    plain = day.date() if isinstance(day, datetime) else day
-    if style == "wareki":
-        return format_era_date(plain)
-    return f"{plain.year}年{plain.month}月{plain.day}日"
-
-
-def format_month(month: str, style: str = "seireki") -> str:
-    """A calendar month ``YYYY-MM`` as 2025年10月 or 令和7年10月."""
-    year, number = (int(part) for part in month.split("-"))
-    text = format_date(date(year, number, 1), style)
-    return text[: -len("1日")] if text.endswith("1日") else text
-
-
 def format_placement(school_year: int, school_name: str, grade: int | None, class_name: str,
                      seat_number: int | None, style: str = "seireki") -> str:
     """Where a pupil is enrolled: 「令和7年度 戸田第一小学校 4年 1組 3番」 (grade in the
@@ -108,14 +94,8 @@ def format_placement(school_year: int, school_name: str, grade: int | None, clas
     return " ".join(p for p in parts if p)
 
 
-def format_datetime(moment: datetime | None, style: str = "seireki") -> str:
-    if moment is None:
-        return "—"
-    return f"{format_date(moment, style)} {moment:%H:%M}"
-
-
 __all__ = [
-    "DATE_STYLES", "class_label", "format_bytes", "format_count", "format_date",
-    "format_datetime", "format_interval", "format_month", "format_number", "format_percent",
-    "format_placement", "format_points", "format_school_year", "grade_label",
+    "DATE_STYLES", "format_bytes", "format_count", "format_date", "format_datetime",
+    "format_interval", "format_month", "format_number", "format_percent", "format_placement",
+    "format_points", "format_school_year",
 ]

@@ -20,9 +20,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTableView, QWidget
 
-from toda_desktop.formatting import class_label as class_label  # (pages import them here)
 from toda_desktop.formatting import format_date, format_datetime, format_school_year
-from toda_desktop.formatting import grade_label as grade_label
 from ui import style
 
 if TYPE_CHECKING:
@@ -46,14 +44,29 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # -- how pupil data is written -------------------------------------------------------------
 
 
+def grade_label(grade: int | None) -> str:
+    """学年 in the city's numbering (1–9, 7–9 being junior high) as staff say it."""
+    if grade is None:
+        return ""
+    return f"小{grade}" if grade <= 6 else f"中{grade - 6}"
+
+
+def class_label(grade: int | None, class_name: str, seat: int | None = None) -> str:
+    """「4年1組 3番」 (a junior-high grade counts from 1 again)."""
+    parts = []
+    if grade is not None:
+        parts.append(f"{grade if grade <= 6 else grade - 6}年")
+    if class_name:
+        parts.append(f"{class_name}組" if class_name.isdigit() else class_name)
+    text = "".join(parts)
+    if seat is not None:
+        text += f" {seat}番"
+    return text
+
+
 def years_in(text: str, date_style: str) -> str:
     """Rewrite the 西暦 years, months and days in a service's text (「2024年度」,
-    「2024年6月」, 「2024年6月3日」) in the app's date style.
-
-    Left for the services that still describe periods in text (extraction conditions and
-    matched values, karte titles and chart labels, audit targets and details, the audit
-    check): pages showing typed results (review, risk) write fields through
-    ``toda_desktop.formatting`` instead, and this goes when those services do too."""
+    「2024年6月」, 「2024年6月3日」) in the app's date style."""
     if date_style != "wareki":
         return text
 
