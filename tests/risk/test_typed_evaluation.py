@@ -82,6 +82,9 @@ def test_the_service_returns_typed_reports_and_stores_them_as_before(
     info = RiskService(lead).model_info()
     assert info.evaluation is not None and info.evaluation.bar is not None
     assert info.simple_chosen == info.evaluation.simple_chosen
+    # The page shows the name and puts the settings in a tooltip: two fields, not a split.
+    assert info.config_name and info.config_label in (
+        info.config_name, f"{info.config_name[:-1]}; {info.config_settings}）")
     again = RiskService(lead).evaluate(n_boot=30)
     assert isinstance(again, Reevaluation) and again.model_id == info.id
     assert not again.data_changed and again.trained_on_data_version == info.data_version

@@ -125,6 +125,8 @@ class ModelInfo:
     evaluation: Evaluation | None  # None for a model stored without one
     card: str
     data_extent: str = ""  # "取込番号 #N までのM件の取込" (models trained before: empty)
+    config_name: str = ""  # the label without the settings (名前: family and features)
+    config_settings: str = ""  # the hyperparameters in words (empty for a simple ranking)
 
     @property
     def simple_chosen(self) -> bool:
@@ -461,7 +463,8 @@ class RiskService:
                 else str(card.get("markdown", "")))
         return ModelInfo(row.id, _moment(row.created_at), _staff_name(row.created_by, staff),
                          row.data_version, config.label, evaluation, text,
-                         str((facts or {}).get("data_extent", "")))
+                         str((facts or {}).get("data_extent", "")), config.name,
+                         config.settings)
 
     def evaluate(
         self,

@@ -108,14 +108,6 @@ class GapRow:
     fpr_gap: float | None
 
 
-def headline(label: str) -> tuple[str, str]:
-    """A model's label as (name, technical settings) — the settings go to a tooltip."""
-    cut = label.rfind("; ")
-    if cut < 0 or not label.endswith("）"):
-        return label, ""
-    return label[:cut] + "）", label[cut + 2 : -1]
-
-
 # Short column and legend names; the model card spells each rule out in full. 「病気除く」:
 # counting only absence other than 病気欠席 and 出席停止・忌引 (the reason-aware rankings).
 SHORT_NAMES = {
@@ -490,7 +482,7 @@ class RiskModelPage(QWidget):
             return
         self.info = info
         self._loaded = True
-        name, settings = headline(info.config_label)
+        name, settings = info.config_name or info.config_label, info.config_settings
         simple = info.simple_chosen
         simple_text = (f"いまの一覧の作り方: {name.removeprefix('基準: ')}"
                        "（単純な並べ方。モデルは使っていません）")
