@@ -38,7 +38,12 @@ from storage.errors import StoreError
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import check_output_path, write_text_file
-from toda_desktop.formatting import format_bytes, format_count, format_datetime
+from toda_desktop.formatting import (
+    format_bytes,
+    format_count,
+    format_datetime,
+    format_placement,
+)
 from toda_desktop.passwords import MIN_LENGTH
 from toda_desktop.risk.cli import add_risk_commands
 from toda_desktop.store_setup import create_demo_store, create_empty_store
@@ -561,15 +566,24 @@ def _review_list(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> int
     for item in shown:
         out.write(f"\n確認項目 {item.id}　{item.kind_label}　{item.source_name} "
                   f"{item.source_row}行目\n  理由: {item.reason}\n")
-        person = "、".join(f"{label} {value}" for label, value in item.person)
+        person = "、".join(f"{v.label} {v.value}" for v in item.person)
         out.write(f"  ファイルの行: {person or '（児童生徒を示す値なし）'}\n")
         if item.data:
             out.write("  そのほかの値: "
-                      + "、".join(f"{label} {value}" for label, value in item.data) + "\n")
+                      + "、".join(f"{v.label} {v.value}" for v in item.data) + "\n")
+        if item.siblings:
+            out.write(f"  同じ行のほかの記録: {format_count(item.siblings)}件"
+                      "（この判断がまとめて適用されます）\n")
         for number, c in enumerate(item.candidates, start=1):
+            school = (format_placement(c.placement.school_year, c.placement.school_name,
+                                       c.placement.grade, c.placement.class_name,
+                                       c.placement.seat_number)
+                      if c.placement else "在籍の記録なし")
             out.write(f"  候補{number}: 児童生徒ID {c.pupil_id}　{c.name}（{c.name_kana}）"
-                      f"　生年月日 {c.birth_date}　性別 {c.sex}　宛名番号 {c.address_code}"
-                      f"　{c.school or '在籍の記録なし'}　一致度 {c.score:g}　根拠: {c.evidence}\n")
+                      f"　生年月日 {c.birth_date.isoformat() if c.birth_date else ''}"
+                      f"　性別 {c.sex}"
+                      f"　宛名番号 {c.address_code}　{school}　一致度 {c.score:g}"
+                      f"　根拠: {c.evidence}\n")
         if not item.candidates:
             out.write("  候補: なし（--address-code で児童生徒を指定するか、--reject）\n")
     out.write("\n決めるとき: review decide --item N --pupil 児童生徒ID（候補から）"

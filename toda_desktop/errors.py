@@ -30,6 +30,14 @@ class PermissionDenied(UserFacingError):
     message_ja = "この操作を行う権限がありません。"
 
 
+class NoModelYet(UserFacingError):
+    """No truancy-risk model has been trained yet: pages say what to do instead (by type,
+    never by reading the message)."""
+
+    message_ja = ("学習済みのモデルがありません。「予測モデル」画面（またはコマンドの"
+                  "「risk train」）で学習してください。")
+
+
 class OperationCancelled(UserFacingError):
     message_ja = "処理を中止しました。データは変更されていません。"
 

@@ -47,8 +47,58 @@ def format_datetime(moment: datetime | None, style: DateStyle = DateStyle.SEIREK
     return f"{format_date(moment, style)} {moment:%H:%M}"
 
 
+# -- what services hand over as fields: the window and the command line write them here, in
+# their date style, so no page reads a service's sentence back ------------------------------
+
+
+def format_percent(share: float | None, digits: int = 1) -> str:
+    """A share 0–1 as 「12.3%」 (「—」 when there is none)."""
+    return "—" if share is None else f"{share * 100:.{digits}f}%"
+
+
+def format_number(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def format_interval(value: float | None, lo: float | None, hi: float | None, *,
+                    percent: bool = True, digits: int = 3) -> str:
+    """An estimate with its interval: 「85.7%（50.0〜100.0%）」 or 「0.812（0.790〜0.833）」;
+    the estimate alone when the interval is unknown."""
+    if percent:
+        if lo is None or hi is None:
+            return format_percent(value)
+        return f"{format_percent(value)}（{lo * 100:.1f}〜{hi * 100:.1f}%）"
+    if lo is None or hi is None:
+        return format_number(value, digits)
+    return (f"{format_number(value, digits)}（{format_number(lo, digits)}〜"
+            f"{format_number(hi, digits)}）")
+
+
+def format_points(value: float | None, lo: float | None, hi: float | None) -> str:
+    """A difference of shares in percentage points with its interval:
+    「+3.1ポイント（-1.0〜+7.2）」."""
+    if value is None:
+        return "—"
+    low, high = (0.0 if x is None else x for x in (lo, hi))
+    return f"{value * 100:+.1f}ポイント（{low * 100:+.1f}〜{high * 100:+.1f}）"
+
+
+def format_placement(school_year: int, school_name: str, grade: int | None, class_name: str,
+                     seat_number: int | None, style: DateStyle = DateStyle.SEIREKI) -> str:
+    """Where a pupil is enrolled: 「令和7年度 戸田第一小学校 4年 1組 3番」 (grade in the
+    city's numbering, as the registers keep it; blank parts left out)."""
+    parts = [format_school_year(school_year, style), school_name]
+    if grade is not None:
+        parts.append(f"{grade}年")
+    if class_name:
+        parts.append(f"{class_name}組")
+    if seat_number is not None:
+        parts.append(f"{seat_number}番")
+    return " ".join(p for p in parts if p)
+
+
 __all__ = [
     "DATE_STYLES", "format_bytes", "format_count", "format_date", "format_datetime",
-    "format_month",
-    "format_school_year",
+    "format_interval", "format_month", "format_number", "format_percent", "format_placement",
+    "format_points", "format_school_year",
 ]

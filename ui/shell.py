@@ -218,7 +218,8 @@ class Shell(QObject):
             review,
             lambda kind: {c.key: c.label for c in registry.kind(kind).columns},
             runner,
-            describe_pupil_with(review),
+            describe_pupil_with(review, self._date_style),
+            date_style=self._date_style,
         )
         history_page = HistoryPage(
             importer.batches, importer.rollback, {k.name: k.label for k in registry.kinds},

@@ -12,7 +12,8 @@ from typing import Any
 
 from analysis.risk.bands import HIGH, MIDDLE
 from analysis.risk.features import FEATURE_BY_KEY, FEATURE_SET_LABELS
-from analysis.risk.models import BASELINES, REASON_AWARE, REASON_BLIND, ModelConfig
+from analysis.risk.models import BASELINES, REASON_AWARE, REASON_BLIND
+from analysis.risk.report import MODEL, Bar, Choice, Evaluation, Interval
 
 
 def _pct(value: Any, digits: int = 1) -> str:
@@ -29,28 +30,29 @@ def _pt(value: Any) -> str:
     return "—" if value is None else f"{float(value) * 100:+.1f}ポイント"
 
 
-def _ci(entry: Mapping[str, Any] | None, pct: bool = True, digits: int = 3) -> str:
-    if not entry:
+def _ci(entry: Interval | None, pct: bool = True, digits: int = 3) -> str:
+    if entry is None:
         return "—"
     if pct:
-        v, lo, hi = (_pct(entry.get(k)) for k in ("value", "lo", "hi"))
+        v, lo, hi = (_pct(x) for x in (entry.value, entry.lo, entry.hi))
     else:
-        v, lo, hi = (_num(entry.get(k), digits) for k in ("value", "lo", "hi"))
+        v, lo, hi = (_num(x, digits) for x in (entry.value, entry.lo, entry.hi))
     return f"{v}（95%区間 {lo}〜{hi}）"
 
 
-def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
+def model_card(facts: Mapping[str, Any], evaluation: Evaluation) -> str:
     """Markdown text. ``facts``: created_at, created_by, data_version, period, pupils,
     grid_size, grid_seconds, selection_years, selection (summary row of the best model),
     regret (optional) and choice (``validation.choose``: whether the simple ranking is used).
     ``evaluation``: the report of ``evaluate_holdout``."""
-    config = ModelConfig.from_json(dict(evaluation["config"]))
-    choice = facts.get("choice") or evaluation.get("choice") or {}
-    simple_used = bool(choice.get("simple_chosen"))
-    simple_key = str(choice.get("simple") or "||").split("|")[1]
+    config = evaluation.config
+    choice = (Choice.from_json(facts["choice"]) if facts.get("choice")
+              else evaluation.choice)
+    simple_used = choice is not None and choice.simple_chosen
+    simple_key = str((choice.simple if choice else None) or "||").split("|")[1]
     simple_label = BASELINES.get(simple_key, simple_key)
-    sc = evaluation["scorings"]
-    model = sc["model"]
+    sc = evaluation.scorings
+    model = sc[MODEL]
     lines: list[str] = []
     add = lines.append
     add("# モデルカード：不登校の早期把握モデル")
@@ -115,11 +117,11 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
     if sel:
         add(f"最も良かったモデル: {config.label}（検証での月平均 {_pct(sel.get('recall_mean'))}、"
             f"最悪の月 {_pct(sel.get('recall_worst'))}）")
-    if choice.get("simple"):
+    if choice is not None and choice.simple:
         add(f"選択には基準も含めます。モデルは、病気欠席を除いて数える単純な並べ方のうち"
             f"最も良かった「{simple_label}」以上でなければ使いません"
-            f"（検証での比較値: モデル {_pct(choice.get('model_score'))}、"
-            f"単純な並べ方 {_pct(choice.get('simple_score'))}）。"
+            f"（検証での比較値: モデル {_pct(choice.model_score)}、"
+            f"単純な並べ方 {_pct(choice.simple_score)}）。"
             + ("**モデルはこれに及ばなかったため、単純な並べ方を使います。**" if simple_used
                else "モデルはこれ以上だったため、モデルを使います。"))
     regret = facts.get("regret")
@@ -128,42 +130,43 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
             add(f"- {step['chosen_on']}年度で選んだ候補を{step['judged_on']}年度で見ると、"
                 f"その年度の最良との差（後悔）は {_pct(step['regret'])}")
     add("")
-    add(f"## 結果（{evaluation['test_year']}年度を学習に使わずに評価）")
-    add(f"評価した月: {len(evaluation.get('months', []))}か月、学校 {evaluation.get('schools')}校、"
-        f"新たに不登校となった延べ {evaluation.get('events')}人。"
+    add(f"## 結果（{evaluation.test_year}年度を学習に使わずに評価）")
+    add(f"評価した月: {len(evaluation.months)}か月、学校 {evaluation.schools}校、"
+        f"新たに不登校となった延べ {evaluation.events}人。"
         "区間は学校×月を単位とするブートストラップ"
-        f"（{evaluation.get('n_boot')}回）の95%区間です。")
+        f"（{evaluation.n_boot}回）の95%区間です。")
     add("")
     add("| 方法 | 再現率（各校3人） | 再現率（各校5人） | 再現率（各校10人） | 適合率（各校5人）"
         " | ROC-AUC |")
     add("|---|---|---|---|---|---|")
     for name, rep in sc.items():
         label = _name(name)
-        add(f"| {label} | {_ci(rep.get('recall@3'))} | {_ci(rep.get('recall@5'))} | "
-            f"{_ci(rep.get('recall@10'))} | {_ci(rep.get('precision@5'))} | "
-            f"{_ci(rep.get('auc'), pct=False)} |")
+        add(f"| {label} | {_ci(rep.recall[3])} | {_ci(rep.recall[5])} | "
+            f"{_ci(rep.recall[10])} | {_ci(rep.precision[5])} | "
+            f"{_ci(rep.auc, pct=False)} |")
     add("")
-    add(f"- PR-AUC {_ci(model.get('pr_auc'), pct=False)}、"
-        f"Brierスコア {_ci(model.get('brier'), pct=False, digits=5)}")
-    lead = model.get("lead_time", {})
-    add(f"- 先行期間: 一覧に入ってから不登校となるまで平均 {_num(lead.get('mean'), 1)}か月"
-        f"（中央値 {_num(lead.get('median'), 1)}か月）")
-    add(f"- 一覧の安定性: 前月の一覧にもいた児童生徒の割合 {_pct(model.get('stability'))}")
+    add(f"- PR-AUC {_ci(model.pr_auc, pct=False)}、"
+        f"Brierスコア {_ci(model.brier, pct=False, digits=5)}")
+    lead = model.lead_time
+    add(f"- 先行期間: 一覧に入ってから不登校となるまで平均 {_num(lead.mean, 1)}か月"
+        f"（中央値 {_num(lead.median, 1)}か月）")
+    add(f"- 一覧の安定性: 前月の一覧にもいた児童生徒の割合 {_pct(model.stability)}")
     add("")
-    _bar_section(add, evaluation["bar"])
-    h3 = evaluation.get("horizon3") or {}
+    if evaluation.bar is not None:
+        _bar_section(add, evaluation.bar)
+    h3 = evaluation.horizon3
     if h3:
         add("## 3か月以内の見通し")
-        for name, rep in h3.items():
-            add(f"- {_name(name)}: 各校5人の一覧の再現率 {_ci(rep.get('recall@5'))}、"
-                f"ROC-AUC {_num(rep.get('auc'))}")
+        for name, horizon in h3.items():
+            add(f"- {_name(name)}: 各校5人の一覧の再現率 {_ci(horizon.recall5)}、"
+                f"ROC-AUC {_num(horizon.auc)}")
         add("")
-    fairness = evaluation.get("fairness") or {}
-    if fairness.get("model"):
+    fairness = evaluation.fairness
+    if fairness.get(MODEL):
         add("## 公平性の点検（各校5人の一覧）")
         add("属性ごとの再現率（不登校となった人のうち一覧に入った割合）と偽陽性率"
             "（ならなかった人のうち一覧に入った割合）。不登校が10人未満の群は参考値です。")
-        if "学校の就学援助率" in fairness["model"]:
+        if "学校の就学援助率" in fairness[MODEL]:
             add("就学援助は児童生徒ごとの記録がないため、一覧の学校の就学援助率が市内の中央値より"
                 "高い学校・低い学校で比べています（個人の受給の有無ではありません）。")
         else:
@@ -172,24 +175,24 @@ def model_card(facts: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str:
         add("")
         add("| 属性 | 群 | 人月 | 不登校 | 再現率 | 偽陽性率 |")
         add("|---|---|---|---|---|---|")
-        for attribute, data in fairness["model"].items():
-            for g in data["groups"]:
-                note = "（参考）" if g.get("small") else ""
-                add(f"| {attribute} | {g['group']}{note} | {g['n']:,} | {g['events']:,} | "
-                    f"{_pct(g.get('recall'))} | {_pct(g.get('fpr'), 2)} |")
+        for attribute, audit in fairness[MODEL].items():
+            for g in audit.groups:
+                note = "（参考）" if g.small else ""
+                add(f"| {attribute} | {g.group}{note} | {g.n:,} | {g.events:,} | "
+                    f"{_pct(g.recall)} | {_pct(g.fpr, 2)} |")
         add("")
-        for attribute, data in fairness["model"].items():
-            add(f"- {attribute}: 再現率の差 {_pct(data.get('recall_gap'))}、"
-                f"偽陽性率の差 {_pct(data.get('fpr_gap'), 2)}")
+        for attribute, audit in fairness[MODEL].items():
+            add(f"- {attribute}: 再現率の差 {_pct(audit.recall_gap)}、"
+                f"偽陽性率の差 {_pct(audit.fpr_gap, 2)}")
         add("")
-    bands = model.get("bands") or []
+    bands = model.bands or ()
     if bands:
         add("## 帯（高・中・低）")
         add(f"予測確率 {HIGH:.0%} 以上を「高」、{MIDDLE:.0%} 以上を「中」、それ未満を「低」と"
             "表示します。評価年度での実際の割合:")
         for b in bands:
-            add(f"- {b['band']}: 延べ {b['n']:,}人月、うち翌月不登校 {b['events']:,}人"
-                f"（{_pct(b.get('observed'))}）")
+            add(f"- {b.band}: 延べ {b.n:,}人月、うち翌月不登校 {b.events:,}人"
+                f"（{_pct(b.observed)}）")
         add("")
     add("## 限界")
     add("- 欠席が急に始まる場合（いじめ・家庭の出来事など前触れのない場合）は"
@@ -211,25 +214,25 @@ def _name(key: str) -> str:
     return f"基準（{kind}）: {BASELINES.get(key, key)}"
 
 
-def _bar_section(add: Any, bar: Mapping[str, Any]) -> None:
+def _bar_section(add: Any, bar: Bar) -> None:
     add("## 目標との比較")
-    add(f"- 各校5人の一覧の再現率 {_pct(bar['recall@5'])}（目標 {_pct(bar.get('target'), 0)}以上: "
-        f"{'達成' if bar.get('at_least_target') else '未達'}）")
+    add(f"- 各校5人の一覧の再現率 {_pct(bar.recall5)}（目標 {_pct(bar.target, 0)}以上: "
+        f"{'達成' if bar.at_least_target else '未達'}）")
     add("- 欠席の理由を区別しない単純な並べ方との差（同じ学校・月どうしで比べた"
         "ブートストラップ95%区間。区間全体が0より上なら、モデルの方が良いと言えます）:")
-    for r in bar.get("reason_blind", []):
-        add(f"  - {r['label']}（{_pct(r['recall@5'])}）: 差 {_pt(r['difference'])}"
-            f"（{_pt(r['lo'])}〜{_pt(r['hi'])}）")
-    blind = "すべて上回る" if bar.get("beats_reason_blind") else "すべてを確かに上回るとは言えない"
+    for r in bar.reason_blind:
+        add(f"  - {r.label}（{_pct(r.recall5)}）: 差 {_pt(r.difference)}"
+            f"（{_pt(r.lo)}〜{_pt(r.hi)}）")
+    blind = "すべて上回る" if bar.beats_reason_blind else "すべてを確かに上回るとは言えない"
     add(f"  - 判定: {blind}")
     add("- 病気欠席と出席停止・忌引を除いて数える単純な並べ方との差"
         "（モデルはこれら以上であることが条件です）:")
-    for r in bar.get("reason_aware", []):
-        add(f"  - {r['label']}（{_pct(r['recall@5'])}）: 差 {_pt(r['difference'])}"
-            f"（{_pt(r['lo'])}〜{_pt(r['hi'])}）")
-    aware = "いずれ以上" if bar.get("not_worse_than_reason_aware") else "下回るものがある"
+    for r in bar.reason_aware:
+        add(f"  - {r.label}（{_pct(r.recall5)}）: 差 {_pt(r.difference)}"
+            f"（{_pt(r.lo)}〜{_pt(r.hi)}）")
+    aware = "いずれ以上" if bar.not_worse_than_reason_aware else "下回るものがある"
     add(f"  - 判定: {aware}")
-    if not bar.get("met"):
+    if not bar.met:
         add("- **目標の一部を満たしていません。** 一覧は確認の順番の手がかりにとどめ、"
             "単純な並べ方との差が小さいことを踏まえて使ってください。")
     add("")

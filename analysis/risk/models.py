@@ -90,9 +90,20 @@ class ModelConfig:
     @property
     def label(self) -> str:
         if self.is_baseline:
+            return self.name
+        return f"{self.name[:-1]}; {self.settings}）"
+
+    @property
+    def name(self) -> str:
+        """The family and the feature set (or the simple ranking), without the settings."""
+        if self.is_baseline:
             return f"基準: {BASELINES.get(self.feature_set, self.feature_set)}"
-        p = "、".join(f"{PARAM_LABELS.get(k, k)} {_param_value(v)}" for k, v in self.params)
-        return f"{FAMILY_LABELS[self.family]}（{FEATURE_SET_LABELS[self.feature_set]}; {p}）"
+        return f"{FAMILY_LABELS[self.family]}（{FEATURE_SET_LABELS[self.feature_set]}）"
+
+    @property
+    def settings(self) -> str:
+        """The hyperparameters in words (empty for a simple ranking)."""
+        return "、".join(f"{PARAM_LABELS.get(k, k)} {_param_value(v)}" for k, v in self.params)
 
     def with_horizon(self, horizon: int) -> ModelConfig:
         return ModelConfig(self.family, self.feature_set, self.params, horizon)

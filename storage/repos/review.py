@@ -26,13 +26,13 @@ def pupil_identities(conn: Connection, pupil_ids: Sequence[int]) -> list[Row]:
 
 
 def enrollments(conn: Connection, pupil_ids: Sequence[int]) -> list[Row]:
-    """(pupil_id, school_year, school name or code, grade, class_name, seat_number) of
-    these pupils, oldest year first."""
+    """(pupil_id, school_year, school_code, school name or code, grade, class_name,
+    seat_number) of these pupils, oldest year first."""
     if not pupil_ids:
         return []
     return list(conn.execute(
-        "SELECT e.pupil_id, e.school_year, coalesce(s.school_name, e.school_code), e.grade,"
-        " e.class_name, e.seat_number FROM ds_enrollments e"
+        "SELECT e.pupil_id, e.school_year, e.school_code, coalesce(s.school_name, e.school_code),"
+        " e.grade, e.class_name, e.seat_number FROM ds_enrollments e"
         " LEFT JOIN ds_schools s ON s.school_code = e.school_code"
         f" WHERE e.pupil_id IN ({_marks(len(pupil_ids))}) ORDER BY e.school_year",
         list(pupil_ids)))

@@ -47,7 +47,7 @@ def test_the_items_of_one_row_about_one_person_are_one_question(signed: SignedIn
     assert signed.review.open_count() == 1
     shown = signed.review.open_items()
     assert len(shown) == 1
-    assert ("同じ行のほかの記録", "2件（この判断がまとめて適用されます）") in shown[0].data
+    assert shown[0].siblings == 2  # the page says 「2件（この判断がまとめて適用されます）」
 
 
 def test_one_decision_stores_every_answer_of_the_row(signed: SignedIn) -> None:

@@ -44,15 +44,17 @@ def test_training_stored_a_model_with_card_metrics_and_version(
     assert re.fullmatch(r"取込番号 #\d+ までの[\d,]+件の取込", info.data_extent)
     assert info.data_extent in info.card
     assert "モデルカード" in info.card and "入力に使いません" in info.card
-    assert set(info.evaluation["scorings"]) == {"model", "cum_abs", "abs_rate_last", "proj_next",
+    assert info.evaluation is not None
+    assert set(info.evaluation.scorings) == {"model", "cum_abs", "abs_rate_last", "proj_next",
                                                 "cum_ns", "ns_rate_last", "proj_ns_next"}
     row = sessions["project_lead"].store.db.call(repo.latest_model)
     assert row is not None
     # The lists use the model, or the reason-aware simple ranking the model did not match.
-    choice = info.evaluation["choice"]
+    choice = info.evaluation.choice
+    assert choice is not None
     used = json.loads(row.config_json)
-    assert (used["family"] == "baseline") == choice["simple_chosen"]
-    if choice["simple_chosen"]:
+    assert (used["family"] == "baseline") == choice.simple_chosen == info.simple_chosen
+    if choice.simple_chosen:
         assert "単純な並べ方" in info.card and "を使います" in info.card
     blob = sessions["project_lead"].store.db.call(lambda c: repo.model_blob(c, row.id))
     assert len(blob) > 100
@@ -65,7 +67,8 @@ def test_the_model_card_shows_each_viewer_only_the_fairness_they_may_see(
     """An analyst whose map leaves out 学校基礎情報 sees neither that attribute's fairness
     figures nor its table in the card, although the lead who trained the model saw both."""
     lead_info = RiskService(sessions["project_lead"].context).model_info()
-    assert "学校の就学援助率" in lead_info.evaluation["fairness"]["model"]
+    assert lead_info.evaluation is not None
+    assert "学校の就学援助率" in lead_info.evaluation.fairness["model"]
     assert "| 学校の就学援助率 |" in lead_info.card
     lead = sessions["project_lead"]
     text = lead.policy_admin.current_text()
@@ -83,9 +86,10 @@ def test_the_model_card_shows_each_viewer_only_the_fairness_they_may_see(
             analyst.sign_out()
     finally:
         lead.policy_admin.update(text)
-    assert "学校の就学援助率" not in info.evaluation["fairness"]["model"]
+    assert info.evaluation is not None
+    assert "学校の就学援助率" not in info.evaluation.fairness["model"]
     assert "| 学校の就学援助率 |" not in info.card and "閲覧の権限がないため" in info.card
-    assert "性別" in info.evaluation["fairness"]["model"] and "| 性別 |" in info.card
+    assert "性別" in info.evaluation.fairness["model"] and "| 性別 |" in info.card
     assert "モデルカード" in info.card
 
 

@@ -31,7 +31,8 @@ from ui.importing import wizard
 from ui.importing.history import HistoryPage
 from ui.importing.wizard import ImportPage
 from ui.main_window import MainWindow
-from ui.pages.import_models import IMPORTED, ReviewLine, commit_summary
+from ui.pages.import_models import IMPORTED, commit_summary
+from ui.pages.review_models import ReviewLine
 from ui.pages.review_page import ReviewPage
 from ui.shell import Shell
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from analysis.risk.bands import BAND_TEXT, EVENT_DEFINITION, EVENT_SHORT
+from analysis.risk.report import Evaluation
 from tests.conftest import copy_store
 from tests.risk.conftest import sign_in as sign_in_service
 from tests.ui.conftest import ShellFactory
@@ -203,14 +204,17 @@ def test_band_words_name_the_new_target_and_never_a_rank() -> None:
 
 
 def test_bar_summary_words_rank_no_pupil_whichever_way_the_comparison_went() -> None:
-    aware = [{"label": "今年度の病気・出席停止以外の累積欠席日数の順", "difference": -0.02}]
+    aware = [{"key": "cum_ns", "label": "今年度の病気・出席停止以外の累積欠席日数の順",
+              "difference": -0.02}]
     for beats, not_worse, simple in ((True, True, False), (False, False, True)):
         evaluation = {"bar": {"recall@5": 0.55, "target": 0.6, "at_least_target": False,
                               "reason_blind": [], "beats_reason_blind": beats,
                               "reason_aware": aware, "not_worse_than_reason_aware": not_worse,
                               "met": beats and not_worse},
                       "choice": {"simple_chosen": simple}}
-        text, _met = bar_summary(evaluation)
+        text, _met = bar_summary(Evaluation.from_json({"test_year": 2025, **evaluation,
+                                                         "config": {"family": "hgb",
+                                                                    "feature_set": "core"}}))
         assert text and not wrong_words([text])
         assert "各校5人の一覧の再現率" in text
         assert ("単純な並べ方を使っています" in text) is simple

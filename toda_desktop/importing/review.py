@@ -8,6 +8,7 @@ fingerprint (the next import of the same source links without asking) and audit-
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from storage.connection import Connection, transaction
@@ -21,16 +22,38 @@ PERSON_FIELDS = ("name", "name_kana", "birth_date", "sex", "address_code", "scho
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where a pupil is enrolled (their latest school year): the screen and the command
+    line write it in their date style, and compare it with the file's row field by field."""
+
+    school_year: int
+    school_code: str
+    school_name: str  # the school code when the school register does not name it
+    grade: int | None
+    class_name: str
+    seat_number: int | None
+
+
+@dataclass(frozen=True)
 class CandidateView:
     pupil_id: int
     score: float
     evidence: str
     name: str
     name_kana: str
-    birth_date: str
+    birth_date: date | None
     sex: str
     address_code: str
-    school: str  # latest enrollment: 学校名 学年 組 番号
+    placement: Placement | None  # None: no enrollment on record
+
+
+@dataclass(frozen=True)
+class RowValue:
+    """One value of the file's row: the column key, its Japanese label, the value as read."""
+
+    key: str
+    label: str
+    value: str
 
 
 @dataclass(frozen=True)
@@ -41,8 +64,9 @@ class ReviewItemView:
     source_name: str
     source_row: int
     reason: str
-    person: tuple[tuple[str, str], ...]  # (label, value) of the row's person references
-    data: tuple[tuple[str, str], ...]  # (label, value) of the row's other values
+    person: tuple[RowValue, ...]  # the row's person references (PERSON_FIELDS order)
+    data: tuple[RowValue, ...]  # the row's other values
+    siblings: int  # other records of the same row and person: one decision settles them all
     candidates: tuple[CandidateView, ...]
 
 
@@ -50,16 +74,49 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _pupil_cards(conn: Connection, pupil_ids: list[int]) -> dict[int, dict[str, str]]:
-    cards: dict[int, dict[str, str]] = {}
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _number(value: Any) -> int | None:
+    try:
+        return None if value is None or value == "" else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class _Card:
+    name: str
+    name_kana: str
+    birth_date: date | None
+    sex: str
+    address_code: str
+    placement: Placement | None = None
+
+
+def _pupil_cards(conn: Connection, pupil_ids: list[int]) -> dict[int, _Card]:
+    cards: dict[int, _Card] = {}
     for pid, name, kana, birth, sex, code in repo.pupil_identities(conn, pupil_ids):
-        cards[int(pid)] = {"name": _text(name), "name_kana": _text(kana),
-                           "birth_date": _text(birth), "sex": _text(sex),
-                           "address_code": _text(code), "school": ""}
-    for pid, year, school, grade, klass, seat in repo.enrollments(conn, pupil_ids):
-        if int(pid) in cards:
-            cards[int(pid)]["school"] = f"{year}年度 {school} {grade}年 {klass}組 {seat}番"
+        cards[int(pid)] = _Card(_text(name), _text(kana), _day(birth), _text(sex),
+                                _text(code))
+    for pid, year, school_code, school, grade, klass, seat in repo.enrollments(conn, pupil_ids):
+        if int(pid) in cards:  # (the latest school year last)
+            cards[int(pid)].placement = Placement(int(year), _text(school_code),
+                                                  _text(school), _number(grade), _text(klass),
+                                                  _number(seat))
     return cards
+
+
+def _candidate(pupil_id: int, score: float, evidence: str, card: _Card | None
+               ) -> CandidateView:
+    """A candidate with what the register says of them (blank when the pupil is gone)."""
+    card = card or _Card("", "", None, "", "")
+    return CandidateView(pupil_id, score, evidence, card.name, card.name_kana, card.birth_date,
+                         card.sex, card.address_code, card.placement)
 
 
 def _one_per_row(items: list[imports.QueueItem]) -> list[imports.QueueItem]:
@@ -116,23 +173,18 @@ class ReviewService:
         for item in items:
             kind = ctx.registry.kind(item.kind)
             labels = {c.key: c.label for c in kind.columns}
-            person = tuple((labels.get(k, k), _text(item.row.get(k)))
+            person = tuple(RowValue(k, labels.get(k, k), _text(item.row.get(k)))
                            for k in PERSON_FIELDS if item.row.get(k) not in (None, ""))
-            data = tuple((labels.get(k, k), _text(v)) for k, v in item.row.items()
+            data = tuple(RowValue(k, labels.get(k, k), _text(v)) for k, v in item.row.items()
                          if k not in PERSON_FIELDS and v not in (None, ""))
             more = len(imports.siblings(conn, item))
-            if more:
-                data += (("同じ行のほかの記録", f"{more}件（この判断がまとめて適用されます）"),)
             candidates = tuple(
-                CandidateView(pupil_id=int(c["pupil_id"]), score=float(c["score"]),
-                              evidence=str(c["evidence"]),
-                              **cards.get(int(c["pupil_id"]), {
-                                  "name": "", "name_kana": "", "birth_date": "", "sex": "",
-                                  "address_code": "", "school": ""}))
+                _candidate(int(c["pupil_id"]), float(c["score"]), str(c["evidence"]),
+                           cards.get(int(c["pupil_id"])))
                 for c in item.candidates
             )
             views.append(ReviewItemView(item.id, item.kind, kind.label, item.source_name,
-                                        item.source_row, item.reason, person, data,
+                                        item.source_row, item.reason, person, data, more,
                                         candidates))
         return views
 
@@ -149,7 +201,7 @@ class ReviewService:
         card = ctx.db.call(lambda c: _pupil_cards(c, [pupil_id])).get(pupil_id)
         if card is None:
             return None
-        return CandidateView(pupil_id=pupil_id, score=0.0, evidence="宛名番号で指定", **card)
+        return _candidate(pupil_id, 0.0, "宛名番号で指定", card)
 
     def decide(self, item_id: int, pupil_id: int | None) -> None:
         """Link the row to ``pupil_id`` (stored now, in its original batch) or reject it."""

@@ -22,12 +22,17 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kernel.date_style import DateStyle
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import check_output_path, write_text_file
 from toda_desktop.formatting import format_month
+
+if TYPE_CHECKING:
+    from analysis.risk.report import Evaluation, Interval
+
+MODEL = "model"  # (analysis.risk.report.MODEL; importing it would load scikit-learn)
 
 EXIT_OK = 0
 
@@ -45,22 +50,24 @@ def _progress(out: TextIO, text: str) -> Any:
     return show
 
 
-def _pct(entry: dict[str, Any] | None) -> str:
-    if not entry or entry.get("value") is None:
+def _pct(entry: Interval | None) -> str:
+    if entry is None or entry.value is None:
         return "—"
-    lo, hi = entry.get("lo"), entry.get("hi")
-    if lo is None or hi is None:
-        return f"{entry['value'] * 100:.1f}%"
-    return f"{entry['value'] * 100:.1f}% [{lo * 100:.1f}–{hi * 100:.1f}]"
+    if entry.lo is None or entry.hi is None:
+        return f"{entry.value * 100:.1f}%"
+    return f"{entry.value * 100:.1f}% [{entry.lo * 100:.1f}–{entry.hi * 100:.1f}]"
 
 
-def _num(entry: dict[str, Any] | None, digits: int = 3) -> str:
-    if not entry or entry.get("value") is None:
+def _num(entry: Interval | None, digits: int = 3) -> str:
+    if entry is None or entry.value is None:
         return "—"
-    lo, hi = entry.get("lo"), entry.get("hi")
-    if lo is None or hi is None:
-        return f"{entry['value']:.{digits}f}"
-    return f"{entry['value']:.{digits}f} [{lo:.{digits}f}–{hi:.{digits}f}]"
+    if entry.lo is None or entry.hi is None:
+        return f"{entry.value:.{digits}f}"
+    return f"{entry.value:.{digits}f} [{entry.lo:.{digits}f}–{entry.hi:.{digits}f}]"
+
+
+def _points(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:+.1f}"
 
 
 def _suffix(file_format: str) -> str:
@@ -72,43 +79,45 @@ def _month_ja(month: str) -> str:
     return f"{format_month(month, DateStyle.WAREKI)}（{format_month(month)}）"
 
 
-def write_metrics_table(report: dict[str, Any], out: TextIO) -> None:
+def write_metrics_table(report: Evaluation, out: TextIO) -> None:
     """The held-out metrics of the model and the baselines, with 95% intervals."""
     from analysis.risk.bands import EVENT_DEFINITION  # (the package loads scikit-learn)
 
     out.write(EVENT_DEFINITION + "\n")
-    out.write(f"評価年度: {report['test_year']}年度（学習に使っていない年度）"
-              f"  月数 {len(report['months'])}  学校 {report['schools']}  "
-              f"新たな不登校 延べ{report['events']}人\n")
+    out.write(f"評価年度: {report.test_year}年度（学習に使っていない年度）"
+              f"  月数 {len(report.months)}  学校 {report.schools}  "
+              f"新たな不登校 延べ{report.events}人\n")
     out.write("方法\t再現率（各校3人）\t再現率（各校5人）\t再現率（各校10人）\t適合率（各校5人）"
               "\tROC-AUC\tPR-AUC\tBrier\n")
-    for name, rep in report["scorings"].items():
-        label = "モデル: " + rep["label"] if name == "model" else rep["label"]
-        out.write(f"{label}\t{_pct(rep['recall@3'])}\t{_pct(rep['recall@5'])}\t"
-                  f"{_pct(rep['recall@10'])}\t{_pct(rep['precision@5'])}\t{_num(rep['auc'])}\t"
-                  f"{_num(rep['pr_auc'])}\t{_num(rep['brier'], 5)}\n")
-    bar = report["bar"]
-    target = bar.get("target", 0.6) * 100
-    out.write(f"目標: 各校5人の一覧の再現率 {bar['recall@5'] * 100:.1f}%（{target:.0f}%以上: "
-              f"{'達成' if bar.get('at_least_target') else '未達'}）\n")
-    for group, title, ok in (
-        ("reason_blind", "理由を区別しない基準との差（区間が0より上なら上回る）",
-         "すべて上回る" if bar.get("beats_reason_blind") else "すべてを確かに上回るとは言えない"),
-        ("reason_aware", "病気・出席停止を除く基準との差（モデルはこれ以上が条件）",
-         "いずれ以上" if bar.get("not_worse_than_reason_aware") else "下回るものがある"),
-    ):
-        out.write(f"{title}: {ok}\n")
-        for r in bar.get(group, []):
-            out.write(f"  {r['label']}\t{r['recall@5'] * 100:.1f}%\t差 "
-                      f"{r['difference'] * 100:+.1f}ポイント [{r['lo'] * 100:+.1f}–"
-                      f"{r['hi'] * 100:+.1f}]\n")
-    lead = report["scorings"]["model"].get("lead_time", {})
-    if lead.get("mean") is not None:
-        out.write(f"先行期間: 平均 {lead['mean']:.1f}か月  一覧の安定性: "
-                  f"{(report['scorings']['model'].get('stability') or 0) * 100:.0f}%\n")
-    for rep in (report.get("horizon3") or {}).values():
-        auc = "—" if rep.get("auc") is None else f"{rep['auc']:.3f}"
-        out.write(f"3か月以内: {rep['label']}  各校5人の一覧の再現率 {_pct(rep['recall@5'])}"
+    for name, rep in report.scorings.items():
+        label = "モデル: " + rep.label if name == MODEL else rep.label
+        out.write(f"{label}\t{_pct(rep.recall[3])}\t{_pct(rep.recall[5])}\t"
+                  f"{_pct(rep.recall[10])}\t{_pct(rep.precision[5])}\t{_num(rep.auc)}\t"
+                  f"{_num(rep.pr_auc)}\t{_num(rep.brier, 5)}\n")
+    bar = report.bar
+    if bar is not None:
+        target = (bar.target if bar.target is not None else 0.6) * 100
+        recall = "—" if bar.recall5 is None else f"{bar.recall5 * 100:.1f}%"
+        out.write(f"目標: 各校5人の一覧の再現率 {recall}（{target:.0f}%以上: "
+                  f"{'達成' if bar.at_least_target else '未達'}）\n")
+        for rows, title, ok in (
+            (bar.reason_blind, "理由を区別しない基準との差（区間が0より上なら上回る）",
+             "すべて上回る" if bar.beats_reason_blind else "すべてを確かに上回るとは言えない"),
+            (bar.reason_aware, "病気・出席停止を除く基準との差（モデルはこれ以上が条件）",
+             "いずれ以上" if bar.not_worse_than_reason_aware else "下回るものがある"),
+        ):
+            out.write(f"{title}: {ok}\n")
+            for r in rows:
+                recall = "—" if r.recall5 is None else f"{r.recall5 * 100:.1f}%"
+                out.write(f"  {r.label}\t{recall}\t差 {_points(r.difference)}ポイント "
+                          f"[{_points(r.lo)}–{_points(r.hi)}]\n")
+    model = report.model
+    if model is not None and model.lead_time.mean is not None:
+        out.write(f"先行期間: 平均 {model.lead_time.mean:.1f}か月  一覧の安定性: "
+                  f"{(model.stability or 0) * 100:.0f}%\n")
+    for horizon in report.horizon3.values():
+        auc = "—" if horizon.auc is None else f"{horizon.auc:.3f}"
+        out.write(f"3か月以内: {horizon.label}  各校5人の一覧の再現率 {_pct(horizon.recall5)}"
                   f"  ROC-AUC {auc}\n")
 
 
@@ -142,10 +151,13 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
         report = service.evaluate(progress=None if args.json else _progress(out, "評価しています"))
     finally:
         app.close()
-    if args.json:
-        out.write(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    if args.json:  # the report as stored, and which model and data it is about
+        whole = {**report.evaluation.to_json(), "model_id": report.model_id,
+                 "data_version": report.data_version,
+                 "trained_on_data_version": report.trained_on_data_version}
+        out.write(json.dumps(whole, ensure_ascii=False, indent=1) + "\n")
     else:
-        write_metrics_table(report, out)
+        write_metrics_table(report.evaluation, out)
     return EXIT_OK
 
 

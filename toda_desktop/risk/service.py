@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ from analysis.risk import (
 from analysis.risk.bands import BAND_TEXT
 from analysis.risk.explain import HIDDEN_NOTE, NO_REASON
 from analysis.risk.panel import compact_inputs
+from analysis.risk.report import Evaluation
 from analysis.wareki import format_school_year
 from kernel.date_style import DateStyle
 from kernel.progress import CancelFlag, Progress
@@ -70,7 +72,7 @@ from storage.repos import accounts as accounts_repo
 from storage.repos import datasets as datasets_repo
 from storage.repos import risk as repo
 from toda_desktop.context import ServiceContext
-from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
+from toda_desktop.errors import NoModelYet, OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult, check_output_path, target_path
 from toda_desktop.formatting import format_datetime, format_month
 from toda_desktop.risk import alert_csv, heap
@@ -106,20 +108,42 @@ class TrainResult:
     grid_size: int
     grid_seconds: float
     seconds: float
-    evaluation: dict[str, Any]
+    evaluation: Evaluation
     card: str
 
 
 @dataclass(frozen=True)
 class ModelInfo:
     id: int
-    created_at: str
+    created_at: datetime | None  # (None only for a time the store could not read)
     created_by: str
     data_version: str
     config_label: str
-    evaluation: dict[str, Any]
+    evaluation: Evaluation | None  # None for a model stored without one
     card: str
     data_extent: str = ""  # "取込番号 #N までのM件の取込" (models trained before: empty)
+    config_name: str = ""  # the label without the settings (名前: family and features)
+    config_settings: str = ""  # the hyperparameters in words (empty for a simple ranking)
+
+    @property
+    def simple_chosen(self) -> bool:
+        """Whether the lists use a simple ranking instead of the model."""
+        return self.evaluation is not None and self.evaluation.simple_chosen
+
+
+@dataclass(frozen=True)
+class Reevaluation:
+    """The stored model's configuration evaluated again on the current data."""
+
+    evaluation: Evaluation
+    model_id: int
+    data_version: str  # of the data it was evaluated on now
+    trained_on_data_version: str
+
+    @property
+    def data_changed(self) -> bool:
+        """Whether the data changed since the model was trained."""
+        return self.data_version != self.trained_on_data_version
 
 
 @dataclass(frozen=True)
@@ -157,7 +181,7 @@ class StatusEntry:
     status: str
     note: str
     by: str
-    at: str
+    at: datetime | None  # (None only for a time the store could not read)
 
 
 @dataclass(frozen=True)
@@ -187,6 +211,14 @@ def _staff_name(login_id: str, staff: dict[str, str]) -> str:
     """「氏名（ログインID）」 of who marked an alert (the ID alone for a removed account)."""
     name = staff.get(login_id)
     return f"{name}（{login_id}）" if name else login_id
+
+
+def _moment(text: str) -> datetime | None:
+    """A stored ISO time (the pages write it in their date style)."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _inputs(frames: dict[str, pd.DataFrame]) -> RiskInputs:
@@ -292,15 +324,14 @@ class RiskService:
         allowed = self._audit_attributes()
         return groups[[c for c in groups.columns if c in allowed]]
 
-    def _visible_evaluation(self, evaluation: dict[str, Any]) -> dict[str, Any]:
+    def _visible_evaluation(self, evaluation: Evaluation) -> Evaluation:
         """A stored evaluation as this viewer may see it (fairness attributes filtered)."""
-        fairness = evaluation.get("fairness")
-        if not fairness:
+        if not evaluation.fairness:
             return evaluation
         allowed = self._audit_attributes()
         shown = {name: {a: v for a, v in by_attr.items() if a in allowed}
-                 for name, by_attr in fairness.items()}
-        return {**evaluation, "fairness": shown}
+                 for name, by_attr in evaluation.fairness.items()}
+        return replace(evaluation, fairness=shown)
 
     def _read(self, kinds: Iterable[str], years: tuple[int, int] | None = None) -> RiskInputs:
         wanted = tuple(kinds)
@@ -315,9 +346,7 @@ class RiskService:
 
         row = self._ctx.db.call(get)
         if row is None:
-            raise UserFacingError(
-                "学習済みのモデルがありません。「予測モデル」画面（またはコマンドの"
-                "「risk train」）で学習してください。")
+            raise NoModelYet()
         return row
 
     def _load_model(self, row: repo.ModelRow) -> FittedModel:
@@ -377,8 +406,9 @@ class RiskService:
                 "model_config": (dev.model_config or dev.config).to_json(),
                 "seed": seed,
             }
-            card = model_card(facts, dev.evaluation)
-            metrics = {"evaluation": dev.evaluation,
+            evaluation = Evaluation.from_json(dev.evaluation)
+            card = model_card(facts, evaluation)
+            metrics = {"evaluation": evaluation.to_json(),
                        "grid": json_ready({"summary": dev.grid.summary.to_dict("records")})}
 
             def write(conn: Connection) -> int:
@@ -395,22 +425,21 @@ class RiskService:
             model_id = int(ctx.db.call(write))
             steps.report(1.0)
             return TrainResult(model_id, dev.config.label, len(grid), dev.grid.seconds,
-                               dev.seconds, dev.evaluation, card)
+                               dev.seconds, evaluation, card)
 
         try:
             result: TrainResult = _cancelled(run)
         except OperationCancelled:
             ctx.log("risk_train", outcome="cancelled")
             raise
-        bar = result.evaluation["bar"]
+        bar = result.evaluation.bar
+        aware = [r.recall5 for r in bar.reason_aware if r.recall5 is not None] if bar else []
         ctx.log("risk_train", target=f"risk_model:{result.model_id}",
                 detail={"config": result.config_label, "grid": result.grid_size,
-                                    "recall@5": bar["recall@5"],
+                                    "recall@5": bar.recall5 if bar else None,
                                     # The best reason-aware simple ranking's (the config
                                     # label says when the lists use it instead of a model).
-                                    "baseline_recall@5": max(
-                                        (r["recall@5"] for r in bar["reason_aware"]),
-                                        default=None)})
+                                    "baseline_recall@5": max(aware, default=None)})
         return result
 
     def model_info(self, model_id: int | None = None) -> ModelInfo:
@@ -421,15 +450,17 @@ class RiskService:
         config = ModelConfig.from_json(json.loads(row.config_json))
         self._ctx.log("risk_model_view", target=f"risk_model:{row.id}")
         staff = self._ctx.db.call(accounts_repo.display_names)
-        evaluation = self._visible_evaluation(metrics.get("evaluation", {}))
+        stored = metrics.get("evaluation")
+        evaluation = self._visible_evaluation(Evaluation.from_json(stored)) if stored else None
         # The card is written again for this viewer: its fairness table shows only what they
         # may see (the stored text shows what the person who trained the model could see).
         facts = card.get("facts")
-        text = (model_card(facts, evaluation) if facts and evaluation
+        text = (model_card(facts, evaluation) if facts and evaluation is not None
                 else str(card.get("markdown", "")))
-        return ModelInfo(row.id, row.created_at, _staff_name(row.created_by, staff),
+        return ModelInfo(row.id, _moment(row.created_at), _staff_name(row.created_by, staff),
                          row.data_version, config.label, evaluation, text,
-                         str((facts or {}).get("data_extent", "")))
+                         str((facts or {}).get("data_extent", "")), config.name,
+                         config.settings)
 
     def evaluate(
         self,
@@ -438,7 +469,7 @@ class RiskService:
         n_boot: int = 1000,
         progress: Progress | None = None,
         cancel: CancelFlag | None = None,
-    ) -> dict[str, Any]:
+    ) -> Reevaluation:
         """Re-run the held-out evaluation of the stored model's configuration on the current
         data (the model and the baselines fitted on earlier years, tested on the last). When
         the lists use a simple ranking, the model it was chosen over is evaluated as "model"."""
@@ -450,23 +481,21 @@ class RiskService:
                                        or json.loads(row.config_json))
         steps = Steps(progress, cancel)
 
-        def run() -> dict[str, Any]:
+        def run() -> Evaluation:
             inputs = self._read(repo.PANEL_KINDS)
             frame = build_frame(inputs, progress=steps.part(0.0, 0.2).callback(), cancel=cancel)
             _, holdout = split_years(frame)
             report = evaluate_holdout(frame, config, holdout, audit=self._audit(frame, inputs),
                                       n_boot=n_boot, progress=steps.part(0.2, 1.0).callback(),
                                       cancel=cancel)
-            return json_ready(report)
+            return Evaluation.from_json(json_ready(report))
 
-        report: dict[str, Any] = _cancelled(run)
-        report["model_id"] = row.id
-        report["data_version"] = self._data_version()
-        report["trained_on_data_version"] = row.data_version
+        evaluation: Evaluation = _cancelled(run)
+        result = Reevaluation(evaluation, row.id, self._data_version(), row.data_version)
         ctx.log("risk_evaluate", target=f"risk_model:{row.id}",
-                detail={"test_year": report["test_year"],
-                                    "recall@5": report["bar"]["recall@5"]})
-        return report
+                detail={"test_year": evaluation.test_year,
+                        "recall@5": evaluation.bar.recall5 if evaluation.bar else None})
+        return result
 
     # -- scoring and alerts -----------------------------------------------------------------
 
@@ -636,8 +665,8 @@ class RiskService:
             raise UserFacingError("そのアラートは見つかりません。")
         ctx.log("risk_alert_history", target=f"risk_alert:{alert_id}",
                 pupil_id=alert.pupil_id)
-        return [StatusEntry(h.status, h.note, _staff_name(h.marked_by, staff), h.marked_at)
-                for h in history]
+        return [StatusEntry(h.status, h.note, _staff_name(h.marked_by, staff),
+                            _moment(h.marked_at)) for h in history]
 
     def explanations(self, pupil_id: int, *, top: int = LIST_SIZE) -> KarteRisk:
         """Where the pupil stands (for the karte): the newest month with lists, how many

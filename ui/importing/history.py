@@ -28,7 +28,7 @@ from ui.background import BackgroundRunner
 from ui.dialogs import confirm
 from ui.page_header import StatusLine, title_row
 from ui.page_task import PageTask
-from ui.pages.import_models import BatchesModel, BatchLine, batch_lines
+from ui.pages.history_models import BatchesModel, BatchLine, batch_lines
 from ui.table_model import make_table
 
 LoadBatches = Callable[[], list[Any]]

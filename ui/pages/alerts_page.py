@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from analysis.risk.bands import EVENT_DEFINITION, EVENT_SHORT
 from kernel.date_style import DateStyle
+from toda_desktop.errors import NoModelYet, UserFacingError
 from toda_desktop.formatting import format_count
 from toda_desktop.risk import ALERT_STATUSES, Alert, ScoreResult, StatusEntry
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE, APRIL_ROSTER_NOTE
@@ -83,7 +84,6 @@ if TYPE_CHECKING:
 INTRO = "この一覧は、先に様子を確かめる児童生徒の目安です。児童生徒を分類するものではありません。"
 UNMARKED = "未記録"
 NOTE_LIMIT = 2000
-NO_MODEL = "学習済みのモデルがありません"
 NO_MODEL_TEXT = (
     "まだ予測モデルがないため、一覧を作れません。データ整備・分析の担当職員に"
     "「予測モデル」画面でモデルの学習を依頼してください。"
@@ -565,7 +565,11 @@ class AlertsPage(QWidget):
             complete = bool(alerts) and max(a.rank for a in alerts) >= top
             if complete or not create:
                 return Loaded(month, alerts, None)
-            scored = risk.score(month, top=top, progress=ctx.progress, cancel=ctx.cancelled)
+            try:
+                scored = risk.score(month, top=top, progress=ctx.progress,
+                                    cancel=ctx.cancelled)
+            except NoModelYet:  # said in this page's words (who to ask)
+                raise UserFacingError(NO_MODEL_TEXT) from None
             return Loaded(scored.month, list(scored.alerts), scored)
 
         op = self._runner.run(
@@ -579,8 +583,6 @@ class AlertsPage(QWidget):
         op.finished.connect(self._load_ended)
 
     def _load_failed(self, message: str) -> None:
-        if NO_MODEL in message:
-            message = NO_MODEL_TEXT
         self.alerts = []
         self.model.set_rows([])
         self.school_list.clear()

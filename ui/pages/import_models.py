@@ -1,19 +1,16 @@
-"""Plain data and table models of the import screens (取込, 取込履歴, 名寄せ確認).
+"""Plain data and table models of the 取込 page (取込履歴: ``history_models``, 名寄せ確認:
+``review_models``).
 
 The services hand over their own objects (``FileInspection``, ``ImportPreview``,
-``ImportResult``, batch rows, ``ReviewItemView``); the screens turn what they show into the
-small dataclasses below and render them with ``QAbstractTableModel``s. Wording for staff
-(counts, the commit confirmation, states) lives here too, so it can be tested without Qt
-windows.
+``ImportResult``); the page turns what it shows into the small dataclasses below and renders
+them with ``QAbstractTableModel``s. Wording for staff (counts, the commit confirmation,
+states) lives here too, so it can be tested without Qt windows.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +24,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QComboBox, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from kernel.date_style import DateStyle
-from toda_desktop.formatting import format_count, format_datetime
+from toda_desktop.formatting import format_count
 from ui import style
 from ui.table_model import LinesTableModel
 
@@ -36,9 +32,6 @@ Index = QModelIndex | QPersistentModelIndex
 
 # The office imports the pupils and their enrollment first: other records are linked to them.
 FIRST_KINDS = ("students", "schools", "enrollments")
-AGREE_BACKGROUND = "#dff3e4"
-DIFFER_BACKGROUND = "#fdebd3"
-CHOSEN_BACKGROUND = "#e8f1fb"
 WARNING_COLOR = "#8a5a00"
 
 
@@ -602,277 +595,3 @@ class SeverityFilter(QSortFilterProxyModel):
         model = self.sourceModel()
         assert isinstance(model, IssuesModel)
         return model.rows[source_row].severity == self.severity
-
-
-# -- 取込履歴 ------------------------------------------------------------------------------------
-
-BATCH_STATES = {"committed": "取込済み", "rolled_back": "取り消し済み"}
-
-
-@dataclass(frozen=True)
-class BatchLine:
-    id: int
-    kind: str
-    kind_label: str
-    source_name: str
-    imported_by: str
-    imported_at: datetime | None
-    row_count: int
-    status: str
-
-    @property
-    def active(self) -> bool:
-        return self.status == "committed"
-
-    @property
-    def status_label(self) -> str:
-        return BATCH_STATES.get(self.status, self.status)
-
-
-def batch_lines(batches: Iterable[Any], kind_labels: Mapping[str, str]) -> list[BatchLine]:
-    """The service's batch rows, newest first."""
-    lines = []
-    for b in batches:
-        try:
-            moment: datetime | None = datetime.fromisoformat(str(b.imported_at))
-        except ValueError:
-            moment = None
-        lines.append(BatchLine(int(b.id), str(b.kind), kind_labels.get(str(b.kind), str(b.kind)),
-                               str(b.source_name), str(b.imported_by), moment,
-                               int(b.row_count), str(b.status)))
-    return sorted(lines, key=lambda line: line.id, reverse=True)
-
-
-class BatchesModel(LinesTableModel[BatchLine]):
-    HEADERS = ("番号", "種類", "ファイル", "取込者", "日時", "件数", "状態")
-
-    def __init__(self, date_style: DateStyle, parent: QWidget | None = None) -> None:
-        super().__init__(self.HEADERS, parent)
-        self._style = date_style
-
-    def cells(self, line: BatchLine) -> tuple[str, ...]:
-        return (
-            str(line.id), line.kind_label, line.source_name, line.imported_by,
-            format_datetime(line.imported_at, self._style), format_count(line.row_count),
-            line.status_label,
-        )
-
-    def cell_data(self, line: BatchLine, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.cells(line)[column]
-        if role == Qt.ItemDataRole.UserRole:  # sort key
-            return (line.id, line.kind_label, line.source_name, line.imported_by,
-                    line.imported_at or datetime.min, line.row_count, line.status_label)[column]
-        if role == Qt.ItemDataRole.ForegroundRole and not line.active:
-            return QColor(style.MUTED_COLOR)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 5):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-
-# -- 名寄せ確認 ---------------------------------------------------------------------------------
-
-_SCHOOL = re.compile(r"(\d+)年度\s+(.+?)\s+(\S+)年\s+(\S+)組\s+(\S+)番")
-# (comparison row label, review-row column key or None, candidate attribute)
-COMPARE_FIELDS: tuple[tuple[str, str | None, str], ...] = (
-    ("氏名", "name", "name"),
-    ("氏名カナ", "name_kana", "name_kana"),
-    ("生年月日", "birth_date", "birth_date"),
-    ("性別", "sex", "sex"),
-    ("宛名番号", "address_code", "address_code"),
-    ("学校・学年・組", None, "school"),
-    ("一致度", None, "score"),
-    ("根拠", None, "evidence"),
-)
-SCHOOL_KEYS = ("school_year", "school_code", "grade", "class_name", "seat_number")
-
-
-def normalized(text: str) -> str:
-    """For comparing what a person reads as the same: width, spaces, hiragana/katakana."""
-    plain = unicodedata.normalize("NFKC", text)
-    plain = "".join(ch for ch in plain if not ch.isspace())
-    return "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in plain)
-
-
-@dataclass(frozen=True)
-class ReviewLine:
-    """One open review item as the page shows it."""
-
-    item: Any  # ReviewItemView
-    values: dict[str, str] = field(default_factory=dict)  # column key → the row's value
-    extra: tuple[tuple[str, str], ...] = ()  # other values of the row (label, value)
-
-    @property
-    def name(self) -> str:
-        return self.values.get("name", "")
-
-    @property
-    def school_text(self) -> str:
-        v = self.values
-        parts = []
-        if v.get("school_year"):
-            parts.append(f"{v['school_year']}年度")
-        if v.get("school_code"):
-            parts.append(f"学校コード {v['school_code']}")
-        if v.get("grade"):
-            parts.append(f"{v['grade']}年")
-        if v.get("class_name"):
-            parts.append(f"{v['class_name']}組")
-        if v.get("seat_number"):
-            parts.append(f"{v['seat_number']}番")
-        return " ".join(parts)
-
-
-def review_line(item: Any, labels_of: Callable[[str], Mapping[str, str]]) -> ReviewLine:
-    """``labels_of(kind)``: column key → Japanese label of that kind (from the registry)."""
-    labels = labels_of(str(item.kind))
-    key_of = {label: key for key, label in labels.items()}
-    values: dict[str, str] = {}
-    extra: list[tuple[str, str]] = []
-    for label, value in item.person:
-        key = key_of.get(label, label)
-        values[key] = str(value)
-        if key not in {f[1] for f in COMPARE_FIELDS} and key not in SCHOOL_KEYS:
-            extra.append((label, str(value)))
-    extra.extend((str(label), str(value)) for label, value in item.data)
-    return ReviewLine(item, values, tuple(extra))
-
-
-def agreement(
-    line: ReviewLine, field_key: str | None, attribute: str, candidate: Any
-) -> bool | None:
-    """True when the row and the candidate agree on a field, False when they differ, None when
-    there is nothing to compare."""
-    if attribute == "school":
-        match = _SCHOOL.match(str(candidate.school))
-        if match is None:
-            return None
-        theirs = dict(zip(("school_year", "school_name", "grade", "class_name", "seat_number"),
-                          match.groups(), strict=True))
-        compared = [k for k in ("school_year", "grade", "class_name", "seat_number")
-                    if line.values.get(k)]
-        if not compared:
-            return None
-        return all(normalized(line.values[k]) == normalized(theirs[k]) for k in compared)
-    if field_key is None:
-        return None
-    ours = line.values.get(field_key, "")
-    theirs_value = str(getattr(candidate, attribute, "") or "")
-    if not ours or not theirs_value:
-        return None
-    return normalized(ours) == normalized(theirs_value)
-
-
-class ComparisonModel(QAbstractTableModel):
-    """Rows are fields; column 0 is the file's row, the next columns its candidates."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.line: ReviewLine | None = None
-        self.chosen = 0  # the candidate the reviewer would confirm (index into candidates)
-
-    @property
-    def candidates(self) -> tuple[Any, ...]:
-        return () if self.line is None else tuple(self.line.item.candidates)
-
-    def set_line(self, line: ReviewLine | None) -> None:
-        self.beginResetModel()
-        self.line = line
-        self.chosen = 0
-        self.endResetModel()
-
-    def choose(self, number: int) -> None:
-        if not self.candidates:
-            return
-        self.chosen = min(max(number, 0), len(self.candidates) - 1)
-        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.columnCount() - 1)
-        self.dataChanged.emit(self.index(0, 0),
-                              self.index(self.rowCount() - 1, self.columnCount() - 1))
-
-    @property
-    def chosen_candidate(self) -> Any | None:
-        candidates = self.candidates
-        return candidates[self.chosen] if candidates else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() or self.line is None else len(COMPARE_FIELDS)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() or self.line is None else 1 + len(self.candidates)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Vertical:
-            return COMPARE_FIELDS[section][0]
-        if section == 0:
-            return "ファイルの行"
-        return f"候補{section}" + ("（選択中）" if section - 1 == self.chosen else "")
-
-    def cell(self, row: int, column: int) -> str:
-        assert self.line is not None
-        _label, key, attribute = COMPARE_FIELDS[row]
-        if column == 0:
-            if attribute == "school":
-                return self.line.school_text
-            return "" if key is None else self.line.values.get(key, "")
-        candidate = self.candidates[column - 1]
-        if attribute == "score":
-            return f"{candidate.score:g}点"
-        return str(getattr(candidate, attribute, "") or "")
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or self.line is None:
-            return None
-        row, column = index.row(), index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self.cell(row, column) or ("—" if role == Qt.ItemDataRole.DisplayRole else None)
-        if role == Qt.ItemDataRole.BackgroundRole and column > 0:
-            _label, key, attribute = COMPARE_FIELDS[row]
-            agree = agreement(self.line, key, attribute, self.candidates[column - 1])
-            if agree is True:
-                return QBrush(QColor(AGREE_BACKGROUND))
-            if agree is False:
-                return QBrush(QColor(DIFFER_BACKGROUND))
-            if column - 1 == self.chosen:
-                return QBrush(QColor(CHOSEN_BACKGROUND))
-        if role == Qt.ItemDataRole.BackgroundRole and column == 0:
-            return QBrush(QColor("#f3f5f8"))
-        if role == Qt.ItemDataRole.FontRole and (column == 0 or column - 1 == self.chosen):
-            font = QFont()
-            font.setBold(True)
-            return font
-        return None
-
-
-class ReviewItemsModel(LinesTableModel[ReviewLine]):
-    HEADERS = ("種類", "ファイル", "行", "氏名", "生年月日", "理由")
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(self.HEADERS, parent)
-
-    def remove(self, item_id: int) -> int:
-        """Drop a decided item; returns the row it had (or -1)."""
-        for row, line in enumerate(self.lines):
-            if line.item.id == item_id:
-                self.beginRemoveRows(QModelIndex(), row, row)
-                del self.lines[row]
-                self.endRemoveRows()
-                return row
-        return -1
-
-    def cell_data(self, line: ReviewLine, column: int, role: int) -> Any:
-        item = line.item
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (item.kind_label, item.source_name, f"{item.source_row}行目", line.name,
-                    line.values.get("birth_date", ""), item.reason)[column]
-        if role == Qt.ItemDataRole.ToolTipRole and column == 5:
-            return item.reason
-        return None

@@ -32,19 +32,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.date_style import DateStyle
 from toda_desktop.errors import UserFacingError
-from toda_desktop.formatting import format_count
+from toda_desktop.formatting import format_count, format_date
 from ui import style
 from ui.background import BackgroundRunner, alive
 from ui.dialogs import FormDialog, confirm
 from ui.page_header import StatusLine, title_row
-from ui.pages.import_models import (
+from ui.pages.review_models import (
     AGREE_BACKGROUND,
     CHOSEN_BACKGROUND,
     DIFFER_BACKGROUND,
     ComparisonModel,
     ReviewItemsModel,
     ReviewLine,
+    placement_text,
     review_line,
 )
 
@@ -122,10 +124,12 @@ class ReviewPage(QWidget):
         runner: BackgroundRunner,
         describe_pupil: DescribePupil | None = None,
         parent: QWidget | None = None,
+        date_style: DateStyle = DateStyle.SEIREKI,
     ) -> None:
         super().__init__(parent)
         self._review = review
-        self._labels_of = labels_of
+        self._labels_of = labels_of  # (the service now labels the row's values itself)
+        self._style = date_style
         self._runner = runner
         self._describe_pupil = describe_pupil
         self._loading = False
@@ -150,7 +154,7 @@ class ReviewPage(QWidget):
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)
-        self.items_model = ReviewItemsModel(self)
+        self.items_model = ReviewItemsModel(self, date_style)
         self.items_table = QTableView()
         self.items_table.setModel(self.items_model)
         self.items_table.setAlternatingRowColors(True)
@@ -163,7 +167,7 @@ class ReviewPage(QWidget):
         self.items_table.setAccessibleName("確認待ちの行")
         header = self.items_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((130, 200, 70, 120, 100)):
+        for column, width in enumerate((130, 200, 70, 120, 135)):
             header.resizeSection(column, width)
         header.setStretchLastSection(True)
         self.items_table.selectionModel().currentRowChanged.connect(self._item_changed)
@@ -191,7 +195,7 @@ class ReviewPage(QWidget):
         side = QHBoxLayout()
         side.setSpacing(12)
         left = QVBoxLayout()
-        self.comparison_model = ComparisonModel(self)
+        self.comparison_model = ComparisonModel(self, self._style)
         self.comparison = QTableView()
         self.comparison.setModel(self.comparison_model)
         self.comparison.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -293,9 +297,9 @@ class ReviewPage(QWidget):
         self._loading = True
         self.stale = False
         self._update_buttons()
-        review, labels_of = self._review, self._labels_of
+        review = self._review
         op = self._runner.run(
-            lambda _ctx: [review_line(item, labels_of) for item in review.open_items()],
+            lambda _ctx: [review_line(item) for item in review.open_items()],
             on_success=self._show_lines,
             on_user_error=lambda m: self.show_status(m, error=True),
             parent=self,
@@ -532,7 +536,8 @@ class ReviewPage(QWidget):
         self.items_table.setFocus()
 
 
-def describe_pupil_with(review: Any) -> DescribePupil:
+def describe_pupil_with(review: ReviewService,
+                        date_style: DateStyle = DateStyle.SEIREKI) -> DescribePupil:
     """Name, birth date and school of a pupil (for 「別の児童生徒を指定」), so the reviewer sees
     whom the 宛名番号 names."""
 
@@ -540,7 +545,8 @@ def describe_pupil_with(review: Any) -> DescribePupil:
         card = review.describe_pupil(pupil_id)
         if card is None:
             return ""
-        parts = [card.name, card.birth_date, card.school]
+        parts = [card.name, format_date(card.birth_date, date_style) if card.birth_date else "",
+                 placement_text(card.placement, date_style) if card.placement else ""]
         return "・".join(p for p in parts if p)
 
     return describe

@@ -131,10 +131,11 @@ class ReliabilityChart(_Chart):
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.points: list[tuple[float, float]] = []
 
-    def set_points(self, points: Sequence[dict[str, float]]) -> None:
+    def set_points(self, points: Sequence[tuple[float, float]]) -> None:
+        """(predicted, observed) shares of each group of pupil-months."""
         self.plot.clear()
-        xs = [100 * float(p["predicted"]) for p in points if p.get("predicted") is not None]
-        ys = [100 * float(p["observed"]) for p in points if p.get("predicted") is not None]
+        xs = [100 * predicted for predicted, _observed in points]
+        ys = [100 * observed for _predicted, observed in points]
         self.points = list(zip(xs, ys, strict=True))
         top = nice_top(max([*xs, *ys, 0.0]) * 1.08)
         diagonal = pg.PlotDataItem([0, top], [0, top], pen=pg.mkPen(

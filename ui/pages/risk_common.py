@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
@@ -24,9 +24,19 @@ from PySide6.QtWidgets import (
 
 from kernel.date_style import DateStyle
 from kernel.school_calendar import SchoolMonth
-from toda_desktop.formatting import format_date, format_month, format_school_year
+from toda_desktop.formatting import (
+    format_datetime,
+    format_interval,
+    format_month,
+    format_percent,
+    format_points,
+    format_school_year,
+)
 from ui import style
 from ui.table_model import LinesTableModel, make_view
+
+if TYPE_CHECKING:
+    from analysis.risk.report import Interval
 
 T = TypeVar("T")
 
@@ -56,48 +66,30 @@ def year_label(school_year: int, date_style: DateStyle) -> str:
     return format_school_year(school_year, date_style)
 
 
-def format_moment(text: str, date_style: DateStyle) -> str:
-    """An ISO time from the services as 「令和7年10月1日 09:30」."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    return f"{format_date(moment, date_style)} {moment:%H:%M}"
+def format_moment(moment: datetime | None, date_style: DateStyle) -> str:
+    """A time from the services as 「令和7年10月1日 09:30」."""
+    return format_datetime(moment, date_style)
 
 
 # -- numbers ---------------------------------------------------------------------------------
 
 
-def pct(value: Any, digits: int = 1) -> str:
-    return "—" if value is None else f"{float(value) * 100:.{digits}f}%"
+def pct(value: float | None, digits: int = 1) -> str:
+    return format_percent(value, digits)
 
 
-def num(value: Any, digits: int = 3) -> str:
-    return "—" if value is None else f"{float(value):.{digits}f}"
-
-
-def with_interval(entry: Any, *, percent: bool = True, digits: int = 3) -> str:
-    """``{"value", "lo", "hi"}`` → 「85.7%（50.0〜100.0%）」; a bare number as it is."""
+def with_interval(entry: Interval | None, *, percent: bool = True, digits: int = 3) -> str:
+    """An estimate with its interval → 「85.7%（50.0〜100.0%）」."""
     if entry is None:
         return "—"
-    if not isinstance(entry, dict):
-        return pct(entry) if percent else num(entry, digits)
-    value, lo, hi = entry.get("value"), entry.get("lo"), entry.get("hi")
-    if percent:
-        if lo is None or hi is None:
-            return pct(value)
-        return f"{pct(value)}（{float(lo) * 100:.1f}〜{float(hi) * 100:.1f}%）"
-    if lo is None or hi is None:
-        return num(value, digits)
-    return f"{num(value, digits)}（{num(lo, digits)}〜{num(hi, digits)}）"
+    return format_interval(entry.value, entry.lo, entry.hi, percent=percent, digits=digits)
 
 
-def points_with_interval(entry: Any) -> str:
+def points_with_interval(entry: Interval | None) -> str:
     """A difference of shares in percentage points with its interval."""
-    if not isinstance(entry, dict) or entry.get("value") is None:
+    if entry is None:
         return "—"
-    value, lo, hi = (float(entry.get(k) or 0.0) * 100 for k in ("value", "lo", "hi"))
-    return f"{value:+.1f}ポイント（{lo:+.1f}〜{hi:+.1f}）"
+    return format_points(entry.value, entry.lo, entry.hi)
 
 
 # -- widgets ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ a few candidates is offered for trying) with progress and 中止 on the page;
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from analysis.risk.bands import EVENT_DEFINITION
 from kernel.date_style import DateStyle
+from toda_desktop.errors import NoModelYet
 from toda_desktop.formatting import format_count
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner
@@ -53,9 +54,9 @@ from ui.pages.risk_common import (
 )
 
 if TYPE_CHECKING:
-    from toda_desktop.risk import ModelInfo, RiskService, TrainResult
+    from analysis.risk.report import Evaluation, Interval, Scoring
+    from toda_desktop.risk import ModelInfo, Reevaluation, RiskService, TrainResult
 
-NO_MODEL = "学習済みのモデルがありません"
 NO_MODEL_TEXT = ("学習済みのモデルがまだありません。「モデルを学習し直す」で学習してください"
                  "（初めての方は「試しに少ない候補で学習する」から）。")
 KS = (3, 5, 10)
@@ -108,14 +109,6 @@ class GapRow:
     fpr_gap: float | None
 
 
-def headline(label: str) -> tuple[str, str]:
-    """A model's label as (name, technical settings) — the settings go to a tooltip."""
-    cut = label.rfind("; ")
-    if cut < 0 or not label.endswith("）"):
-        return label, ""
-    return label[:cut] + "）", label[cut + 2 : -1]
-
-
 # Short column and legend names; the model card spells each rule out in full. 「病気除く」:
 # counting only absence other than 病気欠席 and 出席停止・忌引 (the reason-aware rankings).
 SHORT_NAMES = {
@@ -128,85 +121,88 @@ SHORT_NAMES = {
 }
 
 
-def scoring_names(evaluation: Mapping[str, Any]) -> list[tuple[str, str]]:
-    out = []
-    for key, rep in (evaluation.get("scorings") or {}).items():
-        label = ("モデル" if key == MODEL_KEY
-                 else SHORT_NAMES.get(key) or str(rep.get("label") or key))
-        out.append((key, label))
-    return out
+def scoring_names(evaluation: Evaluation) -> list[tuple[str, str]]:
+    return [(key, "モデル" if key == MODEL_KEY else SHORT_NAMES.get(key) or rep.label or key)
+            for key, rep in evaluation.scorings.items()]
 
 
-def _write(entry: Any, how: str) -> str:
+def _metric(rep: Scoring, metric: str) -> Interval | None:
+    """One of the rows of METRICS of a scoring."""
+    if metric.startswith("recall@"):
+        return rep.recall.get(int(metric.removeprefix("recall@")))
+    if metric.startswith("precision@"):
+        return rep.precision.get(int(metric.removeprefix("precision@")))
+    entry: Interval | None = getattr(rep, metric)
+    return entry
+
+
+def _write(entry: Interval | None, how: str) -> str:
     if how == "pct":
         return with_interval(entry)
     return with_interval(entry, percent=False, digits=5 if how == "num5" else 3)
 
 
-def metric_rows(evaluation: Mapping[str, Any]) -> list[MetricRow]:
+def metric_rows(evaluation: Evaluation) -> list[MetricRow]:
     names = scoring_names(evaluation)
-    scorings = evaluation.get("scorings") or {}
-    rows = [MetricRow(label, tip, tuple(_write(scorings[key].get(metric), how)
-                                        for key, _n in names))
+    scorings = [evaluation.scorings[key] for key, _n in names]
+    rows = [MetricRow(label, tip, tuple(_write(_metric(rep, metric), how) for rep in scorings))
             for metric, label, tip, how in METRICS]
-    lead = [scorings[key].get("lead_time") or {} for key, _n in names]
     rows.append(MetricRow(
         "先行期間（平均）", "一覧に入ってから不登校となるまでの平均の月数",
-        tuple("—" if x.get("mean") is None else f"{float(x['mean']):.1f}か月" for x in lead)))
+        tuple("—" if rep.lead_time.mean is None else f"{rep.lead_time.mean:.1f}か月"
+              for rep in scorings)))
     rows.append(MetricRow(
         "一覧の安定性", "前月の一覧にもいた児童生徒の割合",
-        tuple(pct(scorings[key].get("stability")) for key, _n in names)))
+        tuple(pct(rep.stability) for rep in scorings)))
     return rows
 
 
-def difference_rows(evaluation: Mapping[str, Any]) -> tuple[list[str], list[MetricRow]]:
+def difference_rows(evaluation: Evaluation) -> tuple[list[str], list[MetricRow]]:
     baselines = [(k, n) for k, n in scoring_names(evaluation) if k != MODEL_KEY]
-    diffs = evaluation.get("differences") or {}
     tip = "モデル − 基準（同じ学校・月どうしで比べた差）"
     rows = [MetricRow(f"各校{k}人の一覧の再現率の差", tip,
-                      tuple(points_with_interval(diffs.get(f"recall@{k}:{b}"))
+                      tuple(points_with_interval(evaluation.difference(k, b))
                             for b, _n in baselines))
             for k in KS]
     return [n for _k, n in baselines], rows
 
 
-def fairness_rows(evaluation: Mapping[str, Any]) -> tuple[list[FairnessRow], list[GapRow]]:
-    model = (evaluation.get("fairness") or {}).get(MODEL_KEY) or {}
+def fairness_rows(evaluation: Evaluation) -> tuple[list[FairnessRow], list[GapRow]]:
+    model = evaluation.fairness.get(MODEL_KEY) or {}
     groups: list[FairnessRow] = []
     gaps: list[GapRow] = []
-    for attribute, data in model.items():
-        for g in data.get("groups", []):
-            groups.append(FairnessRow(str(attribute), str(g.get("group")), int(g.get("n") or 0),
-                                      int(g.get("events") or 0), g.get("recall"), g.get("fpr"),
-                                      bool(g.get("small"))))
-        gaps.append(GapRow(str(attribute), data.get("recall_gap"), data.get("fpr_gap")))
+    for attribute, audit in model.items():
+        for g in audit.groups:
+            groups.append(FairnessRow(attribute, g.group, g.n, g.events, g.recall, g.fpr,
+                                      g.small))
+        gaps.append(GapRow(attribute, audit.recall_gap, audit.fpr_gap))
     return groups, gaps
 
 
-def bar_summary(evaluation: Mapping[str, Any]) -> tuple[str, bool]:
+def bar_summary(evaluation: Evaluation) -> tuple[str, bool]:
     """The bar and the choice between the model and the simple rankings in plain words, and
     whether the bar was met."""
-    bar = evaluation.get("bar") or {}
-    if not bar or "reason_blind" not in bar:
+    bar = evaluation.bar
+    if bar is None:
         return "", False
-    goal = "達成" if bar.get("at_least_target") else "未達"
-    target = pct(bar.get("target"), 0)
-    lines = [f"各校5人の一覧の再現率 {pct(bar.get('recall@5'))}（目標 {target}以上: {goal}）。"]
-    if bar.get("beats_reason_blind"):
+    goal = "達成" if bar.at_least_target else "未達"
+    target = pct(bar.target, 0)
+    lines = [f"各校5人の一覧の再現率 {pct(bar.recall5)}（目標 {target}以上: {goal}）。"]
+    if bar.beats_reason_blind:
         lines.append("欠席の理由を区別しない単純な並べ方は、どれも区間を超えて上回っています。")
     else:
         lines.append("欠席の理由を区別しない単純な並べ方の一部とは、差が不確かさの範囲内です。")
-    if bar.get("not_worse_than_reason_aware"):
+    if bar.not_worse_than_reason_aware:
         lines.append("病気欠席を除いて数える単純な並べ方と比べても同じかそれ以上です。")
     else:
-        worse = [r["label"] for r in bar.get("reason_aware", []) if r["difference"] < 0]
+        worse = [r.label for r in bar.reason_aware
+                 if r.difference is not None and r.difference < 0]
         lines.append("病気欠席を除いて数える単純な並べ方（" + "、".join(worse)
                      + "）を下回っています。")
-    choice = evaluation.get("choice") or {}
-    if choice.get("simple_chosen"):
+    if evaluation.simple_chosen:
         lines.append("学習の検証でモデルが単純な並べ方に及ばなかったため、"
                      "一覧にはその単純な並べ方を使っています（モデルカード参照）。")
-    return "".join(lines[:2]) + "\n" + "".join(lines[2:]), bool(bar.get("met"))
+    return "".join(lines[:2]) + "\n" + "".join(lines[2:]), bar.met
 
 
 FAIRNESS_COLUMNS: list[Column[FairnessRow]] = [
@@ -237,6 +233,15 @@ def _metric_columns(headers: Sequence[str]) -> list[Column[MetricRow]]:
 
 def _cell(i: int) -> Callable[[MetricRow], str]:
     return lambda row: row.cells[i]
+
+
+def model_info(risk: RiskService) -> ModelInfo | None:
+    """The current model, or None before the first training (not an error: the page says
+    how to train one)."""
+    try:
+        return risk.model_info()
+    except NoModelYet:
+        return None
 
 
 def spaced_lines(view: QTextBrowser, percent: int = 145) -> None:
@@ -274,7 +279,7 @@ class RiskModelPage(QWidget):
         self.train_op: BackgroundOp[Any] | None = None
         self.evaluate_op: BackgroundOp[Any] | None = None
         self.info: ModelInfo | None = None
-        self.evaluation: dict[str, Any] | None = None
+        self.evaluation: Evaluation | None = None
         self.last_train: TrainResult | None = None
         self.confirmation: QMessageBox | None = None
 
@@ -448,7 +453,7 @@ class RiskModelPage(QWidget):
         self._update_buttons()
         risk = self._risk
         op = self._runner.run(
-            lambda _ctx: risk.model_info(),
+            lambda _ctx: model_info(risk),
             on_success=self._show_info,
             on_user_error=self._info_failed,
             parent=self,
@@ -462,19 +467,24 @@ class RiskModelPage(QWidget):
 
     def _info_failed(self, message: str) -> None:
         self.info = None
-        if NO_MODEL in message:
-            self.model_label.setText("学習済みのモデルはまだありません")
-            self.facts_label.setText("")
-            self.status_line.show_message(NO_MODEL_TEXT, notice=True)
-        else:
-            self.status_line.show_message(message, error=True)
+        self.status_line.show_message(message, error=True)
         self._update_buttons()
 
-    def _show_info(self, info: ModelInfo) -> None:
+    def _no_model_yet(self) -> None:
+        self.info = None
+        self.model_label.setText("学習済みのモデルはまだありません")
+        self.facts_label.setText("")
+        self.status_line.show_message(NO_MODEL_TEXT, notice=True)
+        self._update_buttons()
+
+    def _show_info(self, info: ModelInfo | None) -> None:
+        if info is None:
+            self._no_model_yet()
+            return
         self.info = info
         self._loaded = True
-        name, settings = headline(info.config_label)
-        simple = bool((info.evaluation.get("choice") or {}).get("simple_chosen"))
+        name, settings = info.config_name or info.config_label, info.config_settings
+        simple = info.simple_chosen
         simple_text = (f"いまの一覧の作り方: {name.removeprefix('基準: ')}"
                        "（単純な並べ方。モデルは使っていません）")
         self.model_label.setText(simple_text if simple else f"いまのモデル: {name}")
@@ -492,23 +502,22 @@ class RiskModelPage(QWidget):
         self._update_buttons()
         self.shown.emit()
 
-    def _show_evaluation(self, evaluation: dict[str, Any], redone: dict[str, Any] | None) -> None:
+    def _show_evaluation(self, evaluation: Evaluation | None,
+                         redone: Reevaluation | None) -> None:
         self.evaluation = evaluation
-        if not evaluation:
+        if evaluation is None:
             return
         text, met = bar_summary(evaluation)
         self.bar_label.setText(text)
         self.bar_label.setStyleSheet(style.OK_TEXT if met else style.NOTICE_TEXT)
         self.bar_label.setVisible(bool(text))
-        test_year = evaluation.get("test_year")
-        note = (f"{year_label(int(test_year), self._style)}を学習に使わずに評価しました"
-                if test_year is not None else "評価")
-        note += (f"（評価した月 {len(evaluation.get('months') or [])}か月、学校 "
-                 f"{evaluation.get('schools', '—')}校、新たに不登校となった延べ "
-                 f"{evaluation.get('events', '—')}人）。")
+        note = (f"{year_label(evaluation.test_year, self._style)}を学習に使わずに評価しました"
+                f"（評価した月 {len(evaluation.months)}か月、学校 "
+                f"{format_count(evaluation.schools)}校、新たに不登校となった延べ "
+                f"{format_count(evaluation.events)}人）。")
         if redone is not None:
             note = "評価し直した結果です。" + note
-            if redone.get("data_version") != redone.get("trained_on_data_version"):
+            if redone.data_changed:
                 note += "モデルを学習した後にデータが変わっています。必要なら学習し直してください。"
         self.metrics_note.setText(note)
         names = [n for _k, n in scoring_names(evaluation)]
@@ -538,18 +547,16 @@ class RiskModelPage(QWidget):
             name = str(model.headerData(column, Qt.Orientation.Horizontal) or "")
             header.resizeSection(column, max(215, metrics.horizontalAdvance(name) + 24))
 
-    def _draw_charts(self, evaluation: Mapping[str, Any]) -> None:
-        scorings = evaluation.get("scorings") or {}
+    def _draw_charts(self, evaluation: Evaluation) -> None:
         series = []
         for key, name in scoring_names(evaluation):
-            rep = scorings[key]
-            entries = [rep.get(f"recall@{k}") or {} for k in KS]
-            series.append(BarSeries(name, tuple(e.get("value") for e in entries),
-                                    tuple(e.get("lo") for e in entries),
-                                    tuple(e.get("hi") for e in entries)))
+            entries = [evaluation.scorings[key].recall.get(k) for k in KS]
+            series.append(BarSeries(name, tuple(e.value if e else None for e in entries),
+                                    tuple(e.lo if e else None for e in entries),
+                                    tuple(e.hi if e else None for e in entries)))
         self.recall_chart.set_series(KS, series)
-        model = scorings.get(MODEL_KEY) or {}
-        self.reliability_chart.set_points(model.get("reliability") or [])
+        points = (evaluation.model.reliability if evaluation.model else None) or ()
+        self.reliability_chart.set_points([(p.predicted, p.observed) for p in points])
 
     def _update_buttons(self) -> None:
         busy = self.busy
@@ -625,8 +632,8 @@ class RiskModelPage(QWidget):
         self.status_line.clear_message()
         self.progress.start("評価し直しています…")
 
-        def done(report: dict[str, Any]) -> None:
-            self._show_evaluation(report, report)
+        def done(report: Reevaluation) -> None:
+            self._show_evaluation(report.evaluation, report)
             self.status_line.show_message("いまのデータで評価し直しました（モデルカードは学習時のままです）。")
             self.shown.emit()
 

@@ -20,6 +20,7 @@ from analysis.risk import (
 )
 from analysis.risk.explain import explain
 from analysis.risk.models import REASON_AWARE, REASON_BLIND
+from analysis.risk.report import Evaluation
 from analysis.risk.validation import fold_for, run_grid, select, split_years
 
 
@@ -97,14 +98,15 @@ def test_develop_selects_over_time_and_reports_against_baselines(
     assert ev["horizon3"]["model"]["recall@5"]["value"] > 0
     card = model_card({"grid_size": len(small_grid()), "selection_years": [2023, 2024],
                        "selection": dev.selection_row(), "regret": dev.regret,
-                       "choice": dev.choice}, ev)
+                       "choice": dev.choice}, Evaluation.from_json(ev))
     for phrase in ("モデルカード", "目的と使い方", "ラベルを付けるものではありません",
                    "性別、就学援助、日本語指導、特別支援は入力に使いません", "公平性", "限界",
                    "病気による長期欠席は予測の対象ではありません", "選択には基準も含めます",
                    *REASON_BLIND.values(), *REASON_AWARE.values()):
         assert phrase in card
     simple = model_card({"grid_size": 10, "choice": {**dev.choice, "simple_chosen": True,
-                                                      "simple": "baseline|cum_ns||h1"}}, ev)
+                                                      "simple": "baseline|cum_ns||h1"}},
+                        Evaluation.from_json(ev))
     assert ("一覧には単純な並べ方「今年度の病気・出席停止以外の累積欠席日数の順」を使います"
             in simple)
     for card_text in (card, simple):  # no pupil is ranked: the card never says 順位 or 上位

@@ -1,0 +1,281 @@
+"""Plain data and table models of the 名寄せ確認 page: the open items, and the file's row
+beside its candidates field by field.
+
+The review service hands over typed items (``ReviewItemView``: the row's values by column
+key, each candidate's ``Placement`` with its school year, grade, class and seat as numbers);
+this module compares and writes them in the app's date style, and never reads text back.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QWidget
+
+from kernel.date_style import DateStyle
+from toda_desktop.formatting import format_date, format_placement, format_school_year
+from ui.table_model import LinesTableModel
+
+if TYPE_CHECKING:
+    from toda_desktop.importing.review import CandidateView, Placement, ReviewItemView
+
+Index = QModelIndex | QPersistentModelIndex
+
+AGREE_BACKGROUND = "#dff3e4"
+DIFFER_BACKGROUND = "#fdebd3"
+CHOSEN_BACKGROUND = "#e8f1fb"
+SIBLINGS_LABEL = "同じ行のほかの記録"
+
+# (comparison row label, review-row column key or None, candidate attribute)
+COMPARE_FIELDS: tuple[tuple[str, str | None, str], ...] = (
+    ("氏名", "name", "name"),
+    ("氏名カナ", "name_kana", "name_kana"),
+    ("生年月日", "birth_date", "birth_date"),
+    ("性別", "sex", "sex"),
+    ("宛名番号", "address_code", "address_code"),
+    ("学校・学年・組", None, "placement"),
+    ("一致度", None, "score"),
+    ("根拠", None, "evidence"),
+)
+SCHOOL_KEYS = ("school_year", "school_code", "grade", "class_name", "seat_number")
+
+
+def normalized(text: str) -> str:
+    """For comparing what a person reads as the same: width, spaces, hiragana/katakana."""
+    plain = unicodedata.normalize("NFKC", text)
+    plain = "".join(ch for ch in plain if not ch.isspace())
+    return "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in plain)
+
+
+def _as_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _as_int(text: str) -> int | None:
+    plain = normalized(text)
+    return int(plain) if plain.isdigit() else None
+
+
+def file_date(text: str, date_style: DateStyle) -> str:
+    """A date of the file's row in the date style (as the file wrote it when not a date)."""
+    day = _as_date(text)
+    return text if day is None else format_date(day, date_style)
+
+
+def placement_text(placement: Placement | None, date_style: DateStyle) -> str:
+    if placement is None:
+        return "在籍の記録なし"
+    return format_placement(placement.school_year, placement.school_name, placement.grade,
+                            placement.class_name, placement.seat_number, date_style)
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    """One open review item as the page shows it."""
+
+    item: ReviewItemView
+    values: dict[str, str] = field(default_factory=dict)  # column key → the row's value
+    extra: tuple[tuple[str, str], ...] = ()  # other values of the row (label, value)
+
+    @property
+    def name(self) -> str:
+        return self.values.get("name", "")
+
+    def school_text(self, date_style: DateStyle = DateStyle.SEIREKI) -> str:
+        v = self.values
+        parts = []
+        year = _as_int(v.get("school_year", ""))
+        if year is not None:
+            parts.append(format_school_year(year, date_style))
+        elif v.get("school_year"):
+            parts.append(f"{v['school_year']}年度")
+        if v.get("school_code"):
+            parts.append(f"学校コード {v['school_code']}")
+        if v.get("grade"):
+            parts.append(f"{v['grade']}年")
+        if v.get("class_name"):
+            parts.append(f"{v['class_name']}組")
+        if v.get("seat_number"):
+            parts.append(f"{v['seat_number']}番")
+        return " ".join(parts)
+
+
+def review_line(item: ReviewItemView) -> ReviewLine:
+    """The row's person values by column key; the values the comparison does not show (and
+    the number of other records the decision settles) listed beside it."""
+    compared = {f[1] for f in COMPARE_FIELDS} | set(SCHOOL_KEYS)
+    values = {v.key: v.value for v in item.person}
+    extra = [(v.label, v.value) for v in item.person if v.key not in compared]
+    extra.extend((v.label, v.value) for v in item.data)
+    if item.siblings:
+        extra.append((SIBLINGS_LABEL, f"{item.siblings:,}件（この判断がまとめて適用されます）"))
+    return ReviewLine(item, values, tuple(extra))
+
+
+def _same_number(ours: str, theirs: int | None) -> bool:
+    number = _as_int(ours)
+    return normalized(ours) == str(theirs) if number is None else number == theirs
+
+
+def agreement(
+    line: ReviewLine, field_key: str | None, attribute: str, candidate: CandidateView
+) -> bool | None:
+    """True when the row and the candidate agree on a field, False when they differ, None when
+    there is nothing to compare."""
+    if attribute == "placement":
+        placement = candidate.placement
+        if placement is None:
+            return None
+        v = line.values
+        checks = [_same_number(v[k], getattr(placement, k))
+                  for k in ("school_year", "grade", "seat_number") if v.get(k)]
+        if v.get("class_name"):
+            checks.append(normalized(v["class_name"]) == normalized(placement.class_name))
+        return all(checks) if checks else None
+    if field_key is None:
+        return None
+    ours = line.values.get(field_key, "")
+    if attribute == "birth_date":
+        if not ours or candidate.birth_date is None:
+            return None
+        day = _as_date(ours)
+        return (day == candidate.birth_date if day is not None
+                else normalized(ours) == candidate.birth_date.isoformat())
+    theirs = str(getattr(candidate, attribute, "") or "")
+    if not ours or not theirs:
+        return None
+    return normalized(ours) == normalized(theirs)
+
+
+class ComparisonModel(QAbstractTableModel):
+    """Rows are fields; column 0 is the file's row, the next columns its candidates."""
+
+    def __init__(self, parent: QWidget | None = None,
+                 date_style: DateStyle = DateStyle.SEIREKI) -> None:
+        super().__init__(parent)
+        self._style = date_style
+        self.line: ReviewLine | None = None
+        self.chosen = 0  # the candidate the reviewer would confirm (index into candidates)
+
+    @property
+    def candidates(self) -> tuple[CandidateView, ...]:
+        return () if self.line is None else tuple(self.line.item.candidates)
+
+    def set_line(self, line: ReviewLine | None) -> None:
+        self.beginResetModel()
+        self.line = line
+        self.chosen = 0
+        self.endResetModel()
+
+    def choose(self, number: int) -> None:
+        if not self.candidates:
+            return
+        self.chosen = min(max(number, 0), len(self.candidates) - 1)
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.columnCount() - 1)
+        self.dataChanged.emit(self.index(0, 0),
+                              self.index(self.rowCount() - 1, self.columnCount() - 1))
+
+    @property
+    def chosen_candidate(self) -> CandidateView | None:
+        candidates = self.candidates
+        return candidates[self.chosen] if candidates else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() or self.line is None else len(COMPARE_FIELDS)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() or self.line is None else 1 + len(self.candidates)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Vertical:
+            return COMPARE_FIELDS[section][0]
+        if section == 0:
+            return "ファイルの行"
+        return f"候補{section}" + ("（選択中）" if section - 1 == self.chosen else "")
+
+    def cell(self, row: int, column: int) -> str:
+        assert self.line is not None
+        _label, key, attribute = COMPARE_FIELDS[row]
+        if column == 0:
+            if attribute == "placement":
+                return self.line.school_text(self._style)
+            value = "" if key is None else self.line.values.get(key, "")
+            return file_date(value, self._style) if attribute == "birth_date" else value
+        candidate = self.candidates[column - 1]
+        if attribute == "score":
+            return f"{candidate.score:g}点"
+        if attribute == "placement":
+            return (placement_text(candidate.placement, self._style)
+                    if candidate.placement else "")
+        if attribute == "birth_date":
+            return format_date(candidate.birth_date, self._style) if candidate.birth_date else ""
+        return str(getattr(candidate, attribute, "") or "")
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or self.line is None:
+            return None
+        row, column = index.row(), index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self.cell(row, column) or ("—" if role == Qt.ItemDataRole.DisplayRole else None)
+        if role == Qt.ItemDataRole.BackgroundRole and column > 0:
+            _label, key, attribute = COMPARE_FIELDS[row]
+            agree = agreement(self.line, key, attribute, self.candidates[column - 1])
+            if agree is True:
+                return QBrush(QColor(AGREE_BACKGROUND))
+            if agree is False:
+                return QBrush(QColor(DIFFER_BACKGROUND))
+            if column - 1 == self.chosen:
+                return QBrush(QColor(CHOSEN_BACKGROUND))
+        if role == Qt.ItemDataRole.BackgroundRole and column == 0:
+            return QBrush(QColor("#f3f5f8"))
+        if role == Qt.ItemDataRole.FontRole and (column == 0 or column - 1 == self.chosen):
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+
+class ReviewItemsModel(LinesTableModel[ReviewLine]):
+    HEADERS = ("種類", "ファイル", "行", "氏名", "生年月日", "理由")
+
+    def __init__(self, parent: QWidget | None = None,
+                 date_style: DateStyle = DateStyle.SEIREKI) -> None:
+        super().__init__(self.HEADERS, parent)
+        self._style = date_style
+
+    def remove(self, item_id: int) -> int:
+        """Drop a decided item; returns the row it had (or -1)."""
+        for row, line in enumerate(self.lines):
+            if line.item.id == item_id:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self.lines[row]
+                self.endRemoveRows()
+                return row
+        return -1
+
+    def cell_data(self, line: ReviewLine, column: int, role: int) -> Any:
+        item = line.item
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (item.kind_label, item.source_name, f"{item.source_row}行目", line.name,
+                    file_date(line.values.get("birth_date", ""), self._style),
+                    item.reason)[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column == 5:
+            return item.reason
+        return None
