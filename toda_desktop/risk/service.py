@@ -35,9 +35,7 @@ import pandas as pd
 
 from analysis.common import Cancelled, NotEnoughData, Steps
 from analysis.factors import (
-    DomainJudgment,
     FactorReport,
-    domain_judgments,
     factor_analysis,
     pupil_year_table,
     to_jsonable,
@@ -73,6 +71,7 @@ from toda_desktop.export_files import ExportResult, check_output_path, target_pa
 from toda_desktop.formatting import format_datetime, format_month
 from toda_desktop.risk import alert_csv, heap
 from toda_desktop.risk.frames import read_frames
+from toda_desktop.services.survey_domains import SurveyDomains, survey_domains
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
@@ -804,29 +803,12 @@ class RiskService:
     def factor_report_json(report: FactorReport) -> dict[str, Any]:
         return to_jsonable(report)
 
-    def domain_judgments(self, pupil_id: int, school_year: int | None = None) -> list[
-        DomainJudgment
-    ]:
-        """Which survey domains of the pupil look weak against the grade (karte)."""
+    def domain_judgments(self, pupil_id: int, school_year: int | None = None) -> SurveyDomains:
+        """Which survey domains of the pupil look weak against the grade (karte), from the
+        grade norms kept per data version (``services/survey_domains.py``)."""
         signed = self._signed
         signed.require("view")
         if not self.may_see_survey_domains():
             raise self._deny("survey_domains", "調査回答を閲覧する権限がありません。")
-
-        def years_of(conn: Connection) -> list[int]:
-            rows = conn.execute(
-                "SELECT DISTINCT school_year FROM ds_survey_responses WHERE pupil_id = ?"
-                " ORDER BY school_year", (pupil_id,)).fetchall()
-            return [int(r[0]) for r in rows]
-
-        years = signed.store.db.call(years_of)
         signed.audit.record(self._actor, "view_survey_domains", pupil_id=pupil_id)
-        if not years:
-            return []
-        year = years[-1] if school_year is None else int(school_year)
-        # The grade comparison needs the year's survey and enrollments (not attendance).
-        tables = signed.store.db.call(
-            lambda c: read_frames(c, ("enrollments", "survey"), (year, year)))
-        if "survey" not in tables or "enrollments" not in tables:
-            return []
-        return domain_judgments(tables["survey"], tables["enrollments"], pupil_id, year)
+        return survey_domains(signed.store.db, pupil_id, school_year, signed.app.clock)
