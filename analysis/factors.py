@@ -299,3 +299,23 @@ def to_jsonable(report: FactorReport) -> dict[str, Any]:
             for r in report.results
         ],
     }
+
+
+def from_jsonable(data: dict[str, Any]) -> FactorReport:
+    """A report from :func:`to_jsonable`'s form (a kept report). The controls each estimate
+    kept are there by name (``controls_selected``); their column indexes are not kept."""
+    def est(e: dict[str, Any]) -> Estimate:
+        return Estimate(float(e["coef"]), float(e["se"]), float(e["lo"]), float(e["hi"]),
+                        int(e["n"]))
+
+    return FactorReport(
+        school_year=int(data["school_year"]),
+        outcome=str(data["outcome"]),
+        n=int(data["n"]),
+        results=tuple(
+            FactorResult(str(r["factor"]), str(r["label"]), int(r["n"]), est(r["single"]),
+                         est(r["adjusted"]), tuple(str(c) for c in r["controls_selected"]),
+                         str(r["unit"]))
+            for r in data["results"]),
+        caution=str(data["caution"]),
+    )

@@ -16,7 +16,7 @@ from storage.migrations import (
     m005_risk,
     m006_import_values,
     m007_batch_confirmations,
-    m008_survey_norms,
+    m008_kept_results,
 )
 from storage.registry import BLANK_KEY, OCCURRENCE, DatasetKind, Registry
 
@@ -161,7 +161,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m005_risk.migrate,
     m006_import_values.migrate,
     m007_batch_confirmations.migrate,
-    m008_survey_norms.migrate,
+    m008_kept_results.migrate,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -151,7 +151,7 @@ def _open_in_window(page: KartePage, pupil_id: int) -> KarteView:
 
     page.opened.connect(opened)
     QTimer.singleShot(60_000, loop.quit)
-    page.open_pupil(pupil_id)
+    page.open_pupil(pupil_id, refresh=True)  # read again even if its tab is open
     loop.exec()
     page.opened.disconnect(opened)
     assert shown, "the karte did not open"

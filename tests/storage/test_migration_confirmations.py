@@ -8,7 +8,7 @@ from storage.connection import Connection
 from storage.schema import SCHEMA_VERSION
 from storage.store import Store
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
-from tests.storage.test_migration_survey_norms import undo_migration_8
+from tests.storage.test_migration_kept_results import undo_migration_8
 from toda_desktop.store_setup import create_empty_store
 
 

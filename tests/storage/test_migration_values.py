@@ -13,7 +13,7 @@ from storage.registry import default_registry
 from storage.schema import natural_index_sql
 from storage.store import Store
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
-from tests.storage.test_migration_survey_norms import undo_migration_8
+from tests.storage.test_migration_kept_results import undo_migration_8
 from toda_desktop.store_setup import create_empty_store
 
 OLD_INDEX = ("CREATE UNIQUE INDEX ds_health_room_visits_natural ON ds_health_room_visits"

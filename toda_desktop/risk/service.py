@@ -71,6 +71,8 @@ from toda_desktop.export_files import ExportResult, check_output_path, target_pa
 from toda_desktop.formatting import format_datetime, format_month
 from toda_desktop.risk import alert_csv, heap
 from toda_desktop.risk.frames import read_frames
+from toda_desktop.services.factor_reports import KeptFactors, keep_report, kept_report
+from toda_desktop.services.factor_reports import data_version as factor_data_version
 from toda_desktop.services.survey_domains import SurveyDomains, survey_domains
 
 if TYPE_CHECKING:
@@ -766,14 +768,41 @@ class RiskService:
     ) -> FactorReport:
         """Single regressions and double-lasso estimates of absence on survey domains and
         academic level, adjusted for grade, school, sex, special needs and Japanese support."""
-        signed = self._signed
-        signed.require("analysis")
-        years = signed.store.db.call(repo.school_years)
+        return self.run_factor_analysis(school_year, progress=progress, cancel=cancel).report
+
+    def _factor_year(self, school_year: int | None) -> int:
+        years = self._signed.store.db.call(repo.school_years)
         if not years:
             raise UserFacingError("出欠状況（月次）のデータがありません。")
         year = years[-1] if school_year is None else int(school_year)
         if year not in years:
             raise UserFacingError(f"{year}年度の出欠データがありません。")
+        return year
+
+    def kept_factor_analysis(self, school_year: int | None = None) -> KeptFactors | None:
+        """The year's last factor analysis if the data have not changed since (else None:
+        the page offers to run it)."""
+        signed = self._signed
+        signed.require("analysis")
+        year = self._factor_year(school_year)
+        kept = kept_report(signed.store.db, year)
+        if kept is not None:
+            signed.audit.record(self._actor, "risk_factors", target=f"factors:{year}",
+                                detail={"pupils": kept.report.n, "kept": True})
+        return kept
+
+    def run_factor_analysis(
+        self,
+        school_year: int | None = None,
+        *,
+        progress: Progress | None = None,
+        cancel: CancelFlag | None = None,
+    ) -> KeptFactors:
+        """:meth:`factor_analysis`, kept for the data version it was computed from."""
+        signed = self._signed
+        signed.require("analysis")
+        year = self._factor_year(school_year)
+        version = factor_data_version(signed.store.db)  # before the data: a change means stale
         inputs = self._read(("attendance", "enrollments", "survey", "academic", "pupils"),
                             (year, year))
         adjust = self._adjustments(inputs, year)
@@ -784,7 +813,7 @@ class RiskService:
             table, school_year=year, controls=controls, progress=progress, cancel=cancel))
         signed.audit.record(self._actor, "risk_factors", target=f"factors:{year}",
                             detail={"pupils": report.n, "factors": len(report.results)})
-        return report
+        return keep_report(signed.store.db, report, version, signed.app.clock())
 
     @staticmethod
     def _adjustments(inputs: RiskInputs, year: int) -> pd.DataFrame:
