@@ -8,7 +8,8 @@ Two figures per role, each over the same sample of pupils:
   the lists; the survey domains against the grade, for roles that see the survey);
 - the window (offscreen): from ``KartePage.open_pupil`` until the karte is shown, its risk
   section has been read and shown, and the karte has been painted with the charts in sight
-  drawn — what staff wait for.
+  drawn — what staff wait for ("window"; "shown" is the moment before the plots in sight
+  are built, which they are right after the first paint).
 
 The city has a quickly trained model and the lists of one month, so the risk section reads
 real lists. ``KARTE_BENCH_PUPILS`` sets how many pupils each role opens (default 20).
@@ -135,9 +136,10 @@ def _page(signed: SignedIn, runner: BackgroundRunner) -> KartePage:
     return page
 
 
-def _open_in_window(page: KartePage, pupil_id: int) -> KarteView:
-    """Open a karte and return once it is shown, its risk section read and shown, and the
-    karte painted."""
+def _open_in_window(page: KartePage, pupil_id: int) -> tuple[KarteView, float, float]:
+    """Open a karte; return it with the seconds until it was shown (its risk section read and
+    shown, the karte painted once) and until the plots then in sight were drawn too."""
+    start = time.perf_counter()
     loop = QEventLoop()
     shown: list[KarteView] = []
 
@@ -158,8 +160,9 @@ def _open_in_window(page: KartePage, pupil_id: int) -> KarteView:
     view = shown[0]
     assert view.risk_section is None or view.risk_section.facts is not None
     view.grab()  # painted as on the screen
-    QApplication.processEvents()  # and the charts in sight drawn (built when first painted)
-    return view
+    shown = time.perf_counter() - start
+    QApplication.processEvents()  # the plots in sight (built when first painted)
+    return view, shown, time.perf_counter() - start
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +183,8 @@ def test_karte_opens_under_200_ms_for_every_role(
     print(f"\n[benchmark] survey domains, first reading after the data changed (computes and"
           f" keeps the year's grade norms): {time.perf_counter() - start:.2f} s")
     print(f"[benchmark] karte open on the full demo city, {len(pupils)} pupils per role"
-          f" (goal: p95 under {TARGET * 1000:.0f} ms in the window):")
+          f" (goal: p95 under {TARGET * 1000:.0f} ms in the window; load average"
+          f" {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores):")
     slow = []
     for role, signed in sessions.items():
         open_one = _service_open(signed)
@@ -194,11 +198,11 @@ def test_karte_opens_under_200_ms_for_every_role(
         page = _page(signed, runner)
         try:
             _open_in_window(page, pupils[0])  # warm-up
-            window = []
+            shown, window = [], []
             for pupil in pupils:
-                start = time.perf_counter()
-                _open_in_window(page, pupil)
-                window.append(time.perf_counter() - start)
+                _view, first, drawn = _open_in_window(page, pupil)
+                shown.append(first)
+                window.append(drawn)
             sections = page.current_view()
             assert sections is not None
         finally:
@@ -209,7 +213,8 @@ def test_karte_opens_under_200_ms_for_every_role(
                 " +早期把握" + ("（調査）" if signed.risk.may_see_survey_domains() else ""))
         print(f"  {role:17s} {len(sections.karte.linked):2d} datasets,"
               f" {len(sections.karte.charts)} charts{risk}\n"
-              f"    service {_figures(service)}\n    window  {_figures(window)}", flush=True)
+              f"    service {_figures(service)}\n    shown   {_figures(shown)}"
+              f"\n    window  {_figures(window)}", flush=True)
         if _p(window, 0.95) >= TARGET:
             slow.append(role)
     assert not slow, f"karte open p95 at or over {TARGET * 1000:.0f} ms for {slow}"
