@@ -246,6 +246,8 @@ class FactorsPage(QWidget):
         layout.addWidget(self.reading_label)
         self.chart = ForestPlot()
         layout.addWidget(self.chart)
+        for widget in (self.table, self.chart):  # until there is a report to show
+            widget.hide()
         layout.addWidget(muted(
             "単回帰: その要因だけを見た関連。ダブルLASSO: ほかの要因（調査のほかの領域、学力、"
             "学年、学校、性別、特別支援学級、日本語指導）のうち関係の強いものを統計的に選んで"
@@ -375,7 +377,7 @@ class FactorsPage(QWidget):
         self.summary_label.setText("")
         self.reading_label.setText("")
         self.model.set_rows([])
-        fit_height(self.table)
+        self.table.hide()
         self.chart.hide()
 
     def _show(self, result: tuple[list[int] | None, FactorView]) -> None:
@@ -395,6 +397,7 @@ class FactorsPage(QWidget):
             f"対象 {format_count(view.n)}人。数値は、要因が1単位（調査は肯定的回答の割合"
             "10ポイント、学力は1レベル）高いときの欠席率の差（ポイント）の平均です。")
         self.model.set_rows(view.rows)
+        self.table.show()
         fit_height(self.table)
         self.chart.show()
         self.chart.set_rows(
