@@ -10,7 +10,8 @@ and per-pupil domain judgments from survey item domains.
   heteroskedasticity-robust loadings), then OLS of the outcome on the factor and the union of
   the selected controls with HC1 errors. :func:`factor_analysis` runs it for each factor with
   the other factors and the controls as candidate controls.
-- :func:`domain_judgments`: which survey domains of one pupil look weak against the grade.
+- :func:`domain_judgments` (from :mod:`analysis.survey_norms`): which survey domains of one
+  pupil look weak against the grade.
 
 Estimates are associations in observational data. :data:`CAUTION` says so in plain Japanese
 and goes with every result shown.
@@ -29,6 +30,7 @@ import pandas as pd
 from sklearn.linear_model import Lasso
 
 from analysis.common import CancelFn, ProgressFn, Steps
+from analysis.survey_norms import DOMAIN_FACTORS
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -39,17 +41,6 @@ CAUTION = (
     "取り除けません。個々の児童生徒の判断には使わず、学校や市の施策を考える手がかりとしてください。"
 )
 
-DOMAIN_FACTORS: dict[str, str] = {
-    "家庭": "家庭",
-    "学習": "学習",
-    "教師関係": "教師との関係",
-    "友人関係": "友人との関係",
-    "生活": "生活",
-    "自己肯定感": "自己肯定感",
-}
-JUDGMENT_DOMAINS = ("家庭", "学習", "教師関係", "友人関係", "生活", "自己肯定感")
-WEAK_Z = -1.0
-WEAK_POINTS = 0.10
 
 
 def _factor_key(domain: str) -> str:
@@ -292,63 +283,6 @@ def describe(result: FactorResult) -> str:
     return text + ("。" if sure else "。ただし区間が0をまたぐため、関連ははっきりしません。")
 
 
-# -- domain judgments -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DomainJudgment:
-    domain: str
-    pupil_share: float
-    grade_mean: float
-    z: float
-    weak: bool
-    text: str
-
-
-def domain_judgments(
-    survey: pd.DataFrame,
-    enrollments: pd.DataFrame,
-    pupil_id: int,
-    school_year: int | None = None,
-) -> list[DomainJudgment]:
-    """For one pupil: each survey domain's share of positive answers against the same grade
-    that school year (mean over the year's rounds); weak when at least one standard
-    deviation and 10 points below the grade mean. Latest year with answers by default."""
-    mine = survey[survey["pupil_id"] == pupil_id]
-    if mine.empty:
-        return []
-    year = int(mine["school_year"].max()) if school_year is None else int(school_year)
-    mine = mine[mine["school_year"] == year]
-    if mine.empty:
-        return []
-    enr = enrollments[enrollments["school_year"] == year].drop_duplicates(
-        "pupil_id", keep="last").set_index("pupil_id")["grade"]
-    if pupil_id not in enr.index:
-        return []
-    grade = enr.loc[pupil_id]
-    peers = survey[(survey["school_year"] == year)
-                   & survey["pupil_id"].map(enr).eq(grade).fillna(False)]
-    per_pupil = peers.groupby(["pupil_id", "domain"])["positive_share"].mean().unstack()
-    out = []
-    for domain in JUDGMENT_DOMAINS:
-        if domain not in per_pupil.columns or pupil_id not in per_pupil.index:
-            continue
-        value = float(per_pupil[domain].to_numpy(dtype=np.float64)[
-            per_pupil.index.get_loc(pupil_id)])
-        if not np.isfinite(value):
-            continue
-        col = per_pupil[domain].dropna()
-        mean = float(col.mean())
-        sd = float(col.std(ddof=1)) if len(col) > 1 else 0.0
-        z = (value - mean) / sd if sd > 0 else 0.0
-        weak = bool(z <= WEAK_Z and value <= mean - WEAK_POINTS)
-        label = DOMAIN_FACTORS.get(domain, domain)
-        text = (f"{label}: 肯定的回答 {value * 100:.0f}%（学年平均 {mean * 100:.0f}%）"
-                + ("— 学年と比べて低めです" if weak else ""))
-        out.append(DomainJudgment(domain, value, mean, float(z), weak, text))
-    return out
-
-
 def to_jsonable(report: FactorReport) -> dict[str, Any]:
     def est(e: Estimate) -> dict[str, float]:
         return {"coef": e.coef, "se": e.se, "lo": e.lo, "hi": e.hi, "n": e.n}
@@ -365,3 +299,23 @@ def to_jsonable(report: FactorReport) -> dict[str, Any]:
             for r in report.results
         ],
     }
+
+
+def from_jsonable(data: dict[str, Any]) -> FactorReport:
+    """A report from :func:`to_jsonable`'s form (a kept report). The controls each estimate
+    kept are there by name (``controls_selected``); their column indexes are not kept."""
+    def est(e: dict[str, Any]) -> Estimate:
+        return Estimate(float(e["coef"]), float(e["se"]), float(e["lo"]), float(e["hi"]),
+                        int(e["n"]))
+
+    return FactorReport(
+        school_year=int(data["school_year"]),
+        outcome=str(data["outcome"]),
+        n=int(data["n"]),
+        results=tuple(
+            FactorResult(str(r["factor"]), str(r["label"]), int(r["n"]), est(r["single"]),
+                         est(r["adjusted"]), tuple(str(c) for c in r["controls_selected"]),
+                         str(r["unit"]))
+            for r in data["results"]),
+        caution=str(data["caution"]),
+    )

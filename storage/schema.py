@@ -22,6 +22,7 @@ from storage.migrations import (
     m006_import_values,
     m007_batch_confirmations,
     m008_lookup_indexes,
+    m009_kept_results,
 )
 from storage.registry import BLANK_KEY, OCCURRENCE, DatasetKind, Registry
 from storage.statistics import refresh_statistics
@@ -38,6 +39,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m006_import_values.migrate,
     m007_batch_confirmations.migrate,
     m008_lookup_indexes.migrate,
+    m009_kept_results.migrate,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -3,17 +3,22 @@ service — stacked bars, bars, lines and flags on one x axis, school years as s
 named along the top, a legend in the bundled font — and the click-through: clicking (or
 pressing Enter on) a point emits ``point_clicked(chart key, x key, series key)``, which the
 karte answers with the records behind that point.
+
+A plot costs about 20 ms to build and a karte has up to seven, most of them below the fold,
+so each plot is built the first time it is painted (scrolled into sight) or asked for; until
+then a blank area of the same height holds its place.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidget
 
 from kernel.date_style import DateStyle
@@ -70,8 +75,24 @@ class _BandAxis(pg.AxisItem):  # type: ignore[misc]
         self.setStyle(tickLength=0)
 
 
+class _PlotPlace(QWidget):
+    """Holds a plot's place until it is first painted, then asks for the plot."""
+
+    def __init__(self, painted: Callable[[], None]) -> None:
+        super().__init__()
+        self._painted = painted
+        self.setFixedHeight(PLOT_HEIGHT)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        # Not built here: changing the layout while painting is not allowed. (With this
+        # place as context, a call still pending when the karte closes is dropped.)
+        QTimer.singleShot(0, self, self._painted)
+        super().paintEvent(event)
+
+
 class KarteChartView(QWidget):
-    """One chart of the karte, clickable point by point."""
+    """One chart of the karte, clickable point by point; its plot is built when first
+    painted or asked for (:attr:`plot`)."""
 
     point_clicked = Signal(str, str, object)  # chart key, x key, series key (or None)
 
@@ -100,7 +121,8 @@ class KarteChartView(QWidget):
         title_row.addWidget(unit)
         layout.addLayout(title_row)
         self.has_records = any(v is not None for s in chart.series for v in s.values)
-        self.plot: pg.PlotWidget | None = None
+        self._plot: pg.PlotWidget | None = None
+        self._place: _PlotPlace | None = None
         if not self.has_records:
             self.empty_label = QLabel(self.empty_text())
             self.empty_label.setStyleSheet(
@@ -111,12 +133,34 @@ class KarteChartView(QWidget):
             self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             return
         layout.addLayout(self._legend())
-        self.plot = self._build_plot()
-        layout.addWidget(self.plot)
+        self._place = _PlotPlace(self._ensure_plot)
+        layout.addWidget(self._place)
         if not chart.has_data:
             note = QLabel("この期間はすべて0です。")
             note.setStyleSheet(style.MUTED)
             layout.addWidget(note)
+
+    @property
+    def plot(self) -> pg.PlotWidget | None:
+        """The plot (built now if it was not yet); None for a chart without records."""
+        self._ensure_plot()
+        return self._plot
+
+    @property
+    def plot_built(self) -> bool:
+        return self._plot is not None
+
+    def _ensure_plot(self) -> None:
+        place = self._place
+        if place is None:
+            return
+        self._place = None
+        self._plot = self._build_plot()
+        layout = self.layout()
+        assert layout is not None
+        layout.replaceWidget(place, self._plot)
+        place.deleteLater()
+        self._plot.show()
 
     # -- text ------------------------------------------------------------------------------
 
@@ -369,6 +413,7 @@ class KarteChartView(QWidget):
 
     def point_at(self, x: float, y: float) -> tuple[int, str | None] | None:
         """The point under data coordinates (x, y): (x index, series key or None)."""
+        self._ensure_plot()  # the bars' bottoms and the lines' shifts come with the plot
         chart = self.chart
         index = round(x)
         if not 0 <= index < len(chart.x) or abs(x - index) > 0.5:

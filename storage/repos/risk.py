@@ -65,6 +65,21 @@ def _dates(years: tuple[int, int] | None, column: str) -> tuple[str, list[object
             [school_year_start(years[0]).isoformat(), school_year_start(years[1] + 1).isoformat()])
 
 
+# Each pupil's share of positive answers per survey, round and domain (the ``survey`` table);
+# a WHERE on ``r`` goes between the two parts.
+SURVEY_SHARES = (
+    "SELECT r.pupil_id, r.school_year, r.survey_code, r.round,"
+    " min(r.survey_date) AS survey_date, i.domain,"
+    " avg(instr(',' || replace(i.positive_answers, ' ', '') || ',',"
+    "           ',' || r.answer || ',') > 0) AS positive_share"
+    " FROM ds_survey_responses r"
+    " JOIN ds_enrollments e ON e.pupil_id = r.pupil_id AND e.school_year = r.school_year"
+    " JOIN ds_survey_items i ON i.survey_code = r.survey_code"
+    "  AND i.school_year = r.school_year AND i.grade = e.grade"
+    "  AND i.item_code = r.item_code"
+)
+SURVEY_SHARES_GROUPS = " GROUP BY r.pupil_id, r.school_year, r.survey_code, r.round, i.domain"
+
 PANEL_KINDS = ("attendance", "enrollments", "schools", "long_absence", "health_room",
                "consultations", "survey", "academic", "pupils", "school_context")
 
@@ -126,21 +141,7 @@ def read_panel(
         )
     if "survey" in wanted and {"ds_survey_responses", "ds_survey_items"} <= have:
         where, params = _years(years, "r.school_year")
-        out["survey"] = _table(
-            conn,
-            "SELECT r.pupil_id, r.school_year, r.survey_code, r.round,"
-            " min(r.survey_date) AS survey_date, i.domain,"
-            " avg(instr(',' || replace(i.positive_answers, ' ', '') || ',',"
-            "           ',' || r.answer || ',') > 0) AS positive_share"
-            " FROM ds_survey_responses r"
-            " JOIN ds_enrollments e ON e.pupil_id = r.pupil_id AND e.school_year = r.school_year"
-            " JOIN ds_survey_items i ON i.survey_code = r.survey_code"
-            "  AND i.school_year = r.school_year AND i.grade = e.grade"
-            "  AND i.item_code = r.item_code"
-            f"{where}"
-            " GROUP BY r.pupil_id, r.school_year, r.survey_code, r.round, i.domain",
-            params,
-        )
+        out["survey"] = _table(conn, f"{SURVEY_SHARES}{where}{SURVEY_SHARES_GROUPS}", params)
     if "academic" in wanted and "ds_academic_results" in have:
         where, params = _years(years)
         out["academic"] = _table(

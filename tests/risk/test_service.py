@@ -277,7 +277,7 @@ def test_factor_analysis_and_domain_judgments(sessions: dict[str, SignedIn]) -> 
     assert data["results"][0]["text"]
     pupil = sessions["project_lead"].store.db.call(lambda c: int(c.execute(
         "SELECT pupil_id FROM ds_survey_responses LIMIT 1").fetchone()[0]))
-    judgments = lead.domain_judgments(pupil)
+    judgments = lead.domain_judgments(pupil).judgments
     assert judgments and all("学年平均" in j.text for j in judgments)
     with pytest.raises(PermissionDenied):
         RiskService(sessions["truancy_support"].context).domain_judgments(pupil)

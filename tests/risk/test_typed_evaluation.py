@@ -79,13 +79,13 @@ def test_the_service_returns_typed_reports_and_stores_them_as_before(
     sessions: dict[str, SignedIn]
 ) -> None:
     lead = sessions["project_lead"]
-    info = RiskService(lead).model_info()
+    info = RiskService(lead.context).model_info()
     assert info.evaluation is not None and info.evaluation.bar is not None
     assert info.simple_chosen == info.evaluation.simple_chosen
     # The page shows the name and puts the settings in a tooltip: two fields, not a split.
     assert info.config_name and info.config_label in (
         info.config_name, f"{info.config_name[:-1]}; {info.config_settings}）")
-    again = RiskService(lead).evaluate(n_boot=30)
+    again = RiskService(lead.context).evaluate(n_boot=30)
     assert isinstance(again, Reevaluation) and again.model_id == info.id
     assert not again.data_changed and again.trained_on_data_version == info.data_version
     assert again.evaluation.test_year == info.evaluation.test_year
@@ -97,7 +97,7 @@ def test_before_the_first_training_the_service_raises_no_model_yet(
 ) -> None:
     signed = sign_in(demo_store_path, "project_lead")
     try:
-        service = RiskService(signed)
+        service = RiskService(signed.context)
         with pytest.raises(NoModelYet) as raised:
             service.model_info()
         assert isinstance(raised.value, UserFacingError)  # shown as it is elsewhere

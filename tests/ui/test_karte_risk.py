@@ -103,11 +103,16 @@ def test_survey_domains_for_a_role_that_sees_the_survey(
 ) -> None:
     _shell, _window, view = _open(qtbot, make_shell, tmp_path, listed, "demo-lead")
     section = _section(view)
-    assert section.facts is not None and section.facts.domains
-    assert section.survey_box.isVisible()
+    assert section.facts is not None and section.facts.domains is not None
+    judgments = section.facts.domains.judgments
+    assert judgments and section.survey_box.isVisible()
     shown = [label.text() for label in section.domain_labels if label.isVisible()]
-    assert len(shown) == len(section.facts.domains)
+    assert len(shown) == len(judgments)
     assert all("肯定的回答" in text and "学年平均" in text for text in shown)
+    # When the grade norms were computed (they are kept until the data change).
+    assert section.norms_label.isVisible()
+    assert section.norms_label.text().startswith("令和")
+    assert "学年平均は" in section.norms_label.text() and "に計算" in section.norms_label.text()
 
 
 def test_truancy_support_sees_the_alert_but_not_the_survey(

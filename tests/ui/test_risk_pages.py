@@ -351,10 +351,16 @@ def test_factors_page_shows_estimates_intervals_and_the_caution(
     window.show()
     factors = window.findChild(FactorsPage)
     assert factors is not None
-    with qtbot.waitSignal(factors.shown, timeout=WAIT_MS):
+    # Opening the page does not run the analysis: it says how to, on a button.
+    with qtbot.waitSignal(factors.checked, timeout=WAIT_MS):
         page = window.show_page(FACTORS_TITLE)
-    assert page is factors
+    assert page is factors and page.view is None
+    assert "「分析する」を押すと" in page.status_line.text()
+    assert page.run_button.text() == "分析する"
+    with qtbot.waitSignal(page.shown, timeout=WAIT_MS):
+        click(qtbot, page.run_button)
     assert page.view is not None and page.view.school_year == 2025
+    assert page.computed_label.isVisible() and "に分析したもの" in page.computed_label.text()
     assert [page.year_combo.itemData(i) for i in range(page.year_combo.count())] == [
         2025, 2024, 2023]
     assert "原因と結果を示すものではありません" in page.caution_label.text()
@@ -372,11 +378,22 @@ def test_factors_page_shows_estimates_intervals_and_the_caution(
     bar.setValue(bar.maximum())
     _shot(qtbot, window, screenshot_dir / "risk_factors_chart.png")
 
-    # Another year.
+    # Another year: nothing kept for it yet, so nothing of 2025 stays on the screen.
     page.select_year(2024)
+    with qtbot.waitSignal(page.checked, timeout=WAIT_MS):
+        page.look_up()
+    assert page.view is None and not page.model.rows and not page.caution_label.isVisible()
     with qtbot.waitSignal(page.shown, timeout=WAIT_MS):
-        page.analyse()
+        click(qtbot, page.run_button)
     assert page.view.school_year == 2024 and page.chosen_year() == 2024
+    # Back to 2025: the kept report is shown at once, with when it was computed.
+    computed = page.computed_label.text()
+    page.select_year(2025)
+    with qtbot.waitSignal(page.shown, timeout=WAIT_MS):
+        page.look_up()
+    assert page.view is not None and page.view.school_year == 2025
+    assert len(page.model.rows) == len(rows) and page.computed_label.text()
+    assert computed.startswith("この結果は")
 
 
 def test_closing_the_mark_dialog_while_it_saves_is_not_an_error(

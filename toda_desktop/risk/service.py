@@ -35,9 +35,7 @@ import pandas as pd
 
 from analysis.common import Cancelled, NotEnoughData, Steps
 from analysis.factors import (
-    DomainJudgment,
     FactorReport,
-    domain_judgments,
     factor_analysis,
     pupil_year_table,
     to_jsonable,
@@ -77,6 +75,9 @@ from toda_desktop.export_files import ExportResult, check_output_path, target_pa
 from toda_desktop.formatting import format_datetime, format_month
 from toda_desktop.risk import alert_csv, heap
 from toda_desktop.risk.frames import read_frames
+from toda_desktop.services.factor_reports import KeptFactors, keep_report, kept_report
+from toda_desktop.services.factor_reports import data_version as factor_data_version
+from toda_desktop.services.survey_domains import SurveyDomains, survey_domains
 
 ALERT_STATUSES = repo.ALERT_STATUSES
 ALERT_KINDS = ("attendance_monthly", "long_absence")
@@ -787,14 +788,41 @@ class RiskService:
     ) -> FactorReport:
         """Single regressions and double-lasso estimates of absence on survey domains and
         academic level, adjusted for grade, school, sex, special needs and Japanese support."""
-        ctx = self._ctx
-        ctx.gate.require("analysis")
-        years = ctx.db.call(repo.school_years)
+        return self.run_factor_analysis(school_year, progress=progress, cancel=cancel).report
+
+    def _factor_year(self, school_year: int | None) -> int:
+        years = self._ctx.db.call(repo.school_years)
         if not years:
             raise UserFacingError("出欠状況（月次）のデータがありません。")
         year = years[-1] if school_year is None else int(school_year)
         if year not in years:
             raise UserFacingError(f"{year}年度の出欠データがありません。")
+        return year
+
+    def kept_factor_analysis(self, school_year: int | None = None) -> KeptFactors | None:
+        """The year's last factor analysis if the data have not changed since (else None:
+        the page offers to run it)."""
+        ctx = self._ctx
+        ctx.gate.require("analysis")
+        year = self._factor_year(school_year)
+        kept = kept_report(ctx.db, year)
+        if kept is not None:
+            ctx.log("risk_factors", target=f"factors:{year}",
+                    detail={"pupils": kept.report.n, "kept": True})
+        return kept
+
+    def run_factor_analysis(
+        self,
+        school_year: int | None = None,
+        *,
+        progress: Progress | None = None,
+        cancel: CancelFlag | None = None,
+    ) -> KeptFactors:
+        """:meth:`factor_analysis`, kept for the data version it was computed from."""
+        ctx = self._ctx
+        ctx.gate.require("analysis")
+        year = self._factor_year(school_year)
+        version = factor_data_version(ctx.db)  # before the data: a change means stale
         inputs = self._read(("attendance", "enrollments", "survey", "academic", "pupils"),
                             (year, year))
         adjust = self._adjustments(inputs, year)
@@ -805,7 +833,7 @@ class RiskService:
             table, school_year=year, controls=controls, progress=progress, cancel=cancel))
         ctx.log("risk_factors", target=f"factors:{year}",
                 detail={"pupils": report.n, "factors": len(report.results)})
-        return report
+        return keep_report(ctx.db, report, version, ctx.clock())
 
     @staticmethod
     def _adjustments(inputs: RiskInputs, year: int) -> pd.DataFrame:
@@ -824,22 +852,12 @@ class RiskService:
     def factor_report_json(report: FactorReport) -> dict[str, Any]:
         return to_jsonable(report)
 
-    def domain_judgments(self, pupil_id: int, school_year: int | None = None) -> list[
-        DomainJudgment
-    ]:
-        """Which survey domains of the pupil look weak against the grade (karte)."""
+    def domain_judgments(self, pupil_id: int, school_year: int | None = None) -> SurveyDomains:
+        """Which survey domains of the pupil look weak against the grade (karte), from the
+        grade norms kept per data version (``services/survey_domains.py``)."""
         ctx = self._ctx
         ctx.gate.require("view")
         if not self.may_see_survey_domains():
             raise self._deny("survey_domains", "調査回答を閲覧する権限がありません。")
-        years = ctx.db.call(lambda c: repo.survey_years(c, pupil_id))
         ctx.log("view_survey_domains", pupil_id=pupil_id)
-        if not years:
-            return []
-        year = years[-1] if school_year is None else int(school_year)
-        # The grade comparison needs the year's survey and enrollments (not attendance).
-        tables = ctx.db.read(
-            lambda c: read_frames(c, ("enrollments", "survey"), (year, year)))
-        if "survey" not in tables or "enrollments" not in tables:
-            return []
-        return domain_judgments(tables["survey"], tables["enrollments"], pupil_id, year)
+        return survey_domains(ctx.db, pupil_id, school_year, ctx.clock)

@@ -47,7 +47,6 @@ from analysis.risk.bands import EVENT_DEFINITION, EVENT_SHORT
 from kernel.date_style import DateStyle
 from toda_desktop.errors import NoModelYet, UserFacingError
 from toda_desktop.formatting import format_count
-from toda_desktop.risk import ALERT_STATUSES, Alert, ScoreResult, StatusEntry
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE, APRIL_ROSTER_NOTE
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, alive
@@ -79,7 +78,7 @@ from ui.pages.risk_common import (
 
 if TYPE_CHECKING:
     from toda_desktop.export_files import ExportResult
-    from toda_desktop.risk import RiskService
+    from toda_desktop.risk import Alert, RiskService, ScoreResult, StatusEntry
 
 INTRO = "この一覧は、先に様子を確かめる児童生徒の目安です。児童生徒を分類するものではありません。"
 UNMARKED = "未記録"
@@ -190,6 +189,9 @@ class MarkDialog(FormDialog):
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(6)
         self.status_buttons: dict[str, QRadioButton] = {}
+        # The risk service (scikit-learn, SciPy) loads on first use, not with the window.
+        from toda_desktop.risk import ALERT_STATUSES
+
         for row, status in enumerate(ALERT_STATUSES):
             button = QRadioButton(status)
             button.setAccessibleName(status)
@@ -617,6 +619,8 @@ class AlertsPage(QWidget):
         if loaded.scored is not None:
             self.result = loaded.scored
         else:
+            from toda_desktop.risk import ScoreResult  # loaded with the service by now
+
             self.result = ScoreResult(loaded.month, 0, tuple(loaded.alerts), True, 0)
         self.loaded.emit(loaded.month)
         if not loaded.alerts:

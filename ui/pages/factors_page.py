@@ -5,12 +5,18 @@ For each candidate factor: a single regression (the factor alone) and a post-dou
 attributes, each with its 95% interval — as a table and a forest plot — and the service's
 plain-language caution that these are associations, not causes. Results are for the city's
 policy thinking, never for judging a child.
+
+The analysis reads a year of the city's data (seconds to minutes), so it runs only when
+「分析する」 is pressed. Its report is kept per data version: opening the page (or choosing a
+year) shows the last analysis of that year at once, with when it was computed, as long as
+the data have not changed since.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
@@ -26,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from kernel.date_style import DateStyle
-from toda_desktop.formatting import format_count
+from toda_desktop.formatting import format_count, format_datetime
 from ui import style
 from ui.background import BackgroundRunner
 from ui.page_header import StatusLine
@@ -42,6 +48,15 @@ from ui.pages.risk_common import (
 
 if TYPE_CHECKING:
     from analysis.factors import FactorReport, FactorResult
+    from toda_desktop.services.factor_reports import KeptFactors
+
+    Kept = Callable[[int | None], KeptFactors | None]
+
+RUN = "分析する"
+RUN_AGAIN = "分析し直す"
+NOT_YET = ("{year}について、今のデータでの分析結果はまだありません。「分析する」を押すと分析します"
+           "（市全体の1年分のデータを読むため、数十秒から数分かかります）。")
+COMPUTED = "この結果は{at}に分析したものです（そのあとデータは変わっていません）。"
 
 DOMAIN_NAMES = {"家庭": "家庭", "学習": "学習", "教師関係": "教師との関係",
                 "友人関係": "友人との関係", "生活": "生活", "自己肯定感": "自己肯定感"}
@@ -106,6 +121,14 @@ class FactorView:
     n: int
     caution: str
     rows: list[FactorRow]
+    computed_at: datetime | None = None
+
+
+def factor_view(kept: KeptFactors, describe: Callable[[FactorReport], Sequence[str]]
+                ) -> FactorView:
+    report = kept.report
+    return FactorView(report.school_year, report.outcome, report.n, report.caution,
+                      factor_rows(report, describe(report)), kept.computed_at)
 
 
 def factor_rows(report: FactorReport, texts: Sequence[str]) -> list[FactorRow]:
@@ -140,25 +163,35 @@ FACTOR_COLUMNS: list[Column[FactorRow]] = [
 
 
 class FactorsPage(QWidget):
-    """The 要因分析 page. ``shown`` fires when a report is displayed."""
+    """The 要因分析 page. ``shown`` fires when a report is displayed, ``checked`` when the
+    page has looked for a kept report of the chosen year (found or not)."""
 
     shown = Signal()
+    checked = Signal()
 
     def __init__(
         self,
-        factor_analysis: Callable[..., FactorReport],
+        factor_analysis: Callable[..., KeptFactors],
         school_years: Callable[[], list[int]],
         runner: BackgroundRunner,
         date_style: DateStyle,
         *,
+        kept: Kept | None = None,
+        analysis_runner: BackgroundRunner | None = None,
         describe: Callable[[FactorReport], Sequence[str]] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``factor_analysis(year, progress=, cancel=)`` runs and keeps the analysis;
+        ``kept(year)`` gives the year's kept report if the data have not changed since.
+        The analysis runs on ``analysis_runner`` when given, so that other pages' reading
+        does not queue behind it."""
         super().__init__(parent)
         self._analyse = factor_analysis
+        self._kept = kept
         self._describe = describe or service_texts
         self._school_years = school_years
         self._runner = runner
+        self._analysis_runner = analysis_runner or runner
         self._style = date_style
         self._loading = False
         self._years_loaded = False
@@ -179,11 +212,11 @@ class FactorsPage(QWidget):
         self.year_combo = QComboBox()
         self.year_combo.setMinimumWidth(120)
         self.year_combo.setAccessibleName("年度")
-        self.year_combo.activated.connect(lambda _i: self.analyse())
+        self.year_combo.activated.connect(lambda _i: self.look_up())
         title_row.addWidget(self.year_combo)
         title_row.addStretch(1)
-        self.run_button = QPushButton("分析し直す")
-        self.run_button.setToolTip("選んだ年度のデータで分析をやり直します")
+        self.run_button = QPushButton(RUN)
+        self.run_button.setToolTip("選んだ年度のデータで要因分析をします（数十秒から数分かかります）")
         self.run_button.clicked.connect(self.analyse)
         title_row.addWidget(self.run_button)
         layout.addLayout(title_row)
@@ -196,6 +229,10 @@ class FactorsPage(QWidget):
         layout.addWidget(self.caution_label)
         self.summary_label = muted("")
         layout.addWidget(self.summary_label)
+        self.computed_label = muted("")
+        self.computed_label.setAccessibleName("分析した日時")
+        self.computed_label.hide()
+        layout.addWidget(self.computed_label)
         self.status_line = StatusLine()
         layout.addWidget(self.status_line)
 
@@ -210,6 +247,8 @@ class FactorsPage(QWidget):
         layout.addWidget(self.reading_label)
         self.chart = ForestPlot()
         layout.addWidget(self.chart)
+        for widget in (self.table, self.chart):  # until there is a report to show
+            widget.hide()
         layout.addWidget(muted(
             "単回帰: その要因だけを見た関連。ダブルLASSO: ほかの要因（調査のほかの領域、学力、"
             "学年、学校、性別、特別支援学級、日本語指導）のうち関係の強いものを統計的に選んで"
@@ -234,8 +273,10 @@ class FactorsPage(QWidget):
         return self.view is not None
 
     def activated(self) -> None:
-        if self.view is None and not self._loading:
-            self.analyse()
+        """On opening the page: the years, and the chosen (at first the latest) year's kept
+        report if the data have not changed since; the analysis runs only on 「分析する」."""
+        if not self._loading:
+            self.look_up()
 
     def chosen_year(self) -> int | None:
         data = self.year_combo.currentData()
@@ -246,7 +287,34 @@ class FactorsPage(QWidget):
         if index >= 0:
             self.year_combo.setCurrentIndex(index)
 
+    def look_up(self) -> None:
+        """Show the chosen year's kept report, or say how to get one (quick: no analysis)."""
+        if self._loading:
+            return
+        self._loading = True
+        self._update_buttons()
+        self.status_line.clear_message()
+        kept_of, describe, years_of = self._kept, self._describe, self._school_years
+        year = self.chosen_year()
+
+        def task(_ctx: Any) -> tuple[list[int] | None, int | None, FactorView | None]:
+            years = years_of()  # an import may have added one
+            asked = year if year in years else max(years) if years else None
+            kept = None if kept_of is None or asked is None else kept_of(asked)
+            return years, asked, None if kept is None else factor_view(kept, describe)
+
+        op = self._runner.run(
+            task,
+            on_success=self._looked_up,
+            on_user_error=lambda m: self.status_line.show_message(m, error=True),
+            parent=self,
+            progress_dialog=False,
+            label="前回の要因分析を確かめています…",
+        )
+        op.finished.connect(self._ended)
+
     def analyse(self) -> None:
+        """Run the analysis of the chosen year (the latest at first) and keep it."""
         if self._loading:
             return
         self._loading = True
@@ -258,12 +326,10 @@ class FactorsPage(QWidget):
 
         def task(ctx: Any) -> tuple[list[int] | None, FactorView]:
             years = years_of() if need_years else None
-            report = analyse(year, progress=ctx.progress, cancel=ctx.cancelled)
-            rows = factor_rows(report, describe(report))
-            return years, FactorView(report.school_year, report.outcome, report.n,
-                                     report.caution, rows)
+            kept = analyse(year, progress=ctx.progress, cancel=ctx.cancelled)
+            return years, factor_view(kept, describe)
 
-        op = self._runner.run(
+        op = self._analysis_runner.run(
             task,
             on_success=self._show,
             on_user_error=lambda m: self.status_line.show_message(m, error=True),
@@ -281,15 +347,50 @@ class FactorsPage(QWidget):
         self.run_button.setEnabled(not self._loading)
         self.year_combo.setEnabled(not self._loading and self.year_combo.count() > 0)
 
-    def _show(self, result: tuple[list[int] | None, FactorView]) -> None:
-        years, view = result
+    def _fill_years(self, years: list[int] | None) -> None:
         if years is not None:
             self._years_loaded = True
             self.year_combo.clear()
             for year in sorted(years, reverse=True):
                 self.year_combo.addItem(year_label(year, self._style), year)
+
+    def _looked_up(self, result: tuple[list[int] | None, int | None, FactorView | None]
+                   ) -> None:
+        years, asked, view = result
+        self._fill_years(years)
+        if asked is not None:
+            self.select_year(asked)
+        if view is not None:
+            self._show((None, view))
+        else:
+            self._clear()
+            if asked is not None:
+                self.status_line.show_message(
+                    NOT_YET.format(year=year_label(asked, self._style)), notice=True)
+        self.checked.emit()
+
+    def _clear(self) -> None:
+        """No report shown (another year was chosen, or none is kept)."""
+        self.view = None
+        self.run_button.setText(RUN)
+        for label in (self.caution_label, self.computed_label):
+            label.hide()
+        self.summary_label.setText("")
+        self.reading_label.setText("")
+        self.model.set_rows([])
+        self.table.hide()
+        self.chart.hide()
+
+    def _show(self, result: tuple[list[int] | None, FactorView]) -> None:
+        years, view = result
+        self._fill_years(years)
         self.select_year(view.school_year)
         self.view = view
+        self.run_button.setText(RUN_AGAIN)
+        self.computed_label.setVisible(view.computed_at is not None)
+        if view.computed_at is not None:
+            self.computed_label.setText(
+                COMPUTED.format(at=format_datetime(view.computed_at, self._style)))
         self.caution_label.setText("結果を読むときの注意: " + view.caution)
         self.caution_label.show()
         self.summary_label.setText(
@@ -297,7 +398,9 @@ class FactorsPage(QWidget):
             f"対象 {format_count(view.n)}人。数値は、要因が1単位（調査は肯定的回答の割合"
             "10ポイント、学力は1レベル）高いときの欠席率の差（ポイント）の平均です。")
         self.model.set_rows(view.rows)
+        self.table.show()
         fit_height(self.table)
+        self.chart.show()
         self.chart.set_rows(
             [ForestRow(short_label(r.label), r.single, r.adjusted) for r in view.rows],
             "欠席率の差（ポイント）")

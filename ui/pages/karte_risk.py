@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLay
 
 from analysis.risk.bands import EVENT_DEFINITION
 from kernel.date_style import DateStyle
+from toda_desktop.formatting import format_datetime, format_school_year
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE
 from ui import style
 from ui.background import BackgroundRunner
@@ -27,11 +28,11 @@ from ui.pages.alerts_page import UNMARKED, is_april
 from ui.pages.risk_common import BAND_COLORS, month_label, muted, section_title, show_band
 
 if TYPE_CHECKING:
-    from analysis.factors import DomainJudgment
     from toda_desktop.risk import KarteRisk
+    from toda_desktop.services.survey_domains import SurveyDomains
 
     Explanations = Callable[[int], KarteRisk]
-    DomainJudgments = Callable[[int], list[DomainJudgment]]
+    DomainJudgments = Callable[[int], SurveyDomains]
 
 TITLE = "不登校の早期把握"
 CAUTION = "帯と理由は、様子を確かめるきっかけの目安です。子どもへのラベルではありません。"
@@ -40,6 +41,7 @@ NOT_LISTED = "各校{top}人までの一覧には入っていません"
 NOT_ALL_CLEAR = ("一覧は学校ごとに先に様子を確かめる数人だけを示すものです。"
                  "入っていないことは、心配がないという意味ではありません。")
 NO_SURVEY = "調査回答の記録はありません。"
+NORMS_NOTE = "{year}の回答から。学年平均は{at}に計算したものです。"
 SURVEY_TITLE = "調査の領域別の回答（同じ学年との比較）"
 WEAK_COLOR = BAND_COLORS["中"][0]
 
@@ -47,7 +49,7 @@ WEAK_COLOR = BAND_COLORS["中"][0]
 @dataclass(frozen=True)
 class RiskFacts:
     risk: KarteRisk
-    domains: list[DomainJudgment] | None  # None: not shown to this role
+    domains: SurveyDomains | None  # None: not shown to this role
 
 
 def read_facts(pupil_id: int, explanations: Explanations,
@@ -145,6 +147,11 @@ class KarteRiskSection(QFrame):
         self.survey_lines = QVBoxLayout()
         self.survey_lines.setSpacing(2)
         survey.addLayout(self.survey_lines)
+        self.norms_label = muted("")
+        self.norms_label.setAccessibleName("学年平均の計算日時")
+        self.norms_label.setToolTip("学年平均は取込のたびに計算し直します")
+        self.norms_label.hide()
+        survey.addWidget(self.norms_label)
         survey.addStretch(1)
         self.domain_labels: list[QLabel] = []
         body.addWidget(self.survey_box, 1)
@@ -189,21 +196,28 @@ class KarteRiskSection(QFrame):
         self.body.show()
         self.loaded.emit(facts)
 
-    def _show_domains(self, domains: list[DomainJudgment] | None) -> None:
+    def _show_domains(self, domains: SurveyDomains | None) -> None:
         self.survey_box.setVisible(domains is not None)
         for label in self.domain_labels:
             label.deleteLater()
         self.domain_labels = []
         if domains is None:
             return
-        lines = [(f"・{d.text}", d.weak) for d in domains] or [(NO_SURVEY, False)]
+        judgments = domains.judgments
+        lines = [(f"・{d.text}", d.weak) for d in judgments] or [(NO_SURVEY, False)]
         for text, weak in lines:
             label = QLabel(text)
             label.setWordWrap(True)
             label.setStyleSheet(f"color: {WEAK_COLOR}; font-weight: bold;" if weak
-                                else "" if domains else style.MUTED)
+                                else "" if judgments else style.MUTED)
             self.survey_lines.addWidget(label)
             self.domain_labels.append(label)
+        computed = domains.norms_computed_at
+        self.norms_label.setVisible(bool(judgments) and computed is not None)
+        if judgments and computed is not None and domains.school_year is not None:
+            self.norms_label.setText(NORMS_NOTE.format(
+                year=format_school_year(domains.school_year, self._style),
+                at=format_datetime(computed, self._style)))
 
     def show_error(self, message: str) -> None:
         self.body.hide()
@@ -215,7 +229,7 @@ class KarteRiskSection(QFrame):
         """What the section shows (for tests)."""
         labels = [self.standing_label, self.standing_note, self.month_label, self.band_label,
                   self.band_text_label, self.april_band_label, self.status_label,
-                  self.reasons_label, *self.domain_labels]
+                  self.reasons_label, *self.domain_labels, self.norms_label]
         return [label.text() for label in labels if not label.isHidden() and label.text()]
 
     def _month(self, month: str) -> str:

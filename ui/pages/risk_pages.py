@@ -64,7 +64,8 @@ def add_risk_pages(
                         RISK_SECTION)
         window.add_page(
             FACTORS_TITLE,
-            FactorsPage(risk.factor_analysis, school_years, runner, date_style),
+            FactorsPage(risk.run_factor_analysis, school_years, runner, date_style,
+                        kept=risk.kept_factor_analysis, analysis_runner=analysis_runner),
             RISK_SECTION,
         )
         added += [MODEL_TITLE, FACTORS_TITLE]

@@ -11,7 +11,6 @@ from sklearn.model_selection import KFold
 from analysis.factors import (
     CAUTION,
     describe,
-    domain_judgments,
     double_lasso,
     factor_analysis,
     ols_hc1,
@@ -19,6 +18,7 @@ from analysis.factors import (
     single_regression,
 )
 from analysis.risk import RiskInputs
+from analysis.survey_norms import domain_judgments
 
 THETA = 0.5
 
