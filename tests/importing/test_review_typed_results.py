@@ -4,7 +4,7 @@ screen and the command line write them in their own style and compare them field
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,8 @@ def _queue(signed: SignedIn, pupil_id: int) -> None:
 
     def write(conn: Connection) -> None:
         with transaction(conn):
-            batch = batches.create(conn, "health_room_visits", "保健室来室.csv", "0" * 64, "lead")
+            batch = batches.create(conn, "health_room_visits", "保健室来室.csv", "0" * 64, "lead",
+                                   at=datetime(2024, 6, 4))
             imports.enqueue(conn, batch, "health_room_visits", "保健室来室.csv", [
                 (7, "fp-aoki", person | {"visit_date": "2024-06-03", "reason": "頭痛"},
                  candidates, "氏名だけが一致します")])

@@ -11,6 +11,7 @@ from storage.schema import SCHEMA_VERSION
 from storage.statistics import refresh_after_import
 from storage.store import Store
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
+from tests.storage.test_migration_kept_results import undo_migration_9
 from toda_desktop.store_setup import create_empty_store
 
 
@@ -45,6 +46,7 @@ def test_a_version_7_store_gets_the_lookup_index(store_path: Path) -> None:
     created = create_empty_store(store_path, "test", LEAD_LOGIN, LEAD_PASSWORD, scrypt_n=2**10)
 
     def make_version_7(conn: Connection) -> None:
+        undo_migration_9(conn)
         conn.execute("DROP INDEX ds_survey_items_lookup")
         conn.execute("PRAGMA user_version = 7")
 

@@ -8,13 +8,13 @@ from storage.connection import Connection
 from storage.schema import SCHEMA_VERSION
 from storage.store import Store
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
-from tests.storage.test_migration_kept_results import undo_migration_8
+from tests.storage.test_migration_kept_results import undo_migration_9
 from toda_desktop.store_setup import create_empty_store
 
 
 def _make_version_6(conn: Connection) -> None:
     conn.execute("DROP TABLE batch_confirmations")
-    undo_migration_8(conn)
+    undo_migration_9(conn)
     conn.execute("PRAGMA user_version = 6")
 
 

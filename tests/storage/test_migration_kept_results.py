@@ -16,22 +16,22 @@ from toda_desktop.store_setup import create_empty_store
 TABLES = tuple(default_registry().kind(k).table for k in SOURCES)
 
 
-def undo_migration_8(conn: Connection) -> None:
-    """What a store of version 7 lacks (for the tests of the migrations before it)."""
+def undo_migration_9(conn: Connection) -> None:
+    """What a store of version 8 lacks (for the tests of the migrations before it)."""
     for table in TABLES:
         conn.execute(f"DROP TRIGGER {trigger_name(table)}")
     for table in ("survey_norms", "survey_norm_sets", "factor_reports"):
         conn.execute(f"DROP TABLE {table}")
 
 
-def _make_version_7(conn: Connection) -> None:
-    undo_migration_8(conn)
-    conn.execute("PRAGMA user_version = 7")
+def _make_version_8(conn: Connection) -> None:
+    undo_migration_9(conn)
+    conn.execute("PRAGMA user_version = 8")
 
 
-def test_a_version_7_store_gets_the_kept_result_tables_and_their_triggers(store_path: Path) -> None:
+def test_a_version_8_store_gets_the_kept_result_tables_and_their_triggers(store_path: Path) -> None:
     created = create_empty_store(store_path, "test", LEAD_LOGIN, LEAD_PASSWORD, scrypt_n=2**10)
-    created.store.db.call(_make_version_7)
+    created.store.db.call(_make_version_8)
     created.store.close()
     store = Store.open(store_path, LEAD_LOGIN, LEAD_PASSWORD)
     try:

@@ -13,7 +13,7 @@ from storage.registry import default_registry
 from storage.schema import natural_index_sql
 from storage.store import Store
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
-from tests.storage.test_migration_kept_results import undo_migration_8
+from tests.storage.test_migration_kept_results import undo_migration_9
 from toda_desktop.store_setup import create_empty_store
 
 OLD_INDEX = ("CREATE UNIQUE INDEX ds_health_room_visits_natural ON ds_health_room_visits"
@@ -33,7 +33,7 @@ def _make_version_5(conn: Connection) -> None:
     conn.execute(OLD_INDEX)
     conn.execute("DROP TABLE import_value_maps")
     conn.execute("DROP TABLE batch_confirmations")  # migration 7
-    undo_migration_8(conn)
+    undo_migration_9(conn)
     conn.execute(
         "INSERT INTO ds_students (id, address_code, name, name_kana, birth_date, sex)"
         " VALUES (1, '0000000001', '山田 太郎', 'ヤマダ タロウ', '2013-04-10', '男')")

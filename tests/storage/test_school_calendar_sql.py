@@ -4,7 +4,7 @@ the store kind comes back as the enum with its stored word unchanged."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -65,7 +65,8 @@ def test_a_stores_kind_reads_back_as_the_enum_with_the_same_stored_word(
 
 def test_an_unknown_store_kind_is_refused_on_creation(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
-        Store.create(tmp_path / "x.tdb", "staging", LEAD_LOGIN, LEAD_PASSWORD)  # type: ignore[arg-type]
+        Store.create(tmp_path / "x.tdb", "staging", LEAD_LOGIN, LEAD_PASSWORD,  # type: ignore[arg-type]
+                     created_at=datetime(2026, 4, 1))
 
 
 def test_a_key_file_with_an_unknown_store_kind_is_damaged() -> None:
