@@ -221,7 +221,7 @@ def cmd_dictionary(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
-    from toda_desktop.services.audit_view import AuditFilter
+    from toda_desktop.audit.service import AuditFilter
 
     app, signed = _sign_in(args)
     try:

@@ -20,24 +20,24 @@ from storage.errors import StoreError
 from storage.registry import DatasetKind, Registry, default_registry
 from storage.repos.accounts import AccountRow
 from storage.store import Store
+from toda_desktop.accounts.palm import verify_palm
+from toda_desktop.accounts.service import AccountAdminService
+from toda_desktop.audit.service import AuditViewService
+from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.clock import Clock, stamp, system_clock
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import SignInError, UserFacingError
+from toda_desktop.extraction.service import ExtractionService
 from toda_desktop.gate import Gate
-from toda_desktop.importing.review import ReviewService
 from toda_desktop.importing.service import ImportingService
+from toda_desktop.karte.service import KarteService
 from toda_desktop.models import DemoAccount, IntegrityState, Overview, Session, StoreHeader
-from toda_desktop.policy import Policy, default_policy
-from toda_desktop.services.account_admin import AccountAdminService
-from toda_desktop.services.audit_trail import AuditTrail
-from toda_desktop.services.audit_view import AuditViewService
-from toda_desktop.services.extraction import ExtractionService
-from toda_desktop.services.karte import KarteService
-from toda_desktop.services.overview import OverviewService
-from toda_desktop.services.palm import verify_palm
-from toda_desktop.services.policy_admin import PolicyAdminService
-from toda_desktop.services.records import RecordsService
-from toda_desktop.services.search import SearchService
+from toda_desktop.overview.service import OverviewService
+from toda_desktop.policy.model import Policy, default_policy
+from toda_desktop.policy.service import PolicyAdminService
+from toda_desktop.records.service import RecordsService
+from toda_desktop.review.service import ReviewService
+from toda_desktop.search.service import SearchService
 from toda_desktop.session_clock import DEFAULT_IDLE, DEFAULT_MAX, SessionClock, SessionState
 from toda_desktop.signin import PasswordAccepted, start_sign_in
 from toda_desktop.throttle import ThrottleBook

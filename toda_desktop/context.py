@@ -14,10 +14,10 @@ from typing import Any
 
 from storage.database import Database
 from storage.registry import Registry
+from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.clock import Clock, stamp
 from toda_desktop.gate import Gate
 from toda_desktop.models import Session
-from toda_desktop.services.audit_trail import AuditTrail
 
 
 @dataclass(frozen=True)

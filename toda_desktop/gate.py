@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from storage.registry import DatasetKind, Registry
 from toda_desktop.errors import PermissionDenied, UserFacingError
-from toda_desktop.policy import ID_LABELS, Policy, Role, visible_ids
+from toda_desktop.policy.model import ID_LABELS, Policy, Role, visible_ids
 
 DeniedLog = Callable[[str], None]  # called with the refused target before raising
 

@@ -14,9 +14,9 @@ from storage.connection import Connection, transaction
 from storage.errors import StoreError
 from storage.repos import accounts, recovery
 from storage.store import Store
+from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.clock import Clock, system_clock
 from toda_desktop.errors import UserFacingError
-from toda_desktop.services.audit_trail import AuditTrail
 
 MAX_HOURS = 72
 RECOVERY_ACTOR = "（回復キー）"

@@ -21,16 +21,16 @@ from storage.errors import StoreError, WrongCredentials
 from storage.keys import KeyFile, normalize_login
 from storage.repos import accounts, palms, recovery
 from storage.store import Store
-from toda_desktop.errors import SignInError
-from toda_desktop.services.audit_trail import AuditTrail
-from toda_desktop.services.palm import (
+from toda_desktop.accounts.palm import (
     NOT_ENROLLED,
     PALM_KEY_PURPOSE,
     enroll_palm,
     present_own_palm_if_simulated,
     verify_palm,
 )
-from toda_desktop.services.policy_admin import store_policy
+from toda_desktop.audit.trail import AuditTrail
+from toda_desktop.errors import SignInError
+from toda_desktop.policy.service import store_policy
 from toda_desktop.throttle import ThrottleBook
 
 if TYPE_CHECKING:

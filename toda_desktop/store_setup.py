@@ -17,13 +17,13 @@ from storage import keys
 from storage.errors import StoreError
 from storage.repos import accounts
 from storage.store import Store, remove_store_files
+from toda_desktop.accounts.creation import create_account
+from toda_desktop.accounts.palm import enroll_palm, present_own_palm_if_simulated
+from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.clock import system_clock
 from toda_desktop.errors import UserFacingError
 from toda_desktop.passwords import check_password
-from toda_desktop.policy import Policy, default_policy
-from toda_desktop.services.accounts import create_account
-from toda_desktop.services.audit_trail import AuditTrail
-from toda_desktop.services.palm import enroll_palm, present_own_palm_if_simulated
+from toda_desktop.policy.model import Policy, default_policy
 
 FIRST_ROLE = "project_lead"
 # Shown on the demo login screen on purpose; demo stores hold only fictitious data.

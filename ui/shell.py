@@ -25,14 +25,14 @@ from ui.background import BackgroundRunner
 from ui.extraction.page import ExtractionPage
 from ui.importing.history import HistoryPage
 from ui.importing.wizard import ImportPage
+from ui.karte.page import KartePage
 from ui.lock_screen import SESSION_CHECK_MS, LockScreen, SessionGuard
 from ui.login_window import LoginWindow
 from ui.main_window import MainWindow
 from ui.overview.page import OverviewPage
-from ui.pages.karte_page import KartePage
-from ui.pages.review_page import ReviewPage, describe_pupil_with
-from ui.pages.risk_pages import add_risk_pages
 from ui.policy.page import PolicyPage
+from ui.review.page import ReviewPage, describe_pupil_with
+from ui.risk.pages import add_risk_pages
 from ui.search.page import SearchPage
 
 if TYPE_CHECKING:

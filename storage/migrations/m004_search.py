@@ -13,7 +13,7 @@ The search index is derived from ``ds_students`` and ``ds_enrollments``:
   tables enqueue a pupil on every insert, update and delete, whatever code path wrote it, so
   the index can never silently go stale; the keys themselves are computed in Python (the
   name normalization of ``analysis.names``) when the queue is drained
-  (``toda_desktop.search_keys.refresh_search_index`` / ``refresh_pending``).
+  (``toda_desktop.search.keys.refresh_search_index`` / ``refresh_pending``).
 
 ``saved_extractions`` holds named extraction definitions (JSON), see
 ``toda_desktop.extraction``.

@@ -34,14 +34,14 @@ from tests.conftest import TEST_SCRYPT_N
 from tests.risk.conftest import sign_in
 from toda_desktop.composition import SignedIn
 from toda_desktop.extraction import push_support_preset
-from toda_desktop.policy import default_policy
-from toda_desktop.services.extraction import ExtractionService
-from toda_desktop.services.karte import KarteService
+from toda_desktop.extraction.service import ExtractionService
+from toda_desktop.karte.service import KarteService
+from toda_desktop.policy.model import default_policy
 from toda_desktop.store_setup import DEMO_LOGINS, create_demo_store
 from ui.background import BackgroundRunner
 from ui.error_reporting import ErrorReporter
 from ui.fonts import install_fonts
-from ui.pages.karte_page import KartePage, KarteView
+from ui.karte.page import KartePage, KarteView
 
 TARGET = 0.200
 MONTH = "2025-10"

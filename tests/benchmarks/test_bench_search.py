@@ -30,8 +30,8 @@ from storage.schema import migrate
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
 from tests.search.helpers import sign_in
 from toda_desktop.demo import DemoConfig, generate_city
-from toda_desktop.search_keys import refresh_search_index
-from toda_desktop.services.search import SearchFilters, SearchService, parse_query
+from toda_desktop.search.keys import refresh_search_index
+from toda_desktop.search.service import SearchFilters, SearchService, parse_query
 from toda_desktop.store_setup import create_empty_store
 
 CITIES = 7  # ~16,500 pupils each (incl. graduates and later entrants): > 100,000

@@ -27,7 +27,7 @@ from tests.search.helpers import sign_in
 from toda_desktop.composition import SignedIn
 from toda_desktop.demo import DemoConfig, generate_city
 from toda_desktop.demo.load import load_city
-from toda_desktop.search_keys import refresh_search_index
+from toda_desktop.search.keys import refresh_search_index
 from toda_desktop.store_setup import create_empty_store
 
 GOAL_RATIO = 2.0

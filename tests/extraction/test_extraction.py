@@ -13,6 +13,7 @@ from storage.registry import default_registry
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N, copy_store
 from tests.extraction import town
 from tests.search.helpers import add_rows, demo_sessions, sign_in
+from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.extraction import (
@@ -30,8 +31,7 @@ from toda_desktop.extraction import (
     to_json,
 )
 from toda_desktop.extraction.engine import describe, validate
-from toda_desktop.services.audit_view import AuditFilter
-from toda_desktop.services.extraction import ExtractionService
+from toda_desktop.extraction.service import ExtractionService
 from toda_desktop.store_setup import create_empty_store
 
 

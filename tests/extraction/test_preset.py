@@ -18,7 +18,7 @@ from toda_desktop.composition import SignedIn
 from toda_desktop.demo import DemoCity, DemoConfig, generate_city
 from toda_desktop.demo.load import load_city
 from toda_desktop.extraction import PushSupportOptions, push_support_preset
-from toda_desktop.services.extraction import ExtractionService
+from toda_desktop.extraction.service import ExtractionService
 from toda_desktop.store_setup import create_empty_store
 
 

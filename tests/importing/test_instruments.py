@@ -23,7 +23,7 @@ from toda_desktop.extraction.model import Extraction, Group
 from toda_desktop.extraction.presets import instrument_condition
 from toda_desktop.importing.service import ImportPreview, issue_rows
 from toda_desktop.instruments import instrument, instruments
-from toda_desktop.policy import default_policy
+from toda_desktop.policy.model import default_policy
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "layouts"
 AIGROW = FIXTURES / "AiGROW結果_2024_第一中.csv"

@@ -13,7 +13,7 @@ from storage.connection import Connection, transaction
 from storage.repos import batches, imports
 from tests.importing.helpers import lead_on_new_store
 from toda_desktop.composition import SignedIn
-from toda_desktop.importing.review import Placement, RowValue
+from toda_desktop.review.service import Placement, RowValue
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
 

@@ -10,10 +10,10 @@ import pytest
 from storage.repos.karte import AttendanceMonth, RecordFilter
 from tests.conftest import copy_store
 from tests.search.helpers import demo_sessions
+from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import PermissionDenied, UserFacingError
-from toda_desktop.services.audit_view import AuditFilter
-from toda_desktop.services.karte import (
+from toda_desktop.karte.service import (
     KarteChart,
     KarteService,
     _month_axis,

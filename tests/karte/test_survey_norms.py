@@ -18,7 +18,7 @@ from tests.search.helpers import add_rows, demo_sessions
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import PermissionDenied
 from toda_desktop.risk.frames import read_frames
-from toda_desktop.services.survey_domains import survey_domains
+from toda_desktop.risk.survey_domains import survey_domains
 
 
 @pytest.fixture

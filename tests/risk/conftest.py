@@ -10,7 +10,7 @@ import pytest
 from devices import FakeClock, Scanner, Simulator, SimulatorConfig, require_real_scanner_for
 from tests.conftest import copy_store
 from toda_desktop.composition import Application, SignedIn
-from toda_desktop.policy import Policy
+from toda_desktop.policy.model import Policy
 from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
 
 SignIn = Callable[[str], SignedIn]

@@ -22,14 +22,14 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.risk.conftest import sign_in
+from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import PermissionDenied, UserFacingError
 from toda_desktop.gate import Gate
-from toda_desktop.policy import default_policy
+from toda_desktop.policy.model import default_policy
 from toda_desktop.risk import RiskService, ScoreResult
 from toda_desktop.risk import alert_csv as fmt
 from toda_desktop.risk.cli import add_risk_commands
-from toda_desktop.services.audit_view import AuditFilter
 from toda_desktop.store_setup import DEMO_PASSWORD
 
 MONTH = "2025-10"

@@ -12,12 +12,12 @@ import pytest
 
 from storage.repos import risk as repo
 from tests.risk.conftest import sign_in
+from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import PermissionDenied, UserFacingError
 from toda_desktop.gate import Gate
-from toda_desktop.policy import default_policy
+from toda_desktop.policy.model import default_policy
 from toda_desktop.risk import ALERT_STATUSES, RiskService
-from toda_desktop.services.audit_view import AuditFilter
 
 MONTH = "2025-10"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from storage.repos.search import Term, grams
-from toda_desktop.services.search import (
+from toda_desktop.search.service import (
     id_forms,
     kana_search_key,
     name_search_key,

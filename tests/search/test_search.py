@@ -10,11 +10,11 @@ import pytest
 from storage.repos import search as search_repo
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N, copy_store
 from tests.search.helpers import add_rows, demo_sessions, sign_in
+from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import PermissionDenied, UserFacingError
-from toda_desktop.search_keys import refresh_pending, refresh_search_index
-from toda_desktop.services.audit_view import AuditFilter
-from toda_desktop.services.search import SearchFilters, SearchService
+from toda_desktop.search.keys import refresh_pending, refresh_search_index
+from toda_desktop.search.service import SearchFilters, SearchService
 from toda_desktop.store_setup import create_empty_store
 
 STUDENTS = [

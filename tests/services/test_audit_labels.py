@@ -15,7 +15,7 @@ import pytest
 
 import toda_desktop
 from storage.registry import default_registry
-from toda_desktop.services.audit_view import (
+from toda_desktop.audit.service import (
     ACTION_LABELS,
     DETAIL_LABELS,
     OUTCOME_LABELS,

@@ -10,10 +10,10 @@ import pytest
 
 from devices import FakeClock, Scanner, Simulator, SimulatorConfig
 from storage.repos import palms
+from toda_desktop.accounts.palm import PALM_KEY_PURPOSE
+from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import Application
 from toda_desktop.errors import SignInError
-from toda_desktop.services.audit_view import AuditFilter
-from toda_desktop.services.palm import PALM_KEY_PURPOSE
 from toda_desktop.store_setup import DEMO_PASSWORD
 
 

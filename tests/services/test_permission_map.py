@@ -13,9 +13,9 @@ import pytest
 
 from devices import FakeClock, Scanner, Simulator, SimulatorConfig, require_real_scanner_for
 from storage.registry import default_registry
+from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import Application, SignedIn
 from toda_desktop.errors import PermissionDenied, UserFacingError
-from toda_desktop.services.audit_view import AuditFilter
 from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
 
 ALL_KINDS = set(default_registry().names)
@@ -240,7 +240,7 @@ def test_the_map_written_from_the_table_reads_back_the_same() -> None:
     """``policy_to_toml`` (used when the lead changes the map in the table) loses nothing."""
     from dataclasses import replace
 
-    from toda_desktop.policy import default_policy, parse_policy_text, policy_to_toml
+    from toda_desktop.policy.model import default_policy, parse_policy_text, policy_to_toml
 
     policy = default_policy()
     assert parse_policy_text(policy_to_toml(policy)) == policy

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from devices import FakeClock, Scanner, Simulator, SimulatorConfig, require_real_scanner_for
+from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import Application, SignedIn
 from toda_desktop.errors import PermissionDenied
-from toda_desktop.policy import ID_LABELS
-from toda_desktop.services.audit_view import AuditFilter
+from toda_desktop.policy.model import ID_LABELS
 from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
 
 THEN = datetime(2031, 5, 12, 10, 30, 15)

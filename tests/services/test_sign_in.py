@@ -10,10 +10,10 @@ import pytest
 from devices import FakeClock, Scanner, Simulator, SimulatorConfig, require_real_scanner_for
 from storage.store import Store
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
+from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import Application
 from toda_desktop.errors import SignInError, UserFacingError
 from toda_desktop.recovery import grant_recovery_sign_in
-from toda_desktop.services.audit_view import AuditFilter
 from toda_desktop.session_clock import SessionState
 from toda_desktop.store_setup import DEMO_PASSWORD, create_empty_store
 

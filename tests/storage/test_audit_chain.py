@@ -12,7 +12,7 @@ import pytest
 from storage import audit
 from storage.connection import Connection, open_connection
 from storage.store import Store
-from toda_desktop.services.audit_trail import AuditTrail
+from toda_desktop.audit.trail import AuditTrail
 
 Tamper = Callable[[Connection], None]
 

@@ -15,7 +15,7 @@ from devices import Simulator
 from tests.ui.conftest import ShellFactory, scanner_factory
 from tests.ui.flows import WAIT_MS, click, english_words, sign_in, visible_texts
 from toda_desktop.composition import Application
-from toda_desktop.policy import parse_policy_text
+from toda_desktop.policy.model import parse_policy_text
 from toda_desktop.store_setup import DEMO_PASSWORD
 from ui.accounts.dialogs import EnrollDialog, NewAccountDialog
 from ui.accounts.page import AccountsPage

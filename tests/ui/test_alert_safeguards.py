@@ -22,17 +22,17 @@ from pytestqt.qtbot import QtBot
 from tests.conftest import copy_store
 from tests.risk.conftest import sign_in
 from tests.ui.flows import WAIT_MS, click, english_words, visible_texts
+from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
 from toda_desktop.risk import RiskService
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE, APRIL_ROSTER_NOTE, CAUTION
-from toda_desktop.services.audit_view import AuditFilter
 from ui.background import BackgroundRunner
 from ui.error_reporting import ErrorReporter
+from ui.karte.risk_section import CAUTION as KARTE_CAUTION
+from ui.karte.risk_section import NO_LIST_YET, NOT_ALL_CLEAR, KarteRiskSection
 from ui.main_window import MainWindow
-from ui.pages.alerts_page import ADDRESS_HEADER, ORDER_HEADER, AlertsPage
-from ui.pages.karte_risk import CAUTION as KARTE_CAUTION
-from ui.pages.karte_risk import NO_LIST_YET, NOT_ALL_CLEAR, KarteRiskSection
-from ui.pages.risk_pages import ALERTS_TITLE, add_risk_pages
+from ui.risk.alerts_page import ADDRESS_HEADER, ORDER_HEADER, AlertsPage
+from ui.risk.pages import ALERTS_TITLE, add_risk_pages
 
 pytestmark = pytest.mark.gui
 

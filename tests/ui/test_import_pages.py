@@ -29,11 +29,11 @@ from toda_desktop.importing.service import ISSUE_HEADER
 from toda_desktop.store_setup import create_empty_store
 from ui.importing import wizard
 from ui.importing.history import HistoryPage
+from ui.importing.models import IMPORTED, commit_summary
 from ui.importing.wizard import ImportPage
 from ui.main_window import MainWindow
-from ui.pages.import_models import IMPORTED, commit_summary
-from ui.pages.review_models import ReviewLine
-from ui.pages.review_page import ReviewPage
+from ui.review.models import ReviewLine
+from ui.review.page import ReviewPage
 from ui.shell import Shell
 
 pytestmark = pytest.mark.gui

@@ -8,7 +8,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.ui.conftest import ShellFactory
 from tests.ui.flows import WAIT_MS, sign_in
-from ui.pages.karte_page import KartePage, KarteView
+from ui.karte.page import KartePage, KarteView
 
 pytestmark = pytest.mark.gui
 

@@ -13,9 +13,9 @@ from tests.risk.conftest import sign_in as sign_in_service
 from tests.ui.conftest import ShellFactory
 from tests.ui.flows import WAIT_MS, english_words, sign_in, visible_texts
 from toda_desktop.risk import RiskService
+from ui.karte.page import KartePage, KarteView
+from ui.karte.risk_section import CAUTION, TITLE, KarteRiskSection
 from ui.main_window import MainWindow
-from ui.pages.karte_page import KartePage, KarteView
-from ui.pages.karte_risk import CAUTION, TITLE, KarteRiskSection
 from ui.shell import Shell
 
 pytestmark = pytest.mark.gui

@@ -17,11 +17,11 @@ from toda_desktop.composition import SignedIn
 from ui.background import BackgroundRunner
 from ui.error_reporting import ErrorReporter
 from ui.main_window import MainWindow
-from ui.pages.alerts_page import NO_MODEL_TEXT as ALERTS_NO_MODEL
-from ui.pages.alerts_page import AlertsPage
-from ui.pages.risk_model_page import NO_MODEL_TEXT as MODEL_NO_MODEL
-from ui.pages.risk_model_page import RiskModelPage
-from ui.pages.risk_pages import ALERTS_TITLE, MODEL_TITLE, add_risk_pages
+from ui.risk.alerts_page import NO_MODEL_TEXT as ALERTS_NO_MODEL
+from ui.risk.alerts_page import AlertsPage
+from ui.risk.model_page import NO_MODEL_TEXT as MODEL_NO_MODEL
+from ui.risk.model_page import RiskModelPage
+from ui.risk.pages import ALERTS_TITLE, MODEL_TITLE, add_risk_pages
 
 pytestmark = pytest.mark.gui
 

@@ -26,10 +26,10 @@ from ui.background import BackgroundRunner, TaskContext
 from ui.importing import wizard
 from ui.importing.history import HistoryPage
 from ui.importing.wizard import ImportPage
+from ui.karte.page import KartePage
 from ui.overview.page import OverviewPage
 from ui.page_header import ProgressStrip, StatusLine
 from ui.page_task import PageTask
-from ui.pages.karte_page import KartePage
 from ui.search.page import SearchPage
 
 pytestmark = pytest.mark.gui

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from toda_desktop.services.search import PupilHit
-from ui.pages.pupil_tables import PupilHitsModel
+from toda_desktop.search.service import PupilHit
+from ui.pupil_tables import PupilHitsModel
 
 pytestmark = pytest.mark.gui
 

@@ -18,9 +18,9 @@ from ui.extraction.condition_dialog import ConditionDialog
 from ui.extraction.editors import CountEditor, ThresholdEditor
 from ui.extraction.page import ExtractionPage
 from ui.extraction.push_support_dialog import PushSupportDialog
+from ui.karte.page import KartePage, KarteView
 from ui.main_window import MainWindow
-from ui.pages.karte_page import KartePage, KarteView
-from ui.pages.pupil_tables import dates_in
+from ui.pupil_tables import dates_in
 from ui.search.page import SearchPage
 from ui.shell import Shell
 
@@ -164,7 +164,7 @@ def test_search_filters_and_truncation_note(qtbot: QtBot, make_shell: ShellFacto
     assert {h.school_name for h in page.model.hits} == {school}
     assert "在籍" in page.note_label.text()
     # A search that lists more than the limit says so.
-    from toda_desktop.services.search import SearchResults
+    from toda_desktop.search.service import SearchResults
 
     assert page.results is not None
     truncated = SearchResults(page.results.query, page.results.filters, page.results.hits,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from toda_desktop.importing.review import CandidateView, Placement, ReviewItemView, RowValue
-from ui.pages.review_models import COMPARE_FIELDS, ComparisonModel, agreement, review_line
+from toda_desktop.review.service import CandidateView, Placement, ReviewItemView, RowValue
+from ui.review.models import COMPARE_FIELDS, ComparisonModel, agreement, review_line
 
 UI_PAGES = Path(__file__).resolve().parents[2] / "ui" / "pages"
 PLACED = Placement(2024, "13101", "さくら小学校", 3, "1", 4)

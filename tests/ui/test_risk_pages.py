@@ -1,6 +1,6 @@
 """見守りアラート, 予測モデル and 要因分析 against a real small demo city (services not mocked).
 
-The pages are registered the way the shell does it (``ui.pages.risk_pages.add_risk_pages``)
+The pages are registered the way the shell does it (``ui.risk.pages.add_risk_pages``)
 in a real main window; one module-wide copy of the city carries a quickly trained model,
 and each test works on its own copy of it.
 """
@@ -21,17 +21,17 @@ from pytestqt.qtbot import QtBot
 from tests.conftest import copy_store
 from tests.risk.conftest import sign_in
 from tests.ui.flows import WAIT_MS, click, english_words, visible_texts
+from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
 from toda_desktop.risk import RiskService
-from toda_desktop.services.audit_view import AuditFilter
 from ui.background import BackgroundRunner
 from ui.error_reporting import ErrorReporter
 from ui.main_window import MainWindow
-from ui.pages.alerts_page import INTRO, AlertsPage, MarkDialog, grade_class
-from ui.pages.factors_page import FactorsPage
-from ui.pages.risk_common import BAND_COLORS
-from ui.pages.risk_model_page import RiskModelPage
-from ui.pages.risk_pages import ALERTS_TITLE, FACTORS_TITLE, MODEL_TITLE, add_risk_pages
+from ui.risk.alerts_page import INTRO, AlertsPage, MarkDialog, grade_class
+from ui.risk.common import BAND_COLORS
+from ui.risk.factors_page import FactorsPage
+from ui.risk.model_page import RiskModelPage
+from ui.risk.pages import ALERTS_TITLE, FACTORS_TITLE, MODEL_TITLE, add_risk_pages
 
 pytestmark = pytest.mark.gui
 

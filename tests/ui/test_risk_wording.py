@@ -36,18 +36,18 @@ from tests.conftest import copy_store
 from tests.risk.conftest import sign_in as sign_in_service
 from tests.ui.conftest import ShellFactory
 from tests.ui.flows import WAIT_MS, sign_in
+from toda_desktop.audit.service import DETAIL_LABELS, AuditFilter, describe_detail
 from toda_desktop.composition import SignedIn
 from toda_desktop.risk import RiskService
-from toda_desktop.services.audit_view import DETAIL_LABELS, AuditFilter, describe_detail
 from ui.background import BackgroundRunner
 from ui.error_reporting import ErrorReporter
+from ui.karte.page import KartePage, KarteView
+from ui.karte.risk_section import KarteRiskSection
 from ui.main_window import MainWindow
-from ui.pages.alerts_page import BAND_LEGEND, AlertsPage
-from ui.pages.karte_page import KartePage, KarteView
-from ui.pages.karte_risk import KarteRiskSection
-from ui.pages.risk_charts import WORD_JOINER
-from ui.pages.risk_model_page import RiskModelPage, bar_summary
-from ui.pages.risk_pages import ALERTS_TITLE, MODEL_TITLE, add_risk_pages
+from ui.risk.alerts_page import BAND_LEGEND, AlertsPage
+from ui.risk.charts import WORD_JOINER
+from ui.risk.model_page import RiskModelPage, bar_summary
+from ui.risk.pages import ALERTS_TITLE, MODEL_TITLE, add_risk_pages
 
 pytestmark = pytest.mark.gui
 

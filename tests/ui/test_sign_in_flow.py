@@ -21,9 +21,9 @@ from tests.ui.flows import (
     sign_in,
     visible_texts,
 )
+from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import default_scanner_factory
 from toda_desktop.recovery import grant_recovery_sign_in
-from toda_desktop.services.audit_view import AuditFilter
 from toda_desktop.store_setup import create_empty_store
 from ui.accounts.page import AccountsPage
 from ui.lock_screen import LOCK_REASON, LockScreen

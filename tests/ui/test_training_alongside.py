@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from tests.ui.conftest import ShellFactory
 from tests.ui.flows import WAIT_MS, sign_in
-from ui.pages.karte_page import KartePage
-from ui.pages.risk_model_page import RiskModelPage
+from ui.karte.page import KartePage
+from ui.risk.model_page import RiskModelPage
 
 
 def test_the_karte_opens_while_the_full_grid_trains_and_sign_out_stops_it(

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from tests.ui.conftest import ShellFactory
 from tests.ui.flows import WAIT_MS, sign_in
 from toda_desktop.store_setup import DEMO_LOGINS
-from ui.pages.karte_page import KartePage
+from ui.karte.page import KartePage
 
 pytestmark = pytest.mark.gui
 

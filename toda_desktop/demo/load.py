@@ -21,7 +21,7 @@ from storage.repos import batches, datasets
 from storage.store import Store
 from toda_desktop.clock import Clock, system_clock
 from toda_desktop.demo import DemoCity
-from toda_desktop.search_keys import refresh_search_index
+from toda_desktop.search.keys import refresh_search_index
 
 SOURCE_NAME = "デモ都市ジェネレータ"
 

@@ -2,7 +2,7 @@
 
 ``model`` holds the condition tree (frozen dataclasses, JSON round-trip), ``engine``
 evaluates it over the store, ``presets`` builds the push-support extraction. The service
-(``toda_desktop.services.extraction``) adds the permission map, audit log, saving and export.
+(``toda_desktop.extraction.service``) adds the permission map, audit log, saving and export.
 """
 
 from toda_desktop.extraction.model import (

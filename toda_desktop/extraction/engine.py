@@ -183,7 +183,7 @@ def describe(node: Node, registry: Registry, base_year: int | None = None) -> st
     if isinstance(node, Change):
         m = node.measure
         if isinstance(m, SurveyPositivity):
-            from toda_desktop.services.karte import survey_name
+            from toda_desktop.karte.service import survey_name
 
             what = f"{survey_name(m.survey_code)}の肯定的回答の割合"
             if m.domain:

@@ -62,7 +62,7 @@ from toda_desktop.importing.reference import (
     stored_keys,
     stored_occasions,
 )
-from toda_desktop.search_keys import refresh_pending
+from toda_desktop.search.keys import refresh_pending
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 ISSUE_HEADER = ["ファイル", "行", "列", "値", "理由", "重要度"]

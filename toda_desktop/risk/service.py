@@ -74,10 +74,10 @@ from toda_desktop.errors import NoModelYet, OperationCancelled, PermissionDenied
 from toda_desktop.export_files import ExportResult, check_output_path, target_path
 from toda_desktop.formatting import format_datetime, format_month
 from toda_desktop.risk import alert_csv, heap
+from toda_desktop.risk.factor_reports import KeptFactors, keep_report, kept_report
+from toda_desktop.risk.factor_reports import data_version as factor_data_version
 from toda_desktop.risk.frames import read_frames
-from toda_desktop.services.factor_reports import KeptFactors, keep_report, kept_report
-from toda_desktop.services.factor_reports import data_version as factor_data_version
-from toda_desktop.services.survey_domains import SurveyDomains, survey_domains
+from toda_desktop.risk.survey_domains import SurveyDomains, survey_domains
 
 ALERT_STATUSES = repo.ALERT_STATUSES
 ALERT_KINDS = ("attendance_monthly", "long_absence")

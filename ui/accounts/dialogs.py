@@ -25,7 +25,7 @@ from ui.dialogs import FormDialog
 from ui.palm import PalmScanView, run_palm_operation
 
 if TYPE_CHECKING:
-    from toda_desktop.services.account_admin import AccountSummary
+    from toda_desktop.accounts.service import AccountSummary
 
 
 class NewAccountDialog(FormDialog):

@@ -13,7 +13,7 @@ from ui import style
 from ui.table_model import LinesTableModel
 
 if TYPE_CHECKING:
-    from toda_desktop.services.account_admin import AccountSummary
+    from toda_desktop.accounts.service import AccountSummary
 
 
 HEADERS = ("ログインID", "氏名", "役割", "状態", "手のひら静脈", "ロック")

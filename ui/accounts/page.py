@@ -31,7 +31,7 @@ from ui.page_task import PageTask
 from ui.table_model import make_table
 
 if TYPE_CHECKING:
-    from toda_desktop.services.account_admin import AccountAdminService, AccountSummary
+    from toda_desktop.accounts.service import AccountAdminService, AccountSummary
 from ui.accounts.dialogs import EnrollDialog, NewAccountDialog, PasswordDialog, RoleDialog
 from ui.accounts.model import AccountsModel, RoleLike
 

@@ -9,10 +9,10 @@ from PySide6.QtWidgets import QLineEdit, QWidget
 
 from kernel.date_style import DateStyle
 from ui.dialogs import FormDialog
-from ui.pages.pupil_tables import dates_in
+from ui.pupil_tables import dates_in
 
 if TYPE_CHECKING:
-    from toda_desktop.services.audit_view import ChainCheck
+    from toda_desktop.audit.service import ChainCheck
 
 
 class AcknowledgeDialog(FormDialog):

@@ -12,11 +12,11 @@ from PySide6.QtWidgets import QWidget
 from kernel.date_style import DateStyle
 from toda_desktop.formatting import format_date
 from ui import style
-from ui.pages.pupil_tables import dates_in
+from ui.pupil_tables import dates_in
 from ui.table_model import LinesTableModel
 
 if TYPE_CHECKING:
-    from toda_desktop.services.audit_view import AuditRow
+    from toda_desktop.audit.service import AuditRow
 
 
 HEADERS = ("番号", "日時", "利用者", "操作", "結果", "対象", "児童生徒ID", "詳細")

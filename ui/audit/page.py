@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from kernel.date_style import DateStyle
+from toda_desktop.audit.service import ACTION_LABELS, AuditFilter
 from toda_desktop.export_files import ExportResult
 from toda_desktop.formatting import format_count, format_date
-from toda_desktop.services.audit_view import ACTION_LABELS, AuditFilter
 from ui import style
 from ui.background import BackgroundRunner, alive
 from ui.export_flow import (
@@ -44,11 +44,11 @@ from ui.export_flow import (
 )
 from ui.page_header import PageHeader, StatusLine
 from ui.page_task import PageTask
-from ui.pages.pupil_tables import dates_in
+from ui.pupil_tables import dates_in
 from ui.table_model import make_table
 
 if TYPE_CHECKING:
-    from toda_desktop.services.audit_view import AuditRow, ChainCheck
+    from toda_desktop.audit.service import AuditRow, ChainCheck
 from ui.audit.acknowledge_dialog import AcknowledgeDialog
 from ui.audit.model import AuditModel
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from toda_desktop.extraction import Change, CountInWindow, Threshold
 
 if TYPE_CHECKING:
-    from toda_desktop.services.extraction import FieldInfo, SurveyInfo
+    from toda_desktop.extraction.service import FieldInfo, SurveyInfo
 
 Leaf = Threshold | Change | CountInWindow
 

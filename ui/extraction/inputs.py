@@ -30,7 +30,7 @@ from toda_desktop.extraction import FieldTest
 from ui import style
 
 if TYPE_CHECKING:
-    from toda_desktop.services.extraction import FieldInfo
+    from toda_desktop.extraction.service import FieldInfo
 
 SYMBOLS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠", "in": "∈",
            "not_in": "∉"}

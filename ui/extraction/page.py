@@ -57,17 +57,17 @@ from ui.extraction.push_support_dialog import PushSupportDialog
 from ui.extraction.tree import ConditionRow, Describe, GroupBox
 from ui.page_header import PageHeader
 from ui.page_task import PageTask
-from ui.pages.pupil_tables import ExtractionRowsModel, dates_in, source_row
+from ui.pupil_tables import ExtractionRowsModel, dates_in, source_row
 from ui.table_model import make_table
 
 if TYPE_CHECKING:
     from toda_desktop.extraction import Node
-    from toda_desktop.services.extraction import (
+    from toda_desktop.extraction.service import (
         ExtractionResult,
         ExtractionService,
         SavedExtraction,
     )
-    from toda_desktop.services.search import FilterOptions
+    from toda_desktop.search.service import FilterOptions
 
 DialogT = TypeVar("DialogT", ConditionDialog, PushSupportDialog)
 FilterOptionsCall = Callable[[], "FilterOptions"]

@@ -26,9 +26,9 @@ from toda_desktop.formatting import format_count
 from ui import style
 from ui.background import BackgroundRunner
 from ui.dialogs import confirm
+from ui.importing.history_models import BatchesModel, BatchLine, batch_lines
 from ui.page_header import StatusLine, title_row
 from ui.page_task import PageTask
-from ui.pages.history_models import BatchesModel, BatchLine, batch_lines
 from ui.table_model import make_table
 
 LoadBatches = Callable[[], list[Any]]

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
 )
 
 from ui import style
+from ui.importing.models import FileQueueModel
 from ui.importing.widgets import plain_table, wrapped_label
-from ui.pages.import_models import FileQueueModel
 
 
 class QueuePanel(QWidget):

@@ -43,17 +43,7 @@ from ui.export_flow import (
     text_encoding,
     with_suffix,
 )
-from ui.importing.queue import QueuePanel
-from ui.importing.steps.finished import FinishedStep
-from ui.importing.steps.mapping import MappingStep
-from ui.importing.steps.preview import PreviewStep
-from ui.importing.steps.result import ResultStep
-from ui.importing.steps.start import StartStep
-from ui.importing.value_map_dialog import ValueMapDialog
-from ui.importing.widgets import FILE_FILTER, LOW_CONFIDENCE, NO_PUPILS_TEXT, StepBar, say
-from ui.page_header import PageHeader
-from ui.page_task import PageTask
-from ui.pages.import_models import (
+from ui.importing.models import (
     CURRENT,
     IMPORTED,
     NOTHING,
@@ -74,6 +64,16 @@ from ui.pages.import_models import (
     sheet_choices,
     sheets_not_read,
 )
+from ui.importing.queue import QueuePanel
+from ui.importing.steps.finished import FinishedStep
+from ui.importing.steps.mapping import MappingStep
+from ui.importing.steps.preview import PreviewStep
+from ui.importing.steps.result import ResultStep
+from ui.importing.steps.start import StartStep
+from ui.importing.value_map_dialog import ValueMapDialog
+from ui.importing.widgets import FILE_FILTER, LOW_CONFIDENCE, NO_PUPILS_TEXT, StepBar, say
+from ui.page_header import PageHeader
+from ui.page_task import PageTask
 
 if TYPE_CHECKING:
     from toda_desktop.importing.service import (

@@ -42,7 +42,7 @@ from ui.overview.counts_model import RECENT_YEARS, DatasetCountsModel, TotalsLas
 from ui.page import Freshness
 from ui.page_header import title_row
 from ui.page_task import PageTask
-from ui.pages.pupil_tables import dates_in
+from ui.pupil_tables import dates_in
 
 LoadOverview = Callable[[], Overview]
 CheckIntegrity = Callable[

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from toda_desktop.data_dictionary import DOMAIN_LABELS
-from toda_desktop.policy import DOMAIN_ORDER, Role
+from toda_desktop.policy.model import DOMAIN_ORDER, Role
 from ui import style
 
 

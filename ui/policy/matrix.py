@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from toda_desktop.data_dictionary import DOMAIN_LABELS
-from toda_desktop.policy import FUNCTION_LABELS, Policy, Role
+from toda_desktop.policy.model import FUNCTION_LABELS, Policy, Role
 from ui import style
 from ui.table_model import LinesTableModel
 

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from toda_desktop.errors import user_message
-from toda_desktop.policy import (
+from toda_desktop.policy.model import (
     Policy,
     describe_policy_changes,
     parse_policy_text,

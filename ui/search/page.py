@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from kernel.date_style import DateStyle
 from toda_desktop.export_files import ExportResult
 from toda_desktop.formatting import format_count, format_school_year
-from toda_desktop.services.search import SearchFilters
+from toda_desktop.search.service import SearchFilters
 from ui import style
 from ui.background import BackgroundRunner
 from ui.export_flow import (
@@ -41,11 +41,11 @@ from ui.export_flow import (
 )
 from ui.page_header import PageHeader
 from ui.page_task import PageTask
-from ui.pages.pupil_tables import PupilHitsModel, grade_label, source_row
+from ui.pupil_tables import PupilHitsModel, grade_label, source_row
 from ui.table_model import make_table
 
 if TYPE_CHECKING:
-    from toda_desktop.services.search import FilterOptions, SearchResults, SearchService
+    from toda_desktop.search.service import FilterOptions, SearchResults, SearchService
 
 ALL = "（すべて）"
 TYPE_AHEAD_MS = 450

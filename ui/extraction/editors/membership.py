@@ -14,7 +14,7 @@ from toda_desktop.extraction import Period, Threshold
 from ui.extraction.catalog import Catalog, Leaf
 from ui.extraction.editors.base import ConditionEditor
 from ui.extraction.inputs import select_data, year_combo
-from ui.pages.pupil_tables import grade_label
+from ui.pupil_tables import grade_label
 
 TARGETS = ("school_code", "grade")
 

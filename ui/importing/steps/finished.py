@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from ui import style
+from ui.importing.models import IMPORTED, NOTHING, SKIPPED, UNREADABLE, FileEntry, n_rows
 from ui.importing.widgets import notice_label, say, wrapped_label
-from ui.pages.import_models import IMPORTED, NOTHING, SKIPPED, UNREADABLE, FileEntry, n_rows
 
 
 class FinishedStep(QWidget):

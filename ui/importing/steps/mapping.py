@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from ui import style
+from ui.importing.models import ColumnChoiceDelegate, MappingModel
 from ui.importing.widgets import notice_label, plain_table, wrapped_label
-from ui.pages.import_models import ColumnChoiceDelegate, MappingModel
 
 
 class MappingStep(QWidget):

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from ui import style
+from ui.importing.models import n_rows, result_summary
 from ui.importing.widgets import notice_label, say, wrapped_label
-from ui.pages.import_models import n_rows, result_summary
 
 if TYPE_CHECKING:
     from toda_desktop.importing.service import ImportResult

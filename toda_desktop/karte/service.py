@@ -23,7 +23,7 @@ from storage.repos.karte import RecordFilter
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.instruments import instrument, instruments
-from toda_desktop.policy import ID_LABELS
+from toda_desktop.policy.model import ID_LABELS
 
 # Instruments named in the interchange format (DATA_FORMAT.md); unknown codes show as is.
 SURVEY_NAMES = {

@@ -36,8 +36,8 @@ from toda_desktop.formatting import format_count, format_datetime
 from ui import style
 from ui.background import BackgroundRunner
 from ui.page_header import StatusLine
-from ui.pages.risk_charts import ForestPlot, ForestRow
-from ui.pages.risk_common import (
+from ui.risk.charts import ForestPlot, ForestRow
+from ui.risk.common import (
     Column,
     RecordsModel,
     fit_height,
@@ -48,7 +48,7 @@ from ui.pages.risk_common import (
 
 if TYPE_CHECKING:
     from analysis.factors import FactorReport, FactorResult
-    from toda_desktop.services.factor_reports import KeptFactors
+    from toda_desktop.risk.factor_reports import KeptFactors
 
     Kept = Callable[[int | None], KeptFactors | None]
 

@@ -26,9 +26,9 @@ from toda_desktop.formatting import format_date, format_datetime, format_school_
 from ui import style
 
 if TYPE_CHECKING:
-    from toda_desktop.services.extraction import ExtractionResult, ExtractionRow
-    from toda_desktop.services.karte import KarteRecords
-    from toda_desktop.services.search import PupilHit
+    from toda_desktop.extraction.service import ExtractionResult, ExtractionRow
+    from toda_desktop.karte.service import KarteRecords
+    from toda_desktop.search.service import PupilHit
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -11,7 +11,7 @@ from storage.database import Database
 from storage.repos import accounts, meta
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
-from toda_desktop.policy import Policy, default_policy, parse_policy_text, policy_changes
+from toda_desktop.policy.model import Policy, default_policy, parse_policy_text, policy_changes
 
 META_KEY = "policy_toml"
 

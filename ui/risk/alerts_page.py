@@ -60,8 +60,8 @@ from ui.export_flow import (
     with_suffix,
 )
 from ui.page_header import StatusLine
-from ui.pages.pupil_tables import class_label
-from ui.pages.risk_common import (
+from ui.pupil_tables import class_label
+from ui.risk.common import (
     BAND_NAMES,
     Column,
     RecordsModel,

@@ -27,8 +27,8 @@ from storage.repos import search as repo
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
-from toda_desktop.policy import ID_LABELS
-from toda_desktop.search_keys import (
+from toda_desktop.policy.model import ID_LABELS
+from toda_desktop.search.keys import (
     id_forms,
     kana_search_key,
     letters_only,

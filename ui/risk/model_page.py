@@ -38,8 +38,8 @@ from ui import style
 from ui.background import BackgroundOp, BackgroundRunner
 from ui.dialogs import confirm
 from ui.page_header import ProgressStrip, StatusLine
-from ui.pages.risk_charts import BarSeries, RecallBars, ReliabilityChart
-from ui.pages.risk_common import (
+from ui.risk.charts import BarSeries, RecallBars, ReliabilityChart
+from ui.risk.common import (
     Column,
     RecordsModel,
     fit_height,

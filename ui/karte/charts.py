@@ -25,10 +25,10 @@ from kernel.date_style import DateStyle
 from kernel.school_calendar import SCHOOL_MONTHS
 from ui import style
 from ui.charts import CountAxis
-from ui.pages.pupil_tables import years_in
+from ui.pupil_tables import years_in
 
 if TYPE_CHECKING:
-    from toda_desktop.services.karte import ChartSeries, KarteChart
+    from toda_desktop.karte.service import ChartSeries, KarteChart
 
 PLOT_HEIGHT = 240
 BAR_WIDTH = 0.72

@@ -15,7 +15,7 @@ from storage.repos import accounts
 from storage.store import Store
 from toda_desktop.errors import UserFacingError
 from toda_desktop.passwords import check_password
-from toda_desktop.policy import Policy
+from toda_desktop.policy.model import Policy
 
 
 def create_account(

@@ -40,9 +40,9 @@ from kernel.date_style import DateStyle
 from toda_desktop.formatting import format_count, format_date, format_school_year
 from ui import style
 from ui.background import BackgroundRunner
-from ui.karte_charts import KarteChartView
-from ui.pages.karte_risk import KarteRiskSection
-from ui.pages.pupil_tables import (
+from ui.karte.charts import KarteChartView
+from ui.karte.risk_section import KarteRiskSection
+from ui.pupil_tables import (
     BLANK,
     ID_KEYS,
     RecordsModel,
@@ -54,8 +54,8 @@ from ui.pages.pupil_tables import (
 from ui.table_model import make_table
 
 if TYPE_CHECKING:
-    from toda_desktop.services.karte import Karte, KarteRecords, KarteService, LinkedData
-    from ui.pages.karte_risk import DomainJudgments, Explanations
+    from toda_desktop.karte.service import Karte, KarteRecords, KarteService, LinkedData
+    from ui.karte.risk_section import DomainJudgments, Explanations
 
 MAX_TABS = 8
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)

@@ -19,7 +19,7 @@ from storage.registry import Registry
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
-from toda_desktop.policy import FUNCTION_LABELS, describe_policy_changes
+from toda_desktop.policy.model import FUNCTION_LABELS, describe_policy_changes
 
 ACTION_LABELS = {
     "store_created": "データベース作成",

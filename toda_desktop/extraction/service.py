@@ -29,8 +29,8 @@ from toda_desktop.extraction.engine import (
 )
 from toda_desktop.extraction.model import AGGREGATES, OPERATORS, Extraction, from_json, to_json
 from toda_desktop.extraction.presets import PushSupportOptions, push_support_preset
-from toda_desktop.policy import ID_LABELS
-from toda_desktop.services.karte import SURVEY_DOMAINS, survey_name
+from toda_desktop.karte.service import SURVEY_DOMAINS, survey_name
+from toda_desktop.policy.model import ID_LABELS
 
 # The dataset each switch of the push-support preset reads; the three criteria proper.
 PRESET_DATA = {"no_long_absence": "long_absence", "academic": "academic_results",

@@ -15,11 +15,11 @@ from kernel.progress import CancelFlag
 from kernel.store_kind import StoreKind
 from storage.repos import accounts, palms
 from storage.store import Store
+from toda_desktop.accounts.creation import create_account
+from toda_desktop.accounts.palm import enroll_palm, present_own_palm_if_simulated
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.passwords import check_password
-from toda_desktop.services.accounts import create_account
-from toda_desktop.services.palm import enroll_palm, present_own_palm_if_simulated
 from toda_desktop.throttle import ThrottleBook
 
 OpenScanner = Callable[[StoreKind, str], Scanner]  # (store kind, login ID) -> an opened scanner

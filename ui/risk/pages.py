@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from kernel.date_style import DateStyle
 from ui.background import BackgroundRunner
-from ui.pages.alerts_page import AlertsPage
-from ui.pages.factors_page import FactorsPage
-from ui.pages.risk_model_page import RiskModelPage
+from ui.risk.alerts_page import AlertsPage
+from ui.risk.factors_page import FactorsPage
+from ui.risk.model_page import RiskModelPage
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn

@@ -24,12 +24,12 @@ from toda_desktop.formatting import format_datetime, format_school_year
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE
 from ui import style
 from ui.background import BackgroundRunner
-from ui.pages.alerts_page import UNMARKED, is_april
-from ui.pages.risk_common import BAND_COLORS, month_label, muted, section_title, show_band
+from ui.risk.alerts_page import UNMARKED, is_april
+from ui.risk.common import BAND_COLORS, month_label, muted, section_title, show_band
 
 if TYPE_CHECKING:
     from toda_desktop.risk import KarteRisk
-    from toda_desktop.services.survey_domains import SurveyDomains
+    from toda_desktop.risk.survey_domains import SurveyDomains
 
     Explanations = Callable[[int], KarteRisk]
     DomainJudgments = Callable[[int], SurveyDomains]

@@ -39,7 +39,7 @@ from ui import style
 from ui.background import BackgroundRunner, alive
 from ui.dialogs import FormDialog, confirm
 from ui.page_header import StatusLine, title_row
-from ui.pages.review_models import (
+from ui.review.models import (
     AGREE_BACKGROUND,
     CHOSEN_BACKGROUND,
     DIFFER_BACKGROUND,
@@ -51,7 +51,7 @@ from ui.pages.review_models import (
 )
 
 if TYPE_CHECKING:
-    from toda_desktop.importing.review import ReviewService
+    from toda_desktop.review.service import ReviewService
 
 DescribePupil = Callable[[int], str]
 REMEMBERED_TEXT = (

@@ -22,7 +22,7 @@ from toda_desktop.formatting import format_date, format_placement, format_school
 from ui.table_model import LinesTableModel
 
 if TYPE_CHECKING:
-    from toda_desktop.importing.review import CandidateView, Placement, ReviewItemView
+    from toda_desktop.review.service import CandidateView, Placement, ReviewItemView
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -21,8 +21,8 @@ from kernel.progress import CancelFlag
 from storage.connection import Connection, transaction
 from storage.repos import palms
 from storage.store import Store
+from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.errors import SignInError, UserFacingError
-from toda_desktop.services.audit_trail import AuditTrail
 from toda_desktop.throttle import ThrottleBook
 
 PALM_KEY_PURPOSE = "palm-binding"

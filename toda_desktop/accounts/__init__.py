@@ -1,0 +1,1 @@
+"""アカウント管理: accounts, their passwords and palms, by administrators."""

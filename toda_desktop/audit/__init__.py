@@ -1,0 +1,1 @@
+"""監査ログ: the tamper-evident trail and the views over it."""

@@ -1,0 +1,1 @@
+"""データ概要: what the store holds and its integrity check."""

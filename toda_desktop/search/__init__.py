@@ -1,0 +1,1 @@
+"""児童生徒検索: the search service and the search index's keys."""

@@ -1,1 +1,0 @@
-"""Application services: the use cases the UI and the command line both call."""

@@ -1,1 +1,0 @@
-"""Pages shown in the main window's navigation, one module per page."""

@@ -1,0 +1,1 @@
+"""名寄せ確認: the review page and its models."""
