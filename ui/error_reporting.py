@@ -13,13 +13,14 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
+
+from toda_desktop.clock import system_clock
 
 ERROR_TITLE = "予期しないエラー"
 ERROR_TEXT = "予期しないエラーが発生しました。"
@@ -124,7 +125,7 @@ class ErrorReporter(QObject):
             self.report(args.exc_value)
 
     def _write_log(self, error_id: str, exc: BaseException) -> None:
-        stamp = datetime.now().isoformat(timespec="seconds")
+        stamp = system_clock().isoformat(timespec="seconds")
         entry = "\n".join([f"[{stamp}] {error_id}", *describe_exception(exc)])
         with self._lock:
             if self._log_file is not None:
