@@ -33,10 +33,9 @@ def format_date(day: date | datetime | None, style: DateStyle = DateStyle.SEIREK
     return f"{plain.year}年{plain.month}月{plain.day}日"
 
 
-def format_month(month: SchoolMonth | str, style: DateStyle = DateStyle.SEIREKI) -> str:
-    """A calendar month (or its text ``YYYY-MM``) as 2025年10月 or 令和7年10月."""
-    if isinstance(month, str):
-        month = SchoolMonth.parse(month)
+def format_month(month: SchoolMonth, style: DateStyle = DateStyle.SEIREKI) -> str:
+    """A calendar month as 2025年10月 or 令和7年10月 (text months are parsed where they
+    enter the program, never here)."""
     text = format_date(month.first_day, style)
     return text[: -len("1日")] if text.endswith("1日") else text
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.risk.models import ModelConfig
+from kernel.school_calendar import SchoolMonth
 
 KS = (3, 5, 10)
 MODEL = "model"  # the key of the model among the scorings (the others are baselines)
@@ -60,7 +61,7 @@ def _interval_json(entry: Interval | None) -> Json | None:
 class MonthRecall:
     """One list month of a scoring: onsets, how many were on the lists of 5, the rates."""
 
-    month: str
+    month: SchoolMonth  # the list month (JSON: its text ``YYYY-MM``)
     events: int
     captured: int
     recall: float | None
@@ -68,12 +69,12 @@ class MonthRecall:
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> MonthRecall:
-        return MonthRecall(str(data["month"]), _int(data.get("events")),
+        return MonthRecall(SchoolMonth.parse(str(data["month"])), _int(data.get("events")),
                            _int(data.get("captured")), _float(data.get("recall")),
                            _float(data.get("precision")))
 
     def to_json(self) -> Json:
-        return {"month": self.month, "events": self.events, "captured": self.captured,
+        return {"month": str(self.month), "events": self.events, "captured": self.captured,
                 "recall": self.recall, "precision": self.precision}
 
 
@@ -352,7 +353,7 @@ class Evaluation:
     """The held-out evaluation of the model beside the simple rankings."""
 
     test_year: int
-    months: tuple[str, ...]
+    months: tuple[SchoolMonth, ...]  # the list months evaluated (JSON: ``YYYY-MM`` texts)
     rows: int
     events: int
     train_rows: int
@@ -387,7 +388,7 @@ class Evaluation:
         choice = data.get("choice")
         return Evaluation(
             test_year=int(data["test_year"]),
-            months=tuple(str(m) for m in data.get("months") or ()),
+            months=tuple(SchoolMonth.parse(str(m)) for m in data.get("months") or ()),
             rows=_int(data.get("rows")), events=_int(data.get("events")),
             train_rows=_int(data.get("train_rows")),
             train_events=_int(data.get("train_events")),
@@ -410,7 +411,7 @@ class Evaluation:
 
     def to_json(self) -> Json:
         out: Json = {
-            "test_year": self.test_year, "months": list(self.months), "rows": self.rows,
+            "test_year": self.test_year, "months": [str(m) for m in self.months], "rows": self.rows,
             "events": self.events, "train_rows": self.train_rows,
             "train_events": self.train_events, "schools": self.schools,
             "n_boot": self.n_boot, "n_boot_ranking": self.n_boot_ranking,

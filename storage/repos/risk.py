@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from kernel.school_calendar import month_offset, school_year_start
+from kernel.school_calendar import SchoolMonth, calendar_year, school_year_start
 from storage.connection import Connection
 
 ALERT_STATUSES = ("確認済み", "見守り", "支援開始", "対象外")
@@ -163,13 +163,14 @@ def read_panel(
     return out
 
 
-def attendance_months(conn: Connection) -> list[tuple[int, int]]:
-    """(school year, month) with monthly attendance, in time order (April first)."""
+def attendance_months(conn: Connection) -> list[SchoolMonth]:
+    """The calendar months with monthly attendance, in time order (rows keep the school
+    year and the calendar month: January 2026 is stored as 2025, 1)."""
     if "ds_attendance_monthly" not in _tables(conn):
         return []
     rows = conn.execute(
         "SELECT DISTINCT school_year, month FROM ds_attendance_monthly").fetchall()
-    return sorted(((int(y), int(m)) for y, m in rows), key=lambda p: (p[0], month_offset(p[1])))
+    return sorted(SchoolMonth(calendar_year(int(y), int(m)), int(m)) for y, m in rows)
 
 
 def school_years(conn: Connection) -> list[int]:
@@ -367,7 +368,7 @@ def model_blob(conn: Connection, model_id: int) -> bytes:
 @dataclass(frozen=True)
 class AlertRow:
     id: int
-    month: str
+    month: SchoolMonth  # stored as its text ``YYYY-MM`` (the month the list is for)
     pupil_id: int
     school_code: str
     rank: int
@@ -390,7 +391,7 @@ class StatusRow:
 
 def insert_alerts(
     conn: Connection,
-    month: str,
+    month: SchoolMonth,
     model_id: int,
     rows: Iterable[tuple[int, str, int, str, str]],
     *,
@@ -403,7 +404,7 @@ def insert_alerts(
     conn.executemany(
         "INSERT OR IGNORE INTO risk_alerts (month, pupil_id, school_code, rank, band,"
         " reasons_json, model_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(month, pid, school, rank, band, reasons, model_id, now)
+        [(str(month), pid, school, rank, band, reasons, model_id, now)
          for pid, school, rank, band, reasons in rows],
     )
     return int(conn.total_changes - before)
@@ -425,24 +426,25 @@ _ALERT_SELECT = (
 
 def _alert_row(raw: Sequence[object]) -> AlertRow:
     return AlertRow(
-        int(str(raw[0])), str(raw[1]), int(str(raw[2])), str(raw[3]), int(str(raw[4])),
+        int(str(raw[0])), SchoolMonth.parse(str(raw[1])), int(str(raw[2])), str(raw[3]),
+        int(str(raw[4])),
         str(raw[5]), str(raw[6]), int(str(raw[7])),
         None if raw[8] is None else str(raw[8]), None if raw[9] is None else str(raw[9]),
     )
 
 
-def latest_scoring_model(conn: Connection, month: str) -> int | None:
+def latest_scoring_model(conn: Connection, month: SchoolMonth) -> int | None:
     """The model that scored this month last (its list is the one shown)."""
     raw = conn.execute("SELECT max(model_id) FROM risk_alerts WHERE month = ?",
-                       (month,)).fetchone()
+                       (str(month),)).fetchone()
     return None if raw is None or raw[0] is None else int(raw[0])
 
 
 def alerts_for_month(
-    conn: Connection, month: str, model_id: int, top: int | None = None
+    conn: Connection, month: SchoolMonth, model_id: int, top: int | None = None
 ) -> list[AlertRow]:
     sql = _ALERT_SELECT + " WHERE a.month = ? AND a.model_id = ?"
-    params: list[object] = [month, model_id]
+    params: list[object] = [str(month), model_id]
     if top is not None:
         sql += " AND a.rank <= ?"
         params.append(top)
@@ -487,14 +489,14 @@ def status_history(conn: Connection, alert_id: int) -> list[StatusRow]:
     ]
 
 
-def shown_models(conn: Connection) -> dict[str, int]:
+def shown_models(conn: Connection) -> dict[SchoolMonth, int]:
     """Month → the model whose list the screen shows for it (the latest that scored it)."""
-    return {str(m): int(i) for m, i in conn.execute(
+    return {SchoolMonth.parse(str(m)): int(i) for m, i in conn.execute(
         "SELECT month, max(model_id) FROM risk_alerts GROUP BY month")}
 
 
-def list_size(conn: Connection, month: str, model_id: int) -> int:
+def list_size(conn: Connection, month: SchoolMonth, model_id: int) -> int:
     """How many places each school's list of that month holds (the largest 確認の順)."""
     size = conn.execute("SELECT max(rank) FROM risk_alerts WHERE month = ? AND model_id = ?",
-                        (month, model_id)).fetchone()[0]
+                        (str(month), model_id)).fetchone()[0]
     return int(size or 0)

@@ -29,6 +29,7 @@ import pytest
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
+from kernel.school_calendar import SchoolMonth
 from resources import resource_path
 from tests.conftest import TEST_SCRYPT_N
 from tests.risk.conftest import sign_in
@@ -44,7 +45,7 @@ from ui.fonts import install_fonts
 from ui.karte.page import KartePage, KarteView
 
 TARGET = 0.200
-MONTH = "2025-10"
+MONTH = SchoolMonth(2025, 10)
 WINDOW_SIZE = (1360, 900)
 KARTE_ROLES = tuple(r for r in DEMO_LOGINS if default_policy().role(r).may("view"))
 

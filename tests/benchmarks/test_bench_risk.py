@@ -42,6 +42,7 @@ from analysis.risk.features import FEATURE_SETS
 from analysis.risk.metrics import ListRows, recall_precision
 from analysis.risk.models import DEFAULT_NEGATIVE_FRACTION, training_rows
 from analysis.risk.validation import fold_for
+from kernel.school_calendar import SchoolMonth
 from tests.analysis.risk.helpers import HIDDEN_STATE, city_inputs, with_hidden_state
 from tests.conftest import TEST_SCRYPT_N
 from tests.risk.conftest import sign_in
@@ -212,7 +213,7 @@ def test_score_a_month_for_the_whole_city_through_the_store(tmp_path: Path) -> N
         print(f"[benchmark] quick train through the store: {time.perf_counter() - start:.0f} s "
               f"({trained.config_label})")
         times = []
-        for month in ("2025-10", "2025-11", "2025-12"):
+        for month in (SchoolMonth(2025, 10), SchoolMonth(2025, 11), SchoolMonth(2025, 12)):
             start = time.perf_counter()
             result = service.score(month)
             times.append(time.perf_counter() - start)

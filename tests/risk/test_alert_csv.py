@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from kernel.school_calendar import SchoolMonth
 from tests.risk.conftest import sign_in
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
@@ -32,8 +33,8 @@ from toda_desktop.risk import alert_csv as fmt
 from toda_desktop.risk.cli import add_risk_commands
 from toda_desktop.store_setup import DEMO_PASSWORD
 
-MONTH = "2025-10"
-APRIL = "2026-04"
+MONTH = SchoolMonth(2025, 10)
+APRIL = SchoolMonth(2026, 4)
 HEADER_WITH_CODES = ["対象月", "学校コード", "学校名", "確認の順（校内）", "宛名番号", "目安（帯）",
                      "主な理由"]
 RANK_WORDS = ("rank", "順位", "ランク", "上位")
@@ -293,7 +294,7 @@ def test_risk_score_writes_the_same_file_and_one_file_per_school(
     run = cli_as  # type: ignore[assignment]
     folder = tmp_path / "schools"
     folder.mkdir()
-    text = run("demo-lead", "score", "--store", str(risk_store), "--month", MONTH,  # type: ignore[operator]
+    text = run("demo-lead", "score", "--store", str(risk_store), "--month", str(MONTH),  # type: ignore[operator]
                "--out", str(tmp_path / "all.csv"), "--per-school", str(folder), "--cp932")
     assert "人分を出力しました" in text and "学校ごとに3個のファイルに出力しました" in text
     lines, header, rows = _read(tmp_path / "all.csv", "cp932")
@@ -306,7 +307,7 @@ def test_risk_score_writes_the_same_file_and_one_file_per_school(
         assert len({r[1] for r in school_rows}) == 1 and path.name.startswith(school_rows[0][1])
     # The printout speaks of the order within a school, not of a ranking.
     printed = run("demo-lead", "score", "--store", str(risk_store),  # type: ignore[operator]
-                  "--month", MONTH)
+                  "--month", str(MONTH))
     assert "確認の順" in printed and "上位" not in printed
 
 
@@ -315,4 +316,4 @@ def test_risk_score_refuses_a_missing_folder_before_scoring(
 ) -> None:
     with pytest.raises(UserFacingError, match="--per-school"):
         cli_as("demo-lead", "score", "--store", str(risk_store),  # type: ignore[operator]
-               "--month", MONTH, "--per-school", str(tmp_path / "missing"))
+               "--month", str(MONTH), "--per-school", str(tmp_path / "missing"))

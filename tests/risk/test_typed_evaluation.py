@@ -11,6 +11,7 @@ import pytest
 
 from analysis.risk import model_card
 from analysis.risk.report import MODEL, Evaluation, Interval
+from kernel.school_calendar import SchoolMonth
 from tests.risk.conftest import sign_in
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import NoModelYet, UserFacingError
@@ -39,7 +40,10 @@ def test_a_stored_report_reads_into_fields_and_writes_back_unchanged(
     recall5 = model.recall[5]
     assert isinstance(recall5, Interval) and recall5.value == raw["scorings"]["model"][
         "recall@5"]["value"]
-    assert evaluation.test_year == raw["test_year"] and evaluation.months == tuple(raw["months"])
+    assert evaluation.test_year == raw["test_year"]
+    assert evaluation.months == tuple(SchoolMonth.parse(m) for m in raw["months"])
+    assert evaluation.months[0] == SchoolMonth(2025, 4) and evaluation.months[-1].month == 3
+    assert all(isinstance(m.month, SchoolMonth) for m in evaluation.model.per_month)  # type: ignore[union-attr]
     assert evaluation.bar is not None
     assert [r.key for r in evaluation.bar.reason_aware] == [
         r["key"] for r in raw["bar"]["reason_aware"]]

@@ -19,6 +19,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
+from kernel.school_calendar import SchoolMonth
 from tests.conftest import copy_store
 from tests.risk.conftest import sign_in
 from tests.ui.flows import WAIT_MS, click, english_words, visible_texts
@@ -37,8 +38,8 @@ from ui.risk.pages import ALERTS_TITLE, add_risk_pages
 pytestmark = pytest.mark.gui
 
 SCREEN = (1366, 768)
-LATEST = "2026-04"
-OCTOBER = "2025-10"
+LATEST = SchoolMonth(2026, 4)
+OCTOBER = SchoolMonth(2025, 10)
 RANK_WORDS = ("rank", "順位", "ランク", "上位")
 ALLOWED_LATIN = {"CSV", "UTF", "Shift_JIS", "JIS", "Shift", "Excel", "xlsx"}
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from kernel.school_calendar import SchoolMonth
 from tests.conftest import copy_store
 from tests.risk.conftest import sign_in as sign_in_service
 from tests.ui.conftest import ShellFactory
@@ -20,7 +21,7 @@ from ui.shell import Shell
 
 pytestmark = pytest.mark.gui
 
-MONTH = "2025-10"
+MONTH = SchoolMonth(2025, 10)
 Listed = tuple[Path, int, int]  # store, alert id, pupil id
 
 

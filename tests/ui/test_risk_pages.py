@@ -18,6 +18,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from kernel.school_calendar import SchoolMonth
 from tests.conftest import copy_store
 from tests.risk.conftest import sign_in
 from tests.ui.flows import WAIT_MS, click, english_words, visible_texts
@@ -120,7 +121,7 @@ def test_alerts_page_lists_each_schools_alerts_with_bands_and_reasons(
     page = _alerts_page(qtbot, window)
 
     # The latest month with data is chosen; the list is for that month, from the month before.
-    assert page.month == page.latest_month == "2026-04"
+    assert page.month == page.latest_month == SchoolMonth(2026, 4)
     assert page.month_combo.currentText() == "令和8年4月"
     assert "令和8年3月末までのデータ" in page.period_label.text()
     texts = visible_texts(page)
@@ -175,13 +176,13 @@ def test_alerts_page_lists_each_schools_alerts_with_bands_and_reasons(
     if login_role != "truancy_support":
         return
     # An earlier month that nobody made a list for: offered, made on request.
-    page.select_month("2025-10")
+    page.select_month(SchoolMonth(2025, 10))
     qtbot.waitUntil(lambda: not page.busy and page.right.currentIndex() == 1, timeout=WAIT_MS)
     assert "まだ作成されていません" in page.empty_label.text()
     with qtbot.waitSignal(page.loaded, timeout=WAIT_MS):
         click(qtbot, page.create_button)
     qtbot.waitUntil(lambda: not page.busy, timeout=WAIT_MS)
-    assert page.month == "2025-10" and page.alerts and page.right.currentIndex() == 0
+    assert page.month == SchoolMonth(2025, 10) and page.alerts and page.right.currentIndex() == 0
     assert "令和7年9月末までのデータ" in page.period_label.text()
     # The picture shows a school with the highest band there is in this small city.
     order = {"高": 0, "中": 1, "低": 2}
@@ -245,7 +246,7 @@ def test_a_role_without_alert_rights_gets_the_services_refusal(
     window, signed = open_window("liaison")
     assert window.page_titles() == []  # the shell would not even offer the page
     # Built anyway, the page shows the service's Japanese refusal and no pupil.
-    page = AlertsPage(signed.risk, lambda: ["2025-10"], runner, "wareki")
+    page = AlertsPage(signed.risk, lambda: [SchoolMonth(2025, 10)], runner, "wareki")
     window.add_page(ALERTS_TITLE, page)
     window.show()
     window.show_page(ALERTS_TITLE)

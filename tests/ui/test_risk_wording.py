@@ -32,6 +32,7 @@ from pytestqt.qtbot import QtBot
 
 from analysis.risk.bands import BAND_TEXT, EVENT_DEFINITION, EVENT_SHORT
 from analysis.risk.report import Evaluation
+from kernel.school_calendar import SchoolMonth
 from tests.conftest import copy_store
 from tests.risk.conftest import sign_in as sign_in_service
 from tests.ui.conftest import ShellFactory
@@ -52,7 +53,7 @@ from ui.risk.pages import ALERTS_TITLE, MODEL_TITLE, add_risk_pages
 pytestmark = pytest.mark.gui
 
 SCREEN = (1366, 768)
-OCTOBER = "2025-10"
+OCTOBER = SchoolMonth(2025, 10)
 RANK_WORDS = ("順位", "上位", "ランキング", "ランク", "rank")
 # 長期欠席 is the survey's name (長期欠席調査); elsewhere it may only say what is NOT predicted.
 OLD_TARGET = re.compile(r"長期欠席(?!調査)")

@@ -69,7 +69,7 @@ class ListedPupil(Protocol):
     """What a row needs of an alert (``toda_desktop.risk.service.Alert``)."""
 
     @property
-    def month(self) -> str: ...
+    def month(self) -> SchoolMonth: ...
     @property
     def school_code(self) -> str: ...
     @property
@@ -92,10 +92,6 @@ class Content:
     with_reasons: bool  # the 主な理由 column
 
 
-def previous_month(month: str) -> str:
-    return str(SchoolMonth.parse(month).previous())
-
-
 def header(content: Content) -> list[str]:
     columns = [MONTH, SCHOOL_CODE, SCHOOL_NAME, ORDER]
     if content.with_codes:
@@ -106,10 +102,10 @@ def header(content: Content) -> list[str]:
     return columns
 
 
-def preamble(month: str, content: Content, *, date_style: DateStyle, made: datetime,
+def preamble(month: SchoolMonth, content: Content, *, date_style: DateStyle, made: datetime,
              school: str | None = None, csv: bool = True) -> list[list[str]]:
     """The lines above the table, one cell each (a spreadsheet shows them across the top)."""
-    this, before = format_month(month, date_style), format_month(previous_month(month), date_style)
+    this, before = format_month(month, date_style), format_month(month.previous(), date_style)
     where = f"{school}の" if school else "学校ごとの"
     lines = [
         CAUTION,
@@ -117,7 +113,7 @@ def preamble(month: str, content: Content, *, date_style: DateStyle, made: datet
         f"出力 {format_datetime(made, date_style)}）。",
         ORDER_NOTE,
     ]
-    if month.endswith("-04"):
+    if month.offset == 0:  # April
         lines += ["※" + APRIL_BAND_NOTE, "※" + APRIL_ROSTER_NOTE]
     if not content.with_reasons:
         lines.append(NO_PUPILS_NOTE)
@@ -155,12 +151,12 @@ def by_school(alerts: Iterable[ListedPupil]) -> dict[str, list[ListedPupil]]:
     return schools
 
 
-def school_file_name(school_code: str, school_name: str, month: str) -> str:
+def school_file_name(school_code: str, school_name: str, month: SchoolMonth) -> str:
     """「13101_戸田第一小学校_2025-10_見守りアラート」: school and month only, no pupil."""
     return f"{school_code}_{school_name}_{month}_{SHEET}"
 
 
-def write_list(path: Path, month: str, alerts: Sequence[ListedPupil], content: Content, *,
+def write_list(path: Path, month: SchoolMonth, alerts: Sequence[ListedPupil], content: Content, *,
                encoding: str = "utf-8-sig", date_style: DateStyle = DateStyle.WAREKI,
                made: datetime, school: str | None = None) -> ExportResult:
     """The lines, the header and the rows as CSV (or .xlsx by the suffix); ``rows`` of the

@@ -25,12 +25,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kernel.date_style import DateStyle
+from kernel.school_calendar import SchoolMonth
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import check_output_path, write_text_file
 from toda_desktop.formatting import format_month
+from toda_desktop.risk.months import listable_text
 
 if TYPE_CHECKING:
     from analysis.risk.report import Evaluation, Interval
+    from toda_desktop.risk.service import RiskService
 
 MODEL = "model"  # (analysis.risk.report.MODEL; importing it would load scikit-learn)
 
@@ -74,9 +77,23 @@ def _suffix(file_format: str) -> str:
     return ".xlsx" if file_format == "xlsx" else ".csv"
 
 
-def _month_ja(month: str) -> str:
-    """``2026-04`` → 令和8年4月（2026年4月）."""
+def _month_ja(month: SchoolMonth) -> str:
+    """April 2026 → 令和8年4月（2026年4月）."""
     return f"{format_month(month, DateStyle.WAREKI)}（{format_month(month)}）"
+
+
+def list_month(text: str, service: RiskService) -> SchoolMonth:
+    """``--month`` read once, here: text that is not a calendar month ``YYYY-MM`` is refused
+    with the months a list can be made for (a month outside them is the service's to refuse,
+    in the same words)."""
+    try:
+        return SchoolMonth.parse(text)
+    except ValueError:
+        months = service.list_months()
+        example = str(months[-1]) if months else "2025-10"
+        raise UserFacingError(
+            f"--month の「{text}」は月として読めません。YYYY-MM の形（例: {example}）で"
+            f"指定してください。作れる月: {listable_text(months)}") from None
 
 
 def write_metrics_table(report: Evaluation, out: TextIO) -> None:
@@ -172,7 +189,7 @@ def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
     app, signed = _sign_in(args)
     try:
         service = signed.risk
-        result = service.score(args.month, top=args.top)
+        result = service.score(list_month(args.month, service), top=args.top)
         if args.out or args.per_school:
             if args.out:
                 written = service.export_alerts(result, Path(args.out), encoding=encoding)

@@ -64,7 +64,7 @@ from analysis.risk.report import Evaluation
 from analysis.wareki import format_school_year
 from kernel.date_style import DateStyle
 from kernel.progress import CancelFlag, Progress
-from kernel.school_calendar import SchoolMonth, month_offset
+from kernel.school_calendar import SchoolMonth
 from storage.connection import Connection, transaction
 from storage.repos import accounts as accounts_repo
 from storage.repos import datasets as datasets_repo
@@ -77,6 +77,7 @@ from toda_desktop.risk import alert_csv, heap
 from toda_desktop.risk.factor_reports import KeptFactors, keep_report, kept_report
 from toda_desktop.risk.factor_reports import data_version as factor_data_version
 from toda_desktop.risk.frames import read_frames
+from toda_desktop.risk.months import listable_text
 from toda_desktop.risk.survey_domains import SurveyDomains, survey_domains
 
 ALERT_STATUSES = repo.ALERT_STATUSES
@@ -150,7 +151,7 @@ class Reevaluation:
 @dataclass(frozen=True)
 class Alert:
     id: int
-    month: str
+    month: SchoolMonth
     school_code: str
     school_name: str
     pupil_id: int | None  # None for roles that may not see who is listed
@@ -170,7 +171,7 @@ class Alert:
 
 @dataclass(frozen=True)
 class ScoreResult:
-    month: str
+    month: SchoolMonth
     model_id: int
     alerts: tuple[Alert, ...]
     with_ids: bool
@@ -187,7 +188,7 @@ class StatusEntry:
 
 @dataclass(frozen=True)
 class PupilRisk:
-    month: str
+    month: SchoolMonth
     band: str
     band_text: str
     reasons: tuple[str, ...]
@@ -199,7 +200,7 @@ class KarteRisk:
     """Where a pupil stands in the lists, for the karte: not being on a list is not an
     all-clear, so the karte says which list (month, at most ``top`` per school) it means."""
 
-    list_month: str | None  # the newest month lists were made for (None: none yet)
+    list_month: SchoolMonth | None  # the newest month lists were made for (None: none yet)
     top: int  # each school's list of that month holds at most this many pupils
     latest: PupilRisk | None  # the pupil's most recent listing, in any month
 
@@ -279,15 +280,12 @@ class RiskService:
         """Whether this role sees a pupil's survey-domain judgments (the survey dataset)."""
         return self._ctx.gate.sees("survey_responses")
 
-    def list_months(self) -> list[str]:
-        """Months a list can be made for: each month after one with attendance data (the
-        list for a month uses data up to the end of the month before)."""
+    def list_months(self) -> list[SchoolMonth]:
+        """Months a list can be made for, oldest first: each month after one with attendance
+        data (the list for a month uses data up to the end of the month before)."""
         if not (self.may_see_alerts() or self._ctx.gate.may("analysis")):
             raise self._deny("risk_months", "不登校の早期把握の一覧を作成する権限がありません。")
-        months = []
-        for year, month in self._ctx.db.call(repo.attendance_months):
-            months.append(str(SchoolMonth.of(year, month_offset(month)).next()))
-        return months
+        return [month.next() for month in self._ctx.db.call(repo.attendance_months)]
 
     def school_years(self) -> list[int]:
         """School years with monthly attendance (for the factor analysis year picker)."""
@@ -502,35 +500,30 @@ class RiskService:
 
     def score(
         self,
-        month: str,
+        month: SchoolMonth,
         *,
         top: int = 5,
         model_id: int | None = None,
         progress: Progress | None = None,
         cancel: CancelFlag | None = None,
     ) -> ScoreResult:
-        """The lists for use during ``month`` (YYYY-MM), from data up to the end of the month
-        before; stored as that month's alerts."""
+        """The lists for use during ``month``, from data up to the end of the month before;
+        stored as that month's alerts. A month not in :meth:`list_months` is refused with
+        the months that can be listed."""
         ctx = self._ctx
         with_ids = self.may_see_alerts()
         if not with_ids and not ctx.gate.may("analysis"):
             raise self._deny("risk_score", "不登校の早期把握の一覧を作成する権限がありません。")
         if not 1 <= top <= 50:
             raise UserFacingError("一覧の人数は1〜50人で指定してください。")
-        try:
-            asked = SchoolMonth.parse(month)
-        except ValueError:
-            raise UserFacingError("月は YYYY-MM の形で指定してください（例: 2025-10）。") from None
-        list_year, offset = asked.school_year, asked.offset
+        list_year, offset = month.school_year, month.offset
         row = self._model_row(model_id)
         months = self.list_months()
-        if str(asked) not in months:
-            wareki = DateStyle.WAREKI
-            span = (f"{format_month(months[0], wareki)}〜{format_month(months[-1], wareki)}"
-                    if months else "ありません（先に出欠状況（月次）を取り込んでください）")
+        if month not in months:
             raise UserFacingError(
-                f"{format_month(str(asked))}の一覧は作れません。"
-                f"一覧は出欠のデータがある月の翌月について作れます。作れる月: {span}")
+                f"{format_month(month)}の一覧は作れません。"
+                f"一覧は出欠のデータがある月の翌月について作れます。作れる月: "
+                f"{listable_text(months)}")
         model = self._load_model(row)
         feature_year = list_year - 1 if offset == 0 else list_year
         kinds = set(ALWAYS) | {INPUT_KIND[k] for k in feature_kinds(model.features)
@@ -555,27 +548,27 @@ class RiskService:
                 listed["rank"].tolist(), listed["band"].tolist(), listed["reasons"].tolist(),
                 strict=True)
         ]
-        label = str(listed["list_month"].iloc[0]) if len(listed) else month
 
         def write(conn: Connection) -> int:
             with transaction(conn):
-                return repo.insert_alerts(conn, label, row.id, rows, at=ctx.clock())
+                return repo.insert_alerts(conn, month, row.id, rows, at=ctx.clock())
 
         added = int(ctx.db.call(write))
-        alerts = self._alerts_for(label, row.id, top, with_ids)
-        ctx.log("risk_score", target=f"risk_alerts:{label}",
+        alerts = self._alerts_for(month, row.id, top, with_ids)
+        ctx.log("risk_score", target=f"risk_alerts:{month}",
                 detail={"model_id": row.id, "alerts": len(alerts), "top": top,
                                     "with_ids": with_ids})
         steps.report(1.0)
-        return ScoreResult(label, row.id, tuple(alerts), with_ids, added)
+        return ScoreResult(month, row.id, tuple(alerts), with_ids, added)
 
-    def _alerts_for(self, month: str, model_id: int, top: int, with_ids: bool) -> list[Alert]:
+    def _alerts_for(self, month: SchoolMonth, model_id: int, top: int,
+                    with_ids: bool) -> list[Alert]:
         ctx = self._ctx
         visible = self._visible_kinds()
 
         with_names = with_ids and self._may_see_names()
         with_codes = with_ids and self._may_see_address_codes()
-        school_year = SchoolMonth.parse(month).school_year
+        school_year = month.school_year
 
         def read(conn: Connection) -> tuple[list[repo.AlertRow], dict[int, str], dict[str, str],
                                             dict[int, repo.PupilNames]]:
@@ -616,7 +609,7 @@ class RiskService:
             class_name=pupil.class_name if pupil else None,
         )
 
-    def alerts(self, month: str, *, top: int = 5) -> list[Alert]:
+    def alerts(self, month: SchoolMonth, *, top: int = 5) -> list[Alert]:
         """The alert screen: the month's lists (latest model that scored it)."""
         ctx = self._ctx
         self._require_alerts()
@@ -676,7 +669,7 @@ class RiskService:
         ctx = self._ctx
         self._require_alerts()
 
-        def read(conn: Connection) -> tuple[str | None, int, list[repo.AlertRow]]:
+        def read(conn: Connection) -> tuple[SchoolMonth | None, int, list[repo.AlertRow]]:
             # As the screen shows a month: the list of the latest model that scored it.
             shown = repo.shown_models(conn)
             if not shown:

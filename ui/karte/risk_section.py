@@ -20,14 +20,15 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLay
 
 from analysis.risk.bands import EVENT_DEFINITION
 from kernel.date_style import DateStyle
-from toda_desktop.formatting import format_datetime, format_school_year
+from toda_desktop.formatting import format_datetime, format_month, format_school_year
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE
 from ui import style
 from ui.background import BackgroundRunner
 from ui.risk.alerts_page import UNMARKED, is_april
-from ui.risk.common import BAND_COLORS, month_label, muted, section_title, show_band
+from ui.risk.common import BAND_COLORS, muted, section_title, show_band
 
 if TYPE_CHECKING:
+    from kernel.school_calendar import SchoolMonth
     from toda_desktop.risk import KarteRisk
     from toda_desktop.risk.survey_domains import SurveyDomains
 
@@ -232,8 +233,5 @@ class KarteRiskSection(QFrame):
                   self.reasons_label, *self.domain_labels, self.norms_label]
         return [label.text() for label in labels if not label.isHidden() and label.text()]
 
-    def _month(self, month: str) -> str:
-        try:
-            return month_label(month, self._style)
-        except ValueError:
-            return month
+    def _month(self, month: SchoolMonth) -> str:
+        return format_month(month, self._style)

@@ -45,8 +45,9 @@ from PySide6.QtWidgets import (
 
 from analysis.risk.bands import EVENT_DEFINITION, EVENT_SHORT
 from kernel.date_style import DateStyle
+from kernel.school_calendar import SchoolMonth
 from toda_desktop.errors import NoModelYet, UserFacingError
-from toda_desktop.formatting import format_count
+from toda_desktop.formatting import format_count, format_month
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE, APRIL_ROSTER_NOTE
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, alive
@@ -69,9 +70,7 @@ from ui.risk.common import (
     fit_height,
     format_moment,
     make_table,
-    month_label,
     muted,
-    previous_month,
     section_title,
     show_band,
 )
@@ -102,7 +101,7 @@ BAND_LEGEND = {
 
 @dataclass(frozen=True)
 class Loaded:
-    month: str
+    month: SchoolMonth
     alerts: list[Alert]
     scored: ScoreResult | None  # set when this load made the month's lists
 
@@ -121,10 +120,10 @@ ORDER_TIP = "学校の中で、先に様子を確かめる目安の順です（�
 FILE_NOTE = "（持ち出しの決まりに従って扱ってください）"
 
 
-def is_april(month: str | None) -> bool:
+def is_april(month: SchoolMonth | None) -> bool:
     """April lists: the new school year counts absences from 0 and its roster may not be
     imported yet (the caveats stand beside the band and beside 学年・組)."""
-    return bool(month) and str(month).endswith("-04")
+    return month is not None and month.offset == 0
 
 
 def grade_class(alert: Alert) -> str:
@@ -238,13 +237,13 @@ class AlertsPage(QWidget):
     """The 見守りアラート page. ``open_requested(pupil_id)`` asks the shell for the karte."""
 
     open_requested = Signal(int)
-    loaded = Signal(str)  # month
+    loaded = Signal(object)  # the SchoolMonth whose lists are shown
     marked = Signal(int)  # alert id
 
     def __init__(
         self,
         risk: RiskService,
-        list_months: Callable[[], list[str]],
+        list_months: Callable[[], list[SchoolMonth]],
         runner: BackgroundRunner,
         date_style: DateStyle,
         *,
@@ -264,9 +263,9 @@ class AlertsPage(QWidget):
         self._loading = False
         self._working = False
         self._history_op: BackgroundOp[Any] | None = None
-        self._pending: tuple[str, bool] | None = None
-        self.month: str | None = None
-        self.latest_month: str | None = None
+        self._pending: tuple[SchoolMonth, bool] | None = None
+        self.month: SchoolMonth | None = None
+        self.latest_month: SchoolMonth | None = None
         self.alerts: list[Alert] = []
         self.result: ScoreResult | None = None
         self.history: list[StatusEntry] = []
@@ -517,11 +516,11 @@ class AlertsPage(QWidget):
         )
         op.finished.connect(self._load_ended)
 
-    def _set_months(self, months: list[str]) -> None:
+    def _set_months(self, months: list[SchoolMonth]) -> None:
         self._months_loaded = True
         self.month_combo.clear()
         for month in reversed(months):
-            self.month_combo.addItem(month_label(month, self._style), month)
+            self.month_combo.addItem(format_month(month, self._style), month)
         if not months:
             self._show_empty("出欠状況（月次）のデータがないため、一覧を作れません。")
             return
@@ -540,17 +539,19 @@ class AlertsPage(QWidget):
 
     def _month_chosen(self, index: int) -> None:
         month = self.month_combo.itemData(index)
-        if month and month != self.month:
-            self.load(str(month), create=month == self.latest_month)
+        if isinstance(month, SchoolMonth) and month != self.month:
+            self.load(month, create=month == self.latest_month)
 
-    def select_month(self, month: str) -> None:
+    def select_month(self, month: SchoolMonth) -> None:
         """Choose a month as the user would (for tests and links)."""
-        index = self.month_combo.findData(month)
-        if index >= 0:
-            self.month_combo.setCurrentIndex(index)
-            self._month_chosen(index)
+        # (findData cannot match a Python value: Qt compares the wrappers, not the months)
+        for index in range(self.month_combo.count()):
+            if self.month_combo.itemData(index) == month:
+                self.month_combo.setCurrentIndex(index)
+                self._month_chosen(index)
+                return
 
-    def load(self, month: str | None, *, create: bool) -> None:
+    def load(self, month: SchoolMonth | None, *, create: bool) -> None:
         if month is None or self._loading:
             return
         self._loading = True
@@ -579,7 +580,7 @@ class AlertsPage(QWidget):
             on_success=self._show_loaded,
             on_user_error=self._load_failed,
             parent=self,
-            label=f"{month_label(month, self._style)}の一覧を読み込んでいます…",
+            label=f"{format_month(month, self._style)}の一覧を読み込んでいます…",
             cancellable=True,
         )
         op.finished.connect(self._load_ended)
@@ -594,8 +595,8 @@ class AlertsPage(QWidget):
         if self.month is None:
             self.period_label.setText("")
             return
-        before = month_label(previous_month(self.month), self._style)
-        this = month_label(self.month, self._style)
+        before = format_month(self.month.previous(), self._style)
+        this = format_month(self.month, self._style)
         self.period_label.setText(
             f"{this}に使う一覧です（{before}末までのデータから作成）。"
             f"学校ごとに最大{self._top}人を、学校の中で先に様子を確かめる順に並べています。"
@@ -626,7 +627,7 @@ class AlertsPage(QWidget):
         if not loaded.alerts:
             self.school_list.clear()
             self.model.set_rows([])
-            this = month_label(loaded.month, self._style)
+            this = format_month(loaded.month, self._style)
             self._show_empty(f"{this}の一覧はまだ作成されていません。")
             return
         self.right.setCurrentIndex(0)
@@ -827,7 +828,8 @@ class AlertsPage(QWidget):
     # -- export ----------------------------------------------------------------------------
 
     def _ask_export_path(self) -> Path | None:
-        return ask_save_path(self, "見守りアラートを出力", f"見守りアラート_{self.month or ''}",
+        month = "" if self.month is None else str(self.month)  # the file name keeps YYYY-MM
+        return ask_save_path(self, "見守りアラートを出力", f"見守りアラート_{month}",
                              chosen_format(self.format_combo))
 
     def _ask_export_folder(self) -> Path | None:

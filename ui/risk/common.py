@@ -1,7 +1,7 @@
 """Shared pieces of the risk pages (見守りアラート, 予測モデル, 要因分析).
 
-- months and school years: labels in the chosen date style, and the interim source of the
-  list months from the データ概要 counts (until the risk service offers ``list_months``);
+- school years and times: labels in the chosen date style (months are
+  ``toda_desktop.formatting.format_month``'s, of the service's ``SchoolMonth``s);
 - bands: colour + text, never a number;
 - a table model over plain dataclasses driven by a list of :class:`Column`;
 - a progress strip (bar, label, 中止) for long work shown inside a page.
@@ -23,11 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from kernel.date_style import DateStyle
-from kernel.school_calendar import SchoolMonth
 from toda_desktop.formatting import (
     format_datetime,
     format_interval,
-    format_month,
     format_percent,
     format_points,
     format_school_year,
@@ -50,16 +48,6 @@ BAND_NAMES = ("高", "中", "低")
 
 
 # -- months and years ------------------------------------------------------------------------
-
-
-def previous_month(month: str) -> str:
-    """``2026-01`` → ``2025-12`` (calendar months, as the risk service names them)."""
-    return str(SchoolMonth.parse(month).previous())
-
-
-def month_label(month: str, date_style: DateStyle) -> str:
-    """``2025-10`` → 「2025年10月」 or 「令和7年10月」."""
-    return format_month(month, date_style)
 
 
 def year_label(school_year: int, date_style: DateStyle) -> str:
