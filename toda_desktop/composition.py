@@ -29,16 +29,16 @@ from toda_desktop.context import ServiceContext
 from toda_desktop.errors import SignInError, UserFacingError
 from toda_desktop.extraction.service import ExtractionService
 from toda_desktop.gate import Gate
+from toda_desktop.idle_lock import DEFAULT_IDLE, DEFAULT_MAX, IdleLock, LockState
 from toda_desktop.importing.service import ImportingService
 from toda_desktop.karte.service import KarteService
-from toda_desktop.models import DemoAccount, IntegrityState, Overview, Session, StoreHeader
+from toda_desktop.models import DemoAccount, IntegrityState, Overview, SignedInUser, StoreHeader
 from toda_desktop.overview.service import OverviewService
 from toda_desktop.policy.model import Policy, default_policy
 from toda_desktop.policy.service import PolicyAdminService
 from toda_desktop.records.service import RecordsService
 from toda_desktop.review.service import ReviewService
 from toda_desktop.search.service import SearchService
-from toda_desktop.session_clock import DEFAULT_IDLE, DEFAULT_MAX, SessionClock, SessionState
 from toda_desktop.signin import PasswordAccepted, start_sign_in
 from toda_desktop.throttle import ThrottleBook
 
@@ -75,20 +75,20 @@ class SignedIn:
         self,
         app: Application,
         store: Store,
-        session: Session,
+        user: SignedInUser,
         account_id: int,
     ) -> None:
         self.app = app
         self.store = store
-        self.session = session
+        self.user = user
         self.account_id = account_id
         self.policy = app.policy
         self.registry = app.registry
         self.audit = AuditTrail(store, app.clock)
-        self.gate = Gate(app.policy, session.role, app.registry, self._log_denied)
+        self.gate = Gate(app.policy, user.role, app.registry, self._log_denied)
         self.context = ServiceContext(db=store.db, registry=app.registry, gate=self.gate,
-                                      actor=session, clock=app.clock, trail=self.audit)
-        self.clock = SessionClock(
+                                      actor=user, clock=app.clock, trail=self.audit)
+        self.idle_lock = IdleLock(
             clock=app.clock,
             started_at=app.clock(),
             idle_limit=app.idle_limit,
@@ -140,12 +140,12 @@ class SignedIn:
 
     # -- idle lock --------------------------------------------------------------------------
 
-    def session_state(self) -> SessionState:
-        return self.clock.state()
+    def lock_state(self) -> LockState:
+        return self.idle_lock.state()
 
     def lock(self) -> None:
         """Hide the session (idle or by the user); logged once per lock."""
-        self.clock.lock()
+        self.idle_lock.lock()
         if not self._lock_logged:
             self._lock_logged = True
             self.context.log("session_locked")
@@ -154,16 +154,16 @@ class SignedIn:
         self, on_guidance: GuidanceCallback | None = None, cancel: CancelFlag | None = None
     ) -> None:
         """Unlock after idle: the palm again (the password alone is not enough)."""
-        if self.clock.state() is SessionState.EXPIRED:
+        if self.idle_lock.state() is LockState.EXPIRED:
             raise SignInError("利用時間の上限に達しました。もう一度サインインしてください。")
-        scanner = self.app.open_scanner(self.store.store_kind, self.session.login_id)
+        scanner = self.app.open_scanner(self.store.store_kind, self.user.login_id)
         try:
             book = ThrottleBook.load(self.store.path, self.app.clock)
-            verify_palm(self.store, scanner, self.account_id, self.session.login_id, book,
+            verify_palm(self.store, scanner, self.account_id, self.user.login_id, book,
                         self.audit, on_guidance=on_guidance, cancel=cancel)
         finally:
             scanner.close()
-        self.clock.resume()
+        self.idle_lock.resume()
         self._lock_logged = False
         self.context.log("session_resumed")
 
@@ -249,7 +249,7 @@ class Application:
         """Step three, after the palm (or a recovery grant) proved who is there: the session
         with its services; logged as the sign-in."""
         role = self.policy.role(account.role)
-        session = Session(
+        user = SignedInUser(
             account_id=account.id,
             login_id=account.login_id,
             display_name=account.display_name,
@@ -257,9 +257,9 @@ class Application:
             role_label=role.label,
             started_at=stamp(self.clock),
         )
-        signed = SignedIn(self, store, session, account.id)
+        signed = SignedIn(self, store, user, account.id)
         action = "recovery_sign_in" if method == "recovery" else "sign_in"
-        signed.context.log(action, detail={"role": session.role, "method": method, **detail})
+        signed.context.log(action, detail={"role": user.role, "method": method, **detail})
         self.current = signed
         return signed
 

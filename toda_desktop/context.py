@@ -17,7 +17,7 @@ from storage.registry import Registry
 from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.clock import Clock, stamp
 from toda_desktop.gate import Gate
-from toda_desktop.models import Session
+from toda_desktop.models import SignedInUser
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class ServiceContext:
     db: Database
     registry: Registry
     gate: Gate
-    actor: Session  # who is signed in: every log entry and every "made by" names them
+    actor: SignedInUser  # who is signed in: every log entry and every "made by" names them
     clock: Clock
     trail: AuditTrail
 

@@ -37,7 +37,7 @@ class StoreHeader:
 
 
 @dataclass(frozen=True)
-class Session:
+class SignedInUser:
     account_id: int
     login_id: str
     display_name: str

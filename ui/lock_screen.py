@@ -1,8 +1,8 @@
 """The lock screen shown after idle time, and the guard that decides when to show it.
 
 :class:`SessionGuard` reports keyboard and mouse activity of the whole application to the
-session clock (``SignedIn.clock.touch``) and asks the session for its state on a timer; the
-rule itself (idle limit, maximum length) lives in ``toda_desktop.session_clock``.
+session clock (``SignedIn.idle_lock.touch``) and asks the session for its state on a timer; the
+rule itself (idle limit, maximum length) lives in ``toda_desktop.idle_lock``.
 :class:`LockScreen` replaces the main window's content: it shows who is signed in, why the
 screen is locked and the palm picture; unlocking needs the palm again, on the worker.
 """
@@ -17,8 +17,8 @@ from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kernel.progress import CancelFlag
-from toda_desktop.models import Session, StoreHeader
-from toda_desktop.session_clock import SessionState
+from toda_desktop.idle_lock import LockState
+from toda_desktop.models import SignedInUser, StoreHeader
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner
 from ui.palm import PalmScanView, run_palm_operation
@@ -74,18 +74,18 @@ class SessionGuard(QObject):
             now = time.monotonic()
             if now - self._last_touch >= TOUCH_EVERY_S:
                 self._last_touch = now
-                self._signed.clock.touch()
+                self._signed.idle_lock.touch()
         return False
 
-    def check(self) -> SessionState | None:
+    def check(self) -> LockState | None:
         """Ask the session for its state; emits ``lock_needed`` once, or ``expired``."""
         if self._stopped:
             return None
-        state = self._signed.session_state()
-        if state is SessionState.EXPIRED:
+        state = self._signed.lock_state()
+        if state is LockState.EXPIRED:
             self.stop()
             self.expired.emit()
-        elif state is SessionState.LOCKED and not self._locked:
+        elif state is LockState.LOCKED and not self._locked:
             self._locked = True
             self.lock_needed.emit()
         return state
@@ -111,7 +111,7 @@ class LockScreen(QWidget):
 
     def __init__(
         self,
-        session: Session,
+        session: SignedInUser,
         header: StoreHeader,
         resume: Resume,
         runner: BackgroundRunner,

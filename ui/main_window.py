@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from toda_desktop.models import Session, StoreHeader
+from toda_desktop.models import SignedInUser, StoreHeader
 from ui import style
 from ui.branding import window_title
 from ui.page import activate, notify_changed
@@ -86,7 +86,7 @@ class MainWindow(QMainWindow):
     sign_out_requested = Signal()
     quit_requested = Signal()
 
-    def __init__(self, session: Session, header: StoreHeader) -> None:
+    def __init__(self, session: SignedInUser, header: StoreHeader) -> None:
         super().__init__()
         self._closing_by_shell = False
         self._last_section: str | None = None

@@ -118,7 +118,7 @@ class Shell(QObject):
 
     def _on_signed_in(self, signed: SignedIn) -> None:
         self._signed = signed
-        window = MainWindow(signed.session, self._app_ctx.header)
+        window = MainWindow(signed.user, self._app_ctx.header)
         window.sign_out_requested.connect(self.sign_out)
         window.quit_requested.connect(self.quit)
         self._add_pages(window, signed)
@@ -141,7 +141,7 @@ class Shell(QObject):
         window.add_page(
             "データ概要", OverviewPage(signed.overview, signed.check_integrity, runner, style)
         )
-        session = signed.session
+        session = signed.user
         open_karte = None
         if signed.may("pupil_search"):
             open_karte = self._add_pupil_pages(window, signed)
@@ -189,7 +189,7 @@ class Shell(QObject):
             describe=lambda node, year=None: describe_node(node, registry, year),
             filter_options=signed.search.filter_options,
             can_export=signed.may("export"), can_delete_any=signed.may("edit"),
-            login_id=signed.session.login_id,
+            login_id=signed.user.login_id,
         )
         window.add_page(SEARCH_TITLE, search_page, PUPIL_SECTION)
         if karte_page is not None:
@@ -263,7 +263,7 @@ class Shell(QObject):
         if signed is None or window is None or window.locked:
             return
         screen = LockScreen(
-            signed.session, self._app_ctx.header, signed.resume_with_palm, self._runner
+            signed.user, self._app_ctx.header, signed.resume_with_palm, self._runner
         )
         screen.unlocked.connect(self._unlock)
         screen.sign_out_requested.connect(self.sign_out)

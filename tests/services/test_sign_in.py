@@ -13,8 +13,8 @@ from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import Application
 from toda_desktop.errors import SignInError, UserFacingError
+from toda_desktop.idle_lock import LockState
 from toda_desktop.recovery import grant_recovery_sign_in
-from toda_desktop.session_clock import SessionState
 from toda_desktop.store_setup import DEMO_PASSWORD, create_empty_store
 
 
@@ -62,7 +62,7 @@ def test_password_then_palm_opens_a_session(
     assert not pending.needs_enrollment
     assert pending.role_label == "不登校支援担当職員"
     signed = pending.verify_palm()
-    assert signed.session.role == "truancy_support"
+    assert signed.user.role == "truancy_support"
     signed.sign_out()
     assert ("demo-truancy", "sign_in", "成功") in _actions(app)
 
@@ -79,7 +79,7 @@ def test_someone_elses_palm_is_refused_and_counted(
     seen = []
     signed = pending.verify_palm(on_guidance=seen.append)
     assert [g.hint_key for g in seen] == ["too_far"]
-    assert signed.session.login_id == "demo-analyst"
+    assert signed.user.login_id == "demo-analyst"
     signed.sign_out()
     assert ("demo-analyst", "palm_verify_failed", "失敗") in _actions(app)
 
@@ -223,15 +223,15 @@ def test_idle_lock_needs_the_palm_again(
     app = _app(demo_store_path, sim, clock)
     signed = app.sign_in("demo-director", DEMO_PASSWORD)
     clock.advance(minutes=10)
-    assert signed.session_state() is SessionState.LOCKED
+    assert signed.lock_state() is LockState.LOCKED
     sim.push("SCAN demo-lead")
     with pytest.raises(SignInError):
         signed.resume_with_palm()
-    assert signed.session_state() is SessionState.LOCKED
+    assert signed.lock_state() is LockState.LOCKED
     signed.resume_with_palm()
-    assert signed.session_state() is SessionState.ACTIVE
+    assert signed.lock_state() is LockState.ACTIVE
     clock.advance(hours=12)
-    assert signed.session_state() is SessionState.EXPIRED
+    assert signed.lock_state() is LockState.EXPIRED
     with pytest.raises(SignInError, match="上限"):
         signed.resume_with_palm()
     signed.sign_out()
@@ -252,7 +252,7 @@ def test_admin_enrolls_and_duplicate_palm_is_refused(
     assert {a.login_id: a for a in admin.account_admin.list_accounts()}["new-staff"].palm_enrolled
     admin.sign_out()
     signed = app.sign_in("new-staff", "a fine new password")
-    assert signed.session.role_label == "データ整備・分析職員"
+    assert signed.user.role_label == "データ整備・分析職員"
     signed.sign_out()
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from toda_desktop.errors import SignInError
+from toda_desktop.idle_lock import IdleLock, LockState
 from toda_desktop.passwords import password_problem
-from toda_desktop.session_clock import SessionClock, SessionState
 from toda_desktop.throttle import ThrottleBook
 
 
@@ -86,17 +86,17 @@ def test_palm_is_counted_apart_from_password(tmp_path: Path) -> None:
 
 def test_session_locks_when_idle_and_expires_after_max_length() -> None:
     clock = FakeClock()
-    session = SessionClock(clock=clock, started_at=clock())
+    session = IdleLock(clock=clock, started_at=clock())
     clock.advance(minutes=9)
-    assert session.state() is SessionState.ACTIVE
+    assert session.state() is LockState.ACTIVE
     session.touch()
     clock.advance(minutes=9, seconds=59)
-    assert session.state() is SessionState.ACTIVE
+    assert session.state() is LockState.ACTIVE
     clock.advance(seconds=1)
-    assert session.state() is SessionState.LOCKED
+    assert session.state() is LockState.LOCKED
     session.touch()  # activity while locked does not unlock
-    assert session.state() is SessionState.LOCKED
+    assert session.state() is LockState.LOCKED
     session.resume()
-    assert session.state() is SessionState.ACTIVE
+    assert session.state() is LockState.ACTIVE
     clock.advance(hours=12)
-    assert session.state() is SessionState.EXPIRED
+    assert session.state() is LockState.EXPIRED

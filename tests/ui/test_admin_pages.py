@@ -139,7 +139,7 @@ def test_create_an_account_and_enroll_the_palm(
     with qtbot.waitSignal(shell.signed_out, timeout=WAIT_MS):
         window.sign_out_action.trigger()
     signed_window = sign_in(qtbot, shell, "new-staff", "a fine new password")
-    assert shell.signed is not None and shell.signed.session.display_name == "新任 職員"
+    assert shell.signed is not None and shell.signed.user.display_name == "新任 職員"
     assert signed_window.page_titles() == [  # data & analysis
         "データ概要", *PUPIL_PAGES, *ANALYSIS_PAGES, *IMPORT_PAGES]
 

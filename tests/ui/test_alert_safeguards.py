@@ -73,7 +73,7 @@ def open_window(
     def make(role: str) -> tuple[MainWindow, SignedIn]:
         path = copy_store(listed_store, tmp_path / f"store{len(opened)}" / "demo.tdb")
         signed = sign_in(path, role)
-        window = MainWindow(signed.session, signed.app.header)
+        window = MainWindow(signed.user, signed.app.header)
         add_risk_pages(window, signed, runner, "wareki", open_karte=lambda _pid: None)
         window.resize(*SCREEN)
         opened.append((window, signed))

@@ -34,7 +34,7 @@ def window(
     """The project lead's risk pages on a demo city where no model was trained yet."""
     path = copy_store(_demo_store_template, tmp_path / "demo.tdb")
     signed: SignedIn = sign_in(path, "project_lead")
-    shown = MainWindow(signed.session, signed.app.header)
+    shown = MainWindow(signed.user, signed.app.header)
     add_risk_pages(shown, signed, runner, "wareki", open_karte=lambda _pupil: None)
     shown.resize(1360, 900)
     shown.show()

@@ -72,7 +72,7 @@ def open_window(
     def make(role: str, source: Path | None = None) -> tuple[MainWindow, SignedIn]:
         path = copy_store(source or trained_store, tmp_path / f"store{len(opened)}" / "demo.tdb")
         signed = sign_in(path, role)
-        window = MainWindow(signed.session, signed.app.header)
+        window = MainWindow(signed.user, signed.app.header)
         window.karte_requests = karte_requests  # type: ignore[attr-defined]
         add_risk_pages(window, signed, runner, "wareki", open_karte=karte_requests.append)
         window.resize(*SHOT_SIZE)

@@ -47,7 +47,7 @@ def test_guidance_updates_the_prompt_then_signs_in(
     assert history.index(Guidance.TOO_FAR.prompt_ja) < history.index(Guidance.TILTED.prompt_ja)
     assert history[-1] == "本人確認ができました。"
     signed = shell.signed
-    assert signed is not None and signed.session.login_id == "demo-lead"
+    assert signed is not None and signed.user.login_id == "demo-lead"
     assert "データ概要" in window.page_titles()
 
 
@@ -107,7 +107,7 @@ def test_wrong_palm_says_so_and_allows_retry(
     login.grab().save(str(screenshot_dir / "palm_step_mismatch.png"))
     with qtbot.waitSignal(shell.main_window_shown, timeout=WAIT_MS):
         click(qtbot, login.retry_button)  # now the simulator presents the right palm
-    assert shell.signed is not None and shell.signed.session.login_id == "demo-analyst"
+    assert shell.signed is not None and shell.signed.user.login_id == "demo-analyst"
 
 
 def test_unplugged_scanner_is_said_plainly_and_window_stays_usable(

@@ -111,7 +111,7 @@ def test_sign_in_opens_main_window_with_real_overview(
     assert shell.login_window is None
     signed = shell.signed
     assert signed is not None
-    session = signed.session
+    session = signed.user
     assert window.windowTitle() == (
         f"戸田市 教育データ デスクトップ — デモ — {session.display_name}（{session.role_label}）"
     )

@@ -1,4 +1,7 @@
-"""When a session must be locked (idle) or ended (too long), with an injected clock.
+"""When a signed-in session must be locked (idle) or ended (too long), from an injected clock.
+
+(One of three words kept apart: ``SignedIn`` is the session, ``SignedInUser`` who holds it,
+``IdleLock`` when it locks.)
 
 The UI reports activity and asks for the state on a timer; the rule itself lives here so that
 it is tested without Qt and holds for any front end. Defaults: lock after 10 idle minutes,
@@ -17,14 +20,14 @@ DEFAULT_IDLE = timedelta(minutes=10)
 DEFAULT_MAX = timedelta(hours=12)
 
 
-class SessionState(Enum):
+class LockState(Enum):
     ACTIVE = "active"
     LOCKED = "locked"  # idle too long: hide the screen, resume with the palm
     EXPIRED = "expired"  # too long overall: sign out
 
 
 @dataclass
-class SessionClock:
+class IdleLock:
     clock: Clock
     started_at: datetime
     idle_limit: timedelta = DEFAULT_IDLE
@@ -41,15 +44,15 @@ class SessionClock:
         if not self.locked:
             self.last_activity = self.clock()
 
-    def state(self) -> SessionState:
+    def state(self) -> LockState:
         now = self.clock()
         if now - self.started_at >= self.max_length:
-            return SessionState.EXPIRED
+            return LockState.EXPIRED
         assert self.last_activity is not None
         if self.locked or now - self.last_activity >= self.idle_limit:
             self.locked = True
-            return SessionState.LOCKED
-        return SessionState.ACTIVE
+            return LockState.LOCKED
+        return LockState.ACTIVE
 
     def lock(self) -> None:
         self.locked = True
