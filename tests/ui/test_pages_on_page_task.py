@@ -213,6 +213,7 @@ def test_lists_made_and_marks_reach_the_open_karte_through_the_shell(
     assert changes[-1] == frozenset({ALERT_LISTS})
     window.show_page("児童生徒カルテ")
     qtbot.waitUntil(lambda: "職員の記録: 支援開始" in listed_section.texts(), timeout=WAIT_MS)
+    assert karte.current_view() is listed  # only the section was read again, not the karte
     # The other karte (another tab) reads its section when its tab is shown.
     assert section.stale
     karte.tabs.setCurrentWidget(view)
@@ -316,3 +317,28 @@ def test_a_review_decision_stored_before_a_sign_out_cancel_is_shown_as_decided(
         signed.sign_out()
         app.close()
     assert not reporter.open_dialogs
+
+
+def test_after_a_change_each_open_karte_is_read_again_when_its_tab_is_shown(
+    qtbot: QtBot, make_shell: ShellFactory,
+) -> None:
+    shell = make_shell()
+    window = sign_in(qtbot, shell, "demo-lead")
+    karte = window.show_page("児童生徒カルテ")
+    assert isinstance(karte, KartePage)
+    for pupil_id in (1, 2):
+        with qtbot.waitSignal(karte.opened, timeout=WAIT_MS):
+            karte.open_pupil(pupil_id)
+    back, front = karte.views()
+    assert karte.current_view() is front
+
+    # An import or a rollback (the shell's ``changed`` with a dataset): the karte in front
+    # is read again at once; the one behind only when its tab is shown.
+    with qtbot.waitSignal(karte.opened, timeout=WAIT_MS) as opened:
+        shell.changed.emit(frozenset({"attendance_monthly"}))
+    assert opened.args[0].pupil_id == 2 and opened.args[0] is karte.current_view()
+    assert back.stale and karte.views()[0] is back
+    with qtbot.waitSignal(karte.opened, timeout=WAIT_MS) as opened:
+        karte.tabs.setCurrentWidget(back)
+    assert opened.args[0].pupil_id == 1 and not opened.args[0].stale
+    assert [v.pupil_id for v in karte.views()] == [1, 2] and back not in karte.views()

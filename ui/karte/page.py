@@ -196,6 +196,7 @@ class KarteView(QWidget):
         self._runner = runner
         self._style = date_style
         self.pupil_id = karte.header.pupil_id
+        self.stale = False  # the store changed since it was read: read again when in sight
         self._shown_ids = tuple(i.key for i in karte.header.identifiers)
         self.chart_views: list[KarteChartView] = []
         self.record_panels: dict[str, RecordsPanel] = {}
@@ -522,7 +523,7 @@ class KartePage(QWidget):
         layout.addWidget(self.stack, 1)
         close = QShortcut(QKeySequence("Ctrl+W"), self)
         close.activated.connect(lambda: self.close_tab(self.tabs.currentIndex()))
-        self.tabs.currentChanged.connect(lambda _i: self._refresh_risk_in_sight())
+        self.tabs.currentChanged.connect(lambda _i: self._refresh_in_sight())
         self.open_task = PageTask(self, runner, "カルテを開いています…", status=self.status_label)
         self.open_task.ended.connect(self._open_ended)
 
@@ -544,25 +545,34 @@ class KartePage(QWidget):
         return self.open_task.running
 
     def activated(self) -> None:
-        self._refresh_risk_in_sight()
+        self._refresh_in_sight()
 
     def data_changed(self, kinds: frozenset[str]) -> None:
-        """The store changed (the shell's ``changed``): read the karte in front again; when
-        only the alert lists changed, just the 不登校の早期把握 of the kartes (each when in
-        sight: every reading is logged)."""
+        """The store changed (the shell's ``changed``): read the karte in front again, and
+        each other karte when its tab is shown; when only the alert lists changed, just the
+        不登校の早期把握 of the kartes, each when in sight (every reading is logged)."""
         if datasets_changed(kinds):
+            front = self.current_view()
+            for view in self.views():
+                view.stale = view is not front
             self.refresh_current()
         elif ALERT_LISTS in kinds:
             for view in self.views():
                 if view.risk_section is not None:
                     view.risk_section.stale = True
-            self._refresh_risk_in_sight()
+            self._refresh_in_sight()
 
-    def _refresh_risk_in_sight(self) -> None:
+    def _refresh_in_sight(self) -> None:
+        """Read the karte in sight again if the store changed since it was read (or only
+        its 不登校の早期把握, if only the lists changed)."""
         view = self.current_view()
-        section = view.risk_section if view is not None else None
-        if section is not None and section.stale and self.isVisible():
-            section.load()
+        if view is None or not self.isVisible() or self.open_task.running:
+            return
+        if view.stale:
+            view.stale = False  # (asked once: a refusal is not asked again and again)
+            self.open_pupil(view.pupil_id, refresh=True)
+        elif view.risk_section is not None and view.risk_section.stale:
+            view.risk_section.load()
 
     def open_pupil(self, pupil_id: int, *, refresh: bool = False) -> None:
         """Open (or show) a pupil's karte; ``refresh`` reads it again in its tab. Kartes
@@ -585,8 +595,10 @@ class KartePage(QWidget):
         if self._waiting:
             pupil_id, refresh = self._waiting.pop(0)
             self.open_pupil(pupil_id, refresh=refresh)
-        elif self.status_label.text() == "カルテを開いています…":
+            return
+        if self.status_label.text() == "カルテを開いています…":
             self.status_label.setText("")
+        self._refresh_in_sight()  # (a tab chosen while a karte was read)
 
     def _show(self, karte: Karte) -> None:
         view = KarteView(karte, self._service, self._runner, self._style,
