@@ -3,9 +3,11 @@
 A page is a QWidget the shell builds with the service calls it uses. The main window calls
 ``activated()`` each time the page is shown; the shell calls ``data_changed(kinds)`` after
 an import, a rollback or a review decision changed the store (``kinds``: the datasets that
-changed). Both are optional: :func:`activate` and :func:`notify_changed` skip pages without
-them. A page whose content depends on the store keeps a :class:`Freshness`: it reloads at
-once when the page is on screen, and at its next showing otherwise.
+changed; or what the risk pages derive from them, :data:`ALERT_LISTS` and :data:`RISK_MODEL`,
+after a month's lists were made, an alert marked or a model trained). Both are optional:
+:func:`activate` and :func:`notify_changed` skip pages without them. A page whose content
+depends on the store keeps a :class:`Freshness`: it reloads at once when the page is on
+screen, and at its next showing otherwise.
 """
 
 from __future__ import annotations
@@ -14,6 +16,16 @@ from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
 
 from PySide6.QtWidgets import QWidget
+
+# Changed kinds that are not datasets: the alert lists (made, or an alert marked) and the model.
+ALERT_LISTS = "risk:alert_lists"
+RISK_MODEL = "risk:model"
+DERIVED_KINDS = frozenset({ALERT_LISTS, RISK_MODEL})
+
+
+def datasets_changed(kinds: frozenset[str]) -> bool:
+    """Whether a change touches the datasets themselves (empty: everything may have)."""
+    return not kinds or bool(kinds - DERIVED_KINDS)
 
 
 @runtime_checkable
@@ -43,9 +55,9 @@ def notify_changed(pages: Iterable[QWidget], kinds: frozenset[str]) -> None:
 class Freshness:
     """Whether a page shows the store as it is now.
 
-    ``kinds`` are the datasets the page shows (None: all of them). Until the first load, and
-    after a change in one of its kinds while hidden, the page is stale and ``activated``
-    reloads it; a change while it is on screen reloads it at once."""
+    ``kinds`` are the datasets the page shows (None: all of them, not the derived kinds).
+    Until the first load, and after a change in one of its kinds while hidden, the page is
+    stale and ``activated`` reloads it; a change while it is on screen reloads it at once."""
 
     def __init__(
         self,
@@ -63,7 +75,9 @@ class Freshness:
         self.stale = False
 
     def concerns(self, kinds: frozenset[str]) -> bool:
-        return self._kinds is None or not kinds or bool(kinds & self._kinds)
+        if self._kinds is None:
+            return datasets_changed(kinds)
+        return not kinds or bool(kinds & self._kinds)
 
     def activated(self) -> None:
         if self.stale:

@@ -65,8 +65,9 @@ class Shell(QObject):
     """Switches between the login window and the main window; ends the application."""
 
     main_window_shown = Signal(object)  # MainWindow
-    # The store changed (an import, a rollback, a review decision): the kinds that changed.
-    # Every page with ``data_changed`` hears of it (データ概要, search results, open kartes).
+    # The store changed (an import, a rollback, a review decision; lists made, an alert marked,
+    # a model trained: ``ui.page.DERIVED_KINDS``): the kinds that changed. Every page with
+    # ``data_changed`` hears of it (データ概要, search results, open kartes, the risk pages).
     changed = Signal(object)  # frozenset[str]
     signed_out = Signal()
     locked = Signal()
@@ -146,7 +147,7 @@ class Shell(QObject):
         if signed.may("pupil_search"):
             open_karte = self._add_pupil_pages(window, signed)
         add_risk_pages(window, signed, runner, style, open_karte=open_karte,
-                       analysis_runner=self._analysis_runner)
+                       analysis_runner=self._analysis_runner, on_changed=self.changed.emit)
         if signed.may("import"):
             self._add_import_pages(window, signed)
         if signed.may("admin"):

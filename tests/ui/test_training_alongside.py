@@ -24,13 +24,13 @@ def test_the_karte_opens_while_the_full_grid_trains_and_sign_out_stops_it(
     assert isinstance(model_page, RiskModelPage)
     qtbot.waitUntil(lambda: not model_page.busy, timeout=WAIT_MS)  # its first load
     model_page.train(quick=False)  # the whole grid: far longer than opening a karte
-    assert model_page.train_op is not None
+    assert model_page.training
 
     karte = window.show_page("児童生徒カルテ")
     assert isinstance(karte, KartePage)
     with qtbot.waitSignal(karte.opened, timeout=WAIT_MS):
         karte.open_pupil(1)
-    assert model_page.train_op is not None, "the karte waited for the training"
+    assert model_page.training, "the karte waited for the training"
 
     with qtbot.waitSignal(shell.signed_out, timeout=60_000):
         window.sign_out_action.trigger()

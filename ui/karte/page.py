@@ -42,6 +42,8 @@ from ui import style
 from ui.background import BackgroundRunner
 from ui.karte.charts import KarteChartView
 from ui.karte.risk_section import KarteRiskSection
+from ui.page import ALERT_LISTS, datasets_changed
+from ui.page_task import PageTask
 from ui.pupil_tables import (
     BLANK,
     ID_KEYS,
@@ -83,7 +85,8 @@ class RecordsPanel(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._style = date_style
-        self.request = 0
+        self.load_task: PageTask | None = None  # given by the karte (it has the runner)
+        self._next: tuple[str, Callable[[], KarteRecords]] | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
         layout.setSpacing(6)
@@ -147,6 +150,33 @@ class RecordsPanel(QWidget):
         self.message_label.setStyleSheet(f"color: {style.ERROR_COLOR};")
         self.message_label.show()
 
+    def load(self, title: str, read: Callable[[], KarteRecords],
+             shown: Callable[[KarteRecords], None]) -> None:
+        """Read and show records on the panel's task; a choice made while one is read is
+        read after it, and only the latest choice is shown."""
+        task = self.load_task
+        assert task is not None
+        self.show_loading(title)
+        if task.running:
+            self._next = (title, read)
+            return
+
+        def done(records: KarteRecords) -> None:
+            if self._next is None:  # (else a later choice is read next)
+                self.show_records(records)
+                shown(records)
+
+        def refused(message: str) -> None:
+            if self._next is None:
+                self.show_error(message)
+
+        def ended() -> None:
+            next_read, self._next = self._next, None
+            if next_read is not None:
+                self.load(*next_read, shown)
+
+        task.run(lambda _ctx: read(), done, on_user_error=refused, on_ended=ended)
+
 
 KARTE_LISTS_MIN_HEIGHT = 380  # 連携情報 and the tabs keep this much; the karte scrolls
 
@@ -166,6 +196,7 @@ class KarteView(QWidget):
         self._runner = runner
         self._style = date_style
         self.pupil_id = karte.header.pupil_id
+        self.stale = False  # the store changed since it was read: read again when in sight
         self._shown_ids = tuple(i.key for i in karte.header.identifiers)
         self.chart_views: list[KarteChartView] = []
         self.record_panels: dict[str, RecordsPanel] = {}
@@ -372,23 +403,10 @@ class KarteView(QWidget):
 
     def _load(self, panel: RecordsPanel, title: str,
               read: Callable[[KarteService, int], KarteRecords]) -> None:
-        panel.show_loading(title)
-        panel.request += 1
-        token = panel.request
+        if panel.load_task is None:
+            panel.load_task = PageTask(panel, self._runner, "記録を読み込んでいます…")
         service, pid = self._service, self.pupil_id
-
-        def shown(records: KarteRecords) -> None:
-            if token == panel.request:  # only the latest choice is shown
-                panel.show_records(records)
-                self.records_shown.emit(records)
-
-        def refused(message: str) -> None:
-            if token == panel.request:
-                panel.show_error(message)
-
-        self._runner.run(lambda _ctx: read(service, pid), on_success=shown,
-                         on_user_error=refused, parent=panel,
-                         label="記録を読み込んでいます…")
+        panel.load(title, lambda: read(service, pid), self.records_shown.emit)
 
     def _tab_changed(self, index: int) -> None:
         panel = self.tabs.widget(index)
@@ -473,7 +491,7 @@ class KartePage(QWidget):
         self._domain_judgments = domain_judgments if explanations is not None else None
         self._runner = runner
         self._style = date_style
-        self._opening: set[int] = set()
+        self._waiting: list[tuple[int, bool]] = []  # opened while another karte was read
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
         layout.setSpacing(6)
@@ -505,6 +523,9 @@ class KartePage(QWidget):
         layout.addWidget(self.stack, 1)
         close = QShortcut(QKeySequence("Ctrl+W"), self)
         close.activated.connect(lambda: self.close_tab(self.tabs.currentIndex()))
+        self.tabs.currentChanged.connect(lambda _i: self._refresh_in_sight())
+        self.open_task = PageTask(self, runner, "カルテを開いています…", status=self.status_label)
+        self.open_task.ended.connect(self._open_ended)
 
     def views(self) -> list[KarteView]:
         views = (self.tabs.widget(i) for i in range(self.tabs.count()))
@@ -519,35 +540,65 @@ class KartePage(QWidget):
         if view is not None:
             self.open_pupil(view.pupil_id, refresh=True)
 
-    def data_changed(self, _kinds: frozenset[str]) -> None:
-        """The store changed (the shell's ``changed``): read the karte in front again."""
-        self.refresh_current()
+    @property
+    def busy(self) -> bool:
+        return self.open_task.running
+
+    def activated(self) -> None:
+        self._refresh_in_sight()
+
+    def data_changed(self, kinds: frozenset[str]) -> None:
+        """The store changed (the shell's ``changed``): read the karte in front again, and
+        each other karte when its tab is shown; when only the alert lists changed, just the
+        不登校の早期把握 of the kartes, each when in sight (every reading is logged)."""
+        if datasets_changed(kinds):
+            front = self.current_view()
+            for view in self.views():
+                view.stale = view is not front
+            self.refresh_current()
+        elif ALERT_LISTS in kinds:
+            for view in self.views():
+                if view.risk_section is not None:
+                    view.risk_section.stale = True
+            self._refresh_in_sight()
+
+    def _refresh_in_sight(self) -> None:
+        """Read the karte in sight again if the store changed since it was read (or only
+        its 不登校の早期把握, if only the lists changed)."""
+        view = self.current_view()
+        if view is None or not self.isVisible() or self.open_task.running:
+            return
+        if view.stale:
+            view.stale = False  # (asked once: a refusal is not asked again and again)
+            self.open_pupil(view.pupil_id, refresh=True)
+        elif view.risk_section is not None and view.risk_section.stale:
+            view.risk_section.load()
 
     def open_pupil(self, pupil_id: int, *, refresh: bool = False) -> None:
-        """Open (or show) a pupil's karte; ``refresh`` reads it again in its tab."""
+        """Open (or show) a pupil's karte; ``refresh`` reads it again in its tab. Kartes
+        asked for while one is read open after it, in order."""
         for view in self.views():
             if view.pupil_id == pupil_id and not refresh:
                 self.tabs.setCurrentWidget(view)
                 view.linked_table.setFocus()
                 return
-        if pupil_id in self._opening:
+        if self.open_task.running:
+            if all(waiting != pupil_id for waiting, _r in self._waiting):
+                self._waiting.append((pupil_id, refresh))
             return
-        self._opening.add(pupil_id)
+        self.status_label.setStyleSheet(style.MUTED)
         self.status_label.setText("カルテを開いています…")
         service = self._service
+        self.open_task.run(lambda _ctx: service.open(pupil_id), self._show)
 
-        def ended() -> None:
-            self._opening.discard(pupil_id)
-            if not self._opening:
-                self.status_label.setText("")
-
-        op = self._runner.run(lambda _ctx: service.open(pupil_id), on_success=self._show,
-                              on_user_error=self._refused, parent=self,
-                              label="カルテを開いています…")
-        op.finished.connect(ended)
-
-    def _refused(self, message: str) -> None:
-        self.status_label.setText(message)
+    def _open_ended(self) -> None:
+        if self._waiting:
+            pupil_id, refresh = self._waiting.pop(0)
+            self.open_pupil(pupil_id, refresh=refresh)
+            return
+        if self.status_label.text() == "カルテを開いています…":
+            self.status_label.setText("")
+        self._refresh_in_sight()  # (a tab chosen while a karte was read)
 
     def _show(self, karte: Karte) -> None:
         view = KarteView(karte, self._service, self._runner, self._style,

@@ -6,7 +6,9 @@ with k the size the service reports — never words that read as an all-clear, s
 list per school leaves out most children who need looking after — and the pupil's earlier
 listing if there was one. For roles that also see the survey, the survey domains against the
 grade. Risk is a band with reasons, never a number or a rank. Both are read on the worker
-after the karte itself; the risk service checks and audit-logs each call.
+after the karte itself; the risk service checks and audit-logs each call. When lists are made
+or an alert is marked (the shell's ``changed``), the karte marks the section ``stale`` and
+reads it again when it is in sight.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from toda_desktop.formatting import format_datetime, format_month, format_school
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE
 from ui import style
 from ui.background import BackgroundRunner
+from ui.page_task import PageTask
 from ui.risk.alerts_page import UNMARKED, is_april
 from ui.risk.common import BAND_COLORS, muted, section_title, show_band
 
@@ -73,9 +76,13 @@ class KarteRiskSection(QFrame):
         self._pupil_id = pupil_id
         self._explanations = explanations
         self._domain_judgments = domain_judgments
-        self._runner = runner
         self._style = date_style
         self.facts: RiskFacts | None = None
+        self.stale = False  # the lists changed since it was read: read again when in sight
+        self._again = False
+        self.load_task = PageTask(self, runner, "早期把握の情報を読み込んでいます…",
+                                  progress_dialog=False)
+        self.load_task.ended.connect(self._load_ended)
         self.setObjectName("infoCard")
         self.setStyleSheet(style.CARD)
         self.setAccessibleName(TITLE)
@@ -161,11 +168,19 @@ class KarteRiskSection(QFrame):
         outer.addWidget(self.body)
 
     def load(self) -> None:
+        """Read the section (again after the one running, if one runs)."""
+        self.stale = False
+        if self.load_task.running:
+            self._again = True
+            return
         pupil_id, explain, judge = self._pupil_id, self._explanations, self._domain_judgments
-        self._runner.run(lambda _ctx: read_facts(pupil_id, explain, judge),
-                         on_success=self.show_facts, on_user_error=self.show_error,
-                         parent=self, progress_dialog=False,
-                         label="早期把握の情報を読み込んでいます…")
+        self.load_task.run(lambda _ctx: read_facts(pupil_id, explain, judge),
+                           self.show_facts, on_user_error=self.show_error)
+
+    def _load_ended(self) -> None:
+        if self._again:
+            self._again = False
+            self.load()
 
     def show_facts(self, facts: RiskFacts) -> None:
         self.facts = facts

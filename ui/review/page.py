@@ -36,9 +36,10 @@ from kernel.date_style import DateStyle
 from toda_desktop.errors import UserFacingError
 from toda_desktop.formatting import format_count, format_date
 from ui import style
-from ui.background import BackgroundRunner, alive
+from ui.background import BackgroundRunner, TaskContext, alive
 from ui.dialogs import FormDialog, confirm
 from ui.page_header import StatusLine, title_row
+from ui.page_task import PageTask
 from ui.review.models import (
     AGREE_BACKGROUND,
     CHOSEN_BACKGROUND,
@@ -130,10 +131,7 @@ class ReviewPage(QWidget):
         self._review = review
         self._labels_of = labels_of  # (the service now labels the row's values itself)
         self._style = date_style
-        self._runner = runner
         self._describe_pupil = describe_pupil
-        self._loading = False
-        self._working = False
         self._loaded = False
         self.stale = True
         self.dialog: OtherPupilDialog | None = None
@@ -176,6 +174,16 @@ class ReviewPage(QWidget):
         splitter.addWidget(self._build_detail())
         splitter.setSizes([170, 420])
         layout.addWidget(splitter, 1)
+        self.load_task = PageTask(self, runner, "確認待ちの行を読み込んでいます…",
+                                  status=self.status_label)
+        # A decision is a write: recorded although 中止 (a sign-out) came too late, it is
+        # shown as recorded and the row leaves the queue.
+        self.decide_task = PageTask(self, runner, "確認結果を記録しています…",
+                                    status=self.status_label, writes=True)
+        for task in (self.load_task, self.decide_task):
+            task.started.connect(self._update_buttons)
+        self.load_task.ended.connect(self._update_buttons)
+        self.decide_task.ended.connect(self._work_ended)
         self._show_line(None)
 
     def _build_detail(self) -> QWidget:
@@ -278,38 +286,26 @@ class ReviewPage(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._loading or self._working
+        return self.load_task.running or self.decide_task.running
 
     def mark_stale(self) -> None:
         """New imports (or a rollback) changed the queue: reload when next shown."""
         self.stale = True
-        if self.isVisible():
+        if self.isVisible() and not self.busy:
             self.reload()
 
     def activated(self) -> None:
-        if self.stale and not self._loading:
+        if self.stale and not self.busy:
             self.reload()
         self.items_table.setFocus()
 
     def reload(self) -> None:
-        if self._loading:
+        if self.load_task.running:
             return
-        self._loading = True
         self.stale = False
-        self._update_buttons()
         review = self._review
-        op = self._runner.run(
-            lambda _ctx: [review_line(item) for item in review.open_items()],
-            on_success=self._show_lines,
-            on_user_error=lambda m: self.show_status(m, error=True),
-            parent=self,
-            label="確認待ちの行を読み込んでいます…",
-        )
-        op.finished.connect(self._load_ended)
-
-    def _load_ended(self) -> None:
-        self._loading = False
-        self._update_buttons()
+        self.load_task.run(lambda _ctx: [review_line(item) for item in review.open_items()],
+                           self._show_lines)
 
     def _show_lines(self, lines: list[ReviewLine]) -> None:
         self.items_model.set_lines(lines)
@@ -439,10 +435,9 @@ class ReviewPage(QWidget):
         review, describe = self._review, self._describe_pupil
         item_id = line.item.id
 
-        def run(task: Callable[[object], Any], done: Callable[[Any], None], label: str) -> None:
+        def run(task: Callable[[TaskContext], Any], done: Callable[[Any], None],
+                label: str) -> None:
             dialog.set_busy(True)
-            self._working = True
-            self._update_buttons()
 
             def refused(message: str) -> None:
                 if alive(dialog):
@@ -450,15 +445,13 @@ class ReviewPage(QWidget):
                 else:  # closed meanwhile (Esc, or the idle lock)
                     self.show_status(message, error=True)
 
-            op = self._runner.run(task, on_success=done, on_user_error=refused,
-                                  parent=self, label=label)
-
             def ended() -> None:
                 if alive(dialog):
                     dialog.set_busy(False)
-                self._work_ended()
 
-            op.finished.connect(ended)
+            # (Finding the pupil is a read on the same task: one step of the dialog at a time.)
+            self.decide_task.run(task, done, label=label, on_user_error=refused,
+                                 on_ended=ended)
 
         def submit() -> None:
             code = dialog.code_edit.text().strip()
@@ -497,24 +490,16 @@ class ReviewPage(QWidget):
         return dialog
 
     def _decide(self, line: ReviewLine, pupil_id: int | None, done_text: str) -> None:
-        self._working = True
-        self._update_buttons()
         review, item_id = self._review, line.item.id
-        op = self._runner.run(
-            lambda _ctx: review.decide(item_id, pupil_id),
-            on_success=lambda _r: self._decided(line, pupil_id, done_text),
-            on_user_error=self._refused,
-            parent=self,
-            label="確認結果を記録しています…",
-        )
-        op.finished.connect(self._work_ended)
+        self.decide_task.run(lambda _ctx: review.decide(item_id, pupil_id),
+                             lambda _r: self._decided(line, pupil_id, done_text),
+                             on_user_error=self._refused)
 
     def _refused(self, message: str) -> None:
         self.show_status(message, error=True)
         self.stale = True  # e.g. someone else decided it meanwhile: show the queue as it is
 
     def _work_ended(self) -> None:
-        self._working = False
         self._update_buttons()
         if self.stale and self.isVisible():
             self.reload()

@@ -50,7 +50,7 @@ from toda_desktop.errors import NoModelYet, UserFacingError
 from toda_desktop.formatting import format_count, format_month
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE, APRIL_ROSTER_NOTE
 from ui import style
-from ui.background import BackgroundOp, BackgroundRunner, alive
+from ui.background import BackgroundRunner, alive
 from ui.dialogs import FormDialog
 from ui.export_flow import (
     ask_save_path,
@@ -60,7 +60,9 @@ from ui.export_flow import (
     text_encoding,
     with_suffix,
 )
+from ui.page import ALERT_LISTS, RISK_MODEL, datasets_changed
 from ui.page_header import StatusLine
+from ui.page_task import PageTask
 from ui.pupil_tables import class_label
 from ui.risk.common import (
     BAND_NAMES,
@@ -239,6 +241,8 @@ class AlertsPage(QWidget):
     open_requested = Signal(int)
     loaded = Signal(object)  # the SchoolMonth whose lists are shown
     marked = Signal(int)  # alert id
+    # The lists changed here (a month's lists made, an alert marked): the shell's ``changed``.
+    store_changed = Signal(object)  # frozenset[str]
 
     def __init__(
         self,
@@ -260,10 +264,10 @@ class AlertsPage(QWidget):
         self._top = top
         self._can_open_karte = can_open_karte
         self._months_loaded = False
-        self._loading = False
-        self._working = False
-        self._history_op: BackgroundOp[Any] | None = None
+        self._months_stale = False  # an import may have added a month
+        self._new_model = False  # trained since: the latest month's lists may now be made
         self._pending: tuple[SchoolMonth, bool] | None = None
+        self._history_pending = False
         self.month: SchoolMonth | None = None
         self.latest_month: SchoolMonth | None = None
         self.alerts: list[Alert] = []
@@ -340,6 +344,22 @@ class AlertsPage(QWidget):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([230, 800])
         layout.addWidget(splitter, 1)
+
+        # Loading a month may make its lists (a write): a list made although 中止 came too
+        # late is shown as made.
+        self.load_task = PageTask(self, runner, "一覧を読み込んでいます…", cancellable=True,
+                                  writes=True)
+        self.load_task.ended.connect(self._load_ended)
+        self.history_task = PageTask(self, runner, "記録の履歴を読み込んでいます…",
+                                     progress_dialog=False)
+        self.history_task.ended.connect(self._history_ended)
+        # A mark is recorded once sent: a 中止 (sign-out) after that still reports it.
+        self.mark_task = PageTask(self, runner, "記録しています…", writes=True)
+        self.export_task = PageTask(self, runner, "一覧を出力しています…",
+                                    status=self.status_line)
+        for task in (self.load_task, self.mark_task, self.export_task):
+            task.started.connect(self._update_buttons)
+            task.ended.connect(self._update_buttons)
         self._update_buttons()
 
     # -- building --------------------------------------------------------------------------
@@ -486,14 +506,30 @@ class AlertsPage(QWidget):
     # -- loading ---------------------------------------------------------------------------
 
     @property
+    def _loading(self) -> bool:
+        return self.load_task.running
+
+    @property
     def busy(self) -> bool:
-        return self._loading or self._working
+        return self._loading or self.mark_task.running or self.export_task.running
 
     def activated(self) -> None:
-        if not self._months_loaded:
+        if not self._months_loaded or (self._months_stale and not self.busy):
             self.load_months()
         elif self.month is not None and not self.busy:
-            self.load(self.month, create=False)
+            make = self._new_model and self.month == self.latest_month
+            self._new_model = False
+            self.load(self.month, create=make)
+
+    def data_changed(self, kinds: frozenset[str]) -> None:
+        """The shell's ``changed``: an import may add a month (the months are read again
+        when next shown); after a new model the latest month's lists are made when shown, as
+        on first opening, if they could not be made before. Lists made or marked elsewhere
+        show when the page is shown next (it reads its month then anyway)."""
+        if datasets_changed(kinds) and self._months_loaded:
+            self._months_stale = True
+        if RISK_MODEL in kinds:
+            self._new_model = True
 
     def reload(self) -> None:
         if not self._months_loaded:
@@ -502,19 +538,18 @@ class AlertsPage(QWidget):
             self.load(self.month, create=self.month == self.latest_month)
 
     def load_months(self) -> None:
-        if self._loading:
-            return
-        self._loading = True
-        self._update_buttons()
-        list_months = self._list_months
-        op = self._runner.run(
-            lambda _ctx: list_months(),
-            on_success=self._set_months,
-            on_user_error=self._load_failed,
-            parent=self,
-            label="対象月を調べています…",
-        )
-        op.finished.connect(self._load_ended)
+        list_months, keep = self._list_months, self.month
+
+        def done(months: list[SchoolMonth]) -> None:
+            self._months_stale = False
+            self._set_months(months)
+            if keep is not None and keep in months and keep != self.latest_month:
+                # Read again after an import: the month shown stays chosen.
+                self.month_combo.setCurrentIndex(len(months) - 1 - months.index(keep))
+                self._pending = (keep, False)
+
+        self.load_task.run(lambda _ctx: list_months(), done,
+                           label="対象月を調べています…", on_user_error=self._load_failed)
 
     def _set_months(self, months: list[SchoolMonth]) -> None:
         self._months_loaded = True
@@ -530,9 +565,7 @@ class AlertsPage(QWidget):
         self._pending = (self.latest_month, True)
 
     def _load_ended(self) -> None:
-        self._loading = False
         pending, self._pending = self._pending, None
-        self._update_buttons()
         if pending is not None:
             month, create = pending
             self.load(month, create=create)
@@ -554,12 +587,10 @@ class AlertsPage(QWidget):
     def load(self, month: SchoolMonth | None, *, create: bool) -> None:
         if month is None or self._loading:
             return
-        self._loading = True
         if month != self.month:
             self.status_line.clear_message()
         self.month = month
         self._update_period()
-        self._update_buttons()
         risk, top = self._risk, self._top
 
         def task(ctx: Any) -> Loaded:
@@ -575,15 +606,10 @@ class AlertsPage(QWidget):
                 raise UserFacingError(NO_MODEL_TEXT) from None
             return Loaded(scored.month, list(scored.alerts), scored)
 
-        op = self._runner.run(
-            task,
-            on_success=self._show_loaded,
-            on_user_error=self._load_failed,
-            parent=self,
+        self.load_task.run(
+            task, self._show_loaded, on_user_error=self._load_failed,
             label=f"{format_month(month, self._style)}の一覧を読み込んでいます…",
-            cancellable=True,
         )
-        op.finished.connect(self._load_ended)
 
     def _load_failed(self, message: str) -> None:
         self.alerts = []
@@ -611,6 +637,8 @@ class AlertsPage(QWidget):
         self.right.setCurrentIndex(1)
 
     def _show_loaded(self, loaded: Loaded) -> None:
+        if loaded.scored is not None:  # the month's lists were made: the karte shows them
+            self.store_changed.emit(frozenset({ALERT_LISTS}))
         if loaded.month != self.month:
             return
         chosen_school = self.current_school()
@@ -732,6 +760,9 @@ class AlertsPage(QWidget):
     def _load_history(self, alert: Alert) -> None:
         risk = self._risk
         self._history_note("記録の履歴を読み込んでいます…")
+        if self.history_task.running:  # read when the one running ends (one at a time)
+            self._history_pending = True
+            return
 
         def done(entries: list[StatusEntry]) -> None:
             current = self.selected_alert()
@@ -743,13 +774,15 @@ class AlertsPage(QWidget):
             self._history_note("" if entries else "まだ記録はありません。")
             self.history_table.setVisible(bool(entries))
 
-        self._history_op = self._runner.run(
-            lambda _ctx: risk.alert_history(alert.id),
-            on_success=done,
-            on_user_error=self._history_note,
-            parent=self,
-            progress_dialog=False,
-        )
+        self.history_task.run(lambda _ctx: risk.alert_history(alert.id), done,
+                              on_user_error=self._history_note)
+
+    def _history_ended(self) -> None:
+        if self._history_pending:
+            self._history_pending = False
+            alert = self.selected_alert()
+            if alert is not None and alert.id == self._shown_alert_id:
+                self._load_history(alert)
 
     def _history_note(self, text: str) -> None:
         self.history_empty.setText(text)
@@ -791,9 +824,7 @@ class AlertsPage(QWidget):
             return
         alert, note = dialog.alert, dialog.note()
         risk = self._risk
-        self._working = True
         dialog.set_busy(True)
-        self._update_buttons()
 
         def done(_result: object) -> None:
             if alive(dialog):  # (closed meanwhile: the mark is recorded all the same)
@@ -802,6 +833,7 @@ class AlertsPage(QWidget):
                 f"{alert.school_name}・{pupil_text(alert) or 'この児童生徒'} に"
                 f"「{status}」を記録しました。")
             self.marked.emit(alert.id)
+            self.store_changed.emit(frozenset({ALERT_LISTS}))
 
         def failed(message: str) -> None:
             if alive(dialog):
@@ -811,19 +843,13 @@ class AlertsPage(QWidget):
                 self.status_line.show_message(message, error=True)
 
         def ended() -> None:
-            self._working = False
-            self._update_buttons()
+            if alive(dialog) and dialog.isVisible():  # (stopped before it was sent)
+                dialog.set_busy(False)
             if self.month is not None:
                 self.load(self.month, create=False)
 
-        op = self._runner.run(
-            lambda _ctx: risk.mark_alert(alert.id, status, note),
-            on_success=done,
-            on_user_error=failed,
-            parent=self,
-            label="記録しています…",
-        )
-        op.finished.connect(ended)
+        self.mark_task.run(lambda _ctx: risk.mark_alert(alert.id, status, note), done,
+                           on_user_error=failed, on_ended=ended)
 
     # -- export ----------------------------------------------------------------------------
 
@@ -838,21 +864,7 @@ class AlertsPage(QWidget):
         return Path(chosen) if chosen else None
 
     def _run_export(self, task: Callable[[], Any], done: Callable[[Any], None]) -> None:
-        self._working = True
-        self._update_buttons()
-
-        def ended() -> None:
-            self._working = False
-            self._update_buttons()
-
-        op = self._runner.run(
-            lambda _ctx: task(),
-            on_success=done,
-            on_user_error=lambda m: self.status_line.show_message(m, error=True),
-            parent=self,
-            label="一覧を出力しています…",
-        )
-        op.finished.connect(ended)
+        self.export_task.run(lambda _ctx: task(), done)
 
     def export(self) -> None:
         """All schools' lists of the month in one file (the service logs it)."""

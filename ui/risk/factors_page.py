@@ -9,7 +9,8 @@ policy thinking, never for judging a child.
 The analysis reads a year of the city's data (seconds to minutes), so it runs only when
 「分析する」 is pressed. Its report is kept per data version: opening the page (or choosing a
 year) shows the last analysis of that year at once, with when it was computed, as long as
-the data have not changed since.
+the data have not changed since. The analysis runs on the analysis worker (so reading on
+other pages does not queue behind it), with its progress and 中止 on the page.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ from kernel.date_style import DateStyle
 from toda_desktop.formatting import format_count, format_datetime
 from ui import style
 from ui.background import BackgroundRunner
-from ui.page_header import StatusLine
+from ui.page import datasets_changed
+from ui.page_header import ProgressStrip, StatusLine
+from ui.page_task import PageTask
 from ui.risk.charts import ForestPlot, ForestRow
 from ui.risk.common import (
     Column,
@@ -190,10 +193,7 @@ class FactorsPage(QWidget):
         self._kept = kept
         self._describe = describe or service_texts
         self._school_years = school_years
-        self._runner = runner
-        self._analysis_runner = analysis_runner or runner
         self._style = date_style
-        self._loading = False
         self._years_loaded = False
         self.view: FactorView | None = None
 
@@ -233,8 +233,20 @@ class FactorsPage(QWidget):
         self.computed_label.setAccessibleName("分析した日時")
         self.computed_label.hide()
         layout.addWidget(self.computed_label)
+        self.progress = ProgressStrip()
+        layout.addWidget(self.progress)
         self.status_line = StatusLine()
         layout.addWidget(self.status_line)
+        self.look_task = PageTask(self, runner, "前回の要因分析を確かめています…",
+                                  status=self.status_line, progress_dialog=False)
+        # The analysis keeps its report: one that finished although 中止 came too late is
+        # kept all the same, so it is shown.
+        self.analysis_task = PageTask(self, analysis_runner or runner, "要因分析をしています…",
+                                      status=self.status_line, strip=self.progress,
+                                      writes=True)
+        for task in (self.look_task, self.analysis_task):
+            task.started.connect(self._update_buttons)
+            task.ended.connect(self._update_buttons)
 
         self.model: RecordsModel[FactorRow] = RecordsModel(FACTOR_COLUMNS, self)
         self.table = make_table(self.model, "要因ごとの推定値", (250, 80, 60, 170, 190))
@@ -265,6 +277,10 @@ class FactorsPage(QWidget):
     # -- loading ---------------------------------------------------------------------------
 
     @property
+    def _loading(self) -> bool:
+        return self.look_task.running or self.analysis_task.running
+
+    @property
     def busy(self) -> bool:
         return self._loading
 
@@ -276,6 +292,12 @@ class FactorsPage(QWidget):
         """On opening the page: the years, and the chosen (at first the latest) year's kept
         report if the data have not changed since; the analysis runs only on 「分析する」."""
         if not self._loading:
+            self.look_up()
+
+    def data_changed(self, kinds: frozenset[str]) -> None:
+        """An import or a rollback: the report shown is of older data, and a year may have
+        come. Looked up again now if in sight (else on showing, as always)."""
+        if datasets_changed(kinds) and self.isVisible() and not self._loading:
             self.look_up()
 
     def chosen_year(self) -> int | None:
@@ -291,8 +313,6 @@ class FactorsPage(QWidget):
         """Show the chosen year's kept report, or say how to get one (quick: no analysis)."""
         if self._loading:
             return
-        self._loading = True
-        self._update_buttons()
         self.status_line.clear_message()
         kept_of, describe, years_of = self._kept, self._describe, self._school_years
         year = self.chosen_year()
@@ -303,22 +323,12 @@ class FactorsPage(QWidget):
             kept = None if kept_of is None or asked is None else kept_of(asked)
             return years, asked, None if kept is None else factor_view(kept, describe)
 
-        op = self._runner.run(
-            task,
-            on_success=self._looked_up,
-            on_user_error=lambda m: self.status_line.show_message(m, error=True),
-            parent=self,
-            progress_dialog=False,
-            label="前回の要因分析を確かめています…",
-        )
-        op.finished.connect(self._ended)
+        self.look_task.run(task, self._looked_up)
 
     def analyse(self) -> None:
         """Run the analysis of the chosen year (the latest at first) and keep it."""
         if self._loading:
             return
-        self._loading = True
-        self._update_buttons()
         self.status_line.clear_message()
         analyse, describe, years_of = self._analyse, self._describe, self._school_years
         year = self.chosen_year()
@@ -329,19 +339,10 @@ class FactorsPage(QWidget):
             kept = analyse(year, progress=ctx.progress, cancel=ctx.cancelled)
             return years, factor_view(kept, describe)
 
-        op = self._analysis_runner.run(
-            task,
-            on_success=self._show,
-            on_user_error=lambda m: self.status_line.show_message(m, error=True),
-            parent=self,
-            label="要因分析をしています…",
-            cancellable=True,
-        )
-        op.finished.connect(self._ended)
-
-    def _ended(self) -> None:
-        self._loading = False
-        self._update_buttons()
+        self.analysis_task.run(
+            task, self._show,
+            on_cancelled=lambda: self.status_line.show_message(
+                "要因分析を中止しました。", notice=True))
 
     def _update_buttons(self) -> None:
         self.run_button.setEnabled(not self._loading)

@@ -35,9 +35,11 @@ from kernel.date_style import DateStyle
 from toda_desktop.errors import NoModelYet
 from toda_desktop.formatting import format_count
 from ui import style
-from ui.background import BackgroundOp, BackgroundRunner
+from ui.background import BackgroundRunner
 from ui.dialogs import confirm
+from ui.page import RISK_MODEL
 from ui.page_header import ProgressStrip, StatusLine
+from ui.page_task import PageTask
 from ui.risk.charts import BarSeries, RecallBars, ReliabilityChart
 from ui.risk.common import (
     Column,
@@ -259,6 +261,7 @@ class RiskModelPage(QWidget):
 
     shown = Signal()
     trained = Signal(int)  # new model id
+    store_changed = Signal(object)  # frozenset[str]: a new model (the shell's ``changed``)
 
     def __init__(
         self,
@@ -274,10 +277,7 @@ class RiskModelPage(QWidget):
         self._runner = runner
         self._style = date_style
         self._n_boot = n_boot
-        self._loading = False
         self._loaded = False
-        self.train_op: BackgroundOp[Any] | None = None
-        self.evaluate_op: BackgroundOp[Any] | None = None
         self.info: ModelInfo | None = None
         self.evaluation: Evaluation | None = None
         self.last_train: TrainResult | None = None
@@ -340,10 +340,23 @@ class RiskModelPage(QWidget):
         actions.addStretch(1)
         outer.addLayout(actions)
         self.progress = ProgressStrip()
-        self.progress.cancel_button.clicked.connect(self.cancel)
         outer.addWidget(self.progress)
         self.status_line = StatusLine()
         outer.addWidget(self.status_line)
+        controls = [self.refresh_button, self.train_button, self.quick_check,
+                    self.evaluate_button]
+        self.load_task = PageTask(self, runner, "モデルの情報を読み込んでいます…",
+                                  status=self.status_line, busy=controls)
+        # Training stores a new model: finished although 中止 came too late, it is reported
+        # as the new model it is (never as 「中止しました」 while the lists already use it).
+        self.train_task = PageTask(self, runner, "モデルを学習しています…",
+                                   status=self.status_line, strip=self.progress, busy=controls,
+                                   writes=True)
+        self.evaluate_task = PageTask(self, runner, "評価し直しています…",
+                                      status=self.status_line, strip=self.progress,
+                                      busy=controls)
+        for task in (self.load_task, self.train_task, self.evaluate_task):
+            task.ended.connect(self._update_buttons)
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -428,15 +441,15 @@ class RiskModelPage(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._loading or self.training or self.evaluating
+        return self.load_task.running or self.training or self.evaluating
 
     @property
     def training(self) -> bool:
-        return self.train_op is not None
+        return self.train_task.running
 
     @property
     def evaluating(self) -> bool:
-        return self.evaluate_op is not None
+        return self.evaluate_task.running
 
     @property
     def loaded(self) -> bool:
@@ -446,24 +459,17 @@ class RiskModelPage(QWidget):
         if not self._loaded and not self.busy:
             self.reload()
 
-    def reload(self) -> None:
-        if self._loading:
-            return
-        self._loading = True
-        self._update_buttons()
-        risk = self._risk
-        op = self._runner.run(
-            lambda _ctx: model_info(risk),
-            on_success=self._show_info,
-            on_user_error=self._info_failed,
-            parent=self,
-            label="モデルの情報を読み込んでいます…",
-        )
-        op.finished.connect(self._load_ended)
+    def data_changed(self, kinds: frozenset[str]) -> None:
+        """A model trained elsewhere (the shell's ``changed``): show it when next shown."""
+        if RISK_MODEL in kinds and not self.busy:
+            self._loaded = False
+            if self.isVisible():
+                self.reload()
 
-    def _load_ended(self) -> None:
-        self._loading = False
-        self._update_buttons()
+    def reload(self) -> None:
+        risk = self._risk
+        self.load_task.run(lambda _ctx: model_info(risk), self._show_info,
+                           on_user_error=self._info_failed)
 
     def _info_failed(self, message: str) -> None:
         self.info = None
@@ -559,6 +565,7 @@ class RiskModelPage(QWidget):
         self.reliability_chart.set_points([(p.predicted, p.observed) for p in points])
 
     def _update_buttons(self) -> None:
+        """(While a task runs, its busy list keeps these disabled.)"""
         busy = self.busy
         self.refresh_button.setEnabled(not busy)
         self.train_button.setEnabled(not busy)
@@ -586,7 +593,6 @@ class RiskModelPage(QWidget):
             return
         risk = self._risk
         self.status_line.clear_message()
-        self.progress.start("モデルを学習しています…" + ("（少ない候補）" if quick else ""))
 
         def done(result: TrainResult) -> None:
             self.last_train = result
@@ -594,34 +600,27 @@ class RiskModelPage(QWidget):
                 f"新しいモデル（番号 {result.model_id}）を学習しました。"
                 f"候補 {result.grid_size}通りを比べ、所要 {result.seconds:.0f}秒でした。")
             self.trained.emit(result.model_id)
-            self.reload()
+            self.store_changed.emit(frozenset({RISK_MODEL}))
 
-        op = self._runner.run(
+        self.train_task.run(
             lambda ctx: risk.train(quick=quick, progress=ctx.progress, cancel=ctx.cancelled),
-            on_success=done,
-            on_user_error=lambda m: self.status_line.show_message(m, error=True),
+            done,
+            label="モデルを学習しています…" + ("（少ない候補）" if quick else ""),
             on_cancelled=lambda: self.status_line.show_message(
                 "学習を中止しました。これまでのモデルがそのまま使われます。", notice=True),
-            on_progress=self.progress.set_fraction,
-            parent=self,
-            label="モデルを学習しています…",
-            cancellable=True,
-            progress_dialog=False,
+            on_ended=self._train_ended,
         )
-        self.train_op = op
-        op.finished.connect(self._train_ended)
         self._update_buttons()
 
     def _train_ended(self) -> None:
-        self.train_op = None
-        self.progress.stop()
-        self._update_buttons()
+        if self.last_train is not None and (self.info is None
+                                            or self.info.id != self.last_train.model_id):
+            self.reload()  # the new model's card and evaluation
 
     def cancel(self) -> None:
-        op = self.train_op or self.evaluate_op
-        if op is not None:
-            op.cancel()
-            self.progress.cancelling()
+        """中止 of the training or the evaluation that runs."""
+        self.train_task.cancel()
+        self.evaluate_task.cancel()
 
     # -- evaluation ------------------------------------------------------------------------
 
@@ -630,31 +629,16 @@ class RiskModelPage(QWidget):
             return
         risk, n_boot = self._risk, self._n_boot
         self.status_line.clear_message()
-        self.progress.start("評価し直しています…")
 
         def done(report: Reevaluation) -> None:
             self._show_evaluation(report.evaluation, report)
             self.status_line.show_message("いまのデータで評価し直しました（モデルカードは学習時のままです）。")
             self.shown.emit()
 
-        op = self._runner.run(
+        self.evaluate_task.run(
             lambda ctx: risk.evaluate(n_boot=n_boot, progress=ctx.progress,
                                       cancel=ctx.cancelled),
-            on_success=done,
-            on_user_error=lambda m: self.status_line.show_message(m, error=True),
+            done,
             on_cancelled=lambda: self.status_line.show_message("評価を中止しました。", notice=True),
-            on_progress=self.progress.set_fraction,
-            parent=self,
-            label="評価し直しています…",
-            cancellable=True,
-            progress_dialog=False,
         )
-        self.evaluate_op = op
-        op.finished.connect(self._evaluate_ended)
         self._update_buttons()
-
-    def _evaluate_ended(self) -> None:
-        self.evaluate_op = None
-        self.progress.stop()
-        self._update_buttons()
-

@@ -5,6 +5,10 @@
   gives a way to open the karte.
 - 予測モデル and 要因分析: roles with ``analysis``.
 
+A month's lists made, an alert marked or a model trained reach the other pages through
+``on_changed`` (the shell's ``changed``), with the kinds ``ui.page.ALERT_LISTS`` and
+``ui.page.RISK_MODEL``: the karte's 不登校の早期把握 and this page read them again.
+
 The service checks again on every call; hiding a page is for clarity only.
 """
 
@@ -37,11 +41,13 @@ def add_risk_pages(
     *,
     open_karte: Callable[[int], None] | None = None,
     analysis_runner: BackgroundRunner | None = None,
+    on_changed: Callable[[frozenset[str]], None] | None = None,
 ) -> list[str]:
     """Add the pages this role may use; returns their titles.
 
     ``analysis_runner``: a second runner for training and evaluation, so that minutes of
     training do not queue every other page's loading behind them (default: ``runner``).
+    ``on_changed``: told the kinds a page changed (lists made, an alert marked, a model).
     """
     risk = signed.risk
     list_months, school_years = risk.list_months, risk.school_years
@@ -57,11 +63,15 @@ def add_risk_pages(
         )
         if open_karte is not None:
             alerts.open_requested.connect(open_karte)
+        if on_changed is not None:
+            alerts.store_changed.connect(on_changed)
         window.add_page(ALERTS_TITLE, alerts, RISK_SECTION)
         added.append(ALERTS_TITLE)
     if signed.may("analysis"):
-        window.add_page(MODEL_TITLE, RiskModelPage(risk, analysis_runner or runner, date_style),
-                        RISK_SECTION)
+        model = RiskModelPage(risk, analysis_runner or runner, date_style)
+        if on_changed is not None:
+            model.store_changed.connect(on_changed)
+        window.add_page(MODEL_TITLE, model, RISK_SECTION)
         window.add_page(
             FACTORS_TITLE,
             FactorsPage(risk.run_factor_analysis, school_years, runner, date_style,

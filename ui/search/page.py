@@ -39,6 +39,7 @@ from ui.export_flow import (
     text_encoding,
     with_suffix,
 )
+from ui.page import datasets_changed
 from ui.page_header import PageHeader
 from ui.page_task import PageTask
 from ui.pupil_tables import PupilHitsModel, grade_label, source_row
@@ -204,8 +205,10 @@ class SearchPage(QWidget):
             self._refresh_results()
         self.query_edit.setFocus()
 
-    def data_changed(self, _kinds: frozenset[str]) -> None:
+    def data_changed(self, kinds: frozenset[str]) -> None:
         """An import, a rollback or a review decision: the list shown may be out of date."""
+        if not datasets_changed(kinds):
+            return  # (alert lists or a model: not what a search finds)
         self._stale = True
         if self.isVisible():
             self._load_options()
