@@ -19,6 +19,7 @@ from PySide6.QtGui import QFont
 from pytestqt.qtbot import QtBot
 
 from devices import Simulator
+from kernel.school_calendar import SchoolMonth
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N, copy_store
 from tests.risk.conftest import sign_in as sign_in_service
 from tests.ui.conftest import ShellFactory, scanner_factory
@@ -41,7 +42,7 @@ from ui.search.page import SearchPage
 
 pytestmark = pytest.mark.gui
 
-MONTH = "2026-04"  # the latest month of the demo city: the one 見守りアラート opens with
+MONTH = SchoolMonth(2026, 4)  # the latest month of the demo city: the one 見守りアラート opens with
 
 
 class HeldRisk(RiskService):
