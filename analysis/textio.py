@@ -21,7 +21,7 @@ import io
 import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -33,6 +33,7 @@ import pandas as pd
 
 from analysis.common import (
     CancelFn,
+    Cancelled,
     ProgressFn,
     Steps,
     concat_issues,
@@ -352,7 +353,7 @@ def _records_unquoted(
 
 def _records_quoted(
     pieces: Iterable[str], delimiter: str
-) -> tuple[pd.DataFrame, npt.NDArray[np.int64], int]:
+) -> tuple[pd.DataFrame, npt.NDArray[np.int32], int]:
     """Quoted fields: the csv module's state machine (quotes only open a field), over text
     given piece by piece (a quoted field may span pieces); records are stored in batches."""
     if csv.field_size_limit() < 2**31 - 1:
@@ -376,7 +377,7 @@ def _records_quoted(
 
     reader = csv.reader(lines(), delimiter=delimiter, strict=False)
     columns = _Columns()
-    widths: list[npt.NDArray[np.int64]] = []
+    widths: list[npt.NDArray[np.int32]] = []
     longest = 0
     batch: list[list[str]] = []
     last: list[str] | None = None
@@ -392,7 +393,7 @@ def _records_quoted(
             for i, v in enumerate(padded):
                 cols[i].append(v)
         columns.add({i: np.asarray(v, dtype=object) for i, v in cols.items()}, len(batch))
-        widths.append(w)
+        widths.append(w.astype(np.int32))
         longest = max(longest, max((len(v) for r in batch for v in r), default=0))
         batch.clear()
 
@@ -414,7 +415,7 @@ def _records_quoted(
             "その行の引用符を確認してください。",
             row=count,
         )
-    all_widths = np.concatenate(widths) if widths else np.zeros(0, dtype=np.int64)
+    all_widths = np.concatenate(widths) if widths else np.zeros(0, dtype=np.int32)
     return columns.frame(), all_widths, longest
 
 
@@ -455,7 +456,7 @@ class _Columns:
             self.codes[pos] = []
             out[pos] = pd.Categorical.from_codes(codes,
                                                  categories=pd.Index(list(lookup), dtype=object))
-        return pd.DataFrame(out)
+        return pd.DataFrame(out, copy=False)  # no second copy of every column's codes
 
 
 def _code_type(distinct: int) -> type[np.signedinteger[Any]]:
@@ -506,7 +507,7 @@ def _choose_header(frame: pd.DataFrame, header_row: int | None) -> int:
 
 def _table_from_records(
     records: pd.DataFrame,
-    widths: npt.NDArray[np.int64] | None,
+    widths: npt.NDArray[np.int32] | None,
     header_row: int | None,
     source_format: str,
     encoding: str | None,
@@ -621,7 +622,7 @@ def _table_from_records(
             col = _mapped(col, lambda v: _CONTROL.sub("", v))
         cleaned[pos] = col
         steps.report(0.6 + 0.4 * (pos + 1) / keep_width)
-    frame = pd.DataFrame(cleaned, index=data.index)
+    frame = pd.DataFrame(cleaned, index=data.index, copy=False)
     headers = tuple(_CONTROL.sub("", h_) for h_ in headers)
     return RawTable(
         headers=headers,
@@ -699,15 +700,15 @@ def _read_pieces(
                                                    delimiter)
     else:
         columns = _Columns()
-        parts: list[npt.NDArray[np.int64]] = []
+        parts: list[npt.NDArray[np.int32]] = []
         longest = 0
         for text in stream:
             frame, w, piece_longest = _records_unquoted(text, delimiter)
             columns.add({int(pos): frame[pos] for pos in frame.columns}, len(frame))
-            parts.append(w)
+            parts.append(w.astype(np.int32))  # a field count: 4 bytes a row, not 8
             longest = max(longest, piece_longest)
         records = columns.frame()
-        widths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        widths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
     if not found["content"]:
         raise FileReadError("ファイルに内容がありません。")
     steps.report(0.4)
@@ -748,6 +749,33 @@ def _cell_text(value: object) -> tuple[str, bool]:
         seconds = int(value.total_seconds())
         return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}", False
     return str(value), False
+
+
+# Rows of a worksheet turned into text at a time: the sheet's cells become compact columns
+# batch by batch, never one Python object per cell of the whole sheet.
+EXCEL_BATCH_ROWS = 20_000
+
+
+def _add_cells(
+    columns: _Columns, numbers: list[list[npt.NDArray[np.bool_]]], batch: Sequence[Sequence[object]]
+) -> None:
+    """One batch of worksheet rows added to ``columns`` (text) and ``numbers`` (per column,
+    whether each cell held a number); narrower rows and earlier batches are padded."""
+    width = max(len(r) for r in batch)
+    before = columns.rows
+    while len(numbers) < width:
+        numbers.append([np.zeros(before, dtype=bool)])
+    texts: dict[int, list[str]] = {i: [] for i in range(width)}
+    flags: dict[int, list[bool]] = {i: [] for i in range(width)}
+    for row in batch:
+        for i in range(width):
+            text, is_num = _cell_text(row[i] if i < len(row) else None)
+            texts[i].append(text)
+            flags[i].append(is_num)
+    columns.add({i: np.asarray(v, dtype=object) for i, v in texts.items()}, len(batch))
+    for i, parts in enumerate(numbers):
+        parts.append(np.asarray(flags[i], dtype=bool) if i < width
+                     else np.zeros(len(batch), dtype=bool))
 
 
 def list_sheets(data: bytes) -> list[str]:
@@ -840,26 +868,30 @@ def read_excel_table(
             name = sheet
         if name not in book.sheet_names:
             raise FileReadError(f"シート「{name}」がありません。")
-        cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except FileReadError:
+        sheet_data = book.get_sheet_by_name(name)
+        rows = sheet_data.iter_rows()
+        total = max(1, int(sheet_data.height or 0))
+        # iter_rows starts at the first used column; to_python(skip_empty_area=False) did
+        # not: empty leading columns keep their positions (the header's columns stay put).
+        lead = [""] * int((sheet_data.start or (0, 0))[1])
+        columns = _Columns()
+        numbers: list[list[npt.NDArray[np.bool_]]] = []
+        while True:
+            batch = list(itertools.islice(rows, EXCEL_BATCH_ROWS))
+            if not batch:
+                break
+            steps.report(0.7 * min(1.0, columns.rows / total))
+            _add_cells(columns, numbers, [lead + list(r) for r in batch] if lead else batch)
+    except (FileReadError, Cancelled):
         raise
     except Exception as exc:
         raise FileReadError(_excel_error(data, exc)) from None
-    steps.report(0.4)
-    if not cells:
+    steps.report(0.7)
+    if not columns.rows:
         raise FileReadError(f"シート「{name}」に内容がありません。")
-    width = max(len(r) for r in cells)
-    texts: dict[int, list[str]] = {i: [] for i in range(width)}
-    numbers: dict[int, list[bool]] = {i: [] for i in range(width)}
-    for r_i, row in enumerate(cells):
-        if r_i % 20_000 == 0:
-            steps.report(0.4 + 0.3 * r_i / len(cells))
-        for i in range(width):
-            text, is_num = _cell_text(row[i] if i < len(row) else None)
-            texts[i].append(text)
-            numbers[i].append(is_num)
-    records = pd.DataFrame({i: pd.array(v, dtype=object) for i, v in texts.items()})
-    numeric = pd.DataFrame({i: np.asarray(v, dtype=bool) for i, v in numbers.items()})
+    records = columns.frame()
+    numeric = pd.DataFrame({i: np.concatenate(parts) for i, parts in enumerate(numbers)},
+                           index=records.index)
     return _table_from_records(
         records, None, header_row, source_format, None, numeric, name, notes, False, True,
         True, steps.part(0.7, 1.0),

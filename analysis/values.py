@@ -618,8 +618,15 @@ class ParsedTable:
 
     @property
     def valid(self) -> pd.Series:
-        """True for rows without an error."""
-        return pd.Series(~self.frame.index.isin(self.error_rows), index=self.frame.index)
+        """True for rows without an error (by position: a file's RangeIndex is not turned
+        into an array of its row numbers, which it would keep)."""
+        index = self.frame.index
+        if not index.is_unique:
+            return pd.Series(~index.isin(self.error_rows), index=index)
+        ok = np.ones(len(index), dtype=bool)
+        at = index.get_indexer(pd.Index(self.error_rows))
+        ok[at[at >= 0]] = False
+        return pd.Series(ok, index=index)
 
     @property
     def blocking(self) -> bool:
@@ -659,13 +666,20 @@ def parse_column(
     header: str | None = None,
     numeric: pd.Series | None = None,
     value_map: Mapping[str, str] | None = None,
+    compact: bool = False,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """One column of text → (typed Series, issues). ``numeric``: Excel cells held numbers;
-    ``value_map``: the source's own spellings of an enum column's values."""
+    ``value_map``: the source's own spellings of an enum column's values; ``compact``: the
+    typed column as a categorical (see :func:`compact_column`), built from the distinct
+    values without a typed value per row in between."""
     shown = header or col.label
     texts = _as_text(texts)
     codes, results = map_unique(texts, parser_for(col, value_map))
-    typed = _typed(col, [r[0] for r in results], codes, texts.index)
+    values = [r[0] for r in results]
+    if compact:
+        typed = _compact_typed(col, values, codes, texts.index)
+    else:
+        typed = _typed(col, values, codes, texts.index)
     issues: list[pd.DataFrame] = []
     errors = np.array([r[1] is not None for r in results], dtype=bool)
     if errors.any():
@@ -707,8 +721,30 @@ def parse_column(
     if col.type in ("code", "digits"):
         issues.append(_code_length_check(typed, col, shown, numeric))
     if col.type == "percent":
-        issues.append(_fraction_check(typed, col, shown))
+        issues.append(_fraction_check(_own_values(typed), col, shown))
     return typed, concat_issues(issues)
+
+
+def _compact_typed(
+    col: ColumnLike, values: list[Any], codes: npt.NDArray[np.intp], index: pd.Index
+) -> pd.Series:
+    """What ``compact_column(_typed(...))`` gives, from the typed distinct values: the row
+    codes point at the distinct typed values (two spellings of one value become one)."""
+    distinct = _typed(col, values, np.arange(len(values), dtype=np.intp),
+                      pd.RangeIndex(len(values)))
+    to_value, categories = pd.factorize(distinct, use_na_sentinel=True)
+    small: npt.NDArray[np.signedinteger[Any]] = to_value.astype(
+        np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32_767
+        else np.int32)
+    return pd.Series(pd.Categorical.from_codes(small[codes], categories=categories),
+                     index=index, name=col.key, copy=False)
+
+
+def _own_values(series: pd.Series) -> pd.Series:
+    """A compact (categorical) column back in its own type, for checks that compare values."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.astype(series.cat.categories.dtype)
+    return series
 
 
 SHOWN_ROWS = 10
@@ -828,12 +864,12 @@ def parse_columns(
             texts[col.key], col,
             header=(headers or {}).get(col.key),
             numeric=None if numeric is None or col.key not in numeric else numeric[col.key],
-            value_map=(value_maps or {}).get(col.key),
+            value_map=(value_maps or {}).get(col.key), compact=compact,
         )
         typed[col.key] = compact_column(series) if compact else series
         issues.append(found)
         steps.report((i + 1) / max(1, len(todo)))
-    frame = pd.DataFrame(typed, index=texts.index)
+    frame = pd.DataFrame(typed, index=texts.index, copy=False)
     return ParsedTable(frame=frame, issues=concat_issues(issues))
 
 

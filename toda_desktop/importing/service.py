@@ -57,6 +57,7 @@ from toda_desktop.importing.reference import (
     stored_keys,
     stored_occasions,
 )
+from toda_desktop.risk import heap
 from toda_desktop.services.search import refresh_pending
 
 if TYPE_CHECKING:
@@ -279,12 +280,17 @@ class ImportService:
             lambda c: {k.name: imports.saved_value_maps(c, key, k.name) for k in kinds}
         )
         sha = _sha256_of(path)
+        # Large arrays mapped only while they live, not kept in the heap after they are freed
+        # (glibc raises its mmap threshold after each large free): a big file's reading and
+        # checking would otherwise leave hundreds of MB of dead pieces in the process.
+        heap.fix_mmap_threshold()
 
         def read(name: str | None, a: float, b: float) -> RawTable:
             part = None if progress is None else (lambda f: progress(a + (b - a) * f))
             try:
                 raw = read_table(source, filename=path.name, sheet=name, progress=part,
                                  cancel=cancel)
+                heap.trim()  # the pieces read, freed
                 return apply_layout(raw, source, path.name, signed.registry, kind_name)
             except AnalysisCancelled:
                 _cancelled("読み込みを中止しました。")
@@ -459,13 +465,11 @@ class ImportService:
         def part(a: float, b: float) -> Progress | None:
             return None if progress is None else (lambda f: progress(a + (b - a) * f))
 
+        heap.fix_mmap_threshold()
         try:
             # Passed on, not kept here: the typed table is made compact once it is checked.
             preview = self._link_and_compare(
-                inspection, kind,
-                parse_table(inspection.raw, mapping, layout_columns(inspection.raw, kind.columns),
-                            value_maps=inspection.value_maps, progress=part(0.0, 0.4),
-                            cancel=cancel, compact=True),
+                inspection, kind, _parsed(inspection, kind, mapping, part(0.0, 0.4), cancel),
                 part(0.4, 1.0), cancel, keep_repeats=keep_repeats)
         except AnalysisCancelled:
             _cancelled("取込の準備を中止しました。")
@@ -585,7 +589,7 @@ class ImportService:
         # -- the whole file's duplicates, on the hashes ---------------------------------------
         occurrences = np.ones(n if kind.repeats else 0, dtype=np.int64)
         dropped, conflicting, dup_issues = _hash_duplicates(
-            kind, frame.index.to_numpy(), linked, row_hash, key_hash, occurrences,
+            kind, frame.index, linked, row_hash, key_hash, occurrences,
             written_hash, keep_repeats=keep_repeats)
         del row_hash, key_hash, written_hash
         counts["duplicates_in_file"] = int(dropped.sum()) + int(conflicting.sum())
@@ -741,6 +745,7 @@ class ImportService:
         plan = preview.plan
         if plan is None:
             raise UserFacingError("取込の確認をやり直してください。")
+        _refuse_if_changed(inspection)
         expected = preview.counts.get("new", 0) + (
             preview.counts.get("repeats", 0) if keep_repeats else 0)
         columns = plan.columns + ([OCCURRENCE] if kind.repeats else [])
@@ -856,8 +861,21 @@ REPEAT_HINT = ("繰り返しの記録として残すこともできます（取�
                "コマンドでは --keep-repeats）。")
 
 
+def _parsed(
+    inspection: FileInspection, kind: DatasetKind, mapping: HeaderMapping,
+    progress: Progress | None, cancel: CancelFlag | None,
+) -> ParsedTable:
+    """The inspection's rows typed and checked, each column compact; the heap the checking
+    freed (each column's texts and codes) is given back before linking begins."""
+    parsed = parse_table(inspection.raw, mapping, layout_columns(inspection.raw, kind.columns),
+                         value_maps=inspection.value_maps, progress=progress, cancel=cancel,
+                         compact=True)
+    heap.trim()
+    return parsed
+
+
 def _hash_duplicates(
-    kind: DatasetKind, rows: npt.NDArray[Any], linked: npt.NDArray[np.bool_],
+    kind: DatasetKind, rows: pd.Index, linked: npt.NDArray[np.bool_],
     row_hash: npt.NDArray[np.uint64], key_hash: npt.NDArray[np.uint64],
     occurrences: npt.NDArray[np.int64], written_hash: npt.NDArray[np.uint64] | None = None, *,
     keep_repeats: bool = False,
@@ -915,7 +933,7 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
     """Each column as a categorical of its distinct values (same values, same storage values:
     :func:`storage_frame` converts each distinct value once)."""
     return pd.DataFrame({col: compact_column(frame[col]) for col in frame.columns},
-                        index=frame.index, columns=frame.columns)
+                        index=frame.index, columns=frame.columns, copy=False)
 
 
 def _own_type(dtype: Any) -> Any:
@@ -976,6 +994,21 @@ def _sha256_of(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _refuse_if_changed(inspection: FileInspection) -> None:
+    """Refuse to commit when the file on disk is no longer the one previewed: the batch
+    records the file's name and SHA-256 as its provenance, and what the user checked must be
+    what that provenance names (a file saved again after the preview is previewed again)."""
+    try:
+        same = _sha256_of(inspection.path) == inspection.sha256
+    except OSError:
+        same = False
+    if not same:
+        raise UserFacingError(
+            f"ファイル「{inspection.path.name}」は確認したあとに変更されたか、移動・削除されて"
+            "います。もう一度ファイルを読み込んで確認してから取り込んでください。"
+            "データベースは変更されていません。")
 
 
 def _committed_with_hash(
