@@ -521,11 +521,7 @@ class ImportService:
         found: list[pd.DataFrame] = [issues]
         linked = np.ones(n, dtype=bool)
         pupil = np.zeros(n if kind.links_to_pupil else 0, dtype=np.int64)
-        row_hash = np.zeros(n, dtype=np.uint64)
         key_hash = np.zeros(n, dtype=np.uint64)
-        # For a repeating kind: a hash of each row's cells as the file writes them, so that a
-        # 頭痛 and a 腹痛 both mapped to 内科 stay two visits (found by QA), not one repeated.
-        written_hash = np.zeros(n if kind.repeats else 0, dtype=np.uint64)
         plain_key = [k for k in key if k != OCCURRENCE]
 
         def part(a: float, b: float) -> Progress | None:
@@ -575,11 +571,9 @@ class ImportService:
                 pupil[a:b][ok] = links["pupil_id"].to_numpy()[ok].astype(np.int64)
             rows = self._chunk_rows(kind, frame, a, b, linked, pupil, columns)
             mine = np.flatnonzero(linked[a:b]) + a
-            # As find_duplicates hashes rows (each value's text: the same in any chunk).
-            row_hash[mine] = pd.util.hash_pandas_object(rows, index=False).to_numpy()
+            # Only the key's hash for every row (8 bytes): rows identical in every column share
+            # their key, so only rows sharing a key hash can be duplicates of any kind.
             key_hash[mine] = blank_equal_key(rows, plain_key).to_numpy()
-            if kind.repeats:
-                written_hash[mine] = _written_hashes(inspection.raw, rows.index)
         issues = concat_issues(found)
         totals = int((issues["code"] == "totals_row").sum())
         if totals:  # 合計・小計 rows, left out with a note each (still rows of the file)
@@ -588,10 +582,13 @@ class ImportService:
 
         # -- the whole file's duplicates, on the hashes ---------------------------------------
         occurrences = np.ones(n if kind.repeats else 0, dtype=np.int64)
+        some = np.flatnonzero(_repeated(key_hash, linked) & linked)
+        row_hash, written_hash = self._candidate_hashes(kind, inspection.raw, frame, spans,
+                                                        linked, pupil, columns, some)
         dropped, conflicting, dup_issues = _hash_duplicates(
-            kind, frame.index, linked, row_hash, key_hash, occurrences,
-            written_hash, keep_repeats=keep_repeats)
-        del row_hash, key_hash, written_hash
+            kind, frame.index, some, row_hash, key_hash[some], occurrences, written_hash,
+            keep_repeats=keep_repeats)
+        del row_hash, key_hash, written_hash, some
         counts["duplicates_in_file"] = int(dropped.sum()) + int(conflicting.sum())
         found = [issues, dup_issues]
         compared = linked & ~dropped & ~conflicting
@@ -700,6 +697,30 @@ class ImportService:
     def _stored_rows(self, kind: DatasetKind, ids: npt.NDArray[Any]) -> pd.DataFrame:
         wanted = [int(i) for i in ids]
         return self._signed.store.db.call(lambda c: rows_by_id(c, kind, wanted))
+
+    def _candidate_hashes(
+        self, kind: DatasetKind, raw: RawTable, frame: pd.DataFrame,
+        spans: list[tuple[int, int]], linked: npt.NDArray[np.bool_],
+        pupil: npt.NDArray[np.int64], columns: list[str], some: npt.NDArray[np.intp],
+    ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64] | None]:
+        """For the rows at ``some`` (sorted positions of linked rows sharing a key hash), the
+        hash of their storage values (as find_duplicates hashes rows: each value's text, the
+        same in any chunk) and, for a repeating kind, of their cells as the file writes them
+        (so that a 頭痛 and a 腹痛 both mapped to 内科 stay two visits, not one repeated).
+        Only chunks holding such rows are converted again: none in a file without them."""
+        row_hash = np.zeros(len(some), dtype=np.uint64)
+        written = np.zeros(len(some), dtype=np.uint64) if kind.repeats else None
+        for a, b in spans:
+            lo, hi = np.searchsorted(some, [a, b])
+            if lo == hi:
+                continue
+            rows = self._chunk_rows(kind, frame, a, b, linked, pupil, columns)
+            where = np.flatnonzero(linked[a:b]) + a  # frame positions of ``rows``
+            chosen = rows.iloc[np.searchsorted(where, some[lo:hi])]
+            row_hash[lo:hi] = pd.util.hash_pandas_object(chosen, index=False).to_numpy()
+            if written is not None:
+                written[lo:hi] = _written_hashes(raw, chosen.index)
+        return row_hash, written
 
     @staticmethod
     def _chunk_rows(
@@ -875,14 +896,15 @@ def _parsed(
 
 
 def _hash_duplicates(
-    kind: DatasetKind, rows: pd.Index, linked: npt.NDArray[np.bool_],
+    kind: DatasetKind, rows: pd.Index, some: npt.NDArray[np.intp],
     row_hash: npt.NDArray[np.uint64], key_hash: npt.NDArray[np.uint64],
     occurrences: npt.NDArray[np.int64], written_hash: npt.NDArray[np.uint64] | None = None, *,
     keep_repeats: bool = False,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], pd.DataFrame]:
-    """The file's duplicates among the ``linked`` rows, from each row's hashes: (rows dropped
-    as identical repeats, rows in conflict, findings); for a kind whose identical rows may be
-    real repeats, each row's number among its identical rows is set in ``occurrences``.
+    """The file's duplicates among the linked rows at ``some`` (positions among ``rows``;
+    the hashes are theirs): (rows dropped as identical repeats, rows in conflict, findings);
+    for a kind whose identical rows may be real repeats, each row's number among its
+    identical rows is set in ``occurrences``.
 
     The rows' hashes stand for the rows themselves: :func:`find_duplicates` and
     :func:`occurrence_numbers` find rows equal when their hashes are, so given a hash per row
@@ -891,14 +913,12 @@ def _hash_duplicates(
     blank part), so a preview without conflicts commits."""
     drop = np.zeros(len(rows), dtype=bool)
     conflicting = np.zeros(len(rows), dtype=bool)
-    # Only rows sharing their values or their key with another row can be duplicates; the
-    # judgement on them alone is the judgement on the whole file (their groups are whole).
-    shared = (_repeated(row_hash, linked) | _repeated(key_hash, linked)) & linked
-    if not shared.any():
+    # Only rows sharing their key with another row can be duplicates (identical rows share
+    # their key too); the judgement on them alone is the judgement on the whole file (their
+    # groups are whole).
+    if not len(some):
         return drop, conflicting, empty_issues()
-    some = np.flatnonzero(shared)
-    hashes = pd.DataFrame({"row": row_hash[some], "key": key_hash[some]},
-                          index=pd.Index(rows[some]))
+    hashes = pd.DataFrame({"row": row_hash, "key": key_hash}, index=pd.Index(rows[some]))
     compare = ["row"]
     if kind.repeats:
         # Numbered among the rows with the same values (the store's key); a repeat is a row
@@ -906,7 +926,7 @@ def _hash_duplicates(
         number = occurrence_numbers(hashes, ["row"]).to_numpy(dtype=np.int64)
         occurrences[some] = number
         if written_hash is not None and len(written_hash):
-            hashes["written"] = written_hash[some]
+            hashes["written"] = written_hash
             compare = ["row", "written"]
         # The store's key holds the occurrence number: (key, number) as one 64-bit key.
         hashes["key"] = (hashes["key"].to_numpy() * np.uint64(1_000_003)
@@ -945,9 +965,10 @@ def _repeated(
     values: npt.NDArray[np.uint64], among: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.bool_]:
     """Where a value of the rows ``among`` occurs more than once among them (True may also
-    mark other rows holding it): found by sorting a copy (8 bytes a row; a hash table over
-    every row would take four times that)."""
-    ordered = np.sort(values if among.all() else values[among])
+    mark other rows holding it): found by sorting one copy in place (8 bytes a row; a hash
+    table over every row would take four times that)."""
+    ordered = values.copy() if among.all() else values[among]
+    ordered.sort()
     twice = ordered[1:][ordered[1:] == ordered[:-1]]
     del ordered
     if not len(twice):
