@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -17,11 +18,14 @@ import pytest
 
 import analysis.textio as textio
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
+from tests.importing import test_import_chunks as chunks
+from tests.importing.test_import_chunks import HOKEN_EXTRA, _stored, _summary
 from toda_desktop.composition import Application, SignedIn
 from toda_desktop.errors import UserFacingError
 from toda_desktop.store_setup import create_empty_store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+stores = chunks.stores  # the chunk tests' factory of stores holding a register
 HEADER = "宛名番号,年度,月,授業日数,欠席日数,病気欠席,遅刻,早退\n"
 PUPILS = ["0000100001", "0000100002", "0000100003", "0000100004"]
 
@@ -121,3 +125,39 @@ def test_the_same_file_saved_again_unchanged_commits(tmp_path: Path) -> None:
         assert signed.importer.commit(preview).inserted == 8
     finally:
         app.close()
+
+
+def _log_workbook(folder: Path) -> Path:
+    """The health-room log of the chunk tests (repeats far apart, a 合計 row, an unknown pupil,
+    a bad date, unknown symptoms) as a workbook, the 宛名番号 as text."""
+    text = (FIXTURES / "values" / "hoken_2024.csv").read_bytes().decode("cp932") + HOKEN_EXTRA
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for line in text.replace("\r\n", "\n").strip().split("\n"):
+        sheet.append(line.split(","))
+    path = folder / "保健室来室記録_2024.xlsx"
+    folder.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("keep_repeats", [False, True])
+def test_a_workbook_read_and_checked_in_tiny_batches_previews_and_stores_as_in_one(
+    stores: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep_repeats: bool
+) -> None:
+    """Row batches of the reading and chunks of the checking both split the repeats, the
+    totals row and the unknown values from their partners: nothing shown or stored changes."""
+    path = _log_workbook(tmp_path / "files")
+    register = [FIXTURES / "values" / "students.csv"]
+    whole, split = stores("whole", register), stores("split", register)
+    one = whole.importer.preview(whole.importer.inspect(path), keep_repeats=keep_repeats)
+    monkeypatch.setattr(textio, "EXCEL_BATCH_ROWS", 2)
+    split.importer.chunk_rows = 2
+    many = split.importer.preview(split.importer.inspect(path), keep_repeats=keep_repeats)
+    assert _summary(one) == _summary(many)
+    assert {"unlinked", "totals_row", "type", "unknown_value",
+            "repeated_row" if keep_repeats else "duplicate_row"} <= set(one.issues["code"])
+    results = [s.importer.commit(p, keep_repeats=keep_repeats)
+               for s, p in ((whole, one), (split, many))]
+    assert results[0].inserted == results[1].inserted > 0
+    assert _stored(whole, "ds_health_room_visits") == _stored(split, "ds_health_room_visits")
