@@ -488,6 +488,19 @@ def _mapped(values: pd.Series, fn: Callable[[str], str]) -> pd.Series:
     )
 
 
+def _filled_cells(values: pd.Series, strip: bool) -> npt.NDArray[np.bool_]:
+    """Whether each cell holds something (spaces stripped first when ``strip``), judged once
+    per distinct value; a compact column's own codes index the answer (one byte a row, no
+    second array of codes)."""
+    fn: Callable[[str], str] = str.strip if strip else str
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        table = np.array([fn(str(v)) != "" for v in values.cat.categories] + [False],
+                         dtype=bool)
+        return table[values.cat.codes.to_numpy()]  # code -1 (missing): the last, empty
+    codes, stripped = map_unique(values, fn)
+    return np.array([v != "" for v in stripped], dtype=bool)[codes]
+
+
 def _choose_header(frame: pd.DataFrame, header_row: int | None) -> int:
     """0-based record index of the header: given, or the first well-filled row near the top."""
     if header_row is not None:
@@ -541,8 +554,7 @@ def _table_from_records(
     nonblank = np.zeros(len(data), dtype=bool)
     last_filled = np.full(len(data), -1, dtype=np.int32)  # a position: 4 bytes a row
     for pos in range(data.shape[1]):
-        codes, stripped = map_unique(data[pos], str.strip if blank_cells else str)
-        filled = (np.array([v != "" for v in stripped], dtype=bool))[codes]
+        filled = _filled_cells(data[pos], blank_cells)
         nonblank |= filled
         last_filled[filled] = pos
     issues = []

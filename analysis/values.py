@@ -784,6 +784,9 @@ def _code_length_check(
     typed: pd.Series, col: ColumnLike, shown: str, numeric: pd.Series | None
 ) -> pd.DataFrame:
     """Codes that look like they lost leading zeros (typed as numbers in Excel)."""
+    if isinstance(typed.dtype, pd.CategoricalDtype) and (
+            numeric is None or numeric.index.equals(typed.index)):
+        return _compact_code_length_check(typed, col, shown, numeric)
     present = typed.dropna()
     if present.empty:
         return empty_issues()
@@ -811,6 +814,53 @@ def _code_length_check(
     if numeric is not None:
         was_number = numeric.reindex(present.index).fillna(False).astype(bool)
         count = int(was_number.sum())
+        if count:
+            out.append(
+                issues_frame(
+                    [None], col.key, shown, "",
+                    f"{count}件が数値として入力されています。先頭の0が失われている場合は、列を"
+                    "「文字列」にして入力し直してください。",
+                    "warning", "numeric_code",
+                )
+            )
+    return concat_issues(out)
+
+
+def _compact_code_length_check(
+    typed: pd.Series, col: ColumnLike, shown: str, numeric: pd.Series | None
+) -> pd.DataFrame:
+    """:func:`_code_length_check` of a compact column, on its codes: each distinct code's
+    length once, the rows counted by code (no per-row copy of the values or their lengths)."""
+    codes = typed.cat.codes.to_numpy()
+    uniques = list(typed.cat.categories)
+    present = codes >= 0
+    if not present.any():
+        return empty_issues()
+    per_code = np.bincount(codes[present], minlength=len(uniques))
+    digits_code = np.array([_ALL_DIGITS.fullmatch(str(u)) is not None for u in uniques],
+                           dtype=bool)
+    length_code = np.array([len(str(u)) for u in uniques], dtype=np.int64)
+    out: list[pd.DataFrame] = []
+    n_digits = int(per_code[digits_code].sum())
+    if n_digits >= 5:
+        by_length = pd.Series(per_code[digits_code], index=length_code[digits_code])
+        by_length = by_length.groupby(level=0).sum()
+        by_length = by_length[by_length > 0]
+        mode = int(by_length.index[by_length.to_numpy() == by_length.max()].min())
+        share = float(by_length.loc[mode]) / n_digits
+        short_code = digits_code & (length_code < mode)
+        if share >= 0.8 and bool(per_code[short_code].any()):
+            table = np.append(short_code, False)  # code -1 (missing) is never short
+            rows = np.flatnonzero(table[codes])
+            out.append(
+                issues_frame(
+                    typed.index[rows], col.key, shown, [uniques[c] for c in codes[rows]],
+                    f"桁数が他の行（{mode}桁）より少なく、先頭の0が失われている可能性があります。",
+                    "warning", "short_code",
+                )
+            )
+    if numeric is not None:
+        count = int(np.asarray(numeric.fillna(False).astype(bool).to_numpy())[present].sum())
         if count:
             out.append(
                 issues_frame(
@@ -905,7 +955,8 @@ def parse_table(
     totals = totals_rows(raw.frame, id_positions)
     body = raw.frame.drop(index=totals) if len(totals) else raw.frame
     texts = pd.DataFrame(
-        {key: body[pos] for key, pos in mapping.positions.items()}, index=body.index
+        {key: body[pos] for key, pos in mapping.positions.items()}, index=body.index,
+        copy=False,
     )
     numeric = None
     if raw.numeric is not None:
