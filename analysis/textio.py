@@ -99,10 +99,21 @@ class RawTable:
     numeric: pd.DataFrame | None = None
     sheet: str | None = None
     notes: tuple[str, ...] = ()
+    # A file read in chunks (see :func:`read_text_chunked`): ``frame`` holds only its first
+    # rows, ``total_rows`` counts them all, and ``chunks(rows)`` reads the file again, giving
+    # its rows ``rows`` records at a time as tables of their own (with their own issues).
+    total_rows: int | None = None
+    chunks: Callable[[int], Iterator[RawTable]] | None = field(default=None, repr=False,
+                                                                compare=False)
 
     @property
     def row_count(self) -> int:
-        return len(self.frame)
+        return len(self.frame) if self.total_rows is None else self.total_rows
+
+    @property
+    def streamed(self) -> bool:
+        """Whether the table's rows are read from the file chunk by chunk (not all held)."""
+        return self.chunks is not None
 
 
 # --------------------------------------------------------------------------------------------
@@ -351,11 +362,12 @@ def _records_unquoted(
     return frame, widths, longest
 
 
-def _records_quoted(
+def _quoted_batches(
     pieces: Iterable[str], delimiter: str
-) -> tuple[pd.DataFrame, npt.NDArray[np.int32], int]:
+) -> Iterator[tuple[pd.DataFrame, npt.NDArray[np.int32], int]]:
     """Quoted fields: the csv module's state machine (quotes only open a field), over text
-    given piece by piece (a quoted field may span pieces); records are stored in batches."""
+    given piece by piece (a quoted field may span pieces); records come in batches of
+    20,000 as (text columns by position, field counts, longest field)."""
     if csv.field_size_limit() < 2**31 - 1:
         # Raising the module-wide limit is safe (it only removes a limit); huge fields are
         # reported below instead of stopping the read.
@@ -376,15 +388,11 @@ def _records_quoted(
                 yield parts[-1]
 
     reader = csv.reader(lines(), delimiter=delimiter, strict=False)
-    columns = _Columns()
-    widths: list[npt.NDArray[np.int32]] = []
-    longest = 0
     batch: list[list[str]] = []
     last: list[str] | None = None
     start_line = line = count = 0
 
-    def store() -> None:
-        nonlocal longest
+    def stored() -> tuple[pd.DataFrame, npt.NDArray[np.int32], int]:
         w = np.fromiter((len(r) for r in batch), dtype=np.int64, count=len(batch))
         width = int(w.max())
         cols: dict[int, list[str]] = {i: [] for i in range(width)}
@@ -392,10 +400,11 @@ def _records_quoted(
             padded = r + [""] * (width - len(r))
             for i, v in enumerate(padded):
                 cols[i].append(v)
-        columns.add({i: np.asarray(v, dtype=object) for i, v in cols.items()}, len(batch))
-        widths.append(w.astype(np.int32))
-        longest = max(longest, max((len(v) for r in batch for v in r), default=0))
+        frame = pd.DataFrame({i: np.asarray(v, dtype=object) for i, v in cols.items()},
+                             columns=list(range(width)))
+        longest = max((len(v) for r in batch for v in r), default=0)
         batch.clear()
+        return frame, w.astype(np.int32), longest
 
     for record in reader:
         start_line = line + 1
@@ -404,9 +413,9 @@ def _records_quoted(
         batch.append(last)
         count += 1
         if len(batch) >= 20_000:
-            store()
+            yield stored()
     if batch:
-        store()
+        yield stored()
     total_lines = seen["lines"] + (0 if seen["newline_at_end"] else 1)
     if (last is not None and seen["quotes"] % 2 == 1 and line - start_line > 0
             and line >= total_lines and any("\n" in f for f in last)):
@@ -415,6 +424,19 @@ def _records_quoted(
             "その行の引用符を確認してください。",
             row=count,
         )
+
+
+def _records_quoted(
+    pieces: Iterable[str], delimiter: str
+) -> tuple[pd.DataFrame, npt.NDArray[np.int32], int]:
+    """Quoted fields of a whole text as compact columns (see :func:`_quoted_batches`)."""
+    columns = _Columns()
+    widths: list[npt.NDArray[np.int32]] = []
+    longest = 0
+    for frame, w, batch_longest in _quoted_batches(pieces, delimiter):
+        columns.add({int(pos): frame[pos] for pos in frame.columns}, len(frame))
+        widths.append(w)
+        longest = max(longest, batch_longest)
     all_widths = np.concatenate(widths) if widths else np.zeros(0, dtype=np.int32)
     return columns.frame(), all_widths, longest
 
@@ -518,6 +540,77 @@ def _choose_header(frame: pd.DataFrame, header_row: int | None) -> int:
     return int(np.flatnonzero(filled >= need)[0])
 
 
+def _ragged_issues(
+    index: pd.Index, data_widths: npt.NDArray[np.int32], nonblank: npt.NDArray[np.bool_],
+    last_filled: npt.NDArray[np.int32], n_named: int, expected: int, mode_raw: int,
+) -> list[pd.DataFrame]:
+    """Rows with more filled fields than the table has, or fewer fields than the header and
+    most rows (``expected`` and ``mode_raw`` are the whole file's)."""
+    issues = []
+    too_many = nonblank & (last_filled >= expected)
+    too_few = nonblank & (data_widths < min(n_named, mode_raw))
+    for mask, reason in (
+        (too_many, "列の数が見出しより多い行です（値に区切り文字「,」が含まれている可能性）。"),
+        (too_few, "列の数が足りない行です（値が抜けているか、行が途中で改行されています）。"),
+    ):
+        idx = np.flatnonzero(mask)
+        if len(idx):
+            issues.append(
+                issues_frame(
+                    index[idx], None, None,
+                    [f"{w}列（見出し{n_named}列）" for w in data_widths[idx]],
+                    reason, "error", "ragged_row",
+                )
+            )
+    return issues
+
+
+def _clean_columns(
+    data: pd.DataFrame, keep_width: int, headers: tuple[str, ...], check_long: bool,
+    has_control: bool, issues: list[pd.DataFrame], steps: Steps,
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Each kept column as a categorical; fields too long for a cell reported (when the file
+    has one) and control characters (NUL etc.) removed and reported per cell."""
+    cleaned: dict[int, pd.Series] = {}
+    for pos in range(keep_width):
+        col = _categorical(data[pos])
+        if check_long:
+            codes, lengths = map_unique(col, len)
+            long_idx = np.flatnonzero((np.asarray(lengths) > MAX_CELL_CHARS)[codes])
+            if len(long_idx):
+                issues.append(
+                    issues_frame(
+                        col.index[long_idx], None, headers[pos] or f"{pos + 1}列目",
+                        col.iloc[long_idx].tolist(),
+                        f"値が長すぎます（{MAX_CELL_CHARS:,}文字を超えています）。引用符（\"）の"
+                        "閉じ忘れなどでファイルが崩れている可能性があります。",
+                        "error", "huge_field",
+                    )
+                )
+        if not has_control:
+            cleaned[pos] = col
+            steps.report(0.6 + 0.4 * (pos + 1) / keep_width)
+            continue
+        codes, bad_u = map_unique(col, lambda v: _CONTROL.search(v) is not None)
+        bad_idx = np.flatnonzero(np.array(bad_u, dtype=bool)[codes])
+        if len(bad_idx):
+            issues.append(
+                issues_frame(
+                    col.index[bad_idx], None, headers[pos] or f"{pos + 1}列目",
+                    [_CONTROL.sub("", v) for v in col.iloc[bad_idx]],
+                    "制御文字（NUL 文字など）が含まれていたため取り除きました。内容を確認して"
+                    "ください。",
+                    "warning", "control_char",
+                )
+            )
+            col = _mapped(col, lambda v: _CONTROL.sub("", v))
+        cleaned[pos] = col
+        steps.report(0.6 + 0.4 * (pos + 1) / keep_width)
+    frame = pd.DataFrame(cleaned, index=data.index, copy=False)
+    headers = tuple(_CONTROL.sub("", h_) for h_ in headers)
+    return frame, headers
+
+
 def _table_from_records(
     records: pd.DataFrame,
     widths: npt.NDArray[np.int32] | None,
@@ -569,21 +662,8 @@ def _table_from_records(
         mode_filled = int(np.bincount(last_live).argmax()) + 1 if len(live) else n_named
         del live, last_live
         expected = max(n_named, mode_filled)
-        too_many = nonblank & (last_filled >= expected)
-        too_few = nonblank & (data_widths < min(n_named, mode_raw))
-        for mask, reason in (
-            (too_many, "列の数が見出しより多い行です（値に区切り文字「,」が含まれている可能性）。"),
-            (too_few, "列の数が足りない行です（値が抜けているか、行が途中で改行されています）。"),
-        ):
-            idx = np.flatnonzero(mask)
-            if len(idx):
-                issues.append(
-                    issues_frame(
-                        data.index[idx], None, None,
-                        [f"{w}列（見出し{n_named}列）" for w in data_widths[idx]],
-                        reason, "error", "ragged_row",
-                    )
-                )
+        issues += _ragged_issues(data.index, data_widths, nonblank, last_filled, n_named,
+                                 expected, mode_raw)
         keep_width = expected
     else:
         keep_width = n_named
@@ -598,44 +678,8 @@ def _table_from_records(
     headers = tuple(header_cells[i] if i < len(header_cells) else "" for i in range(keep_width))
     steps.report(0.6)
 
-    # Control characters (NUL etc.) are removed from the values and reported per cell.
-    cleaned: dict[int, pd.Series] = {}
-    for pos in range(keep_width):
-        col = _categorical(data[pos])
-        if check_long:
-            codes, lengths = map_unique(col, len)
-            long_idx = np.flatnonzero((np.asarray(lengths) > MAX_CELL_CHARS)[codes])
-            if len(long_idx):
-                issues.append(
-                    issues_frame(
-                        col.index[long_idx], None, headers[pos] or f"{pos + 1}列目",
-                        col.iloc[long_idx].tolist(),
-                        f"値が長すぎます（{MAX_CELL_CHARS:,}文字を超えています）。引用符（\"）の"
-                        "閉じ忘れなどでファイルが崩れている可能性があります。",
-                        "error", "huge_field",
-                    )
-                )
-        if not has_control:
-            cleaned[pos] = col
-            steps.report(0.6 + 0.4 * (pos + 1) / keep_width)
-            continue
-        codes, bad_u = map_unique(col, lambda v: _CONTROL.search(v) is not None)
-        bad_idx = np.flatnonzero(np.array(bad_u, dtype=bool)[codes])
-        if len(bad_idx):
-            issues.append(
-                issues_frame(
-                    col.index[bad_idx], None, headers[pos] or f"{pos + 1}列目",
-                    [_CONTROL.sub("", v) for v in col.iloc[bad_idx]],
-                    "制御文字（NUL 文字など）が含まれていたため取り除きました。内容を確認して"
-                    "ください。",
-                    "warning", "control_char",
-                )
-            )
-            col = _mapped(col, lambda v: _CONTROL.sub("", v))
-        cleaned[pos] = col
-        steps.report(0.6 + 0.4 * (pos + 1) / keep_width)
-    frame = pd.DataFrame(cleaned, index=data.index, copy=False)
-    headers = tuple(_CONTROL.sub("", h_) for h_ in headers)
+    frame, headers = _clean_columns(data, keep_width, headers, check_long, has_control,
+                                    issues, steps)
     return RawTable(
         headers=headers,
         frame=frame,
@@ -675,28 +719,21 @@ def _split_text(text: str) -> Iterator[tuple[float, str]]:
         start = end
 
 
-def _read_pieces(
-    pieces: Iterator[tuple[float, str]],
-    has_quote: bool,
-    encoding: str | None,
-    header_row: int | None,
-    steps: Steps,
-) -> RawTable:
-    """Parse line-aligned pieces of a delimited text into compact columns, then the table.
-
-    What reading must know about the whole text (a control character anywhere, a cell of
-    spaces only, the longest field) is gathered piece by piece.
-    """
-    found = {"content": False, "control": False, "blank_cells": has_quote}
-    delimiter = ","
-    reading = steps.part(0.0, 0.4)
+def _record_batches(
+    pieces: Iterable[tuple[float, str]], has_quote: bool, found: dict[str, Any],
+    reading: Steps,
+) -> Iterator[tuple[pd.DataFrame, npt.NDArray[np.int32], int]]:
+    """Line-aligned pieces of a delimited text → batches of records (text columns by
+    position, field counts, longest field). What reading must know about the whole text (a
+    control character anywhere, a cell of spaces only, whether there is content at all, the
+    delimiter) is gathered into ``found`` piece by piece."""
+    found.update(content=False, control=False, blank_cells=has_quote, delimiter=",")
 
     def texts() -> Iterator[str]:
-        nonlocal delimiter
         first = True
         for fraction, text in pieces:
             if first:
-                delimiter = _sniff_delimiter(text)
+                found["delimiter"] = _sniff_delimiter(text)
                 first = False
             found["content"] = found["content"] or not text.isspace()
             found["control"] = found["control"] or _CONTROL.search(text) is not None
@@ -708,23 +745,36 @@ def _read_pieces(
     stream = texts()
     if has_quote:
         first = next(stream, "")
-        records, widths, longest = _records_quoted(itertools.chain([first], stream),
-                                                   delimiter)
-    else:
-        columns = _Columns()
-        parts: list[npt.NDArray[np.int32]] = []
-        longest = 0
-        for text in stream:
-            frame, w, piece_longest = _records_unquoted(text, delimiter)
-            columns.add({int(pos): frame[pos] for pos in frame.columns}, len(frame))
-            parts.append(w.astype(np.int32))  # a field count: 4 bytes a row, not 8
-            longest = max(longest, piece_longest)
-        records = columns.frame()
-        widths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+        yield from _quoted_batches(itertools.chain([first], stream), found["delimiter"])
+        return
+    for text in stream:
+        frame, w, piece_longest = _records_unquoted(text, found["delimiter"])
+        yield frame, w.astype(np.int32), piece_longest  # a field count: 4 bytes a row
+
+
+def _read_pieces(
+    pieces: Iterator[tuple[float, str]],
+    has_quote: bool,
+    encoding: str | None,
+    header_row: int | None,
+    steps: Steps,
+) -> RawTable:
+    """Parse line-aligned pieces of a delimited text into compact columns, then the table."""
+    found: dict[str, Any] = {}
+    columns = _Columns()
+    parts: list[npt.NDArray[np.int32]] = []
+    longest = 0
+    for frame, w, batch_longest in _record_batches(pieces, has_quote, found,
+                                                   steps.part(0.0, 0.4)):
+        columns.add({int(pos): frame[pos] for pos in frame.columns}, len(frame))
+        parts.append(w)
+        longest = max(longest, batch_longest)
+    records = columns.frame()
+    widths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
     if not found["content"]:
         raise FileReadError("ファイルに内容がありません。")
     steps.report(0.4)
-    fmt = "tsv" if delimiter == "\t" else "csv"
+    fmt = "tsv" if found["delimiter"] == "\t" else "csv"
     return _table_from_records(
         records, widths, header_row, fmt, encoding, None, None, [],
         longest > MAX_CELL_CHARS, found["control"], found["blank_cells"], steps.part(0.4, 1.0),
@@ -989,3 +1039,241 @@ def _read_text_file(
         source_format=table.source_format, encoding=encoding, issues=table.issues,
         numeric=None, sheet=None, notes=(note, *table.notes),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# A CSV read in chunks
+#
+# A scanning pass reads the whole file once and keeps only what reading a chunk must know
+# about the whole file: the header (from the first rows, as above), the usual field counts
+# (histograms), whether a field is too long, a control character or a cell of spaces occurs.
+# Each later pass reads the file again and gives its rows a chunk at a time, judged with
+# those facts exactly as the whole table would be: memory follows the chunk, not the file.
+
+# Data rows of a file read in chunks kept in its ``frame`` (the mapping screen's sample).
+HEAD_ROWS = 1_000
+
+
+@dataclass(frozen=True)
+class _TextFacts:
+    """What the scanning pass found, for reading any chunk of the file."""
+
+    source: Path
+    encoding: str
+    has_quote: bool
+    source_format: str
+    header: int  # record index (0-based) of the header row
+    headers: tuple[str, ...]  # the kept positions' header text
+    n_named: int
+    expected: int
+    mode_raw: int
+    keep_width: int
+    check_long: bool
+    has_control: bool
+    blank_cells: bool
+
+
+def _filled_both(frame: pd.DataFrame) -> tuple[tuple[npt.NDArray[np.bool_],
+                                                      npt.NDArray[np.int32]], ...]:
+    """(nonblank, last filled position) of each record, judged as written and with spaces
+    stripped: which judgement applies is known only once the whole file is read."""
+    n = len(frame)
+    out = []
+    for strip in (False, True):
+        nonblank = np.zeros(n, dtype=bool)
+        last = np.full(n, -1, dtype=np.int32)
+        for pos in frame.columns:
+            filled = _filled_cells(frame[pos], strip)
+            nonblank |= filled
+            last[filled] = int(pos)
+        out.append((nonblank, last))
+    return tuple(out)
+
+
+def _add_counts(total: npt.NDArray[np.int64], values: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    counts = np.bincount(values.astype(np.int64))
+    if len(counts) > len(total):
+        total = np.concatenate([total, np.zeros(len(counts) - len(total), dtype=np.int64)])
+    total[: len(counts)] += counts
+    return total
+
+
+def _compact_records(parts: list[tuple[pd.DataFrame, npt.NDArray[np.int32]]]
+                     ) -> tuple[pd.DataFrame, npt.NDArray[np.int32]]:
+    """Record batches as one table of compact columns (narrower batches padded with "")."""
+    columns = _Columns()
+    for frame, _ in parts:
+        columns.add({int(pos): frame[pos] for pos in frame.columns}, len(frame))
+    widths = (np.concatenate([w for _, w in parts]) if parts
+              else np.zeros(0, dtype=np.int32))
+    return columns.frame(), widths
+
+
+def _record_slices(
+    source: _Source, encoding: str, has_quote: bool, found: dict[str, Any], reading: Steps,
+) -> Iterator[tuple[int, pd.DataFrame, npt.NDArray[np.int32], int]]:
+    """(record index of the first, text columns, field counts, longest field) per batch."""
+    done = 0
+    for frame, widths, longest in _record_batches(_text_pieces(source, encoding), has_quote,
+                                                  found, reading):
+        yield done, frame, widths, longest
+        done += len(frame)
+
+
+def read_text_chunked(
+    path: Path, *, header_row: int | None = None, progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> RawTable:
+    """A CSV/TSV file read in chunks: the scanning pass gives its header, notes, row count
+    and first :data:`HEAD_ROWS` rows; ``chunks(rows)`` then reads its rows again a chunk at
+    a time, each judged as :func:`read_table` judges the whole file (same rows, values and
+    issues). UTF-16 files (rare, decoded whole) are read whole."""
+    encoding = detect_encoding(path)
+    if encoding == "utf-16":
+        return read_table(path, header_row=header_row, progress=progress, cancel=cancel)
+    steps = Steps(progress, cancel)
+    steps.report(0.0)
+    source = _Source(path)
+    has_quote = any(b'"' in piece for _, piece in source.pieces())
+    found: dict[str, Any] = {}
+    head: list[tuple[pd.DataFrame, npt.NDArray[np.int32]]] = []
+    need = max(HEADER_SEARCH_ROWS, header_row or 0) + 1
+    h: int | None = None
+    header_cells: list[str] = []
+    n_named = 0
+    records = 0
+    longest = 0
+    # Per judgement (as written, spaces stripped): field counts and last filled positions
+    # of the nonblank data rows, the widest filled position, the nonblank rows.
+    raw_counts = [np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)]
+    last_counts = [np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)]
+    used = [0, 0]
+    nonblank_rows = [0, 0]
+
+    def choose(parts: list[tuple[pd.DataFrame, npt.NDArray[np.int32]]]) -> None:
+        nonlocal h, header_cells, n_named
+        top, _ = _compact_records(parts)
+        if top.empty:
+            raise FileReadError("ファイルに内容がありません。")
+        h = _choose_header(top, header_row)
+        header_cells = [str(v).strip() for v in top.iloc[h].tolist()]
+        named = [i for i, v in enumerate(header_cells) if v]
+        if not named:
+            raise FileReadError("見出し行が空です。1行目に列の見出しを入れてください。")
+        n_named = named[-1] + 1
+
+    def tally(frame: pd.DataFrame, widths: npt.NDArray[np.int32]) -> None:
+        for j, (nonblank, last) in enumerate(_filled_both(frame)):
+            raw_counts[j] = _add_counts(raw_counts[j], widths[nonblank])
+            last_counts[j] = _add_counts(last_counts[j], last[nonblank])
+            used[j] = max(used[j], int(last.max()) + 1 if len(last) else 0)
+            nonblank_rows[j] += int(nonblank.sum())
+
+    for first, frame, widths, batch_longest in _record_slices(
+            source, encoding, has_quote, found, steps.part(0.0, 0.9)):
+        records = first + len(frame)
+        longest = max(longest, batch_longest)
+        if h is None:
+            head.append((frame, widths))
+            if records < need:
+                continue
+            choose(head)
+            frame, widths = _compact_records(head)
+            head = []
+            first = 0
+        assert h is not None
+        skip = max(0, h + 1 - first)
+        if skip < len(frame):
+            tally(frame.iloc[skip:], widths[skip:])
+    if not found.get("content"):
+        raise FileReadError("ファイルに内容がありません。")
+    if h is None:
+        choose(head)
+        frame, widths = _compact_records(head)
+        tally(frame.iloc[h + 1:], widths[h + 1:])  # type: ignore[operator]
+    assert h is not None
+    j = int(bool(found["blank_cells"]))
+    if nonblank_rows[j]:
+        mode_raw = int(raw_counts[j].argmax())
+        mode_filled = int(last_counts[j].argmax()) + 1
+    else:
+        mode_raw = mode_filled = n_named
+    expected = max(n_named, mode_filled)
+    keep_width = max(n_named, min(expected, used[j]))
+    headers = tuple(header_cells[i] if i < len(header_cells) else "" for i in range(keep_width))
+    facts = _TextFacts(
+        source=path, encoding=encoding, has_quote=has_quote,
+        source_format="tsv" if found["delimiter"] == "\t" else "csv", header=h,
+        headers=headers, n_named=n_named, expected=expected, mode_raw=mode_raw,
+        keep_width=keep_width, check_long=longest > MAX_CELL_CHARS,
+        has_control=bool(found["control"]), blank_cells=bool(found["blank_cells"]),
+    )
+    notes = [f"文字コード: {DecodedText('', encoding).encoding_label}"]
+    if h > 0 and header_row is None:
+        notes.append(f"1～{h}行目は表題として読み飛ばし、{h + 1}行目を見出しとして読みました。")
+    first_rows = next(_chunks(facts, HEAD_ROWS, None), None)
+    steps.report(1.0)
+    return RawTable(
+        headers=tuple(_CONTROL.sub("", h_) for h_ in headers),
+        frame=(first_rows.frame if first_rows is not None
+               else pd.DataFrame({i: pd.Series([], dtype=object) for i in range(keep_width)},
+                                 index=pd.RangeIndex(h + 2, h + 2, name="row"))),
+        header_row=h + 1, source_format=facts.source_format, encoding=encoding,
+        notes=tuple(notes), total_rows=nonblank_rows[j],
+        chunks=lambda rows: _chunks(facts, rows, None),
+    )
+
+
+def _chunks(facts: _TextFacts, rows: int, cancel: CancelFn | None) -> Iterator[RawTable]:
+    """The file's data records read again, ``rows`` at a time, each as its own table."""
+    steps = Steps(None, cancel)
+    rows = max(1, int(rows))
+    parts: list[tuple[pd.DataFrame, npt.NDArray[np.int32]]] = []
+    held = 0
+    start = facts.header + 1  # record index of the first record in ``parts``
+    for first, frame, widths, _ in _record_slices(_Source(facts.source), facts.encoding,
+                                                  facts.has_quote, {}, steps):
+        skip = max(0, facts.header + 1 - first)
+        if skip >= len(frame):
+            continue
+        if skip:
+            frame, widths = frame.iloc[skip:], widths[skip:]
+        at = 0
+        while at < len(frame):
+            take = min(rows - held, len(frame) - at)
+            parts.append((frame.iloc[at:at + take], widths[at:at + take]))
+            held += take
+            at += take
+            if held == rows:
+                yield _chunk_table(facts, parts, start)
+                start += held
+                parts, held = [], 0
+    if parts:
+        yield _chunk_table(facts, parts, start)
+
+
+def _chunk_table(facts: _TextFacts, parts: list[tuple[pd.DataFrame, npt.NDArray[np.int32]]],
+                 start: int) -> RawTable:
+    """Data records from record index ``start`` as a table judged with the file's facts."""
+    records, widths = _compact_records(parts)
+    data = records.set_axis(pd.RangeIndex(start + 1, start + 1 + len(records), name="row"))
+    nonblank = np.zeros(len(data), dtype=bool)
+    last_filled = np.full(len(data), -1, dtype=np.int32)
+    for pos in range(data.shape[1]):
+        filled = _filled_cells(data[pos], facts.blank_cells)
+        nonblank |= filled
+        last_filled[filled] = pos
+    issues = _ragged_issues(data.index, widths, nonblank, last_filled, facts.n_named,
+                            facts.expected, facts.mode_raw)
+    if not nonblank.all():
+        data = data.loc[nonblank]
+    empty = pd.Series(pd.Categorical.from_codes(np.zeros(len(data), dtype=np.int8),
+                                                categories=pd.Index([""], dtype=object)),
+                      index=data.index)
+    data = pd.DataFrame({pos: data[pos] if pos in data.columns else empty
+                         for pos in range(facts.keep_width)}, index=data.index, copy=False)
+    frame, headers = _clean_columns(data, facts.keep_width, facts.headers, facts.check_long,
+                                    facts.has_control, issues, Steps())
+    return RawTable(headers=headers, frame=frame, header_row=facts.header + 1,
+                    source_format=facts.source_format, encoding=facts.encoding,
+                    issues=concat_issues(issues))
