@@ -27,7 +27,14 @@ from analysis.common import concat_issues, empty_issues, issues_frame
 from analysis.headers import HeaderMapping, KindGuess, map_headers, recognize_kind
 from analysis.layouts import source_frame
 from analysis.linkage import LINKED_METHODS, Candidate, link_rows, row_fingerprints
-from analysis.textio import FileReadError, RawTable, is_workbook, read_table, workbook_sheets
+from analysis.textio import (
+    FileReadError,
+    RawTable,
+    is_workbook,
+    read_table,
+    read_text_chunked,
+    workbook_sheets,
+)
 from analysis.values import (
     ParsedTable,
     blank_equal_key,
@@ -43,6 +50,7 @@ from storage.registry import OCCURRENCE, DatasetKind
 from storage.repos import batches, datasets, imports, stored_rows
 from toda_desktop.errors import OperationCancelled, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
+from toda_desktop.importing.chunks import HeldRows, RowSource, StreamedRows
 from toda_desktop.importing.frames import (
     json_row,
     key_text,
@@ -143,7 +151,7 @@ class _CommitPlan:
     rows, and per row whether it was linked, its pupil, its occurrence number, and whether it
     is to be inserted (new) or is a repeat that may be kept."""
 
-    frame: pd.DataFrame
+    source: RowSource
     columns: list[str]
     linked: npt.NDArray[np.bool_]
     pupil: npt.NDArray[np.int64]
@@ -288,6 +296,14 @@ class ImportService:
         def read(name: str | None, a: float, b: float) -> RawTable:
             part = None if progress is None else (lambda f: progress(a + (b - a) * f))
             try:
+                if isinstance(source, Path):
+                    # A CSV is scanned and read again in chunks by the preview and the
+                    # commit; a form to reshape (recognized by its header) is read whole.
+                    head = read_text_chunked(source, progress=part, cancel=cancel)
+                    shaped = apply_layout(head, source, path.name, signed.registry,
+                                          kind_name)
+                    if shaped is head:
+                        return head
                 raw = read_table(source, filename=path.name, sheet=name, progress=part,
                                  cancel=cancel)
                 heap.trim()  # the pieces read, freed
@@ -467,10 +483,20 @@ class ImportService:
 
         heap.fix_mmap_threshold()
         try:
-            # Passed on, not kept here: the typed table is made compact once it is checked.
-            preview = self._link_and_compare(
-                inspection, kind, _parsed(inspection, kind, mapping, part(0.0, 0.4), cancel),
-                part(0.4, 1.0), cancel, keep_repeats=keep_repeats)
+            if inspection.raw.streamed:
+                # Read again chunk by chunk: it must still be the file inspected.
+                _refuse_if_changed(inspection)
+                source: RowSource = StreamedRows(
+                    inspection.raw, mapping, kind.columns, inspection.value_maps,
+                    max(1, int(self.chunk_rows)), counted=_counted_columns(kind),
+                    cancel=cancel)
+                facts: _FileFacts | None = None
+            else:
+                # Passed on, not kept here: the typed table is made compact once checked.
+                source, facts = self._held(inspection, kind, mapping, part(0.0, 0.4), cancel)
+            preview = self._link_and_compare(inspection, kind, source, facts,
+                                             part(0.0 if facts is None else 0.4, 1.0), cancel,
+                                             keep_repeats=keep_repeats)
         except AnalysisCancelled:
             _cancelled("取込の準備を中止しました。")
         if inspection.already_imported is not None:
@@ -489,9 +515,26 @@ class ImportService:
         preview.issues.insert(0, "file", inspection.file_name)
         return preview
 
+    def _held(
+        self, inspection: FileInspection, kind: DatasetKind, mapping: HeaderMapping,
+        progress: Progress | None, cancel: CancelFlag | None,
+    ) -> tuple[HeldRows, _FileFacts]:
+        """A table read whole, typed and checked: its valid rows held compact, and what
+        the preview reports about the whole file."""
+        parsed = _parsed(inspection, kind, mapping, progress, cancel)
+        counted = _counted_columns(kind)
+        facts = _FileFacts(
+            parsed.issues, len(parsed.frame), len(parsed.error_rows),
+            {key: parsed.frame[key].dropna().astype(str).value_counts()
+             for key in counted if key in parsed.frame.columns})
+        valid = parsed.valid
+        frame = _compact(parsed.frame if valid.all() else parsed.frame.loc[valid])
+        return HeldRows(frame, inspection.raw, max(1, int(self.chunk_rows))), facts
+
     def _link_and_compare(
-        self, inspection: FileInspection, kind: DatasetKind, parsed: ParsedTable,
-        progress: Progress | None, cancel: CancelFlag | None, *, keep_repeats: bool = False,
+        self, inspection: FileInspection, kind: DatasetKind, source: RowSource,
+        facts: _FileFacts | None, progress: Progress | None, cancel: CancelFlag | None, *,
+        keep_repeats: bool = False,
     ) -> ImportPreview:
         """Link, de-duplicate and compare the valid rows, ``chunk_rows`` at a time.
 
@@ -502,53 +545,49 @@ class ImportService:
         review items, the overwrites and which rows to insert (one flag per row), never the
         converted rows themselves: :meth:`commit` converts them again, chunk by chunk."""
         signed = self._signed
-        issues = parsed.issues
-        valid = parsed.valid
-        counts = {"rows": len(parsed.frame), "error_rows": len(parsed.error_rows)}
-        unknown_values = _unknown_values(kind, parsed)
-        # The valid rows, each column as codes into its distinct values (a month takes one
-        # byte, not nine); linkage gets each chunk back in its own types.
-        typed = {col: _own_type(dtype) for col, dtype in parsed.frame.dtypes.items()}
-        frame = _compact(parsed.frame if valid.all() else parsed.frame.loc[valid])
-        del parsed, valid
         stored_cols = [c.key for c in kind.stored_columns]
         columns = (["pupil_id"] if kind.links_to_pupil else []) + stored_cols
         key = natural_key(kind)
-        n = len(frame)
-        size = max(1, int(self.chunk_rows))
-        spans = [(a, min(n, a + size)) for a in range(0, n, size)]
+        expected_rows = max(1, len(source.frame) if isinstance(source, HeldRows)
+                            else inspection.raw.row_count)
         review: list[tuple[int, str, dict[str, Any], list[dict[str, Any]], str]] = []
-        found: list[pd.DataFrame] = [issues]
-        linked = np.ones(n, dtype=bool)
-        pupil = np.zeros(n if kind.links_to_pupil else 0, dtype=np.int64)
-        key_hash = np.zeros(n, dtype=np.uint64)
+        found: list[pd.DataFrame] = []
+        linked_parts: list[npt.NDArray[np.bool_]] = []
+        pupil_parts: list[npt.NDArray[np.int64]] = []
+        key_parts: list[npt.NDArray[np.uint64]] = []
+        year_parts: list[pd.DataFrame] = []
         plain_key = [k for k in key if k != OCCURRENCE]
-
-        def part(a: float, b: float) -> Progress | None:
-            return None if progress is None else (lambda f: progress(a + (b - a) * f))
+        counts: dict[str, int] = {}
 
         # -- pass 1: link, and hash each linked row -------------------------------------------
         if kind.links_to_pupil:
             pupils, enrollments, decisions = signed.store.db.call(linkage_reference)
             already = signed.store.db.call(lambda c: imports.waiting_row_keys(c, kind.name))
-            for name in ("auto_linked", "review", "rejected", "already_waiting"):
-                counts[name] = 0
-        for number, (a, b) in enumerate(spans):
+        link_counts = dict.fromkeys(("auto_linked", "review", "rejected", "already_waiting"), 0)
+        for piece in source.chunks():
             if cancel is not None and cancel():
                 raise AnalysisCancelled()
+            a, b = piece.start, piece.end
+            # Each column as codes into its distinct values (a month takes one byte, not
+            # nine); linkage gets each chunk back in its own types.
+            ok = np.ones(b - a, dtype=bool)
+            got = np.zeros(b - a if kind.links_to_pupil else 0, dtype=np.int64)
+            if progress is not None:
+                progress(0.6 * min(1.0, a / expected_rows))
+            year_parts.append(_years_of(kind, piece.frame))
             if kind.links_to_pupil:
-                chunk = frame.iloc[a:b].astype(typed)
+                chunk = piece.frame.astype({col: _own_type(dtype)
+                                            for col, dtype in piece.frame.dtypes.items()})
                 links = link_rows(
                     chunk, pupils, enrollments, decisions=decisions,
                     source=inspection.source_key, event_date=kind.event_date,
-                    progress=part(0.6 * number / len(spans), 0.6 * (number + 1) / len(spans)),
                     cancel=cancel,
                 )
                 method = links["method"]
                 ok = method.isin(LINKED_METHODS).to_numpy()
-                counts["auto_linked"] += int(ok.sum())
-                counts["review"] += int((method == "review").sum())
-                counts["rejected"] += int((method == "rejected").sum())
+                link_counts["auto_linked"] += int(ok.sum())
+                link_counts["review"] += int((method == "review").sum())
+                link_counts["rejected"] += int((method == "rejected").sum())
                 rejected = links.index[method == "rejected"]
                 found.append(issues_frame(
                     rejected, None, None, "",
@@ -558,7 +597,7 @@ class ImportService:
                 for row in links.index[method == "review"]:
                     values = json_row(chunk.loc[row].to_dict())
                     if imports.row_key(values) in already:
-                        counts["already_waiting"] += 1
+                        link_counts["already_waiting"] += 1
                         continue
                     candidates = [
                         {"pupil_id": c.pupil_id, "score": round(float(c.score), 1),
@@ -567,14 +606,31 @@ class ImportService:
                     ]
                     review.append((int(row), str(links.at[row, "fingerprint"]), values,
                                    candidates, str(links.at[row, "reason"])))
-                linked[a:b] = ok
-                pupil[a:b][ok] = links["pupil_id"].to_numpy()[ok].astype(np.int64)
-            rows = self._chunk_rows(kind, frame, a, b, linked, pupil, columns)
-            mine = np.flatnonzero(linked[a:b]) + a
+                got[ok] = links["pupil_id"].to_numpy()[ok].astype(np.int64)
+            rows = self._chunk_rows(kind, piece.frame, ok, got, columns)
+            hashes = np.zeros(b - a, dtype=np.uint64)
             # Only the key's hash for every row (8 bytes): rows identical in every column share
             # their key, so only rows sharing a key hash can be duplicates of any kind.
-            key_hash[mine] = blank_equal_key(rows, plain_key).to_numpy()
-        issues = concat_issues(found)
+            hashes[ok] = blank_equal_key(rows, plain_key).to_numpy()
+            linked_parts.append(ok)
+            pupil_parts.append(got)
+            key_parts.append(hashes)
+            del rows, piece
+        if facts is None:
+            assert isinstance(source, StreamedRows)
+            seen = source.first
+            facts = _FileFacts(source.issues(), seen.rows, seen.error_rows, seen.value_counts)
+        counts.update({"rows": facts.rows, "error_rows": facts.error_rows})
+        if kind.links_to_pupil:
+            counts.update({name: link_counts.get(name, 0) for name in
+                           ("auto_linked", "review", "rejected", "already_waiting")})
+        unknown_values = _unknown_values(kind, facts.issues, facts.value_counts)
+        linked = _joined(linked_parts, np.bool_)
+        pupil = _joined(pupil_parts, np.int64)
+        key_hash = _joined(key_parts, np.uint64)
+        del linked_parts, pupil_parts, key_parts
+        n = len(linked)
+        issues = concat_issues([facts.issues, *found])
         totals = int((issues["code"] == "totals_row").sum())
         if totals:  # 合計・小計 rows, left out with a note each (still rows of the file)
             counts["totals_rows"] = totals
@@ -583,10 +639,10 @@ class ImportService:
         # -- the whole file's duplicates, on the hashes ---------------------------------------
         occurrences = np.ones(n if kind.repeats else 0, dtype=np.int64)
         some = np.flatnonzero(_repeated(key_hash, linked) & linked)
-        row_hash, written_hash = self._candidate_hashes(kind, inspection.raw, frame, spans,
-                                                        linked, pupil, columns, some)
+        row_hash, written_hash, some_rows = self._candidate_hashes(kind, source, linked, pupil,
+                                                                   columns, some)
         dropped, conflicting, dup_issues = _hash_duplicates(
-            kind, frame.index, some, row_hash, key_hash[some], occurrences, written_hash,
+            kind, some_rows, n, some, row_hash, key_hash[some], occurrences, written_hash,
             keep_repeats=keep_repeats)
         del row_hash, key_hash, written_hash, some
         counts["duplicates_in_file"] = int(dropped.sum()) + int(conflicting.sum())
@@ -595,7 +651,8 @@ class ImportService:
         del conflicting
 
         # -- pass 2: compare with the store ---------------------------------------------------
-        years = _years_of(kind, frame)
+        years = (pd.concat(year_parts).drop_duplicates() if year_parts
+                 else pd.DataFrame(columns=[kind.year_column or "school_year"]))
         stored = signed.store.db.call(lambda c: stored_keys(c, kind, years, key, stored_cols))
         old_keys = stored["key"]
         old_by_key = pd.Series(stored.index, index=old_keys.to_numpy())
@@ -607,12 +664,14 @@ class ImportService:
         changes: list[FieldChange] = []
         identical = 0
         identical_ids: list[tuple[int, int]] = []  # (stored record, file row) held identically
-        for number, (a, b) in enumerate(spans):
+        for piece in source.chunks(late_checks=True):
             if cancel is not None and cancel():
                 raise AnalysisCancelled()
+            a, b = piece.start, piece.end
             if progress is not None:
-                progress(0.6 + 0.4 * number / len(spans))
-            rows = self._chunk_rows(kind, frame, a, b, linked, pupil, columns, occurrences)
+                progress(0.6 + 0.4 * min(1.0, a / max(1, n)))
+            rows = self._chunk_rows(kind, piece.frame, linked[a:b], pupil[a:b], columns,
+                                    occurrences[a:b] if kind.repeats else None)
             where = np.flatnonzero(linked[a:b]) + a  # frame positions of ``rows``
             if kind.repeats:
                 again = rows.loc[dropped[where]]
@@ -668,7 +727,9 @@ class ImportService:
         counts["identical"] = identical
         counts["new"] = int(insert.sum())
         counts["conflicts"] = len(to_overwrite)
-        plan = _CommitPlan(frame, columns, linked, pupil, occurrences, insert, repeat)
+        if isinstance(source, StreamedRows):
+            found += source.late  # short codes, judged on the whole column
+        plan = _CommitPlan(source, columns, linked, pupil, occurrences, insert, repeat)
         return ImportPreview(
             inspection=inspection, kind=kind, rows=to_insert, issues=concat_issues(found),
             counts=counts, to_insert=to_insert, to_overwrite=to_overwrite, to_review=review,
@@ -699,46 +760,50 @@ class ImportService:
         return self._signed.store.db.call(lambda c: rows_by_id(c, kind, wanted))
 
     def _candidate_hashes(
-        self, kind: DatasetKind, raw: RawTable, frame: pd.DataFrame,
-        spans: list[tuple[int, int]], linked: npt.NDArray[np.bool_],
+        self, kind: DatasetKind, source: RowSource, linked: npt.NDArray[np.bool_],
         pupil: npt.NDArray[np.int64], columns: list[str], some: npt.NDArray[np.intp],
-    ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64] | None]:
+    ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64] | None, pd.Index]:
         """For the rows at ``some`` (sorted positions of linked rows sharing a key hash), the
         hash of their storage values (as find_duplicates hashes rows: each value's text, the
         same in any chunk) and, for a repeating kind, of their cells as the file writes them
-        (so that a 頭痛 and a 腹痛 both mapped to 内科 stay two visits, not one repeated).
-        Only chunks holding such rows are converted again: none in a file without them."""
+        (so that a 頭痛 and a 腹痛 both mapped to 内科 stay two visits, not one repeated),
+        and their file rows. Only chunks holding such rows are converted again (a file
+        without them is not read again)."""
         row_hash = np.zeros(len(some), dtype=np.uint64)
         written = np.zeros(len(some), dtype=np.uint64) if kind.repeats else None
-        for a, b in spans:
+        labels = np.zeros(len(some), dtype=np.int64)
+        if not len(some):
+            return row_hash, written, pd.Index(labels)
+        for piece in source.chunks():
+            a, b = piece.start, piece.end
             lo, hi = np.searchsorted(some, [a, b])
             if lo == hi:
                 continue
-            rows = self._chunk_rows(kind, frame, a, b, linked, pupil, columns)
+            rows = self._chunk_rows(kind, piece.frame, linked[a:b], pupil[a:b], columns)
             where = np.flatnonzero(linked[a:b]) + a  # frame positions of ``rows``
             chosen = rows.iloc[np.searchsorted(where, some[lo:hi])]
             row_hash[lo:hi] = pd.util.hash_pandas_object(chosen, index=False).to_numpy()
+            labels[lo:hi] = chosen.index.to_numpy()
             if written is not None:
-                written[lo:hi] = _written_hashes(raw, chosen.index)
-        return row_hash, written
+                written[lo:hi] = _written_hashes(piece.raw, chosen.index)
+        return row_hash, written, pd.Index(labels)
 
     @staticmethod
     def _chunk_rows(
-        kind: DatasetKind, frame: pd.DataFrame, a: int, b: int, linked: npt.NDArray[np.bool_],
+        kind: DatasetKind, chunk: pd.DataFrame, ok: npt.NDArray[np.bool_],
         pupil: npt.NDArray[np.int64], columns: list[str],
         occurrences: npt.NDArray[np.int64] | None = None,
     ) -> pd.DataFrame:
-        """Rows ``a:b`` of the valid rows that are linked, as storage values (index: file row)
-        with their pupil and, when given, their occurrence number."""
-        chunk = frame.iloc[a:b]
-        ok = linked[a:b]
+        """The linked rows (``ok``) of a chunk of valid rows as storage values (index: file
+        row) with their pupil and, when given, their occurrence number (both per row of the
+        chunk)."""
         if not ok.all():
             chunk = chunk.loc[ok]
         if kind.links_to_pupil:
-            chunk = chunk.assign(pupil_id=pupil[a:b][ok])
+            chunk = chunk.assign(pupil_id=pupil[ok])
         rows = storage_frame(chunk, columns)
         if kind.repeats and occurrences is not None and len(occurrences):
-            rows[OCCURRENCE] = occurrences[a:b][ok]
+            rows[OCCURRENCE] = occurrences[ok]
         return rows
 
     # -- step 3: commit -----------------------------------------------------------------------
@@ -772,18 +837,18 @@ class ImportService:
         columns = plan.columns + ([OCCURRENCE] if kind.repeats else [])
         stored = [c.key for c in kind.stored_columns]
         total = max(1, expected)
-        size = max(1, int(self.chunk_rows))
 
         def insert_rows() -> Iterator[tuple[object, ...]]:
             """The previewed rows to insert, converted again one chunk at a time."""
             chosen = (plan.insert | plan.repeat) if keep_repeats else plan.insert
-            for a in range(0, len(plan.frame), size):
-                b = min(len(plan.frame), a + size)
+            for piece in plan.source.chunks():
+                a, b = piece.start, piece.end
                 if not chosen[a:b].any():
                     continue
-                rows = self._chunk_rows(kind, plan.frame, a, b, plan.linked, plan.pupil,
-                                        plan.columns, plan.occurrences)
-                rows = source_frame(inspection.raw, rows.loc[chosen[a:b][plan.linked[a:b]]])
+                ok = plan.linked[a:b]
+                rows = self._chunk_rows(kind, piece.frame, ok, plan.pupil[a:b], plan.columns,
+                                        plan.occurrences[a:b] if kind.repeats else None)
+                rows = source_frame(piece.raw, rows.loc[chosen[a:b][ok]])
                 yield from rows.assign(source_row=rows.index).itertuples(index=False,
                                                                          name=None)
 
@@ -896,13 +961,14 @@ def _parsed(
 
 
 def _hash_duplicates(
-    kind: DatasetKind, rows: pd.Index, some: npt.NDArray[np.intp],
+    kind: DatasetKind, some_rows: pd.Index, n: int, some: npt.NDArray[np.intp],
     row_hash: npt.NDArray[np.uint64], key_hash: npt.NDArray[np.uint64],
     occurrences: npt.NDArray[np.int64], written_hash: npt.NDArray[np.uint64] | None = None, *,
     keep_repeats: bool = False,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], pd.DataFrame]:
-    """The file's duplicates among the linked rows at ``some`` (positions among ``rows``;
-    the hashes are theirs): (rows dropped as identical repeats, rows in conflict, findings);
+    """The file's duplicates among the linked rows at ``some`` (positions among the ``n``
+    valid rows; ``some_rows`` are their file rows, the hashes theirs): (rows dropped as
+    identical repeats, rows in conflict, findings);
     for a kind whose identical rows may be real repeats, each row's number among its
     identical rows is set in ``occurrences``.
 
@@ -911,14 +977,14 @@ def _hash_duplicates(
     they judge as on the whole rows, with the same messages (the key is named by its labels).
     The key is the store's unique key under the store's rule (a blank part equals another
     blank part), so a preview without conflicts commits."""
-    drop = np.zeros(len(rows), dtype=bool)
-    conflicting = np.zeros(len(rows), dtype=bool)
+    drop = np.zeros(n, dtype=bool)
+    conflicting = np.zeros(n, dtype=bool)
     # Only rows sharing their key with another row can be duplicates (identical rows share
     # their key too); the judgement on them alone is the judgement on the whole file (their
     # groups are whole).
     if not len(some):
         return drop, conflicting, empty_issues()
-    hashes = pd.DataFrame({"row": row_hash, "key": key_hash}, index=pd.Index(rows[some]))
+    hashes = pd.DataFrame({"row": row_hash, "key": key_hash}, index=some_rows)
     compare = ["row"]
     if kind.repeats:
         # Numbered among the rows with the same values (the store's key); a repeat is a row
@@ -985,21 +1051,46 @@ def _years_of(kind: DatasetKind, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({year: pd.unique(frame[year].dropna())})
 
 
-def _unknown_values(kind: DatasetKind, parsed: ParsedTable) -> list[UnknownValue]:
+@dataclass(frozen=True)
+class _FileFacts:
+    """What checking the whole file found: its findings, rows (without totals rows), rows
+    with an error, and the counts of the values of its optional listed columns."""
+
+    issues: pd.DataFrame
+    rows: int
+    error_rows: int
+    value_counts: dict[str, pd.Series]
+
+
+def _counted_columns(kind: DatasetKind) -> list[str]:
+    """The optional listed columns, whose values outside the list are offered for mapping."""
+    return [c.key for c in kind.columns if c.type == "enum" and not c.required]
+
+
+def _joined(parts: list[npt.NDArray[Any]], dtype: Any) -> npt.NDArray[Any]:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def _unknown_values(
+    kind: DatasetKind, issues: pd.DataFrame, value_counts: dict[str, pd.Series]
+) -> list[UnknownValue]:
     """Values outside the list of each listed column, most frequent first: kept as written in
     an optional column, refused in a required one."""
     out: list[UnknownValue] = []
     for col in kind.columns:
-        if col.type != "enum" or col.key not in parsed.frame.columns:
+        if col.type != "enum":
             continue
-        issues = parsed.issues
         if col.required:
             mine = issues[(issues["column_key"] == col.key) & (issues["code"] == "enum")]
+            if not len(mine):
+                continue
             written = mine["value"].astype(str).map(
                 lambda v: unicodedata.normalize("NFKC", v).strip())
             counts = written.value_counts()
         else:  # per distinct value: a log of 144,000 visits has a few dozen
-            counts = parsed.frame[col.key].dropna().astype(str).value_counts()
+            if col.key not in value_counts:
+                continue
+            counts = value_counts[col.key]
             known = {value_key(v) for v in col.values}
             counts = counts[[value_key(str(v)) not in known for v in counts.index]]
         for value, count in counts.items():
