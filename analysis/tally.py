@@ -98,6 +98,19 @@ class ColumnTally:
             out.append(fraction_issue(seen.present, seen.largest, seen.positive, col, shown))
         return concat_issues(out)
 
+    def has_short_codes(self) -> bool:
+        """Whether some chunk holds a code shorter than its column's usual length (then
+        :meth:`short_codes` has findings to give)."""
+        for counts in self.lengths.values():
+            total = sum(counts.values())
+            if total < 5:
+                continue
+            best = max(counts.values())
+            mode = min(length for length, rows in counts.items() if rows == best)
+            if best / total >= 0.8 and any(length < mode for length in counts):
+                return True
+        return False
+
     def short_codes(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A chunk's codes shorter than their column's usual length (judged on the whole
         column's lengths): call again for each chunk once all chunks are added."""

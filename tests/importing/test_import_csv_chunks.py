@@ -6,6 +6,8 @@ the irregularities of real files — a title row, blank rows, a 合計 row, repe
 apart, values outside the symptom list (one of them in more than ten rows, so its warning
 says 「ほか」), a bad date, an unknown pupil, a code that lost its zeros, a row wider than
 the header, a control character, CP932 kanji — and chunk borders fall everywhere in it.
+Each test runs twice: with the checked rows kept between the passes (a file this small) and
+with the file read again on every pass (as a file too large to keep is).
 """
 
 from __future__ import annotations
@@ -17,12 +19,21 @@ import pandas as pd
 import pytest
 
 import analysis.textio as textio
+import toda_desktop.importing.chunks as chunks
 import toda_desktop.importing.service as service
 from tests.importing.test_import_chunks import _stored, _summary, stores
 from toda_desktop.importing.service import ImportPreview
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 __all__ = ["stores"]
+
+
+@pytest.fixture(params=["kept", "read again"], autouse=True)
+def passes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Whether the preview keeps the checked rows of a chunked file or reads it again."""
+    if request.param == "read again":
+        monkeypatch.setattr(chunks, "HOLD_BYTES", 0)
+    return str(request.param)
 
 LOG = (
     "保健室来室記録（令和6年度 第一小）\n"
@@ -62,13 +73,16 @@ def _sorted_summary(preview: ImportPreview) -> dict[str, Any]:
 
 @pytest.mark.parametrize("keep_repeats", [False, True])
 def test_a_csv_read_in_tiny_chunks_previews_and_stores_exactly_as_in_one_chunk(
-    stores: Any, tmp_path: Path, keep_repeats: bool
+    stores: Any, tmp_path: Path, keep_repeats: bool, passes: str
 ) -> None:
     path = _log(tmp_path / "files")
     register = [FIXTURES / "values" / "students.csv"]
     one_store = stores("one", register)
     one = one_store.importer.preview(one_store.importer.inspect(path), keep_repeats=keep_repeats)
     assert one.inspection.raw.streamed
+    source = one.plan.source if one.plan is not None else None
+    assert isinstance(source, chunks.StreamedRows)
+    assert (source.held is not None) == (passes == "kept")
     codes = set(one.issues["code"])
     assert {"unlinked", "totals_row", "type", "unknown_value", "short_code", "ragged_row",
             "control_char", "repeated_row" if keep_repeats else "duplicate_row"} <= codes

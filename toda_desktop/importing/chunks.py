@@ -12,6 +12,7 @@ outside optional lists, the years); the checks that judge a whole column add up 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -26,6 +27,14 @@ from analysis.tally import ColumnTally
 from analysis.textio import RawTable
 from analysis.values import ParsedTable, parse_table
 from toda_desktop.errors import UserFacingError
+
+# A streamed file's valid typed rows are kept after the first pass while they would take at
+# most this much (projected from the rows read so far onto the file's row count): the later
+# passes then need not read the file again. A larger file is read again on each pass, and
+# what it keeps stays a few bytes a row (see the import benchmark). 128 MiB of compact rows
+# is ~9M rows of monthly attendance; with the preview's per-row arrays and the process
+# itself that stays under the 500 MiB goal.
+HOLD_BYTES = 128 * 2**20
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,7 @@ class FirstPass:
     rows: int = 0
     error_rows: int = 0
     valid_rows: int = 0
+    read_rows: int = 0  # rows of the file's chunks read (blank rows left out)
     # Per optional listed column: how often each value occurs (every row, as in the checks).
     value_counts: dict[str, pd.Series] = field(default_factory=dict)
     done: bool = False
@@ -84,15 +94,33 @@ class StreamedRows:
     size: int
     counted: Sequence[str] = ()  # optional listed columns whose values are counted
     cancel: object = None
+    # Whether a pass needs the cells as written (a repeating kind's rows are compared as
+    # written): then the kept chunks keep their text too.
+    keep_text: bool = False
+    hold_bytes: int | None = None  # default: HOLD_BYTES when the first pass begins
     tally: ColumnTally = field(default_factory=ColumnTally)
     first: FirstPass = field(default_factory=FirstPass)
     late: list[pd.DataFrame] = field(default_factory=list)
+    held: list[RowChunk] | None = field(default_factory=list)
+    held_bytes: int = 0
 
     def _parsed(self, chunk: RawTable) -> ParsedTable:
         return parse_table(chunk, self.mapping, self.columns, value_maps=self.value_maps,
                            compact=True, tally=None if self.first.done else self.tally)
 
     def chunks(self, *, late_checks: bool = False) -> Iterator[RowChunk]:
+        if self.first.done and self.held is not None:
+            yield from self.held
+            if late_checks and self.tally.has_short_codes():
+                # Short codes are reported on every row holding one, valid or not: the kept
+                # rows are only the valid ones, so the file is read once more for them.
+                assert self.raw.chunks is not None
+                for chunk in self.raw.chunks(self.size):
+                    self.late.append(self.tally.short_codes(self._parsed(chunk).frame))
+            return
+        yield from self._read(late_checks)
+
+    def _read(self, late_checks: bool) -> Iterator[RowChunk]:
         assert self.raw.chunks is not None
         first = not self.first.done
         if first:  # the header's findings even for a file without rows
@@ -113,13 +141,36 @@ class StreamedRows:
             end = at + len(frame)
             if not first and end > self.first.valid_rows:
                 raise _changed()
-            yield RowChunk(at, end, frame, chunk)
+            piece = RowChunk(at, end, frame, chunk)
+            if first:
+                self._hold(piece, len(chunk.frame))
+            yield piece
             at = end
         if first:
             self.first.issues.append(self.tally.issues())
             self.first.done = True
         elif at != self.first.valid_rows:
             raise _changed()
+
+    def _hold(self, piece: RowChunk, rows: int) -> None:
+        """Keep a chunk's valid rows for the later passes while the whole file's would fit
+        in ``hold_bytes`` (projected from the rows read so far); else keep none."""
+        if self.held is None:
+            return
+        self.first.read_rows += rows
+        kept = piece if self.keep_text else dataclasses.replace(
+            piece, raw=dataclasses.replace(piece.raw, frame=piece.raw.frame.iloc[:0]))
+        size = int(kept.frame.memory_usage(index=True).sum())
+        if self.keep_text:
+            size += int(kept.raw.frame.memory_usage(index=True).sum())
+        self.held_bytes += size
+        limit = HOLD_BYTES if self.hold_bytes is None else self.hold_bytes
+        projected = self.held_bytes / max(1, self.first.read_rows) * max(
+            self.raw.row_count, self.first.read_rows)
+        if projected > limit:
+            self.held, self.held_bytes = None, 0
+            return
+        self.held.append(kept)
 
     def _gather(self, parsed: ParsedTable, valid: int) -> None:
         seen = self.first

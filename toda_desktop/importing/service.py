@@ -489,7 +489,7 @@ class ImportService:
                 source: RowSource = StreamedRows(
                     inspection.raw, mapping, kind.columns, inspection.value_maps,
                     max(1, int(self.chunk_rows)), counted=_counted_columns(kind),
-                    cancel=cancel)
+                    cancel=cancel, keep_text=kind.repeats)
                 facts: _FileFacts | None = None
             else:
                 # Passed on, not kept here: the typed table is made compact once checked.
