@@ -1076,17 +1076,22 @@ class _TextFacts:
 def _filled_both(frame: pd.DataFrame) -> tuple[tuple[npt.NDArray[np.bool_],
                                                       npt.NDArray[np.int32]], ...]:
     """(nonblank, last filled position) of each record, judged as written and with spaces
-    stripped: which judgement applies is known only once the whole file is read."""
+    stripped: which judgement applies is known only once the whole file is read. Each
+    column's distinct values are found once for both (the same rows unless a cell holds
+    only spaces)."""
     n = len(frame)
-    out = []
-    for strip in (False, True):
-        nonblank = np.zeros(n, dtype=bool)
-        last = np.full(n, -1, dtype=np.int32)
-        for pos in frame.columns:
-            filled = _filled_cells(frame[pos], strip)
-            nonblank |= filled
-            last[filled] = int(pos)
-        out.append((nonblank, last))
+    out = [(np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int32)) for _ in range(2)]
+    for pos in frame.columns:
+        codes, uniques = pd.factorize(frame[pos].to_numpy(dtype=object), use_na_sentinel=True)
+        texts = [str(u) for u in uniques]
+        plain = np.array([t != "" for t in texts] + [False], dtype=bool)
+        stripped = np.array([t.strip() != "" for t in texts] + [False], dtype=bool)
+        filled_plain = plain[codes]
+        same = bool((plain == stripped).all())
+        for j, table in enumerate((plain, stripped)):
+            filled = filled_plain if j == 0 or same else table[codes]
+            out[j][0][:] |= filled
+            out[j][1][filled] = int(pos)
     return tuple(out)
 
 

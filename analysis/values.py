@@ -671,16 +671,22 @@ def parse_column(
     value_map: Mapping[str, str] | None = None,
     compact: bool = False,
     tally: ColumnTally | None = None,
+    cache: dict[str, Result] | None = None,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """One column of text → (typed Series, issues). ``numeric``: Excel cells held numbers;
     ``value_map``: the source's own spellings of an enum column's values; ``compact``: the
     typed column as a categorical (see :func:`compact_column`), built from the distinct
     values without a typed value per row in between. ``tally``: the column is one chunk of a
     file's column; the checks that judge the whole column (values outside the list, code
-    lengths, percent fractions) add to the tally instead of reporting."""
+    lengths, percent fractions) add to the tally instead of reporting. ``cache``: each text's
+    result, kept across the chunks of a file (a chunk repeats most of the distinct values of
+    the one before)."""
     shown = header or col.label
     texts = _as_text(texts)
-    codes, results = map_unique(texts, parser_for(col, value_map))
+    parse = parser_for(col, value_map)
+    if cache is not None:
+        parse = _cached(parse, cache)
+    codes, results = map_unique(texts, parse)
     values = [r[0] for r in results]
     if compact:
         typed = _compact_typed(col, values, codes, texts.index)
@@ -737,6 +743,24 @@ def parse_column(
         if col.type == "percent":
             issues.append(_fraction_check(_own_values(typed), col, shown))
     return typed, concat_issues(issues)
+
+
+# Distinct texts remembered per column of a file read in chunks (beyond, parsed again).
+CACHE_VALUES = 200_000
+
+
+def _cached(parse: Parser, cache: dict[str, Result]) -> Parser:
+    """``parse`` remembering its results in ``cache`` (up to CACHE_VALUES texts)."""
+
+    def cached(text: str) -> Result:
+        found = cache.get(text)
+        if found is None:
+            found = parse(text)
+            if len(cache) < CACHE_VALUES:
+                cache[text] = found
+        return found
+
+    return cached
 
 
 def _compact_typed(
@@ -986,6 +1010,7 @@ def parse_columns(
     cancel: CancelFn | None = None,
     compact: bool = False,
     tally: ColumnTally | None = None,
+    caches: dict[str, dict[str, Result]] | None = None,
 ) -> ParsedTable:
     """Type every column of ``texts`` (columns named by key) that ``columns`` describes.
 
@@ -1006,6 +1031,7 @@ def parse_columns(
             header=(headers or {}).get(col.key),
             numeric=None if numeric is None or col.key not in numeric else numeric[col.key],
             value_map=(value_maps or {}).get(col.key), compact=compact, tally=tally,
+            cache=None if caches is None else caches.setdefault(col.key, {}),
         )
         typed[col.key] = compact_column(series) if compact else series
         issues.append(found)
@@ -1033,6 +1059,7 @@ def parse_table(
     cancel: CancelFn | None = None,
     compact: bool = False,
     tally: ColumnTally | None = None,
+    caches: dict[str, dict[str, Result]] | None = None,
 ) -> ParsedTable:
     """Type and validate a file read by :func:`analysis.textio.read_table`.
 
@@ -1066,7 +1093,7 @@ def parse_table(
                mapping.positions.items()}
     parsed = parse_columns(
         texts, columns, headers=headers, numeric=numeric, value_maps=value_maps,
-        progress=progress, cancel=cancel, compact=compact, tally=tally,
+        progress=progress, cancel=cancel, compact=compact, tally=tally, caches=caches,
     )
     if tally is not None:
         tally.add_table(raw, mapping)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -103,10 +103,12 @@ class StreamedRows:
     late: list[pd.DataFrame] = field(default_factory=list)
     held: list[RowChunk] | None = field(default_factory=list)
     held_bytes: int = 0
+    caches: dict[str, dict[str, Any]] = field(default_factory=dict)  # see parse_column
 
     def _parsed(self, chunk: RawTable) -> ParsedTable:
         return parse_table(chunk, self.mapping, self.columns, value_maps=self.value_maps,
-                           compact=True, tally=None if self.first.done else self.tally)
+                           compact=True, tally=None if self.first.done else self.tally,
+                           caches=self.caches)
 
     def chunks(self, *, late_checks: bool = False) -> Iterator[RowChunk]:
         if self.first.done and self.held is not None:
@@ -158,8 +160,9 @@ class StreamedRows:
         if self.held is None:
             return
         self.first.read_rows += rows
+        # An empty copy, not a slice: a slice would keep the chunk's text columns alive.
         kept = piece if self.keep_text else dataclasses.replace(
-            piece, raw=dataclasses.replace(piece.raw, frame=piece.raw.frame.iloc[:0]))
+            piece, raw=dataclasses.replace(piece.raw, frame=piece.raw.frame.iloc[:0].copy()))
         size = int(kept.frame.memory_usage(index=True).sum())
         if self.keep_text:
             size += int(kept.raw.frame.memory_usage(index=True).sum())
