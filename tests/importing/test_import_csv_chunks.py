@@ -22,6 +22,7 @@ import analysis.textio as textio
 import toda_desktop.importing.chunks as chunks
 import toda_desktop.importing.service as service
 from tests.importing.test_import_chunks import _stored, _summary, stores
+from toda_desktop.errors import OperationCancelled
 from toda_desktop.importing.service import ImportPreview
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -142,3 +143,27 @@ def test_a_csv_in_chunks_is_the_table_read_whole(tmp_path: Path, rows: int) -> N
             == whole.issues.astype(str).sort_values(list(issues.columns)).to_dict("records"))
     pd.testing.assert_frame_equal(streamed.frame.astype(object),
                                   whole.frame.iloc[:len(streamed.frame)].astype(object))
+
+
+def test_a_chunked_csv_cancelled_during_its_commit_leaves_the_store_as_it_was(
+    stores: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit reads a file too large to keep again, chunk by chunk, inside its one
+    transaction: a cancel between chunks rolls all of it back."""
+    monkeypatch.setattr(chunks, "HOLD_BYTES", 0)
+    path = _log(tmp_path / "files")
+    signed = stores("cancel", [FIXTURES / "values" / "students.csv"])
+    signed.importer.chunk_rows = 2
+    preview = signed.importer.preview(signed.importer.inspect(path))
+    before = signed.importer.batches()
+    asked = 0
+
+    def cancel() -> bool:
+        nonlocal asked
+        asked += 1
+        return asked > 3
+
+    with pytest.raises(OperationCancelled, match="データベースは変更されていません"):
+        signed.importer.commit(preview, cancel=cancel)
+    assert signed.importer.batches() == before
+    assert _stored(signed, "ds_health_room_visits") == []

@@ -883,9 +883,11 @@ class ImportService:
                     + preview.counts.get("rejected", 0),
                 )
 
+        if isinstance(plan.source, StreamedRows):
+            plan.source.cancel = cancel  # a file read again stops at the commit's cancel
         try:
             result = signed.store.db.call(write)
-        except StoreCancelled:
+        except (StoreCancelled, AnalysisCancelled):
             _cancelled()
         signed.audit.record(
             signed.session.login_id, "import", target=kind.name,
