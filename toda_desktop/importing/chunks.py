@@ -32,7 +32,7 @@ from toda_desktop.errors import UserFacingError
 # most this much (projected from the rows read so far onto the file's row count): the later
 # passes then need not read the file again. A larger file is read again on each pass, and
 # what it keeps stays a few bytes a row (see the import benchmark). 128 MiB of compact rows
-# is ~9M rows of monthly attendance; with the preview's per-row arrays and the process
+# is ~6M rows of monthly attendance; with the preview's per-row arrays and the process
 # itself that stays under the 500 MiB goal.
 HOLD_BYTES = 128 * 2**20
 
