@@ -21,7 +21,7 @@ import io
 import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -33,6 +33,7 @@ import pandas as pd
 
 from analysis.common import (
     CancelFn,
+    Cancelled,
     ProgressFn,
     Steps,
     concat_issues,
@@ -98,10 +99,21 @@ class RawTable:
     numeric: pd.DataFrame | None = None
     sheet: str | None = None
     notes: tuple[str, ...] = ()
+    # A file read in chunks (see :func:`read_text_chunked`): ``frame`` holds only its first
+    # rows, ``total_rows`` counts them all, and ``chunks(rows)`` reads the file again, giving
+    # its rows ``rows`` records at a time as tables of their own (with their own issues).
+    total_rows: int | None = None
+    chunks: Callable[[int], Iterator[RawTable]] | None = field(default=None, repr=False,
+                                                                compare=False)
 
     @property
     def row_count(self) -> int:
-        return len(self.frame)
+        return len(self.frame) if self.total_rows is None else self.total_rows
+
+    @property
+    def streamed(self) -> bool:
+        """Whether the table's rows are read from the file chunk by chunk (not all held)."""
+        return self.chunks is not None
 
 
 # --------------------------------------------------------------------------------------------
@@ -350,11 +362,12 @@ def _records_unquoted(
     return frame, widths, longest
 
 
-def _records_quoted(
+def _quoted_batches(
     pieces: Iterable[str], delimiter: str
-) -> tuple[pd.DataFrame, npt.NDArray[np.int64], int]:
+) -> Iterator[tuple[pd.DataFrame, npt.NDArray[np.int32], int]]:
     """Quoted fields: the csv module's state machine (quotes only open a field), over text
-    given piece by piece (a quoted field may span pieces); records are stored in batches."""
+    given piece by piece (a quoted field may span pieces); records come in batches of
+    20,000 as (text columns by position, field counts, longest field)."""
     if csv.field_size_limit() < 2**31 - 1:
         # Raising the module-wide limit is safe (it only removes a limit); huge fields are
         # reported below instead of stopping the read.
@@ -375,15 +388,11 @@ def _records_quoted(
                 yield parts[-1]
 
     reader = csv.reader(lines(), delimiter=delimiter, strict=False)
-    columns = _Columns()
-    widths: list[npt.NDArray[np.int64]] = []
-    longest = 0
     batch: list[list[str]] = []
     last: list[str] | None = None
     start_line = line = count = 0
 
-    def store() -> None:
-        nonlocal longest
+    def stored() -> tuple[pd.DataFrame, npt.NDArray[np.int32], int]:
         w = np.fromiter((len(r) for r in batch), dtype=np.int64, count=len(batch))
         width = int(w.max())
         cols: dict[int, list[str]] = {i: [] for i in range(width)}
@@ -391,10 +400,11 @@ def _records_quoted(
             padded = r + [""] * (width - len(r))
             for i, v in enumerate(padded):
                 cols[i].append(v)
-        columns.add({i: np.asarray(v, dtype=object) for i, v in cols.items()}, len(batch))
-        widths.append(w)
-        longest = max(longest, max((len(v) for r in batch for v in r), default=0))
+        frame = pd.DataFrame({i: np.asarray(v, dtype=object) for i, v in cols.items()},
+                             columns=list(range(width)))
+        longest = max((len(v) for r in batch for v in r), default=0)
         batch.clear()
+        return frame, w.astype(np.int32), longest
 
     for record in reader:
         start_line = line + 1
@@ -403,9 +413,9 @@ def _records_quoted(
         batch.append(last)
         count += 1
         if len(batch) >= 20_000:
-            store()
+            yield stored()
     if batch:
-        store()
+        yield stored()
     total_lines = seen["lines"] + (0 if seen["newline_at_end"] else 1)
     if (last is not None and seen["quotes"] % 2 == 1 and line - start_line > 0
             and line >= total_lines and any("\n" in f for f in last)):
@@ -414,7 +424,20 @@ def _records_quoted(
             "その行の引用符を確認してください。",
             row=count,
         )
-    all_widths = np.concatenate(widths) if widths else np.zeros(0, dtype=np.int64)
+
+
+def _records_quoted(
+    pieces: Iterable[str], delimiter: str
+) -> tuple[pd.DataFrame, npt.NDArray[np.int32], int]:
+    """Quoted fields of a whole text as compact columns (see :func:`_quoted_batches`)."""
+    columns = _Columns()
+    widths: list[npt.NDArray[np.int32]] = []
+    longest = 0
+    for frame, w, batch_longest in _quoted_batches(pieces, delimiter):
+        columns.add({int(pos): frame[pos] for pos in frame.columns}, len(frame))
+        widths.append(w)
+        longest = max(longest, batch_longest)
+    all_widths = np.concatenate(widths) if widths else np.zeros(0, dtype=np.int32)
     return columns.frame(), all_widths, longest
 
 
@@ -455,7 +478,7 @@ class _Columns:
             self.codes[pos] = []
             out[pos] = pd.Categorical.from_codes(codes,
                                                  categories=pd.Index(list(lookup), dtype=object))
-        return pd.DataFrame(out)
+        return pd.DataFrame(out, copy=False)  # no second copy of every column's codes
 
 
 def _code_type(distinct: int) -> type[np.signedinteger[Any]]:
@@ -487,6 +510,19 @@ def _mapped(values: pd.Series, fn: Callable[[str], str]) -> pd.Series:
     )
 
 
+def _filled_cells(values: pd.Series, strip: bool) -> npt.NDArray[np.bool_]:
+    """Whether each cell holds something (spaces stripped first when ``strip``), judged once
+    per distinct value; a compact column's own codes index the answer (one byte a row, no
+    second array of codes)."""
+    fn: Callable[[str], str] = str.strip if strip else str
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        table = np.array([fn(str(v)) != "" for v in values.cat.categories] + [False],
+                         dtype=bool)
+        return table[values.cat.codes.to_numpy()]  # code -1 (missing): the last, empty
+    codes, stripped = map_unique(values, fn)
+    return np.array([v != "" for v in stripped], dtype=bool)[codes]
+
+
 def _choose_header(frame: pd.DataFrame, header_row: int | None) -> int:
     """0-based record index of the header: given, or the first well-filled row near the top."""
     if header_row is not None:
@@ -504,88 +540,37 @@ def _choose_header(frame: pd.DataFrame, header_row: int | None) -> int:
     return int(np.flatnonzero(filled >= need)[0])
 
 
-def _table_from_records(
-    records: pd.DataFrame,
-    widths: npt.NDArray[np.int64] | None,
-    header_row: int | None,
-    source_format: str,
-    encoding: str | None,
-    numeric: pd.DataFrame | None,
-    sheet: str | None,
-    notes: list[str],
-    check_long: bool,
-    has_control: bool,
-    blank_cells: bool,
-    steps: Steps,
-) -> RawTable:
-    if records.empty:
-        raise FileReadError("ファイルに内容がありません。")
-    h = _choose_header(records, header_row)
-    if h > 0 and header_row is None:
-        notes.append(f"1～{h}行目は表題として読み飛ばし、{h + 1}行目を見出しとして読みました。")
-    header_cells = [str(v).strip() for v in records.iloc[h].tolist()]
-    named = [i for i, v in enumerate(header_cells) if v]
-    if not named:
-        raise FileReadError("見出し行が空です。1行目に列の見出しを入れてください。")
-    n_named = named[-1] + 1
-    data = records.iloc[h + 1 :]
-    data.index = pd.RangeIndex(h + 2, h + 2 + len(data), name="row")
-    num = None
-    if numeric is not None:
-        num = numeric.iloc[h + 1 :]
-        num.index = data.index
-    steps.report(0.3)
-
-    # Blank rows are skipped silently (they keep their numbers for the rows below them).
-    nonblank = np.zeros(len(data), dtype=bool)
-    last_filled = np.full(len(data), -1, dtype=np.int32)  # a position: 4 bytes a row
-    for pos in range(data.shape[1]):
-        codes, stripped = map_unique(data[pos], str.strip if blank_cells else str)
-        filled = (np.array([v != "" for v in stripped], dtype=bool))[codes]
-        nonblank |= filled
-        last_filled[filled] = pos
+def _ragged_issues(
+    index: pd.Index, data_widths: npt.NDArray[np.int32], nonblank: npt.NDArray[np.bool_],
+    last_filled: npt.NDArray[np.int32], n_named: int, expected: int, mode_raw: int,
+) -> list[pd.DataFrame]:
+    """Rows with more filled fields than the table has, or fewer fields than the header and
+    most rows (``expected`` and ``mode_raw`` are the whole file's)."""
     issues = []
-    if widths is not None:
-        data_widths = widths[h + 1 :]
-        # The usual field count, and the usual count up to the last filled field: a column
-        # filled in most rows under an empty header is an unnamed column, not ragged rows.
-        every = bool(nonblank.all())  # then no copies of the per-row arrays
-        live = data_widths if every else data_widths[nonblank]
-        last_live = last_filled if every else last_filled[nonblank]
-        mode_raw = int(np.bincount(live).argmax()) if len(live) else n_named
-        mode_filled = int(np.bincount(last_live).argmax()) + 1 if len(live) else n_named
-        del live, last_live
-        expected = max(n_named, mode_filled)
-        too_many = nonblank & (last_filled >= expected)
-        too_few = nonblank & (data_widths < min(n_named, mode_raw))
-        for mask, reason in (
-            (too_many, "列の数が見出しより多い行です（値に区切り文字「,」が含まれている可能性）。"),
-            (too_few, "列の数が足りない行です（値が抜けているか、行が途中で改行されています）。"),
-        ):
-            idx = np.flatnonzero(mask)
-            if len(idx):
-                issues.append(
-                    issues_frame(
-                        data.index[idx], None, None,
-                        [f"{w}列（見出し{n_named}列）" for w in data_widths[idx]],
-                        reason, "error", "ragged_row",
-                    )
+    too_many = nonblank & (last_filled >= expected)
+    too_few = nonblank & (data_widths < min(n_named, mode_raw))
+    for mask, reason in (
+        (too_many, "列の数が見出しより多い行です（値に区切り文字「,」が含まれている可能性）。"),
+        (too_few, "列の数が足りない行です（値が抜けているか、行が途中で改行されています）。"),
+    ):
+        idx = np.flatnonzero(mask)
+        if len(idx):
+            issues.append(
+                issues_frame(
+                    index[idx], None, None,
+                    [f"{w}列（見出し{n_named}列）" for w in data_widths[idx]],
+                    reason, "error", "ragged_row",
                 )
-        keep_width = expected
-    else:
-        keep_width = n_named
-    used = int(last_filled.max()) + 1 if len(last_filled) else 0
-    keep_width = max(n_named, min(keep_width, used) if widths is not None else used)
-    if not nonblank.all():
-        data = data.loc[nonblank]
-    if data.shape[1] != keep_width:
-        data = data[list(range(keep_width))]
-    if num is not None:
-        num = num.loc[nonblank, list(range(min(keep_width, num.shape[1])))]
-    headers = tuple(header_cells[i] if i < len(header_cells) else "" for i in range(keep_width))
-    steps.report(0.6)
+            )
+    return issues
 
-    # Control characters (NUL etc.) are removed from the values and reported per cell.
+
+def _clean_columns(
+    data: pd.DataFrame, keep_width: int, headers: tuple[str, ...], check_long: bool,
+    has_control: bool, issues: list[pd.DataFrame], steps: Steps,
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Each kept column as a categorical; fields too long for a cell reported (when the file
+    has one) and control characters (NUL etc.) removed and reported per cell."""
     cleaned: dict[int, pd.Series] = {}
     for pos in range(keep_width):
         col = _categorical(data[pos])
@@ -621,8 +606,80 @@ def _table_from_records(
             col = _mapped(col, lambda v: _CONTROL.sub("", v))
         cleaned[pos] = col
         steps.report(0.6 + 0.4 * (pos + 1) / keep_width)
-    frame = pd.DataFrame(cleaned, index=data.index)
+    frame = pd.DataFrame(cleaned, index=data.index, copy=False)
     headers = tuple(_CONTROL.sub("", h_) for h_ in headers)
+    return frame, headers
+
+
+def _table_from_records(
+    records: pd.DataFrame,
+    widths: npt.NDArray[np.int32] | None,
+    header_row: int | None,
+    source_format: str,
+    encoding: str | None,
+    numeric: pd.DataFrame | None,
+    sheet: str | None,
+    notes: list[str],
+    check_long: bool,
+    has_control: bool,
+    blank_cells: bool,
+    steps: Steps,
+) -> RawTable:
+    if records.empty:
+        raise FileReadError("ファイルに内容がありません。")
+    h = _choose_header(records, header_row)
+    if h > 0 and header_row is None:
+        notes.append(f"1～{h}行目は表題として読み飛ばし、{h + 1}行目を見出しとして読みました。")
+    header_cells = [str(v).strip() for v in records.iloc[h].tolist()]
+    named = [i for i, v in enumerate(header_cells) if v]
+    if not named:
+        raise FileReadError("見出し行が空です。1行目に列の見出しを入れてください。")
+    n_named = named[-1] + 1
+    data = records.iloc[h + 1 :]
+    data.index = pd.RangeIndex(h + 2, h + 2 + len(data), name="row")
+    num = None
+    if numeric is not None:
+        num = numeric.iloc[h + 1 :]
+        num.index = data.index
+    steps.report(0.3)
+
+    # Blank rows are skipped silently (they keep their numbers for the rows below them).
+    nonblank = np.zeros(len(data), dtype=bool)
+    last_filled = np.full(len(data), -1, dtype=np.int32)  # a position: 4 bytes a row
+    for pos in range(data.shape[1]):
+        filled = _filled_cells(data[pos], blank_cells)
+        nonblank |= filled
+        last_filled[filled] = pos
+    issues = []
+    if widths is not None:
+        data_widths = widths[h + 1 :]
+        # The usual field count, and the usual count up to the last filled field: a column
+        # filled in most rows under an empty header is an unnamed column, not ragged rows.
+        every = bool(nonblank.all())  # then no copies of the per-row arrays
+        live = data_widths if every else data_widths[nonblank]
+        last_live = last_filled if every else last_filled[nonblank]
+        mode_raw = int(np.bincount(live).argmax()) if len(live) else n_named
+        mode_filled = int(np.bincount(last_live).argmax()) + 1 if len(live) else n_named
+        del live, last_live
+        expected = max(n_named, mode_filled)
+        issues += _ragged_issues(data.index, data_widths, nonblank, last_filled, n_named,
+                                 expected, mode_raw)
+        keep_width = expected
+    else:
+        keep_width = n_named
+    used = int(last_filled.max()) + 1 if len(last_filled) else 0
+    keep_width = max(n_named, min(keep_width, used) if widths is not None else used)
+    if not nonblank.all():
+        data = data.loc[nonblank]
+    if data.shape[1] != keep_width:
+        data = data[list(range(keep_width))]
+    if num is not None:
+        num = num.loc[nonblank, list(range(min(keep_width, num.shape[1])))]
+    headers = tuple(header_cells[i] if i < len(header_cells) else "" for i in range(keep_width))
+    steps.report(0.6)
+
+    frame, headers = _clean_columns(data, keep_width, headers, check_long, has_control,
+                                    issues, steps)
     return RawTable(
         headers=headers,
         frame=frame,
@@ -662,28 +719,21 @@ def _split_text(text: str) -> Iterator[tuple[float, str]]:
         start = end
 
 
-def _read_pieces(
-    pieces: Iterator[tuple[float, str]],
-    has_quote: bool,
-    encoding: str | None,
-    header_row: int | None,
-    steps: Steps,
-) -> RawTable:
-    """Parse line-aligned pieces of a delimited text into compact columns, then the table.
-
-    What reading must know about the whole text (a control character anywhere, a cell of
-    spaces only, the longest field) is gathered piece by piece.
-    """
-    found = {"content": False, "control": False, "blank_cells": has_quote}
-    delimiter = ","
-    reading = steps.part(0.0, 0.4)
+def _record_batches(
+    pieces: Iterable[tuple[float, str]], has_quote: bool, found: dict[str, Any],
+    reading: Steps,
+) -> Iterator[tuple[pd.DataFrame, npt.NDArray[np.int32], int]]:
+    """Line-aligned pieces of a delimited text → batches of records (text columns by
+    position, field counts, longest field). What reading must know about the whole text (a
+    control character anywhere, a cell of spaces only, whether there is content at all, the
+    delimiter) is gathered into ``found`` piece by piece."""
+    found.update(content=False, control=False, blank_cells=has_quote, delimiter=",")
 
     def texts() -> Iterator[str]:
-        nonlocal delimiter
         first = True
         for fraction, text in pieces:
             if first:
-                delimiter = _sniff_delimiter(text)
+                found["delimiter"] = _sniff_delimiter(text)
                 first = False
             found["content"] = found["content"] or not text.isspace()
             found["control"] = found["control"] or _CONTROL.search(text) is not None
@@ -695,23 +745,36 @@ def _read_pieces(
     stream = texts()
     if has_quote:
         first = next(stream, "")
-        records, widths, longest = _records_quoted(itertools.chain([first], stream),
-                                                   delimiter)
-    else:
-        columns = _Columns()
-        parts: list[npt.NDArray[np.int64]] = []
-        longest = 0
-        for text in stream:
-            frame, w, piece_longest = _records_unquoted(text, delimiter)
-            columns.add({int(pos): frame[pos] for pos in frame.columns}, len(frame))
-            parts.append(w)
-            longest = max(longest, piece_longest)
-        records = columns.frame()
-        widths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        yield from _quoted_batches(itertools.chain([first], stream), found["delimiter"])
+        return
+    for text in stream:
+        frame, w, piece_longest = _records_unquoted(text, found["delimiter"])
+        yield frame, w.astype(np.int32), piece_longest  # a field count: 4 bytes a row
+
+
+def _read_pieces(
+    pieces: Iterator[tuple[float, str]],
+    has_quote: bool,
+    encoding: str | None,
+    header_row: int | None,
+    steps: Steps,
+) -> RawTable:
+    """Parse line-aligned pieces of a delimited text into compact columns, then the table."""
+    found: dict[str, Any] = {}
+    columns = _Columns()
+    parts: list[npt.NDArray[np.int32]] = []
+    longest = 0
+    for frame, w, batch_longest in _record_batches(pieces, has_quote, found,
+                                                   steps.part(0.0, 0.4)):
+        columns.add({int(pos): frame[pos] for pos in frame.columns}, len(frame))
+        parts.append(w)
+        longest = max(longest, batch_longest)
+    records = columns.frame()
+    widths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
     if not found["content"]:
         raise FileReadError("ファイルに内容がありません。")
     steps.report(0.4)
-    fmt = "tsv" if delimiter == "\t" else "csv"
+    fmt = "tsv" if found["delimiter"] == "\t" else "csv"
     return _table_from_records(
         records, widths, header_row, fmt, encoding, None, None, [],
         longest > MAX_CELL_CHARS, found["control"], found["blank_cells"], steps.part(0.4, 1.0),
@@ -748,6 +811,33 @@ def _cell_text(value: object) -> tuple[str, bool]:
         seconds = int(value.total_seconds())
         return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}", False
     return str(value), False
+
+
+# Rows of a worksheet turned into text at a time: the sheet's cells become compact columns
+# batch by batch, never one Python object per cell of the whole sheet.
+EXCEL_BATCH_ROWS = 20_000
+
+
+def _add_cells(
+    columns: _Columns, numbers: list[list[npt.NDArray[np.bool_]]], batch: Sequence[Sequence[object]]
+) -> None:
+    """One batch of worksheet rows added to ``columns`` (text) and ``numbers`` (per column,
+    whether each cell held a number); narrower rows and earlier batches are padded."""
+    width = max(len(r) for r in batch)
+    before = columns.rows
+    while len(numbers) < width:
+        numbers.append([np.zeros(before, dtype=bool)])
+    texts: dict[int, list[str]] = {i: [] for i in range(width)}
+    flags: dict[int, list[bool]] = {i: [] for i in range(width)}
+    for row in batch:
+        for i in range(width):
+            text, is_num = _cell_text(row[i] if i < len(row) else None)
+            texts[i].append(text)
+            flags[i].append(is_num)
+    columns.add({i: np.asarray(v, dtype=object) for i, v in texts.items()}, len(batch))
+    for i, parts in enumerate(numbers):
+        parts.append(np.asarray(flags[i], dtype=bool) if i < width
+                     else np.zeros(len(batch), dtype=bool))
 
 
 def list_sheets(data: bytes) -> list[str]:
@@ -840,26 +930,30 @@ def read_excel_table(
             name = sheet
         if name not in book.sheet_names:
             raise FileReadError(f"シート「{name}」がありません。")
-        cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except FileReadError:
+        sheet_data = book.get_sheet_by_name(name)
+        rows = sheet_data.iter_rows()
+        total = max(1, int(sheet_data.height or 0))
+        # iter_rows starts at the first used column; to_python(skip_empty_area=False) did
+        # not: empty leading columns keep their positions (the header's columns stay put).
+        lead = [""] * int((sheet_data.start or (0, 0))[1])
+        columns = _Columns()
+        numbers: list[list[npt.NDArray[np.bool_]]] = []
+        while True:
+            batch = list(itertools.islice(rows, EXCEL_BATCH_ROWS))
+            if not batch:
+                break
+            steps.report(0.7 * min(1.0, columns.rows / total))
+            _add_cells(columns, numbers, [lead + list(r) for r in batch] if lead else batch)
+    except (FileReadError, Cancelled):
         raise
     except Exception as exc:
         raise FileReadError(_excel_error(data, exc)) from None
-    steps.report(0.4)
-    if not cells:
+    steps.report(0.7)
+    if not columns.rows:
         raise FileReadError(f"シート「{name}」に内容がありません。")
-    width = max(len(r) for r in cells)
-    texts: dict[int, list[str]] = {i: [] for i in range(width)}
-    numbers: dict[int, list[bool]] = {i: [] for i in range(width)}
-    for r_i, row in enumerate(cells):
-        if r_i % 20_000 == 0:
-            steps.report(0.4 + 0.3 * r_i / len(cells))
-        for i in range(width):
-            text, is_num = _cell_text(row[i] if i < len(row) else None)
-            texts[i].append(text)
-            numbers[i].append(is_num)
-    records = pd.DataFrame({i: pd.array(v, dtype=object) for i, v in texts.items()})
-    numeric = pd.DataFrame({i: np.asarray(v, dtype=bool) for i, v in numbers.items()})
+    records = columns.frame()
+    numeric = pd.DataFrame({i: np.concatenate(parts) for i, parts in enumerate(numbers)},
+                           index=records.index)
     return _table_from_records(
         records, None, header_row, source_format, None, numeric, name, notes, False, True,
         True, steps.part(0.7, 1.0),
@@ -945,3 +1039,246 @@ def _read_text_file(
         source_format=table.source_format, encoding=encoding, issues=table.issues,
         numeric=None, sheet=None, notes=(note, *table.notes),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# A CSV read in chunks
+#
+# A scanning pass reads the whole file once and keeps only what reading a chunk must know
+# about the whole file: the header (from the first rows, as above), the usual field counts
+# (histograms), whether a field is too long, a control character or a cell of spaces occurs.
+# Each later pass reads the file again and gives its rows a chunk at a time, judged with
+# those facts exactly as the whole table would be: memory follows the chunk, not the file.
+
+# Data rows of a file read in chunks kept in its ``frame`` (the mapping screen's sample).
+HEAD_ROWS = 1_000
+
+
+@dataclass(frozen=True)
+class _TextFacts:
+    """What the scanning pass found, for reading any chunk of the file."""
+
+    source: Path
+    encoding: str
+    has_quote: bool
+    source_format: str
+    header: int  # record index (0-based) of the header row
+    headers: tuple[str, ...]  # the kept positions' header text
+    n_named: int
+    expected: int
+    mode_raw: int
+    keep_width: int
+    check_long: bool
+    has_control: bool
+    blank_cells: bool
+
+
+def _filled_both(frame: pd.DataFrame) -> tuple[tuple[npt.NDArray[np.bool_],
+                                                      npt.NDArray[np.int32]], ...]:
+    """(nonblank, last filled position) of each record, judged as written and with spaces
+    stripped: which judgement applies is known only once the whole file is read. Each
+    column's distinct values are found once for both (the same rows unless a cell holds
+    only spaces)."""
+    n = len(frame)
+    out = [(np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int32)) for _ in range(2)]
+    for pos in frame.columns:
+        codes, uniques = pd.factorize(frame[pos].to_numpy(dtype=object), use_na_sentinel=True)
+        texts = [str(u) for u in uniques]
+        plain = np.array([t != "" for t in texts] + [False], dtype=bool)
+        stripped = np.array([t.strip() != "" for t in texts] + [False], dtype=bool)
+        filled_plain = plain[codes]
+        same = bool((plain == stripped).all())
+        for j, table in enumerate((plain, stripped)):
+            filled = filled_plain if j == 0 or same else table[codes]
+            out[j][0][:] |= filled
+            out[j][1][filled] = int(pos)
+    return tuple(out)
+
+
+def _add_counts(total: npt.NDArray[np.int64], values: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    counts = np.bincount(values.astype(np.int64))
+    if len(counts) > len(total):
+        total = np.concatenate([total, np.zeros(len(counts) - len(total), dtype=np.int64)])
+    total[: len(counts)] += counts
+    return total
+
+
+def _compact_records(parts: list[tuple[pd.DataFrame, npt.NDArray[np.int32]]]
+                     ) -> tuple[pd.DataFrame, npt.NDArray[np.int32]]:
+    """Record batches as one table of compact columns (narrower batches padded with "")."""
+    columns = _Columns()
+    for frame, _ in parts:
+        columns.add({int(pos): frame[pos] for pos in frame.columns}, len(frame))
+    widths = (np.concatenate([w for _, w in parts]) if parts
+              else np.zeros(0, dtype=np.int32))
+    return columns.frame(), widths
+
+
+def _record_slices(
+    source: _Source, encoding: str, has_quote: bool, found: dict[str, Any], reading: Steps,
+) -> Iterator[tuple[int, pd.DataFrame, npt.NDArray[np.int32], int]]:
+    """(record index of the first, text columns, field counts, longest field) per batch."""
+    done = 0
+    for frame, widths, longest in _record_batches(_text_pieces(source, encoding), has_quote,
+                                                  found, reading):
+        yield done, frame, widths, longest
+        done += len(frame)
+
+
+def read_text_chunked(
+    path: Path, *, header_row: int | None = None, progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> RawTable:
+    """A CSV/TSV file read in chunks: the scanning pass gives its header, notes, row count
+    and first :data:`HEAD_ROWS` rows; ``chunks(rows)`` then reads its rows again a chunk at
+    a time, each judged as :func:`read_table` judges the whole file (same rows, values and
+    issues). UTF-16 files (rare, decoded whole) are read whole."""
+    encoding = detect_encoding(path)
+    if encoding == "utf-16":
+        return read_table(path, header_row=header_row, progress=progress, cancel=cancel)
+    steps = Steps(progress, cancel)
+    steps.report(0.0)
+    source = _Source(path)
+    has_quote = any(b'"' in piece for _, piece in source.pieces())
+    found: dict[str, Any] = {}
+    head: list[tuple[pd.DataFrame, npt.NDArray[np.int32]]] = []
+    need = max(HEADER_SEARCH_ROWS, header_row or 0) + 1
+    h: int | None = None
+    header_cells: list[str] = []
+    n_named = 0
+    records = 0
+    longest = 0
+    # Per judgement (as written, spaces stripped): field counts and last filled positions
+    # of the nonblank data rows, the widest filled position, the nonblank rows.
+    raw_counts = [np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)]
+    last_counts = [np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)]
+    used = [0, 0]
+    nonblank_rows = [0, 0]
+
+    def choose(parts: list[tuple[pd.DataFrame, npt.NDArray[np.int32]]]) -> None:
+        nonlocal h, header_cells, n_named
+        top, _ = _compact_records(parts)
+        if top.empty:
+            raise FileReadError("ファイルに内容がありません。")
+        h = _choose_header(top, header_row)
+        header_cells = [str(v).strip() for v in top.iloc[h].tolist()]
+        named = [i for i, v in enumerate(header_cells) if v]
+        if not named:
+            raise FileReadError("見出し行が空です。1行目に列の見出しを入れてください。")
+        n_named = named[-1] + 1
+
+    def tally(frame: pd.DataFrame, widths: npt.NDArray[np.int32]) -> None:
+        for j, (nonblank, last) in enumerate(_filled_both(frame)):
+            raw_counts[j] = _add_counts(raw_counts[j], widths[nonblank])
+            last_counts[j] = _add_counts(last_counts[j], last[nonblank])
+            used[j] = max(used[j], int(last.max()) + 1 if len(last) else 0)
+            nonblank_rows[j] += int(nonblank.sum())
+
+    for first, frame, widths, batch_longest in _record_slices(
+            source, encoding, has_quote, found, steps.part(0.0, 0.9)):
+        records = first + len(frame)
+        longest = max(longest, batch_longest)
+        if h is None:
+            head.append((frame, widths))
+            if records < need:
+                continue
+            choose(head)
+            frame, widths = _compact_records(head)
+            head = []
+            first = 0
+        assert h is not None
+        skip = max(0, h + 1 - first)
+        if skip < len(frame):
+            tally(frame.iloc[skip:], widths[skip:])
+    if not found.get("content"):
+        raise FileReadError("ファイルに内容がありません。")
+    if h is None:
+        choose(head)
+        frame, widths = _compact_records(head)
+        tally(frame.iloc[h + 1:], widths[h + 1:])  # type: ignore[operator]
+    assert h is not None
+    j = int(bool(found["blank_cells"]))
+    if nonblank_rows[j]:
+        mode_raw = int(raw_counts[j].argmax())
+        mode_filled = int(last_counts[j].argmax()) + 1
+    else:
+        mode_raw = mode_filled = n_named
+    expected = max(n_named, mode_filled)
+    keep_width = max(n_named, min(expected, used[j]))
+    headers = tuple(header_cells[i] if i < len(header_cells) else "" for i in range(keep_width))
+    facts = _TextFacts(
+        source=path, encoding=encoding, has_quote=has_quote,
+        source_format="tsv" if found["delimiter"] == "\t" else "csv", header=h,
+        headers=headers, n_named=n_named, expected=expected, mode_raw=mode_raw,
+        keep_width=keep_width, check_long=longest > MAX_CELL_CHARS,
+        has_control=bool(found["control"]), blank_cells=bool(found["blank_cells"]),
+    )
+    notes = [f"文字コード: {DecodedText('', encoding).encoding_label}"]
+    if h > 0 and header_row is None:
+        notes.append(f"1～{h}行目は表題として読み飛ばし、{h + 1}行目を見出しとして読みました。")
+    first_rows = next(_chunks(facts, HEAD_ROWS, None), None)
+    steps.report(1.0)
+    return RawTable(
+        headers=tuple(_CONTROL.sub("", h_) for h_ in headers),
+        frame=(first_rows.frame if first_rows is not None
+               else pd.DataFrame({i: pd.Series([], dtype=object) for i in range(keep_width)},
+                                 index=pd.RangeIndex(h + 2, h + 2, name="row"))),
+        header_row=h + 1, source_format=facts.source_format, encoding=encoding,
+        notes=tuple(notes), total_rows=nonblank_rows[j],
+        chunks=lambda rows: _chunks(facts, rows, None),
+    )
+
+
+def _chunks(facts: _TextFacts, rows: int, cancel: CancelFn | None) -> Iterator[RawTable]:
+    """The file's data records read again, ``rows`` at a time, each as its own table."""
+    steps = Steps(None, cancel)
+    rows = max(1, int(rows))
+    parts: list[tuple[pd.DataFrame, npt.NDArray[np.int32]]] = []
+    held = 0
+    start = facts.header + 1  # record index of the first record in ``parts``
+    for first, frame, widths, _ in _record_slices(_Source(facts.source), facts.encoding,
+                                                  facts.has_quote, {}, steps):
+        skip = max(0, facts.header + 1 - first)
+        if skip >= len(frame):
+            continue
+        if skip:
+            frame, widths = frame.iloc[skip:], widths[skip:]
+        at = 0
+        while at < len(frame):
+            take = min(rows - held, len(frame) - at)
+            parts.append((frame.iloc[at:at + take], widths[at:at + take]))
+            held += take
+            at += take
+            if held == rows:
+                yield _chunk_table(facts, parts, start)
+                start += held
+                parts, held = [], 0
+    if parts:
+        yield _chunk_table(facts, parts, start)
+
+
+def _chunk_table(facts: _TextFacts, parts: list[tuple[pd.DataFrame, npt.NDArray[np.int32]]],
+                 start: int) -> RawTable:
+    """Data records from record index ``start`` as a table judged with the file's facts."""
+    records, widths = _compact_records(parts)
+    data = records.set_axis(pd.RangeIndex(start + 1, start + 1 + len(records), name="row"))
+    nonblank = np.zeros(len(data), dtype=bool)
+    last_filled = np.full(len(data), -1, dtype=np.int32)
+    for pos in range(data.shape[1]):
+        filled = _filled_cells(data[pos], facts.blank_cells)
+        nonblank |= filled
+        last_filled[filled] = pos
+    issues = _ragged_issues(data.index, widths, nonblank, last_filled, facts.n_named,
+                            facts.expected, facts.mode_raw)
+    if not nonblank.all():
+        data = data.loc[nonblank]
+    empty = pd.Series(pd.Categorical.from_codes(np.zeros(len(data), dtype=np.int8),
+                                                categories=pd.Index([""], dtype=object)),
+                      index=data.index)
+    data = pd.DataFrame({pos: data[pos] if pos in data.columns else empty
+                         for pos in range(facts.keep_width)}, index=data.index, copy=False)
+    frame, headers = _clean_columns(data, facts.keep_width, facts.headers, facts.check_long,
+                                    facts.has_control, issues, Steps())
+    return RawTable(headers=headers, frame=frame, header_row=facts.header + 1,
+                    source_format=facts.source_format, encoding=facts.encoding,
+                    issues=concat_issues(issues))

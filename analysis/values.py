@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +43,9 @@ from analysis.specs import FLOAT_TYPES, INT_TYPES, ColumnLike
 from analysis.textio import RawTable
 from analysis.totals import totals_issues, totals_rows
 from analysis.wareki import WarekiError, parse_era_date, parse_era_year
+
+if TYPE_CHECKING:
+    from analysis.tally import ColumnTally
 
 # (value or None, error reason or None, error code, warning or None)
 Result = tuple[Any, str | None, str, str | None]
@@ -613,8 +616,15 @@ class ParsedTable:
 
     @property
     def valid(self) -> pd.Series:
-        """True for rows without an error."""
-        return pd.Series(~self.frame.index.isin(self.error_rows), index=self.frame.index)
+        """True for rows without an error (by position: a file's RangeIndex is not turned
+        into an array of its row numbers, which it would keep)."""
+        index = self.frame.index
+        if not index.is_unique:
+            return pd.Series(~index.isin(self.error_rows), index=index)
+        ok = np.ones(len(index), dtype=bool)
+        at = index.get_indexer(pd.Index(self.error_rows))
+        ok[at[at >= 0]] = False
+        return pd.Series(ok, index=index)
 
     @property
     def blocking(self) -> bool:
@@ -654,13 +664,29 @@ def parse_column(
     header: str | None = None,
     numeric: pd.Series | None = None,
     value_map: Mapping[str, str] | None = None,
+    compact: bool = False,
+    tally: ColumnTally | None = None,
+    cache: dict[str, Result] | None = None,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """One column of text → (typed Series, issues). ``numeric``: Excel cells held numbers;
-    ``value_map``: the source's own spellings of an enum column's values."""
+    ``value_map``: the source's own spellings of an enum column's values; ``compact``: the
+    typed column as a categorical (see :func:`compact_column`), built from the distinct
+    values without a typed value per row in between. ``tally``: the column is one chunk of a
+    file's column; the checks that judge the whole column (values outside the list, code
+    lengths, percent fractions) add to the tally instead of reporting. ``cache``: each text's
+    result, kept across the chunks of a file (a chunk repeats most of the distinct values of
+    the one before)."""
     shown = header or col.label
     texts = _as_text(texts)
-    codes, results = map_unique(texts, parser_for(col, value_map))
-    typed = _typed(col, [r[0] for r in results], codes, texts.index)
+    parse = parser_for(col, value_map)
+    if cache is not None:
+        parse = _cached(parse, cache)
+    codes, results = map_unique(texts, parse)
+    values = [r[0] for r in results]
+    if compact:
+        typed = _compact_typed(col, values, codes, texts.index)
+    else:
+        typed = _typed(col, values, codes, texts.index)
     issues: list[pd.DataFrame] = []
     errors = np.array([r[1] is not None for r in results], dtype=bool)
     if errors.any():
@@ -677,7 +703,12 @@ def parse_column(
             )
     unknown = np.array([r[2] == UNKNOWN_VALUE for r in results], dtype=bool)
     if unknown.any():
-        issues.append(_unknown_value_issues(texts.index, codes, results, unknown, col, shown))
+        if tally is not None:
+            tally.add_unknown(col, shown, unknown_value_rows(texts.index, codes, results,
+                                                             unknown, SHOWN_ROWS + 1))
+        else:
+            issues.append(_unknown_value_issues(texts.index, codes, results, unknown, col,
+                                                shown))
     warnings = np.array([r[3] is not None and r[2] != UNKNOWN_VALUE for r in results],
                         dtype=bool)
     if warnings.any():
@@ -699,11 +730,54 @@ def parse_column(
                     "required",
                 )
             )
-    if col.type in ("code", "digits"):
-        issues.append(_code_length_check(typed, col, shown, numeric))
-    if col.type == "percent":
-        issues.append(_fraction_check(typed, col, shown))
+    if tally is not None:
+        tally.add_column(typed, col, shown)
+    else:
+        if col.type in ("code", "digits"):
+            issues.append(_code_length_check(typed, col, shown, numeric))
+        if col.type == "percent":
+            issues.append(_fraction_check(_own_values(typed), col, shown))
     return typed, concat_issues(issues)
+
+
+# Distinct texts remembered per column of a file read in chunks (beyond, parsed again).
+CACHE_VALUES = 200_000
+
+
+def _cached(parse: Parser, cache: dict[str, Result]) -> Parser:
+    """``parse`` remembering its results in ``cache`` (up to CACHE_VALUES texts)."""
+
+    def cached(text: str) -> Result:
+        found = cache.get(text)
+        if found is None:
+            found = parse(text)
+            if len(cache) < CACHE_VALUES:
+                cache[text] = found
+        return found
+
+    return cached
+
+
+def _compact_typed(
+    col: ColumnLike, values: list[Any], codes: npt.NDArray[np.intp], index: pd.Index
+) -> pd.Series:
+    """What ``compact_column(_typed(...))`` gives, from the typed distinct values: the row
+    codes point at the distinct typed values (two spellings of one value become one)."""
+    distinct = _typed(col, values, np.arange(len(values), dtype=np.intp),
+                      pd.RangeIndex(len(values)))
+    to_value, categories = pd.factorize(distinct, use_na_sentinel=True)
+    small: npt.NDArray[np.signedinteger[Any]] = to_value.astype(
+        np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32_767
+        else np.int32)
+    return pd.Series(pd.Categorical.from_codes(small[codes], categories=categories),
+                     index=index, name=col.key, copy=False)
+
+
+def _own_values(series: pd.Series) -> pd.Series:
+    """A compact (categorical) column back in its own type, for checks that compare values."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.astype(series.cat.categories.dtype)
+    return series
 
 
 SHOWN_ROWS = 10
@@ -721,19 +795,42 @@ def _unknown_value_issues(
 ) -> pd.DataFrame:
     """One warning per value outside an optional column's list, with its count and rows:
     100,000 rows of 「頭痛」 are one line of the report, not 100,000."""
+    return unknown_value_frame(col, shown, unknown_value_rows(index, codes, results, unknown))
+
+
+def unknown_value_rows(
+    index: pd.Index, codes: npt.NDArray[np.intp], results: list[Result],
+    unknown: npt.NDArray[np.bool_], shown_rows: int | None = None,
+) -> dict[str, tuple[int, list[int]]]:
+    """Per value outside the list: (rows holding it, its first ``shown_rows`` rows, or all)."""
     rows_by_value: dict[str, list[int]] = {}
     positions = np.flatnonzero(unknown[codes])
     for pos in positions.tolist():
         rows_by_value.setdefault(str(results[codes[pos]][0]), []).append(int(index[pos]))
-    values = sorted(rows_by_value, key=lambda v: (-len(rows_by_value[v]), v))
+    return {v: (len(rows), rows[:shown_rows] if shown_rows is not None else rows)
+            for v, rows in rows_by_value.items()}
+
+
+def unknown_value_frame(
+    col: ColumnLike, shown: str, by_value: Mapping[str, tuple[int, list[int]]]
+) -> pd.DataFrame:
+    """The warnings for values outside a listed column: most frequent first, each with its
+    count and first rows."""
+    values = sorted(by_value, key=lambda v: (-by_value[v][0], v))
     reasons = [
         f"「{v}」は{shown}の登録された値（{known_values_text(col)}）にないため、書かれたとおり取り込みます"
-        f"（{len(rows_by_value[v]):,}行: {rows_text(rows_by_value[v])}）。取込画面で登録された値に"
-        "対応付けることもできます。"
+        f"（{by_value[v][0]:,}行: {_rows_then_more(by_value[v][1], by_value[v][0])}）。"
+        "取込画面で登録された値に対応付けることもできます。"
         for v in values
     ]
     return issues_frame([None] * len(values), col.key, shown, values, reasons, "warning",
                         UNKNOWN_VALUE)
+
+
+def _rows_then_more(rows: Sequence[int], count: int) -> str:
+    """:func:`rows_text` of the first rows of ``count`` rows."""
+    shown = "、".join(str(r) for r in rows[:SHOWN_ROWS])
+    return shown + ("行目ほか" if count > SHOWN_ROWS else "行目")
 
 
 _ALL_DIGITS = re.compile(r"\d+")
@@ -743,6 +840,9 @@ def _code_length_check(
     typed: pd.Series, col: ColumnLike, shown: str, numeric: pd.Series | None
 ) -> pd.DataFrame:
     """Codes that look like they lost leading zeros (typed as numbers in Excel)."""
+    if isinstance(typed.dtype, pd.CategoricalDtype) and (
+            numeric is None or numeric.index.equals(typed.index)):
+        return _compact_code_length_check(typed, col, shown, numeric)
     present = typed.dropna()
     if present.empty:
         return empty_issues()
@@ -782,9 +882,67 @@ def _code_length_check(
     return concat_issues(out)
 
 
+def _compact_code_length_check(
+    typed: pd.Series, col: ColumnLike, shown: str, numeric: pd.Series | None
+) -> pd.DataFrame:
+    """:func:`_code_length_check` of a compact column, on its codes: each distinct code's
+    length once, the rows counted by code (no per-row copy of the values or their lengths)."""
+    codes = typed.cat.codes.to_numpy()
+    uniques = list(typed.cat.categories)
+    present = codes >= 0
+    if not present.any():
+        return empty_issues()
+    per_code = np.bincount(codes[present], minlength=len(uniques))
+    digits_code = np.array([_ALL_DIGITS.fullmatch(str(u)) is not None for u in uniques],
+                           dtype=bool)
+    length_code = np.array([len(str(u)) for u in uniques], dtype=np.int64)
+    out: list[pd.DataFrame] = []
+    n_digits = int(per_code[digits_code].sum())
+    if n_digits >= 5:
+        by_length = pd.Series(per_code[digits_code], index=length_code[digits_code])
+        by_length = by_length.groupby(level=0).sum()
+        by_length = by_length[by_length > 0]
+        mode = int(by_length.index[by_length.to_numpy() == by_length.max()].min())
+        share = float(by_length.loc[mode]) / n_digits
+        short_code = digits_code & (length_code < mode)
+        if share >= 0.8 and bool(per_code[short_code].any()):
+            table = np.append(short_code, False)  # code -1 (missing) is never short
+            rows = np.flatnonzero(table[codes])
+            out.append(
+                issues_frame(
+                    typed.index[rows], col.key, shown, [uniques[c] for c in codes[rows]],
+                    f"桁数が他の行（{mode}桁）より少なく、先頭の0が失われている可能性があります。",
+                    "warning", "short_code",
+                )
+            )
+    if numeric is not None:
+        count = int(np.asarray(numeric.fillna(False).astype(bool).to_numpy())[present].sum())
+        if count:
+            out.append(
+                issues_frame(
+                    [None], col.key, shown, "",
+                    f"{count}件が数値として入力されています。先頭の0が失われている場合は、列を"
+                    "「文字列」にして入力し直してください。",
+                    "warning", "numeric_code",
+                )
+            )
+    return concat_issues(out)
+
+
 def _fraction_check(typed: pd.Series, col: ColumnLike, shown: str) -> pd.DataFrame:
     present = typed.dropna()
-    if len(present) >= 3 and float(present.max()) <= 1.0 and int((present > 0).sum()) >= 3:
+    if not len(present):
+        return empty_issues()
+    return fraction_issue(len(present), float(present.max()), int((present > 0).sum()), col,
+                          shown)
+
+
+def fraction_issue(
+    present: int, largest: float, positive: int, col: ColumnLike, shown: str
+) -> pd.DataFrame:
+    """A percent column whose values are all at most 1 (``present`` values, the largest,
+    how many above 0): probably fractions written for percents."""
+    if present >= 3 and largest <= 1.0 and positive >= 3:
         return issues_frame(
             [None], col.key, shown, "",
             "すべての値が 1 以下です。割合が小数（0.125 = 12.5%）で入力されている可能性があります。"
@@ -792,6 +950,48 @@ def _fraction_check(typed: pd.Series, col: ColumnLike, shown: str) -> pd.DataFra
             "warning", "fraction_percent",
         )
     return empty_issues()
+
+
+def digit_code_lengths(typed: pd.Series) -> dict[int, int]:
+    """Rows per length of a compact code column's codes made only of digits (each distinct
+    code judged once)."""
+    codes = typed.cat.codes.to_numpy()
+    present = codes >= 0
+    if not present.any():
+        return {}
+    per_code = np.bincount(codes[present], minlength=len(typed.cat.categories))
+    out: dict[int, int] = {}
+    for value, rows in zip(typed.cat.categories, per_code.tolist(), strict=True):
+        text = str(value)
+        if rows and _ALL_DIGITS.fullmatch(text) is not None:
+            out[len(text)] = out.get(len(text), 0) + int(rows)
+    return out
+
+
+def short_code_issues(
+    typed: pd.Series, col: ColumnLike, shown: str, lengths: Mapping[int, int]
+) -> pd.DataFrame:
+    """:func:`_code_length_check`'s short codes in a compact column (one chunk of a file),
+    judged by the whole column's ``lengths`` (:func:`digit_code_lengths`, summed)."""
+    n_digits = sum(lengths.values())
+    if n_digits < 5:
+        return empty_issues()
+    best = max(lengths.values())
+    mode = min(length for length, rows in lengths.items() if rows == best)
+    if best / n_digits < 0.8:
+        return empty_issues()
+    uniques = list(typed.cat.categories)
+    short = np.array([_ALL_DIGITS.fullmatch(str(u)) is not None and len(str(u)) < mode
+                      for u in uniques] + [False], dtype=bool)
+    codes = typed.cat.codes.to_numpy()
+    rows = np.flatnonzero(short[codes])
+    if not len(rows):
+        return empty_issues()
+    return issues_frame(
+        typed.index[rows], col.key, shown, [uniques[c] for c in codes[rows]],
+        f"桁数が他の行（{mode}桁）より少なく、先頭の0が失われている可能性があります。",
+        "warning", "short_code",
+    )
 
 
 def parse_columns(
@@ -804,6 +1004,8 @@ def parse_columns(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     compact: bool = False,
+    tally: ColumnTally | None = None,
+    caches: dict[str, dict[str, Result]] | None = None,
 ) -> ParsedTable:
     """Type every column of ``texts`` (columns named by key) that ``columns`` describes.
 
@@ -823,12 +1025,13 @@ def parse_columns(
             texts[col.key], col,
             header=(headers or {}).get(col.key),
             numeric=None if numeric is None or col.key not in numeric else numeric[col.key],
-            value_map=(value_maps or {}).get(col.key),
+            value_map=(value_maps or {}).get(col.key), compact=compact, tally=tally,
+            cache=None if caches is None else caches.setdefault(col.key, {}),
         )
         typed[col.key] = compact_column(series) if compact else series
         issues.append(found)
         steps.report((i + 1) / max(1, len(todo)))
-    frame = pd.DataFrame(typed, index=texts.index)
+    frame = pd.DataFrame(typed, index=texts.index, copy=False)
     return ParsedTable(frame=frame, issues=concat_issues(issues))
 
 
@@ -850,12 +1053,16 @@ def parse_table(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     compact: bool = False,
+    tally: ColumnTally | None = None,
+    caches: dict[str, dict[str, Result]] | None = None,
 ) -> ParsedTable:
     """Type and validate a file read by :func:`analysis.textio.read_table`.
 
     The issues include what reading found (ragged rows, control characters), the header
     mapping's errors (file-level, ``row`` missing), the totals rows left out (one note each)
-    and every cell's problem.
+    and every cell's problem. With ``tally``, ``raw`` is one chunk of a file: the findings
+    about the whole file (header, columns, whole-column checks) go to the tally, which
+    reports them once after the last chunk (:meth:`ColumnTally.issues`).
     """
     id_positions = [
         mapping.positions[c.key] for c in columns
@@ -864,7 +1071,8 @@ def parse_table(
     totals = totals_rows(raw.frame, id_positions)
     body = raw.frame.drop(index=totals) if len(totals) else raw.frame
     texts = pd.DataFrame(
-        {key: body[pos] for key, pos in mapping.positions.items()}, index=body.index
+        {key: body[pos] for key, pos in mapping.positions.items()}, index=body.index,
+        copy=False,
     )
     numeric = None
     if raw.numeric is not None:
@@ -880,16 +1088,39 @@ def parse_table(
                mapping.positions.items()}
     parsed = parse_columns(
         texts, columns, headers=headers, numeric=numeric, value_maps=value_maps,
-        progress=progress, cancel=cancel, compact=compact,
+        progress=progress, cancel=cancel, compact=compact, tally=tally, caches=caches,
     )
-    header_issues = issues_frame(
-        [None] * len(mapping.errors), None, None, "", list(mapping.errors), "error", "header"
+    if tally is not None:
+        tally.add_table(raw, mapping)
+        return ParsedTable(frame=parsed.frame, issues=concat_issues(
+            [raw.issues, totals_issues(raw.frame, totals), parsed.issues]))
+    unnamed = unnamed_with_values(raw, mapping)
+    return ParsedTable(
+        frame=parsed.frame,
+        issues=concat_issues(
+            [raw.issues, column_issues(raw.headers, mapping, unnamed),
+             totals_issues(raw.frame, totals), parsed.issues]
+        ),
     )
-    unknown = [p for p in mapping.unknown if raw.headers[p]]
-    unnamed = [
+
+
+def unnamed_with_values(raw: RawTable, mapping: HeaderMapping) -> list[int]:
+    """Positions without a header that hold a value in some row of ``raw``."""
+    return [
         p for p in mapping.unknown
         if not raw.headers[p] and p in raw.frame.columns and (raw.frame[p] != "").any()
     ]
+
+
+def column_issues(
+    headers: Sequence[str], mapping: HeaderMapping, unnamed: Sequence[int]
+) -> pd.DataFrame:
+    """The file's findings about its columns: the header mapping's errors, headers not
+    imported (a note each) and columns without a header that hold values (``unnamed``)."""
+    header_issues = issues_frame(
+        [None] * len(mapping.errors), None, None, "", list(mapping.errors), "error", "header"
+    )
+    unknown = [p for p in mapping.unknown if headers[p]]
     unnamed_issues = issues_frame(
         [None] * len(unnamed), None, None, "",
         [f"{p + 1}列目は見出しがないため取り込みません（値が入っています）。" for p in unnamed],
@@ -897,16 +1128,10 @@ def parse_table(
     )
     unknown_issues = issues_frame(
         [None] * len(unknown), None, None, "",
-        [f"見出し「{raw.headers[p]}」は対応する列がないため取り込みません。" for p in unknown],
+        [f"見出し「{headers[p]}」は対応する列がないため取り込みません。" for p in unknown],
         "note", "unknown_column",
     )
-    return ParsedTable(
-        frame=parsed.frame,
-        issues=concat_issues(
-            [raw.issues, header_issues, unknown_issues, unnamed_issues,
-             totals_issues(raw.frame, totals), parsed.issues]
-        ),
-    )
+    return concat_issues([header_issues, unknown_issues, unnamed_issues])
 
 
 # --------------------------------------------------------------------------------------------

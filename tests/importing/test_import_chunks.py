@@ -194,23 +194,6 @@ def test_conflicts_with_the_store_across_chunk_borders_are_shown_and_overwritten
     assert _stored(whole, "ds_attendance_monthly") == _stored(split, "ds_attendance_monthly")
 
 
-def test_the_commit_stores_the_previewed_rows_even_if_the_file_changes_afterwards(
-    stores: Any, tmp_path: Path
-) -> None:
-    """The commit converts again what the preview read, never the file on disk: what the
-    user checked is what is stored."""
-    signed = stores("store", [FIXTURES / "values" / "students.csv"])
-    signed.importing.chunk_rows = 2
-    path = tmp_path / "出欠_2024-06.csv"
-    path.write_text(_attendance_first(), encoding="utf-8")
-    preview = signed.importing.preview(signed.importing.inspect(path))
-    path.write_text(_attendance_second(), encoding="utf-8")
-    result = signed.importing.commit(preview)
-    assert result.inserted == preview.counts["new"] == 12
-    stored = _stored(signed, "ds_attendance_monthly")
-    assert sorted(r[3] for r in stored if r[2] == 2024) == sorted([4, 5, 6] * 4)
-
-
 def test_the_preview_keeps_a_sample_of_the_rows_to_insert_and_counts_them_all(
     stores: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

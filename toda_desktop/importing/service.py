@@ -28,7 +28,14 @@ from analysis.common import concat_issues, empty_issues, issues_frame
 from analysis.headers import HeaderMapping, KindGuess, map_headers, recognize_kind
 from analysis.layouts import source_frame
 from analysis.linkage import LINKED_METHODS, Candidate, link_rows, row_fingerprints
-from analysis.textio import FileReadError, RawTable, is_workbook, read_table, workbook_sheets
+from analysis.textio import (
+    FileReadError,
+    RawTable,
+    is_workbook,
+    read_table,
+    read_text_chunked,
+    workbook_sheets,
+)
 from analysis.values import (
     ParsedTable,
     blank_equal_key,
@@ -45,9 +52,11 @@ from storage.errors import Cancelled as StoreCancelled
 from storage.errors import StoreError
 from storage.registry import OCCURRENCE, DatasetKind
 from storage.repos import batches, datasets, imports, stored_rows
+from toda_desktop import heap
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import OperationCancelled, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
+from toda_desktop.importing.chunks import HeldRows, RowSource, StreamedRows
 from toda_desktop.importing.frames import (
     json_row,
     key_text,
@@ -142,7 +151,7 @@ class _CommitPlan:
     rows, and per row whether it was linked, its pupil, its occurrence number, and whether it
     is to be inserted (new) or is a repeat that may be kept."""
 
-    frame: pd.DataFrame
+    source: RowSource
     columns: list[str]
     linked: npt.NDArray[np.bool_]
     pupil: npt.NDArray[np.int64]
@@ -279,12 +288,25 @@ class ImportingService:
             lambda c: {k.name: imports.saved_value_maps(c, key, k.name) for k in kinds}
         )
         sha = _sha256_of(path)
+        # Large arrays mapped only while they live, not kept in the heap after they are freed
+        # (glibc raises its mmap threshold after each large free): a big file's reading and
+        # checking would otherwise leave hundreds of MB of dead pieces in the process.
+        heap.fix_mmap_threshold()
 
         def read(name: str | None, a: float, b: float) -> RawTable:
             part = None if progress is None else (lambda f: progress(a + (b - a) * f))
             try:
+                if isinstance(source, Path):
+                    # A CSV is scanned and read again in chunks by the preview and the
+                    # commit; a form to reshape (recognized by its header) is read whole.
+                    head = read_text_chunked(source, progress=part, cancel=cancel)
+                    shaped = apply_layout(head, source, path.name, ctx.registry,
+                                          kind_name)
+                    if shaped is head:
+                        return head
                 raw = read_table(source, filename=path.name, sheet=name, progress=part,
                                  cancel=cancel)
+                heap.trim()  # the pieces read, freed
                 return apply_layout(raw, source, path.name, ctx.registry, kind_name)
             except AnalysisCancelled:
                 _cancelled("読み込みを中止しました。")
@@ -460,14 +482,22 @@ class ImportingService:
         def part(a: float, b: float) -> Progress | None:
             return None if progress is None else (lambda f: progress(a + (b - a) * f))
 
+        heap.fix_mmap_threshold()
         try:
-            # Passed on, not kept here: the typed table is made compact once it is checked.
-            preview = self._link_and_compare(
-                inspection, kind,
-                parse_table(inspection.raw, mapping, layout_columns(inspection.raw, kind.columns),
-                            value_maps=inspection.value_maps, progress=part(0.0, 0.4),
-                            cancel=cancel, compact=True),
-                part(0.4, 1.0), cancel, keep_repeats=keep_repeats)
+            if inspection.raw.streamed:
+                # Read again chunk by chunk: it must still be the file inspected.
+                _refuse_if_changed(inspection)
+                source: RowSource = StreamedRows(
+                    inspection.raw, mapping, kind.columns, inspection.value_maps,
+                    max(1, int(self.chunk_rows)), counted=_counted_columns(kind),
+                    cancel=cancel, keep_text=kind.repeats)
+                facts: _FileFacts | None = None
+            else:
+                # Passed on, not kept here: the typed table is made compact once checked.
+                source, facts = self._held(inspection, kind, mapping, part(0.0, 0.4), cancel)
+            preview = self._link_and_compare(inspection, kind, source, facts,
+                                             part(0.0 if facts is None else 0.4, 1.0), cancel,
+                                             keep_repeats=keep_repeats)
         except AnalysisCancelled:
             _cancelled("取込の準備を中止しました。")
         if inspection.already_imported is not None:
@@ -486,9 +516,26 @@ class ImportingService:
         preview.issues.insert(0, "file", inspection.file_name)
         return preview
 
+    def _held(
+        self, inspection: FileInspection, kind: DatasetKind, mapping: HeaderMapping,
+        progress: Progress | None, cancel: CancelFlag | None,
+    ) -> tuple[HeldRows, _FileFacts]:
+        """A table read whole, typed and checked: its valid rows held compact, and what
+        the preview reports about the whole file."""
+        parsed = _parsed(inspection, kind, mapping, progress, cancel)
+        counted = _counted_columns(kind)
+        facts = _FileFacts(
+            parsed.issues, len(parsed.frame), len(parsed.error_rows),
+            {key: parsed.frame[key].dropna().astype(str).value_counts()
+             for key in counted if key in parsed.frame.columns})
+        valid = parsed.valid
+        frame = _compact(parsed.frame if valid.all() else parsed.frame.loc[valid])
+        return HeldRows(frame, inspection.raw, max(1, int(self.chunk_rows))), facts
+
     def _link_and_compare(
-        self, inspection: FileInspection, kind: DatasetKind, parsed: ParsedTable,
-        progress: Progress | None, cancel: CancelFlag | None, *, keep_repeats: bool = False,
+        self, inspection: FileInspection, kind: DatasetKind, source: RowSource,
+        facts: _FileFacts | None, progress: Progress | None, cancel: CancelFlag | None, *,
+        keep_repeats: bool = False,
     ) -> ImportPreview:
         """Link, de-duplicate and compare the valid rows, ``chunk_rows`` at a time.
 
@@ -499,57 +546,51 @@ class ImportingService:
         review items, the overwrites and which rows to insert (one flag per row), never the
         converted rows themselves: :meth:`commit` converts them again, chunk by chunk."""
         ctx = self._ctx
-        issues = parsed.issues
-        valid = parsed.valid
-        counts = {"rows": len(parsed.frame), "error_rows": len(parsed.error_rows)}
-        unknown_values = _unknown_values(kind, parsed)
-        # The valid rows, each column as codes into its distinct values (a month takes one
-        # byte, not nine); linkage gets each chunk back in its own types.
-        typed = {col: _own_type(dtype) for col, dtype in parsed.frame.dtypes.items()}
-        frame = _compact(parsed.frame if valid.all() else parsed.frame.loc[valid])
-        del parsed, valid
         stored_cols = [c.key for c in kind.stored_columns]
         columns = (["pupil_id"] if kind.links_to_pupil else []) + stored_cols
         key = natural_key(kind)
-        n = len(frame)
-        size = max(1, int(self.chunk_rows))
-        spans = [(a, min(n, a + size)) for a in range(0, n, size)]
+        expected_rows = max(1, len(source.frame) if isinstance(source, HeldRows)
+                            else inspection.raw.row_count)
         review: list[tuple[int, str, dict[str, Any], list[dict[str, Any]], str]] = []
-        found: list[pd.DataFrame] = [issues]
-        linked = np.ones(n, dtype=bool)
-        pupil = np.zeros(n if kind.links_to_pupil else 0, dtype=np.int64)
-        row_hash = np.zeros(n, dtype=np.uint64)
-        key_hash = np.zeros(n, dtype=np.uint64)
-        # For a repeating kind: a hash of each row's cells as the file writes them, so that a
-        # 頭痛 and a 腹痛 both mapped to 内科 stay two visits (found by QA), not one repeated.
-        written_hash = np.zeros(n if kind.repeats else 0, dtype=np.uint64)
+        found: list[pd.DataFrame] = []
+        # One value per valid row, filled chunk by chunk into room for the file's rows.
+        linked_rows = _PerRow(expected_rows, np.bool_)
+        pupil_rows = _PerRow(expected_rows if kind.links_to_pupil else 0, np.int32)
+        key_rows = _PerRow(expected_rows, np.uint64)
+        year_parts: list[pd.DataFrame] = []
         plain_key = [k for k in key if k != OCCURRENCE]
-
-        def part(a: float, b: float) -> Progress | None:
-            return None if progress is None else (lambda f: progress(a + (b - a) * f))
+        counts: dict[str, int] = {}
+        n = 0
 
         # -- pass 1: link, and hash each linked row -------------------------------------------
         if kind.links_to_pupil:
             pupils, enrollments, decisions = ctx.db.call(linkage_reference)
             already = ctx.db.call(lambda c: imports.waiting_row_keys(c, kind.name))
-            for name in ("auto_linked", "review", "rejected", "already_waiting"):
-                counts[name] = 0
-        for number, (a, b) in enumerate(spans):
+        link_counts = dict.fromkeys(("auto_linked", "review", "rejected", "already_waiting"), 0)
+        for piece in source.chunks():
             if cancel is not None and cancel():
                 raise AnalysisCancelled()
+            a, b = piece.start, piece.end
+            # Each column as codes into its distinct values (a month takes one byte, not
+            # nine); linkage gets each chunk back in its own types.
+            ok = np.ones(b - a, dtype=bool)
+            got = np.zeros(b - a if kind.links_to_pupil else 0, dtype=np.int64)
+            if progress is not None:
+                progress(0.6 * min(1.0, a / expected_rows))
+            year_parts.append(_years_of(kind, piece.frame))
             if kind.links_to_pupil:
-                chunk = frame.iloc[a:b].astype(typed)
+                chunk = piece.frame.astype({col: _own_type(dtype)
+                                            for col, dtype in piece.frame.dtypes.items()})
                 links = link_rows(
                     chunk, pupils, enrollments, decisions=decisions,
                     source=inspection.source_key, event_date=kind.event_date,
-                    progress=part(0.6 * number / len(spans), 0.6 * (number + 1) / len(spans)),
                     cancel=cancel,
                 )
                 method = links["method"]
                 ok = method.isin(LINKED_METHODS).to_numpy()
-                counts["auto_linked"] += int(ok.sum())
-                counts["review"] += int((method == "review").sum())
-                counts["rejected"] += int((method == "rejected").sum())
+                link_counts["auto_linked"] += int(ok.sum())
+                link_counts["review"] += int((method == "review").sum())
+                link_counts["rejected"] += int((method == "rejected").sum())
                 rejected = links.index[method == "rejected"]
                 found.append(issues_frame(
                     rejected, None, None, "",
@@ -559,7 +600,7 @@ class ImportingService:
                 for row in links.index[method == "review"]:
                     values = json_row(chunk.loc[row].to_dict())
                     if imports.row_key(values) in already:
-                        counts["already_waiting"] += 1
+                        link_counts["already_waiting"] += 1
                         continue
                     candidates = [
                         {"pupil_id": c.pupil_id, "score": round(float(c.score), 1),
@@ -568,16 +609,32 @@ class ImportingService:
                     ]
                     review.append((int(row), str(links.at[row, "fingerprint"]), values,
                                    candidates, str(links.at[row, "reason"])))
-                linked[a:b] = ok
-                pupil[a:b][ok] = links["pupil_id"].to_numpy()[ok].astype(np.int64)
-            rows = self._chunk_rows(kind, frame, a, b, linked, pupil, columns)
-            mine = np.flatnonzero(linked[a:b]) + a
-            # As find_duplicates hashes rows (each value's text: the same in any chunk).
-            row_hash[mine] = pd.util.hash_pandas_object(rows, index=False).to_numpy()
-            key_hash[mine] = blank_equal_key(rows, plain_key).to_numpy()
-            if kind.repeats:
-                written_hash[mine] = _written_hashes(inspection.raw, rows.index)
-        issues = concat_issues(found)
+                got[ok] = links["pupil_id"].to_numpy()[ok].astype(np.int64)
+            rows = self._chunk_rows(kind, piece.frame, ok, got, columns)
+            hashes = np.zeros(b - a, dtype=np.uint64)
+            # Only the key's hash for every row (8 bytes): rows identical in every column share
+            # their key, so only rows sharing a key hash can be duplicates of any kind.
+            hashes[ok] = blank_equal_key(rows, plain_key).to_numpy()
+            linked_rows.put(a, ok)
+            if kind.links_to_pupil:
+                pupil_rows.put(a, got)
+            key_rows.put(a, hashes)
+            n = b
+            del rows, piece
+        if facts is None:
+            assert isinstance(source, StreamedRows)
+            seen = source.first
+            facts = _FileFacts(source.issues(), seen.rows, seen.error_rows, seen.value_counts)
+        counts.update({"rows": facts.rows, "error_rows": facts.error_rows})
+        if kind.links_to_pupil:
+            counts.update({name: link_counts.get(name, 0) for name in
+                           ("auto_linked", "review", "rejected", "already_waiting")})
+        unknown_values = _unknown_values(kind, facts.issues, facts.value_counts)
+        linked = linked_rows.first(n)
+        pupil = pupil_rows.first(n if kind.links_to_pupil else 0)
+        key_hash = key_rows.first(n)
+        del linked_rows, pupil_rows, key_rows
+        issues = concat_issues([facts.issues, *found])
         totals = int((issues["code"] == "totals_row").sum())
         if totals:  # 合計・小計 rows, left out with a note each (still rows of the file)
             counts["totals_rows"] = totals
@@ -585,17 +642,21 @@ class ImportingService:
 
         # -- the whole file's duplicates, on the hashes ---------------------------------------
         occurrences = np.ones(n if kind.repeats else 0, dtype=np.int64)
+        some = np.flatnonzero(_repeated(key_hash, linked) & linked)
+        row_hash, written_hash, some_rows = self._candidate_hashes(kind, source, linked, pupil,
+                                                                   columns, some)
         dropped, conflicting, dup_issues = _hash_duplicates(
-            kind, frame.index.to_numpy(), linked, row_hash, key_hash, occurrences,
-            written_hash, keep_repeats=keep_repeats)
-        del row_hash, key_hash, written_hash
+            kind, some_rows, n, some, row_hash, key_hash[some], occurrences, written_hash,
+            keep_repeats=keep_repeats)
+        del row_hash, key_hash, written_hash, some
         counts["duplicates_in_file"] = int(dropped.sum()) + int(conflicting.sum())
         found = [issues, dup_issues]
         compared = linked & ~dropped & ~conflicting
         del conflicting
 
         # -- pass 2: compare with the store ---------------------------------------------------
-        years = _years_of(kind, frame)
+        years = (pd.concat(year_parts).drop_duplicates() if year_parts
+                 else pd.DataFrame(columns=[kind.year_column or "school_year"]))
         stored = ctx.db.call(lambda c: stored_keys(c, kind, years, key, stored_cols))
         old_keys = stored["key"]
         old_by_key = pd.Series(stored.index, index=old_keys.to_numpy())
@@ -607,12 +668,14 @@ class ImportingService:
         changes: list[FieldChange] = []
         identical = 0
         identical_ids: list[tuple[int, int]] = []  # (stored record, file row) held identically
-        for number, (a, b) in enumerate(spans):
+        for piece in source.chunks(late_checks=True):
             if cancel is not None and cancel():
                 raise AnalysisCancelled()
+            a, b = piece.start, piece.end
             if progress is not None:
-                progress(0.6 + 0.4 * number / len(spans))
-            rows = self._chunk_rows(kind, frame, a, b, linked, pupil, columns, occurrences)
+                progress(0.6 + 0.4 * min(1.0, a / max(1, n)))
+            rows = self._chunk_rows(kind, piece.frame, linked[a:b], pupil[a:b], columns,
+                                    occurrences[a:b] if kind.repeats else None)
             where = np.flatnonzero(linked[a:b]) + a  # frame positions of ``rows``
             if kind.repeats:
                 again = rows.loc[dropped[where]]
@@ -668,7 +731,9 @@ class ImportingService:
         counts["identical"] = identical
         counts["new"] = int(insert.sum())
         counts["conflicts"] = len(to_overwrite)
-        plan = _CommitPlan(frame, columns, linked, pupil, occurrences, insert, repeat)
+        if isinstance(source, StreamedRows):
+            found += source.late  # short codes, judged on the whole column
+        plan = _CommitPlan(source, columns, linked, pupil, occurrences, insert, repeat)
         return ImportPreview(
             inspection=inspection, kind=kind, rows=to_insert, issues=concat_issues(found),
             counts=counts, to_insert=to_insert, to_overwrite=to_overwrite, to_review=review,
@@ -698,23 +763,51 @@ class ImportingService:
         wanted = [int(i) for i in ids]
         return self._ctx.db.call(lambda c: rows_by_id(c, kind, wanted))
 
+    def _candidate_hashes(
+        self, kind: DatasetKind, source: RowSource, linked: npt.NDArray[np.bool_],
+        pupil: npt.NDArray[np.int64], columns: list[str], some: npt.NDArray[np.intp],
+    ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64] | None, pd.Index]:
+        """For the rows at ``some`` (sorted positions of linked rows sharing a key hash), the
+        hash of their storage values (as find_duplicates hashes rows: each value's text, the
+        same in any chunk) and, for a repeating kind, of their cells as the file writes them
+        (so that a 頭痛 and a 腹痛 both mapped to 内科 stay two visits, not one repeated),
+        and their file rows. Only chunks holding such rows are converted again (a file
+        without them is not read again)."""
+        row_hash = np.zeros(len(some), dtype=np.uint64)
+        written = np.zeros(len(some), dtype=np.uint64) if kind.repeats else None
+        labels = np.zeros(len(some), dtype=np.int64)
+        if not len(some):
+            return row_hash, written, pd.Index(labels)
+        for piece in source.chunks():
+            a, b = piece.start, piece.end
+            lo, hi = np.searchsorted(some, [a, b])
+            if lo == hi:
+                continue
+            rows = self._chunk_rows(kind, piece.frame, linked[a:b], pupil[a:b], columns)
+            where = np.flatnonzero(linked[a:b]) + a  # frame positions of ``rows``
+            chosen = rows.iloc[np.searchsorted(where, some[lo:hi])]
+            row_hash[lo:hi] = pd.util.hash_pandas_object(chosen, index=False).to_numpy()
+            labels[lo:hi] = chosen.index.to_numpy()
+            if written is not None:
+                written[lo:hi] = _written_hashes(piece.raw, chosen.index)
+        return row_hash, written, pd.Index(labels)
+
     @staticmethod
     def _chunk_rows(
-        kind: DatasetKind, frame: pd.DataFrame, a: int, b: int, linked: npt.NDArray[np.bool_],
+        kind: DatasetKind, chunk: pd.DataFrame, ok: npt.NDArray[np.bool_],
         pupil: npt.NDArray[np.int64], columns: list[str],
         occurrences: npt.NDArray[np.int64] | None = None,
     ) -> pd.DataFrame:
-        """Rows ``a:b`` of the valid rows that are linked, as storage values (index: file row)
-        with their pupil and, when given, their occurrence number."""
-        chunk = frame.iloc[a:b]
-        ok = linked[a:b]
+        """The linked rows (``ok``) of a chunk of valid rows as storage values (index: file
+        row) with their pupil and, when given, their occurrence number (both per row of the
+        chunk)."""
         if not ok.all():
             chunk = chunk.loc[ok]
         if kind.links_to_pupil:
-            chunk = chunk.assign(pupil_id=pupil[a:b][ok])
+            chunk = chunk.assign(pupil_id=pupil[ok].astype(np.int64))
         rows = storage_frame(chunk, columns)
         if kind.repeats and occurrences is not None and len(occurrences):
-            rows[OCCURRENCE] = occurrences[a:b][ok]
+            rows[OCCURRENCE] = occurrences[ok]
         return rows
 
     # -- step 3: commit -----------------------------------------------------------------------
@@ -742,23 +835,24 @@ class ImportingService:
         plan = preview.plan
         if plan is None:
             raise UserFacingError("取込の確認をやり直してください。")
+        _refuse_if_changed(inspection)
         expected = preview.counts.get("new", 0) + (
             preview.counts.get("repeats", 0) if keep_repeats else 0)
         columns = plan.columns + ([OCCURRENCE] if kind.repeats else [])
         stored = [c.key for c in kind.stored_columns]
         total = max(1, expected)
-        size = max(1, int(self.chunk_rows))
 
         def insert_rows() -> Iterator[tuple[object, ...]]:
             """The previewed rows to insert, converted again one chunk at a time."""
             chosen = (plan.insert | plan.repeat) if keep_repeats else plan.insert
-            for a in range(0, len(plan.frame), size):
-                b = min(len(plan.frame), a + size)
+            for piece in plan.source.chunks():
+                a, b = piece.start, piece.end
                 if not chosen[a:b].any():
                     continue
-                rows = self._chunk_rows(kind, plan.frame, a, b, plan.linked, plan.pupil,
-                                        plan.columns, plan.occurrences)
-                rows = source_frame(inspection.raw, rows.loc[chosen[a:b][plan.linked[a:b]]])
+                ok = plan.linked[a:b]
+                rows = self._chunk_rows(kind, piece.frame, ok, plan.pupil[a:b], plan.columns,
+                                        plan.occurrences[a:b] if kind.repeats else None)
+                rows = source_frame(piece.raw, rows.loc[chosen[a:b][ok]])
                 yield from rows.assign(source_row=rows.index).itertuples(index=False,
                                                                          name=None)
 
@@ -792,9 +886,11 @@ class ImportingService:
                     + preview.counts.get("rejected", 0),
                 )
 
+        if isinstance(plan.source, StreamedRows):
+            plan.source.cancel = cancel  # a file read again stops at the commit's cancel
         try:
             result = ctx.db.call(write)
-        except StoreCancelled:
+        except (StoreCancelled, AnalysisCancelled):
             _cancelled()
         ctx.log(
             "import", target=kind.name,
@@ -872,31 +968,44 @@ REPEAT_HINT = ("繰り返しの記録として残すこともできます（取�
                "コマンドでは --keep-repeats）。")
 
 
+def _parsed(
+    inspection: FileInspection, kind: DatasetKind, mapping: HeaderMapping,
+    progress: Progress | None, cancel: CancelFlag | None,
+) -> ParsedTable:
+    """The inspection's rows typed and checked, each column compact; the heap the checking
+    freed (each column's texts and codes) is given back before linking begins."""
+    parsed = parse_table(inspection.raw, mapping, layout_columns(inspection.raw, kind.columns),
+                         value_maps=inspection.value_maps, progress=progress, cancel=cancel,
+                         compact=True)
+    heap.trim()
+    return parsed
+
+
 def _hash_duplicates(
-    kind: DatasetKind, rows: npt.NDArray[Any], linked: npt.NDArray[np.bool_],
+    kind: DatasetKind, some_rows: pd.Index, n: int, some: npt.NDArray[np.intp],
     row_hash: npt.NDArray[np.uint64], key_hash: npt.NDArray[np.uint64],
     occurrences: npt.NDArray[np.int64], written_hash: npt.NDArray[np.uint64] | None = None, *,
     keep_repeats: bool = False,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], pd.DataFrame]:
-    """The file's duplicates among the ``linked`` rows, from each row's hashes: (rows dropped
-    as identical repeats, rows in conflict, findings); for a kind whose identical rows may be
-    real repeats, each row's number among its identical rows is set in ``occurrences``.
+    """The file's duplicates among the linked rows at ``some`` (positions among the ``n``
+    valid rows; ``some_rows`` are their file rows, the hashes theirs): (rows dropped as
+    identical repeats, rows in conflict, findings);
+    for a kind whose identical rows may be real repeats, each row's number among its
+    identical rows is set in ``occurrences``.
 
     The rows' hashes stand for the rows themselves: :func:`find_duplicates` and
     :func:`occurrence_numbers` find rows equal when their hashes are, so given a hash per row
     they judge as on the whole rows, with the same messages (the key is named by its labels).
     The key is the store's unique key under the store's rule (a blank part equals another
     blank part), so a preview without conflicts commits."""
-    drop = np.zeros(len(rows), dtype=bool)
-    conflicting = np.zeros(len(rows), dtype=bool)
-    # Only rows sharing their values or their key with another row can be duplicates; the
-    # judgement on them alone is the judgement on the whole file (their groups are whole).
-    shared = (_repeated(row_hash, linked) | _repeated(key_hash, linked)) & linked
-    if not shared.any():
+    drop = np.zeros(n, dtype=bool)
+    conflicting = np.zeros(n, dtype=bool)
+    # Only rows sharing their key with another row can be duplicates (identical rows share
+    # their key too); the judgement on them alone is the judgement on the whole file (their
+    # groups are whole).
+    if not len(some):
         return drop, conflicting, empty_issues()
-    some = np.flatnonzero(shared)
-    hashes = pd.DataFrame({"row": row_hash[some], "key": key_hash[some]},
-                          index=pd.Index(rows[some]))
+    hashes = pd.DataFrame({"row": row_hash, "key": key_hash}, index=some_rows)
     compare = ["row"]
     if kind.repeats:
         # Numbered among the rows with the same values (the store's key); a repeat is a row
@@ -904,7 +1013,7 @@ def _hash_duplicates(
         number = occurrence_numbers(hashes, ["row"]).to_numpy(dtype=np.int64)
         occurrences[some] = number
         if written_hash is not None and len(written_hash):
-            hashes["written"] = written_hash[some]
+            hashes["written"] = written_hash
             compare = ["row", "written"]
         # The store's key holds the occurrence number: (key, number) as one 64-bit key.
         hashes["key"] = (hashes["key"].to_numpy() * np.uint64(1_000_003)
@@ -931,7 +1040,7 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
     """Each column as a categorical of its distinct values (same values, same storage values:
     :func:`storage_frame` converts each distinct value once)."""
     return pd.DataFrame({col: compact_column(frame[col]) for col in frame.columns},
-                        index=frame.index, columns=frame.columns)
+                        index=frame.index, columns=frame.columns, copy=False)
 
 
 def _own_type(dtype: Any) -> Any:
@@ -943,14 +1052,30 @@ def _repeated(
     values: npt.NDArray[np.uint64], among: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.bool_]:
     """Where a value of the rows ``among`` occurs more than once among them (True may also
-    mark other rows holding it): found by sorting a copy (8 bytes a row; a hash table over
-    every row would take four times that)."""
-    ordered = np.sort(values if among.all() else values[among])
-    twice = ordered[1:][ordered[1:] == ordered[:-1]]
-    del ordered
-    if not len(twice):
-        return np.zeros(len(values), dtype=bool)
-    return np.isin(values, np.unique(twice))
+    mark other rows holding it). The values are sorted a sixteenth at a time (by their top
+    four bits: a copy of 0.5 bytes a row, not 8) and looked up in slices, so the search
+    adds little to the 8 bytes a row the values take."""
+    twice: list[npt.NDArray[np.uint64]] = []
+    step = 1 << 20
+    for bucket in range(16):
+        parts = []
+        for a in range(0, len(values), step):
+            part = values[a:a + step][among[a:a + step]]
+            parts.append(part[(part >> np.uint64(60)) == np.uint64(bucket)])
+        ordered = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+        del parts
+        ordered.sort()
+        twice.append(np.unique(ordered[1:][ordered[1:] == ordered[:-1]]))
+        del ordered
+    repeated = np.concatenate(twice)  # sorted: the buckets are in order
+    out = np.zeros(len(values), dtype=bool)
+    if not len(repeated):
+        return out
+    for a in range(0, len(values), step):
+        part = values[a:a + step]
+        at = np.minimum(np.searchsorted(repeated, part), len(repeated) - 1)
+        out[a:a + step] = repeated[at] == part
+    return out
 
 
 def _years_of(kind: DatasetKind, frame: pd.DataFrame) -> pd.DataFrame:
@@ -962,21 +1087,65 @@ def _years_of(kind: DatasetKind, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({year: pd.unique(frame[year].dropna())})
 
 
-def _unknown_values(kind: DatasetKind, parsed: ParsedTable) -> list[UnknownValue]:
+@dataclass(frozen=True)
+class _FileFacts:
+    """What checking the whole file found: its findings, rows (without totals rows), rows
+    with an error, and the counts of the values of its optional listed columns."""
+
+    issues: pd.DataFrame
+    rows: int
+    error_rows: int
+    value_counts: dict[str, pd.Series]
+
+
+def _counted_columns(kind: DatasetKind) -> list[str]:
+    """The optional listed columns, whose values outside the list are offered for mapping."""
+    return [c.key for c in kind.columns if c.type == "enum" and not c.required]
+
+
+class _PerRow:
+    """One value per valid row of a file, filled chunk by chunk into room reserved for the
+    file's rows (joining the chunks' arrays would hold every value twice). Integers are kept
+    in 32 bits while they fit (a pupil id: 4 bytes a row)."""
+
+    def __init__(self, capacity: int, dtype: Any) -> None:
+        self.data: npt.NDArray[Any] = np.zeros(capacity, dtype=dtype)
+
+    def put(self, at: int, values: npt.NDArray[Any]) -> None:
+        end = at + len(values)
+        if end > len(self.data):  # more rows than reserved: room for twice as many
+            grown = np.zeros(max(end, 2 * len(self.data)), dtype=self.data.dtype)
+            grown[: len(self.data)] = self.data
+            self.data = grown
+        if (self.data.dtype == np.int32 and len(values)
+                and int(values.max()) > np.iinfo(np.int32).max):
+            self.data = self.data.astype(np.int64)
+        self.data[at:end] = values
+
+    def first(self, n: int) -> npt.NDArray[Any]:
+        return self.data[:n]
+
+
+def _unknown_values(
+    kind: DatasetKind, issues: pd.DataFrame, value_counts: dict[str, pd.Series]
+) -> list[UnknownValue]:
     """Values outside the list of each listed column, most frequent first: kept as written in
     an optional column, refused in a required one."""
     out: list[UnknownValue] = []
     for col in kind.columns:
-        if col.type != "enum" or col.key not in parsed.frame.columns:
+        if col.type != "enum":
             continue
-        issues = parsed.issues
         if col.required:
             mine = issues[(issues["column_key"] == col.key) & (issues["code"] == "enum")]
+            if not len(mine):
+                continue
             written = mine["value"].astype(str).map(
                 lambda v: unicodedata.normalize("NFKC", v).strip())
             counts = written.value_counts()
         else:  # per distinct value: a log of 144,000 visits has a few dozen
-            counts = parsed.frame[col.key].dropna().astype(str).value_counts()
+            if col.key not in value_counts:
+                continue
+            counts = value_counts[col.key]
             known = {value_key(v) for v in col.values}
             counts = counts[[value_key(str(v)) not in known for v in counts.index]]
         for value, count in counts.items():
@@ -992,6 +1161,21 @@ def _sha256_of(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _refuse_if_changed(inspection: FileInspection) -> None:
+    """Refuse to commit when the file on disk is no longer the one previewed: the batch
+    records the file's name and SHA-256 as its provenance, and what the user checked must be
+    what that provenance names (a file saved again after the preview is previewed again)."""
+    try:
+        same = _sha256_of(inspection.path) == inspection.sha256
+    except OSError:
+        same = False
+    if not same:
+        raise UserFacingError(
+            f"ファイル「{inspection.path.name}」は確認したあとに変更されたか、移動・削除されて"
+            "います。もう一度ファイルを読み込んで確認してから取り込んでください。"
+            "データベースは変更されていません。")
 
 
 def _committed_with_hash(

@@ -69,11 +69,12 @@ from storage.connection import Connection, transaction
 from storage.repos import accounts as accounts_repo
 from storage.repos import datasets as datasets_repo
 from storage.repos import risk as repo
+from toda_desktop import heap
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import NoModelYet, OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult, check_output_path, target_path
 from toda_desktop.formatting import format_datetime, format_month
-from toda_desktop.risk import alert_csv, heap
+from toda_desktop.risk import alert_csv
 from toda_desktop.risk.factor_reports import KeptFactors, keep_report, kept_report
 from toda_desktop.risk.factor_reports import data_version as factor_data_version
 from toda_desktop.risk.frames import read_frames

@@ -1,4 +1,4 @@
-"""The training fixes glibc's mmap threshold (see toda_desktop.risk.heap)."""
+"""The training fixes glibc's mmap threshold (see toda_desktop.heap)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from toda_desktop.risk import heap
+from toda_desktop import heap
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
