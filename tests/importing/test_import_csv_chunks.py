@@ -79,7 +79,7 @@ def test_a_csv_read_in_tiny_chunks_previews_and_stores_exactly_as_in_one_chunk(
     path = _log(tmp_path / "files")
     register = [FIXTURES / "values" / "students.csv"]
     one_store = stores("one", register)
-    one = one_store.importer.preview(one_store.importer.inspect(path), keep_repeats=keep_repeats)
+    one = one_store.importing.preview(one_store.importing.inspect(path), keep_repeats=keep_repeats)
     assert one.inspection.raw.streamed
     source = one.plan.source if one.plan is not None else None
     assert isinstance(source, chunks.StreamedRows)
@@ -90,14 +90,14 @@ def test_a_csv_read_in_tiny_chunks_previews_and_stores_exactly_as_in_one_chunk(
     many = []
     for chunk in (1, 2, 5):
         signed = stores(f"chunks-{chunk}", register)
-        signed.importer.chunk_rows = chunk
-        many.append((signed, signed.importer.preview(signed.importer.inspect(path),
+        signed.importing.chunk_rows = chunk
+        many.append((signed, signed.importing.preview(signed.importing.inspect(path),
                                                      keep_repeats=keep_repeats)))
         assert _summary(many[-1][1]) == _summary(one)
-    inserted = one_store.importer.commit(one, keep_repeats=keep_repeats).inserted
+    inserted = one_store.importing.commit(one, keep_repeats=keep_repeats).inserted
     assert inserted > 0
     for signed, preview in many:
-        assert signed.importer.commit(preview, keep_repeats=keep_repeats).inserted == inserted
+        assert signed.importing.commit(preview, keep_repeats=keep_repeats).inserted == inserted
         assert _stored(signed, "ds_health_room_visits") == _stored(one_store,
                                                                    "ds_health_room_visits")
 
@@ -110,17 +110,17 @@ def test_a_csv_read_in_chunks_previews_and_stores_as_the_same_file_read_whole(
     path = _log(tmp_path / "files")
     register = [FIXTURES / "values" / "students.csv"]
     chunked = stores("chunked", register)
-    chunked.importer.chunk_rows = 3
-    streamed = chunked.importer.preview(chunked.importer.inspect(path))
+    chunked.importing.chunk_rows = 3
+    streamed = chunked.importing.preview(chunked.importing.inspect(path))
     monkeypatch.setattr(service, "read_text_chunked",
                         lambda p, **kw: textio.read_table(p, **kw))
     held_store = stores("whole", register)
-    held = held_store.importer.preview(held_store.importer.inspect(path))
+    held = held_store.importing.preview(held_store.importing.inspect(path))
     assert streamed.inspection.raw.streamed and not held.inspection.raw.streamed
     assert streamed.inspection.raw.row_count == held.inspection.raw.row_count
     assert _sorted_summary(streamed) == _sorted_summary(held)
-    chunked.importer.commit(streamed)
-    held_store.importer.commit(held)
+    chunked.importing.commit(streamed)
+    held_store.importing.commit(held)
     assert _stored(chunked, "ds_health_room_visits") == _stored(held_store,
                                                                 "ds_health_room_visits")
 
@@ -153,9 +153,9 @@ def test_a_chunked_csv_cancelled_during_its_commit_leaves_the_store_as_it_was(
     monkeypatch.setattr(chunks, "HOLD_BYTES", 0)
     path = _log(tmp_path / "files")
     signed = stores("cancel", [FIXTURES / "values" / "students.csv"])
-    signed.importer.chunk_rows = 2
-    preview = signed.importer.preview(signed.importer.inspect(path))
-    before = signed.importer.batches()
+    signed.importing.chunk_rows = 2
+    preview = signed.importing.preview(signed.importing.inspect(path))
+    before = signed.importing.batches()
     asked = 0
 
     def cancel() -> bool:
@@ -164,6 +164,6 @@ def test_a_chunked_csv_cancelled_during_its_commit_leaves_the_store_as_it_was(
         return asked > 3
 
     with pytest.raises(OperationCancelled, match="データベースは変更されていません"):
-        signed.importer.commit(preview, cancel=cancel)
-    assert signed.importer.batches() == before
+        signed.importing.commit(preview, cancel=cancel)
+    assert signed.importing.batches() == before
     assert _stored(signed, "ds_health_room_visits") == []

@@ -77,7 +77,7 @@ def _signed(folder: Path) -> tuple[Application, SignedIn]:
     app = Application(store)
     signed = app.sign_in(LEAD_LOGIN, LEAD_PASSWORD)
     students = FIXTURES / "values" / "students.csv"
-    signed.importer.commit(signed.importer.preview(signed.importer.inspect(students)))
+    signed.importing.commit(signed.importing.preview(signed.importing.inspect(students)))
     return app, signed
 
 
@@ -93,7 +93,7 @@ def test_a_file_changed_after_its_preview_is_refused_and_the_store_is_left_as_it
     try:
         path = tmp_path / "出欠_2024.csv"
         path.write_text(_attendance((4, 5, 6)), encoding="utf-8")
-        preview = signed.importer.preview(signed.importer.inspect(path))
+        preview = signed.importing.preview(signed.importing.inspect(path))
         assert preview.counts["new"] == 12
         if change == "rewritten":
             path.write_text(_attendance((7, 8, 9)), encoding="utf-8")
@@ -102,11 +102,11 @@ def test_a_file_changed_after_its_preview_is_refused_and_the_store_is_left_as_it
                 f.write(f"{PUPILS[0]},2024,10,20,0,0,0,0\n")
         else:
             path.unlink()
-        batches_before = signed.importer.batches()
+        batches_before = signed.importing.batches()
         with pytest.raises(UserFacingError, match="確認したあとに変更された") as raised:
-            signed.importer.commit(preview)
+            signed.importing.commit(preview)
         assert "データベースは変更されていません" in str(raised.value)
-        assert signed.importer.batches() == batches_before
+        assert signed.importing.batches() == batches_before
         stored = signed.store.db.call(
             lambda c: c.execute("SELECT count(*) FROM ds_attendance_monthly").fetchone()[0])
         assert stored == 0
@@ -120,9 +120,9 @@ def test_the_same_file_saved_again_unchanged_commits(tmp_path: Path) -> None:
     try:
         path = tmp_path / "出欠_2024.csv"
         path.write_text(_attendance((4, 5)), encoding="utf-8")
-        preview = signed.importer.preview(signed.importer.inspect(path))
+        preview = signed.importing.preview(signed.importing.inspect(path))
         path.write_text(_attendance((4, 5)), encoding="utf-8")
-        assert signed.importer.commit(preview).inserted == 8
+        assert signed.importing.commit(preview).inserted == 8
     finally:
         app.close()
 
@@ -150,14 +150,14 @@ def test_a_workbook_read_and_checked_in_tiny_batches_previews_and_stores_as_in_o
     path = _log_workbook(tmp_path / "files")
     register = [FIXTURES / "values" / "students.csv"]
     whole, split = stores("whole", register), stores("split", register)
-    one = whole.importer.preview(whole.importer.inspect(path), keep_repeats=keep_repeats)
+    one = whole.importing.preview(whole.importing.inspect(path), keep_repeats=keep_repeats)
     monkeypatch.setattr(textio, "EXCEL_BATCH_ROWS", 2)
-    split.importer.chunk_rows = 2
-    many = split.importer.preview(split.importer.inspect(path), keep_repeats=keep_repeats)
+    split.importing.chunk_rows = 2
+    many = split.importing.preview(split.importing.inspect(path), keep_repeats=keep_repeats)
     assert _summary(one) == _summary(many)
     assert {"unlinked", "totals_row", "type", "unknown_value",
             "repeated_row" if keep_repeats else "duplicate_row"} <= set(one.issues["code"])
-    results = [s.importer.commit(p, keep_repeats=keep_repeats)
+    results = [s.importing.commit(p, keep_repeats=keep_repeats)
                for s, p in ((whole, one), (split, many))]
     assert results[0].inserted == results[1].inserted > 0
     assert _stored(whole, "ds_health_room_visits") == _stored(split, "ds_health_room_visits")
