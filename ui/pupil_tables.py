@@ -5,7 +5,6 @@ written for staff (学年 as 小4 / 中1, 令和 or 西暦 per the date style).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,8 +20,13 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTableView, QWidget
 
 from kernel.date_style import DateStyle
-from kernel.school_calendar import calendar_year
-from toda_desktop.formatting import format_date, format_datetime, format_school_year
+from toda_desktop.formatting import (
+    format_date,
+    format_datetime,
+    format_phrase,
+    format_school_year,
+)
+from toda_desktop.phrase import Phrase
 from ui import style
 
 if TYPE_CHECKING:
@@ -35,12 +39,6 @@ Index = QModelIndex | QPersistentModelIndex
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 CENTER = int(Qt.AlignmentFlag.AlignCenter)
 BLANK = "—"
-_YEAR_TEXT = re.compile(r"(\d{4})年度")
-_DAY_TEXT = re.compile(r"(\d{4})年(\d{1,2})月(?:(\d{1,2})日)?")
-_TRAILING_DAY = re.compile(r"\d+日$")
-_ISO_IN_TEXT = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
-_YEAR_MONTH = re.compile(r"(\d{4})年度(\d{1,2})月")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # -- how pupil data is written -------------------------------------------------------------
@@ -66,42 +64,6 @@ def class_label(grade: int | None, class_name: str, seat: int | None = None) -> 
     return text
 
 
-def years_in(text: str, date_style: DateStyle) -> str:
-    """Rewrite the 西暦 years, months and days in a service's text (「2024年度」,
-    「2024年6月」, 「2024年6月3日」) in the app's date style."""
-    if date_style != DateStyle.WAREKI:
-        return text
-
-    def day(m: re.Match[str]) -> str:
-        try:
-            written = format_date(date(int(m[1]), int(m[2]), int(m[3] or 1)), date_style)
-        except ValueError:
-            return m[0]
-        return written if m[3] else _TRAILING_DAY.sub("", written)
-
-    text = _YEAR_TEXT.sub(lambda m: format_school_year(int(m.group(1)), date_style), text)
-    return _DAY_TEXT.sub(day, text)
-
-
-def dates_in(text: str, date_style: DateStyle) -> str:
-    """Like :func:`years_in`, and ISO dates (2025-06-03) written as staff write dates."""
-
-    def iso(m: re.Match[str]) -> str:
-        try:
-            return format_date(date(int(m[1]), int(m[2]), int(m[3])), date_style)
-        except ValueError:
-            return m[0]
-
-    def school_month(m: re.Match[str]) -> str:  # 「2025年度1月」 is January 2026
-        year, month = int(m[1]), int(m[2])
-        return f"{calendar_year(year, month)}年{month}月"
-
-    text = _YEAR_MONTH.sub(school_month, _ISO_IN_TEXT.sub(iso, text))
-    if date_style != DateStyle.WAREKI:
-        return text
-    return years_in(text, date_style)
-
-
 def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
@@ -118,7 +80,7 @@ def format_value(value: object, column_type: str, date_style: DateStyle) -> str:
         return f"{value}月"
     if column_type == "grade" and isinstance(value, int):
         return grade_label(value)
-    if isinstance(value, str) and _ISO_DATE.match(value):
+    if isinstance(value, str) and (column_type == "date" or _looks_like_day(value)):
         try:
             return format_date(date.fromisoformat(value), date_style)
         except ValueError:
@@ -126,6 +88,17 @@ def format_value(value: object, column_type: str, date_style: DateStyle) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def _looks_like_day(value: str) -> bool:
+    """A stored day (``2025-06-03``) in a column the registry does not type as a date (the
+    survey items' extra columns)."""
+    return len(value) == 10 and value[4] == "-" and value[7] == "-"
+
+
+def _phrase_order(value: Phrase) -> str:
+    """A matched value sorts as its text in 西暦 (so years and months sort in time)."""
+    return format_phrase(value)
 
 
 def _sort_value(value: object) -> tuple[int, Any]:
@@ -270,7 +243,7 @@ class ExtractionRowsModel(_RowsModel):
         super().__init__(parent)
         self._style = date_style
         self.rows: list[ExtractionRow] = []
-        self.conditions: tuple[str, ...] = ()
+        self.conditions: tuple[Phrase, ...] = ()
         self.headers = PUPIL_HEADERS
 
     def set_result(self, result: ExtractionResult | None) -> None:
@@ -287,18 +260,18 @@ class ExtractionRowsModel(_RowsModel):
     def header_tip(self, section: int) -> str | None:
         n = section - len(PUPIL_HEADERS)
         if 0 <= n < len(self.conditions):
-            return dates_in(self.conditions[n], self._style)
+            return format_phrase(self.conditions[n], self._style)
         return None
 
     def value_text(self, row: int, number: int) -> str:
         values = self.rows[row].values
-        return dates_in(values[number].value, self._style) if number < len(values) else ""
+        return format_phrase(values[number].value, self._style) if number < len(values) else ""
 
     def sort_key(self, row: int, column: int) -> tuple[int, Any]:
         r = self.rows[row]
         n = column - len(PUPIL_HEADERS)
         if n >= 0:
-            return _sort_value(r.values[n].value if n < len(r.values) else None)
+            return _sort_value(_phrase_order(r.values[n].value) if n < len(r.values) else None)
         return _pupil_key(r, column)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -311,7 +284,7 @@ class ExtractionRowsModel(_RowsModel):
                 return self.value_text(row=index.row(), number=n)
             return _pupil_cells(r, self._style)[column]
         if role == Qt.ItemDataRole.ToolTipRole and n >= 0 and n < len(r.values):
-            return (f"{dates_in(r.values[n].condition, self._style)}\n"
+            return (f"{format_phrase(r.values[n].condition, self._style)}\n"
                     f"{self.value_text(index.row(), n)}")
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (3, 4, 5):
             return CENTER

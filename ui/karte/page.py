@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from kernel.date_style import DateStyle
-from toda_desktop.formatting import format_count, format_date, format_school_year
+from toda_desktop.formatting import format_count, format_date, format_phrase, format_school_year
 from ui import style
 from ui.background import BackgroundRunner
 from ui.karte.charts import KarteChartView
@@ -49,7 +49,6 @@ from ui.pupil_tables import (
     age_on,
     class_label,
     moment_text,
-    years_in,
 )
 from ui.table_model import make_table
 
@@ -129,7 +128,7 @@ class RecordsPanel(QWidget):
         self.model.set_records(None)
 
     def show_records(self, records: KarteRecords) -> None:
-        self.title_label.setText(years_in(records.title, self._style))
+        self.title_label.setText(format_phrase(records.title, self._style))
         self.model.set_records(records)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         self.table.horizontalHeader().setSortIndicatorShown(False)
@@ -349,7 +348,7 @@ class KarteView(QWidget):
         return box
 
     def _latest(self, d: LinkedData) -> str:
-        return years_in(d.latest, self._style)
+        return format_phrase(d.latest, self._style)
 
     def linked_kinds(self) -> list[str]:
         return [d.kind for d in self._linked]
