@@ -45,7 +45,7 @@ from ui.karte.risk_section import KarteRiskSection
 from ui.pupil_tables import (
     BLANK,
     ID_KEYS,
-    RecordsModel,
+    KarteRecordsModel,
     age_on,
     class_label,
     moment_text,
@@ -105,7 +105,7 @@ class RecordsPanel(QWidget):
         self.message_label.setStyleSheet(style.MUTED)
         self.message_label.hide()
         layout.addWidget(self.message_label)
-        self.model = RecordsModel(date_style, self, shown_ids)
+        self.model = KarteRecordsModel(date_style, self, shown_ids)
         self.table, self.proxy = make_table(self.model, accessible_name, self)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         layout.addWidget(self.table, 1)
