@@ -28,13 +28,17 @@ Phrase = tuple[Part, ...]
 
 
 def phrase(*parts: Part | Phrase) -> Phrase:
-    """Join parts and phrases into one phrase (empty text pieces dropped)."""
+    """Join parts and phrases into one phrase (neighbouring text pieces joined, empty ones
+    dropped, so equal phrases compare equal however they were built)."""
     out: list[Part] = []
     for part in parts:
-        if isinstance(part, tuple):
-            out.extend(p for p in part if p != "")
-        elif part != "":
-            out.append(part)
+        for piece in part if isinstance(part, tuple) else (part,):
+            if piece == "":
+                continue
+            if isinstance(piece, str) and out and isinstance(out[-1], str):
+                out[-1] += piece
+            else:
+                out.append(piece)
     return tuple(out)
 
 

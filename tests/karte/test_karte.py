@@ -273,7 +273,7 @@ def test_opening_and_clicking_are_audit_logged_with_the_pupil(
     rows = lead.audit_view.entries(AuditFilter(actor="demo-truancy"))
     actions = [(r.action, r.pupil_id) for r in rows[:2]]
     assert ("view_records", ordinary) in actions and ("view_karte", ordinary) in actions
-    assert any("attendance" in r.detail for r in rows[:2])
+    assert any("attendance" in r.detail_text for r in rows[:2])
 
 
 def test_point_source_maps_chart_points_to_filters() -> None:
