@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from toda_desktop.review.service import CandidateView, Placement, ReviewItemView, RowValue
 from ui.review.models import COMPARE_FIELDS, ComparisonModel, agreement, review_line
 
-UI_PAGES = Path(__file__).resolve().parents[2] / "ui" / "pages"
+UI = Path(__file__).resolve().parents[2] / "ui"
 PLACED = Placement(2024, "13101", "さくら小学校", 3, "1", 4)
 
 
@@ -95,6 +95,7 @@ def _imports_re(path: Path) -> bool:
 def test_pages_showing_typed_results_parse_no_text() -> None:
     """Review, import history and the risk pages read fields; a regular expression there
     would mean a service's sentence is being read back."""
-    typed = ("review_models.py", "review_page.py", "import_models.py", "history_models.py",
-             "risk_model_page.py", "risk_common.py", "risk_charts.py", "risk_pages.py")
-    assert [name for name in typed if _imports_re(UI_PAGES / name)] == []
+    typed = ("review/models.py", "review/page.py", "importing/models.py",
+             "importing/history_models.py", "risk/model_page.py", "risk/common.py",
+             "risk/charts.py", "risk/pages.py")
+    assert [name for name in typed if _imports_re(UI / name)] == []
