@@ -45,6 +45,7 @@ class ChainReport:
     first_bad_id: int | None
     reason: str  # Japanese, for the person running the check
     pending_breaks: int = 0  # rollbacks/swaps found and not yet acknowledged by an admin
+    first_break_at: str | None = None  # ISO time of the first of those (callers write it)
 
 
 def _mac(key: bytes, prev_mac: str, fields: tuple[Any, ...]) -> str:
@@ -244,7 +245,7 @@ def verify(
             f"{when} に、データベースの監査ログが外に置いた控えより前の状態に戻されているか、"
             "別のデータベースに差し替えられていることを検出しました"
             f"（{pending}回）。バックアップからの復元でなければ、管理者に連絡してください。",
-            pending_breaks=pending)
+            pending_breaks=pending, first_break_at=pending_times[0])
     if total:
         return ChainReport(True, count, None,
                            f"監査ログ {count} 件の改ざんは検出されませんでした"

@@ -42,6 +42,7 @@ from toda_desktop.formatting import (
     format_bytes,
     format_count,
     format_datetime,
+    format_phrase,
     format_placement,
 )
 from toda_desktop.passwords import MIN_LENGTH
@@ -192,7 +193,7 @@ def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
             what = ("（種類・件数・取込者は非表示）" if last.row_count is None else
                     f" {last.kind_label}（{last.source_name}、{format_count(last.row_count)}件）")
             out.write(f"最終取込: {last.imported_at:%Y-%m-%d %H:%M}{what}\n")
-        out.write(f"整合性: {overview.integrity.message}\n")
+        out.write(f"整合性: {format_phrase(overview.integrity.message)}\n")
     finally:
         app.close()
     return EXIT_OK
@@ -204,7 +205,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         state = signed.check_integrity()
     finally:
         app.close()
-    out.write(("正常: " if state.ok else "異常: ") + state.message + "\n")
+    out.write(("正常: " if state.ok else "異常: ") + format_phrase(state.message) + "\n")
     return EXIT_OK if state.ok else EXIT_PROBLEM
 
 
@@ -227,7 +228,7 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
     try:
         if args.audit_command == "verify":
             check = signed.audit_view.verify()
-            out.write(("正常: " if check.ok else "異常: ") + check.message + "\n")
+            out.write(("正常: " if check.ok else "異常: ") + format_phrase(check.message) + "\n")
             return EXIT_OK if check.ok else EXIT_PROBLEM
         filters = AuditFilter(actor=args.actor, action=args.action, pupil_id=args.pupil)
         if args.csv:
@@ -237,7 +238,7 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
         for row in signed.audit_view.entries(filters):
             out.write(
                 f"{row.id}\t{row.at:%Y-%m-%d %H:%M:%S}\t{row.actor}\t{row.action_label}"
-                f"\t{row.outcome_label}\t{row.target}\t{row.pupil_id or ''}\n"
+                f"\t{row.outcome_label}\t{row.target_text}\t{row.pupil_id or ''}\n"
             )
         return EXIT_OK
     finally:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from analysis.wareki import format_era_date, format_school_year
 from kernel.date_style import DateStyle
 from kernel.school_calendar import SchoolMonth
+from toda_desktop.phrase import Phrase, SchoolYear
 
 DATE_STYLES = tuple(DateStyle)
 
@@ -44,6 +45,26 @@ def format_datetime(moment: datetime | None, style: DateStyle = DateStyle.SEIREK
     if moment is None:
         return "—"
     return f"{format_date(moment, style)} {moment:%H:%M}"
+
+
+def format_phrase(text: Phrase | str, style: DateStyle = DateStyle.SEIREKI) -> str:
+    """A service's phrase with its school years, months, days and times in the date style
+    (plain text passes through)."""
+    if isinstance(text, str):
+        return text
+    out = []
+    for part in text:
+        if isinstance(part, SchoolYear):
+            out.append(format_school_year(part.year, style))
+        elif isinstance(part, SchoolMonth):
+            out.append(format_month(part, style))
+        elif isinstance(part, datetime):
+            out.append(format_datetime(part, style))
+        elif isinstance(part, date):
+            out.append(format_date(part, style))
+        else:
+            out.append(part)
+    return "".join(out)
 
 
 # -- what services hand over as fields: the window and the command line write them here, in
@@ -98,6 +119,7 @@ def format_placement(school_year: int, school_name: str, grade: int | None, clas
 
 __all__ = [
     "DATE_STYLES", "format_bytes", "format_count", "format_date", "format_datetime",
-    "format_interval", "format_month", "format_number", "format_percent", "format_placement",
+    "format_interval", "format_month", "format_number", "format_percent", "format_phrase",
+    "format_placement",
     "format_points", "format_school_year",
 ]

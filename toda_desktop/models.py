@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from kernel.store_kind import StoreKind
+from toda_desktop.phrase import Phrase
 
 STORE_KIND_LABELS = {StoreKind.PRODUCTION: "本番", StoreKind.DEMO: "デモ", StoreKind.TEST: "テスト"}
 
@@ -70,7 +71,7 @@ class BatchSummary:
 class IntegrityState:
     ok: bool | None  # None: not checked yet
     checked_at: datetime | None
-    message: str
+    message: Phrase  # the finding; a time in it is a value, written in the date style
 
 
 @dataclass(frozen=True)

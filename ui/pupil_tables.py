@@ -5,10 +5,10 @@ written for staff (学年 as 小4 / 中1, 令和 or 西暦 per the date style).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -17,13 +17,19 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QTableView, QWidget
 
 from kernel.date_style import DateStyle
-from kernel.school_calendar import calendar_year
-from toda_desktop.formatting import format_date, format_datetime, format_school_year
+from toda_desktop.formatting import (
+    format_date,
+    format_datetime,
+    format_phrase,
+    format_school_year,
+)
+from toda_desktop.phrase import Phrase
 from ui import style
+from ui.table_model import LinesTableModel
 
 if TYPE_CHECKING:
     from toda_desktop.extraction.service import ExtractionResult, ExtractionRow
@@ -31,16 +37,11 @@ if TYPE_CHECKING:
     from toda_desktop.search.service import PupilHit
 
 Index = QModelIndex | QPersistentModelIndex
+T = TypeVar("T")
 
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 CENTER = int(Qt.AlignmentFlag.AlignCenter)
 BLANK = "—"
-_YEAR_TEXT = re.compile(r"(\d{4})年度")
-_DAY_TEXT = re.compile(r"(\d{4})年(\d{1,2})月(?:(\d{1,2})日)?")
-_TRAILING_DAY = re.compile(r"\d+日$")
-_ISO_IN_TEXT = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
-_YEAR_MONTH = re.compile(r"(\d{4})年度(\d{1,2})月")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # -- how pupil data is written -------------------------------------------------------------
@@ -66,42 +67,6 @@ def class_label(grade: int | None, class_name: str, seat: int | None = None) -> 
     return text
 
 
-def years_in(text: str, date_style: DateStyle) -> str:
-    """Rewrite the 西暦 years, months and days in a service's text (「2024年度」,
-    「2024年6月」, 「2024年6月3日」) in the app's date style."""
-    if date_style != DateStyle.WAREKI:
-        return text
-
-    def day(m: re.Match[str]) -> str:
-        try:
-            written = format_date(date(int(m[1]), int(m[2]), int(m[3] or 1)), date_style)
-        except ValueError:
-            return m[0]
-        return written if m[3] else _TRAILING_DAY.sub("", written)
-
-    text = _YEAR_TEXT.sub(lambda m: format_school_year(int(m.group(1)), date_style), text)
-    return _DAY_TEXT.sub(day, text)
-
-
-def dates_in(text: str, date_style: DateStyle) -> str:
-    """Like :func:`years_in`, and ISO dates (2025-06-03) written as staff write dates."""
-
-    def iso(m: re.Match[str]) -> str:
-        try:
-            return format_date(date(int(m[1]), int(m[2]), int(m[3])), date_style)
-        except ValueError:
-            return m[0]
-
-    def school_month(m: re.Match[str]) -> str:  # 「2025年度1月」 is January 2026
-        year, month = int(m[1]), int(m[2])
-        return f"{calendar_year(year, month)}年{month}月"
-
-    text = _YEAR_MONTH.sub(school_month, _ISO_IN_TEXT.sub(iso, text))
-    if date_style != DateStyle.WAREKI:
-        return text
-    return years_in(text, date_style)
-
-
 def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
@@ -118,7 +83,7 @@ def format_value(value: object, column_type: str, date_style: DateStyle) -> str:
         return f"{value}月"
     if column_type == "grade" and isinstance(value, int):
         return grade_label(value)
-    if isinstance(value, str) and _ISO_DATE.match(value):
+    if isinstance(value, str) and (column_type == "date" or _looks_like_day(value)):
         try:
             return format_date(date.fromisoformat(value), date_style)
         except ValueError:
@@ -126,6 +91,17 @@ def format_value(value: object, column_type: str, date_style: DateStyle) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def _looks_like_day(value: str) -> bool:
+    """A stored day (``2025-06-03``) in a column the registry does not type as a date (the
+    survey items' extra columns)."""
+    return len(value) == 10 and value[4] == "-" and value[7] == "-"
+
+
+def _phrase_order(value: Phrase) -> str:
+    """A matched value sorts as its text in 西暦 (so years and months sort in time)."""
+    return format_phrase(value)
 
 
 def _sort_value(value: object) -> tuple[int, Any]:
@@ -270,7 +246,7 @@ class ExtractionRowsModel(_RowsModel):
         super().__init__(parent)
         self._style = date_style
         self.rows: list[ExtractionRow] = []
-        self.conditions: tuple[str, ...] = ()
+        self.conditions: tuple[Phrase, ...] = ()
         self.headers = PUPIL_HEADERS
 
     def set_result(self, result: ExtractionResult | None) -> None:
@@ -287,18 +263,18 @@ class ExtractionRowsModel(_RowsModel):
     def header_tip(self, section: int) -> str | None:
         n = section - len(PUPIL_HEADERS)
         if 0 <= n < len(self.conditions):
-            return dates_in(self.conditions[n], self._style)
+            return format_phrase(self.conditions[n], self._style)
         return None
 
     def value_text(self, row: int, number: int) -> str:
         values = self.rows[row].values
-        return dates_in(values[number].value, self._style) if number < len(values) else ""
+        return format_phrase(values[number].value, self._style) if number < len(values) else ""
 
     def sort_key(self, row: int, column: int) -> tuple[int, Any]:
         r = self.rows[row]
         n = column - len(PUPIL_HEADERS)
         if n >= 0:
-            return _sort_value(r.values[n].value if n < len(r.values) else None)
+            return _sort_value(_phrase_order(r.values[n].value) if n < len(r.values) else None)
         return _pupil_key(r, column)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -311,7 +287,7 @@ class ExtractionRowsModel(_RowsModel):
                 return self.value_text(row=index.row(), number=n)
             return _pupil_cells(r, self._style)[column]
         if role == Qt.ItemDataRole.ToolTipRole and n >= 0 and n < len(r.values):
-            return (f"{dates_in(r.values[n].condition, self._style)}\n"
+            return (f"{format_phrase(r.values[n].condition, self._style)}\n"
                     f"{self.value_text(index.row(), n)}")
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (3, 4, 5):
             return CENTER
@@ -326,85 +302,166 @@ PROVENANCE_HEADERS = ("取込元ファイル", "取込番号", "取込日")
 ID_KEYS = ("address_code", "pref_id", "google_account")
 
 
-class RecordsModel(_RowsModel):
+@dataclass(frozen=True)
+class Column(Generic[T]):
+    """One column of a :class:`RecordsModel`: its header and how a line shows in it."""
+
+    header: str
+    text: Callable[[T], str]
+    sort: Callable[[T], Any] | None = None
+    right: bool | Callable[[T], bool] = False  # right-aligned (numbers), per line if callable
+    band: Callable[[T], str | None] | None = None  # colour the cell as this risk band
+    tooltip: Callable[[T], str | None] | None = None
+    color: Callable[[T], str | None] | None = None  # text colour
+
+
+LONG_CELL = 20  # characters; longer cells get the whole text as a tooltip
+
+
+class RecordsModel(LinesTableModel[T]):
+    """A read-only table over plain records, described by its columns: the risk pages'
+    lists and the karte's records (:class:`KarteRecordsModel`). Sorts by each column's
+    ``sort`` (``sort_key`` for the sort proxy, and the user role)."""
+
+    def __init__(self, columns: Sequence[Column[T]], parent: QWidget | None = None) -> None:
+        super().__init__((), parent)
+        self.columns = list(columns)
+
+    @property
+    def columns(self) -> list[Column[T]]:
+        return self._columns
+
+    @columns.setter
+    def columns(self, columns: list[Column[T]]) -> None:
+        self._columns = columns
+        self.headers = tuple(column.header for column in columns)
+
+    @property
+    def rows(self) -> list[T]:
+        return self.lines
+
+    def set_rows(self, rows: Iterable[T]) -> None:
+        self.set_lines(rows)
+
+    def cell(self, row: int, column: int) -> str:
+        return self.columns[column].text(self.lines[row])
+
+    def sort_key(self, row: int, column: int) -> Any:
+        line, col = self.lines[row], self.columns[column]
+        return col.sort(line) if col.sort is not None else col.text(line)
+
+    def cell_data(self, row: T, number: int, role: int) -> Any:
+        column = self.columns[number]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.text(row)
+        if role == Qt.ItemDataRole.UserRole:
+            return column.sort(row) if column.sort is not None else column.text(row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column.tooltip is not None:
+                return column.tooltip(row)
+            text = column.text(row)  # long text may be cut off with "…": readable on hover
+            return text if len(text) > LONG_CELL else None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if column.band is not None:
+                return CENTER
+            right = column.right(row) if callable(column.right) else column.right
+            return RIGHT if right else None
+        band = column.band(row) if column.band is not None else None
+        if role == Qt.ItemDataRole.FontRole and band in style.BAND_COLORS:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.BackgroundRole and band in style.BAND_COLORS:
+            return QBrush(QColor(style.BAND_COLORS[band][1]))
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if band in style.BAND_COLORS:
+                return QBrush(QColor(style.BAND_COLORS[band][0]))
+            colour = column.color(row) if column.color is not None else None
+            return QBrush(QColor(colour)) if colour else None
+        return None
+
+
+KARTE_LONG_CELL = 12  # a karte cell's whole text shows on hover from this length
+
+
+class KarteRecordsModel(RecordsModel[int]):
     """Records of one dataset (as the karte service returns them), each row with where it
-    came from: the source file, the import batch and when it was imported.
+    came from: the source file, the import batch and when it was imported. A line is the
+    row's number in ``records``.
 
     ``shown_ids`` are the person IDs the karte header shows (the service decides which the
     role may see); other ID columns are left out of the list too."""
 
     def __init__(self, date_style: DateStyle, parent: QWidget | None = None,
                  shown_ids: Sequence[str] = ID_KEYS) -> None:
-        super().__init__(parent)
+        super().__init__((), parent)
         self._style = date_style
         self._shown_ids = set(shown_ids)
         self.records: KarteRecords | None = None
-        self._columns: list[int] = []  # indices into the records' columns, as shown
-        self._types: list[str] = []
 
     def set_records(self, records: KarteRecords | None) -> None:
         self.beginResetModel()
         self.records = records
-        self._columns = [] if records is None else [
-            i for i, key in enumerate(records.keys)
-            if key not in ID_KEYS or key in self._shown_ids]
-        self.headers = () if records is None else (
-            *(records.headers[i] for i in self._columns), *PROVENANCE_HEADERS)
-        self._types = [] if records is None else [records.types[i] for i in self._columns]
+        self.columns = [] if records is None else self._columns_of(records)
+        self.lines = [] if records is None else list(range(len(records.rows)))
         self.endResetModel()
 
-    def row_count(self) -> int:
-        return 0 if self.records is None else len(self.records.rows)
+    def _columns_of(self, records: KarteRecords) -> list[Column[int]]:
+        shown = [i for i, key in enumerate(records.keys)
+                 if key not in ID_KEYS or key in self._shown_ids]
+        return [*(self._value_column(records, i) for i in shown),
+                *self._provenance_columns(records)]
 
-    def _value_count(self) -> int:
-        return len(self._columns)
+    def _value_column(self, records: KarteRecords, index: int) -> Column[int]:
+        kind = records.types[index]
+        date_style = self._style
 
-    def _value(self, row: int, column: int) -> object:
-        assert self.records is not None
-        return self.records.rows[row][self._columns[column]]
+        def value(row: int) -> object:
+            return records.rows[row][index]
 
-    def cell(self, row: int, column: int) -> str:
-        assert self.records is not None
-        n = self._value_count()
-        if column < n:
-            return format_value(self._value(row, column), self._types[column], self._style)
-        prov = self.records.provenance[row]
-        return (prov.source_name or BLANK,
-                BLANK if prov.batch_id is None else f"#{prov.batch_id}",
-                format_date(prov.imported_at, self._style) if prov.imported_at else BLANK,
-                )[column - n]
+        def text(row: int) -> str:
+            return format_value(value(row), kind, date_style)
 
-    def sort_key(self, row: int, column: int) -> tuple[int, Any]:
-        assert self.records is not None
-        n = self._value_count()
-        if column < n:
-            return _sort_value(self._value(row, column))
-        prov = self.records.provenance[row]
-        imported = None if prov.imported_at is None else prov.imported_at.isoformat()
-        return _sort_value((prov.source_name, prov.batch_id, imported)[column - n])
+        def right(row: int) -> bool:
+            v = value(row)
+            return (isinstance(v, int | float) and not isinstance(v, bool)
+                    and kind not in ("school_year", "month", "grade", "bool"))
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or self.records is None:
-            return None
-        row, column = index.row(), index.column()
-        n = self._value_count()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.cell(row, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column >= n:
-                prov = self.records.provenance[row]
-                return (f"取込元ファイル: {prov.source_name}\n取込番号: {prov.batch_id}\n"
-                        f"取込日時: {moment_text(prov.imported_at, self._style)}")
-            text = self.cell(row, column)
-            return text if len(text) > 12 else None
-        if role == Qt.ItemDataRole.ForegroundRole and column >= n:
-            return QColor(style.MUTED_COLOR)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column < n:
-            value = self._value(row, column)
-            if isinstance(value, int | float) and not isinstance(value, bool) \
-                    and self._types[column] not in ("school_year", "month", "grade", "bool"):
-                return RIGHT
-        return None
+        def tip(row: int) -> str | None:
+            shown = text(row)
+            return shown if len(shown) > KARTE_LONG_CELL else None
+
+        return Column(records.headers[index], text, sort=lambda row: _sort_value(value(row)),
+                      right=right, tooltip=tip)
+
+    def _provenance_columns(self, records: KarteRecords) -> list[Column[int]]:
+        date_style = self._style
+        prov = records.provenance
+
+        def tip(row: int) -> str:
+            p = prov[row]
+            return (f"取込元ファイル: {p.source_name}\n取込番号: {p.batch_id}\n"
+                    f"取込日時: {moment_text(p.imported_at, date_style)}")
+
+        def muted(_row: int) -> str:
+            return style.MUTED_COLOR
+
+        def imported(row: int) -> str | None:
+            at = prov[row].imported_at
+            return None if at is None else at.isoformat()
+
+        source, batch, when = PROVENANCE_HEADERS
+        return [
+            Column(source, lambda row: prov[row].source_name or BLANK,
+                   sort=lambda row: _sort_value(prov[row].source_name), tooltip=tip,
+                   color=muted),
+            Column(batch, lambda row: BLANK if prov[row].batch_id is None
+                   else f"#{prov[row].batch_id}",
+                   sort=lambda row: _sort_value(prov[row].batch_id), tooltip=tip, color=muted),
+            Column(when, lambda row: format_date(prov[row].imported_at, date_style)
+                   if prov[row].imported_at else BLANK,
+                   sort=lambda row: _sort_value(imported(row)), tooltip=tip, color=muted),
+        ]
 
 
 def moment_text(moment: datetime | None, date_style: DateStyle) -> str:

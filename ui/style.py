@@ -11,6 +11,12 @@ ACCENT = "#1f5fa8"
 MUTED_COLOR = "#5f6b7a"
 ERROR_COLOR = "#b3261e"
 OK_COLOR = "#1e7b34"
+# Risk bands' colours: text colour, background, border. Always shown with the band's text.
+BAND_COLORS = {
+    "高": ("#8c1d18", "#fbe3e1", "#e7a9a4"),
+    "中": ("#7a4b00", "#fff1d0", "#e9c77a"),
+    "低": ("#34495e", "#eef2f6", "#c5cfd9"),
+}
 
 PRODUCT_TITLE = f"font-size: 20pt; font-weight: bold; color: {ACCENT};"
 PAGE_TITLE = "font-size: 16pt; font-weight: bold;"

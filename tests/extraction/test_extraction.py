@@ -32,6 +32,7 @@ from toda_desktop.extraction import (
 )
 from toda_desktop.extraction.engine import describe, validate
 from toda_desktop.extraction.service import ExtractionService
+from toda_desktop.formatting import format_phrase
 from toda_desktop.store_setup import create_empty_store
 
 
@@ -55,7 +56,8 @@ def run(signed: SignedIn, *items: object, op: str = "and",
         year: int | None = None) -> dict[str, list[str]]:
     extraction = Extraction("テスト", Group(op, tuple(items)))  # type: ignore[arg-type]
     result = ExtractionService(signed.context).run(extraction, school_year=year)
-    return {r.name.split("　")[1]: [v.value for v in r.values] for r in result.rows}
+    return {r.name.split("　")[1]: [format_phrase(v.value) for v in r.values]
+            for r in result.rows}
 
 
 def test_threshold_in_any_month(signed: SignedIn) -> None:
@@ -100,7 +102,7 @@ def test_changes_between_years_and_rounds(signed: SignedIn) -> None:
 
 def test_counts_over_a_window(signed: SignedIn) -> None:
     found = run(signed, CountInWindow("health_room_visits", min_count=3, window_days=30))
-    assert found == {"P4": ["最多3回（2025-05-25までの30日間）"]}
+    assert found == {"P4": ["最多3回（2025年5月25日までの30日間）"]}
     # P5: 5/1, 6/15, 8/1 (93 days); P6: 9/1, 9/8, 11/20 (81 days)
     assert set(run(signed, CountInWindow("health_room_visits", 3, 100))) == {"P4", "P5", "P6"}
     assert set(run(signed, CountInWindow("health_room_visits", 3, 92))) == {"P4", "P6"}
@@ -196,13 +198,14 @@ def test_validation_says_what_is_wrong_in_japanese() -> None:
 
 def test_descriptions_read_as_japanese() -> None:
     registry = default_registry()
-    text = describe(Threshold("attendance_monthly", "absence_days", ">=", 5,
-                              period=Period(0, month=6)), registry, 2025)
+    text = format_phrase(describe(Threshold("attendance_monthly", "absence_days", ">=", 5,
+                                            period=Period(0, month=6)), registry, 2025))
     assert text == "出欠状況（月次） 2025年度 6月: 欠席日数が5以上（いずれかの記録）"
-    text = describe(CountInWindow("health_room_visits", 3, 30), registry)
+    text = format_phrase(describe(CountInWindow("health_room_visits", 3, 30), registry))
     assert text == "保健室利用が当該年度に30日以内で3回以上"
-    text = describe(Change(SurveyPositivity("LESSON"), Period(0, round=1), Period(0, round=2)),
-                    registry, 2025)
+    text = format_phrase(describe(
+        Change(SurveyPositivity("LESSON"), Period(0, round=1), Period(0, round=2)),
+        registry, 2025))
     assert text == "授業がわかる調査の肯定的回答の割合が2025年度 第1回→2025年度 第2回で低下"
 
 
@@ -245,12 +248,12 @@ def test_export_holds_the_visible_columns_and_is_logged(signed: SignedIn, tmp_pa
     with (tmp_path / "push.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
     assert rows[0][:8] == ["宛名番号", "氏名", "カナ", "学校", "学年", "組", "番号", "生年月日"]
-    assert rows[0][8:] == list(result.conditions)
+    assert rows[0][8:] == [format_phrase(c) for c in result.conditions]
     assert {r[1] for r in rows[1:]} == {town.name(p) for p in town.EXPECTED}
     service.export(result, tmp_path / "push.xlsx")
     assert (tmp_path / "push.xlsx").stat().st_size > 0
     entries = signed.audit_view.entries(AuditFilter(action="export"))
-    assert entries[0].target == f"抽出 {result.name}"
+    assert entries[0].target_text == f"抽出 {result.name}"
     runs = signed.audit_view.entries(AuditFilter(action="extraction"))
     assert runs and result.name in (runs[0].target or "")
 
@@ -296,7 +299,7 @@ def test_a_run_on_unseen_data_is_refused_and_logged(demo: dict[str, SignedIn]) -
     lead = demo["project_lead"]
     rows = lead.audit_view.entries(AuditFilter(actor="demo-truancy",
                                                              action="permission_denied"))
-    assert any(r.target == "抽出: 県学調結果" for r in rows)
+    assert any(r.target_text == "抽出: 県学調結果" for r in rows)
     with pytest.raises(PermissionDenied):
         ExtractionService(demo["bullying_support"].context).run(Extraction("x", Group("and", (
             Threshold("consultations", "consult_type", "==", "SC"),))))

@@ -19,6 +19,7 @@ from toda_desktop.demo import DemoCity, DemoConfig, generate_city
 from toda_desktop.demo.load import load_city
 from toda_desktop.extraction import PushSupportOptions, push_support_preset
 from toda_desktop.extraction.service import ExtractionService
+from toda_desktop.formatting import format_phrase
 from toda_desktop.store_setup import create_empty_store
 
 
@@ -50,14 +51,14 @@ def test_the_hand_checked_list(signed: SignedIn) -> None:
     assert result.school_year == 2025
     assert result.population == 10  # P11 left before 2025
     by_name = {r.name.split("　")[1]: r for r in result.rows}
-    p1 = [v.value for v in by_name["P1"].values]
+    p1 = [format_phrase(v.value) for v in by_name["P1"].values]
     assert p1[0] == "該当する記録なし"
     assert p1[1] == "2024年度 5.0 → 2025年度 4.5（-0.5）"
     assert p1[2] == "2025年度 第1回 100.0% → 2025年度 第2回 50.0%（-50.0）"
     assert p1[3] == "2025年度 第1回 100.0% → 2025年度 第2回 50.0%（-50.0）"
-    assert by_name["P9"].values[0].value == "最大 20"  # under 30 days
+    assert format_phrase(by_name["P9"].values[0].value) == "最大 20"  # under 30 days
     assert [c.pupils for c in result.counts] == [9, 8, 9, 9]
-    assert result.conditions[0].startswith("長期欠席ではない")
+    assert format_phrase(result.conditions[0]).startswith("長期欠席ではない")
 
 
 @pytest.mark.parametrize(
@@ -159,7 +160,7 @@ def test_the_preset_on_generator_data_matches_an_independent_computation(
     assert elapsed < 5
     # Every listed pupil's shown values say why: no long absence, and three decreases.
     for row in result.rows:
-        values = [v.value for v in row.values]
+        values = [format_phrase(v.value) for v in row.values]
         assert values[0] == "該当する記録なし" or int(values[0].split()[-1]) < 30
         assert "（-" in values[2] and "（-" in values[3]
 

@@ -190,4 +190,4 @@ def test_header_choices_including_do_not_import_are_remembered_per_source(
     result = signed.importing.export_issues(preview, tmp_path / "検証結果.csv")
     assert result.path.exists()
     rows = signed.audit_view.entries()
-    assert any(r.action == "export" and r.target == "検証結果" for r in rows)
+    assert any(r.action == "export" and r.target_text == "検証結果" for r in rows)

@@ -21,6 +21,7 @@ from tests.importing.test_real_file_layouts import import_base
 from toda_desktop.composition import SignedIn
 from toda_desktop.extraction.model import Extraction, Group
 from toda_desktop.extraction.presets import instrument_condition
+from toda_desktop.formatting import format_phrase
 from toda_desktop.importing.service import ImportPreview, issue_rows
 from toda_desktop.instruments import instrument, instruments
 from toda_desktop.policy.model import default_policy
@@ -186,7 +187,7 @@ def test_the_karte_charts_scores_per_item_and_names_the_q_u_group_with_a_mark(
     karte = signed.karte.open(pupil(signed, "0000100002"))
     qu = next(c for c in karte.charts if c.key == "instrument:QU")
     # The export's title says 第1回: the round is read from it (QA, tests/importing/test_forms_qa).
-    assert qu.x_labels == ("2024年度 第1回（学級生活不満足群※）",)
+    assert [format_phrase(x) for x in qu.x_labels] == ["2024年度 第1回（学級生活不満足群※）"]
     assert {s.key for s in qu.series} == {"APPROVAL", "INFRINGEMENT"}
 
 

@@ -19,6 +19,7 @@ from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
 from tests.importing.helpers import lead_on_new_store
 from toda_desktop.cli import main as cli_main
 from toda_desktop.composition import SignedIn
+from toda_desktop.formatting import format_phrase
 from toda_desktop.importing.service import ImportPreview, issue_rows
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "layouts"
@@ -241,7 +242,8 @@ def test_the_karte_shows_term_totals_as_terms_and_not_as_months(signed: SignedIn
                                   " WHERE address_code = '0000200002'")[0][0])
     karte = signed.karte.open(pupil_id)
     chart = next(c for c in karte.charts if c.key == "attendance_term")
-    assert chart.x_labels == ("2024年度 1学期", "2024年度 2学期", "2024年度 3学期")
+    assert tuple(format_phrase(x) for x in chart.x_labels) == (
+        "2024年度 1学期", "2024年度 2学期", "2024年度 3学期")
     assert next(s for s in chart.series if s.key == "absence_days").values == (12.0, 25.0, 18.0)
     monthly = next(c for c in karte.charts if c.key == "attendance")
     assert not monthly.has_data

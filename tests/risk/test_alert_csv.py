@@ -142,8 +142,8 @@ def test_every_file_written_is_in_the_audit_log(
         lead.sign_out()
     added = [e for e in entries if e.id not in before]
     assert len(added) == 1 + len(files)
-    assert all(e.outcome_label == "成功" and "見守りアラート" in e.target for e in added)
-    details = " ".join(e.detail for e in added)
+    assert all(e.outcome_label == "成功" and "見守りアラート" in e.target_text for e in added)
+    details = " ".join(e.detail_text for e in added)
     for name in ["all.csv", *(f.path.name for f in files)]:
         assert name in details
 

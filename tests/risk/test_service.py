@@ -144,7 +144,7 @@ def test_scoring_makes_per_school_lists_with_bands_and_reasons(
     assert [a.id for a in listed] == [a.id for a in result.alerts]
     assert _actions(sessions["project_lead"], "risk_score")
     viewed = _actions(sessions["project_lead"], "risk_alerts_view")
-    assert viewed and "モデル番号" in viewed[0].detail  # which list was shown
+    assert viewed and "モデル番号" in viewed[0].detail_text  # which list was shown
 
 
 def test_alerts_name_their_pupils_for_alert_roles_only(

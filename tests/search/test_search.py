@@ -245,8 +245,8 @@ def test_overlong_queries_are_refused(town: SignedIn) -> None:
 def test_every_search_is_audit_logged_with_its_query(town: SignedIn) -> None:
     SearchService(town.context).search("たかはし", SearchFilters(school_year=2025, grade=5))
     rows = town.audit_view.entries(AuditFilter(action="search"))
-    assert "たかはし" in rows[0].detail and "2025" in rows[0].detail
-    assert rows[0].target == "児童生徒"
+    assert "たかはし" in rows[0].detail_text and "2025" in rows[0].detail_text
+    assert rows[0].target_text == "児童生徒"
 
 
 def test_filter_options(town: SignedIn) -> None:

@@ -22,6 +22,7 @@ from toda_desktop.audit.service import (
     describe_detail,
     describe_target,
 )
+from toda_desktop.formatting import format_phrase
 
 SOURCE = Path(toda_desktop.__file__).parent
 # Keywords of ServiceContext.log (and the services' _log helpers) that are not detail keys.
@@ -92,17 +93,21 @@ def test_every_action_outcome_and_detail_key_has_a_japanese_label() -> None:
     ("something_new", "something_new"),
 ])
 def test_targets_are_named_in_japanese(target: str, words: str) -> None:
-    assert describe_target(target, default_registry()) == words
+    assert format_phrase(describe_target(target, default_registry())) == words
 
 
 def test_details_read_as_japanese_phrases() -> None:
-    assert describe_detail('{"alerts": 15, "model_id": 2}') == "アラート件数: 15、モデル番号: 2"
-    assert describe_detail('{"fmr_achieved": 7.5e-10}') == "他人受入率: 1/1,333,333,333"
-    assert describe_detail('{"pupils": 12198, "batch_id": 12198}') == (
+    def words(detail: str, codes: dict[str, str] | None = None) -> str:
+        return format_phrase(describe_detail(detail) if codes is None
+                             else describe_detail(detail, codes))
+
+    assert words('{"alerts": 15, "model_id": 2}') == "アラート件数: 15、モデル番号: 2"
+    assert words('{"fmr_achieved": 7.5e-10}') == "他人受入率: 1/1,333,333,333"
+    assert words('{"pupils": 12198, "batch_id": 12198}') == (
         "児童生徒数: 12,198、取込番号: 12198")
-    assert describe_detail('{"conditions": ["欠席 10日以上", "学年 小5"], "filters": {},'
-                           ' "school_year": 2025, "kind": "demo"}') == (
+    assert words('{"conditions": ["欠席 10日以上", "学年 小5"], "filters": {},'
+                 ' "school_year": 2025, "kind": "demo"}') == (
         "条件: 欠席 10日以上、学年 小5、年度: 2025年度、種類: デモ")  # found by QA
     roles = {"project_lead": "事業全体総括職員"}
-    assert describe_detail('{"role": "project_lead", "method": "palm"}', roles) == (
+    assert words('{"role": "project_lead", "method": "palm"}', roles) == (
         "役割: 事業全体総括職員、方法: palm")

@@ -55,7 +55,7 @@ def test_sign_in_enrollment_and_failures_leak_nothing(
         "logs": "\n".join(r.getMessage() + str(r.args) for r in caplog.records),
         "console": "".join(capsys.readouterr()),
         "errors": "\n".join(errors),
-        "audit": "\n".join(f"{r.detail} {r.target}" for r in audit_rows),
+        "audit": "\n".join(f"{r.detail_text} {r.target_text}" for r in audit_rows),
     }
     for where, text in haystacks.items():
         for secret in secrets:

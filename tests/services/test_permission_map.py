@@ -160,7 +160,7 @@ def test_it_admin_reads_no_pupil_data_by_any_path(sessions: dict[str, SignedIn])
         k.name for k in liaison.visible_kinds()}
     rows = it.audit_view.entries(AuditFilter())
     assert rows and all(r.pupil_id is None for r in rows)
-    assert all(r.detail in ("", "（非表示）") for r in rows)
+    assert all(r.detail_text in ("", "（非表示）") for r in rows)
     accounts = it.account_admin.list_accounts()
     assert {a.login_id for a in accounts} >= {"demo-it", "demo-lead"}
 
@@ -169,7 +169,7 @@ def test_denials_are_audit_logged(sessions: dict[str, SignedIn]) -> None:
     assert not _allowed(lambda: sessions["bullying_support"].karte.records(1, "consultations"))
     rows = sessions["project_lead"].audit_view.entries(AuditFilter(actor="demo-bullying",
                                                       action="permission_denied"))
-    assert any(r.target == "閲覧: 教育相談・SC/SSW相談" for r in rows)
+    assert any(r.target_text == "閲覧: 教育相談・SC/SSW相談" for r in rows)
 
 
 def test_one_gate_for_a_dataset_kind(sessions: dict[str, SignedIn]) -> None:
@@ -186,7 +186,7 @@ def test_one_gate_for_a_dataset_kind(sessions: dict[str, SignedIn]) -> None:
     assert truancy.gate.sees("consultations") and not truancy.gate.sees("bullying_records")
     assert not _allowed(lambda: truancy.gate.require_kind("export", "attendance_monthly"))
     rows = lead.audit_view.entries(AuditFilter(action="permission_denied"))
-    targets = {(r.actor, r.target) for r in rows}
+    targets = {(r.actor, r.target_text) for r in rows}
     school_label = default_registry().kind(school_kind).label
     assert {("demo-lead", f"閲覧: {school_label}"), ("demo-truancy", "出力")} <= targets
 
@@ -215,7 +215,7 @@ def test_only_the_project_lead_edits_the_map_and_it_applies_at_next_sign_in(
                           'domains = ["basic", "other_department", "health"]')
     lead.policy_admin.update(edited)
     rows = lead.audit_view.entries(AuditFilter(action="policy_changed"))
-    assert rows[0].detail == "変更内容: 庁内他部局調整職員: 保健を追加"  # in words (QA)
+    assert rows[0].detail_text == "変更内容: 庁内他部局調整職員: 保健を追加"  # in words (QA)
     lead.sign_out()
     liaison = app.sign_in("demo-liaison", DEMO_PASSWORD)
     assert "health_checkups" in {k.name for k in liaison.visible_kinds()}

@@ -13,6 +13,7 @@ from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import Application
 from toda_desktop.errors import SignInError, UserFacingError
+from toda_desktop.formatting import format_phrase
 from toda_desktop.idle_lock import LockState
 from toda_desktop.recovery import grant_recovery_sign_in
 from toda_desktop.store_setup import DEMO_PASSWORD, create_empty_store
@@ -274,7 +275,8 @@ def test_admin_creates_accounts_as_store_set_up_does(
     listed = {a.login_id for a in admin.account_admin.list_accounts()}
     assert "new-staff" in listed and "weak-staff" not in listed
     entries = admin.audit_view.entries(None)
-    assert ("account_created", "アカウント new-staff") in {(e.action, e.target) for e in entries}
+    targets = {(e.action, e.target_text) for e in entries}
+    assert ("account_created", "アカウント new-staff") in targets
     admin.sign_out()
 
 
@@ -324,13 +326,14 @@ def test_a_store_put_back_from_a_copy_is_reported_until_an_admin_says_why(
 
     lead = app.sign_in("demo-lead", DEMO_PASSWORD)
     integrity = lead.overview().integrity  # said at once, before any check (found by QA)
-    assert integrity.ok is False and "巻き戻し" in integrity.message
+    assert integrity.ok is False and "巻き戻し" in format_phrase(integrity.message)
     check = lead.audit_view.verify()
-    assert not check.ok and check.pending_breaks == 1 and "戻されている" in check.message
+    assert not check.ok and check.pending_breaks == 1
+    assert "戻されている" in format_phrase(check.message)
     assert not lead.check_integrity().ok
     it = _app(demo_store_path, sim, clock).sign_in("demo-it", DEMO_PASSWORD)
     found = it.audit_view.entries(AuditFilter(action="audit_anchor_mismatch"))
-    assert found and "巻き戻し" in found[0].detail  # the IT administrator may read it (QA)
+    assert found and "巻き戻し" in found[0].detail_text  # the IT administrator may read it (QA)
     it.sign_out()
     director = _app(demo_store_path, sim, clock).sign_in("demo-director", DEMO_PASSWORD)
     with pytest.raises(UserFacingError):  # PermissionDenied: no 監査ログ, no 管理機能
@@ -339,7 +342,7 @@ def test_a_store_put_back_from_a_copy_is_reported_until_an_admin_says_why(
     with pytest.raises(UserFacingError, match="入力してください"):
         lead.audit_view.acknowledge_breaks("  ")
     after = lead.audit_view.acknowledge_breaks("教育委員会のバックアップから復元（11月27日）")
-    assert after.ok and "確認済みの不整合 1回" in after.message
+    assert after.ok and "確認済みの不整合 1回" in format_phrase(after.message)
     entries = lead.audit_view.entries(AuditFilter(action="audit_breaks_acknowledged"))
-    assert entries and "バックアップから復元" in entries[0].detail
+    assert entries and "バックアップから復元" in entries[0].detail_text
     lead.sign_out()

@@ -217,7 +217,7 @@ def test_saving_one_file_per_school_from_the_screen(
         assert "確認の順（校内）" in table[0] and "宛名番号" in table[0]
         assert {r[1] for r in table[1:]} == {code}
     entries = signed.audit_view.entries(AuditFilter(action="export"))
-    details = " ".join(e.detail for e in entries)
+    details = " ".join(e.detail_text for e in entries)
     assert all(f.name in details for f in files)  # one entry per file
     # The single file is written by the same flow, in the chosen format.
     page.choose_export_path = lambda: tmp_path / "全校"

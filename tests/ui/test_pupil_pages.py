@@ -12,15 +12,17 @@ from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from kernel.date_style import DateStyle
+from kernel.school_calendar import SchoolMonth
 from tests.ui.conftest import ShellFactory
 from tests.ui.flows import WAIT_MS, click, english_words, sign_in, visible_texts
+from toda_desktop.formatting import format_phrase
 from ui.extraction.condition_dialog import ConditionDialog
 from ui.extraction.editors import CountEditor, ThresholdEditor
 from ui.extraction.page import ExtractionPage
 from ui.extraction.push_support_dialog import PushSupportDialog
 from ui.karte.page import KartePage, KarteView
 from ui.main_window import MainWindow
-from ui.pupil_tables import dates_in
 from ui.search.page import SearchPage
 from ui.shell import Shell
 
@@ -377,7 +379,7 @@ def test_extraction_preset_and_a_custom_condition(
     with qtbot.waitSignal(page.result_shown, timeout=WAIT_MS) as blocker:
         click(qtbot, dialog.ok_button)
     tuned = blocker.args[0]
-    assert len(tuned.conditions) == 3 and "5ポイント以上" in tuned.conditions[2]
+    assert len(tuned.conditions) == 3 and "5ポイント以上" in format_phrase(tuned.conditions[2])
     qtbot.waitUntil(lambda: not page.busy, timeout=WAIT_MS)
 
     # A custom condition: 欠席日数 ≥ 5 in a month of the base year.
@@ -399,14 +401,15 @@ def test_extraction_preset_and_a_custom_condition(
     assert "欠席日数が5以上" in page.root.rows()[0].text_label.text()
     custom = _run(qtbot, page, page.run_button)
     assert custom.rows and custom.counts[0].pupils == len(custom.rows)
-    assert all("月）" in r.values[0].value for r in custom.rows)
+    assert all(any(isinstance(part, SchoolMonth) for part in r.values[0].value)
+               for r in custom.rows)  # the month a value was seen, as a value
     expected = _sql(shell, "SELECT count(DISTINCT a.pupil_id) FROM ds_attendance_monthly a"
                     " JOIN ds_enrollments e ON e.pupil_id = a.pupil_id"
                     " AND e.school_year = a.school_year"
                     " WHERE a.absence_days >= 5 AND a.school_year = ?", custom.school_year)
     assert len(custom.rows) == expected[0][0]
-    assert page.model.data(page.model.index(0, 7)) == dates_in(custom.rows[0].values[0].value,
-                                                               "wareki")
+    assert page.model.data(page.model.index(0, 7)) == format_phrase(
+        custom.rows[0].values[0].value, DateStyle.WAREKI)
     assert "令和" in page.model.data(page.model.index(0, 7))
 
     # A nested OR group: … or 保健室利用 3回以上 in 30 days.

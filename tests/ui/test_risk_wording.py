@@ -39,6 +39,7 @@ from tests.ui.conftest import ShellFactory
 from tests.ui.flows import WAIT_MS, sign_in
 from toda_desktop.audit.service import DETAIL_LABELS, AuditFilter, describe_detail
 from toda_desktop.composition import SignedIn
+from toda_desktop.formatting import format_phrase
 from toda_desktop.risk import RiskService
 from ui.background import BackgroundRunner
 from ui.error_reporting import ErrorReporter
@@ -285,14 +286,15 @@ def test_training_audit_entry_names_every_detail_truthfully(listed_store: Path) 
         lead.sign_out()
     assert {r.action for r in rows} >= {"risk_train", "risk_evaluate"}
     for row in rows:
-        assert row.detail and not re.search(r"[A-Za-z_]+@?\d*:", row.detail), row.detail
-        assert not wrong_words([row.detail])
+        text = row.detail_text
+        assert text and not re.search(r"[A-Za-z_]+@?\d*:", text), text
+        assert not wrong_words([row.detail_text])
     train = next(r for r in rows if r.action == "risk_train")
-    assert "病気欠席を除いて数える単純な並べ方の最良の再現率" in train.detail
-    assert re.search(r"モデルの再現率（評価年度・各校5人の一覧）: \d+\.\d%", train.detail)
+    assert "病気欠席を除いて数える単純な並べ方の最良の再現率" in train.detail_text
+    assert re.search(r"モデルの再現率（評価年度・各校5人の一覧）: \d+\.\d%", train.detail_text)
     for key in ("config", "grid", "recall@5", "baseline_recall@5", "test_year"):
         assert key in DETAIL_LABELS
-    assert (describe_detail('{"recall@5": 0.718}')
+    assert (format_phrase(describe_detail('{"recall@5": 0.718}'))
             == "モデルの再現率（評価年度・各校5人の一覧）: 71.8%")
 
 

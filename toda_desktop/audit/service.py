@@ -14,11 +14,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from kernel.school_calendar import SchoolMonth
 from storage import audit
 from storage.registry import Registry
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
+from toda_desktop.formatting import format_phrase
+from toda_desktop.phrase import Part, Phrase, SchoolYear, join, phrase
 from toda_desktop.policy.model import FUNCTION_LABELS, describe_policy_changes
 
 ACTION_LABELS = {
@@ -136,6 +139,9 @@ TARGET_VERBS = {**FUNCTION_LABELS, "extract": "抽出", "extraction_save": "抽�
 
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Detail values that are school years: written as 年度 in the reader's date style.
+YEAR_KEYS = frozenset({"school_year", "test_year"})
 # Detail values that count things: written with thousands separators (12,198).
 COUNT_KEYS = frozenset({"rows", "inserted", "overwritten", "queued", "excluded", "removed",
                         "kept", "restored",
@@ -144,19 +150,21 @@ COUNT_KEYS = frozenset({"rows", "inserted", "overwritten", "queued", "excluded",
 PERCENT_KEYS = frozenset({"recall@5", "baseline_recall@5"})
 
 
-def describe_detail(detail: str | None, codes: Mapping[str, str] = VALUE_LABELS) -> str:
+def describe_detail(detail: str | None, codes: Mapping[str, str] = VALUE_LABELS) -> Phrase:
     """The stored JSON detail as a short Japanese summary (keys and codes translated;
-    ``codes``: the values to translate, e.g. with the map's role names added)."""
+    ``codes``: the values to translate, e.g. with the map's role names added); school years,
+    months and days stay values for the reader's date style."""
     if not detail:
-        return ""
+        return ()
     try:
         values = json.loads(detail)
     except ValueError:
-        return detail
+        return (detail,)
     if not isinstance(values, dict):
-        return str(values)
-    parts = []
+        return (str(values),)
+    parts: list[Phrase] = []
     for key, value in values.items():
+        text: Part | Phrase
         if key == "fmr_achieved" and isinstance(value, float) and value > 0:
             text = f"1/{round(1 / value):,}"  # as the device standard writes a rate
         elif key in PERCENT_KEYS and isinstance(value, float):
@@ -165,8 +173,8 @@ def describe_detail(detail: str | None, codes: Mapping[str, str] = VALUE_LABELS)
             text = f"{value:.2g}"
         elif key in COUNT_KEYS and isinstance(value, int) and not isinstance(value, bool):
             text = f"{value:,}"
-        elif key == "school_year" and isinstance(value, int):
-            text = f"{value}年度"  # (the screen writes it in 令和)
+        elif key in YEAR_KEYS and isinstance(value, int) and not isinstance(value, bool):
+            text = SchoolYear(value)
         elif key == "changes" and isinstance(value, dict):
             text = "／".join(describe_policy_changes(value, codes))
         elif isinstance(value, list):
@@ -175,34 +183,49 @@ def describe_detail(detail: str | None, codes: Mapping[str, str] = VALUE_LABELS)
             text = "、".join(f"{DETAIL_LABELS.get(str(k), k)}: {v}" for k, v in value.items())
         elif value is None:
             text = "—"
+        elif isinstance(value, str) and (when := _when(value)) is not None:
+            text = when
         else:
             text = codes.get(str(value), str(value))
         if text:
-            parts.append(f"{DETAIL_LABELS.get(key, key)}: {text}")
-    return "、".join(parts)
+            parts.append(phrase(f"{DETAIL_LABELS.get(key, key)}: ", text))
+    return join(parts, "、")
 
 
-def describe_target(target: str | None, registry: Registry | None = None) -> str:
+def _when(text: str) -> SchoolMonth | date | None:
+    """A month (``2025-10``) or a day (``2025-06-03``) written in a detail, as a value."""
+    if month := _MONTH.match(text):
+        return SchoolMonth(int(month[1]), int(month[2])) if 1 <= int(month[2]) <= 12 else None
+    if _DAY.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    return None
+
+
+def describe_target(target: str | None, registry: Registry | None = None) -> Phrase:
     """The stored target in words: functions and dataset kinds by their Japanese names
-    (``view:consultations`` → 閲覧: 相談記録, ``students.name`` → 児童生徒基本情報の氏名)."""
+    (``view:consultations`` → 閲覧: 相談記録, ``students.name`` → 児童生徒基本情報の氏名);
+    the month of 見守りアラート and the year of 要因分析 as values."""
     if not target:
-        return ""
+        return ()
     for prefix, label in TARGET_PREFIXES.items():
         if target.startswith(prefix):
             rest = target[len(prefix):]
-            if prefix == "risk_alerts:" and (month := _MONTH.match(rest)):
-                rest = f"{int(month[1])}年{int(month[2])}月"  # the screen writes it in 令和
-            elif prefix == "factors:" and rest.isdigit():
-                rest = f"{rest}年度"
-            return label + rest
+            if prefix == "risk_alerts:" and isinstance(when := _when(rest), SchoolMonth):
+                return (label, when)
+            if prefix == "factors:" and rest.isdigit():
+                return (label, SchoolYear(int(rest)))
+            return (label + rest,)
     if target in TARGET_WORDS:
-        return TARGET_WORDS[target]
+        return (TARGET_WORDS[target],)
     verb, _, rest = target.partition(":")
     if rest and verb in TARGET_VERBS:
-        return f"{TARGET_VERBS[verb]}: {_kind_words(rest, registry)}"
+        return (f"{TARGET_VERBS[verb]}: {_kind_words(rest, registry)}",)
     if target in FUNCTION_LABELS:
-        return FUNCTION_LABELS[target]
-    return _kind_words(target, registry)
+        return (FUNCTION_LABELS[target],)
+    return (_kind_words(target, registry),)
 
 
 def _kind_words(text: str, registry: Registry | None) -> str:
@@ -235,9 +258,18 @@ class AuditRow:
     action: str
     action_label: str
     outcome_label: str
-    target: str
+    target: Phrase  # in words, its month or year as a value
     pupil_id: int | None
-    detail: str
+    detail: Phrase
+
+    @property
+    def target_text(self) -> str:
+        """The target as written in files and on the command line (西暦)."""
+        return format_phrase(self.target)
+
+    @property
+    def detail_text(self) -> str:
+        return format_phrase(self.detail)
 
 
 @dataclass(frozen=True)
@@ -245,7 +277,7 @@ class ChainCheck:
     ok: bool
     entries: int
     first_bad_id: int | None
-    message: str
+    message: Phrase  # the finding; the time of a rollback as a value
     pending_breaks: int = 0  # rollbacks/swaps an administrator may acknowledge
 
 
@@ -281,7 +313,7 @@ class AuditViewService:
                 outcome_label=OUTCOME_LABELS.get(e.outcome, e.outcome),
                 target=describe_target(e.target, self._ctx.registry),
                 pupil_id=None if redact else e.pupil_id,
-                detail=(("（非表示）" if e.detail else "")
+                detail=((("（非表示）",) if e.detail else ())
                         if redact and e.action not in INTEGRITY_ACTIONS
                         else describe_detail(e.detail, codes)),
             )
@@ -306,7 +338,7 @@ class AuditViewService:
         rows = self._query(filters)
         table = [
             [r.id, r.at.isoformat(sep=" "), r.actor, r.action_label, r.outcome_label,
-             r.target, r.pupil_id, r.detail]
+             r.target_text, r.pupil_id, r.detail_text]
             for r in rows
         ]
         if path.suffix.lower() == ".xlsx":
@@ -321,8 +353,8 @@ class AuditViewService:
         self._ctx.gate.require("audit_view")
         report = self._ctx.trail.verify()
         self._log("audit_verify", outcome="ok" if report.ok else "problem")
-        return ChainCheck(report.ok, report.entries, report.first_bad_id, report.reason,
-                          report.pending_breaks)
+        return ChainCheck(report.ok, report.entries, report.first_bad_id,
+                          chain_message(report), report.pending_breaks)
 
     def acknowledge_breaks(self, reason: str) -> ChainCheck:
         """An administrator records why the rollbacks/swaps found so far are known (e.g. a
@@ -337,6 +369,21 @@ class AuditViewService:
             raise UserFacingError("理由は200字以内で入力してください。")
         self._ctx.trail.acknowledge_breaks(self._ctx.actor.login_id, reason)
         return self.verify()
+
+
+def chain_message(report: audit.ChainReport) -> Phrase:
+    """What the chain check found; a rollback or swap with the time it was found, as a
+    value (the store writes the same finding for the command line)."""
+    if report.first_break_at is None:
+        return (report.reason,)
+    try:
+        when: Part = datetime.fromisoformat(report.first_break_at)
+    except ValueError:
+        when = report.first_break_at
+    return (when, " に、データベースの監査ログが外に置いた控えより前の状態に戻されているか、"
+            "別のデータベースに差し替えられていることを検出しました"
+            f"（{report.pending_breaks}回）。バックアップからの復元でなければ、"
+            "管理者に連絡してください。")
 
 
 def _filter_detail(filters: AuditFilter) -> dict[str, object]:

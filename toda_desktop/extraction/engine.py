@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from analysis.specs import NUMERIC_TYPES
@@ -37,6 +38,7 @@ from toda_desktop.extraction.model import (
     Threshold,
     Value,
 )
+from toda_desktop.phrase import Phrase, SchoolYear, join, phrase
 
 NUMERIC = NUMERIC_TYPES | {"bool"}
 NO_RECORD = "該当する記録なし"
@@ -46,7 +48,7 @@ CANCELLED = "抽出を中止しました。"
 @dataclass(frozen=True)
 class LeafOutcome:
     matched: frozenset[int]
-    values: dict[int, str]  # pupil -> the value that decided (or the observed value)
+    values: dict[int, Phrase]  # pupil -> the value that decided (or the observed value)
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class Evaluation:
     population: dict[int, repo.PopulationRow]
     matched: frozenset[int]
     leaves: tuple[Leaf, ...]  # enabled leaves, in tree order
-    labels: tuple[str, ...]
+    labels: tuple[Phrase, ...]
     outcomes: tuple[LeafOutcome, ...]
 
 
@@ -163,23 +165,26 @@ def _tests_text(kind: DatasetKind, tests: tuple[FieldTest, ...]) -> str:
     )
 
 
-def describe(node: Node, registry: Registry, base_year: int | None = None) -> str:
-    """A Japanese description of a node (its label when it has one)."""
+def describe(node: Node, registry: Registry, base_year: int | None = None) -> Phrase:
+    """A Japanese description of a node (its label when it has one), its school years kept
+    as values for the reader's date style."""
     if node.label:
-        return node.label
+        return (node.label,)
     prefix = "次に該当しない: " if node.negate else ""
     if isinstance(node, Group):
         joiner = " かつ " if node.op == "and" else " または "
-        inner = joiner.join(describe(i, registry, base_year) for i in node.items if i.enabled)
-        return f"{prefix}（{inner}）"
+        inner = join([describe(i, registry, base_year) for i in node.items if i.enabled],
+                     joiner)
+        return phrase(f"{prefix}（", inner, "）")
     if isinstance(node, Threshold):
         kind = registry.kind(node.kind)
         col = kind.column(node.field).label
-        period = "全期間" if node.period is None else node.period.label(base_year)
+        period = ("全期間",) if node.period is None else node.period.label(base_year)
         agg = "" if node.aggregate == "any" else f"の{AGGREGATES[node.aggregate]}"
         scope = "（いずれかの記録）" if node.aggregate == "any" else ""
-        return (f"{prefix}{kind.label} {period}{_tests_text(kind, node.where)}: {col}{agg}が"
-                f"{_value_text(node.value)}{OPERATORS[node.op]}{scope}")
+        return phrase(f"{prefix}{kind.label} ", period,
+                      f"{_tests_text(kind, node.where)}: {col}{agg}が"
+                      f"{_value_text(node.value)}{OPERATORS[node.op]}{scope}")
     if isinstance(node, Change):
         m = node.measure
         if isinstance(m, SurveyPositivity):
@@ -196,12 +201,12 @@ def describe(node: Node, registry: Registry, base_year: int | None = None) -> st
                     f"（{AGGREGATES[m.aggregate]}）")
         amount = f"（{node.amount:g}以上）" if node.amount and node.direction in (
             "fell", "rose") else (f"（許容差{node.amount:g}）" if node.amount else "")
-        return (f"{prefix}{what}が{node.before.label(base_year)}→{node.after.label(base_year)}"
-                f"で{DIRECTIONS[node.direction]}{amount}")
+        return phrase(f"{prefix}{what}が", node.before.label(base_year), "→",
+                      node.after.label(base_year), f"で{DIRECTIONS[node.direction]}{amount}")
     kind = registry.kind(node.kind)
-    period = "全期間" if node.period is None else node.period.label(base_year)
-    return (f"{prefix}{kind.label}{_tests_text(kind, node.where)}が{period}に"
-            f"{node.window_days}日以内で{node.min_count}回以上")
+    period = ("全期間",) if node.period is None else node.period.label(base_year)
+    return phrase(f"{prefix}{kind.label}{_tests_text(kind, node.where)}が", period,
+                  f"に{node.window_days}日以内で{node.min_count}回以上")
 
 
 # -- evaluation ----------------------------------------------------------------------------
@@ -289,19 +294,19 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def _period_text(period: str | None) -> str:
+def _period_text(period: str | None) -> Phrase:
+    """Where a row's value was seen: 「（2025年6月）」 or 「（2025年度）」, as values."""
     if not period:
-        return ""
+        return ()
     if len(period) == 7:  # a calendar month
-        month = SchoolMonth.parse(period)
-        return f"（{month.year}年{month.month}月）"
-    if len(period) == 4:
-        return f"（{period}年度）"
-    return f"（{period}）"
+        return ("（", SchoolMonth.parse(period), "）")
+    if len(period) == 4 and period.isdigit():
+        return ("（", SchoolYear(int(period)), "）")
+    return (f"（{period}）",)
 
 
 def _threshold(conn: Connection, kind: DatasetKind, leaf: Threshold,
-               base_year: int) -> tuple[set[int], dict[int, str]]:
+               base_year: int) -> tuple[set[int], dict[int, Phrase]]:
     scope = _scope(leaf.period, base_year, leaf.where)
     target: Any
     if isinstance(leaf.value, tuple | list):
@@ -309,7 +314,7 @@ def _threshold(conn: Connection, kind: DatasetKind, leaf: Threshold,
     else:
         target = _coerce(kind, leaf.field, leaf.value)
     matched: set[int] = set()
-    values: dict[int, str] = {}
+    values: dict[int, Phrase] = {}
     if leaf.aggregate == "any":
         prefer_low = leaf.op in ("<", "<=")
         best: dict[int, tuple[object, str | None, bool]] = {}
@@ -323,13 +328,13 @@ def _threshold(conn: Connection, kind: DatasetKind, leaf: Threshold,
         for pid, (v, period, ok) in best.items():
             if ok:
                 matched.add(pid)
-            values[pid] = f"{_fmt(v)}{_period_text(period)}"
+            values[pid] = phrase(_fmt(v), _period_text(period))
         return matched, values
     aggregated = repo.field_aggregate(conn, kind, leaf.field, leaf.aggregate, scope)
     for pid, v in aggregated.items():
         if _compare(leaf.op, v, target):
             matched.add(pid)
-        values[pid] = f"{AGGREGATES[leaf.aggregate]} {_fmt(v)}"
+        values[pid] = (f"{AGGREGATES[leaf.aggregate]} {_fmt(v)}",)
     return matched, values
 
 
@@ -353,32 +358,40 @@ def _measure(conn: Connection, registry: Registry, measure: FieldMeasure | Surve
 
 
 def _change(conn: Connection, registry: Registry, leaf: Change,
-            base_year: int) -> tuple[set[int], dict[int, str]]:
+            base_year: int) -> tuple[set[int], dict[int, Phrase]]:
     before = _measure(conn, registry, leaf.measure, leaf.before, base_year)
     after = _measure(conn, registry, leaf.measure, leaf.after, base_year)
     unit = "%" if isinstance(leaf.measure, SurveyPositivity) else ""
     matched: set[int] = set()
-    values: dict[int, str] = {}
+    values: dict[int, Phrase] = {}
     b_label, a_label = leaf.before.label(base_year), leaf.after.label(base_year)
     for pid in before.keys() & after.keys():
         b, a = before[pid], after[pid]
         if leaf.holds(b, a):
             matched.add(pid)
-        values[pid] = (f"{b_label} {b:.1f}{unit} → {a_label} {a:.1f}{unit}"
-                       f"（{a - b:+.1f}）")
+        values[pid] = phrase(b_label, f" {b:.1f}{unit} → ", a_label,
+                             f" {a:.1f}{unit}（{a - b:+.1f}）")
     for pid in before.keys() ^ after.keys():
         side = a_label if pid in before else b_label
-        values[pid] = f"{side}の記録なし"
+        values[pid] = phrase(side, "の記録なし")
     return matched, values
 
 
+def _window_text(n: int, end: str, days: int) -> Phrase:
+    """「最多3回（2025年6月3日までの30日間）」, the day as a value."""
+    try:
+        day: date | str = date.fromisoformat(end[:10])
+    except ValueError:
+        day = end
+    return phrase(f"最多{n}回（", day, f"までの{days}日間）")
+
+
 def _count(conn: Connection, kind: DatasetKind, leaf: CountInWindow,
-           base_year: int) -> tuple[set[int], dict[int, str]]:
+           base_year: int) -> tuple[set[int], dict[int, Phrase]]:
     counts = repo.window_counts(conn, kind, leaf.window_days,
                                 _scope(leaf.period, base_year, leaf.where))
     matched = {pid for pid, (n, _) in counts.items() if n >= leaf.min_count}
-    values = {pid: f"最多{n}回（{end}までの{leaf.window_days}日間）"
-              for pid, (n, end) in counts.items()}
+    values = {pid: _window_text(n, end, leaf.window_days) for pid, (n, end) in counts.items()}
     return matched, values
 
 
@@ -449,5 +462,5 @@ def evaluate(conn: Connection, registry: Registry, extraction: Extraction,
     )
 
 
-def value_for(outcome: LeafOutcome, pupil_id: int) -> str:
-    return outcome.values.get(pupil_id, NO_RECORD)
+def value_for(outcome: LeafOutcome, pupil_id: int) -> Phrase:
+    return outcome.values.get(pupil_id, (NO_RECORD,))

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from toda_desktop.errors import UserFacingError
+from toda_desktop.phrase import Part, Phrase, SchoolYear, join
 
 Scalar = int | float | str | bool | None
 Value = Scalar | tuple[Scalar, ...]
@@ -50,11 +51,12 @@ class Period:
     round: int | None = None  # survey round (回)
     month: int | None = None  # calendar month within the school year
 
-    def label(self, base_year: int | None = None) -> str:
-        parts = []
+    def label(self, base_year: int | None = None) -> Phrase:
+        """「2025年度 6月 第1回」 (the year as a value, written in the user's date style)."""
+        parts: list[Part] = []
         if self.year_offset is not None:
             if base_year is not None:
-                parts.append(f"{base_year + self.year_offset}年度")
+                parts.append(SchoolYear(base_year + self.year_offset))
             else:
                 parts.append({0: "当該年度", -1: "前年度"}.get(
                     self.year_offset, f"{self.year_offset:+d}年度"))
@@ -62,7 +64,7 @@ class Period:
             parts.append(f"{self.month}月")
         if self.round is not None:
             parts.append(f"第{self.round}回")
-        return " ".join(parts) or "全期間"
+        return join([(p,) for p in parts], " ") or ("全期間",)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,9 @@ from toda_desktop.extraction.engine import (
 )
 from toda_desktop.extraction.model import AGGREGATES, OPERATORS, Extraction, from_json, to_json
 from toda_desktop.extraction.presets import PushSupportOptions, push_support_preset
+from toda_desktop.formatting import format_phrase
 from toda_desktop.karte.service import SURVEY_DOMAINS, survey_name
+from toda_desktop.phrase import Phrase
 from toda_desktop.policy.model import ID_LABELS
 
 # The dataset each switch of the push-support preset reads; the three criteria proper.
@@ -77,8 +79,8 @@ class SurveyInfo:
 
 @dataclass(frozen=True)
 class MatchedValue:
-    condition: str
-    value: str
+    condition: Phrase  # the condition's description (years as values)
+    value: Phrase  # the value that decided, e.g. 「7（2025年6月）」
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class ExtractionRow:
 
 @dataclass(frozen=True)
 class ConditionCount:
-    condition: str
+    condition: Phrase
     pupils: int  # pupils of the population meeting this condition alone
 
 
@@ -108,7 +110,7 @@ class ExtractionResult:
     school_year: int
     population: int
     rows: tuple[ExtractionRow, ...]
-    conditions: tuple[str, ...]  # column headings of the values, in order
+    conditions: tuple[Phrase, ...]  # column headings of the values, in order
     counts: tuple[ConditionCount, ...]
     kinds: tuple[str, ...]  # datasets the conditions read (checked again on export)
     run_at: datetime
@@ -254,7 +256,8 @@ class ExtractionService:
         result = self._result(extraction, evaluation)
         ctx.log(
             "extraction", target=extraction.name,
-            detail={"school_year": result.school_year, "conditions": list(result.conditions),
+            detail={"school_year": result.school_year,
+                    "conditions": [format_phrase(c) for c in result.conditions],
                     "results": len(result.rows), "population": result.population},
         )
         return result
@@ -366,12 +369,13 @@ class ExtractionService:
                 raise PermissionDenied("この抽出結果を出力する権限がありません。")
         show_address = "address_code" in self._id_kinds()
         headers = [*([ID_LABELS["address_code"]] if show_address else []),
-                   "氏名", "カナ", "学校", "学年", "組", "番号", "生年月日", *result.conditions]
+                   "氏名", "カナ", "学校", "学年", "組", "番号", "生年月日",
+                   *(format_phrase(c) for c in result.conditions)]
         rows = [
             [*([r.address_code] if show_address else []), r.name, r.name_kana, r.school_name,
              r.grade, r.class_name, r.seat_number,
              "" if r.birth_date is None else r.birth_date.isoformat(),
-             *(v.value for v in r.values)]
+             *(format_phrase(v.value) for v in r.values)]
             for r in result.rows
         ]
         if path.suffix.lower() == ".xlsx":

@@ -23,6 +23,7 @@ from storage.repos.karte import RecordFilter
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.instruments import instrument, instruments
+from toda_desktop.phrase import Phrase, SchoolYear, phrase
 from toda_desktop.policy.model import ID_LABELS
 
 # Instruments named in the interchange format (DATA_FORMAT.md); unknown codes show as is.
@@ -100,7 +101,7 @@ class LinkedData:
     label: str
     section: str
     count: int
-    latest: str  # "2025年3月14日", "2025年3月", "2025年度" or "—"
+    latest: Phrase  # a day, a month or a school year as a value; 「—」 when none
     latest_date: date | None
     last_imported: datetime | None
 
@@ -120,11 +121,16 @@ class KarteChart:
     kind: str  # the dataset kind behind it
     unit: str
     x: tuple[str, ...]  # point keys: "YYYY-MM" (calendar month), "YYYY" (year), "YYYY-R"
-    x_labels: tuple[str, ...]
+    x_labels: tuple[Phrase, ...]  # 「6月」, or 「2024年度 第1回」 with the year as a value
     year_starts: tuple[int, ...]  # x index where each school year begins
-    year_labels: tuple[str, ...]  # "2024年度" per entry of year_starts
+    years: tuple[int, ...]  # the school year of each entry of year_starts
     series: tuple[ChartSeries, ...]
     y_range: tuple[float, float] | None = None
+
+    @property
+    def name(self) -> str:
+        """The title without its note in brackets: 「保健室利用（月別）」 → 「保健室利用」."""
+        return self.title.split("（", 1)[0]
 
     @property
     def has_data(self) -> bool:
@@ -148,7 +154,7 @@ class Provenance:
 class KarteRecords:
     kind: str
     label: str
-    title: str  # what the rows are, e.g. "出欠状況（月次） 2024年6月"
+    title: Phrase  # what the rows are, e.g. 「出欠状況（月次） 2024年6月」 (month as a value)
     headers: tuple[str, ...]
     keys: tuple[str, ...]
     types: tuple[str, ...]  # each column's registry type ("" for survey item extras)
@@ -174,18 +180,18 @@ def _month_key(school_year: int, month: int) -> str:
     return str(SchoolMonth(calendar_year(school_year, month), month))
 
 
-def _month_axis(years: Iterable[int]) -> tuple[list[str], list[str], list[int], list[str]]:
+def _month_axis(years: Iterable[int]) -> tuple[list[str], list[Phrase], list[int], list[int]]:
     x: list[str] = []
-    labels: list[str] = []
+    labels: list[Phrase] = []
     starts: list[int] = []
-    year_labels: list[str] = []
+    year_list: list[int] = []
     for year in sorted(set(years)):
         starts.append(len(x))
-        year_labels.append(f"{year}年度")
+        year_list.append(year)
         for m in SCHOOL_MONTHS:
             x.append(_month_key(year, m))
-            labels.append(f"{m}月")
-    return x, labels, starts, year_labels
+            labels.append((f"{m}月",))
+    return x, labels, starts, year_list
 
 
 def _parse_month(x: str) -> tuple[int, int]:
@@ -196,31 +202,31 @@ def _parse_month(x: str) -> tuple[int, int]:
 
 def point_source(
     chart_key: str, x: str, series_key: str | None = None
-) -> tuple[str, RecordFilter, str]:
+) -> tuple[str, RecordFilter, Phrase]:
     """(dataset kind, filter, title) of the records behind one chart point."""
     try:
         if chart_key in ("attendance", "long_absence"):
             year, month = _parse_month(x)
             kind = CHART_KINDS[chart_key]
-            return kind, RecordFilter(school_year=year, month=month), f"{_month_title(x)}"
+            return kind, RecordFilter(school_year=year, month=month), _month_title(x)
         if chart_key == "health_room":
             year, month = _parse_month(x)
             equals: tuple[tuple[str, object], ...] = ()
             if series_key:
                 equals = (("symptom", None if series_key == "未記入" else series_key),)
-            title = _month_title(x) + (f" {series_key}" if series_key else "")
+            title = phrase(_month_title(x), f" {series_key}" if series_key else "")
             return ("health_room_visits",
                     RecordFilter(school_year=year, month=month, equals=equals), title)
         if chart_key == "academic":
             year = int(x)
             equals = (("subject", series_key),) if series_key else ()
             return ("academic_results", RecordFilter(school_year=year, equals=equals),
-                    f"{year}年度" + (f" {series_key}" if series_key else ""))
+                    phrase(SchoolYear(year), f" {series_key}" if series_key else ""))
         if chart_key == "attendance_term":
             year_text, term = x.split("-", 1)
             return ("attendance_term", RecordFilter(school_year=int(year_text),
                                                     equals=(("term", term),)),
-                    f"{year_text}年度 {term}")
+                    (SchoolYear(int(year_text)), f" {term}"))
         if chart_key.startswith("instrument:"):
             code = chart_key.split(":", 1)[1]
             year_text, round_text = x.split("-")
@@ -231,13 +237,14 @@ def point_source(
             inst = instrument(code)
             name = inst.name if inst is not None else survey_name(code)
             return ("survey_responses", RecordFilter(school_year=year, equals=equals),
-                    f"{name} {year}年度" + (f" 第{rnd}回" if rnd else ""))
+                    phrase(f"{name} ", SchoolYear(year), f" 第{rnd}回" if rnd else ""))
         if chart_key.startswith("survey:"):
             code = chart_key.split(":", 1)[1]
             year_text, round_text = x.split("-")
             year, rnd = int(year_text), int(round_text)
             domain = None if series_key in (None, "", OVERALL) else series_key
-            title = f"{survey_name(code)} {year}年度 第{rnd}回" + (f" {domain}" if domain else "")
+            title = phrase(f"{survey_name(code)} ", SchoolYear(year),
+                           f" 第{rnd}回" + (f" {domain}" if domain else ""))
             return ("survey_responses",
                     RecordFilter(school_year=year,
                                  equals=(("survey_code", code), ("round", rnd)),
@@ -247,16 +254,15 @@ def point_source(
     raise UserFacingError("グラフの項目が正しくありません。")
 
 
-def _month_title(x: str) -> str:
-    month = SchoolMonth.parse(x)
-    return f"{month.year}年{month.month}月"
+def _month_title(x: str) -> Phrase:
+    return (SchoolMonth.parse(x),)
 
 
 # -- charts --------------------------------------------------------------------------------
 
 
 def attendance_chart(rows: list[repo.AttendanceMonth], enrolled: list[int]) -> KarteChart:
-    x, labels, starts, year_labels = _month_axis([*enrolled, *(r.school_year for r in rows)])
+    x, labels, starts, years = _month_axis([*enrolled, *(r.school_year for r in rows)])
     by_key = {_month_key(r.school_year, r.month): r for r in rows}
 
     def series(key: str, label: str, style: str,
@@ -277,7 +283,7 @@ def attendance_chart(rows: list[repo.AttendanceMonth], enrolled: list[int]) -> K
     return KarteChart(
         key="attendance", title="出欠（月別）", kind="attendance_monthly", unit="日・回",
         x=tuple(x), x_labels=tuple(labels), year_starts=tuple(starts),
-        year_labels=tuple(year_labels),
+        years=tuple(years),
         series=(
             series("sick_days", "病気欠席", "stack", lambda r: r.sick_days),
             series("accident_days", "事故欠席", "stack", lambda r: r.accident_days),
@@ -291,7 +297,7 @@ def attendance_chart(rows: list[repo.AttendanceMonth], enrolled: list[int]) -> K
 
 def health_room_chart(rows: list[tuple[SchoolMonth, str, int]], enrolled: list[int]) -> KarteChart:
     years = [*enrolled, *(m.school_year for m, _, _ in rows)]
-    x, labels, starts, year_labels = _month_axis(years)
+    x, labels, starts, years = _month_axis(years)
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for month, symptom, n in rows:
         counts[(symptom, str(month))] += n
@@ -304,19 +310,19 @@ def health_room_chart(rows: list[tuple[SchoolMonth, str, int]], enrolled: list[i
     return KarteChart(
         key="health_room", title="保健室利用（月別）", kind="health_room_visits", unit="回",
         x=tuple(x), x_labels=tuple(labels), year_starts=tuple(starts),
-        year_labels=tuple(year_labels), series=series,
+        years=tuple(years), series=series,
     )
 
 
 def long_absence_chart(rows: list[tuple[int, int, int | None, bool]],
                        enrolled: list[int]) -> KarteChart:
-    x, labels, starts, year_labels = _month_axis([*enrolled, *(r[0] for r in rows)])
+    x, labels, starts, years = _month_axis([*enrolled, *(r[0] for r in rows)])
     days = {_month_key(y, m): d for y, m, d, _ in rows}
     truant = {_month_key(y, m): t for y, m, _, t in rows}
     return KarteChart(
         key="long_absence", title="長期欠席（年度内の累計欠席日数）", kind="long_absence",
         unit="日", x=tuple(x), x_labels=tuple(labels), year_starts=tuple(starts),
-        year_labels=tuple(year_labels),
+        years=tuple(years),
         series=(
             ChartSeries("absence_days", "累計欠席日数", tuple(
                 None if days.get(k) is None else float(days[k] or 0) for k in x), "bar"),
@@ -335,8 +341,8 @@ def academic_chart(rows: list[tuple[int, str, float | None, float | None]],
     x = tuple(str(y) for y in years)
     return KarteChart(
         key="academic", title="学力（県学調 学力レベル）", kind="academic_results",
-        unit="レベル", x=x, x_labels=tuple(f"{y}年度" for y in years),
-        year_starts=tuple(range(len(years))), year_labels=tuple(f"{y}年度" for y in years),
+        unit="レベル", x=x, x_labels=tuple((SchoolYear(y),) for y in years),
+        year_starts=tuple(range(len(years))), years=tuple(years),
         series=tuple(
             ChartSeries(s, s, tuple(levels.get((s, y)) for y in years), "line") for s in order
         ),
@@ -361,12 +367,13 @@ def survey_charts(scores: list[repo.SurveyScore]) -> list[KarteChart]:
         labels = []
         for y, r in points:
             month = first.get((y, r))
-            labels.append(f"{y}年度 第{r}回" + (f"（{int(month[5:7])}月）" if month else ""))
-        starts, year_labels = [], []
+            labels.append((SchoolYear(y), f" 第{r}回" + (f"（{int(month[5:7])}月）" if month
+                                                          else "")))
+        starts, year_list = [], []
         for i, (y, _) in enumerate(points):
             if i == 0 or points[i - 1][0] != y:
                 starts.append(i)
-                year_labels.append(f"{y}年度")
+                year_list.append(y)
         cells = {(s.domain, s.school_year, s.round): s for s in rows}
         domains = {s.domain for s in rows}
         order = [d for d in SURVEY_DOMAINS if d in domains] + sorted(
@@ -390,7 +397,7 @@ def survey_charts(scores: list[repo.SurveyScore]) -> list[KarteChart]:
         charts.append(KarteChart(
             key=f"survey:{code}", title=f"{survey_name(code)}（肯定的回答の割合）",
             kind="survey_responses", unit="%", x=x, x_labels=tuple(labels),
-            year_starts=tuple(starts), year_labels=tuple(year_labels), series=tuple(series),
+            year_starts=tuple(starts), years=tuple(year_list), series=tuple(series),
             y_range=(0.0, 100.0),
         ))
     return charts
@@ -400,15 +407,15 @@ def term_chart(rows: list[tuple[int, str, int | None, int | None, int | None]]) 
     """Attendance per term (junior-high term reports). A term total is its own point: it is
     never spread over months, so it stays out of the monthly chart and the risk features."""
     x = tuple(f"{y}-{t}" for y, t, *_ in rows)
-    starts, year_labels = [], []
+    starts, year_list = [], []
     for i, (y, *_) in enumerate(rows):
         if i == 0 or rows[i - 1][0] != y:
             starts.append(i)
-            year_labels.append(f"{y}年度")
+            year_list.append(y)
     return KarteChart(
         key="attendance_term", title="出欠（学期）", kind="attendance_term", unit="日",
-        x=x, x_labels=tuple(f"{y}年度 {t}" for y, t, *_ in rows),
-        year_starts=tuple(starts), year_labels=tuple(year_labels),
+        x=x, x_labels=tuple((SchoolYear(y), f" {t}") for y, t, *_ in rows),
+        year_starts=tuple(starts), years=tuple(year_list),
         series=(
             ChartSeries("absence_days", "欠席日数", tuple(
                 None if r[3] is None else float(r[3]) for r in rows), "bar"),
@@ -436,18 +443,18 @@ def instrument_charts(answers: list[repo.InstrumentAnswer]) -> list[KarteChart]:
         rows = by_code[code]
         points = sorted({(a.school_year, a.round or 0) for a in rows})
         x = tuple(f"{y}-{r}" for y, r in points)
-        labels = []
+        labels: list[Phrase] = []
         for y, r in points:
             here = [a for a in rows if (a.school_year, a.round or 0) == (y, r)]
             groups = [str(a.answer) for a in here if inst.answer_of(a.item_code) == "category"]
             shown = "・".join(g + ("※" if g in inst.concern else "") for g in groups)
-            labels.append(f"{y}年度" + (f" 第{r}回" if r else "") + (f"（{shown}）" if shown
-                                                                      else ""))
-        starts, year_labels = [], []
+            labels.append(phrase(SchoolYear(y), (f" 第{r}回" if r else "")
+                                 + (f"（{shown}）" if shown else "")))
+        starts, year_list = [], []
         for i, (y, _) in enumerate(points):
             if i == 0 or points[i - 1][0] != y:
                 starts.append(i)
-                year_labels.append(f"{y}年度")
+                year_list.append(y)
         items = [i for i in dict.fromkeys(a.item_code for a in rows)
                  if inst.answer_of(i) != "category"]
         series = []
@@ -464,7 +471,7 @@ def instrument_charts(answers: list[repo.InstrumentAnswer]) -> list[KarteChart]:
         charts.append(KarteChart(
             key=f"instrument:{code}", title=inst.name, kind="survey_responses",
             unit="割合" if inst.answer == "rate" else "点", x=x, x_labels=tuple(labels),
-            year_starts=tuple(starts), year_labels=tuple(year_labels), series=tuple(series),
+            year_starts=tuple(starts), years=tuple(year_list), series=tuple(series),
             y_range=y_range,
         ))
     return charts
@@ -484,19 +491,20 @@ def _number(value: object) -> float | None:
 # -- the service ---------------------------------------------------------------------------
 
 
-def _latest_label(kind: DatasetKind, text: str | None) -> tuple[str, date | None]:
+def _latest_label(kind: DatasetKind, text: str | None) -> tuple[Phrase, date | None]:
+    """The latest record's day, month or school year as a value (and as a day to sort by)."""
     if not text:
-        return "—", None
-    if len(text) == 4:
-        return f"{text}年度", None
+        return ("—",), None
+    if len(text) == 4 and text.isdigit():
+        return (SchoolYear(int(text)),), None
     if len(text) == 7:
         month = SchoolMonth.parse(text)
-        return f"{month.year}年{month.month}月", month.first_day
+        return (month,), month.first_day
     try:
         d = date.fromisoformat(text[:10])
     except ValueError:
-        return text, None
-    return f"{d.year}年{d.month}月{d.day}日", d
+        return (text,), None
+    return (d,), d
 
 
 def _datetime(text: str | None) -> datetime | None:
@@ -590,7 +598,7 @@ class KarteService:
     def records(self, pupil_id: int, kind_name: str) -> KarteRecords:
         """All records of one linked dataset, each with its provenance; audit-logged."""
         kind = self._kind(kind_name)
-        return self._records(pupil_id, kind, None, kind.label, {})
+        return self._records(pupil_id, kind, None, (kind.label,), {})
 
     def source_records(
         self, pupil_id: int, chart_key: str, x: str, series_key: str | None = None
@@ -598,11 +606,11 @@ class KarteService:
         """The records behind one chart point (click-through); audit-logged."""
         kind_name, where, title = point_source(chart_key, x, series_key)
         kind = self._kind(kind_name)
-        return self._records(pupil_id, kind, where, f"{kind.label} {title}",
+        return self._records(pupil_id, kind, where, phrase(f"{kind.label} ", title),
                              {"chart": chart_key, "x": x, "series": series_key})
 
     def _records(self, pupil_id: int, kind: DatasetKind, where: RecordFilter | None,
-                 title: str, detail: dict[str, object]) -> KarteRecords:
+                 title: Phrase, detail: dict[str, object]) -> KarteRecords:
         ctx = self._ctx
         raw = ctx.db.call(lambda c: repo.records(c, kind, pupil_id, where))
         ctx.log("view_records", target=kind.name,

@@ -14,6 +14,7 @@ from storage.connection import Connection
 from storage.errors import Cancelled, StoreError
 from storage.repos import batches, datasets, meta
 from storage.store import Store
+from toda_desktop.audit.service import chain_message
 from toda_desktop.clock import stamp
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import OperationCancelled
@@ -24,6 +25,7 @@ from toda_desktop.models import (
     IntegrityState,
     Overview,
 )
+from toda_desktop.phrase import Phrase, from_json, phrase, to_json
 
 NOT_CHECKED = "まだ検査していません。"
 
@@ -31,11 +33,11 @@ NOT_CHECKED = "まだ検査していません。"
 def _integrity_from_meta(values: dict[str, str]) -> IntegrityState:
     checked = values.get("integrity_checked_at")
     if checked is None:
-        return IntegrityState(ok=None, checked_at=None, message=NOT_CHECKED)
+        return IntegrityState(ok=None, checked_at=None, message=(NOT_CHECKED,))
     return IntegrityState(
         ok=values.get("integrity_ok") == "1",
         checked_at=datetime.fromisoformat(checked),
-        message=values.get("integrity_message", ""),
+        message=from_json(values.get("integrity_message", "")),
     )
 
 
@@ -49,8 +51,8 @@ def _with_breaks(state: IntegrityState, pending: int) -> IntegrityState:
         return state
     return IntegrityState(
         ok=False, checked_at=None,
-        message=f"監査ログの巻き戻し・差し替えを検出しました（{pending}回）。"
-                "監査ログの「改ざん検査」で確かめてください。")
+        message=(f"監査ログの巻き戻し・差し替えを検出しました（{pending}回）。"
+                 "監査ログの「改ざん検査」で確かめてください。",))
 
 
 class OverviewService:
@@ -124,21 +126,22 @@ class OverviewService:
             raise OperationCancelled("整合性の検査を中止しました。") from None
         chain = self._ctx.trail.verify()
         ok = report.ok and chain.ok
+        message: Phrase
         if ok:
-            message = "暗号化ページ・データベース構造・監査ログに異常はありません。"
+            message = ("暗号化ページ・データベース構造・監査ログに異常はありません。",)
         elif not report.ok:
             message = (
                 f"データベースに破損が見つかりました（{len(report.problems)}件）。"
-                "バックアップからの復元を検討してください。"
+                "バックアップからの復元を検討してください。",
             )
         else:
-            message = f"監査ログに異常があります：{chain.reason}"
+            message = phrase("監査ログに異常があります：", chain_message(chain))
         now = stamp(self._ctx.clock)
 
         def save(conn: Connection) -> None:
             meta.put(conn, "integrity_checked_at", now.isoformat())
             meta.put(conn, "integrity_ok", "1" if ok else "0")
-            meta.put(conn, "integrity_message", message)
+            meta.put(conn, "integrity_message", to_json(message))
 
         try:
             self._ctx.db.call(save)
@@ -151,5 +154,5 @@ class OverviewService:
             if ok:
                 raise
             # A damaged store may refuse writes; the finding itself must still reach the user.
-            message += "（検査結果はデータベースに記録できませんでした）"
+            message = phrase(message, "（検査結果はデータベースに記録できませんでした）")
         return IntegrityState(ok=ok, checked_at=now, message=message)

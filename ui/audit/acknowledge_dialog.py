@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from kernel.date_style import DateStyle
+from toda_desktop.formatting import format_phrase
 from ui.dialogs import FormDialog
-from ui.pupil_tables import dates_in
 
 if TYPE_CHECKING:
     from toda_desktop.audit.service import ChainCheck
@@ -22,7 +22,7 @@ class AcknowledgeDialog(FormDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(
             "監査ログの不整合を確認済みにする", "確認済みにする", parent,
-            intro=f"{dates_in(check.message, date_style)}\n\n"
+            intro=f"{format_phrase(check.message, date_style)}\n\n"
                   "原因が分かっている場合（バックアップからの復元など）"
                   "だけ、その内容を記録して確認済みにします。記録は監査ログに残ります。"
                   "これより後に見つかった不整合は、また報告されます。")

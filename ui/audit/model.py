@@ -10,9 +10,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from kernel.date_style import DateStyle
-from toda_desktop.formatting import format_date
+from toda_desktop.formatting import format_date, format_phrase
 from ui import style
-from ui.pupil_tables import dates_in
 from ui.table_model import LinesTableModel
 
 if TYPE_CHECKING:
@@ -48,17 +47,18 @@ class AuditModel(LinesTableModel["AuditRow"]):
             row.actor,
             row.action_label,
             row.outcome_label,
-            dates_in(row.target, self._style),
+            format_phrase(row.target, self._style),
             "" if row.pupil_id is None else str(row.pupil_id),
-            dates_in(row.detail, self._style),
+            format_phrase(row.detail, self._style),
         )
 
     def cell_data(self, row: AuditRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return self.cells(row)[column]
         if role == Qt.ItemDataRole.UserRole:  # sort key
-            return (row.id, row.at, row.actor, row.action_label, row.outcome_label, row.target,
-                    -1 if row.pupil_id is None else row.pupil_id, row.detail)[column]
+            return (row.id, row.at, row.actor, row.action_label, row.outcome_label,
+                    row.target_text, -1 if row.pupil_id is None else row.pupil_id,
+                    row.detail_text)[column]
         if role == Qt.ItemDataRole.ToolTipRole and column in (3, 5, 7):
             text = self.cells(row)[column]  # cut off in a narrow column: whole on hover
             return text or None

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from kernel.date_style import DateStyle
 from toda_desktop.audit.service import ACTION_LABELS, AuditFilter
 from toda_desktop.export_files import ExportResult
-from toda_desktop.formatting import format_count, format_date
+from toda_desktop.formatting import format_count, format_date, format_phrase
 from ui import style
 from ui.background import BackgroundRunner, alive
 from ui.export_flow import (
@@ -44,7 +44,6 @@ from ui.export_flow import (
 )
 from ui.page_header import PageHeader, StatusLine
 from ui.page_task import PageTask
-from ui.pupil_tables import dates_in
 from ui.table_model import make_table
 
 if TYPE_CHECKING:
@@ -327,7 +326,7 @@ class AuditPage(QWidget):
             self.last_check = check
             self.acknowledge_button.setVisible(
                 self._acknowledge is not None and not check.ok and check.pending_breaks > 0)
-            message = dates_in(check.message, self._style)
+            message = format_phrase(check.message, self._style)
             if check.ok:
                 self.show_status(f"改ざん検査: 異常はありません。{message}")
             else:
@@ -355,7 +354,7 @@ class AuditPage(QWidget):
                     dialog.accept()
                 self.last_check = after
                 self.acknowledge_button.setVisible(not after.ok and after.pending_breaks > 0)
-                self.show_status(f"確認済みにしました。{dates_in(after.message, self._style)}",
+                self.show_status(f"確認済みにしました。{format_phrase(after.message, self._style)}",
                                  error=not after.ok)
                 self.apply_filters()  # the acknowledgment is in the log now
 

@@ -39,7 +39,13 @@ from PySide6.QtWidgets import (
 from kernel.date_style import DateStyle
 from toda_desktop.export_files import ExportResult
 from toda_desktop.extraction import Extraction, Group, PushSupportOptions
-from toda_desktop.formatting import format_count, format_datetime, format_school_year
+from toda_desktop.formatting import (
+    format_count,
+    format_datetime,
+    format_phrase,
+    format_school_year,
+)
+from toda_desktop.phrase import Phrase
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.dialogs import confirm
@@ -54,10 +60,10 @@ from ui.export_flow import (
 from ui.extraction.catalog import Catalog
 from ui.extraction.condition_dialog import ConditionDialog
 from ui.extraction.push_support_dialog import PushSupportDialog
-from ui.extraction.tree import ConditionRow, Describe, GroupBox
+from ui.extraction.tree import ConditionRow, GroupBox
 from ui.page_header import PageHeader
 from ui.page_task import PageTask
-from ui.pupil_tables import ExtractionRowsModel, dates_in, source_row
+from ui.pupil_tables import ExtractionRowsModel, source_row
 from ui.table_model import make_table
 
 if TYPE_CHECKING:
@@ -91,7 +97,7 @@ class ExtractionPage(QWidget):
         runner: BackgroundRunner,
         date_style: DateStyle,
         *,
-        describe: Describe,
+        describe: Callable[..., Phrase],
         filter_options: FilterOptionsCall,
         can_export: bool,
         can_delete_any: bool,
@@ -418,7 +424,7 @@ class ExtractionPage(QWidget):
         self.builder_scroll.setWidget(self.root)
 
     def _describe_leaf(self, node: Node) -> str:
-        return dates_in(str(self._describe(node)), self._style)
+        return format_phrase(self._describe(node), self._style)
 
     def extraction(self) -> Extraction:
         """What the builder holds, as plain data."""
@@ -575,7 +581,7 @@ class ExtractionPage(QWidget):
         table = self.counts_table
         table.setRowCount(len(result.counts) + 1)
         for row, count in enumerate(result.counts):
-            cells = (f"条件{row + 1}", dates_in(count.condition, self._style),
+            cells = (f"条件{row + 1}", format_phrase(count.condition, self._style),
                      f"{format_count(count.pupils)}人")
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)

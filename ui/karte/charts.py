@@ -12,7 +12,6 @@ then a blank area of the same height holds its place.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +22,10 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidge
 
 from kernel.date_style import DateStyle
 from kernel.school_calendar import SCHOOL_MONTHS
+from toda_desktop.formatting import format_phrase, format_school_year
+from toda_desktop.phrase import without_year
 from ui import style
 from ui.charts import CountAxis
-from ui.pupil_tables import years_in
 
 if TYPE_CHECKING:
     from toda_desktop.karte.service import ChartSeries, KarteChart
@@ -46,7 +46,6 @@ COLORS = {
     "理科": "#e8a33d", "社会": "#8e7cc3",
 }
 FALLBACK = ("#4a7fc1", "#e8a33d", "#2e9d6a", "#8e7cc3", "#d0453e", "#1aa3b5", "#7f6a4d")
-_YEAR_PREFIX = re.compile(r"^\d{4}年度\s*")
 
 
 def series_color(series: ChartSeries, number: int) -> str:
@@ -166,26 +165,26 @@ class KarteChartView(QWidget):
 
     @property
     def title(self) -> str:
-        return years_in(self.chart.title, self._style)
+        return self.chart.title
 
     def empty_text(self) -> str:
-        name = re.sub(r"（.*?）$", "", self.chart.title)
-        return f"{name}の記録はありません。"
+        return f"{self.chart.name}の記録はありません。"
 
     def x_label(self, index: int, *, with_year: bool = True) -> str:
-        label = years_in(self.chart.x_labels[index], self._style)
+        label = self.chart.x_labels[index]
+        text = format_phrase(label, self._style)
         if with_year and not self._one_point_per_year():
             year = self._year_of(index)
             if year:
-                label = f"{year} {_YEAR_PREFIX.sub('', self.chart.x_labels[index])}"
-        return label
+                text = f"{year} {format_phrase(without_year(label), self._style)}"
+        return text
 
     def _year_of(self, index: int) -> str:
         chart = self.chart
         text = ""
-        for start, label in zip(chart.year_starts, chart.year_labels, strict=False):
+        for start, year in zip(chart.year_starts, chart.years, strict=False):
             if start <= index:
-                text = years_in(label, self._style)
+                text = format_school_year(year, self._style)
         return text
 
     def _one_point_per_year(self) -> bool:
@@ -315,8 +314,8 @@ class KarteChartView(QWidget):
         chart = self.chart
         n = len(chart.x)
         monthly = chart.key in ("attendance", "health_room", "long_absence")
-        labels = [years_in(_YEAR_PREFIX.sub("", t), self._style) if not
-                  self._one_point_per_year() else years_in(t, self._style)
+        labels = [format_phrase(without_year(t), self._style) if not
+                  self._one_point_per_year() else format_phrase(t, self._style)
                   for t in chart.x_labels]
         if not monthly:
             return [[(float(i), labels[i]) for i in range(n)]]
@@ -333,7 +332,7 @@ class KarteChartView(QWidget):
         ticks = []
         for number, start in enumerate(starts):
             end = starts[number + 1] if number + 1 < len(starts) else n
-            label = years_in(chart.year_labels[number], self._style)
+            label = format_school_year(chart.years[number], self._style)
             if not self._one_point_per_year():
                 ticks.append(((start + end - 1) / 2, label))
                 if number % 2 == 1:

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from kernel.date_style import DateStyle
-from toda_desktop.formatting import format_count, format_date, format_school_year
+from toda_desktop.formatting import format_count, format_date, format_phrase, format_school_year
 from ui import style
 from ui.background import BackgroundRunner
 from ui.karte.charts import KarteChartView
@@ -47,11 +47,10 @@ from ui.page_task import PageTask
 from ui.pupil_tables import (
     BLANK,
     ID_KEYS,
-    RecordsModel,
+    KarteRecordsModel,
     age_on,
     class_label,
     moment_text,
-    years_in,
 )
 from ui.table_model import make_table
 
@@ -109,7 +108,7 @@ class RecordsPanel(QWidget):
         self.message_label.setStyleSheet(style.MUTED)
         self.message_label.hide()
         layout.addWidget(self.message_label)
-        self.model = RecordsModel(date_style, self, shown_ids)
+        self.model = KarteRecordsModel(date_style, self, shown_ids)
         self.table, self.proxy = make_table(self.model, accessible_name, self)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         layout.addWidget(self.table, 1)
@@ -132,7 +131,7 @@ class RecordsPanel(QWidget):
         self.model.set_records(None)
 
     def show_records(self, records: KarteRecords) -> None:
-        self.title_label.setText(years_in(records.title, self._style))
+        self.title_label.setText(format_phrase(records.title, self._style))
         self.model.set_records(records)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         self.table.horizontalHeader().setSortIndicatorShown(False)
@@ -380,7 +379,7 @@ class KarteView(QWidget):
         return box
 
     def _latest(self, d: LinkedData) -> str:
-        return years_in(d.latest, self._style)
+        return format_phrase(d.latest, self._style)
 
     def linked_kinds(self) -> list[str]:
         return [d.kind for d in self._linked]

@@ -32,6 +32,7 @@ from toda_desktop.formatting import (
     format_bytes,
     format_count,
     format_datetime,
+    format_phrase,
     format_school_year,
 )
 from toda_desktop.models import BatchSummary, IntegrityState, Overview
@@ -42,7 +43,6 @@ from ui.overview.counts_model import RECENT_YEARS, DatasetCountsModel, TotalsLas
 from ui.page import Freshness
 from ui.page_header import title_row
 from ui.page_task import PageTask
-from ui.pupil_tables import dates_in
 
 LoadOverview = Callable[[], Overview]
 CheckIntegrity = Callable[
@@ -110,11 +110,11 @@ def _value_label() -> QLabel:
 def describe_integrity(state: IntegrityState, date_style: DateStyle) -> tuple[str, str, str]:
     """(headline, detail, colour) for an integrity state."""
     when = f"{format_datetime(state.checked_at, date_style)} に検査" if state.checked_at else ""
+    message = format_phrase(state.message, date_style)
     if state.ok is None:
-        return "未検査", state.message or "まだ検査していません。", style.MUTED_COLOR
+        return "未検査", message or "まだ検査していません。", style.MUTED_COLOR
     if state.ok:
-        return "正常", when or state.message, style.OK_COLOR
-    message = dates_in(state.message, date_style)  # (the check writes times as 2026-11-27)
+        return "正常", when or message, style.OK_COLOR
     detail = "　".join(part for part in (message, when) if part)
     return "異常あり", detail, style.ERROR_COLOR
 

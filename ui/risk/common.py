@@ -3,23 +3,21 @@
 - school years and times: labels in the chosen date style (months are
   ``toda_desktop.formatting.format_month``'s, of the service's ``SchoolMonth``s);
 - bands: colour + text, never a number;
-- a table model over plain dataclasses driven by a list of :class:`Column`;
+- the table model over plain dataclasses driven by a list of :class:`Column` (the one
+  ``RecordsModel`` of ``ui.pupil_tables``, named here for the risk pages);
 - a progress strip (bar, label, 中止) for long work shown inside a page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, Qt
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QAbstractTableModel
 from PySide6.QtWidgets import (
     QLabel,
     QTableView,
-    QWidget,
 )
 
 from kernel.date_style import DateStyle
@@ -31,19 +29,17 @@ from toda_desktop.formatting import (
     format_school_year,
 )
 from ui import style
-from ui.table_model import LinesTableModel, make_view
+from ui.pupil_tables import LONG_CELL as LONG_CELL
+from ui.pupil_tables import Column as Column
+from ui.pupil_tables import RecordsModel as RecordsModel
+from ui.style import BAND_COLORS as BAND_COLORS
+from ui.table_model import make_view
 
 if TYPE_CHECKING:
     from analysis.risk.report import Interval
 
 T = TypeVar("T")
 
-# Band colours: text colour, background, border. Always shown with the band's text.
-BAND_COLORS = {
-    "高": ("#8c1d18", "#fbe3e1", "#e7a9a4"),
-    "中": ("#7a4b00", "#fff1d0", "#e9c77a"),
-    "低": ("#34495e", "#eef2f6", "#c5cfd9"),
-}
 BAND_NAMES = ("高", "中", "低")
 
 
@@ -112,75 +108,6 @@ def section_title(text: str) -> QLabel:
 
 
 # -- tables ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column(Generic[T]):
-    header: str
-    text: Callable[[T], str]
-    sort: Callable[[T], Any] | None = None
-    right: bool = False
-    band: Callable[[T], str | None] | None = None  # colour the cell as this band
-    tooltip: Callable[[T], str] | None = None
-    color: Callable[[T], str | None] | None = None  # text colour
-
-
-LONG_CELL = 20  # characters; longer cells get the whole text as a tooltip
-
-
-class RecordsModel(LinesTableModel[T]):
-    """A read-only table over plain records, described by its columns."""
-
-    def __init__(self, columns: Sequence[Column[T]], parent: QWidget | None = None) -> None:
-        super().__init__((), parent)
-        self.columns = list(columns)
-
-    @property
-    def columns(self) -> list[Column[T]]:
-        return self._columns
-
-    @columns.setter
-    def columns(self, columns: list[Column[T]]) -> None:
-        self._columns = columns
-        self.headers = tuple(column.header for column in columns)
-
-    @property
-    def rows(self) -> list[T]:
-        return self.lines
-
-    def set_rows(self, rows: Iterable[T]) -> None:
-        self.set_lines(rows)
-
-    def cell_data(self, row: T, number: int, role: int) -> Any:
-        column = self.columns[number]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.text(row)
-        if role == Qt.ItemDataRole.UserRole:
-            return column.sort(row) if column.sort is not None else column.text(row)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column.tooltip is not None:
-                return column.tooltip(row)
-            text = column.text(row)  # long text may be cut off with "…": readable on hover
-            return text if len(text) > LONG_CELL else None
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column.band is not None:
-                return int(Qt.AlignmentFlag.AlignCenter)
-            if column.right:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return None
-        band = column.band(row) if column.band is not None else None
-        if role == Qt.ItemDataRole.FontRole and band in BAND_COLORS:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.BackgroundRole and band in BAND_COLORS:
-            return QBrush(QColor(BAND_COLORS[band][1]))
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if band in BAND_COLORS:
-                return QBrush(QColor(BAND_COLORS[band][0]))
-            colour = column.color(row) if column.color is not None else None
-            return QBrush(QColor(colour)) if colour else None
-        return None
 
 
 def make_table(model: QAbstractTableModel, name: str, widths: Sequence[int] = (),
