@@ -178,6 +178,8 @@ class SignedIn:
             self.store.close()
 
 
+PendingSignIn = PasswordAccepted[SignedIn]  # the password accepted; the palm still to come
+
 ScannerFactory = Callable[[StoreKind], Scanner]
 
 
@@ -227,7 +229,7 @@ class Application:
             scanner.default_subject = login_id
         return scanner
 
-    def start_sign_in(self, login_id: str, password: str) -> PasswordAccepted:
+    def start_sign_in(self, login_id: str, password: str) -> PendingSignIn:
         """Step one: ID and password. Then ``verify_palm`` on the result (step two)."""
         return start_sign_in(self, login_id, password)
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Generic, Protocol, TypeVar
 
 from devices import DeviceEvent, GuidanceCallback, ProgressCallback, Scanner, ScannerError
 from kernel.progress import CancelFlag
+from kernel.store_kind import StoreKind
 from storage.connection import Connection, transaction
 from storage.errors import StoreError, WrongCredentials
 from storage.keys import KeyFile, normalize_login
+from storage.registry import Registry
 from storage.repos import accounts, palms, recovery
 from storage.store import Store
 from toda_desktop.accounts.palm import (
@@ -29,12 +31,29 @@ from toda_desktop.accounts.palm import (
     verify_palm,
 )
 from toda_desktop.audit.trail import AuditTrail
+from toda_desktop.clock import Clock
 from toda_desktop.errors import SignInError
+from toda_desktop.policy.model import Policy
 from toda_desktop.policy.service import store_policy
 from toda_desktop.throttle import ThrottleBook
 
-if TYPE_CHECKING:
-    from toda_desktop.composition import Application, SignedIn
+Session = TypeVar("Session")  # what the host opens once the palm proved who is there
+Opened = TypeVar("Opened", covariant=True)
+
+
+class SignInHost(Protocol[Opened]):
+    """What the sign-in needs of the application that hosts it (the composition root
+    implements it; this module does not import the root)."""
+
+    clock: Clock
+    policy: Policy  # replaced by the store's own map once the password opened the store
+    registry: Registry
+    store_path: Path
+
+    def open_scanner(self, store_kind: StoreKind, login_id: str) -> Scanner: ...
+
+    def open_session(self, store: Store, account: accounts.AccountRow, method: str,
+                     detail: dict[str, object]) -> Opened: ...
 
 GENERIC_FAILURE = "ログインIDまたはパスワードが正しくありません。"
 
@@ -58,11 +77,12 @@ def flush_failures(store: Store, book: ThrottleBook, audit: AuditTrail) -> None:
         )
 
 
-class PasswordAccepted:
+class PasswordAccepted(Generic[Session]):
     """Between the two steps: the store is open, the session is not yet granted."""
 
     def __init__(
-        self, app: Application, store: Store, account: accounts.AccountRow, book: ThrottleBook
+        self, app: SignInHost[Session], store: Store, account: accounts.AccountRow,
+        book: ThrottleBook,
     ) -> None:
         self._app = app
         self._store = store
@@ -109,7 +129,7 @@ class PasswordAccepted:
 
     def verify_palm(
         self, on_guidance: GuidanceCallback | None = None, cancel: CancelFlag | None = None
-    ) -> SignedIn:
+    ) -> Session:
         if self.needs_enrollment:
             raise SignInError(NOT_ENROLLED)
         fmr = verify_palm(self._store, self.scanner(), self._account.id, self.login_id,
@@ -121,7 +141,7 @@ class PasswordAccepted:
         on_guidance: GuidanceCallback | None = None,
         on_progress: ProgressCallback | None = None,
         cancel: CancelFlag | None = None,
-    ) -> SignedIn:
+    ) -> Session:
         """First sign-in of an administrator without a palm (e.g. a new production store)."""
         if not self.may_self_enroll:
             raise SignInError("手のひら静脈の登録は管理者が行います。管理者に依頼してください。")
@@ -132,7 +152,7 @@ class PasswordAccepted:
                     on_guidance=on_guidance, on_progress=on_progress, cancel=cancel)
         return self._grant("palm_enrolled", {})
 
-    def use_recovery_grant(self) -> SignedIn:
+    def use_recovery_grant(self) -> Session:
         """The one-off password-only sign-in granted with the recovery key."""
         now = self._app.clock()
 
@@ -164,13 +184,15 @@ class PasswordAccepted:
                 self._scanner.close()
             self._scanner = None
 
-    def _grant(self, method: str, detail: dict[str, object]) -> SignedIn:
+    def _grant(self, method: str, detail: dict[str, object]) -> Session:
         self._done = True
         self._close_scanner()
         return self._app.open_session(self._store, self._account, method, detail)
 
 
-def start_sign_in(app: Application, login_id: str, password: str) -> PasswordAccepted:
+def start_sign_in(
+    app: SignInHost[Session], login_id: str, password: str
+) -> PasswordAccepted[Session]:
     """Step one: throttle check, unlock with the password, check the account."""
     store_path: Path = app.store_path
     try:

@@ -42,10 +42,9 @@ from ui.branding import ORGANIZATION, PRODUCT_NAME, window_title
 from ui.palm import PalmScanView, run_palm_operation
 
 if TYPE_CHECKING:
-    from toda_desktop.composition import SignedIn
-    from toda_desktop.signin import PasswordAccepted
+    from toda_desktop.composition import PendingSignIn, SignedIn
 
-StartSignIn = Callable[[str, str], "PasswordAccepted"]
+StartSignIn = Callable[[str, str], "PendingSignIn"]
 Callback = Callable[[Any], None]
 
 RECOVERY_BUTTON = "回復サインイン（手のひら静脈なし・1回限り）"
@@ -119,7 +118,7 @@ class LoginWindow(QWidget):
         self._start_sign_in = start_sign_in
         self._runner = runner
         self._busy = False
-        self._pending: PasswordAccepted | None = None
+        self._pending: PendingSignIn | None = None
         self._palm_mode = "verify"  # or "enroll" (first sign-in of an administrator)
         self.palm_op: BackgroundOp[SignedIn] | None = None
         self.setWindowTitle(window_title(header.kind_label))
@@ -305,7 +304,7 @@ class LoginWindow(QWidget):
         return self._busy
 
     @property
-    def pending(self) -> PasswordAccepted | None:
+    def pending(self) -> PendingSignIn | None:
         """The password-accepted state while the palm step is open."""
         return self._pending
 
@@ -334,7 +333,7 @@ class LoginWindow(QWidget):
         self._set_busy(True)
         start = self._start_sign_in
 
-        def task(_ctx: TaskContext) -> PasswordAccepted:
+        def task(_ctx: TaskContext) -> PendingSignIn:
             return start(login_id, password)
 
         op = self._runner.run(
@@ -350,7 +349,7 @@ class LoginWindow(QWidget):
     def _sign_in_ended(self) -> None:
         self._set_busy(False)
 
-    def _after_password(self, pending: PasswordAccepted) -> None:
+    def _after_password(self, pending: PendingSignIn) -> None:
         """Password accepted: the palm step (verify, or a first enrollment)."""
         self.password_edit.clear()
         self._pending = pending
@@ -515,7 +514,7 @@ class LoginWindow(QWidget):
         self.password_edit.clear()
         self.password_edit.setFocus()
 
-    def take_pending(self) -> PasswordAccepted | None:
+    def take_pending(self) -> PendingSignIn | None:
         """Hand over an unfinished sign-in (to cancel it); the window forgets it."""
         pending, self._pending = self._pending, None
         return pending
