@@ -146,7 +146,7 @@ def test_alerts_page_lists_each_schools_alerts_with_bands_and_reasons(
     qtbot.waitUntil(lambda: "読み込んでいます" not in page.history_empty.text(), timeout=WAIT_MS)
     if signed.may("audit_view"):
         reads = signed.audit_view.entries(AuditFilter(action="risk_alert_history"))
-        targets = [r.target for r in reads]
+        targets = [r.target_text for r in reads]
         assert len(set(targets)) == len(targets) <= len(codes)  # first alerts of schools
         shown = page.selected_alert()
         assert shown is not None and any(t.endswith(f"番号 {shown.id}") for t in targets)
