@@ -83,14 +83,7 @@ class KarteHeader:
     class_name: str
     seat_number: int | None
     identifiers: tuple[Identifier, ...]  # only the IDs the role may see
-    as_of: date | None  # the data shown is as of this import date
-
-    @property
-    def as_of_label(self) -> str:
-        if self.as_of is None:
-            return "データなし"
-        d = self.as_of
-        return f"{d.year}年{d.month}月{d.day}日取込分までのデータ"
+    as_of: date | None  # the data shown is as of this import date (the page writes it)
 
 
 @dataclass(frozen=True)
@@ -141,13 +134,7 @@ class KarteChart:
 class Provenance:
     batch_id: int | None
     source_name: str
-    imported_at: datetime | None
-
-    @property
-    def label(self) -> str:
-        when = "" if self.imported_at is None else f"{self.imported_at:%Y-%m-%d %H:%M}"
-        batch = "" if self.batch_id is None else f"取込#{self.batch_id} "
-        return f"{self.source_name}（{batch}{when}）" if when or batch else self.source_name
+    imported_at: datetime | None  # (the page writes it in the user's date style)
 
 
 @dataclass(frozen=True)
