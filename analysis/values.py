@@ -839,84 +839,14 @@ _ALL_DIGITS = re.compile(r"\d+")
 def _code_length_check(
     typed: pd.Series, col: ColumnLike, shown: str, numeric: pd.Series | None
 ) -> pd.DataFrame:
-    """Codes that look like they lost leading zeros (typed as numbers in Excel)."""
-    if isinstance(typed.dtype, pd.CategoricalDtype) and (
-            numeric is None or numeric.index.equals(typed.index)):
-        return _compact_code_length_check(typed, col, shown, numeric)
-    present = typed.dropna()
-    if present.empty:
-        return empty_issues()
-    # Per distinct code, then spread to the rows (a code column repeats its values).
-    codes, uniques = pd.factorize(present.to_numpy(dtype=object))
-    all_digits = np.array([_ALL_DIGITS.fullmatch(str(u)) is not None for u in uniques],
-                          dtype=bool)[codes]
-    digits = present[all_digits]
-    out: list[pd.DataFrame] = []
-    if len(digits) >= 5:
-        lengths = pd.Series(np.array([len(str(u)) for u in uniques], dtype=np.int64)[codes]
-                            [all_digits], index=digits.index)
-        mode = int(lengths.mode().iloc[0])
-        share = float((lengths == mode).mean())
-        short = lengths < mode
-        if share >= 0.8 and short.any():
-            idx = digits.index[short.to_numpy()]
-            out.append(
-                issues_frame(
-                    idx, col.key, shown, digits.loc[idx].tolist(),
-                    f"桁数が他の行（{mode}桁）より少なく、先頭の0が失われている可能性があります。",
-                    "warning", "short_code",
-                )
-            )
+    """Codes that look like they lost leading zeros (typed as numbers in Excel): the rule of
+    :func:`short_code_issues` on the column's own lengths, plus a count of cells that were
+    numbers in the file."""
+    compact = typed if isinstance(typed.dtype, pd.CategoricalDtype) else typed.astype("category")
+    out = [short_code_issues(compact, col, shown, digit_code_lengths(compact))]
     if numeric is not None:
-        was_number = numeric.reindex(present.index).fillna(False).astype(bool)
-        count = int(was_number.sum())
-        if count:
-            out.append(
-                issues_frame(
-                    [None], col.key, shown, "",
-                    f"{count}件が数値として入力されています。先頭の0が失われている場合は、列を"
-                    "「文字列」にして入力し直してください。",
-                    "warning", "numeric_code",
-                )
-            )
-    return concat_issues(out)
-
-
-def _compact_code_length_check(
-    typed: pd.Series, col: ColumnLike, shown: str, numeric: pd.Series | None
-) -> pd.DataFrame:
-    """:func:`_code_length_check` of a compact column, on its codes: each distinct code's
-    length once, the rows counted by code (no per-row copy of the values or their lengths)."""
-    codes = typed.cat.codes.to_numpy()
-    uniques = list(typed.cat.categories)
-    present = codes >= 0
-    if not present.any():
-        return empty_issues()
-    per_code = np.bincount(codes[present], minlength=len(uniques))
-    digits_code = np.array([_ALL_DIGITS.fullmatch(str(u)) is not None for u in uniques],
-                           dtype=bool)
-    length_code = np.array([len(str(u)) for u in uniques], dtype=np.int64)
-    out: list[pd.DataFrame] = []
-    n_digits = int(per_code[digits_code].sum())
-    if n_digits >= 5:
-        by_length = pd.Series(per_code[digits_code], index=length_code[digits_code])
-        by_length = by_length.groupby(level=0).sum()
-        by_length = by_length[by_length > 0]
-        mode = int(by_length.index[by_length.to_numpy() == by_length.max()].min())
-        share = float(by_length.loc[mode]) / n_digits
-        short_code = digits_code & (length_code < mode)
-        if share >= 0.8 and bool(per_code[short_code].any()):
-            table = np.append(short_code, False)  # code -1 (missing) is never short
-            rows = np.flatnonzero(table[codes])
-            out.append(
-                issues_frame(
-                    typed.index[rows], col.key, shown, [uniques[c] for c in codes[rows]],
-                    f"桁数が他の行（{mode}桁）より少なく、先頭の0が失われている可能性があります。",
-                    "warning", "short_code",
-                )
-            )
-    if numeric is not None:
-        count = int(np.asarray(numeric.fillna(False).astype(bool).to_numpy())[present].sum())
+        was_number = numeric.reindex(typed.index)[typed.notna()]
+        count = int(was_number.fillna(False).astype(bool).sum())
         if count:
             out.append(
                 issues_frame(
@@ -971,8 +901,9 @@ def digit_code_lengths(typed: pd.Series) -> dict[int, int]:
 def short_code_issues(
     typed: pd.Series, col: ColumnLike, shown: str, lengths: Mapping[int, int]
 ) -> pd.DataFrame:
-    """:func:`_code_length_check`'s short codes in a compact column (one chunk of a file),
-    judged by the whole column's ``lengths`` (:func:`digit_code_lengths`, summed)."""
+    """Codes made of digits shorter than the column's usual length (at least 5 such codes,
+    80% of them of that length), in a compact column or one chunk of a file, judged by the
+    whole column's ``lengths`` (:func:`digit_code_lengths`, summed over the chunks)."""
     n_digits = sum(lengths.values())
     if n_digits < 5:
         return empty_issues()
