@@ -23,6 +23,7 @@ from kernel.school_calendar import SchoolMonth
 from tests.conftest import copy_store
 from tests.risk.conftest import sign_in
 from tests.ui.flows import WAIT_MS, click, english_words, visible_texts
+from tests.ui.risk_windows import RiskWindows
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
 from toda_desktop.risk import RiskService
@@ -33,7 +34,7 @@ from ui.karte.risk_section import CAUTION as KARTE_CAUTION
 from ui.karte.risk_section import NO_LIST_YET, NOT_ALL_CLEAR, KarteRiskSection
 from ui.main_window import MainWindow
 from ui.risk.alerts_page import ADDRESS_HEADER, ORDER_HEADER, AlertsPage
-from ui.risk.pages import ALERTS_TITLE, add_risk_pages
+from ui.risk.pages import ALERTS_TITLE
 
 pytestmark = pytest.mark.gui
 
@@ -68,24 +69,10 @@ def open_window(
     app_font: QFont, qtbot: QtBot, runner: BackgroundRunner, reporter: ErrorReporter,
     tmp_path: Path, listed_store: Path,
 ) -> Iterator[Opened]:
-    opened: list[tuple[MainWindow, SignedIn]] = []
-
-    def make(role: str) -> tuple[MainWindow, SignedIn]:
-        path = copy_store(listed_store, tmp_path / f"store{len(opened)}" / "demo.tdb")
-        signed = sign_in(path, role)
-        window = MainWindow(signed.user, signed.app.header)
-        add_risk_pages(window, signed, runner, "wareki", open_karte=lambda _pid: None)
-        window.resize(*SCREEN)
-        opened.append((window, signed))
-        return window, signed
-
-    yield make
-    runner.shutdown()
-    for window, signed in opened:
-        window.close_from_shell()
-        window.deleteLater()
-        signed.sign_out()
-    assert not reporter.open_dialogs, "an unexpected error reached the error dialog"
+    """A main window with the risk pages of a role, on a fresh copy of a store."""
+    windows = RiskWindows(runner, tmp_path, listed_store, SCREEN)
+    yield windows
+    windows.close(reporter)
 
 
 def _alerts_page(qtbot: QtBot, window: MainWindow) -> AlertsPage:

@@ -22,6 +22,7 @@ from kernel.school_calendar import SchoolMonth
 from tests.conftest import copy_store
 from tests.risk.conftest import sign_in
 from tests.ui.flows import WAIT_MS, click, english_words, visible_texts
+from tests.ui.risk_windows import RiskWindows
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
 from toda_desktop.risk import RiskService
@@ -32,7 +33,7 @@ from ui.risk.alerts_page import INTRO, AlertsPage, MarkDialog, grade_class
 from ui.risk.common import BAND_COLORS
 from ui.risk.factors_page import FactorsPage
 from ui.risk.model_page import RiskModelPage
-from ui.risk.pages import ALERTS_TITLE, FACTORS_TITLE, MODEL_TITLE, add_risk_pages
+from ui.risk.pages import ALERTS_TITLE, FACTORS_TITLE, MODEL_TITLE
 
 pytestmark = pytest.mark.gui
 
@@ -66,26 +67,9 @@ def open_window(
     tmp_path: Path, trained_store: Path,
 ) -> Iterator[Opened]:
     """A main window with the risk pages of a role, on a fresh copy of a store."""
-    opened: list[tuple[MainWindow, SignedIn]] = []
-    karte_requests: list[int] = []
-
-    def make(role: str, source: Path | None = None) -> tuple[MainWindow, SignedIn]:
-        path = copy_store(source or trained_store, tmp_path / f"store{len(opened)}" / "demo.tdb")
-        signed = sign_in(path, role)
-        window = MainWindow(signed.user, signed.app.header)
-        window.karte_requests = karte_requests  # type: ignore[attr-defined]
-        add_risk_pages(window, signed, runner, "wareki", open_karte=karte_requests.append)
-        window.resize(*SHOT_SIZE)
-        opened.append((window, signed))
-        return window, signed
-
-    yield make
-    runner.shutdown()
-    for window, signed in opened:
-        window.close_from_shell()
-        window.deleteLater()
-        signed.sign_out()
-    assert not reporter.open_dialogs, "an unexpected error reached the error dialog"
+    windows = RiskWindows(runner, tmp_path, trained_store, SHOT_SIZE)
+    yield windows
+    windows.close(reporter)
 
 
 def _plain(widget: QWidget) -> list[str]:

@@ -37,6 +37,7 @@ from tests.conftest import copy_store
 from tests.risk.conftest import sign_in as sign_in_service
 from tests.ui.conftest import ShellFactory
 from tests.ui.flows import WAIT_MS, sign_in
+from tests.ui.risk_windows import RiskWindows
 from toda_desktop.audit.service import DETAIL_LABELS, AuditFilter, describe_detail
 from toda_desktop.composition import SignedIn
 from toda_desktop.formatting import format_phrase
@@ -49,7 +50,7 @@ from ui.main_window import MainWindow
 from ui.risk.alerts_page import BAND_LEGEND, AlertsPage
 from ui.risk.charts import WORD_JOINER
 from ui.risk.model_page import RiskModelPage, bar_summary
-from ui.risk.pages import ALERTS_TITLE, MODEL_TITLE, add_risk_pages
+from ui.risk.pages import ALERTS_TITLE, MODEL_TITLE
 
 pytestmark = pytest.mark.gui
 
@@ -147,24 +148,10 @@ def open_window(
     app_font: QFont, qtbot: QtBot, runner: BackgroundRunner, reporter: ErrorReporter,
     tmp_path: Path, listed_store: Path,
 ) -> Iterator[Opened]:
-    opened: list[tuple[MainWindow, SignedIn]] = []
-
-    def make(role: str) -> tuple[MainWindow, SignedIn]:
-        path = copy_store(listed_store, tmp_path / f"store{len(opened)}" / "demo.tdb")
-        signed = sign_in_service(path, role)
-        window = MainWindow(signed.user, signed.app.header)
-        add_risk_pages(window, signed, runner, "wareki", open_karte=lambda _pid: None)
-        window.resize(*SCREEN)
-        opened.append((window, signed))
-        return window, signed
-
-    yield make
-    runner.shutdown()
-    for window, signed in opened:
-        window.close_from_shell()
-        window.deleteLater()
-        signed.sign_out()
-    assert not reporter.open_dialogs, "an unexpected error reached the error dialog"
+    """A main window with the risk pages of a role, on a fresh copy of a store."""
+    windows = RiskWindows(runner, tmp_path, listed_store, SCREEN)
+    yield windows
+    windows.close(reporter)
 
 
 def _cut_headers(table: QAbstractItemView) -> list[str]:
