@@ -39,6 +39,14 @@ class PageHeader(QHBoxLayout):
         self.addWidget(button)
         return button
 
+    def add_lead(self, *widgets: QWidget) -> None:
+        """Widgets right after the title, in place of the status (a page's choice of month
+        or year: 「対象月: [令和8年4月]」)."""
+        self.status.hide()
+        for widget in widgets:
+            self.insertWidget(self._stretch_index, widget)
+            self._stretch_index += 1
+
     def set_middle(self, widget: QWidget, stretch: int = 1) -> None:
         """A widget that takes the room between the title and the actions (the import
         wizard's steps) instead of empty space."""

@@ -43,6 +43,7 @@ from ui.background import BackgroundRunner
 from ui.karte.charts import KarteChartView
 from ui.karte.risk_section import KarteRiskSection
 from ui.page import ALERT_LISTS, datasets_changed
+from ui.page_header import PageHeader
 from ui.page_task import PageTask
 from ui.pupil_tables import (
     BLANK,
@@ -494,19 +495,14 @@ class KartePage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
         layout.setSpacing(6)
-        title_row = QHBoxLayout()
-        title = QLabel("児童生徒カルテ")
-        title.setStyleSheet(style.PAGE_TITLE)
-        title_row.addWidget(title)
-        title_row.addStretch(1)
+        title_row = PageHeader("児童生徒カルテ")
+        title_row.status.hide()  # this page's status stands at the right, by its button
         self.status_label = QLabel("")
         self.status_label.setStyleSheet(style.MUTED)
-        title_row.addWidget(self.status_label)
-        self.refresh_button = QPushButton("最新の情報に更新")
+        title_row.add_action(self.status_label)
+        self.refresh_button = title_row.add_refresh(self.refresh_current)
         self.refresh_button.setToolTip("表示中のカルテを今のデータで開き直します")
-        self.refresh_button.clicked.connect(self.refresh_current)
         self.refresh_button.setEnabled(False)
-        title_row.addWidget(self.refresh_button)
         layout.addLayout(title_row)
         self.stack = QStackedWidget()
         self.empty_label = QLabel(EMPTY_TEXT)

@@ -61,7 +61,7 @@ from ui.export_flow import (
     with_suffix,
 )
 from ui.page import ALERT_LISTS, RISK_MODEL, datasets_changed
-from ui.page_header import StatusLine
+from ui.page_header import PageHeader, StatusLine
 from ui.page_task import PageTask
 from ui.pupil_tables import class_label
 from ui.risk.common import (
@@ -284,21 +284,13 @@ class AlertsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(10)
-        title_row = QHBoxLayout()
-        title = QLabel("見守りアラート")
-        title.setStyleSheet(style.PAGE_TITLE)
-        title_row.addWidget(title)
-        title_row.addSpacing(16)
-        title_row.addWidget(QLabel("対象月:"))
+        title_row = PageHeader("見守りアラート", spacing=16)
         self.month_combo = QComboBox()
         self.month_combo.setMinimumWidth(150)
         self.month_combo.setAccessibleName("対象月")
         self.month_combo.activated.connect(self._month_chosen)
-        title_row.addWidget(self.month_combo)
-        title_row.addStretch(1)
-        self.refresh_button = QPushButton("最新の情報に更新")
-        self.refresh_button.clicked.connect(self.reload)
-        title_row.addWidget(self.refresh_button)
+        title_row.add_lead(QLabel("対象月:"), self.month_combo)
+        self.refresh_button = title_row.add_refresh(self.reload)
         layout.addLayout(title_row)
 
         intro = QLabel(INTRO)

@@ -24,7 +24,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -37,7 +36,7 @@ from toda_desktop.formatting import format_count, format_datetime
 from ui import style
 from ui.background import BackgroundRunner
 from ui.page import datasets_changed
-from ui.page_header import ProgressStrip, StatusLine
+from ui.page_header import PageHeader, ProgressStrip, StatusLine
 from ui.page_task import PageTask
 from ui.risk.charts import ForestPlot, ForestRow
 from ui.risk.common import (
@@ -203,22 +202,16 @@ class FactorsPage(QWidget):
         layout = QVBoxLayout(content)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(10)
-        title_row = QHBoxLayout()
-        title = QLabel("要因分析")
-        title.setStyleSheet(style.PAGE_TITLE)
-        title_row.addWidget(title)
-        title_row.addSpacing(16)
-        title_row.addWidget(QLabel("年度:"))
+        title_row = PageHeader("要因分析", spacing=16)
         self.year_combo = QComboBox()
         self.year_combo.setMinimumWidth(120)
         self.year_combo.setAccessibleName("年度")
         self.year_combo.activated.connect(lambda _i: self.look_up())
-        title_row.addWidget(self.year_combo)
-        title_row.addStretch(1)
+        title_row.add_lead(QLabel("年度:"), self.year_combo)
         self.run_button = QPushButton(RUN)
         self.run_button.setToolTip("選んだ年度のデータで要因分析をします（数十秒から数分かかります）")
         self.run_button.clicked.connect(self.analyse)
-        title_row.addWidget(self.run_button)
+        title_row.add_action(self.run_button)
         layout.addLayout(title_row)
 
         self.caution_label = QLabel("")

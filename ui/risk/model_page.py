@@ -38,7 +38,7 @@ from ui import style
 from ui.background import BackgroundRunner
 from ui.dialogs import confirm
 from ui.page import RISK_MODEL
-from ui.page_header import ProgressStrip, StatusLine
+from ui.page_header import PageHeader, ProgressStrip, StatusLine
 from ui.page_task import PageTask
 from ui.risk.charts import BarSeries, RecallBars, ReliabilityChart
 from ui.risk.common import (
@@ -286,18 +286,9 @@ class RiskModelPage(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(24, 20, 24, 20)
         outer.setSpacing(10)
-        title_row = QHBoxLayout()
-        title = QLabel("予測モデル")
-        title.setStyleSheet(style.PAGE_TITLE)
-        title_row.addWidget(title)
-        title_row.addSpacing(12)
-        subtitle = QLabel("不登校の早期把握モデル（病気による欠席は対象外）")
-        subtitle.setStyleSheet(style.MUTED)
-        title_row.addWidget(subtitle)
-        title_row.addStretch(1)
-        self.refresh_button = QPushButton("最新の情報に更新")
-        self.refresh_button.clicked.connect(self.reload)
-        title_row.addWidget(self.refresh_button)
+        title_row = PageHeader("予測モデル")
+        title_row.status.setText("不登校の早期把握モデル（病気による欠席は対象外）")
+        self.refresh_button = title_row.add_refresh(self.reload)
         outer.addLayout(title_row)
         # What the model predicts, spelled out once (the other words say 不登校 for short).
         self.event_label = muted(EVENT_DEFINITION)
