@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import (
@@ -441,7 +441,7 @@ class KarteRecordsModel(RecordsModel[int]):
         def tip(row: int) -> str:
             p = prov[row]
             return (f"取込元ファイル: {p.source_name}\n取込番号: {p.batch_id}\n"
-                    f"取込日時: {moment_text(p.imported_at, date_style)}")
+                    f"取込日時: {format_datetime(p.imported_at, date_style)}")
 
         def muted(_row: int) -> str:
             return style.MUTED_COLOR
@@ -464,5 +464,3 @@ class KarteRecordsModel(RecordsModel[int]):
         ]
 
 
-def moment_text(moment: datetime | None, date_style: DateStyle) -> str:
-    return format_datetime(moment, date_style) if moment is not None else BLANK

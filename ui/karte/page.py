@@ -37,7 +37,13 @@ from PySide6.QtWidgets import (
 )
 
 from kernel.date_style import DateStyle
-from toda_desktop.formatting import format_count, format_date, format_phrase, format_school_year
+from toda_desktop.formatting import (
+    format_count,
+    format_date,
+    format_datetime,
+    format_phrase,
+    format_school_year,
+)
 from ui import style
 from ui.background import BackgroundRunner
 from ui.karte.charts import KarteChartView
@@ -51,7 +57,6 @@ from ui.pupil_tables import (
     KarteRecordsModel,
     age_on,
     class_label,
-    moment_text,
 )
 from ui.table_model import make_table
 
@@ -323,7 +328,7 @@ class KarteView(QWidget):
         self.as_of_label.setAccessibleName("データの時点")
         note = QLabel("この日までに取り込んだデータ")
         note.setStyleSheet(style.MUTED)
-        opened = QLabel(f"表示: {moment_text(self.karte.opened_at, self._style)}")
+        opened = QLabel(f"表示: {format_datetime(self.karte.opened_at, self._style)}")
         opened.setStyleSheet(style.MUTED)
         right.addWidget(self.as_of_label, 0, Qt.AlignmentFlag.AlignRight)
         right.addWidget(note, 0, Qt.AlignmentFlag.AlignRight)
@@ -365,7 +370,7 @@ class KarteView(QWidget):
                     item.setForeground(Qt.GlobalColor.gray)
                 if column == 0 and d.last_imported is not None:
                     item.setToolTip(f"{d.label}（{d.section}）\n最終取込: "
-                                    f"{moment_text(d.last_imported, self._style)}")
+                                    f"{format_datetime(d.last_imported, self._style)}")
                 table.setItem(row, column, item)
         header = table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

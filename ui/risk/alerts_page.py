@@ -47,7 +47,7 @@ from analysis.risk.bands import EVENT_DEFINITION, EVENT_SHORT
 from kernel.date_style import DateStyle
 from kernel.school_calendar import SchoolMonth
 from toda_desktop.errors import NoModelYet, UserFacingError
-from toda_desktop.formatting import format_count, format_month
+from toda_desktop.formatting import format_count, format_datetime, format_month
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE, APRIL_ROSTER_NOTE
 from ui import style
 from ui.background import BackgroundRunner, alive
@@ -70,7 +70,6 @@ from ui.risk.common import (
     RecordsModel,
     band_chip,
     fit_height,
-    format_moment,
     make_table,
     muted,
     section_title,
@@ -762,7 +761,7 @@ class AlertsPage(QWidget):
                 return
             self.history = entries
             self.history_model.set_rows(
-                [(e, format_moment(e.at, self._style)) for e in reversed(entries)])
+                [(e, format_datetime(e.at, self._style)) for e in reversed(entries)])
             self._history_note("" if entries else "まだ記録はありません。")
             self.history_table.setVisible(bool(entries))
 

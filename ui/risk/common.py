@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
 
 from kernel.date_style import DateStyle
 from toda_desktop.formatting import (
-    format_datetime,
     format_interval,
     format_percent,
     format_points,
@@ -48,11 +46,6 @@ BAND_NAMES = ("高", "中", "低")
 
 def year_label(school_year: int, date_style: DateStyle) -> str:
     return format_school_year(school_year, date_style)
-
-
-def format_moment(moment: datetime | None, date_style: DateStyle) -> str:
-    """A time from the services as 「令和7年10月1日 09:30」."""
-    return format_datetime(moment, date_style)
 
 
 # -- numbers ---------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from analysis.risk.bands import EVENT_DEFINITION
 from kernel.date_style import DateStyle
 from toda_desktop.errors import NoModelYet
-from toda_desktop.formatting import format_count
+from toda_desktop.formatting import format_count, format_datetime
 from ui import style
 from ui.background import BackgroundRunner
 from ui.dialogs import confirm
@@ -45,7 +45,6 @@ from ui.risk.common import (
     Column,
     RecordsModel,
     fit_height,
-    format_moment,
     make_table,
     muted,
     pct,
@@ -488,7 +487,7 @@ class RiskModelPage(QWidget):
         self.model_label.setToolTip(f"設定: {settings}" if settings else "")
         data = info.data_extent or f"データ版 {info.data_version}"
         self.facts_label.setText(
-            f"モデル番号 {info.id}　学習: {format_moment(info.created_at, self._style)}"
+            f"モデル番号 {info.id}　学習: {format_datetime(info.created_at, self._style)}"
             f"　学習した人: {info.created_by}　データ: {data}")
         self.facts_label.setToolTip(
             f"データ版 {info.data_version}（取込の内容から作る識別子です。"
