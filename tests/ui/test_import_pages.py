@@ -29,7 +29,8 @@ from toda_desktop.importing.service import ISSUE_HEADER
 from toda_desktop.store_setup import create_empty_store
 from ui.importing import wizard
 from ui.importing.history import HistoryPage
-from ui.importing.models import IMPORTED, commit_summary
+from ui.importing.models.files import IMPORTED
+from ui.importing.models.preview import commit_summary
 from ui.importing.wizard import ImportPage
 from ui.main_window import MainWindow
 from ui.review.models import ReviewLine

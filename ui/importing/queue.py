@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import style
-from ui.importing.models import FileQueueModel
+from ui.importing.models.files import FileQueueModel
 from ui.importing.widgets import plain_table, wrapped_label
 
 

@@ -1,5 +1,5 @@
-"""Small pieces the import wizard's steps share: labels, notices, tables, the count tiles
-of the check and the step bar in the title row."""
+"""Small pieces the import wizard's steps share: labels, notices, tables, the row count, the
+count tiles of the check and the step bar in the title row."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from ui.table_model import make_view
 
 STEP_TITLES = ("ファイルの選択", "種類と見出しの確認", "検証結果の確認", "取込")
 FILE_FILTER = "表のファイル (*.csv *.tsv *.txt *.xlsx);;すべてのファイル (*)"
-# Report formats: (key, label); CSV keys are export_files encodings.
 LOW_CONFIDENCE = 0.6
+WARNING_COLOR = "#8a5a00"
 ORDER_TEXT = (
     "取り込む順番: 先に「児童生徒基本情報」と「在籍」（学校も）を取り込んでください。"
     "出欠や保健室利用などの記録は、登録済みの児童生徒と照合して取り込みます。"
@@ -30,6 +30,10 @@ NO_PUPILS_TEXT = (
     "児童生徒と照合できず、すべて「照合不可」になります。先に「児童生徒基本情報」と"
     "「在籍」のファイルを取り込んでください。"
 )
+
+
+def n_rows(n: int) -> str:
+    return f"{format_count(n)}行"
 
 
 def wrapped_label(text: str = "", css: str = "", *, wrap: bool = True) -> QLabel:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from ui import style
-from ui.importing.models import IMPORTED, NOTHING, SKIPPED, UNREADABLE, FileEntry, n_rows
-from ui.importing.widgets import notice_label, say, wrapped_label
+from ui.importing.models.files import IMPORTED, NOTHING, SKIPPED, UNREADABLE, FileEntry
+from ui.importing.widgets import n_rows, notice_label, say, wrapped_label
 
 
 class FinishedStep(QWidget):

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import style
-from ui.importing.models import ColumnChoiceDelegate, MappingModel
+from ui.importing.models.mapping import ColumnChoiceDelegate, MappingModel
 from ui.importing.widgets import notice_label, plain_table, wrapped_label
 
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from toda_desktop.formatting import format_count
 from ui import style
 from ui.export_flow import format_combo
-from ui.importing.models import (
+from ui.importing.models.preview import (
     ALL_SEVERITIES,
     ATTENTION_COUNTS,
     PROBLEM_COUNTS,
@@ -31,11 +31,17 @@ from ui.importing.models import (
     IssueRow,
     IssuesModel,
     SeverityFilter,
-    n_rows,
     severity_counts,
     shown_counts,
 )
-from ui.importing.widgets import CountTile, notice_label, plain_table, say, wrapped_label
+from ui.importing.widgets import (
+    CountTile,
+    n_rows,
+    notice_label,
+    plain_table,
+    say,
+    wrapped_label,
+)
 
 if TYPE_CHECKING:
     from toda_desktop.importing.service import ImportPreview

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from ui import style
-from ui.importing.models import n_rows, result_summary
-from ui.importing.widgets import notice_label, say, wrapped_label
+from ui.importing.models.preview import result_summary
+from ui.importing.widgets import n_rows, notice_label, say, wrapped_label
 
 if TYPE_CHECKING:
     from toda_desktop.importing.service import ImportResult
