@@ -361,15 +361,15 @@ def test_extraction_preset_and_a_custom_condition(
     page = _extraction_page(qtbot, window)
 
     # One click: the push-support preset.
-    result = _run(qtbot, page, page.preset_button)
-    assert len(result.conditions) == 4 and len(page.root.rows()) == 4
-    assert page.counts_table.rowCount() == 5
-    assert page.model.rowCount() == len(result.rows)
-    assert page.name_edit.text().startswith("プッシュ型支援")
+    result = _run(qtbot, page, page.push_support.run_button)
+    assert len(result.conditions) == 4 and len(page.builder.root.rows()) == 4
+    assert page.results.counts_table.rowCount() == 5
+    assert page.results.model.rowCount() == len(result.rows)
+    assert page.builder.name_edit.text().startswith("プッシュ型支援")
     _shot(qtbot, window, screenshot_dir / "extraction_preset.png")
     # Switch a criterion off: more pupils (or as many) meet the rest.
-    page.root.rows()[3].check.setChecked(False)
-    relaxed = _run(qtbot, page, page.run_button)
+    page.builder.root.rows()[3].check.setChecked(False)
+    relaxed = _run(qtbot, page, page.builder.run_button)
     assert len(relaxed.conditions) == 3 and len(relaxed.rows) >= len(result.rows)
     # Tune through the preset dialog.
     dialog = page.open_preset_settings()
@@ -384,7 +384,7 @@ def test_extraction_preset_and_a_custom_condition(
 
     # A custom condition: 欠席日数 ≥ 5 in a month of the base year.
     page.new_extraction()
-    page.name_edit.setText("欠席5日以上の月がある")
+    page.builder.name_edit.setText("欠席5日以上の月がある")
     cond = page.add_condition()
     assert isinstance(cond, ConditionDialog)
     editor = cond.choose_type("threshold")
@@ -397,9 +397,9 @@ def test_extraction_preset_and_a_custom_condition(
     cond.grab().save(str(_shot_dialog))
     click(qtbot, cond.ok_button)
     qtbot.waitUntil(lambda: page.dialog is None, timeout=WAIT_MS)
-    assert len(page.root.rows()) == 1
-    assert "欠席日数が5以上" in page.root.rows()[0].text_label.text()
-    custom = _run(qtbot, page, page.run_button)
+    assert len(page.builder.root.rows()) == 1
+    assert "欠席日数が5以上" in page.builder.root.rows()[0].text_label.text()
+    custom = _run(qtbot, page, page.builder.run_button)
     assert custom.rows and custom.counts[0].pupils == len(custom.rows)
     assert all(any(isinstance(part, SchoolMonth) for part in r.values[0].value)
                for r in custom.rows)  # the month a value was seen, as a value
@@ -408,12 +408,12 @@ def test_extraction_preset_and_a_custom_condition(
                     " AND e.school_year = a.school_year"
                     " WHERE a.absence_days >= 5 AND a.school_year = ?", custom.school_year)
     assert len(custom.rows) == expected[0][0]
-    assert page.model.data(page.model.index(0, 7)) == format_phrase(
+    assert page.results.model.data(page.results.model.index(0, 7)) == format_phrase(
         custom.rows[0].values[0].value, DateStyle.WAREKI)
-    assert "令和" in page.model.data(page.model.index(0, 7))
+    assert "令和" in page.results.model.data(page.results.model.index(0, 7))
 
     # A nested OR group: … or 保健室利用 3回以上 in 30 days.
-    group = page.root.add_group(page.root.to_node().__class__("or"))
+    group = page.builder.root.add_group(page.builder.root.to_node().__class__("or"))
     window_cond = page.add_condition(group)
     assert window_cond is not None
     count = window_cond.choose_type("count")
@@ -421,19 +421,19 @@ def test_extraction_preset_and_a_custom_condition(
     count.kind_combo.setCurrentIndex(count.kind_combo.findData("health_room_visits"))
     click(qtbot, window_cond.ok_button)
     qtbot.waitUntil(lambda: page.dialog is None, timeout=WAIT_MS)
-    page.root.op_combo.setCurrentIndex(1)  # いずれか
-    combined = _run(qtbot, page, page.run_button)
+    page.builder.root.op_combo.setCurrentIndex(1)  # いずれか
+    combined = _run(qtbot, page, page.builder.run_button)
     assert len(combined.conditions) == 2 and len(combined.rows) >= len(custom.rows)
     page.splitter.setSizes([380, 520])
     _shot(qtbot, window, screenshot_dir / "extraction_builder_results.png")
 
     # Enter on a result row opens the karte.
-    page.table.setFocus()
-    page.table.selectRow(0)
-    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    page.results.table.setFocus()
+    page.results.table.selectRow(0)
+    qtbot.keyClick(page.results.table, Qt.Key.Key_Return)
     view = _karte(qtbot, window)
-    assert view.pupil_id == page.model.rows[page.proxy.mapToSource(
-        page.table.currentIndex()).row()].pupil_id
+    assert view.pupil_id == page.results.model.rows[page.results.proxy.mapToSource(
+        page.results.table.currentIndex()).row()].pupil_id
 
 
 def test_an_extraction_run_shows_progress_and_can_be_stopped(
@@ -442,31 +442,31 @@ def test_an_extraction_run_shows_progress_and_can_be_stopped(
     window = _window(qtbot, make_shell(), "demo-lead")
     page = _extraction_page(qtbot, window)
     fractions: list[float] = []
-    original = page._show_progress
+    original = page.builder.show_progress
 
     def record(fraction: float) -> None:
         fractions.append(fraction)
         original(fraction)
 
-    page._show_progress = record  # type: ignore[method-assign]
-    assert not page.cancel_button.isVisible()
+    page.builder.show_progress = record  # type: ignore[method-assign]
+    assert not page.builder.cancel_button.isVisible()
     page.set_extraction(page.preset())
     with qtbot.waitSignal(page.result_shown, timeout=WAIT_MS):
-        click(qtbot, page.run_button)
-        assert page.cancel_button.isVisible() and page.progress.isVisible()
+        click(qtbot, page.builder.run_button)
+        assert page.builder.cancel_button.isVisible() and page.builder.progress.isVisible()
     qtbot.waitUntil(lambda: not page.busy, timeout=WAIT_MS)
     assert fractions and fractions[-1] == 1.0
-    assert not page.cancel_button.isVisible() and not page.progress.isVisible()
+    assert not page.builder.cancel_button.isVisible() and not page.builder.progress.isVisible()
     first = page.result
 
     # 中止 right after starting: the run ends without a result.
-    click(qtbot, page.run_button)
+    click(qtbot, page.builder.run_button)
     assert page.busy
-    click(qtbot, page.cancel_button)
+    click(qtbot, page.builder.cancel_button)
     qtbot.waitUntil(lambda: not page.busy, timeout=WAIT_MS)
-    assert page.status_label.text() == "抽出を中止しました。"
+    assert page.builder.status_label.text() == "抽出を中止しました。"
     assert page.result is first
-    assert not page.cancel_button.isVisible()
+    assert not page.builder.cancel_button.isVisible()
 
 
 def test_save_rerun_export_and_delete_an_extraction(
@@ -475,18 +475,18 @@ def test_save_rerun_export_and_delete_an_extraction(
     window = _window(qtbot, make_shell(), "demo-lead")
     page = _extraction_page(qtbot, window)
     page.set_extraction(page.preset())
-    page.name_edit.setText("6月の見守り")
-    click(qtbot, page.save_button)
-    qtbot.waitUntil(lambda: any(s.name == "6月の見守り" for s in page.saved_items),
+    page.builder.name_edit.setText("6月の見守り")
+    click(qtbot, page.builder.save_button)
+    qtbot.waitUntil(lambda: any(s.name == "6月の見守り" for s in page.saved.items),
                     timeout=WAIT_MS)
     qtbot.waitUntil(lambda: not page.busy, timeout=WAIT_MS)
-    assert page.selected_saved() is not None
-    assert page.saved_table.item(0, 0).text() == "6月の見守り"
+    assert page.saved.selected() is not None
+    assert page.saved.table.item(0, 0).text() == "6月の見守り"
 
     page.new_extraction()
-    assert page.root.rows() == []
-    result = _run(qtbot, page, page.rerun_button)
-    assert result.name == "6月の見守り" and len(page.root.rows()) == 4
+    assert page.builder.root.rows() == []
+    result = _run(qtbot, page, page.saved.rerun_button)
+    assert result.name == "6月の見守り" and len(page.builder.root.rows()) == 4
 
     # Export in each format through the service.
     targets = iter([tmp_path / "out" / "見守り.csv", tmp_path / "out" / "見守り_sjis.csv",
@@ -494,8 +494,8 @@ def test_save_rerun_export_and_delete_an_extraction(
     (tmp_path / "out").mkdir()
     page.choose_export_path = lambda _suffix, _name: next(targets)
     for key in ("utf-8-sig", "cp932", "xlsx"):
-        page.format_combo.setCurrentIndex(page.format_combo.findData(key))
-        click(qtbot, page.export_button)
+        page.results.format_combo.setCurrentIndex(page.results.format_combo.findData(key))
+        click(qtbot, page.results.export_button)
         qtbot.waitUntil(lambda: not page.busy, timeout=WAIT_MS)
         assert page.last_export is not None and page.last_export.path.exists()
     first = tmp_path / "out" / "見守り.csv"
@@ -505,20 +505,20 @@ def test_save_rerun_export_and_delete_an_extraction(
     assert rows[0][:3] == ["宛名番号", "氏名", "カナ"] and len(rows) == len(result.rows) + 1
     (tmp_path / "out" / "見守り_sjis.csv").read_bytes().decode("cp932")
     assert (tmp_path / "out" / "見守り.xlsx").stat().st_size > 0
-    assert "出力しました" in page.status_label.text()
+    assert "出力しました" in page.builder.status_label.text()
 
     # Saving again under the same name asks first.
-    click(qtbot, page.save_button)
+    click(qtbot, page.builder.save_button)
     box = page.confirmation
     assert isinstance(box, QMessageBox) and "上書き" in box.text()
     box.button(QMessageBox.StandardButton.No).click()
 
-    click(qtbot, page.delete_button)
+    click(qtbot, page.saved.delete_button)
     box = page.confirmation
     assert isinstance(box, QMessageBox)
     box.button(QMessageBox.StandardButton.Yes).click()
-    qtbot.waitUntil(lambda: not page.saved_items and not page.busy, timeout=WAIT_MS)
-    assert page.saved_table.rowCount() == 0
+    qtbot.waitUntil(lambda: not page.saved.items and not page.busy, timeout=WAIT_MS)
+    assert page.saved.table.rowCount() == 0
 
 
 def test_a_role_without_export_gets_no_export_and_only_its_fields(
@@ -526,7 +526,7 @@ def test_a_role_without_export_gets_no_export_and_only_its_fields(
 ) -> None:
     window = _window(qtbot, make_shell(), "demo-truancy")
     page = _extraction_page(qtbot, window)
-    assert not page.export_button.isVisible()
+    assert not page.results.export_button.isVisible()
     assert page.catalog is not None
     kinds = {f.kind for f in page.catalog.fields}
     assert "attendance_monthly" in kinds
@@ -566,8 +566,9 @@ def test_the_preset_is_not_offered_to_a_role_it_would_only_fail_for(
     県学調結果 may not be used."""
     window = _window(qtbot, make_shell(), "demo-truancy")
     page = _extraction_page(qtbot, window)
-    assert not page.preset_offered
-    assert not page.preset_button.isVisible() and not page.preset_settings_button.isVisible()
+    assert not page.push_support.offered
+    preset = page.push_support
+    assert not preset.run_button.isVisible() and not preset.settings_button.isVisible()
 
 
 def test_the_preset_settings_keep_switches_outside_the_map_off(qtbot: QtBot) -> None:
