@@ -156,6 +156,7 @@ class AccountAdminService:
             self._store.add_account_keys(row.login_id, new_password,
                                          set_by=self._ctx.actor.login_id)
             self._log("account_enabled", row.login_id)
+            self._give_held(self._account(login_id))
             return
         held = self._store.keyfile.granted_groups(row.login_id) - {SYSTEM_GROUP}
         self._store.remove_account_keys(row.login_id)
@@ -172,10 +173,7 @@ class AccountAdminService:
         self._store.add_account_keys(row.login_id, new_password,
                                      set_by=self._ctx.actor.login_id)
         self._log("password_reset", row.login_id, keys_removed=sorted(held))
-        given = give_held_keys(self._store, self._ctx.gate.policy, self._ctx.registry, row,
-                               self._ctx.actor.login_id)
-        if given:
-            self._log("keys_granted", row.login_id, groups=list(given))
+        self._give_held(row)
 
     def change_role(self, login_id: str, role: str) -> None:
         """Keys follow the role: groups it no longer sees are revoked (and their keys
@@ -192,10 +190,7 @@ class AccountAdminService:
         if removed:
             self._log("keys_revoked", row.login_id, groups=list(removed))
             self._rotate(removed)
-        given = give_held_keys(self._store, self._ctx.gate.policy, self._ctx.registry, changed,
-                               self._ctx.actor.login_id)
-        if given:
-            self._log("keys_granted", row.login_id, groups=list(given))
+        self._give_held(changed)
 
     # -- data keys --------------------------------------------------------------------------
 
@@ -234,6 +229,12 @@ class AccountAdminService:
         if row.status != "active":
             raise UserFacingError("無効のアカウントには鍵を渡せません。")
         actor = self._ctx.actor.login_id
+        missing = key_plan(self._store, self._ctx.gate.policy, self._ctx.registry, row).missing
+        if not missing:
+            return ()
+        if not any(self._store.keys.holds(g) for g in missing):
+            self._log("keys_granted", row.login_id, outcome="denied", reason="not_a_holder")
+            raise UserFacingError(NotAHolder.message_ja)
         if not may_receive_from(self._store, row.login_id, actor):
             self._log("keys_granted", row.login_id, outcome="denied", reason="password_not_own")
             raise UserFacingError(
@@ -242,13 +243,6 @@ class AccountAdminService:
             )
         given = give_held_keys(self._store, self._ctx.gate.policy, self._ctx.registry, row,
                                actor)
-        if not given:
-            missing = key_plan(self._store, self._ctx.gate.policy, self._ctx.registry,
-                               row).missing
-            if not missing:
-                return ()
-            self._log("keys_granted", row.login_id, outcome="denied", reason="not_a_holder")
-            raise UserFacingError(NotAHolder.message_ja)
         self._log("keys_granted", row.login_id, groups=list(given))
         return given
 
@@ -261,6 +255,13 @@ class AccountAdminService:
         """Renew the due keys you hold; returns the groups renewed."""
         self._admin()
         return self._rotate(())
+
+    def _give_held(self, row: accounts.AccountRow) -> None:
+        """A key holder acting on an account gives at once the keys it may give (logged)."""
+        given = give_held_keys(self._store, self._ctx.gate.policy, self._ctx.registry, row,
+                               self._ctx.actor.login_id)
+        if given:
+            self._log("keys_granted", row.login_id, groups=list(given))
 
     def _rotate(self, groups: Iterable[str]) -> tuple[str, ...]:
         rotated, deferred = rotate_or_defer(self._store, groups)
