@@ -420,6 +420,11 @@ class KeyFile:
             return frozenset()
         return frozenset(self._entry(slot).grants)
 
+    def slot_groups(self, slot: str) -> frozenset[str]:
+        """The groups sealed to a slot, read without any secret (empty for no such slot)."""
+        raw = self.accounts.get(slot)
+        return frozenset(self._raw_grants(raw)) if raw is not None else frozenset()
+
     def holder_slots(self, group: str) -> tuple[str, ...]:
         """Every slot (``recovery`` included) holding ``group``; read without any secret."""
         slots = [s for s in self.accounts if group in self._raw_grants(self.accounts[s])]

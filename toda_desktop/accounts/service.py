@@ -55,9 +55,9 @@ class AccountSummary:
 class PendingGrant:
     """An active account that does not yet hold every data key its role sees.
 
-    ``waiting_for_owner``: an administrator chose its password; its owner must change it
-    before a key holder can give keys. ``can_complete``: the signed-in user can give at
-    least one of the missing keys now."""
+    ``waiting_for_owner``: an administrator holding none of the keys chose its password; its
+    owner must change it before a key holder can give keys. ``can_complete``: the signed-in
+    user can give at least one of the missing keys now."""
 
     login_id: str
     display_name: str
@@ -207,14 +207,18 @@ class AccountAdminService:
             missing = key_plan(self._store, policy, registry, row).missing
             if not missing:
                 continue
+            keyfile = self._store.keyfile
             allowed = may_receive_from(self._store, row.login_id, actor)
+            # Set by an administrator who holds none of the keys: no one may give them
+            # until the owner has chosen an own password.
+            setter_holds = keyfile.slot_groups(keyfile.set_by_slot(row.login_id)) & missing
             out.append(PendingGrant(
                 login_id=row.login_id,
                 display_name=row.display_name,
                 role_label=policy.role(row.role).label,
                 missing=tuple(sorted(missing)),
                 missing_labels=group_labels(registry, missing),
-                waiting_for_owner=not allowed,
+                waiting_for_owner=not keyfile.set_by_self(row.login_id) and not setter_holds,
                 can_complete=allowed and any(self._store.keys.holds(g) for g in missing),
             ))
         return out
