@@ -12,6 +12,7 @@ from storage.store import Store
 from tests.ui.conftest import ShellFactory
 from tests.ui.flows import WAIT_MS, click, sign_in
 from toda_desktop.store_setup import DEMO_PASSWORD
+from ui.accounts.own_password import OwnPasswordDialog
 from ui.accounts.page import AccountsPage
 from ui.main_window import MainWindow
 
@@ -64,3 +65,23 @@ def test_the_lead_sees_who_waits_for_keys_and_gives_them(
     qtbot.waitUntil(lambda: page.pending.isHidden(), timeout=WAIT_MS)
     with Store.open(demo_store_path, "demo-liaison", DEMO_PASSWORD) as store:
         assert any(g.startswith("bullying") for g in store.keys.groups)
+
+
+def test_every_user_changes_their_own_password_from_the_file_menu(
+    qtbot: QtBot, make_shell: ShellFactory, demo_store_path: Path, screenshot_dir: Path
+) -> None:
+    window = sign_in(qtbot, make_shell(), "demo-truancy")
+    window.password_action.trigger()
+    dialog = window.findChild(OwnPasswordDialog)
+    assert isinstance(dialog, OwnPasswordDialog) and dialog.isVisible()
+    dialog.current_edit.setText("not my password")
+    dialog.password_edit.setText("my own new phrase 2026")
+    dialog.confirm_edit.setText("my own new phrase 2026")
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: "現在のパスワード" in dialog.error_label.text(), timeout=WAIT_MS)
+    dialog.grab().save(str(screenshot_dir / "own_password_dialog.png"))
+    dialog.current_edit.setText(DEMO_PASSWORD)
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: dialog.changed, timeout=WAIT_MS)
+    with Store.open(demo_store_path, "demo-truancy", "my own new phrase 2026") as store:
+        assert store.keys.groups  # the data keys stayed
