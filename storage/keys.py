@@ -390,10 +390,14 @@ class KeyFile:
 
     def set_by_self(self, login_id: str) -> bool:
         """Whether the account's current password was chosen by the account itself."""
-        return self._entry(self.account_slot(login_id)).set_by == SELF
+        return self.set_by_slot(login_id) == SELF
 
     def set_by_slot(self, login_id: str) -> str:
-        return self._entry(self.account_slot(login_id)).set_by
+        """``"self"`` or the slot of the administrator who chose the password ("" if none).
+        Read without any secret or check: informational; the keys are checked on use."""
+        raw = self.accounts.get(self.account_slot(login_id))
+        value = raw.get("set_by") if isinstance(raw, dict) else None
+        return value if isinstance(value, str) else ""
 
     def grant(self, login_id: str, group: str, key: bytes) -> None:
         """Seal ``key`` to the account's public key (no password needed)."""
@@ -415,19 +419,16 @@ class KeyFile:
 
     def granted_groups(self, login_id: str) -> frozenset[str]:
         """The groups sealed to the account (``system`` included); none for no account."""
-        slot = self.account_slot(login_id)
-        if slot not in self.accounts:
-            return frozenset()
-        return frozenset(self._entry(slot).grants)
+        return self.slot_groups(self.account_slot(login_id))
 
     def slot_groups(self, slot: str) -> frozenset[str]:
         """The groups sealed to a slot, read without any secret (empty for no such slot)."""
         raw = self.accounts.get(slot)
-        return frozenset(self._raw_grants(raw)) if raw is not None else frozenset()
+        return frozenset(self._raw_grants(raw)) if isinstance(raw, dict) else frozenset()
 
     def holder_slots(self, group: str) -> tuple[str, ...]:
         """Every slot (``recovery`` included) holding ``group``; read without any secret."""
-        slots = [s for s in self.accounts if group in self._raw_grants(self.accounts[s])]
+        slots = [s for s in self.accounts if group in self.slot_groups(s)]
         if self.recovery is not None and group in self._raw_grants(self.recovery):
             slots.append(RECOVERY_SLOT)
         return tuple(slots)
@@ -440,11 +441,15 @@ class KeyFile:
     def regrant_holders(self, group: str, new_key: bytes, generation: int) -> int:
         """Key rotation, key-file side: seal the new key to every current holder of the
         group and record the new generation. Returns how many slots now hold it."""
-        slots = self.holder_slots(group)
-        for slot in slots:
-            self._grant_slot(slot, group, new_key)
+        done = 0
+        for slot in self.holder_slots(group):
+            try:
+                self._grant_slot(slot, group, new_key)
+            except KeyFileDamaged:
+                continue  # a damaged entry opens nothing anyway; it must not stop the rest
+            done += 1
         self.generations[group] = generation
-        return len(slots)
+        return done
 
     def remove_account(self, login_id: str) -> None:
         """Drop the slot: the password no longer opens anything (history stays for audit)."""

@@ -224,3 +224,16 @@ def test_a_new_store_grants_every_key_to_its_first_account_and_the_recovery(
     assert by_password.keys.signing_seed != by_recovery.keys.signing_seed
     by_password.close()
     by_recovery.close()
+
+
+def test_a_damaged_entry_stops_neither_listing_nor_rotation(tmp_path: Path) -> None:
+    keyfile, store_path = _file(tmp_path)
+    keyfile.grant("bob", "bullying", BULLYING_KEY)
+    keyfile.save(store_path)
+    slot = keyfile.account_slot("bob")
+    _edit(store_path, lambda raw: DAMAGE["bad base64"](raw, slot))
+    loaded = KeyFile.load(store_path)
+    assert loaded.granted_groups("bob") == {SYSTEM_GROUP, "bullying"}
+    new_key = keys.new_data_key()
+    assert loaded.regrant_holders("bullying", new_key, 2) == 1  # alice; bob's entry is damaged
+    assert loaded.unlock("alice", "alice password").groups["bullying"] == new_key
