@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from devices import FakeClock, Scanner, Simulator, SimulatorConfig, require_real_scanner_for
-from storage.errors import WrongCredentials
+from storage.errors import NotAHolder, WrongCredentials
 from storage.key_groups import key_groups
 from storage.keys import KeyFile
 from storage.registry import default_registry
 from storage.store import Store
 from tests.services.test_sign_in import WallClock
+from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import Application
 from toda_desktop.errors import SignInError, UserFacingError
 from toda_desktop.policy.model import default_policy
@@ -208,3 +209,35 @@ def test_a_damaged_wrap_at_sign_in_says_damaged_and_is_not_counted(
     slot = KeyFile.load(demo_store_path).account_slot("demo-analyst")
     assert not book.is_locked(slot)
     assert book.take_pending() == []
+
+
+def test_only_a_holder_can_seal_a_key_to_an_account(demo_store_path: Path) -> None:
+    """The liaison, through the product's Store API, cannot give the bullying key it lacks."""
+    with Store.open(demo_store_path, "demo-liaison", DEMO_PASSWORD) as store:
+        bullying = next(g for g in _expected("bullying_support") if g.startswith("bullying"))
+        with pytest.raises(NotAHolder):
+            store.grant_groups("demo-truancy", [bullying])
+    assert bullying not in _groups(demo_store_path, "demo-truancy", DEMO_PASSWORD)
+
+
+def test_each_key_step_is_in_the_audit_log(demo_store_path: Path) -> None:
+    app = _app(demo_store_path)
+    it = app.sign_in("demo-it", DEMO_PASSWORD)
+    it.account_admin.change_role("demo-liaison", "bullying_support")
+    it.account_admin.reset_password("demo-truancy", NEW_PASSWORD)
+    it.sign_out()
+    lead = app.sign_in("demo-lead", DEMO_PASSWORD)
+    lead.account_admin.complete_grants("demo-liaison")
+    lead.account_admin.complete_rotations()
+    rows = lead.audit_view.entries(AuditFilter())
+    lead.sign_out()
+    seen = {(r.actor, r.action, r.outcome_label) for r in rows}
+    assert {
+        ("demo-it", "keys_revoked", "成功"),
+        ("demo-it", "key_rotation_due", "成功"),
+        ("demo-it", "password_reset", "成功"),
+        ("demo-lead", "keys_granted", "成功"),
+        ("demo-lead", "key_rotated", "成功"),
+    } <= seen
+    labels = {r.action: r.action_label for r in rows}
+    assert labels["keys_granted"] == "データの鍵の付与"
