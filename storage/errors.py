@@ -46,6 +46,15 @@ class WrongCredentials(StoreError):
     message_ja = "ログインIDまたはパスワードが正しくありません。"
 
 
+class NotAHolder(StoreError):
+    """Only someone who holds a data group's key can give it to another account."""
+
+    message_ja = (
+        "この鍵をお持ちでないため、渡すことができません。"
+        "その鍵を持つ職員（事業全体総括職員など）に依頼してください。"
+    )
+
+
 class CannotOpen(StoreError):
     """Wrong key and a damaged page 1 look the same to SQLCipher: say both, offer both."""
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -22,8 +22,17 @@ from kernel.store_kind import StoreKind
 from storage import keys
 from storage.connection import Connection, DatabaseError, open_connection
 from storage.database import Database
-from storage.errors import Cancelled, CannotOpen, KeyFileDamaged, StoreExists, StoreNotFound
-from storage.keys import KeyFile
+from storage.errors import (
+    Cancelled,
+    CannotOpen,
+    KeyFileDamaged,
+    NotAHolder,
+    StoreExists,
+    StoreNotFound,
+)
+from storage.key_groups import SYSTEM_GROUP, key_groups
+from storage.keyring import StoreKeys
+from storage.keys import DEFAULT_SCRYPT_N, KeyFile
 from storage.registry import Registry, default_registry
 from storage.schema import migrate
 
@@ -60,7 +69,10 @@ def is_store_file(path: Path) -> bool:
 
 
 class Store:
-    """An unlocked store. Build with ``Store.create`` or ``Store.open``."""
+    """An unlocked store. Build with ``Store.create`` or ``Store.open``. ``keys``: what the
+    unlocking account holds (system key, granted group keys, its signing seed)."""
+
+    keys: StoreKeys
 
     def __init__(
         self, path: Path, keyfile: KeyFile, data_key: bytes, registry: Registry
@@ -95,7 +107,7 @@ class Store:
         *,
         created_at: datetime,
         registry: Registry | None = None,
-        scrypt_n: int = keys.DEFAULT_SCRYPT_N,
+        scrypt_n: int = DEFAULT_SCRYPT_N,
     ) -> tuple[Store, str]:
         """Create an empty store with its first account; returns the store and recovery key.
 
@@ -111,10 +123,12 @@ class Store:
             path.with_name(path.name + suffix).unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         registry = registry or default_registry()
-        data_key = keys.new_data_key()
+        # One random key per key group and one for the store file itself (``system``).
+        keyring = StoreKeys(system=keys.new_data_key(),
+                            groups={g.name: keys.new_data_key() for g in key_groups(registry)})
         store_id = str(uuid.uuid4())
         try:
-            conn = open_connection(path, data_key, privileged=True)
+            conn = open_connection(path, keyring.system, privileged=True)
             try:
                 migrate(conn, registry)
                 conn.executemany(
@@ -128,12 +142,18 @@ class Store:
                 )
             finally:
                 conn.close()
-            keyfile = KeyFile(store_id=store_id, store_kind=store_kind)
-            keyfile.add_account(login_id, password, data_key, n=scrypt_n)
+            keyfile = KeyFile.new(store_id, store_kind)
+            keyfile.generations = {group: 1 for group in keyring.groups}
+            # The first account (the project lead) holds every key.
+            keyfile.add_account(login_id, password, n=scrypt_n)
+            keyfile.grant(login_id, SYSTEM_GROUP, keyring.system)
+            for group, key in keyring.groups.items():
+                keyfile.grant(login_id, group, key)
             recovery_key = keys.new_recovery_key()
-            keyfile.set_recovery(data_key, recovery_key)
+            keyfile.set_recovery(keyring, recovery_key)
             keyfile.save(path)
-            return cls(path, keyfile, data_key, registry), recovery_key
+            held = keyfile.unlock(login_id, password)
+            return cls._opened(path, keyfile, held, registry), recovery_key
         except BaseException:
             remove_store_files(path)
             raise
@@ -142,18 +162,28 @@ class Store:
     def open(
         cls, path: Path, login_id: str, password: str, *, registry: Registry | None = None
     ) -> Store:
-        """Unlock with an account's password; wrong credentials and damage say so in Japanese."""
+        """Unlock with an account's password; wrong credentials and damage say so in Japanese.
+
+        The account gets the system key and the keys of the groups granted to it, no more."""
         keyfile = cls.read_keyfile(path)
-        data_key = keyfile.unlock(login_id, password)
-        return cls(path, keyfile, data_key, registry or default_registry())
+        held = keyfile.unlock(login_id, password)
+        return cls._opened(path, keyfile, held, registry or default_registry())
 
     @classmethod
     def open_with_recovery_key(
         cls, path: Path, recovery_key: str, *, registry: Registry | None = None
     ) -> Store:
         keyfile = cls.read_keyfile(path)
-        data_key = keyfile.unlock_with_recovery(recovery_key)
-        return cls(path, keyfile, data_key, registry or default_registry())
+        held = keyfile.unlock_with_recovery(recovery_key)
+        return cls._opened(path, keyfile, held, registry or default_registry())
+
+    @classmethod
+    def _opened(cls, path: Path, keyfile: KeyFile, held: StoreKeys, registry: Registry) -> Store:
+        """TRANSITIONAL until the merge with ``keyfiles``: one store file, opened with the
+        system key; at the merge this becomes ``cls(path, keyfile, held, registry)``."""
+        store = cls(path, keyfile, held.system, registry)
+        store.keys = held
+        return store
 
     @staticmethod
     def read_keyfile(path: Path) -> KeyFile:
@@ -167,14 +197,86 @@ class Store:
 
     # -- key management ----------------------------------------------------------------------
 
-    def grant_password(self, login_id: str, password: str, scrypt_n: int | None = None) -> None:
-        """Wrap the data key for an account (new account or password change)."""
+    def _update_keyfile(self, change: Callable[[KeyFile], None]) -> None:
+        """Apply a change to the key file as it is on disk now (another session may have
+        changed it since this store was opened) and save it atomically."""
+        fresh = KeyFile.load(self.path)
+        change(fresh)
+        fresh.save(self.path)
+        self.keyfile = fresh
+
+    def add_account_keys(self, login_id: str, password: str, *, set_by: str | None = None,
+                         scrypt_n: int | None = None) -> None:
+        """A new key pair for the account holding only the system key (a new account, or a
+        reset: every earlier grant is gone). ``set_by``: the administrator who chose the
+        password (None: the account itself)."""
         n = scrypt_n if scrypt_n is not None else self.keyfile._typical_n()
-        self.keyfile.add_account(login_id, password, self._data_key, n=n)
-        self.keyfile.save(self.path)
+
+        def change(keyfile: KeyFile) -> None:
+            keyfile.add_account(login_id, password, n=n, set_by=set_by)
+            keyfile.grant(login_id, SYSTEM_GROUP, self.keys.system)
+
+        self._update_keyfile(change)
+
+    def grant_groups(self, login_id: str, groups: Iterable[str]) -> tuple[str, ...]:
+        """Seal the keys of ``groups`` to the account. Only keys this store's own account
+        holds can be given: asking for another is refused (NotAHolder)."""
+        wanted = tuple(sorted(set(groups)))
+        missing = [g for g in wanted if g not in self.keys.groups]
+        if missing:
+            raise NotAHolder()
+
+        def change(keyfile: KeyFile) -> None:
+            for group in wanted:
+                keyfile.grant(login_id, group, self.keys.groups[group])
+
+        self._update_keyfile(change)
+        return wanted
+
+    def revoke_groups(self, login_id: str, groups: Iterable[str]) -> None:
+        wanted = tuple(groups)
+
+        def change(keyfile: KeyFile) -> None:
+            for group in wanted:
+                keyfile.revoke(login_id, group)
+
+        self._update_keyfile(change)
+
+    def remove_account_keys(self, login_id: str) -> None:
+        """Drop the account's slot: its password opens nothing any more."""
+        self._update_keyfile(lambda keyfile: keyfile.remove_account(login_id))
+
+    def change_own_password(self, login_id: str, old: str, new: str) -> None:
+        """The signed-in account's own change: a fresh key pair holding what it held."""
+        result: list[StoreKeys] = []
+        self._update_keyfile(lambda kf: result.append(kf.change_password(login_id, old, new)))
+        self.keys = result[0]
+
+    def rotate_group_key(self, group: str) -> int:
+        """A new key for ``group``, sealed to every current holder (after a holder was
+        removed); returns the new generation. Needs the old key: only a holder rotates."""
+        if group not in self.keys.groups:
+            raise NotAHolder()
+        new_key = keys.new_data_key()
+        generation = self.keyfile.generations.get(group, 1) + 1
+        # TODO(merge with keyfiles): self.rewrite_group_file(group, new_key, generation)
+        # here, before the key file switches (the save below is the switch point); after the
+        # save, delete the old generation's file and reattach the group.
+
+        def change(keyfile: KeyFile) -> None:
+            keyfile.regrant_holders(group, new_key, generation)
+
+        self._update_keyfile(change)
+        self.keys = replace(self.keys, groups={**self.keys.groups, group: new_key})
+        return generation
+
+    def palm_template_key(self) -> bytes:
+        """The key binding palm templates to their accounts: from the system key, which
+        every account holds (sign-in needs it before any group key)."""
+        return hmac.new(self.keys.system, b"toda-derive\x00palm-binding", hashlib.sha256).digest()
 
     def derived_key(self, purpose: str) -> bytes:
-        """A key for one purpose (e.g. the audit chain), derived from the data key."""
+        """A key for one purpose (e.g. the audit chain), derived from the system key."""
         label = b"toda-derive\x00" + purpose.encode()
         return hmac.new(self._data_key, label, hashlib.sha256).digest()
 
@@ -212,6 +314,7 @@ class Store:
             return
         self.db.close()
         self._data_key = b""
+        self.keys = StoreKeys(system=b"")
         self.closed = True
 
     def __enter__(self) -> Store:

@@ -20,6 +20,7 @@ from storage.errors import StoreError
 from storage.registry import DatasetKind, Registry, default_registry
 from storage.repos.accounts import AccountRow
 from storage.store import Store
+from toda_desktop.accounts.own_password import OwnPasswordService
 from toda_desktop.accounts.palm import verify_palm
 from toda_desktop.accounts.service import AccountAdminService
 from toda_desktop.audit.service import AuditViewService
@@ -100,7 +101,8 @@ class SignedIn:
         self.audit_view = AuditViewService(context)
         self.account_admin = AccountAdminService(context, store, app.open_scanner)
         self.records = RecordsService(context)
-        self.policy_admin = PolicyAdminService(context)
+        self.policy_admin = PolicyAdminService(context, store)
+        self.own_password = OwnPasswordService(context, store)
         self.importing = ImportingService(context)
         self.review = ReviewService(context)
         self.search = SearchService(context)

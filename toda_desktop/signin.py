@@ -25,7 +25,6 @@ from storage.repos import accounts, palms, recovery
 from storage.store import Store
 from toda_desktop.accounts.palm import (
     NOT_ENROLLED,
-    PALM_KEY_PURPOSE,
     enroll_palm,
     present_own_palm_if_simulated,
     verify_palm,
@@ -89,7 +88,7 @@ class PasswordAccepted(Generic[Session]):
         self._account = account
         self._book = book
         self._audit = AuditTrail(store, app.clock)
-        self._palm_key = store.derived_key(PALM_KEY_PURPOSE)
+        self._palm_key = store.palm_template_key()
         self._scanner: Scanner | None = None
         self.scanner_problem: str | None = None
         self.login_id = account.login_id

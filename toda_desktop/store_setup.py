@@ -122,8 +122,8 @@ def create_demo_store(
             if role == FIRST_ROLE:
                 continue
             create_account(
-                store, policy, login, name, role, DEMO_PASSWORD, scrypt_n=scrypt_n, demo=True,
-                at=system_clock(),
+                store, policy, login, name, role, DEMO_PASSWORD, set_by=lead_login,
+                scrypt_n=scrypt_n, demo=True, at=system_clock(),
             )
             demo_accounts.append(
                 {

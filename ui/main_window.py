@@ -84,6 +84,7 @@ class MainWindow(QMainWindow):
     """Shell of the signed-in application; emits requests, the shell acts on them."""
 
     sign_out_requested = Signal()
+    password_change_requested = Signal()
     quit_requested = Signal()
 
     def __init__(self, session: SignedInUser, header: StoreHeader) -> None:
@@ -124,7 +125,10 @@ class MainWindow(QMainWindow):
         self.sign_out_action.triggered.connect(self.sign_out_requested)
         quit_action = QAction("終了", self)
         quit_action.triggered.connect(self.close)
+        self.password_action = QAction("パスワードの変更…", self)
+        self.password_action.triggered.connect(self.password_change_requested)
         file_menu = self.menuBar().addMenu("ファイル")
+        file_menu.addAction(self.password_action)
         file_menu.addAction(self.sign_out_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)

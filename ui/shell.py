@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from kernel.date_style import DateStyle
 from toda_desktop.extraction.engine import describe as describe_node
+from ui.accounts.own_password import open_own_password_dialog
 from ui.accounts.page import AccountsPage
 from ui.audit.page import AuditPage
 from ui.background import BackgroundRunner
@@ -121,6 +122,9 @@ class Shell(QObject):
         self._signed = signed
         window = MainWindow(signed.user, self._app_ctx.header)
         window.sign_out_requested.connect(self.sign_out)
+        window.password_change_requested.connect(
+            lambda: open_own_password_dialog(window, signed.own_password.change_password,
+                                             self._runner))
         window.quit_requested.connect(self.quit)
         self._add_pages(window, signed)
         self.changed.connect(window.data_changed)

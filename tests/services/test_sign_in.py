@@ -289,7 +289,8 @@ def test_disabled_account_cannot_sign_in(
     with pytest.raises(UserFacingError, match="自分自身"):
         admin.account_admin.set_enabled("demo-lead", False)
     admin.sign_out()
-    with pytest.raises(SignInError, match="使用できません"):
+    # Disabling removed its key slot (issue 12, finding 8): the password opens nothing.
+    with pytest.raises(SignInError, match="正しくありません"):
         app.start_sign_in("demo-bullying", DEMO_PASSWORD)
 
 

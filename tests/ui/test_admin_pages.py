@@ -17,7 +17,7 @@ from tests.ui.flows import WAIT_MS, click, english_words, sign_in, visible_texts
 from toda_desktop.composition import Application
 from toda_desktop.policy.model import parse_policy_text
 from toda_desktop.store_setup import DEMO_PASSWORD
-from ui.accounts.dialogs import EnrollDialog, NewAccountDialog
+from ui.accounts.dialogs import EnableDialog, EnrollDialog, NewAccountDialog
 from ui.accounts.page import AccountsPage
 from ui.audit.page import AuditPage
 from ui.main_window import MainWindow
@@ -161,7 +161,12 @@ def test_account_changes_disable_role_password_unlock(
     _yes(page.confirmation)
     qtbot.waitUntil(lambda: _row(page, "demo-bullying")[3] == "無効", timeout=WAIT_MS)
     assert page.toggle_button.text() == "有効化"
-    click(qtbot, page.toggle_button)  # enabling needs no confirmation
+    click(qtbot, page.toggle_button)  # enabling asks for a new password (the slot is gone)
+    enable = page.dialog
+    assert isinstance(enable, EnableDialog)
+    enable.password_edit.setText("the bullying lead's new phrase")
+    enable.confirm_edit.setText("the bullying lead's new phrase")
+    click(qtbot, enable.ok_button)
     qtbot.waitUntil(lambda: _row(page, "demo-bullying")[3] == "有効", timeout=WAIT_MS)
 
     assert page.select("demo-chief")

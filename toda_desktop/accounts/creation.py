@@ -1,7 +1,9 @@
-"""Creating staff accounts: the account row in the store plus the key wrap for its password.
+"""Creating staff accounts: the account row in the store plus its key pair in the key file.
 
 The one place an account is made: by store set-up (the demo accounts) and by the
 administrators' アカウント管理 (``AccountAdminService.create``, which checks ``admin`` and logs).
+A new account holds the system key; the creator gives the data keys of the account's role
+that the creator itself holds (an IT administrator holds none: a key holder completes them).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from storage.connection import Connection, transaction
 from storage.keys import normalize_login
 from storage.repos import accounts
 from storage.store import Store
+from toda_desktop.accounts.grants import give_held_keys
 from toda_desktop.errors import UserFacingError
 from toda_desktop.passwords import check_password
 from toda_desktop.policy.model import Policy
@@ -26,12 +29,14 @@ def create_account(
     role: str,
     password: str,
     *,
+    set_by: str,
     scrypt_n: int | None = None,
     demo: bool = False,
     at: datetime,
 ) -> accounts.AccountRow:
-    """``demo``: the published demo password is allowed (demo stores only); ``at``: now,
-    by the caller's clock."""
+    """``set_by``: the login of the administrator choosing the password; ``demo``: the
+    published demo password is allowed (demo stores only); ``at``: now, by the caller's
+    clock."""
     policy.role(role)  # unknown roles are a programming error
     login_id = normalize_login(login_id)
     if not login_id:
@@ -48,5 +53,6 @@ def create_account(
             return accounts.create(conn, login_id, display_name, role, at=at)
 
     row = store.db.call(insert)
-    store.grant_password(login_id, password, scrypt_n)
+    store.add_account_keys(login_id, password, set_by=set_by, scrypt_n=scrypt_n)
+    give_held_keys(store, policy, store.registry, row, set_by)
     return row

@@ -50,7 +50,7 @@ def enroll_palm(
     cancel: CancelFlag | None = None,
 ) -> int:
     """Capture in stages, refuse a palm already enrolled for someone else, store it."""
-    key = store.derived_key(PALM_KEY_PURPOSE)
+    key = store.palm_template_key()
     gallery = []
     for row in store.db.call(lambda c: palms.all_active(c, key)):
         if row.account_id != account_id:
@@ -101,7 +101,7 @@ def verify_palm(
     """
     slot = store.keyfile.account_slot(login_id)
     book.check_allowed(slot)
-    key = store.derived_key(PALM_KEY_PURPOSE)
+    key = store.palm_template_key()
     row = store.db.call(lambda c: palms.active(c, key, account_id))
     if row is None:
         raise SignInError(NOT_ENROLLED)

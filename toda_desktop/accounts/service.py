@@ -1,21 +1,34 @@
-"""Account management for administrators: create, disable, reset, role, palm, unlock.
+"""Account management for administrators: create, disable, reset, role, palm, unlock, keys.
 
 Every call needs the ``admin`` function (the project lead and the IT administrator) and is
-audit-logged. The IT administrator manages accounts and devices but sees no pupil data:
-nothing here returns any.
+audit-logged. The IT administrator manages accounts and devices but sees no pupil data, and
+no sequence of these calls gives it any: data keys are given only from the giver's own keys
+(``complete_grants``), a reset or a re-enabled account starts with the system key alone, and
+a disabled account's key slot is removed. Accounts waiting for keys are listed for the lead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from devices import GuidanceCallback, ProgressCallback, Scanner
 from kernel.progress import CancelFlag
 from kernel.store_kind import StoreKind
+from storage.errors import NotAHolder
+from storage.key_groups import SYSTEM_GROUP
 from storage.repos import accounts, palms
 from storage.store import Store
 from toda_desktop.accounts.creation import create_account
+from toda_desktop.accounts.grants import (
+    give_held_keys,
+    group_labels,
+    key_plan,
+    may_receive_from,
+    rotate_or_defer,
+    rotations_due,
+    withdraw_extra,
+)
 from toda_desktop.accounts.palm import enroll_palm, present_own_palm_if_simulated
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
@@ -38,6 +51,29 @@ class AccountSummary:
     locked: bool
 
 
+@dataclass(frozen=True)
+class PendingGrant:
+    """An active account that does not yet hold every data key its role sees.
+
+    ``waiting_for_owner``: an administrator holding none of the keys chose its password; its
+    owner must change it before a key holder can give keys. ``can_complete``: the signed-in
+    user can give at least one of the missing keys now."""
+
+    login_id: str
+    display_name: str
+    role_label: str
+    missing: tuple[str, ...]
+    missing_labels: tuple[str, ...]
+    waiting_for_owner: bool
+    can_complete: bool
+
+    @property
+    def status_label(self) -> str:
+        if self.waiting_for_owner:
+            return "本人のパスワード変更待ち"
+        return "鍵の付与待ち" if self.can_complete else "鍵を持つ職員による付与待ち"
+
+
 class AccountAdminService:
     """Needs the store itself (beyond the context): accounts are key-file entries too, and
     their sign-in counters and palms live beside and in it."""
@@ -58,8 +94,9 @@ class AccountAdminService:
             raise UserFacingError("そのログインIDのアカウントはありません。")
         return row
 
-    def _log(self, action: str, login_id: str, **detail: object) -> None:
-        self._ctx.log(action, target=f"account:{login_id}", detail=dict(detail) or None)
+    def _log(self, action: str, login_id: str, outcome: str = "ok", **detail: object) -> None:
+        self._ctx.log(action, outcome=outcome, target=f"account:{login_id}",
+                      detail=dict(detail) or None)
 
     def _book(self) -> ThrottleBook:
         return ThrottleBook.load(self._store.path, self._ctx.clock)
@@ -91,29 +128,56 @@ class AccountAdminService:
 
     def create(self, login_id: str, display_name: str, role: str, password: str) -> None:
         self._admin()
+        actor = self._ctx.actor.login_id
         row = create_account(self._store, self._ctx.gate.policy, login_id, display_name, role,
-                             password, at=self._ctx.clock())
+                             password, set_by=actor, at=self._ctx.clock())
         self._log("account_created", row.login_id, role=role)
+        given = self._store.keyfile.granted_groups(row.login_id) - {SYSTEM_GROUP}
+        if given:
+            self._log("keys_granted", row.login_id, groups=sorted(given))
 
-    def set_enabled(self, login_id: str, enabled: bool) -> None:
+    def set_enabled(self, login_id: str, enabled: bool, new_password: str | None = None
+                    ) -> None:
+        """Disabling removes the account's key slot (its password opens nothing) and rotates
+        the keys it held; enabling needs a new password and starts with the system key."""
         self._admin()
         row = self._account(login_id)
         if not enabled and row.id == self._ctx.actor.account_id:
             raise UserFacingError("自分自身のアカウントは無効にできません。")
+        if enabled and new_password is None:
+            raise UserFacingError("有効に戻すには、新しいパスワードを設定してください。")
+        if enabled and new_password is not None:
+            check_password(new_password, row.login_id)
         status = "active" if enabled else "disabled"
         self._ctx.db.call(lambda c: accounts.set_status(c, row.id, status,
                                                                 at=self._ctx.clock()))
-        self._log("account_enabled" if enabled else "account_disabled", row.login_id)
+        if enabled:
+            assert new_password is not None
+            self._store.add_account_keys(row.login_id, new_password,
+                                         set_by=self._ctx.actor.login_id)
+            self._log("account_enabled", row.login_id)
+            self._give_held(self._account(login_id))
+            return
+        held = self._store.keyfile.granted_groups(row.login_id) - {SYSTEM_GROUP}
+        self._store.remove_account_keys(row.login_id)
+        self._log("account_disabled", row.login_id, keys_removed=sorted(held))
+        self._rotate(held)
 
     def reset_password(self, login_id: str, new_password: str) -> None:
-        """Rewrap the data key for the account's new password (one key-file entry)."""
+        """A new key pair for the new password holding only the system key: the earlier
+        grants are gone until a key holder gives them again (``complete_grants``)."""
         self._admin()
         row = self._account(login_id)
         check_password(new_password, row.login_id)
-        self._store.grant_password(row.login_id, new_password)
-        self._log("password_reset", row.login_id)
+        held = self._store.keyfile.granted_groups(row.login_id) - {SYSTEM_GROUP}
+        self._store.add_account_keys(row.login_id, new_password,
+                                     set_by=self._ctx.actor.login_id)
+        self._log("password_reset", row.login_id, keys_removed=sorted(held))
+        self._give_held(row)
 
     def change_role(self, login_id: str, role: str) -> None:
+        """Keys follow the role: groups it no longer sees are revoked (and their keys
+        rotated); groups it newly sees wait for a key holder (given now if that is you)."""
         self._admin()
         self._ctx.gate.policy.role(role)
         row = self._account(login_id)
@@ -121,6 +185,95 @@ class AccountAdminService:
             raise UserFacingError("自分自身の役割は変更できません。別の管理者に依頼してください。")
         self._ctx.db.call(lambda c: accounts.set_role(c, row.id, role, at=self._ctx.clock()))
         self._log("role_changed", row.login_id, old=row.role, new=role)
+        changed = self._account(login_id)
+        removed = withdraw_extra(self._store, self._ctx.gate.policy, self._ctx.registry, changed)
+        if removed:
+            self._log("keys_revoked", row.login_id, groups=list(removed))
+            self._rotate(removed)
+        self._give_held(changed)
+
+    # -- data keys --------------------------------------------------------------------------
+
+    def pending_grants(self) -> list[PendingGrant]:
+        """Active accounts that wait for data keys, for the key holder to complete."""
+        self._admin()
+        policy = self._ctx.gate.policy
+        registry = self._ctx.registry
+        actor = self._ctx.actor.login_id
+        out = []
+        for row in self._ctx.db.call(accounts.all_accounts):
+            if row.status != "active" or not self._store.keyfile.has_account(row.login_id):
+                continue
+            missing = key_plan(self._store, policy, registry, row).missing
+            if not missing:
+                continue
+            keyfile = self._store.keyfile
+            allowed = may_receive_from(self._store, row.login_id, actor)
+            # Set by an administrator who holds none of the keys: no one may give them
+            # until the owner has chosen an own password.
+            setter_holds = keyfile.slot_groups(keyfile.set_by_slot(row.login_id)) & missing
+            out.append(PendingGrant(
+                login_id=row.login_id,
+                display_name=row.display_name,
+                role_label=policy.role(row.role).label,
+                missing=tuple(sorted(missing)),
+                missing_labels=group_labels(registry, missing),
+                waiting_for_owner=not keyfile.set_by_self(row.login_id) and not setter_holds,
+                can_complete=allowed and any(self._store.keys.holds(g) for g in missing),
+            ))
+        return out
+
+    def complete_grants(self, login_id: str) -> tuple[str, ...]:
+        """Give the account the data keys of its role that you hold; returns the groups.
+
+        Refused when you hold none of them, or while an administrator-chosen password has
+        not been changed by its owner (whoever chose it could otherwise read the data)."""
+        self._admin()
+        row = self._account(login_id)
+        if row.status != "active":
+            raise UserFacingError("無効のアカウントには鍵を渡せません。")
+        actor = self._ctx.actor.login_id
+        missing = key_plan(self._store, self._ctx.gate.policy, self._ctx.registry, row).missing
+        if not missing:
+            return ()
+        if not any(self._store.keys.holds(g) for g in missing):
+            self._log("keys_granted", row.login_id, outcome="denied", reason="not_a_holder")
+            raise UserFacingError(NotAHolder.message_ja)
+        if not may_receive_from(self._store, row.login_id, actor):
+            self._log("keys_granted", row.login_id, outcome="denied", reason="password_not_own")
+            raise UserFacingError(
+                "管理者が設定したパスワードのままのため、まだ鍵を渡せません。"
+                "ご本人にサインインしてパスワードを変更してもらってから、もう一度お試しください。"
+            )
+        given = give_held_keys(self._store, self._ctx.gate.policy, self._ctx.registry, row,
+                               actor)
+        self._log("keys_granted", row.login_id, groups=list(given))
+        return given
+
+    def rotations_due(self) -> tuple[str, ...]:
+        """Data groups whose key must be renewed by a holder (a person lost access)."""
+        self._admin()
+        return group_labels(self._ctx.registry, rotations_due(self._store))
+
+    def complete_rotations(self) -> tuple[str, ...]:
+        """Renew the due keys you hold; returns the groups renewed."""
+        self._admin()
+        return self._rotate(())
+
+    def _give_held(self, row: accounts.AccountRow) -> None:
+        """A key holder acting on an account gives at once the keys it may give (logged)."""
+        given = give_held_keys(self._store, self._ctx.gate.policy, self._ctx.registry, row,
+                               self._ctx.actor.login_id)
+        if given:
+            self._log("keys_granted", row.login_id, groups=list(given))
+
+    def _rotate(self, groups: Iterable[str]) -> tuple[str, ...]:
+        rotated, deferred = rotate_or_defer(self._store, groups)
+        for group in rotated:
+            self._ctx.log("key_rotated", target=f"key_group:{group}")
+        if deferred:
+            self._ctx.log("key_rotation_due", detail={"groups": list(deferred)})
+        return rotated
 
     def enroll_palm(
         self,

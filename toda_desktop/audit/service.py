@@ -44,6 +44,11 @@ ACTION_LABELS = {
     "account_enabled": "アカウント有効化",
     "password_reset": "パスワード再設定",
     "role_changed": "役割の変更",
+    "password_changed": "パスワードの変更（本人）",
+    "keys_granted": "データの鍵の付与",
+    "keys_revoked": "データの鍵の取り消し",
+    "key_rotated": "データの鍵の更新",
+    "key_rotation_due": "データの鍵の更新待ち",
     "policy_changed": "権限設定の変更",
     "permission_denied": "権限のない操作",
     "device_event": "機器イベント",
@@ -110,12 +115,14 @@ DETAIL_LABELS = {
     "domain": "領域", "actor": "利用者", "action": "操作", "pupil_id": "児童生徒ID",
     "since": "開始日", "until": "終了日", "chart": "グラフ", "x": "位置", "series": "系列",
     "anchor_last_id": "外部の控えの記録番号", "breaks": "不整合の回数",
+    "groups": "データの鍵の区分", "keys_removed": "外れたデータの鍵",
 }
 VALUE_LABELS = {
     "palm": "手のひら静脈", "password": "パスワード", "recovery": "回復サインイン",
     "palm_enrolled": "手のひら静脈の初回登録", "no_match": "不一致",
     "spoof_suspected": "偽造の疑い", "duplicate": "重複", "link": "照合", "reject": "照合不可",
     "account_inactive": "無効なアカウント",
+    "password_not_own": "管理者が設定したパスワードのまま", "not_a_holder": "鍵を持っていない",
     "connected": "スキャナ接続", "removed": "スキャナ取り外し", "True": "はい", "False": "いいえ",
     "true": "はい", "false": "いいえ",
     "anchor_missing": "外に置いた控えがない", "anchor_damaged": "外に置いた控えの破損",
@@ -129,7 +136,8 @@ VALUE_LABELS = {
 INTEGRITY_ACTIONS = frozenset({audit.BREAK_ACTION, audit.ACK_ACTION})
 TARGET_PREFIXES = {"account:": "アカウント ", "risk_model:": "予測モデル ",
                    "risk_alerts:": "見守りアラート ", "risk_alert:": "見守りアラート番号 ",
-                   "extraction:": "抽出 ", "factors:": "要因分析 "}
+                   "extraction:": "抽出 ", "factors:": "要因分析 ",
+                   "key_group:": "データの鍵 "}
 TARGET_WORDS = {"pupils": "児童生徒", "search_results": "検索結果",
                 "validation_report": "検証結果", "risk_months": "見守りアラートの月",
                 "risk_score": "見守りアラートの作成", "survey_domains": "調査の領域別の見立て",

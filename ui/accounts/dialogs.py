@@ -75,6 +75,22 @@ class PasswordDialog(FormDialog):
         return _passwords_problem(self.password_edit, self.confirm_edit)
 
 
+class EnableDialog(PasswordDialog):
+    """Enabling again: the old key slot was removed, so a new password is set (and the data
+    keys are given again by a key holder)."""
+
+    def __init__(self, account: AccountSummary, parent: QWidget | None = None) -> None:
+        super().__init__(account, parent)
+        self.setWindowTitle("アカウントの有効化")
+        self.ok_button.setText("有効にする")
+        if self.intro_label is not None:
+            self.intro_label.setText(
+                f"{account.display_name}（{account.login_id}）さんのアカウントを有効に戻します。"
+                "無効にしたときに以前のパスワードは使えなくなったため、新しいパスワードを"
+                "設定してください。本人に安全な方法で伝えてください。"
+            )
+
+
 class RoleDialog(FormDialog):
     def __init__(
         self, account: AccountSummary, roles: Sequence[RoleLike], parent: QWidget | None = None

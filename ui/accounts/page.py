@@ -1,7 +1,8 @@
 """アカウント管理 (administrators only): the staff accounts and what can be done to them.
 
-Create, disable / enable, reset a password, change the role, enroll the palm (the person is
-at the scanner), revoke the palm, unlock after failed sign-ins. Every change is a call of
+Create, disable / enable (with a new password), reset a password, change the role, enroll the
+palm (the person is at the scanner), revoke the palm, unlock after failed sign-ins, and give
+the data keys to the accounts waiting for them (a key holder). Every change is a call of
 ``AccountAdminService`` on the worker; a refusal (permission, password rules, a duplicate palm…)
 comes back as the service's Japanese message and is shown where the user acted.
 """
@@ -31,9 +32,16 @@ from ui.page_task import PageTask
 from ui.table_model import make_table
 
 if TYPE_CHECKING:
-    from toda_desktop.accounts.service import AccountAdminService, AccountSummary
-from ui.accounts.dialogs import EnrollDialog, NewAccountDialog, PasswordDialog, RoleDialog
+    from toda_desktop.accounts.service import AccountAdminService, AccountSummary, PendingGrant
+from ui.accounts.dialogs import (
+    EnableDialog,
+    EnrollDialog,
+    NewAccountDialog,
+    PasswordDialog,
+    RoleDialog,
+)
 from ui.accounts.model import AccountsModel, RoleLike
+from ui.accounts.pending import PendingGrantsPanel
 
 
 class AccountsPage(QWidget):
@@ -115,6 +123,10 @@ class AccountsPage(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.table.doubleClicked.connect(lambda _index: self.open_role_change())
         layout.addWidget(self.table, 1)
+        self.pending = PendingGrantsPanel(self)
+        self.pending.grant_button.clicked.connect(self.complete_grants)
+        self.pending.rotate_button.clicked.connect(self.complete_rotations)
+        layout.addWidget(self.pending)
         self._update_buttons()
 
     # -- loading ---------------------------------------------------------------------------
@@ -133,7 +145,18 @@ class AccountsPage(QWidget):
 
     def reload(self) -> None:
         service = self._service
-        self.load_task.run(lambda _ctx: service.list_accounts(), self._show_accounts)
+
+        def load(_ctx: object) -> tuple[list[AccountSummary], list[PendingGrant], tuple[str, ...]]:
+            return service.list_accounts(), service.pending_grants(), service.rotations_due()
+
+        self.load_task.run(load, self._show)
+
+    def _show(
+        self, loaded: tuple[list[AccountSummary], list[PendingGrant], tuple[str, ...]]
+    ) -> None:
+        accounts, pending, rotations = loaded
+        self.pending.set_items(pending, rotations)
+        self._show_accounts(accounts)
 
     def _show_accounts(self, accounts: list[AccountSummary]) -> None:
         selected = self.selected()
@@ -170,6 +193,7 @@ class AccountsPage(QWidget):
         for button in self.row_buttons:
             button.setEnabled(account is not None and not self._working)
         self.new_button.setEnabled(not self._working)
+        self.pending.update_buttons(self._working)
         if account is not None:
             self.toggle_button.setText("無効化" if account.active else "有効化")
             self.revoke_button.setEnabled(account.palm_enrolled and not self._working)
@@ -242,7 +266,8 @@ class AccountsPage(QWidget):
             self._select_after_reload = login
             self._change(
                 lambda: service.create(login, name, role, password),
-                f"アカウント「{login}」を作成しました。続けて手のひら静脈を登録してください。",
+                f"アカウント「{login}」を作成しました。続けて手のひら静脈を登録してください。"
+                "データの鍵が足りないときは、下の一覧から鍵を持つ職員が渡します。",
                 label="アカウントを作成しています…",
                 dialog=dialog,
             )
@@ -268,14 +293,57 @@ class AccountsPage(QWidget):
                     label="変更しています…",
                 ),
                 yes_text="無効にする",
-                informative="無効にしたアカウントではサインインできません。あとで有効に戻せます。",
+                informative="無効にしたアカウントではサインインできず、データの鍵も外れます。"
+                "有効に戻すときは新しいパスワードを設定し、鍵を渡し直します。",
             )
         else:
+            self.open_enable()
+
+    def open_enable(self) -> EnableDialog | None:
+        account = self.selected()
+        if account is None or account.active:
+            return None
+        dialog = EnableDialog(account, self)
+        service, login = self._service, account.login_id
+
+        def submit() -> None:
+            password = dialog.password_edit.text()
             self._change(
-                lambda: service.set_enabled(login, True),
-                f"「{login}」を有効にしました。",
+                lambda: service.set_enabled(login, True, password),
+                f"「{login}」を有効にしました。データの鍵は、鍵を持つ職員が渡すと使えます。",
                 label="変更しています…",
+                dialog=dialog,
             )
+
+        dialog.submitted.connect(submit)
+        self._open(dialog)
+        return dialog
+
+    def complete_grants(self) -> None:
+        entry = self.pending.selected()
+        if entry is None:
+            return
+        service, login = self._service, entry.login_id
+        labels = "、".join(entry.missing_labels)
+        self.confirmation = confirm(
+            self,
+            "データの鍵を渡す",
+            f"{entry.display_name}（{login}・{entry.role_label}）さんに、"
+            f"次のデータの鍵を渡しますか？\n{labels}",
+            lambda: self._change(
+                lambda: service.complete_grants(login),
+                f"「{login}」にデータの鍵を渡しました。",
+                label="鍵を渡しています…",
+            ),
+            yes_text="鍵を渡す",
+            informative="ご本人であることを確かめてから渡してください。渡したことは監査ログに"
+            "記録されます。",
+        )
+
+    def complete_rotations(self) -> None:
+        service = self._service
+        self._change(lambda: service.complete_rotations(), "データの鍵を更新しました。",
+                     label="鍵を更新しています…")
 
     def open_password_reset(self) -> PasswordDialog | None:
         account = self.selected()

@@ -1,0 +1,117 @@
+"""Which data keys an account should hold, and giving or withdrawing them.
+
+The permission map says which key groups a role sees; the key file says which keys an account
+holds. Keys are given only by someone who holds them (the key is taken from the giver's own
+unlocked keys) and only within the receiving account's role. A key pair whose password an
+administrator chose receives keys only from that same administrator, or after its owner has
+changed the password: an administrator who knows a password never receives, through that
+account, a key someone else gave. A withdrawn key is rotated by a holder.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from storage.key_groups import SYSTEM_GROUP, KeyGroup, key_groups
+from storage.registry import Registry
+from storage.repos import accounts, meta
+from storage.store import Store
+from toda_desktop.policy.model import Policy, Role
+
+ROTATIONS_DUE = "key_rotations_due"  # meta key: groups whose key waits for a holder to rotate
+
+
+def role_groups(role: Role, registry: Registry) -> frozenset[str]:
+    """The key groups whose dataset kinds the role sees (kinds of a group are seen together)."""
+    return frozenset(g.name for g in key_groups(registry)
+                     if role.sees(registry.kind(g.kinds[0])))
+
+
+def group_label(group: KeyGroup) -> str:
+    """「保健（不登校関連）」: the group's domain and extra topics in the map's words."""
+    from toda_desktop.data_dictionary import DOMAIN_LABELS
+
+    label = DOMAIN_LABELS.get(group.domain, group.domain)
+    extra = sorted(t for t in group.topics if t != group.domain)
+    if extra:
+        label += "（" + "・".join(DOMAIN_LABELS.get(t, t) for t in extra) + "関連）"
+    return label
+
+
+def group_labels(registry: Registry, names: Iterable[str]) -> tuple[str, ...]:
+    wanted = set(names)
+    return tuple(group_label(g) for g in key_groups(registry) if g.name in wanted)
+
+
+@dataclass(frozen=True)
+class KeyPlan:
+    """``missing``: groups the role sees that the account does not hold yet; ``extra``:
+    groups it holds that its role no longer sees."""
+
+    missing: frozenset[str]
+    extra: frozenset[str]
+
+
+def key_plan(store: Store, policy: Policy, registry: Registry, row: accounts.AccountRow
+             ) -> KeyPlan:
+    wanted = role_groups(policy.role(row.role), registry) if row.status == "active" \
+        else frozenset()
+    held = store.keyfile.granted_groups(row.login_id) - {SYSTEM_GROUP}
+    return KeyPlan(missing=wanted - held, extra=held - wanted)
+
+
+def may_receive_from(store: Store, login_id: str, giver_login: str) -> bool:
+    """Whether keys may be sealed to the account's key pair by ``giver_login``: the account
+    chose its own password, or the giver itself set it (and so gains nothing)."""
+    keyfile = store.keyfile
+    if not keyfile.has_account(login_id):
+        return False
+    set_by = keyfile.set_by_slot(login_id)
+    return keyfile.set_by_self(login_id) or set_by == keyfile.account_slot(giver_login)
+
+
+def give_held_keys(store: Store, policy: Policy, registry: Registry,
+                   row: accounts.AccountRow, giver_login: str) -> tuple[str, ...]:
+    """Grant the account the groups its role sees that the giver holds; returns them."""
+    if row.status != "active" or not may_receive_from(store, row.login_id, giver_login):
+        return ()
+    plan = key_plan(store, policy, registry, row)
+    giving = sorted(g for g in plan.missing if store.keys.holds(g))
+    if not giving:
+        return ()
+    return store.grant_groups(row.login_id, giving)
+
+
+def withdraw_extra(store: Store, policy: Policy, registry: Registry,
+                   row: accounts.AccountRow) -> tuple[str, ...]:
+    """Revoke the groups the account's role no longer sees (no key is needed to revoke)."""
+    extra = sorted(key_plan(store, policy, registry, row).extra)
+    if extra:
+        store.revoke_groups(row.login_id, extra)
+    return tuple(extra)
+
+
+def rotations_due(store: Store) -> tuple[str, ...]:
+    text = store.db.call(lambda c: meta.get(c, ROTATIONS_DUE))
+    return tuple(json.loads(text)) if text else ()
+
+
+def _set_rotations_due(store: Store, groups: Iterable[str]) -> None:
+    text = json.dumps(sorted(set(groups)))
+    store.db.call(lambda c: meta.put(c, ROTATIONS_DUE, text))
+
+
+def rotate_or_defer(store: Store, groups: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A person lost these groups: rotate each key this store's account holds now, and
+    leave the others due for a holder. Returns (rotated, deferred)."""
+    rotated, deferred = [], []
+    for group in sorted(set(groups) | set(rotations_due(store))):
+        if store.keys.holds(group):
+            store.rotate_group_key(group)
+            rotated.append(group)
+        else:
+            deferred.append(group)
+    _set_rotations_due(store, deferred)
+    return tuple(rotated), tuple(deferred)
