@@ -1,13 +1,16 @@
 """The one way a page saves a list to a file: the format choice, the save dialog, the file
-name's suffix, the encoding handed to the service, and the sentence that says what was
-written. The service itself checks the ``export`` right and logs the export."""
+name's suffix, the question before an existing file is replaced, the encoding handed to the
+service, and the sentence that says what was written. The service itself checks the
+``export`` right, logs the export and writes only a new file unless told to overwrite."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox, QWidget
 
 from toda_desktop.export_files import ExportResult
 
@@ -51,10 +54,39 @@ def text_encoding(fmt: ExportFormat) -> str:
 
 
 def ask_save_path(parent: QWidget, title: str, stem: str, fmt: ExportFormat) -> Path | None:
-    """The save dialog, proposing ``stem`` plus the format's suffix; None if cancelled."""
-    chosen, _filter = QFileDialog.getSaveFileName(parent, title, stem + fmt.suffix,
-                                                  fmt.file_filter)
+    """The save dialog, proposing ``stem`` plus the format's suffix; None if cancelled. It
+    does not ask about an existing file: ``ask_overwrite`` does, once the suffix is known."""
+    chosen, _filter = QFileDialog.getSaveFileName(
+        parent, title, stem + fmt.suffix, fmt.file_filter,
+        options=QFileDialog.Option.DontConfirmOverwrite)
     return Path(chosen) if chosen else None
+
+
+OVERWRITE_TITLE = "上書きの確認"
+
+
+def ask_overwrite(parent: QWidget, paths: Sequence[Path]) -> bool | None:
+    """Whether the export may replace files: False when none of ``paths`` exists (a new
+    file), True when the user said yes, None when they said no (or closed the question: the
+    default is No)."""
+    existing = [p for p in paths if os.path.lexists(p)]
+    if not existing:
+        return False
+    if len(existing) == 1:
+        text = f"「{existing[0].name}」は既にあります。\n上書きしますか？"
+    else:
+        names = "\n".join(f"・{p.name}" for p in existing[:5])
+        more = f"\n　ほか{len(existing) - 5}個" if len(existing) > 5 else ""
+        text = f"次の{len(existing)}個のファイルは既にあります。\n{names}{more}\n上書きしますか？"
+    box = QMessageBox(QMessageBox.Icon.Question, OVERWRITE_TITLE, text,
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
+    box.button(QMessageBox.StandardButton.Yes).setText("上書きする")
+    box.button(QMessageBox.StandardButton.No).setText("上書きしない")
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    box.setEscapeButton(QMessageBox.StandardButton.No)
+    answer = box.exec()
+    box.deleteLater()
+    return True if answer == QMessageBox.StandardButton.Yes else None
 
 
 def with_suffix(path: Path, fmt: ExportFormat) -> Path:

@@ -35,6 +35,7 @@ from toda_desktop.formatting import format_count, format_date, format_phrase
 from ui import style
 from ui.background import BackgroundRunner, alive
 from ui.export_flow import (
+    ask_overwrite,
     ask_save_path,
     chosen_format,
     format_combo,
@@ -52,7 +53,7 @@ from ui.audit.acknowledge_dialog import AcknowledgeDialog
 from ui.audit.model import AuditModel
 
 LoadEntries = Callable[[AuditFilter], "list[AuditRow]"]
-ExportCsv = Callable[[Path, AuditFilter, str], ExportResult]
+ExportCsv = Callable[[Path, AuditFilter, str, bool], ExportResult]  # ..., overwrite
 VerifyChain = Callable[[], "ChainCheck"]
 
 ALL = "（すべて）"
@@ -306,6 +307,9 @@ class AuditPage(QWidget):
             return
         fmt = chosen_format(self.encoding_combo)
         path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
+        overwrite = ask_overwrite(self, [path])
+        if overwrite is None:
+            return
         filters = self.applied_filter
         export = self._export_csv
 
@@ -314,7 +318,7 @@ class AuditPage(QWidget):
             self.show_status(f"{format_count(result.rows)}件を出力しました: "
                              f"{result.path}{replaced_note(result)}")
 
-        self.export_task.run(lambda _ctx: export(path, filters, encoding), done)
+        self.export_task.run(lambda _ctx: export(path, filters, encoding, overwrite), done)
 
     def verify(self) -> None:
         verify = self._verify_chain

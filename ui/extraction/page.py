@@ -50,6 +50,7 @@ from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.dialogs import confirm
 from ui.export_flow import (
+    ask_overwrite,
     ask_save_path,
     chosen_format,
     format_combo,
@@ -721,6 +722,9 @@ class ExtractionPage(QWidget):
         if chosen is None:
             return
         path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
+        overwrite = ask_overwrite(self, [path])
+        if overwrite is None:
+            return
         service = self._service
 
         def done(written: ExportResult) -> None:
@@ -728,7 +732,7 @@ class ExtractionPage(QWidget):
             self.show_status(f"{format_count(written.rows)}人分を出力しました: "
                              f"{written.path}{replaced_note(written)}", ok=True)
 
-        self._work(lambda _ctx: service.export(result, path, encoding), done,
+        self._work(lambda _ctx: service.export(result, path, encoding, overwrite=overwrite), done,
                    "抽出結果を出力しています…")
 
     # -- buttons ---------------------------------------------------------------------------

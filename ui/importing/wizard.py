@@ -36,6 +36,7 @@ from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.dialogs import confirm
 from ui.export_flow import (
+    ask_overwrite,
     ask_save_path,
     chosen_format,
     export_format,
@@ -672,12 +673,15 @@ class ImportPage(QWidget):
         if chosen is None:
             return
         path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
+        overwrite = ask_overwrite(self, [path])
+        if overwrite is None:
+            return
         preview = self.preview
         importer = self._importer
 
         def task(_ctx: TaskContext) -> ExportResult:
             # Through the service: the export is checked and audit-logged.
-            return importer.export_issues(preview, path, encoding)
+            return importer.export_issues(preview, path, encoding, overwrite=overwrite)
 
         def done(result: ExportResult) -> None:
             self.last_export = result

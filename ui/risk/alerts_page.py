@@ -53,6 +53,7 @@ from ui import style
 from ui.background import BackgroundRunner, alive
 from ui.dialogs import FormDialog
 from ui.export_flow import (
+    ask_overwrite,
     ask_save_path,
     chosen_format,
     format_combo,
@@ -867,6 +868,9 @@ class AlertsPage(QWidget):
             return
         fmt = chosen_format(self.format_combo)
         path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
+        overwrite = ask_overwrite(self, [path])
+        if overwrite is None:
+            return
         risk, date_style = self._risk, self._style
 
         def done(out: ExportResult) -> None:
@@ -876,7 +880,8 @@ class AlertsPage(QWidget):
                 f"{replaced_note(out)}{FILE_NOTE}")
 
         self._run_export(lambda: risk.export_alerts(result, path, encoding=encoding,
-                                                    date_style=date_style), done)
+                                                    date_style=date_style,
+                                                    overwrite=overwrite), done)
 
     def export_per_school(self) -> None:
         """One file per school into a chosen folder, for each 校長 (each file logged)."""
@@ -889,6 +894,10 @@ class AlertsPage(QWidget):
         fmt = chosen_format(self.format_combo)
         encoding = text_encoding(fmt)
         risk, date_style = self._risk, self._style
+        overwrite = ask_overwrite(self, list(risk.school_file_paths(result, folder,
+                                                                    fmt.suffix).values()))
+        if overwrite is None:
+            return
 
         def done(files: list[ExportResult]) -> None:
             self.last_school_export = files
@@ -899,4 +908,5 @@ class AlertsPage(QWidget):
                 f"{len(files)}校分のファイルを保存しました: {folder}{note}{FILE_NOTE}")
 
         self._run_export(lambda: risk.export_alerts_per_school(
-            result, folder, encoding=encoding, suffix=fmt.suffix, date_style=date_style), done)
+            result, folder, encoding=encoding, suffix=fmt.suffix, date_style=date_style,
+            overwrite=overwrite), done)
