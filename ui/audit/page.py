@@ -35,9 +35,9 @@ from toda_desktop.formatting import format_count, format_date, format_phrase
 from ui import style
 from ui.background import BackgroundRunner, alive
 from ui.export_flow import (
-    ask_overwrite,
     ask_save_path,
     chosen_format,
+    confirm_overwrite,
     format_combo,
     replaced_note,
     text_encoding,
@@ -307,9 +307,6 @@ class AuditPage(QWidget):
             return
         fmt = chosen_format(self.encoding_combo)
         path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
-        overwrite = ask_overwrite(self, [path])
-        if overwrite is None:
-            return
         filters = self.applied_filter
         export = self._export_csv
 
@@ -318,7 +315,10 @@ class AuditPage(QWidget):
             self.show_status(f"{format_count(result.rows)}件を出力しました: "
                              f"{result.path}{replaced_note(result)}")
 
-        self.export_task.run(lambda _ctx: export(path, filters, encoding, overwrite), done)
+        def start(overwrite: bool) -> None:
+            self.export_task.run(lambda _ctx: export(path, filters, encoding, overwrite), done)
+
+        self.overwrite_question = confirm_overwrite(self, [path], start)
 
     def verify(self) -> None:
         verify = self._verify_chain

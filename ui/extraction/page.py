@@ -50,9 +50,9 @@ from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.dialogs import confirm
 from ui.export_flow import (
-    ask_overwrite,
     ask_save_path,
     chosen_format,
+    confirm_overwrite,
     format_combo,
     replaced_note,
     text_encoding,
@@ -722,9 +722,6 @@ class ExtractionPage(QWidget):
         if chosen is None:
             return
         path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
-        overwrite = ask_overwrite(self, [path])
-        if overwrite is None:
-            return
         service = self._service
 
         def done(written: ExportResult) -> None:
@@ -732,8 +729,11 @@ class ExtractionPage(QWidget):
             self.show_status(f"{format_count(written.rows)}人分を出力しました: "
                              f"{written.path}{replaced_note(written)}", ok=True)
 
-        self._work(lambda _ctx: service.export(result, path, encoding, overwrite=overwrite), done,
-                   "抽出結果を出力しています…")
+        def start(overwrite: bool) -> None:
+            self._work(lambda _ctx: service.export(result, path, encoding, overwrite=overwrite),
+                       done, "抽出結果を出力しています…")
+
+        self.overwrite_question = confirm_overwrite(self, [path], start)
 
     # -- buttons ---------------------------------------------------------------------------
 

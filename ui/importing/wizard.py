@@ -36,9 +36,9 @@ from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.dialogs import confirm
 from ui.export_flow import (
-    ask_overwrite,
     ask_save_path,
     chosen_format,
+    confirm_overwrite,
     export_format,
     replaced_note,
     text_encoding,
@@ -673,15 +673,8 @@ class ImportPage(QWidget):
         if chosen is None:
             return
         path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
-        overwrite = ask_overwrite(self, [path])
-        if overwrite is None:
-            return
         preview = self.preview
         importer = self._importer
-
-        def task(_ctx: TaskContext) -> ExportResult:
-            # Through the service: the export is checked and audit-logged.
-            return importer.export_issues(preview, path, encoding, overwrite=overwrite)
 
         def done(result: ExportResult) -> None:
             self.last_export = result
@@ -690,8 +683,16 @@ class ImportPage(QWidget):
                  f"検証結果 {format_count(result.rows)}件を出力しました: {result.path}{note}",
                  style.OK_TEXT)
 
-        self._run(task, done, "検証結果を出力しています…",
-                  on_user_error=lambda m: say(self.preview_step.export_status, m, style.ERROR_TEXT))
+        def start(overwrite: bool) -> None:
+            def task(_ctx: TaskContext) -> ExportResult:
+                # Through the service: the export is checked and audit-logged.
+                return importer.export_issues(preview, path, encoding, overwrite=overwrite)
+
+            self._run(task, done, "検証結果を出力しています…",
+                      on_user_error=lambda m: say(self.preview_step.export_status, m,
+                                                  style.ERROR_TEXT))
+
+        self.overwrite_question = confirm_overwrite(self, [path], start)
 
     # -- step 4: commit --------------------------------------------------------------------
 

@@ -53,9 +53,9 @@ from ui import style
 from ui.background import BackgroundRunner, alive
 from ui.dialogs import FormDialog
 from ui.export_flow import (
-    ask_overwrite,
     ask_save_path,
     chosen_format,
+    confirm_overwrite,
     format_combo,
     replaced_note,
     text_encoding,
@@ -868,9 +868,6 @@ class AlertsPage(QWidget):
             return
         fmt = chosen_format(self.format_combo)
         path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
-        overwrite = ask_overwrite(self, [path])
-        if overwrite is None:
-            return
         risk, date_style = self._risk, self._style
 
         def done(out: ExportResult) -> None:
@@ -879,9 +876,12 @@ class AlertsPage(QWidget):
                 f"{format_count(out.rows)}人分の一覧を出力しました: {out.path}"
                 f"{replaced_note(out)}{FILE_NOTE}")
 
-        self._run_export(lambda: risk.export_alerts(result, path, encoding=encoding,
-                                                    date_style=date_style,
-                                                    overwrite=overwrite), done)
+        def start(overwrite: bool) -> None:
+            self._run_export(lambda: risk.export_alerts(result, path, encoding=encoding,
+                                                        date_style=date_style,
+                                                        overwrite=overwrite), done)
+
+        self.overwrite_question = confirm_overwrite(self, [path], start)
 
     def export_per_school(self) -> None:
         """One file per school into a chosen folder, for each 校長 (each file logged)."""
@@ -894,10 +894,6 @@ class AlertsPage(QWidget):
         fmt = chosen_format(self.format_combo)
         encoding = text_encoding(fmt)
         risk, date_style = self._risk, self._style
-        overwrite = ask_overwrite(self, list(risk.school_file_paths(result, folder,
-                                                                    fmt.suffix).values()))
-        if overwrite is None:
-            return
 
         def done(files: list[ExportResult]) -> None:
             self.last_school_export = files
@@ -907,6 +903,10 @@ class AlertsPage(QWidget):
             self.status_line.show_message(
                 f"{len(files)}校分のファイルを保存しました: {folder}{note}{FILE_NOTE}")
 
-        self._run_export(lambda: risk.export_alerts_per_school(
-            result, folder, encoding=encoding, suffix=fmt.suffix, date_style=date_style,
-            overwrite=overwrite), done)
+        def start(overwrite: bool) -> None:
+            self._run_export(lambda: risk.export_alerts_per_school(
+                result, folder, encoding=encoding, suffix=fmt.suffix, date_style=date_style,
+                overwrite=overwrite), done)
+
+        files = risk.school_file_paths(result, folder, fmt.suffix).values()
+        self.overwrite_question = confirm_overwrite(self, list(files), start)
