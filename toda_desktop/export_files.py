@@ -46,6 +46,7 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NEW_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
               | getattr(os, "O_BINARY", 0) | _CLOEXEC)
 _STAGING_ATTEMPTS = 8
+STAGING_NAME_CHARS = 60
 STALE_SECONDS = 3600  # a staging file this old belongs to a killed export
 
 
@@ -132,10 +133,15 @@ def _exclusive(path: Path) -> int:
     return os.open(path, _NEW_FLAGS, 0o600)
 
 
+def _staging_prefix(name: str) -> str:
+    """Hidden, recognisably this export's, and short enough for any name the folder takes."""
+    return f".{name[:STAGING_NAME_CHARS]}."
+
+
 def _sweep_stale(folder: Path, name: str) -> None:
     """Remove this name's staging files that a killed export left (older than an hour, so
     that a concurrent export's is spared; only plain files of this user, never a link)."""
-    pattern = re.compile(re.escape(f".{name}.") + r"[0-9a-f]{12}\.partial")
+    pattern = re.compile(re.escape(_staging_prefix(name)) + r"[0-9a-f]{12}\.partial")
     limit = time.time() - STALE_SECONDS
     try:
         entries = list(os.scandir(folder))
@@ -157,7 +163,7 @@ def _staged(folder: Path, name: str, data: bytes) -> Path:
     """The whole content under a fresh random name in the destination folder: the name is
     created exclusively, so a file or symlink planted there is never opened."""
     for _ in range(_STAGING_ATTEMPTS):
-        staging = folder / f".{name}.{secrets.token_hex(6)}.partial"
+        staging = folder / f"{_staging_prefix(name)}{secrets.token_hex(6)}.partial"
         try:
             descriptor = _exclusive(staging)
         except FileExistsError:

@@ -152,15 +152,28 @@ def test_openpyxl_would_have_used_the_temp_folder(tmp_path: Path) -> None:
     _tmpdir_run(tmp_path, code)
 
 
-def test_a_failed_write_leaves_nothing_named_like_the_export(tmp_path: Path) -> None:
-    """A folder that disappears under the export: no file, no staging file, anywhere."""
-    gone = tmp_path / "gone"
-    gone.mkdir()
-    path = gone / "一覧.xlsx"
-    gone.rmdir()
-    with pytest.raises(UserFacingError):
-        write_xlsx(path, ["氏名"], [PUPIL])
-    assert list(tmp_path.rglob("*一覧*")) == []
+@posix_only  # file size limits (RLIMIT_FSIZE)
+def test_a_write_that_fails_half_way_leaves_nothing_anywhere(tmp_path: Path) -> None:
+    """The disk fills up during the write (a file size limit, for real, in a child process):
+    no file, no staging file in the folder, nothing in the temp folder."""
+    code = (
+        "import resource, signal, sys; from pathlib import Path\n"
+        "from toda_desktop.errors import UserFacingError\n"
+        "from toda_desktop.export_files import write_xlsx, write_csv\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        f"rows = [{PUPIL!r}] * 5000\n"
+        "out = Path(sys.argv[1])\n"
+        "for write, name in ((write_xlsx, '一覧.xlsx'), (write_csv, '一覧.csv')):\n"
+        "    try:\n"
+        "        write(out / name, ['氏名', 'カナ', '生年月日'], rows)\n"
+        "    except UserFacingError as exc:\n"
+        "        assert '書き込めません' in exc.message_ja, exc.message_ja\n"
+        "    else:\n"
+        "        raise SystemExit('the write did not fail')\n"
+    )
+    temp, out = _tmpdir_run(tmp_path, code)
+    assert list(out.iterdir()) == [] and list(temp.iterdir()) == []
 
 
 @posix_only
@@ -173,3 +186,9 @@ def test_a_staging_file_left_by_a_killed_export_is_removed_by_the_next(tmp_path:
     fresh.write_bytes(b"in progress")
     write_csv(tmp_path / "一覧.csv", ["氏名"], [PUPIL])
     assert not stale.exists() and fresh.exists()
+
+
+def test_a_name_near_the_file_systems_limit_can_still_be_staged(tmp_path: Path) -> None:
+    name = "児" * 80 + ".csv"  # 244 bytes in UTF-8: the staging name must stay shorter
+    assert write_csv(tmp_path / name, ["氏名"], [PUPIL]).rows == 1
+    assert [p.name for p in tmp_path.iterdir()] == [name]
