@@ -46,7 +46,8 @@ def store(tmp_path: Path, env: None) -> str:
 
 def _enrollment(store: str, tmp_path: Path) -> str:
     out = tmp_path / "enrollments_out.csv"
-    assert _run("export", "--store", store, "--dataset", "enrollments", "--out", str(out))[0] == 0
+    assert _run("export", "--store", store, "--dataset", "enrollments", "--out", str(out),
+                "--force")[0] == 0
     return out.read_text(encoding="utf-8-sig")
 
 

@@ -5,17 +5,19 @@
     python -m toda_desktop info  --store PATH [--user ID]
     python -m toda_desktop check --store PATH [--user ID]
     python -m toda_desktop dictionary [--out FILE]
-    python -m toda_desktop audit verify|list --store PATH [--actor ID] [--csv FILE]
+    python -m toda_desktop audit verify|list --store PATH [--actor ID] [--csv FILE [--force]]
     python -m toda_desktop import --store PATH [--kind K] [--sheet NAME] [--overwrite]
-                                  [--dry-run] [--report F] FILE...
+                                  [--dry-run] [--report F [--force]] FILE...
     python -m toda_desktop import list|rollback --store PATH [--batch N]
     python -m toda_desktop review list|decide --store PATH [--limit N] [--item N
                                   --pupil ID|--address-code CODE|--reject]
-    python -m toda_desktop export --store PATH --dataset KIND --out FILE [--cp932]
+    python -m toda_desktop export --store PATH --dataset KIND --out FILE [--cp932] [--force]
     python -m toda_desktop risk train|evaluate|score --store PATH [--month YYYY-MM] [--top 5]
     python -m toda_desktop recovery grant --store PATH --account ID --reason TEXT [--hours H]
 
-Commands that open a store authenticate: the user from --user or TODA_USER, the password from
+Output files are created new: an existing file is replaced only with --force (the data
+dictionary, which holds no personal data, is always rewritten). Commands that open a store
+authenticate: the user from --user or TODA_USER, the password from
 TODA_PASSWORD or a prompt. Exit status: 0 success, 1 a problem was found, 2 the command failed.
 """
 
@@ -37,7 +39,12 @@ from storage.connection import DatabaseError, translate
 from storage.errors import StoreError
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
-from toda_desktop.export_files import check_output_path, write_text_file
+from toda_desktop.export_files import (
+    FORCE_HELP,
+    ExistingFile,
+    check_output_path,
+    write_text_file,
+)
 from toda_desktop.formatting import (
     format_bytes,
     format_count,
@@ -214,7 +221,7 @@ def cmd_dictionary(args: argparse.Namespace, out: TextIO) -> int:
 
     text = render()
     if args.out:
-        write_text_file(Path(args.out), text)
+        write_text_file(Path(args.out), text, overwrite=True)  # no personal data: regenerated
         out.write(f"データ辞書を書き出しました: {args.out}\n")
     else:
         out.write(text)
@@ -232,7 +239,8 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
             return EXIT_OK if check.ok else EXIT_PROBLEM
         filters = AuditFilter(actor=args.actor, action=args.action, pupil_id=args.pupil)
         if args.csv:
-            result = signed.audit_view.export_csv(Path(args.csv), filters)
+            result = signed.audit_view.export_csv(Path(args.csv), filters,
+                                                  overwrite=args.force)
             out.write(f"監査ログ {format_count(result.rows)} 件を出力しました: {result.path}\n")
             return EXIT_OK
         for row in signed.audit_view.entries(filters):
@@ -301,7 +309,7 @@ def _import_files(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> in
     the worst of the files: 2 when a file was refused or not imported at all, 1 when rows
     (or sheets) were left out, 0 otherwise."""
     if args.report:  # checked before anything is imported, not after the commits
-        check_output_path(Path(args.report))
+        check_output_path(Path(args.report), overwrite=args.force)
     codes = [EXIT_OK]
     failed: list[str] = []
     previews: list[ImportPreview] = []
@@ -326,7 +334,7 @@ def _import_files(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> in
                   "新しい行になりません）。\n" if len(args.files) > 1
                   else "確認だけで、何も書き込んでいません（--dry-run）。\n")
     if args.report:
-        signed.importing.export_issues(previews, Path(args.report))
+        signed.importing.export_issues(previews, Path(args.report), overwrite=args.force)
         out.write(f"検証結果を書き出しました: {args.report}\n")
     return max(codes)
 
@@ -622,7 +630,7 @@ def _review_decide(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> i
 
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     target = Path(args.out)
-    check_output_path(target)  # the store's own files first: the clearest refusal
+    check_output_path(target, overwrite=args.force)  # store files first: the clearest refusal
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise UserFacingError("出力ファイルの名前は .csv か .xlsx で終えてください"
@@ -633,7 +641,8 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     app, signed = _sign_in(args)
     try:
         result = signed.records.export_dataset(
-            args.dataset, Path(args.out), encoding="cp932" if args.cp932 else "utf-8-sig"
+            args.dataset, Path(args.out), encoding="cp932" if args.cp932 else "utf-8-sig",
+            overwrite=args.force,
         )
     finally:
         app.close()
@@ -738,6 +747,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd.add_argument("--action", help="操作で絞り込む（例: sign_in）")
     audit_cmd.add_argument("--pupil", type=int, help="児童生徒IDで絞り込む")
     audit_cmd.add_argument("--csv", help="CSV（UTF-8 BOM付き）に出力する")
+    audit_cmd.add_argument("--force", action="store_true", help=FORCE_HELP)
     audit_cmd.set_defaults(handler=cmd_audit)
 
     rec = sub.add_parser(
@@ -771,6 +781,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--keep-repeats", action="store_true",
                      help="すべての列が同じ行も、繰り返しの記録（同じ日の保健室利用など）として残す")
     imp.add_argument("--report", help="検証結果（行・列・理由）をCSVに書き出す")
+    imp.add_argument("--force", action="store_true", help=FORCE_HELP)
     imp.add_argument("--batch", type=int, metavar="N", help="import rollback で取り消す取込番号")
     imp.add_argument("files", nargs="+", metavar="FILE",
                      help="取り込むファイル（または list、rollback）")
@@ -799,6 +810,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--dataset", required=True, help="データの種類（例: attendance_monthly）")
     exp.add_argument("--out", required=True, help="出力ファイル（.csv または .xlsx）")
     exp.add_argument("--cp932", action="store_true", help="Shift_JIS（CP932）で出力する")
+    exp.add_argument("--force", action="store_true", help=FORCE_HELP)
     exp.set_defaults(handler=cmd_export)
 
     add_risk_commands(sub)
@@ -837,6 +849,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args, stream))
+    except ExistingFile as exc:
+        sys.stderr.write(f"エラー: 「{exc.path.name}」は既にあります。上書きはしていません。"
+                         "上書きする場合は --force を付けてください。\n")
+        return EXIT_FAILED
     except (UserFacingError, StoreError) as exc:
         sys.stderr.write(f"エラー: {exc.message_ja}\n")
         return EXIT_FAILED

@@ -1,15 +1,19 @@
 """The one way a page saves a list to a file: the format choice, the save dialog, the file
-name's suffix, the encoding handed to the service, and the sentence that says what was
-written. The service itself checks the ``export`` right and logs the export."""
+name's suffix, the question before an existing file is replaced, the encoding handed to the
+service, and the sentence that says what was written. The service itself checks the
+``export`` right, logs the export and writes only a new file unless told to overwrite."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox, QWidget
 
 from toda_desktop.export_files import ExportResult
+from ui.dialogs import confirm
 
 
 @dataclass(frozen=True)
@@ -51,10 +55,33 @@ def text_encoding(fmt: ExportFormat) -> str:
 
 
 def ask_save_path(parent: QWidget, title: str, stem: str, fmt: ExportFormat) -> Path | None:
-    """The save dialog, proposing ``stem`` plus the format's suffix; None if cancelled."""
-    chosen, _filter = QFileDialog.getSaveFileName(parent, title, stem + fmt.suffix,
-                                                  fmt.file_filter)
+    """The save dialog, proposing ``stem`` plus the format's suffix; None if cancelled. It
+    does not ask about an existing file: ``confirm_overwrite`` does, once the suffix is
+    known."""
+    chosen, _filter = QFileDialog.getSaveFileName(
+        parent, title, stem + fmt.suffix, fmt.file_filter,
+        options=QFileDialog.Option.DontConfirmOverwrite)
     return Path(chosen) if chosen else None
+
+
+def confirm_overwrite(parent: QWidget, paths: Sequence[Path],
+                      go: Callable[[bool], None]) -> QMessageBox | None:
+    """Start the export with ``go(overwrite)``: at once with False when none of ``paths``
+    exists (a new file), else after the user agreed in a question whose default is No
+    (returned, non-blocking; "上書きしない" starts nothing)."""
+    existing = [p for p in paths if os.path.lexists(p)]
+    if not existing:
+        go(False)
+        return None
+    if len(existing) == 1:
+        text = f"「{existing[0].name}」は既にあります。上書きしますか？"
+    else:
+        names = "\n".join(f"・{p.name}" for p in existing[:5])
+        more = f"\n・ほか{len(existing) - 5}個" if len(existing) > 5 else ""
+        text = f"次の{len(existing)}個のファイルは既にあります。上書きしますか？\n{names}{more}"
+    box = confirm(parent, "上書きの確認", text, lambda: go(True), yes_text="上書きする")
+    box.button(QMessageBox.StandardButton.No).setText("上書きしない")
+    return box
 
 
 def with_suffix(path: Path, fmt: ExportFormat) -> Path:

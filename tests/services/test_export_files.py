@@ -91,9 +91,9 @@ def test_an_export_never_overwrites_the_store_or_its_companions(tmp_path: Path) 
         assert path.read_bytes() == b"precious"
     with pytest.raises(UserFacingError, match="データベース"):  # any case (Windows, macOS)
         write_csv(tmp_path / "OFFICE.tdb.KEYS".replace("OFFICE", "office"), ["a"], [["b"]])
-    # Files that merely look alike are fine once no store is beside them.
+    # Files that merely look alike may be replaced (once confirmed) when no store is beside them.
     companions[".keys"].unlink()
-    assert write_csv(tmp_path / "office.tdb-wal", ["a"], [["b"]]).rows == 1
+    assert write_csv(tmp_path / "office.tdb-wal", ["a"], [["b"]], overwrite=True).rows == 1
     assert is_store_file(companions[".keys"]) is False
 
 

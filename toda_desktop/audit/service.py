@@ -20,6 +20,7 @@ from storage.registry import Registry
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
+from toda_desktop.export_log import logged_export
 from toda_desktop.formatting import format_phrase
 from toda_desktop.phrase import Part, Phrase, SchoolYear, join, phrase
 from toda_desktop.policy.model import FUNCTION_LABELS, describe_policy_changes
@@ -87,7 +88,7 @@ ACTION_LABELS = {
     "view_survey_domains": "調査の領域別の見立ての閲覧",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
-                  "cancelled": "中止"}
+                  "cancelled": "中止", "started": "開始"}
 DETAIL_LABELS = {
     "role": "役割", "method": "方法", "fmr_achieved": "他人受入率", "reason": "理由",
     "quality": "品質", "device": "機器", "rows": "件数", "file": "ファイル", "date": "日付",
@@ -340,7 +341,10 @@ class AuditViewService:
 
     def export_csv(
         self, path: Path, filters: AuditFilter | None = None, encoding: str = "utf-8-sig",
+        overwrite: bool = False,
     ) -> ExportResult:
+        """The filtered entries as CSV or .xlsx; logged before the file is written, its
+        outcome after (``export_log``)."""
         self._ctx.gate.require("audit_view")
         filters = filters or AuditFilter()
         rows = self._query(filters)
@@ -349,13 +353,15 @@ class AuditViewService:
              r.target_text, r.pupil_id, r.detail_text]
             for r in rows
         ]
-        if path.suffix.lower() == ".xlsx":
-            result = write_xlsx(path, CSV_HEADER, table, sheet="監査ログ")
-        else:
-            result = write_csv(path, CSV_HEADER, table, encoding=encoding)
-        self._log("audit_export",
-                  detail={"rows": result.rows, "file": path.name, **_filter_detail(filters)})
-        return result
+
+        def write() -> ExportResult:
+            if path.suffix.lower() == ".xlsx":
+                return write_xlsx(path, CSV_HEADER, table, sheet="監査ログ", overwrite=overwrite)
+            return write_csv(path, CSV_HEADER, table, encoding=encoding, overwrite=overwrite)
+
+        return logged_export(self._ctx, action="audit_export", target=None, path=path,
+                             rows=len(table), write=write, overwrite=overwrite,
+                             detail=_filter_detail(filters))
 
     def verify(self) -> ChainCheck:
         self._ctx.gate.require("audit_view")

@@ -20,6 +20,7 @@ from storage.repos import extraction as repo
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
+from toda_desktop.export_log import logged_export
 from toda_desktop.extraction.engine import (
     Evaluation,
     evaluate,
@@ -357,8 +358,9 @@ class ExtractionService:
     # -- export --------------------------------------------------------------------------
 
     def export(self, result: ExtractionResult, path: Path,
-               encoding: str = "utf-8-sig") -> ExportResult:
-        """The result list as CSV (UTF-8 with BOM or CP932) or .xlsx; audit-logged."""
+               encoding: str = "utf-8-sig", *, overwrite: bool = False) -> ExportResult:
+        """The result list as CSV (UTF-8 with BOM or CP932) or .xlsx; logged before the
+        file is written, its outcome after (``export_log``)."""
         ctx = self._ctx
         ctx.gate.require("export")
         visible = self._visible()
@@ -378,11 +380,13 @@ class ExtractionService:
              *(format_phrase(v.value) for v in r.values)]
             for r in result.rows
         ]
-        if path.suffix.lower() == ".xlsx":
-            written = write_xlsx(path, headers, rows, sheet=result.name[:31] or "抽出結果")
-        else:
-            written = write_csv(path, headers, rows, encoding=encoding)
-        ctx.log("export", target=f"extraction:{result.name}",
-                detail={"rows": written.rows, "file": path.name,
-                                    "school_year": result.school_year})
-        return written
+
+        def write() -> ExportResult:
+            if path.suffix.lower() == ".xlsx":
+                return write_xlsx(path, headers, rows, sheet=result.name[:31] or "抽出結果",
+                                  overwrite=overwrite)
+            return write_csv(path, headers, rows, encoding=encoding, overwrite=overwrite)
+
+        return logged_export(ctx, target=f"extraction:{result.name}", path=path,
+                             rows=len(rows), write=write, overwrite=overwrite,
+                             detail={"school_year": result.school_year})

@@ -56,6 +56,7 @@ from toda_desktop import heap
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import OperationCancelled, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
+from toda_desktop.export_log import logged_export
 from toda_desktop.importing.chunks import HeldRows, RowSource, StreamedRows
 from toda_desktop.importing.frames import (
     json_row,
@@ -904,7 +905,7 @@ class ImportingService:
 
     def export_issues(
         self, previews: ImportPreview | Sequence[ImportPreview], path: Path,
-        encoding: str = "utf-8-sig",
+        encoding: str = "utf-8-sig", *, overwrite: bool = False,
     ) -> ExportResult:
         """The validation report for the school that sent the file(s) (CSV or .xlsx), logged:
         it holds cell values from the files, so it needs "export" like any other output."""
@@ -912,13 +913,15 @@ class ImportingService:
         ctx.gate.require("export")
         chosen = [previews] if isinstance(previews, ImportPreview) else list(previews)
         rows = [row for preview in chosen for row in issue_rows(preview)]
-        if path.suffix.lower() == ".xlsx":
-            result = write_xlsx(path, ISSUE_HEADER, rows, sheet="検証結果")
-        else:
-            result = write_csv(path, ISSUE_HEADER, rows, encoding=encoding)
-        ctx.log("export", target="validation_report",
-                detail={"rows": result.rows, "file": path.name})
-        return result
+
+        def write() -> ExportResult:
+            if path.suffix.lower() == ".xlsx":
+                return write_xlsx(path, ISSUE_HEADER, rows, sheet="検証結果", overwrite=overwrite)
+            return write_csv(path, ISSUE_HEADER, rows, encoding=encoding, overwrite=overwrite)
+
+        # Logged before the file is written, its outcome after (``export_log``).
+        return logged_export(ctx, target="validation_report", path=path, rows=len(rows),
+                             write=write, overwrite=overwrite)
 
     # -- batches ------------------------------------------------------------------------------
 

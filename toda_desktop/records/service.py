@@ -15,7 +15,8 @@ from storage.repos import records
 from toda_desktop.clock import today
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
-from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
+from toda_desktop.export_files import ExportResult, check_output_path, write_csv, write_xlsx
+from toda_desktop.export_log import logged_export
 
 
 class RecordsService:
@@ -52,9 +53,11 @@ class RecordsService:
                 detail={"record_id": record_id})
 
     def export_dataset(
-        self, kind_name: str, path: Path, encoding: str = "utf-8-sig"
+        self, kind_name: str, path: Path, encoding: str = "utf-8-sig", *,
+        overwrite: bool = False,
     ) -> ExportResult:
-        """A whole dataset, with the linked pupil's 宛名番号 for pupil kinds."""
+        """A whole dataset, with the linked pupil's 宛名番号 for pupil kinds; logged before
+        the file is written, its outcome after (``export_log``)."""
         kind = self._kind("export", kind_name)
         ctx = self._ctx
         hidden = ctx.gate.hidden_ids()
@@ -62,12 +65,13 @@ class RecordsService:
         headers = [kind.column(c).label for c in columns]
         if kind.links_to_pupil:
             headers = ["宛名番号", *headers]
+        check_output_path(path, overwrite=overwrite)  # before reading a whole dataset
         rows = ctx.db.call(lambda c: list(records.export_rows(c, kind, columns)))
-        if path.suffix.lower() == ".xlsx":
-            result = write_xlsx(path, headers, rows, sheet=kind.label)
-        else:
-            result = write_csv(path, headers, rows, encoding=encoding)
-        ctx.log("export", target=kind.name,
-                detail={"rows": result.rows, "file": path.name,
-                        "date": today(ctx.clock).isoformat()})
-        return result
+
+        def write() -> ExportResult:
+            if path.suffix.lower() == ".xlsx":
+                return write_xlsx(path, headers, rows, sheet=kind.label, overwrite=overwrite)
+            return write_csv(path, headers, rows, encoding=encoding, overwrite=overwrite)
+
+        return logged_export(ctx, target=kind.name, path=path, rows=len(rows), write=write,
+                             overwrite=overwrite, detail={"date": today(ctx.clock).isoformat()})

@@ -8,7 +8,7 @@ school), the April caveat where it applies, and 宛名番号 only when the servi
 same rows can be written as one file per school for a 校長, named without personal data.
 
 CSV (UTF-8 with BOM or CP932) or .xlsx, chosen by the file's suffix; writing itself (formula
-neutralization, atomic replace, owner-only permissions) is ``toda_desktop.export_files``'s.
+neutralization, a new file only, owner-only permissions) is ``toda_desktop.export_files``'s.
 """
 
 from __future__ import annotations
@@ -158,7 +158,8 @@ def school_file_name(school_code: str, school_name: str, month: SchoolMonth) -> 
 
 def write_list(path: Path, month: SchoolMonth, alerts: Sequence[ListedPupil], content: Content, *,
                encoding: str = "utf-8-sig", date_style: DateStyle = DateStyle.WAREKI,
-               made: datetime, school: str | None = None) -> ExportResult:
+               made: datetime, school: str | None = None,
+               overwrite: bool = False) -> ExportResult:
     """The lines, the header and the rows as CSV (or .xlsx by the suffix); ``rows`` of the
     result counts pupils, not the caution lines."""
     xlsx = path.suffix.lower() == ".xlsx"
@@ -167,7 +168,7 @@ def write_list(path: Path, month: SchoolMonth, alerts: Sequence[ListedPupil], co
     table: list[Sequence[object]] = [*lines[1:], header(content),
                                      *data_rows(alerts, content, date_style)]
     if xlsx:
-        out = write_xlsx(path, lines[0], table, sheet=SHEET)
+        out = write_xlsx(path, lines[0], table, sheet=SHEET, overwrite=overwrite)
     else:
-        out = write_csv(path, lines[0], table, encoding=encoding)
+        out = write_csv(path, lines[0], table, encoding=encoding, overwrite=overwrite)
     return ExportResult(out.path, len(alerts), out.replaced_characters)

@@ -1,9 +1,9 @@
 """The ``risk`` commands of the command line (issue 6)::
 
-    python -m toda_desktop risk train    --store PATH [--user ID] [--quick] [--card FILE]
+    python -m toda_desktop risk train    --store PATH [--user ID] [--quick] [--card FILE] [--force]
     python -m toda_desktop risk evaluate --store PATH [--user ID] [--json]
     python -m toda_desktop risk score    --store PATH --month YYYY-MM [--top 5] [--out FILE]
-                                         [--per-school DIR] [--cp932]
+                                         [--per-school DIR] [--cp932] [--force]
 
 ``train`` runs the candidate grid, selects, evaluates on the held-out last school year and
 stores the model; ``evaluate`` prints the metrics table of the stored model against the
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from kernel.date_style import DateStyle
 from kernel.school_calendar import SchoolMonth
 from toda_desktop.errors import UserFacingError
-from toda_desktop.export_files import check_output_path, write_text_file
+from toda_desktop.export_files import FORCE_HELP, check_output_path, write_text_file
 from toda_desktop.formatting import format_month
 from toda_desktop.risk.months import listable_text
 
@@ -142,7 +142,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     from toda_desktop.cli import _sign_in
 
     if args.card:
-        check_output_path(Path(args.card))  # before minutes of training, not after
+        check_output_path(Path(args.card), overwrite=args.force)  # before the training
     app, signed = _sign_in(args)
     try:
         service = signed.risk
@@ -154,7 +154,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
               f"全体 {result.seconds:.0f}秒\n")
     write_metrics_table(result.evaluation, out)
     if args.card:
-        write_text_file(Path(args.card), result.card)
+        write_text_file(Path(args.card), result.card, overwrite=args.force)
         out.write(f"モデルカードを書き出しました: {args.card}\n")
     return EXIT_OK
 
@@ -182,7 +182,7 @@ def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
     from toda_desktop.cli import _sign_in
 
     if args.out:
-        check_output_path(Path(args.out))  # before the scoring, not after
+        check_output_path(Path(args.out), overwrite=args.force)  # before the scoring
     if args.per_school and not Path(args.per_school).is_dir():
         raise UserFacingError("--per-school には、今あるフォルダを指定してください。")
     encoding = "cp932" if args.cp932 else "utf-8-sig"
@@ -192,13 +192,14 @@ def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
         result = service.score(list_month(args.month, service), top=args.top)
         if args.out or args.per_school:
             if args.out:
-                written = service.export_alerts(result, Path(args.out), encoding=encoding)
+                written = service.export_alerts(result, Path(args.out), encoding=encoding,
+                                                overwrite=args.force)
                 out.write(f"{_month_ja(result.month)}の一覧 {written.rows}人分を出力しました: "
                           f"{written.path}\n")
             if args.per_school:
                 files = service.export_alerts_per_school(
                     result, Path(args.per_school), encoding=encoding,
-                    suffix=_suffix(args.per_school_format))
+                    suffix=_suffix(args.per_school_format), overwrite=args.force)
                 out.write(f"{_month_ja(result.month)}の一覧を学校ごとに{len(files)}個のファイルに"
                           f"出力しました: {Path(args.per_school)}\n")
                 for file in files:
@@ -238,6 +239,7 @@ def add_risk_commands(subparsers: Any) -> None:
     train.add_argument("--quick", action="store_true",
                        help="少数の候補だけで学習する（試行用）")
     train.add_argument("--card", help="モデルカード（Markdown）の書き出し先")
+    train.add_argument("--force", action="store_true", help=FORCE_HELP)
     train.set_defaults(handler=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="保存したモデルを基準と比べて評価する")
@@ -254,6 +256,7 @@ def add_risk_commands(subparsers: Any) -> None:
                        help="学校ごとに1ファイルずつ書き出すフォルダ（校長へ渡す用。出力の権限が必要）")
     score.add_argument("--per-school-format", choices=("csv", "xlsx"), default="csv",
                        help="--per-school のファイル形式（既定 csv）")
+    score.add_argument("--force", action="store_true", help=FORCE_HELP)
     score.add_argument("--cp932", action="store_true",
                        help="CSVをShift_JIS（CP932）で書く（既定はUTF-8・BOM付き）")
     score.set_defaults(handler=cmd_score)

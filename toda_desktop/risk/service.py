@@ -73,6 +73,7 @@ from toda_desktop import heap
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import NoModelYet, OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult, check_output_path, target_path
+from toda_desktop.export_log import logged_export
 from toda_desktop.formatting import format_datetime, format_month
 from toda_desktop.risk import alert_csv
 from toda_desktop.risk.factor_reports import KeptFactors, keep_report, kept_report
@@ -699,24 +700,17 @@ class RiskService:
                                  with_reasons=with_ids)
 
     def _export_logged(self, result: ScoreResult, path: Path, alerts: tuple[Alert, ...],
-                       content: alert_csv.Content, write: Callable[[], ExportResult]
-                       ) -> ExportResult:
-        """Log the export before the file is written (no file without its entry); a write
-        that fails after that (a full disk, a folder without write access) is logged as
-        failed too."""
-        check_output_path(path)  # a path that cannot be written is refused, not logged
-        detail = {"rows": len(alerts), "file": path.name, "with_ids": content.with_codes}
-        target = f"risk_alerts:{result.month}"
-        self._ctx.log("export", target=target, detail=detail)
-        try:
-            return write()
-        except UserFacingError:
-            self._ctx.log("export", outcome="failed", target=target,
-                          detail=detail)
-            raise
+                       content: alert_csv.Content, write: Callable[[], ExportResult],
+                       overwrite: bool) -> ExportResult:
+        """Logged before the file is written (no file without its entry), its outcome
+        after (``export_log``); a path that cannot be written is refused, not logged."""
+        return logged_export(self._ctx, target=f"risk_alerts:{result.month}", path=path,
+                             rows=len(alerts), write=write, overwrite=overwrite,
+                             detail={"with_ids": content.with_codes})
 
     def export_alerts(self, result: ScoreResult, path: Path, *, encoding: str = "utf-8-sig",
-                      date_style: DateStyle = DateStyle.WAREKI) -> ExportResult:
+                      date_style: DateStyle = DateStyle.WAREKI,
+                      overwrite: bool = False) -> ExportResult:
         """The month's lists as one file (CSV, or .xlsx by the suffix) in the format of
         ``alert_csv``: caution lines, Japanese headers, school names, the order within each
         school, 宛名番号 only for roles allowed it."""
@@ -726,13 +720,25 @@ class RiskService:
         made = ctx.clock()
         return self._export_logged(result, path, result.alerts, content, lambda: (
             alert_csv.write_list(path, result.month, result.alerts, content, encoding=encoding,
-                                 date_style=date_style, made=made)))
+                                 date_style=date_style, made=made, overwrite=overwrite)),
+            overwrite)
+
+    def school_file_paths(self, result: ScoreResult, folder: Path,
+                          suffix: str = ".csv") -> dict[str, Path]:
+        """Each school's file in ``folder`` by school code (for asking before an overwrite)."""
+        paths = {}
+        for code, alerts in alert_csv.by_school(result.alerts).items():
+            name = alert_csv.school_file_name(code, alerts[0].school_name, result.month)
+            paths[code] = target_path(folder, name, suffix)
+        return paths
 
     def export_alerts_per_school(self, result: ScoreResult, folder: Path, *,
                                  encoding: str = "utf-8-sig", suffix: str = ".csv",
-                                 date_style: DateStyle = DateStyle.WAREKI) -> list[ExportResult]:
+                                 date_style: DateStyle = DateStyle.WAREKI,
+                                 overwrite: bool = False) -> list[ExportResult]:
         """One file per school in ``folder`` (for each 校長 their own school only), named by
-        school code, school name and month; each file logged as an export of its own."""
+        school code, school name and month; each file logged as an export of its own. An
+        existing file (unless ``overwrite``) refuses them all before the first is written."""
         ctx = self._ctx
         ctx.gate.require("export")
         if not folder.is_dir():
@@ -740,20 +746,22 @@ class RiskService:
                                   "今あるフォルダを指定してください。")
         content = self._file_content(result)
         made = ctx.clock()
+        paths = self.school_file_paths(result, folder, suffix)
+        for path in paths.values():
+            check_output_path(path, overwrite=overwrite)
         written = []
-        for code in alert_csv.by_school(result.alerts):
+        for code, path in paths.items():
             alerts = tuple(a for a in result.alerts if a.school_code == code)
             name = alerts[0].school_name
-            path = target_path(folder, alert_csv.school_file_name(code, name, result.month),
-                               suffix)
 
             def write(path: Path = path, alerts: tuple[Alert, ...] = alerts,
                       name: str = name) -> ExportResult:
                 return alert_csv.write_list(path, result.month, alerts, content,
                                             encoding=encoding, date_style=date_style,
-                                            made=made, school=name)
+                                            made=made, school=name, overwrite=overwrite)
 
-            written.append(self._export_logged(result, path, alerts, content, write))
+            written.append(self._export_logged(result, path, alerts, content, write,
+                                               overwrite))
         return written
 
     def alerts_for_terminal(self, result: ScoreResult) -> tuple[Alert, ...]:

@@ -27,6 +27,7 @@ from storage.repos import search as repo
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
+from toda_desktop.export_log import logged_export
 from toda_desktop.policy.model import ID_LABELS
 from toda_desktop.search.keys import (
     id_forms,
@@ -195,9 +196,11 @@ class SearchService:
         return self._ctx.gate.visible_ids()
 
     def export(
-        self, results: SearchResults, path: Path, encoding: str = "utf-8-sig"
+        self, results: SearchResults, path: Path, encoding: str = "utf-8-sig", *,
+        overwrite: bool = False,
     ) -> ExportResult:
-        """The result list as shown (only the IDs the role may see), CSV or .xlsx; logged."""
+        """The result list as shown (only the IDs the role may see), CSV or .xlsx; logged
+        before the file is written, its outcome after (``export_log``)."""
         ctx = self._ctx
         ctx.gate.require("export")
         with_ids = any(h.address_code is not None for h in results.hits)
@@ -209,13 +212,14 @@ class SearchService:
             + ([h.address_code] if with_ids else [])
             for h in results.hits
         ]
-        if path.suffix.lower() == ".xlsx":
-            written = write_xlsx(path, header, rows, sheet="検索結果")
-        else:
-            written = write_csv(path, header, rows, encoding=encoding)
-        ctx.log("export", target="search_results",
-                detail={"rows": written.rows, "file": path.name})
-        return written
+
+        def write() -> ExportResult:
+            if path.suffix.lower() == ".xlsx":
+                return write_xlsx(path, header, rows, sheet="検索結果", overwrite=overwrite)
+            return write_csv(path, header, rows, encoding=encoding, overwrite=overwrite)
+
+        return logged_export(ctx, target="search_results", path=path, rows=len(rows),
+                             write=write, overwrite=overwrite)
 
     def placeholder(self) -> str:
         """What the search box understands, for its placeholder text."""

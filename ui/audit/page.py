@@ -37,6 +37,7 @@ from ui.background import BackgroundRunner, alive
 from ui.export_flow import (
     ask_save_path,
     chosen_format,
+    confirm_overwrite,
     format_combo,
     replaced_note,
     text_encoding,
@@ -52,7 +53,7 @@ from ui.audit.acknowledge_dialog import AcknowledgeDialog
 from ui.audit.model import AuditModel
 
 LoadEntries = Callable[[AuditFilter], "list[AuditRow]"]
-ExportCsv = Callable[[Path, AuditFilter, str], ExportResult]
+ExportCsv = Callable[[Path, AuditFilter, str, bool], ExportResult]  # ..., overwrite
 VerifyChain = Callable[[], "ChainCheck"]
 
 ALL = "（すべて）"
@@ -314,7 +315,10 @@ class AuditPage(QWidget):
             self.show_status(f"{format_count(result.rows)}件を出力しました: "
                              f"{result.path}{replaced_note(result)}")
 
-        self.export_task.run(lambda _ctx: export(path, filters, encoding), done)
+        def start(overwrite: bool) -> None:
+            self.export_task.run(lambda _ctx: export(path, filters, encoding, overwrite), done)
+
+        self.overwrite_question = confirm_overwrite(self, [path], start)
 
     def verify(self) -> None:
         verify = self._verify_chain

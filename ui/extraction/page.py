@@ -13,6 +13,7 @@ listed, saved and deleted in :mod:`ui.extraction.saved_list`; the result is show
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,10 +26,10 @@ from toda_desktop.extraction import Extraction, Group, PushSupportOptions
 from toda_desktop.formatting import format_count, format_phrase
 from toda_desktop.phrase import Phrase
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
-from ui.export_flow import ask_save_path, chosen_format, replaced_note, text_encoding, with_suffix
 from ui.extraction.builder import NEW_NAME, Builder, problem_of
 from ui.extraction.catalog import Catalog
 from ui.extraction.condition_dialog import ConditionDialog
+from ui.extraction.export import ask_export_path, export_result
 from ui.extraction.preset import PushSupportPreset
 from ui.extraction.push_support_dialog import PushSupportDialog
 from ui.extraction.results import ResultsPanel
@@ -83,6 +84,7 @@ class ExtractionPage(QWidget):
         self._describe = describe
         self._filter_options = filter_options
         self._can_export = can_export
+        self.overwrite_question: QMessageBox | None = None  # asked before replacing a file
         self._can_delete_any = can_delete_any
         self._login_id = login_id
         self.catalog: Catalog | None = None
@@ -92,7 +94,7 @@ class ExtractionPage(QWidget):
         self.confirmation: QMessageBox | None = None
         self.last_export: ExportResult | None = None
         # Where to save an export; a test may replace it (the default asks with a dialog).
-        self.choose_export_path: Callable[[str, str], Path | None] = self._ask_export_path
+        self.choose_export_path: Callable[[str, str], Path | None] = partial(ask_export_path, self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
@@ -311,28 +313,16 @@ class ExtractionPage(QWidget):
 
     # -- exporting the result --------------------------------------------------------------
 
-    def _ask_export_path(self, suffix: str, name: str) -> Path | None:
-        return ask_save_path(self, "抽出結果を出力", name,
-                             chosen_format(self.results.format_combo))
+    @property
+    def service(self) -> ExtractionService:
+        return self._service
+
+    @property
+    def can_export(self) -> bool:
+        return self._can_export
 
     def export(self) -> None:
-        result = self.result
-        if result is None or not self._can_export:
-            return
-        fmt = chosen_format(self.results.format_combo)
-        chosen = self.choose_export_path(fmt.suffix, result.name or "抽出結果")
-        if chosen is None:
-            return
-        path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
-        service = self._service
-
-        def done(written: ExportResult) -> None:
-            self.last_export = written
-            self.show_status(f"{format_count(written.rows)}人分を出力しました: "
-                             f"{written.path}{replaced_note(written)}", ok=True)
-
-        self.work(lambda _ctx: service.export(result, path, encoding), done,
-                  "抽出結果を出力しています…")
+        export_result(self)
 
     # -- buttons ---------------------------------------------------------------------------
 

@@ -93,6 +93,7 @@ class ImportPage(QWidget):
             page_task.ended.connect(self._work_ended)
         self.confirmation: QMessageBox | None = None
         self.value_dialog: ValueMapDialog | None = None
+        self.overwrite_question: QMessageBox | None = None  # asked before replacing a file
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(24, 20, 24, 16)

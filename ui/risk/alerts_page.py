@@ -55,6 +55,7 @@ from ui.dialogs import FormDialog
 from ui.export_flow import (
     ask_save_path,
     chosen_format,
+    confirm_overwrite,
     format_combo,
     replaced_note,
     text_encoding,
@@ -875,8 +876,12 @@ class AlertsPage(QWidget):
                 f"{format_count(out.rows)}人分の一覧を出力しました: {out.path}"
                 f"{replaced_note(out)}{FILE_NOTE}")
 
-        self._run_export(lambda: risk.export_alerts(result, path, encoding=encoding,
-                                                    date_style=date_style), done)
+        def start(overwrite: bool) -> None:
+            self._run_export(lambda: risk.export_alerts(result, path, encoding=encoding,
+                                                        date_style=date_style,
+                                                        overwrite=overwrite), done)
+
+        self.overwrite_question = confirm_overwrite(self, [path], start)
 
     def export_per_school(self) -> None:
         """One file per school into a chosen folder, for each 校長 (each file logged)."""
@@ -898,5 +903,10 @@ class AlertsPage(QWidget):
             self.status_line.show_message(
                 f"{len(files)}校分のファイルを保存しました: {folder}{note}{FILE_NOTE}")
 
-        self._run_export(lambda: risk.export_alerts_per_school(
-            result, folder, encoding=encoding, suffix=fmt.suffix, date_style=date_style), done)
+        def start(overwrite: bool) -> None:
+            self._run_export(lambda: risk.export_alerts_per_school(
+                result, folder, encoding=encoding, suffix=fmt.suffix, date_style=date_style,
+                overwrite=overwrite), done)
+
+        files = risk.school_file_paths(result, folder, fmt.suffix).values()
+        self.overwrite_question = confirm_overwrite(self, list(files), start)

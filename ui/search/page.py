@@ -34,6 +34,7 @@ from ui.background import BackgroundRunner
 from ui.export_flow import (
     ask_save_path,
     chosen_format,
+    confirm_overwrite,
     format_combo,
     replaced_note,
     text_encoding,
@@ -359,8 +360,12 @@ class SearchPage(QWidget):
             self.note_label.setText(f"{format_count(written.rows)}人分を出力しました: "
                                     f"{written.path}{replaced_note(written)}")
 
-        self.export_task.run(lambda _ctx: search.export(results, path, encoding), done,
-                             on_user_error=self._show_error)
+        def start(overwrite: bool) -> None:
+            self.export_task.run(lambda _ctx: search.export(results, path, encoding,
+                                                               overwrite=overwrite), done,
+                                 on_user_error=self._show_error)
+
+        self.overwrite_question = confirm_overwrite(self, [path], start)
 
     def _show(self, request: Request, results: SearchResults) -> None:
         self._shown = request

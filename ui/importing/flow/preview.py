@@ -14,6 +14,7 @@ from ui.background import TaskContext
 from ui.export_flow import (
     ask_save_path,
     chosen_format,
+    confirm_overwrite,
     export_format,
     replaced_note,
     text_encoding,
@@ -148,10 +149,6 @@ class PreviewFlow:
         preview = wizard.preview
         importer = wizard.importer
 
-        def task(_ctx: TaskContext) -> ExportResult:
-            # Through the service: the export is checked and audit-logged.
-            return importer.export_issues(preview, path, encoding)
-
         def done(result: ExportResult) -> None:
             wizard.last_export = result
             note = replaced_note(result)
@@ -159,5 +156,13 @@ class PreviewFlow:
                 f"検証結果 {format_count(result.rows)}件を出力しました: {result.path}{note}",
                 style.OK_TEXT)
 
-        wizard.run(task, done, "検証結果を出力しています…",
-                   on_user_error=lambda m: say(step.export_status, m, style.ERROR_TEXT))
+        def start(overwrite: bool) -> None:
+            def task(_ctx: TaskContext) -> ExportResult:
+                # Through the service: the export is checked and audit-logged.
+                return importer.export_issues(preview, path, encoding, overwrite=overwrite)
+
+            wizard.run(task, done, "検証結果を出力しています…",
+                       on_user_error=lambda m: say(step.export_status, m, style.ERROR_TEXT))
+
+        # (an existing file: asked in Japanese, default No; kept on the page for tests)
+        wizard.overwrite_question = confirm_overwrite(wizard, [path], start)
