@@ -239,12 +239,22 @@ def _key_bytes(value: object) -> bytes | None:
 # -- verification ---------------------------------------------------------------------------
 
 
-def _walk(conn: Connection) -> ChainReport | tuple[int, int, str]:
+@dataclass(frozen=True)
+class _Walked:
+    entries: int
+    last_id: int
+    keys: dict[str, bytes]  # the key each signer holds at the end of the chain
+    registered_by: dict[str, int]  # the entry that registered it
+
+
+def _walk(conn: Connection) -> ChainReport | _Walked:
     """Every entry in order: hash links, signatures by the key registered for the signer at
-    that point, and the author rule. Returns the first finding, or (entries, last id,
-    last hash)."""
+    that point, the author rule, and no key brought back once replaced (a forged
+    registration undone to hide it). Returns the first finding, or what the walk learnt."""
     the_store = store_id(conn)
     keys: dict[str, bytes] = {}
+    held: dict[str, set[bytes]] = {}
+    registered_by: dict[str, int] = {}
     prev_hash, expected_id, count, signed_seen, unsigned_seen = GENESIS_HASH, 1, 0, False, False
     rows = conn.execute(f"SELECT {_COLUMNS}, prev_hash, hash, signature FROM audit_log ORDER BY id")
     for row in rows:
@@ -274,11 +284,15 @@ def _walk(conn: Connection) -> ChainReport | tuple[int, int, str]:
                 return bad(f"は「{signer}」の署名で、別の利用者「{actor}」の操作として"
                            "書かれています。")
             for who, key in _registrations(action, target, detail, signer):
+                if key != keys.get(who) and key in held.get(who, set()):
+                    return bad(f"で「{who}」に以前の署名鍵が登録し直されています（偽造の疑い）。")
                 keys[who] = key
+                held.setdefault(who, set()).add(key)
+                registered_by[who] = entry_id
         prev_hash = str(row[10])
         expected_id += 1
         count += 1
-    return count, expected_id - 1, prev_hash
+    return _Walked(count, expected_id - 1, keys, registered_by)
 
 
 def _check_signed(
@@ -318,15 +332,25 @@ def verify(
     conn: Connection, anchor: tuple[int, str] | None,
     breaks: Sequence[dict[str, Any]] = (), acknowledged_notes: int = 0,
     outside: Sequence[tuple[int, str]] = (), outside_problem: str | None = None,
+    current_keys: Mapping[str, bytes] | None = None,
 ) -> ChainReport:
     """Walk the chain and name the first entry that does not verify; then compare the head
     with the copies outside the store (``outside``: every head copied there; see
     ``storage.audit_outside``) and with the anchor beside it. ``breaks``: earlier appends
-    that found the chain not continuing the anchor (see :func:`anchor_break`)."""
+    that found the chain not continuing the anchor (see :func:`anchor_break`).
+    ``current_keys``: each account's public key as the key file holds it; the key the chain
+    registered last for it must be that one (a registration forged by an insider is not)."""
     walked = _walk(conn)
     if isinstance(walked, ChainReport):
         return walked
-    count, last_id, _ = walked
+    count, last_id = walked.entries, walked.last_id
+    for who, key in sorted(walked.keys.items()):
+        expected = (current_keys or {}).get(who)
+        if expected is not None and not hmac.compare_digest(expected, key):
+            at = walked.registered_by[who]
+            return ChainReport(False, count, at,
+                               f"記録 {at} で登録された「{who}」の署名鍵が、鍵ファイルの鍵と"
+                               "一致しません（偽造の疑い）。")
     for head_id, head_hash in sorted(outside, reverse=True):  # the newest copy first
         if head_id > last_id:
             return ChainReport(False, count, last_id + 1,

@@ -40,6 +40,7 @@ class AuditTrail:
         self.clock = clock  # entries and what is written with them share this time
         self._signer = signer
         self._registered = False  # the signer's key is known to the chain (checked once)
+        self._looked_on = ""  # the day this trail last looked whether a copy is due
 
     @property
     def signer(self) -> str:
@@ -216,7 +217,7 @@ class AuditTrail:
         now = self.clock().isoformat(timespec="seconds")
         try:
             audit_outside.write_copy(folder, store_id, int(head[0]), str(head[1]), now)
-        except OSError:
+        except (OSError, ValueError):  # out of reach, refused, or a name it cannot use
             self._note_outside({"day": now[:10], "folder": str(folder), "failed_at": now})
             self.record(self._signer.name, audit_outside.UNREACHABLE_ACTION, outcome="failed",
                         detail={"dir": str(folder)})
@@ -241,12 +242,12 @@ class AuditTrail:
     def _copy_if_due(self, pending: PendingEntry) -> None:
         """At the first entry of a day (the day as the anchor file knows it), copy outside;
         a failure is noted once that day (a warning entry does not try again)."""
-        if pending.entry.action == audit_outside.UNREACHABLE_ACTION:
+        day = pending.entry.at[:10]
+        if pending.entry.action == audit_outside.UNREACHABLE_ACTION or day == self._looked_on:
             return
-        state = pending.beside.outside or {}
-        if state.get("day") == pending.entry.at[:10]:
-            return
-        self.copy_outside()
+        self._looked_on = day  # (once a day per trail even when no folder is set)
+        if (pending.beside.outside or {}).get("day") != day:
+            self.copy_outside()
 
     # -- checking ---------------------------------------------------------------------------
 
@@ -272,7 +273,15 @@ class AuditTrail:
             if place in must_read or copies.heads:  # a retired folder may be gone
                 problem = problem or copies.problem
         return self._store.db.call(lambda conn: audit.verify(
-            conn, beside.head, beside.breaks, beside.acknowledged, heads, problem))
+            conn, beside.head, beside.breaks, beside.acknowledged, heads, problem,
+            self._current_keys(conn)))
+
+    def _current_keys(self, conn: Connection) -> dict[str, bytes]:
+        """Every account's public key, and the recovery key's, as the key file holds them."""
+        store = self._store
+        logins = [str(r[0]) for r in conn.execute("SELECT login_id FROM accounts")]
+        return {**{login: signers.public_signing_key(store, login) for login in logins},
+                audit.RECOVERY_SIGNER: signers.recovery_public_key(store)}
 
 
 def _json_field(text: object, key: str) -> object:
