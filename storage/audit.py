@@ -91,7 +91,7 @@ def public_key_of_seed(seed: bytes) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-def _signed_message(store_id: str, entry_hash: str) -> bytes:
+def signed_message(store_id: str, entry_hash: str) -> bytes:
     """What a signature covers: the entry's hash (its fields and the previous hash) and
     the store, so an entry cannot be carried into another store's log."""
     return b"toda-audit-signature\x00" + store_id.encode() + b"\x00" + entry_hash.encode()
@@ -181,7 +181,7 @@ def _append(
     new_id = 1 if last is None else int(last[0]) + 1
     fields = (new_id, when, actor, action, outcome, target, pupil_id, detail_text, signer.name)
     digest = entry_hash(prev_hash, fields)
-    signature = signer.sign(_signed_message(store_id(conn), digest)).hex()
+    signature = signer.sign(signed_message(store_id(conn), digest)).hex()
     conn.execute(
         f"INSERT INTO audit_log ({_COLUMNS}, prev_hash, hash, signature)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -314,7 +314,7 @@ def _check_signed(
         key = keys.get(signer)
     if key is None:
         return f"の署名者「{signer}」の署名鍵が監査ログに登録されていません（偽造の疑い）。"
-    if not _signature_ok(key, signature, _signed_message(the_store, digest)):
+    if not _signature_ok(key, signature, signed_message(the_store, digest)):
         return f"の署名が「{signer}」の署名鍵と一致しません（改ざんまたは偽造）。"
     return None
 
