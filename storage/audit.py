@@ -191,6 +191,12 @@ def _append(
                       signer.name, digest)
 
 
+def head(conn: Connection) -> tuple[int, str] | None:
+    """The last entry's id and hash (None: an empty log)."""
+    row = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
 def registered_key(conn: Connection, name: str) -> bytes | None:
     """The public key the chain registers for ``name`` last (unverified: for the writer to
     know whether it must register itself; :func:`verify` checks every registration)."""

@@ -16,10 +16,26 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.connection import Connection
+
 ANCHOR_DIR_KEY = "audit_anchor_dir"  # meta: the folder set by an administrator
 SET_ACTION = "audit_anchor_set"  # the signed entry that records the setting
 UNREACHABLE_ACTION = "audit_anchor_unreachable"  # a copy that could not be written
 _NAME = re.compile(r"head-(\d{12})-([0-9a-f]{16})\.json")
+
+
+def named_folders(conn: Connection) -> list[Path]:
+    """Every folder the log's signed settings have named, oldest first."""
+    named: list[str] = []
+    for (detail,) in conn.execute("SELECT detail FROM audit_log WHERE action = ?",
+                                  (SET_ACTION,)):
+        try:
+            value = json.loads(str(detail)).get("dir")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(value, str) and value:
+            named.append(value)
+    return [Path(n) for n in dict.fromkeys(named)]
 
 
 def copies_dir(folder: Path, store_id: str) -> Path:

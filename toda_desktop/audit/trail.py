@@ -8,7 +8,6 @@ and at sign-out (a folder out of reach is logged and shown, never an error for t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from storage import audit, audit_outside
 from storage.connection import Connection, transaction
 from storage.errors import StoreError
-from storage.repos import meta
+from storage.repos import accounts, meta
 from storage.store import Store
 from toda_desktop.audit import signer as signers
 from toda_desktop.clock import Clock, system_clock
@@ -210,13 +209,12 @@ class AuditTrail:
         if folder is None:
             return True
         store_id = self._store.keyfile.store_id
-        head = self._store.db.call(lambda c: c.execute(
-            "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone())
+        head = self._store.db.call(audit.head)
         if head is None:
             return True
         now = self.clock().isoformat(timespec="seconds")
         try:
-            audit_outside.write_copy(folder, store_id, int(head[0]), str(head[1]), now)
+            audit_outside.write_copy(folder, store_id, head[0], head[1], now)
         except (OSError, ValueError):  # out of reach, refused, or a name it cannot use
             self._note_outside({"day": now[:10], "folder": str(folder), "failed_at": now})
             self.record(self._signer.name, audit_outside.UNREACHABLE_ACTION, outcome="failed",
@@ -257,16 +255,11 @@ class AuditTrail:
         beside = audit.read_anchor_file(self._store.path)
         store_id = self._store.keyfile.store_id
 
-        def earlier(conn: Connection) -> list[Path]:
-            named = [str(_json_field(detail, "dir") or "") for (detail,) in conn.execute(
-                "SELECT detail FROM audit_log WHERE action = ?", (audit_outside.SET_ACTION,))]
-            return [Path(n) for n in dict.fromkeys(named) if n]
-
         current = self.outside_folder()
         must_read = [p for p in dict.fromkeys([current, extra_folder]) if p is not None]
         heads: list[tuple[int, str]] = []
         problem = None
-        for place in [*must_read, *(p for p in self._store.db.call(earlier)
+        for place in [*must_read, *(p for p in self._store.db.call(audit_outside.named_folders)
                                     if p not in must_read)]:
             copies = audit_outside.read_copies(place, store_id)
             heads.extend(copies.heads)
@@ -279,14 +272,7 @@ class AuditTrail:
     def _current_keys(self, conn: Connection) -> dict[str, bytes]:
         """Every account's public key, and the recovery key's, as the key file holds them."""
         store = self._store
-        logins = [str(r[0]) for r in conn.execute("SELECT login_id FROM accounts")]
+        logins = [row.login_id for row in accounts.all_accounts(conn)]
         return {**{login: signers.public_signing_key(store, login) for login in logins},
                 audit.RECOVERY_SIGNER: signers.recovery_public_key(store)}
 
-
-def _json_field(text: object, key: str) -> object:
-    try:
-        value = json.loads(str(text))
-    except ValueError:
-        return None
-    return value.get(key) if isinstance(value, dict) else None
