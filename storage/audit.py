@@ -18,6 +18,7 @@ the first signed entry fixes them from then on.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -52,6 +53,7 @@ REGISTERING_ACTIONS = frozenset({"account_created", "password_reset"})
 # A store whose log began before signing: each account registers its own key once (there
 # is no earlier signed entry that could vouch for it).
 SELF_REGISTERED = "audit_key_registered"
+_REGISTERING = REGISTERING_ACTIONS | {STORE_CREATED, SELF_REGISTERED}
 BREAK_ACTION = "audit_anchor_mismatch"
 ACK_ACTION = "audit_breaks_acknowledged"
 _HASH = re.compile(r"[0-9a-f]{64}")
@@ -97,10 +99,14 @@ def signed_message(store_id: str, entry_hash: str) -> bytes:
     return b"toda-audit-signature\x00" + store_id.encode() + b"\x00" + entry_hash.encode()
 
 
+@functools.lru_cache(maxsize=256)
+def _public(public_key: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(public_key)
+
+
 def _signature_ok(public_key: bytes, signature: str | None, message: bytes) -> bool:
     try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(bytes.fromhex(signature or ""),
-                                                               message)
+        _public(public_key).verify(bytes.fromhex(signature or ""), message)
     except (InvalidSignature, ValueError):
         return False
     return True
@@ -222,6 +228,8 @@ def _registrations(
     action: str, target: object, detail: object, signer: object
 ) -> Iterator[tuple[str, bytes]]:
     """(name, public key) pairs an entry registers, if it is of a registering kind."""
+    if action not in _REGISTERING:
+        return
     try:
         values = json.loads(str(detail)) if detail else {}
     except ValueError:
