@@ -96,8 +96,20 @@ class AuditTrail:
 
     def settle(self, pending: PendingEntry) -> None:
         """After the transaction holding ``pending`` committed: move the anchor (and copy
-        the head outside when due)."""
-        self._store.db.call(lambda conn: self._move_anchor(pending))
+        the head outside when due). Another entry may have been appended in between: the
+        anchor file is read again and never moved back."""
+        path = self._store.path
+
+        def move(conn: Connection) -> None:
+            now = audit.read_anchor_file(path)
+            entry = pending.entry
+            ahead = now.head is not None and now.head[0] >= entry.id
+            if ahead and pending.new_break is None:
+                return
+            head = now.head if ahead and now.head else (entry.id, entry.hash)
+            audit.write_anchor(path, head[0], head[1], pending.new_break, previous=now)
+
+        self._store.db.call(move)
         self._copy_if_due(pending)
 
     def _move_anchor(self, pending: PendingEntry) -> None:
