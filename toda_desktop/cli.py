@@ -6,6 +6,8 @@
     python -m toda_desktop check --store PATH [--user ID]
     python -m toda_desktop dictionary [--out FILE]
     python -m toda_desktop audit verify|list --store PATH [--actor ID] [--csv FILE [--force]]
+                                  [--anchor-dir DIR]
+    python -m toda_desktop audit anchor --store PATH [--dir DIR]
     python -m toda_desktop import --store PATH [--kind K] [--sheet NAME] [--overwrite]
                                   [--dry-run] [--report F [--force]] FILE...
     python -m toda_desktop import list|rollback --store PATH [--batch N]
@@ -233,8 +235,16 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
 
     app, signed = _sign_in(args)
     try:
+        if args.audit_command == "anchor":
+            if args.dir is None:
+                folder = signed.audit_view.outside_folder()
+                out.write(f"監査ログの外部の控えの場所: {folder or '（未設定）'}\n")
+                return EXIT_OK
+            out.write(signed.audit_view.set_outside_folder(Path(args.dir)) + "\n")
+            return EXIT_OK
         if args.audit_command == "verify":
-            check = signed.audit_view.verify()
+            extra = None if args.anchor_dir is None else Path(args.anchor_dir)
+            check = signed.audit_view.verify(extra)
             out.write(("正常: " if check.ok else "異常: ") + format_phrase(check.message) + "\n")
             return EXIT_OK if check.ok else EXIT_PROBLEM
         filters = AuditFilter(actor=args.actor, action=args.action, pupil_id=args.pupil)
@@ -245,7 +255,7 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
             return EXIT_OK
         for row in signed.audit_view.entries(filters):
             out.write(
-                f"{row.id}\t{row.at:%Y-%m-%d %H:%M:%S}\t{row.actor}\t{row.action_label}"
+                f"{row.id}\t{row.at:%Y-%m-%d %H:%M:%S}\t{row.actor_text}\t{row.action_label}"
                 f"\t{row.outcome_label}\t{row.target_text}\t{row.pupil_id or ''}\n"
             )
         return EXIT_OK
@@ -740,7 +750,8 @@ def build_parser() -> argparse.ArgumentParser:
     dictionary.set_defaults(handler=cmd_dictionary)
 
     audit_cmd = sub.add_parser("audit", help="監査ログ（検証・一覧・出力）")
-    audit_cmd.add_argument("audit_command", choices=["verify", "list"], help="verify または list")
+    audit_cmd.add_argument("audit_command", choices=["verify", "list", "anchor"],
+                           help="verify、list または anchor（外部の控えの場所）")
     audit_cmd.add_argument("--store", required=True, help="データベースファイル")
     audit_cmd.add_argument("--user", help="ログインID（TODA_USER でも可）")
     audit_cmd.add_argument("--actor", help="利用者で絞り込む")
@@ -748,6 +759,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd.add_argument("--pupil", type=int, help="児童生徒IDで絞り込む")
     audit_cmd.add_argument("--csv", help="CSV（UTF-8 BOM付き）に出力する")
     audit_cmd.add_argument("--force", action="store_true", help=FORCE_HELP)
+    audit_cmd.add_argument("--dir", help="anchor: 外部の控えを置くフォルダー（管理者）")
+    audit_cmd.add_argument("--anchor-dir",
+                           help="verify: 照合する外部の控えのフォルダー（設定とは別に指定）")
     audit_cmd.set_defaults(handler=cmd_audit)
 
     rec = sub.add_parser(

@@ -24,6 +24,7 @@ from toda_desktop.accounts.own_password import OwnPasswordService
 from toda_desktop.accounts.palm import verify_palm
 from toda_desktop.accounts.service import AccountAdminService
 from toda_desktop.audit.service import AuditViewService
+from toda_desktop.audit.signer import account_signer
 from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.clock import Clock, stamp, system_clock
 from toda_desktop.context import ServiceContext
@@ -85,7 +86,7 @@ class SignedIn:
         self.account_id = account_id
         self.policy = app.policy
         self.registry = app.registry
-        self.audit = AuditTrail(store, app.clock)
+        self.audit = AuditTrail(store, app.clock, signer=account_signer(store, user.login_id))
         self.gate = Gate(app.policy, user.role, app.registry, self._log_denied)
         self.context = ServiceContext(db=store.db, registry=app.registry, gate=self.gate,
                                       actor=user, clock=app.clock, trail=self.audit)
@@ -174,6 +175,7 @@ class SignedIn:
             return
         try:
             self.context.log("sign_out")
+            self.audit.copy_outside()  # never raises: a folder out of reach is logged
         except StoreError:
             pass  # a damaged, read-only store cannot log; closing it is still right
         finally:

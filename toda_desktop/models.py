@@ -72,6 +72,7 @@ class IntegrityState:
     ok: bool | None  # None: not checked yet
     checked_at: datetime | None
     message: Phrase  # the finding; a time in it is a value, written in the date style
+    notice: Phrase = ()  # beside the finding: e.g. the audit log's outside copy out of reach
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from storage import audit
 from storage.connection import Connection, transaction
 from storage.errors import StoreError
 from storage.repos import accounts, recovery
 from storage.store import Store
+from toda_desktop.audit.signer import recovery_signer
 from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.clock import Clock, system_clock
 from toda_desktop.errors import UserFacingError
 
 MAX_HOURS = 72
-RECOVERY_ACTOR = "（回復キー）"
+RECOVERY_ACTOR = audit.RECOVERY_SIGNER  # the actor and signer of a recovery-key session
 
 
 def grant_recovery_sign_in(
@@ -52,7 +54,7 @@ def grant_recovery_sign_in(
                 return recovery.grant(conn, row.id, now, expires, reason.strip())
 
         grant_id = store.db.call(write)
-        AuditTrail(store, clock).record(
+        AuditTrail(store, clock, signer=recovery_signer(store)).record(
             RECOVERY_ACTOR, "recovery_granted", target=f"account:{login_id}",
             detail={"grant_id": grant_id, "expires_at": expires.isoformat(timespec="minutes"),
                     "reason": reason.strip()},

@@ -29,6 +29,7 @@ from toda_desktop.accounts.palm import (
     present_own_palm_if_simulated,
     verify_palm,
 )
+from toda_desktop.audit.signer import account_signer
 from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.clock import Clock
 from toda_desktop.errors import SignInError
@@ -87,7 +88,7 @@ class PasswordAccepted(Generic[Session]):
         self._store = store
         self._account = account
         self._book = book
-        self._audit = AuditTrail(store, app.clock)
+        self._audit = AuditTrail(store, app.clock, signer=account_signer(store, account.login_id))
         self._palm_key = store.palm_template_key()
         self._scanner: Scanner | None = None
         self.scanner_problem: str | None = None
@@ -216,7 +217,7 @@ def start_sign_in(
         # The map in force is the store's own (the project lead may have edited it).
         app.policy = store_policy(store.db)
         book.record_success(slot, "password")
-        audit = AuditTrail(store, app.clock)
+        audit = AuditTrail(store, app.clock, signer=account_signer(store, login_id))
         flush_failures(store, book, audit)
         account = store.db.call(lambda c: accounts.by_login(c, normalize_login(login_id)))
         if account is None or account.status != "active":

@@ -19,6 +19,7 @@ from storage.repos import accounts
 from storage.store import Store, remove_store_files
 from toda_desktop.accounts.creation import create_account
 from toda_desktop.accounts.palm import enroll_palm, present_own_palm_if_simulated
+from toda_desktop.audit.signer import account_signer
 from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.clock import system_clock
 from toda_desktop.errors import UserFacingError
@@ -69,7 +70,9 @@ def create_empty_store(
     try:
         store.db.call(lambda conn: accounts.create(conn, login_id, display_name, FIRST_ROLE,
                                                    at=system_clock()))
-        AuditTrail(store).record(
+        # The first entry: it registers the first account's and the recovery key's public
+        # keys, which every later signature is checked against.
+        AuditTrail(store, signer=account_signer(store, login_id)).record(
             keys.normalize_login(login_id), "store_created", detail={"kind": store_kind}
         )
     except BaseException:
@@ -81,7 +84,7 @@ def create_empty_store(
 
 def _enroll_demo_palms(store: Store, seed: int) -> None:
     """Every demo account gets a simulated palm (subject = its login id)."""
-    audit = AuditTrail(store)
+    audit = AuditTrail(store, signer=account_signer(store, DEMO_LOGINS[FIRST_ROLE][0]))
     with Simulator(SimulatorConfig(seed=seed)) as scanner:
         for row in store.db.call(accounts.all_accounts):
             present_own_palm_if_simulated(scanner, row.login_id, scanner.info.enroll_stages)
@@ -109,6 +112,7 @@ def create_demo_store(
         path, StoreKind.DEMO, lead_login, DEMO_PASSWORD, lead_name, scrypt_n=scrypt_n
     )
     store = created.store
+    trail = AuditTrail(store, signer=account_signer(store, lead_login))
     try:
         demo_accounts = [
             {
@@ -125,6 +129,9 @@ def create_demo_store(
                 store, policy, login, name, role, DEMO_PASSWORD, set_by=lead_login,
                 scrypt_n=scrypt_n, demo=True, at=system_clock(),
             )
+            # Signed by the lead, it registers the account's key for its own entries.
+            trail.record(lead_login, "account_created", target=f"account:{login}",
+                         detail={"role": role})
             demo_accounts.append(
                 {
                     "login_id": login,
@@ -145,7 +152,7 @@ def create_demo_store(
 
         city = generate_city(config, progress=part(0.0, 0.4), cancel=cancel)
         load_city(store, city, lead_login, progress=part(0.4, 1.0), cancel=cancel)
-        AuditTrail(store).record(lead_login, "demo_city_loaded", detail={"seed": seed})
+        trail.record(lead_login, "demo_city_loaded", detail={"seed": seed})
     except BaseException:
         store.close()
         remove_store_files(path)

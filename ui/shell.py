@@ -166,6 +166,8 @@ class Shell(QObject):
                 "監査ログ",
                 AuditPage(audit.entries, audit.export_csv, audit.verify, runner, style,
                           acknowledge_breaks=audit.acknowledge_breaks
+                          if signed.may("admin") else None,
+                          outside_folder=(audit.outside_folder, audit.set_outside_folder)
                           if signed.may("admin") else None),
                 ADMIN_SECTION,
             )

@@ -53,6 +53,8 @@ def _written() -> tuple[set[str], set[str], set[str]]:
     for name, call in _calls():
         if name == "record" and len(call.args) >= 2:
             actions.update(_strings(call.args[1]))
+        elif name == "record_within" and len(call.args) >= 3:  # (conn, actor, action)
+            actions.update(_strings(call.args[2]))
         elif name in ("log", "_log") and call.args:
             actions.update(_strings(call.args[0]))
             keys.update(k.arg for k in call.keywords if k.arg and k.arg not in NOT_DETAIL)

@@ -12,26 +12,29 @@ import pytest
 from storage import audit
 from storage.connection import Connection, open_connection
 from storage.store import Store
+from toda_desktop.audit.signer import account_signer
 from toda_desktop.audit.trail import AuditTrail
 
 Tamper = Callable[[Connection], None]
 
 
-def _fill(store: Store, key: bytes, n: int = 6) -> None:
+def _fill(store: Store, n: int = 6) -> None:
+    """Entries 2 … n + 1 (entry 1 is the store's creation), signed by the lead."""
+    signer = account_signer(store, "lead")
     for i in range(n):
         entry = store.db.call(
             lambda c, i=i: audit.append(
-                c, key, actor="lead", action="view_karte", pupil_id=100 + i, detail={"i": i},
-                at=datetime(2026, 4, 1, 9, i),
+                c, signer, actor="lead", action="view_karte", pupil_id=100 + i,
+                detail={"i": i}, at=datetime(2026, 4, 1, 9, i),
             )
         )
-        audit.write_anchor(store.path, entry.id, entry.mac)
+        audit.write_anchor(store.path, entry.id, entry.hash)
 
 
-def _verify(store_path: Path, data_key: bytes, key: bytes) -> audit.ChainReport:
+def _verify(store_path: Path, data_key: bytes) -> audit.ChainReport:
     conn = open_connection(store_path, data_key, privileged=True)
     try:
-        return audit.verify(conn, key, audit.read_anchor_file(store_path).head)
+        return audit.verify(conn, audit.read_anchor_file(store_path).head)
     finally:
         conn.close()
 
@@ -53,49 +56,46 @@ def _swap(conn: Connection, a: int, b: int) -> None:
 @pytest.mark.parametrize(
     ("change", "first_bad"),
     [
-        (lambda c: c.execute("UPDATE audit_log SET pupil_id = 999 WHERE id = 3"), 3),
-        (lambda c: c.execute("UPDATE audit_log SET actor = 'someone' WHERE id = 5"), 5),
-        (lambda c: c.execute("DELETE FROM audit_log WHERE id = 4"), 4),
-        (lambda c: _swap(c, 2, 3), 2),
+        (lambda c: c.execute("UPDATE audit_log SET pupil_id = 999 WHERE id = 4"), 4),
+        (lambda c: c.execute("UPDATE audit_log SET actor = 'someone' WHERE id = 6"), 6),
+        (lambda c: c.execute("DELETE FROM audit_log WHERE id = 5"), 5),
+        (lambda c: _swap(c, 3, 4), 3),
         (
             lambda c: c.execute(
-                "INSERT INTO audit_log (id, at, actor, action, outcome, prev_mac, mac)"
-                " VALUES (7, '2026-01-01T00:00:00', 'x', 'export', 'ok', 'a', 'b')"
+                "INSERT INTO audit_log (id, at, actor, action, outcome, prev_hash, hash)"
+                " VALUES (8, '2026-01-01T00:00:00', 'x', 'export', 'ok', 'a', 'b')"
             ),
-            7,
+            8,
         ),
-        (lambda c: c.execute("DELETE FROM audit_log WHERE id >= 5"), 5),
+        (lambda c: c.execute("DELETE FROM audit_log WHERE id >= 6"), 6),
     ],
     ids=["edited", "edited-actor", "deleted", "reordered", "inserted", "truncated"],
 )
 def test_tampering_is_detected_and_located(
     test_store: Store, store_path: Path, change: Tamper, first_bad: int
 ) -> None:
-    key = test_store.derived_key("audit-chain")
     data_key = test_store._data_key
-    test_store.db.call(lambda c: c.execute("DELETE FROM audit_log"))
-    _fill(test_store, key)
+    _fill(test_store)
     test_store.close()
-    assert _verify(store_path, data_key, key).ok
+    assert _verify(store_path, data_key).ok
     _tamper(store_path, data_key, change)
-    report = _verify(store_path, data_key, key)
+    report = _verify(store_path, data_key)
     assert not report.ok
     assert report.first_bad_id == first_bad
     assert str(first_bad) in report.reason
 
 
 def test_missing_anchor_is_reported(test_store: Store, store_path: Path) -> None:
-    key = test_store.derived_key("audit-chain")
     data_key = test_store._data_key
-    _fill(test_store, key, 2)
+    _fill(test_store, 2)
     test_store.close()
     audit.anchor_path(store_path).unlink()
-    report = _verify(store_path, data_key, key)
+    report = _verify(store_path, data_key)
     assert not report.ok and "控え" in report.reason
 
 
 def _trail_with_entries(store: Store, n: int) -> AuditTrail:
-    trail = AuditTrail(store)
+    trail = AuditTrail(store, signer=account_signer(store, "lead"))
     for i in range(n):
         trail.record("lead", "view_karte", pupil_id=100 + i)
     return trail
@@ -119,7 +119,7 @@ def test_a_store_rolled_back_or_swapped_is_caught_at_the_next_entry(
             "DELETE FROM audit_log WHERE id > (SELECT max(id) - 3 FROM audit_log)"))
     elif undo == "replaced":  # a different store with as many entries
         test_store.db.call(lambda c: c.execute(
-            "UPDATE audit_log SET mac = 'other' WHERE id = (SELECT max(id) FROM audit_log)"))
+            "UPDATE audit_log SET hash = 'other' WHERE id = (SELECT max(id) FROM audit_log)"))
     else:
         audit.anchor_path(store_path).unlink()
     trail.record("lead", "export", detail={"rows": 3})
@@ -138,7 +138,7 @@ def test_an_anchor_left_behind_by_a_crash_is_not_a_break(
     """The process may stop between committing an entry and moving the anchor."""
     trail = _trail_with_entries(test_store, 3)
     first = test_store.db.call(
-        lambda c: c.execute("SELECT id, mac FROM audit_log ORDER BY id LIMIT 1").fetchone())
+        lambda c: c.execute("SELECT id, hash FROM audit_log ORDER BY id LIMIT 1").fetchone())
     audit.write_anchor(store_path, int(first[0]), str(first[1]))  # one entry behind, or more
     trail.record("lead", "sign_in")
     assert list(audit.read_anchor_file(store_path).breaks) == []
@@ -157,7 +157,8 @@ def test_a_new_store_where_an_old_one_was_deleted_starts_without_a_break(
     store, _ = Store.create(path, "test", LEAD_LOGIN, LEAD_PASSWORD,
                             created_at=datetime(2026, 4, 1, 9), scrypt_n=TEST_SCRYPT_N)
     try:
-        trail = AuditTrail(store)
+        trail = AuditTrail(store, signer=account_signer(store, "lead"))
+        trail.record("lead", "store_created")
         trail.record("lead", "sign_in")
         assert list(audit.read_anchor_file(path).breaks) == [] and trail.verify().ok
     finally:
@@ -190,9 +191,9 @@ def test_removing_the_break_note_beside_the_store_does_not_hide_it(
     audit.anchor_path(store_path).unlink()
     trail.record("lead", "export")
     entry = test_store.db.call(lambda c: c.execute(
-        "SELECT id, mac FROM audit_log ORDER BY id DESC LIMIT 1").fetchone())
+        "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone())
     audit.anchor_path(store_path).write_text(
-        json.dumps({"last_id": entry[0], "last_mac": entry[1]}), encoding="utf-8")
+        json.dumps({"last_id": entry[0], "last_hash": entry[1]}), encoding="utf-8")
     report = trail.verify()
     assert not report.ok and "差し替えられている" in report.reason
 

@@ -14,6 +14,7 @@ from storage.errors import StoreError
 from storage.repos import accounts
 from storage.store import Store
 from toda_desktop.accounts.grants import give_held_keys
+from toda_desktop.audit.signer import recovery_signer
 from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.clock import Clock, system_clock
 from toda_desktop.errors import UserFacingError
@@ -41,7 +42,7 @@ def give_keys_with_recovery_key(
             )
         given = give_held_keys(store, store_policy(store.db), store.registry, row,
                                RECOVERY_ACTOR)
-        AuditTrail(store, clock).record(RECOVERY_ACTOR, "keys_granted",
+        AuditTrail(store, clock, signer=recovery_signer(store)).record(RECOVERY_ACTOR, "keys_granted",
                                         target=f"account:{row.login_id}",
                                         detail={"groups": list(given)})
         return given

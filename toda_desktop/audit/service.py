@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kernel.school_calendar import SchoolMonth
-from storage import audit
+from storage import audit, audit_outside
 from storage.registry import Registry
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
@@ -71,6 +71,9 @@ ACTION_LABELS = {
     "print": "印刷",
     "audit_anchor_mismatch": "監査ログの巻き戻し・差し替えの検出",
     "audit_breaks_acknowledged": "監査ログの不整合の確認",
+    "audit_key_registered": "署名鍵の登録",
+    "audit_anchor_set": "監査ログの外部の控えの場所の設定",
+    "audit_anchor_unreachable": "監査ログの外部の控えの書き込み失敗",
     "validation_report": "検証結果の出力",
     "search_results": "検索結果の出力",
     "extraction": "抽出",
@@ -117,7 +120,11 @@ DETAIL_LABELS = {
     "since": "開始日", "until": "終了日", "chart": "グラフ", "x": "位置", "series": "系列",
     "anchor_last_id": "外部の控えの記録番号", "breaks": "不整合の回数",
     "groups": "データの鍵の区分", "keys_removed": "外れたデータの鍵",
+    "signing_key": "署名鍵", "recovery_signing_key": "回復キーの署名鍵", "dir": "場所",
+    "previous": "変更前",
 }
+# Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
+KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
 VALUE_LABELS = {
     "palm": "手のひら静脈", "password": "パスワード", "recovery": "回復サインイン",
     "palm_enrolled": "手のひら静脈の初回登録", "no_match": "不一致",
@@ -134,7 +141,8 @@ VALUE_LABELS = {
 }
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.
-INTEGRITY_ACTIONS = frozenset({audit.BREAK_ACTION, audit.ACK_ACTION})
+INTEGRITY_ACTIONS = frozenset({audit.BREAK_ACTION, audit.ACK_ACTION, audit.SELF_REGISTERED,
+                               audit_outside.SET_ACTION, audit_outside.UNREACHABLE_ACTION})
 TARGET_PREFIXES = {"account:": "アカウント ", "risk_model:": "予測モデル ",
                    "risk_alerts:": "見守りアラート ", "risk_alert:": "見守りアラート番号 ",
                    "extraction:": "抽出 ", "factors:": "要因分析 ",
@@ -174,7 +182,9 @@ def describe_detail(detail: str | None, codes: Mapping[str, str] = VALUE_LABELS)
     parts: list[Phrase] = []
     for key, value in values.items():
         text: Part | Phrase
-        if key == "fmr_achieved" and isinstance(value, float) and value > 0:
+        if key in KEY_DETAILS and isinstance(value, str):
+            text = value[:16] + "…"
+        elif key == "fmr_achieved" and isinstance(value, float) and value > 0:
             text = f"1/{round(1 / value):,}"  # as the device standard writes a rate
         elif key in PERCENT_KEYS and isinstance(value, float):
             text = f"{value * 100:.1f}%"
@@ -270,6 +280,15 @@ class AuditRow:
     target: Phrase  # in words, its month or year as a value
     pupil_id: int | None
     detail: Phrase
+    signer: str | None = None  # whose key signed it (None: written before signing)
+
+    @property
+    def actor_text(self) -> str:
+        """The actor, and who recorded the entry when that is someone else (a failed
+        sign-in of one account is written by the next session that opens the store)."""
+        if self.signer is None or self.signer == self.actor:
+            return self.actor
+        return f"{self.actor}（記録: {self.signer}）"
 
     @property
     def target_text(self) -> str:
@@ -325,6 +344,7 @@ class AuditViewService:
                 detail=((("（非表示）",) if e.detail else ())
                         if redact and e.action not in INTEGRITY_ACTIONS
                         else describe_detail(e.detail, codes)),
+                signer=e.signer,
             )
             for e in entries
         ]
@@ -349,7 +369,7 @@ class AuditViewService:
         filters = filters or AuditFilter()
         rows = self._query(filters)
         table = [
-            [r.id, r.at.isoformat(sep=" "), r.actor, r.action_label, r.outcome_label,
+            [r.id, r.at.isoformat(sep=" "), r.actor_text, r.action_label, r.outcome_label,
              r.target_text, r.pupil_id, r.detail_text]
             for r in rows
         ]
@@ -363,9 +383,12 @@ class AuditViewService:
                              rows=len(table), write=write, overwrite=overwrite,
                              detail=_filter_detail(filters))
 
-    def verify(self) -> ChainCheck:
+    def verify(self, outside_folder: Path | None = None) -> ChainCheck:
+        """The chain, its signatures, and its head against the anchor beside the store and
+        the copies outside it (every folder the log names, and ``outside_folder``: one the
+        person checking knows independently of the store)."""
         self._ctx.gate.require("audit_view")
-        report = self._ctx.trail.verify()
+        report = self._ctx.trail.verify(outside_folder)
         self._log("audit_verify", outcome="ok" if report.ok else "problem")
         return ChainCheck(report.ok, report.entries, report.first_bad_id,
                           chain_message(report), report.pending_breaks)
@@ -383,6 +406,44 @@ class AuditViewService:
             raise UserFacingError("理由は200字以内で入力してください。")
         self._ctx.trail.acknowledge_breaks(self._ctx.actor.login_id, reason)
         return self.verify()
+
+
+    def outside_folder(self) -> Path | None:
+        """Where the chain's head is copied outside the store (None: not set)."""
+        self._ctx.gate.require("audit_view")
+        return self._ctx.trail.outside_folder()
+
+    def set_outside_folder(self, folder: Path) -> str:
+        """An administrator sets the folder for the copies (a signed entry) and the head
+        is copied there at once; returns what happened, in Japanese."""
+        self._ctx.gate.require("audit_view")
+        self._ctx.gate.require("admin")
+        folder = check_outside_folder(folder, self._ctx.trail.store_path)
+        if self._ctx.trail.set_outside_folder(self._ctx.actor.login_id, folder):
+            return f"監査ログの外部の控えの場所を {folder} にしました。控えを書き込みました。"
+        return (f"場所を {folder} にしましたが、控えを書き込めませんでした。"
+                "書き込みの権限と接続を確認してください（サインアウト時にもう一度試します）。")
+
+
+def check_outside_folder(folder: Path, store_path: Path) -> Path:
+    """The folder as an absolute path; refused when it does not exist or lies beside the
+    store (a copy there could be rewritten together with the store)."""
+    text = str(folder).strip()
+    if not text:
+        raise UserFacingError("外部の控えの場所を入力してください。")
+    folder = Path(text).expanduser()
+    if not folder.is_absolute():
+        raise UserFacingError("外部の控えの場所は、ドライブや共有フォルダーから始まる"
+                              "完全な場所で指定してください。")
+    if not folder.is_dir():
+        raise UserFacingError(f"フォルダー {folder} が見つかりません。"
+                              "場所と接続を確認してください。")
+    store_dir = store_path.resolve().parent
+    if folder.resolve() == store_dir or store_dir in folder.resolve().parents:
+        raise UserFacingError("外部の控えは、データベースと同じフォルダーには置けません。"
+                              "情報管理部門のサーバーの共有フォルダーや、"
+                              "追記しかできない媒体を指定してください。")
+    return folder
 
 
 def chain_message(report: audit.ChainReport) -> Phrase:

@@ -53,6 +53,7 @@ from storage.errors import StoreError
 from storage.registry import OCCURRENCE, DatasetKind
 from storage.repos import batches, datasets, imports, stored_rows
 from toda_desktop import heap
+from toda_desktop.audit.trail import PendingEntry
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import OperationCancelled, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
@@ -858,6 +859,7 @@ class ImportingService:
                                                                          name=None)
 
         now = ctx.clock()
+        logged: list[PendingEntry] = []
 
         def write(conn: Connection) -> ImportResult:
             with transaction(conn):
@@ -879,13 +881,21 @@ class ImportingService:
                                          preview.to_review)
                 batches.set_row_count(conn, batch_id, inserted + overwritten)
                 refresh_pending(conn)  # names and classes searchable at once
-                return ImportResult(
+                result = ImportResult(
                     batch_id=batch_id, kind_label=kind.label, inserted=inserted,
                     overwritten=overwritten, queued=queued,
                     skipped_identical=preview.counts.get("identical", 0),
                     excluded=preview.counts.get("error_rows", 0)
                     + preview.counts.get("rejected", 0),
                 )
+                # The entry commits with the batch: no batch without its 取込 entry.
+                logged.append(ctx.trail.record_within(
+                    conn, ctx.actor.login_id, "import", target=kind.name,
+                    detail={"batch_id": batch_id, "file": inspection.file_name,
+                            "sha256": inspection.sha256, "inserted": result.inserted,
+                            "overwritten": result.overwritten, "queued": result.queued,
+                            "excluded": result.excluded}))
+                return result
 
         if isinstance(plan.source, StreamedRows):
             plan.source.cancel = cancel  # a file read again stops at the commit's cancel
@@ -893,13 +903,7 @@ class ImportingService:
             result = ctx.db.call(write)
         except (StoreCancelled, AnalysisCancelled):
             _cancelled()
-        ctx.log(
-            "import", target=kind.name,
-            detail={"batch_id": result.batch_id, "file": inspection.file_name,
-                    "sha256": inspection.sha256, "inserted": result.inserted,
-                    "overwritten": result.overwritten, "queued": result.queued,
-                    "excluded": result.excluded},
-        )
+        ctx.trail.settle(logged[-1])
         _refresh_statistics(ctx, [kind.table])
         return result
 
@@ -949,12 +953,16 @@ class ImportingService:
                     _refuse_if_referenced(conn, registry.kinds, batch_id)
                 removed = imports.rollback_batch(conn, registry, batch_id)
                 refresh_pending(conn)  # removed pupils leave the search index at once
+                # The entry commits with the rollback, as the import's did.
+                logged.append(ctx.trail.record_within(
+                    conn, ctx.actor.login_id, "import_rollback",
+                    detail={"batch_id": batch_id, "removed": removed.removed,
+                            "kept": removed.kept, "restored": removed.restored}))
                 return removed
 
+        logged: list[PendingEntry] = []
         result = ctx.db.call(undo)
-        ctx.log("import_rollback",
-                detail={"batch_id": batch_id, "removed": result.removed,
-                                    "kept": result.kept, "restored": result.restored})
+        ctx.trail.settle(logged[-1])
         _refresh_statistics(ctx, touched)
         return result
 

@@ -6,7 +6,9 @@ size and the last integrity check tell the office whether the store is healthy.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 from kernel.progress import CancelFlag, Progress
 from storage import audit
@@ -25,7 +27,7 @@ from toda_desktop.models import (
     IntegrityState,
     Overview,
 )
-from toda_desktop.phrase import Phrase, from_json, phrase, to_json
+from toda_desktop.phrase import Part, Phrase, from_json, phrase, to_json
 
 NOT_CHECKED = "まだ検査していません。"
 
@@ -53,6 +55,24 @@ def _with_breaks(state: IntegrityState, pending: int) -> IntegrityState:
         ok=False, checked_at=None,
         message=(f"監査ログの巻き戻し・差し替えを検出しました（{pending}回）。"
                  "監査ログの「改ざん検査」で確かめてください。",))
+
+
+def _with_outside_notice(state: IntegrityState, store_path: Path) -> IntegrityState:
+    """The last copy of the audit log's head to the office's outside folder failed (the
+    folder out of reach at sign-out or at the day's first entry): said here, never as an
+    error dialog at sign-out."""
+    outside = audit.read_anchor_file(store_path).outside or {}
+    failed = outside.get("failed_at")
+    if not isinstance(failed, str):
+        return state
+    try:
+        when: Part = datetime.fromisoformat(failed)
+    except ValueError:
+        when = failed
+    notice = phrase(when, f" に、監査ログの控えを外部の場所（{outside.get('folder', '')}）に"
+                    "書き込めませんでした。接続を確認してください（次のサインアウト時にもう一度"
+                    "書き込みます）。")
+    return replace(state, notice=notice)
 
 
 class OverviewService:
@@ -106,8 +126,10 @@ class OverviewService:
                     row_count=None,
                 ),
                 store_size_bytes=self._store.size_bytes(),
-                integrity=_with_breaks(_integrity_from_meta(values),
-                                       audit.pending_breaks(conn, self._store.path)),
+                integrity=_with_outside_notice(
+                    _with_breaks(_integrity_from_meta(values),
+                                 audit.pending_breaks(conn, self._store.path)),
+                    self._store.path),
             )
 
         result = self._ctx.db.call(read)

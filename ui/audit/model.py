@@ -44,7 +44,7 @@ class AuditModel(LinesTableModel["AuditRow"]):
         return (
             str(row.id),
             format_moment(row.at, self._style),
-            row.actor,
+            row.actor_text,
             row.action_label,
             row.outcome_label,
             format_phrase(row.target, self._style),
@@ -56,7 +56,7 @@ class AuditModel(LinesTableModel["AuditRow"]):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.cells(row)[column]
         if role == Qt.ItemDataRole.UserRole:  # sort key
-            return (row.id, row.at, row.actor, row.action_label, row.outcome_label,
+            return (row.id, row.at, row.actor_text, row.action_label, row.outcome_label,
                     row.target_text, -1 if row.pupil_id is None else row.pupil_id,
                     row.detail_text)[column]
         if role == Qt.ItemDataRole.ToolTipRole and column in (3, 5, 7):

@@ -55,6 +55,8 @@ from ui.audit.model import AuditModel
 LoadEntries = Callable[[AuditFilter], "list[AuditRow]"]
 ExportCsv = Callable[[Path, AuditFilter, str, bool], ExportResult]  # ..., overwrite
 VerifyChain = Callable[[], "ChainCheck"]
+# For administrators: read and set the folder outside the store for the chain's head.
+OutsideFolder = tuple[Callable[[], "Path | None"], Callable[[Path], str]]
 
 ALL = "（すべて）"
 PERIOD_DAYS = 30
@@ -85,14 +87,17 @@ class AuditPage(QWidget):
         parent: QWidget | None = None,
         *,
         acknowledge_breaks: Callable[[str], ChainCheck] | None = None,
+        outside_folder: OutsideFolder | None = None,
     ) -> None:
         """``acknowledge_breaks``: for roles with 管理機能, to record why a rollback or a
-        swapped store found by the check is known (None: not offered)."""
+        swapped store found by the check is known (None: not offered); ``outside_folder``:
+        for them too, the folder outside the store that keeps copies of the log's head."""
         super().__init__(parent)
         self._load_entries = load_entries
         self._export_csv = export_csv
         self._verify_chain = verify_chain
         self._acknowledge = acknowledge_breaks
+        self._outside = outside_folder
         self.dialog: AcknowledgeDialog | None = None
         self._style = date_style
         self._loaded = False
@@ -120,6 +125,8 @@ class AuditPage(QWidget):
         layout.addLayout(title_bar)
 
         layout.addWidget(self._build_filters())
+        if outside_folder is not None:
+            layout.addLayout(self._build_outside_row())
 
         self.status_label = StatusLine()
         layout.addWidget(self.status_label)
@@ -152,6 +159,36 @@ class AuditPage(QWidget):
         self.verify_task = PageTask(self, runner, "監査ログの改ざん検査をしています…",
                                     status=self.status_label, busy=[self.verify_button])
         self.acknowledge_task = PageTask(self, runner, "記録しています…", writes=True)
+        self.outside_task = PageTask(self, runner, "外部の控えの場所を設定しています…",
+                                     status=self.status_label, writes=True)
+
+    def _build_outside_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        label = QLabel("外部の控えの場所")
+        label.setToolTip("監査ログの末尾の控えを、サインアウト時と毎日、データベースの外の"
+                         "フォルダー（情報管理部門のサーバーや追記のみの媒体）に書き込みます")
+        row.addWidget(label)
+        self.outside_edit = QLineEdit()
+        self.outside_edit.setPlaceholderText("未設定（例: \\\\server\\audit）")
+        self.outside_edit.setAccessibleName("外部の控えの場所")
+        row.addWidget(self.outside_edit, 1)
+        self.outside_button = QPushButton("場所を保存")
+        self.outside_button.setToolTip("この場所に監査ログの控えを書き込みます（記録されます）")
+        self.outside_button.clicked.connect(self.save_outside_folder)
+        row.addWidget(self.outside_button)
+        return row
+
+    def save_outside_folder(self) -> None:
+        if self._outside is None or self.outside_task.running:
+            return
+        save = self._outside[1]
+        folder = Path(self.outside_edit.text().strip())
+
+        def done(message: str) -> None:
+            self.show_status(message, error="書き込めません" in message)
+            self.apply_filters()  # the setting is in the log now
+
+        self.outside_task.run(lambda _ctx: save(folder), done)
 
     def _build_filters(self) -> QWidget:
         box = QFrame()
@@ -256,6 +293,12 @@ class AuditPage(QWidget):
     def activated(self) -> None:
         if not self._loaded:
             self.apply_filters()
+            if self._outside is not None:
+                read = self._outside[0]
+                self.outside_task.run(
+                    lambda _ctx: read(),
+                    lambda folder: self.outside_edit.setText("" if folder is None
+                                                             else str(folder)))
 
     def apply_filters(self) -> None:
         filters = self.current_filter()

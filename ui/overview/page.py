@@ -111,12 +111,17 @@ def describe_integrity(state: IntegrityState, date_style: DateStyle) -> tuple[st
     """(headline, detail, colour) for an integrity state."""
     when = f"{format_datetime(state.checked_at, date_style)} に検査" if state.checked_at else ""
     message = format_phrase(state.message, date_style)
+    notice = format_phrase(state.notice, date_style)
     if state.ok is None:
-        return "未検査", message or "まだ検査していません。", style.MUTED_COLOR
+        return "未検査", _with(message or "まだ検査していません。", notice), style.MUTED_COLOR
     if state.ok:
-        return "正常", when or message, style.OK_COLOR
+        return "正常", _with(when or message, notice), style.OK_COLOR
     detail = "　".join(part for part in (message, when) if part)
-    return "異常あり", detail, style.ERROR_COLOR
+    return "異常あり", _with(detail, notice), style.ERROR_COLOR
+
+
+def _with(detail: str, notice: str) -> str:
+    return f"{detail}\n{notice}" if notice else detail
 
 
 NO_COUNTS_TEXT = ("この役割では、データの種類ごとの件数は表示しません"
