@@ -423,6 +423,90 @@ def _check_declared(member: str, label: str, ref: bytes) -> None:
     _dimension_limit(label, abs(r2 - r1) + 1, abs(c2 - c1) + 1, declared=True)
 
 
+# OpenDocument (.ods): calamine reads every table of content.xml when the file is opened and
+# copies a cell once per ``number-columns-repeated`` and a row once per ``number-rows-repeated``
+# (a 1 KB file can ask for billions of cells). Names as calamine matches them (fixed prefix).
+_ODS_EVENT = re.compile(
+    rb"<(?:table:table(?=[\s>])"
+    rb"|table:table-row(?=[\s/>])(" + _ATTRS + rb")"
+    rb"|table:(?:covered-)?table-cell(?=[\s/>])(" + _ATTRS + rb")"
+    rb"|(/)table:table-row\s*>)"
+)
+_ODS_REPEAT = re.compile(rb"(?<=\s)table:number-(?:rows|columns)-repeated\s*=\s*"
+                         rb"[\"']([^\"']*)[\"']")
+_ODS_VALUE = re.compile(rb"(?<=\s)(?:office:[a-z-]*value[a-z-]*|table:formula)\s*=")
+
+
+def _ods_repeats(member: str, attrs: bytes) -> int:
+    found = _ODS_REPEAT.search(attrs)
+    if found is None:
+        return 1
+    text = found.group(1)
+    if not text.isdigit() or len(text) > 10:
+        raise _damaged(member, "繰り返しの数が正しくありません")
+    return max(1, int(text))
+
+
+class _OdsScan:
+    """The cells each table of an .ods will hold once calamine has copied the repeats."""
+
+    def __init__(self, member: str) -> None:
+        self.member = member
+        self.total = 0  # cells of every table (all are read at once)
+        self._table()
+
+    def _table(self) -> None:
+        self.row = 0  # rows so far, repeats counted
+        self.first = -1  # first and last row with a value
+        self.last = -1
+        self.width = 0  # widest row, up to its last value
+        self._row_start(b"")
+
+    def _row_start(self, attrs: bytes) -> None:
+        self.row_repeats = _ods_repeats(self.member, attrs) if attrs else 1
+        self.at = 0  # columns so far in this row
+        self.filled = 0  # columns up to the last value
+
+    def _row_end(self) -> None:
+        if self.filled:
+            self.first = self.row if self.first < 0 else self.first
+            self.last = self.row + self.row_repeats - 1
+            self.width = max(self.width, self.filled)
+            self.total += self.filled * self.row_repeats
+        self.row += self.row_repeats
+        rows = self.last - self.first + 1 if self.first >= 0 else 0
+        if self.total > MAX_SHEET_CELLS or self.width > MAX_COLUMNS or rows > MAX_ROWS \
+                or rows * self.width > MAX_SHEET_CELLS:
+            raise WorkbookLimitError(
+                f"ODS ファイルの表が、繰り返しの指定を展開すると {rows:,} 行 × "
+                f"{self.width:,} 列（全体で {max(self.total, rows * self.width):,} セル）になり、"
+                f"読める上限の {MAX_SHEET_CELLS:,} セルを超えているため読みません。")
+
+    def add(self, run: bytes) -> None:
+        for match in _ODS_EVENT.finditer(run):
+            row_attrs, cell_attrs, row_end = match.groups()
+            if cell_attrs is not None:
+                self.at += _ods_repeats(self.member, cell_attrs)
+                if not cell_attrs.endswith(b"/") or _ODS_VALUE.search(cell_attrs):
+                    self.filled = self.at  # a value: the empty cells before it are copied too
+                    if self.at > MAX_COLUMNS:
+                        self._row_end()
+            elif row_attrs is not None:
+                self._row_start(row_attrs)
+                if row_attrs.endswith(b"/"):
+                    self._row_end()
+            elif row_end is not None:
+                self._row_end()
+            else:
+                self._table()
+
+
+def _check_ods_content(data: bytes, info: zipfile.ZipInfo) -> None:
+    scan = _OdsScan(info.filename)
+    for run in _runs(data, info):
+        scan.add(run)
+
+
 def _check_shared_strings(data: bytes, info: zipfile.ZipInfo) -> None:
     count = 0
     for run in _runs(data, info):
@@ -458,6 +542,8 @@ def check_workbook(data: bytes) -> None:
         name = info.filename
         if name in sheets:
             _check_sheet(data, info, sheets[name])
+        elif name == "content.xml":
+            _check_ods_content(data, info)
         elif name.endswith(".xml"):  # the shared strings, wherever the workbook puts them
             _check_shared_strings(data, info)
         else:

@@ -242,3 +242,59 @@ def test_rows_that_go_back_are_refused_as_a_damaged_file(tmp_path: Path) -> None
     path = _workbook(tmp_path / "back.xlsx", _sheet(rows))
     with pytest.raises(WorkbookLimitError, match="行の順序が逆"):
         check_workbook(path.read_bytes())
+
+
+ODS_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:'
+    'tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry '
+    'manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.'
+    'spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type='
+    '"text/xml"/></manifest:manifest>'
+)
+
+
+def _ods(path: Path, rows: str) -> Path:
+    """A minimal .ods (mimetype first and stored, as the format asks) with one table."""
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="出欠">'
+        f"{rows}</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("META-INF/manifest.xml", ODS_MANIFEST)
+        z.writestr("content.xml", content)
+    return path
+
+
+def _ods_cell(text: str, repeated: int = 1) -> str:
+    times = f' table:number-columns-repeated="{repeated}"' if repeated > 1 else ""
+    return (f'<table:table-cell office:value-type="string"{times}><text:p>{text}</text:p>'
+            "</table:table-cell>")
+
+
+def test_the_hand_built_ods_is_read_when_it_is_within_the_limits(tmp_path: Path) -> None:
+    rows = (f"<table:table-row>{_ods_cell('宛名番号')}{_ods_cell('欠席日数')}</table:table-row>"
+            f"<table:table-row>{_ods_cell('100001')}{_ods_cell('0')}</table:table-row>"
+            '<table:table-row table:number-rows-repeated="1048574"><table:table-cell '
+            'table:number-columns-repeated="1024"/></table:table-row>')
+    table = read_table(_ods(tmp_path / "ok.ods", rows))
+    assert list(table.headers) == ["宛名番号", "欠席日数"] and table.row_count == 1
+
+
+def test_an_ods_whose_repeats_expand_to_95_million_cells_is_refused(
+    store: Path, tmp_path: Path
+) -> None:
+    # Under calamine's own ceiling (100 million cells, 3.2 GB at 32 bytes a cell).
+    rows = (f"<table:table-row>{_ods_cell('宛名番号')}</table:table-row>"
+            '<table:table-row table:number-rows-repeated="49999">'
+            f"{_ods_cell('x', repeated=1_900)}</table:table-row>")
+    path = _ods(tmp_path / "repeats.ods", rows)
+    assert path.stat().st_size < 2_000
+    message = _import_in_capped_child(store, path)
+    assert message is not None and "繰り返しの指定を展開すると" in message
+    assert "50,000 行 × 1,900 列" in message
+    assert _batches(store) == 0
