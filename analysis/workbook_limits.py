@@ -257,21 +257,26 @@ def _small_text(data: bytes, book: zipfile.ZipFile, name: str) -> bytes:
     return b"".join(_runs(data, info)) if info.file_size <= 16 * 2**20 else b""
 
 
-def _worksheet_labels(data: bytes, book: zipfile.ZipFile) -> dict[str, str]:
-    """Members the reader may open as worksheets → how a message names them: the
-    workbook's worksheet relationships (with their sheet names) and anything under a
-    ``worksheets/`` folder."""
+def _workbook_parts(data: bytes, book: zipfile.ZipFile) -> tuple[dict[str, str], set[str]]:
+    """Members the reader may open as worksheets → how a message names them (the
+    workbook's worksheet relationships, with their sheet names, and anything under a
+    ``worksheets/`` folder), and the members that may hold the shared strings."""
     names = {i.filename for i in book.infolist()}
     labels = {n: f"シート（{n.rsplit('/', 1)[-1]}）" for n in names
               if "worksheets/" in n and not n.endswith(".rels")}
+    strings = {n for n in names if n.lower().endswith("sharedstrings.xml")}
     targets: dict[bytes, str] = {}
     for match in _TAG.finditer(_small_text(data, book, "xl/_rels/workbook.xml.rels")):
         if match.group(1) != b"Relationship":
             continue
         attrs = dict(_ATTR.findall(match.group(2)))
-        if attrs.get(b"Type", b"").endswith(b"/worksheet") and b"Target" in attrs:
-            target = attrs[b"Target"].decode("utf-8", "replace")
-            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        if b"Target" not in attrs:
+            continue
+        target = attrs[b"Target"].decode("utf-8", "replace")
+        member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        if attrs.get(b"Type", b"").endswith(b"/sharedStrings"):
+            strings.add(member)
+        elif attrs.get(b"Type", b"").endswith(b"/worksheet"):
             targets[attrs.get(b"Id", b"")] = member
             labels.setdefault(member, f"シート（{member.rsplit('/', 1)[-1]}）")
     for match in _TAG.finditer(_small_text(data, book, "xl/workbook.xml")):
@@ -282,7 +287,7 @@ def _worksheet_labels(data: bytes, book: zipfile.ZipFile) -> dict[str, str]:
         if member is not None and b"name" in attrs:
             name = html.unescape(attrs[b"name"].decode("utf-8", "replace"))
             labels[member] = f"シート「{name}」"
-    return {m: label for m, label in labels.items() if m in names}
+    return {m: label for m, label in labels.items() if m in names}, strings & names
 
 
 def _dimension_limit(sheet_label: str, rows: int, columns: int, declared: bool) -> None:
@@ -537,14 +542,14 @@ def check_workbook(data: bytes) -> None:
     if digest in _checked:
         return
     book = _check_container(data)
-    sheets = _worksheet_labels(data, book)
+    sheets, strings = _workbook_parts(data, book)
     for info in book.infolist():
         name = info.filename
         if name in sheets:
             _check_sheet(data, info, sheets[name])
         elif name == "content.xml":
             _check_ods_content(data, info)
-        elif name.endswith(".xml"):  # the shared strings, wherever the workbook puts them
+        elif name in strings:
             _check_shared_strings(data, info)
         else:
             _exhaust(data, info)
