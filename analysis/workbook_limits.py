@@ -542,6 +542,12 @@ def check_workbook(data: bytes) -> None:
     if digest in _checked:
         return
     book = _check_container(data)
+    if any((i.filename.lower().endswith(".bin") and "worksheets/" in i.filename)
+           or i.filename.lower() == "xl/workbook.bin" for i in book.infolist()):
+        # Binary sheets (.xlsb) would need a reader of their own records to be bounded.
+        raise WorkbookLimitError(
+            "バイナリ形式（.xlsb）の Excel ファイルは読めません。Excel で開いて .xlsx で"
+            "保存し直してください。")
     sheets, strings = _workbook_parts(data, book)
     for info in book.infolist():
         name = info.filename

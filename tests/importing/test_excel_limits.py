@@ -298,3 +298,14 @@ def test_an_ods_whose_repeats_expand_to_95_million_cells_is_refused(
     assert message is not None and "繰り返しの指定を展開すると" in message
     assert "50,000 行 × 1,900 列" in message
     assert _batches(store) == 0
+
+
+def test_a_binary_workbook_is_refused_as_its_sheets_cannot_be_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsb"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", CONTENT_TYPES)
+        z.writestr("_rels/.rels", ROOT_RELS)
+        z.writestr("xl/workbook.bin", b"\x83\x01\x00")
+        z.writestr("xl/worksheets/sheet1.bin", b"\x81\x01\x00")
+    with pytest.raises(FileReadError, match=r"\.xlsb.*\.xlsx で保存し直して"):
+        read_table(path)
