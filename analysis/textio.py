@@ -41,6 +41,7 @@ from analysis.common import (
     issues_frame,
     map_unique,
 )
+from analysis.workbook_limits import WorkbookLimitError, check_workbook
 
 # Excel cannot hold more than this in a cell; a longer field in a CSV is a broken file
 # (usually a quote that was never closed).
@@ -844,6 +845,7 @@ def list_sheets(data: bytes) -> list[str]:
     """Names of the visible worksheets of an Excel workbook."""
     import python_calamine
 
+    _check_limits(data)
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:
@@ -868,6 +870,7 @@ def workbook_sheets(data: bytes) -> list[SheetEntry]:
     that a caller can say why a sheet was not read instead of leaving it out silently."""
     import python_calamine
 
+    _check_limits(data)
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:
@@ -882,6 +885,16 @@ def is_workbook(data: bytes, filename: str | None = None) -> bool:
     """Whether :func:`read_table` reads these bytes as an Excel/ODS workbook."""
     suffix = Path(filename or "").suffix.lower()
     return data.startswith((_OLE2, _ZIP)) or suffix in (".xlsx", ".xlsm", ".ods")
+
+
+def _check_limits(data: bytes) -> None:
+    """Refuse a crafted or oversized zip workbook before the reader allocates for it
+    (:mod:`analysis.workbook_limits`); a legacy .xls is bounded by its format."""
+    if data.startswith(_ZIP):
+        try:
+            check_workbook(data)
+        except WorkbookLimitError as exc:
+            raise FileReadError(str(exc)) from None
 
 
 def _excel_error(data: bytes, exc: Exception) -> str:
@@ -910,6 +923,7 @@ def read_excel_table(
 
     steps = Steps(progress, cancel)
     steps.report(0.0)
+    _check_limits(data)
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         visible = [

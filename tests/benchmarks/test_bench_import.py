@@ -269,3 +269,26 @@ def test_import_five_years_of_attendance(setup: tuple[Path, Path, list[Path]]) -
     assert max(a["peak_rss_mib"] for a in again.values()) < MEMORY_LIMIT_MIB
     assert at_limit < MEMORY_LIMIT_MIB
     assert max(ratios.values()) <= RATIO_LIMIT
+
+
+@pytest.mark.timeout(3600)
+def test_reimport_of_a_file_whose_years_are_stored(setup: tuple[Path, Path, list[Path]]) -> None:
+    """Files whose years are already stored, so that every row of those years is compared
+    with the store: the 700,000-row file imported again (all identical: the preview finds
+    nothing to commit), and the 4x file (2006-2025) after the 1x file (2021-2025): 0.7M rows
+    identical, noted with the batch at commit, and 2.1M new. Peak memory of the second
+    import, each after a first import of the 1x file into a copy of the store."""
+    store, path, larger = setup
+    work = store.parent
+    peaks = {}
+    for name, file in (("1x again", path), (f"{LARGER[0]}x after 1x", larger[0])):
+        copy = _copy_store(store, work / f"reimport-{name.replace(' ', '-')}")
+        first = _import_in_subprocess(copy, path)
+        again = _import_in_subprocess(copy, file)
+        assert again["identical"] == first["inserted"]
+        _print_import(f"{name} (years stored: {first['inserted']:,.0f} rows identical)",
+                      int(again["inserted"] + again["identical"]), file.stat().st_size, again)
+        peaks[name] = again["peak_rss_mib"]
+    print("[benchmark]   years stored, peak memory " + ", ".join(
+        f"{peaks[n]:.0f} MiB ({n})" for n in peaks) + f"; goal: under {MEMORY_LIMIT_MIB} MiB")
+    assert max(peaks.values()) < MEMORY_LIMIT_MIB

@@ -37,6 +37,7 @@ from analysis.layouts import (
 )
 from analysis.textio import FileReadError, RawTable, read_table
 from storage.registry import ColumnSpec, DatasetKind, Registry
+from toda_desktop.importing.compare import IdenticalRows
 from toda_desktop.instruments import Instrument, instruments
 
 if TYPE_CHECKING:
@@ -234,7 +235,9 @@ def file_rows(preview: ImportPreview) -> ImportPreview:
     preview.to_review = [(source_row_of(raw, r[0]), *r[1:]) for r in preview.to_review]
     preview.changes = [dataclasses.replace(c, row=source_row_of(raw, c.row))
                        for c in preview.changes]
-    preview.identical = [(record, source_row_of(raw, row)) for record, row in preview.identical]
+    preview.identical = IdenticalRows.of_pairs(
+        (record, None if row is None else source_row_of(raw, row))
+        for record, row in preview.identical)
     return preview
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analysis.values import blank_equal_key
 from storage.connection import Connection
 from storage.registry import DatasetKind
 from storage.repos import imports, stored_rows
+from toda_desktop.importing.compare import StoredKeys
 from toda_desktop.importing.frames import key_text
 
 # Linkage names the master's id "pupil_id".
@@ -73,24 +75,33 @@ def stored_occasions(
 
 def stored_keys(
     conn: Connection, kind: DatasetKind, rows: pd.DataFrame, key: Sequence[str],
-    values: Sequence[str], chunk: int = 50_000,
-) -> pd.DataFrame:
-    """Per stored row that may share a natural key with ``rows`` (index: its id), the
-    :func:`blank_equal_key` of its ``key`` columns ("key": the store's unique-index rule) and
-    the :func:`key_text` of its ``values`` ("values").
+    values: Sequence[str], chunk: int = 50_000, *,
+    among: npt.NDArray[np.uint64] | None = None, among_key: Sequence[str] = (),
+) -> StoredKeys:
+    """Per stored row that may share a natural key with ``rows``: its id, the
+    :func:`blank_equal_key` of its ``key`` columns (the store's unique-index rule) and the
+    :func:`key_text` of its ``values``.
 
-    Read and hashed ``chunk`` rows at a time: comparing a re-imported 700,000-row file needs
-    16 bytes per stored row, not the stored rows themselves.
+    Read and hashed ``chunk`` rows at a time, and with ``among`` (the file's sorted
+    :func:`blank_equal_key` hashes of ``among_key``) only the stored rows whose key is among
+    them are kept: comparing a re-imported file needs 24 bytes per row of the file, however
+    many rows of its years the store holds.
     """
     columns = stored_rows.record_columns(kind)
-    parts = []
+    keys: list[npt.NDArray[np.uint64]] = []
+    ids: list[npt.NDArray[np.int64]] = []
+    texts: list[npt.NDArray[np.uint64]] = []
     for batch in stored_rows.records_of_years(conn, kind, _years(kind, rows), chunk):
         frame = _block(batch, columns)
-        parts.append(pd.DataFrame({"key": blank_equal_key(frame, key),
-                                   "values": key_text(frame, values)},
-                                  index=frame.index))
-    if not parts:
-        return pd.DataFrame({"key": pd.Series([], dtype=np.uint64),
-                             "values": pd.Series([], dtype=np.uint64)},
-                            index=pd.Index([], dtype=np.int64))
-    return pd.concat(parts)
+        if among is not None:
+            wanted = blank_equal_key(frame, among_key).to_numpy()
+            at = np.minimum(np.searchsorted(among, wanted), max(0, len(among) - 1))
+            keep = (among[at] == wanted) if len(among) else np.zeros(len(frame), dtype=bool)
+            frame = frame.loc[keep]
+        keys.append(blank_equal_key(frame, key).to_numpy(dtype=np.uint64))
+        ids.append(frame.index.to_numpy(dtype=np.int64))
+        texts.append(key_text(frame, values).to_numpy(dtype=np.uint64))
+        del frame
+    if not keys:
+        return StoredKeys(np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.uint64))
+    return StoredKeys.build(np.concatenate(keys), np.concatenate(ids), np.concatenate(texts))

@@ -12,6 +12,7 @@ the preview keeps counts, findings and one flag per row, not the converted rows.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -59,6 +60,7 @@ from toda_desktop.errors import OperationCancelled, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.export_log import logged_export
 from toda_desktop.importing.chunks import HeldRows, RowSource, StreamedRows
+from toda_desktop.importing.compare import IdenticalRows
 from toda_desktop.importing.frames import (
     json_row,
     key_text,
@@ -185,7 +187,7 @@ class ImportPreview:
     plan: _CommitPlan | None = field(default=None, repr=False)
     # Stored records the file holds identically (record id, file row): noted with the batch,
     # so that rolling back the batch that stored them keeps them (see imports.confirm_rows).
-    identical: list[tuple[int, int]] = field(default_factory=list)
+    identical: IdenticalRows = field(default_factory=IdenticalRows)
 
     @property
     def has_changes(self) -> bool:
@@ -650,6 +652,8 @@ class ImportingService:
         dropped, conflicting, dup_issues = _hash_duplicates(
             kind, some_rows, n, some, row_hash, key_hash[some], occurrences, written_hash,
             keep_repeats=keep_repeats)
+        # The file's keys, sorted (8 bytes a row): only stored rows sharing one are compared.
+        file_keys = np.unique(key_hash[linked])
         del row_hash, key_hash, written_hash, some
         counts["duplicates_in_file"] = int(dropped.sum()) + int(conflicting.sum())
         found = [issues, dup_issues]
@@ -659,9 +663,10 @@ class ImportingService:
         # -- pass 2: compare with the store ---------------------------------------------------
         years = (pd.concat(year_parts).drop_duplicates() if year_parts
                  else pd.DataFrame(columns=[kind.year_column or "school_year"]))
-        stored = ctx.db.call(lambda c: stored_keys(c, kind, years, key, stored_cols))
-        old_keys = stored["key"]
-        old_by_key = pd.Series(stored.index, index=old_keys.to_numpy())
+        stored = ctx.db.call(functools.partial(
+            stored_keys, kind=kind, rows=years, key=key, values=stored_cols, among=file_keys,
+            among_key=plain_key))
+        del file_keys
         insert = np.zeros(n, dtype=bool)
         repeat = np.zeros(n, dtype=bool)
         samples: list[pd.DataFrame] = []
@@ -669,7 +674,7 @@ class ImportingService:
         overwrite_parts: list[pd.DataFrame] = []
         changes: list[FieldChange] = []
         identical = 0
-        identical_ids: list[tuple[int, int]] = []  # (stored record, file row) held identically
+        identical_ids = IdenticalRows()  # (stored record, file row) held identically
         for piece in source.chunks(late_checks=True):
             if cancel is not None and cancel():
                 raise AnalysisCancelled()
@@ -681,18 +686,17 @@ class ImportingService:
             where = np.flatnonzero(linked[a:b]) + a  # frame positions of ``rows``
             if kind.repeats:
                 again = rows.loc[dropped[where]]
-                new_repeat = ~blank_equal_key(again, key).isin(old_keys).to_numpy()
+                at = stored.find(blank_equal_key(again, key).to_numpy())
+                new_repeat = at < 0
                 repeat[where[dropped[where]][new_repeat]] = True
                 repeat_parts.append(again.loc[new_repeat])
                 identical += int((~new_repeat).sum())  # kept as repeats by an earlier import
-                kept = again.loc[~new_repeat]
-                identical_ids += zip(
-                    old_by_key.loc[blank_equal_key(kept, key).to_numpy()].tolist(),
-                    kept.index.tolist(), strict=True)
+                identical_ids.add(stored.ids[at[~new_repeat]],
+                                  again.index.to_numpy(dtype=np.int64)[~new_repeat])
             mask = compared[where]
             rows, where = rows.loc[mask], where[mask]
-            new_keys = blank_equal_key(rows, key)
-            present = new_keys.isin(old_keys).to_numpy()
+            at = stored.find(blank_equal_key(rows, key).to_numpy())
+            present = at >= 0
             insert[where[~present]] = True
             found.append(self._possible_corrections(kind, rows.loc[~present]))
             if len(samples) < 1 or sum(len(s) for s in samples) < SAMPLE_ROWS:
@@ -700,9 +704,9 @@ class ImportingService:
             matched = rows.loc[present]
             if not len(matched):
                 continue
-            ids = old_by_key.loc[new_keys[present].to_numpy()].to_numpy()
-            same_text = (key_text(matched, stored_cols).to_numpy()
-                         == stored["values"].reindex(ids).to_numpy())
+            ids = stored.ids[at[present]]
+            same_text = (key_text(matched, stored_cols).to_numpy(dtype=np.uint64)
+                         == stored.values[at[present]])
             differ, differ_ids = matched.loc[~same_text], ids[~same_text]
             old_values = self._stored_rows(kind, differ_ids)[stored_cols]
             differ = _keep_known(differ, old_values, stored_cols)
@@ -715,10 +719,8 @@ class ImportingService:
                 "既に取り込まれた記録と値が異なります（上書きを選ぶと置き換えます）。",
                 "warning", "conflict"))
             identical += int(same_text.sum() + same.sum())
-            identical_ids += [*zip(ids[same_text].tolist(), matched.index[same_text].tolist(),
-                                   strict=True),
-                              *zip(differ_ids[same].tolist(), differ.index[same].tolist(),
-                                   strict=True)]
+            identical_ids.add(ids[same_text], matched.index.to_numpy(dtype=np.int64)[same_text])
+            identical_ids.add(differ_ids[same], differ.index.to_numpy(dtype=np.int64)[same])
             changes += overwrite_changes(kind, overwrite, old_values.iloc[np.flatnonzero(~same)],
                                          stored_cols)
         empty = pd.DataFrame(columns=columns + ([OCCURRENCE] if kind.repeats else []),
