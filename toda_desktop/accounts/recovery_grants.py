@@ -42,9 +42,9 @@ def give_keys_with_recovery_key(
             )
         given = give_held_keys(store, store_policy(store.db), store.registry, row,
                                RECOVERY_ACTOR)
-        AuditTrail(store, clock, signer=recovery_signer(store)).record(RECOVERY_ACTOR, "keys_granted",
-                                        target=f"account:{row.login_id}",
-                                        detail={"groups": list(given)})
+        trail = AuditTrail(store, clock, signer=recovery_signer(store))
+        trail.record(RECOVERY_ACTOR, "keys_granted", target=f"account:{row.login_id}",
+                     detail={"groups": list(given)})
         return given
     finally:
         store.close()
