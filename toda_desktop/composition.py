@@ -85,15 +85,18 @@ class SignedIn:
         self.policy = app.policy
         self.registry = app.registry
         self.audit = AuditTrail(store, app.clock)
-        self.gate = Gate(app.policy, user.role, app.registry, self._log_denied)
-        self.context = ServiceContext(db=store.db, registry=app.registry, gate=self.gate,
-                                      actor=user, clock=app.clock, trail=self.audit)
         self.idle_lock = IdleLock(
             clock=app.clock,
             started_at=app.clock(),
             idle_limit=app.idle_limit,
             max_length=app.max_session,
         )
+        # The gate asks the idle lock on every call: a locked or expired session is refused
+        # by the services themselves, not only hidden by the window.
+        self.gate = Gate(app.policy, user.role, app.registry, self._log_denied,
+                         session=self.idle_lock.state)
+        self.context = ServiceContext(db=store.db, registry=app.registry, gate=self.gate,
+                                      actor=user, clock=app.clock, trail=self.audit)
         self._lock_logged = False
         context = self.context
         self._overview = OverviewService(context, store)
@@ -115,8 +118,9 @@ class SignedIn:
 
         return RiskService(self.context)
 
-    def _log_denied(self, target: str) -> None:
-        self.context.log("permission_denied", outcome="denied", target=target)
+    def _log_denied(self, target: str, reason: str | None = None) -> None:
+        self.context.log("permission_denied", outcome="denied", target=target,
+                         detail=None if reason is None else {"reason": reason})
 
     def may(self, function: str) -> bool:
         """For the UI to hide what the role cannot do; services still enforce it."""

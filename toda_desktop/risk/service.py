@@ -761,6 +761,7 @@ class RiskService:
         file, so it is treated as an export — without the "export" function the pupils are
         not identified (no 宛名番号, id or name); with it the printout is logged."""
         ctx = self._ctx
+        ctx.gate.require_session("export")  # it asks only ``may`` below: no data question
         if not result.with_ids:
             return result.alerts
         if not ctx.gate.may("export"):
