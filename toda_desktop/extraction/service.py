@@ -35,6 +35,7 @@ from toda_desktop.formatting import format_phrase
 from toda_desktop.karte.service import SURVEY_DOMAINS, survey_name
 from toda_desktop.phrase import Phrase
 from toda_desktop.policy.model import ID_LABELS
+from toda_desktop.text_input import require_valid_text
 
 # The dataset each switch of the push-support preset reads; the three criteria proper.
 PRESET_DATA = {"no_long_absence": "long_absence", "academic": "academic_results",
@@ -254,6 +255,7 @@ class ExtractionService:
         """
         ctx = self._ctx
         ctx.gate.require("pupil_search")
+        require_valid_text(to_json(extraction), "抽出条件（名前や値）")
         validate(extraction, ctx.registry)
         self._require_kinds(extraction, "extract")
         evaluation = ctx.db.read(
@@ -302,6 +304,7 @@ class ExtractionService:
         """Save under its name (an existing one of that name is replaced)."""
         ctx = self._ctx
         ctx.gate.require("pupil_search")
+        require_valid_text(to_json(extraction), "抽出条件（名前や値）")
         validate(extraction, ctx.registry)
         self._require_kinds(extraction, "extraction_save")
         text = to_json(extraction)
