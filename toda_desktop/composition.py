@@ -39,6 +39,7 @@ from toda_desktop.policy.service import PolicyAdminService
 from toda_desktop.records.service import RecordsService
 from toda_desktop.review.service import ReviewService
 from toda_desktop.search.service import SearchService
+from toda_desktop.service_calls import guard_calls
 from toda_desktop.signin import PasswordAccepted, start_sign_in
 from toda_desktop.throttle import ThrottleBook
 
@@ -99,16 +100,18 @@ class SignedIn:
                                       actor=user, clock=app.clock, trail=self.audit)
         self._lock_logged = False
         context = self.context
-        self._overview = OverviewService(context, store)
-        self.audit_view = AuditViewService(context)
-        self.account_admin = AccountAdminService(context, store, app.open_scanner)
-        self.records = RecordsService(context)
-        self.policy_admin = PolicyAdminService(context)
-        self.importing = ImportingService(context)
-        self.review = ReviewService(context)
-        self.search = SearchService(context)
-        self.karte = KarteService(context)
-        self.extraction = ExtractionService(context)
+        # guard_calls: the session is checked at a call's first question to the gate; a
+        # call already running when the lock falls completes.
+        self._overview = guard_calls(OverviewService(context, store))
+        self.audit_view = guard_calls(AuditViewService(context))
+        self.account_admin = guard_calls(AccountAdminService(context, store, app.open_scanner))
+        self.records = guard_calls(RecordsService(context))
+        self.policy_admin = guard_calls(PolicyAdminService(context))
+        self.importing = guard_calls(ImportingService(context))
+        self.review = guard_calls(ReviewService(context))
+        self.search = guard_calls(SearchService(context))
+        self.karte = guard_calls(KarteService(context))
+        self.extraction = guard_calls(ExtractionService(context))
 
     @cached_property
     def risk(self) -> RiskService:
@@ -116,7 +119,7 @@ class SignedIn:
         ``check`` (and the window before sign-in) need not load."""
         from toda_desktop.risk.service import RiskService
 
-        return RiskService(self.context)
+        return guard_calls(RiskService(self.context))
 
     def _log_denied(self, target: str, reason: str | None = None) -> None:
         self.context.log("permission_denied", outcome="denied", target=target,

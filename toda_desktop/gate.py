@@ -8,7 +8,8 @@ The gate also asks the session whether it is still open: once the session is loc
 or has reached its maximum length, every question about data (``require``, ``require_kind``,
 ``sees``, the visible kinds and IDs) is refused, so services refuse too and not only the
 window. Only ``may`` still answers: it is a fact about the role (for hiding buttons), not
-about pupils.
+about pupils. Within one service call the session is checked once (``service_calls``): a
+call already running when the lock falls completes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from storage.registry import DatasetKind, Registry
 from toda_desktop.errors import PermissionDenied, SessionLocked, UserFacingError
 from toda_desktop.idle_lock import LockState
 from toda_desktop.policy.model import ID_LABELS, Policy, Role, visible_ids
+from toda_desktop.service_calls import checked_in_this_call, mark_checked
 
 SessionState = Callable[[], LockState]  # the session's lock state, asked on every call
 
@@ -53,8 +55,11 @@ class Gate:
     def require_session(self, function: str) -> None:
         """Refuse (logged) while the session is locked or over its maximum length: asked
         first by every other question about data, and by a service entry that asks none."""
+        if checked_in_this_call():
+            return
         state = self._session()
         if state is LockState.ACTIVE:
+            mark_checked()
             return
         self._log_denied(function, SESSION_REASONS[state])
         if state is LockState.EXPIRED:
