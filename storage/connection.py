@@ -21,6 +21,7 @@ from storage.errors import (
     CannotOpen,
     OperationDenied,
     StoreBusy,
+    StoreDamaged,
     StoreError,
     StoreFull,
     StoreReadOnly,
@@ -72,13 +73,18 @@ def key_pragma(data_key: bytes) -> str:
     return f"PRAGMA key = \"x'{hexkey}'\""
 
 
-def translate(exc: BaseException) -> StoreError:
-    """Map a driver error to a store error whose message carries no data."""
+def translate(exc: BaseException, *, first_page: bool = False) -> StoreError:
+    """Map a driver error to a store error whose message carries no data.
+
+    Every key reaching SQLCipher was unwrapped from the key file after its AES-GCM tag
+    verified, so only page 1 (``first_page``: the first read at open) can fail because the
+    key and the file do not belong together; a page failing once page 1 opened is damage.
+    """
     text = str(exc).lower()
     if "not authorized" in text:
         return OperationDenied()
     if "file is not a database" in text or "malformed" in text:
-        return CannotOpen()
+        return CannotOpen() if first_page else StoreDamaged()
     if "readonly" in text or "read-only" in text:
         return StoreReadOnly()
     if "locked" in text or "busy" in text:
@@ -91,7 +97,8 @@ def translate(exc: BaseException) -> StoreError:
 def open_connection(
     path: Path, data_key: bytes, *, privileged: bool = False, read_only: bool = False
 ) -> Connection:
-    """Open and verify a keyed connection; raise CannotOpen for a wrong key or a damaged file.
+    """Open and verify a keyed connection; raise CannotOpen when page 1 does not open with
+    the key (damage there, or another store's key file), StoreDamaged for a later page.
 
     A writer runs on the thread that opened it (sqlite objects are thread-bound). A read-only
     connection (``read_only``) may be handed between threads by a pool that lends it to one
@@ -107,11 +114,15 @@ def open_connection(
             Connection,
             sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=True),
         )
+    first_page = True  # until page 1 has opened with the key
     try:
         # SQLCipher's own log would print codec errors to stderr; the app reports instead.
         conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(key_pragma(data_key))
-        # PRAGMA key always answers ok; the first read is what detects a wrong key or damage.
+        # PRAGMA key always answers ok; reading page 1 alone (the header) is what tells
+        # whether the key fits the file; after it, a page that fails is damage.
+        conn.execute("PRAGMA user_version").fetchone()
+        first_page = False
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA busy_timeout = 5000")
@@ -126,7 +137,7 @@ def open_connection(
             conn.execute("PRAGMA synchronous = FULL")
     except DatabaseError as exc:
         conn.close()
-        raise translate(exc) from None
+        raise translate(exc, first_page=first_page) from None
     if not privileged:
         conn.set_authorizer(_authorizer)
     return conn

@@ -56,11 +56,24 @@ class NotAHolder(StoreError):
 
 
 class CannotOpen(StoreError):
-    """Wrong key and a damaged page 1 look the same to SQLCipher: say both, offer both."""
+    """Page 1 does not open with a key unwrapped from the key file. The wrap's AES-GCM tag
+    verified, so the key is the key file's own: the store file is damaged there, or the key
+    file belongs to another store. Never a wrong password (that fails at the tag, before)."""
 
     message_ja = (
-        "データベースを開けませんでした。鍵が一致しないか、ファイルが破損しています。"
-        "もう一度お試しいただくか、バックアップから復元してください。"
+        "データベースを開けませんでした。データベースのファイルが破損しているか、"
+        "鍵ファイル（.keys）がこのデータベースのものではありません。"
+        "バックアップから復元してください。"
+    )
+
+
+class StoreDamaged(StoreError):
+    """A page fails its HMAC (or its structure) after page 1 opened with the key: the key
+    is known to fit this file, so this is damage, not a key problem."""
+
+    message_ja = (
+        "データベースのファイルが破損しています（読めない部分があります）。"
+        "データは変更されていません。整合性を検査し、バックアップから復元してください。"
     )
 
 

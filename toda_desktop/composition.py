@@ -41,6 +41,7 @@ from toda_desktop.policy.service import PolicyAdminService
 from toda_desktop.records.service import RecordsService
 from toda_desktop.review.service import ReviewService
 from toda_desktop.search.service import SearchService
+from toda_desktop.service_calls import guard_calls
 from toda_desktop.signin import PasswordAccepted, start_sign_in
 from toda_desktop.throttle import ThrottleBook
 
@@ -87,28 +88,33 @@ class SignedIn:
         self.policy = app.policy
         self.registry = app.registry
         self.audit = AuditTrail(store, app.clock, signer=account_signer(store, user.login_id))
-        self.gate = Gate(app.policy, user.role, app.registry, self._log_denied)
-        self.context = ServiceContext(db=store.db, registry=app.registry, gate=self.gate,
-                                      actor=user, clock=app.clock, trail=self.audit)
         self.idle_lock = IdleLock(
             clock=app.clock,
             started_at=app.clock(),
             idle_limit=app.idle_limit,
             max_length=app.max_session,
         )
+        # The gate asks the idle lock on every call: a locked or expired session is refused
+        # by the services themselves, not only hidden by the window.
+        self.gate = Gate(app.policy, user.role, app.registry, self._log_denied,
+                         session=self.idle_lock.state)
+        self.context = ServiceContext(db=store.db, registry=app.registry, gate=self.gate,
+                                      actor=user, clock=app.clock, trail=self.audit)
         self._lock_logged = False
         context = self.context
-        self._overview = OverviewService(context, store)
-        self.audit_view = AuditViewService(context)
-        self.account_admin = AccountAdminService(context, store, app.open_scanner)
-        self.records = RecordsService(context)
-        self.policy_admin = PolicyAdminService(context, store)
-        self.own_password = OwnPasswordService(context, store)
-        self.importing = ImportingService(context)
-        self.review = ReviewService(context)
-        self.search = SearchService(context)
-        self.karte = KarteService(context)
-        self.extraction = ExtractionService(context)
+        # guard_calls: the session is checked at a call's first question to the gate; a
+        # call already running when the lock falls completes.
+        self._overview = guard_calls(OverviewService(context, store))
+        self.audit_view = guard_calls(AuditViewService(context))
+        self.account_admin = guard_calls(AccountAdminService(context, store, app.open_scanner))
+        self.records = guard_calls(RecordsService(context))
+        self.policy_admin = guard_calls(PolicyAdminService(context, store))
+        self.own_password = guard_calls(OwnPasswordService(context, store))
+        self.importing = guard_calls(ImportingService(context))
+        self.review = guard_calls(ReviewService(context))
+        self.search = guard_calls(SearchService(context))
+        self.karte = guard_calls(KarteService(context))
+        self.extraction = guard_calls(ExtractionService(context))
 
     @cached_property
     def risk(self) -> RiskService:
@@ -116,10 +122,11 @@ class SignedIn:
         ``check`` (and the window before sign-in) need not load."""
         from toda_desktop.risk.service import RiskService
 
-        return RiskService(self.context)
+        return guard_calls(RiskService(self.context))
 
-    def _log_denied(self, target: str) -> None:
-        self.context.log("permission_denied", outcome="denied", target=target)
+    def _log_denied(self, target: str, reason: str | None = None) -> None:
+        self.context.log("permission_denied", outcome="denied", target=target,
+                         detail=None if reason is None else {"reason": reason})
 
     def may(self, function: str) -> bool:
         """For the UI to hide what the role cannot do; services still enforce it."""

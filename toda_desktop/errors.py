@@ -30,6 +30,13 @@ class PermissionDenied(UserFacingError):
     message_ja = "この操作を行う権限がありません。"
 
 
+class SessionLocked(PermissionDenied):
+    """The session is locked (idle) or has reached its maximum length: services refuse every
+    call about pupils until the palm resumes it (or a new sign-in)."""
+
+    message_ja = "画面がロックされています。手のひら認証で再開してください。"
+
+
 class NoModelYet(UserFacingError):
     """No truancy-risk model has been trained yet: pages say what to do instead (by type,
     never by reading the message)."""

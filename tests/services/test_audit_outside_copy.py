@@ -169,12 +169,14 @@ def test_a_folder_out_of_reach_at_sign_out_is_logged_and_shown_never_raised(
 def test_the_head_is_copied_at_the_first_entry_of_each_day(
     demo_store_path: Path, sim: Simulator, clock: WallClock, outside: Path
 ) -> None:
-    """Also for a session that is never signed out (a window left open for days)."""
+    """Also for a session that is not signed out when the date changes (a window left open
+    past midnight; within the idle limit, so the session is still open)."""
+    clock.now = clock.now.replace(hour=23, minute=55)
     lead = _sign_in(demo_store_path, sim, clock)
     lead.audit_view.set_outside_folder(outside)
     lead.overview()
     assert len(_copies(outside, demo_store_path)) == 1
-    clock.advance(days=1)
+    clock.advance(minutes=6)
     lead.overview()
     lead.overview()
     assert len(_copies(outside, demo_store_path)) == 2

@@ -22,6 +22,7 @@ class OwnPasswordService:
         self._store = store
 
     def change_password(self, current: str, new: str) -> None:
+        self._ctx.gate.require_session("own_password")  # any role; never while locked
         login_id = self._ctx.actor.login_id
         if current == new:
             raise UserFacingError("新しいパスワードには、現在とは異なるものを指定してください。")

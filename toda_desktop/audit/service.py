@@ -138,6 +138,7 @@ VALUE_LABELS = {
     "throttle_file_damaged": "サインイン記録ファイルの破損", "sign_in_failed": "サインイン失敗",
     "account_locked": "アカウントのロック", "simulator": "シミュレータ（デモ用）", "None": "—",
     "demo": "デモ", "test": "テスト", "production": "本番",
+    "session_locked": "画面ロック中", "session_expired": "利用時間の上限超過",
 }
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.

@@ -4,7 +4,9 @@ Extraction finds pupils, so it needs the ``pupil_search`` function; every datase
 condition touches must be within the role's domains (the field catalogue lists only those,
 and a run that names another is refused and logged). Runs, saves and exports are
 audit-logged; an export holds only the identity columns the role may see and the values of
-the conditions (which the role may see by construction).
+the conditions (which the role may see by construction). A saved extraction is shown only to
+roles that may run it: its name alone can say what it looks for (いじめ…), so one that reads
+a dataset outside the role's need to know is neither listed, opened nor overwritten.
 """
 
 from __future__ import annotations
@@ -34,11 +36,16 @@ from toda_desktop.formatting import format_phrase
 from toda_desktop.karte.service import SURVEY_DOMAINS, survey_name
 from toda_desktop.phrase import Phrase
 from toda_desktop.policy.model import ID_LABELS
+from toda_desktop.text_input import require_valid_text
 
 # The dataset each switch of the push-support preset reads; the three criteria proper.
 PRESET_DATA = {"no_long_absence": "long_absence", "academic": "academic_results",
                "lesson": "survey_responses", "happy": "survey_responses"}
 CRITERIA = ("academic", "lesson", "happy")
+
+# Said for a saved extraction that does not exist or reads data the role may not see: the
+# same words for both, so the answer does not tell that a hidden one exists.
+NOT_FOUND = "その保存済みの抽出条件は見つかりません。"
 
 # Person-reference IDs are not conditions (a pupil is found by ID in the search instead).
 _NOT_FIELDS = {"address_code", "pref_id", "google_account", "name", "name_kana"}
@@ -125,7 +132,7 @@ class SavedExtraction:
     created_at: datetime
     updated_by: str
     updated_at: datetime
-    usable: bool  # every dataset it reads is visible to this role
+    usable: bool  # every dataset it reads is visible to this role (all that are listed)
     extraction: Extraction
 
 
@@ -249,6 +256,7 @@ class ExtractionService:
         """
         ctx = self._ctx
         ctx.gate.require("pupil_search")
+        require_valid_text(to_json(extraction), "抽出条件（名前や値）")
         validate(extraction, ctx.registry)
         self._require_kinds(extraction, "extract")
         evaluation = ctx.db.read(
@@ -297,31 +305,56 @@ class ExtractionService:
         """Save under its name (an existing one of that name is replaced)."""
         ctx = self._ctx
         ctx.gate.require("pupil_search")
+        require_valid_text(to_json(extraction), "抽出条件（名前や値）")
         validate(extraction, ctx.registry)
         self._require_kinds(extraction, "extraction_save")
         text = to_json(extraction)
         name = extraction.name.strip()
+        visible = self._visible()
 
-        def write(conn: Connection) -> int:
+        def write(conn: Connection) -> int | list[str]:
             with transaction(conn):
+                for row in repo.all_saved(conn):
+                    if row.name == name and (hidden := self._hidden_kinds(row, visible)):
+                        return hidden  # another role's extraction: not replaced unseen
                 return repo.save(conn, name, text, ctx.actor.login_id, at=ctx.clock())
 
         saved_id = ctx.db.call(write)
+        if isinstance(saved_id, list):
+            ctx.log("permission_denied", outcome="denied",
+                    target=f"extraction_save:{saved_id[0]}")
+            raise PermissionDenied("この名前では保存できません。別の名前にしてください。")
         ctx.log("extraction_saved", target=name,
                 detail={"id": saved_id})
         return self.get(saved_id)
 
     def saved(self) -> tuple[SavedExtraction, ...]:
+        """The saved extractions this role may run (the others are left out, names too)."""
         self._ctx.gate.require("pupil_search")
         rows = self._ctx.db.call(repo.all_saved)
-        return tuple(self._saved(r) for r in rows)
+        visible = self._visible()
+        return tuple(self._saved(r) for r in rows if not self._hidden_kinds(r, visible))
 
     def get(self, saved_id: int) -> SavedExtraction:
-        self._ctx.gate.require("pupil_search")
-        row = self._ctx.db.call(lambda c: repo.get_saved(c, saved_id))
+        """One saved extraction the role may run; one it may not is refused (logged) in the
+        words used for a missing one."""
+        ctx = self._ctx
+        ctx.gate.require("pupil_search")
+        row = ctx.db.call(lambda c: repo.get_saved(c, saved_id))
         if row is None:
-            raise UserFacingError("その保存済みの抽出条件は見つかりません。")
+            raise UserFacingError(NOT_FOUND)
+        hidden = self._hidden_kinds(row, self._visible())
+        if hidden:
+            ctx.log("permission_denied", outcome="denied", target=f"extract:{hidden[0]}",
+                    detail={"id": saved_id})
+            raise PermissionDenied(NOT_FOUND)
         return self._saved(row)
+
+    @staticmethod
+    def _hidden_kinds(row: repo.SavedRow, visible: dict[str, DatasetKind]) -> list[str]:
+        """The datasets a saved definition reads outside the role's visible kinds (which,
+        when keys are held per domain, are also the ones whose keys the user holds)."""
+        return sorted(k for k in kinds_used(from_json(row.definition)) if k not in visible)
 
     def _saved(self, row: repo.SavedRow) -> SavedExtraction:
         extraction = from_json(row.definition)

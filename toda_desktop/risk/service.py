@@ -726,6 +726,7 @@ class RiskService:
     def school_file_paths(self, result: ScoreResult, folder: Path,
                           suffix: str = ".csv") -> dict[str, Path]:
         """Each school's file in ``folder`` by school code (for asking before an overwrite)."""
+        self._ctx.gate.require("export")
         paths = {}
         for code, alerts in alert_csv.by_school(result.alerts).items():
             name = alert_csv.school_file_name(code, alerts[0].school_name, result.month)
@@ -769,6 +770,7 @@ class RiskService:
         file, so it is treated as an export — without the "export" function the pupils are
         not identified (no 宛名番号, id or name); with it the printout is logged."""
         ctx = self._ctx
+        ctx.gate.require_session("export")  # it asks only ``may`` below: no data question
         if not result.with_ids:
             return result.alerts
         if not ctx.gate.may("export"):

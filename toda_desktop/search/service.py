@@ -36,6 +36,7 @@ from toda_desktop.search.keys import (
     name_search_key,
     refresh_pending,
 )
+from toda_desktop.text_input import require_valid_text
 
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 6
@@ -231,6 +232,9 @@ class SearchService:
         ctx = self._ctx
         ctx.gate.require("pupil_search")
         filters = filters or SearchFilters()
+        require_valid_text(query, "検索語")
+        for text in (filters.school_code or "", filters.class_name or ""):
+            require_valid_text(text, "絞り込みの条件")
         if len(query) > MAX_QUERY_LENGTH:
             raise UserFacingError(f"検索語が長すぎます（{MAX_QUERY_LENGTH}文字まで）。")
         id_kinds = self.id_kinds()
@@ -287,6 +291,7 @@ class SearchService:
     ) -> FilterOptions:
         """Choices for the filters (years, schools, grades and classes that exist)."""
         self._ctx.gate.require("pupil_search")
+        require_valid_text(school_code or "", "絞り込みの条件")
         raw = self._ctx.db.call(
             lambda c: repo.filter_choices(c, school_year, school_code or None, grade))
         return FilterOptions(
