@@ -23,6 +23,7 @@ from storage.migrations import (
     m007_batch_confirmations,
     m008_lookup_indexes,
     m009_kept_results,
+    m010_signin_counters,
 )
 from storage.registry import BLANK_KEY, OCCURRENCE, DatasetKind, Registry
 from storage.statistics import refresh_statistics
@@ -40,6 +41,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m007_batch_confirmations.migrate,
     m008_lookup_indexes.migrate,
     m009_kept_results.migrate,
+    m010_signin_counters.migrate,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

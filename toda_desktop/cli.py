@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from kernel.store_kind import StoreKind
-from storage import keys
 from storage.connection import DatabaseError, translate
 from storage.errors import StoreError
 from toda_desktop.composition import Application, SignedIn, open_application
@@ -54,15 +53,9 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_PROBLEM, EXIT_FAILED = 0, 1, 2
 DEBUG_ENV = "TODA_DEBUG"  # "1": let unexpected errors raise with their traceback (developers)
-# Cheaper key derivation for demo and test stores only (fictitious data; fast CI).
-FAST_KDF_ENV = "TODA_DEMO_SCRYPT_N"
-
-
-def _scrypt_n(store_kind: StoreKind) -> int:
-    raw = os.environ.get(FAST_KDF_ENV)
-    if store_kind == StoreKind.PRODUCTION or not raw:
-        return keys.DEFAULT_SCRYPT_N
-    return max(2**10, int(raw))
+# Every store the command line makes has key wraps at the full scrypt cost: nothing from
+# outside (environment, options) can make them cheaper. A cheaper cost exists only for the
+# test suite, through the Python API (tests/conftest.py).
 
 
 def _password(prompt: str, *, confirm: bool = False) -> str:
@@ -105,8 +98,7 @@ def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
                 out.write(f"  デモ都市を作成しています… {step * 10}%\n")
 
         created = create_demo_store(
-            path, seed=args.seed, small=args.small, scrypt_n=_scrypt_n(StoreKind.DEMO),
-            progress=show,
+            path, seed=args.seed, small=args.small, progress=show,
         )
         if interactive:
             out.write("\n")
@@ -125,7 +117,7 @@ def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
         kind = StoreKind.TEST if args.test else StoreKind.PRODUCTION
         login = _user(args, default="lead")
         password = _password("最初のアカウント（事業全体総括職員）のパスワード: ", confirm=True)
-        created = create_empty_store(path, kind, login, password, scrypt_n=_scrypt_n(kind))
+        created = create_empty_store(path, kind, login, password)
         label = "テスト用" if kind == StoreKind.TEST else "本番用"
         out.write(f"{label}データベースを作成しました: {path}\n")
         out.write(f"最初のアカウント: {login}（事業全体総括職員）\n")
@@ -713,7 +705,8 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--store", required=True, help="作成するデータベースファイル")
     kind = init.add_mutually_exclusive_group()
     kind.add_argument("--demo", action="store_true", help="デモ都市（架空データ）で作成する")
-    kind.add_argument("--test", action="store_true", help="研修・評価用の空のデータベース")
+    kind.add_argument("--test", action="store_true",
+                      help="研修・評価用の空のデータベース（本番用と同じく実際のスキャナが必要）")
     init.add_argument("--seed", type=int, default=42, help="デモ都市の乱数の種")
     init.add_argument("--small", action="store_true", help="小さなデモ都市（動作確認用）")
     init.add_argument("--user", help="最初のアカウントのログインID（本番・テスト）")

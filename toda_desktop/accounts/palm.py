@@ -23,6 +23,7 @@ from storage.repos import palms
 from storage.store import Store
 from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.errors import SignInError, UserFacingError
+from toda_desktop.scanner_admission import scanner_fields
 from toda_desktop.throttle import ThrottleBook
 
 PALM_KEY_PURPOSE = "palm-binding"
@@ -79,7 +80,7 @@ def enroll_palm(
 
     palm_id = store.db.call(save)
     audit.record(actor, "palm_enrolled", target=f"account:{login_id}",
-                 detail={"quality": quality, "device": scanner.info.backend})
+                 detail={"quality": quality, **scanner_fields(scanner)})
     return palm_id
 
 

@@ -80,6 +80,9 @@ ACTION_LABELS = {
     "risk_explanations": "カルテの早期把握欄の閲覧",
     "risk_factors": "要因分析",
     "view_survey_domains": "調査の領域別の見立ての閲覧",
+    # sign-in counters and scanner backends (issue 12)
+    "signin_record_break": "サインイン記録の不整合", "scanner_refused": "認められないスキャナ",
+    "scanner_backends_recorded": "使用できるスキャナの登録",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止"}
@@ -110,6 +113,8 @@ DETAIL_LABELS = {
     "domain": "領域", "actor": "利用者", "action": "操作", "pupil_id": "児童生徒ID",
     "since": "開始日", "until": "終了日", "chart": "グラフ", "x": "位置", "series": "系列",
     "anchor_last_id": "外部の控えの記録番号", "breaks": "不整合の回数",
+    "failures_lost": "記録から消えていた失敗回数", "scanner": "スキャナ",
+    "scanner_version": "スキャナのバージョン", "scanners": "使用できるスキャナ",
 }
 VALUE_LABELS = {
     "palm": "手のひら静脈", "password": "パスワード", "recovery": "回復サインイン",
@@ -123,6 +128,8 @@ VALUE_LABELS = {
     "throttle_file_damaged": "サインイン記録ファイルの破損", "sign_in_failed": "サインイン失敗",
     "account_locked": "アカウントのロック", "simulator": "シミュレータ（デモ用）", "None": "—",
     "demo": "デモ", "test": "テスト", "production": "本番",
+    "missing": "ファイルがない", "damaged": "ファイルの破損", "older": "古い控えへの差し替え",
+    "reset": "回数の巻き戻し",
 }
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.

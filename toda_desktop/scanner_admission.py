@@ -1,0 +1,126 @@
+"""Which scanner backends a store accepts: recorded when it was made, checked at every use.
+
+A vendor plugin is any package that declares an entry point, so the list of installed
+plugins says nothing about which ones the office chose. A production or test store therefore
+records, when it is made, the vendor backends installed then (name, version, digest of the
+package's files), and refuses any other at sign-in and enrolment. The simulator and replays
+(judged by their class, not by what a plugin says of itself) are accepted only by demo stores
+and by test stores that the test suite made through the Python API.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from datetime import datetime
+
+from devices import Scanner
+from devices.registry import BackendIdentity, identify_scanner, installed_vendor_backends
+from kernel.store_kind import StoreKind
+from storage.repos import scanner_backends
+from storage.repos.scanner_backends import AcceptedBackend
+from storage.store import Store
+from toda_desktop.audit.trail import AuditTrail
+from toda_desktop.clock import Clock
+from toda_desktop.errors import SignInError
+
+SIMULATOR_REFUSED = (
+    "本番用・テスト用のデータベースでは、シミュレータや記録の再生は使用できません。"
+    "実際の静脈認証スキャナを接続してください。"
+)
+BACKEND_REFUSED = (
+    "このデータベースで認められていない静脈認証スキャナのドライバです"
+    "（データベース作成時に登録されたもの以外は使用できません）。管理者に連絡してください。"
+)
+# The built-in simulators a store made by the test suite may accept.
+TEST_SUITE_SIMULATORS = ("replay", "simulator")
+
+
+class ScannerRefused(SignInError):
+    """A scanner the store does not accept; ``identity`` says which one (for the log)."""
+
+    def __init__(self, message_ja: str, identity: BackendIdentity) -> None:
+        super().__init__(message_ja)
+        self.identity = identity
+
+
+@dataclass(frozen=True)
+class ScannerRules:
+    store_kind: StoreKind
+    accepted: tuple[AcceptedBackend, ...]
+
+
+_admitted: weakref.WeakKeyDictionary[object, BackendIdentity] = weakref.WeakKeyDictionary()
+
+
+def accepted_for_new_store(
+    store_kind: StoreKind, *, test_suite_simulator: bool = False
+) -> tuple[AcceptedBackend, ...]:
+    """What a new store records: the vendor backends installed now; the simulators only for
+    a demo store, or a test store made by the test suite."""
+    vendors = tuple(AcceptedBackend(b.name, b.version, b.digest, simulator=False)
+                    for b in installed_vendor_backends())
+    simulators = store_kind == StoreKind.DEMO or (
+        store_kind == StoreKind.TEST and test_suite_simulator)
+    if not simulators:
+        return vendors
+    return vendors + tuple(AcceptedBackend(name, "builtin", "builtin", simulator=True)
+                           for name in TEST_SUITE_SIMULATORS)
+
+
+def record_accepted(store: Store, backends: tuple[AcceptedBackend, ...], at: datetime) -> None:
+    store.db.call(lambda conn: scanner_backends.record(conn, backends, at))
+
+
+def rules_of(store: Store) -> ScannerRules:
+    return ScannerRules(store.store_kind, store.db.call(scanner_backends.accepted))
+
+
+def scanner_kind(rules: ScannerRules) -> StoreKind:
+    """The kind to ask a scanner factory for: a test store that does not accept the
+    simulator is asked for a real scanner, like a production store."""
+    if rules.store_kind == StoreKind.TEST and not any(a.simulator for a in rules.accepted):
+        return StoreKind.PRODUCTION
+    return rules.store_kind
+
+
+def admit(rules: ScannerRules, scanner: Scanner) -> BackendIdentity:
+    """The scanner's identity if the store accepts it; ScannerRefused otherwise."""
+    identity = identify_scanner(scanner)
+    if identity.simulator:
+        allowed = rules.store_kind == StoreKind.DEMO or (
+            rules.store_kind == StoreKind.TEST
+            and any(a.simulator and a.name == identity.name for a in rules.accepted)
+        )
+        if not allowed:
+            raise ScannerRefused(SIMULATOR_REFUSED, identity)
+    elif not any(
+        not a.simulator and (a.name, a.version, a.digest)
+        == (identity.name, identity.version, identity.digest)
+        for a in rules.accepted
+    ):
+        raise ScannerRefused(BACKEND_REFUSED, identity)
+    _admitted[scanner] = identity
+    return identity
+
+
+def scanner_fields(scanner: Scanner) -> dict[str, str]:
+    """The backend for an audit entry: as admitted, else as judged now (never self-told)."""
+    identity = _admitted.get(scanner) or identify_scanner(scanner)
+    return {"scanner": identity.name, "scanner_version": identity.version}
+
+
+def ensure_recorded(store: Store, audit: AuditTrail, clock: Clock) -> ScannerRules:
+    """The store's rules. A store that has none yet (made before the list existed, or made on
+    a PC without the vendor's driver) records the vendor backends installed at an unlock with
+    this version, and says so in the log so that the office can check it."""
+    rules = rules_of(store)
+    if rules.accepted or store.store_kind == StoreKind.DEMO:
+        return rules
+    backends = accepted_for_new_store(store.store_kind)
+    if not backends:
+        return rules
+    record_accepted(store, backends, clock())
+    audit.record("（システム）", "scanner_backends_recorded",
+                 detail={"scanners": [f"{b.name} {b.version}" for b in backends]})
+    return rules_of(store)
