@@ -14,6 +14,7 @@
     python -m toda_desktop export --store PATH --dataset KIND --out FILE [--cp932]
     python -m toda_desktop risk train|evaluate|score --store PATH [--month YYYY-MM] [--top 5]
     python -m toda_desktop recovery grant --store PATH --account ID --reason TEXT [--hours H]
+    python -m toda_desktop scanners accept --store PATH
 
 Commands that open a store authenticate: the user from --user or TODA_USER, the password from
 TODA_PASSWORD or a prompt. Exit status: 0 success, 1 a problem was found, 2 the command failed.
@@ -237,9 +238,7 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
         app.close()
 
 
-def cmd_recovery(args: argparse.Namespace, out: TextIO) -> int:
-    from toda_desktop.recovery import grant_recovery_sign_in
-
+def _recovery_key() -> str:
     key = os.environ.get("TODA_RECOVERY_KEY")
     if not key:
         if not sys.stdin.isatty():
@@ -247,6 +246,13 @@ def cmd_recovery(args: argparse.Namespace, out: TextIO) -> int:
                 "回復キーを入力できません。TODA_RECOVERY_KEY を設定してください。"
             )
         key = getpass.getpass("回復キー: ")
+    return key
+
+
+def cmd_recovery(args: argparse.Namespace, out: TextIO) -> int:
+    from toda_desktop.recovery import grant_recovery_sign_in
+
+    key = _recovery_key()
     expires = grant_recovery_sign_in(
         Path(args.store), key, args.account, args.reason, hours=args.hours
     )
@@ -254,6 +260,17 @@ def cmd_recovery(args: argparse.Namespace, out: TextIO) -> int:
         f"{args.account} に手のひら静脈なしのサインインを1回だけ許可しました"
         f"（{expires:%Y-%m-%d %H:%M} まで）。\n"
     )
+    return EXIT_OK
+
+
+def cmd_scanners(args: argparse.Namespace, out: TextIO) -> int:
+    """``scanners accept``: the store accepts the vendor scanners installed now."""
+    from toda_desktop.scanner_admission import accept_installed_backends
+
+    accepted = accept_installed_backends(Path(args.store), _recovery_key())
+    out.write("このデータベースで使用できる静脈認証スキャナを登録しました:\n")
+    for backend in accepted:
+        out.write(f"  {backend.name} {backend.version}\n")
     return EXIT_OK
 
 
@@ -743,6 +760,18 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--reason", required=True, help="理由（監査ログに記録されます）")
     rec.add_argument("--hours", type=float, default=24, help="有効時間（既定24時間）")
     rec.set_defaults(handler=cmd_recovery)
+
+    scanners = sub.add_parser(
+        "scanners", help="使用できる静脈認証スキャナを登録し直す（回復キーが必要）",
+        description=(
+            "いまこのPCに導入されている静脈認証スキャナのドライバを、このデータベースで使用できる"
+            "ものとして登録し直します（スキャナを交換したときなど）。回復キーは"
+            " TODA_RECOVERY_KEY、なければ画面で入力します。監査ログに記録されます。"),
+    )
+    scanners.add_argument("scanners_command", choices=["accept"], metavar="accept",
+                          help="導入済みのスキャナを登録する")
+    scanners.add_argument("--store", required=True, help="データベースファイル")
+    scanners.set_defaults(handler=cmd_scanners)
 
     imp = sub.add_parser(
         "import", help="CSV・Excel ファイルを取り込む（list: 取込履歴、rollback: 取消）",

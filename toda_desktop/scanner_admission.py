@@ -3,9 +3,11 @@
 A vendor plugin is any package that declares an entry point, so the list of installed
 plugins says nothing about which ones the office chose. A production or test store therefore
 records, when it is made, the vendor backends installed then (name, version, digest of the
-package's files), and refuses any other at sign-in and enrolment. The simulator and replays
-(judged by their class, not by what a plugin says of itself) are accepted only by demo stores
-and by test stores that the test suite made through the Python API.
+package's files), and refuses any other at sign-in and enrolment; only the recovery key can
+make it accept others (``accept_installed_backends``, e.g. after a scanner is replaced). The
+simulator and replays (judged by their class, not by what a plugin says of itself) are
+accepted only by demo stores and by test stores that the test suite made through the Python
+API.
 """
 
 from __future__ import annotations
@@ -13,16 +15,20 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from devices import Scanner
 from devices.registry import BackendIdentity, identify_scanner, installed_vendor_backends
 from kernel.store_kind import StoreKind
+from storage.connection import Connection, transaction
+from storage.errors import StoreError
 from storage.repos import scanner_backends
 from storage.repos.scanner_backends import AcceptedBackend
 from storage.store import Store
 from toda_desktop.audit.trail import AuditTrail
-from toda_desktop.clock import Clock
-from toda_desktop.errors import SignInError
+from toda_desktop.clock import Clock, system_clock
+from toda_desktop.errors import SignInError, UserFacingError
+from toda_desktop.recovery import RECOVERY_ACTOR
 
 SIMULATOR_REFUSED = (
     "本番用・テスト用のデータベースでは、シミュレータや記録の再生は使用できません。"
@@ -31,6 +37,10 @@ SIMULATOR_REFUSED = (
 BACKEND_REFUSED = (
     "このデータベースで認められていない静脈認証スキャナのドライバです"
     "（データベース作成時に登録されたもの以外は使用できません）。管理者に連絡してください。"
+)
+NONE_RECORDED = (
+    "このデータベースには使用できる静脈認証スキャナが登録されていません。"
+    "管理者に連絡してください（回復キーで登録します）。"
 )
 # The built-in simulators a store made by the test suite may accept.
 TEST_SUITE_SIMULATORS = ("replay", "simulator")
@@ -94,6 +104,8 @@ def admit(rules: ScannerRules, scanner: Scanner) -> BackendIdentity:
         )
         if not allowed:
             raise ScannerRefused(SIMULATOR_REFUSED, identity)
+    elif not any(not a.simulator for a in rules.accepted):
+        raise ScannerRefused(NONE_RECORDED, identity)
     elif not any(
         not a.simulator and (a.name, a.version, a.digest)
         == (identity.name, identity.version, identity.digest)
@@ -110,17 +122,34 @@ def scanner_fields(scanner: Scanner) -> dict[str, str]:
     return {"scanner": identity.name, "scanner_version": identity.version}
 
 
-def ensure_recorded(store: Store, audit: AuditTrail, clock: Clock) -> ScannerRules:
-    """The store's rules. A store that has none yet (made before the list existed, or made on
-    a PC without the vendor's driver) records the vendor backends installed at an unlock with
-    this version, and says so in the log so that the office can check it."""
-    rules = rules_of(store)
-    if rules.accepted or store.store_kind == StoreKind.DEMO:
-        return rules
-    backends = accepted_for_new_store(store.store_kind)
-    if not backends:
-        return rules
-    record_accepted(store, backends, clock())
-    audit.record("（システム）", "scanner_backends_recorded",
-                 detail={"scanners": [f"{b.name} {b.version}" for b in backends]})
-    return rules_of(store)
+
+def accept_installed_backends(
+    store_path: Path, recovery_key: str, *, clock: Clock = system_clock
+) -> tuple[AcceptedBackend, ...]:
+    """With the recovery key (on paper, in no account): the store accepts the vendor backends
+    installed now instead of those it recorded, e.g. after the office changed its scanner or
+    when the store was made on a PC without the driver. Logged with what was accepted."""
+    vendors = tuple(b for b in accepted_for_new_store(StoreKind.PRODUCTION))
+    if not vendors:
+        raise UserFacingError(
+            "静脈認証スキャナのドライバが見つかりません。ドライバを導入してから実行してください。"
+        )
+    try:
+        store = Store.open_with_recovery_key(store_path, recovery_key)
+    except StoreError as exc:
+        raise UserFacingError(exc.message_ja) from None
+    try:
+        now = clock()
+
+        def replace(conn: Connection) -> None:
+            with transaction(conn):
+                scanner_backends.forget_vendors(conn)
+                scanner_backends.record(conn, vendors, now)
+
+        store.db.call(replace)
+        AuditTrail(store, clock).record(
+            RECOVERY_ACTOR, "scanner_backends_recorded",
+            detail={"scanners": [f"{b.name} {b.version}" for b in vendors]})
+    finally:
+        store.close()
+    return vendors

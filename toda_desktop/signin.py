@@ -43,7 +43,7 @@ from toda_desktop.policy.service import store_policy
 from toda_desktop.scanner_admission import (
     ScannerRefused,
     ScannerRules,
-    ensure_recorded,
+    rules_of,
     scanner_fields,
 )
 from toda_desktop.signin_record import BREAK_MESSAGE, compare, mirror_into, settle_break
@@ -259,7 +259,7 @@ def _unlocked(
         raise SignInError(BREAK_MESSAGE)
     book.record_success(slot, "password")
     flush_failures(store, book, audit)
-    app.scanner_rules = ensure_recorded(store, audit, app.clock)
+    app.scanner_rules = rules_of(store)
     account = store.db.call(lambda c: accounts.by_login(c, normalize_login(login_id)))
     if account is None or account.status != "active":
         audit.record(normalize_login(login_id), "sign_in", outcome="denied",

@@ -30,3 +30,8 @@ def record(conn: Connection, backends: tuple[AcceptedBackend, ...], at: datetime
             " VALUES (?, ?, ?, ?, ?)",
             (b.name, b.version, b.digest, int(b.simulator), at.isoformat(timespec="seconds")),
         )
+
+
+def forget_vendors(conn: Connection) -> None:
+    """Before recording a new set of vendor backends (the simulators' rows stay)."""
+    conn.execute("DELETE FROM scanner_backends WHERE simulator = 0")
