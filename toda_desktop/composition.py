@@ -38,7 +38,7 @@ from toda_desktop.policy.model import Policy, default_policy
 from toda_desktop.policy.service import PolicyAdminService
 from toda_desktop.records.service import RecordsService
 from toda_desktop.review.service import ReviewService
-from toda_desktop.scanner_admission import ScannerRules, admit, scanner_kind
+from toda_desktop.scanner_admission import ScannerRefused, ScannerRules, admit, scanner_kind
 from toda_desktop.search.service import SearchService
 from toda_desktop.signin import PasswordAccepted, start_sign_in
 from toda_desktop.throttle import ThrottleBook
@@ -233,6 +233,12 @@ class Application:
             scanner.open()
         except ScannerError as exc:
             raise SignInError(exc.message_ja) from None
+        except ScannerRefused as exc:
+            if self.current is not None:  # an enrolment or a resume (sign-in logs its own)
+                self.current.context.log("scanner_refused", outcome="denied",
+                                         detail={"scanner": exc.identity.name,
+                                                 "scanner_version": exc.identity.version})
+            raise
         if isinstance(scanner, Simulator):
             scanner.default_subject = login_id
         return scanner

@@ -181,6 +181,8 @@ def test_an_administrator_cannot_enroll_a_palm_with_a_planted_plugin(
     finally:
         signed.sign_out()
     assert _logged(path, "palm_enrolled") == []
+    assert _logged(path, "scanner_refused") == [
+        ("denied", {"scanner": "palmsecure", "scanner_version": "1.0"})]
 
 
 def test_the_vendor_plugin_recorded_at_creation_works_and_is_named_in_the_log(

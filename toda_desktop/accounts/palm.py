@@ -111,19 +111,22 @@ def verify_palm(
         result = scanner.verify(row.template, VERIFY_MAX_FMR, on_guidance=on_guidance,
                                 cancel=cancel)
     except SpoofSuspected as exc:
-        _failed(book, slot, audit, login_id, "spoof_suspected")
+        _failed(book, slot, audit, login_id, {"reason": "spoof_suspected",
+                                              **scanner_fields(scanner)})
         raise SignInError(exc.message_ja) from None
     except ScannerError as exc:
         audit.record(login_id, "device_event", outcome="failed", detail={"error": exc.code})
         raise SignInError(exc.message_ja) from None
     if not result.matched:
-        _failed(book, slot, audit, login_id, "no_match")
+        _failed(book, slot, audit, login_id, {"reason": "no_match", **scanner_fields(scanner)})
         raise SignInError(PALM_MISMATCH)
     book.record_success(slot, "palm")
     return result.fmr_achieved
 
 
-def _failed(book: ThrottleBook, slot: str, audit: AuditTrail, login_id: str, reason: str) -> None:
+def _failed(
+    book: ThrottleBook, slot: str, audit: AuditTrail, login_id: str, detail: dict[str, str]
+) -> None:
     book.record_failure(slot, "palm")
     book.take_pending()  # this failure is logged right here, with its reason
-    audit.record(login_id, "palm_verify_failed", outcome="failed", detail={"reason": reason})
+    audit.record(login_id, "palm_verify_failed", outcome="failed", detail=detail)
