@@ -141,21 +141,26 @@ def _builtin(name: str) -> BackendIdentity:
     return BackendIdentity(name, BUILTIN_VERSION, BUILTIN_VERSION, simulator=True)
 
 
-def _package_files(dist: metadata.Distribution, top: str) -> list[metadata.PackagePath]:
-    return sorted(
-        (f for f in dist.files or () if f.parts and f.parts[0] in (top, f"{top}.py")
-         and "__pycache__" not in f.parts and f.suffix != ".pyc"),
-        key=str,
-    )
+def _package_files(dist: metadata.Distribution, top: str) -> list[tuple[str, Path]]:
+    """The package's files as they are on disk (not as its RECORD says: that is a file an
+    attacker could edit too), compiled caches aside."""
+    base = Path(str(dist.locate_file(top)))
+    if base.is_dir():
+        return sorted(
+            (p.relative_to(base.parent).as_posix(), p) for p in base.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        )
+    module = base.with_name(top + ".py")
+    return [(module.name, module)] if module.is_file() else []
 
 
 def package_digest(dist: metadata.Distribution, top: str) -> str:
-    """SHA-256 over the names and contents of the package's files (compiled caches aside),
-    so that any changed, added or removed file gives another digest."""
+    """SHA-256 over the names and contents of the package's files, so that any changed, added
+    or removed file gives another digest."""
     digest = hashlib.sha256()
-    for file in _package_files(dist, top):
-        digest.update(str(file).encode("utf-8") + b"\x00")
-        digest.update(hashlib.sha256(Path(str(dist.locate_file(file))).read_bytes()).digest())
+    for name, path in _package_files(dist, top):
+        digest.update(name.encode("utf-8") + b"\x00")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
@@ -214,6 +219,8 @@ def installed_vendor_backends(
         if entry.name in BUILTIN_BACKENDS or entry.name in found or dist is None:
             continue
         top = entry.value.split(".")[0].split(":")[0]
+        if not _package_files(dist, top):
+            continue  # nothing on disk to vouch for
         found[entry.name] = BackendIdentity(entry.name, str(dist.version),
                                             package_digest(dist, top), simulator=False)
     return tuple(found[name] for name in sorted(found))

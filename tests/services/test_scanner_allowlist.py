@@ -207,12 +207,16 @@ def test_the_vendor_plugin_recorded_at_creation_works_and_is_named_in_the_log(
     assert all(named.items() <= d.items() for d in sign_ins)
 
 
-def test_a_changed_file_in_the_recorded_plugin_is_refused(
-    tmp_path: Path, plugin_dir: Path
+@pytest.mark.parametrize("tamper", ["change", "add"])
+def test_a_changed_or_added_file_in_the_recorded_plugin_is_refused(
+    tmp_path: Path, plugin_dir: Path, tamper: str
 ) -> None:
     module = plant_plugin(plugin_dir, "vendor_palm", "palmsecure", WRAPPED_SIMULATOR)
     path = _production_store(tmp_path / "prod" / "city.tdb")
-    module.write_text(WRAPPED_SIMULATOR + "\n# patched\n", encoding="utf-8")
+    if tamper == "change":
+        module.write_text(WRAPPED_SIMULATOR + "\n# patched\n", encoding="utf-8")
+    else:  # a new module beside it, not listed in RECORD
+        (module.parent / "hooks.py").write_text("PATCHED = True\n", encoding="utf-8")
     pending = Application(path).start_sign_in(LEAD_LOGIN, LEAD_PASSWORD)
     with pytest.raises(SignInError) as refused:
         pending.enroll_own_palm()
