@@ -223,23 +223,31 @@ def start_sign_in(
         raise SignInError(exc.message_ja) from None
     slot = keyfile.account_slot(login_id)
     with ThrottleBook.locked(store_path, app.clock) as book:
-        book.check_allowed(slot)
-        try:
-            store = Store.open(store_path, login_id, password, registry=app.registry)
-        except WrongCredentials:
-            book.record_failure(slot, "password")
-            if book.is_locked(slot):
-                raise SignInError(
-                    "失敗が続いたため、このアカウントはロックされました。管理者に解除を依頼してください。"
-                ) from None
-            raise SignInError(GENERIC_FAILURE) from None
-        except StoreError as exc:
-            raise SignInError(exc.message_ja) from None
-        try:
-            return _unlocked(app, store, book, slot, login_id)
-        except BaseException:
-            store.close()
-            raise
+        return _attempt(app, book, slot, login_id, password)
+
+
+def _attempt(
+    app: SignInHost[Session], book: ThrottleBook, slot: str, login_id: str, password: str
+) -> PasswordAccepted[Session]:
+    """One password attempt, with the counter file held."""
+    store_path: Path = app.store_path
+    book.check_allowed(slot)
+    try:
+        store = Store.open(store_path, login_id, password, registry=app.registry)
+    except WrongCredentials:
+        book.record_failure(slot, "password")
+        if book.is_locked(slot):
+            raise SignInError(
+                "失敗が続いたため、このアカウントはロックされました。管理者に解除を依頼してください。"
+            ) from None
+        raise SignInError(GENERIC_FAILURE) from None
+    except StoreError as exc:
+        raise SignInError(exc.message_ja) from None
+    try:
+        return _unlocked(app, store, book, slot, login_id)
+    except BaseException:
+        store.close()
+        raise
 
 
 def _unlocked(
