@@ -135,6 +135,7 @@ def create_scanner(
 
 
 BUILTIN_VERSION = "builtin"
+BUNDLED = "bundled"  # the digest of a plugin compiled into the frozen application
 
 
 def _builtin(name: str) -> BackendIdentity:
@@ -200,8 +201,13 @@ def identify_scanner(scanner: object) -> BackendIdentity:
         source = getattr(sys.modules.get(module), "__file__", None) or module
         return BackendIdentity(top, "", hashlib.sha256(str(source).encode()).hexdigest(),
                                simulator=False)
-    return BackendIdentity(_plugin_name(dist, top), str(dist.version),
-                           package_digest(dist, top), simulator=False)
+    digest = package_digest(dist, top)
+    if not _package_files(dist, top) and getattr(sys, "frozen", False):
+        # Inside the frozen application the plugin was bundled at build time (compiled into
+        # the archive, no files to hash); the bundle is trusted as a whole and only the
+        # bundle is on sys.path (installer/rthooks/isolate_sys_path.py).
+        digest = BUNDLED
+    return BackendIdentity(_plugin_name(dist, top), str(dist.version), digest, simulator=False)
 
 
 def installed_vendor_backends(

@@ -18,7 +18,12 @@ from datetime import datetime
 from pathlib import Path
 
 from devices import Scanner
-from devices.registry import BackendIdentity, identify_scanner, installed_vendor_backends
+from devices.registry import (
+    BUNDLED,
+    BackendIdentity,
+    identify_scanner,
+    installed_vendor_backends,
+)
 from kernel.store_kind import StoreKind
 from storage.connection import Connection, transaction
 from storage.errors import StoreError
@@ -106,14 +111,18 @@ def admit(rules: ScannerRules, scanner: Scanner) -> BackendIdentity:
             raise ScannerRefused(SIMULATOR_REFUSED, identity)
     elif not any(not a.simulator for a in rules.accepted):
         raise ScannerRefused(NONE_RECORDED, identity)
-    elif not any(
-        not a.simulator and (a.name, a.version, a.digest)
-        == (identity.name, identity.version, identity.digest)
-        for a in rules.accepted
-    ):
+    elif not any(not a.simulator and _same_backend(a, identity) for a in rules.accepted):
         raise ScannerRefused(BACKEND_REFUSED, identity)
     _admitted[scanner] = identity
     return identity
+
+
+def _same_backend(accepted: AcceptedBackend, identity: BackendIdentity) -> bool:
+    """Name, version and digest; a plugin bundled into the frozen application has no files to
+    hash, so there name and version decide (the bundle itself is installed by the office)."""
+    if (accepted.name, accepted.version) != (identity.name, identity.version):
+        return False
+    return identity.digest in (BUNDLED, accepted.digest)
 
 
 def scanner_fields(scanner: Scanner) -> dict[str, str]:

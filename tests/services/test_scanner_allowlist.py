@@ -10,7 +10,9 @@ and every sign-in and enrolment entry names the backend that was used.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -251,3 +253,33 @@ def test_only_the_recovery_key_makes_a_store_accept_another_vendor_plugin(
     Application(path).sign_in(LEAD_LOGIN, LEAD_PASSWORD).sign_out()
     (_, detail), = _logged(path, "scanner_backends_recorded")
     assert detail == {"scanners": ["palmsecure 1.0"]}
+
+
+def _bundle_into_archive(module: Path, plugin_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Move the package into a zip archive on sys.path, as PyInstaller compiles it into the
+    frozen application: no file of it is left on disk to hash."""
+    archive = plugin_dir.parent / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(module, f"{module.parent.name}/__init__.py")
+    shutil.rmtree(module.parent)
+    monkeypatch.syspath_prepend(str(archive))
+
+
+@pytest.mark.parametrize("frozen", [True, False], ids=["frozen", "not_frozen"])
+def test_a_plugin_without_files_on_disk_passes_only_inside_the_frozen_application(
+    tmp_path: Path, plugin_dir: Path, monkeypatch: pytest.MonkeyPatch, frozen: bool
+) -> None:
+    module = plant_plugin(plugin_dir, "vendor_palm", "palmsecure", WRAPPED_SIMULATOR)
+    path = _production_store(tmp_path / "prod" / "city.tdb")
+    _bundle_into_archive(module, plugin_dir, monkeypatch)
+    if frozen:
+        monkeypatch.setattr(sys, "frozen", True, raising=False)
+        Application(path).sign_in(LEAD_LOGIN, LEAD_PASSWORD).sign_out()
+        (_, enrolled), = _logged(path, "palm_enrolled")
+        assert enrolled["scanner"] == "palmsecure"
+    else:
+        pending = Application(path).start_sign_in(LEAD_LOGIN, LEAD_PASSWORD)
+        with pytest.raises(SignInError) as refused:
+            pending.enroll_own_palm()
+        assert refused.value.message_ja == BACKEND_REFUSED
+        pending.cancel()
