@@ -62,7 +62,8 @@ def mirror_into(store: Store, clock: Clock) -> Callable[[ThrottleBook], None]:
 
 
 def compare(store: Store, book: ThrottleBook) -> RecordBreak | None:
-    """None if the file is (a newer state of) the one the store last agreed with."""
+    """None if the file is (a newer state of) the one the store last agreed with; then the
+    copy inside is brought up to the file (only if the file moved on since)."""
     mark, recorded = store.db.call(lambda c: (inside.file_mark(c), inside.all_slots(c)))
     reason: str | None = book.broken
     if reason is None and mark is not None:
@@ -75,6 +76,8 @@ def compare(store: Store, book: ThrottleBook) -> RecordBreak | None:
         elif _lost(recorded, book.slots):
             reason = "reset"
     if reason is None:
+        if mark != inside.FileMark(book.file_id, book.serial):
+            mirror_into(store, book.clock)(book)
         return None
     return RecordBreak(reason, _lost(recorded, book.slots), _merge(recorded, book.slots))
 

@@ -202,12 +202,15 @@ class ThrottleBook:
                              "event": "throttle_file_damaged"}]
             self._write()
 
-    def _change(self, apply: Callable[[], Any]) -> Any:
-        """Apply a change to the newest content and save it, under the lock."""
+    def _change(self, apply: Callable[[], Any], *, needed: Callable[[], bool] | None = None) -> Any:
+        """Apply a change to the newest content and save it, under the lock; ``needed`` says
+        (on the newest content) whether there is anything to change at all."""
         guard = nullcontext() if self._held else exclusive_lock(self.lock_path)
         with guard:
             if not self._held:
                 self._read()
+            if needed is not None and not needed():
+                return None
             result = apply()
             self._write()
         return result
@@ -287,13 +290,15 @@ class ThrottleBook:
         self._change(apply)
 
     def record_success(self, slot: str, factor: str) -> None:
-        def apply() -> None:
+        def needed() -> bool:
             state = self.slots.get(slot)
-            if state is not None:
-                state.failures[factor] = 0  # the lifetime total stays; the other factor's
-                # delay still stands
+            return state is not None and state.failures[factor] > 0
 
-        self._change(apply)
+        def apply() -> None:
+            # The lifetime total stays; the other factor's delay still stands.
+            self.slots[slot].failures[factor] = 0
+
+        self._change(apply, needed=needed)
 
     def lock(self, slot: str, reason: str) -> None:
         """Lock a slot (e.g. after a break of the counter records)."""
@@ -331,7 +336,7 @@ class ThrottleBook:
             taken.extend(self.pending)
             self.pending = []
 
-        self._change(apply)
+        self._change(apply, needed=lambda: bool(self.pending))
         return taken
 
     def adopt(self, slots: dict[str, SlotState]) -> None:
