@@ -86,7 +86,7 @@ def _replay(*, path: str | Path) -> Scanner:
 
 
 BUILTIN_BACKENDS: dict[str, ScannerBackend] = {
-    "simulator": BuiltinBackend(True, "シミュレータ（デモ・テスト用）", _simulator),
+    "simulator": BuiltinBackend(True, "シミュレータ（デモ用）", _simulator),
     "replay": BuiltinBackend(True, "記録の再生（テスト用）", _replay),
 }
 

@@ -12,6 +12,7 @@ import json
 import shutil
 import stat
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def clock() -> WallClock:
     return WallClock()
 
 
-def _app(path: Path, clock: WallClock) -> Application:
+def _app(path: Path, clock: Callable[[], datetime]) -> Application:
     sim = Simulator(SimulatorConfig(seed=5, timeout_s=5), clock=FakeClock())
 
     def factory(_kind: str) -> Scanner:
@@ -254,7 +255,7 @@ def _password_failures(path: Path) -> tuple[int, int]:
 
 
 def test_eight_parallel_wrong_passwords_count_as_eight(slow_store: Path) -> None:
-    app = _app(slow_store, JumpingClock())  # type: ignore[arg-type]
+    app = _app(slow_store, JumpingClock())
     refused = _parallel_wrong_passwords(slow_store, app, 8)
     assert len(refused) == 8
     assert _password_failures(slow_store) == (8, 8)
