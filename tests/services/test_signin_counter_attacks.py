@@ -9,9 +9,11 @@ administrator's unlock.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import shutil
 import stat
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +26,7 @@ from storage.store import Store
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
 from toda_desktop.composition import Application
 from toda_desktop.errors import SignInError
+from toda_desktop.signin import GENERIC_FAILURE
 from toda_desktop.signin_record import BREAK_MESSAGE
 from toda_desktop.store_setup import DEMO_PASSWORD, create_empty_store
 from toda_desktop.throttle import ThrottleBook
@@ -271,3 +274,28 @@ def test_parallel_attempts_past_the_free_ones_wait_instead_of_trying(
 
 def test_the_break_message_asks_for_the_administrator() -> None:
     assert "管理者" in BREAK_MESSAGE and BREAK_MESSAGE.endswith("。")
+
+
+def _wrong_password_in_a_process(path: str, start_at: float) -> str:
+    """One attacker process: wait for the common start, then one wrong password."""
+    while time.time() < start_at:
+        time.sleep(0.005)
+    try:
+        Application(Path(path)).start_sign_in(LEAD_LOGIN, WRONG)
+    except SignInError as exc:
+        return exc.message_ja
+    return "signed in"
+
+
+@pytest.mark.slow
+def test_every_password_tried_by_eight_processes_at_once_is_counted(slow_store: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(8) as pool:
+        start_at = time.time() + 8.0  # after every worker has started and imported
+        results = pool.starmap(_wrong_password_in_a_process,
+                               [(str(slow_store), start_at)] * 8)
+    tried = [m for m in results if m == GENERIC_FAILURE]
+    waited = [m for m in results if "お待ちください" in m]
+    assert len(tried) + len(waited) == 8
+    assert _password_failures(slow_store) == (len(tried), len(tried))  # every try counted
+    assert len(tried) >= 3  # at least the free attempts were tried
