@@ -23,6 +23,7 @@ from storage.migrations import (
     m007_batch_confirmations,
     m008_lookup_indexes,
     m009_kept_results,
+    m010_signin_counters,
     m011_signed_audit,
 )
 from storage.registry import BLANK_KEY, OCCURRENCE, DatasetKind, Registry
@@ -41,7 +42,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     m007_batch_confirmations.migrate,
     m008_lookup_indexes.migrate,
     m009_kept_results.migrate,
-    m011_signed_audit.migrate,  # (m010 is the sign-in counters' migration, merged before)
+    m010_signin_counters.migrate,
+    m011_signed_audit.migrate,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

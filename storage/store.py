@@ -45,9 +45,10 @@ class IntegrityReport:
     problems: tuple[str, ...]  # page numbers and check names only; never row content
 
 
-# The files beside a store ``X``: ``X-wal`` … ``X.signin`` (the sign-in throttle book).
+# The files beside a store ``X``: ``X-wal`` … ``X.signin`` (the sign-in throttle book) and
+# ``X.signin.lock`` (held while an attempt is counted).
 COMPANION_SUFFIXES = ("-wal", "-shm", "-journal", ".keys", ".keys.tmp", ".audit-head",
-                      ".audit-head.tmp", ".signin", ".signin.tmp")
+                      ".audit-head.tmp", ".signin", ".signin.tmp", ".signin.lock")
 
 
 def remove_store_files(path: Path) -> None:

@@ -17,7 +17,7 @@ from toda_desktop.store_setup import DEMO_PASSWORD, create_demo_store, create_em
 TEST_SCRYPT_N = 2**10
 LEAD_LOGIN = "lead"
 LEAD_PASSWORD = "correct horse battery staple"
-STORE_SUFFIXES = ("", ".keys", ".audit-head")
+STORE_SUFFIXES = ("", ".keys", ".audit-head", ".signin")
 
 
 @pytest.fixture(autouse=True)

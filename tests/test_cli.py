@@ -9,16 +9,23 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import TEST_SCRYPT_N
 from toda_desktop.cli import main
+from toda_desktop.store_setup import create_empty_store
 
 PASSWORD = "a long enough password"
 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TODA_DEMO_SCRYPT_N", "1024")
     monkeypatch.setenv("TODA_PASSWORD", PASSWORD)
     monkeypatch.setenv("TODA_USER", "lead")
+
+
+def _test_store(path: Path) -> None:
+    """A test store the test suite may sign in to with the simulator (the command line's
+    test stores need a real scanner, like production ones)."""
+    create_empty_store(path, "test", "lead", PASSWORD, scrypt_n=TEST_SCRYPT_N).store.close()
 
 
 def _run(*argv: str) -> tuple[int, str]:
@@ -34,6 +41,8 @@ def test_init_test_store_then_info_and_check(tmp_path: Path, env: None) -> None:
     assert "テスト用データベースを作成しました" in text
     assert "回復キー" in text
     assert PASSWORD not in text
+    store = tmp_path / "suite.tdb"
+    _test_store(store)
     code, text = _run("info", "--store", str(store))
     assert code == 0 and "種類: テスト" in text and "児童生徒基本情報" in text
     code, text = _run("check", "--store", str(store))
@@ -56,7 +65,7 @@ def test_wrong_password_is_a_clear_japanese_error(
     tmp_path: Path, env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = tmp_path / "t.tdb"
-    _run("init", "--store", str(store), "--test")
+    _test_store(store)
     monkeypatch.setenv("TODA_PASSWORD", "not the password")
     code, _ = _run("info", "--store", str(store))
     err = capsys.readouterr().err
@@ -83,7 +92,7 @@ def test_missing_store_is_reported(
 
 def test_check_reports_damage_with_exit_code_1(tmp_path: Path, env: None) -> None:
     store = tmp_path / "t.tdb"
-    _run("init", "--store", str(store), "--test")
+    _test_store(store)
     # Grow the file so that a page other than the first can be damaged.
     from storage.store import Store
 
@@ -134,7 +143,7 @@ def test_help_and_argument_errors_are_in_japanese(capsys: pytest.CaptureFixture[
 def test_import_report_goes_through_the_export_path(tmp_path: Path, env: None) -> None:
     """The validation report holds cell values: it is written by the service, and logged."""
     store = tmp_path / "t.tdb"
-    assert _run("init", "--store", str(store), "--test")[0] == 0
+    _test_store(store)
     assert _run("demo", "--out", str(tmp_path / "files"), "--small")[0] == 0
     report = tmp_path / "report.csv"
     code, text = _run("import", "--store", str(store), "--dry-run", "--report", str(report),
@@ -149,7 +158,7 @@ def test_export_refuses_to_write_over_the_store_or_its_key_file(
     tmp_path: Path, env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = tmp_path / "t.tdb"
-    _run("init", "--store", str(store), "--test")
+    _test_store(store)
     keys = store.with_name(store.name + ".keys")
     before = keys.read_bytes()
     for target in (keys, store):
@@ -168,7 +177,7 @@ def test_one_bad_file_does_not_stop_the_others_and_the_exit_code_tells(
     """Found by QA: an empty file in the middle aborted the run after the first file was
     committed, with no word about the rest; rows left out did not change the exit code."""
     store = tmp_path / "t.tdb"
-    _run("init", "--store", str(store), "--test")
+    _test_store(store)
     _run("demo", "--out", str(tmp_path / "files"), "--small")
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
@@ -190,7 +199,7 @@ def test_unexpected_failures_are_one_japanese_line_without_a_traceback(
     tmp_path: Path, env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = tmp_path / "t.tdb"
-    _run("init", "--store", str(store), "--test")
+    _test_store(store)
     keys = store.with_name(store.name + ".keys")
     keys.write_bytes(bytes(range(256)) * 4)  # random bytes, not UTF-8
     code, _ = _run("info", "--store", str(store))
@@ -206,7 +215,7 @@ def test_export_says_when_the_file_name_and_options_do_not_fit(
 ) -> None:
     """Found by QA: x.txt was written as CSV, and --cp932 was ignored for .xlsx, silently."""
     store = tmp_path / "t.tdb"
-    _run("init", "--store", str(store), "--test")
+    _test_store(store)
     code, _ = _run("export", "--store", str(store), "--dataset", "schools",
                    "--out", str(tmp_path / "x.txt"))
     assert code == 2 and ".csv か .xlsx" in capsys.readouterr().err

@@ -16,6 +16,7 @@
     python -m toda_desktop export --store PATH --dataset KIND --out FILE [--cp932] [--force]
     python -m toda_desktop risk train|evaluate|score --store PATH [--month YYYY-MM] [--top 5]
     python -m toda_desktop recovery grant --store PATH --account ID --reason TEXT [--hours H]
+    python -m toda_desktop scanners accept --store PATH
 
 Output files are created new: an existing file is replaced only with --force (the data
 dictionary, which holds no personal data, is always rewritten). Commands that open a store
@@ -36,7 +37,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from kernel.store_kind import StoreKind
-from storage import keys
 from storage.connection import DatabaseError, translate
 from storage.errors import StoreError
 from toda_desktop.composition import Application, SignedIn, open_application
@@ -63,15 +63,9 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_PROBLEM, EXIT_FAILED = 0, 1, 2
 DEBUG_ENV = "TODA_DEBUG"  # "1": let unexpected errors raise with their traceback (developers)
-# Cheaper key derivation for demo and test stores only (fictitious data; fast CI).
-FAST_KDF_ENV = "TODA_DEMO_SCRYPT_N"
-
-
-def _scrypt_n(store_kind: StoreKind) -> int:
-    raw = os.environ.get(FAST_KDF_ENV)
-    if store_kind == StoreKind.PRODUCTION or not raw:
-        return keys.DEFAULT_SCRYPT_N
-    return max(2**10, int(raw))
+# Every store the command line makes has key wraps at the full scrypt cost: nothing from
+# outside (environment, options) can make them cheaper. A cheaper cost exists only for the
+# test suite, through the Python API (tests/conftest.py).
 
 
 def _password(prompt: str, *, confirm: bool = False) -> str:
@@ -114,8 +108,7 @@ def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
                 out.write(f"  デモ都市を作成しています… {step * 10}%\n")
 
         created = create_demo_store(
-            path, seed=args.seed, small=args.small, scrypt_n=_scrypt_n(StoreKind.DEMO),
-            progress=show,
+            path, seed=args.seed, small=args.small, progress=show,
         )
         if interactive:
             out.write("\n")
@@ -134,7 +127,7 @@ def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
         kind = StoreKind.TEST if args.test else StoreKind.PRODUCTION
         login = _user(args, default="lead")
         password = _password("最初のアカウント（事業全体総括職員）のパスワード: ", confirm=True)
-        created = create_empty_store(path, kind, login, password, scrypt_n=_scrypt_n(kind))
+        created = create_empty_store(path, kind, login, password)
         label = "テスト用" if kind == StoreKind.TEST else "本番用"
         out.write(f"{label}データベースを作成しました: {path}\n")
         out.write(f"最初のアカウント: {login}（事業全体総括職員）\n")
@@ -263,9 +256,7 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
         app.close()
 
 
-def cmd_recovery(args: argparse.Namespace, out: TextIO) -> int:
-    from toda_desktop.recovery import grant_recovery_sign_in
-
+def _recovery_key() -> str:
     key = os.environ.get("TODA_RECOVERY_KEY")
     if not key:
         if not sys.stdin.isatty():
@@ -273,6 +264,13 @@ def cmd_recovery(args: argparse.Namespace, out: TextIO) -> int:
                 "回復キーを入力できません。TODA_RECOVERY_KEY を設定してください。"
             )
         key = getpass.getpass("回復キー: ")
+    return key
+
+
+def cmd_recovery(args: argparse.Namespace, out: TextIO) -> int:
+    from toda_desktop.recovery import grant_recovery_sign_in
+
+    key = _recovery_key()
     expires = grant_recovery_sign_in(
         Path(args.store), key, args.account, args.reason, hours=args.hours
     )
@@ -280,6 +278,17 @@ def cmd_recovery(args: argparse.Namespace, out: TextIO) -> int:
         f"{args.account} に手のひら静脈なしのサインインを1回だけ許可しました"
         f"（{expires:%Y-%m-%d %H:%M} まで）。\n"
     )
+    return EXIT_OK
+
+
+def cmd_scanners(args: argparse.Namespace, out: TextIO) -> int:
+    """``scanners accept``: the store accepts the vendor scanners installed now."""
+    from toda_desktop.scanner_admission import accept_installed_backends
+
+    accepted = accept_installed_backends(Path(args.store), _recovery_key())
+    out.write("このデータベースで使用できる静脈認証スキャナを登録しました:\n")
+    for backend in accepted:
+        out.write(f"  {backend.name} {backend.version}\n")
     return EXIT_OK
 
 
@@ -732,7 +741,8 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--store", required=True, help="作成するデータベースファイル")
     kind = init.add_mutually_exclusive_group()
     kind.add_argument("--demo", action="store_true", help="デモ都市（架空データ）で作成する")
-    kind.add_argument("--test", action="store_true", help="研修・評価用の空のデータベース")
+    kind.add_argument("--test", action="store_true",
+                      help="研修・評価用の空のデータベース（本番用と同じく実際のスキャナが必要）")
     init.add_argument("--seed", type=int, default=42, help="デモ都市の乱数の種")
     init.add_argument("--small", action="store_true", help="小さなデモ都市（動作確認用）")
     init.add_argument("--user", help="最初のアカウントのログインID（本番・テスト）")
@@ -774,6 +784,18 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--reason", required=True, help="理由（監査ログに記録されます）")
     rec.add_argument("--hours", type=float, default=24, help="有効時間（既定24時間）")
     rec.set_defaults(handler=cmd_recovery)
+
+    scanners = sub.add_parser(
+        "scanners", help="使用できる静脈認証スキャナを登録し直す（回復キーが必要）",
+        description=(
+            "いまこのPCに導入されている静脈認証スキャナのドライバを、このデータベースで使用できる"
+            "ものとして登録し直します（スキャナを交換したときなど）。回復キーは"
+            " TODA_RECOVERY_KEY、なければ画面で入力します。監査ログに記録されます。"),
+    )
+    scanners.add_argument("scanners_command", choices=["accept"], metavar="accept",
+                          help="導入済みのスキャナを登録する")
+    scanners.add_argument("--store", required=True, help="データベースファイル")
+    scanners.set_defaults(handler=cmd_scanners)
 
     imp = sub.add_parser(
         "import", help="CSV・Excel ファイルを取り込む（list: 取込履歴、rollback: 取消）",

@@ -40,6 +40,7 @@ from toda_desktop.policy.model import Policy, default_policy
 from toda_desktop.policy.service import PolicyAdminService
 from toda_desktop.records.service import RecordsService
 from toda_desktop.review.service import ReviewService
+from toda_desktop.scanner_admission import ScannerRefused, ScannerRules, admit, scanner_kind
 from toda_desktop.search.service import SearchService
 from toda_desktop.service_calls import guard_calls
 from toda_desktop.signin import PasswordAccepted, start_sign_in
@@ -198,7 +199,9 @@ DEMO_CAPTURE_SECONDS = 0.8
 
 
 def default_scanner_factory(store_kind: StoreKind) -> Scanner:
-    """Demo and test stores: the simulator; production: the installed vendor scanner.
+    """Demo stores (and test stores the test suite made): the simulator; production and
+    other test stores: the installed vendor scanner (``open_scanner`` says which kind to ask
+    for, and checks that the store accepts what it gets).
 
     On a demo store a capture takes a little time, so that people see the guidance."""
     if store_kind == StoreKind.DEMO:
@@ -229,13 +232,24 @@ class Application:
         self.max_session = max_session
         self.header = read_header(store_path)
         self.current: SignedIn | None = None
+        self.scanner_rules: ScannerRules | None = None  # the store's, once it is unlocked
 
     def open_scanner(self, store_kind: StoreKind, login_id: str) -> Scanner:
+        """A scanner the unlocked store accepts (sign-in, enrolment, resume after idle)."""
+        if self.scanner_rules is None:
+            raise SignInError("先にログインIDとパスワードでサインインしてください。")
         try:
-            scanner = self.scanner_factory(store_kind)
+            scanner = self.scanner_factory(scanner_kind(self.scanner_rules))
+            admit(self.scanner_rules, scanner)
             scanner.open()
         except ScannerError as exc:
             raise SignInError(exc.message_ja) from None
+        except ScannerRefused as exc:
+            if self.current is not None:  # an enrolment or a resume (sign-in logs its own)
+                self.current.context.log("scanner_refused", outcome="denied",
+                                         detail={"scanner": exc.identity.name,
+                                                 "scanner_version": exc.identity.version})
+            raise
         if isinstance(scanner, Simulator):
             scanner.default_subject = login_id
         return scanner

@@ -1,11 +1,16 @@
 """Sign-in in two steps: ID and password unlock the store, then the palm opens the session.
 
-The password step is throttled before the store is touched (the counters live beside it);
-the palm step compares a fresh capture with the account's enrolled template at a requested
-false-match rate of 1 in 10,000. A demo or test store uses the simulator, which presents the
-signed-in user's own enrolled palm unless a test scripts otherwise; a production store
-refuses the simulator. When a production scanner is broken, a one-off recovery grant (made
-with the recovery key) lets one account in with its password alone, once, and it is logged.
+The password step is throttled before the store is touched (the counters live beside it,
+under a file lock held from reading them through the key derivation to saving them) and the
+counters are compared with their copy inside the store right after unlock: a file deleted,
+damaged, reset or put back from an older copy refuses the sign-in and locks the account
+(``toda_desktop.signin_record``). The palm step compares a fresh capture with the account's
+enrolled template at a requested false-match rate of 1 in 10,000, on a scanner backend the store
+accepts (``toda_desktop.scanner_admission``): a demo store uses the simulator, which presents
+the signed-in user's own enrolled palm unless a test scripts otherwise; production and test
+stores need a vendor scanner recorded when the store was made. When a production scanner is
+broken, a one-off recovery grant (made with the recovery key) lets one account in with its
+password alone, once, and it is logged.
 """
 
 from __future__ import annotations
@@ -35,6 +40,13 @@ from toda_desktop.clock import Clock
 from toda_desktop.errors import SignInError
 from toda_desktop.policy.model import Policy
 from toda_desktop.policy.service import store_policy
+from toda_desktop.scanner_admission import (
+    ScannerRefused,
+    ScannerRules,
+    rules_of,
+    scanner_fields,
+)
+from toda_desktop.signin_record import BREAK_MESSAGE, compare, mirror_into, settle_break
 from toda_desktop.throttle import ThrottleBook
 
 Session = TypeVar("Session")  # what the host opens once the palm proved who is there
@@ -47,6 +59,7 @@ class SignInHost(Protocol[Opened]):
 
     clock: Clock
     policy: Policy  # replaced by the store's own map once the password opened the store
+    scanner_rules: ScannerRules | None  # the store's accepted scanners, set the same way
     registry: Registry
     store_path: Path
 
@@ -114,6 +127,12 @@ class PasswordAccepted(Generic[Session]):
         if self._scanner is None:
             try:
                 self._scanner = self._app.open_scanner(self._store.store_kind, self.login_id)
+            except ScannerRefused as exc:
+                self.scanner_problem = exc.message_ja
+                self._audit.record(self.login_id, "scanner_refused", outcome="denied",
+                                   detail={"scanner": exc.identity.name,
+                                           "scanner_version": exc.identity.version})
+                raise
             except SignInError as exc:
                 self.scanner_problem = exc.message_ja
                 raise
@@ -132,9 +151,10 @@ class PasswordAccepted(Generic[Session]):
     ) -> Session:
         if self.needs_enrollment:
             raise SignInError(NOT_ENROLLED)
-        fmr = verify_palm(self._store, self.scanner(), self._account.id, self.login_id,
+        scanner = self.scanner()
+        fmr = verify_palm(self._store, scanner, self._account.id, self.login_id,
                           self._book, self._audit, on_guidance=on_guidance, cancel=cancel)
-        return self._grant("palm", {"fmr_achieved": fmr})
+        return self._grant("palm", {"fmr_achieved": fmr, **scanner_fields(scanner)})
 
     def enroll_own_palm(
         self,
@@ -150,7 +170,7 @@ class PasswordAccepted(Generic[Session]):
         enroll_palm(self._store, scanner, self._account.id, self.login_id, self._audit,
                     login_id=self.login_id,
                     on_guidance=on_guidance, on_progress=on_progress, cancel=cancel)
-        return self._grant("palm_enrolled", {})
+        return self._grant("palm_enrolled", dict(scanner_fields(scanner)))
 
     def use_recovery_grant(self) -> Session:
         """The one-off password-only sign-in granted with the recovery key."""
@@ -193,14 +213,24 @@ class PasswordAccepted(Generic[Session]):
 def start_sign_in(
     app: SignInHost[Session], login_id: str, password: str
 ) -> PasswordAccepted[Session]:
-    """Step one: throttle check, unlock with the password, check the account."""
+    """Step one: throttle check, unlock with the password, compare the counters, check the
+    account. The counter file stays locked until the attempt is counted, so that parallel
+    attempts each count."""
     store_path: Path = app.store_path
     try:
         keyfile = KeyFile.load(store_path)
     except StoreError as exc:
         raise SignInError(exc.message_ja) from None
     slot = keyfile.account_slot(login_id)
-    book = ThrottleBook.load(store_path, app.clock)
+    with ThrottleBook.locked(store_path, app.clock) as book:
+        return _attempt(app, book, slot, login_id, password)
+
+
+def _attempt(
+    app: SignInHost[Session], book: ThrottleBook, slot: str, login_id: str, password: str
+) -> PasswordAccepted[Session]:
+    """One password attempt, with the counter file held."""
+    store_path: Path = app.store_path
     book.check_allowed(slot)
     try:
         store = Store.open(store_path, login_id, password, registry=app.registry)
@@ -214,19 +244,33 @@ def start_sign_in(
     except StoreError as exc:
         raise SignInError(exc.message_ja) from None
     try:
-        # The map in force is the store's own (the project lead may have edited it).
-        app.policy = store_policy(store.db)
-        book.record_success(slot, "password")
-        audit = AuditTrail(store, app.clock, signer=account_signer(store, login_id))
-        flush_failures(store, book, audit)
-        account = store.db.call(lambda c: accounts.by_login(c, normalize_login(login_id)))
-        if account is None or account.status != "active":
-            audit.record(normalize_login(login_id), "sign_in", outcome="denied",
-                         detail={"reason": "account_inactive"})
-            raise SignInError("このアカウントは使用できません。管理者に連絡してください。")
-        return PasswordAccepted(app, store, account, book)
+        return _unlocked(app, store, book, slot, login_id)
     except BaseException:
         store.close()
         raise
 
 
+def _unlocked(
+    app: SignInHost[Session], store: Store, book: ThrottleBook, slot: str, login_id: str
+) -> PasswordAccepted[Session]:
+    """After the password opened the store (the counter file still locked)."""
+    # The map in force is the store's own (the project lead may have edited it).
+    app.policy = store_policy(store.db)
+    audit = AuditTrail(store, app.clock, signer=account_signer(store, login_id))
+    found = compare(store, book)
+    book.mirror = mirror_into(store, app.clock)
+    if found is not None:
+        settle_break(book, found, slot)
+        flush_failures(store, book, audit)
+        audit.record(normalize_login(login_id), "signin_record_break", outcome="denied",
+                     detail={"reason": found.reason, "failures_lost": found.failures_lost})
+        raise SignInError(BREAK_MESSAGE)
+    book.record_success(slot, "password")
+    flush_failures(store, book, audit)
+    app.scanner_rules = rules_of(store)
+    account = store.db.call(lambda c: accounts.by_login(c, normalize_login(login_id)))
+    if account is None or account.status != "active":
+        audit.record(normalize_login(login_id), "sign_in", outcome="denied",
+                     detail={"reason": "account_inactive"})
+        raise SignInError("このアカウントは使用できません。管理者に連絡してください。")
+    return PasswordAccepted(app, store, account, book)

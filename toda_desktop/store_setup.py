@@ -3,6 +3,12 @@
 Production and test stores start empty with the project lead as the first account; a demo
 store holds the generated city and one demo account per role of the permission map. The kind
 is written inside the encrypted store (and, for display before sign-in, in the key file).
+
+A new store also records the scanner backends it accepts (``toda_desktop.scanner_admission``)
+and starts its sign-in counter file together with the copy inside. The command line always
+makes stores at the full key-derivation cost; a cheaper ``scrypt_n`` exists only for the test
+suite, through this Python API, and a test store made that way is also the only non-demo store
+that accepts the simulator.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ from toda_desktop.clock import system_clock
 from toda_desktop.errors import UserFacingError
 from toda_desktop.passwords import check_password
 from toda_desktop.policy.model import Policy, default_policy
+from toda_desktop.scanner_admission import accepted_for_new_store, record_accepted
+from toda_desktop.signin_record import mirror_into
+from toda_desktop.throttle import ThrottleBook
 
 FIRST_ROLE = "project_lead"
 # Shown on the demo login screen on purpose; demo stores hold only fictitious data.
@@ -57,8 +66,12 @@ def create_empty_store(
     display_name: str = "事業全体総括職員",
     *,
     scrypt_n: int = keys.DEFAULT_SCRYPT_N,
+    test_suite_simulator: bool | None = None,
 ) -> CreatedStore:
-    """A production or test store with its first account (the project lead)."""
+    """A production or test store with its first account (the project lead).
+
+    ``test_suite_simulator``: whether a test store accepts the simulator; by default only a
+    test store made below the full key-derivation cost, which only the test suite does."""
     if store_kind != StoreKind.DEMO:
         check_password(password, login_id)
     try:
@@ -70,16 +83,30 @@ def create_empty_store(
     try:
         store.db.call(lambda conn: accounts.create(conn, login_id, display_name, FIRST_ROLE,
                                                    at=system_clock()))
+        if test_suite_simulator is None:
+            test_suite_simulator = scrypt_n < keys.DEFAULT_SCRYPT_N
+        accepted = accepted_for_new_store(store_kind, test_suite_simulator=test_suite_simulator)
+        record_accepted(store, accepted, system_clock())
+        _start_signin_record(store)
         # The first entry: it registers the first account's and the recovery key's public
         # keys, which every later signature is checked against.
         AuditTrail(store, signer=account_signer(store, login_id)).record(
-            keys.normalize_login(login_id), "store_created", detail={"kind": store_kind}
+            keys.normalize_login(login_id), "store_created",
+            detail={"kind": store_kind,
+                    "scanners": [f"{b.name} {b.version}" for b in accepted]},
         )
     except BaseException:
         store.close()
         remove_store_files(path)
         raise
     return CreatedStore(store, recovery_key)
+
+
+def _start_signin_record(store: Store) -> None:
+    """A fresh counter file (whatever an earlier store at this path left) and its copy."""
+    with ThrottleBook.locked(store.path, system_clock) as book:
+        book.mirror = mirror_into(store, system_clock)
+        book.adopt({})
 
 
 def _enroll_demo_palms(store: Store, seed: int) -> None:

@@ -11,6 +11,7 @@ from storage.registry import default_registry
 from storage.schema import SCHEMA_VERSION
 from storage.store import Store
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
+from tests.storage.test_migration_signin_counters import undo_migration_10
 from toda_desktop.store_setup import create_empty_store
 
 TABLES = tuple(default_registry().kind(k).table for k in SOURCES)
@@ -18,6 +19,7 @@ TABLES = tuple(default_registry().kind(k).table for k in SOURCES)
 
 def undo_migration_9(conn: Connection) -> None:
     """What a store of version 8 lacks (for the tests of the migrations before it)."""
+    undo_migration_10(conn)  # what came after migration 9 goes first
     for table in TABLES:
         conn.execute(f"DROP TRIGGER {trigger_name(table)}")
     for table in ("survey_norms", "survey_norm_sets", "factor_reports"):

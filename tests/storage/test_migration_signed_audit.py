@@ -13,6 +13,7 @@ from storage import audit
 from storage.connection import Connection
 from storage.store import Store
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
+from tests.storage.test_migration_signin_counters import undo_migration_10
 from toda_desktop.accounts.creation import create_account
 from toda_desktop.audit.signer import account_signer
 from toda_desktop.audit.trail import AuditTrail
@@ -27,6 +28,7 @@ LEGACY = [("lead", "store_created"), ("lead", "sign_in"), ("lead", "export"),
 
 def _make_version_9(conn: Connection) -> tuple[int, str]:
     """The audit log as migration 1 made it, with HMAC-chained entries; returns the head."""
+    undo_migration_10(conn)
     conn.execute("DROP TABLE audit_log")
     conn.execute("""
         CREATE TABLE audit_log (

@@ -23,6 +23,7 @@ from storage.repos import palms
 from storage.store import Store
 from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.errors import SignInError, UserFacingError
+from toda_desktop.scanner_admission import scanner_fields
 from toda_desktop.throttle import ThrottleBook
 
 PALM_KEY_PURPOSE = "palm-binding"
@@ -79,7 +80,7 @@ def enroll_palm(
 
     palm_id = store.db.call(save)
     audit.record(actor, "palm_enrolled", target=f"account:{login_id}",
-                 detail={"quality": quality, "device": scanner.info.backend})
+                 detail={"quality": quality, **scanner_fields(scanner)})
     return palm_id
 
 
@@ -110,19 +111,22 @@ def verify_palm(
         result = scanner.verify(row.template, VERIFY_MAX_FMR, on_guidance=on_guidance,
                                 cancel=cancel)
     except SpoofSuspected as exc:
-        _failed(book, slot, audit, login_id, "spoof_suspected")
+        _failed(book, slot, audit, login_id, {"reason": "spoof_suspected",
+                                              **scanner_fields(scanner)})
         raise SignInError(exc.message_ja) from None
     except ScannerError as exc:
         audit.record(login_id, "device_event", outcome="failed", detail={"error": exc.code})
         raise SignInError(exc.message_ja) from None
     if not result.matched:
-        _failed(book, slot, audit, login_id, "no_match")
+        _failed(book, slot, audit, login_id, {"reason": "no_match", **scanner_fields(scanner)})
         raise SignInError(PALM_MISMATCH)
     book.record_success(slot, "palm")
     return result.fmr_achieved
 
 
-def _failed(book: ThrottleBook, slot: str, audit: AuditTrail, login_id: str, reason: str) -> None:
+def _failed(
+    book: ThrottleBook, slot: str, audit: AuditTrail, login_id: str, detail: dict[str, str]
+) -> None:
     book.record_failure(slot, "palm")
     book.take_pending()  # this failure is logged right here, with its reason
-    audit.record(login_id, "palm_verify_failed", outcome="failed", detail={"reason": reason})
+    audit.record(login_id, "palm_verify_failed", outcome="failed", detail=detail)

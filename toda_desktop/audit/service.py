@@ -89,6 +89,9 @@ ACTION_LABELS = {
     "risk_explanations": "カルテの早期把握欄の閲覧",
     "risk_factors": "要因分析",
     "view_survey_domains": "調査の領域別の見立ての閲覧",
+    # sign-in counters and scanner backends (issue 12)
+    "signin_record_break": "サインイン記録の不整合", "scanner_refused": "認められないスキャナ",
+    "scanner_backends_recorded": "使用できるスキャナの登録",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止", "started": "開始"}
@@ -122,6 +125,8 @@ DETAIL_LABELS = {
     "groups": "データの鍵の区分", "keys_removed": "外れたデータの鍵",
     "signing_key": "署名鍵", "recovery_signing_key": "回復キーの署名鍵", "dir": "場所",
     "previous": "変更前",
+    "failures_lost": "記録から消えていた失敗回数", "scanner": "スキャナ",
+    "scanner_version": "スキャナのバージョン", "scanners": "使用できるスキャナ",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
@@ -139,6 +144,8 @@ VALUE_LABELS = {
     "account_locked": "アカウントのロック", "simulator": "シミュレータ（デモ用）", "None": "—",
     "demo": "デモ", "test": "テスト", "production": "本番",
     "session_locked": "画面ロック中", "session_expired": "利用時間の上限超過",
+    "missing": "ファイルがない", "damaged": "ファイルの破損", "older": "古い控えへの差し替え",
+    "reset": "回数の巻き戻し",
 }
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.
