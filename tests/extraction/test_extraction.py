@@ -23,6 +23,7 @@ from toda_desktop.extraction import (
     FieldMeasure,
     FieldTest,
     Group,
+    Membership,
     Period,
     SurveyPositivity,
     Threshold,
@@ -153,7 +154,7 @@ def test_json_round_trip_and_relative_years() -> None:
     tree = Extraction("複合", Group("or", (
         CountInWindow("health_room_visits", 3, 30, where=(FieldTest("symptom", "in",
                                                                    ("内科", "心因")),)),
-        Group("and", (Threshold("enrollments", "grade", "in", (4, 5)),), negate=True),
+        Group("and", (Membership("grade", (4, 5)),), negate=True),
     )), school_year=2025, description="説明")
     assert from_json(to_json(tree)) == tree
     with pytest.raises(UserFacingError):
@@ -212,7 +213,7 @@ def test_descriptions_read_as_japanese() -> None:
 def test_saved_extractions_rerun_on_new_data(signed: SignedIn) -> None:
     service = ExtractionService(signed.context)
     saved = service.save(push_support_preset())
-    assert saved.usable and saved.created_by == LEAD_LOGIN
+    assert saved.created_by == LEAD_LOGIN
     again = service.save(push_support_preset())  # same name: replaced, not duplicated
     assert again.id == saved.id
     assert [s.name for s in service.saved()] == [saved.name]

@@ -8,6 +8,7 @@ evaluates it over the store, ``presets`` builds the push-support extraction. The
 from toda_desktop.extraction.model import (
     AGGREGATES,
     DIRECTIONS,
+    MEMBERSHIP_TARGETS,
     OPERATORS,
     Change,
     CountInWindow,
@@ -15,6 +16,7 @@ from toda_desktop.extraction.model import (
     FieldMeasure,
     FieldTest,
     Group,
+    Membership,
     Node,
     Period,
     SurveyPositivity,
@@ -25,7 +27,8 @@ from toda_desktop.extraction.model import (
 from toda_desktop.extraction.presets import PushSupportOptions, push_support_preset
 
 __all__ = [
-    "AGGREGATES", "DIRECTIONS", "OPERATORS", "Change", "CountInWindow", "Extraction",
-    "FieldMeasure", "FieldTest", "Group", "Node", "Period", "PushSupportOptions",
-    "SurveyPositivity", "Threshold", "from_json", "push_support_preset", "to_json",
+    "AGGREGATES", "DIRECTIONS", "MEMBERSHIP_TARGETS", "OPERATORS", "Change", "CountInWindow",
+    "Extraction", "FieldMeasure", "FieldTest", "Group", "Membership", "Node", "Period",
+    "PushSupportOptions", "SurveyPositivity", "Threshold", "from_json", "push_support_preset",
+    "to_json",
 ]

@@ -24,6 +24,8 @@ from toda_desktop.errors import OperationCancelled, UserFacingError
 from toda_desktop.extraction.model import (
     AGGREGATES,
     DIRECTIONS,
+    MEMBERSHIP_KIND,
+    MEMBERSHIP_TARGETS,
     OPERATORS,
     Change,
     CountInWindow,
@@ -32,6 +34,7 @@ from toda_desktop.extraction.model import (
     FieldTest,
     Group,
     Leaf,
+    Membership,
     Node,
     Period,
     SurveyPositivity,
@@ -69,6 +72,8 @@ def kinds_used(extraction: Extraction) -> set[str]:
     for leaf in extraction.leaves():
         if isinstance(leaf, Threshold | CountInWindow):
             out.add(leaf.kind)
+        elif isinstance(leaf, Membership):
+            out.add(MEMBERSHIP_KIND)
         elif isinstance(leaf.measure, FieldMeasure):
             out.add(leaf.measure.kind)
         else:
@@ -125,6 +130,12 @@ def _validate_node(node: Node, registry: Registry) -> None:
             raise UserFacingError(f"集計の種類「{node.aggregate}」は使えません。")
         if node.aggregate in ("sum", "avg") and kind.column(node.field).type not in NUMERIC:
             raise UserFacingError(f"「{kind.column(node.field).label}」は数値ではありません。")
+    elif isinstance(node, Membership):
+        if node.target not in MEMBERSHIP_TARGETS:
+            raise UserFacingError(f"所属の種類「{node.target}」は使えません。")
+        _check_field(_pupil_kind(registry, MEMBERSHIP_KIND), node.target)
+        if not node.values:
+            raise UserFacingError("学校または学年を1つ以上選んでください。")
     elif isinstance(node, Change):
         if node.direction not in DIRECTIONS:
             raise UserFacingError(f"変化の種類「{node.direction}」は使えません。")
@@ -185,6 +196,8 @@ def describe(node: Node, registry: Registry, base_year: int | None = None) -> Ph
         return phrase(f"{prefix}{kind.label} ", period,
                       f"{_tests_text(kind, node.where)}: {col}{agg}が"
                       f"{_value_text(node.value)}{OPERATORS[node.op]}{scope}")
+    if isinstance(node, Membership):
+        return phrase(prefix, _membership_text(node, base_year))
     if isinstance(node, Change):
         m = node.measure
         if isinstance(m, SurveyPositivity):
@@ -207,6 +220,18 @@ def describe(node: Node, registry: Registry, base_year: int | None = None) -> Ph
     period = ("全期間",) if node.period is None else node.period.label(base_year)
     return phrase(f"{prefix}{kind.label}{_tests_text(kind, node.where)}が", period,
                   f"に{node.window_days}日以内で{node.min_count}回以上")
+
+
+def _membership_text(node: Membership, base_year: int | None) -> Phrase:
+    """「2025年度に在籍している学校が11101・11102のいずれか」 (school codes and grade numbers as
+    stored; the builder labels its conditions with the schools' names)."""
+    if node.year_offset is None:
+        when: Phrase = ("いずれかの年度",)
+    else:
+        when = Period(node.year_offset).label(base_year)
+    which = _value_text(tuple(node.values))
+    any_of = "のいずれか" if len(node.values) > 1 else ""
+    return phrase(when, f"に在籍している{MEMBERSHIP_TARGETS[node.target]}が{which}{any_of}")
 
 
 # -- evaluation ----------------------------------------------------------------------------
@@ -338,6 +363,28 @@ def _threshold(conn: Connection, kind: DatasetKind, leaf: Threshold,
     return matched, values
 
 
+def _membership(conn: Connection, kind: DatasetKind, leaf: Membership,
+                base_year: int) -> tuple[set[int], dict[int, Phrase]]:
+    """Pupils with an enrollment in the year at one of the schools or grades; the value
+    shown is that enrollment (the latest one, of a pupil who meets none the latest of all;
+    within one year the highest, as a threshold shows it)."""
+    year = None if leaf.year_offset is None else base_year + leaf.year_offset
+    wanted = {_coerce(kind, leaf.target, v) for v in leaf.values}
+    seen: dict[int, tuple[bool, str, object]] = {}  # pupil -> (in, period, value)
+    for pid, raw, period in repo.field_rows(conn, kind, leaf.target,
+                                            repo.Scope(school_year=year)):
+        value = _coerce(kind, leaf.target, raw)
+        key = (value is not None and value in wanted, period or "")
+        have = seen.get(pid)
+        if have is None or key > have[:2] or (key == have[:2] and _better(value, have[2],
+                                                                        False)):
+            seen[pid] = (*key, value)
+    matched = {pid for pid, (inside, _, _) in seen.items() if inside}
+    values = {pid: phrase(_fmt(v), _period_text(period))
+              for pid, (_, period, v) in seen.items()}
+    return matched, values
+
+
 def _better(value: object, than: object, prefer_low: bool) -> bool:
     try:
         return bool(value < than) if prefer_low else bool(value > than)  # type: ignore[operator]
@@ -419,6 +466,9 @@ def evaluate(conn: Connection, registry: Registry, extraction: Extraction,
     def leaf_outcome(leaf: Leaf) -> LeafOutcome:
         if isinstance(leaf, Threshold):
             matched, values = _threshold(conn, registry.kind(leaf.kind), leaf, base_year)
+        elif isinstance(leaf, Membership):
+            matched, values = _membership(conn, registry.kind(MEMBERSHIP_KIND), leaf,
+                                          base_year)
         elif isinstance(leaf, Change):
             matched, values = _change(conn, registry, leaf, base_year)
         else:

@@ -7,8 +7,11 @@ extraction fixes one, so a saved extraction re-runs on next year's data unchange
 Leaves:
 
 * :class:`Threshold` — a field of a dataset compared with a value: thresholds (欠席日数 ≥ 5 in
-  some month), membership (学校 in {…}, 学年 in {…}), equality; per row ("any" row of the
-  period) or on an aggregate over the period (sum, max, min, avg, count).
+  some month), equality, lists (のいずれか); per row ("any" row of the period) or on an
+  aggregate over the period (sum, max, min, avg, count).
+* :class:`Membership` — enrolled (在籍) in one of the chosen schools or grades in a school
+  year. Saved definitions of an older version held it as an ``in`` Threshold on the
+  enrollments' school or grade; :func:`from_json` reads those as a Membership.
 * :class:`Change` — a measure compared between two periods (rounds or years): a field
   aggregate (学力レベルの平均) or a survey's positivity (肯定的回答の割合).
 * :class:`CountInWindow` — at least n records within any window of d days (保健室利用 3回以上
@@ -90,6 +93,24 @@ class Threshold:
     negate: bool = False
 
 
+# What a membership can be about: the enrollments' column, and its word.
+MEMBERSHIP_KIND = "enrollments"
+MEMBERSHIP_TARGETS = {"school_code": "学校", "grade": "学年"}
+
+
+@dataclass(frozen=True)
+class Membership:
+    """Pupils enrolled (在籍) in one of ``values`` (school codes, or grades 1–9) in the school
+    year ``year_offset`` (None: in any school year)."""
+
+    target: str  # a key of MEMBERSHIP_TARGETS
+    values: tuple[str | int, ...]
+    year_offset: int | None = 0
+    label: str = ""
+    enabled: bool = True
+    negate: bool = False
+
+
 @dataclass(frozen=True)
 class FieldMeasure:
     kind: str
@@ -156,8 +177,8 @@ class Group:
     negate: bool = False
 
 
-Node = Threshold | Change | CountInWindow | Group
-Leaf = Threshold | Change | CountInWindow
+Node = Threshold | Membership | Change | CountInWindow | Group
+Leaf = Threshold | Membership | Change | CountInWindow
 
 
 @dataclass(frozen=True)
@@ -185,7 +206,8 @@ def _leaves(node: Node, enabled_only: bool) -> list[Leaf]:
 # -- JSON ----------------------------------------------------------------------------------
 
 _TYPES: dict[str, type] = {
-    "threshold": Threshold, "change": Change, "count": CountInWindow, "group": Group,
+    "threshold": Threshold, "membership": Membership, "change": Change,
+    "count": CountInWindow, "group": Group,
     "field_measure": FieldMeasure, "survey_positivity": SurveyPositivity, "period": Period,
     "test": FieldTest,
 }
@@ -210,10 +232,29 @@ def _load(value: Any) -> Any:
             raise ValueError(f"unknown node type {value.get('type')!r}")
         names = {f.name for f in fields(cls)}
         kwargs = {k: _load(v) for k, v in value.items() if k != "type" and k in names}
-        return cls(**kwargs)
+        node = cls(**kwargs)
+        return as_membership(node) if isinstance(node, Threshold) else node
     if isinstance(value, list):
         return tuple(_load(v) for v in value)
     return value
+
+
+def as_membership(node: Threshold) -> Threshold | Membership:
+    """The older form of a membership (「在籍している学校・学年」 saved as an ``in`` Threshold on
+    the enrollments' school or grade, any row, no narrowing) as a Membership; any other
+    threshold unchanged. A month or round of its period never narrowed the enrollments,
+    which have neither, so only the year carries over."""
+    if (node.kind != MEMBERSHIP_KIND or node.field not in MEMBERSHIP_TARGETS
+            or node.op != "in" or node.aggregate != "any" or node.where):
+        return node
+    values = node.value if isinstance(node.value, tuple) else (node.value,)
+    kept = tuple(v for v in values if isinstance(v, str | int) and not isinstance(v, bool))
+    if len(kept) != len(values):
+        return node
+    return Membership(
+        node.field, kept,
+        year_offset=None if node.period is None else node.period.year_offset,
+        label=node.label, enabled=node.enabled, negate=node.negate)
 
 
 def to_json(extraction: Extraction) -> str:

@@ -132,7 +132,6 @@ class SavedExtraction:
     created_at: datetime
     updated_by: str
     updated_at: datetime
-    usable: bool  # every dataset it reads is visible to this role (all that are listed)
     extraction: Extraction
 
 
@@ -356,15 +355,14 @@ class ExtractionService:
         when keys are held per domain, are also the ones whose keys the user holds)."""
         return sorted(k for k in kinds_used(from_json(row.definition)) if k not in visible)
 
-    def _saved(self, row: repo.SavedRow) -> SavedExtraction:
-        extraction = from_json(row.definition)
-        visible = self._visible()
+    @staticmethod
+    def _saved(row: repo.SavedRow) -> SavedExtraction:
+        """A row the role may run (callers leave out the others)."""
         return SavedExtraction(
             id=row.id, name=row.name, created_by=row.created_by,
             created_at=datetime.fromisoformat(row.created_at), updated_by=row.updated_by,
             updated_at=datetime.fromisoformat(row.updated_at),
-            usable=all(k in visible for k in kinds_used(extraction)),
-            extraction=extraction,
+            extraction=from_json(row.definition),
         )
 
     def run_saved(self, saved_id: int, *, school_year: int | None = None,

@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from toda_desktop.extraction import Change, CountInWindow, Threshold
+from toda_desktop.extraction import Change, CountInWindow, Membership, Threshold
 
 if TYPE_CHECKING:
     from toda_desktop.extraction.service import FieldInfo, SurveyInfo
 
-Leaf = Threshold | Change | CountInWindow
+Leaf = Threshold | Membership | Change | CountInWindow
 
 
 @dataclass(frozen=True)

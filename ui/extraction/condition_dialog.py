@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QVBoxLayout, QWidget
 
 from ui.dialogs import FormDialog
 from ui.extraction.catalog import Catalog, Leaf
-from ui.extraction.editors import EDITORS, LOAD_ORDER, ConditionEditor
+from ui.extraction.editors import EDITORS, ConditionEditor
 from ui.extraction.inputs import select_data
 
 
@@ -69,7 +69,7 @@ class ConditionDialog(FormDialog):
     def load(self, node: Leaf) -> None:
         """Show an existing condition in the editor of its type."""
         self.negate_check.setChecked(node.negate)
-        key = next(key for key in LOAD_ORDER if self.editors[key].accepts(node))
+        key = next(key for key, editor in self.editors.items() if editor.accepts(node))
         self.choose_type(key).load(node)
 
     def build(self) -> Leaf:

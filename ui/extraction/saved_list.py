@@ -1,12 +1,11 @@
-"""Saved extractions: their list on the left of 抽出 (who changed them when, greyed when this
-role cannot run one), and saving, loading, re-running and deleting them through the service on
-the page's worker tasks."""
+"""Saved extractions: their list on the left of 抽出 (who changed them when; the service lists
+only those this role may run), and saving, loading, re-running and deleting them through the
+service on the page's worker tasks."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -29,8 +28,6 @@ from ui.extraction.builder import problem_of
 if TYPE_CHECKING:
     from toda_desktop.extraction.service import ExtractionService, SavedExtraction
     from ui.extraction.page import ExtractionPage
-
-NOT_USABLE = "閲覧できないデータを条件に使っているため、実行できません。"
 
 
 class SavedList(QWidget):
@@ -84,8 +81,7 @@ class SavedList(QWidget):
         self.delete_button.clicked.connect(self.delete_selected)
 
     def show_items(self, saved: tuple[SavedExtraction, ...], select: int | None = None) -> None:
-        """List ``saved`` (greyed when this role cannot run one); select the one with id
-        ``select``."""
+        """List ``saved``; select the one with id ``select``."""
         self.items = list(saved)
         self.empty_label.setVisible(not saved)
         table = self.table
@@ -95,10 +91,6 @@ class SavedList(QWidget):
             when = QTableWidgetItem(format_datetime(item.updated_at, self._style).split(" ")[0])
             tip = (f"{item.name}\n作成: {item.created_by}　更新: {item.updated_by} "
                    f"{format_datetime(item.updated_at, self._style)}")
-            if not item.usable:
-                tip += "\n" + NOT_USABLE
-                for cell in (name, when):
-                    cell.setForeground(Qt.GlobalColor.gray)
             for cell in (name, when):
                 cell.setToolTip(tip)
             table.setItem(row, 0, name)
@@ -117,7 +109,7 @@ class SavedList(QWidget):
         selected extraction."""
         selected = self.selected()
         self.load_button.setEnabled(selected is not None and not busy)
-        self.rerun_button.setEnabled(selected is not None and ready and selected.usable)
+        self.rerun_button.setEnabled(selected is not None and ready)
         self.delete_button.setEnabled(selected is not None and may_delete and not busy)
 
     # -- what the buttons do ---------------------------------------------------------------
@@ -163,9 +155,6 @@ class SavedList(QWidget):
         page = self._page
         item = self.selected()
         if item is None:
-            return
-        if not item.usable:
-            page.show_status(NOT_USABLE, error=True)
             return
         page.set_extraction(item.extraction)
         service, saved_id = self._service, item.id

@@ -11,9 +11,6 @@ from ui.extraction.editors.threshold import ThresholdEditor
 EDITORS: tuple[type[ConditionEditor], ...] = (
     ThresholdEditor, MembershipEditor, ChangeEditor, CountEditor,
 )
-# Which editor shows an existing condition: a membership is also a Threshold, so it is
-# asked first.
-LOAD_ORDER = ("membership", "threshold", "change", "count")
 
-__all__ = ["EDITORS", "LOAD_ORDER", "ChangeEditor", "ConditionEditor", "CountEditor",
+__all__ = ["EDITORS", "ChangeEditor", "ConditionEditor", "CountEditor",
            "MembershipEditor", "ThresholdEditor"]

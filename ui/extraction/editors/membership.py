@@ -1,7 +1,5 @@
-"""所属で絞る: pupils enrolled in one of the chosen schools or grades in a given year.
-
-The extraction model stores it as a Threshold on the enrollments' school or grade with
-``in`` and a label; this editor is chosen for such a Threshold before the value editor."""
+"""所属で絞る: pupils enrolled in one of the chosen schools or grades in a given year
+(a :class:`Membership` condition, labelled with the schools' names as the list shows them)."""
 
 from __future__ import annotations
 
@@ -10,13 +8,11 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QListWidget, QListWidgetItem, QWidget
 
-from toda_desktop.extraction import Period, Threshold
+from toda_desktop.extraction import MEMBERSHIP_TARGETS, Membership
 from ui.extraction.catalog import Catalog, Leaf
 from ui.extraction.editors.base import ConditionEditor
 from ui.extraction.inputs import select_data, year_combo
 from ui.pupil_tables import grade_label
-
-TARGETS = ("school_code", "grade")
 
 
 class MembershipEditor(ConditionEditor):
@@ -29,12 +25,12 @@ class MembershipEditor(ConditionEditor):
         form.setContentsMargins(0, 0, 0, 0)
         self.target_combo = QComboBox()
         self.target_combo.setAccessibleName("所属の種類")
-        self.target_combo.addItem("学校", "school_code")
-        self.target_combo.addItem("学年", "grade")
+        for target, word in MEMBERSHIP_TARGETS.items():
+            self.target_combo.addItem(word, target)
         self.values_list = QListWidget()
         self.values_list.setAccessibleName("所属（複数選択）")
         self.values_list.setMinimumHeight(150)
-        self.year_combo = year_combo(False, "年度")
+        self.year_combo = year_combo(True, "年度")
         form.addRow("所属", self.target_combo)
         form.addRow("いずれか", self.values_list)
         form.addRow("年度", self.year_combo)
@@ -59,18 +55,16 @@ class MembershipEditor(ConditionEditor):
             self.values_list.addItem(item)
 
     def accepts(self, node: Leaf) -> bool:
-        return (isinstance(node, Threshold) and node.kind == "enrollments"
-                and node.field in TARGETS and node.op == "in" and self.catalog.membership)
+        return isinstance(node, Membership)
 
     def load(self, node: Leaf) -> None:
-        assert isinstance(node, Threshold)
-        select_data(self.target_combo, node.field)
-        values = node.value if isinstance(node.value, tuple) else (node.value,)
+        assert isinstance(node, Membership)
+        select_data(self.target_combo, node.target)
         for i in range(self.values_list.count()):
             item = self.values_list.item(i)
-            on = item.data(Qt.ItemDataRole.UserRole) in values
+            on = item.data(Qt.ItemDataRole.UserRole) in node.values
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
-        select_data(self.year_combo, 0 if node.period is None else node.period.year_offset)
+        select_data(self.year_combo, node.year_offset)
 
     def build(self, *, enabled: bool, negate: bool) -> Leaf:
         checked = [self.values_list.item(i) for i in range(self.values_list.count())
@@ -80,9 +74,10 @@ class MembershipEditor(ConditionEditor):
         target = str(self.target_combo.currentData())
         offset = self.year_combo.currentData()
         names = "・".join(item.text() for item in checked)
-        what = "学校" if target == "school_code" else "学年"
-        year = "" if offset == 0 else f"（{self.year_combo.currentText()}）"
-        return Threshold("enrollments", target, "in",
-                         tuple(item.data(Qt.ItemDataRole.UserRole) for item in checked),
-                         period=Period(offset), label=f"{what}が{names}のいずれか{year}",
-                         enabled=enabled, negate=negate)
+        year = ("" if offset == 0 else "（いずれかの年度）" if offset is None
+                else f"（{self.year_combo.currentText()}）")
+        return Membership(target,
+                          tuple(item.data(Qt.ItemDataRole.UserRole) for item in checked),
+                          year_offset=offset,
+                          label=f"{MEMBERSHIP_TARGETS[target]}が{names}のいずれか{year}",
+                          enabled=enabled, negate=negate)
