@@ -10,18 +10,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import TEST_SCRYPT_N
 from toda_desktop.cli import main
+from toda_desktop.store_setup import create_empty_store
 
 PASSWORD = "a long enough password"
 
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("TODA_DEMO_SCRYPT_N", "1024")
     monkeypatch.setenv("TODA_PASSWORD", PASSWORD)
     monkeypatch.setenv("TODA_USER", "lead")
     path = tmp_path / "t.tdb"
-    assert _run("init", "--store", str(path), "--test")[0] == 0
+    # (the test suite\'s test store: the command line\'s would need a real scanner)
+    create_empty_store(path, "test", "lead", PASSWORD, scrypt_n=TEST_SCRYPT_N).store.close()
     return path
 
 
