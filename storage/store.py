@@ -1,8 +1,11 @@
-"""Creating and opening the encrypted store: the key file, the data key, the database thread.
+"""Creating and opening the encrypted store: the key file, the keys, the database thread.
 
-A ``Store`` is what the services hold after a successful unlock. It keeps the data key in
-memory only as long as the store is open (it is needed to wrap the key for a new account and
-to derive the audit key) and never writes it anywhere in the clear.
+A ``Store`` is what the services hold after a successful unlock. Since store format 2 (issue
+12) it is the store file (key group ``system``: accounts, audit log, import bookkeeping; no
+pupil data) and one SQLCipher file per key group beside it (``storage.group_files``), each
+under its own key; the store attaches the files of the groups whose keys the account holds
+(``StoreKeys``), so a table of a group it does not hold is simply not there. The keys stay in
+memory only as long as the store is open and are never written anywhere in the clear.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,12 +23,32 @@ import sqlcipher3
 from kernel.progress import CancelFlag, Progress
 from kernel.store_kind import StoreKind
 from storage import keys
-from storage.connection import Connection, DatabaseError, open_connection
+from storage.connection import Attachment, Connection, DatabaseError, open_connection
 from storage.database import Database
-from storage.errors import Cancelled, CannotOpen, KeyFileDamaged, StoreExists, StoreNotFound
+from storage.errors import (
+    Cancelled,
+    CannotOpen,
+    GroupFileMissing,
+    KeyFileDamaged,
+    StoreExists,
+    StoreNotFound,
+)
+from storage.group_files import (
+    SQLITE_SUFFIXES,
+    create_owner_only,
+    file_groups,
+    group_file_path,
+    group_files_beside,
+    restrict_to_owner,
+    store_file_groups,
+    store_of_group_file,
+)
+from storage.kept_results import create_stale_triggers
+from storage.key_groups import KeyGroup, key_groups
+from storage.keyring import StoreKeys
 from storage.keys import KeyFile
 from storage.registry import Registry, default_registry
-from storage.schema import migrate
+from storage.schema import STORE_FORMAT, check_store_format, migrate, migrate_group
 
 STORE_KINDS = tuple(StoreKind)
 
@@ -42,38 +65,97 @@ COMPANION_SUFFIXES = ("-wal", "-shm", "-journal", ".keys", ".keys.tmp", ".audit-
 
 
 def remove_store_files(path: Path) -> None:
-    """Delete a store and its companions; only for a store this process just failed to make."""
+    """Delete a store, its group files and companions; only for a store this process just
+    failed to make (or a store deleted by hand whose leftovers belong to no store now)."""
     for suffix in ("", *COMPANION_SUFFIXES):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
+    for group_file in group_files_beside(path):
+        group_file.unlink(missing_ok=True)
 
 
 def is_store_file(path: Path) -> bool:
-    """Whether ``path`` is a store (its key file lies beside it) or one of a store's
-    companions; writing an export over one would destroy the database or its keys."""
+    """Whether ``path`` is a store (its key file lies beside it), one of its group files or
+    a companion; writing an export over one would destroy the database or its keys."""
     resolved = path.resolve()
     name = resolved.name.casefold()  # Windows and macOS drives ignore case in names
     candidates = [resolved] + [
         resolved.with_name(resolved.name[: -len(s)])
         for s in COMPANION_SUFFIXES if name.endswith(s) and len(name) > len(s)
     ]
+    of_group = store_of_group_file(resolved) or store_of_group_file(
+        resolved.with_name(resolved.name.lower()))
+    if of_group is not None:
+        candidates.append(of_group)
     return any(c.with_name(c.name + ".keys").exists() for c in candidates)
+
+
+def _transitional_keys(data_key: bytes, registry: Registry) -> StoreKeys:
+    """TRANSITIONAL (until key file format 2 is merged): every account of a format-1 key file
+    unwraps one data key; the system key is that key and each group's key is derived from it,
+    so every account holds every group. The lead replaces this with ``KeyFile.unlock``'s
+    ``StoreKeys`` (one random key per group, granted per account)."""
+    groups = {
+        g.name: hmac.new(data_key, b"toda-group-key\x00" + g.name.encode(), hashlib.sha256).digest()
+        for g in key_groups(registry)
+    }
+    return StoreKeys(system=data_key, groups=groups)
+
+
+def _generation(keyfile: KeyFile, group: str) -> int:
+    """The group file's generation the key file names (1 before any rotation)."""
+    generations: Mapping[str, int] = getattr(keyfile, "generations", None) or {}
+    return int(generations.get(group, 1))
+
+
+def create_group_files(
+    path: Path, keys: StoreKeys, registry: Registry, generations: Mapping[str, int] | None = None
+) -> list[Path]:
+    """Create every key group's file beside the new store ``path`` (owner-only), each under
+    its group's key, and bring it to this code's schema. Needs every group's key: only the
+    store's creator holds them all. The store file must exist (it is migrated already)."""
+    generations = generations or {}
+    made: list[Path] = []
+    attachments: list[tuple[KeyGroup, Attachment]] = []
+    for group in file_groups(registry):
+        file = group_file_path(path, group.name, int(generations.get(group.name, 1)))
+        create_owner_only(file)
+        made.append(file)
+        attachments.append((group, Attachment(group.schema, file, keys.groups[group.name])))
+    conn = open_connection(path, keys.system, privileged=True,
+                           attach=[a for _, a in attachments])
+    try:
+        for group, attachment in attachments:
+            migrate_group(conn, registry, attachment.schema, group)
+    finally:
+        conn.close()
+    return made
 
 
 class Store:
     """An unlocked store. Build with ``Store.create`` or ``Store.open``."""
 
     def __init__(
-        self, path: Path, keyfile: KeyFile, data_key: bytes, registry: Registry
+        self, path: Path, keyfile: KeyFile, keys: StoreKeys, registry: Registry
     ) -> None:
         self.path = path
         self.keyfile = keyfile
         self.registry = registry
-        self._data_key = data_key
+        self._keys = keys
+        # The system key: what ``derived_key`` and ``grant_password`` use until key file
+        # format 2 replaces them (TRANSITIONAL, see ``_transitional_keys``).
+        self._data_key = keys.system
         self.closed = False
-        self.db = Database(path, data_key)
+        # The groups with their own file whose keys the account holds: what is attached.
+        self.held_groups: tuple[KeyGroup, ...] = tuple(
+            g for g in file_groups(registry) if keys.holds(g.name))
+        restrict_to_owner(path)
+        attachments = self._attachments()
+        self.db = Database(path, keys.system, attach=attachments)
+        held = [(g.schema, g) for g in self.held_groups]
         try:
-            self.db.call(lambda conn: migrate(conn, registry))
-            meta = self.db.call(_read_meta)
+            meta = self.db.call(_read_meta_checked)
+            self.db.call(lambda conn: migrate(conn, registry, held))
+            self.db.call(create_stale_triggers)
         except BaseException:
             self.db.close()
             raise
@@ -82,6 +164,37 @@ class Store:
             raise KeyFileDamaged("鍵ファイルがこのデータベースのものではありません。")
         self.store_kind = StoreKind(meta["store_kind"])
         self.created_at = meta.get("created_at", "")
+
+    def _attachments(self) -> list[Attachment]:
+        """The held groups' files (owner-only), with their keys; a missing one is refused,
+        after telling a format-1 store (no group files at all) by its own message."""
+        out: list[Attachment] = []
+        for group in self.held_groups:
+            generation = _generation(self.keyfile, group.name)
+            file = group_file_path(self.path, group.name, generation)
+            if not file.is_file():
+                self._refuse_missing()
+            _remove_other_generations(self.path, group.name, generation)
+            restrict_to_owner(file)
+            out.append(Attachment(group.schema, file, self._keys.groups[group.name]))
+        return out
+
+    def _refuse_missing(self) -> None:
+        with Database(self.path, self._keys.system, readers=0) as db:
+            db.call(check_store_format)  # OldStoreFormat for a store of format 1
+        raise GroupFileMissing()
+
+    @property
+    def held_kinds(self) -> frozenset[str]:
+        """The dataset kinds whose tables this account can read: those of the held groups'
+        files and those kept in the store file (``STORE_FILE_GROUPS``)."""
+        in_store = (k for g in store_file_groups(self.registry) for k in g.kinds)
+        return frozenset((*in_store, *(k for g in self.held_groups for k in g.kinds)))
+
+    def group_files(self) -> list[Path]:
+        """The files of the held groups, as attached."""
+        return [group_file_path(self.path, g.name, _generation(self.keyfile, g.name))
+                for g in self.held_groups]
 
     # -- creation and unlocking -------------------------------------------------------------
 
@@ -110,11 +223,16 @@ class Store:
         for suffix in COMPANION_SUFFIXES:
             path.with_name(path.name + suffix).unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in group_files_beside(path):
+            leftover.unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         registry = registry or default_registry()
         data_key = keys.new_data_key()
+        store_keys = _transitional_keys(data_key, registry)
         store_id = str(uuid.uuid4())
         try:
-            conn = open_connection(path, data_key, privileged=True)
+            create_owner_only(path)
+            conn = open_connection(path, store_keys.system, privileged=True)
             try:
                 migrate(conn, registry)
                 conn.executemany(
@@ -124,16 +242,18 @@ class Store:
                         ("store_kind", store_kind),
                         ("created_at", created_at.isoformat(timespec="seconds")),
                         ("format_version", str(registry.format_version)),
+                        ("store_format", str(STORE_FORMAT)),
                     ],
                 )
             finally:
                 conn.close()
+            create_group_files(path, store_keys, registry)
             keyfile = KeyFile(store_id=store_id, store_kind=store_kind)
             keyfile.add_account(login_id, password, data_key, n=scrypt_n)
             recovery_key = keys.new_recovery_key()
             keyfile.set_recovery(data_key, recovery_key)
             keyfile.save(path)
-            return cls(path, keyfile, data_key, registry), recovery_key
+            return cls(path, keyfile, store_keys, registry), recovery_key
         except BaseException:
             remove_store_files(path)
             raise
@@ -144,16 +264,18 @@ class Store:
     ) -> Store:
         """Unlock with an account's password; wrong credentials and damage say so in Japanese."""
         keyfile = cls.read_keyfile(path)
+        registry = registry or default_registry()
         data_key = keyfile.unlock(login_id, password)
-        return cls(path, keyfile, data_key, registry or default_registry())
+        return cls(path, keyfile, _transitional_keys(data_key, registry), registry)
 
     @classmethod
     def open_with_recovery_key(
         cls, path: Path, recovery_key: str, *, registry: Registry | None = None
     ) -> Store:
         keyfile = cls.read_keyfile(path)
+        registry = registry or default_registry()
         data_key = keyfile.unlock_with_recovery(recovery_key)
-        return cls(path, keyfile, data_key, registry or default_registry())
+        return cls(path, keyfile, _transitional_keys(data_key, registry), registry)
 
     @staticmethod
     def read_keyfile(path: Path) -> KeyFile:
@@ -181,28 +303,62 @@ class Store:
     # -- health ------------------------------------------------------------------------------
 
     def size_bytes(self) -> int:
+        """The store file, the held groups' files and their write-ahead logs."""
         total = 0
-        for suffix in ("", "-wal"):
-            candidate = self.path.with_name(self.path.name + suffix)
-            if candidate.exists():
-                total += candidate.stat().st_size
+        for file in (self.path, *self.group_files()):
+            for suffix in ("", "-wal"):
+                candidate = file.with_name(file.name + suffix)
+                if candidate.exists():
+                    total += candidate.stat().st_size
         return total
+
+    def rewrite_group_file(self, group: str, new_key: bytes, generation: int) -> Path:
+        """Write the held ``group``'s file again under ``new_key`` as ``generation`` (key
+        rotation), beside the one in use, owner-only. It does not switch: the caller saves
+        the key file naming the new generation, then reopens; the old file is removed at the
+        next open. Needs the group's current key (held)."""
+        chosen = next((g for g in self.held_groups if g.name == group), None)
+        if chosen is None:
+            raise KeyError(group)
+        current = group_file_path(self.path, group, _generation(self.keyfile, group))
+        target = group_file_path(self.path, group, generation)
+        if target == current:
+            raise ValueError("the new generation must differ from the one in use")
+        for suffix in ("", *SQLITE_SUFFIXES):
+            target.with_name(target.name + suffix).unlink(missing_ok=True)
+        create_owner_only(target)
+        conn = open_connection(self.path, self._keys.system, privileged=True, attach=[
+            Attachment(chosen.schema, current, self._keys.groups[group]),
+            Attachment("g_rewrite", target, new_key)])
+        try:
+            conn.execute(f"SELECT sqlcipher_export('g_rewrite', '{chosen.schema}')").fetchall()
+            version = int(conn.execute(f"PRAGMA {chosen.schema}.user_version").fetchone()[0])
+            conn.execute(f"PRAGMA g_rewrite.user_version = {version:d}")
+        except BaseException:
+            conn.close()
+            target.unlink(missing_ok=True)
+            raise
+        conn.close()
+        return target
 
     def integrity_check(
         self, progress: Progress | None = None, cancel: CancelFlag | None = None
     ) -> IntegrityReport:
         """SQLCipher's page HMAC check, then SQLite's structural check."""
-        checks = ("cipher_integrity_check", "quick_check")
+        schemas = ["main", *(g.schema for g in self.held_groups)]
+        checks = [(schema, check) for schema in schemas
+                  for check in ("cipher_integrity_check", "quick_check")]
         problems: list[str] = []
-        for step, check in enumerate(checks):
+        for step, (schema, check) in enumerate(checks):
             if cancel is not None and cancel():
                 raise Cancelled()
             if progress is not None:
                 progress(step / len(checks))
-            rows = self.db.call(_pragma_rows(check))
+            rows = self.db.call(_pragma_rows(f"{schema}.{check}"))
+            where = "" if schema == "main" else f"{schema}: "
             for (text,) in rows:
                 if str(text) != "ok":
-                    problems.append(f"{check}: {text}")
+                    problems.append(f"{where}{check}: {text}")
         if progress is not None:
             progress(1.0)
         return IntegrityReport(ok=not problems, problems=tuple(problems))
@@ -212,6 +368,7 @@ class Store:
             return
         self.db.close()
         self._data_key = b""
+        self._keys = StoreKeys(system=b"")
         self.closed = True
 
     def __enter__(self) -> Store:
@@ -237,6 +394,22 @@ def _read_meta(conn: Connection) -> dict[str, str]:
     return {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM meta")}
 
 
+def _read_meta_checked(conn: Connection) -> dict[str, str]:
+    check_store_format(conn)
+    return _read_meta(conn)
+
+
+def _remove_other_generations(path: Path, group: str, generation: int) -> None:
+    """A leftover file of another generation of ``group`` (a rotation that switched, or one
+    that did not) is removed once the key file's generation is there to be opened."""
+    keep = group_file_path(path, group, generation).name
+    kept = {keep, *(keep + s for s in SQLITE_SUFFIXES)}
+    prefix = f"{path.name}.{group}.g"
+    for file in group_files_beside(path):
+        if file.name.startswith(prefix) and file.name not in kept:
+            file.unlink(missing_ok=True)
+
+
 def is_plain_sqlite_readable(path: Path) -> bool:
     """True if stock SQLite (no key) can read the file: used by checks that it cannot."""
     conn = sqlcipher3.connect(str(path))
@@ -250,5 +423,6 @@ def is_plain_sqlite_readable(path: Path) -> bool:
 
 
 __all__ = [
-    "STORE_KINDS", "IntegrityReport", "Store", "is_plain_sqlite_readable", "remove_store_files"
+    "STORE_KINDS", "IntegrityReport", "Store", "create_group_files", "is_plain_sqlite_readable",
+    "remove_store_files",
 ]
