@@ -85,7 +85,8 @@ class SignedIn:
         self.policy = app.policy
         self.registry = app.registry
         self.audit = AuditTrail(store, app.clock)
-        self.gate = Gate(app.policy, user.role, app.registry, self._log_denied)
+        self.gate = Gate(app.policy, user.role, app.registry, self._log_denied,
+                         held_kinds=store.held_kinds)
         self.context = ServiceContext(db=store.db, registry=app.registry, gate=self.gate,
                                       actor=user, clock=app.clock, trail=self.audit)
         self.idle_lock = IdleLock(
