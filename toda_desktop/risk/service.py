@@ -83,6 +83,11 @@ from toda_desktop.risk.survey_domains import SurveyDomains, survey_domains
 
 ALERT_STATUSES = repo.ALERT_STATUSES
 ALERT_KINDS = ("attendance_monthly", "long_absence")
+# The kinds whose groups' files keep the models and alerts (attendance) and the kept 要因分析
+# reports (survey), and those a factor analysis draws on (store format 2, issue 12).
+MODEL_HOME = ("attendance_monthly",)
+FACTOR_KINDS = ("attendance_monthly", "enrollments", "survey_responses", "academic_results",
+                "students")
 LIST_SIZE = 5  # pupils per school in the lists the window shows
 # Dataset kinds of the registry behind each input table of the model.
 INPUT_KIND = {
@@ -340,7 +345,18 @@ class RiskService:
     def _data_version(self) -> str:
         return str(self._ctx.db.call(repo.data_version))
 
+    def _require_keys(self, kinds: Iterable[str], what: str) -> None:
+        """Refuse, saying which, when the role sees one of ``kinds`` but the account does
+        not hold its group's key (issue 12): its tables, and what is kept beside them (the
+        models, the kept reports), are not attached."""
+        wanted = set(kinds)
+        withheld = [k.label for k in self._ctx.gate.withheld_kinds() if k.name in wanted]
+        if withheld:
+            raise UserFacingError(f"{what}に必要なデータ（{'、'.join(withheld)}）の鍵を"
+                                  "お持ちでないため、実行できません。")
+
     def _model_row(self, model_id: int | None) -> repo.ModelRow:
+        self._require_keys(MODEL_HOME, "予測モデル")
         def get(conn: Connection) -> repo.ModelRow | None:
             return repo.latest_model(conn) if model_id is None else repo.get_model(conn, model_id)
 
@@ -368,6 +384,7 @@ class RiskService:
         ``quick`` uses a handful of candidates instead of the full grid (trials, tests)."""
         ctx = self._ctx
         ctx.gate.require("analysis")
+        self._require_keys(MODEL_HOME, "予測モデルの学習")
         steps = Steps(progress, cancel)
 
         def run() -> TrainResult:
@@ -798,6 +815,7 @@ class RiskService:
         the page offers to run it)."""
         ctx = self._ctx
         ctx.gate.require("analysis")
+        self._require_keys(FACTOR_KINDS, "要因分析")
         year = self._factor_year(school_year)
         kept = kept_report(ctx.db, year)
         if kept is not None:
@@ -815,6 +833,7 @@ class RiskService:
         """:meth:`factor_analysis`, kept for the data version it was computed from."""
         ctx = self._ctx
         ctx.gate.require("analysis")
+        self._require_keys(FACTOR_KINDS, "要因分析")
         year = self._factor_year(school_year)
         version = factor_data_version(ctx.db)  # before the data: a change means stale
         inputs = self._read(("attendance", "enrollments", "survey", "academic", "pupils"),

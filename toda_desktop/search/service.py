@@ -226,6 +226,7 @@ class SearchService:
     ) -> SearchResults:
         ctx = self._ctx
         ctx.gate.require("pupil_search")
+        _require_basic_key(ctx)
         filters = filters or SearchFilters()
         if len(query) > MAX_QUERY_LENGTH:
             raise UserFacingError(f"検索語が長すぎます（{MAX_QUERY_LENGTH}文字まで）。")
@@ -283,6 +284,7 @@ class SearchService:
     ) -> FilterOptions:
         """Choices for the filters (years, schools, grades and classes that exist)."""
         self._ctx.gate.require("pupil_search")
+        _require_basic_key(self._ctx)
         raw = self._ctx.db.call(
             lambda c: repo.filter_choices(c, school_year, school_code or None, grade))
         return FilterOptions(
@@ -291,3 +293,10 @@ class SearchService:
             grades=raw.grades,
             classes=raw.classes,
         )
+
+
+def _require_basic_key(ctx: ServiceContext) -> None:
+    """The search index lives in the basic group's file (issue 12): without its key there
+    is nothing to search, and the user is told why."""
+    if not ctx.gate.sees(ctx.registry.master.name):
+        raise UserFacingError("基本情報の鍵をお持ちでないため、検索できません。")

@@ -1,0 +1,150 @@
+"""An insider with their own keys (issue 12): the product's Python API, sqlcipher3 and the raw
+files reach exactly the groups they hold; the services work with those and say what is left
+out.
+
+The accounts sign in through the real application (demo city); then the store is opened again
+with ``StoreKeys`` holding only the groups of the role's domains, as key file format 2 will
+grant them (until it is merged, every v1 account unwraps every key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlcipher3
+
+from storage.connection import key_pragma
+from storage.errors import OperationDenied, StoreError
+from storage.group_files import file_groups, group_file_path, group_files_beside
+from storage.keyring import StoreKeys
+from storage.registry import default_registry
+from storage.store import Store, _transitional_keys
+from tests.risk.conftest import sign_in
+from toda_desktop.composition import SignedIn
+from toda_desktop.errors import PermissionDenied, UserFacingError
+
+REGISTRY = default_registry()
+LIAISON_GROUPS = ("basic", "other_department")
+
+
+def _reopen_with(signed: SignedIn, groups: tuple[str, ...]) -> tuple[SignedIn, StoreKeys]:
+    """The same account's session on the store opened with only ``groups``' keys."""
+    every = _transitional_keys(signed.store._data_key, REGISTRY)
+    path, keyfile = signed.store.path, signed.store.keyfile
+    app, user, account_id = signed.app, signed.user, signed.account_id
+    signed.sign_out()
+    keys = StoreKeys(system=every.system, groups={g: every.groups[g] for g in groups})
+    return SignedIn(app, Store(path, keyfile, keys, REGISTRY), user, account_id), every
+
+
+@pytest.fixture
+def liaison(demo_store_path: Path) -> Iterator[tuple[SignedIn, StoreKeys]]:
+    signed, every = _reopen_with(sign_in(demo_store_path, "liaison"), LIAISON_GROUPS)
+    yield signed, every
+    signed.sign_out()
+
+
+def _bullying_text(path: Path, every: StoreKeys) -> str:
+    """A bullying record's longest text, read by someone who holds the key (the lead)."""
+    conn = sqlcipher3.connect(str(group_file_path(path, "bullying")))
+    conn.execute(key_pragma(every.groups["bullying"]))
+    columns = [str(r[1]) for r in conn.execute("PRAGMA table_info(ds_bullying_records)")
+               if str(r[2]).upper() == "TEXT"]
+    best = ""
+    for column in columns:
+        for (value,) in conn.execute(f"SELECT {column} FROM ds_bullying_records"):
+            if isinstance(value, str) and len(value) > len(best):
+                best = value
+    conn.close()
+    return best
+
+
+def test_the_liaison_cannot_read_bullying_records_by_any_way_it_has(
+    liaison: tuple[SignedIn, StoreKeys],
+) -> None:
+    signed, every = liaison
+    store = signed.store
+    text = _bullying_text(store.path, every)
+    assert len(text) >= 4  # the demo city has bullying records to protect
+    # 1. The product's Python API: the table is not there, on the writer and the readers.
+    for run in (store.db.call, store.db.read):
+        with pytest.raises(StoreError):
+            run(lambda c: c.execute("SELECT * FROM ds_bullying_records").fetchall())
+    # 2. Attaching the file on an app connection, with any key the liaison holds: denied.
+    for key in (every.system, every.groups["basic"]):
+        with pytest.raises(OperationDenied):
+            store.db.call(lambda c, key=key: c.execute(
+                "ATTACH DATABASE ? AS g_x KEY ?",
+                (str(group_file_path(store.path, "bullying")), f"x'{key.hex()}'")))
+    # 3. sqlcipher3 directly on the file with each key the liaison holds.
+    for key in (every.system, *(every.groups[g] for g in LIAISON_GROUPS)):
+        conn = sqlcipher3.connect(str(group_file_path(store.path, "bullying")))
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(key_pragma(key))
+        with pytest.raises(sqlcipher3.DatabaseError):
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn.close()
+    # 4. The raw bytes of every file beside the store: no record text in the clear.
+    needle = text.encode("utf-8")
+    for path in (store.path, *group_files_beside(store.path)):
+        assert needle not in path.read_bytes(), path.name
+    # 5. The store file, opened with the system key, holds no bullying table either.
+    conn = sqlcipher3.connect(str(store.path))
+    conn.execute(key_pragma(every.system))
+    tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+    assert not {t for t in tables if "bullying" in t}
+
+
+def test_a_role_with_some_keys_sees_only_their_kinds_and_is_told_what_is_left_out(
+    demo_store_path: Path,
+) -> None:
+    groups = tuple(g.name for g in file_groups(REGISTRY) if g.name != "bullying")
+    signed, _ = _reopen_with(sign_in(demo_store_path, "director"), groups)
+    try:
+        visible = {k.name for k in signed.visible_kinds()}
+        assert "bullying_records" not in visible and "attendance_monthly" in visible
+        pupil_id = signed.store.db.call(lambda c: int(c.execute(
+            "SELECT min(id) FROM ds_students").fetchone()[0]))
+        karte = signed.karte.open(pupil_id)
+        assert karte.withheld == "鍵をお持ちでない領域（いじめ等の記録）は含まれていません。"
+        assert "bullying_records" not in {d.kind for d in karte.linked}
+        assert len({d.kind for d in karte.linked}) >= 5  # the karte spans the other domains
+        with pytest.raises(PermissionDenied, match="鍵をお持ちでない"):
+            signed.karte.records(pupil_id, "bullying_records")
+        assert "bullying_records" not in {f.kind for f in signed.extraction.fields()}
+        signed.overview()
+        with pytest.raises(PermissionDenied, match="鍵をお持ちでない"):
+            signed.gate.require_kind("view", "bullying_records")
+    finally:
+        signed.sign_out()
+
+
+def test_without_the_survey_key_the_factor_analysis_says_which_key_is_missing(
+    demo_store_path: Path,
+) -> None:
+    groups = tuple(g.name for g in file_groups(REGISTRY) if g.name != "survey")
+    signed, _ = _reopen_with(sign_in(demo_store_path, "data_analyst"), groups)
+    try:
+        with pytest.raises(UserFacingError, match=r"要因分析に必要なデータ.*鍵"):
+            signed.risk.kept_factor_analysis()
+        assert signed.karte.open(signed.store.db.call(lambda c: int(c.execute(
+            "SELECT min(id) FROM ds_students").fetchone()[0]))).withheld.startswith(
+                "鍵をお持ちでない領域（")
+    finally:
+        signed.sign_out()
+
+
+def test_without_the_basic_key_search_and_karte_refuse_in_plain_japanese(
+    demo_store_path: Path,
+) -> None:
+    signed, _ = _reopen_with(sign_in(demo_store_path, "director"), ("attendance-truancy",))
+    try:
+        with pytest.raises(UserFacingError, match="基本情報の鍵"):
+            signed.search.search("山")
+        with pytest.raises(UserFacingError, match="基本情報の鍵"):
+            signed.karte.open(1)
+    finally:
+        signed.sign_out()
