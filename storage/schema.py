@@ -93,7 +93,7 @@ def migrate(
     with transaction(conn):
         for group in store_file_groups(registry):
             g001_groups.store_file_part(conn)
-            sync_dataset_tables(conn, registry, group, "main")
+            sync_group_tables(conn, registry, group, "main")
     for schema, group in groups:
         migrate_group(conn, registry, schema, group)
     refresh_statistics(conn)
@@ -110,7 +110,7 @@ def migrate_group(conn: Connection, registry: Registry, schema: str, group: KeyG
             GROUP_MIGRATIONS[number - 1](conn, schema, group, registry)
             conn.execute(f"PRAGMA {schema}.user_version = {number:d}")
     with transaction(conn):
-        sync_dataset_tables(conn, registry, group, schema)
+        sync_group_tables(conn, registry, group, schema)
 
 
 def _existing_columns(conn: Connection, table: str, schema: str = "main") -> list[str]:
@@ -179,7 +179,21 @@ def _group_kinds(registry: Registry, group: KeyGroup) -> list[DatasetKind]:
                   key=lambda k: not k.master)
 
 
-def sync_dataset_tables(
+def sync_dataset_tables(conn: Connection, registry: Registry) -> None:
+    """Every reachable dataset table as the registry has them: the store file's groups and
+    each attached group file (a group not attached waits for someone holding its key)."""
+    from storage.group_files import STORE_FILE_GROUPS
+    from storage.key_groups import key_groups
+    from storage.placement import group_schemas
+
+    attached = set(group_schemas(conn))
+    for group in key_groups(registry):
+        schema = "main" if group.name in STORE_FILE_GROUPS else group.schema
+        if schema == "main" or schema in attached:
+            sync_group_tables(conn, registry, group, schema)
+
+
+def sync_group_tables(
     conn: Connection, registry: Registry, group: KeyGroup, schema: str
 ) -> None:
     """The group's dataset tables as the registry has them: missing tables and columns added."""

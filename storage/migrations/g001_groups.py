@@ -221,9 +221,9 @@ def _sqlite_version(conn: Connection) -> tuple[int, ...]:
 
 def migrate(conn: Connection, schema: str, group: KeyGroup, registry: Registry) -> None:
     """Create the group's dataset tables and the derived tables it is the home of."""
-    from storage.schema import sync_dataset_tables
+    from storage.schema import sync_group_tables
 
-    sync_dataset_tables(conn, registry, group, schema)
+    sync_group_tables(conn, registry, group, schema)
     statements = list(EVERY_GROUP)
     master = group.name == home_group(registry, registry.master.name)
     if master:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlcipher3
+from PySide6.QtWidgets import QApplication
 
 from storage.connection import key_pragma
 from storage.errors import OperationDenied, StoreError
@@ -24,6 +25,9 @@ from storage.store import Store, _transitional_keys
 from tests.risk.conftest import sign_in
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import PermissionDenied, UserFacingError
+from ui.background import BackgroundRunner
+from ui.error_reporting import ErrorReporter
+from ui.karte.page import KarteView
 
 REGISTRY = default_registry()
 LIAISON_GROUPS = ("basic", "other_department")
@@ -147,4 +151,23 @@ def test_without_the_basic_key_search_and_karte_refuse_in_plain_japanese(
         with pytest.raises(UserFacingError, match="基本情報の鍵"):
             signed.karte.open(1)
     finally:
+        signed.sign_out()
+
+
+def test_the_karte_window_shows_the_line_saying_what_is_left_out(
+    demo_store_path: Path, qapp: QApplication, tmp_path: Path
+) -> None:
+    groups = tuple(g.name for g in file_groups(REGISTRY) if g.name != "bullying")
+    signed, _ = _reopen_with(sign_in(demo_store_path, "director"), groups)
+    runner = BackgroundRunner(ErrorReporter(tmp_path / "errors.log"))
+    try:
+        pupil_id = signed.store.db.call(lambda c: int(c.execute(
+            "SELECT min(id) FROM ds_students").fetchone()[0]))
+        view = KarteView(signed.karte.open(pupil_id), signed.karte, runner, "wareki")
+        assert view.withheld_label is not None
+        assert view.withheld_label.text() == (
+            "鍵をお持ちでない領域（いじめ等の記録）は含まれていません。")
+        view.deleteLater()
+    finally:
+        runner.shutdown()
         signed.sign_out()
