@@ -229,3 +229,22 @@ def test_the_lead_still_opens_the_store_with_a_password(test_store: Store) -> No
     with Store.open(test_store.path, LEAD_LOGIN, LEAD_PASSWORD) as store:
         assert len(store.held_groups) == len(file_groups(REGISTRY))
         assert store.integrity_check().ok
+
+
+def test_a_group_file_and_its_companions_count_as_store_files(test_store: Store) -> None:
+    from storage.store import is_store_file
+
+    basic = group_file_path(test_store.path, "basic")
+    assert is_store_file(basic)
+    assert is_store_file(basic.with_name(basic.name + "-wal"))
+    assert not is_store_file(test_store.path.with_name("export.basic.g1"))
+
+
+def test_a_leftover_generation_is_removed_at_the_next_open(test_store: Store) -> None:
+    keys = _all_keys(test_store)
+    test_store.close()
+    stale = group_file_path(test_store.path, "health", 2)
+    stale.write_bytes(b"an earlier rotation's file")
+    Store(test_store.path, test_store.keyfile, keys, REGISTRY).close()
+    assert not stale.exists()
+    assert group_file_path(test_store.path, "health").exists()
