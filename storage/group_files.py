@@ -12,6 +12,7 @@ are owner-only too. A file found wider (a store made by an earlier version) is n
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
@@ -91,7 +92,10 @@ def restrict_to_owner(path: Path) -> None:
         except FileNotFoundError:
             continue
         if mode & 0o077:
-            os.chmod(candidate, mode & 0o700)
+            # Best effort: a file owned by another account (a shared folder) cannot be
+            # changed by this one, and that must not keep the store from opening.
+            with contextlib.suppress(OSError):
+                os.chmod(candidate, mode & 0o700)
 
 
 def _glob_escape(name: str) -> str:
