@@ -248,3 +248,22 @@ def test_a_leftover_generation_is_removed_at_the_next_open(test_store: Store) ->
     Store(test_store.path, test_store.keyfile, keys, REGISTRY).close()
     assert not stale.exists()
     assert group_file_path(test_store.path, "health").exists()
+
+
+def test_the_integrity_check_finds_a_damaged_page_in_a_group_file(test_store: Store) -> None:
+    test_store.db.call(lambda c: c.executemany(
+        "INSERT INTO ds_students (address_code, name, name_kana, birth_date, sex)"
+        " VALUES (?, '山田 太郎', 'ヤマダ タロウ', '2013-04-10', '男')",
+        [(f"{i:010d}",) for i in range(3000)]))
+    size_before = test_store.size_bytes()
+    keys = _all_keys(test_store)
+    test_store.close()
+    basic = group_file_path(test_store.path, "basic")
+    assert size_before >= basic.stat().st_size > 100_000  # the group files count in the size
+    damaged = bytearray(basic.read_bytes())
+    damaged[4096 * 5 + 100] ^= 0xFF
+    basic.write_bytes(bytes(damaged))
+    with Store(test_store.path, test_store.keyfile, keys, REGISTRY) as store:
+        report = store.integrity_check()
+    assert not report.ok
+    assert report.problems[0].startswith("g_basic: cipher_integrity_check:")
