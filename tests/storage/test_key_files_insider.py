@@ -25,6 +25,7 @@ from storage.store import Store, _transitional_keys
 from tests.risk.conftest import sign_in
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import PermissionDenied, UserFacingError
+from toda_desktop.extraction.model import CountInWindow, Extraction, Group
 from ui.background import BackgroundRunner
 from ui.error_reporting import ErrorReporter
 from ui.karte.page import KarteView
@@ -122,6 +123,9 @@ def test_a_role_with_some_keys_sees_only_their_kinds_and_is_told_what_is_left_ou
         signed.overview()
         with pytest.raises(PermissionDenied, match="鍵をお持ちでない"):
             signed.gate.require_kind("view", "bullying_records")
+        bullying = Extraction("いじめ", Group(items=(CountInWindow("bullying_records", 1, 365),)))
+        with pytest.raises(PermissionDenied, match="「いじめ等の記録」の鍵をお持ちでないため"):
+            signed.extraction.run(bullying)
     finally:
         signed.sign_out()
 
