@@ -175,3 +175,20 @@ def test_the_karte_window_shows_the_line_saying_what_is_left_out(
     finally:
         runner.shutdown()
         signed.sign_out()
+
+
+def test_a_rollback_needs_the_key_of_every_group_it_could_leave_pointing_at_no_one(
+    demo_store_path: Path,
+) -> None:
+    groups = tuple(g.name for g in file_groups(REGISTRY) if g.name != "bullying")
+    signed, _ = _reopen_with(sign_in(demo_store_path, "data_analyst"), groups)
+    try:
+        batches = dict(signed.store.db.call(lambda c: c.execute(
+            "SELECT kind, min(id) FROM import_batches GROUP BY kind").fetchall()))
+        for kind in ("bullying_records", "students"):
+            with pytest.raises(UserFacingError, match="いじめ等の記録の鍵が必要です"):
+                signed.importing.rollback(batches[kind])
+        assert signed.store.db.call(lambda c: c.execute(
+            "SELECT count(*) FROM import_batches WHERE status != 'committed'").fetchone()[0]) == 0
+    finally:
+        signed.sign_out()
