@@ -267,3 +267,13 @@ def test_the_integrity_check_finds_a_damaged_page_in_a_group_file(test_store: St
         report = store.integrity_check()
     assert not report.ok
     assert report.problems[0].startswith("g_basic: cipher_integrity_check:")
+
+
+def test_without_the_basic_key_no_search_index_change_is_pending(test_store: Store) -> None:
+    from storage.repos import search
+
+    store = _reopen(test_store, _subset(test_store, "bullying"))
+    try:
+        assert store.db.call(search.any_pending) is False
+    finally:
+        store.close()
