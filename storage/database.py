@@ -59,6 +59,7 @@ class Database:
         # thread); they are dropped once every connection is open.
         try:
             self._executor.submit(self._open, data_key).result()
+            opened: list[Future[None]] = []
             for number in range(readers):
                 ready: Future[None] = Future()
                 # Daemon: a reader only reads, and a store left open must not keep the
@@ -67,6 +68,9 @@ class Database:
                                           name=f"toda-db-read-{number}", daemon=True)
                 thread.start()
                 self._reader_threads.append(thread)
+                opened.append(ready)
+            # The readers open side by side (each attaches every held group's file).
+            for ready in opened:
                 ready.result()
         except BaseException:
             self.close()
