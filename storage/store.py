@@ -164,6 +164,9 @@ class Store:
             raise KeyFileDamaged("鍵ファイルがこのデータベースのものではありません。")
         self.store_kind = StoreKind(meta["store_kind"])
         self.created_at = meta.get("created_at", "")
+        # Only now that the named generation opened with its key: the other is a leftover.
+        for group in self.held_groups:
+            _remove_other_generations(path, group.name, _generation(keyfile, group.name))
 
     def _attachments(self) -> list[Attachment]:
         """The held groups' files (owner-only), with their keys; a missing one is refused,
@@ -174,7 +177,6 @@ class Store:
             file = group_file_path(self.path, group.name, generation)
             if not file.is_file():
                 self._refuse_missing()
-            _remove_other_generations(self.path, group.name, generation)
             restrict_to_owner(file)
             out.append(Attachment(group.schema, file, self._keys.groups[group.name]))
         return out
