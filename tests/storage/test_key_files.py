@@ -277,3 +277,34 @@ def test_without_the_basic_key_no_search_index_change_is_pending(test_store: Sto
         assert store.db.call(search.any_pending) is False
     finally:
         store.close()
+
+
+def test_a_group_step_runs_when_someone_holding_that_key_opens_the_store(
+    test_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import schema
+
+    def step_2(conn: sqlcipher3.Connection, schema_name: str, group: object,
+               registry: object) -> None:
+        conn.execute(f"CREATE TABLE {schema_name}.later_step (x INTEGER)")
+
+    monkeypatch.setattr(schema, "GROUP_MIGRATIONS", (*schema.GROUP_MIGRATIONS, step_2))
+    monkeypatch.setattr(schema, "GROUP_SCHEMA_VERSION", 2)
+    keys = _all_keys(test_store)
+    test_store.close()
+
+    def version(group: str) -> int:
+        conn = _raw(group_file_path(test_store.path, group), keys.groups[group])
+        try:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            conn.close()
+
+    without = StoreKeys(system=keys.system, groups={"basic": keys.groups["basic"]})
+    Store(test_store.path, test_store.keyfile, without, REGISTRY).close()
+    assert (version("basic"), version("health")) == (2, 1)  # health waits for its holder
+    Store(test_store.path, test_store.keyfile, keys, REGISTRY).close()
+    assert version("health") == 2
+    conn = _raw(group_file_path(test_store.path, "health"), keys.groups["health"])
+    assert "later_step" in _tables(conn)
+    conn.close()
