@@ -90,18 +90,31 @@ def migrate(
             conn.execute(f"PRAGMA user_version = {number:d}")
     from storage.group_files import store_file_groups
 
-    with transaction(conn):
-        for group in store_file_groups(registry):
-            g001_groups.store_file_part(conn)
-            sync_group_tables(conn, registry, group, "main")
     for schema, group in groups:
-        migrate_group(conn, registry, schema, group)
+        _group_steps(conn, registry, schema, group)
+    in_store = store_file_groups(registry)
+    pending = g001_groups.store_file_part(conn) if in_store else []
+    for group in in_store:
+        pending += sync_group_statements(conn, registry, group, "main")
+    for schema, group in groups:
+        pending += sync_group_statements(conn, registry, group, schema)
+    if pending:  # (an up-to-date store opens without a write transaction)
+        with transaction(conn):
+            for statement in pending:
+                conn.execute(statement)
     refresh_statistics(conn)
     return SCHEMA_VERSION
 
 
 def migrate_group(conn: Connection, registry: Registry, schema: str, group: KeyGroup) -> None:
     """Bring one attached group file to this code's group schema and the registry's kinds."""
+    _group_steps(conn, registry, schema, group)
+    with transaction(conn):
+        sync_group_tables(conn, registry, group, schema)
+
+
+def _group_steps(conn: Connection, registry: Registry, schema: str, group: KeyGroup) -> None:
+    """The group steps the attached file lacks, each in its own transaction."""
     current = schema_version(conn, schema)
     if current > GROUP_SCHEMA_VERSION:
         raise NewerSchema()
@@ -109,8 +122,6 @@ def migrate_group(conn: Connection, registry: Registry, schema: str, group: KeyG
         with transaction(conn):
             GROUP_MIGRATIONS[number - 1](conn, schema, group, registry)
             conn.execute(f"PRAGMA {schema}.user_version = {number:d}")
-    with transaction(conn):
-        sync_group_tables(conn, registry, group, schema)
 
 
 def _existing_columns(conn: Connection, table: str, schema: str = "main") -> list[str]:
@@ -197,16 +208,23 @@ def sync_group_tables(
     conn: Connection, registry: Registry, group: KeyGroup, schema: str
 ) -> None:
     """The group's dataset tables as the registry has them: missing tables and columns added."""
+    for statement in sync_group_statements(conn, registry, group, schema):
+        conn.execute(statement)
+
+
+def sync_group_statements(
+    conn: Connection, registry: Registry, group: KeyGroup, schema: str
+) -> list[str]:
+    """What ``sync_group_tables`` would run (nothing for an up-to-date file)."""
     tables = {r[0] for r in conn.execute(
         f"SELECT name FROM {schema}.sqlite_master WHERE type='table'")}
     local_master = registry.master.name in group.kinds
+    out: list[str] = []
     for kind in _group_kinds(registry, group):
         if kind.table not in tables:
-            for statement in dataset_table_ddl(kind, schema, pupil_reference=local_master):
-                conn.execute(statement)
+            out += dataset_table_ddl(kind, schema, pupil_reference=local_master)
             continue
         have = set(_existing_columns(conn, kind.table, schema))
-        for col in kind.stored_columns:
-            if col.key not in have:
-                conn.execute(f"ALTER TABLE {schema}.{kind.table}"
-                             f" ADD COLUMN {col.key} {col.sql_type}")
+        out += [f"ALTER TABLE {schema}.{kind.table} ADD COLUMN {col.key} {col.sql_type}"
+                for col in kind.stored_columns if col.key not in have]
+    return out

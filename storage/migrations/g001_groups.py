@@ -181,14 +181,12 @@ SURVEY_GROUP = (
 )
 
 
-def store_file_part(conn: Connection) -> None:
-    """The per-group tables for the groups kept in the store file (``STORE_FILE_GROUPS``):
-    made in the store file once, with their first group's sync."""
+def store_file_part(conn: Connection) -> list[str]:
+    """The per-group tables for the groups kept in the store file (``STORE_FILE_GROUPS``),
+    if the store file lacks them: made once, with those groups' dataset tables."""
     have = conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'review_queue'"
                         ).fetchone()
-    if have is None:
-        for statement in EVERY_GROUP:
-            conn.execute(statement.format(s="main"))
+    return [] if have is not None else [st.format(s="main") for st in EVERY_GROUP]
 
 
 def home_group(registry: Registry, kind_name: str) -> str:
