@@ -192,3 +192,18 @@ def test_a_rollback_needs_the_key_of_every_group_it_could_leave_pointing_at_no_o
             "SELECT count(*) FROM import_batches WHERE status != 'committed'").fetchone()[0]) == 0
     finally:
         signed.sign_out()
+
+
+def test_a_model_is_not_scored_on_part_of_its_inputs(demo_store_path: Path) -> None:
+    lead = sign_in(demo_store_path, "project_lead")
+    lead.risk.train(quick=True)
+    groups = tuple(g.name for g in file_groups(REGISTRY) if g.name != "truancy")
+    signed, _ = _reopen_with(lead, groups)
+    try:
+        month = signed.risk.list_months()[-1]
+        with pytest.raises(UserFacingError, match=r"長期欠席.*鍵をお持ちでないため"):
+            signed.risk.score(month)
+        assert signed.store.db.call(lambda c: c.execute(
+            "SELECT count(*) FROM risk_alerts").fetchone()[0]) == 0
+    finally:
+        signed.sign_out()

@@ -65,6 +65,7 @@ from analysis.wareki import format_school_year
 from kernel.date_style import DateStyle
 from kernel.progress import CancelFlag, Progress
 from kernel.school_calendar import SchoolMonth
+from storage import placement
 from storage.connection import Connection, transaction
 from storage.repos import accounts as accounts_repo
 from storage.repos import datasets as datasets_repo
@@ -355,6 +356,19 @@ class RiskService:
             raise UserFacingError(f"{what}に必要なデータ（{'、'.join(withheld)}）の鍵を"
                                   "お持ちでないため、実行できません。")
 
+    def _require_inputs(self, inputs: set[str]) -> None:
+        """A model scores only on every input it was trained with: scoring without a group
+        whose key the account lacks would rank on part of the data (issue 12)."""
+        ctx = self._ctx
+        needed = [ctx.registry.kind(k) for k, name in INPUT_KIND.items()
+                  if name in inputs and k in ctx.registry.names]
+        missing = ctx.db.call(lambda c: [k.label for k in needed
+                                         if not placement.has_table(c, k.table)])
+        if missing:
+            raise UserFacingError(
+                f"この予測モデルは{'、'.join(missing)}のデータも使います。その鍵をお持ちで"
+                "ないため、一覧を作成できません。鍵をお持ちの方に作成を依頼してください。")
+
     def _model_row(self, model_id: int | None) -> repo.ModelRow:
         self._require_keys(MODEL_HOME, "予測モデル")
         def get(conn: Connection) -> repo.ModelRow | None:
@@ -546,6 +560,7 @@ class RiskService:
         feature_year = list_year - 1 if offset == 0 else list_year
         kinds = set(ALWAYS) | {INPUT_KIND[k] for k in feature_kinds(model.features)
                                if k in INPUT_KIND}
+        self._require_inputs(kinds)
         steps = Steps(progress, cancel)
 
         def run() -> pd.DataFrame:
