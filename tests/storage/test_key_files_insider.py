@@ -194,15 +194,17 @@ def test_a_rollback_needs_the_key_of_every_group_it_could_leave_pointing_at_no_o
         signed.sign_out()
 
 
-def test_a_model_is_not_scored_on_part_of_its_inputs(demo_store_path: Path) -> None:
+def test_a_model_is_neither_trained_nor_scored_on_part_of_its_inputs(demo_store_path: Path) -> None:
     lead = sign_in(demo_store_path, "project_lead")
     lead.risk.train(quick=True)
     groups = tuple(g.name for g in file_groups(REGISTRY) if g.name != "truancy")
     signed, _ = _reopen_with(lead, groups)
     try:
         month = signed.risk.list_months()[-1]
-        with pytest.raises(UserFacingError, match=r"長期欠席.*鍵をお持ちでないため"):
+        with pytest.raises(UserFacingError, match=r"長期欠席.*鍵をお持ちでないため、一覧の作成"):
             signed.risk.score(month)
+        with pytest.raises(UserFacingError, match=r"長期欠席.*鍵をお持ちでないため、学習"):
+            signed.risk.train(quick=True)
         assert signed.store.db.call(lambda c: c.execute(
             "SELECT count(*) FROM risk_alerts").fetchone()[0]) == 0
     finally:

@@ -356,9 +356,9 @@ class RiskService:
             raise UserFacingError(f"{what}に必要なデータ（{'、'.join(withheld)}）の鍵を"
                                   "お持ちでないため、実行できません。")
 
-    def _require_inputs(self, inputs: set[str]) -> None:
-        """A model scores only on every input it was trained with: scoring without a group
-        whose key the account lacks would rank on part of the data (issue 12)."""
+    def _require_inputs(self, inputs: set[str], what: str) -> None:
+        """A model is trained, evaluated and scored only on every input it reads: without a
+        group whose key the account lacks it would rank on part of the data (issue 12)."""
         ctx = self._ctx
         needed = [ctx.registry.kind(k) for k, name in INPUT_KIND.items()
                   if name in inputs and k in ctx.registry.names]
@@ -366,8 +366,8 @@ class RiskService:
                                          if not placement.has_table(c, k.table)])
         if missing:
             raise UserFacingError(
-                f"この予測モデルは{'、'.join(missing)}のデータも使います。その鍵をお持ちで"
-                "ないため、一覧を作成できません。鍵をお持ちの方に作成を依頼してください。")
+                f"予測モデルは{'、'.join(missing)}のデータも使います。その鍵をお持ちでないため、"
+                f"{what}はできません。鍵をお持ちの方に依頼してください。")
 
     def _model_row(self, model_id: int | None) -> repo.ModelRow:
         self._require_keys(MODEL_HOME, "予測モデル")
@@ -399,6 +399,7 @@ class RiskService:
         ctx = self._ctx
         ctx.gate.require("analysis")
         self._require_keys(MODEL_HOME, "予測モデルの学習")
+        self._require_inputs(set(repo.PANEL_KINDS), "学習")
         steps = Steps(progress, cancel)
 
         def run() -> TrainResult:
@@ -507,6 +508,7 @@ class RiskService:
         ctx = self._ctx
         ctx.gate.require("analysis")
         row = self._model_row(model_id)
+        self._require_inputs(set(repo.PANEL_KINDS), "評価")
         facts = json.loads(row.card_json).get("facts") or {}
         config = ModelConfig.from_json(facts.get("model_config")
                                        or json.loads(row.config_json))
@@ -560,7 +562,7 @@ class RiskService:
         feature_year = list_year - 1 if offset == 0 else list_year
         kinds = set(ALWAYS) | {INPUT_KIND[k] for k in feature_kinds(model.features)
                                if k in INPUT_KIND}
-        self._require_inputs(kinds)
+        self._require_inputs(kinds, "一覧の作成")
         steps = Steps(progress, cancel)
 
         def run() -> pd.DataFrame:
