@@ -57,12 +57,14 @@ class Gate:
             raise
 
     def sees(self, kind_name: str) -> bool:
-        """Whether the role's need to know covers this dataset kind (unknown kinds: no)."""
+        """Whether the role's need to know covers this dataset kind and the account holds its
+        group's key (unknown kinds: no)."""
         return kind_name in self._registry.names and self._sees(
             self._registry.kind(kind_name))
 
     def visible_kinds(self) -> tuple[DatasetKind, ...]:
-        """The dataset kinds within the role's need to know (the map's domains)."""
+        """The dataset kinds within the role's need to know (the map's domains) whose group
+        keys the account holds."""
         return tuple(k for k in self._registry.kinds if self._sees(k))
 
     def require_kind(self, function: str, kind_name: str, *, pupil: bool = False) -> DatasetKind:
