@@ -88,6 +88,13 @@ def _in_group(conn: Connection, kind: str, table: str) -> str:
     return f"{schema}.{table}"
 
 
+def _queue_of_kind(conn: Connection, kind: str) -> str | None:
+    """The review queue of ``kind``'s group; None for a group kept in the store file (no
+    pupil kind there, so never a review item)."""
+    queue = _in_group(conn, kind, "review_queue")
+    return queue if queue.split(".")[0] in schemas_with(conn, "review_queue") else None
+
+
 def _queues(conn: Connection) -> list[str]:
     return [f"{schema}.review_queue" for schema in schemas_with(conn, "review_queue")]
 
@@ -132,9 +139,13 @@ def enqueue(
 ) -> int:
     """items: (source row, fingerprint, row values, candidates, reason). A row already
     waiting in the queue (same kind, file and row) is not queued twice."""
-    queue = _in_group(conn, kind, "review_queue")
     already = waiting(conn, kind, source_name)
     items = [i for i in items if (i[0], i[1]) not in already]
+    if not items:
+        return 0
+    queue = _queue_of_kind(conn, kind)
+    if queue is None:
+        raise GroupNotHeld()
     rows = [
         (_new_item_id(conn, kind), batch_id, kind, source_name, r, f,
          json.dumps(v, ensure_ascii=False, default=str), json.dumps(c, ensure_ascii=False),
@@ -165,10 +176,11 @@ def _queue_of_item(conn: Connection, item_id: int) -> str | None:
 
 def waiting(conn: Connection, kind: str, source_name: str) -> set[tuple[int, str]]:
     """(source row, fingerprint) of the rows of this file already waiting for review."""
-    return {
+    queue = _queue_of_kind(conn, kind)
+    return set() if queue is None else {
         (int(r), str(f))
         for r, f in conn.execute(
-            f"SELECT source_row, fingerprint FROM {_in_group(conn, kind, 'review_queue')}"
+            f"SELECT source_row, fingerprint FROM {queue}"
             " WHERE status = 'open' AND kind = ? AND source_name = ?", (kind, source_name))
     }
 
@@ -181,11 +193,11 @@ def row_key(values: dict[str, Any]) -> str:
 def waiting_row_keys(conn: Connection, kind: str) -> set[str]:
     """:func:`row_key` of every row of this kind waiting for review, whichever file it came
     from: a corrected file imported under a new name does not queue its rows again."""
-    return {
+    queue = _queue_of_kind(conn, kind)
+    return set() if queue is None else {
         row_key(json.loads(raw))
         for (raw,) in conn.execute(
-            f"SELECT row_json FROM {_in_group(conn, kind, 'review_queue')}"
-            " WHERE status = 'open' AND kind = ?", (kind,))
+            f"SELECT row_json FROM {queue} WHERE status = 'open' AND kind = ?", (kind,))
     }
 
 
@@ -328,9 +340,9 @@ def rollback_batch(conn: Connection, registry: Registry, batch_id: int) -> Rollb
         cur = conn.execute(f"DELETE FROM {kind.table} WHERE batch_id = ?", (batch_id,))
         if cur.rowcount:
             removed[kind.name] = int(cur.rowcount)
+    for queue in _queues(conn):
+        conn.execute(f"DELETE FROM {queue} WHERE batch_id = ? AND status = 'open'", (batch_id,))
     for schema in schemas:
-        conn.execute(f"DELETE FROM {schema}.review_queue WHERE batch_id = ? AND status = 'open'",
-                     (batch_id,))
         conn.execute(f"DELETE FROM {schema}.batch_overwrites WHERE batch_id = ?", (batch_id,))
     conn.execute("DELETE FROM batch_confirmations WHERE batch_id = ?", (batch_id,))
     conn.execute("UPDATE import_batches SET status = 'rolled_back' WHERE id = ?", (batch_id,))

@@ -83,7 +83,7 @@ def test_the_store_file_holds_no_pupil_table(test_store: Store) -> None:
     assert tables - _school_tables() == {
         "meta", "accounts", "import_batches", "audit_log", "palm_templates", "recovery_grants",
         "import_mappings", "review_items", "saved_extractions", "import_value_maps",
-        "batch_confirmations", "review_queue", "batch_overwrites"}
+        "batch_confirmations", "batch_overwrites"}
 
 
 def test_a_subset_of_keys_attaches_only_those_groups(test_store: Store) -> None:
