@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -73,6 +74,34 @@ def key_pragma(data_key: bytes) -> str:
     return f"PRAGMA key = \"x'{hexkey}'\""
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A key group's file, attached under ``schema`` with its own key (issue 12)."""
+
+    schema: str
+    path: Path
+    key: bytes = b""
+
+    def __repr__(self) -> str:  # never the key
+        return f"Attachment({self.schema!r}, {self.path.name!r})"
+
+
+def _attach(conn: Connection, attachment: Attachment, *, read_only: bool) -> None:
+    """ATTACH one group file with its raw key and check that the key opens it. Runs before
+    the authorizer is set: afterwards ATTACH and DETACH are denied to every statement."""
+    if not re.fullmatch(r"g_[a-z0-9_]+", attachment.schema):
+        raise ValueError("not a group schema name")
+    target = attachment.path.resolve().as_uri() + "?mode=ro" if read_only else str(
+        attachment.path)
+    raw_key = key_pragma(attachment.key).split(" = ", 1)[1].strip('"')
+    conn.execute(f"ATTACH DATABASE ? AS {attachment.schema} KEY ?", (target, raw_key))
+    conn.execute(f"SELECT count(*) FROM {attachment.schema}.sqlite_master").fetchone()
+    conn.execute(f"PRAGMA {attachment.schema}.cache_size = -{CACHE_KIB:d}")
+    if not read_only:
+        conn.execute(f"PRAGMA {attachment.schema}.journal_mode = WAL")
+        conn.execute(f"PRAGMA {attachment.schema}.synchronous = FULL")
+
+
 def translate(exc: BaseException, *, first_page: bool = False) -> StoreError:
     """Map a driver error to a store error whose message carries no data.
 
@@ -95,10 +124,14 @@ def translate(exc: BaseException, *, first_page: bool = False) -> StoreError:
 
 
 def open_connection(
-    path: Path, data_key: bytes, *, privileged: bool = False, read_only: bool = False
+    path: Path, data_key: bytes, *, privileged: bool = False, read_only: bool = False,
+    attach: Sequence[Attachment] = (),
 ) -> Connection:
     """Open and verify a keyed connection; raise CannotOpen when page 1 does not open with
     the key (damage there, or another store's key file), StoreDamaged for a later page.
+
+    ``attach``: the key groups' files this connection reads and writes besides the store file,
+    each checked with its own key (a wrong one is CannotOpen, like the store's).
 
     A writer runs on the thread that opened it (sqlite objects are thread-bound). A read-only
     connection (``read_only``) may be handed between threads by a pool that lends it to one
@@ -135,6 +168,10 @@ def open_connection(
             # FULL: a committed entry survives a power cut, as does the audit anchor written
             # after it (NORMAL could lose the entry but keep the anchor: a false rollback alarm).
             conn.execute("PRAGMA synchronous = FULL")
+        for attachment in attach:
+            first_page = True  # (each group file's page 1 tells whether its key fits)
+            _attach(conn, attachment, read_only=read_only)
+            first_page = False
     except DatabaseError as exc:
         conn.close()
         raise translate(exc, first_page=first_page) from None

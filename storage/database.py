@@ -15,12 +15,18 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from storage.connection import Connection, DatabaseError, open_connection, translate
+from storage.connection import (
+    Attachment,
+    Connection,
+    DatabaseError,
+    open_connection,
+    translate,
+)
 from storage.errors import StoreError
 
 T = TypeVar("T")
@@ -31,10 +37,17 @@ READERS = 2  # long reads at once; more would only share the same two cores and 
 
 
 class Database:
-    """A keyed SQLCipher writer connection on its own thread, and a pool of readers."""
+    """A keyed SQLCipher writer connection on its own thread, and a pool of readers.
 
-    def __init__(self, path: Path, data_key: bytes, *, readers: int = READERS) -> None:
+    ``attach``: the key groups' files the account holds keys for; every connection (writer
+    and readers) attaches the same ones, so a query sees the same tables wherever it runs."""
+
+    def __init__(
+        self, path: Path, data_key: bytes, *, attach: Sequence[Attachment] = (),
+        readers: int = READERS,
+    ) -> None:
         self.path = path
+        self._attach = tuple(attach)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toda-db")
         self._thread_id: int | None = None
         self._conn: Connection | None = None
@@ -42,26 +55,35 @@ class Database:
         self._reader_threads: list[threading.Thread] = []
         self._reading = threading.local()  # a reader thread's own connection
         self._closed = False
-        # The key is only needed to open (here, the writer and each reader on its own thread)
-        # and to derive the audit key (by the caller); it is not kept.
+        # The keys are only needed to open (here, the writer and each reader on its own
+        # thread); they are dropped once every connection is open.
         try:
             self._executor.submit(self._open, data_key).result()
-            for number in range(readers):
-                ready: Future[None] = Future()
-                # Daemon: a reader only reads, and a store left open must not keep the
-                # process alive at exit; close() still ends and joins them.
-                thread = threading.Thread(target=self._serve_reads, args=(data_key, ready),
-                                          name=f"toda-db-read-{number}", daemon=True)
-                thread.start()
-                self._reader_threads.append(thread)
-                ready.result()
+            self._start_readers(data_key, readers)
         except BaseException:
             self.close()
             raise
+        finally:
+            self._attach = tuple(Attachment(a.schema, a.path) for a in self._attach)
+
+    def _start_readers(self, data_key: bytes, count: int) -> None:
+        opened: list[Future[None]] = []
+        for number in range(count):
+            ready: Future[None] = Future()
+            # Daemon: a reader only reads, and a store left open must not keep the process
+            # alive at exit; close() still ends and joins them.
+            thread = threading.Thread(target=self._serve_reads, args=(data_key, ready),
+                                      name=f"toda-db-read-{number}", daemon=True)
+            thread.start()
+            self._reader_threads.append(thread)
+            opened.append(ready)
+        # The readers open side by side (each attaches every held group's file).
+        for ready in opened:
+            ready.result()
 
     def _open(self, data_key: bytes) -> None:
         self._thread_id = threading.get_ident()
-        self._conn = open_connection(self.path, data_key)
+        self._conn = open_connection(self.path, data_key, attach=self._attach)
 
     def _run(self, task: DbTask[T]) -> T:
         if self._conn is None:
@@ -86,7 +108,7 @@ class Database:
         """A reader thread: open its read-only connection, then run read jobs until told to
         stop (``None``)."""
         try:
-            conn = open_connection(self.path, data_key, read_only=True)
+            conn = open_connection(self.path, data_key, read_only=True, attach=self._attach)
         except BaseException as exc:
             ready.set_exception(exc)
             return
@@ -128,6 +150,33 @@ class Database:
         return self.submit_read(task).result()
 
     # -- control -----------------------------------------------------------------------------
+
+    def reattach(self, data_key: bytes, attach: Sequence[Attachment]) -> None:
+        """Open every connection again with ``attach`` (a key group's file was rotated): the
+        writer on its thread, the readers as new threads once the old ones finished what
+        they had taken; reads queued meanwhile wait for the new readers."""
+        self._attach = tuple(attach)
+        try:
+            count = len(self._reader_threads)
+            for _ in range(count):
+                self._jobs.put(None)
+            for thread in self._reader_threads:
+                thread.join()
+            self._reader_threads.clear()
+
+            def reopen() -> None:
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
+                self._open(data_key)
+
+            if threading.get_ident() == self._thread_id:
+                reopen()
+            else:
+                self._executor.submit(reopen).result()
+            self._start_readers(data_key, count)
+        finally:
+            self._attach = tuple(Attachment(a.schema, a.path) for a in self._attach)
 
     def interrupt(self) -> None:
         """Abort the statement running now on the writer (used by cancel); safe from any

@@ -104,6 +104,32 @@ class NewerSchema(StoreError):
     )
 
 
+class OldStoreFormat(StoreError):
+    """A store of format 1 (every record in one file under one key), made before release."""
+
+    message_ja = (
+        "このデータベースは以前の版の形式（すべてのデータを1つの鍵で暗号化する形式）で"
+        "作成されています。この版はデータの領域ごとに鍵を分けるため、この形式は開けません。"
+        "新しいデータベースを作成し、元のファイルから改めて取り込んでください"
+        "（デモ用のデータベースは作り直してください）。"
+    )
+
+
+class GroupFileMissing(StoreError):
+    """A key group's file that the account holds the key for is not beside the store."""
+
+    message_ja = (
+        "データベースの一部のファイル（データの領域ごとのファイル）が見つかりません。"
+        "データベースと同じフォルダーにあるファイルをすべて、バックアップから復元してください。"
+    )
+
+
+class GroupNotHeld(StoreError):
+    """The data asked for is in a key group whose key this account does not hold."""
+
+    message_ja = "このデータの領域の鍵をお持ちでないため、この操作はできません。"
+
+
 class OperationDenied(StoreError):
     """An SQL operation the ordinary connection may never do (ATTACH, export, rekey)."""
 

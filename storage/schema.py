@@ -1,19 +1,25 @@
 """Numbered migrations of the core schema, and the dataset tables derived from the registry.
 
-Core tables change only through a new numbered migration (``storage/migrations/mNNN_*.py``).
-Dataset tables follow the registry: ``sync_dataset_tables`` creates a missing table, adds a new
-column and its indexes, so that a new dataset kind or column is an edit to
-``resources/datasets.toml``. It never drops anything. After migrating, the planner's statistics
-are brought up to date (``storage.statistics``).
+Store format 2 (issue 12): the store file and each key group's file have their own schema
+version (``PRAGMA user_version`` of each file). The store file's tables change only through a
+numbered step (``storage/migrations/mNNN_*.py``, ``MIGRATIONS``); a group file's derived tables
+through a group step (``gNNN_*.py``, ``GROUP_MIGRATIONS``), run on the groups whose files are
+attached, i.e. when someone who holds that group's key opens the store. Dataset tables follow
+the registry, each in its group's file: ``sync_dataset_tables`` creates a missing table, adds
+a new column and its indexes, so that a new dataset kind or column is an edit to
+``resources/datasets.toml``. It never drops anything. After migrating, the planner's
+statistics are brought up to date (``storage.statistics``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from storage.connection import Connection, transaction
-from storage.errors import NewerSchema
+from storage.errors import NewerSchema, OldStoreFormat
+from storage.key_groups import KeyGroup
 from storage.migrations import (
+    g001_groups,
     m001_core,
     m002_sign_in,
     m003_import,
@@ -30,6 +36,8 @@ from storage.registry import BLANK_KEY, OCCURRENCE, DatasetKind, Registry
 from storage.statistics import refresh_statistics
 
 Migration = Callable[[Connection], None]
+# A group step: (connection, the group file's schema name, the group, the registry).
+GroupMigration = Callable[[Connection, str, KeyGroup, Registry], None]
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -46,14 +54,37 @@ MIGRATIONS: tuple[Migration, ...] = (
     m011_signed_audit.migrate,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+GROUP_MIGRATIONS: tuple[GroupMigration, ...] = (
+    g001_groups.migrate,
+)
+GROUP_SCHEMA_VERSION = len(GROUP_MIGRATIONS)
+# The store's layout: 1 = everything in one file under one key; 2 = one file per key group.
+STORE_FORMAT = 2
 
 
-def schema_version(conn: Connection) -> int:
-    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+def schema_version(conn: Connection, schema: str = "main") -> int:
+    return int(conn.execute(f"PRAGMA {schema}.user_version").fetchone()[0])
 
 
-def migrate(conn: Connection, registry: Registry) -> int:
-    """Bring the store to this code's schema; each step is its own transaction."""
+def check_store_format(conn: Connection) -> None:
+    """Refuse a format-1 store (one file, one key): its pupil tables sit in the store file,
+    which every account can open. Such stores were made before release (demo and test data),
+    and are made again rather than converted."""
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+                       ).fetchone()
+    if row is None:
+        return  # a new, empty store file
+    fmt = conn.execute("SELECT value FROM meta WHERE key = 'store_format'").fetchone()
+    if fmt is None or int(fmt[0]) < STORE_FORMAT:
+        raise OldStoreFormat()
+
+
+def migrate(
+    conn: Connection, registry: Registry, groups: Sequence[tuple[str, KeyGroup]] = ()
+) -> int:
+    """Bring the store file and each attached group file (``groups``: schema name, group) to
+    this code's schema; each step is its own transaction. A group whose key the account does
+    not hold is not attached and waits for someone who holds it."""
     current = schema_version(conn)
     if current > SCHEMA_VERSION:
         raise NewerSchema()
@@ -61,23 +92,54 @@ def migrate(conn: Connection, registry: Registry) -> int:
         with transaction(conn):
             MIGRATIONS[number - 1](conn)
             conn.execute(f"PRAGMA user_version = {number:d}")
-    with transaction(conn):
-        sync_dataset_tables(conn, registry)
+    from storage.group_files import store_file_groups
+
+    for schema, group in groups:
+        _group_steps(conn, registry, schema, group)
+    in_store = store_file_groups(registry)
+    pending = g001_groups.store_file_part(conn) if in_store else []
+    for group in in_store:
+        pending += sync_group_statements(conn, registry, group, "main")
+    for schema, group in groups:
+        pending += sync_group_statements(conn, registry, group, schema)
+    if pending:  # (an up-to-date store opens without a write transaction)
+        with transaction(conn):
+            for statement in pending:
+                conn.execute(statement)
     refresh_statistics(conn)
     return SCHEMA_VERSION
 
 
-def _existing_columns(conn: Connection, table: str) -> list[str]:
-    return [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
+def migrate_group(conn: Connection, registry: Registry, schema: str, group: KeyGroup) -> None:
+    """Bring one attached group file to this code's group schema and the registry's kinds."""
+    _group_steps(conn, registry, schema, group)
+    with transaction(conn):
+        sync_group_tables(conn, registry, group, schema)
 
 
-def natural_index_sql(kind: DatasetKind) -> str:
+def _group_steps(conn: Connection, registry: Registry, schema: str, group: KeyGroup) -> None:
+    """The group steps the attached file lacks, each in its own transaction."""
+    current = schema_version(conn, schema)
+    if current > GROUP_SCHEMA_VERSION:
+        raise NewerSchema()
+    for number in range(current + 1, GROUP_SCHEMA_VERSION + 1):
+        with transaction(conn):
+            GROUP_MIGRATIONS[number - 1](conn, schema, group, registry)
+            conn.execute(f"PRAGMA {schema}.user_version = {number:d}")
+
+
+def _existing_columns(conn: Connection, table: str, schema: str = "main") -> list[str]:
+    return [row[1] for row in conn.execute(f'PRAGMA {schema}.table_info("{table}")')]
+
+
+def natural_index_sql(kind: DatasetKind, schema: str = "main") -> str:
     """The unique index on ``kind.unique_key``. An empty optional key column means "not
     given": it must still collide with itself, so the index compares ifnull(column, '')
     (NULLs are distinct in SQLite); the import's preview applies the same rule."""
     key = [f"ifnull({k}, '{BLANK_KEY}')" if kind.key_may_be_blank(k) else k
            for k in kind.unique_key]
-    return f"CREATE UNIQUE INDEX {kind.table}_natural ON {kind.table} ({', '.join(key)})"
+    return (f"CREATE UNIQUE INDEX {schema}.{kind.table}_natural"
+            f" ON {kind.table} ({', '.join(key)})")
 
 
 # Plain indexes beside the natural-key one, for joins on key columns the natural index wraps in
@@ -88,48 +150,85 @@ LOOKUP_INDEXES: dict[str, tuple[str, ...]] = {
 }
 
 
-def lookup_index_sql(kind: DatasetKind) -> list[str]:
+def lookup_index_sql(kind: DatasetKind, schema: str = "main") -> list[str]:
     columns = LOOKUP_INDEXES.get(kind.name)
     if columns is None:
         return []
-    return [f"CREATE INDEX IF NOT EXISTS {kind.table}_lookup"
+    return [f"CREATE INDEX IF NOT EXISTS {schema}.{kind.table}_lookup"
             f" ON {kind.table} ({', '.join(columns)})"]
 
 
-def dataset_table_ddl(kind: DatasetKind) -> list[str]:
-    """CREATE statements for one kind. Identifiers are checked by the registry loader."""
+def dataset_table_ddl(
+    kind: DatasetKind, schema: str = "main", *, pupil_reference: bool = True
+) -> list[str]:
+    """CREATE statements for one kind in ``schema``. Identifiers are checked by the registry
+    loader. A foreign key can only name a table of the same file: ``pupil_reference`` only
+    where the master lives in the same group; ``batch_id`` names a batch of the store file,
+    so it is a plain integer (the import and its rollback keep it right)."""
     cols = ["id INTEGER PRIMARY KEY"]
     if kind.links_to_pupil:
-        cols.append("pupil_id INTEGER NOT NULL REFERENCES ds_students(id)")
+        cols.append("pupil_id INTEGER NOT NULL"
+                    + (" REFERENCES ds_students(id)" if pupil_reference else ""))
     cols += [
-        "batch_id INTEGER REFERENCES import_batches(id)",
+        "batch_id INTEGER",
         "source_row INTEGER",
     ]
     cols += [f"{c.key} {c.sql_type}" for c in kind.stored_columns]
     if kind.repeats:
         cols.append(f"{OCCURRENCE} INTEGER NOT NULL DEFAULT 1")
     statements = [
-        f"CREATE TABLE {kind.table} (\n    " + ",\n    ".join(cols) + "\n)",
-        natural_index_sql(kind),
-        f"CREATE INDEX {kind.table}_batch ON {kind.table} (batch_id)",
+        f"CREATE TABLE {schema}.{kind.table} (\n    " + ",\n    ".join(cols) + "\n)",
+        natural_index_sql(kind, schema),
+        f"CREATE INDEX {schema}.{kind.table}_batch ON {kind.table} (batch_id)",
     ]
     if kind.year_column is not None:
         statements.append(
-            f"CREATE INDEX {kind.table}_year ON {kind.table} ({kind.year_column})"
+            f"CREATE INDEX {schema}.{kind.table}_year ON {kind.table} ({kind.year_column})"
         )
-    return statements + lookup_index_sql(kind)
+    return statements + lookup_index_sql(kind, schema)
+
+
+def _group_kinds(registry: Registry, group: KeyGroup) -> list[DatasetKind]:
+    # The master first: other tables of its group reference it.
+    return sorted((registry.kind(n) for n in group.kinds if n in registry.names),
+                  key=lambda k: not k.master)
 
 
 def sync_dataset_tables(conn: Connection, registry: Registry) -> None:
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    # The master first: other tables reference it.
-    ordered = sorted(registry.kinds, key=lambda k: not k.master)
-    for kind in ordered:
+    """Every reachable dataset table as the registry has them: the store file's groups and
+    each attached group file (a group not attached waits for someone holding its key)."""
+    from storage.group_files import STORE_FILE_GROUPS
+    from storage.key_groups import key_groups
+    from storage.placement import group_schemas
+
+    attached = set(group_schemas(conn))
+    for group in key_groups(registry):
+        schema = "main" if group.name in STORE_FILE_GROUPS else group.schema
+        if schema == "main" or schema in attached:
+            sync_group_tables(conn, registry, group, schema)
+
+
+def sync_group_tables(
+    conn: Connection, registry: Registry, group: KeyGroup, schema: str
+) -> None:
+    """The group's dataset tables as the registry has them: missing tables and columns added."""
+    for statement in sync_group_statements(conn, registry, group, schema):
+        conn.execute(statement)
+
+
+def sync_group_statements(
+    conn: Connection, registry: Registry, group: KeyGroup, schema: str
+) -> list[str]:
+    """What ``sync_group_tables`` would run (nothing for an up-to-date file)."""
+    tables = {r[0] for r in conn.execute(
+        f"SELECT name FROM {schema}.sqlite_master WHERE type='table'")}
+    local_master = registry.master.name in group.kinds
+    out: list[str] = []
+    for kind in _group_kinds(registry, group):
         if kind.table not in tables:
-            for statement in dataset_table_ddl(kind):
-                conn.execute(statement)
+            out += dataset_table_ddl(kind, schema, pupil_reference=local_master)
             continue
-        have = set(_existing_columns(conn, kind.table))
-        for col in kind.stored_columns:
-            if col.key not in have:
-                conn.execute(f"ALTER TABLE {kind.table} ADD COLUMN {col.key} {col.sql_type}")
+        have = set(_existing_columns(conn, kind.table, schema))
+        out += [f"ALTER TABLE {schema}.{kind.table} ADD COLUMN {col.key} {col.sql_type}"
+                for col in kind.stored_columns if col.key not in have]
+    return out

@@ -18,6 +18,7 @@ import contextlib
 from collections.abc import Iterable
 
 from storage.connection import Connection, DatabaseError
+from storage.placement import table_names
 
 # Rows sampled per index (SQLite's advice for ``PRAGMA optimize`` is a few hundred to a few
 # thousand); enough to tell a per-pupil index from a per-year one.
@@ -39,7 +40,7 @@ def refresh_statistics(conn: Connection) -> None:
 def refresh_after_import(conn: Connection, tables: Iterable[str]) -> None:
     """Re-analyze ``tables`` (checked table names) after a commit wrote to them; call it on
     the writer, outside the import's transaction (it writes ``sqlite_stat1`` in its own)."""
-    known = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    known = table_names(conn)  # in the store file or an attached group's file
     previous = int(conn.execute("PRAGMA analysis_limit").fetchone()[0])
     conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT:d}")
     try:

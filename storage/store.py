@@ -1,8 +1,11 @@
-"""Creating and opening the encrypted store: the key file, the data key, the database thread.
+"""Creating and opening the encrypted store: the key file, the keys, the database thread.
 
-A ``Store`` is what the services hold after a successful unlock. It keeps the data key in
-memory only as long as the store is open (it is needed to wrap the key for a new account and
-to derive the audit key) and never writes it anywhere in the clear.
+A ``Store`` is what the services hold after a successful unlock. Since store format 2 (issue
+12) it is the store file (key group ``system``: accounts, audit log, import bookkeeping; no
+pupil data) and one SQLCipher file per key group beside it (``storage.group_files``), each
+under its own key; the store attaches the files of the groups whose keys the account holds
+(``StoreKeys``), so a table of a group it does not hold is simply not there. The keys stay in
+memory only as long as the store is open and are never written anywhere in the clear.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -20,21 +23,33 @@ import sqlcipher3
 from kernel.progress import CancelFlag, Progress
 from kernel.store_kind import StoreKind
 from storage import keys
-from storage.connection import Connection, DatabaseError, open_connection
+from storage.connection import Attachment, Connection, DatabaseError, open_connection
 from storage.database import Database
 from storage.errors import (
     Cancelled,
     CannotOpen,
+    GroupFileMissing,
     KeyFileDamaged,
     NotAHolder,
     StoreExists,
     StoreNotFound,
 )
-from storage.key_groups import SYSTEM_GROUP, key_groups
+from storage.group_files import (
+    SQLITE_SUFFIXES,
+    create_owner_only,
+    file_groups,
+    group_file_path,
+    group_files_beside,
+    restrict_to_owner,
+    store_file_groups,
+    store_of_group_file,
+)
+from storage.kept_results import create_stale_triggers
+from storage.key_groups import SYSTEM_GROUP, KeyGroup, key_groups
 from storage.keyring import StoreKeys
 from storage.keys import DEFAULT_SCRYPT_N, KeyFile
 from storage.registry import Registry, default_registry
-from storage.schema import migrate
+from storage.schema import STORE_FORMAT, check_store_format, migrate, migrate_group
 
 STORE_KINDS = tuple(StoreKind)
 
@@ -52,21 +67,58 @@ COMPANION_SUFFIXES = ("-wal", "-shm", "-journal", ".keys", ".keys.tmp", ".audit-
 
 
 def remove_store_files(path: Path) -> None:
-    """Delete a store and its companions; only for a store this process just failed to make."""
+    """Delete a store, its group files and companions; only for a store this process just
+    failed to make (or a store deleted by hand whose leftovers belong to no store now)."""
     for suffix in ("", *COMPANION_SUFFIXES):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
+    for group_file in group_files_beside(path):
+        group_file.unlink(missing_ok=True)
 
 
 def is_store_file(path: Path) -> bool:
-    """Whether ``path`` is a store (its key file lies beside it) or one of a store's
-    companions; writing an export over one would destroy the database or its keys."""
+    """Whether ``path`` is a store (its key file lies beside it), one of its group files or
+    a companion; writing an export over one would destroy the database or its keys."""
     resolved = path.resolve()
     name = resolved.name.casefold()  # Windows and macOS drives ignore case in names
     candidates = [resolved] + [
         resolved.with_name(resolved.name[: -len(s)])
         for s in COMPANION_SUFFIXES if name.endswith(s) and len(name) > len(s)
     ]
+    of_group = store_of_group_file(resolved) or store_of_group_file(
+        resolved.with_name(resolved.name.lower()))
+    if of_group is not None:
+        candidates.append(of_group)
     return any(c.with_name(c.name + ".keys").exists() for c in candidates)
+
+
+def _generation(keyfile: KeyFile, group: str) -> int:
+    """The group file's generation the key file names (1 before any rotation)."""
+    generations: Mapping[str, int] = getattr(keyfile, "generations", None) or {}
+    return int(generations.get(group, 1))
+
+
+def create_group_files(
+    path: Path, keys: StoreKeys, registry: Registry, generations: Mapping[str, int] | None = None
+) -> list[Path]:
+    """Create every key group's file beside the new store ``path`` (owner-only), each under
+    its group's key, and bring it to this code's schema. Needs every group's key: only the
+    store's creator holds them all. The store file must exist (it is migrated already)."""
+    generations = generations or {}
+    made: list[Path] = []
+    attachments: list[tuple[KeyGroup, Attachment]] = []
+    for group in file_groups(registry):
+        file = group_file_path(path, group.name, int(generations.get(group.name, 1)))
+        create_owner_only(file)
+        made.append(file)
+        attachments.append((group, Attachment(group.schema, file, keys.groups[group.name])))
+    conn = open_connection(path, keys.system, privileged=True,
+                           attach=[a for _, a in attachments])
+    try:
+        for group, attachment in attachments:
+            migrate_group(conn, registry, attachment.schema, group)
+    finally:
+        conn.close()
+    return made
 
 
 class Store:
@@ -76,17 +128,24 @@ class Store:
     keys: StoreKeys
 
     def __init__(
-        self, path: Path, keyfile: KeyFile, data_key: bytes, registry: Registry
+        self, path: Path, keyfile: KeyFile, keys: StoreKeys, registry: Registry
     ) -> None:
         self.path = path
         self.keyfile = keyfile
         self.registry = registry
-        self._data_key = data_key
+        self.keys = keys
         self.closed = False
-        self.db = Database(path, data_key)
+        # The groups with their own file whose keys the account holds: what is attached.
+        self.held_groups: tuple[KeyGroup, ...] = tuple(
+            g for g in file_groups(registry) if keys.holds(g.name))
+        restrict_to_owner(path)
+        attachments = self._attachments()
+        self.db = Database(path, keys.system, attach=attachments)
+        held = [(g.schema, g) for g in self.held_groups]
         try:
-            self.db.call(lambda conn: migrate(conn, registry))
-            meta = self.db.call(_read_meta)
+            meta = self.db.call(_read_meta_checked)
+            self.db.call(lambda conn: migrate(conn, registry, held))
+            self.db.call(create_stale_triggers)
         except BaseException:
             self.db.close()
             raise
@@ -95,6 +154,39 @@ class Store:
             raise KeyFileDamaged("鍵ファイルがこのデータベースのものではありません。")
         self.store_kind = StoreKind(meta["store_kind"])
         self.created_at = meta.get("created_at", "")
+        # Only now that the named generation opened with its key: the other is a leftover.
+        for group in self.held_groups:
+            _remove_other_generations(path, group.name, _generation(keyfile, group.name))
+
+    def _attachments(self) -> list[Attachment]:
+        """The held groups' files (owner-only), with their keys; a missing one is refused,
+        after telling a format-1 store (no group files at all) by its own message."""
+        out: list[Attachment] = []
+        for group in self.held_groups:
+            generation = _generation(self.keyfile, group.name)
+            file = group_file_path(self.path, group.name, generation)
+            if not file.is_file():
+                self._refuse_missing()
+            restrict_to_owner(file)
+            out.append(Attachment(group.schema, file, self.keys.groups[group.name]))
+        return out
+
+    def _refuse_missing(self) -> None:
+        with Database(self.path, self.keys.system, readers=0) as db:
+            db.call(check_store_format)  # OldStoreFormat for a store of format 1
+        raise GroupFileMissing()
+
+    @property
+    def held_kinds(self) -> frozenset[str]:
+        """The dataset kinds whose tables this account can read: those of the held groups'
+        files and those kept in the store file (``STORE_FILE_GROUPS``)."""
+        in_store = (k for g in store_file_groups(self.registry) for k in g.kinds)
+        return frozenset((*in_store, *(k for g in self.held_groups for k in g.kinds)))
+
+    def group_files(self) -> list[Path]:
+        """The files of the held groups, as attached."""
+        return [group_file_path(self.path, g.name, _generation(self.keyfile, g.name))
+                for g in self.held_groups]
 
     # -- creation and unlocking -------------------------------------------------------------
 
@@ -123,12 +215,16 @@ class Store:
         for suffix in COMPANION_SUFFIXES:
             path.with_name(path.name + suffix).unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in group_files_beside(path):
+            leftover.unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         registry = registry or default_registry()
         # One random key per key group and one for the store file itself (``system``).
         keyring = StoreKeys(system=keys.new_data_key(),
                             groups={g.name: keys.new_data_key() for g in key_groups(registry)})
         store_id = str(uuid.uuid4())
         try:
+            create_owner_only(path)
             conn = open_connection(path, keyring.system, privileged=True)
             try:
                 migrate(conn, registry)
@@ -139,12 +235,15 @@ class Store:
                         ("store_kind", store_kind),
                         ("created_at", created_at.isoformat(timespec="seconds")),
                         ("format_version", str(registry.format_version)),
+                        ("store_format", str(STORE_FORMAT)),
                     ],
                 )
             finally:
                 conn.close()
+            generations = {group: 1 for group in keyring.groups}
+            create_group_files(path, keyring, registry, generations)
             keyfile = KeyFile.new(store_id, store_kind)
-            keyfile.generations = {group: 1 for group in keyring.groups}
+            keyfile.generations = generations
             # The first account (the project lead) holds every key.
             keyfile.add_account(login_id, password, n=scrypt_n)
             keyfile.grant(login_id, SYSTEM_GROUP, keyring.system)
@@ -154,7 +253,7 @@ class Store:
             keyfile.set_recovery(keyring, recovery_key)
             keyfile.save(path)
             held = keyfile.unlock(login_id, password)
-            return cls._opened(path, keyfile, held, registry), recovery_key
+            return cls(path, keyfile, held, registry), recovery_key
         except BaseException:
             remove_store_files(path)
             raise
@@ -168,7 +267,7 @@ class Store:
         The account gets the system key and the keys of the groups granted to it, no more."""
         keyfile = cls.read_keyfile(path)
         held = keyfile.unlock(login_id, password)
-        return cls._opened(path, keyfile, held, registry or default_registry())
+        return cls(path, keyfile, held, registry or default_registry())
 
     @classmethod
     def open_with_recovery_key(
@@ -176,15 +275,7 @@ class Store:
     ) -> Store:
         keyfile = cls.read_keyfile(path)
         held = keyfile.unlock_with_recovery(recovery_key)
-        return cls._opened(path, keyfile, held, registry or default_registry())
-
-    @classmethod
-    def _opened(cls, path: Path, keyfile: KeyFile, held: StoreKeys, registry: Registry) -> Store:
-        """TRANSITIONAL until the merge with ``keyfiles``: one store file, opened with the
-        system key; at the merge this becomes ``cls(path, keyfile, held, registry)``."""
-        store = cls(path, keyfile, held.system, registry)
-        store.keys = held
-        return store
+        return cls(path, keyfile, held, registry or default_registry())
 
     @staticmethod
     def read_keyfile(path: Path) -> KeyFile:
@@ -255,20 +346,34 @@ class Store:
 
     def rotate_group_key(self, group: str) -> int:
         """A new key for ``group``, sealed to every current holder (after a holder was
-        removed); returns the new generation. Needs the old key: only a holder rotates."""
+        removed); returns the new generation. Needs the old key: only a holder rotates.
+
+        On the writer's thread, so that no write of this process falls between: the group's
+        file is written anew under the new key as the next generation, then the key file's
+        atomic save switches to it (a crash before leaves the old file in use, after it the
+        new one); then this store's connections attach the new file and the old one is
+        deleted. Other sessions still holding the old file must sign in again."""
         if group not in self.keys.groups:
             raise NotAHolder()
         new_key = keys.new_data_key()
         generation = self.keyfile.generations.get(group, 1) + 1
-        # TODO(merge with keyfiles): self.rewrite_group_file(group, new_key, generation)
-        # here, before the key file switches (the save below is the switch point); after the
-        # save, delete the old generation's file and reattach the group.
+        has_file = any(g.name == group for g in self.held_groups)
 
-        def change(keyfile: KeyFile) -> None:
-            keyfile.regrant_holders(group, new_key, generation)
+        def switch(_conn: Connection) -> None:
+            if has_file:
+                self.rewrite_group_file(group, new_key, generation)
 
-        self._update_keyfile(change)
+            def regrant(keyfile: KeyFile) -> None:
+                keyfile.regrant_holders(group, new_key, generation)
+
+            self._update_keyfile(regrant)
+
+        self.db.call(switch)
         self.keys = replace(self.keys, groups={**self.keys.groups, group: new_key})
+        if has_file:
+            self.db.reattach(self.keys.system, self._attachments())
+            self.db.call(create_stale_triggers)  # TEMP triggers live with the connection
+            _remove_other_generations(self.path, group, generation)
         return generation
 
     def palm_template_key(self) -> bytes:
@@ -279,33 +384,67 @@ class Store:
     def derived_key(self, purpose: str) -> bytes:
         """A key for one purpose (e.g. the audit chain), derived from the system key."""
         label = b"toda-derive\x00" + purpose.encode()
-        return hmac.new(self._data_key, label, hashlib.sha256).digest()
+        return hmac.new(self.keys.system, label, hashlib.sha256).digest()
 
     # -- health ------------------------------------------------------------------------------
 
     def size_bytes(self) -> int:
+        """The store file, the held groups' files and their write-ahead logs."""
         total = 0
-        for suffix in ("", "-wal"):
-            candidate = self.path.with_name(self.path.name + suffix)
-            if candidate.exists():
-                total += candidate.stat().st_size
+        for file in (self.path, *self.group_files()):
+            for suffix in ("", "-wal"):
+                candidate = file.with_name(file.name + suffix)
+                if candidate.exists():
+                    total += candidate.stat().st_size
         return total
+
+    def rewrite_group_file(self, group: str, new_key: bytes, generation: int) -> Path:
+        """Write the held ``group``'s file again under ``new_key`` as ``generation`` (key
+        rotation), beside the one in use, owner-only. It does not switch: the caller saves
+        the key file naming the new generation, then reopens; the old file is removed at the
+        next open. Needs the group's current key (held)."""
+        chosen = next((g for g in self.held_groups if g.name == group), None)
+        if chosen is None:
+            raise KeyError(group)
+        current = group_file_path(self.path, group, _generation(self.keyfile, group))
+        target = group_file_path(self.path, group, generation)
+        if target == current:
+            raise ValueError("the new generation must differ from the one in use")
+        for suffix in ("", *SQLITE_SUFFIXES):
+            target.with_name(target.name + suffix).unlink(missing_ok=True)
+        create_owner_only(target)
+        conn = open_connection(self.path, self.keys.system, privileged=True, attach=[
+            Attachment(chosen.schema, current, self.keys.groups[group]),
+            Attachment("g_rewrite", target, new_key)])
+        try:
+            conn.execute(f"SELECT sqlcipher_export('g_rewrite', '{chosen.schema}')").fetchall()
+            version = int(conn.execute(f"PRAGMA {chosen.schema}.user_version").fetchone()[0])
+            conn.execute(f"PRAGMA g_rewrite.user_version = {version:d}")
+        except BaseException:
+            conn.close()
+            target.unlink(missing_ok=True)
+            raise
+        conn.close()
+        return target
 
     def integrity_check(
         self, progress: Progress | None = None, cancel: CancelFlag | None = None
     ) -> IntegrityReport:
         """SQLCipher's page HMAC check, then SQLite's structural check."""
-        checks = ("cipher_integrity_check", "quick_check")
+        schemas = ["main", *(g.schema for g in self.held_groups)]
+        checks = [(schema, check) for schema in schemas
+                  for check in ("cipher_integrity_check", "quick_check")]
         problems: list[str] = []
-        for step, check in enumerate(checks):
+        for step, (schema, check) in enumerate(checks):
             if cancel is not None and cancel():
                 raise Cancelled()
             if progress is not None:
                 progress(step / len(checks))
-            rows = self.db.call(_pragma_rows(check))
+            rows = self.db.call(_pragma_rows(f"{schema}.{check}"))
+            where = "" if schema == "main" else f"{schema}: "
             for (text,) in rows:
                 if str(text) != "ok":
-                    problems.append(f"{check}: {text}")
+                    problems.append(f"{where}{check}: {text}")
         if progress is not None:
             progress(1.0)
         return IntegrityReport(ok=not problems, problems=tuple(problems))
@@ -314,7 +453,6 @@ class Store:
         if self.closed:
             return
         self.db.close()
-        self._data_key = b""
         self.keys = StoreKeys(system=b"")
         self.closed = True
 
@@ -341,6 +479,22 @@ def _read_meta(conn: Connection) -> dict[str, str]:
     return {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM meta")}
 
 
+def _read_meta_checked(conn: Connection) -> dict[str, str]:
+    check_store_format(conn)
+    return _read_meta(conn)
+
+
+def _remove_other_generations(path: Path, group: str, generation: int) -> None:
+    """A leftover file of another generation of ``group`` (a rotation that switched, or one
+    that did not) is removed once the key file's generation is there to be opened."""
+    keep = group_file_path(path, group, generation).name
+    kept = {keep, *(keep + s for s in SQLITE_SUFFIXES)}
+    prefix = f"{path.name}.{group}.g"
+    for file in group_files_beside(path):
+        if file.name.startswith(prefix) and file.name not in kept:
+            file.unlink(missing_ok=True)
+
+
 def is_plain_sqlite_readable(path: Path) -> bool:
     """True if stock SQLite (no key) can read the file: used by checks that it cannot."""
     conn = sqlcipher3.connect(str(path))
@@ -354,5 +508,6 @@ def is_plain_sqlite_readable(path: Path) -> bool:
 
 
 __all__ = [
-    "STORE_KINDS", "IntegrityReport", "Store", "is_plain_sqlite_readable", "remove_store_files"
+    "STORE_KINDS", "IntegrityReport", "Store", "create_group_files", "is_plain_sqlite_readable",
+    "remove_store_files",
 ]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.group_files import group_files_beside
 from storage.store import Store
 from toda_desktop.store_setup import DEMO_PASSWORD, create_demo_store, create_empty_store
 
@@ -67,6 +68,9 @@ def copy_store(source: Path, target: Path) -> Path:
         src = source.with_name(source.name + suffix)
         if src.exists():
             shutil.copyfile(src, target.with_name(target.name + suffix))
+    for group_file in group_files_beside(source):  # one file per key group (issue 12)
+        shutil.copyfile(group_file, target.with_name(target.name + group_file.name[
+            len(source.name):]))
     return target
 
 

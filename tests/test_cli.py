@@ -103,8 +103,11 @@ def test_check_reports_damage_with_exit_code_1(tmp_path: Path, env: None) -> Non
                 [(f"{i:05d}", "学校" * 50, "小学校") for i in range(3000)],
             )
         )
-    size = store.stat().st_size
-    with store.open("r+b") as fh:
+    from storage.group_files import group_file_path
+
+    damaged = group_file_path(store, "basic")  # where 学校 rows live (issue 12)
+    size = damaged.stat().st_size
+    with damaged.open("r+b") as fh:
         fh.seek(size - 4096 * 2 + 50)
         fh.write(b"\x00\xff\x00\xff")
     code, text = _run("check", "--store", str(store))

@@ -98,7 +98,7 @@ class SignedIn:
         # The gate asks the idle lock on every call: a locked or expired session is refused
         # by the services themselves, not only hidden by the window.
         self.gate = Gate(app.policy, user.role, app.registry, self._log_denied,
-                         session=self.idle_lock.state)
+                         session=self.idle_lock.state, held_kinds=store.held_kinds)
         self.context = ServiceContext(db=store.db, registry=app.registry, gate=self.gate,
                                       actor=user, clock=app.clock, trail=self.audit)
         self._lock_logged = False

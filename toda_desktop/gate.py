@@ -45,12 +45,15 @@ class Gate:
     def __init__(
         self, policy: Policy, role_key: str, registry: Registry, log_denied: DeniedLog,
         session: SessionState = always_active,
+        held_kinds: frozenset[str] | None = None,
     ) -> None:
         self.policy = policy
         self.role: Role = policy.role(role_key)
         self._registry = registry
         self._log_denied = log_denied
         self._session = session
+        # The kinds whose key group the account holds (issue 12); None: no key check.
+        self._held = held_kinds
 
     def require_session(self, function: str) -> None:
         """Refuse (logged) while the session is locked or over its maximum length: asked
@@ -66,6 +69,22 @@ class Gate:
             raise SessionLocked(EXPIRED_MESSAGE)
         raise SessionLocked()
 
+    def _sees(self, kind: DatasetKind) -> bool:
+        """The role's need to know, and the key of the kind's group in hand."""
+        return self.role.sees(kind) and (self._held is None or kind.name in self._held)
+
+    def withheld_kinds(self) -> tuple[DatasetKind, ...]:
+        """Kinds the role may see but whose group key the account does not hold."""
+        return tuple(k for k in self._registry.kinds if self.role.sees(k) and not self._sees(k))
+
+    def withheld_note(self) -> str:
+        """One line for a cross-domain feature: what is left out for want of a key ("" if
+        nothing is)."""
+        labels = list(dict.fromkeys(k.label for k in self.withheld_kinds()))
+        if not labels:
+            return ""
+        return f"鍵をお持ちでない領域（{'、'.join(labels)}）は含まれていません。"
+
     def may(self, function: str) -> bool:
         """For hiding what the role cannot do; acting still goes through ``require``."""
         return self.role.may(function)
@@ -80,15 +99,17 @@ class Gate:
             raise
 
     def sees(self, kind_name: str) -> bool:
-        """Whether the role's need to know covers this dataset kind (unknown kinds: no)."""
+        """Whether the role's need to know covers this dataset kind and the account holds its
+        group's key (unknown kinds: no)."""
         self.require_session(kind_name)
-        return kind_name in self._registry.names and self.role.sees(
+        return kind_name in self._registry.names and self._sees(
             self._registry.kind(kind_name))
 
     def visible_kinds(self) -> tuple[DatasetKind, ...]:
-        """The dataset kinds within the role's need to know (the map's domains)."""
+        """The dataset kinds within the role's need to know (the map's domains) whose group
+        keys the account holds."""
         self.require_session("pupils")
-        return tuple(k for k in self._registry.kinds if self.role.sees(k))
+        return tuple(k for k in self._registry.kinds if self._sees(k))
 
     def require_kind(self, function: str, kind_name: str, *, pupil: bool = False) -> DatasetKind:
         """Enforce ``function`` on one dataset kind within the role's need to know (``pupil``:
@@ -100,8 +121,10 @@ class Gate:
             names = "、".join(f"{k.name}（{k.label}）" for k in self.visible_kinds())
             raise UserFacingError(f"そのデータの種類はありません。指定できるのは: {names}"
                                   if names else "そのデータの種類はありません。") from None
-        if (pupil and not kind.pupil) or not self.role.sees(kind):
+        if (pupil and not kind.pupil) or not self._sees(kind):
             self._log_denied(f"{function}:{kind_name}")
+            if self.role.sees(kind) and not (pupil and not kind.pupil):
+                raise PermissionDenied(f"「{kind.label}」の鍵をお持ちでないため、扱えません。")
             raise PermissionDenied(f"「{kind.label}」を扱う権限がありません。")
         return kind
 

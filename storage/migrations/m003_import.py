@@ -1,5 +1,9 @@
-"""Migration 3: saved header mappings, the 名寄せ review queue, remembered decisions and
-overwritten rows (what a rollback restores).
+"""Migration 3: saved header mappings, and the numbers of the 名寄せ review items.
+
+Store format 2 (issue 12): the review queue's rows, remembered decisions and overwritten rows
+hold pupil data, so they live in the key groups' files (``g001_groups``); the store file keeps
+the header mappings and ``review_items``, which only numbers the review items across groups
+(item number → kind, no value).
 
 Written out in full so that this step never changes (see ``storage.schema``).
 """
@@ -23,35 +27,9 @@ def migrate(conn: Connection) -> None:
             saved_at TEXT NOT NULL,
             PRIMARY KEY (source_key, kind, raw_header)
         );
-        CREATE TABLE linkage_decisions (
-            fingerprint TEXT PRIMARY KEY,
-            pupil_id INTEGER,
-            decision TEXT NOT NULL CHECK (decision IN ('link', 'reject')),
-            decided_by TEXT NOT NULL,
-            decided_at TEXT NOT NULL
-        );
-        CREATE TABLE review_queue (
+        CREATE TABLE review_items (
             id INTEGER PRIMARY KEY,
-            batch_id INTEGER NOT NULL REFERENCES import_batches(id),
-            kind TEXT NOT NULL,
-            source_name TEXT NOT NULL,
-            source_row INTEGER NOT NULL,
-            fingerprint TEXT NOT NULL,
-            row_json TEXT NOT NULL,
-            candidates_json TEXT NOT NULL,
-            reason TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'linked', 'rejected')),
-            pupil_id INTEGER,
-            decided_by TEXT,
-            decided_at TEXT
-        );
-        CREATE INDEX review_queue_status ON review_queue (status, batch_id);
-        CREATE TABLE batch_overwrites (
-            batch_id INTEGER NOT NULL REFERENCES import_batches(id),
-            kind TEXT NOT NULL,
-            record_id INTEGER NOT NULL,
-            old_json TEXT NOT NULL
-        );
-        CREATE INDEX batch_overwrites_batch ON batch_overwrites (batch_id)
+            kind TEXT NOT NULL
+        )
         """,
     )

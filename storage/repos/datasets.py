@@ -8,6 +8,7 @@ from datetime import date
 
 from storage.connection import Connection
 from storage.errors import Cancelled
+from storage.placement import has_table
 from storage.registry import OCCURRENCE, DatasetKind
 from storage.school_calendar_sql import school_year_of_date
 
@@ -100,9 +101,7 @@ def pupil_ids_by_address(conn: Connection, master: DatasetKind) -> dict[str, int
 
 def school_names(conn: Connection) -> dict[str, str]:
     """学校コード → 学校名 (empty before the schools' file is imported)."""
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ds_schools'").fetchone()
-    if exists is None:
+    if not has_table(conn, "ds_schools"):  # (not attached without the basic group's key)
         return {}
     return {str(c): str(n) for c, n in conn.execute(
         "SELECT school_code, school_name FROM ds_schools") if n}

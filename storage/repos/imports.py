@@ -1,5 +1,11 @@
 """What an import leaves besides its rows: header mappings, the review queue, remembered
-名寄せ decisions, overwritten values (for rollback), and the rollback itself."""
+名寄せ decisions, overwritten values (for rollback), and the rollback itself.
+
+Store format 2 (issue 12): a review item's row and an overwritten row hold the values of their
+kind, so each key group's file has its own ``review_queue`` and ``batch_overwrites``, always
+named with the group's schema here (the same table name is in every group file); the store
+file's ``review_items`` numbers the items across groups. Only the groups whose keys the account
+holds are attached: what another group holds is neither listed nor counted."""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from storage.connection import Connection
+from storage.errors import GroupNotHeld
+from storage.placement import schema_of, schemas_with
 from storage.registry import Registry
 
 
@@ -72,6 +80,25 @@ def remember(
     )
 
 
+def _in_group(conn: Connection, kind: str, table: str) -> str:
+    """``table`` (review_queue, batch_overwrites) in the file of ``kind``'s group."""
+    schema = schema_of(conn, f"ds_{kind}")
+    if schema is None:
+        raise GroupNotHeld()
+    return f"{schema}.{table}"
+
+
+def _queue_of_kind(conn: Connection, kind: str) -> str | None:
+    """The review queue of ``kind``'s group; None for a group kept in the store file (no
+    pupil kind there, so never a review item)."""
+    queue = _in_group(conn, kind, "review_queue")
+    return queue if queue.split(".")[0] in schemas_with(conn, "review_queue") else None
+
+
+def _queues(conn: Connection) -> list[str]:
+    return [f"{schema}.review_queue" for schema in schemas_with(conn, "review_queue")]
+
+
 # -- the review queue --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -114,26 +141,47 @@ def enqueue(
     waiting in the queue (same kind, file and row) is not queued twice."""
     already = waiting(conn, kind, source_name)
     items = [i for i in items if (i[0], i[1]) not in already]
+    if not items:
+        return 0
+    queue = _queue_of_kind(conn, kind)
+    if queue is None:
+        raise GroupNotHeld()
     rows = [
-        (batch_id, kind, source_name, r, f, json.dumps(v, ensure_ascii=False, default=str),
-         json.dumps(c, ensure_ascii=False), reason)
+        (_new_item_id(conn, kind), batch_id, kind, source_name, r, f,
+         json.dumps(v, ensure_ascii=False, default=str), json.dumps(c, ensure_ascii=False),
+         reason)
         for r, f, v, c, reason in items
     ]
     conn.executemany(
-        "INSERT INTO review_queue (batch_id, kind, source_name, source_row, fingerprint,"
-        " row_json, candidates_json, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {queue} (id, batch_id, kind, source_name, source_row, fingerprint,"
+        " row_json, candidates_json, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     return len(rows)
 
 
+def _new_item_id(conn: Connection, kind: str) -> int:
+    """An item number unique across the groups' queues (the store file numbers them)."""
+    return int(conn.execute("INSERT INTO review_items (kind) VALUES (?)", (kind,)).lastrowid
+               or 0)
+
+
+def _queue_of_item(conn: Connection, item_id: int) -> str | None:
+    row = conn.execute("SELECT kind FROM review_items WHERE id = ?", (item_id,)).fetchone()
+    if row is None:
+        return None
+    schema = schema_of(conn, f"ds_{row[0]}")
+    return None if schema is None else f"{schema}.review_queue"
+
+
 def waiting(conn: Connection, kind: str, source_name: str) -> set[tuple[int, str]]:
     """(source row, fingerprint) of the rows of this file already waiting for review."""
-    return {
+    queue = _queue_of_kind(conn, kind)
+    return set() if queue is None else {
         (int(r), str(f))
         for r, f in conn.execute(
-            "SELECT source_row, fingerprint FROM review_queue WHERE status = 'open'"
-            " AND kind = ? AND source_name = ?", (kind, source_name))
+            f"SELECT source_row, fingerprint FROM {queue}"
+            " WHERE status = 'open' AND kind = ? AND source_name = ?", (kind, source_name))
     }
 
 
@@ -145,24 +193,31 @@ def row_key(values: dict[str, Any]) -> str:
 def waiting_row_keys(conn: Connection, kind: str) -> set[str]:
     """:func:`row_key` of every row of this kind waiting for review, whichever file it came
     from: a corrected file imported under a new name does not queue its rows again."""
-    return {
+    queue = _queue_of_kind(conn, kind)
+    return set() if queue is None else {
         row_key(json.loads(raw))
         for (raw,) in conn.execute(
-            "SELECT row_json FROM review_queue WHERE status = 'open' AND kind = ?", (kind,))
+            f"SELECT row_json FROM {queue} WHERE status = 'open' AND kind = ?", (kind,))
     }
 
 
 def open_items(conn: Connection, kinds: Sequence[str] | None = None) -> list[QueueItem]:
-    sql = f"SELECT {_QUEUE_COLUMNS} FROM review_queue WHERE status = 'open'"
+    """The open items of the attached groups (of ``kinds`` if given), oldest first."""
+    where = " WHERE status = 'open'"
     params: list[Any] = []
     if kinds is not None:
-        sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+        where += f" AND kind IN ({', '.join('?' for _ in kinds)})"
         params += list(kinds)
-    return [_item(r) for r in conn.execute(sql + " ORDER BY id", params)]
+    found = [_item(r) for queue in _queues(conn)
+             for r in conn.execute(f"SELECT {_QUEUE_COLUMNS} FROM {queue}{where}", params)]
+    return sorted(found, key=lambda i: i.id)
 
 
 def item(conn: Connection, item_id: int) -> QueueItem | None:
-    raw = conn.execute(f"SELECT {_QUEUE_COLUMNS} FROM review_queue WHERE id = ?",
+    queue = _queue_of_item(conn, item_id)
+    if queue is None:
+        return None
+    raw = conn.execute(f"SELECT {_QUEUE_COLUMNS} FROM {queue} WHERE id = ?",
                        (item_id,)).fetchone()
     return None if raw is None else _item(raw)
 
@@ -170,8 +225,11 @@ def item(conn: Connection, item_id: int) -> QueueItem | None:
 def close_item(
     conn: Connection, item_id: int, pupil_id: int | None, decided_by: str, *, at: datetime
 ) -> None:
+    queue = _queue_of_item(conn, item_id)
+    if queue is None:
+        return
     conn.execute(
-        "UPDATE review_queue SET status = ?, pupil_id = ?, decided_by = ?, decided_at = ?"
+        f"UPDATE {queue} SET status = ?, pupil_id = ?, decided_by = ?, decided_at = ?"
         " WHERE id = ? AND status = 'open'",
         ("rejected" if pupil_id is None else "linked", pupil_id, decided_by, _stamp(at), item_id),
     )
@@ -180,15 +238,17 @@ def close_item(
 def count_open(conn: Connection) -> int:
     """Open questions: the items of one file row about one person count once (a wide form's
     row gives an item per answer, all about the same pupil)."""
-    return int(conn.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM review_queue WHERE status = 'open'"
+    return sum(int(conn.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {queue} WHERE status = 'open'"
         " GROUP BY batch_id, source_row, fingerprint)").fetchone()[0])
+        for queue in _queues(conn))
 
 
 def siblings(conn: Connection, of: QueueItem) -> list[QueueItem]:
     """The other open items of the same file row about the same person (one decision)."""
     return [_item(r) for r in conn.execute(
-        f"SELECT {_QUEUE_COLUMNS} FROM review_queue WHERE status = 'open' AND batch_id = ?"
+        f"SELECT {_QUEUE_COLUMNS} FROM {_in_group(conn, of.kind, 'review_queue')}"
+        " WHERE status = 'open' AND batch_id = ?"
         " AND source_row = ? AND fingerprint = ? AND id != ? ORDER BY id",
         (of.batch_id, of.source_row, of.fingerprint, of.id))]
 
@@ -199,7 +259,8 @@ def remember_overwrite(
     conn: Connection, batch_id: int, kind: str, record_id: int, old: dict[str, Any]
 ) -> None:
     conn.execute(
-        "INSERT INTO batch_overwrites (batch_id, kind, record_id, old_json) VALUES (?, ?, ?, ?)",
+        f"INSERT INTO {_in_group(conn, kind, 'batch_overwrites')}"
+        " (batch_id, kind, record_id, old_json) VALUES (?, ?, ?, ?)",
         (batch_id, kind, record_id, json.dumps(old, ensure_ascii=False, default=str)),
     )
 
@@ -240,15 +301,17 @@ def rollback_batch(conn: Connection, registry: Registry, batch_id: int) -> Rollb
     A record the batch stored that a later import in force also held is handed over to the
     latest such import (with its file row) rather than deleted. An overwritten value whose
     earlier batch has been rolled back meanwhile is not brought back: the record goes.
-    The caller owns the transaction.
+    The caller owns the transaction, and checks that the account holds the key of every
+    group the batch wrote to (only attached groups are reached here).
     """
     removed: dict[str, int] = {}
     kept: dict[str, int] = {}
     restored = 0
-    for raw_kind, record_id, old_json in conn.execute(
-        "SELECT kind, record_id, old_json FROM batch_overwrites WHERE batch_id = ?"
-        " ORDER BY rowid DESC", (batch_id,)
-    ).fetchall():
+    schemas = schemas_with(conn, "batch_overwrites")
+    overwrites = [row for schema in schemas for row in conn.execute(
+        f"SELECT kind, record_id, old_json FROM {schema}.batch_overwrites WHERE batch_id = ?"
+        " ORDER BY rowid DESC", (batch_id,)).fetchall()]
+    for raw_kind, record_id, old_json in overwrites:
         kind = registry.kind(str(raw_kind))
         old = json.loads(old_json)
         earlier = conn.execute("SELECT status FROM import_batches WHERE id = ?",
@@ -261,6 +324,8 @@ def rollback_batch(conn: Connection, registry: Registry, batch_id: int) -> Rollb
                      (*[old[c] for c in columns], record_id))
         restored += 1
     for kind in registry.kinds:
+        if schema_of(conn, kind.table) is None:
+            continue  # its group is not attached
         handed = conn.execute(
             f"UPDATE {kind.table} SET (batch_id, source_row) = ("
             "SELECT c.batch_id, c.source_row FROM batch_confirmations c"
@@ -275,8 +340,10 @@ def rollback_batch(conn: Connection, registry: Registry, batch_id: int) -> Rollb
         cur = conn.execute(f"DELETE FROM {kind.table} WHERE batch_id = ?", (batch_id,))
         if cur.rowcount:
             removed[kind.name] = int(cur.rowcount)
-    conn.execute("DELETE FROM review_queue WHERE batch_id = ? AND status = 'open'", (batch_id,))
-    conn.execute("DELETE FROM batch_overwrites WHERE batch_id = ?", (batch_id,))
+    for queue in _queues(conn):
+        conn.execute(f"DELETE FROM {queue} WHERE batch_id = ? AND status = 'open'", (batch_id,))
+    for schema in schemas:
+        conn.execute(f"DELETE FROM {schema}.batch_overwrites WHERE batch_id = ?", (batch_id,))
     conn.execute("DELETE FROM batch_confirmations WHERE batch_id = ?", (batch_id,))
     conn.execute("UPDATE import_batches SET status = 'rolled_back' WHERE id = ?", (batch_id,))
     return RollbackResult(removed=removed, kept=kept, restored=restored)

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from kernel.school_calendar import SchoolMonth, calendar_year, school_year_start
 from storage.connection import Connection
+from storage.placement import table_names
 
 ALERT_STATUSES = ("確認済み", "見守り", "支援開始", "対象外")
 
@@ -49,7 +50,7 @@ def _query(conn: Connection, sql: str, params: Sequence[object], chunk_rows: int
 
 
 def _tables(conn: Connection) -> set[str]:
-    return {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return table_names(conn)  # the store file's and the attached groups' (issue 12)
 
 
 def _years(years: tuple[int, int] | None, column: str = "school_year") -> tuple[str, list[object]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from storage.connection import Connection
+from storage.connection import Connection, DatabaseError
 
 CHUNK = 500
 ID_KINDS = ("address_code", "pref_id", "google_account")
@@ -90,8 +90,14 @@ def pending_count(conn: Connection) -> int:
 
 
 def any_pending(conn: Connection) -> bool:
-    """Whether a change waits to be indexed (cheaper than counting)."""
-    return conn.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is not None
+    """Whether a change waits to be indexed (cheaper than counting). Never without the
+    basic group's key: the index and its queue are in that group's file (issue 12)."""
+    try:
+        return conn.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is not None
+    except DatabaseError as exc:
+        if "no such table" in str(exc):
+            return False
+        raise
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from storage.connection import Connection
+from storage.placement import has_table
 from storage.registry import OCCURRENCE, DatasetKind
 
 Row = tuple[Any, ...]
@@ -28,9 +29,7 @@ def linkage_enrollments(conn: Connection) -> list[Row]:
 
 def school_types(conn: Connection) -> dict[str, str]:
     """学校コード → 校種 (empty before the schools' file is imported)."""
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ds_schools'").fetchone()
-    if exists is None:
+    if not has_table(conn, "ds_schools"):  # (not attached without the basic group's key)
         return {}
     return {str(c): str(t) for c, t in conn.execute(
         "SELECT school_code, school_type FROM ds_schools") if t}

@@ -101,7 +101,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     store.db.call(lambda c: _load(c, cities))
     load_enc = time.perf_counter() - start
     pupils, index_enc = store.db.call(_index)
-    data_key = store._data_key
+    data_key = store.keys.system
     store.close()
 
     plain_path = folder / "plain.db"

@@ -24,7 +24,9 @@ import pytest
 import sqlcipher3
 
 from storage import keys
-from storage.connection import CACHE_KIB, Connection, open_connection
+from storage.connection import CACHE_KIB, Attachment, Connection, open_connection
+from storage.group_files import file_groups, group_file_path
+from storage.keyring import StoreKeys
 from storage.registry import default_registry
 from storage.repos import karte, risk
 from storage.schema import migrate
@@ -40,7 +42,7 @@ PUPILS = 200
 
 
 @pytest.fixture(scope="module")
-def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, bytes, Path]]:
+def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, StoreKeys, Path]]:
     folder = tmp_path_factory.mktemp("bench-store")
     city = generate_city(DemoConfig(seed=1))
     created = create_empty_store(folder / "city.tdb", "test", "lead", PASSWORD, scrypt_n=2**10)
@@ -49,12 +51,12 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, byt
     load_city(store, city, "lead")
     encrypted_load = time.perf_counter() - start
     store.db.call(lambda c: c.execute("ANALYZE"))
-    data_key = store._data_key
+    data_key = store._keys
     store.close()
 
     plain_path = folder / "plain.db"
     plain = _plain(plain_path)
-    migrate(plain, default_registry())
+    migrate(plain, default_registry(), [(g.schema, g) for g in file_groups(default_registry())])
     plain.execute("INSERT INTO meta VALUES ('store_id', 'x'), ('store_kind', 'test')")
     plain.close()
     start = time.perf_counter()
@@ -65,14 +67,28 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, byt
 
 
 def _plain(path: Path, cache_kib: int = CACHE_KIB) -> Connection:
-    """The same SQLCipher build without a key, with the store connection's settings."""
+    """The same SQLCipher build without a key, with the store connection's settings and the
+    same files (one per key group, attached)."""
     conn = cast(Connection, sqlcipher3.connect(str(path), isolation_level=None))
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA cache_size = -{cache_kib:d}")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
+    for group in file_groups(default_registry()):
+        conn.execute(f"ATTACH DATABASE ? AS {group.schema}",
+                     (str(group_file_path(path, group.name)),))
+        conn.execute(f"PRAGMA {group.schema}.cache_size = -{cache_kib:d}")
+        conn.execute(f"PRAGMA {group.schema}.journal_mode = WAL")
+        conn.execute(f"PRAGMA {group.schema}.synchronous = FULL")
     return conn
+
+
+def _encrypted(path: Path, store_keys: StoreKeys) -> Connection:
+    """A store connection with every group's file attached, as the project lead's."""
+    return open_connection(path, store_keys.system, attach=[
+        Attachment(g.schema, group_file_path(path, g.name), store_keys.groups[g.name])
+        for g in file_groups(default_registry())])
 
 
 def _load_plain(path: Path, city: DemoCity) -> None:
@@ -81,15 +97,17 @@ def _load_plain(path: Path, city: DemoCity) -> None:
     try:
         write_city(conn, default_registry(), city, "lead")
         conn.execute("ANALYZE")
+        for group in file_groups(default_registry()):
+            conn.execute(f"ANALYZE {group.schema}")
     finally:
         conn.close()
 
 
-def test_store_open(stores: tuple[Path, bytes, Path]) -> None:
+def test_store_open(stores: tuple[Path, StoreKeys, Path]) -> None:
     encrypted, data_key, plain = stores
 
     def open_encrypted() -> None:
-        open_connection(encrypted, data_key).close()
+        _encrypted(encrypted, data_key).close()
 
     def open_plain() -> None:
         conn = _plain(plain)
@@ -104,13 +122,13 @@ def test_store_open(stores: tuple[Path, bytes, Path]) -> None:
     print(f"[benchmark] password key derivation (scrypt n=2**17): {kdf * 1000:.0f} ms")
 
 
-def test_full_scan_of_largest_table(stores: tuple[Path, bytes, Path]) -> None:
+def test_full_scan_of_largest_table(stores: tuple[Path, StoreKeys, Path]) -> None:
     encrypted, data_key, plain = stores
-    enc = open_connection(encrypted, data_key)
+    enc = _encrypted(encrypted, data_key)
     raw = _plain(plain)
     sizes = {
         name: enc.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-        for (name,) in enc.execute("SELECT name FROM sqlite_master WHERE type='table'"
+        for (name,) in enc.execute("SELECT name FROM pragma_table_list WHERE type='table'"
                                    " AND name LIKE 'ds_%'").fetchall()
     }
     largest = max(sizes, key=lambda n: sizes[n])
@@ -140,12 +158,13 @@ def _survey_year(year: int) -> Callable[[Connection], None]:
     return run
 
 
-def test_indexed_lookups(stores: tuple[Path, bytes, Path]) -> None:
+def test_indexed_lookups(stores: tuple[Path, StoreKeys, Path]) -> None:
     """Warm-cache lookups through the store's own repository code, on three connections."""
     encrypted, data_key, plain = stores
-    enc = open_connection(encrypted, data_key)
-    small = open_connection(encrypted, data_key)
-    small.execute(f"PRAGMA cache_size = -{SQLITE_DEFAULT_CACHE:d}")
+    enc = _encrypted(encrypted, data_key)
+    small = _encrypted(encrypted, data_key)
+    for (schema,) in small.execute("SELECT name FROM pragma_database_list").fetchall():
+        small.execute(f"PRAGMA {schema}.cache_size = -{SQLITE_DEFAULT_CACHE:d}")
     raw = _plain(plain)
     try:
         ids = [int(r[0]) for r in enc.execute(

@@ -166,7 +166,8 @@ def test_review_rows_and_a_bad_date_in_tiny_chunks_are_found_as_in_one_chunk(
     for s, p in zip((whole, split), previews, strict=True):
         s.importing.commit(p)
     assert _stored(whole, "ds_health_room_visits") == _stored(split, "ds_health_room_visits")
-    waiting = "SELECT source_row, fingerprint FROM review_queue ORDER BY source_row"
+    waiting = ("SELECT source_row, fingerprint FROM g_health_truancy.review_queue"
+               " ORDER BY source_row")  # the visits' group file (issue 12)
     assert whole.store.db.call(lambda c: c.execute(waiting).fetchall()) == \
         split.store.db.call(lambda c: c.execute(waiting).fetchall())
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from storage.connection import Connection
+from storage.placement import table_names
 from storage.registry import default_registry
 from storage.schema import sync_dataset_tables
 from tests.importing.helpers import lead_on_new_store
@@ -249,8 +250,7 @@ def test_an_existing_store_gains_the_new_kinds_and_columns(signed: SignedIn) -> 
         conn.execute("DROP TABLE ds_school_questionnaire")
         conn.execute("ALTER TABLE ds_survey_items DROP COLUMN answer_type")
         sync_dataset_tables(conn, default_registry())
-        tables = [str(r[0]) for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")]
+        tables = sorted(table_names(conn))  # in the store file and the group files
         columns = [str(r[1]) for r in conn.execute("PRAGMA table_info(ds_survey_items)")]
         return [*tables, *columns]
 

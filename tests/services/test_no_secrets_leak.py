@@ -44,7 +44,7 @@ def test_sign_in_enrollment_and_failures_leak_nothing(
     key = signed.store.derived_key(PALM_KEY_PURPOSE)
     templates = [r.template for r in signed.store.db.call(lambda c: palms.all_active(c, key))]
     audit_rows = signed.audit_view.entries(AuditFilter())
-    data_key = signed.store._data_key
+    data_key = signed.store.keys.system
     signed.sign_out()
 
     secrets = [DEMO_PASSWORD, "wrong password one", "secret phrase 12345", data_key.hex()]

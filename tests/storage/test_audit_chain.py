@@ -74,7 +74,7 @@ def _swap(conn: Connection, a: int, b: int) -> None:
 def test_tampering_is_detected_and_located(
     test_store: Store, store_path: Path, change: Tamper, first_bad: int
 ) -> None:
-    data_key = test_store._data_key
+    data_key = test_store.keys.system
     _fill(test_store)
     test_store.close()
     assert _verify(store_path, data_key).ok
@@ -86,7 +86,7 @@ def test_tampering_is_detected_and_located(
 
 
 def test_missing_anchor_is_reported(test_store: Store, store_path: Path) -> None:
-    data_key = test_store._data_key
+    data_key = test_store.keys.system
     _fill(test_store, 2)
     test_store.close()
     audit.anchor_path(store_path).unlink()

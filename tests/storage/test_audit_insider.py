@@ -66,7 +66,7 @@ def worked(demo_store_path: Path, sim: Simulator, tmp_path: Path) -> tuple[Path,
 def _insider_holds(path: Path) -> tuple[bytes, audit.Signer]:
     """What the insider's own password gives: the store file's key, their signing key."""
     with Store.open(path, INSIDER, DEMO_PASSWORD) as store:
-        return store._data_key, account_signer(store, INSIDER)
+        return store.keys.system, account_signer(store, INSIDER)
 
 
 def _raw(path: Path, key: bytes) -> Raw:

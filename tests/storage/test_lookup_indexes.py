@@ -1,28 +1,28 @@
-"""Plain lookup indexes beside the natural keys (migration 8) and the planner's statistics."""
+"""Plain lookup indexes beside the natural keys and the planner's statistics (each group's
+file has its own statistics since store format 2)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from storage.connection import Connection, transaction
+from storage.placement import schema_of, schemas_with
 from storage.registry import default_registry
 from storage.repos import datasets
-from storage.schema import SCHEMA_VERSION
 from storage.statistics import refresh_after_import
 from storage.store import Store
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
-from tests.storage.test_migration_kept_results import undo_migration_9
-from toda_desktop.store_setup import create_empty_store
 
 
 def _indexes(conn: Connection, table: str) -> dict[str, str]:
     return {str(r[0]): str(r[1]) for r in conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
-        " AND sql IS NOT NULL", (table,))}
+        f"SELECT name, sql FROM {schema_of(conn, table)}.sqlite_master"
+        " WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (table,))}
 
 
 def _stat_tables(conn: Connection) -> set[str]:
-    return {str(r[0]) for r in conn.execute("SELECT tbl FROM sqlite_stat1")}
+    return {str(r[0]) for schema in schemas_with(conn, "sqlite_stat1")
+            for r in conn.execute(f"SELECT tbl FROM {schema}.sqlite_stat1")}
 
 
 def _add_survey_items(conn: Connection, count: int) -> None:
@@ -42,28 +42,12 @@ def test_a_new_store_has_the_lookup_index_beside_the_unique_key(test_store: Stor
     assert "(survey_code, school_year, item_code, grade)" in lookup
 
 
-def test_a_version_7_store_gets_the_lookup_index(store_path: Path) -> None:
-    created = create_empty_store(store_path, "test", LEAD_LOGIN, LEAD_PASSWORD, scrypt_n=2**10)
-
-    def make_version_7(conn: Connection) -> None:
-        undo_migration_9(conn)
-        conn.execute("DROP INDEX ds_survey_items_lookup")
-        conn.execute("PRAGMA user_version = 7")
-
-    created.store.db.call(make_version_7)
-    created.store.close()
-    with Store.open(store_path, LEAD_LOGIN, LEAD_PASSWORD) as store:
-        assert "ds_survey_items_lookup" in store.db.call(
-            lambda c: _indexes(c, "ds_survey_items"))
-        assert store.db.call(
-            lambda c: c.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION
-
-
 def test_opening_a_store_gathers_statistics_for_tables_never_analyzed(
     test_store: Store, store_path: Path
 ) -> None:
     test_store.db.call(lambda c: _add_survey_items(c, 300))
-    test_store.db.call(lambda c: c.execute("DROP TABLE IF EXISTS sqlite_stat1"))
+    test_store.db.call(lambda c: [c.execute(f"DROP TABLE IF EXISTS {s}.sqlite_stat1")
+                                  for s in schemas_with(c, "sqlite_stat1")])
     test_store.close()
     with Store.open(store_path, LEAD_LOGIN, LEAD_PASSWORD) as store:
         assert "ds_survey_items" in store.db.call(_stat_tables)
@@ -75,8 +59,8 @@ def test_an_import_commit_can_refresh_the_statistics_of_the_tables_it_wrote(
     test_store: Store,
 ) -> None:
     def rows_seen(conn: Connection) -> int:
-        stat = conn.execute("SELECT stat FROM sqlite_stat1 WHERE idx = 'ds_survey_items_lookup'"
-                            ).fetchone()
+        stat = conn.execute(f"SELECT stat FROM {schema_of(conn, 'ds_survey_items')}.sqlite_stat1"
+                            " WHERE idx = 'ds_survey_items_lookup'").fetchone()
         return 0 if stat is None else int(str(stat[0]).split()[0])
 
     test_store.db.call(lambda c: c.execute("ANALYZE"))

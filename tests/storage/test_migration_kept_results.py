@@ -1,49 +1,46 @@
-"""Migration 8 adds the kept analysis results (survey grade norms, 要因分析 reports), with the
-triggers that drop them when a source row is edited in place, to a store of version 7."""
+"""Kept analysis results (survey grade norms, 要因分析 reports) live in the survey group's file,
+and TEMP triggers made at open drop them when a source row is edited in place, even when the
+source lives in another group's file (store format 2, issue 12)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from storage.connection import Connection
-from storage.migrations.m009_kept_results import SOURCES, trigger_name
+from storage.kept_results import SOURCES, trigger_name
+from storage.placement import schema_of
 from storage.registry import default_registry
-from storage.schema import SCHEMA_VERSION
 from storage.store import Store
-from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
 from tests.storage.test_migration_signin_counters import undo_migration_10
-from toda_desktop.store_setup import create_empty_store
 
 TABLES = tuple(default_registry().kind(k).table for k in SOURCES)
 
 
 def undo_migration_9(conn: Connection) -> None:
-    """What a store of version 8 lacks (for the tests of the migrations before it)."""
-    undo_migration_10(conn)  # what came after migration 9 goes first
-    for table in TABLES:
-        conn.execute(f"DROP TRIGGER {trigger_name(table)}")
-    for table in ("survey_norms", "survey_norm_sets", "factor_reports"):
-        conn.execute(f"DROP TABLE {table}")
+    """What a store file of version 8 lacks: since format 2 only what came after migration 9
+    (the kept results are in the survey group's file); for the tests of the earlier steps."""
+    undo_migration_10(conn)
 
 
-def _make_version_8(conn: Connection) -> None:
-    undo_migration_9(conn)
-    conn.execute("PRAGMA user_version = 8")
+def test_the_kept_results_live_in_the_survey_groups_file(test_store: Store) -> None:
+    def places(conn: Connection) -> dict[str, str | None]:
+        return {t: schema_of(conn, t) for t in ("survey_norms", "survey_norm_sets",
+                                                  "factor_reports")}
+
+    assert set(test_store.db.call(places).values()) == {"g_survey"}
 
 
-def test_a_version_8_store_gets_the_kept_result_tables_and_their_triggers(store_path: Path) -> None:
-    created = create_empty_store(store_path, "test", LEAD_LOGIN, LEAD_PASSWORD, scrypt_n=2**10)
-    created.store.db.call(_make_version_8)
-    created.store.close()
-    store = Store.open(store_path, LEAD_LOGIN, LEAD_PASSWORD)
-    try:
-        def names(kind: str) -> set[str]:
-            return store.db.call(lambda c: {str(r[0]) for r in c.execute(
-                "SELECT name FROM sqlite_master WHERE type = ?", (kind,))})
+def test_editing_a_source_row_in_another_file_drops_the_kept_results(test_store: Store) -> None:
+    def run(conn: Connection) -> tuple[set[str], int]:
+        triggers = {str(r[0]) for r in conn.execute(
+            "SELECT name FROM temp.sqlite_master WHERE type = 'trigger'")}
+        conn.execute("INSERT INTO survey_norm_sets VALUES (2025, 'v1', '2025-06-01T00:00:00')")
+        conn.execute("INSERT INTO factor_reports VALUES (2025, 'v1', '2025-06-01', '{}')")
+        conn.execute("INSERT INTO ds_students (id, address_code, name, name_kana, birth_date,"
+                     " sex) VALUES (1, '0000000001', '山田 太郎', 'ヤマダ タロウ', '2013-04-10',"
+                     " '男')")
+        conn.execute("UPDATE ds_students SET name = '山田 次郎' WHERE id = 1")  # basic's file
+        left = int(conn.execute("SELECT count(*) FROM factor_reports").fetchone()[0])
+        return triggers, left
 
-        assert {"survey_norms", "survey_norm_sets", "factor_reports"} <= names("table")
-        assert {trigger_name(t) for t in TABLES} <= names("trigger")
-        version = store.db.call(lambda c: c.execute("PRAGMA user_version").fetchone()[0])
-        assert version == SCHEMA_VERSION
-    finally:
-        store.close()
+    triggers, left = test_store.db.call(run)
+    assert {trigger_name(t) for t in TABLES} <= triggers
+    assert left == 0

@@ -41,7 +41,7 @@ def test_migrate_is_idempotent(test_store: Store) -> None:
 
 
 def test_a_store_from_a_newer_app_is_refused_untouched(test_store: Store, store_path: Path) -> None:
-    key = test_store._data_key
+    key = test_store.keys.system
     test_store.close()
     conn = open_connection(store_path, key, privileged=True)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")

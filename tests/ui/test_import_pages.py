@@ -341,9 +341,9 @@ def test_review_queue_confirm_reject_and_pick_another(
     qtbot.waitUntil(lambda: window.badge("名寄せ確認") == "2", timeout=WAIT_MS)
     signed = shell.signed
     assert signed is not None
-    status, linked, fingerprint = signed.store.db.call(lambda c: c.execute(
-        "SELECT status, pupil_id, fingerprint FROM review_queue WHERE id = ?",
-        (first_id,)).fetchone())
+    decided = signed.store.db.call(lambda c: imports.item(c, first_id))  # in its group's file
+    assert decided is not None
+    status, linked, fingerprint = decided.status, decided.pupil_id, decided.fingerprint
     pupil = signed.store.db.call(lambda c: c.execute(
         "SELECT id FROM ds_students WHERE address_code = ?", (target,)).fetchone()[0])
     assert status != "open" and linked == pupil
@@ -357,8 +357,7 @@ def test_review_queue_confirm_reject_and_pick_another(
     qtbot.waitUntil(lambda: page.items_model.rowCount() == 1 and not page.busy,
                     timeout=WAIT_MS)
     assert "該当者なし" in page.status_label.text()
-    rejected = signed.store.db.call(lambda c: c.execute(
-        "SELECT fingerprint FROM review_queue WHERE id = ?", (second.item.id,)).fetchone()[0])
+    rejected = signed.store.db.call(lambda c: imports.item(c, second.item.id)).fingerprint
     assert signed.store.db.call(imports.decisions)[rejected] is None
 
     # 別の児童生徒を指定: by 宛名番号; first who it is, then the decision.

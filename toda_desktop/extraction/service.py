@@ -240,6 +240,8 @@ class ExtractionService:
                     else name
                 ctx.log("permission_denied",
                         outcome="denied", target=f"{action}:{name}")
+                if name in {k.name for k in ctx.gate.withheld_kinds()}:  # issue 12
+                    raise PermissionDenied(f"「{label}」の鍵をお持ちでないため、条件に使えません。")
                 raise PermissionDenied(f"「{label}」を条件に使う権限がありません。")
 
     # -- running -------------------------------------------------------------------------

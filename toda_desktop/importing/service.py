@@ -47,7 +47,7 @@ from analysis.values import (
     value_key,
 )
 from kernel.progress import CancelFlag, Progress
-from storage import statistics
+from storage import placement, statistics
 from storage.connection import Connection, transaction
 from storage.errors import Cancelled as StoreCancelled
 from storage.errors import StoreError
@@ -951,6 +951,7 @@ class ImportingService:
                 if row is None or row[1] != "committed":
                     raise UserFacingError("その取込は見つからないか、既に取り消されています。")
                 touched.append(registry.kind(row[0]).table)
+                _require_keys_for_rollback(conn, registry.kinds, registry.kind(row[0]))
                 if registry.kind(row[0]).master:
                     _refuse_if_referenced(conn, registry.kinds, batch_id)
                 removed = imports.rollback_batch(conn, registry, batch_id)
@@ -1280,6 +1281,20 @@ def _overwrite(
         old = stored_rows.overwrite(conn, kind, record_id, given, batch_id)
         imports.remember_overwrite(conn, batch_id, kind.name, record_id, old)
     return len(rows)
+
+
+def _require_keys_for_rollback(
+    conn: Connection, kinds: tuple[DatasetKind, ...], kind: DatasetKind
+) -> None:
+    """The batch's kind must be reachable (its group's key held, issue 12); removing pupils
+    (the master) needs every pupil kind's group: a later record in a group not attached
+    would be left pointing at no one, unseen by the check below."""
+    needed = [k for k in kinds if k.name == kind.name or (kind.master and k.links_to_pupil)]
+    withheld = [k for k in needed if not placement.has_table(conn, k.table)]
+    if withheld:
+        labels = "、".join(dict.fromkeys(k.label for k in withheld))
+        raise UserFacingError(f"この取込を取り消すには、{labels}の鍵が必要です。"
+                              "鍵をお持ちの方に取り消しを依頼してください。")
 
 
 def _refuse_if_referenced(conn: Connection, kinds: tuple[DatasetKind, ...], batch_id: int) -> None:

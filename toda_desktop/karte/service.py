@@ -157,6 +157,7 @@ class Karte:
     charts: tuple[KarteChart, ...]
     record_kinds: tuple[str, ...]  # record tables to show as lists (consultations, …)
     opened_at: datetime
+    withheld: str = ""  # one line: the role's kinds left out for want of their key (issue 12)
 
 
 # -- axes ----------------------------------------------------------------------------------
@@ -525,6 +526,8 @@ class KarteService:
         ctx.gate.require("view")
         visible = [k for k in ctx.gate.visible_kinds() if k.pupil]
         names = {k.name for k in visible}
+        if ctx.registry.master.name not in names:
+            raise UserFacingError("基本情報の鍵をお持ちでないため、カルテを開けません。")
 
         def read(conn: Connection) -> tuple[repo.HeaderRow | None, list[repo.KindSummary],
                                             list[KarteChart]]:
@@ -580,7 +583,8 @@ class KarteService:
         ctx.log("view_karte", pupil_id=pupil_id,
                 detail={"datasets": len(linked), "charts": len(charts)})
         return Karte(header=header, linked=tuple(linked), charts=tuple(charts),
-                     record_kinds=record_kinds, opened_at=ctx.now())
+                     record_kinds=record_kinds, opened_at=ctx.now(),
+                     withheld=ctx.gate.withheld_note())
 
     def records(self, pupil_id: int, kind_name: str) -> KarteRecords:
         """All records of one linked dataset, each with its provenance; audit-logged."""

@@ -65,6 +65,7 @@ from analysis.wareki import format_school_year
 from kernel.date_style import DateStyle
 from kernel.progress import CancelFlag, Progress
 from kernel.school_calendar import SchoolMonth
+from storage import placement
 from storage.connection import Connection, transaction
 from storage.repos import accounts as accounts_repo
 from storage.repos import datasets as datasets_repo
@@ -84,6 +85,11 @@ from toda_desktop.risk.survey_domains import SurveyDomains, survey_domains
 
 ALERT_STATUSES = repo.ALERT_STATUSES
 ALERT_KINDS = ("attendance_monthly", "long_absence")
+# The kinds whose groups' files keep the models and alerts (attendance) and the kept 要因分析
+# reports (survey), and those a factor analysis draws on (store format 2, issue 12).
+MODEL_HOME = ("attendance_monthly",)
+FACTOR_KINDS = ("attendance_monthly", "enrollments", "survey_responses", "academic_results",
+                "students")
 LIST_SIZE = 5  # pupils per school in the lists the window shows
 # Dataset kinds of the registry behind each input table of the model.
 INPUT_KIND = {
@@ -341,7 +347,31 @@ class RiskService:
     def _data_version(self) -> str:
         return str(self._ctx.db.call(repo.data_version))
 
+    def _require_keys(self, kinds: Iterable[str], what: str) -> None:
+        """Refuse, saying which, when the role sees one of ``kinds`` but the account does
+        not hold its group's key (issue 12): its tables, and what is kept beside them (the
+        models, the kept reports), are not attached."""
+        wanted = set(kinds)
+        withheld = [k.label for k in self._ctx.gate.withheld_kinds() if k.name in wanted]
+        if withheld:
+            raise UserFacingError(f"{what}に必要なデータ（{'、'.join(withheld)}）の鍵を"
+                                  "お持ちでないため、実行できません。")
+
+    def _require_inputs(self, inputs: set[str], what: str) -> None:
+        """A model is trained, evaluated and scored only on every input it reads: without a
+        group whose key the account lacks it would rank on part of the data (issue 12)."""
+        ctx = self._ctx
+        needed = [ctx.registry.kind(k) for k, name in INPUT_KIND.items()
+                  if name in inputs and k in ctx.registry.names]
+        missing = ctx.db.call(lambda c: [k.label for k in needed
+                                         if not placement.has_table(c, k.table)])
+        if missing:
+            raise UserFacingError(
+                f"予測モデルは{'、'.join(missing)}のデータも使います。その鍵をお持ちでないため、"
+                f"{what}はできません。鍵をお持ちの方に依頼してください。")
+
     def _model_row(self, model_id: int | None) -> repo.ModelRow:
+        self._require_keys(MODEL_HOME, "予測モデル")
         def get(conn: Connection) -> repo.ModelRow | None:
             return repo.latest_model(conn) if model_id is None else repo.get_model(conn, model_id)
 
@@ -369,6 +399,8 @@ class RiskService:
         ``quick`` uses a handful of candidates instead of the full grid (trials, tests)."""
         ctx = self._ctx
         ctx.gate.require("analysis")
+        self._require_keys(MODEL_HOME, "予測モデルの学習")
+        self._require_inputs(set(repo.PANEL_KINDS), "学習")
         steps = Steps(progress, cancel)
 
         def run() -> TrainResult:
@@ -477,6 +509,7 @@ class RiskService:
         ctx = self._ctx
         ctx.gate.require("analysis")
         row = self._model_row(model_id)
+        self._require_inputs(set(repo.PANEL_KINDS), "評価")
         facts = json.loads(row.card_json).get("facts") or {}
         config = ModelConfig.from_json(facts.get("model_config")
                                        or json.loads(row.config_json))
@@ -530,6 +563,7 @@ class RiskService:
         feature_year = list_year - 1 if offset == 0 else list_year
         kinds = set(ALWAYS) | {INPUT_KIND[k] for k in feature_kinds(model.features)
                                if k in INPUT_KIND}
+        self._require_inputs(kinds, "一覧の作成")
         steps = Steps(progress, cancel)
 
         def run() -> pd.DataFrame:
@@ -808,6 +842,7 @@ class RiskService:
         the page offers to run it)."""
         ctx = self._ctx
         ctx.gate.require("analysis")
+        self._require_keys(FACTOR_KINDS, "要因分析")
         year = self._factor_year(school_year)
         kept = kept_report(ctx.db, year)
         if kept is not None:
@@ -825,6 +860,7 @@ class RiskService:
         """:meth:`factor_analysis`, kept for the data version it was computed from."""
         ctx = self._ctx
         ctx.gate.require("analysis")
+        self._require_keys(FACTOR_KINDS, "要因分析")
         year = self._factor_year(school_year)
         version = factor_data_version(ctx.db)  # before the data: a change means stale
         inputs = self._read(("attendance", "enrollments", "survey", "academic", "pupils"),

@@ -231,6 +231,7 @@ class SearchService:
     ) -> SearchResults:
         ctx = self._ctx
         ctx.gate.require("pupil_search")
+        _require_basic_key(ctx)
         filters = filters or SearchFilters()
         require_valid_text(query, "検索語")
         for text in (filters.school_code or "", filters.class_name or ""):
@@ -292,6 +293,7 @@ class SearchService:
         """Choices for the filters (years, schools, grades and classes that exist)."""
         self._ctx.gate.require("pupil_search")
         require_valid_text(school_code or "", "絞り込みの条件")
+        _require_basic_key(self._ctx)
         raw = self._ctx.db.call(
             lambda c: repo.filter_choices(c, school_year, school_code or None, grade))
         return FilterOptions(
@@ -300,3 +302,10 @@ class SearchService:
             grades=raw.grades,
             classes=raw.classes,
         )
+
+
+def _require_basic_key(ctx: ServiceContext) -> None:
+    """The search index lives in the basic group's file (issue 12): without its key there
+    is nothing to search, and the user is told why."""
+    if not ctx.gate.sees(ctx.registry.master.name):
+        raise UserFacingError("基本情報の鍵をお持ちでないため、検索できません。")

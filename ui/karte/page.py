@@ -221,6 +221,12 @@ class KarteView(QWidget):
         layout.setContentsMargins(0, 8, 0, 0)
         layout.setSpacing(10)
         layout.addWidget(self._build_header())
+        self.withheld_label: QLabel | None = None
+        if karte.withheld:  # the role's kinds left out for want of their key (issue 12)
+            self.withheld_label = QLabel(karte.withheld)
+            self.withheld_label.setStyleSheet(style.MUTED)
+            self.withheld_label.setWordWrap(True)
+            layout.addWidget(self.withheld_label)
         self.risk_section: KarteRiskSection | None = None
         if explanations is not None:  # only roles that may see alerts
             self.risk_section = KarteRiskSection(self.pupil_id, explanations, domain_judgments,
