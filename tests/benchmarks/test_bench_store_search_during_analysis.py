@@ -3,9 +3,12 @@
 Full demo city (12 + 6 schools, four school years), signed in as the project lead. The same
 name searches, through the service as the search page makes them (permission check, store
 call, audit entry), are timed idle and then while ``factor_analysis`` runs on another thread.
-The analysis reads its year of attendance, survey and academic rows on a reader connection and
-computes off the store's threads, so a search waits neither for its reading nor for its
-computing; before issue 11 it queued behind the whole read on the single store thread.
+The analysis reads its year on a reader connection, reduced per pupil in SQL (few Python
+objects: the search's threads rarely wait for the interpreter's lock), and computes off the
+store's threads on one BLAS thread, so a search waits neither for its reading nor for its
+computing; before issue 11 it queued behind the whole read on the single store thread. What
+remains is sharing the cores: on a busy two-core machine the ratio moves by a few tenths from
+run to run, so compare figures measured in the same run.
 
 Run: ``.venv/bin/python -m pytest -m benchmark -s
 tests/benchmarks/test_bench_store_search_during_analysis.py``
