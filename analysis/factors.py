@@ -3,7 +3,8 @@ and per-pupil domain judgments from survey item domains.
 
 - :func:`pupil_year_table`: one row per pupil of a school year — absence rate (%), the
   candidate factors (share of positive answers per survey domain, academic level) and the
-  controls (grade, school, and the adjustment attributes given).
+  controls (grade, school, and the adjustment attributes given); :func:`year_table` builds
+  it from inputs already reduced per pupil.
 - :func:`single_regressions`: absence rate on each factor alone (OLS, HC1 robust errors).
 - :func:`double_lasso`: Belloni–Chernozhukov–Hansen post-double-selection: a lasso of the
   outcome on the controls, a lasso of the factor on the controls (plug-in penalty with
@@ -28,11 +29,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from sklearn.linear_model import Lasso
+from threadpoolctl import threadpool_limits
 
 from analysis.common import CancelFn, ProgressFn, Steps
 from analysis.survey_norms import DOMAIN_FACTORS
 
 FloatArray = npt.NDArray[np.float64]
+THREADS = 1  # of the numerical libraries while the estimates run (see factor_analysis)
 
 CAUTION = (
     "これは観察データにもとづく関連の大きさで、原因と結果を示すものではありません。"
@@ -67,22 +70,45 @@ def pupil_year_table(
     """
     att = attendance[attendance["school_year"] == school_year]
     sums = att.groupby("pupil_id")[["absence_days", "school_days"]].sum()
+    shares = levels = None
+    if survey is not None and not survey.empty:
+        s = survey[survey["school_year"] == school_year]
+        shares = s.groupby(["pupil_id", "domain"])["positive_share"].mean()
+    if academic is not None and not academic.empty:
+        a = academic[academic["school_year"] == school_year]
+        levels = pd.to_numeric(a["level"], errors="coerce").groupby(a["pupil_id"]).mean()
+    return year_table(sums, enrollments[enrollments["school_year"] == school_year], shares,
+                      levels, adjustments)
+
+
+def year_table(
+    sums: pd.DataFrame,
+    enrollments: pd.DataFrame,
+    shares: pd.Series | None,
+    levels: pd.Series | None,
+    adjustments: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """:func:`pupil_year_table` from one year's inputs already reduced per pupil (as the
+    store reduces them, so that a city's month and answer rows never become Python objects).
+
+    ``sums``: absence_days and school_days per pupil_id (the index); ``enrollments``: the
+    year's rows (the last of a pupil counts); ``shares``: positive_share indexed by
+    (pupil_id, domain), the mean over the year's surveys and rounds; ``levels``: the mean
+    academic level indexed by pupil_id.
+    """
     sums = sums[sums["school_days"] > 0]
     out = pd.DataFrame({"pupil_id": sums.index.to_numpy(dtype=np.int64),
                         "absence_rate": (100.0 * sums["absence_days"]
                                          / sums["school_days"]).to_numpy(dtype=np.float64)})
-    enr = enrollments[enrollments["school_year"] == school_year].drop_duplicates(
-        "pupil_id", keep="last")[["pupil_id", "grade", "school_code"]]
+    enr = enrollments.drop_duplicates("pupil_id", keep="last")[
+        ["pupil_id", "grade", "school_code"]]
     out = out.merge(enr, on="pupil_id", how="inner")
-    if survey is not None and not survey.empty:
-        s = survey[survey["school_year"] == school_year]
-        wide = s.groupby(["pupil_id", "domain"])["positive_share"].mean().unstack()
+    if shares is not None:
+        wide = shares.unstack()
         wide.columns = [_factor_key(str(c)) for c in wide.columns]
         out = out.merge(wide.reset_index(), on="pupil_id", how="left")
-    if academic is not None and not academic.empty:
-        a = academic[academic["school_year"] == school_year]
-        lvl = pd.to_numeric(a["level"], errors="coerce").groupby(a["pupil_id"]).mean()
-        out = out.merge(lvl.rename("academic").reset_index(), on="pupil_id", how="left")
+    if levels is not None:
+        out = out.merge(levels.rename("academic").reset_index(), on="pupil_id", how="left")
     if adjustments is not None:
         out = out.merge(adjustments, on="pupil_id", how="left")
     return out
@@ -251,6 +277,18 @@ def factor_analysis(
     """
     steps = Steps(progress, cancel)
     factors = list(factors) if factors is not None else factor_columns(table)
+    # One BLAS thread: the lassos and regressions are many small products on a tall, narrow
+    # matrix, where waking and spinning a second thread costs more than it gives; on the two
+    # cores of an office PC the full city's analysis took 5–7 s with two threads and 0.4 s
+    # with one, and the spinning thread kept the store's searches off the cores meanwhile.
+    with threadpool_limits(limits=THREADS):
+        results = _estimates(table, factors, controls, steps)
+    steps.report(1.0)
+    return FactorReport(school_year, "欠席率（%）", len(table), tuple(results))
+
+
+def _estimates(table: pd.DataFrame, factors: Sequence[str], controls: Sequence[str],
+               steps: Steps) -> list[FactorResult]:
     results: list[FactorResult] = []
     for i, f in enumerate(factors):
         steps.report(i / max(len(factors), 1))
@@ -268,8 +306,7 @@ def factor_analysis(
         adjusted = double_lasso(y, d, w)
         results.append(FactorResult(f, factor_label(f), len(rows), single, adjusted,
                                     tuple(names[j] for j in adjusted.selected), unit))
-    steps.report(1.0)
-    return FactorReport(school_year, "欠席率（%）", len(table), tuple(results))
+    return results
 
 
 def describe(result: FactorResult) -> str:

@@ -30,16 +30,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from analysis.common import Cancelled, NotEnoughData, Steps
-from analysis.factors import (
-    FactorReport,
-    factor_analysis,
-    pupil_year_table,
-    to_jsonable,
-)
+from analysis.factors import FactorReport, factor_analysis, to_jsonable
 from analysis.risk import (
     FEATURE_BY_KEY,
     FittedModel,
@@ -69,6 +63,7 @@ from storage import placement
 from storage.connection import Connection, transaction
 from storage.repos import accounts as accounts_repo
 from storage.repos import datasets as datasets_repo
+from storage.repos import factor_inputs
 from storage.repos import risk as repo
 from toda_desktop import heap
 from toda_desktop.context import ServiceContext
@@ -79,6 +74,7 @@ from toda_desktop.formatting import format_datetime, format_month
 from toda_desktop.risk import alert_csv
 from toda_desktop.risk.factor_reports import KeptFactors, keep_report, kept_report
 from toda_desktop.risk.factor_reports import data_version as factor_data_version
+from toda_desktop.risk.factor_tables import factor_table
 from toda_desktop.risk.frames import read_frames
 from toda_desktop.risk.months import listable_text
 from toda_desktop.risk.survey_domains import SurveyDomains, survey_domains
@@ -863,30 +859,14 @@ class RiskService:
         self._require_keys(FACTOR_KINDS, "要因分析")
         year = self._factor_year(school_year)
         version = factor_data_version(ctx.db)  # before the data: a change means stale
-        inputs = self._read(("attendance", "enrollments", "survey", "academic", "pupils"),
-                            (year, year))
-        adjust = self._adjustments(inputs, year)
-        table = pupil_year_table(inputs.attendance, inputs.enrollments, inputs.survey,
-                                 inputs.academic, year, adjust)
-        controls = ["grade", "school_code", *[c for c in adjust.columns if c != "pupil_id"]]
+        # The year's rows reduced per pupil on a reader connection: few Python objects, so
+        # searches beside the analysis wait little for the interpreter's lock (issue 11).
+        table, controls = factor_table(ctx.db.read(lambda c: factor_inputs.read_year(c, year)))
         report: FactorReport = _cancelled(lambda: factor_analysis(
             table, school_year=year, controls=controls, progress=progress, cancel=cancel))
         ctx.log("risk_factors", target=f"factors:{year}",
                 detail={"pupils": report.n, "factors": len(report.results)})
         return keep_report(ctx.db, report, version, ctx.clock())
-
-    @staticmethod
-    def _adjustments(inputs: RiskInputs, year: int) -> pd.DataFrame:
-        enr = inputs.enrollments
-        enr = enr[enr["school_year"] == year].drop_duplicates("pupil_id", keep="last")
-        out = pd.DataFrame({"pupil_id": enr["pupil_id"].to_numpy(dtype=np.int64)})
-        for column in ("special_needs_class", "japanese_support"):
-            if column in enr.columns:
-                out[column] = pd.to_numeric(enr[column], errors="coerce").to_numpy()
-        if inputs.pupils is not None:
-            sex = inputs.pupils.set_index("pupil_id")["sex"]
-            out["female"] = out["pupil_id"].map(sex).eq("女").astype(np.float64).to_numpy()
-        return out
 
     @staticmethod
     def factor_report_json(report: FactorReport) -> dict[str, Any]:
