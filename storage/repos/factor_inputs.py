@@ -58,7 +58,9 @@ _SURVEY_DOMAINS = (
 
 
 def _tables(conn: Connection) -> set[str]:
-    return {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    """Tables in the store file and in every attached group file (those whose key is held)."""
+    return {str(r[0]) for r in conn.execute(
+        "SELECT name FROM pragma_table_list WHERE type = 'table' AND schema != 'temp'")}
 
 
 def _rows(conn: Connection, sql: str, school_year: int) -> list[Row]:
