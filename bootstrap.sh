@@ -61,6 +61,23 @@ case "${1:-}" in
   demo)
     setup
     STORE="$ROOT/var/demo/store.tdb"
+    # A demo store made by an earlier version (one key for all data) cannot be opened by this
+    # one: it is fictitious, so it is moved aside and the demo city is made again.
+    if [ -f "$STORE" ] && ! "$VENV/bin/python" - "$STORE.keys" <<'PY'
+import json, sys
+from storage.keys import KEYFILE_FORMAT
+try:
+    raw = json.load(open(sys.argv[1], encoding="utf-8"))
+except (OSError, ValueError):
+    sys.exit(0)  # not ours to judge: the app says what is wrong with it
+sys.exit(0 if raw.get("format") == KEYFILE_FORMAT or raw.get("store_kind") != "demo" else 1)
+PY
+    then
+      OLD="$ROOT/var/demo/old-$(date +%Y%m%d%H%M%S)"
+      echo "以前の版のデモ都市を $OLD に移し、作り直します。"
+      mkdir -p "$OLD"
+      mv "$ROOT/var/demo/"store.tdb* "$OLD/"
+    fi
     if [ ! -f "$STORE" ]; then
       echo "デモ都市を作成しています（初回のみ、1分ほどかかります）…"
       "$VENV/bin/python" -m toda_desktop init --store "$STORE" --demo
