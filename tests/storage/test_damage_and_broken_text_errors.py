@@ -17,6 +17,7 @@ import pytest
 
 from storage.connection import transaction
 from storage.errors import CannotOpen, StoreDamaged, StoreError, WrongCredentials
+from storage.group_files import group_file_path
 from storage.registry import default_registry
 from storage.repos import datasets
 from storage.store import Store
@@ -32,7 +33,8 @@ KEY_WORDS = ("鍵が一致", "パスワード", "もう一度お試し")
 
 
 def _store_with_pupils(path: Path, count: int = 3000) -> int:
-    """A real store with pupils; returns the page where the pupils table begins."""
+    """A real store with pupils; returns the page where the pupils table begins (in the
+    basic group's file, see ``_basic``)."""
     store, _ = Store.create(path, "test", LEAD_LOGIN, LEAD_PASSWORD, created_at=CREATED,
                             scrypt_n=TEST_SCRYPT_N)
     kind = default_registry().kind("students")
@@ -47,8 +49,8 @@ def _store_with_pupils(path: Path, count: int = 3000) -> int:
 
     store.db.call(write)
     root = store.db.call(lambda c: c.execute(
-        "SELECT rootpage FROM sqlite_master WHERE name = 'ds_students'").fetchone()[0])
-    store.close()  # checkpoints: every page is in the store file now
+        "SELECT rootpage FROM g_basic.sqlite_master WHERE name = 'ds_students'").fetchone()[0])
+    store.close()  # checkpoints: every page is in its file now
     return int(root)
 
 
@@ -63,6 +65,11 @@ def _flip(path: Path, offset: int, count: int = 8) -> None:
 PAGE = 4096  # SQLCipher 4's default page size, as the store uses it
 
 
+def _basic(path: Path) -> Path:
+    """The file of the basic key group (pupils, the search index) beside the store."""
+    return group_file_path(path, "basic")
+
+
 def _all_names(store: Store) -> list[object]:
     return store.db.call(lambda c: c.execute("SELECT name FROM ds_students").fetchall())
 
@@ -72,7 +79,7 @@ def test_a_damaged_page_with_the_right_password_is_said_to_be_damage(
 ) -> None:
     root = _store_with_pupils(store_path)
     assert root > 1
-    _flip(store_path, (root - 1) * PAGE + 512)
+    _flip(_basic(store_path), (root - 1) * PAGE + 512)
     with Store.open(store_path, LEAD_LOGIN, LEAD_PASSWORD) as store:  # page 1 is fine
         with pytest.raises(StoreDamaged) as writer:
             _all_names(store)
@@ -106,9 +113,10 @@ def test_a_service_on_a_damaged_store_says_damage_to_the_user(
     path = copy_store(_demo_store_template, tmp_path / "demo.tdb")
     with demo_sessions(path, ("project_lead",)) as signed:
         roots = signed["project_lead"].store.db.call(lambda c: c.execute(
-            "SELECT rootpage FROM sqlite_master WHERE name = 'search_pupils'").fetchall())
+            "SELECT rootpage FROM g_basic.sqlite_master WHERE name = 'search_pupils'"
+        ).fetchall())
     root = int(roots[0][0])
-    _flip(path, (root - 1) * PAGE + 512)
+    _flip(_basic(path), (root - 1) * PAGE + 512)
     # Signing in with the right password and searching: whichever step meets the damaged
     # page first (the sign-in's own reads may), the person is told it is damage.
     with pytest.raises(StoreError) as info, demo_sessions(path, ("project_lead",)) as signed:

@@ -83,7 +83,8 @@ def test_the_store_file_holds_no_pupil_table(test_store: Store) -> None:
     assert tables - _school_tables() == {
         "meta", "accounts", "import_batches", "audit_log", "palm_templates", "recovery_grants",
         "import_mappings", "review_items", "saved_extractions", "import_value_maps",
-        "batch_confirmations", "batch_overwrites"}
+        "batch_confirmations", "batch_overwrites",
+        "signin_file", "signin_counters", "scanner_backends"}  # (sign-in records, issue 12)
 
 
 def test_a_subset_of_keys_attaches_only_those_groups(test_store: Store) -> None:
@@ -162,7 +163,7 @@ def test_every_file_of_a_new_store_is_owner_only(test_store: Store) -> None:
         " VALUES ('0000000001', '山田 太郎', 'ヤマダ タロウ', '2013-04-10', '男')"))
     # (the audit anchor and the sign-in book are their own modules' files)
     files = [f for f in sorted(test_store.path.parent.iterdir())
-             if not f.name.endswith((".audit-head", ".signin"))]
+             if not f.name.endswith((".audit-head", ".signin", ".signin.lock"))]
     assert any(f.name.endswith("-wal") for f in files)
     assert len(files) == 3 + 3 * len(file_groups(REGISTRY)) + 1  # + the key file
     assert {f.name: _mode(f) for f in files} == {f.name: 0o600 for f in files}
