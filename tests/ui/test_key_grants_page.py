@@ -26,6 +26,11 @@ def _page(qtbot: QtBot, window: MainWindow) -> AccountsPage:
     return page
 
 
+def _row_text(page: AccountsPage, row: int) -> str:
+    table = page.pending.table
+    return " ".join(table.item(row, c).text() for c in range(table.columnCount()))
+
+
 def test_the_lead_sees_who_waits_for_keys_and_gives_them(
     qtbot: QtBot, make_shell: ShellFactory, demo_store_path: Path, screenshot_dir: Path
 ) -> None:
@@ -38,28 +43,29 @@ def test_the_lead_sees_who_waits_for_keys_and_gives_them(
     assert dialog is not None
     dialog.role_combo.setCurrentIndex(dialog.role_combo.findData("bullying_support"))
     click(qtbot, dialog.ok_button)
-    qtbot.waitUntil(lambda: page.pending.list.count() == 1, timeout=WAIT_MS)
-    line = page.pending.list.item(0).text()
+    qtbot.waitUntil(lambda: page.pending.table.rowCount() == 1, timeout=WAIT_MS)
+    line = _row_text(page, 0)
     assert "demo-liaison" in line and "いじめ" in line
     assert "鍵を持つ職員による付与待ち" in line  # the IT administrator holds no key
-    page.pending.list.setCurrentRow(0)
+    page.pending.table.selectRow(0)
     assert not page.pending.grant_button.isEnabled()
     assert "他部局" in page.pending.rotation_label.text()
+    assert not page.pending.rotate_button.isEnabled()  # only a holder renews a key
     with qtbot.waitSignal(shell.signed_out, timeout=WAIT_MS):
         window.sign_out_action.trigger()
 
     window = sign_in(qtbot, shell, "demo-lead")
     page = _page(qtbot, window)
     assert page.pending.isVisibleTo(page)
-    assert "鍵の付与待ち" in page.pending.list.item(0).text()
-    page.pending.list.setCurrentRow(0)
+    assert "鍵の付与待ち" in _row_text(page, 0)
+    page.pending.table.selectRow(0)
     assert page.pending.grant_button.isEnabled()
     window.grab().save(str(screenshot_dir / "accounts_pending_keys.png"))
     click(qtbot, page.pending.grant_button)
     box = page.confirmation
     assert box is not None and box.isVisible()
     box.button(QMessageBox.StandardButton.Yes).click()
-    qtbot.waitUntil(lambda: page.pending.list.count() == 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.pending.table.rowCount() == 0, timeout=WAIT_MS)
     assert page.pending.rotate_button.isVisible()
     click(qtbot, page.pending.rotate_button)
     qtbot.waitUntil(lambda: page.pending.isHidden(), timeout=WAIT_MS)

@@ -11,6 +11,7 @@ account, a key someone else gave. A withdrawn key is rotated by a holder.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -29,20 +30,30 @@ def role_groups(role: Role, registry: Registry) -> frozenset[str]:
                      if role.sees(registry.kind(g.kinds[0])))
 
 
-def group_label(group: KeyGroup) -> str:
-    """「保健（不登校関連）」: the group's domain and extra topics in the map's words."""
+def group_label(registry: Registry, group: KeyGroup, *, shared_domain: bool) -> str:
+    """The domain's word (「出欠」「学校（個人情報なし）」); where several groups share a domain,
+    the labels of the group's dataset kinds (「保健室利用」「学校健診」) tell them apart."""
     from toda_desktop.data_dictionary import DOMAIN_LABELS
 
-    label = DOMAIN_LABELS.get(group.domain, group.domain)
-    extra = sorted(t for t in group.topics if t != group.domain)
-    if extra:
-        label += "（" + "・".join(DOMAIN_LABELS.get(t, t) for t in extra) + "関連）"
-    return label
+    if shared_domain:
+        return "・".join(registry.kind(k).label for k in group.kinds)
+    return DOMAIN_LABELS.get(group.domain, group.domain)
 
 
 def group_labels(registry: Registry, names: Iterable[str]) -> tuple[str, ...]:
     wanted = set(names)
-    return tuple(group_label(g) for g in key_groups(registry) if g.name in wanted)
+    groups = key_groups(registry)
+    per_domain = Counter(g.domain for g in groups)
+    return tuple(group_label(registry, g, shared_domain=per_domain[g.domain] > 1)
+                 for g in groups if g.name in wanted)
+
+
+def holder_roles(policy: Policy, registry: Registry, groups: Iterable[str]) -> tuple[str, ...]:
+    """Labels of the administrator roles that hold every one of ``groups`` (who can give or
+    renew them here)."""
+    wanted = set(groups)
+    return tuple(r.label for r in policy.roles
+                 if r.may("admin") and wanted <= role_groups(r, registry))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from toda_desktop.accounts.creation import create_account
 from toda_desktop.accounts.grants import (
     give_held_keys,
     group_labels,
+    holder_roles,
     key_plan,
     may_receive_from,
     rotate_or_defer,
@@ -72,6 +73,27 @@ class PendingGrant:
         if self.waiting_for_owner:
             return "本人のパスワード変更待ち"
         return "鍵の付与待ち" if self.can_complete else "鍵を持つ職員による付与待ち"
+
+
+@dataclass(frozen=True)
+class DueRotations:
+    """Keys waiting to be renewed because a person lost access to them. ``renewable``: those
+    the signed-in user holds and so can renew now; ``holders``: the administrator roles that
+    hold the others (only a holder can renew a key)."""
+
+    labels: tuple[str, ...]
+    renewable: tuple[str, ...]
+    holders: tuple[str, ...]
+
+    @property
+    def others_message(self) -> str:
+        """Who renews the keys the user does not hold, in a sentence (empty when none)."""
+        others = [label for label in self.labels if label not in self.renewable]
+        if not others:
+            return ""
+        who = "・".join(self.holders) or "その鍵を持つ管理者"
+        return (f"「{'、'.join(others)}」の鍵は、その鍵を持つ職員（{who}）だけが"
+                "更新できます。")
 
 
 class AccountAdminService:
@@ -126,7 +148,9 @@ class AccountAdminService:
 
     # -- changes ----------------------------------------------------------------------------
 
-    def create(self, login_id: str, display_name: str, role: str, password: str) -> None:
+    def create(self, login_id: str, display_name: str, role: str, password: str
+               ) -> PendingGrant | None:
+        """Returns what the new account still waits for (None: it holds all its keys)."""
         self._admin()
         actor = self._ctx.actor.login_id
         row = create_account(self._store, self._ctx.gate.policy, login_id, display_name, role,
@@ -135,6 +159,7 @@ class AccountAdminService:
         given = self._store.keyfile.granted_groups(row.login_id) - {SYSTEM_GROUP}
         if given:
             self._log("keys_granted", row.login_id, groups=sorted(given))
+        return self._pending(row)
 
     def set_enabled(self, login_id: str, enabled: bool, new_password: str | None = None
                     ) -> None:
@@ -197,31 +222,32 @@ class AccountAdminService:
     def pending_grants(self) -> list[PendingGrant]:
         """Active accounts that wait for data keys, for the key holder to complete."""
         self._admin()
+        return [p for row in self._ctx.db.call(accounts.all_accounts)
+                if (p := self._pending(row)) is not None]
+
+    def _pending(self, row: accounts.AccountRow) -> PendingGrant | None:
+        """The account's wait for keys, or None when it holds all its role's keys."""
+        keyfile = self._store.keyfile
+        if row.status != "active" or not keyfile.has_account(row.login_id):
+            return None
         policy = self._ctx.gate.policy
         registry = self._ctx.registry
-        actor = self._ctx.actor.login_id
-        out = []
-        for row in self._ctx.db.call(accounts.all_accounts):
-            if row.status != "active" or not self._store.keyfile.has_account(row.login_id):
-                continue
-            missing = key_plan(self._store, policy, registry, row).missing
-            if not missing:
-                continue
-            keyfile = self._store.keyfile
-            allowed = may_receive_from(self._store, row.login_id, actor)
-            # Set by an administrator who holds none of the keys: no one may give them
-            # until the owner has chosen an own password.
-            setter_holds = keyfile.slot_groups(keyfile.set_by_slot(row.login_id)) & missing
-            out.append(PendingGrant(
-                login_id=row.login_id,
-                display_name=row.display_name,
-                role_label=policy.role(row.role).label,
-                missing=tuple(sorted(missing)),
-                missing_labels=group_labels(registry, missing),
-                waiting_for_owner=not keyfile.set_by_self(row.login_id) and not setter_holds,
-                can_complete=allowed and any(self._store.keys.holds(g) for g in missing),
-            ))
-        return out
+        missing = key_plan(self._store, policy, registry, row).missing
+        if not missing:
+            return None
+        allowed = may_receive_from(self._store, row.login_id, self._ctx.actor.login_id)
+        # Set by an administrator who holds none of the keys: no one may give them
+        # until the owner has chosen an own password.
+        setter_holds = keyfile.slot_groups(keyfile.set_by_slot(row.login_id)) & missing
+        return PendingGrant(
+            login_id=row.login_id,
+            display_name=row.display_name,
+            role_label=policy.role(row.role).label,
+            missing=tuple(sorted(missing)),
+            missing_labels=group_labels(registry, missing),
+            waiting_for_owner=not keyfile.set_by_self(row.login_id) and not setter_holds,
+            can_complete=allowed and any(self._store.keys.holds(g) for g in missing),
+        )
 
     def complete_grants(self, login_id: str) -> tuple[str, ...]:
         """Give the account the data keys of its role that you hold; returns the groups.
@@ -255,10 +281,28 @@ class AccountAdminService:
         self._admin()
         return group_labels(self._ctx.registry, rotations_due(self._store))
 
-    def complete_rotations(self) -> tuple[str, ...]:
-        """Renew the due keys you hold; returns the groups renewed."""
+    def due_rotations(self) -> DueRotations:
+        """The keys due, which of them you can renew, and who holds the others."""
         self._admin()
-        return self._rotate(())
+        registry = self._ctx.registry
+        due = rotations_due(self._store)
+        others = [g for g in due if not self._store.keys.holds(g)]
+        return DueRotations(
+            labels=group_labels(registry, due),
+            renewable=group_labels(registry, (g for g in due if self._store.keys.holds(g))),
+            holders=holder_roles(self._ctx.gate.policy, registry, others) if others else (),
+        )
+
+    def complete_rotations(self) -> tuple[str, ...]:
+        """Renew the due keys you hold; returns their labels. Refused (and logged as such)
+        when keys are due but you hold none of them: only a holder can renew a key."""
+        self._admin()
+        due = rotations_due(self._store)
+        if due and not any(self._store.keys.holds(g) for g in due):
+            self._ctx.log("key_rotated", outcome="denied",
+                          detail={"groups": list(due), "reason": "not_a_holder"})
+            raise UserFacingError(self.due_rotations().others_message)
+        return group_labels(self._ctx.registry, self._rotate(()))
 
     def _give_held(self, row: accounts.AccountRow) -> None:
         """A key holder acting on an account gives at once the keys it may give (logged)."""
@@ -268,11 +312,14 @@ class AccountAdminService:
             self._log("keys_granted", row.login_id, groups=list(given))
 
     def _rotate(self, groups: Iterable[str]) -> tuple[str, ...]:
+        """Rotate what you hold; log as due only the groups that were not due already."""
+        already_due = set(rotations_due(self._store))
         rotated, deferred = rotate_or_defer(self._store, groups)
         for group in rotated:
             self._ctx.log("key_rotated", target=f"key_group:{group}")
-        if deferred:
-            self._ctx.log("key_rotation_due", detail={"groups": list(deferred)})
+        newly_due = [g for g in deferred if g not in already_due]
+        if newly_due:
+            self._ctx.log("key_rotation_due", detail={"groups": newly_due})
         return rotated
 
     def enroll_palm(

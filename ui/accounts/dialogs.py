@@ -32,7 +32,10 @@ class NewAccountDialog(FormDialog):
     def __init__(self, roles: Sequence[RoleLike], parent: QWidget | None = None) -> None:
         super().__init__(
             "アカウントの新規作成", "作成", parent,
-            intro="作成したあと、本人がいるときに手のひら静脈を登録してください。",
+            intro="作成したあと、本人がいるときに手のひら静脈を登録してください。\n"
+            "児童生徒のデータの鍵は、その鍵を持つ職員が渡すまで使えません。鍵を持たない管理者が"
+            "作成したときは、ご本人がサインインしてここで設定したパスワードを変更してから、"
+            "鍵を持つ職員（事業全体総括職員など）が渡します。",
         )
         self.login_edit = QLineEdit()
         self.login_edit.setMaxLength(64)
@@ -97,8 +100,11 @@ class RoleDialog(FormDialog):
     ) -> None:
         super().__init__(
             "役割の変更", "変更", parent,
-            intro=f"{account.display_name}（{account.login_id}）さんの役割を選んでください。"
-            "変更は次回のサインインから適用されます。",
+            intro=f"{account.display_name}（{account.login_id}）さんの役割を選んでください。\n"
+            "新しい役割で見ないデータの鍵は、変更と同時に外れます。新しく見るデータの鍵は、"
+            "その鍵を持つ職員が「データの鍵の付与待ち」から渡すまで使えません"
+            "（あなたが持つ鍵は、渡せるときは変更と同時に渡します）。"
+            "画面で使える機能は、次回のサインインから新しい役割のものになります。",
         )
         self.role_combo = QComboBox()
         for role in roles:

@@ -32,7 +32,12 @@ from ui.page_task import PageTask
 from ui.table_model import make_table
 
 if TYPE_CHECKING:
-    from toda_desktop.accounts.service import AccountAdminService, AccountSummary, PendingGrant
+    from toda_desktop.accounts.service import (
+        AccountAdminService,
+        AccountSummary,
+        DueRotations,
+        PendingGrant,
+    )
 from ui.accounts.dialogs import (
     EnableDialog,
     EnrollDialog,
@@ -146,13 +151,13 @@ class AccountsPage(QWidget):
     def reload(self) -> None:
         service = self._service
 
-        def load(_ctx: object) -> tuple[list[AccountSummary], list[PendingGrant], tuple[str, ...]]:
-            return service.list_accounts(), service.pending_grants(), service.rotations_due()
+        def load(_ctx: object) -> tuple[list[AccountSummary], list[PendingGrant], DueRotations]:
+            return service.list_accounts(), service.pending_grants(), service.due_rotations()
 
         self.load_task.run(load, self._show)
 
     def _show(
-        self, loaded: tuple[list[AccountSummary], list[PendingGrant], tuple[str, ...]]
+        self, loaded: tuple[list[AccountSummary], list[PendingGrant], DueRotations]
     ) -> None:
         accounts, pending, rotations = loaded
         self.pending.set_items(pending, rotations)
@@ -211,21 +216,22 @@ class AccountsPage(QWidget):
     def _change(
         self,
         call: Callable[[], object],
-        done: str,
+        done: str | Callable[[Any], str],
         *,
         label: str,
         dialog: FormDialog | None = None,
     ) -> None:
-        """Run one service change on the worker, then say so and reload the list."""
+        """Run one service change on the worker, then say so and reload the list. ``done``
+        is the message, or makes it from the call's result."""
         if self.change_task.running:
             return
         if dialog is not None:
             dialog.set_busy(True)
 
-        def succeeded(_result: object) -> None:
+        def succeeded(result: object) -> None:
             if alive(dialog):
                 dialog.accept()
-            self.show_status(done)
+            self.show_status(done if isinstance(done, str) else done(result))
             self.reload()
 
         def refused(message: str) -> None:
@@ -266,8 +272,7 @@ class AccountsPage(QWidget):
             self._select_after_reload = login
             self._change(
                 lambda: service.create(login, name, role, password),
-                f"アカウント「{login}」を作成しました。続けて手のひら静脈を登録してください。"
-                "データの鍵が足りないときは、下の一覧から鍵を持つ職員が渡します。",
+                lambda waits: created_message(login, waits),
                 label="アカウントを作成しています…",
                 dialog=dialog,
             )
@@ -342,8 +347,13 @@ class AccountsPage(QWidget):
 
     def complete_rotations(self) -> None:
         service = self._service
-        self._change(lambda: service.complete_rotations(), "データの鍵を更新しました。",
-                     label="鍵を更新しています…")
+
+        def done(renewed: tuple[str, ...]) -> str:
+            if not renewed:
+                return "更新が必要なデータの鍵はありませんでした。"
+            return f"データの鍵を更新しました: {'、'.join(renewed)}。"
+
+        self._change(service.complete_rotations, done, label="鍵を更新しています…")
 
     def open_password_reset(self) -> PasswordDialog | None:
         account = self.selected()
@@ -435,3 +445,13 @@ class AccountsPage(QWidget):
 
         self._change(call, f"「{login}」のロックを解除しました。", label="ロックを解除しています…")
 
+
+def created_message(login: str, waits: PendingGrant | None) -> str:
+    """What happened, and what the new account still waits for before it opens any data."""
+    text = f"アカウント「{login}」を作成しました。続けて手のひら静脈を登録してください。"
+    if waits is None:
+        return text
+    if waits.waiting_for_owner:
+        return text + ("データの鍵は、ご本人がサインインして「ファイル」→「パスワードの変更…」で"
+                       "ご自分のパスワードに変えたあと、鍵を持つ職員が下の一覧から渡します。")
+    return text + "データの鍵は、鍵を持つ職員が下の一覧から渡します。"
