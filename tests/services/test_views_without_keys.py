@@ -18,6 +18,7 @@ from tests.risk.conftest import sign_in
 from tests.storage.test_key_files_insider import _reopen_with
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import UserFacingError
+from toda_desktop.extraction.model import CountInWindow, Extraction, Group
 from toda_desktop.search.service import SearchFilters
 
 REGISTRY = default_registry()
@@ -95,3 +96,30 @@ def test_without_the_basic_key_a_pupil_dataset_export_says_which_key_it_needs(
 
 def _any_school(signed: SignedIn) -> SearchFilters:
     return SearchFilters(school_code=signed.search.filter_options().schools[0].code)
+
+
+def test_without_the_basic_key_the_review_queue_says_which_key_it_needs(
+    demo_store_path: Path,
+) -> None:
+    signed, _ = _reopen_with(sign_in(demo_store_path, "project_lead"), ("bullying",))
+    try:
+        assert signed.review.open_count() >= 0  # the queue's bookkeeping is in the store file
+        for action in (signed.review.open_items, lambda: signed.review.find_pupil("1"),
+                       lambda: signed.review.describe_pupil(1),
+                       lambda: signed.review.decide(1, None)):
+            with pytest.raises(UserFacingError, match="児童生徒基本情報の鍵が必要です"):
+                action()
+    finally:
+        signed.sign_out()
+
+
+def test_without_the_basic_key_an_extraction_says_which_key_it_needs(
+    demo_store_path: Path,
+) -> None:
+    signed, _ = _reopen_with(sign_in(demo_store_path, "project_lead"), ("bullying",))
+    try:
+        bullying = Extraction("いじめ", Group(items=(CountInWindow("bullying_records", 1, 365),)))
+        with pytest.raises(UserFacingError, match="抽出には児童生徒基本情報の鍵が必要です"):
+            signed.extraction.run(bullying)
+    finally:
+        signed.sign_out()
