@@ -34,3 +34,8 @@ def test_the_built_in_scanner_version_is_said_in_japanese() -> None:
 def test_a_signing_key_is_labelled_as_its_fingerprint_and_kept_short() -> None:
     text = _detail({"signing_key": "4ec8c09c" * 8})
     assert text == "署名鍵の指紋: 4ec8c09c4ec8c09c…"
+
+
+def test_search_filters_are_named_in_japanese() -> None:
+    assert _detail({"filters": {"school_code": "03102", "grade": 2, "class_name": "1"}}) == (
+        "絞り込み: 学校コード: 03102、学年: 2、組: 1")
