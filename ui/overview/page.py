@@ -126,7 +126,7 @@ def _with(detail: str, notice: str) -> str:
 
 NO_COUNTS_TEXT = ("この役割では、データの種類ごとの件数は表示しません"
                   "（権限設定で扱うデータの範囲外のため）。")
-NO_PUPIL_COUNT_TEXT = "基本情報の鍵がないため非表示"
+NO_PUPIL_COUNT_TEXT = "基本情報の鍵がありません"
 
 
 def describe_last_import(batch: BatchSummary | None, date_style: DateStyle) -> tuple[str, str]:
