@@ -181,7 +181,11 @@ def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"種類: {overview.store_kind_label}\n")
         out.write(f"作成日時: {signed.store.created_at}\n")
         out.write(f"サイズ: {format_bytes(overview.store_size_bytes)}\n")
-        out.write(f"児童生徒数: {format_count(overview.pupil_count)}\n")
+        pupils = overview.pupil_count
+        out.write("児童生徒数: " + ("（児童生徒基本情報の鍵をお持ちでないため表示しません）"
+                                     if pupils is None else format_count(pupils)) + "\n")
+        if overview.withheld:
+            out.write(f"{overview.withheld}\n")
         years = overview.school_years
         if overview.datasets:
             out.write("データ種別" + "".join(f"\t{y}年度" for y in years) + "\t合計\n")

@@ -79,9 +79,10 @@ class IntegrityState:
 class Overview:
     store_kind: StoreKind
     store_kind_label: str
-    pupil_count: int
+    pupil_count: int | None  # None: the basic group's key is not held (issue 12)
     school_years: tuple[int, ...]
     datasets: tuple[DatasetCount, ...]
     last_import: BatchSummary | None
     store_size_bytes: int
     integrity: IntegrityState
+    withheld: str = ""  # kinds left out for want of their key, and whom to ask ("" if none)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMessageBox, QWidget
 
 from toda_desktop.export_files import ExportResult
 from ui.dialogs import confirm
@@ -81,7 +81,22 @@ def confirm_overwrite(parent: QWidget, paths: Sequence[Path],
         text = f"次の{len(existing)}個のファイルは既にあります。上書きしますか？\n{names}{more}"
     box = confirm(parent, "上書きの確認", text, lambda: go(True), yes_text="上書きする")
     box.button(QMessageBox.StandardButton.No).setText("上書きしない")
+    _fit_lines(box, text)
     return box
+
+
+MAX_QUESTION_WIDTH = 640  # px: well within a 1366×768 screen
+
+
+def _fit_lines(box: QMessageBox, text: str) -> None:
+    """Widen the question so that each line (a file name, 「…上書きしますか？」) stays on one
+    line; the message box otherwise wraps at its narrow default width (found by QA)."""
+    label = box.findChild(QLabel, "qt_msgbox_label")
+    if label is None:
+        return
+    metrics = label.fontMetrics()
+    widest = max(metrics.horizontalAdvance(line) for line in text.splitlines())
+    label.setMinimumWidth(min(widest + metrics.averageCharWidth() * 2, MAX_QUESTION_WIDTH))
 
 
 def with_suffix(path: Path, fmt: ExportFormat) -> Path:

@@ -150,8 +150,8 @@ def test_it_admin_reads_no_pupil_data_by_any_path(sessions: dict[str, SignedIn])
     for action in (lambda: it.karte.open(pupil),
                    lambda: it.karte.records(pupil, "students")):
         assert not _allowed(action)
-    overview = it.overview()  # the pupil total and the store's health only
-    assert overview.pupil_count > 0
+    overview = it.overview()  # the store's health only: no data key, so no pupil total
+    assert overview.pupil_count is None
     assert overview.datasets == ()
     last = overview.last_import
     assert last is not None and last.kind_label == last.source_name == "（非表示）"

@@ -126,7 +126,8 @@ def test_a_role_with_some_keys_sees_only_their_kinds_and_is_told_what_is_left_ou
         pupil_id = signed.store.db.call(lambda c: int(c.execute(
             "SELECT min(id) FROM ds_students").fetchone()[0]))
         karte = signed.karte.open(pupil_id)
-        assert karte.withheld == "鍵をお持ちでない領域（いじめ等の記録）は含まれていません。"
+        assert karte.withheld == ("鍵をお持ちでない領域（いじめ等の記録）は含まれていません。"
+                                  "鍵の付与は事業全体総括職員にご依頼ください。")
         assert "bullying_records" not in {d.kind for d in karte.linked}
         assert len({d.kind for d in karte.linked}) >= 5  # the karte spans the other domains
         with pytest.raises(PermissionDenied, match="鍵をお持ちでない"):
@@ -182,7 +183,8 @@ def test_the_karte_window_shows_the_line_saying_what_is_left_out(
         view = KarteView(signed.karte.open(pupil_id), signed.karte, runner, "wareki")
         assert view.withheld_label is not None
         assert view.withheld_label.text() == (
-            "鍵をお持ちでない領域（いじめ等の記録）は含まれていません。")
+            "鍵をお持ちでない領域（いじめ等の記録）は含まれていません。"
+            "鍵の付与は事業全体総括職員にご依頼ください。")
         view.deleteLater()
     finally:
         runner.shutdown()

@@ -16,7 +16,9 @@ from typing import Any
 
 from kernel.school_calendar import SchoolMonth
 from storage import audit, audit_outside
+from storage.key_groups import key_groups
 from storage.registry import Registry
+from toda_desktop.accounts.grants import group_labels
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
@@ -123,10 +125,13 @@ DETAIL_LABELS = {
     "since": "開始日", "until": "終了日", "chart": "グラフ", "x": "位置", "series": "系列",
     "anchor_last_id": "外部の控えの記録番号", "breaks": "不整合の回数",
     "groups": "データの鍵の区分", "keys_removed": "外れたデータの鍵",
-    "signing_key": "署名鍵", "recovery_signing_key": "回復キーの署名鍵", "dir": "場所",
+    "signing_key": "署名鍵の指紋", "recovery_signing_key": "回復キーの署名鍵の指紋",
+    "dir": "場所",
     "previous": "変更前",
     "failures_lost": "記録から消えていた失敗回数", "scanner": "スキャナ",
     "scanner_version": "スキャナのバージョン", "scanners": "使用できるスキャナ",
+    # 児童生徒検索's filters (a dict inside "filters")
+    "school_code": "学校コード", "grade": "学年", "class_name": "組",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
@@ -145,7 +150,7 @@ VALUE_LABELS = {
     "demo": "デモ", "test": "テスト", "production": "本番",
     "session_locked": "画面ロック中", "session_expired": "利用時間の上限超過",
     "missing": "ファイルがない", "damaged": "ファイルの破損", "older": "古い控えへの差し替え",
-    "reset": "回数の巻き戻し",
+    "reset": "回数の巻き戻し", "builtin": "組み込み",
 }
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.
@@ -244,6 +249,8 @@ def describe_target(target: str | None, registry: Registry | None = None) -> Phr
                 return (label, when)
             if prefix == "factors:" and rest.isdigit():
                 return (label, SchoolYear(int(rest)))
+            if prefix == "key_group:" and registry is not None:
+                return (label + _group_words(registry).get(rest, rest),)
             return (label + rest,)
     if target in TARGET_WORDS:
         return (TARGET_WORDS[target],)
@@ -253,6 +260,13 @@ def describe_target(target: str | None, registry: Registry | None = None) -> Phr
     if target in FUNCTION_LABELS:
         return (FUNCTION_LABELS[target],)
     return (_kind_words(target, registry),)
+
+
+def _group_words(registry: Registry) -> dict[str, str]:
+    """Key group names (``other_department``) → the map's words (他部署の情報)."""
+    groups = key_groups(registry)
+    return dict(zip((g.name for g in groups), group_labels(registry, (g.name for g in groups)),
+                    strict=True))
 
 
 def _kind_words(text: str, registry: Registry | None) -> str:
@@ -327,7 +341,8 @@ class AuditViewService:
         """Roles without access to pupil data (the IT administrator) see who did what and
         when, but not which pupil or what was searched."""
         redact = not self._ctx.gate.may("view")
-        codes = {**VALUE_LABELS, **{r.key: r.label for r in self._ctx.gate.policy.roles}}
+        codes = {**VALUE_LABELS, **_group_words(self._ctx.registry),
+                 **{r.key: r.label for r in self._ctx.gate.policy.roles}}
         until = None if filters.until is None else (filters.until + timedelta(days=1)).isoformat()
         entries = self._ctx.db.call(
             lambda conn: audit.query(

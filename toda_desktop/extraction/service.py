@@ -37,6 +37,7 @@ from toda_desktop.karte.service import SURVEY_DOMAINS, survey_name
 from toda_desktop.phrase import Phrase
 from toda_desktop.policy.model import ID_LABELS
 from toda_desktop.text_input import require_valid_text
+from toda_desktop.withheld import ASK_FOR_KEYS
 
 # The dataset each switch of the push-support preset reads; the three criteria proper.
 PRESET_DATA = {"no_long_absence": "long_absence", "academic": "academic_results",
@@ -234,6 +235,8 @@ class ExtractionService:
     def _require_kinds(self, extraction: Extraction, action: str) -> None:
         ctx = self._ctx
         visible = self._visible()
+        if ctx.registry.master.name not in visible:  # the population: pupils of the register
+            raise UserFacingError("抽出には児童生徒基本情報の鍵が必要です。" + ASK_FOR_KEYS)
         for name in sorted(kinds_used(extraction)):
             if name not in visible:
                 label = ctx.registry.kind(name).label if name in ctx.registry.names \

@@ -25,6 +25,7 @@ from toda_desktop.errors import UserFacingError
 from toda_desktop.instruments import instrument, instruments
 from toda_desktop.phrase import Phrase, SchoolYear, phrase
 from toda_desktop.policy.model import ID_LABELS
+from toda_desktop.withheld import withheld_notice
 
 # Instruments named in the interchange format (DATA_FORMAT.md); unknown codes show as is.
 SURVEY_NAMES = {
@@ -584,7 +585,7 @@ class KarteService:
                 detail={"datasets": len(linked), "charts": len(charts)})
         return Karte(header=header, linked=tuple(linked), charts=tuple(charts),
                      record_kinds=record_kinds, opened_at=ctx.now(),
-                     withheld=ctx.gate.withheld_note())
+                     withheld=withheld_notice(ctx.gate))
 
     def records(self, pupil_id: int, kind_name: str) -> KarteRecords:
         """All records of one linked dataset, each with its provenance; audit-logged."""

@@ -28,6 +28,7 @@ from toda_desktop.models import (
     Overview,
 )
 from toda_desktop.phrase import Part, Phrase, from_json, phrase, to_json
+from toda_desktop.withheld import withheld_notice
 
 NOT_CHECKED = "まだ検査していません。"
 
@@ -83,19 +84,24 @@ class OverviewService:
         self._store = store
 
     def overview(self) -> Overview:
-        """Counts per dataset kind, only for the kinds within the role's need to know (the
-        IT administrator sees the store's health and the pupil total, not how many bullying
-        records there are); the pupil total is always shown."""
+        """Counts per dataset kind, only for the kinds within the role's need to know whose
+        key the account holds (the IT administrator sees the store's health, not how many
+        bullying records there are); the pupil total whenever the basic group's key is held.
+        A kind of a group not held is never read: its file is not attached (issue 12)."""
         registry = self._ctx.registry
-        visible = frozenset(k.name for k in self._ctx.gate.visible_kinds())
-        shown = [k for k in registry.kinds if k.name in visible or k is registry.master]
+        held = self._store.held_kinds
+        visible = frozenset(k.name for k in self._ctx.gate.visible_kinds()) & held
+        master = registry.master.name
+        counted = visible | ({master} & held)  # the pupil total needs only the basic key
+        shown = [k for k in registry.kinds if k.name in counted]
+        withheld = withheld_notice(self._ctx.gate)
 
         def read(conn: Connection) -> Overview:
             counts = [datasets.counts(conn, kind) for kind in shown]
             latest = batches.latest(conn)
             values = meta.all_items(conn)
             labels = {k.name: k.label for k in registry.kinds}
-            master = next(c for c in counts if c.kind == registry.master.name)
+            pupils = next((c.total for c in counts if c.kind == master), None)
             # School years are those of the school data; infant check-ups and preschool
             # records reach back to birth and are shown in the total only.
             yearly = {k.name for k in registry.kinds if k.year_column is not None}
@@ -103,7 +109,7 @@ class OverviewService:
             return Overview(
                 store_kind=self._store.store_kind,
                 store_kind_label=STORE_KIND_LABELS[self._store.store_kind],
-                pupil_count=master.total,
+                pupil_count=pupils,
                 school_years=tuple(years),
                 datasets=tuple(
                     DatasetCount(c.kind, labels[c.kind], dict(c.by_year), c.total, c.latest)
@@ -130,6 +136,7 @@ class OverviewService:
                     _with_breaks(_integrity_from_meta(values),
                                  audit.pending_breaks(conn, self._store.path)),
                     self._store.path),
+                withheld=withheld,
             )
 
         result = self._ctx.db.call(read)

@@ -17,6 +17,7 @@ from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, check_output_path, write_csv, write_xlsx
 from toda_desktop.export_log import logged_export
+from toda_desktop.withheld import ASK_FOR_KEYS
 
 
 class RecordsService:
@@ -60,6 +61,10 @@ class RecordsService:
         the file is written, its outcome after (``export_log``)."""
         kind = self._kind("export", kind_name)
         ctx = self._ctx
+        if kind.links_to_pupil and not ctx.gate.sees(ctx.registry.master.name):
+            # The 宛名番号 comes from the basic group's file, not attached without its key.
+            raise UserFacingError(f"「{kind.label}」は宛名番号を付けて出力するため、"
+                                  "児童生徒基本情報の鍵が必要です。" + ASK_FOR_KEYS)
         hidden = ctx.gate.hidden_ids()
         columns = [c.key for c in kind.stored_columns if c.key not in hidden]
         headers = [kind.column(c).label for c in columns]

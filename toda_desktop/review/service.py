@@ -16,6 +16,7 @@ from storage.repos import datasets, imports
 from storage.repos import review as repo
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
+from toda_desktop.withheld import ASK_FOR_KEYS
 
 PERSON_FIELDS = ("name", "name_kana", "birth_date", "sex", "address_code", "school_year",
                  "school_code", "grade", "class_name", "seat_number", "pref_id", "google_account")
@@ -135,13 +136,21 @@ class ReviewService:
     def __init__(self, context: ServiceContext) -> None:
         self._ctx = context
 
+    def _require(self) -> None:
+        """The ``import`` right, and the basic group's key: candidates are pupils of the
+        register, whose file is not attached without it (issue 12)."""
+        ctx = self._ctx
+        ctx.gate.require("import")
+        if not ctx.gate.sees(ctx.registry.master.name):
+            raise UserFacingError("名寄せ確認には児童生徒基本情報の鍵が必要です。" + ASK_FOR_KEYS)
+
     def open_count(self) -> int:
         self._ctx.gate.require("import")
         return self._ctx.db.call(imports.count_open)
 
     def open_items(self) -> list[ReviewItemView]:
         ctx = self._ctx
-        ctx.gate.require("import")
+        self._require()
         visible = [k.name for k in ctx.gate.visible_kinds()]
         result = ctx.db.call(
             lambda c: self._views(c, _one_per_row(imports.open_items(c, visible))))
@@ -153,7 +162,7 @@ class ReviewService:
         """One open item as the screen shows it (None when decided, gone or not visible to
         this role), for deciding it from the command line."""
         ctx = self._ctx
-        ctx.gate.require("import")
+        self._require()
         visible = {k.name for k in ctx.gate.visible_kinds()}
 
         def read(conn: Connection) -> list[ReviewItemView]:
@@ -191,13 +200,13 @@ class ReviewService:
     def find_pupil(self, address_code: str) -> int | None:
         """For 'pick another pupil': the pupil with this 宛名番号, if any."""
         ctx = self._ctx
-        ctx.gate.require("import")
+        self._require()
         return ctx.db.call(lambda c: repo.pupil_by_address_code(c, address_code.strip()))
 
     def describe_pupil(self, pupil_id: int) -> CandidateView | None:
         """Who a pupil is, for a reviewer who picked another pupil by 宛名番号."""
         ctx = self._ctx
-        ctx.gate.require("import")
+        self._require()
         card = ctx.db.call(lambda c: _pupil_cards(c, [pupil_id])).get(pupil_id)
         if card is None:
             return None
@@ -206,7 +215,7 @@ class ReviewService:
     def decide(self, item_id: int, pupil_id: int | None) -> None:
         """Link the row to ``pupil_id`` (stored now, in its original batch) or reject it."""
         ctx = self._ctx
-        ctx.gate.require("import")
+        self._require()
         registry = ctx.registry
         now = ctx.clock()
 

@@ -37,6 +37,7 @@ from toda_desktop.search.keys import (
     refresh_pending,
 )
 from toda_desktop.text_input import require_valid_text
+from toda_desktop.withheld import withheld_notice
 
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 6
@@ -154,6 +155,7 @@ class SearchResults:
     hits: tuple[PupilHit, ...]
     truncated: bool  # more pupils matched than are listed: narrow the search
     school_year: int | None  # the year a filter-only search listed (the latest when not given)
+    withheld: str = ""  # the role's kinds whose key is not held, left out of the kartes
 
     def sorted_by(self, column: str, descending: bool = False) -> SearchResults:
         if column not in SORT_COLUMNS:
@@ -284,7 +286,8 @@ class SearchService:
                     "truncated": truncated},
         )
         return SearchResults(query=query, filters=filters, hits=hits, truncated=truncated,
-                             school_year=year if not terms else filters.school_year)
+                             school_year=year if not terms else filters.school_year,
+                             withheld=withheld_notice(ctx.gate))
 
     def filter_options(
         self, school_year: int | None = None, school_code: str | None = None,

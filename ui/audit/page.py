@@ -136,7 +136,8 @@ class AuditPage(QWidget):
             self.model, "監査ログの一覧", self, sort_role=Qt.ItemDataRole.UserRole
         )
         header = self.table.horizontalHeader()
-        for column, width in enumerate((64, 176, 120, 170, 64, 140, 96)):
+        # 対象 wide enough for 「アカウント demo-liaison」; 詳細 takes the rest.
+        for column, width in enumerate((56, 168, 112, 170, 56, 210, 92)):
             header.resizeSection(column, width)
         layout.addWidget(self.table, 1)
 
@@ -375,13 +376,16 @@ class AuditPage(QWidget):
                 self._acknowledge is not None and not check.ok and check.pending_breaks > 0)
             message = format_phrase(check.message, self._style)
             if check.ok:
-                self.show_status(f"改ざん検査: 異常はありません。{message}")
+                # The check is itself an entry: the list, reloaded, shows one more.
+                self.show_status(f"改ざん検査: 異常はありません。{message}"
+                                 "この検査も監査ログに記録しました。")
             else:
                 self.show_status(
                     f"改ざん検査で異常が見つかりました: {message}\n"
                     "記録を変更せずに、デジタル戦略室と事業全体総括職員に連絡してください。",
                     error=True,
                 )
+            self.apply_filters()  # the check is in the log now: list and count include it
 
         self.verify_task.run(lambda _ctx: verify(), done)
 

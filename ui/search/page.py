@@ -112,6 +112,11 @@ class SearchPage(QWidget):
         self.truncated_label.setStyleSheet(style.NOTICE_TEXT)
         self.truncated_label.hide()
         layout.addWidget(self.truncated_label)
+        self.withheld_label = QLabel("")  # kinds left out for want of their key (issue 12)
+        self.withheld_label.setWordWrap(True)
+        self.withheld_label.setStyleSheet(style.MUTED)
+        self.withheld_label.hide()
+        layout.addWidget(self.withheld_label)
 
         self.model = PupilHitsModel(date_style, self)
         self.table, self.proxy = make_table(self.model, "検索結果", self)
@@ -392,6 +397,8 @@ class SearchPage(QWidget):
             self.truncated_label.show()
         else:
             self.truncated_label.hide()
+        self.withheld_label.setText(results.withheld)
+        self.withheld_label.setVisible(bool(results.withheld))
         self.searched.emit()
 
     # -- opening a karte -------------------------------------------------------------------
