@@ -191,7 +191,11 @@ class StreamedRows:
                     counts, fill_value=0).astype(np.int64)
 
     def issues(self) -> pd.DataFrame:
-        return join_issues(self.first.issues)
+        """The first pass's findings joined, handed over once: the preview keeps them, and
+        the source (kept for the commit) keeps no copy."""
+        joined = join_issues(self.first.issues)
+        self.first.issues = []
+        return joined
 
 
 def _changed() -> UserFacingError:

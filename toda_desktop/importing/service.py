@@ -650,6 +650,7 @@ class ImportingService:
         key_hash = key_rows.first(n)
         del linked_rows, pupil_rows, key_rows
         issues = join_issues([facts.issues, *found])
+        del facts  # its findings are in ``issues`` now (a file may have one on every row)
         totals = int((issues["code"] == "totals_row").sum())
         if totals:  # 合計・小計 rows, left out with a note each (still rows of the file)
             counts["totals_rows"] = totals
