@@ -491,6 +491,7 @@ def _import_one(
 def _write_reasons(preview: ImportPreview, out: TextIO) -> None:
     """The most frequent reasons with their counts (errors first, then warnings and notes):
     the report in brief, so that a run without --report still says why rows were left out."""
+    from toda_desktop.importing.findings import text_or_blank
     from toda_desktop.importing.service import SEVERITY_LABELS
 
     issues = preview.issues
@@ -505,11 +506,12 @@ def _write_reasons(preview: ImportPreview, out: TextIO) -> None:
     # Per kind of finding and column: how many rows. A finding whose text names its row
     # (「42行目と同じ内容です」) is one kind with its first text shown, not one line per row;
     # a file-level finding (one line per unknown value, with its own count) has no count here.
-    keyed = issues.assign(column=issues["column"].fillna("").astype(str),
+    keyed = issues.assign(column=text_or_blank(issues["column"]),
                           has_row=issues["row"].notna())
-    grouped = keyed.groupby(["severity", "code", "column"], sort=False)
+    grouped = keyed.groupby(["severity", "code", "column"], sort=False, observed=True)
     counts = grouped.agg(n=("has_row", "sum"), reason=("reason", "first"),
-                         kinds=("reason", "nunique")).reset_index()
+                         kinds=("reason", "nunique")).reset_index().astype(
+        {"severity": object, "code": object, "column": object, "reason": object})
     rank = {"error": 0, "warning": 1, "note": 2}
     counts["rank"] = counts["severity"].map(lambda v: rank.get(str(v), 3))
     counts = counts.sort_values(["rank", "n"], ascending=[True, False], kind="stable")

@@ -5,8 +5,9 @@ carriage return, or their full-width forms) is neutralized with a leading apostr
 names are cleaned and the file stays in the chosen folder; CP932 cannot hold every character,
 so those are replaced with 〓 and counted rather than failing half-way.
 
-Where it is written: the whole file is built in memory (never in the system temp folder),
-then written in the destination folder under a random name created exclusively, and given
+Where it is written: the file is built in memory (never in the system temp folder) — a CSV
+a block of lines at a time, so a report of millions of lines never lies whole in memory —
+and written in the destination folder under a random name created exclusively, and given
 its name only when complete — as a new file (a hard link
 refuses an existing name), or in place of an existing one only when the user confirmed it.
 No symlink is followed at any step; files are owner-only (0600) where the system allows.
@@ -23,9 +24,10 @@ import secrets
 import stat
 import time
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from storage.store import is_store_file
 from toda_desktop.errors import UserFacingError
@@ -48,6 +50,11 @@ _NEW_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0
 _STAGING_ATTEMPTS = 8
 STAGING_NAME_CHARS = 60
 STALE_SECONDS = 3600  # a staging file this old belongs to a killed export
+CSV_BLOCK_LINES = 10_000  # CSV lines built in memory before they are written
+BOM = "\ufeff".encode()  # UTF-8's byte order mark, which Excel needs to read UTF-8
+# A file's content: its bytes, or a function writing them to the open file (a CSV written
+# block by block).
+Content = bytes | Callable[[BinaryIO], object]
 
 
 @dataclass(frozen=True)
@@ -118,12 +125,15 @@ def _write_error(exc: OSError) -> UserFacingError:
     return UserFacingError(CANNOT_WRITE)
 
 
-def _write_all(descriptor: int, data: bytes) -> None:
+def _write_all(descriptor: int, data: Content) -> None:
     """Write, flush to the disk and close; owner-only whatever the umask (POSIX)."""
     with os.fdopen(descriptor, "wb") as fh:
         if hasattr(os, "fchmod"):
             os.fchmod(fh.fileno(), 0o600)
-        fh.write(data)
+        if isinstance(data, bytes):
+            fh.write(data)
+        else:
+            data(fh)
         fh.flush()
         os.fsync(fh.fileno())
 
@@ -159,7 +169,7 @@ def _sweep_stale(folder: Path, name: str) -> None:
             continue
 
 
-def _staged(folder: Path, name: str, data: bytes) -> Path:
+def _staged(folder: Path, name: str, data: Content) -> Path:
     """The whole content under a fresh random name in the destination folder: the name is
     created exclusively, so a file or symlink planted there is never opened."""
     for _ in range(_STAGING_ATTEMPTS):
@@ -177,7 +187,7 @@ def _staged(folder: Path, name: str, data: bytes) -> Path:
     raise FileExistsError(errno.EEXIST, "no free staging name")
 
 
-def _publish_new(staging: Path, path: Path, data: bytes) -> None:
+def _publish_new(staging: Path, path: Path, data: Content) -> None:
     """Move the staged file to a name that must not exist yet: a hard link is an exclusive
     create; where the file system has none, the content is written to ``path`` created
     exclusively."""
@@ -188,14 +198,23 @@ def _publish_new(staging: Path, path: Path, data: bytes) -> None:
     except OSError:  # FAT drives and some network shares have no hard links
         descriptor = _exclusive(path)
         try:
-            _write_all(descriptor, data)
+            # Content written as it was built is copied from the staged file.
+            _write_all(descriptor, data if isinstance(data, bytes) else _copy_of(staging))
         except BaseException:
             path.unlink(missing_ok=True)
             raise
     staging.unlink(missing_ok=True)
 
 
-def _safe_write(path: Path, data: bytes, *, overwrite: bool = False) -> None:
+def _copy_of(staging: Path) -> Callable[[BinaryIO], object]:
+    def copy(out: BinaryIO) -> None:
+        with staging.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                out.write(block)
+    return copy
+
+
+def _safe_write(path: Path, data: Content, *, overwrite: bool = False) -> None:
     """The file appears whole or not at all, as a new file (or, when the user confirmed, in
     place of the old one); a symlink at the name or at a staging name is never followed —
     a confirmed overwrite replaces the link itself, not what it points to."""
@@ -254,9 +273,65 @@ def write_csv(
     path: Path, header: Sequence[str], rows: Iterable[Sequence[object]],
     encoding: str = "utf-8-sig", *, overwrite: bool = False,
 ) -> ExportResult:
-    data, count, replaced = csv_bytes(header, rows, encoding)
-    _safe_write(path, data, overwrite=overwrite)
-    return ExportResult(path, count, replaced)
+    if encoding not in ENCODINGS:
+        raise ValueError(f"unsupported encoding {encoding}")
+    written = [0, 0]  # lines, characters CP932 could not hold
+
+    def content(out: BinaryIO) -> None:
+        written[:] = _write_csv_blocks(out, header, rows, encoding)
+
+    _safe_write(path, content, overwrite=overwrite)
+    return ExportResult(path, written[0], written[1])
+
+
+def _write_csv_blocks(
+    out: BinaryIO, header: Sequence[str], rows: Iterable[Sequence[object]], encoding: str
+) -> tuple[int, int]:
+    """The same bytes as :func:`csv_bytes`, written ``CSV_BLOCK_LINES`` lines at a time:
+    (lines, characters CP932 could not hold)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralize(h) for h in header])
+    if encoding == "utf-8-sig":
+        out.write(BOM)
+    count = replaced = 0
+
+    def flush() -> None:
+        nonlocal replaced
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        data, lost = _encoded(text, encoding)
+        out.write(data)
+        replaced += lost
+
+    for row in rows:
+        writer.writerow([neutralize(v) for v in row])
+        count += 1
+        if count % CSV_BLOCK_LINES == 0:
+            flush()
+    flush()
+    return count, replaced
+
+
+def _encoded(text: str, encoding: str) -> tuple[bytes, int]:
+    """``text`` in ``encoding`` (UTF-8 without BOM for utf-8-sig), CP932's missing
+    characters as 〓, and how many were replaced."""
+    if encoding != "cp932":
+        return text.encode("utf-8"), 0
+    try:
+        return text.encode("cp932"), 0
+    except UnicodeEncodeError:
+        pass
+    replaced = 0
+    out = bytearray()
+    for ch in text:
+        try:
+            out += ch.encode("cp932")
+        except UnicodeEncodeError:
+            out += "〓".encode("cp932")
+            replaced += 1
+    return bytes(out), replaced
 
 
 def sheet_title(name: str) -> str:

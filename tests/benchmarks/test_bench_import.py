@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlcipher3
@@ -87,6 +88,22 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[Pa
     load_city(created.store, city, "lead")
     created.store.close()
     return folder / "city.tdb", path, larger
+
+
+def damage_every_row(attendance: pd.DataFrame) -> pd.DataFrame:
+    """The file as a school might send it back wrong on every row: half the rows name a pupil
+    the city does not know (a 宛名番号 with two digits too many, as when a column of another
+    system's numbers is pasted in), and the other half carry a bad value in turn: 欠席日数
+    written as words, 授業日数 above the month's days, 病気欠席 negative, 遅刻 as a date."""
+    out = attendance.astype(str)
+    n = len(out)
+    turn = np.arange(n) % 8
+    unknown = turn % 2 == 0
+    out.loc[unknown, "宛名番号"] = "99" + out.loc[unknown, "宛名番号"]
+    for at, column, value in ((1, "欠席日数", "不明"), (3, "授業日数", "45"),
+                              (5, "病気欠席", "-2"), (7, "遅刻", "2024/05/01")):
+        out.loc[turn == at, column] = value
+    return out
 
 
 def _copy_store(store: Path, folder: Path) -> Path:
@@ -292,3 +309,63 @@ def test_reimport_of_a_file_whose_years_are_stored(setup: tuple[Path, Path, list
     print("[benchmark]   years stored, peak memory " + ", ".join(
         f"{peaks[n]:.0f} MiB ({n})" for n in peaks) + f"; goal: under {MEMORY_LIMIT_MIB} MiB")
     assert max(peaks.values()) < MEMORY_LIMIT_MIB
+
+
+ERROR_HEAVY = (1, 2)  # the damaged files: the 1x file's rows, and twice as many
+FINDING_GROWTH_LIMIT = 48  # bytes a finding, read again on every pass: "a few dozen"
+
+
+@pytest.mark.timeout(3600)
+def test_import_of_a_file_with_a_finding_on_every_row(
+        setup: tuple[Path, Path, list[Path]]) -> None:
+    """A file where every row carries a finding (:func:`damage_every_row`: half the rows name
+    an unknown pupil, half carry a bad value), as large as the 1x file and twice as large:
+    nothing can be imported, and the user writes the validation report for the school. Each
+    is imported keeping its checked rows and reading it again on every pass (as a file too
+    large to keep is). Asserted: every peak under 500 MiB, and what grows with the findings
+    when read again at most a few dozen bytes a finding; printed: where a file at the size
+    limit with a finding on every row would peak at that growth."""
+    store, path, _ = setup
+    work = store.parent
+    attendance = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="cp932")
+    results: dict[str, dict[str, float]] = {}
+    sizes: dict[int, int] = {}
+    for times in ERROR_HEAVY:
+        damaged = work / f"出欠状況_誤り_{times}x.csv"
+        shifted = [attendance.assign(年度=(attendance["年度"].astype(int) - 5 * k).astype(str))
+                   for k in range(times)]
+        damage_every_row(pd.concat(shifted, ignore_index=True)).to_csv(
+            damaged, index=False, encoding="cp932")
+        del shifted
+        sizes[times] = damaged.stat().st_size
+        rows = times * len(attendance)
+        for how, options in (("kept", ()), ("read again", ("--read-again",))):
+            name = f"{times}x damaged, {how}"
+            folder = work / f"damaged-{times}x-{how.replace(' ', '-')}"
+            report_path = work / f"検証結果_{times}x.csv"
+            got = _import_in_subprocess(_copy_store(store, folder), damaged, *options,
+                                        "--report", str(report_path))
+            assert got["inserted"] == 0
+            assert got["findings"] == got["reported"] == rows  # a finding a row, all reported
+            with report_path.open(encoding="utf-8-sig") as f:
+                assert sum(1 for _ in f) == rows + 1  # the header and a line a finding
+            report_path.unlink()
+            _print_import(name, rows, sizes[times], got)
+            print(f"[benchmark]   {got['findings']:,.0f} findings; peak after the preview "
+                  f"{got['preview_peak_mib']:.0f} MiB; the report written in "
+                  f"{got['report_wall']:.1f} s (CPU {got['report_cpu']:.1f} s)")
+            results[name] = got
+    small, big = (f"{t}x damaged, read again" for t in ERROR_HEAVY)
+    added = results[big]["findings"] - results[small]["findings"]
+    per_finding = (results[big]["peak_rss_mib"] - results[small]["peak_rss_mib"]) * 2**20 / added
+    limit_rows = SIZE_LIMIT / (sizes[ERROR_HEAVY[-1]] / results[big]["findings"])
+    at_limit = results[big]["peak_rss_mib"] + max(0.0, per_finding) * (
+        limit_rows - results[big]["findings"]) / 2**20
+    print("[benchmark]   error-heavy: peak memory " + ", ".join(
+        f"{r['peak_rss_mib']:.0f} MiB ({n})" for n, r in results.items())
+        + f"; goal: under {MEMORY_LIMIT_MIB} MiB")
+    print(f"[benchmark]   read again: growth {per_finding:.1f} bytes a finding (goal: at most "
+          f"{FINDING_GROWTH_LIMIT}); a {SIZE_LIMIT // 2**20} MB file with a finding on every "
+          f"row ({limit_rows / 1e6:.1f}M findings) would peak near {at_limit:.0f} MiB")
+    assert max(r["peak_rss_mib"] for r in results.values()) < MEMORY_LIMIT_MIB
+    assert per_finding <= FINDING_GROWTH_LIMIT

@@ -20,13 +20,14 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from analysis.common import Cancelled, concat_issues
+from analysis.common import Cancelled
 from analysis.headers import HeaderMapping
 from analysis.specs import ColumnLike
 from analysis.tally import ColumnTally
 from analysis.textio import RawTable
 from analysis.values import ParsedTable, parse_table
 from toda_desktop.errors import UserFacingError
+from toda_desktop.importing.findings import compact_issues, join_issues
 
 # A streamed file's valid typed rows are kept after the first pass while they would take at
 # most this much (projected from the rows read so far onto the file's row count): the later
@@ -118,7 +119,8 @@ class StreamedRows:
                 # rows are only the valid ones, so the file is read once more for them.
                 assert self.raw.chunks is not None
                 for chunk in self.raw.chunks(self.size):
-                    self.late.append(self.tally.short_codes(self._parsed(chunk).frame))
+                    self.late.append(compact_issues(
+                        self.tally.short_codes(self._parsed(chunk).frame)))
             return
         yield from self._read(late_checks)
 
@@ -138,7 +140,7 @@ class StreamedRows:
             if first:
                 self._gather(parsed, int(valid.sum()))
             elif late_checks:
-                self.late.append(self.tally.short_codes(parsed.frame))
+                self.late.append(compact_issues(self.tally.short_codes(parsed.frame)))
             del parsed
             end = at + len(frame)
             if not first and end > self.first.valid_rows:
@@ -177,7 +179,7 @@ class StreamedRows:
 
     def _gather(self, parsed: ParsedTable, valid: int) -> None:
         seen = self.first
-        seen.issues.append(parsed.issues)
+        seen.issues.append(compact_issues(parsed.issues))  # a few bytes a finding
         seen.rows += len(parsed.frame)
         seen.error_rows += len(parsed.error_rows)
         seen.valid_rows += valid
@@ -189,7 +191,11 @@ class StreamedRows:
                     counts, fill_value=0).astype(np.int64)
 
     def issues(self) -> pd.DataFrame:
-        return concat_issues(self.first.issues)
+        """The first pass's findings joined, handed over once: the preview keeps them, and
+        the source (kept for the commit) keeps no copy."""
+        joined = join_issues(self.first.issues)
+        self.first.issues = []
+        return joined
 
 
 def _changed() -> UserFacingError:

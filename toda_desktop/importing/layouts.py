@@ -38,6 +38,7 @@ from analysis.layouts import (
 from analysis.textio import FileReadError, RawTable, read_table
 from storage.registry import ColumnSpec, DatasetKind, Registry
 from toda_desktop.importing.compare import IdenticalRows
+from toda_desktop.importing.findings import join_issues
 from toda_desktop.instruments import Instrument, instruments
 
 if TYPE_CHECKING:
@@ -227,7 +228,8 @@ def file_rows(preview: ImportPreview) -> ImportPreview:
     raw = preview.inspection.raw
     if not isinstance(raw, ReshapedTable):
         return preview
-    preview.issues = source_issues(raw, preview.issues)
+    # A form is read whole and small: its findings are mapped as plain texts.
+    preview.issues = join_issues([source_issues(raw, preview.issues.astype(object))])
     preview.rows = source_frame(raw, preview.rows)
     preview.to_insert = source_frame(raw, preview.to_insert)
     preview.to_overwrite = source_frame(raw, preview.to_overwrite)

@@ -25,7 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from analysis.common import Cancelled as AnalysisCancelled
-from analysis.common import concat_issues, empty_issues, issues_frame
+from analysis.common import empty_issues, issues_frame
 from analysis.headers import HeaderMapping, KindGuess, map_headers, recognize_kind
 from analysis.layouts import source_frame
 from analysis.linkage import LINKED_METHODS, Candidate, link_rows, row_fingerprints
@@ -61,6 +61,13 @@ from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.export_log import logged_export
 from toda_desktop.importing.chunks import HeldRows, RowSource, StreamedRows
 from toda_desktop.importing.compare import IdenticalRows
+from toda_desktop.importing.findings import (
+    SEVERITY_LABELS,
+    compact_issues,
+    constant_column,
+    join_issues,
+    report_lines,
+)
 from toda_desktop.importing.frames import (
     json_row,
     key_text,
@@ -79,7 +86,6 @@ from toda_desktop.search.keys import refresh_pending
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 ISSUE_HEADER = ["ファイル", "行", "列", "値", "理由", "重要度"]
-SEVERITY_LABELS = {"error": "エラー", "warning": "注意", "note": "参考"}
 # Below this confidence a recognized kind is only a suggestion: the command line refuses it
 # unless --kind is given, the wizard asks the user to check it.
 CLEAR_CONFIDENCE = 0.6
@@ -169,7 +175,9 @@ class ImportPreview:
     inspection: FileInspection
     kind: DatasetKind
     rows: pd.DataFrame  # storage values, index = file row; only rows to insert or queue
-    issues: pd.DataFrame  # analysis issue columns + "file"
+    # analysis issue columns + "file", compact (``importing.findings``): a file with a
+    # finding on every row keeps a few bytes a finding
+    issues: pd.DataFrame
     counts: dict[str, int] = field(default_factory=dict)
     to_insert: pd.DataFrame = field(default_factory=pd.DataFrame)
     to_overwrite: pd.DataFrame = field(default_factory=pd.DataFrame)  # with existing "id"
@@ -517,7 +525,9 @@ class ImportingService:
             preview.issues = _add_issue(preview.issues, None, note, "note", "derived_column")
         for note in inspection.sheet_notes:
             preview.issues = _add_issue(preview.issues, None, note, "warning", "sheet_not_read")
-        preview.issues.insert(0, "file", inspection.file_name)
+        preview.issues.insert(0, "file", pd.Series(
+            constant_column(inspection.file_name, len(preview.issues)),
+            index=preview.issues.index))
         return preview
 
     def _held(
@@ -529,7 +539,7 @@ class ImportingService:
         parsed = _parsed(inspection, kind, mapping, progress, cancel)
         counted = _counted_columns(kind)
         facts = _FileFacts(
-            parsed.issues, len(parsed.frame), len(parsed.error_rows),
+            compact_issues(parsed.issues), len(parsed.frame), len(parsed.error_rows),
             {key: parsed.frame[key].dropna().astype(str).value_counts()
              for key in counted if key in parsed.frame.columns})
         valid = parsed.valid
@@ -596,9 +606,10 @@ class ImportingService:
                 link_counts["review"] += int((method == "review").sum())
                 link_counts["rejected"] += int((method == "rejected").sum())
                 rejected = links.index[method == "rejected"]
-                found.append(issues_frame(
+                found.append(compact_issues(issues_frame(
                     rejected, None, None, "",
-                    links.loc[rejected, "reason"].astype(str).to_numpy(), "error", "unlinked"))
+                    links.loc[rejected, "reason"].astype(str).to_numpy(), "error",
+                    "unlinked")))
                 # A row already waiting, from this file or an earlier one (a corrected file
                 # under a new name), is not queued twice: the key is the row's content.
                 for row in links.index[method == "review"]:
@@ -638,7 +649,8 @@ class ImportingService:
         pupil = pupil_rows.first(n if kind.links_to_pupil else 0)
         key_hash = key_rows.first(n)
         del linked_rows, pupil_rows, key_rows
-        issues = concat_issues([facts.issues, *found])
+        issues = join_issues([facts.issues, *found])
+        del facts  # its findings are in ``issues`` now (a file may have one on every row)
         totals = int((issues["code"] == "totals_row").sum())
         if totals:  # 合計・小計 rows, left out with a note each (still rows of the file)
             counts["totals_rows"] = totals
@@ -739,7 +751,7 @@ class ImportingService:
             found += source.late  # short codes, judged on the whole column
         plan = _CommitPlan(source, columns, linked, pupil, occurrences, insert, repeat)
         return ImportPreview(
-            inspection=inspection, kind=kind, rows=to_insert, issues=concat_issues(found),
+            inspection=inspection, kind=kind, rows=to_insert, issues=join_issues(found),
             counts=counts, to_insert=to_insert, to_overwrite=to_overwrite, to_review=review,
             changes=changes, repeat_rows=repeat_rows,
             unknown_values=unknown_values, plan=plan, identical=identical_ids,
@@ -918,7 +930,9 @@ class ImportingService:
         ctx = self._ctx
         ctx.gate.require("export")
         chosen = [previews] if isinstance(previews, ImportPreview) else list(previews)
-        rows = [row for preview in chosen for row in issue_rows(preview)]
+        # The lines are built while the file is written, never all held at once.
+        rows = (row for preview in chosen for row in report_lines(preview.issues))
+        count = sum(len(preview.issues) for preview in chosen)
 
         def write() -> ExportResult:
             if path.suffix.lower() == ".xlsx":
@@ -926,7 +940,7 @@ class ImportingService:
             return write_csv(path, ISSUE_HEADER, rows, encoding=encoding, overwrite=overwrite)
 
         # Logged before the file is written, its outcome after (``export_log``).
-        return logged_export(ctx, target="validation_report", path=path, rows=len(rows),
+        return logged_export(ctx, target="validation_report", path=path, rows=count,
                              write=write, overwrite=overwrite)
 
     # -- batches ------------------------------------------------------------------------------
@@ -1309,19 +1323,16 @@ def _refuse_if_referenced(conn: Connection, kinds: tuple[DatasetKind, ...], batc
 def _add_issue(
     issues: pd.DataFrame, row: int | None, reason: str, severity: str, code: str
 ) -> pd.DataFrame:
-    return concat_issues([issues, issues_frame([row], None, None, "", reason, severity, code)])
+    return join_issues([issues, issues_frame([row], None, None, "", reason, severity, code)])
 
 
 def issue_rows(preview: ImportPreview) -> list[list[object]]:
-    """The validation report as rows (for the screen and for export)."""
-    frame = preview.issues.sort_values(["row"], na_position="first", kind="stable")
-    return [
-        [r["file"], "" if pd.isna(r["row"]) else int(r["row"]), r["column"] or "", r["value"],
-         r["reason"], SEVERITY_LABELS.get(str(r["severity"]), str(r["severity"]))]
-        for r in frame.to_dict("records")
-    ]
+    """The validation report as rows (the export writes them as it builds them:
+    :func:`importing.findings.report_lines`)."""
+    return list(report_lines(preview.issues))
 
 
-__all__ = ["CLEAR_CONFIDENCE", "ISSUE_HEADER", "FieldChange", "FileInspection", "ImportPreview",
-           "ImportResult", "ImportingService", "SheetInfo", "UnknownValue", "issue_rows",
+__all__ = ["CLEAR_CONFIDENCE", "ISSUE_HEADER", "SEVERITY_LABELS", "FieldChange", "FileInspection",
+           "ImportPreview", "ImportResult", "ImportingService", "SheetInfo", "UnknownValue",
+           "issue_rows",
            "overwrite_changes", "row_fingerprints"]

@@ -81,7 +81,7 @@ class ImportPage(QWidget):
         self.entries: list[FileEntry] = []
         self.current = -1
         self.preview: ImportPreview | None = None
-        self.issues: list[IssueRow] = []
+        self.issues: Sequence[IssueRow] = []
         self.last_result: ImportResult | None = None
         self.last_export: ExportResult | None = None
         self.pupils_present = True

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from toda_desktop.export_files import ExportResult
 from toda_desktop.formatting import format_count
-from toda_desktop.importing.service import issue_rows
+from toda_desktop.importing.findings import ReportLines
 from ui import style
 from ui.background import TaskContext
 from ui.export_flow import (
@@ -20,7 +20,7 @@ from ui.export_flow import (
     text_encoding,
     with_suffix,
 )
-from ui.importing.models.preview import IssueRow, commit_summary, rows_to_import
+from ui.importing.models.preview import IssueLines, commit_summary, rows_to_import
 from ui.importing.steps import PREVIEW
 from ui.importing.widgets import NO_PUPILS_TEXT, n_rows, say
 
@@ -55,9 +55,10 @@ class PreviewFlow:
             return
         importer, inspection = wizard.importer, entry.inspection
 
-        def task(ctx: TaskContext) -> tuple[ImportPreview, list[IssueRow]]:
+        def task(ctx: TaskContext) -> tuple[ImportPreview, IssueLines]:
             preview = importer.preview(inspection, progress=ctx.progress, cancel=ctx.cancelled)
-            return preview, [IssueRow.from_report(r) for r in issue_rows(preview)]
+            # Each finding becomes a line of the table only when it is shown.
+            return preview, IssueLines(ReportLines(preview.issues))
 
         def cancelled() -> None:
             say(wizard.mapping_step.mapping_notes,
@@ -67,7 +68,7 @@ class PreviewFlow:
                    on_cancelled=cancelled,
                    on_user_error=lambda m: say(wizard.mapping_step.problems_label, m))
 
-    def _show_preview(self, found: tuple[ImportPreview, list[IssueRow]]) -> None:
+    def _show_preview(self, found: tuple[ImportPreview, IssueLines]) -> None:
         wizard = self.wizard
         preview, issues = found
         entry = wizard.entry

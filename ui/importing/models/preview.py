@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast, overload
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
+from toda_desktop.importing.findings import ReportLines
 from ui import style
 from ui.importing.widgets import WARNING_COLOR, n_rows
 from ui.table_model import LinesTableModel
@@ -117,8 +118,37 @@ class IssueRow:
         )
 
 
+class IssueLines(Sequence[IssueRow]):
+    """A preview's findings as the table's rows, each made when the table shows it: a file
+    with a finding on every row (a million of them) is not a million objects."""
+
+    def __init__(self, lines: ReportLines) -> None:
+        self.report = lines
+
+    def __len__(self) -> int:
+        return len(self.report)
+
+    @overload
+    def __getitem__(self, index: int) -> IssueRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[IssueRow]: ...
+
+    def __getitem__(self, index: int | slice) -> IssueRow | list[IssueRow]:
+        if isinstance(index, slice):
+            return [IssueRow.from_report(r) for r in self.report[index]]
+        return IssueRow.from_report(self.report[index])
+
+    def severity(self, index: int) -> str:
+        return self.report.severity(index)
+
+
 def severity_counts(rows: Iterable[IssueRow]) -> dict[str, int]:
     counts = dict.fromkeys(SEVERITY_ORDER, 0)
+    if isinstance(rows, IssueLines):  # counted on the findings, no line built
+        for label, n in rows.report.severity_counts().items():
+            counts[label] = counts.get(label, 0) + n
+        return counts
     for row in rows:
         counts[row.severity] = counts.get(row.severity, 0) + 1
     return counts
@@ -131,11 +161,20 @@ class IssuesModel(LinesTableModel[IssueRow]):
         super().__init__(self.HEADERS, parent)
 
     @property
-    def rows(self) -> list[IssueRow]:
+    def rows(self) -> Sequence[IssueRow]:
         return self.lines
 
     def set_rows(self, rows: Sequence[IssueRow]) -> None:
-        self.set_lines(rows)
+        """Shows ``rows`` as they are (findings made on demand stay so, not copied)."""
+        self.beginResetModel()
+        self.lines = cast(list[IssueRow], rows)  # read only: indexed and counted
+        self.endResetModel()
+
+    def severity_of(self, row: int) -> str:
+        lines: Sequence[IssueRow] = self.lines
+        if isinstance(lines, IssueLines):
+            return lines.severity(row)
+        return lines[row].severity
 
     def cell_data(self, issue: IssueRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
@@ -174,7 +213,7 @@ class SeverityFilter(QSortFilterProxyModel):
             return True
         model = self.sourceModel()
         assert isinstance(model, IssuesModel)
-        return model.rows[source_row].severity == self.severity
+        return model.severity_of(source_row) == self.severity
 
 
 class ChangesModel(LinesTableModel[Any]):

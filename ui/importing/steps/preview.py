@@ -3,6 +3,7 @@ severity filter and export, overwrites and repeated rows, values to map, and 取
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -54,7 +55,7 @@ class PreviewStep(QWidget):
     def __init__(self, *, can_export: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._can_export = can_export
-        self.issues: list[IssueRow] = []
+        self.issues: Sequence[IssueRow] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
@@ -174,8 +175,8 @@ class PreviewStep(QWidget):
 
     # -- showing a check -------------------------------------------------------------------
 
-    def show_preview(self, preview: ImportPreview, issues: list[IssueRow], heading: str, *,
-                     can_overwrite: bool) -> None:
+    def show_preview(self, preview: ImportPreview, issues: Sequence[IssueRow], heading: str,
+                     *, can_overwrite: bool) -> None:
         """The counts, the report and the choices of one file's check (nothing chosen)."""
         self.issues = issues
         counts = preview.counts
