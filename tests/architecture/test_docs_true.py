@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ("docs/ARCHITECTURE.md", "README.md")
+DOCS = ("docs/ARCHITECTURE.md", "docs/SECURITY.md", "README.md")
 ROOMS = ("storage", "analysis", "devices", "toda_desktop", "ui", "resources", "installer",
          "tests", "docs")
 # `room/...` in backticks: a module, package or file path of the repository.
