@@ -20,7 +20,7 @@ def _detail(values: dict[str, object]) -> str:
 
 def test_key_groups_are_named_in_the_maps_words() -> None:
     assert _detail({"groups": ["other_department", "attendance-truancy"]}) == (
-        "データの鍵の区分: 他部局、出欠（不登校関連）")
+        "データの鍵の区分: 他部局、出欠")  # (the accounts page's words for the same keys)
     assert format_phrase(describe_target("key_group:bullying", REGISTRY)) == "データの鍵 いじめ"
     words = _group_words(REGISTRY)
     assert {g.name for g in key_groups(REGISTRY)} == set(words)

@@ -79,7 +79,7 @@ def test_a_key_already_due_is_not_logged_as_due_again(demo_store_path: Path) -> 
                    if r.action == "key_rotation_due"]
     lead.sign_out()
     assert len(due_details) == 2
-    assert sum("other_department" in text for text in due_details) == 1, due_details
+    assert sum("他部局" in text for text in due_details) == 1, due_details
 
 
 def test_group_labels_name_each_key_once_in_plain_words(demo_store_path: Path) -> None:
