@@ -258,15 +258,8 @@ def csv_bytes(
     text = buffer.getvalue()
     if encoding != "cp932":
         return text.encode("utf-8-sig"), count, 0
-    replaced = 0
-    out = bytearray()
-    for ch in text:
-        try:
-            out += ch.encode("cp932")
-        except UnicodeEncodeError:
-            out += "〓".encode("cp932")
-            replaced += 1
-    return bytes(out), count, replaced
+    data, replaced = _encoded(text, encoding)
+    return data, count, replaced
 
 
 def write_csv(

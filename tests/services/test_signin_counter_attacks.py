@@ -24,6 +24,7 @@ from devices import FakeClock, Scanner, Simulator, SimulatorConfig
 from storage.repos import signin_counters
 from storage.store import Store
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
+from tests.services.test_sign_in import WallClock
 from toda_desktop.composition import Application
 from toda_desktop.errors import SignInError
 from toda_desktop.signin import GENERIC_FAILURE
@@ -34,17 +35,6 @@ from toda_desktop.throttle import ThrottleBook
 WRONG = "not the password at all"
 BREAK = "記録に不整合"
 LOCKED = "ロック"
-
-
-class WallClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 6, 1, 9, 0, 0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
 
 
 @pytest.fixture
