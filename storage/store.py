@@ -10,6 +10,7 @@ memory only as long as the store is open and are never written anywhere in the c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import uuid
@@ -492,7 +493,10 @@ def _remove_other_generations(path: Path, group: str, generation: int) -> None:
     prefix = f"{path.name}.{group}.g"
     for file in group_files_beside(path):
         if file.name.startswith(prefix) and file.name not in kept:
-            file.unlink(missing_ok=True)
+            # Windows refuses to delete a file another session still has open: it is left
+            # for a later open to remove (it is under a key no one is given any more).
+            with contextlib.suppress(OSError):
+                file.unlink(missing_ok=True)
 
 
 def is_plain_sqlite_readable(path: Path) -> bool:
