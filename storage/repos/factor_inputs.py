@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.connection import Connection
+from storage.placement import table_names
 
 Row = tuple[object, ...]
 
@@ -57,19 +58,13 @@ _SURVEY_DOMAINS = (
 )
 
 
-def _tables(conn: Connection) -> set[str]:
-    """Tables in the store file and in every attached group file (those whose key is held)."""
-    return {str(r[0]) for r in conn.execute(
-        "SELECT name FROM pragma_table_list WHERE type = 'table' AND schema != 'temp'")}
-
-
 def _rows(conn: Connection, sql: str, school_year: int) -> list[Row]:
     return [tuple(r) for r in conn.execute(sql, (school_year,)).fetchall()]
 
 
 def read_year(conn: Connection, school_year: int) -> YearInputs:
     """The year's inputs (see :class:`YearInputs`); the attendance table must exist."""
-    have = _tables(conn)
+    have = table_names(conn)  # the store file's and each attached group file's
     attendance = _rows(
         conn,
         "SELECT pupil_id, total(absence_days), total(school_days) FROM ds_attendance_monthly"

@@ -11,7 +11,7 @@ import pytest
 import sqlcipher3
 
 from storage.connection import key_pragma
-from storage.group_files import STORE_FILE_GROUPS, group_files_beside
+from storage.group_files import SQLITE_SUFFIXES, STORE_FILE_GROUPS, group_files_beside
 from storage.key_groups import key_groups
 from storage.keys import KeyFile
 from storage.registry import default_registry
@@ -53,7 +53,7 @@ def test_a_roles_password_and_sqlcipher3_open_exactly_the_files_of_its_domains(
 
     opened = set()
     for file in group_files_beside(demo_store_path):
-        if file.name.endswith(("-wal", "-shm", "-journal")):
+        if file.name.endswith(SQLITE_SUFFIXES):
             continue
         if any(_tables(file, key) is not None for key in every_key):
             opened.add(_group_of_file(demo_store_path, file))
@@ -72,5 +72,5 @@ def test_the_it_administrators_password_opens_no_data_file(demo_store_path: Path
     held = KeyFile.load(demo_store_path).unlock(DEMO_LOGINS["it_admin"][0], DEMO_PASSWORD)
     assert held.groups == {}
     files = [f for f in group_files_beside(demo_store_path)
-             if not f.name.endswith(("-wal", "-shm", "-journal"))]
+             if not f.name.endswith(SQLITE_SUFFIXES)]
     assert files and all(_tables(f, held.system) is None for f in files)

@@ -11,7 +11,7 @@ import sqlcipher3
 
 from storage.connection import Connection, key_pragma
 from storage.errors import NotAHolder
-from storage.group_files import group_file_path, group_files_beside
+from storage.group_files import SQLITE_SUFFIXES, group_file_path, group_files_beside
 from storage.keys import KeyFile
 from storage.store import Store
 from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
@@ -41,7 +41,7 @@ def _opens(path: Path, key: bytes) -> bool:
 
 def _files(path: Path) -> set[str]:
     return {f.name for f in group_files_beside(path) if f".{GROUP}." in f.name
-            and not f.name.endswith(("-wal", "-shm"))}
+            and not f.name.endswith(SQLITE_SUFFIXES)}
 
 
 def test_the_new_file_holds_every_row_under_the_new_key_and_the_old_key_opens_nothing(
