@@ -187,6 +187,7 @@ class PupilHitsModel(_RowsModel):
         self.hits: list[PupilHit] = []
         self._latest_year: int | None = None
         self.headers = PUPIL_HEADERS
+        self._extra: tuple[str, ...] = ()  # "address" and/or "status", after the pupil's
 
     def set_hits(self, hits: Sequence[PupilHit]) -> None:
         self.beginResetModel()
@@ -194,7 +195,12 @@ class PupilHitsModel(_RowsModel):
         years = [h.school_year for h in self.hits if h.school_year is not None]
         self._latest_year = max(years, default=None)
         show_address = any(h.address_code for h in self.hits)
-        self.headers = PUPIL_HEADERS + (("宛名番号",) if show_address else ())
+        # 在籍状況 (issue 13): only a role that sees former pupils gets a status per hit.
+        show_status = any(h.status is not None for h in self.hits)
+        self._extra = (("address",) if show_address else ()) + (
+            ("status",) if show_status else ())
+        self.headers = PUPIL_HEADERS + tuple(
+            {"address": "宛名番号", "status": "在籍状況"}[e] for e in self._extra)
         self.endResetModel()
 
     def row_count(self) -> int:
@@ -212,13 +218,20 @@ class PupilHitsModel(_RowsModel):
             # it were now.
             assert hit.school_year is not None
             cells[3] = f"{cells[3]}（{format_school_year(hit.school_year, self._style)}）"
-        if len(self.headers) > len(PUPIL_HEADERS):
+        if "address" in self._extra:
             cells.append(hit.address_code or "")
+        if "status" in self._extra:
+            cells.append(hit.status.label if hit.status else "")
         return cells
 
     def sort_key(self, row: int, column: int) -> tuple[int, Any]:
         hit = self.hits[row]
         if column >= len(PUPIL_HEADERS):
+            if self._extra[column - len(PUPIL_HEADERS)] == "status":
+                # 在籍中 first, then those who left, the most recent first
+                status = hit.status
+                return (1, "") if status is None else (
+                    0, (status.former, -(status.last_year or 0), status.state))
             return _sort_value(hit.address_code)
         return _pupil_key(hit, column)
 

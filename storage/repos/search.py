@@ -48,6 +48,9 @@ class Filters:
     school_code: str | None = None
     grade: int | None = None
     class_name: str | None = None
+    # Only pupils whose last enrolled year is this one or later (or who have no enrollment):
+    # former pupils left out for roles that do not need them. Not a filter the user sets.
+    enrolled_since: int | None = None
 
     @property
     def any(self) -> bool:
@@ -228,6 +231,15 @@ def _filter_sql(filters: Filters, params: list[object]) -> str:
     return "".join(out)
 
 
+def _since_sql(filters: Filters, pupil: str, params: list[object]) -> str:
+    """`` AND`` the pupil (an SQL expression) is not former, when asked."""
+    if filters.enrolled_since is None:
+        return ""
+    params.append(filters.enrolled_since)
+    return (f" AND {pupil} NOT IN (SELECT pupil_id FROM search_pupils"
+            " WHERE latest_year < ?)")
+
+
 def _candidates(
     conn: Connection, terms: Sequence[Term], filters: Filters, limit: int
 ) -> list[tuple[int, int | None, int]]:
@@ -237,7 +249,7 @@ def _candidates(
         if filters.school_year is None:
             raise ValueError("a search without words needs a school year")
         params.append(filters.school_year)
-        where = _filter_sql(filters, params)
+        where = _filter_sql(filters, params) + _since_sql(filters, "e.pupil_id", params)
         params.append(limit)
         sql = (
             "SELECT e.pupil_id, max(e.id), 0 FROM ds_enrollments e"
@@ -260,23 +272,28 @@ def _candidates(
         year = "?" if filters.school_year is not None else "s.latest_year"
         join_params: list[object] = [] if filters.school_year is None else [filters.school_year]
         where = _filter_sql(filters, join_params)
+        since = _since_sql(filters, "s.pupil_id", join_params)
         sql = (
             f"WITH {', '.join(ctes)}, hits(pid) AS ({hits})"
             f" SELECT s.pupil_id, max(e.id), {rank} AS rank"
             " FROM hits h JOIN search_pupils s ON s.pupil_id = h.pid"
             " JOIN ds_enrollments e ON e.pupil_id = s.pupil_id"
             f" AND e.school_year = {year}{where}"
+            f" WHERE 1{since}"
             " GROUP BY s.pupil_id ORDER BY rank, s.kana_sort, s.pupil_id LIMIT ?"
         )
         params = [*params, *rank_params, *join_params, limit]
     else:
+        since_params: list[object] = []
+        since = _since_sql(filters, "s.pupil_id", since_params)
         sql = (
             f"WITH {', '.join(ctes)}, hits(pid) AS ({hits})"
             f" SELECT s.pupil_id, s.latest_enrollment_id, {rank} AS rank"
             " FROM hits h JOIN search_pupils s ON s.pupil_id = h.pid"
+            f" WHERE 1{since}"
             " ORDER BY rank, s.kana_sort, s.pupil_id LIMIT ?"
         )
-        params = [*params, *rank_params, limit]
+        params = [*params, *rank_params, *since_params, limit]
     return [
         (int(a), None if b is None else int(b), int(c)) for a, b, c in conn.execute(sql, params)
     ]
@@ -385,3 +402,35 @@ def _class_order(name: str) -> tuple[int, int, str]:
 def latest_school_year(conn: Connection) -> int | None:
     value = conn.execute("SELECT max(school_year) FROM ds_enrollments").fetchone()[0]
     return None if value is None else int(value)
+
+
+# -- who has left --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LastEnrollment:
+    """A pupil's last enrolled school year and the grade then (graduated from 中3 or not)."""
+
+    school_year: int
+    grade: int | None
+
+
+def last_enrollments(conn: Connection, pupil_ids: Iterable[int]) -> dict[int, LastEnrollment]:
+    """Per pupil with an enrollment: the last one, read from the enrollments themselves (not
+    the search index, so it holds before the index catches up)."""
+    out: dict[int, LastEnrollment] = {}
+    for chunk in _chunks(sorted({int(i) for i in pupil_ids})):
+        for pid, year, grade in conn.execute(
+            "SELECT e.pupil_id, e.school_year, e.grade FROM ds_enrollments e"
+            f" WHERE e.pupil_id IN ({_marks(len(chunk))})"
+            " ORDER BY e.pupil_id, e.school_year, e.id", tuple(chunk)
+        ):
+            out[int(pid)] = LastEnrollment(int(year), _int(grade))  # the last row wins
+    return out
+
+
+def left_before(conn: Connection, school_year: int) -> set[int]:
+    """The pupils whose last enrolled school year is before ``school_year``."""
+    return {int(r[0]) for r in conn.execute(
+        "SELECT pupil_id FROM ds_enrollments GROUP BY pupil_id HAVING max(school_year) < ?",
+        (school_year,))}

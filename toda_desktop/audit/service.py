@@ -132,6 +132,7 @@ DETAIL_LABELS = {
     "scanner_version": "スキャナのバージョン", "scanners": "使用できるスキャナ",
     # 児童生徒検索's filters (a dict inside "filters")
     "school_code": "学校コード", "grade": "学年", "class_name": "組",
+    "former_pupils": "卒業・転出した児童生徒",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
@@ -151,6 +152,8 @@ VALUE_LABELS = {
     "session_locked": "画面ロック中", "session_expired": "利用時間の上限超過",
     "missing": "ファイルがない", "damaged": "ファイルの破損", "older": "古い控えへの差し替え",
     "reset": "回数の巻き戻し", "builtin": "組み込み",
+    "former_pupil": "卒業・転出した児童生徒（役割の設定で対象外）",
+    "left_out": "対象外（役割の設定）",
 }
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.

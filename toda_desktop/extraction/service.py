@@ -25,6 +25,7 @@ from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.export_log import logged_export
 from toda_desktop.extraction.engine import (
     Evaluation,
+    LeafOutcome,
     evaluate,
     kinds_used,
     validate,
@@ -36,6 +37,7 @@ from toda_desktop.formatting import format_phrase
 from toda_desktop.karte.service import SURVEY_DOMAINS, survey_name
 from toda_desktop.phrase import Phrase
 from toda_desktop.policy.model import ID_LABELS
+from toda_desktop.search.former import former_among, sees_former
 from toda_desktop.text_input import require_valid_text
 from toda_desktop.withheld import ASK_FOR_KEYS
 
@@ -147,6 +149,17 @@ def _date(text: str | None) -> date | None:
 
 def _class_order(name: str) -> tuple[int, int, str]:
     return (0, int(name), name) if name.isdigit() else (1, 0, name)
+
+
+def _without(ev: Evaluation, gone: frozenset[int]) -> Evaluation:
+    """The evaluation as if these pupils were not in the population (set operations commute
+    with removing them, negations included)."""
+    if not gone:
+        return ev
+    return replace(
+        ev, population={p: row for p, row in ev.population.items() if p not in gone},
+        matched=ev.matched - gone,
+        outcomes=tuple(LeafOutcome(o.matched - gone, o.values) for o in ev.outcomes))
 
 
 class ExtractionService:
@@ -266,6 +279,9 @@ class ExtractionService:
         evaluation = ctx.db.read(
             lambda c: evaluate(c, ctx.registry, extraction, school_year,
                                progress=progress, cancel=cancel))
+        if not sees_former(ctx):  # an earlier base year lists no one who has left since
+            gone = ctx.db.read(lambda c: former_among(c, set(evaluation.population)))
+            evaluation = _without(evaluation, gone)
         result = self._result(extraction, evaluation)
         ctx.log(
             "extraction", target=extraction.name,

@@ -25,6 +25,7 @@ from toda_desktop.errors import UserFacingError
 from toda_desktop.instruments import instrument, instruments
 from toda_desktop.phrase import Phrase, SchoolYear, phrase
 from toda_desktop.policy.model import ID_LABELS
+from toda_desktop.search.former import require_not_former
 from toda_desktop.withheld import withheld_notice
 
 # Instruments named in the interchange format (DATA_FORMAT.md); unknown codes show as is.
@@ -529,6 +530,7 @@ class KarteService:
         names = {k.name for k in visible}
         if ctx.registry.master.name not in names:
             raise UserFacingError("基本情報の鍵をお持ちでないため、カルテを開けません。")
+        require_not_former(ctx, pupil_id, "view_karte")
 
         def read(conn: Connection) -> tuple[repo.HeaderRow | None, list[repo.KindSummary],
                                             list[KarteChart]]:
@@ -604,6 +606,7 @@ class KarteService:
     def _records(self, pupil_id: int, kind: DatasetKind, where: RecordFilter | None,
                  title: Phrase, detail: dict[str, object]) -> KarteRecords:
         ctx = self._ctx
+        require_not_former(ctx, pupil_id, "view_records")
         raw = ctx.db.call(lambda c: repo.records(c, kind, pupil_id, where))
         ctx.log("view_records", target=kind.name,
                 pupil_id=pupil_id, detail={**detail, "rows": len(raw.rows)})

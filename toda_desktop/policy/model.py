@@ -36,6 +36,9 @@ FUNCTION_LABELS = {
     "audit_view": "監査ログの閲覧",
     "policy_edit": "権限設定の変更",
 }
+# A per-role setting beside the functions (issue 13): whether the role still finds pupils
+# who have left (graduated or transferred out) in search, karte and extraction.
+FORMER_PUPILS_LABEL = "卒業・転出した児童生徒"
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class Role:
     functions: frozenset[str]
     domains: frozenset[str]
     topics: frozenset[str]
+    # Pupils whose last enrolled school year is before the store's latest one are found and
+    # opened only by roles that need them for follow-up (default: not).
+    former_pupils: bool = False
 
     def may(self, function: str) -> bool:
         return function in self.functions
@@ -127,6 +133,12 @@ def parse_policy(data: dict[str, object]) -> Policy:
             raise PolicyError(
                 f"役割「{key}」に存在しないデータ領域名があります: {'、'.join(sorted(bad_domains))}"
             )
+        former = raw.get("former_pupils", False)
+        if not isinstance(former, bool):
+            raise PolicyError(
+                f"役割「{key}」の former_pupils（{FORMER_PUPILS_LABEL}）には true か false を"
+                "書いてください。"
+            )
         roles.append(
             Role(
                 key=key,
@@ -134,6 +146,7 @@ def parse_policy(data: dict[str, object]) -> Policy:
                 functions=functions,
                 domains=frozenset(raw.get("domains", ())),
                 topics=frozenset(raw.get("topics", ())),
+                former_pupils=former,
             )
         )
     version = data.get("policy_version", 1)
@@ -214,6 +227,8 @@ def policy_to_toml(policy: Policy) -> str:
         out.append(f"domains = {_toml_list(_ordered(role.domains, ('*', *DOMAIN_ORDER)))}")
         if role.topics:
             out.append(f"topics = {_toml_list(_ordered(role.topics, DOMAIN_ORDER))}")
+        if role.former_pupils:
+            out.append("former_pupils = true")
         out.append("")
     return "\n".join(out)
 
@@ -228,12 +243,15 @@ def policy_changes(old: Policy, new: Policy) -> dict[str, object]:
         if before is None:
             changes[role.key] = "added"
         elif before != role:
-            changes[role.key] = {
+            change: dict[str, object] = {
                 "functions_added": sorted(role.functions - before.functions),
                 "functions_removed": sorted(before.functions - role.functions),
                 "domains_added": sorted(role.domains - before.domains),
                 "domains_removed": sorted(before.domains - role.domains),
             }
+            if before.former_pupils != role.former_pupils:
+                change["former_pupils"] = role.former_pupils
+            changes[role.key] = change
     for key in old_roles.keys() - {r.key for r in new.roles}:
         changes[key] = "removed"
     return changes
@@ -257,5 +275,8 @@ def describe_policy_changes(changes: Mapping[str, object], role_labels: Mapping[
                      for field, verb in (("functions_added", "追加"), ("functions_removed", "削除"),
                                          ("domains_added", "追加"), ("domains_removed", "削除"))
                      for item in change.get(field, [])]
+            if "former_pupils" in change:
+                steps.append(f"{FORMER_PUPILS_LABEL}の検索・閲覧を"
+                             + ("許可" if change["former_pupils"] else "不可に"))
             out.append(f"{name}: {'・'.join(steps) or '変更'}")
     return out

@@ -78,6 +78,7 @@ from toda_desktop.risk.factor_tables import factor_table
 from toda_desktop.risk.frames import read_frames
 from toda_desktop.risk.months import listable_text
 from toda_desktop.risk.survey_domains import SurveyDomains, survey_domains
+from toda_desktop.search.former import require_not_former
 
 ALERT_STATUSES = repo.ALERT_STATUSES
 ALERT_KINDS = ("attendance_monthly", "long_absence")
@@ -700,6 +701,7 @@ class RiskService:
         and the pupil's latest listing within that many places."""
         ctx = self._ctx
         self._require_alerts()
+        require_not_former(ctx, pupil_id, "risk_explanations")
 
         def read(conn: Connection) -> tuple[SchoolMonth | None, int, list[repo.AlertRow]]:
             # As the screen shows a month: the list of the latest model that scored it.
@@ -879,5 +881,6 @@ class RiskService:
         ctx.gate.require("view")
         if not self.may_see_survey_domains():
             raise self._deny("survey_domains", "調査回答を閲覧する権限がありません。")
+        require_not_former(ctx, pupil_id, "view_survey_domains")
         ctx.log("view_survey_domains", pupil_id=pupil_id)
         return survey_domains(ctx.db, pupil_id, school_year, ctx.clock)

@@ -11,6 +11,9 @@ What staff type is split into words; a pupil is found when every word matches on
 
 Words never reach SQL or FTS5 as syntax: keys keep letters and digits only, are bound as
 parameters and quoted as FTS5 phrases. Every search is audit-logged with its query.
+
+Former pupils (卒業・転出, ``toda_desktop.search.former``) are found only by roles whose map
+entry allows them; those roles see each hit's 在籍状況 (在籍中 / 卒業 / 転出 with the year).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.export_log import logged_export
 from toda_desktop.policy.model import ID_LABELS
+from toda_desktop.search.former import EnrollmentStatus, sees_former, statuses
 from toda_desktop.search.keys import (
     id_forms,
     kana_search_key,
@@ -124,6 +128,7 @@ class PupilHit:
     school_year: int | None  # the enrollment shown: the filtered year, else the latest
     address_code: str | None  # None when the role may not see it
     exact: bool  # the whole name, kana or ID matched (listed first)
+    status: EnrollmentStatus | None = None  # 在籍状況: only for roles that see former pupils
 
     def sort_key(self, column: str) -> tuple[object, ...]:
         """A key for sorting the table by one of ``SORT_COLUMNS``; blanks sort last."""
@@ -156,6 +161,7 @@ class SearchResults:
     truncated: bool  # more pupils matched than are listed: narrow the search
     school_year: int | None  # the year a filter-only search listed (the latest when not given)
     withheld: str = ""  # the role's kinds whose key is not held, left out of the kartes
+    shows_status: bool = False  # the role sees former pupils: the 在籍状況 column is shown
 
     def sorted_by(self, column: str, descending: bool = False) -> SearchResults:
         if column not in SORT_COLUMNS:
@@ -207,12 +213,15 @@ class SearchService:
         ctx = self._ctx
         ctx.gate.require("export")
         with_ids = any(h.address_code is not None for h in results.hits)
+        with_status = results.shows_status and sees_former(ctx)
         header = ["氏名", "カナ", "学校", "学年", "組", "番号", "生年月日"]
         header += ["宛名番号"] if with_ids else []
+        header += ["在籍状況"] if with_status else []
         rows = [
             [h.name, h.name_kana, h.school_name, h.grade, h.class_name, h.seat_number,
              None if h.birth_date is None else h.birth_date.isoformat()]
             + ([h.address_code] if with_ids else [])
+            + ([h.status.label if h.status else ""] if with_status else [])
             for h in results.hits
         ]
 
@@ -241,6 +250,7 @@ class SearchService:
         if len(query) > MAX_QUERY_LENGTH:
             raise UserFacingError(f"検索語が長すぎます（{MAX_QUERY_LENGTH}文字まで）。")
         id_kinds = self.id_kinds()
+        former = sees_former(ctx)
         terms = parse_query(query, id_kinds)
         if len(terms) > MAX_TERMS:
             raise UserFacingError(f"検索語は{MAX_TERMS}語までにしてください。")
@@ -252,21 +262,26 @@ class SearchService:
             class_name=filters.class_name or None,
         )
 
-        def run(conn: Connection) -> tuple[list[repo.PupilRow], int | None]:
+        def run(conn: Connection) -> tuple[list[repo.PupilRow], int | None,
+                                           dict[int, EnrollmentStatus]]:
             refresh_pending(conn)
             if words and not terms:
-                return [], repo_filters.school_year  # only punctuation: nothing can match
+                return [], repo_filters.school_year, {}  # only punctuation: nothing can match
             f = repo_filters
+            if not former:
+                f = replace(f, enrolled_since=repo.latest_school_year(conn))
             if not terms:
                 if not f.any:
-                    return [], None
+                    return [], None, {}
                 if f.school_year is None:
                     f = replace(f, school_year=repo.latest_school_year(conn))
                     if f.school_year is None:
-                        return [], None
-            return repo.search(conn, terms, f, limit + 1), f.school_year
+                        return [], None, {}
+            found = repo.search(conn, terms, f, limit + 1)
+            shown = statuses(conn, [r.pupil_id for r in found[:limit]]) if former else {}
+            return found, f.school_year, shown
 
-        rows, year = ctx.db.call(run)
+        rows, year, status = ctx.db.call(run)
         truncated = len(rows) > limit
         rows = rows[:limit]
         show_address = "address_code" in id_kinds
@@ -277,17 +292,19 @@ class SearchService:
                 grade=r.grade, class_name=r.class_name or "", seat_number=r.seat_number,
                 birth_date=_date(r.birth_date), sex=r.sex or "", school_year=r.school_year,
                 address_code=r.address_code if show_address else None, exact=r.rank == 0,
+                status=status.get(r.pupil_id),
             )
             for r in rows
         )
         ctx.log(
             "search", target="pupils",
             detail={"query": query, "filters": filters.as_detail(), "results": len(hits),
-                    "truncated": truncated},
+                    "truncated": truncated,
+                    **({} if former else {"former_pupils": "left_out"})},
         )
         return SearchResults(query=query, filters=filters, hits=hits, truncated=truncated,
                              school_year=year if not terms else filters.school_year,
-                             withheld=withheld_notice(ctx.gate))
+                             withheld=withheld_notice(ctx.gate), shows_status=former)
 
     def filter_options(
         self, school_year: int | None = None, school_code: str | None = None,

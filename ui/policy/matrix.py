@@ -11,11 +11,13 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from toda_desktop.data_dictionary import DOMAIN_LABELS
-from toda_desktop.policy.model import FUNCTION_LABELS, Policy, Role
+from toda_desktop.policy.model import FORMER_PUPILS_LABEL, FUNCTION_LABELS, Policy, Role
 from ui import style
 from ui.table_model import LinesTableModel
 
 FUNCTIONS = tuple(FUNCTION_LABELS)
+FORMER = "former_pupils"  # the per-role setting shown as one more ●/× column
+COLUMNS = (*FUNCTIONS, FORMER)
 
 
 def legend_text() -> str:
@@ -44,12 +46,13 @@ class PolicyMatrixModel(LinesTableModel[Role]):
     """Roles × functions (●/×) and data domains of a :class:`Policy`; a cell can be changed
     (the page turns the result into the file's text, which is checked before it is saved)."""
 
-    DOMAINS_COLUMN = len(FUNCTIONS) + 1
+    DOMAINS_COLUMN = len(COLUMNS) + 1
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__((
             "役割",
             *(FUNCTION_LABELS[f].replace("の", "の\n", 1) for f in FUNCTIONS),
+            FORMER_PUPILS_LABEL.replace("した", "した\n", 1),
             "見られるデータ",
         ), parent)
         self.policy: Policy | None = None
@@ -63,11 +66,13 @@ class PolicyMatrixModel(LinesTableModel[Role]):
         self.set_lines(policy.roles)
 
     def function_at(self, column: int) -> str | None:
-        return FUNCTIONS[column - 1] if 0 < column <= len(FUNCTIONS) else None
+        return COLUMNS[column - 1] if 0 < column <= len(COLUMNS) else None
 
     def toggled(self, row: int, function: str) -> Policy:
         """The policy with ``function`` switched for the role in ``row``."""
         role = self.roles[row]
+        if function == FORMER:
+            return self._with(row, replace(role, former_pupils=not role.former_pupils))
         functions = role.functions ^ {function}
         return self._with(row, replace(role, functions=functions))
 
@@ -81,20 +86,25 @@ class PolicyMatrixModel(LinesTableModel[Role]):
         return replace(self.policy, roles=tuple(roles))
 
     def cell_data(self, r: Role, column: int, role: int) -> Any:
-        allowed = 0 < column <= len(FUNCTIONS) and r.may(FUNCTIONS[column - 1])
+        switch = 0 < column <= len(COLUMNS)
+        allowed = switch and (r.former_pupils if COLUMNS[column - 1] == FORMER
+                              else r.may(COLUMNS[column - 1]))
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
                 return r.label
-            if column <= len(FUNCTIONS):
+            if switch:
                 return "●" if allowed else "×"
             return describe_domains(r)
-        if role == Qt.ItemDataRole.ToolTipRole and column == len(FUNCTIONS) + 1:
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.DOMAINS_COLUMN:
             return describe_domains(r)
-        if role == Qt.ItemDataRole.ToolTipRole and 0 < column <= len(FUNCTIONS):
+        if role == Qt.ItemDataRole.ToolTipRole and switch and COLUMNS[column - 1] == FORMER:
+            verb = "検索・閲覧できます" if allowed else "検索・閲覧できません"
+            return f"{r.label}は{FORMER_PUPILS_LABEL}を{verb}。"
+        if role == Qt.ItemDataRole.ToolTipRole and switch:
             verb = "できます" if allowed else "できません"
             return f"{r.label}は「{FUNCTION_LABELS[FUNCTIONS[column - 1]]}」が{verb}。"
-        if role == Qt.ItemDataRole.ForegroundRole and 0 < column <= len(FUNCTIONS):
+        if role == Qt.ItemDataRole.ForegroundRole and switch:
             return QColor(style.OK_COLOR if allowed else "#9aa4b0")
-        if role == Qt.ItemDataRole.TextAlignmentRole and 0 < column <= len(FUNCTIONS):
+        if role == Qt.ItemDataRole.TextAlignmentRole and switch:
             return int(Qt.AlignmentFlag.AlignCenter)
         return None

@@ -56,6 +56,8 @@ ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 START_TEXT = "氏名・カナ・番号を入力するか、学校・学年・組を選んでください。"
 KEYS_TEXT = "Enterキー: 検索　↓キー: 結果へ移動　結果でEnterキーまたはダブルクリック: カルテを開く"
 WIDTHS = (150, 170, 150, 64, 64, 64, 150)
+# For roles whose map entry leaves former pupils out (issue 13): why a graduate is not found.
+FORMER_NOTE = "（卒業・転出した児童生徒は、この役割では表示されません。）"
 
 Request = tuple[str, SearchFilters]
 
@@ -384,7 +386,8 @@ class SearchPage(QWidget):
         self.note_label.setStyleSheet(style.MUTED)
         if n == 0:
             self.note_label.setText(
-                "該当する児童生徒は見つかりませんでした。字を減らすか、条件を変えてください。")
+                "該当する児童生徒は見つかりませんでした。字を減らすか、条件を変えてください。"
+                + ("" if results.shows_status else FORMER_NOTE))
         else:
             year = results.school_year
             scope = f"{format_school_year(year, self._style)}の在籍　" if year else ""
