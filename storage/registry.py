@@ -72,12 +72,55 @@ class ColumnSpec:
         return (self.label, *self.synonyms)
 
 
+# What happens when a retention class ends (``RetentionClass.action``).
+DELETE = "delete"  # the pupil's rows of the kind are deleted, no bytes left
+PSEUDONYMISE = "pseudonymise"  # identifying columns removed; a random pseudonym stays
+KEEP = "keep"  # no personal data: no end
+RETENTION_ACTIONS = (DELETE, PSEUDONYMISE, KEEP)
+ACTION_LABELS = {
+    DELETE: "削除",
+    PSEUDONYMISE: "識別情報を削除し仮名で保持",
+    KEEP: "期限なし",
+}
+# The person references that identify a pupil: removed when the identifying retention ends
+# (sex, school, grade and class stay, so that school-level statistics still add up).
+IDENTIFYING_REFS = frozenset(
+    {"address_code", "pref_id", "google_account", "name", "name_kana", "birth_date"}
+)
+
+
 @dataclass(frozen=True)
 class RetentionClass:
+    """How long a kind's rows are kept after the pupil left, why, and what happens then.
+
+    ``years`` counts from the end of the school year of the pupil's last enrolment
+    (``storage.repos.leavers``); None for ``keep``. ``basis`` is the legal text or the city's
+    own rule, as the office cites it."""
+
     key: str
     label: str
     description: str
-    years_after_leaving: int | None
+    basis: str
+    years: int | None
+    action: str
+
+    @property
+    def years_after_leaving(self) -> int | None:
+        return self.years
+
+    @property
+    def ends(self) -> bool:
+        """Whether rows of this class ever leave the store in identifiable form."""
+        return self.action != KEEP
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS[self.action]
+
+    @property
+    def period_label(self) -> str:
+        """The period as the data dictionary and the plan show it."""
+        return "期限なし" if self.years is None else f"卒業・転出から{self.years}年"
 
 
 @dataclass(frozen=True)
@@ -114,6 +157,12 @@ class DatasetKind:
     @property
     def person_ref_columns(self) -> tuple[ColumnSpec, ...]:
         return tuple(c for c in self.columns if c.ref is not None)
+
+    @property
+    def identifying_columns(self) -> tuple[ColumnSpec, ...]:
+        """Stored columns that identify a pupil (``IDENTIFYING_REFS``): what
+        pseudonymisation removes."""
+        return tuple(c for c in self.stored_columns if c.ref in IDENTIFYING_REFS)
 
     @property
     def links_to_pupil(self) -> bool:
@@ -171,6 +220,10 @@ class Registry:
     def retention(self, key: str) -> RetentionClass:
         return next(r for r in self.retention_classes if r.key == key)
 
+    def retention_of(self, kind_name: str) -> RetentionClass:
+        """The retention class of a kind."""
+        return self.retention(self.kind(kind_name).retention)
+
 
 def _column(raw: dict[str, Any], where: str) -> ColumnSpec:
     key = str(raw["key"])
@@ -204,17 +257,28 @@ def _column(raw: dict[str, Any], where: str) -> ColumnSpec:
     )
 
 
+def _retention_class(key: str, raw: dict[str, Any]) -> RetentionClass:
+    action = str(raw.get("action", KEEP))
+    if action not in RETENTION_ACTIONS:
+        raise RegistryError(f"retention.{key}: unknown action {action!r}")
+    years = raw.get("years")
+    if (years is None) != (action == KEEP):
+        raise RegistryError(f"retention.{key}: years go with an end (delete or pseudonymise)")
+    if years is not None and (not isinstance(years, int) or years < 1):
+        raise RegistryError(f"retention.{key}: years must be a whole number of at least 1")
+    return RetentionClass(
+        key=key,
+        label=str(raw["label"]),
+        description=str(raw["description"]),
+        basis=str(raw["basis"]),
+        years=years,
+        action=action,
+    )
+
+
 def parse_registry(data: dict[str, Any]) -> Registry:
     """Build and check a registry from the parsed TOML document."""
-    retention = tuple(
-        RetentionClass(
-            key=k,
-            label=str(v["label"]),
-            description=str(v["description"]),
-            years_after_leaving=v.get("years_after_leaving"),
-        )
-        for k, v in data["retention"].items()
-    )
+    retention = tuple(_retention_class(k, v) for k, v in data["retention"].items())
     retention_keys = {r.key for r in retention}
     shared_refs = [_column(c, "person_refs") for c in data.get("person_refs", ())]
     kinds = []
@@ -250,6 +314,14 @@ def parse_registry(data: dict[str, Any]) -> Registry:
         )
         if kind.retention not in retention_keys:
             raise RegistryError(f"{name}: unknown retention class {kind.retention!r}")
+        action = next(r.action for r in retention if r.key == kind.retention)
+        if kind.pupil != (action != KEEP):
+            # A pupil's rows end some day; rows of no pupil have no leave date to count from.
+            raise RegistryError(f"{name}: retention class {kind.retention!r} does not fit"
+                                f" {'a pupil' if kind.pupil else 'a non-pupil'} kind")
+        if kind.master and action != PSEUDONYMISE:
+            # Every other kind's rows point at the master's; the leave dates come from it.
+            raise RegistryError(f"{name}: the pupil master's retention must pseudonymise")
         stored = {c.key for c in kind.stored_columns}
         missing = [k for k in (*kind.natural_key, *kind.occasion) if k not in stored]
         if missing:

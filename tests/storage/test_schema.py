@@ -67,7 +67,7 @@ def test_a_new_registry_column_is_added_without_losing_rows(
         {"key": "address", "label": "所在地", "type": "text"}
     )
     data["kinds"]["clubs"] = {
-        "label": "部活動", "domain": "basic", "retention": "pupil_record", "pupil": True,
+        "label": "部活動", "domain": "basic", "retention": "shido", "pupil": True,
         "person_refs": True, "natural_key": ["club"], "karte_section": "部活動",
         "columns": [{"key": "club", "label": "部活動名", "type": "text", "required": True}],
     }
