@@ -402,35 +402,3 @@ def _class_order(name: str) -> tuple[int, int, str]:
 def latest_school_year(conn: Connection) -> int | None:
     value = conn.execute("SELECT max(school_year) FROM ds_enrollments").fetchone()[0]
     return None if value is None else int(value)
-
-
-# -- who has left --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LastEnrollment:
-    """A pupil's last enrolled school year and the grade then (graduated from 中3 or not)."""
-
-    school_year: int
-    grade: int | None
-
-
-def last_enrollments(conn: Connection, pupil_ids: Iterable[int]) -> dict[int, LastEnrollment]:
-    """Per pupil with an enrollment: the last one, read from the enrollments themselves (not
-    the search index, so it holds before the index catches up)."""
-    out: dict[int, LastEnrollment] = {}
-    for chunk in _chunks(sorted({int(i) for i in pupil_ids})):
-        for pid, year, grade in conn.execute(
-            "SELECT e.pupil_id, e.school_year, e.grade FROM ds_enrollments e"
-            f" WHERE e.pupil_id IN ({_marks(len(chunk))})"
-            " ORDER BY e.pupil_id, e.school_year, e.id", tuple(chunk)
-        ):
-            out[int(pid)] = LastEnrollment(int(year), _int(grade))  # the last row wins
-    return out
-
-
-def left_before(conn: Connection, school_year: int) -> set[int]:
-    """The pupils whose last enrolled school year is before ``school_year``."""
-    return {int(r[0]) for r in conn.execute(
-        "SELECT pupil_id FROM ds_enrollments GROUP BY pupil_id HAVING max(school_year) < ?",
-        (school_year,))}

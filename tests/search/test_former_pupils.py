@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.repos import search as search_repo
+from storage.repos import leavers
 from tests.search.helpers import add_rows, demo_sessions, sign_in
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
@@ -158,8 +158,7 @@ def test_an_extraction_over_an_earlier_year_lists_no_former_pupil_for_the_direct
     assert {GRADUATE[1], TRANSFERRED[1], CURRENT[1]} <= lead_names
     assert CURRENT[1] in director_names
     assert not director_names & {GRADUATE[1], TRANSFERRED[1]}
-    gone = city["project_lead"].store.db.call(
-        lambda c: search_repo.left_before(c, 2025))
+    gone = {left.pupil_id for left in city["project_lead"].store.db.call(leavers.leavers)}
     assert lead.population - director.population == len(
         gone & {r.pupil_id for r in lead.rows})
 

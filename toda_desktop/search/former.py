@@ -1,9 +1,10 @@
-"""Former pupils (卒業・転出): who has left, and keeping them from roles that do not need them.
+"""Former pupils (卒業・転出): keeping them from roles that do not need them (issue 13).
 
-A pupil is *former* when the last school year in which they are enrolled is before the latest
-school year in the store: graduated when that last enrollment was in grade 9 (中3), otherwise
-transferred out (転出, which includes leaving the city's schools after 小6). A pupil with no
-enrollment at all (a child known from another department before school) is not former.
+Who has left, and how, is ``storage.repos.leavers``' rule (the same one retention counts
+from): a pupil is former when the last school year in which they are enrolled is before the
+latest school year in the store; graduated when that last enrollment was the last grade of
+中学校 (or grade 9), otherwise transferred out. A pupil with no enrollment at all (a child
+known from another department before school) is not former.
 
 Only roles whose entry in the permission map says ``former_pupils = true`` still find former
 pupils (follow-up, retention, investigations). For the others the search leaves them out in
@@ -13,14 +14,14 @@ denied), and an extraction over an earlier school year leaves them out of its po
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from storage.connection import Connection
-from storage.repos import search as repo
+from storage.repos import leavers
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import PermissionDenied
 
-FINAL_GRADE = 9  # 中学3年: leaving after it is graduation from the city's schools
 DENIED_REASON = "former_pupil"  # the audit detail's reason (labelled on the 監査ログ screen)
 DENIED_MESSAGE = (
     "この児童生徒は卒業・転出しているため、この役割では表示できません"
@@ -37,7 +38,7 @@ class EnrollmentStatus:
 
     @property
     def former(self) -> bool:
-        return self.state in ("graduated", "transferred")
+        return self.state in leavers.LEAVE_REASONS
 
     @property
     def label(self) -> str:
@@ -46,24 +47,23 @@ class EnrollmentStatus:
             return "在籍中"
         if self.state == "none":
             return "在籍記録なし"
-        word = "卒業" if self.state == "graduated" else "転出"
+        word = "卒業" if self.state == leavers.GRADUATED else "転出"
         return f"{word}（{self.last_year}年度）"
 
 
-def status_of(last: repo.LastEnrollment | None, latest_year: int | None) -> EnrollmentStatus:
-    if last is None or latest_year is None:
-        return EnrollmentStatus("none", None)
-    if last.school_year >= latest_year:
-        return EnrollmentStatus("enrolled", last.school_year)
-    state = "graduated" if last.grade == FINAL_GRADE else "transferred"
-    return EnrollmentStatus(state, last.school_year)
+ENROLLED = EnrollmentStatus("enrolled", None)
+NO_ENROLLMENT = EnrollmentStatus("none", None)
 
 
-def statuses(conn: Connection, pupil_ids: list[int]) -> dict[int, EnrollmentStatus]:
-    """在籍状況 of each pupil (on the database thread)."""
-    latest = repo.latest_school_year(conn)
-    last = repo.last_enrollments(conn, pupil_ids)
-    return {pid: status_of(last.get(pid), latest) for pid in pupil_ids}
+def statuses(conn: Connection, pupils: Iterable[tuple[int, bool]]
+             ) -> dict[int, EnrollmentStatus]:
+    """在籍状況 of each (pupil id, has an enrollment) on the database thread."""
+    out = {}
+    for pupil_id, enrolled in pupils:
+        left = leavers.leaver(conn, pupil_id)
+        out[pupil_id] = (EnrollmentStatus(left.reason, left.last_year) if left is not None
+                         else ENROLLED if enrolled else NO_ENROLLMENT)
+    return out
 
 
 def sees_former(ctx: ServiceContext) -> bool:
@@ -71,12 +71,11 @@ def sees_former(ctx: ServiceContext) -> bool:
     return ctx.gate.role.former_pupils
 
 
-def former_among(conn: Connection, pupil_ids: frozenset[int] | set[int]) -> frozenset[int]:
+def former_among(conn: Connection, pupil_ids: Iterable[int]) -> frozenset[int]:
     """The former pupils among these (on the database thread)."""
-    latest = repo.latest_school_year(conn)
-    if latest is None:
-        return frozenset()
-    return frozenset(repo.left_before(conn, latest) & set(pupil_ids))
+    wanted = set(pupil_ids)
+    return frozenset(left.pupil_id for left in leavers.iter_leavers(conn)
+                     if left.pupil_id in wanted)
 
 
 def require_not_former(ctx: ServiceContext, pupil_id: int, action: str) -> None:
@@ -84,8 +83,7 @@ def require_not_former(ctx: ServiceContext, pupil_id: int, action: str) -> None:
     former pupil by id."""
     if sees_former(ctx):
         return
-    status = ctx.db.call(lambda c: statuses(c, [pupil_id]))[pupil_id]
-    if status.former:
+    if ctx.db.call(lambda c: leavers.is_former(c, pupil_id)):
         ctx.log(action, outcome="denied", pupil_id=pupil_id,
                 detail={"reason": DENIED_REASON})
         raise PermissionDenied(DENIED_MESSAGE)

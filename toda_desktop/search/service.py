@@ -278,7 +278,8 @@ class SearchService:
                     if f.school_year is None:
                         return [], None, {}
             found = repo.search(conn, terms, f, limit + 1)
-            shown = statuses(conn, [r.pupil_id for r in found[:limit]]) if former else {}
+            shown = statuses(conn, [(r.pupil_id, r.school_year is not None)
+                                    for r in found[:limit]]) if former else {}
             return found, f.school_year, shown
 
         rows, year, status = ctx.db.call(run)
