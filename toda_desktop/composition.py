@@ -39,6 +39,7 @@ from toda_desktop.overview.service import OverviewService
 from toda_desktop.policy.model import Policy, default_policy
 from toda_desktop.policy.service import PolicyAdminService
 from toda_desktop.records.service import RecordsService
+from toda_desktop.register.service import RegisterService
 from toda_desktop.review.service import ReviewService
 from toda_desktop.scanner_admission import ScannerRefused, ScannerRules, admit, scanner_kind
 from toda_desktop.search.service import SearchService
@@ -116,6 +117,7 @@ class SignedIn:
         self.search = guard_calls(SearchService(context))
         self.karte = guard_calls(KarteService(context))
         self.extraction = guard_calls(ExtractionService(context))
+        self.register = guard_calls(RegisterService(context))  # 個人情報ファイル簿
 
     @cached_property
     def risk(self) -> RiskService:

@@ -166,7 +166,8 @@ TARGET_PREFIXES = {"account:": "アカウント ", "risk_model:": "予測モデ�
 TARGET_WORDS = {"pupils": "児童生徒", "search_results": "検索結果",
                 "validation_report": "検証結果", "risk_months": "見守りアラートの月",
                 "risk_score": "見守りアラートの作成", "survey_domains": "調査の領域別の見立て",
-                "risk_alert_mark": "見守りアラートの記録"}
+                "risk_alert_mark": "見守りアラートの記録",
+                "personal_info_register": "個人情報ファイル簿"}
 # "verb:kind" targets: a function of the map, or an extraction step, on a dataset kind.
 TARGET_VERBS = {**FUNCTION_LABELS, "extract": "抽出", "extraction_save": "抽出条件の保存"}
 
