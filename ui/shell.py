@@ -173,8 +173,13 @@ class Shell(QObject):
             )
         if signed.may("policy_edit"):
             policy = signed.policy_admin
+            register = signed.register  # 個人情報ファイル簿, made from the map (issue 13)
             window.add_page(
-                "権限設定", PolicyPage(policy.current_text, policy.update, runner), ADMIN_SECTION
+                "権限設定", PolicyPage(
+                    policy.current_text, policy.update, runner,
+                    export_register=lambda path, overwrite: register.export(
+                        path, overwrite=overwrite)),
+                ADMIN_SECTION,
             )
 
     def _add_pupil_pages(

@@ -24,7 +24,8 @@ def legend_text() -> str:
     """The keys of the file in Japanese, for editing it."""
     functions = "、".join(f"{key}＝{label}" for key, label in FUNCTION_LABELS.items())
     domains = "、".join(f"{key}＝{label}" for key, label in DOMAIN_LABELS.items())
-    return f"機能の名前: {functions}\nデータの範囲: {domains}、*＝すべて"
+    return (f"機能の名前: {functions}\nデータの範囲: {domains}、*＝すべて\n"
+            f"役割ごとの設定: former_pupils＝{FORMER_PUPILS_LABEL}（true で検索・閲覧できる）")
 
 
 def describe_domains(role: Role) -> str:
@@ -52,7 +53,7 @@ class PolicyMatrixModel(LinesTableModel[Role]):
         super().__init__((
             "役割",
             *(FUNCTION_LABELS[f].replace("の", "の\n", 1) for f in FUNCTIONS),
-            FORMER_PUPILS_LABEL.replace("した", "した\n", 1),
+            FORMER_PUPILS_LABEL.replace("転出", "転出\n", 1),
             "見られるデータ",
         ), parent)
         self.policy: Policy | None = None

@@ -42,6 +42,7 @@ from ui.page_header import PageHeader, StatusLine
 from ui.page_task import PageTask
 from ui.policy.domains_dialog import DomainsDialog
 from ui.policy.matrix import PolicyMatrixModel, legend_text
+from ui.policy.register_export import RegisterExport, RegisterExportButton
 from ui.table_model import make_view
 
 APPLIES_NEXT_TIME = (
@@ -59,6 +60,8 @@ class PolicyPage(QWidget):
         update: Callable[[str], None],
         runner: BackgroundRunner,
         parent: QWidget | None = None,
+        *,
+        export_register: RegisterExport | None = None,
     ) -> None:
         super().__init__(parent)
         self._current_text = current_text
@@ -72,7 +75,8 @@ class PolicyPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(10)
-        layout.addLayout(PageHeader("権限設定"))
+        header = PageHeader("権限設定")
+        layout.addLayout(header)
         note = QLabel(
             "役割ごとに、使える機能（●）と見られるデータの範囲を定めます。"
             "サービスがすべての操作でこの設定を確かめます。" + APPLIES_NEXT_TIME
@@ -142,6 +146,11 @@ class PolicyPage(QWidget):
 
         self.message_label = StatusLine()
         editor_layout.addWidget(self.message_label)
+        self.register_button: RegisterExportButton | None = None  # 個人情報ファイル簿 (issue 13)
+        if export_register is not None:
+            self.register_button = RegisterExportButton(export_register, runner,
+                                                        self.message_label, self)
+            header.add_action(self.register_button)
 
         buttons = QHBoxLayout()
         self.revert_button = QPushButton("編集を取り消す")
