@@ -6,7 +6,7 @@ registry, so the document other municipalities read is never out of date.
 
 from __future__ import annotations
 
-from storage.registry import ColumnSpec, Registry, default_registry
+from storage.registry import ColumnSpec, Registry, RetentionClass, default_registry
 from toda_desktop.instruments import ANSWER_LABELS, instruments
 
 TYPE_LABELS = {
@@ -69,6 +69,13 @@ def _constraint(col: ColumnSpec) -> str:
     return "、".join(parts)
 
 
+def retention_text(rc: RetentionClass) -> str:
+    """「学籍に関する記録（卒業・転出から20年、その後は識別情報を削除し仮名で保持）」."""
+    if not rc.ends:
+        return f"{rc.label}（{rc.period_label}）"
+    return f"{rc.label}（{rc.period_label}、その後は{rc.action_label}）"
+
+
 def render(registry: Registry | None = None) -> str:
     registry = registry or default_registry()
     lines = [
@@ -91,11 +98,14 @@ def render(registry: Registry | None = None) -> str:
         "",
         "## 保存期間の区分",
         "",
-        "| 区分 | 名称 | 内容 |",
-        "|---|---|---|",
+        "保存期間は、児童生徒が卒業・転出した日（最後に在籍した年度の末日）から数えます。",
+        "",
+        "| 区分 | 名称 | 保存期間 | 期間の終了時 | 根拠 |",
+        "|---|---|---|---|---|",
     ]
     for r in registry.retention_classes:
-        lines.append(f"| `{r.key}` | {r.label} | {r.description} |")
+        lines.append(f"| `{r.key}` | {r.label} | {r.period_label} | {r.action_label} | "
+                     f"{r.basis} |")
     lines += ["", "## データ種別", "", "| 種別 | 名称 | アクセス領域 | 保存期間 | 同一記録の判定 |"]
     lines.append("|---|---|---|---|---|")
     for kind in registry.kinds:
@@ -108,12 +118,14 @@ def render(registry: Registry | None = None) -> str:
             key_labels += "（すべての列が同じ行は、選べば繰り返しの記録として回数で区別）"
         lines.append(
             f"| `{kind.name}` | {kind.label} | {domain} | "
-            f"{registry.retention(kind.retention).label} | {prefix}{key_labels} |"
+            f"{retention_text(registry.retention(kind.retention))} | {prefix}{key_labels} |"
         )
     for kind in registry.kinds:
         lines += [
             "",
             f"## {kind.label}（`{kind.name}`）",
+            "",
+            f"保存期間: {retention_text(registry.retention(kind.retention))}",
             "",
             "| 見出し | 列キー | 型 | 必須 | 値の範囲 | 個人参照 | 保存 | 別名 |",
             "|---|---|---|---|---|---|---|---|",
