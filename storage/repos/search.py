@@ -402,3 +402,13 @@ def _class_order(name: str) -> tuple[int, int, str]:
 def latest_school_year(conn: Connection) -> int | None:
     value = conn.execute("SELECT max(school_year) FROM ds_enrollments").fetchone()[0]
     return None if value is None else int(value)
+
+
+def address_codes(conn: Connection, pupil_ids: Iterable[int]) -> set[str]:
+    """The 宛名番号 of these pupils (to leave their rows out of a dataset export)."""
+    out: set[str] = set()
+    for chunk in _chunks(sorted({int(i) for i in pupil_ids})):
+        out.update(str(r[0]) for r in conn.execute(
+            f"SELECT address_code FROM ds_students WHERE id IN ({_marks(len(chunk))})",
+            tuple(chunk)))
+    return out

@@ -208,3 +208,18 @@ def test_the_map_setting_is_checked_and_written_back() -> None:
     with pytest.raises(UserFacingError) as refused:
         parse_policy_text(bad)
     assert "true か false" in refused.value.message_ja
+
+
+@pytest.mark.parametrize("kind", ["students", "enrollments"])
+def test_a_dataset_export_leaves_former_pupils_rows_out_for_a_role_without_the_setting(
+    city: dict[str, SignedIn], tmp_path: Path, kind: str,
+) -> None:
+    director = city["director"].records.export_dataset(kind, tmp_path / "director.csv")
+    lead = city["project_lead"].records.export_dataset(kind, tmp_path / "lead.csv")
+    director_text = director.path.read_text(encoding="utf-8-sig")
+    lead_text = lead.path.read_text(encoding="utf-8-sig")
+    for address in (GRADUATE[0], TRANSFERRED[0]):
+        assert address in lead_text and address not in director_text
+    assert CURRENT[0] in director_text
+    gone = len(city["project_lead"].store.db.call(leavers.leavers))
+    assert director.rows < lead.rows and gone > 2

@@ -9,7 +9,8 @@ known from another department before school) is not former.
 Only roles whose entry in the permission map says ``former_pupils = true`` still find former
 pupils (follow-up, retention, investigations). For the others the search leaves them out in
 SQL (so limits and counts hold), the karte and its record lists refuse them by id (logged as
-denied), and an extraction over an earlier school year leaves them out of its population.
+denied), an extraction over an earlier school year leaves them out of its population, and a
+dataset export leaves out their rows.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 from storage.connection import Connection
 from storage.repos import leavers
+from storage.repos import search as search_repo
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import PermissionDenied
 
@@ -76,6 +78,11 @@ def former_among(conn: Connection, pupil_ids: Iterable[int]) -> frozenset[int]:
     wanted = set(pupil_ids)
     return frozenset(left.pupil_id for left in leavers.iter_leavers(conn)
                      if left.pupil_id in wanted)
+
+
+def former_address_codes(conn: Connection) -> set[str]:
+    """The 宛名番号 of every former pupil (on the database thread)."""
+    return search_repo.address_codes(conn, (left.pupil_id for left in leavers.iter_leavers(conn)))
 
 
 def require_not_former(ctx: ServiceContext, pupil_id: int, action: str) -> None:
