@@ -223,3 +223,15 @@ def test_a_dataset_export_leaves_former_pupils_rows_out_for_a_role_without_the_s
     assert CURRENT[0] in director_text
     gone = len(city["project_lead"].store.db.call(leavers.leavers))
     assert director.rows < lead.rows and gone > 2
+
+
+def test_a_map_saved_before_the_setting_keeps_the_bundled_setting_per_role() -> None:
+    legacy = "\n".join(line for line in policy_to_toml(default_policy()).splitlines()
+                       if not line.startswith("former_pupils"))
+    policy = parse_policy_text(legacy)
+    assert policy.role("project_lead").former_pupils
+    assert not policy.role("liaison").former_pupils
+    # Once any role names it, an unnamed role is false (the map is read as written).
+    director = 'label = "教育政策室長"'
+    named = legacy.replace(director, director + "\nformer_pupils = false")
+    assert not parse_policy_text(named).role("project_lead").former_pupils

@@ -116,10 +116,15 @@ DOMAINS = frozenset(
 )
 
 
-def parse_policy(data: dict[str, object]) -> Policy:
+def parse_policy(data: dict[str, object], *, inherit: bool = True) -> Policy:
+    """``inherit``: a map without any former_pupils line takes the bundled map's (below)."""
     roles_raw = data["roles"]
     assert isinstance(roles_raw, dict)
     roles = []
+    # A map saved before the setting existed names it for no role: its roles keep the bundled
+    # map's setting (same role key), so the lead does not lose former pupils on the upgrade.
+    legacy = inherit and not any("former_pupils" in raw for raw in roles_raw.values())
+    inherited = {r.key: r.former_pupils for r in default_policy().roles} if legacy else {}
     for key, raw in roles_raw.items():
         functions = frozenset(raw.get("functions", ()))
         unknown = functions - FUNCTIONS
@@ -133,7 +138,7 @@ def parse_policy(data: dict[str, object]) -> Policy:
             raise PolicyError(
                 f"役割「{key}」に存在しないデータ領域名があります: {'、'.join(sorted(bad_domains))}"
             )
-        former = raw.get("former_pupils", False)
+        former = raw.get("former_pupils", inherited.get(key, False))
         if not isinstance(former, bool):
             raise PolicyError(
                 f"役割「{key}」の former_pupils（{FORMER_PUPILS_LABEL}）には true か false を"
@@ -183,7 +188,7 @@ def parse_policy_text(text: str) -> Policy:
 @cache
 def default_policy() -> Policy:
     with resource_path("policy.toml").open("rb") as fh:
-        return parse_policy(tomllib.load(fh))
+        return parse_policy(tomllib.load(fh), inherit=False)
 
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -227,8 +232,7 @@ def policy_to_toml(policy: Policy) -> str:
         out.append(f"domains = {_toml_list(_ordered(role.domains, ('*', *DOMAIN_ORDER)))}")
         if role.topics:
             out.append(f"topics = {_toml_list(_ordered(role.topics, DOMAIN_ORDER))}")
-        if role.former_pupils:
-            out.append("former_pupils = true")
+        out.append(f"former_pupils = {'true' if role.former_pupils else 'false'}")
         out.append("")
     return "\n".join(out)
 
