@@ -5,6 +5,7 @@
     python -m toda_desktop info  --store PATH [--user ID]
     python -m toda_desktop check --store PATH [--user ID]
     python -m toda_desktop dictionary [--out FILE]
+    python -m toda_desktop register --store PATH --out FILE.xlsx|.csv|.md [--force]
     python -m toda_desktop audit verify|list --store PATH [--actor ID] [--csv FILE [--force]]
                                   [--anchor-dir DIR]
     python -m toda_desktop audit anchor --store PATH [--dir DIR]
@@ -17,7 +18,6 @@
     python -m toda_desktop risk train|evaluate|score --store PATH [--month YYYY-MM] [--top 5]
     python -m toda_desktop recovery grant --store PATH --account ID --reason TEXT [--hours H]
     python -m toda_desktop scanners accept --store PATH
-    python -m toda_desktop register --store PATH --out FILE.xlsx|.csv|.md [--force]
 
 Output files are created new: an existing file is replaced only with --force (the data
 dictionary, which holds no personal data, is always rewritten). Commands that open a store
@@ -766,6 +766,7 @@ def build_parser() -> argparse.ArgumentParser:
     dictionary = sub.add_parser("dictionary", help="データ辞書（Markdown）を生成する")
     dictionary.add_argument("--out", help="書き出し先（省略時は画面に表示）")
     dictionary.set_defaults(handler=cmd_dictionary)
+    add_register_command(sub)  # 個人情報ファイル簿 (issue 13)
 
     audit_cmd = sub.add_parser("audit", help="監査ログ（検証・一覧・出力）")
     audit_cmd.add_argument("audit_command", choices=["verify", "list", "anchor"],
@@ -858,7 +859,6 @@ def build_parser() -> argparse.ArgumentParser:
     exp.set_defaults(handler=cmd_export)
 
     add_risk_commands(sub)
-    add_register_command(sub)
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),

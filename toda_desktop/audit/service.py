@@ -130,9 +130,9 @@ DETAIL_LABELS = {
     "previous": "変更前",
     "failures_lost": "記録から消えていた失敗回数", "scanner": "スキャナ",
     "scanner_version": "スキャナのバージョン", "scanners": "使用できるスキャナ",
+    "former_pupils": "卒業・転出した児童生徒",  # left out of a role's search (issue 13)
     # 児童生徒検索's filters (a dict inside "filters")
     "school_code": "学校コード", "grade": "学年", "class_name": "組",
-    "former_pupils": "卒業・転出した児童生徒",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
