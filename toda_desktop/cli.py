@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from kernel.store_kind import StoreKind
 from storage.connection import DatabaseError, translate
 from storage.errors import StoreError
-from toda_desktop.cli_register import add_register_command
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import (
@@ -766,7 +765,9 @@ def build_parser() -> argparse.ArgumentParser:
     dictionary = sub.add_parser("dictionary", help="データ辞書（Markdown）を生成する")
     dictionary.add_argument("--out", help="書き出し先（省略時は画面に表示）")
     dictionary.set_defaults(handler=cmd_dictionary)
-    add_register_command(sub)  # 個人情報ファイル簿 (issue 13)
+    from toda_desktop.cli_register import add_register_command  # 個人情報ファイル簿 (issue 13)
+
+    add_register_command(sub)
 
     audit_cmd = sub.add_parser("audit", help="監査ログ（検証・一覧・出力）")
     audit_cmd.add_argument("audit_command", choices=["verify", "list", "anchor"],
