@@ -114,10 +114,10 @@ class SignedIn:
         self.own_password = guard_calls(OwnPasswordService(context, store))
         self.importing = guard_calls(ImportingService(context))
         self.review = guard_calls(ReviewService(context))
+        self.register = guard_calls(RegisterService(context))  # 個人情報ファイル簿
         self.search = guard_calls(SearchService(context))
         self.karte = guard_calls(KarteService(context))
         self.extraction = guard_calls(ExtractionService(context))
-        self.register = guard_calls(RegisterService(context))  # 個人情報ファイル簿
 
     @cached_property
     def risk(self) -> RiskService:

@@ -149,11 +149,11 @@ VALUE_LABELS = {
     "throttle_file_damaged": "サインイン記録ファイルの破損", "sign_in_failed": "サインイン失敗",
     "account_locked": "アカウントのロック", "simulator": "シミュレータ（デモ用）", "None": "—",
     "demo": "デモ", "test": "テスト", "production": "本番",
+    "former_pupil": "卒業・転出した児童生徒（役割の設定で対象外）",  # issue 13
+    "left_out": "対象外（役割の設定）",
     "session_locked": "画面ロック中", "session_expired": "利用時間の上限超過",
     "missing": "ファイルがない", "damaged": "ファイルの破損", "older": "古い控えへの差し替え",
     "reset": "回数の巻き戻し", "builtin": "組み込み",
-    "former_pupil": "卒業・転出した児童生徒（役割の設定で対象外）",
-    "left_out": "対象外（役割の設定）",
 }
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.

@@ -17,7 +17,6 @@ from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, check_output_path, write_csv, write_xlsx
 from toda_desktop.export_log import logged_export
-from toda_desktop.search.former import former_address_codes, sees_former
 from toda_desktop.withheld import ASK_FOR_KEYS
 
 
@@ -73,12 +72,12 @@ class RecordsService:
             headers = ["宛名番号", *headers]
         check_output_path(path, overwrite=overwrite)  # before reading a whole dataset
         rows = ctx.db.call(lambda c: list(records.export_rows(c, kind, columns)))
-        detail: dict[str, object] = {"date": today(ctx.clock).isoformat()}
-        if kind.pupil and not sees_former(ctx):  # former pupils' rows stay out (issue 13)
-            gone = ctx.db.call(former_address_codes)
+
+        if kind.pupil and not ctx.gate.role.former_pupils:  # issue 13: not former pupils' rows
+            from toda_desktop.search.former import without_former_rows
+
             at = 0 if kind.links_to_pupil else columns.index("address_code")
-            rows = [r for r in rows if str(r[at]) not in gone]
-            detail["former_pupils"] = "left_out"
+            rows = without_former_rows(ctx, rows, at)
 
         def write() -> ExportResult:
             if path.suffix.lower() == ".xlsx":
@@ -86,4 +85,4 @@ class RecordsService:
             return write_csv(path, headers, rows, encoding=encoding, overwrite=overwrite)
 
         return logged_export(ctx, target=kind.name, path=path, rows=len(rows), write=write,
-                             overwrite=overwrite, detail=detail)
+                             overwrite=overwrite, detail={"date": today(ctx.clock).isoformat()})

@@ -85,6 +85,13 @@ def former_address_codes(conn: Connection) -> set[str]:
     return search_repo.address_codes(conn, (left.pupil_id for left in leavers.iter_leavers(conn)))
 
 
+def without_former_rows(ctx: ServiceContext, rows: list[tuple[object, ...]], at: int
+                        ) -> list[tuple[object, ...]]:
+    """Export rows without those of former pupils (``at``: the 宛名番号 column)."""
+    gone = ctx.db.call(former_address_codes)
+    return [r for r in rows if str(r[at]) not in gone]
+
+
 def require_not_former(ctx: ServiceContext, pupil_id: int, action: str) -> None:
     """Refuse (logged as denied, with the pupil) a role without the setting that asks for a
     former pupil by id."""
