@@ -77,6 +77,9 @@ class PreparedExtract:
     built: BuiltExtract
     made_at: datetime
 
+    def _label(self, kind: str) -> str:
+        return next((v.kind_label for v in self.variables if v.kind == kind), kind)
+
     @property
     def summary(self) -> ExtractSummary:
         a = self.built.anonymity
@@ -84,7 +87,7 @@ class PreparedExtract:
             population=self.built.population, published=len(self.built.pupils),
             withheld=a.withheld, step=a.step.number, step_label=a.step.label, k=a.k,
             classes=a.classes, smallest=a.smallest,
-            rows={kind: len(frame) for kind, frame in self.built.kinds.items()},
+            rows={self._label(kind): len(frame) for kind, frame in self.built.kinds.items()},
             primary=sum(g.primary for g in self.built.aggregates),
             complementary=sum(g.complementary for g in self.built.aggregates))
 
@@ -99,7 +102,7 @@ class ExtractSummary:
     k: int
     classes: int
     smallest: int
-    rows: dict[str, int]  # kind → rows written
+    rows: dict[str, int]  # kind's Japanese label → rows written
     primary: int  # aggregate cells suppressed for being small
     complementary: int  # aggregate cells suppressed to protect them
 
@@ -230,9 +233,11 @@ class ResearchService:
             ctx.gate.require_kind(FUNCTION, kind, pupil=True)
             found = variable(ctx.registry, kind, column)
             if found is None:
+                spec = ctx.registry.kind(kind)
+                label = spec.column(column).label if spec.has_column(column) else column
                 raise UserFacingError(
-                    f"「{ctx.registry.kind(kind).label}」の「{column}」は研究用データに含められ"
-                    "ません（氏名・生年月日・ID・自由記述などは出力しません）。")
+                    f"「{spec.label}」の「{label}」は研究用データに含められません"
+                    "（氏名・生年月日・ID・自由記述などは出力しません）。")
             out.append(found)
         return tuple(out)
 
