@@ -149,7 +149,8 @@ def dictionary_text(built: BuiltExtract, info: ExtractInfo, base: str) -> str:
                   "| 列 | ラベル | 型 |", "| --- | --- | --- |",
                   *(f"| {c} | {label} | {t} |" for c, label, t in AGGREGATE_COLUMNS), ""]
     lines += ["各表は Parquet（.parquet）と CSV（.csv、UTF-8 BOM付き）の両方で出力しています。"
-              "DuckDB では例えば `SELECT * FROM '" + base + "_pupils.parquet'` で読めます。", ""]
+              "Parquet は DuckDB や Spark でそのまま読めます（表どうしは pseudonym と "
+              "school_year で結び付きます）。", ""]
     return "\n".join(lines)
 
 

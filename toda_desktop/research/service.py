@@ -170,6 +170,7 @@ class ResearchService:
 
     def may_approve(self) -> bool:
         """For the window: whether this role approves projects (acting still checks)."""
+        self._ctx.gate.require_session(FUNCTION)
         return self._ctx.gate.may(APPROVE)
 
     # -- projects --------------------------------------------------------------------------
