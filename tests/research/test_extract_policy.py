@@ -52,7 +52,7 @@ def test_two_projects_pseudonyms_for_the_same_pupils_never_meet(
     assert pseudonyms(first).isdisjoint(pseudonyms(second))
 
 
-@pytest.mark.parametrize("role", ["director", "liaison", "truancy_support"])
+@pytest.mark.parametrize("role", ["director", "liaison", "truancy_support", "it_admin"])
 def test_a_role_without_research_export_is_refused_and_the_refusal_logged(
     demo_store_path: Path, role: str,
 ) -> None:
@@ -201,3 +201,20 @@ def test_the_project_keys_live_in_the_master_groups_file_only(demo_store_path: P
     finally:
         signed.sign_out()
     assert where == ["g_basic"]
+
+
+def test_an_account_without_the_basic_key_cannot_even_see_the_project_keys_table(
+    demo_store_path: Path,
+) -> None:
+    """The IT administrator's password opens the store file only: the projects and their
+    keys are in the master group's file, which it cannot attach."""
+    signed = lead(demo_store_path)
+    try:
+        signed.research.register_project("鍵を守る", PURPOSE)
+    finally:
+        signed.sign_out()
+    it = sign_in(demo_store_path, "it_admin")
+    try:
+        assert it.store.db.read(lambda c: schemas_with(c, "research_projects")) == []
+    finally:
+        it.sign_out()
