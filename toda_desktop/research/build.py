@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.research.anonymity import QUASI, Anonymised, anonymise
-from analysis.research.cells import TOTAL, SuppressedTable, suppress
+from analysis.research.cells import SuppressedTable, suppress
 from analysis.research.pseudonyms import pseudonyms
 from toda_desktop.errors import OperationCancelled
 from toda_desktop.research.catalogue import Variable
@@ -138,5 +138,3 @@ def build(
     return BuiltExtract(pupils=pupils, kinds=kinds, aggregates=tuple(aggregates),
                         anonymity=anonymised, population=len(population))
 
-
-__all__ = ["PUPILS_TABLE", "TOTAL", "Aggregate", "BuiltExtract", "build"]

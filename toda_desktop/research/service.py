@@ -14,7 +14,7 @@ The project key never leaves the master's group file: only pseudonyms made with 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -325,5 +325,3 @@ class ResearchService:
         self._require()
         return self.write(self.prepare(request, progress=progress, cancel=cancel), folder)
 
-
-__all__: Sequence[str] = ("ExtractRequest", "PreparedExtract", "Project", "ResearchService")
