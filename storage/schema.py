@@ -20,6 +20,7 @@ from storage.errors import NewerSchema, OldStoreFormat
 from storage.key_groups import KeyGroup
 from storage.migrations import (
     g001_groups,
+    g003_research,
     m001_core,
     m002_sign_in,
     m003_import,
@@ -56,6 +57,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 GROUP_MIGRATIONS: tuple[GroupMigration, ...] = (
     g001_groups.migrate,
+    g003_research.migrate,  # issue 13: research projects (the lead orders g002/g003)
 )
 GROUP_SCHEMA_VERSION = len(GROUP_MIGRATIONS)
 # The store's layout: 1 = everything in one file under one key; 2 = one file per key group.

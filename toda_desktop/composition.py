@@ -48,6 +48,7 @@ from toda_desktop.signin import PasswordAccepted, start_sign_in
 from toda_desktop.throttle import ThrottleBook
 
 if TYPE_CHECKING:
+    from toda_desktop.research.service import ResearchService
     from toda_desktop.risk.service import RiskService
 
 
@@ -126,6 +127,13 @@ class SignedIn:
         from toda_desktop.risk.service import RiskService
 
         return guard_calls(RiskService(self.context))
+
+    @cached_property
+    def research(self) -> ResearchService:
+        """Built on first use: its Parquet files bring pyarrow (issue 13)."""
+        from toda_desktop.research.service import ResearchService
+
+        return guard_calls(ResearchService(self.context))
 
     def _log_denied(self, target: str, reason: str | None = None) -> None:
         self.context.log("permission_denied", outcome="denied", target=target,

@@ -242,6 +242,12 @@ def write_text_file(path: Path, text: str, *, overwrite: bool = False) -> Path:
     return path
 
 
+def write_binary_file(path: Path, data: bytes, *, overwrite: bool = False) -> Path:
+    """A file built whole in memory (a Parquet table) written as safely as an export."""
+    _safe_write(path, data, overwrite=overwrite)
+    return path
+
+
 def csv_bytes(
     header: Sequence[str], rows: Iterable[Sequence[object]], encoding: str = "utf-8-sig"
 ) -> tuple[bytes, int, int]:

@@ -32,6 +32,7 @@ from ui.login_window import LoginWindow
 from ui.main_window import MainWindow
 from ui.overview.page import OverviewPage
 from ui.policy.page import PolicyPage
+from ui.research.dialog import add_research_menu, open_research_dialog
 from ui.review.page import ReviewPage, describe_pupil_with
 from ui.risk.pages import add_risk_pages
 from ui.search.page import SearchPage
@@ -126,6 +127,9 @@ class Shell(QObject):
             lambda: open_own_password_dialog(window, signed.own_password.change_password,
                                              self._runner))
         window.quit_requested.connect(self.quit)
+        if signed.may("research_export"):  # 研究用データの作成 (issue 13)
+            add_research_menu(window, lambda: open_research_dialog(
+                window, signed.research, self._runner))
         self._add_pages(window, signed)
         self.changed.connect(window.data_changed)
         window.show()  # before closing the login window, or Qt sees no window left and quits

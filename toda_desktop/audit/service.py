@@ -94,6 +94,10 @@ ACTION_LABELS = {
     # sign-in counters and scanner backends (issue 12)
     "signin_record_break": "サインイン記録の不整合", "scanner_refused": "認められないスキャナ",
     "scanner_backends_recorded": "使用できるスキャナの登録",
+    # research extracts (issue 13)
+    "research_project": "研究プロジェクトの登録",
+    "research_project_approved": "研究プロジェクトの承認",
+    "research_extract": "研究用データの作成",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止", "started": "開始"}
@@ -133,6 +137,12 @@ DETAIL_LABELS = {
     "former_pupils": "卒業・転出した児童生徒",  # left out of a role's search (issue 13)
     # 児童生徒検索's filters (a dict inside "filters")
     "school_code": "学校コード", "grade": "学年", "class_name": "組",
+    # research extracts (issue 13)
+    "project": "研究プロジェクト", "purpose": "利用目的", "approver": "承認者",
+    "approved": "承認済み", "kinds": "データの種類", "columns": "列", "years": "年度",
+    "files": "ファイル数", "k": "k（最小人数）", "step": "一般化の段階",
+    "withheld": "除外した児童生徒・年度", "cells_primary": "一次秘匿したセル",
+    "cells_complementary": "補完秘匿したセル",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})

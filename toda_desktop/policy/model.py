@@ -21,6 +21,7 @@ FUNCTIONS = frozenset(
     {
         "admin", "pupil_search", "view", "edit", "import", "export", "print", "analysis",
         "alerts", "audit_view", "policy_edit",
+        "research_export", "research_approve",  # issue 13: research extracts
     }
 )
 FUNCTION_LABELS = {
@@ -35,6 +36,8 @@ FUNCTION_LABELS = {
     "alerts": "見守りアラート",
     "audit_view": "監査ログの閲覧",
     "policy_edit": "権限設定の変更",
+    "research_export": "研究用データの作成",
+    "research_approve": "研究用データの承認",
 }
 # A per-role setting beside the functions (issue 13): whether the role still finds pupils
 # who have left (graduated or transferred out) in search, karte and extraction.
