@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from kernel.store_kind import StoreKind
 from storage.connection import DatabaseError, translate
 from storage.errors import StoreError
+from toda_desktop.cli_backup import add_backup_commands
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import (
@@ -856,6 +857,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.set_defaults(handler=cmd_export)
 
     add_risk_commands(sub)
+    add_backup_commands(sub)
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),
