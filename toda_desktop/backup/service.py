@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from kernel.progress import CancelFlag, Progress
+from kernel.store_kind import StoreKind
 from storage import audit, audit_outside
 from storage import backup as backups
 from storage.connection import Connection
@@ -31,6 +32,7 @@ LAST_KEY = "backup_last_at"  # meta: when the last verified backup was made (ISO
 DEFAULT_OFFER = timedelta(days=1)
 MAX_KEEP = 365
 OFFER_QUESTION = "前回のバックアップから1日以上たっています。今作成しますか？"
+NEVER_QUESTION = "このデータベースのバックアップはまだ作成されていません。今作成しますか？"
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,20 @@ class BackupService:
         if not self.may_create():
             return False
         current = self.settings()
-        return current.last_at is None or self._ctx.now() - current.last_at >= current.offer_after
+        if current.last_at is None:
+            # Never made: asked for a store of real data, and for a demo store once its
+            # backups were set up (trying the demo is not nagged at every sign-out).
+            return current.folder is not None or self._store.store_kind != StoreKind.DEMO
+        return self._ctx.now() - current.last_at >= current.offer_after
+
+    def sign_out_question(self) -> str | None:
+        """The question to ask at sign-out, or None when no backup is due."""
+        if not self.due():
+            return None
+        current = self.settings()
+        if current.last_at is None:
+            return NEVER_QUESTION
+        return offer_question(current.offer_after)
 
     # -- making -----------------------------------------------------------------------------
 

@@ -1,0 +1,75 @@
+"""バックアップを作成…: shown to administrators holding every key, offered at sign-out when
+the last one is old, with progress in the dialog (issue 13)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from tests.ui.conftest import ShellFactory, WallClock
+from tests.ui.flows import WAIT_MS, click, sign_in
+from toda_desktop.backup.service import LAST_KEY, OFFER_QUESTION
+from ui.backup.dialog import BackupDialog
+
+
+def _dialog(window: object) -> BackupDialog:
+    found = [d for d in window.findChildren(BackupDialog) if d.isVisible()]  # type: ignore[attr-defined]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_the_lead_makes_a_backup_from_the_menu_and_the_it_admin_sees_no_item(
+    qtbot: QtBot, make_shell: ShellFactory, tmp_path: Path, screenshot_dir: Path
+) -> None:
+    shell = make_shell()
+    window = sign_in(qtbot, shell, "demo-lead")
+    assert window.backup_action.isVisible()
+    window.backup_action.trigger()
+    qtbot.waitUntil(lambda: bool(window.findChildren(BackupDialog)), timeout=WAIT_MS)
+    dialog = _dialog(window)
+    assert "まだ作成していません" in " ".join(
+        w.text() for w in dialog.findChildren(type(dialog.status_label)))
+    destination = tmp_path / "バックアップ"
+    dialog.folder_edit.setText(str(destination))
+    dialog.keep_spin.setValue(5)
+    dialog.grab().save(str(screenshot_dir / "backup-dialog.png"))
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: dialog.result_done is not None, timeout=WAIT_MS)
+    assert "検証しました" in dialog.status_label.text()
+    dialog.grab().save(str(screenshot_dir / "backup-dialog-done.png"))
+    assert [p.name.startswith("toda-backup-") for p in destination.iterdir()] == [True]
+    with qtbot.waitSignal(shell.signed_out, timeout=WAIT_MS):  # made today: not offered
+        click(qtbot, dialog.cancel_button)
+        window.sign_out_action.trigger()
+
+    window = sign_in(qtbot, shell, "demo-it")
+    assert not window.backup_action.isVisible()  # holds the system key only
+    with qtbot.waitSignal(shell.signed_out, timeout=WAIT_MS):
+        window.sign_out_action.trigger()
+
+
+def test_sign_out_offers_a_backup_when_the_last_is_older_than_a_day(
+    qtbot: QtBot, make_shell: ShellFactory, tmp_path: Path, wall_clock: WallClock,
+    screenshot_dir: Path,
+) -> None:
+    shell = make_shell()
+    window = sign_in(qtbot, shell, "demo-lead")
+    signed = shell.signed
+    assert signed is not None
+    signed.backup.set_settings(folder=tmp_path / "backups")
+    old = (wall_clock() - timedelta(days=2)).isoformat(timespec="seconds")
+    signed.store.db.call(lambda c: c.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (LAST_KEY, old)))
+    window.sign_out_action.trigger()
+    qtbot.waitUntil(lambda: bool(window.findChildren(BackupDialog)), timeout=WAIT_MS)
+    dialog = _dialog(window)
+    assert dialog.intro_label is not None and OFFER_QUESTION in dialog.intro_label.text()
+    assert dialog.cancel_button.text() == "作成しない"
+    dialog.grab().save(str(screenshot_dir / "backup-offer.png"))
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: dialog.result_done is not None, timeout=WAIT_MS)
+    with qtbot.waitSignal(shell.signed_out, timeout=WAIT_MS):  # then the sign-out goes on
+        click(qtbot, dialog.cancel_button)
+    assert len(list((tmp_path / "backups").iterdir())) == 1
