@@ -577,13 +577,12 @@ def _pending_restore(conn: Connection) -> str | None:
     entry_id, at, values = pending[-1]
     later = [int(str(t).partition(":")[0]) for t in values.get(SUPERSEDED_FIELD) or []
              if str(t).partition(":")[0].isdigit()]
-    beyond = (f"外部の控えにある記録 {max(later)} までのうち、バックアップより後の記録は"
-              "このデータベースにありません。" if later else "")
+    beyond = f"（外部の控えでは記録 {max(later)} まで）" if later else ""
     made = str(values.get("created_at", ""))[:16].replace("T", " ")
-    return (f"記録 {entry_id}: {at[:16].replace('T', ' ')} に、バックアップ"
-            f"（{values.get('backup', '')}、{made} 作成、監査ログは記録 "
-            f"{values.get('backup_head_id', '?')} まで）から復元されています。"
-            f"バックアップの後に元のデータベースで行われた操作は含まれません。{beyond}"
+    return (f"記録 {entry_id}: {at[:16].replace('T', ' ')} に、バックアップ "
+            f"{values.get('backup', '')}（{made} 作成、監査ログは記録 "
+            f"{values.get('backup_head_id', '?')} まで）から復元されました。その後に元の"
+            f"データベースで行われた操作{beyond}は含まれません。"
             "復元であることを確かめたら、管理者が確認済みにしてください。")
 
 

@@ -73,3 +73,40 @@ def test_sign_out_offers_a_backup_when_the_last_is_older_than_a_day(
     with qtbot.waitSignal(shell.signed_out, timeout=WAIT_MS):  # then the sign-out goes on
         click(qtbot, dialog.cancel_button)
     assert len(list((tmp_path / "backups").iterdir())) == 1
+
+
+def test_after_a_restore_the_audit_page_names_it_and_offers_to_acknowledge(
+    qtbot: QtBot, make_shell: ShellFactory, demo_store_path: Path, tmp_path: Path,
+    screenshot_dir: Path,
+) -> None:
+    from storage import backup
+    from tests.storage.backup_world import sign_in as sign_in_service
+    from ui.audit.page import AuditPage
+
+    lead = sign_in_service(demo_store_path)
+    try:
+        done = lead.backup.create(tmp_path / "backups")
+    finally:
+        lead.sign_out()
+    target = tmp_path / "restored" / "city.tdb"
+    info, staged = backup.stage_restore(done.path, target)
+    restorer = sign_in_service(staged)
+    try:
+        restorer.backup.record_restore(info)
+    finally:
+        restorer.sign_out()
+    backup.finish_restore(staged, target)
+
+    shell = make_shell(target)
+    window = sign_in(qtbot, shell, "demo-lead")
+    page = window.show_page("監査ログ")
+    assert isinstance(page, AuditPage)
+    with qtbot.waitSignal(page.verify_task.ended, timeout=WAIT_MS):
+        click(qtbot, page.verify_button)
+    check = page.last_check
+    assert check is not None and not check.ok
+    assert page.acknowledge_button.isVisible()
+    assert "復元" in page.status_label.text() and done.path.name in page.status_label.text()
+    window.grab().save(str(screenshot_dir / "audit-after-restore.png"))
+    with qtbot.waitSignal(shell.signed_out, timeout=WAIT_MS):
+        window.sign_out_action.trigger()
