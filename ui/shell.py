@@ -329,7 +329,8 @@ class Shell(QObject):
         signed, window = self._signed, self.main_window
         if signed is None or window is None:
             return
-        if notice is None and not self._backup_offered and signed.backup.may_create():
+        if (notice is None and not self._backup_offered and not window.locked
+                and signed.backup.may_create()):
             self._backup_offered = True  # asked once; whatever is chosen, sign-out goes on
             self._offer_backup(window, signed)
             return
