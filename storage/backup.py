@@ -44,7 +44,13 @@ from storage.connection import (
     open_connection,
 )
 from storage.errors import Cancelled, StoreBusy, StoreError, StoreExists, StoreFull
-from storage.group_files import OWNER_ONLY, create_owner_only, file_groups, group_file_path
+from storage.group_files import (
+    OWNER_ONLY,
+    create_owner_only,
+    file_groups,
+    group_file_path,
+    group_files_beside,
+)
 from storage.key_groups import SYSTEM_GROUP, key_groups
 from storage.keyring import StoreKeys
 from storage.keys import KeyFile
@@ -241,7 +247,7 @@ def create_backup(
         raise _as_store_error(exc) from None
     info = BackupInfo(final, info.created_at, info.store_id, info.store_kind, info.size,
                       True, info.audit_head_id, created_by, info.files)
-    prune(destination, info.store_id, keep)
+    prune(destination, info.store_id, keep, made=final)
     return info
 
 
@@ -443,10 +449,12 @@ def list_backups(destination: Path, store_id: str | None = None) -> list[BackupI
     return sorted(found, key=lambda i: (i.created_at, i.path.name), reverse=True)
 
 
-def prune(destination: Path, store_id: str, keep: int) -> list[Path]:
-    """Delete this store's verified backups beyond the ``keep`` newest; returns them."""
+def prune(destination: Path, store_id: str, keep: int, made: Path | None = None) -> list[Path]:
+    """Delete this store's verified backups beyond the ``keep`` newest; returns them.
+    ``made``: the one just made, kept whatever its time (a clock set back)."""
     verified = [b for b in list_backups(destination, store_id)
                 if b.verified and b.store_id == store_id]
+    verified.sort(key=lambda b: b.path != made)  # (stable: newest first otherwise)
     removed = [b.path for b in verified[keep:]]
     for path in removed:
         shutil.rmtree(path, ignore_errors=True)
@@ -479,23 +487,25 @@ def _final_name(destination: Path, at: datetime, store_id: str) -> Path:
 
 
 def check_backup_files(backup: Path) -> BackupInfo:
-    """The manifest, and every file as it was written (size and hash): a backup changed or
-    damaged since is refused before anything is copied."""
+    """The manifest of a verified backup whose files are all there at their sizes (their
+    hashes are compared while they are copied)."""
     info = read_manifest(backup)
     if not info.verified:
         raise BackupFailed("このバックアップは検証が済んでいないため、復元に使えません。")
     for f in info.files:
         path = backup / f.name
-        if not path.is_file() or path.stat().st_size != f.size or _sha256(path) != f.sha256:
-            raise BackupFailed(f"バックアップのファイル「{f.name}」が見つからないか、"
-                               "作成後に変更されています。別の世代から復元してください。")
+        if not path.is_file() or path.stat().st_size != f.size:
+            raise _changed(f.name)
     return info
+
+
+def _changed(name: str) -> BackupFailed:
+    return BackupFailed(f"バックアップのファイル「{name}」が見つからないか、作成後に変更されて"
+                        "います。別の世代から復元してください。")
 
 
 def restore_target_free(target: Path) -> None:
     """Refuse a target that is, or lies beside, any store: a restore never writes over one."""
-    from storage.group_files import group_files_beside
-
     taken = [target, KeyFile.path_for(target), audit.anchor_path(target),
              target.with_name(target.name + SIGNIN_SUFFIX), *group_files_beside(target)]
     if any(p.exists() for p in taken):
@@ -514,10 +524,10 @@ def stage_restore(backup: Path, target: Path) -> tuple[BackupInfo, Path]:
     staging.mkdir(mode=0o700)
     staged = staging / target.name
     try:
-        for f in info.files:
+        for f in info.files:  # each hashed as it is copied: what is restored is what verified
             name = target.name + f.name[len(STORE_NAME):]
-            with (backup / f.name).open("rb") as src:
-                _write_owner_only(staging / name, src.read())
+            if _copy_hashing(backup / f.name, staging / name) != f.sha256:
+                raise _changed(f.name)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise _as_store_error(exc) from None
@@ -554,6 +564,23 @@ def _write_owner_only(path: Path, data: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _copy_hashing(source: Path, target: Path) -> str:
+    """Copy to a new owner-only file, durably; the SHA-256 of what was written."""
+    digest = hashlib.sha256()
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY)
+    try:
+        with source.open("rb") as src:
+            while chunk := src.read(1 << 20):
+                digest.update(chunk)
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return digest.hexdigest()
 
 
 def _fsync_dir(folder: Path) -> None:
