@@ -4,7 +4,9 @@ wider than the store (issue 13)."""
 from __future__ import annotations
 
 import stat
+import subprocess
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -221,3 +223,33 @@ def test_the_command_line_makes_a_backup_and_refuses_an_account_without_the_keys
                       str(destination), "--user", IT_ADMIN)
     assert code == 2 and "すべてのデータの鍵が必要" in capsys.readouterr().err
     assert len(backup.list_backups(destination)) == 1
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB file system (tmpfs) for a real ENOSPC; skipped where mounting is not allowed."""
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
+                             capture_output=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip("mounting a small file system needs administrator rights")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_a_full_disk_leaves_nothing_behind_and_says_so_in_japanese(
+    demo_store_path: Path, small_disk: Path
+) -> None:
+    lead = sign_in(demo_store_path)
+    try:
+        with pytest.raises(StoreError, match="空き容量が不足") as full:
+            lead.backup.create(small_disk)
+        assert "作りかけのものは削除" in full.value.message_ja
+        assert list(small_disk.iterdir()) == []
+        assert lead.backup.settings().last_at is None
+        assert lead.store.integrity_check().ok  # the store itself is as it was
+    finally:
+        lead.sign_out()
