@@ -1,6 +1,7 @@
 """The ``backup`` commands of the command line (issue 13)::
 
-    python -m toda_desktop backup create  --store PATH --to DIR [--keep N] [--user ID]
+    python -m toda_desktop backup create  --store PATH --to DIR [--keep N] [--offer-days N]
+                                          [--user ID]
     python -m toda_desktop backup list    --to DIR
     python -m toda_desktop backup restore --from BACKUP_DIR --to NEW_PATH [--user ID]
 
@@ -53,8 +54,10 @@ def _create(args: argparse.Namespace, out: TextIO) -> int:
         raise UserFacingError("バックアップするデータベースを --store で指定してください。")
     app, signed = _sign_in(args)
     try:
-        if args.keep is not None:
-            signed.backup.set_settings(keep=args.keep)
+        if args.keep is not None or args.offer_days is not None:
+            signed.backup.set_settings(
+                keep=args.keep,
+                offer_hours=None if args.offer_days is None else args.offer_days * 24)
         done = signed.backup.create(Path(args.to), progress=_progress(out))
         out.write(f"バックアップを作成し、検証しました: {done.path}"
                   f"（{format_bytes(done.size)}、ファイル {done.files} 個）\n")
@@ -120,5 +123,8 @@ def add_backup_commands(sub: Any) -> None:
     command.add_argument("--keep", type=int, metavar="N",
                          help=f"create: 残す世代の数（既定 {backups.DEFAULT_KEEP}、"
                               "設定として保存）")
+    command.add_argument("--offer-days", type=int, metavar="N",
+                         help="create: 前回からこの日数がたつと、画面のサインアウト時に作成を勧める"
+                              "（既定 1、設定として保存）")
     command.add_argument("--user", help="ログインID（TODA_USER でも可）")
     command.set_defaults(handler=cmd_backup)

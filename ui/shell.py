@@ -356,8 +356,8 @@ class Shell(QObject):
                      ) -> None:
         backup = signed.backup
 
-        def create(folder: Path, keep: int, ctx: TaskContext) -> BackupDone:
-            backup.set_settings(keep=keep)
+        def create(folder: Path, keep: int, offer_days: int, ctx: TaskContext) -> BackupDone:
+            backup.set_settings(keep=keep, offer_hours=offer_days * 24)
             return backup.create(folder, ctx.progress, ctx.cancelled)
 
         open_backup_dialog(window, backup.settings, create, self._runner, question=question,

@@ -217,8 +217,14 @@ def test_the_command_line_makes_a_backup_and_refuses_an_account_without_the_keys
     monkeypatch.setenv("TODA_PASSWORD", DEMO_PASSWORD)
     destination = tmp_path / "backups"
     code, text = run_cli("backup", "create", "--store", str(demo_store_path), "--to",
-                         str(destination), "--user", LEAD, "--keep", "3")
+                         str(destination), "--user", LEAD, "--keep", "3", "--offer-days", "2")
     assert code == 0 and "検証しました" in text
+    lead = sign_in(demo_store_path)
+    try:
+        saved = lead.backup.settings()
+    finally:
+        lead.sign_out()
+    assert (saved.keep, saved.offer_after.days, saved.last_at is not None) == (3, 2, True)
     code, _ = run_cli("backup", "create", "--store", str(demo_store_path), "--to",
                       str(destination), "--user", IT_ADMIN)
     assert code == 2 and "すべてのデータの鍵が必要" in capsys.readouterr().err

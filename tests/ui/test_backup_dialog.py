@@ -34,12 +34,17 @@ def test_the_lead_makes_a_backup_from_the_menu_and_the_it_admin_sees_no_item(
     destination = tmp_path / "バックアップ"
     dialog.folder_edit.setText(str(destination))
     dialog.keep_spin.setValue(5)
+    dialog.offer_spin.setValue(3)
     dialog.grab().save(str(screenshot_dir / "backup-dialog.png"))
     click(qtbot, dialog.ok_button)
     qtbot.waitUntil(lambda: dialog.result_done is not None, timeout=WAIT_MS)
     assert "検証しました" in dialog.status_label.text()
     dialog.grab().save(str(screenshot_dir / "backup-dialog-done.png"))
     assert [p.name.startswith("toda-backup-") for p in destination.iterdir()] == [True]
+    signed = shell.signed
+    assert signed is not None
+    saved = signed.backup.settings()
+    assert (saved.keep, saved.offer_after, saved.folder) == (5, timedelta(days=3), destination)
     with qtbot.waitSignal(shell.signed_out, timeout=WAIT_MS):  # made today: not offered
         click(qtbot, dialog.cancel_button)
         window.sign_out_action.trigger()

@@ -33,8 +33,8 @@ from ui.dialogs import FormDialog
 INTRO = ("データベースと、データの領域ごとのファイル・鍵ファイル・監査ログの控えを、"
          "暗号化したまま写して検証します。作成中も、他の利用者は作業を続けられます。"
          "保存先は、データベースとは別のドライブや共有フォルダーにしてください。")
-# create(folder, generations to keep, task context) → the verified backup
-CreateBackup = Callable[[Path, int, TaskContext], BackupDone]
+# create(folder, generations to keep, days after which sign-out offers one, task context)
+CreateBackup = Callable[[Path, int, int, TaskContext], BackupDone]
 
 
 class BackupDialog(FormDialog):
@@ -65,6 +65,14 @@ class BackupDialog(FormDialog):
         self.keep_spin.setToolTip("これより古いバックアップは、新しいものの検証が済んでから"
                                   "削除します。")
         self.form.addRow("残す世代", self.keep_spin)
+        self.offer_spin = QSpinBox()
+        self.offer_spin.setRange(1, 90)
+        self.offer_spin.setValue(max(1, round(settings.offer_after.total_seconds() / 86400)))
+        self.offer_spin.setSuffix(" 日")
+        self.offer_spin.setAccessibleName("サインアウト時に勧める間隔")
+        self.offer_spin.setToolTip("前回のバックアップからこの日数がたつと、サインアウトのときに"
+                                   "作成を勧めます。")
+        self.form.addRow("サインアウト時に勧める間隔", self.offer_spin)
         self.last_label = QLabel(_last(settings.last_at))
         self.form.addRow("前回のバックアップ", self.last_label)
         self.progress = QProgressBar()
@@ -93,10 +101,11 @@ class BackupDialog(FormDialog):
 
     def _start(self) -> None:
         folder, keep = Path(self.folder_edit.text().strip()), self.keep_spin.value()
+        days = self.offer_spin.value()
         self._running(True)
         self.status_label.setText("バックアップを作成しています…")
         op = self._runner.run(
-            lambda ctx: self._create(folder, keep, ctx), on_success=self._succeeded,
+            lambda ctx: self._create(folder, keep, days, ctx), on_success=self._succeeded,
             parent=self, label="バックアップを作成しています…", cancellable=True,
             progress_dialog=False, on_user_error=self._failed, on_cancelled=self._cancelled,
             on_progress=lambda f: self.progress.setValue(int(f * 1000)), writes=True)
@@ -107,6 +116,7 @@ class BackupDialog(FormDialog):
         self.ok_button.setEnabled(not running)
         self.folder_edit.setEnabled(not running)
         self.keep_spin.setEnabled(not running)
+        self.offer_spin.setEnabled(not running)
         self.progress.setVisible(running)
         self.status_label.show()
         self.cancel_button.setText("中止" if running else self.cancel_button.text())
@@ -150,6 +160,7 @@ class BackupDialog(FormDialog):
         self.ok_button.setEnabled(self.result_done is None)
         self.folder_edit.setEnabled(True)
         self.keep_spin.setEnabled(True)
+        self.offer_spin.setEnabled(True)
         self.progress.hide()
         self.cancel_button.setEnabled(True)
         if self.result_done is None:
