@@ -259,3 +259,24 @@ def test_a_full_disk_leaves_nothing_behind_and_says_so_in_japanese(
         assert lead.store.integrity_check().ok  # the store itself is as it was
     finally:
         lead.sign_out()
+
+
+def test_a_rotated_group_is_backed_up_in_the_generation_the_key_file_names(
+    demo_store_path: Path, tmp_path: Path
+) -> None:
+    lead = sign_in(demo_store_path)
+    try:
+        generation = lead.store.rotate_group_key("basic")
+        done = lead.backup.create(tmp_path / "backups")
+    finally:
+        lead.sign_out()
+    names = {f.name for f in backup.read_manifest(done.path).files}
+    assert f"store.basic.g{generation}" in names and "store.basic.g1" not in names
+    info, staged = backup.stage_restore(done.path, tmp_path / "restored" / "city.tdb")
+    try:
+        with Store.open(staged, LEAD, DEMO_PASSWORD) as copy:
+            assert copy.integrity_check().ok
+            assert "basic" in {g.name for g in copy.held_groups}
+    finally:
+        backup.abandon_restore(staged)
+    assert info.verified

@@ -63,6 +63,8 @@ def test_the_restore_drill_keeps_what_was_backed_up_and_the_audit_log_explains_t
     code, text = run_cli("backup", "restore", "--from", str(done.path), "--to", str(target))
     assert code == 0, text
     assert basic.read_bytes() == live_bytes  # the restore never writes the live store
+    code, text = run_cli("audit", "verify", "--store", str(target))
+    assert code == 1 and "復元" in text and done.path.name in text  # explained, not silent
 
     restored = sign_in(target)
     try:
@@ -125,3 +127,18 @@ def test_a_backup_changed_after_it_was_written_is_not_restored(
     code, _ = run_cli("backup", "restore", "--from", str(done.path), "--to", str(target))
     assert code == 2
     assert not target.parent.exists() or list(target.parent.iterdir()) == []  # nothing left
+
+
+def test_only_an_administrator_can_restore_and_a_refusal_leaves_nothing(
+    demo_store_path: Path, tmp_path: Path, env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lead = sign_in(demo_store_path)
+    try:
+        done = lead.backup.create(tmp_path / "backups")
+    finally:
+        lead.sign_out()
+    monkeypatch.setenv("TODA_USER", "demo-analyst")  # no 管理機能
+    target = tmp_path / "restored" / "city.tdb"
+    code, _ = run_cli("backup", "restore", "--from", str(done.path), "--to", str(target))
+    assert code == 2
+    assert list(target.parent.iterdir()) == []  # the staging folder went with the refusal
