@@ -290,6 +290,8 @@ def _write_backup(
         audit.write_anchor(staging / STORE_NAME, head[0], head[1], previous=beside)
     if cancel is not None and cancel():
         raise Cancelled()
+    for snap in snapshots:  # (written with synchronous = OFF: made durable here, once)
+        _fsync_file(snap.target)
     files = verify_folder(staging, {s.name: s.key for s in sources}, store_id)
     info = BackupInfo(staging, now.isoformat(timespec="seconds"), store_id,
                       "" if kind_row is None else str(kind_row[0]),
@@ -581,6 +583,14 @@ def _copy_hashing(source: Path, target: Path) -> str:
     finally:
         os.close(fd)
     return digest.hexdigest()
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(folder: Path) -> None:
