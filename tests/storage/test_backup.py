@@ -139,6 +139,9 @@ def test_only_the_newest_verified_generations_are_kept(
     stranger.mkdir()
     try:
         lead.backup.set_settings(keep=2)
+        lead.backup.set_settings(keep=2)  # unchanged: neither written nor logged again
+        logged = [e for e in lead.audit_view.entries() if e.action == "backup_settings"]
+        assert len(logged) == 1
         made = []
         for _ in range(4):
             made.append(lead.backup.create(destination).path)

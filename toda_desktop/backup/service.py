@@ -123,6 +123,8 @@ class BackupService:
                 raise UserFacingError("バックアップを勧める間隔は、1時間から90日までで指定して"
                                       "ください。")
             changes[OFFER_KEY] = f"{offer_hours:g}"
+        current = self._store.db.call(meta.all_items)
+        changes = {k: v for k, v in changes.items() if current.get(k) != v}  # (only changes)
         if changes:
             def save(conn: Connection) -> None:
                 for key, value in changes.items():
