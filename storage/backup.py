@@ -586,7 +586,7 @@ def _copy_hashing(source: Path, target: Path) -> str:
 
 
 def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path, os.O_RDWR)  # (Windows flushes only a handle open for writing)
     try:
         os.fsync(fd)
     finally:
