@@ -1,12 +1,16 @@
 """Encrypted, verified backups of a store and every file it needs, and restoring one.
 
-SQLCipher disables SQLite's online backup API for encrypted databases, so each file is
-copied with ``sqlcipher_export`` into a new file keyed with the same key (the documented
-route). A store is several files (the store file, one per key group, the key file, the audit
-anchor and the sign-in book beside it), and a writer commits to them one after another, so
-"one read transaction per file" is not enough on its own: the snapshots are taken while a
-write lock is held on every file (no commit can be half done), then the locks are released
-and the copies are written from the snapshots while others go on reading and writing.
+SQLCipher disables SQLite's online backup API for encrypted databases, and a backup keeps
+every file under its own key anyway, so the encrypted pages are copied as they are. A store
+is several files (the store file, one per key group, the key file, the audit anchor and the
+sign-in book beside it), and a writer commits to them one after another: every file's write
+lock is held at once (no commit can be under way in any of them), and meanwhile each database
+file and then its write-ahead log are copied byte for byte. That is one point in time: with
+the write lock held nobody can append to, restart or truncate a log; a checkpoint running
+beside may copy logged pages into the database file during the copy, but only pages whose
+newest version is still in the log, which the copy replays in full when it is opened. Readers
+are never blocked; writers wait only for the raw copy. Then each copy is opened with its key,
+checkpointed into one plain file, and checked (:func:`check_file`).
 
 A backup is a folder ``toda-backup-YYYYMMDD-HHMMSS-<store id>`` (nothing about a pupil in
 the name), written under a staging name and renamed when it verified, owner-only, with a
@@ -24,6 +28,8 @@ import os
 import re
 import secrets
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -46,7 +52,6 @@ from storage.connection import (
 from storage.errors import Cancelled, StoreBusy, StoreError, StoreExists, StoreFull
 from storage.group_files import (
     OWNER_ONLY,
-    create_owner_only,
     file_groups,
     group_file_path,
     group_files_beside,
@@ -71,6 +76,8 @@ LOCK_WAIT_S = 60.0
 _LOCK_TRY_MS = 50
 _STALE_STAGING_S = 6 * 3600
 VERIFY_THREADS = 2  # the office PCs have two cores or more
+SQLITE_CHECK = "quick_check"  # (why not integrity_check: see check_file)
+COPIED = 0.4  # the progress reported when the copies are settled, before they are checked
 
 
 class MissingGroupKeys(StoreError):
@@ -143,7 +150,7 @@ def backup_name(at: datetime, store_id: str) -> str:
 
 
 def _raw_connection(path: Path, key: bytes, *, read_only: bool) -> Connection:
-    """A keyed connection for the copy: privileged (sqlcipher_export, ATTACH)."""
+    """A keyed connection to a file of the store or of a copy."""
     return open_connection(path, key, privileged=True, read_only=read_only)
 
 
@@ -186,38 +193,6 @@ def _all_write_locks(sources: Sequence[_Source], cancel: CancelFlag | None) -> I
             conn.close()
 
 
-@dataclass
-class _Snapshot:
-    source: _Source
-    conn: Connection  # inside a read transaction, with the target attached as ``backup``
-    target: Path
-
-
-def _open_snapshots(sources: Sequence[_Source], staging: Path) -> list[_Snapshot]:
-    """For each file: a connection with its new, empty target attached (keyed with the same
-    key), not yet reading."""
-    opened: list[_Snapshot] = []
-    try:
-        for source in sources:
-            target = staging / source.name
-            create_owner_only(target)
-            # (not read-only: an attached file opens with the main file's flags)
-            conn = _raw_connection(source.path, source.key, read_only=False)
-            opened.append(_Snapshot(source, conn, target))
-            raw_key = key_pragma(source.key).split(" = ", 1)[1].strip('"')
-            conn.execute("ATTACH DATABASE ? AS backup KEY ?", (str(target), raw_key))
-            # The copy's indexes are built in its page cache: as large as the source's, or
-            # each insert decrypts pages again. Durability comes from the fsync at the end
-            # (a crash before it leaves only a staging folder).
-            conn.execute(f"PRAGMA backup.cache_size = -{CACHE_KIB:d}")
-            conn.execute("PRAGMA backup.synchronous = OFF")
-    except BaseException:
-        for snap in opened:
-            snap.conn.close()
-        raise
-    return opened
-
-
 # -- creating ---------------------------------------------------------------------------------
 
 
@@ -225,11 +200,14 @@ def create_backup(
     store_path: Path, keys: StoreKeys, registry: Registry, destination: Path, *,
     now: datetime, created_by: str = "", keep: int = DEFAULT_KEEP,
     progress: Progress | None = None, cancel: CancelFlag | None = None,
+    phases: dict[str, float] | None = None,
 ) -> BackupInfo:
     """Copy the store into a new verified backup folder under ``destination``; then delete
     this store's verified generations beyond the ``keep`` newest. Any failure (disk full,
     cancel, a copy that does not verify) removes the partial folder and leaves the store as
-    it was; the error says so."""
+    it was; the error says so. ``phases`` receives each phase's seconds for the benchmark
+    (``copy``: locks and raw copy, ``held``: of it, the locks held; ``settle``, ``fsync``,
+    ``verify``: checks and hashes)."""
     if keep < 1:
         raise ValueError("at least one generation is kept")
     destination.mkdir(parents=True, exist_ok=True)
@@ -238,7 +216,7 @@ def create_backup(
     staging.mkdir(mode=0o700)
     try:
         info = _write_backup(store_path, keys, registry, staging, now, created_by,
-                             progress, cancel)
+                             progress, cancel, {} if phases is None else phases)
         final = _final_name(destination, now, info.store_id)
         os.rename(staging, final)
         _fsync_dir(destination)
@@ -254,45 +232,59 @@ def create_backup(
 def _write_backup(
     store_path: Path, keys: StoreKeys, registry: Registry, staging: Path, now: datetime,
     created_by: str, progress: Progress | None, cancel: CancelFlag | None,
+    phases: dict[str, float],
 ) -> BackupInfo:
     keyfile = KeyFile.load(store_path)
     sources = backup_sources(store_path, keyfile, registry, keys)
-    snapshots = _open_snapshots(sources, staging)
+    started = time.perf_counter()
+    with RawCopy(_copy_pairs(sources, staging)) as copier, _all_write_locks(sources, cancel):
+        held = time.perf_counter()
+        # Beside the store, read while no commit can happen: the key file (which names
+        # the generations copied), the sign-in book (no older than its copy inside).
+        key_bytes = KeyFile.path_for(store_path).read_bytes()
+        signin = store_path.with_name(store_path.name + SIGNIN_SUFFIX)
+        signin_bytes = signin.read_bytes() if signin.exists() else None
+        beside = audit.read_anchor_file(store_path)
+        copier.run(cancel)
+        phases["held"] = time.perf_counter() - held
+    phases["copy"] = time.perf_counter() - started
+    if progress is not None:
+        progress(0.2)
+    if cancel is not None and cancel():
+        raise Cancelled()
+    started = time.perf_counter()
+    settle_copies([(staging / s.name, s.key) for s in sources], cancel)
+    system = _raw_connection(staging / STORE_NAME, keys.system, read_only=True)
     try:
-        with _all_write_locks(sources, cancel):
-            for snap in snapshots:  # every snapshot at the same point: no commit under way
-                snap.conn.execute("BEGIN")
-                snap.conn.execute("SELECT count(*) FROM main.sqlite_master").fetchone()
-            # Beside the store, read while no commit can happen: the key file (which names
-            # the generations copied), the sign-in book (no older than its copy inside).
-            key_bytes = KeyFile.path_for(store_path).read_bytes()
-            signin = store_path.with_name(store_path.name + SIGNIN_SUFFIX)
-            signin_bytes = signin.read_bytes() if signin.exists() else None
-            beside = audit.read_anchor_file(store_path)
-        system = snapshots[0].conn
         head = audit.head(system)
         store_id = audit.store_id(system)
         kind_row = system.execute("SELECT value FROM meta WHERE key = 'store_kind'").fetchone()
-        _write_owner_only(staging / KeyFile.path_for(Path(STORE_NAME)).name, key_bytes)
-        copied_keys = KeyFile.load(staging / STORE_NAME)
-        if copied_keys.store_id != store_id or any(
-                int(copied_keys.generations.get(s.group, 1)) != s.generation
-                for s in sources[1:]):
-            raise StoreBusy("データの鍵の更新と重なりました。もう一度お試しください。")
-        if signin_bytes is not None:
-            _write_owner_only(staging / (STORE_NAME + SIGNIN_SUFFIX), signin_bytes)
-        _export_all(snapshots, progress, cancel)
     finally:
-        for snap in snapshots:
-            snap.conn.close()
+        system.close()
+    _write_owner_only(staging / KeyFile.path_for(Path(STORE_NAME)).name, key_bytes)
+    copied_keys = KeyFile.load(staging / STORE_NAME)
+    if copied_keys.store_id != store_id or any(
+            int(copied_keys.generations.get(s.group, 1)) != s.generation
+            for s in sources[1:]):
+        raise StoreBusy("データの鍵の更新と重なりました。もう一度お試しください。")
+    if signin_bytes is not None:
+        _write_owner_only(staging / (STORE_NAME + SIGNIN_SUFFIX), signin_bytes)
     # The anchor as the copy's chain ends, with the breaks noted beside the store.
     if head is not None:
         audit.write_anchor(staging / STORE_NAME, head[0], head[1], previous=beside)
+    phases["settle"] = time.perf_counter() - started
+    started = time.perf_counter()
+    for source in sources:  # (settled with synchronous = OFF: made durable here, once)
+        _fsync_file(staging / source.name)
+    phases["fsync"] = time.perf_counter() - started
+    if progress is not None:
+        progress(COPIED)
     if cancel is not None and cancel():
         raise Cancelled()
-    for snap in snapshots:  # (written with synchronous = OFF: made durable here, once)
-        _fsync_file(snap.target)
-    files = verify_folder(staging, {s.name: s.key for s in sources}, store_id)
+    started = time.perf_counter()
+    files = verify_folder(staging, {s.name: s.key for s in sources}, store_id,
+                          progress=_scaled(progress, COPIED, 0.99), cancel=cancel)
+    phases["verify"] = time.perf_counter() - started
     info = BackupInfo(staging, now.isoformat(timespec="seconds"), store_id,
                       "" if kind_row is None else str(kind_row[0]),
                       sum(f.size for f in files), True, 0 if head is None else head[0],
@@ -303,47 +295,149 @@ def _write_backup(
     return info
 
 
-def _export_all(snapshots: Sequence[_Snapshot], progress: Progress | None,
-                cancel: CancelFlag | None) -> None:
-    """``sqlcipher_export`` each file from its snapshot; progress by bytes, cancel between
-    and (through SQLite's progress handler) within files."""
-    sizes = [max(s.source.path.stat().st_size, 1) for s in snapshots]
-    total, done = float(sum(sizes)), 0
-    for snap, size in zip(snapshots, sizes, strict=True):
-        conn = snap.conn
-        if cancel is not None:
-            conn.set_progress_handler(lambda: 1 if cancel() else 0, 20_000)
+def _scaled(progress: Progress | None, low: float, high: float) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda fraction: progress(low + (high - low) * fraction)
+
+
+# -- the raw copy and settling it -------------------------------------------------------------
+
+
+def _copy_pairs(sources: Sequence[_Source], staging: Path) -> list[tuple[Path, Path]]:
+    """Each database file, then its write-ahead log (the -shm index is not copied: the copy
+    rebuilds it from the log)."""
+    pairs: list[tuple[Path, Path]] = []
+    for source in sources:
+        target = staging / source.name
+        pairs.append((source.path, target))
+        pairs.append((_wal(source.path), _wal(target)))
+    return pairs
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+# Run in a child process: on POSIX, closing any descriptor of a file drops every fcntl lock
+# this process holds on it (SQLite's own included: https://www.sqlite.org/howtocorrupt.html
+# section 2.2), so the database files are never opened and closed here beside live
+# connections. It starts before the locks are taken and copies when told "go" (an end of
+# input without it: nothing is copied). A missing -wal is skipped (nothing to replay).
+_COPY_SCRIPT = """
+import os, shutil, sys
+if sys.stdin.readline().strip() != "go":
+    sys.exit(4)
+args = sys.argv[1:]
+try:
+    for source, target in zip(args[::2], args[1::2]):
+        if source.endswith("-wal") and not os.path.exists(source):
+            continue
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        shutil.copyfile(source, target)
+except OSError as exc:
+    sys.stderr.write(str(exc.errno or 0))
+    sys.exit(3)
+"""
+
+
+class RawCopy(contextlib.AbstractContextManager["RawCopy"]):
+    """Copies files byte for byte into new owner-only files, in a child process started
+    ahead (see above) so that the locks are held only while bytes are copied."""
+
+    def __init__(self, pairs: Sequence[tuple[Path, Path]]) -> None:
+        argv = [sys.executable, "-I", "-S", "-c", _COPY_SCRIPT]
+        for source, target in pairs:
+            argv += [str(source), str(target)]
+        # (argv: this interpreter, a fixed script, and the store's and staging files' paths)
+        self._child = subprocess.Popen(  # noqa: S603
+            argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def run(self, cancel: CancelFlag | None = None) -> None:
+        """Copy now and wait; cancel stops it. A failure is the child's OSError (its errno:
+        a full disk stays one)."""
+        child = self._child
+        assert child.stdin is not None and child.stderr is not None
+        child.stdin.write(b"go\n")
+        child.stdin.close()
+        while True:
+            try:
+                child.wait(timeout=0.05)
+                break
+            except subprocess.TimeoutExpired:
+                if cancel is not None and cancel():
+                    raise Cancelled() from None
+        err = child.stderr.read()  # (a few bytes at most)
+        if child.returncode != 0:
+            text = err.decode("ascii", "replace").strip()
+            code = int(text) if text.isdigit() else errno.EIO
+            raise OSError(code, os.strerror(code))
+
+    def __exit__(self, *exc: object) -> None:
+        child = self._child
+        if child.returncode is None:  # (never told, cancelled or failed on the way)
+            child.kill()
+            child.wait()
+        for stream in (child.stdin, child.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def raw_copy(pairs: Sequence[tuple[Path, Path]], cancel: CancelFlag | None = None) -> None:
+    with RawCopy(pairs) as copier:
+        copier.run(cancel)
+
+
+def settle_copies(copies: Sequence[tuple[Path, bytes]], cancel: CancelFlag | None) -> None:
+    """Open each raw copy with its key: SQLite rebuilds the log's index from the copied log
+    (every valid frame up to the last commit), checkpoints it all into the copy and turns the
+    copy into one plain database file (journal_mode DELETE removes the log)."""
+    for path, key in copies:
+        if cancel is not None and cancel():
+            raise Cancelled()
+        conn = cast(Connection, sqlcipher3.connect(str(path), isolation_level=None))
         try:
-            conn.execute("SELECT sqlcipher_export('backup', 'main')").fetchall()
-            version = int(conn.execute("PRAGMA main.user_version").fetchone()[0])
-            conn.execute(f"PRAGMA backup.user_version = {version:d}")
-            conn.execute("COMMIT")
-        except DatabaseError as exc:
-            if cancel is not None and cancel():
-                raise Cancelled() from None
-            raise exc
-        done += size
-        if progress is not None:
-            progress(0.9 * done / total)
+            conn.execute("PRAGMA cipher_log_level = NONE")
+            conn.execute(key_pragma(key))
+            conn.execute("PRAGMA synchronous = OFF")  # (fsynced once, afterwards)
+            busy, log, done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+        finally:
+            conn.close()
+        if busy != 0 or log != done or str(mode).lower() != "delete" or _wal(path).exists():
+            raise BackupFailed("バックアップのコピーを仕上げられませんでした。作りかけのものは"
+                               "削除しました。データベースは変更していません。")
 
 
 # -- verifying --------------------------------------------------------------------------------
 
 
-def check_file(path: Path, key: bytes) -> list[str]:
-    """SQLCipher's page check and SQLite's full integrity check on one copied file, opened
-    read-only; what they found (page numbers and check names, never content)."""
+def check_file(path: Path, key: bytes, check: str | None = None,
+               cancel: CancelFlag | None = None) -> list[str]:
+    """SQLCipher's page check (the HMAC of every page) and SQLite's check (``check``, by
+    default :data:`SQLITE_CHECK`) on one copied file, opened read-only; what they found
+    (page numbers and check names, never content).
+
+    ``quick_check`` rather than ``integrity_check`` (a third of the time on the demo city):
+    what a copy can get wrong is its bytes, and the HMAC, bound to the key and the page
+    number, fails for any changed byte of any page; quick_check still walks every b-tree
+    (page links, cell format, key order, free list, page count). What it skips, whether
+    each index holds exactly its table's rows, cannot differ from the live store in a copy of
+    the store's own pages at one commit; it is what the store's own check skips too
+    (``Store.integrity_check``). ``integrity_check`` stays available by name."""
     conn = cast(Connection, sqlcipher3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
-                                               isolation_level=None))
+                                               isolation_level=None, check_same_thread=False))
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(key_pragma(key))
         conn.execute(f"PRAGMA cache_size = -{CACHE_KIB:d}")  # (each miss decrypts a page)
+        if cancel is not None:
+            conn.set_progress_handler(lambda: 1 if cancel() else 0, 20_000)
         problems = []
-        for check in ("cipher_integrity_check", "integrity_check"):
-            for (text,) in conn.execute(f"PRAGMA {check}").fetchall():
+        for pragma in ("cipher_integrity_check", check or SQLITE_CHECK):
+            for (text,) in conn.execute(f"PRAGMA {pragma}").fetchall():
                 if str(text) != "ok":
-                    problems.append(f"{path.name}: {check}: {text}")
+                    problems.append(f"{path.name}: {pragma}: {text}")
         return problems
     except DatabaseError:
         return [f"{path.name}: unreadable"]
@@ -351,7 +445,9 @@ def check_file(path: Path, key: bytes) -> list[str]:
         conn.close()
 
 
-def verify_folder(folder: Path, keys_by_name: dict[str, bytes], store_id: str) -> list[CopiedFile]:
+def verify_folder(folder: Path, keys_by_name: dict[str, bytes], store_id: str, *,
+                  progress: Progress | None = None,
+                  cancel: CancelFlag | None = None) -> list[CopiedFile]:
     """Open every copied file with its key and check it; the key file must be this store's
     and name the generations copied. Raises BackupFailed with what was found."""
     problems: list[str] = []
@@ -362,10 +458,19 @@ def verify_folder(folder: Path, keys_by_name: dict[str, bytes], store_id: str) -
     except StoreError:
         problems.append("key file unreadable")
     # Two files at a time (SQLite leaves the GIL while it checks), largest first.
-    names = sorted(keys_by_name, key=lambda n: -(folder / n).stat().st_size)
+    sizes = {n: (folder / n).stat().st_size for n in keys_by_name}
+    names = sorted(keys_by_name, key=lambda n: -sizes[n])
+    total, done = float(max(sum(sizes.values()), 1)), 0
     with ThreadPoolExecutor(max_workers=VERIFY_THREADS, thread_name_prefix="toda-verify") as pool:
-        for found in pool.map(lambda n: check_file(folder / n, keys_by_name[n]), names):
+        for name, found in zip(names, pool.map(
+                lambda n: check_file(folder / n, keys_by_name[n], cancel=cancel), names),
+                strict=True):
             problems.extend(found)
+            done += sizes[name]
+            if progress is not None:
+                progress(done / total)
+    if cancel is not None and cancel():
+        raise Cancelled()
     files: list[CopiedFile] = []
     for name in keys_by_name:
         path = folder / name

@@ -95,7 +95,7 @@ def test_a_copy_that_fails_verification_is_deleted_and_the_store_is_untouched(
 
     def damage_copy(fraction: float) -> None:
         # After the files were written, before verification: a page of a copy goes bad.
-        if fraction >= 0.9:
+        if fraction == backup.COPIED:
             for copy in destination.glob(f"{backup.STAGING_PREFIX}*/store.basic.g*"):
                 damage(copy, range(1, 2))
 
