@@ -457,14 +457,20 @@ def verify_folder(folder: Path, keys_by_name: dict[str, bytes], store_id: str, *
             problems.append("key file of another store")
     except StoreError:
         problems.append("key file unreadable")
-    # Two files at a time (SQLite leaves the GIL while it checks), largest first.
+    # Two files at a time (SQLite and hashlib leave the GIL), largest first; each file is
+    # hashed for the manifest right after its check, while it is in the page cache.
     sizes = {n: (folder / n).stat().st_size for n in keys_by_name}
     names = sorted(keys_by_name, key=lambda n: -sizes[n])
     total, done = float(max(sum(sizes.values()), 1)), 0
+    hashes: dict[str, str] = {}
+
+    def check(name: str) -> list[str]:
+        found = check_file(folder / name, keys_by_name[name], cancel=cancel)
+        hashes[name] = _sha256(folder / name)
+        return found
+
     with ThreadPoolExecutor(max_workers=VERIFY_THREADS, thread_name_prefix="toda-verify") as pool:
-        for name, found in zip(names, pool.map(
-                lambda n: check_file(folder / n, keys_by_name[n], cancel=cancel), names),
-                strict=True):
+        for name, found in zip(names, pool.map(check, names), strict=True):
             problems.extend(found)
             done += sizes[name]
             if progress is not None:
@@ -473,9 +479,8 @@ def verify_folder(folder: Path, keys_by_name: dict[str, bytes], store_id: str, *
         raise Cancelled()
     files: list[CopiedFile] = []
     for name in keys_by_name:
-        path = folder / name
         group, generation = _group_of(name)
-        files.append(CopiedFile(name, group, generation, path.stat().st_size, _sha256(path)))
+        files.append(CopiedFile(name, group, generation, sizes[name], hashes[name]))
     for extra in (STORE_NAME + ".keys", STORE_NAME + audit.ANCHOR_SUFFIX,
                   STORE_NAME + SIGNIN_SUFFIX):
         path = folder / extra

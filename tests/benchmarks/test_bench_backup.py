@@ -63,6 +63,7 @@ def test_backup_of_the_full_demo_city_against_a_plain_copy(tmp_path: Path) -> No
     with Store.open(path, lead_login, DEMO_PASSWORD) as store:
         files = _files(store)
         store_bytes = sum(f.stat().st_size for f in files)
+        largest = max(f.stat().st_size for f in files)
         copies: list[float] = []
         runs: list[tuple[float, dict[str, float]]] = []
         for run in range(RUNS):
@@ -94,7 +95,8 @@ def test_backup_of_the_full_demo_city_against_a_plain_copy(tmp_path: Path) -> No
     whole_s = min(r[0] for r in runs)
     copy_ratio, whole_ratio = phases["copy"] / copy_s, whole_s / copy_s
     print(f"\n[benchmark] full demo city: {store_bytes / 2**20:.1f} MiB in {len(files)} files "
-          f"(load {os.getloadavg()[0]:.1f}); plain copy {_ms(copy_s)} "
+          f"(largest {largest / 2**20:.1f} MiB; "
+          f"load {os.getloadavg()[0]:.1f}); plain copy {_ms(copy_s)} "
           f"(runs: {', '.join(_ms(c) for c in copies)})")
     print(f"[benchmark] backup {_ms(whole_s)} (runs: {', '.join(_ms(r[0]) for r in runs)}), "
           f"{info.size / 2**20:.1f} MiB in {len(info.files)} files; phases of the run with the "
