@@ -325,7 +325,7 @@ def _wal(path: Path) -> Path:
 # connections. It starts before the locks are taken and copies when told "go" (an end of
 # input without it: nothing is copied). A missing -wal is skipped (nothing to replay).
 _COPY_SCRIPT = """
-import os, shutil, sys
+import os, shutil, sys, time
 if sys.stdin.readline().strip() != "go":
     sys.exit(4)
 args = sys.argv[1:]
@@ -334,11 +334,21 @@ try:
         if source.endswith("-wal") and not os.path.exists(source):
             continue
         os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        shutil.copyfile(source, target)
+        for attempt in range(5):
+            try:
+                shutil.copyfile(source, target)
+                break
+            except PermissionError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.02)
 except OSError as exc:
     sys.stderr.write(str(exc.errno or 0))
     sys.exit(3)
 """
+# (PermissionError: on Windows a file over 1 GiB has SQLite's lock bytes inside; a connection
+# opening at that moment holds one of them exclusively for an instant, and a read across it
+# fails. The page there is never used, but the read is retried rather than skipped.)
 
 
 class RawCopy(contextlib.AbstractContextManager["RawCopy"]):
