@@ -14,7 +14,7 @@ import pytest
 import sqlcipher3
 
 from storage import backup
-from storage.connection import key_pragma, transaction
+from storage.connection import key_pragma, open_connection, transaction
 from storage.errors import StoreError
 from storage.group_files import group_file_path
 from storage.repos import meta
@@ -38,12 +38,16 @@ def test_a_backup_taken_while_another_connection_writes_is_one_point_in_time(
     demo_store_path: Path, tmp_path: Path
 ) -> None:
     """A writer commits to the pupils' file and the store file in one transaction, as
-    fast as it can; every backup holds both halves of the same commit."""
+    fast as it can, while another connection runs PASSIVE checkpoints on both files; every
+    backup holds both halves of the same commit."""
     lead = sign_in(demo_store_path)
     store = lead.store
     record, _ = first_student(lead)
     stop = threading.Event()
     written = [0]
+    moved = [0]
+    basic_file = group_file_path(
+        demo_store_path, "basic", Store.read_keyfile(demo_store_path).generations.get("basic", 1))
 
     def write(n: int) -> None:
         def both(conn: object) -> None:
@@ -59,26 +63,37 @@ def test_a_backup_taken_while_another_connection_writes_is_one_point_in_time(
             written[0] += 1
             write(written[0])
 
+    def checkpointer() -> None:
+        conns = [open_connection(demo_store_path, store.keys.system),
+                 open_connection(basic_file, store.keys.groups["basic"])]
+        try:
+            while not stop.is_set():
+                for conn in conns:
+                    moved[0] += conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[2]
+        finally:
+            for conn in conns:
+                conn.close()
+
     write(0)
-    thread = threading.Thread(target=writer)
-    thread.start()
+    threads = [threading.Thread(target=writer), threading.Thread(target=checkpointer)]
+    for thread in threads:
+        thread.start()
     try:
         made = [lead.backup.create(tmp_path / "backups") for _ in range(4)]
     finally:
         stop.set()
-        thread.join()
+        for thread in threads:
+            thread.join()
         keys = store.keys
         lead.sign_out()
     assert written[0] > 4  # the writer did commit during the backups
-    basic = f"store.basic.g{Store.read_keyfile(demo_store_path).generations.get('basic', 1)}"
-    seen = set()
+    assert moved[0] > 0  # and the checkpoints did copy pages into the files
     for done in made:
         counter = _read(done.path / "store", keys.system,
                         "SELECT value FROM meta WHERE key = 'drill_counter'")[0][0]
-        name = _read(done.path / basic, keys.groups["basic"],
-                     f"SELECT name FROM ds_students WHERE id = {record:d}")[0][0]
-        assert name == f"生徒{counter}"
-        seen.add(counter)
+        name = _read(done.path / basic_file.name.replace(demo_store_path.name, "store", 1),
+                     keys.groups["basic"], f"SELECT name FROM ds_students WHERE id = {record:d}")
+        assert name[0][0] == f"生徒{counter}"
 
 
 def test_a_copy_that_fails_verification_is_deleted_and_the_store_is_untouched(
