@@ -56,6 +56,11 @@ SELF_REGISTERED = "audit_key_registered"
 _REGISTERING = REGISTERING_ACTIONS | {STORE_CREATED, SELF_REGISTERED}
 BREAK_ACTION = "audit_anchor_mismatch"
 ACK_ACTION = "audit_breaks_acknowledged"
+# A store restored from a backup (storage.backup): the entry names the backup and the heads
+# copied outside before the restore that the restored chain no longer holds ("id:hash").
+# It counts as a break until acknowledged; those heads are explained by it, no others.
+RESTORE_ACTION = "backup_restored"
+SUPERSEDED_FIELD = "superseded_heads"
 _HASH = re.compile(r"[0-9a-f]{64}")
 _KEY_TEXT = re.compile(r"[0-9a-f]{64}")
 
@@ -358,6 +363,7 @@ def verify(
     if isinstance(walked, ChainReport):
         return walked
     count, last_id = walked.entries, walked.last_id
+    superseded = _superseded_heads(conn)
     for who, key in sorted(walked.keys.items()):
         expected = (current_keys or {}).get(who)
         if expected is not None and not hmac.compare_digest(expected, key):
@@ -366,6 +372,8 @@ def verify(
                                f"記録 {at} で登録された「{who}」の署名鍵が、鍵ファイルの鍵と"
                                "一致しません（偽造の疑い）。")
     for head_id, head_hash in sorted(outside, reverse=True):  # the newest copy first
+        if (head_id, head_hash) in superseded:
+            continue  # left behind by a restore the chain records (signed)
         if head_id > last_id:
             return ChainReport(False, count, last_id + 1,
                                f"記録 {last_id + 1} 以降が削除されています（末尾の切り詰め）。"
@@ -387,6 +395,9 @@ def verify(
         return ChainReport(False, count, anchor[0],
                            "監査ログの末尾が、データベースの外に置いた控えと一致しません。")
     pending, pending_times, total = _break_counts(conn, breaks, acknowledged_notes)
+    restored = _pending_restore(conn)
+    if pending and restored is not None:
+        return ChainReport(False, count, None, restored, pending_breaks=pending)
     if pending:
         when = pending_times[0][:16].replace("T", " ")
         return ChainReport(
@@ -516,13 +527,63 @@ def _break_counts(
     acknowledged = max((int(i) for (i,) in conn.execute(
         "SELECT id FROM audit_log WHERE action = ?", (ACK_ACTION,))), default=0)
     in_chain = [(int(i), str(at)) for i, at in conn.execute(
-        "SELECT id, at FROM audit_log WHERE action = ? ORDER BY id", (BREAK_ACTION,))]
+        "SELECT id, at FROM audit_log WHERE action IN (?, ?) ORDER BY id",
+        (BREAK_ACTION, RESTORE_ACTION))]
     pending_times = sorted(
         [at for i, at in in_chain if i > acknowledged]
         + [str(n.get("at", "")) for n in breaks[acknowledged_notes:]])
     pending = max(sum(i > acknowledged for i, _ in in_chain),
                   len(breaks) - min(acknowledged_notes, len(breaks)))
     return pending, pending_times, max(len(in_chain), len(breaks))
+
+
+def _restore_entries(conn: Connection) -> list[tuple[int, str, dict[str, Any]]]:
+    out = []
+    for entry_id, at, detail in conn.execute(
+            "SELECT id, at, detail FROM audit_log WHERE action = ? AND signer IS NOT NULL"
+            " ORDER BY id", (RESTORE_ACTION,)):
+        try:
+            values = json.loads(str(detail)) if detail else {}
+        except ValueError:
+            values = {}
+        out.append((int(entry_id), str(at), values if isinstance(values, dict) else {}))
+    return out
+
+
+def _superseded_heads(conn: Connection) -> set[tuple[int, str]]:
+    """The outside copies that signed restore entries name as left behind."""
+    heads: set[tuple[int, str]] = set()
+    for _, _, values in _restore_entries(conn):
+        for text in values.get(SUPERSEDED_FIELD) or []:
+            head_id, _, head_hash = str(text).partition(":")
+            if head_id.isdigit() and _HASH.fullmatch(head_hash):
+                heads.add((int(head_id), head_hash))
+    return heads
+
+
+def heads_not_in_chain(conn: Connection, heads: Sequence[tuple[int, str]]) -> list[str]:
+    """The heads (copied outside) the chain does not hold, as ``id:hash`` (for the restore
+    entry: after a restore, the original store's later heads are not in the copy)."""
+    return [f"{i}:{h}" for i, h in sorted(set(heads)) if not _matches(conn, i, h)]
+
+
+def _pending_restore(conn: Connection) -> str | None:
+    """The newest restore not yet acknowledged, in words: the gap it explains."""
+    acknowledged = max((int(i) for (i,) in conn.execute(
+        "SELECT id FROM audit_log WHERE action = ?", (ACK_ACTION,))), default=0)
+    pending = [r for r in _restore_entries(conn) if r[0] > acknowledged]
+    if not pending:
+        return None
+    entry_id, at, values = pending[-1]
+    later = [int(str(t).partition(":")[0]) for t in values.get(SUPERSEDED_FIELD) or []
+             if str(t).partition(":")[0].isdigit()]
+    beyond = f"（外部の控えでは記録 {max(later)} まで）" if later else ""
+    made = str(values.get("created_at", ""))[:16].replace("T", " ")
+    return (f"記録 {entry_id}: {at[:16].replace('T', ' ')} に、バックアップ "
+            f"{values.get('backup', '')}（{made} 作成、監査ログは記録 "
+            f"{values.get('backup_head_id', '?')} まで）から復元されました。その後に元の"
+            f"データベースで行われた操作{beyond}は含まれません。"
+            "復元であることを確かめたら、管理者が確認済みにしてください。")
 
 
 def pending_breaks(conn: Connection, store_path: Path) -> int:

@@ -41,6 +41,7 @@ from kernel.store_kind import StoreKind
 from storage.connection import DatabaseError, translate
 from storage.errors import StoreError
 from toda_desktop.cli_research import add_research_commands
+from toda_desktop.cli_backup import add_backup_commands
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import (
@@ -862,6 +863,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_risk_commands(sub)
     add_research_commands(sub)
+    add_backup_commands(sub)
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),

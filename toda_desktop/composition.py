@@ -26,6 +26,7 @@ from toda_desktop.accounts.service import AccountAdminService
 from toda_desktop.audit.service import AuditViewService
 from toda_desktop.audit.signer import account_signer
 from toda_desktop.audit.trail import AuditTrail
+from toda_desktop.backup.service import BackupService
 from toda_desktop.clock import Clock, stamp, system_clock
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import SignInError, UserFacingError
@@ -119,6 +120,7 @@ class SignedIn:
         self.search = guard_calls(SearchService(context))
         self.karte = guard_calls(KarteService(context))
         self.extraction = guard_calls(ExtractionService(context))
+        self.backup = guard_calls(BackupService(context, store))
 
     @cached_property
     def risk(self) -> RiskService:

@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
 
     sign_out_requested = Signal()
     password_change_requested = Signal()
+    backup_requested = Signal()
     quit_requested = Signal()
 
     def __init__(self, session: SignedInUser, header: StoreHeader) -> None:
@@ -127,8 +128,13 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         self.password_action = QAction("パスワードの変更…", self)
         self.password_action.triggered.connect(self.password_change_requested)
+        # For administrators holding every data key (the shell shows it): issue 13.
+        self.backup_action = QAction("バックアップを作成…", self)
+        self.backup_action.triggered.connect(self.backup_requested)
+        self.backup_action.setVisible(False)
         file_menu = self.menuBar().addMenu("ファイル")
         file_menu.addAction(self.password_action)
+        file_menu.addAction(self.backup_action)
         file_menu.addAction(self.sign_out_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)

@@ -12,17 +12,20 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from kernel.date_style import DateStyle
+from toda_desktop.backup.service import BackupDone
 from toda_desktop.extraction.engine import describe as describe_node
 from ui.accounts.own_password import open_own_password_dialog
 from ui.accounts.page import AccountsPage
 from ui.audit.page import AuditPage
-from ui.background import BackgroundRunner
+from ui.background import BackgroundRunner, TaskContext
+from ui.backup.dialog import open_backup_dialog
 from ui.extraction.page import ExtractionPage
 from ui.importing.history import HistoryPage
 from ui.importing.wizard import ImportPage
@@ -105,6 +108,7 @@ class Shell(QObject):
         self.login_window: LoginWindow | None = None
         self.main_window: MainWindow | None = None
         self.lock_screen: LockScreen | None = None
+        self._backup_offered = False  # this session's sign-out has offered a backup
 
     @property
     def signed(self) -> SignedIn | None:
@@ -130,6 +134,9 @@ class Shell(QObject):
         if signed.may("research_export"):  # 研究用データの作成 (issue 13)
             add_research_menu(window, lambda: open_research_dialog(
                 window, signed.research, self._runner))
+        self._backup_offered = False
+        window.backup_action.setVisible(signed.backup.may_create())
+        window.backup_requested.connect(lambda: self._open_backup(window, signed))
         self._add_pages(window, signed)
         self.changed.connect(window.data_changed)
         window.show()  # before closing the login window, or Qt sees no window left and quits
@@ -331,6 +338,11 @@ class Shell(QObject):
         signed, window = self._signed, self.main_window
         if signed is None or window is None:
             return
+        if (notice is None and not self._backup_offered and not window.locked
+                and signed.backup.may_create()):
+            self._backup_offered = True  # asked once; whatever is chosen, sign-out goes on
+            self._offer_backup(window, signed)
+            return
         self._stop_guard()
         self._cancel_all()
         window.setEnabled(False)
@@ -347,6 +359,31 @@ class Shell(QObject):
         )
         # Back to the login window even if sign-out failed (the error dialog says so).
         op.finished.connect(lambda: self._back_to_login(notice))
+
+    def _open_backup(self, window: MainWindow, signed: SignedIn,
+                     question: str | None = None, then: Callable[[], None] | None = None,
+                     ) -> None:
+        backup = signed.backup
+
+        def create(folder: Path, keep: int, offer_days: int, ctx: TaskContext) -> BackupDone:
+            backup.set_settings(keep=keep, offer_hours=offer_days * 24)
+            return backup.create(folder, ctx.progress, ctx.cancelled)
+
+        open_backup_dialog(window, backup.settings, create, self._runner, question=question,
+                           then=then)
+
+    def _offer_backup(self, window: MainWindow, signed: SignedIn) -> None:
+        """At sign-out: when the last backup is older than the setting, ask (with the
+        dialog's progress and 中止) before signing out."""
+        def decided(question: str | None) -> None:
+            if question is None:
+                self.sign_out()
+            else:
+                self._open_backup(window, signed, question, then=self.sign_out)
+
+        self._runner.run(lambda _ctx: signed.backup.sign_out_question(), on_success=decided,
+                         parent=window, progress_dialog=False,
+                         on_user_error=lambda _message: self.sign_out())
 
     def _back_to_login(self, notice: str | None = None) -> None:
         window = self.main_window

@@ -41,6 +41,8 @@ ALLOWED = {
     "SignedIn.sign_out": "the way out: it must always work",
     "SignedIn.may": "a fact about the role (for hiding buttons), no data; acting asks "
                     "require, which refuses",
+    "BackupService.may_create": "whether the role and the keys held allow a backup (for the "
+                                "menu item), no data; making one asks require, which refuses",
     "ExtractionService.operators": "the fixed words of the condition editor (以上, 含む…)",
     "ExtractionService.push_support_preset": "the preset's conditions built from its "
                                              "arguments alone; running them refuses",

@@ -98,6 +98,9 @@ ACTION_LABELS = {
     "research_project": "研究プロジェクトの登録",
     "research_project_approved": "研究プロジェクトの承認",
     "research_extract": "研究用データの作成",
+    # backup and restore (issue 13)
+    "backup_created": "バックアップの作成", "backup_restored": "バックアップからの復元",
+    "backup_settings": "バックアップの設定",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止", "started": "開始"}
@@ -143,6 +146,11 @@ DETAIL_LABELS = {
     "files": "ファイル数", "k": "k（最小人数）", "step": "一般化の段階",
     "withheld": "除外した児童生徒・年度", "cells_primary": "一次秘匿したセル",
     "cells_complementary": "補完秘匿したセル",
+    # backup and restore (issue 13)
+    "backup": "バックアップ", "bytes": "サイズ（バイト）", "backup_head_id": "監査ログの記録番号",
+    "created_at": "作成日時", audit.SUPERSEDED_FIELD: "復元前の外部の控え",
+    "unread": "読めなかった場所",
+    "backup_dir": "保存先", "backup_keep": "残す世代", "backup_offer_hours": "勧める間隔（時間）",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
@@ -168,7 +176,8 @@ VALUE_LABELS = {
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.
 INTEGRITY_ACTIONS = frozenset({audit.BREAK_ACTION, audit.ACK_ACTION, audit.SELF_REGISTERED,
-                               audit_outside.SET_ACTION, audit_outside.UNREACHABLE_ACTION})
+                               audit_outside.SET_ACTION, audit_outside.UNREACHABLE_ACTION,
+                               audit.RESTORE_ACTION})
 TARGET_PREFIXES = {"account:": "アカウント ", "risk_model:": "予測モデル ",
                    "risk_alerts:": "見守りアラート ", "risk_alert:": "見守りアラート番号 ",
                    "extraction:": "抽出 ", "factors:": "要因分析 ",

@@ -1,0 +1,1 @@
+"""バックアップを作成: the administrators' dialog, from the menu and offered at sign-out."""
