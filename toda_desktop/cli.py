@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from kernel.store_kind import StoreKind
 from storage.connection import DatabaseError, translate
 from storage.errors import StoreError
-from toda_desktop.cli_research import add_research_commands
 from toda_desktop.cli_backup import add_backup_commands
+from toda_desktop.cli_research import add_research_commands
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import (
