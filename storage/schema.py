@@ -84,7 +84,8 @@ def migrate(
 ) -> int:
     """Bring the store file and each attached group file (``groups``: schema name, group) to
     this code's schema; each step is its own transaction. A group whose key the account does
-    not hold is not attached and waits for someone who holds it."""
+    not hold is not attached and waits for someone who holds it. Run once per lane (each
+    lane's connection attaches its own groups' files; the store file is the same)."""
     current = schema_version(conn)
     if current > SCHEMA_VERSION:
         raise NewerSchema()
@@ -92,14 +93,9 @@ def migrate(
         with transaction(conn):
             MIGRATIONS[number - 1](conn)
             conn.execute(f"PRAGMA user_version = {number:d}")
-    from storage.group_files import store_file_groups
-
     for schema, group in groups:
         _group_steps(conn, registry, schema, group)
-    in_store = store_file_groups(registry)
-    pending = g001_groups.store_file_part(conn) if in_store else []
-    for group in in_store:
-        pending += sync_group_statements(conn, registry, group, "main")
+    pending: list[str] = []
     for schema, group in groups:
         pending += sync_group_statements(conn, registry, group, schema)
     if pending:  # (an up-to-date store opens without a write transaction)
@@ -195,17 +191,15 @@ def _group_kinds(registry: Registry, group: KeyGroup) -> list[DatasetKind]:
 
 
 def sync_dataset_tables(conn: Connection, registry: Registry) -> None:
-    """Every reachable dataset table as the registry has them: the store file's groups and
-    each attached group file (a group not attached waits for someone holding its key)."""
-    from storage.group_files import STORE_FILE_GROUPS
+    """Every reachable dataset table as the registry has them: each attached group file (a
+    group not attached waits for someone holding its key)."""
     from storage.key_groups import key_groups
     from storage.placement import group_schemas
 
     attached = set(group_schemas(conn))
     for group in key_groups(registry):
-        schema = "main" if group.name in STORE_FILE_GROUPS else group.schema
-        if schema == "main" or schema in attached:
-            sync_group_tables(conn, registry, group, schema)
+        if group.schema in attached:
+            sync_group_tables(conn, registry, group, group.schema)
 
 
 def sync_group_tables(
