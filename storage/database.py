@@ -10,8 +10,9 @@ snapshot while the writer commits, so a search or a karte never queues behind a 
 analysis reading, and an analysis never holds up an import's commit.
 
 Lanes (issue 12): SQLite attaches at most 10 files to a connection and the store has more key
-groups than that, so the writer and each reader hold one connection per lane, each to the
-store file with its own groups' files attached (``storage.group_files.lane_groups``). A task
+groups than that, so the writer holds one connection per lane, each to the store file with
+its own groups' files attached (``storage.group_files.lane_groups``), and each lane has its
+own readers (one for the school lane, whose reads are small). A task
 says which lane it needs by naming a dataset kind (``kind=``); without one it runs on the main
 lane. Both lanes share the store file, so a lane's task still joins its tables with the
 import bookkeeping and writes its audit entry in the same transaction.
@@ -39,9 +40,10 @@ from storage.errors import StoreError
 
 T = TypeVar("T")
 DbTask = Callable[[Connection], T]
-_Job = tuple[DbTask[T], "Future[T]", int]
+_Job = tuple[DbTask[T], "Future[T]"]
 
 READERS = 2  # long reads at once; more would only share the same two cores and disk
+OTHER_LANE_READERS = 1  # the school lane's reads are small (a few thousand rows at most)
 MAIN_LANE = 0
 
 
@@ -62,9 +64,10 @@ class CrossLaneTransaction(RuntimeError):
 class Database:
     """Keyed SQLCipher writer connections on their own thread, and a pool of readers.
 
-    ``lanes``: the connections each thread holds, the main lane first (``attach`` alone:
-    one lane with those group files). Every reader holds the same lanes as the writer, so
-    a query sees the same tables wherever it runs."""
+    ``lanes``: the connections, the main lane first (``attach`` alone: one lane with those
+    group files). The writer holds one connection per lane; each lane has its own readers
+    (``readers`` for the main lane, ``OTHER_LANE_READERS`` for another), so a query sees
+    the same tables on the writer and on its lane's readers."""
 
     def __init__(
         self, path: Path, data_key: bytes, *, attach: Sequence[Attachment] = (),
@@ -75,15 +78,17 @@ class Database:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toda-db")
         self._thread_id: int | None = None
         self._conns: list[Connection] = []
-        self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
-        self._reader_threads: list[threading.Thread] = []
-        self._reading = threading.local()  # a reader thread's own connections
+        self._jobs: list[queue.SimpleQueue[_Job[Any] | None]] = [
+            queue.SimpleQueue() for _ in self._lanes]
+        self._reader_threads: list[tuple[int, threading.Thread]] = []  # (lane, thread)
+        self._readers = readers
+        self._reading = threading.local()  # a reader thread's own connection and lane
         self._closed = False
         # The keys are only needed to open (here, the writer and each reader on its own
         # thread); they are dropped once every connection is open.
         try:
             self._executor.submit(self._open, data_key).result()
-            self._start_readers(data_key, readers)
+            self._start_readers(data_key)
         except BaseException:
             self.close()
             raise
@@ -104,36 +109,40 @@ class Database:
                     return number
         return MAIN_LANE
 
-    def _open_lanes(self, data_key: bytes, *, read_only: bool) -> list[Connection]:
+    def _open_lanes(self, data_key: bytes) -> list[Connection]:
+        """The writer's connections, one per lane."""
         conns: list[Connection] = []
         try:
             for lane in self._lanes:
-                conns.append(open_connection(self.path, data_key, read_only=read_only,
-                                             attach=lane.attach))
+                conns.append(open_connection(self.path, data_key, attach=lane.attach))
         except BaseException:
             for conn in conns:
                 conn.close()
             raise
         return conns
 
-    def _start_readers(self, data_key: bytes, count: int) -> None:
+    def _start_readers(self, data_key: bytes) -> None:
         opened: list[Future[None]] = []
-        for number in range(count):
-            ready: Future[None] = Future()
-            # Daemon: a reader only reads, and a store left open must not keep the process
-            # alive at exit; close() still ends and joins them.
-            thread = threading.Thread(target=self._serve_reads, args=(data_key, ready),
-                                      name=f"toda-db-read-{number}", daemon=True)
-            thread.start()
-            self._reader_threads.append(thread)
-            opened.append(ready)
-        # The readers open side by side (each attaches every held group's file).
+        for lane in range(len(self._lanes)):
+            count = self._readers if lane == MAIN_LANE else min(self._readers,
+                                                                  OTHER_LANE_READERS)
+            for number in range(count):
+                ready: Future[None] = Future()
+                # Daemon: a reader only reads, and a store left open must not keep the
+                # process alive at exit; close() still ends and joins them.
+                thread = threading.Thread(target=self._serve_reads,
+                                          args=(lane, data_key, ready),
+                                          name=f"toda-db-read-{lane}-{number}", daemon=True)
+                thread.start()
+                self._reader_threads.append((lane, thread))
+                opened.append(ready)
+        # The readers open side by side (each attaches its lane's held groups' files).
         for ready in opened:
             ready.result()
 
     def _open(self, data_key: bytes) -> None:
         self._thread_id = threading.get_ident()
-        self._conns = self._open_lanes(data_key, read_only=False)
+        self._conns = self._open_lanes(data_key)
 
     def _run(self, task: DbTask[T], lane: int = MAIN_LANE) -> T:
         if not self._conns:
@@ -157,37 +166,39 @@ class Database:
 
     # -- readers -----------------------------------------------------------------------------
 
-    def _serve_reads(self, data_key: bytes, ready: Future[None]) -> None:
-        """A reader thread: open its read-only connections (one per lane), then run read
-        jobs until told to stop (``None``)."""
+    def _serve_reads(self, lane: int, data_key: bytes, ready: Future[None]) -> None:
+        """A reader thread of ``lane``: open its read-only connection, then run the lane's
+        read jobs until told to stop (``None``)."""
         try:
-            conns = self._open_lanes(data_key, read_only=True)
+            conn = open_connection(self.path, data_key, read_only=True,
+                                   attach=self._lanes[lane].attach)
         except BaseException as exc:
             ready.set_exception(exc)
             return
         del data_key
-        self._reading.conns = conns
+        self._reading.conn = conn
+        self._reading.lane = lane
         ready.set_result(None)
+        jobs = self._jobs[lane]
         try:
-            while (job := self._jobs.get()) is not None:
-                task, future, lane = job
+            while (job := jobs.get()) is not None:
+                task, future = job
                 if not future.set_running_or_notify_cancel():
                     continue
                 try:
-                    result = _read_on(conns[lane], task)
+                    result = _read_on(conn, task)
                 except BaseException as exc:
                     future.set_exception(exc)
                 else:
                     future.set_result(result)
         finally:
-            for conn in conns:
-                conn.close()
+            conn.close()
 
     def submit_read(self, task: DbTask[T], *, kind: str | None = None) -> Future[T]:
         if self._closed:
             raise StoreError("データベースは閉じられています。")
         future: Future[T] = Future()
-        self._jobs.put((task, future, self.lane_of(kind)))
+        self._jobs[self.lane_of(kind)].put((task, future))
         return future
 
     def read(self, task: DbTask[T], *, kind: str | None = None) -> T:
@@ -196,12 +207,12 @@ class Database:
         For long reads; ``task`` must not write (the connection is read-only and the attempt
         fails with ``StoreReadOnly``). It sees the data as committed when it starts, and
         runs beside the writer and the other readers. A read started from within a read
-        runs inline on the same thread (no deadlock when every reader is busy).
+        runs inline on the same connection (no deadlock when every reader is busy).
         ``kind``: the dataset kind whose table the task needs (its lane).
         """
-        conns: list[Connection] | None = getattr(self._reading, "conns", None)
-        if conns is not None:
-            return _read_on(conns[self.lane_of(kind)], task)
+        conn: Connection | None = getattr(self._reading, "conn", None)
+        if conn is not None and self._reading.lane == self.lane_of(kind):
+            return _read_on(conn, task)
         return self.submit_read(task, kind=kind).result()
 
     # -- control -----------------------------------------------------------------------------
@@ -212,12 +223,9 @@ class Database:
         they had taken; reads queued meanwhile wait for the new readers."""
         self._lanes = tuple(lanes)
         try:
-            count = len(self._reader_threads)
-            for _ in range(count):
-                self._jobs.put(None)
-            for thread in self._reader_threads:
-                thread.join()
-            self._reader_threads.clear()
+            self._stop_readers()
+            if len(self._jobs) != len(self._lanes):
+                self._jobs = [queue.SimpleQueue() for _ in self._lanes]
 
             def reopen() -> None:
                 for conn in self._conns:
@@ -229,9 +237,17 @@ class Database:
                 reopen()
             else:
                 self._executor.submit(reopen).result()
-            self._start_readers(data_key, count)
+            self._start_readers(data_key)
         finally:
             self._drop_keys()
+
+    def _stop_readers(self) -> None:
+        """End every reader once it finished what it had taken."""
+        for lane, _ in self._reader_threads:
+            self._jobs[lane].put(None)
+        for _, thread in self._reader_threads:
+            thread.join()
+        self._reader_threads.clear()
 
     def interrupt(self) -> None:
         """Abort the statement running now on the writer (used by cancel); safe from any
@@ -243,19 +259,16 @@ class Database:
         if self._closed:
             return
         self._closed = True
-        for _ in self._reader_threads:
-            self._jobs.put(None)
-        for thread in self._reader_threads:
-            thread.join()
-        self._reader_threads.clear()
+        self._stop_readers()
         # Reads queued after the readers stopped are refused, not left waiting.
-        while True:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                break
-            if job is not None:
-                job[1].set_exception(StoreError("データベースは閉じられています。"))
+        for jobs in self._jobs:
+            while True:
+                try:
+                    job = jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is not None:
+                    job[1].set_exception(StoreError("データベースは閉じられています。"))
 
         def _close() -> None:
             for conn in self._conns:
