@@ -145,16 +145,7 @@ class Store:
             g for g in file_groups(registry) if keys.holds(g.name))
         restrict_to_owner(path)
         self._move_out_of_store_file(missing_only=True)
-        self.db = self._open_database()
-        try:
-            meta, leftover = self.db.call(self._read_meta_and_leftovers)
-            if leftover:  # a move that stopped before the store file let go: done now
-                self.db.close()
-                self._move_out_of_store_file(missing_only=False)
-                self.db = self._open_database()
-        except BaseException:
-            self.db.close()
-            raise
+        self.db, meta = self._open_database()
         if meta.get("store_id") != keyfile.store_id or meta.get("store_kind") != keyfile.store_kind:
             self.db.close()
             raise KeyFileDamaged("鍵ファイルがこのデータベースのものではありません。")
@@ -164,10 +155,16 @@ class Store:
         for group in self.held_groups:
             _remove_other_generations(path, group.name, _generation(keyfile, group.name))
 
-    def _open_database(self) -> Database:
-        """The writer and readers, one connection per lane; every lane's files migrated."""
+    def _open_database(self, *, again: bool = True) -> tuple[Database, dict[str, str]]:
+        """The writer and readers, one connection per lane, and the store's meta; once the
+        store's format is checked, every lane's files are migrated."""
         db = Database(self.path, self.keys.system, lanes=self._attachments())
         try:
+            meta, leftover = db.call(self._read_meta_and_leftovers)
+            if leftover and again:  # a move that stopped before the store file let go
+                db.close()
+                self._move_out_of_store_file(missing_only=False)
+                return self._open_database(again=False)
             for lane in self._lane_held():
                 held = [(g.schema, g) for g in lane]
                 kind = lane[0].kinds[0] if lane else None
@@ -177,7 +174,7 @@ class Store:
         except BaseException:
             db.close()
             raise
-        return db
+        return db, meta
 
     def _lane_held(self) -> list[tuple[KeyGroup, ...]]:
         """The held groups of each lane, the main lane first (an empty main lane kept)."""

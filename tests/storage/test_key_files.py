@@ -148,6 +148,22 @@ def test_a_format_1_store_is_refused_with_how_to_proceed(test_store: Store) -> N
     assert "新しいデータベースを作成" in caught.value.message_ja
 
 
+def test_a_format_1_store_is_refused_before_any_migration_even_without_group_keys(
+    test_store: Store,
+) -> None:
+    from storage.schema import SCHEMA_VERSION
+
+    keys = _all_keys(test_store)
+    test_store.db.call(lambda c: c.execute("DELETE FROM meta WHERE key = 'store_format'"))
+    test_store.db.call(lambda c: c.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1:d}"))
+    test_store.close()
+    with pytest.raises(OldStoreFormat):
+        Store(test_store.path, test_store.keyfile, StoreKeys(system=keys.system), REGISTRY)
+    conn = _raw(test_store.path, keys.system)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION - 1
+    conn.close()
+
+
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
