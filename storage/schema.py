@@ -91,6 +91,8 @@ def migrate(
         raise NewerSchema()
     for number in range(current + 1, SCHEMA_VERSION + 1):
         with transaction(conn):
+            if schema_version(conn) >= number:
+                continue  # (another session opening at the same time ran it)
             MIGRATIONS[number - 1](conn)
             conn.execute(f"PRAGMA user_version = {number:d}")
     for schema, group in groups:
@@ -120,6 +122,8 @@ def _group_steps(conn: Connection, registry: Registry, schema: str, group: KeyGr
         raise NewerSchema()
     for number in range(current + 1, GROUP_SCHEMA_VERSION + 1):
         with transaction(conn):
+            if schema_version(conn, schema) >= number:
+                continue  # (another session opening at the same time ran it)
             GROUP_MIGRATIONS[number - 1](conn, schema, group, registry)
             conn.execute(f"PRAGMA {schema}.user_version = {number:d}")
 

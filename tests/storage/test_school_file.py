@@ -5,6 +5,7 @@ them out when a holder of the key opens it, leaving no byte of the rows in the s
 from __future__ import annotations
 
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -295,3 +296,33 @@ def test_an_account_whose_school_key_was_withdrawn_is_told_it_is_withheld(
         ).fetchone()[0], kind="school_context") == 0
     finally:
         analyst.sign_out()
+
+
+def test_two_holders_opening_an_old_store_at_once_both_open_and_keep_every_row(
+    old_store: tuple[Path, StoreKeys],
+) -> None:
+    path, keys = old_store
+    start = threading.Barrier(2)
+    opened: list[Store] = []
+    failed: list[BaseException] = []
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            opened.append(Store(path, KeyFile.load(path), keys, REGISTRY))
+        except BaseException as exc:  # (reported below)
+            failed.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert failed == [] and len(opened) == 2
+        for store in opened:
+            assert [r[3] for r in _school_rows(store)] == [f"{MARKER}{i}" for i in (1, 2, 3)]
+    finally:
+        for store in opened:
+            store.close()
+    assert "ds_school_context" not in _main_tables(path, keys.system)
