@@ -152,8 +152,8 @@ class Store:
         self.store_kind = StoreKind(meta["store_kind"])
         self.created_at = meta.get("created_at", "")
         # Only now that the named generation opened with its key: the other is a leftover.
-        for group in self.held_groups:
-            _remove_other_generations(path, group.name, _generation(keyfile, group.name))
+        _remove_leftover_generations(
+            path, {g.name: _generation(keyfile, g.name) for g in self.held_groups})
 
     def _open_database(self, *, again: bool = True) -> tuple[Database, dict[str, str]]:
         """The writer and readers, one connection per lane, and the store's meta; once the
@@ -544,11 +544,20 @@ def _read_meta_checked(conn: Connection) -> dict[str, str]:
 def _remove_other_generations(path: Path, group: str, generation: int) -> None:
     """A leftover file of another generation of ``group`` (a rotation that switched, or one
     that did not) is removed once the key file's generation is there to be opened."""
-    keep = group_file_path(path, group, generation).name
-    kept = {keep, *(keep + s for s in SQLITE_SUFFIXES)}
-    prefix = f"{path.name}.{group}.g"
+    _remove_leftover_generations(path, {group: generation})
+
+
+def _remove_leftover_generations(path: Path, generations: Mapping[str, int]) -> None:
+    """``_remove_other_generations`` for several groups, looking at the folder once."""
+    kept: set[str] = set()
+    for group, generation in generations.items():
+        keep = group_file_path(path, group, generation).name
+        kept |= {keep, *(keep + s for s in SQLITE_SUFFIXES)}
+    prefixes = tuple(f"{path.name}.{group}.g" for group in generations)
+    if not prefixes:
+        return
     for file in group_files_beside(path):
-        if file.name.startswith(prefix) and file.name not in kept:
+        if file.name.startswith(prefixes) and file.name not in kept:
             # Windows refuses to delete a file another session still has open: it is left
             # for a later open to remove (it is under a key no one is given any more).
             with contextlib.suppress(OSError):
