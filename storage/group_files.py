@@ -23,11 +23,12 @@ from storage.registry import Registry
 
 OWNER_ONLY = 0o600
 # SQLite attaches at most 10 files to a connection (SQLITE_MAX_ATTACHED, fixed when the
-# library is compiled; the sqlcipher3 build has 10), and the map has 11 key groups. The one
-# group without personal data, 学校 (school-level context and questionnaires, no pupil), stays
-# in the store file under the system key: every account can decrypt it, the gate still shows
-# it only to roles that see the domain. A build with a larger limit can drop it from here.
-STORE_FILE_GROUPS = frozenset({"school"})
+# library is compiled; the sqlcipher3 build has 10), and the map has 11 key groups. So the
+# groups are split over two "lanes", each a connection to the store file with its own group
+# files attached: the main lane holds every pupil group; the school lane holds 学校
+# (school-level context and questionnaires, no pupil), which nothing joins with pupil tables
+# in SQL. Every group, school included, has its own file under its own key (issue 12).
+SCHOOL_LANE_GROUPS = frozenset({"school"})
 MAX_ATTACHED = 10
 # SQLite's files beside a database file.
 SQLITE_SUFFIXES = ("-wal", "-shm", "-journal")
@@ -38,16 +39,21 @@ _GROUP_FILE = re.compile(
 
 
 def file_groups(registry: Registry) -> tuple[KeyGroup, ...]:
-    """The key groups that have their own file (every group but ``STORE_FILE_GROUPS``)."""
-    groups = tuple(g for g in key_groups(registry) if g.name not in STORE_FILE_GROUPS)
-    if len(groups) > MAX_ATTACHED:
-        raise ValueError("more key groups with a file than SQLite can attach")
-    return groups
+    """The key groups with their own file: every group of the registry."""
+    return key_groups(registry)
 
 
-def store_file_groups(registry: Registry) -> tuple[KeyGroup, ...]:
-    """The key groups whose tables live in the store file itself."""
-    return tuple(g for g in key_groups(registry) if g.name in STORE_FILE_GROUPS)
+def lane_groups(registry: Registry) -> tuple[tuple[KeyGroup, ...], ...]:
+    """The groups of each lane, the main lane first; empty lanes left out. Each lane fits
+    SQLite's limit on attached files."""
+    groups = key_groups(registry)
+    lanes = tuple(lane for lane in (
+        tuple(g for g in groups if g.name not in SCHOOL_LANE_GROUPS),
+        tuple(g for g in groups if g.name in SCHOOL_LANE_GROUPS),
+    ) if lane)
+    if any(len(lane) > MAX_ATTACHED for lane in lanes):
+        raise ValueError("more key groups in one lane than SQLite can attach")
+    return lanes
 
 
 def group_file_path(store_path: Path, group: str, generation: int = 1) -> Path:

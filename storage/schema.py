@@ -86,22 +86,20 @@ def migrate(
 ) -> int:
     """Bring the store file and each attached group file (``groups``: schema name, group) to
     this code's schema; each step is its own transaction. A group whose key the account does
-    not hold is not attached and waits for someone who holds it."""
+    not hold is not attached and waits for someone who holds it. Run once per lane (each
+    lane's connection attaches its own groups' files; the store file is the same)."""
     current = schema_version(conn)
     if current > SCHEMA_VERSION:
         raise NewerSchema()
     for number in range(current + 1, SCHEMA_VERSION + 1):
         with transaction(conn):
+            if schema_version(conn) >= number:
+                continue  # (another session opening at the same time ran it)
             MIGRATIONS[number - 1](conn)
             conn.execute(f"PRAGMA user_version = {number:d}")
-    from storage.group_files import store_file_groups
-
     for schema, group in groups:
         _group_steps(conn, registry, schema, group)
-    in_store = store_file_groups(registry)
-    pending = g001_groups.store_file_part(conn) if in_store else []
-    for group in in_store:
-        pending += sync_group_statements(conn, registry, group, "main")
+    pending: list[str] = []
     for schema, group in groups:
         pending += sync_group_statements(conn, registry, group, schema)
     if pending:  # (an up-to-date store opens without a write transaction)
@@ -126,6 +124,8 @@ def _group_steps(conn: Connection, registry: Registry, schema: str, group: KeyGr
         raise NewerSchema()
     for number in range(current + 1, GROUP_SCHEMA_VERSION + 1):
         with transaction(conn):
+            if schema_version(conn, schema) >= number:
+                continue  # (another session opening at the same time ran it)
             GROUP_MIGRATIONS[number - 1](conn, schema, group, registry)
             conn.execute(f"PRAGMA {schema}.user_version = {number:d}")
 
@@ -197,17 +197,15 @@ def _group_kinds(registry: Registry, group: KeyGroup) -> list[DatasetKind]:
 
 
 def sync_dataset_tables(conn: Connection, registry: Registry) -> None:
-    """Every reachable dataset table as the registry has them: the store file's groups and
-    each attached group file (a group not attached waits for someone holding its key)."""
-    from storage.group_files import STORE_FILE_GROUPS
+    """Every reachable dataset table as the registry has them: each attached group file (a
+    group not attached waits for someone holding its key)."""
     from storage.key_groups import key_groups
     from storage.placement import group_schemas
 
     attached = set(group_schemas(conn))
     for group in key_groups(registry):
-        schema = "main" if group.name in STORE_FILE_GROUPS else group.schema
-        if schema == "main" or schema in attached:
-            sync_group_tables(conn, registry, group, schema)
+        if group.schema in attached:
+            sync_group_tables(conn, registry, group, group.schema)
 
 
 def sync_group_tables(

@@ -11,6 +11,7 @@ memory only as long as the store is open and are never written anywhere in the c
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import uuid
@@ -25,7 +26,7 @@ from kernel.progress import CancelFlag, Progress
 from kernel.store_kind import StoreKind
 from storage import keys
 from storage.connection import Attachment, Connection, DatabaseError, open_connection
-from storage.database import Database
+from storage.database import Database, Lane
 from storage.errors import (
     Cancelled,
     CannotOpen,
@@ -41,10 +42,11 @@ from storage.group_files import (
     file_groups,
     group_file_path,
     group_files_beside,
+    lane_groups,
     restrict_to_owner,
-    store_file_groups,
     store_of_group_file,
 )
+from storage.group_move import move_group_out, tables_in_store_file
 from storage.kept_results import create_stale_triggers
 from storage.key_groups import SYSTEM_GROUP, KeyGroup, key_groups
 from storage.keyring import StoreKeys
@@ -106,19 +108,20 @@ def create_group_files(
     store's creator holds them all. The store file must exist (it is migrated already)."""
     generations = generations or {}
     made: list[Path] = []
-    attachments: list[tuple[KeyGroup, Attachment]] = []
-    for group in file_groups(registry):
-        file = group_file_path(path, group.name, int(generations.get(group.name, 1)))
-        create_owner_only(file)
-        made.append(file)
-        attachments.append((group, Attachment(group.schema, file, keys.groups[group.name])))
-    conn = open_connection(path, keys.system, privileged=True,
-                           attach=[a for _, a in attachments])
-    try:
-        for group, attachment in attachments:
-            migrate_group(conn, registry, attachment.schema, group)
-    finally:
-        conn.close()
+    for lane in lane_groups(registry):  # (one connection attaches at most one lane's files)
+        attachments: list[tuple[KeyGroup, Attachment]] = []
+        for group in lane:
+            file = group_file_path(path, group.name, int(generations.get(group.name, 1)))
+            create_owner_only(file)
+            made.append(file)
+            attachments.append((group, Attachment(group.schema, file, keys.groups[group.name])))
+        conn = open_connection(path, keys.system, privileged=True,
+                               attach=[a for _, a in attachments])
+        try:
+            for group, attachment in attachments:
+                migrate_group(conn, registry, attachment.schema, group)
+        finally:
+            conn.close()
     return made
 
 
@@ -136,40 +139,87 @@ class Store:
         self.registry = registry
         self.keys = keys
         self.closed = False
-        # The groups with their own file whose keys the account holds: what is attached.
+        # The groups whose keys the account holds: their files are attached, each on its
+        # lane (``storage.group_files.lane_groups``).
         self.held_groups: tuple[KeyGroup, ...] = tuple(
             g for g in file_groups(registry) if keys.holds(g.name))
         restrict_to_owner(path)
-        attachments = self._attachments()
-        self.db = Database(path, keys.system, attach=attachments)
-        held = [(g.schema, g) for g in self.held_groups]
-        try:
-            meta = self.db.call(_read_meta_checked)
-            self.db.call(lambda conn: migrate(conn, registry, held))
-            self.db.call(create_stale_triggers)
-        except BaseException:
-            self.db.close()
-            raise
+        self._move_out_of_store_file(missing_only=True)
+        self.db, meta = self._open_database()
         if meta.get("store_id") != keyfile.store_id or meta.get("store_kind") != keyfile.store_kind:
             self.db.close()
             raise KeyFileDamaged("鍵ファイルがこのデータベースのものではありません。")
         self.store_kind = StoreKind(meta["store_kind"])
         self.created_at = meta.get("created_at", "")
         # Only now that the named generation opened with its key: the other is a leftover.
-        for group in self.held_groups:
-            _remove_other_generations(path, group.name, _generation(keyfile, group.name))
+        _remove_leftover_generations(
+            path, {g.name: _generation(keyfile, g.name) for g in self.held_groups})
 
-    def _attachments(self) -> list[Attachment]:
-        """The held groups' files (owner-only), with their keys; a missing one is refused,
-        after telling a format-1 store (no group files at all) by its own message."""
-        out: list[Attachment] = []
+    def _open_database(self, *, again: bool = True) -> tuple[Database, dict[str, str]]:
+        """The writer and readers, one connection per lane, and the store's meta; once the
+        store's format is checked, every lane's files are migrated."""
+        db = Database(self.path, self.keys.system, lanes=self._attachments())
+        try:
+            meta, leftover = db.call(self._read_meta_and_leftovers)
+            if leftover and again:  # a move that stopped before the store file let go
+                db.close()
+                self._move_out_of_store_file(missing_only=False)
+                return self._open_database(again=False)
+            for lane in self._lane_held():
+                held = [(g.schema, g) for g in lane]
+                kind = lane[0].kinds[0] if lane else None
+                db.call(functools.partial(_migrate_lane, registry=self.registry, held=held),
+                        kind=kind)
+            db.call(create_stale_triggers)
+        except BaseException:
+            db.close()
+            raise
+        return db, meta
+
+    def _lane_held(self) -> list[tuple[KeyGroup, ...]]:
+        """The held groups of each lane, the main lane first (an empty main lane kept)."""
+        held = {g.name for g in self.held_groups}
+        lanes = [tuple(g for g in lane if g.name in held) for lane in lane_groups(self.registry)]
+        return [lanes[0], *(lane for lane in lanes[1:] if lane)]
+
+    def _read_meta_and_leftovers(self, conn: Connection) -> tuple[dict[str, str], bool]:
+        meta = _read_meta_checked(conn)
+        leftover = any(tables_in_store_file(conn, self.registry, g) for g in self.held_groups)
+        return meta, leftover
+
+    def _move_out_of_store_file(self, *, missing_only: bool) -> None:
+        """Move a held group's tables still kept in the store file (a store made before the
+        school lane) into the group's own file (``storage.group_move``). ``missing_only``:
+        only for groups whose file is not there yet (the usual open: nothing to do)."""
         for group in self.held_groups:
-            generation = _generation(self.keyfile, group.name)
-            file = group_file_path(self.path, group.name, generation)
-            if not file.is_file():
-                self._refuse_missing()
-            restrict_to_owner(file)
-            out.append(Attachment(group.schema, file, self.keys.groups[group.name]))
+            file = group_file_path(self.path, group.name, _generation(self.keyfile, group.name))
+            if missing_only and file.is_file():
+                continue
+            conn = open_connection(self.path, self.keys.system, privileged=True)
+            try:
+                check_store_format(conn)  # a format-1 store is refused, never half-moved
+                waiting = tables_in_store_file(conn, self.registry, group)
+            finally:
+                conn.close()
+            if waiting:
+                move_group_out(self.path, self.keys.system, self.registry, group,
+                               self.keys.groups[group.name], file)
+
+    def _attachments(self) -> list[Lane]:
+        """The held groups' files (owner-only) with their keys, lane by lane; a missing one
+        is refused, after telling a format-1 store (no group files at all) by its own
+        message."""
+        out: list[Lane] = []
+        for lane in self._lane_held():
+            attach: list[Attachment] = []
+            for group in lane:
+                generation = _generation(self.keyfile, group.name)
+                file = group_file_path(self.path, group.name, generation)
+                if not file.is_file():
+                    self._refuse_missing()
+                restrict_to_owner(file)
+                attach.append(Attachment(group.schema, file, self.keys.groups[group.name]))
+            out.append(Lane(tuple(attach), frozenset(k for g in lane for k in g.kinds)))
         return out
 
     def _refuse_missing(self) -> None:
@@ -180,9 +230,8 @@ class Store:
     @property
     def held_kinds(self) -> frozenset[str]:
         """The dataset kinds whose tables this account can read: those of the held groups'
-        files and those kept in the store file (``STORE_FILE_GROUPS``)."""
-        in_store = (k for g in store_file_groups(self.registry) for k in g.kinds)
-        return frozenset((*in_store, *(k for g in self.held_groups for k in g.kinds)))
+        files."""
+        return frozenset(k for g in self.held_groups for k in g.kinds)
 
     def group_files(self) -> list[Path]:
         """The files of the held groups, as attached."""
@@ -432,16 +481,17 @@ class Store:
         self, progress: Progress | None = None, cancel: CancelFlag | None = None
     ) -> IntegrityReport:
         """SQLCipher's page HMAC check, then SQLite's structural check."""
-        schemas = ["main", *(g.schema for g in self.held_groups)]
-        checks = [(schema, check) for schema in schemas
+        # (schema, a kind of its lane): each file checked on the lane that attaches it
+        schemas = [("main", None), *((g.schema, g.kinds[0]) for g in self.held_groups)]
+        checks = [(schema, kind, check) for schema, kind in schemas
                   for check in ("cipher_integrity_check", "quick_check")]
         problems: list[str] = []
-        for step, (schema, check) in enumerate(checks):
+        for step, (schema, kind, check) in enumerate(checks):
             if cancel is not None and cancel():
                 raise Cancelled()
             if progress is not None:
                 progress(step / len(checks))
-            rows = self.db.call(_pragma_rows(f"{schema}.{check}"))
+            rows = self.db.call(_pragma_rows(f"{schema}.{check}"), kind=kind)
             where = "" if schema == "main" else f"{schema}: "
             for (text,) in rows:
                 if str(text) != "ok":
@@ -476,6 +526,12 @@ def _pragma_rows(pragma: str) -> Callable[[Connection], list[tuple[object, ...]]
     return run
 
 
+def _migrate_lane(
+    conn: Connection, *, registry: Registry, held: list[tuple[str, KeyGroup]]
+) -> int:
+    return migrate(conn, registry, held)
+
+
 def _read_meta(conn: Connection) -> dict[str, str]:
     return {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM meta")}
 
@@ -488,11 +544,20 @@ def _read_meta_checked(conn: Connection) -> dict[str, str]:
 def _remove_other_generations(path: Path, group: str, generation: int) -> None:
     """A leftover file of another generation of ``group`` (a rotation that switched, or one
     that did not) is removed once the key file's generation is there to be opened."""
-    keep = group_file_path(path, group, generation).name
-    kept = {keep, *(keep + s for s in SQLITE_SUFFIXES)}
-    prefix = f"{path.name}.{group}.g"
+    _remove_leftover_generations(path, {group: generation})
+
+
+def _remove_leftover_generations(path: Path, generations: Mapping[str, int]) -> None:
+    """``_remove_other_generations`` for several groups, looking at the folder once."""
+    kept: set[str] = set()
+    for group, generation in generations.items():
+        keep = group_file_path(path, group, generation).name
+        kept |= {keep, *(keep + s for s in SQLITE_SUFFIXES)}
+    prefixes = tuple(f"{path.name}.{group}.g" for group in generations)
+    if not prefixes:
+        return
     for file in group_files_beside(path):
-        if file.name.startswith(prefix) and file.name not in kept:
+        if file.name.startswith(prefixes) and file.name not in kept:
             # Windows refuses to delete a file another session still has open: it is left
             # for a later open to remove (it is under a key no one is given any more).
             with contextlib.suppress(OSError):

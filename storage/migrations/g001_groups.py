@@ -181,15 +181,6 @@ SURVEY_GROUP = (
 )
 
 
-def store_file_part(conn: Connection) -> list[str]:
-    """``batch_overwrites`` for the groups kept in the store file (``STORE_FILE_GROUPS``: no
-    pupil kind, so never a review item), if the store file lacks it."""
-    have = conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'batch_overwrites'"
-                        ).fetchone()
-    return [] if have is not None else [st.format(s="main") for st in EVERY_GROUP
-                                        if "batch_overwrites" in st]
-
-
 def home_group(registry: Registry, kind_name: str) -> str:
     """The group that holds the derived tables built from ``kind_name``."""
     from storage.key_groups import group_of

@@ -83,6 +83,11 @@ SURVEY_SHARES_GROUPS = " GROUP BY r.pupil_id, r.school_year, r.survey_code, r.ro
 
 PANEL_KINDS = ("attendance", "enrollments", "schools", "long_absence", "health_room",
                "consultations", "survey", "academic", "pupils", "school_context")
+# Panel tables kept on another lane than the pupil groups (issue 12: 学校 has its own file,
+# attached to a connection of its own): panel name → the dataset kind whose lane reads it.
+# ``read_panel`` reads them only on a connection of that lane; nothing joins them with a
+# pupil table in SQL (the fairness audit joins them in pandas).
+OTHER_LANE = {"school_context": "school_context"}
 
 
 def read_panel(

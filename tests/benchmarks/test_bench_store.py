@@ -25,11 +25,12 @@ import sqlcipher3
 
 from storage import keys
 from storage.connection import CACHE_KIB, Attachment, Connection, open_connection
-from storage.group_files import file_groups, group_file_path
+from storage.group_files import group_file_path, lane_groups
+from storage.key_groups import KeyGroup
 from storage.keyring import StoreKeys
 from storage.registry import default_registry
 from storage.repos import karte, risk
-from storage.schema import migrate
+from storage.schema import migrate, sync_group_tables
 from tests.benchmarks.conftest import median_seconds, report
 from toda_desktop.demo import DemoCity, DemoConfig, generate_city
 from toda_desktop.demo.load import load_city, write_city
@@ -51,12 +52,14 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Sto
     load_city(store, city, "lead")
     encrypted_load = time.perf_counter() - start
     store.db.call(lambda c: c.execute("ANALYZE"))
-    data_key = store._keys
+    data_key = store.keys
     store.close()
 
     plain_path = folder / "plain.db"
     plain = _plain(plain_path)
-    migrate(plain, default_registry(), [(g.schema, g) for g in file_groups(default_registry())])
+    migrate(plain, default_registry(), [(g.schema, g) for g in _main_lane()])
+    for group in _other_lanes():  # (plain: the school lane's tables in the main file)
+        sync_group_tables(plain, default_registry(), group, "main")
     plain.execute("INSERT INTO meta VALUES ('store_id', 'x'), ('store_kind', 'test')")
     plain.close()
     start = time.perf_counter()
@@ -64,6 +67,15 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Sto
     plain_load = time.perf_counter() - start
     report("load full demo city", encrypted_load, plain_load, "same build unencrypted")
     yield folder / "city.tdb", data_key, plain_path
+
+
+def _main_lane() -> tuple[KeyGroup, ...]:
+    """The pupil groups: the store's main lane (the school lane has its own connection)."""
+    return lane_groups(default_registry())[0]
+
+
+def _other_lanes() -> list[KeyGroup]:
+    return [g for lane in lane_groups(default_registry())[1:] for g in lane]
 
 
 def _plain(path: Path, cache_kib: int = CACHE_KIB) -> Connection:
@@ -75,7 +87,7 @@ def _plain(path: Path, cache_kib: int = CACHE_KIB) -> Connection:
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
-    for group in file_groups(default_registry()):
+    for group in _main_lane():
         conn.execute(f"ATTACH DATABASE ? AS {group.schema}",
                      (str(group_file_path(path, group.name)),))
         conn.execute(f"PRAGMA {group.schema}.cache_size = -{cache_kib:d}")
@@ -85,10 +97,11 @@ def _plain(path: Path, cache_kib: int = CACHE_KIB) -> Connection:
 
 
 def _encrypted(path: Path, store_keys: StoreKeys) -> Connection:
-    """A store connection with every group's file attached, as the project lead's."""
+    """A store connection of the main lane with every pupil group's file attached, as the
+    project lead's."""
     return open_connection(path, store_keys.system, attach=[
         Attachment(g.schema, group_file_path(path, g.name), store_keys.groups[g.name])
-        for g in file_groups(default_registry())])
+        for g in _main_lane()])
 
 
 def _load_plain(path: Path, city: DemoCity) -> None:
@@ -97,7 +110,7 @@ def _load_plain(path: Path, city: DemoCity) -> None:
     try:
         write_city(conn, default_registry(), city, "lead")
         conn.execute("ANALYZE")
-        for group in file_groups(default_registry()):
+        for group in _main_lane():
             conn.execute(f"ANALYZE {group.schema}")
     finally:
         conn.close()

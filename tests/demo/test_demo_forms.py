@@ -186,5 +186,6 @@ def test_the_school_questionnaire_form_imports_one_row_per_school_and_item(
     frame = city.frames["school_questionnaire"]
     last = frame.loc[frame["school_year"] == city.config.years[-1]]
     count = signed.store.db.call(lambda c: c.execute(
-        "SELECT count(*) FROM ds_school_questionnaire").fetchone()[0])
+        "SELECT count(*) FROM ds_school_questionnaire").fetchone()[0],
+        kind="school_questionnaire")
     assert count == len(last)

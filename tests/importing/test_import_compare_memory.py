@@ -31,7 +31,7 @@ def _school_context(test_store: Store, schools: int) -> list[str]:
         with transaction(conn):
             datasets.insert_rows(conn, kind, stored_cols, values)
 
-    test_store.db.call(write)
+    test_store.db.call(write, kind=kind.name)  # (the school lane)
     return stored_cols
 
 
@@ -49,11 +49,13 @@ def test_only_stored_rows_whose_key_the_file_holds_are_kept(test_store: Store) -
     rows = storage_frame(typed, stored_cols)
     among = np.unique(blank_equal_key(rows, key).to_numpy())
     everything = test_store.db.call(lambda c: stored_keys(c, kind, rows, key, stored_cols,
-                                                          chunk=7))
+                                                          chunk=7), kind=kind.name)
     kept = test_store.db.call(lambda c: stored_keys(c, kind, rows, key, stored_cols, chunk=7,
-                                                    among=among, among_key=key))
+                                                    among=among, among_key=key),
+                              kind=kind.name)
     assert len(everything) == 300 and len(kept) == 12
-    stored = test_store.db.call(lambda c: rows_by_id(c, kind, kept.ids.tolist()))
+    stored = test_store.db.call(lambda c: rows_by_id(c, kind, kept.ids.tolist()),
+                                kind=kind.name)
     assert sorted(stored["school_code"].unique().tolist()) == ["0003", "0007"]
     # Each file row finds its stored row, or none.
     found = kept.find(blank_equal_key(rows, key).to_numpy())

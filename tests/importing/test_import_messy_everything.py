@@ -63,7 +63,7 @@ def _stored(signed: SignedIn) -> pd.DataFrame:
                 if pupil else "")
         rows = signed.store.db.call(lambda c, k=kind, w=who, j=join: c.execute(
             f"SELECT b.source_name, t.source_row, {w} FROM {k.table} t"
-            f" JOIN import_batches b ON b.id = t.batch_id{j}").fetchall())
+            f" JOIN import_batches b ON b.id = t.batch_id{j}").fetchall(), kind=kind.name)
         frames.append(pd.DataFrame(rows, columns=["file", "excel_row", "linked"]))
     return pd.concat(frames, ignore_index=True).drop_duplicates()
 

@@ -136,7 +136,8 @@ def test_the_school_questionnaire_is_stored_per_school_without_a_pupil(signed: S
     assert any("1行に1校分" in str(r[4]) for r in issue_rows(preview))
     rows = signed.store.db.call(lambda c: c.execute(
         "SELECT school_year, school_code, item_code, item_text, answer"
-        " FROM ds_school_questionnaire ORDER BY school_code, item_code").fetchall())
+        " FROM ds_school_questionnaire ORDER BY school_code, item_code").fetchall(),
+        kind="school_questionnaire")
     assert rows[0] == (2024, "1101", "Q1", "授業で課題解決に取り組んでいる", 3)
     assert (2024, "1101", "Q3", "家庭学習の課題の与え方(記述)",
             "学年で統一して毎日出している") in rows
@@ -247,12 +248,17 @@ def test_an_item_the_master_marks_as_a_score_never_counts_as_a_positive_answer(
 def test_an_existing_store_gains_the_new_kinds_and_columns(signed: SignedIn) -> None:
     def drop_and_sync(conn: Connection) -> list[str]:
         conn.execute("DROP TABLE ds_attendance_term")
-        conn.execute("DROP TABLE ds_school_questionnaire")
         conn.execute("ALTER TABLE ds_survey_items DROP COLUMN answer_type")
         sync_dataset_tables(conn, default_registry())
         tables = sorted(table_names(conn))  # in the store file and the group files
         columns = [str(r[1]) for r in conn.execute("PRAGMA table_info(ds_survey_items)")]
         return [*tables, *columns]
 
-    found = signed.store.db.call(drop_and_sync)
+    def drop_and_sync_school(conn: Connection) -> list[str]:  # (the school lane's file)
+        conn.execute("DROP TABLE ds_school_questionnaire")
+        sync_dataset_tables(conn, default_registry())
+        return sorted(table_names(conn))
+
+    found = signed.store.db.call(drop_and_sync) + signed.store.db.call(
+        drop_and_sync_school, kind="school_questionnaire")
     assert {"ds_attendance_term", "ds_school_questionnaire", "answer_type"} <= set(found)

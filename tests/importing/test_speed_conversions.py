@@ -171,7 +171,7 @@ def test_stored_rows_hashed_in_chunks_match_new_rows_as_the_store_gives_them(
         with transaction(conn):
             datasets.insert_rows(conn, kind, stored_cols, values)
 
-    test_store.db.call(write)
+    test_store.db.call(write, kind=kind.name)  # (the school lane)
     new = pd.DataFrame(written).reindex(columns=stored_cols)
     typed = new.assign(school_year=new["school_year"].astype("Int64"),
                        grade=new["grade"].astype("Int64"),
@@ -179,8 +179,10 @@ def test_stored_rows_hashed_in_chunks_match_new_rows_as_the_store_gives_them(
                        welfare_rate=new["welfare_rate"].astype("Float64"))
     rows = storage_frame(typed, stored_cols)
     key = natural_key(kind)
-    hashed = test_store.db.call(lambda c: stored_keys(c, kind, rows, key, stored_cols, chunk=2))
-    whole = test_store.db.call(lambda c: rows_by_id(c, kind, hashed.ids.tolist()))
+    hashed = test_store.db.call(lambda c: stored_keys(c, kind, rows, key, stored_cols, chunk=2),
+                                kind=kind.name)
+    whole = test_store.db.call(lambda c: rows_by_id(c, kind, hashed.ids.tolist()),
+                               kind=kind.name)
     assert hashed.ids.tolist() == list(whole.index)
     assert hashed.keys.tolist() == blank_equal_key(whole, key).tolist()
     assert hashed.values.tolist() == key_text(whole, stored_cols).tolist()

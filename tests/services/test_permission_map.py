@@ -84,7 +84,7 @@ def _pupil_with(signed: SignedIn, kind: str) -> int:
 def _record_id(signed: SignedIn, kind: str) -> int:
     table = default_registry().kind(kind).table
     return int(signed.store.db.call(
-        lambda c: c.execute(f"SELECT id FROM {table} LIMIT 1").fetchone()[0]))
+        lambda c: c.execute(f"SELECT id FROM {table} LIMIT 1").fetchone()[0], kind=kind))
 
 
 def _allowed(action: object) -> bool:
@@ -136,7 +136,7 @@ def test_each_dataset_domain_matches_the_map(
     # (read with the lead's keys: the role's own store has no file for a kind it does not see)
     value = sessions["project_lead"].store.db.call(
         lambda c: c.execute(f"SELECT {column} FROM {registry_kind.table} WHERE id = ?",
-                            (record,)).fetchone()[0])
+                            (record,)).fetchone()[0], kind=kind)
     can_edit = _allowed(lambda: signed.records.update(kind, record, column, value))
     assert can_edit == (sees and "edit" in functions)
 

@@ -1,7 +1,8 @@
 """The insider test of issue 12, for each of the nine roles: with the role's own password,
 the product's key file API, and sqlcipher3 on the raw files beside the store, exactly the data
 files of the role's domains open — every other file stays closed to every key the role holds,
-and the store file that every role opens holds no pupil table."""
+and the store file that every role opens holds no dataset table at all (the 学校 group too has
+its own file since the school lane)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 import sqlcipher3
 
 from storage.connection import key_pragma
-from storage.group_files import SQLITE_SUFFIXES, STORE_FILE_GROUPS, group_files_beside
+from storage.group_files import SQLITE_SUFFIXES, group_files_beside
 from storage.key_groups import key_groups
 from storage.keys import KeyFile
 from storage.registry import default_registry
@@ -48,8 +49,8 @@ def test_a_roles_password_and_sqlcipher3_open_exactly_the_files_of_its_domains(
     held = KeyFile.load(demo_store_path).unlock(login, DEMO_PASSWORD)
     every_key = (held.system, *held.groups.values())
     policy_role = default_policy().role(role)
-    expected = {g.name for g in key_groups(REGISTRY) if g.name not in STORE_FILE_GROUPS
-                and any(policy_role.sees(REGISTRY.kind(k)) for k in g.kinds)}
+    expected = {g.name for g in key_groups(REGISTRY)
+                if any(policy_role.sees(REGISTRY.kind(k)) for k in g.kinds)}
 
     opened = set()
     for file in group_files_beside(demo_store_path):
@@ -61,10 +62,7 @@ def test_a_roles_password_and_sqlcipher3_open_exactly_the_files_of_its_domains(
 
     in_store_file = _tables(demo_store_path, held.system)
     assert in_store_file is not None
-    school_tables = {REGISTRY.kind(k).table for g in key_groups(REGISTRY)
-                     if g.name in STORE_FILE_GROUPS for k in g.kinds}
-    pupil_tables = {t for t in in_store_file if t.startswith("ds_")} - school_tables
-    assert pupil_tables == set()
+    assert {t for t in in_store_file if t.startswith("ds_")} == set()
     assert not {"search_pupils", "review_queue", "risk_alerts"} & in_store_file
 
 

@@ -16,19 +16,13 @@ from storage.errors import (
     OperationDenied,
     StoreError,
 )
-from storage.group_files import STORE_FILE_GROUPS, file_groups, group_file_path
-from storage.key_groups import key_groups
+from storage.group_files import file_groups, group_file_path
 from storage.keyring import StoreKeys
 from storage.registry import default_registry
 from storage.store import Store
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
 
 REGISTRY = default_registry()
-def _school_tables() -> set[str]:
-    return {REGISTRY.kind(k).table for g in key_groups(REGISTRY) if g.name in STORE_FILE_GROUPS
-            for k in g.kinds}
-
-
 def _all_keys(store: Store) -> StoreKeys:
     return store.keys  # (a test store opened by its lead, who holds every key)
 
@@ -54,7 +48,7 @@ def _reopen(store: Store, keys: StoreKeys) -> Store:
     return Store(store.path, store.keyfile, keys, REGISTRY)
 
 
-def test_every_group_but_the_store_files_own_has_a_file_readable_only_with_its_key(
+def test_every_group_has_a_file_readable_only_with_its_key(
     test_store: Store,
 ) -> None:
     keys = _all_keys(test_store)
@@ -71,7 +65,7 @@ def test_every_group_but_the_store_files_own_has_a_file_readable_only_with_its_k
             wrong.close()
 
 
-def test_the_store_file_holds_no_pupil_table(test_store: Store) -> None:
+def test_the_store_file_holds_no_dataset_table(test_store: Store) -> None:
     keys = _all_keys(test_store)
     test_store.close()
     conn = _raw(test_store.path, keys.system)
@@ -80,10 +74,10 @@ def test_the_store_file_holds_no_pupil_table(test_store: Store) -> None:
     pupil_tables = {k.table for k in REGISTRY.kinds if k.pupil}
     assert not tables & pupil_tables
     assert not {t for t in tables if t.startswith("search_") or t.startswith("risk_")}
-    assert tables - _school_tables() == {
+    assert tables == {
         "meta", "accounts", "import_batches", "audit_log", "palm_templates", "recovery_grants",
         "import_mappings", "review_items", "saved_extractions", "import_value_maps",
-        "batch_confirmations", "batch_overwrites",
+        "batch_confirmations",
         "signin_file", "signin_counters", "scanner_backends"}  # (sign-in records, issue 12)
 
 
@@ -92,7 +86,8 @@ def test_a_subset_of_keys_attaches_only_those_groups(test_store: Store) -> None:
     try:
         assert [g.name for g in store.held_groups] == ["basic", "other_department"]
         assert "bullying_records" not in store.held_kinds
-        assert {"students", "preschool", "school_context"} <= store.held_kinds
+        assert {"students", "preschool"} <= store.held_kinds
+        assert "school_context" not in store.held_kinds  # (its own file and key)
         schemas = store.db.call(lambda c: [str(r[1]) for r in c.execute("PRAGMA database_list")])
         assert schemas == ["main", "g_basic", "g_other_department"]
         with pytest.raises(StoreError):
@@ -151,6 +146,22 @@ def test_a_format_1_store_is_refused_with_how_to_proceed(test_store: Store) -> N
     with pytest.raises(OldStoreFormat) as caught:
         Store(test_store.path, test_store.keyfile, keys, REGISTRY)
     assert "新しいデータベースを作成" in caught.value.message_ja
+
+
+def test_a_format_1_store_is_refused_before_any_migration_even_without_group_keys(
+    test_store: Store,
+) -> None:
+    from storage.schema import SCHEMA_VERSION
+
+    keys = _all_keys(test_store)
+    test_store.db.call(lambda c: c.execute("DELETE FROM meta WHERE key = 'store_format'"))
+    test_store.db.call(lambda c: c.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1:d}"))
+    test_store.close()
+    with pytest.raises(OldStoreFormat):
+        Store(test_store.path, test_store.keyfile, StoreKeys(system=keys.system), REGISTRY)
+    conn = _raw(test_store.path, keys.system)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION - 1
+    conn.close()
 
 
 def _mode(path: Path) -> int:

@@ -677,7 +677,7 @@ class ImportingService:
                  else pd.DataFrame(columns=[kind.year_column or "school_year"]))
         stored = ctx.db.call(functools.partial(
             stored_keys, kind=kind, rows=years, key=key, values=stored_cols, among=file_keys,
-            among_key=plain_key))
+            among_key=plain_key), kind=kind.name)
         del file_keys
         insert = np.zeros(n, dtype=bool)
         repeat = np.zeros(n, dtype=bool)
@@ -766,7 +766,7 @@ class ImportingService:
             return empty_issues()
         named = new.loc[new[occasion].notna().all(axis=1).to_numpy()]
         pupils = sorted({int(p) for p in named["pupil_id"]})
-        stored = self._ctx.db.call(lambda c: stored_occasions(c, kind, pupils))
+        stored = self._ctx.db.call(lambda c: stored_occasions(c, kind, pupils), kind=kind.name)
         hit = blank_equal_key(named, occasion).isin(blank_equal_key(stored, occasion))
         labels = "・".join(kind.column(k).label for k in kind.occasion)
         return issues_frame(
@@ -777,7 +777,7 @@ class ImportingService:
 
     def _stored_rows(self, kind: DatasetKind, ids: npt.NDArray[Any]) -> pd.DataFrame:
         wanted = [int(i) for i in ids]
-        return self._ctx.db.call(lambda c: rows_by_id(c, kind, wanted))
+        return self._ctx.db.call(lambda c: rows_by_id(c, kind, wanted), kind=kind.name)
 
     def _candidate_hashes(
         self, kind: DatasetKind, source: RowSource, linked: npt.NDArray[np.bool_],
@@ -914,11 +914,11 @@ class ImportingService:
         if isinstance(plan.source, StreamedRows):
             plan.source.cancel = cancel  # a file read again stops at the commit's cancel
         try:
-            result = ctx.db.call(write)
+            result = ctx.db.call(write, kind=kind.name)  # the kind's lane (issue 12)
         except (StoreCancelled, AnalysisCancelled):
             _cancelled()
         ctx.trail.settle(logged[-1])
-        _refresh_statistics(ctx, [kind.table])
+        _refresh_statistics(ctx, [kind.table], kind.name)
         return result
 
     def export_issues(
@@ -978,18 +978,20 @@ class ImportingService:
                 return removed
 
         logged: list[PendingEntry] = []
-        result = ctx.db.call(undo)
+        found = ctx.db.call(lambda c: batches.kind_and_status(c, batch_id))
+        # On the lane of the batch's kind (issue 12); ``undo`` reads it again in its transaction.
+        result = ctx.db.call(undo, kind=None if found is None else str(found[0]))
         ctx.trail.settle(logged[-1])
-        _refresh_statistics(ctx, touched)
+        _refresh_statistics(ctx, touched, None if found is None else str(found[0]))
         return result
 
 
-def _refresh_statistics(ctx: ServiceContext, tables: list[str]) -> None:
+def _refresh_statistics(ctx: ServiceContext, tables: list[str], kind: str | None) -> None:
     """Keep the planner's statistics true after a write changed a table's size (the survey
     join behind the karte and training depends on them). Only an optimisation: the data is
     already committed and logged, so a busy or read-only store does not fail the import."""
     with contextlib.suppress(StoreError):
-        ctx.db.call(lambda c: statistics.refresh_after_import(c, tables))
+        ctx.db.call(lambda c: statistics.refresh_after_import(c, tables), kind=kind)
 
 
 REPEAT_HINT = ("繰り返しの記録として残すこともできます（取込画面の「同じ内容の行も残す」、"

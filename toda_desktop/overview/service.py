@@ -6,6 +6,7 @@ size and the last integrity check tell the office whether the store is healthy.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from kernel.progress import CancelFlag, Progress
 from storage import audit
 from storage.connection import Connection
+from storage.database import MAIN_LANE
 from storage.errors import Cancelled, StoreError
 from storage.repos import batches, datasets, meta
 from storage.store import Store
@@ -95,9 +97,15 @@ class OverviewService:
         counted = visible | ({master} & held)  # the pupil total needs only the basic key
         shown = [k for k in registry.kinds if k.name in counted]
         withheld = withheld_notice(self._ctx.gate)
+        db = self._ctx.db
+        # A kind on another lane (学校, issue 12) is counted on its own connection.
+        on_main = [k for k in shown if db.lane_of(k.name) == MAIN_LANE]
+        elsewhere = {k.name: db.call(functools.partial(datasets.counts, kind=k), kind=k.name)
+                     for k in shown if k not in on_main}
 
         def read(conn: Connection) -> Overview:
-            counts = [datasets.counts(conn, kind) for kind in shown]
+            here = {k.name: datasets.counts(conn, k) for k in on_main}
+            counts = [here[k.name] if k.name in here else elsewhere[k.name] for k in shown]
             latest = batches.latest(conn)
             values = meta.all_items(conn)
             labels = {k.name: k.label for k in registry.kinds}

@@ -47,7 +47,7 @@ class RecordsService:
                 return pupil
 
         try:
-            pupil_id = ctx.db.call(write)
+            pupil_id = ctx.db.call(write, kind=kind.name)
         except KeyError:
             raise UserFacingError("その記録は見つかりません。") from None
         ctx.log("edit", target=f"{kind.name}.{column}", pupil_id=pupil_id,
@@ -71,7 +71,8 @@ class RecordsService:
         if kind.links_to_pupil:
             headers = ["宛名番号", *headers]
         check_output_path(path, overwrite=overwrite)  # before reading a whole dataset
-        rows = ctx.db.call(lambda c: list(records.export_rows(c, kind, columns)))
+        rows = ctx.db.call(lambda c: list(records.export_rows(c, kind, columns)),
+                           kind=kind.name)
 
         if kind.pupil and not ctx.gate.role.former_pupils:  # issue 13: not former pupils' rows
             from toda_desktop.search.former import without_former_rows

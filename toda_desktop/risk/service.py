@@ -23,6 +23,7 @@ a band (高/中/低) with its reasons; probabilities never leave this service.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -339,7 +340,13 @@ class RiskService:
 
     def _read(self, kinds: Iterable[str], years: tuple[int, int] | None = None) -> RiskInputs:
         wanted = tuple(kinds)
-        return _inputs(self._ctx.db.read(lambda c: read_frames(c, wanted, years)))
+        here = tuple(k for k in wanted if k not in repo.OTHER_LANE)
+        frames = self._ctx.db.read(lambda c: read_frames(c, here, years))
+        for panel, kind in repo.OTHER_LANE.items():  # each on its own lane (issue 12)
+            if panel in wanted:
+                frames.update(self._ctx.db.read(
+                    functools.partial(read_frames, kinds=(panel,), years=years), kind=kind))
+        return _inputs(frames)
 
     def _data_version(self) -> str:
         return str(self._ctx.db.call(repo.data_version))
