@@ -29,6 +29,7 @@ from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.clock import Clock, stamp, system_clock
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import SignInError, UserFacingError
+from toda_desktop.export_purpose.service import ExportPurposeService
 from toda_desktop.extraction.service import ExtractionService
 from toda_desktop.gate import Gate
 from toda_desktop.idle_lock import DEFAULT_IDLE, DEFAULT_MAX, IdleLock, LockState
@@ -116,6 +117,7 @@ class SignedIn:
         self.search = guard_calls(SearchService(context))
         self.karte = guard_calls(KarteService(context))
         self.extraction = guard_calls(ExtractionService(context))
+        self.export_purposes = guard_calls(ExportPurposeService(context))
 
     @cached_property
     def risk(self) -> RiskService:

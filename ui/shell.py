@@ -23,6 +23,8 @@ from ui.accounts.own_password import open_own_password_dialog
 from ui.accounts.page import AccountsPage
 from ui.audit.page import AuditPage
 from ui.background import BackgroundRunner
+from ui.export_purpose.page import TITLE as APPROVALS_TITLE
+from ui.export_purpose.page import ExportApprovalsPage
 from ui.extraction.page import ExtractionPage
 from ui.importing.history import HistoryPage
 from ui.importing.wizard import ImportPage
@@ -176,6 +178,8 @@ class Shell(QObject):
             window.add_page(
                 "権限設定", PolicyPage(policy.current_text, policy.update, runner), ADMIN_SECTION
             )
+            window.add_page(APPROVALS_TITLE, ExportApprovalsPage(
+                signed.export_purposes, runner, self._date_style), ADMIN_SECTION)
 
     def _add_pupil_pages(
         self, window: MainWindow, signed: SignedIn
@@ -184,7 +188,8 @@ class Shell(QObject):
         open a pupil's karte. Returns how to open a karte (None without ``view``)."""
         runner, style, registry = self._runner, self._date_style, signed.registry
 
-        search_page = SearchPage(signed.search, runner, style, can_export=signed.may("export"))
+        search_page = SearchPage(signed.search, runner, style, can_export=signed.may("export"),
+                                 purposes=signed.export_purposes)
         risk = signed.risk
         karte_page = (KartePage(
             signed.karte, runner, style,
@@ -196,7 +201,7 @@ class Shell(QObject):
             describe=lambda node, year=None: describe_node(node, registry, year),
             filter_options=signed.search.filter_options,
             can_export=signed.may("export"), can_delete_any=signed.may("edit"),
-            login_id=signed.user.login_id,
+            login_id=signed.user.login_id, purposes=signed.export_purposes,
         )
         window.add_page(SEARCH_TITLE, search_page, PUPIL_SECTION)
         if karte_page is not None:
@@ -220,6 +225,7 @@ class Shell(QObject):
         import_page = ImportPage(
             importer, kinds, runner, master_kind=master,
             can_overwrite=signed.may("edit"), can_export=signed.may("export"),
+            purposes=signed.export_purposes,
         )
         review_page = ReviewPage(
             review,
