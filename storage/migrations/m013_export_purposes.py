@@ -7,8 +7,9 @@
   dataset's label), how many pupils, the purpose, who asked and who decided: counts and
   descriptions only, never a pupil. An approval is used once, on the day it was given.
 
-Both live in the store file itself (the system key group). Written out in full so that this
-step never changes (see ``storage.schema``).
+Both live in the store file itself (the system key group). ``IF NOT EXISTS``: a store whose
+version number was set back (the older migrations' tests) keeps what it has. Written out in
+full so that this step never changes (see ``storage.schema``).
 """
 
 from __future__ import annotations
@@ -28,14 +29,14 @@ def migrate(conn: Connection) -> None:
     execute_script(
         conn,
         """
-        CREATE TABLE export_purposes (
+        CREATE TABLE IF NOT EXISTS export_purposes (
             id INTEGER PRIMARY KEY,
             label TEXT NOT NULL UNIQUE,
             position INTEGER NOT NULL,
             active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
             changed_at TEXT  -- NULL: a default entry, as the store was made
         );
-        CREATE TABLE export_approvals (
+        CREATE TABLE IF NOT EXISTS export_approvals (
             id INTEGER PRIMARY KEY,
             requested_by TEXT NOT NULL,
             requested_at TEXT NOT NULL,
@@ -52,9 +53,11 @@ def migrate(conn: Connection) -> None:
             valid_until TEXT,
             used_at TEXT
         );
-        CREATE INDEX export_approvals_status ON export_approvals (status, requested_at)
+        CREATE INDEX IF NOT EXISTS export_approvals_status
+            ON export_approvals (status, requested_at)
         """,
     )
     for position, label in enumerate(DEFAULT_PURPOSES, start=1):
         conn.execute(
-            "INSERT INTO export_purposes (label, position) VALUES (?, ?)", (label, position))
+            "INSERT OR IGNORE INTO export_purposes (label, position) VALUES (?, ?)",
+            (label, position))

@@ -303,14 +303,21 @@ def test_an_approval_covers_only_its_export_its_pupils_its_purpose_and_its_reque
     export(tmp_path / "e.csv", Purpose(approval_id=other))  # still unused: works
 
 
-def test_nobody_decides_on_their_own_request(city: City) -> None:
+def test_nobody_decides_on_their_own_request_while_another_may(city: City) -> None:
     lead = city["project_lead"]
     request = lead.export_purposes.request(catalog.SEARCH_RESULTS.key, MEETING, 500)
-    with pytest.raises(PermissionDenied, match="ご自身の依頼"):
-        lead.export_purposes.approve(request)
-    with pytest.raises(PermissionDenied):  # and only the lead decides
+    with pytest.raises(PermissionDenied):  # only the lead decides
         city["data_analyst"].export_purposes.approve(request)
-    assert [r.id for r in lead.export_purposes.pending()] == [request]
+    # The demo city has one lead: with no one else to ask, the decision is the lead's own,
+    # marked in the log.
+    lead.export_purposes.approve(request)
+    assert any("自分の依頼: はい" in t for t in _entries(city, "export_approval_approved"))
+    # With a second lead account, the first may no longer decide on their own request.
+    lead.account_admin.create("lead-2", "第二 総括", "project_lead", "Second-lead-pw-1")
+    again = lead.export_purposes.request(catalog.SEARCH_RESULTS.key, MEETING, 500)
+    with pytest.raises(PermissionDenied, match="ご自身の依頼"):
+        lead.export_purposes.decline(again)
+    assert [r.id for r in lead.export_purposes.pending()] == [again]
 
 
 def test_a_request_holds_counts_and_descriptions_only(city: City) -> None:
@@ -361,3 +368,18 @@ def test_every_export_must_choose_its_kind_in_the_catalogue() -> None:
         assert (spec.function == "export") == spec.identifiable or spec.approval_always
     with pytest.raises(ValueError, match="needs 'export'"):
         catalog.ExportSpec("x", "x", catalog.Identifiability.IDENTIFIABLE, "export_aggregate")
+
+
+def test_an_export_that_always_needs_approval_is_refused_without_one_at_any_size(
+    city: City
+) -> None:
+    analyst = city["data_analyst"]
+    spec = catalog.RESEARCH_EXTRACT
+    with pytest.raises(UserFacingError, match="承認が必要です"):
+        authorize(analyst.context, spec, purpose=MEETING, pupils=1, scope="project-a")
+    request = _approved(city, 5000, export=spec.key, scope="project-a")
+    allowed = authorize(analyst.context, spec, purpose=Purpose(approval_id=request),
+                        pupils=4000, scope="project-a")
+    assert allowed.approval_id == request
+    assert allowed.detail["approved_by"] == DEMO_LOGINS["project_lead"][0]
+    assert allowed.detail["purpose"] == MEETING.text

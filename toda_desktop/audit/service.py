@@ -142,6 +142,7 @@ DETAIL_LABELS = {
     # purpose-bound exports (issue 13)
     "export": "出力の種類", "purpose": "目的", "approval": "承認番号", "approved_by": "承認者",
     "label": "目的", "threshold": "承認が必要な人数", "note": "判断の理由",
+    "own_request": "自分の依頼",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})

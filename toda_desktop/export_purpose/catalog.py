@@ -74,10 +74,15 @@ ALERT_BANDS = ExportSpec("alert_bands", "見守りアラートの一覧の出力
 VALIDATION_REPORT = _identifiable("validation_report", "取込の検証結果の出力")
 # The audit log names pupils by the store's internal number only; its own right.
 AUDIT_LOG = ExportSpec("audit_log", "監査ログの出力", _A, function="audit_view")
+# The research extract (issue 13, helper "research"): pupils pseudonymised per project,
+# quasi-identifiers generalised to k >= 10, so not identifiable by name or ID, but pupil-level:
+# it needs "export", a purpose and always the lead's approval (logged with the approver).
+RESEARCH_EXTRACT = ExportSpec("research_extract", "研究用データの抽出（仮名化）", _A,
+                              function=IDENTIFIABLE_FUNCTION, approval_always=True)
 
 EXPORTS: tuple[ExportSpec, ...] = (
     DATASET, DATASET_NO_PUPILS, SEARCH_RESULTS, EXTRACTION_RESULTS, ALERT_LIST, ALERT_BANDS,
-    VALIDATION_REPORT, AUDIT_LOG,
+    VALIDATION_REPORT, AUDIT_LOG, RESEARCH_EXTRACT,
 )
 BY_KEY = {spec.key: spec for spec in EXPORTS}
 

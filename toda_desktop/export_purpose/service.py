@@ -2,7 +2,9 @@
 number of pupils above which an identifiable export needs approval, requests and decisions.
 
 The lead is the role that may change the permission map (``policy_edit``); a requester is
-any role with ``export``. Nobody decides on their own request (separation of duties). An
+any role with ``export``. Nobody decides on their own request while another active account
+may decide (separation of duties); a city with one lead account cannot have four eyes, so
+there the lead's own decision is allowed and marked in the log (``own_request``). An
 approval is valid on the day it is given, for one export by the requester. Every change is
 audit-logged; requests keep counts and descriptions, never a pupil.
 """
@@ -12,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from storage.repos import accounts, meta
 from storage.repos import export_approvals as repo
-from storage.repos import meta
 from storage.repos.export_approvals import ApprovalRow, PurposeRow
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import PermissionDenied, UserFacingError
@@ -176,6 +178,15 @@ class ExportPurposeService:
     def decline(self, request_id: int, note: str = "") -> None:
         self._decide(request_id, approved=False, note=note, until=None)
 
+    def _other_deciders(self) -> bool:
+        """Whether an active account other than the actor's may decide on requests."""
+        ctx = self._ctx
+        policy = ctx.gate.policy
+        deciders = {r.key for r in policy.roles if r.may(LEAD_FUNCTION)}
+        return any(a.status == "active" and a.role in deciders
+                   and a.login_id != ctx.actor.login_id
+                   for a in ctx.db.call(accounts.all_accounts))
+
     def _decide(self, request_id: int, *, approved: bool, note: str,
                 until: datetime | None) -> None:
         ctx = self._ctx
@@ -184,7 +195,8 @@ class ExportPurposeService:
         row = ctx.db.call(lambda c: repo.approval(c, request_id))
         if row is None:
             raise UserFacingError(f"依頼番号 {request_id} はありません。")
-        if row.requested_by == ctx.actor.login_id:
+        own = row.requested_by == ctx.actor.login_id
+        if own and self._other_deciders():
             ctx.log("permission_denied", outcome="denied",
                     target=f"export_approval:{request_id}", detail={"reason": "own_request"})
             raise PermissionDenied("ご自身の依頼は承認・却下できません（別の担当者が判断します）。")
@@ -197,4 +209,5 @@ class ExportPurposeService:
                 target=f"export_approval:{request_id}",
                 detail={"export": row.export, "pupils": row.pupils, "purpose": row.purpose,
                         **({"note": note} if note else {}),
+                        **({"own_request": True} if own else {}),
                         **({"expires_at": until.isoformat(timespec="seconds")} if until else {})})
