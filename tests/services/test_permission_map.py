@@ -23,14 +23,14 @@ ALL_KINDS = set(default_registry().names)
 BASIC = {"students", "schools", "enrollments"}
 FUNCTIONS = ("admin", "pupil_search", "view", "edit", "import", "export", "export_aggregate",
              "print", "analysis", "audit_view", "policy_edit")
-FULL_VIEW = {"pupil_search", "view", "export", "print", "analysis"}
+FULL_VIEW = {"pupil_search", "view", "export", "export_aggregate", "print", "analysis"}
 # 室長, 課長 and 所長 export aggregates only (issue 13): no file that identifies a pupil.
 AGGREGATE_VIEW = {"pupil_search", "view", "export_aggregate", "print", "analysis"}
 EXPECTED_FUNCTIONS = {
     "director": AGGREGATE_VIEW,
     "section_chief": AGGREGATE_VIEW,
     "center_director": AGGREGATE_VIEW,
-    "project_lead": set(FUNCTIONS) - {"export_aggregate"},  # "export" includes it
+    "project_lead": set(FUNCTIONS),
     "data_analyst": FULL_VIEW | {"edit", "import"},
     "liaison": {"pupil_search", "view"},
     "truancy_support": {"pupil_search", "view"},
