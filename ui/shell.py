@@ -178,8 +178,11 @@ class Shell(QObject):
             window.add_page(
                 "権限設定", PolicyPage(policy.current_text, policy.update, runner), ADMIN_SECTION
             )
-            window.add_page(APPROVALS_TITLE, ExportApprovalsPage(
-                signed.export_purposes, runner, self._date_style), ADMIN_SECTION)
+            approvals = ExportApprovalsPage(signed.export_purposes, runner, self._date_style)
+            window.add_page(APPROVALS_TITLE, approvals, ADMIN_SECTION)
+            approvals.pending_count.connect(
+                lambda n: window.set_badge(APPROVALS_TITLE, n, f"承認待ち {n:,}件"))
+            approvals.count_pending()
 
     def _add_pupil_pages(
         self, window: MainWindow, signed: SignedIn

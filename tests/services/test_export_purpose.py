@@ -135,9 +135,15 @@ def test_a_stored_map_that_gives_a_chief_export_keeps_its_words(city: City) -> N
                        '"analysis"]', 'functions = ["pupil_search", "view", "export", "print", '
                        '"analysis"]', 1)
     assert old != text
+    assert lead.export_purposes.identifiable_export_roles() == []
     lead.policy_admin.update(old)  # as a store edited before this change holds it
     assert 'functions = ["pupil_search", "view", "export", "print"' in (
         lead.policy_admin.current_text())
+    # It applies from the next sign-in: the 室長 keeps identifiable exports (purpose-bound),
+    # and the lead's approvals page says so.
+    city.sessions.pop("project_lead").sign_out()
+    assert city["director"].may("export")
+    assert city["project_lead"].export_purposes.identifiable_export_roles() == ["教育政策室長"]
 
 
 # -- the purpose --------------------------------------------------------------------------

@@ -128,6 +128,7 @@ def test_the_lead_approves_a_request_on_the_approvals_page(
     finally:
         analyst.sign_out()
     window = sign_in(qtbot, make_shell(), "demo-lead")
+    qtbot.waitUntil(lambda: window.badge(TITLE) == "1", timeout=WAIT_MS)  # before opening
     page = window.show_page(TITLE)
     assert isinstance(page, ExportApprovalsPage)
     qtbot.waitUntil(lambda: page.pending_model.rowCount() == 1, timeout=WAIT_MS)
@@ -139,6 +140,7 @@ def test_the_lead_approves_a_request_on_the_approvals_page(
     click(qtbot, page.dialog.ok_button)
     qtbot.waitUntil(lambda: page.pending_model.rowCount() == 0
                     and page.decided_model.rowCount() == 1, timeout=WAIT_MS)
+    assert window.badge(TITLE) is None
     decided = page.decided_model.line(0)
     assert decided.id == request and decided.status == "approved"
     assert decided.decided_by == DEMO_LOGINS["project_lead"][0]

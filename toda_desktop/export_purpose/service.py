@@ -30,6 +30,9 @@ from toda_desktop.export_purpose.model import Purpose, clean_label, clean_note, 
 
 LEAD_FUNCTION = "policy_edit"
 MAX_THRESHOLD = 1_000_000
+# Roles the bundled map gives aggregate exports only (issue 13); a map stored earlier may
+# still give them "export" — the lead is told so on the approvals page.
+AGGREGATE_ONLY_ROLES = ("director", "section_chief", "center_director")
 
 __all__ = ["ApprovalRow", "ExportOptions", "ExportPurposeService", "PurposeRow"]
 
@@ -157,6 +160,14 @@ class ExportPurposeService:
                              self._describe(spec, scope))
 
     # -- decisions ----------------------------------------------------------------------------
+
+    def identifiable_export_roles(self) -> list[str]:
+        """The labels of 室長・課長・所長 to whom the map in force still gives ``export``
+        (a map saved before the bundled one changed keeps its words)."""
+        self._ctx.gate.require(LEAD_FUNCTION)
+        policy = self._ctx.gate.policy
+        return [r.label for r in policy.roles
+                if r.key in AGGREGATE_ONLY_ROLES and r.may(catalog.IDENTIFIABLE_FUNCTION)]
 
     def pending(self) -> list[ApprovalRow]:
         self._ctx.gate.require(LEAD_FUNCTION)

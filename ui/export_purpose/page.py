@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -49,9 +50,28 @@ class Loaded:
     decided: list[ApprovalRow]
     purposes: list[PurposeRow]
     threshold: int
+    identifiable_chiefs: list[str]
 
 
-class PendingModel(LinesTableModel[ApprovalRow]):
+def upgrade_note(labels: list[str]) -> str:
+    """For a map saved before 室長・課長・所長 were given aggregate exports only."""
+    if not labels:
+        return ""
+    return (f"保存されている権限設定では、{'・'.join(labels)}に「出力」（児童生徒を特定できる"
+            "ファイル）が与えられています。現在の標準は「集計の出力」だけです。必要がなければ"
+            "「権限設定」で「出力」を「集計の出力」に変えてください。")
+
+
+class _Lines(LinesTableModel[ApprovalRow]):
+    """A cell cut off by its column shows its whole text as a tooltip."""
+
+    def cell_data(self, line: ApprovalRow, column: int, role: int) -> Any:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self.cells(line)[column]
+        return None
+
+
+class PendingModel(_Lines):
     def __init__(self, date_style: DateStyle) -> None:
         super().__init__(["番号", "依頼日時", "依頼者", "出力", "人数", "目的"])
         self._style = date_style
@@ -61,7 +81,7 @@ class PendingModel(LinesTableModel[ApprovalRow]):
                 line.description, f"{format_count(line.pupils)}人", line.purpose]
 
 
-class DecidedModel(LinesTableModel[ApprovalRow]):
+class DecidedModel(_Lines):
     def __init__(self, date_style: DateStyle) -> None:
         super().__init__(["番号", "状態", "判断日時", "判断者", "依頼者", "出力", "人数", "目的",
                           "判断の理由"])
@@ -97,7 +117,10 @@ class DecisionDialog(FormDialog):
 
 
 class ExportApprovalsPage(QWidget):
-    """The lead's page. Loads on first activation and after every change."""
+    """The lead's page. Loads on first activation and after every change;
+    ``pending_count`` tells the navigation's badge how many requests wait."""
+
+    pending_count = Signal(int)
 
     def __init__(self, service: ExportPurposeService, runner: BackgroundRunner,
                  date_style: DateStyle, parent: QWidget | None = None) -> None:
@@ -119,6 +142,11 @@ class ExportApprovalsPage(QWidget):
         note.setWordWrap(True)
         note.setStyleSheet(style.MUTED)
         layout.addWidget(note)
+        self.upgrade_label = QLabel("")
+        self.upgrade_label.setWordWrap(True)
+        self.upgrade_label.setStyleSheet(style.NOTICE_TEXT)
+        self.upgrade_label.hide()
+        layout.addWidget(self.upgrade_label)
 
         layout.addWidget(self._heading("承認待ちの依頼"))
         self.pending_model = PendingModel(date_style)
@@ -194,6 +222,8 @@ class ExportApprovalsPage(QWidget):
 
         self.load_task = PageTask(self, runner, "出力の承認を読み込んでいます…",
                                   status=self.status_line, progress_dialog=False)
+        self.count_task = PageTask(self, runner, "承認待ちの件数を数えています…",
+                                   progress_dialog=False)
         self.change_task = PageTask(self, runner, "記録しています…", status=self.status_line,
                                     writes=True)
         for task in (self.load_task, self.change_task):
@@ -212,14 +242,23 @@ class ExportApprovalsPage(QWidget):
         if not self._loaded:
             self.reload()
 
+    def count_pending(self) -> None:
+        """Only the number (for the badge at sign-in, before the page is opened)."""
+        pending = self._service.pending
+        self.count_task.run(lambda _ctx: len(pending()), self.pending_count.emit)
+
     def reload(self) -> None:
         service = self._service
         self.load_task.run(lambda _ctx: Loaded(service.pending(), service.decided(),
-                                               service.purpose_rows(), service.threshold()),
+                                               service.purpose_rows(), service.threshold(),
+                                               service.identifiable_export_roles()),
                            self._show)
 
     def _show(self, loaded: Loaded) -> None:
         self._loaded = True
+        self.pending_count.emit(len(loaded.pending))
+        self.upgrade_label.setText(upgrade_note(loaded.identifiable_chiefs))
+        self.upgrade_label.setVisible(bool(loaded.identifiable_chiefs))
         self.pending_model.set_lines(loaded.pending)
         self.decided_model.set_lines(loaded.decided)
         self.empty_label.setText("" if loaded.pending else "承認待ちの依頼はありません。")
