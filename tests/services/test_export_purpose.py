@@ -389,3 +389,29 @@ def test_an_export_that_always_needs_approval_is_refused_without_one_at_any_size
     assert allowed.approval_id == request
     assert allowed.detail["approved_by"] == DEMO_LOGINS["project_lead"][0]
     assert allowed.detail["purpose"] == MEETING.text
+
+
+# Modules that write files without ``logged_export``, each with why it writes no pupil data.
+WRITERS_WITHOUT_LOG = {
+    "toda_desktop/risk/alert_csv.py": "the list's format; RiskService logs each file it writes",
+    "toda_desktop/risk/cli.py": "the model card: metrics of a model, no pupil",
+    "toda_desktop/cli.py": "the data dictionary: generated from the registry, no pupil",
+}
+WRITERS = ("write_csv", "write_xlsx", "write_text_file", "write_list")
+
+
+def test_every_module_that_writes_an_export_file_goes_through_logged_export() -> None:
+    """A new export cannot skip the catalogue: a module that calls a writer must also call
+    ``logged_export`` (or be listed above with why its files hold no pupil)."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for path in sorted((root / "toda_desktop").rglob("*.py")):
+        name = path.relative_to(root).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        called = {n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+                  for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        if called & set(WRITERS) and "logged_export" not in called:
+            found.append(name)
+    assert sorted(found) == sorted(WRITERS_WITHOUT_LOG)
