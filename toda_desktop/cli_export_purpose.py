@@ -19,9 +19,9 @@ MISSING_PURPOSE = ("児童生徒を特定できる出力には --purpose で目�
 
 
 def add_purpose_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--purpose", metavar="目的",
+    parser.add_argument("--purpose", metavar="TEXT",
                         help="出力の目的（一覧の言葉。児童生徒を特定できる出力では必須）")
-    parser.add_argument("--purpose-note", metavar="補足", default="",
+    parser.add_argument("--purpose-note", metavar="TEXT", default="",
                         help=f"目的の補足（--purpose {OTHER} のときは必須）")
     parser.add_argument("--approval", type=int, metavar="N",
                         help="事業全体総括職員の承認番号（承認が必要な人数を超えるとき）")
