@@ -32,6 +32,7 @@ from storage.migrations import (
     m009_kept_results,
     m010_signin_counters,
     m011_signed_audit,
+    m013_export_purposes,
 )
 from storage.registry import BLANK_KEY, OCCURRENCE, DatasetKind, Registry
 from storage.statistics import refresh_statistics
@@ -53,6 +54,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m009_kept_results.migrate,
     m010_signin_counters.migrate,
     m011_signed_audit.migrate,
+    m013_export_purposes.migrate,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 GROUP_MIGRATIONS: tuple[GroupMigration, ...] = (

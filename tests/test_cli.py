@@ -149,8 +149,13 @@ def test_import_report_goes_through_the_export_path(tmp_path: Path, env: None) -
     _test_store(store)
     assert _run("demo", "--out", str(tmp_path / "files"), "--small")[0] == 0
     report = tmp_path / "report.csv"
+    files = str(tmp_path / "files" / "students.csv")
+    # It can hold names, birth dates and IDs: an identifiable export, refused without a
+    # purpose before anything is read.
+    code, _ = _run("import", "--store", str(store), "--dry-run", "--report", str(report), files)
+    assert code == 2 and not report.exists()
     code, text = _run("import", "--store", str(store), "--dry-run", "--report", str(report),
-                      str(tmp_path / "files" / "students.csv"))
+                      "--purpose", "学校への情報提供", files)
     assert code in (0, 1) and "検証結果を書き出しました" in text
     assert report.read_text(encoding="utf-8-sig").startswith("ファイル")
     code, text = _run("audit", "list", "--store", str(store))

@@ -41,6 +41,12 @@ from kernel.store_kind import StoreKind
 from storage.connection import DatabaseError, translate
 from storage.errors import StoreError
 from toda_desktop.cli_backup import add_backup_commands
+from toda_desktop.cli_export_purpose import (
+    add_export_approval_commands,
+    add_purpose_arguments,
+    purpose_from_args,
+    require_purpose,
+)
 from toda_desktop.cli_research import add_research_commands
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
@@ -336,6 +342,7 @@ def _import_files(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> in
     (or sheets) were left out, 0 otherwise."""
     if args.report:  # checked before anything is imported, not after the commits
         check_output_path(Path(args.report), overwrite=args.force)
+        purpose = require_purpose(args)
     codes = [EXIT_OK]
     failed: list[str] = []
     previews: list[ImportPreview] = []
@@ -360,7 +367,8 @@ def _import_files(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> in
                   "新しい行になりません）。\n" if len(args.files) > 1
                   else "確認だけで、何も書き込んでいません（--dry-run）。\n")
     if args.report:
-        signed.importing.export_issues(previews, Path(args.report), overwrite=args.force)
+        signed.importing.export_issues(previews, Path(args.report), overwrite=args.force,
+                                       purpose=purpose)
         out.write(f"検証結果を書き出しました: {args.report}\n")
     return max(codes)
 
@@ -670,7 +678,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     try:
         result = signed.records.export_dataset(
             args.dataset, Path(args.out), encoding="cp932" if args.cp932 else "utf-8-sig",
-            overwrite=args.force,
+            overwrite=args.force, purpose=purpose_from_args(args),
         )
     finally:
         app.close()
@@ -831,6 +839,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--report", help="検証結果（行・列・理由）をCSVに書き出す")
     imp.add_argument("--force", action="store_true", help=FORCE_HELP)
     imp.add_argument("--batch", type=int, metavar="N", help="import rollback で取り消す取込番号")
+    add_purpose_arguments(imp)  # for --report
     imp.add_argument("files", nargs="+", metavar="FILE",
                      help="取り込むファイル（または list、rollback）")
     imp.set_defaults(handler=cmd_import)
@@ -859,7 +868,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", required=True, help="出力ファイル（.csv または .xlsx）")
     exp.add_argument("--cp932", action="store_true", help="Shift_JIS（CP932）で出力する")
     exp.add_argument("--force", action="store_true", help=FORCE_HELP)
+    add_purpose_arguments(exp)
     exp.set_defaults(handler=cmd_export)
+    add_export_approval_commands(sub)
 
     add_risk_commands(sub)
     add_research_commands(sub)

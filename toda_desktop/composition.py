@@ -30,6 +30,7 @@ from toda_desktop.backup.service import BackupService
 from toda_desktop.clock import Clock, stamp, system_clock
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import SignInError, UserFacingError
+from toda_desktop.export_purpose.service import ExportPurposeService
 from toda_desktop.extraction.service import ExtractionService
 from toda_desktop.gate import Gate
 from toda_desktop.idle_lock import DEFAULT_IDLE, DEFAULT_MAX, IdleLock, LockState
@@ -121,6 +122,7 @@ class SignedIn:
         self.karte = guard_calls(KarteService(context))
         self.extraction = guard_calls(ExtractionService(context))
         self.backup = guard_calls(BackupService(context, store))
+        self.export_purposes = guard_calls(ExportPurposeService(context))
 
     @cached_property
     def risk(self) -> RiskService:

@@ -1,7 +1,9 @@
-"""The one way a page saves a list to a file: the format choice, the save dialog, the file
-name's suffix, the question before an existing file is replaced, the encoding handed to the
-service, and the sentence that says what was written. The service itself checks the
-``export`` right, logs the export and writes only a new file unless told to overwrite."""
+"""The one way a page saves a list to a file: the purpose of an identifiable export (asked
+before the save dialog, with the lead's approval above the lead's number of pupils), the
+format choice, the save dialog, the file name's suffix, the question before an existing
+file is replaced, the encoding handed to the service, and the sentence that says what was
+written. The service itself checks the ``export`` right, the purpose and the approval, logs
+the export and writes only a new file unless told to overwrite."""
 
 from __future__ import annotations
 
@@ -9,11 +11,17 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMessageBox, QWidget
 
 from toda_desktop.export_files import ExportResult
+from toda_desktop.export_purpose.model import Purpose
+from toda_desktop.export_purpose.service import ExportOptions
+from toda_desktop.formatting import format_count
 from ui.dialogs import confirm
+from ui.export_purpose.dialog import PurposeDialog
+from ui.page_task import PageTask
 
 
 @dataclass(frozen=True)
@@ -109,3 +117,88 @@ def replaced_note(result: ExportResult) -> str:
     if not result.replaced_characters:
         return ""
     return f"（Shift_JISで表せない文字{result.replaced_characters}個を〓に置き換えました）"
+
+
+# -- the purpose ------------------------------------------------------------------------------
+
+
+class PurposeService(Protocol):
+    """What the flow asks of ``ExportPurposeService``."""
+
+    def options(self, export: str, pupils: int, scope: str = "") -> ExportOptions: ...
+
+    def request(self, export: str, purpose: Purpose, pupils: int, scope: str = "") -> int: ...
+
+
+@dataclass(frozen=True)
+class PurposeQuestion:
+    """One export about to be made: its catalogue key, its pupils (different pupils, not
+    rows) and what an approval is bound to (``export_purpose.check.authorize``)."""
+
+    export: str
+    pupils: int
+    scope: str = ""
+
+
+# A page's way to run a service call off the GUI thread: (call, on_success, on_user_error).
+Run = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[str], None]], None]
+GoWithPurpose = Callable[[Purpose], None]
+
+
+def requested_text(request_id: int, pupils: int) -> str:
+    return (f"承認を依頼しました（依頼番号 {request_id}・{format_count(pupils)}人分）。"
+            "事業全体総括職員が承認したら、同じ日のうちにもう一度出力してください。")
+
+
+def ask_purpose(parent: QWidget, service: PurposeService, run: Run,
+                question: PurposeQuestion, go: GoWithPurpose, tell: Callable[[str], None]
+                ) -> None:
+    """Load the lead's list (and usable approvals), ask, then ``go(purpose)`` — or file a
+    request for approval and ``tell`` the page so. The dialog is a child of ``parent``
+    (window-modal; the idle lock closes it with the window's dialogs)."""
+
+    def ask(options: ExportOptions) -> None:
+        dialog = PurposeDialog(options, question.pupils, parent)
+
+        def submitted() -> None:
+            purpose = dialog.purpose()
+            if not dialog.requesting:
+                dialog.accept()
+                go(purpose)
+                return
+            dialog.set_busy(True)
+
+            def filed(request_id: int) -> None:
+                dialog.accept()
+                tell(requested_text(request_id, question.pupils))
+
+            def refused(message: str) -> None:
+                dialog.set_busy(False)
+                dialog.show_error(message)
+
+            run(lambda: service.request(question.export, purpose, question.pupils,
+                                        question.scope), filed, refused)
+
+        dialog.submitted.connect(submitted)
+        dialog.open()
+
+    run(lambda: service.options(question.export, question.pupils, question.scope), ask, tell)
+
+
+AskPurpose = Callable[[PurposeQuestion, Callable[[Purpose | None], None]], None]
+
+
+def purpose_step(page: QWidget, service: PurposeService | None, task: PageTask,
+                 tell: Callable[[str], None]) -> AskPurpose:
+    """A page's ``choose_purpose`` (tests replace it): the dialog through ``task``; without
+    the service (a page built for a role that cannot export) no purpose is asked, and the
+    service refuses an identifiable export."""
+    if service is None:
+        return lambda _question, go: go(None)
+
+    def run(call: Callable[[], Any], done: Callable[[Any], None],
+            failed: Callable[[str], None]) -> None:
+        task.run(lambda _ctx: call(), done, on_user_error=failed,
+                 label="出力の目的を確かめています…")
+
+    return lambda question, go: ask_purpose(page, service, run, question, go, tell)

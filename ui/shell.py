@@ -26,6 +26,8 @@ from ui.accounts.page import AccountsPage
 from ui.audit.page import AuditPage
 from ui.background import BackgroundRunner, TaskContext
 from ui.backup.dialog import open_backup_dialog
+from ui.export_purpose.page import TITLE as APPROVALS_TITLE
+from ui.export_purpose.page import ExportApprovalsPage
 from ui.extraction.page import ExtractionPage
 from ui.importing.history import HistoryPage
 from ui.importing.wizard import ImportPage
@@ -192,6 +194,11 @@ class Shell(QObject):
                         path, overwrite=overwrite)),
                 ADMIN_SECTION,
             )
+            approvals = ExportApprovalsPage(signed.export_purposes, runner, self._date_style)
+            window.add_page(APPROVALS_TITLE, approvals, ADMIN_SECTION)
+            approvals.pending_count.connect(
+                lambda n: window.set_badge(APPROVALS_TITLE, n, f"承認待ち {n:,}件"))
+            approvals.count_pending()
 
     def _add_pupil_pages(
         self, window: MainWindow, signed: SignedIn
@@ -200,7 +207,8 @@ class Shell(QObject):
         open a pupil's karte. Returns how to open a karte (None without ``view``)."""
         runner, style, registry = self._runner, self._date_style, signed.registry
 
-        search_page = SearchPage(signed.search, runner, style, can_export=signed.may("export"))
+        search_page = SearchPage(signed.search, runner, style, can_export=signed.may("export"),
+                                 purposes=signed.export_purposes)
         risk = signed.risk
         karte_page = (KartePage(
             signed.karte, runner, style,
@@ -212,7 +220,7 @@ class Shell(QObject):
             describe=lambda node, year=None: describe_node(node, registry, year),
             filter_options=signed.search.filter_options,
             can_export=signed.may("export"), can_delete_any=signed.may("edit"),
-            login_id=signed.user.login_id,
+            login_id=signed.user.login_id, purposes=signed.export_purposes,
         )
         window.add_page(SEARCH_TITLE, search_page, PUPIL_SECTION)
         if karte_page is not None:
@@ -236,6 +244,7 @@ class Shell(QObject):
         import_page = ImportPage(
             importer, kinds, runner, master_kind=master,
             can_overwrite=signed.may("edit"), can_export=signed.may("export"),
+            purposes=signed.export_purposes,
         )
         review_page = ReviewPage(
             review,

@@ -16,6 +16,7 @@ from tests.search.helpers import add_rows, demo_sessions, sign_in
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.extraction import (
     Change,
     CountInWindow,
@@ -36,6 +37,7 @@ from toda_desktop.extraction.service import ExtractionService
 from toda_desktop.formatting import format_phrase
 from toda_desktop.store_setup import create_empty_store
 
+PURPOSE = Purpose("ケース会議の資料")  # (the purpose rules: test_export_purpose.py)
 
 @pytest.fixture(scope="module")
 def signed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignedIn]:
@@ -244,14 +246,14 @@ def test_saved_extractions_rerun_on_new_data(signed: SignedIn) -> None:
 def test_export_holds_the_visible_columns_and_is_logged(signed: SignedIn, tmp_path: Path) -> None:
     service = ExtractionService(signed.context)
     result = service.run(push_support_preset())
-    out = service.export(result, tmp_path / "push.csv")
+    out = service.export(result, tmp_path / "push.csv", purpose=PURPOSE)
     assert out.rows == len(result.rows)
     with (tmp_path / "push.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
     assert rows[0][:8] == ["宛名番号", "氏名", "カナ", "学校", "学年", "組", "番号", "生年月日"]
     assert rows[0][8:] == [format_phrase(c) for c in result.conditions]
     assert {r[1] for r in rows[1:]} == {town.name(p) for p in town.EXPECTED}
-    service.export(result, tmp_path / "push.xlsx")
+    service.export(result, tmp_path / "push.xlsx", purpose=PURPOSE)
     assert (tmp_path / "push.xlsx").stat().st_size > 0
     entries = signed.audit_view.entries(AuditFilter(action="export"))
     assert entries[0].target_text == f"抽出 {result.name}"
@@ -332,7 +334,8 @@ def test_saved_extractions_say_whether_a_role_can_use_them(demo: dict[str, Signe
         ExtractionService(demo["truancy_support"].context).delete(saved.id)
     result = lead.run(push_support_preset())
     with pytest.raises(PermissionDenied):  # no export function for this role
-        ExtractionService(demo["truancy_support"].context).export(result, tmp_path / "x.csv")
+        ExtractionService(demo["truancy_support"].context).export(result, tmp_path / "x.csv",
+                                                                  purpose=PURPOSE)
     assert not (tmp_path / "x.csv").exists()
 
 

@@ -18,10 +18,12 @@ from analysis.common import concat_issues, issues_frame
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
 from toda_desktop.composition import Application, SignedIn
 from toda_desktop.export_files import CSV_BLOCK_LINES, csv_bytes, write_csv
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.importing.findings import join_issues, report_lines
 from toda_desktop.importing.service import ISSUE_HEADER, SEVERITY_LABELS, issue_rows
 from toda_desktop.store_setup import create_empty_store
 
+PURPOSE = Purpose("ケース会議の資料")  # (the purpose rules: test_export_purpose.py)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PUPILS = ["0000100001", "0000100002", "0000100003", "0000100004"]
 HEADER = "宛名番号,年度,月,授業日数,欠席日数,病気欠席,遅刻,早退\n"
@@ -101,9 +103,10 @@ def test_the_report_written_as_it_is_built_has_the_bytes_of_the_report_built_who
         signed: SignedIn, tmp_path: Path) -> None:
     path, _ = _damaged(tmp_path)
     preview = signed.importing.preview(signed.importing.inspect(path))
+    signed.export_purposes.set_threshold(100_000)  # (a bulk report: no approval asked here)
     for encoding in ("utf-8-sig", "cp932"):
         out = tmp_path / f"検証結果_{encoding}.csv"
-        result = signed.importing.export_issues(preview, out, encoding)
+        result = signed.importing.export_issues(preview, out, encoding, purpose=PURPOSE)
         whole, count, _ = csv_bytes(ISSUE_HEADER, issue_rows(preview), encoding)
         assert out.read_bytes() == whole
         assert result.rows == count == ROWS

@@ -15,8 +15,10 @@ import pytest
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
 from toda_desktop.composition import Application, SignedIn
 from toda_desktop.errors import OperationCancelled, UserFacingError
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.store_setup import create_empty_store
 
+PURPOSE = Purpose("ケース会議の資料")  # (the purpose rules: test_export_purpose.py)
 ROOT = Path(__file__).resolve().parents[2]
 STUDENTS = "宛名番号,氏名,氏名カナ,生年月日,性別\n" + "".join(
     f"{i:010d},髙橋 花子{i},タカハシ ハナコ,2014-05-0{1 + i % 9},女\n" for i in range(1, 301)
@@ -187,7 +189,7 @@ def test_header_choices_including_do_not_import_are_remembered_per_source(
     assert again.mapping is not None
     assert again.mapping.ignored and not again.mapping.unknown
     preview = signed.importing.preview(again)
-    result = signed.importing.export_issues(preview, tmp_path / "検証結果.csv")
+    result = signed.importing.export_issues(preview, tmp_path / "検証結果.csv", purpose=PURPOSE)
     assert result.path.exists()
     rows = signed.audit_view.entries()
     assert any(r.action == "export" and r.target_text == "検証結果" for r in rows)

@@ -210,6 +210,7 @@ def test_an_attendance_workbook_with_totals_rows_imports_with_exit_code_0(
     report = tmp_path / "report.csv"
     out = io.StringIO()
     dry = main(["import", "--store", str(store_path), "--dry-run", "--report", str(report),
+                "--purpose", "学校への情報提供",
                 str(workbook)], out=out)
     assert dry == 0, out.getvalue()
     assert "新規 3" in out.getvalue() and "集計行 2行は取り込みません" in out.getvalue()

@@ -26,6 +26,7 @@ from tests.risk.conftest import sign_in
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import PermissionDenied, UserFacingError
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.gate import Gate
 from toda_desktop.policy.model import default_policy
 from toda_desktop.risk import RiskService, ScoreResult
@@ -33,6 +34,7 @@ from toda_desktop.risk import alert_csv as fmt
 from toda_desktop.risk.cli import add_risk_commands
 from toda_desktop.store_setup import DEMO_PASSWORD
 
+PURPOSE = Purpose("ケース会議の資料")  # (the purpose rules: test_export_purpose.py)
 MONTH = SchoolMonth(2025, 10)
 APRIL = SchoolMonth(2026, 4)
 HEADER_WITH_CODES = ["対象月", "学校コード", "学校名", "確認の順（校内）", "宛名番号", "目安（帯）",
@@ -64,7 +66,8 @@ def test_the_file_opens_with_the_caution_and_japanese_headers_with_school_names(
     sessions: dict[str, SignedIn], lead_lists: ScoreResult, tmp_path: Path, encoding: str
 ) -> None:
     lead = RiskService(sessions["project_lead"].context)
-    out = lead.export_alerts(lead_lists, tmp_path / "alerts.csv", encoding=encoding)
+    out = lead.export_alerts(lead_lists, tmp_path / "alerts.csv", encoding=encoding,
+                             purpose=PURPOSE)
     lines, header, rows = _read(tmp_path / "alerts.csv", encoding)
     assert lines[0] == fmt.CAUTION
     assert "ラベル" in lines[0] and "予測ではありません" in lines[0]
@@ -91,7 +94,7 @@ def test_there_is_no_rank_and_the_order_restarts_in_every_school(
     sessions: dict[str, SignedIn], lead_lists: ScoreResult, tmp_path: Path
 ) -> None:
     lead = RiskService(sessions["project_lead"].context)
-    lead.export_alerts(lead_lists, tmp_path / "alerts.csv")
+    lead.export_alerts(lead_lists, tmp_path / "alerts.csv", purpose=PURPOSE)
     _lines, header, rows = _read(tmp_path / "alerts.csv")
     assert not [h for h in header if any(w in h.lower() for w in RANK_WORDS)]
     schools = [r[1] for r in rows]
@@ -107,7 +110,7 @@ def test_one_file_per_school_holds_only_that_school_and_names_no_pupil(
     lead = RiskService(sessions["project_lead"].context)
     folder = tmp_path / "校長へ"
     folder.mkdir()
-    files = lead.export_alerts_per_school(lead_lists, folder)
+    files = lead.export_alerts_per_school(lead_lists, folder, purpose=PURPOSE)
     names = _school_names(sessions["project_lead"])
     codes = sorted({a.school_code for a in lead_lists.alerts})
     assert [f.path.name for f in files] == [
@@ -135,8 +138,8 @@ def test_every_file_written_is_in_the_audit_log(
         service = RiskService(lead.context)
         result = service.score(MONTH)
         before = {e.id for e in lead.audit_view.entries(AuditFilter(action="export"))}
-        service.export_alerts(result, tmp_path / "all.csv")
-        files = service.export_alerts_per_school(result, tmp_path)
+        service.export_alerts(result, tmp_path / "all.csv", purpose=PURPOSE)
+        files = service.export_alerts_per_school(result, tmp_path, purpose=PURPOSE)
         entries = lead.audit_view.entries(AuditFilter(action="export"))
     finally:
         lead.sign_out()
@@ -158,9 +161,9 @@ def test_a_path_that_cannot_be_written_is_refused_before_anything_is_logged(
         result = service.score(MONTH)
         before = len(lead.audit_view.entries(AuditFilter(action="export")))
         with pytest.raises(UserFacingError, match="フォルダ"):
-            service.export_alerts(result, tmp_path)  # a folder given as the file
+            service.export_alerts(result, tmp_path, purpose=PURPOSE)  # a folder given as the file
         with pytest.raises(UserFacingError, match="フォルダが見つかりません"):
-            service.export_alerts_per_school(result, tmp_path / "missing")
+            service.export_alerts_per_school(result, tmp_path / "missing", purpose=PURPOSE)
         after = len(lead.audit_view.entries(AuditFilter(action="export")))
     finally:
         lead.sign_out()
@@ -179,13 +182,13 @@ def test_a_role_without_export_never_gets_the_address_code(
     assert all(a.address_code is None for a in truancy.alerts(MONTH))
     assert all(a.address_code is None for a in truancy.alerts_for_terminal(scored))
     with pytest.raises(PermissionDenied):
-        truancy.export_alerts(scored, tmp_path / "x.csv")
+        truancy.export_alerts(scored, tmp_path / "x.csv", purpose=PURPOSE)
     with pytest.raises(PermissionDenied):
-        truancy.export_alerts_per_school(scored, tmp_path)
+        truancy.export_alerts_per_school(scored, tmp_path, purpose=PURPOSE)
     # Handing the service a list with codes in it does not put them in a file either.
     lead_result = RiskService(sessions["project_lead"].context).score(MONTH)
     with pytest.raises(PermissionDenied):
-        truancy.export_alerts(lead_result, tmp_path / "y.csv")
+        truancy.export_alerts(lead_result, tmp_path / "y.csv", purpose=PURPOSE)
     assert not list(tmp_path.iterdir())
 
 
@@ -203,7 +206,7 @@ def test_the_same_role_given_export_gets_the_address_code(
         service = RiskService(replace(signed.context, gate=granted))
         result = service.score(MONTH)
         assert all(a.address_code and len(a.address_code) == 10 for a in result.alerts)
-        service.export_alerts(result, tmp_path / "alerts.csv")
+        service.export_alerts(result, tmp_path / "alerts.csv", purpose=PURPOSE)
     finally:
         signed.sign_out()
     _lines, header, _rows = _read(tmp_path / "alerts.csv")
@@ -216,14 +219,14 @@ def test_an_analysis_role_without_alert_rights_gets_a_file_that_names_nobody(
     director = RiskService(sessions["director"].context)
     result = director.score(MONTH)
     assert not result.with_ids
-    director.export_alerts(result, tmp_path / "alerts.csv")
+    director.export_alerts(result, tmp_path / "alerts.csv", purpose=PURPOSE)
     lines, header, rows = _read(tmp_path / "alerts.csv")
     assert header == ["対象月", "学校コード", "学校名", "確認の順（校内）", "目安（帯）"]
     assert fmt.NO_PUPILS_NOTE in lines
     assert rows and all(len(r) == 5 for r in rows)
     # Even given a list with pupils in it, the role decides what the file holds.
     lead_result = RiskService(sessions["project_lead"].context).score(MONTH)
-    director.export_alerts(lead_result, tmp_path / "given.csv")
+    director.export_alerts(lead_result, tmp_path / "given.csv", purpose=PURPOSE)
     _lines, header, rows = _read(tmp_path / "given.csv")
     assert "宛名番号" not in header and "主な理由" not in header
     codes = {a.address_code for a in lead_result.alerts}
@@ -234,11 +237,11 @@ def test_an_april_list_carries_the_april_caveats(
     sessions: dict[str, SignedIn], tmp_path: Path
 ) -> None:
     lead = RiskService(sessions["project_lead"].context)
-    lead.export_alerts(lead.score(APRIL), tmp_path / "april.csv")
+    lead.export_alerts(lead.score(APRIL), tmp_path / "april.csv", purpose=PURPOSE)
     lines, _header, rows = _read(tmp_path / "april.csv")
     assert "※" + fmt.APRIL_BAND_NOTE in lines and "※" + fmt.APRIL_ROSTER_NOTE in lines
     assert rows and all(r[0] == "令和8年4月" for r in rows)
-    lead.export_alerts(lead.score(MONTH), tmp_path / "october.csv")
+    lead.export_alerts(lead.score(MONTH), tmp_path / "october.csv", purpose=PURPOSE)
     october, _header, _rows = _read(tmp_path / "october.csv")
     assert not [line for line in october if "4月の一覧" in line]
 
@@ -247,7 +250,7 @@ def test_per_school_files_can_be_excel_workbooks(
     sessions: dict[str, SignedIn], lead_lists: ScoreResult, tmp_path: Path
 ) -> None:
     lead = RiskService(sessions["project_lead"].context)
-    files = lead.export_alerts_per_school(lead_lists, tmp_path, suffix=".xlsx")
+    files = lead.export_alerts_per_school(lead_lists, tmp_path, suffix=".xlsx", purpose=PURPOSE)
     assert files and all(f.path.suffix == ".xlsx" for f in files)
     book = load_workbook(files[0].path, read_only=True)
     values = [[c for c in row if c is not None] for row in book.active.iter_rows(values_only=True)]
@@ -264,7 +267,7 @@ def test_seireki_staff_get_months_in_the_western_calendar(
     sessions: dict[str, SignedIn], lead_lists: ScoreResult, tmp_path: Path
 ) -> None:
     lead = RiskService(sessions["project_lead"].context)
-    lead.export_alerts(lead_lists, tmp_path / "alerts.csv", date_style="seireki")
+    lead.export_alerts(lead_lists, tmp_path / "alerts.csv", date_style="seireki", purpose=PURPOSE)
     lines, _header, rows = _read(tmp_path / "alerts.csv")
     assert lines[1].startswith("2025年10月に使う") and "2025年9月末まで" in lines[1]
     assert all(r[0] == "2025年10月" for r in rows)
@@ -296,7 +299,8 @@ def test_risk_score_writes_the_same_file_and_one_file_per_school(
     folder = tmp_path / "schools"
     folder.mkdir()
     text = run("demo-lead", "score", "--store", str(risk_store), "--month", str(MONTH),  # type: ignore[operator]
-               "--out", str(tmp_path / "all.csv"), "--per-school", str(folder), "--cp932")
+               "--out", str(tmp_path / "all.csv"), "--per-school", str(folder), "--cp932",
+               "--purpose", "学校への情報提供")
     assert "人分を出力しました" in text and "学校ごとに3個のファイルに出力しました" in text
     lines, header, rows = _read(tmp_path / "all.csv", "cp932")
     assert lines[0] == fmt.CAUTION and header == HEADER_WITH_CODES and len(rows) == 15

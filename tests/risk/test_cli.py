@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from toda_desktop.errors import UserFacingError
 from toda_desktop.risk.cli import add_risk_commands
 from toda_desktop.store_setup import DEMO_PASSWORD
 
@@ -56,11 +57,20 @@ def test_score_prints_lists_and_writes_the_csv(
     assert "宛名番号は出力の権限がある役割にだけ表示します" in text
     assert all(line.split("\t")[1] == "—" for line in text.splitlines() if line.startswith("  "))
     as_user("demo-lead")  # type: ignore[operator]
+    # 宛名番号 on the terminal is an identifiable export: only with a stated purpose.
     text = _run("score", "--store", str(risk_store), "--month", "2025-11", "--top", "2")
+    assert "宛名番号は、--purpose で目的を指定したときだけ表示します" in text
+    assert all(line.split("\t")[1] == "—" for line in text.splitlines() if line.startswith("  "))
+    text = _run("score", "--store", str(risk_store), "--month", "2025-11", "--top", "2",
+                "--purpose", "学校への情報提供")
     codes = [line.split("\t")[1] for line in text.splitlines() if line.startswith("  ")]
     assert codes and all(c.isdigit() for c in codes)
     out = tmp_path / "lists.csv"
-    text = _run("score", "--store", str(risk_store), "--month", "2025-11", "--out", str(out))
+    with pytest.raises(UserFacingError, match="出力の目的の指定が必要です"):
+        _run("score", "--store", str(risk_store), "--month", "2025-11", "--out", str(out))
+    assert not out.exists()
+    text = _run("score", "--store", str(risk_store), "--month", "2025-11", "--out", str(out),
+                "--purpose", "学校への情報提供")
     assert "出力しました" in text
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     table = lines[lines.index("") + 1:]  # caution lines, a blank line, then the table

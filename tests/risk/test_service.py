@@ -17,10 +17,12 @@ from tests.risk.conftest import sign_in
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import PermissionDenied, UserFacingError
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.gate import Gate
 from toda_desktop.policy.model import default_policy
 from toda_desktop.risk import ALERT_STATUSES, RiskService
 
+PURPOSE = Purpose("ケース会議の資料")  # (the purpose rules: test_export_purpose.py)
 MONTH = SchoolMonth(2025, 10)
 
 
@@ -165,7 +167,7 @@ def test_alerts_name_their_pupils_for_alert_roles_only(
         (a.name, a.grade, a.class_name) for a in alerts]
     # The CSV keeps its columns: no names in the file.
     lead = RiskService(sessions["project_lead"].context)
-    lead.export_alerts(lead.score(MONTH, top=3), tmp_path / "alerts.csv")
+    lead.export_alerts(lead.score(MONTH, top=3), tmp_path / "alerts.csv", purpose=PURPOSE)
     with (tmp_path / "alerts.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
     assert "氏名" not in rows[rows.index([]) + 1]
@@ -259,9 +261,9 @@ def test_the_csv_export_needs_the_export_function(
     truancy = RiskService(sessions["truancy_support"].context)
     result = truancy.score(MONTH)
     with pytest.raises(PermissionDenied):
-        truancy.export_alerts(result, tmp_path / "x.csv")
+        truancy.export_alerts(result, tmp_path / "x.csv", purpose=PURPOSE)
     lead = RiskService(sessions["project_lead"].context)
-    out = lead.export_alerts(lead.score(MONTH), tmp_path / "alerts.csv")
+    out = lead.export_alerts(lead.score(MONTH), tmp_path / "alerts.csv", purpose=PURPOSE)
     with (tmp_path / "alerts.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
     start = rows.index([]) + 1  # caution lines, a blank line, then the table

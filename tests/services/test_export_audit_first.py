@@ -16,27 +16,29 @@ from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
 
 LEAD = DEMO_LOGINS["project_lead"][0]
 Export = Callable[[Path], ExportResult]
+PURPOSE = Purpose("ケース会議の資料")
 
 
 # Each prepares what it exports first (a search or a run is itself logged), then exports.
 def _search(lead: SignedIn) -> Export:
     results = lead.search.search("山")
     assert results.hits
-    return lambda path: lead.search.export(results, path)
+    return lambda path: lead.search.export(results, path, purpose=PURPOSE)
 
 
 def _extraction(lead: SignedIn) -> Export:
     service = lead.extraction
     result = service.run(service.push_support_preset())
-    return lambda path: service.export(result, path)
+    return lambda path: service.export(result, path, purpose=PURPOSE)
 
 
 def _dataset(lead: SignedIn) -> Export:
-    return lambda path: lead.records.export_dataset("students", path)
+    return lambda path: lead.records.export_dataset("students", path, purpose=PURPOSE)
 
 
 def _audit(lead: SignedIn) -> Export:
@@ -50,6 +52,7 @@ EXPORTS = {"search": (_search, "export"), "extraction": (_extraction, "export"),
 @pytest.fixture
 def lead(demo_store_path: Path) -> Iterator[SignedIn]:
     signed = sign_in(demo_store_path, LEAD, DEMO_PASSWORD)
+    signed.export_purposes.set_threshold(1_000_000)  # approvals: test_export_purpose.py
     yield signed
     signed.sign_out()
 

@@ -15,11 +15,13 @@ from storage import audit
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import Application, SignedIn
 from toda_desktop.errors import SessionLocked, SignInError
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.extraction.service import ExtractionService
 from toda_desktop.idle_lock import LockState
 from toda_desktop.search.service import SearchFilters
 from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
 
+PURPOSE = Purpose("ケース会議の資料")  # (the purpose rules: test_export_purpose.py)
 
 class Clock:
     def __init__(self) -> None:
@@ -46,12 +48,13 @@ def test_a_locked_session_cannot_export_what_it_found_before(
     clock = Clock()
     signed, sim = _sign_in(demo_store_path, clock, "project_lead")
     try:
+        signed.export_purposes.set_threshold(100_000)  # the whole year without an approval
         results = signed.search.search("", SearchFilters(school_year=2025))
         assert results.hits
         signed.lock()  # what the window does after 10 idle minutes
         target = tmp_path / "pupils.csv"
         with pytest.raises(SessionLocked, match="手のひら認証で再開してください"):
-            signed.search.export(results, target)
+            signed.search.export(results, target, purpose=PURPOSE)
         assert not target.exists()
         assert list(tmp_path.glob("pupils*")) == []
         rows = signed.store.db.call(lambda c: audit.query(c, action="permission_denied"))
@@ -60,7 +63,7 @@ def test_a_locked_session_cannot_export_what_it_found_before(
         # The palm again, and the same export works.
         sim.push(f"SCAN {DEMO_LOGINS['project_lead'][0]}")
         signed.resume_with_palm()
-        assert signed.search.export(results, target).rows == len(results.hits)
+        assert signed.search.export(results, target, purpose=PURPOSE).rows == len(results.hits)
         shown = signed.audit_view.entries(AuditFilter(action="permission_denied"))
         assert [(e.outcome_label, e.target_text) for e in shown] == [("拒否", "出力")]
     finally:

@@ -78,7 +78,8 @@ def test_the_store_file_holds_no_dataset_table(test_store: Store) -> None:
         "meta", "accounts", "import_batches", "audit_log", "palm_templates", "recovery_grants",
         "import_mappings", "review_items", "saved_extractions", "import_value_maps",
         "batch_confirmations",
-        "signin_file", "signin_counters", "scanner_backends"}  # (sign-in records, issue 12)
+        "signin_file", "signin_counters", "scanner_backends",  # (sign-in records, issue 12)
+        "export_purposes", "export_approvals"}  # (counts and descriptions only, issue 13)
 
 
 def test_a_subset_of_keys_attaches_only_those_groups(test_store: Store) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.store_setup import DEMO_PASSWORD
 from ui.login_window import LoginWindow
 from ui.main_window import MainWindow
@@ -71,3 +72,9 @@ def sign_in(
 def click(qtbot: QtBot, button: QAbstractButton) -> None:
     assert button.isVisible() and button.isEnabled(), button.text()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def answer_purpose(_question: object, go: Callable[[Purpose | None], None]) -> None:
+    """A page's ``choose_purpose`` for tests of what follows the purpose (the dialog itself:
+    test_export_purpose_ui.py)."""
+    go(Purpose("ケース会議の資料"))

@@ -22,7 +22,7 @@ from pytestqt.qtbot import QtBot
 from kernel.school_calendar import SchoolMonth
 from tests.conftest import copy_store
 from tests.risk.conftest import sign_in
-from tests.ui.flows import WAIT_MS, click, english_words, visible_texts
+from tests.ui.flows import WAIT_MS, answer_purpose, click, english_words, visible_texts
 from tests.ui.risk_windows import RiskWindows
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
@@ -187,6 +187,7 @@ def test_saving_one_file_per_school_from_the_screen(
     folder = tmp_path / "校長へ"
     folder.mkdir()
     page.choose_export_folder = lambda: folder
+    page.choose_purpose = answer_purpose
     page.format_combo.setCurrentIndex(page.format_combo.findData("cp932"))
     click(qtbot, page.school_export_button)
     qtbot.waitUntil(lambda: bool(page.last_school_export) and not page.busy, timeout=WAIT_MS)
@@ -208,6 +209,7 @@ def test_saving_one_file_per_school_from_the_screen(
     assert all(f.name in details for f in files)  # one entry per file
     # The single file is written by the same flow, in the chosen format.
     page.choose_export_path = lambda: tmp_path / "全校"
+    page.choose_purpose = answer_purpose
     click(qtbot, page.export_button)
     qtbot.waitUntil(lambda: page.last_export is not None and not page.busy, timeout=WAIT_MS)
     assert page.last_export is not None and page.last_export.rows == 15

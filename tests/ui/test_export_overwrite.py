@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.ui.conftest import ShellFactory
-from tests.ui.flows import WAIT_MS, sign_in
+from tests.ui.flows import WAIT_MS, answer_purpose, sign_in
 from ui.export_flow import confirm_overwrite
 from ui.search.page import SearchPage
 
@@ -58,6 +58,7 @@ def test_the_search_page_asks_before_replacing_and_keeps_the_file_on_no(
     target = out / "一覧.csv"
     target.write_bytes(b"last week's list")
     page.choose_export_path = lambda _suffix: out / "一覧"  # type: ignore[method-assign]
+    page.choose_purpose = answer_purpose
 
     page.export()  # the suffix is added first, then the existing file is found
     box = page.overwrite_question

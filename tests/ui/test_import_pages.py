@@ -22,7 +22,7 @@ from storage.repos import imports
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
 from tests.importing.helpers import truth
 from tests.ui.conftest import ShellFactory, scanner_factory
-from tests.ui.flows import WAIT_MS, click, english_words, sign_in, visible_texts
+from tests.ui.flows import WAIT_MS, answer_purpose, click, english_words, sign_in, visible_texts
 from toda_desktop.composition import Application
 from toda_desktop.demo import DemoConfig, generate_city, write_interchange_files
 from toda_desktop.importing.service import ISSUE_HEADER
@@ -257,6 +257,7 @@ def test_import_wizard_on_the_messy_city(
 
     page.preview_step.report_format_combo.setCurrentIndex(page.preview_step.report_format_combo.findData("cp932"))
     page.choose_report_path = lambda fmt: tmp_path / "出欠_検証結果"
+    page.choose_purpose = answer_purpose
     click(qtbot, page.preview_step.export_button)
     _idle(qtbot, page)
     report = tmp_path / "出欠_検証結果.csv"
@@ -267,6 +268,7 @@ def test_import_wizard_on_the_messy_city(
     assert len(rows) == total + 1 and rows[1][0] == ATTENDANCE
     page.preview_step.report_format_combo.setCurrentIndex(page.preview_step.report_format_combo.findData("xlsx"))
     page.choose_report_path = lambda fmt: tmp_path / "出欠_検証結果.xlsx"
+    page.choose_purpose = answer_purpose
     click(qtbot, page.preview_step.export_button)
     _idle(qtbot, page)
     sheet = openpyxl.load_workbook(tmp_path / "出欠_検証結果.xlsx").active

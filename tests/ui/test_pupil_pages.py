@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from kernel.date_style import DateStyle
 from kernel.school_calendar import SchoolMonth
 from tests.ui.conftest import ShellFactory
-from tests.ui.flows import WAIT_MS, click, english_words, sign_in, visible_texts
+from tests.ui.flows import WAIT_MS, answer_purpose, click, english_words, sign_in, visible_texts
 from toda_desktop.formatting import format_phrase
 from ui.extraction.condition_dialog import ConditionDialog
 from ui.extraction.editors import CountEditor, ThresholdEditor
@@ -493,6 +493,7 @@ def test_save_rerun_export_and_delete_an_extraction(
                     tmp_path / "out" / "見守り.xlsx"])
     (tmp_path / "out").mkdir()
     page.choose_export_path = lambda _suffix, _name: next(targets)
+    page.choose_purpose = answer_purpose
     for key in ("utf-8-sig", "cp932", "xlsx"):
         page.results.format_combo.setCurrentIndex(page.results.format_combo.findData(key))
         click(qtbot, page.results.export_button)
@@ -549,6 +550,7 @@ def test_search_results_can_be_exported_with_only_visible_columns(
     assert page.results is not None and page.results.hits
     target = tmp_path / "一覧.xlsx"
     page.choose_export_path = lambda _suffix: target  # type: ignore[method-assign]
+    page.choose_purpose = answer_purpose
     page.export_combo.setCurrentIndex(page.export_combo.findData("xlsx"))
     page.export()
     qtbot.waitUntil(lambda: page.last_export is not None, timeout=WAIT_MS)

@@ -21,7 +21,7 @@ from pytestqt.qtbot import QtBot
 from kernel.school_calendar import SchoolMonth
 from tests.conftest import copy_store
 from tests.risk.conftest import sign_in
-from tests.ui.flows import WAIT_MS, click, english_words, visible_texts
+from tests.ui.flows import WAIT_MS, answer_purpose, click, english_words, visible_texts
 from tests.ui.risk_windows import RiskWindows
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
@@ -222,6 +222,7 @@ def test_marking_an_alert_with_a_note_keeps_the_history(
 
     # Export (the project lead may): the month's lists as CSV.
     page.choose_export_path = lambda: tmp_path / "alerts"
+    page.choose_purpose = answer_purpose
     click(qtbot, page.export_button)
     qtbot.waitUntil(lambda: page.last_export is not None, timeout=WAIT_MS)
     assert page.last_export is not None and page.last_export.rows == 15

@@ -23,6 +23,7 @@ from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.export_log import logged_export
+from toda_desktop.export_purpose.catalog import AUDIT_LOG, EXPORTS
 from toda_desktop.formatting import format_phrase
 from toda_desktop.phrase import Part, Phrase, SchoolYear, join, phrase
 from toda_desktop.policy.model import FUNCTION_LABELS, describe_policy_changes
@@ -101,6 +102,12 @@ ACTION_LABELS = {
     # backup and restore (issue 13)
     "backup_created": "バックアップの作成", "backup_restored": "バックアップからの復元",
     "backup_settings": "バックアップの設定",
+    # purpose-bound exports (issue 13)
+    "export_refused": "出力の拒否", "export_purpose_added": "出力の目的の追加",
+    "export_purpose_removed": "出力の目的の削除",
+    "export_threshold_changed": "承認が必要な人数の変更",
+    "export_approval_requested": "出力の承認の依頼", "export_approval_approved": "出力の承認",
+    "export_approval_declined": "出力の承認の却下",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止", "started": "開始"}
@@ -141,7 +148,7 @@ DETAIL_LABELS = {
     # 児童生徒検索's filters (a dict inside "filters")
     "school_code": "学校コード", "grade": "学年", "class_name": "組",
     # research extracts (issue 13)
-    "project": "研究プロジェクト", "purpose": "利用目的", "approver": "承認者",
+    "project": "研究プロジェクト", "approver": "承認者",
     "approved": "承認済み", "kinds": "データの種類", "columns": "列", "years": "年度",
     "files": "ファイル数", "k": "k（最小人数）", "step": "一般化の段階",
     "withheld": "除外した児童生徒・年度", "cells_primary": "一次秘匿したセル",
@@ -151,6 +158,10 @@ DETAIL_LABELS = {
     "created_at": "作成日時", audit.SUPERSEDED_FIELD: "復元前の外部の控え",
     "unread": "読めなかった場所",
     "backup_dir": "保存先", "backup_keep": "残す世代", "backup_offer_hours": "勧める間隔（時間）",
+    # purpose-bound exports (issue 13)
+    "export": "出力の種類", "purpose": "目的", "approval": "承認番号", "approved_by": "承認者",
+    "label": "目的", "threshold": "承認が必要な人数", "note": "判断の理由",
+    "own_request": "自分の依頼",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
@@ -172,6 +183,13 @@ VALUE_LABELS = {
     "session_locked": "画面ロック中", "session_expired": "利用時間の上限超過",
     "missing": "ファイルがない", "damaged": "ファイルの破損", "older": "古い控えへの差し替え",
     "reset": "回数の巻き戻し", "builtin": "組み込み",
+    # purpose-bound exports (issue 13): the export kinds, and why one was refused
+    **{spec.key: spec.label for spec in EXPORTS},
+    "no_purpose": "目的の指定なし", "no_approval": "承認なし", "pending": "承認待ち",
+    "declined": "却下済み", "used": "使用済み", "expired": "有効期限切れ",
+    "other_export": "別の出力の承認", "more_pupils": "承認された人数を超える",
+    "other_purpose": "承認と異なる目的", "not_found": "該当する承認なし",
+    "own_request": "自分の依頼",
 }
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.
@@ -181,7 +199,8 @@ INTEGRITY_ACTIONS = frozenset({audit.BREAK_ACTION, audit.ACK_ACTION, audit.SELF_
 TARGET_PREFIXES = {"account:": "アカウント ", "risk_model:": "予測モデル ",
                    "risk_alerts:": "見守りアラート ", "risk_alert:": "見守りアラート番号 ",
                    "extraction:": "抽出 ", "factors:": "要因分析 ",
-                   "key_group:": "データの鍵 "}
+                   "key_group:": "データの鍵 ",
+                   "export_approval:": "出力の承認の依頼番号 "}
 TARGET_WORDS = {"pupils": "児童生徒", "search_results": "検索結果",
                 "validation_report": "検証結果", "risk_months": "見守りアラートの月",
                 "risk_score": "見守りアラートの作成", "survey_domains": "調査の領域別の見立て",
@@ -425,7 +444,7 @@ class AuditViewService:
                 return write_xlsx(path, CSV_HEADER, table, sheet="監査ログ", overwrite=overwrite)
             return write_csv(path, CSV_HEADER, table, encoding=encoding, overwrite=overwrite)
 
-        return logged_export(self._ctx, action="audit_export", target=None, path=path,
+        return logged_export(self._ctx, AUDIT_LOG, action="audit_export", target=None, path=path,
                              rows=len(table), write=write, overwrite=overwrite,
                              detail=_filter_detail(filters))
 

@@ -23,6 +23,8 @@ from toda_desktop.context import ServiceContext
 from toda_desktop.errors import PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.export_log import logged_export
+from toda_desktop.export_purpose.catalog import EXTRACTION_RESULTS
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.extraction.engine import (
     Evaluation,
     LeafOutcome,
@@ -410,9 +412,11 @@ class ExtractionService:
     # -- export --------------------------------------------------------------------------
 
     def export(self, result: ExtractionResult, path: Path,
-               encoding: str = "utf-8-sig", *, overwrite: bool = False) -> ExportResult:
+               encoding: str = "utf-8-sig", *, overwrite: bool = False,
+               purpose: Purpose | None = None) -> ExportResult:
         """The result list as CSV (UTF-8 with BOM or CP932) or .xlsx; logged before the
-        file is written, its outcome after (``export_log``)."""
+        file is written, its outcome after (``export_log``); identifiable: with a purpose
+        (and above the lead's number of pupils, an approval)."""
         ctx = self._ctx
         ctx.gate.require("export")
         visible = self._visible()
@@ -439,6 +443,7 @@ class ExtractionService:
                                   overwrite=overwrite)
             return write_csv(path, headers, rows, encoding=encoding, overwrite=overwrite)
 
-        return logged_export(ctx, target=f"extraction:{result.name}", path=path,
-                             rows=len(rows), write=write, overwrite=overwrite,
+        return logged_export(ctx, EXTRACTION_RESULTS, target=f"extraction:{result.name}",
+                             path=path, rows=len(rows), write=write, overwrite=overwrite,
+                             purpose=purpose, pupils=len({r.pupil_id for r in result.rows}),
                              detail={"school_year": result.school_year})

@@ -59,6 +59,9 @@ from toda_desktop.context import ServiceContext
 from toda_desktop.errors import OperationCancelled, UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.export_log import logged_export
+from toda_desktop.export_purpose.catalog import VALIDATION_REPORT
+from toda_desktop.export_purpose.model import Purpose
+from toda_desktop.export_purpose.pupils import rows_cited
 from toda_desktop.importing.chunks import HeldRows, RowSource, StreamedRows
 from toda_desktop.importing.compare import IdenticalRows
 from toda_desktop.importing.findings import (
@@ -923,10 +926,12 @@ class ImportingService:
 
     def export_issues(
         self, previews: ImportPreview | Sequence[ImportPreview], path: Path,
-        encoding: str = "utf-8-sig", *, overwrite: bool = False,
+        encoding: str = "utf-8-sig", *, overwrite: bool = False, purpose: Purpose | None = None,
     ) -> ExportResult:
         """The validation report for the school that sent the file(s) (CSV or .xlsx), logged:
-        it holds cell values from the files, so it needs "export" like any other output."""
+        it holds cell values from the files (names, birth dates, IDs among them), so it is
+        an identifiable export: "export", a purpose, and above the lead's number of pupils
+        (each file row cited counts as one) an approval."""
         ctx = self._ctx
         ctx.gate.require("export")
         chosen = [previews] if isinstance(previews, ImportPreview) else list(previews)
@@ -940,8 +945,9 @@ class ImportingService:
             return write_csv(path, ISSUE_HEADER, rows, encoding=encoding, overwrite=overwrite)
 
         # Logged before the file is written, its outcome after (``export_log``).
-        return logged_export(ctx, target="validation_report", path=path, rows=count,
-                             write=write, overwrite=overwrite)
+        return logged_export(ctx, VALIDATION_REPORT, target="validation_report", path=path,
+                             rows=count, write=write, overwrite=overwrite, purpose=purpose,
+                             pupils=sum(rows_cited(p.issues) for p in chosen))
 
     # -- batches ------------------------------------------------------------------------------
 

@@ -19,8 +19,8 @@ from toda_desktop.errors import PermissionDenied
 
 FUNCTIONS = frozenset(
     {
-        "admin", "pupil_search", "view", "edit", "import", "export", "print", "analysis",
-        "alerts", "audit_view", "policy_edit",
+        "admin", "pupil_search", "view", "edit", "import", "export", "export_aggregate",
+        "print", "analysis", "alerts", "audit_view", "policy_edit",
         "research_export", "research_approve",  # issue 13: research extracts
     }
 )
@@ -31,6 +31,7 @@ FUNCTION_LABELS = {
     "edit": "編集",
     "import": "取込",
     "export": "出力",
+    "export_aggregate": "集計の出力",  # issue 13: files without pupils ("export" includes it)
     "print": "印刷",
     "analysis": "分析",
     "alerts": "見守りアラート",

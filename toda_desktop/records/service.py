@@ -17,6 +17,8 @@ from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, check_output_path, write_csv, write_xlsx
 from toda_desktop.export_log import logged_export
+from toda_desktop.export_purpose.catalog import DATASET, DATASET_NO_PUPILS
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.withheld import ASK_FOR_KEYS
 
 
@@ -55,12 +57,18 @@ class RecordsService:
 
     def export_dataset(
         self, kind_name: str, path: Path, encoding: str = "utf-8-sig", *,
-        overwrite: bool = False,
+        overwrite: bool = False, purpose: Purpose | None = None,
     ) -> ExportResult:
         """A whole dataset, with the linked pupil's 宛名番号 for pupil kinds; logged before
-        the file is written, its outcome after (``export_log``)."""
-        kind = self._kind("export", kind_name)
+        the file is written, its outcome after (``export_log``). A pupil kind is an
+        identifiable export (``purpose``; above the lead's number of pupils, an approval);
+        a kind without pupils is aggregate (``export_aggregate`` suffices)."""
         ctx = self._ctx
+        names = ctx.registry.names
+        about_pupils = kind_name not in names or ctx.registry.kind(kind_name).pupil
+        spec = DATASET if about_pupils else DATASET_NO_PUPILS
+        aggregate_only = not spec.identifiable and not ctx.gate.may("export")
+        kind = self._kind("export_aggregate" if aggregate_only else "export", kind_name)
         if kind.links_to_pupil and not ctx.gate.sees(ctx.registry.master.name):
             # The 宛名番号 comes from the basic group's file, not attached without its key.
             raise UserFacingError(f"「{kind.label}」は宛名番号を付けて出力するため、"
@@ -85,5 +93,9 @@ class RecordsService:
                 return write_xlsx(path, headers, rows, sheet=kind.label, overwrite=overwrite)
             return write_csv(path, headers, rows, encoding=encoding, overwrite=overwrite)
 
-        return logged_export(ctx, target=kind.name, path=path, rows=len(rows), write=write,
-                             overwrite=overwrite, detail={"date": today(ctx.clock).isoformat()})
+        # Pupils, not rows: a linked kind's rows carry the pupil's 宛名番号 first.
+        pupils = len({r[0] for r in rows}) if kind.links_to_pupil else len(rows)
+        return logged_export(ctx, spec, target=kind.name, path=path, rows=len(rows),
+                             write=write, overwrite=overwrite, purpose=purpose,
+                             pupils=pupils if kind.pupil else 0, scope=kind.name,
+                             detail={"date": today(ctx.clock).isoformat()})

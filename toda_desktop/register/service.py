@@ -14,6 +14,7 @@ from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_text_file, write_xlsx
 from toda_desktop.export_log import logged_export
+from toda_desktop.export_purpose.catalog import PERSONAL_INFO_REGISTER
 from toda_desktop.policy.service import store_policy
 from toda_desktop.register.model import (
     HEADER,
@@ -61,5 +62,5 @@ class RegisterService:
             write_text_file(path, render_markdown(register), overwrite=overwrite)
             return ExportResult(path, len(rows), 0)
 
-        return logged_export(self._ctx, target=TARGET, path=path, rows=len(rows), write=write,
-                             overwrite=overwrite)
+        return logged_export(self._ctx, PERSONAL_INFO_REGISTER, target=TARGET, path=path,
+                             rows=len(rows), write=write, overwrite=overwrite)

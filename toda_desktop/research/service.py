@@ -27,6 +27,7 @@ from toda_desktop.context import ServiceContext
 from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult
 from toda_desktop.export_log import logged_export
+from toda_desktop.export_purpose.catalog import RESEARCH_EXTRACT
 from toda_desktop.research.approval import APPROVE, approver_for
 from toda_desktop.research.build import BuiltExtract, build
 from toda_desktop.research.catalogue import Variable, variable, variables
@@ -306,7 +307,7 @@ class ResearchService:
             return ExportResult(paths[-1], summary.published, 0)
 
         logged_export(
-            ctx, target=f"research:{request.project}", path=paths[-1],
+            ctx, RESEARCH_EXTRACT, target=f"research:{request.project}", path=paths[-1],
             rows=summary.published, write=write, action="research_extract",
             detail={"project": request.project, "purpose": info.purpose,
                     "approver": prepared.approver,

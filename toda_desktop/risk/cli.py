@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from kernel.date_style import DateStyle
 from kernel.school_calendar import SchoolMonth
+from toda_desktop.cli_export_purpose import add_purpose_arguments, purpose_from_args
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import FORCE_HELP, check_output_path, write_text_file
 from toda_desktop.formatting import format_month
@@ -190,28 +191,34 @@ def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
     try:
         service = signed.risk
         result = service.score(list_month(args.month, service), top=args.top)
+        purpose = purpose_from_args(args)
         if args.out or args.per_school:
             if args.out:
                 written = service.export_alerts(result, Path(args.out), encoding=encoding,
-                                                overwrite=args.force)
+                                                overwrite=args.force, purpose=purpose)
                 out.write(f"{_month_ja(result.month)}の一覧 {written.rows}人分を出力しました: "
                           f"{written.path}\n")
             if args.per_school:
                 files = service.export_alerts_per_school(
                     result, Path(args.per_school), encoding=encoding,
-                    suffix=_suffix(args.per_school_format), overwrite=args.force)
+                    suffix=_suffix(args.per_school_format), overwrite=args.force,
+                    purpose=purpose)
                 out.write(f"{_month_ja(result.month)}の一覧を学校ごとに{len(files)}個のファイルに"
                           f"出力しました: {Path(args.per_school)}\n")
                 for file in files:
                     out.write(f"  {file.path.name}（{file.rows}人）\n")
             return EXIT_OK
-        shown = service.alerts_for_terminal(result)
+        shown = service.alerts_for_terminal(result, purpose)
     finally:
         app.close()
     out.write(f"{_month_ja(result.month)}の一覧（各校{args.top}人まで、学校の中の確認の順。"
               f"モデル {result.model_id}）\n")
     if not result.with_ids:
         out.write("児童生徒と理由は見守りアラートの権限がある役割にだけ表示します。\n")
+    elif not any(a.address_code for a in shown) and purpose is None and any(
+            a.address_code for a in result.alerts):
+        out.write("宛名番号は、--purpose で目的を指定したときだけ表示します（表示は出力として"
+                  "監査ログに記録します）。\n")
     elif not any(a.address_code for a in shown):
         out.write("宛名番号は出力の権限がある役割にだけ表示します（一覧は画面の見守りアラートで"
                   "ご覧ください）。\n")
@@ -257,6 +264,7 @@ def add_risk_commands(subparsers: Any) -> None:
     score.add_argument("--per-school-format", choices=("csv", "xlsx"), default="csv",
                        help="--per-school のファイル形式（既定 csv）")
     score.add_argument("--force", action="store_true", help=FORCE_HELP)
+    add_purpose_arguments(score)
     score.add_argument("--cp932", action="store_true",
                        help="CSVをShift_JIS（CP932）で書く（既定はUTF-8・BOM付き）")
     score.set_defaults(handler=cmd_score)

@@ -71,6 +71,9 @@ from toda_desktop.context import ServiceContext
 from toda_desktop.errors import NoModelYet, OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExportResult, check_output_path, target_path
 from toda_desktop.export_log import logged_export
+from toda_desktop.export_purpose.catalog import ALERT_BANDS, ALERT_LIST, ExportSpec
+from toda_desktop.export_purpose.check import Authorization, authorize, release, require_right
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.formatting import format_datetime, format_month
 from toda_desktop.risk import alert_csv
 from toda_desktop.risk.factor_reports import KeptFactors, keep_report, kept_report
@@ -738,34 +741,51 @@ class RiskService:
         return alert_csv.Content(with_codes=with_ids and self._may_see_address_codes(),
                                  with_reasons=with_ids)
 
+    @staticmethod
+    def _file_spec(content: alert_csv.Content) -> ExportSpec:
+        """With pupils (宛名番号 or reasons): identifiable; school, order and band only:
+        aggregate (``export_aggregate`` suffices, no purpose)."""
+        return ALERT_LIST if content.with_codes or content.with_reasons else ALERT_BANDS
+
+    @staticmethod
+    def _pupils(alerts: Iterable[Alert]) -> int:
+        return len({a.pupil_id for a in alerts if a.pupil_id is not None})
+
     def _export_logged(self, result: ScoreResult, path: Path, alerts: tuple[Alert, ...],
                        content: alert_csv.Content, write: Callable[[], ExportResult],
-                       overwrite: bool) -> ExportResult:
+                       overwrite: bool, purpose: Purpose | None = None,
+                       authorized: Authorization | None = None) -> ExportResult:
         """Logged before the file is written (no file without its entry), its outcome
         after (``export_log``); a path that cannot be written is refused, not logged."""
-        return logged_export(self._ctx, target=f"risk_alerts:{result.month}", path=path,
+        return logged_export(self._ctx, self._file_spec(content),
+                             target=f"risk_alerts:{result.month}", path=path,
                              rows=len(alerts), write=write, overwrite=overwrite,
-                             detail={"with_ids": content.with_codes})
+                             detail={"with_ids": content.with_codes}, purpose=purpose,
+                             pupils=self._pupils(alerts), scope=str(result.month),
+                             authorized=authorized)
 
     def export_alerts(self, result: ScoreResult, path: Path, *, encoding: str = "utf-8-sig",
                       date_style: DateStyle = DateStyle.WAREKI,
-                      overwrite: bool = False) -> ExportResult:
+                      overwrite: bool = False, purpose: Purpose | None = None) -> ExportResult:
         """The month's lists as one file (CSV, or .xlsx by the suffix) in the format of
         ``alert_csv``: caution lines, Japanese headers, school names, the order within each
-        school, 宛名番号 only for roles allowed it."""
+        school, 宛名番号 only for roles allowed it. With pupils it is identifiable
+        (``purpose``, and above the lead's number of pupils an approval)."""
         ctx = self._ctx
-        ctx.gate.require("export")
+        ctx.gate.require_session("export")  # before reading the result
         content = self._file_content(result)
+        require_right(ctx, self._file_spec(content))
         made = ctx.clock()
         return self._export_logged(result, path, result.alerts, content, lambda: (
             alert_csv.write_list(path, result.month, result.alerts, content, encoding=encoding,
                                  date_style=date_style, made=made, overwrite=overwrite)),
-            overwrite)
+            overwrite, purpose)
 
     def school_file_paths(self, result: ScoreResult, folder: Path,
                           suffix: str = ".csv") -> dict[str, Path]:
         """Each school's file in ``folder`` by school code (for asking before an overwrite)."""
-        self._ctx.gate.require("export")
+        self._ctx.gate.require_session("export")
+        require_right(self._ctx, self._file_spec(self._file_content(result)))
         paths = {}
         for code, alerts in alert_csv.by_school(result.alerts).items():
             name = alert_csv.school_file_name(code, alerts[0].school_name, result.month)
@@ -775,21 +795,27 @@ class RiskService:
     def export_alerts_per_school(self, result: ScoreResult, folder: Path, *,
                                  encoding: str = "utf-8-sig", suffix: str = ".csv",
                                  date_style: DateStyle = DateStyle.WAREKI,
-                                 overwrite: bool = False) -> list[ExportResult]:
+                                 overwrite: bool = False, purpose: Purpose | None = None,
+                                 ) -> list[ExportResult]:
         """One file per school in ``folder`` (for each 校長 their own school only), named by
         school code, school name and month; each file logged as an export of its own. An
-        existing file (unless ``overwrite``) refuses them all before the first is written."""
+        existing file (unless ``overwrite``) refuses them all before the first is written.
+        The purpose and an approval cover the files together (the pupils of all schools)."""
         ctx = self._ctx
-        ctx.gate.require("export")
+        ctx.gate.require_session("export")
+        content = self._file_content(result)
+        spec = self._file_spec(content)
+        require_right(ctx, spec)
         if not folder.is_dir():
             raise UserFacingError("保存先のフォルダが見つかりません。"
                                   "今あるフォルダを指定してください。")
-        content = self._file_content(result)
         made = ctx.clock()
         paths = self.school_file_paths(result, folder, suffix)
         for path in paths.values():
             check_output_path(path, overwrite=overwrite)
-        written = []
+        allowed = authorize(ctx, spec, purpose=purpose, pupils=self._pupils(result.alerts),
+                            scope=str(result.month), target=f"risk_alerts:{result.month}")
+        written: list[ExportResult] = []
         for code, path in paths.items():
             alerts = tuple(a for a in result.alerts if a.school_code == code)
             name = alerts[0].school_name
@@ -800,24 +826,36 @@ class RiskService:
                                             encoding=encoding, date_style=date_style,
                                             made=made, school=name, overwrite=overwrite)
 
-            written.append(self._export_logged(result, path, alerts, content, write,
-                                               overwrite))
+            try:
+                written.append(self._export_logged(result, path, alerts, content, write,
+                                                   overwrite, authorized=allowed))
+            except BaseException:
+                if not written:  # no file yet: the approval may be used again
+                    release(ctx, allowed)
+                raise
         return written
 
-    def alerts_for_terminal(self, result: ScoreResult) -> tuple[Alert, ...]:
+    def alerts_for_terminal(self, result: ScoreResult, purpose: Purpose | None = None
+                            ) -> tuple[Alert, ...]:
         """The lists as the command line prints them: standard output can be redirected to a
-        file, so it is treated as an export — without the "export" function the pupils are
-        not identified (no 宛名番号, id or name); with it the printout is logged."""
+        file, so it is treated as an identifiable export — without the "export" function or
+        without a stated ``purpose`` the pupils are not identified (no 宛名番号, id or
+        name); with both (and above the lead's number of pupils an approval) the printout
+        is logged with its purpose."""
         ctx = self._ctx
         ctx.gate.require_session("export")  # it asks only ``may`` below: no data question
         if not result.with_ids:
             return result.alerts
-        if not ctx.gate.may("export"):
+        if not ctx.gate.may("export") or purpose is None:
             return tuple(replace(a, pupil_id=None, address_code=None, name=None, grade=None,
                                  class_name=None) for a in result.alerts)
-        ctx.log("export", target=f"risk_alerts:{result.month}",
+        target = f"risk_alerts:{result.month}"
+        allowed = authorize(ctx, ALERT_LIST, purpose=purpose,
+                            pupils=self._pupils(result.alerts), scope=str(result.month),
+                            target=target)
+        ctx.log("export", target=target,
                 detail={"rows": len(result.alerts), "file": "(標準出力)",
-                                    "with_ids": True})
+                        "with_ids": True, **allowed.detail})
         return result.alerts
 
     # -- factor analysis ----------------------------------------------------------------------

@@ -31,6 +31,8 @@ from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.export_log import logged_export
+from toda_desktop.export_purpose.catalog import SEARCH_RESULTS
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.policy.model import ID_LABELS
 from toda_desktop.search.former import EnrollmentStatus, sees_former, statuses
 from toda_desktop.search.keys import (
@@ -206,10 +208,11 @@ class SearchService:
 
     def export(
         self, results: SearchResults, path: Path, encoding: str = "utf-8-sig", *,
-        overwrite: bool = False,
+        overwrite: bool = False, purpose: Purpose | None = None,
     ) -> ExportResult:
         """The result list as shown (only the IDs the role may see), CSV or .xlsx; logged
-        before the file is written, its outcome after (``export_log``)."""
+        before the file is written, its outcome after (``export_log``); identifiable: with
+        a purpose (and above the lead's number of pupils, an approval)."""
         ctx = self._ctx
         ctx.gate.require("export")
         with_ids = any(h.address_code is not None for h in results.hits)
@@ -230,8 +233,9 @@ class SearchService:
                 return write_xlsx(path, header, rows, sheet="検索結果", overwrite=overwrite)
             return write_csv(path, header, rows, encoding=encoding, overwrite=overwrite)
 
-        return logged_export(ctx, target="search_results", path=path, rows=len(rows),
-                             write=write, overwrite=overwrite)
+        return logged_export(ctx, SEARCH_RESULTS, target="search_results", path=path,
+                             rows=len(rows), write=write, overwrite=overwrite,
+                             purpose=purpose, pupils=len({h.pupil_id for h in results.hits}))
 
     def placeholder(self) -> str:
         """What the search box understands, for its placeholder text."""

@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from toda_desktop.export_files import ExportResult
+from toda_desktop.export_purpose.catalog import EXTRACTION_RESULTS
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.formatting import format_count
 from ui.export_flow import (
+    PurposeQuestion,
     ask_save_path,
     chosen_format,
     confirm_overwrite,
@@ -18,6 +21,7 @@ from ui.export_flow import (
 )
 
 if TYPE_CHECKING:
+    from toda_desktop.extraction.service import ExtractionResult
     from ui.extraction.page import ExtractionPage
 
 
@@ -26,9 +30,16 @@ def ask_export_path(page: ExtractionPage, suffix: str, name: str) -> Path | None
 
 
 def export_result(page: ExtractionPage) -> None:
+    """The purpose first, then where to write the list."""
     result = page.result
     if result is None or not page.can_export:
         return
+    pupils = len({r.pupil_id for r in result.rows})
+    page.choose_purpose(PurposeQuestion(EXTRACTION_RESULTS.key, pupils),
+                        lambda purpose: _export(page, result, purpose))
+
+
+def _export(page: ExtractionPage, result: ExtractionResult, purpose: Purpose | None) -> None:
     fmt = chosen_format(page.results.format_combo)
     chosen = page.choose_export_path(fmt.suffix, result.name or "抽出結果")
     if chosen is None:
@@ -42,7 +53,8 @@ def export_result(page: ExtractionPage) -> None:
                          f"{written.path}{replaced_note(written)}", ok=True)
 
     def start(overwrite: bool) -> None:
-        page.work(lambda _ctx: service.export(result, path, encoding, overwrite=overwrite),
+        page.work(lambda _ctx: service.export(result, path, encoding, overwrite=overwrite,
+                                              purpose=purpose),
                   done, "抽出結果を出力しています…")
 
     page.overwrite_question = confirm_overwrite(page, [path], start)

@@ -26,6 +26,7 @@ from toda_desktop.extraction import Extraction, Group, PushSupportOptions
 from toda_desktop.formatting import format_count, format_phrase
 from toda_desktop.phrase import Phrase
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
+from ui.export_flow import PurposeService, purpose_step
 from ui.extraction.builder import NEW_NAME, Builder, problem_of
 from ui.extraction.catalog import Catalog
 from ui.extraction.condition_dialog import ConditionDialog
@@ -69,6 +70,7 @@ class ExtractionPage(QWidget):
         can_delete_any: bool,
         login_id: str,
         parent: QWidget | None = None,
+        purposes: PurposeService | None = None,
     ) -> None:
         super().__init__(parent)
         self._service = service
@@ -95,6 +97,8 @@ class ExtractionPage(QWidget):
         self.last_export: ExportResult | None = None
         # Where to save an export; a test may replace it (the default asks with a dialog).
         self.choose_export_path: Callable[[str, str], Path | None] = partial(ask_export_path, self)
+        # The purpose of the export, asked first (a test may replace it too).
+        self.choose_purpose = purpose_step(self, purposes, self.work_task, self._error)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from toda_desktop.export_files import ExportResult
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
+from ui.export_flow import PurposeService, purpose_step
 from ui.importing.flow.commit import CommitFlow
 from ui.importing.flow.files import FilesFlow
 from ui.importing.flow.mapping import MappingFlow
@@ -48,7 +49,7 @@ from ui.importing.steps.preview import PreviewStep
 from ui.importing.steps.result import ResultStep
 from ui.importing.steps.start import StartStep
 from ui.importing.value_map_dialog import ValueMapDialog
-from ui.importing.widgets import StepBar
+from ui.importing.widgets import StepBar, say
 from ui.page_header import PageHeader
 from ui.page_task import PageTask
 
@@ -73,6 +74,7 @@ class ImportPage(QWidget):
         can_overwrite: bool,
         can_export: bool,
         parent: QWidget | None = None,
+        purposes: PurposeService | None = None,
     ) -> None:
         super().__init__(parent)
         self.importer = importer
@@ -127,6 +129,9 @@ class ImportPage(QWidget):
         # Replaceable by tests (the defaults ask with a file dialog).
         self.choose_files: Callable[[], list[Path]] = self.files_flow.ask_files
         self.choose_report_path: Callable[[str], Path | None] = self.preview_flow.ask_report_path
+        self.choose_purpose = purpose_step(
+            self, purposes, self.write_task,
+            lambda message: say(self.preview_step.export_status, message, style.ERROR_TEXT))
         self._connect_steps()
 
         busy = QHBoxLayout()

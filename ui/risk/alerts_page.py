@@ -47,16 +47,21 @@ from analysis.risk.bands import EVENT_DEFINITION, EVENT_SHORT
 from kernel.date_style import DateStyle
 from kernel.school_calendar import SchoolMonth
 from toda_desktop.errors import NoModelYet, UserFacingError
+from toda_desktop.export_purpose.catalog import ALERT_LIST
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.formatting import format_count, format_datetime, format_month
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE, APRIL_ROSTER_NOTE
 from ui import style
 from ui.background import BackgroundRunner, alive
 from ui.dialogs import FormDialog
 from ui.export_flow import (
+    PurposeQuestion,
+    PurposeService,
     ask_save_path,
     chosen_format,
     confirm_overwrite,
     format_combo,
+    purpose_step,
     replaced_note,
     text_encoding,
     with_suffix,
@@ -255,6 +260,7 @@ class AlertsPage(QWidget):
         can_export: bool = False,
         can_open_karte: bool = True,
         parent: QWidget | None = None,
+        purposes: PurposeService | None = None,
     ) -> None:
         super().__init__(parent)
         self._risk = risk
@@ -349,6 +355,10 @@ class AlertsPage(QWidget):
         self.mark_task = PageTask(self, runner, "記録しています…", writes=True)
         self.export_task = PageTask(self, runner, "一覧を出力しています…",
                                     status=self.status_line)
+        # The purpose of a list with pupils, asked before where to write it (tests replace it).
+        self.choose_purpose = purpose_step(
+            self, purposes, self.export_task,
+            lambda message: self.status_line.show_message(message, error=True))
         for task in (self.load_task, self.mark_task, self.export_task):
             task.started.connect(self._update_buttons)
             task.ended.connect(self._update_buttons)
@@ -858,11 +868,22 @@ class AlertsPage(QWidget):
     def _run_export(self, task: Callable[[], Any], done: Callable[[Any], None]) -> None:
         self.export_task.run(lambda _ctx: task(), done)
 
+    def _ask_purpose(self, result: ScoreResult, go: Callable[[Purpose | None], None]) -> None:
+        """Lists with pupils are identifiable: their purpose first (bands only: none)."""
+        if not result.with_ids:
+            go(None)
+            return
+        pupils = len({a.pupil_id for a in result.alerts if a.pupil_id is not None})
+        self.choose_purpose(PurposeQuestion(ALERT_LIST.key, pupils, str(result.month)), go)
+
     def export(self) -> None:
         """All schools' lists of the month in one file (the service logs it)."""
         result = self.result
         if result is None or not self.alerts or self.busy:
             return
+        self._ask_purpose(result, lambda purpose: self._export(result, purpose))
+
+    def _export(self, result: ScoreResult, purpose: Purpose | None) -> None:
         chosen = self.choose_export_path()
         if chosen is None:
             return
@@ -879,7 +900,8 @@ class AlertsPage(QWidget):
         def start(overwrite: bool) -> None:
             self._run_export(lambda: risk.export_alerts(result, path, encoding=encoding,
                                                         date_style=date_style,
-                                                        overwrite=overwrite), done)
+                                                        overwrite=overwrite,
+                                                        purpose=purpose), done)
 
         self.overwrite_question = confirm_overwrite(self, [path], start)
 
@@ -888,6 +910,9 @@ class AlertsPage(QWidget):
         result = self.result
         if result is None or not self.alerts or self.busy:
             return
+        self._ask_purpose(result, lambda purpose: self._export_per_school(result, purpose))
+
+    def _export_per_school(self, result: ScoreResult, purpose: Purpose | None) -> None:
         folder = self.choose_export_folder()
         if folder is None:
             return
@@ -906,7 +931,7 @@ class AlertsPage(QWidget):
         def start(overwrite: bool) -> None:
             self._run_export(lambda: risk.export_alerts_per_school(
                 result, folder, encoding=encoding, suffix=fmt.suffix, date_style=date_style,
-                overwrite=overwrite), done)
+                overwrite=overwrite, purpose=purpose), done)
 
         files = risk.school_file_paths(result, folder, fmt.suffix).values()
         self.overwrite_question = confirm_overwrite(self, list(files), start)

@@ -60,6 +60,7 @@ def add_risk_pages(
             date_style,
             can_export=signed.may("export"),
             can_open_karte=open_karte is not None,
+            purposes=signed.export_purposes,
         )
         if open_karte is not None:
             alerts.open_requested.connect(open_karte)

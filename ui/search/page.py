@@ -27,15 +27,20 @@ from PySide6.QtWidgets import (
 
 from kernel.date_style import DateStyle
 from toda_desktop.export_files import ExportResult
+from toda_desktop.export_purpose.catalog import SEARCH_RESULTS
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.formatting import format_count, format_school_year
 from toda_desktop.search.service import SearchFilters
 from ui import style
 from ui.background import BackgroundRunner
 from ui.export_flow import (
+    PurposeQuestion,
+    PurposeService,
     ask_save_path,
     chosen_format,
     confirm_overwrite,
     format_combo,
+    purpose_step,
     replaced_note,
     text_encoding,
     with_suffix,
@@ -69,7 +74,8 @@ class SearchPage(QWidget):
     searched = Signal()  # a result was shown (for tests)
 
     def __init__(self, search: SearchService, runner: BackgroundRunner, date_style: DateStyle,
-                 parent: QWidget | None = None, *, can_export: bool = False) -> None:
+                 parent: QWidget | None = None, *, can_export: bool = False,
+                 purposes: PurposeService | None = None) -> None:
         super().__init__(parent)
         self._search = search
         self._can_export = can_export
@@ -84,6 +90,7 @@ class SearchPage(QWidget):
         self.search_task = PageTask(self, runner, "検索しています…", progress_dialog=False)
         self.search_task.ended.connect(self._ended)
         self.export_task = PageTask(self, runner, "検索結果を出力しています…")
+        self.choose_purpose = purpose_step(self, purposes, self.export_task, self._show_error)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
@@ -350,10 +357,16 @@ class SearchPage(QWidget):
         return ask_save_path(self, "検索結果を出力", "検索結果", chosen_format(self.export_combo))
 
     def export(self) -> None:
-        """The list as shown, through the service (checked and audit-logged)."""
+        """The list as shown, through the service (checked and audit-logged): its purpose
+        first, then where to write it."""
         results = self.results
         if results is None or not self._can_export:
             return
+        pupils = len({h.pupil_id for h in results.hits})
+        self.choose_purpose(PurposeQuestion(SEARCH_RESULTS.key, pupils),
+                            lambda purpose: self._export(results, purpose))
+
+    def _export(self, results: SearchResults, purpose: Purpose | None) -> None:
         fmt = chosen_format(self.export_combo)
         chosen = self.choose_export_path(fmt.suffix)
         if chosen is None:
@@ -369,7 +382,8 @@ class SearchPage(QWidget):
 
         def start(overwrite: bool) -> None:
             self.export_task.run(lambda _ctx: search.export(results, path, encoding,
-                                                               overwrite=overwrite), done,
+                                                               overwrite=overwrite,
+                                                               purpose=purpose), done,
                                  on_user_error=self._show_error)
 
         self.overwrite_question = confirm_overwrite(self, [path], start)

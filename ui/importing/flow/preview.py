@@ -7,11 +7,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from toda_desktop.export_files import ExportResult
+from toda_desktop.export_purpose.catalog import VALIDATION_REPORT
+from toda_desktop.export_purpose.model import Purpose
+from toda_desktop.export_purpose.pupils import rows_cited
 from toda_desktop.formatting import format_count
 from toda_desktop.importing.findings import ReportLines
 from ui import style
 from ui.background import TaskContext
 from ui.export_flow import (
+    PurposeQuestion,
     ask_save_path,
     chosen_format,
     confirm_overwrite,
@@ -139,15 +143,21 @@ class PreviewFlow:
 
     def export_report(self) -> None:
         """Write the validation report (all rows, whatever the filter shows) for the school."""
-        wizard, step = self.wizard, self.step
-        if wizard.preview is None or wizard.busy:
+        wizard = self.wizard
+        preview = wizard.preview
+        if preview is None or wizard.busy:
             return
+        # It holds the file's cell values (names, birth dates, IDs): its purpose first.
+        wizard.choose_purpose(PurposeQuestion(VALIDATION_REPORT.key, rows_cited(preview.issues)),
+                              lambda purpose: self._export_report(preview, purpose))
+
+    def _export_report(self, preview: ImportPreview, purpose: Purpose | None) -> None:
+        wizard, step = self.wizard, self.step
         fmt = chosen_format(step.report_format_combo)
         chosen = wizard.choose_report_path(fmt.key)
         if chosen is None:
             return
         path, encoding = with_suffix(chosen, fmt), text_encoding(fmt)
-        preview = wizard.preview
         importer = wizard.importer
 
         def done(result: ExportResult) -> None:
@@ -160,7 +170,8 @@ class PreviewFlow:
         def start(overwrite: bool) -> None:
             def task(_ctx: TaskContext) -> ExportResult:
                 # Through the service: the export is checked and audit-logged.
-                return importer.export_issues(preview, path, encoding, overwrite=overwrite)
+                return importer.export_issues(preview, path, encoding, overwrite=overwrite,
+                                              purpose=purpose)
 
             wizard.run(task, done, "検証結果を出力しています…",
                        on_user_error=lambda m: say(step.export_status, m, style.ERROR_TEXT))
