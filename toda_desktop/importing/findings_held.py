@@ -247,7 +247,8 @@ class Findings:
         """Every finding in one compact table, in order: for tests and a form read whole;
         the service and the screens read :meth:`block` by block."""
         self.seal()
-        frame = ordered_join([(0, b) for b in self.blocks(WHOLE_BLOCK)])
+        frame = (ordered_join([(0, b) for b in self.blocks(WHOLE_BLOCK)]) if self._count
+                 else self.block(0, 0))
         return frame[["file", *ISSUE_COLUMNS] if with_file else list(ISSUE_COLUMNS)]
 
     def _check_open(self) -> None:
