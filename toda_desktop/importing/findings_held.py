@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -143,12 +143,13 @@ class Findings:
                     key = "" if word is None or word != word else str(word)
                     counts[key] = counts.get(key, 0) + int(n)
         refused = part.loc[(part["code"] == "enum").to_numpy()]
-        if len(refused):
-            keys = refused["column_key"].astype(object).to_numpy()
-            values = refused["value"].astype(str).to_numpy()
-            for key, value in zip(keys.tolist(), values.tolist(), strict=True):
+        if len(refused):  # counted per distinct (column, value), as written
+            pairs = pd.DataFrame({"key": refused["column_key"].astype(str).to_numpy(),
+                                  "value": refused["value"].astype(str).to_numpy()})
+            for pair, n in pairs.value_counts(sort=False).items():
+                key, value = cast(tuple[str, str], pair)
                 mine = self._refused.setdefault(str(key), {})
-                mine[value] = mine.get(value, 0) + 1
+                mine[str(value)] = mine.get(str(value), 0) + int(n)
 
     def _write(self, part: pd.DataFrame, step: int) -> None:
         spill = self._spill
