@@ -230,14 +230,15 @@ def _hold(fd: int) -> None:
 
 
 def _discard(conn: Connection | None, path: Path, fd: int) -> None:
-    """Close the connection, delete the file, then let go of its lock."""
+    """Close the connection and the lock's descriptor (Windows deletes no open file), then
+    delete the file (a sweep that took it in between has done the same)."""
     if conn is not None:
         with contextlib.suppress(Exception):
             conn.close()
     with contextlib.suppress(OSError):
-        path.unlink()
-    with contextlib.suppress(OSError):
         os.close(fd)
+    with contextlib.suppress(OSError):
+        path.unlink()
 
 
 @contextlib.contextmanager
