@@ -518,6 +518,8 @@ class ImportingService:
         findings: Findings, part: Callable[[float, float], Progress | None],
         cancel: CancelFlag | None, keep_repeats: bool,
     ) -> ImportPreview:
+        """The preview, its findings gathered into ``findings`` (held or spilled), the notes
+        about the whole file added last, sealed in the report's order."""
         try:
             if inspection.raw.streamed:
                 # Read again chunk by chunk: it must still be the file inspected.
