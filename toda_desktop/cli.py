@@ -346,6 +346,17 @@ def _import_files(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> in
     codes = [EXIT_OK]
     failed: list[str] = []
     previews: list[ImportPreview] = []
+    try:
+        return _import_each(signed, args, out, codes, failed, previews)
+    finally:
+        for preview in previews:  # their findings (a spill file) go with them
+            preview.close()
+
+
+def _import_each(
+    signed: SignedIn, args: argparse.Namespace, out: TextIO, codes: list[int],
+    failed: list[str], previews: list[ImportPreview],
+) -> int:
     for name in args.files:
         path = Path(name)
         try:
@@ -398,7 +409,10 @@ def _import_file(
     for inspection in inspections:
         preview, one = _import_one(signed, inspection, args, out)
         if preview is not None:
-            previews.append(preview)
+            if args.report:  # kept for the report
+                previews.append(preview)
+            else:
+                preview.close()
         code = max(code, one)
     return code
 
@@ -432,7 +446,6 @@ def _import_one(
     signed: SignedIn, inspection: FileInspection, args: argparse.Namespace, out: TextIO
 ) -> tuple[ImportPreview | None, int]:
     """Preview and (unless --dry-run) commit one file or sheet; with its exit code."""
-    from toda_desktop.importing.layouts import layout_notes
     from toda_desktop.importing.service import CLEAR_CONFIDENCE
 
     name = inspection.file_name
@@ -448,9 +461,23 @@ def _import_one(
             f"{_kind_choices(inspection)}\n")
         return None, EXIT_FAILED
     preview = signed.importing.preview(inspection, keep_repeats=args.keep_repeats)
+    try:
+        return preview, _check_and_commit(signed, preview, args, out)
+    except BaseException:
+        preview.close()
+        raise
+
+
+def _check_and_commit(
+    signed: SignedIn, preview: ImportPreview, args: argparse.Namespace, out: TextIO
+) -> int:
+    """Say what the preview found and commit it (unless --dry-run); the exit code."""
+    from toda_desktop.importing.layouts import layout_notes
+
+    inspection = preview.inspection
     c = preview.counts
     out.write(
-        f"  {inspection.kind.label}（{inspection.encoding_label}）"
+        f"  {preview.kind.label}（{inspection.encoding_label}）"
         f" {format_count(c['rows'])}行 — 新規 {format_count(c.get('new', 0))}、"
         f"取込済みと同一 {format_count(c.get('identical', 0))}、"
         f"値の異なる既存 {format_count(c.get('conflicts', 0))}、"
@@ -481,61 +508,52 @@ def _import_one(
     to_look = left_out + len(preview.to_review)
     if preview.blocking:
         out.write("  ファイル全体に関わるエラーがあるため取り込めません。\n")
-        return preview, EXIT_FAILED
+        return EXIT_FAILED
     if not preview.changes_with(args.overwrite):
         if left_out and not c.get("identical", 0) and not c.get("conflicts", 0):
             out.write("  取り込める行がありません。\n")
-            return preview, EXIT_FAILED
+            return EXIT_FAILED
         out.write("  取り込む新しい行はありません。\n")
-        return preview, EXIT_PROBLEM if to_look else EXIT_OK
+        return EXIT_PROBLEM if to_look else EXIT_OK
     if args.dry_run:
-        return preview, EXIT_PROBLEM if to_look else EXIT_OK
+        return EXIT_PROBLEM if to_look else EXIT_OK
     result = signed.importing.commit(preview, overwrite=args.overwrite)
     out.write(
         f"  取込番号 {result.batch_id}: {format_count(result.inserted)}行を追加、"
         f"{format_count(result.overwritten)}行を上書き、"
         f"{format_count(result.queued)}行を確認待ちに登録しました。\n"
     )
-    return preview, EXIT_PROBLEM if to_look else EXIT_OK
+    return EXIT_PROBLEM if to_look else EXIT_OK
 
 
 def _write_reasons(preview: ImportPreview, out: TextIO) -> None:
     """The most frequent reasons with their counts (errors first, then warnings and notes):
     the report in brief, so that a run without --report still says why rows were left out."""
-    from toda_desktop.importing.findings import text_or_blank
+    from toda_desktop.importing.findings import reason_groups
     from toda_desktop.importing.service import SEVERITY_LABELS
 
-    issues = preview.issues
-    # What the lines above already said (totals rows, repeats, the reshaping of a form).
-    said = issues["code"].astype(str)
-    shown_above = said.eq("totals_row") | said.str.startswith("layout")
-    if preview.counts.get("repeats"):
-        shown_above |= said.eq("duplicate_row")
-    issues = issues.loc[~shown_above.to_numpy()]
-    if issues.empty:
-        return
     # Per kind of finding and column: how many rows. A finding whose text names its row
     # (「42行目と同じ内容です」) is one kind with its first text shown, not one line per row;
     # a file-level finding (one line per unknown value, with its own count) has no count here.
-    keyed = issues.assign(column=text_or_blank(issues["column"]),
-                          has_row=issues["row"].notna())
-    grouped = keyed.groupby(["severity", "code", "column"], sort=False, observed=True)
-    counts = grouped.agg(n=("has_row", "sum"), reason=("reason", "first"),
-                         kinds=("reason", "nunique")).reset_index().astype(
-        {"severity": object, "code": object, "column": object, "reason": object})
+    # Left out: what the lines above already said (totals rows, repeats, a form's reshaping).
+    def shown_above(code: str) -> bool:
+        return (code == "totals_row" or code.startswith("layout")
+                or (bool(preview.counts.get("repeats")) and code == "duplicate_row"))
+
+    groups = [g for g in reason_groups(preview.findings) if not shown_above(g.code)]
+    if not groups:
+        return
     rank = {"error": 0, "warning": 1, "note": 2}
-    counts["rank"] = counts["severity"].map(lambda v: rank.get(str(v), 3))
-    counts = counts.sort_values(["rank", "n"], ascending=[True, False], kind="stable")
+    groups.sort(key=lambda g: (rank.get(g.severity, 3), -g.rows))  # stable
     out.write("  主な理由:\n")
-    for severity, column, reason, n, kinds in counts.head(TOP_REASONS)[
-            ["severity", "column", "reason", "n", "kinds"]].to_numpy():
-        label = SEVERITY_LABELS.get(str(severity), str(severity))
-        where = f"「{column}」" if column else ""
-        rows = f" {format_count(int(n))}行" if n else ""
-        example = "（例）" if int(kinds) > 1 and n else ""
-        out.write(f"    {label}{rows}{where}: {example}{reason}\n")
-    if len(counts) > TOP_REASONS:
-        out.write(f"    ほかに{len(counts) - TOP_REASONS}種類の理由があります"
+    for g in groups[:TOP_REASONS]:
+        label = SEVERITY_LABELS.get(g.severity, g.severity)
+        where = f"「{g.column}」" if g.column else ""
+        rows = f" {format_count(g.rows)}行" if g.rows else ""
+        example = "（例）" if g.several and g.rows else ""
+        out.write(f"    {label}{rows}{where}: {example}{g.reason}\n")
+    if len(groups) > TOP_REASONS:
+        out.write(f"    ほかに{len(groups) - TOP_REASONS}種類の理由があります"
                   "（すべては --report で書き出せます）。\n")
 
 

@@ -8,6 +8,9 @@ A process of its own, so that the peak is the import's and nothing else's. A fou
 to keep: ``importing.chunks.HOLD_BYTES``), so the memory a file too large to keep needs is
 measured on a smaller one. ``--report PATH`` also writes the preview's validation report
 to PATH (CSV) after the preview, as a user does with a file that has many findings.
+``--held N`` keeps at most N findings in memory (``importing.findings_held.HELD_FINDINGS``;
+beyond, they spill to the encrypted file): a bound larger than the file's findings measures
+the import with spilling disabled.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import time
 from pathlib import Path
 
 import toda_desktop.importing.chunks as chunks
+import toda_desktop.importing.findings_held as findings_held
 from toda_desktop.composition import Application
 
 
@@ -53,11 +57,15 @@ def main(store: Path, path: Path, password: str, report: Path | None = None
         # A file whose rows are all stored already has nothing to commit (the preview says so).
         inserted = signed.importing.commit(preview).inserted if preview.can_commit else 0
         marks.append((time.perf_counter(), time.process_time()))
+        spill = preview.findings.spill_path
+        preview.close()
+        assert spill is None or not spill.exists()
     finally:
         app.close()
     out: dict[str, float] = {"inserted": inserted, "rss_before_mib": before,
                              "identical": preview.counts.get("identical", 0),
-                             "findings": len(preview.issues), "reported": reported,
+                             "findings": len(preview.findings), "reported": reported,
+                             "spilled": float(spill is not None),
                              "preview_peak_mib": previewed,
                              "peak_rss_mib": _peak_mib()}
     for i, step in enumerate(("read", "prepare", "report", "commit")):
@@ -72,5 +80,7 @@ if __name__ == "__main__":
     options = sys.argv[4:]
     if "--read-again" in options:
         chunks.HOLD_BYTES = 0
+    if "--held" in options:
+        findings_held.HELD_FINDINGS = int(options[options.index("--held") + 1])
     to = Path(options[options.index("--report") + 1]) if "--report" in options else None
     print(json.dumps(main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], to)))

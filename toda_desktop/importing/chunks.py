@@ -27,7 +27,7 @@ from analysis.tally import ColumnTally
 from analysis.textio import RawTable
 from analysis.values import ParsedTable, parse_table
 from toda_desktop.errors import UserFacingError
-from toda_desktop.importing.findings import compact_issues, join_issues
+from toda_desktop.importing.findings_held import Findings, Step
 
 # A streamed file's valid typed rows are kept after the first pass while they would take at
 # most this much (projected from the rows read so far onto the file's row count): the later
@@ -70,9 +70,9 @@ class HeldRows:
 
 @dataclass
 class FirstPass:
-    """What the first pass over a streamed file found about the whole file."""
+    """What the first pass over a streamed file found about the whole file (its findings go
+    to the source's ``findings``)."""
 
-    issues: list[pd.DataFrame] = field(default_factory=list)
     rows: int = 0
     error_rows: int = 0
     valid_rows: int = 0
@@ -85,14 +85,15 @@ class FirstPass:
 @dataclass
 class StreamedRows:
     """A CSV's valid rows read, typed and checked again on each pass, ``size`` records at a
-    time. ``late`` collects the findings that need the whole column first (short codes),
-    given on a pass with ``late_checks``."""
+    time. Its findings go to ``findings`` as found (the first pass's, and on a pass with
+    ``late_checks`` those that need the whole column first: short codes)."""
 
     raw: RawTable
     mapping: HeaderMapping
     columns: Sequence[ColumnLike]
     value_maps: dict[str, dict[str, str]]
     size: int
+    findings: Findings
     counted: Sequence[str] = ()  # optional listed columns whose values are counted
     cancel: object = None
     # Whether a pass needs the cells as written (a repeating kind's rows are compared as
@@ -101,7 +102,6 @@ class StreamedRows:
     hold_bytes: int | None = None  # default: HOLD_BYTES when the first pass begins
     tally: ColumnTally = field(default_factory=ColumnTally)
     first: FirstPass = field(default_factory=FirstPass)
-    late: list[pd.DataFrame] = field(default_factory=list)
     held: list[RowChunk] | None = field(default_factory=list)
     held_bytes: int = 0
     caches: dict[str, dict[str, Any]] = field(default_factory=dict)  # see parse_column
@@ -119,8 +119,8 @@ class StreamedRows:
                 # rows are only the valid ones, so the file is read once more for them.
                 assert self.raw.chunks is not None
                 for chunk in self.raw.chunks(self.size):
-                    self.late.append(compact_issues(
-                        self.tally.short_codes(self._parsed(chunk).frame)))
+                    self.findings.add(self.tally.short_codes(self._parsed(chunk).frame),
+                                      Step.LATE)
             return
         yield from self._read(late_checks)
 
@@ -140,7 +140,7 @@ class StreamedRows:
             if first:
                 self._gather(parsed, int(valid.sum()))
             elif late_checks:
-                self.late.append(compact_issues(self.tally.short_codes(parsed.frame)))
+                self.findings.add(self.tally.short_codes(parsed.frame), Step.LATE)
             del parsed
             end = at + len(frame)
             if not first and end > self.first.valid_rows:
@@ -151,7 +151,7 @@ class StreamedRows:
             yield piece
             at = end
         if first:
-            self.first.issues.append(self.tally.issues())
+            self.findings.add(self.tally.issues(), Step.CHECKS)
             self.first.done = True
         elif at != self.first.valid_rows:
             raise _changed()
@@ -179,7 +179,7 @@ class StreamedRows:
 
     def _gather(self, parsed: ParsedTable, valid: int) -> None:
         seen = self.first
-        seen.issues.append(compact_issues(parsed.issues))  # a few bytes a finding
+        self.findings.add(parsed.issues, Step.CHECKS)  # kept compact, or spilled
         seen.rows += len(parsed.frame)
         seen.error_rows += len(parsed.error_rows)
         seen.valid_rows += valid
@@ -189,13 +189,6 @@ class StreamedRows:
                 before = seen.value_counts.get(key)
                 seen.value_counts[key] = counts if before is None else before.add(
                     counts, fill_value=0).astype(np.int64)
-
-    def issues(self) -> pd.DataFrame:
-        """The first pass's findings joined, handed over once: the preview keeps them, and
-        the source (kept for the commit) keeps no copy."""
-        joined = join_issues(self.first.issues)
-        self.first.issues = []
-        return joined
 
 
 def _changed() -> UserFacingError:

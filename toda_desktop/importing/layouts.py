@@ -38,7 +38,6 @@ from analysis.layouts import (
 from analysis.textio import FileReadError, RawTable, read_table
 from storage.registry import ColumnSpec, DatasetKind, Registry
 from toda_desktop.importing.compare import IdenticalRows
-from toda_desktop.importing.findings import join_issues
 from toda_desktop.instruments import Instrument, instruments
 
 if TYPE_CHECKING:
@@ -228,8 +227,10 @@ def file_rows(preview: ImportPreview) -> ImportPreview:
     raw = preview.inspection.raw
     if not isinstance(raw, ReshapedTable):
         return preview
-    # A form is read whole and small: its findings are mapped as plain texts.
-    preview.issues = join_issues([source_issues(raw, preview.issues.astype(object))])
+    # A form is read whole and small: its findings are mapped as plain texts, all at once
+    # (repeats collapse to one).
+    preview.findings = preview.findings.mapped(lambda found: source_issues(
+        raw, found.astype(object)))
     preview.rows = source_frame(raw, preview.rows)
     preview.to_insert = source_frame(raw, preview.to_insert)
     preview.to_overwrite = source_frame(raw, preview.to_overwrite)
@@ -245,8 +246,9 @@ def file_rows(preview: ImportPreview) -> ImportPreview:
 
 def layout_notes(preview: ImportPreview) -> list[str]:
     """What the reshaping did, for the command line's summary (the wizard lists all findings)."""
-    issues = preview.issues
-    mine = issues["row"].isna() & issues["code"].astype(str).str.startswith("layout")
+    findings = preview.findings
+    issues = findings.block(0, findings.file_level)  # the file-level findings come first
+    mine = issues["code"].astype(str).str.startswith("layout").to_numpy()
     return [str(r) for r in issues.loc[mine, "reason"]]
 
 

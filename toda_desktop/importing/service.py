@@ -15,7 +15,7 @@ import contextlib
 import functools
 import hashlib
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -47,7 +47,7 @@ from analysis.values import (
     value_key,
 )
 from kernel.progress import CancelFlag, Progress
-from storage import placement, statistics
+from storage import findings_spill, placement, statistics
 from storage.connection import Connection, transaction
 from storage.errors import Cancelled as StoreCancelled
 from storage.errors import StoreError
@@ -64,13 +64,8 @@ from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.export_purpose.pupils import rows_cited
 from toda_desktop.importing.chunks import HeldRows, RowSource, StreamedRows
 from toda_desktop.importing.compare import IdenticalRows
-from toda_desktop.importing.findings import (
-    SEVERITY_LABELS,
-    compact_issues,
-    constant_column,
-    join_issues,
-    report_lines,
-)
+from toda_desktop.importing.findings import SEVERITY_LABELS, report_lines
+from toda_desktop.importing.findings_held import Findings, Step
 from toda_desktop.importing.frames import (
     json_row,
     key_text,
@@ -178,9 +173,9 @@ class ImportPreview:
     inspection: FileInspection
     kind: DatasetKind
     rows: pd.DataFrame  # storage values, index = file row; only rows to insert or queue
-    # analysis issue columns + "file", compact (``importing.findings``): a file with a
-    # finding on every row keeps a few bytes a finding
-    issues: pd.DataFrame
+    # What the checks found (``importing.findings_held``): compact, at most a bounded number
+    # in memory and the rest in an encrypted spill file; read block by block.
+    findings: Findings
     counts: dict[str, int] = field(default_factory=dict)
     to_insert: pd.DataFrame = field(default_factory=pd.DataFrame)
     to_overwrite: pd.DataFrame = field(default_factory=pd.DataFrame)  # with existing "id"
@@ -199,6 +194,16 @@ class ImportPreview:
     # Stored records the file holds identically (record id, file row): noted with the batch,
     # so that rolling back the batch that stored them keeps them (see imports.confirm_rows).
     identical: IdenticalRows = field(default_factory=IdenticalRows)
+
+    @property
+    def issues(self) -> pd.DataFrame:
+        """Every finding in one compact table (analysis issue columns + "file"), in the
+        report's order: for tests and small files; the product reads ``findings``."""
+        return self.findings.whole()
+
+    def close(self) -> None:
+        """The preview is done with: its findings are let go (a spill file deleted)."""
+        self.findings.close()
 
     @property
     def has_changes(self) -> bool:
@@ -221,8 +226,7 @@ class ImportPreview:
 
     @property
     def blocking(self) -> bool:
-        file_level = self.issues["row"].isna() & (self.issues["severity"] == "error")
-        return bool(file_level.any())
+        return self.findings.blocking
 
 
 @dataclass(frozen=True)
@@ -256,6 +260,9 @@ class ImportingService:
     def __init__(self, context: ServiceContext) -> None:
         self._ctx = context
         self.chunk_rows = CHUNK_ROWS
+        # Findings a preview keeps in memory (None: findings_held.HELD_FINDINGS); beyond,
+        # they go to an encrypted spill file beside the store.
+        self.held_findings: int | None = None
 
     # -- step 1: read and recognize ---------------------------------------------------------
 
@@ -498,51 +505,74 @@ class ImportingService:
             return None if progress is None else (lambda f: progress(a + (b - a) * f))
 
         heap.fix_mmap_threshold()
+        store = Path(ctx.db.path)
+        findings_spill.sweep(store)  # what a crashed import left (ciphertext, no key)
+        findings = Findings(store, held=self.held_findings)
+        try:
+            preview = self._checked(inspection, kind, mapping, findings, part, cancel,
+                                    keep_repeats)
+        except BaseException:
+            findings.close()  # cancelled or failed: a spill goes now
+            raise
+        return preview
+
+    def _checked(
+        self, inspection: FileInspection, kind: DatasetKind, mapping: HeaderMapping,
+        findings: Findings, part: Callable[[float, float], Progress | None],
+        cancel: CancelFlag | None, keep_repeats: bool,
+    ) -> ImportPreview:
+        """The preview, its findings gathered into ``findings`` (held or spilled), the notes
+        about the whole file added last, sealed in the report's order."""
         try:
             if inspection.raw.streamed:
                 # Read again chunk by chunk: it must still be the file inspected.
                 _refuse_if_changed(inspection)
                 source: RowSource = StreamedRows(
                     inspection.raw, mapping, kind.columns, inspection.value_maps,
-                    max(1, int(self.chunk_rows)), counted=_counted_columns(kind),
+                    max(1, int(self.chunk_rows)), findings, counted=_counted_columns(kind),
                     cancel=cancel, keep_text=kind.repeats)
                 facts: _FileFacts | None = None
             else:
                 # Passed on, not kept here: the typed table is made compact once checked.
-                source, facts = self._held(inspection, kind, mapping, part(0.0, 0.4), cancel)
-            preview = self._link_and_compare(inspection, kind, source, facts,
+                source, facts = self._held(inspection, kind, mapping, findings,
+                                           part(0.0, 0.4), cancel)
+            preview = self._link_and_compare(inspection, kind, source, facts, findings,
                                              part(0.0 if facts is None else 0.4, 1.0), cancel,
                                              keep_repeats=keep_repeats)
         except AnalysisCancelled:
             _cancelled("取込の準備を中止しました。")
         if inspection.already_imported is not None:
             b = inspection.already_imported
-            preview.issues = _add_issue(
-                preview.issues, None,
+            _add_note(
+                preview.findings,
                 f"このファイルは既に取り込まれています（取込番号 {b.id}、{b.imported_at}）。"
                 "同じ行は取り込まず、新しく照合できた行だけを取り込みます。",
                 "note", "already_imported",
             )
-        preview = file_rows(preview)
-        for note in mapping.derived.values():
-            preview.issues = _add_issue(preview.issues, None, note, "note", "derived_column")
-        for note in inspection.sheet_notes:
-            preview.issues = _add_issue(preview.issues, None, note, "warning", "sheet_not_read")
-        preview.issues.insert(0, "file", pd.Series(
-            constant_column(inspection.file_name, len(preview.issues)),
-            index=preview.issues.index))
+        preview = file_rows(preview)  # (a reshaped form's findings: new, these closed)
+        try:
+            for note in mapping.derived.values():
+                _add_note(preview.findings, note, "note", "derived_column")
+            for note in inspection.sheet_notes:
+                _add_note(preview.findings, note, "warning", "sheet_not_read")
+            preview.findings.file = inspection.file_name
+            preview.findings.seal()
+        except BaseException:
+            preview.findings.close()
+            raise
         return preview
 
     def _held(
         self, inspection: FileInspection, kind: DatasetKind, mapping: HeaderMapping,
-        progress: Progress | None, cancel: CancelFlag | None,
+        findings: Findings, progress: Progress | None, cancel: CancelFlag | None,
     ) -> tuple[HeldRows, _FileFacts]:
-        """A table read whole, typed and checked: its valid rows held compact, and what
-        the preview reports about the whole file."""
+        """A table read whole, typed and checked: its valid rows held compact, its findings
+        added, and what the preview reports about the whole file."""
         parsed = _parsed(inspection, kind, mapping, progress, cancel)
         counted = _counted_columns(kind)
+        findings.add(parsed.issues, Step.CHECKS)
         facts = _FileFacts(
-            compact_issues(parsed.issues), len(parsed.frame), len(parsed.error_rows),
+            len(parsed.frame), len(parsed.error_rows),
             {key: parsed.frame[key].dropna().astype(str).value_counts()
              for key in counted if key in parsed.frame.columns})
         valid = parsed.valid
@@ -551,8 +581,8 @@ class ImportingService:
 
     def _link_and_compare(
         self, inspection: FileInspection, kind: DatasetKind, source: RowSource,
-        facts: _FileFacts | None, progress: Progress | None, cancel: CancelFlag | None, *,
-        keep_repeats: bool = False,
+        facts: _FileFacts | None, findings: Findings, progress: Progress | None,
+        cancel: CancelFlag | None, *, keep_repeats: bool = False,
     ) -> ImportPreview:
         """Link, de-duplicate and compare the valid rows, ``chunk_rows`` at a time.
 
@@ -569,7 +599,6 @@ class ImportingService:
         expected_rows = max(1, len(source.frame) if isinstance(source, HeldRows)
                             else inspection.raw.row_count)
         review: list[tuple[int, str, dict[str, Any], list[dict[str, Any]], str]] = []
-        found: list[pd.DataFrame] = []
         # One value per valid row, filled chunk by chunk into room for the file's rows.
         linked_rows = _PerRow(expected_rows, np.bool_)
         pupil_rows = _PerRow(expected_rows if kind.links_to_pupil else 0, np.int32)
@@ -609,10 +638,10 @@ class ImportingService:
                 link_counts["review"] += int((method == "review").sum())
                 link_counts["rejected"] += int((method == "rejected").sum())
                 rejected = links.index[method == "rejected"]
-                found.append(compact_issues(issues_frame(
+                findings.add(issues_frame(
                     rejected, None, None, "",
                     links.loc[rejected, "reason"].astype(str).to_numpy(), "error",
-                    "unlinked")))
+                    "unlinked"), Step.LINKS)
                 # A row already waiting, from this file or an earlier one (a corrected file
                 # under a new name), is not queued twice: the key is the row's content.
                 for row in links.index[method == "review"]:
@@ -642,19 +671,17 @@ class ImportingService:
         if facts is None:
             assert isinstance(source, StreamedRows)
             seen = source.first
-            facts = _FileFacts(source.issues(), seen.rows, seen.error_rows, seen.value_counts)
+            facts = _FileFacts(seen.rows, seen.error_rows, seen.value_counts)
         counts.update({"rows": facts.rows, "error_rows": facts.error_rows})
         if kind.links_to_pupil:
             counts.update({name: link_counts.get(name, 0) for name in
                            ("auto_linked", "review", "rejected", "already_waiting")})
-        unknown_values = _unknown_values(kind, facts.issues, facts.value_counts)
+        unknown_values = _unknown_values(kind, findings, facts.value_counts)
         linked = linked_rows.first(n)
         pupil = pupil_rows.first(n if kind.links_to_pupil else 0)
         key_hash = key_rows.first(n)
         del linked_rows, pupil_rows, key_rows
-        issues = join_issues([facts.issues, *found])
-        del facts  # its findings are in ``issues`` now (a file may have one on every row)
-        totals = int((issues["code"] == "totals_row").sum())
+        totals = findings.count("totals_row")
         if totals:  # 合計・小計 rows, left out with a note each (still rows of the file)
             counts["totals_rows"] = totals
             counts["rows"] += totals
@@ -671,7 +698,7 @@ class ImportingService:
         file_keys = np.unique(key_hash[linked])
         del row_hash, key_hash, written_hash, some
         counts["duplicates_in_file"] = int(dropped.sum()) + int(conflicting.sum())
-        found = [issues, dup_issues]
+        findings.add(dup_issues, Step.DUPLICATES)
         compared = linked & ~dropped & ~conflicting
         del conflicting
 
@@ -713,7 +740,7 @@ class ImportingService:
             at = stored.find(blank_equal_key(rows, key).to_numpy())
             present = at >= 0
             insert[where[~present]] = True
-            found.append(self._possible_corrections(kind, rows.loc[~present]))
+            findings.add(self._possible_corrections(kind, rows.loc[~present]), Step.STORE)
             if len(samples) < 1 or sum(len(s) for s in samples) < SAMPLE_ROWS:
                 samples.append(rows.loc[~present].iloc[:SAMPLE_ROWS])
             matched = rows.loc[present]
@@ -729,10 +756,10 @@ class ImportingService:
                     == blank_equal_key(old_values, stored_cols).to_numpy())
             overwrite = differ.loc[~same].assign(id=differ_ids[~same])
             overwrite_parts.append(overwrite)
-            found.append(issues_frame(
+            findings.add(issues_frame(
                 overwrite.index, None, None, "",
                 "既に取り込まれた記録と値が異なります（上書きを選ぶと置き換えます）。",
-                "warning", "conflict"))
+                "warning", "conflict"), Step.STORE)
             identical += int(same_text.sum() + same.sum())
             identical_ids.add(ids[same_text], matched.index.to_numpy(dtype=np.int64)[same_text])
             identical_ids.add(differ_ids[same], differ.index.to_numpy(dtype=np.int64)[same])
@@ -750,11 +777,9 @@ class ImportingService:
         counts["identical"] = identical
         counts["new"] = int(insert.sum())
         counts["conflicts"] = len(to_overwrite)
-        if isinstance(source, StreamedRows):
-            found += source.late  # short codes, judged on the whole column
         plan = _CommitPlan(source, columns, linked, pupil, occurrences, insert, repeat)
         return ImportPreview(
-            inspection=inspection, kind=kind, rows=to_insert, issues=join_issues(found),
+            inspection=inspection, kind=kind, rows=to_insert, findings=findings,
             counts=counts, to_insert=to_insert, to_overwrite=to_overwrite, to_review=review,
             changes=changes, repeat_rows=repeat_rows,
             unknown_values=unknown_values, plan=plan, identical=identical_ids,
@@ -936,8 +961,8 @@ class ImportingService:
         ctx.gate.require("export")
         chosen = [previews] if isinstance(previews, ImportPreview) else list(previews)
         # The lines are built while the file is written, never all held at once.
-        rows = (row for preview in chosen for row in report_lines(preview.issues))
-        count = sum(len(preview.issues) for preview in chosen)
+        rows = (row for preview in chosen for row in report_lines(preview.findings))
+        count = sum(len(preview.findings) for preview in chosen)
 
         def write() -> ExportResult:
             if path.suffix.lower() == ".xlsx":
@@ -1125,10 +1150,10 @@ def _years_of(kind: DatasetKind, frame: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class _FileFacts:
-    """What checking the whole file found: its findings, rows (without totals rows), rows
-    with an error, and the counts of the values of its optional listed columns."""
+    """What checking the whole file found (its findings went to the preview's): rows
+    (without totals rows), rows with an error, and the counts of the values of its optional
+    listed columns."""
 
-    issues: pd.DataFrame
     rows: int
     error_rows: int
     value_counts: dict[str, pd.Series]
@@ -1163,7 +1188,7 @@ class _PerRow:
 
 
 def _unknown_values(
-    kind: DatasetKind, issues: pd.DataFrame, value_counts: dict[str, pd.Series]
+    kind: DatasetKind, findings: Findings, value_counts: dict[str, pd.Series]
 ) -> list[UnknownValue]:
     """Values outside the list of each listed column, most frequent first: kept as written in
     an optional column, refused in a required one."""
@@ -1172,12 +1197,14 @@ def _unknown_values(
         if col.type != "enum":
             continue
         if col.required:
-            mine = issues[(issues["column_key"] == col.key) & (issues["code"] == "enum")]
-            if not len(mine):
+            refused = findings.refused_values(col.key)  # counted as findings came
+            if not refused:
                 continue
-            written = mine["value"].astype(str).map(
-                lambda v: unicodedata.normalize("NFKC", v).strip())
-            counts = written.value_counts()
+            written: dict[str, int] = {}
+            for said, n in refused.items():
+                shown = unicodedata.normalize("NFKC", said).strip()
+                written[shown] = written.get(shown, 0) + n
+            counts = pd.Series(written, dtype=np.int64)
         else:  # per distinct value: a log of 144,000 visits has a few dozen
             if col.key not in value_counts:
                 continue
@@ -1328,16 +1355,15 @@ def _refuse_if_referenced(conn: Connection, kinds: tuple[DatasetKind, ...], batc
         )
 
 
-def _add_issue(
-    issues: pd.DataFrame, row: int | None, reason: str, severity: str, code: str
-) -> pd.DataFrame:
-    return join_issues([issues, issues_frame([row], None, None, "", reason, severity, code)])
+def _add_note(findings: Findings, reason: str, severity: str, code: str) -> None:
+    """A finding about the whole file, after all others of the kind."""
+    findings.add(issues_frame([None], None, None, "", reason, severity, code), Step.NOTES)
 
 
 def issue_rows(preview: ImportPreview) -> list[list[object]]:
     """The validation report as rows (the export writes them as it builds them:
     :func:`importing.findings.report_lines`)."""
-    return list(report_lines(preview.issues))
+    return list(report_lines(preview.findings))
 
 
 __all__ = ["CLEAR_CONFIDENCE", "ISSUE_HEADER", "SEVERITY_LABELS", "FieldChange", "FileInspection",

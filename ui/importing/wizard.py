@@ -82,7 +82,7 @@ class ImportPage(QWidget):
         self.can_overwrite = can_overwrite
         self.entries: list[FileEntry] = []
         self.current = -1
-        self.preview: ImportPreview | None = None
+        self._preview: ImportPreview | None = None
         self.issues: Sequence[IssueRow] = []
         self.last_result: ImportResult | None = None
         self.last_export: ExportResult | None = None
@@ -178,6 +178,20 @@ class ImportPage(QWidget):
     @property
     def step(self) -> int:
         return self.steps.currentIndex()
+
+    @property
+    def preview(self) -> ImportPreview | None:
+        return self._preview
+
+    @preview.setter
+    def preview(self, preview: ImportPreview | None) -> None:
+        """A preview replaced is done with: the table that showed its findings is emptied
+        and the findings let go (a spill file deleted at once)."""
+        old, self._preview = self._preview, preview
+        if old is not None and old is not preview:
+            self.issues = []
+            self.preview_step.issues_model.set_rows([])
+            old.close()
 
     @property
     def entry(self) -> FileEntry | None:

@@ -62,7 +62,7 @@ class PreviewFlow:
         def task(ctx: TaskContext) -> tuple[ImportPreview, IssueLines]:
             preview = importer.preview(inspection, progress=ctx.progress, cancel=ctx.cancelled)
             # Each finding becomes a line of the table only when it is shown.
-            return preview, IssueLines(ReportLines(preview.issues))
+            return preview, IssueLines(ReportLines(preview.findings))
 
         def cancelled() -> None:
             say(wizard.mapping_step.mapping_notes,
