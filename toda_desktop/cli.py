@@ -342,7 +342,7 @@ def _import_files(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> in
     (or sheets) were left out, 0 otherwise."""
     if args.report:  # checked before anything is imported, not after the commits
         check_output_path(Path(args.report), overwrite=args.force)
-        purpose = require_purpose(args)
+        require_purpose(args)  # (asked again when the report is written)
     codes = [EXIT_OK]
     failed: list[str] = []
     previews: list[ImportPreview] = []
@@ -379,7 +379,7 @@ def _import_each(
                   else "確認だけで、何も書き込んでいません（--dry-run）。\n")
     if args.report:
         signed.importing.export_issues(previews, Path(args.report), overwrite=args.force,
-                                       purpose=purpose)
+                                       purpose=require_purpose(args))
         out.write(f"検証結果を書き出しました: {args.report}\n")
     return max(codes)
 

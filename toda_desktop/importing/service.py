@@ -61,7 +61,7 @@ from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
 from toda_desktop.export_log import logged_export
 from toda_desktop.export_purpose.catalog import VALIDATION_REPORT
 from toda_desktop.export_purpose.model import Purpose
-from toda_desktop.export_purpose.pupils import rows_cited
+from toda_desktop.export_purpose.pupils import rows_cited_in
 from toda_desktop.importing.chunks import HeldRows, RowSource, StreamedRows
 from toda_desktop.importing.compare import IdenticalRows
 from toda_desktop.importing.findings import SEVERITY_LABELS, report_lines
@@ -87,6 +87,8 @@ ISSUE_HEADER = ["ファイル", "行", "列", "値", "理由", "重要度"]
 # Below this confidence a recognized kind is only a suggestion: the command line refuses it
 # unless --kind is given, the wizard asks the user to check it.
 CLEAR_CONFIDENCE = 0.6
+
+CITED_BLOCK = 65_536  # findings read at a time to count the rows a report cites
 
 
 @dataclass(frozen=True)
@@ -972,7 +974,8 @@ class ImportingService:
         # Logged before the file is written, its outcome after (``export_log``).
         return logged_export(ctx, VALIDATION_REPORT, target="validation_report", path=path,
                              rows=count, write=write, overwrite=overwrite, purpose=purpose,
-                             pupils=sum(rows_cited(p.issues) for p in chosen))
+                             pupils=sum(rows_cited_in(p.findings.blocks(CITED_BLOCK))
+                                        for p in chosen))
 
     # -- batches ------------------------------------------------------------------------------
 

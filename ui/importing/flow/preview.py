@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from toda_desktop.export_files import ExportResult
 from toda_desktop.export_purpose.catalog import VALIDATION_REPORT
 from toda_desktop.export_purpose.model import Purpose
-from toda_desktop.export_purpose.pupils import rows_cited
+from toda_desktop.export_purpose.pupils import rows_cited_in
 from toda_desktop.formatting import format_count
 from toda_desktop.importing.findings import ReportLines
 from ui import style
@@ -148,7 +148,8 @@ class PreviewFlow:
         if preview is None or wizard.busy:
             return
         # It holds the file's cell values (names, birth dates, IDs): its purpose first.
-        wizard.choose_purpose(PurposeQuestion(VALIDATION_REPORT.key, rows_cited(preview.issues)),
+        cited = rows_cited_in(preview.findings.blocks(65_536))  # block by block (issue 10)
+        wizard.choose_purpose(PurposeQuestion(VALIDATION_REPORT.key, cited),
                               lambda purpose: self._export_report(preview, purpose))
 
     def _export_report(self, preview: ImportPreview, purpose: Purpose | None) -> None:
