@@ -120,7 +120,7 @@ class KeyRotationService:
             generation = self._store.rotate_group_key(group)
         except StoreError as exc:
             self._ctx.log("key_rotated", outcome="failed", target=target,
-                          detail={"reason": reason, "error": type(exc).__name__})
+                          detail={"reason": reason})
             raise UserFacingError(exc.message_ja) from None
         self._ctx.log("key_rotated", target=target,
                       detail={"reason": reason, "generation": generation})

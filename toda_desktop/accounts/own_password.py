@@ -70,13 +70,13 @@ class OwnPasswordService:
         except WrongCredentials:
             book.record_failure(slot, "password")
             self._log_counted(book)
-            self._log("failed", reason="wrong_password")
+            self._log_change("failed", reason="wrong_password")
             raise UserFacingError(LOCKED_NOW if book.is_locked(slot) else WRONG_CURRENT) from None
         except StoreError as exc:
-            self._log("failed", reason="store_error")
+            self._log_change("failed", reason="store_error")
             raise UserFacingError(exc.message_ja) from None
         book.record_success(slot, "password")
-        self._log("ok", method="password_and_palm")
+        self._log_change("ok", method="password_and_palm")
 
     def _verify_palm(
         self, book: ThrottleBook, on_guidance: GuidanceCallback | None, cancel: CancelFlag | None
@@ -86,14 +86,14 @@ class OwnPasswordService:
         account_id = self._ctx.actor.account_id
         key = self._store.palm_template_key()
         if self._ctx.db.call(lambda c: palms.active(c, key, account_id)) is None:
-            self._log("denied", reason="palm_not_enrolled")
+            self._log_change("denied", reason="palm_not_enrolled")
             raise UserFacingError(NO_PALM)
         scanner = self._open_scanner(self._store.store_kind, login_id)
         try:
             verify_palm(self._store, scanner, account_id, login_id, book, self._ctx.trail,
                         on_guidance=on_guidance, cancel=cancel)
         except SignInError as exc:
-            self._log("failed", reason="palm_not_confirmed")
+            self._log_change("failed", reason="palm_not_confirmed")
             if book.is_locked(self._store.keyfile.account_slot(login_id)):
                 raise UserFacingError(LOCKED_NOW) from None
             raise UserFacingError(exc.message_ja) from None
@@ -107,6 +107,6 @@ class OwnPasswordService:
                           target=f"account:{self._ctx.actor.login_id}",
                           detail={k: v for k, v in event.items() if k not in ("slot", "event")})
 
-    def _log(self, outcome: str, **detail: str) -> None:
+    def _log_change(self, outcome: str, **detail: str) -> None:
         self._ctx.log("password_changed", outcome=outcome,
                       target=f"account:{self._ctx.actor.login_id}", detail=detail)

@@ -132,6 +132,8 @@ DETAIL_LABELS = {
     "scanner_version": "スキャナのバージョン", "scanners": "使用できるスキャナ",
     # 児童生徒検索's filters (a dict inside "filters")
     "school_code": "学校コード", "grade": "学年", "class_name": "組",
+    # key renewal and the own password change (issue 13, keys)
+    "generation": "鍵の世代",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
@@ -151,6 +153,12 @@ VALUE_LABELS = {
     "session_locked": "画面ロック中", "session_expired": "利用時間の上限超過",
     "missing": "ファイルがない", "damaged": "ファイルの破損", "older": "古い控えへの差し替え",
     "reset": "回数の巻き戻し", "builtin": "組み込み",
+    # key renewal and the own password change (issue 13, keys)
+    "leak_suspected": "漏えいの疑い", "holder_left": "鍵を持つ職員の異動・退職",
+    "routine": "定期的な更新", "keys_renewed": "別の画面でのデータの鍵の更新",
+    "wrong_password": "現在のパスワードの誤り", "palm_not_confirmed": "手のひら静脈の確認失敗",
+    "palm_not_enrolled": "手のひら静脈の登録なし", "store_error": "データベースのエラー",
+    "password_and_palm": "パスワードと手のひら静脈",
 }
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.
