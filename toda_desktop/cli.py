@@ -17,6 +17,7 @@
     python -m toda_desktop risk train|evaluate|score --store PATH [--month YYYY-MM] [--top 5]
     python -m toda_desktop recovery grant --store PATH --account ID --reason TEXT [--hours H]
     python -m toda_desktop scanners accept --store PATH
+    python -m toda_desktop keys list|rotate --store PATH [--group NAME ... | --all] [--reason R]
 
 Output files are created new: an existing file is replaced only with --force (the data
 dictionary, which holds no personal data, is always rewritten). Commands that open a store
@@ -55,6 +56,7 @@ from toda_desktop.formatting import (
     format_placement,
 )
 from toda_desktop.passwords import MIN_LENGTH
+from toda_desktop.cli_keys import add_key_commands
 from toda_desktop.risk.cli import add_risk_commands
 from toda_desktop.store_setup import create_demo_store, create_empty_store
 
@@ -856,6 +858,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.set_defaults(handler=cmd_export)
 
     add_risk_commands(sub)
+    add_key_commands(sub)
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),
