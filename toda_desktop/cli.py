@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from kernel.store_kind import StoreKind
 from storage.connection import DatabaseError, translate
 from storage.errors import StoreError
+from toda_desktop.cli_keys import add_key_commands
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import (
@@ -56,7 +57,6 @@ from toda_desktop.formatting import (
     format_placement,
 )
 from toda_desktop.passwords import MIN_LENGTH
-from toda_desktop.cli_keys import add_key_commands
 from toda_desktop.risk.cli import add_risk_commands
 from toda_desktop.store_setup import create_demo_store, create_empty_store
 
