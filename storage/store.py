@@ -22,6 +22,7 @@ from pathlib import Path
 
 import sqlcipher3
 
+from kernel.file_lock import exclusive_lock
 from kernel.progress import CancelFlag, Progress
 from kernel.store_kind import StoreKind
 from storage import keys
@@ -65,9 +66,10 @@ class IntegrityReport:
 
 
 # The files beside a store ``X``: ``X-wal`` … ``X.signin`` (the sign-in throttle book) and
-# ``X.signin.lock`` (held while an attempt is counted).
+# ``X.signin.lock`` (held while an attempt is counted), ``X.keys.lock`` (held while the key
+# file changes).
 COMPANION_SUFFIXES = ("-wal", "-shm", "-journal", ".keys", ".keys.tmp", ".audit-head",
-                      ".audit-head.tmp", ".signin", ".signin.tmp", ".signin.lock")
+                      ".audit-head.tmp", ".signin", ".signin.tmp", ".signin.lock", ".keys.lock")
 
 
 def remove_store_files(path: Path) -> None:
@@ -299,12 +301,16 @@ class Store:
     def _update_keyfile(self, change: Callable[[KeyFile], None]) -> None:
         """Apply a change to the key file as it is on disk now (another session may have
         changed it since this store was opened) and save it atomically. Refused when another
-        session renewed a key this one holds: its keys are the old ones."""
-        fresh = KeyFile.load(self.path)
-        if _renewed(fresh.generations, self.key_generations):
-            raise KeysRenewed()
-        change(fresh)
-        fresh.save(self.path)
+        session renewed a key this one holds: its keys are the old ones. Under the key file's
+        lock, so that two changes (a rotation's and a grant's) cannot start from the same
+        content and one undo the other."""
+        with exclusive_lock(KeyFile.path_for(self.path).with_name(
+                KeyFile.path_for(self.path).name + ".lock")):
+            fresh = KeyFile.load(self.path)
+            if _renewed(fresh.generations, self.key_generations):
+                raise KeysRenewed()
+            change(fresh)
+            fresh.save(self.path)
         self.keyfile = fresh
 
     def keys_renewed_elsewhere(self) -> bool:
