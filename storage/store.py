@@ -432,15 +432,24 @@ class Store:
     @contextlib.contextmanager
     def _writes_held(self, group: str) -> Iterator[None]:
         """Hold the write lock of the group's file in use (others still read it): a write
-        by another process cannot land in it between the copy and the switch."""
+        by another process cannot land in it between the copy and the switch. After the
+        switch the old file is closed to writes for good (``_refuse_writes``) before the lock
+        is let go: a write that was waiting for it fails instead of being lost there."""
         current = group_file_path(self.path, group, self.key_generations[group])
         conn = open_connection(current, self.keys.groups[group])
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
-            finally:
+            except BaseException:
                 conn.execute("ROLLBACK")
+                raise
+            try:
+                _refuse_writes(conn)
+                conn.execute("COMMIT")
+            except DatabaseError:  # (best effort: the switch itself has happened)
+                with contextlib.suppress(DatabaseError):
+                    conn.execute("ROLLBACK")
         finally:
             conn.close()
 
@@ -560,6 +569,23 @@ def _read_meta_checked(conn: Connection) -> dict[str, str]:
 def _renewed(on_disk: Mapping[str, int], held: Mapping[str, int]) -> bool:
     """Whether the key file names another generation of a key held at ``held``'s."""
     return any(int(on_disk.get(g, 1)) != n for g, n in held.items())
+
+
+RENEWED_MARK = "toda: key renewed"  # the refusal's text (``connection.translate`` knows it)
+
+
+def _refuse_writes(conn: Connection) -> None:
+    """Triggers refusing every insert, update and delete in a replaced generation's file
+    (its ordinary tables; the search index follows its table). Another session still
+    attached to it sees the schema change and fails its write with ``KeysRenewed``."""
+    tables = [str(row[1]) for row in conn.execute("PRAGMA main.table_list")
+              if row[2] == "table" and not str(row[1]).startswith("sqlite_")]
+    for number, table in enumerate(tables):
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            conn.execute(
+                f'CREATE TRIGGER IF NOT EXISTS "toda_renewed_{number}_{event.lower()}" '
+                f'BEFORE {event} ON "{table}" '
+                f"BEGIN SELECT RAISE(ABORT, '{RENEWED_MARK}'); END")
 
 
 def _sync_to_disk(path: Path) -> None:

@@ -68,3 +68,23 @@ def test_a_session_whose_key_was_renewed_cannot_save_the_key_file(demo_store_pat
         with pytest.raises(KeysRenewed):
             stale.rotate_group_key(GROUP)
     assert KeyFile.load(demo_store_path).generations[GROUP] == 2
+
+
+def test_a_write_by_a_session_still_on_the_old_file_fails_instead_of_being_lost(
+    demo_store_path: Path,
+) -> None:
+    """Below the services' own check: the replaced file itself refuses writes."""
+    with Store.open(demo_store_path, LEAD, DEMO_PASSWORD) as stale:
+        with Store.open(demo_store_path, LEAD, DEMO_PASSWORD) as renewing:
+            before = renewing.db.call(lambda c: c.execute(
+                "SELECT count(*) FROM ds_bullying_records WHERE status = '解消'").fetchone()[0])
+            renewing.rotate_group_key(GROUP)
+        with pytest.raises(KeysRenewed):
+            stale.db.call(lambda c: c.execute("UPDATE ds_bullying_records SET status = '解消'"))
+    with Store.open(demo_store_path, LEAD, DEMO_PASSWORD) as store:
+        after = store.db.call(lambda c: c.execute(
+            "SELECT count(*) FROM ds_bullying_records WHERE status = '解消'").fetchone()[0])
+        assert after == before
+        assert not store.db.call(lambda c: c.execute(  # the new file has no such trigger
+            "SELECT count(*) FROM g_bullying.sqlite_master WHERE name LIKE 'toda_renewed%'"
+        ).fetchone()[0])
