@@ -40,6 +40,7 @@ def test_the_lead_renews_the_bullying_key_for_a_suspected_leak(
 ) -> None:
     window = sign_in(qtbot, make_shell(), "demo-lead")
     dialog = _open_dialog(qtbot, window)
+    window.grab().save(str(screenshot_dir / "accounts_with_key_renewal.png"))
     labels = [dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())]
     assert "いじめ" in labels
     assert not dialog.rotate_button.isEnabled()  # nothing chosen yet

@@ -257,10 +257,17 @@ def open_key_rotation_dialog(parent: QWidget, service: KeyRotationService,
     return dialog
 
 
-def key_rotation_button(parent: QWidget, service: KeyRotationService,
-                        runner: BackgroundRunner) -> QPushButton:
-    """「データの鍵の更新…」 for the アカウント管理 page's row of actions."""
+def key_rotation_row(parent: QWidget, service: KeyRotationService,
+                     runner: BackgroundRunner) -> QWidget:
+    """A line for the アカウント管理 page: what renewal is for, and 「データの鍵の更新…」."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 4, 0, 0)
+    note = QLabel("漏えいの疑いがあるときなどは、あなたが持っているデータの鍵を更新できます。")
+    note.setStyleSheet(style.MUTED)
+    note.setWordWrap(True)
     button = QPushButton("データの鍵の更新…")
-    button.setToolTip("漏えいの疑いがあるときなどに、あなたが持っているデータの鍵を新しくします。")
     button.clicked.connect(lambda: open_key_rotation_dialog(parent, service, runner))
-    return button
+    layout.addWidget(note, 1)
+    layout.addWidget(button)
+    return row

@@ -110,7 +110,6 @@ class AccountsPage(QWidget):
             actions.addWidget(button)
         actions.addStretch(1)
         layout.addLayout(actions)
-        self.actions_row = actions  # (the shell adds 「データの鍵の更新…」 at its end)
 
         self.status_label = StatusLine()
         self.load_task = PageTask(self, runner, "アカウントの一覧を読み込んでいます…",
