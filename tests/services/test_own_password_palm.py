@@ -137,3 +137,19 @@ def test_the_new_password_is_checked_before_the_palm_is_asked(
     assert sim.pending()
     user.sign_out()
     assert _failures(demo_store_path, "palm") == 0
+
+
+def test_stopping_at_the_palm_is_logged_as_stopped_and_not_counted(
+    demo_store_path: Path, sim: Simulator
+) -> None:
+    user = _app(demo_store_path, sim).sign_in(USER, DEMO_PASSWORD)
+    with pytest.raises(UserFacingError):  # 中止 pressed while the scanner waits
+        user.own_password.change_password(DEMO_PASSWORD, NEW, cancel=lambda: True)
+    user.sign_out()
+    assert _opens(demo_store_path, DEMO_PASSWORD)
+    assert _failures(demo_store_path, "palm") == 0
+    # (a fresh scanner: the first still holds the step presented for the user, never read)
+    fresh = Simulator(SimulatorConfig(seed=12, timeout_s=5), clock=FakeClock())
+    changed = [(a, o) for a, o, _ in _entries(demo_store_path, fresh)
+               if a == "password_changed"]
+    assert changed == [("password_changed", "中止")]

@@ -101,3 +101,27 @@ def test_the_password_dialog_reads_the_palm_and_refuses_someone_elses(
     qtbot.waitUntil(lambda: dialog.changed, timeout=WAIT_MS)
     with Store.open(demo_store_path, "demo-truancy", "my own new phrase 2026") as store:
         assert store.keys.groups
+
+
+def test_stopping_the_palm_reading_keeps_the_dialog_and_the_password(
+    qtbot: QtBot, make_shell: ShellFactory, demo_store_path: Path, slow_sim: Simulator,
+) -> None:
+    window = sign_in(qtbot, make_shell(scanner=slow_sim), "demo-truancy")
+    window.password_action.trigger()
+    dialog = window.findChild(OwnPasswordDialog)
+    assert isinstance(dialog, OwnPasswordDialog)
+    dialog.current_edit.setText(DEMO_PASSWORD)
+    dialog.password_edit.setText("my own new phrase 2026")
+    dialog.confirm_edit.setText("my own new phrase 2026")
+    slow_sim.push("STALL")  # nobody puts a hand on the scanner
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: dialog.op is not None and dialog.cancel_button.text() == "中止",
+                    timeout=WAIT_MS)
+    click(qtbot, dialog.cancel_button)
+    qtbot.waitUntil(lambda: dialog.op is None, timeout=WAIT_MS)
+    assert dialog.isVisible() and not dialog.changed
+    assert dialog.ok_button.isEnabled() and dialog.cancel_button.text() == "キャンセル"
+    with Store.open(demo_store_path, "demo-truancy", DEMO_PASSWORD) as store:  # unchanged
+        logged = store.db.call(lambda c: c.execute(
+            "SELECT outcome FROM audit_log WHERE action = 'password_changed'").fetchall())
+    assert logged == [("cancelled",)]  # a stop is not a failure (nothing counted)

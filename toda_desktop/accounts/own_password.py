@@ -93,6 +93,9 @@ class OwnPasswordService:
             verify_palm(self._store, scanner, account_id, login_id, book, self._ctx.trail,
                         on_guidance=on_guidance, cancel=cancel)
         except SignInError as exc:
+            if cancel is not None and cancel():  # stopped by the user: not a failure
+                self._log_change("cancelled")
+                raise
             self._log_change("failed", reason="palm_not_confirmed")
             if book.is_locked(self._store.keyfile.account_slot(login_id)):
                 raise UserFacingError(LOCKED_NOW) from None
