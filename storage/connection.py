@@ -20,6 +20,7 @@ import sqlcipher3
 
 from storage.errors import (
     CannotOpen,
+    KeysRenewed,
     OperationDenied,
     StoreBusy,
     StoreDamaged,
@@ -110,6 +111,8 @@ def translate(exc: BaseException, *, first_page: bool = False) -> StoreError:
     key and the file do not belong together; a page failing once page 1 opened is damage.
     """
     text = str(exc).lower()
+    if "toda: key renewed" in text:  # (storage.store.RENEWED_MARK: a rotated group's old file)
+        return KeysRenewed()
     if "not authorized" in text:
         return OperationDenied()
     if "file is not a database" in text or "malformed" in text:

@@ -138,3 +138,13 @@ class OperationDenied(StoreError):
 
 class Cancelled(StoreError):
     message_ja = "処理を中止しました。データは変更されていません。"
+
+
+class KeysRenewed(StoreError):
+    """Another session renewed (rotated) a data key this session still holds in its old
+    form: its attached file is the old generation, so it must not read, write or give keys."""
+
+    message_ja = (
+        "別の画面または別のパソコンで、データの鍵が更新されました。この画面は更新前の鍵のままのため、"
+        "続けることができません。お手数ですが、サインアウトしてから、もう一度サインインしてください。"
+    )

@@ -586,8 +586,23 @@ class KeyFile:
         data = json.dumps(self.to_json(), ensure_ascii=False, indent=1).encode("utf-8")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, data)
+            view = memoryview(data)
+            while view:  # (os.write may write less than asked)
+                view = view[os.write(fd, view):]
             os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
+        sync_folder(path.parent)  # the new name itself survives a power cut
+
+
+def sync_folder(folder: Path) -> None:
+    """fsync a folder so that a rename or a new file in it is durable (POSIX; Windows has no
+    folder handles to sync, and NTFS journals the rename itself)."""
+    if os.name == "nt":  # pragma: no cover - exercised on the office PCs
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -14,14 +14,16 @@ import contextlib
 import functools
 import hashlib
 import hmac
+import os
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 import sqlcipher3
 
+from kernel.file_lock import exclusive_lock
 from kernel.progress import CancelFlag, Progress
 from kernel.store_kind import StoreKind
 from storage import keys
@@ -32,7 +34,9 @@ from storage.errors import (
     CannotOpen,
     GroupFileMissing,
     KeyFileDamaged,
+    KeysRenewed,
     NotAHolder,
+    StoreError,
     StoreExists,
     StoreNotFound,
 )
@@ -64,9 +68,10 @@ class IntegrityReport:
 
 
 # The files beside a store ``X``: ``X-wal`` … ``X.signin`` (the sign-in throttle book) and
-# ``X.signin.lock`` (held while an attempt is counted).
+# ``X.signin.lock`` (held while an attempt is counted), ``X.keys.lock`` (held while the key
+# file changes).
 COMPANION_SUFFIXES = ("-wal", "-shm", "-journal", ".keys", ".keys.tmp", ".audit-head",
-                      ".audit-head.tmp", ".signin", ".signin.tmp", ".signin.lock")
+                      ".audit-head.tmp", ".signin", ".signin.tmp", ".signin.lock", ".keys.lock")
 
 
 def remove_store_files(path: Path) -> None:
@@ -138,6 +143,9 @@ class Store:
         self.keyfile = keyfile
         self.registry = registry
         self.keys = keys
+        # The generation of each held key as this session unlocked it (see require_current_keys).
+        self.key_generations = {g: _generation(keyfile, g) for g in keys.groups}
+        self._disk_generations: tuple[tuple[int, int, int], dict[str, int]] | None = None
         self.closed = False
         # The groups whose keys the account holds: their files are attached, each on its
         # lane (``storage.group_files.lane_groups``).
@@ -341,11 +349,41 @@ class Store:
 
     def _update_keyfile(self, change: Callable[[KeyFile], None]) -> None:
         """Apply a change to the key file as it is on disk now (another session may have
-        changed it since this store was opened) and save it atomically."""
-        fresh = KeyFile.load(self.path)
-        change(fresh)
-        fresh.save(self.path)
+        changed it since this store was opened) and save it atomically. Refused when another
+        session renewed a key this one holds: its keys are the old ones. Under the key file's
+        lock, so that two changes (a rotation's and a grant's) cannot start from the same
+        content and one undo the other."""
+        with exclusive_lock(KeyFile.path_for(self.path).with_name(
+                KeyFile.path_for(self.path).name + ".lock")):
+            fresh = KeyFile.load(self.path)
+            if _renewed(fresh.generations, self.key_generations):
+                raise KeysRenewed()
+            change(fresh)
+            fresh.save(self.path)
         self.keyfile = fresh
+
+    def keys_renewed_elsewhere(self) -> bool:
+        """Whether the key file on disk names another generation of a key this session holds
+        (another session rotated it since this one unlocked). Cheap enough for every call:
+        the key file is read again only when its size, time or inode changed."""
+        try:
+            info = KeyFile.path_for(self.path).stat()
+        except OSError:
+            return False  # (a missing key file is reported by whatever needs it)
+        stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+        known = self._disk_generations
+        if known is None or known[0] != stamp:
+            try:
+                on_disk = dict(KeyFile.load(self.path).generations)
+            except StoreError:
+                return False  # (a damaged key file is reported by whatever needs it)
+            known = self._disk_generations = (stamp, on_disk)
+        return _renewed(known[1], self.key_generations)
+
+    def require_current_keys(self) -> None:
+        """Raise KeysRenewed when another session rotated a key this one holds."""
+        if self.keys_renewed_elsewhere():
+            raise KeysRenewed()
 
     def add_account_keys(self, login_id: str, password: str, *, set_by: str | None = None,
                          scrypt_n: int | None = None) -> None:
@@ -395,36 +433,74 @@ class Store:
         self.keys = result[0]
 
     def rotate_group_key(self, group: str) -> int:
-        """A new key for ``group``, sealed to every current holder (after a holder was
-        removed); returns the new generation. Needs the old key: only a holder rotates.
+        """A new key for ``group``, sealed to every current holder (and the recovery key);
+        returns the new generation. Needs the old key: only a holder rotates. SQLCipher's
+        rekey is not used (it is not crash-atomic and does not run in WAL mode).
 
-        On the writer's thread, so that no write of this process falls between: the group's
-        file is written anew under the new key as the next generation, then the key file's
-        atomic save switches to it (a crash before leaves the old file in use, after it the
-        new one); then this store's connections attach the new file and the old one is
-        deleted. Other sessions still holding the old file must sign in again."""
+        On the writer's thread, so that no write of this process falls between; other
+        processes' writes to the group's file wait meanwhile (a write lock is held on it).
+        The steps, each leaving a usable store if the process dies there:
+
+        1. the group's file is written anew under the new key as the next generation, and
+           made durable (fsync of the file and its folder) — the key file still names the
+           old one, so the old file stays in use and the new one is a leftover;
+        2. the key file's atomic save names the new generation (the switch point);
+        3. this store's connections attach the new file;
+        4. the old generation's files are deleted (any left are deleted at the next open).
+
+        Other sessions still holding the old key are refused from then on and asked to sign
+        in again (``require_current_keys``)."""
         if group not in self.keys.groups:
             raise NotAHolder()
+        self.require_current_keys()
         new_key = keys.new_data_key()
-        generation = self.keyfile.generations.get(group, 1) + 1
+        generation = self.key_generations.get(group, 1) + 1
         has_file = any(g.name == group for g in self.held_groups)
 
+        def regrant(keyfile: KeyFile) -> None:
+            keyfile.regrant_holders(group, new_key, generation)
+
         def switch(_conn: Connection) -> None:
-            if has_file:
-                self.rewrite_group_file(group, new_key, generation)
-
-            def regrant(keyfile: KeyFile) -> None:
-                keyfile.regrant_holders(group, new_key, generation)
-
-            self._update_keyfile(regrant)
+            if not has_file:
+                self._update_keyfile(regrant)
+                return
+            with self._writes_held(group):
+                target = self.rewrite_group_file(group, new_key, generation)
+                _sync_to_disk(target)
+                self._update_keyfile(regrant)
 
         self.db.call(switch)
         self.keys = replace(self.keys, groups={**self.keys.groups, group: new_key})
+        self.key_generations[group] = generation
         if has_file:
             self.db.reattach(self.keys.system, self._attachments())
             self.db.call(create_stale_triggers)  # TEMP triggers live with the connection
             _remove_other_generations(self.path, group, generation)
         return generation
+
+    @contextlib.contextmanager
+    def _writes_held(self, group: str) -> Iterator[None]:
+        """Hold the write lock of the group's file in use (others still read it): a write
+        by another process cannot land in it between the copy and the switch. After the
+        switch the old file is closed to writes for good (``_refuse_writes``) before the lock
+        is let go: a write that was waiting for it fails instead of being lost there."""
+        current = group_file_path(self.path, group, self.key_generations[group])
+        conn = open_connection(current, self.keys.groups[group])
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            try:
+                _refuse_writes(conn)
+                conn.execute("COMMIT")
+            except DatabaseError:  # (best effort: the switch itself has happened)
+                with contextlib.suppress(DatabaseError):
+                    conn.execute("ROLLBACK")
+        finally:
+            conn.close()
 
     def palm_template_key(self) -> bytes:
         """The key binding palm templates to their accounts: from the system key, which
@@ -450,31 +526,36 @@ class Store:
 
     def rewrite_group_file(self, group: str, new_key: bytes, generation: int) -> Path:
         """Write the held ``group``'s file again under ``new_key`` as ``generation`` (key
-        rotation), beside the one in use, owner-only. It does not switch: the caller saves
-        the key file naming the new generation, then reopens; the old file is removed at the
-        next open. Needs the group's current key (held)."""
+        rotation), beside the one in use, owner-only. It does not switch: the caller makes it
+        durable and saves the key file naming the new generation; until then it is a
+        leftover that the next open removes. Needs the group's current key (held)."""
         chosen = next((g for g in self.held_groups if g.name == group), None)
         if chosen is None:
             raise KeyError(group)
-        current = group_file_path(self.path, group, _generation(self.keyfile, group))
+        current = group_file_path(self.path, group, self.key_generations[group])
         target = group_file_path(self.path, group, generation)
         if target == current:
             raise ValueError("the new generation must differ from the one in use")
-        for suffix in ("", *SQLITE_SUFFIXES):
+        for suffix in ("", *SQLITE_SUFFIXES):  # a leftover of a rotation that died
             target.with_name(target.name + suffix).unlink(missing_ok=True)
         create_owner_only(target)
-        conn = open_connection(self.path, self.keys.system, privileged=True, attach=[
-            Attachment(chosen.schema, current, self.keys.groups[group]),
-            Attachment("g_rewrite", target, new_key)])
+        try:
+            conn = open_connection(self.path, self.keys.system, privileged=True, attach=[
+                Attachment(chosen.schema, current, self.keys.groups[group]),
+                Attachment("g_rewrite", target, new_key)])
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
         try:
             conn.execute(f"SELECT sqlcipher_export('g_rewrite', '{chosen.schema}')").fetchall()
             version = int(conn.execute(f"PRAGMA {chosen.schema}.user_version").fetchone()[0])
             conn.execute(f"PRAGMA g_rewrite.user_version = {version:d}")
         except BaseException:
             conn.close()
-            target.unlink(missing_ok=True)
+            for suffix in ("", *SQLITE_SUFFIXES):
+                target.with_name(target.name + suffix).unlink(missing_ok=True)
             raise
-        conn.close()
+        conn.close()  # the last connection: its write-ahead log is checkpointed into it
         return target
 
     def integrity_check(
@@ -539,6 +620,39 @@ def _read_meta(conn: Connection) -> dict[str, str]:
 def _read_meta_checked(conn: Connection) -> dict[str, str]:
     check_store_format(conn)
     return _read_meta(conn)
+
+
+def _renewed(on_disk: Mapping[str, int], held: Mapping[str, int]) -> bool:
+    """Whether the key file names another generation of a key held at ``held``'s."""
+    return any(int(on_disk.get(g, 1)) != n for g, n in held.items())
+
+
+RENEWED_MARK = "toda: key renewed"  # the refusal's text (``connection.translate`` knows it)
+
+
+def _refuse_writes(conn: Connection) -> None:
+    """Triggers refusing every insert, update and delete in a replaced generation's file
+    (its ordinary tables; the search index follows its table). Another session still
+    attached to it sees the schema change and fails its write with ``KeysRenewed``."""
+    tables = [str(row[1]) for row in conn.execute("PRAGMA main.table_list")
+              if row[2] == "table" and not str(row[1]).startswith("sqlite_")]
+    for number, table in enumerate(tables):
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            conn.execute(
+                f'CREATE TRIGGER IF NOT EXISTS "toda_renewed_{number}_{event.lower()}" '
+                f'BEFORE {event} ON "{table}" '
+                f"BEGIN SELECT RAISE(ABORT, '{RENEWED_MARK}'); END")
+
+
+def _sync_to_disk(path: Path) -> None:
+    """fsync the file and (POSIX) its folder: the new generation and its name survive a
+    power cut before the key file names it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    keys.sync_folder(path.parent)
 
 
 def _remove_other_generations(path: Path, group: str, generation: int) -> None:

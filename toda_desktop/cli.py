@@ -18,6 +18,7 @@
     python -m toda_desktop risk train|evaluate|score --store PATH [--month YYYY-MM] [--top 5]
     python -m toda_desktop recovery grant --store PATH --account ID --reason TEXT [--hours H]
     python -m toda_desktop scanners accept --store PATH
+    python -m toda_desktop keys list|rotate --store PATH [--group NAME ... | --all] [--reason R]
 
 Output files are created new: an existing file is replaced only with --force (the data
 dictionary, which holds no personal data, is always rewritten). Commands that open a store
@@ -47,6 +48,7 @@ from toda_desktop.cli_export_purpose import (
     purpose_from_args,
     require_purpose,
 )
+from toda_desktop.cli_keys import add_key_commands
 from toda_desktop.cli_research import add_research_commands
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
@@ -893,6 +895,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_risk_commands(sub)
     add_research_commands(sub)
     add_backup_commands(sub)
+    add_key_commands(sub)
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 from devices import GuidanceCallback, Scanner, ScannerError, Simulator, scanner_for_store
 from kernel.progress import CancelFlag, Progress
 from kernel.store_kind import StoreKind
-from storage.errors import StoreError
+from storage.errors import KeysRenewed, StoreError
 from storage.registry import DatasetKind, Registry, default_registry
 from storage.repos.accounts import AccountRow
 from storage.store import Store
+from toda_desktop.accounts.key_rotation import KeyRotationService
 from toda_desktop.accounts.own_password import OwnPasswordService
 from toda_desktop.accounts.palm import verify_palm
 from toda_desktop.accounts.service import AccountAdminService
@@ -102,10 +103,11 @@ class SignedIn:
         # The gate asks the idle lock on every call: a locked or expired session is refused
         # by the services themselves, not only hidden by the window.
         self.gate = Gate(app.policy, user.role, app.registry, self._log_denied,
-                         session=self.idle_lock.state, held_kinds=store.held_kinds)
+                         session=self._session_state, held_kinds=store.held_kinds)
         self.context = ServiceContext(db=store.db, registry=app.registry, gate=self.gate,
                                       actor=user, clock=app.clock, trail=self.audit)
         self._lock_logged = False
+        self._renewal_logged = False
         context = self.context
         # guard_calls: the session is checked at a call's first question to the gate; a
         # call already running when the lock falls completes.
@@ -114,7 +116,8 @@ class SignedIn:
         self.account_admin = guard_calls(AccountAdminService(context, store, app.open_scanner))
         self.records = guard_calls(RecordsService(context))
         self.policy_admin = guard_calls(PolicyAdminService(context, store))
-        self.own_password = guard_calls(OwnPasswordService(context, store))
+        self.own_password = guard_calls(OwnPasswordService(context, store, app.open_scanner))
+        self.key_rotation = guard_calls(KeyRotationService(context, store))
         self.importing = guard_calls(ImportingService(context))
         self.review = guard_calls(ReviewService(context))
         self.register = guard_calls(RegisterService(context))  # 個人情報ファイル簿
@@ -138,6 +141,16 @@ class SignedIn:
         from toda_desktop.research.service import ResearchService
 
         return guard_calls(ResearchService(self.context))
+
+    def _session_state(self) -> LockState:
+        """The idle lock's state; refused outright (logged once) when another session
+        renewed a data key this one still holds in its old form: sign in again."""
+        if self.store.keys_renewed_elsewhere():
+            if not self._renewal_logged:
+                self._renewal_logged = True
+                self._log_denied("session", "keys_renewed")
+            raise UserFacingError(KeysRenewed.message_ja)
+        return self.idle_lock.state()
 
     def _log_denied(self, target: str, reason: str | None = None) -> None:
         self.context.log("permission_denied", outcome="denied", target=target,

@@ -468,8 +468,10 @@ def run_palm_operation(
     on_failure: Callable[[str], None] | None = None,
     on_cancelled: Callable[[], None] | None = None,
     stages: int | None = None,
+    writes: bool = False,
 ) -> BackgroundOp[T]:
     """Run ``task(on_guidance, on_progress, cancel)`` (a blocking palm call) on the worker.
+    ``writes``: the task changes the store after the palm (see ``BackgroundRunner.run``).
 
     The view shows the waiting state, each guidance and stage as they come, and the outcome:
     an explained failure (the device's or the service's Japanese message) is shown in the
@@ -506,6 +508,7 @@ def run_palm_operation(
         parent=parent,
         cancellable=True,
         progress_dialog=False,  # the view itself shows what is happening
+        writes=writes,
     )
     op_box.append(op)
     relay.setParent(op)  # lives as long as the operation

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QWidget
 from kernel.date_style import DateStyle
 from toda_desktop.backup.service import BackupDone
 from toda_desktop.extraction.engine import describe as describe_node
+from ui.accounts.key_rotation import key_rotation_row
 from ui.accounts.own_password import open_own_password_dialog
 from ui.accounts.page import AccountsPage
 from ui.audit.page import AuditPage
@@ -168,11 +169,12 @@ class Shell(QObject):
         if signed.may("import"):
             self._add_import_pages(window, signed)
         if signed.may("admin"):
-            window.add_page(
-                "アカウント管理",
-                AccountsPage(signed.account_admin, signed.policy.roles, runner, session.login_id),
-                ADMIN_SECTION,
-            )
+            accounts_page = AccountsPage(signed.account_admin, signed.policy.roles, runner,
+                                         session.login_id)
+            page_layout = accounts_page.layout()
+            if page_layout is not None:  # 「データの鍵の更新…」 below the lists
+                page_layout.addWidget(key_rotation_row(accounts_page, signed.key_rotation, runner))
+            window.add_page("アカウント管理", accounts_page, ADMIN_SECTION)
         if signed.may("audit_view"):
             audit = signed.audit_view
             window.add_page(

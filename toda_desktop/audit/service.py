@@ -162,6 +162,8 @@ DETAIL_LABELS = {
     "export": "出力の種類", "purpose": "目的", "approval": "承認番号", "approved_by": "承認者",
     "label": "目的", "threshold": "承認が必要な人数", "note": "判断の理由",
     "own_request": "自分の依頼",
+    # key renewal and the own password change (issue 13, keys)
+    "generation": "鍵の世代",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
@@ -190,6 +192,12 @@ VALUE_LABELS = {
     "other_export": "別の出力の承認", "more_pupils": "承認された人数を超える",
     "other_purpose": "承認と異なる目的", "not_found": "該当する承認なし",
     "own_request": "自分の依頼",
+    # key renewal and the own password change (issue 13, keys)
+    "leak_suspected": "漏えいの疑い", "holder_left": "鍵を持つ職員の異動・退職",
+    "routine": "定期的な更新", "keys_renewed": "別の画面でのデータの鍵の更新",
+    "wrong_password": "現在のパスワードの誤り", "palm_not_confirmed": "手のひら静脈の確認失敗",
+    "palm_not_enrolled": "手のひら静脈の登録なし", "store_error": "データベースのエラー",
+    "password_and_palm": "パスワードと手のひら静脈",
 }
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.
