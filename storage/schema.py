@@ -20,6 +20,7 @@ from storage.errors import NewerSchema, OldStoreFormat
 from storage.key_groups import KeyGroup
 from storage.migrations import (
     g001_groups,
+    g002_pseudonyms,
     m001_core,
     m002_sign_in,
     m003_import,
@@ -31,6 +32,7 @@ from storage.migrations import (
     m009_kept_results,
     m010_signin_counters,
     m011_signed_audit,
+    m012_retention,
 )
 from storage.registry import BLANK_KEY, OCCURRENCE, DatasetKind, Registry
 from storage.statistics import refresh_statistics
@@ -52,10 +54,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     m009_kept_results.migrate,
     m010_signin_counters.migrate,
     m011_signed_audit.migrate,
+    m012_retention.migrate,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 GROUP_MIGRATIONS: tuple[GroupMigration, ...] = (
     g001_groups.migrate,
+    g002_pseudonyms.migrate,
 )
 GROUP_SCHEMA_VERSION = len(GROUP_MIGRATIONS)
 # The store's layout: 1 = everything in one file under one key; 2 = one file per key group.

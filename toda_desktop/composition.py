@@ -47,6 +47,7 @@ from toda_desktop.signin import PasswordAccepted, start_sign_in
 from toda_desktop.throttle import ThrottleBook
 
 if TYPE_CHECKING:
+    from toda_desktop.retention.service import RetentionService
     from toda_desktop.risk.service import RiskService
 
 
@@ -124,6 +125,13 @@ class SignedIn:
         from toda_desktop.risk.service import RiskService
 
         return guard_calls(RiskService(self.context))
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        """Retention plans, their approval and the purge (issue 13)."""
+        from toda_desktop.retention.service import RetentionService
+
+        return guard_calls(RetentionService(self.context, self.store))
 
     def _log_denied(self, target: str, reason: str | None = None) -> None:
         self.context.log("permission_denied", outcome="denied", target=target,

@@ -94,6 +94,9 @@ ACTION_LABELS = {
     # sign-in counters and scanner backends (issue 12)
     "signin_record_break": "サインイン記録の不整合", "scanner_refused": "認められないスキャナ",
     "scanner_backends_recorded": "使用できるスキャナの登録",
+    # retention (issue 13)
+    "retention_plan": "保存期間の削除計画の作成", "retention_approve": "削除計画の承認",
+    "retention_run": "削除計画の実行", "retention_certificate": "削除証明（保存期間の終了）",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止", "started": "開始"}
@@ -132,6 +135,12 @@ DETAIL_LABELS = {
     "scanner_version": "スキャナのバージョン", "scanners": "使用できるスキャナ",
     # 児童生徒検索's filters (a dict inside "filters")
     "school_code": "学校コード", "grade": "学年", "class_name": "組",
+    # retention (issue 13): plans, approvals and the deletion certificate
+    "plan_id": "計画番号", "records": "記録数", "unseen": "鍵・権限がなく含まれない種類",
+    "own_plan": "自分の作った計画", "approved_by": "承認者", "certificate": "削除・仮名化した記録",
+    "related": "併せて削除した関連の記録", "review_queue": "名寄せ確認待ちの行",
+    "linkage_decisions": "名寄せの判断の記憶", "batch_overwrites": "取込の取消に備えた元の値",
+    "batch_confirmations": "取込の確認の記録", "risk_alert_status": "見守りアラートの確認の記録",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
@@ -159,7 +168,7 @@ INTEGRITY_ACTIONS = frozenset({audit.BREAK_ACTION, audit.ACK_ACTION, audit.SELF_
 TARGET_PREFIXES = {"account:": "アカウント ", "risk_model:": "予測モデル ",
                    "risk_alerts:": "見守りアラート ", "risk_alert:": "見守りアラート番号 ",
                    "extraction:": "抽出 ", "factors:": "要因分析 ",
-                   "key_group:": "データの鍵 "}
+                   "key_group:": "データの鍵 ", "retention_plan:": "削除計画 "}
 TARGET_WORDS = {"pupils": "児童生徒", "search_results": "検索結果",
                 "validation_report": "検証結果", "risk_months": "見守りアラートの月",
                 "risk_score": "見守りアラートの作成", "survey_domains": "調査の領域別の見立て",
@@ -175,7 +184,8 @@ YEAR_KEYS = frozenset({"school_year", "test_year"})
 # Detail values that count things: written with thousands separators (12,198).
 COUNT_KEYS = frozenset({"rows", "inserted", "overwritten", "queued", "excluded", "removed",
                         "kept", "restored",
-                        "pupils", "alerts", "items", "results", "conditions", "grid"})
+                        "pupils", "alerts", "items", "results", "conditions", "grid",
+                        "records"})
 # Detail values that are shares 0..1: written as percentages (71.8%).
 PERCENT_KEYS = frozenset({"recall@5", "baseline_recall@5"})
 

@@ -21,6 +21,7 @@ FUNCTIONS = frozenset(
     {
         "admin", "pupil_search", "view", "edit", "import", "export", "print", "analysis",
         "alerts", "audit_view", "policy_edit",
+        "retention", "retention_approve",  # issue 13: purge plans and their approval
     }
 )
 FUNCTION_LABELS = {
@@ -35,6 +36,8 @@ FUNCTION_LABELS = {
     "alerts": "見守りアラート",
     "audit_view": "監査ログの閲覧",
     "policy_edit": "権限設定の変更",
+    "retention": "保存期間の管理",
+    "retention_approve": "保存期間の削除計画の承認",
 }
 
 

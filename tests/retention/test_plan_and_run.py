@@ -1,0 +1,118 @@
+"""A purge is a dry run first, approved by the project lead, then run; the certificate in the
+audit log counts exactly what went."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from storage.registry import default_registry
+from storage.repos import retention as repo
+from tests.retention.helpers import FIVE_YEARS_ON, TWENTY_YEARS_ON, sign_in
+from toda_desktop.audit.service import AuditFilter
+from toda_desktop.composition import SignedIn
+from toda_desktop.errors import PermissionDenied, UserFacingError
+
+REGISTRY = default_registry()
+
+
+def _table_counts(signed: SignedIn) -> dict[str, int]:
+    def count(conn: object) -> dict[str, int]:
+        return {k.name: int(conn.execute(  # type: ignore[attr-defined]
+            f"SELECT count(*) FROM {k.table}").fetchone()[0]) for k in REGISTRY.kinds}
+
+    return signed.store.db.call(count)
+
+
+def test_a_dry_run_changes_nothing(demo_store_path: Path) -> None:
+    lead = sign_in(demo_store_path, "project_lead", FIVE_YEARS_ON)
+    try:
+        before = _table_counts(lead)
+        plan = lead.retention.make_plan()
+        assert plan.records > 0 and plan.status == repo.PLANNED
+        assert _table_counts(lead) == before
+        kinds = {line.kind for line in plan.lines}
+        assert "attendance_monthly" in kinds and "students" not in kinds  # 20 years not over
+        assert not plan.unseen
+    finally:
+        lead.sign_out()
+
+
+def test_no_approval_no_run(demo_store_path: Path) -> None:
+    lead = sign_in(demo_store_path, "project_lead", FIVE_YEARS_ON)
+    try:
+        before = _table_counts(lead)
+        plan = lead.retention.make_plan()
+        with pytest.raises(UserFacingError, match="承認"):
+            lead.retention.run(plan.id)
+        assert _table_counts(lead) == before
+        denied = lead.audit_view.entries(AuditFilter(action="retention_run"))
+        assert denied and denied[0].outcome_label == "拒否"
+    finally:
+        lead.sign_out()
+
+
+def test_only_the_lead_approves(demo_store_path: Path) -> None:
+    lead = sign_in(demo_store_path, "project_lead", FIVE_YEARS_ON)
+    analyst = sign_in(demo_store_path, "data_analyst", FIVE_YEARS_ON)
+    try:
+        plan = lead.retention.make_plan()
+        with pytest.raises(PermissionDenied):
+            analyst.retention.approve(plan.id)
+        with pytest.raises(PermissionDenied):
+            analyst.retention.run(plan.id)
+    finally:
+        analyst.sign_out()
+        lead.sign_out()
+
+
+def test_the_certificate_counts_exactly_what_went(demo_store_path: Path) -> None:
+    lead = sign_in(demo_store_path, "project_lead", FIVE_YEARS_ON)
+    try:
+        before = _table_counts(lead)
+        plan = lead.retention.approve(lead.retention.make_plan().id)
+        result = lead.retention.run(plan.id)
+        after = _table_counts(lead)
+        went: dict[str, int] = {}
+        for line in result.plan.lines:
+            assert line.done == line.records
+            if line.kind in REGISTRY.names:
+                went[line.kind] = went.get(line.kind, 0) + line.records
+        for kind in REGISTRY.names:
+            assert before[kind] - after[kind] == went.get(kind, 0), kind
+        entry = lead.audit_view.entries(AuditFilter(action="retention_certificate"))[0]
+        stored = lead.store.db.call(lambda c: c.execute(
+            "SELECT detail FROM audit_log WHERE id = ?", (entry.id,)).fetchone()[0])
+        detail = json.loads(stored)
+        assert detail["records"] == plan.records
+        assert len(detail["certificate"]) == len(plan.lines)
+        # A second plan finds nothing left to do.
+        assert lead.retention.make_plan().records == 0
+    finally:
+        lead.sign_out()
+
+
+def test_a_plan_is_made_again_when_the_data_changed(demo_store_path: Path) -> None:
+    lead = sign_in(demo_store_path, "project_lead", FIVE_YEARS_ON)
+    try:
+        plan = lead.retention.approve(lead.retention.make_plan().id)
+        # One due record goes another way (a correction) after the plan was approved.
+        lead.store.db.call(lambda c: c.execute(
+            "DELETE FROM ds_consultations WHERE id = (SELECT min(id) FROM ds_consultations"
+            " WHERE pupil_id IN (SELECT pupil_id FROM ds_enrollments GROUP BY pupil_id"
+            " HAVING max(school_year) < 2025))"))
+        with pytest.raises(UserFacingError, match="作り直して"):
+            lead.retention.run(plan.id)
+    finally:
+        lead.sign_out()
+
+
+def test_a_plan_cannot_judge_a_day_after_today(demo_store_path: Path) -> None:
+    lead = sign_in(demo_store_path, "project_lead", FIVE_YEARS_ON)
+    try:
+        with pytest.raises(UserFacingError, match="今日より後"):
+            lead.retention.make_plan(TWENTY_YEARS_ON.date())
+    finally:
+        lead.sign_out()
