@@ -17,6 +17,7 @@
     python -m toda_desktop risk train|evaluate|score --store PATH [--month YYYY-MM] [--top 5]
     python -m toda_desktop recovery grant --store PATH --account ID --reason TEXT [--hours H]
     python -m toda_desktop scanners accept --store PATH
+    python -m toda_desktop retention plan|show|approve|run --store PATH [--plan N]
 
 Output files are created new: an existing file is replaced only with --force (the data
 dictionary, which holds no personal data, is always rewritten). Commands that open a store
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from kernel.store_kind import StoreKind
 from storage.connection import DatabaseError, translate
 from storage.errors import StoreError
+from toda_desktop.cli_retention import add_retention_commands
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import (
@@ -856,6 +858,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.set_defaults(handler=cmd_export)
 
     add_risk_commands(sub)
+    add_retention_commands(sub)
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),
