@@ -32,6 +32,9 @@ from ui.login_window import LoginWindow
 from ui.main_window import MainWindow
 from ui.overview.page import OverviewPage
 from ui.policy.page import PolicyPage
+from ui.retention.page import TITLE as RETENTION_TITLE
+from ui.retention.page import RetentionPage
+from ui.retention.page import page_calls as retention_page_calls
 from ui.review.page import ReviewPage, describe_pupil_with
 from ui.risk.pages import add_risk_pages
 from ui.search.page import SearchPage
@@ -176,6 +179,9 @@ class Shell(QObject):
             window.add_page(
                 "権限設定", PolicyPage(policy.current_text, policy.update, runner), ADMIN_SECTION
             )
+        if signed.may("retention") or signed.may("retention_approve"):
+            calls = retention_page_calls(signed.retention, signed.may)
+            window.add_page(RETENTION_TITLE, RetentionPage(*calls, runner, style), ADMIN_SECTION)
 
     def _add_pupil_pages(
         self, window: MainWindow, signed: SignedIn
