@@ -112,7 +112,7 @@ class RetentionService:
                 pending = ctx.trail.record_within(
                     conn, actor, "retention_plan", target=f"retention_plan:{plan_id}",
                     detail={"date": as_of.isoformat(), "records": sum(c.records for c in counts),
-                            "unseen": unseen})
+                            "unseen": [registry.kind(k).label for k in unseen]})
             return plan_id, pending
 
         plan_id, pending = ctx.db.call(work)
