@@ -18,7 +18,7 @@ from storage.migrations.g001_groups import home_group
 from storage.registry import Registry
 
 PSEUDONYMS = """
-    CREATE TABLE {s}.pupil_pseudonyms (
+    CREATE TABLE IF NOT EXISTS {s}.pupil_pseudonyms (
         pupil_id INTEGER PRIMARY KEY,
         pseudonym TEXT NOT NULL UNIQUE,
         made_at TEXT NOT NULL

@@ -7,7 +7,8 @@ ran it, for which day, which key groups it covered and what it could not see;
 kind names and a digest of record numbers only: no personal data, so the store file (which
 every account can open) may hold them.
 
-Written out in full so that this step never changes.
+Written out in full so that this step never changes; ``IF NOT EXISTS``: a store whose
+version number was set back already has the tables.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def migrate(conn: Connection) -> None:
     execute_script(
         conn,
         """
-        CREATE TABLE retention_plans (
+        CREATE TABLE IF NOT EXISTS retention_plans (
             id INTEGER PRIMARY KEY,
             made_at TEXT NOT NULL,
             made_by TEXT NOT NULL,
@@ -36,7 +37,7 @@ def migrate(conn: Connection) -> None:
             run_by TEXT,
             run_at TEXT
         );
-        CREATE TABLE retention_plan_rows (
+        CREATE TABLE IF NOT EXISTS retention_plan_rows (
             plan_id INTEGER NOT NULL REFERENCES retention_plans(id),
             position INTEGER NOT NULL,
             kind TEXT NOT NULL,
