@@ -36,7 +36,7 @@ from pathlib import Path
 from kernel.school_calendar import school_year_of
 from storage.connection import Connection, DatabaseError, open_connection
 from storage.kept_results import SOURCES as KEPT_SOURCES
-from storage.placement import schema_of, schemas_with
+from storage.placement import group_schemas, schema_of, schemas_with
 from storage.registry import DELETE, PSEUDONYMISE, DatasetKind, Registry
 from storage.school_calendar_sql import school_year_of_date
 from storage.statistics import ANALYSIS_LIMIT
@@ -216,31 +216,36 @@ def _drop_kept_results(conn: Connection, kinds: Iterable[str]) -> None:
                 conn.execute(f"DELETE FROM {table}")
 
 
+def _count(related: dict[str, int], changed: set[str], table: str, schema: str,
+           removed: int) -> None:
+    related[table] += removed
+    if removed:
+        changed.add(schema)
+
+
 def _related_of_records(conn: Connection, kind: DatasetKind, ids: Sequence[int],
-                        related: dict[str, int]) -> None:
+                        related: dict[str, int], changed: set[str]) -> None:
     """Rollback values and import confirmations of these records."""
     for table in ("batch_overwrites", "batch_confirmations"):
         for schema in schemas_with(conn, table):
-            related[table] += _delete_in(conn, f"{schema}.{table}", "record_id", ids,
-                                         " AND kind = ?", (kind.name,))
+            _count(related, changed, table, schema, _delete_in(
+                conn, f"{schema}.{table}", "record_id", ids, " AND kind = ?", (kind.name,)))
 
 
 def _related_of_pupils(conn: Connection, pupils: Sequence[int], kinds: Sequence[str] | None,
-                       related: dict[str, int]) -> None:
+                       related: dict[str, int], changed: set[str]) -> None:
     """Review items linked to these pupils (of ``kinds``; None: of every kind) and, for every
     kind, the remembered 名寄せ decisions."""
     for schema in schemas_with(conn, "review_queue"):
-        if kinds is None:
-            related["review_queue"] += _delete_in(conn, f"{schema}.review_queue", "pupil_id",
-                                                  pupils)
-            continue
-        for kind in kinds:
-            related["review_queue"] += _delete_in(conn, f"{schema}.review_queue", "pupil_id",
-                                                  pupils, " AND kind = ?", (kind,))
+        table = f"{schema}.review_queue"
+        for kind in (None,) if kinds is None else kinds:
+            where, params = ("", ()) if kind is None else (" AND kind = ?", (kind,))
+            _count(related, changed, "review_queue", schema,
+                   _delete_in(conn, table, "pupil_id", pupils, where, params))
     if kinds is None:
         for schema in schemas_with(conn, "linkage_decisions"):
-            related["linkage_decisions"] += _delete_in(
-                conn, f"{schema}.linkage_decisions", "pupil_id", pupils)
+            _count(related, changed, "linkage_decisions", schema, _delete_in(
+                conn, f"{schema}.linkage_decisions", "pupil_id", pupils))
 
 
 def _delete_alerts(conn: Connection, alert_ids: Sequence[int], related: dict[str, int]) -> None:
@@ -280,8 +285,10 @@ def purge(
     alerts = _alerts_due(conn, dues)
     counts = [c for d in dues for c in _counts(d.kind.name, d.action, d.rows)]
     counts += _counts(RISK_ALERTS, DELETE, alerts)
-    schemas = touched_schemas(conn, dues)
-    secure_delete_on(conn, schemas)
+    changed = set(touched_schemas(conn, dues))
+    # On in every attached file before anything goes: bookkeeping naming the pupils may lie
+    # in any group's file.
+    secure_delete_on(conn, ["main", *group_schemas(conn)])
     _delete_alerts(conn, [a for a, _, _ in alerts], related)
     pseudonymised: set[int] = {p for d in dues if d.action == PSEUDONYMISE and d.kind.master
                                for _, p, _ in d.rows}
@@ -301,16 +308,23 @@ def purge(
         if not d.rows:
             continue
         ids = [r for r, _, _ in d.rows]
-        _related_of_records(conn, d.kind, ids, related)
+        _related_of_records(conn, d.kind, ids, related, changed)
         if d.action == DELETE:
             pupils = sorted({p for _, p, _ in d.rows})
-            _related_of_pupils(conn, pupils, [d.kind.name], related)
+            _related_of_pupils(conn, pupils, [d.kind.name], related, changed)
             _delete_in(conn, d.kind.table, "id", ids)
             emptied.append(d.kind.name)
         else:
             _pseudonymise(conn, d, pseudonyms, made_at)
     if pseudonymised:
-        _related_of_pupils(conn, sorted(pseudonymised), None, related)
+        _related_of_pupils(conn, sorted(pseudonymised), None, related, changed)
+    if schema_of(conn, "pupil_pseudonyms") is not None:
+        # Review items of pupils de-identified by an earlier run that could not reach this
+        # group's file (its key was not held then) still carry the row as imported.
+        for schema in schemas_with(conn, "review_queue"):
+            cur = conn.execute(f"DELETE FROM {schema}.review_queue WHERE pupil_id IN"
+                               " (SELECT pupil_id FROM pupil_pseudonyms)")
+            _count(related, changed, "review_queue", schema, max(cur.rowcount, 0))
     _drop_kept_results(conn, emptied)
     touched = sorted({p for d in dues if d.kind.name in ("students", "enrollments")
                       for _, p, _ in d.rows} | pseudonymised)
@@ -320,7 +334,7 @@ def purge(
             conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
     if progress is not None:
         progress(1.0)
-    return PurgeResult(tuple(counts), related, tuple(schemas))
+    return PurgeResult(tuple(counts), related, tuple(sorted(changed)))
 
 
 def reanalyze(conn: Connection, schemas: Iterable[str]) -> None:

@@ -116,3 +116,41 @@ def test_a_plan_cannot_judge_a_day_after_today(demo_store_path: Path) -> None:
             lead.retention.make_plan(TWENTY_YEARS_ON.date())
     finally:
         lead.sign_out()
+
+
+def test_bookkeeping_that_names_a_purged_pupil_goes_too(demo_store_path: Path) -> None:
+    """A review item linked to the pupil and the values an import overwrote (which a rollback
+    would bring back) go with the records; the certificate counts them."""
+    from storage.placement import schema_of
+
+    lead = sign_in(demo_store_path, "project_lead", FIVE_YEARS_ON)
+    try:
+        def plant(conn: object) -> tuple[int, int]:
+            c = conn
+            pupil, record = c.execute(  # type: ignore[attr-defined]
+                "SELECT pupil_id, id FROM ds_consultations WHERE pupil_id IN (SELECT pupil_id"
+                " FROM ds_enrollments GROUP BY pupil_id HAVING max(school_year) < 2025)"
+                " ORDER BY id LIMIT 1").fetchone()
+            schema = schema_of(c, "ds_consultations")  # type: ignore[arg-type]
+            c.execute(  # type: ignore[attr-defined]
+                f"INSERT INTO {schema}.review_queue (batch_id, kind, source_name, source_row,"
+                " fingerprint, row_json, candidates_json, reason, status, pupil_id)"
+                " VALUES (1, 'consultations', 'f.csv', 2, 'fp', '{}', '[]', 'r', 'linked', ?)",
+                (pupil,))
+            c.execute(  # type: ignore[attr-defined]
+                f"INSERT INTO {schema}.batch_overwrites (batch_id, kind, record_id, old_json)"
+                " VALUES (1, 'consultations', ?, '{}')", (record,))
+            return int(pupil), int(record)
+
+        lead.store.db.call(plant)
+        plan = lead.retention.approve(lead.retention.make_plan().id)
+        result = lead.retention.run(plan.id)
+        assert result.related["review_queue"] == 1
+        assert result.related["batch_overwrites"] == 1
+        for table in ("review_queue", "batch_overwrites"):
+            remaining = lead.store.db.call(lambda c, t=table: c.execute(
+                f"SELECT count(*) FROM {schema_of(c, 'ds_consultations')}.{t}"
+                " WHERE kind = 'consultations'").fetchone()[0])
+            assert remaining == 0, table
+    finally:
+        lead.sign_out()
