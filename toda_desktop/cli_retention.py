@@ -101,8 +101,9 @@ def cmd_retention(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"削除証明を監査ログに記録しました。{result.files}個のファイルを"
                       "整理しました（削除した内容が残らないよう上書き・圧縮）。\n")
             if result.log_left:
-                out.write("一部のファイルは他の利用者が読み込み中のため、"
-                          "次回の実行時に整理を終えます。\n")
+                out.write("一部のファイルは他の利用者が使用中のため、整理を終えられません"
+                          "でした。利用者の少ないときに、新しい削除計画（0件でも可）を"
+                          "承認・実行すると、すべてのファイルを整理します。\n")
     finally:
         app.close()
     return EXIT_OK

@@ -354,7 +354,7 @@ def scrub_file(path: Path, key: bytes) -> bool:
     """One file on its own connection (VACUUM attaches a database of its own, and the
     store's connections have every attachment slot in use): checkpoint and truncate the
     write-ahead log, vacuum (no free page keeps old content), truncate the log again.
-    False when a reader kept part of the log (the next run tries again)."""
+    False when a reader kept part of the log or the file busy (the next run tries again)."""
     conn = open_connection(path, key, privileged=True)
     try:
         conn.execute("PRAGMA busy_timeout = 10000")
@@ -362,6 +362,10 @@ def scrub_file(path: Path, key: bytes) -> bool:
         _checkpoint(conn)
         conn.execute("VACUUM")
         return _checkpoint(conn)
+    except DatabaseError:
+        # Another session kept the file busy past the timeout: the rows are gone already
+        # (secure delete zeroed them); compaction waits for the next run.
+        return False
     finally:
         conn.close()
 

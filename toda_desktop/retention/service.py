@@ -216,7 +216,11 @@ class RetentionService:
             ctx.log("retention_run", outcome="cancelled", target=f"retention_plan:{plan_id}")
             raise
         ctx.trail.settle(pending)
-        files = repo.files_of(self._store, result.schemas)
+        # A plan with nothing to remove cleans every file (how files left busy by another
+        # session at an earlier run get cleaned).
+        schemas = result.schemas if record.rows else ("main", *(
+            g.schema for g in self._store.held_groups))
+        files = repo.files_of(self._store, schemas)
         left = 0
         for done, (path, key) in enumerate(files):
             if progress is not None:

@@ -87,7 +87,7 @@ class RunResult:
     plan: PlanView
     related: dict[str, int]
     files: int  # files cleaned (checkpointed, truncated, vacuumed)
-    log_left: int  # files whose write-ahead log a reader kept (cleaned at the next run)
+    log_left: int  # files another session kept busy (a plan of 0 records cleans them all)
 
 
 def class_views(registry: Registry) -> list[ClassView]:

@@ -187,8 +187,7 @@ class RetentionPage(QWidget):
     def _update_buttons(self, *_args: object) -> None:
         plan, busy = self.plan, self.busy
         self.plan_button.setEnabled(not busy)
-        self.approve_button.setEnabled(not busy and plan is not None and plan.approvable
-                                       and plan.records > 0)
+        self.approve_button.setEnabled(not busy and plan is not None and plan.approvable)
         self.run_button.setEnabled(not busy and plan is not None and plan.runnable)
 
     # -- plan, approve, run ----------------------------------------------------------------
@@ -250,7 +249,9 @@ class RetentionPage(QWidget):
         message = (f"削除計画 {result.plan.id} を実行し、削除証明を監査ログに記録しました"
                    + (f"（併せて削除: {related}）" if related else "") + "。")
         if result.log_left:
-            message += "一部のファイルは読み込み中のため、次回の実行時に整理を終えます。"
+            message += ("一部のファイルは他の利用者が使用中のため、整理を終えられませんでした。"
+                        "利用者の少ないときに、新しい削除計画（0件でも可）を承認・実行すると、"
+                        "すべてのファイルを整理します。")
         self.status_label.show_message(message)
 
 
