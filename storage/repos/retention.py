@@ -17,8 +17,8 @@ No bytes may remain: ``secure_delete`` is on for every file touched while the ro
 search index's FTS5 tables are rebuilt (their ``secure-delete`` option, set at creation,
 removes the words; ``optimize`` merges the segments), and afterwards each touched file's
 write-ahead log is checkpointed and truncated, the file is vacuumed, and the log is
-truncated again (``scrub_file``); the planner's statistics, whose samples hold index keys,
-are gathered again (``reanalyze``).
+truncated again, and the planner's statistics, whose samples hold index keys, are
+gathered again (``storage.repos.retention_files``). Plans: ``storage.repos.retention_plans``.
 
 Only the kinds passed in are considered: the caller passes those the account may see and
 holds the keys of. Counts and record numbers, never values, leave this module.
@@ -27,20 +27,16 @@ holds the keys of. Counts and record numbers, never values, leave this module.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from kernel.school_calendar import school_year_of
-from storage.connection import Connection, DatabaseError, open_connection
+from storage.connection import Connection
 from storage.kept_results import SOURCES as KEPT_SOURCES
 from storage.placement import group_schemas, schema_of, schemas_with
 from storage.registry import DELETE, PSEUDONYMISE, DatasetKind, Registry
 from storage.school_calendar_sql import school_year_of_date
-from storage.statistics import ANALYSIS_LIMIT
-from storage.store import Store
 
 CHUNK = 500
 # Derived rows counted in plans and certificates beside the dataset kinds.
@@ -337,182 +333,7 @@ def purge(
     return PurgeResult(tuple(counts), related, tuple(sorted(changed)))
 
 
-def reanalyze(conn: Connection, schemas: Iterable[str]) -> None:
-    """Gather the planner's statistics of these files again, on the writer after the purge
-    committed: ``sqlite_stat4`` keeps sample keys of every index (宛名番号 in the master's
-    natural key, IDs in the search index), which must not outlive the rows."""
-    previous = int(conn.execute("PRAGMA analysis_limit").fetchone()[0])
-    conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT:d}")
-    try:
-        for schema in schemas:
-            conn.execute(f"ANALYZE {schema}")
-    finally:
-        conn.execute(f"PRAGMA analysis_limit = {previous:d}")
-
-
-def scrub_file(path: Path, key: bytes) -> bool:
-    """One file on its own connection (VACUUM attaches a database of its own, and the
-    store's connections have every attachment slot in use): checkpoint and truncate the
-    write-ahead log, vacuum (no free page keeps old content), truncate the log again.
-    False when a reader kept part of the log or the file busy (the next run tries again)."""
-    conn = open_connection(path, key, privileged=True)
-    try:
-        conn.execute("PRAGMA busy_timeout = 10000")
-        conn.execute("PRAGMA secure_delete = ON")
-        _checkpoint(conn)
-        conn.execute("VACUUM")
-        return _checkpoint(conn)
-    except DatabaseError:
-        # Another session kept the file busy past the timeout: the rows are gone already
-        # (secure delete zeroed them); compaction waits for the next run.
-        return False
-    finally:
-        conn.close()
-
-
-def files_of(store: Store, schemas: Iterable[str]) -> list[tuple[Path, bytes]]:
-    """The file and key behind each schema name of the store's connections."""
-    wanted = set(schemas)
-    out = [(store.path, store.keys.system)] if "main" in wanted else []
-    for group, path in zip(store.held_groups, store.group_files(), strict=True):
-        if group.schema in wanted:
-            out.append((path, store.keys.groups[group.name]))
-    return out
-
-
-def _checkpoint(conn: Connection) -> bool:
-    """TRUNCATE checkpoint; False when a reader kept part of the log."""
-    for _ in range(20):
-        row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        if row is not None and int(row[0]) == 0:
-            return True
-    return False
-
-
-# -- plans ----------------------------------------------------------------------------------
-
-
-PLANNED, APPROVED, DONE, WITHDRAWN = "planned", "approved", "done", "withdrawn"
-
-
-@dataclass(frozen=True)
-class PlanRecord:
-    id: int
-    made_at: str
-    made_by: str
-    as_of: str
-    latest_year: int
-    groups: tuple[str, ...]
-    unseen: tuple[str, ...]  # kinds with an end that the planner could not see
-    digest: str
-    status: str
-    approved_by: str | None
-    approved_at: str | None
-    run_by: str | None
-    run_at: str | None
-    rows: tuple[DueCount, ...]
-    done: tuple[DueCount, ...]  # what the run removed (empty before it)
-
-
-def save_plan(conn: Connection, *, made_at: str, made_by: str, as_of: date, latest_year: int,
-              groups: Sequence[str], unseen: Sequence[str], digest: str,
-              counts: Sequence[DueCount]) -> int:
-    """A new plan; earlier plans not yet run are withdrawn (one plan is current)."""
-    conn.execute("UPDATE retention_plans SET status = ? WHERE status IN (?, ?)",
-                 (WITHDRAWN, PLANNED, APPROVED))
-    cur = conn.execute(
-        "INSERT INTO retention_plans (made_at, made_by, as_of, latest_year, groups_json,"
-        " unseen_json, digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (made_at, made_by, as_of.isoformat(), latest_year, json.dumps(list(groups)),
-         json.dumps(list(unseen)), digest))
-    plan_id = int(cur.lastrowid or 0)
-    conn.executemany(
-        "INSERT INTO retention_plan_rows (plan_id, position, kind, school_year, action, records,"
-        " pupils) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(plan_id, n, c.kind, c.school_year, c.action, c.records, c.pupils)
-         for n, c in enumerate(counts)])
-    return plan_id
-
-
-def get_plan(conn: Connection, plan_id: int) -> PlanRecord | None:
-    row = conn.execute(
-        "SELECT id, made_at, made_by, as_of, latest_year, groups_json, unseen_json, digest,"
-        " status, approved_by, approved_at, run_by, run_at FROM retention_plans WHERE id = ?",
-        (plan_id,)).fetchone()
-    if row is None:
-        return None
-    rows = conn.execute(
-        "SELECT kind, school_year, action, records, pupils, done FROM retention_plan_rows"
-        " WHERE plan_id = ? ORDER BY position", (plan_id,)).fetchall()
-    planned = tuple(DueCount(str(k), int(y), str(a), int(r), int(p)) for k, y, a, r, p, _ in rows)
-    done = tuple(DueCount(str(k), int(y), str(a), int(d), int(p))
-                 for k, y, a, _, p, d in rows if d is not None)
-    return PlanRecord(
-        id=int(row[0]), made_at=str(row[1]), made_by=str(row[2]), as_of=str(row[3]),
-        latest_year=int(row[4]), groups=tuple(json.loads(row[5])),
-        unseen=tuple(json.loads(row[6])), digest=str(row[7]), status=str(row[8]),
-        approved_by=_opt(row[9]), approved_at=_opt(row[10]), run_by=_opt(row[11]),
-        run_at=_opt(row[12]), rows=planned, done=done)
-
-
-def latest_plan(conn: Connection) -> PlanRecord | None:
-    row = conn.execute("SELECT max(id) FROM retention_plans").fetchone()
-    return None if row is None or row[0] is None else get_plan(conn, int(row[0]))
-
-
-def approve(conn: Connection, plan_id: int, by: str, at: str) -> bool:
-    """Planned → approved; False when the plan is not (any longer) waiting for approval."""
-    cur = conn.execute(
-        "UPDATE retention_plans SET status = ?, approved_by = ?, approved_at = ?"
-        " WHERE id = ? AND status = ?", (APPROVED, by, at, plan_id, PLANNED))
-    return cur.rowcount == 1
-
-
-def mark_done(conn: Connection, plan_id: int, by: str, at: str,
-              counts: Sequence[DueCount]) -> None:
-    conn.execute("UPDATE retention_plans SET status = ?, run_by = ?, run_at = ? WHERE id = ?",
-                 (DONE, by, at, plan_id))
-    conn.executemany(
-        "UPDATE retention_plan_rows SET done = ? WHERE plan_id = ? AND kind = ?"
-        " AND school_year = ? AND action = ?",
-        [(c.records, plan_id, c.kind, c.school_year, c.action) for c in counts])
-
-
-def has_plan_tables(conn: Connection) -> bool:
-    try:
-        conn.execute("SELECT 1 FROM retention_plans LIMIT 1").fetchall()
-    except DatabaseError:
-        return False
-    return True
-
-
-def _opt(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
 __all__ = [
-    "APPROVED",
-    "DONE",
-    "PLANNED",
-    "RELATED",
-    "RISK_ALERTS",
-    "WITHDRAWN",
-    "Due",
-    "DueCount",
-    "PlanRecord",
-    "PurgeResult",
-    "approve",
-    "cutoff_year",
-    "due",
-    "files_of",
-    "get_plan",
-    "latest_plan",
-    "mark_done",
-    "purge",
-    "reanalyze",
-    "save_plan",
-    "scrub_file",
-    "secure_delete_on",
-    "summarize",
-    "touched_schemas",
+    "RELATED", "RISK_ALERTS", "Due", "DueCount", "PurgeResult", "cutoff_year", "due", "purge",
+    "secure_delete_on", "summarize", "touched_schemas",
 ]

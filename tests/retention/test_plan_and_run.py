@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from storage.registry import default_registry
-from storage.repos import retention as repo
+from storage.repos import retention_plans as plans
 from tests.retention.helpers import FIVE_YEARS_ON, TWENTY_YEARS_ON, sign_in
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
@@ -31,7 +31,7 @@ def test_a_dry_run_changes_nothing(demo_store_path: Path) -> None:
     try:
         before = _table_counts(lead)
         plan = lead.retention.make_plan()
-        assert plan.records > 0 and plan.status == repo.PLANNED
+        assert plan.records > 0 and plan.status == plans.PLANNED
         assert _table_counts(lead) == before
         kinds = {line.kind for line in plan.lines}
         assert "attendance_monthly" in kinds and "students" not in kinds  # 20 years not over

@@ -29,6 +29,8 @@ from storage.key_groups import group_of
 from storage.registry import DatasetKind
 from storage.repos import leavers
 from storage.repos import retention as repo
+from storage.repos import retention_files as files_repo
+from storage.repos import retention_plans as plans
 from storage.store import Store
 from toda_desktop.audit.trail import PendingEntry
 from toda_desktop.clock import today
@@ -67,7 +69,7 @@ class RetentionService:
     def current(self) -> PlanView | None:
         """The latest plan, whatever its state."""
         self._require_any()
-        record = self._ctx.db.call(repo.latest_plan)
+        record = self._ctx.db.call(plans.latest_plan)
         return None if record is None else self._view(record)
 
     def plan(self, plan_id: int) -> PlanView:
@@ -106,7 +108,7 @@ class RetentionService:
                     "在籍の記録がないため、卒業・転出した児童生徒を判定できません。")
             counts, digest = repo.summarize(conn, repo.due(conn, registry, seen, as_of, latest))
             with transaction(conn):
-                plan_id = repo.save_plan(conn, made_at=made_at, made_by=actor, as_of=as_of,
+                plan_id = plans.save_plan(conn, made_at=made_at, made_by=actor, as_of=as_of,
                                          latest_year=latest, groups=groups, unseen=unseen,
                                          digest=digest, counts=counts)
                 pending = ctx.trail.record_within(
@@ -127,10 +129,10 @@ class RetentionService:
         actor = ctx.actor.login_id
         at = ctx.now().isoformat(timespec="seconds")
 
-        def work(conn: Connection) -> tuple[bool, repo.PlanRecord | None, PendingEntry | None]:
+        def work(conn: Connection) -> tuple[bool, plans.PlanRecord | None, PendingEntry | None]:
             with transaction(conn):
-                record = repo.get_plan(conn, plan_id)
-                if record is None or not repo.approve(conn, plan_id, actor, at):
+                record = plans.get_plan(conn, plan_id)
+                if record is None or not plans.approve(conn, plan_id, actor, at):
                     return False, record, None
                 pending = ctx.trail.record_within(
                     conn, actor, "retention_approve", target=f"retention_plan:{plan_id}",
@@ -146,13 +148,13 @@ class RetentionService:
         return self._view(self._get(plan_id))
 
     @staticmethod
-    def _not_waiting(record: repo.PlanRecord | None) -> str:
+    def _not_waiting(record: plans.PlanRecord | None) -> str:
         if record is None:
             return "その計画はありません。"
         return {
-            repo.APPROVED: "この計画は承認済みです。",
-            repo.DONE: "この計画は実行済みです。",
-            repo.WITHDRAWN: "この計画は新しい計画に置き換えられました。"
+            plans.APPROVED: "この計画は承認済みです。",
+            plans.DONE: "この計画は実行済みです。",
+            plans.WITHDRAWN: "この計画は新しい計画に置き換えられました。"
                             "最新の計画を確認してください。",
         }.get(record.status, "この計画は承認できません。")
 
@@ -166,12 +168,12 @@ class RetentionService:
         ctx = self._ctx
         ctx.gate.require(PLAN)
         record = self._get(plan_id)
-        if record.status != repo.APPROVED:
+        if record.status != plans.APPROVED:
             ctx.log("retention_run", outcome="denied", target=f"retention_plan:{plan_id}",
                     detail={"status": record.status})
             raise UserFacingError(
                 "この計画はまだ承認されていません。事業全体総括職員の承認を受けてから実行してください。"
-                if record.status == repo.PLANNED else self._not_waiting(record))
+                if record.status == plans.PLANNED else self._not_waiting(record))
         registry = ctx.registry
         kinds = [k for k in self._ending_kinds()
                  if group_of(registry, k.name).name in record.groups]
@@ -203,11 +205,11 @@ class RetentionService:
                 result = repo.purge(conn, dues, new_pseudonym=new_pseudonym, made_at=at,
                                     reindex=refresh_search_index, progress=step)
                 step(1.0)
-                repo.mark_done(conn, plan_id, actor, at, result.counts)
+                plans.mark_done(conn, plan_id, actor, at, result.counts)
                 pending = ctx.trail.record_within(
                     conn, actor, "retention_certificate", target=f"retention_plan:{plan_id}",
                     detail=_certificate(record, result, registry_labels=self._labels()))
-            repo.reanalyze(conn, result.schemas)
+            files_repo.reanalyze(conn, result.schemas)
             return result, pending
 
         try:
@@ -220,12 +222,12 @@ class RetentionService:
         # session at an earlier run get cleaned).
         schemas = result.schemas if record.rows else ("main", *(
             g.schema for g in self._store.held_groups))
-        files = repo.files_of(self._store, schemas)
+        files = files_repo.files_of(self._store, schemas)
         left = 0
         for done, (path, key) in enumerate(files):
             if progress is not None:
                 progress(0.8 + 0.2 * done / len(files))
-            left += not repo.scrub_file(path, key)
+            left += not files_repo.scrub_file(path, key)
         if progress is not None:
             progress(1.0)
         return RunResult(plan=self._view(self._get(plan_id)), related=dict(result.related),
@@ -236,19 +238,19 @@ class RetentionService:
     def _labels(self) -> dict[str, str]:
         return {k.name: k.label for k in self._ctx.registry.kinds}
 
-    def _get(self, plan_id: int) -> repo.PlanRecord:
-        record = self._ctx.db.call(lambda c: repo.get_plan(c, plan_id))
+    def _get(self, plan_id: int) -> plans.PlanRecord:
+        record = self._ctx.db.call(lambda c: plans.get_plan(c, plan_id))
         if record is None:
             raise UserFacingError("その計画はありません。")
         return record
 
-    def _view(self, record: repo.PlanRecord) -> PlanView:
+    def _view(self, record: plans.PlanRecord) -> PlanView:
         gate = self._ctx.gate
         return plan_view(record, self._ctx.registry, may_approve=gate.may(APPROVE),
                          may_run=gate.may(PLAN))
 
 
-def _certificate(record: repo.PlanRecord, result: repo.PurgeResult,
+def _certificate(record: plans.PlanRecord, result: repo.PurgeResult,
                  registry_labels: dict[str, str]) -> dict[str, object]:
     """The deletion certificate: counts per kind and school year, nothing else."""
     counts: Sequence[repo.DueCount] = result.counts

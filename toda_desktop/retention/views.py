@@ -11,13 +11,14 @@ from datetime import date, datetime
 
 from storage.registry import ACTION_LABELS, Registry
 from storage.repos import retention as repo
+from storage.repos import retention_plans as plans
 
 DERIVED_LABELS = {repo.RISK_ALERTS: "見守りアラート"}
 STATUS_LABELS = {
-    repo.PLANNED: "承認待ち",
-    repo.APPROVED: "承認済み（未実行）",
-    repo.DONE: "実行済み",
-    repo.WITHDRAWN: "取り下げ（新しい計画に置き換え）",
+    plans.PLANNED: "承認待ち",
+    plans.APPROVED: "承認済み（未実行）",
+    plans.DONE: "実行済み",
+    plans.WITHDRAWN: "取り下げ（新しい計画に置き換え）",
 }
 RELATED_LABELS = {
     "review_queue": "名寄せ確認待ちの行",
@@ -75,11 +76,11 @@ class PlanView:
 
     @property
     def approvable(self) -> bool:
-        return self.may_approve and self.status == repo.PLANNED
+        return self.may_approve and self.status == plans.PLANNED
 
     @property
     def runnable(self) -> bool:
-        return self.may_run and self.status == repo.APPROVED
+        return self.may_run and self.status == plans.APPROVED
 
 
 @dataclass(frozen=True)
@@ -115,11 +116,11 @@ def _line(registry: Registry, count: repo.DueCount, done: int | None) -> PlanLin
                     done)
 
 
-def plan_view(record: repo.PlanRecord, registry: Registry, *, may_approve: bool,
+def plan_view(record: plans.PlanRecord, registry: Registry, *, may_approve: bool,
               may_run: bool) -> PlanView:
     done = {(c.kind, c.school_year, c.action): c.records for c in record.done}
     lines = tuple(_line(registry, c, done.get((c.kind, c.school_year, c.action))
-                        if record.status == repo.DONE else None) for c in record.rows)
+                        if record.status == plans.DONE else None) for c in record.rows)
     unseen = tuple(dict.fromkeys(
         registry.kind(k).label if k in registry.names else k for k in record.unseen))
     return PlanView(
