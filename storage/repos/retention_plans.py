@@ -100,11 +100,34 @@ def mark_done(conn: Connection, plan_id: int, by: str, at: str,
         [(c.records, plan_id, c.kind, c.school_year, c.action) for c in counts])
 
 
+APPROVE_ACTION = "retention_approve"
+DIGEST_SHOWN = 32  # hex digits of the digest the signed approval entry carries
+
+
+def approved_digest(conn: Connection, plan_id: int, approver: str) -> str | None:
+    """The digest the approver's own signed audit entry approved for the plan (None: no
+    such entry). The plan row is in the store file, which every account can write with the
+    system key; the signed entry is what no one else can forge (the caller has verified the
+    chain)."""
+    rows = conn.execute(
+        "SELECT detail FROM audit_log WHERE action = ? AND target = ? AND actor = ?"
+        " AND signer = ? AND outcome = 'ok' ORDER BY id DESC",
+        (APPROVE_ACTION, f"retention_plan:{plan_id}", approver, approver)).fetchall()
+    for (detail,) in rows:
+        try:
+            value = json.loads(str(detail)).get("digest")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(value, str):
+            return value
+    return None
+
+
 def _opt(value: object) -> str | None:
     return None if value is None else str(value)
 
 
 __all__ = [
-    "APPROVED", "DONE", "PLANNED", "WITHDRAWN", "PlanRecord", "approve", "get_plan",
-    "latest_plan", "mark_done", "save_plan",
+    "APPROVED", "APPROVE_ACTION", "DIGEST_SHOWN", "DONE", "PLANNED", "WITHDRAWN", "PlanRecord",
+    "approve", "approved_digest", "get_plan", "latest_plan", "mark_done", "save_plan",
 ]

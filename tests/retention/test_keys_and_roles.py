@@ -87,3 +87,39 @@ def test_a_role_that_may_see_a_domain_but_lacks_its_key_leaves_it_out(
         assert "health_room_visits" in {line.kind for line in plan.lines}
     finally:
         analyst.sign_out()
+
+
+def test_an_insider_cannot_approve_by_writing_the_plan_row(demo_store_path: Path) -> None:
+    """Every account holds the store file's key, so an insider can set a plan to 承認済み
+    with sqlcipher3; the run wants the approver's own signed audit entry for that digest."""
+    from storage.store import Store
+    from toda_desktop.errors import UserFacingError
+    from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
+
+    lead = sign_in(demo_store_path, "project_lead", FIVE_YEARS_ON)
+    try:
+        plan = lead.retention.make_plan()
+        before = _count(lead, "ds_consultations")
+        insider = Store.open(demo_store_path, DEMO_LOGINS["it_admin"][0], DEMO_PASSWORD)
+        try:
+            insider.db.call(lambda c: c.execute(
+                "UPDATE retention_plans SET status = 'approved', approved_by = 'demo-lead',"
+                " approved_at = made_at WHERE id = ?", (plan.id,)))
+        finally:
+            insider.close()
+        with pytest.raises(UserFacingError, match="承認が監査ログの記録と一致しません"):
+            lead.retention.run(plan.id)
+        assert _count(lead, "ds_consultations") == before
+        # A real approval, then the plan's digest changed by hand: refused too.
+        fresh = lead.retention.approve(lead.retention.make_plan().id)
+        insider = Store.open(demo_store_path, DEMO_LOGINS["it_admin"][0], DEMO_PASSWORD)
+        try:
+            insider.db.call(lambda c: c.execute(
+                "UPDATE retention_plans SET digest = ? WHERE id = ?", ("0" * 64, fresh.id)))
+        finally:
+            insider.close()
+        with pytest.raises(UserFacingError, match="一致しません"):
+            lead.retention.run(fresh.id)
+        assert _count(lead, "ds_consultations") == before
+    finally:
+        lead.sign_out()

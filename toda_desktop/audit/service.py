@@ -141,6 +141,7 @@ DETAIL_LABELS = {
     "related": "併せて削除した関連の記録", "review_queue": "名寄せ確認待ちの行",
     "linkage_decisions": "名寄せの判断の記憶", "batch_overwrites": "取込の取消に備えた元の値",
     "batch_confirmations": "取込の確認の記録", "risk_alert_status": "見守りアラートの確認の記録",
+    "digest": "計画の照合値",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
@@ -160,6 +161,8 @@ VALUE_LABELS = {
     "session_locked": "画面ロック中", "session_expired": "利用時間の上限超過",
     "missing": "ファイルがない", "damaged": "ファイルの破損", "older": "古い控えへの差し替え",
     "reset": "回数の巻き戻し", "builtin": "組み込み",
+    # retention (issue 13): why a run was refused
+    "audit_chain": "監査ログの異常", "approval_missing": "署名された承認の記録がない",
 }
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.

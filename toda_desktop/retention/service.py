@@ -137,7 +137,8 @@ class RetentionService:
                 pending = ctx.trail.record_within(
                     conn, actor, "retention_approve", target=f"retention_plan:{plan_id}",
                     detail={"records": sum(c.records for c in record.rows),
-                            "own_plan": record.made_by == actor})
+                            "own_plan": record.made_by == actor,
+                            "digest": record.digest[:plans.DIGEST_SHOWN]})
             return True, record, pending
 
         ok, record, pending = ctx.db.call(work)
@@ -184,6 +185,7 @@ class RetentionService:
             labels = "、".join(dict.fromkeys(k.label for k in lacking))
             raise PermissionDenied(f"この計画には、鍵をお持ちでない領域（{labels}）が"
                                    "含まれているため、実行できません。")
+        self._require_signed_approval(record)
         as_of = date.fromisoformat(record.as_of)
         actor = ctx.actor.login_id
         at = ctx.now().isoformat(timespec="seconds")
@@ -232,6 +234,24 @@ class RetentionService:
             progress(1.0)
         return RunResult(plan=self._view(self._get(plan_id)), related=dict(result.related),
                          files=len(files), log_left=left)
+
+    def _require_signed_approval(self, record: plans.PlanRecord) -> None:
+        """The approval is the approver's signed audit entry, on an intact chain: a plan row
+        set to 承認済み by hand (the store file is writable with the system key every account
+        holds), or changed after the approval, is refused."""
+        ctx = self._ctx
+        report = ctx.trail.verify()
+        approved = None if record.approved_by is None else ctx.db.call(
+            lambda c: plans.approved_digest(c, record.id, str(record.approved_by)))
+        if report.ok and approved == record.digest[:plans.DIGEST_SHOWN]:
+            return
+        ctx.log("retention_run", outcome="denied", target=f"retention_plan:{record.id}",
+                detail={"reason": "audit_chain" if not report.ok else "approval_missing"})
+        if not report.ok:
+            raise UserFacingError("監査ログの検証で異常が見つかったため、削除を実行できません。"
+                                  "監査ログの画面で検証し、管理者に確認を依頼してください。")
+        raise UserFacingError("この計画の承認が監査ログの記録と一致しません。"
+                              "計画を作り直して、もう一度承認を受けてください。")
 
     # -- helpers ------------------------------------------------------------------------------
 
