@@ -20,6 +20,7 @@ from storage.errors import NewerSchema, OldStoreFormat
 from storage.key_groups import KeyGroup
 from storage.migrations import (
     g001_groups,
+    g002_pseudonyms,
     g003_research,
     m001_core,
     m002_sign_in,
@@ -32,6 +33,7 @@ from storage.migrations import (
     m009_kept_results,
     m010_signin_counters,
     m011_signed_audit,
+    m012_retention,
     m013_export_purposes,
 )
 from storage.registry import BLANK_KEY, OCCURRENCE, DatasetKind, Registry
@@ -54,12 +56,14 @@ MIGRATIONS: tuple[Migration, ...] = (
     m009_kept_results.migrate,
     m010_signin_counters.migrate,
     m011_signed_audit.migrate,
+    m012_retention.migrate,
     m013_export_purposes.migrate,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 GROUP_MIGRATIONS: tuple[GroupMigration, ...] = (
     g001_groups.migrate,
-    g003_research.migrate,  # issue 13: research projects (the lead orders g002/g003)
+    g002_pseudonyms.migrate,  # issue 13: pseudonyms of de-identified pupils
+    g003_research.migrate,  # issue 13: research projects
 )
 GROUP_SCHEMA_VERSION = len(GROUP_MIGRATIONS)
 # The store's layout: 1 = everything in one file under one key; 2 = one file per key group.

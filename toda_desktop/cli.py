@@ -19,6 +19,7 @@
     python -m toda_desktop recovery grant --store PATH --account ID --reason TEXT [--hours H]
     python -m toda_desktop scanners accept --store PATH
     python -m toda_desktop keys list|rotate --store PATH [--group NAME ... | --all] [--reason R]
+    python -m toda_desktop retention plan|show|approve|run --store PATH [--plan N]
 
 Output files are created new: an existing file is replaced only with --force (the data
 dictionary, which holds no personal data, is always rewritten). Commands that open a store
@@ -50,6 +51,7 @@ from toda_desktop.cli_export_purpose import (
 )
 from toda_desktop.cli_keys import add_key_commands
 from toda_desktop.cli_research import add_research_commands
+from toda_desktop.cli_retention import add_retention_commands
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import (
@@ -896,6 +898,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_research_commands(sub)
     add_backup_commands(sub)
     add_key_commands(sub)
+    add_retention_commands(sub)
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),

@@ -52,6 +52,7 @@ from toda_desktop.throttle import ThrottleBook
 
 if TYPE_CHECKING:
     from toda_desktop.research.service import ResearchService
+    from toda_desktop.retention.service import RetentionService
     from toda_desktop.risk.service import RiskService
 
 
@@ -151,6 +152,13 @@ class SignedIn:
                 self._log_denied("session", "keys_renewed")
             raise UserFacingError(KeysRenewed.message_ja)
         return self.idle_lock.state()
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        """Retention plans, their approval and the purge (issue 13)."""
+        from toda_desktop.retention.service import RetentionService
+
+        return guard_calls(RetentionService(self.context, self.store))
 
     def _log_denied(self, target: str, reason: str | None = None) -> None:
         self.context.log("permission_denied", outcome="denied", target=target,

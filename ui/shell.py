@@ -39,6 +39,9 @@ from ui.main_window import MainWindow
 from ui.overview.page import OverviewPage
 from ui.policy.page import PolicyPage
 from ui.research.dialog import add_research_menu, open_research_dialog
+from ui.retention.page import TITLE as RETENTION_TITLE
+from ui.retention.page import RetentionPage
+from ui.retention.page import page_calls as retention_page_calls
 from ui.review.page import ReviewPage, describe_pupil_with
 from ui.risk.pages import add_risk_pages
 from ui.search.page import SearchPage
@@ -201,6 +204,9 @@ class Shell(QObject):
             approvals.pending_count.connect(
                 lambda n: window.set_badge(APPROVALS_TITLE, n, f"承認待ち {n:,}件"))
             approvals.count_pending()
+        if signed.may("retention") or signed.may("retention_approve"):
+            calls = retention_page_calls(signed.retention, signed.may)
+            window.add_page(RETENTION_TITLE, RetentionPage(*calls, runner, style), ADMIN_SECTION)
 
     def _add_pupil_pages(
         self, window: MainWindow, signed: SignedIn

@@ -79,7 +79,8 @@ def test_the_store_file_holds_no_dataset_table(test_store: Store) -> None:
         "import_mappings", "review_items", "saved_extractions", "import_value_maps",
         "batch_confirmations",
         "signin_file", "signin_counters", "scanner_backends",  # (sign-in records, issue 12)
-        "export_purposes", "export_approvals"}  # (counts and descriptions only, issue 13)
+        "export_purposes", "export_approvals",  # (counts and descriptions only, issue 13)
+        "retention_plans", "retention_plan_rows"}  # (purge plans: counts only, issue 13)
 
 
 def test_a_subset_of_keys_attaches_only_those_groups(test_store: Store) -> None:
@@ -301,7 +302,7 @@ def test_a_group_step_runs_when_someone_holding_that_key_opens_the_store(
                registry: object) -> None:
         conn.execute(f"CREATE TABLE {schema_name}.later_step (x INTEGER)")
 
-    later = schema.GROUP_SCHEMA_VERSION + 1  # one step beyond this code's group steps
+    later = schema.GROUP_SCHEMA_VERSION + 1  # a step after every real one
     monkeypatch.setattr(schema, "GROUP_MIGRATIONS", (*schema.GROUP_MIGRATIONS, step_2))
     monkeypatch.setattr(schema, "GROUP_SCHEMA_VERSION", later)
     keys = _all_keys(test_store)
@@ -316,8 +317,7 @@ def test_a_group_step_runs_when_someone_holding_that_key_opens_the_store(
 
     without = StoreKeys(system=keys.system, groups={"basic": keys.groups["basic"]})
     Store(test_store.path, test_store.keyfile, without, REGISTRY).close()
-    # health waits for its holder
-    assert (version("basic"), version("health")) == (later, later - 1)
+    assert (version("basic"), version("health")) == (later, later - 1)  # health waits
     Store(test_store.path, test_store.keyfile, keys, REGISTRY).close()
     assert version("health") == later
     conn = _raw(group_file_path(test_store.path, "health"), keys.groups["health"])

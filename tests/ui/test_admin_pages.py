@@ -28,7 +28,7 @@ from ui.policy.page import PolicyPage
 
 pytestmark = pytest.mark.gui
 
-ADMIN_PAGES = ["アカウント管理", "監査ログ", "権限設定", "出力の承認"]
+ADMIN_PAGES = ["アカウント管理", "監査ログ", "権限設定", "出力の承認", "保存期間の管理"]
 IMPORT_PAGES = ["取込", "名寄せ確認", "取込履歴"]
 PUPIL_PAGES = ["児童生徒検索", "児童生徒カルテ", "抽出"]
 RISK_PAGES = ["見守りアラート", "予測モデル", "要因分析"]

@@ -108,6 +108,9 @@ ACTION_LABELS = {
     "export_threshold_changed": "承認が必要な人数の変更",
     "export_approval_requested": "出力の承認の依頼", "export_approval_approved": "出力の承認",
     "export_approval_declined": "出力の承認の却下",
+    # retention (issue 13)
+    "retention_plan": "保存期間の削除計画の作成", "retention_approve": "削除計画の承認",
+    "retention_run": "削除計画の実行", "retention_certificate": "削除証明（保存期間の終了）",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止", "started": "開始"}
@@ -164,6 +167,13 @@ DETAIL_LABELS = {
     "own_request": "自分の依頼",
     # key renewal and the own password change (issue 13, keys)
     "generation": "鍵の世代",
+    # retention (issue 13): plans, approvals and the deletion certificate
+    "plan_id": "計画番号", "records": "記録数", "unseen": "鍵・権限がなく含まれない種類",
+    "own_plan": "自分の作った計画", "certificate": "削除・仮名化した記録",
+    "related": "併せて削除した関連の記録", "review_queue": "名寄せ確認待ちの行",
+    "linkage_decisions": "名寄せの判断の記憶", "batch_overwrites": "取込の取消に備えた元の値",
+    "batch_confirmations": "取込の確認の記録", "risk_alert_status": "見守りアラートの確認の記録",
+    "digest": "計画の照合値",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
@@ -198,6 +208,8 @@ VALUE_LABELS = {
     "wrong_password": "現在のパスワードの誤り", "palm_not_confirmed": "手のひら静脈の確認失敗",
     "palm_not_enrolled": "手のひら静脈の登録なし", "store_error": "データベースのエラー",
     "password_and_palm": "パスワードと手のひら静脈",
+    # retention (issue 13): why a run was refused
+    "audit_chain": "監査ログの異常", "approval_missing": "署名された承認の記録がない",
 }
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.
@@ -208,7 +220,7 @@ TARGET_PREFIXES = {"account:": "アカウント ", "risk_model:": "予測モデ�
                    "risk_alerts:": "見守りアラート ", "risk_alert:": "見守りアラート番号 ",
                    "extraction:": "抽出 ", "factors:": "要因分析 ",
                    "key_group:": "データの鍵 ",
-                   "export_approval:": "出力の承認の依頼番号 "}
+                   "export_approval:": "出力の承認の依頼番号 ", "retention_plan:": "削除計画 "}
 TARGET_WORDS = {"pupils": "児童生徒", "search_results": "検索結果",
                 "validation_report": "検証結果", "risk_months": "見守りアラートの月",
                 "risk_score": "見守りアラートの作成", "survey_domains": "調査の領域別の見立て",
@@ -225,7 +237,8 @@ YEAR_KEYS = frozenset({"school_year", "test_year"})
 # Detail values that count things: written with thousands separators (12,198).
 COUNT_KEYS = frozenset({"rows", "inserted", "overwritten", "queued", "excluded", "removed",
                         "kept", "restored",
-                        "pupils", "alerts", "items", "results", "conditions", "grid"})
+                        "pupils", "alerts", "items", "results", "conditions", "grid",
+                        "records"})
 # Detail values that are shares 0..1: written as percentages (71.8%).
 PERCENT_KEYS = frozenset({"recall@5", "baseline_recall@5"})
 

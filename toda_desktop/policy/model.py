@@ -22,6 +22,7 @@ FUNCTIONS = frozenset(
         "admin", "pupil_search", "view", "edit", "import", "export", "export_aggregate",
         "print", "analysis", "alerts", "audit_view", "policy_edit",
         "research_export", "research_approve",  # issue 13: research extracts
+        "retention", "retention_approve",  # issue 13: purge plans and their approval
     }
 )
 FUNCTION_LABELS = {
@@ -39,6 +40,8 @@ FUNCTION_LABELS = {
     "policy_edit": "権限設定の変更",
     "research_export": "研究用データの作成",
     "research_approve": "研究用データの承認",
+    "retention": "保存期間の管理",
+    "retention_approve": "保存期間の削除計画の承認",
 }
 # A per-role setting beside the functions (issue 13): whether the role still finds pupils
 # who have left (graduated or transferred out) in search, karte and extraction.
