@@ -22,12 +22,15 @@ import pytest
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
 from toda_desktop.cli import main
 from toda_desktop.composition import Application, SignedIn
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.importing import findings_held
 from toda_desktop.importing.findings import ReportLines
 from toda_desktop.importing.layouts import layout_notes
 from toda_desktop.importing.service import ImportPreview
 from toda_desktop.store_setup import create_empty_store
 from ui.importing.models.preview import IssueLines, severity_counts
+
+PURPOSE = Purpose("ケース会議の資料")  # (the purpose rules: test_export_purpose.py)
 
 FILES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
 LAYOUTS = Path(__file__).resolve().parents[1] / "fixtures" / "layouts"
@@ -103,6 +106,11 @@ def _store(folder: Path) -> Path:
     path = folder / "city.tdb"
     create_empty_store(path, "test", LEAD_LOGIN, LEAD_PASSWORD,
                        scrypt_n=TEST_SCRYPT_N).store.close()
+    app = Application(path)
+    try:  # reports of whole damaged files: no approval asked in these tests
+        app.sign_in(LEAD_LOGIN, LEAD_PASSWORD).export_purposes.set_threshold(1_000_000)
+    finally:
+        app.close()
     return path
 
 
@@ -129,7 +137,7 @@ def seen(preview: ImportPreview, report: Path, signed: SignedIn) -> dict[str, An
     table = IssueLines(ReportLines(preview.findings))
     n = len(lines)
     probes = sorted({0, 1, n // 3, n // 2, n - 2, n - 1} & set(range(n)))
-    signed.importing.export_issues(preview, report)
+    signed.importing.export_issues(preview, report, purpose=PURPOSE)
     return {
         "counts": preview.counts, "blocking": preview.blocking,
         "can_commit": preview.can_commit, "unknown": preview.unknown_values,
@@ -243,6 +251,7 @@ def test_a_reshaped_form_reads_the_same_spilled(tmp_path: Path) -> None:
 def _cli(store: Path, report: Path, *files: Path) -> tuple[int, str]:
     out = io.StringIO()
     code = main(["import", "--store", str(store), "--report", str(report), "--keep-repeats",
+                 "--purpose", PURPOSE.choice,
                  *(str(f) for f in files)], out=out)
     return code, out.getvalue().replace(str(report), "(the report)")
 

@@ -19,6 +19,7 @@ from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD, TEST_SCRYPT_N
 from tests.importing.test_findings_spill import damaged_attendance
 from toda_desktop.composition import Application, SignedIn
 from toda_desktop.errors import OperationCancelled
+from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.importing import findings_held
 from toda_desktop.importing.findings import ReportLines
 from toda_desktop.importing.findings_held import Findings
@@ -122,7 +123,8 @@ def test_the_spill_goes_when_the_import_ends(signed: SignedIn, tmp_path: Path,
     assert preview.can_commit and preview.findings.spilled  # good rows among the bad
     assert importing.commit(preview).inserted > 0
     assert made and made[-1].exists()  # the report can still be written after the commit
-    importing.export_issues(preview, tmp_path / "検証結果.csv")
+    signed.export_purposes.set_threshold(1_000_000)  # (a bulk report: no approval asked here)
+    importing.export_issues(preview, tmp_path / "検証結果.csv", purpose=Purpose("ケース会議の資料"))
     preview.close()
     assert not spills_in(tmp_path)
 
