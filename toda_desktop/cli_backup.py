@@ -20,23 +20,11 @@ from typing import Any, TextIO
 
 from storage import backup as backups
 from toda_desktop.backup.service import list_rows
+from toda_desktop.cli_progress import percent_lines
 from toda_desktop.errors import UserFacingError
 from toda_desktop.formatting import format_bytes, format_datetime
 
 EXIT_OK, EXIT_PROBLEM = 0, 1
-
-
-def _progress(out: TextIO) -> Any:
-    shown = [-1]
-
-    def show(fraction: float) -> None:
-        step = int(fraction * 10)
-        if step > shown[0]:
-            shown[0] = step
-            out.write(f"  バックアップを作成しています… {step * 10}%\n")
-            out.flush()
-
-    return show
 
 
 def cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
@@ -58,7 +46,8 @@ def _create(args: argparse.Namespace, out: TextIO) -> int:
             signed.backup.set_settings(
                 keep=args.keep,
                 offer_hours=None if args.offer_days is None else args.offer_days * 24)
-        done = signed.backup.create(Path(args.to), progress=_progress(out))
+        progress = percent_lines(out, "バックアップを作成しています")
+        done = signed.backup.create(Path(args.to), progress=progress)
         out.write(f"バックアップを作成し、検証しました: {done.path}"
                   f"（{format_bytes(done.size)}、ファイル {done.files} 個）\n")
         if done.removed:

@@ -20,6 +20,7 @@ import argparse
 from typing import Any, TextIO
 
 from toda_desktop.accounts.key_rotation import REASONS, KeyGroupState
+from toda_desktop.cli_progress import percent_lines
 from toda_desktop.errors import UserFacingError
 
 EXIT_OK = 0
@@ -79,15 +80,7 @@ def cmd_keys_rotate(args: argparse.Namespace, out: TextIO) -> int:
                 raise UserFacingError("更新できるデータの鍵をお持ちではありません。")
         else:
             groups = list(args.group)
-        shown = [-1]
-
-        def progress(fraction: float) -> None:
-            step = int(fraction * 10)
-            if step > shown[0]:
-                shown[0] = step
-                out.write(f"  鍵を更新しています… {step * 10}%\n")
-                out.flush()
-
+        progress = percent_lines(out, "鍵を更新しています")
         renewed = service.rotate(groups, args.reason, progress=progress)
     finally:
         app.close()

@@ -18,6 +18,7 @@ import argparse
 from datetime import date
 from typing import Any, TextIO
 
+from toda_desktop.cli_progress import percent_lines
 from toda_desktop.errors import UserFacingError
 from toda_desktop.formatting import format_count
 from toda_desktop.retention.views import PlanView, related_lines
@@ -45,19 +46,6 @@ def write_plan(plan: PlanView, out: TextIO) -> None:
     if plan.unseen:
         out.write("  鍵または権限がないため計画に含まれていない種類: "
                   f"{'、'.join(plan.unseen)}\n")
-
-
-def _progress(out: TextIO) -> Any:
-    shown = [-1]
-
-    def show(fraction: float) -> None:
-        step = int(fraction * 10)
-        if step > shown[0]:
-            shown[0] = step
-            out.write(f"  実行しています… {step * 10}%\n")
-            out.flush()
-
-    return show
 
 
 def _plan_id(args: argparse.Namespace) -> int:
@@ -94,7 +82,7 @@ def cmd_retention(args: argparse.Namespace, out: TextIO) -> int:
             write_plan(service.approve(_plan_id(args)), out)
             out.write("承認しました。\n")
         else:
-            result = service.run(_plan_id(args), progress=_progress(out))
+            result = service.run(_plan_id(args), progress=percent_lines(out, "実行しています"))
             write_plan(result.plan, out)
             for line in related_lines(result.related):
                 out.write(f"  併せて削除: {line}\n")

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from kernel.date_style import DateStyle
 from kernel.school_calendar import SchoolMonth
 from toda_desktop.cli_export_purpose import add_purpose_arguments, purpose_from_args
+from toda_desktop.cli_progress import percent_lines
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import FORCE_HELP, check_output_path, write_text_file
 from toda_desktop.formatting import format_month
@@ -39,19 +40,6 @@ if TYPE_CHECKING:
 MODEL = "model"  # (analysis.risk.report.MODEL; importing it would load scikit-learn)
 
 EXIT_OK = 0
-
-
-def _progress(out: TextIO, text: str) -> Any:
-    shown = [-1]
-
-    def show(fraction: float) -> None:
-        step = int(fraction * 10)
-        if step > shown[0]:
-            shown[0] = step
-            out.write(f"  {text}… {step * 10}%\n")
-            out.flush()
-
-    return show
 
 
 def _pct(entry: Interval | None) -> str:
@@ -147,7 +135,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     app, signed = _sign_in(args)
     try:
         service = signed.risk
-        result = service.train(quick=args.quick, progress=_progress(out, "学習しています"))
+        result = service.train(quick=args.quick, progress=percent_lines(out, "学習しています"))
     finally:
         app.close()
     out.write(f"モデルを保存しました（番号 {result.model_id}）: {result.config_label}\n")
@@ -166,7 +154,8 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     app, signed = _sign_in(args)
     try:
         service = signed.risk
-        report = service.evaluate(progress=None if args.json else _progress(out, "評価しています"))
+        progress = None if args.json else percent_lines(out, "評価しています")
+        report = service.evaluate(progress=progress)
     finally:
         app.close()
     if args.json:  # the report as stored, and which model and data it is about
