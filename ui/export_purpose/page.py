@@ -161,6 +161,9 @@ class ExportApprovalsPage(QWidget):
         decide.addStretch(1)
         self.decline_button = QPushButton("却下する…")
         self.approve_button = QPushButton("承認する…")
+        self.decline_button.setToolTip("選んだ依頼を却下します。判断は監査ログに記録されます。")
+        self.approve_button.setToolTip(
+            "選んだ依頼を承認します。依頼者は承認の日のうちに1回だけ出力できます。")
         self.decline_button.clicked.connect(lambda: self.decide(approve=False))
         self.approve_button.clicked.connect(lambda: self.decide(approve=True))
         decide.addWidget(self.decline_button)
@@ -190,6 +193,7 @@ class ExportApprovalsPage(QWidget):
         self.new_purpose.textChanged.connect(self._update_buttons)
         self.new_purpose.returnPressed.connect(self.add_purpose)
         self.add_button = QPushButton("追加")
+        self.add_button.setToolTip("入力した目的を一覧に追加します。")
         self.add_button.clicked.connect(self.add_purpose)
         self.remove_button = QPushButton("選んだ目的を一覧から外す…")
         self.remove_button.clicked.connect(self.remove_purpose)

@@ -72,7 +72,7 @@ class ResearchDialog(QDialog):
         self._service = service
         self.setWindowTitle(TITLE)
         self.setWindowModality(Qt.WindowModality.WindowModal)
-        self.resize(860, 680)
+        self.resize(860, 620)  # with its title bar, fits a maximised window 697 pixels tall
         self.projects: tuple[Project, ...] = ()
         self.prepared: PreparedExtract | None = None
         self.written: WrittenExtract | None = None
@@ -97,6 +97,7 @@ class ResearchDialog(QDialog):
         self.project_combo.setAccessibleName("研究プロジェクト")
         self.new_button = QPushButton("新しく登録…")
         self.approve_button = QPushButton("承認する")
+        self.approve_button.setToolTip("選んだ研究プロジェクトを承認します。承認者は監査ログに記録されます。")
         self.approve_button.hide()
         project_row.addWidget(self.project_combo, 1)
         project_row.addWidget(self.new_button)
@@ -123,7 +124,7 @@ class ResearchDialog(QDialog):
         self.summary.setObjectName("infoCard")
         self.summary.setStyleSheet(style.CARD)
         self.summary.setContentsMargins(10, 8, 10, 8)
-        self.summary.setAccessibleName("匿名化の結果")
+        self.summary.setAccessibleName("加工の結果")
         self.summary.hide()
         layout.addWidget(self.summary)
         self.strip = ProgressStrip()
@@ -131,7 +132,7 @@ class ResearchDialog(QDialog):
         self.status = StatusLine()
         layout.addWidget(self.status)
         buttons = QHBoxLayout()
-        self.check_button = QPushButton("匿名化の結果を確認")
+        self.check_button = QPushButton("加工の結果を確認")
         self.write_button = QPushButton("フォルダを選んで作成…")
         self.write_button.setEnabled(False)
         self.close_button = QPushButton("閉じる")
