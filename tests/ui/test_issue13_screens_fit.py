@@ -3,12 +3,18 @@ maximised window, and the terse buttons that approve, run or renew say what they
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
+from tests.search.helpers import sign_in as sign_in_service
 from tests.ui.conftest import ShellFactory
 from tests.ui.flows import WAIT_MS, click, sign_in
+from toda_desktop.export_purpose.model import Purpose
+from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
 from ui.accounts.key_rotation import KeyRotationDialog
 from ui.export_purpose.page import ExportApprovalsPage
 from ui.research.dialog import ResearchDialog, open_research_dialog
@@ -83,3 +89,25 @@ def test_approve_run_and_renew_buttons_say_what_they_do(
                    rotation.rotate_button):
         assert button.toolTip().strip(), button.text()
     rotation.reject()
+
+
+def test_counts_on_the_approvals_page_line_up_on_the_right(
+    qtbot: QtBot, make_shell: ShellFactory, demo_store_path: Path, screenshot_dir: Path,
+) -> None:
+    analyst = sign_in_service(demo_store_path, DEMO_LOGINS["data_analyst"][0], DEMO_PASSWORD)
+    try:
+        analyst.export_purposes.request_dataset("attendance_monthly", Purpose("ケース会議の資料"))
+    finally:
+        analyst.sign_out()
+    window = sign_in(qtbot, make_shell(), "demo-lead")
+    window.resize(1366, LAPTOP_HEIGHT)
+    page = window.show_page("出力の承認")
+    assert isinstance(page, ExportApprovalsPage)
+    qtbot.waitUntil(lambda: page.pending_model.rowCount() == 1, timeout=WAIT_MS)
+    window.grab().save(str(screenshot_dir / "export_approvals_697.png"))
+    model = page.pending_model
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    for column in (headers.index("番号"), headers.index("人数")):
+        align = model.index(0, column).data(Qt.ItemDataRole.TextAlignmentRole)
+        assert align is not None and int(align) & int(Qt.AlignmentFlag.AlignRight), headers[column]
+    assert model.index(0, headers.index("目的")).data(Qt.ItemDataRole.TextAlignmentRole) is None

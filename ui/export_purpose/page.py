@@ -63,15 +63,22 @@ def upgrade_note(labels: list[str]) -> str:
 
 
 class _Lines(LinesTableModel[ApprovalRow]):
-    """A cell cut off by its column shows its whole text as a tooltip."""
+    """A cell cut off by its column shows its whole text as a tooltip; numbers line up on
+    the right, as on the other pages."""
+
+    number_columns: tuple[int, ...] = ()
 
     def cell_data(self, line: ApprovalRow, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return self.cells(line)[column]
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in self.number_columns:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
 
 class PendingModel(_Lines):
+    number_columns = (0, 4)
+
     def __init__(self, date_style: DateStyle) -> None:
         super().__init__(["番号", "依頼日時", "依頼者", "出力", "人数", "目的"])
         self._style = date_style
@@ -82,6 +89,8 @@ class PendingModel(_Lines):
 
 
 class DecidedModel(_Lines):
+    number_columns = (0, 6)
+
     def __init__(self, date_style: DateStyle) -> None:
         super().__init__(["番号", "状態", "判断日時", "判断者", "依頼者", "出力", "人数", "目的",
                           "判断の理由"])
