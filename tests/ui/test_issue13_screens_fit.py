@@ -3,6 +3,7 @@ maximised window, and the terse buttons that approve, run or renew say what they
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,15 @@ from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from tests.search.helpers import sign_in as sign_in_service
-from tests.ui.conftest import ShellFactory
+from tests.ui.conftest import ShellFactory, WallClock
 from tests.ui.flows import WAIT_MS, click, sign_in
+from toda_desktop.backup.service import LAST_KEY
 from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
 from ui.accounts.key_rotation import KeyRotationDialog
+from ui.backup.dialog import BackupDialog
 from ui.export_purpose.page import ExportApprovalsPage
+from ui.research.dialog import TITLE as RESEARCH_TITLE
 from ui.research.dialog import ResearchDialog, open_research_dialog
 from ui.retention.page import RetentionPage
 from ui.shell import Shell
@@ -111,3 +115,31 @@ def test_counts_on_the_approvals_page_line_up_on_the_right(
         align = model.index(0, column).data(Qt.ItemDataRole.TextAlignmentRole)
         assert align is not None and int(align) & int(Qt.AlignmentFlag.AlignRight), headers[column]
     assert model.index(0, headers.index("目的")).data(Qt.ItemDataRole.TextAlignmentRole) is None
+
+
+def test_the_research_years_and_the_last_backup_follow_the_wareki_setting(
+    qtbot: QtBot, make_shell: ShellFactory, wall_clock: WallClock,
+) -> None:
+    shell = make_shell()  # the user's setting: 和暦
+    window = sign_in(qtbot, shell, "demo-lead")
+    signed = shell.signed
+    assert signed is not None
+    research = next(a for m in window.menuBar().actions() if m.menu()
+                    for a in m.menu().actions() if a.text() == f"{RESEARCH_TITLE}…")
+    research.trigger()
+    dialog = window.findChild(ResearchDialog)
+    assert isinstance(dialog, ResearchDialog)
+    qtbot.waitUntil(lambda: dialog.loaded and not dialog.load_task.running, timeout=WAIT_MS)
+    years = [box.text() for _, box in dialog.years.boxes]
+    assert years and all(y.startswith("令和") and y.endswith("年度") for y in years), years
+    dialog.reject()
+
+    last = wall_clock() - timedelta(days=2)
+    signed.store.db.call(lambda c: c.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+        (LAST_KEY, last.isoformat(timespec="seconds"))))
+    window.backup_action.trigger()
+    qtbot.waitUntil(lambda: bool(window.findChildren(BackupDialog)), timeout=WAIT_MS)
+    backup = window.findChildren(BackupDialog)[0]
+    assert backup.last_label.text().startswith("令和8年"), backup.last_label.text()
+    backup.reject()

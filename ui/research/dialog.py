@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.date_style import DateStyle
 from ui import style
 from ui.background import BackgroundRunner, TaskContext, alive
 from ui.dialogs import confirm
@@ -67,7 +68,8 @@ def summary_text(s: ExtractSummary) -> str:
 
 class ResearchDialog(QDialog):
     def __init__(self, service: ResearchService, runner: BackgroundRunner,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None,
+                 date_style: DateStyle = DateStyle.SEIREKI) -> None:
         super().__init__(parent)
         self._service = service
         self.setWindowTitle(TITLE)
@@ -110,7 +112,7 @@ class ResearchDialog(QDialog):
         self.purpose_edit = QLineEdit()
         self.purpose_edit.setPlaceholderText("今回の作成の利用目的（例: 2026年度分析、学会発表用）")
         form.addRow("利用目的", self.purpose_edit)
-        self.years = YearChoice()
+        self.years = YearChoice(date_style)
         form.addRow("年度", self.years)
         layout.addLayout(form)
         self.tree = VariableTree()
@@ -310,8 +312,9 @@ class ResearchDialog(QDialog):
 
 
 def open_research_dialog(parent: QWidget, service: ResearchService,
-                         runner: BackgroundRunner) -> ResearchDialog:
-    dialog = ResearchDialog(service, runner, parent)
+                         runner: BackgroundRunner,
+                         date_style: DateStyle = DateStyle.SEIREKI) -> ResearchDialog:
+    dialog = ResearchDialog(service, runner, parent, date_style)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
     return dialog
