@@ -34,6 +34,7 @@ from ui.table_model import LinesTableModel
 if TYPE_CHECKING:
     from toda_desktop.extraction.service import ExtractionResult, ExtractionRow
     from toda_desktop.karte.service import KarteRecords
+    from toda_desktop.search.former import EnrollmentStatus
     from toda_desktop.search.service import PupilHit
 
 Index = QModelIndex | QPersistentModelIndex
@@ -178,6 +179,15 @@ def _pupil_key(p: PupilHit | ExtractionRow, column: int) -> tuple[int, Any]:
     return (1, "") if value is None else (0, value)
 
 
+def _status_text(status: EnrollmentStatus, style: DateStyle) -> str:
+    """在籍状況 with its school year in the user's style, as the 学年 column beside it
+    (「卒業（令和6年度）」 under 和暦)."""
+    if status.last_year is None:
+        return status.label
+    year = f"{status.last_year}年度"
+    return status.label.replace(year, format_school_year(status.last_year, style))
+
+
 class PupilHitsModel(_RowsModel):
     """Search results (氏名, カナ, 学校, 学年, 組, 番号, 生年月日 [, 宛名番号])."""
 
@@ -221,7 +231,7 @@ class PupilHitsModel(_RowsModel):
         if "address" in self._extra:
             cells.append(hit.address_code or "")
         if "status" in self._extra:
-            cells.append(hit.status.label if hit.status else "")
+            cells.append(_status_text(hit.status, self._style) if hit.status else "")
         return cells
 
     def sort_key(self, row: int, column: int) -> tuple[int, Any]:

@@ -139,7 +139,7 @@ class Shell(QObject):
         window.quit_requested.connect(self.quit)
         if signed.may("research_export"):  # 研究用データの作成 (issue 13)
             add_research_menu(window, lambda: open_research_dialog(
-                window, signed.research, self._runner))
+                window, signed.research, self._runner, self._date_style))
         self._backup_offered = False
         window.backup_action.setVisible(signed.backup.may_create())
         window.backup_requested.connect(lambda: self._open_backup(window, signed))
@@ -387,7 +387,7 @@ class Shell(QObject):
             return backup.create(folder, ctx.progress, ctx.cancelled)
 
         open_backup_dialog(window, backup.settings, create, self._runner, question=question,
-                           then=then)
+                           then=then, date_style=self._date_style)
 
     def _offer_backup(self, window: MainWindow, signed: SignedIn) -> None:
         """At sign-out: when the last backup is older than the setting, ask (with the

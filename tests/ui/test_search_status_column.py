@@ -41,7 +41,7 @@ def test_the_status_column_lists_who_is_enrolled_graduated_or_transferred(
     column = len(model.headers) - 1
     shown = {model.index(r, 0).data(): model.index(r, column).data()
              for r in range(model.rowCount())}
-    assert shown == {GRADUATE[1]: "卒業（2024年度）", TRANSFERRED[1]: "転出（2024年度）",
+    assert shown == {GRADUATE[1]: "卒業（令和6年度）", TRANSFERRED[1]: "転出（令和6年度）",
                      CURRENT[1]: "在籍中"}
     if SHOTS:
         page.grab().save(str(Path(SHOTS) / "search-status-column.png"))

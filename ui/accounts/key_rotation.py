@@ -108,6 +108,7 @@ class KeyRotationDialog(QDialog):
         layout.addStretch(1)  # (extra height goes below the text, not between the lines)
         buttons = QHBoxLayout()
         self.rotate_button = QPushButton("鍵を更新")
+        self.rotate_button.setToolTip("選んだデータの鍵を新しくします。")
         self.rotate_button.setDefault(True)
         self.rotate_button.clicked.connect(self.ask)
         self.close_button = QPushButton("閉じる")

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.date_style import DateStyle
 from toda_desktop.backup.service import MAX_KEEP, BackupDone, BackupSettings
 from toda_desktop.formatting import format_bytes, format_datetime
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext, alive
@@ -40,7 +41,8 @@ CreateBackup = Callable[[Path, int, int, TaskContext], BackupDone]
 class BackupDialog(FormDialog):
     def __init__(self, settings: BackupSettings, create: CreateBackup,
                  runner: BackgroundRunner, parent: QWidget | None = None,
-                 question: str | None = None) -> None:
+                 question: str | None = None, date_style: DateStyle = DateStyle.SEIREKI,
+                 ) -> None:
         super().__init__("バックアップを作成", "作成する", parent,
                          intro=(question + "\n\n" if question else "") + INTRO)
         self._create, self._runner = create, runner
@@ -73,7 +75,7 @@ class BackupDialog(FormDialog):
         self.offer_spin.setToolTip("前回のバックアップからこの日数がたつと、サインアウトのときに"
                                    "作成を勧めます。")
         self.form.addRow("サインアウト時に勧める間隔", self.offer_spin)
-        self.last_label = QLabel(_last(settings.last_at))
+        self.last_label = QLabel(_last(settings.last_at, date_style))
         self.form.addRow("前回のバックアップ", self.last_label)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -169,14 +171,14 @@ class BackupDialog(FormDialog):
         self.cancel_button.clicked.connect(self.accept if self.result_done else self.reject)
 
 
-def _last(when: datetime | None) -> str:
-    return "まだ作成していません" if when is None else format_datetime(when)
+def _last(when: datetime | None, style: DateStyle) -> str:
+    return "まだ作成していません" if when is None else format_datetime(when, style)
 
 
 def open_backup_dialog(
     parent: QWidget, settings: Callable[[], BackupSettings], create: CreateBackup,
     runner: BackgroundRunner, *, question: str | None = None,
-    then: Callable[[], None] | None = None,
+    then: Callable[[], None] | None = None, date_style: DateStyle = DateStyle.SEIREKI,
 ) -> None:
     """Read the settings on the worker, then open the dialog; ``then`` runs when it closes
     (sign-out goes on after the offer, whatever was chosen)."""
@@ -184,7 +186,7 @@ def open_backup_dialog(
     def show(current: BackupSettings) -> None:
         if not alive(parent):
             return
-        dialog = BackupDialog(current, create, runner, parent, question)
+        dialog = BackupDialog(current, create, runner, parent, question, date_style)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if then is not None:
             dialog.finished.connect(lambda _result: then())

@@ -63,15 +63,22 @@ def upgrade_note(labels: list[str]) -> str:
 
 
 class _Lines(LinesTableModel[ApprovalRow]):
-    """A cell cut off by its column shows its whole text as a tooltip."""
+    """A cell cut off by its column shows its whole text as a tooltip; numbers line up on
+    the right, as on the other pages."""
+
+    number_columns: tuple[int, ...] = ()
 
     def cell_data(self, line: ApprovalRow, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return self.cells(line)[column]
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in self.number_columns:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
 
 class PendingModel(_Lines):
+    number_columns = (0, 4)
+
     def __init__(self, date_style: DateStyle) -> None:
         super().__init__(["番号", "依頼日時", "依頼者", "出力", "人数", "目的"])
         self._style = date_style
@@ -82,6 +89,8 @@ class PendingModel(_Lines):
 
 
 class DecidedModel(_Lines):
+    number_columns = (0, 6)
+
     def __init__(self, date_style: DateStyle) -> None:
         super().__init__(["番号", "状態", "判断日時", "判断者", "依頼者", "出力", "人数", "目的",
                           "判断の理由"])
@@ -161,6 +170,9 @@ class ExportApprovalsPage(QWidget):
         decide.addStretch(1)
         self.decline_button = QPushButton("却下する…")
         self.approve_button = QPushButton("承認する…")
+        self.decline_button.setToolTip("選んだ依頼を却下します。判断は監査ログに記録されます。")
+        self.approve_button.setToolTip(
+            "選んだ依頼を承認します。依頼者は承認の日のうちに1回だけ出力できます。")
         self.decline_button.clicked.connect(lambda: self.decide(approve=False))
         self.approve_button.clicked.connect(lambda: self.decide(approve=True))
         decide.addWidget(self.decline_button)
@@ -190,6 +202,7 @@ class ExportApprovalsPage(QWidget):
         self.new_purpose.textChanged.connect(self._update_buttons)
         self.new_purpose.returnPressed.connect(self.add_purpose)
         self.add_button = QPushButton("追加")
+        self.add_button.setToolTip("入力した目的を一覧に追加します。")
         self.add_button.clicked.connect(self.add_purpose)
         self.remove_button = QPushButton("選んだ目的を一覧から外す…")
         self.remove_button.clicked.connect(self.remove_purpose)

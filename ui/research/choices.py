@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QTreeWidget, QTreeWidgetItem, QWidget
 
+from kernel.date_style import DateStyle
+from toda_desktop.formatting import format_school_year
 from toda_desktop.research.catalogue import Variable
 
 CHECKED = Qt.CheckState.Checked
@@ -18,8 +20,9 @@ KEY = Qt.ItemDataRole.UserRole
 class YearChoice(QWidget):
     """One check box per school year (newest first; the newest checked)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, date_style: DateStyle, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._style = date_style
         self._row = QHBoxLayout(self)
         self._row.setContentsMargins(0, 0, 0, 0)
         self.boxes: list[tuple[int, QCheckBox]] = []
@@ -29,7 +32,7 @@ class YearChoice(QWidget):
             box.deleteLater()
         self.boxes = []
         for i, year in enumerate(years):
-            box = QCheckBox(f"{year}年度")
+            box = QCheckBox(format_school_year(year, self._style))
             box.setChecked(i == 0)
             self._row.addWidget(box)
             self.boxes.append((year, box))

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.date_style import DateStyle
 from ui import style
 from ui.background import BackgroundRunner, TaskContext, alive
 from ui.dialogs import confirm
@@ -67,12 +68,13 @@ def summary_text(s: ExtractSummary) -> str:
 
 class ResearchDialog(QDialog):
     def __init__(self, service: ResearchService, runner: BackgroundRunner,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None,
+                 date_style: DateStyle = DateStyle.SEIREKI) -> None:
         super().__init__(parent)
         self._service = service
         self.setWindowTitle(TITLE)
         self.setWindowModality(Qt.WindowModality.WindowModal)
-        self.resize(860, 680)
+        self.resize(860, 620)  # with its title bar, fits a maximised window 697 pixels tall
         self.projects: tuple[Project, ...] = ()
         self.prepared: PreparedExtract | None = None
         self.written: WrittenExtract | None = None
@@ -97,6 +99,7 @@ class ResearchDialog(QDialog):
         self.project_combo.setAccessibleName("研究プロジェクト")
         self.new_button = QPushButton("新しく登録…")
         self.approve_button = QPushButton("承認する")
+        self.approve_button.setToolTip("選んだ研究プロジェクトを承認します。承認者は監査ログに記録されます。")
         self.approve_button.hide()
         project_row.addWidget(self.project_combo, 1)
         project_row.addWidget(self.new_button)
@@ -109,7 +112,7 @@ class ResearchDialog(QDialog):
         self.purpose_edit = QLineEdit()
         self.purpose_edit.setPlaceholderText("今回の作成の利用目的（例: 2026年度分析、学会発表用）")
         form.addRow("利用目的", self.purpose_edit)
-        self.years = YearChoice()
+        self.years = YearChoice(date_style)
         form.addRow("年度", self.years)
         layout.addLayout(form)
         self.tree = VariableTree()
@@ -123,7 +126,7 @@ class ResearchDialog(QDialog):
         self.summary.setObjectName("infoCard")
         self.summary.setStyleSheet(style.CARD)
         self.summary.setContentsMargins(10, 8, 10, 8)
-        self.summary.setAccessibleName("匿名化の結果")
+        self.summary.setAccessibleName("加工の結果")
         self.summary.hide()
         layout.addWidget(self.summary)
         self.strip = ProgressStrip()
@@ -131,7 +134,7 @@ class ResearchDialog(QDialog):
         self.status = StatusLine()
         layout.addWidget(self.status)
         buttons = QHBoxLayout()
-        self.check_button = QPushButton("匿名化の結果を確認")
+        self.check_button = QPushButton("加工の結果を確認")
         self.write_button = QPushButton("フォルダを選んで作成…")
         self.write_button.setEnabled(False)
         self.close_button = QPushButton("閉じる")
@@ -309,8 +312,9 @@ class ResearchDialog(QDialog):
 
 
 def open_research_dialog(parent: QWidget, service: ResearchService,
-                         runner: BackgroundRunner) -> ResearchDialog:
-    dialog = ResearchDialog(service, runner, parent)
+                         runner: BackgroundRunner,
+                         date_style: DateStyle = DateStyle.SEIREKI) -> ResearchDialog:
+    dialog = ResearchDialog(service, runner, parent, date_style)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
     return dialog

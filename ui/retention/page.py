@@ -104,8 +104,10 @@ class RetentionPage(QWidget):
         self.plan_button.setToolTip("保存期間を過ぎた記録を数えます。記録は変更しません。")
         self.plan_button.clicked.connect(self.make_plan)
         self.approve_button = QPushButton("承認する…")
+        self.approve_button.setToolTip("この削除計画を承認します。実行は承認のあとに行えます。")
         self.approve_button.clicked.connect(self.ask_approve)
         self.run_button = QPushButton("実行する…")
+        self.run_button.setToolTip("承認済みの削除計画を実行します。削除した記録は元に戻せません。")
         self.run_button.clicked.connect(self.ask_run)
         for button, allowed in ((self.plan_button, make_plan), (self.approve_button, approve),
                                 (self.run_button, run)):
