@@ -1,11 +1,24 @@
 """Former pupils and the day each one left: where every retention period starts counting.
 
 The register has no leave-date column, so the rule is read from the enrolments (one rule for
-retention and for hiding former pupils in search):
+retention and for hiding former pupils in search, karte and exports; the SQL is
+``former_sql`` below, which every one of them uses):
 
 * a pupil's **last year** is the latest ``ds_enrollments.school_year`` the pupil has;
-* a pupil is **former** when that year is before the latest school year in the store (the
-  year the office has imported enrolments for: a pupil not in it has left);
+* a pupil is **former** when the school of that last enrolment already has a newer register
+  without them. Registers arrive school by school early in a school year, so the store's
+  latest year (``Y``) alone cannot tell: a pupil whose school has not sent its ``Y`` register
+  yet stays current. In full, with ``L`` the pupil's last year:
+
+  - ``L = Y``: current (the year is not over; a 中3 of ``Y`` has not graduated yet);
+  - ``L = Y - 1``: former when every school the pupil was enrolled at in ``L`` (one, or two
+    after a transfer within the city during the year) has its ``Y`` register in the store;
+    current while one of them has not;
+  - ``L < Y - 1``: former. A school that closed or merged never sends a newer register;
+    registers are assumed to arrive within a year of each other, so a school with none for
+    the latest two years (``Y`` and ``Y - 1``) is taken as closed and its pupils who are in
+    no later register as gone. (Their leave date is still their own last year; only the
+    hiding waits until the store's ``Y`` is two years past it.)
 * the **leave date** is the last day of the last year (31 March,
   ``kernel.school_calendar.school_year_end``);
 * the pupil **graduated** when the last year's enrolment is 中学校 grade 3 or grade 9
@@ -68,19 +81,43 @@ def latest_school_year(conn: Connection) -> int | None:
     return None if value is None else int(value)
 
 
-_LEAVERS = """
-    WITH last AS (
-        SELECT pupil_id, max(school_year) AS last_year FROM ds_enrollments GROUP BY pupil_id
+def former_sql(pupil: str, last_year: str, latest: int) -> tuple[str, tuple[int, ...]]:
+    """The rule as an SQL condition, true for a former pupil, and its parameters.
+
+    ``pupil`` and ``last_year`` are SQL expressions for the pupil's id and last enrolled year;
+    ``latest`` is the store's latest school year. The schools still waiting for their
+    ``latest`` register are found once per statement from the (school_year, school_code)
+    index: those with a register for the year before and none for ``latest``.
+    """
+    before = latest - 1
+    sql = (
+        f"({last_year} < ? OR ({last_year} = ? AND {pupil} NOT IN ("
+        "SELECT pupil_id FROM ds_enrollments WHERE school_year = ? AND school_code IN ("
+        "SELECT school_code FROM ds_enrollments WHERE school_year = ?"
+        " EXCEPT SELECT school_code FROM ds_enrollments WHERE school_year = ?))))"
     )
+    return sql, (before, before, before, before, latest)
+
+
+def _leavers_sql(where: str, one_pupil: bool = False) -> str:
+    only = " WHERE pupil_id = ?" if one_pupil else ""
+    return f"""
+    WITH last AS (SELECT pupil_id, max(school_year) AS last_year FROM ds_enrollments{only}
+                  GROUP BY pupil_id)
     SELECT l.pupil_id, l.last_year,
            max(CASE WHEN e.grade = ? OR (sc.school_type = ? AND e.grade = ?) THEN 1 ELSE 0 END)
     FROM last l
     JOIN ds_enrollments e ON e.pupil_id = l.pupil_id AND e.school_year = l.last_year
     LEFT JOIN ds_schools sc ON sc.school_code = e.school_code
-    WHERE l.last_year < ?
+    WHERE {where}
     GROUP BY l.pupil_id, l.last_year
     ORDER BY l.pupil_id
 """
+
+
+def _graduation_params() -> tuple[object, ...]:
+    ((school_type, grade),) = GRADUATION_GRADE.items()
+    return (LAST_COMPULSORY_GRADE, school_type, grade)
 
 
 def iter_leavers(conn: Connection, latest: int | None = None) -> Iterator[Leaver]:
@@ -90,9 +127,9 @@ def iter_leavers(conn: Connection, latest: int | None = None) -> Iterator[Leaver
         latest = latest_school_year(conn)
         if latest is None:
             return
-    ((school_type, grade),) = GRADUATION_GRADE.items()
+    former, params = former_sql("l.pupil_id", "l.last_year", latest)
     for pupil_id, last_year, graduated in conn.execute(
-        _LEAVERS, (LAST_COMPULSORY_GRADE, school_type, grade, latest)
+        _leavers_sql(former), (*_graduation_params(), *params)
     ):
         yield Leaver(int(pupil_id), int(last_year), GRADUATED if graduated else TRANSFERRED)
 
@@ -106,19 +143,12 @@ def leaver(conn: Connection, pupil_id: int) -> Leaver | None:
     latest = latest_school_year(conn)
     if latest is None:
         return None
-    ((school_type, grade),) = GRADUATION_GRADE.items()
-    row = conn.execute(
-        "SELECT max(e.school_year),"
-        " max(CASE WHEN e.school_year = (SELECT max(school_year) FROM ds_enrollments"
-        "   WHERE pupil_id = ?) AND (e.grade = ? OR (sc.school_type = ? AND e.grade = ?))"
-        "   THEN 1 ELSE 0 END)"
-        " FROM ds_enrollments e LEFT JOIN ds_schools sc ON sc.school_code = e.school_code"
-        " WHERE e.pupil_id = ?",
-        (pupil_id, LAST_COMPULSORY_GRADE, school_type, grade, pupil_id),
-    ).fetchone()
-    if row is None or row[0] is None or int(row[0]) >= latest:
+    former, params = former_sql("l.pupil_id", "l.last_year", latest)
+    row = conn.execute(_leavers_sql(former, one_pupil=True),
+                       (pupil_id, *_graduation_params(), *params)).fetchone()
+    if row is None:
         return None
-    return Leaver(pupil_id, int(row[0]), GRADUATED if row[1] else TRANSFERRED)
+    return Leaver(pupil_id, int(row[1]), GRADUATED if row[2] else TRANSFERRED)
 
 
 def is_former(conn: Connection, pupil_id: int) -> bool:
@@ -130,6 +160,7 @@ __all__ = [
     "LEAVE_REASONS",
     "TRANSFERRED",
     "Leaver",
+    "former_sql",
     "is_former",
     "iter_leavers",
     "latest_school_year",

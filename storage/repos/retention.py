@@ -1,11 +1,12 @@
 """Retention in SQL: what is due, the purge that removes it, and the plans that approve it.
 
 What is due on a day (``as_of``) follows the registry's retention classes and the leave rule
-of ``storage.repos.leavers``: the rows of kind K of every former pupil whose last enrolled
-school year Y satisfies ``Y < school_year_of(as_of) - years(K)`` (the period ended on 31 March
-of ``Y + years``). A ``delete`` class deletes those rows; the ``pseudonymise`` class (the
-pupil master and enrolments, 学籍) removes name, kana, birth date and IDs and leaves a random
-pseudonym in the name (``pupil_pseudonyms`` remembers who is done).
+of ``storage.repos.leavers`` (its ``former_sql``, the same SQL search uses): the rows of
+kind K of every former pupil whose last enrolled school year Y satisfies
+``Y < school_year_of(as_of) - years(K)`` (the period ended on 31 March of ``Y + years``).
+A ``delete`` class deletes those rows; the ``pseudonymise`` class (the pupil master and
+enrolments, 学籍) removes name, kana, birth date and IDs and leaves a random pseudonym in
+the name (``pupil_pseudonyms`` remembers who is done).
 
 Everything built from the removed rows goes with them: 見守りアラート and their status
 history, the 名寄せ review items and remembered decisions naming the pupil, the values kept
@@ -36,6 +37,7 @@ from storage.connection import Connection
 from storage.kept_results import SOURCES as KEPT_SOURCES
 from storage.placement import group_schemas, schema_of, schemas_with
 from storage.registry import DELETE, PSEUDONYMISE, DatasetKind, Registry
+from storage.repos import leavers
 from storage.school_calendar_sql import school_year_of_date
 
 CHUNK = 500
@@ -88,29 +90,32 @@ def _year_sql(kind: DatasetKind) -> str:
     return "l.last_year"
 
 
-def _due_sql(kind: DatasetKind, action: str) -> str:
+def _due_sql(kind: DatasetKind, action: str, as_of: date, years: int,
+             latest_year: int) -> tuple[str, tuple[object, ...]]:
     pupil = "t.id" if kind.master else "t.pupil_id"
     skip_done = (" AND NOT EXISTS (SELECT 1 FROM pupil_pseudonyms p"
                  f" WHERE p.pupil_id = {pupil})") if action == PSEUDONYMISE else ""
-    return (
+    former, params = leavers.former_sql("l.pupil_id", "l.last_year", latest_year)
+    sql = (
         "WITH l AS (SELECT pupil_id, max(school_year) AS last_year FROM ds_enrollments"
-        " GROUP BY pupil_id HAVING max(school_year) < ? AND max(school_year) < ?)"
+        " GROUP BY pupil_id HAVING max(school_year) < ?)"
         f" SELECT t.id, {pupil}, {_year_sql(kind)} FROM {kind.table} t"
-        f" JOIN l ON l.pupil_id = {pupil}{skip_done} ORDER BY t.id"
+        f" JOIN l ON l.pupil_id = {pupil} WHERE {former}{skip_done} ORDER BY t.id"
     )
+    return sql, (cutoff_year(as_of, years), *params)
 
 
 def due(conn: Connection, registry: Registry, kinds: Iterable[DatasetKind], as_of: date,
         latest_year: int) -> list[Due]:
-    """The due records of each of ``kinds`` (kinds whose class never ends are skipped)."""
+    """The due records of each of ``kinds`` (kinds whose class never ends are skipped):
+    rows of former pupils (``storage.repos.leavers.former_sql``) whose period has ended."""
     out = []
     for kind in kinds:
         cls = registry.retention(kind.retention)
         if not cls.ends or cls.years is None or not kind.pupil:
             continue
-        rows = tuple(
-            (int(a), int(b), int(c)) for a, b, c in conn.execute(
-                _due_sql(kind, cls.action), (latest_year, cutoff_year(as_of, cls.years))))
+        sql, params = _due_sql(kind, cls.action, as_of, cls.years, latest_year)
+        rows = tuple((int(a), int(b), int(c)) for a, b, c in conn.execute(sql, params))
         out.append(Due(kind, cls.action, rows))
     return out
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from storage.connection import Connection, DatabaseError
+from storage.repos import leavers
 
 CHUNK = 500
 ID_KINDS = ("address_code", "pref_id", "google_account")
@@ -48,9 +49,9 @@ class Filters:
     school_code: str | None = None
     grade: int | None = None
     class_name: str | None = None
-    # Only pupils whose last enrolled year is this one or later (or who have no enrollment):
-    # former pupils left out for roles that do not need them. Not a filter the user sets.
-    enrolled_since: int | None = None
+    # The store's latest school year, to leave former pupils out (``storage.repos.leavers``'
+    # rule, per school) for roles that do not need them. Not a filter the user sets.
+    former_left_out: int | None = None
 
     @property
     def any(self) -> bool:
@@ -232,12 +233,14 @@ def _filter_sql(filters: Filters, params: list[object]) -> str:
 
 
 def _since_sql(filters: Filters, pupil: str, params: list[object]) -> str:
-    """`` AND`` the pupil (an SQL expression) is not former, when asked."""
-    if filters.enrolled_since is None:
+    """`` AND`` the pupil (an SQL expression) is not former, when asked: the leavers' rule
+    over the index's last enrolled year (kept per pupil by the triggers)."""
+    if filters.former_left_out is None:
         return ""
-    params.append(filters.enrolled_since)
-    return (f" AND {pupil} NOT IN (SELECT pupil_id FROM search_pupils"
-            " WHERE latest_year < ?)")
+    former, former_params = leavers.former_sql("s_f.pupil_id", "s_f.latest_year",
+                                               filters.former_left_out)
+    params += former_params
+    return f" AND {pupil} NOT IN (SELECT s_f.pupil_id FROM search_pupils s_f WHERE {former})"
 
 
 def _candidates(

@@ -42,6 +42,7 @@ PURPOSE = Purpose("ケース会議の資料")  # (the purpose rules: test_export
 GRADUATE = ("0099900001", "卒業　二郎", "ソツギョウ ジロウ")
 TRANSFERRED = ("0099900002", "転居　三咲", "テンキョ ミサキ")
 CURRENT = ("0099900003", "在籍　四葉", "ザイセキ ヨツバ")
+NEWCOMER = ("0099900004", "新入　五月", "シンニュウ サツキ")
 SCHOOL = "99901"
 
 
@@ -99,6 +100,31 @@ def test_a_school_year_listing_leaves_former_pupils_out_for_the_liaison(
     assert {h.name for h in lead.hits} == {GRADUATE[1], TRANSFERRED[1], CURRENT[1]}
     # Words and filters together: the same rule.
     assert city["liaison"].search.search("ソツギョウ", filters).hits == ()
+
+
+def test_a_pupil_whose_school_has_not_sent_the_new_register_is_found_by_the_liaison(
+    city: dict[str, SignedIn],
+) -> None:
+    lead = city["project_lead"]
+    # Early in 2026 only the test school's register is in: its 2025 pupil missing from it has
+    # left; the demo city's pupils, whose schools have not sent 2026 yet, are still enrolled.
+    add_rows(lead.store, "students", [{"address_code": NEWCOMER[0], "name": NEWCOMER[1],
+                                       "name_kana": NEWCOMER[2], "birth_date": "2013-05-05",
+                                       "sex": "女"}], source="新入.csv")
+    add_rows(lead.store, "enrollments", [{"address_code": NEWCOMER[0], "school_year": 2026,
+                                          "school_code": SCHOOL, "grade": 7, "class_name": "1",
+                                          "seat_number": 1}], source="2026.csv")
+    other = next(h for h in lead.search.search("", SearchFilters(school_year=2025)).hits
+                 if h.school_code != SCHOOL)
+    assert other.address_code is not None
+    liaison = city["liaison"]
+    assert [h.pupil_id for h in liaison.search.search(other.address_code).hits] == [
+        other.pupil_id]
+    assert liaison.karte.open(other.pupil_id).header.name == other.name
+    assert liaison.search.search(CURRENT[0]).hits == ()  # not in the test school's 2026 list
+    assert [h.status.label if h.status else "" for h in
+            city["truancy_support"].search.search(CURRENT[0]).hits] == ["卒業（2025年度）"]
+    assert [h.name for h in liaison.search.search(NEWCOMER[0]).hits] == [NEWCOMER[1]]
 
 
 def test_the_role_with_the_setting_sees_each_pupils_enrollment_status(

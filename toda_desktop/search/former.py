@@ -1,9 +1,10 @@
 """Former pupils (卒業・転出): keeping them from roles that do not need them (issue 13).
 
 Who has left, and how, is ``storage.repos.leavers``' rule (the same one retention counts
-from): a pupil is former when the last school year in which they are enrolled is before the
-latest school year in the store; graduated when that last enrollment was the last grade of
-中学校 (or grade 9), otherwise transferred out. A pupil with no enrollment at all (a child
+from): a pupil is former when the school of their last enrollment already has a newer
+register without them (registers arrive school by school; a school with none for the store's
+latest two years is taken as closed); graduated when that last enrollment was the last grade
+of 中学校 (or grade 9), otherwise transferred out. A pupil with no enrollment at all (a child
 known from another department before school) is not former.
 
 Only roles whose entry in the permission map says ``former_pupils = true`` still find former

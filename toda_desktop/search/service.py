@@ -273,7 +273,7 @@ class SearchService:
                 return [], repo_filters.school_year, {}  # only punctuation: nothing can match
             f = repo_filters
             if not former:
-                f = replace(f, enrolled_since=repo.latest_school_year(conn))
+                f = replace(f, former_left_out=repo.latest_school_year(conn))
             if not terms:
                 if not f.any:
                     return [], None, {}
