@@ -31,7 +31,7 @@ to find (``None`` from ``latest_school_year``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -45,6 +45,7 @@ LEAVE_REASONS = (GRADUATED, TRANSFERRED)
 # last year whatever the school's type says.
 GRADUATION_GRADE = {"中学校": 3}
 LAST_COMPULSORY_GRADE = 9
+CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,9 @@ def former_sql(pupil: str, last_year: str, latest: int) -> tuple[str, tuple[int,
     return sql, (before, before, before, before, latest)
 
 
-def _leavers_sql(where: str, one_pupil: bool = False) -> str:
-    only = " WHERE pupil_id = ?" if one_pupil else ""
+def _leavers_sql(where: str, pupils: int = 0) -> str:
+    """Leavers among all pupils, or among ``pupils`` ids (bound first)."""
+    only = f" WHERE pupil_id IN ({', '.join('?' * pupils)})" if pupils else ""
     return f"""
     WITH last AS (SELECT pupil_id, max(school_year) AS last_year FROM ds_enrollments{only}
                   GROUP BY pupil_id)
@@ -138,17 +140,28 @@ def leavers(conn: Connection, latest: int | None = None) -> list[Leaver]:
     return list(iter_leavers(conn, latest))
 
 
-def leaver(conn: Connection, pupil_id: int) -> Leaver | None:
-    """One pupil's leave (None: a current pupil, or one with no enrolment)."""
+def leavers_among(conn: Connection, pupil_ids: Iterable[int]) -> dict[int, Leaver]:
+    """The former pupils among these, by id (one statement per 500: a page of search hits
+    costs one pass, not one per pupil)."""
     latest = latest_school_year(conn)
     if latest is None:
-        return None
+        return {}
     former, params = former_sql("l.pupil_id", "l.last_year", latest)
-    row = conn.execute(_leavers_sql(former, one_pupil=True),
-                       (pupil_id, *_graduation_params(), *params)).fetchone()
-    if row is None:
-        return None
-    return Leaver(pupil_id, int(row[1]), GRADUATED if row[2] else TRANSFERRED)
+    wanted = sorted({int(p) for p in pupil_ids})
+    out: dict[int, Leaver] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start: start + CHUNK]
+        for pupil_id, last_year, graduated in conn.execute(
+            _leavers_sql(former, len(chunk)), (*chunk, *_graduation_params(), *params)
+        ):
+            out[int(pupil_id)] = Leaver(int(pupil_id), int(last_year),
+                                        GRADUATED if graduated else TRANSFERRED)
+    return out
+
+
+def leaver(conn: Connection, pupil_id: int) -> Leaver | None:
+    """One pupil's leave (None: a current pupil, or one with no enrolment)."""
+    return leavers_among(conn, (pupil_id,)).get(pupil_id)
 
 
 def is_former(conn: Connection, pupil_id: int) -> bool:
@@ -166,4 +179,5 @@ __all__ = [
     "latest_school_year",
     "leaver",
     "leavers",
+    "leavers_among",
 ]

@@ -240,7 +240,8 @@ def _since_sql(filters: Filters, pupil: str, params: list[object]) -> str:
     former, former_params = leavers.former_sql("s_f.pupil_id", "s_f.latest_year",
                                                filters.former_left_out)
     params += former_params
-    return f" AND {pupil} NOT IN (SELECT s_f.pupil_id FROM search_pupils s_f WHERE {former})"
+    return (f" AND NOT EXISTS (SELECT 1 FROM search_pupils s_f WHERE s_f.pupil_id = {pupil}"
+            f" AND {former})")
 
 
 def _candidates(

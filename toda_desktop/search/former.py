@@ -61,9 +61,11 @@ NO_ENROLLMENT = EnrollmentStatus("none", None)
 def statuses(conn: Connection, pupils: Iterable[tuple[int, bool]]
              ) -> dict[int, EnrollmentStatus]:
     """在籍状況 of each (pupil id, has an enrollment) on the database thread."""
+    wanted = list(pupils)
+    gone = leavers.leavers_among(conn, (pupil_id for pupil_id, _ in wanted))
     out = {}
-    for pupil_id, enrolled in pupils:
-        left = leavers.leaver(conn, pupil_id)
+    for pupil_id, enrolled in wanted:
+        left = gone.get(pupil_id)
         out[pupil_id] = (EnrollmentStatus(left.reason, left.last_year) if left is not None
                          else ENROLLED if enrolled else NO_ENROLLMENT)
     return out
