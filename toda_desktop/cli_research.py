@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from toda_desktop.errors import UserFacingError
 from toda_desktop.formatting import format_count, format_datetime
+from toda_desktop.staff import staff_label
 
 if TYPE_CHECKING:
     from toda_desktop.research.service import ExtractSummary, ResearchService
@@ -113,10 +114,10 @@ def cmd_projects(args: argparse.Namespace, out: TextIO) -> int:
     if not projects:
         out.write("登録された研究プロジェクトはありません。\n")
     for p in projects:
-        state = (f"承認 {p.approved_by}（{format_datetime(p.approved_at)}）"
+        state = (f"承認 {staff_label(p.approved_by)} {format_datetime(p.approved_at)}"
                  if p.approved_by and p.approved_at else "承認待ち")
-        out.write(f"{p.name}\t{p.purpose}\t登録 {p.created_by}"
-                  f"（{format_datetime(p.created_at)}）\t{state}\n")
+        out.write(f"{p.name}\t{p.purpose}\t登録 {staff_label(p.created_by)}"
+                  f" {format_datetime(p.created_at)}\t{state}\n")
     return EXIT_OK
 
 

@@ -22,6 +22,7 @@ from toda_desktop.cli_progress import percent_lines
 from toda_desktop.errors import UserFacingError
 from toda_desktop.formatting import format_count
 from toda_desktop.retention.views import PlanView, related_lines
+from toda_desktop.staff import staff_label
 
 EXIT_OK = 0
 
@@ -30,11 +31,12 @@ def write_plan(plan: PlanView, out: TextIO) -> None:
     """The plan as a table of counts (never a name)."""
     out.write(f"削除計画 {plan.id}（{plan.status_label}）: {plan.as_of.isoformat()} 時点で"
               f"保存期間を過ぎた記録 {format_count(plan.records)}件\n")
-    out.write(f"  作成: {plan.made_by} {plan.made_at.isoformat(sep=' ')}\n")
+    out.write(f"  作成: {staff_label(plan.made_by)} {plan.made_at.isoformat(sep=' ')}\n")
     if plan.approved_by and plan.approved_at:
-        out.write(f"  承認: {plan.approved_by} {plan.approved_at.isoformat(sep=' ')}\n")
+        out.write(f"  承認: {staff_label(plan.approved_by)} "
+                  f"{plan.approved_at.isoformat(sep=' ')}\n")
     if plan.run_by and plan.run_at:
-        out.write(f"  実行: {plan.run_by} {plan.run_at.isoformat(sep=' ')}\n")
+        out.write(f"  実行: {staff_label(plan.run_by)} {plan.run_at.isoformat(sep=' ')}\n")
     if plan.lines:
         out.write("  種類\t保存期間の区分\t年度\t処理\t記録数\t児童生徒数"
                   + ("\t削除・仮名化した数" if plan.status == "done" else "") + "\n")

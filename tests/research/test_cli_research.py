@@ -55,7 +55,7 @@ def test_an_analysts_new_project_waits_for_the_lead_who_approves_it_on_the_comma
     assert list(tmp_path.glob("*.parquet")) == []
     code, out, _ = run(capsys, monkeypatch, "project_lead", "research", "projects",
                        "--store", str(demo_store_path))
-    assert code == 0 and "欠席研究\t欠席と体格の分析\t登録 demo-analyst" in out
+    assert code == 0 and "欠席研究\t欠席と体格の分析\t登録 デモ 分析（demo-analyst）" in out
     assert out.rstrip().endswith("承認待ち")
     code, out, _ = run(capsys, monkeypatch, "project_lead", "research", "approve",
                        "--store", str(demo_store_path), "--project", "欠席研究")

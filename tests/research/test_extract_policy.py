@@ -16,6 +16,7 @@ from tests.storage.test_key_files_insider import _reopen_with
 from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.export_files import ExistingFile
 from toda_desktop.research.files import ExtractInfo, planned_paths
+from toda_desktop.staff import Staff
 
 REGISTRY = default_registry()
 
@@ -101,7 +102,8 @@ def test_an_analysts_project_waits_for_the_leads_approval_who_is_then_the_approv
         analyst.sign_out()
     signed = lead(demo_store_path)
     try:
-        assert signed.research.approve_project("学力研究").approved_by == "demo-lead"
+        approver = signed.research.approve_project("学力研究").approved_by
+        assert approver == Staff("demo-lead", "デモ 総括", active=True)
     finally:
         signed.sign_out()
     analyst = sign_in(demo_store_path, "data_analyst")

@@ -135,8 +135,12 @@ def test_the_lead_approves_a_request_on_the_approvals_page(
     page.resize(1200, 760)
     page.pending_table.selectRow(0)
     page.grab().save(str(screenshot_dir / "export_approvals_page.png"))
+    # Staff know each other by name: the requester by display name, the login ID beside it.
+    assert page.pending_model.cells(page.pending_model.line(0))[2] == "デモ 分析（demo-analyst）"
     click(qtbot, page.approve_button)
     assert page.dialog is not None
+    assert page.dialog.intro_label is not None
+    assert "依頼者 デモ 分析（demo-analyst）" in page.dialog.intro_label.text()
     click(qtbot, page.dialog.ok_button)
     qtbot.waitUntil(lambda: page.pending_model.rowCount() == 0
                     and page.decided_model.rowCount() == 1, timeout=WAIT_MS)
@@ -144,6 +148,9 @@ def test_the_lead_approves_a_request_on_the_approvals_page(
     decided = page.decided_model.line(0)
     assert decided.id == request and decided.status == "approved"
     assert decided.decided_by == DEMO_LOGINS["project_lead"][0]
+    assert page.decided_model.cells(decided)[3:5] == ["デモ 総括（demo-lead）",
+                                                      "デモ 分析（demo-analyst）"]
+    page.grab().save(str(screenshot_dir / "export_approvals_decided.png"))
     # The list: a new purpose, and one taken off after a question.
     page.new_purpose.setText("就学相談の資料")
     click(qtbot, page.add_button)

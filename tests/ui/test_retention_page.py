@@ -72,6 +72,9 @@ def test_the_lead_plans_approves_and_runs_a_purge(
         assert "削除証明を監査ログに記録しました" in page.status_label.text()
         assert all(line.done == line.records for line in page.plan.lines)
         page.grab().save(str(SCREENSHOT_DIR / "retention_done.png"))
+        # Who made, approved and ran the plan, by the name staff know (the ID beside it).
+        summary = page.summary.text()
+        assert all(f"{step} デモ 総括（demo-lead）" in summary for step in ("作成", "承認", "実行"))
     finally:
         lead.sign_out()
 

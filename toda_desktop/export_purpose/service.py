@@ -11,7 +11,7 @@ audit-logged; requests keep counts and descriptions, never a pupil.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, time
 
 from storage.repos import accounts, meta
@@ -27,6 +27,7 @@ from toda_desktop.export_purpose.check import (
     threshold,
 )
 from toda_desktop.export_purpose.model import Purpose, clean_label, clean_note, validated
+from toda_desktop.staff import Staff, staff_book, staff_of
 
 LEAD_FUNCTION = "policy_edit"
 MAX_THRESHOLD = 1_000_000
@@ -34,7 +35,22 @@ MAX_THRESHOLD = 1_000_000
 # still give them "export" — the lead is told so on the approvals page.
 AGGREGATE_ONLY_ROLES = ("director", "section_chief", "center_director")
 
-__all__ = ["ApprovalRow", "ExportOptions", "ExportPurposeService", "PurposeRow"]
+__all__ = ["ApprovalRow", "ApprovalView", "ExportOptions", "ExportPurposeService", "PurposeRow"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalView(ApprovalRow):
+    """A request as the lead's page shows it: who asked and who decided, by name."""
+
+    requester: Staff
+    decider: Staff | None
+
+
+def _views(rows: list[ApprovalRow], staff: dict[str, Staff]) -> list[ApprovalView]:
+    return [ApprovalView(**{f.name: getattr(r, f.name) for f in fields(ApprovalRow)},
+                         requester=staff_of(staff, r.requested_by),
+                         decider=None if r.decided_by is None else staff_of(staff, r.decided_by))
+            for r in rows]
 
 
 @dataclass(frozen=True)
@@ -169,15 +185,17 @@ class ExportPurposeService:
         return [r.label for r in policy.roles
                 if r.key in AGGREGATE_ONLY_ROLES and r.may(catalog.IDENTIFIABLE_FUNCTION)]
 
-    def pending(self) -> list[ApprovalRow]:
+    def pending(self) -> list[ApprovalView]:
         self._ctx.gate.require(LEAD_FUNCTION)
-        return self._ctx.db.call(lambda c: repo.approvals(c, status="pending"))
+        return _views(*self._ctx.db.call(
+            lambda c: (repo.approvals(c, status="pending"), staff_book(c))))
 
-    def decided(self, limit: int = 50) -> list[ApprovalRow]:
+    def decided(self, limit: int = 50) -> list[ApprovalView]:
         """Recent decisions (approved, declined, used), newest first."""
         self._ctx.gate.require(LEAD_FUNCTION)
-        rows = self._ctx.db.call(lambda c: repo.approvals(c, limit=limit * 2))
-        return [r for r in rows if r.status != "pending"][:limit]
+        rows, staff = self._ctx.db.call(
+            lambda c: (repo.approvals(c, limit=limit * 2), staff_book(c)))
+        return _views([r for r in rows if r.status != "pending"][:limit], staff)
 
     def approve(self, request_id: int, note: str = "") -> datetime:
         """Approve for one export today; returns until when it is valid."""

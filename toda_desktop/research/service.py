@@ -37,6 +37,7 @@ from toda_desktop.research.files import (
     planned_paths,
     write_all,
 )
+from toda_desktop.staff import Staff, staff_book, staff_of
 from toda_desktop.text_input import require_valid_text
 
 FUNCTION = "research_export"
@@ -54,9 +55,9 @@ class Project:
 
     name: str
     purpose: str
-    created_by: str
+    created_by: Staff
     created_at: datetime
-    approved_by: str | None
+    approved_by: Staff | None
     approved_at: datetime | None
 
 
@@ -115,9 +116,10 @@ class WrittenExtract:
     summary: ExtractSummary
 
 
-def _project(row: repo.ProjectRow) -> Project:
-    return Project(row.name, row.purpose, row.created_by, datetime.fromisoformat(row.created_at),
-                   row.approved_by,
+def _project(row: repo.ProjectRow, staff: dict[str, Staff]) -> Project:
+    approver = None if row.approved_by is None else staff_of(staff, row.approved_by)
+    return Project(row.name, row.purpose, staff_of(staff, row.created_by),
+                   datetime.fromisoformat(row.created_at), approver,
                    None if row.approved_at is None else datetime.fromisoformat(row.approved_at))
 
 
@@ -167,7 +169,8 @@ class ResearchService:
 
     def projects(self) -> tuple[Project, ...]:
         self._require()
-        return tuple(_project(r) for r in self._ctx.db.read(repo.projects))
+        rows, staff = self._ctx.db.read(lambda c: (repo.projects(c), staff_book(c)))
+        return tuple(_project(r, staff) for r in rows)
 
     def may_approve(self) -> bool:
         """For the window: whether this role approves projects (acting still checks)."""
@@ -224,7 +227,7 @@ class ResearchService:
         return row
 
     def _get(self, name: str) -> Project:
-        return _project(self._row(name))
+        return _project(self._row(name), self._ctx.db.read(staff_book))
 
     # -- the extract -----------------------------------------------------------------------
 

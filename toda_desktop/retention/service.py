@@ -46,6 +46,7 @@ from toda_desktop.retention.views import (
     plan_view,
 )
 from toda_desktop.search.keys import refresh_search_index
+from toda_desktop.staff import staff_book
 
 PLAN, APPROVE = "retention", "retention_approve"
 
@@ -266,7 +267,8 @@ class RetentionService:
 
     def _view(self, record: plans.PlanRecord) -> PlanView:
         gate = self._ctx.gate
-        return plan_view(record, self._ctx.registry, may_approve=gate.may(APPROVE),
+        staff = self._ctx.db.call(staff_book)
+        return plan_view(record, self._ctx.registry, staff, may_approve=gate.may(APPROVE),
                          may_run=gate.may(PLAN))
 
 

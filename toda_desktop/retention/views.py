@@ -12,6 +12,7 @@ from datetime import date, datetime
 from storage.registry import ACTION_LABELS, Registry
 from storage.repos import retention as repo
 from storage.repos import retention_plans as plans
+from toda_desktop.staff import Staff, staff_of
 
 DERIVED_LABELS = {repo.RISK_ALERTS: "見守りアラート"}
 STATUS_LABELS = {
@@ -56,14 +57,14 @@ class PlanLine:
 class PlanView:
     id: int
     made_at: datetime
-    made_by: str
+    made_by: Staff
     as_of: date
     latest_year: int
     status: str
     status_label: str
-    approved_by: str | None
+    approved_by: Staff | None
     approved_at: datetime | None
-    run_by: str | None
+    run_by: Staff | None
     run_at: datetime | None
     lines: tuple[PlanLine, ...]
     unseen: tuple[str, ...]  # labels of the kinds the plan could not see (no key or domain)
@@ -116,19 +117,20 @@ def _line(registry: Registry, count: repo.DueCount, done: int | None) -> PlanLin
                     done)
 
 
-def plan_view(record: plans.PlanRecord, registry: Registry, *, may_approve: bool,
-              may_run: bool) -> PlanView:
+def plan_view(record: plans.PlanRecord, registry: Registry, staff: dict[str, Staff], *,
+              may_approve: bool, may_run: bool) -> PlanView:
     done = {(c.kind, c.school_year, c.action): c.records for c in record.done}
     lines = tuple(_line(registry, c, done.get((c.kind, c.school_year, c.action))
                         if record.status == plans.DONE else None) for c in record.rows)
     unseen = tuple(dict.fromkeys(
         registry.kind(k).label if k in registry.names else k for k in record.unseen))
     return PlanView(
-        id=record.id, made_at=datetime.fromisoformat(record.made_at), made_by=record.made_by,
+        id=record.id, made_at=datetime.fromisoformat(record.made_at),
+        made_by=staff_of(staff, record.made_by),
         as_of=date.fromisoformat(record.as_of), latest_year=record.latest_year,
         status=record.status, status_label=STATUS_LABELS.get(record.status, record.status),
-        approved_by=record.approved_by, approved_at=_when(record.approved_at),
-        run_by=record.run_by, run_at=_when(record.run_at), lines=lines, unseen=unseen,
+        approved_by=_who(staff, record.approved_by), approved_at=_when(record.approved_at),
+        run_by=_who(staff, record.run_by), run_at=_when(record.run_at), lines=lines, unseen=unseen,
         may_approve=may_approve, may_run=may_run)
 
 
@@ -143,6 +145,10 @@ def certificate_lines(counts: Sequence[repo.DueCount], labels: dict[str, str]) -
 
 def related_lines(related: dict[str, int]) -> Iterable[str]:
     return (f"{RELATED_LABELS.get(k, k)} {v}件" for k, v in related.items() if v)
+
+
+def _who(staff: dict[str, Staff], login_id: str | None) -> Staff | None:
+    return None if login_id is None else staff_of(staff, login_id)
 
 
 def _when(text: str | None) -> datetime | None:

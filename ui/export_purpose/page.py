@@ -27,11 +27,12 @@ from kernel.date_style import DateStyle
 from toda_desktop.export_purpose.model import MAX_NOTE
 from toda_desktop.export_purpose.service import (
     MAX_THRESHOLD,
-    ApprovalRow,
+    ApprovalView,
     ExportPurposeService,
     PurposeRow,
 )
 from toda_desktop.formatting import format_count, format_datetime
+from toda_desktop.staff import staff_label
 from ui import style
 from ui.background import BackgroundRunner
 from ui.dialogs import FormDialog, confirm
@@ -46,8 +47,8 @@ STATUS_WORDS = {"pending": "承認待ち", "approved": "承認済み", "declined
 
 @dataclass(frozen=True)
 class Loaded:
-    pending: list[ApprovalRow]
-    decided: list[ApprovalRow]
+    pending: list[ApprovalView]
+    decided: list[ApprovalView]
     purposes: list[PurposeRow]
     threshold: int
     identifiable_chiefs: list[str]
@@ -62,13 +63,13 @@ def upgrade_note(labels: list[str]) -> str:
             "「権限設定」で「出力」を「集計の出力」に変えてください。")
 
 
-class _Lines(LinesTableModel[ApprovalRow]):
+class _Lines(LinesTableModel[ApprovalView]):
     """A cell cut off by its column shows its whole text as a tooltip; numbers line up on
     the right, as on the other pages."""
 
     number_columns: tuple[int, ...] = ()
 
-    def cell_data(self, line: ApprovalRow, column: int, role: int) -> Any:
+    def cell_data(self, line: ApprovalView, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return self.cells(line)[column]
         if role == Qt.ItemDataRole.TextAlignmentRole and column in self.number_columns:
@@ -83,8 +84,9 @@ class PendingModel(_Lines):
         super().__init__(["番号", "依頼日時", "依頼者", "出力", "人数", "目的"])
         self._style = date_style
 
-    def cells(self, line: ApprovalRow) -> Sequence[Any]:
-        return [line.id, format_datetime(line.requested_at, self._style), line.requested_by,
+    def cells(self, line: ApprovalView) -> Sequence[Any]:
+        return [line.id, format_datetime(line.requested_at, self._style),
+                staff_label(line.requester),
                 line.description, f"{format_count(line.pupils)}人", line.purpose]
 
 
@@ -96,23 +98,24 @@ class DecidedModel(_Lines):
                           "判断の理由"])
         self._style = date_style
 
-    def cells(self, line: ApprovalRow) -> Sequence[Any]:
+    def cells(self, line: ApprovalView) -> Sequence[Any]:
         status = STATUS_WORDS.get(line.status, line.status)
         if line.status == "used" and line.used_at is not None:
             status += f"（{format_datetime(line.used_at, self._style)}）"
         elif line.status == "approved" and line.valid_until is not None:
             status += f"（{format_datetime(line.valid_until, self._style)}まで）"
         return [line.id, status, format_datetime(line.decided_at, self._style),
-                line.decided_by or "—", line.requested_by, line.description,
+                staff_label(line.decider) if line.decider else "—", staff_label(line.requester),
+                line.description,
                 f"{format_count(line.pupils)}人", line.purpose, line.note]
 
 
 class DecisionDialog(FormDialog):
     """承認 or 却下 of one request, with an optional reason (kept in the log)."""
 
-    def __init__(self, row: ApprovalRow, approve: bool, parent: QWidget | None = None) -> None:
+    def __init__(self, row: ApprovalView, approve: bool, parent: QWidget | None = None) -> None:
         verb = "承認" if approve else "却下"
-        intro = (f"依頼番号 {row.id}（{row.requested_by}）: {row.description}、"
+        intro = (f"依頼番号 {row.id}（依頼者 {staff_label(row.requester)}）: {row.description}、"
                  f"{format_count(row.pupils)}人分、目的「{row.purpose}」。")
         intro += ("承認すると、依頼者は今日のうちに1回だけ、この出力ができます。" if approve
                   else "却下すると、この依頼では出力できません。")
@@ -160,7 +163,7 @@ class ExportApprovalsPage(QWidget):
         layout.addWidget(self._heading("承認待ちの依頼"))
         self.pending_model = PendingModel(date_style)
         self.pending_table = make_view(self.pending_model, "承認待ちの依頼",
-                                       widths=(56, 200, 120, 320, 80), stretch=5)
+                                       widths=(56, 180, 200, 300, 80), stretch=5)
         self.pending_table.selectionModel().selectionChanged.connect(self._update_buttons)
         layout.addWidget(self.pending_table, 2)
         decide = QHBoxLayout()
@@ -182,7 +185,7 @@ class ExportApprovalsPage(QWidget):
         layout.addWidget(self._heading("最近の判断"))
         self.decided_model = DecidedModel(date_style)
         self.decided_table = make_view(self.decided_model, "最近の判断",
-                                       widths=(48, 200, 170, 100, 100, 180, 64, 180),
+                                       widths=(48, 160, 160, 180, 180, 150, 64, 140),
                                        stretch=8)
         layout.addWidget(self.decided_table, 2)
 
@@ -294,7 +297,7 @@ class ExportApprovalsPage(QWidget):
         self.remove_button.setEnabled(self.purpose_list.currentRow() >= 0 and not self.busy)
         self.threshold_button.setEnabled(not self.busy)
 
-    def selected(self) -> ApprovalRow | None:
+    def selected(self) -> ApprovalView | None:
         rows = self.pending_table.selectionModel().selectedRows()
         return self.pending_model.line(rows[0].row()) if rows else None
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from kernel.date_style import DateStyle
+from toda_desktop.staff import staff_label
 from ui import style
 from ui.background import BackgroundRunner, TaskContext, alive
 from ui.dialogs import confirm
@@ -209,7 +210,7 @@ class ResearchDialog(QDialog):
             self.approve_button.hide()
             return
         if project.approved_by:
-            state = f"承認済み（{project.approved_by}）"
+            state = f"承認済み: {staff_label(project.approved_by)}"
         else:
             state = "事業全体総括職員の承認待ち"
         self.project_state.setText(f"目的: {project.purpose}　{state}")

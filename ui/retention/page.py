@@ -27,6 +27,7 @@ from kernel.date_style import DateStyle
 from kernel.progress import CancelFlag, Progress
 from toda_desktop.formatting import format_count, format_date, format_datetime
 from toda_desktop.retention.views import ClassView, PlanView, RunResult, related_lines
+from toda_desktop.staff import staff_label
 from ui import style
 from ui.background import BackgroundRunner, TaskContext
 from ui.dialogs import confirm
@@ -179,11 +180,12 @@ class RetentionPage(QWidget):
         s = self._style
         parts = [f"計画 {plan.id}（{plan.status_label}）: {format_date(plan.as_of, s)}の時点で"
                  f"保存期間を過ぎた記録 {format_count(plan.records)}件。",
-                 f"作成 {plan.made_by}（{format_datetime(plan.made_at, s)}）"]
+                 f"作成 {staff_label(plan.made_by)} {format_datetime(plan.made_at, s)}"]
         if plan.approved_by and plan.approved_at:
-            parts.append(f"、承認 {plan.approved_by}（{format_datetime(plan.approved_at, s)}）")
+            parts.append(f"、承認 {staff_label(plan.approved_by)} "
+                         f"{format_datetime(plan.approved_at, s)}")
         if plan.run_by and plan.run_at:
-            parts.append(f"、実行 {plan.run_by}（{format_datetime(plan.run_at, s)}）")
+            parts.append(f"、実行 {staff_label(plan.run_by)} {format_datetime(plan.run_at, s)}")
         return "".join(parts) + "。"
 
     def _update_buttons(self, *_args: object) -> None:

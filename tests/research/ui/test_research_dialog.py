@@ -52,7 +52,7 @@ def test_a_new_project_then_the_summary_then_the_files(
     click(qtbot, form.ok_button)
     qtbot.waitUntil(lambda: dialog.project_combo.currentText() == "不登校研究",
                     timeout=WAIT_MS)
-    assert "承認済み（demo-lead）" in dialog.project_state.text()
+    assert "承認済み: デモ 総括（demo-lead）" in dialog.project_state.text()
     dialog.purpose_edit.setText("2026年度の分析")
     dialog.tree.check_kind("出欠状況（月次）")
     dialog.tree.check_kind("保健室利用")
