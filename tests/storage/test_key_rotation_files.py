@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import sqlcipher3
 
-from storage.connection import Connection, key_pragma
+from storage.connection import Connection
 from storage.errors import NotAHolder
 from storage.group_files import SQLITE_SUFFIXES, group_file_path, group_files_beside
 from storage.keys import KeyFile
 from storage.store import Store
+from tests.storage.raw_files import opens_with
 from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
 
 LEAD = DEMO_LOGINS["project_lead"][0]
@@ -24,19 +24,6 @@ TABLE = "ds_bullying_records"
 def _count(store: Store) -> int:
     return int(store.db.call(
         lambda c: c.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]))
-
-
-def _opens(path: Path, key: bytes) -> bool:
-    conn = sqlcipher3.connect(str(path))
-    try:
-        conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(key_pragma(key))
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return True
-    except sqlcipher3.DatabaseError:
-        return False
-    finally:
-        conn.close()
 
 
 def _files(path: Path) -> set[str]:
@@ -54,8 +41,8 @@ def test_the_new_file_holds_every_row_under_the_new_key_and_the_old_key_opens_no
         new_file = group_file_path(demo_store_path, GROUP, generation)
         assert _count(store) == before  # the open store goes on, on the new file
         assert _files(demo_store_path) == {new_file.name}  # the old file is gone
-        assert _opens(new_file, store.keys.groups[GROUP])
-        assert not _opens(new_file, old_key)
+        assert opens_with(new_file, store.keys.groups[GROUP])
+        assert not opens_with(new_file, old_key)
 
 
 def test_a_write_after_the_rotation_is_kept_in_the_new_file(demo_store_path: Path) -> None:

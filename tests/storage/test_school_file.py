@@ -10,10 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlcipher3
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from storage.connection import Connection, key_pragma, open_connection, transaction
+from storage.connection import Connection, open_connection, transaction
 from storage.database import CrossLaneTransaction
 from storage.errors import StoreError
 from storage.group_files import SQLITE_SUFFIXES, group_file_path, group_files_beside
@@ -25,6 +24,7 @@ from storage.schema import dataset_table_ddl
 from storage.store import Store
 from tests.conftest import LEAD_LOGIN, LEAD_PASSWORD
 from tests.risk.conftest import sign_in
+from tests.storage.raw_files import opens_with
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import UserFacingError
 from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
@@ -49,19 +49,6 @@ def _plaintext(path: Path, key: bytes) -> bytes:
         out += decryptor.update(body) + decryptor.finalize()
     assert out[:2] == PAGE.to_bytes(2, "big")  # page 1's header: the key fits the file
     return bytes(out)
-
-
-def _opens(path: Path, key: bytes) -> bool:
-    conn = sqlcipher3.connect(str(path))
-    try:
-        conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(key_pragma(key))
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return True
-    except sqlcipher3.DatabaseError:
-        return False
-    finally:
-        conn.close()
 
 
 def _main_tables(path: Path, key: bytes) -> set[str]:
@@ -135,8 +122,8 @@ def test_a_new_store_keeps_school_tables_in_their_own_file_under_their_own_key(
     school = group_file_path(test_store.path, "school")
     assert school in test_store.group_files()
     test_store.close()
-    assert _opens(school, keys.groups["school"])
-    assert not any(_opens(school, k) for k in
+    assert opens_with(school, keys.groups["school"])
+    assert not any(opens_with(school, k) for k in
                    (keys.system, *(v for g, v in keys.groups.items() if g != "school")))
     assert not {REGISTRY.kind(k).table for k in SCHOOL_KINDS} & _main_tables(
         test_store.path, keys.system)
@@ -152,7 +139,7 @@ def test_a_role_without_the_school_domain_cannot_read_school_tables_with_its_pas
     school = [f for f in group_files_beside(demo_store_path)
               if ".school.g" in f.name and not f.name.endswith(SQLITE_SUFFIXES)]
     assert len(school) == 1
-    assert not any(_opens(school[0], k) for k in (held.system, *held.groups.values()))
+    assert not any(opens_with(school[0], k) for k in (held.system, *held.groups.values()))
     store_file = _plaintext(demo_store_path, held.system)
     assert b"ds_school_context" not in store_file  # not even the table's definition
 
@@ -184,7 +171,7 @@ def test_a_store_made_before_moves_school_tables_out_when_a_key_holder_opens_it(
     assert not wal.exists() or wal.stat().st_size == 0
     school = group_file_path(path, "school")
     assert stat.S_IMODE(school.stat().st_mode) == 0o600
-    assert _opens(school, keys.groups["school"]) and not _opens(school, keys.system)
+    assert opens_with(school, keys.groups["school"]) and not opens_with(school, keys.system)
 
 
 def test_a_move_that_stopped_before_the_store_file_let_go_is_done_again_from_it(
@@ -223,7 +210,7 @@ def test_rotating_the_school_key_writes_its_file_anew_and_reattaches_it(
     assert not group_file_path(test_store.path, "school", 1).exists()
     new_key = test_store.keys.groups["school"]
     test_store.close()
-    assert _opens(new, new_key) and not _opens(new, old_key)
+    assert opens_with(new, new_key) and not opens_with(new, old_key)
     assert stat.S_IMODE(new.stat().st_mode) == 0o600
     with Store.open(test_store.path, LEAD_LOGIN, LEAD_PASSWORD) as store:
         assert len(_school_rows(store)) == 1
