@@ -143,6 +143,7 @@ def test_help_and_argument_errors_are_in_japanese(capsys: pytest.CaptureFixture[
     assert "次の指定が必要です: コマンド" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_import_report_goes_through_the_export_path(tmp_path: Path, env: None) -> None:
     """The validation report holds cell values: it is written by the service, and logged."""
     store = tmp_path / "t.tdb"

@@ -39,6 +39,7 @@ def test_export_without_purpose_is_refused_in_japanese_and_writes_nothing(
     assert code == 0
 
 
+@pytest.mark.slow
 def test_above_the_threshold_the_command_line_needs_an_approval_number(
     demo_store_path: Path, tmp_path: Path, as_analyst: None, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -121,6 +121,7 @@ def test_pupil_files_carry_references_as_their_senders_have_them(
     assert keys[first["infant_checkups"]][0] == "address_code"
 
 
+@pytest.mark.slow
 def test_writing_leaves_the_city_unchanged(small_city: DemoCity, tmp_path: Path) -> None:
     city = generate_city(DemoConfig.small(seed=5))
     before = {k: v.copy(deep=True) for k, v in city.frames.items()}
@@ -129,6 +130,7 @@ def test_writing_leaves_the_city_unchanged(small_city: DemoCity, tmp_path: Path)
         pd.testing.assert_frame_equal(frame, city.frames[name])
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
     city = generate_city(DemoConfig.small(seed=2))
     a = write(city, tmp_path / "a", messy=True)

@@ -168,6 +168,7 @@ def test_the_hand_built_workbook_is_read_when_it_is_within_the_limits(tmp_path: 
     assert list(table.headers) == ["宛名番号", "欠席日数"] and table.row_count == 4
 
 
+@pytest.mark.slow
 def test_cells_at_a1_and_xfd1048576_are_refused_naming_the_sheet_and_the_cell_limit(
     store: Path, tmp_path: Path
 ) -> None:
@@ -182,6 +183,7 @@ def test_cells_at_a1_and_xfd1048576_are_refused_naming_the_sheet_and_the_cell_li
     assert _batches(store) == 0
 
 
+@pytest.mark.slow
 def test_a_dimension_that_lies_does_not_hide_the_far_cell(store: Path, tmp_path: Path) -> None:
     rows = f'<row r="1">{_cell("A1", "宛名番号")}</row>' \
            f'<row r="1048576">{_cell("XFD1048576", "x")}</row>'
@@ -191,6 +193,7 @@ def test_a_dimension_that_lies_does_not_hide_the_far_cell(store: Path, tmp_path:
     assert _batches(store) == 0
 
 
+@pytest.mark.slow
 def test_a_sheet_with_no_dimension_and_no_references_is_placed_as_the_reader_would(
     store: Path, tmp_path: Path
 ) -> None:
@@ -204,6 +207,7 @@ def test_a_sheet_with_no_dimension_and_no_references_is_placed_as_the_reader_wou
     assert _batches(store) == 0
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_of_a_few_mb_is_refused_by_its_compression_ratio(
     store: Path, tmp_path: Path
 ) -> None:
@@ -216,6 +220,7 @@ def test_a_zip_bomb_of_a_few_mb_is_refused_by_its_compression_ratio(
     assert _batches(store) == 0
 
 
+@pytest.mark.slow
 def test_a_member_that_inflates_beyond_its_declared_size_is_refused(
     store: Path, tmp_path: Path
 ) -> None:
@@ -285,6 +290,7 @@ def test_the_hand_built_ods_is_read_when_it_is_within_the_limits(tmp_path: Path)
     assert list(table.headers) == ["宛名番号", "欠席日数"] and table.row_count == 1
 
 
+@pytest.mark.slow
 def test_an_ods_whose_repeats_expand_to_95_million_cells_is_refused(
     store: Path, tmp_path: Path
 ) -> None:

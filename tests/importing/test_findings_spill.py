@@ -192,6 +192,7 @@ def _timeless(value: object) -> str:
     return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", "(time)", repr(value))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bound", TINY)
 def test_spilled_findings_give_the_same_previews_reports_and_commits(
         signed_pair: tuple[SignedIn, SignedIn], files: dict[str, Path], tmp_path: Path,

@@ -72,6 +72,7 @@ def _sorted_summary(preview: ImportPreview) -> dict[str, Any]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("keep_repeats", [False, True])
 def test_a_csv_read_in_tiny_chunks_previews_and_stores_exactly_as_in_one_chunk(
     stores: Any, tmp_path: Path, keep_repeats: bool, passes: str

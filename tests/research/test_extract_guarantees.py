@@ -118,6 +118,7 @@ def test_the_dictionary_gives_japanese_labels_the_step_and_the_suppression_count
         assert words in text
 
 
+@pytest.mark.slow
 def test_no_name_kana_birth_date_or_id_appears_in_any_output_byte(
     demo_store_path: Path, tmp_path: Path,
 ) -> None:

@@ -33,6 +33,7 @@ def store(demo_store_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return str(demo_store_path)
 
 
+@pytest.mark.slow
 def test_plan_approve_run_from_the_command_line(
     store: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

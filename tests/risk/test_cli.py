@@ -47,6 +47,7 @@ def test_evaluate_prints_the_table_and_json(risk_store: Path, as_user: object) -
                                        "cum_ns", "ns_rate_last", "proj_ns_next"}
 
 
+@pytest.mark.slow
 def test_score_prints_lists_and_writes_the_csv(
     risk_store: Path, as_user: object, tmp_path: Path
 ) -> None:

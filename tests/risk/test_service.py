@@ -306,6 +306,7 @@ def test_training_an_empty_store_is_a_clear_error(test_store: object, store_path
         signed.sign_out()
 
 
+@pytest.mark.slow
 def test_marks_stay_with_the_pupil_when_a_newer_model_lists_the_month_again(
     sessions: dict[str, SignedIn]
 ) -> None:

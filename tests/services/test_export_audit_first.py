@@ -57,6 +57,7 @@ def lead(demo_store_path: Path) -> Iterator[SignedIn]:
     signed.sign_out()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(EXPORTS))
 def test_no_file_is_written_when_the_audit_log_cannot_take_the_entry(
     lead: SignedIn, demo_store_path: Path, tmp_path: Path, kind: str

@@ -228,6 +228,7 @@ def _insider_groups(w: World) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", _orders(), ids=lambda o: "-".join(s[:6] for s in o))
 def test_no_order_of_the_it_administrators_steps_reaches_a_data_key(
     _template: tuple[Path, str], tmp_path: Path, order: tuple[str, ...]

@@ -136,6 +136,7 @@ def test_commit_sentence_says_what_happens() -> None:
     )
 
 
+@pytest.mark.slow
 def test_import_wizard_on_the_messy_city(
     qtbot: QtBot, make_shell: ShellFactory, lead_store: Path, messy_files: Path,
     screenshot_dir: Path, tmp_path: Path,

@@ -92,6 +92,7 @@ def lead(modelled_store: Path, tmp_path: Path, runner: BackgroundRunner,
     assert not reporter.open_dialogs, "an unexpected error reached the error dialog"
 
 
+@pytest.mark.slow
 def test_a_training_that_finished_after_a_late_cancel_is_reported_as_the_new_model(
     qtbot: QtBot, app_font: QFont, lead: SignedIn, runner: BackgroundRunner,
 ) -> None:
@@ -222,6 +223,7 @@ def test_lists_made_and_marks_reach_the_open_karte_through_the_shell(
                     timeout=WAIT_MS)
 
 
+@pytest.mark.slow
 def test_a_model_trained_lets_the_alerts_page_make_the_list_it_could_not(
     qtbot: QtBot, make_shell: ShellFactory, demo_store_path: Path,
 ) -> None:

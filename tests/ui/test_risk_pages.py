@@ -248,6 +248,7 @@ def test_a_role_without_alert_rights_gets_the_services_refusal(
 # -- 予測モデル ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_model_page_trains_quickly_in_the_background_and_shows_card_and_metrics(
     qtbot: QtBot, open_window: Opened, demo_store_path: Path, screenshot_dir: Path
 ) -> None:
