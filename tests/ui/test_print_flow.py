@@ -15,7 +15,6 @@ from pytestqt.qtbot import QtBot
 
 from kernel.date_style import DateStyle
 from tests.printing.helpers import MovingClock, sign_in
-from tests.ui.conftest import SCREENSHOT_DIR
 from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.karte.sheet import KarteSection, karte_sheet
 from toda_desktop.printing.document import (

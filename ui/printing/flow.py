@@ -15,6 +15,7 @@ on the GUI thread (Qt's printers and preview must be painted there).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -148,7 +149,9 @@ class PrintFlow(QObject):
         self.preview = None
         self._slip = None
         if slip is not None and not sent:
-            self._runner.run(lambda _ctx: self._service.voided(slip),
+            # Best effort: a preview closed by the idle lock or at sign-out cannot void now;
+            # the service voids it at this person's next reservation.
+            self._runner.run(lambda _ctx: _quietly(lambda: self._service.voided(slip)),
                              on_success=lambda _none: None, parent=None,
                              progress_dialog=False, on_user_error=lambda _m: None, writes=True)
         self._end()
@@ -171,6 +174,11 @@ class PrintFlow(QObject):
 
     def _tell(self, message: str) -> None:
         self.done.emit(message)
+
+
+def _quietly(call: Callable[[], None]) -> None:
+    with contextlib.suppress(Exception):
+        call()
 
 
 __all__ = ["BuildDocument", "PrintFlow"]
