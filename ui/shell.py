@@ -175,10 +175,7 @@ class Shell(QObject):
         add_risk_pages(window, signed, runner, style, open_karte=open_karte,
                        analysis_runner=self._analysis_runner, on_changed=self.changed.emit,
                        printer=printer)
-        if printer is not None or signed.may("policy_edit"):  # 印刷の記録 (issue 14)
-            window.add_page(PRINT_REGISTER_TITLE, PrintRegisterPage(
-                signed.printing, runner, style, everyone=signed.may("policy_edit")),
-                PUPIL_SECTION)
+
         if signed.may("import"):
             self._add_import_pages(window, signed)
         if signed.may("admin"):
@@ -252,6 +249,10 @@ class Shell(QObject):
             search_page.open_requested.connect(open_karte)
             extraction_page.open_requested.connect(open_karte)
         window.add_page(EXTRACTION_TITLE, extraction_page, PUPIL_SECTION)
+        if printer is not None or signed.may("policy_edit"):  # 印刷の記録 (issue 14)
+            window.add_page(PRINT_REGISTER_TITLE, PrintRegisterPage(
+                signed.printing, runner, style, everyone=signed.may("policy_edit")),
+                PUPIL_SECTION)
         return open_karte if karte_page is not None else None
 
     def _add_import_pages(self, window: MainWindow, signed: SignedIn) -> None:
