@@ -250,9 +250,12 @@ class Shell(QObject):
             extraction_page.open_requested.connect(open_karte)
         window.add_page(EXTRACTION_TITLE, extraction_page, PUPIL_SECTION)
         if printer is not None or signed.may("policy_edit"):  # 印刷の記録 (issue 14)
-            window.add_page(PRINT_REGISTER_TITLE, PrintRegisterPage(
-                signed.printing, runner, style, everyone=signed.may("policy_edit")),
-                PUPIL_SECTION)
+            sheets = PrintRegisterPage(signed.printing, runner, style,
+                                       everyone=signed.may("policy_edit"))
+            window.add_page(PRINT_REGISTER_TITLE, sheets, PUPIL_SECTION)
+            sheets.overdue_count.connect(lambda n: window.set_badge(
+                PRINT_REGISTER_TITLE, n, f"返却・廃棄期限を過ぎた印刷物 {n:,}件"))
+            sheets.count_overdue()
         return open_karte if karte_page is not None else None
 
     def _add_import_pages(self, window: MainWindow, signed: SignedIn) -> None:

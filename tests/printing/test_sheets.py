@@ -75,3 +75,32 @@ def test_an_alert_sheet_is_one_school_and_names_pupils_only_when_shown() -> None
     with pytest.raises(ValueError):
         alert_sheet([_alert(1), _alert(2, school="S2")], SchoolMonth(2026, 11),
                     DateStyle.WAREKI)
+
+
+def test_an_extraction_sheet_lists_every_pupil_with_the_matched_values() -> None:
+    from toda_desktop.extraction.service import (
+        ConditionCount,
+        ExtractionResult,
+        ExtractionRow,
+        MatchedValue,
+    )
+    from toda_desktop.extraction.sheet import extraction_sheet
+
+    rows = tuple(ExtractionRow(
+        pupil_id=n, name=f"髙﨑 花子{n}", name_kana="タカサキ ハナコ", school_name="戸田第一小学校",
+        school_code="S1", grade=8, class_name="2", seat_number=n, birth_date=None,
+        address_code=f"31{n:08d}", values=(MatchedValue(("欠席",), ("12日",)),))
+        for n in range(1, 4))
+    result = ExtractionResult(name="欠席が多い生徒", school_year=2026, population=900, rows=rows,
+                              conditions=(("欠席日数が10日以上",),),
+                              counts=(ConditionCount(("欠席日数が10日以上",), 3),), kinds=(),
+                              run_at=datetime(2026, 12, 7, 10))
+    plain = extraction_sheet(result, DateStyle.WAREKI)
+    table = [b for b in plain.blocks if isinstance(b, Table)][-1]
+    assert table.columns == ("氏名", "ふりがな", "学校", "学年・組", "条件1")
+    assert table.rows[0] == (
+        "髙﨑 花子1", "タカサキ ハナコ", "戸田第一小学校", "2年2組 1番", "12日")
+    assert plain.pupils == (1, 2, 3) and "髙﨑" not in plain.subject
+    with_ids = extraction_sheet(result, DateStyle.WAREKI, with_address=True)
+    assert "宛名番号" in [b for b in with_ids.blocks if isinstance(b, Table)][-1].columns
+    assert "令和8年度に在籍する900人" in _text(plain)

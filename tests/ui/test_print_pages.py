@@ -3,9 +3,11 @@ the preview, and the register's ticks (the real shell on a demo city)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox
 from pytestqt.qtbot import QtBot
 
@@ -93,3 +95,23 @@ def test_the_register_page_ticks_a_sheet_and_shows_its_history(
     assert [e.status for e in signed.printing.history(slip.serial)] == [
         "reserved", "outstanding", "returned"]
     assert not page.findChildren(QCheckBox)[0].isChecked()
+
+
+@pytest.mark.slow
+def test_the_lead_sees_overdue_sheets_as_a_badge_and_highlighted(
+        qtbot: QtBot, make_shell: object, wall_clock: object) -> None:
+    month = timedelta(days=30)  # (the session outlives the sheet's return date)
+    shell = make_shell(idle_limit=month, max_session=month)  # type: ignore[operator]
+    window = sign_in(qtbot, shell, "demo-lead")
+    signed = shell.signed
+    assert signed is not None
+    doc = PrintDocument(kind=DocumentKind.ALERT_LIST, title="t", blocks=(), subject="1校・0人")
+    slip = signed.printing.reserve(doc, Purpose("ケース会議の資料"))
+    signed.printing.printed(slip, 1, printer="RICOH IM C3000")
+    wall_clock.advance(days=15)  # type: ignore[attr-defined]
+    page = window.show_page(TITLE)
+    assert isinstance(page, PrintRegisterPage) and not page.scope.isHidden()
+    qtbot.waitUntil(lambda: window.badge(TITLE) == "1", timeout=WAIT_MS)
+    line = page.model.lines[0]
+    assert line.overdue and "期限切れ" in page.model.cells(line)[1]
+    assert page.model.cell_data(line, 0, Qt.ItemDataRole.BackgroundRole) is not None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -86,6 +86,10 @@ class RegisterModel(LinesTableModel[PrintEntry]):
 
 
 class PrintRegisterPage(QWidget):
+    """``overdue_count(n)``: everyone's sheets past their date (the lead's badge)."""
+
+    overdue_count = Signal(int)
+
     def __init__(self, service: PrintService, runner: BackgroundRunner, date_style: DateStyle,
                  *, everyone: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -148,12 +152,20 @@ class PrintRegisterPage(QWidget):
                                   writes=True)
         self.history_task = PageTask(self, runner, "経過を読み込んでいます…",
                                      status=self.status_label, progress_dialog=False)
+        self.count_task = PageTask(self, runner, "印刷の記録を数えています…",
+                                   progress_dialog=False)
         self.confirmation: Any = None
         self._loaded_once = False
         self._update_buttons()
 
     def activated(self) -> None:
         self.reload()
+
+    def count_overdue(self) -> None:
+        """Only the number (for the lead's badge at sign-in, before the page is opened)."""
+        if self._lead:
+            count = self._service.overdue_count
+            self.count_task.run(lambda _ctx: count(), self.overdue_count.emit)
 
     @property
     def everyone(self) -> bool:
@@ -168,6 +180,8 @@ class PrintRegisterPage(QWidget):
         chosen = self.selected()
         self.register = register
         self.model.set_lines(register.entries)
+        if register.everyone:
+            self.overdue_count.emit(register.overdue)
         self.table.setColumnHidden(RegisterModel.PRINTER_COLUMN, not register.everyone)
         outstanding = sum(e.status == "outstanding" for e in register.entries)
         text = f"未回収 {format_count(outstanding)}件"
