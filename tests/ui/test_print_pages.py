@@ -37,6 +37,10 @@ def test_truancy_support_prints_a_karte_with_the_sections_it_chose(
         "SELECT pupil_id FROM ds_consultations GROUP BY pupil_id LIMIT 1").fetchone()[0]))
     karte.open_pupil(pupil)
     qtbot.waitUntil(lambda: karte.current_view() is not None, timeout=WAIT_MS)
+    for width, height in ((1366, 768), (1920, 1080)):
+        window.resize(width, height)
+        qtbot.wait(150)
+        window.grab().save(str(SHOTS / f"karte-page-{width}.png"))
     flow = karte._printer
     assert flow is not None
     asked: list[PrintPurposeDialog] = []
