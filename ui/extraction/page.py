@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         SavedExtraction,
     )
     from toda_desktop.search.service import FilterOptions
+    from ui.printing.flow import PrintFlow
 
 DialogT = TypeVar("DialogT", ConditionDialog, PushSupportDialog)
 FilterOptionsCall = Callable[[], "FilterOptions"]
@@ -71,6 +72,7 @@ class ExtractionPage(QWidget):
         login_id: str,
         parent: QWidget | None = None,
         purposes: PurposeService | None = None,
+        printer: PrintFlow | None = None,  # the result list on paper (issue 14)
     ) -> None:
         super().__init__(parent)
         self._service = service
@@ -115,7 +117,7 @@ class ExtractionPage(QWidget):
 
         self.saved = SavedList(date_style, service, self)
         self.builder = Builder(date_style, self._describe_leaf)
-        self.results = ResultsPanel(date_style, can_export=can_export)
+        self.results = ResultsPanel(date_style, can_export=can_export, printer=printer)
         self._connect_panels()
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)
@@ -293,6 +295,9 @@ class ExtractionPage(QWidget):
     def _run_ended(self) -> None:
         self.builder.run_ended()
         self._update_buttons()
+
+    def print_page(self) -> None:
+        self.results.print_current()  # (Ctrl+P)
 
     def _show_result(self, result: ExtractionResult) -> None:
         self.result = result
