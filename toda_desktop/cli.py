@@ -50,6 +50,7 @@ from toda_desktop.cli_export_purpose import (
     require_purpose,
 )
 from toda_desktop.cli_keys import add_key_commands
+from toda_desktop.cli_cases import add_cases_commands
 from toda_desktop.cli_research import add_research_commands
 from toda_desktop.cli_retention import add_retention_commands
 from toda_desktop.composition import Application, SignedIn, open_application
@@ -899,6 +900,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_backup_commands(sub)
     add_key_commands(sub)
     add_retention_commands(sub)
+    add_cases_commands(sub)  # issue 14: support cases
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),

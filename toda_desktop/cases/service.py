@@ -125,7 +125,13 @@ class CaseService:
         domain = CaseDomain(domain)
         if function != "view":
             gate.require(function)
-        gate.require_kind("view", domain.home_kind, pupil=True)
+        try:
+            gate.require_kind("view", domain.home_kind, pupil=True)
+        except PermissionDenied:  # logged by the gate; said in the cases' own words
+            if gate.role.sees(self._ctx.registry.kind(domain.home_kind)):
+                raise PermissionDenied(f"{domain.label}のケースの鍵をお持ちでないため、"
+                                       "扱えません。") from None
+            raise PermissionDenied(f"{domain.label}のケースを扱う権限がありません。") from None
 
     def _schema(self, conn: Connection, domain: CaseDomain) -> str:
         schema = repo.case_schema(conn, domain.home_kind)
