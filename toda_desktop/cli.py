@@ -43,6 +43,7 @@ from kernel.store_kind import StoreKind
 from storage.connection import DatabaseError, translate
 from storage.errors import StoreError
 from toda_desktop.cli_backup import add_backup_commands
+from toda_desktop.cli_cases import add_cases_commands
 from toda_desktop.cli_export_purpose import (
     add_export_approval_commands,
     add_purpose_arguments,
@@ -50,7 +51,6 @@ from toda_desktop.cli_export_purpose import (
     require_purpose,
 )
 from toda_desktop.cli_keys import add_key_commands
-from toda_desktop.cli_cases import add_cases_commands
 from toda_desktop.cli_research import add_research_commands
 from toda_desktop.cli_retention import add_retention_commands
 from toda_desktop.composition import Application, SignedIn, open_application
