@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from kernel.date_style import DateStyle
 from storage.connection import Connection, transaction
 from storage.repos import cases as repo
 from storage.repos import risk as risk_repo
@@ -60,6 +61,7 @@ from toda_desktop.cases.model import (
 from toda_desktop.clock import today
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import PermissionDenied, UserFacingError
+from toda_desktop.printing.document import PrintDocument
 from toda_desktop.search.former import (
     DENIED_MESSAGE as DENIED_FORMER,
 )
@@ -773,6 +775,22 @@ class CaseService:
         self._ctx.log("case_history", target=key, pupil_id=pupil_id,
                       detail={"entries": len(rows)})
         return history_entries(rows, staff)
+
+    # -- printing ---------------------------------------------------------------------------
+
+    def meeting_document(self, key: str, meeting_id: int,
+                         style: DateStyle = DateStyle.SEIREKI) -> PrintDocument:
+        """The meeting's ケース会議・検討会等記録シート (for ``PrintFlow.print_document``)."""
+        from toda_desktop.cases.sheet import meeting_sheet
+
+        return meeting_sheet(self.read_case(key), meeting_id, style)
+
+    def support_document(self, key: str, style: DateStyle = DateStyle.SEIREKI
+                         ) -> PrintDocument:
+        """The case's 児童生徒理解・支援シート (共通シート, 学年別シート, meetings)."""
+        from toda_desktop.cases.sheet import support_sheet
+
+        return support_sheet(self.read_case(key), style)
 
     # -- import -----------------------------------------------------------------------------
 
