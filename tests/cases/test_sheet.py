@@ -127,7 +127,7 @@ def test_the_support_sheet_has_the_common_and_year_sheets_and_no_note() -> None:
     assert doc.title == "児童生徒理解・支援シート" and doc.pupils == (4321,)
     assert "学年別シート（令和7年度）" in text and "この年度の状況:欠席が増えた" in text
     assert "家庭の状況:母と二人" in text
-    assert "令和7年10月6日|ケース会議|週2回の別室登校|令和7年11月17日|一部実施できた・効果があった" \
-        in text
+    assert ("令和7年10月6日|ケース会議|週2回の別室登校|令和7年11月17日|"
+            "一部実施できた・効果があった") in text
     assert text.count("ケース会議|") == 1  # the withdrawn meeting is left out
     assert "児童虐待" not in text
