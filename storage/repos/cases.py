@@ -545,41 +545,35 @@ def pupil_exists(conn: Connection, pupil_id: int) -> bool:
 # -- retention -----------------------------------------------------------------------------
 
 
-def case_pupils(conn: Connection, s: str) -> list[int]:
-    """Every pupil with a case in this file (the retention plan counts from their leaving)."""
-    return [int(r[0]) for r in conn.execute(
-        f"SELECT DISTINCT pupil_id FROM {s}.case_files ORDER BY pupil_id")]
+def due_cases(conn: Connection, s: str, cutoff_year: int,
+              latest_year: int) -> list[tuple[int, int, int]]:
+    """(case id, pupil id, last enrolled school year) of the cases in this file whose pupil
+    has left (``storage.repos.leavers.former_sql``, the rule every retention class counts
+    from) with a last enrolled year before ``cutoff_year``."""
+    from storage.repos import leavers
+
+    former, params = leavers.former_sql("l.pupil_id", "l.last_year", latest_year)
+    return [(int(r[0]), int(r[1]), int(r[2])) for r in conn.execute(
+        "WITH l AS (SELECT pupil_id, max(school_year) AS last_year FROM ds_enrollments"
+        " GROUP BY pupil_id HAVING max(school_year) < ?)"
+        f" SELECT c.id, c.pupil_id, l.last_year FROM {s}.case_files c"
+        f" JOIN l ON l.pupil_id = c.pupil_id WHERE {former} ORDER BY c.id",
+        (cutoff_year, *params))]
 
 
-def count_rows_for(conn: Connection, s: str, pupil_ids: Sequence[int]) -> int:
-    """How many case rows (cases and everything in them) the pupils have in this file."""
+def purge_cases(conn: Connection, s: str, case_ids: Sequence[int]) -> int:
+    """Delete these cases and everything in them (meetings, actions, reviews, notes, year
+    sheets, history, drafts), inside the caller's transaction (the retention purge, with
+    ``secure_delete`` on); returns the rows deleted besides the cases themselves."""
     total = 0
-    for start in range(0, len(pupil_ids), 500):
-        chunk = list(pupil_ids[start:start + 500])
+    for start in range(0, len(case_ids), 500):
+        chunk = list(case_ids[start:start + 500])
         marks = ",".join("?" for _ in chunk)
-        cases = f"SELECT id FROM {s}.case_files WHERE pupil_id IN ({marks})"
-        for table in CASE_TABLES:
-            if table == "case_drafts":
-                continue
-            column = "id" if table == "case_files" else "case_id"
-            row = conn.execute(f"SELECT count(*) FROM {s}.{table} WHERE {column} IN ({cases})",
-                               chunk).fetchone()
-            total += int(row[0])
-    return total
-
-
-def purge_pupils(conn: Connection, s: str, pupil_ids: Sequence[int]) -> int:
-    """Delete the pupils' cases and everything in them, drafts about them included (the
-    retention purge, inside the caller's transaction); returns the rows deleted."""
-    total = 0
-    for start in range(0, len(pupil_ids), 500):
-        chunk = list(pupil_ids[start:start + 500])
-        marks = ",".join("?" for _ in chunk)
-        cases = f"SELECT id FROM {s}.case_files WHERE pupil_id IN ({marks})"
         for table in CASE_TABLES:
             column = "id" if table == "case_files" else "case_id"
-            cur = conn.execute(f"DELETE FROM {s}.{table} WHERE {column} IN ({cases})", chunk)
-            total += max(cur.rowcount, 0)
+            cur = conn.execute(f"DELETE FROM {s}.{table} WHERE {column} IN ({marks})", chunk)
+            if table != "case_files":
+                total += max(cur.rowcount, 0)
     return total
 
 

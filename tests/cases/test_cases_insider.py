@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlcipher3
 
 from storage.connection import key_pragma
@@ -38,6 +39,7 @@ def _profiles(path: Path, key: bytes) -> list[str]:
         conn.close()
 
 
+@pytest.mark.slow
 def test_the_truancy_roles_password_opens_its_cases_file_but_never_the_bullying_one(
     demo_store_path: Path
 ) -> None:
