@@ -211,6 +211,20 @@ def update_fields(conn: Connection, s: str, table: str, row_id: int, case_id: in
     return changed
 
 
+LINKED_ALERT = "linked_alert"  # history field: an alert taken up by an existing case
+
+
+def linked_alerts(conn: Connection, s: str) -> dict[int, list[str]]:
+    """Case id → the alert ids linked to it after it was opened (from its history)."""
+    out: dict[int, list[str]] = {}
+    for case_id, alert in conn.execute(
+        f"SELECT case_id, new_value FROM {s}.case_history WHERE field = ? ORDER BY id",
+        (LINKED_ALERT,),
+    ):
+        out.setdefault(int(case_id), []).append(str(alert))
+    return out
+
+
 @dataclass(frozen=True)
 class HistoryRow:
     id: int
@@ -540,6 +554,40 @@ def pupil_lines(conn: Connection, pupil_ids: Iterable[int]) -> dict[int, PupilLi
 def pupil_exists(conn: Connection, pupil_id: int) -> bool:
     return conn.execute("SELECT 1 FROM ds_students WHERE id = ?",
                         (pupil_id,)).fetchone() is not None
+
+
+# -- the demo city ------------------------------------------------------------------------
+
+
+DEMO_SOURCES = {
+    # 不登校: pupils of the latest year flagged 不登校 in 長期欠席調査, most absent first
+    "truancy": ("SELECT la.pupil_id FROM ds_long_absence la WHERE la.truancy = 1"
+                " AND la.school_year = ({latest}) GROUP BY la.pupil_id"
+                " ORDER BY max(la.absence_days) DESC, la.pupil_id"),
+    # いじめ: victims recognised in the latest year
+    "bullying": ("SELECT b.pupil_id FROM ds_bullying_records b WHERE b.role = '被害'"
+                 " AND b.recognized_date >= ({latest}) || '-04-01' GROUP BY b.pupil_id"
+                 " ORDER BY min(b.recognized_date), b.pupil_id"),
+    # 教育相談: pupils with SC/SSW consultations in the latest year, most first
+    "consultation": ("SELECT c.pupil_id FROM ds_consultations c WHERE c.consult_type IN"
+                     " ('SC', 'SSW') AND c.consult_date >= ({latest}) || '-04-01'"
+                     " GROUP BY c.pupil_id ORDER BY count(*) DESC, c.pupil_id"),
+}
+
+
+def demo_pupils(conn: Connection, domain: str, limit: int) -> list[int]:
+    """For the demo city's cases: pupils of the latest school year whose records suggest a
+    case in ``domain`` (enrolled that year, so every role of the domain finds them)."""
+    latest = "SELECT max(school_year) FROM ds_enrollments"
+    sql = (f"SELECT pupil_id FROM ({DEMO_SOURCES[domain].format(latest=latest)})"
+           f" WHERE pupil_id IN (SELECT pupil_id FROM ds_enrollments WHERE school_year = ("
+           f"{latest})) LIMIT ?")
+    return [int(r[0]) for r in conn.execute(sql, (limit,))]
+
+
+def latest_school_year(conn: Connection) -> int | None:
+    row = conn.execute("SELECT max(school_year) FROM ds_enrollments").fetchone()
+    return None if row is None or row[0] is None else int(row[0])
 
 
 # -- retention -----------------------------------------------------------------------------

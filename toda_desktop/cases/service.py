@@ -428,6 +428,8 @@ class CaseService:
 
         row = self._call(domain, find)
         if row is not None:
+            if not (row.source == CaseSource.ALERT.value and row.source_ref == str(alert_id)):
+                self._link_alert(domain, row.id, alert_id, create)
             self._ctx.log("case_view", target=case_key(domain, row.id),
                           pupil_id=alert.pupil_id, detail={"alert": alert_id})
             return self._summaries([(domain, row)])[0]
@@ -435,6 +437,19 @@ class CaseService:
             return None
         return self.open_case(alert.pupil_id, domain, title="見守りアラートからの支援",
                               source=CaseSource.ALERT, source_ref=str(alert_id))
+
+    def _link_alert(self, domain: CaseDomain, number: int, alert_id: int, write: bool) -> None:
+        """Note in the case's history that this alert was taken up by it (once)."""
+        if not write:
+            return
+        at = self._ctx.now()
+
+        def link(conn: Connection, s: str) -> None:
+            if str(alert_id) in repo.linked_alerts(conn, s).get(number, ()):
+                return
+            repo.add_history(conn, s, number, "case", number, repo.LINKED_ALERT, None,
+                             str(alert_id), self._actor, at)
+        self._write(domain, link)
 
     def alert_cases(self, alert_ids: Iterable[int]) -> dict[int, str]:
         """Alert id → the key of the case opened from it (for the alert list's links)."""
@@ -444,9 +459,14 @@ class CaseService:
         if not wanted or not self._ctx.gate.sees(domain.home_kind):
             return {}
         self._ctx.gate.require("view")
-        rows = self._call(domain, lambda c, s: repo.list_cases(c, s, source="alert"))
-        return {int(r.source_ref): case_key(domain, r.id) for r in rows
-                if r.source_ref in wanted}
+        def read(conn: Connection, s: str) -> tuple[list[repo.CaseRow], dict[int, list[str]]]:
+            return repo.list_cases(conn, s, source="alert"), repo.linked_alerts(conn, s)
+        rows, linked = self._call(domain, read)
+        out = {int(a): case_key(domain, number) for number, alerts in linked.items()
+               for a in alerts if a in wanted}
+        out.update({int(r.source_ref): case_key(domain, r.id) for r in rows
+                    if r.source_ref in wanted})
+        return out
 
     def cases_for_pupil(self, pupil_id: int) -> PupilCases:
         """For the karte: the pupil's cases in the reader's domains, their open actions and
