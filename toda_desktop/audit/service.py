@@ -225,6 +225,11 @@ VALUE_LABELS = {
     "password_and_palm": "パスワードと手のひら静脈",
     # retention (issue 13): why a run was refused
     "audit_chain": "監査ログの異常", "approval_missing": "署名された承認の記録がない",
+    # support cases (issue 14): domains, drafts, what was changed, where a case came from
+    "truancy": "不登校", "bullying": "いじめ", "consultation": "教育相談",
+    "saved": "保存", "loaded": "読み込み", "discarded": "破棄",
+    "year_sheet": "学年別シート", "meeting": "ケース会議の記録",
+    "child_protection": "児童虐待・要保護", "general": "記録", "manual": "新規入力",
 }
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.
