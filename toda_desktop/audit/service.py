@@ -227,7 +227,7 @@ VALUE_LABELS = {
     "audit_chain": "監査ログの異常", "approval_missing": "署名された承認の記録がない",
     # support cases (issue 14): domains, drafts, what was changed, where a case came from
     "truancy": "不登校", "bullying": "いじめ", "consultation": "教育相談",
-    "saved": "保存", "loaded": "読み込み", "discarded": "破棄",
+    "saved": "保存", "loaded": "読み込み", "discarded": "破棄", "listed": "一覧",
     "year_sheet": "学年別シート", "meeting": "ケース会議の記録",
     "child_protection": "児童虐待・要保護", "general": "記録", "manual": "新規入力",
 }
