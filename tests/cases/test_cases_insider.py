@@ -76,3 +76,28 @@ def test_the_truancy_roles_password_opens_its_cases_file_but_never_the_bullying_
     finally:
         store_tables.close()
     assert not {n for n in names if n.startswith("case_")}
+
+
+@pytest.fixture(scope="module")
+def demo_copy(_demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.conftest import copy_store
+
+    return copy_store(_demo_store_template, tmp_path_factory.mktemp("insider") / "demo.tdb")
+
+
+@pytest.mark.parametrize("role", sorted(DEMO_LOGINS))
+def test_each_roles_password_opens_exactly_the_case_files_of_the_domains_it_sees(
+    demo_copy: Path, role: str
+) -> None:
+    from toda_desktop.policy.model import default_policy
+
+    held = KeyFile.load(demo_copy).unlock(DEMO_LOGINS[role][0], DEMO_PASSWORD)
+    keys = (held.system, *held.groups.values())
+    seen = default_policy().role(role)
+    expected = {d for d in CaseDomain if seen.sees(REGISTRY.kind(d.home_kind))}
+    opened = {d for d in CaseDomain
+              if any(opens_with(_file_of(demo_copy, d), k) for k in keys)}
+    assert opened == expected
+    for d in opened:  # and what opens there are that domain's cases (the demo city's)
+        key = next(k for k in keys if opens_with(_file_of(demo_copy, d), k))
+        assert _profiles(_file_of(demo_copy, d), key)
