@@ -33,8 +33,9 @@ EXPECTED_FUNCTIONS = {
     "project_lead": set(FUNCTIONS),
     "data_analyst": FULL_VIEW | {"edit", "import"},
     "liaison": {"pupil_search", "view"},
-    "truancy_support": {"pupil_search", "view"},
-    "bullying_support": {"pupil_search", "view"},
+    # Support staff print sheets for case meetings (watermarked, logged, chased; issue 14).
+    "truancy_support": {"pupil_search", "view", "print"},
+    "bullying_support": {"pupil_search", "view", "print"},
     "it_admin": {"admin", "audit_view"},
 }
 EXPECTED_KINDS = {
