@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 NEW_NAME = "新しい抽出"
 LATEST_YEAR = "最新の年度（自動）"
 PROGRESS_STEPS = 1000
+CONDITIONS_MIN_HEIGHT = 96  # two condition rows; the rest scrolls when the results need room
 
 
 def problem_of(extraction: Extraction) -> str | None:
@@ -72,7 +73,8 @@ class Builder(QWidget):
         self.year_combo.setAccessibleName("基準の年度")
         self.year_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.year_combo.setMinimumContentsLength(6)
+        # Wide enough for 「最新の年度（自動）」 whole (it was cut to 「最新の年度（」).
+        self.year_combo.setMinimumContentsLength(len(LATEST_YEAR) + 2)
         self.year_combo.view().setMinimumWidth(200)
         self.year_combo.addItem(LATEST_YEAR, None)
         self.year_combo.setToolTip(
@@ -95,7 +97,7 @@ class Builder(QWidget):
         self.conditions_scroll.setFrameShape(QFrame.Shape.NoFrame)
         # On a narrow screen the condition rows scroll sideways instead of being cut off.
         self.conditions_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.conditions_scroll.setMinimumHeight(150)
+        self.conditions_scroll.setMinimumHeight(CONDITIONS_MIN_HEIGHT)
         layout.addWidget(self.conditions_scroll, 1)
         layout.addLayout(self._run_row())
         self.root: GroupBox  # set by set_root (the page does it once it is laid out)
@@ -148,6 +150,18 @@ class Builder(QWidget):
             index = self.year_combo.count() - 1
         self.year_combo.setCurrentIndex(max(index, 0))
         self.set_root(extraction.root)
+
+    def wanted_height(self) -> int:
+        """The height that shows every condition without scrolling (the page gives the
+        builder no more than this once there are results to show)."""
+        scroll = self.conditions_scroll
+        tree = self.root.sizeHint().height() + 2 * scroll.frameWidth() + 4
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        rows = sum(layout.itemAt(i).sizeHint().height() for i in (0, 2))
+        margins = layout.contentsMargins()
+        return (rows + 2 * layout.spacing() + margins.top() + margins.bottom()
+                + max(tree, CONDITIONS_MIN_HEIGHT))
 
     def set_years(self, years: tuple[int, ...]) -> None:
         """The base years to offer (the choice kept when still offered)."""

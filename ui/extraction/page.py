@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from kernel.date_style import DateStyle
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     )
     from toda_desktop.search.service import FilterOptions
 
+CONDITIONS_SHARE = 0.4  # the most of the page the conditions take while results are shown
 DialogT = TypeVar("DialogT", ConditionDialog, PushSupportDialog)
 FilterOptionsCall = Callable[[], "FilterOptions"]
 
@@ -130,6 +132,9 @@ class ExtractionPage(QWidget):
         splitter.setStretchFactor(0, 5)
         splitter.setStretchFactor(1, 6)
         self.splitter = splitter
+        self._splitter_moved_by_user = False
+        splitter.splitterMoved.connect(
+            lambda *_a: setattr(self, "_splitter_moved_by_user", True))
         layout.addWidget(splitter, 1)
         # Last, so that the empty tree follows the results in the Tab order (as it always has).
         self.builder.set_root(Group("and"))
@@ -297,9 +302,28 @@ class ExtractionPage(QWidget):
     def _show_result(self, result: ExtractionResult) -> None:
         self.result = result
         self.results.show_result(result)
+        self._splitter_moved_by_user = False
+        self.fit_results()
         self.show_status(f"抽出しました: {format_count(len(result.rows))}人", ok=True)
         self._update_buttons()
         self.result_shown.emit(result)
+
+    def fit_results(self) -> None:
+        """Once there are results, the conditions keep only the height they need (at most
+        :data:`CONDITIONS_SHARE` of the page) and the list of pupils gets the rest: at 768
+        pixels the list showed 3–4 rows below empty space in the condition editor."""
+        if self.result is None or self._splitter_moved_by_user:
+            return
+        total = sum(self.splitter.sizes())
+        if total <= 0:
+            return
+        top = min(self.builder.wanted_height(), round(total * CONDITIONS_SHARE))
+        top = max(top, self.splitter.widget(0).minimumSizeHint().height())
+        self.splitter.setSizes([top, total - top])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_results()
 
     def show_status(self, message: str, *, error: bool = False, ok: bool = False) -> None:
         self.builder.show_status(message, error=error, ok=ok)
