@@ -158,7 +158,10 @@ class Builder(QWidget):
         tree = self.root.sizeHint().height() + 2 * scroll.frameWidth() + 4
         layout = self.layout()
         assert isinstance(layout, QVBoxLayout)
-        rows = sum(layout.itemAt(i).sizeHint().height() for i in (0, 2))
+        rows = 0
+        for i in (0, 2):  # the name row and the run row
+            item = layout.itemAt(i)
+            rows += item.sizeHint().height() if item is not None else 0
         margins = layout.contentsMargins()
         return (rows + 2 * layout.spacing() + margins.top() + margins.bottom()
                 + max(tree, CONDITIONS_MIN_HEIGHT))

@@ -318,7 +318,9 @@ class ExtractionPage(QWidget):
         if total <= 0:
             return
         top = min(self.builder.wanted_height(), round(total * CONDITIONS_SHARE))
-        top = max(top, self.splitter.widget(0).minimumSizeHint().height())
+        top_widget = self.splitter.widget(0)
+        if top_widget is not None:
+            top = max(top, top_widget.minimumSizeHint().height())
         self.splitter.setSizes([top, total - top])
 
     def resizeEvent(self, event: QResizeEvent) -> None:
