@@ -51,6 +51,7 @@ class Builder(QWidget):
     changed = Signal()
     add_condition_requested = Signal(object)  # GroupBox
     edit_requested = Signal(object)  # ConditionRow
+    delete_requested = Signal(object, object)  # (GroupBox, ConditionRow | GroupBox)
 
     def __init__(self, date_style: DateStyle, describe_leaf: Callable[[Node], str],
                  parent: QWidget | None = None) -> None:
@@ -123,7 +124,30 @@ class Builder(QWidget):
         run_row.addWidget(self.progress)
         run_row.addWidget(self.cancel_button)
         run_row.addWidget(self.status_label, 1)
+        self.undo_button = QPushButton("元に戻す")
+        self.undo_button.setToolTip("削除した条件を元の場所に戻します")
+        self.undo_button.clicked.connect(self.undo)
+        self.undo_button.hide()
+        run_row.addWidget(self.undo_button)
+        self._undo: Callable[[], object] | None = None
         return run_row
+
+    def offer_undo(self, message: str, undo: Callable[[], object]) -> None:
+        """After a deletion: say so, with 「元に戻す」 until the next change of the tree."""
+        self._undo = undo
+        self.show_status(message, ok=True)
+        self.undo_button.show()
+
+    def clear_undo(self) -> None:
+        self._undo = None
+        self.undo_button.hide()
+
+    def undo(self) -> None:
+        undo, self._undo = self._undo, None
+        self.undo_button.hide()
+        if undo is not None:
+            undo()
+            self.show_status("削除した条件を元に戻しました。", ok=True)
 
     # -- the extraction as data ------------------------------------------------------------
 
@@ -132,6 +156,8 @@ class Builder(QWidget):
         self.root.changed.connect(self.changed)
         self.root.add_condition_requested.connect(self.add_condition_requested)
         self.root.edit_requested.connect(self.edit_requested)
+        self.root.delete_requested.connect(self.delete_requested)
+        self.clear_undo()  # (the deleted condition belonged to the tree replaced here)
         self.conditions_scroll.setWidget(self.root)
 
     def extraction(self) -> Extraction:
