@@ -178,7 +178,8 @@ class ReviewPage(QWidget):
         splitter.addWidget(self.items_table)
         splitter.addWidget(self._build_detail())
         splitter.setSizes([ITEMS_HEIGHT, 420])
-        splitter.setStretchFactor(1, 1)  # a taller window shows more of the comparison
+        splitter.setStretchFactor(0, 1)  # a taller window shows more of both,
+        splitter.setStretchFactor(1, 3)  # most of it for the comparison
         layout.addWidget(splitter, 1)
         self.load_task = PageTask(self, runner, "確認待ちの行を読み込んでいます…",
                                   status=self.status_label)
