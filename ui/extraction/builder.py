@@ -67,7 +67,7 @@ class Builder(QWidget):
         self.name_edit = QLineEdit(NEW_NAME)
         self.name_edit.setMaxLength(80)
         self.name_edit.setAccessibleName("抽出の名前")
-        self.name_edit.setMinimumWidth(90)
+        self.name_edit.setMinimumWidth(40)  # (it stretches; the base-year box needs room)
         name_label.setBuddy(self.name_edit)
         year_label = QLabel("基準の年度")
         self.year_combo = QComboBox()
