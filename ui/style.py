@@ -18,6 +18,10 @@ BAND_COLORS = {
     "低": ("#34495e", "#eef2f6", "#c5cfd9"),
 }
 
+# A survey domain below the grade's mean (「学年と比べて低めです」): its own colour, not band
+# 中's orange, so that a note about answers is not read as a risk band (issue 16).
+BELOW_GRADE_COLOR = "#5b3a99"
+
 PRODUCT_TITLE = f"font-size: 20pt; font-weight: bold; color: {ACCENT};"
 PAGE_TITLE = "font-size: 16pt; font-weight: bold;"
 SECTION_TITLE = "font-size: 12pt; font-weight: bold;"

@@ -56,3 +56,25 @@ def has_row(conn: Connection, kind: DatasetKind, values: dict[str, object]) -> b
     where = " AND ".join(f"ifnull({k}, '') = ifnull(?, '')" for k in key)
     return conn.execute(f"SELECT 1 FROM {kind.table} WHERE {where}",
                         [values[k] for k in key]).fetchone() is not None
+
+
+def rows_in_batch(conn: Connection, kind: DatasetKind, batch_id: int,
+                  pupil_ids: Sequence[int]) -> dict[int, int]:
+    """How many rows of this import batch are already linked to each of these pupils (a clue
+    for 名寄せ: the same file's other rows carried a candidate's 宛名番号)."""
+    if not pupil_ids:
+        return {}
+    return {int(pid): int(n) for pid, n in conn.execute(
+        f"SELECT pupil_id, count(*) FROM {kind.table} WHERE batch_id = ?"
+        f" AND pupil_id IN ({_marks(len(pupil_ids))}) GROUP BY pupil_id",
+        [batch_id, *pupil_ids])}
+
+
+def neighbours_in_batch(conn: Connection, kind: DatasetKind, batch_id: int, source_row: int
+                        ) -> list[tuple[int, int]]:
+    """(source row, pupil id) of the rows just above and below this one in the same file
+    that are linked already (files are usually sorted by pupil: a strong 名寄せ clue)."""
+    return [(int(r), int(p)) for r, p in conn.execute(
+        f"SELECT source_row, pupil_id FROM {kind.table} WHERE batch_id = ?"
+        " AND source_row IN (?, ?) AND pupil_id IS NOT NULL ORDER BY source_row",
+        (batch_id, source_row - 1, source_row + 1))]

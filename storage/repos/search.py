@@ -244,6 +244,32 @@ def _since_sql(filters: Filters, pupil: str, params: list[object]) -> str:
             f" AND {former})")
 
 
+def _joined(keys: Sequence[str]) -> str | None:
+    """The words typed one after another (「タカハシ」「ユ」 → 「タカハシユ」), when each has
+    a key of this sort; the index keys have no spaces, so this is how a full name reads."""
+    return "".join(keys) if keys and all(keys) else None
+
+
+def _rank_sql(terms: Sequence[Term]) -> tuple[str, list[object]]:
+    """Best matches first: 0 the whole name or kana as typed (the words run together),
+    1 a name or kana that starts with all the words in order (「タカハシ　ユ」 lists ユア
+    before シュン and ヒュウガ, whose ユ is in the middle), 2 one that starts with the first
+    word, 3 the rest."""
+    whole_name = _joined([t.name for t in terms])
+    whole_kana = _joined([t.kana for t in terms])
+    first_name, first_kana = terms[0].name or None, terms[0].kana or None
+    starts = "(substr(s.{0}, 1, length(?)) = ?)"
+    sql = (
+        "CASE WHEN s.name_key = ? OR s.kana_key = ? THEN 0"
+        f" WHEN {starts.format('name_key')} OR {starts.format('kana_key')} THEN 1"
+        f" WHEN {starts.format('name_key')} OR {starts.format('kana_key')} THEN 2"
+        " ELSE 3 END"
+    )
+    params: list[object] = [whole_name, whole_kana, whole_name, whole_name, whole_kana,
+                            whole_kana, first_name, first_name, first_kana, first_kana]
+    return sql, params
+
+
 def _candidates(
     conn: Connection, terms: Sequence[Term], filters: Filters, limit: int
 ) -> list[tuple[int, int | None, int]]:
@@ -263,15 +289,7 @@ def _candidates(
         return [(int(a), int(b), int(c)) for a, b, c in conn.execute(sql, params)]
     ctes = [f"t{i}(pid) AS ({_term_sql(t, params)})" for i, t in enumerate(terms)]
     hits = " INTERSECT ".join(f"SELECT pid FROM t{i}" for i in range(len(terms)))
-    first = terms[0]
-    rank = (
-        "CASE WHEN s.name_key = ? OR s.kana_key = ? THEN 0"
-        " WHEN substr(s.name_key, 1, length(?)) = ? OR substr(s.kana_key, 1, length(?)) = ?"
-        " THEN 1 ELSE 2 END"
-    )
-    name_key = first.name or None
-    kana_key = first.kana or None
-    rank_params: list[object] = [name_key, kana_key, name_key, name_key, kana_key, kana_key]
+    rank, rank_params = _rank_sql(terms)
     if filters.any:
         year = "?" if filters.school_year is not None else "s.latest_year"
         join_params: list[object] = [] if filters.school_year is None else [filters.school_year]

@@ -52,7 +52,7 @@ def test_the_hand_checked_list(signed: SignedIn) -> None:
     assert result.population == 10  # P11 left before 2025
     by_name = {r.name.split("　")[1]: r for r in result.rows}
     p1 = [format_phrase(v.value) for v in by_name["P1"].values]
-    assert p1[0] == "該当する記録なし"
+    assert p1[0] == "長期欠席調査の記録なし"
     assert p1[1] == "2024年度 5.0 → 2025年度 4.5（-0.5）"
     assert p1[2] == "2025年度 第1回 100.0% → 2025年度 第2回 50.0%（-50.0）"
     assert p1[3] == "2025年度 第1回 100.0% → 2025年度 第2回 50.0%（-50.0）"
@@ -161,7 +161,7 @@ def test_the_preset_on_generator_data_matches_an_independent_computation(
     # Every listed pupil's shown values say why: no long absence, and three decreases.
     for row in result.rows:
         values = [format_phrase(v.value) for v in row.values]
-        assert values[0] == "該当する記録なし" or int(values[0].split()[-1]) < 30
+        assert values[0] == "長期欠席調査の記録なし" or int(values[0].split()[-1]) < 30
         assert "（-" in values[2] and "（-" in values[3]
 
 

@@ -223,7 +223,8 @@ def test_audit_log_filters_export_and_verify(
     page.since_edit.setDate(QDate(2000, 1, 1))
     page.until_edit.setDate(QDate(2000, 1, 31))
     assert page.current_filter().since == date(2000, 1, 1)
-    assert page.period_label.text() == "（平成12年1月1日〜平成12年1月31日）"  # found by QA
+    # The boxes themselves follow the user's 和暦 (issue 16; a 西暦 box before).
+    assert (page.since_edit.text(), page.until_edit.text()) == ("平成12年1月1日", "平成12年1月31日")
     search()
     assert page.model.rows == [] and page.count_label.text().startswith("0件")
 

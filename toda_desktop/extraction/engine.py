@@ -52,6 +52,9 @@ CANCELLED = "抽出を中止しました。"
 class LeafOutcome:
     matched: frozenset[int]
     values: dict[int, Phrase]  # pupil -> the value that decided (or the observed value)
+    # What a pupil without a record is shown: 「長期欠席調査の記録なし」 reads as a fact under
+    # 「長期欠席ではない」, where 「該当する記録なし」 read as a double negative (issue 16).
+    missing: Phrase = (NO_RECORD,)
 
 
 @dataclass(frozen=True)
@@ -464,6 +467,10 @@ def evaluate(conn: Connection, registry: Registry, extraction: Extraction,
             raise OperationCancelled(CANCELLED)
 
     def leaf_outcome(leaf: Leaf) -> LeafOutcome:
+        missing: Phrase = (NO_RECORD,)
+        if isinstance(leaf, Threshold | CountInWindow | Membership):
+            kind = MEMBERSHIP_KIND if isinstance(leaf, Membership) else leaf.kind
+            missing = (f"{registry.kind(kind).label}の記録なし",)
         if isinstance(leaf, Threshold):
             matched, values = _threshold(conn, registry.kind(leaf.kind), leaf, base_year)
         elif isinstance(leaf, Membership):
@@ -476,7 +483,7 @@ def evaluate(conn: Connection, registry: Registry, extraction: Extraction,
         hit = frozenset(matched) & universe
         if leaf.negate:
             hit = universe - hit
-        return LeafOutcome(hit, values)
+        return LeafOutcome(hit, values, missing)
 
     def walk(node: Node) -> frozenset[int] | None:
         """The pupils meeting the node; None for a node with nothing switched on."""
@@ -513,4 +520,4 @@ def evaluate(conn: Connection, registry: Registry, extraction: Extraction,
 
 
 def value_for(outcome: LeafOutcome, pupil_id: int) -> Phrase:
-    return outcome.values.get(pupil_id, (NO_RECORD,))
+    return outcome.values.get(pupil_id, outcome.missing)

@@ -29,7 +29,7 @@ from toda_desktop.extraction.model import (
     Threshold,
 )
 
-PRESET_NAME = "プッシュ型支援（3つの基準）"
+PRESET_NAME = "プッシュ型支援の基準"
 
 
 @dataclass(frozen=True)

@@ -161,7 +161,8 @@ def _without(ev: Evaluation, gone: frozenset[int]) -> Evaluation:
     return replace(
         ev, population={p: row for p, row in ev.population.items() if p not in gone},
         matched=ev.matched - gone,
-        outcomes=tuple(LeafOutcome(o.matched - gone, o.values) for o in ev.outcomes))
+        outcomes=tuple(LeafOutcome(o.matched - gone, o.values, o.missing)
+                       for o in ev.outcomes))
 
 
 class ExtractionService:

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from storage.connection import Connection, transaction
+from storage.registry import DatasetKind
 from storage.repos import datasets, imports
 from storage.repos import review as repo
 from toda_desktop.context import ServiceContext
@@ -46,6 +47,14 @@ class CandidateView:
     sex: str
     address_code: str
     placement: Placement | None  # None: no enrollment on record
+    # Clues that tell two equal scores apart (issue 16):
+    years: tuple[int, ...] = ()  # the school years the pupil has an enrollment in
+    rows_in_file: int = 0  # rows of the same file already linked to this pupil
+    has_same_record: bool = False  # already holds a record with this row's key (a duplicate)
+    next_rows: tuple[int, ...] = ()  # the file's rows just above/below linked to this pupil
+
+    def enrolled_in(self, school_year: int) -> bool:
+        return school_year in self.years
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,7 @@ class _Card:
     sex: str
     address_code: str
     placement: Placement | None = None
+    years: tuple[int, ...] = ()
 
 
 def _pupil_cards(conn: Connection, pupil_ids: list[int]) -> dict[int, _Card]:
@@ -106,18 +116,31 @@ def _pupil_cards(conn: Connection, pupil_ids: list[int]) -> dict[int, _Card]:
                                 _text(code))
     for pid, year, school_code, school, grade, klass, seat in repo.enrollments(conn, pupil_ids):
         if int(pid) in cards:  # (the latest school year last)
-            cards[int(pid)].placement = Placement(int(year), _text(school_code),
+            card = cards[int(pid)]
+            card.years = (*card.years, int(year))
+            card.placement = Placement(int(year), _text(school_code),
                                                   _text(school), _number(grade), _text(klass),
                                                   _number(seat))
     return cards
 
 
-def _candidate(pupil_id: int, score: float, evidence: str, card: _Card | None
-               ) -> CandidateView:
+def _candidate(pupil_id: int, score: float, evidence: str, card: _Card | None,
+               rows_in_file: int = 0, has_same_record: bool = False,
+               next_rows: tuple[int, ...] = ()) -> CandidateView:
     """A candidate with what the register says of them (blank when the pupil is gone)."""
     card = card or _Card("", "", None, "", "")
     return CandidateView(pupil_id, score, evidence, card.name, card.name_kana, card.birth_date,
-                         card.sex, card.address_code, card.placement)
+                         card.sex, card.address_code, card.placement,
+                         tuple(sorted(set(card.years))), rows_in_file, has_same_record,
+                         next_rows)
+
+
+def _holds_same_record(conn: Connection, kind: DatasetKind, item: imports.QueueItem,
+                       pupil_id: int) -> bool:
+    """Whether the pupil already has a stored row with this row's key (e.g. the same month):
+    linking the row to them would be a second one."""
+    probe = {c.key: item.row.get(c.key) for c in kind.stored_columns}
+    return repo.has_row(conn, kind, probe | {"pupil_id": pupil_id})
 
 
 def _one_per_row(items: list[imports.QueueItem]) -> list[imports.QueueItem]:
@@ -187,10 +210,14 @@ class ReviewService:
             data = tuple(RowValue(k, labels.get(k, k), _text(v)) for k, v in item.row.items()
                          if k not in PERSON_FIELDS and v not in (None, ""))
             more = len(imports.siblings(conn, item))
+            pupils = [int(c["pupil_id"]) for c in item.candidates]
+            in_file = repo.rows_in_batch(conn, kind, item.batch_id, pupils)
+            near = repo.neighbours_in_batch(conn, kind, item.batch_id, item.source_row)
             candidates = tuple(
-                _candidate(int(c["pupil_id"]), float(c["score"]), str(c["evidence"]),
-                           cards.get(int(c["pupil_id"])))
-                for c in item.candidates
+                _candidate(pid, float(c["score"]), str(c["evidence"]), cards.get(pid),
+                           in_file.get(pid, 0), _holds_same_record(conn, kind, item, pid),
+                           tuple(r for r, p in near if p == pid))
+                for pid, c in zip(pupils, item.candidates, strict=True)
             )
             views.append(ReviewItemView(item.id, item.kind, kind.label, item.source_name,
                                         item.source_row, item.reason, person, data, more,

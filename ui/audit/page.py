@@ -17,7 +17,6 @@ from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -31,9 +30,10 @@ from PySide6.QtWidgets import (
 from kernel.date_style import DateStyle
 from toda_desktop.audit.service import ACTION_LABELS, AuditFilter
 from toda_desktop.export_files import ExportResult
-from toda_desktop.formatting import format_count, format_date, format_phrase
+from toda_desktop.formatting import format_count, format_phrase
 from ui import style
 from ui.background import BackgroundRunner, alive
+from ui.date_field import DateField
 from ui.export_flow import (
     ask_save_path,
     chosen_format,
@@ -62,16 +62,8 @@ ALL = "（すべて）"
 PERIOD_DAYS = 30
 
 
-def _date_edit(day: QDate) -> QDateEdit:
-    edit = QDateEdit(day)
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy年M月d日")
-    return edit
-
-
-def _to_date(edit: QDateEdit) -> date:
-    q = edit.date()
-    return date(q.year(), q.month(), q.day())
+def _to_date(edit: DateField) -> date:
+    return edit.value()
 
 
 class AuditPage(QWidget):
@@ -217,14 +209,12 @@ class AuditPage(QWidget):
 
         today = QDate.currentDate()
         self.period_check = QCheckBox("期間")
-        self.since_edit = _date_edit(today.addDays(-PERIOD_DAYS))
-        self.until_edit = _date_edit(today)
+        # The boxes write the dates in the user's own style (they showed 西暦 to a user of
+        # 令和 before, with the range repeated beside them).
+        self.since_edit = DateField(today.addDays(-PERIOD_DAYS), self._style)
+        self.until_edit = DateField(today, self._style)
         self.since_edit.setAccessibleName("期間の開始日")
         self.until_edit.setAccessibleName("期間の終了日")
-        # The date boxes count in 西暦 (what a calendar shows); the range is also said in the
-        # user's own date style next to them.
-        self.period_label = QLabel("")
-        self.period_label.setStyleSheet(style.MUTED)
         self.period_check.toggled.connect(self._period_toggled)
         self._period_toggled(False)
 
@@ -246,11 +236,7 @@ class AuditPage(QWidget):
         period.addWidget(self.since_edit)
         period.addWidget(QLabel("〜"))
         period.addWidget(self.until_edit)
-        period.addWidget(self.period_label)
         period.addStretch(1)
-        for edit in (self.since_edit, self.until_edit):
-            edit.dateChanged.connect(lambda _d: self._say_period())
-        self._say_period()
         grid.addWidget(self.period_check, 1, 0)
         grid.addLayout(period, 1, 1, 1, 5)
         grid.addWidget(self.search_button, 0, 7)
@@ -260,14 +246,6 @@ class AuditPage(QWidget):
     def _period_toggled(self, on: bool) -> None:
         self.since_edit.setEnabled(on)
         self.until_edit.setEnabled(on)
-        self._say_period()
-
-    def _say_period(self) -> None:
-        since, until = sorted((_to_date(self.since_edit), _to_date(self.until_edit)))
-        self.period_label.setText(
-            f"（{format_date(since, self._style)}〜{format_date(until, self._style)}）"
-            if self._style == DateStyle.WAREKI else "")
-        self.period_label.setEnabled(self.period_check.isChecked())
 
     # -- filters and loading ---------------------------------------------------------------
 

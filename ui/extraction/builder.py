@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 NEW_NAME = "新しい抽出"
 LATEST_YEAR = "最新の年度（自動）"
 PROGRESS_STEPS = 1000
+CONDITIONS_MIN_HEIGHT = 96  # two condition rows; the rest scrolls when the results need room
 
 
 def problem_of(extraction: Extraction) -> str | None:
@@ -50,6 +51,7 @@ class Builder(QWidget):
     changed = Signal()
     add_condition_requested = Signal(object)  # GroupBox
     edit_requested = Signal(object)  # ConditionRow
+    delete_requested = Signal(object, object)  # (GroupBox, ConditionRow | GroupBox)
 
     def __init__(self, date_style: DateStyle, describe_leaf: Callable[[Node], str],
                  parent: QWidget | None = None) -> None:
@@ -65,14 +67,15 @@ class Builder(QWidget):
         self.name_edit = QLineEdit(NEW_NAME)
         self.name_edit.setMaxLength(80)
         self.name_edit.setAccessibleName("抽出の名前")
-        self.name_edit.setMinimumWidth(90)
+        self.name_edit.setMinimumWidth(40)  # (it stretches; the base-year box needs room)
         name_label.setBuddy(self.name_edit)
         year_label = QLabel("基準の年度")
         self.year_combo = QComboBox()
         self.year_combo.setAccessibleName("基準の年度")
         self.year_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.year_combo.setMinimumContentsLength(6)
+        # Wide enough for 「最新の年度（自動）」 whole (it was cut to 「最新の年度（」).
+        self.year_combo.setMinimumContentsLength(len(LATEST_YEAR) + 2)
         self.year_combo.view().setMinimumWidth(200)
         self.year_combo.addItem(LATEST_YEAR, None)
         self.year_combo.setToolTip(
@@ -95,7 +98,7 @@ class Builder(QWidget):
         self.conditions_scroll.setFrameShape(QFrame.Shape.NoFrame)
         # On a narrow screen the condition rows scroll sideways instead of being cut off.
         self.conditions_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.conditions_scroll.setMinimumHeight(150)
+        self.conditions_scroll.setMinimumHeight(CONDITIONS_MIN_HEIGHT)
         layout.addWidget(self.conditions_scroll, 1)
         layout.addLayout(self._run_row())
         self.root: GroupBox  # set by set_root (the page does it once it is laid out)
@@ -121,7 +124,30 @@ class Builder(QWidget):
         run_row.addWidget(self.progress)
         run_row.addWidget(self.cancel_button)
         run_row.addWidget(self.status_label, 1)
+        self.undo_button = QPushButton("元に戻す")
+        self.undo_button.setToolTip("削除した条件を元の場所に戻します")
+        self.undo_button.clicked.connect(self.undo)
+        self.undo_button.hide()
+        run_row.addWidget(self.undo_button)
+        self._undo: Callable[[], object] | None = None
         return run_row
+
+    def offer_undo(self, message: str, undo: Callable[[], object]) -> None:
+        """After a deletion: say so, with 「元に戻す」 until the next change of the tree."""
+        self._undo = undo
+        self.show_status(message, ok=True)
+        self.undo_button.show()
+
+    def clear_undo(self) -> None:
+        self._undo = None
+        self.undo_button.hide()
+
+    def undo(self) -> None:
+        undo, self._undo = self._undo, None
+        self.undo_button.hide()
+        if undo is not None:
+            undo()
+            self.show_status("削除した条件を元に戻しました。", ok=True)
 
     # -- the extraction as data ------------------------------------------------------------
 
@@ -130,6 +156,8 @@ class Builder(QWidget):
         self.root.changed.connect(self.changed)
         self.root.add_condition_requested.connect(self.add_condition_requested)
         self.root.edit_requested.connect(self.edit_requested)
+        self.root.delete_requested.connect(self.delete_requested)
+        self.clear_undo()  # (the deleted condition belonged to the tree replaced here)
         self.conditions_scroll.setWidget(self.root)
 
     def extraction(self) -> Extraction:
@@ -148,6 +176,21 @@ class Builder(QWidget):
             index = self.year_combo.count() - 1
         self.year_combo.setCurrentIndex(max(index, 0))
         self.set_root(extraction.root)
+
+    def wanted_height(self) -> int:
+        """The height that shows every condition without scrolling (the page gives the
+        builder no more than this once there are results to show)."""
+        scroll = self.conditions_scroll
+        tree = self.root.sizeHint().height() + 2 * scroll.frameWidth() + 4
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        rows = 0
+        for i in (0, 2):  # the name row and the run row
+            item = layout.itemAt(i)
+            rows += item.sizeHint().height() if item is not None else 0
+        margins = layout.contentsMargins()
+        return (rows + 2 * layout.spacing() + margins.top() + margins.bottom()
+                + max(tree, CONDITIONS_MIN_HEIGHT))
 
     def set_years(self, years: tuple[int, ...]) -> None:
         """The base years to offer (the choice kept when still offered)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kernel.date_style import DateStyle
 from toda_desktop.extraction import Change, CountInWindow, Membership, Threshold
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class Catalog:
     surveys: tuple[SurveyInfo, ...]
     schools: tuple[tuple[str, str], ...]  # (code, name)
     grades: tuple[int, ...]
+    date_style: DateStyle = DateStyle.SEIREKI  # how the editors write dates
 
     def field(self, kind: str, key: str) -> FieldInfo | None:
         return next((f for f in self.fields if f.kind == kind and f.field == key), None)

@@ -13,7 +13,6 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -26,8 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from analysis.specs import NUMERIC_TYPES
+from kernel.date_style import DateStyle
 from toda_desktop.extraction import FieldTest
 from ui import style
+from ui.date_field import DateField
 
 if TYPE_CHECKING:
     from toda_desktop.extraction.service import FieldInfo
@@ -73,6 +74,20 @@ def select_data(combo: QComboBox, data: Any) -> None:
     index = combo.findData(data)
     if index >= 0:
         combo.setCurrentIndex(index)
+
+
+KEY_FIELDS = frozenset({"school_year", "month", "grade", "class_name", "seat_number", "round"})
+
+
+def default_field(fields: Sequence[FieldInfo]) -> FieldInfo | None:
+    """The field a new condition starts with: a number of monthly data (欠席日数, as the
+    example says) rather than the first field of the register (生年月日 ≥ today, which no
+    one means)."""
+    absence = next((f for f in fields if f.field == "absence_days" and f.has_month), None)
+    if absence is not None:
+        return absence
+    numeric = [f for f in fields if f.type in NUMERIC_TYPES and f.field not in KEY_FIELDS]
+    return next((f for f in numeric if f.has_month), numeric[0] if numeric else None)
 
 
 def _number(text: str) -> int | float:
@@ -127,7 +142,8 @@ class ValueEditor(QWidget):
     """The value of a comparison: a list of choices, a date, or typed text / numbers; several
     values for 「のいずれか」."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None,
+                 date_style: DateStyle = DateStyle.SEIREKI) -> None:
         super().__init__(parent)
         self.field: FieldInfo | None = None
         self.multi = False
@@ -140,9 +156,7 @@ class ValueEditor(QWidget):
         self.checks = QListWidget()
         self.checks.setAccessibleName("値（複数選択）")
         self.checks.setMaximumHeight(120)
-        self.date = QDateEdit(QDate.currentDate())
-        self.date.setCalendarPopup(True)
-        self.date.setDisplayFormat("yyyy年M月d日")
+        self.date = DateField(QDate.currentDate(), date_style)  # in the user's date style
         self.date.setAccessibleName("日付")
         self.stack = QStackedWidget()
         self.current: QWidget = self.line

@@ -28,9 +28,11 @@ from toda_desktop.phrase import Phrase
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.export_flow import PurposeService, purpose_step
 from ui.extraction.builder import NEW_NAME, Builder, problem_of
-from ui.extraction.catalog import Catalog
+from ui.extraction.catalog import Catalog, Leaf
 from ui.extraction.condition_dialog import ConditionDialog
+from ui.extraction.deleting import ask_delete
 from ui.extraction.export import ask_export_path, export_result
+from ui.extraction.fit import ResultsFit
 from ui.extraction.preset import PushSupportPreset
 from ui.extraction.push_support_dialog import PushSupportDialog
 from ui.extraction.results import ResultsPanel
@@ -132,6 +134,7 @@ class ExtractionPage(QWidget):
         splitter.setStretchFactor(0, 5)
         splitter.setStretchFactor(1, 6)
         self.splitter = splitter
+        self.fit = ResultsFit(splitter, self.builder)
         layout.addWidget(splitter, 1)
         # Last, so that the empty tree follows the results in the Tab order (as it always has).
         self.builder.set_root(Group("and"))
@@ -143,6 +146,7 @@ class ExtractionPage(QWidget):
         builder.changed.connect(self._update_buttons)
         builder.add_condition_requested.connect(self.add_condition)
         builder.edit_requested.connect(self.edit_condition)
+        builder.delete_requested.connect(self.delete_condition)
         builder.new_button.clicked.connect(self.new_extraction)
         builder.save_button.clicked.connect(saved.save)
         builder.run_button.clicked.connect(self.run)
@@ -168,13 +172,14 @@ class ExtractionPage(QWidget):
             self.reload()
 
     def reload(self) -> None:
-        service, options = self._service, self._filter_options
+        service, options, date_style = self._service, self._filter_options, self._style
 
         def read(_ctx: object) -> tuple[Catalog, tuple[int, ...],
                                         tuple[SavedExtraction, ...]]:
             fo = options()
             catalog = Catalog(service.fields(), service.surveys(),
-                              tuple((s.code, s.name) for s in fo.schools), fo.grades)
+                              tuple((s.code, s.name) for s in fo.schools), fo.grades,
+                              date_style)
             return catalog, fo.school_years, service.saved()
 
         def done(loaded: tuple[Catalog, tuple[int, ...], tuple[SavedExtraction, ...]]
@@ -210,29 +215,28 @@ class ExtractionPage(QWidget):
         self.builder.name_edit.selectAll()
 
     def add_condition(self, group: GroupBox | None = None) -> ConditionDialog | None:
-        if self.catalog is None:
-            return None
         target = group if isinstance(group, GroupBox) else self.builder.root
-        dialog = ConditionDialog(self.catalog, None, self)
-
-        def submitted() -> None:
-            if dialog.node is not None:
-                target.add_leaf(dialog.node)
-            dialog.accept()
-
-        return self._open_dialog(dialog, submitted)
+        return self._condition_dialog(None, target.add_leaf)
 
     def edit_condition(self, row: ConditionRow) -> ConditionDialog | None:
+        return self._condition_dialog(row.node, row.set_node)
+
+    def _condition_dialog(self, node: Leaf | None, apply: Callable[[Leaf], object]
+                          ) -> ConditionDialog | None:
         if self.catalog is None:
             return None
-        dialog = ConditionDialog(self.catalog, row.node, self)
+        dialog = ConditionDialog(self.catalog, node, self)
 
         def submitted() -> None:
             if dialog.node is not None:
-                row.set_node(dialog.node)
+                apply(dialog.node)
             dialog.accept()
 
         return self._open_dialog(dialog, submitted)
+
+    def delete_condition(self, group: GroupBox, child: ConditionRow | GroupBox) -> QMessageBox:
+        self.confirmation = ask_delete(self, self.builder, group, child)
+        return self.confirmation
 
     def _open_dialog(self, dialog: DialogT, submitted: Callable[[], None]) -> DialogT:
         dialog.submitted.connect(submitted)
@@ -302,6 +306,7 @@ class ExtractionPage(QWidget):
     def _show_result(self, result: ExtractionResult) -> None:
         self.result = result
         self.results.show_result(result)
+        self.fit.results_shown()
         self.show_status(f"抽出しました: {format_count(len(result.rows))}人", ok=True)
         self._update_buttons()
         self.result_shown.emit(result)

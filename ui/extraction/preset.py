@@ -16,9 +16,13 @@ from ui.extraction.push_support_dialog import PushSupportDialog
 if TYPE_CHECKING:
     from toda_desktop.extraction.service import ExtractionService
 
+# Not 「3つの基準」: the preset lists four conditions (長期欠席ではない and the three criteria),
+# and a user counting them was puzzled (issue 16).
+RUN_TEXT = "プッシュ型支援の基準で抽出"
+
 
 class PushSupportPreset:
-    """プッシュ型支援（3つの基準）で抽出 and 基準を調整…, with the settings in use."""
+    """プッシュ型支援の基準で抽出 and 基準を調整…, with the settings in use."""
 
     def __init__(self, service: ExtractionService) -> None:
         self._service = service
@@ -27,14 +31,14 @@ class PushSupportPreset:
         self.offered = offered is not None
         self.options = offered or PushSupportOptions()
         self._locked = service.push_support_locked()
-        self.run_button = QPushButton("プッシュ型支援（3つの基準）で抽出")
+        self.run_button = QPushButton(RUN_TEXT)
         self.run_button.setStyleSheet(
             f"QPushButton {{ background: {style.ACCENT}; color: white; font-weight: bold;"
             " padding: 6px 14px; border-radius: 4px; }"
             " QPushButton:disabled { background: #9db4d3; }")
         self.run_button.setToolTip(
-            "長期欠席ではなく、学力・授業理解・しあわせアンケートの3基準すべてに当てはまる"
-            "児童生徒を探します")
+            "長期欠席ではない児童生徒のうち、学力・授業理解・しあわせアンケートの基準に"
+            "すべて当てはまる児童生徒を探します（使う基準は「基準を調整…」で選べます）")
         self.settings_button = QPushButton("基準を調整…")
 
     def extraction(self, options: PushSupportOptions | None, school_year: int | None

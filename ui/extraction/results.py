@@ -14,8 +14,10 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -67,6 +69,7 @@ class ResultsPanel(QWidget):
         head.addSpacing(10)
         head.addWidget(self.summary_label, 1)
         layout.addLayout(head)
+        layout.addLayout(self._counts_row())
         self.counts_table = self._counts_table()
         layout.addWidget(self.counts_table)
         self.model = ExtractionRowsModel(self._style, self)
@@ -98,6 +101,32 @@ class ResultsPanel(QWidget):
             self.format_combo.hide()
             self.export_button.hide()
         layout.addLayout(bottom)
+
+    def _counts_row(self) -> QHBoxLayout:
+        """The number of pupils per condition on one line; the table with each condition's
+        wording opens below it on request (shown always, it left room for 1–3 rows of pupils
+        on a laptop)."""
+        row = QHBoxLayout()
+        self.counts_line = QLabel("")
+        self.counts_line.setStyleSheet(style.MUTED)
+        self.counts_line.setAccessibleName("条件ごとの人数")
+        self.counts_line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.counts_toggle = QToolButton()
+        self.counts_toggle.setCheckable(True)
+        self.counts_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.counts_toggle.toggled.connect(self._show_counts_table)
+        self._show_counts_table(False)
+        self.counts_toggle.hide()
+        row.addWidget(self.counts_line, 1)
+        row.addWidget(self.counts_toggle)
+        return row
+
+    def _show_counts_table(self, shown: bool) -> None:
+        self.counts_toggle.setArrowType(Qt.ArrowType.DownArrow if not shown
+                                        else Qt.ArrowType.UpArrow)
+        self.counts_toggle.setText("条件の内容を閉じる" if shown else "条件の内容と人数を表示")
+        if hasattr(self, "counts_table") and not self.counts_toggle.isHidden():
+            self.counts_table.setVisible(shown)
 
     @staticmethod
     def _counts_table() -> QTableWidget:
@@ -169,7 +198,13 @@ class ResultsPanel(QWidget):
             table.setItem(last, column, item)
         rows = len(result.counts) + 1
         table.setFixedHeight(table.horizontalHeader().height() + rows * 24 + 4)
-        table.show()
+        self.counts_line.setText("この条件だけで当てはまる人数: " + "　".join(
+            f"条件{n + 1} {format_count(c.pupils)}人" for n, c in enumerate(result.counts)))
+        self.counts_line.setToolTip("\n".join(
+            f"条件{n + 1}: {format_phrase(c.condition, self._style)}"
+            f"（{format_count(c.pupils)}人）" for n, c in enumerate(result.counts)))
+        self.counts_toggle.show()
+        table.setVisible(self.counts_toggle.isChecked())
 
     def open_current(self) -> None:
         row = source_row(self.table, self.proxy)

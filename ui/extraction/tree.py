@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeVar
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -26,6 +27,7 @@ from ui import style
 from ui.extraction.catalog import Leaf
 
 Describe = Callable[..., str]
+ChildT = TypeVar("ChildT", "ConditionRow", "GroupBox")
 
 MAX_DEPTH = 2  # the top group, groups inside it, and groups inside those
 GROUP_STYLES = (
@@ -107,6 +109,8 @@ class GroupBox(QFrame):
     add_condition_requested = Signal(object)  # self
     edit_requested = Signal(object)  # ConditionRow
     remove_requested = Signal(object)  # self
+    # (group, child): 削除 was pressed; the page asks first, then calls ``take_child``.
+    delete_requested = Signal(object, object)
 
     def __init__(self, group: Group, depth: int, describe: Describe,
                  parent: QWidget | None = None) -> None:
@@ -184,28 +188,45 @@ class GroupBox(QFrame):
     def _update_empty(self) -> None:
         self.empty_label.setVisible(not self.children_)
 
-    def add_leaf(self, node: Leaf) -> ConditionRow:
+    def add_leaf(self, node: Leaf, at: int | None = None) -> ConditionRow:
         row = ConditionRow(node, self._describe)
         row.changed.connect(self._changed)
         row.edit_requested.connect(self.edit_requested)
-        row.remove_requested.connect(self.remove_child)
-        self.children_.append(row)
-        self.items_layout.addWidget(row)
-        self._update_empty()
-        self.changed.emit()
-        return row
+        row.remove_requested.connect(lambda child: self.delete_requested.emit(self, child))
+        return self._place(row, at)
 
-    def add_group(self, group: Group) -> GroupBox:
+    def add_group(self, group: Group, at: int | None = None) -> GroupBox:
         box = GroupBox(group, self.level + 1, self._describe)
         box.changed.connect(self._changed)
         box.add_condition_requested.connect(self.add_condition_requested)
         box.edit_requested.connect(self.edit_requested)
-        box.remove_requested.connect(self.remove_child)
-        self.children_.append(box)
-        self.items_layout.addWidget(box)
+        box.remove_requested.connect(lambda child: self.delete_requested.emit(self, child))
+        box.delete_requested.connect(self.delete_requested)
+        return self._place(box, at)
+
+    def _place(self, child: ChildT, at: int | None) -> ChildT:
+        """Add ``child`` at position ``at`` (the end when None)."""
+        index = len(self.children_) if at is None else max(0, min(at, len(self.children_)))
+        self.children_.insert(index, child)
+        self.items_layout.insertWidget(index + 1, child)  # (after the empty-group note)
         self._update_empty()
         self.changed.emit()
-        return box
+        return child
+
+    def take_child(self, child: ConditionRow | GroupBox) -> tuple[int, Leaf | Group] | None:
+        """Remove a condition or group; returns where it was and what it held, so that
+        「元に戻す」 can put it back with :meth:`restore`."""
+        if child not in self.children_:
+            return None
+        index = self.children_.index(child)
+        node = child.to_node()
+        self.remove_child(child)
+        return index, node
+
+    def restore(self, index: int, node: Leaf | Group) -> ConditionRow | GroupBox:
+        if isinstance(node, Group):
+            return self.add_group(node, index)
+        return self.add_leaf(node, index)
 
     def remove_child(self, child: ConditionRow | GroupBox) -> None:
         if child in self.children_:

@@ -28,7 +28,7 @@ from ui import style
 from ui.background import BackgroundRunner
 from ui.page_task import PageTask
 from ui.risk.alerts_page import UNMARKED, is_april
-from ui.risk.common import BAND_COLORS, muted, section_title, show_band
+from ui.risk.common import muted, section_title, show_band
 
 if TYPE_CHECKING:
     from kernel.school_calendar import SchoolMonth
@@ -47,7 +47,7 @@ NOT_ALL_CLEAR = ("一覧は学校ごとに先に様子を確かめる数人だ�
 NO_SURVEY = "調査回答の記録はありません。"
 NORMS_NOTE = "{year}の回答から。学年平均は{at}に計算したものです。"
 SURVEY_TITLE = "調査の領域別の回答（同じ学年との比較）"
-WEAK_COLOR = BAND_COLORS["中"][0]
+WEAK_COLOR = style.BELOW_GRADE_COLOR  # not band 中's orange (issue 16)
 
 
 @dataclass(frozen=True)

@@ -39,9 +39,21 @@ COMPARE_FIELDS: tuple[tuple[str, str | None, str], ...] = (
     ("性別", "sex", "sex"),
     ("宛名番号", "address_code", "address_code"),
     ("学校・学年・組", None, "placement"),
+    # Clues that tell equal scores apart (issue 16), from the store:
+    ("その年度の在籍", None, "enrolled"),
+    ("同じ記録", None, "has_same_record"),
+    ("ファイルの他の行", None, "rows_in_file"),
     ("一致度", None, "score"),
     ("根拠", None, "evidence"),
 )
+CLUE_TIPS = {
+    "enrolled": "ファイルの行の年度に、この児童生徒の在籍の記録があるかどうかです。",
+    "rows_in_file": "同じファイルのほかの行のうち、宛名番号などでこの児童生徒にすでに結び付いた"
+                    "行の数です。すぐ前後の行が結び付いていれば、この行も同じ児童生徒の"
+                    "可能性が高くなります。",
+    "has_same_record": "この児童生徒に、この行と同じ記録（同じ年度・月など）がすでにあるかどうか"
+                       "です。あれば、この行は別の児童生徒のものかもしれません。",
+}
 SCHOOL_KEYS = ("school_year", "school_code", "grade", "class_name", "seat_number")
 
 
@@ -108,6 +120,21 @@ class ReviewLine:
         return " ".join(parts)
 
 
+def default_choice(candidates: tuple[CandidateView, ...]) -> int | None:
+    """The candidate chosen when an item is shown: the one with the best score, or none when
+    two share it (then Enter cannot link the row before the reviewer has compared them)."""
+    if not candidates:
+        return None
+    best = max(c.score for c in candidates)
+    top = [n for n, c in enumerate(candidates) if c.score == best]
+    return top[0] if len(top) == 1 else None
+
+
+def row_year(line: ReviewLine) -> int | None:
+    """The school year the file's row is about (None when it does not say)."""
+    return _as_int(line.values.get("school_year", ""))
+
+
 def review_line(item: ReviewItemView) -> ReviewLine:
     """The row's person values by column key; the values the comparison does not show (and
     the number of other records the decision settles) listed beside it."""
@@ -130,6 +157,13 @@ def agreement(
 ) -> bool | None:
     """True when the row and the candidate agree on a field, False when they differ, None when
     there is nothing to compare."""
+    if attribute == "enrolled":
+        year = row_year(line)
+        return None if year is None else candidate.enrolled_in(year)
+    if attribute == "has_same_record":
+        return False if candidate.has_same_record else None
+    if attribute == "rows_in_file":
+        return True if candidate.next_rows else None
     if attribute == "placement":
         placement = candidate.placement
         if placement is None:
@@ -163,7 +197,9 @@ class ComparisonModel(QAbstractTableModel):
         super().__init__(parent)
         self._style = date_style
         self.line: ReviewLine | None = None
-        self.chosen = 0  # the candidate the reviewer would confirm (index into candidates)
+        # The candidate the reviewer would confirm (index into candidates); None: not chosen
+        # yet (two candidates share the best score).
+        self.chosen: int | None = None
 
     @property
     def candidates(self) -> tuple[CandidateView, ...]:
@@ -172,8 +208,20 @@ class ComparisonModel(QAbstractTableModel):
     def set_line(self, line: ReviewLine | None) -> None:
         self.beginResetModel()
         self.line = line
-        self.chosen = 0
+        self.chosen = default_choice(self.candidates)
         self.endResetModel()
+
+    @property
+    def tied(self) -> bool:
+        """Two or more candidates share the best score (nothing is chosen for the user)."""
+        return len(self.candidates) > 1 and default_choice(self.candidates) is None
+
+    def step(self, step: int) -> None:
+        """←/→: the next candidate (from none chosen: the first, or the last going left)."""
+        if self.chosen is None:
+            self.choose(0 if step > 0 else len(self.candidates) - 1)
+        else:
+            self.choose(self.chosen + step)
 
     def choose(self, number: int) -> None:
         if not self.candidates:
@@ -186,7 +234,7 @@ class ComparisonModel(QAbstractTableModel):
     @property
     def chosen_candidate(self) -> CandidateView | None:
         candidates = self.candidates
-        return candidates[self.chosen] if candidates else None
+        return candidates[self.chosen] if candidates and self.chosen is not None else None
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() or self.line is None else len(COMPARE_FIELDS)
@@ -197,6 +245,8 @@ class ComparisonModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Vertical:
+            return CLUE_TIPS.get(COMPARE_FIELDS[section][2])
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Vertical:
@@ -211,6 +261,8 @@ class ComparisonModel(QAbstractTableModel):
         if column == 0:
             if attribute == "placement":
                 return self.line.school_text(self._style)
+            if attribute in CLUE_TIPS:
+                return ""
             value = "" if key is None else self.line.values.get(key, "")
             return file_date(value, self._style) if attribute == "birth_date" else value
         candidate = self.candidates[column - 1]
@@ -221,7 +273,27 @@ class ComparisonModel(QAbstractTableModel):
                     if candidate.placement else "")
         if attribute == "birth_date":
             return format_date(candidate.birth_date, self._style) if candidate.birth_date else ""
+        if attribute in CLUE_TIPS:
+            return self._clue(attribute, candidate)
         return str(getattr(candidate, attribute, "") or "")
+
+    def _clue(self, attribute: str, candidate: CandidateView) -> str:
+        assert self.line is not None
+        if attribute == "enrolled":
+            year = row_year(self.line)
+            if year is None:
+                return ""
+            when = format_school_year(year, self._style)
+            return f"{when}に在籍" if candidate.enrolled_in(year) else f"{when}の在籍記録なし"
+        if attribute == "rows_in_file":
+            n = candidate.rows_in_file
+            text = f"{n:,}行がこの児童生徒に照合済み" if n else "照合済みの行なし"
+            if candidate.next_rows:
+                rows = "・".join(f"{r}行目" for r in candidate.next_rows)
+                text += f"（すぐ前後の{rows}を含む）"
+            return text
+        return ("取込済み（この児童生徒に結び付けると重複します）" if candidate.has_same_record
+                else "まだありません")
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():

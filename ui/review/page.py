@@ -47,6 +47,7 @@ from ui.review.models import (
     ComparisonModel,
     ReviewItemsModel,
     ReviewLine,
+    file_date,
     placement_text,
     review_line,
 )
@@ -61,7 +62,11 @@ REMEMBERED_TEXT = (
     "判断はすべて監査ログに記録されます。"
 )
 KEYS_TEXT = "↑↓キー: 行を移動　←→キー: 候補を選ぶ　Enterキー: 選んだ候補で確定"
+TIE_STATUS = "一致度が同じ候補があります。候補を選んでから確定してください。"
+TIE_TEXT = ("一致度が同じ候補があるため、候補は選ばれていません。在籍の年度やこのファイルの"
+            "ほかの行などの手がかりを見比べて、候補の列をクリックするか←→キーで選んでください。")
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+ITEMS_HEIGHT = 100  # three rows of the queue; the comparison and its clues get the rest
 
 
 class OtherPupilDialog(FormDialog):
@@ -172,7 +177,9 @@ class ReviewPage(QWidget):
         self.items_table.installEventFilter(self)
         splitter.addWidget(self.items_table)
         splitter.addWidget(self._build_detail())
-        splitter.setSizes([170, 420])
+        splitter.setSizes([ITEMS_HEIGHT, 420])
+        splitter.setStretchFactor(0, 1)  # a taller window shows more of both,
+        splitter.setStretchFactor(1, 3)  # most of it for the comparison
         layout.addWidget(splitter, 1)
         self.load_task = PageTask(self, runner, "確認待ちの行を読み込んでいます…",
                                   status=self.status_label)
@@ -265,6 +272,7 @@ class ReviewPage(QWidget):
         self.choice_label = QLabel("")
         self.choice_label.setStyleSheet(style.MUTED)
         self.choice_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.choice_label.setWordWrap(True)
         actions.addWidget(self.confirm_button)
         actions.addWidget(self.choice_label, 1)
         actions.addWidget(self.other_button)
@@ -349,12 +357,12 @@ class ReviewPage(QWidget):
         self.reason_label.setText(f"自動で照合しなかった理由: {item.reason}")
         self.reason_label.show()
         for label, value in line.extra:
-            value_label = QLabel(value)
+            value_label = QLabel(file_date(value, self._style))  # a date in the user's style
             value_label.setWordWrap(True)
             self.values_form.addRow(f"{label}:", value_label)
         if not line.extra:
             self.values_form.addRow(QLabel("—"))
-        self.select_candidate(0)
+        self._candidate_changed()  # (the model chose the best candidate, or none on a tie)
 
     def selected_candidate(self) -> Any | None:
         return self.comparison_model.chosen_candidate
@@ -364,11 +372,14 @@ class ReviewPage(QWidget):
         self._candidate_changed()
 
     def _candidate_changed(self) -> None:
-        candidate = self.selected_candidate()
-        if candidate is None:
-            self.choice_label.setText("")
+        candidate, model = self.selected_candidate(), self.comparison_model
+        if candidate is None or model.chosen is None:
+            self.choice_label.setText(TIE_TEXT if model.tied else "")
+            self.choice_label.setStyleSheet(f"color: {style.ERROR_COLOR};" if model.tied
+                                            else style.MUTED)
         else:
-            number = self.comparison_model.chosen + 1
+            self.choice_label.setStyleSheet(style.MUTED)
+            number = model.chosen + 1
             self.choice_label.setText(
                 f"選択中: 候補{number}　{candidate.name}（宛名番号 {candidate.address_code}）"
             )
@@ -390,8 +401,8 @@ class ReviewPage(QWidget):
                 self.confirm_selected()
                 return True
             if key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
-                step = 1 if key == Qt.Key.Key_Right else -1
-                self.select_candidate(self.comparison_model.chosen + step)
+                self.comparison_model.step(1 if key == Qt.Key.Key_Right else -1)
+                self._candidate_changed()
                 return True
         return super().eventFilter(watched, event)
 
@@ -402,6 +413,9 @@ class ReviewPage(QWidget):
 
     def confirm_selected(self) -> None:
         line, candidate = self.current_line(), self.selected_candidate()
+        if line is not None and candidate is None and self.comparison_model.tied:
+            self.show_status(TIE_STATUS, error=True)  # Enter on a tie links nothing
+            return
         if line is None or candidate is None or self.busy:
             return
         self._decide(

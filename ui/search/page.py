@@ -64,7 +64,17 @@ WIDTHS = (150, 170, 150, 64, 64, 64, 150)
 # For roles whose map entry leaves former pupils out (issue 13): why a graduate is not found.
 FORMER_NOTE = "（卒業・転出した児童生徒は、この役割では表示されません。）"
 
+GRADE_COLUMN = 3
+
 Request = tuple[str, SearchFilters]
+
+
+def count_text(shown: int, *, truncated: bool) -> str:
+    """「12件」, or 「300件以上（先頭300件）」 when the list stops at its limit: the number
+    shown is then not the total."""
+    if truncated:
+        return f"{format_count(shown)}件以上（先頭{format_count(shown)}件）"
+    return f"{format_count(shown)}件"
 
 
 class SearchPage(QWidget):
@@ -396,7 +406,8 @@ class SearchPage(QWidget):
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         self.table.horizontalHeader().setSortIndicatorShown(False)
         n = len(results.hits)
-        self.count_label.setText(f"{format_count(n)}件")
+        self.count_label.setText(count_text(n, truncated=results.truncated))
+        self._fit_grade_column()
         self.note_label.setStyleSheet(style.MUTED)
         if n == 0:
             self.note_label.setText(
@@ -409,14 +420,22 @@ class SearchPage(QWidget):
                 f"{scope}↓キーで結果へ移動し、Enterキーでカルテを開きます。")
         if results.truncated:
             self.truncated_label.setText(
-                f"該当者が多いため、先頭の{format_count(n)}件だけを表示しています。"
-                "氏名を詳しく入力するか、学校・学年・組で絞り込んでください。")
+                f"該当者が{format_count(n)}件を超えるため、先頭の{format_count(n)}件だけを"
+                "表示しています。氏名を詳しく入力するか、学校・学年・組で絞り込んでください。")
             self.truncated_label.show()
         else:
             self.truncated_label.hide()
         self.withheld_label.setText(results.withheld)
         self.withheld_label.setVisible(bool(results.withheld))
         self.searched.emit()
+
+    def _fit_grade_column(self) -> None:
+        """学年 of a pupil last enrolled in an earlier year reads 「中3（令和5年度）」: wide
+        enough for that, so the old year is not cut to 「中3（…」."""
+        header = self.table.horizontalHeader()
+        self.table.resizeColumnToContents(GRADE_COLUMN)
+        header.resizeSection(GRADE_COLUMN, max(WIDTHS[GRADE_COLUMN],
+                                               header.sectionSize(GRADE_COLUMN)))
 
     # -- opening a karte -------------------------------------------------------------------
 

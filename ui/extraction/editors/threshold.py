@@ -14,6 +14,7 @@ from ui.extraction.inputs import (
     FieldCombo,
     ValueEditor,
     WhereEditor,
+    default_field,
     hint,
     round_combo,
     select_data,
@@ -34,7 +35,7 @@ class ThresholdEditor(ConditionEditor):
         self.aggregate_combo.setAccessibleName("集計")
         self.op_combo = QComboBox()
         self.op_combo.setAccessibleName("比較")
-        self.value_editor = ValueEditor()
+        self.value_editor = ValueEditor(date_style=catalog.date_style)
         self.year_combo = year_combo(True, "年度")
         self.month_combo = QComboBox()
         self.month_combo.setAccessibleName("月")
@@ -63,6 +64,9 @@ class ThresholdEditor(ConditionEditor):
         form.addRow("絞り込み", self.where_editor)
         form.addRow("", hint("「いずれかの記録」は、期間内のどれか1件（例: どこかの月）が条件に"
                              "合えば該当します。合計・平均などは期間内の記録をまとめて比べます。"))
+        start = default_field(catalog.fields) if new else None
+        if start is not None:
+            self.field_combo.choose(start.kind, start.field)
         self.field_combo.currentIndexChanged.connect(self._field_changed)
         self.op_combo.currentIndexChanged.connect(
             lambda _i: self.value_editor.configure(self.field_combo.field(),
