@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMessageBox, QVBoxLayout, QWidget
 
 from kernel.date_style import DateStyle
 from toda_desktop.export_files import ExportResult
@@ -33,6 +33,7 @@ from ui.extraction.condition_dialog import ConditionDialog
 from ui.extraction.deleting import ask_delete
 from ui.extraction.export import ask_export_path, export_result
 from ui.extraction.fit import ResultsFit
+from ui.extraction.layout import page_splitter
 from ui.extraction.preset import PushSupportPreset
 from ui.extraction.push_support_dialog import PushSupportDialog
 from ui.extraction.results import ResultsPanel
@@ -121,19 +122,7 @@ class ExtractionPage(QWidget):
         self.builder = Builder(date_style, self._describe_leaf)
         self.results = ResultsPanel(date_style, can_export=can_export, printer=printer)
         self._connect_panels()
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.setChildrenCollapsible(False)
-        top = QSplitter(Qt.Orientation.Horizontal)
-        top.setChildrenCollapsible(False)
-        top.addWidget(self.saved)
-        top.addWidget(self.builder)
-        top.setStretchFactor(1, 1)
-        top.setSizes([250, 900])
-        splitter.addWidget(top)
-        splitter.addWidget(self.results)
-        splitter.setStretchFactor(0, 5)
-        splitter.setStretchFactor(1, 6)
-        self.splitter = splitter
+        self.splitter = splitter = page_splitter(self.saved, self.builder, self.results)
         self.fit = ResultsFit(splitter, self.builder)
         layout.addWidget(splitter, 1)
         # Last, so that the empty tree follows the results in the Tab order (as it always has).
