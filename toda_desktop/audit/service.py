@@ -115,6 +115,15 @@ ACTION_LABELS = {
     "print": "印刷", "print_voided": "印刷の取消（プレビューのみ）", "print_refused": "印刷の拒否",
     "print_returned": "印刷物の回収", "print_shredded": "印刷物の廃棄",
     "print_return_days_changed": "印刷物の返却期限（日数）の変更",
+    # support cases (issue 14)
+    "case_open": "支援ケースの作成", "case_list": "支援ケースの一覧の閲覧",
+    "case_view": "支援ケースの閲覧", "case_change": "支援ケースの変更",
+    "case_status": "支援ケースの状態の変更", "case_meeting": "ケース会議の記録",
+    "case_action": "支援の手立ての記録", "case_withdraw": "支援ケースの記録の取り下げ",
+    "case_evidence": "振り返り用のデータの閲覧", "case_review": "ケース会議の振り返りの記録",
+    "case_note": "支援ケースの記録の追加", "case_note_open": "支援ケースの記録の閲覧",
+    "case_history": "支援ケースの変更履歴の閲覧", "case_reviews_due": "振り返りの予定の閲覧",
+    "case_draft": "支援ケースの下書き", "case_import": "ケース会議の記録の取込",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止", "started": "開始"}
@@ -182,6 +191,11 @@ DETAIL_LABELS = {
     "serial": "印刷番号", "sheet": "印刷物の種類", "pages": "ページ数",
     "content_digest": "内容の照合値", "destination": "出力先", "return_by": "返却・廃棄期限",
     "printer": "プリンター",
+    # support cases (issue 14)
+    "actions": "支援の手立ての数", "alert": "見守りアラート番号", "cases": "ケース数",
+    "entity": "記録の種類", "entries": "件数", "fields": "変更した項目数",
+    "meeting": "会議の記録番号", "meetings": "会議の記録数", "notes": "記録数",
+    "review": "振り返りの記録番号", "reviews": "振り返りの件数", "source": "きっかけ",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
@@ -235,12 +249,16 @@ TARGET_PREFIXES = {"account:": "アカウント ", "risk_model:": "予測モデ�
                    "extraction:": "抽出 ", "factors:": "要因分析 ",
                    "key_group:": "データの鍵 ",
                    "export_approval:": "出力の承認の依頼番号 ", "retention_plan:": "削除計画 ",
-                   "print:": "印刷番号 "}
+                   "print:": "印刷番号 ",
+                   # support cases (issue 14): "truancy:12"
+                   "truancy:": "支援ケース 不登校-", "bullying:": "支援ケース いじめ-",
+                   "consultation:": "支援ケース 教育相談-"}
 TARGET_WORDS = {"pupils": "児童生徒", "search_results": "検索結果",
                 "validation_report": "検証結果", "risk_months": "見守りアラートの月",
                 "risk_score": "見守りアラートの作成", "survey_domains": "調査の領域別の見立て",
                 "risk_alert_mark": "見守りアラートの記録",
-                "personal_info_register": "個人情報ファイル簿"}
+                "personal_info_register": "個人情報ファイル簿",
+                "cases": "支援ケース"}  # issue 14
 # "verb:kind" targets: a function of the map, or an extraction step, on a dataset kind.
 TARGET_VERBS = {**FUNCTION_LABELS, "extract": "抽出", "extraction_save": "抽出条件の保存"}
 

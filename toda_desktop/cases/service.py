@@ -1,0 +1,860 @@
+"""Support cases (児童生徒理解・支援シート, issue 14): open, read, change — within the map.
+
+Who: viewing a domain's cases needs ``view`` and that domain's dataset (the map's domains and
+the key of its group: the cases live in that group's file); changing them needs ``case_edit``
+too. Former pupils follow the map's ``former_pupils`` setting as in the karte. Every read and
+change is audit-logged with the pupil; every change of a field is kept in the case's history
+(who, when, old, new, reason) in the same transaction; nothing is deleted — a withdrawn item
+keeps its row with the reason. A restricted note (child protection, health) is listed without
+its text; ``open_note`` returns the text and logs the reason given.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+from storage.connection import Connection, transaction
+from storage.repos import cases as repo
+from storage.repos import risk as risk_repo
+from toda_desktop.cases.evidence import evidence_from_json, evidence_to_json, read_evidence
+from toda_desktop.cases.history import history_entries
+from toda_desktop.cases.model import (
+    Action,
+    ActionInput,
+    ActionOutcome,
+    ActionStatus,
+    Attendee,
+    AttendeeRole,
+    CaseDetail,
+    CaseDomain,
+    CaseSource,
+    CaseStatus,
+    CaseSummary,
+    CommonSheet,
+    Done,
+    Draft,
+    DueReview,
+    Evidence,
+    HistoryEntry,
+    Meeting,
+    MeetingInput,
+    NoteKind,
+    NoteSummary,
+    OpenAction,
+    PupilCases,
+    RecordStatus,
+    Review,
+    ReviewInput,
+    Worked,
+    YearSheet,
+    YearSheetInput,
+    case_key,
+    case_label,
+    parse_case_key,
+)
+from toda_desktop.clock import today
+from toda_desktop.context import ServiceContext
+from toda_desktop.errors import PermissionDenied, UserFacingError
+from toda_desktop.search.former import former_among, require_not_former, sees_former
+from toda_desktop.staff import Staff, staff_book, staff_label, staff_of
+from toda_desktop.text_input import require_valid_text
+
+T = TypeVar("T")
+
+EDIT = "case_edit"
+# The kinds an alert list is made from: who may open a case from an alert sees both (as
+# toda_desktop.risk.service.ALERT_KINDS; not imported, that module brings scikit-learn).
+ALERT_KINDS = ("attendance_monthly", "long_absence")
+MAX_TEXT = 20_000
+MIN_REASON = 2
+DUE_WITHIN = 14  # days ahead that reviews_due lists by default
+
+NOT_FOUND = "そのケースは見つかりません。"
+
+
+def _date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+class CaseService:
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
+
+    # -- permissions ------------------------------------------------------------------------
+
+    @property
+    def _actor(self) -> str:
+        return self._ctx.actor.login_id
+
+    def may_edit(self) -> bool:
+        """For showing the edit buttons; every change still asks the gate."""
+        return self._ctx.gate.may(EDIT) and bool(self.domains(editable=True))
+
+    def domains(self, *, editable: bool = False) -> tuple[CaseDomain, ...]:
+        """The case domains the reader sees (``editable``: and may change)."""
+        gate = self._ctx.gate
+        if not gate.may("view") or (editable and not gate.may(EDIT)):
+            gate.require_session("cases")
+            return ()
+        return tuple(d for d in CaseDomain if gate.sees(d.home_kind))
+
+    def _require(self, domain: CaseDomain, function: str = "view") -> None:
+        gate = self._ctx.gate
+        gate.require_session("cases")
+        domain = CaseDomain(domain)
+        if function != "view":
+            gate.require(function)
+        gate.require_kind("view", domain.home_kind, pupil=True)
+
+    def _schema(self, conn: Connection, domain: CaseDomain) -> str:
+        schema = repo.case_schema(conn, domain.home_kind)
+        if schema is None:
+            raise PermissionDenied(f"{domain.label}のケースの鍵をお持ちでないため、扱えません。")
+        return schema
+
+    def _call(self, domain: CaseDomain, fn: Callable[[Connection, str], T]) -> T:
+        """Run ``fn(conn, schema)`` on the database thread, on the domain file's lane."""
+        return self._ctx.db.call(lambda conn: fn(conn, self._schema(conn, domain)),
+                                 kind=domain.home_kind)
+
+    def _write(self, domain: CaseDomain, fn: Callable[[Connection, str], T]) -> T:
+        def run(conn: Connection, schema: str) -> T:
+            with transaction(conn):
+                return fn(conn, schema)
+        return self._call(domain, run)
+
+    def _key(self, key: str) -> tuple[CaseDomain, int]:
+        self._ctx.gate.require_session("cases")
+        try:
+            return parse_case_key(str(key))
+        except ValueError:
+            raise UserFacingError(NOT_FOUND) from None
+
+    def _case_row(self, conn: Connection, schema: str, number: int) -> repo.CaseRow:
+        row = repo.get_case(conn, schema, number)
+        if row is None:
+            raise UserFacingError(NOT_FOUND)
+        return row
+
+    def _open_case(self, key: str, function: str = "view", action: str = "case_view"
+                   ) -> tuple[CaseDomain, int, int]:
+        """Check the rights on the case's domain and its pupil; (domain, number, pupil)."""
+        domain, number = self._key(key)
+        self._require(domain, function)
+        row = self._call(domain, lambda c, s: self._case_row(c, s, number))
+        require_not_former(self._ctx, row.pupil_id, action)
+        return domain, number, row.pupil_id
+
+    def _text(self, value: str, what: str, *, required: bool = False) -> str:
+        value = require_valid_text(value, what).strip()
+        if required and not value:
+            raise UserFacingError(f"{what}を入力してください。")
+        if len(value) > MAX_TEXT:
+            raise UserFacingError(f"{what}は{MAX_TEXT:,}文字以内で入力してください。")
+        return value
+
+    def _reason(self, reason: str) -> str:
+        reason = self._text(reason, "理由", required=True)
+        if len(reason) < MIN_REASON:
+            raise UserFacingError("理由を具体的に入力してください。")
+        return reason
+
+    # -- reading helpers --------------------------------------------------------------------
+
+    def _staff(self) -> dict[str, Staff]:
+        return self._ctx.db.call(staff_book)
+
+    def _pupils(self, ids: Iterable[int]) -> dict[int, repo.PupilLine]:
+        wanted = list(ids)
+        if not wanted or not self._ctx.gate.sees(self._ctx.registry.master.name):
+            return {}
+        return self._ctx.db.call(lambda c: repo.pupil_lines(c, wanted))
+
+    def _summary(self, domain: CaseDomain, row: repo.CaseRow, pupils: Mapping[int, repo.PupilLine],
+                 staff: dict[str, Staff]) -> CaseSummary:
+        pupil = pupils.get(row.pupil_id)
+        return CaseSummary(
+            key=case_key(domain, row.id), label=case_label(domain, row.id), domain=domain,
+            pupil_id=row.pupil_id, pupil_name=pupil.name if pupil else "",
+            school_name=pupil.school_name if pupil else "",
+            grade=pupil.grade if pupil else None, class_name=pupil.class_name if pupil else "",
+            title=row.title, status=CaseStatus(row.status), source=CaseSource(row.source),
+            source_ref=row.source_ref, opened_by=staff_label(staff_of(staff, row.opened_by)),
+            opened_at=_moment(row.opened_at), updated_at=_moment(row.updated_at),
+            next_review=_date(row.next_review), open_actions=row.open_actions,
+            meetings=row.meetings,
+        )
+
+    def _summaries(self, found: list[tuple[CaseDomain, repo.CaseRow]]) -> list[CaseSummary]:
+        pupils = self._pupils(r.pupil_id for _, r in found)
+        staff = self._staff()
+        return [self._summary(d, r, pupils, staff) for d, r in found]
+
+    def _without_former(self, found: list[tuple[CaseDomain, repo.CaseRow]]
+                        ) -> list[tuple[CaseDomain, repo.CaseRow]]:
+        if sees_former(self._ctx) or not found:
+            return found
+        gone = self._ctx.db.call(lambda c: former_among(c, (r.pupil_id for _, r in found)))
+        return [(d, r) for d, r in found if r.pupil_id not in gone]
+
+    # -- cases ------------------------------------------------------------------------------
+
+    def open_case(self, pupil_id: int, domain: CaseDomain, *, title: str = "",
+                  common: CommonSheet | None = None, source: CaseSource = CaseSource.MANUAL,
+                  source_ref: str = "") -> CaseSummary:
+        """A new case for the pupil in ``domain`` (an extraction or search result passes its
+        source and a short reference, e.g. the saved extraction's name); audit-logged."""
+        self._require(domain, EDIT)
+        require_not_former(self._ctx, pupil_id, "case_open")
+        common = common or CommonSheet()
+        fields = {"title": self._text(title, "件名"),
+                  "profile": self._text(common.profile, "本人の状況"),
+                  "family": self._text(common.family, "家庭の状況"),
+                  "support_history": self._text(common.support_history, "これまでの支援")}
+        ref = self._text(source_ref, "きっかけ")[:200]
+        if not self._ctx.db.call(lambda c: repo.pupil_exists(c, pupil_id)):
+            raise UserFacingError("その児童生徒は見つかりません。")
+        at = self._ctx.now()
+        number = self._write(domain, lambda c, s: repo.insert_case(
+            c, s, pupil_id=pupil_id, domain=domain.value, fields=fields, source=source.value,
+            source_ref=ref, by=self._actor, at=at))
+        self._ctx.log("case_open", target=case_key(domain, number), pupil_id=pupil_id,
+                      detail={"domain": domain.value, "source": source.value})
+        return self._one(domain, number)
+
+    def _one(self, domain: CaseDomain, number: int) -> CaseSummary:
+        row = self._call(domain, lambda c, s: self._case_row(c, s, number))
+        return self._summaries([(domain, row)])[0]
+
+    def list_cases(self, *, domain: CaseDomain | None = None,
+                   statuses: Iterable[CaseStatus] = (CaseStatus.OPEN,),
+                   pupil_id: int | None = None) -> list[CaseSummary]:
+        """The cases the reader may see (every visible domain, or one), newest first."""
+        self._ctx.gate.require("view")
+        wanted = tuple(s.value for s in statuses)
+        if domain is not None:
+            self._require(domain)
+        domains = (domain,) if domain is not None else self.domains()
+        found: list[tuple[CaseDomain, repo.CaseRow]] = []
+        for d in domains:
+            found += [(d, r) for r in self._call(d, lambda c, s: repo.list_cases(
+                c, s, statuses=wanted, pupil_id=pupil_id))]
+        found = self._without_former(found)
+        found.sort(key=lambda x: x[1].updated_at, reverse=True)
+        self._ctx.log("case_list", pupil_id=pupil_id,
+                      detail={"cases": len(found), "domain": domain.value if domain else "*"})
+        return self._summaries(found)
+
+    def read_case(self, key: str) -> CaseDetail:
+        """Everything of one case (restricted notes without their text); audit-logged."""
+        domain, number, pupil_id = self._open_case(key)
+
+        def read(conn: Connection, s: str) -> tuple[repo.CaseRow, list[repo.YearSheetRow],
+                                                     list[repo.MeetingRow], list[repo.ActionRow],
+                                                     list[repo.ReviewRow], list[repo.NoteRow]]:
+            return (self._case_row(conn, s, number), repo.year_sheets(conn, s, number),
+                    repo.meetings(conn, s, number), repo.actions(conn, s, number),
+                    repo.reviews(conn, s, number), repo.notes(conn, s, number))
+
+        row, years, meetings, actions, reviews, notes = self._call(domain, read)
+        staff = self._staff()
+        summary = self._summaries([(domain, row)])[0]
+        detail = CaseDetail(
+            summary=summary,
+            common=CommonSheet(row.profile, row.family, row.support_history),
+            years=tuple(self._year(y, staff) for y in years),
+            meetings=tuple(self._meeting(m, actions, reviews, staff) for m in meetings),
+            notes=tuple(self._note(n, staff) for n in notes),
+            status_reason=row.status_reason,
+            may_edit=self._ctx.gate.may(EDIT),
+        )
+        self._ctx.log("case_view", target=key, pupil_id=pupil_id,
+                      detail={"meetings": len(meetings), "notes": len(notes)})
+        return detail
+
+    @staticmethod
+    def _year(y: repo.YearSheetRow, staff: dict[str, Staff]) -> YearSheet:
+        f = y.fields
+        return YearSheet(y.id, y.school_year, f["school_name"], f["grade"],
+                         f["homeroom_teacher"], f["situation"], f["goal"], f["plan"],
+                         f["evaluation"], RecordStatus(y.status),
+                         staff_label(staff_of(staff, y.created_by)), _moment(y.created_at))
+
+    @staticmethod
+    def _action(a: repo.ActionRow) -> Action:
+        return Action(a.id, a.meeting_id, a.what, a.owner, _date(a.due), ActionStatus(a.status),
+                      a.status_reason)
+
+    def _meeting(self, m: repo.MeetingRow, actions: list[repo.ActionRow],
+                 reviews: list[repo.ReviewRow], staff: dict[str, Staff]) -> Meeting:
+        f = m.fields
+        review_rows = [r for r in reviews if r.meeting_id == m.id and r.status == "recorded"]
+        review = self._review(review_rows[-1], staff) if review_rows else None
+        unknown = json.loads(m.unknown_json or "{}")
+        return Meeting(
+            id=m.id, held_on=_date(f["held_on"]) or date.min,
+            meeting_type=f["meeting_type"] or "", attendees=_attendees(f["attendees_json"]),
+            child_wish=f["child_wish"] or "", guardian_wish=f["guardian_wish"] or "",
+            assessment=f["assessment"] or "", strengths=f["strengths"] or "",
+            long_goal=f["long_goal"] or "", short_goal=f["short_goal"] or "",
+            next_review=_date(f["next_review"]),
+            actions=tuple(self._action(a) for a in actions if a.meeting_id == m.id),
+            review=review, unknown=tuple((str(k), str(v)) for k, v in unknown.items()),
+            status=RecordStatus(m.status), status_reason=m.status_reason,
+            created_by=staff_label(staff_of(staff, m.created_by)),
+            created_at=_moment(m.created_at),
+        )
+
+    @staticmethod
+    def _review(r: repo.ReviewRow, staff: dict[str, Staff]) -> Review:
+        outcomes = tuple(ActionOutcome(int(o["action_id"]), Done(o["done"]), Worked(o["worked"]),
+                                       str(o.get("note", "")))
+                         for o in json.loads(r.outcomes_json or "[]"))
+        return Review(r.id, r.meeting_id, _date(r.reviewed_on) or date.min, Done(r.done),
+                      Worked(r.worked), r.comment, outcomes, evidence_from_json(r.evidence_json),
+                      RecordStatus(r.status), staff_label(staff_of(staff, r.created_by)),
+                      _moment(r.created_at))
+
+    @staticmethod
+    def _note(n: repo.NoteRow, staff: dict[str, Staff]) -> NoteSummary:
+        kind = NoteKind(n.kind)
+        return NoteSummary(n.id, kind, _date(n.written_on) or date.min,
+                           staff_label(staff_of(staff, n.created_by)), kind.restricted,
+                           None if kind.restricted else n.text, RecordStatus(n.status),
+                           n.status_reason)
+
+    def update_common(self, key: str, common: CommonSheet, *, title: str | None = None
+                      ) -> CaseSummary:
+        """Change the 共通シート (and the title); only changed fields enter the history."""
+        domain, number, pupil_id = self._open_case(key, EDIT, "case_change")
+        changes: dict[str, str | None] = {
+            "profile": self._text(common.profile, "本人の状況"),
+            "family": self._text(common.family, "家庭の状況"),
+            "support_history": self._text(common.support_history, "これまでの支援")}
+        if title is not None:
+            changes["title"] = self._text(title, "件名")
+        changed = self._change(domain, "case_files", number, number, changes)
+        self._ctx.log("case_change", target=key, pupil_id=pupil_id,
+                      detail={"entity": "case", "fields": len(changed)})
+        return self._one(domain, number)
+
+    def set_case_status(self, key: str, status: CaseStatus, reason: str) -> CaseSummary:
+        """Close (終結), reopen (対応中) or withdraw (取り下げ) a case, with the reason."""
+        domain, number, pupil_id = self._open_case(key, EDIT, "case_change")
+        reason = self._reason(reason)
+        self._change(domain, "case_files", number, number,
+                     {"status": status.value, "status_reason": reason}, reason)
+        self._ctx.log("case_status", target=key, pupil_id=pupil_id,
+                      detail={"status": status.value})
+        return self._one(domain, number)
+
+    def _change(self, domain: CaseDomain, table: str, row_id: int, number: int,
+                changes: Mapping[str, str | None], reason: str = ""
+                ) -> list[tuple[str, str | None, str | None]]:
+        at = self._ctx.now()
+
+        def write(conn: Connection, s: str) -> list[tuple[str, str | None, str | None]]:
+            try:
+                return repo.update_fields(conn, s, table, row_id, number, changes,
+                                          self._actor, at, reason)
+            except KeyError:
+                raise UserFacingError("その記録は見つかりません。") from None
+
+        return self._write(domain, write)
+
+    def _belongs(self, conn: Connection, s: str, table: str, row_id: int, number: int) -> None:
+        """Refuse an item id that is not of this case (ids are per file)."""
+        owner = repo.owner_case(conn, s, table, row_id)
+        if owner != number:
+            raise UserFacingError("その記録は見つかりません。")
+
+    # -- links ------------------------------------------------------------------------------
+
+    def _require_alerts(self) -> None:
+        gate = self._ctx.gate
+        gate.require("alerts")
+        for kind in ALERT_KINDS:
+            gate.require_kind("view", kind, pupil=True)
+
+    def case_for_alert(self, alert_id: int, *, create: bool = True) -> CaseSummary | None:
+        """The 不登校 case opened from this alert (for an alert marked 支援開始): the open case
+        whose source is the alert, else the pupil's open 不登校 case, else (``create``) a new
+        one with the alert as its source."""
+        self._require_alerts()
+        domain = CaseDomain.TRUANCY
+        self._require(domain, EDIT if create else "view")
+        alert = self._ctx.db.call(lambda c: risk_repo.get_alert(c, alert_id),
+                                  kind="attendance_monthly")
+        if alert is None:
+            raise UserFacingError("そのアラートは見つかりません。")
+        require_not_former(self._ctx, alert.pupil_id, "case_open")
+
+        def find(conn: Connection, s: str) -> repo.CaseRow | None:
+            linked = repo.list_cases(conn, s, statuses=("open",), source="alert",
+                                     source_ref=str(alert_id))
+            if linked:
+                return linked[0]
+            same = repo.list_cases(conn, s, statuses=("open",), pupil_id=alert.pupil_id)
+            return same[0] if same else None
+
+        row = self._call(domain, find)
+        if row is not None:
+            self._ctx.log("case_view", target=case_key(domain, row.id),
+                          pupil_id=alert.pupil_id, detail={"alert": alert_id})
+            return self._summaries([(domain, row)])[0]
+        if not create:
+            return None
+        return self.open_case(alert.pupil_id, domain, title="見守りアラートからの支援",
+                              source=CaseSource.ALERT, source_ref=str(alert_id))
+
+    def alert_cases(self, alert_ids: Iterable[int]) -> dict[int, str]:
+        """Alert id → the key of the case opened from it (for the alert list's links)."""
+        self._ctx.gate.require_session("cases")
+        wanted = {str(i) for i in alert_ids}
+        domain = CaseDomain.TRUANCY
+        if not wanted or not self._ctx.gate.sees(domain.home_kind):
+            return {}
+        self._ctx.gate.require("view")
+        rows = self._call(domain, lambda c, s: repo.list_cases(c, s, source="alert"))
+        return {int(r.source_ref): case_key(domain, r.id) for r in rows
+                if r.source_ref in wanted}
+
+    def cases_for_pupil(self, pupil_id: int) -> PupilCases:
+        """For the karte: the pupil's cases in the reader's domains, their open actions and
+        the next review; audit-logged."""
+        self._ctx.gate.require("view")
+        require_not_former(self._ctx, pupil_id, "case_list")
+        found: list[tuple[CaseDomain, repo.CaseRow]] = []
+        open_actions: list[OpenAction] = []
+        for d in self.domains():
+            def read(conn: Connection, s: str) -> tuple[list[repo.CaseRow], list[repo.ActionRow]]:
+                rows = repo.list_cases(conn, s, pupil_id=pupil_id)
+                acts = [a for r in rows if r.status == "open" for a in repo.actions(conn, s, r.id)]
+                return rows, acts
+            rows, acts = self._call(d, read)
+            found += [(d, r) for r in rows]
+            open_actions += [OpenAction(case_key(d, a.case_id), case_label(d, a.case_id),
+                                        self._action(a))
+                             for a in acts if ActionStatus(a.status).open]
+        summaries = self._summaries(found)
+        reviews = [s.next_review for s in summaries
+                   if s.status is CaseStatus.OPEN and s.next_review is not None]
+        withheld = [d.label for d in CaseDomain
+                    if self._ctx.gate.role.sees(self._ctx.registry.kind(d.home_kind))
+                    and d not in self.domains()]
+        self._ctx.log("case_list", pupil_id=pupil_id, detail={"cases": len(summaries)})
+        open_actions.sort(key=lambda o: (o.action.due or date.max, o.action.id))
+        return PupilCases(
+            cases=tuple(sorted(summaries, key=lambda s: (s.status is not CaseStatus.OPEN,
+                                                         s.opened_at))),
+            open_actions=tuple(open_actions), next_review=min(reviews) if reviews else None,
+            withheld=(f"鍵をお持ちでない領域（{'、'.join(withheld)}）のケースは含まれていません。"
+                      if withheld else ""),
+        )
+
+    def reviews_due(self, as_of: date | None = None, *, within_days: int = DUE_WITHIN
+                    ) -> list[DueReview]:
+        """Reviews due by ``as_of`` + ``within_days`` (overdue ones first) in the cases the
+        signed-in user may see; ``mine`` marks those of cases they opened or meetings they
+        recorded. For a 支援の予定 page and データ概要."""
+        self._ctx.gate.require("view")
+        as_of = as_of or today(self._ctx.clock)
+        until = (as_of + timedelta(days=within_days)).isoformat()
+        found: list[tuple[CaseDomain, repo.DueRow]] = []
+        for d in self.domains():
+            found += [(d, r) for r in self._call(d, lambda c, s: repo.due_reviews(c, s, until))]
+        if not sees_former(self._ctx) and found:
+            gone = self._ctx.db.call(lambda c: former_among(c, (r.pupil_id for _, r in found)))
+            found = [(d, r) for d, r in found if r.pupil_id not in gone]
+        pupils = self._pupils(r.pupil_id for _, r in found)
+        out = []
+        for d, r in found:
+            due = _date(r.next_review) or as_of
+            pupil = pupils.get(r.pupil_id)
+            out.append(DueReview(
+                case_key=case_key(d, r.case_id), case_label=case_label(d, r.case_id), domain=d,
+                pupil_id=r.pupil_id, pupil_name=pupil.name if pupil else "",
+                school_name=pupil.school_name if pupil else "", meeting_id=r.meeting_id,
+                held_on=_date(r.held_on) or as_of, next_review=due, overdue=due < as_of,
+                mine=self._actor in (r.case_opened_by, r.meeting_by)))
+        out.sort(key=lambda x: (x.next_review, x.case_key))
+        self._ctx.log("case_reviews_due", detail={"reviews": len(out)})
+        return out
+
+    # -- 学年別シート ------------------------------------------------------------------------
+
+    def save_year_sheet(self, key: str, sheet: YearSheetInput) -> YearSheet:
+        """The 学年別シート of one school year: made on first save, changed field by field
+        after (history kept)."""
+        domain, number, pupil_id = self._open_case(key, EDIT, "case_change")
+        if not 1990 <= sheet.school_year <= 2200:
+            raise UserFacingError("年度が正しくありません。")
+        labels = {"school_name": "学校名", "grade": "学年", "homeroom_teacher": "担任",
+                  "situation": "状況", "goal": "支援の目標", "plan": "支援の内容",
+                  "evaluation": "評価"}
+        fields = {k: self._text(str(getattr(sheet, k)), v) for k, v in labels.items()}
+        at = self._ctx.now()
+
+        def write(conn: Connection, s: str) -> int:
+            existing = repo.year_sheet_id(conn, s, number, sheet.school_year)
+            if existing is None:
+                return repo.insert_year_sheet(conn, s, number, sheet.school_year, fields,
+                                              self._actor, at)
+            repo.update_fields(conn, s, "case_year_sheets", existing, number,
+                               dict(fields), self._actor, at)
+            return existing
+
+        sheet_id = self._write(domain, write)
+        self._ctx.log("case_change", target=key, pupil_id=pupil_id,
+                      detail={"entity": "year_sheet", "school_year": sheet.school_year})
+        staff = self._staff()
+        rows = self._call(domain, lambda c, s: repo.year_sheets(c, s, number))
+        return next(self._year(y, staff) for y in rows if y.id == sheet_id)
+
+    # -- meetings and actions ---------------------------------------------------------------
+
+    def _meeting_fields(self, m: MeetingInput) -> dict[str, str | None]:
+        if m.held_on > today(self._ctx.clock) + timedelta(days=366):
+            raise UserFacingError("開催日が先すぎます。日付を確認してください。")
+        review = m.review_date()
+        if review < m.held_on:
+            raise UserFacingError("次回の振り返り日は開催日より後の日付にしてください。")
+        attendees = []
+        for a in m.attendees:
+            name = self._text(a.name, "出席者の氏名")
+            if not name and not a.organisation:
+                continue
+            attendees.append({"name": name, "role": AttendeeRole(a.role).value,
+                              "organisation": self._text(a.organisation, "所属")})
+        return {
+            "held_on": m.held_on.isoformat(),
+            "meeting_type": self._text(m.meeting_type, "会議の種類") or "ケース会議",
+            "attendees_json": json.dumps(attendees, ensure_ascii=False),
+            "child_wish": self._text(m.child_wish, "本人の願い"),
+            "guardian_wish": self._text(m.guardian_wish, "保護者の願い"),
+            "assessment": self._text(m.assessment, "見立て"),
+            "strengths": self._text(m.strengths, "よさ・強み"),
+            "long_goal": self._text(m.long_goal, "長期目標"),
+            "short_goal": self._text(m.short_goal, "短期目標"),
+            "next_review": review.isoformat(),
+        }
+
+    def _action_fields(self, a: ActionInput) -> tuple[str, str, str | None, str]:
+        return (self._text(a.what, "支援の手立て", required=True), self._text(a.owner, "担当"),
+                _iso(a.due), ActionStatus(a.status).value)
+
+    def add_meeting(self, key: str, meeting: MeetingInput) -> Meeting:
+        """A ケース会議・検討会等記録 with its actions; next review 6 weeks later unless set."""
+        domain, number, pupil_id = self._open_case(key, EDIT, "case_meeting")
+        fields = self._meeting_fields(meeting)
+        acts = [self._action_fields(a) for a in meeting.actions]
+        unknown = json.dumps(dict(meeting.unknown), ensure_ascii=False)
+        at = self._ctx.now()
+
+        def write(conn: Connection, s: str) -> int:
+            meeting_id = repo.insert_meeting(conn, s, number, fields, unknown, self._actor, at)
+            for what, owner, due, status in acts:
+                repo.insert_action(conn, s, number, meeting_id, what, owner, due, status,
+                                   self._actor, at)
+            return meeting_id
+
+        meeting_id = self._write(domain, write)
+        self._ctx.log("case_meeting", target=key, pupil_id=pupil_id,
+                      detail={"meeting": meeting_id, "actions": len(acts)})
+        return self._meeting_by_id(domain, number, meeting_id)
+
+    def _meeting_by_id(self, domain: CaseDomain, number: int, meeting_id: int) -> Meeting:
+        def read(conn: Connection, s: str) -> tuple[list[repo.MeetingRow], list[repo.ActionRow],
+                                                     list[repo.ReviewRow]]:
+            return (repo.meetings(conn, s, number), repo.actions(conn, s, number),
+                    repo.reviews(conn, s, number))
+        meetings, actions, reviews = self._call(domain, read)
+        staff = self._staff()
+        for m in meetings:
+            if m.id == meeting_id:
+                return self._meeting(m, actions, reviews, staff)
+        raise UserFacingError("その会議の記録は見つかりません。")
+
+    def update_meeting(self, key: str, meeting_id: int, meeting: MeetingInput) -> Meeting:
+        """Change a meeting's record (not its actions: ``add_action``/``update_action``)."""
+        domain, number, pupil_id = self._open_case(key, EDIT, "case_meeting")
+        fields = self._meeting_fields(meeting)
+
+        def check(conn: Connection, s: str) -> None:
+            self._belongs(conn, s, "case_meetings", meeting_id, number)
+        self._call(domain, check)
+        changed = self._change(domain, "case_meetings", meeting_id, number, fields)
+        self._ctx.log("case_meeting", target=key, pupil_id=pupil_id,
+                      detail={"meeting": meeting_id, "fields": len(changed)})
+        return self._meeting_by_id(domain, number, meeting_id)
+
+    def withdraw_meeting(self, key: str, meeting_id: int, reason: str) -> Meeting:
+        """Mark a meeting's record withdrawn (kept, with the reason)."""
+        return self._withdraw(key, "case_meetings", meeting_id, reason,
+                              lambda d, n: self._meeting_by_id(d, n, meeting_id))
+
+    def add_action(self, key: str, meeting_id: int, action: ActionInput) -> Action:
+        domain, number, pupil_id = self._open_case(key, EDIT, "case_action")
+        what, owner, due, status = self._action_fields(action)
+        at = self._ctx.now()
+
+        def write(conn: Connection, s: str) -> int:
+            self._belongs(conn, s, "case_meetings", meeting_id, number)
+            return repo.insert_action(conn, s, number, meeting_id, what, owner, due, status,
+                                      self._actor, at)
+
+        action_id = self._write(domain, write)
+        self._ctx.log("case_action", target=key, pupil_id=pupil_id,
+                      detail={"action": action_id})
+        return self._action_by_id(domain, number, action_id)
+
+    def _action_by_id(self, domain: CaseDomain, number: int, action_id: int) -> Action:
+        rows = self._call(domain, lambda c, s: repo.actions(c, s, number))
+        for a in rows:
+            if a.id == action_id:
+                return self._action(a)
+        raise UserFacingError("その支援の手立ては見つかりません。")
+
+    def update_action(self, key: str, action_id: int, action: ActionInput,
+                      reason: str = "") -> Action:
+        """Change an action (what, owner, due date, status); history kept field by field."""
+        domain, number, pupil_id = self._open_case(key, EDIT, "case_action")
+        what, owner, due, status = self._action_fields(action)
+        if status == ActionStatus.WITHDRAWN.value:
+            raise UserFacingError("取り下げは「取り下げる」から理由を添えて行ってください。")
+        self._call(domain, lambda c, s: self._belongs(c, s, "case_actions", action_id, number))
+        changed = self._change(domain, "case_actions", action_id, number,
+                               {"what": what, "owner": owner, "due": due, "status": status},
+                               self._text(reason, "理由"))
+        self._ctx.log("case_action", target=key, pupil_id=pupil_id,
+                      detail={"action": action_id, "fields": len(changed)})
+        return self._action_by_id(domain, number, action_id)
+
+    def withdraw_action(self, key: str, action_id: int, reason: str) -> Action:
+        return self._withdraw(key, "case_actions", action_id, reason,
+                              lambda d, n: self._action_by_id(d, n, action_id))
+
+    def _withdraw(self, key: str, table: str, row_id: int, reason: str,
+                  reread: Callable[[CaseDomain, int], T]) -> T:
+        domain, number, pupil_id = self._open_case(key, EDIT, "case_withdraw")
+        reason = self._reason(reason)
+        self._call(domain, lambda c, s: self._belongs(c, s, table, row_id, number))
+        self._change(domain, table, row_id, number,
+                     {"status": "withdrawn", "status_reason": reason}, reason)
+        self._ctx.log("case_withdraw", target=key, pupil_id=pupil_id,
+                      detail={"entity": repo.ENTITIES[table], "id": row_id})
+        return reread(domain, number)
+
+    # -- the review -------------------------------------------------------------------------
+
+    def evidence(self, key: str, meeting_id: int, as_of: date | None = None) -> Evidence:
+        """What the data shows since the meeting (attendance, health-room visits, survey
+        rounds), from the kinds the reader may see; audit-logged."""
+        domain, number, pupil_id = self._open_case(key, "view", "case_evidence")
+        meeting = self._meeting_by_id(domain, number, meeting_id)
+        found = read_evidence(self._ctx, pupil_id, meeting.held_on,
+                              as_of or today(self._ctx.clock))
+        self._ctx.log("case_evidence", target=key, pupil_id=pupil_id,
+                      detail={"meeting": meeting_id})
+        return found
+
+    def record_review(self, key: str, meeting_id: int, review: ReviewInput) -> Review:
+        """The review of a meeting: "was it done" and "did it work" are required (per action
+        too, where given); the evidence shown beside them is kept with it as a snapshot."""
+        domain, number, pupil_id = self._open_case(key, EDIT, "case_review")
+        done, worked = Done(review.done), Worked(review.worked)
+        comment = self._text(review.comment, "振り返りの内容")
+        meeting = self._meeting_by_id(domain, number, meeting_id)
+        if meeting.status is RecordStatus.WITHDRAWN:
+            raise UserFacingError("取り下げた会議の記録は振り返りできません。")
+        if meeting.review is not None:
+            raise UserFacingError("この会議の振り返りは記録済みです。")
+        if review.reviewed_on < meeting.held_on:
+            raise UserFacingError("振り返りの日付は会議の開催日より後にしてください。")
+        ids = {a.id for a in meeting.actions}
+        outcomes = []
+        for o in review.outcomes:
+            if o.action_id not in ids:
+                raise UserFacingError("この会議の支援の手立てではない項目があります。")
+            outcomes.append({"action_id": o.action_id, "done": Done(o.done).value,
+                             "worked": Worked(o.worked).value,
+                             "note": self._text(o.note, "手立ての振り返り")})
+        found = read_evidence(self._ctx, pupil_id, meeting.held_on, review.reviewed_on)
+        at = self._ctx.now()
+        review_id = self._write(domain, lambda c, s: repo.insert_review(
+            c, s, number, meeting_id, reviewed_on=review.reviewed_on.isoformat(),
+            done=done.value, worked=worked.value, comment=comment,
+            outcomes_json=json.dumps(outcomes, ensure_ascii=False),
+            evidence_json=evidence_to_json(found), by=self._actor, at=at))
+        self._ctx.log("case_review", target=key, pupil_id=pupil_id,
+                      detail={"meeting": meeting_id, "review": review_id})
+        result = self._meeting_by_id(domain, number, meeting_id).review
+        assert result is not None
+        return result
+
+    # -- notes ------------------------------------------------------------------------------
+
+    def add_note(self, key: str, kind: NoteKind, text: str, written_on: date | None = None
+                 ) -> NoteSummary:
+        domain, number, pupil_id = self._open_case(key, EDIT, "case_note")
+        kind = NoteKind(kind)
+        body = self._text(text, "記録の内容", required=True)
+        day = (written_on or today(self._ctx.clock)).isoformat()
+        at = self._ctx.now()
+        note_id = self._write(domain, lambda c, s: repo.insert_note(
+            c, s, number, kind.value, day, body, self._actor, at))
+        self._ctx.log("case_note", target=key, pupil_id=pupil_id,
+                      detail={"note": note_id, "kind": kind.value})
+        return self._note_by_id(domain, number, note_id)
+
+    def _note_row(self, domain: CaseDomain, number: int, note_id: int) -> repo.NoteRow:
+        for n in self._call(domain, lambda c, s: repo.notes(c, s, number)):
+            if n.id == note_id:
+                return n
+        raise UserFacingError("その記録は見つかりません。")
+
+    def _note_by_id(self, domain: CaseDomain, number: int, note_id: int) -> NoteSummary:
+        return self._note(self._note_row(domain, number, note_id), self._staff())
+
+    def open_note(self, key: str, note_id: int, reason: str) -> str:
+        """A note's text. For a restricted note (児童虐待・要保護, 健康・医療) this is the
+        deliberate step: the reason is required and written to the audit entry."""
+        domain, number, pupil_id = self._open_case(key, "view", "case_note_open")
+        row = self._note_row(domain, number, note_id)
+        kind = NoteKind(row.kind)
+        if kind.restricted:
+            reason = self._reason(reason)
+            self._ctx.log("case_note_open", target=key, pupil_id=pupil_id,
+                          detail={"note": note_id, "kind": kind.value, "reason": reason})
+        else:
+            self._ctx.log("case_note_open", target=key, pupil_id=pupil_id,
+                          detail={"note": note_id, "kind": kind.value})
+        return row.text
+
+    def withdraw_note(self, key: str, note_id: int, reason: str) -> NoteSummary:
+        return self._withdraw(key, "case_notes", note_id, reason,
+                              lambda d, n: self._note_by_id(d, n, note_id))
+
+    # -- history ----------------------------------------------------------------------------
+
+    def history(self, key: str) -> list[HistoryEntry]:
+        """Every change of the case, field by field, oldest first (restricted notes' kinds
+        and dates only: their text never enters the history); audit-logged."""
+        domain, number, pupil_id = self._open_case(key, "view", "case_history")
+        rows = self._call(domain, lambda c, s: repo.history(c, s, number))
+        staff = self._staff()
+        self._ctx.log("case_history", target=key, pupil_id=pupil_id,
+                      detail={"entries": len(rows)})
+        return history_entries(rows, staff)
+
+    # -- drafts -----------------------------------------------------------------------------
+
+    def _draft_domain(self, domain: CaseDomain) -> None:
+        self._require(domain, EDIT)
+
+    @staticmethod
+    def _form_key(form_key: str) -> str:
+        form_key = form_key.strip()
+        if not form_key or len(form_key) > 200:
+            raise UserFacingError("下書きの名前が正しくありません。")
+        return form_key
+
+    def save_draft(self, domain: CaseDomain, form_key: str, payload: Mapping[str, object],
+                   *, case: str | None = None) -> None:
+        """Autosave a form's unsaved state (JSON-able values) for the signed-in user, in the
+        domain's file. The first save of a form is logged; later autosaves replace it."""
+        self._draft_domain(domain)
+        form_key = self._form_key(form_key)
+        number = None
+        if case is not None:
+            d, number = self._key(case)
+            if d is not domain:
+                raise UserFacingError(NOT_FOUND)
+        try:
+            text = json.dumps(dict(payload), ensure_ascii=False, default=_json_default)
+        except (TypeError, ValueError):
+            raise UserFacingError("下書きに保存できない値があります。") from None
+        require_valid_text(text, "下書き")
+        if len(text) > 1_000_000:
+            raise UserFacingError("下書きが大きすぎます。")
+        at = self._ctx.now()
+        new = self._write(domain, lambda c, s: repo.save_draft(c, s, self._actor, form_key,
+                                                               number, text, at))
+        if new:
+            self._ctx.log("case_draft", target=case, detail={"domain": domain.value,
+                                                            "action": "saved"})
+
+    def load_draft(self, domain: CaseDomain, form_key: str) -> Draft | None:
+        """The signed-in user's draft of this form (None when there is none)."""
+        self._draft_domain(domain)
+        form_key = self._form_key(form_key)
+        rows = self._call(domain, lambda c, s: repo.drafts(c, s, self._actor, form_key))
+        if not rows:
+            return None
+        self._ctx.log("case_draft", detail={"domain": domain.value, "action": "loaded"})
+        return self._draft(domain, rows[0])
+
+    @staticmethod
+    def _draft(domain: CaseDomain, r: repo.DraftRow) -> Draft:
+        return Draft(domain, r.form_key,
+                     None if r.case_id is None else case_key(domain, r.case_id),
+                     _moment(r.saved_at), json.loads(r.payload))
+
+    def drafts(self) -> list[Draft]:
+        """The signed-in user's drafts in every domain they may edit (newest first)."""
+        out: list[Draft] = []
+        for d in self.domains(editable=True):
+            out += [self._draft(d, r) for r in self._call(
+                d, lambda c, s: repo.drafts(c, s, self._actor))]
+        out.sort(key=lambda x: x.saved_at, reverse=True)
+        return out
+
+    def discard_draft(self, domain: CaseDomain, form_key: str) -> bool:
+        """Throw a draft away (after the form was saved or by the user's choice)."""
+        self._draft_domain(domain)
+        form_key = self._form_key(form_key)
+        gone = self._write(domain, lambda c, s: repo.delete_draft(c, s, self._actor, form_key))
+        if gone:
+            self._ctx.log("case_draft", detail={"domain": domain.value, "action": "discarded"})
+        return gone
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _attendees(text: str | None) -> tuple[Attendee, ...]:
+    out = []
+    for a in json.loads(text or "[]"):
+        try:
+            role = AttendeeRole(a.get("role", "その他"))
+        except ValueError:
+            role = AttendeeRole.OTHER
+        out.append(Attendee(str(a.get("name", "")), role, str(a.get("organisation", ""))))
+    return tuple(out)
+
+
+def meeting_payload(meeting: MeetingInput) -> dict[str, object]:
+    """A MeetingInput as JSON-able values (for a draft)."""
+    data: dict[str, object] = json.loads(
+        json.dumps(asdict(meeting), ensure_ascii=False, default=_json_default))
+    return data
