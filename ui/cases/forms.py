@@ -146,13 +146,15 @@ def meeting_input(payload: Payload) -> MeetingInput:
                     parse_iso(str(a.get("due") or "")), ActionStatus(a.get("status") or
                                                                     "planned"))
         for a in payload.get("actions") or ())
+    def text(key: str) -> str:
+        return str(payload.get(key) or "")
+
     return MeetingInput(
-        held_on=held, meeting_type=str(payload.get("meeting_type") or MEETING_TYPES[0]),
-        attendees=tuple(attendees),
-        **{k: str(payload.get(k) or "") for k in (
-            "child_wish", "guardian_wish", "assessment", "strengths", "long_goal",
-            "short_goal")},
-        next_review=parse_iso(str(payload.get("next_review") or "")), actions=actions)
+        held_on=held, meeting_type=text("meeting_type") or MEETING_TYPES[0],
+        attendees=tuple(attendees), child_wish=text("child_wish"),
+        guardian_wish=text("guardian_wish"), assessment=text("assessment"),
+        strengths=text("strengths"), long_goal=text("long_goal"), short_goal=text("short_goal"),
+        next_review=parse_iso(text("next_review")), actions=actions)
 
 
 def parse_iso(text: str) -> date | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -10,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from kernel.date_style import DateStyle
 from toda_desktop.cases.model import HistoryEntry
-from toda_desktop.formatting import format_count, format_datetime
+from toda_desktop.formatting import format_count, format_date, format_datetime
 from ui.cases.widgets import muted, sheet_title
 from ui.table_model import LinesTableModel, make_view
 
@@ -23,14 +24,20 @@ class HistoryModel(LinesTableModel[HistoryEntry]):
         super().__init__(HEADERS, parent)
         self._style = date_style
 
+    def written(self, value: str | date | None) -> str | None:
+        """A value as people read it (a day in the user's date style)."""
+        if isinstance(value, date):
+            return format_date(value, self._style)
+        return value
+
     def cells(self, line: HistoryEntry) -> Sequence[Any]:
         return (format_datetime(line.changed_at, self._style), line.changed_by,
-                line.entity_label, line.field_label, one_line(line.old), one_line(line.new),
-                line.reason)
+                line.entity_label, line.field_label, one_line(self.written(line.old)),
+                one_line(self.written(line.new)), line.reason)
 
     def cell_data(self, line: HistoryEntry, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole and column in (4, 5):
-            value = line.old if column == 4 else line.new
+            value = self.written(line.old if column == 4 else line.new)
             return value or NONE_TEXT
         return super().cell_data(line, column, role)
 
@@ -60,6 +67,6 @@ class HistoryTab(QWidget):
         layout.addWidget(self.table, 1)
 
     def show_entries(self, entries: Sequence[HistoryEntry]) -> None:
-        ordered = sorted(entries, key=lambda e: e.changed_at, reverse=True)
+        ordered = list(reversed(entries))  # the service gives them oldest first
         self.model.set_lines(ordered)
         self.count_label.setText(f"{format_count(len(ordered))}件の変更")

@@ -85,7 +85,7 @@ class MeetingsTab(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.form = MeetingForm(date_style, today)
         scroll.setWidget(self.form)
-        self.scroll = scroll
+        self.form_area = scroll
         self.empty_label = muted("会議の記録はまだありません。"
                                  + ("「新しい会議を記録する」から入力します。" if may_edit else ""))
         right_layout.addWidget(self.empty_label)
@@ -173,7 +173,7 @@ class MeetingsTab(QWidget):
         meeting = self.current_meeting()
         has_record = editing is not None or meeting is not None
         self.empty_label.setVisible(not has_record)
-        self.scroll.setVisible(has_record)
+        self.form_area.setVisible(has_record)
         self.form.set_read_only(reading)
         if editing is not None and editing != NEW:
             self.form.action_rows.set_read_only(True)  # actions change one by one, not here

@@ -152,6 +152,7 @@ class CasesPage(QWidget):
         self._today = today
         self._printer = printer
         self._pupil: tuple[int, CaseSource, str] | None = None  # the chooser's pupil
+        self._created = False  # the case being opened was perhaps just made
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
         layout.setSpacing(6)
@@ -228,18 +229,42 @@ class CasesPage(QWidget):
                 self.tabs.setCurrentWidget(view)
                 self._update_buttons()
                 return
+        self._open(lambda: key)
+
+    def _open(self, find: Callable[[], str | None], *, label: str | None = None,
+              missing: str = "") -> None:
+        """Find the case's key and read it, in one run on the worker (``find`` may create
+        the case); ``missing`` is said when ``find`` gives none."""
         service = self._service
 
-        def read(_ctx: object) -> tuple[CaseDetail, list[Draft]]:
+        def read(_ctx: object) -> tuple[CaseDetail, list[Draft]] | None:
+            key = find()
+            if key is None:
+                return None
             detail = service.read_case(key)
             drafts = service.drafts() if detail.may_edit else []
             return detail, drafts
 
+        def done(result: tuple[CaseDetail, list[Draft]] | None) -> None:
+            if result is None:
+                self.stack.setCurrentWidget(self.empty_label)
+                self.status_line.show_message(missing, notice=True)
+                return
+            self._show(result)
+
         self.status_line.clear_message()
-        self.task.run(read, self._show)
+        self.task.run(read, done, label=label)
 
     def _show(self, result: tuple[CaseDetail, list[Draft]]) -> None:
         detail, drafts = result
+        for old in self.views():
+            if old.key == detail.summary.key:  # opened meanwhile: show it as it is now
+                old.show_detail(detail)
+                self.stack.setCurrentWidget(self.tabs)
+                self.tabs.setCurrentWidget(old)
+                self._update_buttons()
+                self.opened.emit(old)
+                return
         view = CaseView(detail, self._service, self._runner, self._style, self._today())
         view.changed.connect(self.changed)
         view.changed.connect(self._update_buttons)
@@ -252,6 +277,9 @@ class CasesPage(QWidget):
         self.stack.setCurrentWidget(self.tabs)
         view.restore_drafts(drafts)
         self._update_buttons()
+        if self._created:
+            self._created = False
+            self.changed.emit()
         self.opened.emit(view)
 
     def open_pupil(self, pupil_id: int, source: CaseSource = CaseSource.MANUAL,
@@ -260,16 +288,23 @@ class CasesPage(QWidget):
         service = self._service
         self._pupil = (pupil_id, source, source_ref)
 
-        def read(_ctx: object) -> tuple[list[CaseSummary], tuple[CaseDomain, ...], str]:
+        def read(_ctx: object) -> tuple[list[CaseSummary], tuple[CaseDomain, ...], str,
+                                         tuple[CaseDetail, list[Draft]] | None]:
             found = service.cases_for_pupil(pupil_id)
-            return list(found.cases), service.domains(editable=True), found.withheld
+            cases = list(found.cases)
+            only = None
+            if len(cases) == 1 and cases[0].status is CaseStatus.OPEN:  # opened at once
+                detail = service.read_case(cases[0].key)
+                only = detail, service.drafts() if detail.may_edit else []
+            return cases, service.domains(editable=True), found.withheld, only
 
-        def done(result: tuple[list[CaseSummary], tuple[CaseDomain, ...], str]) -> None:
-            cases, editable, withheld = result
-            open_cases = [c for c in cases if c.status is CaseStatus.OPEN]
-            if len(open_cases) == 1 and len(cases) == 1:
-                self.open_case(open_cases[0].key)
+        def done(result: tuple[list[CaseSummary], tuple[CaseDomain, ...], str,
+                               tuple[CaseDetail, list[Draft]] | None]) -> None:
+            cases, editable, withheld, only = result
+            if only is not None:
+                self._show(only)
                 return
+            open_cases = [c for c in cases if c.status is CaseStatus.OPEN]
             name = cases[0].pupil_name if cases else ""
             have = {c.domain for c in open_cases}
             self.chooser.show_cases(name, cases, tuple(d for d in editable if d not in have),
@@ -292,36 +327,25 @@ class CasesPage(QWidget):
         pupil_id, source, ref = self._pupil
         service = self._service
 
-        def create(_ctx: object) -> str:
+        def create() -> str:
             return service.open_case(pupil_id, domain, source=source, source_ref=ref).key
 
-        def done(key: str) -> None:
-            self.changed.emit()
-            self.open_case(key)
-
-        self.task.run(create, done, label="ケースを作成しています…")
+        self._open(create, label="ケースを作成しています…")
+        self._created = True
 
     def open_for_alert(self, alert: Alert) -> None:
         """The case of an alert marked 支援開始: the one linked to it (or the pupil's open
         不登校 case), else a new one with the alert as its source (roles with case_edit)."""
         service = self._service
 
-        def find(_ctx: object) -> CaseSummary | None:
+        def find() -> str | None:
             create = service.may_edit() and CaseDomain.TRUANCY in service.domains(editable=True)
-            return service.case_for_alert(alert.id, create=create)
+            found = service.case_for_alert(alert.id, create=create)
+            return found.key if found is not None else None
 
-        def done(found: CaseSummary | None) -> None:
-            if found is None:
-                self.stack.setCurrentWidget(self.empty_label)
-                self.status_line.show_message(
-                    "このアラートの支援ケースはまだ作成されていません（作成には「ケースの記録」"
-                    "の権限が必要です）。", notice=True)
-                return
-            self.changed.emit()
-            self.open_case(found.key)
-
-        self.status_line.clear_message()
-        self.task.run(find, done)
+        self._created = True  # (perhaps: the karte and 支援の予定 read again)
+        self._open(find, missing="このアラートの支援ケースはまだ作成されていません（作成には"
+                                 "「ケースの記録」の権限が必要です）。")
 
     def refresh_current(self) -> None:
         view = self.current_view()

@@ -31,7 +31,7 @@ from toda_desktop.formatting import format_date, format_month, format_school_yea
 from ui import style
 from ui.cases.widgets import DateField, muted, sheet_title
 
-BEFORE, AFTER = "会議前", "会議後"
+BEFORE, AFTER, MEETING_MONTH = "会議前", "会議後", "会議の月"
 
 
 def _days(value: float | None) -> str:
@@ -116,14 +116,15 @@ class EvidencePanel(QWidget):
             box.addWidget(label)
         if evidence.absence is not None:
             peak = max((m.absence_days or 0 for m in evidence.absence), default=0)
-            rows = []
+            rows: list[tuple[str, ...]] = []
             for m in evidence.absence:
                 days = m.absence_days
                 bar = "■" * min(days or 0, 20) if peak else ""
                 rows.append((format_month(m.month, self._style),
                              "—" if days is None else f"{days}日",
                              "—" if m.school_days is None else f"{m.school_days}日",
-                             AFTER if m.after else BEFORE, bar))
+                             MEETING_MONTH if m.after is None else AFTER if m.after else BEFORE,
+                             bar))
             box.addWidget(QLabel("<b>月ごとの欠席日数</b>"))
             box.addWidget(_table(("月", "欠席", "授業日数", "時期", ""), rows, "月ごとの欠席日数"))
         if evidence.surveys:
@@ -158,8 +159,12 @@ class ChoiceRow(QWidget):
             self.group.addButton(button)
             self.buttons[value] = button
             layout.addWidget(button)
-            button.toggled.connect(lambda on: on and self.chosen.emit())
+            button.toggled.connect(self._toggled)
         layout.addStretch(1)
+
+    def _toggled(self, on: bool) -> None:
+        if on:
+            self.chosen.emit()
 
     def value(self) -> str | None:
         for value, button in self.buttons.items():

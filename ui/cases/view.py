@@ -340,7 +340,11 @@ class CaseView(QWidget):
                              self)
         keeper.enabled = self.may_edit
         if name == "meeting":  # only while a record is being written or changed
-            edited.connect(lambda: self.meetings_tab.editing is not None and keeper.edited())
+            def meeting_edited() -> None:
+                if self.meetings_tab.editing is not None:
+                    keeper.edited()
+
+            edited.connect(meeting_edited)
         else:
             edited.connect(keeper.edited)
         label = {"common": self.common_saved, "year": self.year_saved,
@@ -487,9 +491,9 @@ class CaseView(QWidget):
             self.detail = detail
             self._fill_years(select=int(year))
 
+        written = format_school_year(int(year), self._style)
         self._run_save("year", f"year/{year}", lambda: service.save_year_sheet(key, sheet),
-                       f"{format_school_year(int(year), self._style)}の学年別シートを保存しました。",
-                       then)
+                       f"{written}の学年別シートを保存しました。", then)
 
     def save_meeting(self, editing: int) -> None:
         form = self.meetings_tab.form
