@@ -39,6 +39,9 @@ from ui.login_window import LoginWindow
 from ui.main_window import MainWindow
 from ui.overview.page import OverviewPage
 from ui.policy.page import PolicyPage
+from ui.printing.flow import PrintFlow
+from ui.printing.register_page import TITLE as PRINT_REGISTER_TITLE
+from ui.printing.register_page import PrintRegisterPage
 from ui.research.dialog import add_research_menu, open_research_dialog
 from ui.retention.page import TITLE as RETENTION_TITLE
 from ui.retention.page import RetentionPage
@@ -166,15 +169,22 @@ class Shell(QObject):
         )
         session = signed.user
         open_karte = None
-        cases = make_case_pages(window, signed, runner, style)  # 支援ケース (issue 14)
+        # One print flow for the pages that print a sheet (issue 14); None without ``print``.
+        printer = PrintFlow(signed.printing, runner, style, window) if signed.may("print") else None
+        cases = make_case_pages(window, signed, runner, style, printer)  # 支援ケース (issue 14)
         if signed.may("pupil_search"):
-            open_karte = self._add_pupil_pages(window, signed, cases)
+            open_karte = self._add_pupil_pages(window, signed, printer, cases)
         if cases is not None:
             cases.add_to(window)
             self.unlocked.connect(cases.page.flush_drafts)  # edits made just before a lock
         add_risk_pages(window, signed, runner, style, open_karte=open_karte,
                        analysis_runner=self._analysis_runner, on_changed=self.changed.emit,
+                       printer=printer,
                        open_case=cases.open_for_alert if cases is not None else None)
+        if printer is not None or signed.may("policy_edit"):  # 印刷の記録 (issue 14)
+            window.add_page(PRINT_REGISTER_TITLE, PrintRegisterPage(
+                signed.printing, runner, style, everyone=signed.may("policy_edit")),
+                PUPIL_SECTION)
         if signed.may("import"):
             self._add_import_pages(window, signed)
         if signed.may("admin"):
@@ -215,7 +225,8 @@ class Shell(QObject):
             window.add_page(RETENTION_TITLE, RetentionPage(*calls, runner, style), ADMIN_SECTION)
 
     def _add_pupil_pages(
-        self, window: MainWindow, signed: SignedIn, cases: CasePages | None = None
+        self, window: MainWindow, signed: SignedIn, printer: PrintFlow | None = None,
+        cases: CasePages | None = None,
     ) -> Callable[[int], None] | None:
         """児童生徒検索, 児童生徒カルテ (with ``view``) and 抽出; search and extraction results
         open a pupil's karte. Returns how to open a karte (None without ``view``)."""
@@ -228,6 +239,7 @@ class Shell(QObject):
             signed.karte, runner, style,
             explanations=risk.explanations if risk.may_see_alerts() else None,
             domain_judgments=risk.domain_judgments if risk.may_see_survey_domains() else None,
+            printer=printer,
             case_section=cases.karte_section if cases is not None else None,
         ) if signed.may("view") else None)
         extraction_page = ExtractionPage(
@@ -235,7 +247,7 @@ class Shell(QObject):
             describe=lambda node, year=None: describe_node(node, registry, year),
             filter_options=signed.search.filter_options,
             can_export=signed.may("export"), can_delete_any=signed.may("edit"),
-            login_id=signed.user.login_id, purposes=signed.export_purposes,
+            login_id=signed.user.login_id, purposes=signed.export_purposes, printer=printer,
         )
         if cases is not None:  # 「ケースを開く」 in the results' context menus (issue 14)
             search_page.add_case_action(cases.open_search_result)

@@ -112,7 +112,7 @@ ACTION_LABELS = {
     "retention_plan": "保存期間の削除計画の作成", "retention_approve": "削除計画の承認",
     "retention_run": "削除計画の実行", "retention_certificate": "削除証明（保存期間の終了）",
     # restricted printing (issue 14)
-    "print": "印刷", "print_voided": "印刷の取消（プレビューのみ）", "print_refused": "印刷の拒否",
+    "print_voided": "印刷の取消（プレビューのみ）", "print_refused": "印刷の拒否",
     "print_returned": "印刷物の回収", "print_shredded": "印刷物の廃棄",
     "print_return_days_changed": "印刷物の返却期限（日数）の変更",
     # support cases (issue 14)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
     from toda_desktop.risk.service import Alert
     from ui.main_window import MainWindow
+    from ui.printing.flow import PrintFlow
 
 RISK_SECTION = "早期把握と分析"
 ALERTS_TITLE = "見守りアラート"
@@ -43,6 +44,7 @@ def add_risk_pages(
     open_karte: Callable[[int], None] | None = None,
     analysis_runner: BackgroundRunner | None = None,
     on_changed: Callable[[frozenset[str]], None] | None = None,
+    printer: PrintFlow | None = None,
     open_case: Callable[[Alert], None] | None = None,
 ) -> list[str]:
     """Add the pages this role may use; returns their titles.
@@ -64,6 +66,7 @@ def add_risk_pages(
             can_export=signed.may("export"),
             can_open_karte=open_karte is not None,
             purposes=signed.export_purposes,
+            printer=printer,
             can_open_case=open_case is not None,
         )
         if open_case is not None:
