@@ -43,6 +43,7 @@ from kernel.store_kind import StoreKind
 from storage.connection import DatabaseError, translate
 from storage.errors import StoreError
 from toda_desktop.cli_backup import add_backup_commands
+from toda_desktop.cli_cases import add_cases_commands
 from toda_desktop.cli_export_purpose import (
     add_export_approval_commands,
     add_purpose_arguments,
@@ -901,6 +902,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_backup_commands(sub)
     add_key_commands(sub)
     add_retention_commands(sub)
+    add_cases_commands(sub)  # issue 14: support cases
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),

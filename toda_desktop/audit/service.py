@@ -196,6 +196,7 @@ DETAIL_LABELS = {
     "entity": "記録の種類", "entries": "件数", "fields": "変更した項目数",
     "meeting": "会議の記録番号", "meetings": "会議の記録数", "notes": "記録数",
     "review": "振り返りの記録番号", "reviews": "振り返りの件数", "source": "きっかけ",
+    "errors": "エラーの数", "dry_run": "確認のみ",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
