@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QStackedWidget,
     QTabWidget,
@@ -34,7 +35,9 @@ from toda_desktop.cases.model import (
     CaseStatus,
     CaseSummary,
     Draft,
+    RecordStatus,
 )
+from toda_desktop.cases.sheet import meeting_sheet, support_sheet
 from toda_desktop.formatting import format_date
 from ui import style
 from ui.background import BackgroundRunner
@@ -157,9 +160,14 @@ class CasesPage(QWidget):
         layout.setContentsMargins(24, 20, 24, 16)
         layout.setSpacing(6)
         header = PageHeader(TITLE)
-        self.print_button = QPushButton("会議の記録を印刷…")
-        self.print_button.setToolTip("選んでいるケース会議の記録シートを印刷します（Ctrl+P）")
-        self.print_button.clicked.connect(self.print_page)
+        self.print_button = QPushButton("印刷")
+        self.print_button.setToolTip("ケース会議の記録シート、または支援シート全体を印刷します"
+                                     "（Ctrl+Pは選んでいる会議の記録シート）")
+        menu = QMenu(self.print_button)
+        self.print_meeting_action = menu.addAction("ケース会議の記録シート…",
+                                                   self.print_meeting)
+        menu.addAction("児童生徒理解・支援シート（全体）…", self.print_support_sheet)
+        self.print_button.setMenu(menu)
         self.print_button.setVisible(printer is not None)
         header.add_action(self.print_button)
         self.refresh_button = header.add_refresh(self.refresh_current)
@@ -201,7 +209,9 @@ class CasesPage(QWidget):
     def _update_buttons(self) -> None:
         view = self.current_view()
         self.refresh_button.setEnabled(view is not None)
-        self.print_button.setEnabled(view is not None and bool(view.detail.meetings))
+        self.print_button.setEnabled(view is not None)
+        self.print_meeting_action.setEnabled(view is not None and any(
+            m.status is RecordStatus.RECORDED for m in view.detail.meetings))
 
     def close_tab(self, index: int) -> None:
         view = self.tabs.widget(index)
@@ -365,24 +375,36 @@ class CasesPage(QWidget):
     # -- printing --------------------------------------------------------------------------
 
     def print_page(self) -> None:
-        """Print the chosen meeting's record sheet (Ctrl+P), through the print flow."""
+        """Ctrl+P: the chosen meeting's record sheet (the whole support sheet while the
+        case has no meeting), through the print flow (purpose, preview, watermark, log)."""
         view = self.current_view()
-        printer = self._printer
-        if printer is None or view is None or not view.detail.meetings:
+        if view is None:
             return
-        chosen = view.meetings_tab.current_meeting() or max(
-            view.detail.meetings, key=lambda m: (m.held_on, m.id))
-        build = print_builder(view.detail, chosen.id, self._style)
-        if build is not None:
-            printer.print_document(build)
+        recorded = [m for m in view.detail.meetings if m.status is RecordStatus.RECORDED]
+        if recorded:
+            self.print_meeting()
+        else:
+            self.print_support_sheet()
 
+    def print_meeting(self) -> None:
+        """ケース会議・検討会等記録シート of the meeting chosen in ケース会議記録 (else the
+        latest)."""
+        view, printer = self.current_view(), self._printer
+        if printer is None or view is None:
+            return
+        recorded = [m for m in view.detail.meetings if m.status is RecordStatus.RECORDED]
+        if not recorded:
+            return
+        chosen = view.meetings_tab.current_meeting()
+        if chosen is None or chosen.status is not RecordStatus.RECORDED:
+            chosen = max(recorded, key=lambda m: (m.held_on, m.id))
+        detail, meeting_id, date_style = view.detail, chosen.id, self._style
+        printer.print_document(lambda: meeting_sheet(detail, meeting_id, date_style))
 
-def print_builder(detail: CaseDetail, meeting_id: int, date_style: DateStyle
-                  ) -> Callable[[], Any] | None:
-    """The case-meeting sheet's builder (run on the worker by the print flow), or None
-    while the sheet is not part of this build."""
-    try:
-        from toda_desktop.cases.sheet import meeting_sheet
-    except ImportError:
-        return None
-    return lambda: meeting_sheet(detail, meeting_id, date_style)
+    def print_support_sheet(self) -> None:
+        """児童生徒理解・支援シート: 共通シート, 学年別シート and the meetings held."""
+        view, printer = self.current_view(), self._printer
+        if printer is None or view is None:
+            return
+        detail, date_style = view.detail, self._style
+        printer.print_document(lambda: support_sheet(detail, date_style))
