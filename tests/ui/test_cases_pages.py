@@ -22,6 +22,7 @@ from toda_desktop.cases.model import CaseDomain, NoteKind
 from toda_desktop.risk import RiskService
 from ui.cases.notes_tab import OPEN_TEXT
 from ui.cases.page import CasesPage
+from ui.cases.schedule_page import SchedulePage
 from ui.cases.view import CaseView
 from ui.main_window import MainWindow
 from ui.risk.alerts_page import AlertsPage
@@ -88,6 +89,7 @@ def test_a_case_from_an_alert_goes_through_meeting_and_review_and_keeps_its_hist
     window = sign_in(qtbot, shell, login)
     window.resize(1366, 768)
     view = _case_from_alert(qtbot, window, listed[1])
+    cases = next(p for p in window.page_widgets() if isinstance(p, CasesPage))
     assert view.detail.summary.pupil_id == listed[2]
     assert view.detail.summary.source.label == "見守りアラート"
     assert view.may_edit and view.common_save.isVisible()
@@ -115,6 +117,18 @@ def test_a_case_from_an_alert_goes_through_meeting_and_review_and_keeps_its_hist
     meeting = view.detail.meetings[0]
     assert [a.role.value for a in meeting.attendees] == ["担任", "SC"]
     assert meeting.actions[0].due == date(2025, 9, 20)
+
+    schedule = window.show_page("支援の予定")  # the review and the action, overdue by now
+    assert isinstance(schedule, SchedulePage)
+    qtbot.waitUntil(lambda: schedule.plan is not None and not schedule.task.running,
+                    timeout=WAIT_MS)
+    ours = [x for x in schedule.model.lines if x.case_key == view.key]
+    assert [(x.what, x.due, x.overdue) for x in ours] == [
+        ("支援", date(2025, 9, 20), True), ("見直し", date(2025, 10, 13), True)]
+    with qtbot.waitSignal(cases.opened, timeout=WAIT_MS):
+        schedule.table.selectRow(schedule.model.lines.index(ours[1]))
+        click(qtbot, schedule.open_button)
+    assert window.pages.currentWidget() is cases
 
     view.tabs.setCurrentIndex(3)  # 見直し: the evidence since the meeting beside the form
     qtbot.waitUntil(lambda: not view.evidence_task.running, timeout=WAIT_MS)

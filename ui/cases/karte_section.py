@@ -94,6 +94,7 @@ class KarteCasesSection(QFrame):
         old = self.body
         self.body = QWidget()
         self.layout().replaceWidget(old, self.body)  # type: ignore[union-attr]
+        old.hide()
         old.deleteLater()
         grid = QGridLayout(self.body)
         grid.setContentsMargins(0, 0, 0, 0)

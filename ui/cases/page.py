@@ -238,6 +238,7 @@ class CasesPage(QWidget):
                 self.stack.setCurrentWidget(self.tabs)
                 self.tabs.setCurrentWidget(view)
                 self._update_buttons()
+                self.opened.emit(view)
                 return
         self._open(lambda: key)
 

@@ -43,7 +43,7 @@ class CasePages:
         self.may_edit = cases.may_edit()
         self.page = CasesPage(cases, runner, date_style, lambda: today(clock), printer=printer)
         self.schedule = SchedulePage(cases, runner, date_style, lambda: today(clock),
-                                     self.open_case)
+                                     self.open_case, signed.user.login_id)
         self.page.changed.connect(self.schedule.cases_changed)
         self.sections: list[KarteCasesSection] = []
 

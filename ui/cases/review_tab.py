@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QRadioButton,
@@ -96,6 +95,7 @@ class EvidencePanel(QWidget):
 
     def _replace_body(self) -> QVBoxLayout:
         self.layout_.removeWidget(self.body)
+        self.body.hide()  # at once (deleted at the event loop's next turn)
         self.body.deleteLater()
         self.body = QWidget()
         self.layout_.insertWidget(1, self.body)
@@ -149,18 +149,19 @@ class ChoiceRow(QWidget):
     def __init__(self, options: Sequence[tuple[str, str]], name: str,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QHBoxLayout(self)
+        layout = QGridLayout(self)  # two to a row: fits beside the evidence at 1,366 px
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setHorizontalSpacing(16)
         self.group = QButtonGroup(self)
         self.buttons: dict[str, QRadioButton] = {}
-        for value, label in options:
+        for n, (value, label) in enumerate(options):
             button = QRadioButton(label)
             button.setAccessibleName(f"{name}: {label}")
             self.group.addButton(button)
             self.buttons[value] = button
-            layout.addWidget(button)
+            layout.addWidget(button, n // 2, n % 2)
             button.toggled.connect(self._toggled)
-        layout.addStretch(1)
+        layout.setColumnStretch(2, 1)
 
     def _toggled(self, on: bool) -> None:
         if on:
@@ -267,12 +268,16 @@ class ReviewForm(QWidget):
             return
         for action in meeting.actions:
             due = format_date(action.due, self._style) if action.due else "期限なし"
-            self.actions_layout.addWidget(QLabel(
-                f"・{action.what}（担当: {action.owner or '—'}、{due}、{action.status.label}）"))
+            line = QLabel(f"・{action.what}（担当: {action.owner or '—'}、{due}、"
+                          f"{action.status.label}）")
+            line.setWordWrap(True)
+            self.actions_layout.addWidget(line)
         if not meeting.actions:
             self.actions_layout.addWidget(muted("支援の記録はありません。"))
         if meeting.short_goal:
-            self.actions_layout.addWidget(QLabel(f"短期目標: {meeting.short_goal}"))
+            goal = QLabel(f"短期目標: {meeting.short_goal}")
+            goal.setWordWrap(True)
+            self.actions_layout.addWidget(goal)
         if not self._loading:
             self.meeting_chosen.emit(meeting.id)
 

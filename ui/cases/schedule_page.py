@@ -54,24 +54,31 @@ class Plan:
     today: date
 
 
-def read_plan(service: CaseService, today: date, date_style: DateStyle) -> Plan:
-    """On the worker: the reviews due within four weeks (and overdue ones), and the open
-    actions of the cases with a review listed or opened by the user."""
+def read_plan(service: CaseService, today: date, date_style: DateStyle, login_id: str
+              ) -> Plan:
+    """On the worker: the reviews due within four weeks (and overdue ones), and the actions
+    still open in the open cases. A line is the user's when they opened the case or
+    recorded the meeting under review (cases name their opener 「氏名（ログインID）」)."""
     reviews: Sequence[DueReview] = service.reviews_due(today, within_days=WITHIN_DAYS)
+    cases = service.list_cases()
+    mine = ({r.case_key for r in reviews if r.mine}
+            | {c.key for c in cases if c.opened_by.endswith(f"（{login_id}）")})
     lines = [PlanLine(r.next_review, r.overdue, "見直し", r.pupil_name, r.school_name,
                       r.case_key, r.case_label,
-                      f"{format_date(r.held_on, date_style)}の会議の見直し", r.mine)
+                      f"{format_date(r.held_on, date_style)}の会議の見直し", r.case_key in mine)
              for r in reviews]
-    pupils = {r.pupil_id: r for r in reviews}
-    mine = {r.case_key for r in reviews if r.mine}
-    for pupil_id, review in pupils.items():
-        found = service.cases_for_pupil(pupil_id)
-        actions: Sequence[OpenAction] = found.open_actions
+    pupils = {c.pupil_id: c for c in cases if c.open_actions}
+    seen: set[tuple[str, int]] = set()
+    for pupil_id, case in pupils.items():
+        actions: Sequence[OpenAction] = service.cases_for_pupil(pupil_id).open_actions
         for item in actions:
             a = item.action
+            if (item.case_key, a.id) in seen:
+                continue
+            seen.add((item.case_key, a.id))
             lines.append(PlanLine(
-                a.due, a.due is not None and a.due < today, "支援", review.pupil_name,
-                review.school_name, item.case_key, item.case_label,
+                a.due, a.due is not None and a.due < today, "支援", case.pupil_name,
+                case.school_name, item.case_key, item.case_label,
                 f"{a.what}（担当: {a.owner or '未定'}、{a.status.label}）",
                 item.case_key in mine))
     lines.sort(key=lambda x: (x.due or date.max, x.what != "見直し", x.case_key))
@@ -106,8 +113,9 @@ class SchedulePage(QWidget):
 
     def __init__(self, service: CaseService, runner: BackgroundRunner, date_style: DateStyle,
                  today: Callable[[], date], open_case: Callable[[str], None],
-                 parent: QWidget | None = None) -> None:
+                 login_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._login_id = login_id
         self._service = service
         self._style = date_style
         self._today = today
@@ -162,6 +170,7 @@ class SchedulePage(QWidget):
 
     def reload(self) -> None:
         service, today, date_style = self._service, self._today(), self._style
+        login_id = self._login_id
 
         def done(plan: Plan) -> None:
             self.plan = plan
@@ -169,7 +178,7 @@ class SchedulePage(QWidget):
             self._fill()
             self.loaded.emit()
 
-        self.task.run(lambda _ctx: read_plan(service, today, date_style), done)
+        self.task.run(lambda _ctx: read_plan(service, today, date_style, login_id), done)
 
     def _fill(self) -> None:
         if self.plan is None:

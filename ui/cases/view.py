@@ -232,7 +232,7 @@ class CaseView(QWidget):
         splitter.addWidget(scrolled(left))
         self.evidence_panel = EvidencePanel(self._style)
         splitter.addWidget(scrolled(self.evidence_panel))
-        splitter.setSizes([620, 520])
+        splitter.setSizes([680, 460])
         layout.addWidget(splitter, 1)
         self.tabs.addTab(box, "見直し")
 
