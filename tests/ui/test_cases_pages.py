@@ -20,6 +20,7 @@ from tests.ui.conftest import ShellFactory, WallClock
 from tests.ui.flows import WAIT_MS, click, english_words, sign_in, visible_texts
 from toda_desktop.cases.model import CaseDomain, NoteKind
 from toda_desktop.risk import RiskService
+from ui import style
 from ui.cases.notes_tab import OPEN_TEXT
 from ui.cases.page import CasesPage
 from ui.cases.schedule_page import SchedulePage
@@ -76,8 +77,9 @@ def _case_from_alert(qtbot: QtBot, window: MainWindow, alert_id: int) -> CaseVie
 
 def _saved(qtbot: QtBot, view: CaseView) -> None:
     qtbot.waitUntil(lambda: not view.task.running, timeout=WAIT_MS)
-    assert "保存" in view.status_line.text() or \
-        "記録しました" in view.status_line.text(), view.status_line.text()
+    text = view.status_line.text()
+    assert view.status_line.isVisible(), text
+    assert view.status_line.styleSheet() == style.OK_TEXT, text  # a result, not an error
 
 
 @pytest.mark.slow
@@ -129,6 +131,15 @@ def test_a_case_from_an_alert_goes_through_meeting_and_review_and_keeps_its_hist
         schedule.table.selectRow(schedule.model.lines.index(ours[1]))
         click(qtbot, schedule.open_button)
     assert window.pages.currentWidget() is cases
+
+    view.tabs.setCurrentWidget(tab)  # the action moves on; the history keeps it
+    click(qtbot, tab.status_button)
+    dialog = view.dialog
+    assert dialog is not None
+    dialog.status_combo.setCurrentIndex(dialog.status_combo.findData("done"))
+    click(qtbot, dialog.ok_button)
+    _saved(qtbot, view)
+    assert view.detail.meetings[0].actions[0].status.label == "完了"
 
     view.tabs.setCurrentIndex(3)  # 見直し: the evidence since the meeting beside the form
     qtbot.waitUntil(lambda: not view.evidence_task.running, timeout=WAIT_MS)

@@ -96,6 +96,7 @@ class KarteCasesSection(QFrame):
         self.layout().replaceWidget(old, self.body)  # type: ignore[union-attr]
         old.hide()
         old.deleteLater()
+        self.body.show()
         grid = QGridLayout(self.body)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(12)

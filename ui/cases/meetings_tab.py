@@ -44,6 +44,7 @@ class MeetingsTab(QWidget):
     """The list of meetings and the record sheet; ``save_requested(meeting_id or NEW)``."""
 
     save_requested = Signal(int)
+    status_requested = Signal(object)  # Meeting: change one of its actions' status
     editing_changed = Signal()
 
     def __init__(self, date_style: DateStyle, today: date, *, may_edit: bool,
@@ -94,6 +95,9 @@ class MeetingsTab(QWidget):
         self.mode_label = QLabel("")
         self.mode_label.setStyleSheet(style.MUTED)
         buttons.addWidget(self.mode_label, 1)
+        self.status_button = QPushButton("支援の状況を変える…")
+        self.status_button.setToolTip("会議で決めた支援を「実施中」「完了」などに進めます")
+        self.status_button.clicked.connect(self._status)
         self.change_button = QPushButton("この記録を修正する")
         self.change_button.clicked.connect(self.start_change)
         self.cancel_button = QPushButton("入力をやめる")
@@ -101,7 +105,8 @@ class MeetingsTab(QWidget):
         self.save_button = QPushButton("会議の記録を保存")
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self._save)
-        for button in (self.change_button, self.cancel_button, self.save_button):
+        for button in (self.status_button, self.change_button, self.cancel_button,
+                       self.save_button):
             buttons.addWidget(button)
         right_layout.addLayout(buttons)
         splitter.addWidget(right)
@@ -182,6 +187,8 @@ class MeetingsTab(QWidget):
         self.change_button.setVisible(
             reading and self._may_edit and meeting is not None
             and meeting.status is RecordStatus.RECORDED)
+        self.status_button.setVisible(self.change_button.isVisibleTo(self)
+                                      and meeting is not None and bool(meeting.actions))
         self.new_button.setEnabled(reading)
         if editing == NEW:
             self.mode_label.setText("新しい会議の記録を入力しています（入力中の内容は自動で"
@@ -219,6 +226,11 @@ class MeetingsTab(QWidget):
         meeting = self.current_meeting()
         if meeting is not None:
             self.form.set_payload(meeting_payload(meeting))
+
+    def _status(self) -> None:
+        meeting = self.current_meeting()
+        if meeting is not None:
+            self.status_requested.emit(meeting)
 
     def _save(self) -> None:
         if self.editing is not None:

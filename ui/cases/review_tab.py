@@ -99,6 +99,7 @@ class EvidencePanel(QWidget):
         self.body.deleteLater()
         self.body = QWidget()
         self.layout_.insertWidget(1, self.body)
+        self.body.show()
         box = QVBoxLayout(self.body)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(6)

@@ -44,7 +44,8 @@ from toda_desktop.cases.model import (
 )
 from toda_desktop.formatting import format_date, format_datetime, format_school_year
 from ui import style
-from ui.background import BackgroundRunner
+from ui.background import BackgroundRunner, alive
+from ui.cases.action_dialog import ActionStatusDialog
 from ui.cases.drafts import DraftKeeper, Payload
 from ui.cases.forms import CommonSheetForm, YearSheetForm, meeting_input
 from ui.cases.header import CaseHeader
@@ -98,6 +99,7 @@ class CaseView(QWidget):
         self.may_edit = detail.may_edit
         self.restored: list[str] = []  # the forms whose drafts were put back
         self._evidence_wanted: int | None = None  # read when the 見直し tab is shown
+        self.dialog: ActionStatusDialog | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
         layout.setSpacing(8)
@@ -206,6 +208,7 @@ class CaseView(QWidget):
     def _build_meetings(self) -> None:
         self.meetings_tab = MeetingsTab(self._style, self._today, may_edit=self.may_edit)
         self.meetings_tab.save_requested.connect(self.save_meeting)
+        self.meetings_tab.status_requested.connect(self.ask_action_status)
         self.tabs.addTab(self.meetings_tab, "ケース会議記録")
 
     def _build_review(self) -> None:
@@ -521,6 +524,38 @@ class CaseView(QWidget):
         review = format_date(meeting.review_date(), self._style)
         self._run_save("meeting", form_key, write,
                        f"会議の記録を保存しました。次回の見直しは{review}です。", then)
+
+    def ask_action_status(self, meeting: Meeting) -> ActionStatusDialog:
+        dialog = ActionStatusDialog(meeting.actions, self._style, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.submitted.connect(lambda: self._change_action(dialog, meeting.id))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _change_action(self, dialog: ActionStatusDialog, meeting_id: int) -> None:
+        action_id, change, reason = dialog.change()
+        service, key = self._service, self.key
+        dialog.set_busy(True)
+
+        def task(_ctx: object) -> CaseDetail:
+            service.update_action(key, action_id, change, reason)
+            return service.read_case(key)
+
+        def done(detail: CaseDetail) -> None:
+            if alive(dialog):
+                dialog.accept()
+            self.show_detail(detail)
+            self.meetings_tab.saved(detail.meetings, meeting_id)
+            self.status_line.show_message(f"支援の状況を「{change.status.label}」にしました。")
+            self.changed.emit()
+
+        def failed(message: str) -> None:
+            if alive(dialog):
+                dialog.set_busy(False)
+                dialog.show_error(message)
+
+        self.task.run(task, done, on_user_error=failed)
 
     def save_review(self) -> None:
         problem = self.review_form.problem()
