@@ -15,7 +15,6 @@ from pytestqt.qtbot import QtBot
 
 from kernel.date_style import DateStyle
 from tests.printing.helpers import MovingClock, sign_in
-from tests.ui.conftest import SCREENSHOT_DIR
 from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.karte.sheet import KarteSection, karte_sheet
 from toda_desktop.printing.document import (
@@ -160,5 +159,24 @@ def test_the_karte_sheet_prints_the_chosen_sections_through_preview_and_pdf(
         qtbot.waitUntil(lambda: flow.preview is None, timeout=20_000)
         printed = [e for e in lead.printing.register().entries if e.destination == "printer"]
         assert [e.serial for e in printed] == ["TODA-2026-000003"]
+    finally:
+        lead.sign_out()
+
+
+def test_a_sheet_that_fails_to_build_frees_the_flow_for_the_next_one(
+        qtbot: QtBot, app_font: object, runner: BackgroundRunner, demo_store_path: Path) -> None:
+    lead = sign_in(demo_store_path, "project_lead", MovingClock(START))
+    window = QWidget()
+    qtbot.addWidget(window)
+    try:
+        flow = PrintFlow(lead.printing, runner, DateStyle.WAREKI, window)
+
+        def broken() -> PrintDocument:
+            raise RuntimeError("a bug in a sheet builder")
+
+        flow.print_document(broken)
+        qtbot.waitUntil(lambda: not flow.busy, timeout=20_000)
+        assert flow.preview is None
+        assert lead.printing.register(with_voided=True).entries == []  # nothing reserved
     finally:
         lead.sign_out()
