@@ -120,6 +120,15 @@ def test_a_case_from_an_alert_goes_through_meeting_and_review_and_keeps_its_hist
     assert [a.role.value for a in meeting.attendees] == ["担任", "SC"]
     assert meeting.actions[0].due == date(2025, 9, 20)
 
+    printer = cases._printer  # noqa: SLF001 (the shell's one print flow)
+    assert printer is not None and cases.print_button.isVisible()
+    with qtbot.waitSignal(printer.purpose_asked, timeout=WAIT_MS) as asked:
+        cases.print_page()  # Ctrl+P: the meeting's record sheet, through purpose and preview
+    purpose_dialog = asked.args[0]
+    assert "「児童生徒理解・支援シート」を印刷します" in " ".join(visible_texts(purpose_dialog))
+    purpose_dialog.reject()
+    qtbot.waitUntil(lambda: not printer.busy, timeout=WAIT_MS)
+
     schedule = window.show_page("支援の予定")  # the review and the action, overdue by now
     assert isinstance(schedule, SchedulePage)
     qtbot.waitUntil(lambda: schedule.plan is not None and not schedule.task.running,
