@@ -120,7 +120,7 @@ def test_a_case_from_an_alert_goes_through_meeting_and_review_and_keeps_its_hist
     assert [a.role.value for a in meeting.attendees] == ["担任", "SC"]
     assert meeting.actions[0].due == date(2025, 9, 20)
 
-    printer = cases._printer  # noqa: SLF001 (the shell's one print flow)
+    printer = cases._printer  # the shell's one print flow
     assert printer is not None and cases.print_button.isVisible()
     with qtbot.waitSignal(printer.purpose_asked, timeout=WAIT_MS) as asked:
         cases.print_page()  # Ctrl+P: the meeting's record sheet, through purpose and preview
