@@ -281,13 +281,15 @@ class MeetingForm(QWidget):
         head.setColumnStretch(1, 1)
         head.setColumnStretch(3, 1)
         layout.addLayout(head)
-        layout.addWidget(QLabel("<b>参加者</b>（氏名と役割。行を追加して入力します）"))
+        self.attendees_title = QLabel("<b>参加者</b>（氏名と役割。行を追加して入力します）")
+        layout.addWidget(self.attendees_title)
         self.attendees = RowsEditor(ATTENDEE_COLUMNS, "参加者", add_text="参加者を追加",
                                     visible_rows=4)
         layout.addWidget(self.attendees)
         self.grid = SheetGrid(MEETING_FIELDS)
         layout.addWidget(self.grid)
         layout.addWidget(QLabel("<b>具体的な支援</b>（誰が・何を・いつまでに）"))
+        self.review_hint = muted(f"会議の{REVIEW_WEEKS}週間後を初めに入れています。")
         self.action_rows = RowsEditor(ACTION_COLUMNS, "具体的な支援", add_text="支援を追加",
                                   visible_rows=4)
         self.due_delegate = DueDateDelegate(date_style, today + timedelta(weeks=REVIEW_WEEKS),
@@ -297,7 +299,7 @@ class MeetingForm(QWidget):
         review = QGridLayout()
         review.addWidget(QLabel("<b>次回の見直し日</b>"), 0, 0)
         review.addWidget(self.next_review, 0, 1)
-        review.addWidget(muted(f"会議の{REVIEW_WEEKS}週間後を初めに入れています。"), 0, 2)
+        review.addWidget(self.review_hint, 0, 2)
         review.setColumnStretch(2, 1)
         layout.addLayout(review)
         layout.addStretch(1)
@@ -368,6 +370,9 @@ class MeetingForm(QWidget):
         return None
 
     def set_read_only(self, read_only: bool) -> None:
+        self.attendees_title.setText("<b>参加者</b>" if read_only else
+                                     "<b>参加者</b>（氏名と役割。行を追加して入力します）")
+        self.review_hint.setVisible(not read_only)
         self.held_on.set_read_only(read_only)
         self.next_review.set_read_only(read_only)
         self.meeting_type.setEnabled(not read_only)

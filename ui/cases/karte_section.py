@@ -96,7 +96,6 @@ class KarteCasesSection(QFrame):
         self.layout().replaceWidget(old, self.body)  # type: ignore[union-attr]
         old.hide()
         old.deleteLater()
-        self.body.show()
         grid = QGridLayout(self.body)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(12)
@@ -143,4 +142,5 @@ class KarteCasesSection(QFrame):
             texts.append(cases.withheld)
         self.message.setText("".join(texts))
         self.message.setVisible(bool(texts))
+        self.body.show()  # with its content
         self.loaded.emit()

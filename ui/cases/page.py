@@ -10,6 +10,7 @@ one of the domains they may change. Roles that do not see a case domain never ge
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,17 @@ EMPTY_TEXT = (
 )
 
 
+@dataclass(frozen=True)
+class PupilChoice:
+    """A pupil's cases as read for the chooser (``only``: the one open case, read)."""
+
+    cases: list[CaseSummary]
+    editable: tuple[CaseDomain, ...]
+    name: str
+    withheld: str
+    only: tuple[CaseDetail, list[Draft]] | None
+
+
 class CasesModel(LinesTableModel[CaseSummary]):
     def __init__(self, date_style: DateStyle, parent: QWidget | None = None) -> None:
         super().__init__(("ケース", "領域", "状態", "件名", "次回の見直し", "会議", "未完了の支援"),
@@ -92,12 +104,13 @@ class PupilChooser(QWidget):
         self.table = make_view(self.model, "この児童生徒の支援ケース", self,
                                widths=(130, 80, 80, 260, 140, 60))
         self.table.doubleClicked.connect(lambda _i: self._open())
-        layout.addWidget(self.table, 1)
+        self.table.setMaximumHeight(320)
+        layout.addWidget(self.table)
         row = QHBoxLayout()
         self.open_button = QPushButton("ケースを開く")
         self.open_button.clicked.connect(self._open)
         row.addWidget(self.open_button)
-        row.addStretch(1)
+        row.addSpacing(24)
         self.new_box = QWidget()
         new_row = QHBoxLayout(self.new_box)
         new_row.setContentsMargins(0, 0, 0, 0)
@@ -110,7 +123,9 @@ class PupilChooser(QWidget):
             lambda: self.new_requested.emit(self.domain_combo.currentData()))
         new_row.addWidget(self.new_button)
         row.addWidget(self.new_box)
+        row.addStretch(1)
         layout.addLayout(row)
+        layout.addStretch(1)
 
     def show_cases(self, name: str, cases: list[CaseSummary],
                    editable: tuple[CaseDomain, ...], withheld: str = "") -> None:
@@ -299,27 +314,26 @@ class CasesPage(QWidget):
         service = self._service
         self._pupil = (pupil_id, source, source_ref)
 
-        def read(_ctx: object) -> tuple[list[CaseSummary], tuple[CaseDomain, ...], str,
-                                         tuple[CaseDetail, list[Draft]] | None]:
+        def read(_ctx: object) -> PupilChoice:
             found = service.cases_for_pupil(pupil_id)
             cases = list(found.cases)
             only = None
             if len(cases) == 1 and cases[0].status is CaseStatus.OPEN:  # opened at once
                 detail = service.read_case(cases[0].key)
                 only = detail, service.drafts() if detail.may_edit else []
-            return cases, service.domains(editable=True), found.withheld, only
+            name = cases[0].pupil_name if cases else str(getattr(found, "pupil_name", "") or "")
+            return PupilChoice(cases, service.domains(editable=True), name, found.withheld,
+                               only)
 
-        def done(result: tuple[list[CaseSummary], tuple[CaseDomain, ...], str,
-                               tuple[CaseDetail, list[Draft]] | None]) -> None:
-            cases, editable, withheld, only = result
-            if only is not None:
-                self._show(only)
+        def done(choice: PupilChoice) -> None:
+            if choice.only is not None:
+                self._show(choice.only)
                 return
-            open_cases = [c for c in cases if c.status is CaseStatus.OPEN]
-            name = cases[0].pupil_name if cases else ""
-            have = {c.domain for c in open_cases}
-            self.chooser.show_cases(name, cases, tuple(d for d in editable if d not in have),
-                                    withheld)
+            cases = choice.cases
+            have = {c.domain for c in cases if c.status is CaseStatus.OPEN}
+            self.chooser.show_cases(choice.name, cases,
+                                    tuple(d for d in choice.editable if d not in have),
+                                    choice.withheld)
             self.stack.setCurrentWidget(self.chooser)
             self._update_buttons()
 

@@ -99,7 +99,6 @@ class EvidencePanel(QWidget):
         self.body.deleteLater()
         self.body = QWidget()
         self.layout_.insertWidget(1, self.body)
-        self.body.show()
         box = QVBoxLayout(self.body)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(6)
@@ -108,6 +107,7 @@ class EvidencePanel(QWidget):
     def show_message(self, text: str) -> None:
         box = self._replace_body()
         box.addWidget(muted(text))
+        self.body.show()  # with its content: children added later would show a turn late
 
     def show_evidence(self, evidence: Evidence) -> None:
         box = self._replace_body()
@@ -140,6 +140,7 @@ class EvidencePanel(QWidget):
             box.addWidget(muted("この期間のアンケートの回答はありません。"))
         if evidence.withheld:
             box.addWidget(muted(evidence.withheld))
+        self.body.show()
 
 
 class ChoiceRow(QWidget):

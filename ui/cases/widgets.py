@@ -271,7 +271,8 @@ class RowsEditor(QWidget):
                 header.setSectionResizeMode(n, QHeaderView.ResizeMode.Stretch)
             if column.choices:
                 self.table.setItemDelegateForColumn(n, ChoiceDelegate(column.choices, self))
-        self.table.setFixedHeight(header.sizeHint().height() + 28 * visible_rows + 6)
+        self._visible_rows = visible_rows
+        self._fit()
         self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.table.itemChanged.connect(self._item_changed)
         layout.addWidget(self.table)
@@ -286,6 +287,12 @@ class RowsEditor(QWidget):
         layout.addLayout(buttons)
         self._loading = False
 
+    def _fit(self) -> None:
+        """Tall enough for every row (up to ten), so a saved record reads without scrolling."""
+        rows = min(max(self._visible_rows, self.table.rowCount() + 1), 10)
+        header = self.table.horizontalHeader().sizeHint().height()
+        self.table.setFixedHeight(header + 28 * rows + 6)
+
     def _item_changed(self, _item: QTableWidgetItem) -> None:
         if not self._loading:
             self.edited.emit()
@@ -299,6 +306,7 @@ class RowsEditor(QWidget):
                 self.table.setItem(row, n, QTableWidgetItem(values.get(column.key, "")))
         finally:
             self._loading = False
+        self._fit()
         if edit:
             self.table.setCurrentCell(row, 0)
             first = self.table.item(row, 0)
@@ -313,6 +321,7 @@ class RowsEditor(QWidget):
             rows = [self.table.currentRow()]
         for row in rows:
             self.table.removeRow(row)
+        self._fit()
         if rows:
             self.edited.emit()
 
