@@ -21,12 +21,15 @@ from tests.ui.flows import WAIT_MS, click, english_words, sign_in, visible_texts
 from toda_desktop.cases.model import CaseDomain, NoteKind
 from toda_desktop.risk import RiskService
 from ui import style
+from ui.cases.karte_section import KarteCasesSection
 from ui.cases.notes_tab import OPEN_TEXT
 from ui.cases.page import CasesPage
 from ui.cases.schedule_page import SchedulePage
 from ui.cases.view import CaseView
+from ui.karte.page import KartePage
 from ui.main_window import MainWindow
 from ui.risk.alerts_page import AlertsPage
+from ui.search.page import SearchPage
 from ui.shell import Shell
 
 pytestmark = pytest.mark.gui
@@ -275,3 +278,42 @@ def test_only_roles_that_see_a_case_domain_get_the_case_pages_and_viewers_read_o
     assert view.common_form.grid.entries["profile"].isReadOnly()
     assert not view.meetings_tab.new_button.isVisible()
     assert not view.notes_tab.form.isVisible()
+
+
+def test_the_karte_and_the_search_results_lead_to_the_pupils_case(
+    qtbot: QtBot, make_shell: ShellFactory, tmp_path: Path, listed: Listed
+) -> None:
+    shell = _shell(make_shell, tmp_path, listed)
+    window = sign_in(qtbot, shell, "demo-truancy")
+    assert shell.signed is not None
+    key = shell.signed.cases.open_case(listed[2], CaseDomain.TRUANCY, title="登校の支援").key
+    karte = window.show_page("児童生徒カルテ")
+    assert isinstance(karte, KartePage)
+    with qtbot.waitSignal(karte.opened, timeout=WAIT_MS) as shown:
+        karte.open_pupil(listed[2])
+    section = shown.args[0].case_section
+    assert isinstance(section, KarteCasesSection)
+    qtbot.waitUntil(lambda: section.cases is not None, timeout=WAIT_MS)
+    assert section.cases is not None and [c.key for c in section.cases.cases] == [key]
+    cases = next(p for p in window.page_widgets() if isinstance(p, CasesPage))
+    with qtbot.waitSignal(cases.opened, timeout=WAIT_MS) as opened:
+        click(qtbot, section.open_buttons[key])
+    assert opened.args[0].key == key
+
+    search = window.show_page("児童生徒検索")
+    assert isinstance(search, SearchPage)
+    actions = [a for a in search.table.actions() if a.text() == "ケースを開く"]
+    assert len(actions) == 1  # the results' context menu
+    other = shell.signed.store.db.call(lambda c: c.execute(
+        "SELECT pupil_id FROM ds_enrollments WHERE pupil_id != ? AND school_year ="
+        " (SELECT max(school_year) FROM ds_enrollments) LIMIT 1", (listed[2],)).fetchone()[0])
+    window.show_page("支援ケース")
+    cases.open_search_result(int(other))  # no case yet: the chooser offers a new one
+    qtbot.waitUntil(lambda: cases.stack.currentWidget() is cases.chooser
+                    and not cases.task.running, timeout=WAIT_MS)
+    chooser = cases.chooser
+    assert chooser.new_button.isVisible() and chooser.domain_combo.currentText() == "不登校"
+    with qtbot.waitSignal(cases.opened, timeout=WAIT_MS) as opened:
+        click(qtbot, chooser.new_button)
+    made = opened.args[0].detail.summary
+    assert made.pupil_id == int(other) and made.source.label == "検索結果"

@@ -119,8 +119,8 @@ class PupilChooser(QWidget):
         self.domain_combo.setAccessibleName("新しいケースの領域")
         new_row.addWidget(self.domain_combo)
         self.new_button = QPushButton("新しいケースを始める")
-        self.new_button.clicked.connect(
-            lambda: self.new_requested.emit(self.domain_combo.currentData()))
+        self.new_button.clicked.connect(  # (Qt hands the enum back as its plain value)
+            lambda: self.new_requested.emit(CaseDomain(self.domain_combo.currentData())))
         new_row.addWidget(self.new_button)
         row.addWidget(self.new_box)
         row.addStretch(1)
