@@ -131,6 +131,7 @@ def create_demo_store(
 ) -> CreatedStore:
     """A demo store: the generated city, one account per role, palms enrolled later."""
     from toda_desktop.demo import DemoConfig, generate_city
+    from toda_desktop.demo.cases import add_demo_cases  # issue 14
     from toda_desktop.demo.load import load_city
 
     policy = policy or default_policy()
@@ -179,6 +180,7 @@ def create_demo_store(
 
         city = generate_city(config, progress=part(0.0, 0.4), cancel=cancel)
         load_city(store, city, lead_login, progress=part(0.4, 1.0), cancel=cancel)
+        add_demo_cases(store, lead_login, seed=seed, at=system_clock())  # issue 14
         trail.record(lead_login, "demo_city_loaded", detail={"seed": seed})
     except BaseException:
         store.close()

@@ -211,6 +211,20 @@ def update_fields(conn: Connection, s: str, table: str, row_id: int, case_id: in
     return changed
 
 
+LINKED_ALERT = "linked_alert"  # history field: an alert taken up by an existing case
+
+
+def linked_alerts(conn: Connection, s: str) -> dict[int, list[str]]:
+    """Case id → the alert ids linked to it after it was opened (from its history)."""
+    out: dict[int, list[str]] = {}
+    for case_id, alert in conn.execute(
+        f"SELECT case_id, new_value FROM {s}.case_history WHERE field = ? ORDER BY id",
+        (LINKED_ALERT,),
+    ):
+        out.setdefault(int(case_id), []).append(str(alert))
+    return out
+
+
 @dataclass(frozen=True)
 class HistoryRow:
     id: int
@@ -542,44 +556,72 @@ def pupil_exists(conn: Connection, pupil_id: int) -> bool:
                         (pupil_id,)).fetchone() is not None
 
 
+# -- the demo city ------------------------------------------------------------------------
+
+
+DEMO_SOURCES = {
+    # 不登校: pupils of the latest year flagged 不登校 in 長期欠席調査, most absent first
+    "truancy": ("SELECT la.pupil_id FROM ds_long_absence la WHERE la.truancy = 1"
+                " AND la.school_year = ({latest}) GROUP BY la.pupil_id"
+                " ORDER BY max(la.absence_days) DESC, la.pupil_id"),
+    # いじめ: victims recognised in the latest year
+    "bullying": ("SELECT b.pupil_id FROM ds_bullying_records b WHERE b.role = '被害'"
+                 " AND b.recognized_date >= ({latest}) || '-04-01' GROUP BY b.pupil_id"
+                 " ORDER BY min(b.recognized_date), b.pupil_id"),
+    # 教育相談: pupils with SC/SSW consultations in the latest year, most first
+    "consultation": ("SELECT c.pupil_id FROM ds_consultations c WHERE c.consult_type IN"
+                     " ('SC', 'SSW') AND c.consult_date >= ({latest}) || '-04-01'"
+                     " GROUP BY c.pupil_id ORDER BY count(*) DESC, c.pupil_id"),
+}
+
+
+def demo_pupils(conn: Connection, domain: str, limit: int) -> list[int]:
+    """For the demo city's cases: pupils of the latest school year whose records suggest a
+    case in ``domain`` (enrolled that year, so every role of the domain finds them)."""
+    latest = "SELECT max(school_year) FROM ds_enrollments"
+    sql = (f"SELECT pupil_id FROM ({DEMO_SOURCES[domain].format(latest=latest)})"
+           f" WHERE pupil_id IN (SELECT pupil_id FROM ds_enrollments WHERE school_year = ("
+           f"{latest})) LIMIT ?")
+    return [int(r[0]) for r in conn.execute(sql, (limit,))]
+
+
+def latest_school_year(conn: Connection) -> int | None:
+    row = conn.execute("SELECT max(school_year) FROM ds_enrollments").fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
 # -- retention -----------------------------------------------------------------------------
 
 
-def case_pupils(conn: Connection, s: str) -> list[int]:
-    """Every pupil with a case in this file (the retention plan counts from their leaving)."""
-    return [int(r[0]) for r in conn.execute(
-        f"SELECT DISTINCT pupil_id FROM {s}.case_files ORDER BY pupil_id")]
+def due_cases(conn: Connection, s: str, cutoff_year: int,
+              latest_year: int) -> list[tuple[int, int, int]]:
+    """(case id, pupil id, last enrolled school year) of the cases in this file whose pupil
+    has left (``storage.repos.leavers.former_sql``, the rule every retention class counts
+    from) with a last enrolled year before ``cutoff_year``."""
+    from storage.repos import leavers
+
+    former, params = leavers.former_sql("l.pupil_id", "l.last_year", latest_year)
+    return [(int(r[0]), int(r[1]), int(r[2])) for r in conn.execute(
+        "WITH l AS (SELECT pupil_id, max(school_year) AS last_year FROM ds_enrollments"
+        " GROUP BY pupil_id HAVING max(school_year) < ?)"
+        f" SELECT c.id, c.pupil_id, l.last_year FROM {s}.case_files c"
+        f" JOIN l ON l.pupil_id = c.pupil_id WHERE {former} ORDER BY c.id",
+        (cutoff_year, *params))]
 
 
-def count_rows_for(conn: Connection, s: str, pupil_ids: Sequence[int]) -> int:
-    """How many case rows (cases and everything in them) the pupils have in this file."""
+def purge_cases(conn: Connection, s: str, case_ids: Sequence[int]) -> int:
+    """Delete these cases and everything in them (meetings, actions, reviews, notes, year
+    sheets, history, drafts), inside the caller's transaction (the retention purge, with
+    ``secure_delete`` on); returns the rows deleted besides the cases themselves."""
     total = 0
-    for start in range(0, len(pupil_ids), 500):
-        chunk = list(pupil_ids[start:start + 500])
+    for start in range(0, len(case_ids), 500):
+        chunk = list(case_ids[start:start + 500])
         marks = ",".join("?" for _ in chunk)
-        cases = f"SELECT id FROM {s}.case_files WHERE pupil_id IN ({marks})"
-        for table in CASE_TABLES:
-            if table == "case_drafts":
-                continue
-            column = "id" if table == "case_files" else "case_id"
-            row = conn.execute(f"SELECT count(*) FROM {s}.{table} WHERE {column} IN ({cases})",
-                               chunk).fetchone()
-            total += int(row[0])
-    return total
-
-
-def purge_pupils(conn: Connection, s: str, pupil_ids: Sequence[int]) -> int:
-    """Delete the pupils' cases and everything in them, drafts about them included (the
-    retention purge, inside the caller's transaction); returns the rows deleted."""
-    total = 0
-    for start in range(0, len(pupil_ids), 500):
-        chunk = list(pupil_ids[start:start + 500])
-        marks = ",".join("?" for _ in chunk)
-        cases = f"SELECT id FROM {s}.case_files WHERE pupil_id IN ({marks})"
         for table in CASE_TABLES:
             column = "id" if table == "case_files" else "case_id"
-            cur = conn.execute(f"DELETE FROM {s}.{table} WHERE {column} IN ({cases})", chunk)
-            total += max(cur.rowcount, 0)
+            cur = conn.execute(f"DELETE FROM {s}.{table} WHERE {column} IN ({marks})", chunk)
+            if table != "case_files":
+                total += max(cur.rowcount, 0)
     return total
 
 

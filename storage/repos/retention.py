@@ -43,6 +43,10 @@ from storage.school_calendar_sql import school_year_of_date
 CHUNK = 500
 # Derived rows counted in plans and certificates beside the dataset kinds.
 RISK_ALERTS = "risk_alerts"
+# Support cases (issue 14): a case and everything in it go together, counted as one record,
+# when the support class (``[retention.support]``) of its pupil has ended.
+SUPPORT_CASES = "support_cases"
+CASE_ITEMS = "case_items"  # the meetings, actions, notes and history that went with them
 # Bookkeeping removed with the rows it names (counted as totals in the certificate).
 RELATED = ("review_queue", "linkage_decisions", "batch_overwrites", "batch_confirmations",
            "risk_alert_status")
@@ -65,6 +69,14 @@ class Due:
 
     kind: DatasetKind
     action: str
+    rows: tuple[tuple[int, int, int], ...]
+
+
+@dataclass(frozen=True)
+class CaseDue:
+    """The due cases of one case file: (case id, pupil id, last enrolled year) each."""
+
+    schema: str
     rows: tuple[tuple[int, int, int], ...]
 
 
@@ -149,7 +161,8 @@ def _counts(kind: str, action: str, rows: Iterable[tuple[int, int, int]]) -> lis
             for year, (records, pupils) in sorted(by_year.items())]
 
 
-def summarize(conn: Connection, dues: Sequence[Due]) -> tuple[list[DueCount], str]:
+def summarize(conn: Connection, dues: Sequence[Due], cases: Sequence[CaseDue] = ()
+              ) -> tuple[list[DueCount], str]:
     """Counts per kind and school year, and a digest of the due record numbers (it tells a
     run whether the data changed since the plan; record numbers are not personal data)."""
     digest = hashlib.sha256()
@@ -162,6 +175,11 @@ def summarize(conn: Connection, dues: Sequence[Due]) -> tuple[list[DueCount], st
     alerts = _alerts_due(conn, dues)
     counts += _counts(RISK_ALERTS, DELETE, alerts)
     digest.update(f"{RISK_ALERTS}:".encode() + ",".join(str(r) for r, _, _ in alerts).encode())
+    if cases:  # (a plan without case files keeps the digest it always had)
+        counts += _counts(SUPPORT_CASES, DELETE, [r for c in cases for r in c.rows])
+        for c in cases:
+            digest.update(f"\n{SUPPORT_CASES}:{c.schema}:".encode()
+                          + ",".join(str(r) for r, _, _ in c.rows).encode())
     return counts, digest.hexdigest()
 
 
@@ -278,6 +296,7 @@ def purge(
     made_at: str,
     reindex: Callable[[Connection, Sequence[int]], object],
     progress: Callable[[float], None] | None = None,
+    cases: Sequence[CaseDue] = (),
 ) -> PurgeResult:
     """Remove what ``dues`` names, inside the caller's transaction. ``new_pseudonym`` gives
     a fresh random token (tried again on the rare clash); ``reindex`` rebuilds the search
@@ -291,6 +310,16 @@ def purge(
     # in any group's file.
     secure_delete_on(conn, ["main", *group_schemas(conn)])
     _delete_alerts(conn, [a for a, _, _ in alerts], related)
+    if any(c.rows for c in cases):
+        from storage.repos import cases as cases_repo
+
+        counts += _counts(SUPPORT_CASES, DELETE, [r for c in cases for r in c.rows])
+        related[CASE_ITEMS] = 0
+        for c in cases:
+            if c.rows:
+                related[CASE_ITEMS] += cases_repo.purge_cases(conn, c.schema,
+                                                              [r for r, _, _ in c.rows])
+                changed.add(c.schema)
     pseudonymised: set[int] = {p for d in dues if d.action == PSEUDONYMISE and d.kind.master
                                for _, p, _ in d.rows}
     taken = {str(r[0]) for r in conn.execute("SELECT pseudonym FROM pupil_pseudonyms")} if (
@@ -339,6 +368,7 @@ def purge(
 
 
 __all__ = [
-    "RELATED", "RISK_ALERTS", "Due", "DueCount", "PurgeResult", "cutoff_year", "due", "purge",
+    "CASE_ITEMS", "RELATED", "RISK_ALERTS", "SUPPORT_CASES", "CaseDue", "Due", "DueCount",
+    "PurgeResult", "cutoff_year", "due", "purge",
     "secure_delete_on", "summarize", "touched_schemas",
 ]

@@ -34,9 +34,13 @@ def one(signed: SignedIn, sql: str) -> int:
 
 @pytest.fixture(scope="module")
 def pupil(sessions: dict[str, SignedIn]) -> int:
-    """A pupil enrolled in the latest school year (not former) with monthly attendance."""
+    """A pupil enrolled in the latest school year (not former) with monthly attendance and
+    none of the demo city's cases."""
     return one(sessions["project_lead"],
                "SELECT a.pupil_id FROM ds_attendance_monthly a JOIN ds_enrollments e"
                " ON e.pupil_id = a.pupil_id WHERE e.school_year ="
-               " (SELECT max(school_year) FROM ds_enrollments) GROUP BY a.pupil_id"
-               " ORDER BY sum(a.absence_days) DESC LIMIT 1")
+               " (SELECT max(school_year) FROM ds_enrollments) AND a.pupil_id NOT IN ("
+               "  SELECT pupil_id FROM g_truancy.case_files UNION"
+               "  SELECT pupil_id FROM g_bullying.case_files UNION"
+               "  SELECT pupil_id FROM g_consultation_truancy.case_files)"
+               " GROUP BY a.pupil_id ORDER BY sum(a.absence_days) DESC LIMIT 1")

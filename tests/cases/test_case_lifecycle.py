@@ -120,6 +120,34 @@ def test_an_alert_opens_a_case_that_goes_through_meeting_and_review_with_its_his
     assert detail.meetings[0].review == review
 
 
+def test_an_alert_for_a_pupil_with_an_open_case_is_linked_to_that_case(
+    sessions: dict[str, SignedIn]
+) -> None:
+    """The demo city's 不登校 cases: an alert for such a pupil joins the open case."""
+    lead = sessions["project_lead"]
+    existing = next(c for c in lead.cases.list_cases(domain=CaseDomain.TRUANCY)
+                    if c.source is CaseSource.MANUAL)
+    school = lead.store.db.call(lambda c: c.execute(
+        "SELECT school_code FROM ds_enrollments WHERE pupil_id = ?"
+        " ORDER BY school_year DESC LIMIT 1", (existing.pupil_id,)).fetchone()[0])
+
+    def write(conn: Connection) -> int:
+        with transaction(conn):
+            model = int(conn.execute("SELECT max(id) FROM risk_models").fetchone()[0])
+            risk_repo.insert_alerts(conn, SchoolMonth(2025, 11), model,
+                                    [(existing.pupil_id, school, 1, "高", "[]")],
+                                    at=datetime(2025, 11, 1, 9))
+            return int(conn.execute("SELECT max(id) FROM risk_alerts").fetchone()[0])
+
+    alert = lead.store.db.call(write, kind="attendance_monthly")
+    cases = sessions["truancy_support"].cases
+    assert cases.case_for_alert(alert, create=False) is not None
+    assert cases.case_for_alert(alert).key == existing.key
+    assert cases.alert_cases([alert]) == {alert: existing.key}
+    linked = [h for h in cases.history(existing.key) if h.field == "linked_alert"]
+    assert [h.new for h in linked] == [str(alert)]  # once, not at every call
+
+
 def test_a_changed_field_enters_the_history_once_and_an_unchanged_one_not_at_all(
     sessions: dict[str, SignedIn], pupil: int
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlcipher3
 
 from storage.connection import key_pragma
@@ -38,6 +39,7 @@ def _profiles(path: Path, key: bytes) -> list[str]:
         conn.close()
 
 
+@pytest.mark.slow
 def test_the_truancy_roles_password_opens_its_cases_file_but_never_the_bullying_one(
     demo_store_path: Path
 ) -> None:
@@ -55,13 +57,15 @@ def test_the_truancy_roles_password_opens_its_cases_file_but_never_the_bullying_
     bullying_file = _file_of(demo_store_path, CaseDomain.BULLYING)
     assert not any(opens_with(bullying_file, k) for k in keys)
     opener = next(k for k in keys if opens_with(truancy_file, k))
-    assert _profiles(truancy_file, opener) == ["不登校の見立て"]
+    truancy = _profiles(truancy_file, opener)
+    assert "不登校の見立て" in truancy and "いじめの見立て" not in truancy
     # The bullying role's password opens the bullying file, and only its own cases are there.
     other = KeyFile.load(demo_store_path).unlock(DEMO_LOGINS["bullying_support"][0],
                                                   DEMO_PASSWORD)
     other_key = next(k for k in (other.system, *other.groups.values())
                      if opens_with(bullying_file, k))
-    assert _profiles(bullying_file, other_key) == ["いじめの見立て"]
+    bullying = _profiles(bullying_file, other_key)
+    assert "いじめの見立て" in bullying and "不登校の見立て" not in bullying
     assert not any(opens_with(truancy_file, k) for k in (other.system, *other.groups.values()))
     # The store file, which every role opens, holds no case table.
     store_tables = sqlcipher3.connect(str(demo_store_path))
@@ -72,3 +76,28 @@ def test_the_truancy_roles_password_opens_its_cases_file_but_never_the_bullying_
     finally:
         store_tables.close()
     assert not {n for n in names if n.startswith("case_")}
+
+
+@pytest.fixture(scope="module")
+def demo_copy(_demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.conftest import copy_store
+
+    return copy_store(_demo_store_template, tmp_path_factory.mktemp("insider") / "demo.tdb")
+
+
+@pytest.mark.parametrize("role", sorted(DEMO_LOGINS))
+def test_each_roles_password_opens_exactly_the_case_files_of_the_domains_it_sees(
+    demo_copy: Path, role: str
+) -> None:
+    from toda_desktop.policy.model import default_policy
+
+    held = KeyFile.load(demo_copy).unlock(DEMO_LOGINS[role][0], DEMO_PASSWORD)
+    keys = (held.system, *held.groups.values())
+    seen = default_policy().role(role)
+    expected = {d for d in CaseDomain if seen.sees(REGISTRY.kind(d.home_kind))}
+    opened = {d for d in CaseDomain
+              if any(opens_with(_file_of(demo_copy, d), k) for k in keys)}
+    assert opened == expected
+    for d in opened:  # and what opens there are that domain's cases (the demo city's)
+        key = next(k for k in keys if opens_with(_file_of(demo_copy, d), k))
+        assert _profiles(_file_of(demo_copy, d), key)

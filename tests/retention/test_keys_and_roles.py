@@ -16,10 +16,10 @@ def _give_retention_to_bullying_support(path: Path) -> None:
     lead = sign_in(path, "project_lead", FIVE_YEARS_ON)
     try:
         text = lead.policy_admin.current_text()
-        old = 'functions = ["pupil_search", "view"]\ndomains = ["basic", "bullying"]'
+        old = 'functions = ["pupil_search", "view", "case_edit"]'
         assert old in text
         lead.policy_admin.update(text.replace(old, old.replace(
-            '"view"]', '"view", "retention"]')))
+            '"case_edit"]', '"case_edit", "retention"]')))
     finally:
         lead.sign_out()
 

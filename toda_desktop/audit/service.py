@@ -239,6 +239,11 @@ VALUE_LABELS = {
     "other_persons_sheet": "他の職員の印刷物", "outstanding": "未回収", "returned": "回収済み",
     "extraction_list": "抽出結果の一覧", "case_sheet": "児童生徒理解・支援シート",
     "school_karte": "学校カルテ",
+    # support cases (issue 14): domains, drafts, what was changed, where a case came from
+    "truancy": "不登校", "bullying": "いじめ", "consultation": "教育相談",
+    "saved": "保存", "loaded": "読み込み", "discarded": "破棄", "listed": "一覧",
+    "year_sheet": "学年別シート", "meeting": "ケース会議の記録",
+    "child_protection": "児童虐待・要保護", "general": "記録", "manual": "新規入力",
 }
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.

@@ -34,6 +34,7 @@ FIELD_LABELS = {
     "next_review": "次回の振り返り日", "what": "手立て", "owner": "担当", "due": "期限",
     "reviewed_on": "振り返り日", "done": "実施できたか", "worked": "効果があったか",
     "comment": "振り返りの内容", "kind": "種類", "written_on": "記録日", "source": "きっかけ",
+    "linked_alert": "関連付けた見守りアラート（番号）",
 }
 DATE_FIELDS = frozenset({"held_on", "next_review", "due", "reviewed_on", "written_on"})
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,15 +22,14 @@ from kernel.date_style import DateStyle
 from storage.connection import Connection, transaction
 from storage.repos import cases as repo
 from storage.repos import risk as risk_repo
-from toda_desktop.cases.evidence import evidence_from_json, evidence_to_json, read_evidence
+from toda_desktop.cases import forms, values
+from toda_desktop.cases.evidence import evidence_to_json, read_evidence
+from toda_desktop.cases.forms import meeting_payload
 from toda_desktop.cases.history import history_entries
 from toda_desktop.cases.model import (
     Action,
     ActionInput,
-    ActionOutcome,
     ActionStatus,
-    Attendee,
-    AttendeeRole,
     CaseDetail,
     CaseDomain,
     CaseSource,
@@ -66,7 +65,7 @@ from toda_desktop.search.former import (
     DENIED_MESSAGE as DENIED_FORMER,
 )
 from toda_desktop.search.former import former_among, require_not_former, sees_former
-from toda_desktop.staff import Staff, staff_book, staff_label, staff_of
+from toda_desktop.staff import Staff, staff_book
 from toda_desktop.text_input import require_valid_text
 
 T = TypeVar("T")
@@ -75,28 +74,9 @@ EDIT = "case_edit"
 # The kinds an alert list is made from: who may open a case from an alert sees both (as
 # toda_desktop.risk.service.ALERT_KINDS; not imported, that module brings scikit-learn).
 ALERT_KINDS = ("attendance_monthly", "long_absence")
-MAX_TEXT = 20_000
-MIN_REASON = 2
 DUE_WITHIN = 14  # days ahead that reviews_due lists by default
 
 NOT_FOUND = "そのケースは見つかりません。"
-
-
-def _date(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None
-
-
-def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
 
 
 class CaseService:
@@ -174,20 +154,6 @@ class CaseService:
         require_not_former(self._ctx, row.pupil_id, action)
         return domain, number, row.pupil_id
 
-    def _text(self, value: str, what: str, *, required: bool = False) -> str:
-        value = require_valid_text(value, what).strip()
-        if required and not value:
-            raise UserFacingError(f"{what}を入力してください。")
-        if len(value) > MAX_TEXT:
-            raise UserFacingError(f"{what}は{MAX_TEXT:,}文字以内で入力してください。")
-        return value
-
-    def _reason(self, reason: str) -> str:
-        reason = self._text(reason, "理由", required=True)
-        if len(reason) < MIN_REASON:
-            raise UserFacingError("理由を具体的に入力してください。")
-        return reason
-
     # -- reading helpers --------------------------------------------------------------------
 
     def _staff(self) -> dict[str, Staff]:
@@ -199,25 +165,10 @@ class CaseService:
             return {}
         return self._ctx.db.call(lambda c: repo.pupil_lines(c, wanted))
 
-    def _summary(self, domain: CaseDomain, row: repo.CaseRow, pupils: Mapping[int, repo.PupilLine],
-                 staff: dict[str, Staff]) -> CaseSummary:
-        pupil = pupils.get(row.pupil_id)
-        return CaseSummary(
-            key=case_key(domain, row.id), label=case_label(domain, row.id), domain=domain,
-            pupil_id=row.pupil_id, pupil_name=pupil.name if pupil else "",
-            school_name=pupil.school_name if pupil else "",
-            grade=pupil.grade if pupil else None, class_name=pupil.class_name if pupil else "",
-            title=row.title, status=CaseStatus(row.status), source=CaseSource(row.source),
-            source_ref=row.source_ref, opened_by=staff_label(staff_of(staff, row.opened_by)),
-            opened_at=_moment(row.opened_at), updated_at=_moment(row.updated_at),
-            next_review=_date(row.next_review), open_actions=row.open_actions,
-            meetings=row.meetings,
-        )
-
     def _summaries(self, found: list[tuple[CaseDomain, repo.CaseRow]]) -> list[CaseSummary]:
         pupils = self._pupils(r.pupil_id for _, r in found)
         staff = self._staff()
-        return [self._summary(d, r, pupils, staff) for d, r in found]
+        return [values.summary(d, r, pupils, staff) for d, r in found]
 
     def _without_former(self, found: list[tuple[CaseDomain, repo.CaseRow]]
                         ) -> list[tuple[CaseDomain, repo.CaseRow]]:
@@ -236,11 +187,11 @@ class CaseService:
         self._require(domain, EDIT)
         require_not_former(self._ctx, pupil_id, "case_open")
         common = common or CommonSheet()
-        fields = {"title": self._text(title, "件名"),
-                  "profile": self._text(common.profile, "本人の状況"),
-                  "family": self._text(common.family, "家庭の状況"),
-                  "support_history": self._text(common.support_history, "これまでの支援")}
-        ref = self._text(source_ref, "きっかけ")[:200]
+        fields = {"title": forms.text(title, "件名"),
+                  "profile": forms.text(common.profile, "本人の状況"),
+                  "family": forms.text(common.family, "家庭の状況"),
+                  "support_history": forms.text(common.support_history, "これまでの支援")}
+        ref = forms.text(source_ref, "きっかけ")[:200]
         if not self._ctx.db.call(lambda c: repo.pupil_exists(c, pupil_id)):
             raise UserFacingError("その児童生徒は見つかりません。")
         at = self._ctx.now()
@@ -291,9 +242,9 @@ class CaseService:
         detail = CaseDetail(
             summary=summary,
             common=CommonSheet(row.profile, row.family, row.support_history),
-            years=tuple(self._year(y, staff) for y in years),
-            meetings=tuple(self._meeting(m, actions, reviews, staff) for m in meetings),
-            notes=tuple(self._note(n, staff) for n in notes),
+            years=tuple(values.year(y, staff) for y in years),
+            meetings=tuple(values.meeting(m, actions, reviews, staff) for m in meetings),
+            notes=tuple(values.note(n, staff) for n in notes),
             status_reason=row.status_reason,
             may_edit=self._ctx.gate.may(EDIT),
         )
@@ -301,67 +252,16 @@ class CaseService:
                       detail={"meetings": len(meetings), "notes": len(notes)})
         return detail
 
-    @staticmethod
-    def _year(y: repo.YearSheetRow, staff: dict[str, Staff]) -> YearSheet:
-        f = y.fields
-        return YearSheet(y.id, y.school_year, f["school_name"], f["grade"],
-                         f["homeroom_teacher"], f["situation"], f["goal"], f["plan"],
-                         f["evaluation"], RecordStatus(y.status),
-                         staff_label(staff_of(staff, y.created_by)), _moment(y.created_at))
-
-    @staticmethod
-    def _action(a: repo.ActionRow) -> Action:
-        return Action(a.id, a.meeting_id, a.what, a.owner, _date(a.due), ActionStatus(a.status),
-                      a.status_reason)
-
-    def _meeting(self, m: repo.MeetingRow, actions: list[repo.ActionRow],
-                 reviews: list[repo.ReviewRow], staff: dict[str, Staff]) -> Meeting:
-        f = m.fields
-        review_rows = [r for r in reviews if r.meeting_id == m.id and r.status == "recorded"]
-        review = self._review(review_rows[-1], staff) if review_rows else None
-        unknown = json.loads(m.unknown_json or "{}")
-        return Meeting(
-            id=m.id, held_on=_date(f["held_on"]) or date.min,
-            meeting_type=f["meeting_type"] or "", attendees=_attendees(f["attendees_json"]),
-            child_wish=f["child_wish"] or "", guardian_wish=f["guardian_wish"] or "",
-            assessment=f["assessment"] or "", strengths=f["strengths"] or "",
-            long_goal=f["long_goal"] or "", short_goal=f["short_goal"] or "",
-            next_review=_date(f["next_review"]),
-            actions=tuple(self._action(a) for a in actions if a.meeting_id == m.id),
-            review=review, unknown=tuple((str(k), str(v)) for k, v in unknown.items()),
-            status=RecordStatus(m.status), status_reason=m.status_reason,
-            created_by=staff_label(staff_of(staff, m.created_by)),
-            created_at=_moment(m.created_at),
-        )
-
-    @staticmethod
-    def _review(r: repo.ReviewRow, staff: dict[str, Staff]) -> Review:
-        outcomes = tuple(ActionOutcome(int(o["action_id"]), Done(o["done"]), Worked(o["worked"]),
-                                       str(o.get("note", "")))
-                         for o in json.loads(r.outcomes_json or "[]"))
-        return Review(r.id, r.meeting_id, _date(r.reviewed_on) or date.min, Done(r.done),
-                      Worked(r.worked), r.comment, outcomes, evidence_from_json(r.evidence_json),
-                      RecordStatus(r.status), staff_label(staff_of(staff, r.created_by)),
-                      _moment(r.created_at))
-
-    @staticmethod
-    def _note(n: repo.NoteRow, staff: dict[str, Staff]) -> NoteSummary:
-        kind = NoteKind(n.kind)
-        return NoteSummary(n.id, kind, _date(n.written_on) or date.min,
-                           staff_label(staff_of(staff, n.created_by)), kind.restricted,
-                           None if kind.restricted else n.text, RecordStatus(n.status),
-                           n.status_reason)
-
     def update_common(self, key: str, common: CommonSheet, *, title: str | None = None
                       ) -> CaseSummary:
         """Change the 共通シート (and the title); only changed fields enter the history."""
         domain, number, pupil_id = self._open_case(key, EDIT, "case_change")
         changes: dict[str, str | None] = {
-            "profile": self._text(common.profile, "本人の状況"),
-            "family": self._text(common.family, "家庭の状況"),
-            "support_history": self._text(common.support_history, "これまでの支援")}
+            "profile": forms.text(common.profile, "本人の状況"),
+            "family": forms.text(common.family, "家庭の状況"),
+            "support_history": forms.text(common.support_history, "これまでの支援")}
         if title is not None:
-            changes["title"] = self._text(title, "件名")
+            changes["title"] = forms.text(title, "件名")
         changed = self._change(domain, "case_files", number, number, changes)
         self._ctx.log("case_change", target=key, pupil_id=pupil_id,
                       detail={"entity": "case", "fields": len(changed)})
@@ -370,7 +270,7 @@ class CaseService:
     def set_case_status(self, key: str, status: CaseStatus, reason: str) -> CaseSummary:
         """Close (終結), reopen (対応中) or withdraw (取り下げ) a case, with the reason."""
         domain, number, pupil_id = self._open_case(key, EDIT, "case_change")
-        reason = self._reason(reason)
+        reason = forms.reason(reason)
         self._change(domain, "case_files", number, number,
                      {"status": status.value, "status_reason": reason}, reason)
         self._ctx.log("case_status", target=key, pupil_id=pupil_id,
@@ -428,6 +328,8 @@ class CaseService:
 
         row = self._call(domain, find)
         if row is not None:
+            if not (row.source == CaseSource.ALERT.value and row.source_ref == str(alert_id)):
+                self._link_alert(domain, row.id, alert_id, create)
             self._ctx.log("case_view", target=case_key(domain, row.id),
                           pupil_id=alert.pupil_id, detail={"alert": alert_id})
             return self._summaries([(domain, row)])[0]
@@ -435,6 +337,19 @@ class CaseService:
             return None
         return self.open_case(alert.pupil_id, domain, title="見守りアラートからの支援",
                               source=CaseSource.ALERT, source_ref=str(alert_id))
+
+    def _link_alert(self, domain: CaseDomain, number: int, alert_id: int, write: bool) -> None:
+        """Note in the case's history that this alert was taken up by it (once)."""
+        if not write:
+            return
+        at = self._ctx.now()
+
+        def link(conn: Connection, s: str) -> None:
+            if str(alert_id) in repo.linked_alerts(conn, s).get(number, ()):
+                return
+            repo.add_history(conn, s, number, "case", number, repo.LINKED_ALERT, None,
+                             str(alert_id), self._actor, at)
+        self._write(domain, link)
 
     def alert_cases(self, alert_ids: Iterable[int]) -> dict[int, str]:
         """Alert id → the key of the case opened from it (for the alert list's links)."""
@@ -444,9 +359,14 @@ class CaseService:
         if not wanted or not self._ctx.gate.sees(domain.home_kind):
             return {}
         self._ctx.gate.require("view")
-        rows = self._call(domain, lambda c, s: repo.list_cases(c, s, source="alert"))
-        return {int(r.source_ref): case_key(domain, r.id) for r in rows
-                if r.source_ref in wanted}
+        def read(conn: Connection, s: str) -> tuple[list[repo.CaseRow], dict[int, list[str]]]:
+            return repo.list_cases(conn, s, source="alert"), repo.linked_alerts(conn, s)
+        rows, linked = self._call(domain, read)
+        out = {int(a): case_key(domain, number) for number, alerts in linked.items()
+               for a in alerts if a in wanted}
+        out.update({int(r.source_ref): case_key(domain, r.id) for r in rows
+                    if r.source_ref in wanted})
+        return out
 
     def cases_for_pupil(self, pupil_id: int) -> PupilCases:
         """For the karte: the pupil's cases in the reader's domains, their open actions and
@@ -463,7 +383,7 @@ class CaseService:
             rows, acts = self._call(d, read)
             found += [(d, r) for r in rows]
             open_actions += [OpenAction(case_key(d, a.case_id), case_label(d, a.case_id),
-                                        self._action(a))
+                                        values.action(a))
                              for a in acts if ActionStatus(a.status).open]
         summaries = self._summaries(found)
         reviews = [s.next_review for s in summaries
@@ -498,13 +418,13 @@ class CaseService:
         pupils = self._pupils(r.pupil_id for _, r in found)
         out = []
         for d, r in found:
-            due = _date(r.next_review) or as_of
+            due = values.day(r.next_review) or as_of
             pupil = pupils.get(r.pupil_id)
             out.append(DueReview(
                 case_key=case_key(d, r.case_id), case_label=case_label(d, r.case_id), domain=d,
                 pupil_id=r.pupil_id, pupil_name=pupil.name if pupil else "",
                 school_name=pupil.school_name if pupil else "", meeting_id=r.meeting_id,
-                held_on=_date(r.held_on) or as_of, next_review=due, overdue=due < as_of,
+                held_on=values.day(r.held_on) or as_of, next_review=due, overdue=due < as_of,
                 mine=self._actor in (r.case_opened_by, r.meeting_by)))
         out.sort(key=lambda x: (x.next_review, x.case_key))
         self._ctx.log("case_reviews_due", detail={"reviews": len(out)})
@@ -521,7 +441,7 @@ class CaseService:
         labels = {"school_name": "学校名", "grade": "学年", "homeroom_teacher": "担任",
                   "situation": "状況", "goal": "支援の目標", "plan": "支援の内容",
                   "evaluation": "評価"}
-        fields = {k: self._text(str(getattr(sheet, k)), v) for k, v in labels.items()}
+        fields = {k: forms.text(str(getattr(sheet, k)), v) for k, v in labels.items()}
         at = self._ctx.now()
 
         def write(conn: Connection, s: str) -> int:
@@ -538,39 +458,9 @@ class CaseService:
                       detail={"entity": "year_sheet", "school_year": sheet.school_year})
         staff = self._staff()
         rows = self._call(domain, lambda c, s: repo.year_sheets(c, s, number))
-        return next(self._year(y, staff) for y in rows if y.id == sheet_id)
+        return next(values.year(y, staff) for y in rows if y.id == sheet_id)
 
     # -- meetings and actions ---------------------------------------------------------------
-
-    def _meeting_fields(self, m: MeetingInput) -> dict[str, str | None]:
-        if m.held_on > today(self._ctx.clock) + timedelta(days=366):
-            raise UserFacingError("開催日が先すぎます。日付を確認してください。")
-        review = m.review_date()
-        if review < m.held_on:
-            raise UserFacingError("次回の振り返り日は開催日より後の日付にしてください。")
-        attendees = []
-        for a in m.attendees:
-            name = self._text(a.name, "出席者の氏名")
-            if not name and not a.organisation and a.role is AttendeeRole.OTHER:
-                continue  # an empty line of the form
-            attendees.append({"name": name, "role": AttendeeRole(a.role).value,
-                              "organisation": self._text(a.organisation, "所属")})
-        return {
-            "held_on": m.held_on.isoformat(),
-            "meeting_type": self._text(m.meeting_type, "会議の種類") or "ケース会議",
-            "attendees_json": json.dumps(attendees, ensure_ascii=False),
-            "child_wish": self._text(m.child_wish, "本人の願い"),
-            "guardian_wish": self._text(m.guardian_wish, "保護者の願い"),
-            "assessment": self._text(m.assessment, "見立て"),
-            "strengths": self._text(m.strengths, "よさ・強み"),
-            "long_goal": self._text(m.long_goal, "長期目標"),
-            "short_goal": self._text(m.short_goal, "短期目標"),
-            "next_review": review.isoformat(),
-        }
-
-    def _action_fields(self, a: ActionInput) -> tuple[str, str, str | None, str]:
-        return (self._text(a.what, "支援の手立て", required=True), self._text(a.owner, "担当"),
-                _iso(a.due), ActionStatus(a.status).value)
 
     def add_meeting(self, key: str, meeting: MeetingInput) -> Meeting:
         """A ケース会議・検討会等記録 with its actions; next review 6 weeks later unless set."""
@@ -601,7 +491,7 @@ class CaseService:
         staff = self._staff()
         for m in meetings:
             if m.id == meeting_id:
-                return self._meeting(m, actions, reviews, staff)
+                return values.meeting(m, actions, reviews, staff)
         raise UserFacingError("その会議の記録は見つかりません。")
 
     def update_meeting(self, key: str, meeting_id: int, meeting: MeetingInput) -> Meeting:
@@ -641,7 +531,7 @@ class CaseService:
         rows = self._call(domain, lambda c, s: repo.actions(c, s, number))
         for a in rows:
             if a.id == action_id:
-                return self._action(a)
+                return values.action(a)
         raise UserFacingError("その支援の手立ては見つかりません。")
 
     def update_action(self, key: str, action_id: int, action: ActionInput,
@@ -654,7 +544,7 @@ class CaseService:
         self._call(domain, lambda c, s: self._belongs(c, s, "case_actions", action_id, number))
         changed = self._change(domain, "case_actions", action_id, number,
                                {"what": what, "owner": owner, "due": due, "status": status},
-                               self._text(reason, "理由"))
+                               forms.text(reason, "理由"))
         self._ctx.log("case_action", target=key, pupil_id=pupil_id,
                       detail={"action": action_id, "fields": len(changed)})
         return self._action_by_id(domain, number, action_id)
@@ -666,7 +556,7 @@ class CaseService:
     def _withdraw(self, key: str, table: str, row_id: int, reason: str,
                   reread: Callable[[CaseDomain, int], T]) -> T:
         domain, number, pupil_id = self._open_case(key, EDIT, "case_withdraw")
-        reason = self._reason(reason)
+        reason = forms.reason(reason)
         self._call(domain, lambda c, s: self._belongs(c, s, table, row_id, number))
         self._change(domain, table, row_id, number,
                      {"status": "withdrawn", "status_reason": reason}, reason)
@@ -692,7 +582,7 @@ class CaseService:
         too, where given); the evidence shown beside them is kept with it as a snapshot."""
         domain, number, pupil_id = self._open_case(key, EDIT, "case_review")
         done, worked = Done(review.done), Worked(review.worked)
-        comment = self._text(review.comment, "振り返りの内容")
+        comment = forms.text(review.comment, "振り返りの内容")
         meeting = self._meeting_by_id(domain, number, meeting_id)
         if meeting.status is RecordStatus.WITHDRAWN:
             raise UserFacingError("取り下げた会議の記録は振り返りできません。")
@@ -707,7 +597,7 @@ class CaseService:
                 raise UserFacingError("この会議の支援の手立てではない項目があります。")
             outcomes.append({"action_id": o.action_id, "done": Done(o.done).value,
                              "worked": Worked(o.worked).value,
-                             "note": self._text(o.note, "手立ての振り返り")})
+                             "note": forms.text(o.note, "手立ての振り返り")})
         found = read_evidence(self._ctx, pupil_id, meeting.held_on, review.reviewed_on)
         at = self._ctx.now()
         review_id = self._write(domain, lambda c, s: repo.insert_review(
@@ -727,7 +617,7 @@ class CaseService:
                  ) -> NoteSummary:
         domain, number, pupil_id = self._open_case(key, EDIT, "case_note")
         kind = NoteKind(kind)
-        body = self._text(text, "記録の内容", required=True)
+        body = forms.text(text, "記録の内容", required=True)
         day = (written_on or today(self._ctx.clock)).isoformat()
         at = self._ctx.now()
         note_id = self._write(domain, lambda c, s: repo.insert_note(
@@ -743,7 +633,7 @@ class CaseService:
         raise UserFacingError("その記録は見つかりません。")
 
     def _note_by_id(self, domain: CaseDomain, number: int, note_id: int) -> NoteSummary:
-        return self._note(self._note_row(domain, number, note_id), self._staff())
+        return values.note(self._note_row(domain, number, note_id), self._staff())
 
     def open_note(self, key: str, note_id: int, reason: str) -> str:
         """A note's text. For a restricted note (児童虐待・要保護, 健康・医療) this is the
@@ -752,7 +642,7 @@ class CaseService:
         row = self._note_row(domain, number, note_id)
         kind = NoteKind(row.kind)
         if kind.restricted:
-            reason = self._reason(reason)
+            reason = forms.reason(reason)
             self._ctx.log("case_note_open", target=key, pupil_id=pupil_id,
                           detail={"note": note_id, "kind": kind.value, "reason": reason})
         else:
@@ -831,7 +721,7 @@ class CaseService:
         prepared = [(m, self._meeting_fields(m.meeting),
                      [self._action_fields(a) for a in m.meeting.actions],
                      json.dumps(dict(m.meeting.unknown), ensure_ascii=False),
-                     self._text(m.title, "件名")) for m in found.meetings]
+                     forms.text(m.title, "件名")) for m in found.meetings]
         at = ctx.now()
 
         def write(conn: Connection) -> int:
@@ -865,6 +755,13 @@ class CaseService:
 
     # -- drafts -----------------------------------------------------------------------------
 
+    def _meeting_fields(self, m: MeetingInput) -> dict[str, str | None]:
+        return forms.meeting_fields(m, today(self._ctx.clock))
+
+    @staticmethod
+    def _action_fields(a: ActionInput) -> tuple[str, str, str | None, str]:
+        return forms.action_fields(a)
+
     def _draft_domain(self, domain: CaseDomain) -> None:
         self._require(domain, EDIT)
 
@@ -887,7 +784,7 @@ class CaseService:
             if d is not domain:
                 raise UserFacingError(NOT_FOUND)
         try:
-            text = json.dumps(dict(payload), ensure_ascii=False, default=_json_default)
+            text = json.dumps(dict(payload), ensure_ascii=False, default=forms.json_default)
         except (TypeError, ValueError):
             raise UserFacingError("下書きに保存できない値があります。") from None
         require_valid_text(text, "下書き")
@@ -914,7 +811,7 @@ class CaseService:
     def _draft(domain: CaseDomain, r: repo.DraftRow) -> Draft:
         return Draft(domain, r.form_key,
                      None if r.case_id is None else case_key(domain, r.case_id),
-                     _moment(r.saved_at), json.loads(r.payload))
+                     values.moment(r.saved_at), json.loads(r.payload))
 
     def drafts(self) -> list[Draft]:
         """The signed-in user's drafts in every domain they may edit (newest first)."""
@@ -923,6 +820,8 @@ class CaseService:
             out += [self._draft(d, r) for r in self._call(
                 d, lambda c, s: repo.drafts(c, s, self._actor))]
         out.sort(key=lambda x: x.saved_at, reverse=True)
+        if out:  # a draft holds what was typed about a pupil: listing them is a read
+            self._ctx.log("case_draft", detail={"action": "listed", "entries": len(out)})
         return out
 
     def discard_draft(self, domain: CaseDomain, form_key: str) -> bool:
@@ -948,25 +847,4 @@ class ImportReport:
     warnings: tuple[str, ...]
 
 
-def _json_default(value: object) -> object:
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
-
-
-def _attendees(text: str | None) -> tuple[Attendee, ...]:
-    out = []
-    for a in json.loads(text or "[]"):
-        try:
-            role = AttendeeRole(a.get("role", "その他"))
-        except ValueError:
-            role = AttendeeRole.OTHER
-        out.append(Attendee(str(a.get("name", "")), role, str(a.get("organisation", ""))))
-    return tuple(out)
-
-
-def meeting_payload(meeting: MeetingInput) -> dict[str, object]:
-    """A MeetingInput as JSON-able values (for a draft)."""
-    data: dict[str, object] = json.loads(
-        json.dumps(asdict(meeting), ensure_ascii=False, default=_json_default))
-    return data
+__all__ = ["CaseService", "ImportReport", "meeting_payload"]

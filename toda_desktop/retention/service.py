@@ -25,8 +25,10 @@ from datetime import date
 from kernel.progress import CancelFlag, Progress
 from storage.connection import Connection, transaction
 from storage.errors import Cancelled
-from storage.key_groups import group_of
+from storage.key_groups import group_of, key_groups
+from storage.placement import schemas_with
 from storage.registry import DatasetKind
+from storage.repos import cases as cases_repo
 from storage.repos import leavers
 from storage.repos import retention as repo
 from storage.repos import retention_files as files_repo
@@ -107,7 +109,8 @@ class RetentionService:
             if latest is None:
                 raise UserFacingError(
                     "在籍の記録がないため、卒業・転出した児童生徒を判定できません。")
-            counts, digest = repo.summarize(conn, repo.due(conn, registry, seen, as_of, latest))
+            counts, digest = repo.summarize(conn, repo.due(conn, registry, seen, as_of, latest),
+                                            self._case_dues(conn, groups, as_of, latest))
             with transaction(conn):
                 plan_id = plans.save_plan(conn, made_at=made_at, made_by=actor, as_of=as_of,
                                          latest_year=latest, groups=groups, unseen=unseen,
@@ -200,13 +203,14 @@ class RetentionService:
         def work(conn: Connection) -> tuple[repo.PurgeResult, PendingEntry]:
             latest = leavers.latest_school_year(conn)
             dues = [] if latest is None else repo.due(conn, registry, kinds, as_of, latest)
-            _, digest = repo.summarize(conn, dues)
+            cases = [] if latest is None else self._case_dues(conn, record.groups, as_of, latest)
+            _, digest = repo.summarize(conn, dues, cases)
             if latest != record.latest_year or digest != record.digest:
                 raise UserFacingError("計画を作った後にデータが変わりました。"
                                       "計画を作り直して、もう一度承認を受けてください。")
             with transaction(conn):
                 result = repo.purge(conn, dues, new_pseudonym=new_pseudonym, made_at=at,
-                                    reindex=refresh_search_index, progress=step)
+                                    reindex=refresh_search_index, progress=step, cases=cases)
                 step(1.0)
                 plans.mark_done(conn, plan_id, actor, at, result.counts)
                 pending = ctx.trail.record_within(
@@ -253,6 +257,23 @@ class RetentionService:
                                   "監査ログの画面で検証し、管理者に確認を依頼してください。")
         raise UserFacingError("この計画の承認が監査ログの記録と一致しません。"
                               "計画を作り直して、もう一度承認を受けてください。")
+
+    def _case_dues(self, conn: Connection, groups: Sequence[str], as_of: date,
+                   latest: int) -> list[repo.CaseDue]:
+        """The support cases (issue 14) due in the case files of the plan's groups: the
+        ``support`` class counted from the pupil's leaving, as every class is."""
+        registry = self._ctx.registry
+        if "support" not in {c.key for c in registry.retention_classes}:
+            return []
+        cls = registry.retention("support")
+        if not cls.ends or cls.years is None:
+            return []
+        holders = set(schemas_with(conn, "case_files"))
+        schemas = [g.schema for g in key_groups(registry)
+                   if g.name in groups and g.schema in holders]
+        cutoff = repo.cutoff_year(as_of, cls.years)
+        return [repo.CaseDue(s, tuple(cases_repo.due_cases(conn, s, cutoff, latest)))
+                for s in schemas]
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -14,7 +14,8 @@ from storage.repos import retention as repo
 from storage.repos import retention_plans as plans
 from toda_desktop.staff import Staff, staff_of
 
-DERIVED_LABELS = {repo.RISK_ALERTS: "見守りアラート"}
+DERIVED_LABELS = {repo.RISK_ALERTS: "見守りアラート",
+                  repo.SUPPORT_CASES: "支援ケース（ケース会議の記録など）"}  # issue 14
 STATUS_LABELS = {
     plans.PLANNED: "承認待ち",
     plans.APPROVED: "承認済み（未実行）",
@@ -27,6 +28,7 @@ RELATED_LABELS = {
     "batch_overwrites": "取込の取消に備えた元の値",
     "batch_confirmations": "取込の確認の記録",
     "risk_alert_status": "見守りアラートの確認の記録",
+    repo.CASE_ITEMS: "支援ケースの会議・手立て・記録・変更履歴",  # issue 14
 }
 
 
@@ -105,6 +107,8 @@ def _label(registry: Registry, kind: str) -> tuple[str, str]:
     """(kind label, class label) of a plan line's kind."""
     if kind in registry.names:
         return registry.kind(kind).label, registry.retention_of(kind).label
+    if kind == repo.SUPPORT_CASES and "support" in {c.key for c in registry.retention_classes}:
+        return DERIVED_LABELS[kind], registry.retention("support").label
     source = registry.retention_of("attendance_monthly") if (
         "attendance_monthly" in registry.names) else None
     return DERIVED_LABELS.get(kind, kind), "" if source is None else source.label
