@@ -27,6 +27,7 @@ from ui.accounts.page import AccountsPage
 from ui.audit.page import AuditPage
 from ui.background import BackgroundRunner, TaskContext
 from ui.backup.dialog import open_backup_dialog
+from ui.cases.pages import CasePages, make_case_pages
 from ui.export_purpose.page import TITLE as APPROVALS_TITLE
 from ui.export_purpose.page import ExportApprovalsPage
 from ui.extraction.page import ExtractionPage
@@ -170,12 +171,16 @@ class Shell(QObject):
         open_karte = None
         # One print flow for the pages that print a sheet (issue 14); None without ``print``.
         printer = PrintFlow(signed.printing, runner, style, window) if signed.may("print") else None
+        cases = make_case_pages(window, signed, runner, style, printer)  # 支援ケース (issue 14)
         if signed.may("pupil_search"):
-            open_karte = self._add_pupil_pages(window, signed, printer)
+            open_karte = self._add_pupil_pages(window, signed, printer, cases)
+        if cases is not None:
+            cases.add_to(window)
+            self.unlocked.connect(cases.page.flush_drafts)  # edits made just before a lock
         add_risk_pages(window, signed, runner, style, open_karte=open_karte,
                        analysis_runner=self._analysis_runner, on_changed=self.changed.emit,
-                       printer=printer)
-
+                       printer=printer,
+                       open_case=cases.open_for_alert if cases is not None else None)
         if signed.may("import"):
             self._add_import_pages(window, signed)
         if signed.may("admin"):
@@ -216,7 +221,8 @@ class Shell(QObject):
             window.add_page(RETENTION_TITLE, RetentionPage(*calls, runner, style), ADMIN_SECTION)
 
     def _add_pupil_pages(
-        self, window: MainWindow, signed: SignedIn, printer: PrintFlow | None = None
+        self, window: MainWindow, signed: SignedIn, printer: PrintFlow | None = None,
+        cases: CasePages | None = None,
     ) -> Callable[[int], None] | None:
         """児童生徒検索, 児童生徒カルテ (with ``view``) and 抽出; search and extraction results
         open a pupil's karte. Returns how to open a karte (None without ``view``)."""
@@ -230,6 +236,7 @@ class Shell(QObject):
             explanations=risk.explanations if risk.may_see_alerts() else None,
             domain_judgments=risk.domain_judgments if risk.may_see_survey_domains() else None,
             printer=printer,
+            case_section=cases.karte_section if cases is not None else None,
         ) if signed.may("view") else None)
         extraction_page = ExtractionPage(
             signed.extraction, runner, style,
@@ -238,6 +245,9 @@ class Shell(QObject):
             can_export=signed.may("export"), can_delete_any=signed.may("edit"),
             login_id=signed.user.login_id, purposes=signed.export_purposes, printer=printer,
         )
+        if cases is not None:  # 「ケースを開く」 in the results' context menus (issue 14)
+            search_page.add_case_action(cases.open_search_result)
+            extraction_page.results.add_case_action(cases.open_extraction_result)
         window.add_page(SEARCH_TITLE, search_page, PUPIL_SECTION)
         if karte_page is not None:
             window.add_page(KARTE_TITLE, karte_page, PUPIL_SECTION)

@@ -4,10 +4,11 @@ karte), the guidance on what the list is for, and the export controls."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -210,6 +211,18 @@ class ResultsPanel(QWidget):
         row = source_row(self.table, self.proxy)
         if row is not None and row < len(self.model.rows):
             self.open_requested.emit(self.model.rows[row].pupil_id)
+
+    def add_case_action(self, open_case: Callable[[int], None]) -> None:
+        """「ケースを開く」 in a result's context menu (roles that may see support cases)."""
+        action = QAction("ケースを開く", self.table)
+        action.triggered.connect(lambda: self._open_case(open_case))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.table.addAction(action)
+
+    def _open_case(self, open_case: Callable[[int], None]) -> None:
+        row = source_row(self.table, self.proxy)
+        if row is not None and row < len(self.model.rows):
+            open_case(self.model.rows[row].pupil_id)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (watched is self.table and event.type() == QEvent.Type.KeyPress

@@ -195,7 +195,8 @@ class KarteView(QWidget):
     def __init__(self, karte: Karte, service: KarteService, runner: BackgroundRunner,
                  date_style: DateStyle, parent: QWidget | None = None, *,
                  explanations: Explanations | None = None,
-                 domain_judgments: DomainJudgments | None = None) -> None:
+                 domain_judgments: DomainJudgments | None = None,
+                 case_section: Callable[[int], QWidget] | None = None) -> None:
         super().__init__(parent)
         self.karte = karte
         self._service = service
@@ -234,6 +235,10 @@ class KarteView(QWidget):
                                                  runner, date_style)
             layout.addWidget(self.risk_section)
             self.risk_section.load()
+        # 支援ケース (issue 14): the cases feature's own widget, given by the shell.
+        self.case_section = case_section(self.pupil_id) if case_section is not None else None
+        if self.case_section is not None:
+            layout.addWidget(self.case_section)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
@@ -495,12 +500,15 @@ class KartePage(QWidget):
                  parent: QWidget | None = None, *,
                  explanations: Explanations | None = None,
                  domain_judgments: DomainJudgments | None = None,
-                 printer: PrintFlow | None = None) -> None:
+                 printer: PrintFlow | None = None,
+                 case_section: Callable[[int], QWidget] | None = None) -> None:
         """``explanations``/``domain_judgments``: the risk service's readers for the roles
         that may see alerts / the survey (None: 不登校の早期把握 or its survey part hidden).
-        ``printer``: the print flow (roles with 印刷; issue 14)."""
+        ``printer``: the print flow (roles with 印刷; issue 14).
+        ``case_section``: makes a pupil's 支援ケース section (None: roles without cases)."""
         super().__init__(parent)
         self._printer = printer
+        self._case_section = case_section
         self._service = service
         self._explanations = explanations
         self._domain_judgments = domain_judgments if explanations is not None else None
@@ -626,7 +634,8 @@ class KartePage(QWidget):
     def _show(self, karte: Karte) -> None:
         view = KarteView(karte, self._service, self._runner, self._style,
                          explanations=self._explanations,
-                         domain_judgments=self._domain_judgments)
+                         domain_judgments=self._domain_judgments,
+                         case_section=self._case_section)
         old = next((v for v in self.views() if v.pupil_id == view.pupil_id), None)
         if old is not None:  # refreshed: in place of the old tab
             self.tabs.insertTab(self.tabs.indexOf(old), view, karte.header.name)

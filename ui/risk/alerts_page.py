@@ -249,6 +249,7 @@ class AlertsPage(QWidget):
     marked = Signal(int)  # alert id
     # The lists changed here (a month's lists made, an alert marked): the shell's ``changed``.
     store_changed = Signal(object)  # frozenset[str]
+    case_requested = Signal(object)  # Alert marked 支援開始: open (or start) its case
 
     def __init__(
         self,
@@ -260,6 +261,7 @@ class AlertsPage(QWidget):
         top: int = 5,
         can_export: bool = False,
         can_open_karte: bool = True,
+        can_open_case: bool = False,
         parent: QWidget | None = None,
         purposes: PurposeService | None = None,
         printer: PrintFlow | None = None,
@@ -272,6 +274,7 @@ class AlertsPage(QWidget):
         self._style = date_style
         self._top = top
         self._can_open_karte = can_open_karte
+        self._can_open_case = can_open_case
         self._months_loaded = False
         self._months_stale = False  # an import may have added a month
         self._new_model = False  # trained since: the latest month's lists may now be made
@@ -478,6 +481,10 @@ class AlertsPage(QWidget):
         self.mark_button.clicked.connect(self.ask_mark)
         buttons.addWidget(self.karte_button)
         buttons.addWidget(self.mark_button)
+        self.case_button = QPushButton("ケースを開く")  # for alerts marked 支援開始 (issue 14)
+        self.case_button.setToolTip("この児童生徒の支援ケース（ケース会議の記録など）を開きます")
+        self.case_button.clicked.connect(self._open_case)
+        buttons.addWidget(self.case_button)
         buttons.addStretch(1)
         card_layout.addLayout(buttons)
         card_layout.addWidget(section_title("記録の履歴"))
@@ -816,11 +823,18 @@ class AlertsPage(QWidget):
         self.mark_button.setEnabled(alert is not None and not self.busy)
         self.karte_button.setEnabled(alert is not None and alert.pupil_id is not None)
         self.karte_button.setVisible(self._can_open_karte)
+        self.case_button.setVisible(self._can_open_case and alert is not None
+                                    and alert.status == "支援開始" and alert.pupil_id is not None)
 
     def open_karte(self) -> None:
         alert = self.selected_alert()
         if alert is not None and alert.pupil_id is not None:
             self.open_requested.emit(alert.pupil_id)
+
+    def _open_case(self) -> None:
+        alert = self.selected_alert()
+        if alert is not None and alert.pupil_id is not None:
+            self.case_requested.emit(alert)
 
     # -- the human step --------------------------------------------------------------------
 

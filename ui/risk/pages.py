@@ -25,6 +25,7 @@ from ui.risk.model_page import RiskModelPage
 
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
+    from toda_desktop.risk.service import Alert
     from ui.main_window import MainWindow
     from ui.printing.flow import PrintFlow
 
@@ -44,12 +45,14 @@ def add_risk_pages(
     analysis_runner: BackgroundRunner | None = None,
     on_changed: Callable[[frozenset[str]], None] | None = None,
     printer: PrintFlow | None = None,
+    open_case: Callable[[Alert], None] | None = None,
 ) -> list[str]:
     """Add the pages this role may use; returns their titles.
 
     ``analysis_runner``: a second runner for training and evaluation, so that minutes of
     training do not queue every other page's loading behind them (default: ``runner``).
     ``on_changed``: told the kinds a page changed (lists made, an alert marked, a model).
+    ``open_case``: opens the case of an alert marked 支援開始 (None: roles without cases).
     """
     risk = signed.risk
     list_months, school_years = risk.list_months, risk.school_years
@@ -64,7 +67,10 @@ def add_risk_pages(
             can_open_karte=open_karte is not None,
             purposes=signed.export_purposes,
             printer=printer,
+            can_open_case=open_case is not None,
         )
+        if open_case is not None:
+            alerts.case_requested.connect(open_case)
         if open_karte is not None:
             alerts.open_requested.connect(open_karte)
         if on_changed is not None:

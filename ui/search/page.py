@@ -8,11 +8,12 @@ on the worker (the service logs it), and only the latest answer is shown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -438,6 +439,18 @@ class SearchPage(QWidget):
                                                header.sectionSize(GRADE_COLUMN)))
 
     # -- opening a karte -------------------------------------------------------------------
+
+    def add_case_action(self, open_case: Callable[[int], None]) -> None:
+        """「ケースを開く」 in a result's context menu (roles that may see support cases)."""
+        action = QAction("ケースを開く", self.table)
+        action.triggered.connect(lambda: self._open_case(open_case))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.table.addAction(action)
+
+    def _open_case(self, open_case: Callable[[int], None]) -> None:
+        row = source_row(self.table, self.proxy)
+        if row is not None and row < len(self.model.hits):
+            open_case(self.model.hits[row].pupil_id)
 
     def open_current(self) -> None:
         row = source_row(self.table, self.proxy)
