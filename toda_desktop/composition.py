@@ -28,6 +28,7 @@ from toda_desktop.audit.service import AuditViewService
 from toda_desktop.audit.signer import account_signer
 from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.backup.service import BackupService
+from toda_desktop.clipboard import ClipboardService
 from toda_desktop.clock import Clock, stamp, system_clock
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import SignInError, UserFacingError
@@ -127,6 +128,7 @@ class SignedIn:
         self.extraction = guard_calls(ExtractionService(context))
         self.backup = guard_calls(BackupService(context, store))
         self.export_purposes = guard_calls(ExportPurposeService(context))
+        self.clipboard = guard_calls(ClipboardService(context))  # Ctrl+C (issue 16)
 
     @cached_property
     def risk(self) -> RiskService:

@@ -111,6 +111,8 @@ ACTION_LABELS = {
     # retention (issue 13)
     "retention_plan": "保存期間の削除計画の作成", "retention_approve": "削除計画の承認",
     "retention_run": "削除計画の実行", "retention_certificate": "削除証明（保存期間の終了）",
+    # issue 16 (uxb): copies of table cells, corrections of alert marks
+    "copy_cells": "表のコピー", "risk_alert_mark_corrected": "見守りアラートの記録の訂正",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止", "started": "開始"}
@@ -174,6 +176,9 @@ DETAIL_LABELS = {
     "linkage_decisions": "名寄せの判断の記憶", "batch_overwrites": "取込の取消に備えた元の値",
     "batch_confirmations": "取込の確認の記録", "risk_alert_status": "見守りアラートの確認の記録",
     "digest": "計画の照合値",
+    # issue 16 (uxb): table copies and alert-mark corrections
+    "pupil_ids": "児童生徒の番号", "pupils_unknown": "児童生徒を特定できない表",
+    "withdrawn": "取り消した記録",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
@@ -220,7 +225,8 @@ TARGET_PREFIXES = {"account:": "アカウント ", "risk_model:": "予測モデ�
                    "risk_alerts:": "見守りアラート ", "risk_alert:": "見守りアラート番号 ",
                    "extraction:": "抽出 ", "factors:": "要因分析 ",
                    "key_group:": "データの鍵 ",
-                   "export_approval:": "出力の承認の依頼番号 ", "retention_plan:": "削除計画 "}
+                   "export_approval:": "出力の承認の依頼番号 ", "retention_plan:": "削除計画 ",
+                   "page:": "画面 "}  # (issue 16: the page a table was copied from)
 TARGET_WORDS = {"pupils": "児童生徒", "search_results": "検索結果",
                 "validation_report": "検証結果", "risk_months": "見守りアラートの月",
                 "risk_score": "見守りアラートの作成", "survey_domains": "調査の領域別の見立て",
