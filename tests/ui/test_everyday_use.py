@@ -17,7 +17,7 @@ from tests.ui.conftest import ShellFactory
 from tests.ui.flows import WAIT_MS, sign_in
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.policy.model import parse_policy_text
-from ui.help.topics import TOPICS, topic_for, topic_text
+from ui.help.topics import TOPICS, manual_text, topic_for, topic_text
 from ui.help.window import HelpWindow
 from ui.karte.page import KartePage, KarteView
 from ui.main_window import MainWindow
@@ -240,3 +240,11 @@ def test_the_policy_is_edited_in_its_table_and_saved_through_the_service_with_an
     assert changed and any(word in str(changed[0].detail) for word in ("liaison", "調整"))
     page.details_button.click()
     assert page.editor.isVisible() and "liaison" in page.editor.toPlainText()
+
+
+def test_the_manual_in_docs_is_the_one_the_help_menu_shows() -> None:
+    manual = (Path(__file__).resolve().parents[2] / "docs" / "USER_MANUAL.md").read_text(
+        encoding="utf-8")
+    assert manual == manual_text()
+    for t in TOPICS:
+        assert f"## {t.title.split('（')[0]}" in manual

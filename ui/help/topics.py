@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from resources import resource_path
+from ui.branding import PRODUCT_NAME
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,36 @@ def topic_for(page_title: str | None) -> Topic:
 def topic_text(key: str) -> str:
     """The topic's page (Markdown), read from the bundled files."""
     return resource_path("help", f"{key}.md").read_text(encoding="utf-8")
+
+
+MANUAL_HEADER = (
+    "<!-- 自動生成: resources/help/*.md をまとめたもの。直接編集せず、resources/help/ を直して"
+    "ください（tests/ui/test_everyday_use.py が一致を確かめます）。 -->\n\n"
+    f"# {PRODUCT_NAME} 利用の手引き\n\n"
+    "アプリの中では「ヘルプ」メニュー（F1キー）から同じ内容を開けます。\n"
+)
+
+
+def _plain_links(text: str) -> str:
+    """``[取込](import.md)`` → 「取込」 (the chapters are in one file)."""
+    out, rest = [], text
+    while (open_at := rest.find("[")) >= 0:
+        middle = rest.find("](", open_at)
+        close = rest.find(")", middle) if middle >= 0 else -1
+        if middle < 0 or close < 0 or not rest[middle + 2:close].endswith(".md"):
+            out.append(rest[: open_at + 1])
+            rest = rest[open_at + 1:]
+            continue
+        out.append(rest[:open_at] + "「" + rest[open_at + 1:middle] + "」")
+        rest = rest[close + 1:]
+    return "".join(out) + rest
+
+
+def manual_text() -> str:
+    """The whole manual as one Markdown file (docs/USER_MANUAL.md), each topic a chapter."""
+    chapters = []
+    for t in TOPICS:
+        lines = _plain_links(topic_text(t.key)).splitlines()
+        chapters.append("\n".join("#" + line if line.startswith("#") else line
+                                   for line in lines))
+    return MANUAL_HEADER + "\n" + "\n\n".join(chapters) + "\n"

@@ -36,6 +36,7 @@ class HelpWindow(QDialog):
         self.topic_list = QListWidget()
         self.topic_list.setAccessibleName("ヘルプの項目")
         self.topic_list.setFixedWidth(190)
+        self.topic_list.setStyleSheet("QListWidget::item { padding: 5px 8px; }")
         for t in TOPICS:
             item = QListWidgetItem(t.title)
             item.setData(KEY_ROLE, t.key)

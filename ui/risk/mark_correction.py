@@ -36,6 +36,7 @@ class CorrectionDialog(FormDialog):
         self.reason_edit.setAccessibleName("訂正の理由")
         self.reason_edit.setPlaceholderText("例: 別の児童生徒の記録を誤って付けたため。")
         self.reason_edit.setFixedHeight(80)
+        self.reason_edit.textChanged.connect(self.clear_error)
         self.form.addRow("訂正の理由", self.reason_edit)
         self.group = QButtonGroup(self)
         choices = QWidget()
