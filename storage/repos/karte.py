@@ -166,6 +166,16 @@ def coverage(conn: Connection, kind: DatasetKind) -> str | None:
     return str(int(year)) if order is None else str(month_from_order(int(year), int(order)))
 
 
+def coverage_signature(conn: Connection, kind: DatasetKind) -> tuple[int, int, int]:
+    """Changes whenever ``coverage`` may: a row added (the table's largest rowid), a batch
+    of the kind imported or rolled back. Cheap (no scan), so the service can keep coverage."""
+    newest = conn.execute(f"SELECT max(rowid) FROM {kind.table}").fetchone()[0]
+    batches, committed = conn.execute(
+        "SELECT count(*), coalesce(sum(status = 'committed'), 0) FROM import_batches"
+        " WHERE kind = ?", (kind.name,)).fetchone()
+    return int(newest or 0), int(batches), int(committed)
+
+
 def enrolled_years(conn: Connection, pupil_id: int) -> list[int]:
     return [int(r[0]) for r in conn.execute(
         "SELECT DISTINCT school_year FROM ds_enrollments WHERE pupil_id = ? ORDER BY 1",

@@ -82,10 +82,15 @@ def test_coverage_moves_with_new_rows_and_reads_irregular_periods() -> None:
         KindCoverage("a", "a", SchoolMonth(2026, 2)),)
 
 
-def test_a_later_visit_moves_the_health_room_coverage(sessions: dict[str, SignedIn]) -> None:
+def test_a_later_visit_moves_the_kept_health_room_coverage(
+    sessions: dict[str, SignedIn],
+) -> None:
+    """The service keeps each kind's coverage until the kind's rows or batches change."""
     lead = sessions["project_lead"]
     code = str(_scalar(lead, "SELECT address_code FROM ds_students LIMIT 1"))
     pupil = int(str(_scalar(lead, f"SELECT id FROM ds_students WHERE address_code = '{code}'")))
+    before = {c.kind: c.until for c in lead.karte.open(pupil).coverage}
+    assert before["health_room_visits"] < date(2027, 2, 3)
     add_rows(lead.store, "health_room_visits",
              [{"address_code": code, "visit_date": "2027-02-03", "symptom": "内科",
                "school_code": str(_scalar(lead, "SELECT school_code FROM ds_schools LIMIT 1"))}])

@@ -554,6 +554,18 @@ def _date(text: str | None) -> date | None:
 class KarteService:
     def __init__(self, context: ServiceContext) -> None:
         self._ctx = context
+        # kind → (signature, coverage text): a full scan per kind is read again only when
+        # the kind's rows or batches changed (``repo.coverage_signature``).
+        self._coverage: dict[str, tuple[tuple[int, int, int], str | None]] = {}
+
+    def _covered(self, conn: Connection, kind: DatasetKind) -> str | None:
+        signature = repo.coverage_signature(conn, kind)
+        kept = self._coverage.get(kind.name)
+        if kept is not None and kept[0] == signature:
+            return kept[1]
+        text = repo.coverage(conn, kind)
+        self._coverage[kind.name] = (signature, text)
+        return text
 
     def _kind(self, kind_name: str) -> DatasetKind:
         return self._ctx.gate.require_kind("view", kind_name, pupil=True)
@@ -574,7 +586,7 @@ class KarteService:
             if head is None:
                 return None, [], [], []
             summaries = [repo.summary(conn, k, pupil_id) for k in visible]
-            covered = [repo.coverage(conn, k) for k in visible]
+            covered = [self._covered(conn, k) for k in visible]
             enrolled = repo.enrolled_years(conn, pupil_id)
             charts: list[KarteChart] = []
             if "attendance_monthly" in names:
