@@ -28,6 +28,7 @@ from PySide6.QtGui import (
     QFont,
     QKeySequence,
     QPainter,
+    QResizeEvent,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
@@ -67,7 +68,8 @@ NAV_STYLE = (
 PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
 BADGE_ROLE = Qt.ItemDataRole.UserRole + 2
 BADGE_COLOR = "#c62828"
-NAV_ITEM_HEIGHT = 32  # every page of the project lead fits 697 pixels without scrolling
+NAV_ITEM_HEIGHT = 32  # rows shrink towards the least when the pages would not fit
+NAV_ITEM_LEAST = 24  # (every page of the project lead fits 697 pixels without scrolling)
 NAV_HEADING_HEIGHT = 26
 DEFAULT_SIZE = QSize(1200, 780)
 
@@ -253,6 +255,24 @@ class MainWindow(QMainWindow):
             label.setContentsMargins(8, 0, 8, 0)
             status.addPermanentWidget(label)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_navigation()
+
+    def _fit_navigation(self) -> None:
+        """Menu rows as tall as NAV_ITEM_HEIGHT, lower (to NAV_ITEM_LEAST) when every page
+        would not fit otherwise: the menu does not scroll on a laptop."""
+        items = [self.navigation.item(i) for i in range(self.navigation.count())]
+        pages = [i for i in items if i is not None and i.data(PAGE_ROLE) is not None]
+        headings = len(items) - len(pages)
+        if not pages:
+            return
+        room = self.navigation.viewport().height() - headings * NAV_HEADING_HEIGHT - 4
+        height = max(NAV_ITEM_LEAST, min(NAV_ITEM_HEIGHT, room // len(pages)))
+        for item in pages:
+            if item.sizeHint().height() != height:
+                item.setSizeHint(QSize(180, height))
+
     def showEvent(self, event: QShowEvent) -> None:
         """ヘルプ stays the last menu (the shell may add menus after the window is built)."""
         bar, help_action = self.menuBar(), self.help_menu.menuAction()
@@ -282,6 +302,7 @@ class MainWindow(QMainWindow):
         self.navigation.addItem(item)
         if self.navigation.currentItem() is None:
             self.navigation.setCurrentItem(item)
+        self._fit_navigation()
 
     def _page_items(self) -> list[QListWidgetItem]:
         items = (self.navigation.item(i) for i in range(self.navigation.count()))
