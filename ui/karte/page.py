@@ -236,14 +236,13 @@ class KarteView(QWidget):
             self.withheld_label.setWordWrap(True)
             layout.addWidget(self.withheld_label)
         self.risk_section: KarteRiskSection | None = None
+        self._risk_compact_chosen = False  # the user chose 詳しく/簡単に: no longer automatic
         if explanations is not None:  # only roles that may see alerts
             self.risk_section = KarteRiskSection(self.pupil_id, explanations, domain_judgments,
                                                  runner, date_style)
+            self.risk_section.compact_toggled.connect(self._risk_compact_chosen_by_user)
             layout.addWidget(self.risk_section)
             self.risk_section.load()
-        self._risk_compact_chosen = False  # the user chose 詳しく/簡単に: no longer automatic
-        if self.risk_section is not None:
-            self.risk_section.compact_toggled.connect(self._risk_compact_chosen_by_user)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
