@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
             window_title(header.kind_label, f"{session.display_name}（{session.role_label}）")
         )
         self._search_title: str | None = None
+        self.can_print = True  # the shell says whether the role may (``print``)
         self._help: HelpWindow | None = None
         self.resize(fitted_size(DEFAULT_SIZE, self))
 
@@ -362,8 +363,16 @@ class MainWindow(QMainWindow):
 
     # -- keys: print, search, copy, help ---------------------------------------------------
 
+    def set_can_print(self, allowed: bool) -> None:
+        """Without ``print`` the pages' print_page() does nothing: Ctrl+P stays disabled."""
+        self.can_print = allowed
+        self.print_action.setEnabled(self.current_print() is not None)
+
     def current_print(self) -> Callable[[], None] | None:
-        """The page in sight's ``print_page`` (the print contract), if it has one."""
+        """The page in sight's ``print_page`` (the print contract), if it has one and the
+        role may print."""
+        if not self.can_print:
+            return None
         page = self.pages.currentWidget()
         action = getattr(page, "print_page", None)
         return action if callable(action) else None

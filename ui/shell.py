@@ -138,6 +138,7 @@ class Shell(QObject):
             lambda: open_own_password_dialog(window, signed.own_password.change_password,
                                              self._runner))
         window.quit_requested.connect(self.quit)
+        window.set_can_print(signed.may("print"))  # Ctrl+P (issue 16)
         window.copy_requested.connect(  # Ctrl+C in a table: logged, then copied (issue 16)
             lambda cells: copy_logged(cells, signed.clipboard.record_copy, self._runner, window))
         if signed.may("research_export"):  # 研究用データの作成 (issue 13)

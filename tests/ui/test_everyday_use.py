@@ -168,6 +168,11 @@ def test_ctrl_f_goes_to_search_and_ctrl_p_prints_only_pages_that_can(
     window.show_page("データ概要")
     window.print_action.trigger()
     assert tall.printed == 1
+    window.show_page("印刷できるページ")
+    window.set_can_print(False)  # a role without 印刷
+    assert not window.print_action.isEnabled()
+    window.print_current()
+    assert tall.printed == 1
 
 
 def test_ctrl_c_copies_the_selected_cells_as_shown_and_logs_the_copy(
