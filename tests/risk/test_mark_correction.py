@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from kernel.school_calendar import SchoolMonth
+from storage.placement import schema_of
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import PermissionDenied, UserFacingError
@@ -80,3 +81,16 @@ def test_a_correction_needs_a_reason_a_known_status_and_the_alert_right(
     with pytest.raises(PermissionDenied):
         RiskService(sessions["bullying_support"].context).correct_alert_mark(alert.id, "理由")
     assert _status(truancy, alert.id) == "見守り"  # nothing withdrawn by the refusals
+
+
+def test_corrections_live_in_the_alert_lists_file_and_stay_out_of_reach_without_its_key(
+    sessions: dict[str, SignedIn],
+) -> None:
+    """The reasons are free text about a pupil: beside the marks, in the risk group's file
+    (never the store file every account opens); a role without that key reads none."""
+    lead = sessions["project_lead"]
+    where = lead.store.db.call(lambda c: (schema_of(c, "risk_alert_corrections"),
+                                          schema_of(c, "risk_alert_status")))
+    assert where[0] is not None and where[0] != "main" and where[0] == where[1]
+    liaison = sessions["liaison"]
+    assert liaison.store.db.call(lambda c: schema_of(c, "risk_alert_corrections")) is None
