@@ -405,7 +405,7 @@ class MainWindow(QMainWindow):
             if callable(copy):
                 copy()
             return
-        if self.locked:
+        if self.locked or focus is self.navigation:  # (the menu holds no data)
             return
         cells = selected_cells(focus, self.current_title() or "")
         if cells is not None:

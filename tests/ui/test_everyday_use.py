@@ -201,6 +201,12 @@ def test_ctrl_c_copies_the_selected_cells_as_shown_and_logs_the_copy(
     assert shell.signed is not None
     copies = shell.signed.audit_view.entries(AuditFilter(action="copy_cells"))
     assert copies and copies[0].pupil_id == view.pupil_id
+    window.navigation.setFocus()  # the menu holds no data: nothing copied, nothing logged
+    QGuiApplication.clipboard().setText("")
+    window.copy_cells()
+    qtbot.wait(200)
+    assert QGuiApplication.clipboard().text() == ""
+    assert len(shell.signed.audit_view.entries(AuditFilter(action="copy_cells"))) == len(copies)
 
 
 def test_a_role_without_export_gets_no_copy_and_is_told_why(
