@@ -23,6 +23,7 @@ from storage.migrations import (
     g002_pseudonyms,
     g003_research,
     g004_cases,
+    g005_alert_corrections,
     m001_core,
     m002_sign_in,
     m003_import,
@@ -68,6 +69,7 @@ GROUP_MIGRATIONS: tuple[GroupMigration, ...] = (
     g002_pseudonyms.migrate,  # issue 13: pseudonyms of de-identified pupils
     g003_research.migrate,  # issue 13: research projects
     g004_cases.migrate,  # issue 14: support cases in their domain's file
+    g005_alert_corrections.migrate,  # issue 16: corrections of alert marks
 )
 GROUP_SCHEMA_VERSION = len(GROUP_MIGRATIONS)
 # The store's layout: 1 = everything in one file under one key; 2 = one file per key group.

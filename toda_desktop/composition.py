@@ -29,6 +29,7 @@ from toda_desktop.audit.signer import account_signer
 from toda_desktop.audit.trail import AuditTrail
 from toda_desktop.backup.service import BackupService
 from toda_desktop.cases.service import CaseService
+from toda_desktop.clipboard import ClipboardService
 from toda_desktop.clock import Clock, stamp, system_clock
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import SignInError, UserFacingError
@@ -131,6 +132,7 @@ class SignedIn:
         self.export_purposes = guard_calls(ExportPurposeService(context))
         self.printing = guard_calls(PrintService(context))  # restricted printing (issue 14)
         self.cases = guard_calls(CaseService(context))  # 支援ケース (issue 14)
+        self.clipboard = guard_calls(ClipboardService(context))  # Ctrl+C (issue 16)
 
     @cached_property
     def risk(self) -> RiskService:

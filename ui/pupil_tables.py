@@ -216,6 +216,10 @@ class PupilHitsModel(_RowsModel):
     def row_count(self) -> int:
         return len(self.hits)
 
+    def copied_pupils(self, rows: Sequence[int]) -> list[int]:
+        """The pupils of copied rows (``ui.table_copy``)."""
+        return [self.hits[r].pupil_id for r in rows]
+
     def _older(self, hit: PupilHit) -> bool:
         """The pupil's latest enrolment is from an earlier year than the list's others."""
         return (hit.school_year is not None and self._latest_year is not None
@@ -282,6 +286,10 @@ class ExtractionRowsModel(_RowsModel):
 
     def row_count(self) -> int:
         return len(self.rows)
+
+    def copied_pupils(self, rows: Sequence[int]) -> list[int]:
+        """The pupils of copied rows (``ui.table_copy``)."""
+        return [self.rows[r].pupil_id for r in rows]
 
     def header_tip(self, section: int) -> str | None:
         n = section - len(PUPIL_HEADERS)
@@ -416,11 +424,16 @@ class KarteRecordsModel(RecordsModel[int]):
     role may see); other ID columns are left out of the list too."""
 
     def __init__(self, date_style: DateStyle, parent: QWidget | None = None,
-                 shown_ids: Sequence[str] = ID_KEYS) -> None:
+                 shown_ids: Sequence[str] = ID_KEYS, *, pupil_id: int | None = None) -> None:
         super().__init__((), parent)
         self._style = date_style
         self._shown_ids = set(shown_ids)
         self.records: KarteRecords | None = None
+        self.pupil_id = pupil_id  # whose karte: every row is that pupil's
+
+    def copied_pupils(self, _rows: Sequence[int]) -> list[int] | None:
+        """The pupils of copied rows (``ui.table_copy``): the karte's pupil."""
+        return None if self.pupil_id is None else [self.pupil_id]
 
     def set_records(self, records: KarteRecords | None) -> None:
         self.beginResetModel()

@@ -49,6 +49,7 @@ from ui.retention.page import page_calls as retention_page_calls
 from ui.review.page import ReviewPage, describe_pupil_with
 from ui.risk.pages import add_risk_pages
 from ui.search.page import SearchPage
+from ui.table_copy import copy_logged
 
 if TYPE_CHECKING:
     from toda_desktop.composition import Application, SignedIn
@@ -141,6 +142,9 @@ class Shell(QObject):
             lambda: open_own_password_dialog(window, signed.own_password.change_password,
                                              self._runner))
         window.quit_requested.connect(self.quit)
+        window.set_can_print(signed.may("print"))  # Ctrl+P (issue 16)
+        window.copy_requested.connect(  # Ctrl+C in a table: logged, then copied (issue 16)
+            lambda cells: copy_logged(cells, signed.clipboard.record_copy, self._runner, window))
         if signed.may("research_export"):  # 研究用データの作成 (issue 13)
             add_research_menu(window, lambda: open_research_dialog(
                 window, signed.research, self._runner, self._date_style))
@@ -249,6 +253,7 @@ class Shell(QObject):
             search_page.add_case_action(cases.open_search_result)
             extraction_page.results.add_case_action(cases.open_extraction_result)
         window.add_page(SEARCH_TITLE, search_page, PUPIL_SECTION)
+        window.set_search_page(SEARCH_TITLE)  # Ctrl+F (issue 16)
         if karte_page is not None:
             window.add_page(KARTE_TITLE, karte_page, PUPIL_SECTION)
 

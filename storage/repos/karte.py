@@ -145,6 +145,37 @@ def summary(conn: Connection, kind: DatasetKind, pupil_id: int) -> KindSummary:
     return KindSummary(kind.name, int(row[0]), text, _str(row[2]))
 
 
+def coverage(conn: Connection, kind: DatasetKind) -> str | None:
+    """How far the kind's data goes in the whole store (not one pupil's): the latest day
+    (ISO), calendar month (``YYYY-MM``) or school year (``YYYY``) any row holds; None when
+    the kind has no rows or no period. The karte says which periods it can show at all."""
+    if kind.event_date is not None:
+        day = conn.execute(f"SELECT max({kind.event_date}) FROM {kind.table}").fetchone()[0]
+        return None if day is None else str(day)[:10]
+    year_column = kind.year_column
+    if year_column is None:
+        return None
+    year = conn.execute(f"SELECT max({year_column}) FROM {kind.table}").fetchone()[0]
+    if year is None:
+        return None
+    if not kind.has_column("month"):
+        return str(int(year))
+    order = conn.execute(
+        f"SELECT max({month_order('month')}) FROM {kind.table} WHERE {year_column} = ?",
+        (year,)).fetchone()[0]
+    return str(int(year)) if order is None else str(month_from_order(int(year), int(order)))
+
+
+def coverage_signature(conn: Connection, kind: DatasetKind) -> tuple[int, int, int]:
+    """Changes whenever ``coverage`` may: a row added (the table's largest rowid), a batch
+    of the kind imported or rolled back. Cheap (no scan), so the service can keep coverage."""
+    newest = conn.execute(f"SELECT max(rowid) FROM {kind.table}").fetchone()[0]
+    batches, committed = conn.execute(
+        "SELECT count(*), coalesce(sum(status = 'committed'), 0) FROM import_batches"
+        " WHERE kind = ?", (kind.name,)).fetchone()
+    return int(newest or 0), int(batches), int(committed)
+
+
 def enrolled_years(conn: Connection, pupil_id: int) -> list[int]:
     return [int(r[0]) for r in conn.execute(
         "SELECT DISTINCT school_year FROM ds_enrollments WHERE pupil_id = ? ORDER BY 1",

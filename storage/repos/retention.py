@@ -268,6 +268,7 @@ def _related_of_pupils(conn: Connection, pupils: Sequence[int], kinds: Sequence[
 
 
 def _delete_alerts(conn: Connection, alert_ids: Sequence[int], related: dict[str, int]) -> None:
+    _delete_in(conn, "risk_alert_corrections", "alert_id", alert_ids)  # (with their marks)
     related["risk_alert_status"] += _delete_in(conn, "risk_alert_status", "alert_id", alert_ids)
     _delete_in(conn, RISK_ALERTS, "id", alert_ids)
 

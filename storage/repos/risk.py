@@ -22,6 +22,10 @@ from storage.placement import table_names
 ALERT_STATUSES = ("確認済み", "見守り", "支援開始", "対象外")
 
 
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def _stamp(at: datetime) -> str:
     return at.isoformat(timespec="seconds")
 
@@ -393,6 +397,10 @@ class StatusRow:
     note: str
     marked_by: str
     marked_at: str
+    # Withdrawn by a correction (issue 16): why, by whom, when; None while in force.
+    withdrawn_reason: str | None = None
+    withdrawn_by: str | None = None
+    withdrawn_at: str | None = None
 
 
 def insert_alerts(
@@ -418,9 +426,11 @@ def insert_alerts(
 
 # A mark belongs to the pupil's listing in a month, not to one model's row: when the month is
 # scored again by a newer model, the pupil's alert shows (and continues) the same history.
+# A mark withdrawn by a correction stays in the history but is no longer in force.
 _SAME_LISTING = (
     "SELECT st.id FROM risk_alert_status st JOIN risk_alerts o ON o.id = st.alert_id"
     " WHERE o.month = a.month AND o.pupil_id = a.pupil_id"
+    " AND st.id NOT IN (SELECT status_id FROM risk_alert_corrections)"
 )
 _ALERT_SELECT = (
     "SELECT a.id, a.month, a.pupil_id, a.school_code, a.rank, a.band, a.reasons_json,"
@@ -482,17 +492,37 @@ def add_status(
 
 
 def status_history(conn: Connection, alert_id: int) -> list[StatusRow]:
-    """Every mark of the alert's pupil in the alert's month (whichever model listed them)."""
+    """Every mark of the alert's pupil in the alert's month (whichever model listed them),
+    withdrawn ones with their correction."""
     return [
-        StatusRow(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]))
+        StatusRow(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]),
+                  _str(r[6]), _str(r[7]), _str(r[8]))
         for r in conn.execute(
-            "SELECT st.id, st.alert_id, st.status, st.note, st.marked_by, st.marked_at"
+            "SELECT st.id, st.alert_id, st.status, st.note, st.marked_by, st.marked_at,"
+            " c.reason, c.corrected_by, c.corrected_at"
             " FROM risk_alert_status st JOIN risk_alerts o ON o.id = st.alert_id"
             " JOIN risk_alerts a ON a.id = ?"
+            " LEFT JOIN risk_alert_corrections c ON c.status_id = st.id"
             " WHERE o.month = a.month AND o.pupil_id = a.pupil_id ORDER BY st.id",
             (alert_id,),
         )
     ]
+
+
+def mark_in_force(conn: Connection, alert_id: int) -> StatusRow | None:
+    """The newest mark of the alert's listing that no correction withdrew."""
+    rows = [r for r in status_history(conn, alert_id) if r.withdrawn_by is None]
+    return rows[-1] if rows else None
+
+
+def withdraw_mark(conn: Connection, status_id: int, alert_id: int, reason: str,
+                  corrected_by: str, *, at: datetime) -> None:
+    """Withdraw one mark (kept, with the correction beside it); a mark is withdrawn once."""
+    conn.execute(
+        "INSERT INTO risk_alert_corrections (status_id, alert_id, reason, corrected_by,"
+        " corrected_at) VALUES (?, ?, ?, ?, ?)",
+        (status_id, alert_id, reason, corrected_by, _stamp(at)),
+    )
 
 
 def shown_models(conn: Connection) -> dict[SchoolMonth, int]:

@@ -23,7 +23,7 @@ from ui.audit.page import AuditPage
 from ui.main_window import MainWindow
 from ui.overview.page import OverviewPage
 from ui.policy.domains_dialog import DomainsDialog
-from ui.policy.matrix import PolicyMatrixModel
+from ui.policy.matrix import PolicyMatrixModel, header_text
 from ui.policy.page import PolicyPage
 
 pytestmark = pytest.mark.gui
@@ -368,7 +368,7 @@ def test_the_lead_changes_the_map_in_the_table_without_writing_the_file(
     # A change that would leave no role with 管理機能 is refused at once (found by QA).
     it_row = labels.index("デジタル戦略室職員")
     lead_row = labels.index("事業全体総括職員")
-    admin = headers.index("管理機能")
+    admin = headers.index(header_text("admin"))  # 「管理\n機能」 (short lines, issue 16)
     page.change_cell(model.index(it_row, admin))
     before = page.editor.toPlainText()
     page.change_cell(model.index(lead_row, admin))

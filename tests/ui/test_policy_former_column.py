@@ -14,7 +14,7 @@ def test_the_former_pupils_column_shows_the_setting_and_switches_it(qapp: QAppli
     model.set_policy(default_policy())
     column = COLUMNS.index(FORMER) + 1
     assert "卒業・転出" in str(model.headerData(column, Qt.Orientation.Horizontal,
-                                               Qt.ItemDataRole.DisplayRole))
+                                               Qt.ItemDataRole.DisplayRole)).replace("\n", "")
     rows = {r.key: i for i, r in enumerate(model.roles)}
     assert model.index(rows["liaison"], column).data() == "×"
     assert model.index(rows["truancy_support"], column).data() == "●"

@@ -124,6 +124,8 @@ ACTION_LABELS = {
     "case_note": "支援ケースの記録の追加", "case_note_open": "支援ケースの記録の閲覧",
     "case_history": "支援ケースの変更履歴の閲覧", "case_reviews_due": "振り返りの予定の閲覧",
     "case_draft": "支援ケースの下書き", "case_import": "ケース会議の記録の取込",
+    # issue 16 (uxb): copies of table cells, corrections of alert marks
+    "copy_cells": "表のコピー", "risk_alert_mark_corrected": "見守りアラートの記録の訂正",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止", "started": "開始"}
@@ -197,6 +199,9 @@ DETAIL_LABELS = {
     "meeting": "会議の記録番号", "meetings": "会議の記録数", "notes": "記録数",
     "review": "振り返りの記録番号", "reviews": "振り返りの件数", "source": "きっかけ",
     "errors": "エラーの数", "dry_run": "確認のみ",
+    # issue 16 (uxb): table copies and alert-mark corrections
+    "pupil_ids": "児童生徒の番号", "pupils_unknown": "児童生徒を特定できない表",
+    "withdrawn": "取り消した記録",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
@@ -258,7 +263,8 @@ TARGET_PREFIXES = {"account:": "アカウント ", "risk_model:": "予測モデ�
                    "print:": "印刷番号 ",
                    # support cases (issue 14): "truancy:12"
                    "truancy:": "支援ケース 不登校-", "bullying:": "支援ケース いじめ-",
-                   "consultation:": "支援ケース 教育相談-"}
+                   "consultation:": "支援ケース 教育相談-",
+                   "page:": "画面 "}  # (issue 16: the page a table was copied from)
 TARGET_WORDS = {"pupils": "児童生徒", "search_results": "検索結果",
                 "validation_report": "検証結果", "risk_months": "見守りアラートの月",
                 "risk_score": "見守りアラートの作成", "survey_domains": "調査の領域別の見立て",

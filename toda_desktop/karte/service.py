@@ -152,6 +152,19 @@ class KarteRecords:
     provenance: tuple[Provenance, ...]
 
 
+Period = date | SchoolMonth | SchoolYear
+
+
+@dataclass(frozen=True)
+class KindCoverage:
+    """How far one kind's data goes in the store (issue 16): 「出欠状況（月次）: 令和8年3月分まで」.
+    A pupil with no record after ``until`` may simply have none yet: the karte says so."""
+
+    kind: str
+    label: str
+    until: Period  # the latest day, calendar month or school year any row of the kind holds
+
+
 @dataclass(frozen=True)
 class Karte:
     header: KarteHeader
@@ -160,6 +173,7 @@ class Karte:
     record_kinds: tuple[str, ...]  # record tables to show as lists (consultations, …)
     opened_at: datetime
     withheld: str = ""  # one line: the role's kinds left out for want of their key (issue 12)
+    coverage: tuple[KindCoverage, ...] = ()  # per kind the role sees, in the registry's order
 
 
 # -- axes ----------------------------------------------------------------------------------
@@ -497,6 +511,28 @@ def _latest_label(kind: DatasetKind, text: str | None) -> tuple[Phrase, date | N
     return (d,), d
 
 
+def _period(text: str) -> Period | None:
+    """A stored period (``coverage``'s text) as a value: a day, a month or a school year."""
+    try:
+        if len(text) == 4 and text.isdigit():
+            return SchoolYear(int(text))
+        if len(text) == 7:
+            return SchoolMonth.parse(text)
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None  # (a malformed stored value: no coverage rather than a wrong one)
+
+
+def kind_coverage(kinds: Iterable[DatasetKind], texts: Iterable[str | None]
+                  ) -> tuple[KindCoverage, ...]:
+    out = []
+    for kind, text in zip(kinds, texts, strict=True):
+        until = _period(text) if text else None
+        if until is not None:
+            out.append(KindCoverage(kind.name, kind.label, until))
+    return tuple(out)
+
+
 def _datetime(text: str | None) -> datetime | None:
     if not text:
         return None
@@ -518,6 +554,18 @@ def _date(text: str | None) -> date | None:
 class KarteService:
     def __init__(self, context: ServiceContext) -> None:
         self._ctx = context
+        # kind → (signature, coverage text): a full scan per kind is read again only when
+        # the kind's rows or batches changed (``repo.coverage_signature``).
+        self._coverage: dict[str, tuple[tuple[int, int, int], str | None]] = {}
+
+    def _covered(self, conn: Connection, kind: DatasetKind) -> str | None:
+        signature = repo.coverage_signature(conn, kind)
+        kept = self._coverage.get(kind.name)
+        if kept is not None and kept[0] == signature:
+            return kept[1]
+        text = repo.coverage(conn, kind)
+        self._coverage[kind.name] = (signature, text)
+        return text
 
     def _kind(self, kind_name: str) -> DatasetKind:
         return self._ctx.gate.require_kind("view", kind_name, pupil=True)
@@ -533,11 +581,12 @@ class KarteService:
         require_not_former(ctx, pupil_id, "view_karte")
 
         def read(conn: Connection) -> tuple[repo.HeaderRow | None, list[repo.KindSummary],
-                                            list[KarteChart]]:
+                                            list[KarteChart], list[str | None]]:
             head = repo.header(conn, pupil_id)
             if head is None:
-                return None, [], []
+                return None, [], [], []
             summaries = [repo.summary(conn, k, pupil_id) for k in visible]
+            covered = [self._covered(conn, k) for k in visible]
             enrolled = repo.enrolled_years(conn, pupil_id)
             charts: list[KarteChart] = []
             if "attendance_monthly" in names:
@@ -555,9 +604,9 @@ class KarteService:
                 charts += survey_charts(repo.survey_scores(conn, pupil_id))
                 charts += instrument_charts(repo.instrument_answers(
                     conn, pupil_id, tuple(i.code for i in instruments())))
-            return head, summaries, charts
+            return head, summaries, charts, covered
 
-        head, summaries, charts = ctx.db.call(read)
+        head, summaries, charts, covered = ctx.db.call(read)
         if head is None:
             raise UserFacingError("その児童生徒は見つかりません。")
         linked = []
@@ -587,7 +636,8 @@ class KarteService:
                 detail={"datasets": len(linked), "charts": len(charts)})
         return Karte(header=header, linked=tuple(linked), charts=tuple(charts),
                      record_kinds=record_kinds, opened_at=ctx.now(),
-                     withheld=withheld_notice(ctx.gate))
+                     withheld=withheld_notice(ctx.gate),
+                     coverage=kind_coverage(visible, covered))
 
     def records(self, pupil_id: int, kind_name: str) -> KarteRecords:
         """All records of one linked dataset, each with its provenance; audit-logged."""

@@ -188,11 +188,21 @@ class ScoreResult:
 
 
 @dataclass(frozen=True)
+class Withdrawal:
+    """Why, by whom and when a wrong mark was withdrawn (the mark itself is kept)."""
+
+    reason: str
+    by: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
 class StatusEntry:
     status: str
     note: str
     by: str
     at: datetime | None  # (None only for a time the store could not read)
+    withdrawn: Withdrawal | None = None  # corrected: no longer in force (issue 16)
 
 
 @dataclass(frozen=True)
@@ -222,6 +232,13 @@ def _staff_name(login_id: str, staff: dict[str, str]) -> str:
     """「氏名（ログインID）」 of who marked an alert (the ID alone for a removed account)."""
     name = staff.get(login_id)
     return f"{name}（{login_id}）" if name else login_id
+
+
+def _withdrawal(row: repo.StatusRow, staff: dict[str, str]) -> Withdrawal | None:
+    if row.withdrawn_by is None:
+        return None
+    return Withdrawal(row.withdrawn_reason or "", _staff_name(row.withdrawn_by, staff),
+                      _moment(row.withdrawn_at or ""))
 
 
 def _moment(text: str) -> datetime | None:
@@ -688,6 +705,42 @@ class RiskService:
         ctx.log("risk_alert_mark", target=f"risk_alert:{alert_id}",
                 pupil_id=pupil_id, detail={"status": status})
 
+    def correct_alert_mark(self, alert_id: int, reason: str, status: str | None = None,
+                           note: str = "") -> None:
+        """Withdraw the listing's mark in force as wrong (kept in the history with ``reason``,
+        who and when), then record ``status`` in its place (None: the mark before it, if
+        any, stands again; else the alert is unmarked)."""
+        ctx = self._ctx
+        self._require_alerts("risk_alert_mark")
+        reason = reason.strip()
+        if not reason:
+            raise UserFacingError("訂正の理由を入力してください。")
+        if len(reason) > 2000 or len(note) > 2000:
+            raise UserFacingError("理由とメモは2000文字以内で入力してください。")
+        if status is not None and status not in ALERT_STATUSES:
+            raise UserFacingError("状態は " + "・".join(ALERT_STATUSES) + " のいずれかです。")
+
+        def write(conn: Connection) -> tuple[int, str]:
+            with transaction(conn):
+                alert = repo.get_alert(conn, alert_id)
+                if alert is None:
+                    raise KeyError(alert_id)
+                wrong = repo.mark_in_force(conn, alert_id)
+                if wrong is None:
+                    raise UserFacingError("訂正する記録がありません（まだ記録されていません）。")
+                at = ctx.clock()
+                repo.withdraw_mark(conn, wrong.id, alert_id, reason, self._actor, at=at)
+                if status is not None:
+                    repo.add_status(conn, alert_id, status, note, self._actor, at=at)
+                return alert.pupil_id, wrong.status
+
+        try:
+            pupil_id, withdrawn = ctx.db.call(write)
+        except KeyError:
+            raise UserFacingError("そのアラートは見つかりません。") from None
+        ctx.log("risk_alert_mark_corrected", target=f"risk_alert:{alert_id}",
+                pupil_id=pupil_id, detail={"withdrawn": withdrawn, "status": status})
+
     def alert_history(self, alert_id: int) -> list[StatusEntry]:
         ctx = self._ctx
         self._require_alerts()
@@ -703,7 +756,7 @@ class RiskService:
         ctx.log("risk_alert_history", target=f"risk_alert:{alert_id}",
                 pupil_id=alert.pupil_id)
         return [StatusEntry(h.status, h.note, _staff_name(h.marked_by, staff),
-                            _moment(h.marked_at)) for h in history]
+                            _moment(h.marked_at), _withdrawal(h, staff)) for h in history]
 
     def explanations(self, pupil_id: int, *, top: int = LIST_SIZE) -> KarteRisk:
         """Where the pupil stands (for the karte): the newest month with lists, how many

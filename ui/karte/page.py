@@ -1,13 +1,18 @@
 """児童生徒カルテ (roles with ``view``): one tab per opened pupil.
 
 A karte shows what the service gives the role and nothing else: the header (name, kana,
-birth date, sex, current school / grade / class / number, the IDs the role may see, the
-"as of" date), 連携情報 (the datasets the role may see, with counts and latest dates; choosing
+birth date, sex, current school / grade / class / number, the IDs the role may see, and
+how far each kind's data goes in the store: 「出欠状況（月次）: 令和8年3月分まで」),
+連携情報 (the datasets the role may see, with counts and latest dates; choosing
 one lists its records), the charts (clicking a point lists the records behind it) and the
 record lists (相談, いじめ等 … as the role may see them). Every record row carries its
 provenance: source file, import batch and time. Roles that may see alerts also get
 不登校の早期把握 under the header (``karte_risk.py``; hidden when no reader is given). All
 reading runs on the worker; the service logs every opening, list and click-through.
+
+One scroll bar at a time (issue 16): the karte itself does not scroll; its lists and the
+charts column do. On a short window (a laptop's 697 pixels) 不登校の早期把握 starts compact
+(band, list and mark on one line; 「詳しく表示」 opens it) so that the charts stay in sight.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -37,13 +42,16 @@ from PySide6.QtWidgets import (
 )
 
 from kernel.date_style import DateStyle
+from kernel.school_calendar import SchoolMonth
 from toda_desktop.formatting import (
     format_count,
     format_date,
     format_datetime,
+    format_month,
     format_phrase,
     format_school_year,
 )
+from toda_desktop.phrase import SchoolYear
 from ui import style
 from ui.background import BackgroundRunner
 from ui.karte.charts import KarteChartView
@@ -61,7 +69,13 @@ from ui.pupil_tables import (
 from ui.table_model import make_table
 
 if TYPE_CHECKING:
-    from toda_desktop.karte.service import Karte, KarteRecords, KarteService, LinkedData
+    from toda_desktop.karte.service import (
+        Karte,
+        KarteRecords,
+        KarteService,
+        KindCoverage,
+        LinkedData,
+    )
     from ui.karte.risk_section import DomainJudgments, Explanations
     from ui.printing.flow import PrintFlow
 
@@ -72,8 +86,7 @@ EMPTY_TEXT = (
     "（検索結果の行でEnterキーを押すか、ダブルクリックします）"
 )
 CHART_HINT = (
-    "グラフの棒や点をクリックすると、その元になった記録を下に表示します"
-    "（グラフを選んで←→キーで移動し、Enterキーでも表示できます）。"
+    "棒や点をクリックすると、元の記録を下に表示します（←→キーとEnterキーでも操作できます）。"
 )
 PROVENANCE_NOTE = (
     "各行の右端に、取込元ファイル・取込番号・取込日を表示しています"
@@ -88,7 +101,7 @@ class RecordsPanel(QWidget):
 
     def __init__(self, date_style: DateStyle, *, closable: bool = False,
                  accessible_name: str = "記録の一覧", shown_ids: Sequence[str] = ID_KEYS,
-                 parent: QWidget | None = None) -> None:
+                 pupil_id: int | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._style = date_style
         self.load_task: PageTask | None = None  # given by the karte (it has the runner)
@@ -115,9 +128,11 @@ class RecordsPanel(QWidget):
         self.message_label.setStyleSheet(style.MUTED)
         self.message_label.hide()
         layout.addWidget(self.message_label)
-        self.model = KarteRecordsModel(date_style, self, shown_ids)
+        self.model = KarteRecordsModel(date_style, self, shown_ids, pupil_id=pupil_id)
         self.table, self.proxy = make_table(self.model, accessible_name, self)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Cells, not rows: a range can be chosen and copied for Excel (Ctrl+C, logged).
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         layout.addWidget(self.table, 1)
         note = QLabel(PROVENANCE_NOTE)
         note.setStyleSheet(style.MUTED)
@@ -184,7 +199,11 @@ class RecordsPanel(QWidget):
         task.run(lambda _ctx: read(), done, on_user_error=refused, on_ended=ended)
 
 
-KARTE_LISTS_MIN_HEIGHT = 380  # 連携情報 and the tabs keep this much; the karte scrolls
+KARTE_LISTS_MIN_HEIGHT = 220  # 連携情報 and the tabs keep this much
+# In a window lower than this the karte shows 不登校の早期把握 compact (a laptop's 697 or
+# 768 pixels): header + whole section + lists would not fit without scrolling the page.
+COMPACT_RISK_BELOW = 900
+COVERAGE_ROWS = 3  # lines of 「データの範囲」 in the header (the rest in its tooltip)
 
 
 class KarteView(QWidget):
@@ -208,20 +227,9 @@ class KarteView(QWidget):
         self.chart_views: list[KarteChartView] = []
         self.record_panels: dict[str, RecordsPanel] = {}
         self._loaded_tabs: set[str] = set()
-        # On a short screen the karte scrolls as a whole instead of squeezing its header
-        # and the 不登校の早期把握 section (their wrapped lines overlapped at 1,024×700).
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        self.scroll_area = QScrollArea()
-        self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        outer.addWidget(self.scroll_area)
-        content = QWidget()
-        self.scroll_area.setWidget(content)
-        layout = QVBoxLayout(content)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
-        layout.setSpacing(10)
+        layout.setSpacing(8)
         layout.addWidget(self._build_header())
         self.withheld_label: QLabel | None = None
         if karte.withheld:  # the role's kinds left out for want of their key (issue 12)
@@ -230,9 +238,11 @@ class KarteView(QWidget):
             self.withheld_label.setWordWrap(True)
             layout.addWidget(self.withheld_label)
         self.risk_section: KarteRiskSection | None = None
+        self._risk_compact_chosen = False  # the user chose 詳しく/簡単に: no longer automatic
         if explanations is not None:  # only roles that may see alerts
             self.risk_section = KarteRiskSection(self.pupil_id, explanations, domain_judgments,
                                                  runner, date_style)
+            self.risk_section.compact_toggled.connect(self._risk_compact_chosen_by_user)
             layout.addWidget(self.risk_section)
             self.risk_section.load()
         # 支援ケース (issue 14): the cases feature's own widget, given by the shell.
@@ -246,6 +256,8 @@ class KarteView(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.setAccessibleName("カルテの内容")
+        self.tabs.setElideMode(Qt.TextElideMode.ElideNone)  # 「教育相談・SC/SSW相談」 whole
+        self.tabs.setUsesScrollButtons(True)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([300, 900])
@@ -256,14 +268,15 @@ class KarteView(QWidget):
         if karte.charts:
             self.charts_tab = self._build_charts()
             self.tabs.addTab(self.charts_tab, "グラフ")
-        self.records_panel = RecordsPanel(date_style, shown_ids=self._shown_ids)
+        self.records_panel = RecordsPanel(date_style, shown_ids=self._shown_ids,
+                                          pupil_id=self.pupil_id)
         self.records_panel.show_loading("")
         self.records_panel.message_label.setText(
             "左の「連携情報」からデータを選ぶと、その記録を表示します。")
         self.tabs.addTab(self.records_panel, "記録")
         labels = {d.kind: d for d in karte.linked}
         for kind in karte.record_kinds:
-            panel = RecordsPanel(date_style, shown_ids=self._shown_ids)
+            panel = RecordsPanel(date_style, shown_ids=self._shown_ids, pupil_id=self.pupil_id)
             linked = labels.get(kind)
             name = linked.label if linked is not None else kind
             count = f"（{linked.count}）" if linked is not None else ""
@@ -271,6 +284,15 @@ class KarteView(QWidget):
             self.record_panels[kind] = panel
             self.tabs.addTab(panel, f"{name}{count}")
         self.tabs.currentChanged.connect(self._tab_changed)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """On a short window 不登校の早期把握 is compact (until the user chooses)."""
+        super().resizeEvent(event)
+        if self.risk_section is not None and not self._risk_compact_chosen:
+            self.risk_section.set_compact(self.window().height() < COMPACT_RISK_BELOW)
+
+    def _risk_compact_chosen_by_user(self, _compact: bool) -> None:
+        self._risk_compact_chosen = True
 
     # -- header ----------------------------------------------------------------------------
 
@@ -327,28 +349,41 @@ class KarteView(QWidget):
             grid.setColumnStretch(column, 1)
         outer.addLayout(grid, 1)
 
-        right = QVBoxLayout()
-        right.setSpacing(2)
-        as_of = h.as_of
-        self.as_of_label = QLabel(
-            f"{format_date(as_of, self._style)}時点" if as_of is not None else "データなし")
-        self.as_of_label.setStyleSheet(
-            f"color: white; background: {style.ACCENT}; border-radius: 4px; padding: 4px 10px;"
-            " font-weight: bold;")
-        self.as_of_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.as_of_label.setToolTip("この日までに取り込んだデータを表示しています")
-        self.as_of_label.setAccessibleName("データの時点")
-        note = QLabel("この日までに取り込んだデータ")
-        note.setStyleSheet(style.MUTED)
-        opened = QLabel(f"表示: {format_datetime(self.karte.opened_at, self._style)}")
-        opened.setStyleSheet(style.MUTED)
-        right.addWidget(self.as_of_label, 0, Qt.AlignmentFlag.AlignRight)
-        right.addWidget(note, 0, Qt.AlignmentFlag.AlignRight)
-        right.addWidget(opened, 0, Qt.AlignmentFlag.AlignRight)
-        right.addStretch(1)
-        outer.addLayout(right)
-        self.header_values["時点"] = self.as_of_label.text()
+        outer.addWidget(self._build_coverage())
         return card
+
+    def _build_coverage(self) -> QWidget:
+        """「データの範囲」: how far each kind's data goes in the store (not this pupil's latest
+        record, which 連携情報 gives), so that a blank month reads right."""
+        box = QWidget()
+        grid = QGridLayout(box)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(2)
+        title = QLabel("データの範囲")
+        title.setStyleSheet("font-weight: bold;")
+        title.setToolTip("データの種類ごとに、取り込んだデータがどこまであるかを示します")
+        grid.addWidget(title, 0, 0)
+        charted = [c.kind for c in self.karte.charts]  # the charts' kinds first
+        ordered = sorted(self.karte.coverage,
+                         key=lambda c: charted.index(c.kind) if c.kind in charted
+                         else len(charted))
+        lines = [coverage_text(c, self._style) for c in ordered]
+        self.coverage_lines = lines
+        shown = lines[:COVERAGE_ROWS] or ["取り込んだデータはありません"]
+        for n, text in enumerate(shown):
+            label = QLabel(text)
+            label.setStyleSheet(style.MUTED)
+            grid.addWidget(label, 1 + n, 0)
+        rest = lines[len(shown):] if lines else []
+        if rest:  # all of them on hover
+            title.setText(f"データの範囲（ほか{len(rest)}種類）")
+        box.setToolTip("\n".join(lines) + "\n表示: "
+                       + format_datetime(self.karte.opened_at, self._style))
+        box.setAccessibleName("データの範囲")
+        self.coverage_box = box
+        self.header_values["データの範囲"] = "、".join(lines)
+        return box
 
     # -- 連携情報 --------------------------------------------------------------------------
 
@@ -466,7 +501,7 @@ class KarteView(QWidget):
         splitter.addWidget(scroll)
         self.source_panel = RecordsPanel(self._style, closable=True,
                                          accessible_name="グラフの点の元の記録",
-                                         shown_ids=self._shown_ids)
+                                         shown_ids=self._shown_ids, pupil_id=self.pupil_id)
         self.source_panel.closed.connect(self.source_panel.hide)
         self.source_panel.hide()
         splitter.addWidget(self.source_panel)
@@ -489,6 +524,18 @@ class KarteView(QWidget):
             QTimer.singleShot(0, lambda: self.charts_scroll.ensureWidgetVisible(view, 0, 0))
         self._load(self.source_panel, "グラフの点の元の記録",
                    lambda service, pid: service.source_records(pid, chart_key, x, series_key))
+
+
+def coverage_text(coverage: KindCoverage, date_style: DateStyle) -> str:
+    """「出欠状況（月次）: 令和8年3月分まで」 (a day: 「…日まで」)."""
+    until = coverage.until
+    if isinstance(until, SchoolYear):
+        when = f"{format_school_year(until.year, date_style)}分まで"
+    elif isinstance(until, SchoolMonth):
+        when = f"{format_month(until, date_style)}分まで"
+    else:
+        when = f"{format_date(until, date_style)}まで"
+    return f"{coverage.label}: {when}"
 
 
 class KartePage(QWidget):

@@ -8,7 +8,9 @@ listing if there was one. For roles that also see the survey, the survey domains
 grade. Risk is a band with reasons, never a number or a rank. Both are read on the worker
 after the karte itself; the risk service checks and audit-logs each call. When lists are made
 or an alert is marked (the shell's ``changed``), the karte marks the section ``stale`` and
-reads it again when it is in sight.
+reads it again when it is in sight. Compact (a short window, issue 16): the list, band and mark
+stay, with the April note and the words that it is no all-clear; the reasons, the band's text
+and the survey wait behind 「詳しく表示」.
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from analysis.risk.bands import EVENT_DEFINITION
 from kernel.date_style import DateStyle
@@ -68,6 +78,7 @@ class KarteRiskSection(QFrame):
     """The card under the karte header; :meth:`load` reads it on the runner."""
 
     loaded = Signal(object)  # RiskFacts (for tests)
+    compact_toggled = Signal(bool)  # the user chose 詳しく表示 / 簡単に表示
 
     def __init__(self, pupil_id: int, explanations: Explanations,
                  domain_judgments: DomainJudgments | None, runner: BackgroundRunner,
@@ -97,6 +108,12 @@ class KarteRiskSection(QFrame):
         top.addSpacing(12)
         self.caution_label = muted(CAUTION)
         top.addWidget(self.caution_label, 1)
+        self.compact = False
+        self.details_button = QPushButton("簡単に表示")
+        self.details_button.setFlat(True)
+        self.details_button.setToolTip("理由と調査の回答を表示するか、一行にまとめるかを切り替えます")
+        self.details_button.clicked.connect(self._toggle_compact)
+        top.addWidget(self.details_button)
         outer.addLayout(top)
         self.message_label = muted("読み込んでいます…")
         outer.addWidget(self.message_label)
@@ -210,7 +227,29 @@ class KarteRiskSection(QFrame):
             self.reasons_label.setText("理由\n" + "\n".join(f"・{r}" for r in latest.reasons))
         self._show_domains(facts.domains)
         self.body.show()
+        self._apply_compact()
         self.loaded.emit(facts)
+
+    def set_compact(self, compact: bool) -> None:
+        """One line (list, band, mark) or the whole section."""
+        if compact != self.compact:
+            self.compact = compact
+            self._apply_compact()
+
+    def _toggle_compact(self) -> None:
+        self.set_compact(not self.compact)
+        self.compact_toggled.emit(self.compact)
+
+    def _apply_compact(self) -> None:
+        self.details_button.setText("詳しく表示" if self.compact else "簡単に表示")
+        facts = self.facts
+        if facts is None:
+            return
+        latest = facts.risk.latest
+        full = not self.compact
+        self.band_text_label.setVisible(latest is not None and full)
+        self.reasons_label.setVisible(latest is not None and full)
+        self.survey_box.setVisible(facts.domains is not None and full)
 
     def _show_domains(self, domains: SurveyDomains | None) -> None:
         self.survey_box.setVisible(domains is not None)

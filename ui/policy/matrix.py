@@ -18,6 +18,21 @@ from ui.table_model import LinesTableModel
 FUNCTIONS = tuple(FUNCTION_LABELS)
 FORMER = "former_pupils"  # the per-role setting shown as one more ●/× column
 COLUMNS = (*FUNCTIONS, FORMER)
+# Headers in short lines, so that every column fits a laptop's width (issue 16); a function
+# not named here is broken after its first の.
+HEADERS = {
+    "admin": "管理\n機能", "pupil_search": "児童生徒\n検索", "export_aggregate": "集計の\n出力",
+    "alerts": "見守り\nアラート", "audit_view": "監査ログ\nの閲覧",
+    "policy_edit": "権限設定\nの変更", "research_export": "研究用\nデータの\n作成",
+    "research_approve": "研究用\nデータの\n承認", "retention": "保存期間\nの管理",
+    "retention_approve": "削除計画\nの承認", FORMER: "卒業・\n転出した\n児童生徒",
+}
+
+
+def header_text(key: str) -> str:
+    if key in HEADERS:
+        return HEADERS[key]
+    return FUNCTION_LABELS[key].replace("の", "の\n", 1)
 
 
 def legend_text() -> str:
@@ -50,12 +65,7 @@ class PolicyMatrixModel(LinesTableModel[Role]):
     DOMAINS_COLUMN = len(COLUMNS) + 1
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__((
-            "役割",
-            *(FUNCTION_LABELS[f].replace("の", "の\n", 1) for f in FUNCTIONS),
-            FORMER_PUPILS_LABEL.replace("転出", "転出\n", 1),
-            "見られるデータ",
-        ), parent)
+        super().__init__(("役割", *(header_text(c) for c in COLUMNS), "見られるデータ"), parent)
         self.policy: Policy | None = None
 
     @property

@@ -1,10 +1,12 @@
-"""権限設定 (the project lead): the permission map as a table that can be changed, and its text.
+"""権限設定 (the project lead): the permission map as a table that can be changed.
 
-The table shows roles × functions (●/×) and each role's data domains. A double-click (or
-Enter) switches a function or opens the choice of data areas; the change is written into the
-map's TOML text below (``policy_to_toml``), which can also be edited directly. The text is
-checked before asking for confirmation, saved by ``PolicyAdminService.update`` (which validates
-again, refuses to drop a role in use and logs the change) and applies from the next sign-in.
+The table shows roles × functions (●/×), 卒業・転出した児童生徒 and each role's data domains,
+all in Japanese. A double-click (or Enter) switches a function or opens the choice of data
+areas; 保存… lists the changes, asks, and saves through ``PolicyAdminService.update`` (which
+validates again, refuses to drop a role in use and logs the change); it applies from the
+next sign-in. The map's TOML text (``policy_to_toml``) is for the few who need it: behind
+「詳細（設定ファイル）」, where it can also be edited directly (issue 16: staff who are not
+programmers edit through the table and never see English keys unless they ask).
 """
 
 from __future__ import annotations
@@ -41,10 +43,11 @@ from ui.dialogs import confirm
 from ui.page_header import PageHeader, StatusLine
 from ui.page_task import PageTask
 from ui.policy.domains_dialog import DomainsDialog
-from ui.policy.matrix import PolicyMatrixModel, legend_text
+from ui.policy.matrix import COLUMNS, FORMER, PolicyMatrixModel, legend_text
 from ui.policy.register_export import RegisterExport, RegisterExportButton
 from ui.table_model import make_view
 
+DOMAINS_WIDTH = 200  # 見られるデータ: longer text is cut with … (whole on hover)
 APPLIES_NEXT_TIME = (
     "変更は次回のサインインから適用されます（サインイン中の利用者には、"
     "次にサインインしたときに適用されます）。"
@@ -95,7 +98,7 @@ class PolicyPage(QWidget):
         heading.setStyleSheet(style.SECTION_TITLE)
         matrix_layout.addWidget(heading)
         how = QLabel("●・× または「見られるデータ」をダブルクリック（またはEnterキー）すると"
-                     "変更できます。変更は下の内容に反映され、「保存…」で確定します。")
+                     "変更できます。変更は「保存…」で確定します。")
         how.setWordWrap(True)
         how.setStyleSheet(style.MUTED)
         matrix_layout.addWidget(how)
@@ -104,12 +107,38 @@ class PolicyPage(QWidget):
         self.table = make_view(self.model, "役割と機能の一覧", row_height=26)
         # One cell is one setting: cells are chosen, not rows.
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
-        self.table.setWordWrap(True)
+        self.table.setWordWrap(False)  # one line per role; cut text shows on hover
         self.table.activated.connect(self.change_cell)
         self.table.setTabKeyNavigation(False)  # Tab leaves the table (to 保存…), arrows move
-        self.table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
-        matrix_layout.addWidget(self.table)
+        columns = self.table.horizontalHeader()
+        columns.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # What a role sees, and whether it finds former pupils, next to the role's name (the
+        # functions follow): no scrolling to the right for the settings that matter most.
+        for visual, logical in ((1, PolicyMatrixModel.DOMAINS_COLUMN),
+                                (2, COLUMNS.index(FORMER) + 1)):
+            columns.moveSection(columns.visualIndex(logical), visual)
+        columns.setSectionResizeMode(PolicyMatrixModel.DOMAINS_COLUMN,
+                                     QHeaderView.ResizeMode.Interactive)
+        columns.resizeSection(PolicyMatrixModel.DOMAINS_COLUMN, DOMAINS_WIDTH)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)  # whole text on hover
+        matrix_layout.addWidget(self.table, 1)
+        self.message_label = StatusLine()
+        matrix_layout.addWidget(self.message_label)
+        buttons = QHBoxLayout()
+        self.details_button = QPushButton("詳細（設定ファイル）")
+        self.details_button.setCheckable(True)
+        self.details_button.setToolTip("設定ファイルの本文（TOML形式）を表示し、直接編集できます")
+        self.details_button.toggled.connect(self.show_details)
+        self.revert_button = QPushButton("編集を取り消す")
+        self.revert_button.clicked.connect(self.revert)
+        self.save_button = QPushButton("保存…")
+        self.save_button.setMinimumWidth(110)
+        self.save_button.clicked.connect(self.save)
+        buttons.addWidget(self.details_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.save_button)
+        matrix_layout.addLayout(buttons)
         splitter.addWidget(matrix_box)
 
         editor_box = QWidget()
@@ -143,28 +172,17 @@ class PolicyPage(QWidget):
         self.editor.setAccessibleName("権限設定の内容")
         self.editor.textChanged.connect(self._text_changed)
         editor_layout.addWidget(self.editor, 1)
-
-        self.message_label = StatusLine()
-        editor_layout.addWidget(self.message_label)
         self.register_button: RegisterExportButton | None = None  # 個人情報ファイル簿 (issue 13)
         if export_register is not None:
             self.register_button = RegisterExportButton(export_register, runner,
                                                         self.message_label, self)
             header.add_action(self.register_button)
 
-        buttons = QHBoxLayout()
-        self.revert_button = QPushButton("編集を取り消す")
-        self.revert_button.clicked.connect(self.revert)
-        self.save_button = QPushButton("保存…")
-        self.save_button.setMinimumWidth(110)
-        self.save_button.clicked.connect(self.save)
-        buttons.addStretch(1)
-        buttons.addWidget(self.revert_button)
-        buttons.addWidget(self.save_button)
-        editor_layout.addLayout(buttons)
         splitter.addWidget(editor_box)
-        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
+        self.details_box = editor_box
+        editor_box.hide()  # the text only behind 「詳細（設定ファイル）」
         self.splitter = splitter
         layout.addWidget(splitter, 1)
         self.load_task = PageTask(self, runner, "権限設定を読み込んでいます…")
@@ -173,6 +191,16 @@ class PolicyPage(QWidget):
                                   writes=True)
         self.save_task.ended.connect(self._text_changed)
         self._text_changed()
+
+    def show_details(self, shown: bool) -> None:
+        """The map's text (with English keys) below the table, or not."""
+        if self.details_button.isChecked() != shown:
+            self.details_button.setChecked(shown)  # (calls back here)
+            return
+        self.details_box.setVisible(shown)
+        self.details_button.setText("詳細を隠す" if shown else "詳細（設定ファイル）")
+        if shown:
+            self._size_matrix()
 
     def _toggle_legend(self, shown: bool) -> None:
         self.legend_label.setVisible(shown)
@@ -207,11 +235,14 @@ class PolicyPage(QWidget):
                 raise
             self.show_message(message, error=True)
         self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().resizeSection(PolicyMatrixModel.DOMAINS_COLUMN,
+                                                    DOMAINS_WIDTH)
         self._size_matrix()
 
     def _size_matrix(self) -> None:
-        """Give the table room for every role (the editor takes the rest)."""
+        """With the text shown: room for every role in the table (the text takes the rest)."""
+        if not self.details_box.isVisible():
+            return  # the table has the page
         table = self.table
         wanted = (
             table.horizontalHeader().height()
@@ -220,8 +251,9 @@ class PolicyPage(QWidget):
             + 4
         )
         heading = self._matrix_heading.sizeHint().height()
+        below = self.save_button.sizeHint().height() + self.message_label.sizeHint().height()
         total = sum(self.splitter.sizes())
-        top = min(wanted + heading + 8, max(total - 220, 160))
+        top = min(wanted + heading + below + 40, max(total - 220, 160))
         self.splitter.setSizes([top, max(total - top, 220)])
 
     @property
@@ -281,7 +313,7 @@ class PolicyPage(QWidget):
         if self.editor.toPlainText() in (self._saved_text, self._table_text):
             return False
         self.show_message(
-            "下の内容を直接編集中です。表で変更するには、先に「保存…」するか"
+            "設定ファイルを直接編集中です。表で変更するには、先に「保存…」するか"
             "「編集を取り消す」を押してください。", error=True)
         return True
 

@@ -81,6 +81,7 @@ from ui.risk.common import (
     section_title,
     show_band,
 )
+from ui.risk.mark_correction import CorrectionDialog
 
 if TYPE_CHECKING:
     from toda_desktop.export_files import ExportResult
@@ -168,11 +169,20 @@ ALERT_COLUMNS: list[Column[Alert]] = [
            tooltip=lambda a: a.note or ""),
 ]
 
+def _withdrawn_note(entry: StatusEntry) -> str:
+    w = entry.withdrawn
+    return "" if w is None else f"取り消し（{w.by}）: {w.reason}"
+
+
 HISTORY_COLUMNS: list[Column[tuple[StatusEntry, str]]] = [
     Column("日時", lambda e: e[1]),
-    Column("記録", lambda e: e[0].status),
+    Column("記録", lambda e: e[0].status + ("（取り消し）" if e[0].withdrawn else ""),
+           color=lambda e: style.MUTED_COLOR if e[0].withdrawn else None,
+           tooltip=lambda e: _withdrawn_note(e[0]) or None),
     Column("記録した人", lambda e: e[0].by),
-    Column("メモ", lambda e: e[0].note.replace("\n", " "), tooltip=lambda e: e[0].note),
+    Column("メモ", lambda e: " ".join(filter(None, (
+        e[0].note.replace("\n", " "), _withdrawn_note(e[0]).replace("\n", " ")))),
+        tooltip=lambda e: "\n".join(filter(None, (e[0].note, _withdrawn_note(e[0]))))),
 ]
 
 
@@ -286,7 +296,7 @@ class AlertsPage(QWidget):
         self.result: ScoreResult | None = None
         self.history: list[StatusEntry] = []
         self._shown_alert_id: int | None = None  # whose details and history are shown
-        self.dialog: MarkDialog | None = None
+        self.dialog: MarkDialog | CorrectionDialog | None = None
         self.last_export: ExportResult | None = None
         self.last_school_export: list[ExportResult] = []
         # Where to save; a test may replace them (the defaults ask with a file dialog).
@@ -487,6 +497,10 @@ class AlertsPage(QWidget):
         buttons.addWidget(self.case_button)
         buttons.addStretch(1)
         card_layout.addLayout(buttons)
+        self.correct_button = QPushButton("記録を訂正…")  # issue 16: withdrawn, not erased
+        self.correct_button.setToolTip("誤った記録を、理由を付けて取り消します（履歴に残ります）")
+        self.correct_button.clicked.connect(self.ask_correction)
+        buttons.insertWidget(buttons.indexOf(self.mark_button) + 1, self.correct_button)
         card_layout.addWidget(section_title("記録の履歴"))
         self.history_model: RecordsModel[tuple[StatusEntry, str]] = RecordsModel(
             HISTORY_COLUMNS, self)
@@ -821,6 +835,8 @@ class AlertsPage(QWidget):
         self.export_button.setEnabled(not self.busy and bool(self.alerts))
         self.school_export_button.setEnabled(not self.busy and bool(self.alerts))
         self.mark_button.setEnabled(alert is not None and not self.busy)
+        self.correct_button.setEnabled(alert is not None and alert.status is not None
+                                       and not self.busy)
         self.karte_button.setEnabled(alert is not None and alert.pupil_id is not None)
         self.karte_button.setVisible(self._can_open_karte)
         self.case_button.setVisible(self._can_open_case and alert is not None
@@ -882,6 +898,52 @@ class AlertsPage(QWidget):
 
         self.mark_task.run(lambda _ctx: risk.mark_alert(alert.id, status, note), done,
                            on_user_error=failed, on_ended=ended)
+
+    def ask_correction(self) -> CorrectionDialog | None:
+        """記録を訂正…: the mark in force is withdrawn (kept) and the right one recorded."""
+        alert = self.selected_alert()
+        if alert is None or alert.status is None or self.busy:
+            return None
+        from toda_desktop.risk import ALERT_STATUSES
+
+        dialog = CorrectionDialog(alert.id, pupil_text(alert) or "この児童生徒", alert.status,
+                                  ALERT_STATUSES, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.submitted.connect(lambda: self.correct(dialog))
+        dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def correct(self, dialog: CorrectionDialog) -> None:
+        risk, alert_id = self._risk, dialog.alert_id
+        reason, status, note = dialog.reason(), dialog.chosen_status(), dialog.note()
+        dialog.set_busy(True)
+
+        def done(_result: object) -> None:
+            if alive(dialog):
+                dialog.accept()
+            self.status_line.show_message(
+                f"記録を訂正しました（正しい記録: {status or UNMARKED}）。取り消した記録は"
+                "履歴に残っています。")
+            self.marked.emit(alert_id)
+            self.store_changed.emit(frozenset({ALERT_LISTS}))
+
+        def failed(message: str) -> None:
+            if alive(dialog):
+                dialog.set_busy(False)
+                dialog.show_error(message)
+            else:
+                self.status_line.show_message(message, error=True)
+
+        def ended() -> None:
+            if alive(dialog) and dialog.isVisible():
+                dialog.set_busy(False)
+            if self.month is not None:
+                self.load(self.month, create=False)
+
+        self.mark_task.run(lambda _ctx: risk.correct_alert_mark(alert_id, reason, status, note),
+                           done, on_user_error=failed, on_ended=ended)
 
     # -- export ----------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""The in-app manual (ヘルプ): bundled Japanese pages, shown offline."""
