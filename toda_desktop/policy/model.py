@@ -23,6 +23,7 @@ FUNCTIONS = frozenset(
         "print", "analysis", "alerts", "audit_view", "policy_edit",
         "research_export", "research_approve",  # issue 13: research extracts
         "retention", "retention_approve",  # issue 13: purge plans and their approval
+        "school_karte",  # issue 15: per-school aggregates (survey, growth, basic information)
     }
 )
 FUNCTION_LABELS = {
@@ -42,6 +43,7 @@ FUNCTION_LABELS = {
     "research_approve": "研究用データの承認",
     "retention": "保存期間の管理",
     "retention_approve": "保存期間の削除計画の承認",
+    "school_karte": "学校カルテ",  # issue 15
 }
 # A per-role setting beside the functions (issue 13): whether the role still finds pupils
 # who have left (graduated or transferred out) in search, karte and extraction.

@@ -1,0 +1,415 @@
+"""Aggregating SQL of the school karte (issue 15): every query returns group totals, never a
+pupil row. Groups are classes (school, grade, class of the pupil's last enrollment row of the
+school year); the analysis adds classes up to grades, schools and the city.
+
+How a pupil's answer counts as positive: the item master's 肯定的回答 for a choice item (as the
+karte and the extraction read it), else a rule the caller passes (``PositiveRule``: a Q-U
+group that counts as positive, an AiGROW score at or above a threshold). An answer neither
+covers is left out. Values are always bound; column names are fixed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from storage.connection import Connection
+from storage.repos.karte import ITEMS_CTE, items_join
+
+SHARE_BINS = (0.2, 0.4, 0.6, 0.8)  # upper edges of the first four bins of a pupil's share
+
+
+@dataclass(frozen=True)
+class PositiveRule:
+    """Positivity of an instrument without 肯定的回答 in the item master. ``item_code`` "*"
+    covers every item of the survey; ``categories``: answers that count as positive;
+    ``at_least``: a score at or above it counts as positive. ``domain``: the domain its
+    items are shown under."""
+
+    survey_code: str
+    item_code: str
+    domain: str
+    categories: tuple[str, ...] = ()
+    at_least: float | None = None
+
+
+@dataclass(frozen=True)
+class PositivityGroup:
+    """One class's total for a (survey, round, domain, item); ``item_code`` "" = the domain
+    as a whole (each pupil's answers in the domain averaged first)."""
+
+    school_code: str
+    grade: int
+    class_name: str
+    survey_code: str
+    round: int
+    domain: str
+    item_code: str
+    n: int
+    share_sum: float
+    bins: tuple[int, int, int, int, int]
+
+
+def _enrolled(year_param: str = "?") -> str:
+    """Each pupil's last enrollment row of a school year."""
+    return (
+        "en AS (SELECT e.pupil_id, e.school_code, e.grade, coalesce(e.class_name, '') AS"
+        " class_name FROM ds_enrollments e WHERE e.id IN (SELECT max(id) FROM ds_enrollments"
+        f" WHERE school_year = {year_param} GROUP BY pupil_id)"
+        " AND e.school_code IS NOT NULL AND e.grade IS NOT NULL)"
+    )
+
+
+def _rules_cte(rules: Sequence[PositiveRule], params: list[object]) -> str:
+    values = []
+    for r in rules:
+        values.append("(?, ?, ?, ?, ?)")
+        params.extend([r.survey_code, r.item_code, r.domain,
+                       "," + ",".join(r.categories) + "," if r.categories else None,
+                       r.at_least])
+    if not values:
+        return ("rules(survey_code, item_code, domain, cats, at_least) AS"
+                " (SELECT NULL, NULL, NULL, NULL, NULL WHERE 0)")
+    return ("rules(survey_code, item_code, domain, cats, at_least) AS (VALUES "
+            + ", ".join(values) + ")")
+
+
+POSITIVE = (
+    "CASE WHEN coalesce(iy.pos, ia.pos) IS NOT NULL"
+    " THEN instr(coalesce(iy.pos, ia.pos), ',' || r.answer || ',') > 0"
+    " WHEN ru.cats IS NOT NULL THEN instr(ru.cats, ',' || r.answer || ',') > 0"
+    " WHEN ru.at_least IS NOT NULL AND typeof(r.answer) IN ('integer', 'real')"
+    " THEN r.answer >= ru.at_least END"
+)
+
+
+def positivity_groups(
+    conn: Connection, answer_year: int, group_year: int, rules: Sequence[PositiveRule],
+    *, school_code: str | None = None, survey_code: str | None = None,
+) -> list[PositivityGroup]:
+    """Class totals of pupils' positive shares: answers of ``answer_year`` grouped by the
+    pupils' class in ``group_year`` (the same year, or the next one for "the same pupils
+    last year"). ``school_code``: only that school's pupils (of ``group_year``)."""
+    params: list[object] = []
+    rules_sql = _rules_cte(rules, params)
+    params.append(group_year)
+    where = ["r.school_year = ?"]
+    where_params: list[object] = [answer_year]
+    if survey_code is not None:
+        where.append("r.survey_code = ?")
+        where_params.append(survey_code)
+    school_filter = ""
+    if school_code is not None:
+        school_filter = " AND e.school_code = ?"
+        params.append(school_code)
+    en = _enrolled().replace("AND e.grade IS NOT NULL)", "AND e.grade IS NOT NULL"
+                             + school_filter + ")")
+    if school_code is not None:
+        where.append("r.pupil_id IN (SELECT pupil_id FROM en)")
+    params.extend(where_params)
+    bins = ", ".join(
+        f"sum(share >= {lo} AND share < {hi})" if lo else f"sum(share < {hi})"
+        for lo, hi in zip((0.0, *SHARE_BINS[:-1]), SHARE_BINS, strict=True))
+    sql = (
+        f"WITH {ITEMS_CTE}, {rules_sql}, {en},"
+        " ans AS (SELECT r.pupil_id, r.survey_code, coalesce(r.round, 1) AS round,"
+        " r.item_code, coalesce(iy.domain, ia.domain, ru.domain, '') AS domain,"
+        f" {POSITIVE} AS pos FROM ds_survey_responses r {items_join('r')}"
+        " LEFT JOIN rules ru ON ru.survey_code = r.survey_code"
+        " AND ru.item_code IN ('*', r.item_code)"
+        f" WHERE {' AND '.join(where)}),"
+        " shares AS (SELECT pupil_id, survey_code, round, domain, item_code, avg(pos) AS share"
+        " FROM ans WHERE pos IS NOT NULL GROUP BY pupil_id, survey_code, round, domain,"
+        " item_code UNION ALL SELECT pupil_id, survey_code, round, domain, '', avg(pos)"
+        " FROM ans WHERE pos IS NOT NULL GROUP BY pupil_id, survey_code, round, domain)"
+        " SELECT en.school_code, en.grade, en.class_name, s.survey_code, s.round, s.domain,"
+        f" s.item_code, count(*), sum(s.share), {bins}, sum(s.share >= {SHARE_BINS[-1]})"
+        " FROM shares s JOIN en ON en.pupil_id = s.pupil_id"
+        " GROUP BY en.school_code, en.grade, en.class_name, s.survey_code, s.round, s.domain,"
+        " s.item_code"
+    )
+    return [
+        PositivityGroup(
+            school_code=str(r[0]), grade=int(r[1]), class_name=str(r[2]),
+            survey_code=str(r[3]), round=int(r[4]), domain=str(r[5]), item_code=str(r[6]),
+            n=int(r[7]), share_sum=float(r[8]),
+            bins=(int(r[9]), int(r[10]), int(r[11]), int(r[12]), int(r[13])),
+        )
+        for r in conn.execute(sql, params)
+    ]
+
+
+@dataclass(frozen=True)
+class ItemLabel:
+    survey_code: str
+    item_code: str
+    item_text: str
+    domain: str
+
+
+def item_labels(conn: Connection, school_year: int) -> list[ItemLabel]:
+    """Each item's text and domain in a school year (year-less master rows as well)."""
+    rows = conn.execute(
+        "SELECT survey_code, item_code, max(item_text), max(coalesce(domain, ''))"
+        " FROM ds_survey_items WHERE school_year = ? OR school_year IS NULL"
+        " GROUP BY survey_code, item_code ORDER BY survey_code, item_code", (school_year,))
+    return [ItemLabel(str(r[0]), str(r[1]), str(r[2] or ""), str(r[3] or "")) for r in rows]
+
+
+@dataclass(frozen=True)
+class SchoolRow:
+    school_code: str
+    school_name: str
+    school_type: str
+
+
+def schools(conn: Connection) -> list[SchoolRow]:
+    """Every school, in school-code order."""
+    return [SchoolRow(str(r[0]), str(r[1] or r[0]), str(r[2] or ""))
+            for r in conn.execute("SELECT school_code, max(school_name), max(school_type)"
+                                  " FROM ds_schools GROUP BY school_code ORDER BY school_code")]
+
+
+def school_years(conn: Connection) -> list[int]:
+    """School years with enrollments, in order."""
+    return [int(r[0]) for r in conn.execute(
+        "SELECT DISTINCT school_year FROM ds_enrollments WHERE school_year IS NOT NULL"
+        " ORDER BY school_year")]
+
+
+def survey_rounds(conn: Connection, school_year: int) -> list[tuple[str, int]]:
+    """(survey, round) answered in the school year."""
+    return [(str(r[0]), int(r[1])) for r in conn.execute(
+        "SELECT DISTINCT survey_code, coalesce(round, 1) FROM ds_survey_responses"
+        " WHERE school_year = ? ORDER BY 1, 2", (school_year,))]
+
+
+# -- growth and outcomes --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GrowthRow:
+    """One pupil's levels (mean over subjects) last year and this year, with the school and
+    grade of this year. Read only by the service's estimate; no pupil ID is carried."""
+
+    school_code: str
+    grade: int
+    prior: float
+    current: float
+
+
+_LEVELS = (
+    "lv AS (SELECT pupil_id, school_year, avg(level) AS level FROM ds_academic_results"
+    " WHERE school_year IN (?, ?) AND level IS NOT NULL GROUP BY pupil_id, school_year)"
+)
+
+
+def growth_rows(conn: Connection, school_year: int) -> list[GrowthRow]:
+    """Pupils enrolled in ``school_year`` with a 県学調 level in it and in the year before."""
+    sql = (
+        f"WITH {_enrolled()}, {_LEVELS}"
+        " SELECT en.school_code, en.grade, p.level, c.level FROM en"
+        " JOIN lv c ON c.pupil_id = en.pupil_id AND c.school_year = ?"
+        " JOIN lv p ON p.pupil_id = en.pupil_id AND p.school_year = ?"
+        " ORDER BY en.school_code, en.grade"
+    )
+    params = (school_year, school_year - 1, school_year, school_year, school_year - 1)
+    return [GrowthRow(str(r[0]), int(r[1]), float(r[2]), float(r[3]))
+            for r in conn.execute(sql, params)]
+
+
+@dataclass(frozen=True)
+class MomentRow:
+    """Sums over a school's pupils of x (a domain's positive share, 0–1) and y (the outcome):
+    enough for the correlation without the pupils."""
+
+    school_code: str
+    survey_code: str
+    round: int
+    domain: str
+    n: int
+    sx: float
+    sy: float
+    sxx: float
+    syy: float
+    sxy: float
+
+
+OUTCOMES = ("growth", "absence")
+
+
+def correlation_moments(conn: Connection, school_year: int, rules: Sequence[PositiveRule],
+                        outcome: str) -> list[MomentRow]:
+    """Per school and (survey, round, domain): moments of pupils' domain shares against
+    their growth in 県学調 level (``growth``) or their absence rate in percent of school
+    days (``absence``), both of ``school_year``."""
+    if outcome not in OUTCOMES:
+        raise ValueError(outcome)
+    params: list[object] = []
+    rules_sql = _rules_cte(rules, params)
+    params.append(school_year)
+    if outcome == "growth":
+        outcome_sql = (
+            f"{_LEVELS}, y AS (SELECT c.pupil_id, c.level - p.level AS y FROM lv c"
+            " JOIN lv p ON p.pupil_id = c.pupil_id AND p.school_year = ?"
+            " WHERE c.school_year = ?)")
+        params += [school_year, school_year - 1, school_year - 1, school_year]
+    else:
+        outcome_sql = (
+            "y AS (SELECT pupil_id, 100.0 * sum(absence_days) / sum(school_days) AS y"
+            " FROM ds_attendance_monthly WHERE school_year = ? AND school_days > 0"
+            " GROUP BY pupil_id)")
+        params.append(school_year)
+    params.append(school_year)
+    sql = (
+        f"WITH {ITEMS_CTE}, {rules_sql}, {_enrolled()}, {outcome_sql},"
+        " ans AS (SELECT r.pupil_id, r.survey_code, coalesce(r.round, 1) AS round,"
+        " coalesce(iy.domain, ia.domain, ru.domain, '') AS domain,"
+        f" {POSITIVE} AS pos FROM ds_survey_responses r {items_join('r')}"
+        " LEFT JOIN rules ru ON ru.survey_code = r.survey_code"
+        " AND ru.item_code IN ('*', r.item_code) WHERE r.school_year = ?),"
+        " x AS (SELECT pupil_id, survey_code, round, domain, avg(pos) AS x FROM ans"
+        " WHERE pos IS NOT NULL GROUP BY pupil_id, survey_code, round, domain)"
+        " SELECT en.school_code, x.survey_code, x.round, x.domain, count(*), sum(x.x),"
+        " sum(y.y), sum(x.x * x.x), sum(y.y * y.y), sum(x.x * y.y)"
+        " FROM x JOIN y ON y.pupil_id = x.pupil_id JOIN en ON en.pupil_id = x.pupil_id"
+        " GROUP BY en.school_code, x.survey_code, x.round, x.domain"
+    )
+    return [MomentRow(str(r[0]), str(r[1]), int(r[2]), str(r[3]), int(r[4]), float(r[5]),
+                      float(r[6]), float(r[7]), float(r[8]), float(r[9]))
+            for r in conn.execute(sql, params)]
+
+
+@dataclass(frozen=True)
+class AbsenceRow:
+    school_code: str
+    pupils: int
+    absence_days: float
+    school_days: float
+
+
+def absence_by_school(conn: Connection, school_year: int) -> list[AbsenceRow]:
+    """Absence days and school days of each school's pupils in the year."""
+    sql = (
+        f"WITH {_enrolled()} SELECT en.school_code, count(DISTINCT a.pupil_id),"
+        " sum(a.absence_days), sum(a.school_days) FROM ds_attendance_monthly a"
+        " JOIN en ON en.pupil_id = a.pupil_id WHERE a.school_year = ?"
+        " GROUP BY en.school_code ORDER BY en.school_code")
+    return [AbsenceRow(str(r[0]), int(r[1]), float(r[2] or 0), float(r[3] or 0))
+            for r in conn.execute(sql, (school_year, school_year))]
+
+
+# -- basic information ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContextRow:
+    """A row of 学校基礎情報 (school lane): grade None for the whole school."""
+
+    school_year: int
+    school_code: str
+    grade: int | None
+    pupils: int | None
+    staff: int | None
+    welfare_rate: float | None
+    special_needs_rate: float | None
+    japanese_support_rate: float | None
+
+
+def _opt_int(v: object) -> int | None:
+    return None if v is None or v == "" else int(float(str(v)))
+
+
+def _opt_float(v: object) -> float | None:
+    return None if v is None or v == "" else float(str(v))
+
+
+def context_rows(conn: Connection, school_code: str | None = None) -> list[ContextRow]:
+    """学校基礎情報 rows without a class (school and grade rows), by school, year and grade.
+    Runs on the school lane (nothing joins it with pupil tables)."""
+    sql = ("SELECT school_year, school_code, grade, max(pupil_count), max(staff_count),"
+           " max(welfare_rate), max(special_needs_rate), max(japanese_support_rate)"
+           " FROM ds_school_context WHERE (class_name IS NULL OR class_name = '')")
+    params: list[object] = []
+    if school_code is not None:
+        sql += " AND school_code = ?"
+        params.append(school_code)
+    sql += " GROUP BY school_year, school_code, grade ORDER BY school_code, school_year, grade"
+    return [ContextRow(int(r[0]), str(r[1]), _opt_int(r[2]), _opt_int(r[3]), _opt_int(r[4]),
+                       _opt_float(r[5]), _opt_float(r[6]), _opt_float(r[7]))
+            for r in conn.execute(sql, params)]
+
+
+def class_counts(conn: Connection) -> dict[tuple[str, int], int]:
+    """(school, year) → number of classes (distinct grade and class among enrollments)."""
+    return {(str(r[0]), int(r[1])): int(r[2]) for r in conn.execute(
+        "SELECT school_code, school_year, count(DISTINCT grade || '-' || coalesce(class_name, ''))"
+        " FROM ds_enrollments WHERE school_code IS NOT NULL GROUP BY school_code, school_year")}
+
+
+# -- push-support counts --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    """A count per school, grade, class and calendar month ("YYYY-MM"); ``status`` the alert's
+    latest mark ("" none yet) or the consultation type."""
+
+    school_code: str
+    grade: int
+    class_name: str
+    month: str
+    status: str
+    count: int
+
+
+def alert_counts(conn: Connection, school_year: int, top: int) -> list[MonthCount]:
+    """Alerts of each month's shown list (the latest model that scored the month, places up
+    to ``top`` per school) by the pupils' class and the alert's latest mark."""
+    months = [f"{school_year}-{m:02d}" for m in range(4, 13)] + [
+        f"{school_year + 1}-{m:02d}" for m in range(1, 4)]
+    marks = ",".join("?" for _ in months)
+    sql = (
+        f"WITH {_enrolled()}, shown AS (SELECT month, max(model_id) AS model_id"
+        f" FROM risk_alerts WHERE month IN ({marks}) GROUP BY month)"
+        " SELECT a.school_code, coalesce(en.grade, 0), coalesce(en.class_name, ''), a.month,"
+        " coalesce((SELECT s.status FROM risk_alert_status s WHERE s.alert_id = a.id"
+        " ORDER BY s.id DESC LIMIT 1), '') AS mark, count(*)"
+        " FROM risk_alerts a JOIN shown ON shown.month = a.month"
+        " AND shown.model_id = a.model_id LEFT JOIN en ON en.pupil_id = a.pupil_id"
+        " WHERE a.rank <= ? GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5")
+    params: list[object] = [school_year, *months, top]
+    return [MonthCount(str(r[0]), int(r[1]), str(r[2]), str(r[3])[:7], str(r[4]), int(r[5]))
+            for r in conn.execute(sql, params)]
+
+
+def consultation_counts(conn: Connection, school_year: int) -> list[MonthCount]:
+    """Consultations (教育相談・SC/SSW) of the school year by the pupils' class, month and type."""
+    sql = (
+        f"WITH {_enrolled()} SELECT en.school_code, en.grade, en.class_name,"
+        " substr(c.consult_date, 1, 7), coalesce(c.consult_type, ''), count(*)"
+        " FROM ds_consultations c JOIN en ON en.pupil_id = c.pupil_id"
+        " WHERE c.consult_date >= ? AND c.consult_date < ?"
+        " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5")
+    params = (school_year, f"{school_year}-04-01", f"{school_year + 1}-04-01")
+    return [MonthCount(str(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5]))
+            for r in conn.execute(sql, params)]
+
+
+def has_table(conn: Connection, table: str) -> bool:
+    """Whether a table is attached on this connection (a group whose key is not held is
+    not)."""
+    for schema in [str(r[1]) for r in conn.execute("PRAGMA database_list")]:
+        row = conn.execute(
+            f'SELECT 1 FROM "{schema}".sqlite_master WHERE type = \'table\' AND name = ?',
+            (table,)).fetchone()
+        if row is not None:
+            return True
+    return False
+
+
+def class_sizes(conn: Connection, school_year: int) -> list[tuple[str, int, str, int]]:
+    """(school, grade, class, pupils) of the school year (each pupil's last enrollment)."""
+    return [(str(r[0]), int(r[1]), str(r[2]), int(r[3])) for r in conn.execute(
+        f"WITH {_enrolled()} SELECT school_code, grade, class_name, count(*) FROM en"
+        " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", (school_year,))]
