@@ -35,6 +35,7 @@ from storage.migrations import (
     m011_signed_audit,
     m012_retention,
     m013_export_purposes,
+    m014_print_log,
 )
 from storage.registry import BLANK_KEY, OCCURRENCE, DatasetKind, Registry
 from storage.statistics import refresh_statistics
@@ -58,6 +59,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m011_signed_audit.migrate,
     m012_retention.migrate,
     m013_export_purposes.migrate,
+    m014_print_log.migrate,  # issue 14: the print log
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 GROUP_MIGRATIONS: tuple[GroupMigration, ...] = (

@@ -41,6 +41,7 @@ from toda_desktop.models import DemoAccount, IntegrityState, Overview, SignedInU
 from toda_desktop.overview.service import OverviewService
 from toda_desktop.policy.model import Policy, default_policy
 from toda_desktop.policy.service import PolicyAdminService
+from toda_desktop.printing.service import PrintService
 from toda_desktop.records.service import RecordsService
 from toda_desktop.register.service import RegisterService
 from toda_desktop.review.service import ReviewService
@@ -128,6 +129,7 @@ class SignedIn:
         self.extraction = guard_calls(ExtractionService(context))
         self.backup = guard_calls(BackupService(context, store))
         self.export_purposes = guard_calls(ExportPurposeService(context))
+        self.printing = guard_calls(PrintService(context))  # restricted printing (issue 14)
 
     @cached_property
     def risk(self) -> RiskService:

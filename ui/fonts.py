@@ -54,3 +54,32 @@ def install_fonts(qt_app: QApplication, font_file: Path) -> QFont:
     register_matplotlib_font(font_file)
     configure_pyqtgraph()
     return font
+
+
+# -- printed sheets (issue 14) -------------------------------------------------------------
+
+_print_family: str | None = None
+
+
+def print_font_family() -> str:
+    """The family of the bundled font, registered from its file (once).
+
+    A font Qt knows only by name is not embedded in a PDF, and with font merging on, Qt may
+    fill a character from another installed font chosen by the locale (Chinese glyph shapes
+    for 髙 or 﨑); printed sheets therefore use this file and nothing else."""
+    global _print_family
+    if _print_family is None:
+        from resources import resource_path
+
+        _print_family = load_qt_font(resource_path("fonts", "ipaexg.ttf")).family()
+    return _print_family
+
+
+def print_font(point_size: float, *, bold: bool = False) -> QFont:
+    """The bundled font for printing: its own glyphs only (no fallback to other fonts)."""
+    font = QFont(print_font_family())
+    font.setFamilies([print_font_family()])
+    font.setPointSizeF(point_size)
+    font.setBold(bold)
+    font.setStyleStrategy(QFont.StyleStrategy.NoFontMerging)
+    return font

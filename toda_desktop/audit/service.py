@@ -113,6 +113,10 @@ ACTION_LABELS = {
     "retention_run": "削除計画の実行", "retention_certificate": "削除証明（保存期間の終了）",
     # school karte (issue 15)
     "school_karte_view": "学校カルテの閲覧", "school_karte_city": "学校カルテ（市全体）の閲覧",
+    # restricted printing (issue 14)
+    "print": "印刷", "print_voided": "印刷の取消（プレビューのみ）", "print_refused": "印刷の拒否",
+    "print_returned": "印刷物の回収", "print_shredded": "印刷物の廃棄",
+    "print_return_days_changed": "印刷物の返却期限（日数）の変更",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止", "started": "開始"}
@@ -176,6 +180,10 @@ DETAIL_LABELS = {
     "linkage_decisions": "名寄せの判断の記憶", "batch_overwrites": "取込の取消に備えた元の値",
     "batch_confirmations": "取込の確認の記録", "risk_alert_status": "見守りアラートの確認の記録",
     "digest": "計画の照合値",
+    # restricted printing (issue 14)
+    "serial": "印刷番号", "sheet": "印刷物の種類", "pages": "ページ数",
+    "content_digest": "内容の照合値", "destination": "出力先", "return_by": "返却・廃棄期限",
+    "printer": "プリンター",
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
@@ -212,6 +220,12 @@ VALUE_LABELS = {
     "password_and_palm": "パスワードと手のひら静脈",
     # retention (issue 13): why a run was refused
     "audit_chain": "監査ログの異常", "approval_missing": "署名された承認の記録がない",
+    # restricted printing (issue 14): destinations and why a print was refused
+    "pdf": "PDFファイル", "virtual_printer": "仮想プリンター（ファイルへの出力）",
+    "pupils_not_visible": "児童生徒を閲覧できない役割", "unknown_pupil": "見つからない児童生徒",
+    "other_persons_sheet": "他の職員の印刷物", "outstanding": "未回収", "returned": "回収済み",
+    "extraction_list": "抽出結果の一覧", "case_sheet": "児童生徒理解・支援シート",
+    "school_karte": "学校カルテ",
 }
 # Entries about the log itself: their details hold no pupil data, and the IT administrator
 # (who sees no details otherwise) is the one to look into them.
@@ -222,7 +236,8 @@ TARGET_PREFIXES = {"account:": "アカウント ", "risk_model:": "予測モデ�
                    "risk_alerts:": "見守りアラート ", "risk_alert:": "見守りアラート番号 ",
                    "extraction:": "抽出 ", "factors:": "要因分析 ",
                    "key_group:": "データの鍵 ",
-                   "export_approval:": "出力の承認の依頼番号 ", "retention_plan:": "削除計画 "}
+                   "export_approval:": "出力の承認の依頼番号 ", "retention_plan:": "削除計画 ",
+                   "print:": "印刷番号 "}
 TARGET_WORDS = {"pupils": "児童生徒", "search_results": "検索結果",
                 "validation_report": "検証結果", "risk_months": "見守りアラートの月",
                 "risk_score": "見守りアラートの作成", "survey_domains": "調査の領域別の見立て",
