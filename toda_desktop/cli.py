@@ -50,6 +50,7 @@ from toda_desktop.cli_export_purpose import (
     require_purpose,
 )
 from toda_desktop.cli_keys import add_key_commands
+from toda_desktop.cli_print import add_print_commands
 from toda_desktop.cli_research import add_research_commands
 from toda_desktop.cli_retention import add_retention_commands
 from toda_desktop.composition import Application, SignedIn, open_application
@@ -893,6 +894,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_purpose_arguments(exp)
     exp.set_defaults(handler=cmd_export)
     add_export_approval_commands(sub)
+    add_print_commands(sub)  # print-register (issue 14)
 
     add_risk_commands(sub)
     add_research_commands(sub)

@@ -38,6 +38,9 @@ from ui.login_window import LoginWindow
 from ui.main_window import MainWindow
 from ui.overview.page import OverviewPage
 from ui.policy.page import PolicyPage
+from ui.printing.flow import PrintFlow
+from ui.printing.register_page import TITLE as PRINT_REGISTER_TITLE
+from ui.printing.register_page import PrintRegisterPage
 from ui.research.dialog import add_research_menu, open_research_dialog
 from ui.retention.page import TITLE as RETENTION_TITLE
 from ui.retention.page import RetentionPage
@@ -165,10 +168,17 @@ class Shell(QObject):
         )
         session = signed.user
         open_karte = None
+        # One print flow for the pages that print a sheet (issue 14); None without ``print``.
+        printer = PrintFlow(signed.printing, runner, style, window) if signed.may("print") else None
         if signed.may("pupil_search"):
-            open_karte = self._add_pupil_pages(window, signed)
+            open_karte = self._add_pupil_pages(window, signed, printer)
         add_risk_pages(window, signed, runner, style, open_karte=open_karte,
-                       analysis_runner=self._analysis_runner, on_changed=self.changed.emit)
+                       analysis_runner=self._analysis_runner, on_changed=self.changed.emit,
+                       printer=printer)
+        if printer is not None or signed.may("policy_edit"):  # 印刷の記録 (issue 14)
+            window.add_page(PRINT_REGISTER_TITLE, PrintRegisterPage(
+                signed.printing, runner, style, everyone=signed.may("policy_edit")),
+                PUPIL_SECTION)
         if signed.may("import"):
             self._add_import_pages(window, signed)
         if signed.may("admin"):
@@ -209,7 +219,7 @@ class Shell(QObject):
             window.add_page(RETENTION_TITLE, RetentionPage(*calls, runner, style), ADMIN_SECTION)
 
     def _add_pupil_pages(
-        self, window: MainWindow, signed: SignedIn
+        self, window: MainWindow, signed: SignedIn, printer: PrintFlow | None = None
     ) -> Callable[[int], None] | None:
         """児童生徒検索, 児童生徒カルテ (with ``view``) and 抽出; search and extraction results
         open a pupil's karte. Returns how to open a karte (None without ``view``)."""
@@ -222,13 +232,14 @@ class Shell(QObject):
             signed.karte, runner, style,
             explanations=risk.explanations if risk.may_see_alerts() else None,
             domain_judgments=risk.domain_judgments if risk.may_see_survey_domains() else None,
+            printer=printer,
         ) if signed.may("view") else None)
         extraction_page = ExtractionPage(
             signed.extraction, runner, style,
             describe=lambda node, year=None: describe_node(node, registry, year),
             filter_options=signed.search.filter_options,
             can_export=signed.may("export"), can_delete_any=signed.may("edit"),
-            login_id=signed.user.login_id, purposes=signed.export_purposes,
+            login_id=signed.user.login_id, purposes=signed.export_purposes, printer=printer,
         )
         window.add_page(SEARCH_TITLE, search_page, PUPIL_SECTION)
         if karte_page is not None:

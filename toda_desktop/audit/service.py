@@ -114,7 +114,7 @@ ACTION_LABELS = {
     # school karte (issue 15)
     "school_karte_view": "学校カルテの閲覧", "school_karte_city": "学校カルテ（市全体）の閲覧",
     # restricted printing (issue 14)
-    "print": "印刷", "print_voided": "印刷の取消（プレビューのみ）", "print_refused": "印刷の拒否",
+    "print_voided": "印刷の取消（プレビューのみ）", "print_refused": "印刷の拒否",
     "print_returned": "印刷物の回収", "print_shredded": "印刷物の廃棄",
     "print_return_days_changed": "印刷物の返却期限（日数）の変更",
 }

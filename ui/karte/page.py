@@ -63,6 +63,7 @@ from ui.table_model import make_table
 if TYPE_CHECKING:
     from toda_desktop.karte.service import Karte, KarteRecords, KarteService, LinkedData
     from ui.karte.risk_section import DomainJudgments, Explanations
+    from ui.printing.flow import PrintFlow
 
 MAX_TABS = 8
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -493,10 +494,13 @@ class KartePage(QWidget):
     def __init__(self, service: KarteService, runner: BackgroundRunner, date_style: DateStyle,
                  parent: QWidget | None = None, *,
                  explanations: Explanations | None = None,
-                 domain_judgments: DomainJudgments | None = None) -> None:
+                 domain_judgments: DomainJudgments | None = None,
+                 printer: PrintFlow | None = None) -> None:
         """``explanations``/``domain_judgments``: the risk service's readers for the roles
-        that may see alerts / the survey (None: 不登校の早期把握 or its survey part hidden)."""
+        that may see alerts / the survey (None: 不登校の早期把握 or its survey part hidden).
+        ``printer``: the print flow (roles with 印刷; issue 14)."""
         super().__init__(parent)
+        self._printer = printer
         self._service = service
         self._explanations = explanations
         self._domain_judgments = domain_judgments if explanations is not None else None
@@ -514,6 +518,11 @@ class KartePage(QWidget):
         self.refresh_button = title_row.add_refresh(self.refresh_current)
         self.refresh_button.setToolTip("表示中のカルテを今のデータで開き直します")
         self.refresh_button.setEnabled(False)
+        self.print_button = QPushButton("ケース会議用に印刷…")
+        self.print_button.clicked.connect(self.print_page)
+        self.print_button.setVisible(printer is not None)
+        self.print_button.setEnabled(False)
+        title_row.add_action(self.print_button)
         layout.addLayout(title_row)
         self.stack = QStackedWidget()
         self.empty_label = QLabel(EMPTY_TEXT)
@@ -540,6 +549,14 @@ class KartePage(QWidget):
     def current_view(self) -> KarteView | None:
         view = self.tabs.currentWidget()
         return view if isinstance(view, KarteView) else None
+
+    def print_page(self) -> None:
+        """The karte in sight on paper: sections chosen, then the print flow (Ctrl+P)."""
+        view = self.current_view()
+        if self._printer is not None and view is not None:
+            from ui.printing.karte_print import print_karte
+
+            print_karte(self, self._printer, view.karte, self._service.records, self._style)
 
     def refresh_current(self) -> None:
         view = self.current_view()
@@ -623,6 +640,7 @@ class KartePage(QWidget):
         self.tabs.setCurrentWidget(view)
         self.stack.setCurrentWidget(self.tabs)
         self.refresh_button.setEnabled(True)
+        self.print_button.setEnabled(True)
         view.linked_table.setFocus()
         self.opened.emit(view)
 
@@ -635,3 +653,4 @@ class KartePage(QWidget):
         if self.tabs.count() == 0:
             self.stack.setCurrentWidget(self.empty_label)
             self.refresh_button.setEnabled(False)
+            self.print_button.setEnabled(False)

@@ -85,6 +85,7 @@ from ui.risk.common import (
 if TYPE_CHECKING:
     from toda_desktop.export_files import ExportResult
     from toda_desktop.risk import Alert, RiskService, ScoreResult, StatusEntry
+    from ui.printing.flow import PrintFlow
 
 INTRO = "この一覧は、先に様子を確かめる児童生徒の目安です。児童生徒を分類するものではありません。"
 UNMARKED = "未記録"
@@ -261,8 +262,10 @@ class AlertsPage(QWidget):
         can_open_karte: bool = True,
         parent: QWidget | None = None,
         purposes: PurposeService | None = None,
+        printer: PrintFlow | None = None,
     ) -> None:
         super().__init__(parent)
+        self._printer = printer  # one school's list on paper (issue 14); None: no 印刷
         self._risk = risk
         self._list_months = list_months
         self._runner = runner
@@ -297,6 +300,10 @@ class AlertsPage(QWidget):
         self.month_combo.activated.connect(self._month_chosen)
         title_row.add_lead(QLabel("対象月:"), self.month_combo)
         self.refresh_button = title_row.add_refresh(self.reload)
+        self.print_button = QPushButton("この学校の一覧を印刷…")
+        self.print_button.clicked.connect(self.print_page)
+        self.print_button.setVisible(printer is not None)
+        title_row.add_action(self.print_button)
         layout.addLayout(title_row)
 
         intro = QLabel(INTRO)
@@ -689,6 +696,15 @@ class AlertsPage(QWidget):
         self.school_list.blockSignals(False)
         self.school_list.setCurrentRow(target)
         self._school_changed(self.school_list.currentItem())
+
+    def print_page(self) -> None:
+        """The list of the school in sight, through the print flow (Ctrl+P)."""
+        code, month, printer = self.current_school(), self.month, self._printer
+        alerts = [a for a in self.alerts if a.school_code == code]
+        if printer is not None and month is not None and alerts:
+            from toda_desktop.risk.alert_sheet import alert_sheet
+
+            printer.print_document(lambda: alert_sheet(alerts, month, self._style))
 
     def current_school(self) -> str | None:
         item = self.school_list.currentItem()

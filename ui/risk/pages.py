@@ -26,6 +26,7 @@ from ui.risk.model_page import RiskModelPage
 if TYPE_CHECKING:
     from toda_desktop.composition import SignedIn
     from ui.main_window import MainWindow
+    from ui.printing.flow import PrintFlow
 
 RISK_SECTION = "早期把握と分析"
 ALERTS_TITLE = "見守りアラート"
@@ -42,6 +43,7 @@ def add_risk_pages(
     open_karte: Callable[[int], None] | None = None,
     analysis_runner: BackgroundRunner | None = None,
     on_changed: Callable[[frozenset[str]], None] | None = None,
+    printer: PrintFlow | None = None,
 ) -> list[str]:
     """Add the pages this role may use; returns their titles.
 
@@ -61,6 +63,7 @@ def add_risk_pages(
             can_export=signed.may("export"),
             can_open_karte=open_karte is not None,
             purposes=signed.export_purposes,
+            printer=printer,
         )
         if open_karte is not None:
             alerts.open_requested.connect(open_karte)
