@@ -57,7 +57,7 @@ def grid_cell(cell: Cell | None) -> GridCell | None:
                     high=None if interval is None else interval.high)
 
 
-def _domain_key(domain: str) -> tuple[int, str]:
+def domain_key(domain: str) -> tuple[int, str]:
     return (DOMAIN_ORDER.index(domain) if domain in DOMAIN_ORDER else len(DOMAIN_ORDER), domain)
 
 
@@ -73,7 +73,7 @@ def _rows(results: Sequence[SurveyResult]) -> list[tuple[str, str | None, str]]:
     seen: dict[tuple[str, str | None], str] = {}
     for r in results:
         seen.setdefault((r.domain, r.item_code), r.item_text or r.item_code or r.domain)
-    domains = sorted({d for d, _i in seen}, key=_domain_key)
+    domains = sorted({d for d, _i in seen}, key=domain_key)
     out: list[tuple[str, str | None, str]] = []
     for domain in domains:
         out.append((domain, None, f"{domain}（領域全体）"))
@@ -114,7 +114,7 @@ def comparison_grid(results: Sequence[SurveyResult], round_no: int
 
 
 def domains_of(results: Iterable[SurveyResult], survey: str) -> list[str]:
-    return sorted({r.domain for r in results if r.survey_code == survey}, key=_domain_key)
+    return sorted({r.domain for r in results if r.survey_code == survey}, key=domain_key)
 
 
 def tile_points(results: Iterable[SurveyResult], survey: SurveyInfo, domain: str
@@ -143,13 +143,15 @@ def support_line(support: Iterable[SupportCount], school: str, level: Level) -> 
             continue
         before = totals.get(s.measure, 0)
         totals[s.measure] = None if s.count is None or before is None else before + s.count
+    shown = [m for m in MEASURE_NAMES if m in totals]
+    if shown and all(totals[m] is None for m in shown):
+        return "支援の件数: 10人未満の集団のため表示しません"
     parts = []
-    for measure, name in MEASURE_NAMES.items():
-        if measure not in totals:
-            continue
+    for measure in shown:
         count = totals[measure]
         unit = "人" if measure == "push_support" else "件"
-        parts.append(f"{name} {'10人未満の集団' if count is None else f'{count:,}{unit}'}")
+        text = "10人未満のため非表示" if count is None else f"{count:,}{unit}"
+        parts.append(f"{MEASURE_NAMES[measure]} {text}")
     return "　".join(parts)
 
 

@@ -163,8 +163,8 @@ class FunnelPlot(Chart):
             CITY_COLOR, width=1.2)))
         _draw_points(self, self.points, focus)
         xs = [p.x for p in points] + list(limits.n)
-        ys = [p.y for p in points]
-        span = max([abs(y - limits.centre) for y in ys] + [0.1])
+        values = [p.y for p in points]
+        span = max([abs(y - limits.centre) for y in values] + [0.1])
         inner = [abs(v - limits.centre) for v in (*limits.lo95, *limits.hi95)
                  if math.isfinite(v)]
         span = max(span, min(inner, default=span))

@@ -85,6 +85,8 @@ class CityPanel(QWidget):
         self.survey_combo.setAccessibleName("調査")
         self.domain_combo = QComboBox()
         self.domain_combo.setAccessibleName("領域")
+        for combo in (self.survey_combo, self.domain_combo):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         choices.addWidget(QLabel("調査:"))
         choices.addWidget(self.survey_combo)
         choices.addSpacing(10)

@@ -4,16 +4,14 @@ font). Groups under 10 pupils come without a distribution from the service and a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QWidget
 
-from ui.school_karte.charts import CITY_COLOR, SCHOOL_COLOR, Chart, NumberAxis, swatch
+from ui.school_karte.charts import SCHOOL_COLOR, Chart, NumberAxis, swatch
 
 MIN_PUPILS = 10
 

@@ -29,7 +29,7 @@ from ui.table_model import LinesTableModel
 Index = QModelIndex | QPersistentModelIndex
 CELL_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 ROW_HEIGHT = 70
-LABEL_WIDTH = 230
+LABEL_WIDTH = 300
 CELL_WIDTH = 190
 
 
@@ -119,17 +119,17 @@ class CellDelegate(QStyledItemDelegate):
             return
         state = look(cell.state)
         painter.save()
-        rect = option.rect.adjusted(1, 1, -1, -1)  # type: ignore[attr-defined]
+        rect = option.rect.adjusted(1, 1, -1, -1)
         painter.fillRect(rect, QColor(state.bg))
         if cell.state == "suppressed":
             hatch = QBrush(QColor("#c4c8ce"), Qt.BrushStyle.BDiagPattern)
             painter.fillRect(rect, hatch)
-        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
+        if option.state & QStyle.StateFlag.State_Selected:
             painter.setPen(QPen(QColor("#1f5fa8"), 2))
             painter.drawRect(rect.adjusted(1, 1, -1, -1))
         first, second, third = cell.lines()
-        font = QFont(option.font)  # type: ignore[attr-defined]
-        line_h = max(option.fontMetrics.height(), 1)  # type: ignore[attr-defined]
+        font = QFont(option.font)
+        line_h = max(option.fontMetrics.height(), 1)
         top = rect.top() + max((rect.height() - 3 * line_h) // 2, 2)
         inner = QRect(rect.left() + 6, top, rect.width() - 12, line_h)
         painter.setFont(font)
@@ -164,7 +164,7 @@ def results_view(model: ResultsModel, name: str, parent: QWidget | None = None) 
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
     view.setSortingEnabled(False)
-    view.setWordWrap(False)
+    view.setWordWrap(True)  # long item texts wrap in the label column
     view.setAlternatingRowColors(False)
     view.verticalHeader().setVisible(False)
     view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)

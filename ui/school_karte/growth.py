@@ -100,6 +100,6 @@ class GrowthPanel(QWidget):
                 f"学力レベルを伸ばした児童生徒の割合 {growth.city_grew_share:.1f}%。"
                 "学校は学校コードの順に並べています。")
         self.summary.show()
-        model = (f"学校間のばらつき（標準偏差）{growth.tau:.2f}、学校内のばらつき {growth.sigma:.2f}"
-                 "（学力レベル）。")
+        model = (f"学校間のばらつき（標準偏差）{growth.tau:.2f}、"
+                 f"学校内のばらつき {growth.sigma:.2f}（学力レベル）。")
         self.warnings.setText("\n".join([model, *growth.warnings]))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent
+from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ui.school_karte.wording import look
@@ -73,7 +73,10 @@ class Tile(QFrame):
         layout.addWidget(title)
         self.plot = self._plot()
         layout.addWidget(self.plot)
-        notes = [f"{p.label}: 10人未満" for p in data.points if p.state == "suppressed"]
+        notes = [f"{p.label}: 10人未満のため表示しません" for p in data.points
+                 if p.state == "suppressed"]
+        if not data.points or all(p.state == "none" and p.value is None for p in data.points):
+            notes = ["この集団の回答はありません"]
         self.note = QLabel("　".join(notes))
         self.note.setStyleSheet("color: #6b7280;")
         self.note.setVisible(bool(notes))
@@ -109,10 +112,13 @@ class Tile(QFrame):
         plot.getAxis("bottom").setHeight(22)
         points = self.data.points
         xs = list(range(len(points)))
+        city_pen = pg.mkPen("#374151", width=1.6, style=Qt.PenStyle.DashLine)
         city = [(x, p.city) for x, p in zip(xs, points, strict=True) if p.city is not None]
-        if city:
-            plot.addItem(pg.PlotDataItem([c[0] for c in city], [c[1] for c in city], pen=pg.mkPen(
-                "#6b7280", width=1.4, style=Qt.PenStyle.DashLine)))
+        if len(city) > 1:
+            plot.addItem(pg.PlotDataItem([c[0] for c in city], [c[1] for c in city],
+                                         pen=city_pen))
+        for x, value in city:  # a short dash at each round, also when there is one round
+            plot.addItem(pg.PlotDataItem([x - 0.32, x + 0.32], [value, value], pen=city_pen))
         for x, p in zip(xs, points, strict=True):
             if p.value is None:
                 continue
@@ -186,6 +192,6 @@ class Multiples(QWidget):
         for column in range(columns + 2):
             self.grid.setColumnStretch(column, 1 if column == columns else 0)
 
-    def resizeEvent(self, event: object) -> None:  # type: ignore[override]
-        super().resizeEvent(event)  # type: ignore[arg-type]
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
         self._lay_out()

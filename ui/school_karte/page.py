@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QTabWidget,
@@ -63,6 +62,7 @@ class SchoolKartePage(QWidget):
         header = PageHeader(TITLE)
         self.year_combo = QComboBox()
         self.year_combo.setAccessibleName("年度")
+        self.year_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         header.add_lead(QLabel("年度:"), self.year_combo)
         self.print_button = QPushButton("学校ごとのレポートを印刷…")
         self.print_button.setToolTip("開いている学校のカルテを、校長に渡せる形で印刷します")
@@ -95,19 +95,18 @@ class SchoolKartePage(QWidget):
         school_tab = QWidget()
         school_layout = QVBoxLayout(school_tab)
         school_layout.setContentsMargins(0, 8, 0, 0)
-        pick = QHBoxLayout()
-        pick.addWidget(QLabel("学校:"))
+        self.school_view = SchoolView(date_style)
         self.school_combo = QComboBox()
         self.school_combo.setAccessibleName("学校")
-        self.school_combo.setMinimumWidth(260)
+        self.school_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.school_combo.activated.connect(self._school_picked)
-        pick.addWidget(self.school_combo)
         self.karte_status = QLabel("")
         self.karte_status.setStyleSheet(style.MUTED)
-        pick.addSpacing(12)
-        pick.addWidget(self.karte_status, 1)
-        school_layout.addLayout(pick)
-        self.school_view = SchoolView(date_style)
+        choices = self.school_view.choices
+        choices.insertWidget(0, QLabel("学校:"))
+        choices.insertWidget(1, self.school_combo)
+        choices.insertSpacing(2, 10)
+        choices.addWidget(self.karte_status)
         school_layout.addWidget(self.school_view, 1)
         self.tabs.addTab(school_tab, "学校カルテ")
         outer.addWidget(self.tabs, 1)
@@ -228,7 +227,7 @@ class SchoolKartePage(QWidget):
         names.setdefault(karte.school.code, karte.school.name)
         self.school_view.show_karte(karte, names, level)
         year = format_school_year(karte.school_year, self._style)
-        self.karte_status.setText(f"{karte.school.name}（{karte.school.school_type}）　{year}")
+        self.karte_status.setText(f"{karte.school.school_type}・{year}")
         self._show_notes(karte.notes)
         self._select_school_in_combo()
         self._update_print()

@@ -28,6 +28,7 @@ from ui.school_karte.adapt import (
     Level,
     at_level,
     comparison_grid,
+    domain_key,
     level_label,
     levels_below,
     results_grid,
@@ -53,6 +54,9 @@ from ui.school_karte.wording import RULE_NOTE, legend_items
 if TYPE_CHECKING:
     from toda_desktop.school_karte.models import SchoolKarte, SurveyInfo, SurveyResult
 
+COMPARE_NOTE = ("「前年度の同じ学年」はこの学校の同じ学年（同じ組）の前年度、"
+                "「同じ児童生徒の前年度」はいまの児童生徒が前年度に答えた結果で、"
+                "それぞれ当時の市の値と比べています。")
 TABS = ("調査結果", "比較", "分布", "伸び", "相関", "基礎情報", "プッシュ型支援")
 
 
@@ -96,6 +100,7 @@ class SchoolView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         choices = QHBoxLayout()
+        self.choices = choices  # the page puts its school list first
         self.survey_combo = QComboBox()
         self.survey_combo.setAccessibleName("調査")
         self.level_combo = QComboBox()
@@ -104,13 +109,12 @@ class SchoolView(QWidget):
         self.round_combo.setAccessibleName("回")
         for text, combo in (("調査:", self.survey_combo), ("集団:", self.level_combo),
                             ("回（比較・分布）:", self.round_combo)):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             choices.addWidget(QLabel(text))
             choices.addWidget(combo)
             choices.addSpacing(10)
         choices.addStretch(1)
         layout.addLayout(choices)
-        self.rule_label = muted("")
-        layout.addWidget(self.rule_label)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         layout.addWidget(self.tabs, 1)
@@ -134,18 +138,16 @@ class SchoolView(QWidget):
         tab = QWidget()
         layout = QVBoxLayout(tab)
         layout.setContentsMargins(4, 8, 4, 4)
+        layout.setSpacing(4)
         layout.addLayout(legend_row())
-        layout.addWidget(muted(RULE_NOTE))
-        if compare:
-            layout.addWidget(muted(
-                "「前年度の同じ学年」はこの学校の同じ学年（同じ組）の前年度の結果、「同じ児童生徒の"
-                "前年度」はいまの児童生徒が前年度に答えた結果（それぞれ当時の市の値と比べた差）です。"))
+        note = muted("")
+        layout.addWidget(note)
         view = results_view(model, name)
         layout.addWidget(view, 1)
         if compare:
-            self.compare_view = view
+            self.compare_view, self.compare_note = view, note
         else:
-            self.results_view = view
+            self.results_view, self.results_note = view, note
         return tab
 
     def _distribution_tab(self) -> QWidget:
@@ -277,9 +279,11 @@ class SchoolView(QWidget):
         if survey is None:
             self.results_model.set_grid([], [])
             self.compare_model.set_grid([], [])
-            self.rule_label.setText("この学校年度の調査結果はありません。")
+            self.results_note.setText("この年度の調査結果はありません。")
+            self.compare_note.setText("")
             return
-        self.rule_label.setText(f"{survey.name}: {survey.positive_rule}")
+        self.results_note.setText(f"{RULE_NOTE}{survey.positive_rule}")
+        self.compare_note.setText(f"{COMPARE_NOTE}{RULE_NOTE}")
         results = self._results()
         self.results_model.set_grid(*results_grid(results, survey))
         size_columns(self.results_view)
@@ -292,7 +296,8 @@ class SchoolView(QWidget):
 
     def _draw_distributions(self, results: list[SurveyResult], survey: SurveyInfo,
                             round_no: int) -> None:
-        chosen = [r for r in results if r.round == round_no and r.item_code is None]
+        chosen = sorted((r for r in results if r.round == round_no and r.item_code is None),
+                        key=lambda r: domain_key(r.domain))
         for plot in self.histogram_plots:
             self.histograms.removeWidget(plot)
             plot.deleteLater()
@@ -304,6 +309,7 @@ class SchoolView(QWidget):
                 continue
             plot = HistogramPlot(f"{r.domain}", "肯定的回答の割合（児童生徒ごと、%）")
             plot.setMinimumWidth(380)
+            plot.plot.setFixedHeight(190)
             plot.set_histogram(Histogram(d.edges, d.group, d.city, r.current.n, 0))
             self.histograms.addWidget(plot, shown // 2, shown % 2)
             self.histogram_plots.append(plot)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QTableView, QWidget
 
@@ -198,7 +198,7 @@ def _nth(i: int) -> Callable[[SupportRow], str]:
     return lambda row: row.counts[i]
 
 
-def plain_table(model: RecordsModel[object], name: str, widths: Sequence[int] = (),
+def plain_table(model: RecordsModel[Any], name: str, widths: Sequence[int] = (),
                 parent: QWidget | None = None) -> QTableView:
     """A read-only, unsortable table (rows keep the service's order)."""
     view = make_view(model, name, parent, widths=widths, row_height=26)
