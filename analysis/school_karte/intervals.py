@@ -48,7 +48,9 @@ def wilson(share: float, n: int, z: float = Z95) -> Interval:
     z2 = z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return Interval(100.0 * max(0.0, centre - half), 100.0 * min(1.0, centre + half))
+    low = 0.0 if p == 0.0 else max(0.0, centre - half)
+    high = 1.0 if p == 1.0 else min(1.0, centre + half)
+    return Interval(100.0 * low, 100.0 * high)
 
 
 def tone(value: float, interval: Interval, city: float | None) -> Tone:

@@ -11,9 +11,12 @@ effect. Steps: beta and the grade effects come from the within-school regression
 dummies absorbed, so they are not biased by the school effects); each school's mean adjusted
 growth d_j has sampling variance sigma^2 / n_j; a weighted meta-regression of d_j on z_j gives
 gamma, and tau^2 comes from the method of moments (DerSimonian–Laird with covariates). The
-effect is the shrunken residual lambda_j (d_j - z_j gamma) with lambda_j = tau^2 / (tau^2 +
-sigma^2 / n_j); its variance adds the uncertainty of gamma (Morris): lambda_j sigma^2 / n_j +
-(1 - lambda_j)^2 z_j' Var(gamma) z_j. Eighteen schools are too few groups for a stable
+effect is the shrunken residual lambda_j (d_j - z_j gamma) with 1 - lambda_j = B_j =
+(J-p-2)/(J-p) * v_j / (v_j + tau^2), v_j = sigma^2 / n_j (Morris's correction for a tau^2
+estimated from J schools and p coefficients); its variance is lambda_j v_j + lambda_j^2
+z_j' Var(gamma) z_j + 2/(J-p-2) B_j^2 (d_j - z_j gamma)^2: the sampling error, the error of
+the covariates' prediction (the effect is the school's distance from it), and the
+uncertainty of the shrinkage itself. Eighteen schools are too few groups for a stable
 mixed model, which is why this closed form leads and statsmodels' MixedLM only cross-checks.
 
 Results come in school-code order; nothing here sorts by an estimate.
@@ -129,10 +132,14 @@ def estimate(pupils: pd.DataFrame, schools: pd.DataFrame, *, cross_check: bool =
     var_gamma = np.linalg.pinv(Z.T @ (Z * w_re[:, None]))
     gamma = var_gamma @ (Z.T @ (w_re * d))
     raw = d - Z @ gamma
-    lam = tau2 / (tau2 + v) if tau2 > 0 else np.zeros(J)
+    # Morris's corrections for a tau^2 estimated from few schools: slightly less shrinkage,
+    # and a term for the uncertainty of the shrinkage itself.
+    dof = J - p
+    shrink = np.clip((dof - 2) / dof * v / (v + tau2), 0.0, 1.0)
+    lam = 1.0 - shrink
     effect = lam * raw
     lever = np.einsum("ij,jk,ik->i", Z, var_gamma, Z)
-    post_var = lam * v + (1 - lam) ** 2 * lever
+    post_var = lam * v + lam ** 2 * lever + 2.0 / max(dof - 2, 1) * shrink ** 2 * raw ** 2
     half = Z95 * np.sqrt(post_var)
     # The Saitama quadrant: level against the city's same grade; share of pupils who rose.
     grade_mean = data.groupby("grade")["current"].transform("mean").to_numpy(np.float64)
