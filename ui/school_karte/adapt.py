@@ -44,7 +44,7 @@ def level_label(level: Level) -> str:
         return "学校全体"
     if class_name is None:
         return f"{grade}年"
-    return f"{grade}年 {class_name}"
+    return f"{grade}年 {class_name}{'組' if class_name.isdigit() else ''}"
 
 
 def grid_cell(cell: Cell | None) -> GridCell | None:

@@ -146,7 +146,7 @@ class FunnelPlot(Chart):
             {"left": PlainAxis("left"), "bottom": NumberAxis("bottom")}, height=320,
             parent=parent)
         self.axis_title("bottom", "伸びを計算できた児童生徒の数（人）")
-        self.axis_title("left", "伸びの推定値（学力レベル、市の平均との差）")
+        self.axis_title("left", "伸び（市の平均との差）")
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.points: list[SchoolPoint] = []
 
@@ -171,7 +171,7 @@ class FunnelPlot(Chart):
         self.plot.setXRange(0, max(xs, default=10) * 1.05, padding=0)
         self.plot.setYRange(limits.centre - span * 1.35, limits.centre + span * 1.35, padding=0)
         self.legend.setText("　".join([
-            f"{swatch(SCHOOL_COLOR, '●')} 学校", f"{swatch(FOCUS_COLOR, '◉')} 開いている学校",
+            f"{swatch(SCHOOL_COLOR, '●')} 学校", *focus_entry(focus),
             f"{swatch(LIMIT95_COLOR, '━')} 95%の範囲", f"{swatch(LIMIT998_COLOR, '┅')} 99.8%の範囲",
             f"{swatch(CITY_COLOR, '─')} 市の平均"]))
 
@@ -222,8 +222,7 @@ class CaterpillarPlot(Chart):
         self.plot.setYRange(-0.7, max(n - 0.3, 0.7), padding=0)
         self.plot.setMinimumHeight(max(220, 26 * n + 80))
         self.legend.setText("　".join([
-            f"{swatch(SCHOOL_COLOR, '●')} 推定値と95%区間",
-            f"{swatch(FOCUS_COLOR, '◉')} 開いている学校",
+            f"{swatch(SCHOOL_COLOR, '●')} 推定値と95%区間", *focus_entry(focus),
             f"{swatch(CITY_COLOR, '┆')} 市の平均"]))
 
 
@@ -266,17 +265,21 @@ class QuadrantPlot(Chart):
         dx = max(max(abs(x - city_x) for x in xs), 0.3) * 1.3
         dy = max(max(abs(y - city_y) for y in ys), 5.0) * 1.2
         self.plot.setXRange(city_x - dx, city_x + dx, padding=0)
-        self.plot.setYRange(max(city_y - dy, 0.0), min(city_y + dy, 100.0), padding=0)
-        corners = ((city_x + dx, city_y + dy, (1.0, 0.0)), (city_x - dx, city_y + dy, (0.0, 0.0)),
-                   (city_x - dx, max(city_y - dy, 0.0), (0.0, 1.0)),
-                   (city_x + dx, max(city_y - dy, 0.0), (1.0, 1.0)))
+        self.plot.setYRange(max(city_y - dy, 0.0), min(city_y + dy, 100.0), padding=0.04)
+        top, bottom = min(city_y + dy, 100.0), max(city_y - dy, 0.0)
+        corners = ((city_x + dx, top, (1.0, 0.0)), (city_x - dx, top, (0.0, 0.0)),
+                   (city_x - dx, bottom, (0.0, 1.0)), (city_x + dx, bottom, (1.0, 1.0)))
         for text, (x, y, anchor) in zip(self.FIELDS, corners, strict=True):
             self.label_at(text, x, y, anchor=anchor, color="#6b7280")
         with_intervals = any(p.lo is not None for p in points)
         self.legend.setText("　".join([
             f"{swatch(SCHOOL_COLOR, '●')} 学校" + ("（縦線は割合の95%区間）" if with_intervals
                                                  else ""),
-            f"{swatch(FOCUS_COLOR, '◉')} 開いている学校", f"{swatch(CITY_COLOR, '┆')} 市の値"]))
+            *focus_entry(focus), f"{swatch(CITY_COLOR, '┆')} 市の値"]))
+
+
+def focus_entry(focus: str | None) -> list[str]:
+    return [] if focus is None else [f"{swatch(FOCUS_COLOR, '◉')} 開いている学校"]
 
 
 def _draw_points(chart: Chart, points: Sequence[SchoolPoint], focus: str | None) -> None:
@@ -284,10 +287,12 @@ def _draw_points(chart: Chart, points: Sequence[SchoolPoint], focus: str | None)
     chart.plot.addItem(pg.ScatterPlotItem(
         [p.x for p in others], [p.y for p in others], size=9, symbol="o",
         brush=pg.mkBrush(SCHOOL_COLOR), pen=pg.mkPen("w", width=1)))
-    for p in points:
+    for number, p in enumerate(points):
         focused = p.code == focus
         if focused:
             chart.plot.addItem(pg.ScatterPlotItem(
                 [p.x], [p.y], size=14, symbol="o", brush=pg.mkBrush("white"),
                 pen=pg.mkPen(FOCUS_COLOR, width=3)))
-        chart.label_at(p.name, p.x, p.y, bold=focused, anchor=(-0.08, 1.05))
+        # Above and below in turn: neighbours in code order then rarely write over each other.
+        chart.label_at(p.name, p.x, p.y, bold=focused,
+                       anchor=(-0.08, 1.05) if number % 2 == 0 else (-0.08, -0.05))

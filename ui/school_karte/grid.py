@@ -33,6 +33,12 @@ LABEL_WIDTH = 300
 CELL_WIDTH = 190
 
 
+def signed(value: float) -> str:
+    """「+3.2」「-1.0」「±0.0」 (never 「-0.0」)."""
+    text = f"{value:+.1f}"
+    return "±0.0" if text in ("+0.0", "-0.0") else text
+
+
 @dataclass(frozen=True)
 class GridCell:
     """One shown result: percent values (0–100), the state, n and the interval."""
@@ -53,7 +59,7 @@ class GridCell:
         if self.value is None:
             return ("—", state.words, "")
         city = "市 —" if self.city is None else f"市 {self.city:.1f}%"
-        diff = "" if self.difference is None else f"　差 {self.difference:+.1f}"
+        diff = "" if self.difference is None else f"　差 {signed(self.difference)}"
         first = f"{self.value:.1f}%　{city}{diff}"
         second = f"{state.mark} {state.words}" if state.mark else state.words
         interval = ("" if self.low is None or self.high is None

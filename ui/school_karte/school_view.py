@@ -128,11 +128,19 @@ class SchoolView(QWidget):
         self.tabs.addTab(self._correlation_tab(), TABS[4])
         self.tabs.addTab(self._basic_tab(), TABS[5])
         self.tabs.addTab(self._support_tab(), TABS[6])
+        self.tabs.currentChanged.connect(self._tab_changed)
         self.survey_combo.currentIndexChanged.connect(self._survey_chosen)
         self.level_combo.currentIndexChanged.connect(self._redraw)
         self.round_combo.currentIndexChanged.connect(self._redraw)
 
     # -- tabs ------------------------------------------------------------------------------
+
+    def _tab_changed(self, index: int) -> None:
+        """The survey and group apply to the first three tabs, the round to 比較 and 分布:
+        elsewhere they are greyed out, so that nobody reads the growth as the chosen class."""
+        self.survey_combo.setEnabled(index <= 2)
+        self.level_combo.setEnabled(index <= 2)
+        self.round_combo.setEnabled(index in (1, 2))
 
     def _grid_tab(self, model: ResultsModel, name: str, *, compare: bool = False) -> QWidget:
         tab = QWidget()

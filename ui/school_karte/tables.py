@@ -31,15 +31,15 @@ OUTCOMES = {"growth": "学力レベルの伸び", "absence": "欠席率"}
 
 
 def reading(r: float | None, low: float | None, high: float | None) -> str:
+    """How to read a correlation, in a few words (the tab's note says it is no cause)."""
     if r is None:
-        return "10人未満またはばらつきがないため表示しません"
+        return "表示しません（10人未満など）"
     if low is None or high is None:
-        return "数が少なく区間を計算できません"
+        return "区間を計算できません"
     if low <= 0.0 <= high:
-        return "関連は不確か（区間が0をまたぐ）"
+        return "不確か（区間が0をまたぐ）"
     strength = "弱い" if abs(r) < 0.3 else "中程度の" if abs(r) < 0.5 else "強い"
-    sign = "正の" if r > 0 else "負の"
-    return f"{strength}{sign}関連（因果を示すものではありません）"
+    return f"{strength}{'正' if r > 0 else '負'}の関連"
 
 
 @dataclass(frozen=True)
