@@ -53,6 +53,7 @@ from toda_desktop.cli_keys import add_key_commands
 from toda_desktop.cli_print import add_print_commands
 from toda_desktop.cli_research import add_research_commands
 from toda_desktop.cli_retention import add_retention_commands
+from toda_desktop.cli_school_karte import add_school_karte_commands
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import (
@@ -901,6 +902,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_backup_commands(sub)
     add_key_commands(sub)
     add_retention_commands(sub)
+    add_school_karte_commands(sub)  # 学校カルテ (issue 15)
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),

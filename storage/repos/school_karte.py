@@ -36,8 +36,10 @@ class PositiveRule:
 @dataclass(frozen=True)
 class PositivityGroup:
     """One class's total for a (survey, round, domain, item); ``item_code`` "" = the domain
-    as a whole (each pupil's answers in the domain averaged first)."""
+    as a whole (each pupil's answers in the domain averaged first). ``group_year``: the
+    school year of the enrollment the pupils are grouped by."""
 
+    group_year: int
     school_code: str
     grade: int
     class_name: str
@@ -57,6 +59,20 @@ def _enrolled(year_param: str = "?") -> str:
         " class_name FROM ds_enrollments e WHERE e.id IN (SELECT max(id) FROM ds_enrollments"
         f" WHERE school_year = {year_param} GROUP BY pupil_id)"
         " AND e.school_code IS NOT NULL AND e.grade IS NOT NULL)"
+    )
+
+
+def _enrolled_years(years: Sequence[int], params: list[object], school_filter: str = ""
+                    ) -> str:
+    """Each pupil's last enrollment row of each of ``years`` (column ``year``)."""
+    marks = ", ".join("?" for _ in years)
+    params.extend(years)
+    return (
+        "eny AS (SELECT e.school_year AS year, e.pupil_id, e.school_code, e.grade,"
+        " coalesce(e.class_name, '') AS class_name FROM ds_enrollments e WHERE e.id IN"
+        f" (SELECT max(id) FROM ds_enrollments WHERE school_year IN ({marks})"
+        " GROUP BY pupil_id, school_year)"
+        f" AND e.school_code IS NOT NULL AND e.grade IS NOT NULL{school_filter})"
     )
 
 
@@ -83,57 +99,62 @@ POSITIVE = (
 )
 
 
-def positivity_groups(
-    conn: Connection, answer_year: int, group_year: int, rules: Sequence[PositiveRule],
-    *, school_code: str | None = None, survey_code: str | None = None,
-) -> list[PositivityGroup]:
-    """Class totals of pupils' positive shares: answers of ``answer_year`` grouped by the
-    pupils' class in ``group_year`` (the same year, or the next one for "the same pupils
-    last year"). ``school_code``: only that school's pupils (of ``group_year``)."""
-    params: list[object] = []
-    rules_sql = _rules_cte(rules, params)
-    params.append(group_year)
-    where = ["r.school_year = ?"]
-    where_params: list[object] = [answer_year]
-    if survey_code is not None:
-        where.append("r.survey_code = ?")
-        where_params.append(survey_code)
-    school_filter = ""
-    if school_code is not None:
-        school_filter = " AND e.school_code = ?"
-        params.append(school_code)
-    en = _enrolled().replace("AND e.grade IS NOT NULL)", "AND e.grade IS NOT NULL"
-                             + school_filter + ")")
-    if school_code is not None:
-        where.append("r.pupil_id IN (SELECT pupil_id FROM en)")
-    params.extend(where_params)
-    bins = ", ".join(
-        f"sum(share >= {lo} AND share < {hi})" if lo else f"sum(share < {hi})"
-        for lo, hi in zip((0.0, *SHARE_BINS[:-1]), SHARE_BINS, strict=True))
-    sql = (
-        f"WITH {ITEMS_CTE}, {rules_sql}, {en},"
+def _answers(where: str) -> str:
+    """``ans``: each answer with its domain and whether it is positive (NULL: not counted)."""
+    return (
         " ans AS (SELECT r.pupil_id, r.survey_code, coalesce(r.round, 1) AS round,"
         " r.item_code, coalesce(iy.domain, ia.domain, ru.domain, '') AS domain,"
         f" {POSITIVE} AS pos FROM ds_survey_responses r {items_join('r')}"
         " LEFT JOIN rules ru ON ru.survey_code = r.survey_code"
-        " AND ru.item_code IN ('*', r.item_code)"
-        f" WHERE {' AND '.join(where)}),"
-        " shares AS (SELECT pupil_id, survey_code, round, domain, item_code, avg(pos) AS share"
-        " FROM ans WHERE pos IS NOT NULL GROUP BY pupil_id, survey_code, round, domain,"
-        " item_code UNION ALL SELECT pupil_id, survey_code, round, domain, '', avg(pos)"
-        " FROM ans WHERE pos IS NOT NULL GROUP BY pupil_id, survey_code, round, domain)"
-        " SELECT en.school_code, en.grade, en.class_name, s.survey_code, s.round, s.domain,"
-        f" s.item_code, count(*), sum(s.share), {bins}, sum(s.share >= {SHARE_BINS[-1]})"
-        " FROM shares s JOIN en ON en.pupil_id = s.pupil_id"
-        " GROUP BY en.school_code, en.grade, en.class_name, s.survey_code, s.round, s.domain,"
-        " s.item_code"
+        f" AND ru.item_code IN ('*', r.item_code) WHERE {where})"
+    )
+
+
+def positivity_groups(
+    conn: Connection, answer_year: int, group_years: Sequence[int],
+    rules: Sequence[PositiveRule], *, school_code: str | None = None,
+) -> list[PositivityGroup]:
+    """Class totals of pupils' positive shares: the answers of ``answer_year`` grouped by the
+    pupils' class in each of ``group_years`` (the same year; the next one for "the same
+    pupils last year"). One pass over the answers whatever the number of group years.
+    ``school_code``: only that school's pupils."""
+    params: list[object] = []
+    rules_sql = _rules_cte(rules, params)
+    school_filter = ""
+    if school_code is not None:
+        school_filter = " AND e.school_code = ?"
+    eny = _enrolled_years(group_years, params, school_filter)
+    if school_code is not None:
+        params.append(school_code)
+    where = "r.school_year = ?"
+    params.append(answer_year)
+    if school_code is not None:
+        where += " AND r.pupil_id IN (SELECT pupil_id FROM eny)"
+    bins = ", ".join(
+        f"sum(share >= {lo} AND share < {hi})" if lo else f"sum(share < {hi})"
+        for lo, hi in zip((0.0, *SHARE_BINS[:-1]), SHARE_BINS, strict=True))
+    sql = (
+        f"WITH {ITEMS_CTE}, {rules_sql}, {eny}, {_answers(where)},"
+        # Each pupil's positive answers and answers per item (several subjects: several).
+        " pi AS MATERIALIZED (SELECT pupil_id, survey_code, round, domain, item_code,"
+        " sum(pos) AS k, count(*) AS m FROM ans WHERE pos IS NOT NULL"
+        " GROUP BY pupil_id, survey_code, round, domain, item_code),"
+        " shares AS (SELECT pupil_id, survey_code, round, domain, item_code,"
+        " 1.0 * k / m AS share FROM pi UNION ALL SELECT pupil_id, survey_code, round, domain,"
+        " '', 1.0 * sum(k) / sum(m) FROM pi GROUP BY pupil_id, survey_code, round, domain)"
+        " SELECT eny.year, eny.school_code, eny.grade, eny.class_name, s.survey_code, s.round,"
+        f" s.domain, s.item_code, count(*), sum(s.share), {bins},"
+        f" sum(s.share >= {SHARE_BINS[-1]})"
+        " FROM shares s JOIN eny ON eny.pupil_id = s.pupil_id"
+        " GROUP BY eny.year, eny.school_code, eny.grade, eny.class_name, s.survey_code,"
+        " s.round, s.domain, s.item_code"
     )
     return [
         PositivityGroup(
-            school_code=str(r[0]), grade=int(r[1]), class_name=str(r[2]),
-            survey_code=str(r[3]), round=int(r[4]), domain=str(r[5]), item_code=str(r[6]),
-            n=int(r[7]), share_sum=float(r[8]),
-            bins=(int(r[9]), int(r[10]), int(r[11]), int(r[12]), int(r[13])),
+            group_year=int(r[0]), school_code=str(r[1]), grade=int(r[2]), class_name=str(r[3]),
+            survey_code=str(r[4]), round=int(r[5]), domain=str(r[6]), item_code=str(r[7]),
+            n=int(r[8]), share_sum=float(r[9]),
+            bins=(int(r[10]), int(r[11]), int(r[12]), int(r[13]), int(r[14])),
         )
         for r in conn.execute(sql, params)
     ]
@@ -238,46 +259,56 @@ class MomentRow:
 OUTCOMES = ("growth", "absence")
 
 
+@dataclass(frozen=True)
+class OutcomeMoments:
+    outcome: str  # growth | absence
+    row: MomentRow
+
+
 def correlation_moments(conn: Connection, school_year: int, rules: Sequence[PositiveRule],
-                        outcome: str) -> list[MomentRow]:
+                        outcomes: Sequence[str] = OUTCOMES) -> list[OutcomeMoments]:
     """Per school and (survey, round, domain): moments of pupils' domain shares against
-    their growth in 県学調 level (``growth``) or their absence rate in percent of school
-    days (``absence``), both of ``school_year``."""
-    if outcome not in OUTCOMES:
-        raise ValueError(outcome)
+    their growth in 県学調 level (``growth``) and their absence rate in percent of school
+    days (``absence``), both of ``school_year``; one pass over the answers."""
+    if not outcomes or any(o not in OUTCOMES for o in outcomes):
+        raise ValueError(outcomes)
     params: list[object] = []
     rules_sql = _rules_cte(rules, params)
     params.append(school_year)
-    if outcome == "growth":
-        outcome_sql = (
-            f"{_LEVELS}, y AS (SELECT c.pupil_id, c.level - p.level AS y FROM lv c"
+    ctes = []
+    selects = []
+    if "growth" in outcomes:
+        ctes.append(
+            f"{_LEVELS}, yg AS (SELECT c.pupil_id, c.level - p.level AS y FROM lv c"
             " JOIN lv p ON p.pupil_id = c.pupil_id AND p.school_year = ?"
             " WHERE c.school_year = ?)")
         params += [school_year, school_year - 1, school_year - 1, school_year]
-    else:
-        outcome_sql = (
-            "y AS (SELECT pupil_id, 100.0 * sum(absence_days) / sum(school_days) AS y"
+        selects.append("growth")
+    if "absence" in outcomes:
+        ctes.append(
+            "ya AS (SELECT pupil_id, 100.0 * sum(absence_days) / sum(school_days) AS y"
             " FROM ds_attendance_monthly WHERE school_year = ? AND school_days > 0"
             " GROUP BY pupil_id)")
         params.append(school_year)
+        selects.append("absence")
     params.append(school_year)
-    sql = (
-        f"WITH {ITEMS_CTE}, {rules_sql}, {_enrolled()}, {outcome_sql},"
-        " ans AS (SELECT r.pupil_id, r.survey_code, coalesce(r.round, 1) AS round,"
-        " coalesce(iy.domain, ia.domain, ru.domain, '') AS domain,"
-        f" {POSITIVE} AS pos FROM ds_survey_responses r {items_join('r')}"
-        " LEFT JOIN rules ru ON ru.survey_code = r.survey_code"
-        " AND ru.item_code IN ('*', r.item_code) WHERE r.school_year = ?),"
-        " x AS (SELECT pupil_id, survey_code, round, domain, avg(pos) AS x FROM ans"
-        " WHERE pos IS NOT NULL GROUP BY pupil_id, survey_code, round, domain)"
-        " SELECT en.school_code, x.survey_code, x.round, x.domain, count(*), sum(x.x),"
+    union = " UNION ALL ".join(
+        f"SELECT '{o}', en.school_code, x.survey_code, x.round, x.domain, count(*), sum(x.x),"
         " sum(y.y), sum(x.x * x.x), sum(y.y * y.y), sum(x.x * y.y)"
-        " FROM x JOIN y ON y.pupil_id = x.pupil_id JOIN en ON en.pupil_id = x.pupil_id"
+        f" FROM x JOIN {'yg' if o == 'growth' else 'ya'} y ON y.pupil_id = x.pupil_id"
+        " JOIN en ON en.pupil_id = x.pupil_id"
         " GROUP BY en.school_code, x.survey_code, x.round, x.domain"
+        for o in selects)
+    sql = (
+        f"WITH {ITEMS_CTE}, {rules_sql}, {_enrolled()}, {', '.join(ctes)},"
+        f"{_answers('r.school_year = ?')},"
+        " x AS MATERIALIZED (SELECT pupil_id, survey_code, round, domain, avg(pos) AS x"
+        " FROM ans WHERE pos IS NOT NULL GROUP BY pupil_id, survey_code, round, domain) "
+        + union
     )
-    return [MomentRow(str(r[0]), str(r[1]), int(r[2]), str(r[3]), int(r[4]), float(r[5]),
-                      float(r[6]), float(r[7]), float(r[8]), float(r[9]))
-            for r in conn.execute(sql, params)]
+    return [OutcomeMoments(str(r[0]), MomentRow(
+        str(r[1]), str(r[2]), int(r[3]), str(r[4]), int(r[5]), float(r[6]), float(r[7]),
+        float(r[8]), float(r[9]), float(r[10]))) for r in conn.execute(sql, params)]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ only slices what was read.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -32,10 +33,13 @@ from analysis.school_karte.positivity import (
 )
 from analysis.school_karte.value_added import COVARIATES, ValueAdded, estimate
 from storage.connection import Connection
+from storage.registry import Registry
 from storage.repos import risk as risk_repo
 from storage.repos import school_karte as repo
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import OperationCancelled, UserFacingError
+from toda_desktop.extraction.engine import Evaluation, evaluate
+from toda_desktop.extraction.presets import push_support_preset
 from toda_desktop.karte.service import SURVEY_NAMES, survey_name
 from toda_desktop.school_karte.models import (
     CAPTION,
@@ -74,12 +78,14 @@ class _Sections:
     consultations: bool
 
 
-def _frame(groups: Sequence[repo.PositivityGroup]) -> pd.DataFrame:
-    if not groups:
-        return empty_groups()
-    rows = [(g.school_code, g.grade, g.class_name, g.survey_code, g.round, g.domain,
-             g.item_code, g.n, g.share_sum, *g.bins) for g in groups]
-    return pd.DataFrame(rows, columns=list(GROUP_COLUMNS))
+def _frames(groups: Sequence[repo.PositivityGroup]) -> dict[int, pd.DataFrame]:
+    """The class totals per group year, as the analysis reads them."""
+    by_year: dict[int, list[tuple[object, ...]]] = {}
+    for g in groups:
+        by_year.setdefault(g.group_year, []).append(
+            (g.school_code, g.grade, g.class_name, g.survey_code, g.round, g.domain,
+             g.item_code, g.n, g.share_sum, *g.bins))
+    return {y: pd.DataFrame(rows, columns=list(GROUP_COLUMNS)) for y, rows in by_year.items()}
 
 
 def _key(r: PositivityRow | SurveyResult) -> Key:
@@ -121,6 +127,8 @@ class SchoolKarteService:
         year = self._year(school_year, years)
         sections = self._sections()
         step = _Stepper(progress, cancel)
+        self._prefetch(self._long_reads(year, sections))
+        step(0.3)
         results: tuple[SurveyResult, ...] = ()
         if sections.surveys:
             results = self._survey_results(year, [school_code], classes=True, step=step)
@@ -154,6 +162,8 @@ class SchoolKarteService:
         sections = self._sections()
         step = _Stepper(progress, cancel)
         codes = [s.code for s in schools]
+        self._prefetch(self._long_reads(year, sections))
+        step(0.3)
         results: tuple[SurveyResult, ...] = ()
         if sections.surveys:
             results = self._survey_results(year, None, classes=False, step=step)
@@ -237,12 +247,57 @@ class SchoolKarteService:
     def _read(self, task: Callable[[Connection], T], kind: str) -> T:
         return self._ctx.db.read(task, kind=kind)
 
+    def _prefetch(self, reads: Sequence[tuple[Key, Callable[[Connection], object], str]]
+                  ) -> None:
+        """Start the long reads not yet cached at once (the store has two readers), then
+        cache their results: a cold city view waits for the longest, not for their sum."""
+        version = self._version()
+        with self._lock:
+            missing = [(k, task, kind) for k, task, kind in reads
+                       if (version, *k) not in self._cache]
+        futures = [(k, self._ctx.db.submit_read(task, kind=kind)) for k, task, kind in missing]
+        for k, future in futures:
+            value = future.result()
+            with self._lock:
+                self._cache[(version, *k)] = value
+
+    def _long_reads(self, year: int, s: _Sections
+                    ) -> list[tuple[Key, Callable[[Connection], object], str]]:
+        reads: list[tuple[Key, Callable[[Connection], object], str]] = []
+        if s.surveys:
+            reads.append((("groups", year), functools.partial(
+                repo.positivity_groups, answer_year=year, group_years=(year,), rules=RULES),
+                "survey_responses"))
+            reads.append((("groups", year - 1), functools.partial(
+                repo.positivity_groups, answer_year=year - 1, group_years=(year - 1, year),
+                rules=RULES), "survey_responses"))
+            outcomes = tuple(o for o, ok in (("growth", s.growth), ("absence", s.absence))
+                             if ok)
+            if outcomes:
+                reads.append((("moments", year), functools.partial(
+                    repo.correlation_moments, school_year=year, rules=RULES,
+                    outcomes=outcomes), "survey_responses"))
+        if s.push_support:
+            reads.append((("push-eval", year), functools.partial(
+                _evaluate_push, registry=self._ctx.registry, year=year), "survey_responses"))
+        return reads
+
     # -- surveys ---------------------------------------------------------------------------
 
     def _groups(self, answer_year: int, group_year: int) -> pd.DataFrame:
-        return self._cached(("groups", answer_year, group_year), lambda: _frame(self._read(
-            lambda c: repo.positivity_groups(c, answer_year, group_year, RULES),
-            "survey_responses")))
+        """Class totals of ``answer_year``'s answers by the classes of ``group_year`` (read
+        with the other group year of the same answers, see ``_long_reads``)."""
+        group_years = (answer_year,) if answer_year == group_year else (answer_year,
+                                                                        group_year)
+
+        def make() -> dict[int, pd.DataFrame]:
+            rows = self._cached(("groups", answer_year), lambda: self._read(
+                lambda c: repo.positivity_groups(c, answer_year, group_years, RULES),
+                "survey_responses"))
+            assert isinstance(rows, list)
+            return _frames(rows)
+        frames = self._cached(("frames", answer_year), make)
+        return frames.get(group_year, empty_groups())
 
     def _labels(self, year: int) -> dict[tuple[str, str], str]:
         def make() -> dict[tuple[str, str], str]:
@@ -253,13 +308,13 @@ class SchoolKarteService:
     def _survey_results(self, year: int, schools: Sequence[str] | None, *, classes: bool,
                         step: _Stepper) -> tuple[SurveyResult, ...]:
         now = positivity_rows(self._groups(year, year), schools, classes=classes)
-        step(0.2)
+        step(0.35)
         last = {(r.school_code, *_key(r)): r.cell for r in positivity_rows(
             self._groups(year - 1, year - 1), schools, classes=classes)}
-        step(0.3)
+        step(0.4)
         cohort = {(r.school_code, *_key(r)): r.cell for r in positivity_rows(
             self._groups(year - 1, year), schools, classes=classes)}
-        step(0.4)
+        step(0.45)
         labels = self._labels(year)
         out = []
         for r in now:
@@ -307,9 +362,10 @@ class SchoolKarteService:
     # -- correlations ----------------------------------------------------------------------
 
     def _moments(self, year: int, outcome: Outcome) -> list[repo.MomentRow]:
-        kind = "academic_results" if outcome == "growth" else "attendance_monthly"
-        return self._cached(("moments", year, outcome), lambda: self._read(
-            lambda c: repo.correlation_moments(c, year, RULES, outcome), kind))
+        rows = self._cached(("moments", year), lambda: self._read(
+            lambda c: repo.correlation_moments(c, year, RULES), "survey_responses"))
+        assert isinstance(rows, list)
+        return [m.row for m in rows if m.outcome == outcome]
 
     def _absence_rates(self, year: int) -> dict[str, float]:
         rows = self._cached(("absence", year), lambda: self._read(
@@ -382,13 +438,12 @@ class SchoolKarteService:
 
     def _push_support(self, year: int) -> tuple[dict[Key, int], dict[Key, int]]:
         """(matched, enrolled) per (school, grade, class) of the preset's base year."""
-        from toda_desktop.extraction.engine import evaluate
-        from toda_desktop.extraction.presets import push_support_preset
-
         def make() -> tuple[dict[Key, int], dict[Key, int]]:
             registry = self._ctx.registry
-            ev = self._read(lambda c: evaluate(c, registry, push_support_preset(
-                school_year=year), year), "survey_responses")
+            ev = self._cached(("push-eval", year), lambda: self._read(
+                functools.partial(_evaluate_push, registry=registry, year=year),
+                "survey_responses"))
+            assert isinstance(ev, Evaluation)
             matched: dict[Key, int] = {}
             enrolled: dict[Key, int] = {}
             for pid, p in ev.population.items():
@@ -451,6 +506,11 @@ class SchoolKarteService:
                     sizes[level] = sizes.get(level, 0) + g[3]
             return sizes
         return self._cached(("sizes", year), make)
+
+
+def _evaluate_push(conn: Connection, registry: Registry, year: int) -> Evaluation:
+    """The push-support preset on ``year`` (its pupils never leave the service)."""
+    return evaluate(conn, registry, push_support_preset(school_year=year), year)
 
 
 class _Stepper:
