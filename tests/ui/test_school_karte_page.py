@@ -13,10 +13,11 @@ from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_SCRYPT_N, copy_store
 from tests.ui.conftest import ShellFactory
-from tests.ui.flows import WAIT_MS, sign_in
+from tests.ui.flows import WAIT_MS, sign_in, visible_texts
 from toda_desktop.demo import DemoConfig
 from toda_desktop.store_setup import create_demo_store
 from ui.main_window import MainWindow
+from ui.printing.purpose_dialog import PrintPurposeDialog
 from ui.school_karte.adapt import SCHOOL_LEVEL
 from ui.school_karte.grid import CELL_ROLE, GridCell
 from ui.school_karte.page import TITLE, SchoolKartePage
@@ -225,3 +226,34 @@ def test_screenshots_of_the_city_view_and_each_karte_tab(
     qtbot.wait(50)
     window.grab().save(str(SHOTS / f"karte_class_{tag}.png"))
     assert (SHOTS / f"karte_tab{page.school_view.tabs.count() - 1}_{tag}.png").exists()
+
+
+@pytest.mark.slow
+def test_printing_the_open_school_previews_its_report_after_the_purpose(
+    qtbot: QtBot, make_shell: ShellFactory,
+) -> None:
+    page = open_page(qtbot, make_shell())
+    assert not page.print_button.isEnabled()  # no school open: nothing to print yet
+    page.print_page()  # (Ctrl+P then does nothing)
+    assert page.city is not None
+    open_karte(qtbot, page, page.city.schools[0].code)
+    assert page.print_button.isVisible() and page.print_button.isEnabled()
+    printer = page._printer
+    assert printer is not None
+    with qtbot.waitSignal(printer.purpose_asked, timeout=WAIT_MS) as asked:
+        page.print_page()
+    dialog = asked.args[0]
+    assert isinstance(dialog, PrintPurposeDialog)
+    assert "学校カルテ" in " ".join(visible_texts(dialog))
+    dialog.choice.setCurrentIndex(0)
+    with qtbot.waitSignal(printer.preview_shown, timeout=WAIT_MS) as shown:
+        dialog.ok_button.click()
+    preview = shown.args[0]
+    assert preview.document.pupils == ()  # aggregates only: the sheet names no pupil
+    assert page.karte is not None and page.karte.school.name in preview.document.title
+    preview.resize(1100, 1000)
+    qtbot.wait(200)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    preview.grab().save(str(SHOTS / "printout_preview.png"))
+    preview.reject()
+    qtbot.waitUntil(lambda: not printer.busy, timeout=WAIT_MS)
