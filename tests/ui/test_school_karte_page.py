@@ -222,7 +222,10 @@ def test_screenshots_of_the_city_view_and_each_karte_tab(
         window.grab().save(str(SHOTS / f"karte_tab{i}_{tag}.png"))
     page.school_view.growth.grab().save(str(SHOTS / f"karte_growth_whole_{tag}.png"))
     page.school_view.tabs.setCurrentIndex(0)
-    page.school_view.select_level((4, "1"))
+    levels = page.school_view.level_combo
+    classes = [i for i in range(levels.count()) if (levels.itemData(i) or (None, None))[1]]
+    assert classes, "the karte lists the school's classes"
+    levels.setCurrentIndex(classes[len(classes) // 2])
     qtbot.wait(50)
     window.grab().save(str(SHOTS / f"karte_class_{tag}.png"))
     assert (SHOTS / f"karte_tab{page.school_view.tabs.count() - 1}_{tag}.png").exists()

@@ -264,11 +264,14 @@ class QuadrantPlot(Chart):
         ys = [v for p in points for v in (p.y, p.lo, p.hi) if v is not None] + [city_y]
         dx = max(max(abs(x - city_x) for x in xs), 0.3) * 1.3
         dy = max(max(abs(y - city_y) for y in ys), 5.0) * 1.2
-        self.plot.setXRange(city_x - dx, city_x + dx, padding=0)
-        self.plot.setYRange(max(city_y - dy, 0.0), min(city_y + dy, 100.0), padding=0.04)
         top, bottom = min(city_y + dy, 100.0), max(city_y - dy, 0.0)
-        corners = ((city_x + dx, top, (1.0, 0.0)), (city_x - dx, top, (0.0, 0.0)),
-                   (city_x - dx, bottom, (0.0, 1.0)), (city_x + dx, bottom, (1.0, 1.0)))
+        # Room for the names: right of the points and above the highest one.
+        self.plot.setXRange(city_x - dx, city_x + dx * 1.3, padding=0)
+        self.plot.setYRange(bottom - (top - bottom) * 0.04, top + (top - bottom) * 0.1, padding=0)
+        top += (top - bottom) * 0.1
+        right = city_x + dx * 1.3
+        corners = ((right, top, (1.0, 0.0)), (city_x - dx, top, (0.0, 0.0)),
+                   (city_x - dx, bottom, (0.0, 1.0)), (right, bottom, (1.0, 1.0)))
         for text, (x, y, anchor) in zip(self.FIELDS, corners, strict=True):
             self.label_at(text, x, y, anchor=anchor, color="#6b7280")
         with_intervals = any(p.lo is not None for p in points)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from toda_desktop.formatting import format_count
@@ -69,7 +70,7 @@ class GrowthPanel(QWidget):
         self.warnings = QLabel("")
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet(style.MUTED)
-        charts.addWidget(self.warnings, 1, 1)
+        charts.addWidget(self.warnings, 1, 1, Qt.AlignmentFlag.AlignTop)
         charts.setColumnStretch(0, 1)
         charts.setColumnStretch(1, 1)
         self.charts = QWidget()
