@@ -17,6 +17,7 @@ from tests.ui.flows import WAIT_MS, sign_in, visible_texts
 from toda_desktop.demo import DemoConfig
 from toda_desktop.store_setup import create_demo_store
 from ui.main_window import MainWindow
+from ui.page import ALERT_LISTS, RISK_MODEL
 from ui.printing.purpose_dialog import PrintPurposeDialog
 from ui.school_karte.adapt import SCHOOL_LEVEL
 from ui.school_karte.grid import CELL_ROLE, GridCell
@@ -260,3 +261,15 @@ def test_printing_the_open_school_previews_its_report_after_the_purpose(
     preview.grab().save(str(SHOTS / "printout_preview.png"))
     preview.reject()
     qtbot.waitUntil(lambda: not printer.busy, timeout=WAIT_MS)
+
+
+def test_lists_made_or_an_alert_marked_reload_the_counts_on_screen(
+    qtbot: QtBot, make_shell: ShellFactory,
+) -> None:
+    page = open_page(qtbot, make_shell())
+    before = page.city
+    page.data_changed(frozenset({ALERT_LISTS}))  # the alert counts are by their marks
+    qtbot.waitUntil(lambda: page.city is not before and not page.busy, timeout=WAIT_MS)
+    shown = page.city
+    page.data_changed(frozenset({RISK_MODEL}))  # a new model changes no count
+    assert not page.busy and page.city is shown

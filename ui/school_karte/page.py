@@ -27,7 +27,7 @@ from toda_desktop.formatting import format_school_year
 from toda_desktop.school_karte.models import CAPTION
 from ui import style
 from ui.background import BackgroundRunner, TaskContext
-from ui.page import Freshness
+from ui.page import ALERT_LISTS, Freshness
 from ui.page_header import PageHeader, ProgressStrip, StatusLine
 from ui.page_task import PageTask
 from ui.school_karte.adapt import SCHOOL_LEVEL, Level
@@ -125,7 +125,12 @@ class SchoolKartePage(QWidget):
         self.freshness.activated()
 
     def data_changed(self, kinds: frozenset[str]) -> None:
-        self.freshness.changed(kinds)
+        """New data, or (``ALERT_LISTS``) a month's lists made or an alert marked: the
+        push-support counts show alerts by their marks, so that is a change too."""
+        if ALERT_LISTS in kinds:
+            self.freshness.changed(frozenset())
+        else:
+            self.freshness.changed(kinds)
 
     @property
     def busy(self) -> bool:
