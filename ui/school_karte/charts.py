@@ -299,3 +299,50 @@ def _draw_points(chart: Chart, points: Sequence[SchoolPoint], focus: str | None)
         # Above and below in turn: neighbours in code order then rarely write over each other.
         chart.label_at(p.name, p.x, p.y, bold=focused,
                        anchor=(-0.08, 1.05) if number % 2 == 0 else (-0.08, -0.05))
+
+
+@dataclass(frozen=True)
+class Trend:
+    """One line over the school years (None: not given that year)."""
+
+    label: str
+    values: tuple[float | None, ...]
+
+
+# Each line differs in colour, dash and symbol, so that it reads in grey print too.
+TREND_STYLES = ((SCHOOL_COLOR, Qt.PenStyle.SolidLine, "o", "●"),
+                ("#b45309", Qt.PenStyle.DashLine, "s", "■"),
+                ("#374151", Qt.PenStyle.DotLine, "t1", "▲"))
+
+
+class TrendChart(Chart):
+    """A few quantities of the school over the school years."""
+
+    def __init__(self, title: str, unit: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, "", {"left": NumberAxis("left"), "bottom": pg.AxisItem("bottom")},
+                         height=200, parent=parent)
+        self.note.hide()
+        self.plot.setFixedHeight(230)
+        self.axis_title("left", unit)
+        self.plot.showGrid(x=False, y=True, alpha=0.2)
+        self.trends: list[Trend] = []
+
+    def set_trends(self, years: Sequence[str], trends: Sequence[Trend]) -> None:
+        self.plot.clear()
+        self.trends = list(trends)
+        legend = []
+        top = 0.0
+        for trend, (color, dash, symbol, mark) in zip(trends, TREND_STYLES, strict=False):
+            points = [(float(x), v) for x, v in enumerate(trend.values) if v is not None]
+            if not points:
+                continue
+            self.plot.addItem(pg.PlotDataItem(
+                [p[0] for p in points], [p[1] for p in points],
+                pen=pg.mkPen(color, width=2, style=dash), symbol=symbol, symbolSize=9,
+                symbolBrush=color, symbolPen=pg.mkPen("w")))
+            top = max(top, *(p[1] for p in points))
+            legend.append(f"{swatch(color, mark)} {trend.label}")
+        self.plot.getAxis("bottom").setTicks([list(enumerate(years))])
+        self.plot.setXRange(-0.4, max(len(years) - 0.6, 0.4), padding=0)
+        self.plot.setYRange(0, max(top * 1.15, 1.0), padding=0)
+        self.legend.setText("　".join(legend))

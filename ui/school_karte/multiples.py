@@ -85,6 +85,8 @@ class Tile(QFrame):
         self.counts.setWordWrap(True)
         self.counts.setVisible(bool(data.counts))
         layout.addWidget(self.counts)
+        layout.addStretch(1)
+        self.setMinimumHeight(TILE_PLOT_HEIGHT + 100)  # tiles of a row line up
 
     def describe(self) -> str:
         parts = []

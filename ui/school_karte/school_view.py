@@ -34,6 +34,7 @@ from ui.school_karte.adapt import (
     results_grid,
     round_label,
 )
+from ui.school_karte.charts import Trend, TrendChart
 from ui.school_karte.distribution import Histogram, HistogramPlot
 from ui.school_karte.grid import ResultsModel, results_view, size_columns
 from ui.school_karte.growth import GrowthPanel
@@ -198,8 +199,16 @@ class SchoolView(QWidget):
         self.basic_model: RecordsModel[BasicRow] = RecordsModel(BASIC_COLUMNS, self)
         self.basic_view = plain_table(self.basic_model, "基礎情報",
                                       (120, 110, 90, 90, 110, 160, 120))
-        layout.addWidget(self.basic_view, 1)
-        return tab
+        layout.addWidget(self.basic_view)
+        charts = QHBoxLayout()
+        charts.setSpacing(18)
+        self.size_chart = TrendChart("児童生徒数・学級数・教職員数", "人・学級")
+        self.rate_chart = TrendChart("就学援助率・特別支援学級在籍率・日本語指導率", "%")
+        charts.addWidget(self.size_chart, 1)
+        charts.addWidget(self.rate_chart, 1)
+        layout.addLayout(charts)
+        layout.addStretch(1)
+        return scrolled(tab)
 
     def _support_tab(self) -> QWidget:
         tab = QWidget()
@@ -252,7 +261,20 @@ class SchoolView(QWidget):
         self.growth.show_growth(karte.growth, names, focus=code, effect=karte.effect)
         self.correlation_model.set_rows(correlation_rows(karte.correlations, karte.surveys,
                                                          karte.school.name))
-        self.basic_model.set_rows(basic_rows(karte.basic_info, self._style))
+        basics = basic_rows(karte.basic_info, self._style)
+        self.basic_model.set_rows(basics)
+        self.basic_view.setFixedHeight(self.basic_view.horizontalHeader().height() + 6
+                                       + 26 * max(len(basics), 1))
+        years = [row.year for row in basics]
+        info = [row.info for row in basics]
+        self.size_chart.set_trends(years, [
+            Trend("児童生徒数", tuple(None if i.pupils is None else float(i.pupils) for i in info)),
+            Trend("学級数", tuple(None if i.classes is None else float(i.classes) for i in info)),
+            Trend("教職員数", tuple(None if i.staff is None else float(i.staff) for i in info))])
+        self.rate_chart.set_trends(years, [
+            Trend("就学援助率", tuple(i.welfare_rate for i in info)),
+            Trend("特別支援学級在籍率", tuple(i.special_needs_rate for i in info)),
+            Trend("日本語指導率", tuple(i.japanese_support_rate for i in info))])
         headers, rows = support_table(karte.support, [(code, lv) for lv in levels], self._style)
         self.support_model.columns = support_columns(headers)
         self.support_model.set_rows(rows)
