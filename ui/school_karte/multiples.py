@@ -12,16 +12,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QResizeEvent
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ui.school_karte.wording import look
 
 TILE_WIDTH = 250
 TILE_PLOT_HEIGHT = 120
-SYMBOLS = {"above": "t1", "below": "t", "uncertain": "o", "within": "o", "none": "o"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,81 @@ class TileData:
     points: tuple[TilePoint, ...]
     counts: str = ""
     can_open: bool = True
+
+
+class MiniChart(QWidget):
+    """A tile's chart, painted directly: a plot widget per tile costs about 60 ms of the GUI
+    thread, which for 18 schools would freeze the page for a second at every choice."""
+
+    LEFT, BOTTOM, TOP = 30, 20, 6
+
+    def __init__(self, points: Sequence[TilePoint], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.points = tuple(points)
+        self.setFixedHeight(TILE_PLOT_HEIGHT)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+
+    def _y(self, value: float) -> float:
+        height = self.height() - self.BOTTOM - self.TOP
+        return self.TOP + height * (1.0 - value / 100.0)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = QFont(self.font())
+        font.setPointSizeF(max(font.pointSizeF() - 2, 7))
+        painter.setFont(font)
+        left, right = self.LEFT, self.width() - 6
+        bottom = self.height() - self.BOTTOM
+        painter.setPen(QPen(QColor("#e5e7eb"), 1))
+        for value in (0, 50, 100):
+            y = self._y(value)
+            painter.drawLine(QPointF(left, y), QPointF(right, y))
+            painter.setPen(QColor("#4b5563"))
+            painter.drawText(QRectF(0, y - 8, left - 4, 16),
+                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                             str(value))
+            painter.setPen(QPen(QColor("#e5e7eb"), 1))
+        painter.setPen(QPen(QColor("#9ca3af"), 1))
+        painter.drawLine(QPointF(left, self.TOP), QPointF(left, bottom))
+        count = max(len(self.points), 1)
+        step = (right - left) / count
+        city_pen = QPen(QColor("#374151"), 1.6, Qt.PenStyle.DashLine)
+        for i, p in enumerate(self.points):
+            x = left + step * (i + 0.5)
+            painter.setPen(QColor("#4b5563"))
+            painter.drawText(QRectF(x - step / 2, bottom + 2, step, self.BOTTOM - 2),
+                             int(Qt.AlignmentFlag.AlignCenter), p.label)
+            if p.city is not None:  # the city's value: a dash across the round
+                painter.setPen(city_pen)
+                y = self._y(p.city)
+                painter.drawLine(QPointF(x - step * 0.36, y), QPointF(x + step * 0.36, y))
+            if p.value is None:
+                continue
+            state = look(p.state)
+            color = QColor(state.fg)
+            if p.low is not None and p.high is not None:
+                painter.setPen(QPen(color, 1.6))
+                painter.drawLine(QPointF(x, self._y(p.low)), QPointF(x, self._y(p.high)))
+            painter.setPen(QPen(color, 1.5))
+            painter.setBrush(QColor("white") if p.state == "uncertain" else color)
+            painter.drawPath(marker(p.state, x, self._y(p.value)))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.end()
+
+
+def marker(state: str, x: float, y: float, size: float = 5.5) -> QPainterPath:
+    """▲ above, ▼ below, ○/● otherwise (the shape carries the state without colour)."""
+    path = QPainterPath()
+    if state in ("above", "below"):
+        tip = -size if state == "above" else size
+        path.moveTo(x, y + tip)
+        path.lineTo(x - size, y - tip)
+        path.lineTo(x + size, y - tip)
+        path.closeSubpath()
+    else:
+        path.addEllipse(QPointF(x, y), size * 0.85, size * 0.85)
+    return path
 
 
 class Tile(QFrame):
@@ -71,8 +154,17 @@ class Tile(QFrame):
         title = QLabel(f"<b>{data.title}</b>　<span style='color:#5f6b7a'>{data.subtitle}</span>")
         title.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(title)
-        self.plot = self._plot()
+        self.plot = MiniChart(data.points)
         layout.addWidget(self.plot)
+        latest = next((p for p in reversed(data.points) if p.value is not None), None)
+        if latest is not None and latest.value is not None:
+            state = look(latest.state)
+            city = "" if latest.city is None else f"（市 {latest.city:.1f}%）"
+            self.latest = QLabel(f"{latest.label} {latest.value:.1f}%{city}<br>"
+                                 f"<span style='color:{state.fg}'>{state.mark} {state.words}"
+                                 "</span>")
+            self.latest.setTextFormat(Qt.TextFormat.RichText)
+            layout.addWidget(self.latest)
         notes = [f"{p.label}: 10人未満のため表示しません" for p in data.points
                  if p.state == "suppressed"]
         if not data.points or all(p.state == "none" and p.value is None for p in data.points):
@@ -86,7 +178,7 @@ class Tile(QFrame):
         self.counts.setVisible(bool(data.counts))
         layout.addWidget(self.counts)
         layout.addStretch(1)
-        self.setMinimumHeight(TILE_PLOT_HEIGHT + 100)  # tiles of a row line up
+        self.setMinimumHeight(TILE_PLOT_HEIGHT + 84)  # tiles of a row line up
 
     def describe(self) -> str:
         parts = []
@@ -96,49 +188,6 @@ class Tile(QFrame):
             else:
                 parts.append(f"{p.label} {p.value:.1f}%（{look(p.state).words}）")
         return "、".join(parts)
-
-    def _plot(self) -> pg.PlotWidget:
-        plot = pg.PlotWidget()
-        plot.setMenuEnabled(False)
-        plot.setMouseEnabled(x=False, y=False)
-        plot.hideButtons()
-        plot.setFixedHeight(TILE_PLOT_HEIGHT)
-        plot.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        font = QFont(self.font())
-        font.setPointSizeF(max(font.pointSizeF() - 2, 7))
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setStyle(tickFont=font, tickTextOffset=3)
-        plot.getAxis("left").setWidth(30)
-        plot.getAxis("bottom").setHeight(22)
-        points = self.data.points
-        xs = list(range(len(points)))
-        city_pen = pg.mkPen("#374151", width=1.6, style=Qt.PenStyle.DashLine)
-        city = [(x, p.city) for x, p in zip(xs, points, strict=True) if p.city is not None]
-        if len(city) > 1:
-            plot.addItem(pg.PlotDataItem([c[0] for c in city], [c[1] for c in city],
-                                         pen=city_pen))
-        for x, value in city:  # a short dash at each round, also when there is one round
-            plot.addItem(pg.PlotDataItem([x - 0.32, x + 0.32], [value, value], pen=city_pen))
-        for x, p in zip(xs, points, strict=True):
-            if p.value is None:
-                continue
-            state = look(p.state)
-            if p.low is not None and p.high is not None:
-                plot.addItem(pg.PlotDataItem([x, x], [p.low, p.high], pen=pg.mkPen(
-                    state.fg, width=1.6)))
-            filled = p.state != "uncertain"
-            plot.addItem(pg.ScatterPlotItem(
-                [x], [p.value], size=10, symbol=SYMBOLS.get(p.state, "o"),
-                brush=pg.mkBrush(state.fg if filled else "white"), pen=pg.mkPen(state.fg,
-                                                                                width=1.5)))
-        plot.getAxis("bottom").setTicks([[(float(x), p.label) for x, p in zip(
-            xs, points, strict=True)]])
-        plot.getAxis("left").setTicks([[(v, str(v)) for v in (0, 50, 100)]])
-        plot.setXRange(-0.5, max(len(points) - 0.5, 0.5), padding=0)
-        plot.setYRange(0, 100, padding=0.04)
-        return plot
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self.data.can_open and event.button() == Qt.MouseButton.LeftButton:
@@ -193,6 +242,10 @@ class Multiples(QWidget):
                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         for column in range(columns + 2):
             self.grid.setColumnStretch(column, 1 if column == columns else 0)
+        rows = (len(self.tiles) + columns - 1) // columns
+        for row in range(self.grid.rowCount()):
+            self.grid.setRowStretch(row, 1 if row == rows else 0)
+        self.grid.setRowStretch(rows, 1)  # spare height below the tiles, not between them
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 COMPARE_NOTE = ("「前年度の同じ学年」はこの学校の同じ学年（同じ組）の前年度、"
                 "「同じ児童生徒の前年度」はいまの児童生徒が前年度に答えた結果で、"
                 "それぞれ当時の市の値と比べています。")
+DISTRIBUTION_TAB = 2
 TABS = ("調査結果", "比較", "分布", "伸び", "相関", "基礎情報", "プッシュ型支援")
 
 
@@ -142,6 +143,8 @@ class SchoolView(QWidget):
         self.survey_combo.setEnabled(index <= 2)
         self.level_combo.setEnabled(index <= 2)
         self.round_combo.setEnabled(index in (1, 2))
+        if index == DISTRIBUTION_TAB and self._distributions_due is not None:
+            self._draw_distributions(*self._distributions_due)
 
     def _grid_tab(self, model: ResultsModel, name: str, *, compare: bool = False) -> QWidget:
         tab = QWidget()
@@ -174,6 +177,7 @@ class SchoolView(QWidget):
         layout.addLayout(self.histograms)
         layout.addStretch(1)
         self.histogram_plots: list[HistogramPlot] = []
+        self._distributions_due: tuple[list[SurveyResult], SurveyInfo, int] | None = None
         return scrolled(content)
 
     def _correlation_tab(self) -> QWidget:
@@ -326,24 +330,32 @@ class SchoolView(QWidget):
 
     def _draw_distributions(self, results: list[SurveyResult], survey: SurveyInfo,
                             round_no: int) -> None:
+        """Only when the tab is on screen; plots are kept and reused (making one costs
+        about 60 ms of the GUI thread, drawing into it very little)."""
+        if self.tabs.currentIndex() != DISTRIBUTION_TAB:
+            self._distributions_due = (results, survey, round_no)
+            return
+        self._distributions_due = None
         chosen = sorted((r for r in results if r.round == round_no and r.item_code is None),
                         key=lambda r: domain_key(r.domain))
-        for plot in self.histogram_plots:
-            self.histograms.removeWidget(plot)
-            plot.deleteLater()
-        self.histogram_plots = []
         shown = 0
         for r in chosen:
             d = r.distribution
             if d.group is None or d.city is None or r.current.n is None:
                 continue
-            plot = HistogramPlot(f"{r.domain}", "肯定的回答の割合（児童生徒ごと、%）")
-            plot.setMinimumWidth(380)
-            plot.plot.setFixedHeight(190)
+            if shown == len(self.histogram_plots):
+                plot = HistogramPlot("", "肯定的回答の割合（児童生徒ごと、%）")
+                plot.setMinimumWidth(380)
+                plot.plot.setFixedHeight(190)
+                self.histograms.addWidget(plot, shown // 2, shown % 2)
+                self.histogram_plots.append(plot)
+            plot = self.histogram_plots[shown]
+            plot.title_label.setText(r.domain)
             plot.set_histogram(Histogram(d.edges, d.group, d.city, r.current.n, 0))
-            self.histograms.addWidget(plot, shown // 2, shown % 2)
-            self.histogram_plots.append(plot)
+            plot.show()
             shown += 1
+        for plot in self.histogram_plots[shown:]:
+            plot.hide()
         missing = len(chosen) - shown
         self.distribution_note.setText(
             f"{level_label(self.level)}・{round_label(survey, round_no)}。" + (
