@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.connection import Connection
-from storage.repos.karte import ITEMS_CTE, items_join
+from storage.repos.karte import ITEMS_CTE
 
 SHARE_BINS = (0.2, 0.4, 0.6, 0.8)  # upper edges of the first four bins of a pupil's share
 
@@ -91,8 +91,7 @@ def _rules_cte(rules: Sequence[PositiveRule], params: list[object]) -> str:
 
 
 POSITIVE = (
-    "CASE WHEN coalesce(iy.pos, ia.pos) IS NOT NULL"
-    " THEN instr(coalesce(iy.pos, ia.pos), ',' || r.answer || ',') > 0"
+    "CASE WHEN itm.pos IS NOT NULL THEN instr(itm.pos, ',' || r.answer || ',') > 0"
     " WHEN ru.cats IS NOT NULL THEN instr(ru.cats, ',' || r.answer || ',') > 0"
     " WHEN ru.at_least IS NOT NULL AND typeof(r.answer) IN ('integer', 'real')"
     " THEN r.answer >= ru.at_least END"
@@ -100,11 +99,21 @@ POSITIVE = (
 
 
 def _answers(where: str) -> str:
-    """``ans``: each answer with its domain and whether it is positive (NULL: not counted)."""
+    """``itm``: each item's positive answers and domain in the year (its year's master row
+    first, then a year-less one; one parameter: the year); ``ans``: each answer with its
+    domain and whether it is positive (NULL: not counted)."""
     return (
+        " itm AS MATERIALIZED (SELECT survey_code, item_code,"
+        " coalesce(max(CASE WHEN school_year IS NOT NULL THEN pos END),"
+        " max(CASE WHEN school_year IS NULL THEN pos END)) AS pos,"
+        " coalesce(max(CASE WHEN school_year IS NOT NULL THEN domain END),"
+        " max(CASE WHEN school_year IS NULL THEN domain END)) AS domain"
+        " FROM items WHERE school_year = ? OR school_year IS NULL"
+        " GROUP BY survey_code, item_code),"
         " ans AS (SELECT r.pupil_id, r.survey_code, coalesce(r.round, 1) AS round,"
-        " r.item_code, coalesce(iy.domain, ia.domain, ru.domain, '') AS domain,"
-        f" {POSITIVE} AS pos FROM ds_survey_responses r {items_join('r')}"
+        " r.item_code, coalesce(itm.domain, ru.domain, '') AS domain,"
+        f" {POSITIVE} AS pos FROM ds_survey_responses r"
+        " LEFT JOIN itm ON itm.survey_code = r.survey_code AND itm.item_code = r.item_code"
         " LEFT JOIN rules ru ON ru.survey_code = r.survey_code"
         f" AND ru.item_code IN ('*', r.item_code) WHERE {where})"
     )
@@ -127,7 +136,7 @@ def positivity_groups(
     if school_code is not None:
         params.append(school_code)
     where = "r.school_year = ?"
-    params.append(answer_year)
+    params += [answer_year, answer_year]  # the item master's year, the answers' year
     if school_code is not None:
         where += " AND r.pupil_id IN (SELECT pupil_id FROM eny)"
     bins = ", ".join(
@@ -291,7 +300,7 @@ def correlation_moments(conn: Connection, school_year: int, rules: Sequence[Posi
             " GROUP BY pupil_id)")
         params.append(school_year)
         selects.append("absence")
-    params.append(school_year)
+    params += [school_year, school_year]  # the item master's year, the answers' year
     union = " UNION ALL ".join(
         f"SELECT '{o}', en.school_code, x.survey_code, x.round, x.domain, count(*), sum(x.x),"
         " sum(y.y), sum(x.x * x.x), sum(y.y * y.y), sum(x.x * y.y)"
