@@ -19,6 +19,8 @@ from toda_desktop.school_karte import CityView, SchoolKarte
 from toda_desktop.school_karte.sheet import school_karte_sheet
 from toda_desktop.store_setup import DEMO_LOGINS
 
+pytestmark = pytest.mark.slow  # one small demo city for the module (about 10 s)
+
 KARTE_ROLES = ("director", "section_chief", "center_director", "project_lead", "data_analyst")
 
 
