@@ -10,13 +10,22 @@ pupils). Groups under ``MIN_PUPILS`` are suppressed here, before anything leaves
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from analysis.school_karte.intervals import MIN_PUPILS, Interval, Tone, tone, wilson
+from analysis.school_karte.intervals import (
+    MIN_PUPILS,
+    RULE_POINTS,
+    Z95,
+    Interval,
+    Tone,
+    tone,
+    wilson,
+)
 
 BIN_EDGES = (0.0, 20.0, 40.0, 60.0, 80.0, 100.0)  # pupils' positive shares, percent
 BINS = tuple(f"bin{i}" for i in range(len(BIN_EDGES) - 1))
@@ -86,18 +95,12 @@ def cell(share_sum: float, n: int, city_sum: float | None, city_n: int | None) -
     )
 
 
-def _percentages(counts: Sequence[float]) -> tuple[float, ...] | None:
-    total = float(sum(counts))
-    if total <= 0:
-        return None
-    return tuple(100.0 * float(c) / total for c in counts)
-
-
 def positivity_rows(
     groups: pd.DataFrame, schools: Iterable[str] | None = None, *, classes: bool = True,
 ) -> list[PositivityRow]:
     """Cells of ``schools`` (all when None) at school, grade and (``classes``) class level,
-    ordered by school code, grade, class, survey, round, domain and item — never by a value."""
+    ordered by school code, grade, class, survey, round, domain and item — never by a value.
+    The numbers are computed column-wise (the city view has tens of thousands of cells)."""
     if groups.empty:
         return []
     g = groups.copy()
@@ -109,60 +112,111 @@ def positivity_rows(
     for c in value_cols:
         g[c] = g[c].astype(np.float64)
     keys = list(KEYS)
-    by_grade = g.groupby(["school_code", "grade", *keys], sort=False)[value_cols].sum()
-    city_grade = g.groupby(["grade", *keys], sort=False)[value_cols].sum()
+    city_grade = g.groupby(["grade", *keys], sort=False)[value_cols].sum().reset_index()
     wanted = None if schools is None else set(schools)
     if wanted is not None:
         g = g[g["school_code"].isin(wanted)]
-        by_grade = by_grade[by_grade.index.get_level_values("school_code").isin(wanted)]
-    # The whole school against the city's pupils of the same grades.
-    grade_rows = by_grade.reset_index()
-    with_city = grade_rows.merge(
-        city_grade.reset_index(), on=["grade", *keys], suffixes=("", "_city"), how="left")
+    by_grade = g.groupby(["school_code", "grade", *keys], sort=False)[
+        value_cols].sum().reset_index()
     city_cols = [f"{c}_city" for c in value_cols]
-    by_school = with_city.groupby(["school_code", *keys], sort=False)[
+    grade_rows = by_grade.merge(city_grade, on=["grade", *keys], suffixes=("", "_city"),
+                                how="left")
+    # The whole school against the city's pupils of the same grades.
+    school_rows = grade_rows.groupby(["school_code", *keys], sort=False)[
         value_cols + city_cols].sum().reset_index()
-    city_of_grade = {k: tuple(float(x) for x in v) for k, v in zip(
-        city_grade.index, city_grade.to_numpy(), strict=True)}
-
-    out: list[PositivityRow] = []
-
-    def add(school: str, grade: int | None, class_name: str | None, key: tuple[object, ...],
-            own: Sequence[float], city: Sequence[float] | None) -> None:
-        n = int(own[0])
-        c = cell(float(own[1]), n, None if city is None else float(city[1]),
-                 None if city is None else int(city[0]))
-        dist = Distribution(
-            BIN_EDGES,
-            None if c.suppressed else _percentages(own[2:]),
-            None if city is None else _percentages(city[2:]),
-        )
-        survey, rnd, domain, item = key
-        out.append(PositivityRow(
-            school_code=school, grade=grade, class_name=class_name, survey_code=str(survey),
-            round=int(str(rnd)), domain=str(domain), item_code=str(item) or None, cell=c,
-            distribution=dist))
-
-    n_keys = len(keys)
-    for row in by_school.itertuples(index=False):
-        vals = tuple(row)
-        own = vals[1 + n_keys:1 + n_keys + len(value_cols)]
-        city = vals[1 + n_keys + len(value_cols):]
-        add(str(vals[0]), None, None, vals[1:1 + n_keys], own, city)
-    for idx, grade_vals in zip(by_grade.index, by_grade.to_numpy(), strict=True):
-        school, grade, *key = idx
-        add(str(school), int(grade), None, tuple(key), tuple(float(x) for x in grade_vals),
-            city_of_grade.get((grade, *key)))
+    school_rows["grade"] = -1
+    school_rows["class_name"] = None
+    grade_rows["class_name"] = None
+    parts = [school_rows, grade_rows]
     if classes:
-        cols = list(g.columns)
-        for tup in g.itertuples(index=False, name=None):
-            d = dict(zip(cols, tup, strict=True))
-            key = tuple(d[k] for k in keys)
-            grade = int(str(d["grade"]))
-            add(str(d["school_code"]), grade, str(d["class_name"]), key,
-                tuple(float(str(d[c])) for c in value_cols),
-                city_of_grade.get((grade, *key)))
+        parts.append(g.merge(city_grade, on=["grade", *keys], suffixes=("", "_city"),
+                             how="left"))
+    table = pd.concat(parts, ignore_index=True)
+    return _rows(table, value_cols, city_cols)
+
+
+def _rows(t: pd.DataFrame, value_cols: list[str], city_cols: list[str]) -> list[PositivityRow]:
+    n = t["n"].to_numpy(np.float64)
+    share = np.divide(t["share_sum"].to_numpy(np.float64), n, out=np.zeros_like(n),
+                      where=n > 0)
+    city_n = t["n_city"].fillna(0).to_numpy(np.float64)
+    city = np.where(city_n > 0, 100.0 * t["share_sum_city"].fillna(0).to_numpy(np.float64)
+                    / np.maximum(city_n, 1), np.nan)
+    low, high = wilson_arrays(share, n)
+    value = 100.0 * share
+    shown = n >= MIN_PUPILS
+    inside = (low <= city) & (city <= high)
+    diff = value - city
+    tones = np.where(
+        ~shown, "suppressed", np.where(
+            np.isnan(city), "none", np.where(
+                inside, "uncertain", np.where(
+                    diff >= RULE_POINTS, "above", np.where(diff <= -RULE_POINTS, "below",
+                                                           "within")))))
+    own_bins = t[list(BINS)].to_numpy(np.float64)
+    city_bins = t[[f"{b}_city" for b in BINS]].fillna(0).to_numpy(np.float64)
+    own_pct = 100.0 * own_bins / np.maximum(own_bins.sum(axis=1, keepdims=True), 1)
+    city_total = city_bins.sum(axis=1, keepdims=True)
+    city_pct = 100.0 * city_bins / np.maximum(city_total, 1)
+    out: list[PositivityRow] = []
+    columns = zip(
+        t["school_code"].astype(str).tolist(), t["grade"].tolist(),
+        t["class_name"].tolist(), t["survey_code"].astype(str).tolist(),
+        t["round"].tolist(), t["domain"].astype(str).tolist(),
+        t["item_code"].astype(str).tolist(), n.tolist(), value.tolist(), low.tolist(),
+        high.tolist(), city.tolist(), diff.tolist(), tones.tolist(), shown.tolist(),
+        own_pct.tolist(), city_pct.tolist(), (city_total[:, 0] > 0).tolist(), strict=True)
+    for (school, grade, cls, survey, rnd, domain, item, nn, v, lo, hi, c, d, tone_, ok,
+         opct, cpct, has_city) in columns:
+        city_value = None if c != c else float(c)  # NaN: no city value
+        if ok:
+            cell_ = Cell(float(v), int(nn), Interval(float(lo), float(hi)), city_value,
+                         None if city_value is None else float(d), tone_)
+        else:
+            cell_ = SUPPRESSED
+        out.append(PositivityRow(
+            school_code=school, grade=None if grade < 0 else int(grade),
+            class_name=None if cls is None else str(cls), survey_code=survey,
+            round=int(rnd), domain=domain, item_code=item or None, cell=cell_,
+            distribution=Distribution(BIN_EDGES, tuple(opct) if ok else None,
+                                      tuple(cpct) if has_city else None)))
+    out = complementary(out)
     out.sort(key=row_order)
+    return out
+
+
+def wilson_arrays(share: npt.NDArray[np.float64], n: npt.NDArray[np.float64],
+                  z: float = Z95) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``intervals.wilson`` column-wise (percent); rows with n = 0 give NaN."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z2 = z * z
+        centre = (share + z2 / (2 * n)) / (1 + z2 / n)
+        half = z / (1 + z2 / n) * np.sqrt(share * (1 - share) / n + z2 / (4 * n * n))
+        low = np.where(share <= 0, 0.0, np.maximum(0.0, centre - half))
+        high = np.where(share >= 1, 1.0, np.minimum(1.0, centre + half))
+    return 100.0 * low, 100.0 * high
+
+
+def complementary(rows: list[PositivityRow]) -> list[PositivityRow]:
+    """Where exactly one class of a grade (or one grade of a school) is suppressed, also
+    suppress the smallest other one: otherwise the total minus the shown parts would give
+    the suppressed group away (a 特別支援学級 of two pupils, say)."""
+    parts: dict[tuple[object, ...], list[int]] = {}
+    for i, r in enumerate(rows):
+        key = (r.school_code, r.survey_code, r.round, r.domain, r.item_code)
+        if r.class_name is not None:
+            parts.setdefault((*key, "class", r.grade), []).append(i)
+        elif r.grade is not None:
+            parts.setdefault((*key, "grade"), []).append(i)
+    out = list(rows)
+    for members in parts.values():
+        hidden = [i for i in members if out[i].cell.suppressed]
+        shown = [i for i in members if not out[i].cell.suppressed]
+        if len(hidden) == 1 and shown:
+            smallest = min(shown, key=lambda i: (out[i].cell.n or 0, row_order(out[i])))
+            r = out[smallest]
+            out[smallest] = replace(r, cell=SUPPRESSED, distribution=replace(
+                r.distribution, group=None))
     return out
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.connection import Connection
-from storage.repos.karte import ITEMS_CTE, items_join
+from storage.repos.karte import ITEMS_CTE
 
 SHARE_BINS = (0.2, 0.4, 0.6, 0.8)  # upper edges of the first four bins of a pupil's share
 
@@ -91,8 +91,7 @@ def _rules_cte(rules: Sequence[PositiveRule], params: list[object]) -> str:
 
 
 POSITIVE = (
-    "CASE WHEN coalesce(iy.pos, ia.pos) IS NOT NULL"
-    " THEN instr(coalesce(iy.pos, ia.pos), ',' || r.answer || ',') > 0"
+    "CASE WHEN itm.pos IS NOT NULL THEN instr(itm.pos, ',' || r.answer || ',') > 0"
     " WHEN ru.cats IS NOT NULL THEN instr(ru.cats, ',' || r.answer || ',') > 0"
     " WHEN ru.at_least IS NOT NULL AND typeof(r.answer) IN ('integer', 'real')"
     " THEN r.answer >= ru.at_least END"
@@ -100,64 +99,24 @@ POSITIVE = (
 
 
 def _answers(where: str) -> str:
-    """``ans``: each answer with its domain and whether it is positive (NULL: not counted)."""
+    """``itm``: each item's positive answers and domain in the year (its year's master row
+    first, then a year-less one; one parameter: the year); ``ans``: each answer with its
+    domain and whether it is positive (NULL: not counted)."""
     return (
+        " itm AS MATERIALIZED (SELECT survey_code, item_code,"
+        " coalesce(max(CASE WHEN school_year IS NOT NULL THEN pos END),"
+        " max(CASE WHEN school_year IS NULL THEN pos END)) AS pos,"
+        " coalesce(max(CASE WHEN school_year IS NOT NULL THEN domain END),"
+        " max(CASE WHEN school_year IS NULL THEN domain END)) AS domain"
+        " FROM items WHERE school_year = ? OR school_year IS NULL"
+        " GROUP BY survey_code, item_code),"
         " ans AS (SELECT r.pupil_id, r.survey_code, coalesce(r.round, 1) AS round,"
-        " r.item_code, coalesce(iy.domain, ia.domain, ru.domain, '') AS domain,"
-        f" {POSITIVE} AS pos FROM ds_survey_responses r {items_join('r')}"
+        " r.item_code, coalesce(itm.domain, ru.domain, '') AS domain,"
+        f" {POSITIVE} AS pos FROM ds_survey_responses r"
+        " LEFT JOIN itm ON itm.survey_code = r.survey_code AND itm.item_code = r.item_code"
         " LEFT JOIN rules ru ON ru.survey_code = r.survey_code"
         f" AND ru.item_code IN ('*', r.item_code) WHERE {where})"
     )
-
-
-def positivity_groups(
-    conn: Connection, answer_year: int, group_years: Sequence[int],
-    rules: Sequence[PositiveRule], *, school_code: str | None = None,
-) -> list[PositivityGroup]:
-    """Class totals of pupils' positive shares: the answers of ``answer_year`` grouped by the
-    pupils' class in each of ``group_years`` (the same year; the next one for "the same
-    pupils last year"). One pass over the answers whatever the number of group years.
-    ``school_code``: only that school's pupils."""
-    params: list[object] = []
-    rules_sql = _rules_cte(rules, params)
-    school_filter = ""
-    if school_code is not None:
-        school_filter = " AND e.school_code = ?"
-    eny = _enrolled_years(group_years, params, school_filter)
-    if school_code is not None:
-        params.append(school_code)
-    where = "r.school_year = ?"
-    params.append(answer_year)
-    if school_code is not None:
-        where += " AND r.pupil_id IN (SELECT pupil_id FROM eny)"
-    bins = ", ".join(
-        f"sum(share >= {lo} AND share < {hi})" if lo else f"sum(share < {hi})"
-        for lo, hi in zip((0.0, *SHARE_BINS[:-1]), SHARE_BINS, strict=True))
-    sql = (
-        f"WITH {ITEMS_CTE}, {rules_sql}, {eny}, {_answers(where)},"
-        # Each pupil's positive answers and answers per item (several subjects: several).
-        " pi AS MATERIALIZED (SELECT pupil_id, survey_code, round, domain, item_code,"
-        " sum(pos) AS k, count(*) AS m FROM ans WHERE pos IS NOT NULL"
-        " GROUP BY pupil_id, survey_code, round, domain, item_code),"
-        " shares AS (SELECT pupil_id, survey_code, round, domain, item_code,"
-        " 1.0 * k / m AS share FROM pi UNION ALL SELECT pupil_id, survey_code, round, domain,"
-        " '', 1.0 * sum(k) / sum(m) FROM pi GROUP BY pupil_id, survey_code, round, domain)"
-        " SELECT eny.year, eny.school_code, eny.grade, eny.class_name, s.survey_code, s.round,"
-        f" s.domain, s.item_code, count(*), sum(s.share), {bins},"
-        f" sum(s.share >= {SHARE_BINS[-1]})"
-        " FROM shares s JOIN eny ON eny.pupil_id = s.pupil_id"
-        " GROUP BY eny.year, eny.school_code, eny.grade, eny.class_name, s.survey_code,"
-        " s.round, s.domain, s.item_code"
-    )
-    return [
-        PositivityGroup(
-            group_year=int(r[0]), school_code=str(r[1]), grade=int(r[2]), class_name=str(r[3]),
-            survey_code=str(r[4]), round=int(r[5]), domain=str(r[6]), item_code=str(r[7]),
-            n=int(r[8]), share_sum=float(r[9]),
-            bins=(int(r[10]), int(r[11]), int(r[12]), int(r[13]), int(r[14])),
-        )
-        for r in conn.execute(sql, params)
-    ]
 
 
 @dataclass(frozen=True)
@@ -265,50 +224,119 @@ class OutcomeMoments:
     row: MomentRow
 
 
-def correlation_moments(conn: Connection, school_year: int, rules: Sequence[PositiveRule],
-                        outcomes: Sequence[str] = OUTCOMES) -> list[OutcomeMoments]:
-    """Per school and (survey, round, domain): moments of pupils' domain shares against
-    their growth in 県学調 level (``growth``) and their absence rate in percent of school
-    days (``absence``), both of ``school_year``; one pass over the answers."""
-    if not outcomes or any(o not in OUTCOMES for o in outcomes):
+@dataclass(frozen=True)
+class YearAggregates:
+    groups: list[PositivityGroup]
+    moments: list[OutcomeMoments]
+
+
+def year_aggregates(
+    conn: Connection, answer_year: int, group_years: Sequence[int],
+    rules: Sequence[PositiveRule], *, school_code: str | None = None,
+    outcomes: Sequence[str] = (),
+) -> YearAggregates:
+    """One pass over the answers of ``answer_year``:
+
+    - class totals of pupils' positive shares (per item and per domain), the pupils grouped
+      by their class in each of ``group_years`` (the same year; the next one for "the same
+      pupils last year");
+    - per school (of ``answer_year``, which must then be among ``group_years``) and (survey,
+      round, domain): moments of pupils' domain shares against each of ``outcomes``: their
+      growth in 県学調 level from the year before (``growth``) and their absence rate in
+      percent of school days (``absence``).
+
+    ``school_code``: only that school's pupils."""
+    if any(o not in OUTCOMES for o in outcomes):
         raise ValueError(outcomes)
+    if outcomes and answer_year not in group_years:
+        raise ValueError("moments need the answers' own year among the group years")
     params: list[object] = []
     rules_sql = _rules_cte(rules, params)
-    params.append(school_year)
+    school_filter = " AND e.school_code = ?" if school_code is not None else ""
+    eny = _enrolled_years(group_years, params, school_filter)
+    if school_code is not None:
+        params.append(school_code)
     ctes = []
-    selects = []
     if "growth" in outcomes:
         ctes.append(
             f"{_LEVELS}, yg AS (SELECT c.pupil_id, c.level - p.level AS y FROM lv c"
             " JOIN lv p ON p.pupil_id = c.pupil_id AND p.school_year = ?"
             " WHERE c.school_year = ?)")
-        params += [school_year, school_year - 1, school_year - 1, school_year]
-        selects.append("growth")
+        params += [answer_year, answer_year - 1, answer_year - 1, answer_year]
     if "absence" in outcomes:
         ctes.append(
             "ya AS (SELECT pupil_id, 100.0 * sum(absence_days) / sum(school_days) AS y"
             " FROM ds_attendance_monthly WHERE school_year = ? AND school_days > 0"
             " GROUP BY pupil_id)")
-        params.append(school_year)
-        selects.append("absence")
-    params.append(school_year)
-    union = " UNION ALL ".join(
-        f"SELECT '{o}', en.school_code, x.survey_code, x.round, x.domain, count(*), sum(x.x),"
-        " sum(y.y), sum(x.x * x.x), sum(y.y * y.y), sum(x.x * y.y)"
-        f" FROM x JOIN {'yg' if o == 'growth' else 'ya'} y ON y.pupil_id = x.pupil_id"
-        " JOIN en ON en.pupil_id = x.pupil_id"
-        " GROUP BY en.school_code, x.survey_code, x.round, x.domain"
-        for o in selects)
+        params.append(answer_year)
+    where = "r.school_year = ?"
+    params += [answer_year, answer_year]  # the item master's year, the answers' year
+    if school_code is not None:
+        where += " AND r.pupil_id IN (SELECT pupil_id FROM eny)"
+    bins = ", ".join(
+        f"sum(share >= {lo} AND share < {hi})" if lo else f"sum(share < {hi})"
+        for lo, hi in zip((0.0, *SHARE_BINS[:-1]), SHARE_BINS, strict=True))
+    selects = [
+        "SELECT 'groups', eny.year, eny.school_code, eny.grade, eny.class_name,"
+        " s.survey_code, s.round, s.domain, s.item_code, count(*), sum(s.share),"
+        f" {bins}, sum(s.share >= {SHARE_BINS[-1]})"
+        " FROM shares s JOIN eny ON eny.pupil_id = s.pupil_id"
+        " GROUP BY eny.year, eny.school_code, eny.grade, eny.class_name, s.survey_code,"
+        " s.round, s.domain, s.item_code"]
+    for o in outcomes:
+        selects.append(
+            f"SELECT '{o}', NULL, en.school_code, NULL, NULL, x.survey_code, x.round,"
+            " x.domain, NULL, count(*), sum(x.share), sum(y.y), sum(x.share * x.share),"
+            " sum(y.y * y.y), sum(x.share * y.y), NULL"
+            f" FROM pd x JOIN {'yg' if o == 'growth' else 'ya'} y ON y.pupil_id = x.pupil_id"
+            " JOIN eny en ON en.pupil_id = x.pupil_id AND en.year = ?"
+            " GROUP BY en.school_code, x.survey_code, x.round, x.domain")
+        params.append(answer_year)
     sql = (
-        f"WITH {ITEMS_CTE}, {rules_sql}, {_enrolled()}, {', '.join(ctes)},"
-        f"{_answers('r.school_year = ?')},"
-        " x AS MATERIALIZED (SELECT pupil_id, survey_code, round, domain, avg(pos) AS x"
-        " FROM ans WHERE pos IS NOT NULL GROUP BY pupil_id, survey_code, round, domain) "
-        + union
+        f"WITH {ITEMS_CTE}, {rules_sql}, {eny}, {''.join(c + ', ' for c in ctes)}"
+        f"{_answers(where)},"
+        # Each pupil's positive answers and answers per item (several subjects: several),
+        # and per domain.
+        " pi AS MATERIALIZED (SELECT pupil_id, survey_code, round, domain, item_code,"
+        " sum(pos) AS k, count(*) AS m FROM ans WHERE pos IS NOT NULL"
+        " GROUP BY pupil_id, survey_code, round, domain, item_code),"
+        " pd AS MATERIALIZED (SELECT pupil_id, survey_code, round, domain,"
+        " 1.0 * sum(k) / sum(m) AS share FROM pi GROUP BY pupil_id, survey_code, round,"
+        " domain),"
+        " shares AS (SELECT pupil_id, survey_code, round, domain, item_code,"
+        " 1.0 * k / m AS share FROM pi UNION ALL SELECT pupil_id, survey_code, round, domain,"
+        " '', share FROM pd) "
+        + " UNION ALL ".join(selects)
     )
-    return [OutcomeMoments(str(r[0]), MomentRow(
-        str(r[1]), str(r[2]), int(r[3]), str(r[4]), int(r[5]), float(r[6]), float(r[7]),
-        float(r[8]), float(r[9]), float(r[10]))) for r in conn.execute(sql, params)]
+    out = YearAggregates([], [])
+    for r in conn.execute(sql, params):
+        if r[0] == "groups":
+            out.groups.append(PositivityGroup(
+                group_year=int(r[1]), school_code=str(r[2]), grade=int(r[3]),
+                class_name=str(r[4]), survey_code=str(r[5]), round=int(r[6]),
+                domain=str(r[7]), item_code=str(r[8]), n=int(r[9]), share_sum=float(r[10]),
+                bins=(int(r[11]), int(r[12]), int(r[13]), int(r[14]), int(r[15]))))
+        else:
+            out.moments.append(OutcomeMoments(str(r[0]), MomentRow(
+                str(r[2]), str(r[5]), int(r[6]), str(r[7]), int(r[9]), float(r[10]),
+                float(r[11]), float(r[12]), float(r[13]), float(r[14]))))
+    return out
+
+
+def positivity_groups(
+    conn: Connection, answer_year: int, group_years: Sequence[int],
+    rules: Sequence[PositiveRule], *, school_code: str | None = None,
+) -> list[PositivityGroup]:
+    """The class totals of ``year_aggregates`` alone."""
+    return year_aggregates(conn, answer_year, group_years, rules,
+                           school_code=school_code).groups
+
+
+def correlation_moments(conn: Connection, school_year: int, rules: Sequence[PositiveRule],
+                        outcomes: Sequence[str] = OUTCOMES) -> list[OutcomeMoments]:
+    """The moments of ``year_aggregates`` alone (per school, survey, round and domain)."""
+    return year_aggregates(conn, school_year, (school_year,), rules,
+                           outcomes=outcomes).moments
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ grey 「差は不確か」 whenever the interval includes the city value, and su
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -61,6 +62,8 @@ def test_classes_add_up_to_grades_and_schools_and_the_city_is_the_same_grade() -
     ], columns=list(GROUP_COLUMNS))
     rows = {(r.school_code, r.grade, r.class_name): r.cell for r in positivity_rows(groups)}
     assert rows[("B02", 4, "2")].suppressed
+    # … and so is class 1, else grade 4 minus class 1 would give class 2 away
+    assert rows[("B02", 4, "1")].suppressed
     grade = rows[("B02", 4, None)]
     assert grade.n == 39 and grade.value == pytest.approx(100 * 33 / 39)
     assert grade.city == pytest.approx(100 * 53 / 79)  # grade 4 of the city: 33 + 20 of 79
@@ -78,3 +81,36 @@ def test_cells_come_in_school_code_order_whatever_their_values() -> None:
     ], columns=list(GROUP_COLUMNS))
     order = [r.school_code for r in positivity_rows(groups) if r.grade is None]
     assert order == ["A01", "B02", "C03"]
+
+
+def test_one_suppressed_class_takes_the_smallest_other_class_of_its_grade_with_it() -> None:
+    groups = pd.DataFrame([
+        _group("A01", 4, "1", 30, 20), _group("A01", 4, "2", 25, 20),
+        _group("A01", 4, "3", 3, 1), _group("A01", 5, "1", 30, 20),
+    ], columns=list(GROUP_COLUMNS))
+    rows = {(r.grade, r.class_name): r.cell for r in positivity_rows(groups)}
+    assert rows[(4, "3")].suppressed and rows[(4, "2")].suppressed
+    assert not rows[(4, "1")].suppressed and not rows[(4, None)].suppressed
+    assert not rows[(5, "1")].suppressed  # alone in its grade: the grade shows it anyway
+
+
+def test_the_column_wise_cells_equal_the_one_cell_rule() -> None:
+    rng = np.random.default_rng(4)
+    rows = []
+    for school in ("A01", "B02", "C03", "D04"):
+        for cls in ("1", "2", "3"):
+            n = int(rng.integers(10, 40))
+            rows.append(_group(school, 4, cls, n, int(rng.integers(0, n + 1))))
+    groups = pd.DataFrame(rows, columns=list(GROUP_COLUMNS))
+    city_n = float(groups["n"].sum())
+    city_sum = float(groups["share_sum"].sum())
+    for r in positivity_rows(groups):
+        if r.class_name is None or r.cell.suppressed:
+            continue
+        own = groups[(groups["school_code"] == r.school_code)
+                     & (groups["class_name"] == r.class_name)].iloc[0]
+        expected = cell(float(own["share_sum"]), int(own["n"]), city_sum, int(city_n))
+        assert r.cell.tone == expected.tone
+        assert r.cell.value == pytest.approx(expected.value)
+        assert r.cell.interval == pytest.approx(expected.interval)
+        assert r.cell.city == pytest.approx(expected.city)

@@ -19,6 +19,8 @@ from toda_desktop.school_karte import CityView, SchoolKarte
 from toda_desktop.school_karte.sheet import school_karte_sheet
 from toda_desktop.store_setup import DEMO_LOGINS
 
+pytestmark = pytest.mark.slow  # one small demo city for the module (about 10 s)
+
 KARTE_ROLES = ("director", "section_chief", "center_director", "project_lead", "data_analyst")
 
 
@@ -142,3 +144,41 @@ def test_the_printed_sheet_names_no_pupil_and_carries_the_caption(
     texts = [getattr(b, "text", "") for b in doc.blocks]
     assert texts.count(karte.caption) == 2  # at the top and at the end
     assert "評価・順位づけするものではありません" in karte.caption
+
+
+def test_a_school_cell_equals_the_share_counted_by_hand_from_the_stored_answers(
+    director: SignedIn, views: tuple[CityView, SchoolKarte],
+) -> None:
+    """Each pupil's share of positive answers in a domain (肯定的回答 of the item master),
+    averaged over the pupils of the school (their last enrollment row of the year)."""
+    import pandas as pd
+
+    _, karte = views
+    year = karte.school_year
+    cell = next(r for r in karte.results if r.grade is None
+                and r.item_code is None and r.survey_code == "HAPPY" and r.round == 1
+                and not r.current.suppressed)
+
+    def read(sql: str) -> pd.DataFrame:
+        def run(c: object) -> pd.DataFrame:
+            cur = c.execute(sql)  # type: ignore[attr-defined]
+            return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
+        return director.store.db.call(run, kind="survey_responses")
+
+    answers = read("SELECT pupil_id, school_year, item_code, answer FROM ds_survey_responses"
+                   f" WHERE survey_code = 'HAPPY' AND round = 1 AND school_year = {year}")
+    items = read("SELECT item_code, positive_answers, domain FROM ds_survey_items"
+                 f" WHERE survey_code = 'HAPPY' AND school_year = {year}").drop_duplicates(
+                     "item_code")
+    enrolled = read("SELECT id, pupil_id, school_code, grade FROM ds_enrollments"
+                    f" WHERE school_year = {year}").sort_values("id").groupby(
+                        "pupil_id").tail(1)
+    a = answers.merge(items, on="item_code")
+    a = a[a["domain"] == cell.domain]
+    a["pos"] = [str(int(x)) in p.split(",") for x, p in zip(a["answer"],
+                                                             a["positive_answers"], strict=True)]
+    shares = a.groupby("pupil_id")["pos"].mean().rename("share").reset_index()
+    mine = shares.merge(enrolled, on="pupil_id")
+    mine = mine[mine["school_code"] == cell.school_code]
+    assert cell.current.n == len(mine)
+    assert cell.current.value == pytest.approx(100 * mine["share"].mean())

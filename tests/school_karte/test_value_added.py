@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from analysis.school_karte.intervals import Interval
 from analysis.school_karte.value_added import (
@@ -37,6 +38,7 @@ def simulated_city(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame
     return pupils, schools, effects
 
 
+@pytest.mark.slow
 def test_the_intervals_cover_the_planted_school_effects_about_95_percent_of_the_time() -> None:
     rng = np.random.default_rng(15)
     covered = total = 0

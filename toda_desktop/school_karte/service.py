@@ -265,18 +265,9 @@ class SchoolKarteService:
                     ) -> list[tuple[Key, Callable[[Connection], object], str]]:
         reads: list[tuple[Key, Callable[[Connection], object], str]] = []
         if s.surveys:
-            reads.append((("groups", year), functools.partial(
-                repo.positivity_groups, answer_year=year, group_years=(year,), rules=RULES),
-                "survey_responses"))
-            reads.append((("groups", year - 1), functools.partial(
-                repo.positivity_groups, answer_year=year - 1, group_years=(year - 1, year),
-                rules=RULES), "survey_responses"))
-            outcomes = tuple(o for o, ok in (("growth", s.growth), ("absence", s.absence))
-                             if ok)
-            if outcomes:
-                reads.append((("moments", year), functools.partial(
-                    repo.correlation_moments, school_year=year, rules=RULES,
-                    outcomes=outcomes), "survey_responses"))
+            for answer_year in (year, year - 1):
+                key, task = self._aggregates_read(answer_year, year, s)
+                reads.append((key, task, "survey_responses"))
         if s.push_support:
             reads.append((("push-eval", year), functools.partial(
                 _evaluate_push, registry=self._ctx.registry, year=year), "survey_responses"))
@@ -284,19 +275,32 @@ class SchoolKarteService:
 
     # -- surveys ---------------------------------------------------------------------------
 
-    def _groups(self, answer_year: int, group_year: int) -> pd.DataFrame:
-        """Class totals of ``answer_year``'s answers by the classes of ``group_year`` (read
-        with the other group year of the same answers, see ``_long_reads``)."""
-        group_years = (answer_year,) if answer_year == group_year else (answer_year,
-                                                                        group_year)
+    @staticmethod
+    def _outcomes(s: _Sections) -> tuple[str, ...]:
+        return tuple(o for o, ok in (("growth", s.growth), ("absence", s.absence)) if ok)
 
-        def make() -> dict[int, pd.DataFrame]:
-            rows = self._cached(("groups", answer_year), lambda: self._read(
-                lambda c: repo.positivity_groups(c, answer_year, group_years, RULES),
-                "survey_responses"))
-            assert isinstance(rows, list)
-            return _frames(rows)
-        frames = self._cached(("frames", answer_year), make)
+    def _aggregates_read(self, answer_year: int, year: int, s: _Sections
+                         ) -> tuple[Key, Callable[[Connection], repo.YearAggregates]]:
+        """The one pass over ``answer_year``'s answers a view of ``year`` needs: this year's
+        answers by this year's classes with the correlation moments; last year's by last
+        year's classes and by this year's (the same pupils)."""
+        group_years = (year,) if answer_year == year else (answer_year, year)
+        outcomes = self._outcomes(s) if answer_year == year else ()
+        task = functools.partial(repo.year_aggregates, answer_year=answer_year,
+                                 group_years=group_years, rules=RULES, outcomes=outcomes)
+        return ("aggregates", answer_year, group_years, outcomes), task
+
+    def _aggregates(self, answer_year: int, year: int) -> repo.YearAggregates:
+        key, task = self._aggregates_read(answer_year, year, self._sections())
+        value = self._cached(key, lambda: self._read(task, "survey_responses"))
+        assert isinstance(value, repo.YearAggregates)
+        return value
+
+    def _groups(self, answer_year: int, group_year: int, year: int) -> pd.DataFrame:
+        """Class totals of ``answer_year``'s answers by the classes of ``group_year``."""
+        aggregates = self._aggregates(answer_year, year)
+        frames = self._cached(("frames", answer_year, year), lambda: _frames(
+            aggregates.groups))
         return frames.get(group_year, empty_groups())
 
     def _labels(self, year: int) -> dict[tuple[str, str], str]:
@@ -307,13 +311,13 @@ class SchoolKarteService:
 
     def _survey_results(self, year: int, schools: Sequence[str] | None, *, classes: bool,
                         step: _Stepper) -> tuple[SurveyResult, ...]:
-        now = positivity_rows(self._groups(year, year), schools, classes=classes)
+        now = positivity_rows(self._groups(year, year, year), schools, classes=classes)
         step(0.35)
         last = {(r.school_code, *_key(r)): r.cell for r in positivity_rows(
-            self._groups(year - 1, year - 1), schools, classes=classes)}
+            self._groups(year - 1, year - 1, year), schools, classes=classes)}
         step(0.4)
         cohort = {(r.school_code, *_key(r)): r.cell for r in positivity_rows(
-            self._groups(year - 1, year), schools, classes=classes)}
+            self._groups(year - 1, year, year), schools, classes=classes)}
         step(0.45)
         labels = self._labels(year)
         out = []
@@ -362,10 +366,7 @@ class SchoolKarteService:
     # -- correlations ----------------------------------------------------------------------
 
     def _moments(self, year: int, outcome: Outcome) -> list[repo.MomentRow]:
-        rows = self._cached(("moments", year), lambda: self._read(
-            lambda c: repo.correlation_moments(c, year, RULES), "survey_responses"))
-        assert isinstance(rows, list)
-        return [m.row for m in rows if m.outcome == outcome]
+        return [m.row for m in self._aggregates(year, year).moments if m.outcome == outcome]
 
     def _absence_rates(self, year: int) -> dict[str, float]:
         rows = self._cached(("absence", year), lambda: self._read(
