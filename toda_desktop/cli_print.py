@@ -18,6 +18,10 @@ def cmd_print_register(args: argparse.Namespace, out: TextIO) -> int:
     app, signed = _sign_in(args)
     try:
         service = signed.printing
+        if args.return_days is not None:
+            service.set_return_days(args.return_days)
+            out.write(f"返却・廃棄期限を印刷の{args.return_days}日後にしました。\n")
+            return EXIT_OK
         if args.returned or args.shredded:
             serial = args.returned or args.shredded
             service.mark(serial, "returned" if args.returned else "shredded")
@@ -50,6 +54,8 @@ def add_print_commands(subparsers: Any) -> None:
     cmd.add_argument("--all", action="store_true", help="全員の印刷物（事業全体総括職員）")
     cmd.add_argument("--overdue", action="store_true", help="返却・廃棄期限を過ぎたものだけ")
     cmd.add_argument("--voided", action="store_true", help="取消（印刷しなかったもの）も表示")
+    cmd.add_argument("--return-days", type=int, metavar="N",
+                     help="返却・廃棄期限を印刷のN日後にする（事業全体総括職員、標準14日）")
     tick = cmd.add_mutually_exclusive_group()
     tick.add_argument("--returned", metavar="SERIAL", help="回収済みにする印刷番号")
     tick.add_argument("--shredded", metavar="SERIAL", help="廃棄済みにする印刷番号")

@@ -178,13 +178,10 @@ class Shell(QObject):
         add_risk_pages(window, signed, runner, style, open_karte=open_karte,
                        analysis_runner=self._analysis_runner, on_changed=self.changed.emit,
                        printer=printer)
-        if printer is not None or signed.may("policy_edit"):  # 印刷の記録 (issue 14)
-            window.add_page(PRINT_REGISTER_TITLE, PrintRegisterPage(
-                signed.printing, runner, style, everyone=signed.may("policy_edit")),
-                PUPIL_SECTION)
         if signed.may("school_karte"):  # 学校カルテ (issue 15): aggregates only, no names
             window.add_page(SCHOOL_KARTE_TITLE, SchoolKartePage(
                 signed.school_karte, runner, style, printer=printer), SCHOOL_SECTION)
+
         if signed.may("import"):
             self._add_import_pages(window, signed)
         if signed.may("admin"):
@@ -258,6 +255,13 @@ class Shell(QObject):
             search_page.open_requested.connect(open_karte)
             extraction_page.open_requested.connect(open_karte)
         window.add_page(EXTRACTION_TITLE, extraction_page, PUPIL_SECTION)
+        if printer is not None or signed.may("policy_edit"):  # 印刷の記録 (issue 14)
+            sheets = PrintRegisterPage(signed.printing, runner, style,
+                                       everyone=signed.may("policy_edit"))
+            window.add_page(PRINT_REGISTER_TITLE, sheets, PUPIL_SECTION)
+            sheets.overdue_count.connect(lambda n: window.set_badge(
+                PRINT_REGISTER_TITLE, n, f"返却・廃棄期限を過ぎた印刷物 {n:,}件"))
+            sheets.count_overdue()
         return open_karte if karte_page is not None else None
 
     def _add_import_pages(self, window: MainWindow, signed: SignedIn) -> None:

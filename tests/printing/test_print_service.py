@@ -179,6 +179,9 @@ def test_ticks_keep_their_history_and_the_lead_sees_overdue_sheets(demo_store_pa
         assert history[2].at == datetime(2026, 12, 9, 9, 0)
         assert [d["detail"]["serial"] for d in _audit(truancy, "print_returned")] == [
             back.serial]
+        printed = {d["detail"]["serial"]: d["pupil_id"] for d in _audit(truancy, "print")}
+        assert printed[back.serial] == _pupils(truancy, 1)[0]  # one pupil: named by number
+        assert printed[kept.serial] is None  # two: counted only
         with pytest.raises(PermissionDenied):
             truancy.printing.register(everyone=True)
     finally:

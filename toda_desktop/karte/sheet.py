@@ -130,26 +130,28 @@ def _attendance(karte: Karte, style: DateStyle) -> list[Block]:
     blocks.append(Figure(bar_chart_png(months, stacks, "欠席日数（日）"),
                          caption=f"{format_school_year(year, style)} 月別の欠席日数（理由別）",
                          width_share=0.92))
-    rows: list[tuple[str, ...]] = []
-    totals = [0.0] * 4
-    for i, month in zip(span, months, strict=True):
+    lines: dict[str, list[float | None]] = {"欠席日数": [], "うち病気": [], "遅刻": [],
+                                            "早退": []}
+    for i in span:
         absent = [series[k].values[i] for k in ("sick_days", "accident_days",
                                                 "suspension_days", "other_absence")]
-        if all(v is None for v in absent) and series["late_count"].values[i] is None:
-            rows.append((month, BLANK, BLANK, BLANK, BLANK))
-            continue
-        days = sum(v or 0 for v in absent)
-        sick = series["sick_days"].values[i]
-        late = series["late_count"].values[i]
-        early = series["early_leave_count"].values[i]
-        for n, v in enumerate((days, sick or 0, late or 0, early or 0)):
-            totals[n] += v
-        rows.append((month, number(days), number(sick), number(late), number(early)))
-    rows.append(("計", *(number(t) for t in totals)))
-    blocks.append(Table(("月", "欠席日数", "うち病気", "遅刻", "早退"), tuple(rows),
-                        caption=f"{format_school_year(year, style)}の出欠（月別）",
-                        widths=(1, 1, 1, 1, 1)))
+        known = not all(v is None for v in absent)
+        lines["欠席日数"].append(sum(v or 0 for v in absent) if known else None)
+        lines["うち病気"].append(series["sick_days"].values[i])
+        lines["遅刻"].append(series["late_count"].values[i])
+        lines["早退"].append(series["early_leave_count"].values[i])
+    blocks.append(_month_table(months, lines, f"{format_school_year(year, style)}の出欠（日・回）"))
     return blocks
+
+
+def _month_table(months: list[str], lines: Mapping[str, list[float | None]],
+                 caption: str) -> Table:
+    """Months across, as school forms lay them out (a year fits on one line), and a total."""
+    rows = tuple((label, *(number(v) for v in values),
+                  number(sum(v for v in values if v is not None)))
+                 for label, values in lines.items())
+    return Table(("", *months, "計"), rows, caption=caption,
+                 widths=(1.7, *([1.0] * len(months)), 1.2))
 
 
 def _health_room(karte: Karte, style: DateStyle) -> list[Block]:
@@ -160,13 +162,11 @@ def _health_room(karte: Karte, style: DateStyle) -> list[Block]:
         return [*blocks, Paragraph("保健室利用の記録はありません。")]
     span = _year_span(chart, year)
     months = _month_labels(chart, span, style)
-    rows = []
-    for i, month in zip(span, months, strict=True):
-        values = [s.values[i] or 0.0 for s in chart.series]
-        rows.append((month, *(number(v) for v in values), number(sum(values))))
-    columns = ("月", *(s.label for s in chart.series), "計")
-    return [*blocks, Table(columns, tuple(rows),
-                           caption=f"{format_school_year(year, style)}の保健室利用（回）")]
+    lines: dict[str, list[float | None]] = {
+        s.label: [s.values[i] or 0.0 for i in span] for s in chart.series}
+    lines["計"] = [sum(s.values[i] or 0.0 for s in chart.series) for i in span]
+    return [*blocks, _month_table(months, lines,
+                                  f"{format_school_year(year, style)}の保健室利用（回）")]
 
 
 def _academic(karte: Karte, style: DateStyle) -> list[Block]:

@@ -78,6 +78,7 @@ class PrintSlip:
     purpose: str
     digest: str
     pupils: int
+    pupil_id: int | None = None  # the one pupil of a one-pupil sheet (the audit entry's)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,8 +170,9 @@ class PrintService:
             purpose=stated.text, pupils=pupils, digest=digest,
             printed_by=ctx.actor.login_id, return_by=return_by))
         who = staff_label(Staff(ctx.actor.login_id, ctx.actor.display_name, True))
+        only = document.pupils[0] if pupils == 1 else None
         return PrintSlip(serial, document.kind, who, now, return_by, stated.text, digest,
-                         pupils)
+                         pupils, only)
 
     def _refuse(self, document: PrintDocument, reason: str) -> None:
         self._ctx.log("print_refused", outcome="denied",
@@ -231,8 +233,10 @@ class PrintService:
         if not done:
             raise UserFacingError(f"印刷番号 {slip.serial} は既に印刷済みか取り消されています。"
                                   "もう一度印刷し直してください。")
+        # Like opening a karte, printing one pupil's sheet names the pupil by the store's
+        # internal number (never a name): who printed whose karte can be answered.
         ctx.log("print", target=f"print:{slip.serial}",
-                pupil_id=None, detail={
+                pupil_id=slip.pupil_id, detail={
                     "serial": slip.serial, "sheet": slip.kind.value, "purpose": slip.purpose,
                     "pages": pages, "pupils": slip.pupils, "content_digest": slip.digest,
                     "destination": destination, "return_by": slip.return_by.isoformat(),

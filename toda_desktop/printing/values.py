@@ -77,6 +77,7 @@ def bar_chart_png(labels: Sequence[str], stacks: Sequence[tuple[str, Sequence[fl
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
+    from matplotlib.ticker import MaxNLocator
 
     font = FontProperties(fname=str(_font_file()), size=8)
     figure = Figure(figsize=(width_in, height_in), dpi=200)
@@ -94,6 +95,7 @@ def bar_chart_png(labels: Sequence[str], stacks: Sequence[tuple[str, Sequence[fl
     for tick in axes.get_yticklabels():
         tick.set_fontproperties(font)
     axes.set_ylabel(unit, fontproperties=font)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # days and visits are whole
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="y", color="#dddddd", linewidth=0.5)
     axes.set_axisbelow(True)

@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from kernel.date_style import DateStyle
 from toda_desktop.export_files import ExportResult
 from toda_desktop.extraction import Extraction, Group, PushSupportOptions
-from toda_desktop.extraction.sheet import extraction_sheet
 from toda_desktop.formatting import format_count, format_phrase
 from toda_desktop.phrase import Phrase
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
@@ -73,10 +72,9 @@ class ExtractionPage(QWidget):
         login_id: str,
         parent: QWidget | None = None,
         purposes: PurposeService | None = None,
-        printer: PrintFlow | None = None,
+        printer: PrintFlow | None = None,  # the result list on paper (issue 14)
     ) -> None:
         super().__init__(parent)
-        self._printer = printer  # the result list on paper (issue 14); None: no 印刷
         self._service = service
         self.load_task = PageTask(self, runner, "抽出の準備をしています…")
         self.load_task.ended.connect(self._update_buttons)
@@ -113,18 +111,13 @@ class ExtractionPage(QWidget):
         preset.run_button.clicked.connect(self.run_preset)
         preset.settings_button.clicked.connect(self.open_preset_settings)
         title_bar.add_action(preset.run_button, preset.settings_button)
-        self.print_button = QPushButton("結果を印刷…")
-        self.print_button.clicked.connect(self.print_page)
-        self.print_button.setVisible(printer is not None)
-        self.print_button.setEnabled(False)
-        title_bar.add_action(self.print_button)
         for button in (preset.run_button, preset.settings_button):
             button.setVisible(preset.offered)
         layout.addLayout(title_bar)
 
         self.saved = SavedList(date_style, service, self)
         self.builder = Builder(date_style, self._describe_leaf)
-        self.results = ResultsPanel(date_style, can_export=can_export)
+        self.results = ResultsPanel(date_style, can_export=can_export, printer=printer)
         self._connect_panels()
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)
@@ -304,14 +297,9 @@ class ExtractionPage(QWidget):
         self._update_buttons()
 
     def print_page(self) -> None:
-        """The result list in sight, through the print flow (Ctrl+P)."""
-        result, printer, style = self.result, self._printer, self._style
-        if printer is not None and result is not None and result.rows:
-            ids = any(r.address_code for r in result.rows)
-            printer.print_document(lambda: extraction_sheet(result, style, with_address=ids))
+        self.results.print_current()  # (Ctrl+P)
 
     def _show_result(self, result: ExtractionResult) -> None:
-        self.print_button.setEnabled(bool(result.rows))
         self.result = result
         self.results.show_result(result)
         self.show_status(f"抽出しました: {format_count(len(result.rows))}人", ok=True)

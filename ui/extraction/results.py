@@ -34,6 +34,7 @@ from ui.table_model import make_table
 
 if TYPE_CHECKING:
     from toda_desktop.extraction.service import ExtractionResult
+    from ui.printing.flow import PrintFlow
 
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 GUIDANCE = (
@@ -48,9 +49,11 @@ class ResultsPanel(QWidget):
     open_requested = Signal(int)
 
     def __init__(self, date_style: DateStyle, *, can_export: bool,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, printer: PrintFlow | None = None) -> None:
         super().__init__(parent)
         self._style = date_style
+        self._printer = printer  # (issue 14) the list on paper: roles with 印刷
+        self.result: ExtractionResult | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
         layout.setSpacing(6)
@@ -81,6 +84,11 @@ class ResultsPanel(QWidget):
         self.open_button = QPushButton("カルテを開く")
         self.open_button.clicked.connect(self.open_current)
         bottom.addWidget(self.open_button)
+        self.print_button = QPushButton("印刷…")
+        self.print_button.clicked.connect(self.print_current)
+        self.print_button.setVisible(printer is not None)
+        self.print_button.setEnabled(False)
+        bottom.addWidget(self.print_button)
         self.format_combo = format_combo()
         self.export_button = QPushButton("ファイルに出力…")
         if can_export:
@@ -108,7 +116,18 @@ class ResultsPanel(QWidget):
         table.hide()
         return table
 
+    def print_current(self) -> None:
+        """The list shown, through the print flow (宛名番号 when the rows carry it)."""
+        result, printer, style = self.result, self._printer, self._style
+        if printer is not None and result is not None and result.rows:
+            from toda_desktop.extraction.sheet import extraction_sheet
+
+            ids = any(r.address_code for r in result.rows)
+            printer.print_document(lambda: extraction_sheet(result, style, with_address=ids))
+
     def show_result(self, result: ExtractionResult) -> None:
+        self.result = result
+        self.print_button.setEnabled(bool(result.rows))
         self.model.set_result(result)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         self.table.horizontalHeader().setSortIndicatorShown(False)

@@ -15,12 +15,14 @@ on the GUI thread (Qt's printers and preview must be painted there).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+import shiboken6
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QPagedPaintDevice, QPdfWriter
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from kernel.date_style import DateStyle
 from toda_desktop.formatting import format_count, format_date
@@ -50,6 +52,7 @@ class PrintFlow(QObject):
         self._style = date_style
         self._window = parent
         self.busy = False
+        self._asking = False
         self.preview: SheetPreview | None = None
         self._slip: PrintSlip | None = None
         self._sent = False
@@ -62,13 +65,22 @@ class PrintFlow(QObject):
             self._tell("印刷の準備中です。前の印刷を終えてからもう一度お試しください。")
             return
         self.busy = True
+        self._asking = False
         service = self._service
-        self._runner.run(lambda _ctx: (service.options(), build()),
-                         on_success=lambda got: self._ask(*got), parent=self._window,
-                         label="印刷するページを作っています…",
-                         on_user_error=self._refused)
+        op = self._runner.run(lambda _ctx: (service.options(), build()),
+                              on_success=lambda got: self._ask(*got), parent=self._window,
+                              label="印刷するページを作っています…",
+                              on_user_error=self._refused)
+        op.finished.connect(self._built)
+
+    def _built(self) -> None:
+        """However building ended: without a question open (an unexpected error, which
+        the error dialog reports), the flow is free again."""
+        if not self._asking:
+            self._end()
 
     def _ask(self, options: PrintOptions, document: PrintDocument) -> None:
+        self._asking = True
         dialog = PrintPurposeDialog(document, options, self._window)
 
         def submitted() -> None:
@@ -83,12 +95,14 @@ class PrintFlow(QObject):
                 dialog.set_busy(False)
                 dialog.show_error(message)
 
-            self._runner.run(lambda _ctx: self._service.reserve(document, purpose),
-                             on_success=reserved, parent=dialog, progress_dialog=False,
-                             on_user_error=refused, writes=True)
+            op = self._runner.run(lambda _ctx: self._service.reserve(document, purpose),
+                                  on_success=reserved, parent=dialog, progress_dialog=False,
+                                  on_user_error=refused, writes=True)
+            op.finished.connect(lambda: _free(dialog))  # (also after an unexpected error)
 
         dialog.submitted.connect(submitted)
         dialog.rejected.connect(self._end)
+        dialog.finished.connect(dialog.deleteLater)
         self.purpose_asked.emit(dialog)
         dialog.open()
 
@@ -101,6 +115,7 @@ class PrintFlow(QObject):
         preview.print_requested.connect(self.send)
         preview.pdf_requested.connect(self.save_pdf)
         preview.finished.connect(self._closed)
+        preview.finished.connect(preview.deleteLater)
         self.preview = preview
         self.preview_shown.emit(preview)
         preview.open()
@@ -133,7 +148,11 @@ class PrintFlow(QObject):
 
         def logged(_none: object) -> None:
             self._sent = True
-            paint(layout)
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:  # (measured: about 10 ms a page; a thousand-row list is 22–34 pages)
+                paint(layout)
+            finally:
+                QApplication.restoreOverrideCursor()
             where = f"「{file_name}」に保存しました" if file_name else "印刷しました"
             preview.accept()
             self._tell(f"{where}（印刷番号 {slip.serial}・{format_count(pages)}ページ）。"
@@ -148,7 +167,9 @@ class PrintFlow(QObject):
         self.preview = None
         self._slip = None
         if slip is not None and not sent:
-            self._runner.run(lambda _ctx: self._service.voided(slip),
+            # Best effort: a preview closed by the idle lock or at sign-out cannot void now;
+            # the service voids it at this person's next reservation.
+            self._runner.run(lambda _ctx: _quietly(lambda: self._service.voided(slip)),
                              on_success=lambda _none: None, parent=None,
                              progress_dialog=False, on_user_error=lambda _m: None, writes=True)
         self._end()
@@ -171,6 +192,16 @@ class PrintFlow(QObject):
 
     def _tell(self, message: str) -> None:
         self.done.emit(message)
+
+
+def _free(dialog: PrintPurposeDialog) -> None:
+    if shiboken6.isValid(dialog):
+        dialog.set_busy(False)
+
+
+def _quietly(call: Callable[[], None]) -> None:
+    with contextlib.suppress(Exception):
+        call()
 
 
 __all__ = ["BuildDocument", "PrintFlow"]

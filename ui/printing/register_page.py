@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -56,26 +56,29 @@ def status_text(entry: PrintEntry, date_style: DateStyle) -> str:
 
 
 class RegisterModel(LinesTableModel[PrintEntry]):
-    HEADERS = ("印刷番号", "印刷日時", "印刷者", "種類", "内容", "目的", "ページ", "出力先",
-               "返却・廃棄期限", "状態")
-    NUMBERS = (6,)
+    # The state and the date first: what a person ticks, and what the lead chases.
+    HEADERS = ("印刷番号", "状態", "返却・廃棄期限", "印刷日時", "印刷者", "種類", "内容",
+               "目的", "ページ", "出力先")
+    NUMBERS = (8,)
+    PRINTER_COLUMN = 4
 
     def __init__(self, date_style: DateStyle) -> None:
         super().__init__(self.HEADERS)
         self._style = date_style
 
     def cells(self, line: PrintEntry) -> Sequence[Any]:
-        return [line.serial, format_datetime(line.printed_at, self._style),
-                staff_label(line.printer), line.kind_label, line.subject, line.purpose,
-                format_count(line.pages), DESTINATION_LABELS.get(line.destination, ""),
-                format_date(line.return_by, self._style), status_text(line, self._style)]
+        return [line.serial, status_text(line, self._style),
+                format_date(line.return_by, self._style),
+                format_datetime(line.printed_at, self._style), staff_label(line.printer),
+                line.kind_label, line.subject, line.purpose, format_count(line.pages),
+                DESTINATION_LABELS.get(line.destination, "")]
 
     def cell_data(self, line: PrintEntry, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return self.cells(line)[column]
         if role == Qt.ItemDataRole.BackgroundRole and line.overdue:
             return QBrush(OVERDUE_BG)
-        if role == Qt.ItemDataRole.ForegroundRole and line.overdue and column in (8, 9):
+        if role == Qt.ItemDataRole.ForegroundRole and line.overdue and column in (1, 2):
             return QBrush(QColor(style.ERROR_COLOR))
         if role == Qt.ItemDataRole.TextAlignmentRole and column in self.NUMBERS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -83,6 +86,10 @@ class RegisterModel(LinesTableModel[PrintEntry]):
 
 
 class PrintRegisterPage(QWidget):
+    """``overdue_count(n)``: everyone's sheets past their date (the lead's badge)."""
+
+    overdue_count = Signal(int)
+
     def __init__(self, service: PrintService, runner: BackgroundRunner, date_style: DateStyle,
                  *, everyone: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -119,7 +126,7 @@ class PrintRegisterPage(QWidget):
         layout.addWidget(self.summary)
         self.model = RegisterModel(date_style)
         self.table = make_view(self.model, "印刷の記録", self,
-                               widths=(150, 140, 190, 150, 190, 190, 56, 90, 130), stretch=9)
+                               widths=(140, 215, 130, 160, 200, 150, 110, 200, 56), stretch=7)
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selected())
         layout.addWidget(self.table, 1)
         buttons = QHBoxLayout()
@@ -145,12 +152,20 @@ class PrintRegisterPage(QWidget):
                                   writes=True)
         self.history_task = PageTask(self, runner, "経過を読み込んでいます…",
                                      status=self.status_label, progress_dialog=False)
+        self.count_task = PageTask(self, runner, "印刷の記録を数えています…",
+                                   progress_dialog=False)
         self.confirmation: Any = None
         self._loaded_once = False
         self._update_buttons()
 
     def activated(self) -> None:
         self.reload()
+
+    def count_overdue(self) -> None:
+        """Only the number (for the lead's badge at sign-in, before the page is opened)."""
+        if self._lead:
+            count = self._service.overdue_count
+            self.count_task.run(lambda _ctx: count(), self.overdue_count.emit)
 
     @property
     def everyone(self) -> bool:
@@ -165,7 +180,9 @@ class PrintRegisterPage(QWidget):
         chosen = self.selected()
         self.register = register
         self.model.set_lines(register.entries)
-        self.table.setColumnHidden(2, not register.everyone)
+        if register.everyone:
+            self.overdue_count.emit(register.overdue)
+        self.table.setColumnHidden(RegisterModel.PRINTER_COLUMN, not register.everyone)
         outstanding = sum(e.status == "outstanding" for e in register.entries)
         text = f"未回収 {format_count(outstanding)}件"
         if register.overdue:
@@ -201,7 +218,7 @@ class PrintRegisterPage(QWidget):
         entry = self.selected()
         if entry is None:
             return
-        steps = "　→　".join(f"{e.status_label if e.status != 'reserved' else 'プレビュー'}"
+        steps = "　→　".join(f"{e.status_label if e.status != 'reserved' else '番号の発行'}"
                             f"（{format_datetime(e.at, self._style)}・{staff_label(e.by)}）"
                             for e in events)
         self.history_label.setText(f"{entry.serial} の経過: {steps}")

@@ -141,12 +141,13 @@ class SheetLayout:
 
     def _block(self, *, top: float = 0.0, bottom: float = 0.0, align: Qt.AlignmentFlag =
                Qt.AlignmentFlag.AlignLeft, background: QColor | None = None,
-               page_break: bool = False) -> QTextBlockFormat:
+               page_break: bool = False, spaced: bool = True) -> QTextBlockFormat:
         fmt = QTextBlockFormat()
         fmt.setTopMargin(self._css(top))
         fmt.setBottomMargin(self._css(bottom))
         fmt.setAlignment(align)
-        fmt.setLineHeight(135.0, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
+        if spaced:  # text lines get air; a figure's line is the figure's own height
+            fmt.setLineHeight(135.0, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
         if background is not None:
             fmt.setBackground(QBrush(background))
         if page_break:
@@ -204,7 +205,7 @@ class SheetLayout:
             self._table(cursor, block)
         elif isinstance(block, Figure):
             self._new_block(cursor, self._block(top=4, align=Qt.AlignmentFlag.AlignHCenter,
-                                                page_break=page_break))
+                                                page_break=page_break, spaced=False))
             self._figure(cursor, block)
 
     def _table_format(self, widths: list[float], header_rows: int) -> QTextTableFormat:
@@ -226,10 +227,13 @@ class SheetLayout:
               fmt: QTextCharFormat, shade: QColor | None = None,
               align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft) -> None:
         cell = table.cellAt(row, column)
+        cell_format = cell.format().toTableCellFormat()
+        cell_format.setBorder(self._css(0.5))  # (a collapsed table draws its cells' borders)
+        cell_format.setBorderBrush(QBrush(RULE))
+        cell_format.setBorderStyle(QTextFrameFormat.BorderStyle.BorderStyle_Solid)
         if shade is not None:
-            cell_format = cell.format()
             cell_format.setBackground(QBrush(shade))
-            cell.setFormat(cell_format)
+        cell.setFormat(cell_format)
         at = cell.firstCursorPosition()
         block = at.blockFormat()
         block.setAlignment(align)
@@ -242,7 +246,7 @@ class SheetLayout:
         if not rows:
             return
         table = cursor.insertTable(len(rows), 2 * per_line,
-                                   self._table_format([1.0, 2.6] * per_line, 0))
+                                   self._table_format([1.35, 2.6] * per_line, 0))
         label, value = self._char(SMALL_PT + 0.5, bold=True), self._char()
         for r, pairs in enumerate(rows):
             for c, (key, text) in enumerate(pairs):
