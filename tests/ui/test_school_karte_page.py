@@ -273,3 +273,18 @@ def test_lists_made_or_an_alert_marked_reload_the_counts_on_screen(
     shown = page.city
     page.data_changed(frozenset({RISK_MODEL}))  # a new model changes no count
     assert not page.busy and page.city is shown
+
+
+def test_the_city_is_read_on_the_worker_with_progress_and_cancel_on_the_page(
+    qtbot: QtBot, make_shell: ShellFactory,
+) -> None:
+    window = sign_in(qtbot, make_shell(), "demo-analyst")
+    window.show_page(TITLE)
+    page = window.pages.currentWidget()
+    assert isinstance(page, SchoolKartePage)
+    # Showing the page returned at once: the reading runs on the worker meanwhile.
+    assert page.busy and page.city is None
+    assert page.progress.isVisible() and page.progress.cancel_button.isEnabled()
+    assert not page.year_combo.isEnabled()
+    qtbot.waitUntil(lambda: page.city is not None and not page.busy, timeout=WAIT_MS)
+    assert not page.progress.isVisible() and page.year_combo.isEnabled()
