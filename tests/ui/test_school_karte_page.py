@@ -175,6 +175,7 @@ def test_the_caption_stays_on_screen_on_every_tab(
     page = open_page(qtbot, make_shell())
     assert page.city is not None
     open_karte(qtbot, page, page.city.schools[0].code)
+    page.school_view.survey_combo.setCurrentIndex(rounds)
     for i in range(page.school_view.tabs.count()):
         page.school_view.tabs.setCurrentIndex(i)
         assert page.caption.isVisible()
@@ -206,6 +207,11 @@ def test_screenshots_of_the_city_view_and_each_karte_tab(
     tag = f"{size[0]}x{size[1]}"
     qtbot.wait(80)
     window.grab().save(str(SHOTS / f"city_{tag}.png"))
+    surveys = page.city_panel.survey_combo
+    rounds = max(range(surveys.count()), key=lambda i: len(page.city.surveys[i].rounds))
+    surveys.setCurrentIndex(rounds)  # the survey with the most rounds
+    qtbot.wait(50)
+    window.grab().save(str(SHOTS / f"city_rounds_{tag}.png"))
     page.city_panel.multiples.tiles[0].opened.emit(page.city.schools[0].code)
     qtbot.waitUntil(lambda: page.city_panel.level == SCHOOL_LEVEL and not page.busy,
                     timeout=WAIT_MS)
@@ -217,6 +223,7 @@ def test_screenshots_of_the_city_view_and_each_karte_tab(
         qtbot.wait(50)
         window.grab().save(str(SHOTS / f"city_tab{i}_{tag}.png"))
     open_karte(qtbot, page, page.city.schools[0].code)
+    page.school_view.survey_combo.setCurrentIndex(rounds)
     for i in range(page.school_view.tabs.count()):
         page.school_view.tabs.setCurrentIndex(i)
         qtbot.wait(50)

@@ -56,6 +56,7 @@ class HistogramPlot(Chart):
         top = max(float(school.max(initial=0)), float(city.max(initial=0)), 1.0)
         self.plot.setYRange(0, top * 1.15, padding=0)
         self.plot.setXRange(float(edges[0]), float(edges[-1]), padding=0.02)
+        self.plot.getAxis("bottom").setTicks([[(float(e), f"{e:g}") for e in edges]])
         self.legend.setText("　".join([
             f"{swatch(SCHOOL_COLOR, '■')} この集団（{histogram.n_school:,}人）",
             f"{swatch('#111827', '┅')} 市全体" + (f"（{histogram.n_city:,}人）"

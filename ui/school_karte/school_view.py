@@ -168,7 +168,8 @@ class SchoolView(QWidget):
         layout.setContentsMargins(4, 8, 4, 8)
         layout.addWidget(muted(
             "平均だけでなく散らばりを見るための図です。児童生徒一人ひとりの肯定的回答の割合を"
-            "20%ごとに区切り、その区間に入る児童生徒の割合を示します。10人未満の集団は描きません。"))
+            "20%ごとに区切り、その区間に入る児童生徒の割合を示します。棒はこの集団、階段状の点線は"
+            "市の同じ学年です。10人未満の集団は描きません。"))
         self.distribution_note = muted("")
         layout.addWidget(self.distribution_note)
         self.histograms = QGridLayout()
@@ -247,11 +248,13 @@ class SchoolView(QWidget):
         self.karte = karte
         self.names = names
         code = karte.school.code
+        chosen = self.survey_combo.currentData()  # kept from school to school
         for combo in (self.survey_combo, self.level_combo):
             combo.blockSignals(True)
             combo.clear()
         for survey in karte.surveys:
             self.survey_combo.addItem(survey.name, survey.code)
+        self.survey_combo.setCurrentIndex(max(self.survey_combo.findData(chosen), 0))
         levels = [SCHOOL_LEVEL]
         for grade in levels_below(karte.results, karte.support, code, SCHOOL_LEVEL):
             levels.append(grade)
@@ -347,6 +350,7 @@ class SchoolView(QWidget):
                 plot = HistogramPlot("", "肯定的回答の割合（児童生徒ごと、%）")
                 plot.setMinimumWidth(380)
                 plot.plot.setFixedHeight(190)
+                plot.note.hide()  # the tab says how to read them, once
                 self.histograms.addWidget(plot, shown // 2, shown % 2)
                 self.histogram_plots.append(plot)
             plot = self.histogram_plots[shown]
