@@ -175,7 +175,6 @@ def test_the_caption_stays_on_screen_on_every_tab(
     page = open_page(qtbot, make_shell())
     assert page.city is not None
     open_karte(qtbot, page, page.city.schools[0].code)
-    page.school_view.survey_combo.setCurrentIndex(rounds)
     for i in range(page.school_view.tabs.count()):
         page.school_view.tabs.setCurrentIndex(i)
         assert page.caption.isVisible()
