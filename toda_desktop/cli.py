@@ -54,6 +54,7 @@ from toda_desktop.cli_keys import add_key_commands
 from toda_desktop.cli_print import add_print_commands
 from toda_desktop.cli_research import add_research_commands
 from toda_desktop.cli_retention import add_retention_commands
+from toda_desktop.cli_school_karte import add_school_karte_commands
 from toda_desktop.composition import Application, SignedIn, open_application
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import (
@@ -903,6 +904,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_key_commands(sub)
     add_retention_commands(sub)
     add_cases_commands(sub)  # issue 14: support cases
+    add_school_karte_commands(sub)  # 学校カルテ (issue 15)
 
     for name, handler, text in (
         ("info", cmd_info, "データベースの概要を表示する"),

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from toda_desktop.research.service import ResearchService
     from toda_desktop.retention.service import RetentionService
     from toda_desktop.risk.service import RiskService
+    from toda_desktop.school_karte.service import SchoolKarteService
 
 
 
@@ -158,6 +159,13 @@ class SignedIn:
                 self._log_denied("session", "keys_renewed")
             raise UserFacingError(KeysRenewed.message_ja)
         return self.idle_lock.state()
+
+    @cached_property
+    def school_karte(self) -> SchoolKarteService:
+        """学校カルテ (issue 15); built on first use (statsmodels for its cross-check)."""
+        from toda_desktop.school_karte.service import SchoolKarteService
+
+        return guard_calls(SchoolKarteService(self.context))
 
     @cached_property
     def retention(self) -> RetentionService:

@@ -48,6 +48,8 @@ from ui.retention.page import RetentionPage
 from ui.retention.page import page_calls as retention_page_calls
 from ui.review.page import ReviewPage, describe_pupil_with
 from ui.risk.pages import add_risk_pages
+from ui.school_karte.page import TITLE as SCHOOL_KARTE_TITLE
+from ui.school_karte.page import SchoolKartePage
 from ui.search.page import SearchPage
 from ui.table_copy import copy_logged
 
@@ -61,6 +63,7 @@ KARTE_TITLE = "児童生徒カルテ"
 EXTRACTION_TITLE = "抽出"
 IMPORT_SECTION = "データの取込"
 REVIEW_TITLE = "名寄せ確認"
+SCHOOL_SECTION = "学校への還元"
 
 
 def expired_notice(max_session: timedelta) -> str:
@@ -185,6 +188,10 @@ class Shell(QObject):
                        analysis_runner=self._analysis_runner, on_changed=self.changed.emit,
                        printer=printer,
                        open_case=cases.open_for_alert if cases is not None else None)
+        if signed.may("school_karte"):  # 学校カルテ (issue 15): aggregates only, no names
+            window.add_page(SCHOOL_KARTE_TITLE, SchoolKartePage(
+                signed.school_karte, runner, style, printer=printer), SCHOOL_SECTION)
+
         if signed.may("import"):
             self._add_import_pages(window, signed)
         if signed.may("admin"):

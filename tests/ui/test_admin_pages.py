@@ -34,6 +34,7 @@ PUPIL_PAGES = ["児童生徒検索", "児童生徒カルテ", "抽出"]
 PRINTING = [*PUPIL_PAGES, "印刷の記録"]  # roles with print (issue 14)
 RISK_PAGES = ["見守りアラート", "予測モデル", "要因分析"]
 ANALYSIS_PAGES = RISK_PAGES[1:]  # the analysis roles without the "alerts" function
+SCHOOL_KARTE = ["学校カルテ"]  # roles with school_karte (issue 15)
 
 
 def _accounts_page(qtbot: QtBot, window: MainWindow) -> AccountsPage:
@@ -56,10 +57,12 @@ def _yes(box: QMessageBox | None) -> None:
 @pytest.mark.parametrize(
     ("login", "pages"),
     [
-        ("demo-lead", ["データ概要", *PRINTING, *RISK_PAGES, *IMPORT_PAGES, *ADMIN_PAGES]),
-        ("demo-analyst", ["データ概要", *PRINTING, *ANALYSIS_PAGES, *IMPORT_PAGES]),
+        ("demo-lead", ["データ概要", *PRINTING, *RISK_PAGES, *SCHOOL_KARTE, *IMPORT_PAGES,
+                       *ADMIN_PAGES]),
+        ("demo-analyst", ["データ概要", *PRINTING, *ANALYSIS_PAGES, *SCHOOL_KARTE,
+                          *IMPORT_PAGES]),
         ("demo-it", ["データ概要", "アカウント管理", "監査ログ"]),
-        ("demo-director", ["データ概要", *PRINTING, *ANALYSIS_PAGES]),
+        ("demo-director", ["データ概要", *PRINTING, *ANALYSIS_PAGES, *SCHOOL_KARTE]),
         ("demo-truancy", ["データ概要", *PRINTING, "見守りアラート"]),
         ("demo-liaison", ["データ概要", *PUPIL_PAGES]),
     ],
@@ -142,7 +145,7 @@ def test_create_an_account_and_enroll_the_palm(
     signed_window = sign_in(qtbot, shell, "new-staff", "a fine new password")
     assert shell.signed is not None and shell.signed.user.display_name == "新任 職員"
     assert signed_window.page_titles() == [  # data & analysis
-        "データ概要", *PRINTING, *ANALYSIS_PAGES, *IMPORT_PAGES]
+        "データ概要", *PRINTING, *ANALYSIS_PAGES, *SCHOOL_KARTE, *IMPORT_PAGES]
 
 
 def test_account_changes_disable_role_password_unlock(

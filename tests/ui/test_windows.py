@@ -118,7 +118,7 @@ def test_sign_in_opens_main_window_with_real_overview(
     assert window.page_titles() == [
         "データ概要", "児童生徒検索", "児童生徒カルテ", "抽出", "印刷の記録", "見守りアラート",
         "予測モデル",
-        "要因分析", "取込", "名寄せ確認", "取込履歴",
+        "要因分析", "学校カルテ", "取込", "名寄せ確認", "取込履歴",
         "アカウント管理", "監査ログ", "権限設定", "出力の承認", "保存期間の管理",
     ]
     status = " ".join(_visible_texts(window.statusBar()))

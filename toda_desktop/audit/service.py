@@ -111,6 +111,8 @@ ACTION_LABELS = {
     # retention (issue 13)
     "retention_plan": "保存期間の削除計画の作成", "retention_approve": "削除計画の承認",
     "retention_run": "削除計画の実行", "retention_certificate": "削除証明（保存期間の終了）",
+    # school karte (issue 15)
+    "school_karte_view": "学校カルテの閲覧", "school_karte_city": "学校カルテ（市全体）の閲覧",
     # restricted printing (issue 14)
     "print_voided": "印刷の取消（プレビューのみ）", "print_refused": "印刷の拒否",
     "print_returned": "印刷物の回収", "print_shredded": "印刷物の廃棄",

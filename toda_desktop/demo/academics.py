@@ -2,18 +2,22 @@
 
 学力レベル (1–12) rises about one level a year; a pupil keeps a stable per-subject ability
 (correlated with general ability, which is mildly lower for vulnerable pupils) plus a personal
-growth slope, so value-added analyses have something to find. Pupils in a truancy episode in
-April often miss the test; their rows are then absent, not zero.
+growth slope, so value-added analyses have something to find; each school adds its planted
+effect (``school_effects.growth``) to every year a pupil is tested while enrolled there,
+cumulated over the years (so a year's growth carries that year's school). Pupils in a
+truancy episode in April often miss the test; their rows are then absent, not zero.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from toda_desktop.demo import params
 from toda_desktop.demo.frames import make_frame
 from toda_desktop.demo.rng import stream
+from toda_desktop.demo.school_effects import school_effects
 from toda_desktop.demo.world import World
 
 PRIMARY_SUBJECTS = ("国語", "算数")
@@ -51,6 +55,7 @@ def academic_results(world: World) -> pd.DataFrame:
     z = subject_ability[pid, slot] + growth[pid] * (grade - 6.5)
     noise = rng.normal(0, float(p["noise_sd"]), len(row))
     latent = mean_level + float(p["level_sd"]) * z + noise
+    latent += _cumulated_school_effect(world)[pid, enr.year_idx[row]]
     level = np.clip(np.rint(latent), 1, 12).astype(np.int64)
     logit = float(p["rate_slope"]) * (latent - mean_level) + float(p["rate_offset"])
     logit += rng.normal(0, float(p["rate_noise"]), len(row))
@@ -65,3 +70,16 @@ def academic_results(world: World) -> pd.DataFrame:
             "correct_rate": rate,
         },
     )
+
+
+def _cumulated_school_effect(world: World) -> npt.NDArray[np.float64]:
+    """[pid, year_idx]: the sum of the planted growth effects of the schools a pupil was
+    enrolled at (last school of each year) up to and including that year."""
+    from toda_desktop.demo.surveys import DOMAINS
+
+    enr = world.enrollment
+    n_years = len(world.years)
+    effects = school_effects(world.config.seed, len(world.schools), n_years, len(DOMAINS))
+    per_year = np.zeros((len(world.pupils), n_years))
+    per_year[enr.pid, enr.year_idx] = effects.growth[enr.school]  # later rows (transfers) win
+    return np.cumsum(per_year, axis=1)

@@ -3,7 +3,8 @@
 The steps run in a fixed order (population → latent risk → attendance → records → surveys …)
 and each draws from its own named random stream, so the city is a pure function of its
 config. ``truth`` holds what a real city never sees (latent risk, truancy episodes, twins,
-homonyms) for tests and for evaluating the risk model honestly; it is not a dataset kind.
+homonyms, the planted school effects) for tests and for evaluating the risk model honestly;
+it is not a dataset kind.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from toda_desktop.demo.config import DemoConfig
 from toda_desktop.demo.frames import nullable
 from toda_desktop.demo.population import build_population, build_schools
 from toda_desktop.demo.risk import simulate_risk
+from toda_desktop.demo.school_effects import school_effects
 from toda_desktop.demo.schooldays import build_calendar
 from toda_desktop.demo.world import World
 
@@ -80,7 +82,15 @@ def _truth(world: World, months: PupilMonths) -> dict[str, pd.DataFrame]:
             "truant_days": months.truant_days,
         }
     )
-    return {"pupils": pupils, "attendance": attendance}
+    # The planted school effects (issue 15): what the school karte's estimates should find.
+    effects = school_effects(world.config.seed, len(world.schools), len(world.years),
+                             len(surveys.DOMAINS))
+    schools = pd.DataFrame({
+        "school_code": pd.array(world.schools.code, dtype="string"),
+        "growth_effect": effects.growth,
+        "learning_climate": effects.climate[:, 0],
+    })
+    return {"pupils": pupils, "attendance": attendance, "schools": schools}
 
 
 def generate_city(

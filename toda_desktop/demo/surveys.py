@@ -5,7 +5,9 @@ Instruments, rounds, grade bands, item codes and texts come from ``surveys.toml`
 offset per domain, a decline with grade, and a pull down by the latent risk that differs by
 domain (strongest for friends, teachers, learning and self-esteem). Recent bullying lowers the
 friend domain, ability raises the learning domain. Reversed items (肯定的回答 1,2) are answered
-on the flipped scale. Pupils in a truancy episode mostly miss the survey day.
+on the flipped scale. Pupils in a truancy episode mostly miss the survey day. Each school
+shifts the attitude by its planted climate per domain and a drift per year and round
+(``school_effects``), so schools and rounds differ as they do in a real city.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from kernel.school_calendar import SCHOOL_MONTHS as MONTHS
 from toda_desktop.demo import params
 from toda_desktop.demo.frames import iso_dates, make_frame
 from toda_desktop.demo.rng import stream
+from toda_desktop.demo.school_effects import school_effects
 from toda_desktop.demo.world import World
 
 DOMAINS = ("学習", "友人関係", "教師関係", "家庭", "生活", "自己肯定感")
@@ -128,6 +131,8 @@ def survey_responses(world: World) -> pd.DataFrame:
     risk_effect = {d: float(v) for d, v in p["risk_effect"].items()}
     cuts = np.asarray(params.floats(p["cutpoints"]))
     bullied_any = np.cumsum(risk.bullied, axis=1)
+    planted = school_effects(world.config.seed, len(world.schools), len(world.years),
+                             len(DOMAINS))
 
     parts: dict[str, list[Any]] = {
         k: []
@@ -215,6 +220,8 @@ def survey_responses(world: World) -> pd.DataFrame:
                             dom == 3, float(p["welfare_effect"]) * world.pupils.welfare[rows_p], 0
                         )
                         + rng.normal(0, float(p["noise_sd"]), len(rows_e))
+                        + planted.climate[enr.school[rows_e], dom]
+                        + planted.drift[enr.school[rows_e], yi, min(int(rnd), 3) - 1]
                     )
                     answer = 1 + (latent[:, None] > cuts[None, :]).sum(axis=1)
                     answer = np.where(rev, 5 - answer, answer)

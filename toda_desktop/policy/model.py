@@ -24,6 +24,7 @@ FUNCTIONS = frozenset(
         "research_export", "research_approve",  # issue 13: research extracts
         "retention", "retention_approve",  # issue 13: purge plans and their approval
         "case_edit",  # issue 14: support cases (児童生徒理解・支援シート) of the role's domains
+        "school_karte",  # issue 15: per-school aggregates (survey, growth, basic information)
     }
 )
 FUNCTION_LABELS = {
@@ -44,6 +45,7 @@ FUNCTION_LABELS = {
     "retention": "保存期間の管理",
     "retention_approve": "保存期間の削除計画の承認",
     "case_edit": "支援ケースの記録",  # issue 14
+    "school_karte": "学校カルテ",  # issue 15
 }
 # A per-role setting beside the functions (issue 13): whether the role still finds pupils
 # who have left (graduated or transferred out) in search, karte and extraction.

@@ -1,0 +1,529 @@
+"""The school karte service (issue 15): aggregates only, within the permission map.
+
+Every entry needs the ``school_karte`` function; each section needs the dataset kinds it is
+made from (within the role's need to know and with the group's key in hand), else it is left
+out with a note. Nothing that leaves holds a pupil's name or ID: the storage layer returns
+class totals (the growth estimate reads pupils' levels without IDs), and groups under 10
+pupils are suppressed here, before a result is built. Every view is audit-logged.
+
+The city's totals are read once per school year and data version (a digest of the import
+batches) and kept in memory for the session, so a school karte opened from the city view
+only slices what was read.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from analysis.school_karte.correlation import ZERO, Moments, from_moments, from_values
+from analysis.school_karte.intervals import MIN_PUPILS
+from analysis.school_karte.positivity import (
+    BINS,
+    GROUP_COLUMNS,
+    Cell,
+    PositivityRow,
+    empty_groups,
+    positivity_rows,
+)
+from analysis.school_karte.value_added import COVARIATES, ValueAdded, estimate
+from storage.connection import Connection
+from storage.registry import Registry
+from storage.repos import risk as risk_repo
+from storage.repos import school_karte as repo
+from toda_desktop.context import ServiceContext
+from toda_desktop.errors import OperationCancelled, UserFacingError
+from toda_desktop.extraction.engine import Evaluation, evaluate
+from toda_desktop.extraction.presets import push_support_preset
+from toda_desktop.karte.service import SURVEY_NAMES, survey_name
+from toda_desktop.school_karte.models import (
+    CAPTION,
+    BasicInfo,
+    CityView,
+    CorrelationResult,
+    Outcome,
+    SchoolInfo,
+    SchoolKarte,
+    SupportCount,
+    SurveyInfo,
+    SurveyResult,
+)
+from toda_desktop.school_karte.rules import RULES, rule_text
+from toda_desktop.withheld import withheld_notice
+
+T = TypeVar("T")
+Progress = Callable[[float], None]
+Cancel = Callable[[], bool]
+FUNCTION = "school_karte"
+SURVEY_KINDS = ("survey_responses", "survey_items", "enrollments")
+GROWTH_KINDS = ("academic_results", "enrollments", "school_context")
+ALERT_TOP = 5  # places per school in a month's shown list (the alert screen's default)
+CANCELLED = "学校カルテの集計を中止しました。"
+Key = tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class _Sections:
+    surveys: bool
+    growth: bool
+    absence: bool
+    basic: bool
+    push_support: bool
+    alerts: bool
+    consultations: bool
+
+
+def _frames(groups: Sequence[repo.PositivityGroup]) -> dict[int, pd.DataFrame]:
+    """The class totals per group year, as the analysis reads them."""
+    by_year: dict[int, list[tuple[object, ...]]] = {}
+    for g in groups:
+        by_year.setdefault(g.group_year, []).append(
+            (g.school_code, g.grade, g.class_name, g.survey_code, g.round, g.domain,
+             g.item_code, g.n, g.share_sum, *g.bins))
+    return {y: pd.DataFrame(rows, columns=list(GROUP_COLUMNS)) for y, rows in by_year.items()}
+
+
+def _key(r: PositivityRow | SurveyResult) -> Key:
+    return (r.grade, r.class_name, r.survey_code, r.round, r.domain, r.item_code)
+
+
+class SchoolKarteService:
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
+        self._cache: dict[Key, object] = {}
+        self._lock = threading.Lock()
+
+    # -- entries ---------------------------------------------------------------------------
+
+    def school_years(self) -> tuple[int, ...]:
+        """School years with enrollments (for a year picker)."""
+        self._ctx.gate.require(FUNCTION)
+        return tuple(self._ctx.db.read(repo.school_years, kind="enrollments"))
+
+    def schools(self) -> tuple[SchoolInfo, ...]:
+        """Every school, in school-code order."""
+        self._ctx.gate.require(FUNCTION)
+        return tuple(SchoolInfo(s.school_code, s.school_name, s.school_type)
+                     for s in self._ctx.db.read(repo.schools, kind="schools"))
+
+    def school_karte(self, school_code: str, school_year: int | None = None, *,
+                     progress: Progress | None = None, cancel: Cancel | None = None
+                     ) -> SchoolKarte:
+        """One school's karte: survey cells of the school, its grades and classes with the
+        comparisons, its basic information over the years, the growth estimate of every school
+        (the funnel and caterpillar need them; the school's own is ``SchoolKarte.effect``),
+        correlations within the school and the push-support counts of its grades and classes."""
+        ctx = self._ctx
+        ctx.gate.require(FUNCTION)
+        schools = {s.code: s for s in self.schools()}
+        if school_code not in schools:
+            raise UserFacingError("その学校コードの学校は登録されていません。")
+        years = self.school_years()
+        year = self._year(school_year, years)
+        sections = self._sections()
+        step = _Stepper(progress, cancel)
+        self._prefetch(self._long_reads(year, sections))
+        step(0.3)
+        results: tuple[SurveyResult, ...] = ()
+        if sections.surveys:
+            results = self._survey_results(year, [school_code], classes=True, step=step)
+        step(0.5)
+        growth = self._growth(year) if sections.growth else None
+        step(0.7)
+        correlations = self._correlations(year, sections, school_code, results, growth)
+        step(0.8)
+        basic = self._basic_info([school_code]) if sections.basic else ()
+        support = self._support(year, sections, [school_code], classes=True)
+        step(1.0)
+        ctx.log("school_karte_view", target=f"school:{school_code}",
+                detail={"school_year": year})
+        return SchoolKarte(
+            school=schools[school_code], school_year=year, school_years=years,
+            surveys=self._survey_infos(results), results=results, basic_info=basic,
+            growth=growth, correlations=correlations, support=support, caption=CAPTION,
+            notes=self._notes(sections, growth),
+        )
+
+    def city_view(self, school_year: int | None = None, *, progress: Progress | None = None,
+                  cancel: Cancel | None = None) -> CityView:
+        """All schools side by side (school-code order): school and grade cells, basic
+        information, growth, school-level correlations and push-support counts per school and
+        grade. Classes are in each school's karte."""
+        ctx = self._ctx
+        ctx.gate.require(FUNCTION)
+        schools = self.schools()
+        years = self.school_years()
+        year = self._year(school_year, years)
+        sections = self._sections()
+        step = _Stepper(progress, cancel)
+        codes = [s.code for s in schools]
+        self._prefetch(self._long_reads(year, sections))
+        step(0.3)
+        results: tuple[SurveyResult, ...] = ()
+        if sections.surveys:
+            results = self._survey_results(year, None, classes=False, step=step)
+        step(0.5)
+        growth = self._growth(year) if sections.growth else None
+        step(0.7)
+        correlations = self._correlations(year, sections, None, results, growth)
+        step(0.8)
+        basic = self._basic_info(codes) if sections.basic else ()
+        support = self._support(year, sections, codes, classes=False)
+        step(1.0)
+        ctx.log("school_karte_city", target="city", detail={"school_year": year})
+        return CityView(
+            school_year=year, school_years=years, schools=schools,
+            surveys=self._survey_infos(results), results=results, basic_info=basic,
+            growth=growth, correlations=correlations, support=support, caption=CAPTION,
+            notes=self._notes(sections, growth),
+        )
+
+    # -- sections --------------------------------------------------------------------------
+
+    def _sections(self) -> _Sections:
+        sees = self._ctx.gate.sees
+        surveys = all(sees(k) for k in SURVEY_KINDS)
+        return _Sections(
+            surveys=surveys,
+            growth=all(sees(k) for k in GROWTH_KINDS),
+            absence=sees("attendance_monthly") and sees("enrollments"),
+            basic=sees("school_context") and sees("enrollments"),
+            push_support=surveys and sees("academic_results") and sees("long_absence"),
+            alerts=sees("attendance_monthly") and sees("enrollments"),
+            consultations=sees("consultations") and sees("enrollments"),
+        )
+
+    def _notes(self, s: _Sections, growth: ValueAdded | None) -> tuple[str, ...]:
+        notes = []
+        if not s.surveys:
+            notes.append("調査回答を閲覧できないため、調査結果は表示しません。")
+        if not s.growth:
+            notes.append("県学調結果または学校基礎情報を閲覧できないため、成長（付加価値）は"
+                         "表示しません。")
+        if not s.basic:
+            notes.append("学校基礎情報を閲覧できないため、基礎情報は表示しません。")
+        if not s.push_support:
+            notes.append("プッシュ型支援の3基準に必要なデータを閲覧できないため、該当者数は"
+                         "表示しません。")
+        if growth is not None:
+            notes.extend(growth.warnings)
+        withheld = withheld_notice(self._ctx.gate)
+        if withheld:
+            notes.append(withheld)
+        return tuple(notes)
+
+    @staticmethod
+    def _year(school_year: int | None, years: Sequence[int]) -> int:
+        if not years:
+            raise UserFacingError("在籍データがないため、学校カルテを作れません。")
+        if school_year is None:
+            return years[-1]
+        if school_year not in years:
+            raise UserFacingError(f"{school_year}年度の在籍データはありません。")
+        return school_year
+
+    # -- cache -----------------------------------------------------------------------------
+
+    def _version(self) -> str:
+        return self._ctx.db.read(risk_repo.data_version)
+
+    def _cached(self, key: Key, make: Callable[[], T]) -> T:
+        full = (self._version(), *key)
+        with self._lock:
+            if full in self._cache:
+                return self._cache[full]  # type: ignore[return-value]
+        value = make()
+        with self._lock:
+            if len(self._cache) > 64:
+                self._cache.clear()
+            self._cache[full] = value
+        return value
+
+    def _read(self, task: Callable[[Connection], T], kind: str) -> T:
+        return self._ctx.db.read(task, kind=kind)
+
+    def _prefetch(self, reads: Sequence[tuple[Key, Callable[[Connection], object], str]]
+                  ) -> None:
+        """Start the long reads not yet cached at once (the store has two readers), then
+        cache their results: a cold city view waits for the longest, not for their sum."""
+        version = self._version()
+        with self._lock:
+            missing = [(k, task, kind) for k, task, kind in reads
+                       if (version, *k) not in self._cache]
+        futures = [(k, self._ctx.db.submit_read(task, kind=kind)) for k, task, kind in missing]
+        for k, future in futures:
+            value = future.result()
+            with self._lock:
+                self._cache[(version, *k)] = value
+
+    def _long_reads(self, year: int, s: _Sections
+                    ) -> list[tuple[Key, Callable[[Connection], object], str]]:
+        reads: list[tuple[Key, Callable[[Connection], object], str]] = []
+        if s.surveys:
+            for answer_year in (year, year - 1):
+                key, task = self._aggregates_read(answer_year, year, s)
+                reads.append((key, task, "survey_responses"))
+        if s.push_support:
+            reads.append((("push-eval", year), functools.partial(
+                _evaluate_push, registry=self._ctx.registry, year=year), "survey_responses"))
+        return reads
+
+    # -- surveys ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _outcomes(s: _Sections) -> tuple[str, ...]:
+        return tuple(o for o, ok in (("growth", s.growth), ("absence", s.absence)) if ok)
+
+    def _aggregates_read(self, answer_year: int, year: int, s: _Sections
+                         ) -> tuple[Key, Callable[[Connection], repo.YearAggregates]]:
+        """The one pass over ``answer_year``'s answers a view of ``year`` needs: this year's
+        answers by this year's classes with the correlation moments; last year's by last
+        year's classes and by this year's (the same pupils)."""
+        group_years = (year,) if answer_year == year else (answer_year, year)
+        outcomes = self._outcomes(s) if answer_year == year else ()
+        task = functools.partial(repo.year_aggregates, answer_year=answer_year,
+                                 group_years=group_years, rules=RULES, outcomes=outcomes)
+        return ("aggregates", answer_year, group_years, outcomes), task
+
+    def _aggregates(self, answer_year: int, year: int) -> repo.YearAggregates:
+        key, task = self._aggregates_read(answer_year, year, self._sections())
+        value = self._cached(key, lambda: self._read(task, "survey_responses"))
+        assert isinstance(value, repo.YearAggregates)
+        return value
+
+    def _groups(self, answer_year: int, group_year: int, year: int) -> pd.DataFrame:
+        """Class totals of ``answer_year``'s answers by the classes of ``group_year``."""
+        aggregates = self._aggregates(answer_year, year)
+        frames = self._cached(("frames", answer_year, year), lambda: _frames(
+            aggregates.groups))
+        return frames.get(group_year, empty_groups())
+
+    def _labels(self, year: int) -> dict[tuple[str, str], str]:
+        def make() -> dict[tuple[str, str], str]:
+            labels = self._read(lambda c: repo.item_labels(c, year), "survey_items")
+            return {(x.survey_code, x.item_code): x.item_text for x in labels}
+        return self._cached(("labels", year), make)
+
+    def _survey_results(self, year: int, schools: Sequence[str] | None, *, classes: bool,
+                        step: _Stepper) -> tuple[SurveyResult, ...]:
+        now = positivity_rows(self._groups(year, year, year), schools, classes=classes)
+        step(0.35)
+        last = {(r.school_code, *_key(r)): r.cell for r in positivity_rows(
+            self._groups(year - 1, year - 1, year), schools, classes=classes)}
+        step(0.4)
+        cohort = {(r.school_code, *_key(r)): r.cell for r in positivity_rows(
+            self._groups(year - 1, year, year), schools, classes=classes)}
+        step(0.45)
+        labels = self._labels(year)
+        out = []
+        for r in now:
+            k = (r.school_code, *_key(r))
+            out.append(SurveyResult(
+                school_code=r.school_code, grade=r.grade, class_name=r.class_name,
+                survey_code=r.survey_code, round=r.round, domain=r.domain,
+                item_code=r.item_code,
+                item_text="" if r.item_code is None else labels.get(
+                    (r.survey_code, r.item_code), r.item_code),
+                current=r.cell, distribution=r.distribution,
+                same_grade_last_year=last.get(k), same_pupils_last_year=cohort.get(k),
+            ))
+        return tuple(out)
+
+    @staticmethod
+    def _survey_infos(results: Iterable[SurveyResult]) -> tuple[SurveyInfo, ...]:
+        rounds: dict[str, set[int]] = {}
+        for r in results:
+            rounds.setdefault(r.survey_code, set()).add(r.round)
+        order = list(SURVEY_NAMES)
+        codes = sorted(rounds, key=lambda c: (order.index(c) if c in order else 99, c))
+        return tuple(SurveyInfo(c, survey_name(c), tuple(sorted(rounds[c])), rule_text(c))
+                     for c in codes)
+
+    # -- growth ----------------------------------------------------------------------------
+
+    def _context(self) -> list[repo.ContextRow]:
+        return self._cached(("context",), lambda: self._read(repo.context_rows,
+                                                             "school_context"))
+
+    def _growth(self, year: int) -> ValueAdded:
+        def make() -> ValueAdded:
+            rows = self._read(lambda c: repo.growth_rows(c, year), "academic_results")
+            pupils = pd.DataFrame(
+                [(r.school_code, r.grade, r.prior, r.current) for r in rows],
+                columns=["school_code", "grade", "prior", "current"])
+            ctx_rows = [r for r in self._context() if r.school_year == year and r.grade is None]
+            schools = pd.DataFrame(
+                [(r.school_code, r.welfare_rate, r.special_needs_rate, r.japanese_support_rate)
+                 for r in ctx_rows], columns=["school_code", *COVARIATES])
+            return estimate(pupils, schools)
+        return self._cached(("growth", year), make)
+
+    # -- correlations ----------------------------------------------------------------------
+
+    def _moments(self, year: int, outcome: Outcome) -> list[repo.MomentRow]:
+        return [m.row for m in self._aggregates(year, year).moments if m.outcome == outcome]
+
+    def _absence_rates(self, year: int) -> dict[str, float]:
+        rows = self._cached(("absence", year), lambda: self._read(
+            lambda c: repo.absence_by_school(c, year), "attendance_monthly"))
+        return {r.school_code: 100.0 * r.absence_days / r.school_days
+                for r in rows if r.school_days > 0 and r.pupils >= MIN_PUPILS}
+
+    def _correlations(self, year: int, s: _Sections, school: str | None,
+                      results: Sequence[SurveyResult], growth: ValueAdded | None
+                      ) -> tuple[CorrelationResult, ...]:
+        if not s.surveys:
+            return ()
+        outcomes: list[Outcome] = []
+        if s.growth:
+            outcomes.append("growth")
+        if s.absence:
+            outcomes.append("absence")
+        out: list[CorrelationResult] = []
+        for outcome in outcomes:
+            city: dict[tuple[str, int, str], Moments] = {}
+            own: dict[tuple[str, int, str], Moments] = {}
+            for m in self._moments(year, outcome):
+                k = (m.survey_code, m.round, m.domain)
+                mm = Moments(m.n, m.sx, m.sy, m.sxx, m.syy, m.sxy)
+                city[k] = city.get(k, ZERO) + mm
+                if m.school_code == school:
+                    own[k] = mm
+            for k in sorted(city):
+                out.append(CorrelationResult(k[0], k[1], k[2], outcome, "pupil", None,
+                                             from_moments(city[k])))
+                if school is not None:
+                    out.append(CorrelationResult(k[0], k[1], k[2], outcome, "pupil", school,
+                                                 from_moments(own.get(k, ZERO))))
+            if school is None:
+                out.extend(self._school_level(year, outcome, results, growth))
+        return tuple(out)
+
+    def _school_level(self, year: int, outcome: Outcome, results: Sequence[SurveyResult],
+                      growth: ValueAdded | None) -> list[CorrelationResult]:
+        if outcome == "growth":
+            y = {} if growth is None else {e.school_code: e.effect for e in growth.effects}
+        else:
+            y = self._absence_rates(year)
+        by_key: dict[tuple[str, int, str], dict[str, float]] = {}
+        for r in results:
+            if r.grade is None and r.item_code is None and r.current.value is not None:
+                by_key.setdefault((r.survey_code, r.round, r.domain), {})[r.school_code] = (
+                    r.current.value)
+        out = []
+        for k in sorted(by_key):
+            codes = sorted(set(by_key[k]) & set(y))
+            out.append(CorrelationResult(
+                k[0], k[1], k[2], outcome, "school", None,
+                from_values([by_key[k][c] for c in codes], [y[c] for c in codes])))
+        return out
+
+    # -- basic information -----------------------------------------------------------------
+
+    def _basic_info(self, schools: Sequence[str]) -> tuple[BasicInfo, ...]:
+        classes = self._cached(("classes",), lambda: self._read(repo.class_counts,
+                                                                "enrollments"))
+        wanted = set(schools)
+        return tuple(
+            BasicInfo(r.school_code, r.school_year, r.pupils, classes.get(
+                (r.school_code, r.school_year)), r.staff, r.welfare_rate,
+                r.special_needs_rate, r.japanese_support_rate)
+            for r in self._context() if r.grade is None and r.school_code in wanted)
+
+    # -- push-support counts ---------------------------------------------------------------
+
+    def _push_support(self, year: int) -> tuple[dict[Key, int], dict[Key, int]]:
+        """(matched, enrolled) per (school, grade, class) of the preset's base year."""
+        def make() -> tuple[dict[Key, int], dict[Key, int]]:
+            registry = self._ctx.registry
+            ev = self._cached(("push-eval", year), lambda: self._read(
+                functools.partial(_evaluate_push, registry=registry, year=year),
+                "survey_responses"))
+            assert isinstance(ev, Evaluation)
+            matched: dict[Key, int] = {}
+            enrolled: dict[Key, int] = {}
+            for pid, p in ev.population.items():
+                k: Key = (p.school_code or "", p.grade or 0, p.class_name or "")
+                enrolled[k] = enrolled.get(k, 0) + 1
+                if pid in ev.matched:
+                    matched[k] = matched.get(k, 0) + 1
+            return matched, enrolled
+        return self._cached(("push", year), make)
+
+    def _support(self, year: int, s: _Sections, schools: Sequence[str], *, classes: bool
+                 ) -> tuple[SupportCount, ...]:
+        wanted = set(schools)
+        sizes = self._group_sizes(year)
+        out: list[SupportCount] = []
+
+        def add(rows: Iterable[tuple[Key, str | None, str, int]], measure: Any) -> None:
+            totals: dict[tuple[Key, str | None, str], int] = {}
+            for (school, grade, cls), month, status, count in rows:
+                if school not in wanted:
+                    continue
+                levels: list[Key] = [(school, None, None), (school, grade, None)]
+                if classes:
+                    levels.append((school, grade, cls))
+                for level in levels:
+                    kk = (level, month, status)
+                    totals[kk] = totals.get(kk, 0) + count
+            for (level, month, status), count in totals.items():
+                size = sizes.get(level, 0)
+                school, grade, cls = level
+                out.append(SupportCount(
+                    str(school), None if grade is None else int(str(grade)),
+                    None if cls is None else str(cls), measure, month, status,
+                    count if size >= MIN_PUPILS else None))
+
+        if s.push_support:
+            matched, enrolled = self._push_support(year)
+            add(((k, None, "", matched.get(k, 0)) for k in enrolled), "push_support")
+        if s.alerts and self._read(lambda c: repo.has_table(c, "risk_alerts"),
+                                   "attendance_monthly"):
+            alerts = self._cached(("alerts", year), lambda: self._read(
+                lambda c: repo.alert_counts(c, year, ALERT_TOP), "attendance_monthly"))
+            add((((a.school_code, a.grade, a.class_name), a.month, a.status, a.count)
+                 for a in alerts), "alert")
+        if s.consultations:
+            consults = self._cached(("consultations", year), lambda: self._read(
+                lambda c: repo.consultation_counts(c, year), "consultations"))
+            add((((a.school_code, a.grade, a.class_name), a.month, a.status, a.count)
+                 for a in consults), "consultation")
+        out.sort(key=lambda c: (c.school_code, -1 if c.grade is None else c.grade,
+                                c.class_name or "", c.measure, c.month or "", c.status))
+        return tuple(out)
+
+    def _group_sizes(self, year: int) -> dict[Key, int]:
+        """Pupils enrolled per school, grade and class (the suppression's denominators)."""
+        def make() -> dict[Key, int]:
+            sizes: dict[Key, int] = {}
+            for g in self._read(lambda c: repo.class_sizes(c, year), "enrollments"):
+                for level in ((g[0], None, None), (g[0], g[1], None), (g[0], g[1], g[2])):
+                    sizes[level] = sizes.get(level, 0) + g[3]
+            return sizes
+        return self._cached(("sizes", year), make)
+
+
+def _evaluate_push(conn: Connection, registry: Registry, year: int) -> Evaluation:
+    """The push-support preset on ``year`` (its pupils never leave the service)."""
+    return evaluate(conn, registry, push_support_preset(school_year=year), year)
+
+
+class _Stepper:
+    def __init__(self, progress: Progress | None, cancel: Cancel | None) -> None:
+        self._progress = progress
+        self._cancel = cancel
+
+    def __call__(self, fraction: float) -> None:
+        if self._cancel is not None and self._cancel():
+            raise OperationCancelled(CANCELLED)
+        if self._progress is not None:
+            self._progress(fraction)
+
+
+__all__ = ["BINS", "Cell", "SchoolKarteService"]
