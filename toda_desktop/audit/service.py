@@ -111,6 +111,8 @@ ACTION_LABELS = {
     # retention (issue 13)
     "retention_plan": "保存期間の削除計画の作成", "retention_approve": "削除計画の承認",
     "retention_run": "削除計画の実行", "retention_certificate": "削除証明（保存期間の終了）",
+    # データ概要's start of the day (issue 16)
+    "view_start_of_day": "データ概要（今日の確認）の閲覧",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止", "started": "開始"}
