@@ -145,7 +145,7 @@ def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
 
 def _demo_alerts(path: Path, out: TextIO) -> None:
     """A first model (quick grid) and the latest month's watch lists, so that the demo
-    shows the 見守りアラート and 予測モデル screens filled; about half a minute."""
+    shows the 見守りアラート and 予測モデル screens filled; about a minute of computing."""
     from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
 
     app = open_application(path)

@@ -34,7 +34,7 @@ from toda_desktop.models import StoreHeader
 from ui.background import BackgroundRunner, TaskContext
 from ui.branding import PRODUCT_NAME
 from ui.error_reporting import ErrorReporter
-from ui.fonts import install_fonts
+from ui.fonts import configure_pyqtgraph, load_qt_font, register_matplotlib_font
 from ui.garbage import GuiThreadGarbageCollector
 from ui.login_window import LoginWindow
 
@@ -168,6 +168,7 @@ class DeferredStart:
         from toda_desktop.composition import open_application
         from ui.shell import Shell
 
+        configure_pyqtgraph()  # its options are the GUI thread's (imported by now)
         try:
             try:
                 self.app_ctx = open_application(self._options.store)
@@ -192,13 +193,28 @@ class DeferredStart:
 
 
 def import_rest(_ctx: TaskContext | None = None) -> None:
-    """On the worker: the modules the signed-in window needs (services, pages, charts)."""
+    """On the worker: the modules the signed-in window needs (services, pages, charts) and
+    the bundled font registered for matplotlib (printed charts)."""
     import toda_desktop.composition  # noqa: F401
     import ui.shell  # noqa: F401
 
+    register_matplotlib_font(resource_path(*FONT_FILE))
+
+
+def show_login_window(qt_app: QApplication, header: StoreHeader, options: Options,
+                      reporter: ErrorReporter, runner: BackgroundRunner
+                      ) -> tuple[LoginWindow, DeferredStart]:
+    """The login window on screen, with the Qt font only: the charts' fonts (matplotlib,
+    pyqtgraph) are set once the rest has loaded (``DeferredStart``)."""
+    qt_app.setFont(load_qt_font(resource_path(*FONT_FILE)))
+    start = DeferredStart(qt_app, options, reporter, runner)
+    login = LoginWindow(header, start.start_sign_in, runner)
+    reporter.set_dialog_parent(lambda: login)
+    login.show()
+    return login, start
+
 
 def _run(qt_app: QApplication, options: Options, reporter: ErrorReporter) -> int:
-    install_fonts(qt_app, resource_path(*FONT_FILE))
     try:
         header: StoreHeader = read_header(options.store)
     except Exception as exc:
@@ -208,10 +224,7 @@ def _run(qt_app: QApplication, options: Options, reporter: ErrorReporter) -> int
         return _cannot_open(message, options)
     collector = GuiThreadGarbageCollector(qt_app)  # before any worker thread exists
     runner = BackgroundRunner(reporter)
-    start = DeferredStart(qt_app, options, reporter, runner)
-    login = LoginWindow(header, start.start_sign_in, runner)
-    reporter.set_dialog_parent(lambda: login)
-    login.show()
+    login, start = show_login_window(qt_app, header, options, reporter, runner)
     start.load(login)
     try:
         if options.smoke:

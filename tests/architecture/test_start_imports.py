@@ -48,3 +48,31 @@ def test_importing_the_window_loads_neither_scikit_learn_nor_scipy() -> None:
                           text=True, timeout=300, check=True)
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert loaded == [], f"imported with the window: {loaded[:10]}"
+
+
+def test_showing_the_login_window_loads_none_of_them(demo_store_path: Path) -> None:
+    """Not only the imports: building and showing the window (fonts included) too."""
+    code = (
+        "import json, sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from kernel.date_style import DateStyle\n"
+        "from toda_desktop.header import read_header\n"
+        "from ui.app import Options, show_login_window\n"
+        "from ui.background import BackgroundRunner\n"
+        "from ui.error_reporting import ErrorReporter\n"
+        "app = QApplication([])\n"
+        f"store = __import__('pathlib').Path({str(demo_store_path)!r})\n"
+        "options = Options(store, DateStyle.WAREKI, False, None)\n"
+        "reporter = ErrorReporter(None)\n"
+        "runner = BackgroundRunner(reporter)\n"
+        "login, _start = show_login_window(app, read_header(store), options, reporter, runner)\n"
+        "app.processEvents()\n"
+        "assert login.isVisible()\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {LOGIN_HEAVY!r})))\n"
+        "runner.shutdown()\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300, check=True)
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert loaded == [], f"loaded by the time the login window shows: {loaded[:10]}"
