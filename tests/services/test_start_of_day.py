@@ -168,7 +168,7 @@ def test_review_queue_only_for_roles_that_import_and_the_view_is_logged(
     finally:
         lead.sign_out()
     assert day.review_waiting == 0
-    assert len(entries) == 1 and "review" in json.loads(entries[0].detail or "{}")["parts"]
+    assert len(entries) == 1 and "名寄せ確認" in json.loads(entries[0].detail or "{}")["parts"]
 
 
 def test_reviews_due_comes_from_the_hook_and_a_refusal_leaves_the_card_out(

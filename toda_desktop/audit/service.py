@@ -176,6 +176,7 @@ DETAIL_LABELS = {
     "linkage_decisions": "名寄せの判断の記憶", "batch_overwrites": "取込の取消に備えた元の値",
     "batch_confirmations": "取込の確認の記録", "risk_alert_status": "見守りアラートの確認の記録",
     "digest": "計画の照合値",
+    "parts": "表示した項目",  # データ概要's 今日の確認 (issue 16)
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})

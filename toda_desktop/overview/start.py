@@ -141,9 +141,10 @@ class StartOfDayService:
         )
         ctx.log("view_start_of_day",
                 detail={"parts": [name for name, shown in (
-                    ("since", since is not None), ("absence", absence is not None),
-                    ("alerts", alerts_ok), ("review", waiting is not None),
-                    ("reviews_due", due is not None)) if shown]})
+                    ("前回のサインインからの変化", since is not None),
+                    ("欠席の傾向", absence is not None), ("見守りアラート", alerts_ok),
+                    ("名寄せ確認", waiting is not None),
+                    ("支援の見直し", due is not None)) if shown]})
         return result
 
     def _absence(self) -> AbsenceTrend | None:
