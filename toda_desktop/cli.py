@@ -34,6 +34,7 @@ import errno
 import getpass
 import os
 import sys
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -52,6 +53,7 @@ from toda_desktop.cli_export_purpose import (
 )
 from toda_desktop.cli_keys import add_key_commands
 from toda_desktop.cli_print import add_print_commands
+from toda_desktop.cli_progress import elapsed_text, live_percent
 from toda_desktop.cli_research import add_research_commands
 from toda_desktop.cli_retention import add_retention_commands
 from toda_desktop.cli_school_karte import add_school_karte_commands
@@ -111,26 +113,15 @@ def _sign_in(args: argparse.Namespace) -> tuple[Application, SignedIn]:
 def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.store)
     if args.demo:
-        interactive = out.isatty()
-        shown = [-1]
-
-        def show(fraction: float) -> None:
-            step = int(fraction * 10)
-            if interactive:
-                out.write(f"\r  デモ都市を作成しています… {fraction:4.0%}")
-                out.flush()
-            elif step > shown[0]:
-                shown[0] = step
-                out.write(f"  デモ都市を作成しています… {step * 10}%\n")
-
+        started = time.monotonic()
         created = create_demo_store(
-            path, seed=args.seed, small=args.small, progress=show,
+            path, seed=args.seed, small=args.small,
+            progress=live_percent(out, "デモ都市を作成しています"),
         )
-        if interactive:
-            out.write("\n")
         if not args.small:
             created.store.close()
             _demo_alerts(path, out)
+        out.write(f"（所要 {elapsed_text(time.monotonic() - started)}）\n")
         header = open_application(path).header
         out.write(f"デモ用データベースを作成しました: {path}\n")
         out.write("デモ用アカウント（すべて架空のデータです）:\n")
@@ -157,17 +148,18 @@ def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
 
 def _demo_alerts(path: Path, out: TextIO) -> None:
     """A first model (quick grid) and the latest month's watch lists, so that the demo
-    shows the 見守りアラート and 予測モデル screens filled; about half a minute."""
+    shows the 見守りアラート and 予測モデル screens filled; about a minute of computing."""
     from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
 
-    out.write("見守りアラートの例を作成しています（予測モデルの簡易学習）…\n")
     app = open_application(path)
     try:
         signed = app.sign_in(DEMO_LOGINS["project_lead"][0], DEMO_PASSWORD)
-        signed.risk.train(quick=True)
+        signed.risk.train(quick=True, progress=live_percent(
+            out, "見守りアラートの例: 予測モデルを学習しています（簡易学習）"))
         months = signed.risk.list_months()
         if months:
-            signed.risk.score(months[-1])
+            signed.risk.score(months[-1], progress=live_percent(
+                out, "見守りアラートの例: 一覧を作成しています"))
     finally:
         app.close()
 

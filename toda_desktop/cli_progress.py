@@ -18,3 +18,26 @@ def percent_lines(out: TextIO, text: str) -> Callable[[float], None]:
             out.flush()
 
     return show
+
+
+def live_percent(out: TextIO, text: str) -> Callable[[float], None]:
+    """At a terminal, one line whose percentage counts up (the demo city's creation, issue
+    16: minutes without a sign of life looked like a hang); else :func:`percent_lines`."""
+    if not out.isatty():
+        return percent_lines(out, text)
+    shown = [-1]
+
+    def show(fraction: float) -> None:
+        percent = min(100, int(fraction * 100))
+        if percent != shown[0]:
+            shown[0] = percent
+            out.write(f"\r  {text}… {percent:3d}%" + ("\n" if percent >= 100 else ""))
+            out.flush()
+
+    return show
+
+
+def elapsed_text(seconds: float) -> str:
+    """「1分12秒」 / 「45秒」."""
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}分{rest}秒" if minutes else f"{rest}秒"

@@ -36,11 +36,13 @@ from toda_desktop.errors import SignInError, UserFacingError
 from toda_desktop.export_purpose.service import ExportPurposeService
 from toda_desktop.extraction.service import ExtractionService
 from toda_desktop.gate import Gate
+from toda_desktop.header import read_header
 from toda_desktop.idle_lock import DEFAULT_IDLE, DEFAULT_MAX, IdleLock, LockState
 from toda_desktop.importing.service import ImportingService
 from toda_desktop.karte.service import KarteService
-from toda_desktop.models import DemoAccount, IntegrityState, Overview, SignedInUser, StoreHeader
+from toda_desktop.models import IntegrityState, Overview, SignedInUser
 from toda_desktop.overview.service import OverviewService
+from toda_desktop.overview.start import StartOfDayService
 from toda_desktop.policy.model import Policy, default_policy
 from toda_desktop.policy.service import PolicyAdminService
 from toda_desktop.printing.service import PrintService
@@ -59,24 +61,6 @@ if TYPE_CHECKING:
     from toda_desktop.risk.service import RiskService
     from toda_desktop.school_karte.service import SchoolKarteService
 
-
-
-def read_header(store_path: Path) -> StoreHeader:
-    """The store's public facts, readable without a key; raises UserFacingError."""
-    try:
-        keyfile = Store.read_keyfile(store_path)
-    except StoreError as exc:
-        raise UserFacingError.from_store(exc) from None
-    demo = tuple(
-        DemoAccount(
-            login_id=a["login_id"],
-            password=a["password"],
-            display_name=a["display_name"],
-            role_label=a["role_label"],
-        )
-        for a in keyfile.demo_accounts
-    ) if keyfile.store_kind == StoreKind.DEMO else ()
-    return StoreHeader(path=str(store_path), store_kind=keyfile.store_kind, demo_accounts=demo)
 
 
 class SignedIn:
@@ -117,6 +101,9 @@ class SignedIn:
         # guard_calls: the session is checked at a call's first question to the gate; a
         # call already running when the lock falls completes.
         self._overview = guard_calls(OverviewService(context, store))
+        # データ概要's 今日の確認 (issue 16). ``reviews_due=``: the hook for the cases' reviews
+        # due (支援の見直し, issue 14), a callable returning a count, wired by the lead.
+        self.start_of_day = guard_calls(StartOfDayService(context, reviews_due=None))
         self.audit_view = guard_calls(AuditViewService(context))
         self.account_admin = guard_calls(AccountAdminService(context, store, app.open_scanner))
         self.records = guard_calls(RecordsService(context))

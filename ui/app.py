@@ -2,6 +2,12 @@
 and the first window, then runs the event loop (after Vorta's ``__main__``).
 
     toda-desktop [--store PATH] [--date-style wareki|seireki] [--smoke [--screenshots DIR]]
+
+The login window comes first (issue 16): it needs only Qt, the store's public header and the
+worker, so this module imports nothing more. The services, the pages and what they bring
+(pandas, pyarrow, pyqtgraph; scikit-learn stays lazy beyond that) are imported on the worker
+thread while the user types (:class:`DeferredStart`); then the shell is built and takes the
+window over. A sign-in submitted before that waits on the worker, never on the GUI thread.
 """
 
 from __future__ import annotations
@@ -9,31 +15,40 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from kernel.date_style import DateStyle
 from resources import resource_path
-from toda_desktop.composition import open_application
-from toda_desktop.errors import user_message
+from toda_desktop.errors import UserFacingError, user_message
 from toda_desktop.formatting import DATE_STYLES
-from ui.background import BackgroundRunner
+from toda_desktop.header import read_header
+from toda_desktop.models import StoreHeader
+from ui.background import BackgroundRunner, TaskContext
 from ui.branding import PRODUCT_NAME
 from ui.error_reporting import ErrorReporter
-from ui.fonts import install_fonts
+from ui.fonts import configure_pyqtgraph, load_qt_font, register_matplotlib_font
 from ui.garbage import GuiThreadGarbageCollector
-from ui.shell import Shell
+from ui.login_window import LoginWindow
+
+if TYPE_CHECKING:
+    from toda_desktop.composition import Application, PendingSignIn
+    from ui.shell import Shell
 
 EXIT_OK, EXIT_ERROR, EXIT_NO_STORE, EXIT_SMOKE_TIMEOUT = 0, 1, 2, 3
 STORE_ENV = "TODA_STORE"
 DEFAULT_STORE = Path("var", "demo", "store.tdb")
 FONT_FILE = ("fonts", "ipaexg.ttf")
 SMOKE_TIMEOUT_S = 120.0
+LOGIN_SHOWN = "smoke: login window shown"
+SERVICES_LOADED = "smoke: services loaded"
 
 
 @dataclass(frozen=True)
@@ -107,10 +122,101 @@ def main(argv: Sequence[str] | None = None) -> int:
         reporter.uninstall()
 
 
+class DeferredStart:
+    """The rest of the application, loaded on the worker after the login window shows.
+
+    ``load`` imports the services and the pages there (``import_rest``), then builds the
+    application and the shell on the GUI thread (``build``) and hands them the login window.
+    The window's sign-in runs on the same worker; it waits for ``ready`` before it asks the
+    application, so a user quicker than the import is not refused.
+    """
+
+    WAIT_S = 300.0
+
+    def __init__(self, qt_app: QApplication, options: Options, reporter: ErrorReporter,
+                 runner: BackgroundRunner) -> None:
+        self._qt_app = qt_app
+        self._options = options
+        self._reporter = reporter
+        self._runner = runner
+        self.ready = threading.Event()
+        self.app_ctx: Application | None = None
+        self.shell: Shell | None = None
+        self.failure: str | None = None
+        self.login: LoginWindow | None = None
+
+    def start_sign_in(self, login_id: str, password: str) -> PendingSignIn:
+        """The login window's step one (on the worker): waits until the application is built."""
+        if not self.ready.wait(self.WAIT_S) or self.app_ctx is None:
+            raise UserFacingError(self.failure or "起動の準備ができませんでした。")
+        return self.app_ctx.start_sign_in(login_id, password)
+
+    def load(self, login: LoginWindow) -> None:
+        self.login = login
+        op = self._runner.run(import_rest, on_success=self._build, parent=None,
+                              progress_dialog=False, on_user_error=self._failed)
+        # A failed import was reported (error dialog); a sign-in waiting must not wait on.
+        op.finished.connect(lambda: self._failed("起動の準備ができませんでした。"))
+
+    def _failed(self, message: str) -> None:
+        if not self.ready.is_set():
+            self.failure = message
+            self.ready.set()
+
+    def _build(self, _loaded: object) -> None:
+        """GUI thread: the application and the shell; the shell takes the login window."""
+        from toda_desktop.composition import open_application
+        from ui.shell import Shell
+
+        configure_pyqtgraph()  # its options are the GUI thread's (imported by now)
+        try:
+            try:
+                self.app_ctx = open_application(self._options.store)
+            except Exception as exc:
+                message = user_message(exc)
+                if message is None:
+                    raise
+                self.failure = message
+                if self.login is not None:
+                    self.login.show_notice(message)
+                return
+            shell = Shell(
+                self.app_ctx, self._runner, self._options.date_style, on_quit=self._qt_app.quit,
+                activity_source=self._qt_app, analysis_runner=BackgroundRunner(self._reporter),
+            )
+            self._reporter.set_dialog_parent(shell.active_window)
+            assert self.login is not None
+            shell.show_login(window=self.login)
+            self.shell = shell
+        finally:
+            self.ready.set()
+
+
+def import_rest(_ctx: TaskContext | None = None) -> None:
+    """On the worker: the modules the signed-in window needs (services, pages, charts) and
+    the bundled font registered for matplotlib (printed charts)."""
+    import toda_desktop.composition  # noqa: F401
+    import ui.shell  # noqa: F401
+
+    register_matplotlib_font(resource_path(*FONT_FILE))
+
+
+def show_login_window(qt_app: QApplication, header: StoreHeader, options: Options,
+                      reporter: ErrorReporter, runner: BackgroundRunner
+                      ) -> tuple[LoginWindow, DeferredStart]:
+    """The login window on screen, with the Qt font only: the charts' fonts (matplotlib,
+    pyqtgraph) are set once the rest has loaded (``DeferredStart``)."""
+    qt_app.setFont(load_qt_font(resource_path(*FONT_FILE)))
+    start = DeferredStart(qt_app, options, reporter, runner)
+    login = LoginWindow(header, start.start_sign_in, runner)
+    reporter.set_dialog_parent(lambda: login)
+    login.show()
+    return login, start
+
+
 def _run(qt_app: QApplication, options: Options, reporter: ErrorReporter) -> int:
-    install_fonts(qt_app, resource_path(*FONT_FILE))
     try:
-        app_ctx = open_application(options.store)
+        header: StoreHeader = read_header(options.store)
     except Exception as exc:
         message = user_message(exc)
         if message is None:
@@ -118,18 +224,25 @@ def _run(qt_app: QApplication, options: Options, reporter: ErrorReporter) -> int
         return _cannot_open(message, options)
     collector = GuiThreadGarbageCollector(qt_app)  # before any worker thread exists
     runner = BackgroundRunner(reporter)
-    shell = Shell(
-        app_ctx, runner, options.date_style, on_quit=qt_app.quit, activity_source=qt_app,
-        analysis_runner=BackgroundRunner(reporter),
-    )
-    reporter.set_dialog_parent(shell.active_window)
-    shell.show_login()
+    login, start = show_login_window(qt_app, header, options, reporter, runner)
+    start.load(login)
     try:
         if options.smoke:
-            return run_smoke(qt_app, shell, reporter, options.screenshots)
+            deadline = time.monotonic() + SMOKE_TIMEOUT_S
+            if _wait(qt_app, login.isVisible, deadline):
+                _say(LOGIN_SHOWN)  # the start-up benchmark times this line
+            if not _wait(qt_app, start.ready.is_set, deadline) or start.shell is None:
+                _say(f"smoke: start-up failed ({start.failure})", error=True)
+                return EXIT_ERROR
+            _say(SERVICES_LOADED)
+            return run_smoke(qt_app, start.shell, reporter, options.screenshots)
         return qt_app.exec()
     finally:
-        shell.shutdown()  # the workers have ended: Python may collect anywhere again
+        if start.shell is not None:
+            start.shell.shutdown()  # the workers have ended: Python may collect anywhere again
+        else:
+            login.close()
+            runner.shutdown()
         collector.stop()
 
 

@@ -211,7 +211,7 @@ class LoginWindow(QWidget):
         self.busy_label.setStyleSheet(style.MUTED)
         self.busy_bar.hide()
         self.busy_label.hide()
-        self.login_button = QPushButton("ログイン")
+        self.login_button = QPushButton("サインイン")
         self.login_button.setDefault(True)
         self.login_button.setMinimumWidth(120)
         row.addWidget(self.busy_bar)

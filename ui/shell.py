@@ -128,8 +128,11 @@ class Shell(QObject):
     def signed(self) -> SignedIn | None:
         return self._signed
 
-    def show_login(self, notice: str | None = None) -> LoginWindow:
-        window = LoginWindow(self._app_ctx.header, self._app_ctx.start_sign_in, self._runner)
+    def show_login(self, notice: str | None = None, *,
+                   window: LoginWindow | None = None) -> LoginWindow:
+        """``window``: the one start-up showed before the shell was built (issue 16)."""
+        window = window or LoginWindow(self._app_ctx.header, self._app_ctx.start_sign_in,
+                                       self._runner)
         window.signed_in.connect(self._on_signed_in)
         if notice:
             window.show_notice(notice)
@@ -171,9 +174,9 @@ class Shell(QObject):
     def _add_pages(self, window: MainWindow, signed: SignedIn) -> None:
         """Pages get only the service calls they use."""
         runner, style = self._runner, self._date_style
-        window.add_page(
-            "データ概要", OverviewPage(signed.overview, signed.check_integrity, runner, style)
-        )
+        overview = OverviewPage(signed.overview, signed.check_integrity, runner, style,
+                                load_start=signed.start_of_day.start_of_day)
+        window.add_page("データ概要", overview)
         session = signed.user
         open_karte = None
         # One print flow for the pages that print a sheet (issue 14); None without ``print``.
@@ -230,6 +233,8 @@ class Shell(QObject):
         if signed.may("retention") or signed.may("retention_approve"):
             calls = retention_page_calls(signed.retention, signed.may)
             window.add_page(RETENTION_TITLE, RetentionPage(*calls, runner, style), ADMIN_SECTION)
+        overview.start_view.set_pages(set(window.page_titles()))  # 「…を開く」 (issue 16)
+        overview.start_view.open_requested.connect(window.show_page)
 
     def _add_pupil_pages(
         self, window: MainWindow, signed: SignedIn, printer: PrintFlow | None = None,

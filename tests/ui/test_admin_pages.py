@@ -329,6 +329,7 @@ def test_it_administrator_overview_shows_no_counts_per_data_kind(
     page = window.show_page("データ概要")
     assert isinstance(page, OverviewPage)
     qtbot.waitUntil(lambda: page.overview is not None, timeout=WAIT_MS)
+    page.show_storage_tab()  # the storage facts are on the second tab (issue 16)
     assert page.no_counts_label.isVisible() and not page.table.isVisible()
     assert not page.chart.isVisible()
     assert page.last_import_detail.text() == "（種類・件数・取込者は非表示）"

@@ -47,6 +47,7 @@ def _overview_page(qtbot: QtBot, window: MainWindow) -> OverviewPage:
     page = window.pages.currentWidget()
     assert isinstance(page, OverviewPage)
     qtbot.waitUntil(lambda: page.overview is not None, timeout=20000)
+    page.show_storage_tab()  # the storage facts are on the second tab (issue 16)
     return page
 
 
@@ -57,7 +58,7 @@ def test_login_window_is_japanese_and_lists_demo_accounts(
     qtbot.waitExposed(login)
     assert login.windowTitle() == "戸田市 教育データ デスクトップ — デモ"
     texts = _visible_texts(login)
-    for expected in ("ログインID", "パスワード", "ログイン", "デモ用アカウント"):
+    for expected in ("ログインID", "パスワード", "サインイン", "デモ用アカウント"):
         assert any(expected in t for t in texts), expected
     # Visible wording is Japanese: no English words besides the demo login ids themselves.
     assert not [t for t in texts if _LATIN_WORD.search(t)]

@@ -128,6 +128,8 @@ ACTION_LABELS = {
     "case_draft": "支援ケースの下書き", "case_import": "ケース会議の記録の取込",
     # issue 16 (uxb): copies of table cells, corrections of alert marks
     "copy_cells": "表のコピー", "risk_alert_mark_corrected": "見守りアラートの記録の訂正",
+    # データ概要's start of the day (issue 16)
+    "view_start_of_day": "データ概要（今日の確認）の閲覧",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止", "started": "開始"}
@@ -204,6 +206,7 @@ DETAIL_LABELS = {
     # issue 16 (uxb): table copies and alert-mark corrections
     "pupil_ids": "児童生徒の番号", "pupils_unknown": "児童生徒を特定できない表",
     "withdrawn": "取り消した記録",
+    "parts": "表示した項目",  # データ概要's 今日の確認 (issue 16)
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})

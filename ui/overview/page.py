@@ -1,7 +1,8 @@
-"""データ概要: what the store holds (counts per kind and year), last import, size, integrity.
+"""データ概要: the start of the day (first tab, 「今日の確認」, issue 16) and what the store
+holds (second tab, 「保存データ」: counts per kind and year, last import, size, integrity).
 
-All service calls (loading the overview, the integrity check) go through the
-:class:`BackgroundRunner`; the page only renders plain :class:`Overview` data.
+All service calls (loading, the integrity check) go through the :class:`BackgroundRunner`;
+the page only renders plain :class:`DayStart` and :class:`Overview` data.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -36,15 +38,20 @@ from toda_desktop.formatting import (
     format_school_year,
 )
 from toda_desktop.models import BatchSummary, IntegrityState, Overview
+from toda_desktop.overview.day import DayStart
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
 from ui.charts import BarChart
 from ui.overview.counts_model import RECENT_YEARS, DatasetCountsModel, TotalsLastProxy
+from ui.overview.start_view import StartOfDayView
 from ui.page import Freshness
 from ui.page_header import title_row
 from ui.page_task import PageTask
 
 LoadOverview = Callable[[], Overview]
+LoadStartOfDay = Callable[[], DayStart]
+START_TAB = "今日の確認"
+STORAGE_TAB = "保存データ"
 CheckIntegrity = Callable[
     [Callable[[float], None] | None, Callable[[], bool] | None], IntegrityState
 ]
@@ -52,6 +59,8 @@ CheckIntegrity = Callable[
 # The dataset whose yearly counts are pupils (one enrollment row per pupil and year).
 ENROLLMENT_KIND = "enrollments"
 CHART_YEARS = 10
+CARD_WIDTH = 250
+SIDE_SPACING = 16
 
 
 class FittedTable(QTableView):
@@ -92,8 +101,9 @@ def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
     card = QFrame()
     card.setObjectName("infoCard")
     card.setStyleSheet(style.CARD)
+    card.setFixedWidth(CARD_WIDTH)
     layout = QVBoxLayout(card)
-    layout.setContentsMargins(16, 12, 16, 12)
+    layout.setContentsMargins(14, 10, 14, 10)
     heading = QLabel(title)
     heading.setStyleSheet(style.MUTED)
     layout.addWidget(heading)
@@ -142,8 +152,19 @@ def describe_last_import(batch: BatchSummary | None, date_style: DateStyle) -> t
     return format_datetime(batch.imported_at, date_style), detail
 
 
+def _scrolled(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    return area
+
+
 class OverviewPage(QWidget):
-    """The データ概要 page. Loads on first activation; 「最新の情報に更新」 reloads."""
+    """The データ概要 page. Loads on first activation; 「最新の情報に更新」 reloads.
+
+    ``load_start``: the start of the day (the first tab); without it (a test of the storage
+    figures alone) the page shows the storage tab only."""
 
     def __init__(
         self,
@@ -152,13 +173,30 @@ class OverviewPage(QWidget):
         runner: BackgroundRunner,
         date_style: DateStyle,
         parent: QWidget | None = None,
+        *,
+        load_start: LoadStartOfDay | None = None,
     ) -> None:
         super().__init__(parent)
         self._load_overview = load_overview
+        self._load_start = load_start
         self._check_integrity = check_integrity
         self._runner = runner
         self._style = date_style
         self.overview: Overview | None = None
+        self.day: DayStart | None = None
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(24, 20, 24, 8)
+        outer.setSpacing(8)
+        header_row, self.status_label, self.refresh_button = title_row("データ概要", self.reload)
+        outer.addLayout(header_row)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        outer.addWidget(self.tabs, 1)
+        self.start_view = StartOfDayView(date_style)
+        self.start_scroll = _scrolled(self.start_view)
+        if load_start is not None:
+            self.tabs.addTab(self.start_scroll, START_TAB)
 
         scroll = QScrollArea()
         self._scroll = scroll
@@ -167,22 +205,20 @@ class OverviewPage(QWidget):
         content = QWidget()
         self._content = content
         scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        self.tabs.addTab(scroll, STORAGE_TAB)
+        self.tabs.tabBar().setVisible(self.tabs.count() > 1)
+        # Laid out when first shown: its sizes were computed while the tab was hidden.
+        self.tabs.currentChanged.connect(lambda _i: self._relayout())
 
         layout = QVBoxLayout(content)
-        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setContentsMargins(4, 12, 4, 12)
         layout.setSpacing(16)
-
-        header_row, self.status_label, self.refresh_button = title_row("データ概要", self.reload)
-        layout.addLayout(header_row)
         self.freshness = Freshness(self, self.reload)  # every dataset counts here
         self.load_task = PageTask(self, runner, "データ概要を読み込んでいます…",
                                   busy=[self.refresh_button])
         self.load_task.ended.connect(self._load_ended)
 
-        layout.addLayout(self._build_cards())
+        cards = self._build_cards()
         # The role's kinds left out for want of their key, and whom to ask (issue 12).
         self.withheld_label = QLabel("")
         self.withheld_label.setStyleSheet(style.NOTICE_TEXT)
@@ -217,10 +253,10 @@ class OverviewPage(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(28)
+        self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setMinimumSectionSize(80)
+        header.setMinimumSectionSize(64)
         table_box.addWidget(self.table)
         self.no_counts_label = QLabel(NO_COUNTS_TEXT)
         self.no_counts_label.setStyleSheet(style.MUTED)
@@ -229,7 +265,16 @@ class OverviewPage(QWidget):
         table_box.addWidget(self.no_counts_label)
         self._table_parts = (table_title, years_label, self.years_combo, self.table)
 
-        layout.addLayout(table_box)
+        table_box.addStretch(1)
+        # The counts beside the cards (not below them): the table with its 合計 row fits a
+        # 1366×768 screen without scrolling (issue 16).
+        self._side = QWidget()
+        side = QHBoxLayout(self._side)
+        side.setContentsMargins(0, 0, 0, 0)
+        side.setSpacing(SIDE_SPACING)
+        side.addLayout(table_box, 1)
+        side.addLayout(cards)
+        layout.addWidget(self._side)
 
         self.chart = BarChart("年度別の件数")
         self.chart.setFixedHeight(300)
@@ -261,7 +306,7 @@ class OverviewPage(QWidget):
         self.store_size_label = _value_label()
         lay.addWidget(self.store_size_label)
         lay.addStretch(1)
-        grid.addWidget(card, 0, 1)
+        grid.addWidget(card, 1, 0)
 
         card, lay = _card("最後の取込")
         self.last_import_label = QLabel("—")
@@ -274,7 +319,7 @@ class OverviewPage(QWidget):
         lay.addWidget(self.last_import_label)
         lay.addWidget(self.last_import_detail)
         lay.addStretch(1)
-        grid.addWidget(card, 0, 2)
+        grid.addWidget(card, 2, 0)
 
         card, lay = _card("データベースの整合性")
         self.integrity_label = QLabel("—")
@@ -303,10 +348,11 @@ class OverviewPage(QWidget):
         lay.addWidget(self.integrity_detail)
         lay.addWidget(self.integrity_progress)
         lay.addLayout(buttons)
-        grid.addWidget(card, 0, 3)
+        grid.addWidget(card, 3, 0)
 
-        for col, stretch in enumerate((2, 2, 3, 3)):
-            grid.setColumnStretch(col, stretch)
+        grid.setVerticalSpacing(12)
+        grid.setRowStretch(4, 1)
+        grid.setColumnMinimumWidth(0, CARD_WIDTH)
         return grid
 
     # -- loading -------------------------------------------------------------------------
@@ -328,9 +374,28 @@ class OverviewPage(QWidget):
         self.freshness.changed(kinds)
 
     def reload(self) -> None:
-        load = self._load_overview
-        if self.load_task.run(lambda _ctx: load(), self.show_overview) is not None:
+        load, start = self._load_overview, self._load_start
+
+        def task(_ctx: TaskContext) -> tuple[DayStart | None, Overview]:
+            return (None if start is None else start()), load()
+
+        if self.load_task.run(task, self._show_loaded) is not None:
             self.status_label.setText("読み込んでいます…")
+
+    def _show_loaded(self, loaded: tuple[DayStart | None, Overview]) -> None:
+        day, overview = loaded
+        if day is not None:
+            self.show_day(day)
+        self.show_overview(overview)
+
+    def show_storage_tab(self) -> None:
+        """「保存データ」: counts per kind and year, size, last import, integrity."""
+        self.tabs.setCurrentWidget(self._scroll)
+
+    def show_day(self, day: DayStart) -> None:
+        """Render the start of the day (GUI thread)."""
+        self.day = day
+        self.start_view.show_day(day)
 
     def _load_ended(self) -> None:
         if self.freshness.stale:
@@ -383,8 +448,10 @@ class OverviewPage(QWidget):
         self._relayout()
 
     def _fit_table(self) -> None:
-        """Size the table to its rows: the page scrolls up and down as a whole."""
+        """Size the table to its rows: the page scrolls up and down as a whole. The cards
+        stay beside the table on a wide screen (not at the far edge)."""
         self.table.fit()
+        self._side.setMaximumWidth(self.table.maximumWidth() + SIDE_SPACING + CARD_WIDTH)
 
     def _update_chart(self, overview: Overview) -> None:
         enrollment = next((d for d in overview.datasets if d.kind == ENROLLMENT_KIND), None)

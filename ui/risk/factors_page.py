@@ -4,7 +4,9 @@ For each candidate factor: a single regression (the factor alone) and a post-dou
 (double lasso) estimate controlling for the other factors, grade, school and the adjustment
 attributes, each with its 95% interval — as a table and a forest plot — and the service's
 plain-language caution that these are associations, not causes. Results are for the city's
-policy thinking, never for judging a child.
+policy thinking, never for judging a child. The first tab (issue 16) says what was found in
+words — 「授業日100日あたり約◯日」 — for 室長 and 課長; the estimates, intervals and forest
+plot are on the second tab for analysts, and a 用語集 explains 単回帰, ダブルLASSO and 95%区間.
 
 The analysis reads a year of the city's data (seconds to minutes), so it runs only when
 「分析する」 is pressed. Its report is kept per data version: opening the page (or choosing a
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -47,6 +50,7 @@ from ui.risk.common import (
     muted,
     year_label,
 )
+from ui.risk.glossary import glossary_view, tip_for_text
 
 if TYPE_CHECKING:
     from analysis.factors import FactorReport, FactorResult
@@ -150,18 +154,52 @@ def service_texts(report: FactorReport) -> list[str]:
     return [str(r["text"]) for r in RiskService.factor_report_json(report)["results"]]
 
 
+def plain_findings(rows: Sequence[FactorRow]) -> list[str]:
+    """What the analysis found, in words: the factors with a clear association (after the
+    other factors are taken into account) as days per 100 school days, then those without."""
+    lines = []
+    unclear = []
+    for row in rows:
+        coef = row.adjusted[0]
+        if not row.clear:
+            unclear.append(short_label(row.label))
+            continue
+        how = "多い" if coef > 0 else "少ない"
+        lines.append(f"{row.label}が{row.unit}高い児童生徒ほど、欠席が{how}傾向がはっきり"
+                     f"見られました（授業日100日あたり約{abs(coef):.1f}日）。")
+    if unclear:
+        lines.append("次の要因は、欠席との関連がはっきりしませんでした: "
+                     + "、".join(unclear) + "。")
+    if not lines:
+        lines.append("分析できる要因がありませんでした（回答のある人数が足りません）。")
+    return lines
+
+
 FACTOR_COLUMNS: list[Column[FactorRow]] = [
     Column("要因", lambda r: r.label, tooltip=lambda r: r.text),
     Column("単位", lambda r: r.unit),
     Column("人数", lambda r: format_count(r.n), sort=lambda r: r.n, right=True),
     Column("単回帰（95%区間）", lambda r: estimate_text(*r.single), sort=lambda r: r.single[0],
-           right=True, tooltip=lambda r: "その要因だけを見たときの関連"),
+           right=True, tooltip=lambda r: tip_for_text("単回帰 95%区間")),
     Column("ダブルLASSO（95%区間）", lambda r: estimate_text(*r.adjusted),
            sort=lambda r: r.adjusted[0], right=True,
            color=lambda r: None if r.clear else style.MUTED_COLOR,
-           tooltip=lambda r: r.text),
+           tooltip=lambda r: f"{r.text}\n\n{tip_for_text('ダブルLASSO')}"),
     Column("調整に選ばれた変数", lambda r: r.controls, tooltip=lambda r: r.controls),
 ]
+
+
+PLAIN_TAB = "わかりやすい説明"
+DETAILS_TAB = "詳しい結果"
+GLOSSARY_TERMS = ("関連", "単回帰", "ダブルLASSO", "95%区間")
+
+
+def _scrolled(content: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(content)
+    return area
 
 
 class FactorsPage(QWidget):
@@ -197,10 +235,10 @@ class FactorsPage(QWidget):
         self.view: FactorView | None = None
 
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setContentsMargins(24, 0, 24, 12)
         content = QWidget()
         layout = QVBoxLayout(content)
-        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setContentsMargins(0, 20, 0, 4)
         layout.setSpacing(10)
         title_row = PageHeader("要因分析", spacing=16)
         self.year_combo = QComboBox()
@@ -241,30 +279,54 @@ class FactorsPage(QWidget):
             task.started.connect(self._update_buttons)
             task.ended.connect(self._update_buttons)
 
+        # 「わかりやすい説明」: what was found, in words (issue 16).
+        plain = QWidget()
+        plain_layout = QVBoxLayout(plain)
+        plain_layout.setContentsMargins(8, 12, 8, 12)
+        plain_layout.setSpacing(8)
+        self.plain_label = QLabel("")
+        self.plain_label.setWordWrap(True)
+        self.plain_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.plain_label.setStyleSheet("font-size: 11pt;")
+        self.plain_label.setAccessibleName("分析の結果（わかりやすい説明）")
+        plain_layout.addWidget(self.plain_label)
+        plain_layout.addWidget(muted(
+            "「はっきり見られた」は、ほかの要因（学年、学校、調査のほかの領域など）の影響を"
+            "差し引いても、偶然とは考えにくい関連があったことを示します。数値と区間、図は"
+            "「詳しい結果」タブ（分析担当の方向け）に、言葉の意味は「用語集」にあります。"))
+        plain_layout.addStretch(1)
+
+        details = QWidget()
+        details_layout = QVBoxLayout(details)
+        details_layout.setContentsMargins(4, 10, 4, 10)
         self.model: RecordsModel[FactorRow] = RecordsModel(FACTOR_COLUMNS, self)
         self.table = make_table(self.model, "要因ごとの推定値", (250, 80, 60, 170, 190))
         self.table.selectionModel().selectionChanged.connect(self._row_changed)
-        layout.addWidget(self.table)
+        details_layout.addWidget(self.table)
         self.reading_label = QLabel("")
         self.reading_label.setWordWrap(True)
         self.reading_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reading_label.setStyleSheet("padding: 4px 2px;")
-        layout.addWidget(self.reading_label)
+        details_layout.addWidget(self.reading_label)
         self.chart = ForestPlot()
-        layout.addWidget(self.chart)
+        details_layout.addWidget(self.chart)
         for widget in (self.table, self.chart):  # until there is a report to show
             widget.hide()
-        layout.addWidget(muted(
+        details_layout.addWidget(muted(
             "単回帰: その要因だけを見た関連。ダブルLASSO: ほかの要因（調査のほかの領域、学力、"
             "学年、学校、性別、特別支援学級、日本語指導）のうち関係の強いものを統計的に選んで"
             "調整した関連です。区間が0をまたぐ要因は、関連がはっきりしません（表では灰色）。"))
-        layout.addStretch(1)
-        area = QScrollArea()
-        area.setWidgetResizable(True)
-        area.setFrameShape(QFrame.Shape.NoFrame)
-        area.setWidget(content)
-        self.scroll_area = area
-        outer.addWidget(area)
+        details_layout.addStretch(1)
+        outer.addWidget(content)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(_scrolled(plain), PLAIN_TAB)
+        self.scroll_area = _scrolled(details)
+        self.tabs.addTab(self.scroll_area, DETAILS_TAB)
+        self.tabs.setTabToolTip(1, "分析担当の方向けの詳しい結果です。言葉の意味は「用語集」に"
+                                   "あります。")
+        self.tabs.addTab(glossary_view(GLOSSARY_TERMS), "用語集")
+        outer.addWidget(self.tabs, 1)
         self._update_buttons()
 
     # -- loading ---------------------------------------------------------------------------
@@ -370,6 +432,7 @@ class FactorsPage(QWidget):
         for label in (self.caution_label, self.computed_label):
             label.hide()
         self.summary_label.setText("")
+        self.plain_label.setText("")
         self.reading_label.setText("")
         self.model.set_rows([])
         self.table.hide()
@@ -391,6 +454,7 @@ class FactorsPage(QWidget):
             f"{year_label(view.school_year, self._style)}の{view.outcome}について、"
             f"対象 {format_count(view.n)}人。数値は、要因が1単位（調査は肯定的回答の割合"
             "10ポイント、学力は1レベル）高いときの欠席率の差（ポイント）の平均です。")
+        self.plain_label.setText("\n\n".join(plain_findings(view.rows)))
         self.model.set_rows(view.rows)
         self.table.show()
         fit_height(self.table)

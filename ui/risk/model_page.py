@@ -1,8 +1,12 @@
 """予測モデル (roles with ``analysis``): the current truancy-risk model, honestly evaluated.
 
-Shows the generated model card (Japanese, from the service), the metrics of the model beside
-the simple baselines with their bootstrap intervals, a reliability curve and the recall at
-top-k, and the fairness audit (recall and false-positive rate by group, with the gaps).
+The first tab, 「わかりやすい説明」, says what the model does and how often it is right in
+words and natural frequencies (``ui.risk.plain``) for 室長 and 課長; the technical tabs follow
+for analysts, and a 用語集 (``ui.risk.glossary``) explains every statistical word, also as
+tooltips (issue 16). Then the generated model card (Japanese, from the service), the
+metrics of the model beside the simple baselines with their bootstrap intervals, a
+reliability curve and the recall at top-k, and the fairness audit (recall and false-positive
+rate by group, with the gaps).
 「モデルを学習し直す」 runs the candidate grid in the background (minutes; a quick option with
 a few candidates is offered for trying) with progress and 中止 on the page;
 「評価し直す」 repeats the held-out evaluation on the current data.
@@ -53,6 +57,8 @@ from ui.risk.common import (
     with_interval,
     year_label,
 )
+from ui.risk.glossary import glossary_view, tip_for_text
+from ui.risk.plain import PlainSection, plain_sections, what_it_uses
 
 if TYPE_CHECKING:
     from analysis.risk.report import Evaluation, Interval, Scoring
@@ -62,6 +68,8 @@ NO_MODEL_TEXT = ("学習済みのモデルがまだありません。「モデ�
                  "（初めての方は「試しに少ない候補で学習する」から）。")
 KS = (3, 5, 10)
 MODEL_KEY = "model"
+PLAIN_TAB = "わかりやすい説明"
+GLOSSARY_TAB = "用語集"
 
 # (key, label, tooltip, how to write it)
 METRICS: tuple[tuple[str, str, str, str], ...] = (
@@ -146,7 +154,8 @@ def _write(entry: Interval | None, how: str) -> str:
 def metric_rows(evaluation: Evaluation) -> list[MetricRow]:
     names = scoring_names(evaluation)
     scorings = [evaluation.scorings[key] for key, _n in names]
-    rows = [MetricRow(label, tip, tuple(_write(_metric(rep, metric), how) for rep in scorings))
+    rows = [MetricRow(label, _with_glossary(tip, label),
+                      tuple(_write(_metric(rep, metric), how) for rep in scorings))
             for metric, label, tip, how in METRICS]
     rows.append(MetricRow(
         "先行期間（平均）", "一覧に入ってから不登校となるまでの平均の月数",
@@ -156,6 +165,11 @@ def metric_rows(evaluation: Evaluation) -> list[MetricRow]:
         "一覧の安定性", "前月の一覧にもいた児童生徒の割合",
         tuple(pct(rep.stability) for rep in scorings)))
     return rows
+
+
+def _with_glossary(tip: str, label: str) -> str:
+    extra = tip_for_text(label)
+    return f"{tip}\n\n{extra}" if extra else tip
 
 
 def difference_rows(evaluation: Evaluation) -> tuple[list[str], list[MetricRow]]:
@@ -215,7 +229,7 @@ FAIRNESS_COLUMNS: list[Column[FairnessRow]] = [
     Column("再現率", lambda r: pct(r.recall), right=True,
            tooltip=lambda r: "不登校となった人のうち、一覧に入った割合"),
     Column("偽陽性率", lambda r: pct(r.fpr, 2), right=True,
-           tooltip=lambda r: "不登校とならなかった人のうち、一覧に入った割合"),
+           tooltip=lambda r: tip_for_text("偽陽性率")),
 ]
 GAP_COLUMNS: list[Column[GapRow]] = [
     Column("属性", lambda r: r.attribute),
@@ -309,7 +323,6 @@ class RiskModelPage(QWidget):
         self.bar_label.hide()
         card_layout.addWidget(self.model_label)
         card_layout.addWidget(self.facts_label)
-        card_layout.addWidget(self.bar_label)
         outer.addWidget(card)
 
         actions = QHBoxLayout()
@@ -350,6 +363,7 @@ class RiskModelPage(QWidget):
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self._build_plain_tab(), PLAIN_TAB)
         self.card_view = QTextBrowser()
         self.card_view.setOpenExternalLinks(False)
         self.card_view.setAccessibleName("モデルカード")
@@ -361,6 +375,10 @@ class RiskModelPage(QWidget):
         self.tabs.addTab(self._build_metrics_tab(), "評価指標")
         self.tabs.addTab(self._build_charts_tab(), "グラフ")
         self.tabs.addTab(self._build_fairness_tab(), "公平性")
+        self.tabs.addTab(glossary_view(), GLOSSARY_TAB)
+        for tab in range(1, self.tabs.count() - 1):
+            self.tabs.setTabToolTip(tab, "分析担当の方向けの詳しい内容です。"
+                                         "言葉の意味は「用語集」にあります。")
         outer.addWidget(self.tabs, 1)
         self._update_buttons()
 
@@ -373,12 +391,52 @@ class RiskModelPage(QWidget):
         area.setWidget(content)
         return area
 
+    def _build_plain_tab(self) -> QWidget:
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(8, 12, 8, 12)
+        layout.setSpacing(6)
+        self.plain_box = QVBoxLayout()
+        self.plain_box.setSpacing(6)
+        self.plain_sections: list[PlainSection] = []
+        layout.addLayout(self.plain_box)
+        self.plain_empty = muted("モデルを学習すると、ここに結果がわかりやすく表示されます。")
+        layout.addWidget(self.plain_empty)
+        layout.addWidget(muted(
+            "詳しい数値と統計の指標は「モデルカード」「評価指標」「グラフ」「公平性」のタブ"
+            "（分析担当の方向け）に、言葉の意味は「用語集」にあります。"))
+        layout.addStretch(1)
+        return self._scroll(content)
+
+    def _show_plain(self, evaluation: Evaluation) -> None:
+        """Fill the plain view (its labels are made again for each evaluation)."""
+        while self.plain_box.count():
+            item = self.plain_box.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.plain_sections = plain_sections(
+            evaluation, year_label(evaluation.test_year, self._style))
+        for section in self.plain_sections:
+            heading = section_title(section.title)
+            heading.setContentsMargins(0, 8, 0, 0)
+            self.plain_box.addWidget(heading)
+            for line in section.lines:
+                label = QLabel("・" + line)
+                label.setWordWrap(True)
+                label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                label.setStyleSheet("font-size: 11pt;")
+                self.plain_box.addWidget(label)
+        self.plain_empty.hide()
+
     def _build_metrics_tab(self) -> QWidget:
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.setContentsMargins(4, 10, 4, 10)
         self.metrics_note = muted("")
         layout.addWidget(self.metrics_note)
+        # The bar in the analysts' words (the plain view says it for everyone, issue 16).
+        layout.addWidget(self.bar_label)
         layout.addWidget(section_title("モデルと単純な基準"))
         self.metrics_model: RecordsModel[MetricRow] = RecordsModel(_metric_columns([]), self)
         self.metrics_table = make_table(self.metrics_model, "評価指標", (250,),
@@ -483,8 +541,13 @@ class RiskModelPage(QWidget):
         simple = info.simple_chosen
         simple_text = (f"いまの一覧の作り方: {name.removeprefix('基準: ')}"
                        "（単純な並べ方。モデルは使っていません）")
-        self.model_label.setText(simple_text if simple else f"いまのモデル: {name}")
-        self.model_label.setToolTip(f"設定: {settings}" if settings else "")
+        evaluation = info.evaluation
+        uses = what_it_uses(evaluation) if evaluation is not None else name
+        self.model_label.setText(simple_text if simple
+                                 else f"いまのモデル: {uses} から見込みを計算します")
+        technical = f"計算方法: {name}" + (f"（設定: {settings}）" if settings else "")
+        self.model_label.setToolTip("\n\n".join(
+            t for t in (technical, tip_for_text(name)) if t))
         data = info.data_extent or f"データ版 {info.data_version}"
         self.facts_label.setText(
             f"モデル番号 {info.id}　学習: {format_datetime(info.created_at, self._style)}"
@@ -503,8 +566,10 @@ class RiskModelPage(QWidget):
         self.evaluation = evaluation
         if evaluation is None:
             return
+        self._show_plain(evaluation)
         text, met = bar_summary(evaluation)
         self.bar_label.setText(text)
+        self.bar_label.setToolTip(tip_for_text("再現率"))
         self.bar_label.setStyleSheet(style.OK_TEXT if met else style.NOTICE_TEXT)
         self.bar_label.setVisible(bool(text))
         note = (f"{year_label(evaluation.test_year, self._style)}を学習に使わずに評価しました"
