@@ -101,9 +101,9 @@ class SignedIn:
         # guard_calls: the session is checked at a call's first question to the gate; a
         # call already running when the lock falls completes.
         self._overview = guard_calls(OverviewService(context, store))
-        # データ概要's 今日の確認 (issue 16). ``reviews_due=``: the hook for the cases' reviews
-        # due (支援の見直し, issue 14), a callable returning a count, wired by the lead.
-        self.start_of_day = guard_calls(StartOfDayService(context, reviews_due=None))
+        # データ概要's 今日の確認 (issue 16), with the cases' reviews due (支援の見直し, issue 14).
+        self.start_of_day = guard_calls(StartOfDayService(
+            context, reviews_due=self._reviews_due_today))
         self.audit_view = guard_calls(AuditViewService(context))
         self.account_admin = guard_calls(AccountAdminService(context, store, app.open_scanner))
         self.records = guard_calls(RecordsService(context))
@@ -121,6 +121,13 @@ class SignedIn:
         self.printing = guard_calls(PrintService(context))  # restricted printing (issue 14)
         self.cases = guard_calls(CaseService(context))  # 支援ケース (issue 14)
         self.clipboard = guard_calls(ClipboardService(context))  # Ctrl+C (issue 16)
+
+    def _reviews_due_today(self) -> int | None:
+        """Reviews due today or overdue in the cases the user sees; None without a case
+        domain (the card is then not shown)."""
+        if not self.cases.domains():
+            return None
+        return len(self.cases.reviews_due(within_days=0))
 
     @cached_property
     def risk(self) -> RiskService:

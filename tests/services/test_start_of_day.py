@@ -176,7 +176,9 @@ def test_reviews_due_comes_from_the_hook_and_a_refusal_leaves_the_card_out(
 ) -> None:
     lead = sign_in(demo_store_path, "project_lead", FIRST)
     try:
-        assert lead.start_of_day.start_of_day().reviews_due is None  # not wired
+        # Wired to the cases (issue 14): reviews due today or overdue in the cases they see.
+        due_now = lead.cases.reviews_due(within_days=0)
+        assert lead.start_of_day.start_of_day().reviews_due == len(due_now)
         assert StartOfDayService(lead.context, reviews_due=lambda: 4).start_of_day(
         ).reviews_due == 4
 
@@ -208,3 +210,11 @@ def test_an_insider_with_no_data_domain_learns_no_kind_and_no_count(
     assert day.since is not None and day.since.imports == ()
     assert day.since.lists_made is None and day.since.marks is None
     assert all(r.rows is None and r.imported_by is None for r in day.recent_imports)
+
+
+def test_a_role_without_a_case_domain_gets_no_reviews_due_card(demo_store_path: Path) -> None:
+    liaison = sign_in(demo_store_path, "liaison", FIRST)
+    try:
+        assert liaison.start_of_day.start_of_day().reviews_due is None
+    finally:
+        liaison.sign_out()

@@ -39,7 +39,7 @@ LIST_SIZE = 5  # pupils per school on the 見守りアラート page
 RECENT_IMPORTS = 5
 HIDDEN = "（非表示）"
 
-ReviewsDue = Callable[[], int]
+ReviewsDue = Callable[[], int | None]  # None: the role has no case domain
 
 
 def _rate(rows: list[repo.MonthAbsence]) -> float | None:
@@ -161,6 +161,7 @@ class StartOfDayService:
         if self.reviews_due is None:
             return None
         try:
-            return int(self.reviews_due())
+            due = self.reviews_due()
         except PermissionDenied:
             return None
+        return None if due is None else int(due)

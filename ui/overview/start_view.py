@@ -36,6 +36,7 @@ from ui import style
 
 ALERTS_PAGE = "見守りアラート"
 REVIEW_PAGE = "名寄せ確認"
+SCHEDULE_PAGE = "支援の予定"  # ui.cases' page (feature homes do not import each other)
 HISTORY_PAGE = "取込履歴"
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
@@ -149,6 +150,7 @@ class StartOfDayView(QWidget):
         lay.addWidget(self.reviews_due_headline)
         lay.addWidget(self.reviews_due_detail)
         lay.addStretch(1)
+        lay.addLayout(self._open_button("支援の予定を開く", SCHEDULE_PAGE))
 
         self.absence_card, lay = _card("欠席の傾向（市全体）")
         self.absence_headline = _headline()
