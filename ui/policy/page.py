@@ -47,7 +47,7 @@ from ui.policy.matrix import COLUMNS, FORMER, PolicyMatrixModel, legend_text
 from ui.policy.register_export import RegisterExport, RegisterExportButton
 from ui.table_model import make_view
 
-DOMAINS_WIDTH = 200  # 見られるデータ: longer text is cut with … (whole on hover)
+DOMAINS_WIDTH = 150  # 見られるデータ: longer text is cut with … (whole on hover)
 APPLIES_NEXT_TIME = (
     "変更は次回のサインインから適用されます（サインイン中の利用者には、"
     "次にサインインしたときに適用されます）。"
