@@ -62,15 +62,15 @@ from ui.table_copy import selected_cells
 NAV_STYLE = (
     "QListWidget#navigation { background: #f3f5f8; border: none; border-right: 1px solid #d0d7de;"
     " font-size: 11pt; outline: 0; }"
-    " QListWidget#navigation::item { padding: 4px 14px; }"
+    " QListWidget#navigation::item { padding: 2px 14px; }"
     f" QListWidget#navigation::item:selected {{ background: {style.ACCENT}; color: white; }}"
 )
 PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
 BADGE_ROLE = Qt.ItemDataRole.UserRole + 2
 BADGE_COLOR = "#c62828"
 NAV_ITEM_HEIGHT = 32  # rows shrink towards the least when the pages would not fit
-NAV_ITEM_LEAST = 24  # (every page of the project lead fits 697 pixels without scrolling)
-NAV_HEADING_HEIGHT = 26
+NAV_ITEM_LEAST = 21  # (every page of the project lead fits 697 pixels without scrolling)
+NAV_HEADING_HEIGHT = 22
 DEFAULT_SIZE = QSize(1200, 780)
 
 
@@ -268,7 +268,7 @@ class MainWindow(QMainWindow):
         headings = len(items) - len(pages)
         if not pages:
             return
-        room = self.navigation.viewport().height() - headings * NAV_HEADING_HEIGHT - 4
+        room = self.navigation.viewport().height() - headings * NAV_HEADING_HEIGHT - 8
         height = max(NAV_ITEM_LEAST, min(NAV_ITEM_HEIGHT, room // len(pages)))
         for item in pages:
             if item.sizeHint().height() != height:

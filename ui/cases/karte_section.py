@@ -64,7 +64,7 @@ class KarteCasesSection(QFrame):
         self.review_label = QLabel("")
         head.addSpacing(12)
         head.addWidget(self.review_label, 1)
-        self.new_button = QPushButton("新しいケース")
+        self.new_button = QPushButton("新しいケース", self)
         self.new_button.setToolTip("この児童生徒の支援ケース（児童生徒理解・支援シート）を始めます")
         self.new_button.clicked.connect(lambda: open_pupil(pupil_id))
         self.new_button.setVisible(may_edit)

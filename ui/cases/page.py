@@ -175,7 +175,7 @@ class CasesPage(QWidget):
         layout.setContentsMargins(24, 20, 24, 16)
         layout.setSpacing(6)
         header = PageHeader(TITLE)
-        self.print_button = QPushButton("印刷")
+        self.print_button = QPushButton("印刷", self)  # parented
         self.print_button.setToolTip("ケース会議の記録シート、または支援シート全体を印刷します"
                                      "（Ctrl+Pは選んでいる会議の記録シート）")
         menu = QMenu(self.print_button)

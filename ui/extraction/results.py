@@ -88,7 +88,7 @@ class ResultsPanel(QWidget):
         self.open_button = QPushButton("カルテを開く")
         self.open_button.clicked.connect(self.open_current)
         bottom.addWidget(self.open_button)
-        self.print_button = QPushButton("印刷…")
+        self.print_button = QPushButton("印刷…", self)  # parented
         self.print_button.clicked.connect(self.print_current)
         self.print_button.setVisible(printer is not None)
         self.print_button.setEnabled(False)

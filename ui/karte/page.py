@@ -573,7 +573,7 @@ class KartePage(QWidget):
         self.refresh_button = title_row.add_refresh(self.refresh_current)
         self.refresh_button.setToolTip("表示中のカルテを今のデータで開き直します")
         self.refresh_button.setEnabled(False)
-        self.print_button = QPushButton("ケース会議用に印刷…")
+        self.print_button = QPushButton("ケース会議用に印刷…", self)  # parented
         self.print_button.clicked.connect(self.print_page)
         self.print_button.setVisible(printer is not None)
         self.print_button.setEnabled(False)

@@ -313,7 +313,7 @@ class AlertsPage(QWidget):
         self.month_combo.activated.connect(self._month_chosen)
         title_row.add_lead(QLabel("対象月:"), self.month_combo)
         self.refresh_button = title_row.add_refresh(self.reload)
-        self.print_button = QPushButton("この学校の一覧を印刷…")
+        self.print_button = QPushButton("この学校の一覧を印刷…", self)  # parented
         self.print_button.clicked.connect(self.print_page)
         self.print_button.setVisible(printer is not None)
         title_row.add_action(self.print_button)

@@ -169,11 +169,11 @@ class Tile(QFrame):
                  if p.state == "suppressed"]
         if not data.points or all(p.state == "none" and p.value is None for p in data.points):
             notes = ["この集団の回答はありません"]
-        self.note = QLabel("　".join(notes))
+        self.note = QLabel("　".join(notes), self)  # parented before setVisible: not a window
         self.note.setStyleSheet("color: #6b7280;")
         self.note.setVisible(bool(notes))
         layout.addWidget(self.note)
-        self.counts = QLabel(data.counts)
+        self.counts = QLabel(data.counts, self)
         self.counts.setWordWrap(True)
         self.counts.setVisible(bool(data.counts))
         layout.addWidget(self.counts)
