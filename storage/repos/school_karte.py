@@ -68,7 +68,7 @@ def _enrolled_years(years: Sequence[int], params: list[object], school_filter: s
     marks = ", ".join("?" for _ in years)
     params.extend(years)
     return (
-        "eny AS (SELECT e.school_year AS year, e.pupil_id, e.school_code, e.grade,"
+        "eny AS MATERIALIZED (SELECT e.school_year AS year, e.pupil_id, e.school_code, e.grade,"
         " coalesce(e.class_name, '') AS class_name FROM ds_enrollments e WHERE e.id IN"
         f" (SELECT max(id) FROM ds_enrollments WHERE school_year IN ({marks})"
         " GROUP BY pupil_id, school_year)"
@@ -179,7 +179,8 @@ class GrowthRow:
 
 
 _LEVELS = (
-    "lv AS (SELECT pupil_id, school_year, avg(level) AS level FROM ds_academic_results"
+    "lv AS MATERIALIZED (SELECT pupil_id, school_year, avg(level) AS level"
+    " FROM ds_academic_results"
     " WHERE school_year IN (?, ?) AND level IS NOT NULL GROUP BY pupil_id, school_year)"
 )
 
@@ -259,13 +260,14 @@ def year_aggregates(
     ctes = []
     if "growth" in outcomes:
         ctes.append(
-            f"{_LEVELS}, yg AS (SELECT c.pupil_id, c.level - p.level AS y FROM lv c"
+            f"{_LEVELS}, yg AS MATERIALIZED (SELECT c.pupil_id, c.level - p.level AS y FROM lv c"
             " JOIN lv p ON p.pupil_id = c.pupil_id AND p.school_year = ?"
             " WHERE c.school_year = ?)")
         params += [answer_year, answer_year - 1, answer_year - 1, answer_year]
     if "absence" in outcomes:
         ctes.append(
-            "ya AS (SELECT pupil_id, 100.0 * sum(absence_days) / sum(school_days) AS y"
+            "ya AS MATERIALIZED (SELECT pupil_id, 100.0 * sum(absence_days) / sum(school_days)"
+            " AS y"
             " FROM ds_attendance_monthly WHERE school_year = ? AND school_days > 0"
             " GROUP BY pupil_id)")
         params.append(answer_year)
@@ -280,17 +282,30 @@ def year_aggregates(
         "SELECT 'groups', eny.year, eny.school_code, eny.grade, eny.class_name,"
         " s.survey_code, s.round, s.domain, s.item_code, count(*), sum(s.share),"
         f" {bins}, sum(s.share >= {SHARE_BINS[-1]})"
-        " FROM shares s JOIN eny ON eny.pupil_id = s.pupil_id"
+        + (", NULL, NULL, NULL, NULL, NULL" if outcomes else "")
+        + " FROM shares s JOIN eny ON eny.pupil_id = s.pupil_id"
         " GROUP BY eny.year, eny.school_code, eny.grade, eny.class_name, s.survey_code,"
         " s.round, s.domain, s.item_code"]
-    for o in outcomes:
+    if outcomes:
+        # Both outcomes in one join: each its own n (pupils with that outcome).
+        sums = []
+        joins = []
+        for o in OUTCOMES:
+            if o in outcomes:
+                y = "yg" if o == "growth" else "ya"
+                joins.append(f" LEFT JOIN {y} ON {y}.pupil_id = x.pupil_id")
+                sums.append(
+                    f"count({y}.y), sum(CASE WHEN {y}.y IS NOT NULL THEN x.share END),"
+                    f" sum({y}.y), sum(CASE WHEN {y}.y IS NOT NULL THEN x.share * x.share END),"
+                    f" sum({y}.y * {y}.y), sum(x.share * {y}.y)")
+            else:
+                sums.append("0, 0, 0, 0, 0, 0")
         selects.append(
-            f"SELECT '{o}', NULL, en.school_code, NULL, NULL, x.survey_code, x.round,"
-            " x.domain, NULL, count(*), sum(x.share), sum(y.y), sum(x.share * x.share),"
-            " sum(y.y * y.y), sum(x.share * y.y), NULL"
-            f" FROM pd x JOIN {'yg' if o == 'growth' else 'ya'} y ON y.pupil_id = x.pupil_id"
-            " JOIN eny en ON en.pupil_id = x.pupil_id AND en.year = ?"
-            " GROUP BY en.school_code, x.survey_code, x.round, x.domain")
+            "SELECT 'moments', NULL, en.school_code, NULL, NULL, x.survey_code, x.round,"
+            f" x.domain, NULL, {', '.join(sums)}"
+            " FROM pd x JOIN eny en ON en.pupil_id = x.pupil_id AND en.year = ?"
+            + "".join(joins)
+            + " GROUP BY en.school_code, x.survey_code, x.round, x.domain")
         params.append(answer_year)
     sql = (
         f"WITH {ITEMS_CTE}, {rules_sql}, {eny}, {''.join(c + ', ' for c in ctes)}"
@@ -317,9 +332,14 @@ def year_aggregates(
                 domain=str(r[7]), item_code=str(r[8]), n=int(r[9]), share_sum=float(r[10]),
                 bins=(int(r[11]), int(r[12]), int(r[13]), int(r[14]), int(r[15]))))
         else:
-            out.moments.append(OutcomeMoments(str(r[0]), MomentRow(
-                str(r[2]), str(r[5]), int(r[6]), str(r[7]), int(r[9]), float(r[10]),
-                float(r[11]), float(r[12]), float(r[13]), float(r[14]))))
+            for k, o in enumerate(OUTCOMES):
+                base = 9 + 6 * k
+                if o not in outcomes or not r[base]:
+                    continue
+                out.moments.append(OutcomeMoments(o, MomentRow(
+                    str(r[2]), str(r[5]), int(r[6]), str(r[7]), int(r[base]),
+                    float(r[base + 1]), float(r[base + 2]), float(r[base + 3]),
+                    float(r[base + 4]), float(r[base + 5]))))
     return out
 
 
