@@ -17,16 +17,14 @@ import functools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pandas as pd
 
 from analysis.school_karte.correlation import ZERO, Moments, from_moments, from_values
 from analysis.school_karte.intervals import MIN_PUPILS
 from analysis.school_karte.positivity import (
-    BINS,
     GROUP_COLUMNS,
-    Cell,
     PositivityRow,
     empty_groups,
     positivity_rows,
@@ -50,6 +48,7 @@ from toda_desktop.school_karte.models import (
     SchoolInfo,
     SchoolKarte,
     SupportCount,
+    SupportMeasure,
     SurveyInfo,
     SurveyResult,
 )
@@ -461,7 +460,8 @@ class SchoolKarteService:
         sizes = self._group_sizes(year)
         out: list[SupportCount] = []
 
-        def add(rows: Iterable[tuple[Key, str | None, str, int]], measure: Any) -> None:
+        def add(rows: Iterable[tuple[Key, str | None, str, int]],
+                measure: SupportMeasure) -> None:
             totals: dict[tuple[Key, str | None, str], int] = {}
             for (school, grade, cls), month, status, count in rows:
                 if school not in wanted:
@@ -526,4 +526,4 @@ class _Stepper:
             self._progress(fraction)
 
 
-__all__ = ["BINS", "Cell", "SchoolKarteService"]
+__all__ = ["SchoolKarteService"]
