@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 import pandas as pd
@@ -494,6 +494,7 @@ class SchoolKarteService:
                 lambda c: repo.consultation_counts(c, year), "consultations"))
             add((((a.school_code, a.grade, a.class_name), a.month, a.status, a.count)
                  for a in consults), "consultation")
+        out = complementary_counts(out)
         out.sort(key=lambda c: (c.school_code, -1 if c.grade is None else c.grade,
                                 c.class_name or "", c.measure, c.month or "", c.status))
         return tuple(out)
@@ -507,6 +508,43 @@ class SchoolKarteService:
                     sizes[level] = sizes.get(level, 0) + g[3]
             return sizes
         return self._cached(("sizes", year), make)
+
+
+def complementary_counts(counts: list[SupportCount]) -> list[SupportCount]:
+    """Counts of a school's grades (a grade's classes) add up to the total above them, so
+    one withheld count among them would be the total minus the others: withhold the
+    smallest shown sibling too, or, with no shown sibling, the total itself. Repeated until
+    no line has a single withheld count (withholding a total can open the line above)."""
+    out = list(counts)
+    changed = True
+    while changed:
+        changed = False
+        lines: dict[Key, list[int]] = {}
+        parents: dict[Key, int] = {}
+        for i, c in enumerate(out):
+            what = (c.measure, c.month, c.status)
+            if c.grade is None:
+                parents[(c.school_code, None, *what)] = i
+            elif c.class_name is None:
+                lines.setdefault((c.school_code, None, *what), []).append(i)
+                parents[(c.school_code, c.grade, *what)] = i
+            else:
+                lines.setdefault((c.school_code, c.grade, *what), []).append(i)
+        for line, members in lines.items():
+            hidden = [i for i in members if out[i].count is None]
+            shown = [i for i in members if out[i].count is not None]
+            if len(hidden) != 1:
+                continue
+            parent = parents.get(line)
+            if shown:
+                i = min(shown, key=lambda k: (out[k].count or 0, out[k].class_name or "",
+                                              out[k].grade or 0))
+                out[i] = replace(out[i], count=None)
+                changed = True
+            elif parent is not None and out[parent].count is not None:
+                out[parent] = replace(out[parent], count=None)
+                changed = True
+    return out
 
 
 def _evaluate_push(conn: Connection, registry: Registry, year: int) -> Evaluation:
