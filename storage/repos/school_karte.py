@@ -201,8 +201,9 @@ def growth_rows(conn: Connection, school_year: int) -> list[GrowthRow]:
 
 @dataclass(frozen=True)
 class MomentRow:
-    """Sums over a school's pupils of x (a domain's positive share, 0–1) and y (the outcome):
-    enough for the correlation without the pupils."""
+    """Sums over a school's pupils of x (an item's or a domain's positive share, 0–1) and y
+    (the outcome): enough for the correlation without the pupils. ``item_code`` "" = the
+    domain as a whole."""
 
     school_code: str
     survey_code: str
@@ -214,6 +215,7 @@ class MomentRow:
     sxx: float
     syy: float
     sxy: float
+    item_code: str = ""
 
 
 OUTCOMES = ("growth", "absence")
@@ -302,10 +304,10 @@ def year_aggregates(
                 sums.append("0, 0, 0, 0, 0, 0")
         selects.append(
             "SELECT 'moments', NULL, en.school_code, NULL, NULL, x.survey_code, x.round,"
-            f" x.domain, NULL, {', '.join(sums)}"
-            " FROM pd x JOIN eny en ON en.pupil_id = x.pupil_id AND en.year = ?"
+            f" x.domain, x.item_code, {', '.join(sums)}"
+            " FROM shares x JOIN eny en ON en.pupil_id = x.pupil_id AND en.year = ?"
             + "".join(joins)
-            + " GROUP BY en.school_code, x.survey_code, x.round, x.domain")
+            + " GROUP BY en.school_code, x.survey_code, x.round, x.domain, x.item_code")
         params.append(answer_year)
     sql = (
         f"WITH {ITEMS_CTE}, {rules_sql}, {eny}, {''.join(c + ', ' for c in ctes)}"
@@ -339,7 +341,7 @@ def year_aggregates(
                 out.moments.append(OutcomeMoments(o, MomentRow(
                     str(r[2]), str(r[5]), int(r[6]), str(r[7]), int(r[base]),
                     float(r[base + 1]), float(r[base + 2]), float(r[base + 3]),
-                    float(r[base + 4]), float(r[base + 5]))))
+                    float(r[base + 4]), float(r[base + 5]), item_code=str(r[8]))))
     return out
 
 

@@ -385,20 +385,21 @@ class SchoolKarteService:
             outcomes.append("absence")
         out: list[CorrelationResult] = []
         for outcome in outcomes:
-            city: dict[tuple[str, int, str], Moments] = {}
-            own: dict[tuple[str, int, str], Moments] = {}
+            city: dict[tuple[str, int, str, str], Moments] = {}
+            own: dict[tuple[str, int, str, str], Moments] = {}
             for m in self._moments(year, outcome):
-                k = (m.survey_code, m.round, m.domain)
+                k = (m.survey_code, m.round, m.domain, m.item_code)
                 mm = Moments(m.n, m.sx, m.sy, m.sxx, m.syy, m.sxy)
                 city[k] = city.get(k, ZERO) + mm
                 if m.school_code == school:
                     own[k] = mm
             for k in sorted(city):
+                item = k[3] or None
                 out.append(CorrelationResult(k[0], k[1], k[2], outcome, "pupil", None,
-                                             from_moments(city[k])))
+                                             from_moments(city[k]), item))
                 if school is not None:
                     out.append(CorrelationResult(k[0], k[1], k[2], outcome, "pupil", school,
-                                                 from_moments(own.get(k, ZERO))))
+                                                 from_moments(own.get(k, ZERO)), item))
             if school is None:
                 out.extend(self._school_level(year, outcome, results, growth))
         return tuple(out)
@@ -409,17 +410,18 @@ class SchoolKarteService:
             y = {} if growth is None else {e.school_code: e.effect for e in growth.effects}
         else:
             y = self._absence_rates(year)
-        by_key: dict[tuple[str, int, str], dict[str, float]] = {}
+        by_key: dict[tuple[str, int, str, str], dict[str, float]] = {}
         for r in results:
-            if r.grade is None and r.item_code is None and r.current.value is not None:
-                by_key.setdefault((r.survey_code, r.round, r.domain), {})[r.school_code] = (
-                    r.current.value)
+            if r.grade is None and r.current.value is not None:
+                key = (r.survey_code, r.round, r.domain, r.item_code or "")
+                by_key.setdefault(key, {})[r.school_code] = r.current.value
         out = []
         for k in sorted(by_key):
             codes = sorted(set(by_key[k]) & set(y))
             out.append(CorrelationResult(
                 k[0], k[1], k[2], outcome, "school", None,
-                from_values([by_key[k][c] for c in codes], [y[c] for c in codes])))
+                from_values([by_key[k][c] for c in codes], [y[c] for c in codes]),
+                k[3] or None))
         return out
 
     # -- basic information -----------------------------------------------------------------

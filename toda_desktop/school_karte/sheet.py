@@ -159,10 +159,11 @@ def _growth(karte: SchoolKarte) -> list[Block]:
 
 def _correlations(karte: SchoolKarte) -> list[Block]:
     rows = []
+    domains = [c for c in karte.correlations if c.item_code is None]  # items: on screen
     own = {(c.survey_code, c.round, c.domain, c.outcome): c.correlation
-           for c in karte.correlations if c.school_code == karte.school.code}
+           for c in domains if c.school_code == karte.school.code}
     city = {(c.survey_code, c.round, c.domain, c.outcome): c.correlation
-            for c in karte.correlations if c.school_code is None and c.level == "pupil"}
+            for c in domains if c.school_code is None and c.level == "pupil"}
     names = {s.code: s.name for s in karte.surveys}
     for key in sorted(own):
         survey, rnd, domain, outcome = key
