@@ -13,9 +13,10 @@ only slices what was read.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -24,7 +25,6 @@ import pandas as pd
 from analysis.school_karte.correlation import ZERO, Moments, from_moments, from_values
 from analysis.school_karte.intervals import MIN_PUPILS
 from analysis.school_karte.positivity import (
-    GROUP_COLUMNS,
     PositivityRow,
     empty_groups,
     positivity_rows,
@@ -77,16 +77,6 @@ class _Sections:
     consultations: bool
 
 
-def _frames(groups: Sequence[repo.PositivityGroup]) -> dict[int, pd.DataFrame]:
-    """The class totals per group year, as the analysis reads them."""
-    by_year: dict[int, list[tuple[object, ...]]] = {}
-    for g in groups:
-        by_year.setdefault(g.group_year, []).append(
-            (g.school_code, g.grade, g.class_name, g.survey_code, g.round, g.domain,
-             g.item_code, g.n, g.share_sum, *g.bins))
-    return {y: pd.DataFrame(rows, columns=list(GROUP_COLUMNS)) for y, rows in by_year.items()}
-
-
 def _key(r: PositivityRow | SurveyResult) -> Key:
     return (r.grade, r.class_name, r.survey_code, r.round, r.domain, r.item_code)
 
@@ -96,6 +86,7 @@ class SchoolKarteService:
         self._ctx = context
         self._cache: dict[Key, object] = {}
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     # -- entries ---------------------------------------------------------------------------
 
@@ -113,6 +104,20 @@ class SchoolKarteService:
     def school_karte(self, school_code: str, school_year: int | None = None, *,
                      progress: Progress | None = None, cancel: Cancel | None = None
                      ) -> SchoolKarte:
+        """One school's karte (see ``_school_karte``)."""
+        self._ctx.gate.require(FUNCTION)
+        with self._pinned():
+            return self._school_karte(school_code, school_year, progress, cancel)
+
+    def city_view(self, school_year: int | None = None, *, progress: Progress | None = None,
+                  cancel: Cancel | None = None) -> CityView:
+        """All schools side by side (see ``_city_view``)."""
+        self._ctx.gate.require(FUNCTION)
+        with self._pinned():
+            return self._city_view(school_year, progress, cancel)
+
+    def _school_karte(self, school_code: str, school_year: int | None,
+                      progress: Progress | None, cancel: Cancel | None) -> SchoolKarte:
         """One school's karte: survey cells of the school, its grades and classes with the
         comparisons, its basic information over the years, the growth estimate of every school
         (the funnel and caterpillar need them; the school's own is ``SchoolKarte.effect``),
@@ -126,7 +131,7 @@ class SchoolKarteService:
         year = self._year(school_year, years)
         sections = self._sections()
         step = _Stepper(progress, cancel)
-        self._prefetch(self._long_reads(year, sections))
+        self._prefetch(self._long_reads(year, sections, city=False))
         step(0.3)
         results: tuple[SurveyResult, ...] = ()
         if sections.surveys:
@@ -148,8 +153,8 @@ class SchoolKarteService:
             notes=self._notes(sections, growth),
         )
 
-    def city_view(self, school_year: int | None = None, *, progress: Progress | None = None,
-                  cancel: Cancel | None = None) -> CityView:
+    def _city_view(self, school_year: int | None, progress: Progress | None,
+                   cancel: Cancel | None) -> CityView:
         """All schools side by side (school-code order): school and grade cells, basic
         information, growth, school-level correlations and push-support counts per school and
         grade. Classes are in each school's karte."""
@@ -161,7 +166,7 @@ class SchoolKarteService:
         sections = self._sections()
         step = _Stepper(progress, cancel)
         codes = [s.code for s in schools]
-        self._prefetch(self._long_reads(year, sections))
+        self._prefetch(self._long_reads(year, sections, city=True))
         step(0.3)
         results: tuple[SurveyResult, ...] = ()
         if sections.surveys:
@@ -229,7 +234,17 @@ class SchoolKarteService:
     # -- cache -----------------------------------------------------------------------------
 
     def _version(self) -> str:
-        return self._ctx.db.read(risk_repo.data_version)
+        """The data version; read once per view (``_pinned``), not once per cached part."""
+        pinned: str | None = getattr(self._local, "version", None)
+        return pinned if pinned is not None else self._ctx.db.read(risk_repo.data_version)
+
+    @contextlib.contextmanager
+    def _pinned(self) -> Iterator[None]:
+        self._local.version = self._ctx.db.read(risk_repo.data_version)
+        try:
+            yield
+        finally:
+            self._local.version = None
 
     def _cached(self, key: Key, make: Callable[[], T]) -> T:
         full = (self._version(), *key)
@@ -260,7 +275,7 @@ class SchoolKarteService:
             with self._lock:
                 self._cache[(version, *k)] = value
 
-    def _long_reads(self, year: int, s: _Sections
+    def _long_reads(self, year: int, s: _Sections, *, city: bool
                     ) -> list[tuple[Key, Callable[[Connection], object], str]]:
         reads: list[tuple[Key, Callable[[Connection], object], str]] = []
         if s.surveys:
@@ -270,6 +285,18 @@ class SchoolKarteService:
         if s.push_support:
             reads.append((("push-eval", year), functools.partial(
                 _evaluate_push, registry=self._ctx.registry, year=year), "survey_responses"))
+        # The short reads too, so that they run beside the long ones.
+        if s.growth:
+            reads.append((("growth-rows", year), functools.partial(
+                repo.growth_rows, school_year=year), "academic_results"))
+        if s.growth or s.basic:
+            reads.append((("context",), repo.context_rows, "school_context"))
+        if s.surveys and s.absence and city:
+            reads.append((("absence", year), functools.partial(
+                repo.absence_by_school, school_year=year), "attendance_monthly"))
+        if s.consultations:
+            reads.append((("consultations", year), functools.partial(
+                repo.consultation_counts, school_year=year), "consultations"))
         return reads
 
     # -- surveys ---------------------------------------------------------------------------
@@ -297,10 +324,8 @@ class SchoolKarteService:
 
     def _groups(self, answer_year: int, group_year: int, year: int) -> pd.DataFrame:
         """Class totals of ``answer_year``'s answers by the classes of ``group_year``."""
-        aggregates = self._aggregates(answer_year, year)
-        frames = self._cached(("frames", answer_year, year), lambda: _frames(
-            aggregates.groups))
-        return frames.get(group_year, empty_groups())
+        frame = self._aggregates(answer_year, year).frames.get(group_year)
+        return empty_groups() if frame is None else frame
 
     def _labels(self, year: int) -> dict[tuple[str, str], str]:
         def make() -> dict[tuple[str, str], str]:
@@ -351,7 +376,8 @@ class SchoolKarteService:
 
     def _growth(self, year: int) -> ValueAdded:
         def make() -> ValueAdded:
-            rows = self._read(lambda c: repo.growth_rows(c, year), "academic_results")
+            rows = self._cached(("growth-rows", year), lambda: self._read(
+                lambda c: repo.growth_rows(c, year), "academic_results"))
             pupils = pd.DataFrame(
                 [(r.school_code, r.grade, r.prior, r.current) for r in rows],
                 columns=["school_code", "grade", "prior", "current"])
