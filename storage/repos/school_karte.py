@@ -80,47 +80,15 @@ def _enrolled_years(years: Sequence[int], params: list[object], school_filter: s
     )
 
 
-def _rules_cte(rules: Sequence[PositiveRule], params: list[object]) -> str:
-    values = []
-    for r in rules:
-        values.append("(?, ?, ?, ?, ?)")
-        params.extend([r.survey_code, r.item_code, r.domain,
-                       "," + ",".join(r.categories) + "," if r.categories else None,
-                       r.at_least])
-    if not values:
-        return ("rules(survey_code, item_code, domain, cats, at_least) AS"
-                " (SELECT NULL, NULL, NULL, NULL, NULL WHERE 0)")
-    return ("rules(survey_code, item_code, domain, cats, at_least) AS (VALUES "
-            + ", ".join(values) + ")")
-
-
-POSITIVE = (
-    "CASE WHEN itm.pos IS NOT NULL THEN instr(itm.pos, ',' || r.answer || ',') > 0"
-    " WHEN ru.cats IS NOT NULL THEN instr(ru.cats, ',' || r.answer || ',') > 0"
-    " WHEN ru.at_least IS NOT NULL AND typeof(r.answer) IN ('integer', 'real')"
-    " THEN r.answer >= ru.at_least END"
+_ITM = (
+    "itm AS MATERIALIZED (SELECT survey_code, item_code,"
+    " coalesce(max(CASE WHEN school_year IS NOT NULL THEN pos END),"
+    " max(CASE WHEN school_year IS NULL THEN pos END)) AS pos,"
+    " coalesce(max(CASE WHEN school_year IS NOT NULL THEN domain END),"
+    " max(CASE WHEN school_year IS NULL THEN domain END)) AS domain"
+    " FROM items WHERE school_year = ? OR school_year IS NULL"
+    " GROUP BY survey_code, item_code)"
 )
-
-
-def _answers(where: str) -> str:
-    """``itm``: each item's positive answers and domain in the year (its year's master row
-    first, then a year-less one; one parameter: the year); ``ans``: each answer with its
-    domain and whether it is positive (NULL: not counted)."""
-    return (
-        " itm AS MATERIALIZED (SELECT survey_code, item_code,"
-        " coalesce(max(CASE WHEN school_year IS NOT NULL THEN pos END),"
-        " max(CASE WHEN school_year IS NULL THEN pos END)) AS pos,"
-        " coalesce(max(CASE WHEN school_year IS NOT NULL THEN domain END),"
-        " max(CASE WHEN school_year IS NULL THEN domain END)) AS domain"
-        " FROM items WHERE school_year = ? OR school_year IS NULL"
-        " GROUP BY survey_code, item_code),"
-        " ans AS (SELECT r.pupil_id, r.survey_code, coalesce(r.round, 1) AS round,"
-        " r.item_code, coalesce(itm.domain, ru.domain, '') AS domain,"
-        f" {POSITIVE} AS pos FROM ds_survey_responses r"
-        " LEFT JOIN itm ON itm.survey_code = r.survey_code AND itm.item_code = r.item_code"
-        " LEFT JOIN rules ru ON ru.survey_code = r.survey_code"
-        f" AND ru.item_code IN ('*', r.item_code) WHERE {where})"
-    )
 
 
 @dataclass(frozen=True)
@@ -288,24 +256,17 @@ def year_aggregates(
         eny_params.append(school_code)
     enrolled = conn.execute(f"WITH {eny} SELECT year, pupil_id, school_code, grade,"
                             " class_name FROM eny", eny_params).fetchall()
-    params: list[object] = []
-    rules_sql = _rules_cte(rules, params)
     where = "r.school_year = ?"
-    head = f"WITH {ITEMS_CTE}, {rules_sql},"
+    params: list[object] = []
+    head = ""
     if school_code is not None:
-        head += f" {eny},"
+        head = f"WITH {eny} "
         params += eny_params
         where += " AND r.pupil_id IN (SELECT pupil_id FROM eny)"
-    params += [answer_year, answer_year]  # the item master's year, the answers' year
-    # The answers as two texts, their pupils ("," between them) and what they are, each
-    # "survey␟round␟domain␟item␟positive" (␞ between them): one row to read instead of
-    # some 300,000 (two aggregates of one query see the rows in the same order).
-    row = conn.execute(
-        f"{head}{_answers(where)} SELECT count(*), group_concat(pupil_id, ','),"
-        " group_concat(survey_code || char(31) || round || char(31) || domain || char(31)"
-        " || item_code || char(31) || pos, char(30)) FROM ans WHERE pos IS NOT NULL",
-        params).fetchone()
-    shares = _Shares.of(int(row[0]), row[1], row[2])
+    params.append(answer_year)
+    pupil_ids, answers = _answer_texts(conn, head, where, params)
+    rule_of = _Positivity.read(conn, answer_year, rules)
+    shares = _Shares.of(pupil_ids, answers, rule_of)
     out = YearAggregates({}, [])
     for year in group_years:
         out.frames[year] = shares.class_totals([r[1:] for r in enrolled if r[0] == year])
@@ -319,14 +280,88 @@ def year_aggregates(
 
 _SEP = "\x1f"
 _RS = "\x1e"
+Int = npt.NDArray[np.int64]
+Float = npt.NDArray[np.float64]
+# One answer as text: survey␟round␟item␟its SQL type␟a real's exact digits␟the answer as
+# SQL's text (what the item master's 肯定的回答 are matched against).
+_ANSWER_TEXT = (
+    "r.survey_code || char(31) || coalesce(r.round, 1) || char(31) || r.item_code"
+    " || char(31) || typeof(r.answer) || char(31) || CASE WHEN typeof(r.answer) = 'real'"
+    " THEN printf('%!.17g', r.answer) ELSE '' END || char(31) || r.answer"
+)
+
+
+def _answer_texts(conn: Connection, head: str, where: str, params: Sequence[object]
+                  ) -> tuple[Int, list[str]]:
+    """Each answer's pupil and text (``_ANSWER_TEXT``). Read as two texts, the pupils (","
+    between them) and the answers (␞ between them): one row instead of some 300,000 (two
+    aggregates of one query see the rows in the same order). An answer holding a ␞ (none
+    should) sends it to the plain row by row read. A NULL answer is never positive."""
+    where += (" AND r.answer IS NOT NULL AND r.item_code IS NOT NULL"
+              " AND r.survey_code IS NOT NULL")
+    row = conn.execute(
+        f"{head}SELECT count(*), group_concat(r.pupil_id, ','), group_concat({_ANSWER_TEXT},"
+        f" char(30)) FROM ds_survey_responses r WHERE {where}", list(params)).fetchone()
+    count = int(row[0])
+    if not count:
+        return np.zeros(0, np.int64), []
+    answers = str(row[2]).split(_RS)
+    if len(answers) == count:
+        return np.asarray(str(row[1]).split(","), dtype=np.int64), answers
+    rows = conn.execute(f"{head}SELECT r.pupil_id, {_ANSWER_TEXT} FROM ds_survey_responses r"
+                        f" WHERE {where}", list(params)).fetchall()
+    return np.asarray([r[0] for r in rows], dtype=np.int64), [str(r[1]) for r in rows]
+
+
+@dataclass(frozen=True)
+class _Positivity:
+    """Whether an answer counts as positive and under which domain (as the SQL of the
+    karte and the extraction read it): the item master's 肯定的回答 of the year (its year's
+    row first, then a year-less one; the answer as SQL's text among them), else each
+    matching rule (a Q-U group among its categories, a numeric AiGROW score at or above
+    its threshold), else not counted. Domain: the master's, else the rule's."""
+
+    items: dict[tuple[str, str], tuple[str | None, str | None]]  # (pos, domain)
+    rules: tuple[PositiveRule, ...]
+
+    @staticmethod
+    def read(conn: Connection, year: int, rules: Sequence[PositiveRule]) -> _Positivity:
+        rows = conn.execute(f"WITH {ITEMS_CTE}, {_ITM} SELECT survey_code, item_code, pos,"
+                            " domain FROM itm", (year,)).fetchall()
+        return _Positivity({(str(r[0]), str(r[1])): (
+            None if r[2] is None else str(r[2]), None if r[3] is None else str(r[3]))
+            for r in rows}, tuple(rules))
+
+    def entries(self, survey: str, item: str, kind: str, exact: str, text: str
+                ) -> list[tuple[str, float]]:
+        """(domain, 1.0 or 0.0) for each row the answer makes; an answer not counted makes
+        none."""
+        pos, domain = self.items.get((survey, item), (None, None))
+        matched: list[PositiveRule | None] = [
+            r for r in self.rules if r.survey_code == survey and r.item_code in ("*", item)]
+        out = []
+        for rule in matched or [None]:
+            positive: bool | None = None
+            if pos is not None:
+                positive = f",{text}," in pos
+            elif rule is not None and rule.categories:
+                positive = f",{text}," in "," + ",".join(rule.categories) + ","
+            elif rule is not None and rule.at_least is not None and kind in (
+                    "integer", "real"):
+                value = float(exact) if kind == "real" else int(text)
+                positive = value >= rule.at_least
+            if positive is None:
+                continue
+            where = domain if domain is not None else (
+                rule.domain if rule is not None else None)
+            out.append(("" if where is None else where, 1.0 if positive else 0.0))
+        return out
 
 
 def _groups(codes: Int) -> tuple[Int, Int]:
     """The distinct ``codes`` and each code's position among them (a hash, not a sort)."""
     inverse, group = pd.factorize(codes)
     return np.asarray(group, dtype=np.int64), np.asarray(inverse, dtype=np.int64)
-Int = npt.NDArray[np.int64]
-Float = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -343,29 +378,40 @@ class _Shares:
     share: Float
 
     @staticmethod
-    def of(count: int, pupil_text: object, answer_text: object) -> _Shares:
-        """From the answers' pupils and texts."""
-        if not count:
-            empty_i = np.zeros(0, np.int64)
-            return _Shares(empty_i, [], empty_i, empty_i, np.zeros(0, np.float64))
-        pupil_ids = np.asarray(str(pupil_text).split(","), dtype=np.int64)
-        answers = str(answer_text).split(_RS)
-        if len(pupil_ids) != count or len(answers) != count:
-            raise ValueError("a survey answer's text holds a separator")
+    def of(pupil_ids: Int, answers: list[str], positivity: _Positivity) -> _Shares:
+        """From each answer's pupil and text."""
+        empty_i = np.zeros(0, np.int64)
+        empty = _Shares(empty_i, [], empty_i, empty_i, np.zeros(0, np.float64))
+        if not answers:
+            return empty
         pupil_code, pupil_values = pd.factorize(pupil_ids)
         pupils = np.asarray(pupil_values, dtype=np.int64)
         answer_code, texts = pd.factorize(np.asarray(answers, dtype=object))
-        # Each distinct answer text: its item key and whether it is positive.
+        # Each distinct answer text makes zero, one (nearly always) or more rows (entries).
         item_of: dict[tuple[str, int, str, str], int] = {}
-        text_item = np.empty(len(texts), dtype=np.int64)
-        text_positive = np.empty(len(texts), dtype=np.float64)
+        entry_item: list[int] = []
+        entry_positive: list[float] = []
+        per_text = np.zeros(len(texts), dtype=np.int64)
+        first = np.zeros(len(texts), dtype=np.int64)
         for j, text in enumerate(texts):
-            survey, rnd, domain, item, positive = str(text).split(_SEP)
-            text_item[j] = item_of.setdefault((survey, int(rnd), domain, item), len(item_of))
-            text_positive[j] = float(positive)
+            survey, rnd, item, kind, exact, shown = str(text).split(_SEP, 5)
+            first[j] = len(entry_item)
+            for domain, positive in positivity.entries(survey, item, kind, exact, shown):
+                entry_item.append(item_of.setdefault((survey, int(rnd), domain, item),
+                                                     len(item_of)))
+                entry_positive.append(positive)
+                per_text[j] += 1
+        if not entry_item:
+            return empty
+        per_answer = per_text[answer_code]
+        rows = np.repeat(np.arange(len(answer_code), dtype=np.int64), per_answer)
+        starts = np.cumsum(per_answer) - per_answer
+        entry = first[answer_code][rows] + (np.arange(len(rows)) - np.repeat(starts,
+                                                                               per_answer))
+        pupil_code = np.asarray(pupil_code, dtype=np.int64)[rows]
+        item_code = np.asarray(entry_item, dtype=np.int64)[entry]
+        positive_of = np.asarray(entry_positive, dtype=np.float64)[entry]
         items = list(item_of)
-        item_code = text_item[answer_code]
-        positive_of = text_positive[answer_code]
         domain_of: dict[tuple[str, int, str, str], int] = {}
         item_domain = np.asarray([domain_of.setdefault((s, r, d, ""), len(domain_of))
                                   for s, r, d, _ in items], dtype=np.int64)

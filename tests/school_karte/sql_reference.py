@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from storage.connection import Connection
 from storage.repos.karte import ITEMS_CTE
 from storage.repos.school_karte import (
+    _ITM,
     _LEVELS,
     OUTCOMES,
     SHARE_BINS,
@@ -16,10 +17,44 @@ from storage.repos.school_karte import (
     OutcomeMoments,
     PositiveRule,
     PositivityGroup,
-    _answers,
     _enrolled_years,
-    _rules_cte,
 )
+
+
+def _rules_cte(rules: Sequence[PositiveRule], params: list[object]) -> str:
+    values = []
+    for r in rules:
+        values.append("(?, ?, ?, ?, ?)")
+        params.extend([r.survey_code, r.item_code, r.domain,
+                       "," + ",".join(r.categories) + "," if r.categories else None,
+                       r.at_least])
+    if not values:
+        return ("rules(survey_code, item_code, domain, cats, at_least) AS"
+                " (SELECT NULL, NULL, NULL, NULL, NULL WHERE 0)")
+    return ("rules(survey_code, item_code, domain, cats, at_least) AS (VALUES "
+            + ", ".join(values) + ")")
+
+
+POSITIVE = (
+    "CASE WHEN itm.pos IS NOT NULL THEN instr(itm.pos, ',' || r.answer || ',') > 0"
+    " WHEN ru.cats IS NOT NULL THEN instr(ru.cats, ',' || r.answer || ',') > 0"
+    " WHEN ru.at_least IS NOT NULL AND typeof(r.answer) IN ('integer', 'real')"
+    " THEN r.answer >= ru.at_least END"
+)
+
+
+def _answers(where: str) -> str:
+    """``itm``: each item's positive answers and domain in the year (its year's master row
+    first, then a year-less one; one parameter: the year); ``ans``: each answer with its
+    domain and whether it is positive (NULL: not counted)."""
+    return (
+        f" {_ITM}, ans AS (SELECT r.pupil_id, r.survey_code, coalesce(r.round, 1) AS round,"
+        " r.item_code, coalesce(itm.domain, ru.domain, '') AS domain,"
+        f" {POSITIVE} AS pos FROM ds_survey_responses r"
+        " LEFT JOIN itm ON itm.survey_code = r.survey_code AND itm.item_code = r.item_code"
+        " LEFT JOIN rules ru ON ru.survey_code = r.survey_code"
+        f" AND ru.item_code IN ('*', r.item_code) WHERE {where})"
+    )
 
 
 def reference_year_aggregates(
