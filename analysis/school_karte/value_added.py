@@ -204,7 +204,12 @@ def mixed_model_check(data: pd.DataFrame, codes: Sequence[str],
     if not converged:
         out.append("確認用の混合モデル（statsmodels MixedLM）が収束しませんでした。"
                    "学校の効果の推定は閉じた形の経験ベイズ推定だけによります。")
-    blups = fit.random_effects
+    try:
+        blups = fit.random_effects
+    except (np.linalg.LinAlgError, ValueError):  # a school variance estimated at 0
+        out.append("確認用の混合モデル（statsmodels MixedLM）では学校間の差が0と推定され、"
+                   "学校の効果を比べられませんでした。")
+        return tuple(out)
     mixed = np.asarray([float(np.asarray(blups[c])[0]) if c in blups else math.nan
                         for c in codes])
     ours = np.asarray([e.effect for e in effects])

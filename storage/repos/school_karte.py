@@ -13,6 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
 from storage.connection import Connection
 from storage.repos.karte import ITEMS_CTE
 
@@ -68,7 +72,7 @@ def _enrolled_years(years: Sequence[int], params: list[object], school_filter: s
     marks = ", ".join("?" for _ in years)
     params.extend(years)
     return (
-        "eny AS (SELECT e.school_year AS year, e.pupil_id, e.school_code, e.grade,"
+        "eny AS MATERIALIZED (SELECT e.school_year AS year, e.pupil_id, e.school_code, e.grade,"
         " coalesce(e.class_name, '') AS class_name FROM ds_enrollments e WHERE e.id IN"
         f" (SELECT max(id) FROM ds_enrollments WHERE school_year IN ({marks})"
         " GROUP BY pupil_id, school_year)"
@@ -76,47 +80,15 @@ def _enrolled_years(years: Sequence[int], params: list[object], school_filter: s
     )
 
 
-def _rules_cte(rules: Sequence[PositiveRule], params: list[object]) -> str:
-    values = []
-    for r in rules:
-        values.append("(?, ?, ?, ?, ?)")
-        params.extend([r.survey_code, r.item_code, r.domain,
-                       "," + ",".join(r.categories) + "," if r.categories else None,
-                       r.at_least])
-    if not values:
-        return ("rules(survey_code, item_code, domain, cats, at_least) AS"
-                " (SELECT NULL, NULL, NULL, NULL, NULL WHERE 0)")
-    return ("rules(survey_code, item_code, domain, cats, at_least) AS (VALUES "
-            + ", ".join(values) + ")")
-
-
-POSITIVE = (
-    "CASE WHEN itm.pos IS NOT NULL THEN instr(itm.pos, ',' || r.answer || ',') > 0"
-    " WHEN ru.cats IS NOT NULL THEN instr(ru.cats, ',' || r.answer || ',') > 0"
-    " WHEN ru.at_least IS NOT NULL AND typeof(r.answer) IN ('integer', 'real')"
-    " THEN r.answer >= ru.at_least END"
+_ITM = (
+    "itm AS MATERIALIZED (SELECT survey_code, item_code,"
+    " coalesce(max(CASE WHEN school_year IS NOT NULL THEN pos END),"
+    " max(CASE WHEN school_year IS NULL THEN pos END)) AS pos,"
+    " coalesce(max(CASE WHEN school_year IS NOT NULL THEN domain END),"
+    " max(CASE WHEN school_year IS NULL THEN domain END)) AS domain"
+    " FROM items WHERE school_year = ? OR school_year IS NULL"
+    " GROUP BY survey_code, item_code)"
 )
-
-
-def _answers(where: str) -> str:
-    """``itm``: each item's positive answers and domain in the year (its year's master row
-    first, then a year-less one; one parameter: the year); ``ans``: each answer with its
-    domain and whether it is positive (NULL: not counted)."""
-    return (
-        " itm AS MATERIALIZED (SELECT survey_code, item_code,"
-        " coalesce(max(CASE WHEN school_year IS NOT NULL THEN pos END),"
-        " max(CASE WHEN school_year IS NULL THEN pos END)) AS pos,"
-        " coalesce(max(CASE WHEN school_year IS NOT NULL THEN domain END),"
-        " max(CASE WHEN school_year IS NULL THEN domain END)) AS domain"
-        " FROM items WHERE school_year = ? OR school_year IS NULL"
-        " GROUP BY survey_code, item_code),"
-        " ans AS (SELECT r.pupil_id, r.survey_code, coalesce(r.round, 1) AS round,"
-        " r.item_code, coalesce(itm.domain, ru.domain, '') AS domain,"
-        f" {POSITIVE} AS pos FROM ds_survey_responses r"
-        " LEFT JOIN itm ON itm.survey_code = r.survey_code AND itm.item_code = r.item_code"
-        " LEFT JOIN rules ru ON ru.survey_code = r.survey_code"
-        f" AND ru.item_code IN ('*', r.item_code) WHERE {where})"
-    )
 
 
 @dataclass(frozen=True)
@@ -179,7 +151,8 @@ class GrowthRow:
 
 
 _LEVELS = (
-    "lv AS (SELECT pupil_id, school_year, avg(level) AS level FROM ds_academic_results"
+    "lv AS MATERIALIZED (SELECT pupil_id, school_year, avg(level) AS level"
+    " FROM ds_academic_results"
     " WHERE school_year IN (?, ?) AND level IS NOT NULL GROUP BY pupil_id, school_year)"
 )
 
@@ -200,8 +173,9 @@ def growth_rows(conn: Connection, school_year: int) -> list[GrowthRow]:
 
 @dataclass(frozen=True)
 class MomentRow:
-    """Sums over a school's pupils of x (a domain's positive share, 0–1) and y (the outcome):
-    enough for the correlation without the pupils."""
+    """Sums over a school's pupils of x (an item's or a domain's positive share, 0–1) and y
+    (the outcome): enough for the correlation without the pupils. ``item_code`` "" = the
+    domain as a whole."""
 
     school_code: str
     survey_code: str
@@ -213,6 +187,7 @@ class MomentRow:
     sxx: float
     syy: float
     sxy: float
+    item_code: str = ""
 
 
 OUTCOMES = ("growth", "absence")
@@ -224,10 +199,28 @@ class OutcomeMoments:
     row: MomentRow
 
 
+GROUP_FRAME_COLUMNS = ("school_code", "grade", "class_name", "survey_code", "round", "domain",
+                       "item_code", "n", "share_sum", "bin0", "bin1", "bin2", "bin3", "bin4")
+
+
 @dataclass(frozen=True)
 class YearAggregates:
-    groups: list[PositivityGroup]
+    """``frames``: per group year, the class totals as a table (``GROUP_FRAME_COLUMNS``,
+    sorted by class and key), as the analysis reads them; ``groups`` the same as rows."""
+
+    frames: dict[int, pd.DataFrame]
     moments: list[OutcomeMoments]
+
+    @property
+    def groups(self) -> list[PositivityGroup]:
+        return [
+            PositivityGroup(
+                group_year=year, school_code=str(r[0]), grade=int(r[1]),
+                class_name=str(r[2]), survey_code=str(r[3]), round=int(r[4]),
+                domain=str(r[5]), item_code=str(r[6]), n=int(r[7]), share_sum=float(r[8]),
+                bins=(int(r[9]), int(r[10]), int(r[11]), int(r[12]), int(r[13])))
+            for year, frame in sorted(self.frames.items())
+            for r in frame.itertuples(index=False, name=None)]
 
 
 def year_aggregates(
@@ -241,86 +234,290 @@ def year_aggregates(
       by their class in each of ``group_years`` (the same year; the next one for "the same
       pupils last year");
     - per school (of ``answer_year``, which must then be among ``group_years``) and (survey,
-      round, domain): moments of pupils' domain shares against each of ``outcomes``: their
+      round, domain, item): moments of pupils' shares against each of ``outcomes``: their
       growth in 県学調 level from the year before (``growth``) and their absence rate in
       percent of school days (``absence``).
 
-    ``school_code``: only that school's pupils."""
+    ``school_code``: only that school's pupils.
+
+    Why not all in SQL: the pupils' shares feed a join with each group year and two outcome
+    joins, and SQLite builds a temporary B-tree for every one of those GROUP BYs over some
+    400,000 share rows (2–3 s a year on the full demo city). Here SQL reads each answer once
+    (whether it is positive, with its domain) and the enrollments and outcomes, and
+    numpy/pandas add them up in memory; only the totals leave this function."""
     if any(o not in OUTCOMES for o in outcomes):
         raise ValueError(outcomes)
     if outcomes and answer_year not in group_years:
         raise ValueError("moments need the answers' own year among the group years")
-    params: list[object] = []
-    rules_sql = _rules_cte(rules, params)
+    eny_params: list[object] = []
     school_filter = " AND e.school_code = ?" if school_code is not None else ""
-    eny = _enrolled_years(group_years, params, school_filter)
+    eny = _enrolled_years(group_years, eny_params, school_filter)
     if school_code is not None:
-        params.append(school_code)
-    ctes = []
-    if "growth" in outcomes:
-        ctes.append(
-            f"{_LEVELS}, yg AS (SELECT c.pupil_id, c.level - p.level AS y FROM lv c"
-            " JOIN lv p ON p.pupil_id = c.pupil_id AND p.school_year = ?"
-            " WHERE c.school_year = ?)")
-        params += [answer_year, answer_year - 1, answer_year - 1, answer_year]
-    if "absence" in outcomes:
-        ctes.append(
-            "ya AS (SELECT pupil_id, 100.0 * sum(absence_days) / sum(school_days) AS y"
-            " FROM ds_attendance_monthly WHERE school_year = ? AND school_days > 0"
-            " GROUP BY pupil_id)")
-        params.append(answer_year)
+        eny_params.append(school_code)
+    enrolled = conn.execute(f"WITH {eny} SELECT year, pupil_id, school_code, grade,"
+                            " class_name FROM eny", eny_params).fetchall()
     where = "r.school_year = ?"
-    params += [answer_year, answer_year]  # the item master's year, the answers' year
+    params: list[object] = []
+    head = ""
     if school_code is not None:
+        head = f"WITH {eny} "
+        params += eny_params
         where += " AND r.pupil_id IN (SELECT pupil_id FROM eny)"
-    bins = ", ".join(
-        f"sum(share >= {lo} AND share < {hi})" if lo else f"sum(share < {hi})"
-        for lo, hi in zip((0.0, *SHARE_BINS[:-1]), SHARE_BINS, strict=True))
-    selects = [
-        "SELECT 'groups', eny.year, eny.school_code, eny.grade, eny.class_name,"
-        " s.survey_code, s.round, s.domain, s.item_code, count(*), sum(s.share),"
-        f" {bins}, sum(s.share >= {SHARE_BINS[-1]})"
-        " FROM shares s JOIN eny ON eny.pupil_id = s.pupil_id"
-        " GROUP BY eny.year, eny.school_code, eny.grade, eny.class_name, s.survey_code,"
-        " s.round, s.domain, s.item_code"]
-    for o in outcomes:
-        selects.append(
-            f"SELECT '{o}', NULL, en.school_code, NULL, NULL, x.survey_code, x.round,"
-            " x.domain, NULL, count(*), sum(x.share), sum(y.y), sum(x.share * x.share),"
-            " sum(y.y * y.y), sum(x.share * y.y), NULL"
-            f" FROM pd x JOIN {'yg' if o == 'growth' else 'ya'} y ON y.pupil_id = x.pupil_id"
-            " JOIN eny en ON en.pupil_id = x.pupil_id AND en.year = ?"
-            " GROUP BY en.school_code, x.survey_code, x.round, x.domain")
-        params.append(answer_year)
-    sql = (
-        f"WITH {ITEMS_CTE}, {rules_sql}, {eny}, {''.join(c + ', ' for c in ctes)}"
-        f"{_answers(where)},"
-        # Each pupil's positive answers and answers per item (several subjects: several),
-        # and per domain.
-        " pi AS MATERIALIZED (SELECT pupil_id, survey_code, round, domain, item_code,"
-        " sum(pos) AS k, count(*) AS m FROM ans WHERE pos IS NOT NULL"
-        " GROUP BY pupil_id, survey_code, round, domain, item_code),"
-        " pd AS MATERIALIZED (SELECT pupil_id, survey_code, round, domain,"
-        " 1.0 * sum(k) / sum(m) AS share FROM pi GROUP BY pupil_id, survey_code, round,"
-        " domain),"
-        " shares AS (SELECT pupil_id, survey_code, round, domain, item_code,"
-        " 1.0 * k / m AS share FROM pi UNION ALL SELECT pupil_id, survey_code, round, domain,"
-        " '', share FROM pd) "
-        + " UNION ALL ".join(selects)
-    )
-    out = YearAggregates([], [])
-    for r in conn.execute(sql, params):
-        if r[0] == "groups":
-            out.groups.append(PositivityGroup(
-                group_year=int(r[1]), school_code=str(r[2]), grade=int(r[3]),
-                class_name=str(r[4]), survey_code=str(r[5]), round=int(r[6]),
-                domain=str(r[7]), item_code=str(r[8]), n=int(r[9]), share_sum=float(r[10]),
-                bins=(int(r[11]), int(r[12]), int(r[13]), int(r[14]), int(r[15]))))
-        else:
-            out.moments.append(OutcomeMoments(str(r[0]), MomentRow(
-                str(r[2]), str(r[5]), int(r[6]), str(r[7]), int(r[9]), float(r[10]),
-                float(r[11]), float(r[12]), float(r[13]), float(r[14]))))
+    params.append(answer_year)
+    pupil_ids, answers = _answer_texts(conn, head, where, params)
+    rule_of = _Positivity.read(conn, answer_year, rules)
+    shares = _Shares.of(pupil_ids, answers, rule_of)
+    out = YearAggregates({}, [])
+    for year in group_years:
+        out.frames[year] = shares.class_totals([r[1:] for r in enrolled if r[0] == year])
+    if outcomes:
+        own = {int(r[1]): str(r[2]) for r in enrolled if r[0] == answer_year}
+        for o in OUTCOMES:
+            if o in outcomes:
+                out.moments.extend(shares.moments(o, own, _outcome(conn, o, answer_year)))
     return out
+
+
+_SEP = "\x1f"
+_RS = "\x1e"
+Int = npt.NDArray[np.int64]
+Float = npt.NDArray[np.float64]
+# One answer as text: survey␟round␟item␟its SQL type␟a real's exact digits␟the answer as
+# SQL's text (what the item master's 肯定的回答 are matched against).
+_ANSWER_TEXT = (
+    "r.survey_code || char(31) || coalesce(r.round, 1) || char(31) || r.item_code"
+    " || char(31) || typeof(r.answer) || char(31) || CASE WHEN typeof(r.answer) = 'real'"
+    " THEN printf('%!.17g', r.answer) ELSE '' END || char(31) || r.answer"
+)
+
+
+def _answer_texts(conn: Connection, head: str, where: str, params: Sequence[object]
+                  ) -> tuple[Int, list[str]]:
+    """Each answer's pupil and text (``_ANSWER_TEXT``). Read as two texts, the pupils (","
+    between them) and the answers (␞ between them): one row instead of some 300,000 (two
+    aggregates of one query see the rows in the same order). An answer holding a ␞ (none
+    should) sends it to the plain row by row read. A NULL answer is never positive."""
+    where += (" AND r.answer IS NOT NULL AND r.item_code IS NOT NULL"
+              " AND r.survey_code IS NOT NULL")
+    row = conn.execute(
+        f"{head}SELECT count(*), group_concat(r.pupil_id, ','), group_concat({_ANSWER_TEXT},"
+        f" char(30)) FROM ds_survey_responses r WHERE {where}", list(params)).fetchone()
+    count = int(row[0])
+    if not count:
+        return np.zeros(0, np.int64), []
+    answers = str(row[2]).split(_RS)
+    if len(answers) == count:
+        return np.asarray(str(row[1]).split(","), dtype=np.int64), answers
+    rows = conn.execute(f"{head}SELECT r.pupil_id, {_ANSWER_TEXT} FROM ds_survey_responses r"
+                        f" WHERE {where}", list(params)).fetchall()
+    return np.asarray([r[0] for r in rows], dtype=np.int64), [str(r[1]) for r in rows]
+
+
+@dataclass(frozen=True)
+class _Positivity:
+    """Whether an answer counts as positive and under which domain (as the SQL of the
+    karte and the extraction read it): the item master's 肯定的回答 of the year (its year's
+    row first, then a year-less one; the answer as SQL's text among them), else each
+    matching rule (a Q-U group among its categories, a numeric AiGROW score at or above
+    its threshold), else not counted. Domain: the master's, else the rule's."""
+
+    items: dict[tuple[str, str], tuple[str | None, str | None]]  # (pos, domain)
+    rules: tuple[PositiveRule, ...]
+
+    @staticmethod
+    def read(conn: Connection, year: int, rules: Sequence[PositiveRule]) -> _Positivity:
+        rows = conn.execute(f"WITH {ITEMS_CTE}, {_ITM} SELECT survey_code, item_code, pos,"
+                            " domain FROM itm", (year,)).fetchall()
+        return _Positivity({(str(r[0]), str(r[1])): (
+            None if r[2] is None else str(r[2]), None if r[3] is None else str(r[3]))
+            for r in rows}, tuple(rules))
+
+    def entries(self, survey: str, item: str, kind: str, exact: str, text: str
+                ) -> list[tuple[str, float]]:
+        """(domain, 1.0 or 0.0) for each row the answer makes; an answer not counted makes
+        none."""
+        pos, domain = self.items.get((survey, item), (None, None))
+        matched: list[PositiveRule | None] = [
+            r for r in self.rules if r.survey_code == survey and r.item_code in ("*", item)]
+        out = []
+        for rule in matched or [None]:
+            positive: bool | None = None
+            if pos is not None:
+                positive = f",{text}," in pos
+            elif rule is not None and rule.categories:
+                positive = f",{text}," in "," + ",".join(rule.categories) + ","
+            elif rule is not None and rule.at_least is not None and kind in (
+                    "integer", "real"):
+                value = float(exact) if kind == "real" else int(text)
+                positive = value >= rule.at_least
+            if positive is None:
+                continue
+            where = domain if domain is not None else (
+                rule.domain if rule is not None else None)
+            out.append(("" if where is None else where, 1.0 if positive else 0.0))
+        return out
+
+
+def _groups(codes: Int) -> tuple[Int, Int]:
+    """The distinct ``codes`` and each code's position among them (a hash, not a sort)."""
+    inverse, group = pd.factorize(codes)
+    return np.asarray(group, dtype=np.int64), np.asarray(inverse, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _Shares:
+    """Pupils' positive shares per item (several answers of an item, e.g. one per subject:
+    positive ones over all) and per domain (the domain's positive answers over its answers;
+    item code ""), as parallel arrays: ``pupil`` indexes ``pupils``, ``key`` indexes
+    ``keys`` (survey, round, domain, item)."""
+
+    pupils: Int
+    keys: list[tuple[str, int, str, str]]
+    pupil: Int
+    key: Int
+    share: Float
+
+    @staticmethod
+    def of(pupil_ids: Int, answers: list[str], positivity: _Positivity) -> _Shares:
+        """From each answer's pupil and text."""
+        empty_i = np.zeros(0, np.int64)
+        empty = _Shares(empty_i, [], empty_i, empty_i, np.zeros(0, np.float64))
+        if not answers:
+            return empty
+        pupil_code, pupil_values = pd.factorize(pupil_ids)
+        pupils = np.asarray(pupil_values, dtype=np.int64)
+        answer_code, texts = pd.factorize(np.asarray(answers, dtype=object))
+        # Each distinct answer text makes zero, one (nearly always) or more rows (entries).
+        item_of: dict[tuple[str, int, str, str], int] = {}
+        entry_item: list[int] = []
+        entry_positive: list[float] = []
+        per_text = np.zeros(len(texts), dtype=np.int64)
+        first = np.zeros(len(texts), dtype=np.int64)
+        for j, text in enumerate(texts):
+            survey, rnd, item, kind, exact, shown = str(text).split(_SEP, 5)
+            first[j] = len(entry_item)
+            for domain, positive in positivity.entries(survey, item, kind, exact, shown):
+                entry_item.append(item_of.setdefault((survey, int(rnd), domain, item),
+                                                     len(item_of)))
+                entry_positive.append(positive)
+                per_text[j] += 1
+        if not entry_item:
+            return empty
+        per_answer = per_text[answer_code]
+        rows = np.repeat(np.arange(len(answer_code), dtype=np.int64), per_answer)
+        starts = np.cumsum(per_answer) - per_answer
+        entry = first[answer_code][rows] + (np.arange(len(rows)) - np.repeat(starts,
+                                                                               per_answer))
+        pupil_code = np.asarray(pupil_code, dtype=np.int64)[rows]
+        item_code = np.asarray(entry_item, dtype=np.int64)[entry]
+        positive_of = np.asarray(entry_positive, dtype=np.float64)[entry]
+        items = list(item_of)
+        domain_of: dict[tuple[str, int, str, str], int] = {}
+        item_domain = np.asarray([domain_of.setdefault((s, r, d, ""), len(domain_of))
+                                  for s, r, d, _ in items], dtype=np.int64)
+        n_items, n_domains = len(items), len(domain_of)
+        # Per pupil and item: positive answers k over answers m.
+        group, inverse = _groups(pupil_code * n_items + item_code)
+        k = np.bincount(inverse, weights=positive_of)
+        m = np.bincount(inverse).astype(np.float64)
+        pupil_i = group // n_items
+        key_i = group % n_items
+        # Per pupil and domain: the sums of its items' k and m.
+        dgroup, dinverse = _groups(pupil_i * n_domains + item_domain[key_i])
+        dk = np.bincount(dinverse, weights=k)
+        dm = np.bincount(dinverse, weights=m)
+        return _Shares(
+            pupils=pupils, keys=items + list(domain_of),
+            pupil=np.concatenate([pupil_i, dgroup // n_domains]),
+            key=np.concatenate([key_i, n_items + dgroup % n_domains]),
+            share=np.concatenate([k / m, dk / dm]))
+
+    def _by_pupil(self, pupil_ids: Sequence[int], codes: Int, fill: int = -1) -> Int:
+        """``codes`` (one per id of ``pupil_ids``) per share row; ``fill`` for pupils not
+        among the ids."""
+        at = pd.Index(np.asarray(pupil_ids, dtype=np.int64)).get_indexer(
+            pd.Index(self.pupils))
+        per_pupil = np.where(at >= 0, codes[np.maximum(at, 0)], fill) if len(codes) \
+            else np.full(len(self.pupils), fill, dtype=np.int64)
+        return np.asarray(per_pupil[self.pupil], dtype=np.int64)
+
+    def class_totals(self, enrolled: Sequence[tuple[object, ...]]) -> pd.DataFrame:
+        """Shares added up per class (n, Σ share, pupils per share bin); ``enrolled``:
+        (pupil, school, grade, class) rows of the group year."""
+        if not enrolled or not len(self.share):
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in GROUP_FRAME_COLUMNS})
+        classes: dict[tuple[str, int, str], int] = {}
+        codes = np.asarray([classes.setdefault((str(r[1]), int(str(r[2])), str(r[3])),
+                                               len(classes)) for r in enrolled], np.int64)
+        cls = self._by_pupil([int(str(r[0])) for r in enrolled], codes)
+        ok = cls >= 0
+        n_keys = len(self.keys)
+        group, inverse = _groups(cls[ok] * n_keys + self.key[ok])
+        share = self.share[ok]
+        bin_of = np.digitize(share, SHARE_BINS)  # 0: share < 0.2, …, 4: share >= 0.8
+        columns: dict[str, object] = {}
+        names = list(classes)
+        at_class, at_key = group // n_keys, group % n_keys
+        # Plain Python strings (object columns): the analysis turns every cell into a row
+        # object, and Arrow-backed strings are slow to hand out one by one.
+        for i, c in enumerate(("school_code", "grade", "class_name")):
+            columns[c] = pd.Series(np.asarray([x[i] for x in names], dtype=object)[at_class],
+                                   dtype=object)
+        for i, c in enumerate(("survey_code", "round", "domain", "item_code")):
+            columns[c] = pd.Series(np.asarray([x[i] for x in self.keys], dtype=object)[
+                at_key], dtype=object)
+        columns["n"] = np.bincount(inverse)
+        columns["share_sum"] = np.bincount(inverse, weights=share)
+        for i in range(len(SHARE_BINS) + 1):
+            columns[f"bin{i}"] = np.bincount(inverse, weights=(bin_of == i).astype(
+                np.float64), minlength=len(group)).astype(np.int64)
+        frame = pd.DataFrame(columns).astype({"grade": np.int64, "round": np.int64})
+        return frame.sort_values(list(GROUP_FRAME_COLUMNS[:7]), ignore_index=True)
+
+    def moments(self, outcome: str, school_of: dict[int, str], y: dict[int, float]
+                ) -> list[OutcomeMoments]:
+        """Per school and key: n, Σx, Σy, Σx², Σy², Σxy over the pupils with the outcome."""
+        if not len(self.share):
+            return []
+        schools = sorted(set(school_of.values()))
+        at = {s: i for i, s in enumerate(schools)}
+        ids = list(school_of)
+        school = self._by_pupil(ids, np.asarray([at[school_of[p]] for p in ids], np.int64))
+        per_pupil = np.asarray([y.get(int(p), np.nan) for p in self.pupils.tolist()],
+                               dtype=np.float64)
+        ys = per_pupil[self.pupil]
+        ok = (school >= 0) & ~np.isnan(ys)
+        n_keys = len(self.keys)
+        group, inverse = _groups(school[ok] * n_keys + self.key[ok])
+        xs, ys = self.share[ok], ys[ok]
+        n = np.bincount(inverse)
+        sx, sy, sxx, syy, sxy = (np.bincount(inverse, weights=w)
+                                 for w in (xs, ys, xs * xs, ys * ys, xs * ys))
+        out = []
+        for j, g in enumerate(group.tolist()):
+            survey, rnd, domain, item = self.keys[g % n_keys]
+            out.append(OutcomeMoments(outcome, MomentRow(
+                schools[g // n_keys], survey, rnd, domain, int(n[j]), float(sx[j]),
+                float(sy[j]), float(sxx[j]), float(syy[j]), float(sxy[j]), item_code=item)))
+        out.sort(key=lambda o: (o.row.school_code, o.row.survey_code, o.row.round,
+                                o.row.domain, o.row.item_code))
+        return out
+
+
+def _outcome(conn: Connection, outcome: str, year: int) -> dict[int, float]:
+    """Each pupil's outcome in ``year``: growth in mean 県学調 level from the year before, or
+    absence in percent of school days."""
+    if outcome == "growth":
+        sql = (f"WITH {_LEVELS} SELECT c.pupil_id, c.level - p.level FROM lv c"
+               " JOIN lv p ON p.pupil_id = c.pupil_id AND p.school_year = ?"
+               " WHERE c.school_year = ?")
+        params: list[object] = [year, year - 1, year - 1, year]
+    else:
+        sql = ("SELECT pupil_id, 100.0 * sum(absence_days) / sum(school_days)"
+               " FROM ds_attendance_monthly WHERE school_year = ? AND school_days > 0"
+               " GROUP BY pupil_id")
+        params = [year]
+    return {int(r[0]): float(r[1]) for r in conn.execute(sql, params) if r[1] is not None}
 
 
 def positivity_groups(

@@ -11,6 +11,10 @@ survey aggregate must read — so that a slow or busy machine shows in both:
   kept per data version in the session; the school's own cells, growth and counts are
   sliced from them).
 
+Bars asserted: the city view cold under 2 s; a school karte after the city view under
+500 ms (median over the schools). A school karte cold reads the whole city's answers for
+the city values, so it is held to the city view's bar (2 s), not to 500 ms.
+
 Run: ``.venv/bin/python -m pytest -m benchmark -s tests/benchmarks/test_school_karte.py``
 """
 
@@ -50,17 +54,16 @@ def _baseline(signed: SignedIn, year: int) -> float:
         (year,)).fetchone(), kind="survey_responses"), repeat=5)
 
 
+@pytest.mark.timeout(3600)  # the full city is made first; a busy machine is slow
 def test_city_view_and_school_karte_on_the_full_city(director: SignedIn) -> None:
     ctx = director.context
     service = SchoolKarteService(ctx)
     year = service.school_years()[-1]
     codes = [s.code for s in service.schools()]
     baseline = _baseline(director, year)
-    SchoolKarteService(ctx).city_view()  # imports (statsmodels) and page cache warm
-
-    city = median_seconds(lambda: SchoolKarteService(ctx).city_view(), repeat=3)
+    city = median_seconds(lambda: SchoolKarteService(ctx).city_view(), repeat=5)
     report("school karte: city view, cold service", city, baseline, "scan of a year's answers")
-    cold = median_seconds(lambda: SchoolKarteService(ctx).school_karte(codes[0]), repeat=3)
+    cold = median_seconds(lambda: SchoolKarteService(ctx).school_karte(codes[0]), repeat=5)
     report("school karte: one school, cold service", cold, baseline, "scan of a year's answers")
     warm_service = SchoolKarteService(ctx)
     warm_service.city_view()
@@ -78,3 +81,5 @@ def test_city_view_and_school_karte_on_the_full_city(director: SignedIn) -> None
           f" {len(codes)} schools; goals {KARTE_TARGET * 1000:.0f} ms and city "
           f"{CITY_TARGET:.0f} s")
     assert drill < KARTE_TARGET
+    assert city < CITY_TARGET
+    assert cold < CITY_TARGET

@@ -41,3 +41,19 @@ def test_q_u_counts_the_satisfied_group_and_aigrow_scores_of_fifty_or_more(
     # (4/5, 0/5, 5/5); the pupil without scores is no answer
     assert got[("AIGROW", AIGROW_DOMAIN, "SELF_EFFICACY")] == (3, 2.0)
     assert got[("AIGROW", AIGROW_DOMAIN, "")] == (3, 1.8)
+
+
+@pytest.mark.slow
+def test_a_store_with_registers_and_a_few_answers_gives_suppressed_cells_and_notes(
+    signed: SignedIn,
+) -> None:
+    """No 県学調, no 学校基礎情報, a class of four: nothing to show, nothing breaks."""
+    service = signed.school_karte
+    city = service.city_view(2024)
+    assert [s.code for s in city.schools] == ["1101", "2101"]
+    assert city.results and all(r.current.suppressed for r in city.results)
+    assert city.growth is not None and city.growth.effects == ()
+    assert city.growth.warnings  # too few schools: said, not raised
+    karte = service.school_karte("1101", 2024)
+    assert karte.basic_info == () and all(r.current.suppressed for r in karte.results)
+    assert {s.code for s in karte.surveys} == {"QU"}

@@ -182,3 +182,17 @@ def test_a_school_cell_equals_the_share_counted_by_hand_from_the_stored_answers(
     mine = mine[mine["school_code"] == cell.school_code]
     assert cell.current.n == len(mine)
     assert cell.current.value == pytest.approx(100 * mine["share"].mean())
+
+
+def test_correlations_cover_items_and_domains_with_n_and_intervals(
+    views: tuple[CityView, SchoolKarte],
+) -> None:
+    city, karte = views
+    pupil = [c for c in city.correlations if c.level == "pupil"]
+    assert {c.item_code is None for c in pupil} == {True, False}
+    assert {c.outcome for c in pupil} == {"growth", "absence"}
+    shown = [c.correlation for c in pupil if c.correlation.r is not None]
+    assert shown and all(c.n is not None and c.n >= 10 and c.interval is not None
+                         and c.interval.low <= c.r <= c.interval.high for c in shown
+                         if c.r is not None and c.interval is not None)
+    assert any(c.school_code == karte.school.code for c in karte.correlations)

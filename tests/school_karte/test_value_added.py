@@ -89,3 +89,13 @@ def test_too_few_schools_give_no_estimate_but_a_note() -> None:
     few = schools.head(5)
     va = estimate(pupils[pupils["school_code"].isin(few["school_code"])], few)
     assert va.effects == () and va.warnings
+
+
+def test_a_city_without_school_differences_gives_effects_near_zero_and_no_error() -> None:
+    rng = np.random.default_rng(11)
+    pupils, schools, planted = simulated_city(rng)
+    own = pupils["school_code"].map(dict(zip(schools["school_code"], planted, strict=True)))
+    flat = pupils.assign(current=pupils["current"] - own)  # the planted effects taken out
+    va = estimate(flat, schools, cross_check=True)  # MixedLM may find a zero variance
+    assert all(abs(e.effect) < 0.1 for e in va.effects)
+    assert all(isinstance(w, str) for w in va.warnings)

@@ -20,7 +20,6 @@ import numpy as np
 from toda_desktop.demo import names, params
 from toda_desktop.demo.config import DemoConfig
 from toda_desktop.demo.rng import stream
-from toda_desktop.demo.school_effects import school_effects
 from toda_desktop.demo.world import BoolArray, Enrollment, IntArray, Pupils, Schools
 
 EPOCH = date(1970, 1, 1)
@@ -273,11 +272,7 @@ def _pupils(
         pop["born_in_city"],
     )
     preschool = born | ((kind != 2) & (rng.random(n) < float(pop["moved_in_before_school"])))
-    # The school's 就学援助 rate drifts over cohorts (school_effects.welfare_trend), so that
-    # 学校基礎情報 changes over the years; the draw itself is the same as before.
-    trend = school_effects(config.seed, len(schools), len(config.years), 1).welfare_trend
-    drift = np.clip(1 + trend[home] * (cohort - config.first_year), 0.2, 3.0)
-    welfare = rng.random(n) < schools.welfare_rate[home] * drift / 100
+    welfare = rng.random(n) < schools.welfare_rate[home] / 100
 
     drawn = names.draw_names(rng, female, foreign)
     family, family_kana = drawn.family.astype(object), drawn.family_kana.astype(object)

@@ -1,8 +1,9 @@
 """The basic registers: pupils (master), schools, enrollments and school context.
 
 school_context has one row per school and year (学年 and 組 empty) with counts as of May 1
-(学校基本調査), staff, and the rates in percent computed from the enrolled pupils, and one row
-per grade with that grade's count and rates (教職員数 and 就学援助率 empty: not kept per grade).
+(学校基本調査), staff (with each school's planted trend), and the rates in percent computed
+from the enrolled pupils, and one row per grade with that grade's count and rates (教職員数
+and 就学援助率 empty: not kept per grade).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pandas as pd
 
 from toda_desktop.demo.frames import iso_dates, make_frame, nullable
 from toda_desktop.demo.rng import stream
+from toda_desktop.demo.school_effects import school_effects
 from toda_desktop.demo.world import World
 
 
@@ -65,6 +67,8 @@ def enrollments(world: World) -> pd.DataFrame:
 
 def school_context(world: World) -> pd.DataFrame:
     rng = stream(world.config.seed, "school_context")
+    # The planted staff trend (issue 15): 学校基礎情報 changes over the years.
+    trend = school_effects(world.config.seed, len(world.schools), len(world.years), 1).staff_trend
     e = world.enrollment
     n_s = len(world.schools)
     may = (e.start_m <= 1) & (e.end_m >= 1)
@@ -101,7 +105,8 @@ def school_context(world: World) -> pd.DataFrame:
     for key, g in frame.groupby(["yi", "school"], sort=True):
         yi, school = cast(tuple[int, int], key)
         n_classes = g["class_name"].astype(str).add(g["grade"].astype(str)).nunique()
-        staff = round(1.3 * n_classes + 9 + float(rng.normal(0, 2)))
+        staff = round(1.3 * n_classes + 9 + float(rng.normal(0, 2))
+                      + float(trend[int(school)]) * int(yi))
         for grade, gg in [(None, g), *g.groupby("grade", sort=True)]:
             rows["school_year"].append(world.years[int(yi)])
             rows["school_code"].append(world.schools.code[int(school)])

@@ -8,8 +8,9 @@
   effect so that survey–growth correlations at school level have a signal.
 - ``drift``: a shift per school, school year and round (a school improves or slips between
   June and December/January), so round and year comparisons show differences.
-- ``welfare_trend``: the relative change per school year of a school's 就学援助 rate among
-  the cohorts it enrols, so that 学校基礎情報 changes over the years.
+- ``staff_trend``: the change of a school's staff per school year (学校基礎情報 changes over
+  the years with it, besides the rates and counts that follow the cohorts). Pupils are left
+  as they were: a trend in who receives 就学援助 would redraw the whole city's risks.
 
 Drawn from a stream of their own: the other parts of the city draw exactly what they drew.
 """
@@ -32,7 +33,7 @@ class SchoolEffects:
     growth: FloatArray  # [school]
     climate: FloatArray  # [school, domain] (domains as in demo.surveys.DOMAINS)
     drift: FloatArray  # [school, year_idx, round - 1]
-    welfare_trend: FloatArray  # [school]
+    staff_trend: FloatArray  # [school], staff per school year
 
 
 def _centred(x: FloatArray) -> FloatArray:
@@ -51,6 +52,6 @@ def school_effects(seed: int, n_schools: int, n_years: int, n_domains: int) -> S
         climate_rng.normal(0, float(p["climate_domain_sd"]), (n_schools, n_domains)))
     climate[:, 0] += float(p["learning_growth_link"]) * growth
     drift = rng("drift").normal(0, float(p["drift_sd"]), (n_schools, n_years, MAX_ROUNDS))
-    trend = rng("welfare").normal(0, float(p["welfare_trend_sd"]), n_schools)
+    trend = rng("staff").normal(0, float(p["staff_trend_sd"]), n_schools)
     return SchoolEffects(growth=growth, climate=_centred(climate), drift=drift,
-                         welfare_trend=trend)
+                         staff_trend=trend)

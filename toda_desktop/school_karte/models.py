@@ -87,7 +87,7 @@ Outcome = Literal["growth", "absence"]
 
 @dataclass(frozen=True)
 class CorrelationResult:
-    """A survey domain (per survey and round) against an outcome. ``level`` pupil: over the
+    """A survey domain or item (per survey and round) against an outcome. ``level`` pupil: over the
     pupils of ``school_code`` (None: the whole city); school: over schools, each school's
     positivity against its growth effect or absence rate."""
 
@@ -98,6 +98,7 @@ class CorrelationResult:
     level: Literal["pupil", "school"]
     school_code: str | None
     correlation: Correlation
+    item_code: str | None = None  # None: the domain as a whole
 
 
 SupportMeasure = Literal["push_support", "alert", "consultation"]

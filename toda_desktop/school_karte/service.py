@@ -13,20 +13,18 @@ only slices what was read.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import pandas as pd
 
 from analysis.school_karte.correlation import ZERO, Moments, from_moments, from_values
 from analysis.school_karte.intervals import MIN_PUPILS
 from analysis.school_karte.positivity import (
-    BINS,
-    GROUP_COLUMNS,
-    Cell,
     PositivityRow,
     empty_groups,
     positivity_rows,
@@ -50,6 +48,7 @@ from toda_desktop.school_karte.models import (
     SchoolInfo,
     SchoolKarte,
     SupportCount,
+    SupportMeasure,
     SurveyInfo,
     SurveyResult,
 )
@@ -78,16 +77,6 @@ class _Sections:
     consultations: bool
 
 
-def _frames(groups: Sequence[repo.PositivityGroup]) -> dict[int, pd.DataFrame]:
-    """The class totals per group year, as the analysis reads them."""
-    by_year: dict[int, list[tuple[object, ...]]] = {}
-    for g in groups:
-        by_year.setdefault(g.group_year, []).append(
-            (g.school_code, g.grade, g.class_name, g.survey_code, g.round, g.domain,
-             g.item_code, g.n, g.share_sum, *g.bins))
-    return {y: pd.DataFrame(rows, columns=list(GROUP_COLUMNS)) for y, rows in by_year.items()}
-
-
 def _key(r: PositivityRow | SurveyResult) -> Key:
     return (r.grade, r.class_name, r.survey_code, r.round, r.domain, r.item_code)
 
@@ -97,6 +86,7 @@ class SchoolKarteService:
         self._ctx = context
         self._cache: dict[Key, object] = {}
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     # -- entries ---------------------------------------------------------------------------
 
@@ -114,6 +104,20 @@ class SchoolKarteService:
     def school_karte(self, school_code: str, school_year: int | None = None, *,
                      progress: Progress | None = None, cancel: Cancel | None = None
                      ) -> SchoolKarte:
+        """One school's karte (see ``_school_karte``)."""
+        self._ctx.gate.require(FUNCTION)
+        with self._pinned():
+            return self._school_karte(school_code, school_year, progress, cancel)
+
+    def city_view(self, school_year: int | None = None, *, progress: Progress | None = None,
+                  cancel: Cancel | None = None) -> CityView:
+        """All schools side by side (see ``_city_view``)."""
+        self._ctx.gate.require(FUNCTION)
+        with self._pinned():
+            return self._city_view(school_year, progress, cancel)
+
+    def _school_karte(self, school_code: str, school_year: int | None,
+                      progress: Progress | None, cancel: Cancel | None) -> SchoolKarte:
         """One school's karte: survey cells of the school, its grades and classes with the
         comparisons, its basic information over the years, the growth estimate of every school
         (the funnel and caterpillar need them; the school's own is ``SchoolKarte.effect``),
@@ -127,7 +131,7 @@ class SchoolKarteService:
         year = self._year(school_year, years)
         sections = self._sections()
         step = _Stepper(progress, cancel)
-        self._prefetch(self._long_reads(year, sections))
+        self._prefetch(self._long_reads(year, sections, city=False))
         step(0.3)
         results: tuple[SurveyResult, ...] = ()
         if sections.surveys:
@@ -149,8 +153,8 @@ class SchoolKarteService:
             notes=self._notes(sections, growth),
         )
 
-    def city_view(self, school_year: int | None = None, *, progress: Progress | None = None,
-                  cancel: Cancel | None = None) -> CityView:
+    def _city_view(self, school_year: int | None, progress: Progress | None,
+                   cancel: Cancel | None) -> CityView:
         """All schools side by side (school-code order): school and grade cells, basic
         information, growth, school-level correlations and push-support counts per school and
         grade. Classes are in each school's karte."""
@@ -162,7 +166,7 @@ class SchoolKarteService:
         sections = self._sections()
         step = _Stepper(progress, cancel)
         codes = [s.code for s in schools]
-        self._prefetch(self._long_reads(year, sections))
+        self._prefetch(self._long_reads(year, sections, city=True))
         step(0.3)
         results: tuple[SurveyResult, ...] = ()
         if sections.surveys:
@@ -230,7 +234,17 @@ class SchoolKarteService:
     # -- cache -----------------------------------------------------------------------------
 
     def _version(self) -> str:
-        return self._ctx.db.read(risk_repo.data_version)
+        """The data version; read once per view (``_pinned``), not once per cached part."""
+        pinned: str | None = getattr(self._local, "version", None)
+        return pinned if pinned is not None else self._ctx.db.read(risk_repo.data_version)
+
+    @contextlib.contextmanager
+    def _pinned(self) -> Iterator[None]:
+        self._local.version = self._ctx.db.read(risk_repo.data_version)
+        try:
+            yield
+        finally:
+            self._local.version = None
 
     def _cached(self, key: Key, make: Callable[[], T]) -> T:
         full = (self._version(), *key)
@@ -261,7 +275,7 @@ class SchoolKarteService:
             with self._lock:
                 self._cache[(version, *k)] = value
 
-    def _long_reads(self, year: int, s: _Sections
+    def _long_reads(self, year: int, s: _Sections, *, city: bool
                     ) -> list[tuple[Key, Callable[[Connection], object], str]]:
         reads: list[tuple[Key, Callable[[Connection], object], str]] = []
         if s.surveys:
@@ -271,6 +285,18 @@ class SchoolKarteService:
         if s.push_support:
             reads.append((("push-eval", year), functools.partial(
                 _evaluate_push, registry=self._ctx.registry, year=year), "survey_responses"))
+        # The short reads too, so that they run beside the long ones.
+        if s.growth:
+            reads.append((("growth-rows", year), functools.partial(
+                repo.growth_rows, school_year=year), "academic_results"))
+        if s.growth or s.basic:
+            reads.append((("context",), repo.context_rows, "school_context"))
+        if s.surveys and s.absence and city:
+            reads.append((("absence", year), functools.partial(
+                repo.absence_by_school, school_year=year), "attendance_monthly"))
+        if s.consultations:
+            reads.append((("consultations", year), functools.partial(
+                repo.consultation_counts, school_year=year), "consultations"))
         return reads
 
     # -- surveys ---------------------------------------------------------------------------
@@ -298,10 +324,8 @@ class SchoolKarteService:
 
     def _groups(self, answer_year: int, group_year: int, year: int) -> pd.DataFrame:
         """Class totals of ``answer_year``'s answers by the classes of ``group_year``."""
-        aggregates = self._aggregates(answer_year, year)
-        frames = self._cached(("frames", answer_year, year), lambda: _frames(
-            aggregates.groups))
-        return frames.get(group_year, empty_groups())
+        frame = self._aggregates(answer_year, year).frames.get(group_year)
+        return empty_groups() if frame is None else frame
 
     def _labels(self, year: int) -> dict[tuple[str, str], str]:
         def make() -> dict[tuple[str, str], str]:
@@ -352,7 +376,8 @@ class SchoolKarteService:
 
     def _growth(self, year: int) -> ValueAdded:
         def make() -> ValueAdded:
-            rows = self._read(lambda c: repo.growth_rows(c, year), "academic_results")
+            rows = self._cached(("growth-rows", year), lambda: self._read(
+                lambda c: repo.growth_rows(c, year), "academic_results"))
             pupils = pd.DataFrame(
                 [(r.school_code, r.grade, r.prior, r.current) for r in rows],
                 columns=["school_code", "grade", "prior", "current"])
@@ -386,20 +411,21 @@ class SchoolKarteService:
             outcomes.append("absence")
         out: list[CorrelationResult] = []
         for outcome in outcomes:
-            city: dict[tuple[str, int, str], Moments] = {}
-            own: dict[tuple[str, int, str], Moments] = {}
+            city: dict[tuple[str, int, str, str], Moments] = {}
+            own: dict[tuple[str, int, str, str], Moments] = {}
             for m in self._moments(year, outcome):
-                k = (m.survey_code, m.round, m.domain)
+                k = (m.survey_code, m.round, m.domain, m.item_code)
                 mm = Moments(m.n, m.sx, m.sy, m.sxx, m.syy, m.sxy)
                 city[k] = city.get(k, ZERO) + mm
                 if m.school_code == school:
                     own[k] = mm
             for k in sorted(city):
+                item = k[3] or None
                 out.append(CorrelationResult(k[0], k[1], k[2], outcome, "pupil", None,
-                                             from_moments(city[k])))
+                                             from_moments(city[k]), item))
                 if school is not None:
                     out.append(CorrelationResult(k[0], k[1], k[2], outcome, "pupil", school,
-                                                 from_moments(own.get(k, ZERO))))
+                                                 from_moments(own.get(k, ZERO)), item))
             if school is None:
                 out.extend(self._school_level(year, outcome, results, growth))
         return tuple(out)
@@ -410,17 +436,18 @@ class SchoolKarteService:
             y = {} if growth is None else {e.school_code: e.effect for e in growth.effects}
         else:
             y = self._absence_rates(year)
-        by_key: dict[tuple[str, int, str], dict[str, float]] = {}
+        by_key: dict[tuple[str, int, str, str], dict[str, float]] = {}
         for r in results:
-            if r.grade is None and r.item_code is None and r.current.value is not None:
-                by_key.setdefault((r.survey_code, r.round, r.domain), {})[r.school_code] = (
-                    r.current.value)
+            if r.grade is None and r.current.value is not None:
+                key = (r.survey_code, r.round, r.domain, r.item_code or "")
+                by_key.setdefault(key, {})[r.school_code] = r.current.value
         out = []
         for k in sorted(by_key):
             codes = sorted(set(by_key[k]) & set(y))
             out.append(CorrelationResult(
                 k[0], k[1], k[2], outcome, "school", None,
-                from_values([by_key[k][c] for c in codes], [y[c] for c in codes])))
+                from_values([by_key[k][c] for c in codes], [y[c] for c in codes]),
+                k[3] or None))
         return out
 
     # -- basic information -----------------------------------------------------------------
@@ -461,7 +488,8 @@ class SchoolKarteService:
         sizes = self._group_sizes(year)
         out: list[SupportCount] = []
 
-        def add(rows: Iterable[tuple[Key, str | None, str, int]], measure: Any) -> None:
+        def add(rows: Iterable[tuple[Key, str | None, str, int]],
+                measure: SupportMeasure) -> None:
             totals: dict[tuple[Key, str | None, str], int] = {}
             for (school, grade, cls), month, status, count in rows:
                 if school not in wanted:
@@ -494,6 +522,7 @@ class SchoolKarteService:
                 lambda c: repo.consultation_counts(c, year), "consultations"))
             add((((a.school_code, a.grade, a.class_name), a.month, a.status, a.count)
                  for a in consults), "consultation")
+        out = complementary_counts(out)
         out.sort(key=lambda c: (c.school_code, -1 if c.grade is None else c.grade,
                                 c.class_name or "", c.measure, c.month or "", c.status))
         return tuple(out)
@@ -507,6 +536,43 @@ class SchoolKarteService:
                     sizes[level] = sizes.get(level, 0) + g[3]
             return sizes
         return self._cached(("sizes", year), make)
+
+
+def complementary_counts(counts: list[SupportCount]) -> list[SupportCount]:
+    """Counts of a school's grades (a grade's classes) add up to the total above them, so
+    one withheld count among them would be the total minus the others: withhold the
+    smallest shown sibling too, or, with no shown sibling, the total itself. Repeated until
+    no line has a single withheld count (withholding a total can open the line above)."""
+    out = list(counts)
+    changed = True
+    while changed:
+        changed = False
+        lines: dict[Key, list[int]] = {}
+        parents: dict[Key, int] = {}
+        for i, c in enumerate(out):
+            what = (c.measure, c.month, c.status)
+            if c.grade is None:
+                parents[(c.school_code, None, *what)] = i
+            elif c.class_name is None:
+                lines.setdefault((c.school_code, None, *what), []).append(i)
+                parents[(c.school_code, c.grade, *what)] = i
+            else:
+                lines.setdefault((c.school_code, c.grade, *what), []).append(i)
+        for line, members in lines.items():
+            hidden = [i for i in members if out[i].count is None]
+            shown = [i for i in members if out[i].count is not None]
+            if len(hidden) != 1:
+                continue
+            parent = parents.get(line)
+            if shown:
+                i = min(shown, key=lambda k: (out[k].count or 0, out[k].class_name or "",
+                                              out[k].grade or 0))
+                out[i] = replace(out[i], count=None)
+                changed = True
+            elif parent is not None and out[parent].count is not None:
+                out[parent] = replace(out[parent], count=None)
+                changed = True
+    return out
 
 
 def _evaluate_push(conn: Connection, registry: Registry, year: int) -> Evaluation:
@@ -526,4 +592,4 @@ class _Stepper:
             self._progress(fraction)
 
 
-__all__ = ["BINS", "Cell", "SchoolKarteService"]
+__all__ = ["SchoolKarteService"]

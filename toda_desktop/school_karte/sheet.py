@@ -86,12 +86,18 @@ def _basic(karte: SchoolKarte, style: DateStyle) -> list[Block]:
 def _survey_blocks(karte: SchoolKarte, style: DateStyle) -> list[Block]:
     out: list[Block] = []
     for info in karte.surveys:
-        rows = [r for r in karte.results if r.survey_code == info.code
-                and r.class_name is None and r.item_code is None]
+        every = [r for r in karte.results if r.survey_code == info.code
+                 and r.class_name is None and r.item_code is None]
+        rows = [r for r in every if not _all_suppressed(r)]
         if not rows:
             continue
         out.append(Heading(f"{info.name}（{format_school_year(karte.school_year, style)}）", 2))
         out.append(Paragraph(info.positive_rule, note=True))
+        left_out = sorted({r.grade for r in every if _all_suppressed(r) and r.grade is not None})
+        if left_out:
+            out.append(Paragraph(
+                "、".join(f"{g}年" for g in left_out)
+                + f"は、どの値も{MIN_PUPILS}人未満のため表に載せていません。", note=True))
         out.append(Table(
             ("学年", "領域", "回", "本校", "市", "差", "判定", "前年度の同学年",
              "同じ児童生徒の前年度"),
@@ -110,6 +116,12 @@ def _survey_blocks(karte: SchoolKarte, style: DateStyle) -> list[Block]:
     if out:
         out = [Heading("調査結果（肯定的回答の割合）"), Paragraph(RULE_NOTE, note=True), *out]
     return out
+
+
+def _all_suppressed(r: SurveyResult) -> bool:
+    """Nothing to read in the row: every cell suppressed or absent."""
+    cells = (r.current, r.same_grade_last_year, r.same_pupils_last_year)
+    return all(c is None or c.suppressed for c in cells)
 
 
 def _survey_row(r: SurveyResult) -> tuple[str, ...]:
@@ -147,10 +159,11 @@ def _growth(karte: SchoolKarte) -> list[Block]:
 
 def _correlations(karte: SchoolKarte) -> list[Block]:
     rows = []
+    domains = [c for c in karte.correlations if c.item_code is None]  # items: on screen
     own = {(c.survey_code, c.round, c.domain, c.outcome): c.correlation
-           for c in karte.correlations if c.school_code == karte.school.code}
+           for c in domains if c.school_code == karte.school.code}
     city = {(c.survey_code, c.round, c.domain, c.outcome): c.correlation
-            for c in karte.correlations if c.school_code is None and c.level == "pupil"}
+            for c in domains if c.school_code is None and c.level == "pupil"}
     names = {s.code: s.name for s in karte.surveys}
     for key in sorted(own):
         survey, rnd, domain, outcome = key
