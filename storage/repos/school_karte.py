@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from kernel.school_calendar import school_year_start
 from storage.connection import Connection
 from storage.repos.karte import ITEMS_CTE
 
@@ -647,7 +648,8 @@ def consultation_counts(conn: Connection, school_year: int) -> list[MonthCount]:
         " FROM ds_consultations c JOIN en ON en.pupil_id = c.pupil_id"
         " WHERE c.consult_date >= ? AND c.consult_date < ?"
         " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5")
-    params = (school_year, f"{school_year}-04-01", f"{school_year + 1}-04-01")
+    params = (school_year, school_year_start(school_year).isoformat(),
+              school_year_start(school_year + 1).isoformat())
     return [MonthCount(str(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5]))
             for r in conn.execute(sql, params)]
 

@@ -24,7 +24,7 @@ class _WindowsShown(QObject):
         self.main = main
         self.shown: list[str] = []
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (event.type() == QEvent.Type.Show and isinstance(watched, QWidget)
                 and watched.isWindow() and watched is not self.main):
             text = getattr(watched, "text", lambda: "")()

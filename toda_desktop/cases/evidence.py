@@ -14,7 +14,7 @@ import json
 from collections import defaultdict
 from datetime import date, timedelta
 
-from kernel.school_calendar import SchoolMonth
+from kernel.school_calendar import SchoolMonth, calendar_year
 from storage.repos import karte as karte_repo
 from toda_desktop.cases.model import Evidence, MonthAbsence, SurveyRound
 from toda_desktop.context import ServiceContext
@@ -60,7 +60,7 @@ def read_evidence(ctx: ServiceContext, pupil_id: int, meeting_on: date, as_of: d
     if gate.sees("attendance_monthly"):
         rows = ctx.db.call(lambda c: karte_repo.attendance(c, pupil_id),
                            kind="attendance_monthly")
-        by_month = {SchoolMonth.of(r.school_year, (r.month - 4) % 12): r for r in rows}
+        by_month = {SchoolMonth(calendar_year(r.school_year, r.month), r.month): r for r in rows}
         absence = tuple(
             MonthAbsence(m, by_month[m].absence_days if m in by_month else None,
                          by_month[m].school_days if m in by_month else None,

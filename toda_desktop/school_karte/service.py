@@ -30,6 +30,7 @@ from analysis.school_karte.positivity import (
     positivity_rows,
 )
 from analysis.school_karte.value_added import COVARIATES, ValueAdded, estimate
+from kernel.progress import CancelFlag, Progress
 from storage.connection import Connection
 from storage.registry import Registry
 from storage.repos import risk as risk_repo
@@ -56,8 +57,6 @@ from toda_desktop.school_karte.rules import RULES, rule_text
 from toda_desktop.withheld import withheld_notice
 
 T = TypeVar("T")
-Progress = Callable[[float], None]
-Cancel = Callable[[], bool]
 FUNCTION = "school_karte"
 SURVEY_KINDS = ("survey_responses", "survey_items", "enrollments")
 GROWTH_KINDS = ("academic_results", "enrollments", "school_context")
@@ -102,7 +101,7 @@ class SchoolKarteService:
                      for s in self._ctx.db.read(repo.schools, kind="schools"))
 
     def school_karte(self, school_code: str, school_year: int | None = None, *,
-                     progress: Progress | None = None, cancel: Cancel | None = None
+                     progress: Progress | None = None, cancel: CancelFlag | None = None
                      ) -> SchoolKarte:
         """One school's karte (see ``_school_karte``)."""
         self._ctx.gate.require(FUNCTION)
@@ -110,14 +109,14 @@ class SchoolKarteService:
             return self._school_karte(school_code, school_year, progress, cancel)
 
     def city_view(self, school_year: int | None = None, *, progress: Progress | None = None,
-                  cancel: Cancel | None = None) -> CityView:
+                  cancel: CancelFlag | None = None) -> CityView:
         """All schools side by side (see ``_city_view``)."""
         self._ctx.gate.require(FUNCTION)
         with self._pinned():
             return self._city_view(school_year, progress, cancel)
 
     def _school_karte(self, school_code: str, school_year: int | None,
-                      progress: Progress | None, cancel: Cancel | None) -> SchoolKarte:
+                      progress: Progress | None, cancel: CancelFlag | None) -> SchoolKarte:
         """One school's karte: survey cells of the school, its grades and classes with the
         comparisons, its basic information over the years, the growth estimate of every school
         (the funnel and caterpillar need them; the school's own is ``SchoolKarte.effect``),
@@ -154,7 +153,7 @@ class SchoolKarteService:
         )
 
     def _city_view(self, school_year: int | None, progress: Progress | None,
-                   cancel: Cancel | None) -> CityView:
+                   cancel: CancelFlag | None) -> CityView:
         """All schools side by side (school-code order): school and grade cells, basic
         information, growth, school-level correlations and push-support counts per school and
         grade. Classes are in each school's karte."""
@@ -581,7 +580,7 @@ def _evaluate_push(conn: Connection, registry: Registry, year: int) -> Evaluatio
 
 
 class _Stepper:
-    def __init__(self, progress: Progress | None, cancel: Cancel | None) -> None:
+    def __init__(self, progress: Progress | None, cancel: CancelFlag | None) -> None:
         self._progress = progress
         self._cancel = cancel
 
