@@ -22,10 +22,13 @@ from PySide6.QtWidgets import QTableView, QWidget
 
 from kernel.date_style import DateStyle
 from toda_desktop.formatting import (
+    BLANK,
     format_date,
     format_datetime,
     format_phrase,
     format_school_year,
+    format_value,
+    grade_label,
 )
 from toda_desktop.phrase import Phrase
 from ui import style
@@ -42,62 +45,13 @@ T = TypeVar("T")
 
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 CENTER = int(Qt.AlignmentFlag.AlignCenter)
-BLANK = "—"
 
 
 # -- how pupil data is written -------------------------------------------------------------
 
 
-def grade_label(grade: int | None) -> str:
-    """学年 in the city's numbering (1–9, 7–9 being junior high) as staff say it."""
-    if grade is None:
-        return ""
-    return f"小{grade}" if grade <= 6 else f"中{grade - 6}"
-
-
-def class_label(grade: int | None, class_name: str, seat: int | None = None) -> str:
-    """「4年1組 3番」 (a junior-high grade counts from 1 again)."""
-    parts = []
-    if grade is not None:
-        parts.append(f"{grade if grade <= 6 else grade - 6}年")
-    if class_name:
-        parts.append(f"{class_name}組" if class_name.isdigit() else class_name)
-    text = "".join(parts)
-    if seat is not None:
-        text += f" {seat}番"
-    return text
-
-
 def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
-def format_value(value: object, column_type: str, date_style: DateStyle) -> str:
-    """One stored value as staff read it."""
-    if value is None or value == "":
-        return BLANK
-    if column_type == "bool":
-        return "はい" if value in (1, True, "1") else "いいえ"
-    if column_type == "school_year" and isinstance(value, int):
-        return format_school_year(value, date_style)
-    if column_type == "month" and isinstance(value, int):
-        return f"{value}月"
-    if column_type == "grade" and isinstance(value, int):
-        return grade_label(value)
-    if isinstance(value, str) and (column_type == "date" or _looks_like_day(value)):
-        try:
-            return format_date(date.fromisoformat(value), date_style)
-        except ValueError:
-            return value
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def _looks_like_day(value: str) -> bool:
-    """A stored day (``2025-06-03``) in a column the registry does not type as a date (the
-    survey items' extra columns)."""
-    return len(value) == 10 and value[4] == "-" and value[7] == "-"
 
 
 def _phrase_order(value: Phrase) -> str:

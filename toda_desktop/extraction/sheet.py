@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kernel.date_style import DateStyle
-from toda_desktop.formatting import format_count, format_datetime, format_phrase, format_school_year
+from toda_desktop.formatting import (
+    BLANK,
+    class_label,
+    format_count,
+    format_datetime,
+    format_phrase,
+    format_school_year,
+)
 from toda_desktop.printing.document import (
     Block,
     DocumentKind,
@@ -20,7 +27,6 @@ from toda_desktop.printing.document import (
     PrintDocument,
     Table,
 )
-from toda_desktop.printing.values import BLANK, class_label
 
 if TYPE_CHECKING:
     from toda_desktop.extraction.service import ExtractionResult

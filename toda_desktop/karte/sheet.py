@@ -12,7 +12,14 @@ from collections.abc import Collection, Mapping
 from enum import StrEnum
 
 from kernel.date_style import DateStyle
-from toda_desktop.formatting import format_date, format_phrase, format_school_year
+from toda_desktop.formatting import (
+    BLANK,
+    class_label,
+    format_date,
+    format_phrase,
+    format_school_year,
+    format_value,
+)
 from toda_desktop.karte.service import Karte, KarteChart, KarteRecords
 from toda_desktop.printing.document import (
     Block,
@@ -24,13 +31,7 @@ from toda_desktop.printing.document import (
     PrintDocument,
     Table,
 )
-from toda_desktop.printing.values import (
-    BLANK,
-    bar_chart_png,
-    class_label,
-    format_value,
-    number,
-)
+from toda_desktop.printing.values import bar_chart_png, number
 
 
 class KarteSection(StrEnum):

@@ -1,60 +1,14 @@
 """How stored values and charts are written on printed sheets (shared by the sheet builders;
-the screens have their own copy in ``ui.pupil_tables``, which the core may not import)."""
+stored values are written by ``toda_desktop.formatting``, as on the screens)."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import date
 from functools import cache
 from pathlib import Path
 
-from kernel.date_style import DateStyle
-from toda_desktop.formatting import format_date, format_school_year
-
-BLANK = "—"
-
-
-def grade_label(grade: int | None) -> str:
-    if grade is None:
-        return ""
-    return f"小{grade}" if grade <= 6 else f"中{grade - 6}"
-
-
-def class_label(grade: int | None, class_name: str, seat: int | None = None) -> str:
-    """「4年1組 3番」 (a junior-high grade counts from 1 again)."""
-    parts = []
-    if grade is not None:
-        parts.append(f"{grade if grade <= 6 else grade - 6}年")
-    if class_name:
-        parts.append(f"{class_name}組" if class_name.isdigit() else class_name)
-    text = "".join(parts)
-    if seat is not None:
-        text += f" {seat}番"
-    return text
-
-
-def format_value(value: object, column_type: str, date_style: DateStyle) -> str:
-    """One stored value as staff read it on paper."""
-    if value is None or value == "":
-        return BLANK
-    if column_type == "bool":
-        return "はい" if value in (1, True, "1") else "いいえ"
-    if column_type == "school_year" and isinstance(value, int):
-        return format_school_year(value, date_style)
-    if column_type == "month" and isinstance(value, int):
-        return f"{value}月"
-    if column_type == "grade" and isinstance(value, int):
-        return grade_label(value)
-    if isinstance(value, str) and (column_type == "date" or (
-            len(value) == 10 and value[4] == "-" and value[7] == "-")):
-        try:
-            return format_date(date.fromisoformat(value), date_style)
-        except ValueError:
-            return value
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+from toda_desktop.formatting import BLANK
 
 
 def number(value: float | None, unit: str = "") -> str:

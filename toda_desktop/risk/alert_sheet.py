@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from kernel.date_style import DateStyle
 from kernel.school_calendar import SchoolMonth
-from toda_desktop.formatting import format_month
+from toda_desktop.formatting import BLANK, class_label, format_month
 from toda_desktop.printing.document import (
     Block,
     DocumentKind,
@@ -21,7 +21,6 @@ from toda_desktop.printing.document import (
     PrintDocument,
     Table,
 )
-from toda_desktop.printing.values import BLANK, class_label
 
 if TYPE_CHECKING:  # (the risk service brings scikit-learn; the sheet needs only the type)
     from toda_desktop.risk.service import Alert

@@ -44,6 +44,8 @@ from PySide6.QtWidgets import (
 from kernel.date_style import DateStyle
 from kernel.school_calendar import SchoolMonth
 from toda_desktop.formatting import (
+    BLANK,
+    class_label,
     format_count,
     format_date,
     format_datetime,
@@ -59,13 +61,7 @@ from ui.karte.risk_section import KarteRiskSection
 from ui.page import ALERT_LISTS, datasets_changed
 from ui.page_header import PageHeader
 from ui.page_task import PageTask
-from ui.pupil_tables import (
-    BLANK,
-    ID_KEYS,
-    KarteRecordsModel,
-    age_on,
-    class_label,
-)
+from ui.pupil_tables import ID_KEYS, KarteRecordsModel, age_on
 from ui.table_model import make_table
 
 if TYPE_CHECKING:

@@ -49,7 +49,7 @@ from kernel.school_calendar import SchoolMonth
 from toda_desktop.errors import NoModelYet, UserFacingError
 from toda_desktop.export_purpose.catalog import ALERT_LIST
 from toda_desktop.export_purpose.model import Purpose
-from toda_desktop.formatting import format_count, format_datetime, format_month
+from toda_desktop.formatting import class_label, format_count, format_datetime, format_month
 from toda_desktop.risk.alert_csv import APRIL_BAND_NOTE, APRIL_ROSTER_NOTE
 from ui import style
 from ui.background import BackgroundRunner, alive
@@ -69,7 +69,6 @@ from ui.export_flow import (
 from ui.page import ALERT_LISTS, RISK_MODEL, datasets_changed
 from ui.page_header import PageHeader, StatusLine
 from ui.page_task import PageTask
-from ui.pupil_tables import class_label
 from ui.risk.common import (
     BAND_NAMES,
     Column,

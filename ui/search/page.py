@@ -30,7 +30,7 @@ from kernel.date_style import DateStyle
 from toda_desktop.export_files import ExportResult
 from toda_desktop.export_purpose.catalog import SEARCH_RESULTS
 from toda_desktop.export_purpose.model import Purpose
-from toda_desktop.formatting import format_count, format_school_year
+from toda_desktop.formatting import format_count, format_school_year, grade_label
 from toda_desktop.search.service import SearchFilters
 from ui import style
 from ui.background import BackgroundRunner
@@ -49,7 +49,7 @@ from ui.export_flow import (
 from ui.page import datasets_changed
 from ui.page_header import PageHeader
 from ui.page_task import PageTask
-from ui.pupil_tables import PupilHitsModel, grade_label, source_row
+from ui.pupil_tables import PupilHitsModel, source_row
 from ui.table_model import make_table
 
 if TYPE_CHECKING:

@@ -9,10 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QListWidget, QListWidgetItem, QWidget
 
 from toda_desktop.extraction import MEMBERSHIP_TARGETS, Membership
+from toda_desktop.formatting import grade_label
 from ui.extraction.catalog import Catalog, Leaf
 from ui.extraction.editors.base import ConditionEditor
 from ui.extraction.inputs import select_data, year_combo
-from ui.pupil_tables import grade_label
 
 
 class MembershipEditor(ConditionEditor):
