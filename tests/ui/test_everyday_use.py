@@ -13,7 +13,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
-from tests.ui.conftest import ShellFactory
+from tests.ui.conftest import SCREENSHOT_DIR, ShellFactory
 from tests.ui.flows import WAIT_MS, sign_in
 from toda_desktop.audit.service import AuditFilter
 from toda_desktop.policy.model import parse_policy_text
@@ -28,7 +28,8 @@ from ui.search.page import SearchPage
 pytestmark = pytest.mark.gui
 
 LAPTOP = (1366, 697)
-SHOTS = Path("/tmp/toda-ui-screenshots")
+SHOTS = SCREENSHOT_DIR / "everyday_use"  # for a person to look at (not checked)
+SHOTS.mkdir(parents=True, exist_ok=True)
 
 
 def _laptop_window(qtbot: QtBot, make_shell: ShellFactory, login: str = "demo-lead"

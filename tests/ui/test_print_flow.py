@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from kernel.date_style import DateStyle
 from tests.printing.helpers import MovingClock, sign_in
+from tests.ui.conftest import SCREENSHOT_DIR
 from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.karte.sheet import KarteSection, karte_sheet
 from toda_desktop.printing.document import (
@@ -33,7 +34,8 @@ from ui.printing.renderer import SheetLayout
 from ui.printing.stamp import stamp_of
 
 START = datetime(2026, 12, 7, 14, 30)
-SHOTS = Path("/work/wt/shots-print")
+SHOTS = SCREENSHOT_DIR / "printing"  # for a person to look at (not checked)
+SHOTS.mkdir(parents=True, exist_ok=True)
 
 
 def _pages(pdf: Path) -> list[str]:

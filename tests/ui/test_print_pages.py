@@ -4,13 +4,13 @@ the preview, and the register's ticks (the real shell on a demo city)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox
 from pytestqt.qtbot import QtBot
 
+from tests.ui.conftest import SCREENSHOT_DIR
 from tests.ui.flows import WAIT_MS, sign_in
 from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.printing.document import DocumentKind, Heading, PrintDocument
@@ -20,7 +20,8 @@ from ui.printing.purpose_dialog import PrintPurposeDialog
 from ui.printing.register_page import TITLE, PrintRegisterPage
 from ui.printing.sections_dialog import SectionsDialog
 
-SHOTS = Path("/work/wt/shots-print")
+SHOTS = SCREENSHOT_DIR / "printing"  # for a person to look at (not checked)
+SHOTS.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_SCRYPT_N, copy_store
-from tests.ui.conftest import ShellFactory
+from tests.ui.conftest import SCREENSHOT_DIR, ShellFactory
 from tests.ui.flows import WAIT_MS, sign_in, visible_texts
 from toda_desktop.demo import DemoConfig
 from toda_desktop.store_setup import create_demo_store
@@ -26,7 +26,8 @@ from ui.shell import Shell
 
 pytestmark = pytest.mark.gui
 
-SHOTS = Path("/work/wt/shots-skui")
+SHOTS = SCREENSHOT_DIR / "school_karte"  # for a person to look at (not checked)
+SHOTS.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(scope="module")
