@@ -79,7 +79,7 @@ PY
       mv "$ROOT/var/demo/"store.tdb* "$OLD/"
     fi
     if [ ! -f "$STORE" ]; then
-      echo "デモ都市を作成しています（初回のみ。2分ほど、ほかの処理で混み合ったパソコンでは5分ほどかかります。進み具合を表示します）…"
+      echo "デモ都市を作成しています（初回のみ。1分足らず、ほかの処理で混み合ったパソコンでは2分ほどかかります。進み具合を表示します）…"
       "$VENV/bin/python" -m toda_desktop init --store "$STORE" --demo
     fi
     exec "$VENV/bin/toda-desktop" --store "$STORE" ;;

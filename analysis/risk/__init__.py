@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         ModelConfig,
         baseline_configs,
         candidate_grid,
+        demo_grid,
         fit_model,
         small_grid,
     )
@@ -67,6 +68,7 @@ __all__ = [
     "baseline_configs",
     "build_frame",
     "candidate_grid",
+    "demo_grid",
     "develop",
     "evaluate_holdout",
     "explain",
@@ -106,6 +108,7 @@ _HOMES = {
     "candidate_grid": "analysis.risk.models",
     "fit_model": "analysis.risk.models",
     "small_grid": "analysis.risk.models",
+    "demo_grid": "analysis.risk.models",
     "RiskInputs": "analysis.risk.panel",
     "month_label": "analysis.risk.panel",
     "survey_positive_shares": "analysis.risk.panel",

@@ -40,10 +40,25 @@ def _ci(entry: Interval | None, pct: bool = True, digits: int = 3) -> str:
     return f"{v}（95%区間 {lo}〜{hi}）"
 
 
+# The model families of a grid, in the card's words and order.
+FAMILY_WORDS = {"logreg_l2": "L2正則化ロジスティック回帰",
+                "logreg_l1": "L1正則化ロジスティック回帰",
+                "hgb": "勾配ブースティング木", "rf": "ランダムフォレスト"}
+
+
+def _families(names: object) -> str:
+    """The families the grid held (``facts["families"]``); cards stored before it was kept
+    were all trained on grids with every family."""
+    if not isinstance(names, list | tuple):
+        return "L2・L1正則化ロジスティック回帰、勾配ブースティング木、ランダムフォレスト"
+    words = [w for key, w in FAMILY_WORDS.items() if key in names]
+    return "、".join(words) if words else "（モデルなし）"
+
 def model_card(facts: Mapping[str, Any], evaluation: Evaluation) -> str:
     """Markdown text. ``facts``: created_at, created_by, data_version, period, pupils,
-    grid_size, grid_seconds, selection_years, selection (summary row of the best model),
-    regret (optional) and choice (``validation.choose``: whether the simple ranking is used).
+    grid_size, families (optional: the non-baseline model families of the grid), grid_seconds,
+    selection_years, selection (summary row of the best model), regret (optional) and choice
+    (``validation.choose``: whether the simple ranking is used).
     ``evaluation``: the report of ``evaluate_holdout``."""
     config = evaluation.config
     choice = (Choice.from_json(facts["choice"]) if facts.get("choice")
@@ -105,8 +120,7 @@ def model_card(facts: Mapping[str, Any], evaluation: Evaluation) -> str:
     add("基準（単純な並べ方）: 欠席の理由を区別しないもの（"
         + "、".join(REASON_BLIND.values()) + "）と、病気欠席と出席停止・忌引を除いて数えるもの（"
         + "、".join(REASON_AWARE.values()) + "）。")
-    add(f"基準、L2・L1正則化ロジスティック回帰、"
-        f"勾配ブースティング木、ランダムフォレストを特徴量の組とハイパーパラメータで組み合わせた"
+    add(f"基準、{_families(facts.get('families'))}を特徴量の組とハイパーパラメータで組み合わせた"
         f"{facts.get('grid_size', '—')}通りの候補を、時間順の検証（前の年度で学習し、"
         f"後の年度で検証: {years}）で比べました。"
         f"各校5人の一覧の再現率（学校ごと・月ごと）の月平均から"

@@ -71,15 +71,18 @@ def _dates(years: tuple[int, int] | None, column: str) -> tuple[str, list[object
 
 
 # Each pupil's share of positive answers per survey, round and domain (the ``survey`` table);
-# a WHERE on ``r`` goes between the two parts.
+# a WHERE on ``r`` goes between the two parts. CROSS JOIN keeps the answers as the outer loop
+# (each finds its enrollment and its item by index): the plan SQLite picked otherwise scanned
+# a year's answers once per survey item, 17 s of the demo city's 25 s panel read (now 3.5 s,
+# the same rows).
 SURVEY_SHARES = (
     "SELECT r.pupil_id, r.school_year, r.survey_code, r.round,"
     " min(r.survey_date) AS survey_date, i.domain,"
     " avg(instr(',' || replace(i.positive_answers, ' ', '') || ',',"
     "           ',' || r.answer || ',') > 0) AS positive_share"
     " FROM ds_survey_responses r"
-    " JOIN ds_enrollments e ON e.pupil_id = r.pupil_id AND e.school_year = r.school_year"
-    " JOIN ds_survey_items i ON i.survey_code = r.survey_code"
+    " CROSS JOIN ds_enrollments e ON e.pupil_id = r.pupil_id AND e.school_year = r.school_year"
+    " CROSS JOIN ds_survey_items i ON i.survey_code = r.survey_code"
     "  AND i.school_year = r.school_year AND i.grade = e.grade"
     "  AND i.item_code = r.item_code"
 )

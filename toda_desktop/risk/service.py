@@ -43,6 +43,7 @@ from analysis.risk import (
     audit_groups,
     build_frame,
     candidate_grid,
+    demo_grid,
     develop,
     evaluate_holdout,
     feature_kinds,
@@ -414,13 +415,16 @@ class RiskService:
         self,
         *,
         quick: bool = False,
+        demo: bool = False,
         seed: int = 0,
         progress: Progress | None = None,
         cancel: CancelFlag | None = None,
     ) -> TrainResult:
         """Run the candidate grid, select, evaluate on the held-out last year, store the model.
 
-        ``quick`` uses a handful of candidates instead of the full grid (trials, tests)."""
+        ``quick`` uses a handful of candidates instead of the full grid (trials, tests);
+        ``demo`` the quick grid without its slowest candidate (the demo city's first model,
+        ``init --demo``; the card names the families compared)."""
         ctx = self._ctx
         ctx.gate.require("analysis")
         self._require_keys(MODEL_HOME, "予測モデルの学習")
@@ -439,7 +443,7 @@ class RiskService:
             audit = self._audit(frame, inputs)
             del inputs  # the grid needs only the frame (and the audit groups)
             heap.trim()
-            grid = small_grid() if quick else candidate_grid()
+            grid = demo_grid() if demo else small_grid() if quick else candidate_grid()
             dev = develop(frame, grid=grid, audit=audit, seed=seed,
                           progress=steps.part(0.08, 0.98).callback(), cancel=cancel)
             years = sorted(set(frame["school_year"].tolist()))
@@ -453,6 +457,7 @@ class RiskService:
                            f"（{years[0]}〜{years[-1]}年度）"),
                 "pupils": int(frame["pupil_id"].nunique()),
                 "grid_size": len(grid),
+                "families": sorted({c.family for c in grid if not c.is_baseline}),
                 "grid_seconds": dev.grid.seconds,
                 "selection_years": dev.selection_years,
                 "selection": dev.selection_row(dev.choice.get("model")),

@@ -109,3 +109,39 @@ def test_bootstrap_interval_brackets_the_point_and_collapses_when_certain() -> N
     assert len(reps) == 500
     rec10, _, _, _ = bootstrap_recall(cells, 10, w)  # everyone listed: recall 1 always
     assert rec10 == {"value": 1.0, "lo": 1.0, "hi": 1.0}
+
+
+def test_bootstrap_ranking_replicates_equal_sklearns_weighted_metrics() -> None:
+    """The shared-sort replicates are sklearn's AUC, average precision and Brier score with
+    the resampling counts as weights (rounded scores make ties; some cells drop out)."""
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+    from analysis.risk.metrics import bootstrap_ranking, row_cell_index
+
+    rng = np.random.default_rng(3)
+    n = 600
+    months = np.array([f"2025-{m:02d}" for m in rng.integers(4, 10, n)], dtype=object)
+    schools = np.array([f"S{s}" for s in rng.integers(0, 5, n)], dtype=object)
+    score = np.round(rng.random(n), 2) * 1.1 - 0.05  # ties, and a few outside [0, 1]
+    y = rng.random(n) < 0.15 + 0.5 * np.clip(score, 0, 1)
+    f = pd.DataFrame({"list_month": months, "list_school_code": schools,
+                      "pupil_id": np.arange(n), "t": 0, "y1": y, "score": score})
+    f["obs1"] = True
+    s = Scored.build(f, score, 1)
+    cells = cells_of(s)
+    weights = cell_weights(len(cells.events), 40, seed=1)
+    got = bootstrap_ranking(s, cells, weights, 40)
+    idx = row_cell_index(s, cells)
+    want: dict[str, list[float]] = {"auc": [], "pr_auc": [], "brier": []}
+    for b in range(40):
+        w = weights[b][idx]
+        keep = w > 0
+        yy, ss, ww = s.y[keep], s.score[keep], w[keep]
+        if yy.all() or not yy.any():
+            continue
+        want["auc"].append(roc_auc_score(yy, ss, sample_weight=ww))
+        want["pr_auc"].append(average_precision_score(yy, ss, sample_weight=ww))
+        want["brier"].append(brier_score_loss(yy, np.clip(ss, 0, 1), sample_weight=ww))
+    for name, values in want.items():
+        assert len(values) == 40
+        np.testing.assert_allclose(got[name], values, rtol=1e-12, atol=1e-12)

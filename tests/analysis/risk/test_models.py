@@ -111,6 +111,13 @@ def test_develop_selects_over_time_and_reports_against_baselines(
             in simple)
     for card_text in (card, simple):  # no pupil is ranked: the card never says 順位 or 上位
         assert "順位" not in card_text and "上位" not in card_text
+    # The card names the model families the grid held (the demo's grid has no L1 model);
+    # a card stored before the families were kept names every family, as its grid had.
+    demo = model_card({"grid_size": 9, "families": ["hgb", "logreg_l2", "rf"]},
+                      Evaluation.from_json(ev))
+    assert ("基準、L2正則化ロジスティック回帰、勾配ブースティング木、ランダムフォレストを" in demo
+            and "L1正則化" not in demo)
+    assert "基準、L2・L1正則化ロジスティック回帰、勾配ブースティング木" in card
 
 
 def test_selection_uses_the_variance_penalty() -> None:
