@@ -576,7 +576,7 @@ def complementary_counts(counts: list[SupportCount]) -> list[SupportCount]:
 
 def _evaluate_push(conn: Connection, registry: Registry, year: int) -> Evaluation:
     """The push-support preset on ``year`` (its pupils never leave the service)."""
-    return evaluate(conn, registry, push_support_preset(school_year=year), year)
+    return evaluate(conn, registry, push_support_preset(school_year=year), year, explain=False)
 
 
 class _Stepper:
