@@ -11,7 +11,7 @@ covers is left out. Values are always bound; column names are fixed here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -211,6 +211,10 @@ class YearAggregates:
 
     frames: dict[int, pd.DataFrame]
     moments: list[OutcomeMoments]
+    # (survey, round) -> pupil -> (positive answers, answers) over the items with the item
+    # master's 肯定的回答 (``SurveyCount``); kept in the service, never shown.
+    pupil_counts: dict[tuple[str, int], dict[int, tuple[int, int]]] = field(
+        default_factory=dict)
 
     @property
     def groups(self) -> list[PositivityGroup]:
@@ -228,6 +232,7 @@ def year_aggregates(
     conn: Connection, answer_year: int, group_years: Sequence[int],
     rules: Sequence[PositiveRule], *, school_code: str | None = None,
     outcomes: Sequence[str] = (),
+    pupil_counts: Sequence[tuple[str, int]] = (),
 ) -> YearAggregates:
     """One pass over the answers of ``answer_year``:
 
@@ -245,7 +250,11 @@ def year_aggregates(
     joins, and SQLite builds a temporary B-tree for every one of those GROUP BYs over some
     400,000 share rows (2–3 s a year on the full demo city). Here SQL reads each answer once
     (whether it is positive, with its domain) and the enrollments and outcomes, and
-    numpy/pandas add them up in memory; only the totals leave this function."""
+    numpy/pandas add them up in memory; only the totals leave this function.
+
+    ``pupil_counts``: (survey, round) pairs whose per-pupil positive answers and answers
+    are wanted as the extraction's ``survey_positivity`` counts them (the push-support
+    criteria), taken from the same read instead of another pass over the answers."""
     if any(o not in OUTCOMES for o in outcomes):
         raise ValueError(outcomes)
     if outcomes and answer_year not in group_years:
@@ -269,6 +278,8 @@ def year_aggregates(
     rule_of = _Positivity.read(conn, answer_year, rules)
     shares = _Shares.of(pupil_ids, answers, rule_of)
     out = YearAggregates({}, [])
+    if pupil_counts:
+        out.pupil_counts.update(_pupil_counts(pupil_ids, answers, rule_of, pupil_counts))
     for year in group_years:
         out.frames[year] = shares.class_totals([r[1:] for r in enrolled if r[0] == year])
     if outcomes:
@@ -357,6 +368,38 @@ class _Positivity:
                 rule.domain if rule is not None else None)
             out.append(("" if where is None else where, 1.0 if positive else 0.0))
         return out
+
+
+def _pupil_counts(pupil_ids: Int, answers: list[str], positivity: _Positivity,
+                  wanted: Sequence[tuple[str, int]]
+                  ) -> dict[tuple[str, int], dict[int, tuple[int, int]]]:
+    """Per (survey, round) of ``wanted`` and pupil: answers to items with 肯定的回答 in the
+    item master and how many of them are among those answers (the rules of instruments
+    without it do not count here, as in the extraction)."""
+    out: dict[tuple[str, int], dict[int, tuple[int, int]]] = {w: {} for w in wanted}
+    if not answers:
+        return out
+    target_of = {w: i for i, w in enumerate(wanted)}
+    answer_code, texts = pd.factorize(np.asarray(answers, dtype=object))
+    target = np.full(len(texts), -1, dtype=np.int64)
+    positive = np.zeros(len(texts), dtype=np.int64)
+    for j, text in enumerate(texts):
+        survey, rnd, item, _kind, _exact, shown = str(text).split(_SEP, 5)
+        t = target_of.get((survey, int(rnd)))
+        pos = positivity.items.get((survey, item), (None, None))[0]
+        if t is None or pos is None:
+            continue
+        target[j] = t
+        positive[j] = int(f",{shown}," in pos)
+    at = target[answer_code]
+    ok = at >= 0
+    n_targets = len(wanted)
+    group, inverse = _groups(pupil_ids[ok] * n_targets + at[ok])
+    k = np.bincount(inverse, weights=positive[answer_code][ok].astype(np.float64))
+    m = np.bincount(inverse)
+    for g, kk, mm in zip(group.tolist(), k.tolist(), m.tolist(), strict=True):
+        out[wanted[g % n_targets]][g // n_targets] = (int(kk), int(mm))
+    return out
 
 
 def _groups(codes: Int) -> tuple[Int, Int]:

@@ -15,6 +15,8 @@ import pandas as pd
 import pytest
 
 from storage.connection import Connection
+from storage.registry import Registry
+from storage.repos import extraction as extraction_repo
 from storage.repos import school_karte as repo
 from tests.conftest import copy_store
 from tests.risk.conftest import sign_in
@@ -70,8 +72,11 @@ def _diff(a: object, b: object, path: str = "") -> str | None:
 
 def _reference(conn: Connection, answer_year: int, group_years: tuple[int, ...],
                rules: tuple[repo.PositiveRule, ...], *, school_code: str | None = None,
-               outcomes: tuple[str, ...] = ()) -> repo.YearAggregates:
-    """The earlier statement's result in the fast path's shape."""
+               outcomes: tuple[str, ...] = (),
+               pupil_counts: tuple[tuple[str, int], ...] = (),
+               registry: Registry | None = None) -> repo.YearAggregates:
+    """The earlier statement's result in the fast path's shape; the push-support criteria's
+    per-pupil counts as the extraction's own query reads them."""
     groups, moments = reference_year_aggregates(
         conn, answer_year, group_years, rules, school_code=school_code, outcomes=outcomes)
     frames = {}
@@ -81,7 +86,14 @@ def _reference(conn: Connection, answer_year: int, group_years: tuple[int, ...],
                 for g in groups if g.group_year == year]
         if rows:
             frames[year] = pd.DataFrame(rows, columns=list(repo.GROUP_FRAME_COLUMNS))
-    return repo.YearAggregates(frames, moments)
+    counts = {}
+    if pupil_counts:
+        assert registry is not None
+        kind = registry.kind("survey_responses")
+        counts = {(survey, rnd): extraction_repo.survey_positivity(
+            conn, kind, extraction_repo.Scope(school_year=answer_year, round=rnd), survey)
+            for survey, rnd in pupil_counts}
+    return repo.YearAggregates(frames, moments, counts)
 
 
 @pytest.mark.parametrize("case", ["this year with outcomes", "last year by both years",
@@ -118,7 +130,8 @@ def test_the_city_view_and_a_school_karte_are_the_same_as_before(
     code = director.school_karte.schools()[0].code
     fast = SchoolKarteService(ctx)
     fast_views = (fast.city_view(), fast.school_karte(code))
-    monkeypatch.setattr(repo, "year_aggregates", _reference)
+    monkeypatch.setattr(repo, "year_aggregates",
+                        functools.partial(_reference, registry=ctx.registry))
     before = SchoolKarteService(ctx)
     before_views = (before.city_view(), before.school_karte(code))
     assert fast_views[0].results and fast_views[1].results

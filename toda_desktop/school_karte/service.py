@@ -39,6 +39,14 @@ from storage.repos import school_karte as repo
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import OperationCancelled, UserFacingError
 from toda_desktop.extraction.engine import Evaluation, evaluate
+from toda_desktop.extraction.model import (
+    Change,
+    CountInWindow,
+    Extraction,
+    Membership,
+    SurveyPositivity,
+    Threshold,
+)
 from toda_desktop.extraction.presets import push_support_preset
 from toda_desktop.karte.service import SURVEY_NAMES, survey_name
 from toda_desktop.school_karte.models import (
@@ -313,9 +321,11 @@ class SchoolKarteService:
         year's classes and by this year's (the same pupils)."""
         group_years = (year,) if answer_year == year else (answer_year, year)
         outcomes = self._outcomes(s) if answer_year == year else ()
+        counts = _push_pairs(year) if answer_year == year and s.push_support else ()
         task = functools.partial(repo.year_aggregates, answer_year=answer_year,
-                                 group_years=group_years, rules=RULES, outcomes=outcomes)
-        return ("aggregates", answer_year, group_years, outcomes), task
+                                 group_years=group_years, rules=RULES, outcomes=outcomes,
+                                 pupil_counts=counts)
+        return ("aggregates", answer_year, group_years, outcomes, counts), task
 
     def _aggregates(self, answer_year: int, year: int) -> repo.YearAggregates:
         key, task = self._aggregates_read(answer_year, year, self._sections())
@@ -473,12 +483,16 @@ class SchoolKarteService:
                 functools.partial(_evaluate_push, registry=registry, year=year),
                 "survey_responses"))
             assert isinstance(ev, Evaluation)
+            who = ev.matched
+            if _push_pairs(year):
+                counts = self._aggregates(year, year).pupil_counts
+                who = who & _survey_matches(year, counts, frozenset(ev.population))
             matched: dict[Key, int] = {}
             enrolled: dict[Key, int] = {}
             for pid, p in ev.population.items():
                 k: Key = (p.school_code or "", p.grade or 0, p.class_name or "")
                 enrolled[k] = enrolled.get(k, 0) + 1
-                if pid in ev.matched:
+                if pid in who:
                     matched[k] = matched.get(k, 0) + 1
             return matched, enrolled
         return self._cached(("push", year), make)
@@ -603,9 +617,67 @@ def _collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
+def _survey_leaf(node: object) -> bool:
+    """A change of survey positivity between two rounds of the base year, over every item
+    and subject: counted from the survey totals' own read of the answers."""
+    return (isinstance(node, Change) and isinstance(node.measure, SurveyPositivity)
+            and node.measure.domain is None and node.measure.subject is None
+            and node.before.year_offset == 0 and node.after.year_offset == 0
+            and node.before.month is None and node.after.month is None
+            and node.before.round is not None and node.after.round is not None)
+
+
+def _push_split(year: int) -> tuple[Extraction, tuple[Change, ...]]:
+    """The push-support preset as (the preset without its survey changes, those changes)
+    when it is a plain AND of leaves (it is); else (the preset, ())."""
+    preset = push_support_preset(school_year=year)
+    root = preset.root
+    if root.op != "and" or root.negate or not root.enabled or not all(
+            isinstance(i, Threshold | Change | CountInWindow | Membership)
+            for i in root.items):
+        return preset, ()
+    survey = tuple(i for i in root.items if isinstance(i, Change) and i.enabled
+                   and _survey_leaf(i))
+    if not survey:
+        return preset, ()
+    rest = tuple(replace(i, enabled=False) if i in survey else i for i in root.items)
+    return replace(preset, root=replace(root, items=rest)), survey
+
+
+def _push_pairs(year: int) -> tuple[tuple[str, int], ...]:
+    """(survey, round) whose per-pupil counts the push-support criteria read."""
+    pairs: list[tuple[str, int]] = []
+    for leaf in _push_split(year)[1]:
+        assert isinstance(leaf.measure, SurveyPositivity)
+        for period in (leaf.before, leaf.after):
+            pair = (leaf.measure.survey_code, int(period.round or 0))
+            if pair not in pairs:
+                pairs.append(pair)
+    return tuple(pairs)
+
+
+def _survey_matches(year: int, counts: dict[tuple[str, int], dict[int, tuple[int, int]]],
+                    universe: frozenset[int]) -> frozenset[int]:
+    """The pupils meeting every survey change of the preset, as the engine decides it
+    (a positive share in percent on both rounds; a negated leaf takes the rest)."""
+    out = universe
+    for leaf in _push_split(year)[1]:
+        assert isinstance(leaf.measure, SurveyPositivity)
+        code = leaf.measure.survey_code
+        before, after = ({p: 100.0 * pos / n for p, (pos, n) in counts.get(
+            (code, int(period.round or 0)), {}).items() if n}
+            for period in (leaf.before, leaf.after))
+        hit = frozenset(p for p in before.keys() & after.keys()
+                        if leaf.holds(before[p], after[p])) & universe
+        out = out & ((universe - hit) if leaf.negate else hit)
+    return out
+
+
 def _evaluate_push(conn: Connection, registry: Registry, year: int) -> Evaluation:
-    """The push-support preset on ``year`` (its pupils never leave the service)."""
-    return evaluate(conn, registry, push_support_preset(school_year=year), year, explain=False)
+    """The push-support preset on ``year`` without its survey changes (those are counted
+    from the survey totals' read, ``_survey_matches``); its pupils never leave the
+    service."""
+    return evaluate(conn, registry, _push_split(year)[0], year, explain=False)
 
 
 class _Stepper:
