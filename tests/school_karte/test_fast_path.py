@@ -22,6 +22,7 @@ from tests.conftest import copy_store
 from tests.risk.conftest import sign_in
 from tests.school_karte.sql_reference import reference_year_aggregates
 from toda_desktop.composition import SignedIn
+from toda_desktop.errors import OperationCancelled
 from toda_desktop.school_karte.rules import RULES
 from toda_desktop.school_karte.service import SchoolKarteService
 
@@ -138,3 +139,18 @@ def test_the_city_view_and_a_school_karte_are_the_same_as_before(
     for new, old in zip(fast_views, before_views, strict=True):
         assert _same(_flat(new), _flat(old)), _diff(_flat(new), _flat(old))
 
+
+
+def test_a_cancelled_view_leaves_no_read_behind_and_the_next_view_is_whole(
+        director: SignedIn) -> None:
+    """The reads a view starts run on while it builds; a view cancelled after they started
+    waits for them before it returns, and the next view of the same service equals a fresh
+    service's."""
+    ctx = director.context
+    service = SchoolKarteService(ctx)
+    with pytest.raises(OperationCancelled):
+        service.city_view(cancel=lambda: True)
+    assert not service._pending
+    again = service.city_view()
+    fresh = SchoolKarteService(ctx).city_view()
+    assert _same(_flat(again), _flat(fresh)), _diff(_flat(again), _flat(fresh))

@@ -18,6 +18,7 @@ import functools
 import gc
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -93,6 +94,7 @@ class SchoolKarteService:
     def __init__(self, context: ServiceContext) -> None:
         self._ctx = context
         self._cache: dict[Key, object] = {}
+        self._pending: dict[Key, Future[object]] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -140,12 +142,11 @@ class SchoolKarteService:
         sections = self._sections()
         step = _Stepper(progress, cancel)
         self._prefetch(self._long_reads(year, sections, city=False))
+        growth = self._growth(year) if sections.growth else None  # see ``_city_view``
         step(0.3)
         results: tuple[SurveyResult, ...] = ()
         if sections.surveys:
             results = self._survey_results(year, [school_code], classes=True, step=step)
-        step(0.5)
-        growth = self._growth(year) if sections.growth else None
         step(0.7)
         correlations = self._correlations(year, sections, school_code, results, growth)
         step(0.8)
@@ -175,12 +176,13 @@ class SchoolKarteService:
         step = _Stepper(progress, cancel)
         codes = [s.code for s in schools]
         self._prefetch(self._long_reads(year, sections, city=True))
+        # The growth estimate first: its reads are short and on other lanes, so it is
+        # made while the answers are still being read.
+        growth = self._growth(year) if sections.growth else None
         step(0.3)
         results: tuple[SurveyResult, ...] = ()
         if sections.surveys:
             results = self._survey_results(year, None, classes=False, step=step)
-        step(0.5)
-        growth = self._growth(year) if sections.growth else None
         step(0.7)
         correlations = self._correlations(year, sections, None, results, growth)
         step(0.8)
@@ -253,6 +255,7 @@ class SchoolKarteService:
             with _collector_paused():
                 yield
         finally:
+            self._settle()
             self._local.version = None
 
     def _cached(self, key: Key, make: Callable[[], T]) -> T:
@@ -260,6 +263,13 @@ class SchoolKarteService:
         with self._lock:
             if full in self._cache:
                 return self._cache[full]  # type: ignore[return-value]
+            pending = self._pending.get(full)
+        if pending is not None:
+            value = pending.result()  # a read started by ``_prefetch``
+            with self._lock:
+                self._pending.pop(full, None)
+                self._cache[full] = value
+            return value  # type: ignore[return-value]
         value = make()
         with self._lock:
             if len(self._cache) > 64:
@@ -272,17 +282,36 @@ class SchoolKarteService:
 
     def _prefetch(self, reads: Sequence[tuple[Key, Callable[[Connection], object], str]]
                   ) -> None:
-        """Start the long reads not yet cached at once (the store has two readers), then
-        cache their results: a cold city view waits for the longest, not for their sum."""
+        """Start the reads not yet cached at once (each lane of the store has its own
+        readers) and return: ``_cached`` waits for a read when its part is built, so the
+        view's own work (the growth estimate, say) runs while the long reads go on, and a
+        cold view waits for the longest read, not for their sum."""
         version = self._version()
         with self._lock:
             missing = [(k, task, kind) for k, task, kind in reads
-                       if (version, *k) not in self._cache]
-        futures = [(k, self._ctx.db.submit_read(task, kind=kind)) for k, task, kind in missing]
-        for k, future in futures:
-            value = future.result()
+                       if (version, *k) not in self._cache
+                       and (version, *k) not in self._pending]
+        for k, task, kind in missing:
+            future = self._ctx.db.submit_read(task, kind=kind)
             with self._lock:
-                self._cache[(version, *k)] = value
+                self._pending[(version, *k)] = future
+
+    def _settle(self) -> None:
+        """After a view: wait for the reads it started and did not use (a view left by an
+        error or a cancel), caching what they read; a failed one is read again when next
+        needed."""
+        with self._lock:
+            pending = list(self._pending.items())
+        for full, future in pending:
+            try:
+                value = future.result()
+            except Exception:  # read again (and raised) when next needed
+                with self._lock:
+                    self._pending.pop(full, None)
+                continue
+            with self._lock:
+                if self._pending.pop(full, None) is not None:
+                    self._cache[full] = value
 
     def _long_reads(self, year: int, s: _Sections, *, city: bool
                     ) -> list[tuple[Key, Callable[[Connection], object], str]]:
