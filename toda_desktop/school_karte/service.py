@@ -316,6 +316,14 @@ class SchoolKarteService:
     def _long_reads(self, year: int, s: _Sections, *, city: bool
                     ) -> list[tuple[Key, Callable[[Connection], object], str]]:
         reads: list[tuple[Key, Callable[[Connection], object], str]] = []
+        # In the order the view needs them (the readers of a lane take them in turn): the
+        # growth estimate's short read first, so that the estimate is made while the
+        # answers are read, then this year's answers, last year's and the rest.
+        if s.growth:
+            reads.append((("growth-rows", year), functools.partial(
+                repo.growth_rows, school_year=year), "academic_results"))
+        if s.growth or s.basic:
+            reads.append((("context",), repo.context_rows, "school_context"))
         if s.surveys:
             for answer_year in (year, year - 1):
                 key, task = self._aggregates_read(answer_year, year, s)
@@ -323,18 +331,14 @@ class SchoolKarteService:
         if s.push_support:
             reads.append((("push-eval", year), functools.partial(
                 _evaluate_push, registry=self._ctx.registry, year=year), "survey_responses"))
-        # The short reads too, so that they run beside the long ones.
-        if s.growth:
-            reads.append((("growth-rows", year), functools.partial(
-                repo.growth_rows, school_year=year), "academic_results"))
-        if s.growth or s.basic:
-            reads.append((("context",), repo.context_rows, "school_context"))
         if s.surveys and s.absence and city:
             reads.append((("absence", year), functools.partial(
                 repo.absence_by_school, school_year=year), "attendance_monthly"))
         if s.consultations:
             reads.append((("consultations", year), functools.partial(
                 repo.consultation_counts, school_year=year), "consultations"))
+        reads.append((("sizes-rows", year), functools.partial(
+            repo.class_sizes, school_year=year), "enrollments"))
         return reads
 
     # -- surveys ---------------------------------------------------------------------------
@@ -575,7 +579,9 @@ class SchoolKarteService:
         """Pupils enrolled per school, grade and class (the suppression's denominators)."""
         def make() -> dict[Key, int]:
             sizes: dict[Key, int] = {}
-            for g in self._read(lambda c: repo.class_sizes(c, year), "enrollments"):
+            rows = self._cached(("sizes-rows", year), lambda: self._read(
+                lambda c: repo.class_sizes(c, year), "enrollments"))
+            for g in rows:
                 for level in ((g[0], None, None), (g[0], g[1], None), (g[0], g[1], g[2])):
                     sizes[level] = sizes.get(level, 0) + g[3]
             return sizes
