@@ -205,6 +205,38 @@ def survey_positivity(
     }
 
 
+def survey_positivity_rounds(
+    conn: Connection, kind: DatasetKind, scope: Scope, rounds: Sequence[int],
+    survey_code: str, domain: str | None = None, subject: str | None = None,
+) -> dict[int, dict[int, tuple[int, int]]]:
+    """``survey_positivity`` of several rounds in one pass over the answers (a change
+    between two rounds reads them once, not twice): round → pupil → (positive, answers).
+    ``scope`` names no round; the rounds are matched as ``survey_positivity`` matches one."""
+    if scope.round is not None:
+        raise ValueError("the rounds are given apart from the scope")
+    params: list[object] = []
+    where = scope_sql(kind, scope, params)
+    marks = ", ".join("?" for _ in rounds) or "NULL"
+    extra = f" AND coalesce(t.round, 1) IN ({marks}) AND t.survey_code = ?"
+    params += [*rounds, survey_code]
+    if domain is not None:
+        extra += " AND coalesce(iy.domain, ia.domain) = ?"
+        params.append(domain)
+    if subject is not None:
+        extra += " AND t.subject = ?"
+        params.append(subject)
+    out: dict[int, dict[int, tuple[int, int]]] = {int(r): {} for r in rounds}
+    for rnd, p, pos, n in conn.execute(
+        f"WITH {ITEMS_CTE} SELECT coalesce(t.round, 1), t.pupil_id, sum({positive('t')}),"
+        f" count(*) FROM {kind.table} t{items_join('t')}"
+        f" WHERE {where}{extra} AND coalesce(iy.pos, ia.pos) IS NOT NULL"
+        " AND t.answer IS NOT NULL GROUP BY 1, 2",
+        params,
+    ):
+        out[int(rnd)][int(p)] = (int(pos), int(n))
+    return out
+
+
 def window_counts(
     conn: Connection, kind: DatasetKind, window_days: int, scope: Scope
 ) -> dict[int, tuple[int, str]]:

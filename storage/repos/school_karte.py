@@ -11,7 +11,7 @@ covers is left out. Values are always bound; column names are fixed here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -211,6 +211,10 @@ class YearAggregates:
 
     frames: dict[int, pd.DataFrame]
     moments: list[OutcomeMoments]
+    # (survey, round) -> pupil -> (positive answers, answers) over the items with the item
+    # master's 肯定的回答 (``SurveyCount``); kept in the service, never shown.
+    pupil_counts: dict[tuple[str, int], dict[int, tuple[int, int]]] = field(
+        default_factory=dict)
 
     @property
     def groups(self) -> list[PositivityGroup]:
@@ -228,6 +232,7 @@ def year_aggregates(
     conn: Connection, answer_year: int, group_years: Sequence[int],
     rules: Sequence[PositiveRule], *, school_code: str | None = None,
     outcomes: Sequence[str] = (),
+    pupil_counts: Sequence[tuple[str, int]] = (),
 ) -> YearAggregates:
     """One pass over the answers of ``answer_year``:
 
@@ -245,7 +250,11 @@ def year_aggregates(
     joins, and SQLite builds a temporary B-tree for every one of those GROUP BYs over some
     400,000 share rows (2–3 s a year on the full demo city). Here SQL reads each answer once
     (whether it is positive, with its domain) and the enrollments and outcomes, and
-    numpy/pandas add them up in memory; only the totals leave this function."""
+    numpy/pandas add them up in memory; only the totals leave this function.
+
+    ``pupil_counts``: (survey, round) pairs whose per-pupil positive answers and answers
+    are wanted as the extraction's ``survey_positivity`` counts them (the push-support
+    criteria), taken from the same read instead of another pass over the answers."""
     if any(o not in OUTCOMES for o in outcomes):
         raise ValueError(outcomes)
     if outcomes and answer_year not in group_years:
@@ -265,10 +274,12 @@ def year_aggregates(
         params += eny_params
         where += " AND r.pupil_id IN (SELECT pupil_id FROM eny)"
     params.append(answer_year)
-    pupil_ids, answers = _answer_texts(conn, head, where, params)
+    answers = _answer_texts(conn, head, where, params)
     rule_of = _Positivity.read(conn, answer_year, rules)
-    shares = _Shares.of(pupil_ids, answers, rule_of)
+    shares = _Shares.of(answers, rule_of)
     out = YearAggregates({}, [])
+    if pupil_counts:
+        out.pupil_counts.update(_pupil_counts(answers, rule_of, pupil_counts))
     for year in group_years:
         out.frames[year] = shares.class_totals([r[1:] for r in enrolled if r[0] == year])
     if outcomes:
@@ -280,7 +291,6 @@ def year_aggregates(
 
 
 _SEP = "\x1f"
-_RS = "\x1e"
 Int = npt.NDArray[np.int64]
 Float = npt.NDArray[np.float64]
 # One answer as text: survey␟round␟item␟its SQL type␟a real's exact digits␟the answer as
@@ -292,26 +302,41 @@ _ANSWER_TEXT = (
 )
 
 
+@dataclass(frozen=True)
+class _Answers:
+    """The year's answers: ``texts`` the distinct answers (``_ANSWER_TEXT``), ``pupil`` and
+    ``code`` (an index into ``texts``) one per answer."""
+
+    pupil: Int
+    code: Int
+    texts: list[str]
+
+
 def _answer_texts(conn: Connection, head: str, where: str, params: Sequence[object]
-                  ) -> tuple[Int, list[str]]:
-    """Each answer's pupil and text (``_ANSWER_TEXT``). Read as two texts, the pupils (","
-    between them) and the answers (␞ between them): one row instead of some 300,000 (two
-    aggregates of one query see the rows in the same order). An answer holding a ␞ (none
-    should) sends it to the plain row by row read. A NULL answer is never positive."""
+                  ) -> _Answers:
+    """Each distinct answer (``_ANSWER_TEXT``) once, with its pupils as one text ("," between
+    them): some 240 rows instead of some 300,000, and no answer text per row to build or
+    split (the grouping keys are the columns the text is made of, its type among them, so
+    1 and 1.0 and '1' stay apart). A NULL answer is never positive."""
     where += (" AND r.answer IS NOT NULL AND r.item_code IS NOT NULL"
               " AND r.survey_code IS NOT NULL")
-    row = conn.execute(
-        f"{head}SELECT count(*), group_concat(r.pupil_id, ','), group_concat({_ANSWER_TEXT},"
-        f" char(30)) FROM ds_survey_responses r WHERE {where}", list(params)).fetchone()
-    count = int(row[0])
-    if not count:
-        return np.zeros(0, np.int64), []
-    answers = str(row[2]).split(_RS)
-    if len(answers) == count:
-        return np.asarray(str(row[1]).split(","), dtype=np.int64), answers
-    rows = conn.execute(f"{head}SELECT r.pupil_id, {_ANSWER_TEXT} FROM ds_survey_responses r"
-                        f" WHERE {where}", list(params)).fetchall()
-    return np.asarray([r[0] for r in rows], dtype=np.int64), [str(r[1]) for r in rows]
+    rows = conn.execute(
+        f"{head}SELECT {_ANSWER_TEXT}, group_concat(r.pupil_id, ',')"
+        f" FROM ds_survey_responses r WHERE {where} GROUP BY r.survey_code,"
+        " coalesce(r.round, 1), r.item_code, typeof(r.answer), r.answer", list(params)
+    ).fetchall()
+    texts: list[str] = []
+    pupils: list[Int] = []
+    codes: list[Int] = []
+    for text, ids in rows:
+        part = np.asarray(str(ids).split(","), dtype=np.int64)
+        codes.append(np.full(len(part), len(texts), dtype=np.int64))
+        pupils.append(part)
+        texts.append(str(text))
+    if not texts:
+        empty = np.zeros(0, np.int64)
+        return _Answers(empty, empty, [])
+    return _Answers(np.concatenate(pupils), np.concatenate(codes), texts)
 
 
 @dataclass(frozen=True)
@@ -359,6 +384,38 @@ class _Positivity:
         return out
 
 
+def _pupil_counts(answers: _Answers, positivity: _Positivity,
+                  wanted: Sequence[tuple[str, int]]
+                  ) -> dict[tuple[str, int], dict[int, tuple[int, int]]]:
+    """Per (survey, round) of ``wanted`` and pupil: answers to items with 肯定的回答 in the
+    item master and how many of them are among those answers (the rules of instruments
+    without it do not count here, as in the extraction)."""
+    out: dict[tuple[str, int], dict[int, tuple[int, int]]] = {w: {} for w in wanted}
+    if not answers.texts:
+        return out
+    target_of = {w: i for i, w in enumerate(wanted)}
+    answer_code, texts, pupil_ids = answers.code, answers.texts, answers.pupil
+    target = np.full(len(texts), -1, dtype=np.int64)
+    positive = np.zeros(len(texts), dtype=np.int64)
+    for j, text in enumerate(texts):
+        survey, rnd, item, _kind, _exact, shown = str(text).split(_SEP, 5)
+        t = target_of.get((survey, int(rnd)))
+        pos = positivity.items.get((survey, item), (None, None))[0]
+        if t is None or pos is None:
+            continue
+        target[j] = t
+        positive[j] = int(f",{shown}," in pos)
+    at = target[answer_code]
+    ok = at >= 0
+    n_targets = len(wanted)
+    group, inverse = _groups(pupil_ids[ok] * n_targets + at[ok])
+    k = np.bincount(inverse, weights=positive[answer_code][ok].astype(np.float64))
+    m = np.bincount(inverse)
+    for g, kk, mm in zip(group.tolist(), k.tolist(), m.tolist(), strict=True):
+        out[wanted[g % n_targets]][g // n_targets] = (int(kk), int(mm))
+    return out
+
+
 def _groups(codes: Int) -> tuple[Int, Int]:
     """The distinct ``codes`` and each code's position among them (a hash, not a sort)."""
     inverse, group = pd.factorize(codes)
@@ -379,15 +436,15 @@ class _Shares:
     share: Float
 
     @staticmethod
-    def of(pupil_ids: Int, answers: list[str], positivity: _Positivity) -> _Shares:
+    def of(answers: _Answers, positivity: _Positivity) -> _Shares:
         """From each answer's pupil and text."""
         empty_i = np.zeros(0, np.int64)
         empty = _Shares(empty_i, [], empty_i, empty_i, np.zeros(0, np.float64))
-        if not answers:
+        if not answers.texts:
             return empty
-        pupil_code, pupil_values = pd.factorize(pupil_ids)
+        pupil_code, pupil_values = pd.factorize(answers.pupil)
         pupils = np.asarray(pupil_values, dtype=np.int64)
-        answer_code, texts = pd.factorize(np.asarray(answers, dtype=object))
+        answer_code, texts = answers.code, answers.texts
         # Each distinct answer text makes zero, one (nearly always) or more rows (entries).
         item_of: dict[tuple[str, int, str, str], int] = {}
         entry_item: list[int] = []

@@ -15,11 +15,14 @@ import pandas as pd
 import pytest
 
 from storage.connection import Connection
+from storage.registry import Registry
+from storage.repos import extraction as extraction_repo
 from storage.repos import school_karte as repo
 from tests.conftest import copy_store
 from tests.risk.conftest import sign_in
 from tests.school_karte.sql_reference import reference_year_aggregates
 from toda_desktop.composition import SignedIn
+from toda_desktop.errors import OperationCancelled
 from toda_desktop.school_karte.rules import RULES
 from toda_desktop.school_karte.service import SchoolKarteService
 
@@ -70,8 +73,11 @@ def _diff(a: object, b: object, path: str = "") -> str | None:
 
 def _reference(conn: Connection, answer_year: int, group_years: tuple[int, ...],
                rules: tuple[repo.PositiveRule, ...], *, school_code: str | None = None,
-               outcomes: tuple[str, ...] = ()) -> repo.YearAggregates:
-    """The earlier statement's result in the fast path's shape."""
+               outcomes: tuple[str, ...] = (),
+               pupil_counts: tuple[tuple[str, int], ...] = (),
+               registry: Registry | None = None) -> repo.YearAggregates:
+    """The earlier statement's result in the fast path's shape; the push-support criteria's
+    per-pupil counts as the extraction's own query reads them."""
     groups, moments = reference_year_aggregates(
         conn, answer_year, group_years, rules, school_code=school_code, outcomes=outcomes)
     frames = {}
@@ -81,7 +87,14 @@ def _reference(conn: Connection, answer_year: int, group_years: tuple[int, ...],
                 for g in groups if g.group_year == year]
         if rows:
             frames[year] = pd.DataFrame(rows, columns=list(repo.GROUP_FRAME_COLUMNS))
-    return repo.YearAggregates(frames, moments)
+    counts = {}
+    if pupil_counts:
+        assert registry is not None
+        kind = registry.kind("survey_responses")
+        counts = {(survey, rnd): extraction_repo.survey_positivity(
+            conn, kind, extraction_repo.Scope(school_year=answer_year, round=rnd), survey)
+            for survey, rnd in pupil_counts}
+    return repo.YearAggregates(frames, moments, counts)
 
 
 @pytest.mark.parametrize("case", ["this year with outcomes", "last year by both years",
@@ -118,10 +131,26 @@ def test_the_city_view_and_a_school_karte_are_the_same_as_before(
     code = director.school_karte.schools()[0].code
     fast = SchoolKarteService(ctx)
     fast_views = (fast.city_view(), fast.school_karte(code))
-    monkeypatch.setattr(repo, "year_aggregates", _reference)
+    monkeypatch.setattr(repo, "year_aggregates",
+                        functools.partial(_reference, registry=ctx.registry))
     before = SchoolKarteService(ctx)
     before_views = (before.city_view(), before.school_karte(code))
     assert fast_views[0].results and fast_views[1].results
     for new, old in zip(fast_views, before_views, strict=True):
         assert _same(_flat(new), _flat(old)), _diff(_flat(new), _flat(old))
 
+
+
+def test_a_cancelled_view_leaves_no_read_behind_and_the_next_view_is_whole(
+        director: SignedIn) -> None:
+    """The reads a view starts run on while it builds; a view cancelled after they started
+    waits for them before it returns, and the next view of the same service equals a fresh
+    service's."""
+    ctx = director.context
+    service = SchoolKarteService(ctx)
+    with pytest.raises(OperationCancelled):
+        service.city_view(cancel=lambda: True)
+    assert not service._pending
+    again = service.city_view()
+    fresh = SchoolKarteService(ctx).city_view()
+    assert _same(_flat(again), _flat(fresh)), _diff(_flat(again), _flat(fresh))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -407,13 +407,36 @@ def _measure(conn: Connection, registry: Registry, measure: FieldMeasure | Surve
                                 _scope(period, base_year, measure.where))
 
 
+def _round_pair(conn: Connection, registry: Registry, measure: SurveyPositivity,
+                before: Period, after: Period, base_year: int
+                ) -> tuple[dict[int, float], dict[int, float]]:
+    """Both sides of a change between two rounds of one year, read in one pass."""
+    kind = registry.kind("survey_responses")
+    rounds = (before.round or 0, after.round or 0)
+    raw = repo.survey_positivity_rounds(
+        conn, kind, _scope(replace(before, round=None), base_year, ()), sorted(set(rounds)),
+        measure.survey_code, measure.domain, measure.subject)
+    b, a = ({p: 100.0 * pos / n for p, (pos, n) in raw[r].items() if n} for r in rounds)
+    return b, a
+
+
 def _change(conn: Connection, registry: Registry, leaf: Change,
-            base_year: int) -> tuple[set[int], dict[int, Phrase]]:
-    before = _measure(conn, registry, leaf.measure, leaf.before, base_year)
-    after = _measure(conn, registry, leaf.measure, leaf.after, base_year)
+            base_year: int, *, explain: bool = True) -> tuple[set[int], dict[int, Phrase]]:
+    m = leaf.measure
+    if (isinstance(m, SurveyPositivity) and leaf.before.round is not None
+            and leaf.after.round is not None
+            and registry.kind("survey_responses").has_column("round")
+            and replace(leaf.before, round=None) == replace(leaf.after, round=None)):
+        before, after = _round_pair(conn, registry, m, leaf.before, leaf.after, base_year)
+    else:
+        before = _measure(conn, registry, m, leaf.before, base_year)
+        after = _measure(conn, registry, m, leaf.after, base_year)
     unit = "%" if isinstance(leaf.measure, SurveyPositivity) else ""
     matched: set[int] = set()
     values: dict[int, Phrase] = {}
+    if not explain:
+        return {pid for pid in before.keys() & after.keys()
+                if leaf.holds(before[pid], after[pid])}, values
     b_label, a_label = leaf.before.label(base_year), leaf.after.label(base_year)
     for pid in before.keys() & after.keys():
         b, a = before[pid], after[pid]
@@ -448,10 +471,11 @@ def _count(conn: Connection, kind: DatasetKind, leaf: CountInWindow,
 def evaluate(conn: Connection, registry: Registry, extraction: Extraction,
              base_year: int | None = None, *,
              progress: Callable[[float], None] | None = None,
-             cancel: Callable[[], bool] | None = None) -> Evaluation:
+             cancel: Callable[[], bool] | None = None, explain: bool = True) -> Evaluation:
     """Evaluate the extraction; between conditions, report ``progress`` (the fraction of
     enabled leaves evaluated) and stop with :class:`OperationCancelled` when ``cancel()``
-    says so (the store is only read, so nothing needs undoing)."""
+    says so (the store is only read, so nothing needs undoing). ``explain=False``: who
+    matches only, without the per-pupil values of a change (for counts)."""
     if base_year is None:
         base_year = extraction.school_year or repo.latest_school_year(conn)
     if base_year is None:
@@ -477,7 +501,7 @@ def evaluate(conn: Connection, registry: Registry, extraction: Extraction,
             matched, values = _membership(conn, registry.kind(MEMBERSHIP_KIND), leaf,
                                           base_year)
         elif isinstance(leaf, Change):
-            matched, values = _change(conn, registry, leaf, base_year)
+            matched, values = _change(conn, registry, leaf, base_year, explain=explain)
         else:
             matched, values = _count(conn, registry.kind(leaf.kind), leaf, base_year)
         hit = frozenset(matched) & universe

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -38,6 +40,14 @@ from storage.repos import school_karte as repo
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import OperationCancelled, UserFacingError
 from toda_desktop.extraction.engine import Evaluation, evaluate
+from toda_desktop.extraction.model import (
+    Change,
+    CountInWindow,
+    Extraction,
+    Membership,
+    SurveyPositivity,
+    Threshold,
+)
 from toda_desktop.extraction.presets import push_support_preset
 from toda_desktop.karte.service import SURVEY_NAMES, survey_name
 from toda_desktop.school_karte.models import (
@@ -84,6 +94,7 @@ class SchoolKarteService:
     def __init__(self, context: ServiceContext) -> None:
         self._ctx = context
         self._cache: dict[Key, object] = {}
+        self._pending: dict[Key, Future[object]] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -131,12 +142,11 @@ class SchoolKarteService:
         sections = self._sections()
         step = _Stepper(progress, cancel)
         self._prefetch(self._long_reads(year, sections, city=False))
+        growth = self._growth(year) if sections.growth else None  # see ``_city_view``
         step(0.3)
         results: tuple[SurveyResult, ...] = ()
         if sections.surveys:
             results = self._survey_results(year, [school_code], classes=True, step=step)
-        step(0.5)
-        growth = self._growth(year) if sections.growth else None
         step(0.7)
         correlations = self._correlations(year, sections, school_code, results, growth)
         step(0.8)
@@ -166,12 +176,13 @@ class SchoolKarteService:
         step = _Stepper(progress, cancel)
         codes = [s.code for s in schools]
         self._prefetch(self._long_reads(year, sections, city=True))
+        # The growth estimate first: its reads are short and on other lanes, so it is
+        # made while the answers are still being read.
+        growth = self._growth(year) if sections.growth else None
         step(0.3)
         results: tuple[SurveyResult, ...] = ()
         if sections.surveys:
             results = self._survey_results(year, None, classes=False, step=step)
-        step(0.5)
-        growth = self._growth(year) if sections.growth else None
         step(0.7)
         correlations = self._correlations(year, sections, None, results, growth)
         step(0.8)
@@ -241,8 +252,10 @@ class SchoolKarteService:
     def _pinned(self) -> Iterator[None]:
         self._local.version = self._ctx.db.read(risk_repo.data_version)
         try:
-            yield
+            with _collector_paused():
+                yield
         finally:
+            self._settle()
             self._local.version = None
 
     def _cached(self, key: Key, make: Callable[[], T]) -> T:
@@ -250,6 +263,13 @@ class SchoolKarteService:
         with self._lock:
             if full in self._cache:
                 return self._cache[full]  # type: ignore[return-value]
+            pending = self._pending.get(full)
+        if pending is not None:
+            value = pending.result()  # a read started by ``_prefetch``
+            with self._lock:
+                self._pending.pop(full, None)
+                self._cache[full] = value
+            return value  # type: ignore[return-value]
         value = make()
         with self._lock:
             if len(self._cache) > 64:
@@ -262,21 +282,48 @@ class SchoolKarteService:
 
     def _prefetch(self, reads: Sequence[tuple[Key, Callable[[Connection], object], str]]
                   ) -> None:
-        """Start the long reads not yet cached at once (the store has two readers), then
-        cache their results: a cold city view waits for the longest, not for their sum."""
+        """Start the reads not yet cached at once (each lane of the store has its own
+        readers) and return: ``_cached`` waits for a read when its part is built, so the
+        view's own work (the growth estimate, say) runs while the long reads go on, and a
+        cold view waits for the longest read, not for their sum."""
         version = self._version()
         with self._lock:
             missing = [(k, task, kind) for k, task, kind in reads
-                       if (version, *k) not in self._cache]
-        futures = [(k, self._ctx.db.submit_read(task, kind=kind)) for k, task, kind in missing]
-        for k, future in futures:
-            value = future.result()
+                       if (version, *k) not in self._cache
+                       and (version, *k) not in self._pending]
+        for k, task, kind in missing:
+            future = self._ctx.db.submit_read(task, kind=kind)
             with self._lock:
-                self._cache[(version, *k)] = value
+                self._pending[(version, *k)] = future
+
+    def _settle(self) -> None:
+        """After a view: wait for the reads it started and did not use (a view left by an
+        error or a cancel), caching what they read; a failed one is read again when next
+        needed."""
+        with self._lock:
+            pending = list(self._pending.items())
+        for full, future in pending:
+            try:
+                value = future.result()
+            except Exception:  # read again (and raised) when next needed
+                with self._lock:
+                    self._pending.pop(full, None)
+                continue
+            with self._lock:
+                if self._pending.pop(full, None) is not None:
+                    self._cache[full] = value
 
     def _long_reads(self, year: int, s: _Sections, *, city: bool
                     ) -> list[tuple[Key, Callable[[Connection], object], str]]:
         reads: list[tuple[Key, Callable[[Connection], object], str]] = []
+        # In the order the view needs them (the readers of a lane take them in turn): the
+        # growth estimate's short read first, so that the estimate is made while the
+        # answers are read, then this year's answers, last year's and the rest.
+        if s.growth:
+            reads.append((("growth-rows", year), functools.partial(
+                repo.growth_rows, school_year=year), "academic_results"))
+        if s.growth or s.basic:
+            reads.append((("context",), repo.context_rows, "school_context"))
         if s.surveys:
             for answer_year in (year, year - 1):
                 key, task = self._aggregates_read(answer_year, year, s)
@@ -284,18 +331,14 @@ class SchoolKarteService:
         if s.push_support:
             reads.append((("push-eval", year), functools.partial(
                 _evaluate_push, registry=self._ctx.registry, year=year), "survey_responses"))
-        # The short reads too, so that they run beside the long ones.
-        if s.growth:
-            reads.append((("growth-rows", year), functools.partial(
-                repo.growth_rows, school_year=year), "academic_results"))
-        if s.growth or s.basic:
-            reads.append((("context",), repo.context_rows, "school_context"))
         if s.surveys and s.absence and city:
             reads.append((("absence", year), functools.partial(
                 repo.absence_by_school, school_year=year), "attendance_monthly"))
         if s.consultations:
             reads.append((("consultations", year), functools.partial(
                 repo.consultation_counts, school_year=year), "consultations"))
+        reads.append((("sizes-rows", year), functools.partial(
+            repo.class_sizes, school_year=year), "enrollments"))
         return reads
 
     # -- surveys ---------------------------------------------------------------------------
@@ -311,9 +354,11 @@ class SchoolKarteService:
         year's classes and by this year's (the same pupils)."""
         group_years = (year,) if answer_year == year else (answer_year, year)
         outcomes = self._outcomes(s) if answer_year == year else ()
+        counts = _push_pairs(year) if answer_year == year and s.push_support else ()
         task = functools.partial(repo.year_aggregates, answer_year=answer_year,
-                                 group_years=group_years, rules=RULES, outcomes=outcomes)
-        return ("aggregates", answer_year, group_years, outcomes), task
+                                 group_years=group_years, rules=RULES, outcomes=outcomes,
+                                 pupil_counts=counts)
+        return ("aggregates", answer_year, group_years, outcomes, counts), task
 
     def _aggregates(self, answer_year: int, year: int) -> repo.YearAggregates:
         key, task = self._aggregates_read(answer_year, year, self._sections())
@@ -471,12 +516,16 @@ class SchoolKarteService:
                 functools.partial(_evaluate_push, registry=registry, year=year),
                 "survey_responses"))
             assert isinstance(ev, Evaluation)
+            who = ev.matched
+            if _push_pairs(year):
+                counts = self._aggregates(year, year).pupil_counts
+                who = who & _survey_matches(year, counts, frozenset(ev.population))
             matched: dict[Key, int] = {}
             enrolled: dict[Key, int] = {}
             for pid, p in ev.population.items():
                 k: Key = (p.school_code or "", p.grade or 0, p.class_name or "")
                 enrolled[k] = enrolled.get(k, 0) + 1
-                if pid in ev.matched:
+                if pid in who:
                     matched[k] = matched.get(k, 0) + 1
             return matched, enrolled
         return self._cached(("push", year), make)
@@ -530,7 +579,9 @@ class SchoolKarteService:
         """Pupils enrolled per school, grade and class (the suppression's denominators)."""
         def make() -> dict[Key, int]:
             sizes: dict[Key, int] = {}
-            for g in self._read(lambda c: repo.class_sizes(c, year), "enrollments"):
+            rows = self._cached(("sizes-rows", year), lambda: self._read(
+                lambda c: repo.class_sizes(c, year), "enrollments"))
+            for g in rows:
                 for level in ((g[0], None, None), (g[0], g[1], None), (g[0], g[1], g[2])):
                     sizes[level] = sizes.get(level, 0) + g[3]
             return sizes
@@ -574,9 +625,94 @@ def complementary_counts(counts: list[SupportCount]) -> list[SupportCount]:
     return out
 
 
+_gc_lock = threading.Lock()
+_gc_holders = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a view is built: a view makes some
+    hundred thousand small objects, and each full collection walks the whole heap (about
+    0.3-0.4 s of a cold city view). Nothing built here forms reference cycles that need
+    it; reference counting still frees everything. Nested and concurrent views share one
+    pause; the last to finish restores the collector as it was."""
+    global _gc_holders, _gc_was_enabled
+    with _gc_lock:
+        if _gc_holders == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_holders += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_was_enabled:
+                gc.enable()
+
+
+def _survey_leaf(node: object) -> bool:
+    """A change of survey positivity between two rounds of the base year, over every item
+    and subject: counted from the survey totals' own read of the answers."""
+    return (isinstance(node, Change) and isinstance(node.measure, SurveyPositivity)
+            and node.measure.domain is None and node.measure.subject is None
+            and node.before.year_offset == 0 and node.after.year_offset == 0
+            and node.before.month is None and node.after.month is None
+            and node.before.round is not None and node.after.round is not None)
+
+
+def _push_split(year: int) -> tuple[Extraction, tuple[Change, ...]]:
+    """The push-support preset as (the preset without its survey changes, those changes)
+    when it is a plain AND of leaves (it is); else (the preset, ())."""
+    preset = push_support_preset(school_year=year)
+    root = preset.root
+    if root.op != "and" or root.negate or not root.enabled or not all(
+            isinstance(i, Threshold | Change | CountInWindow | Membership)
+            for i in root.items):
+        return preset, ()
+    survey = tuple(i for i in root.items if isinstance(i, Change) and i.enabled
+                   and _survey_leaf(i))
+    if not survey:
+        return preset, ()
+    rest = tuple(replace(i, enabled=False) if i in survey else i for i in root.items)
+    return replace(preset, root=replace(root, items=rest)), survey
+
+
+def _push_pairs(year: int) -> tuple[tuple[str, int], ...]:
+    """(survey, round) whose per-pupil counts the push-support criteria read."""
+    pairs: list[tuple[str, int]] = []
+    for leaf in _push_split(year)[1]:
+        assert isinstance(leaf.measure, SurveyPositivity)
+        for period in (leaf.before, leaf.after):
+            pair = (leaf.measure.survey_code, int(period.round or 0))
+            if pair not in pairs:
+                pairs.append(pair)
+    return tuple(pairs)
+
+
+def _survey_matches(year: int, counts: dict[tuple[str, int], dict[int, tuple[int, int]]],
+                    universe: frozenset[int]) -> frozenset[int]:
+    """The pupils meeting every survey change of the preset, as the engine decides it
+    (a positive share in percent on both rounds; a negated leaf takes the rest)."""
+    out = universe
+    for leaf in _push_split(year)[1]:
+        assert isinstance(leaf.measure, SurveyPositivity)
+        code = leaf.measure.survey_code
+        before, after = ({p: 100.0 * pos / n for p, (pos, n) in counts.get(
+            (code, int(period.round or 0)), {}).items() if n}
+            for period in (leaf.before, leaf.after))
+        hit = frozenset(p for p in before.keys() & after.keys()
+                        if leaf.holds(before[p], after[p])) & universe
+        out = out & ((universe - hit) if leaf.negate else hit)
+    return out
+
+
 def _evaluate_push(conn: Connection, registry: Registry, year: int) -> Evaluation:
-    """The push-support preset on ``year`` (its pupils never leave the service)."""
-    return evaluate(conn, registry, push_support_preset(school_year=year), year)
+    """The push-support preset on ``year`` without its survey changes (those are counted
+    from the survey totals' read, ``_survey_matches``); its pupils never leave the
+    service."""
+    return evaluate(conn, registry, _push_split(year)[0], year, explain=False)
 
 
 class _Stepper:
