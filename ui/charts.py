@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from toda_desktop.formatting import format_count
@@ -24,6 +25,66 @@ class CountAxis(pg.AxisItem):  # type: ignore[misc]
 
     def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:
         return [format_count(round(v * scale)) for v in values]
+
+
+class PlainAxis(pg.AxisItem):  # type: ignore[misc]
+    """Numbers with a sign, an ASCII minus and no SI prefixes (differences, estimates)."""
+
+    def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:
+        digits = 0 if spacing >= 1 else 1 if spacing >= 0.1 else 2
+        return [f"{v * scale:+.{digits}f}" if abs(v) > 1e-12 else "0" for v in values]
+
+
+class TitledPlot(QWidget):
+    """A titled plot with its legend and a note on how to read it, below: the analytic
+    charts of the risk pages and the school karte. ``tick_sample`` is the widest tick label
+    expected on the left axis, so that the axis makes room for it."""
+
+    def __init__(self, title: str, note: str, axes: dict[str, pg.AxisItem] | None = None,
+                 *, height: int = 300, tick_sample: str = "+00.0",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tick_sample = tick_sample
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self.title_label = QLabel(title)
+        self.title_label.setStyleSheet(style.SECTION_TITLE)
+        layout.addWidget(self.title_label)
+        self.plot = pg.PlotWidget(axisItems=axes or {})
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setAccessibleName(title)
+        self.plot.setMinimumHeight(height)
+        font = QFont(self.font())
+        self.metrics = QFontMetrics(font)
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setStyle(tickFont=font, tickTextOffset=6)
+            axis.enableAutoSIPrefix(False)
+        self.plot.getAxis("bottom").setHeight(self.metrics.height() + 16)
+        self.plot.getAxis("left").setWidth(self.metrics.horizontalAdvance(tick_sample) + 16)
+        layout.addWidget(self.plot, 1)
+        self.legend = QLabel("")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.legend)
+        self.note = QLabel(note)
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet(style.MUTED)
+        layout.addWidget(self.note)
+
+    def axis_title(self, name: str, text: str) -> None:
+        """Name an axis and make room for the name beside the tick labels."""
+        axis = self.plot.getAxis(name)
+        axis.setLabel(text, **{"font-family": self.font().family(), "font-size": "10pt",
+                               "color": "#333333"})
+        line = self.metrics.height()
+        if name == "bottom":
+            axis.setHeight(2 * line + 22)
+        else:
+            axis.setWidth(self.metrics.horizontalAdvance(self._tick_sample) + line + 26)
 
 
 class BarChart(QWidget):

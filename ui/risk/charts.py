@@ -14,11 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from analysis.risk.bands import EVENT_SHORT
-from ui import style
+from ui.charts import PlainAxis, TitledPlot
 
 # One colour per series: the model and the six simple rankings never share a colour.
 SERIES_COLORS = ("#1f5fa8", "#e8a33d", "#7f8c9a", "#2e9d6a", "#8e5ea2", "#c0504d", "#4bacc6")
@@ -30,14 +29,6 @@ class PercentAxis(pg.AxisItem):  # type: ignore[misc]
     def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:
         digits = 0 if spacing >= 1 else 1 if spacing >= 0.1 else 2
         return [f"{v * scale:.{digits}f}%" for v in values]
-
-
-class PlainAxis(pg.AxisItem):  # type: ignore[misc]
-    """Numbers with an ASCII minus and no SI prefixes."""
-
-    def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:
-        digits = 0 if spacing >= 1 else 1 if spacing >= 0.1 else 2
-        return [f"{v * scale:+.{digits}f}" if v else "0" for v in values]
 
 
 WORD_JOINER = "\u2060"
@@ -68,53 +59,15 @@ def nice_top(value: float) -> float:
     return float(10 * power)
 
 
-class _Chart(QWidget):
+class _Chart(TitledPlot):
+    """A risk page's chart: shares and percentages on the left axis."""
+
     def __init__(self, title: str, note: str, left_axis: pg.AxisItem,
                  bottom_axis: pg.AxisItem | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        self.title_label = QLabel(title)
-        self.title_label.setStyleSheet(style.SECTION_TITLE)
-        layout.addWidget(self.title_label)
         axes = {"left": left_axis}
         if bottom_axis is not None:
             axes["bottom"] = bottom_axis
-        self.plot = pg.PlotWidget(axisItems=axes)
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.setAccessibleName(title)
-        self.plot.setMinimumHeight(240)
-        font = QFont(self.font())
-        self._metrics = QFontMetrics(font)
-        for name in ("left", "bottom"):
-            axis = self.plot.getAxis(name)
-            axis.setStyle(tickFont=font, tickTextOffset=6)
-            axis.enableAutoSIPrefix(False)
-        self.plot.getAxis("bottom").setHeight(self._metrics.height() + 16)
-        self.plot.getAxis("left").setWidth(self._metrics.horizontalAdvance("100.0%") + 16)
-        layout.addWidget(self.plot, 1)
-        self.legend = QLabel("")
-        self.legend.setWordWrap(True)
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        layout.addWidget(self.legend)
-        self.note = QLabel(note)
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet(style.MUTED)
-        layout.addWidget(self.note)
-
-    def axis_title(self, name: str, text: str) -> None:
-        """Name an axis and make room for the name beside the tick labels."""
-        family = self.font().family()
-        axis = self.plot.getAxis(name)
-        axis.setLabel(text, **{"font-family": family, "font-size": "10pt", "color": "#333333"})
-        line = self._metrics.height()
-        if name == "bottom":
-            axis.setHeight(2 * line + 22)
-        else:
-            axis.setWidth(self._metrics.horizontalAdvance("100.0%") + line + 24)
+        super().__init__(title, note, axes, height=240, tick_sample="100.0%", parent=parent)
 
 
 class ReliabilityChart(_Chart):
@@ -243,7 +196,7 @@ class ForestPlot(_Chart):
             "#b3261e", width=1.2, style=Qt.PenStyle.DashLine)))
         left = self.plot.getAxis("left")
         left.setTicks([ticks])
-        widest = max((self._metrics.horizontalAdvance(label) for _y, label in ticks), default=40)
+        widest = max((self.metrics.horizontalAdvance(label) for _y, label in ticks), default=40)
         left.setWidth(widest + 18)
         span = max([abs(v) for v in (*lows, *highs)] + [0.1])
         self.plot.setXRange(-span * 1.1, span * 1.1, padding=0)

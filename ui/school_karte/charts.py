@@ -15,24 +15,16 @@ from dataclasses import dataclass
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QWidget
 
-from ui import style
+from ui.charts import PlainAxis, TitledPlot
 
 SCHOOL_COLOR = "#4a6fa5"
 FOCUS_COLOR = "#111827"
 CITY_COLOR = "#6b7280"
 LIMIT95_COLOR = "#4b5563"
 LIMIT998_COLOR = "#9ca3af"
-
-
-class PlainAxis(pg.AxisItem):  # type: ignore[misc]
-    """Numbers with a sign, an ASCII minus and no SI prefixes."""
-
-    def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:
-        digits = 0 if spacing >= 1 else 1 if spacing >= 0.1 else 2
-        return [f"{v * scale:+.{digits}f}" if abs(v) > 1e-12 else "0" for v in values]
 
 
 class NumberAxis(pg.AxisItem):  # type: ignore[misc]
@@ -52,51 +44,8 @@ def swatch(color: str, mark: str = "■") -> str:
     return f'<span style="color:{color}; font-size:13pt;">{mark}</span>'
 
 
-class Chart(QWidget):
-    """A titled plot with its legend and a note on how to read it, below."""
-
-    def __init__(self, title: str, note: str, axes: dict[str, pg.AxisItem] | None = None,
-                 *, height: int = 300, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        self.title_label = QLabel(title)
-        self.title_label.setStyleSheet(style.SECTION_TITLE)
-        layout.addWidget(self.title_label)
-        self.plot = pg.PlotWidget(axisItems=axes or {})
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.setAccessibleName(title)
-        self.plot.setMinimumHeight(height)
-        font = QFont(self.font())
-        self.metrics = QFontMetrics(font)
-        for name in ("left", "bottom"):
-            axis = self.plot.getAxis(name)
-            axis.setStyle(tickFont=font, tickTextOffset=6)
-            axis.enableAutoSIPrefix(False)
-        self.plot.getAxis("bottom").setHeight(self.metrics.height() + 16)
-        self.plot.getAxis("left").setWidth(self.metrics.horizontalAdvance("+00.0") + 16)
-        layout.addWidget(self.plot, 1)
-        self.legend = QLabel("")
-        self.legend.setWordWrap(True)
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        layout.addWidget(self.legend)
-        self.note = QLabel(note)
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet(style.MUTED)
-        layout.addWidget(self.note)
-
-    def axis_title(self, name: str, text: str) -> None:
-        axis = self.plot.getAxis(name)
-        axis.setLabel(text, **{"font-family": self.font().family(), "font-size": "10pt",
-                               "color": "#333333"})
-        line = self.metrics.height()
-        if name == "bottom":
-            axis.setHeight(2 * line + 22)
-        else:
-            axis.setWidth(self.metrics.horizontalAdvance("+00.0") + line + 26)
+class Chart(TitledPlot):
+    """A school-karte chart: the shared titled plot, with labels placed on it."""
 
     def label_at(self, text: str, x: float, y: float, *, bold: bool = False,
                  anchor: tuple[float, float] = (0.0, 1.0), color: str = "#1f2937") -> None:
