@@ -40,9 +40,9 @@ from ui.school_karte.tables import (
     CorrelationRow,
     SupportRow,
     correlation_rows,
-    plain_table,
     support_columns,
     support_table,
+    table_tab,
 )
 
 if TYPE_CHECKING:
@@ -114,31 +114,21 @@ class CityPanel(QWidget):
         return tab
 
     def _correlation_tab(self) -> QWidget:
-        tab = QWidget()
-        layout = QVBoxLayout(tab)
-        layout.setContentsMargins(4, 8, 4, 4)
-        layout.addWidget(muted(
-            "市の児童生徒を単位とした相関と、学校を単位とした相関（各校の肯定的回答の割合と伸び・"
-            "欠席率）です。学校単位の相関は学校の数が少なく、区間が広くなります。相関は因果を示す"
-            "ものではありません。"))
         self.correlation_model: RecordsModel[CorrelationRow] = RecordsModel(
             CORRELATION_COLUMNS, self)
-        self.correlation_view = plain_table(self.correlation_model, "相関（全校）",
-                                            (170, 60, 90, 130, 190, 60, 190))
-        layout.addWidget(self.correlation_view, 1)
+        tab, self.correlation_view = table_tab(
+            "市の児童生徒を単位とした相関と、学校を単位とした相関（各校の肯定的回答の割合と伸び・"
+            "欠席率）です。学校単位の相関は学校の数が少なく、区間が広くなります。相関は因果を示す"
+            "ものではありません。",
+            self.correlation_model, "相関（全校）", (170, 60, 90, 130, 190, 60, 190))
         return tab
 
     def _support_tab(self) -> QWidget:
-        tab = QWidget()
-        layout = QVBoxLayout(tab)
-        layout.setContentsMargins(4, 8, 4, 4)
-        layout.addWidget(muted(
-            "学校・学年ごとのプッシュ型支援の件数です（学校コードの順）。学級ごとの件数は各校の"
-            "カルテにあります。10人未満の集団は数を表示しません。"))
         self.support_model: RecordsModel[SupportRow] = RecordsModel(support_columns([]), self)
-        self.support_view = plain_table(self.support_model, "プッシュ型支援の件数（全校）",
-                                        (190, 200))
-        layout.addWidget(self.support_view, 1)
+        tab, self.support_view = table_tab(
+            "学校・学年ごとのプッシュ型支援の件数です（学校コードの順）。学級ごとの件数は各校の"
+            "カルテにあります。10人未満の集団は数を表示しません。",
+            self.support_model, "プッシュ型支援の件数（全校）", (190, 200))
         return tab
 
     # -- content ---------------------------------------------------------------------------

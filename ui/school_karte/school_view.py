@@ -49,6 +49,7 @@ from ui.school_karte.tables import (
     plain_table,
     support_columns,
     support_table,
+    table_tab,
 )
 from ui.school_karte.wording import RULE_NOTE, legend_items
 
@@ -182,18 +183,13 @@ class SchoolView(QWidget):
         return scrolled(content)
 
     def _correlation_tab(self) -> QWidget:
-        tab = QWidget()
-        layout = QVBoxLayout(tab)
-        layout.setContentsMargins(4, 8, 4, 4)
-        layout.addWidget(muted(
-            "調査の領域（肯定的回答の割合）と、学力レベルの伸び・欠席率との相関です。相関は"
-            "関連の強さを示すだけで、原因と結果を示すものではありません。区間が0をまたぐときは"
-            "関連がはっきりしません。10人未満の集団は表示しません。"))
         self.correlation_model: RecordsModel[CorrelationRow] = RecordsModel(
             CORRELATION_COLUMNS, self)
-        self.correlation_view = plain_table(self.correlation_model, "相関",
-                                            (170, 60, 90, 130, 190, 60, 190))
-        layout.addWidget(self.correlation_view, 1)
+        tab, self.correlation_view = table_tab(
+            "調査の領域（肯定的回答の割合）と、学力レベルの伸び・欠席率との相関です。相関は"
+            "関連の強さを示すだけで、原因と結果を示すものではありません。区間が0をまたぐときは"
+            "関連がはっきりしません。10人未満の集団は表示しません。",
+            self.correlation_model, "相関", (170, 60, 90, 130, 190, 60, 190))
         return tab
 
     def _basic_tab(self) -> QWidget:
@@ -216,16 +212,12 @@ class SchoolView(QWidget):
         return scrolled(tab)
 
     def _support_tab(self) -> QWidget:
-        tab = QWidget()
-        layout = QVBoxLayout(tab)
-        layout.setContentsMargins(4, 8, 4, 4)
-        layout.addWidget(muted(
+        self.support_model: RecordsModel[SupportRow] = RecordsModel(support_columns([]), self)
+        tab, self.support_view = table_tab(
             "プッシュ型支援の3基準に当てはまる児童生徒の数、見守りアラート（確認の状況別）と"
             "相談（種別）の月ごとの件数です。児童生徒の名前は表示しません。10人未満の集団は"
-            "数を表示しません。"))
-        self.support_model: RecordsModel[SupportRow] = RecordsModel(support_columns([]), self)
-        self.support_view = plain_table(self.support_model, "プッシュ型支援の件数", (120, 200))
-        layout.addWidget(self.support_view, 1)
+            "数を表示しません。",
+            self.support_model, "プッシュ型支援の件数", (120, 200))
         return tab
 
     # -- content ---------------------------------------------------------------------------

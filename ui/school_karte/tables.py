@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QTableView, QWidget
+from PySide6.QtWidgets import QLabel, QTableView, QVBoxLayout, QWidget
 
 from kernel.date_style import DateStyle
 from toda_desktop.formatting import format_count, format_school_year
+from ui import style
 from ui.pupil_tables import Column, RecordsModel
 from ui.school_karte.adapt import MEASURE_NAMES, Level, level_label, month_text
 from ui.table_model import make_view
@@ -205,3 +206,18 @@ def plain_table(model: RecordsModel[Any], name: str, widths: Sequence[int] = (),
     view.setSortingEnabled(False)
     view.horizontalHeader().setSectionsClickable(False)
     return view
+
+
+def table_tab(caption: str, model: RecordsModel[Any], name: str, widths: Sequence[int] = ()
+              ) -> tuple[QWidget, QTableView]:
+    """A tab that says how to read its table, then the table (rows in the service's order)."""
+    tab = QWidget()
+    layout = QVBoxLayout(tab)
+    layout.setContentsMargins(4, 8, 4, 4)
+    label = QLabel(caption)
+    label.setWordWrap(True)
+    label.setStyleSheet(style.MUTED)
+    layout.addWidget(label)
+    view = plain_table(model, name, widths)
+    layout.addWidget(view, 1)
+    return tab, view
