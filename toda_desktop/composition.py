@@ -127,7 +127,7 @@ class SignedIn:
         domain (the card is then not shown)."""
         if not self.cases.domains():
             return None
-        return len(self.cases.reviews_due(within_days=0))
+        return self.cases.reviews_due_count()
 
     @cached_property
     def risk(self) -> RiskService:

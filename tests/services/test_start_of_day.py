@@ -179,6 +179,7 @@ def test_reviews_due_comes_from_the_hook_and_a_refusal_leaves_the_card_out(
         # Wired to the cases (issue 14): reviews due today or overdue in the cases they see.
         due_now = lead.cases.reviews_due(within_days=0)
         assert lead.start_of_day.start_of_day().reviews_due == len(due_now)
+        assert lead.cases.reviews_due_count() == len(due_now)
         assert StartOfDayService(lead.context, reviews_due=lambda: 4).start_of_day(
         ).reviews_due == 4
 

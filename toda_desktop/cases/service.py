@@ -406,15 +406,8 @@ class CaseService:
         """Reviews due by ``as_of`` + ``within_days`` (overdue ones first) in the cases the
         signed-in user may see; ``mine`` marks those of cases they opened or meetings they
         recorded. For a 支援の予定 page and データ概要."""
-        self._ctx.gate.require("view")
         as_of = as_of or today(self._ctx.clock)
-        until = (as_of + timedelta(days=within_days)).isoformat()
-        found: list[tuple[CaseDomain, repo.DueRow]] = []
-        for d in self.domains():
-            found += [(d, r) for r in self._call(d, lambda c, s: repo.due_reviews(c, s, until))]
-        if not sees_former(self._ctx) and found:
-            gone = self._ctx.db.call(lambda c: former_among(c, (r.pupil_id for _, r in found)))
-            found = [(d, r) for d, r in found if r.pupil_id not in gone]
+        found = self._due_rows(as_of, within_days)
         pupils = self._pupils(r.pupil_id for _, r in found)
         out = []
         for d, r in found:
@@ -429,6 +422,23 @@ class CaseService:
         out.sort(key=lambda x: (x.next_review, x.case_key))
         self._ctx.log("case_reviews_due", detail={"reviews": len(out)})
         return out
+
+    def reviews_due_count(self, as_of: date | None = None) -> int:
+        """How many reviews are due today or overdue, for データ概要's card: a count only (no
+        names read; the overview's own audit entry names the card)."""
+        return len(self._due_rows(as_of or today(self._ctx.clock), 0))
+
+    def _due_rows(self, as_of: date, within_days: int) -> list[tuple[CaseDomain, repo.DueRow]]:
+        """Reviews due by ``as_of`` + ``within_days`` in the cases the reader may see."""
+        self._ctx.gate.require("view")
+        until = (as_of + timedelta(days=within_days)).isoformat()
+        found: list[tuple[CaseDomain, repo.DueRow]] = []
+        for d in self.domains():
+            found += [(d, r) for r in self._call(d, lambda c, s: repo.due_reviews(c, s, until))]
+        if not sees_former(self._ctx) and found:
+            gone = self._ctx.db.call(lambda c: former_among(c, (r.pupil_id for _, r in found)))
+            found = [(d, r) for d, r in found if r.pupil_id not in gone]
+        return found
 
     # -- 学年別シート ------------------------------------------------------------------------
 
