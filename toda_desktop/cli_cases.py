@@ -9,7 +9,7 @@
 ``list`` shows the cases the signed-in role may see (open ones unless ``--all``); ``show``
 one case with its meetings, actions and reviews (a restricted note only as a line saying it
 exists: it is opened in the window, with a reason); ``import`` reads a case-meeting file
-(docs/DATA_FORMAT.md, ケース会議記録) — all rows or none. Every call goes through the case
+(docs/DATA_FORMAT_CASES.md, ケース会議記録) — all rows or none. Every call goes through the case
 service (policy, audit log). Sign-in is the command line's own (``toda_desktop.cli._sign_in``).
 Exit status: 0 success, 1 an import refused (the reasons are printed), 2 failure.
 """

@@ -1,4 +1,4 @@
-"""Reading a case-meeting file (ケース会議記録, docs/DATA_FORMAT.md) into meetings to store.
+"""Reading a case-meeting file (ケース会議記録, docs/DATA_FORMAT_CASES.md) into meetings to store.
 
 The file is read with the product's own pieces: ``analysis.textio.read_table`` (UTF-8 with
 or without BOM, CP932, UTF-16, .xlsx; title rows above the header skipped),

@@ -696,8 +696,8 @@ class CaseService:
 
     def import_file(self, path: Path, *, domain: CaseDomain | None = None,
                     dry_run: bool = False) -> ImportReport:
-        """Import a case-meeting file (docs/DATA_FORMAT.md, ケース会議記録): each row a meeting
-        of a pupil found by 名寄せ, added to the pupil's open case of the row's 領域 (or
+        """Import a case-meeting file (ケース会議記録, docs/DATA_FORMAT_CASES.md): each row a
+        meeting of a pupil found by 名寄せ, added to the pupil's open case of the row's 領域 (or
         ``domain``), a new case when there is none. All or nothing: with any error nothing is
         written and the report says why, row by row. ``dry_run``: check only."""
         from toda_desktop.cases.importer import read_meetings
