@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from storage.connection import Connection
 from storage.placement import schema_of, schemas_with
@@ -168,6 +168,14 @@ def owner_case(conn: Connection, s: str, table: str, row_id: int) -> int | None:
         raise ValueError(table)
     row = conn.execute(f"SELECT case_id FROM {s}.{table} WHERE id = ?", (row_id,)).fetchone()
     return None if row is None else int(row[0])
+
+
+def item_status(conn: Connection, s: str, table: str, row_id: int) -> str | None:
+    """The status of a meeting, action, review, note or year sheet (None: no such row)."""
+    if table not in ENTITIES or table == "case_files":
+        raise ValueError(table)
+    row = conn.execute(f"SELECT status FROM {s}.{table} WHERE id = ?", (row_id,)).fetchone()
+    return None if row is None else str(row[0])
 
 
 # -- history and field changes -------------------------------------------------------------
@@ -479,44 +487,88 @@ def due_reviews(conn: Connection, s: str, until: str) -> list[DueRow]:
 
 # -- drafts --------------------------------------------------------------------------------
 
+# How long an autosaved draft is kept. A draft is not a record: it exists so that a form
+# survives an idle lock, a crash or a session that ran out, and is meant to be saved (or
+# thrown away) within days. Thirty days cover a long holiday weekend, a week of illness and
+# the weeks between a meeting and its write-up, and stay well inside the six weeks to a
+# meeting's review; text about a child left longer in a draft has no history and no
+# reader, so it goes. A draft older than this is not offered again and is deleted the next
+# time a draft of its domain is saved or discarded, and by the retention purge.
+DRAFT_KEEP = timedelta(days=30)
+
 
 @dataclass(frozen=True)
 class DraftRow:
     owner: str
     form_key: str
     case_id: int | None
+    pupil_id: int | None
     saved_at: str
     payload: str
 
 
+def draft_cutoff(now: datetime) -> str:
+    """The oldest ``saved_at`` still kept at ``now``."""
+    return _stamp(now - DRAFT_KEEP)
+
+
 def save_draft(conn: Connection, s: str, owner: str, form_key: str, case_id: int | None,
-               payload: str, at: datetime) -> bool:
-    """Insert or replace; True when the draft is new."""
+               pupil_id: int, payload: str, at: datetime) -> bool:
+    """Insert or replace; True when the draft is new (an expired one counts as gone)."""
+    drop_expired_drafts(conn, s, at)
     new = conn.execute(f"SELECT 1 FROM {s}.case_drafts WHERE owner = ? AND form_key = ?",
                        (owner, form_key)).fetchone() is None
-    conn.execute(f"INSERT OR REPLACE INTO {s}.case_drafts (owner, form_key, case_id, saved_at,"
-                 " payload) VALUES (?, ?, ?, ?, ?)",
-                 (owner, form_key, case_id, _stamp(at), payload))
+    conn.execute(f"INSERT OR REPLACE INTO {s}.case_drafts (owner, form_key, case_id, pupil_id,"
+                 " saved_at, payload) VALUES (?, ?, ?, ?, ?, ?)",
+                 (owner, form_key, case_id, pupil_id, _stamp(at), payload))
     return new
 
 
-def drafts(conn: Connection, s: str, owner: str, form_key: str | None = None
+def drafts(conn: Connection, s: str, owner: str, now: datetime, form_key: str | None = None
            ) -> list[DraftRow]:
-    sql = (f"SELECT owner, form_key, case_id, saved_at, payload FROM {s}.case_drafts"
-           " WHERE owner = ?")
-    params: list[object] = [owner]
+    """The owner's drafts not yet expired at ``now`` (newest first)."""
+    sql = (f"SELECT owner, form_key, case_id, pupil_id, saved_at, payload FROM {s}.case_drafts"
+           " WHERE owner = ? AND saved_at >= ?")
+    params: list[object] = [owner, draft_cutoff(now)]
     if form_key is not None:
         sql += " AND form_key = ?"
         params.append(form_key)
-    return [DraftRow(str(r[0]), str(r[1]), None if r[2] is None else int(r[2]), str(r[3]),
-                     str(r[4])) for r in conn.execute(sql + " ORDER BY saved_at DESC", params)]
+    return [DraftRow(str(r[0]), str(r[1]), None if r[2] is None else int(r[2]),
+                     None if r[3] is None else int(r[3]), str(r[4]), str(r[5]))
+            for r in conn.execute(sql + " ORDER BY saved_at DESC", params)]
 
 
-def delete_draft(conn: Connection, s: str, owner: str, form_key: str) -> bool:
+def delete_draft(conn: Connection, s: str, owner: str, form_key: str, now: datetime) -> bool:
     """A draft is the user's own unsaved form, not a record: discarding it deletes it."""
+    drop_expired_drafts(conn, s, now)
     cur = conn.execute(f"DELETE FROM {s}.case_drafts WHERE owner = ? AND form_key = ?",
                        (owner, form_key))
     return cur.rowcount > 0
+
+
+def drop_expired_drafts(conn: Connection, s: str, now: datetime) -> int:
+    """Delete every user's drafts in this file older than ``DRAFT_KEEP``."""
+    cur = conn.execute(f"DELETE FROM {s}.case_drafts WHERE saved_at < ?", (draft_cutoff(now),))
+    return max(cur.rowcount, 0)
+
+
+def purge_drafts(conn: Connection, pupil_ids: Iterable[int], made_at: str) -> dict[str, int]:
+    """For the retention purge (inside its transaction): delete, in every case file attached,
+    the drafts of these pupils and every draft expired at ``made_at`` (ISO time of the run);
+    returns the rows deleted per schema (only schemas where some went)."""
+    now = datetime.fromisoformat(made_at)
+    ids = sorted({int(p) for p in pupil_ids})
+    out: dict[str, int] = {}
+    for s in schemas_with(conn, "case_drafts"):
+        gone = drop_expired_drafts(conn, s, now)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            cur = conn.execute(f"DELETE FROM {s}.case_drafts WHERE pupil_id IN"
+                               f" ({','.join('?' for _ in chunk)})", chunk)
+            gone += max(cur.rowcount, 0)
+        if gone:
+            out[s] = gone
+    return out
 
 
 # -- pupils named on cases -----------------------------------------------------------------
@@ -617,6 +669,10 @@ def purge_cases(conn: Connection, s: str, case_ids: Sequence[int]) -> int:
     for start in range(0, len(case_ids), 500):
         chunk = list(case_ids[start:start + 500])
         marks = ",".join("?" for _ in chunk)
+        # The pupils' drafts too, also those written before a case existed (no case_id).
+        cur = conn.execute(f"DELETE FROM {s}.case_drafts WHERE pupil_id IN (SELECT pupil_id"
+                           f" FROM {s}.case_files WHERE id IN ({marks}))", chunk)
+        total += max(cur.rowcount, 0)
         for table in CASE_TABLES:
             column = "id" if table == "case_files" else "case_id"
             cur = conn.execute(f"DELETE FROM {s}.{table} WHERE {column} IN ({marks})", chunk)

@@ -321,6 +321,12 @@ def purge(
                 related[CASE_ITEMS] += cases_repo.purge_cases(conn, c.schema,
                                                               [r for r, _, _ in c.rows])
                 changed.add(c.schema)
+    from storage.repos.cases import purge_drafts  # (issue 14) drafts of these pupils, expired
+
+    of = {p for d in dues for _, p, _ in d.rows} | {p for c in cases for _, p, _ in c.rows}
+    for schema, gone in purge_drafts(conn, of, made_at).items():
+        related[CASE_ITEMS] = related.get(CASE_ITEMS, 0) + gone
+        changed.add(schema)
     pseudonymised: set[int] = {p for d in dues if d.action == PSEUDONYMISE and d.kind.master
                                for _, p, _ in d.rows}
     taken = {str(r[0]) for r in conn.execute("SELECT pseudonym FROM pupil_pseudonyms")} if (

@@ -98,9 +98,17 @@ def test_an_alert_opens_a_case_that_goes_through_meeting_and_review_with_its_his
     with pytest.raises(UserFacingError):
         cases.record_review(case.key, meeting.id, ReviewInput(held - timedelta(days=1),
                                                               Done.DONE, Worked.WORKED))
+    with pytest.raises(UserFacingError, match="1件"):  # every action's two answers
+        cases.record_review(case.key, meeting.id, ReviewInput(
+            held + timedelta(weeks=6), Done.PARTLY, Worked.UNCLEAR, "別室登校は週1回",
+            outcomes=(ActionOutcome(first.id, Done.DONE, Worked.PARTLY),)))
+    second = meeting.actions[1]
     review = cases.record_review(case.key, meeting.id, ReviewInput(
         held + timedelta(weeks=6), Done.PARTLY, Worked.UNCLEAR, "別室登校は週1回",
-        outcomes=(ActionOutcome(first.id, Done.DONE, Worked.PARTLY),)))
+        outcomes=(ActionOutcome(first.id, Done.DONE, Worked.PARTLY),
+                  ActionOutcome(second.id, Done.NOT_DONE, Worked.UNCLEAR, "日程が合わない"))))
+    assert [(o.action_id, o.done, o.worked) for o in review.outcomes] == [
+        (first.id, Done.DONE, Worked.PARTLY), (second.id, Done.NOT_DONE, Worked.UNCLEAR)]
     assert review.evidence is not None and review.evidence.absence == evidence.absence
     with pytest.raises(UserFacingError):
         cases.record_review(case.key, meeting.id, ReviewInput(

@@ -4,7 +4,7 @@ left; a pupil still enrolled keeps them."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -62,6 +62,21 @@ def test_a_leavers_case_goes_with_the_support_class_and_a_current_pupils_stays(
             lead.cases.add_note(case.key, NoteKind.HEALTH, f"通院中{pupil}番")
             cases[pupil] = int(case.key.split(":")[1])
         assert _rows(lead, cases[gone]) > 0
+        # drafts: the leaver's (of the case, and of a case not yet made), a leaver's without
+        # any case, one of the current pupil's case, and one expired long ago
+        no_case = next(p.pupil_id for p in lead.store.db.call(leavers.leavers)
+                       if p.pupil_id != gone)
+        for form, pupil, case_key in (
+                ("common", gone, f"truancy:{cases[gone]}"), ("new", gone, None),
+                ("new", no_case, None), ("common", current, f"truancy:{cases[current]}"),
+                ("old", current, None)):
+            lead.cases.save_draft(CaseDomain.TRUANCY, f"{form}:{pupil}",
+                                  {"family": f"下書き{form}{pupil}号"}, case=case_key,
+                                  pupil_id=None if case_key else pupil)
+        old = (lead.context.now() - timedelta(days=40)).isoformat(timespec="seconds")
+        lead.store.db.call(lambda c: c.execute(
+            "UPDATE g_truancy.case_drafts SET saved_at = ? WHERE form_key = ?",
+            (old, f"old:{current}")), kind="long_absence")
 
         plan = lead.retention.make_plan()
         lines = [line for line in plan.lines if line.kind == "support_cases"]
@@ -77,5 +92,11 @@ def test_a_leavers_case_goes_with_the_support_class_and_a_current_pupils_stays(
         for text in (f"家庭の事情{gone}号", f"面談{gone}番", f"通院中{gone}番"):
             assert text.encode() not in pages
         assert f"家庭の事情{current}号".encode() in pages
+        left = lead.store.db.call(lambda c: sorted(str(r[0]) for r in c.execute(
+            "SELECT form_key FROM g_truancy.case_drafts")), kind="long_absence")
+        assert left == [f"common:{current}"]
+        for text in (f"下書きcommon{gone}号", f"下書きnew{gone}号", f"下書きnew{no_case}号",
+                     f"下書きold{current}号"):
+            assert text.encode() not in pages
     finally:
         lead.sign_out()

@@ -11,6 +11,9 @@ One row is one meeting of one pupil. What fits no field is kept with the meeting
 the format does not name, an attendee whose role is not one of the list, a due date that
 cannot be read) and reported; a row is never dropped. What cannot be stored at all (no date,
 no pupil found) is an error, and the whole file is then refused (nothing is written).
+Messages name the row (as Excel numbers it) and the file's header, never a cell's value:
+they are shown on screen and printed by the command line, where a value about a child does
+not belong.
 """
 
 from __future__ import annotations
@@ -259,9 +262,8 @@ def _rows(table: RawTable, columns: Sequence[ColumnSpec], positions: Mapping[str
         attendees, unknown_roles = parse_attendees(str(values.get("attendees") or ""))
         if unknown_roles:
             header = table_header(headers, positions, "attendees", "出席者")
-            warnings.append(f"{row}行目「{header}」: 役割が一覧にない出席者（"
-                            + "、".join(unknown_roles) + "）は「その他」とし、書かれた役割を"
-                            "所属として残しました。")
+            warnings.append(f"{row}行目「{header}」: 役割が一覧にない出席者（{len(unknown_roles)}"
+                            "人）は「その他」とし、書かれた役割を所属として残しました。")
         actions = []
         for i in range(1, MAX_ACTIONS + 1):
             what = str(values.get(f"action{i}") or "").strip()
@@ -305,13 +307,12 @@ def _domain(value: object, default: CaseDomain | None, row: int, extra: dict[str
         return DOMAIN_WORDS[value]
     if value is not None and default is not None:
         extra["領域"] = str(value)
-        warnings.append(f"{row}行目「領域」: 「{value}」は一覧にないため、指定された領域"
+        warnings.append(f"{row}行目「領域」: 一覧にない値のため、指定された領域"
                         f"（{default.label}）として取り込み、書かれた値を残しました。")
         return default
     if default is not None:
         return default
-    errors.append(f"{row}行目「領域」: 不登校・いじめ・教育相談のいずれかを入力してください"
-                  + (f"（「{value}」）。" if value is not None else "。"))
+    errors.append(f"{row}行目「領域」: 不登校・いじめ・教育相談のいずれかを入力してください。")
     return None
 
 

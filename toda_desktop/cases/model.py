@@ -401,6 +401,8 @@ class Draft:
     case_key: str | None
     saved_at: datetime
     payload: Mapping[str, object]
+    pupil_id: int | None = None  # None only for a draft saved before drafts named pupils
+    expires_at: datetime | None = None  # not offered (and deleted) after this
 
 
 # -- what a form sends ---------------------------------------------------------------------

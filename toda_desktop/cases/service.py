@@ -12,11 +12,11 @@ its text; ``open_note`` returns the text and logs the reason given.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from kernel.date_style import DateStyle
 from storage.connection import Connection, transaction
@@ -59,7 +59,7 @@ from toda_desktop.cases.model import (
 )
 from toda_desktop.clock import today
 from toda_desktop.context import ServiceContext
-from toda_desktop.errors import PermissionDenied, UserFacingError
+from toda_desktop.errors import OperationCancelled, PermissionDenied, UserFacingError
 from toda_desktop.printing.document import PrintDocument
 from toda_desktop.search.former import (
     DENIED_MESSAGE as DENIED_FORMER,
@@ -67,6 +67,9 @@ from toda_desktop.search.former import (
 from toda_desktop.search.former import former_among, require_not_former, sees_former
 from toda_desktop.staff import Staff, staff_book
 from toda_desktop.text_input import require_valid_text
+
+if TYPE_CHECKING:
+    from toda_desktop.cases.importer import ImportedMeeting
 
 T = TypeVar("T")
 
@@ -518,17 +521,31 @@ class CaseService:
         return self._meeting_by_id(domain, number, meeting_id)
 
     def withdraw_meeting(self, key: str, meeting_id: int, reason: str) -> Meeting:
-        """Mark a meeting's record withdrawn (kept, with the reason)."""
+        """Mark a meeting's record withdrawn (kept, with the reason). Its actions still open
+        are withdrawn with it (the same reason, each in the history): a withdrawn meeting
+        leaves nothing on anyone's list of things to do."""
+        def actions_too(conn: Connection, s: str, number: int, reason: str,
+                        at: datetime) -> None:
+            for a in repo.actions(conn, s, number):
+                if a.meeting_id == meeting_id and ActionStatus(a.status).open:
+                    repo.update_fields(conn, s, "case_actions", a.id, number,
+                                       {"status": ActionStatus.WITHDRAWN.value,
+                                        "status_reason": reason}, self._actor, at, reason)
+
         return self._withdraw(key, "case_meetings", meeting_id, reason,
-                              lambda d, n: self._meeting_by_id(d, n, meeting_id))
+                              lambda d, n: self._meeting_by_id(d, n, meeting_id), actions_too)
 
     def add_action(self, key: str, meeting_id: int, action: ActionInput) -> Action:
+        """A further action for a saved meeting (内容, 担当, 期限); each filled field enters
+        the history as the meeting's actions did."""
         domain, number, pupil_id = self._open_case(key, EDIT, "case_action")
         what, owner, due, status = self._action_fields(action)
         at = self._ctx.now()
 
         def write(conn: Connection, s: str) -> int:
             self._belongs(conn, s, "case_meetings", meeting_id, number)
+            if repo.item_status(conn, s, "case_meetings", meeting_id) == "withdrawn":
+                raise UserFacingError("取り下げた会議の記録には、支援を追加できません。")
             return repo.insert_action(conn, s, number, meeting_id, what, owner, due, status,
                                       self._actor, at)
 
@@ -564,12 +581,26 @@ class CaseService:
                               lambda d, n: self._action_by_id(d, n, action_id))
 
     def _withdraw(self, key: str, table: str, row_id: int, reason: str,
-                  reread: Callable[[CaseDomain, int], T]) -> T:
+                  reread: Callable[[CaseDomain, int], T],
+                  with_it: Callable[[Connection, str, int, str, datetime], None] | None = None
+                  ) -> T:
+        """Mark an item withdrawn with the reason, in the history (who, when, why); nothing
+        is deleted. ``with_it`` changes what goes with the item, in the same transaction."""
         domain, number, pupil_id = self._open_case(key, EDIT, "case_withdraw")
         reason = forms.reason(reason)
-        self._call(domain, lambda c, s: self._belongs(c, s, table, row_id, number))
-        self._change(domain, table, row_id, number,
-                     {"status": "withdrawn", "status_reason": reason}, reason)
+        at = self._ctx.now()
+
+        def write(conn: Connection, s: str) -> None:
+            self._belongs(conn, s, table, row_id, number)
+            if repo.item_status(conn, s, table, row_id) == RecordStatus.WITHDRAWN.value:
+                raise UserFacingError("この記録は既に取り下げられています。")
+            repo.update_fields(conn, s, table, row_id, number,
+                               {"status": "withdrawn", "status_reason": reason},
+                               self._actor, at, reason)
+            if with_it is not None:
+                with_it(conn, s, number, reason, at)
+
+        self._write(domain, write)
         self._ctx.log("case_withdraw", target=key, pupil_id=pupil_id,
                       detail={"entity": repo.ENTITIES[table], "id": row_id})
         return reread(domain, number)
@@ -588,8 +619,9 @@ class CaseService:
         return found
 
     def record_review(self, key: str, meeting_id: int, review: ReviewInput) -> Review:
-        """The review of a meeting: "was it done" and "did it work" are required (per action
-        too, where given); the evidence shown beside them is kept with it as a snapshot."""
+        """The review of a meeting: "was it done" and "did it work" are required, for the
+        meeting and for each of its actions not withdrawn (``ActionOutcome``); the evidence
+        shown beside them is kept with the review as a snapshot."""
         domain, number, pupil_id = self._open_case(key, EDIT, "case_review")
         done, worked = Done(review.done), Worked(review.worked)
         comment = forms.text(review.comment, "振り返りの内容")
@@ -601,13 +633,21 @@ class CaseService:
         if review.reviewed_on < meeting.held_on:
             raise UserFacingError("振り返りの日付は会議の開催日より後にしてください。")
         ids = {a.id for a in meeting.actions}
-        outcomes = []
+        asked = [a for a in meeting.actions if a.status is not ActionStatus.WITHDRAWN]
+        outcomes: list[dict[str, object]] = []
         for o in review.outcomes:
             if o.action_id not in ids:
                 raise UserFacingError("この会議の支援の手立てではない項目があります。")
+            if any(x["action_id"] == o.action_id for x in outcomes):
+                raise UserFacingError("同じ支援の手立ての振り返りが重なっています。")
             outcomes.append({"action_id": o.action_id, "done": Done(o.done).value,
                              "worked": Worked(o.worked).value,
                              "note": forms.text(o.note, "手立ての振り返り")})
+        missing = [a for a in asked if all(x["action_id"] != a.id for x in outcomes)]
+        if missing:  # per action, as for the meeting: both answers are required
+            raise UserFacingError(
+                f"会議で決めた支援のうち{len(missing)}件に、「実施したか」と「効果があったか」"
+                "が入力されていません。支援ごとに選んでください。")
         found = read_evidence(self._ctx, pupil_id, meeting.held_on, review.reviewed_on)
         at = self._ctx.now()
         review_id = self._write(domain, lambda c, s: repo.insert_review(
@@ -694,14 +734,31 @@ class CaseService:
 
     # -- import -----------------------------------------------------------------------------
 
+    def may_import(self) -> bool:
+        """For showing the import screen: case_edit, a domain to record in, and the basic
+        register to find the pupils by (every import still asks the gate)."""
+        gate = self._ctx.gate
+        return (gate.may(EDIT) and bool(self.domains(editable=True))
+                and gate.sees(self._ctx.registry.master.name))
+
     def import_file(self, path: Path, *, domain: CaseDomain | None = None,
-                    dry_run: bool = False) -> ImportReport:
+                    dry_run: bool = False, progress: Callable[[float], None] | None = None,
+                    cancelled: Callable[[], bool] | None = None) -> ImportReport:
         """Import a case-meeting file (ケース会議記録, docs/DATA_FORMAT_CASES.md): each row a
         meeting of a pupil found by 名寄せ, added to the pupil's open case of the row's 領域 (or
         ``domain``), a new case when there is none. All or nothing: with any error nothing is
-        written and the report says why, row by row. ``dry_run``: check only."""
+        written and the report says why, row by row (row numbers and headers, never a
+        cell's value). ``dry_run``: check only. ``progress`` gets fractions in [0, 1];
+        when ``cancelled()`` turns true the run stops with ``OperationCancelled`` and the
+        transaction is rolled back (nothing written)."""
         from toda_desktop.cases.importer import read_meetings
         from toda_desktop.importing.reference import linkage_reference
+
+        def step(fraction: float) -> None:
+            if cancelled is not None and cancelled():
+                raise OperationCancelled("取込を中止しました。ケースの記録は変更されていません。")
+            if progress is not None:
+                progress(fraction)
 
         ctx = self._ctx
         ctx.gate.require(EDIT)
@@ -709,8 +766,11 @@ class CaseService:
             self._require(CaseDomain(domain), EDIT)
         master = ctx.registry.master.name
         ctx.gate.require_kind("view", master)
+        step(0.0)
         reference = ctx.db.call(linkage_reference, kind=master)
+        step(0.2)
         found = read_meetings(Path(path), ctx.registry, reference, default_domain=domain)
+        step(0.5)
         errors = list(found.errors)
         for d in sorted({m.domain for m in found.meetings}):
             if not ctx.gate.sees(d.home_kind):
@@ -726,8 +786,9 @@ class CaseService:
             ctx.log("case_import", outcome="failed" if errors else "ok",
                     detail={"file": name, "rows": found.rows, "errors": len(errors),
                             "dry_run": dry_run})
+            step(1.0)
             return ImportReport(name, found.rows, len(found.meetings), 0, False, tuple(errors),
-                                found.warnings)
+                                found.warnings, self._would_open(found.meetings))
         prepared = [(m, self._meeting_fields(m.meeting),
                      [self._action_fields(a) for a in m.meeting.actions],
                      json.dumps(dict(m.meeting.unknown), ensure_ascii=False),
@@ -737,7 +798,8 @@ class CaseService:
         def write(conn: Connection) -> int:
             opened = 0
             with transaction(conn):
-                for m, fields, acts, unknown, title in prepared:
+                for n, (m, fields, acts, unknown, title) in enumerate(prepared):
+                    step(0.5 + 0.5 * n / len(prepared))
                     s = self._schema(conn, m.domain)
                     open_cases = repo.list_cases(conn, s, statuses=("open",),
                                                  pupil_id=m.pupil_id)
@@ -754,14 +816,33 @@ class CaseService:
                     for what, owner, due, status in acts:
                         repo.insert_action(conn, s, number, meeting_id, what, owner, due,
                                            status, self._actor, at)
+                step(1.0)  # the last chance to stop: after this the file is in
             return opened
 
-        opened = ctx.db.call(write, kind=CaseDomain.TRUANCY.home_kind)
+        try:
+            opened = ctx.db.call(write, kind=CaseDomain.TRUANCY.home_kind)
+        except OperationCancelled:
+            ctx.log("case_import", outcome="cancelled", detail={"file": name,
+                                                                "rows": found.rows})
+            raise
         ctx.log("case_import", detail={"file": name, "rows": found.rows,
                                        "meetings": len(prepared), "cases": opened})
         for pupil_id in sorted({m.pupil_id for m in found.meetings}):
             ctx.log("case_meeting", pupil_id=pupil_id, detail={"source": "import"})
-        return ImportReport(name, found.rows, len(prepared), opened, True, (), found.warnings)
+        return ImportReport(name, found.rows, len(prepared), opened, True, (), found.warnings,
+                            opened)
+
+    def _would_open(self, meetings: Sequence[ImportedMeeting]) -> int:
+        """How many new cases an import of these meetings would open (the check says it)."""
+        opened = 0
+        for d in sorted({m.domain for m in meetings}):
+            if not self._ctx.gate.sees(d.home_kind):
+                continue
+            pupils = {m.pupil_id for m in meetings if m.domain is d}
+            having = {r.pupil_id for r in self._call(d, lambda c, s: repo.list_cases(
+                c, s, statuses=("open",)))}
+            opened += len(pupils - having)
+        return opened
 
     # -- drafts -----------------------------------------------------------------------------
 
@@ -783,9 +864,12 @@ class CaseService:
         return form_key
 
     def save_draft(self, domain: CaseDomain, form_key: str, payload: Mapping[str, object],
-                   *, case: str | None = None) -> None:
+                   *, case: str | None = None, pupil_id: int | None = None) -> None:
         """Autosave a form's unsaved state (JSON-able values) for the signed-in user, in the
-        domain's file. The first save of a form is logged; later autosaves replace it."""
+        domain's file. A draft names its pupil — the case's, or ``pupil_id`` for a form of a
+        case not yet made — so that the retention purge removes it with the pupil's records;
+        it expires after ``DRAFT_KEEP`` (30 days). The first save of a form is logged (never
+        its content); later autosaves replace it."""
         self._draft_domain(domain)
         form_key = self._form_key(form_key)
         number = None
@@ -793,6 +877,17 @@ class CaseService:
             d, number = self._key(case)
             if d is not domain:
                 raise UserFacingError(NOT_FOUND)
+            row = self._call(domain, lambda c, s: self._case_row(c, s, number))
+            if pupil_id is not None and pupil_id != row.pupil_id:
+                raise UserFacingError(NOT_FOUND)
+            pupil_id = row.pupil_id
+        elif pupil_id is None:
+            raise UserFacingError("下書きの児童生徒が指定されていません。")
+        else:
+            wanted = pupil_id
+            if not self._ctx.db.call(lambda c: repo.pupil_exists(c, wanted)):
+                raise UserFacingError("その児童生徒は見つかりません。")
+        require_not_former(self._ctx, pupil_id, "case_draft")
         try:
             text = json.dumps(dict(payload), ensure_ascii=False, default=forms.json_default)
         except (TypeError, ValueError):
@@ -801,17 +896,19 @@ class CaseService:
         if len(text) > 1_000_000:
             raise UserFacingError("下書きが大きすぎます。")
         at = self._ctx.now()
+        pupil = pupil_id
         new = self._write(domain, lambda c, s: repo.save_draft(c, s, self._actor, form_key,
-                                                               number, text, at))
+                                                               number, pupil, text, at))
         if new:
-            self._ctx.log("case_draft", target=case, detail={"domain": domain.value,
-                                                            "action": "saved"})
+            self._ctx.log("case_draft", target=case, pupil_id=pupil,
+                          detail={"domain": domain.value, "action": "saved"})
 
     def load_draft(self, domain: CaseDomain, form_key: str) -> Draft | None:
         """The signed-in user's draft of this form (None when there is none)."""
         self._draft_domain(domain)
         form_key = self._form_key(form_key)
-        rows = self._call(domain, lambda c, s: repo.drafts(c, s, self._actor, form_key))
+        now = self._ctx.now()
+        rows = self._call(domain, lambda c, s: repo.drafts(c, s, self._actor, now, form_key))
         if not rows:
             return None
         self._ctx.log("case_draft", detail={"domain": domain.value, "action": "loaded"})
@@ -821,14 +918,16 @@ class CaseService:
     def _draft(domain: CaseDomain, r: repo.DraftRow) -> Draft:
         return Draft(domain, r.form_key,
                      None if r.case_id is None else case_key(domain, r.case_id),
-                     values.moment(r.saved_at), json.loads(r.payload))
+                     values.moment(r.saved_at), json.loads(r.payload), r.pupil_id,
+                     values.moment(r.saved_at) + repo.DRAFT_KEEP)
 
     def drafts(self) -> list[Draft]:
         """The signed-in user's drafts in every domain they may edit (newest first)."""
         out: list[Draft] = []
+        now = self._ctx.now()
         for d in self.domains(editable=True):
             out += [self._draft(d, r) for r in self._call(
-                d, lambda c, s: repo.drafts(c, s, self._actor))]
+                d, lambda c, s: repo.drafts(c, s, self._actor, now))]
         out.sort(key=lambda x: x.saved_at, reverse=True)
         if out:  # a draft holds what was typed about a pupil: listing them is a read
             self._ctx.log("case_draft", detail={"action": "listed", "entries": len(out)})
@@ -838,7 +937,9 @@ class CaseService:
         """Throw a draft away (after the form was saved or by the user's choice)."""
         self._draft_domain(domain)
         form_key = self._form_key(form_key)
-        gone = self._write(domain, lambda c, s: repo.delete_draft(c, s, self._actor, form_key))
+        now = self._ctx.now()
+        gone = self._write(domain, lambda c, s: repo.delete_draft(c, s, self._actor, form_key,
+                                                                  now))
         if gone:
             self._ctx.log("case_draft", detail={"domain": domain.value, "action": "discarded"})
         return gone
@@ -855,6 +956,7 @@ class ImportReport:
     committed: bool
     errors: tuple[str, ...]
     warnings: tuple[str, ...]
+    new_cases: int = 0  # the cases the import opens (a check: would open)
 
 
 __all__ = ["CaseService", "ImportReport", "meeting_payload"]
