@@ -33,6 +33,7 @@ IMPORT_PAGES = ["取込", "名寄せ確認", "取込履歴"]
 PUPIL_PAGES = ["児童生徒検索", "児童生徒カルテ", "抽出"]
 PRINTING = [*PUPIL_PAGES, "印刷の記録"]  # roles with print (issue 14)
 CASES = ["支援の予定", "支援ケース"]  # roles that see a case domain (issue 14)
+CASE_EDIT = [*CASES, "ケース会議記録の取込"]  # and record cases: they may import them too
 RISK_PAGES = ["見守りアラート", "予測モデル", "要因分析"]
 ANALYSIS_PAGES = RISK_PAGES[1:]  # the analysis roles without the "alerts" function
 SCHOOL_KARTE = ["学校カルテ"]  # roles with school_karte (issue 15)
@@ -58,13 +59,13 @@ def _yes(box: QMessageBox | None) -> None:
 @pytest.mark.parametrize(
     ("login", "pages"),
     [
-        ("demo-lead", ["データ概要", *PRINTING, *CASES, *RISK_PAGES, *SCHOOL_KARTE,
+        ("demo-lead", ["データ概要", *PRINTING, *CASE_EDIT, *RISK_PAGES, *SCHOOL_KARTE,
                        *IMPORT_PAGES, *ADMIN_PAGES]),
         ("demo-analyst", ["データ概要", *PRINTING, *CASES, *ANALYSIS_PAGES, *SCHOOL_KARTE,
                           *IMPORT_PAGES]),
         ("demo-it", ["データ概要", "アカウント管理", "監査ログ"]),
         ("demo-director", ["データ概要", *PRINTING, *CASES, *ANALYSIS_PAGES, *SCHOOL_KARTE]),
-        ("demo-truancy", ["データ概要", *PRINTING, *CASES, "見守りアラート"]),
+        ("demo-truancy", ["データ概要", *PRINTING, *CASE_EDIT, "見守りアラート"]),
         ("demo-liaison", ["データ概要", *PUPIL_PAGES]),
     ],
 )

@@ -162,10 +162,21 @@ def test_a_case_from_an_alert_goes_through_meeting_and_review_and_keeps_its_hist
     view.review_form.done.buttons["partly"].setChecked(True)
     view.review_form.worked.buttons["unclear"].setChecked(True)
     view.review_form.comment.setPlainText("別室には週3日来ている。")
+    click(qtbot, view.review_save)  # and for each action of the meeting, both again
+    assert "別室登校の場所を用意する" in view.status_line.text()
+    assert not view.detail.meetings[0].review
+    [row] = view.review_form.outcome_rows
+    row.done.setCurrentIndex(row.done.findData("done"))
+    row.worked.setCurrentIndex(row.worked.findData("partly"))
+    row.note.setText("空き教室を使っている")
     click(qtbot, view.review_save)
     _saved(qtbot, view)
     review = view.detail.meetings[0].review
     assert review is not None and review.done.label == "一部実施できた"
+    assert [(o.done.label, o.worked.label, o.note) for o in review.outcomes] == [
+        ("実施できた", "一部効果があった", "空き教室を使っている")]
+    assert any("別室登校の場所を用意する: 実施できた・一部効果があった" in t
+               for t in visible_texts(view))
 
     view.tabs.setCurrentIndex(0)
     view.common_form.grid.entries["profile"].setPlainText("絵を描くことが得意。朝が苦手。"

@@ -85,6 +85,7 @@ MEETING_FIELDS = (
 MEETING_TYPES = ("ケース会議", "校内支援委員会", "支援検討会", "関係機関との連携会議")
 ATTENDEE_ROLES = tuple(r.value for r in AttendeeRole)
 ACTION_STATUSES = {s.value: s.label for s in ActionStatus if s is not ActionStatus.WITHDRAWN}
+STATUS_LABELS = {s.value: s.label for s in ActionStatus}  # a saved record shows 取り下げ too
 ATTENDEE_COLUMNS = (
     ColumnSpec("name", "氏名", 200),
     ColumnSpec("role", "役割", 220, ATTENDEE_ROLES),
@@ -100,10 +101,10 @@ ACTION_COLUMNS = (
 
 def status_key(text: str) -> str:
     """The service's action status for a label (an unknown label counts as 予定)."""
-    for key, label in ACTION_STATUSES.items():
+    for key, label in STATUS_LABELS.items():
         if label == text:
             return key
-    return text if text in ACTION_STATUSES else "planned"
+    return text if text in STATUS_LABELS else "planned"
 
 
 def role_of(text: str) -> AttendeeRole:
@@ -125,7 +126,7 @@ def meeting_payload(meeting: Meeting) -> Payload:
         "long_goal": meeting.long_goal, "short_goal": meeting.short_goal,
         "actions": [{"what": a.what, "owner": a.owner,
                      "due": a.due.isoformat() if a.due else "", "status": a.status.value}
-                    for a in meeting.actions if a.status is not ActionStatus.WITHDRAWN],
+                    for a in meeting.actions],  # (withdrawn ones shown as such, never sent)
         "next_review": meeting.next_review.isoformat() if meeting.next_review else "",
     }
 
@@ -145,7 +146,7 @@ def meeting_input(payload: Payload) -> MeetingInput:
         ActionInput(str(a["what"]), str(a.get("owner") or ""),
                     parse_iso(str(a.get("due") or "")), ActionStatus(a.get("status") or
                                                                     "planned"))
-        for a in payload.get("actions") or ())
+        for a in payload.get("actions") or () if a.get("status") != ActionStatus.WITHDRAWN)
     def text(key: str) -> str:
         return str(payload.get(key) or "")
 
@@ -348,8 +349,8 @@ class MeetingForm(QWidget):
         self.action_rows.set_rows([
             {"what": str(a.get("what") or ""), "owner": str(a.get("owner") or ""),
              "due": str(a.get("due") or ""),
-             "status": ACTION_STATUSES.get(str(a.get("status") or ""),
-                                           ActionStatus.PLANNED.label)}
+             "status": STATUS_LABELS.get(str(a.get("status") or ""),
+                                        ActionStatus.PLANNED.label)}
             for a in values.get("actions") or ()])
         review = parse_iso(str(values.get("next_review") or ""))
         self._review_touched = review is not None

@@ -1,6 +1,7 @@
 """ケース会議記録: the case's meetings on the left, the chosen record (or a new one) on the
 right, laid out as the ケース会議・検討会等記録シート. A saved record is shown read-only; a
-role with ``case_edit`` may 修正 it (every changed field enters the history)."""
+role with ``case_edit`` may 修正 it (every changed field enters the history), add an action
+to it, or withdraw it with a reason (it stays listed, greyed, marked 取り下げ)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,15 @@ from PySide6.QtWidgets import (
 )
 
 from kernel.date_style import DateStyle
-from toda_desktop.cases.model import Meeting, RecordStatus
+from toda_desktop.cases.model import ActionStatus, Meeting, RecordStatus
 from toda_desktop.formatting import format_date
 from ui import style
 from ui.cases.forms import MeetingForm, meeting_payload
 from ui.cases.widgets import muted
 
 NEW = -1  # the list item of a new record
+WITHDRAWN_CSS = ("background: #f1f1f1; border: 1px solid #b9b9b9; border-radius: 4px;"
+                 " padding: 6px 8px; color: #444;")
 
 
 def meeting_title(meeting: Meeting, date_style: DateStyle) -> str:
@@ -45,6 +48,8 @@ class MeetingsTab(QWidget):
 
     save_requested = Signal(int)
     status_requested = Signal(object)  # Meeting: change one of its actions' status
+    add_action_requested = Signal(object)  # Meeting: one more action for it
+    withdraw_requested = Signal(object)  # Meeting: withdraw its record (reason asked)
     editing_changed = Signal()
 
     def __init__(self, date_style: DateStyle, today: date, *, may_edit: bool,
@@ -90,6 +95,12 @@ class MeetingsTab(QWidget):
         self.empty_label = muted("会議の記録はまだありません。"
                                  + ("「新しい会議を記録する」から入力します。" if may_edit else ""))
         right_layout.addWidget(self.empty_label)
+        self.withdrawn_label = QLabel("")
+        self.withdrawn_label.setWordWrap(True)
+        self.withdrawn_label.setStyleSheet(WITHDRAWN_CSS)
+        self.withdrawn_label.setAccessibleName("取り下げの表示")
+        self.withdrawn_label.hide()
+        right_layout.addWidget(self.withdrawn_label)
         right_layout.addWidget(scroll, 1)
         buttons = QHBoxLayout()
         self.mode_label = QLabel("")
@@ -98,6 +109,13 @@ class MeetingsTab(QWidget):
         self.status_button = QPushButton("支援の状況を変える…")
         self.status_button.setToolTip("会議で決めた支援を「実施中」「完了」などに進めます")
         self.status_button.clicked.connect(self._status)
+        self.add_action_button = QPushButton("支援を追加…")
+        self.add_action_button.setToolTip("この会議で決めた支援に、内容・担当・期限を1件追加します")
+        self.add_action_button.clicked.connect(self._add_action)
+        self.withdraw_button = QPushButton("取り下げる…")
+        self.withdraw_button.setToolTip("誤って記録した会議の記録を、理由を添えて取り下げます"
+                                        "（削除はされません）")
+        self.withdraw_button.clicked.connect(self._withdraw)
         self.change_button = QPushButton("この記録を修正する")
         self.change_button.clicked.connect(self.start_change)
         self.cancel_button = QPushButton("入力をやめる")
@@ -105,8 +123,8 @@ class MeetingsTab(QWidget):
         self.save_button = QPushButton("会議の記録を保存")
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self._save)
-        for button in (self.status_button, self.change_button, self.cancel_button,
-                       self.save_button):
+        for button in (self.withdraw_button, self.status_button, self.add_action_button,
+                       self.change_button, self.cancel_button, self.save_button):
             buttons.addWidget(button)
         right_layout.addLayout(buttons)
         splitter.addWidget(right)
@@ -187,8 +205,18 @@ class MeetingsTab(QWidget):
         self.change_button.setVisible(
             reading and self._may_edit and meeting is not None
             and meeting.status is RecordStatus.RECORDED)
-        self.status_button.setVisible(self.change_button.isVisibleTo(self)
-                                      and meeting is not None and bool(meeting.actions))
+        editable = self.change_button.isVisibleTo(self)
+        self.status_button.setVisible(editable and meeting is not None and any(
+            a.status is not ActionStatus.WITHDRAWN for a in meeting.actions))
+        self.add_action_button.setVisible(editable)
+        self.withdraw_button.setVisible(editable)
+        withdrawn = (reading and meeting is not None
+                     and meeting.status is RecordStatus.WITHDRAWN)
+        self.withdrawn_label.setVisible(withdrawn)
+        if withdrawn and meeting is not None:
+            self.withdrawn_label.setText(
+                f"この会議の記録は取り下げられています。理由: {meeting.status_reason or '—'}"
+                "（いつ・誰が取り下げたかは「変更履歴」に残っています）")
         self.new_button.setEnabled(reading)
         if editing == NEW:
             self.mode_label.setText("新しい会議の記録を入力しています（入力中の内容は自動で"
@@ -226,6 +254,16 @@ class MeetingsTab(QWidget):
         meeting = self.current_meeting()
         if meeting is not None:
             self.form.set_payload(meeting_payload(meeting))
+
+    def _add_action(self) -> None:
+        meeting = self.current_meeting()
+        if meeting is not None:
+            self.add_action_requested.emit(meeting)
+
+    def _withdraw(self) -> None:
+        meeting = self.current_meeting()
+        if meeting is not None:
+            self.withdraw_requested.emit(meeting)
 
     def _status(self) -> None:
         meeting = self.current_meeting()

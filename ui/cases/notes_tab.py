@@ -1,6 +1,8 @@
 """メモ: the case's notes. Ordinary notes show their text; a restricted one (child protection,
 health) shows only that it exists and when it was written, and opens only after the user
-asks for it and gives a reason (the service logs the opening with the reason).
+asks for it and gives a reason (the service logs the opening with the reason). A role with
+``case_edit`` may withdraw a note (any kind, without opening it) with a reason: the note stays
+listed, greyed and marked 取り下げ with the reason.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from kernel.date_style import DateStyle
-from toda_desktop.cases.model import NoteKind, NoteSummary
+from toda_desktop.cases.model import NoteKind, NoteSummary, RecordStatus
 from toda_desktop.formatting import format_date
 from ui import style
 from ui.cases.reason_dialog import ReasonDialog
@@ -32,7 +34,10 @@ NOTE_CSS = (
     "QFrame#caseNote { background: white; border: 1px solid #c5cfd9; border-radius: 4px; }"
     " QFrame#restrictedNote { background: #fff8e1; border: 1px solid #e9c77a;"
     " border-radius: 4px; }"
+    " QFrame#withdrawnNote { background: #f1f1f1; border: 1px dashed #b9b9b9;"
+    " border-radius: 4px; }"
 )
+WITHDRAW_TEXT = "取り下げる…"
 
 
 def restricted_line(note: NoteSummary, date_style: DateStyle) -> str:
@@ -44,16 +49,25 @@ class NoteCard(QFrame):
     """One note; a restricted one with 「内容を開く（記録されます）」."""
 
     open_requested = Signal(object)  # NoteSummary
+    withdraw_requested = Signal(object)  # NoteSummary
 
     def __init__(self, note: NoteSummary, date_style: DateStyle,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, may_edit: bool = False) -> None:
         super().__init__(parent)
         self.note = note
-        self.setObjectName("restrictedNote" if note.restricted else "caseNote")
+        withdrawn = note.status is RecordStatus.WITHDRAWN
+        self.setObjectName("withdrawnNote" if withdrawn else
+                           "restrictedNote" if note.restricted else "caseNote")
         self.setStyleSheet(NOTE_CSS)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         self.open_button: QPushButton | None = None
+        self.withdraw_button: QPushButton | None = None
+        if may_edit and not withdrawn:
+            self.withdraw_button = QPushButton(WITHDRAW_TEXT)
+            self.withdraw_button.setToolTip("誤って書いたメモを、理由を添えて取り下げます（削除は"
+                                            "されず、内容も開きません）")
+            self.withdraw_button.clicked.connect(lambda: self.withdraw_requested.emit(self.note))
         self.text_label = QLabel(note.text or "")
         self.text_label.setWordWrap(True)
         self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -68,17 +82,27 @@ class NoteCard(QFrame):
                                         "記録されます")
             self.open_button.clicked.connect(lambda: self.open_requested.emit(self.note))
             head.addWidget(self.open_button)
+            if self.withdraw_button is not None:
+                head.addWidget(self.withdraw_button)
             layout.addLayout(head)
             self.text_label.hide()
         else:
+            head = QHBoxLayout()
             head_label = QLabel(f"{format_date(note.written_on, date_style)}　"
                                 f"{note.kind.label}　記入: {note.author}")
             head_label.setStyleSheet(style.MUTED)
-            layout.addWidget(head_label)
-        if note.status.value == "withdrawn":
-            withdrawn = QLabel(f"（取り下げ: {note.status_reason}）")
-            withdrawn.setStyleSheet(style.MUTED)
-            layout.addWidget(withdrawn)
+            head.addWidget(head_label, 1)
+            if self.withdraw_button is not None:
+                head.addWidget(self.withdraw_button)
+            layout.addLayout(head)
+        if withdrawn:
+            mark = QLabel(f"取り下げ — 理由: {note.status_reason}"
+                          "（いつ・誰が取り下げたかは「変更履歴」に残っています）")
+            mark.setWordWrap(True)
+            mark.setStyleSheet("color: #555; font-weight: bold;")
+            mark.setAccessibleName("取り下げの表示")
+            layout.addWidget(mark)
+            self.text_label.setStyleSheet("color: #777;")
         layout.addWidget(self.text_label)
 
     def show_text(self, text: str) -> None:
@@ -92,6 +116,7 @@ class NotesTab(QWidget):
     """The notes and, for roles with ``case_edit``, a form to add one."""
 
     add_requested = Signal(str, str)  # kind value, text
+    withdraw_requested = Signal(object)  # NoteSummary
     edited = Signal()
 
     def __init__(self, date_style: DateStyle, open_note: Callable[[int, str], None],
@@ -103,6 +128,7 @@ class NotesTab(QWidget):
         self._open_note = open_note
         self.cards: list[NoteCard] = []
         self.dialog: ReasonDialog | None = None
+        self._may_edit = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(12, 12, 12, 12)
         outer.addWidget(sheet_title("メモ"))
@@ -176,6 +202,7 @@ class NotesTab(QWidget):
         self.set_payload({"kind": NoteKind.GENERAL.value, "text": ""})
 
     def set_read_only(self, read_only: bool) -> None:
+        self._may_edit = not read_only
         self.form.setVisible(not read_only)
 
     def show_notes(self, notes: Sequence[NoteSummary]) -> None:
@@ -185,8 +212,9 @@ class NotesTab(QWidget):
         self.cards = []
         ordered = sorted(notes, key=lambda n: (n.written_on, n.id), reverse=True)
         for n, note in enumerate(ordered):
-            card = NoteCard(note, self._style)
+            card = NoteCard(note, self._style, may_edit=self._may_edit)
             card.open_requested.connect(self.ask_reason)
+            card.withdraw_requested.connect(self.withdraw_requested)
             self.list_layout.insertWidget(n, card)
             self.cards.append(card)
         self.empty_label.setVisible(not ordered)

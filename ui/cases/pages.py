@@ -1,7 +1,8 @@
 """Registering the cases feature in the main window (called by the shell, a few lines there).
 
 Roles that see no case domain (the map's domains and the keys held) get nothing: no page,
-no karte section, no 「ケースを開く」. The others get 支援ケース and 支援の予定 under 「支援」,
+no karte section, no 「ケースを開く」. The others get 支援ケース and 支援の予定 under 「支援」
+(and ケース会議記録の取込 when they may import cases),
 the karte's 支援ケース section, 「ケースを開く」 on search and extraction results (context
 menu) and on alerts marked 支援開始. The service checks again on every call.
 """
@@ -16,6 +17,8 @@ from kernel.date_style import DateStyle
 from toda_desktop.cases.model import CaseSource
 from toda_desktop.clock import today
 from ui.background import BackgroundRunner
+from ui.cases.import_page import TITLE as IMPORT_TITLE
+from ui.cases.import_page import CaseImportPage
 from ui.cases.karte_section import KarteCasesSection
 from ui.cases.page import TITLE, CasesPage
 from ui.cases.schedule_page import TITLE as SCHEDULE_TITLE
@@ -46,10 +49,16 @@ class CasePages:
                                      self.open_case, signed.user.login_id)
         self.page.changed.connect(self.schedule.cases_changed)
         self.sections: list[KarteCasesSection] = []
+        self.importer: CaseImportPage | None = None
+        if cases.may_import():  # 支援ケースの取込: case_edit + a domain + the basic register
+            self.importer = CaseImportPage(cases, runner, cases.domains(editable=True))
+            self.importer.imported.connect(self.page.changed)  # the karte, 支援の予定
 
     def add_to(self, window: MainWindow) -> None:
         window.add_page(SCHEDULE_TITLE, self.schedule, SECTION)
         window.add_page(TITLE, self.page, SECTION)
+        if self.importer is not None:
+            window.add_page(IMPORT_TITLE, self.importer, SECTION)
 
     def _show(self) -> CasesPage:
         self._window.show_page(TITLE)

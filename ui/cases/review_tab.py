@@ -1,21 +1,25 @@
-"""見直し: at the review date, 「実施したか」 and 「効果があったか」 (both required), with what
-the data shows since the meeting beside them — absence per month, health-room visits and
-survey rounds, before and after the meeting — so the answer rests on the record.
+"""見直し: at the review date, 「実施したか」 and 「効果があったか」 (both required) for the
+meeting and for each of its actions, with what the data shows since the meeting beside them
+— absence per month, health-room visits and survey rounds, before and after the meeting —
+so the answer rests on the record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QRadioButton,
     QTableWidget,
@@ -25,7 +29,15 @@ from PySide6.QtWidgets import (
 )
 
 from kernel.date_style import DateStyle
-from toda_desktop.cases.model import Done, Evidence, Meeting, Worked
+from toda_desktop.cases.model import (
+    Action,
+    ActionOutcome,
+    ActionStatus,
+    Done,
+    Evidence,
+    Meeting,
+    Worked,
+)
 from toda_desktop.formatting import format_date, format_month, format_school_year
 from ui import style
 from ui.cases.widgets import DateField, muted, sheet_title
@@ -181,6 +193,69 @@ class ChoiceRow(QWidget):
             button.setChecked(True)
 
 
+class OutcomeRow(QFrame):
+    """One action at the review: 「実施したか」 and 「効果があったか」 (both required), and a
+    short note."""
+
+    edited = Signal()
+
+    def __init__(self, action: Action, date_style: DateStyle,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.action = action
+        self.setObjectName("outcomeRow")
+        self.setStyleSheet("QFrame#outcomeRow { background: white; border: 1px solid #c5cfd9;"
+                           " border-radius: 4px; }")
+        layout = QGridLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setHorizontalSpacing(8)
+        layout.setVerticalSpacing(4)
+        due = format_date(action.due, date_style) if action.due else "期限なし"
+        title = QLabel(f"<b>{escape(action.what)}</b>　（担当: {escape(action.owner or '—')}、"
+                       f"{due}、今の状況: {action.status.label}）")
+        title.setWordWrap(True)
+        layout.addWidget(title, 0, 0, 1, 4)
+        self.done = _choice([(d.value, d.label) for d in Done], f"{action.what}: 実施したか")
+        self.worked = _choice([(w.value, w.label) for w in Worked],
+                              f"{action.what}: 効果があったか")
+        self.note = QLineEdit()
+        self.note.setAccessibleName(f"{action.what}: メモ")
+        self.note.setPlaceholderText("メモ（任意）: 例: 週2回のうち1回は実施できた")
+        layout.addWidget(QLabel("実施したか"), 1, 0)
+        layout.addWidget(self.done, 1, 1)
+        layout.addWidget(QLabel("効果があったか"), 1, 2)
+        layout.addWidget(self.worked, 1, 3)
+        layout.addWidget(self.note, 2, 0, 1, 4)
+        layout.setColumnStretch(1, 1)
+        layout.setColumnStretch(3, 1)
+        self.done.currentIndexChanged.connect(lambda _i: self.edited.emit())
+        self.worked.currentIndexChanged.connect(lambda _i: self.edited.emit())
+        self.note.textChanged.connect(lambda _t: self.edited.emit())
+
+    def value(self) -> dict[str, Any]:
+        return {"action_id": self.action.id, "done": self.done.currentData(),
+                "worked": self.worked.currentData(), "note": self.note.text()}
+
+    def set_value(self, value: dict[str, Any]) -> None:
+        for combo, key in ((self.done, "done"), (self.worked, "worked")):
+            index = combo.findData(value.get(key)) if value.get(key) else 0
+            combo.setCurrentIndex(max(index, 0))
+        self.note.setText(str(value.get("note") or ""))
+
+    def complete(self) -> bool:
+        return self.done.currentData() is not None and self.worked.currentData() is not None
+
+
+def _choice(options: Sequence[tuple[str, str]], name: str) -> QComboBox:
+    combo = QComboBox()
+    combo.setAccessibleName(name)
+    combo.addItem("（選んでください）", None)
+    for value, label in options:
+        combo.addItem(label, value)
+    combo.setMinimumWidth(150)
+    return combo
+
+
 class ReviewForm(QWidget):
     """The review of one meeting: date, the two required answers, what was seen."""
 
@@ -215,9 +290,11 @@ class ReviewForm(QWidget):
             grid.addWidget(widget, n, 1)
         grid.setColumnStretch(1, 1)
         layout.addLayout(grid)
-        self.actions_box = QGroupBox("この会議で決めた支援")
+        self.actions_box = QGroupBox("この会議で決めた支援（支援ごとに必須）")
         self.actions_layout = QVBoxLayout(self.actions_box)
+        self.actions_layout.setSpacing(6)
         layout.addWidget(self.actions_box)
+        self.outcome_rows: list[OutcomeRow] = []
         layout.addWidget(QLabel("<b>所見・次の方針</b>（データから分かったこと、次に行うこと）"))
         self.comment = QPlainTextEdit()
         self.comment.setAccessibleName("所見・次の方針")
@@ -265,17 +342,22 @@ class ReviewForm(QWidget):
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
+        self.outcome_rows = []
         if meeting is None:
             self.actions_layout.addWidget(muted("見直す会議がありません。"))
             return
-        for action in meeting.actions:
-            due = format_date(action.due, self._style) if action.due else "期限なし"
-            line = QLabel(f"・{action.what}（担当: {action.owner or '—'}、{due}、"
-                          f"{action.status.label}）")
-            line.setWordWrap(True)
-            self.actions_layout.addWidget(line)
-        if not meeting.actions:
-            self.actions_layout.addWidget(muted("支援の記録はありません。"))
+        asked = [a for a in meeting.actions if a.status is not ActionStatus.WITHDRAWN]
+        if asked:
+            self.actions_layout.addWidget(muted(
+                "支援ごとに「実施したか」と「効果があったか」を選びます。右の「会議後の"
+                "データ」を見ながら判断してください。"))
+        for action in asked:
+            row = OutcomeRow(action, self._style)
+            row.edited.connect(self._edited)
+            self.actions_layout.addWidget(row)
+            self.outcome_rows.append(row)
+        if not asked:
+            self.actions_layout.addWidget(muted("この会議で決めた支援の記録はありません。"))
         if meeting.short_goal:
             goal = QLabel(f"短期目標: {meeting.short_goal}")
             goal.setWordWrap(True)
@@ -288,7 +370,8 @@ class ReviewForm(QWidget):
         return {"meeting_id": meeting.id if meeting is not None else None,
                 "reviewed_on": self.reviewed_on.day().isoformat(),
                 "done": self.done.value(), "worked": self.worked.value(),
-                "comment": self.comment.toPlainText()}
+                "comment": self.comment.toPlainText(),
+                "outcomes": [row.value() for row in self.outcome_rows]}
 
     def set_payload(self, values: dict[str, Any]) -> None:
         self._loading = True
@@ -302,16 +385,29 @@ class ReviewForm(QWidget):
             self.done.set_value(values.get("done"))
             self.worked.set_value(values.get("worked"))
             self.comment.setPlainText(str(values.get("comment") or ""))
+            given = {o.get("action_id"): o for o in values.get("outcomes") or ()
+                     if isinstance(o, dict)}
+            for row in self.outcome_rows:
+                row.set_value(given.get(row.action.id, {}))
         finally:
             self._loading = False
+
+    def outcomes(self) -> tuple[ActionOutcome, ...]:
+        return tuple(ActionOutcome(row.action.id, Done(row.done.currentData()),
+                                   Worked(row.worked.currentData()), row.note.text().strip())
+                     for row in self.outcome_rows if row.complete())
 
     def problem(self) -> str | None:
         if self.meeting() is None:
             return "見直す会議がありません。"
         if self.done.value() is None:
-            return "「実施したか」を選んでください。"
+            return "会議全体について「実施したか」を選んでください。"
         if self.worked.value() is None:
-            return "「効果があったか」を選んでください。"
+            return "会議全体について「効果があったか」を選んでください。"
+        missing = [row for row in self.outcome_rows if not row.complete()]
+        if missing:
+            return (f"支援「{missing[0].action.what}」の「実施したか」と「効果があったか」を"
+                    "選んでください（支援ごとに必須です）。")
         return None
 
     def clear(self) -> None:
@@ -323,5 +419,7 @@ class ReviewForm(QWidget):
                     button.setChecked(False)
                 row.group.setExclusive(True)
             self.comment.setPlainText("")
+            for outcome in self.outcome_rows:
+                outcome.set_value({})
         finally:
             self._loading = False

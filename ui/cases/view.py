@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
@@ -37,6 +38,7 @@ from toda_desktop.cases.model import (
     Draft,
     Meeting,
     NoteKind,
+    NoteSummary,
     RecordStatus,
     ReviewInput,
     Worked,
@@ -45,7 +47,7 @@ from toda_desktop.cases.model import (
 from toda_desktop.formatting import format_date, format_datetime, format_school_year
 from ui import style
 from ui.background import BackgroundRunner, alive
-from ui.cases.action_dialog import ActionStatusDialog
+from ui.cases.action_dialog import ActionStatusDialog, AddActionDialog
 from ui.cases.drafts import DraftKeeper, Payload
 from ui.cases.forms import CommonSheetForm, YearSheetForm, meeting_input
 from ui.cases.header import CaseHeader
@@ -54,6 +56,8 @@ from ui.cases.meetings_tab import NEW, MeetingsTab
 from ui.cases.notes_tab import NotesTab
 from ui.cases.review_tab import EvidencePanel, ReviewForm
 from ui.cases.widgets import muted, sheet_title
+from ui.cases.withdraw_dialog import WithdrawDialog
+from ui.dialogs import FormDialog
 from ui.page_header import StatusLine
 from ui.page_task import PageTask
 
@@ -99,7 +103,7 @@ class CaseView(QWidget):
         self.may_edit = detail.may_edit
         self.restored: list[str] = []  # the forms whose drafts were put back
         self._evidence_wanted: int | None = None  # read when the 見直し tab is shown
-        self.dialog: ActionStatusDialog | None = None
+        self.dialog: FormDialog | None = None  # the one open (tests drive it)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
         layout.setSpacing(8)
@@ -142,6 +146,7 @@ class CaseView(QWidget):
         self.notes_tab = NotesTab(date_style, self.open_note)
         self.notes_tab.set_read_only(not self.may_edit)
         self.notes_tab.add_requested.connect(self.add_note)
+        self.notes_tab.withdraw_requested.connect(self.ask_withdraw_note)
         self.tabs.addTab(self.notes_tab, "メモ")
         self.tabs.currentChanged.connect(self._tab_changed)
         self.keepers: dict[str, DraftKeeper] = {}
@@ -209,6 +214,8 @@ class CaseView(QWidget):
         self.meetings_tab = MeetingsTab(self._style, self._today, may_edit=self.may_edit)
         self.meetings_tab.save_requested.connect(self.save_meeting)
         self.meetings_tab.status_requested.connect(self.ask_action_status)
+        self.meetings_tab.add_action_requested.connect(self.ask_add_action)
+        self.meetings_tab.withdraw_requested.connect(self.ask_withdraw_meeting)
         self.tabs.addTab(self.meetings_tab, "ケース会議記録")
 
     def _build_review(self) -> None:
@@ -306,10 +313,16 @@ class CaseView(QWidget):
         for m in sorted(done, key=lambda m: m.held_on, reverse=True):
             r = m.review
             assert r is not None
+            whats = {a.id: a.what for a in m.actions}
+            per_action = "".join(
+                f"<br>・{escape(whats.get(o.action_id, '（支援）'))}: {o.done.label}・"
+                f"{o.worked.label}" + (f"（{escape(o.note)}）" if o.note else "")
+                for o in r.outcomes)
             text = (f"<b>{format_date(r.reviewed_on, self._style)}</b>　"
                     f"（{format_date(m.held_on, self._style)}の{m.meeting_type}）<br>"
                     f"実施したか: <b>{r.done.label}</b>　効果があったか: <b>{r.worked.label}</b>"
-                    f"<br>{r.comment}<br><span style='color:{style.MUTED_COLOR}'>"
+                    f"{per_action}<br>{escape(r.comment)}"
+                    f"<br><span style='color:{style.MUTED_COLOR}'>"
                     f"記録: {r.created_by}</span>")
             label = QLabel(text)
             label.setWordWrap(True)
@@ -557,6 +570,96 @@ class CaseView(QWidget):
 
         self.task.run(task, done, on_user_error=failed)
 
+    def _dialog_task(self, dialog: FormDialog, write: Callable[[], object], message: str,
+                     meeting_id: int | None = None) -> None:
+        """Run a dialog's change on the worker: the dialog closes when it is written and
+        stays open with the service's message when it is refused."""
+        service, key = self._service, self.key
+        dialog.set_busy(True)
+
+        def task(_ctx: object) -> CaseDetail:
+            write()
+            return service.read_case(key)
+
+        def done(detail: CaseDetail) -> None:
+            if alive(dialog):
+                dialog.accept()
+            self.show_detail(detail)
+            if meeting_id is not None:
+                self.meetings_tab.saved(detail.meetings, meeting_id)
+            self.status_line.show_message(message)
+            self.changed.emit()
+            if self.tabs.tabText(self.tabs.currentIndex()) == "変更履歴":
+                self.load_history()
+
+        def failed(text: str) -> None:
+            if alive(dialog):
+                dialog.set_busy(False)
+                dialog.show_error(text)
+
+        self.task.run(task, done, on_user_error=failed)
+
+    def _meeting_text(self, meeting: Meeting) -> str:
+        return f"{format_date(meeting.held_on, self._style)}の{meeting.meeting_type}"
+
+    def ask_add_action(self, meeting: Meeting) -> AddActionDialog:
+        """支援を追加: 内容・担当・期限 of one more action of a saved meeting."""
+        default = meeting.next_review or self._today
+        dialog = AddActionDialog(self._meeting_text(meeting), self._style, default, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        service, key = self._service, self.key
+
+        def submitted() -> None:
+            action = dialog.action_input()
+            self._dialog_task(dialog, lambda: service.add_action(key, meeting.id, action),
+                              f"支援「{action.what}」を追加しました。変更履歴に残ります。",
+                              meeting.id)
+
+        dialog.submitted.connect(submitted)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def ask_withdraw_meeting(self, meeting: Meeting) -> WithdrawDialog:
+        """取り下げ of a meeting's record: a reason and a confirmation first."""
+        open_actions = sum(1 for a in meeting.actions if a.status.open)
+        consequence = (f"\nこの会議で決めた支援のうち、未完了の{open_actions}件も一緒に取り下げ"
+                       "ます。" if open_actions else "")
+        dialog = WithdrawDialog(f"{self._meeting_text(meeting)}の記録", consequence, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        service, key = self._service, self.key
+
+        def submitted() -> None:
+            reason = dialog.reason()
+            self._dialog_task(dialog, lambda: service.withdraw_meeting(key, meeting.id, reason),
+                              "会議の記録を取り下げました。記録は「取り下げ」として残ります。",
+                              meeting.id)
+
+        dialog.submitted.connect(submitted)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def ask_withdraw_note(self, note: NoteSummary) -> WithdrawDialog:
+        """取り下げ of a note (a restricted one is not opened for it)."""
+        what = (f"制限付きのメモ（{note.kind.label}、"
+                f"{format_date(note.written_on, self._style)}）" if note.restricted
+                else f"{format_date(note.written_on, self._style)}のメモ")
+        consequence = ("\n内容は開かずに取り下げます。" if note.restricted else "")
+        dialog = WithdrawDialog(what, consequence, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        service, key = self._service, self.key
+
+        def submitted() -> None:
+            reason = dialog.reason()
+            self._dialog_task(dialog, lambda: service.withdraw_note(key, note.id, reason),
+                              "メモを取り下げました。メモは「取り下げ」として残ります。")
+
+        dialog.submitted.connect(submitted)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
     def save_review(self) -> None:
         problem = self.review_form.problem()
         if problem is not None:
@@ -564,7 +667,8 @@ class CaseView(QWidget):
             return
         p = self.review_form.payload()
         review = ReviewInput(date.fromisoformat(str(p["reviewed_on"])), Done(p["done"]),
-                             Worked(p["worked"]), str(p["comment"]))
+                             Worked(p["worked"]), str(p["comment"]),
+                             self.review_form.outcomes())
         service, key, meeting_id = self._service, self.key, int(p["meeting_id"])
 
         def then(detail: CaseDetail) -> None:
