@@ -152,7 +152,7 @@ def test_a_restricted_note_is_withdrawn_without_opening_it_and_stays_visible(
     [card] = view.notes_tab.cards
     assert card.note.status is RecordStatus.WITHDRAWN and card.withdraw_button is None
     assert card.objectName() == "withdrawnNote"
-    texts = [label.text() for label in card.findChildren(QLabel) if label.isVisible()]
+    texts = [label.text() for label in card.findChildren(QLabel) if label.isVisibleTo(card)]
     assert any(t.startswith("制限付きのメモ（健康・医療）あり") for t in texts)
     assert any("取り下げ — 理由: 同じ内容を重ねて入力したため" in t for t in texts)
     assert all(SECRET not in t for t in visible_texts(window))  # never opened for it
@@ -243,5 +243,5 @@ def test_the_import_screen_checks_first_then_imports_all_rows_or_none(
         click(qtbot, page.import_button)
     report = finished.args[0]
     assert report.committed and _count(signed) == before + report.cases_opened
-    assert "取り込みました" in page.status_line.text()
+    assert "取り込みました" in page.summary.text()
     assert not page.import_button.isEnabled()  # not twice

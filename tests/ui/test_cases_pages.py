@@ -175,8 +175,8 @@ def test_a_case_from_an_alert_goes_through_meeting_and_review_and_keeps_its_hist
     assert review is not None and review.done.label == "一部実施できた"
     assert [(o.done.label, o.worked.label, o.note) for o in review.outcomes] == [
         ("実施できた", "一部効果があった", "空き教室を使っている")]
-    assert any("別室登校の場所を用意する: 実施できた・一部効果があった" in t
-               for t in visible_texts(view))
+    assert any("別室登校の場所を用意する: 実施できた・一部効果があった" in label.text()
+               for label in view.findChildren(QLabel))  # in これまでの見直し
 
     view.tabs.setCurrentIndex(0)
     view.common_form.grid.entries["profile"].setPlainText("絵を描くことが得意。朝が苦手。"

@@ -2,10 +2,10 @@
 
 Written straight through the case repository (the demo uses no service, as the rest of the
 city): a handful of 不登校, いじめ and 教育相談 cases for pupils whose generated records
-suggest one, each with a meeting in the data's latest school year (reviewed six weeks later)
-and a follow-up meeting a few weeks before the day the city is made, so 支援の予定 lists
-reviews that are due soon or overdue. Text is generic; attendees are roles with invented
-surnames; nothing names a pupil.
+suggest one, each with a meeting in the data's latest school year (reviewed six weeks later,
+each action answered and moved on) and a follow-up meeting a few weeks before the day the
+city is made, so 支援の予定 lists reviews that are due soon or overdue. Text is generic;
+attendees are roles with invented surnames; nothing names a pupil.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def _attendees(rng_pick: list[int]) -> str:
 
 
 def _meeting(conn: Connection, s: str, case: int, held: date, domain: str, picks: list[int],
-             by: str, at: datetime) -> int:
+             by: str, at: datetime) -> tuple[int, list[int]]:
     text = CONTENT[domain]
     fields: dict[str, str | None] = {
         "held_on": held.isoformat(), "meeting_type": "ケース会議",
@@ -77,10 +77,27 @@ def _meeting(conn: Connection, s: str, case: int, held: date, domain: str, picks
         "short_goal": str(text["short"]),
         "next_review": (held + timedelta(weeks=6)).isoformat()}
     meeting = repo.insert_meeting(conn, s, case, fields, "{}", by, at)
-    for i, (what, owner) in enumerate(text["actions"]):
-        repo.insert_action(conn, s, case, meeting, str(what), str(owner),
-                           (held + timedelta(days=14 * (i + 1))).isoformat(), "planned", by, at)
-    return meeting
+    actions = [repo.insert_action(conn, s, case, meeting, str(what), str(owner),
+                                  (held + timedelta(days=14 * (i + 1))).isoformat(), "planned",
+                                  by, at)
+               for i, (what, owner) in enumerate(text["actions"])]
+    return meeting, actions
+
+
+# At the review, each action's answers, and where the action stands after it.
+OUTCOMES = (("done", "worked", "done"), ("partly", "partly", "in_progress"),
+            ("not_done", "unclear", "stopped"))
+
+
+def _outcomes(conn: Connection, s: str, case: int, actions: list[int], shift: int, by: str,
+              at: datetime) -> str:
+    """The reviewed meeting's actions: answered at the review and moved on accordingly."""
+    out = []
+    for n, action in enumerate(actions):
+        done, worked, status = OUTCOMES[(n + shift) % len(OUTCOMES)]
+        out.append({"action_id": action, "done": done, "worked": worked, "note": ""})
+        repo.update_fields(conn, s, "case_actions", action, case, {"status": status}, by, at)
+    return json.dumps(out, ensure_ascii=False)
 
 
 def add_demo_cases(store: Store, made_by: str, *, seed: int, at: datetime) -> int:
@@ -107,14 +124,16 @@ def add_demo_cases(store: Store, made_by: str, *, seed: int, at: datetime) -> in
                                 "family": str(text["family"])},
                         source="manual", source_ref="", by=made_by, at=at)
                     first = date(latest, 10, 1) + timedelta(days=picks[2] % 40)
-                    meeting = _meeting(conn, s, case, first, domain, picks, made_by, at)
+                    meeting, actions = _meeting(conn, s, case, first, domain, picks,
+                                                made_by, at)
                     done = ("done", "partly", "not_done")[picks[0] % 3]
                     worked = ("worked", "partly", "unclear")[picks[1] % 3]
                     repo.insert_review(
                         conn, s, case, meeting, reviewed_on=(first + timedelta(weeks=6))
                         .isoformat(), done=done, worked=worked,
                         comment="手立ては概ね実施できた。引き続き様子を見る。",
-                        outcomes_json="[]", evidence_json="{}", by=made_by, at=at)
+                        outcomes_json=_outcomes(conn, s, case, actions, picks[0], made_by, at),
+                        evidence_json="{}", by=made_by, at=at)
                     # a follow-up a few weeks ago: its review is due soon (or just overdue)
                     follow = today - timedelta(days=28 + picks[2] % 21)  # review: -6 to +14 days
                     _meeting(conn, s, case, follow, domain, picks, made_by, at)

@@ -279,10 +279,6 @@ class CaseImportPage(QWidget):
             self._checked = None
             self._show_report(report)
             if report.committed:
-                self.status_line.show_message(
-                    f"取り込みました: 会議の記録 {format_count(report.meetings)}件"
-                    f"（新しいケース {format_count(report.cases_opened)}件）。"
-                    "「支援ケース」「支援の予定」で確かめられます。")
                 self.imported.emit()
             self.finished.emit(report)
 
@@ -314,7 +310,8 @@ class CaseImportPage(QWidget):
                   if report.rows else "取り込める行がありません")
         if report.committed:
             text = (f"「{report.file}」を取り込みました（{counts}、新しいケース "
-                    f"{format_count(report.cases_opened)}件）。")
+                    f"{format_count(report.cases_opened)}件）。「支援ケース」「支援の予定」で"
+                    "確かめられます。")
             css = style.OK_TEXT
         elif report.errors:
             text = (f"「{report.file}」: {counts}。エラーが{format_count(len(report.errors))}件"

@@ -127,7 +127,9 @@ class EvidencePanel(QWidget):
             label = QLabel(line)
             label.setWordWrap(True)
             box.addWidget(label)
-        if evidence.absence is not None:
+        if evidence.absence is not None and not evidence.absence:
+            box.addWidget(muted("この期間の出欠（月次）のデータはまだありません。"))
+        if evidence.absence:
             peak = max((m.absence_days or 0 for m in evidence.absence), default=0)
             rows: list[tuple[str, ...]] = []
             for m in evidence.absence:
