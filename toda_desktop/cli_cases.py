@@ -94,7 +94,8 @@ def write_import(report: ImportReport, out: TextIO) -> None:
         out.write(f"{report.file}: 次の理由で取り込みませんでした（1行も記録していません）。\n")
     else:
         out.write(f"{report.file}: 確認しました。{format_count(report.meetings)}件の会議の"
-                  "記録を取り込めます（まだ記録していません）。\n")
+                  f"記録を取り込めます（新しいケース {format_count(report.new_cases)}件。"
+                  "まだ記録していません）。\n")
     for e in report.errors:
         out.write(f"  エラー: {e}\n")
     for w in report.warnings:

@@ -229,6 +229,7 @@ class CaseView(QWidget):
         left_layout.setContentsMargins(0, 0, 8, 0)
         self.review_form = ReviewForm(self._style, self._today)
         self.review_form.meeting_chosen.connect(self.load_evidence)
+        self.review_form.reviewed_on.edited.connect(self._review_day_changed)
         left_layout.addWidget(self.review_form)
         row, self.review_save, self.review_saved = self._save_row("見直しを記録する",
                                                                   self.save_review)
@@ -706,6 +707,7 @@ class CaseView(QWidget):
             return
         self._evidence_wanted = None
         service, key = self._service, self.key
+        as_of = self.review_form.reviewed_on.day()  # what the data says by the review day
         self.evidence_panel.show_message("データを読み込んでいます…")
 
         def done(evidence: Any) -> None:
@@ -714,8 +716,13 @@ class CaseView(QWidget):
                 self.evidence_panel.show_evidence(evidence)
                 self.evidence_loaded.emit()
 
-        self.evidence_task.run(lambda _ctx: service.evidence(key, meeting_id), done,
+        self.evidence_task.run(lambda _ctx: service.evidence(key, meeting_id, as_of), done,
                                on_user_error=self.evidence_panel.show_message)
+
+    def _review_day_changed(self) -> None:
+        meeting = self.review_form.meeting()
+        if meeting is not None and not self.evidence_task.running:
+            self.load_evidence(meeting.id)
 
     def open_note(self, note_id: int, reason: str) -> None:
         """The deliberate step: read a restricted note with the reason given (logged)."""
