@@ -524,6 +524,12 @@ def _filled_cells(values: pd.Series, strip: bool) -> npt.NDArray[np.bool_]:
     return np.array([v != "" for v in stripped], dtype=bool)[codes]
 
 
+def title_rows_note(header_index: int) -> str:
+    """The note that rows above the header were read as a title (one row or a range)."""
+    skipped = "1行目" if header_index == 1 else f"1～{header_index}行目"
+    return f"{skipped}は表題として読み飛ばし、{header_index + 1}行目を見出しとして読みました。"
+
+
 def _choose_header(frame: pd.DataFrame, header_row: int | None) -> int:
     """0-based record index of the header: given, or the first well-filled row near the top."""
     if header_row is not None:
@@ -630,7 +636,7 @@ def _table_from_records(
         raise FileReadError("ファイルに内容がありません。")
     h = _choose_header(records, header_row)
     if h > 0 and header_row is None:
-        notes.append(f"1～{h}行目は表題として読み飛ばし、{h + 1}行目を見出しとして読みました。")
+        notes.append(title_rows_note(h))
     header_cells = [str(v).strip() for v in records.iloc[h].tolist()]
     named = [i for i, v in enumerate(header_cells) if v]
     if not named:
@@ -1229,7 +1235,7 @@ def read_text_chunked(
     )
     notes = [f"文字コード: {DecodedText('', encoding).encoding_label}"]
     if h > 0 and header_row is None:
-        notes.append(f"1～{h}行目は表題として読み飛ばし、{h + 1}行目を見出しとして読みました。")
+        notes.append(title_rows_note(h))
     first_rows = next(_chunks(facts, HEAD_ROWS, None), None)
     steps.report(1.0)
     return RawTable(

@@ -162,9 +162,15 @@ def test_title_rows_above_the_header_are_skipped_and_said_so() -> None:
     assert table.header_row == 3
     assert table.headers == ("宛名番号", "氏名", "性別")
     assert list(table.frame.index) == [4]
-    assert any("表題" in n for n in table.notes)
+    assert "1～2行目は表題として読み飛ばし、3行目を見出しとして読みました。" in table.notes
     explicit = read_table(data, filename="a.csv", header_row=3)
     assert explicit.frame.equals(table.frame)
+
+
+def test_one_title_row_is_named_as_one_row_not_a_range() -> None:
+    data = "令和4年度 出欠状況,,\n宛名番号,氏名,性別\n000001,山田,男\n".encode("cp932")
+    table = read_table(data, filename="a.csv")
+    assert "1行目は表題として読み飛ばし、2行目を見出しとして読みました。" in table.notes
 
 
 def test_crlf_and_empty_file() -> None:
