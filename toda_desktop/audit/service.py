@@ -207,6 +207,7 @@ DETAIL_LABELS = {
     "pupil_ids": "児童生徒の番号", "pupils_unknown": "児童生徒を特定できない表",
     "withdrawn": "取り消した記録",
     "parts": "表示した項目",  # データ概要's 今日の確認 (issue 16)
+    "risk_alert_corrections": "見守りアラートの確認の訂正",  # issue 13: counted on purge
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
