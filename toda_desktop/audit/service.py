@@ -130,6 +130,7 @@ ACTION_LABELS = {
     "copy_cells": "表のコピー", "risk_alert_mark_corrected": "見守りアラートの記録の訂正",
     # データ概要's start of the day (issue 16)
     "view_start_of_day": "データ概要（今日の確認）の閲覧",
+    "review_find_pupil": "名寄せ確認での児童生徒の指定",  # issue 13: refused for former pupils
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止", "started": "開始"}
