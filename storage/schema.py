@@ -24,6 +24,7 @@ from storage.migrations import (
     g003_research,
     g004_cases,
     g005_alert_corrections,
+    g007_research_keys,
     m001_core,
     m002_sign_in,
     m003_import,
@@ -70,6 +71,7 @@ GROUP_MIGRATIONS: tuple[GroupMigration, ...] = (
     g003_research.migrate,  # issue 13: research projects
     g004_cases.migrate,  # issue 14: support cases in their domain's file
     g005_alert_corrections.migrate,  # issue 16: corrections of alert marks
+    g007_research_keys.migrate,  # issue 13: research keys apart; the audit word key
 )
 GROUP_SCHEMA_VERSION = len(GROUP_MIGRATIONS)
 # The store's layout: 1 = everything in one file under one key; 2 = one file per key group.

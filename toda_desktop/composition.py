@@ -330,6 +330,9 @@ class Application:
         signed = SignedIn(self, store, user, account.id)
         action = "recovery_sign_in" if method == "recovery" else "sign_in"
         signed.context.log(action, detail={"role": user.role, "method": method, **detail})
+        from toda_desktop.research.keys import prepare_research_keys  # issue 13
+
+        prepare_research_keys(signed.context, store)
         self.current = signed
         return signed
 

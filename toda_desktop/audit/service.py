@@ -131,6 +131,8 @@ ACTION_LABELS = {
     # データ概要's start of the day (issue 16)
     "view_start_of_day": "データ概要（今日の確認）の閲覧",
     "review_find_pupil": "名寄せ確認での児童生徒の指定",  # issue 13: refused for former pupils
+    "key_group_created": "データの鍵の区分の追加",  # issue 13: the research projects' keys
+    "research_keys_moved": "研究プロジェクトの鍵の移動",  # issue 13
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止", "started": "開始"}
