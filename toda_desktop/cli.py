@@ -7,6 +7,7 @@
     python -m toda_desktop dictionary [--out FILE]
     python -m toda_desktop register --store PATH --out FILE.xlsx|.csv|.md [--force]
     python -m toda_desktop audit verify|list --store PATH [--actor ID] [--csv FILE [--force]]
+        [--searched WORDS]
                                   [--anchor-dir DIR]
     python -m toda_desktop audit anchor --store PATH [--dir DIR]
     python -m toda_desktop import --store PATH [--kind K] [--sheet NAME] [--overwrite]
@@ -259,7 +260,9 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
                                                   overwrite=args.force)
             out.write(f"監査ログ {format_count(result.rows)} 件を出力しました: {result.path}\n")
             return EXIT_OK
-        for row in signed.audit_view.entries(filters):
+        rows = (signed.search_words.searches_with(args.searched, filters) if args.searched
+                else signed.audit_view.entries(filters))  # issue 13: --searched
+        for row in rows:
             out.write(
                 f"{row.id}\t{row.at:%Y-%m-%d %H:%M:%S}\t{row.actor_text}\t{row.action_label}"
                 f"\t{row.outcome_label}\t{row.target_text}\t{row.pupil_id or ''}\n"
@@ -806,6 +809,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd.add_argument("--action", help="操作で絞り込む（例: sign_in）")
     audit_cmd.add_argument("--pupil", type=int, help="児童生徒IDで絞り込む")
     audit_cmd.add_argument("--csv", help="CSV（UTF-8 BOM付き）に出力する")
+    audit_cmd.add_argument("--searched", metavar="WORDS",
+                           help="list: この言葉（氏名・カナ・ID）で検索した記録だけを一覧する")
     audit_cmd.add_argument("--force", action="store_true", help=FORCE_HELP)
     audit_cmd.add_argument("--dir", help="anchor: 外部の控えを置くフォルダー（管理者）")
     audit_cmd.add_argument("--anchor-dir",
