@@ -641,6 +641,11 @@ def _review_list(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> int
             out.write(f"  同じ行のほかの記録: {format_count(item.siblings)}件"
                       "（この判断がまとめて適用されます）\n")
         for number, c in enumerate(item.candidates, start=1):
+            if c.withheld:  # a former pupil this role may not identify (issue 13)
+                out.write(f"  候補{number}: 児童生徒ID {c.pupil_id}　{c.label}"
+                          f"　在籍した年度 {'・'.join(map(str, c.years)) or 'なし'}"
+                          f"　一致度 {c.score:g}　根拠: {c.evidence}\n")
+                continue
             school = (format_placement(c.placement.school_year, c.placement.school_name,
                                        c.placement.grade, c.placement.class_name,
                                        c.placement.seat_number)
@@ -677,9 +682,11 @@ def _review_decide(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> i
         if found is None:
             raise UserFacingError("その宛名番号の児童生徒は見つかりません。")
         pupil_id = found
-    card = review.describe_pupil(pupil_id)
+    offered = next((c for c in item.candidates if c.pupil_id == pupil_id), None)
+    card = offered if offered is not None else review.describe_pupil(pupil_id)
     review.decide(item.id, pupil_id)
-    who = "" if card is None else f"「{card.name}」（宛名番号 {card.address_code}）"
+    who = ("" if card is None else card.label if card.withheld
+           else f"「{card.name}」（宛名番号 {card.address_code}）")
     out.write(f"確認項目 {item.id}（{item.source_name} {item.source_row}行目）を"
               f"{who or f'児童生徒ID {pupil_id}'}の行として取り込みました。\n")
     return EXIT_OK

@@ -235,3 +235,28 @@ def test_past_alert_lists_leave_out_pupils_who_have_left_and_refuse_their_alerts
         assert any("卒業・転出" in e.detail_text for e in views)
     finally:
         lead.sign_out()
+
+
+def test_the_command_line_lists_and_links_a_withheld_candidate_without_naming_the_pupil(
+    late_file: tuple[Path, int, str, int], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from toda_desktop.cli import main
+
+    path, gone, code, _current = late_file
+    monkeypatch.setenv("TODA_USER", DEMO_LOGINS["data_analyst"][0])
+    monkeypatch.setenv("TODA_PASSWORD", DEMO_PASSWORD)
+    out = io.StringIO()
+    assert main(["review", "list", "--store", str(path)], out=out) == 0
+    listed = out.getvalue()
+    assert f"児童生徒ID {gone}　卒業・転出した児童生徒" in listed and code not in listed
+    analyst = _sign_in(path, "data_analyst")
+    try:
+        item = next(i for i in analyst.review.open_items() if i.source_row == 5).id
+    finally:
+        analyst.sign_out()
+    out = io.StringIO()
+    assert main(["review", "decide", "--store", str(path), "--item", str(item),
+                 "--pupil", str(gone)], out=out) == 0
+    assert "卒業・転出した児童生徒" in out.getvalue() and code not in out.getvalue()
