@@ -137,3 +137,24 @@ def test_words_fold_as_the_search_folds_them() -> None:
     assert folded_words("たかはし") == folded_words("ﾀｶﾊｼ") == folded_words("タカハシ")
     assert folded_words("0012-345") == folded_words("12345")
     assert folded_words("「」 、") == ()
+
+
+def test_the_command_line_lists_the_searches_of_a_word(
+    demo_store_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from toda_desktop.cli import main
+
+    truancy = sign_in(demo_store_path, "truancy_support")
+    try:
+        truancy.search.search("たかはし")
+    finally:
+        truancy.sign_out()
+    monkeypatch.setenv("TODA_USER", DEMO_LOGINS["project_lead"][0])
+    monkeypatch.setenv("TODA_PASSWORD", DEMO_PASSWORD)
+    out = io.StringIO()
+    assert main(["audit", "list", "--store", str(demo_store_path), "--searched", "タカハシ"],
+                out=out) == 0
+    lines = [line for line in out.getvalue().splitlines() if line.strip()]
+    assert len(lines) == 1 and "demo-truancy" in lines[0] and "児童生徒の検索" in lines[0]
