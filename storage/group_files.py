@@ -27,8 +27,9 @@ OWNER_ONLY = 0o600
 # groups are split over two "lanes", each a connection to the store file with its own group
 # files attached: the main lane holds every pupil group; the school lane holds 学校
 # (school-level context and questionnaires, no pupil), which nothing joins with pupil tables
-# in SQL. Every group, school included, has its own file under its own key (issue 12).
-SCHOOL_LANE_GROUPS = frozenset({"school"})
+# in SQL. Every group, school included, has its own file under its own key (issue 12). The
+# research projects' keys (issue 13) join it: they are read on their own, never joined.
+SCHOOL_LANE_GROUPS = frozenset({"school", "research"})
 MAX_ATTACHED = 10
 # SQLite's files beside a database file.
 SQLITE_SUFFIXES = ("-wal", "-shm", "-journal")

@@ -506,6 +506,12 @@ class KeyFile:
         for group, key in keys.groups.items():
             self._grant_slot(RECOVERY_SLOT, group, key)
 
+    def grant_recovery(self, group: str, key: bytes) -> None:
+        """Seal a key of a group made after the store (``research``) to the recovery
+        identity too (its public key suffices: no recovery key is needed)."""
+        if self.recovery is not None:
+            self._grant_slot(RECOVERY_SLOT, group, key)
+
     def unlock_with_recovery(self, recovery_key: str) -> StoreKeys:
         if self.recovery is None:
             raise KeyFileDamaged()

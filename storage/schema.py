@@ -25,6 +25,7 @@ from storage.migrations import (
     g004_cases,
     g005_alert_corrections,
     g006_case_drafts,
+    g007_research_keys,
     m001_core,
     m002_sign_in,
     m003_import,
@@ -72,6 +73,7 @@ GROUP_MIGRATIONS: tuple[GroupMigration, ...] = (
     g004_cases.migrate,  # issue 14: support cases in their domain's file
     g005_alert_corrections.migrate,  # issue 16: corrections of alert marks
     g006_case_drafts.migrate,  # issue 14: a case draft names its pupil (retention)
+    g007_research_keys.migrate,  # issue 13: research keys apart; the audit word key
 )
 GROUP_SCHEMA_VERSION = len(GROUP_MIGRATIONS)
 # The store's layout: 1 = everything in one file under one key; 2 = one file per key group.

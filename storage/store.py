@@ -175,7 +175,7 @@ class Store:
                 return self._open_database(again=False)
             for lane in self._lane_held():
                 held = [(g.schema, g) for g in lane]
-                kind = lane[0].kinds[0] if lane else None
+                kind = lane[0].lane_key if lane else None
                 db.call(functools.partial(_migrate_lane, registry=self.registry, held=held),
                         kind=kind)
             db.call(create_stale_triggers)
@@ -227,7 +227,8 @@ class Store:
                     self._refuse_missing()
                 restrict_to_owner(file)
                 attach.append(Attachment(group.schema, file, self.keys.groups[group.name]))
-            out.append(Lane(tuple(attach), frozenset(k for g in lane for k in g.kinds)))
+            out.append(Lane(tuple(attach), frozenset(k for g in lane
+                                                     for k in (*g.kinds, g.lane_key))))
         return out
 
     def _refuse_missing(self) -> None:
@@ -432,6 +433,51 @@ class Store:
         self._update_keyfile(lambda kf: result.append(kf.change_password(login_id, old, new)))
         self.keys = result[0]
 
+    def add_key_group(self, group: str, holders: Iterable[str]) -> bool:
+        """Make a key group this store does not have yet (one a later version added, such as
+        ``research``): a new random key, its file (owner-only, migrated, made durable before
+        the key file names it), the key sealed to ``holders`` (this account among them) and
+        the recovery identity; attached here at once. Under the key file's lock: False when
+        another session made it first (then a holder gives it as any key). A leftover file
+        of a creation that died before the key file's save is replaced."""
+        chosen = next((g for g in file_groups(self.registry) if g.name == group), None)
+        if chosen is None:
+            raise KeyError(group)
+        new_key = keys.new_data_key()
+        wanted = tuple(dict.fromkeys(holders))
+        made: list[bool] = []
+
+        def change(keyfile: KeyFile) -> None:
+            if keyfile.holder_slots(group):
+                return  # (another session made it meanwhile)
+            file = group_file_path(self.path, group, 1)
+            for suffix in ("", *SQLITE_SUFFIXES):
+                file.with_name(file.name + suffix).unlink(missing_ok=True)
+            create_owner_only(file)
+            conn = open_connection(self.path, self.keys.system, privileged=True,
+                                   attach=[Attachment(chosen.schema, file, new_key)])
+            try:
+                migrate_group(conn, self.registry, chosen.schema, chosen)
+            finally:
+                conn.close()
+            _sync_to_disk(file)
+            keyfile.generations[group] = 1
+            for login_id in wanted:
+                keyfile.grant(login_id, group, new_key)
+            keyfile.grant_recovery(group, new_key)
+            made.append(True)
+
+        self._update_keyfile(change)
+        if not made:
+            return False
+        self.keys = replace(self.keys, groups={**self.keys.groups, group: new_key})
+        self.key_generations[group] = 1
+        self.held_groups = tuple(g for g in file_groups(self.registry)
+                                 if self.keys.holds(g.name))
+        self.db.reattach(self.keys.system, self._attachments())
+        self.db.call(create_stale_triggers)  # TEMP triggers live with the connection
+        return True
+
     def rotate_group_key(self, group: str) -> int:
         """A new key for ``group``, sealed to every current holder (and the recovery key);
         returns the new generation. Needs the old key: only a holder rotates. SQLCipher's
@@ -563,7 +609,7 @@ class Store:
     ) -> IntegrityReport:
         """SQLCipher's page HMAC check, then SQLite's structural check."""
         # (schema, a kind of its lane): each file checked on the lane that attaches it
-        schemas = [("main", None), *((g.schema, g.kinds[0]) for g in self.held_groups)]
+        schemas = [("main", None), *((g.schema, g.lane_key) for g in self.held_groups)]
         checks = [(schema, kind, check) for schema, kind in schemas
                   for check in ("cipher_integrity_check", "quick_check")]
         problems: list[str] = []

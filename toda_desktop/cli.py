@@ -7,6 +7,7 @@
     python -m toda_desktop dictionary [--out FILE]
     python -m toda_desktop register --store PATH --out FILE.xlsx|.csv|.md [--force]
     python -m toda_desktop audit verify|list --store PATH [--actor ID] [--csv FILE [--force]]
+        [--searched WORDS]
                                   [--anchor-dir DIR]
     python -m toda_desktop audit anchor --store PATH [--dir DIR]
     python -m toda_desktop import --store PATH [--kind K] [--sheet NAME] [--overwrite]
@@ -259,7 +260,9 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
                                                   overwrite=args.force)
             out.write(f"監査ログ {format_count(result.rows)} 件を出力しました: {result.path}\n")
             return EXIT_OK
-        for row in signed.audit_view.entries(filters):
+        rows = (signed.search_words.searches_with(args.searched, filters) if args.searched
+                else signed.audit_view.entries(filters))  # issue 13: --searched
+        for row in rows:
             out.write(
                 f"{row.id}\t{row.at:%Y-%m-%d %H:%M:%S}\t{row.actor_text}\t{row.action_label}"
                 f"\t{row.outcome_label}\t{row.target_text}\t{row.pupil_id or ''}\n"
@@ -638,6 +641,11 @@ def _review_list(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> int
             out.write(f"  同じ行のほかの記録: {format_count(item.siblings)}件"
                       "（この判断がまとめて適用されます）\n")
         for number, c in enumerate(item.candidates, start=1):
+            if c.withheld:  # a former pupil this role may not identify (issue 13)
+                out.write(f"  候補{number}: 児童生徒ID {c.pupil_id}　{c.label}"
+                          f"　在籍した年度 {'・'.join(map(str, c.years)) or 'なし'}"
+                          f"　一致度 {c.score:g}　根拠: {c.evidence}\n")
+                continue
             school = (format_placement(c.placement.school_year, c.placement.school_name,
                                        c.placement.grade, c.placement.class_name,
                                        c.placement.seat_number)
@@ -674,9 +682,11 @@ def _review_decide(signed: SignedIn, args: argparse.Namespace, out: TextIO) -> i
         if found is None:
             raise UserFacingError("その宛名番号の児童生徒は見つかりません。")
         pupil_id = found
-    card = review.describe_pupil(pupil_id)
+    offered = next((c for c in item.candidates if c.pupil_id == pupil_id), None)
+    card = offered if offered is not None else review.describe_pupil(pupil_id)
     review.decide(item.id, pupil_id)
-    who = "" if card is None else f"「{card.name}」（宛名番号 {card.address_code}）"
+    who = ("" if card is None else card.label if card.withheld
+           else f"「{card.name}」（宛名番号 {card.address_code}）")
     out.write(f"確認項目 {item.id}（{item.source_name} {item.source_row}行目）を"
               f"{who or f'児童生徒ID {pupil_id}'}の行として取り込みました。\n")
     return EXIT_OK
@@ -806,6 +816,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd.add_argument("--action", help="操作で絞り込む（例: sign_in）")
     audit_cmd.add_argument("--pupil", type=int, help="児童生徒IDで絞り込む")
     audit_cmd.add_argument("--csv", help="CSV（UTF-8 BOM付き）に出力する")
+    audit_cmd.add_argument("--searched", metavar="WORDS",
+                           help="list: この言葉（氏名・カナ・ID）で検索した記録だけを一覧する")
     audit_cmd.add_argument("--force", action="store_true", help=FORCE_HELP)
     audit_cmd.add_argument("--dir", help="anchor: 外部の控えを置くフォルダー（管理者）")
     audit_cmd.add_argument("--anchor-dir",

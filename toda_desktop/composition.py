@@ -50,6 +50,7 @@ from toda_desktop.records.service import RecordsService
 from toda_desktop.register.service import RegisterService
 from toda_desktop.review.service import ReviewService
 from toda_desktop.scanner_admission import ScannerRefused, ScannerRules, admit, scanner_kind
+from toda_desktop.search.audit_words import SearchWordsCheck
 from toda_desktop.search.service import SearchService
 from toda_desktop.service_calls import guard_calls
 from toda_desktop.signin import PasswordAccepted, start_sign_in
@@ -114,6 +115,7 @@ class SignedIn:
         self.review = guard_calls(ReviewService(context))
         self.register = guard_calls(RegisterService(context))  # 個人情報ファイル簿
         self.search = guard_calls(SearchService(context))
+        self.search_words = guard_calls(SearchWordsCheck(context))  # issue 13: audit check
         self.karte = guard_calls(KarteService(context))
         self.extraction = guard_calls(ExtractionService(context))
         self.backup = guard_calls(BackupService(context, store))
@@ -330,6 +332,9 @@ class Application:
         signed = SignedIn(self, store, user, account.id)
         action = "recovery_sign_in" if method == "recovery" else "sign_in"
         signed.context.log(action, detail={"role": user.role, "method": method, **detail})
+        from toda_desktop.research.keys import prepare_research_keys  # issue 13
+
+        prepare_research_keys(signed.context, store)
         self.current = signed
         return signed
 

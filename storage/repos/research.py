@@ -1,5 +1,9 @@
-"""The research extract's reads (issue 13): projects with their keys, pupil-years, the chosen
+"""The research extract's reads (issue 13): projects, their keys, pupil-years, the chosen
 columns of a kind in chosen years.
+
+A project's name, purpose and approval live in the master's group file; its key lives apart,
+in the ``research`` group's file (``research_project_keys``), under a key sealed only to roles
+with ``research_export`` — so the two are read on their own lanes, never joined.
 
 Table and column names come from the registry (checked at load); values are bound.
 """
@@ -10,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.connection import Connection
+from storage.key_groups import RESEARCH
 from storage.registry import DatasetKind
 
 Row = tuple[object, ...]
@@ -18,7 +23,6 @@ Row = tuple[object, ...]
 @dataclass(frozen=True)
 class ProjectRow:
     name: str
-    key: bytes
     purpose: str
     created_by: str
     created_at: str
@@ -26,16 +30,14 @@ class ProjectRow:
     approved_at: str | None
 
 
-_PROJECT = ("SELECT name, project_key, purpose, created_by, created_at, approved_by,"
-            " approved_at FROM research_projects")
+_PROJECT = ("SELECT name, purpose, created_by, created_at, approved_by, approved_at"
+            " FROM research_projects")
 
 
 def _project(row: Row) -> ProjectRow:
-    key = row[1]
-    assert isinstance(key, bytes)
-    return ProjectRow(str(row[0]), key, str(row[2]), str(row[3]), str(row[4]),
-                      None if row[5] is None else str(row[5]),
-                      None if row[6] is None else str(row[6]))
+    return ProjectRow(str(row[0]), str(row[1]), str(row[2]), str(row[3]),
+                      None if row[4] is None else str(row[4]),
+                      None if row[5] is None else str(row[5]))
 
 
 def projects(conn: Connection) -> list[ProjectRow]:
@@ -49,10 +51,34 @@ def project(conn: Connection, name: str) -> ProjectRow | None:
 
 def add_project(conn: Connection, row: ProjectRow) -> None:
     conn.execute(
-        "INSERT INTO research_projects (name, project_key, purpose, created_by, created_at,"
-        " approved_by, approved_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (row.name, row.key, row.purpose, row.created_by, row.created_at, row.approved_by,
+        "INSERT INTO research_projects (name, purpose, created_by, created_at,"
+        " approved_by, approved_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (row.name, row.purpose, row.created_by, row.created_at, row.approved_by,
          row.approved_at))
+
+
+def holds_project_keys(conn: Connection) -> bool:
+    """Whether the research group's file is attached here (its key is held)."""
+    return conn.execute("SELECT 1 FROM pragma_database_list WHERE name = ?",
+                        (RESEARCH.schema,)).fetchone() is not None
+
+
+def project_key(conn: Connection, name: str) -> bytes | None:
+    """The project's key, on the research group's lane (None: no key for that name)."""
+    row = conn.execute("SELECT project_key FROM research_project_keys WHERE name = ?",
+                       (name,)).fetchone()
+    if row is None:
+        return None
+    key = row[0]
+    assert isinstance(key, bytes)
+    return key
+
+
+def put_project_key(conn: Connection, name: str, key: bytes) -> None:
+    """Keep a new project's key (a key left by a registration that did not finish is
+    replaced: no extract was made with it)."""
+    conn.execute("INSERT OR REPLACE INTO research_project_keys (name, project_key)"
+                 " VALUES (?, ?)", (name, key))
 
 
 def approve_project(conn: Connection, name: str, approved_by: str, at: str) -> bool:

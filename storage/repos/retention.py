@@ -49,7 +49,7 @@ SUPPORT_CASES = "support_cases"
 CASE_ITEMS = "case_items"  # the meetings, actions, notes and history that went with them
 # Bookkeeping removed with the rows it names (counted as totals in the certificate).
 RELATED = ("review_queue", "linkage_decisions", "batch_overwrites", "batch_confirmations",
-           "risk_alert_status")
+           "risk_alert_status", "risk_alert_corrections")
 
 
 @dataclass(frozen=True)
@@ -268,7 +268,9 @@ def _related_of_pupils(conn: Connection, pupils: Sequence[int], kinds: Sequence[
 
 
 def _delete_alerts(conn: Connection, alert_ids: Sequence[int], related: dict[str, int]) -> None:
-    _delete_in(conn, "risk_alert_corrections", "alert_id", alert_ids)  # (with their marks)
+    # Corrections name the marks they withdrew: they go first, counted like the marks.
+    related["risk_alert_corrections"] += _delete_in(conn, "risk_alert_corrections", "alert_id",
+                                                    alert_ids)
     related["risk_alert_status"] += _delete_in(conn, "risk_alert_status", "alert_id", alert_ids)
     _delete_in(conn, RISK_ALERTS, "id", alert_ids)
 

@@ -195,14 +195,21 @@ def test_a_cancelled_extract_stops_without_a_file(demo_store_path: Path) -> None
         signed.sign_out()
 
 
-def test_the_project_keys_live_in_the_master_groups_file_only(demo_store_path: Path) -> None:
+def test_the_project_keys_live_in_the_research_groups_file_only(demo_store_path: Path) -> None:
+    """Names and purposes in the master's file (approval needs no key); the keys apart, in
+    the ``research`` group's file (``test_project_keys_insider.py``)."""
     signed = lead(demo_store_path)
     try:
         signed.research.register_project("鍵の場所", PURPOSE)
         where = signed.store.db.read(lambda c: schemas_with(c, "research_projects"))
+        keys = signed.store.db.read(lambda c: schemas_with(c, "research_project_keys"),
+                                    kind="research")
+        columns = signed.store.db.read(lambda c: [r[1] for r in c.execute(
+            "PRAGMA g_basic.table_info('research_projects')")])
     finally:
         signed.sign_out()
-    assert where == ["g_basic"]
+    assert where == ["g_basic"] and keys == ["g_research"]
+    assert "project_key" not in columns
 
 
 def test_an_account_without_the_basic_key_cannot_even_see_the_project_keys_table(

@@ -50,7 +50,8 @@ def _reopen_with(signed: SignedIn, groups: tuple[str, ...]) -> tuple[SignedIn, S
     path, keyfile = signed.store.path, signed.store.keyfile
     app, user, account_id = signed.app, signed.user, signed.account_id
     signed.sign_out()
-    keys = StoreKeys(system=every.system, groups={g: every.groups[g] for g in groups},
+    keys = StoreKeys(system=every.system,
+                     groups={g: every.groups[g] for g in groups if g in every.groups},
                      signing_seed=every.signing_seed)
     return SignedIn(app, Store(path, keyfile, keys, REGISTRY), user, account_id), every
 

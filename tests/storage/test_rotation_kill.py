@@ -140,7 +140,7 @@ def _digest(store: Store) -> dict[str, str]:
                 f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' "
                 "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
 
-        lane_kind = group.kinds[0]  # the school group has its own lane
+        lane_kind = group.lane_key  # the school and research groups have their own lane
         for table in store.db.call(tables, kind=lane_kind):
             def rows(conn: object, name: str = f"{group.schema}.{table}") -> str:
                 digest = hashlib.sha256()

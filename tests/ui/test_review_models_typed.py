@@ -101,3 +101,31 @@ def test_pages_showing_typed_results_parse_no_text() -> None:
              "risk/charts.py", "risk/pages.py")
     assert all((UI / name).exists() for name in typed)
     assert [name for name in typed if _imports_re(UI / name)] == []
+
+
+def test_a_withheld_former_candidate_shows_no_identity_and_no_false_disagreement(
+    qtbot: QtBot,
+) -> None:
+    """A former pupil offered to a role without the map's setting: blank identifying cells
+    (the name row says why), nothing coloured as differing, the clues still shown."""
+    withheld = CandidateView(9, 90.0, "氏名・生年月日が一致", "", "", None, "", "", None,
+                             years=(2023, 2024), withheld=True)
+    item = ReviewItemView(1, "attendance_monthly", "出欠状況（月次）", "出欠.csv", 5,
+                          "候補が複数あります",
+                          (RowValue("name", "氏名", "青木 一郎"),
+                           RowValue("birth_date", "生年月日", "2015-05-01"),
+                           RowValue("school_year", "年度", "2024")),
+                          (), 0, (withheld, _candidate()))
+    line = review_line(item)
+    for _label, key, attribute in COMPARE_FIELDS:
+        if attribute in ("name", "name_kana", "birth_date", "sex", "address_code",
+                         "placement"):
+            assert agreement(line, key, attribute, withheld) is None
+    model = ComparisonModel()
+    model.set_line(line)
+    assert model.cell(_row("name"), 1) == "卒業・転出（表示しません）"
+    assert model.cell(_row("address_code"), 1) == ""
+    assert model.cell(_row("enrolled"), 1).endswith("に在籍")
+    assert model.cell(_row("score"), 1) == "90点"
+    assert model.cell(_row("name"), 2) == "青木　一郎"
+    assert "卒業・転出" in withheld.label and withheld.label != _candidate().label

@@ -15,19 +15,22 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from storage.key_groups import SYSTEM_GROUP, KeyGroup, key_groups
+from storage.key_groups import RESEARCH_GROUP, SYSTEM_GROUP, KeyGroup, key_groups
 from storage.registry import Registry
 from storage.repos import accounts, meta
 from storage.store import Store
 from toda_desktop.policy.model import Policy, Role
 
+RESEARCH_LABEL = "研究プロジェクトの鍵"  # the research group (issue 13)
 ROTATIONS_DUE = "key_rotations_due"  # meta key: groups whose key waits for a holder to rotate
 
 
 def role_groups(role: Role, registry: Registry) -> frozenset[str]:
-    """The key groups whose dataset kinds the role sees (kinds of a group are seen together)."""
+    """The key groups whose dataset kinds the role sees (kinds of a group are seen together),
+    and the research projects' keys for a role that makes research extracts (issue 13)."""
     return frozenset(g.name for g in key_groups(registry)
-                     if role.sees(registry.kind(g.kinds[0])))
+                     if (role.may("research_export") if g.name == RESEARCH_GROUP
+                         else role.sees(registry.kind(g.kinds[0]))))
 
 
 def group_label(registry: Registry, group: KeyGroup, *, shared_domain: bool) -> str:
@@ -35,6 +38,8 @@ def group_label(registry: Registry, group: KeyGroup, *, shared_domain: bool) -> 
     the labels of the group's dataset kinds (「保健室利用」「学校健診」) tell them apart."""
     from toda_desktop.data_dictionary import DOMAIN_LABELS
 
+    if group.name == RESEARCH_GROUP:
+        return RESEARCH_LABEL
     if shared_domain:
         return "・".join(registry.kind(k).label for k in group.kinds)
     return DOMAIN_LABELS.get(group.domain, group.domain)

@@ -130,6 +130,10 @@ ACTION_LABELS = {
     "copy_cells": "表のコピー", "risk_alert_mark_corrected": "見守りアラートの記録の訂正",
     # データ概要's start of the day (issue 16)
     "view_start_of_day": "データ概要（今日の確認）の閲覧",
+    "review_find_pupil": "名寄せ確認での児童生徒の指定",  # issue 13: refused for former pupils
+    "key_group_created": "データの鍵の区分の追加",  # issue 13: the research projects' keys
+    "research_keys_moved": "研究プロジェクトの鍵の移動",  # issue 13
+    "audit_search_check": "検索語の照合",  # issue 13: was a word searched (digests only)
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
                   "cancelled": "中止", "started": "開始"}
@@ -207,6 +211,9 @@ DETAIL_LABELS = {
     "pupil_ids": "児童生徒の番号", "pupils_unknown": "児童生徒を特定できない表",
     "withdrawn": "取り消した記録",
     "parts": "表示した項目",  # データ概要's 今日の確認 (issue 16)
+    "risk_alert_corrections": "見守りアラートの確認の訂正",  # issue 13: counted on purge
+    "words": "検索語の数", "word_digests": "検索語の照合値",  # issue 13: no words in the log
+    "accounts": "アカウント数", "projects": "研究プロジェクト数",  # issue 13: research keys
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})

@@ -9,7 +9,9 @@ the rows withheld, the suppressed cells — before anything is written. Writing 
 export entry (purpose, project, approver, kinds, years, the disclosure figures) before the
 files exist and its outcome after (``export_log``).
 
-The project key never leaves the master's group file: only pseudonyms made with it do.
+The project key never leaves the ``research`` group's file (its key is sealed only to roles
+with ``research_export``, ``storage.key_groups``): only pseudonyms made with it do. Registering
+a project and making an extract need that key; listing and approving projects do not.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from analysis.research.pseudonyms import new_project_key
 from storage.connection import Connection, transaction
+from storage.key_groups import RESEARCH_GROUP
 from storage.registry import DatasetKind
 from storage.repos import research as repo
 from toda_desktop.context import ServiceContext
@@ -45,6 +48,10 @@ MAX_NAME = 60
 MAX_PURPOSE = 500
 NEEDS_MASTER = ("研究用データの作成には児童生徒基本情報の鍵が必要です。"
                 "鍵を持つアカウントで作成してください。")
+NO_PROJECT_KEYS = ("研究プロジェクトの鍵をお持ちでないため、研究プロジェクトの登録と研究用データの"
+                   "作成はできません。鍵の付与を事業全体総括職員に依頼してください。")
+NO_PROJECT_KEY = ("研究プロジェクト「{name}」の鍵が見つかりません。"
+                  "事業全体総括職員に連絡してください。")
 NO_PROJECT = ("研究プロジェクト「{name}」は登録されていません。"
               "先にプロジェクトを登録してください。")
 
@@ -141,6 +148,11 @@ def _purpose(purpose: str) -> str:
     return text
 
 
+def _in_transaction(conn: Connection, work: Callable[[], None]) -> None:
+    with transaction(conn):
+        work()
+
+
 class ResearchService:
     def __init__(self, context: ServiceContext) -> None:
         self._ctx = context
@@ -152,6 +164,14 @@ class ResearchService:
         ctx.gate.require(FUNCTION)
         if not ctx.gate.sees(ctx.registry.master.name):
             raise PermissionDenied(NEEDS_MASTER)
+
+    def _require_project_keys(self) -> None:
+        """The ``research`` group's key in hand (logged when missing)."""
+        ctx = self._ctx
+        if not ctx.db.call(repo.holds_project_keys, kind=RESEARCH_GROUP):
+            ctx.log("permission_denied", outcome="denied", target="research_project_keys",
+                    detail={"reason": "not_a_holder"})
+            raise PermissionDenied(NO_PROJECT_KEYS)
 
     def variables(self) -> tuple[Variable, ...]:
         """The columns this account may put in an extract (kinds it sees and holds)."""
@@ -184,11 +204,18 @@ class ResearchService:
         registers it, waiting for the lead's approval otherwise."""
         ctx = self._ctx
         self._require()
+        self._require_project_keys()
         name, purpose = _name(name), _purpose(purpose)
         at = ctx.now().isoformat()
         lead = ctx.gate.may(APPROVE)
-        row = repo.ProjectRow(name, new_project_key(), purpose, ctx.actor.login_id, at,
+        row = repo.ProjectRow(name, purpose, ctx.actor.login_id, at,
                               ctx.actor.login_id if lead else None, at if lead else None)
+        if ctx.db.read(lambda c: repo.project(c, name)) is not None:
+            raise UserFacingError(f"研究プロジェクト「{name}」は既に登録されています。")
+        key = new_project_key()
+        # The key first, in its own file: a project is never listed without its key.
+        ctx.db.call(lambda c: _in_transaction(c, lambda: repo.put_project_key(c, name, key)),
+                    kind=RESEARCH_GROUP)
 
         def add(conn: Connection) -> bool:
             with transaction(conn):
@@ -258,8 +285,12 @@ class ResearchService:
         years = tuple(sorted({int(y) for y in request.years}))
         if not years:
             raise UserFacingError("年度を1つ以上選んでください。")
+        self._require_project_keys()
         project = self._row(name)
         approver = approver_for(ctx, project)
+        project_key = ctx.db.read(lambda c: repo.project_key(c, name), kind=RESEARCH_GROUP)
+        if project_key is None:
+            raise UserFacingError(NO_PROJECT_KEY.format(name=name))
         step = 1.0 / (2 + len({v.kind for v in chosen}))
 
         def report(fraction: float) -> None:
@@ -282,7 +313,7 @@ class ResearchService:
             report(step * (i + 2))
             if cancel is not None and cancel():
                 raise OperationCancelled()
-        built = build(project.key, years, pupil_rows, kind_rows,
+        built = build(project_key, years, pupil_rows, kind_rows,
                       {k.name: k.label for k in ctx.registry.kinds}, cancel=cancel)
         report(1.0)
         return PreparedExtract(

@@ -28,6 +28,7 @@ RELATED_LABELS = {
     "batch_overwrites": "取込の取消に備えた元の値",
     "batch_confirmations": "取込の確認の記録",
     "risk_alert_status": "見守りアラートの確認の記録",
+    "risk_alert_corrections": "見守りアラートの確認の訂正",
     repo.CASE_ITEMS: "支援ケースの会議・手立て・記録・変更履歴・下書き",  # issue 14
 }
 

@@ -3,6 +3,15 @@
 A reviewer sees the row and its candidates side by side with the evidence, then confirms a
 candidate, picks another pupil, or rejects the row. The decision is remembered by the row's
 fingerprint (the next import of the same source links without asking) and audit-logged.
+
+Former pupils (卒業・転出) follow the rule of search and the karte
+(``toda_desktop.search.former``): a role whose map lacks ``former_pupils`` does not see who
+they are. A late file (last year's attendance arriving after the new register) still needs
+its rows linked to pupils who have left, so such a candidate stays in the queue, but without
+anything that identifies the pupil (name, kana, birth date, sex, 宛名番号, class): only the
+score, the evidence (which fields agree, no values), the years enrolled and the file's own
+row numbers. Confirming an offered candidate is allowed; naming a former pupil by 宛名番号 is
+refused (logged), as the karte refuses one by id.
 """
 
 from __future__ import annotations
@@ -17,8 +26,10 @@ from storage.repos import datasets, imports
 from storage.repos import review as repo
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
+from toda_desktop.search.former import former_among, require_not_former, sees_former
 from toda_desktop.withheld import ASK_FOR_KEYS
 
+WITHHELD_LABEL = "卒業・転出した児童生徒（この役割では氏名などを表示しません）"
 PERSON_FIELDS = ("name", "name_kana", "birth_date", "sex", "address_code", "school_year",
                  "school_code", "grade", "class_name", "seat_number", "pref_id", "google_account")
 
@@ -52,6 +63,16 @@ class CandidateView:
     rows_in_file: int = 0  # rows of the same file already linked to this pupil
     has_same_record: bool = False  # already holds a record with this row's key (a duplicate)
     next_rows: tuple[int, ...] = ()  # the file's rows just above/below linked to this pupil
+    # A former pupil this role may not identify: name, kana, birth date, sex, 宛名番号 and
+    # placement are left blank (the former-pupil rule).
+    withheld: bool = False
+
+    @property
+    def label(self) -> str:
+        """How the reviewer's choice is named: 「氏名（宛名番号 …）」, or that it is withheld."""
+        if self.withheld:
+            return WITHHELD_LABEL
+        return f"{self.name}（宛名番号 {self.address_code}）"
 
     def enrolled_in(self, school_year: int) -> bool:
         return school_year in self.years
@@ -126,13 +147,16 @@ def _pupil_cards(conn: Connection, pupil_ids: list[int]) -> dict[int, _Card]:
 
 def _candidate(pupil_id: int, score: float, evidence: str, card: _Card | None,
                rows_in_file: int = 0, has_same_record: bool = False,
-               next_rows: tuple[int, ...] = ()) -> CandidateView:
-    """A candidate with what the register says of them (blank when the pupil is gone)."""
+               next_rows: tuple[int, ...] = (), *, withheld: bool = False) -> CandidateView:
+    """A candidate with what the register says of them (blank when the pupil is gone, and
+    everything identifying blank when ``withheld``: a former pupil this role may not see)."""
     card = card or _Card("", "", None, "", "")
+    years = tuple(sorted(set(card.years)))
+    if withheld:
+        card = _Card("", "", None, "", "")
     return CandidateView(pupil_id, score, evidence, card.name, card.name_kana, card.birth_date,
-                         card.sex, card.address_code, card.placement,
-                         tuple(sorted(set(card.years))), rows_in_file, has_same_record,
-                         next_rows)
+                         card.sex, card.address_code, card.placement, years, rows_in_file,
+                         has_same_record, next_rows, withheld)
 
 
 def _holds_same_record(conn: Connection, kind: DatasetKind, item: imports.QueueItem,
@@ -201,6 +225,7 @@ class ReviewService:
         ctx = self._ctx
         ids = sorted({int(c["pupil_id"]) for i in items for c in i.candidates})
         cards = _pupil_cards(conn, ids)
+        hidden = frozenset() if sees_former(ctx) else former_among(conn, ids)
         views = []
         for item in items:
             kind = ctx.registry.kind(item.kind)
@@ -216,7 +241,7 @@ class ReviewService:
             candidates = tuple(
                 _candidate(pid, float(c["score"]), str(c["evidence"]), cards.get(pid),
                            in_file.get(pid, 0), _holds_same_record(conn, kind, item, pid),
-                           tuple(r for r, p in near if p == pid))
+                           tuple(r for r, p in near if p == pid), withheld=pid in hidden)
                 for pid, c in zip(pupils, item.candidates, strict=True)
             )
             views.append(ReviewItemView(item.id, item.kind, kind.label, item.source_name,
@@ -225,15 +250,20 @@ class ReviewService:
         return views
 
     def find_pupil(self, address_code: str) -> int | None:
-        """For 'pick another pupil': the pupil with this 宛名番号, if any."""
+        """For 'pick another pupil': the pupil with this 宛名番号, if any (a former pupil is
+        refused, logged, for a role without the map's setting)."""
         ctx = self._ctx
         self._require()
-        return ctx.db.call(lambda c: repo.pupil_by_address_code(c, address_code.strip()))
+        found = ctx.db.call(lambda c: repo.pupil_by_address_code(c, address_code.strip()))
+        if found is not None:
+            require_not_former(ctx, found, "review_find_pupil")
+        return found
 
     def describe_pupil(self, pupil_id: int) -> CandidateView | None:
         """Who a pupil is, for a reviewer who picked another pupil by 宛名番号."""
         ctx = self._ctx
         self._require()
+        require_not_former(ctx, pupil_id, "review_find_pupil")
         card = ctx.db.call(lambda c: _pupil_cards(c, [pupil_id])).get(pupil_id)
         if card is None:
             return None
@@ -245,6 +275,12 @@ class ReviewService:
         self._require()
         registry = ctx.registry
         now = ctx.clock()
+        if pupil_id is not None and not sees_former(ctx):
+            offered = ctx.db.call(lambda c: imports.item(c, item_id))
+            if offered is None or pupil_id not in {int(c["pupil_id"])
+                                                   for c in offered.candidates}:
+                # Only a pupil the queue offered (shown without identity) may be former.
+                require_not_former(ctx, pupil_id, "review_decision")
 
         def settle(conn: Connection, item: imports.QueueItem) -> None:
             kind = registry.kind(item.kind)

@@ -83,7 +83,7 @@ from toda_desktop.risk.factor_tables import factor_table
 from toda_desktop.risk.frames import read_frames
 from toda_desktop.risk.months import listable_text
 from toda_desktop.risk.survey_domains import SurveyDomains, survey_domains
-from toda_desktop.search.former import require_not_former
+from toda_desktop.search.former import former_among, require_not_former, sees_former
 
 ALERT_STATUSES = repo.ALERT_STATUSES
 ALERT_KINDS = ("attendance_monthly", "long_absence")
@@ -635,9 +635,14 @@ class RiskService:
         with_codes = with_ids and self._may_see_address_codes()
         school_year = month.school_year
 
+        hide_former = with_ids and not sees_former(ctx)
+
         def read(conn: Connection) -> tuple[list[repo.AlertRow], dict[int, str], dict[str, str],
                                             dict[int, repo.PupilNames]]:
             rows = repo.alerts_for_month(conn, month, model_id, top)
+            if hide_former:  # pupils who have left since: as search and the karte (issue 13)
+                gone = former_among(conn, (r.pupil_id for r in rows))
+                rows = [r for r in rows if r.pupil_id not in gone]
             pids = [r.pupil_id for r in rows]
             codes = repo.address_codes(conn, pids) if with_codes else {}
             pupils = repo.pupil_names(conn, pids, school_year) if with_names else {}
@@ -683,13 +688,25 @@ class RiskService:
         # With the model, the entry names exactly which list (and so which pupils) was shown:
         # the stored alerts of (month, model) are kept.
         ctx.log("risk_alerts_view", target=f"risk_alerts:{month}",
-                detail={"alerts": len(alerts), "model_id": model_id})
+                detail={"alerts": len(alerts), "model_id": model_id,
+                        **({} if sees_former(ctx) else {"former_pupils": "left_out"})})
         return alerts
+
+    def _require_not_former(self, alert_id: int, action: str) -> None:
+        """An alert of a pupil who has left, asked for by id by a role without the map's
+        ``former_pupils``: refused (logged) as the karte refuses the pupil."""
+        ctx = self._ctx
+        if sees_former(ctx):
+            return
+        alert = ctx.db.call(lambda c: repo.get_alert(c, alert_id))
+        if alert is not None:
+            require_not_former(ctx, alert.pupil_id, action)
 
     def mark_alert(self, alert_id: int, status: str, note: str = "") -> None:
         """The human step: 確認済み / 見守り / 支援開始 / 対象外, with a note (history kept)."""
         ctx = self._ctx
         self._require_alerts("risk_alert_mark")
+        self._require_not_former(alert_id, "risk_alert_mark")
         if status not in ALERT_STATUSES:
             raise UserFacingError("状態は " + "・".join(ALERT_STATUSES) + " のいずれかです。")
         if len(note) > 2000:
@@ -717,6 +734,7 @@ class RiskService:
         any, stands again; else the alert is unmarked)."""
         ctx = self._ctx
         self._require_alerts("risk_alert_mark")
+        self._require_not_former(alert_id, "risk_alert_mark_corrected")
         reason = reason.strip()
         if not reason:
             raise UserFacingError("訂正の理由を入力してください。")
@@ -749,6 +767,7 @@ class RiskService:
     def alert_history(self, alert_id: int) -> list[StatusEntry]:
         ctx = self._ctx
         self._require_alerts()
+        self._require_not_former(alert_id, "risk_alert_history")
 
         def read(conn: Connection) -> tuple[repo.AlertRow | None, list[repo.StatusRow],
                                             dict[str, str]]:

@@ -10,7 +10,9 @@ What staff type is split into words; a pupil is found when every word matches on
   Googleアカウント (with or without the domain) — each only for roles that may see that ID.
 
 Words never reach SQL or FTS5 as syntax: keys keep letters and digits only, are bound as
-parameters and quoted as FTS5 phrases. Every search is audit-logged with its query.
+parameters and quoted as FTS5 phrases. Every search is audit-logged with its filters, the
+number of results and a keyed digest of each word, never the words
+(``toda_desktop.search.audit_words``).
 
 Former pupils (卒業・転出, ``toda_desktop.search.former``) are found only by roles whose map
 entry allows them; those roles see each hit's 在籍状況 (在籍中 / 卒業 / 転出 with the year).
@@ -34,6 +36,7 @@ from toda_desktop.export_log import logged_export
 from toda_desktop.export_purpose.catalog import SEARCH_RESULTS
 from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.policy.model import ID_LABELS
+from toda_desktop.search.audit_words import log_detail
 from toda_desktop.search.former import EnrollmentStatus, sees_former, statuses
 from toda_desktop.search.keys import (
     id_forms,
@@ -303,7 +306,8 @@ class SearchService:
         )
         ctx.log(
             "search", target="pupils",
-            detail={"query": query, "filters": filters.as_detail(), "results": len(hits),
+            detail={**log_detail(ctx, query), "filters": filters.as_detail(),
+                    "results": len(hits),
                     "truncated": truncated,
                     **({} if former else {"former_pupils": "left_out"})},
         )

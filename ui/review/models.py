@@ -54,6 +54,10 @@ CLUE_TIPS = {
     "has_same_record": "この児童生徒に、この行と同じ記録（同じ年度・月など）がすでにあるかどうか"
                        "です。あれば、この行は別の児童生徒のものかもしれません。",
 }
+# A former pupil the role may not see (the former-pupil rule): these stay blank.
+WITHHELD_ATTRIBUTES = frozenset({"name", "name_kana", "birth_date", "sex", "address_code",
+                                 "placement"})
+WITHHELD_CELL = "卒業・転出（表示しません）"
 SCHOOL_KEYS = ("school_year", "school_code", "grade", "class_name", "seat_number")
 
 
@@ -157,6 +161,8 @@ def agreement(
 ) -> bool | None:
     """True when the row and the candidate agree on a field, False when they differ, None when
     there is nothing to compare."""
+    if candidate.withheld and attribute in WITHHELD_ATTRIBUTES:
+        return None  # a former pupil this role may not identify: nothing to compare
     if attribute == "enrolled":
         year = row_year(line)
         return None if year is None else candidate.enrolled_in(year)
@@ -266,6 +272,8 @@ class ComparisonModel(QAbstractTableModel):
             value = "" if key is None else self.line.values.get(key, "")
             return file_date(value, self._style) if attribute == "birth_date" else value
         candidate = self.candidates[column - 1]
+        if candidate.withheld and attribute in WITHHELD_ATTRIBUTES:
+            return WITHHELD_CELL if attribute == "name" else ""
         if attribute == "score":
             return f"{candidate.score:g}点"
         if attribute == "placement":

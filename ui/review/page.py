@@ -381,7 +381,7 @@ class ReviewPage(QWidget):
             self.choice_label.setStyleSheet(style.MUTED)
             number = model.chosen + 1
             self.choice_label.setText(
-                f"選択中: 候補{number}　{candidate.name}（宛名番号 {candidate.address_code}）"
+                f"選択中: 候補{number}　{candidate.label}"
             )
         self._update_buttons()
 
@@ -420,8 +420,7 @@ class ReviewPage(QWidget):
             return
         self._decide(
             line, candidate.pupil_id,
-            f"{line.item.source_row}行目を「{candidate.name}」（宛名番号 {candidate.address_code}）"
-            "に結び付けました。",
+            f"{line.item.source_row}行目を{candidate.label}に結び付けました。",
         )
 
     def ask_reject(self) -> None:
