@@ -50,6 +50,7 @@ from ui.page_task import PageTask
 
 LoadOverview = Callable[[], Overview]
 LoadStartOfDay = Callable[[], DayStart]
+LOADING_TEXT = "読み込んでいます…"
 START_TAB = "今日の確認"
 STORAGE_TAB = "保存データ"
 CheckIntegrity = Callable[
@@ -380,7 +381,7 @@ class OverviewPage(QWidget):
             return (None if start is None else start()), load()
 
         if self.load_task.run(task, self._show_loaded) is not None:
-            self.status_label.setText("読み込んでいます…")
+            self.status_label.setText(LOADING_TEXT)
 
     def _show_loaded(self, loaded: tuple[DayStart | None, Overview]) -> None:
         day, overview = loaded
@@ -398,7 +399,7 @@ class OverviewPage(QWidget):
         self.start_view.show_day(day)
 
     def _load_ended(self) -> None:
-        if self.freshness.stale:
+        if self.freshness.stale or self.status_label.text() == LOADING_TEXT:
             self.status_label.setText("読み込めませんでした。")
 
     def show_overview(self, overview: Overview) -> None:
