@@ -5,8 +5,9 @@ it runs on a single worker thread (the services' calls are serialized, like Anki
 collection executor), reports progress through a thread-safe callback, can be cancelled,
 shows a non-modal progress dialog only if the work takes longer than ~600 ms, and has one
 error path: an error the services explain (``toda_desktop.errors.user_message``) shows its
-Japanese message, anything else goes to the :class:`ErrorReporter` dialog. Results are
-delivered on the GUI thread.
+Japanese message, anything else is logged by the :class:`ErrorReporter` (no message text)
+and shown either by the caller (``on_unexpected_error``: a page says so inline, with the
+error id) or in the reporter's dialog. Results are delivered on the GUI thread.
 """
 
 from __future__ import annotations
@@ -77,9 +78,11 @@ class BackgroundOp(QObject, Generic[T]):
         on_progress: Callable[[float], None] | None,
         reporter: ErrorReporter,
         writes: bool = False,
+        on_unexpected_error: Callable[[str], bool] | None = None,
     ) -> None:
         super().__init__()
         self._writes = writes
+        self._on_unexpected = on_unexpected_error
         self._parent_widget = parent_widget
         self._label = label
         self._cancellable = cancellable
@@ -214,7 +217,7 @@ class BackgroundOp(QObject, Generic[T]):
                 else:
                     show_user_error(self._parent_widget, message)
             else:
-                self._reporter.report(error)
+                self._report_unexpected(error)
         except Exception as exc:
             self._reporter.report(exc)
         finally:
@@ -223,8 +226,19 @@ class BackgroundOp(QObject, Generic[T]):
             # still hold the op itself for a moment).
             self._on_success = self._on_user_error = self._on_cancelled = None  # type: ignore[assignment]
             self._on_progress = None
+            self._on_unexpected = None
             self._parent_widget = None
             self.deleteLater()
+
+    def _report_unexpected(self, error: BaseException) -> None:
+        """Log it; the caller shows it (with the id) if it can, else the reporter's dialog."""
+        shown_by = self._on_unexpected
+        if shown_by is None:
+            self._reporter.report(error)
+            return
+        error_id = self._reporter.report(error, show=False)
+        if not shown_by(error_id):
+            self._reporter.show(error_id)
 
 
 def alive(widget: W | None) -> TypeGuard[W]:
@@ -271,12 +285,14 @@ class BackgroundRunner(QObject):
         on_cancelled: Callable[[], None] | None = None,
         on_progress: Callable[[float], None] | None = None,
         writes: bool = False,
+        on_unexpected_error: Callable[[str], bool] | None = None,
     ) -> BackgroundOp[T]:
         """Run ``task(context)`` on the worker; callbacks run on the GUI thread.
 
         ``on_user_error`` receives the Japanese message of an explained failure so a window
-        can show it inline instead of in a message box; other exceptions always go to the
-        error dialog. Callbacks are skipped when ``parent`` has been deleted meanwhile.
+        can show it inline instead of in a message box; other exceptions are logged and go to
+        the error dialog, unless ``on_unexpected_error`` (given the logged error's id) shows it
+        and returns True. Callbacks are skipped when ``parent`` has been deleted meanwhile.
         ``writes``: the task changes the store; if it completed although 中止 was pressed
         (too late to stop), the change is real, so ``on_success`` hears of it, not
         ``on_cancelled``.
@@ -294,6 +310,7 @@ class BackgroundRunner(QObject):
             on_progress=on_progress,
             reporter=self._reporter,
             writes=writes,
+            on_unexpected_error=on_unexpected_error,
         )
         self._ops.add(op)
         op.finished.connect(lambda: self._ops.discard(op))

@@ -94,6 +94,10 @@ class ErrorReporter(QObject):
             self._show_requested.emit(error_id)
         return error_id
 
+    def show(self, error_id: str) -> None:
+        """The dialog for an error already logged by ``report(..., show=False)``."""
+        self._show_requested.emit(error_id)
+
     def show_blocking(self, error_id: str) -> None:
         """The same dialog, modal, for failures before the event loop runs (start-up)."""
         self._build_dialog(error_id).exec()

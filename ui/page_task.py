@@ -5,8 +5,11 @@ A :class:`PageTask` wraps :meth:`BackgroundRunner.run` with what each page used 
 at most one run at a time (``running``), widgets that are disabled meanwhile (busy state),
 explained failures shown inline on the page's :class:`StatusLine` (or another label), the
 in-page :class:`ProgressStrip` with 中止, and ``ended`` once the run is over, whatever its
-outcome. ``writes=True`` marks a task that changes the store: if it completed although
-中止 came too late, it is reported as done (``on_success``), never as cancelled.
+outcome. An unexpected failure (a bug, a missing library) is logged without its text and
+said on the page itself (:mod:`ui.page_failure`: the figures or list could not be made,
+もう一度試す, the error id for the administrator), on every page the same way.
+``writes=True`` marks a task that changes the store: if it completed although 中止 came too
+late, it is reported as done (``on_success``), never as cancelled.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext, alive
+from ui.page_failure import FailureNotice, place_notice
 from ui.page_header import ProgressStrip, StatusLine
 
 T = TypeVar("T")
@@ -59,6 +63,8 @@ class PageTask(QObject):
         self._writes = writes
         self.op: BackgroundOp[Any] | None = None
         self._on_ended: Callable[[], None] | None = None
+        self._notice: FailureNotice | None = None
+        self._retry: Callable[[], object] | None = None
         if strip is not None:
             strip.cancel_button.clicked.connect(self.cancel)
 
@@ -82,6 +88,11 @@ class PageTask(QObject):
         ``on_ended`` runs once this run is over, whatever its outcome (before ``ended``)."""
         if self.op is not None:
             return None
+        if self._notice is not None and alive(self._notice):
+            self._notice.hide()
+        self._retry = lambda: self.run(
+            task, on_success, label=label, on_cancelled=on_cancelled,
+            on_user_error=on_user_error, on_progress=on_progress, on_ended=on_ended)
         self._on_ended = on_ended
         text = label or self.label
         strip = self._strip
@@ -106,6 +117,7 @@ class PageTask(QObject):
             on_cancelled=on_cancelled,
             on_progress=progressed if strip is not None or on_progress is not None else None,
             writes=self._writes,
+            on_unexpected_error=self._show_failure,
         )
         self.op = op
         op.finished.connect(self._finished)
@@ -119,6 +131,26 @@ class PageTask(QObject):
         self.op.cancel()
         if self._strip is not None and alive(self._strip):
             self._strip.cancelling()
+
+    @property
+    def failure_notice(self) -> FailureNotice | None:
+        """The inline notice of the last unexpected failure (None before the first)."""
+        return self._notice if self._notice is not None and alive(self._notice) else None
+
+    def _show_failure(self, error_id: str) -> bool:
+        """Say on the page that the work failed (False: no room, the dialog says it)."""
+        if not alive(self._page):
+            return False
+        notice = self.failure_notice
+        if notice is None:
+            status = self._status if self._status is not None and alive(self._status) else None
+            notice = self._notice = place_notice(self._page, status)
+            if notice is None:
+                return False
+        if self._status is not None and alive(self._status):
+            self._status.hide()  # an older message would contradict the notice
+        notice.show_failure(error_id, writes=self._writes, retry=self._retry)
+        return True
 
     def _user_error_handler(self) -> Callable[[str], None] | None:
         status = self._status

@@ -190,7 +190,9 @@ class Shell(QObject):
         add_risk_pages(window, signed, runner, style, open_karte=open_karte,
                        analysis_runner=self._analysis_runner, on_changed=self.changed.emit,
                        printer=printer,
-                       open_case=cases.open_for_alert if cases is not None else None)
+                       open_case=cases.open_for_alert if cases is not None else None,
+                       case_links=(signed.cases.alert_cases, cases.open_case)
+                       if cases is not None else None)  # the alert list's ケース column
         if signed.may("school_karte"):  # 学校カルテ (issue 15): aggregates only, no names
             window.add_page(SCHOOL_KARTE_TITLE, SchoolKartePage(
                 signed.school_karte, runner, style, printer=printer), SCHOOL_SECTION)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 from pytestqt.qtbot import QtBot
 
 from ui.main_window import MainWindow
-from ui.overview.page import START_TAB, STORAGE_TAB, OverviewPage
+from ui.overview.page import CHART_TAB, START_TAB, STORAGE_TAB, OverviewPage
 from ui.shell import Shell
 
 from .flows import WAIT_MS, click, sign_in
@@ -29,7 +29,8 @@ def test_a_manager_sees_the_trend_and_what_changed_but_no_alerts_or_review(
 ) -> None:
     window = sign_in(qtbot, shell, "demo-director")
     page = _overview(qtbot, window, (1366, 768))
-    assert [page.tabs.tabText(i) for i in range(page.tabs.count())] == [START_TAB, STORAGE_TAB]
+    assert [page.tabs.tabText(i) for i in range(page.tabs.count())] == [START_TAB, STORAGE_TAB,
+                                                                          CHART_TAB]
     assert page.tabs.currentIndex() == 0
     cards = page.start_view.visible_cards()
     # (the 室長 reads every case domain, so the reviews due are shown too; issue 14)

@@ -40,7 +40,7 @@ def test_the_it_administrators_overview_opens_without_an_error_box(
     assert isinstance(page, OverviewPage)
     qtbot.waitUntil(lambda: page.overview is not None, timeout=WAIT_MS)
     page.show_storage_tab()  # the storage facts are on the second tab (issue 16)
-    assert not reporter.open_dialogs
+    assert not reporter.report_count
     assert page.status_label.text() == ""
     assert page.pupil_count_label.text() == "—"
     assert page.pupil_count_detail.isVisible()

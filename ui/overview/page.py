@@ -1,5 +1,6 @@
-"""データ概要: the start of the day (first tab, 「今日の確認」, issue 16) and what the store
-holds (second tab, 「保存データ」: counts per kind and year, last import, size, integrity).
+"""データ概要: the start of the day (first tab, 「今日の確認」, issue 16), what the store
+holds (second tab, 「保存データ」: counts per kind and year, last import, size, integrity)
+and the yearly counts as a chart (third tab, 「年度別の推移」); each fits 1366×697 unscrolled.
 
 All service calls (loading, the integrity check) go through the :class:`BackgroundRunner`;
 the page only renders plain :class:`DayStart` and :class:`Overview` data.
@@ -50,8 +51,10 @@ from ui.page_task import PageTask
 
 LoadOverview = Callable[[], Overview]
 LoadStartOfDay = Callable[[], DayStart]
+LOADING_TEXT = "読み込んでいます…"
 START_TAB = "今日の確認"
 STORAGE_TAB = "保存データ"
+CHART_TAB = "年度別の推移"
 CheckIntegrity = Callable[
     [Callable[[float], None] | None, Callable[[], bool] | None], IntegrityState
 ]
@@ -186,8 +189,8 @@ class OverviewPage(QWidget):
         self.day: DayStart | None = None
 
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(24, 20, 24, 8)
-        outer.setSpacing(8)
+        outer.setContentsMargins(24, 12, 24, 8)
+        outer.setSpacing(6)
         header_row, self.status_label, self.refresh_button = title_row("データ概要", self.reload)
         outer.addLayout(header_row)
         self.tabs = QTabWidget()
@@ -206,7 +209,6 @@ class OverviewPage(QWidget):
         self._content = content
         scroll.setWidget(content)
         self.tabs.addTab(scroll, STORAGE_TAB)
-        self.tabs.tabBar().setVisible(self.tabs.count() > 1)
         # Laid out when first shown: its sizes were computed while the tab was hidden.
         self.tabs.currentChanged.connect(lambda _i: self._relayout())
 
@@ -276,16 +278,24 @@ class OverviewPage(QWidget):
         side.addLayout(cards)
         layout.addWidget(self._side)
 
+        layout.addStretch(1)
+        # The chart on a tab of its own: below the table it made the storage tab scroll at
+        # 1366×697 (issue 16), and the table with its 合計 row must not scroll.
+        self._chart_tab = QWidget()
+        chart_layout = QVBoxLayout(self._chart_tab)
+        chart_layout.setContentsMargins(4, 12, 4, 12)
         self.chart = BarChart("年度別の件数")
-        self.chart.setFixedHeight(300)
-        self.chart.setMaximumWidth(760)
-        self.chart.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        layout.addWidget(self.chart)
+        self.chart.setMinimumHeight(260)
+        self.chart.setMaximumSize(900, 420)
+        self.chart.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        chart_layout.addWidget(self.chart, 1)
         self.no_chart_label = QLabel("年度ごとのデータはまだありません。")
         self.no_chart_label.setStyleSheet(style.MUTED)
         self.no_chart_label.hide()
-        layout.addWidget(self.no_chart_label)
-        layout.addStretch(1)
+        chart_layout.addWidget(self.no_chart_label)
+        chart_layout.addStretch(0)
+        self.tabs.addTab(self._chart_tab, CHART_TAB)
+        self.tabs.tabBar().setVisible(self.tabs.count() > 1)
 
     def _build_cards(self) -> QGridLayout:
         grid = QGridLayout()
@@ -380,7 +390,7 @@ class OverviewPage(QWidget):
             return (None if start is None else start()), load()
 
         if self.load_task.run(task, self._show_loaded) is not None:
-            self.status_label.setText("読み込んでいます…")
+            self.status_label.setText(LOADING_TEXT)
 
     def _show_loaded(self, loaded: tuple[DayStart | None, Overview]) -> None:
         day, overview = loaded
@@ -392,13 +402,17 @@ class OverviewPage(QWidget):
         """「保存データ」: counts per kind and year, size, last import, integrity."""
         self.tabs.setCurrentWidget(self._scroll)
 
+    def show_chart_tab(self) -> None:
+        """「年度別の推移」: the yearly counts as a chart."""
+        self.tabs.setCurrentWidget(self._chart_tab)
+
     def show_day(self, day: DayStart) -> None:
         """Render the start of the day (GUI thread)."""
         self.day = day
         self.start_view.show_day(day)
 
     def _load_ended(self) -> None:
-        if self.freshness.stale:
+        if self.freshness.stale or self.status_label.text() == LOADING_TEXT:
             self.status_label.setText("読み込めませんでした。")
 
     def show_overview(self, overview: Overview) -> None:
@@ -427,6 +441,7 @@ class OverviewPage(QWidget):
         if not counts_shown:
             self.chart.hide()
             self.no_chart_label.hide()
+        self.tabs.setTabVisible(self.tabs.indexOf(self._chart_tab), counts_shown)
         self._relayout()
 
     def _relayout(self) -> None:

@@ -39,6 +39,7 @@ REVIEW_PAGE = "名寄せ確認"
 SCHEDULE_PAGE = "支援の予定"  # ui.cases' page (feature homes do not import each other)
 HISTORY_PAGE = "取込履歴"
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+COLUMNS = 3  # of the small cards
 
 
 def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
@@ -46,8 +47,8 @@ def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
     card.setObjectName("infoCard")
     card.setStyleSheet(style.CARD)
     layout = QVBoxLayout(card)
-    layout.setContentsMargins(16, 12, 16, 12)
-    layout.setSpacing(6)
+    layout.setContentsMargins(14, 8, 14, 8)
+    layout.setSpacing(4)
     heading = QLabel(title)
     heading.setStyleSheet(style.SECTION_TITLE)
     layout.addWidget(heading)
@@ -112,14 +113,14 @@ class StartOfDayView(QWidget):
         self.day: DayStart | None = None
         self._open: dict[str, QPushButton] = {}
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 12, 4, 12)
-        layout.setSpacing(14)
+        layout.setContentsMargins(4, 8, 4, 4)
+        layout.setSpacing(10)
         self.greeting = _text("読み込んでいます…", "font-size: 12pt;")
         self.greeting.setAccessibleName("前回のサインイン")
         layout.addWidget(self.greeting)
         grid = QGridLayout()
-        grid.setHorizontalSpacing(16)
-        grid.setVerticalSpacing(16)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(12)
         layout.addLayout(grid)
         layout.addStretch(1)
 
@@ -266,7 +267,9 @@ class StartOfDayView(QWidget):
         table.setVisible(bool(trend.months))
 
     def _place_cards(self, day: DayStart) -> None:
-        """Two columns of the cards the role sees; the absence trend across both."""
+        """Three columns of the cards the role sees (so that they fit 1366×697 without
+        scrolling, issue 16); the absence trend across all of them, 最近の取込 (long lines)
+        across the rest of the last row, or a row of its own when one column is left."""
         for card in self._cards:
             self._grid.removeWidget(card)
             card.hide()
@@ -277,17 +280,23 @@ class StartOfDayView(QWidget):
             small.append(self.review_card)
         if day.reviews_due is not None:
             small.append(self.reviews_due_card)
-        small.append(self.imports_card)
         row = 0
         if day.absence is not None:
-            self._grid.addWidget(self.absence_card, 0, 0, 1, 2)
+            self._grid.addWidget(self.absence_card, 0, 0, 1, COLUMNS)
             self.absence_card.show()
             row = 1
         for i, card in enumerate(small):
-            self._grid.addWidget(card, row + i // 2, i % 2)
+            self._grid.addWidget(card, row + i // COLUMNS, i % COLUMNS)
             card.show()
-        self._grid.setColumnStretch(0, 1)
-        self._grid.setColumnStretch(1, 1)
+        used = len(small) % COLUMNS
+        last_row = row + (len(small) - 1) // COLUMNS
+        if used == 0 or COLUMNS - used < 2:
+            self._grid.addWidget(self.imports_card, last_row + 1, 0, 1, COLUMNS)
+        else:
+            self._grid.addWidget(self.imports_card, last_row, used, 1, COLUMNS - used)
+        self.imports_card.show()
+        for column in range(COLUMNS):
+            self._grid.setColumnStretch(column, 1)
 
     def visible_cards(self) -> list[str]:
         """The titles of the cards shown (for tests and the smoke run)."""

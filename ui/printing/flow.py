@@ -4,13 +4,16 @@
    the :class:`PrintDocument`; the flow reads the print options beside it.
 2. The purpose is asked (the lead's list), then the service reserves a serial and the return
    date (and checks ``print`` and the pupils on the sheet).
-3. The sheet is shown in the in-app preview (always). 「印刷…」 or 「PDFに保存…」 first logs the
-   print (the service refuses virtual printers by name and a PDF without ``export``) and
-   then paints the same watermarked pages; closing the preview otherwise voids the serial.
+3. The sheet is laid out on the worker and shown in the in-app preview (always).
+   「印刷…」 or 「PDFに保存…」 paints the same watermarked pages on the worker, with progress
+   and 中止 (:mod:`ui.printing.job`), logs the print once every page is painted (the
+   service refuses virtual printers by name, before painting, and a PDF without ``export``)
+   and only then sends the printer's job or writes the file: a cancelled print is neither
+   printed nor logged. Closing the preview otherwise voids the serial.
 
 The shell makes one flow for a role holding ``print`` and passes it to pages as ``printer``.
-Layout is measured to stay well under a second for a thousand table rows, so painting stays
-on the GUI thread (Qt's printers and preview must be painted there).
+On the GUI thread stay only the dialogs and the preview's drawing of its pages (Qt's
+preview asks for them there), from a layout already made on the worker.
 """
 
 from __future__ import annotations
@@ -18,17 +21,19 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QPagedPaintDevice, QPdfWriter
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QPagedPaintDevice
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from kernel.date_style import DateStyle
 from toda_desktop.formatting import format_count, format_date
 from toda_desktop.printing.document import DOCUMENT_LABELS, PrintDocument
 from toda_desktop.printing.service import PrintOptions, PrintService, PrintSlip
-from ui.background import BackgroundRunner
+from ui.background import BackgroundOp, BackgroundRunner, TaskContext, alive
+from ui.printing.job import PdfInMemory, paint_job, prepared_layout
 from ui.printing.preview import SheetPreview
 from ui.printing.purpose_dialog import PrintPurposeDialog
 from ui.printing.renderer import SheetLayout
@@ -56,6 +61,7 @@ class PrintFlow(QObject):
         self.preview: SheetPreview | None = None
         self._slip: PrintSlip | None = None
         self._sent = False
+        self.job: BackgroundOp[Any] | None = None  # the print or PDF being painted
 
     # -- 1 and 2: build, purpose, reserve ---------------------------------------------------
 
@@ -109,58 +115,109 @@ class PrintFlow(QObject):
     # -- 3: preview, print, save, void ------------------------------------------------------
 
     def _preview(self, document: PrintDocument, slip: PrintSlip, options: PrintOptions) -> None:
+        """Lay the sheet out for the preview on the worker, then show it (中止 voids)."""
         self._slip, self._sent = slip, False
-        preview = SheetPreview(document, stamp_of(slip, self._style),
-                               may_save_pdf=options.may_save_pdf, parent=self._window)
+        stamp = stamp_of(slip, self._style)
+        preview = SheetPreview(document, stamp, may_save_pdf=options.may_save_pdf,
+                               parent=self._window)
         preview.print_requested.connect(self.send)
         preview.pdf_requested.connect(self.save_pdf)
         preview.finished.connect(self._closed)
         preview.finished.connect(preview.deleteLater)
         self.preview = preview
-        self.preview_shown.emit(preview)
-        preview.open()
+        device = preview.sheet_printer
+
+        def show(layout: SheetLayout) -> None:
+            preview.adopt(layout)
+            self.preview_shown.emit(preview)
+            preview.open()
+
+        def stopped() -> None:
+            self._tell("印刷を中止しました。")
+            preview.reject()  # voids the serial
+
+        def failed(message: str) -> None:
+            self._warn(message)
+            preview.reject()
+
+        op = self._runner.run(lambda _ctx: prepared_layout(document, stamp, device),
+                              on_success=show, parent=self._window,
+                              label="印刷プレビューを作っています…", cancellable=True,
+                              on_cancelled=stopped, on_user_error=failed)
+        # An unexpected error (the reporter's dialog says it): the serial is voided too.
+        op.finished.connect(lambda: None if preview.isVisible() or self.preview is not preview
+                            else preview.reject())
 
     def send(self, device: QPagedPaintDevice, printer_name: str) -> None:
-        """Log the print for ``printer_name`` (refused if it is a virtual printer), then
-        paint the pages on ``device``."""
-        self._log_then(lambda slip, pages: self._service.printed(
-            slip, pages, destination="printer", printer=printer_name),
-            lambda layout: layout.paint(device), device)
+        """Print on ``device`` (the printer chosen in the print dialog) on the worker: a
+        virtual printer is refused by name before anything is painted; the print is logged
+        once every page is painted, then the job goes out."""
+        service = self._service
+
+        def check() -> None:
+            service.check_printer(printer_name)
+
+        self._paint(device, lambda slip, pages: service.printed(
+            slip, pages, destination="printer", printer=printer_name), check=check,
+            label="印刷しています…")
 
     def save_pdf(self, path: str) -> None:
-        """Log the PDF, then write it: the same pages and watermark as on paper."""
-        writer = QPdfWriter(path)
-        preview = self.preview
-        assert preview is not None and self._slip is not None
-        writer.setTitle(f"{DOCUMENT_LABELS[preview.document.kind]}（{self._slip.serial}）")
-        writer.setCreator("戸田市教育データ（Toda Education Data Desktop）")
-        self._log_then(lambda slip, pages: self._service.printed(slip, pages, destination="pdf"),
-                       lambda layout: layout.paint(writer), writer, Path(path).name)
-
-    def _log_then(self, log: Callable[[PrintSlip, int], None],
-                  paint: Callable[[SheetLayout], int], device: QPagedPaintDevice,
-                  file_name: str = "") -> None:
+        """The same pages and watermark as on paper, painted into memory on the worker; the
+        file is written once the PDF is logged (nothing on disk after 中止)."""
         preview, slip = self.preview, self._slip
-        if preview is None or slip is None or self._sent:
+        if preview is None or slip is None:
             return
-        layout = preview.layout_for(device)
-        pages = layout.pages
+        pdf = PdfInMemory(Path(path), f"{DOCUMENT_LABELS[preview.document.kind]}"
+                                      f"（{slip.serial}）")
+        self._paint(pdf.writer, lambda s, pages: self._service.printed(
+            s, pages, destination="pdf"), finish=pdf.write, file_name=pdf.path.name,
+            label="PDFを作っています…", keep=pdf)
 
-        def logged(_none: object) -> None:
+    def _paint(self, device: QPagedPaintDevice, log: Callable[[PrintSlip, int], None], *,
+               label: str, check: Callable[[], None] = lambda: None,
+               finish: Callable[[], None] = lambda: None, file_name: str = "",
+               keep: object = None) -> None:
+        """Paint, log, send: one job on the worker with the progress dialog and 中止; the
+        preview waits disabled meanwhile (Qt must not draw it on the same printer)."""
+        preview, slip = self.preview, self._slip
+        if preview is None or slip is None or self._sent or self.job is not None:
+            return
+        document, stamp = preview.document, preview.stamp
+
+        def task(ctx: TaskContext) -> int:
+            check()
+            _ = keep  # (the in-memory PDF lives until the job ends)
+            return paint_job(document, stamp, device, ctx, lambda pages: log(slip, pages),
+                             finish)
+
+        def done(pages: int) -> None:
             self._sent = True
-            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-            try:  # (measured: about 10 ms a page; a thousand-row list is 22–34 pages)
-                paint(layout)
-            finally:
-                QApplication.restoreOverrideCursor()
             where = f"「{file_name}」に保存しました" if file_name else "印刷しました"
+            preview.set_printing(False)
             preview.accept()
             self._tell(f"{where}（印刷番号 {slip.serial}・{format_count(pages)}ページ）。"
                        f"{format_date(slip.return_by, self._style)}までに回収するか廃棄して、"
                        "「印刷の記録」に記録してください。")
 
-        self._runner.run(lambda _ctx: log(slip, pages), on_success=logged, parent=preview,
-                         progress_dialog=False, on_user_error=self._warn, writes=True)
+        def cancelled() -> None:
+            self._tell("印刷を中止しました。印刷の記録には残っていません。")
+
+        preview.set_printing(True)
+        # (The progress dialog belongs to the window: the preview waits disabled.)
+        self.job = self._runner.run(task, on_success=done, parent=self._window, label=label,
+                                    cancellable=True, on_user_error=self._warn,
+                                    on_cancelled=cancelled, writes=True)
+        self.job.finished.connect(lambda: self._job_ended(preview))
+
+    def _job_ended(self, preview: SheetPreview) -> None:
+        self.job = None
+        if alive(preview):
+            preview.set_printing(False)
+
+    def cancel_job(self) -> None:
+        """中止 of the running print (what the progress dialog's button does)."""
+        if self.job is not None:
+            self.job.cancel()
 
     def _closed(self, _result: int) -> None:
         slip, sent = self._slip, self._sent

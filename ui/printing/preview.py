@@ -43,6 +43,7 @@ class SheetPreview(QPrintPreviewDialog):
         self.stamp = stamp
         self.setWindowTitle(f"印刷プレビュー（印刷番号 {stamp.serial}）")
         self._layouts: dict[int, SheetLayout] = {}
+        self.printing = False
         self.paintRequested.connect(self._paint_preview)
         words = {QCoreApplication.translate("QPrintPreviewDialog", w) for w in HIDDEN_ACTIONS}
         for action in self.findChildren(QAction):
@@ -62,6 +63,24 @@ class SheetPreview(QPrintPreviewDialog):
             toolbar.addAction(self.print_action)
             toolbar.addAction(self.pdf_action)
         self.resize(980, 720)
+
+    def adopt(self, layout: SheetLayout) -> None:
+        """A layout made on the worker for this preview's printer (``job.prepared_layout``):
+        the preview then only draws its pages on the GUI thread."""
+        self._layouts[self.sheet_printer.logicalDpiX()] = layout
+
+    def set_printing(self, printing: bool) -> None:
+        """While a print or PDF is painted on the worker, the preview waits: no new print,
+        no page setup (Qt would draw the preview on the printer being painted), and it does
+        not close (that would void the serial of the sheet being printed)."""
+        self.printing = printing
+        self.setEnabled(not printing)
+        self.print_action.setEnabled(not printing)
+        self.pdf_action.setEnabled(not printing)
+
+    def done(self, result: int) -> None:
+        if not self.printing:
+            super().done(result)
 
     def layout_for(self, device: QPagedPaintDevice) -> SheetLayout:
         """The sheet laid out for a device's resolution (kept: the preview repaints often)."""

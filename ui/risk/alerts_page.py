@@ -16,12 +16,12 @@ per school (for each 校長) in the format of ``toda_desktop.risk.alert_csv``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
-    QScrollArea,
     QSizePolicy,
     QSplitter,
     QStackedWidget,
@@ -74,7 +73,6 @@ from ui.risk.common import (
     Column,
     RecordsModel,
     band_chip,
-    fit_height,
     make_table,
     muted,
     section_title,
@@ -112,6 +110,8 @@ class Loaded:
     month: SchoolMonth
     alerts: list[Alert]
     scored: ScoreResult | None  # set when this load made the month's lists
+    # Alert id → the key of its support case (None: the cases could not be read).
+    cases: dict[int, str] | None = field(default_factory=dict)
 
 
 def status_text(alert: Alert) -> str:
@@ -119,10 +119,19 @@ def status_text(alert: Alert) -> str:
 
 
 HIDDEN = "（非表示）"
+HISTORY_ROW = 26
+HISTORY_ROWS_SHOWN = 3  # more records: the history table scrolls
 
 
 
 ORDER_HEADER = "確認の順"
+CASE_HEADER = "ケース"  # roles with cases: the alert's support case (issue 14)
+CASE_OPEN = "あり（開く）"
+CASE_NONE = "—"
+CASE_TIP = "このアラートから開いた支援ケースです。ダブルクリックで開きます"
+NO_CASE_TIP = "このアラートにつながる支援ケースはありません"
+CASES_UNREAD = ("支援ケースとのつながりを読み込めなかったため、「ケース」の列は表示して"
+                "いません。")
 ADDRESS_HEADER = "宛名番号"  # shown only to roles the service gives it (alert roles with export)
 ORDER_TIP = "学校の中で、先に様子を確かめる目安の順です（学校どうしを比べるものではありません）"
 FILE_NOTE = "（持ち出しの決まりに従って扱ってください）"
@@ -274,9 +283,17 @@ class AlertsPage(QWidget):
         parent: QWidget | None = None,
         purposes: PurposeService | None = None,
         printer: PrintFlow | None = None,
+        alert_cases: Callable[[Sequence[int]], dict[int, str]] | None = None,
+        open_case_key: Callable[[str], None] | None = None,
     ) -> None:
+        """``alert_cases`` (the cases service's ``alert_cases``) and ``open_case_key``: for
+        roles with case access, the ケース column and opening an alert's case; None: no
+        column."""
         super().__init__(parent)
         self._printer = printer  # one school's list on paper (issue 14); None: no 印刷
+        self._alert_cases = alert_cases
+        self._open_case_key = open_case_key
+        self.case_keys: dict[int, str] = {}  # alert id → its support case's key
         self._risk = risk
         self._list_months = list_months
         self._runner = runner
@@ -303,8 +320,9 @@ class AlertsPage(QWidget):
         self.choose_export_folder: Callable[[], Path | None] = self._ask_export_folder
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 20, 24, 20)
-        layout.setSpacing(10)
+        # Tight enough that the list and the selected alert fit 1366×697 (issue 16).
+        layout.setContentsMargins(24, 12, 24, 10)
+        layout.setSpacing(6)
         title_row = PageHeader("見守りアラート", spacing=16)
         self.month_combo = QComboBox()
         self.month_combo.setMinimumWidth(150)
@@ -347,14 +365,9 @@ class AlertsPage(QWidget):
         splitter.addWidget(left)
 
         self.right = QStackedWidget()
-        # Scrolls when the list, its notes and the details are taller than the screen (an
-        # April list at 1366×768), instead of making the window taller than the screen.
-        alerts_view = QScrollArea()
-        alerts_view.setWidgetResizable(True)
-        alerts_view.setFrameShape(QFrame.Shape.NoFrame)
-        alerts_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        alerts_view.setWidget(self._build_alerts_view())
-        self.right.addWidget(alerts_view)
+        # No scroll area around the list and the details (issue 16): the list takes the
+        # height the details leave and scrolls itself when that is less than its rows.
+        self.right.addWidget(self._build_alerts_view())
         self.right.addWidget(self._build_empty_view())
         splitter.addWidget(self.right)
         splitter.setStretchFactor(0, 0)
@@ -442,19 +455,31 @@ class AlertsPage(QWidget):
         self.april_roster_label.setAccessibleName("4月の一覧の学年・組について")
         self.april_roster_label.hide()
         layout.addWidget(self.april_roster_label)
-        self.model: RecordsModel[Alert] = RecordsModel(ALERT_COLUMNS, self)
+        columns = list(ALERT_COLUMNS)
+        if self._alert_cases is not None:
+            columns.append(Column(
+                CASE_HEADER, self._case_text,
+                color=lambda a: None if a.id in self.case_keys else style.MUTED_COLOR,
+                tooltip=lambda a: CASE_TIP if a.id in self.case_keys else NO_CASE_TIP))
+        self.model: RecordsModel[Alert] = RecordsModel(columns, self)
         self.table = make_table(self.model, "見守りアラートの一覧", (72, 120, 80, 110, 48, 380),
                                 stretch=5)
         self.table.selectionModel().selectionChanged.connect(self._alert_changed)
-        self.table.doubleClicked.connect(lambda _i: self.ask_mark())
-        layout.addWidget(self.table)
+        self.table.doubleClicked.connect(self._double_clicked)
+        if self._alert_cases is not None:
+            self.table.horizontalHeader().resizeSection(len(columns) - 1, 100)
+        # At least the header and two rows; more as the height allows (then it scrolls).
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
+                                    + 2 * 28 + 4)
+        layout.addWidget(self.table, 1)
 
         card = QFrame()
         card.setObjectName("infoCard")
         card.setStyleSheet(style.CARD)
+        card.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         card_layout = QVBoxLayout(card)
-        card_layout.setContentsMargins(14, 10, 14, 10)
-        card_layout.setSpacing(6)
+        card_layout.setContentsMargins(14, 8, 14, 8)
+        card_layout.setSpacing(4)
         head = QHBoxLayout()
         self.pupil_label = QLabel("")
         self.pupil_label.setStyleSheet("font-size: 12pt; font-weight: bold;")
@@ -503,16 +528,21 @@ class AlertsPage(QWidget):
         card_layout.addWidget(section_title("記録の履歴"))
         self.history_model: RecordsModel[tuple[StatusEntry, str]] = RecordsModel(
             HISTORY_COLUMNS, self)
-        self.history_table = make_table(self.history_model, "記録の履歴", (160, 80, 120),
-                                        stretch=3, row_height=26)
-        self.history_table.setFixedHeight(26 * 4 + 32)
+        self.history_table = make_table(self.history_model, "記録の履歴", (160, 80, 200),
+                                        stretch=3, row_height=HISTORY_ROW)
+        self._fit_history(0)
         card_layout.addWidget(self.history_table)
         self.history_empty = muted("まだ記録はありません。")
         card_layout.addWidget(self.history_empty)
         self.detail = card
         layout.addWidget(card)
-        layout.addStretch(1)
         return view
+
+    def _fit_history(self, rows: int) -> None:
+        """As tall as its rows, up to :data:`HISTORY_ROWS_SHOWN` (then it scrolls)."""
+        shown = max(1, min(rows, HISTORY_ROWS_SHOWN))
+        header = self.history_table.horizontalHeader().sizeHint().height()
+        self.history_table.setFixedHeight(header + shown * HISTORY_ROW + 4)
 
     def _build_empty_view(self) -> QWidget:
         view = QWidget()
@@ -620,20 +650,30 @@ class AlertsPage(QWidget):
             self.status_line.clear_message()
         self.month = month
         self._update_period()
-        risk, top = self._risk, self._top
+        risk, top, alert_cases = self._risk, self._top, self._alert_cases
+
+        def with_cases(loaded: Loaded) -> Loaded:
+            """The support case of each alert, for roles with cases (the ケース column)."""
+            if alert_cases is None or not loaded.alerts:
+                return loaded
+            try:
+                cases: dict[int, str] | None = alert_cases([a.id for a in loaded.alerts])
+            except UserFacingError:  # e.g. no case key: the list still shows, without links
+                cases = None
+            return replace(loaded, cases=cases)
 
         def task(ctx: Any) -> Loaded:
             alerts = risk.alerts(month, top=top)
             # A month scored with a shorter list (e.g. ``risk score --top 2``) is filled up.
             complete = bool(alerts) and max(a.rank for a in alerts) >= top
             if complete or not create:
-                return Loaded(month, alerts, None)
+                return with_cases(Loaded(month, alerts, None))
             try:
                 scored = risk.score(month, top=top, progress=ctx.progress,
                                     cancel=ctx.cancelled)
             except NoModelYet:  # said in this page's words (who to ask)
                 raise UserFacingError(NO_MODEL_TEXT) from None
-            return Loaded(scored.month, list(scored.alerts), scored)
+            return with_cases(Loaded(scored.month, list(scored.alerts), scored))
 
         self.load_task.run(
             task, self._show_loaded, on_user_error=self._load_failed,
@@ -692,6 +732,12 @@ class AlertsPage(QWidget):
         self.table.setColumnHidden(
             self.model.headers.index(ADDRESS_HEADER),
             not any(a.address_code for a in loaded.alerts))
+        self.case_keys = dict(loaded.cases or {})
+        if self._alert_cases is not None:
+            self.table.setColumnHidden(self.model.headers.index(CASE_HEADER),
+                                       loaded.cases is None)
+            if loaded.cases is None:
+                self.status_line.show_message(CASES_UNREAD, notice=True)
         self._fill_schools(chosen_school)
         if chosen_alert is not None:
             self.select_alert(chosen_alert.id)
@@ -751,7 +797,6 @@ class AlertsPage(QWidget):
         self.model.set_rows(rows)
         name = rows[0].school_name if rows else code
         self.school_title.setText(f"{name}（{len(rows)}人）")
-        fit_height(self.table)
         if rows:
             self.table.selectRow(0)
         self._alert_changed()
@@ -810,6 +855,7 @@ class AlertsPage(QWidget):
             self.history_model.set_rows(
                 [(e, format_datetime(e.at, self._style)) for e in reversed(entries)])
             self._history_note("" if entries else "まだ記録はありません。")
+            self._fit_history(len(entries))
             self.history_table.setVisible(bool(entries))
 
         self.history_task.run(lambda _ctx: risk.alert_history(alert.id), done,
@@ -838,8 +884,10 @@ class AlertsPage(QWidget):
                                        and not self.busy)
         self.karte_button.setEnabled(alert is not None and alert.pupil_id is not None)
         self.karte_button.setVisible(self._can_open_karte)
-        self.case_button.setVisible(self._can_open_case and alert is not None
-                                    and alert.status == "支援開始" and alert.pupil_id is not None)
+        linked = alert is not None and self.case_key(alert) is not None
+        self.case_button.setVisible(linked or (
+            self._can_open_case and alert is not None and alert.status == "支援開始"
+            and alert.pupil_id is not None))
 
     def open_karte(self) -> None:
         alert = self.selected_alert()
@@ -848,8 +896,40 @@ class AlertsPage(QWidget):
 
     def _open_case(self) -> None:
         alert = self.selected_alert()
-        if alert is not None and alert.pupil_id is not None:
+        if alert is None:
+            return
+        if self.open_linked_case(alert):
+            return
+        if alert.pupil_id is not None:
             self.case_requested.emit(alert)
+
+    # -- the alert's support case (roles with cases) ---------------------------------------
+
+    def _case_text(self, alert: Alert) -> str:
+        return CASE_OPEN if alert.id in self.case_keys else CASE_NONE
+
+    def case_key(self, alert: Alert) -> str | None:
+        """The key of the alert's case, when the role may open cases and it has one."""
+        if self._open_case_key is None:
+            return None
+        return self.case_keys.get(alert.id)
+
+    def open_linked_case(self, alert: Alert) -> bool:
+        """Open the alert's case on the case page (False: it has none this role sees)."""
+        key = self.case_key(alert)
+        if key is None or self._open_case_key is None:
+            return False
+        self._open_case_key(key)
+        return True
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        """On the ケース cell of a linked alert: its case; elsewhere: 記録する…."""
+        alert = self.selected_alert()
+        headers = self.model.headers
+        on_case = CASE_HEADER in headers and index.column() == headers.index(CASE_HEADER)
+        if on_case and alert is not None and self.open_linked_case(alert):
+            return
+        self.ask_mark()
 
     # -- the human step --------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ The service checks again on every call; hiding a page is for clarity only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from kernel.date_style import DateStyle
@@ -46,6 +46,8 @@ def add_risk_pages(
     on_changed: Callable[[frozenset[str]], None] | None = None,
     printer: PrintFlow | None = None,
     open_case: Callable[[Alert], None] | None = None,
+    case_links: tuple[Callable[[Sequence[int]], dict[int, str]], Callable[[str], None]]
+    | None = None,
 ) -> list[str]:
     """Add the pages this role may use; returns their titles.
 
@@ -53,6 +55,8 @@ def add_risk_pages(
     training do not queue every other page's loading behind them (default: ``runner``).
     ``on_changed``: told the kinds a page changed (lists made, an alert marked, a model).
     ``open_case``: opens the case of an alert marked 支援開始 (None: roles without cases).
+    ``case_links``: the cases' ``alert_cases`` and how to open a case by its key, for the
+    alert list's ケース column (None: roles without cases, no column).
     """
     risk = signed.risk
     list_months, school_years = risk.list_months, risk.school_years
@@ -68,6 +72,8 @@ def add_risk_pages(
             purposes=signed.export_purposes,
             printer=printer,
             can_open_case=open_case is not None,
+            alert_cases=case_links[0] if case_links is not None else None,
+            open_case_key=case_links[1] if case_links is not None else None,
         )
         if open_case is not None:
             alerts.case_requested.connect(open_case)

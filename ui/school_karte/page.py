@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 TITLE = "学校カルテ"
 CITY_TAB, SCHOOL_TAB = 0, 1
 ORDER_NOTE = "学校はいつも学校コードの順に並べ、数値の順には並べません。"
+LOADING = "読み込んでいます…"
+NOT_LOADED = "読み込めませんでした。"
 
 
 class SchoolKartePage(QWidget):
@@ -114,6 +116,7 @@ class SchoolKartePage(QWidget):
         self.task = PageTask(self, runner, "学校カルテを集計しています…",
                              status=self.status_line, strip=self.progress,
                              busy=[self.year_combo, self.refresh_button, self.school_combo])
+        self.task.ended.connect(self._karte_load_ended)
         self.task.ended.connect(self._run_pending)
         self.freshness = Freshness(self, self.reload)
         self.year_combo.activated.connect(self._year_picked)
@@ -144,6 +147,11 @@ class SchoolKartePage(QWidget):
             self._pending = start
             return
         start()
+
+    def _karte_load_ended(self) -> None:
+        """A school's karte that did not come (an error the page says above): not 読み込み中."""
+        if self.karte_status.text() == LOADING and self._pending is None:
+            self.karte_status.setText(NOT_LOADED)
 
     def _run_pending(self) -> None:
         pending, self._pending = self._pending, None
@@ -211,7 +219,7 @@ class SchoolKartePage(QWidget):
         if karte is not None and karte.school.code == code and karte.school_year == self._year:
             self.school_view.select_level(level)
             return
-        self.karte_status.setText("読み込んでいます…")
+        self.karte_status.setText(LOADING)
         self._load_karte(code, lambda k: self._show_karte(k, level))
 
     def _drill_into(self, code: str) -> None:
