@@ -105,15 +105,10 @@ def format_points(value: float | None, lo: float | None, hi: float | None) -> st
 
 def format_placement(school_year: int, school_name: str, grade: int | None, class_name: str,
                      seat_number: int | None, style: DateStyle = DateStyle.SEIREKI) -> str:
-    """Where a pupil is enrolled: 「令和7年度 戸田第一小学校 4年 1組 3番」 (grade in the
-    city's numbering, as the registers keep it; blank parts left out)."""
-    parts = [format_school_year(school_year, style), school_name]
-    if grade is not None:
-        parts.append(f"{grade}年")
-    if class_name:
-        parts.append(f"{class_name}組")
-    if seat_number is not None:
-        parts.append(f"{seat_number}番")
+    """Where a pupil is enrolled: 「令和7年度 東中学校 2年1組 3番」 (a junior-high grade
+    counts from 1 again, as the school says it; blank parts left out)."""
+    parts = [format_school_year(school_year, style), school_name,
+             class_label(grade, class_name, seat_number)]
     return " ".join(p for p in parts if p)
 
 

@@ -92,6 +92,12 @@ def _chart(karte: Karte, key: str) -> KarteChart | None:
     return next((c for c in karte.charts if c.key == key), None)
 
 
+def _has_values(chart: KarteChart) -> bool:
+    """Whether any point was recorded (0 counts: a survey can be 0% positive); a year with no
+    values prints 「記録はありません」, not an empty table."""
+    return any(v is not None for s in chart.series for v in s.values)
+
+
 def _basics(karte: Karte, style: DateStyle) -> list[Block]:
     h = karte.header
     birth = BLANK
@@ -173,7 +179,7 @@ def _health_room(karte: Karte, style: DateStyle) -> list[Block]:
 def _academic(karte: Karte, style: DateStyle) -> list[Block]:
     chart = _chart(karte, "academic")
     blocks: list[Block] = [Heading(SECTION_LABELS[KarteSection.ACADEMIC])]
-    if chart is None or not chart.x:
+    if chart is None or not _has_values(chart):
         return [*blocks, Paragraph("学力の記録はありません。")]
     rows = tuple((format_phrase(chart.x_labels[i], style),
                   *(number(s.values[i]) for s in chart.series)) for i in range(len(chart.x)))
@@ -182,7 +188,7 @@ def _academic(karte: Karte, style: DateStyle) -> list[Block]:
 
 
 def _surveys(karte: Karte, style: DateStyle) -> list[Block]:
-    charts = [c for c in karte.charts if c.key.startswith("survey:")]
+    charts = [c for c in karte.charts if c.key.startswith("survey:") and _has_values(c)]
     blocks: list[Block] = [Heading(SECTION_LABELS[KarteSection.SURVEY])]
     if not charts:
         return [*blocks, Paragraph("調査の記録はありません。")]
