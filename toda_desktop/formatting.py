@@ -145,6 +145,19 @@ def class_label(grade: int | None, class_name: str, seat: int | None = None) -> 
     return text
 
 
+def enrolment_text(school_name: str, grade: int | None, class_name: str, seat: int | None,
+                   school_year: int | None, style: DateStyle) -> str:
+    """「けやき小学校　1年1組 6番」 and, on a line of its own, 「（令和7年度）」: a narrow cell
+    breaks between the two instead of inside the year (「（令和7年」「度）」)."""
+    place = school_name or BLANK
+    klass = class_label(grade, class_name, seat)
+    if klass:
+        place += f"　{klass}"
+    if school_year is not None:
+        place += f"\n（{format_school_year(school_year, style)}）"
+    return place
+
+
 def format_value(value: object, column_type: str, date_style: DateStyle) -> str:
     """One stored value as staff read it."""
     if value is None or value == "":

@@ -7,7 +7,7 @@ from datetime import datetime
 from kernel.date_style import DateStyle
 from toda_desktop.cases.model import CaseDomain, CaseSource, CaseStatus, CaseSummary
 from toda_desktop.cases.sheet import support_sheet_placement
-from toda_desktop.formatting import class_label, format_placement
+from toda_desktop.formatting import class_label, enrolment_text, format_placement
 
 
 def test_a_junior_high_grade_counts_from_one_again() -> None:
@@ -31,3 +31,9 @@ def test_the_case_sheet_names_the_class_as_the_school_does() -> None:
         opened_by="デモ", opened_at=datetime(2025, 12, 8), updated_at=datetime(2025, 12, 8),
         next_review=None, open_actions=0, meetings=0, placement_year=2025)
     assert support_sheet_placement(summary) == "東中学校 2年1組"
+
+
+def test_the_school_year_of_an_enrolment_is_kept_whole_on_a_line_of_its_own() -> None:
+    text = enrolment_text("けやき小学校", 1, "1", 6, 2025, DateStyle.WAREKI)
+    assert text.splitlines() == ["けやき小学校　1年1組 6番", "（令和7年度）"]
+    assert enrolment_text("", None, "", None, None, DateStyle.WAREKI) == "—"

@@ -14,7 +14,7 @@ from enum import StrEnum
 from kernel.date_style import DateStyle
 from toda_desktop.formatting import (
     BLANK,
-    class_label,
+    enrolment_text,
     format_date,
     format_phrase,
     format_school_year,
@@ -106,12 +106,8 @@ def _basics(karte: Karte, style: DateStyle) -> list[Block]:
         age = day.year - h.birth_date.year - (
             (day.month, day.day) < (h.birth_date.month, h.birth_date.day))
         birth = f"{format_date(h.birth_date, style)}（{age}歳）"
-    place = h.school_name or BLANK
-    klass = class_label(h.grade, h.class_name, h.seat_number)
-    if klass:
-        place += f"　{klass}"
-    if h.school_year is not None:
-        place += f"（{format_school_year(h.school_year, style)}）"
+    place = enrolment_text(h.school_name, h.grade, h.class_name, h.seat_number, h.school_year,
+                           style)
     rows = [("氏名", h.name), ("ふりがな", h.name_kana or BLANK), ("生年月日", birth),
             ("性別", h.sex or BLANK), ("在籍", place),
             ("データの時点", f"{format_date(h.as_of, style)}時点" if h.as_of else "データなし")]
