@@ -105,15 +105,10 @@ def format_points(value: float | None, lo: float | None, hi: float | None) -> st
 
 def format_placement(school_year: int, school_name: str, grade: int | None, class_name: str,
                      seat_number: int | None, style: DateStyle = DateStyle.SEIREKI) -> str:
-    """Where a pupil is enrolled: 「令和7年度 戸田第一小学校 4年 1組 3番」 (grade in the
-    city's numbering, as the registers keep it; blank parts left out)."""
-    parts = [format_school_year(school_year, style), school_name]
-    if grade is not None:
-        parts.append(f"{grade}年")
-    if class_name:
-        parts.append(f"{class_name}組")
-    if seat_number is not None:
-        parts.append(f"{seat_number}番")
+    """Where a pupil is enrolled: 「令和7年度 東中学校 2年1組 3番」 (a junior-high grade
+    counts from 1 again, as the school says it; blank parts left out)."""
+    parts = [format_school_year(school_year, style), school_name,
+             class_label(grade, class_name, seat_number)]
     return " ".join(p for p in parts if p)
 
 
@@ -148,6 +143,19 @@ def class_label(grade: int | None, class_name: str, seat: int | None = None) -> 
     if seat is not None:
         text += f" {seat}番"
     return text
+
+
+def enrolment_text(school_name: str, grade: int | None, class_name: str, seat: int | None,
+                   school_year: int | None, style: DateStyle) -> str:
+    """「けやき小学校　1年1組 6番」 and, on a line of its own, 「（令和7年度）」: a narrow cell
+    breaks between the two instead of inside the year (「（令和7年」「度）」)."""
+    place = school_name or BLANK
+    klass = class_label(grade, class_name, seat)
+    if klass:
+        place += f"　{klass}"
+    if school_year is not None:
+        place += f"\n（{format_school_year(school_year, style)}）"
+    return place
 
 
 def format_value(value: object, column_type: str, date_style: DateStyle) -> str:

@@ -581,6 +581,7 @@ class PupilLine:
     school_name: str
     grade: int | None
     class_name: str
+    school_year: int | None = None  # the year of that enrollment
 
 
 def pupil_lines(conn: Connection, pupil_ids: Iterable[int]) -> dict[int, PupilLine]:
@@ -592,14 +593,15 @@ def pupil_lines(conn: Connection, pupil_ids: Iterable[int]) -> dict[int, PupilLi
         marks = ",".join("?" for _ in chunk)
         for r in conn.execute(
             "SELECT s.id, s.name, coalesce(sc.school_name, e.school_code), e.grade,"
-            " e.class_name FROM ds_students s LEFT JOIN ds_enrollments e ON e.id = ("
+            " e.class_name, e.school_year FROM ds_students s LEFT JOIN ds_enrollments e ON e.id = ("
             "  SELECT id FROM ds_enrollments WHERE pupil_id = s.id"
             "  ORDER BY school_year DESC, id DESC LIMIT 1)"
             " LEFT JOIN ds_schools sc ON sc.school_code = e.school_code"
             f" WHERE s.id IN ({marks})", chunk,
         ):
             out[int(r[0])] = PupilLine(int(r[0]), _text(r[1]), _text(r[2]),
-                                       None if r[3] is None else int(r[3]), _text(r[4]))
+                                       None if r[3] is None else int(r[3]), _text(r[4]),
+                                       None if r[5] is None else int(r[5]))
     return out
 
 

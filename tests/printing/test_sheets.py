@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -104,3 +105,24 @@ def test_an_extraction_sheet_lists_every_pupil_with_the_matched_values() -> None
     with_ids = extraction_sheet(result, DateStyle.WAREKI, with_address=True)
     assert "宛名番号" in [b for b in with_ids.blocks if isinstance(b, Table)][-1].columns
     assert "令和8年度に在籍する900人" in _text(plain)
+
+
+def test_a_section_with_years_but_no_value_says_no_records_instead_of_an_empty_table(
+        demo_store_path: Path) -> None:
+    lead = sign_in(demo_store_path, "project_lead", MovingClock(datetime(2026, 12, 7)))
+    try:
+        pupil = lead.store.db.call(lambda c: int(c.execute(
+            "SELECT pupil_id FROM ds_academic_results GROUP BY pupil_id LIMIT 1").fetchone()[0]))
+        karte = lead.karte.open(pupil)
+    finally:
+        lead.sign_out()
+    academic = next(c for c in karte.charts if c.key == "academic")
+    assert academic.x  # the pupil has years on the chart's axis
+    blank = replace(academic, series=tuple(
+        replace(s, values=tuple(None for _ in s.values)) for s in academic.series))
+    charts = tuple(blank if c is academic else c for c in karte.charts)
+    doc = karte_sheet(replace(karte, charts=charts), {KarteSection.ACADEMIC}, DateStyle.WAREKI)
+    assert not any(isinstance(b, Table) for b in doc.blocks)
+    assert "学力の記録はありません。" in _text(doc)
+    shown = karte_sheet(karte, {KarteSection.ACADEMIC}, DateStyle.WAREKI)
+    assert any(isinstance(b, Table) for b in shown.blocks)

@@ -324,7 +324,18 @@ def test_the_karte_and_the_search_results_lead_to_the_pupils_case(
                     and not cases.task.running, timeout=WAIT_MS)
     chooser = cases.chooser
     assert chooser.new_button.isVisible() and chooser.domain_combo.currentText() == "不登校"
+    name = shell.signed.karte.open(int(other)).header.name
+    assert name and name in chooser.title.text()  # the chooser says whose cases these are
+    click(qtbot, chooser.new_button)  # nothing is made until a 件名 is given
+    dialog = cases.new_case_dialog
+    assert dialog.isVisible() and name in (dialog.intro_label.text() if dialog.intro_label
+                                           else "")
+    click(qtbot, dialog.ok_button)
+    assert dialog.error_label.text() == "件名を入力してください。"
+    assert not shell.signed.cases.cases_for_pupil(int(other)).cases
+    dialog.title_edit.setText("登校しぶりへの支援")
     with qtbot.waitSignal(cases.opened, timeout=WAIT_MS) as opened:
-        click(qtbot, chooser.new_button)
+        click(qtbot, dialog.ok_button)
     made = opened.args[0].detail.summary
     assert made.pupil_id == int(other) and made.source.label == "検索結果"
+    assert made.title == "登校しぶりへの支援"

@@ -72,12 +72,12 @@ def test_the_comparison_writes_dates_and_school_years_in_the_date_style(qtbot: Q
     wareki = ComparisonModel(date_style="wareki")
     wareki.set_line(line)
     assert wareki.cell(_row("placement"), 0) == "令和6年度 3年"
-    assert wareki.cell(_row("placement"), 1) == "令和6年度 さくら小学校 3年 1組 4番"
+    assert wareki.cell(_row("placement"), 1) == "令和6年度 さくら小学校 3年1組 4番"
     assert wareki.cell(_row("birth_date"), 0) == "平成27年5月1日"
     assert wareki.cell(_row("birth_date"), 1) == "平成27年5月1日"
     seireki = ComparisonModel(date_style="seireki")
     seireki.set_line(line)
-    assert seireki.cell(_row("placement"), 1) == "2024年度 さくら小学校 3年 1組 4番"
+    assert seireki.cell(_row("placement"), 1) == "2024年度 さくら小学校 3年1組 4番"
     assert seireki.cell(_row("birth_date"), 1) == "2015年5月1日"
     assert seireki.cell(_row("score"), 1) == "80点"
 

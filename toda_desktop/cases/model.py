@@ -201,6 +201,7 @@ class CaseSummary:
     next_review: date | None
     open_actions: int
     meetings: int
+    placement_year: int | None = None  # the school year of school_name/grade/class_name
 
 
 @dataclass(frozen=True)
@@ -377,6 +378,7 @@ class PupilCases:
     open_actions: tuple[OpenAction, ...]
     next_review: date | None
     withheld: str = ""  # one line: case domains left out for want of a key
+    pupil_name: str = ""  # for the chooser's title ("" when the role does not see names)
 
 
 @dataclass(frozen=True)

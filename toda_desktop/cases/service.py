@@ -395,6 +395,7 @@ class CaseService:
                     if self._ctx.gate.role.sees(self._ctx.registry.kind(d.home_kind))
                     and d not in self.domains()]
         self._ctx.log("case_list", pupil_id=pupil_id, detail={"cases": len(summaries)})
+        pupil = self._pupils([pupil_id]).get(pupil_id)
         open_actions.sort(key=lambda o: (o.action.due or date.max, o.action.id))
         return PupilCases(
             cases=tuple(sorted(summaries, key=lambda s: (s.status is not CaseStatus.OPEN,
@@ -402,6 +403,7 @@ class CaseService:
             open_actions=tuple(open_actions), next_review=min(reviews) if reviews else None,
             withheld=(f"鍵をお持ちでない領域（{'、'.join(withheld)}）のケースは含まれていません。"
                       if withheld else ""),
+            pupil_name=pupil.name if pupil else "",
         )
 
     def reviews_due(self, as_of: date | None = None, *, within_days: int = DUE_WITHIN

@@ -20,7 +20,7 @@ from toda_desktop.cases.model import (
     RecordStatus,
 )
 from toda_desktop.errors import UserFacingError
-from toda_desktop.formatting import format_date, format_month, format_phrase
+from toda_desktop.formatting import class_label, format_date, format_month, format_phrase
 from toda_desktop.phrase import SchoolYear
 from toda_desktop.printing.document import (
     Block,
@@ -41,15 +41,14 @@ def _or_none(text: str) -> str:
     return text.strip() or NONE
 
 
-def _placement(s: CaseSummary) -> str:
-    parts = [s.school_name, f"{s.grade}年" if s.grade else "",
-             f"{s.class_name}組" if s.class_name else ""]
-    return " ".join(p for p in parts if p) or NONE
+def support_sheet_placement(s: CaseSummary) -> str:
+    """「東中学校 2年1組」 on the sheets (the latest enrollment)."""
+    return " ".join(p for p in (s.school_name, class_label(s.grade, s.class_name)) if p) or NONE
 
 
 def _header(s: CaseSummary, style: DateStyle) -> Fields:
     return Fields(rows=(
-        ("児童生徒氏名", s.pupil_name or NONE), ("学校・学年・組", _placement(s)),
+        ("児童生徒氏名", s.pupil_name or NONE), ("学校・学年・組", support_sheet_placement(s)),
         ("ケース番号", s.label), ("領域", s.domain.label),
         ("件名", _or_none(s.title)), ("状態", s.status.label),
         ("きっかけ", s.source.label), ("作成日", format_date(s.opened_at, style)),

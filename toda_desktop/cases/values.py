@@ -121,5 +121,5 @@ def summary(domain: CaseDomain, row: repo.CaseRow, pupils: Mapping[int, repo.Pup
         source_ref=row.source_ref, opened_by=staff_label(staff_of(staff, row.opened_by)),
         opened_at=moment(row.opened_at), updated_at=moment(row.updated_at),
         next_review=day(row.next_review), open_actions=row.open_actions,
-        meetings=row.meetings,
+        meetings=row.meetings, placement_year=pupil.school_year if pupil else None,
     )

@@ -14,7 +14,7 @@ from enum import StrEnum
 from kernel.date_style import DateStyle
 from toda_desktop.formatting import (
     BLANK,
-    class_label,
+    enrolment_text,
     format_date,
     format_phrase,
     format_school_year,
@@ -92,6 +92,12 @@ def _chart(karte: Karte, key: str) -> KarteChart | None:
     return next((c for c in karte.charts if c.key == key), None)
 
 
+def _has_values(chart: KarteChart) -> bool:
+    """Whether any point was recorded (0 counts: a survey can be 0% positive); a year with no
+    values prints 「記録はありません」, not an empty table."""
+    return any(v is not None for s in chart.series for v in s.values)
+
+
 def _basics(karte: Karte, style: DateStyle) -> list[Block]:
     h = karte.header
     birth = BLANK
@@ -100,12 +106,8 @@ def _basics(karte: Karte, style: DateStyle) -> list[Block]:
         age = day.year - h.birth_date.year - (
             (day.month, day.day) < (h.birth_date.month, h.birth_date.day))
         birth = f"{format_date(h.birth_date, style)}（{age}歳）"
-    place = h.school_name or BLANK
-    klass = class_label(h.grade, h.class_name, h.seat_number)
-    if klass:
-        place += f"　{klass}"
-    if h.school_year is not None:
-        place += f"（{format_school_year(h.school_year, style)}）"
+    place = enrolment_text(h.school_name, h.grade, h.class_name, h.seat_number, h.school_year,
+                           style)
     rows = [("氏名", h.name), ("ふりがな", h.name_kana or BLANK), ("生年月日", birth),
             ("性別", h.sex or BLANK), ("在籍", place),
             ("データの時点", f"{format_date(h.as_of, style)}時点" if h.as_of else "データなし")]
@@ -173,7 +175,7 @@ def _health_room(karte: Karte, style: DateStyle) -> list[Block]:
 def _academic(karte: Karte, style: DateStyle) -> list[Block]:
     chart = _chart(karte, "academic")
     blocks: list[Block] = [Heading(SECTION_LABELS[KarteSection.ACADEMIC])]
-    if chart is None or not chart.x:
+    if chart is None or not _has_values(chart):
         return [*blocks, Paragraph("学力の記録はありません。")]
     rows = tuple((format_phrase(chart.x_labels[i], style),
                   *(number(s.values[i]) for s in chart.series)) for i in range(len(chart.x)))
@@ -182,7 +184,7 @@ def _academic(karte: Karte, style: DateStyle) -> list[Block]:
 
 
 def _surveys(karte: Karte, style: DateStyle) -> list[Block]:
-    charts = [c for c in karte.charts if c.key.startswith("survey:")]
+    charts = [c for c in karte.charts if c.key.startswith("survey:") and _has_values(c)]
     blocks: list[Block] = [Heading(SECTION_LABELS[KarteSection.SURVEY])]
     if not charts:
         return [*blocks, Paragraph("調査の記録はありません。")]

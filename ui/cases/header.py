@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLay
 
 from kernel.date_style import DateStyle
 from toda_desktop.cases.model import CaseStatus, CaseSummary
-from toda_desktop.formatting import format_date
+from toda_desktop.formatting import class_label, format_date, format_school_year
 from ui import style
 
 STATUS_COLORS = {
@@ -17,13 +17,13 @@ STATUS_COLORS = {
 }
 
 
-def place_text(summary: CaseSummary) -> str:
-    parts = [summary.school_name or "在籍校不明"]
-    if summary.grade is not None:
-        parts.append(f"{summary.grade}年")
-    if summary.class_name:
-        parts.append(f"{summary.class_name}組")
-    return " ".join(parts)
+def place_text(summary: CaseSummary, date_style: DateStyle) -> str:
+    """「東中学校 2年1組（令和7年度）」: the latest enrollment and its year."""
+    place = " ".join(p for p in (summary.school_name or "在籍校不明",
+                                 class_label(summary.grade, summary.class_name)) if p)
+    if summary.placement_year is None:
+        return place
+    return f"{place}（{format_school_year(summary.placement_year, date_style)}）"
 
 
 def badge(text: str, fg: str, bg: str) -> QLabel:
@@ -80,7 +80,7 @@ class CaseHeader(QFrame):
         s, ds = summary, self._style
         self.label_label.setText(f"支援ケース {s.label}")
         self.name_label.setText(s.pupil_name or "（氏名は表示しません）")
-        self.values["在籍"].setText(place_text(s))
+        self.values["在籍"].setText(place_text(s, ds))
         self.values["領域"].setText(s.domain.label)
         self.values["件名"].setText(s.title or "—")
         self.values["きっかけ"].setText(s.source.label)

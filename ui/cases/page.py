@@ -43,6 +43,7 @@ from toda_desktop.formatting import format_date
 from ui import style
 from ui.background import BackgroundRunner
 from ui.cases.header import place_text
+from ui.cases.new_case_dialog import NewCaseDialog
 from ui.cases.view import CaseView
 from ui.cases.widgets import muted
 from ui.page_header import PageHeader, StatusLine
@@ -95,6 +96,7 @@ class PupilChooser(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
+        self.pupil_name = ""
         self.title = QLabel("")
         self.title.setStyleSheet(style.SECTION_TITLE)
         layout.addWidget(self.title)
@@ -129,7 +131,8 @@ class PupilChooser(QWidget):
 
     def show_cases(self, name: str, cases: list[CaseSummary],
                    editable: tuple[CaseDomain, ...], withheld: str = "") -> None:
-        self.title.setText(f"{name} の支援ケース" if name else "この児童生徒の支援ケース")
+        self.pupil_name = name
+        self.title.setText(f"{name} さんの支援ケース" if name else "この児童生徒の支援ケース")
         self.model.set_lines(cases)
         if cases:
             self.table.selectRow(0)
@@ -171,6 +174,7 @@ class CasesPage(QWidget):
         self._printer = printer
         self._pupil: tuple[int, CaseSource, str] | None = None  # the chooser's pupil
         self._created = False  # the case being opened was perhaps just made
+        self.new_case_dialog: NewCaseDialog | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
         layout.setSpacing(6)
@@ -298,7 +302,7 @@ class CasesPage(QWidget):
             self.close_tab(0)
         s = detail.summary
         self.tabs.addTab(view, f"{s.pupil_name or s.label}（{s.domain.label}）")
-        self.tabs.setTabToolTip(self.tabs.indexOf(view), f"{s.label}　{place_text(s)}")
+        self.tabs.setTabToolTip(self.tabs.indexOf(view), f"{s.label}　{place_text(s, self._style)}")
         self.tabs.setCurrentWidget(view)
         self.stack.setCurrentWidget(self.tabs)
         view.restore_drafts(drafts)
@@ -321,7 +325,7 @@ class CasesPage(QWidget):
             if len(cases) == 1 and cases[0].status is CaseStatus.OPEN:  # opened at once
                 detail = service.read_case(cases[0].key)
                 only = detail, service.drafts() if detail.may_edit else []
-            name = cases[0].pupil_name if cases else str(getattr(found, "pupil_name", "") or "")
+            name = found.pupil_name
             return PupilChoice(cases, service.domains(editable=True), name, found.withheld,
                                only)
 
@@ -346,17 +350,30 @@ class CasesPage(QWidget):
     def open_extraction_result(self, pupil_id: int) -> None:
         self.open_pupil(pupil_id, CaseSource.EXTRACTION, "抽出結果")
 
-    def start_case(self, domain: CaseDomain) -> None:
+    def start_case(self, domain: CaseDomain) -> NewCaseDialog | None:
+        """Ask for the 件名 first (a case is a lasting record), then make and open it."""
         if self._pupil is None:
-            return
+            return None
         pupil_id, source, ref = self._pupil
         service = self._service
+        dialog = NewCaseDialog(self.chooser.pupil_name, domain, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
-        def create() -> str:
-            return service.open_case(pupil_id, domain, source=source, source_ref=ref).key
+        def submitted() -> None:
+            title = dialog.title()
+            dialog.accept()
 
-        self._open(create, label="ケースを作成しています…")
-        self._created = True
+            def create() -> str:
+                return service.open_case(pupil_id, domain, title=title, source=source,
+                                         source_ref=ref).key
+
+            self._open(create, label="ケースを作成しています…")
+            self._created = True
+
+        dialog.submitted.connect(submitted)
+        self.new_case_dialog = dialog
+        dialog.open()
+        return dialog
 
     def open_for_alert(self, alert: Alert) -> None:
         """The case of an alert marked 支援開始: the one linked to it (or the pupil's open

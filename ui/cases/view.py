@@ -44,7 +44,7 @@ from toda_desktop.cases.model import (
     Worked,
     YearSheetInput,
 )
-from toda_desktop.formatting import format_date, format_datetime, format_school_year
+from toda_desktop.formatting import class_label, format_date, format_datetime, format_school_year
 from ui import style
 from ui.background import BackgroundRunner, alive
 from ui.cases.action_dialog import ActionStatusDialog, AddActionDialog
@@ -285,11 +285,13 @@ class CaseView(QWidget):
             return
         sheet = next((y for y in self.detail.years if y.school_year == year), None)
         if sheet is None:
+            # Filled from the enrollment of that year only: a new year's sheet is not given
+            # last year's class.
             s = self.detail.summary
-            grade = f"{s.grade}年" if s.grade is not None else ""
-            self.year_form.set_payload({"school_year": year, "school_name": s.school_name,
-                                        "grade": grade + (f"{s.class_name}組"
-                                                          if s.class_name else "")})
+            known = s.placement_year == year
+            self.year_form.set_payload({
+                "school_year": year, "school_name": s.school_name if known else "",
+                "grade": class_label(s.grade, s.class_name) if known else ""})
             self.year_note.setText("この年度のシートはまだありません。"
                                    + ("入力して保存すると作成します。" if self.may_edit else ""))
         else:

@@ -135,7 +135,7 @@ class KarteChartView(QWidget):
         self._place = _PlotPlace(self._ensure_plot)
         layout.addWidget(self._place)
         if not chart.has_data:
-            note = QLabel("この期間はすべて0です。")
+            note = QLabel(self.all_zero_text())
             note.setStyleSheet(style.MUTED)
             layout.addWidget(note)
 
@@ -169,6 +169,11 @@ class KarteChartView(QWidget):
 
     def empty_text(self) -> str:
         return f"{self.chart.name}の記録はありません。"
+
+    def all_zero_text(self) -> str:
+        """Months that were recorded and were all 0 (no visit) differ from months with no
+        record; both say so in words, not only an empty plot."""
+        return f"この期間の{self.chart.name}はありません（記録のある月はすべて0です）。"
 
     def x_label(self, index: int, *, with_year: bool = True) -> str:
         label = self.chart.x_labels[index]

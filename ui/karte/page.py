@@ -45,7 +45,7 @@ from kernel.date_style import DateStyle
 from kernel.school_calendar import SchoolMonth
 from toda_desktop.formatting import (
     BLANK,
-    class_label,
+    enrolment_text,
     format_count,
     format_date,
     format_datetime,
@@ -320,12 +320,8 @@ class KarteView(QWidget):
         if h.birth_date is not None:
             birth = (f"{format_date(h.birth_date, self._style)}"
                      f"（{age_on(h.birth_date, self.karte.opened_at.date())}歳）")
-        place = h.school_name or BLANK
-        klass = class_label(h.grade, h.class_name, h.seat_number)
-        if klass:
-            place += f"　{klass}"
-        if h.school_year is not None:
-            place += f"（{format_school_year(h.school_year, self._style)}）"
+        place = enrolment_text(h.school_name, h.grade, h.class_name, h.seat_number,
+                               h.school_year, self._style)
         fields: list[tuple[str, str]] = [
             ("生年月日", birth), ("性別", h.sex or BLANK), ("在籍", place),
         ]
