@@ -69,3 +69,19 @@ def test_the_counts_table_and_its_total_row_fit_1366x768(
     bottom = table.viewport().mapTo(viewport, QPoint(0, rect.bottom()))
     assert 0 < bottom.y() < viewport.height(), "the 合計 row is below the fold"
     window.grab().save(str(screenshot_dir / "overview_storage_lead_1366.png"))
+
+
+def test_imports_outside_the_role_are_one_line_not_one_per_import(
+    qtbot: QtBot, shell: Shell
+) -> None:
+    window = sign_in(qtbot, shell, "demo-truancy")
+    page = _overview(qtbot, window, (1366, 768))
+    day = page.day
+    assert day is not None
+    hidden = [i for i in day.recent_imports if i.rows is None]
+    shown = [i for i in day.recent_imports if i.rows is not None]
+    assert hidden  # the demo city imports kinds this role does not see
+    lines = page.start_view.imports_label.text().splitlines()
+    assert len(lines) == len(shown) + 1
+    assert f"担当外のデータの取込が{len(hidden)}件あります" in lines[-1]
+    assert "種類・件数・取込者は表示しません" in lines[-1]

@@ -241,13 +241,16 @@ class StartOfDayView(QWidget):
         if not day.recent_imports:
             return "取込はまだありません。"
         lines = []
+        hidden = [item for item in day.recent_imports if item.rows is None]
         for item in day.recent_imports:
-            when = format_datetime(item.at, self._style)
-            if item.rows is None:
-                lines.append(f"{when}　（種類・件数・取込者は非表示）")
-            else:
-                lines.append(f"{when}　{item.kind_label} {format_count(item.rows)}件"
-                             f"（{item.imported_by}）")
+            if item.rows is not None:
+                lines.append(f"{format_datetime(item.at, self._style)}　{item.kind_label} "
+                             f"{format_count(item.rows)}件（{item.imported_by}）")
+        if hidden:  # one line, not one per import the role may not see
+            latest = format_datetime(max(item.at for item in hidden), self._style)
+            lines.append(f"{'ほかに' if lines else ''}担当外のデータの取込が"
+                         f"{format_count(len(hidden))}件あります（最新 {latest}。種類・件数・"
+                         "取込者は表示しません）。")
         return "\n".join(lines)
 
     def _fill_absence(self, trend: AbsenceTrend) -> None:
