@@ -38,6 +38,7 @@ def test_frozen_build_starts_and_signs_in(tmp_path: Path) -> None:
     assert not (tmp_path / "dist" / "toda-desktop.exe").exists()  # one folder, not one file
     internal = bundle / "_internal"
     assert (internal / "resources" / "fonts" / "ipaexg.ttf").is_file()
+    assert (internal / "resources" / "fonts" / "TodaGothicSupplement-Regular.otf").is_file()
     assert (internal / "resources" / "datasets.toml").is_file()
     assert (internal / "PySide6" / "Qt" / "plugins" / "platforms" / "libqoffscreen.so").is_file()
 

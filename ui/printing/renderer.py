@@ -4,8 +4,8 @@ The body is a QTextDocument built block by block through QTextCursor (no HTML, s
 the store is never read as markup); tables repeat their header row on each page. Each page
 gets a header band (持出禁止・要回収, serial, return date, who printed it and when), a faint
 diagonal line with the serial, and a footer with the page number. Every character is set in
-the bundled IPAexGothic, registered from its file so that a PDF embeds it; a character the
-font lacks is printed as 〓 rather than taken from another (possibly Chinese) font.
+the bundled IPAexGothic (and its kanji supplement), registered from file so that a PDF embeds
+them; a character both lack is printed as 〓 rather than taken from an installed font.
 
 The same ``SheetLayout.paint`` draws the preview, the printer's pages and the PDF.
 """
@@ -16,8 +16,6 @@ from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
     QBrush,
     QColor,
-    QFont,
-    QFontMetricsF,
     QImage,
     QPagedPaintDevice,
     QPageLayout,
@@ -46,7 +44,7 @@ from toda_desktop.printing.document import (
     PrintDocument,
     Table,
 )
-from ui.fonts import print_font
+from ui.fonts import print_covers, print_font
 from ui.printing.stamp import Stamp
 
 MARGINS_MM = QMarginsF(14.0, 12.0, 14.0, 12.0)  # left, top, right, bottom
@@ -71,10 +69,9 @@ def page_layout(landscape: bool) -> QPageLayout:
 
 
 class _Glyphs:
-    """Replaces characters the bundled font cannot draw (e.g. 𠮷) with 〓."""
+    """Replaces characters neither bundled font can draw (e.g. U+10FFFD) with 〓."""
 
-    def __init__(self, font: QFont) -> None:
-        self._metrics = QFontMetricsF(font)
+    def __init__(self) -> None:
         self._seen: dict[str, bool] = {}
 
     def clean(self, text: str) -> str:
@@ -82,7 +79,7 @@ class _Glyphs:
         for ch in text:
             ok = self._seen.get(ch)
             if ok is None:
-                ok = ch in "\n\t " or self._metrics.inFontUcs4(ord(ch))
+                ok = ch in "\n\t " or print_covers(ch)
                 self._seen[ch] = ok
             out.append(ch if ok else MISSING_GLYPH)
         return "".join(out)
@@ -102,7 +99,7 @@ class SheetLayout:
         self.header_h = self._mm(HEADER_MM)
         self.footer_h = self._mm(FOOTER_MM)
         self.body_h = self.page_height - self.header_h - self.footer_h
-        self._glyphs = _Glyphs(print_font(BODY_PT))
+        self._glyphs = _Glyphs()
         self.text = QTextDocument()
         self.text.documentLayout().setPaintDevice(device)
         self.text.setDefaultFont(print_font(BODY_PT))
