@@ -103,6 +103,12 @@ def format_points(value: float | None, lo: float | None, hi: float | None) -> st
     return f"{value * 100:+.1f}ポイント（{low * 100:+.1f}〜{high * 100:+.1f}）"
 
 
+def class_text(class_name: str) -> str:
+    """A stored class as staff say it: 「1」→「1組」, 「A組」 and a store's older 「1組」 as
+    they are (never 「1組組」), a name of its own with 組 (「なかよし組」)."""
+    return class_name if class_name.endswith("組") else f"{class_name}組"
+
+
 def format_placement(school_year: int, school_name: str, grade: int | None, class_name: str,
                      seat_number: int | None, style: DateStyle = DateStyle.SEIREKI) -> str:
     """Where a pupil is enrolled: 「令和7年度 戸田第一小学校 4年 1組 3番」 (grade in the
@@ -111,16 +117,16 @@ def format_placement(school_year: int, school_name: str, grade: int | None, clas
     if grade is not None:
         parts.append(f"{grade}年")
     if class_name:
-        parts.append(f"{class_name}組")
+        parts.append(class_text(class_name))
     if seat_number is not None:
         parts.append(f"{seat_number}番")
     return " ".join(p for p in parts if p)
 
 
 __all__ = [
-    "DATE_STYLES", "format_bytes", "format_count", "format_date", "format_datetime",
-    "format_interval", "format_month", "format_number", "format_percent", "format_phrase",
-    "format_placement",
+    "DATE_STYLES", "class_text", "format_bytes", "format_count", "format_date",
+    "format_datetime", "format_interval", "format_month", "format_number", "format_percent",
+    "format_phrase", "format_placement",
     "format_points", "format_school_year",
 ]
 

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLay
 
 from kernel.date_style import DateStyle
 from toda_desktop.cases.model import CaseStatus, CaseSummary
-from toda_desktop.formatting import format_date
+from toda_desktop.formatting import class_text, format_date
 from ui import style
 
 STATUS_COLORS = {
@@ -22,7 +22,7 @@ def place_text(summary: CaseSummary) -> str:
     if summary.grade is not None:
         parts.append(f"{summary.grade}年")
     if summary.class_name:
-        parts.append(f"{summary.class_name}組")
+        parts.append(class_text(summary.class_name))
     return " ".join(parts)
 
 
