@@ -638,6 +638,12 @@ def _fill_merged(
     data = data.copy()
     if num is not None:
         num = num.copy()
+    # The first cells' values and number flags, read before any column is filled.
+    sources = {c0 for spans in fills.values() for *_, c0 in spans}
+    first_codes = {c0: data[c0].cat.codes.to_numpy() for c0 in sources}
+    first_texts = {c0: [str(v) for v in data[c0].cat.categories] for c0 in sources}
+    first_flags = {c0: num[c0].to_numpy(dtype=bool) for c0 in sources
+                   if num is not None and c0 in num.columns}
     issues = []
     for c, spans in sorted(fills.items()):
         column = data[c]
@@ -645,9 +651,11 @@ def _fill_merged(
         codes = column.cat.codes.to_numpy().astype(np.int32)
         lookup = {v: i for i, v in enumerate(categories)}
         filled = np.zeros(len(data), dtype=bool)
+        flags = (num[c].to_numpy(dtype=bool).copy()
+                 if num is not None and c in num.columns else None)
         for start, stop, source, c0 in spans:
-            code = int(data[c0].cat.codes.iloc[source])
-            value = "" if code < 0 else str(data[c0].cat.categories[code])
+            code = int(first_codes[c0][source])
+            value = "" if code < 0 else first_texts[c0][code]
             if not value.strip():
                 continue
             at = lookup.setdefault(value, len(categories))
@@ -657,12 +665,12 @@ def _fill_merged(
             rows = rows[nonblank[rows]]
             codes[rows] = at
             filled[rows] = True
-            if num is not None and c in num.columns and c0 in num.columns:
-                flags = num[c].to_numpy(dtype=bool).copy()
-                flags[rows] = bool(num[c0].iloc[source])
-                num[c] = flags
+            if flags is not None and c0 in first_flags:
+                flags[rows] = first_flags[c0][source]
         if not filled.any():
             continue
+        if flags is not None and num is not None:
+            num[c] = flags
         data[c] = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
         where = data.index[filled]
         shown = header_cells[c] if c < len(header_cells) and header_cells[c] else f"{c + 1}列目"
