@@ -38,7 +38,6 @@ def _sheet(path: Path, merged: bool) -> bytes:
     return path.read_bytes()
 
 
-@pytest.mark.slow
 def test_filling_merged_ranges_costs_little_of_reading_a_large_sheet(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

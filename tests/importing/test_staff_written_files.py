@@ -100,6 +100,15 @@ def test_a_store_that_kept_1組_as_written_shows_one_class_and_never_1組組(
     assert {class_text(h.class_name) for h in found.hits} == {"1組"}
     assert format_placement(2024, "さくら小学校", 3, "1組", 2) == (
         "2024年度 さくら小学校 3年 1組 2番")
+    # The same register again: the old record is the file's 「1」 (not a second enrollment),
+    # and an overwrite offers to store it in the one form.
+    again = _preview(signed, _copy("enrollments_組表記.csv", tmp_path))
+    assert (again.counts["new"], again.counts["conflicts"]) == (0, 1)
+    [change] = again.changes
+    assert (change.column, change.old, change.new) == ("組", "1組", "1")
+    signed.importing.commit(again, overwrite=True)
+    assert _rows(signed, "SELECT DISTINCT class_name FROM ds_enrollments ORDER BY 1",
+                 "enrollments") == [("1",), ("2",)]
 
 
 # -- 長期欠席: ○ and blanks ---------------------------------------------------------------
