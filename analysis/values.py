@@ -765,6 +765,7 @@ def parse_column(
             # Under a filled cell, a blank looks like a merged cell: it is never filled in
             # (only a real merged range of an Excel sheet is), as it may be a slip.
             below_value = np.cumsum(~blank) > 0  # some row above holds a value
+            below_value &= np.array([r == MISSING for r in results], dtype=bool)[codes]
             issues.append(
                 issues_frame(
                     texts.index[rows], col.key, shown, "",

@@ -10,7 +10,7 @@ import pandas as pd
 from analysis.specs import FieldSpec
 from analysis.tally import ColumnTally
 from analysis.textio import read_table
-from analysis.values import parse_column
+from analysis.values import MERGED_LOOK_REASON, parse_column
 
 TRUANCY = FieldSpec("truancy", "不登校", "bool", required=True)
 SPECIAL = FieldSpec("special_class", "特別支援学級", "bool")
@@ -80,3 +80,11 @@ def test_a_merged_code_cell_keeps_its_number_flag_for_the_lost_zeros_check() -> 
     table = read_table(data, filename="x.xlsx")
     assert table.frame[0].tolist() == ["13101"] * 3
     assert table.numeric is not None and table.numeric[0].tolist() == [True] * 3
+
+
+def test_only_an_empty_cell_under_a_value_is_told_it_may_be_a_merged_looking_blank() -> None:
+    days = FieldSpec("absence_days", "欠席日数", "int", required=True)
+    _, issues = parse_column(pd.Series(["", "1", "-", ""], index=[2, 3, 4, 5]), days)
+    errors = issues.loc[issues["severity"] == "error"].set_index("row")["reason"]
+    assert errors[2] == errors[4] == "必須項目が空欄です。"  # nothing above / a dash
+    assert errors[5] == MERGED_LOOK_REASON
