@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis.common import concat_issues, empty_issues
+from analysis.common import concat_issues, empty_issues, issues_frame
 from analysis.headers import HeaderMapping
 from analysis.specs import ColumnLike
 from analysis.textio import RawTable
@@ -53,6 +53,9 @@ class ColumnTally:
     # Per code column: rows per length of the codes made only of digits.
     lengths: dict[str, dict[int, int]] = field(default_factory=dict)
     fractions: dict[str, _Fractions] = field(default_factory=dict)
+    # Per required yes/no column: whether some chunk read blanks as "no" (written only with
+    # ○ marks) and whether some chunk held other spellings (then a blank is unknown).
+    marks: dict[str, tuple[bool, bool]] = field(default_factory=dict)
 
     def add_table(self, raw: RawTable, mapping: HeaderMapping) -> None:
         """A chunk's columns: which unnamed columns hold values."""
@@ -67,6 +70,12 @@ class ColumnTally:
         for value, (count, rows) in by_value.items():
             before, first = mine.get(value, (0, []))
             mine[value] = (before + count, (first + rows)[: SHOWN_ROWS + 1])
+
+    def add_marks(self, col: ColumnLike, shown: str, marks_only: bool) -> None:
+        """A chunk of a required yes/no column: read with the ○-mark convention or not."""
+        self.columns.setdefault(col.key, (col, shown))
+        before = self.marks.get(col.key, (False, False))
+        self.marks[col.key] = (before[0] or marks_only, before[1] or not marks_only)
 
     def add_column(self, typed: pd.Series, col: ColumnLike, shown: str) -> None:
         """A chunk of a typed column (compact): its code lengths or its fractions."""
@@ -96,6 +105,14 @@ class ColumnTally:
         for key, seen in self.fractions.items():
             col, shown = self.columns[key]
             out.append(fraction_issue(seen.present, seen.largest, seen.positive, col, shown))
+        for key, (blank_as_no, other) in self.marks.items():
+            if blank_as_no and other:
+                col, shown = self.columns[key]
+                out.append(issues_frame(
+                    [None], key, shown, "",
+                    f"「{shown}」の書き方がファイルの途中で変わっています（○と空欄の部分と、"
+                    "×・はい/いいえなどの部分）。空欄の意味が決められないため取り込みません。"
+                    "書き方をそろえてください。", "error", "marks_mixed"))
         return concat_issues(out)
 
     def has_short_codes(self) -> bool:

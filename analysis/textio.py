@@ -618,6 +618,77 @@ def _clean_columns(
     return frame, headers
 
 
+# A merged range of a worksheet: ((first row, first column), (last row, last column)), 0-based
+# positions in the sheet as python-calamine gives them.
+MergedRange = tuple[tuple[int, int], tuple[int, int]]
+
+
+def _fill_merged(
+    data: pd.DataFrame, num: pd.DataFrame | None, merges: Sequence[MergedRange], h: int,
+    header_cells: Sequence[str], nonblank: npt.NDArray[np.bool_],
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
+    """The cells of a real merged range below the header read as the range's first cell,
+    as Excel shows them (a 年度 merged down a class holds its value in the first row only).
+    Only rows with something else in them are filled: a range reaching past the table adds
+    no rows. One note per column says which rows were filled."""
+    # column → (start, stop, source row, source column), positions in ``data``
+    fills: dict[int, list[tuple[int, int, int, int]]] = {}
+    for (r0, c0), (r1, c1) in merges:
+        if r0 <= h or c0 >= data.shape[1] or (r1 == r0 and c1 == c0):
+            continue
+        first = r0 - h - 1  # position of the range's first row in ``data``
+        for c in range(c0, min(c1, data.shape[1] - 1) + 1):
+            fills.setdefault(c, []).append((first + (1 if c == c0 else 0), r1 - h, first, c0))
+    if not fills:
+        return data, num, empty_issues()
+    data = data.copy()
+    if num is not None:
+        num = num.copy()
+    # The first cells' values and number flags, read before any column is filled.
+    sources = {c0 for spans in fills.values() for *_, c0 in spans}
+    first_codes = {c0: data[c0].cat.codes.to_numpy() for c0 in sources}
+    first_texts = {c0: [str(v) for v in data[c0].cat.categories] for c0 in sources}
+    first_flags = {c0: num[c0].to_numpy(dtype=bool) for c0 in sources
+                   if num is not None and c0 in num.columns}
+    issues = []
+    for c, spans in sorted(fills.items()):
+        column = data[c]
+        categories = list(column.cat.categories)
+        codes = column.cat.codes.to_numpy().astype(np.int32)
+        lookup = {v: i for i, v in enumerate(categories)}
+        filled = np.zeros(len(data), dtype=bool)
+        flags = (num[c].to_numpy(dtype=bool).copy()
+                 if num is not None and c in num.columns else None)
+        for start, stop, source, c0 in spans:
+            code = int(first_codes[c0][source])
+            value = "" if code < 0 else first_texts[c0][code]
+            if not value.strip():
+                continue
+            at = lookup.setdefault(value, len(categories))
+            if at == len(categories):
+                categories.append(value)
+            rows = np.arange(start, min(stop, len(data)))
+            rows = rows[nonblank[rows]]
+            codes[rows] = at
+            filled[rows] = True
+            if flags is not None and c0 in first_flags:
+                flags[rows] = first_flags[c0][source]
+        if not filled.any():
+            continue
+        if flags is not None and num is not None:
+            num[c] = flags
+        data[c] = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
+        where = data.index[filled]
+        shown = header_cells[c] if c < len(header_cells) and header_cells[c] else f"{c + 1}列目"
+        listed = "、".join(str(r) for r in where[:10]) + ("行目ほか" if len(where) > 10
+                                                          else "行目")
+        issues.append(issues_frame(
+            [None], None, shown, "",
+            f"「{shown}」の{listed}（{len(where)}行）は結合されたセルのため、結合範囲の先頭の"
+            "セルの値で読みました。", "note", "merged_cells"))
+    return data, num, concat_issues(issues)
+
+
 def _table_from_records(
     records: pd.DataFrame,
     widths: npt.NDArray[np.int32] | None,
@@ -631,6 +702,7 @@ def _table_from_records(
     has_control: bool,
     blank_cells: bool,
     steps: Steps,
+    merges: Sequence[MergedRange] = (),
 ) -> RawTable:
     if records.empty:
         raise FileReadError("ファイルに内容がありません。")
@@ -658,6 +730,9 @@ def _table_from_records(
         nonblank |= filled
         last_filled[filled] = pos
     issues = []
+    if merges:
+        data, num, filled_issues = _fill_merged(data, num, merges, h, header_cells, nonblank)
+        issues.append(filled_issues)
     if widths is not None:
         data_widths = widths[h + 1 :]
         # The usual field count, and the usual count up to the last filled field: a column
@@ -915,6 +990,15 @@ def _excel_error(data: bytes, exc: Exception) -> str:
     )
 
 
+def _merged_ranges(sheet_data: Any) -> list[MergedRange]:
+    """The sheet's merged ranges (none where the format or reader gives none)."""
+    try:
+        found = sheet_data.merged_cell_ranges
+    except Exception:  # a reader without merge information (.xls/.ods): read as it was
+        return []
+    return [((int(a[0]), int(a[1])), (int(b[0]), int(b[1]))) for a, b in (found or [])]
+
+
 def read_excel_table(
     data: bytes,
     *,
@@ -951,6 +1035,7 @@ def read_excel_table(
         if name not in book.sheet_names:
             raise FileReadError(f"シート「{name}」がありません。")
         sheet_data = book.get_sheet_by_name(name)
+        merges = _merged_ranges(sheet_data)
         rows = sheet_data.iter_rows()
         total = max(1, int(sheet_data.height or 0))
         # iter_rows starts at the first used column; to_python(skip_empty_area=False) did
@@ -976,7 +1061,7 @@ def read_excel_table(
                            index=records.index)
     return _table_from_records(
         records, None, header_row, source_format, None, numeric, name, notes, False, True,
-        True, steps.part(0.7, 1.0),
+        True, steps.part(0.7, 1.0), merges,
     )
 
 

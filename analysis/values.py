@@ -507,6 +507,34 @@ def _text_parser(text: str) -> Result:
     return (s, None, "", None)
 
 
+# A class as schools write it: 「1組」「１組」「5年1組」「01」 are class 1; 「A」「ａ組」 are
+# class A組. One stored form per class, so filters and displays (which add 組 to a number)
+# see one class, and matching (analysis.linkage) compares the same way.
+_GRADE_PREFIX = re.compile(r"^\d+年(?=.)")
+_ASCII_LETTERS = re.compile(r"^[A-Za-z]+$")
+
+
+def normalize_class_name(text: str) -> str:
+    """The stored form of a class name: a number without 組 or zeros (「1組」→「1」), a Latin
+    letter name upper case with 組 (「a」→「A組」), any other name (「ひまわり」「すみれ学級」)
+    as written; NFKC, spaces and a leading 「N年」 removed."""
+    s = re.sub(r"\s+", "", _nfkc(text))
+    s = _GRADE_PREFIX.sub("", s)
+    core = s[:-1] if s.endswith("組") and len(s) > 1 else s
+    if core.isascii() and core.isdigit():
+        return str(int(core))
+    if _ASCII_LETTERS.match(core):
+        return core.upper() + "組"
+    return s
+
+
+def _class_parser(text: str) -> Result:
+    value, error, code, warning = _text_parser(text)
+    if value is None:
+        return (value, error, code, warning)
+    return (normalize_class_name(str(value)), error, code, warning)
+
+
 _ANSWER_MAX_CHARS = 50
 
 
@@ -564,6 +592,8 @@ def parser_for(col: ColumnLike, value_map: Mapping[str, str] | None = None) -> P
         return _enum_parser(col, value_map)
     if t == "answer":
         return _answer_parser(col)
+    if t == "text" and "class_name" in (col.ref, col.key):
+        return _class_parser
     if t in _COLUMN_FREE_PARSERS:
         return _COLUMN_FREE_PARSERS[t]
     raise ValueError(f"unknown column type {t!r}")
@@ -682,6 +712,13 @@ def parse_column(
     if cache is not None:
         parse = _cached(parse, cache)
     codes, results = map_unique(texts, parse)
+    marked = _marks_convention(texts, col, results)
+    if marked:
+        results = [(False, None, "", None) if r == MISSING else r for r in results]
+        if tally is not None:
+            tally.add_marks(col, shown, True)
+    elif tally is not None and col.type == "bool" and col.required:
+        tally.add_marks(col, shown, False)
     values = [r[0] for r in results]
     if compact:
         typed = _compact_typed(col, values, codes, texts.index)
@@ -722,14 +759,30 @@ def parse_column(
         )
     if col.required:
         missing = np.array([r[0] is None and r[1] is None for r in results], dtype=bool)
-        rows = np.flatnonzero(missing[codes])
+        blank = missing[codes]
+        rows = np.flatnonzero(blank)
         if len(rows):
+            # Under a filled cell, a blank looks like a merged cell: it is never filled in
+            # (only a real merged range of an Excel sheet is), as it may be a slip.
+            below_value = np.cumsum(~blank) > 0  # some row above holds a value
+            below_value &= np.array([r == MISSING for r in results], dtype=bool)[codes]
             issues.append(
                 issues_frame(
-                    texts.index[rows], col.key, shown, "", "必須項目が空欄です。", "error",
-                    "required",
+                    texts.index[rows], col.key, shown, "",
+                    BOOL_BLANK_REASON if col.type == "bool" and not blank.all() else
+                    np.where(below_value[rows], MERGED_LOOK_REASON, "必須項目が空欄です。"),
+                    "error", "required",
                 )
             )
+    if marked:
+        blank_rows = texts.index[np.flatnonzero(np.array([r == MISSING for r in marked],
+                                                         dtype=bool)[codes])]
+        if len(blank_rows):
+            issues.append(issues_frame(
+                [None], col.key, shown, "",
+                f"「{shown}」は○の行を該当、空欄の行（{rows_text(list(blank_rows))}、"
+                f"{len(blank_rows)}行）を該当しないものとして読みました（○を付ける様式のため）。",
+                "note", "marks_blank"))
     if tally is not None:
         tally.add_column(typed, col, shown)
     else:
@@ -738,6 +791,33 @@ def parse_column(
         if col.type == "percent":
             issues.append(_fraction_check(_own_values(typed), col, shown))
     return typed, concat_issues(issues)
+
+
+# Marks a survey form puts in a category's box; a column written only with them (and blanks)
+# is a form where an empty box means "not this category".
+_MARKS = frozenset({"○", "〇", "◯", "●", "レ", "✓", "✔"})
+
+
+def _marks_convention(texts: pd.Series, col: ColumnLike, results: list[Result]
+                      ) -> list[Result] | None:
+    """For a required yes/no column written only with ○ marks and blanks (a 長期欠席 survey
+    form's 不登校 box): the results before blanks are read as "no"; else None. A column that
+    also holds × / 0 / いいえ / 1 / はい keeps blanks unknown (then a blank is an error)."""
+    if col.type != "bool" or not col.required or not any(r == MISSING for r in results):
+        return None
+    _, kinds = map_unique(texts, lambda t: "" if not t.strip() else
+                          "mark" if _nfkc(t) in _MARKS else "other")
+    if "other" in kinds or "mark" not in kinds:
+        return None
+    return results
+
+
+BOOL_BLANK_REASON = (
+    "必須項目が空欄です。○だけで書かれた列なら空欄は「該当しない」と読みますが、この列には"
+    "×・はい/いいえなども書かれているため、空欄は不明として取り込みません。")
+MERGED_LOOK_REASON = (
+    "必須項目が空欄です。上の行と同じ値のつもりでも、空欄は入力漏れかもしれないため補いません。"
+    "行ごとに値を入れてください（Excel の結合したセルは、先頭のセルの値で読みます）。")
 
 
 # Distinct texts remembered per column of a file read in chunks (beyond, parsed again).

@@ -87,7 +87,7 @@ def test_overwrite_dry_run_prints_every_change_and_changes_nothing(
     code, text = _run("import", "--store", store, "--overwrite", "--dry-run", corrected)
     assert code == 0, text
     assert "上書きで変わる値 1件:" in text
-    assert ("4行目（児童生徒ID 3・年度 2024・学校コード 13101・学年 3・組 1・出席番号 3）"
+    assert ("4行目（上田　健太（宛名番号 0000103）・2024年度・さくら小学校・3年・1組・3番）"
             "県学調番号: 「P24-0103」→「P24-1103」") in text
     assert _enrollment(store, tmp_path) == before
     code, text = _run("import", "--store", store, corrected)

@@ -103,6 +103,12 @@ def format_points(value: float | None, lo: float | None, hi: float | None) -> st
     return f"{value * 100:+.1f}ポイント（{low * 100:+.1f}〜{high * 100:+.1f}）"
 
 
+def class_text(class_name: str) -> str:
+    """A stored class as staff say it: 「1」→「1組」; 「A組」, a store's older 「1組」 and a
+    name of its own (「なかよし」「すみれ学級」) as they are (never 「1組組」 or 「すみれ学級組」)."""
+    return f"{class_name}組" if class_name.isdigit() else class_name
+
+
 def format_placement(school_year: int, school_name: str, grade: int | None, class_name: str,
                      seat_number: int | None, style: DateStyle = DateStyle.SEIREKI) -> str:
     """Where a pupil is enrolled: 「令和7年度 東中学校 2年1組 3番」 (a junior-high grade
@@ -113,9 +119,9 @@ def format_placement(school_year: int, school_name: str, grade: int | None, clas
 
 
 __all__ = [
-    "DATE_STYLES", "format_bytes", "format_count", "format_date", "format_datetime",
-    "format_interval", "format_month", "format_number", "format_percent", "format_phrase",
-    "format_placement",
+    "DATE_STYLES", "class_text", "format_bytes", "format_count", "format_date",
+    "format_datetime", "format_interval", "format_month", "format_number", "format_percent",
+    "format_phrase", "format_placement",
     "format_points", "format_school_year",
 ]
 
@@ -138,7 +144,7 @@ def class_label(grade: int | None, class_name: str, seat: int | None = None) -> 
     if grade is not None:
         parts.append(f"{grade if grade <= 6 else grade - 6}年")
     if class_name:
-        parts.append(f"{class_name}組" if class_name.isdigit() else class_name)
+        parts.append(class_text(class_name))
     text = "".join(parts)
     if seat is not None:
         text += f" {seat}番"

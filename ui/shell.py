@@ -296,7 +296,7 @@ class Shell(QObject):
         import_page = ImportPage(
             importer, kinds, runner, master_kind=master,
             can_overwrite=signed.may("edit"), can_export=signed.may("export"),
-            purposes=signed.export_purposes,
+            purposes=signed.export_purposes, date_style=self._date_style,
         )
         review_page = ReviewPage(
             review,

@@ -224,11 +224,14 @@ def _term_sql(term: Term, params: list[object]) -> str:
 
 def _filter_sql(filters: Filters, params: list[object]) -> str:
     out = []
-    for column, value in (("school_code", filters.school_code), ("grade", filters.grade),
-                          ("class_name", filters.class_name)):
+    for column, value in (("school_code", filters.school_code), ("grade", filters.grade)):
         if value is not None:
             out.append(f" AND e.{column} = ?")
             params.append(value)
+    if filters.class_name is not None:
+        # A store imported before class names were normalised may hold 「1組」 for class 1.
+        out.append(" AND e.class_name IN (?, ?)")
+        params += [filters.class_name, f"{filters.class_name}組"]
     return "".join(out)
 
 
@@ -412,9 +415,14 @@ def filter_choices(
         where.append("grade = ?")
         params.append(grade)
         clause = f" WHERE {' AND '.join(where)}"
-    classes = tuple(str(r[0]) for r in conn.execute(
-        f"SELECT DISTINCT class_name FROM ds_enrollments{clause}", params))
+    classes = tuple({_class_choice(str(r[0])) for r in conn.execute(
+        f"SELECT DISTINCT class_name FROM ds_enrollments{clause}", params)})
     return FilterChoices(years, schools, grades, tuple(sorted(classes, key=_class_order)))
+
+
+def _class_choice(name: str) -> str:
+    """A class as the filter offers it: an older store's 「1組」 is class 「1」."""
+    return name[:-1] if name.endswith("組") and name[:-1].isdigit() else name
 
 
 def _class_order(name: str) -> tuple[int, int, str]:

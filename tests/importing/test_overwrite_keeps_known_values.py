@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from kernel.date_style import DateStyle
 from tests.importing.helpers import lead_on_new_store
 from toda_desktop.composition import SignedIn
-from toda_desktop.importing.service import FieldChange
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
 ENROLLMENT_COLUMNS = ("pupil_id, school_year, school_code, grade, class_name, seat_number,"
@@ -37,11 +37,13 @@ def test_blank_cells_are_not_conflicts_and_the_preview_lists_every_change(
         signed.importing.inspect(FIXTURES / "enrollments_2024_corrected.csv"))
     assert preview.counts["identical"] == 4  # only blanks where the store knows the value
     assert preview.counts["conflicts"] == 1
-    pupil = int(preview.to_overwrite["pupil_id"].iloc[0])
-    assert preview.changes == [FieldChange(
-        row=4, record_id=int(preview.to_overwrite["id"].iloc[0]),
-        record=f"児童生徒ID {pupil}・年度 2024・学校コード 13101・学年 3・組 1・出席番号 3",
-        column="県学調番号", old="P24-0103", new="P24-1103")]
+    [change] = preview.changes
+    assert (change.row, change.record_id, change.column, change.old, change.new) == (
+        4, int(preview.to_overwrite["id"].iloc[0]), "県学調番号", "P24-0103", "P24-1103")
+    # Named as staff know the record, never by the store's pupil id.
+    assert change.record == "上田　健太（宛名番号 0000103）・2024年度・さくら小学校・3年・1組・3番"
+    assert change.text(DateStyle.WAREKI) == (
+        "上田　健太（宛名番号 0000103）・令和6年度・さくら小学校・3年・1組・3番")
 
 
 def test_an_overwrite_never_blanks_a_stored_value_and_rollback_restores_it(

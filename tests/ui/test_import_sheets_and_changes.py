@@ -113,7 +113,7 @@ def test_an_overwrite_lists_every_change_before_it_is_committed(
     assert "上書きすると変わる値（1件）" in page.preview_step.changes_label.text()
     model = page.preview_step.changes_model
     assert [model.index(0, c).data() for c in range(5)] == [
-        "4行目", "児童生徒ID 3・年度 2024・学校コード 13101・学年 3・組 1・出席番号 3",
+        "4行目", "上田　健太（宛名番号 0000103）・令和6年度・さくら小学校・3年・1組・3番",
         "県学調番号", "P24-0103", "P24-1103"]
     page.preview_step.overwrite_check.setChecked(True)
     qtbot.wait(50)

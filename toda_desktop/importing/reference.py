@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from analysis.values import blank_equal_key
+from analysis.values import blank_equal_key, normalize_class_name
 from storage.connection import Connection
 from storage.registry import DatasetKind
 from storage.repos import imports, stored_rows
@@ -73,6 +73,19 @@ def stored_occasions(
     return pd.DataFrame(values, columns=columns, dtype=object)
 
 
+def _class_names_normalized(frame: pd.DataFrame) -> pd.DataFrame:
+    """Stored rows with 組 as imports now store it: a record kept as 「1組」 before class names
+    were normalised is the file's 「1」 (its values differ, so an overwrite offers the change)
+    instead of a second record of the same class."""
+    if "class_name" not in frame.columns or not len(frame):
+        return frame
+    names = frame["class_name"]
+    normalized = names.map(lambda v: v if v is None or v != v else normalize_class_name(str(v)))
+    if normalized.equals(names):
+        return frame
+    return frame.assign(class_name=normalized)
+
+
 def stored_keys(
     conn: Connection, kind: DatasetKind, rows: pd.DataFrame, key: Sequence[str],
     values: Sequence[str], chunk: int = 50_000, *,
@@ -93,12 +106,13 @@ def stored_keys(
     texts: list[npt.NDArray[np.uint64]] = []
     for batch in stored_rows.records_of_years(conn, kind, _years(kind, rows), chunk):
         frame = _block(batch, columns)
+        keyed = _class_names_normalized(frame)
         if among is not None:
-            wanted = blank_equal_key(frame, among_key).to_numpy()
+            wanted = blank_equal_key(keyed, among_key).to_numpy()
             at = np.minimum(np.searchsorted(among, wanted), max(0, len(among) - 1))
             keep = (among[at] == wanted) if len(among) else np.zeros(len(frame), dtype=bool)
-            frame = frame.loc[keep]
-        keys.append(blank_equal_key(frame, key).to_numpy(dtype=np.uint64))
+            frame, keyed = frame.loc[keep], keyed.loc[keep]
+        keys.append(blank_equal_key(keyed, key).to_numpy(dtype=np.uint64))
         ids.append(frame.index.to_numpy(dtype=np.int64))
         texts.append(key_text(frame, values).to_numpy(dtype=np.uint64))
         del frame

@@ -15,7 +15,7 @@ import contextlib
 import functools
 import hashlib
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -46,6 +46,7 @@ from analysis.values import (
     parse_table,
     value_key,
 )
+from kernel.date_style import DateStyle
 from kernel.progress import CancelFlag, Progress
 from storage import findings_spill, placement, statistics
 from storage.connection import Connection, transaction
@@ -62,6 +63,7 @@ from toda_desktop.export_log import logged_export
 from toda_desktop.export_purpose.catalog import VALIDATION_REPORT
 from toda_desktop.export_purpose.model import Purpose
 from toda_desktop.export_purpose.pupils import rows_cited_in
+from toda_desktop.importing.changes import KeyPart, pupil_text, record_text
 from toda_desktop.importing.chunks import HeldRows, RowSource, StreamedRows
 from toda_desktop.importing.compare import IdenticalRows
 from toda_desktop.importing.findings import SEVERITY_LABELS, report_lines
@@ -111,6 +113,14 @@ class FieldChange:
     column: str
     old: str
     new: str
+    # The pupil as the role may see them (氏名・宛名番号, or "") and the record's key parts
+    # without the store's pupil id: ``text`` puts them in the user's DateStyle.
+    who: str = ""
+    key: tuple[KeyPart, ...] = ()
+
+    def text(self, style: DateStyle) -> str:
+        """The record in words (「山田　太郎（宛名番号 …）・令和7年度・5月」)."""
+        return record_text(self.who, self.key, style)
 
 
 @dataclass
@@ -766,7 +776,8 @@ class ImportingService:
             identical_ids.add(ids[same_text], matched.index.to_numpy(dtype=np.int64)[same_text])
             identical_ids.add(differ_ids[same], differ.index.to_numpy(dtype=np.int64)[same])
             changes += overwrite_changes(kind, overwrite, old_values.iloc[np.flatnonzero(~same)],
-                                         stored_cols)
+                                         stored_cols, self._pupils_shown(overwrite),
+                                         self._school_names(overwrite))
         empty = pd.DataFrame(columns=columns + ([OCCURRENCE] if kind.repeats else []),
                              dtype=object)
         to_insert = pd.concat(samples).iloc[:SAMPLE_ROWS] if samples else empty
@@ -804,6 +815,26 @@ class ImportingService:
             f"同じ児童生徒・{labels}の記録が既にあり、ほかの列が異なります。別の記録として加わり"
             "ます。修正したファイルなら、前の取込を取り消してから取り込んでください。",
             "warning", "possible_correction")
+
+    def _pupils_shown(self, rows: pd.DataFrame) -> dict[int, str]:
+        """The pupils of ``rows`` as the importing role may see them: 氏名（宛名番号）
+        for a role that sees the master, else nothing (the record is named by its key)."""
+        ctx = self._ctx
+        master = ctx.registry.master
+        if "pupil_id" not in rows.columns or not ctx.gate.sees(master.name):
+            return {}
+        ids = sorted({int(p) for p in rows["pupil_id"].dropna()})
+        if not ids:
+            return {}
+        found = self._stored_rows(master, np.asarray(ids))
+        return {int(i): pupil_text(_plain(r.get("name")), _plain(r.get("address_code")))
+                for i, r in zip(found.index, found.to_dict("records"), strict=True)}
+
+    def _school_names(self, rows: pd.DataFrame) -> dict[str, str]:
+        """学校コード → 学校名 for the records an overwrite names (none without a school)."""
+        if "school_code" not in rows.columns or not len(rows):
+            return {}
+        return dict(self._ctx.db.call(datasets.school_names))
 
     def _stored_rows(self, kind: DatasetKind, ids: npt.NDArray[Any]) -> pd.DataFrame:
         wanted = [int(i) for i in ids]
@@ -1292,23 +1323,40 @@ def _keep_known(rows: pd.DataFrame, old: pd.DataFrame, columns: list[str]) -> pd
     return out
 
 
+def _plain(value: object) -> str | None:
+    return None if value is None or value is pd.NA or value != value else str(value)
+
+
 def _as_text(series: pd.Series) -> npt.NDArray[np.object_]:
     return series.astype(object).where(series.notna(), "").astype(str).to_numpy(dtype=object)
 
 
 def overwrite_changes(
-    kind: DatasetKind, rows: pd.DataFrame, old: pd.DataFrame, columns: list[str]
+    kind: DatasetKind, rows: pd.DataFrame, old: pd.DataFrame, columns: list[str],
+    pupils: Mapping[int, str] | None = None, schools: Mapping[str, str] | None = None,
 ) -> list[FieldChange]:
     """Every value an overwrite replaces: ``rows`` (index = file row, with the record "id")
-    against ``old`` (the stored values, in the same order)."""
+    against ``old`` (the stored values, in the same order). ``pupils``: how each pupil id
+    may be shown to the importing role (氏名・宛名番号); the store's id itself never is.
+    ``schools``: 学校コード → 学校名, so that a record names its school."""
     if not len(rows):
         return []
-    labels = {c.key: c.label for c in kind.columns} | {"pupil_id": "児童生徒ID"}
-    key = [k for k in natural_key(kind) if k in rows.columns]
-    key_cells = [_as_text(rows[k]) for k in key]
-    records = ["・".join(f"{labels.get(k, k)} {v[i]}" for k, v in zip(key, key_cells,
-                                                                       strict=True))
-               for i in range(len(rows))]
+    labels = {c.key: c.label for c in kind.columns}
+    types = {c.key: c.type for c in kind.columns}
+    key = [k for k in natural_key(kind) if k in rows.columns and k != "pupil_id"]
+    key_values = [rows[k].astype(object).tolist() for k in key]
+    pupil_ids = (rows["pupil_id"].tolist() if "pupil_id" in rows.columns
+                 else [None] * len(rows))
+    whos = [(pupils or {}).get(int(p), "") if p is not None and p == p else ""
+            for p in pupil_ids]
+    def part(k: str, value: Any) -> KeyPart:
+        if k == "school_code" and schools and str(value) in schools:
+            return (k, schools[str(value)], "text", value)
+        return (k, labels.get(k, k), types.get(k, "text"), value)
+
+    keys = [tuple(part(k, v[i]) for k, v in zip(key, key_values, strict=True))
+            for i in range(len(rows))]
+    records = [record_text(w, k) for w, k in zip(whos, keys, strict=True)]
     file_rows = rows.index.to_numpy()
     ids = rows["id"].to_numpy()
     changes: list[tuple[int, int, FieldChange]] = []
@@ -1317,7 +1365,7 @@ def overwrite_changes(
         for i in np.flatnonzero(new != before):
             changes.append((int(i), order, FieldChange(
                 int(file_rows[i]), int(ids[i]), records[i], labels.get(col, col),
-                str(before[i]), str(new[i]))))
+                str(before[i]), str(new[i]), whos[i], keys[i])))
     changes.sort(key=lambda c: (c[0], c[1]))
     return [c[2] for c in changes]
 

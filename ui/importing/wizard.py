@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.date_style import DateStyle
 from toda_desktop.export_files import ExportResult
 from ui import style
 from ui.background import BackgroundOp, BackgroundRunner, TaskContext
@@ -75,6 +76,7 @@ class ImportPage(QWidget):
         can_export: bool,
         parent: QWidget | None = None,
         purposes: PurposeService | None = None,
+        date_style: DateStyle = DateStyle.SEIREKI,
     ) -> None:
         super().__init__(parent)
         self.importer = importer
@@ -114,7 +116,7 @@ class ImportPage(QWidget):
         body.addWidget(self.steps, 1)
         self.start_step = StartStep()
         self.mapping_step = MappingStep(kinds)
-        self.preview_step = PreviewStep(can_export=can_export)
+        self.preview_step = PreviewStep(can_export=can_export, date_style=date_style)
         self.result_step = ResultStep()
         self.finished_step = FinishedStep()
         for step in (self.start_step, self.mapping_step, self.preview_step, self.result_step,

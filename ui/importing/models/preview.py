@@ -12,6 +12,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyM
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
+from kernel.date_style import DateStyle
 from toda_desktop.importing.findings import ReportLines
 from ui import style
 from ui.importing.widgets import WARNING_COLOR, n_rows
@@ -218,15 +219,18 @@ class SeverityFilter(QSortFilterProxyModel):
 
 class ChangesModel(LinesTableModel[Any]):
     """What an overwrite would replace (``FieldChange`` lines): for the importing role's
-    eyes before committing; never written to a log."""
+    eyes before committing; never written to a log. The record is named as the user knows
+    it (氏名・宛名番号, 年度 in their DateStyle, 「5月」), never by the store's id."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None,
+                 date_style: DateStyle = DateStyle.SEIREKI) -> None:
         super().__init__(("行", "記録", "列", "今の値", "新しい値"), parent)
+        self._style = date_style
 
     def cells(self, line: Any) -> Sequence[Any]:
-        return (f"{line.row}行目", line.record, line.column, line.old, line.new)
+        return (f"{line.row}行目", line.text(self._style), line.column, line.old, line.new)
 
     def cell_data(self, line: Any, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole and column == 1:
-            return line.record  # the key in full when the column is narrow
+            return line.text(self._style)  # the key in full when the column is narrow
         return super().cell_data(line, column, role)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.date_style import DateStyle
 from toda_desktop.formatting import format_count
 from ui import style
 from ui.export_flow import format_combo
@@ -52,7 +53,8 @@ class PreviewStep(QWidget):
     """The check of one file before anything is written; the report's export is shown
     only with ``can_export``."""
 
-    def __init__(self, *, can_export: bool, parent: QWidget | None = None) -> None:
+    def __init__(self, *, can_export: bool, parent: QWidget | None = None,
+                 date_style: DateStyle = DateStyle.SEIREKI) -> None:
         super().__init__(parent)
         self._can_export = can_export
         self.issues: Sequence[IssueRow] = []
@@ -136,7 +138,7 @@ class PreviewStep(QWidget):
         self.changes_label = wrapped_label("", "font-weight: bold;")
         self.changes_label.hide()
         layout.addWidget(self.changes_label)
-        self.changes_model = ChangesModel(self)
+        self.changes_model = ChangesModel(self, date_style)
         self.changes_table = plain_table(self.changes_model, "上書きで変わる値")
         self.changes_table.setMaximumHeight(170)
         header = self.changes_table.horizontalHeader()
