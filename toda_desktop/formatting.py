@@ -105,7 +105,7 @@ def format_points(value: float | None, lo: float | None, hi: float | None) -> st
 
 def class_text(class_name: str) -> str:
     """A stored class as staff say it: 「1」→「1組」; 「A組」, a store's older 「1組」 and a
-    name of its own (「なかよし」「すみれ学級」) as they are (never 「1組組」 or 「すみれ学級組」)."""
+    name of its own (「なかよし」「すみれ学級」) as they are (never 「1組組」)."""
     return f"{class_name}組" if class_name.isdigit() else class_name
 
 
