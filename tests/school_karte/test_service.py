@@ -153,9 +153,9 @@ def test_a_school_cell_equals_the_share_counted_by_hand_from_the_stored_answers(
     averaged over the pupils of the school (their last enrollment row of the year)."""
     import pandas as pd
 
-    _, karte = views
-    year = karte.school_year
-    cell = next(r for r in karte.results if r.grade is None
+    city, _ = views
+    year = city.school_year
+    cell = next(r for r in city.results if r.grade is None
                 and r.item_code is None and r.survey_code == "HAPPY" and r.round == 1
                 and not r.current.suppressed)
 
