@@ -270,23 +270,30 @@ def _shown_children(s: _Structure, hidden: set[Node], x: Node) -> list[Node]:
 def _mend_cut(s: _Structure, hidden: set[Node], edges: dict[tuple[Node, Node], int],
               side_s: set[Node]) -> Node | None:
     """One more cell to hide for a small group: the cut's edges from ``side_s`` (the
-    source side) carry it. In the second grouping if a cell of it takes part, else in the
-    first: a cell on the source side hides its smallest shown child (its hidden parts then
-    hide among more pupils) or else itself; a cell across the cut hides itself."""
-    across = {v for (u, v) in edges if u in side_s and v not in side_s}
-    for side, bottom in ((SECOND, BOTTOM_SECOND), (FIRST, BOTTOM_FIRST)):
-        inside = sorted((x for x in side_s if x[0] == side and x != bottom),
-                        key=lambda x: (s.sizes.get(x, 0), LEVEL_ORDER[x[1]], x))
-        for x in inside:
-            child = _smallest(s, _shown_children(s, hidden, x))
-            if child is not None:
-                return child
-        if inside:
-            return inside[0]
-        outside = [x for x in across if x[0] == side and x != bottom]
-        if outside:
-            return _smallest(s, outside)
-    return None
+    source side) carry it. A cell of the second grouping (the comparison) on the source
+    side hides itself; else a cell of the first hides its smallest shown part (its hidden
+    parts then hide among more pupils: the city's values and the school's totals stay) or,
+    with none, itself; only when no such cell takes part, a cell across the cut."""
+    second = sorted((x for x in side_s if x[0] == SECOND and x != BOTTOM_SECOND),
+                    key=lambda x: (LEVEL_ORDER[x[1]], s.sizes.get(x, 0), x))
+    if second:
+        return second[0]
+    ends = {x for e in edges for x in e}
+    first = sorted((x for x in side_s if x[0] == FIRST and x != BOTTOM_FIRST),
+                   key=lambda x: (s.sizes.get(x, 0), LEVEL_ORDER[x[1]], x))
+    for x in first:
+        child = _smallest(s, _shown_children(s, hidden, x))
+        # A part whose own parts are all shown holds no pupils of its own: hiding it
+        # moves none, so go down its smallest shown parts to one that does.
+        while child is not None and child not in ends:
+            child = _smallest(s, _shown_children(s, hidden, child))
+        if child is not None:
+            return child
+    if first:
+        return first[0]
+    across = [v for (u, v) in edges if u in side_s and v not in side_s
+              and v != BOTTOM_SECOND]
+    return _smallest(s, across)
 
 
 def _mend_hidden(s: _Structure, hidden: set[Node], cell: Node) -> Node | None:
