@@ -124,8 +124,13 @@ def test_the_fast_totals_equal_the_earlier_sql_totals(director: SignedIn, case: 
                      kind="survey_responses")
     assert fast.groups, "the small city has answers"
     assert _same(_flat(fast.groups), _flat(before.groups))
-    fast_moments = sorted((_flat(m) for m in fast.moments), key=repr)
-    before_moments = sorted((_flat(m) for m in before.moments), key=repr)
+    # Sorted by what names a row (outcome, school, survey, round, domain, item), not by its
+    # sums, whose last bits differ with the order they were added in.
+    def name(m: Any) -> str:
+        return repr((m[0], m[1][:4], m[1][-1]))
+
+    fast_moments = sorted((_flat(m) for m in fast.moments), key=name)
+    before_moments = sorted((_flat(m) for m in before.moments), key=name)
     assert _same(tuple(fast_moments), tuple(before_moments))
     if "outcomes" in kwargs:
         assert fast.moments
