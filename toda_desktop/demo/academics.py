@@ -5,8 +5,8 @@
 growth slope, so value-added analyses have something to find; each school adds its planted
 effect (``school_effects.growth``) to every year a pupil is tested while enrolled there,
 cumulated over the years (so a year's growth carries that year's school); a pupil's worse
-school years (``engagement``) pull that April's test down in every subject, so about a
-fifth of pupils do not raise their mean level in a year. Pupils in a
+school years (``engagement``) pull that April's test down in every subject, so about one
+pupil in seven does not raise the mean level in a year. Pupils in a
 truancy episode in April often miss the test; their rows are then absent, not zero.
 """
 
