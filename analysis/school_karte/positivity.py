@@ -5,18 +5,21 @@ the sum of their positive shares and how many pupils fall in each share bin — 
 layer's aggregate, no pupil rows. Classes add up to grades, grades to schools, schools to the
 city. The city value of a grade cell is the city's same grade; of a whole-school cell, the
 city's pupils in the grades the school has (a primary school is not compared with junior-high
-pupils). Groups under ``MIN_PUPILS`` are suppressed here, before anything leaves.
+pupils). Groups under ``MIN_PUPILS`` are suppressed here, before anything leaves, with the
+cells that would give them away (``disclosure``: decided on the whole city, so every view
+hides the same cells).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analysis.school_karte.disclosure import FIRST, Suppression, pairs_from_groups, suppression
 from analysis.school_karte.intervals import (
     MIN_PUPILS,
     RULE_POINTS,
@@ -97,12 +100,17 @@ def cell(share_sum: float, n: int, city_sum: float | None, city_n: int | None) -
 
 def positivity_rows(
     groups: pd.DataFrame, schools: Iterable[str] | None = None, *, classes: bool = True,
+    hidden: Suppression | None = None, side: str = FIRST,
 ) -> list[PositivityRow]:
     """Cells of ``schools`` (all when None) at school, grade and (``classes``) class level,
     ordered by school code, grade, class, survey, round, domain and item — never by a value.
-    The numbers are computed column-wise (the city view has tens of thousands of cells)."""
+    The numbers are computed column-wise (the city view has tens of thousands of cells).
+    ``hidden``: the city's suppression for these answers (``side``: which of its groupings
+    ``groups`` is); None: audited here from ``groups`` alone."""
     if groups.empty:
         return []
+    if hidden is None:
+        hidden, side = suppression(pairs_from_groups(groups)), FIRST
     g = groups.copy()
     g["grade"] = g["grade"].astype(np.int64)
     g["class_name"] = g["class_name"].fillna("").astype(str)
@@ -132,10 +140,10 @@ def positivity_rows(
         parts.append(g.merge(city_grade, on=["grade", *keys], suffixes=("", "_city"),
                              how="left"))
     table = pd.concat(parts, ignore_index=True)
-    return _rows(table, value_cols, city_cols)
+    return _rows(table, hidden, side)
 
 
-def _rows(t: pd.DataFrame, value_cols: list[str], city_cols: list[str]) -> list[PositivityRow]:
+def _rows(t: pd.DataFrame, hidden: Suppression, side: str) -> list[PositivityRow]:
     n = t["n"].to_numpy(np.float64)
     share = np.divide(t["share_sum"].to_numpy(np.float64), n, out=np.zeros_like(n),
                       where=n > 0)
@@ -168,19 +176,27 @@ def _rows(t: pd.DataFrame, value_cols: list[str], city_cols: list[str]) -> list[
         own_pct.tolist(), city_pct.tolist(), (city_total[:, 0] > 0).tolist(), strict=True)
     for (school, grade, cls, survey, rnd, domain, item, nn, v, lo, hi, c, d, tone_, ok,
          opct, cpct, has_city) in columns:
+        key = (survey, int(rnd), domain, item)
+        level_grade = None if grade < 0 else int(grade)
+        level_class = None if cls is None else str(cls)
+        if ok and hidden.is_hidden(key, side, school, level_grade, level_class):
+            ok = False
+        if c == c and hidden.city_hidden(key, side, level_grade):
+            c = float("nan")  # the city value would give a hidden city grade away
         city_value = None if c != c else float(c)  # NaN: no city value
         if ok:
+            if city_value is None:
+                tone_ = "none"
             cell_ = Cell(float(v), int(nn), Interval(float(lo), float(hi)), city_value,
                          None if city_value is None else float(d), tone_)
         else:
             cell_ = SUPPRESSED
         out.append(PositivityRow(
-            school_code=school, grade=None if grade < 0 else int(grade),
-            class_name=None if cls is None else str(cls), survey_code=survey,
-            round=int(rnd), domain=domain, item_code=item or None, cell=cell_,
-            distribution=Distribution(BIN_EDGES, tuple(opct) if ok else None,
-                                      tuple(cpct) if has_city else None)))
-    out = complementary(out)
+            school_code=school, grade=level_grade, class_name=level_class,
+            survey_code=survey, round=int(rnd), domain=domain, item_code=item or None,
+            cell=cell_, distribution=Distribution(
+                BIN_EDGES, tuple(opct) if ok else None,
+                tuple(cpct) if has_city and city_value is not None else None)))
     out.sort(key=row_order)
     return out
 
@@ -195,29 +211,6 @@ def wilson_arrays(share: npt.NDArray[np.float64], n: npt.NDArray[np.float64],
         low = np.where(share <= 0, 0.0, np.maximum(0.0, centre - half))
         high = np.where(share >= 1, 1.0, np.minimum(1.0, centre + half))
     return 100.0 * low, 100.0 * high
-
-
-def complementary(rows: list[PositivityRow]) -> list[PositivityRow]:
-    """Where exactly one class of a grade (or one grade of a school) is suppressed, also
-    suppress the smallest other one: otherwise the total minus the shown parts would give
-    the suppressed group away (a 特別支援学級 of two pupils, say)."""
-    parts: dict[tuple[object, ...], list[int]] = {}
-    for i, r in enumerate(rows):
-        key = (r.school_code, r.survey_code, r.round, r.domain, r.item_code)
-        if r.class_name is not None:
-            parts.setdefault((*key, "class", r.grade), []).append(i)
-        elif r.grade is not None:
-            parts.setdefault((*key, "grade"), []).append(i)
-    out = list(rows)
-    for members in parts.values():
-        hidden = [i for i in members if out[i].cell.suppressed]
-        shown = [i for i in members if not out[i].cell.suppressed]
-        if len(hidden) == 1 and shown:
-            smallest = min(shown, key=lambda i: (out[i].cell.n or 0, row_order(out[i])))
-            r = out[smallest]
-            out[smallest] = replace(r, cell=SUPPRESSED, distribution=replace(
-                r.distribution, group=None))
-    return out
 
 
 def row_order(r: PositivityRow) -> tuple[object, ...]:

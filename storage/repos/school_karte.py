@@ -11,7 +11,7 @@ covers is left out. Values are always bound; column names are fixed here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -200,6 +200,8 @@ class OutcomeMoments:
     row: MomentRow
 
 
+PAIR_COLUMNS = ("r_school", "r_grade", "r_class", "c_school", "c_grade", "c_class",
+                "survey_code", "round", "domain", "item_code", "n")
 GROUP_FRAME_COLUMNS = ("school_code", "grade", "class_name", "survey_code", "round", "domain",
                        "item_code", "n", "share_sum", "bin0", "bin1", "bin2", "bin3", "bin4")
 
@@ -215,6 +217,10 @@ class YearAggregates:
     # master's 肯定的回答 (``SurveyCount``); kept in the service, never shown.
     pupil_counts: dict[tuple[str, int], dict[int, tuple[int, int]]] = field(
         default_factory=dict)
+    # With two group years: pupils per (class of the first, class of the second) and key
+    # (``PAIR_COLUMNS``; "" / -1 where a pupil has no class that year) — the disclosure
+    # audit's atoms, counts only.
+    pairs: pd.DataFrame | None = None
 
     @property
     def groups(self) -> list[PositivityGroup]:
@@ -282,6 +288,11 @@ def year_aggregates(
         out.pupil_counts.update(_pupil_counts(answers, rule_of, pupil_counts))
     for year in group_years:
         out.frames[year] = shares.class_totals([r[1:] for r in enrolled if r[0] == year])
+    if len(group_years) == 2:
+        first, second = group_years
+        out = replace(out, pairs=shares.class_pairs(
+            [r[1:] for r in enrolled if r[0] == first],
+            [r[1:] for r in enrolled if r[0] == second]))
     if outcomes:
         own = {int(r[1]): str(r[2]) for r in enrolled if r[0] == answer_year}
         for o in OUTCOMES:
@@ -531,6 +542,37 @@ class _Shares:
                 np.float64), minlength=len(group)).astype(np.int64)
         frame = pd.DataFrame(columns).astype({"grade": np.int64, "round": np.int64})
         return frame.sort_values(list(GROUP_FRAME_COLUMNS[:7]), ignore_index=True)
+
+    def class_pairs(self, first: Sequence[tuple[object, ...]],
+                    second: Sequence[tuple[object, ...]]) -> pd.DataFrame:
+        """Pupils counted per (class in ``first``, class in ``second``) and key: how the two
+        groupings of the same answers overlap (a pupil without a class in one of the years
+        has "" and -1 there)."""
+        if not len(self.share):
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in PAIR_COLUMNS})
+        classes: dict[tuple[str, int, str], int] = {("", -1, ""): 0}
+
+        def codes(enrolled: Sequence[tuple[object, ...]]) -> Int:
+            own = np.asarray([classes.setdefault((str(r[1]), int(str(r[2])), str(r[3])),
+                                                 len(classes)) for r in enrolled], np.int64)
+            return self._by_pupil([int(str(r[0])) for r in enrolled], own, fill=0)
+
+        a, b = codes(first), codes(second)
+        n_classes, n_keys = len(classes), len(self.keys)
+        group, inverse = _groups((a * n_classes + b) * n_keys + self.key)
+        names = list(classes)
+        at_a, at_b = group // n_keys // n_classes, group // n_keys % n_classes
+        at_key = group % n_keys
+        columns: dict[str, object] = {}
+        for side, at in (("r", at_a), ("c", at_b)):
+            for i, c in enumerate(("school", "grade", "class")):
+                columns[f"{side}_{c}"] = pd.Series(
+                    np.asarray([x[i] for x in names], dtype=object)[at], dtype=object)
+        for i, c in enumerate(("survey_code", "round", "domain", "item_code")):
+            columns[c] = pd.Series(np.asarray([x[i] for x in self.keys], dtype=object)[
+                at_key], dtype=object)
+        columns["n"] = np.bincount(inverse)
+        return pd.DataFrame(columns)
 
     def moments(self, outcome: str, school_of: dict[int, str], y: dict[int, float]
                 ) -> list[OutcomeMoments]:

@@ -16,6 +16,7 @@ from toda_desktop.composition import SignedIn
 from toda_desktop.errors import PermissionDenied
 from toda_desktop.policy.model import default_policy
 from toda_desktop.school_karte import CityView, SchoolKarte
+from toda_desktop.school_karte.models import SurveyResult
 from toda_desktop.school_karte.sheet import school_karte_sheet
 from toda_desktop.store_setup import DEMO_LOGINS
 
@@ -153,9 +154,9 @@ def test_a_school_cell_equals_the_share_counted_by_hand_from_the_stored_answers(
     averaged over the pupils of the school (their last enrollment row of the year)."""
     import pandas as pd
 
-    _, karte = views
-    year = karte.school_year
-    cell = next(r for r in karte.results if r.grade is None
+    city, _ = views
+    year = city.school_year
+    cell = next(r for r in city.results if r.grade is None
                 and r.item_code is None and r.survey_code == "HAPPY" and r.round == 1
                 and not r.current.suppressed)
 
@@ -196,3 +197,24 @@ def test_correlations_cover_items_and_domains_with_n_and_intervals(
                          and c.interval.low <= c.r <= c.interval.high for c in shown
                          if c.r is not None and c.interval is not None)
     assert any(c.school_code == karte.school.code for c in karte.correlations)
+
+
+def test_the_city_view_and_a_school_karte_withhold_the_same_cells(
+    views: tuple[CityView, SchoolKarte],
+) -> None:
+    """What a sum or difference would give away is decided on the whole city, so a cell
+    withheld in one view is withheld in the other (else the two together would show it)."""
+    city, karte = views
+    code = karte.school.code
+
+    def cells(results: tuple[SurveyResult, ...]) -> dict[object, object]:
+        return {(r.grade, r.survey_code, r.round, r.domain, r.item_code):
+                (r.current, r.same_grade_last_year, r.same_pupils_last_year)
+                for r in results if r.school_code == code and r.class_name is None}
+
+    in_city, in_karte = cells(city.results), cells(karte.results)
+    assert in_city and in_city == in_karte
+    support = {(c.grade, c.measure, c.month, c.status): c.count for c in city.support
+               if c.school_code == code}
+    assert support == {(c.grade, c.measure, c.month, c.status): c.count
+                       for c in karte.support if c.class_name is None}

@@ -85,8 +85,8 @@ def test_a_pupil_without_a_long_absence_record_reads_as_a_fact(
     page = window.show_page("抽出")
     assert isinstance(page, ExtractionPage)
     qtbot.waitUntil(lambda: page.catalog is not None and not page.busy, timeout=WAIT_MS)
-    # Only the 長期欠席ではない criterion, so that the small city surely has pupils to show.
-    page.push_support.options = PushSupportOptions(academic=False, lesson=False, happy=False)
+    # The preset as the city uses it: the small city has a few pupils meeting all three.
+    page.push_support.options = PushSupportOptions()
     with qtbot.waitSignal(page.result_shown, timeout=WAIT_MS):
         page.run_preset()
     qtbot.waitUntil(lambda: not page.busy, timeout=WAIT_MS)

@@ -4,7 +4,9 @@
 (correlated with general ability, which is mildly lower for vulnerable pupils) plus a personal
 growth slope, so value-added analyses have something to find; each school adds its planted
 effect (``school_effects.growth``) to every year a pupil is tested while enrolled there,
-cumulated over the years (so a year's growth carries that year's school). Pupils in a
+cumulated over the years (so a year's growth carries that year's school); a pupil's worse
+school years (``engagement``) pull that April's test down in every subject, so about one
+pupil in seven does not raise the mean level in a year. Pupils in a
 truancy episode in April often miss the test; their rows are then absent, not zero.
 """
 
@@ -15,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from toda_desktop.demo import params
+from toda_desktop.demo.engagement import engagement_dip
 from toda_desktop.demo.frames import make_frame
 from toda_desktop.demo.rng import stream
 from toda_desktop.demo.school_effects import school_effects
@@ -56,6 +59,9 @@ def academic_results(world: World) -> pd.DataFrame:
     noise = rng.normal(0, float(p["noise_sd"]), len(row))
     latent = mean_level + float(p["level_sd"]) * z + noise
     latent += _cumulated_school_effect(world)[pid, enr.year_idx[row]]
+    # A worse school year shows on its April test in every subject (``engagement``).
+    dip = engagement_dip(world.config.seed, n_p, len(world.years))
+    latent -= float(p["engagement_effect"]) * dip[pid, enr.year_idx[row]]
     level = np.clip(np.rint(latent), 1, 12).astype(np.int64)
     logit = float(p["rate_slope"]) * (latent - mean_level) + float(p["rate_offset"])
     logit += rng.normal(0, float(p["rate_noise"]), len(row))

@@ -7,7 +7,10 @@ domain (strongest for friends, teachers, learning and self-esteem). Recent bully
 friend domain, ability raises the learning domain. Reversed items (肯定的回答 1,2) are answered
 on the flipped scale. Pupils in a truancy episode mostly miss the survey day. Each school
 shifts the attitude by its planted climate per domain and a drift per year and round
-(``school_effects``), so schools and rounds differ as they do in a real city.
+(``school_effects``), so schools and rounds differ as they do in a real city. A pupil's worse
+school year (``engagement``, shared with the 県学調) lowers the later rounds' answers, so
+the lesson and happiness surveys fall together for some pupils, as the push-support
+criteria expect of a real city.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pandas as pd
 
 from kernel.school_calendar import SCHOOL_MONTHS as MONTHS
 from toda_desktop.demo import params
+from toda_desktop.demo.engagement import engagement_dip
 from toda_desktop.demo.frames import iso_dates, make_frame
 from toda_desktop.demo.rng import stream
 from toda_desktop.demo.school_effects import school_effects
@@ -133,6 +137,8 @@ def survey_responses(world: World) -> pd.DataFrame:
     bullied_any = np.cumsum(risk.bullied, axis=1)
     planted = school_effects(world.config.seed, len(world.schools), len(world.years),
                              len(DOMAINS))
+    dip = engagement_dip(world.config.seed, n_p, len(world.years))
+    decline = float(p["engagement_decline"])
 
     parts: dict[str, list[Any]] = {
         k: []
@@ -222,6 +228,7 @@ def survey_responses(world: World) -> pd.DataFrame:
                         + rng.normal(0, float(p["noise_sd"]), len(rows_e))
                         + planted.climate[enr.school[rows_e], dom]
                         + planted.drift[enr.school[rows_e], yi, min(int(rnd), 3) - 1]
+                        - decline * (min(int(rnd), 3) - 1) * dip[rows_p, yi]
                     )
                     answer = 1 + (latent[:, None] > cuts[None, :]).sum(axis=1)
                     answer = np.where(rev, 5 - answer, answer)

@@ -25,6 +25,13 @@ from typing import TypeVar
 import pandas as pd
 
 from analysis.school_karte.correlation import ZERO, Moments, from_moments, from_values
+from analysis.school_karte.disclosure import (
+    FIRST,
+    SECOND,
+    Suppression,
+    pairs_from_groups,
+    suppression,
+)
 from analysis.school_karte.intervals import MIN_PUPILS
 from analysis.school_karte.positivity import (
     PositivityRow,
@@ -326,7 +333,7 @@ class SchoolKarteService:
             reads.append((("context",), repo.context_rows, "school_context"))
         if s.surveys:
             for answer_year in (year, year - 1):
-                key, task = self._aggregates_read(answer_year, year, s)
+                key, task = self._aggregates_read(answer_year, year, s, self._store_years())
                 reads.append((key, task, "survey_responses"))
         if s.push_support:
             reads.append((("push-eval", year), functools.partial(
@@ -347,12 +354,19 @@ class SchoolKarteService:
     def _outcomes(s: _Sections) -> tuple[str, ...]:
         return tuple(o for o, ok in (("growth", s.growth), ("absence", s.absence)) if ok)
 
-    def _aggregates_read(self, answer_year: int, year: int, s: _Sections
+    def _store_years(self) -> tuple[int, ...]:
+        return self._cached(("years",), lambda: tuple(self._read(repo.school_years,
+                                                                 "enrollments")))
+
+    def _aggregates_read(self, answer_year: int, year: int, s: _Sections,
+                         years: Sequence[int]
                          ) -> tuple[Key, Callable[[Connection], repo.YearAggregates]]:
-        """The one pass over ``answer_year``'s answers a view of ``year`` needs: this year's
-        answers by this year's classes with the correlation moments; last year's by last
-        year's classes and by this year's (the same pupils)."""
-        group_years = (year,) if answer_year == year else (answer_year, year)
+        """The one pass over ``answer_year``'s answers a view of ``year`` needs: the answers
+        by that year's classes and, when the store has the next year, by the next year's
+        (the same pupils a year later; the suppression needs both whichever year is viewed);
+        with this year's answers the correlation moments."""
+        group_years = (answer_year,) + ((answer_year + 1,) if answer_year + 1 in years
+                                        else ())
         outcomes = self._outcomes(s) if answer_year == year else ()
         counts = _push_pairs(year) if answer_year == year and s.push_support else ()
         task = functools.partial(repo.year_aggregates, answer_year=answer_year,
@@ -361,7 +375,8 @@ class SchoolKarteService:
         return ("aggregates", answer_year, group_years, outcomes, counts), task
 
     def _aggregates(self, answer_year: int, year: int) -> repo.YearAggregates:
-        key, task = self._aggregates_read(answer_year, year, self._sections())
+        key, task = self._aggregates_read(answer_year, year, self._sections(),
+                                          self._store_years())
         value = self._cached(key, lambda: self._read(task, "survey_responses"))
         assert isinstance(value, repo.YearAggregates)
         return value
@@ -371,6 +386,17 @@ class SchoolKarteService:
         frame = self._aggregates(answer_year, year).frames.get(group_year)
         return empty_groups() if frame is None else frame
 
+    def _suppression(self, answer_year: int, year: int) -> Suppression:
+        """The cells of ``answer_year``'s answers hidden in every view (see
+        ``analysis.school_karte.disclosure``), decided once on the whole city."""
+        def make() -> Suppression:
+            agg = self._aggregates(answer_year, year)
+            if agg.pairs is not None:
+                return suppression(agg.pairs)
+            return suppression(pairs_from_groups(self._groups(answer_year, answer_year,
+                                                              year)))
+        return self._cached(("suppression", answer_year), make)
+
     def _labels(self, year: int) -> dict[tuple[str, str], str]:
         def make() -> dict[tuple[str, str], str]:
             labels = self._read(lambda c: repo.item_labels(c, year), "survey_items")
@@ -379,13 +405,17 @@ class SchoolKarteService:
 
     def _survey_results(self, year: int, schools: Sequence[str] | None, *, classes: bool,
                         step: _Stepper) -> tuple[SurveyResult, ...]:
-        now = positivity_rows(self._groups(year, year, year), schools, classes=classes)
+        now = positivity_rows(self._groups(year, year, year), schools, classes=classes,
+                              hidden=self._suppression(year, year), side=FIRST)
         step(0.35)
+        before = self._suppression(year - 1, year)
         last = {(r.school_code, *_key(r)): r.cell for r in positivity_rows(
-            self._groups(year - 1, year - 1, year), schools, classes=classes)}
+            self._groups(year - 1, year - 1, year), schools, classes=classes,
+            hidden=before, side=FIRST)}
         step(0.4)
         cohort = {(r.school_code, *_key(r)): r.cell for r in positivity_rows(
-            self._groups(year - 1, year, year), schools, classes=classes)}
+            self._groups(year - 1, year, year), schools, classes=classes,
+            hidden=before, side=SECOND)}
         step(0.45)
         labels = self._labels(year)
         out = []
@@ -542,9 +572,10 @@ class SchoolKarteService:
             for (school, grade, cls), month, status, count in rows:
                 if school not in wanted:
                     continue
-                levels: list[Key] = [(school, None, None), (school, grade, None)]
-                if classes:
-                    levels.append((school, grade, cls))
+                # Classes always: what is withheld to protect a class must be the same
+                # in the city view (no classes) as in the school's karte.
+                levels: list[Key] = [(school, None, None), (school, grade, None),
+                                     (school, grade, cls)]
                 for level in levels:
                     kk = (level, month, status)
                     totals[kk] = totals.get(kk, 0) + count
@@ -571,6 +602,8 @@ class SchoolKarteService:
             add((((a.school_code, a.grade, a.class_name), a.month, a.status, a.count)
                  for a in consults), "consultation")
         out = complementary_counts(out)
+        if not classes:
+            out = [c for c in out if c.class_name is None]
         out.sort(key=lambda c: (c.school_code, -1 if c.grade is None else c.grade,
                                 c.class_name or "", c.measure, c.month or "", c.status))
         return tuple(out)

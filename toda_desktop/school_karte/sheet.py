@@ -43,7 +43,9 @@ MEASURE_LABELS = {"push_support": "プッシュ型支援の3基準に該当", "a
                   "consultation": "教育相談・SC/SSW相談"}
 RULE_NOTE = (f"判定：95%区間が市の値を含まず、市より{RULE_POINTS:g}ポイント以上高い（低い）とき"
              f"「高い（低い）」、区間が市の値を含むときは「差は不確か」。"
-             f"{MIN_PUPILS}人未満の集団は表示しません。区間はWilsonの方法（児童生徒数をnとする）。")
+             f"{MIN_PUPILS}人未満の集団は表示しません。ほかの欄との足し引き（学年と学級、市と各校、"
+             f"前年度の学級と同じ児童生徒）で{MIN_PUPILS}人未満の集団が分かってしまう欄も表示しません。"
+             f"区間はWilsonの方法（児童生徒数をnとする）。")
 
 
 def _pct(value: float | None) -> str:
