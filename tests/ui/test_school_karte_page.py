@@ -115,7 +115,7 @@ def test_every_shown_cell_says_its_n_and_95_percent_interval_or_why_not(
         assert cell.low <= cell.value <= cell.high
     suppressed = [text for c, text in cells if c.state == "suppressed"]
     assert suppressed, "classes of a small city fall under 10 pupils"
-    assert all("10人未満" in t and "%" not in t for t in suppressed)
+    assert all("少人数" in t and "%" not in t for t in suppressed)
     uncertain = [text for c, text in cells if c.state == "uncertain"]
     assert uncertain and all("差は不確か" in t for t in uncertain)
 

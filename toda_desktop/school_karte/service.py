@@ -196,7 +196,7 @@ class SchoolKarteService:
         basic = self._basic_info(codes) if sections.basic else ()
         support = self._support(year, sections, codes, classes=False)
         step(1.0)
-        ctx.log("school_karte_city", target="city", detail={"school_year": year})
+        ctx.log("school_karte_city", target="市全体", detail={"school_year": year})
         return CityView(
             school_year=year, school_years=years, schools=schools,
             surveys=self._survey_infos(results), results=results, basic_info=basic,

@@ -37,7 +37,7 @@ from toda_desktop.school_karte.models import (
 )
 
 DASH = "—"
-SUPPRESSED = f"{MIN_PUPILS}人未満"
+SUPPRESSED = "非表示"  # a group under 10, or one that a sum or difference would give away
 OUTCOME_LABELS = {"growth": "学力の伸び", "absence": "欠席率"}
 MEASURE_LABELS = {"push_support": "プッシュ型支援の3基準に該当", "alert": "見守りアラート",
                   "consultation": "教育相談・SC/SSW相談"}
@@ -53,7 +53,7 @@ def _pct(value: float | None) -> str:
 
 
 def cell_text(c: Cell | None) -> str:
-    """「72.5%（n=51、60.1〜82.0）」, 「10人未満」 or 「—」."""
+    """「72.5%（n=51、60.1〜82.0）」, 「非表示」 or 「—」."""
     if c is None:
         return DASH
     if c.suppressed:
@@ -99,7 +99,7 @@ def _survey_blocks(karte: SchoolKarte, style: DateStyle) -> list[Block]:
         if left_out:
             out.append(Paragraph(
                 "、".join(f"{g}年" for g in left_out)
-                + f"は、どの値も{MIN_PUPILS}人未満のため表に載せていません。", note=True))
+                + "は、どの値も少人数の集団を守るため表に載せていません。", note=True))
         out.append(Table(
             ("学年", "領域", "回", "本校", "市", "差", "判定", "前年度の同学年",
              "同じ児童生徒の前年度"),
@@ -192,7 +192,8 @@ def _support(karte: SchoolKarte) -> list[Block]:
     if not rows:
         return []
     return [Heading("プッシュ型支援に関わる件数"),
-            Paragraph(f"集団の児童生徒が{MIN_PUPILS}人未満のときは件数を示しません。", note=True),
+            Paragraph(f"集団の児童生徒が{MIN_PUPILS}人未満のとき、また足し引きでそれが分かって"
+                      "しまうときは件数を示しません。", note=True),
             Table(("学年", "項目", "月", "区分", "件数"), tuple(rows))]
 
 

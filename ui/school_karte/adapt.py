@@ -145,12 +145,12 @@ def support_line(support: Iterable[SupportCount], school: str, level: Level) -> 
         totals[s.measure] = None if s.count is None or before is None else before + s.count
     shown = [m for m in MEASURE_NAMES if m in totals]
     if shown and all(totals[m] is None for m in shown):
-        return "支援の件数: 10人未満の集団のため表示しません"
+        return "支援の件数: 少人数の集団を守るため表示しません"
     parts = []
     for measure in shown:
         count = totals[measure]
         unit = "人" if measure == "push_support" else "件"
-        text = "10人未満のため非表示" if count is None else f"{count:,}{unit}"
+        text = "少人数のため非表示" if count is None else f"{count:,}{unit}"
         parts.append(f"{MEASURE_NAMES[measure]} {text}")
     return "　".join(parts)
 

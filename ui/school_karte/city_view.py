@@ -127,7 +127,7 @@ class CityPanel(QWidget):
         self.support_model: RecordsModel[SupportRow] = RecordsModel(support_columns([]), self)
         tab, self.support_view = table_tab(
             "学校・学年ごとのプッシュ型支援の件数です（学校コードの順）。学級ごとの件数は各校の"
-            "カルテにあります。10人未満の集団は数を表示しません。",
+            "カルテにあります。10人未満の集団と、差し引きでそれが分かってしまう集団は数を表示しません。",
             self.support_model, "プッシュ型支援の件数（全校）", (190, 200))
         return tab
 

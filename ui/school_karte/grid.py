@@ -55,7 +55,7 @@ class GridCell:
         """The three lines of the cell (also its accessible text)."""
         state = look(self.state)
         if self.state == "suppressed":
-            return (f"{state.mark} 10人未満", "のため表示しません", "")
+            return (f"{state.mark} 表示しません", "少人数の集団を守るため", "")
         if self.value is None:
             return ("—", state.words, "")
         city = "市 —" if self.city is None else f"市 {self.city:.1f}%"

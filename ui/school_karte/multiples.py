@@ -165,7 +165,7 @@ class Tile(QFrame):
                                  "</span>")
             self.latest.setTextFormat(Qt.TextFormat.RichText)
             layout.addWidget(self.latest)
-        notes = [f"{p.label}: 10人未満のため表示しません" for p in data.points
+        notes = [f"{p.label}: 少人数の集団を守るため表示しません" for p in data.points
                  if p.state == "suppressed"]
         if not data.points or all(p.state == "none" and p.value is None for p in data.points):
             notes = ["この集団の回答はありません"]

@@ -2,7 +2,7 @@
 
 A state is never shown by colour alone: each has a mark and words, so that it reads in grey
 print and for colour-blind readers (▲ 市より高い, ▼ 市より低い, ？ 差は不確か, ＝ 市と同程度,
-― 10人未満のため非表示)."""
+― 少人数のため非表示: 10人未満の集団と、差し引きでそれが分かってしまう集団)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ ABOVE = StateLook("▲", "市より高い", "#14532d", "#dcefe0")
 BELOW = StateLook("▼", "市より低い", "#8c1d18", "#fbe3e1")
 UNCERTAIN = StateLook("？", "差は不確か", "#4b5563", "#e9ebee")
 SIMILAR = StateLook("＝", "市と同程度", "#1f2937", "#ffffff")
-SUPPRESSED = StateLook("―", "10人未満のため非表示", "#6b7280", "#f4f4f4")
+SUPPRESSED = StateLook("―", "少人数のため非表示", "#6b7280", "#f4f4f4")
 NO_DATA = StateLook("", "回答なし", "#6b7280", "#ffffff")
 
 LOOKS = {
