@@ -25,6 +25,7 @@ from storage.migrations import (
     g004_cases,
     g005_alert_corrections,
     g007_research_keys,
+    g008_audit_reader,
     m001_core,
     m002_sign_in,
     m003_import,
@@ -39,6 +40,7 @@ from storage.migrations import (
     m012_retention,
     m013_export_purposes,
     m014_print_log,
+    m016_audit_seal,
 )
 from storage.registry import BLANK_KEY, OCCURRENCE, DatasetKind, Registry
 from storage.statistics import refresh_statistics
@@ -63,6 +65,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m012_retention.migrate,
     m013_export_purposes.migrate,
     m014_print_log.migrate,  # issue 14: the print log
+    m016_audit_seal.migrate,  # the audit log's sealed parts (audit reader keys)
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 GROUP_MIGRATIONS: tuple[GroupMigration, ...] = (
@@ -72,6 +75,7 @@ GROUP_MIGRATIONS: tuple[GroupMigration, ...] = (
     g004_cases.migrate,  # issue 14: support cases in their domain's file
     g005_alert_corrections.migrate,  # issue 16: corrections of alert marks
     g007_research_keys.migrate,  # issue 13: research keys apart; the audit word key
+    g008_audit_reader.migrate,  # the audit reader's private key
 )
 GROUP_SCHEMA_VERSION = len(GROUP_MIGRATIONS)
 # The store's layout: 1 = everything in one file under one key; 2 = one file per key group.
