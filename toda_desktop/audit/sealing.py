@@ -1,9 +1,11 @@
 """Which audit entries are sealed, and who opens them (``storage.audit_seal``).
 
 An entry is sealed — its target, pupil id and detail written as one ciphertext only the audit
-reader opens — when it concerns a pupil: it names a pupil, a support case, a pupil's alert or
-a printed sheet, it belongs to an action that is about pupils (a search, a karte, records, a
-copy of cells, a case step, a print), or its detail lists pupils or search words. Entries the
+reader opens — when it concerns a pupil: it names a pupil (a print of one pupil's sheet
+does), a support case or a pupil's alert, it belongs to an action that is about pupils (a
+search, a karte, records, a copy of cells, a case step), or its detail lists pupils or
+search words. A print of several pupils keeps its serial and counts in clear, as the print
+log beside it does. Entries the
 chain or everyday functions read are never sealed: key registrations, the log's own
 integrity entries, signed approvals of retention plans, sign-ins.
 
@@ -22,14 +24,13 @@ from storage.database import Database
 from storage.key_groups import AUDIT_READER_GROUP
 from storage.repos.retention_plans import APPROVE_ACTION
 
-# Targets that name a pupil, a case or something printed about pupils.
-PUPIL_TARGETS = ("truancy:", "bullying:", "consultation:", "risk_alert:", "print:", "pupil:")
+# Targets that name a pupil, a case or a pupil's alert.
+PUPIL_TARGETS = ("truancy:", "bullying:", "consultation:", "risk_alert:", "pupil:")
 # Actions about pupils, whatever their target.
 PUPIL_ACTIONS = frozenset({
-    "search", "view_karte", "view_records", "edit", "copy_cells", "print", "print_refused",
-    "print_voided", "risk_alert_history", "risk_alert_mark", "risk_alert_mark_corrected",
-    "risk_explanations", "review_decision", "review_find_pupil", "review_view",
-    "view_survey_domains",
+    "search", "view_karte", "view_records", "edit", "copy_cells", "risk_alert_history",
+    "risk_alert_mark", "risk_alert_mark_corrected", "risk_explanations", "review_decision",
+    "review_find_pupil", "review_view", "view_survey_domains",
 })
 CASE_ACTION_PREFIX = "case_"  # every step of a support case (issue 14)
 # Detail keys that name pupils or what was searched.
