@@ -17,14 +17,17 @@ from pathlib import Path
 import pytest
 
 from storage import audit
+from storage.audit_seal import Opener, reader_privates
 from storage.group_files import group_file_path
 from storage.key_groups import AUDIT_READER_GROUP
 from storage.keys import RECOVERY_SLOT, KeyFile
+from storage.store import Store
 from tests.audit_seal.world import keys_of, read
+from tests.conftest import TEST_SCRYPT_N
 from tests.risk.conftest import sign_in
 from tests.storage.backup_world import run_cli
 from toda_desktop.audit.service import AuditFilter
-from toda_desktop.store_setup import DEMO_PASSWORD
+from toda_desktop.store_setup import DEMO_PASSWORD, create_demo_store
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "stores" / \
     "before_research_group.zip"
@@ -53,7 +56,6 @@ def _rows(path: Path, action: str) -> list[tuple[object, ...]]:
                 (action,))
 
 
-@pytest.mark.slow
 def test_an_older_store_gets_the_reader_key_at_the_leads_sign_in_and_seals_from_then_on(
     old_store: Path,
 ) -> None:
@@ -91,7 +93,6 @@ def test_an_older_store_gets_the_reader_key_at_the_leads_sign_in_and_seals_from_
         lead.sign_out()
 
 
-@pytest.mark.slow
 def test_a_renewed_reader_key_and_a_restored_backup_still_open_the_sealed_entries(
     demo_store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -128,3 +129,23 @@ def test_a_renewed_reader_key_and_a_restored_backup_still_open_the_sealed_entrie
         assert entries and entries[0].seal == ""  # the restore entry stays in clear
     finally:
         restored.sign_out()
+
+
+def test_the_recovery_identity_opens_the_sealed_entries(tmp_path: Path) -> None:
+    """The recovery key reads what the lead reads (the reader key is sealed to it from the
+    store's creation), e.g. after the lead's account is lost."""
+    path = tmp_path / "city" / "city.tdb"
+    created = create_demo_store(path, seed=7, small=True, scrypt_n=TEST_SCRYPT_N)
+    created.store.close()
+    pupil = _a_pupil(path)
+    truancy = sign_in(path, "truancy_support")
+    try:
+        truancy.karte.open(pupil)
+    finally:
+        truancy.sign_out()
+    with Store.open_with_recovery_key(path, created.recovery_key) as store:
+        privates = store.db.call(reader_privates, kind=AUDIT_READER_GROUP)
+        opener = Opener(privates, store.db.call(audit.store_id))
+        found = store.db.call(lambda c: audit.query(c, pupil_id=pupil, opener=opener))
+    assert [(e.actor, e.action, e.seal) for e in found] == [
+        ("demo-truancy", "view_karte", "opened")]
