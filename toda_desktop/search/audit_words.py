@@ -16,8 +16,9 @@ the digests and the count, not the words. Entries written before this change kee
 words as they were (the chain is never rewritten).
 
 Limit: a digest is not a secret from someone holding the key and a list of names (a holder
-of the basic key can test each name of the register); the IT administrator, who holds only
-the system key, cannot.
+of the basic key can test each name of the register) — but since search entries are sealed
+(``storage.audit_seal``), only the audit reader sees the digests of new searches; the IT
+administrator, who holds only the system key, never could.
 """
 
 from __future__ import annotations
