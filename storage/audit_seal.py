@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from storage.connection import Connection
+from storage.connection import Connection, transaction
 from storage.placement import schema_of
 
 SEALED_FIELD = "sealed"
@@ -110,16 +110,28 @@ def reader_privates(conn: Connection) -> dict[int, bytes]:
 
 
 def mismatched_readers(conn: Connection, privates: Mapping[int, bytes]) -> list[int]:
-    """Readers whose public key in the store file is not the one of the private key held:
-    someone holding only the store key replaced it (to have later entries sealed to
-    themselves). Checked at a reader's sign-in."""
+    """Readers in the store file that are not the key pairs held: a public key that is not
+    the one of its private key, or one with no private key at all. Someone holding only the
+    store key wrote it, to have later entries sealed to themselves. Checked at a reader's
+    sign-in (the reader group's file holds every pair ever made)."""
     out = []
     for reader_id, public in conn.execute("SELECT id, public_key FROM main.audit_readers"):
         private = privates.get(int(reader_id))
-        if private is not None and _raw_public(
+        if private is None or _raw_public(
                 X25519PrivateKey.from_private_bytes(private)) != bytes(public):
             out.append(int(reader_id))
     return out
+
+
+def renew_reader(conn: Connection) -> int:
+    """After :func:`mismatched_readers` found a foreign reader: a new pair, newer than any,
+    so that writers seal to the real reader again (run on the lane holding the reader
+    group's file); returns its id."""
+    schema = schema_of(conn, "audit_reader_keys")
+    if schema is None:
+        raise LookupError("the audit reader's key is not held")
+    with transaction(conn):
+        return create_reader(conn, schema)
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -243,4 +255,4 @@ class Opener:
 
 
 __all__ = ["Opener", "Payload", "ReaderKey", "SessionSeal", "create_reader", "entry_aad",
-           "mismatched_readers", "reader_privates", "reader_public", "sealed_ref"]
+           "mismatched_readers", "reader_privates", "reader_public", "renew_reader", "sealed_ref"]

@@ -3,7 +3,9 @@
 The chain's hash covers the ciphertext: changing a byte of another person's sealed entry is
 found by ``audit verify`` at that entry. The associated data binds a ciphertext to its entry:
 a sealed part copied into the insider's own, validly signed entry does not open, so it cannot
-make the lead believe the insider (or anyone) opened that pupil's case.
+make the lead believe the insider (or anyone) opened that pupil's case. A reader key an
+insider plants in the store file (to have entries sealed to themselves) is found at the
+lead's next sign-in and replaced by a new pair.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import base64
 import json
 from datetime import datetime
 from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from storage import audit
 from storage.store import Store
@@ -75,5 +80,33 @@ def test_a_sealed_part_copied_into_an_insiders_own_entry_does_not_open(
         assert "暗号化" in rows[copied.id].detail_text  # shown sealed, not as the truancy's
         by_pupil = lead.audit_view.entries(AuditFilter(pupil_id=pupil))
         assert [r.actor for r in by_pupil if r.action == "view_karte"] == ["demo-truancy"]
+    finally:
+        lead.sign_out()
+
+
+def test_a_reader_key_planted_by_an_insider_is_found_and_replaced_at_the_leads_sign_in(
+    demo_store_path: Path,
+) -> None:
+    planted = X25519PrivateKey.generate().public_key().public_bytes(
+        Encoding.Raw, PublicFormat.Raw)
+    with Store.open(demo_store_path, LIAISON, DEMO_PASSWORD) as store:
+        store.db.call(lambda c: c.execute(
+            "INSERT INTO audit_readers (id, public_key) VALUES (99, ?)", (planted,)))
+    first, _, pupil = _a_sealed_karte_entry(demo_store_path)  # sealed to the planted key
+    lead = sign_in(demo_store_path, "project_lead")
+    try:
+        found = lead.audit_view.entries(AuditFilter(action="audit_reader_key_mismatch"))
+        assert [(r.outcome_label, r.actor) for r in found] == [("異常あり", "demo-lead")]
+        rows = {r.id: r for r in lead.audit_view.entries(AuditFilter(action="view_karte"))}
+        assert rows[first].pupil_id is None  # lost to the lead: written for the insider
+    finally:
+        lead.sign_out()
+    second, _, _ = _a_sealed_karte_entry(demo_store_path)
+    lead = sign_in(demo_store_path, "project_lead")
+    try:
+        by_pupil = lead.audit_view.entries(AuditFilter(pupil_id=pupil))
+        assert second in {r.id for r in by_pupil}
+        assert lead.audit_view.entries(AuditFilter(action="audit_reader_key_mismatch"))[0].id \
+            == found[0].id  # found once: the renewed pair is the newest now
     finally:
         lead.sign_out()

@@ -9,9 +9,10 @@ role holds the group (an account whose password an administrator chose waits, as
 key). From then on every session seals its pupil-linked entries; earlier entries stay as
 they were written (re-encrypting them would break their signatures).
 
-A reader also checks, at each sign-in, that the public key in the store file is still the
-one of the private key it holds: someone holding only the store key could replace it to
-have later entries sealed to themselves. A mismatch is logged as a problem.
+A reader also checks, at each sign-in, that every reader public key in the store file is one
+of the key pairs it holds: someone holding only the store key could replace or add one to
+have later entries sealed to themselves. A foreign key is logged as a problem and a new
+pair, newer than any, is made so that writers seal to the real reader again.
 """
 
 from __future__ import annotations
@@ -63,8 +64,11 @@ def prepare_audit_reader(ctx: ServiceContext, store: Store) -> None:
                 ctx.log(CREATED, target=target, detail={"accounts": len(holders)})
         privates = store.db.call(audit_seal.reader_privates, kind=AUDIT_READER_GROUP)
         wrong = store.db.call(lambda c: audit_seal.mismatched_readers(c, privates))
-        if wrong:
-            ctx.log(MISMATCH, outcome="problem", target=target, detail={"id": wrong[0]})
+        newest = store.db.call(audit_seal.reader_public)
+        if privates and newest is not None and newest.id in wrong:  # what writers use
+            store.db.call(audit_seal.renew_reader, kind=AUDIT_READER_GROUP)
+            ctx.log(MISMATCH, outcome="problem", target=target,
+                    detail={"id": newest.id})
     except (OSError, StoreError, DatabaseError) as exc:
         ctx.log(CREATED, outcome="failed", target=target, detail={"error": type(exc).__name__})
 
