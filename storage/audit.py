@@ -18,6 +18,7 @@ the first signed entry fixes them from then on.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -37,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from storage.audit_seal import Opener, Payload, SessionSeal, entry_aad, sealed_ref
 from storage.connection import Connection, transaction
 
 GENESIS_HASH = "0" * 64
@@ -145,6 +147,9 @@ class AuditEntry:
     detail: str | None
     signer: str | None  # None: written before entries were signed
     hash: str
+    # "": written in clear; "opened": its pupil-linked parts were sealed and are shown
+    # opened; "sealed": they are sealed and this reader cannot open them (storage.audit_seal)
+    seal: str = ""
 
 
 @dataclass(frozen=True)
@@ -171,25 +176,34 @@ def append(
     pupil_id: int | None = None,
     detail: dict[str, Any] | None = None,
     at: datetime,
+    seal: SessionSeal | None = None,
 ) -> AuditEntry:
     """Append one signed entry; in its own transaction unless the caller's is open (then
     the entry commits or rolls back with the caller's work). ``at``: the application's
-    clock."""
+    clock. ``seal``: write the target, pupil id and detail sealed to the audit reader
+    (``storage.audit_seal``)."""
     if conn.in_transaction:
-        return _append(conn, signer, actor, action, outcome, target, pupil_id, detail, at)
+        return _append(conn, signer, actor, action, outcome, target, pupil_id, detail, at,
+                       seal)
     with transaction(conn):
-        return _append(conn, signer, actor, action, outcome, target, pupil_id, detail, at)
+        return _append(conn, signer, actor, action, outcome, target, pupil_id, detail, at,
+                       seal)
 
 
 def _append(
     conn: Connection, signer: Signer, actor: str, action: str, outcome: str,
     target: str | None, pupil_id: int | None, detail: dict[str, Any] | None, at: datetime,
+    seal: SessionSeal | None = None,
 ) -> AuditEntry:
     when = at.isoformat(timespec="seconds")
     detail_text = None if detail is None else json.dumps(detail, ensure_ascii=False, sort_keys=True)
     last = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     prev_hash = GENESIS_HASH if last is None else str(last[1])
     new_id = 1 if last is None else int(last[0]) + 1
+    if seal is not None:
+        aad = entry_aad(seal.store_id, new_id, when, actor, action, outcome, signer.name)
+        detail_text = seal.seal(conn, aad, Payload(target, pupil_id, detail_text))
+        target, pupil_id = None, None
     fields = (new_id, when, actor, action, outcome, target, pupil_id, detail_text, signer.name)
     digest = entry_hash(prev_hash, fields)
     signature = signer.sign(signed_message(store_id(conn), digest)).hex()
@@ -604,13 +618,24 @@ def query(
     since: str | None = None,
     until: str | None = None,
     limit: int = 5000,
+    opener: Opener | None = None,
 ) -> list[AuditEntry]:
-    """Entries matching every given filter, newest first."""
-    where, params = [], []
-    for column, value in (("actor", actor), ("action", action), ("pupil_id", pupil_id)):
+    """Entries matching every given filter, newest first. ``opener``: the audit reader's
+    keys, to show sealed entries opened (and find them by pupil); without it a sealed
+    entry has no target, pupil or detail (``seal == "sealed"``) and a pupil filter finds
+    only entries written in clear."""
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (("actor", actor), ("action", action)):
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
+    if pupil_id is not None:
+        if opener is None:
+            where.append("pupil_id = ?")
+        else:  # sealed entries are opened and filtered below
+            where.append("(pupil_id = ? OR (pupil_id IS NULL AND detail LIKE '{\"sealed\":%'))")
+        params.append(pupil_id)
     if since is not None:
         where.append("at >= ?")
         params.append(since)
@@ -618,8 +643,35 @@ def query(
         where.append("at < ?")
         params.append(until)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    rows = conn.execute(
-        f"SELECT {_COLUMNS}, hash FROM audit_log {clause} ORDER BY id DESC LIMIT ?",
-        (*params, limit),
-    ).fetchall()
-    return [AuditEntry(*row) for row in rows]
+    if pupil_id is None or opener is None:
+        rows = conn.execute(
+            f"SELECT {_COLUMNS}, hash FROM audit_log {clause} ORDER BY id DESC LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        return [_shown(conn, AuditEntry(*row), opener) for row in rows]
+    out: list[AuditEntry] = []
+    for row in conn.execute(f"SELECT {_COLUMNS}, hash FROM audit_log {clause} ORDER BY id DESC",
+                            params):
+        entry = _shown(conn, AuditEntry(*row), opener)
+        if entry.pupil_id == pupil_id:
+            out.append(entry)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _shown(conn: Connection, entry: AuditEntry, opener: Opener | None) -> AuditEntry:
+    """The entry with its sealed parts opened when ``opener`` can, else marked sealed."""
+    if entry.detail is None or not entry.detail.startswith('{"sealed"'):
+        return entry
+    if opener is not None:
+        aad = entry_aad(opener.store_id, entry.id, entry.at, entry.actor, entry.action,
+                        entry.outcome, entry.signer or "")
+        payload = opener.open(conn, aad, entry.detail)
+        if payload is not None:
+            return dataclasses.replace(entry, target=payload.target,
+                                       pupil_id=payload.pupil_id, detail=payload.detail,
+                                       seal="opened")
+    if sealed_ref(entry.detail) is None:
+        return entry  # (a clear detail that merely begins like a sealed one)
+    return dataclasses.replace(entry, detail=None, seal="sealed")

@@ -29,7 +29,7 @@ OWNER_ONLY = 0o600
 # (school-level context and questionnaires, no pupil), which nothing joins with pupil tables
 # in SQL. Every group, school included, has its own file under its own key (issue 12). The
 # research projects' keys (issue 13) join it: they are read on their own, never joined.
-SCHOOL_LANE_GROUPS = frozenset({"school", "research"})
+SCHOOL_LANE_GROUPS = frozenset({"school", "research", "audit_reader"})
 MAX_ATTACHED = 10
 # SQLite's files beside a database file.
 SQLITE_SUFFIXES = ("-wal", "-shm", "-journal")

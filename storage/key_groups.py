@@ -10,7 +10,9 @@ One group follows a function instead of a domain: ``research`` holds the researc
 pseudonymisation keys (issue 13). A project key turns an extract's pseudonyms back into
 pupils, so it is sealed only to roles with ``research_export`` (which hold the pupil register
 too), never to every holder of the basic key. It has a file of its own like any group, and no
-dataset kind.
+dataset kind. ``audit_reader`` is another: the private key that opens the pupil-linked
+parts of audit entries (``storage.audit_seal``), sealed only to roles that read the audit log
+and see pupils (the project lead) and to the recovery identity.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from storage.registry import DatasetKind, Registry
 
 SYSTEM_GROUP = "system"
 RESEARCH_GROUP = "research"  # the research projects' keys (no dataset kind)
+# The private key that opens the pupil-linked parts of audit entries (no dataset kind).
+AUDIT_READER_GROUP = "audit_reader"
 
 
 @dataclass(frozen=True)
@@ -51,18 +55,19 @@ def group_name(kind: DatasetKind) -> str:
 
 
 RESEARCH = KeyGroup(RESEARCH_GROUP, RESEARCH_GROUP, frozenset(), ())
+AUDIT_READER = KeyGroup(AUDIT_READER_GROUP, AUDIT_READER_GROUP, frozenset(), ())
 
 
 def key_groups(registry: Registry) -> tuple[KeyGroup, ...]:
     """Every group of the registry, in the registry's order of first appearance, then the
-    research projects' group."""
+    research projects' group and the audit reader's."""
     members: dict[str, list[DatasetKind]] = {}
     for kind in registry.kinds:
         members.setdefault(group_name(kind), []).append(kind)
     return (*(
         KeyGroup(name, kinds[0].domain, frozenset(kinds[0].topics), tuple(k.name for k in kinds))
         for name, kinds in members.items()
-    ), RESEARCH)
+    ), RESEARCH, AUDIT_READER)
 
 
 def group_of(registry: Registry, kind_name: str) -> KeyGroup:

@@ -26,6 +26,7 @@ from storage.migrations import (
     g005_alert_corrections,
     g006_case_drafts,
     g007_research_keys,
+    g008_audit_reader,
     m001_core,
     m002_sign_in,
     m003_import,
@@ -40,6 +41,7 @@ from storage.migrations import (
     m012_retention,
     m013_export_purposes,
     m014_print_log,
+    m015_audit_seal,
 )
 from storage.registry import BLANK_KEY, OCCURRENCE, DatasetKind, Registry
 from storage.statistics import refresh_statistics
@@ -64,6 +66,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m012_retention.migrate,
     m013_export_purposes.migrate,
     m014_print_log.migrate,  # issue 14: the print log
+    m015_audit_seal.migrate,  # the audit log's sealed parts (audit reader keys)
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 GROUP_MIGRATIONS: tuple[GroupMigration, ...] = (
@@ -74,6 +77,7 @@ GROUP_MIGRATIONS: tuple[GroupMigration, ...] = (
     g005_alert_corrections.migrate,  # issue 16: corrections of alert marks
     g006_case_drafts.migrate,  # issue 14: a case draft names its pupil (retention)
     g007_research_keys.migrate,  # issue 13: research keys apart; the audit word key
+    g008_audit_reader.migrate,  # the audit reader's private key
 )
 GROUP_SCHEMA_VERSION = len(GROUP_MIGRATIONS)
 # The store's layout: 1 = everything in one file under one key; 2 = one file per key group.

@@ -335,6 +335,9 @@ class Application:
         from toda_desktop.research.keys import prepare_research_keys  # issue 13
 
         prepare_research_keys(signed.context, store)
+        from toda_desktop.audit.reader_key import prepare_audit_reader
+
+        prepare_audit_reader(signed.context, store)
         self.current = signed
         return signed
 

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 import sqlcipher3
 
+from storage import audit
+from storage.audit_seal import Opener, reader_privates
+from storage.key_groups import AUDIT_READER_GROUP
 from storage.repos import leavers
 from storage.store import Store
 from tests.printing.helpers import MovingClock, sheet, sign_in
@@ -23,11 +26,14 @@ START = datetime(2026, 12, 7, 9, 0)
 
 
 def _audit(signed, action: str) -> list[dict]:  # type: ignore[no-untyped-def]
-    rows = signed.store.db.call(lambda c: c.execute(
-        "SELECT detail, outcome, pupil_id FROM audit_log WHERE action = ? ORDER BY id",
-        (action,)).fetchall())
-    return [{"detail": json.loads(d) if d else {}, "outcome": o, "pupil_id": p}
-            for d, o, p in rows]
+    """The entries of ``action``, oldest first, opened with the lead's audit reader key (an
+    entry naming a pupil is sealed: ``storage.audit_seal``)."""
+    with Store.open(signed.store.path, DEMO_LOGINS["project_lead"][0], DEMO_PASSWORD) as lead:
+        privates = lead.db.call(reader_privates, kind=AUDIT_READER_GROUP)
+    opener = Opener(privates, signed.store.db.call(audit.store_id))
+    rows = signed.store.db.call(lambda c: audit.query(c, action=action, opener=opener))
+    return [{"detail": json.loads(e.detail) if e.detail else {}, "outcome": e.outcome,
+             "pupil_id": e.pupil_id} for e in reversed(rows)]
 
 
 def _pupils(signed, n: int) -> tuple[int, ...]:  # type: ignore[no-untyped-def]

@@ -19,6 +19,8 @@ from storage import audit
 from storage.keys import KeyFile
 from tests.retention.pages import plaintext
 from tests.risk.conftest import sign_in
+from toda_desktop.audit.sealing import reader_opener
+from toda_desktop.audit.signer import account_signer
 from toda_desktop.composition import SignedIn
 from toda_desktop.errors import PermissionDenied
 from toda_desktop.search.audit_words import folded_words
@@ -26,8 +28,10 @@ from toda_desktop.store_setup import DEMO_LOGINS, DEMO_PASSWORD
 
 
 def _details(signed: SignedIn, action: str) -> list[dict[str, object]]:
-    """The stored JSON of the entries of ``action``, newest first (as the file holds it)."""
-    entries = signed.store.db.call(lambda c: audit.query(c, action=action))
+    """The JSON of the entries of ``action``, newest first, as the audit reader opens it
+    (search entries are sealed: ``storage.audit_seal``)."""
+    opener = reader_opener(signed.store.db)
+    entries = signed.store.db.call(lambda c: audit.query(c, action=action, opener=opener))
     return [json.loads(e.detail or "{}") for e in entries]
 
 
@@ -122,8 +126,11 @@ def test_entries_written_before_keep_their_words_and_the_chain_verifies(
     rewritten; new entries chain after it."""
     lead = sign_in(demo_store_path, "project_lead")
     try:
-        lead.context.log("search", target="pupils",
-                         detail={"query": "まえの　けんさく", "filters": {}, "results": 0})
+        signer = account_signer(lead.store, "demo-lead")  # as the code before wrote it
+        lead.store.db.call(lambda c: audit.append(
+            c, signer, actor="demo-lead", action="search", target="pupils",
+            detail={"query": "まえの　けんさく", "filters": {}, "results": 0},
+            at=lead.context.now()))
         lead.search.search("あたらしい")
         old, new = _details(lead, "search")[1], _details(lead, "search")[0]
         assert old["query"] == "まえの　けんさく" and "query" not in new

@@ -30,6 +30,8 @@ def _expected(role_key: str) -> set[str]:
     role = default_policy().role(role_key)
     return {g.name for g in key_groups(registry)
             if (role.may("research_export") if g.name == "research"  # issue 13: no kinds
+                else role.may("audit_view") and role.sees(registry.master)
+                if g.name == "audit_reader"  # the audit reader's key: no kinds either
                 else all(role.sees(registry.kind(k)) for k in g.kinds))}
 
 
@@ -115,9 +117,10 @@ def test_disabling_rotates_the_keys_the_account_held(demo_store_path: Path) -> N
     # Those who still hold the group got the new key.
     assert _groups(demo_store_path, "demo-truancy", DEMO_PASSWORD) == _expected("truancy_support")
     with Store.open(demo_store_path, "demo-director", DEMO_PASSWORD) as director:
-        # (every group but the research projects' keys: the director makes no extracts)
+        # (every group but the research projects' keys and the audit reader's: the director
+        # makes no extracts and does not read the audit log)
         assert dict(director.keys.groups) == {g: k for g, k in new_keys.items()
-                                              if g != "research"}
+                                              if g not in ("research", "audit_reader")}
 
 
 def test_a_role_change_revokes_what_the_new_role_does_not_see_and_waits_for_the_rest(

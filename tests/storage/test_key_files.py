@@ -81,7 +81,8 @@ def test_the_store_file_holds_no_dataset_table(test_store: Store) -> None:
         "signin_file", "signin_counters", "scanner_backends",  # (sign-in records, issue 12)
         "export_purposes", "export_approvals",  # (counts and descriptions only, issue 13)
         "retention_plans", "retention_plan_rows",  # (purge plans: counts only, issue 13)
-        "print_log", "print_log_events"}  # (serials, counts and digests only, issue 14)
+        "print_log", "print_log_events",  # (serials, counts and digests only, issue 14)
+        "audit_readers", "audit_seal_keys"}  # (public keys; content keys sealed to them)
 
 
 def test_a_subset_of_keys_attaches_only_those_groups(test_store: Store) -> None:

@@ -15,22 +15,36 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from storage.key_groups import RESEARCH_GROUP, SYSTEM_GROUP, KeyGroup, key_groups
+from storage.key_groups import (
+    AUDIT_READER_GROUP,
+    RESEARCH_GROUP,
+    SYSTEM_GROUP,
+    KeyGroup,
+    key_groups,
+)
 from storage.registry import Registry
 from storage.repos import accounts, meta
 from storage.store import Store
 from toda_desktop.policy.model import Policy, Role
 
 RESEARCH_LABEL = "研究プロジェクトの鍵"  # the research group (issue 13)
+AUDIT_READER_LABEL = "監査ログの児童生徒に関する記録"  # the audit reader's key
 ROTATIONS_DUE = "key_rotations_due"  # meta key: groups whose key waits for a holder to rotate
 
 
 def role_groups(role: Role, registry: Registry) -> frozenset[str]:
     """The key groups whose dataset kinds the role sees (kinds of a group are seen together),
-    and the research projects' keys for a role that makes research extracts (issue 13)."""
-    return frozenset(g.name for g in key_groups(registry)
-                     if (role.may("research_export") if g.name == RESEARCH_GROUP
-                         else role.sees(registry.kind(g.kinds[0]))))
+    and the research projects' keys for a role that makes research extracts (issue 13); the
+    audit reader's key for a role that reads the audit log and sees the pupil register."""
+    return frozenset(g.name for g in key_groups(registry) if _holds(role, registry, g))
+
+
+def _holds(role: Role, registry: Registry, group: KeyGroup) -> bool:
+    if group.name == RESEARCH_GROUP:
+        return role.may("research_export")
+    if group.name == AUDIT_READER_GROUP:
+        return role.may("audit_view") and role.sees(registry.master)
+    return role.sees(registry.kind(group.kinds[0]))
 
 
 def group_label(registry: Registry, group: KeyGroup, *, shared_domain: bool) -> str:
@@ -40,6 +54,8 @@ def group_label(registry: Registry, group: KeyGroup, *, shared_domain: bool) -> 
 
     if group.name == RESEARCH_GROUP:
         return RESEARCH_LABEL
+    if group.name == AUDIT_READER_GROUP:
+        return AUDIT_READER_LABEL
     if shared_domain:
         return "・".join(registry.kind(k).label for k in group.kinds)
     return DOMAIN_LABELS.get(group.domain, group.domain)

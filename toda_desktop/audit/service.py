@@ -19,6 +19,7 @@ from storage import audit, audit_outside
 from storage.key_groups import key_groups
 from storage.registry import Registry
 from toda_desktop.accounts.grants import group_labels
+from toda_desktop.audit.sealing import reader_opener
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import UserFacingError
 from toda_desktop.export_files import ExportResult, write_csv, write_xlsx
@@ -133,6 +134,7 @@ ACTION_LABELS = {
     "review_find_pupil": "名寄せ確認での児童生徒の指定",  # issue 13: refused for former pupils
     "key_group_created": "データの鍵の区分の追加",  # issue 13: the research projects' keys
     "research_keys_moved": "研究プロジェクトの鍵の移動",  # issue 13
+    "audit_reader_key_mismatch": "監査ログの閲覧用の鍵の不一致",  # sealed audit entries
     "audit_search_check": "検索語の照合",  # issue 13: was a word searched (digests only)
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒否", "failed": "失敗", "problem": "異常あり",
@@ -399,6 +401,8 @@ def _kind_words(text: str, registry: Registry | None) -> str:
     return f"{kind.label}の{kind.column(column).label}" if kind.has_column(column) else text
 
 
+# A sealed entry shown to someone without the audit reader's key.
+SEALED_TEXT = "（児童生徒に関する内容は暗号化されています。閲覧用の鍵をお持ちの方のみ表示できます）"
 CSV_HEADER = ["番号", "日時", "利用者", "操作", "結果", "対象", "児童生徒ID", "詳細"]
 
 
@@ -459,8 +463,11 @@ class AuditViewService:
 
     def _query(self, filters: AuditFilter) -> list[AuditRow]:
         """Roles without access to pupil data (the IT administrator) see who did what and
-        when, but not which pupil or what was searched."""
+        when, but not which pupil or what was searched. The pupil-linked parts of entries
+        are sealed (``storage.audit_seal``): opened here for holders of the audit reader's
+        key, shown as sealed to anyone else."""
         redact = not self._ctx.gate.may("view")
+        opener = None if redact else reader_opener(self._ctx.db)
         codes = {**VALUE_LABELS, **_group_words(self._ctx.registry),
                  **{r.key: r.label for r in self._ctx.gate.policy.roles}}
         until = None if filters.until is None else (filters.until + timedelta(days=1)).isoformat()
@@ -472,6 +479,7 @@ class AuditViewService:
                 pupil_id=filters.pupil_id,
                 since=None if filters.since is None else filters.since.isoformat(),
                 until=until,
+                opener=opener,
             )
         )
         return [
@@ -484,8 +492,9 @@ class AuditViewService:
                 outcome_label=OUTCOME_LABELS.get(e.outcome, e.outcome),
                 target=describe_target(e.target, self._ctx.registry),
                 pupil_id=None if redact else e.pupil_id,
-                detail=((("（非表示）",) if e.detail else ())
+                detail=((("（非表示）",) if e.detail or e.seal else ())
                         if redact and e.action not in INTEGRITY_ACTIONS
+                        else (SEALED_TEXT,) if e.seal == "sealed"
                         else describe_detail(e.detail, codes)),
                 signer=e.signer,
             )

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storage import audit, audit_outside
+from storage import audit, audit_outside, audit_seal
 from storage.connection import Connection, transaction
 from storage.errors import StoreError
 from storage.repos import accounts, meta
 from storage.store import Store
 from toda_desktop.audit import signer as signers
+from toda_desktop.audit.sealing import concerns_pupil
 from toda_desktop.clock import Clock, system_clock
 
 
@@ -40,6 +41,7 @@ class AuditTrail:
         self._signer = signer
         self._registered = False  # the signer's key is known to the chain (checked once)
         self._looked_on = ""  # the day this trail last looked whether a copy is due
+        self._seal: audit_seal.SessionSeal | None = None  # this session's content key
 
     @property
     def signer(self) -> str:
@@ -91,8 +93,25 @@ class AuditTrail:
         new_break = self._check_anchor(conn, actor, beside.head)
         entry = audit.append(conn, self._signer, actor=actor, action=action, outcome=outcome,
                              target=target, pupil_id=pupil_id,
-                             detail=self._with_keys(action, target, detail), at=self.clock())
+                             detail=self._with_keys(action, target, detail), at=self.clock(),
+                             seal=self._seal_for(conn, action, target, pupil_id, detail))
         return PendingEntry(entry, new_break, beside)
+
+    def _seal_for(
+        self, conn: Connection, action: str, target: str | None, pupil_id: int | None,
+        detail: dict[str, Any] | None,
+    ) -> audit_seal.SessionSeal | None:
+        """This session's content key when the entry concerns a pupil (made and sealed to
+        the audit reader at the first such entry); None: written in clear (also while the
+        store has no reader key yet: a store made before sealing, until its lead signs in)."""
+        if not concerns_pupil(action, target, pupil_id, detail):
+            return None
+        if self._seal is None:
+            reader = audit_seal.reader_public(conn)
+            if reader is None:
+                return None
+            self._seal = audit_seal.SessionSeal(reader, audit.store_id(conn))
+        return self._seal
 
     def settle(self, pending: PendingEntry) -> None:
         """After the transaction holding ``pending`` committed: move the anchor (and copy

@@ -16,8 +16,9 @@ the digests and the count, not the words. Entries written before this change kee
 words as they were (the chain is never rewritten).
 
 Limit: a digest is not a secret from someone holding the key and a list of names (a holder
-of the basic key can test each name of the register); the IT administrator, who holds only
-the system key, cannot.
+of the basic key can test each name of the register) — but since search entries are sealed
+(``storage.audit_seal``), only the audit reader sees the digests of new searches; the IT
+administrator, who holds only the system key, never could.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from collections.abc import Sequence
 from storage import audit
 from storage.connection import Connection
 from storage.repos import audit_words as repo
+from toda_desktop.audit.sealing import reader_opener
 from toda_desktop.audit.service import AuditFilter, AuditRow, AuditViewService
 from toda_desktop.context import ServiceContext
 from toda_desktop.errors import PermissionDenied, UserFacingError
@@ -105,9 +107,11 @@ class SearchWordsCheck:
         filters = filters or AuditFilter()
         since = None if filters.since is None else filters.since.isoformat()
 
+        opener = reader_opener(ctx.db)  # (searches written since sealing are sealed)
+
         def read(conn: Connection) -> set[int]:
             entries = audit.query(conn, action="search", actor=filters.actor, since=since,
-                                  limit=1_000_000)
+                                  limit=1_000_000, opener=opener)
             return {e.id for e in entries if wanted and wanted <= _entry_digests(e.detail)}
 
         ids = ctx.db.call(read) if wanted else set()
