@@ -1,4 +1,4 @@
-"""Migration 16: the audit log's sealed parts (who opened which pupil's records).
+"""Migration 15: the audit log's sealed parts (who opened which pupil's records).
 
 * ``audit_readers`` — the public half of each audit-reader X25519 key pair. Its private half
   lies in the ``audit_reader`` key group's file (group step 8), sealed only to roles that
