@@ -20,6 +20,7 @@ from storage.key_groups import (
     RESEARCH_GROUP,
     SYSTEM_GROUP,
     KeyGroup,
+    group_of,
     key_groups,
 )
 from storage.registry import Registry
@@ -102,6 +103,27 @@ def may_receive_from(store: Store, login_id: str, giver_login: str) -> bool:
         return False
     set_by = keyfile.set_by_slot(login_id)
     return keyfile.set_by_self(login_id) or set_by == keyfile.account_slot(giver_login)
+
+
+def first_holders(store: Store, policy: Policy, giver_login: str, group: str) -> list[str]:
+    """Who a new key group is sealed to when ``giver_login`` makes it at sign-in: the giver
+    first, then every other active account whose role holds ``group`` and which holds the
+    basic key already (so nothing widens), and which may receive keys from the giver (an
+    account whose password an administrator chose waits, as for any key)."""
+    basic = group_of(store.registry, store.registry.master.name).name
+    out = [giver_login]
+    for row in store.db.call(accounts.all_accounts):
+        if row.login_id == giver_login or row.status != "active":
+            continue
+        try:
+            role = policy.role(row.role)
+        except KeyError:
+            continue
+        if (group in role_groups(role, store.registry)
+                and basic in store.keyfile.granted_groups(row.login_id)
+                and may_receive_from(store, row.login_id, giver_login)):
+            out.append(row.login_id)
+    return out
 
 
 def give_held_keys(store: Store, policy: Policy, registry: Registry,

@@ -17,36 +17,16 @@ pair, newer than any, is made so that writers seal to the real reader again.
 
 from __future__ import annotations
 
-import contextlib
-
 from storage import audit_seal
 from storage.connection import DatabaseError
 from storage.errors import StoreError
-from storage.key_groups import AUDIT_READER_GROUP, group_of
-from storage.repos import accounts
+from storage.key_groups import AUDIT_READER_GROUP
 from storage.store import Store
-from toda_desktop.accounts.grants import may_receive_from, role_groups
+from toda_desktop.accounts.grants import first_holders, role_groups
 from toda_desktop.context import ServiceContext
 
 CREATED = "key_group_created"
 MISMATCH = "audit_reader_key_mismatch"
-
-
-def _holders(ctx: ServiceContext, store: Store) -> list[str]:
-    """This account first, then the other active accounts whose role holds the group."""
-    me = ctx.actor.login_id
-    basic = group_of(store.registry, store.registry.master.name).name
-    out = [me]
-    for row in ctx.db.call(accounts.all_accounts):
-        if row.login_id == me or row.status != "active":
-            continue
-        with contextlib.suppress(KeyError):
-            role = ctx.gate.policy.role(row.role)
-            if (AUDIT_READER_GROUP in role_groups(role, store.registry)
-                    and basic in store.keyfile.granted_groups(row.login_id)
-                    and may_receive_from(store, row.login_id, me)):
-                out.append(row.login_id)
-    return out
 
 
 def prepare_audit_reader(ctx: ServiceContext, store: Store) -> None:
@@ -59,7 +39,7 @@ def prepare_audit_reader(ctx: ServiceContext, store: Store) -> None:
     target = f"key_group:{AUDIT_READER_GROUP}"
     try:
         if not store.keyfile.holder_slots(AUDIT_READER_GROUP):
-            holders = _holders(ctx, store)
+            holders = first_holders(store, ctx.gate.policy, ctx.actor.login_id, AUDIT_READER_GROUP)
             if store.add_key_group(AUDIT_READER_GROUP, holders):
                 ctx.log(CREATED, target=target, detail={"accounts": len(holders)})
         privates = store.db.call(audit_seal.reader_privates, kind=AUDIT_READER_GROUP)

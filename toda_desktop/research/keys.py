@@ -18,38 +18,15 @@ does not stop the sign-in: the next research holder's sign-in tries again.
 
 from __future__ import annotations
 
-import contextlib
-
 from storage.connection import DatabaseError
 from storage.errors import StoreError
 from storage.key_groups import RESEARCH_GROUP
-from storage.repos import accounts
 from storage.research_keys import move_project_keys
 from storage.store import Store
-from toda_desktop.accounts.grants import may_receive_from, role_groups
+from toda_desktop.accounts.grants import first_holders
 from toda_desktop.context import ServiceContext
 
 FUNCTION = "research_export"
-
-
-def _holders(ctx: ServiceContext, store: Store) -> list[str]:
-    """This account first, then the other accounts that keep reading the project keys."""
-    me = ctx.actor.login_id
-    master = store.registry.master.name
-    from storage.key_groups import group_of
-
-    basic = group_of(store.registry, master).name
-    out = [me]
-    for row in ctx.db.call(accounts.all_accounts):
-        if row.login_id == me or row.status != "active":
-            continue
-        with contextlib.suppress(KeyError):
-            role = ctx.gate.policy.role(row.role)
-            if (RESEARCH_GROUP in role_groups(role, store.registry)
-                    and basic in store.keyfile.granted_groups(row.login_id)
-                    and may_receive_from(store, row.login_id, me)):
-                out.append(row.login_id)
-    return out
 
 
 def prepare_research_keys(ctx: ServiceContext, store: Store) -> None:
@@ -60,7 +37,7 @@ def prepare_research_keys(ctx: ServiceContext, store: Store) -> None:
         return
     try:
         if not store.keyfile.holder_slots(RESEARCH_GROUP):
-            holders = _holders(ctx, store)
+            holders = first_holders(store, ctx.gate.policy, ctx.actor.login_id, RESEARCH_GROUP)
             if store.add_key_group(RESEARCH_GROUP, holders):
                 ctx.log("key_group_created", target=f"key_group:{RESEARCH_GROUP}",
                         detail={"accounts": len(holders)})
