@@ -7,8 +7,9 @@ writes the reason to the audit log with the opening.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtWidgets import QWidget
 
+from ui.cases.widgets import reason_combo
 from ui.dialogs import FormDialog
 
 REASONS = (
@@ -28,16 +29,7 @@ class ReasonDialog(FormDialog):
             intro=(f"{what}を開きます。開いたことは、理由・日時・氏名とともに監査ログに"
                    "記録されます。\n必要なときだけ開き、内容を他に写さないでください。"),
         )
-        self.reason_combo = QComboBox()
-        self.reason_combo.setEditable(True)
-        self.reason_combo.addItems(REASONS)
-        self.reason_combo.setCurrentIndex(-1)
-        self.reason_combo.setEditText("")
-        line = self.reason_combo.lineEdit()
-        if line is not None:
-            line.setPlaceholderText("開く理由を選ぶか、入力してください")
-        self.reason_combo.setAccessibleName("開く理由")
-        self.reason_combo.setMinimumWidth(360)
+        self.reason_combo = reason_combo(REASONS, "開く理由", 360)
         self.form.addRow("開く理由", self.reason_combo)
 
     def reason(self) -> str:

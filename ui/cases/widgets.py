@@ -60,6 +60,22 @@ def sheet_title(text: str) -> QLabel:
     return label
 
 
+def reason_combo(reasons: Sequence[str], name: str, width: int) -> QComboBox:
+    """A reason chosen from common ones or written, empty at first (a deliberate answer);
+    ``name`` is what it asks for: 「開く理由」, 「取り下げる理由」."""
+    combo = QComboBox()
+    combo.setEditable(True)
+    combo.addItems(list(reasons))
+    combo.setCurrentIndex(-1)
+    combo.setEditText("")
+    line = combo.lineEdit()
+    if line is not None:
+        line.setPlaceholderText(f"{name}を選ぶか、入力してください")
+    combo.setAccessibleName(name)
+    combo.setMinimumWidth(width)
+    return combo
+
+
 def muted(text: str, *, wrap: bool = True) -> QLabel:
     label = QLabel(text)
     label.setStyleSheet(style.MUTED)

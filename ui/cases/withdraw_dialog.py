@@ -7,9 +7,10 @@ records who withdrew it, when and why (the service writes it in the same transac
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QWidget
 
 from toda_desktop.cases.forms import MIN_REASON
+from ui.cases.widgets import reason_combo
 from ui.dialogs import FormDialog
 
 REASONS = (
@@ -31,16 +32,7 @@ class WithdrawDialog(FormDialog):
                    "元に戻すことはできません。" + consequence),
         )
         self.setMinimumWidth(520)
-        self.reason_combo = QComboBox()
-        self.reason_combo.setEditable(True)
-        self.reason_combo.addItems(REASONS)
-        self.reason_combo.setCurrentIndex(-1)
-        self.reason_combo.setEditText("")
-        line = self.reason_combo.lineEdit()
-        if line is not None:
-            line.setPlaceholderText("取り下げる理由を選ぶか、入力してください")
-        self.reason_combo.setAccessibleName("取り下げる理由")
-        self.reason_combo.setMinimumWidth(380)
+        self.reason_combo = reason_combo(REASONS, "取り下げる理由", 380)
         self.confirm_check = QCheckBox("取り下げると元に戻せないことを確認しました")
         self.confirm_check.setAccessibleName("取り下げの確認")
         self.form.addRow("理由（必須）", self.reason_combo)
