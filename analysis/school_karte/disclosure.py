@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import pandas as pd
 
@@ -52,6 +53,7 @@ KEY_COLUMNS = ("survey_code", "round", "domain", "item_code")
 Node = tuple[str, str, str, int, str]
 Key = tuple[str, int, str, str]
 Leaf = tuple[str, int, str]  # (school, grade, class)
+T = TypeVar("T")
 BOTTOM_FIRST: Node = (FIRST, "none", "", -1, "")
 BOTTOM_SECOND: Node = (SECOND, "none", "", -1, "")
 
@@ -140,21 +142,31 @@ class _Map:
                 self._place(atom)
 
 
-def _components(edges: Iterable[tuple[Node, Node]]) -> list[set[Node]]:
-    parent: dict[Node, Node] = {}
+class _DisjointSets(Generic[T]):
+    """Union–find (path halving): which things end up joined."""
 
-    def find(x: Node) -> Node:
+    def __init__(self) -> None:
+        self.parent: dict[T, T] = {}
+
+    def find(self, x: T) -> T:
+        parent = self.parent
         while parent.setdefault(x, x) != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
+    def join(self, a: T, b: T) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+
+def _components(edges: Iterable[tuple[Node, Node]]) -> list[set[Node]]:
+    sets: _DisjointSets[Node] = _DisjointSets()
     for u, v in edges:
-        parent[find(u)] = find(v)
-    parent[find(BOTTOM_FIRST)] = find(BOTTOM_SECOND)  # both are fixed at 0: one component
+        sets.join(u, v)
+    sets.join(BOTTOM_FIRST, BOTTOM_SECOND)  # both are fixed at 0: one component
     groups: dict[Node, set[Node]] = {}
-    for x in list(parent):
-        groups.setdefault(find(x), set()).add(x)
+    for x in list(sets.parent):
+        groups.setdefault(sets.find(x), set()).add(x)
     return list(groups.values())
 
 
@@ -355,23 +367,16 @@ def _split(atoms: dict[tuple[Leaf | None, Leaf | None], int]
            ) -> list[dict[tuple[Leaf | None, Leaf | None], int]]:
     """The atoms in groups no cell of the two trees crosses (a year's grade with the next
     year's grade it moved up to): each group is audited on its own."""
-    parent: dict[object, object] = {}
-
-    def find(x: object) -> object:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    sets: _DisjointSets[tuple[str, object]] = _DisjointSets()
     for a, b in atoms:
         ends = [(side, leaf[1]) for side, leaf in ((FIRST, a), (SECOND, b)) if leaf]
         if len(ends) == 2:
-            parent[find(ends[0])] = find(ends[1])
+            sets.join(ends[0], ends[1])
     groups: dict[object, dict[tuple[Leaf | None, Leaf | None], int]] = {}
     for atom, n in atoms.items():
         a, b = atom
         first = (FIRST, a[1]) if a else (SECOND, b[1]) if b else None
-        groups.setdefault(None if first is None else find(first), {})[atom] = n
+        groups.setdefault(None if first is None else sets.find(first), {})[atom] = n
     return list(groups.values())
 
 
