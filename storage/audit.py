@@ -38,7 +38,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from storage.audit_seal import Opener, Payload, SessionSeal, entry_aad, sealed_ref
+from storage.audit_seal import (
+    Opener,
+    Payload,
+    SessionSeal,
+    entry_aad,
+    first_entry_without_key,
+    sealed_ref,
+)
 from storage.connection import Connection, transaction
 
 GENESIS_HASH = "0" * 64
@@ -385,6 +392,11 @@ def verify(
             return ChainReport(False, count, at,
                                f"記録 {at} で登録された「{who}」の署名鍵が、鍵ファイルの鍵と"
                                "一致しません（偽造の疑い）。")
+    unopenable = first_entry_without_key(conn)
+    if unopenable is not None:
+        return ChainReport(False, count, unopenable,
+                           f"記録 {unopenable} の暗号化された部分を開く鍵が、データベースから"
+                           "削除されています（改ざんの疑い）。")
     for head_id, head_hash in sorted(outside, reverse=True):  # the newest copy first
         if (head_id, head_hash) in superseded:
             continue  # left behind by a restore the chain records (signed)

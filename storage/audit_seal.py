@@ -190,6 +190,7 @@ class SessionSeal:
 # -- reading --------------------------------------------------------------------------------
 
 
+
 def sealed_ref(detail: object) -> tuple[str, bytes] | None:
     """(content key id, nonce | ciphertext) of a sealed detail; None for a clear one."""
     if not isinstance(detail, str) or not detail.startswith(_PREFIX):
@@ -202,6 +203,23 @@ def sealed_ref(detail: object) -> tuple[str, bytes] | None:
         return str(inner["key"]), base64.b64decode(str(inner["data"]), validate=True)
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def first_entry_without_key(conn: Connection) -> int | None:
+    """The first entry whose sealed part names a content key the store no longer holds: the
+    key rows are not in the chain, so deleting one would hide its entries from the reader
+    without touching a hash; the chain check reports it instead."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                    " AND name = 'audit_seal_keys'").fetchone() is None:
+        return None
+    held = {str(r[0]) for r in conn.execute("SELECT key_id FROM audit_seal_keys")}
+    for entry_id, detail in conn.execute(
+            "SELECT id, detail FROM audit_log WHERE substr(detail, 1, ?) = ? ORDER BY id",
+            (len(_PREFIX), _PREFIX)):
+        ref = sealed_ref(detail)
+        if ref is not None and ref[0] not in held:
+            return int(entry_id)
+    return None
 
 
 @dataclass
@@ -255,4 +273,5 @@ class Opener:
 
 
 __all__ = ["Opener", "Payload", "ReaderKey", "SessionSeal", "create_reader", "entry_aad",
+           "first_entry_without_key",
            "mismatched_readers", "reader_privates", "reader_public", "renew_reader", "sealed_ref"]

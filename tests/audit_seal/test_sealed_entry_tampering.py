@@ -62,6 +62,27 @@ def test_a_changed_ciphertext_is_found_by_the_chain_check(demo_store_path: Path)
         lead.sign_out()
 
 
+def test_a_deleted_content_key_is_found_by_the_chain_check(demo_store_path: Path) -> None:
+    """The content keys sit beside the chain, not in it: an insider deleting one would hide a
+    session's entries from the reader without changing a hash, so the check looks for them."""
+    entry_id, detail, _ = _a_sealed_karte_entry(demo_store_path)
+    key_id = json.loads(detail)["sealed"]["key"]
+    with Store.open(demo_store_path, LIAISON, DEMO_PASSWORD) as store:
+        first = store.db.call(lambda c: int(c.execute(
+            "SELECT min(id) FROM audit_log WHERE detail LIKE ?",
+            (f'%"key": "{key_id}"%',)).fetchone()[0]))
+        store.db.call(lambda c: c.execute("DELETE FROM audit_seal_keys WHERE key_id = ?",
+                                          (key_id,)))
+    assert first <= entry_id
+    lead = sign_in(demo_store_path, "project_lead")
+    try:
+        check = lead.audit_view.verify()
+        assert not check.ok and check.first_bad_id == first
+        assert "鍵" in str(check.message)
+    finally:
+        lead.sign_out()
+
+
 def test_a_sealed_part_copied_into_an_insiders_own_entry_does_not_open(
     demo_store_path: Path,
 ) -> None:
