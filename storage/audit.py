@@ -396,7 +396,7 @@ def verify(
     if unopenable is not None:
         return ChainReport(False, count, unopenable,
                            f"記録 {unopenable} の暗号化された部分を開く鍵が、データベースから"
-                           "削除されています（改ざんの疑い）。")
+                           "削除されたか差し替えられています（改ざんの疑い）。")
     for head_id, head_hash in sorted(outside, reverse=True):  # the newest copy first
         if (head_id, head_hash) in superseded:
             continue  # left behind by a restore the chain records (signed)

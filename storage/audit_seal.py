@@ -25,6 +25,8 @@ outcome, signer): a ciphertext copied into another entry does not open.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 from collections.abc import Mapping
@@ -152,6 +154,18 @@ def entry_aad(store_id: str, entry_id: int, at: str, actor: str, action: str, ou
                        signer], ensure_ascii=False).encode()
 
 
+def key_row_digest(key_id: str, reader_id: int, ephemeral: bytes, nonce: bytes,
+                   wrapped: bytes) -> str:
+    """SHA-256 of a content-key row, written in clear into each entry sealed under it: the
+    chain covers it, so replacing the row (even with one validly wrapped to the reader's
+    public key, which every writer has) is found by the chain check without any key."""
+    h = hashlib.sha256()
+    for part in (key_id.encode(), str(reader_id).encode(), ephemeral, nonce, wrapped):
+        h.update(len(part).to_bytes(4, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
 @dataclass
 class SessionSeal:
     """One session's content key, sealed to the reader once (its row is added with the
@@ -184,6 +198,7 @@ class SessionSeal:
         nonce = os.urandom(12)
         data = nonce + AESGCM(self._key).encrypt(nonce, plain, aad)
         return json.dumps({SEALED_FIELD: {"key": self.key_id,
+                                          "row": key_row_digest(*self._row),
                                           "data": base64.b64encode(data).decode()}})
 
 
@@ -193,6 +208,12 @@ class SessionSeal:
 
 def sealed_ref(detail: object) -> tuple[str, bytes] | None:
     """(content key id, nonce | ciphertext) of a sealed detail; None for a clear one."""
+    found = _sealed(detail)
+    return None if found is None else (found[0], found[2])
+
+
+def _sealed(detail: object) -> tuple[str, str, bytes] | None:
+    """(content key id, the key row's digest, nonce | ciphertext) of a sealed detail."""
     if not isinstance(detail, str) or not detail.startswith(_PREFIX):
         return None
     try:
@@ -200,24 +221,32 @@ def sealed_ref(detail: object) -> tuple[str, bytes] | None:
         inner = values[SEALED_FIELD]
         if len(values) != 1 or not isinstance(inner, dict):
             return None
-        return str(inner["key"]), base64.b64decode(str(inner["data"]), validate=True)
+        return (str(inner["key"]), str(inner.get("row", "")),
+                base64.b64decode(str(inner["data"]), validate=True))
     except (ValueError, KeyError, TypeError):
         return None
 
 
 def first_entry_without_key(conn: Connection) -> int | None:
-    """The first entry whose sealed part names a content key the store no longer holds: the
-    key rows are not in the chain, so deleting one would hide its entries from the reader
-    without touching a hash; the chain check reports it instead."""
+    """The first entry whose sealed part names a content key the store no longer holds as it
+    was written: the key rows are not in the chain, so deleting or re-wrapping one would hide
+    its entries from the reader without touching a hash; each entry carries its key row's
+    digest (in the chain), and the chain check reports a row that is gone or changed."""
     if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
                     " AND name = 'audit_seal_keys'").fetchone() is None:
         return None
-    held = {str(r[0]) for r in conn.execute("SELECT key_id FROM audit_seal_keys")}
+    held = {str(r[0]): key_row_digest(str(r[0]), int(r[1]), bytes(r[2]), bytes(r[3]),
+                                      bytes(r[4]))
+            for r in conn.execute("SELECT key_id, reader_id, ephemeral, nonce, wrapped"
+                                  " FROM audit_seal_keys")}
     for entry_id, detail in conn.execute(
             "SELECT id, detail FROM audit_log WHERE substr(detail, 1, ?) = ? ORDER BY id",
             (len(_PREFIX), _PREFIX)):
-        ref = sealed_ref(detail)
-        if ref is not None and ref[0] not in held:
+        found = _sealed(detail)
+        if found is None:
+            continue
+        key_id, digest, _ = found
+        if key_id not in held or not hmac.compare_digest(digest, held[key_id]):
             return int(entry_id)
     return None
 
@@ -273,5 +302,5 @@ class Opener:
 
 
 __all__ = ["Opener", "Payload", "ReaderKey", "SessionSeal", "create_reader", "entry_aad",
-           "first_entry_without_key",
+           "first_entry_without_key", "key_row_digest",
            "mismatched_readers", "reader_privates", "reader_public", "renew_reader", "sealed_ref"]

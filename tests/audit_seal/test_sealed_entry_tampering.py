@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from storage import audit
+from storage import audit, audit_seal
 from storage.store import Store
 from tests.risk.conftest import sign_in
 from toda_desktop.audit.service import AuditFilter
@@ -79,6 +81,42 @@ def test_a_deleted_content_key_is_found_by_the_chain_check(demo_store_path: Path
         check = lead.audit_view.verify()
         assert not check.ok and check.first_bad_id == first
         assert "鍵" in str(check.message)
+    finally:
+        lead.sign_out()
+
+
+def test_a_content_key_rewrapped_by_an_insider_is_found_by_the_chain_check(
+    demo_store_path: Path,
+) -> None:
+    """Every writer has the reader's public key, so an insider can wrap a random key for a
+    session's key id; the entries then no longer open. Each entry carries its key row's digest
+    inside the chain, so the check finds the swap without any key."""
+    entry_id, detail, _ = _a_sealed_karte_entry(demo_store_path)
+    key_id = json.loads(detail)["sealed"]["key"]
+    with Store.open(demo_store_path, LIAISON, DEMO_PASSWORD) as store:
+        reader_id, public = store.db.call(lambda c: c.execute(
+            "SELECT reader_id, r.public_key FROM audit_seal_keys k"
+            " JOIN audit_readers r ON r.id = k.reader_id WHERE key_id = ?",
+            (key_id,)).fetchone())
+        store_id = store.db.call(lambda c: str(c.execute(
+            "SELECT value FROM meta WHERE key = 'store_id'").fetchone()[0]))
+        ephemeral = X25519PrivateKey.generate()
+        ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(bytes(public)))
+        nonce = os.urandom(12)
+        wrapped = AESGCM(audit_seal._kek(shared, ephemeral_public, bytes(public))).encrypt(
+            nonce, os.urandom(32), audit_seal._wrap_aad(store_id, key_id, int(reader_id)))
+        store.db.call(lambda c: c.execute(
+            "UPDATE audit_seal_keys SET ephemeral = ?, nonce = ?, wrapped = ? WHERE key_id = ?",
+            (ephemeral_public, nonce, wrapped, key_id)))
+        first = store.db.call(lambda c: int(c.execute(
+            "SELECT min(id) FROM audit_log WHERE detail LIKE ?",
+            (f'%"key": "{key_id}"%',)).fetchone()[0]))
+    assert first <= entry_id
+    lead = sign_in(demo_store_path, "project_lead")
+    try:
+        check = lead.audit_view.verify()
+        assert not check.ok and check.first_bad_id == first
     finally:
         lead.sign_out()
 
