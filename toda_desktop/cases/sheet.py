@@ -156,7 +156,9 @@ def meeting_sheet(detail: CaseDetail, meeting_id: int,
     ]
     return PrintDocument(
         kind=DocumentKind.CASE_SHEET, title=MEETING_TITLE, blocks=tuple(blocks),
-        subject=f"{s.label} {meeting.meeting_type}（{format_date(meeting.held_on, style)}）",
+        # The print log sits in the store file every account opens: the subject names
+        # neither the case nor the meeting's date (the serial on the sheet finds it).
+        subject=f"支援ケース・{meeting.meeting_type}の記録",
         pupils=(s.pupil_id,))
 
 
@@ -193,7 +195,7 @@ def support_sheet(detail: CaseDetail, style: DateStyle = DateStyle.SEIREKI) -> P
               widths=(2, 2, 4, 2, 3)),
     ]
     return PrintDocument(kind=DocumentKind.CASE_SHEET, title=SUPPORT_TITLE,
-                         blocks=tuple(blocks), subject=f"{s.label} 支援シート",
+                         blocks=tuple(blocks), subject="支援ケース・支援シート",
                          pupils=(s.pupil_id,))
 
 
