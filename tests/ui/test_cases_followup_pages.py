@@ -27,7 +27,7 @@ from toda_desktop.cases.model import (
 from toda_desktop.composition import SignedIn
 from ui import style
 from ui.cases.action_dialog import AddActionDialog
-from ui.cases.import_page import ERROR, WARNING, CaseImportPage
+from ui.cases.import_page import ERROR, WARNING, CaseImportPage, finding
 from ui.cases.page import CasesPage
 from ui.cases.view import CaseView
 from ui.cases.withdraw_dialog import WithdrawDialog
@@ -245,3 +245,11 @@ def test_the_import_screen_checks_first_then_imports_all_rows_or_none(
     assert report.committed and _count(signed) == before + report.cases_opened
     assert "取り込みました" in page.summary.text()
     assert not page.import_button.isEnabled()  # not twice
+
+
+def test_a_finding_is_split_into_row_and_header_only_when_it_names_a_row() -> None:
+    row = finding(WARNING, "3行目「期日２」: 日付として読めません。")
+    assert (row.row, row.header, row.text) == ("3", "期日２", "日付として読めません。")
+    note = finding(WARNING, "1行目は表題として読み飛ばし、2行目を見出しとして読みました。")
+    assert (note.row, note.header) == ("", "")
+    assert note.text == "1行目は表題として読み飛ばし、2行目を見出しとして読みました。"

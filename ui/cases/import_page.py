@@ -77,7 +77,7 @@ def finding(level: str, message: str) -> Finding:
     """Split the service's 「3行目「期日２」: …」 into row, header and text for the table."""
     row, header, rest = "", "", message
     head, sep, tail = message.partition("行目")
-    if sep and head.isdigit():
+    if sep and head.isdigit() and tail[:1] in ("「", ":", "："):  # not 「1行目は表題…」
         row, rest = head, tail
         if rest.startswith("「") and "」" in rest:
             header, _, rest = rest[1:].partition("」")
