@@ -22,6 +22,7 @@ from toda_desktop.audit.service import (
     describe_detail,
     describe_target,
 )
+from toda_desktop.cases.model import CaseDomain, case_label
 from toda_desktop.formatting import format_phrase
 
 SOURCE = Path(toda_desktop.__file__).parent
@@ -113,3 +114,8 @@ def test_details_read_as_japanese_phrases() -> None:
     roles = {"project_lead": "事業全体総括職員"}
     assert words('{"role": "project_lead", "method": "palm"}', roles) == (
         "役割: 事業全体総括職員、方法: palm")
+
+
+def test_a_case_target_is_named_as_staff_name_the_case() -> None:
+    assert describe_target("bullying:1") == (f"支援ケース {case_label(CaseDomain.BULLYING, 1)}",)
+    assert describe_target("truancy:12") == ("支援ケース 不登校-0012",)

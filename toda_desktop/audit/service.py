@@ -373,6 +373,8 @@ def describe_target(target: str | None, registry: Registry | None = None) -> Phr
                 return (label, SchoolYear(int(rest)))
             if prefix == "key_group:" and registry is not None:
                 return (label + _group_words(registry).get(rest, rest),)
+            if label.startswith("支援ケース") and rest.isdigit():
+                return (f"{label}{int(rest):04d}",)  # as the case is named: 「いじめ-0001」
             return (label + rest,)
     if target in TARGET_WORDS:
         return (TARGET_WORDS[target],)
