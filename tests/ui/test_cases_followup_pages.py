@@ -198,6 +198,9 @@ def test_the_import_screen_checks_first_then_imports_all_rows_or_none(
     assert signed is not None
     page = _import_page(window)
     assert not page.check_button.isEnabled() and not page.import_button.isEnabled()
+    qtbot.wait(50)
+    # Before a check the form sits at the top, not spread down the page.
+    assert page.check_button.mapTo(page, page.check_button.rect().topLeft()).y() < 300
     before = _count(signed)
 
     page.set_file(_file(signed, tmp_path, bad_date=True))

@@ -180,6 +180,7 @@ class CaseImportPage(QWidget):
         self.model = FindingsModel(self)
         self.table = make_view(self.model, "確認で見つかったこと", self, widths=(60, 50, 160))
         layout.addWidget(self.table, 1)
+        layout.addStretch(0)  # takes the height while the table is hidden (before a check)
         self.task = PageTask(self, runner, "ファイルを確認しています…", status=self.status_line,
                              strip=self.strip, writes=True,
                              busy=(self.choose_button, self.check_button, self.import_button,
