@@ -9,7 +9,8 @@
 ``list`` shows the cases the signed-in role may see (open ones unless ``--all``); ``show``
 one case with its meetings, actions and reviews (a restricted note only as a line saying it
 exists: it is opened in the window, with a reason); ``import`` reads a case-meeting file
-(docs/DATA_FORMAT_CASES.md, ケース会議記録) — all rows or none. Every call goes through the case
+(docs/DATA_FORMAT_CASES.md, ケース会議記録) — all rows or none (a row whose meeting is already
+recorded is left out, with a warning). Every call goes through the case
 service (policy, audit log). Sign-in is the command line's own (``toda_desktop.cli._sign_in``).
 Exit status: 0 success, 1 an import refused (the reasons are printed), 2 failure.
 """
@@ -23,7 +24,7 @@ from typing import Any, TextIO
 from toda_desktop.cases.model import CaseDetail, CaseDomain, CaseStatus, CaseSummary
 from toda_desktop.cases.service import ImportReport
 from toda_desktop.errors import UserFacingError
-from toda_desktop.formatting import format_count, format_date
+from toda_desktop.formatting import class_label, format_count, format_date
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -40,8 +41,7 @@ def _domain(text: str | None) -> CaseDomain | None:
 
 
 def summary_line(c: CaseSummary) -> str:
-    where = "・".join(p for p in (c.school_name, f"{c.grade}年" if c.grade else "",
-                                  f"{c.class_name}組" if c.class_name else "") if p)
+    where = " ".join(p for p in (c.school_name, class_label(c.grade, c.class_name)) if p)
     review = format_date(c.next_review) if c.next_review else "—"
     return (f"{c.key}\t{c.label}\t{c.status.label}\t{c.pupil_name}\t{where}\t{c.title}\t"
             f"次回の振り返り {review}\t未完了の手立て {c.open_actions}件")
@@ -76,6 +76,8 @@ def write_case(d: CaseDetail, out: TextIO) -> None:
             out.write(f"    手立て: {a.what}（担当 {a.owner or '—'}、期限 "
                       f"{format_date(a.due) if a.due else '—'}、{a.status.label}）\n")
         out.write(f"    次回の振り返り: {format_date(m.next_review) if m.next_review else '—'}\n")
+        if m.unknown:
+            out.write("    その他の項目: " + "、".join(f"{k}: {v}" for k, v in m.unknown) + "\n")
         if m.review is not None:
             out.write(f"    振り返り {format_date(m.review.reviewed_on)}: {m.review.done.label}・"
                       f"{m.review.worked.label} {m.review.comment}\n")
@@ -96,6 +98,10 @@ def write_import(report: ImportReport, out: TextIO) -> None:
         out.write(f"{report.file}: 確認しました。{format_count(report.meetings)}件の会議の"
                   f"記録を取り込めます（新しいケース {format_count(report.new_cases)}件。"
                   "まだ記録していません）。\n")
+    if report.skipped:
+        out.write(f"  同じ会議が既に記録されている{format_count(report.skipped)}行は取り込み"
+                  f"{'ませんでした' if report.committed else 'ません'}（行は下の「確認」に"
+                  "あります）。\n")
     for e in report.errors:
         out.write(f"  エラー: {e}\n")
     for w in report.warnings:

@@ -360,6 +360,21 @@ def meetings(conn: Connection, s: str, case_id: int) -> list[MeetingRow]:
                 " WHERE case_id = ? ORDER BY held_on, id", (case_id,))]
 
 
+def recorded_meeting_keys(conn: Connection, s: str, pupil_ids: Iterable[int]
+                          ) -> set[tuple[int, str, str]]:
+    """(pupil, 開催日, 会議の種類) of every recorded meeting of these pupils' cases, whatever
+    the case's status: an import skips a row whose meeting is already one of them."""
+    ids = sorted(set(pupil_ids))
+    found: set[tuple[int, str, str]] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        found |= {(int(r[0]), str(r[1]), str(r[2])) for r in conn.execute(
+            f"SELECT c.pupil_id, m.held_on, m.meeting_type FROM {s}.case_meetings m"
+            f" JOIN {s}.case_files c ON c.id = m.case_id WHERE m.status = 'recorded'"
+            f" AND c.pupil_id IN ({','.join('?' for _ in chunk)})", chunk)}
+    return found
+
+
 @dataclass(frozen=True)
 class ActionRow:
     id: int

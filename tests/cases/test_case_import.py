@@ -95,8 +95,12 @@ def test_a_role_without_a_domains_key_cannot_import_into_it(
 def test_an_xlsx_file_and_a_dry_run_write_nothing_and_report_the_same(
     sessions: dict[str, SignedIn], refs: dict[str, object], tmp_path: Path
 ) -> None:
-    lines = [line.split(",") for line in _write(tmp_path, refs).read_bytes().decode(
-        "cp932").splitlines()]
+    # other dates than the first test's import: those meetings are recorded, and an import
+    # leaves out a row whose meeting is already recorded
+    text = _write(tmp_path, refs).read_bytes().decode("cp932")
+    text = text.replace("令和7年10月6日", "令和7年10月7日").replace("２０２５/１１/４",
+                                                                  "２０２５/１１/５")
+    lines = [line.split(",") for line in text.splitlines()]
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None

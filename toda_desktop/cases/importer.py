@@ -97,6 +97,12 @@ ROLE_WORDS: dict[str, tuple[AttendeeRole, bool]] = {
     "福祉課": (AttendeeRole.AGENCY, True), "民生委員": (AttendeeRole.AGENCY, True),
 }
 SEPARATORS = "、,，;；/／\n"
+# 「担任・山田」: NFKC turns the half-width ･ into ・; · (U+00B7) stays as it is.
+MIDDLE_DOTS = ("・", "·")
+# How the name of an organisation ends (「子ども家庭課」「こども発達センター」「戸田警察署」): an
+# attendee word not in ROLE_WORDS that ends like this is a 関係機関, the word its 所属.
+ORGANISATION_ENDINGS = ("課", "室", "係", "所", "センター", "事務所", "病院", "クリニック", "署",
+                        "学校", "委員会", "協議会", "機関", "施設", "部", "局", "園")
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class ImportedMeeting:
     pupil_id: int
     title: str
     meeting: MeetingInput
+    domain_header: str = "領域"  # the file's own header of the 領域 column, for messages
 
 
 @dataclass(frozen=True)
@@ -120,9 +127,36 @@ def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+def _organisation(word: str) -> bool:
+    return word not in ROLE_WORDS and len(word) > 1 and word.endswith(ORGANISATION_ENDINGS)
+
+
+def _split_dot(part: str) -> tuple[str, str] | None:
+    """「担任・山田」「生徒指導・教育相談担当・伊藤」「子ども家庭課・田中」 → (role word, name):
+    the longest part before a middle dot that is a role word or an organisation. None when
+    there is none: a name may hold a dot (「マリア・ロドリゲス」)."""
+    for i in reversed([i for i, ch in enumerate(part) if ch in MIDDLE_DOTS]):
+        head = part[:i].strip()
+        if head in ROLE_WORDS or _organisation(head):
+            return head, part[i + 1:].strip()
+    return None
+
+
+def _split_brackets(part: str) -> tuple[str, str]:
+    """「児童相談所（田中）」「山田（担任）」「子ども家庭課（田中）」 → (role word, name)."""
+    first, inner = part[:-1].split("(", 1)
+    first, inner = first.strip(), inner.strip()
+    if first in ROLE_WORDS:
+        return first, inner
+    if inner not in ROLE_WORDS and _organisation(first) and not _organisation(inner):
+        return first, inner  # 機関（担当者）: an organisation not in the list
+    return inner, first  # 氏名（役割）
+
+
 def parse_attendees(text: str) -> tuple[tuple[Attendee, ...], list[str]]:
-    """「担任：山田、SC 佐藤、児童相談所（田中）」 → attendees, and the words not understood
-    (kept: the attendee is その他 with the word as its 所属)."""
+    """「担任：山田、SC 佐藤、担任・山田、児童相談所（田中）、子ども家庭課（田中）」 → attendees,
+    and the words not understood (kept: the attendee is その他 with the word as its 所属). A
+    word not in the list that ends like an organisation (課, センター, 病院 …) is a 関係機関."""
     parts = [text]
     for sep in SEPARATORS:
         parts = [p for part in parts for p in part.split(sep)]
@@ -133,18 +167,20 @@ def parse_attendees(text: str) -> tuple[tuple[Attendee, ...], list[str]]:
         if not part:
             continue
         role_word, name = "", part
-        for sep in (":", " ", "　"):
+        for sep in (":", " ", "\u3000"):
             if sep in part:
                 role_word, name = (s.strip() for s in part.split(sep, 1))
                 break
         else:
-            if part.endswith(")") and "(" in part:
-                first, inner = part[:-1].split("(", 1)
-                first, inner = first.strip(), inner.strip()
-                role_word, name = (first, inner) if first in ROLE_WORDS else (inner, first)
-            elif part in ROLE_WORDS:
+            if part in ROLE_WORDS:
                 role_word, name = part, ""
+            elif part.endswith(")") and "(" in part:
+                role_word, name = _split_brackets(part)
+            elif (split := _split_dot(part)) is not None:
+                role_word, name = split
         found = ROLE_WORDS.get(role_word)
+        if found is None and _organisation(role_word):
+            found = (AttendeeRole.AGENCY, True)
         if found is None:
             if role_word:
                 unknown.append(role_word)
@@ -270,17 +306,23 @@ def _rows(table: RawTable, columns: Sequence[ColumnSpec], positions: Mapping[str
             if not what:
                 continue
             due = values.get(f"due{i}")
+            if isinstance(due, date) and due < held:
+                header = table_header(headers, positions, f"due{i}", f"期限{i}")
+                warnings.append(f"{row}行目「{header}」: 期限が開催日より前の日付です。書かれた"
+                                "日付のまま取り込みましたので、確認してください。")
             actions.append(ActionInput(what, str(values.get(f"owner{i}") or ""),
                                        due if isinstance(due, date) else None))
         review = values.get("next_review")
         if isinstance(review, date) and review < held:
-            warnings.append(f"{row}行目: 次回振り返り日が開催日より前のため、開催日の6週間後と"
-                            "しました（書かれた日付は残しました）。")
+            header = table_header(headers, positions, "next_review", "次回振り返り日")
+            warnings.append(f"{row}行目「{header}」: 次回振り返り日が開催日より前のため、開催日の"
+                            "6週間後としました（書かれた日付は残しました）。")
             extra["次回振り返り日"] = review.isoformat()
             review = None
         meetings.append(ImportedMeeting(
             row=row, domain=domain, pupil_id=int(link["pupil_id"]),
             title=str(values.get("title") or ""),
+            domain_header=table_header(headers, positions, "domain", "領域"),
             meeting=MeetingInput(
                 held_on=held, meeting_type=str(values.get("meeting_type") or "ケース会議"),
                 attendees=attendees, child_wish=str(values.get("child_wish") or ""),

@@ -12,6 +12,7 @@ its text; ``open_note`` returns the text and logs the reason given.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -748,11 +749,12 @@ class CaseService:
                     cancelled: Callable[[], bool] | None = None) -> ImportReport:
         """Import a case-meeting file (ケース会議記録, docs/DATA_FORMAT_CASES.md): each row a
         meeting of a pupil found by 名寄せ, added to the pupil's open case of the row's 領域 (or
-        ``domain``), a new case when there is none. All or nothing: with any error nothing is
-        written and the report says why, row by row (row numbers and headers, never a
-        cell's value). ``dry_run``: check only. ``progress`` gets fractions in [0, 1];
-        when ``cancelled()`` turns true the run stops with ``OperationCancelled`` and the
-        transaction is rolled back (nothing written)."""
+        ``domain``), a new case when there is none. A row whose meeting is already recorded
+        (or repeats an earlier row) is left out with a warning, so a running spreadsheet can be
+        imported again. All or nothing: with any error nothing is written and the report says
+        why, row by row (row numbers and headers, never a cell's value). ``dry_run``: check
+        only. ``progress`` gets fractions in [0, 1]; when ``cancelled()`` turns true the run
+        stops with ``OperationCancelled`` and the transaction is rolled back (nothing written)."""
         from toda_desktop.cases.importer import read_meetings
         from toda_desktop.importing.reference import linkage_reference
 
@@ -774,27 +776,27 @@ class CaseService:
         found = read_meetings(Path(path), ctx.registry, reference, default_domain=domain)
         step(0.5)
         errors = list(found.errors)
-        for d in sorted({m.domain for m in found.meetings}):
-            if not ctx.gate.sees(d.home_kind):
-                errors.append(f"{d.label}のケースを記録する権限がないか、鍵をお持ちでありません"
-                              f"（{'・'.join(str(m.row) for m in found.meetings if m.domain is d)}"
-                              "行目）。")
+        errors += [f"{m.row}行目「{m.domain_header}」: {m.domain.label}のケースを記録する権限が"
+                   "ないか、鍵をお持ちでありません。"
+                   for m in found.meetings if not ctx.gate.sees(m.domain.home_kind)]
         if not sees_former(ctx) and found.meetings:
             gone = ctx.db.call(lambda c: former_among(c, (m.pupil_id for m in found.meetings)))
             errors += [f"{m.row}行目: {DENIED_FORMER}" for m in found.meetings
                        if m.pupil_id in gone]
+        meetings, skipped = self._not_yet_recorded(found.meetings)
+        warnings = (*found.warnings, *skipped)
         name = Path(path).name
         if errors or dry_run:
             ctx.log("case_import", outcome="failed" if errors else "ok",
                     detail={"file": name, "rows": found.rows, "errors": len(errors),
-                            "dry_run": dry_run})
+                            "skipped": len(skipped), "dry_run": dry_run})
             step(1.0)
-            return ImportReport(name, found.rows, len(found.meetings), 0, False, tuple(errors),
-                                found.warnings, self._would_open(found.meetings))
+            return ImportReport(name, found.rows, len(meetings), 0, False, tuple(errors),
+                                warnings, self._would_open(meetings), len(skipped))
         prepared = [(m, self._meeting_fields(m.meeting),
                      [self._action_fields(a) for a in m.meeting.actions],
                      json.dumps(dict(m.meeting.unknown), ensure_ascii=False),
-                     forms.text(m.title, "件名")) for m in found.meetings]
+                     forms.text(m.title, "件名")) for m in meetings]
         at = ctx.now()
 
         def write(conn: Connection) -> int:
@@ -828,11 +830,47 @@ class CaseService:
                                                                 "rows": found.rows})
             raise
         ctx.log("case_import", detail={"file": name, "rows": found.rows,
-                                       "meetings": len(prepared), "cases": opened})
-        for pupil_id in sorted({m.pupil_id for m in found.meetings}):
+                                       "meetings": len(prepared), "cases": opened,
+                                       "skipped": len(skipped)})
+        for pupil_id in sorted({m.pupil_id for m in meetings}):
             ctx.log("case_meeting", pupil_id=pupil_id, detail={"source": "import"})
-        return ImportReport(name, found.rows, len(prepared), opened, True, (), found.warnings,
-                            opened)
+        return ImportReport(name, found.rows, len(prepared), opened, True, (), warnings,
+                            opened, len(skipped))
+
+    def _not_yet_recorded(self, meetings: Sequence[ImportedMeeting]
+                          ) -> tuple[list[ImportedMeeting], list[str]]:
+        """The meetings to add, and a warning for each row left out: its meeting (pupil,
+        領域, 開催日, 会議の種類) is already recorded, or an earlier row of the file has it. A
+        school's running spreadsheet is imported again with new rows; only those are added."""
+        def same(pupil_id: int, held: str, kind: str) -> tuple[int, str, str]:
+            return pupil_id, held, unicodedata.normalize("NFKC", kind).strip()
+
+        recorded: dict[CaseDomain, set[tuple[int, str, str]]] = {}
+        for d in sorted({m.domain for m in meetings}):
+            if self._ctx.gate.sees(d.home_kind):
+                pupils = [m.pupil_id for m in meetings if m.domain is d]
+
+                def read(c: Connection, s: str, p: list[int] = pupils
+                         ) -> set[tuple[int, str, str]]:
+                    return repo.recorded_meeting_keys(c, s, p)
+
+                recorded[d] = {same(*k) for k in self._call(d, read)}
+        kept: list[ImportedMeeting] = []
+        skipped: list[str] = []
+        first_row: dict[tuple[CaseDomain, int, str, str], int] = {}
+        for m in meetings:
+            key = same(m.pupil_id, m.meeting.held_on.isoformat(),
+                       m.meeting.meeting_type or "ケース会議")
+            if key in recorded.get(m.domain, set()):
+                skipped.append(f"{m.row}行目: この児童生徒の{m.domain.label}のケースには、同じ"
+                               "開催日・同じ会議の種類の記録が既にあるため、取り込みませんでした。")
+            elif (m.domain, *key) in first_row:
+                skipped.append(f"{m.row}行目: {first_row[(m.domain, *key)]}行目と同じ児童生徒・"
+                               "開催日・会議の種類のため、取り込みませんでした。")
+            else:
+                first_row[(m.domain, *key)] = m.row
+                kept.append(m)
+        return kept, skipped
 
     def _would_open(self, meetings: Sequence[ImportedMeeting]) -> int:
         """How many new cases an import of these meetings would open (the check says it)."""
@@ -959,6 +997,7 @@ class ImportReport:
     errors: tuple[str, ...]
     warnings: tuple[str, ...]
     new_cases: int = 0  # the cases the import opens (a check: would open)
+    skipped: int = 0  # rows left out: their meeting is already recorded (each one warned)
 
 
 __all__ = ["CaseService", "ImportReport", "meeting_payload"]
