@@ -249,6 +249,11 @@ def test_the_import_screen_checks_first_then_imports_all_rows_or_none(
     assert "取り込みました" in page.summary.text()
     assert not page.import_button.isEnabled()  # not twice
 
+    with qtbot.waitSignal(page.checked, timeout=WAIT_MS) as again:  # the same file again
+        click(qtbot, page.check_button)
+    assert again.args[0].skipped == 2 and again.args[0].meetings == 0
+    assert "記録済みのため取り込まない会議 2件" in page.summary.text()
+
 
 def test_a_finding_is_split_into_row_and_header_only_when_it_names_a_row() -> None:
     row = finding(WARNING, "3行目「期日２」: 日付として読めません。")

@@ -53,6 +53,7 @@ INTRO = (
     "その児童生徒の対応中のケース（ないときは新しいケース）に会議の記録として加えます。"
     "まず「内容を確認する」で確かめ、問題がなければ「取り込む」を押してください。"
     "一部の行だけが取り込まれることはありません（問題が1つでもあれば、何も取り込みません）。"
+    "既に記録されている会議（同じケース・開催日・会議の種類）の行は、重ねて取り込みません。"
 )
 COLUMNS_HELP = (
     "主な列: 宛名番号、領域（不登校・いじめ・教育相談）、開催日（必須）、会議の種類、出席者、"
@@ -309,6 +310,8 @@ class CaseImportPage(QWidget):
         self.table.setVisible(bool(lines))
         counts = (f"{format_count(report.rows)}行、会議の記録 {format_count(report.meetings)}件"
                   if report.rows else "取り込める行がありません")
+        if report.skipped:
+            counts += f"（記録済みのため取り込まない会議 {format_count(report.skipped)}件）"
         if report.committed:
             text = (f"「{report.file}」を取り込みました（{counts}、新しいケース "
                     f"{format_count(report.cases_opened)}件）。「支援ケース」「支援の予定」で"
