@@ -216,6 +216,7 @@ DETAIL_LABELS = {
     "risk_alert_corrections": "見守りアラートの確認の訂正",  # issue 13: counted on purge
     "words": "検索語の数", "word_digests": "検索語の照合値",  # issue 13: no words in the log
     "accounts": "アカウント数", "projects": "研究プロジェクト数",  # issue 13: research keys
+    "skipped": "記録済みのため取り込まなかった会議",  # case import: rows already recorded
 }
 # Public keys (64 hex digits) are shown by their first 16, enough to tell them apart.
 KEY_DETAILS = frozenset({audit.KEY_FIELD, audit.RECOVERY_KEY_FIELD})
@@ -295,7 +296,7 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 YEAR_KEYS = frozenset({"school_year", "test_year"})
 # Detail values that count things: written with thousands separators (12,198).
 COUNT_KEYS = frozenset({"rows", "inserted", "overwritten", "queued", "excluded", "removed",
-                        "kept", "restored",
+                        "kept", "restored", "skipped",
                         "pupils", "alerts", "items", "results", "conditions", "grid",
                         "records"})
 # Detail values that are shares 0..1: written as percentages (71.8%).
